@@ -1,0 +1,14 @@
+//go:build tools
+
+package scaffold
+
+import (
+	_ "github.com/Masterminds/sprig/v3"
+	_ "github.com/charmbracelet/huh"
+	_ "github.com/creack/pty"
+	_ "github.com/fsnotify/fsnotify"
+	_ "github.com/rogpeppe/go-internal/testscript"
+	_ "github.com/spf13/cobra"
+	_ "go.yaml.in/yaml/v3"
+	_ "gonum.org/v1/plot"
+)

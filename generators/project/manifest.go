@@ -1,0 +1,102 @@
+package project
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// ManifestFile is the manifest's name at a project's root.
+const ManifestFile = "scaffold.yaml"
+
+// Manifest is scaffold.yaml: what a project was generated from, read back by
+// `scaffold vendor` and `scaffold deploy-config`.
+type Manifest struct {
+	ScaffoldVersion string  `yaml:"scaffold_version"`
+	Name            string  `yaml:"name"`
+	Module          string  `yaml:"module"`
+	Answers         Answers `yaml:"answers"`
+	Runtime         Runtime `yaml:"runtime"`
+}
+
+// Answers are the values given (or defaulted) to `scaffold new`.
+type Answers struct {
+	Port    int `yaml:"port"`
+	Workers int `yaml:"workers"`
+}
+
+// Runtime records the vendored prefork runtime.
+type Runtime struct {
+	Dir      string   `yaml:"dir"`
+	Version  string   `yaml:"version"`
+	Checksum string   `yaml:"checksum"`
+	Files    []string `yaml:"files"`
+}
+
+const manifestHeader = "# Written by scaffold: what this project was generated from. Keep it in version control;\n# `scaffold vendor` and `scaffold deploy-config` read it.\n"
+
+// Marshal renders the manifest as YAML with its header.
+func (m *Manifest) Marshal() ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteString(manifestHeader)
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(m); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// LoadManifest reads dir/scaffold.yaml; the error says when dir is not a scaffold project.
+func LoadManifest(dir string) (*Manifest, error) {
+	p := filepath.Join(dir, ManifestFile)
+	data, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s not found: run this inside a project made by `scaffold new`", p)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("%s: %v", p, err)
+	}
+	if err := ValidateName(m.Name); err != nil {
+		return nil, fmt.Errorf("%s: name: %v", p, err)
+	}
+	if m.Module == "" {
+		return nil, fmt.Errorf("%s: module: must not be empty", p)
+	}
+	if m.Runtime.Dir == "" {
+		m.Runtime.Dir = "internal/prefork"
+	}
+	return &m, nil
+}
+
+// Checksum is a stable digest of a set of files by name: "sha256:<hex>".
+func Checksum(files map[string][]byte) string {
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	for _, n := range names {
+		fmt.Fprintf(h, "%s\x00%d\x00", n, len(files[n]))
+		h.Write(files[n])
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}

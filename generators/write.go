@@ -1,0 +1,200 @@
+package generators
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// ErrNotEmpty means the target folder already holds files and Force was not given.
+var ErrNotEmpty = errors.New("not empty")
+
+// Change says what writing a file would do.
+type Change string
+
+// The kinds of Change.
+const (
+	Create    Change = "create"
+	Overwrite Change = "overwrite"
+	Unchanged Change = "unchanged"
+)
+
+// Plan lists, for each file of s, what writing it into target would do.
+func (s *FileSet) Plan(target string) ([]Change, error) {
+	files := s.Files()
+	changes := make([]Change, len(files))
+	for i, f := range files {
+		old, err := os.ReadFile(filepath.Join(target, filepath.FromSlash(f.Path)))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			changes[i] = Create
+		case err != nil:
+			return nil, err
+		case bytes.Equal(old, f.Data):
+			changes[i] = Unchanged
+		default:
+			changes[i] = Overwrite
+		}
+	}
+	return changes, nil
+}
+
+// IsEmptyDir reports whether dir exists and holds nothing. A missing dir is reported as
+// (false, nil).
+func IsEmptyDir(dir string) (exists, empty bool, err error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, false, nil
+	}
+	if err != nil {
+		return true, false, err
+	}
+	return true, len(entries) == 0, nil
+}
+
+// Commit writes s into target without ever leaving a half-written result: every file is
+// first written to a staging folder beside target; a new target is then renamed into place
+// in one step, and an existing one receives each file by rename, with everything undone
+// if any move fails. Files of target that s does not name are never touched. A non-empty
+// target is refused (ErrNotEmpty) unless force.
+func (s *FileSet) Commit(target string, force bool) error {
+	target = filepath.Clean(target)
+	exists, empty, err := IsEmptyDir(target)
+	if err != nil {
+		if fi, serr := os.Stat(target); serr == nil && !fi.IsDir() {
+			return fmt.Errorf("%s exists and is not a folder", target)
+		}
+		return err
+	}
+	if exists && !empty && !force {
+		return fmt.Errorf("%s: %w", target, ErrNotEmpty)
+	}
+	if exists {
+		if err := s.checkConflicts(target); err != nil {
+			return err
+		}
+	}
+	parent := filepath.Dir(target)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	stage, err := os.MkdirTemp(parent, "."+filepath.Base(target)+".scaffold-*")
+	if err != nil {
+		return fmt.Errorf("staging folder beside %s: %w", target, err)
+	}
+	defer os.RemoveAll(stage)
+	if err := os.Chmod(stage, 0o755); err != nil {
+		return err
+	}
+	if err := s.writeAll(filepath.Join(stage, "new")); err != nil {
+		return err
+	}
+	if !exists {
+		return os.Rename(filepath.Join(stage, "new"), target)
+	}
+	return s.moveInto(filepath.Join(stage, "new"), filepath.Join(stage, "old"), target)
+}
+
+func (s *FileSet) writeAll(root string) error {
+	for _, f := range s.Files() {
+		p := filepath.Join(root, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, f.Data, f.Mode); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkConflicts refuses, before anything moves, a file whose place is taken by a folder
+// or whose parent is a file.
+func (s *FileSet) checkConflicts(target string) error {
+	for _, f := range s.Files() {
+		p := filepath.Join(target, filepath.FromSlash(f.Path))
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			return fmt.Errorf("%s is a folder where scaffold writes a file; move it away first", p)
+		}
+		for dir := filepath.Dir(p); dir != target && len(dir) > len(target); dir = filepath.Dir(dir) {
+			if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+				return fmt.Errorf("%s is a file where scaffold needs a folder; move it away first", dir)
+			}
+		}
+	}
+	return nil
+}
+
+// moveInto renames each staged file into target, keeping any file it replaces in backup
+// until all moves succeeded; on failure it puts everything back.
+func (s *FileSet) moveInto(staged, backup, target string) (err error) {
+	type move struct{ dst, saved string }
+	var done []move
+	var madeDirs []string
+	defer func() {
+		if err == nil {
+			return
+		}
+		for i := len(done) - 1; i >= 0; i-- {
+			_ = os.Remove(done[i].dst)
+			if done[i].saved != "" {
+				_ = os.Rename(done[i].saved, done[i].dst)
+			}
+		}
+		for i := len(madeDirs) - 1; i >= 0; i-- {
+			_ = os.Remove(madeDirs[i])
+		}
+	}()
+	for _, f := range s.Files() {
+		rel := filepath.FromSlash(f.Path)
+		dst := filepath.Join(target, rel)
+		made, err := mkdirAllTracked(filepath.Dir(dst))
+		madeDirs = append(madeDirs, made...)
+		if err != nil {
+			return err
+		}
+		m := move{dst: dst}
+		if _, err := os.Lstat(dst); err == nil {
+			m.saved = filepath.Join(backup, rel)
+			if err := os.MkdirAll(filepath.Dir(m.saved), 0o755); err != nil {
+				return err
+			}
+			if err := os.Rename(dst, m.saved); err != nil {
+				return err
+			}
+		}
+		if err := os.Rename(filepath.Join(staged, rel), dst); err != nil {
+			if m.saved != "" {
+				_ = os.Rename(m.saved, dst)
+			}
+			return err
+		}
+		done = append(done, m)
+	}
+	return nil
+}
+
+// mkdirAllTracked creates dir and its missing parents, returning those it created.
+func mkdirAllTracked(dir string) ([]string, error) {
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil {
+			break
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	var made []string
+	for i := len(missing) - 1; i >= 0; i-- {
+		if err := os.Mkdir(missing[i], 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			return made, err
+		}
+		made = append(made, missing[i])
+	}
+	return made, nil
+}
