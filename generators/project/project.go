@@ -187,4 +187,3 @@ func parseGoMod(data []byte) (goVersion string, deps map[string]string) {
 	}
 	return goVersion, deps
 }
-

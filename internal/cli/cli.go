@@ -107,4 +107,3 @@ func isCobraUsageError(err error) bool {
 	}
 	return false
 }
-
