@@ -61,12 +61,13 @@ func Steps() []generators.Step[*Context] {
 		generators.StepFunc[*Context]{Name: "versions", Fn: versions},
 		// The project tree: config, factory, web, entries, tests, Makefile, README.
 		generators.StepFunc[*Context]{Name: "templates", Fn: renderTemplates},
-		// The runtime comes from this binary, so generation never needs the network.
-		generators.StepFunc[*Context]{Name: "runtime", Fn: vendorRuntime},
 		// go.sum lines for the pinned dependencies, taken from scaffold's own go.sum.
 		generators.StepFunc[*Context]{Name: "go.sum", Fn: goSum},
-		// gofmt every Go file: a template mistake fails here, not in the user's build.
+		// gofmt the rendered Go files: a template mistake fails here, not in the user's build.
 		generators.StepFunc[*Context]{Name: "gofmt", Fn: func(c *Context) error { return c.Files.FormatGo() }},
+		// The runtime comes from this binary, so generation never needs the network; it is
+		// already gofmt'd (a test checks), so it is added after formatting.
+		generators.StepFunc[*Context]{Name: "runtime", Fn: vendorRuntime},
 		// scaffold.yaml records the answers and the runtime checksum for `scaffold vendor`.
 		generators.StepFunc[*Context]{Name: "manifest", Fn: writeManifest},
 	}

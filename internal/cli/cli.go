@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/scaffoldgo/scaffold/internal/build"
+	newcmd "github.com/scaffoldgo/scaffold/internal/cmd/new"
+	vendorcmd "github.com/scaffoldgo/scaffold/internal/cmd/vendor"
 	"github.com/scaffoldgo/scaffold/internal/cmd/version"
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
 	"github.com/scaffoldgo/scaffold/internal/iostreams"
@@ -94,6 +96,8 @@ logrotate files that run it, and a dev loop that rebuilds on every save.`,
 
 // commands lists every subcommand constructor; `completion` and `help` come from cobra.
 var commands = []func(*cmdutil.Factory) *cobra.Command{
+	func(f *cmdutil.Factory) *cobra.Command { return newcmd.NewCmdNew(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return vendorcmd.NewCmdVendor(f, nil) },
 	version.NewCmdVersion,
 }
 

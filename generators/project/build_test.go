@@ -1,0 +1,209 @@
+package project
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// offlineEnv builds generated projects from the module cache only, as a user without
+// network would; plain `go build` works too wherever the proxy is reachable.
+func offlineEnv() []string {
+	return append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
+}
+
+func goCmd(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	cmd.Env = offlineEnv()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
+	}
+	return string(out)
+}
+
+func generateInto(t *testing.T, opts Options) string {
+	t.Helper()
+	ctx, err := Generate(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), opts.Name)
+	if err := ctx.Files.Commit(dir, false); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestGeneratedProjectBuildsVetsAndTests runs, for each option set that changes the
+// output, what a user runs first: go build, go vet, go test (the project's own unit and
+// integration tests, which start both real servers).
+func TestGeneratedProjectBuildsVetsAndTests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds generated projects; skipped with -short")
+	}
+	for _, tc := range goldenCases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := generateInto(t, tc.opts)
+			goCmd(t, dir, "build", "./...")
+			goCmd(t, dir, "vet", "./...")
+			out := goCmd(t, dir, "test", "-count=1", "./...")
+			for _, pkg := range []string{"/factory", "/test", "/web/home"} {
+				if !strings.Contains(out, "ok  \t"+tc.opts.moduleOrName()+pkg) {
+					t.Errorf("go test output lacks a passing %s:\n%s", pkg, out)
+				}
+			}
+			if out, err := exec.Command("gofmt", "-l", dir).CombinedOutput(); err != nil || len(out) > 0 {
+				t.Errorf("gofmt -l: %v %s", err, out)
+			}
+		})
+	}
+}
+
+func (o Options) moduleOrName() string {
+	if o.Module != "" {
+		return o.Module
+	}
+	return o.Name
+}
+
+// TestProductionEntryRunsWorkerProcesses checks the prefork model from outside: with -w 2
+// the master has two worker children, and the page is served.
+func TestProductionEntryRunsWorkerProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a generated project; skipped with -short")
+	}
+	dir := generateInto(t, Options{Name: "demo"})
+	bin := filepath.Join(t.TempDir(), "demo")
+	goCmd(t, dir, "build", "-o", bin, "./wsgi")
+
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, "-b", addr, "-w", "2")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "APP_ENV=development")
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		<-done
+	})
+	waitOK(t, "http://"+addr+"/", done)
+	var kids []int
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if kids = children(cmd.Process.Pid); len(kids) == 2 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(kids) != 2 {
+		t.Fatalf("master %d has %d children %v, want 2 workers", cmd.Process.Pid, len(kids), kids)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("after SIGTERM the master exited with %v, want status 0", err)
+		}
+		done <- nil
+	case <-time.After(30 * time.Second):
+		t.Fatal("master still running 30s after SIGTERM")
+	}
+	for _, pid := range kids {
+		if syscall.Kill(pid, 0) == nil {
+			t.Errorf("worker %d still alive after the master stopped", pid)
+		}
+	}
+}
+
+// TestDevelopmentEntryServesOnBind checks `go run ./run -b ADDR` answers 200 on /.
+func TestDevelopmentEntryServesOnBind(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a generated project; skipped with -short")
+	}
+	dir := generateInto(t, Options{Name: "shop-api"})
+	bin := filepath.Join(t.TempDir(), "shop-api-dev")
+	goCmd(t, dir, "build", "-o", bin, "./run")
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, "-b", addr)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
+	waitOK(t, "http://"+addr+"/", done)
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func waitOK(t *testing.T, url string, exited chan error) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			exited <- err
+			t.Fatalf("server exited before answering %s: %v", url, err)
+		default:
+		}
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s did not answer 200 within 20s", url)
+}
+
+// children lists the pids whose parent is pid, from /proc.
+func children(pid int) []int {
+	entries, _ := os.ReadDir("/proc")
+	var kids []int
+	for _, e := range entries {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n))
+		if err != nil {
+			continue
+		}
+		// Fields after the command name, which is in parentheses and may hold spaces.
+		rest := string(stat[strings.LastIndexByte(string(stat), ')')+2:])
+		f := strings.Fields(rest)
+		if len(f) > 1 && f[0] != "Z" && f[1] == strconv.Itoa(pid) {
+			kids = append(kids, n)
+		}
+	}
+	return kids
+}

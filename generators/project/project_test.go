@@ -1,0 +1,251 @@
+package project
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"go/format"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/scaffoldgo/scaffold/runtime"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// goldenCases are the option sets that change the output.
+var goldenCases = []struct {
+	name string
+	opts Options
+}{
+	{"default", Options{Name: "demo", Version: "v0.0.0-test"}},
+	{"shop-api", Options{Name: "shop-api", Module: "github.com/acme/shop-api", Port: 8080, Workers: 4, Version: "v0.0.0-test"}},
+}
+
+var checksumLine = regexp.MustCompile(`checksum: sha256:[0-9a-f]+`)
+
+// TestGolden compares every generated file with testdata/golden/<case>/<path>.golden. The
+// vendored runtime is compared with the embedded source instead (its own tests cover it),
+// and the runtime checksum is masked, so runtime edits do not churn the golden files.
+func TestGolden(t *testing.T) {
+	for _, tc := range goldenCases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, err := Generate(tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := filepath.Join("testdata", "golden", tc.name)
+			seen := map[string]bool{}
+			for _, f := range ctx.Files.Files() {
+				if strings.HasPrefix(f.Path, runtime.Dir+"/") {
+					name := strings.TrimPrefix(f.Path, runtime.Dir+"/")
+					want := RuntimeHeader(tc.opts.Version) + string(runtime.Files()[name])
+					if string(f.Data) != want {
+						t.Errorf("%s: not the embedded runtime source with its header", f.Path)
+					}
+					continue
+				}
+				got := checksumLine.ReplaceAll(f.Data, []byte("checksum: sha256:MASKED"))
+				golden := filepath.Join(dir, filepath.FromSlash(f.Path)+".golden")
+				seen[golden] = true
+				if *update {
+					if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(golden, got, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Errorf("%s: no golden file (run go test ./generators/project -update): %v", f.Path, err)
+					continue
+				}
+				if !bytes.Equal(got, want) {
+					t.Errorf("%s differs from %s (run with -update if intended):\n%s", f.Path, golden, lineDiff(string(want), string(got)))
+				}
+			}
+			// A golden file with no generated counterpart means a file stopped being generated.
+			_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+				if err == nil && !d.IsDir() && !seen[p] {
+					if *update {
+						return os.Remove(p)
+					}
+					t.Errorf("%s: golden file for a file no longer generated", p)
+				}
+				return nil
+			})
+		})
+	}
+}
+
+// lineDiff shows the first differing lines.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			return fmt.Sprintf("line %d:\n- %s\n+ %s", i+1, wl, gl)
+		}
+	}
+	return ""
+}
+
+func TestGenerateIsDeterministic(t *testing.T) {
+	a, err := Generate(Options{Name: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Generate(Options{Name: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa, fb := a.Files.Files(), b.Files.Files()
+	if len(fa) != len(fb) {
+		t.Fatalf("%d files, then %d", len(fa), len(fb))
+	}
+	for i := range fa {
+		if fa[i].Path != fb[i].Path || !bytes.Equal(fa[i].Data, fb[i].Data) {
+			t.Fatalf("%s differs between two runs", fa[i].Path)
+		}
+	}
+}
+
+func TestLayout(t *testing.T) {
+	ctx, err := Generate(Options{Name: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{
+		"config/config.yaml", "config/logging.yaml", "config/setting.yaml", "factory/config.go", "factory/log.go",
+		"web/app.go", "web/home/home.go", "web/home/templates/index.html", "web/static/css/style.css",
+		"run/main.go", "wsgi/main.go", "internal/prefork/doc.go", "test/server_test.go", "scaffold.yaml",
+		".gitignore", "README.md", "go.mod", "go.sum", "Makefile",
+	} {
+		if _, ok := ctx.Files.Get(p); !ok {
+			t.Errorf("%s is not generated", p)
+		}
+	}
+	for _, f := range ctx.Files.Files() {
+		if strings.HasPrefix(f.Path, "internal/prefork/") && strings.HasSuffix(f.Path, "_test.go") {
+			t.Errorf("%s: runtime tests must not be vendored", f.Path)
+		}
+		if strings.HasSuffix(f.Path, ".tmpl") {
+			t.Errorf("%s: template suffix left in output", f.Path)
+		}
+	}
+}
+
+// The embedded runtime is vendored without formatting, so it must be gofmt'd already.
+func TestRuntimeSourceIsFormatted(t *testing.T) {
+	for name, data := range runtime.Files() {
+		out, err := format.Source(data)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		} else if !bytes.Equal(out, data) {
+			t.Errorf("runtime/prefork/%s is not gofmt'd", name)
+		}
+	}
+}
+
+func TestManifestRoundTrip(t *testing.T) {
+	ctx, err := Generate(Options{Name: "shop-api", Module: "example.com/shop", Port: 9000, Workers: 3, Version: "v1.2.3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := ctx.Files.Commit(dir, true); err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Name != "shop-api" || m.Module != "example.com/shop" || m.Answers.Port != 9000 || m.Answers.Workers != 3 || m.Runtime.Version != "v1.2.3" {
+		t.Fatalf("manifest = %+v", m)
+	}
+	if m.Runtime.Checksum != Checksum(RuntimeFiles("v1.2.3")) {
+		t.Fatal("manifest checksum does not match the vendored files")
+	}
+}
+
+func TestValidateName(t *testing.T) {
+	good := []string{"demo", "shop-api", "a1", "x", "my-app-2"}
+	bad := map[string]string{
+		"":                      "empty",
+		"go":                    "reserved",
+		"test":                  "reserved",
+		"main":                  "reserved",
+		"internal":              "reserved",
+		"vendor":                "reserved",
+		"fmt":                   "standard library",
+		"net":                   "standard library",
+		"my app":                "lowercase letters",
+		"../x":                  "lowercase letters",
+		"a;b":                   "lowercase letters",
+		"MyApp":                 "lowercase letters",
+		"1app":                  "starting with a letter",
+		"app-":                  "not ending with a hyphen",
+		"a--b":                  "single hyphens",
+		"a_b":                   "lowercase letters",
+		"x/y":                   "lowercase letters",
+		strings.Repeat("a", 33): "at most 32",
+	}
+	for _, n := range good {
+		if err := ValidateName(n); err != nil {
+			t.Errorf("ValidateName(%q) = %v, want nil", n, err)
+		}
+	}
+	for n, want := range bad {
+		err := ValidateName(n)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ValidateName(%q) = %v, want an error mentioning %q", n, err, want)
+		}
+	}
+}
+
+func TestValidateModule(t *testing.T) {
+	for _, m := range []string{"demo", "github.com/acme/shop-api", "example.com/x/v2"} {
+		if err := ValidateModule(m); err != nil {
+			t.Errorf("ValidateModule(%q) = %v", m, err)
+		}
+	}
+	for _, m := range []string{"", "fmt", "net/thing", "a b", "x//y", "/abs", "go"} {
+		if err := ValidateModule(m); err == nil {
+			t.Errorf("ValidateModule(%q) = nil, want an error", m)
+		}
+	}
+}
+
+// stdRoots must cover every top-level standard library path of the Go that builds us.
+func TestStdRootsMatchGoList(t *testing.T) {
+	out, err := exec.Command("go", "list", "std").Output()
+	if err != nil {
+		t.Skipf("go list std: %v", err)
+	}
+	have := map[string]bool{}
+	for _, s := range stdRoots {
+		have[s] = true
+	}
+	for _, p := range strings.Fields(string(out)) {
+		root, _, _ := strings.Cut(p, "/")
+		if root == "vendor" || root == "internal" || root == "cmd" {
+			continue
+		}
+		if !have[root] {
+			t.Errorf("standard library root %q missing from stdRoots", root)
+			have[root] = true
+		}
+	}
+}

@@ -1,0 +1,255 @@
+// Package new implements `scaffold new`.
+package new
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/scaffoldgo/scaffold/generators"
+	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/internal/build"
+	"github.com/scaffoldgo/scaffold/internal/cmdutil"
+	"github.com/scaffoldgo/scaffold/internal/iostreams"
+	"github.com/scaffoldgo/scaffold/internal/prompter"
+)
+
+// Options are `scaffold new`'s parsed flags and dependencies.
+type Options struct {
+	IO       *iostreams.IOStreams
+	Prompter prompter.Prompter
+	Getwd    func() (string, error)
+
+	Arg     string // NAME or "."
+	Module  string
+	Port    int
+	Workers int
+	Yes     bool
+	Force   bool
+	DryRun  bool
+
+	// which flags were given, so prompts ask only for the rest
+	moduleSet, portSet, workersSet bool
+}
+
+// NewCmdNew builds the command; runF replaces the run function in tests.
+func NewCmdNew(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{
+		IO:       f.IOStreams,
+		Prompter: prompter.Huh{In: f.IOStreams.In, Out: f.IOStreams.Out},
+		Getwd:    os.Getwd,
+	}
+	cmd := &cobra.Command{
+		Use:   "new NAME",
+		Short: "Create a Go service in the documented layout",
+		Long: `Create a Go web service in the Flask + Gunicorn production layout: config/, factory/,
+web/, a development entry (run/) and a prefork production entry (wsgi/), with tests, a
+Makefile and a README. It builds, tests and serves at once, and needs no network.
+
+NAME is lowercase letters, digits and hyphens, starting with a letter. "." generates into
+the current folder, which must be empty, and takes the folder's name.
+
+On a terminal, values no flag gave are asked for; with --yes, or without a terminal,
+the defaults are used.`,
+		Example: `  scaffold new shop-api --yes
+  scaffold new shop-api --module github.com/acme/shop-api --port 8080 --workers 4
+  mkdir blog && cd blog && scaffold new .
+  scaffold new shop-api --dry-run`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return cmdutil.FlagErrorf("new needs exactly one NAME (or . for the current folder), got %d arguments", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Arg = args[0]
+			opts.moduleSet = cmd.Flags().Changed("module")
+			opts.portSet = cmd.Flags().Changed("port")
+			opts.workersSet = cmd.Flags().Changed("workers")
+			if runF != nil {
+				return runF(opts)
+			}
+			return newRun(opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Module, "module", "", "Go module path (default NAME)")
+	fl.IntVar(&opts.Port, "port", project.DefaultPort, "development port, written to config/config.yaml")
+	fl.IntVar(&opts.Workers, "workers", project.DefaultWorkers, "production worker processes")
+	fl.BoolVarP(&opts.Yes, "yes", "y", false, "use defaults for everything not given; never prompt")
+	fl.BoolVar(&opts.Force, "force", false, "write into a non-empty folder, rewriting only scaffold's files (never deletes)")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "list the files that would be written; write nothing")
+	return cmd
+}
+
+func newRun(opts *Options) error {
+	start := time.Now()
+	name, target, err := resolveTarget(opts)
+	if err != nil {
+		return err
+	}
+	exists, empty, err := generators.IsEmptyDir(target)
+	if err != nil {
+		return fmt.Errorf("cannot use %s: %w", target, err)
+	}
+	if exists && !empty && !opts.Force && !opts.DryRun {
+		return fmt.Errorf("%s already exists and is not empty; choose another name, or use --force to rewrite only the files scaffold generates (nothing is deleted)", displayPath(opts, target))
+	}
+	if err := validateFlags(opts); err != nil {
+		return err
+	}
+	if err := ask(opts, name); err != nil {
+		return err
+	}
+	version, _, _ := build.Info()
+	gen, err := project.Generate(project.Options{Name: name, Module: opts.Module, Port: opts.Port, Workers: opts.Workers, Version: version})
+	if err != nil {
+		return err
+	}
+	files := gen.Files
+	if opts.DryRun {
+		return printPlan(opts, files, target)
+	}
+	if err := files.Commit(target, opts.Force); err != nil {
+		if errors.Is(err, generators.ErrNotEmpty) {
+			return fmt.Errorf("%s is not empty; use --force to rewrite only scaffold's files", displayPath(opts, target))
+		}
+		return fmt.Errorf("writing %s: %w (nothing was left behind)", displayPath(opts, target), err)
+	}
+	out := opts.IO.Out
+	fmt.Fprintf(out, "Created %s (module %s) in %s: %d files in %s.\n\n", name, gen.Options.Module, displayPath(opts, target), files.Len(), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintln(out, "Next:")
+	if opts.Arg != "." {
+		fmt.Fprintf(out, "  cd %s\n", displayPath(opts, target))
+	}
+	fmt.Fprintf(out, "  make run     # development server on http://127.0.0.1:%d\n", gen.Options.Port)
+	fmt.Fprintln(out, "  make test    # vet + unit and integration tests")
+	fmt.Fprintf(out, "  make serve   # production entry: prefork master + %d workers\n", gen.Options.Workers)
+	return nil
+}
+
+// resolveTarget turns NAME or "." into the project name and its folder.
+func resolveTarget(opts *Options) (name, target string, err error) {
+	wd, err := opts.Getwd()
+	if err != nil {
+		return "", "", err
+	}
+	if opts.Arg == "." {
+		name = filepath.Base(wd)
+		if err := project.ValidateName(name); err != nil {
+			return "", "", fmt.Errorf("the current folder's name cannot name the project: %w", err)
+		}
+		return name, wd, nil
+	}
+	if err := project.ValidateName(opts.Arg); err != nil {
+		return "", "", err
+	}
+	return opts.Arg, filepath.Join(wd, opts.Arg), nil
+}
+
+func validateFlags(opts *Options) error {
+	if opts.moduleSet {
+		if err := project.ValidateModule(opts.Module); err != nil {
+			return cmdutil.FlagErrorf("--module: %v", err)
+		}
+	}
+	if err := project.ValidatePort(opts.Port); err != nil {
+		return cmdutil.FlagErrorf("--port: %v", err)
+	}
+	if err := project.ValidateWorkers(opts.Workers); err != nil {
+		return cmdutil.FlagErrorf("--workers: %v", err)
+	}
+	return nil
+}
+
+// ask prompts for the values no flag gave, only on a terminal and without --yes, then
+// prints the command that does the same without prompts.
+func ask(opts *Options, name string) error {
+	if opts.Module == "" {
+		opts.Module = name
+	}
+	missing := !opts.moduleSet || !opts.portSet || !opts.workersSet
+	if opts.Yes || !missing {
+		return nil
+	}
+	if !opts.IO.CanPrompt() {
+		if !opts.DryRun {
+			fmt.Fprintf(opts.IO.ErrOut, "No terminal to ask on: using --module %s --port %d --workers %d (pass --yes to say so).\n", opts.Module, opts.Port, opts.Workers)
+		}
+		return nil
+	}
+	var questions []prompter.Question
+	module, port, workers := "", "", ""
+	if !opts.moduleSet {
+		questions = append(questions, prompter.Question{Title: "Go module path", Description: "as in go.mod, e.g. github.com/acme/" + name, Default: opts.Module, Validate: project.ValidateModule, Answer: &module})
+	}
+	if !opts.portSet {
+		questions = append(questions, prompter.Question{Title: "Development port", Default: strconv.Itoa(opts.Port), Validate: intRule(project.ValidatePort), Answer: &port})
+	}
+	if !opts.workersSet {
+		questions = append(questions, prompter.Question{Title: "Production workers", Description: "worker processes of the prefork server", Default: strconv.Itoa(opts.Workers), Validate: intRule(project.ValidateWorkers), Answer: &workers})
+	}
+	if err := opts.Prompter.Ask(questions); err != nil {
+		return err
+	}
+	if module != "" {
+		opts.Module = module
+	}
+	if port != "" {
+		opts.Port, _ = strconv.Atoi(port)
+	}
+	if workers != "" {
+		opts.Workers, _ = strconv.Atoi(workers)
+	}
+	if err := validateFlags(&Options{Module: opts.Module, moduleSet: true, Port: opts.Port, Workers: opts.Workers}); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "\nThe same without prompts:\n  %s\n\n", equivalentCommand(opts))
+	return nil
+}
+
+func intRule(check func(int) error) func(string) error {
+	return func(s string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", s)
+		}
+		return check(n)
+	}
+}
+
+func equivalentCommand(opts *Options) string {
+	parts := []string{"scaffold", "new", opts.Arg, "--module", opts.Module, "--port", strconv.Itoa(opts.Port), "--workers", strconv.Itoa(opts.Workers)}
+	if opts.Force {
+		parts = append(parts, "--force")
+	}
+	return strings.Join(append(parts, "--yes"), " ")
+}
+
+func printPlan(opts *Options, files *generators.FileSet, target string) error {
+	changes, err := files.Plan(target)
+	if err != nil {
+		return err
+	}
+	for i, f := range files.Files() {
+		fmt.Fprintf(opts.IO.Out, "%-9s %s\n", changes[i], filepath.Join(displayPath(opts, target), filepath.FromSlash(f.Path)))
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "Dry run: %d files; nothing was written.\n", files.Len())
+	return nil
+}
+
+// displayPath shows target relative to the working folder when it is inside it.
+func displayPath(opts *Options, target string) string {
+	if wd, err := opts.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, target); err == nil && !strings.HasPrefix(rel, "..") {
+			return rel
+		}
+	}
+	return target
+}
