@@ -1,0 +1,266 @@
+package prefork
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// App builds the application's handler. It runs once in each worker process
+// (and once in Serve), like a WSGI import: an error stops that worker, and at
+// start-up it stops the master with the error's message.
+type App func() (http.Handler, error)
+
+// WorkerInfo names one worker process for hooks and logs.
+type WorkerInfo struct {
+	ID         int // unique for the master's lifetime, starting at 1
+	Generation int // 1 at start-up, incremented by every reload (HUP)
+	PID        int // 0 before the process exists
+}
+
+// Config holds the runtime's settings. A zero field means its documented
+// default; for durations and request limits a negative value means "off"
+// (the flags map Gunicorn's 0 to that).
+type Config struct {
+	// Bind lists the addresses to listen on: "host:port", "[::1]:port",
+	// "unix:/path" or "fd://N". Default 127.0.0.1:8000, or 0.0.0.0:$PORT
+	// when PORT is set. Ignored when listeners are inherited (PREFORK_LISTEN_FDS
+	// or systemd's LISTEN_FDS).
+	Bind []string
+	// Workers is the number of worker processes. Default $WEB_CONCURRENCY,
+	// else GOMAXPROCS.
+	Workers int
+	// Timeout: a worker silent for longer, or a request running for longer,
+	// gets the worker replaced. Default 30s; negative disables.
+	Timeout time.Duration
+	// GracefulTimeout bounds draining on stop, reload and recycling before the
+	// worker is killed. Default 30s; negative means no wait.
+	GracefulTimeout time.Duration
+	// KeepAlive is the idle keep-alive time of client connections. Default 5s;
+	// negative disables keep-alive.
+	KeepAlive time.Duration
+	// ReadHeaderTimeout bounds reading a request's headers, so slow clients
+	// cannot hold a connection forever. Default 10s (or Timeout if shorter).
+	ReadHeaderTimeout time.Duration
+	// MaxRequests recycles a worker after this many requests (a ready
+	// replacement first); 0 = never. MaxRequestsJitter adds a random
+	// 0..jitter to each worker's limit, so workers do not all retire at once.
+	MaxRequests       int
+	MaxRequestsJitter int
+	// PidFile, when set, receives the master's pid (written atomically,
+	// removed on exit).
+	PidFile string
+	// ErrorLog is a file path for the runtime's log, or "-" for stderr
+	// (default). The file is reopened on USR1.
+	ErrorLog string
+	// LogLevel is debug, info (default), warning ("warn"), error or critical.
+	LogLevel string
+	// LimitRequestLine, LimitRequestFields and LimitRequestFieldSize bound a
+	// request's line length (414), header count and header field size (431).
+	// Defaults 4094, 100, 8190 as in Gunicorn; negative = unlimited.
+	LimitRequestLine      int
+	LimitRequestFields    int
+	LimitRequestFieldSize int
+	// CheckConfig makes Run validate the configuration and load the app once,
+	// then return (nil or the error) without serving.
+	CheckConfig bool
+	// PrintConfig makes Run print the effective configuration to stdout and
+	// return without serving.
+	PrintConfig bool
+
+	// Logger receives the runtime's log. Default: built from ErrorLog and
+	// LogLevel (text format).
+	Logger *slog.Logger `json:"-"`
+	// Reload, when set, is called by the master on HUP to re-read the
+	// configuration; the new generation of workers runs with the result.
+	// An error keeps the old configuration (and still reloads the workers).
+	Reload func() (Config, error) `json:"-"`
+	// Middleware wraps the app's handler in each worker, first element
+	// outermost. Default none.
+	Middleware []func(http.Handler) http.Handler `json:"-"`
+
+	// Hooks, named after Gunicorn's server hooks. Each is optional and runs in
+	// the process named in its comment.
+
+	// OnStarting runs in the master before it binds; an error stops it.
+	OnStarting func() error `json:"-"`
+	// WhenReady runs in the master once every start-up worker reported ready.
+	WhenReady func() `json:"-"`
+	// PreFork runs in the master just before a worker is started (PID 0).
+	PreFork func(w WorkerInfo) `json:"-"`
+	// PostFork runs in the worker process before the App factory.
+	PostFork func(w WorkerInfo) `json:"-"`
+	// PostWorkerInit runs in the worker after the App factory returned,
+	// before the worker reports ready.
+	PostWorkerInit func(w WorkerInfo) `json:"-"`
+	// WorkerExit runs in the worker after it stopped serving, before it exits.
+	WorkerExit func(w WorkerInfo) `json:"-"`
+	// ChildExit runs in the master after a worker was reaped, with the
+	// reason it ended.
+	ChildExit func(w WorkerInfo, reason string) `json:"-"`
+	// OnReload runs in the master on HUP, after Reload, before new workers start.
+	OnReload func() `json:"-"`
+	// NWorkersChanged runs in the master when the target worker count changes
+	// (TTIN, TTOU, reload).
+	NWorkersChanged func(newCount, oldCount int) `json:"-"`
+	// OnExit runs in the master just before Run returns.
+	OnExit func() `json:"-"`
+
+	// stdout receives --print-config output (tests); default os.Stdout.
+	stdout io.Writer
+}
+
+// Defaults as documented on Config.
+const (
+	DefaultTimeout               = 30 * time.Second
+	DefaultGracefulTimeout       = 30 * time.Second
+	DefaultKeepAlive             = 5 * time.Second
+	DefaultReadHeaderTimeout     = 10 * time.Second
+	DefaultLimitRequestLine      = 4094
+	DefaultLimitRequestFields    = 100
+	DefaultLimitRequestFieldSize = 8190
+	DefaultBind                  = "127.0.0.1:8000"
+)
+
+var errInvalid = errors.New("invalid configuration")
+
+// withDefaults returns c with every zero field set to its default, or an
+// error naming the first invalid setting.
+func (c Config) withDefaults() (Config, error) {
+	if len(c.Bind) == 0 {
+		if port := os.Getenv("PORT"); port != "" {
+			c.Bind = []string{"0.0.0.0:" + port}
+		} else {
+			c.Bind = []string{DefaultBind}
+		}
+	}
+	if c.Workers == 0 {
+		if s := os.Getenv("WEB_CONCURRENCY"); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 {
+				return c, fmt.Errorf("prefork: WEB_CONCURRENCY=%q: must be a whole number of at least 1: %w", s, errInvalid)
+			}
+			c.Workers = n
+		} else {
+			c.Workers = runtime.GOMAXPROCS(0)
+		}
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.GracefulTimeout == 0 {
+		c.GracefulTimeout = DefaultGracefulTimeout
+	}
+	if c.KeepAlive == 0 {
+		c.KeepAlive = DefaultKeepAlive
+	}
+	if c.ReadHeaderTimeout == 0 {
+		c.ReadHeaderTimeout = DefaultReadHeaderTimeout
+		if c.Timeout > 0 && c.Timeout < c.ReadHeaderTimeout {
+			c.ReadHeaderTimeout = c.Timeout
+		}
+	}
+	if c.LimitRequestLine == 0 {
+		c.LimitRequestLine = DefaultLimitRequestLine
+	}
+	if c.LimitRequestFields == 0 {
+		c.LimitRequestFields = DefaultLimitRequestFields
+	}
+	if c.LimitRequestFieldSize == 0 {
+		c.LimitRequestFieldSize = DefaultLimitRequestFieldSize
+	}
+	if c.ErrorLog == "" {
+		c.ErrorLog = "-"
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	return c, c.validate()
+}
+
+func (c Config) validate() error {
+	bad := func(name string, v any, rule string) error {
+		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, errInvalid)
+	}
+	for _, a := range c.Bind {
+		if _, err := parseAddr(a); err != nil {
+			return err
+		}
+	}
+	if c.Workers < 1 {
+		return bad("workers", c.Workers, "must be at least 1")
+	}
+	if c.MaxRequests < 0 {
+		return bad("max-requests", c.MaxRequests, "must not be negative")
+	}
+	if c.MaxRequestsJitter < 0 {
+		return bad("max-requests-jitter", c.MaxRequestsJitter, "must not be negative")
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return err
+	}
+	return nil
+}
+
+// off maps the "negative means off" convention to a zero duration.
+func off(d time.Duration) time.Duration {
+	if d < 0 {
+		return 0
+	}
+	return d
+}
+
+// heartbeatInterval is how often a worker reports to the master.
+func (c Config) heartbeatInterval() time.Duration {
+	iv := time.Second
+	if c.Timeout > 0 && c.Timeout/4 < iv {
+		iv = c.Timeout / 4
+	}
+	if iv < 10*time.Millisecond {
+		iv = 10 * time.Millisecond
+	}
+	return iv
+}
+
+// printConfig writes the effective configuration as "name = value" lines,
+// sorted like Gunicorn's --print-config.
+func (c Config) printConfig(w io.Writer) {
+	lines := []string{
+		"bind = " + strings.Join(c.Bind, ","),
+		"check_config = " + strconv.FormatBool(c.CheckConfig),
+		"error_logfile = " + c.ErrorLog,
+		"graceful_timeout = " + seconds(c.GracefulTimeout),
+		"keepalive = " + seconds(c.KeepAlive),
+		"limit_request_field_size = " + limit(c.LimitRequestFieldSize),
+		"limit_request_fields = " + limit(c.LimitRequestFields),
+		"limit_request_line = " + limit(c.LimitRequestLine),
+		"loglevel = " + c.LogLevel,
+		"max_requests = " + strconv.Itoa(c.MaxRequests),
+		"max_requests_jitter = " + strconv.Itoa(c.MaxRequestsJitter),
+		"pidfile = " + c.PidFile,
+		"read_header_timeout = " + seconds(c.ReadHeaderTimeout),
+		"timeout = " + seconds(c.Timeout),
+		"workers = " + strconv.Itoa(c.Workers),
+	}
+	for _, l := range lines {
+		fmt.Fprintln(w, l)
+	}
+}
+
+func seconds(d time.Duration) string {
+	return strconv.FormatFloat(off(d).Seconds(), 'f', -1, 64)
+}
+
+func limit(n int) string {
+	if n < 0 {
+		n = 0
+	}
+	return strconv.Itoa(n)
+}

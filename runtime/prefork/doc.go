@@ -1,0 +1,105 @@
+// Package prefork runs an HTTP application the way Gunicorn does, done the way
+// Go must do it: a master process binds (or inherits) the listening sockets
+// and re-executes its own binary as N worker processes that share them. The
+// master never serves a request. It uses the standard library only.
+//
+//	func main() {
+//		cfg := prefork.Config{Workers: 4}
+//		fs := flag.NewFlagSet("app", flag.ExitOnError)
+//		cfg.RegisterFlags(fs)
+//		fs.Parse(os.Args[1:])
+//		if err := prefork.Run(cfg, web.New); err != nil {
+//			fmt.Fprintln(os.Stderr, err)
+//			os.Exit(1)
+//		}
+//	}
+//
+// # Invariants
+//
+//   - The master never serves, and it is the only holder of each worker's
+//     control pipe: when the master dies, for any reason, every worker reads
+//     EOF, drains and exits. No orphans, no Getppid polling, also as PID 1.
+//   - At any time, outside start-up and stop, at least Workers workers that
+//     reported ready are serving, or all workers are being replaced after
+//     crashes. A worker is told to stop for a reload, max-requests, a stuck
+//     request or a scale-down only once its replacement reported ready.
+//   - "Ready" is an explicit message from the worker, sent after the App
+//     factory returned and its listeners serve; never "the process started".
+//   - A worker that stops is never left running: drain is bounded by
+//     GracefulTimeout, after which it is asked for a goroutine dump and killed.
+//   - One goroutine of the master owns all lifecycle state; each worker has
+//     exactly one Wait.
+//
+// # Signals
+//
+// To the master:
+//
+//	TERM         graceful stop: listeners closed, in-flight requests drained up to
+//	             GracefulTimeout ("Connection: close" on kept-alive connections), then KILL
+//	INT, QUIT    quick stop: workers close at once
+//	HUP          rolling reload: Config.Reload (if set) re-reads the configuration, a new
+//	             generation starts from the binary on disk, and each new worker's ready
+//	             lets one old worker drain. A generation that fails to boot (exits, or is
+//	             not ready within Timeout) is abandoned with the reason logged; the old
+//	             workers keep serving
+//	TTIN / TTOU  one worker more / fewer (never below 1; the removed one drains)
+//	USR1         reopen the error log (master and workers), for logrotate
+//	USR2         binary upgrade (see upgrade.go)
+//
+// To a worker (normally only the master talks to workers, over their pipes):
+// TERM drains, INT and QUIT quit at once, USR1 reopens logs; HUP, TTIN, TTOU,
+// USR2 and WINCH are ignored, so signals sent to the process group (a
+// terminal's Ctrl-C, supervisor's stopasgroup) behave.
+//
+// # Failures and timeouts
+//
+// A worker that exits unexpectedly is reaped at once and replaced. More than
+// max(5, Workers) failures within 10s delay the next start, doubling from
+// 0.5s up to 30s; 30s without a failure resets the delay. If workers fail to
+// boot before any was ever ready, the master stops and Run returns the App
+// factory's error (non-zero exit).
+//
+// A worker silent for longer than Timeout (no heartbeat) gets SIGABRT, which
+// makes the Go runtime print every goroutine's stack, then KILL 2s later. A
+// request running longer than Timeout gets its worker recycled: the worker
+// logs its goroutines, a replacement starts and reports ready, the stuck one
+// drains for GracefulTimeout and is then killed. Every kill is logged with its
+// reason and the worker's pid, age and request count.
+//
+// With MaxRequests, each worker's limit is MaxRequests plus a random
+// 0..MaxRequestsJitter; reaching it starts a replacement, and the retiring
+// worker keeps serving until that replacement is ready.
+//
+// # Listener hand-over protocol
+//
+// Any parent may hand listening sockets to a child running Run or Serve:
+//
+//	files, _ := prefork.ListenerFiles(lns)          // dup'd, close-on-exec, still non-blocking
+//	cmd.ExtraFiles = files                           // fds 3, 4, ... in the child
+//	cmd.Env = prefork.InheritEnv(files, names)       // PREFORK_LISTEN_FDS=N, PREFORK_LISTEN_NAMES=a,b
+//
+// PREFORK_LISTEN_FDS=N means the listeners are fds 3..3+N-1, and
+// PREFORK_LISTEN_NAMES lists their addresses, comma-separated. systemd socket
+// activation (LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES) is honoured the same
+// way. A process that takes over listeners unsets these variables, so its own
+// children inherit nothing. Inherited listeners take precedence over Bind.
+//
+// A worker is additionally started with PREFORK_WORKER_ID, PREFORK_GENERATION,
+// PREFORK_STATUS_FD (fd 3+N: it writes "ready", then "hb <requests>
+// <in-flight> <oldest-ms>" every min(1s, Timeout/4)), PREFORK_CONTROL_FD (fd
+// 4+N: it reads "drain", "quit", "dump <reason>", "reopen"; EOF means the
+// master is gone), PREFORK_MAX_REQUESTS and PREFORK_CONFIG (the master's
+// effective Config as JSON, so a reloaded configuration reaches new workers).
+// GOMAXPROCS is set to max(1, master's GOMAXPROCS / Workers) unless the user
+// set it.
+//
+// # Defaults
+//
+// Bind 127.0.0.1:8000 (0.0.0.0:$PORT when PORT is set); Workers
+// $WEB_CONCURRENCY, else GOMAXPROCS; Timeout 30s; GracefulTimeout 30s;
+// KeepAlive 5s; ReadHeaderTimeout 10s (or Timeout if shorter);
+// LimitRequestLine 4094 (414 beyond), LimitRequestFields 100,
+// LimitRequestFieldSize 8190 (431 beyond); ErrorLog "-" (stderr); LogLevel
+// info. Negative durations and limits mean off; the flags map Gunicorn's 0 to
+// that.
+package prefork

@@ -1,0 +1,355 @@
+package prefork
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The test binary doubles as the program under test: with
+// PREFORK_TEST_HELPER=run it is a master (and its workers, which re-execute
+// it), with =serve a single Serve process.
+func TestMain(m *testing.M) {
+	if mode := os.Getenv("PREFORK_TEST_HELPER"); mode != "" {
+		os.Exit(helperMain(mode))
+	}
+	os.Exit(m.Run())
+}
+
+func helperMain(mode string) int {
+	fs := flag.NewFlagSet("helper", flag.ContinueOnError)
+	var cfg Config
+	cfg.RegisterFlags(fs)
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		return 2
+	}
+	var err error
+	if mode == "serve" {
+		err = Serve(cfg, helperApp)
+	} else {
+		err = Run(cfg, helperApp)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "helper error:", err)
+		return 1
+	}
+	return 0
+}
+
+var spinSink atomic.Int64
+
+func helperApp() (http.Handler, error) {
+	if msg := os.Getenv("PREFORK_TEST_FAIL"); msg != "" {
+		return nil, errors.New(msg)
+	}
+	if p := os.Getenv("PREFORK_TEST_FAIL_FILE"); p != "" {
+		if b, err := os.ReadFile(p); err == nil {
+			return nil, errors.New(strings.TrimSpace(string(b)))
+		}
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/pid", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, os.Getpid())
+	})
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		d, _ := time.ParseDuration(r.URL.Query().Get("d"))
+		fmt.Fprintln(w, "started")
+		w.(http.Flusher).Flush()
+		time.Sleep(d)
+		fmt.Fprintln(w, "done")
+	})
+	mux.HandleFunc("/spin", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "spinning")
+		w.(http.Flusher).Flush()
+		for {
+			spinSink.Add(1)
+		}
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "hello")
+	})
+	return mux, nil
+}
+
+// proc is a helper process started by a test.
+type proc struct {
+	t       *testing.T
+	cmd     *exec.Cmd
+	addr    string
+	logPath string
+	done    chan struct{}
+	err     error
+	seen    map[int]bool // every worker pid observed, killed in cleanup
+}
+
+// startHelper starts the test binary as mode ("run" or "serve") on a fresh
+// loopback listener handed over as fd://3.
+func startHelper(t *testing.T, mode string, args []string, env ...string) *proc {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := ListenerFiles([]net.Listener{ln})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{t: t, addr: ln.Addr().String(), logPath: filepath.Join(t.TempDir(), "stderr.log"), done: make(chan struct{}), seen: map[int]bool{}}
+	logf, err := os.Create(p.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	p.cmd = exec.Command(os.Args[0], append([]string{"-b", "fd://3"}, args...)...)
+	p.cmd.ExtraFiles = files
+	p.cmd.Env = append(cleanEnv(os.Environ()), append([]string{"PREFORK_TEST_HELPER=" + mode}, env...)...)
+	p.cmd.Stdout, p.cmd.Stderr = logf, logf
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	files[0].Close()
+	ln.Close()
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.done
+		for pid := range p.seen {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		if t.Failed() {
+			t.Logf("helper log:\n%s", p.log())
+		}
+	})
+	return p
+}
+
+func (p *proc) log() string {
+	b, _ := os.ReadFile(p.logPath)
+	return string(b)
+}
+
+// waitLog waits until the log holds n occurrences of s.
+func (p *proc) waitLog(s string, n int, within time.Duration) {
+	p.t.Helper()
+	deadline := time.Now().Add(within)
+	for strings.Count(p.log(), s) < n {
+		if time.Now().After(deadline) {
+			p.t.Fatalf("log has %d of %q after %s, want %d", strings.Count(p.log(), s), s, within, n)
+		}
+		select {
+		case <-p.done:
+			p.t.Fatalf("helper exited (%v) before logging %q", p.err, s)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// workers returns the pids of the master's live children.
+func (p *proc) workers() []int {
+	pids := childPids(p.cmd.Process.Pid)
+	for _, pid := range pids {
+		p.seen[pid] = true
+	}
+	return pids
+}
+
+// waitWorkers waits until the master has exactly n children, all serving
+// (each answered /pid at least once is not required: ready is in the log).
+func (p *proc) waitWorkers(n int, within time.Duration, cond func([]int) bool) []int {
+	p.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		ws := p.workers()
+		if len(ws) == n && (cond == nil || cond(ws)) {
+			return ws
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("master has workers %v after %s, want %d", ws, within, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (p *proc) signal(s syscall.Signal) {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(s); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// exit waits for the helper to exit and returns its exit code.
+func (p *proc) exit(within time.Duration) int {
+	p.t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(within):
+		p.t.Fatalf("helper still running after %s", within)
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
+func (p *proc) get(c *http.Client, path string) (string, error) {
+	resp, err := c.Get("http://" + p.addr + path)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != 200 {
+		return string(b), fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return string(b), nil
+}
+
+func (p *proc) pidOf(c *http.Client) int {
+	p.t.Helper()
+	s, err := p.get(c, "/pid")
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+func newClient() *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
+}
+
+// childPids lists the live (not zombie) processes whose parent is ppid.
+func childPids(ppid int) []int {
+	ents, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 2 || f[0] == "Z" {
+			continue
+		}
+		if pp, _ := strconv.Atoi(f[1]); pp == ppid {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// alive reports whether pid exists and is not a zombie.
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	f := strings.Fields(string(b[i+1:]))
+	return len(f) > 0 && f[0] != "Z"
+}
+
+func needProc(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("needs /proc to find worker processes")
+	}
+}
+
+// load runs n keep-alive clients against path until stop closes, counting
+// successes and failures (with the first errors).
+type load struct {
+	ok, failed atomic.Int64
+	errs       chan error
+	pids       chan int
+	stop       chan struct{}
+	done       chan struct{}
+}
+
+func startLoad(p *proc, clients int, path string) *load {
+	l := &load{errs: make(chan error, 10), pids: make(chan int, 100000), stop: make(chan struct{}), done: make(chan struct{})}
+	finished := make(chan struct{}, clients)
+	for range clients {
+		go func() {
+			defer func() { finished <- struct{}{} }()
+			c := newClient()
+			defer c.CloseIdleConnections()
+			for {
+				select {
+				case <-l.stop:
+					return
+				default:
+				}
+				body, err := p.get(c, path)
+				if err != nil {
+					l.failed.Add(1)
+					select {
+					case l.errs <- err:
+					default:
+					}
+					continue
+				}
+				l.ok.Add(1)
+				if pid, err := strconv.Atoi(strings.TrimSpace(body)); err == nil {
+					select {
+					case l.pids <- pid:
+					default:
+					}
+				}
+			}
+		}()
+	}
+	go func() {
+		for range clients {
+			<-finished
+		}
+		close(l.done)
+	}()
+	return l
+}
+
+func (l *load) finish(t *testing.T) (ok int64, pids map[int]bool) {
+	t.Helper()
+	close(l.stop)
+	<-l.done
+	close(l.errs)
+	for err := range l.errs {
+		t.Errorf("request failed: %v", err)
+	}
+	if n := l.failed.Load(); n > 0 {
+		t.Errorf("%d failed requests (of %d)", n, n+l.ok.Load())
+	}
+	close(l.pids)
+	pids = map[int]bool{}
+	for pid := range l.pids {
+		pids[pid] = true
+	}
+	return l.ok.Load(), pids
+}
+
+// readLine reads one line of a streamed response body.
+func readLine(r *bufio.Reader) string {
+	s, _ := r.ReadString('\n')
+	return strings.TrimSpace(s)
+}

@@ -1,0 +1,297 @@
+package prefork
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Environment of the listener hand-over protocol (see the package doc).
+const (
+	// EnvListenFDs is the number N of inherited listeners, at fds 3..3+N-1.
+	EnvListenFDs = "PREFORK_LISTEN_FDS"
+	// EnvListenNames is the comma-separated list of the listeners' addresses,
+	// in fd order (informational).
+	EnvListenNames = "PREFORK_LISTEN_NAMES"
+)
+
+// addr is a parsed bind address.
+type addr struct {
+	network string // "tcp", "unix" or "fd"
+	address string // host:port, socket path, or fd number
+	fd      int
+}
+
+func parseAddr(s string) (addr, error) {
+	bad := func(rule string) (addr, error) {
+		return addr{}, fmt.Errorf("prefork: bind %q: %w", s, errors.New(rule))
+	}
+	switch {
+	case strings.HasPrefix(s, "unix:"):
+		p := strings.TrimPrefix(s, "unix:")
+		if p == "" {
+			return bad("unix: needs a socket path, e.g. unix:/run/app.sock")
+		}
+		return addr{network: "unix", address: p}, nil
+	case strings.HasPrefix(s, "fd://"):
+		n, err := strconv.Atoi(strings.TrimPrefix(s, "fd://"))
+		if err != nil || n < 0 {
+			return bad("fd:// needs a descriptor number, e.g. fd://3")
+		}
+		return addr{network: "fd", fd: n}, nil
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return bad("must be host:port, [ipv6]:port, unix:/path or fd://N")
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return bad("port must be a number from 0 to 65535")
+	}
+	if strings.ContainsAny(host, "/ ") {
+		return bad("host must be a name or an IP address")
+	}
+	return addr{network: "tcp", address: s}, nil
+}
+
+// Bind listens on each address: "host:port", "[::1]:port", "unix:/path" (a
+// stale socket file left by a dead process is removed first; a live one is an
+// error) or "fd://N" (an already-listening descriptor). On error nothing stays
+// open.
+func Bind(addrs []string) ([]net.Listener, error) {
+	var lns []net.Listener
+	fail := func(err error) ([]net.Listener, error) {
+		for _, ln := range lns {
+			ln.Close()
+		}
+		return nil, err
+	}
+	for _, s := range addrs {
+		a, err := parseAddr(s)
+		if err != nil {
+			return fail(err)
+		}
+		var ln net.Listener
+		switch a.network {
+		case "tcp":
+			ln, err = net.Listen("tcp", a.address)
+		case "unix":
+			if err = removeStaleSocket(a.address); err == nil {
+				ln, err = net.Listen("unix", a.address)
+			}
+		case "fd":
+			f := os.NewFile(uintptr(a.fd), s)
+			if f == nil {
+				err = errors.New("not an open descriptor")
+				break
+			}
+			ln, err = net.FileListener(f)
+			f.Close()
+		}
+		if err != nil {
+			return fail(fmt.Errorf("prefork: bind %s: %w", s, err))
+		}
+		lns = append(lns, ln)
+	}
+	return lns, nil
+}
+
+// removeStaleSocket removes path if it is a socket nobody listens on.
+func removeStaleSocket(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.Mode()&os.ModeSocket == 0 {
+		return fmt.Errorf("%s exists and is not a socket", path)
+	}
+	c, err := net.DialTimeout("unix", path, time.Second)
+	if err == nil {
+		c.Close()
+		return fmt.Errorf("%s: another process is listening on it", path)
+	}
+	return os.Remove(path)
+}
+
+// ListenerFiles duplicates each listener's descriptor (close-on-exec, without
+// switching the socket to blocking mode as (*net.TCPListener).File would, see
+// golang/go#24942) for exec.Cmd.ExtraFiles. The caller closes the files; the
+// listeners stay usable.
+func ListenerFiles(lns []net.Listener) ([]*os.File, error) {
+	files := make([]*os.File, 0, len(lns))
+	for _, ln := range lns {
+		f, err := listenerFile(ln)
+		if err != nil {
+			for _, f := range files {
+				f.Close()
+			}
+			return nil, err
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}
+
+func listenerFile(ln net.Listener) (*os.File, error) {
+	sc, ok := ln.(syscall.Conn)
+	if !ok {
+		return nil, fmt.Errorf("prefork: listener %s (%T) has no file descriptor", ln.Addr(), ln)
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil, fmt.Errorf("prefork: listener %s: %w", ln.Addr(), err)
+	}
+	var nfd int
+	var dupErr error
+	if err := rc.Control(func(fd uintptr) { nfd, dupErr = dupCloexec(int(fd)) }); err != nil {
+		return nil, fmt.Errorf("prefork: listener %s: %w", ln.Addr(), err)
+	}
+	if dupErr != nil {
+		return nil, fmt.Errorf("prefork: duplicate listener %s: %w", ln.Addr(), dupErr)
+	}
+	return os.NewFile(uintptr(nfd), ln.Addr().Network()+":"+ln.Addr().String()), nil
+}
+
+// InheritEnv returns os.Environ() without any variables of this protocol
+// (PREFORK_LISTEN_*, the worker's PREFORK_* variables, systemd's LISTEN_FDS,
+// LISTEN_PID, LISTEN_FDNAMES) and with
+// PREFORK_LISTEN_FDS and PREFORK_LISTEN_NAMES describing files, which must be
+// the first entries of the child's exec.Cmd.ExtraFiles (fds 3, 4, ...).
+func InheritEnv(files []*os.File, names []string) []string {
+	env := cleanEnv(os.Environ())
+	ns := make([]string, len(files))
+	for i := range files {
+		if i < len(names) {
+			ns[i] = strings.ReplaceAll(names[i], ",", "_")
+		} else {
+			ns[i] = files[i].Name()
+		}
+	}
+	return append(env,
+		EnvListenFDs+"="+strconv.Itoa(len(files)),
+		EnvListenNames+"="+strings.Join(ns, ","))
+}
+
+// cleanEnv drops the variables that describe descriptors of this process.
+func cleanEnv(env []string) []string {
+	out := make([]string, 0, len(env)+2)
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case EnvListenFDs, EnvListenNames, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+			envWorkerID, envGeneration, envStatusFD, envControlFD, envConfig, envMaxRequests:
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// inheritedListeners returns listeners handed over by a parent: first
+// PREFORK_LISTEN_FDS, then systemd socket activation (LISTEN_FDS for this
+// pid). It unsets the variables so children of this process inherit nothing.
+// No variables: nil, nil.
+func inheritedListeners() ([]net.Listener, []string, error) {
+	n, names, err := inheritedFDCount()
+	if err != nil || n == 0 {
+		return nil, nil, err
+	}
+	var lns []net.Listener
+	var out []string
+	for i := 0; i < n; i++ {
+		fd := 3 + i
+		name := ""
+		if i < len(names) {
+			name = names[i]
+		}
+		f := os.NewFile(uintptr(fd), name)
+		if f == nil {
+			err = fmt.Errorf("prefork: inherited listener fd %d is not open", fd)
+			break
+		}
+		ln, lerr := net.FileListener(f) // dups with close-on-exec
+		f.Close()
+		if lerr != nil {
+			err = fmt.Errorf("prefork: inherited fd %d (%s): %w", fd, name, lerr)
+			break
+		}
+		if name == "" {
+			name = ln.Addr().String()
+		}
+		out = append(out, name)
+		lns = append(lns, ln)
+	}
+	if err != nil {
+		for _, ln := range lns {
+			ln.Close()
+		}
+		return nil, nil, err
+	}
+	return lns, out, nil
+}
+
+func inheritedFDCount() (int, []string, error) {
+	if s := os.Getenv(EnvListenFDs); s != "" {
+		names := splitNames(os.Getenv(EnvListenNames), ",")
+		os.Unsetenv(EnvListenFDs)
+		os.Unsetenv(EnvListenNames)
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return 0, nil, fmt.Errorf("prefork: %s=%q: must be a number of descriptors", EnvListenFDs, s)
+		}
+		return n, names, nil
+	}
+	s, pid := os.Getenv("LISTEN_FDS"), os.Getenv("LISTEN_PID")
+	if s == "" {
+		return 0, nil, nil
+	}
+	names := splitNames(os.Getenv("LISTEN_FDNAMES"), ":")
+	os.Unsetenv("LISTEN_FDS")
+	os.Unsetenv("LISTEN_PID")
+	os.Unsetenv("LISTEN_FDNAMES")
+	if pid != "" && pid != strconv.Itoa(os.Getpid()) {
+		return 0, nil, nil // meant for another process
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, nil, fmt.Errorf("prefork: LISTEN_FDS=%q: must be a number of descriptors", s)
+	}
+	return n, names, nil
+}
+
+func splitNames(s, sep string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, sep)
+}
+
+// listen returns the inherited listeners, or binds cfg.Bind.
+func listen(bind []string) ([]net.Listener, []string, bool, error) {
+	lns, names, err := inheritedListeners()
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if len(lns) > 0 {
+		return lns, names, true, nil
+	}
+	lns, err = Bind(bind)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	names = make([]string, len(lns))
+	for i, ln := range lns {
+		names[i] = bind[i]
+		if strings.HasSuffix(bind[i], ":0") {
+			names[i] = ln.Addr().String()
+		}
+	}
+	return lns, names, false, nil
+}

@@ -1,0 +1,137 @@
+package prefork
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+)
+
+// LevelCritical is Gunicorn's "critical" level, above slog's Error.
+const LevelCritical = slog.LevelError + 4
+
+func parseLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info", "":
+		return slog.LevelInfo, nil
+	case "warning", "warn":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	case "critical":
+		return LevelCritical, nil
+	}
+	return 0, fmt.Errorf("prefork: log-level=%q: must be one of debug, info, warning, error, critical: %w", s, errInvalid)
+}
+
+// logFile is an append-only log file that USR1 reopens (after logrotate
+// moved it away). "-" is stderr, never reopened.
+type logFile struct {
+	mu   sync.Mutex
+	path string
+	f    *os.File
+}
+
+func openLogFile(path string) (*logFile, error) {
+	lf := &logFile{path: path}
+	if path == "" || path == "-" {
+		lf.f = os.Stderr
+		return lf, nil
+	}
+	if err := lf.Reopen(); err != nil {
+		return nil, err
+	}
+	return lf, nil
+}
+
+func (lf *logFile) Write(p []byte) (int, error) {
+	lf.mu.Lock()
+	defer lf.mu.Unlock()
+	return lf.f.Write(p)
+}
+
+// Reopen opens the path again and swaps the file; the old one is closed.
+func (lf *logFile) Reopen() error {
+	if lf.path == "" || lf.path == "-" {
+		return nil
+	}
+	f, err := os.OpenFile(lf.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("prefork: error log %s: %w", lf.path, err)
+	}
+	lf.mu.Lock()
+	old := lf.f
+	lf.f = f
+	lf.mu.Unlock()
+	if old != nil && old != os.Stderr {
+		old.Close()
+	}
+	return nil
+}
+
+// file returns the current file (for crash output).
+func (lf *logFile) file() *os.File {
+	lf.mu.Lock()
+	defer lf.mu.Unlock()
+	return lf.f
+}
+
+func (lf *logFile) Close() error {
+	lf.mu.Lock()
+	defer lf.mu.Unlock()
+	if lf.f != nil && lf.f != os.Stderr {
+		return lf.f.Close()
+	}
+	return nil
+}
+
+// logging is the runtime's log: the slog.Logger plus, when the runtime built
+// it, the reopenable file behind it.
+type logging struct {
+	*slog.Logger
+	out io.Writer // raw output for multi-line blocks (goroutine dumps)
+	lf  *logFile  // nil when the user supplied cfg.Logger
+}
+
+func newLogging(cfg Config) (*logging, error) {
+	if cfg.Logger != nil {
+		return &logging{Logger: cfg.Logger, out: os.Stderr}, nil
+	}
+	lvl, err := parseLevel(cfg.LogLevel)
+	if err != nil {
+		return nil, err
+	}
+	lf, err := openLogFile(cfg.ErrorLog)
+	if err != nil {
+		return nil, err
+	}
+	h := slog.NewTextHandler(lf, &slog.HandlerOptions{
+		Level: lvl,
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.LevelKey {
+				if l, ok := a.Value.Any().(slog.Level); ok && l >= LevelCritical {
+					a.Value = slog.StringValue("CRITICAL")
+				}
+			}
+			return a
+		},
+	})
+	return &logging{Logger: slog.New(h), out: lf, lf: lf}, nil
+}
+
+func (l *logging) reopen() error {
+	if l.lf == nil {
+		return nil
+	}
+	return l.lf.Reopen()
+}
+
+func (l *logging) close() {
+	if l.lf != nil {
+		l.lf.Close()
+	}
+}

@@ -1,0 +1,335 @@
+package prefork
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const bootWithin = 20 * time.Second // generous: -race binaries on 2 busy cores
+
+func TestWorkersStartAndCrashedWorkerIsReplaced(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	p := startHelper(t, "run", []string{"-w", "2"})
+	p.waitLog("master ready", 1, bootWithin)
+	first := p.waitWorkers(2, 5*time.Second, nil)
+	c := newClient()
+	if pid := p.pidOf(c); !slices.Contains(first, pid) {
+		t.Fatalf("/pid answered by %d, not one of the workers %v", pid, first)
+	}
+
+	victim := first[0]
+	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.waitLog("worker died", 1, 5*time.Second)
+	p.waitLog("worker ready", 3, bootWithin)
+	now := p.waitWorkers(2, 5*time.Second, func(ws []int) bool { return !slices.Contains(ws, victim) })
+	if !slices.Contains(now, first[1]) {
+		t.Errorf("the healthy worker %d was replaced too: %v", first[1], now)
+	}
+	if _, err := p.get(c, "/"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTTINAndTTOU(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	p := startHelper(t, "run", []string{"-w", "1", "--graceful-timeout", "2"})
+	p.waitLog("master ready", 1, bootWithin)
+	p.signal(syscall.SIGTTIN)
+	p.waitLog("worker ready", 2, bootWithin)
+	p.waitWorkers(2, 5*time.Second, nil)
+	p.signal(syscall.SIGTTOU)
+	p.waitLog("reason=\"scale down\"", 1, 5*time.Second)
+	p.waitWorkers(1, 10*time.Second, nil)
+	p.signal(syscall.SIGTTOU) // never below 1
+	p.waitLog("TTOU ignored", 1, 5*time.Second)
+	p.waitWorkers(1, time.Second, nil)
+}
+
+func TestReloadUnderLoadFailsNoRequest(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	p := startHelper(t, "run", []string{"-w", "2", "--graceful-timeout", "5"})
+	p.waitLog("master ready", 1, bootWithin)
+	old := p.waitWorkers(2, 5*time.Second, nil)
+
+	l := startLoad(p, 4, "/pid")
+	const reloads = 3
+	for i := range reloads {
+		time.Sleep(500 * time.Millisecond)
+		p.signal(syscall.SIGHUP)
+		p.waitLog("reload complete", i+1, bootWithin)
+	}
+	time.Sleep(300 * time.Millisecond)
+	ok, pids := l.finish(t)
+	t.Logf("%d requests served by %d distinct workers across %d reloads", ok, len(pids), reloads)
+	if ok == 0 {
+		t.Fatal("no request succeeded")
+	}
+	now := p.waitWorkers(2, 10*time.Second, func(ws []int) bool {
+		for _, pid := range old {
+			if slices.Contains(ws, pid) {
+				return false
+			}
+		}
+		return true
+	})
+	for _, pid := range old {
+		if alive(pid) {
+			t.Errorf("old worker %d still alive (workers now %v)", pid, now)
+		}
+	}
+	if !strings.Contains(p.log(), "generation=4") {
+		t.Errorf("no generation 4 in the log after %d reloads", reloads)
+	}
+}
+
+func TestReloadWithBrokenNewGenerationKeepsOldWorkers(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	failFile := filepath.Join(t.TempDir(), "fail")
+	p := startHelper(t, "run", []string{"-w", "2"}, "PREFORK_TEST_FAIL_FILE="+failFile)
+	p.waitLog("master ready", 1, bootWithin)
+	old := p.waitWorkers(2, 5*time.Second, nil)
+	if err := os.WriteFile(failFile, []byte("config broken: missing DSN"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.signal(syscall.SIGHUP)
+	p.waitLog("reload abandoned", 1, bootWithin)
+	if !strings.Contains(p.log(), "config broken: missing DSN") {
+		t.Error("the new generation's boot error is not in the log")
+	}
+	p.waitWorkers(2, 10*time.Second, func(ws []int) bool {
+		return slices.Equal(ws, old) || (len(ws) == 2 && slices.Contains(old, ws[0]) && slices.Contains(old, ws[1]))
+	})
+	c := newClient()
+	if pid := p.pidOf(c); !slices.Contains(old, pid) {
+		t.Errorf("served by %d, want one of the old workers %v", pid, old)
+	}
+}
+
+func TestTermDrainsSlowRequest(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	p := startHelper(t, "run", []string{"-w", "1", "--graceful-timeout", "10"})
+	p.waitLog("master ready", 1, bootWithin)
+	workers := p.waitWorkers(1, 5*time.Second, nil)
+
+	resp, err := newClient().Get("http://" + p.addr + "/slow?d=1500ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	if got := readLine(r); got != "started" {
+		t.Fatalf("slow response began with %q", got)
+	}
+	p.signal(syscall.SIGTERM)
+	if got := readLine(r); got != "done" {
+		t.Fatalf("slow request was cut during graceful stop: got %q", got)
+	}
+	if resp.Header.Get("Connection") != "" && resp.Header.Get("Connection") != "close" {
+		t.Errorf("Connection: %q", resp.Header.Get("Connection"))
+	}
+	if code := p.exit(15 * time.Second); code != 0 {
+		t.Fatalf("master exit code %d after TERM, want 0", code)
+	}
+	if alive(workers[0]) {
+		t.Errorf("worker %d still alive after the master stopped", workers[0])
+	}
+}
+
+func TestBootFailureStopsMasterWithAppError(t *testing.T) {
+	t.Parallel()
+	p := startHelper(t, "run", []string{"-w", "2"}, "PREFORK_TEST_FAIL=database unreachable: dial tcp 127.0.0.1:1")
+	if code := p.exit(bootWithin); code == 0 {
+		t.Fatal("master exited 0 although every worker failed to boot")
+	}
+	if log := p.log(); !strings.Contains(log, "helper error: prefork: worker failed to boot: database unreachable") {
+		t.Fatalf("Run's error does not carry the app's message; log:\n%s", log)
+	}
+}
+
+func TestStuckRequestGetsWorkerRecycled(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	p := startHelper(t, "run", []string{"-w", "1", "-t", "2", "--graceful-timeout", "1"})
+	p.waitLog("master ready", 1, bootWithin)
+	stuck := p.waitWorkers(1, 5*time.Second, nil)[0]
+
+	go func() {
+		c := &http.Client{Timeout: 30 * time.Second}
+		resp, err := c.Get("http://" + p.addr + "/spin")
+		if err == nil {
+			resp.Body.Close() // cut when the worker is killed
+		}
+	}()
+	p.waitLog("recycling worker: stuck request", 1, 10*time.Second)
+	p.waitLog("goroutine dump of worker", 1, 5*time.Second)
+	p.waitWorkers(1, bootWithin, func(ws []int) bool { return ws[0] != stuck })
+	if alive(stuck) {
+		t.Errorf("stuck worker %d still alive", stuck)
+	}
+	c := newClient()
+	if pid := p.pidOf(c); pid == stuck {
+		t.Errorf("still served by the stuck worker %d", pid)
+	}
+	if !strings.Contains(p.log(), "helperApp.func3") {
+		t.Error("the goroutine dump does not show the spinning handler")
+	}
+}
+
+func TestMaxRequestsRecyclingUnderLoad(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	p := startHelper(t, "run", []string{"-w", "2", "--max-requests", "150", "--max-requests-jitter", "50", "--graceful-timeout", "5"})
+	p.waitLog("master ready", 1, bootWithin)
+	l := startLoad(p, 4, "/pid")
+	p.waitLog("max requests reached", 2, bootWithin)
+	p.waitLog("worker exited", 2, bootWithin)
+	ok, pids := l.finish(t)
+	t.Logf("%d requests served by %d distinct workers", ok, len(pids))
+	if len(pids) < 3 {
+		t.Errorf("requests served by %d workers, want recycling to bring in at least 3", len(pids))
+	}
+}
+
+func TestMasterKilledLeavesNoWorker(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	p := startHelper(t, "run", []string{"-w", "2", "--graceful-timeout", "3"})
+	p.waitLog("master ready", 1, bootWithin)
+	workers := p.waitWorkers(2, 5*time.Second, nil)
+	p.signal(syscall.SIGKILL)
+	p.exit(5 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
+	for _, pid := range workers {
+		for alive(pid) {
+			if time.Now().After(deadline) {
+				t.Fatalf("worker %d outlived its master by 10s", pid)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if !strings.Contains(p.log(), "master is gone") {
+		t.Error("workers did not log noticing the master's death")
+	}
+}
+
+func TestSlowHeaderClientDoesNotDelayOthers(t *testing.T) {
+	t.Parallel()
+	p := startHelper(t, "run", []string{"-w", "1"})
+	p.waitLog("master ready", 1, bootWithin)
+	var slow []net.Conn
+	for range 20 {
+		conn, err := net.Dial("tcp", p.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ") // never finished
+		slow = append(slow, conn)
+	}
+	c := newClient()
+	start := time.Now()
+	for range 5 {
+		if _, err := p.get(c, "/"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("5 requests took %s next to %d slow-header clients", d, len(slow))
+	}
+}
+
+func TestRequestLimits(t *testing.T) {
+	t.Parallel()
+	p := startHelper(t, "run", []string{"-w", "1", "--limit-request-fields", "10"})
+	p.waitLog("master ready", 1, bootWithin)
+	c := newClient()
+	do := func(path string, hdr map[string]string) int {
+		req, _ := http.NewRequest("GET", "http://"+p.addr+path, nil)
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	many := map[string]string{}
+	for i := range 12 {
+		many[fmt.Sprintf("X-H%d", i)] = "v"
+	}
+	for _, tc := range []struct {
+		name string
+		path string
+		hdr  map[string]string
+		want int
+	}{
+		{"ok", "/", nil, 200},
+		{"long request line", "/" + strings.Repeat("a", 5000), nil, http.StatusRequestURITooLong},
+		{"large field", "/", map[string]string{"X-Big": strings.Repeat("b", 9000)}, http.StatusRequestHeaderFieldsTooLarge},
+		{"too many fields", "/", many, http.StatusRequestHeaderFieldsTooLarge},
+	} {
+		if got := do(tc.path, tc.hdr); got != tc.want {
+			t.Errorf("%s: status %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestServeInheritedListenerAndNotify(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "notify.sock")
+	nc, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	p := startHelper(t, "serve", []string{"--graceful-timeout", "5"}, "NOTIFY_SOCKET="+sock)
+	nc.SetReadDeadline(time.Now().Add(bootWithin))
+	buf := make([]byte, 512)
+	n, err := nc.Read(buf)
+	if err != nil {
+		t.Fatalf("no readiness datagram: %v\n%s", err, p.log())
+	}
+	if !strings.Contains(string(buf[:n]), "READY=1") {
+		t.Fatalf("readiness datagram %q", buf[:n])
+	}
+	c := newClient()
+	if pid := p.pidOf(c); pid != p.cmd.Process.Pid {
+		t.Errorf("served by pid %d, want the Serve process %d itself", pid, p.cmd.Process.Pid)
+	}
+	resp, err := c.Get("http://" + p.addr + "/slow?d=500ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(resp.Body)
+	readLine(r)
+	p.signal(syscall.SIGTERM)
+	if got := readLine(r); got != "done" {
+		t.Errorf("in-flight request cut by TERM: %q", got)
+	}
+	resp.Body.Close()
+	if code := p.exit(10 * time.Second); code != 0 {
+		t.Errorf("Serve exit code %d after TERM", code)
+	}
+	n, _ = nc.Read(buf)
+	if !strings.Contains(string(buf[:n]), "STOPPING=1") {
+		t.Errorf("stop datagram %q", buf[:n])
+	}
+}

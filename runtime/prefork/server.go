@@ -1,0 +1,231 @@
+package prefork
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// WorkerStats is what a worker reports in each heartbeat (and what a status
+// view shows per worker).
+type WorkerStats struct {
+	Requests      int64         // requests started since the worker began
+	InFlight      int           // requests running now
+	OldestRequest time.Duration // age of the oldest running request
+}
+
+// requestTracker counts requests and remembers when each running one began.
+type requestTracker struct {
+	total    atomic.Int64
+	mu       sync.Mutex
+	seq      uint64
+	inflight map[uint64]time.Time
+	limit    int64  // notify once total reaches it (max-requests); 0 = never
+	onLimit  func() // called once, from the request that reached limit
+}
+
+func newRequestTracker() *requestTracker {
+	return &requestTracker{inflight: make(map[uint64]time.Time)}
+}
+
+func (t *requestTracker) begin() uint64 {
+	n := t.total.Add(1)
+	if t.limit > 0 && n == t.limit && t.onLimit != nil {
+		t.onLimit()
+	}
+	now := time.Now()
+	t.mu.Lock()
+	t.seq++
+	id := t.seq
+	t.inflight[id] = now
+	t.mu.Unlock()
+	return id
+}
+
+func (t *requestTracker) end(id uint64) {
+	t.mu.Lock()
+	delete(t.inflight, id)
+	t.mu.Unlock()
+}
+
+func (t *requestTracker) stats() WorkerStats {
+	now := time.Now()
+	st := WorkerStats{Requests: t.total.Load()}
+	t.mu.Lock()
+	st.InFlight = len(t.inflight)
+	for _, start := range t.inflight {
+		if age := now.Sub(start); age > st.OldestRequest {
+			st.OldestRequest = age
+		}
+	}
+	t.mu.Unlock()
+	return st
+}
+
+// httpServer is the hardened http.Server a worker (or Serve) runs on its
+// listeners, with request accounting and a drain that lets busy keep-alive
+// clients finish cleanly.
+type httpServer struct {
+	srv      *http.Server
+	lns      []net.Listener
+	names    []string
+	tracker  *requestTracker
+	draining atomic.Bool
+	conns    atomic.Int64
+	log      *logging
+	wg       sync.WaitGroup
+	closing  atomic.Bool
+	keepIdle time.Duration
+}
+
+func newHTTPServer(cfg Config, h http.Handler, lns []net.Listener, names []string, log *logging) *httpServer {
+	s := &httpServer{lns: lns, names: names, tracker: newRequestTracker(), log: log}
+	s.keepIdle = time.Second
+	if ka := off(cfg.KeepAlive); ka < s.keepIdle {
+		s.keepIdle = ka
+	}
+	s.srv = &http.Server{
+		Handler:           s.wrap(cfg, h),
+		ReadHeaderTimeout: off(cfg.ReadHeaderTimeout),
+		IdleTimeout:       off(cfg.KeepAlive),
+		MaxHeaderBytes:    maxHeaderBytes(cfg),
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnState:         s.connState,
+	}
+	if cfg.KeepAlive < 0 {
+		s.srv.SetKeepAlivesEnabled(false)
+	}
+	return s
+}
+
+// maxHeaderBytes lets Go's own 431 enforce the sum of Gunicorn's limits;
+// the per-line and per-field limits are checked by limitsHandler.
+func maxHeaderBytes(cfg Config) int {
+	if cfg.LimitRequestLine < 0 || cfg.LimitRequestFields < 0 || cfg.LimitRequestFieldSize < 0 {
+		return http.DefaultMaxHeaderBytes
+	}
+	n := cfg.LimitRequestLine + 2 + cfg.LimitRequestFields*(cfg.LimitRequestFieldSize+2)
+	if n > 16<<20 {
+		n = 16 << 20
+	}
+	return n
+}
+
+// wrap builds the worker's handler chain, outermost first: limits, request
+// accounting and drain's Connection: close, cfg.Middleware, the app.
+// (Issue 4's access log and forwarded-header handling plug in here.)
+func (s *httpServer) wrap(cfg Config, h http.Handler) http.Handler {
+	for i := len(cfg.Middleware) - 1; i >= 0; i-- {
+		h = cfg.Middleware[i](h)
+	}
+	inner := h
+	h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		id := s.tracker.begin()
+		defer s.tracker.end(id)
+		inner.ServeHTTP(w, r)
+	})
+	return limitsHandler(cfg, h)
+}
+
+// limitsHandler enforces Gunicorn's limit_request_line (414),
+// limit_request_fields and limit_request_field_size (431).
+func limitsHandler(cfg Config, next http.Handler) http.Handler {
+	line, fields, size := cfg.LimitRequestLine, cfg.LimitRequestFields, cfg.LimitRequestFieldSize
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if line > 0 && len(r.Method)+len(r.RequestURI)+len(r.Proto)+2 > line {
+			w.Header().Set("Connection", "close")
+			http.Error(w, "request line too long", http.StatusRequestURITooLong)
+			return
+		}
+		if fields > 0 || size > 0 {
+			n := 0
+			if r.Host != "" {
+				n++
+			}
+			for k, vs := range r.Header {
+				n += len(vs)
+				for _, v := range vs {
+					if size > 0 && len(k)+2+len(v) > size {
+						w.Header().Set("Connection", "close")
+						http.Error(w, "request header field too large: "+k, http.StatusRequestHeaderFieldsTooLarge)
+						return
+					}
+				}
+			}
+			if fields > 0 && n > fields {
+				w.Header().Set("Connection", "close")
+				http.Error(w, "too many request header fields", http.StatusRequestHeaderFieldsTooLarge)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *httpServer) connState(_ net.Conn, st http.ConnState) {
+	switch st {
+	case http.StateNew:
+		s.conns.Add(1)
+	case http.StateClosed, http.StateHijacked:
+		s.conns.Add(-1)
+	}
+}
+
+// start serves every listener in its own goroutine.
+func (s *httpServer) start() {
+	for i, ln := range s.lns {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			err := s.srv.Serve(ln)
+			if err != nil && !errors.Is(err, http.ErrServerClosed) && !s.closing.Load() {
+				s.log.Error("serve failed", "listener", s.names[i], "err", err)
+			}
+		}()
+	}
+}
+
+// drain stops accepting, answers requests on open connections with
+// "Connection: close" for a short while (so busy keep-alive clients finish
+// without a reset), then shuts down, waiting for in-flight requests up to
+// timeout before closing what is left. It returns context.DeadlineExceeded
+// when requests were cut.
+func (s *httpServer) drain(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	s.closing.Store(true)
+	s.draining.Store(true)
+	for _, ln := range s.lns {
+		ln.Close()
+	}
+	linger := time.Now().Add(min(s.keepIdle, timeout))
+	for s.conns.Load() > 0 && time.Now().Before(linger) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	err := s.srv.Shutdown(ctx)
+	if err != nil {
+		s.srv.Close()
+	}
+	s.wg.Wait()
+	return err
+}
+
+// close stops at once, cutting open connections.
+func (s *httpServer) close() {
+	s.closing.Store(true)
+	s.srv.Close()
+	s.wg.Wait()
+}
+
+// addrs lists the listeners' addresses for logs.
+func addrs(names []string) string { return strings.Join(names, ",") }

@@ -1,0 +1,317 @@
+package prefork
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Environment the master sets for a worker (see the package doc).
+const (
+	envWorkerID    = "PREFORK_WORKER_ID"
+	envGeneration  = "PREFORK_GENERATION"
+	envStatusFD    = "PREFORK_STATUS_FD"  // worker writes: ready, heartbeats
+	envControlFD   = "PREFORK_CONTROL_FD" // worker reads: commands; EOF = master gone
+	envConfig      = "PREFORK_CONFIG"     // JSON of the master's effective Config
+	envMaxRequests = "PREFORK_MAX_REQUESTS"
+)
+
+// Messages on the status pipe (worker to master), one per line.
+const (
+	msgReady     = "ready"
+	msgHeartbeat = "hb"     // hb <requests> <in-flight> <oldest-ms>
+	msgFail      = "fail"   // fail <quoted error>: the App factory failed
+	msgDumped    = "dumped" // the goroutine dump asked for is in the log
+)
+
+// Commands on the control pipe (master to worker), one per line.
+const (
+	cmdDrain  = "drain"  // stop accepting, finish in-flight requests, exit
+	cmdQuit   = "quit"   // exit at once
+	cmdDump   = "dump"   // dump <quoted reason>: log every goroutine's stack
+	cmdReopen = "reopen" // reopen log files
+)
+
+func isWorker() bool { return os.Getenv(envWorkerID) != "" }
+
+type workerEnv struct {
+	info        WorkerInfo
+	status      *os.File
+	control     *os.File
+	maxRequests int64
+}
+
+// readWorkerEnv parses and unsets the worker's variables and overlays the
+// master's configuration onto cfg (keeping cfg's funcs and hooks).
+func readWorkerEnv(cfg *Config) (workerEnv, error) {
+	var we workerEnv
+	get := func(k string) (int, error) {
+		v := os.Getenv(k)
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return 0, fmt.Errorf("prefork: worker environment %s=%q: must be a number", k, v)
+		}
+		return n, nil
+	}
+	var err error
+	var statusFD, controlFD, maxReq int
+	for _, p := range []struct {
+		k string
+		v *int
+	}{{envWorkerID, &we.info.ID}, {envGeneration, &we.info.Generation}, {envStatusFD, &statusFD}, {envControlFD, &controlFD}, {envMaxRequests, &maxReq}} {
+		if *p.v, err = get(p.k); err != nil {
+			return we, err
+		}
+	}
+	we.maxRequests = int64(maxReq)
+	we.info.PID = os.Getpid()
+	if js := os.Getenv(envConfig); js != "" {
+		var mc Config
+		if err := json.Unmarshal([]byte(js), &mc); err != nil {
+			return we, fmt.Errorf("prefork: worker environment %s: %w", envConfig, err)
+		}
+		mc.Logger, mc.Reload, mc.Middleware = cfg.Logger, cfg.Reload, cfg.Middleware
+		mc.OnStarting, mc.WhenReady, mc.PreFork, mc.PostFork = cfg.OnStarting, cfg.WhenReady, cfg.PreFork, cfg.PostFork
+		mc.PostWorkerInit, mc.WorkerExit, mc.ChildExit = cfg.PostWorkerInit, cfg.WorkerExit, cfg.ChildExit
+		mc.OnReload, mc.NWorkersChanged, mc.OnExit = cfg.OnReload, cfg.NWorkersChanged, cfg.OnExit
+		*cfg = mc
+	}
+	for _, k := range []string{envWorkerID, envGeneration, envStatusFD, envControlFD, envConfig, envMaxRequests} {
+		os.Unsetenv(k)
+	}
+	syscall.CloseOnExec(statusFD)
+	syscall.CloseOnExec(controlFD)
+	we.status = os.NewFile(uintptr(statusFD), "prefork-status")
+	we.control = os.NewFile(uintptr(controlFD), "prefork-control")
+	if we.status == nil || we.control == nil {
+		return we, errors.New("prefork: worker pipes are not open")
+	}
+	return we, nil
+}
+
+// runWorker is Run in a worker process: build the app, serve the inherited
+// listeners, report to the master until told to stop or the master is gone.
+func runWorker(cfg Config, app App) error {
+	we, err := readWorkerEnv(&cfg)
+	if err != nil {
+		return err
+	}
+	lg, err := newLogging(cfg)
+	if err != nil {
+		return err
+	}
+	defer lg.close()
+	if lg.lf != nil && lg.lf.path != "-" {
+		debug.SetCrashOutput(lg.lf.file(), debug.CrashOptions{}) // runtime dumps (SIGABRT) reach the error log too
+	}
+	info := we.info
+	lg.Logger = lg.With("worker", info.ID, "generation", info.Generation, "pid", info.PID)
+	w := &workerProc{cfg: cfg, info: info, log: lg, status: we.status}
+
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGUSR1)
+	signal.Ignore(syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGUSR2, syscall.SIGWINCH)
+	defer signal.Stop(sigs)
+
+	cmds := make(chan string, 8)
+	go w.readControl(we.control, cmds)
+
+	lns, names, err := inheritedListeners()
+	if err != nil {
+		w.send(msgFail + " " + strconv.Quote(err.Error()))
+		return err
+	}
+	if cfg.PostFork != nil {
+		cfg.PostFork(info)
+	}
+	h, err := buildApp(app)
+	if err != nil {
+		lg.Error("worker failed to boot", "err", err)
+		w.send(msgFail + " " + strconv.Quote(err.Error()))
+		for _, ln := range lns {
+			ln.Close()
+		}
+		return err
+	}
+	srv := newHTTPServer(cfg, h, lns, names, lg)
+	beat := make(chan struct{}, 1)
+	if we.maxRequests > 0 {
+		srv.tracker.limit = we.maxRequests
+		srv.tracker.onLimit = func() {
+			select {
+			case beat <- struct{}{}:
+			default:
+			}
+		}
+	}
+	srv.start()
+	if cfg.PostWorkerInit != nil {
+		cfg.PostWorkerInit(info)
+	}
+	w.booted.Store(true)
+	w.send(msgReady)
+	lg.Debug("worker ready", "listeners", addrs(names))
+
+	tick := time.NewTicker(cfg.heartbeatInterval())
+	defer tick.Stop()
+	quick := false
+loop:
+	for {
+		select {
+		case <-tick.C:
+			w.heartbeat(srv)
+		case <-beat:
+			w.heartbeat(srv)
+		case c, ok := <-cmds:
+			if !ok {
+				lg.Warn("master is gone; draining", "reason", "control pipe closed")
+				break loop
+			}
+			verb, arg, _ := strings.Cut(c, " ")
+			switch verb {
+			case cmdDrain:
+				break loop
+			case cmdQuit:
+				quick = true
+				break loop
+			case cmdDump:
+				reason, err := strconv.Unquote(arg)
+				if err != nil {
+					reason = arg
+				}
+				dumpGoroutines(lg, info, reason)
+				w.send(msgDumped)
+			case cmdReopen:
+				if err := lg.reopen(); err != nil {
+					lg.Error("reopen log", "err", err)
+				}
+			}
+		case s := <-sigs:
+			switch s {
+			case syscall.SIGTERM:
+				break loop
+			case syscall.SIGINT, syscall.SIGQUIT:
+				quick = true
+				break loop
+			case syscall.SIGUSR1:
+				if err := lg.reopen(); err != nil {
+					lg.Error("reopen log", "err", err)
+				}
+			}
+		}
+	}
+	if quick {
+		srv.close()
+	} else {
+		start := time.Now()
+		// heartbeats continue while draining, so the master sees progress
+		done := make(chan struct{})
+		go func() {
+			t := time.NewTicker(cfg.heartbeatInterval())
+			defer t.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-t.C:
+					w.heartbeat(srv)
+				}
+			}
+		}()
+		err := srv.drain(off(cfg.GracefulTimeout))
+		close(done)
+		if err != nil {
+			lg.Warn("graceful timeout: in-flight requests cut", "after", time.Since(start).Round(time.Millisecond))
+		}
+	}
+	w.heartbeat(srv) // final counts for the master's exit log
+	if cfg.WorkerExit != nil {
+		cfg.WorkerExit(info)
+	}
+	return nil
+}
+
+// workerProc is the worker's side of its pipes.
+type workerProc struct {
+	cfg    Config
+	info   WorkerInfo
+	log    *logging
+	mu     sync.Mutex
+	status *os.File
+	booted atomic.Bool
+}
+
+func (w *workerProc) send(line string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.status.Write([]byte(line + "\n")) // a failed write means the master is gone: the control pipe says so too
+}
+
+func (w *workerProc) heartbeat(srv *httpServer) {
+	st := srv.tracker.stats()
+	w.send(fmt.Sprintf("%s %d %d %d", msgHeartbeat, st.Requests, st.InFlight, st.OldestRequest.Milliseconds()))
+}
+
+// readControl forwards the master's commands; the channel closes on EOF.
+// Before the worker is booted nobody reads cmds, so a stop or the master's
+// death ends the process right here: a hung App factory never orphans.
+func (w *workerProc) readControl(f *os.File, cmds chan<- string) {
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if !w.booted.Load() && (line == cmdDrain || line == cmdQuit) {
+			w.log.Info("worker stopped while booting", "command", line)
+			os.Exit(0)
+		}
+		cmds <- line
+	}
+	if !w.booted.Load() {
+		w.log.Warn("master is gone while booting; exiting")
+		os.Exit(1)
+	}
+	close(cmds)
+}
+
+// buildApp runs the factory, turning a panic or a nil handler into an error.
+func buildApp(app App) (h http.Handler, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("app factory panicked: %v", r)
+		}
+	}()
+	if app == nil {
+		return nil, errors.New("prefork: no App given")
+	}
+	h, err = app()
+	if err == nil && h == nil {
+		err = errors.New("app factory returned a nil handler")
+	}
+	return h, err
+}
+
+func dumpGoroutines(lg *logging, info WorkerInfo, reason string) {
+	buf := make([]byte, 256<<10)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	lg.Error("goroutine dump follows", "reason", reason)
+	fmt.Fprintf(lg.out, "=== goroutine dump of worker %d (pid %d, generation %d): %s ===\n%s\n=== end of goroutine dump of worker %d ===\n",
+		info.ID, info.PID, info.Generation, reason, buf, info.ID)
+}
