@@ -1,0 +1,286 @@
+package prefork
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+)
+
+// Status is the master's status report, served on the control socket.
+type Status struct {
+	PID        int            `json:"pid"`
+	Started    time.Time      `json:"started"`
+	Generation int            `json:"generation"`
+	Workers    []WorkerReport `json:"workers"`
+}
+
+// WorkerReport is one worker in a Status.
+type WorkerReport struct {
+	ID         int     `json:"id"`
+	Generation int     `json:"generation"`
+	PID        int     `json:"pid"`
+	State      string  `json:"state"`
+	AgeSeconds float64 `json:"age_seconds"`
+	Requests   int64   `json:"requests"`
+	InFlight   int     `json:"in_flight"`
+	RSSBytes   int64   `json:"rss_bytes"`
+}
+
+// Control commands understood by the control socket. The status
+// subcommand of a generated binary maps scale-up/scale-down to ttin/ttou.
+const (
+	ControlStatus = "status"
+	ControlReload = "reload"
+	ControlTTIN   = "ttin"
+	ControlTTOU   = "ttou"
+)
+
+// controlTimeout bounds one exchange on the control socket, both sides.
+const controlTimeout = 5 * time.Second
+
+// controlReply is the one JSON line the master answers with.
+type controlReply struct {
+	OK     bool    `json:"ok"`
+	Error  string  `json:"error,omitempty"`
+	Status *Status `json:"status,omitempty"`
+}
+
+// controlServer answers one text command per connection ("status\n")
+// with one JSON line.
+type controlServer struct {
+	ln     *net.UnixListener
+	path   string
+	info   os.FileInfo // the socket file we created, to remove only ours
+	handle func(cmd string) (Status, error)
+	log    *slog.Logger
+	wg     sync.WaitGroup
+}
+
+// listenControl creates the control socket at path with mode 0600. It binds
+// under a temporary name, sets the mode, then renames over path, so the
+// socket is never reachable with a wider mode, and a new master (binary
+// upgrade) takes the path over from the old one atomically.
+func listenControl(path string, handle func(string) (Status, error), log *slog.Logger) (*controlServer, error) {
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp"+strconv.Itoa(os.Getpid()))
+	_ = os.Remove(tmp)
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("prefork: control socket %s: %w", path, err)
+	}
+	ln.SetUnlinkOnClose(false)
+	fail := func(err error) (*controlServer, error) {
+		ln.Close()
+		os.Remove(tmp)
+		return nil, fmt.Errorf("prefork: control socket %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fail(err)
+	}
+	info, err := os.Lstat(path)
+	if err != nil {
+		return fail(err)
+	}
+	s := &controlServer{ln: ln, path: path, info: info, handle: handle, log: log}
+	s.wg.Add(1)
+	go s.serve()
+	return s, nil
+}
+
+func (s *controlServer) serve() {
+	defer s.wg.Done()
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.log.Warn("control socket accept", "error", err)
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.answer(c)
+		}()
+	}
+}
+
+func (s *controlServer) answer(c net.Conn) {
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(controlTimeout))
+	line, err := bufio.NewReader(io.LimitReader(c, 256)).ReadString('\n')
+	if err != nil && line == "" {
+		return
+	}
+	cmd := strings.ToLower(strings.TrimSpace(line))
+	var reply controlReply
+	st, err := s.handle(cmd)
+	if err != nil {
+		reply.Error = err.Error()
+	} else {
+		reply.OK, reply.Status = true, &st
+	}
+	s.log.Debug("control command", "command", cmd, "ok", reply.OK)
+	_ = json.NewEncoder(c).Encode(reply)
+}
+
+// Close stops serving and removes the socket file unless a newer master
+// has already put its own socket at the path.
+func (s *controlServer) Close() error {
+	if s == nil {
+		return nil
+	}
+	err := s.ln.Close()
+	s.wg.Wait()
+	if cur, e := os.Lstat(s.path); e == nil && os.SameFile(cur, s.info) {
+		os.Remove(s.path)
+	}
+	return err
+}
+
+// Control sends one command (status, reload, ttin, ttou) to the master
+// listening on socketPath and returns its status report.
+func Control(socketPath, command string) (Status, error) {
+	c, err := net.DialTimeout("unix", socketPath, controlTimeout)
+	if err != nil {
+		return Status{}, fmt.Errorf("prefork: control socket %s: %w (is the server running, with --control-socket %s?)", socketPath, err, socketPath)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(controlTimeout))
+	if _, err := io.WriteString(c, command+"\n"); err != nil {
+		return Status{}, fmt.Errorf("prefork: control socket %s: %w", socketPath, err)
+	}
+	var reply controlReply
+	if err := json.NewDecoder(c).Decode(&reply); err != nil {
+		return Status{}, fmt.Errorf("prefork: control socket %s: bad reply: %w", socketPath, err)
+	}
+	if !reply.OK {
+		return Status{}, fmt.Errorf("prefork: %s: %s", command, reply.Error)
+	}
+	if reply.Status == nil {
+		return Status{}, fmt.Errorf("prefork: %s: reply without status", command)
+	}
+	return *reply.Status, nil
+}
+
+// WriteTable prints the status as a table: a master line, then one row per worker.
+func (s Status) WriteTable(w io.Writer) error {
+	if _, err := fmt.Fprintf(w, "master %d  generation %d  up %s  workers %d\n", s.PID, s.Generation, roundAge(time.Since(s.Started)), len(s.Workers)); err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "ID\tGEN\tPID\tSTATE\tAGE\tREQUESTS\tIN-FLIGHT\tRSS\t")
+	for _, wk := range s.Workers {
+		rss := "-"
+		if wk.RSSBytes > 0 {
+			rss = formatBytes(wk.RSSBytes)
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%s\t%d\t%d\t%s\t\n", wk.ID, wk.Generation, wk.PID, wk.State,
+			roundAge(time.Duration(wk.AgeSeconds*float64(time.Second))), wk.Requests, wk.InFlight, rss)
+	}
+	return tw.Flush()
+}
+
+func roundAge(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond).String()
+	case d < time.Hour:
+		return d.Round(time.Second).String()
+	}
+	return d.Round(time.Minute).String()
+}
+
+// ControlUsage documents the subcommands RunControlCommand handles.
+const ControlUsage = `status [--json]    show the master and every worker
+reload             rolling restart of the workers (like kill -HUP)
+scale-up [N]       N more workers (default 1, like kill -TTIN)
+scale-down [N]     N fewer workers, never below 1 (like kill -TTOU)
+Each takes --control-socket PATH (default: the configured one).`
+
+// RunControlCommand runs a control subcommand from a program's arguments,
+// for a production entry point such as:
+//
+//	if handled, err := prefork.RunControlCommand(os.Args[1:], cfg.ControlSocket, os.Stdout); handled {
+//		if err != nil { fmt.Fprintln(os.Stderr, err); os.Exit(1) }
+//		return
+//	}
+//
+// args[0] is the subcommand: status, reload, scale-up or scale-down (see
+// ControlUsage); anything else returns handled=false and the program goes
+// on to serve. After a change the resulting status is printed as a table.
+func RunControlCommand(args []string, socketPath string, stdout io.Writer) (handled bool, err error) {
+	if len(args) == 0 {
+		return false, nil
+	}
+	var command string
+	switch args[0] {
+	case "status":
+		command = ControlStatus
+	case "reload":
+		command = ControlReload
+	case "scale-up":
+		command = ControlTTIN
+	case "scale-down":
+		command = ControlTTOU
+	default:
+		return false, nil
+	}
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&socketPath, "control-socket", socketPath, "path of the master's control socket")
+	asJSON := fs.Bool("json", false, "print the status as JSON")
+	var rest []string // positional arguments, flags allowed before and after them
+	for remaining := args[1:]; ; {
+		if err := fs.Parse(remaining); err != nil {
+			return true, fmt.Errorf("%s: %v\nusage:\n%s", args[0], err, ControlUsage)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		rest = append(rest, fs.Arg(0))
+		remaining = fs.Args()[1:]
+	}
+	if socketPath == "" {
+		return true, fmt.Errorf("%s: no control socket configured: pass --control-socket PATH (the server must run with the same)", args[0])
+	}
+	times := 1
+	if len(rest) > 0 {
+		n, err := strconv.Atoi(rest[0])
+		if len(rest) > 1 || err != nil || n < 1 || n > 1000 || (command != ControlTTIN && command != ControlTTOU) {
+			return true, fmt.Errorf("%s: unexpected argument %q\nusage:\n%s", args[0], strings.Join(rest, " "), ControlUsage)
+		}
+		times = n
+	}
+	var st Status
+	for i := 0; i < times; i++ {
+		if st, err = Control(socketPath, command); err != nil {
+			return true, err
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return true, enc.Encode(st)
+	}
+	return true, st.WriteTable(stdout)
+}
