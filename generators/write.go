@@ -22,6 +22,9 @@ const (
 	Unchanged Change = "unchanged"
 )
 
+// rename is os.Rename; tests replace it to fail part-way through a commit.
+var rename = os.Rename
+
 // Plan lists, for each file of s, what writing it into target would do.
 func (s *FileSet) Plan(target string) ([]Change, error) {
 	files := s.Files()
@@ -93,7 +96,7 @@ func (s *FileSet) Commit(target string, force bool) error {
 		return err
 	}
 	if !exists {
-		return os.Rename(filepath.Join(stage, "new"), target)
+		return rename(filepath.Join(stage, "new"), target)
 	}
 	return s.moveInto(filepath.Join(stage, "new"), filepath.Join(stage, "old"), target)
 }
@@ -162,11 +165,11 @@ func (s *FileSet) moveInto(staged, backup, target string) (err error) {
 			if err := os.MkdirAll(filepath.Dir(m.saved), 0o755); err != nil {
 				return err
 			}
-			if err := os.Rename(dst, m.saved); err != nil {
+			if err := rename(dst, m.saved); err != nil {
 				return err
 			}
 		}
-		if err := os.Rename(filepath.Join(staged, rel), dst); err != nil {
+		if err := rename(filepath.Join(staged, rel), dst); err != nil {
 			if m.saved != "" {
 				_ = os.Rename(m.saved, dst)
 			}

@@ -1,0 +1,210 @@
+package generators
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func sampleSet() *FileSet {
+	s := NewFileSet()
+	s.Add("go.mod", []byte("module demo\n"), 0)
+	s.Add("config/config.yaml", []byte("app: {}\n"), 0)
+	s.Add("web/static/css/style.css", []byte("body{}\n"), 0)
+	s.Add("bin/run.sh", []byte("#!/bin/sh\n"), 0o755)
+	return s
+}
+
+// listTree returns every path under dir with its content, for before/after comparisons.
+func listTree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if d.IsDir() {
+			out[rel+"/"] = ""
+			return nil
+		}
+		data, _ := os.ReadFile(p)
+		out[rel] = string(data)
+		return nil
+	})
+	return out
+}
+
+func assertNoStaging(t *testing.T, parent string) {
+	t.Helper()
+	entries, _ := os.ReadDir(parent)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".scaffold-") {
+			t.Errorf("staging folder %s left behind", e.Name())
+		}
+	}
+}
+
+func TestCommitNewTarget(t *testing.T) {
+	parent := t.TempDir()
+	target := filepath.Join(parent, "demo")
+	if err := sampleSet().Commit(target, false); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(target, "web/static/css/style.css"))
+	if err != nil || string(data) != "body{}\n" {
+		t.Fatalf("style.css = %q, %v", data, err)
+	}
+	if fi, _ := os.Stat(filepath.Join(target, "bin/run.sh")); fi.Mode().Perm() != 0o755 {
+		t.Errorf("run.sh mode = %v, want 0755", fi.Mode().Perm())
+	}
+	if fi, _ := os.Stat(target); fi.Mode().Perm() != 0o755 {
+		t.Errorf("target mode = %v, want 0755", fi.Mode().Perm())
+	}
+	assertNoStaging(t, parent)
+}
+
+func TestCommitRefusesNonEmptyWithoutForce(t *testing.T) {
+	target := t.TempDir()
+	if err := os.WriteFile(filepath.Join(target, "go.mod"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := listTree(t, target)
+	err := sampleSet().Commit(target, false)
+	if !errors.Is(err, ErrNotEmpty) {
+		t.Fatalf("err = %v, want ErrNotEmpty", err)
+	}
+	if after := listTree(t, target); len(after) != len(before) || after["go.mod"] != "mine" {
+		t.Fatalf("target changed: %v", after)
+	}
+}
+
+func TestCommitForceKeepsUserFiles(t *testing.T) {
+	target := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(target, "go.mod"), []byte("old"), 0o644))
+	must(t, os.MkdirAll(filepath.Join(target, "notes"), 0o755))
+	must(t, os.WriteFile(filepath.Join(target, "notes", "todo.txt"), []byte("keep"), 0o644))
+	if err := sampleSet().Commit(target, true); err != nil {
+		t.Fatal(err)
+	}
+	tree := listTree(t, target)
+	if tree["go.mod"] != "module demo\n" || tree["notes/todo.txt"] != "keep" {
+		t.Fatalf("after --force: %v", tree)
+	}
+	assertNoStaging(t, filepath.Dir(target))
+}
+
+// A failure while moving files into an existing folder puts everything back as it was.
+func TestCommitRollsBackPartialMove(t *testing.T) {
+	target := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(target, "go.mod"), []byte("old"), 0o644))
+	must(t, os.WriteFile(filepath.Join(target, "user.txt"), []byte("mine"), 0o644))
+	before := listTree(t, target)
+
+	calls := 0
+	rename = func(from, to string) error {
+		calls++
+		if calls == 4 { // after some files moved and go.mod was backed up
+			return errors.New("disk on fire")
+		}
+		return os.Rename(from, to)
+	}
+	defer func() { rename = os.Rename }()
+
+	err := sampleSet().Commit(target, true)
+	if err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("err = %v, want the injected failure", err)
+	}
+	after := listTree(t, target)
+	if len(after) != len(before) {
+		t.Fatalf("rollback left a different tree:\nbefore %v\nafter  %v", before, after)
+	}
+	for p, c := range before {
+		if after[p] != c {
+			t.Errorf("%s = %q after rollback, want %q", p, after[p], c)
+		}
+	}
+	assertNoStaging(t, filepath.Dir(target))
+}
+
+// A failure while rendering into the staging folder leaves no target and no staging.
+func TestCommitFailureLeavesNothing(t *testing.T) {
+	parent := t.TempDir()
+	target := filepath.Join(parent, "demo")
+	s := sampleSet()
+	s.Add("go.mod/inner", []byte("x"), 0) // go.mod is both a file and a folder: staging fails
+	if err := s.Commit(target, false); err == nil {
+		t.Fatal("commit succeeded, want an error")
+	}
+	if _, err := os.Stat(target); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("target exists after a failed commit: %v", err)
+	}
+	assertNoStaging(t, parent)
+}
+
+func TestCommitRefusesFolderInTheWay(t *testing.T) {
+	target := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(target, "go.mod"), 0o755))
+	err := sampleSet().Commit(target, true)
+	if err == nil || !strings.Contains(err.Error(), "is a folder where scaffold writes a file") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(target, "config")); err == nil {
+		t.Fatal("files were written despite the conflict")
+	}
+}
+
+func TestPlan(t *testing.T) {
+	target := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(target, "go.mod"), []byte("module demo\n"), 0o644))
+	must(t, os.MkdirAll(filepath.Join(target, "config"), 0o755))
+	must(t, os.WriteFile(filepath.Join(target, "config", "config.yaml"), []byte("edited"), 0o644))
+	s := sampleSet()
+	changes, err := s.Plan(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Change{}
+	for i, f := range s.Files() {
+		got[f.Path] = changes[i]
+	}
+	want := map[string]Change{"go.mod": Unchanged, "config/config.yaml": Overwrite, "web/static/css/style.css": Create, "bin/run.sh": Create}
+	for p, c := range want {
+		if got[p] != c {
+			t.Errorf("%s: %s, want %s", p, got[p], c)
+		}
+	}
+}
+
+func TestRunStopsAtFirstErrorAndSkips(t *testing.T) {
+	var ran []string
+	step := func(name string, err error) Step[*[]string] {
+		return StepFunc[*[]string]{Name: name, Fn: func(r *[]string) error { *r = append(*r, name); return err }}
+	}
+	err := Run(&ran, []Step[*[]string]{step("a", nil), step("b", ErrSkip), step("c", errors.New("boom")), step("d", nil)})
+	if err == nil || err.Error() != "c: boom" {
+		t.Fatalf("err = %v, want \"c: boom\"", err)
+	}
+	if strings.Join(ran, "") != "abc" {
+		t.Fatalf("ran %v", ran)
+	}
+}
+
+func TestRenderTreeMissingKeyFails(t *testing.T) {
+	tmpl := NewTemplate("x")
+	if _, err := tmpl.Parse("{{.Nope}}"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tmpl.Execute(&strings.Builder{}, map[string]string{}); err == nil {
+		t.Fatal("missing key rendered without error")
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
