@@ -1,0 +1,172 @@
+package prefork
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/user"
+	"strconv"
+	"syscall"
+)
+
+// Credentials is the user and group the service runs as after binding
+// (--user, --group): workers are started with them, and the master
+// switches to them once its sockets are bound.
+type Credentials struct {
+	UID, GID uint32
+	Groups   []uint32 // supplementary groups of the user (when named)
+	User     string   // for messages
+	Group    string
+}
+
+// LookupCredentials resolves --user and --group, each a name or a numeric
+// id. A user alone runs with that user's primary group and supplementary
+// groups; a group alone keeps the current user. Both empty returns nil.
+func LookupCredentials(userName, groupName string) (*Credentials, error) {
+	if userName == "" && groupName == "" {
+		return nil, nil
+	}
+	c := &Credentials{UID: uint32(os.Getuid()), GID: uint32(os.Getgid()), User: userName, Group: groupName}
+	if userName != "" {
+		u, known, err := lookupUser(userName)
+		if err != nil {
+			return nil, fmt.Errorf("prefork: --user %s: %w", userName, err)
+		}
+		uid, err1 := strconv.ParseUint(u.Uid, 10, 32)
+		gid, err2 := strconv.ParseUint(u.Gid, 10, 32)
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("prefork: --user %s: non-numeric uid/gid %s/%s", userName, u.Uid, u.Gid)
+		}
+		c.UID, c.GID = uint32(uid), uint32(gid)
+		if ids, err := u.GroupIds(); known && err == nil {
+			for _, id := range ids {
+				if g, err := strconv.ParseUint(id, 10, 32); err == nil {
+					c.Groups = append(c.Groups, uint32(g))
+				}
+			}
+		}
+	}
+	if groupName != "" {
+		gid, err := lookupGroupID(groupName)
+		if err != nil {
+			return nil, fmt.Errorf("prefork: --group %s: %w", groupName, err)
+		}
+		c.GID = gid
+	}
+	if len(c.Groups) == 0 {
+		c.Groups = []uint32{c.GID}
+	}
+	return c, nil
+}
+
+// lookupUser resolves a name or uid; known is false for a numeric uid
+// without a passwd entry (containers), which runs with gid = uid.
+func lookupUser(name string) (u *user.User, known bool, err error) {
+	if _, err := strconv.ParseUint(name, 10, 32); err == nil {
+		if u, err := user.LookupId(name); err == nil {
+			return u, true, nil
+		}
+		return &user.User{Uid: name, Gid: name, Username: name}, false, nil
+	}
+	u, err = user.Lookup(name)
+	if err != nil {
+		return nil, false, fmt.Errorf("no such user (name or numeric uid expected)")
+	}
+	return u, true, nil
+}
+
+// lookupGroupID resolves a group name or numeric gid.
+func lookupGroupID(name string) (uint32, error) {
+	if id, err := strconv.ParseUint(name, 10, 32); err == nil {
+		return uint32(id), nil
+	}
+	g, err := user.LookupGroup(name)
+	if err != nil {
+		return 0, fmt.Errorf("no such group (name or numeric gid expected)")
+	}
+	id, err := strconv.ParseUint(g.Gid, 10, 32)
+	if err != nil {
+		return 0, fmt.Errorf("non-numeric gid %s", g.Gid)
+	}
+	return uint32(id), nil
+}
+
+// needsChange reports whether this process is not already running as c.
+func (c *Credentials) needsChange() bool {
+	return c != nil && (uint32(os.Geteuid()) != c.UID || uint32(os.Getegid()) != c.GID)
+}
+
+// SysProcCredential is the credential to start a child with, or nil when
+// this process already runs as c (after Drop, children simply inherit).
+func (c *Credentials) SysProcCredential() *syscall.Credential {
+	if !c.needsChange() {
+		return nil
+	}
+	return &syscall.Credential{Uid: c.UID, Gid: c.GID, Groups: c.Groups}
+}
+
+// Drop switches this process (every thread: Go does that on Linux since
+// 1.16) to c: supplementary groups, then gid, then uid, the only order in
+// which each step is still permitted. It fails without root unless there
+// is nothing to change.
+func (c *Credentials) Drop() error {
+	if !c.needsChange() {
+		return nil
+	}
+	groups := make([]int, len(c.Groups))
+	for i, g := range c.Groups {
+		groups[i] = int(g)
+	}
+	if err := syscall.Setgroups(groups); err != nil {
+		return fmt.Errorf("prefork: drop privileges to %s: setgroups: %w (only root can switch user)", c, err)
+	}
+	if err := syscall.Setgid(int(c.GID)); err != nil {
+		return fmt.Errorf("prefork: drop privileges to %s: setgid: %w", c, err)
+	}
+	if err := syscall.Setuid(int(c.UID)); err != nil {
+		return fmt.Errorf("prefork: drop privileges to %s: setuid: %w", c, err)
+	}
+	return nil
+}
+
+func (c *Credentials) String() string {
+	return fmt.Sprintf("uid %d gid %d", c.UID, c.GID)
+}
+
+// ParseOctalMode parses a Gunicorn-style octal value ("0o660", "0660",
+// "660", "022") for --umask and --bind-mode; max is the largest valid value.
+func ParseOctalMode(flagName, s string, max uint64) (uint32, error) {
+	t := s
+	if len(t) > 2 && (t[:2] == "0o" || t[:2] == "0O") {
+		t = t[2:]
+	}
+	v, err := strconv.ParseUint(t, 8, 32)
+	if err != nil || v > max {
+		return 0, fmt.Errorf("prefork: --%s %q: want an octal mode between 0 and %#o (e.g. 0660)", flagName, s, max)
+	}
+	return uint32(v), nil
+}
+
+// applyUnixSocketAccess sets the mode and owner of the unix sockets among
+// lns (--bind-mode, --bind-group, and --user so the dropped master can
+// still remove them). uid/gid -1 leave that id unchanged; mode 0 leaves the
+// mode. Listeners that are not path-named unix sockets are skipped.
+func applyUnixSocketAccess(lns []net.Listener, mode os.FileMode, uid, gid int) error {
+	for _, ln := range lns {
+		a, ok := ln.Addr().(*net.UnixAddr)
+		if !ok || a.Name == "" || a.Name[0] == '@' {
+			continue
+		}
+		if uid != -1 || gid != -1 {
+			if err := os.Lchown(a.Name, uid, gid); err != nil {
+				return fmt.Errorf("prefork: unix socket %s: chown: %w", a.Name, err)
+			}
+		}
+		if mode != 0 {
+			if err := os.Chmod(a.Name, mode); err != nil {
+				return fmt.Errorf("prefork: unix socket %s: --bind-mode: %w", a.Name, err)
+			}
+		}
+	}
+	return nil
+}
