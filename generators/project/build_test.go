@@ -89,19 +89,7 @@ func TestProductionEntryRunsWorkerProcesses(t *testing.T) {
 	goCmd(t, dir, "build", "-o", bin, "./wsgi")
 
 	addr := freeAddr(t)
-	cmd := exec.Command(bin, "-b", addr, "-w", "2")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "APP_ENV=development")
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		<-done
-	})
+	cmd, done := startServer(t, dir, bin, "-b", addr, "-w", "2")
 	waitOK(t, "http://"+addr+"/", done)
 	var kids []int
 	deadline := time.Now().Add(10 * time.Second)
@@ -142,16 +130,28 @@ func TestDevelopmentEntryServesOnBind(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "shop-api-dev")
 	goCmd(t, dir, "build", "-o", bin, "./run")
 	addr := freeAddr(t)
-	cmd := exec.Command(bin, "-b", addr)
+	_, done := startServer(t, dir, bin, "-b", addr)
+	waitOK(t, "http://"+addr+"/", done)
+}
+
+// startServer starts bin in dir (development mode) and kills it when the test ends. The
+// returned channel yields Wait's result once; a reader that is not the last puts it back.
+func startServer(t *testing.T, dir, bin string, args ...string) (*exec.Cmd, chan error) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "APP_ENV=development")
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
-	waitOK(t, "http://"+addr+"/", done)
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+	})
+	return cmd, done
 }
 
 func freeAddr(t *testing.T) string {
