@@ -37,6 +37,23 @@ func helperMain(mode string) int {
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
 	}
+	if p := os.Getenv("PREFORK_TEST_RELOAD_FILE"); p != "" {
+		// HUP re-reads the worker count from a file, as an entry would re-read its YAML
+		base := cfg
+		cfg.Reload = func() (Config, error) {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return Config{}, err
+			}
+			n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+			if err != nil {
+				return Config{}, fmt.Errorf("%s: workers: %w", p, err)
+			}
+			c := base
+			c.Workers = n
+			return c, nil
+		}
+	}
 	var err error
 	if mode == "serve" {
 		err = Serve(cfg, helperApp)

@@ -2,10 +2,12 @@ package prefork
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -332,4 +334,170 @@ func TestServeInheritedListenerAndNotify(t *testing.T) {
 	if !strings.Contains(string(buf[:n]), "STOPPING=1") {
 		t.Errorf("stop datagram %q", buf[:n])
 	}
+}
+
+func TestSilentWorkerIsKilledAndReplaced(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	p := startHelper(t, "run", []string{"-w", "1", "-t", "1"})
+	p.waitLog("master ready", 1, bootWithin)
+	hung := p.waitWorkers(1, 5*time.Second, nil)[0]
+	if err := syscall.Kill(hung, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	p.waitLog("no heartbeat for", 1, 10*time.Second)
+	p.waitWorkers(1, bootWithin, func(ws []int) bool { return ws[0] != hung })
+	if alive(hung) {
+		t.Errorf("silent worker %d still alive", hung)
+	}
+	if log := p.log(); !strings.Contains(log, "signal=ABRT") || !strings.Contains(log, "still running after SIGABRT") {
+		t.Error("the kill was not ABRT (stack dump) then KILL")
+	}
+	if _, err := p.get(newClient(), "/"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUSR1ReopensLogsOfMasterAndWorkers(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "error.log")
+	p := startHelper(t, "run", []string{"-w", "1", "--error-logfile", logPath, "--log-level", "debug"})
+	deadline := time.Now().Add(bootWithin)
+	for {
+		b, _ := os.ReadFile(logPath)
+		if strings.Contains(string(b), "master ready") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no 'master ready' in %s:\n%s", logPath, b)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	worker := p.waitWorkers(1, 5*time.Second, nil)[0]
+	if err := os.Rename(logPath, logPath+".1"); err != nil { // logrotate
+		t.Fatal(err)
+	}
+	p.signal(syscall.SIGUSR1)
+	p.signal(syscall.SIGTERM)
+	p.exit(15 * time.Second)
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatalf("log not reopened: %v", err)
+	}
+	if !strings.Contains(string(b), "master stopped") {
+		t.Errorf("master did not write to the reopened log:\n%s", b)
+	}
+	if !strings.Contains(string(b), fmt.Sprintf("msg=\"log file reopened\" worker=1 generation=1 pid=%d", worker)) {
+		t.Errorf("worker %d did not write to the reopened log:\n%s", worker, b)
+	}
+}
+
+func unixClient(path string) *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", path)
+		}}}
+}
+
+func TestUnixSocketFromSystemdActivation(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	// systemd's LISTEN_FDS (LISTEN_PID left out: unknown before exec) on a
+	// unix socket; the -b given is overridden by the inherited socket.
+	sock := filepath.Join(t.TempDir(), "app.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	files, err := ListenerFiles([]net.Listener{ln})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(t.TempDir(), "log")
+	logf, _ := os.Create(logPath)
+	defer logf.Close()
+	cmd := exec.Command(os.Args[0], "-w", "2", "-b", "127.0.0.1:1")
+	cmd.ExtraFiles = files
+	cmd.Env = append(cleanEnv(os.Environ()), "PREFORK_TEST_HELPER=run", "LISTEN_FDS=1", "LISTEN_FDNAMES=web")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	files[0].Close()
+	ln.Close()
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	defer func() {
+		cmd.Process.Kill()
+		<-done
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			t.Logf("log:\n%s", b)
+		}
+	}()
+	c := unixClient(sock)
+	resp, err := c.Get("http://app/pid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	b, _ := os.ReadFile(logPath)
+	if !strings.Contains(string(b), "inherited=true") || !strings.Contains(string(b), "listeners=web") {
+		t.Errorf("master did not use the activated socket:\n%s", b)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	<-done
+	if _, err := os.Stat(sock); err != nil {
+		t.Errorf("an inherited socket's path must stay (systemd owns it): %v", err)
+	}
+}
+
+func TestUnixBindServesAndIsRemovedOnExit(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "app.sock")
+	p := startHelper(t, "run", []string{"-w", "1", "-b", "unix:" + sock})
+	p.waitLog("master ready", 1, bootWithin)
+	if _, err := unixClient(sock).Get("http://app/"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.get(newClient(), "/"); err != nil {
+		t.Fatal(err)
+	}
+	p.signal(syscall.SIGTERM)
+	if code := p.exit(15 * time.Second); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+	if _, err := os.Stat(sock); !os.IsNotExist(err) {
+		t.Errorf("socket %s left after exit: %v", sock, err)
+	}
+}
+
+func TestHUPReReadsConfiguration(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	conf := filepath.Join(t.TempDir(), "workers")
+	if err := os.WriteFile(conf, []byte("1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := startHelper(t, "run", []string{"-w", "1"}, "PREFORK_TEST_RELOAD_FILE="+conf)
+	p.waitLog("master ready", 1, bootWithin)
+	if err := os.WriteFile(conf, []byte("3"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.signal(syscall.SIGHUP)
+	p.waitLog("reload complete", 1, bootWithin)
+	p.waitWorkers(3, 5*time.Second, nil)
+	if err := os.WriteFile(conf, []byte("three"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.signal(syscall.SIGHUP)
+	p.waitLog("reload complete", 2, bootWithin)
+	if !strings.Contains(p.log(), "configuration not applied") {
+		t.Error("a bad configuration on HUP was not reported")
+	}
+	p.waitWorkers(3, 5*time.Second, nil)
 }

@@ -196,6 +196,8 @@ loop:
 			case cmdReopen:
 				if err := lg.reopen(); err != nil {
 					lg.Error("reopen log", "err", err)
+				} else {
+					lg.Debug("log file reopened")
 				}
 			}
 		case s := <-sigs:
@@ -208,6 +210,8 @@ loop:
 			case syscall.SIGUSR1:
 				if err := lg.reopen(); err != nil {
 					lg.Error("reopen log", "err", err)
+				} else {
+					lg.Debug("log file reopened")
 				}
 			}
 		}
