@@ -13,10 +13,14 @@ import (
 // environment the master sets). The master returns nil after a stop by signal
 // and an error when workers fail to boot at start-up (the App's message) or
 // the configuration is invalid. With CheckConfig or PrintConfig it returns
-// without serving.
+// without serving. On systems without descriptor inheritance (not unix) it
+// runs Serve instead.
 func Run(cfg Config, app App) error {
 	if isWorker() {
 		return runWorker(cfg, app)
+	}
+	if !preforkSupported {
+		return Serve(cfg, app) // no descriptor inheritance here: one process
 	}
 	c, done, err := prepare(cfg, app)
 	if done || err != nil {
@@ -41,12 +45,22 @@ func Serve(cfg Config, app App) error {
 	}
 	defer lg.close()
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGUSR1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, sigUSR1)
 	defer signal.Stop(sigs)
 	lns, names, _, err := listen(c.Bind)
 	if err != nil {
 		return err
 	}
+	prod, err := newServing(c) // access log, TLS, PROXY protocol, forwarded headers
+	if err != nil {
+		for _, ln := range lns {
+			ln.Close()
+		}
+		return err
+	}
+	defer prod.close()
+	lns = prod.listeners(lns)
+	lg.also = append(lg.also, prod.reopen)
 	h, err := buildApp(app)
 	if err != nil {
 		for _, ln := range lns {
@@ -54,7 +68,7 @@ func Serve(cfg Config, app App) error {
 		}
 		return fmt.Errorf("prefork: app: %w", err)
 	}
-	srv := newHTTPServer(c, h, lns, names, lg)
+	srv := newHTTPServer(c, prod.handler(h), lns, names, lg)
 	srv.start()
 	notify := NewNotifier()
 	os.Unsetenv("NOTIFY_SOCKET") // the app's own children must not speak for this service
@@ -64,7 +78,7 @@ func Serve(cfg Config, app App) error {
 	lg.Info("serving", "pid", os.Getpid(), "listeners", addrs(names))
 	for s := range sigs {
 		switch s {
-		case syscall.SIGUSR1:
+		case sigUSR1:
 			if err := lg.reopen(); err != nil {
 				lg.Error("reopen log", "err", err)
 			}
