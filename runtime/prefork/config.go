@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -74,6 +75,41 @@ type Config struct {
 	// PrintConfig makes Run print the effective configuration to stdout and
 	// return without serving.
 	PrintConfig bool
+
+	// Production settings (issue 4; see production.go and the flags in
+	// flags_production.go). Each is off when zero unless a default is named.
+
+	// AccessLog is the access log file, "-" for stdout; "" = none.
+	AccessLog string
+	// AccessLogFormat is Gunicorn atoms ("%(h)s %(r)s ...") or "json".
+	// Default DefaultAccessLogFormat.
+	AccessLogFormat string
+	// ForwardedAllowIPs lists the proxies whose X-Forwarded-* (and PROXY
+	// protocol) headers are believed: IPs, CIDRs, "*" or "none". Unix socket
+	// peers always are. Default "127.0.0.1,::1".
+	ForwardedAllowIPs string
+	// ProxyProtocol accepts PROXY protocol v1/v2 from those peers.
+	ProxyProtocol bool
+	// MaxWorkerMemory recycles a worker whose RSS exceeds it (bytes), like
+	// MaxRequests: replacement ready first.
+	MaxWorkerMemory int64
+	// ControlSocket is the path of the master's unix control socket (mode 0600).
+	ControlSocket string
+	// CertFile and KeyFile serve HTTPS on every listener.
+	CertFile string
+	KeyFile  string
+	// User and Group (names or ids): workers run as them, and the master
+	// switches to them after binding. Umask (octal) is set at start.
+	User  string
+	Group string
+	Umask string
+	// BindMode (octal) and BindGroup set the mode and group of bound unix
+	// sockets, so a web server in that group can connect.
+	BindMode  string
+	BindGroup string
+	// UpgradeTimeout is how long a new master started by USR2 has to become
+	// ready. Default DefaultUpgradeTimeout.
+	UpgradeTimeout time.Duration
 
 	// Logger receives the runtime's log. Default: built from ErrorLog and
 	// LogLevel (text format).
@@ -182,6 +218,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.LogLevel == "" {
 		c.LogLevel = "info"
 	}
+	if err := c.productionDefaults(); err != nil {
+		return c, err
+	}
 	return c, c.validate()
 }
 
@@ -249,6 +288,8 @@ func (c Config) printConfig(w io.Writer) {
 		"timeout = " + seconds(c.Timeout),
 		"workers = " + strconv.Itoa(c.Workers),
 	}
+	lines = append(lines, c.productionConfigLines()...)
+	slices.Sort(lines)
 	for _, l := range lines {
 		fmt.Fprintln(w, l)
 	}

@@ -21,14 +21,14 @@ type TrustedProxies struct {
 }
 
 // ParseTrustedProxies parses a comma-separated list of IP addresses and
-// CIDR ranges ("10.0.0.0/8,::1"), or "*" for every peer (only safe when
-// the port is unreachable except through the proxy).
+// CIDR ranges ("10.0.0.0/8,::1"), "*" for every peer (only safe when the
+// port is unreachable except through the proxy), or "none" for no IP peer.
 func ParseTrustedProxies(list string) (*TrustedProxies, error) {
 	t := &TrustedProxies{}
 	for _, item := range strings.Split(list, ",") {
 		item = strings.TrimSpace(item)
 		switch {
-		case item == "":
+		case item == "" || item == "none":
 			continue
 		case item == "*":
 			t.all = true

@@ -1,6 +1,7 @@
 package prefork
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -95,6 +96,8 @@ type logging struct {
 	*slog.Logger
 	out io.Writer // raw output for multi-line blocks (goroutine dumps)
 	lf  *logFile  // nil when the user supplied cfg.Logger
+	// also are reopened with the log (the access log, certificates)
+	also []func() error
 }
 
 func newLogging(cfg Config) (*logging, error) {
@@ -124,10 +127,14 @@ func newLogging(cfg Config) (*logging, error) {
 }
 
 func (l *logging) reopen() error {
-	if l.lf == nil {
-		return nil
+	var errs []error
+	if l.lf != nil {
+		errs = append(errs, l.lf.Reopen())
 	}
-	return l.lf.Reopen()
+	for _, f := range l.also {
+		errs = append(errs, f())
+	}
+	return errors.Join(errs...)
 }
 
 func (l *logging) close() {

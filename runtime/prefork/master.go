@@ -123,6 +123,7 @@ type master struct {
 	calls      chan func(*master) // extra events run on the loop (control socket, upgrade...)
 	sigs       chan os.Signal
 	done       chan struct{}
+	prod       *masterProd // production features (upgrade.go)
 }
 
 func runMaster(cfg Config) error {
@@ -140,6 +141,8 @@ func runMaster(cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("prefork: cannot find the executable to start workers from: %w", err)
 	}
+	applyUmask(cfg)
+	parent := upgradeChildPipe() // started by an old master's USR2
 	lns, names, inherited, err := listen(cfg.Bind)
 	if err != nil {
 		return err
@@ -158,12 +161,18 @@ func runMaster(cfg Config) error {
 		msgs: make(chan workerMsg, 64), exits: make(chan workerExit, 16),
 		calls: make(chan func(*master)), sigs: make(chan os.Signal, 16), done: make(chan struct{}),
 	}
-	if cfg.PidFile != "" {
+	if cfg.PidFile != "" && parent == nil { // an upgrading master writes it once ready
 		if err := writePidFile(cfg.PidFile); err != nil {
 			m.closeListeners()
 			return err
 		}
 	}
+	if err := m.startProduction(); err != nil {
+		m.stopProduction()
+		m.closeListeners()
+		return err
+	}
+	m.prod.parent = parent
 	signal.Notify(m.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP,
 		syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(m.sigs)
@@ -195,6 +204,7 @@ func (m *master) loop() error {
 
 func (m *master) finish() error {
 	close(m.done)
+	m.stopProduction()
 	m.closeListeners()
 	for _, f := range m.files {
 		f.Close()
@@ -250,13 +260,6 @@ func (m *master) signal(s os.Signal) {
 	}
 }
 
-// upgrade is the USR2 binary upgrade. PLACEHOLDER (issue 4, upgrade.go):
-// start a new master from the binary on disk with the listeners inherited,
-// wait for its ready, move systemd's MAINPID, then drain and exit.
-func (m *master) upgrade() {
-	m.log.Warn("USR2 binary upgrade is not implemented yet; use HUP for a rolling reload")
-}
-
 func (m *master) setTarget(n int, why string) {
 	if m.stopping != running || n == m.target {
 		return
@@ -276,6 +279,7 @@ func (m *master) stop(mode stopMode, why string) {
 		return
 	}
 	if m.stopping == running {
+		m.sdStopping()
 		m.stopReason = why
 		m.log.Info("master stopping", "reason", why, "graceful", mode == stopGraceful, "workers", len(m.workers))
 		m.closeListeners() // workers close theirs too: new connections are refused, not queued
@@ -291,6 +295,7 @@ func (m *master) reload() {
 	if m.stopping != running {
 		return
 	}
+	m.sdReloading()
 	m.log.Info("reload requested (HUP)", "generation", m.gen+1)
 	if m.cfg.Reload != nil {
 		nc, err := m.cfg.Reload()
@@ -368,6 +373,7 @@ func (m *master) abandonReload(why string) {
 		w.stale = false
 	}
 	m.reloadGen = 0
+	m.sdReady("reload abandoned")
 }
 
 // reconcile starts and retires workers so that `target` workers of the
@@ -447,6 +453,7 @@ func (m *master) reconcile() {
 		}
 		m.log.Info("reload complete", "generation", m.reloadGen, "workers", len(keep))
 		m.reloadGen = 0
+		m.sdReady("reload")
 	}
 }
 
@@ -533,6 +540,7 @@ func (m *master) kill(w *worker, why string, abort bool) {
 
 func (m *master) checkDeadlines() {
 	now := time.Now()
+	m.tickProduction(now)
 	for _, w := range m.sorted() {
 		if w.killed {
 			continue
@@ -644,6 +652,7 @@ func (m *master) maybeAnnounce() {
 		return
 	}
 	m.announced = true
+	m.sdReady("start-up")
 	m.log.Info("master ready", "workers", n, "listeners", addrs(m.names))
 	if m.cfg.WhenReady != nil {
 		m.cfg.WhenReady()
@@ -733,6 +742,7 @@ func (m *master) spawn() (*worker, error) {
 	}
 	cmd.ExtraFiles = append(slices.Clone(m.files), statusW, controlR)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.SysProcAttr = m.workerCredential()
 	err = cmd.Start()
 	statusW.Close()
 	controlR.Close()
@@ -801,8 +811,6 @@ func (m *master) wait(w *worker) {
 }
 
 // snapshot lists the workers for a status view.
-//
-//lint:ignore U1000 seam for the control socket's status report (issue 4)
 func (m *master) snapshot() []WorkerStatus {
 	var out []WorkerStatus
 	for _, w := range m.sorted() {

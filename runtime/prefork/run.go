@@ -51,6 +51,16 @@ func Serve(cfg Config, app App) error {
 	if err != nil {
 		return err
 	}
+	prod, err := newServing(c) // access log, TLS, PROXY protocol, forwarded headers
+	if err != nil {
+		for _, ln := range lns {
+			ln.Close()
+		}
+		return err
+	}
+	defer prod.close()
+	lns = prod.listeners(lns)
+	lg.also = append(lg.also, prod.reopen)
 	h, err := buildApp(app)
 	if err != nil {
 		for _, ln := range lns {
@@ -58,7 +68,7 @@ func Serve(cfg Config, app App) error {
 		}
 		return fmt.Errorf("prefork: app: %w", err)
 	}
-	srv := newHTTPServer(c, h, lns, names, lg)
+	srv := newHTTPServer(c, prod.handler(h), lns, names, lg)
 	srv.start()
 	notify := NewNotifier()
 	os.Unsetenv("NOTIFY_SOCKET") // the app's own children must not speak for this service

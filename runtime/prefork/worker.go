@@ -136,7 +136,16 @@ func runWorker(cfg Config, app App) error {
 	if cfg.PostFork != nil {
 		cfg.PostFork(info)
 	}
+	prod, perr := newServing(cfg) // access log, TLS, PROXY protocol, forwarded headers
+	if perr == nil {
+		defer prod.close()
+		lns = prod.listeners(lns)
+		lg.also = append(lg.also, prod.reopen)
+	}
 	h, err := buildApp(app)
+	if err == nil && perr != nil {
+		err = perr
+	}
 	if err != nil {
 		lg.Error("worker failed to boot", "err", err)
 		w.send(msgFail + " " + strconv.Quote(err.Error()))
@@ -145,7 +154,7 @@ func runWorker(cfg Config, app App) error {
 		}
 		return err
 	}
-	srv := newHTTPServer(cfg, h, lns, names, lg)
+	srv := newHTTPServer(cfg, prod.handler(h), lns, names, lg)
 	beat := make(chan struct{}, 1)
 	if we.maxRequests > 0 {
 		srv.tracker.limit = we.maxRequests
