@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"syscall"
 	"time"
 )
 
@@ -187,6 +186,6 @@ func applyUmask(c Config) {
 		return
 	}
 	if m, err := ParseOctalMode("umask", c.Umask, 0o777); err == nil {
-		syscall.Umask(int(m))
+		setUmask(int(m))
 	}
 }

@@ -1,7 +1,6 @@
 package prefork
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -143,6 +142,3 @@ func (n *Notifier) StartWatchdog(interval time.Duration, healthy func() bool, st
 		}
 	}()
 }
-
-// errNoMonotonic is returned where CLOCK_MONOTONIC cannot be read.
-var errNoMonotonic = errors.New("prefork: CLOCK_MONOTONIC not available on this platform")

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -70,7 +69,7 @@ func upgradeChildPipe() *os.File {
 	if err != nil || fd < 3 {
 		return nil
 	}
-	syscall.CloseOnExec(fd) // workers must not hold the old master's pipe open
+	closeOnExec(fd) // workers must not hold the old master's pipe open
 	return os.NewFile(uintptr(fd), "upgrade-pipe")
 }
 
@@ -159,18 +158,6 @@ func (m *master) stopProduction() {
 	if p.parent != nil {
 		p.parent.Close()
 	}
-}
-
-// workerCredential is the credential workers are started with (nil once
-// the master itself dropped privileges: they inherit its user).
-func (m *master) workerCredential() *syscall.SysProcAttr {
-	if m.prod == nil {
-		return nil
-	}
-	if cred := m.prod.creds.SysProcCredential(); cred != nil {
-		return &syscall.SysProcAttr{Credential: cred}
-	}
-	return nil
 }
 
 // sdReady tells systemd the service is ready (start-up, end of a reload),

@@ -1,0 +1,20 @@
+//go:build !unix
+
+package prefork
+
+import (
+	"errors"
+	"syscall"
+)
+
+// Drop is not supported where there are no unix users.
+func (c *Credentials) Drop() error {
+	if !c.needsChange() {
+		return nil
+	}
+	return errors.New("prefork: --user/--group need a unix system")
+}
+
+func (m *master) workerCredential() *syscall.SysProcAttr { return nil }
+
+func setUmask(int) {}
