@@ -56,6 +56,21 @@ func helperMain(mode string) int {
 			return c, nil
 		}
 	}
+	if os.Getenv("PREFORK_TEST_HOOKS") != "" {
+		hook := func(name string, args ...any) {
+			fmt.Fprintf(os.Stderr, "hook %s pid=%d %v\n", name, os.Getpid(), args)
+		}
+		cfg.OnStarting = func() error { hook("on_starting"); return nil }
+		cfg.WhenReady = func() { hook("when_ready") }
+		cfg.PreFork = func(w WorkerInfo) { hook("pre_fork", w) }
+		cfg.PostFork = func(w WorkerInfo) { hook("post_fork", w) }
+		cfg.PostWorkerInit = func(w WorkerInfo) { hook("post_worker_init", w) }
+		cfg.WorkerExit = func(w WorkerInfo) { hook("worker_exit", w) }
+		cfg.ChildExit = func(w WorkerInfo, reason string) { hook("child_exit", w, reason) }
+		cfg.OnReload = func() { hook("on_reload") }
+		cfg.NWorkersChanged = func(n, old int) { hook("nworkers_changed", n, old) }
+		cfg.OnExit = func() { hook("on_exit") }
+	}
 	var err error
 	if mode == "serve" {
 		err = Serve(cfg, helperApp)

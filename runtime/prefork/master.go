@@ -174,7 +174,7 @@ func runMaster(cfg Config) error {
 	}
 	m.prod.parent = parent
 	signal.Notify(m.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP,
-		syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGUSR1, syscall.SIGUSR2)
+		sigTTIN, sigTTOU, sigUSR1, sigUSR2)
 	defer signal.Stop(m.sigs)
 	lg.Info("master starting", "pid", os.Getpid(), "listeners", addrs(names), "inherited", inherited, "workers", m.target)
 	return m.loop()
@@ -239,15 +239,15 @@ func (m *master) signal(s os.Signal) {
 		m.stop(stopQuick, strings.ToUpper(strings.TrimPrefix(s.String(), "signal: ")))
 	case syscall.SIGHUP:
 		m.reload()
-	case syscall.SIGTTIN:
+	case sigTTIN:
 		m.setTarget(m.target+1, "TTIN")
-	case syscall.SIGTTOU:
+	case sigTTOU:
 		if m.target > 1 {
 			m.setTarget(m.target-1, "TTOU")
 		} else {
 			m.log.Warn("TTOU ignored: never fewer than 1 worker")
 		}
-	case syscall.SIGUSR1:
+	case sigUSR1:
 		if err := m.log.reopen(); err != nil {
 			m.log.Error("reopen log", "err", err)
 		}
@@ -255,7 +255,7 @@ func (m *master) signal(s os.Signal) {
 			m.send(w, cmdReopen)
 		}
 		m.log.Info("log files reopened (USR1)")
-	case syscall.SIGUSR2:
+	case sigUSR2:
 		m.upgrade()
 	}
 }

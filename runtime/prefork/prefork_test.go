@@ -503,3 +503,44 @@ func TestHUPReReadsConfiguration(t *testing.T) {
 	}
 	p.waitWorkers(3, 5*time.Second, nil)
 }
+
+func TestHooksRunInTheirProcesses(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	p := startHelper(t, "run", []string{"-w", "1"}, "PREFORK_TEST_HOOKS=1")
+	p.waitLog("master ready", 1, bootWithin)
+	p.signal(syscall.SIGHUP)
+	p.waitLog("reload complete", 1, bootWithin)
+	p.signal(syscall.SIGTTIN)
+	p.waitLog("worker ready", 3, bootWithin)
+	p.signal(syscall.SIGTERM)
+	if code := p.exit(15 * time.Second); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	master := fmt.Sprintf("pid=%d ", p.cmd.Process.Pid)
+	log := p.log()
+	for _, tc := range []struct {
+		hook     string
+		inMaster bool
+		count    int
+	}{
+		{"on_starting", true, 1}, {"when_ready", true, 1}, {"pre_fork", true, 3}, {"on_reload", true, 1},
+		{"nworkers_changed", true, 1}, {"child_exit", true, 3}, {"on_exit", true, 1},
+		{"post_fork", false, 3}, {"post_worker_init", false, 3}, {"worker_exit", false, 3},
+	} {
+		var lines []string
+		for _, l := range strings.Split(log, "\n") {
+			if strings.HasPrefix(l, "hook "+tc.hook+" ") {
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) != tc.count {
+			t.Errorf("hook %s ran %d times, want %d", tc.hook, len(lines), tc.count)
+		}
+		for _, l := range lines {
+			if strings.Contains(l, master) != tc.inMaster {
+				t.Errorf("hook %s ran in the wrong process (master is %s): %s", tc.hook, master, l)
+			}
+		}
+	}
+}

@@ -91,8 +91,8 @@ func readWorkerEnv(cfg *Config) (workerEnv, error) {
 	for _, k := range []string{envWorkerID, envGeneration, envStatusFD, envControlFD, envConfig, envMaxRequests} {
 		os.Unsetenv(k)
 	}
-	syscall.CloseOnExec(statusFD)
-	syscall.CloseOnExec(controlFD)
+	closeOnExec(statusFD)
+	closeOnExec(controlFD)
 	we.status = os.NewFile(uintptr(statusFD), "prefork-status")
 	we.control = os.NewFile(uintptr(controlFD), "prefork-control")
 	if we.status == nil || we.control == nil {
@@ -121,8 +121,8 @@ func runWorker(cfg Config, app App) error {
 	w := &workerProc{cfg: cfg, info: info, log: lg, status: we.status}
 
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGUSR1)
-	signal.Ignore(syscall.SIGHUP, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGUSR2, syscall.SIGWINCH)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, sigUSR1)
+	signal.Ignore(syscall.SIGHUP, sigTTIN, sigTTOU, sigUSR2, sigWINCH)
 	defer signal.Stop(sigs)
 
 	cmds := make(chan string, 8)
@@ -196,18 +196,9 @@ loop:
 				quick = true
 				break loop
 			case cmdDump:
-				reason, err := strconv.Unquote(arg)
-				if err != nil {
-					reason = arg
-				}
-				dumpGoroutines(lg, info, reason)
-				w.send(msgDumped)
+				w.dump(arg)
 			case cmdReopen:
-				if err := lg.reopen(); err != nil {
-					lg.Error("reopen log", "err", err)
-				} else {
-					lg.Debug("log file reopened")
-				}
+				w.reopen()
 			}
 		case s := <-sigs:
 			switch s {
@@ -216,44 +207,79 @@ loop:
 			case syscall.SIGINT, syscall.SIGQUIT:
 				quick = true
 				break loop
-			case syscall.SIGUSR1:
-				if err := lg.reopen(); err != nil {
-					lg.Error("reopen log", "err", err)
-				} else {
-					lg.Debug("log file reopened")
-				}
+			case sigUSR1:
+				w.reopen()
 			}
 		}
 	}
 	if quick {
 		srv.close()
 	} else {
-		start := time.Now()
-		// heartbeats continue while draining, so the master sees progress
-		done := make(chan struct{})
-		go func() {
-			t := time.NewTicker(cfg.heartbeatInterval())
-			defer t.Stop()
-			for {
-				select {
-				case <-done:
-					return
-				case <-t.C:
-					w.heartbeat(srv)
-				}
-			}
-		}()
-		err := srv.drain(off(cfg.GracefulTimeout))
-		close(done)
-		if err != nil {
-			lg.Warn("graceful timeout: in-flight requests cut", "after", time.Since(start).Round(time.Millisecond))
-		}
+		w.drainServing(srv, cmds, sigs, tick.C)
 	}
 	w.heartbeat(srv) // final counts for the master's exit log
 	if cfg.WorkerExit != nil {
 		cfg.WorkerExit(info)
 	}
 	return nil
+}
+
+// drainServing drains srv while still answering the master: heartbeats show
+// progress, a dump asked for before a drain-timeout kill gets written, and a
+// quit cuts the drain short.
+func (w *workerProc) drainServing(srv *httpServer, cmds <-chan string, sigs <-chan os.Signal, tick <-chan time.Time) {
+	start := time.Now()
+	drained := make(chan error, 1)
+	go func() { drained <- srv.drain(off(w.cfg.GracefulTimeout)) }()
+	for {
+		select {
+		case err := <-drained:
+			if err != nil {
+				w.log.Warn("graceful timeout: in-flight requests cut", "after", time.Since(start).Round(time.Millisecond))
+			}
+			return
+		case <-tick:
+			w.heartbeat(srv)
+		case c, ok := <-cmds:
+			if !ok {
+				cmds = nil // master gone: finish the drain regardless
+				continue
+			}
+			verb, arg, _ := strings.Cut(c, " ")
+			switch verb {
+			case cmdQuit:
+				srv.srv.Close()
+			case cmdDump:
+				w.dump(arg)
+			case cmdReopen:
+				w.reopen()
+			}
+		case s := <-sigs:
+			switch s {
+			case syscall.SIGINT, syscall.SIGQUIT:
+				srv.srv.Close()
+			case sigUSR1:
+				w.reopen()
+			}
+		}
+	}
+}
+
+func (w *workerProc) dump(quotedReason string) {
+	reason, err := strconv.Unquote(quotedReason)
+	if err != nil {
+		reason = quotedReason
+	}
+	dumpGoroutines(w.log, w.info, reason)
+	w.send(msgDumped)
+}
+
+func (w *workerProc) reopen() {
+	if err := w.log.reopen(); err != nil {
+		w.log.Error("reopen log", "err", err)
+		return
+	}
+	w.log.Debug("log file reopened")
 }
 
 // workerProc is the worker's side of its pipes.
