@@ -1,0 +1,124 @@
+package deploy
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// AppConfig is what the deploy files take from the project's config/: the production
+// values, i.e. config/config.yaml with the production section of config/setting.yaml over it.
+type AppConfig struct {
+	StaticDir       string        // app.static_dir, relative to the working directory or absolute
+	MaxBodyBytes    int64         // app.max_body_bytes
+	Workers         int           // server.workers
+	Timeout         time.Duration // server.timeout; <= 0 means off
+	GracefulTimeout time.Duration // server.graceful_timeout
+}
+
+// yamlSections mirrors the keys of config.yaml this generator reads; pointers tell a key
+// that is absent from one that is zero.
+type yamlSections struct {
+	App struct {
+		StaticDir    *string `yaml:"static_dir"`
+		MaxBodyBytes *int64  `yaml:"max_body_bytes"`
+	} `yaml:"app"`
+	Server struct {
+		Workers         *int    `yaml:"workers"`
+		Timeout         *string `yaml:"timeout"`
+		GracefulTimeout *string `yaml:"graceful_timeout"`
+	} `yaml:"server"`
+}
+
+// LoadAppConfig reads dir/config/config.yaml and the production section of
+// dir/config/setting.yaml (which may be absent).
+func LoadAppConfig(dir string) (AppConfig, error) {
+	cfg := AppConfig{StaticDir: "static", MaxBodyBytes: 1 << 20, Workers: 1, Timeout: 30 * time.Second, GracefulTimeout: 30 * time.Second}
+	base := filepath.Join(dir, "config", "config.yaml")
+	data, err := os.ReadFile(base)
+	if errors.Is(err, fs.ErrNotExist) {
+		return cfg, fmt.Errorf("%s not found: deploy-config reads the project's config/ (run it inside a project made by `scaffold new`)", base)
+	}
+	if err != nil {
+		return cfg, err
+	}
+	var sec yamlSections
+	if err := yaml.Unmarshal(data, &sec); err != nil {
+		return cfg, fmt.Errorf("%s: %v", base, err)
+	}
+	if err := cfg.apply(base, sec); err != nil {
+		return cfg, err
+	}
+	settings := filepath.Join(dir, "config", "setting.yaml")
+	data, err = os.ReadFile(settings)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return cfg, err
+	default:
+		var modes struct {
+			Production yamlSections `yaml:"production"`
+		}
+		if err := yaml.Unmarshal(data, &modes); err != nil {
+			return cfg, fmt.Errorf("%s: %v", settings, err)
+		}
+		if err := cfg.apply(settings+" (production)", modes.Production); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
+}
+
+func (c *AppConfig) apply(file string, s yamlSections) error {
+	if s.App.StaticDir != nil {
+		if *s.App.StaticDir == "" {
+			return fmt.Errorf("%s: app.static_dir: must not be empty", file)
+		}
+		c.StaticDir = *s.App.StaticDir
+	}
+	if s.App.MaxBodyBytes != nil {
+		if *s.App.MaxBodyBytes < 0 {
+			return fmt.Errorf("%s: app.max_body_bytes: must not be negative", file)
+		}
+		c.MaxBodyBytes = *s.App.MaxBodyBytes
+	}
+	if s.Server.Workers != nil {
+		c.Workers = *s.Server.Workers
+	}
+	for _, d := range []struct {
+		key string
+		raw *string
+		to  *time.Duration
+	}{{"server.timeout", s.Server.Timeout, &c.Timeout}, {"server.graceful_timeout", s.Server.GracefulTimeout, &c.GracefulTimeout}} {
+		if d.raw == nil {
+			continue
+		}
+		v, err := parseDuration(*d.raw)
+		if err != nil {
+			return fmt.Errorf("%s: %s: %v", file, d.key, err)
+		}
+		*d.to = v
+	}
+	return nil
+}
+
+// parseDuration accepts what the project's config factory accepts: Go durations ("30s")
+// and plain seconds ("30", "0.5").
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if secs, err := strconv.ParseFloat(s, 64); err == nil {
+		return time.Duration(secs * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("must be a duration such as 30s or a number of seconds, got %q", s)
+	}
+	return d, nil
+}

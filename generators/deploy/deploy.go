@@ -1,0 +1,310 @@
+// Package deploy generates the files that run a generated project in production: an nginx
+// site, a supervisor program, systemd socket and service units, logrotate and tmpfiles.d
+// entries and a README, all derived from the project's own config/ so that they agree with
+// the app and with each other:
+//
+//   - nginx's proxy_read_timeout is above the app's timeout, and client_max_body_size is
+//     the app's max_body_bytes;
+//   - supervisor's stopwaitsecs and systemd's TimeoutStopSec are above graceful_timeout;
+//   - one socket path everywhere: the app binds it under supervisor, systemd's socket unit
+//     holds it (passed as fd 3) under systemd, nginx connects to it.
+//
+// Generation is a pipeline of named steps over one Context (see Steps); Write puts the
+// result on disk atomically and refuses to overwrite a file edited since it was written.
+package deploy
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/scaffoldgo/scaffold/generators"
+	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/templates"
+)
+
+// Context is what the steps share: the inputs, then what earlier steps produced.
+type Context struct {
+	Dir      string  // the project folder (holding scaffold.yaml and config/)
+	Options  Options // as given; defaults are applied into Data
+	Manifest *project.Manifest
+	App      AppConfig
+	Data     Data
+	// Files are the generated files, by path relative to the output folder.
+	Files *generators.FileSet
+}
+
+// Data is what the templates see. Every string in it has been validated so that it cannot
+// break out of the directive it is written into.
+type Data struct {
+	Name  string // project name
+	Ident string // Name usable in nginx identifiers (variables, upstreams, zones)
+
+	Prefix, Bin, ConfigDir, StaticDir string
+	LogDir, AppLog, AccessLog         string
+	Socket, SocketDir                 string
+	User, Group, WebGroup             string
+
+	Domains                       []string
+	ServerName                    string   // Domains joined, or "_" for any host
+	HTTPListen                    []string // nginx listen parameters
+	HTTPSListen                   []string
+	Upstreams                     []string // nginx upstream server lines
+	HTTPS                         bool
+	Cert, Key                     string
+	LetsEncrypt                   bool
+	ACMERoot                      string
+	NginxAccessLog, NginxErrorLog string
+
+	MaxBodyBytes     int64
+	Workers          int
+	Timeout          int // app timeout in seconds (0: off)
+	GracefulTimeout  int // seconds
+	ProxyReadTimeout int // seconds, above Timeout
+	StopWait         int // supervisor stopwaitsecs and systemd TimeoutStopSec, above GracefulTimeout
+
+	LogsDirectory    string   // systemd LogsDirectory= (LogDir below /var/log), or ""
+	RuntimeDirectory string   // systemd RuntimeDirectory= (SocketDir below /run), or ""
+	ReadWritePaths   []string // writable paths systemd must open up under ProtectSystem=strict
+}
+
+// Output paths, relative to the output folder.
+func (d *Data) paths() map[string][]string {
+	return map[string][]string{
+		"nginx":      {"nginx/" + d.Name + ".conf"},
+		"supervisor": {"supervisor/" + d.Name + ".conf", "tmpfiles/" + d.Name + ".conf"},
+		"systemd":    {"systemd/" + d.Name + ".socket", "systemd/" + d.Name + ".service"},
+		"logrotate":  {"logrotate/" + d.Name},
+	}
+}
+
+// Margins between the app's limits and the ones of the tools around it.
+const (
+	proxyReadMargin = 10 * time.Second   // nginx waits this much longer than the app's timeout
+	stopMargin      = 10 * time.Second   // supervisor/systemd wait this much longer than graceful_timeout
+	noTimeoutRead   = 3600 * time.Second // proxy_read_timeout when the app's timeout is off
+)
+
+// Steps is the generation pipeline, in order.
+func Steps() []generators.Step[*Context] {
+	return []generators.Step[*Context]{
+		// The project's name and production config are the source of every value.
+		generators.StepFunc[*Context]{Name: "read project", Fn: readProject},
+		// Defaults and validation happen before anything is rendered, so bad input writes nothing.
+		generators.StepFunc[*Context]{Name: "resolve options", Fn: resolve},
+		generators.StepFunc[*Context]{Name: "nginx", Fn: target("nginx", "nginx.conf")},
+		generators.StepFunc[*Context]{Name: "supervisor", Fn: target("supervisor", "supervisor.conf", "tmpfiles.conf")},
+		generators.StepFunc[*Context]{Name: "systemd", Fn: target("systemd", "systemd.socket", "systemd.service")},
+		generators.StepFunc[*Context]{Name: "logrotate", Fn: target("logrotate", "logrotate")},
+		// The README describes every file and the commands around them.
+		generators.StepFunc[*Context]{Name: "readme", Fn: readme},
+	}
+}
+
+// Generate runs the pipeline for the project in dir.
+func Generate(dir string, opts Options) (*Context, error) {
+	ctx := &Context{Dir: dir, Options: opts, Files: generators.NewFileSet()}
+	if err := generators.Run(ctx, Steps()); err != nil {
+		return nil, err
+	}
+	return ctx, nil
+}
+
+func readProject(ctx *Context) error {
+	m, err := project.LoadManifest(ctx.Dir)
+	if err != nil {
+		return err
+	}
+	app, err := LoadAppConfig(ctx.Dir)
+	if err != nil {
+		return err
+	}
+	ctx.Manifest, ctx.App = m, app
+	return nil
+}
+
+func seconds(d time.Duration) int { return int(math.Ceil(d.Seconds())) }
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func resolve(ctx *Context) error {
+	o, name := ctx.Options, ctx.Manifest.Name
+	if len(o.Targets) == 0 {
+		return fmt.Errorf("no target: give one of %s or all", strings.Join(Targets, ", "))
+	}
+	d := Data{Name: name, Ident: strings.ReplaceAll(name, "-", "_")}
+	var err error
+	abs := func(flag, v, def string) string {
+		if err != nil {
+			return ""
+		}
+		v = or(v, def)
+		if e := checkPath(flag, v); e != nil {
+			err = e
+			return ""
+		}
+		return path.Clean(v)
+	}
+	d.Prefix = abs("--prefix", o.Prefix, "/opt/"+name)
+	d.Bin = abs("--bin", o.Bin, d.Prefix+"/bin/"+name)
+	d.ConfigDir = abs("--config-dir", o.ConfigDir, d.Prefix+"/config")
+	static := ctx.App.StaticDir
+	if !path.IsAbs(filepath.ToSlash(static)) {
+		static = d.Prefix + "/" + filepath.ToSlash(static)
+	}
+	if o.StaticDir == "" {
+		if e := checkPath("app.static_dir (config/)", static); e != nil && err == nil {
+			err = e
+		}
+	}
+	d.StaticDir = abs("--static-dir", o.StaticDir, static)
+	d.LogDir = abs("--log-dir", o.LogDir, "/var/log/"+name)
+	d.Socket = abs("--socket", o.Socket, "/run/"+name+"/"+name+".sock")
+	d.ACMERoot = abs("--acme-root", o.ACMERoot, "/var/www/_letsencrypt")
+	nginxLogs := abs("--nginx-log-dir", o.NginxLogDir, "/var/log/nginx")
+	leDir := abs("--letsencrypt-dir", o.LetsEncryptDir, "/etc/letsencrypt")
+	if err != nil {
+		return err
+	}
+	if len(d.Socket) > 107 {
+		return &InputError{"--socket", d.Socket, "must be at most 107 bytes long (the limit of a unix socket address)"}
+	}
+	d.SocketDir = path.Dir(d.Socket)
+	d.AppLog = d.LogDir + "/" + name + ".log"
+	d.AccessLog = d.LogDir + "/access.log"
+	d.NginxAccessLog = nginxLogs + "/" + name + ".access.log"
+	d.NginxErrorLog = nginxLogs + "/" + name + ".error.log"
+
+	d.User = or(o.User, name)
+	d.Group = or(o.Group, d.User)
+	d.WebGroup = or(o.WebGroup, "www-data")
+	for _, u := range []struct{ flag, v string }{{"--user", d.User}, {"--group", d.Group}, {"--web-group", d.WebGroup}} {
+		if err := checkUser(u.flag, u.v); err != nil {
+			return err
+		}
+	}
+
+	for _, dom := range o.Domains {
+		if err := checkDomain(dom); err != nil {
+			return err
+		}
+		if !contains(d.Domains, dom) {
+			d.Domains = append(d.Domains, dom)
+		}
+	}
+	d.ServerName = "_"
+	if len(d.Domains) > 0 {
+		d.ServerName = strings.Join(d.Domains, " ")
+	}
+	if d.HTTPListen, err = nginxListen("--listen", or(o.Listen, "80")); err != nil {
+		return err
+	}
+	if d.HTTPSListen, err = nginxListen("--https-listen", or(o.HTTPSListen, "443")); err != nil {
+		return err
+	}
+
+	for _, u := range o.Upstreams {
+		if err := upstreamAddr(u); err != nil {
+			return err
+		}
+		// Taken out of rotation for 10s after 3 failures; the others carry the load.
+		d.Upstreams = append(d.Upstreams, u+" max_fails=3 fail_timeout=10s")
+	}
+	if len(d.Upstreams) == 0 {
+		// A single server is never marked down: nginx keeps trying it.
+		d.Upstreams = []string{"unix:" + d.Socket + " fail_timeout=0"}
+	}
+
+	d.HTTPS = o.HTTPS || o.LetsEncrypt
+	switch {
+	case o.LetsEncrypt && (o.Cert != "" || o.Key != ""):
+		return &InputError{"--letsencrypt", "true", "cannot be combined with --cert/--key (certbot's files are used)"}
+	case o.LetsEncrypt && len(d.Domains) == 0:
+		return &InputError{"--letsencrypt", "true", "needs --domain: certificates are issued for names"}
+	case o.LetsEncrypt:
+		d.LetsEncrypt = true
+		live := leDir + "/live/" + strings.TrimPrefix(d.Domains[0], "*.")
+		d.Cert, d.Key = live+"/fullchain.pem", live+"/privkey.pem"
+	case d.HTTPS:
+		if o.Cert == "" || o.Key == "" {
+			return &InputError{"--https", "true", "needs --cert FILE and --key FILE (or --letsencrypt)"}
+		}
+		if d.Cert = abs("--cert", o.Cert, ""); err != nil {
+			return err
+		}
+		if d.Key = abs("--key", o.Key, ""); err != nil {
+			return err
+		}
+	case o.Cert != "" || o.Key != "":
+		return &InputError{"--cert/--key", o.Cert + o.Key, "need --https"}
+	}
+
+	app := ctx.App
+	d.MaxBodyBytes = app.MaxBodyBytes
+	d.Workers = app.Workers
+	if app.Timeout > 0 {
+		d.Timeout = seconds(app.Timeout)
+		d.ProxyReadTimeout = seconds(app.Timeout + proxyReadMargin)
+	} else {
+		d.ProxyReadTimeout = seconds(noTimeoutRead)
+	}
+	grace := max(app.GracefulTimeout, 0)
+	d.GracefulTimeout = seconds(grace)
+	d.StopWait = seconds(grace + stopMargin)
+
+	if rel, ok := strings.CutPrefix(d.LogDir, "/var/log/"); ok {
+		d.LogsDirectory = rel
+	} else {
+		d.ReadWritePaths = append(d.ReadWritePaths, d.LogDir)
+	}
+	if rel, ok := strings.CutPrefix(d.SocketDir, "/run/"); ok {
+		d.RuntimeDirectory = rel
+	}
+	ctx.Data = d
+	return nil
+}
+
+// target renders the templates of one target, or skips it when it was not asked for.
+func target(name string, tmpls ...string) func(*Context) error {
+	return func(ctx *Context) error {
+		if !contains(ctx.Options.Targets, name) {
+			return generators.ErrSkip
+		}
+		outs := ctx.Data.paths()[name]
+		for i, t := range tmpls {
+			if err := render(ctx, t, outs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+func readme(ctx *Context) error { return render(ctx, "README.md", "README.md") }
+
+// render executes templates/deploy/<tmpl>.tmpl with ctx.Data into the file out.
+func render(ctx *Context, tmpl, out string) error {
+	raw, err := templates.Deploy.ReadFile("deploy/" + tmpl + ".tmpl")
+	if err != nil {
+		return err
+	}
+	t, err := generators.NewTemplate(tmpl).Parse(string(raw))
+	if err != nil {
+		return fmt.Errorf("template %s: %w", tmpl, err)
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, &ctx.Data); err != nil {
+		return fmt.Errorf("template %s: %w", tmpl, err)
+	}
+	ctx.Files.Add(out, buf.Bytes(), 0o644)
+	return nil
+}

@@ -1,0 +1,244 @@
+package deploy
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/diff"
+
+	"github.com/scaffoldgo/scaffold/generators/project"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+// newProject writes a generated project named name into a temporary folder.
+func newProject(t *testing.T, name string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), name)
+	ctx, err := project.Generate(project.Options{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ctx.Files.Commit(dir, false); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+var all = []string{"nginx", "supervisor", "systemd", "logrotate"}
+
+// goldenCases are the option sets whose output is kept under testdata/golden/<name>.
+var goldenCases = []struct {
+	name string
+	opts Options
+}{
+	{"default", Options{Targets: all}},
+	{"domain", Options{Targets: all, Domains: []string{"shop.example.com", "www.shop.example.com"}}},
+	{"https", Options{Targets: []string{"nginx"}, Domains: []string{"shop.example.com"}, HTTPS: true, Cert: "/etc/ssl/shop.pem", Key: "/etc/ssl/private/shop.key"}},
+	{"letsencrypt", Options{Targets: []string{"nginx"}, Domains: []string{"shop.example.com"}, LetsEncrypt: true}},
+	{"upstreams", Options{Targets: []string{"nginx"}, Domains: []string{"shop.example.com"}, Upstreams: []string{"10.0.0.2:8000", "10.0.0.3:8000", "[fd00::4]:8000"}}},
+	{"packaged", Options{Targets: all, Prefix: "/usr/lib/demo", Bin: "/usr/bin/demo", ConfigDir: "/etc/demo", StaticDir: "/usr/share/demo/static",
+		LogDir: "/srv/log/demo", Socket: "/srv/run/demo.sock", User: "web", Group: "web", WebGroup: "nginx", Listen: "127.0.0.1:8080"}},
+}
+
+func TestGolden(t *testing.T) {
+	dir := newProject(t, "demo")
+	for _, tc := range goldenCases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, err := Generate(dir, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			root := filepath.Join("testdata", "golden", tc.name)
+			if *update {
+				if err := os.RemoveAll(root); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, f := range ctx.Files.Files() {
+				golden := filepath.Join(root, filepath.FromSlash(f.Path)+".golden")
+				if *update {
+					if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(golden, f.Data, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatalf("%v (run go test ./generators/deploy/ -update)", err)
+				}
+				if !bytes.Equal(f.Data, want) {
+					t.Errorf("%s differs from %s:\n%s", f.Path, golden, diff.Diff(golden, want, f.Path, f.Data))
+				}
+			}
+			// Same input, same output.
+			again, err := Generate(dir, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range ctx.Files.Files() {
+				g, _ := again.Files.Get(f.Path)
+				if !bytes.Equal(f.Data, g.Data) {
+					t.Errorf("%s: a second run differs", f.Path)
+				}
+			}
+		})
+	}
+}
+
+func TestTargetsSelectFiles(t *testing.T) {
+	dir := newProject(t, "demo")
+	for target, want := range map[string][]string{
+		"nginx":      {"README.md", "nginx/demo.conf"},
+		"supervisor": {"README.md", "supervisor/demo.conf", "tmpfiles/demo.conf"},
+		"systemd":    {"README.md", "systemd/demo.service", "systemd/demo.socket"},
+		"logrotate":  {"README.md", "logrotate/demo"},
+	} {
+		targets, err := ParseTargets([]string{target})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, err := Generate(dir, Options{Targets: targets})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range ctx.Files.Files() {
+			got = append(got, f.Path)
+		}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("%s: files %v, want %v", target, got, want)
+		}
+	}
+	if got, err := ParseTargets([]string{"all"}); err != nil || len(got) != 4 {
+		t.Errorf("all: %v %v", got, err)
+	}
+	if _, err := ParseTargets([]string{"apache"}); err == nil || !strings.Contains(err.Error(), `unknown target "apache"`) {
+		t.Errorf("apache: %v", err)
+	}
+}
+
+// The limits of the tools around the app follow the project's production config.
+func TestValuesFollowProjectConfig(t *testing.T) {
+	dir := newProject(t, "demo")
+	replace(t, filepath.Join(dir, "config", "config.yaml"), "timeout: 30s", "timeout: 45s")
+	replace(t, filepath.Join(dir, "config", "config.yaml"), "max_body_bytes: 1048576", "max_body_bytes: 10485760")
+	replace(t, filepath.Join(dir, "config", "setting.yaml"), "production:\n  app:\n", "production:\n  server:\n    graceful_timeout: 50\n  app:\n")
+	replace(t, filepath.Join(dir, "config", "setting.yaml"), "static_dir: static", "static_dir: /srv/assets")
+	ctx, err := Generate(dir, Options{Targets: all})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for file, wants := range map[string][]string{
+		"nginx/demo.conf":      {"proxy_read_timeout 55s;", "client_max_body_size 10485760;", "alias /srv/assets/;"},
+		"supervisor/demo.conf": {"stopwaitsecs=60\n", "-b unix:/run/demo/demo.sock "},
+		"systemd/demo.service": {"TimeoutStopSec=60\n", "-b fd://3\n"},
+		"systemd/demo.socket":  {"ListenStream=/run/demo/demo.sock\n"},
+	} {
+		f, ok := ctx.Files.Get(file)
+		if !ok {
+			t.Fatalf("%s not generated", file)
+		}
+		for _, w := range wants {
+			if !bytes.Contains(f.Data, []byte(w)) {
+				t.Errorf("%s lacks %q", file, w)
+			}
+		}
+	}
+	// The graceful timeout 50s (setting.yaml) beat config.yaml's 30s: the app's drain ends
+	// before supervisor and systemd give up on it.
+	if ctx.Data.StopWait <= ctx.Data.GracefulTimeout || ctx.Data.ProxyReadTimeout <= ctx.Data.Timeout {
+		t.Errorf("margins: %+v", ctx.Data)
+	}
+}
+
+func replace(t *testing.T, file, old, new string) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(data, []byte(old)) {
+		t.Fatalf("%s lacks %q", file, old)
+	}
+	if err := os.WriteFile(file, bytes.Replace(data, []byte(old), []byte(new), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestHostileInput(t *testing.T) {
+	dir := newProject(t, "demo")
+	for _, tc := range []struct {
+		flag string
+		opts Options
+	}{
+		{"--domain", Options{Domains: []string{"example.com; include /etc/passwd"}}},
+		{"--domain", Options{Domains: []string{"example.com\nserver_name evil"}}},
+		{"--domain", Options{Domains: []string{"exa mple.com"}}},
+		{"--domain", Options{Domains: []string{"http://example.com"}}},
+		{"--domain", Options{Domains: []string{"Example.com}"}}},
+		{"--prefix", Options{Prefix: "/opt/my app"}},
+		{"--prefix", Options{Prefix: "opt/demo"}},
+		{"--prefix", Options{Prefix: "/opt/$demo"}},
+		{"--prefix", Options{Prefix: "/opt/../etc"}},
+		{"--socket", Options{Socket: "/run/demo/demo.sock;"}},
+		{"--socket", Options{Socket: "/run/" + strings.Repeat("x", 120) + ".sock"}},
+		{"--log-dir", Options{LogDir: "/var/log/\"demo\""}},
+		{"--static-dir", Options{StaticDir: "/srv/{static}"}},
+		{"--bin", Options{Bin: "/usr/bin/demo\n[program:evil]"}},
+		{"--config-dir", Options{ConfigDir: "/etc/demo'"}},
+		{"--user", Options{User: "root; rm"}},
+		{"--user", Options{User: "$USER"}},
+		{"--group", Options{Group: "a b"}},
+		{"--web-group", Options{WebGroup: "www data"}},
+		{"--listen", Options{Listen: "80; evil"}},
+		{"--listen", Options{Listen: "70000"}},
+		{"--https-listen", Options{HTTPSListen: "a:b:c"}},
+		{"--upstream", Options{Upstreams: []string{"10.0.0.1"}}},
+		{"--upstream", Options{Upstreams: []string{"10.0.0.1:80 backup"}}},
+		{"--upstream", Options{Upstreams: []string{"10.0.0.1:0"}}},
+		{"--https", Options{HTTPS: true}},
+		{"--cert", Options{HTTPS: true, Cert: "/etc/ssl/a b.pem", Key: "/etc/ssl/k.pem"}},
+		{"--cert/--key", Options{Cert: "/etc/ssl/a.pem"}},
+		{"--letsencrypt", Options{LetsEncrypt: true}},
+		{"--letsencrypt", Options{LetsEncrypt: true, Domains: []string{"a.example"}, Cert: "/a.pem"}},
+	} {
+		tc.opts.Targets = all
+		_, err := Generate(dir, tc.opts)
+		var ie *InputError
+		if !errors.As(err, &ie) || ie.Flag != tc.flag {
+			t.Errorf("%+v: error %v, want one naming %s", tc.opts, err, tc.flag)
+			continue
+		}
+		if !strings.Contains(err.Error(), "must") && !strings.Contains(err.Error(), "need") && !strings.Contains(err.Error(), "cannot") {
+			t.Errorf("%s: error %q states no rule", tc.flag, err)
+		}
+	}
+}
+
+func TestMissingProjectFiles(t *testing.T) {
+	empty := t.TempDir()
+	if _, err := Generate(empty, Options{Targets: all}); err == nil || !strings.Contains(err.Error(), "scaffold.yaml") {
+		t.Errorf("no manifest: %v", err)
+	}
+	dir := newProject(t, "demo")
+	if err := os.Remove(filepath.Join(dir, "config", "config.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Generate(dir, Options{Targets: all}); err == nil || !strings.Contains(err.Error(), "config.yaml not found") {
+		t.Errorf("no config.yaml: %v", err)
+	}
+	dir = newProject(t, "demo")
+	replace(t, filepath.Join(dir, "config", "config.yaml"), "timeout: 30s", "timeout: soon")
+	if _, err := Generate(dir, Options{Targets: all}); err == nil || !strings.Contains(err.Error(), "server.timeout") {
+		t.Errorf("bad timeout: %v", err)
+	}
+}

@@ -1,0 +1,182 @@
+package deploy
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// needTool skips the test when name is not installed, or fails it under
+// SCAFFOLD_REQUIRE_TOOLS=1 (CI), so CI can never pass by skipping.
+func needTool(t *testing.T, name string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		if os.Getenv("SCAFFOLD_REQUIRE_TOOLS") == "1" {
+			t.Fatalf("%s is required (SCAFFOLD_REQUIRE_TOOLS=1) but not installed: %v", name, err)
+		}
+		t.Skipf("%s not installed: skipping the check with the real tool (set SCAFFOLD_REQUIRE_TOOLS=1 to fail instead)", name)
+	}
+}
+
+// selfSigned writes a certificate and key for host into dir as the given file names.
+func selfSigned(t *testing.T, dir, host, certName, keyName string) (string, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: host},
+		DNSNames:     []string{host},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cert, keyFile := filepath.Join(dir, certName), filepath.Join(dir, keyName)
+	if err := os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cert, keyFile
+}
+
+// Every nginx variant is accepted by `nginx -t`.
+func TestNginxAcceptsEveryVariant(t *testing.T) {
+	needTool(t, "nginx")
+	dir := newProject(t, "demo")
+	certs := t.TempDir()
+	cert, key := selfSigned(t, certs, "shop.example.com", "shop.pem", "shop.key")
+	le := filepath.Join(certs, "letsencrypt")
+	selfSigned(t, filepath.Join(le, "live", "shop.example.com"), "shop.example.com", "fullchain.pem", "privkey.pem")
+	logs := t.TempDir()
+	domain := []string{"shop.example.com"}
+	for _, tc := range []struct {
+		name string
+		opts Options
+	}{
+		{"plain, any host", Options{}},
+		{"plain, domains", Options{Domains: []string{"shop.example.com", "www.shop.example.com"}}},
+		{"loopback listen", Options{Domains: domain, Listen: "127.0.0.1:8080"}},
+		{"https", Options{Domains: domain, HTTPS: true, Cert: cert, Key: key}},
+		{"https, any host", Options{HTTPS: true, Cert: cert, Key: key, Listen: "[::1]:8080", HTTPSListen: "127.0.0.1:8443"}},
+		{"letsencrypt", Options{Domains: domain, LetsEncrypt: true, LetsEncryptDir: le}},
+		{"several upstreams", Options{Domains: domain, Upstreams: []string{"10.0.0.2:8000", "10.0.0.3:8000", "[fd00::4]:8000"}}},
+		{"packaged paths", Options{Prefix: "/usr/lib/demo", StaticDir: "/usr/share/demo/static", Socket: "/srv/run/demo.sock"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts.Targets = []string{"nginx"}
+			tc.opts.NginxLogDir = logs
+			ctx, err := Generate(dir, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, _ := ctx.Files.Get("nginx/demo.conf")
+			if err := CheckNginx(context.Background(), f.Data); err != nil {
+				t.Fatalf("%v\n--- site:\n%s", err, f.Data)
+			}
+		})
+	}
+	// The check is real: a broken site is refused.
+	if err := CheckNginx(context.Background(), []byte("server { listen 80; bogus_directive on; }\n")); err == nil {
+		t.Error("nginx -t accepted an unknown directive")
+	}
+}
+
+// installBinary puts an executable where the unit's ExecStart points, as make install would.
+func installBinary(t *testing.T, prefix, name string) {
+	t.Helper()
+	bin := filepath.Join(prefix, "bin", name)
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The units pass `systemd-analyze verify`, and the service scores at most 2.0 in
+// `systemd-analyze security`.
+func TestSystemdUnits(t *testing.T) {
+	needTool(t, "systemd-analyze")
+	dir := newProject(t, "demo")
+	prefix := filepath.Join(t.TempDir(), "opt")
+	installBinary(t, prefix, "demo")
+	for _, tc := range []struct {
+		name string
+		opts Options
+	}{
+		{"default paths", Options{Prefix: prefix}},
+		{"packaged", Options{Prefix: prefix, ConfigDir: "/etc/demo", StaticDir: "/usr/share/demo/static", LogDir: "/srv/log/demo", Socket: "/srv/run/demo.sock", User: "web"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts.Targets = []string{"systemd"}
+			ctx, err := Generate(dir, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			svc, _ := ctx.Files.Get("systemd/demo.service")
+			sock, _ := ctx.Files.Get("systemd/demo.socket")
+			if err := CheckSystemd(context.Background(), map[string][]byte{"demo.service": svc.Data, "demo.socket": sock.Data}); err != nil {
+				t.Fatal(err)
+			}
+			score, report, err := SecurityScore(context.Background(), "demo.service", svc.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("systemd-analyze security: overall exposure %.1f", score)
+			if score > MaxExposure {
+				t.Fatalf("exposure %.1f > %.1f:\n%s", score, MaxExposure, report)
+			}
+			skipped, err := ctx.Check(context.Background())
+			if err != nil || len(skipped) > 0 {
+				t.Fatalf("Check: %v, skipped %v", err, skipped)
+			}
+		})
+	}
+	// The check is real: a unit whose binary is missing is refused, and Gunicorn's
+	// documented unit (no hardening) scores far above the limit.
+	err := CheckSystemd(context.Background(), map[string][]byte{"x.service": []byte("[Service]\nExecStart=/nonexistent/x\n")})
+	if err == nil {
+		t.Error("systemd-analyze verify accepted a missing ExecStart binary")
+	}
+	score, _, err := SecurityScore(context.Background(), "gunicorn.service", []byte("[Unit]\nDescription=gunicorn\n[Service]\nType=notify\nUser=someone\nExecStart=/bin/true\nExecReload=/bin/kill -s HUP $MAINPID\nKillMode=mixed\nTimeoutStopSec=5\nPrivateTmp=true\n"))
+	if err != nil || score <= MaxExposure {
+		t.Errorf("unhardened unit scored %.1f (%v)", score, err)
+	}
+}
+
+func TestToolMissing(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	if err := CheckNginx(context.Background(), nil); !errors.Is(err, ErrToolMissing) {
+		t.Errorf("nginx: %v", err)
+	}
+	if _, _, err := SecurityScore(context.Background(), "x.service", nil); !errors.Is(err, ErrToolMissing) {
+		t.Errorf("systemd-analyze: %v", err)
+	}
+}
