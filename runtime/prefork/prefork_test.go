@@ -153,6 +153,9 @@ func TestTermDrainsSlowRequest(t *testing.T) {
 	if alive(workers[0]) {
 		t.Errorf("worker %d still alive after the master stopped", workers[0])
 	}
+	if strings.Contains(p.log(), "requests cut") {
+		t.Error("a drain that finished in time was logged as cut")
+	}
 }
 
 func TestBootFailureStopsMasterWithAppError(t *testing.T) {

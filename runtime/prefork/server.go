@@ -212,12 +212,14 @@ func (s *httpServer) drain(timeout time.Duration) error {
 	}
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
-	err := s.srv.Shutdown(ctx)
-	if err != nil {
+	// Shutdown's other errors are from closing the listeners again: ours already did
+	if err := s.srv.Shutdown(ctx); errors.Is(err, context.DeadlineExceeded) {
 		s.srv.Close()
+		s.wg.Wait()
+		return err
 	}
 	s.wg.Wait()
-	return err
+	return nil
 }
 
 // close stops at once, cutting open connections.
