@@ -308,3 +308,31 @@ func render(ctx *Context, tmpl, out string) error {
 	ctx.Files.Add(out, buf.Bytes(), 0o644)
 	return nil
 }
+
+// LetsEncryptSteps are the commands that get the first certificate with certbot's webroot
+// mode and keep it renewed. nginx refuses a site whose certificate files do not exist yet,
+// so the first certificate is fetched with the plain-HTTP site, which already answers the
+// ACME challenge from ACMERoot.
+func (d *Data) LetsEncryptSteps() string {
+	var b strings.Builder
+	names := ""
+	for _, dom := range d.Domains {
+		names += " -d " + dom
+	}
+	fmt.Fprintf(&b, `
+Let's Encrypt, once (nginx refuses the HTTPS site until the certificate exists):
+  1. install the plain-HTTP site first, which already serves the ACME challenge:
+       scaffold deploy-config nginx --domain %s --out /tmp/%s-http
+       sudo install -m 0644 /tmp/%s-http/nginx/%s.conf /etc/nginx/conf.d/%s.conf
+       sudo install -d -m 0755 %s && sudo nginx -t && sudo systemctl reload nginx
+  2. get the certificate:
+       sudo certbot certonly --webroot -w %s%s --agree-tos -m you@example.com \
+         --deploy-hook "systemctl reload nginx"
+  3. install this HTTPS site over it and reload:
+       sudo install -m 0644 deploy/nginx/%s.conf /etc/nginx/conf.d/%s.conf
+       sudo nginx -t && sudo systemctl reload nginx
+Renewal: certbot's timer renews and its deploy hook reloads nginx; try it with
+  sudo certbot renew --dry-run
+`, strings.Join(d.Domains, ","), d.Name, d.Name, d.Name, d.Name, d.ACMERoot, d.ACMERoot, names, d.Name, d.Name)
+	return b.String()
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/scaffoldgo/scaffold/internal/build"
+	"github.com/scaffoldgo/scaffold/internal/cmd/deployconfig"
 	newcmd "github.com/scaffoldgo/scaffold/internal/cmd/new"
 	vendorcmd "github.com/scaffoldgo/scaffold/internal/cmd/vendor"
 	"github.com/scaffoldgo/scaffold/internal/cmd/version"
@@ -99,6 +100,7 @@ var commands = []func(*cmdutil.Factory) *cobra.Command{
 	func(f *cmdutil.Factory) *cobra.Command { return newcmd.NewCmdNew(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return vendorcmd.NewCmdVendor(f, nil) },
 	version.NewCmdVersion,
+	func(f *cmdutil.Factory) *cobra.Command { return deployconfig.NewCmdDeployConfig(f, nil) },
 }
 
 // isCobraUsageError recognises cobra's argument-count errors, which it returns unwrapped.

@@ -1,0 +1,158 @@
+// Package deployconfig implements `scaffold deploy-config`.
+package deployconfig
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/scaffoldgo/scaffold/generators/deploy"
+	"github.com/scaffoldgo/scaffold/internal/cmdutil"
+	"github.com/scaffoldgo/scaffold/internal/iostreams"
+)
+
+// Options are `scaffold deploy-config`'s parsed flags and dependencies.
+type Options struct {
+	IO  *iostreams.IOStreams
+	Ctx context.Context // bounds the --check tools
+
+	Args   []string // targets: nginx, supervisor, systemd, logrotate, all
+	Dir    string   // the project folder
+	Out    string   // output folder; relative to Dir
+	Deploy deploy.Options
+	DryRun bool
+	Force  bool
+	Check  bool
+}
+
+// NewCmdDeployConfig builds the command; runF replaces the run function in tests.
+func NewCmdDeployConfig(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams}
+	d := &opts.Deploy
+	cmd := &cobra.Command{
+		Use:   "deploy-config {nginx|supervisor|systemd|logrotate|all}...",
+		Short: "Write nginx, supervisor, systemd and logrotate files for this project",
+		Long: `Write the files that run this project in production, derived from its config/
+(production mode) so they agree with the app and with each other: nginx waits longer than
+the app's timeout and accepts the app's max_body_bytes, supervisor and systemd wait longer
+than its graceful_timeout before killing, and all of them use one socket path.
+
+Run it inside a project made by ` + "`scaffold new`" + `, after or before ` + "`make install PREFIX=...`" + `.
+The files go to --out (deploy/ by default) with a README.md saying where each one is
+installed. A file edited since scaffold wrote it is kept unless --force; --dry-run shows
+what would change as a diff; --check runs nginx -t and systemd-analyze where installed.`,
+		Example: `  scaffold deploy-config all --domain shop.example.com
+  scaffold deploy-config nginx --domain shop.example.com --letsencrypt
+  scaffold deploy-config nginx --domain shop.example.com --upstream 10.0.0.2:8000,10.0.0.3:8000
+  scaffold deploy-config systemd --prefix /usr/lib/shop --config-dir /etc/shop --bin /usr/bin/shop
+  scaffold deploy-config all --dry-run`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmdutil.FlagErrorf("deploy-config needs a target: %s or all", strings.Join(deploy.Targets, ", "))
+			}
+			return nil
+		},
+		ValidArgs: append(append([]string(nil), deploy.Targets...), "all"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Args = args
+			opts.Ctx = cmd.Context()
+			if runF != nil {
+				return runF(opts)
+			}
+			return deployConfigRun(opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Dir, "dir", ".", "project folder (holding scaffold.yaml and config/)")
+	fl.StringVar(&opts.Out, "out", "deploy", "output folder, relative to the project folder")
+	fl.StringVar(&d.Prefix, "prefix", "", "install prefix of `make install PREFIX=DIR` (default /opt/NAME)")
+	fl.StringVar(&d.Bin, "bin", "", "path of the installed binary (default PREFIX/bin/NAME)")
+	fl.StringVar(&d.ConfigDir, "config-dir", "", "folder of the installed config.yaml, logging.yaml, setting.yaml (default PREFIX/config)")
+	fl.StringVar(&d.StaticDir, "static-dir", "", "folder of the installed static files served by nginx at /static/ (default PREFIX/<production app.static_dir>)")
+	fl.StringVar(&d.LogDir, "log-dir", "", "folder of the app's log files (default /var/log/NAME)")
+	fl.StringVar(&d.Socket, "socket", "", "unix socket between nginx and the app (default /run/NAME/NAME.sock)")
+	fl.StringVar(&d.User, "user", "", "user the app runs as (default NAME)")
+	fl.StringVar(&d.Group, "group", "", "group the app runs as (default the --user name)")
+	fl.StringVar(&d.WebGroup, "web-group", "", "group of the web server, allowed to connect to the socket (default www-data)")
+	fl.StringSliceVar(&d.Domains, "domain", nil, "server name(s) nginx answers for, comma-separated; other names are refused (default: any)")
+	fl.StringVar(&d.Listen, "listen", "", "nginx HTTP listen address: port, host:port or [v6]:port (default 80)")
+	fl.StringVar(&d.HTTPSListen, "https-listen", "", "nginx HTTPS listen address (default 443)")
+	fl.StringSliceVar(&d.Upstreams, "upstream", nil, "app servers as host:port, comma-separated, instead of the local socket")
+	fl.BoolVar(&d.HTTPS, "https", false, "serve HTTPS (with --cert and --key) and redirect HTTP to it")
+	fl.StringVar(&d.Cert, "cert", "", "TLS certificate chain file (PEM) for --https")
+	fl.StringVar(&d.Key, "key", "", "TLS private key file (PEM) for --https")
+	fl.BoolVar(&d.LetsEncrypt, "letsencrypt", false, "HTTPS with a Let's Encrypt certificate from certbot's webroot mode (prints the steps)")
+	fl.StringVar(&d.LetsEncryptDir, "letsencrypt-dir", "", "certbot's configuration folder (default /etc/letsencrypt)")
+	fl.StringVar(&d.ACMERoot, "acme-root", "", "webroot of ACME HTTP-01 challenges (default /var/www/_letsencrypt)")
+	fl.StringVar(&d.NginxLogDir, "nginx-log-dir", "", "folder of nginx's access and error logs for this site (default /var/log/nginx)")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "print what would change as a unified diff, write nothing")
+	fl.BoolVar(&opts.Force, "force", false, "overwrite files edited since scaffold wrote them")
+	fl.BoolVar(&opts.Check, "check", false, "validate the files with nginx -t and systemd-analyze (where installed) before writing")
+	return cmd
+}
+
+func deployConfigRun(opts *Options) error {
+	targets, err := deploy.ParseTargets(opts.Args)
+	if err != nil {
+		return cmdutil.FlagErrorf("%v", err)
+	}
+	opts.Deploy.Targets = targets
+	gen, err := deploy.Generate(opts.Dir, opts.Deploy)
+	var inputErr *deploy.InputError
+	if errors.As(err, &inputErr) {
+		return &cmdutil.FlagError{Err: inputErr}
+	}
+	if err != nil {
+		return err
+	}
+	out := opts.Out
+	if !filepath.IsAbs(out) {
+		out = filepath.Join(opts.Dir, out)
+	}
+	if opts.Check {
+		skipped, err := gen.Check(opts.Ctx)
+		for _, s := range skipped {
+			fmt.Fprintf(opts.IO.ErrOut, "check skipped: %s\n", s)
+		}
+		if err != nil {
+			return fmt.Errorf("check failed, nothing written:\n%w", err)
+		}
+	}
+	plan, err := deploy.Plan(out, gen.Files)
+	if err != nil {
+		return err
+	}
+	if opts.DryRun {
+		opts.IO.Out.Write(deploy.Diff(plan))
+		for _, p := range plan {
+			fmt.Fprintf(opts.IO.ErrOut, "%-9s %s\n", describe(p.Change, opts.Force), filepath.Join(out, filepath.FromSlash(p.Path)))
+		}
+		fmt.Fprintln(opts.IO.ErrOut, "dry run: nothing written")
+		return nil
+	}
+	if err := deploy.Write(out, plan, opts.Force); err != nil {
+		return err
+	}
+	for _, p := range plan {
+		fmt.Fprintf(opts.IO.Out, "%-9s %s\n", describe(p.Change, opts.Force), filepath.Join(out, filepath.FromSlash(p.Path)))
+	}
+	fmt.Fprintf(opts.IO.Out, "See %s for where each file goes.\n", filepath.Join(out, "README.md"))
+	if gen.Data.LetsEncrypt {
+		fmt.Fprint(opts.IO.Out, gen.Data.LetsEncryptSteps())
+	}
+	return nil
+}
+
+func describe(c deploy.Change, force bool) string {
+	if c == deploy.Edited {
+		if force {
+			return "overwrite"
+		}
+		return "kept"
+	}
+	return string(c)
+}
