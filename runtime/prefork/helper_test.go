@@ -113,6 +113,7 @@ func helperApp() (http.Handler, error) {
 			spinSink.Add(1)
 		}
 	})
+	prodTestRoutes(mux) // production_test.go
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "hello")
 	})

@@ -1,0 +1,32 @@
+//go:build unix
+
+package prefork
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+)
+
+// prodTestRoutes adds the routes the production process tests need to the
+// helper app (helper_test.go).
+func prodTestRoutes(mux *http.ServeMux) {
+	var hold [][]byte
+	var mu sync.Mutex
+	mux.HandleFunc("/prod/alloc", func(w http.ResponseWriter, r *http.Request) {
+		mb, _ := strconv.Atoi(r.URL.Query().Get("mb"))
+		b := make([]byte, mb<<20)
+		for i := 0; i < len(b); i += 4096 {
+			b[i] = 1 // touch every page so it is resident
+		}
+		mu.Lock()
+		hold = append(hold, b)
+		mu.Unlock()
+		fmt.Fprint(w, os.Getpid())
+	})
+	mux.HandleFunc("/prod/whoami", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s %s %s %d", r.RemoteAddr, RequestScheme(r), r.Host, os.Getuid())
+	})
+}

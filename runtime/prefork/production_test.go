@@ -1,0 +1,636 @@
+//go:build linux
+
+package prefork
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// killMasterTree kills a master that is not the test's child (an upgraded
+// one) and its workers.
+func killMasterTree(pid int) {
+	for _, w := range childPids(pid) {
+		syscall.Kill(w, syscall.SIGKILL)
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
+}
+
+func readPidFile(t *testing.T, path string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
+}
+
+// notifyListener is the systemd stand-in's notify socket; it records each
+// datagram with the sender's pid (SO_PASSCRED), as systemd does.
+type notifyListener struct {
+	conn *net.UnixConn
+	path string
+	msgs chan notifyMsg
+}
+
+type notifyMsg struct {
+	pid  int
+	text string
+}
+
+func listenNotifySocket(t *testing.T) *notifyListener {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := conn.SyscallConn()
+	raw.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_PASSCRED, 1) })
+	n := &notifyListener{conn: conn, path: path, msgs: make(chan notifyMsg, 256)}
+	go func() {
+		buf, oob := make([]byte, 4096), make([]byte, 1024)
+		for {
+			nb, noob, _, _, err := conn.ReadMsgUnix(buf, oob)
+			if err != nil {
+				close(n.msgs)
+				return
+			}
+			m := notifyMsg{text: string(buf[:nb])}
+			if scms, err := syscall.ParseSocketControlMessage(oob[:noob]); err == nil && len(scms) > 0 {
+				if cred, err := syscall.ParseUnixCredentials(&scms[0]); err == nil {
+					m.pid = int(cred.Pid)
+				}
+			}
+			n.msgs <- m
+		}
+	}()
+	t.Cleanup(func() { conn.Close() })
+	return n
+}
+
+// next returns the next datagram that is not a plain STATUS= or WATCHDOG=1.
+func (n *notifyListener) next(t *testing.T, within time.Duration, seen *[]notifyMsg) notifyMsg {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case m := <-n.msgs:
+			*seen = append(*seen, m)
+			if strings.HasPrefix(m.text, "STATUS=") || m.text == "WATCHDOG=1\n" {
+				continue
+			}
+			return m
+		case <-deadline:
+			t.Fatalf("no sd_notify message within %s; seen %+v", within, *seen)
+		}
+	}
+}
+
+// TestSystemdStandIn plays systemd: it binds the socket and passes it as fd
+// 3 with LISTEN_FDS/LISTEN_PID (set to the service's own pid by a shim that
+// execs, as systemd does after fork), and reads the notify socket.
+func TestSystemdStandIn(t *testing.T) {
+	needProc(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := ListenerFiles([]net.Listener{ln})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.Close() // the service holds the socket now
+	notify := listenNotifySocket(t)
+	pidFile := filepath.Join(t.TempDir(), "app.pid")
+	p := &proc{t: t, addr: ln.Addr().String(), logPath: filepath.Join(t.TempDir(), "stderr.log"), done: make(chan struct{}), seen: map[int]bool{}}
+	logf, _ := os.Create(p.logPath)
+	defer logf.Close()
+	// The shim: LISTEN_PID and WATCHDOG_PID must name the service's own pid.
+	p.cmd = exec.Command("/bin/sh", "-c", `LISTEN_PID=$$ WATCHDOG_PID=$$ exec "$0" "$@"`, os.Args[0],
+		"-w", "2", "--pid", pidFile, "--upgrade-timeout", "20")
+	p.cmd.ExtraFiles = files
+	p.cmd.Env = append(cleanEnv(os.Environ()), "PREFORK_TEST_HELPER=run", "LISTEN_FDS=1", "LISTEN_FDNAMES=web",
+		"NOTIFY_SOCKET="+notify.path, "WATCHDOG_USEC=400000")
+	p.cmd.Stdout, p.cmd.Stderr = logf, logf
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	files[0].Close()
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
+	master := p.cmd.Process.Pid
+	newMaster := 0
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.done
+		if newMaster != 0 {
+			killMasterTree(newMaster)
+		}
+		for pid := range p.seen {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		if t.Failed() {
+			t.Logf("service log:\n%s", p.log())
+		}
+	})
+
+	var seen []notifyMsg
+	m := notify.next(t, bootWithin, &seen)
+	if !strings.HasPrefix(m.text, "READY=1\n") || m.pid != master {
+		t.Fatalf("first message %q from pid %d, want READY=1 from the master %d", m.text, m.pid, master)
+	}
+	c := newClient()
+	if body, err := p.get(c, "/"); err != nil || body != "hello\n" {
+		t.Fatalf("service does not answer on the passed socket: %q %v", body, err)
+	}
+	if !strings.Contains(p.log(), "inherited=true") {
+		t.Error("master did not report inherited listeners")
+	}
+
+	p.signal(syscall.SIGHUP)
+	m = notify.next(t, 5*time.Second, &seen)
+	if !strings.HasPrefix(m.text, "RELOADING=1\nMONOTONIC_USEC=") {
+		t.Fatalf("after HUP got %q, want RELOADING=1 with MONOTONIC_USEC", m.text)
+	}
+	if m = notify.next(t, bootWithin, &seen); !strings.HasPrefix(m.text, "READY=1\n") {
+		t.Fatalf("after the reload got %q, want READY=1", m.text)
+	}
+
+	p.signal(syscall.SIGUSR2)
+	// the new master announces itself, and the old one moves MAINPID too
+	m = notify.next(t, bootWithin, &seen)
+	if !strings.HasPrefix(m.text, "MAINPID=") {
+		t.Fatalf("after USR2 got %q, want MAINPID=", m.text)
+	}
+	newMaster, _ = strconv.Atoi(strings.TrimSpace(strings.SplitN(strings.TrimPrefix(m.text, "MAINPID="), "\n", 2)[0]))
+	if newMaster == 0 || newMaster == master || m.pid != newMaster {
+		t.Fatalf("MAINPID=%d sent by %d; old master %d", newMaster, m.pid, master)
+	}
+	if m = notify.next(t, 5*time.Second, &seen); m.text != fmt.Sprintf("MAINPID=%d\n", newMaster) || m.pid != master {
+		t.Fatalf("old master should confirm MAINPID=%d, got %q from %d", newMaster, m.text, m.pid)
+	}
+	if code := p.exit(15 * time.Second); code != 0 {
+		t.Fatalf("old master exit code %d after the upgrade", code)
+	}
+	if got := readPidFile(t, pidFile); got != newMaster {
+		t.Errorf("pid file holds %d, want the new master %d", got, newMaster)
+	}
+	if body, err := p.get(c, "/"); err != nil || body != "hello\n" {
+		t.Fatalf("new master does not serve: %q %v", body, err)
+	}
+	// the watchdog keeps being fed, now by the new master
+	deadline := time.After(5 * time.Second)
+	for fed := false; !fed; {
+		select {
+		case msg := <-notify.msgs:
+			seen = append(seen, msg)
+			fed = msg.text == "WATCHDOG=1\n" && msg.pid == newMaster
+		case <-deadline:
+			t.Fatalf("no WATCHDOG=1 from the new master; seen %+v", seen)
+		}
+	}
+
+	syscall.Kill(newMaster, syscall.SIGTERM)
+	if m = notify.next(t, 5*time.Second, &seen); m.text != "STOPPING=1\n" || m.pid != newMaster {
+		t.Fatalf("after TERM got %q from %d, want STOPPING=1 from %d", m.text, m.pid, newMaster)
+	}
+	for _, s := range seen {
+		if s.text == "STOPPING=1\n" && s.pid == master {
+			t.Error("the old master sent STOPPING=1 while handing over")
+		}
+	}
+	gotWD := false
+	for _, s := range seen {
+		gotWD = gotWD || (s.text == "WATCHDOG=1\n" && s.pid == master)
+	}
+	if !gotWD {
+		t.Error("no WATCHDOG=1 from the first master")
+	}
+	for deadline := time.Now().Add(15 * time.Second); alive(newMaster); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("new master did not stop on TERM")
+		}
+	}
+}
+
+func TestUpgradeUnderLoadZeroFailures(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	pidFile := filepath.Join(t.TempDir(), "app.pid")
+	ctl := filepath.Join(t.TempDir(), "ctl.sock")
+	p := startHelper(t, "run", []string{"-w", "2", "--pid", pidFile, "--control-socket", ctl})
+	p.waitLog("master ready", 1, bootWithin)
+	old := p.cmd.Process.Pid
+	oldWorkers := p.waitWorkers(2, 5*time.Second, nil)
+	newMaster := 0
+	t.Cleanup(func() {
+		if newMaster != 0 {
+			killMasterTree(newMaster)
+		}
+	})
+	l := startLoad(p, 4, "/pid")
+	time.Sleep(300 * time.Millisecond)
+	p.signal(syscall.SIGUSR2)
+	if code := p.exit(30 * time.Second); code != 0 {
+		t.Fatalf("old master exit code %d", code)
+	}
+	newMaster = readPidFile(t, pidFile)
+	if newMaster == 0 || newMaster == old || !alive(newMaster) {
+		t.Fatalf("pid file %d after the upgrade (old master %d)", newMaster, old)
+	}
+	newWorkers := childPids(newMaster)
+	time.Sleep(300 * time.Millisecond)
+	ok, pids := l.finish(t)
+	if ok < 50 {
+		t.Errorf("only %d requests succeeded", ok)
+	}
+	for _, w := range oldWorkers {
+		if alive(w) {
+			t.Errorf("old worker %d still alive", w)
+		}
+	}
+	servedByNew := false
+	for _, w := range newWorkers {
+		servedByNew = servedByNew || pids[w]
+	}
+	if !servedByNew {
+		t.Errorf("no request served by the new master's workers %v (served: %v)", newWorkers, pids)
+	}
+	if st, err := Control(ctl, ControlStatus); err != nil || st.PID != newMaster {
+		t.Errorf("control socket after the upgrade: %+v %v, want the new master %d", st, err, newMaster)
+	}
+	t.Logf("%d requests, 0 failed, across USR2 (old master %d -> new %d)", ok, old, newMaster)
+}
+
+func TestUpgradeWithBrokenBinaryKeepsOldMaster(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	failFile := filepath.Join(t.TempDir(), "fail")
+	pidFile := filepath.Join(t.TempDir(), "app.pid")
+	p := startHelper(t, "run", []string{"-w", "1", "--pid", pidFile}, "PREFORK_TEST_FAIL_FILE="+failFile)
+	p.waitLog("master ready", 1, bootWithin)
+	worker := p.waitWorkers(1, 5*time.Second, nil)[0]
+	os.WriteFile(failFile, []byte("new release cannot reach its database"), 0o644)
+	l := startLoad(p, 2, "/pid")
+	p.signal(syscall.SIGUSR2)
+	p.waitLog("upgrade failed: new master killed, this master carries on", 1, 20*time.Second)
+	time.Sleep(200 * time.Millisecond)
+	l.finish(t)
+	if !strings.Contains(p.log(), "new release cannot reach its database") {
+		t.Error("the new master's boot error is not in the log")
+	}
+	select {
+	case <-p.done:
+		t.Fatal("old master exited")
+	default:
+	}
+	if pid := p.pidOf(newClient()); pid != worker {
+		t.Errorf("served by %d, want the old worker %d", pid, worker)
+	}
+	if got := readPidFile(t, pidFile); got != p.cmd.Process.Pid {
+		t.Errorf("pid file %d, want the old master %d", got, p.cmd.Process.Pid)
+	}
+	// and a later upgrade, once the binary is fixed, still works
+	os.Remove(failFile)
+	p.signal(syscall.SIGUSR2)
+	if code := p.exit(30 * time.Second); code != 0 {
+		t.Fatalf("old master exit code %d after the second upgrade", code)
+	}
+	killMasterTree(readPidFile(t, pidFile))
+}
+
+// accessLines reads the JSON access log lines.
+func accessLines(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("access log line is not valid JSON: %q: %v", line, err)
+		}
+		if len(m) != len(jsonKeys) {
+			t.Fatalf("access log line has %d fields, want %d: %q", len(m), len(jsonKeys), line)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func waitFileLines(t *testing.T, path string, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		b, _ := os.ReadFile(path)
+		if bytes.Count(b, []byte("\n")) >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s has fewer than %d lines:\n%s", path, n, b)
+		}
+	}
+}
+
+func rawHTTP(t *testing.T, addr, req string) string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, req)
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.Status + " " + string(b)
+}
+
+func TestForwardedProxyProtocolAndJSONAccessLog(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "access.log")
+	p := startHelper(t, "run", []string{"-w", "1", "--access-logfile", logPath, "--access-logformat", "json",
+		"--forwarded-allow-ips", "127.0.0.1", "--proxy-protocol"})
+	p.waitLog("master ready", 1, bootWithin)
+
+	// trusted peer: X-Forwarded-* honoured
+	got := rawHTTP(t, p.addr, "GET /prod/whoami HTTP/1.1\r\nHost: internal\r\nX-Forwarded-For: 1.2.3.4, 198.51.100.7\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: shop.example\r\nConnection: close\r\n\r\n")
+	if !strings.HasPrefix(got, "200 OK 198.51.100.7:0 https shop.example") {
+		t.Errorf("trusted peer's forwarded headers: %q", got)
+	}
+	// PROXY protocol v1 from the trusted peer sets the client address
+	got = rawHTTP(t, p.addr, "PROXY TCP4 203.0.113.9 127.0.0.1 40000 80\r\nGET /prod/whoami HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	if !strings.HasPrefix(got, "200 OK 203.0.113.9:40000 http x") {
+		t.Errorf("PROXY header: %q", got)
+	}
+	// hostile values: quotes, backslashes, invalid UTF-8, tab, an encoded newline in the path
+	hostile := "GET /a%0A%22b%22%7D?q=%22%0D%0A HTTP/1.1\r\nHost: x\r\nUser-Agent: evil\", \"status\": 500, \"x\": \"\\\xff\xfe\t}\r\nReferer: \"}{\"forged\":1}\r\nX-Request-Id: \x80\x81\"\r\nConnection: close\r\n\r\n"
+	got = rawHTTP(t, p.addr, hostile)
+	if !strings.HasPrefix(got, "200") {
+		t.Errorf("hostile request answered %q, want it served (and logged)", got)
+	}
+	waitFileLines(t, logPath, 3)
+	lines := accessLines(t, logPath)
+	if len(lines) != 3 {
+		t.Fatalf("%d access log lines, want 3", len(lines))
+	}
+	if lines[0]["remote_addr"] != "198.51.100.7" || lines[1]["remote_addr"] != "203.0.113.9" {
+		t.Errorf("remote_addr not the client: %v / %v", lines[0]["remote_addr"], lines[1]["remote_addr"])
+	}
+	h := lines[2]
+	if h["path"] != "/a\n\"b\"}" || !strings.HasPrefix(h["user_agent"].(string), `evil", "status": 500`) || h["status"].(float64) == 500 {
+		t.Errorf("hostile line decoded to %v", h)
+	}
+
+	// untrusted peer (127.0.0.1 not in the list): headers ignored, PROXY refused
+	q := startHelper(t, "run", []string{"-w", "1", "--forwarded-allow-ips", "192.0.2.1", "--proxy-protocol"})
+	q.waitLog("master ready", 1, bootWithin)
+	got = rawHTTP(t, q.addr, "GET /prod/whoami HTTP/1.1\r\nHost: internal\r\nX-Forwarded-For: 198.51.100.7\r\nX-Forwarded-Proto: https\r\nConnection: close\r\n\r\n")
+	if !strings.HasPrefix(got, "200 OK 127.0.0.1:") || !strings.Contains(got, " http internal") {
+		t.Errorf("untrusted peer's forwarded headers were honoured: %q", got)
+	}
+	if got = rawHTTP(t, q.addr, "PROXY TCP4 203.0.113.9 127.0.0.1 40000 80\r\nGET /prod/whoami HTTP/1.1\r\nHost: x\r\n\r\n"); strings.Contains(got, "203.0.113.9") {
+		t.Errorf("untrusted peer's PROXY header was honoured: %q", got)
+	}
+
+	// USR1 reopens the access log after logrotate moved it
+	os.Rename(logPath, logPath+".1")
+	p.signal(syscall.SIGUSR1)
+	p.waitLog("log files reopened", 1, 5*time.Second)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		rawHTTP(t, p.addr, "GET /after-rotate HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		if b, _ := os.ReadFile(logPath); bytes.Contains(b, []byte("/after-rotate")) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no access log line in the reopened file")
+		}
+	}
+}
+
+func TestWorkerOverMemoryLimitIsReplaced(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	p := startHelper(t, "run", []string{"-w", "1", "--max-worker-memory", "200MiB"})
+	p.waitLog("master ready", 1, bootWithin)
+	fat := p.waitWorkers(1, 5*time.Second, nil)[0]
+	c := newClient()
+	if s, err := p.get(c, "/prod/alloc?mb=256"); err != nil || s != strconv.Itoa(fat) {
+		t.Fatalf("alloc: %q %v", s, err)
+	}
+	p.waitLog("over max-worker-memory", 1, 10*time.Second)
+	p.waitWorkers(1, bootWithin, func(ws []int) bool { return ws[0] != fat })
+	if alive(fat) {
+		t.Errorf("worker %d over the limit still alive", fat)
+	}
+	if pid := p.pidOf(c); pid == fat {
+		t.Error("still served by the recycled worker")
+	}
+	if strings.Count(p.log(), `msg="recycling worker"`) != 1 {
+		t.Errorf("the replacement was recycled too (limit too low for a fresh worker?)")
+	}
+}
+
+func TestStatusSubcommandShowsEveryWorker(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	ctl := filepath.Join(t.TempDir(), "ctl.sock")
+	p := startHelper(t, "run", []string{"-w", "3", "--control-socket", ctl})
+	p.waitLog("master ready", 1, bootWithin)
+	workers := p.waitWorkers(3, 5*time.Second, nil)
+	if fi, err := os.Stat(ctl); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("control socket: %v %v", fi, err)
+	}
+	var out bytes.Buffer
+	if handled, err := RunControlCommand([]string{"status"}, ctl, &out); !handled || err != nil {
+		t.Fatalf("status: %v %v", handled, err)
+	}
+	table := out.String()
+	for _, w := range workers {
+		if !strings.Contains(table, " "+strconv.Itoa(w)+" ") {
+			t.Errorf("worker %d missing from the status table:\n%s", w, table)
+		}
+	}
+	if !strings.Contains(table, fmt.Sprintf("master %d ", p.cmd.Process.Pid)) || strings.Count(table, "ready") != 3 || !strings.Contains(table, "MiB") {
+		t.Errorf("status table:\n%s", table)
+	}
+	out.Reset()
+	if _, err := RunControlCommand([]string{"scale-up"}, ctl, &out); err != nil {
+		t.Fatal(err)
+	}
+	p.waitWorkers(4, bootWithin, nil)
+	if _, err := RunControlCommand([]string{"scale-down", "2"}, ctl, &out); err != nil {
+		t.Fatal(err)
+	}
+	p.waitWorkers(2, bootWithin, nil)
+	if _, err := RunControlCommand([]string{"reload"}, ctl, &out); err != nil {
+		t.Fatal(err)
+	}
+	p.waitLog("reload complete", 1, bootWithin)
+	st, err := Control(ctl, ControlStatus)
+	if err != nil || st.Generation != 2 || len(st.Workers) != 2 {
+		t.Fatalf("after reload: %+v %v", st, err)
+	}
+	for _, w := range st.Workers {
+		if w.Generation != 2 || w.State != "ready" || w.RSSBytes <= 0 {
+			t.Errorf("worker after reload: %+v", w)
+		}
+	}
+	p.signal(syscall.SIGTERM)
+	p.exit(15 * time.Second)
+	if _, err := os.Stat(ctl); !os.IsNotExist(err) {
+		t.Errorf("control socket left after stop: %v", err)
+	}
+}
+
+func TestTLSServesHTTPS(t *testing.T) {
+	t.Parallel()
+	certFile, keyFile, der := writeTestCert(t, t.TempDir(), 7)
+	p := startHelper(t, "run", []string{"-w", "1", "--certfile", certFile, "--keyfile", keyFile})
+	p.waitLog("master ready", 1, bootWithin)
+	cert, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
+	resp, err := c.Get("https://" + p.addr + "/prod/whoami")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.Proto != "HTTP/2.0" || !strings.Contains(string(body), " https ") {
+		t.Errorf("got %s %q, want HTTP/2.0 and scheme https", resp.Proto, body)
+	}
+}
+
+// procUID reads the real uid of a process from /proc.
+func procUID(pid int) int {
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "Uid:" {
+			n, _ := strconv.Atoi(f[1])
+			return n
+		}
+	}
+	return -1
+}
+
+func TestPrivilegeDropToNobody(t *testing.T) {
+	requireRoot(t)
+	needProc(t)
+	t.Parallel()
+	// nobody must be able to execute the binary the workers re-execute
+	dir, err := os.MkdirTemp("", "prefork-privdrop-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	exe := filepath.Join(dir, "app")
+	src, _ := os.ReadFile(os.Args[0])
+	if err := os.WriteFile(exe, src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.Chown(dir, int(nobodyIDs(t).UID), int(nobodyIDs(t).GID)) // like systemd's RuntimeDirectory=
+	sock := filepath.Join(dir, "app.sock")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := ListenerFiles([]net.Listener{ln})
+	ln.Close()
+	p := &proc{t: t, addr: ln.Addr().String(), logPath: filepath.Join(t.TempDir(), "stderr.log"), done: make(chan struct{}), seen: map[int]bool{}}
+	logf, _ := os.Create(p.logPath)
+	defer logf.Close()
+	p.cmd = exec.Command(exe, "-b", "fd://3", "-b", "unix:"+sock, "-w", "2", "--user", "nobody", "--group", "nogroup",
+		"--bind-mode", "0660", "--bind-group", "nogroup", "--umask", "0027")
+	p.cmd.ExtraFiles = files
+	p.cmd.Env = append(cleanEnv(os.Environ()), "PREFORK_TEST_HELPER=run")
+	p.cmd.Stdout, p.cmd.Stderr = logf, logf
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	files[0].Close()
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.done
+		for pid := range p.seen {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		if t.Failed() {
+			t.Logf("log:\n%s", p.log())
+		}
+	})
+	p.waitLog("master ready", 1, bootWithin)
+	nobody := nobodyIDs(t)
+	if uid := procUID(p.cmd.Process.Pid); uid != int(nobody.UID) {
+		t.Errorf("master uid %d after binding, want %d", uid, nobody.UID)
+	}
+	for _, w := range p.waitWorkers(2, 5*time.Second, nil) {
+		if uid := procUID(w); uid != int(nobody.UID) {
+			t.Errorf("worker %d uid %d, want %d", w, uid, nobody.UID)
+		}
+	}
+	if body, err := p.get(newClient(), "/prod/whoami"); err != nil || !strings.HasSuffix(body, " "+strconv.Itoa(int(nobody.UID))) {
+		t.Errorf("request served as %q (%v), want uid %d", body, err, nobody.UID)
+	}
+	fi, err := os.Stat(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	if fi.Mode().Perm() != 0o660 || st.Gid != nobody.GID || st.Uid != nobody.UID {
+		t.Errorf("unix socket mode %v owner %d:%d, want 0660 %d:%d", fi.Mode().Perm(), st.Uid, st.Gid, nobody.UID, nobody.GID)
+	}
+	uc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	}}}
+	resp, err := uc.Get("http://app/prod/whoami")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	p.signal(syscall.SIGTERM)
+	if code := p.exit(15 * time.Second); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+	if _, err := os.Stat(sock); !os.IsNotExist(err) {
+		t.Errorf("the dropped master could not remove its unix socket: %v", err)
+	}
+}
+
+func nobodyIDs(t *testing.T) *Credentials {
+	t.Helper()
+	c, err := LookupCredentials("nobody", "nogroup")
+	if err != nil {
+		t.Skipf("no nobody/nogroup: %v", err)
+	}
+	return c
+}
