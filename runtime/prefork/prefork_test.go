@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -544,6 +545,61 @@ func TestHooksRunInTheirProcesses(t *testing.T) {
 			if strings.Contains(l, master) != tc.inMaster {
 				t.Errorf("hook %s ran in the wrong process (master is %s): %s", tc.hook, master, l)
 			}
+		}
+	}
+}
+
+func TestWorkerGOMAXPROCSIsTheMastersShare(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	cpus := runtime.NumCPU()
+	for _, tc := range []struct {
+		name string
+		env  string // "GOMAXPROCS=" (empty) counts as unset, for the runtime too
+		want int
+	}{
+		{"share", "GOMAXPROCS=", max(1, cpus/2)},
+		{"user's choice", "GOMAXPROCS=3", 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := startHelper(t, "run", []string{"-w", "2"}, tc.env)
+			p.waitLog("master ready", 1, bootWithin)
+			got, err := p.get(newClient(), "/gomaxprocs")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != fmt.Sprint(tc.want) {
+				t.Errorf("worker GOMAXPROCS %s, want %d (%d CPUs, 2 workers)", got, tc.want, cpus)
+			}
+		})
+	}
+}
+
+func TestINTStopsQuickly(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	p := startHelper(t, "run", []string{"-w", "2", "--graceful-timeout", "30"})
+	p.waitLog("master ready", 1, bootWithin)
+	workers := p.waitWorkers(2, 5*time.Second, nil)
+	resp, err := newClient().Get("http://" + p.addr + "/slow?d=20s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if got := readLine(bufio.NewReader(resp.Body)); got != "started" {
+		t.Fatalf("slow response began with %q", got)
+	}
+	start := time.Now()
+	p.signal(syscall.SIGINT)
+	if code := p.exit(10 * time.Second); code != 0 {
+		t.Errorf("exit code %d after INT", code)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("quick stop took %s with a 20s request in flight", d)
+	}
+	for _, pid := range workers {
+		if alive(pid) {
+			t.Errorf("worker %d alive after quick stop", pid)
 		}
 	}
 }
