@@ -1,0 +1,195 @@
+package deployconfig_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/internal/cli"
+	"github.com/scaffoldgo/scaffold/internal/cmdutil"
+	"github.com/scaffoldgo/scaffold/internal/iostreams"
+)
+
+func newProject(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "demo")
+	ctx, err := project.Generate(project.Options{Name: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ctx.Files.Commit(dir, false); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	ios, _, out, errOut := iostreams.Test()
+	code = cli.Execute(context.Background(), &cmdutil.Factory{IOStreams: ios}, args)
+	return code, out.String(), errOut.String()
+}
+
+// snapshot reads every file under dir.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			data, _ := os.ReadFile(p)
+			rel, _ := filepath.Rel(dir, p)
+			files[rel] = string(data)
+		}
+		return nil
+	})
+	return files
+}
+
+func TestWriteThenUnchanged(t *testing.T) {
+	dir := newProject(t)
+	code, out, errOut := run(t, "deploy-config", "all", "--dir", dir, "--domain", "shop.example.com")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	deploy := filepath.Join(dir, "deploy")
+	got := snapshot(t, deploy)
+	for _, f := range []string{"nginx/demo.conf", "supervisor/demo.conf", "tmpfiles/demo.conf", "systemd/demo.service", "systemd/demo.socket", "logrotate/demo", "README.md", ".scaffold-sums"} {
+		if _, ok := got[f]; !ok {
+			t.Errorf("%s not written (have %v)", f, keys(got))
+		}
+		if f != ".scaffold-sums" && !strings.Contains(out, "create    "+filepath.Join(deploy, f)) {
+			t.Errorf("output does not report creating %s:\n%s", f, out)
+		}
+	}
+	if strings.Count(got[".scaffold-sums"], "\n") != 2+7 {
+		t.Errorf("sums file:\n%s", got[".scaffold-sums"])
+	}
+	code, out, errOut = run(t, "deploy-config", "all", "--dir", dir, "--domain", "shop.example.com")
+	if code != 0 || strings.Contains(out, "create") || strings.Contains(out, "overwrite") {
+		t.Fatalf("second run: exit %d\n%s%s", code, out, errOut)
+	}
+	// Other options: files scaffold wrote and nobody edited are replaced.
+	code, out, errOut = run(t, "deploy-config", "nginx", "--dir", dir, "--domain", "other.example.com")
+	if code != 0 || !strings.Contains(out, "overwrite "+filepath.Join(deploy, "nginx/demo.conf")) {
+		t.Fatalf("new options: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+func keys(m map[string]string) []string {
+	var k []string
+	for n := range m {
+		k = append(k, n)
+	}
+	return k
+}
+
+func TestEditedFileKept(t *testing.T) {
+	dir := newProject(t)
+	if code, _, errOut := run(t, "deploy-config", "all", "--dir", dir); code != 0 {
+		t.Fatal(errOut)
+	}
+	deploy := filepath.Join(dir, "deploy")
+	site := filepath.Join(deploy, "nginx", "demo.conf")
+	data, _ := os.ReadFile(site)
+	edited := append(data, []byte("# my own tweak\n")...)
+	if err := os.WriteFile(site, edited, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, deploy)
+
+	code, _, errOut := run(t, "deploy-config", "all", "--dir", dir, "--domain", "shop.example.com")
+	if code != 1 || !strings.Contains(errOut, site) || !strings.Contains(errOut, "--force") {
+		t.Fatalf("edited file: exit %d, stderr %q", code, errOut)
+	}
+	after := snapshot(t, deploy)
+	for f, c := range before {
+		if after[f] != c {
+			t.Errorf("%s changed although the run was refused", f)
+		}
+	}
+
+	code, out, errOut := run(t, "deploy-config", "all", "--dir", dir, "--domain", "shop.example.com", "--dry-run")
+	if code != 0 || !strings.Contains(out, "--- a/nginx/demo.conf") || !strings.Contains(out, "-# my own tweak") ||
+		!strings.Contains(out, "+    server_name shop.example.com;") || !strings.Contains(errOut, "kept") {
+		t.Fatalf("dry run: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if after := snapshot(t, deploy); after[filepath.Join("nginx", "demo.conf")] != string(edited) {
+		t.Error("--dry-run wrote")
+	}
+
+	code, out, errOut = run(t, "deploy-config", "all", "--dir", dir, "--domain", "shop.example.com", "--force")
+	if code != 0 || !strings.Contains(out, "overwrite "+site) {
+		t.Fatalf("--force: exit %d\n%s%s", code, out, errOut)
+	}
+	if data, _ := os.ReadFile(site); bytes.Contains(data, []byte("my own tweak")) {
+		t.Error("--force kept the edit")
+	}
+}
+
+func TestBadInputWritesNothing(t *testing.T) {
+	dir := newProject(t)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"apache"}, 2, `unknown target "apache"`},
+		{[]string{}, 2, "needs a target"},
+		{[]string{"nginx", "--domain", "evil.com;include /etc/shadow"}, 2, `--domain "evil.com;include /etc/shadow": must be`},
+		{[]string{"all", "--prefix", "/opt/my app"}, 2, `--prefix "/opt/my app": must be an absolute path`},
+		{[]string{"all", "--socket", "/run/x/$HOME.sock"}, 2, "--socket"},
+		{[]string{"all", "--user", "bob\nUser=root"}, 2, "--user"},
+		{[]string{"nginx", "--upstream", "10.0.0.1:80,evil}"}, 2, "--upstream"},
+		{[]string{"nginx", "--https"}, 2, "--https"},
+	} {
+		code, _, errOut := run(t, append([]string{"deploy-config", "--dir", dir}, tc.args...)...)
+		if code != tc.code || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%q: exit %d, stderr %q; want exit %d and %q", tc.args, code, errOut, tc.code, tc.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "deploy")); !os.IsNotExist(err) {
+		t.Errorf("deploy/ exists after bad input: %v", err)
+	}
+	code, _, errOut := run(t, "deploy-config", "all", "--dir", t.TempDir())
+	if code != 1 || !strings.Contains(errOut, "scaffold.yaml not found") {
+		t.Errorf("not a project: exit %d, %q", code, errOut)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	for _, tool := range []string{"nginx", "systemd-analyze"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("SCAFFOLD_REQUIRE_TOOLS") == "1" {
+				t.Fatalf("%s is required (SCAFFOLD_REQUIRE_TOOLS=1): %v", tool, err)
+			}
+			t.Skipf("%s not installed: skipping --check (set SCAFFOLD_REQUIRE_TOOLS=1 to fail instead)", tool)
+		}
+	}
+	dir := newProject(t)
+	prefix := filepath.Join(t.TempDir(), "opt")
+	bin := filepath.Join(prefix, "bin", "demo")
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	logs := t.TempDir()
+	code, out, errOut := run(t, "deploy-config", "all", "--dir", dir, "--check", "--prefix", prefix, "--nginx-log-dir", logs)
+	if code != 0 || strings.Contains(errOut, "skipped") {
+		t.Fatalf("--check: exit %d\n%s%s", code, out, errOut)
+	}
+	// A certificate that does not exist fails nginx -t: nothing is written.
+	code, _, errOut = run(t, "deploy-config", "nginx", "--dir", dir, "--check", "--out", "other", "--https", "--cert", "/nonexistent/c.pem", "--key", "/nonexistent/k.pem", "--nginx-log-dir", logs)
+	if code != 1 || !strings.Contains(errOut, "nginx -t") || !strings.Contains(errOut, "nothing written") {
+		t.Fatalf("--check with a missing certificate: exit %d, %q", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "other")); !os.IsNotExist(err) {
+		t.Error("a failed --check wrote files")
+	}
+}
