@@ -8,11 +8,17 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // prodTestRoutes adds the routes the production process tests need to the
 // helper app (helper_test.go).
 func prodTestRoutes(mux *http.ServeMux) {
+	if f := os.Getenv("PREFORK_TEST_HANG_FILE"); f != "" {
+		if _, err := os.Stat(f); err == nil {
+			time.Sleep(5 * time.Second) // a boot that hangs (bounded, so orphans end too)
+		}
+	}
 	var hold [][]byte
 	var mu sync.Mutex
 	mux.HandleFunc("/prod/alloc", func(w http.ResponseWriter, r *http.Request) {

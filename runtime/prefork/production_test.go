@@ -316,6 +316,35 @@ func TestUpgradeWithBrokenBinaryKeepsOldMaster(t *testing.T) {
 	killMasterTree(readPidFile(t, pidFile))
 }
 
+func TestUpgradeTimeoutKillsHungNewMaster(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	hang := filepath.Join(t.TempDir(), "hang")
+	p := startHelper(t, "run", []string{"-w", "1", "--upgrade-timeout", "1"}, "PREFORK_TEST_HANG_FILE="+hang)
+	p.waitLog("master ready", 1, bootWithin)
+	worker := p.waitWorkers(1, 5*time.Second, nil)[0]
+	os.WriteFile(hang, nil, 0o644)
+	p.signal(syscall.SIGUSR2)
+	p.waitLog("upgrade: new master started", 1, 5*time.Second)
+	newMaster := 0
+	for _, pid := range p.workers() {
+		if pid != worker {
+			newMaster = pid
+		}
+	}
+	p.waitLog("new master not ready within 1s", 1, 10*time.Second)
+	if newMaster != 0 {
+		for deadline := time.Now().Add(5 * time.Second); alive(newMaster); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("hung new master %d not killed", newMaster)
+			}
+		}
+	}
+	if pid := p.pidOf(newClient()); pid != worker {
+		t.Errorf("served by %d, want the old worker %d", pid, worker)
+	}
+}
+
 // accessLines reads the JSON access log lines.
 func accessLines(t *testing.T, path string) []map[string]any {
 	t.Helper()
