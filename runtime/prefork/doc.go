@@ -43,8 +43,8 @@
 //	             not ready within Timeout) is abandoned with the reason logged; the old
 //	             workers keep serving
 //	TTIN / TTOU  one worker more / fewer (never below 1; the removed one drains)
-//	USR1         reopen the error log (master and workers), for logrotate
-//	USR2         binary upgrade (see upgrade.go)
+//	USR1         reopen the error and access logs (master and workers), for logrotate
+//	USR2         binary upgrade (see Production below)
 //
 // To a worker (normally only the master talks to workers, over their pipes):
 // TERM drains, INT and QUIT quit at once, USR1 reopens logs; HUP, TTIN, TTOU,
@@ -92,6 +92,43 @@
 // effective Config as JSON, so a reloaded configuration reaches new workers).
 // GOMAXPROCS is set to max(1, master's GOMAXPROCS / Workers) unless the user
 // set it.
+//
+// # Production
+//
+// systemd (Type=notify, or notify-reload): with $NOTIFY_SOCKET set the master
+// sends READY=1 once every start-up worker is ready, RELOADING=1 with
+// MONOTONIC_USEC on HUP and READY=1 when the new generation serves (or was
+// abandoned), STOPPING=1 on TERM/INT/QUIT, STATUS= (workers, generation,
+// requests) as it changes, and WATCHDOG=1 every WATCHDOG_USEC/2 while its
+// event loop answers. Workers never see NOTIFY_SOCKET. Socket activation:
+// LISTEN_FDS/LISTEN_PID/LISTEN_FDNAMES, nothing else is bound.
+//
+// USR2 binary upgrade (upgrade.go): the binary on disk starts as a new master
+// with the listeners (PREFORK_LISTEN_FDS) and a pipe (PREFORK_UPGRADE_FD);
+// once its workers are ready it writes the pidfile, sends MAINPID= and
+// READY=1, and reports "ready <pid>" on the pipe; the old master sends
+// MAINPID=<new> too (enough with NotifyAccess=main), drains and exits 0 without
+// STOPPING=1, leaving unix sockets and pidfile to the new one. A new master
+// that exits or is not ready within UpgradeTimeout (default 60s) is killed
+// and the old one carries on. Use KillMode=mixed (or process) so systemd does
+// not kill the new master with the old one's cgroup peers.
+//
+// Workers wrap the app, outermost first: forwarded headers (X-Forwarded-For,
+// -Proto, -Host honoured only from ForwardedAllowIPs and unix socket peers,
+// stripped from anyone else), the access log (Gunicorn atoms or "json",
+// escaped so no request can forge a field or a line; reopened on USR1), the
+// request limits, Config.Middleware, the app. Listeners are wrapped with the
+// PROXY protocol (v1/v2, same allow-list, header read with a 5s deadline
+// outside Accept) and TLS (CertFile/KeyFile; TLS 1.2+, h2).
+//
+// MaxWorkerMemory: the master reads each worker's RSS (/proc/PID/statm) every
+// second and recycles one over the limit like MaxRequests (replacement ready
+// first). ControlSocket: a unix socket (0600) answering "status", "reload",
+// "ttin", "ttou" with a JSON Status; RunControlCommand gives a program the
+// "status", "reload", "scale-up [N]", "scale-down [N]" subcommands.
+// User/Group: unix sockets are bound (and given BindMode/BindGroup), the
+// control socket and log files created and chowned, then the master drops to
+// User/Group before starting any worker; Umask applies from the start.
 //
 // # Defaults
 //
