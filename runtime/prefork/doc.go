@@ -113,11 +113,11 @@
 // and the old one carries on. Use KillMode=mixed (or process) so systemd does
 // not kill the new master with the old one's cgroup peers.
 //
-// Workers wrap the app, outermost first: forwarded headers (X-Forwarded-For,
-// -Proto, -Host honoured only from ForwardedAllowIPs and unix socket peers,
-// stripped from anyone else), the access log (Gunicorn atoms or "json",
-// escaped so no request can forge a field or a line; reopened on USR1), the
-// request limits, Config.Middleware, the app. Listeners are wrapped with the
+// Workers wrap the app, outermost first: the request limits and accounting,
+// forwarded headers (X-Forwarded-For, -Proto, -Host honoured only from
+// ForwardedAllowIPs and unix socket peers, stripped from anyone else), the
+// access log (Gunicorn atoms or "json", escaped so no request can forge a
+// field or a line; reopened on USR1), Config.Middleware, the app. Listeners are wrapped with the
 // PROXY protocol (v1/v2, same allow-list, header read with a 5s deadline
 // outside Accept) and TLS (CertFile/KeyFile; TLS 1.2+, h2).
 //

@@ -3,6 +3,7 @@ package prefork
 import (
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -68,7 +69,8 @@ func Serve(cfg Config, app App) error {
 		}
 		return fmt.Errorf("prefork: app: %w", err)
 	}
-	srv := newHTTPServer(c, prod.handler(h), lns, names, lg)
+	c.Middleware = append([]func(http.Handler) http.Handler{prod.handler}, c.Middleware...) // outside the user's middleware
+	srv := newHTTPServer(c, h, lns, names, lg)
 	srv.start()
 	notify := NewNotifier()
 	os.Unsetenv("NOTIFY_SOCKET") // the app's own children must not speak for this service

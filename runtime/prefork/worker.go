@@ -154,7 +154,8 @@ func runWorker(cfg Config, app App) error {
 		}
 		return err
 	}
-	srv := newHTTPServer(cfg, prod.handler(h), lns, names, lg)
+	cfg.Middleware = append([]func(http.Handler) http.Handler{prod.handler}, cfg.Middleware...) // outside the user's middleware
+	srv := newHTTPServer(cfg, h, lns, names, lg)
 	beat := make(chan struct{}, 1)
 	if we.maxRequests > 0 {
 		srv.tracker.limit = we.maxRequests
