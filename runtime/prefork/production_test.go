@@ -466,11 +466,14 @@ func TestForwardedProxyProtocolAndJSONAccessLog(t *testing.T) {
 func TestWorkerOverMemoryLimitIsReplaced(t *testing.T) {
 	needProc(t)
 	t.Parallel()
-	p := startHelper(t, "run", []string{"-w", "1", "--max-worker-memory", "200MiB"})
+	p := startHelper(t, "run", []string{"-w", "1", "--max-worker-memory", "150MiB"})
 	p.waitLog("master ready", 1, bootWithin)
 	fat := p.waitWorkers(1, 5*time.Second, nil)[0]
-	c := newClient()
-	if s, err := p.get(c, "/prod/alloc?mb=256"); err != nil || s != strconv.Itoa(fat) {
+	if rss, err := ReadRSS(fat); err != nil || rss > 100<<20 {
+		t.Fatalf("a fresh worker already has RSS %d (%v): the limit would recycle every worker", rss, err)
+	}
+	c := &http.Client{Timeout: 60 * time.Second}
+	if s, err := p.get(c, "/prod/alloc?mb=160"); err != nil || s != strconv.Itoa(fat) {
 		t.Fatalf("alloc: %q %v", s, err)
 	}
 	p.waitLog("over max-worker-memory", 1, 10*time.Second)
