@@ -87,6 +87,15 @@ func helperMain(mode string) int {
 
 var spinSink atomic.Int64
 
+// spinHandler never returns: a stuck request (named, to find it in dumps).
+func spinHandler(w http.ResponseWriter, r *http.Request) {
+	fmt.Fprintln(w, "spinning")
+	w.(http.Flusher).Flush()
+	for {
+		spinSink.Add(1)
+	}
+}
+
 func helperApp() (http.Handler, error) {
 	if msg := os.Getenv("PREFORK_TEST_FAIL"); msg != "" {
 		return nil, errors.New(msg)
@@ -110,13 +119,7 @@ func helperApp() (http.Handler, error) {
 		time.Sleep(d)
 		fmt.Fprintln(w, "done")
 	})
-	mux.HandleFunc("/spin", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintln(w, "spinning")
-		w.(http.Flusher).Flush()
-		for {
-			spinSink.Add(1)
-		}
-	})
+	mux.HandleFunc("/spin", spinHandler)
 	prodTestRoutes(mux) // production_test.go
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "hello")

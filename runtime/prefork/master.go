@@ -492,6 +492,9 @@ func (m *master) retire(w *worker, why string, quick bool) {
 	}
 	w.state = stateDraining
 	cmd := cmdDrain
+	if m.stopping != running {
+		cmd += " stop" // every worker is stopping: each serves the listen backlog first
+	}
 	if quick {
 		cmd = cmdQuit
 	}

@@ -194,7 +194,7 @@ func TestStuckRequestGetsWorkerRecycled(t *testing.T) {
 	if pid := p.pidOf(c); pid == stuck {
 		t.Errorf("still served by the stuck worker %d", pid)
 	}
-	if !strings.Contains(p.log(), "helperApp.func3") {
+	if !strings.Contains(p.log(), "prefork.spinHandler") {
 		t.Error("the goroutine dump does not show the spinning handler")
 	}
 }
@@ -601,5 +601,50 @@ func TestINTStopsQuickly(t *testing.T) {
 		if alive(pid) {
 			t.Errorf("worker %d alive after quick stop", pid)
 		}
+	}
+}
+
+func TestStopServesTheListenBacklog(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	p := startHelper(t, "run", []string{"-w", "1", "--graceful-timeout", "5"})
+	p.waitLog("master ready", 1, bootWithin)
+	worker := p.waitWorkers(1, 5*time.Second, nil)[0]
+	// queue connections in the kernel that the stopped worker cannot accept yet
+	if err := syscall.Kill(worker, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	for range 20 {
+		c, err := net.Dial("tcp", p.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprint(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		conns = append(conns, c)
+	}
+	p.signal(syscall.SIGTERM)
+	p.waitLog("master stopping", 1, 5*time.Second)
+	if err := syscall.Kill(worker, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	served := 0
+	for _, c := range conns {
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			continue
+		}
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			served++
+		}
+	}
+	if served != len(conns) {
+		t.Errorf("%d of %d queued connections served during the stop", served, len(conns))
+	}
+	if code := p.exit(15 * time.Second); code != 0 {
+		t.Errorf("exit code %d", code)
 	}
 }

@@ -91,7 +91,7 @@ func Serve(cfg Config, app App) error {
 		default:
 			notify.Stopping()
 			start := time.Now()
-			if err := srv.drain(off(c.GracefulTimeout)); err != nil {
+			if err := srv.drain(off(c.GracefulTimeout), false); err != nil {
 				lg.Warn("graceful timeout: in-flight requests cut", "after", time.Since(start).Round(time.Millisecond))
 			}
 		}

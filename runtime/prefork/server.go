@@ -82,6 +82,7 @@ type httpServer struct {
 	wg       sync.WaitGroup
 	closing  atomic.Bool
 	keepIdle time.Duration
+	accepted atomic.Int64 // unix nanos of the last accepted connection
 }
 
 func newHTTPServer(cfg Config, h http.Handler, lns []net.Listener, names []string, log *logging) *httpServer {
@@ -175,6 +176,7 @@ func (s *httpServer) connState(_ net.Conn, st http.ConnState) {
 	switch st {
 	case http.StateNew:
 		s.conns.Add(1)
+		s.accepted.Store(time.Now().UnixNano())
 	case http.StateClosed, http.StateHijacked:
 		s.conns.Add(-1)
 	}
@@ -194,15 +196,32 @@ func (s *httpServer) start() {
 	}
 }
 
-// drain stops accepting, answers requests on open connections with
-// "Connection: close" for a short while (so busy keep-alive clients finish
-// without a reset), then shuts down, waiting for in-flight requests up to
-// timeout before closing what is left. It returns context.DeadlineExceeded
-// when requests were cut.
-func (s *httpServer) drain(timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
+// Backlog draining on a full stop: accept until no connection came for
+// backlogIdle (at most backlogMax), so connections already queued in the
+// kernel are served instead of reset when the last descriptor closes.
+const (
+	backlogIdle = 100 * time.Millisecond
+	backlogMax  = time.Second
+)
+
+// drain stops accepting (with backlog, only once the listen queue stayed
+// empty for a moment: nobody else will accept them), answers requests on
+// open connections with "Connection: close" for a short while (so busy
+// keep-alive clients finish without a reset), then shuts down, waiting for
+// in-flight requests up to timeout before closing what is left. It returns
+// context.DeadlineExceeded when requests were cut.
+func (s *httpServer) drain(timeout time.Duration, backlog bool) error {
+	start := time.Now()
+	deadline := start.Add(timeout)
 	s.closing.Store(true)
 	s.draining.Store(true)
+	if backlog {
+		s.accepted.Store(start.UnixNano())
+		stop := start.Add(min(backlogMax, timeout/2))
+		for time.Now().Before(stop) && time.Since(time.Unix(0, s.accepted.Load())) < backlogIdle {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 	for _, ln := range s.lns {
 		ln.Close()
 	}

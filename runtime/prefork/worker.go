@@ -38,7 +38,7 @@ const (
 
 // Commands on the control pipe (master to worker), one per line.
 const (
-	cmdDrain  = "drain"  // stop accepting, finish in-flight requests, exit
+	cmdDrain  = "drain"  // drain [stop]: stop accepting, finish in-flight requests, exit; "stop": all workers are stopping, serve the listen backlog first
 	cmdQuit   = "quit"   // exit at once
 	cmdDump   = "dump"   // dump <quoted reason>: log every goroutine's stack
 	cmdReopen = "reopen" // reopen log files
@@ -176,7 +176,7 @@ func runWorker(cfg Config, app App) error {
 
 	tick := time.NewTicker(cfg.heartbeatInterval())
 	defer tick.Stop()
-	quick := false
+	quick, stopAll := false, false
 loop:
 	for {
 		select {
@@ -187,11 +187,13 @@ loop:
 		case c, ok := <-cmds:
 			if !ok {
 				lg.Warn("master is gone; draining", "reason", "control pipe closed")
+				stopAll = true
 				break loop
 			}
 			verb, arg, _ := strings.Cut(c, " ")
 			switch verb {
 			case cmdDrain:
+				stopAll = arg == "stop"
 				break loop
 			case cmdQuit:
 				quick = true
@@ -203,7 +205,8 @@ loop:
 			}
 		case s := <-sigs:
 			switch s {
-			case syscall.SIGTERM:
+			case syscall.SIGTERM: // sent to the whole group (stopasgroup): all are stopping
+				stopAll = true
 				break loop
 			case syscall.SIGINT, syscall.SIGQUIT:
 				quick = true
@@ -216,7 +219,7 @@ loop:
 	if quick {
 		srv.close()
 	} else {
-		w.drainServing(srv, cmds, sigs, tick.C)
+		w.drainServing(srv, stopAll, cmds, sigs, tick.C)
 	}
 	w.heartbeat(srv) // final counts for the master's exit log
 	if cfg.WorkerExit != nil {
@@ -228,10 +231,10 @@ loop:
 // drainServing drains srv while still answering the master: heartbeats show
 // progress, a dump asked for before a drain-timeout kill gets written, and a
 // quit cuts the drain short.
-func (w *workerProc) drainServing(srv *httpServer, cmds <-chan string, sigs <-chan os.Signal, tick <-chan time.Time) {
+func (w *workerProc) drainServing(srv *httpServer, backlog bool, cmds <-chan string, sigs <-chan os.Signal, tick <-chan time.Time) {
 	start := time.Now()
 	drained := make(chan error, 1)
-	go func() { drained <- srv.drain(off(w.cfg.GracefulTimeout)) }()
+	go func() { drained <- srv.drain(off(w.cfg.GracefulTimeout), backlog) }()
 	for {
 		select {
 		case err := <-drained:
@@ -311,7 +314,7 @@ func (w *workerProc) readControl(f *os.File, cmds chan<- string) {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
-		if !w.booted.Load() && (line == cmdDrain || line == cmdQuit) {
+		if verb, _, _ := strings.Cut(line, " "); !w.booted.Load() && (verb == cmdDrain || verb == cmdQuit) {
 			w.log.Info("worker stopped while booting", "command", line)
 			os.Exit(0)
 		}
