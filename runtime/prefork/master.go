@@ -632,6 +632,16 @@ func (m *master) message(msg workerMsg) {
 			arg = s
 		}
 		w.failMsg = arg
+	case msgExiting:
+		if s, err := strconv.Unquote(arg); err == nil {
+			arg = s
+		}
+		if w.stopReason == "" {
+			w.stopReason = "stopped on its own: " + arg // replaced, but no crash
+			w.state = stateDraining
+			w.killAt = time.Now().Add(off(m.cfg.GracefulTimeout) + killSlack)
+			w.killWhy = "graceful timeout exceeded"
+		}
 	case msgDumped:
 		if w.dumpAsked && !w.killAt.IsZero() && w.stopReason != "" && time.Until(w.killAt) <= dumpWait {
 			m.kill(w, w.killWhy, false)
@@ -791,6 +801,7 @@ func (m *master) readStatus(w *worker, r *os.File) {
 	defer close(w.statusDone)
 	defer r.Close()
 	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 4096), 1<<20) // a boot error may be long
 	for sc.Scan() {
 		select {
 		case m.msgs <- workerMsg{w, sc.Text()}:

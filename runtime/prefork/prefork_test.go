@@ -648,3 +648,23 @@ func TestStopServesTheListenBacklog(t *testing.T) {
 		t.Errorf("exit code %d", code)
 	}
 }
+
+func TestWorkerStoppedBySignalIsReplacedWithoutCrashReport(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	p := startHelper(t, "run", []string{"-w", "1"})
+	p.waitLog("master ready", 1, bootWithin)
+	first := p.waitWorkers(1, 5*time.Second, nil)[0]
+	if err := syscall.Kill(first, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	p.waitLog("worker ready", 2, bootWithin)
+	p.waitWorkers(1, 5*time.Second, func(ws []int) bool { return ws[0] != first })
+	log := p.log()
+	if !strings.Contains(log, `reason="stopped on its own: received terminated"`) {
+		t.Error("the worker's own stop is not logged with its reason")
+	}
+	if strings.Contains(log, "worker died") {
+		t.Error("a worker stopped by a signal was reported as a crash")
+	}
+}

@@ -31,9 +31,10 @@ const (
 // Messages on the status pipe (worker to master), one per line.
 const (
 	msgReady     = "ready"
-	msgHeartbeat = "hb"     // hb <requests> <in-flight> <oldest-ms>
-	msgFail      = "fail"   // fail <quoted error>: the App factory failed
-	msgDumped    = "dumped" // the goroutine dump asked for is in the log
+	msgHeartbeat = "hb"      // hb <requests> <in-flight> <oldest-ms>
+	msgFail      = "fail"    // fail <quoted error>: the App factory failed
+	msgDumped    = "dumped"  // the goroutine dump asked for is in the log
+	msgExiting   = "exiting" // exiting <quoted reason>: stopping on its own (a signal), not told by the master
 )
 
 // Commands on the control pipe (master to worker), one per line.
@@ -207,9 +208,11 @@ loop:
 			switch s {
 			case syscall.SIGTERM: // sent to the whole group (stopasgroup): all are stopping
 				stopAll = true
+				w.send(msgExiting + " " + strconv.Quote("received "+s.String()))
 				break loop
 			case syscall.SIGINT, syscall.SIGQUIT:
 				quick = true
+				w.send(msgExiting + " " + strconv.Quote("received "+s.String()))
 				break loop
 			case sigUSR1:
 				w.reopen()
