@@ -34,8 +34,10 @@
 //
 // To the master:
 //
-//	TERM         graceful stop: listeners closed, in-flight requests drained up to
-//	             GracefulTimeout ("Connection: close" on kept-alive connections), then KILL
+//	TERM         graceful stop: connections already queued on the listeners are still
+//	             accepted (until none came for 100ms, at most 1s), then listeners close and
+//	             in-flight requests drain up to GracefulTimeout ("Connection: close" on
+//	             kept-alive connections), then KILL
 //	INT, QUIT    quick stop: workers close at once
 //	HUP          rolling reload: Config.Reload (if set) re-reads the configuration, a new
 //	             generation starts from the binary on disk, and each new worker's ready
@@ -47,7 +49,8 @@
 //	USR2         binary upgrade (see Production below)
 //
 // To a worker (normally only the master talks to workers, over their pipes):
-// TERM drains, INT and QUIT quit at once, USR1 reopens logs; HUP, TTIN, TTOU,
+// TERM drains, INT and QUIT quit at once (the worker tells the master, which
+// replaces it without counting a crash), USR1 reopens logs; HUP, TTIN, TTOU,
 // USR2 and WINCH are ignored, so signals sent to the process group (a
 // terminal's Ctrl-C, supervisor's stopasgroup) behave.
 //
@@ -85,9 +88,11 @@
 // children inherit nothing. Inherited listeners take precedence over Bind.
 //
 // A worker is additionally started with PREFORK_WORKER_ID, PREFORK_GENERATION,
-// PREFORK_STATUS_FD (fd 3+N: it writes "ready", then "hb <requests>
-// <in-flight> <oldest-ms>" every min(1s, Timeout/4)), PREFORK_CONTROL_FD (fd
-// 4+N: it reads "drain", "quit", "dump <reason>", "reopen"; EOF means the
+// PREFORK_STATUS_FD (fd 3+N: it writes "ready" or "fail <error>", then
+// "hb <requests> <in-flight> <oldest-ms>" every min(1s, Timeout/4), and
+// "dumped", "exiting <reason>"), PREFORK_CONTROL_FD (fd 4+N: it reads
+// "drain" (a replacement is ready), "drain stop" (every worker stops: serve
+// the listen backlog first), "quit", "dump <reason>", "reopen"; EOF means the
 // master is gone), PREFORK_MAX_REQUESTS and PREFORK_CONFIG (the master's
 // effective Config as JSON, so a reloaded configuration reaches new workers).
 // GOMAXPROCS is set to max(1, master's GOMAXPROCS / Workers) unless the user
