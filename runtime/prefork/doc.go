@@ -124,7 +124,9 @@
 // access log (Gunicorn atoms or "json", escaped so no request can forge a
 // field or a line; reopened on USR1), Config.Middleware, the app. Listeners are wrapped with the
 // PROXY protocol (v1/v2, same allow-list, header read with a 5s deadline
-// outside Accept) and TLS (CertFile/KeyFile; TLS 1.2+, h2).
+// outside Accept) and TLS (CertFile/KeyFile; TLS 1.2+, h2; every new worker
+// reads the files, so HUP picks up a renewed certificate, and USR1 re-reads
+// them in running workers).
 //
 // MaxWorkerMemory: the master reads each worker's RSS (/proc/PID/statm) every
 // second and recycles one over the limit like MaxRequests (replacement ready
