@@ -170,6 +170,9 @@ func runMaster(cfg Config) error {
 	if err := m.startProduction(); err != nil {
 		m.stopProduction()
 		m.closeListeners()
+		if cfg.PidFile != "" {
+			removePidFile(cfg.PidFile) // nothing half-done is left behind
+		}
 		return err
 	}
 	m.prod.parent = parent
