@@ -666,3 +666,18 @@ func nobodyIDs(t *testing.T) *Credentials {
 	}
 	return c
 }
+
+func TestBadControlSocketStopsMasterCleanly(t *testing.T) {
+	t.Parallel()
+	pidFile := filepath.Join(t.TempDir(), "app.pid")
+	p := startHelper(t, "run", []string{"-w", "1", "--pid", pidFile, "--control-socket", "/nonexistent/dir/ctl.sock"})
+	if code := p.exit(bootWithin); code == 0 {
+		t.Fatal("master exited 0 with an unusable control socket path")
+	}
+	if !strings.Contains(p.log(), "control socket /nonexistent/dir/ctl.sock") {
+		t.Errorf("error does not name the control socket:\n%s", p.log())
+	}
+	if _, err := os.Stat(pidFile); !os.IsNotExist(err) {
+		t.Errorf("pid file left behind: %v", err)
+	}
+}
