@@ -47,6 +47,7 @@ type Data struct {
 	Prefix, Bin, ConfigDir, StaticDir string
 	LogDir, AppLog, AccessLog         string
 	Socket, SocketDir                 string
+	ControlSocket                     string // the runtime's control socket (status, reload, scale), beside Socket
 	User, Group, WebGroup             string
 
 	Domains                       []string
@@ -179,6 +180,7 @@ func resolve(ctx *Context) error {
 		return &InputError{"--socket", d.Socket, "must be at most 107 bytes long (the limit of a unix socket address)"}
 	}
 	d.SocketDir = path.Dir(d.Socket)
+	d.ControlSocket = d.SocketDir + "/" + name + ".ctl"
 	d.AppLog = d.LogDir + "/" + name + ".log"
 	d.AccessLog = d.LogDir + "/access.log"
 	d.NginxAccessLog = nginxLogs + "/" + name + ".access.log"
@@ -268,6 +270,9 @@ func resolve(ctx *Context) error {
 	}
 	if rel, ok := strings.CutPrefix(d.SocketDir, "/run/"); ok {
 		d.RuntimeDirectory = rel
+	} else {
+		// The control socket is created beside the listening one.
+		d.ReadWritePaths = append(d.ReadWritePaths, d.SocketDir)
 	}
 	ctx.Data = d
 	return nil

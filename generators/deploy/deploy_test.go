@@ -131,8 +131,10 @@ func TestValuesFollowProjectConfig(t *testing.T) {
 	dir := newProject(t, "demo")
 	replace(t, filepath.Join(dir, "config", "config.yaml"), "timeout: 30s", "timeout: 45s")
 	replace(t, filepath.Join(dir, "config", "config.yaml"), "max_body_bytes: 1048576", "max_body_bytes: 10485760")
-	replace(t, filepath.Join(dir, "config", "setting.yaml"), "production:\n  app:\n", "production:\n  server:\n    graceful_timeout: 50\n  app:\n")
-	replace(t, filepath.Join(dir, "config", "setting.yaml"), "static_dir: static", "static_dir: /srv/assets")
+	settings := "development:\n  server:\n    graceful_timeout: 5s\nproduction:\n  app:\n    static_dir: /srv/assets\n  server:\n    graceful_timeout: 50\n"
+	if err := os.WriteFile(filepath.Join(dir, "config", "setting.yaml"), []byte(settings), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ctx, err := Generate(dir, Options{Targets: all})
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,461 @@
+package deploy
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestEndToEnd installs a generated project with `make install`, runs it under a real
+// supervisord with the generated program file, puts a real nginx with the generated site
+// in front on a loopback port, and checks what the issue promises: the app answers
+// through nginx, nginx alone answers /static/ and a 502 page while the app is stopped,
+// dotfiles are refused, a stop leaves no process, a HUP reload fails no request.
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test: builds a project and starts supervisord and nginx")
+	}
+	for _, tool := range []string{"nginx", "supervisord", "supervisorctl", "make", "go"} {
+		needTool(t, tool)
+	}
+	deadline := time.Now().Add(3 * time.Minute)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+
+	dir := newProject(t, "demo")
+	tmp := t.TempDir()
+	prefix := filepath.Join(tmp, "opt")
+	install := exec.CommandContext(ctx, "make", "install", "PREFIX="+prefix)
+	install.Dir = dir
+	install.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off")
+	if out, err := install.CombinedOutput(); err != nil {
+		t.Fatalf("make install: %v\n%s", err, out)
+	}
+	bin := filepath.Join(prefix, "bin", "demo")
+
+	me, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	grp, err := user.LookupGroupId(me.Gid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"run", "log", "nginx/tmp", "nginx/log", "acme"} {
+		if err := os.MkdirAll(filepath.Join(tmp, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	port := freePort(t)
+	socket := filepath.Join(tmp, "run", "demo.sock")
+	gen, err := Generate(dir, Options{
+		Targets: []string{"nginx", "supervisor", "systemd", "logrotate"},
+		Prefix:  prefix, Socket: socket, LogDir: filepath.Join(tmp, "log"),
+		Listen: "127.0.0.1:" + strconv.Itoa(port), Domains: []string{"demo.test"},
+		User: me.Username, Group: grp.Name,
+		NginxLogDir: filepath.Join(tmp, "nginx", "log"), ACMERoot: filepath.Join(tmp, "acme"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "deploy")
+	plan, err := Plan(out, gen.Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(out, plan, false); err != nil {
+		t.Fatal(err)
+	}
+
+	// supervisord, in the foreground, with the generated program file included.
+	supConf := filepath.Join(tmp, "supervisord.conf")
+	writeFile(t, supConf, fmt.Sprintf(`[unix_http_server]
+file=%[1]s/supervisor.sock
+[supervisord]
+nodaemon=true
+logfile=%[1]s/supervisord.log
+pidfile=%[1]s/supervisord.pid
+childlogdir=%[1]s
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+[supervisorctl]
+serverurl=unix://%[1]s/supervisor.sock
+[include]
+files = %[2]s/supervisor/*.conf
+`, tmp, out))
+	supervisord := startDaemon(t, "supervisord", "-c", supConf)
+	ctl := func(args ...string) string {
+		t.Helper()
+		c, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		outb, err := exec.CommandContext(c, "supervisorctl", append([]string{"-c", supConf}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("supervisorctl %s: %v\n%s\nsupervisord log:\n%s", strings.Join(args, " "), err, outb, tail(filepath.Join(tmp, "log", "supervisor-stderr.log")))
+		}
+		return string(outb)
+	}
+	t.Cleanup(func() {
+		// Stop through supervisor first (the app drains), then make sure nothing is left.
+		c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		_ = exec.CommandContext(c, "supervisorctl", "-c", supConf, "shutdown").Run()
+		supervisord.stop(10 * time.Second)
+		for _, pid := range processesOf(bin) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+	waitFor(t, "the app's socket", deadline, func() error {
+		if st, _ := exec.CommandContext(ctx, "supervisorctl", "-c", supConf, "status", "demo").CombinedOutput(); strings.Contains(string(st), "FATAL") {
+			t.Fatalf("supervisor gave up on the app: %s\napp stderr:\n%s", st, tail(filepath.Join(tmp, "log", "supervisor-stderr.log")))
+		}
+		c, err := net.Dial("unix", socket)
+		if err == nil {
+			c.Close()
+		}
+		return err
+	})
+
+	// nginx, in the foreground, with the generated site in a wrapper config.
+	nginxDir := filepath.Join(tmp, "nginx")
+	site, _ := gen.Files.Get("nginx/demo.conf")
+	siteFile := filepath.Join(out, filepath.FromSlash(site.Path))
+	nginxConf := filepath.Join(nginxDir, "nginx.conf")
+	writeFile(t, nginxConf, string(NginxWrapper(nginxDir, siteFile)))
+	nginx := startDaemon(t, "nginx", "-p", nginxDir, "-e", "stderr", "-c", nginxConf, "-g", "daemon off;")
+	t.Cleanup(func() { nginx.stop(10 * time.Second) })
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	waitFor(t, "nginx", deadline, func() error {
+		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err == nil {
+			c.Close()
+		}
+		return err
+	})
+
+	client := &http.Client{Timeout: 10 * time.Second}
+	get := func(path, host string) (*http.Response, string, error) {
+		req, err := http.NewRequestWithContext(ctx, "GET", base+path, nil)
+		if err != nil {
+			return nil, "", err
+		}
+		req.Host = host
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, "", err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		return resp, string(body), err
+	}
+	expect := func(path string, status int, bodyHas string) *http.Response {
+		t.Helper()
+		resp, body, err := get(path, "demo.test")
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		if resp.StatusCode != status || !strings.Contains(body, bodyHas) {
+			t.Fatalf("GET %s: %d, want %d with %q; body:\n%.400s", path, resp.StatusCode, status, bodyHas, body)
+		}
+		return resp
+	}
+
+	// The app answers through nginx, with nginx's security headers on top.
+	resp := expect("/", 200, "<title>demo</title>")
+	if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Server") != "nginx" {
+		t.Errorf("/ headers: %v", resp.Header)
+	}
+	// Static files come from PREFIX/static with cache headers.
+	resp = expect("/static/css/style.css", 200, "")
+	if cc := resp.Header.Get("Cache-Control"); cc != "max-age=2592000" || resp.Header.Get("Expires") == "" {
+		t.Errorf("/static/ cache headers: Cache-Control %q, Expires %q", cc, resp.Header.Get("Expires"))
+	}
+	// Dotfiles are refused, also under /static/.
+	for _, p := range []string{"/.env", "/.git/config", "/static/.htpasswd"} {
+		expect(p, 403, "")
+	}
+	// The ACME challenge is served from disk, never by the app.
+	writeFile(t, filepath.Join(tmp, "acme", ".well-known", "acme-challenge", "tok"), "token-from-disk")
+	expect("/.well-known/acme-challenge/tok", 200, "token-from-disk")
+	expect("/.well-known/acme-challenge/missing", 404, "")
+	// Other host names are refused by the default server (444: connection closed).
+	if resp, _, err := get("/", "evil.test"); err == nil {
+		t.Errorf("unknown host answered %d", resp.StatusCode)
+	}
+
+	// The control socket is where the generated files put it.
+	status := exec.CommandContext(ctx, bin, "status", "--control-socket", gen.Data.ControlSocket)
+	if outb, err := status.CombinedOutput(); err != nil || len(outb) == 0 {
+		t.Errorf("%s status: %v\n%s", bin, err, outb)
+	}
+
+	// HUP: a rolling reload under continuous requests fails none of them.
+	master := supervisorPid(t, ctl)
+	before := childrenOf(master)
+	if len(before) == 0 {
+		t.Fatalf("master %d has no workers", master)
+	}
+	var ok, failed atomic.Int64
+	var firstErr atomic.Value
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; n < 2000; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, body, err := get("/", "demo.test")
+				if err == nil && (resp.StatusCode != 200 || !strings.Contains(body, "<title>demo</title>")) {
+					err = fmt.Errorf("status %d", resp.StatusCode)
+				}
+				if err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+					continue
+				}
+				ok.Add(1)
+			}
+		}()
+	}
+	ctl("signal", "HUP", "demo")
+	// The reload is over when no worker of the old generation is left and new ones serve.
+	waitFor(t, "the old workers to be replaced", deadline, func() error {
+		now := childrenOf(master)
+		for _, pid := range now {
+			for _, old := range before {
+				if pid == old {
+					return fmt.Errorf("old worker %d still running (workers %v)", pid, now)
+				}
+			}
+		}
+		if len(now) == 0 {
+			return fmt.Errorf("no workers")
+		}
+		return nil
+	})
+	close(stop)
+	wg.Wait()
+	t.Logf("HUP reload under load: %d requests answered, %d failed", ok.Load(), failed.Load())
+	if failed.Load() > 0 || ok.Load() == 0 {
+		t.Errorf("HUP reload: %d of %d requests failed (first: %v)", failed.Load(), ok.Load()+failed.Load(), firstErr.Load())
+	}
+	if pid := supervisorPid(t, ctl); pid != master {
+		t.Errorf("HUP replaced the master (%d -> %d)", master, pid)
+	}
+
+	// logrotate: the generated postrotate script (run where supervisorctl finds this
+	// supervisord's config, as systemd is not running here) makes the app reopen its log.
+	appLog := filepath.Join(tmp, "log", "demo.log")
+	if _, err := os.Stat(appLog); err != nil {
+		t.Fatalf("the app's log (APP_LOGGING_OUTPUT): %v", err)
+	}
+	if err := os.Rename(appLog, appLog+".1"); err != nil {
+		t.Fatal(err)
+	}
+	lr, _ := gen.Files.Get("logrotate/demo")
+	script := between(string(lr.Data), "postrotate\n", "endscript")
+	if script == "" {
+		t.Fatalf("no postrotate script in:\n%s", lr.Data)
+	}
+	post := exec.CommandContext(ctx, "sh", "-c", script)
+	post.Dir = tmp
+	if outb, err := post.CombinedOutput(); err != nil {
+		t.Fatalf("postrotate: %v\n%s", err, outb)
+	}
+	waitFor(t, "the app to reopen "+appLog+" after USR1", deadline, func() error {
+		_, err := os.Stat(appLog)
+		return err
+	})
+	expect("/", 200, "<title>demo</title>")
+
+	// Stopped by supervisor: no process of the app is left; nginx alone still serves
+	// /static/ and answers / with a 502 and its own page.
+	ctl("stop", "demo")
+	if left := processesOf(bin); len(left) > 0 {
+		t.Errorf("processes of %s left after supervisorctl stop: %v", bin, left)
+	}
+	expect("/static/css/style.css", 200, "")
+	expect("/", 502, "Temporarily unavailable")
+
+	ctl("start", "demo")
+	waitFor(t, "the app after start", deadline, func() error {
+		resp, _, err := get("/", "demo.test")
+		if err == nil && resp.StatusCode != 200 {
+			err = fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return err
+	})
+}
+
+func writeFile(t *testing.T, p, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// waitFor polls cond until it returns nil, failing the test at deadline with its last error.
+func waitFor(t *testing.T, what string, deadline time.Time, cond func() error) {
+	t.Helper()
+	var err error
+	for time.Now().Before(deadline) {
+		if err = cond(); err == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("waiting for %s: %v", what, err)
+}
+
+type daemon struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+	out  *strings.Builder
+}
+
+// startDaemon starts a foreground server in its own process group; its output is logged
+// when the test fails.
+func startDaemon(t *testing.T, name string, args ...string) *daemon {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var buf strings.Builder
+	var mu sync.Mutex
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			mu.Lock()
+			buf.WriteString(sc.Text() + "\n")
+			mu.Unlock()
+		}
+	}()
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	d := &daemon{cmd: cmd, done: make(chan struct{}), out: &buf}
+	go func() { _ = cmd.Wait(); pw.Close(); close(d.done) }()
+	t.Cleanup(func() {
+		if t.Failed() {
+			mu.Lock()
+			t.Logf("%s output:\n%s", name, buf.String())
+			mu.Unlock()
+		}
+	})
+	return d
+}
+
+// stop sends TERM to the daemon's process group, then KILL after grace.
+func (d *daemon) stop(grace time.Duration) {
+	pgid := d.cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	select {
+	case <-d.done:
+	case <-time.After(grace):
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		<-d.done
+	}
+}
+
+func supervisorPid(t *testing.T, ctl func(...string) string) int {
+	t.Helper()
+	s := strings.TrimSpace(ctl("pid", "demo"))
+	pid, err := strconv.Atoi(s)
+	if err != nil || pid <= 0 {
+		t.Fatalf("supervisorctl pid demo: %q", s)
+	}
+	return pid
+}
+
+// processesOf lists the pids whose executable is bin.
+func processesOf(bin string) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
+		if err == nil && strings.TrimSuffix(exe, " (deleted)") == bin {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// childrenOf lists the live child processes of pid.
+func childrenOf(pid int) []int {
+	entries, _ := os.ReadDir("/proc")
+	var kids []int
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
+		s := string(stat)
+		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(fields) > 2 && fields[0] != "Z" && fields[1] == strconv.Itoa(pid) {
+			kids = append(kids, p)
+		}
+	}
+	return kids
+}
+
+func tail(p string) string {
+	data, _ := os.ReadFile(p)
+	if len(data) > 2000 {
+		data = data[len(data)-2000:]
+	}
+	return string(data)
+}
+
+// between returns the text of s after the first from and before the following to.
+func between(s, from, to string) string {
+	_, after, ok := strings.Cut(s, from)
+	if !ok {
+		return ""
+	}
+	in, _, ok := strings.Cut(after, to)
+	if !ok {
+		return ""
+	}
+	return in
+}
