@@ -15,6 +15,7 @@ import (
 	"github.com/scaffoldgo/scaffold/internal/build"
 	"github.com/scaffoldgo/scaffold/internal/cmd/deployconfig"
 	newcmd "github.com/scaffoldgo/scaffold/internal/cmd/new"
+	runcmd "github.com/scaffoldgo/scaffold/internal/cmd/run"
 	vendorcmd "github.com/scaffoldgo/scaffold/internal/cmd/vendor"
 	"github.com/scaffoldgo/scaffold/internal/cmd/version"
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
@@ -101,6 +102,7 @@ var commands = []func(*cmdutil.Factory) *cobra.Command{
 	func(f *cmdutil.Factory) *cobra.Command { return vendorcmd.NewCmdVendor(f, nil) },
 	version.NewCmdVersion,
 	func(f *cmdutil.Factory) *cobra.Command { return deployconfig.NewCmdDeployConfig(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return runcmd.NewCmdRun(f, nil) },
 }
 
 // isCobraUsageError recognises cobra's argument-count errors, which it returns unwrapped.

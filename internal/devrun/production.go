@@ -1,0 +1,149 @@
+package devrun
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// ProductionOptions configure RunProduction. Zero fields take the documented defaults.
+type ProductionOptions struct {
+	Dir    string    // project directory; default "."
+	Args   []string  // passed to the production binary (its gunicorn-style flags)
+	Env    []string  // default os.Environ()
+	GoCmd  string    // default "go"
+	Stdin  io.Reader // default os.Stdin
+	Stdout io.Writer // default os.Stdout
+	Stderr io.Writer // default os.Stderr
+	Color  bool
+	// Started, when set, is called with the production master's pid once it runs.
+	Started func(pid int)
+}
+
+// forwarded are the signals the production master understands (see the runtime's doc).
+var forwarded = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT,
+	syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGTTIN, syscall.SIGTTOU}
+
+// RunProduction builds the production entry (./wsgi) into a temporary directory and runs
+// it in the foreground in production mode, forwarding signals to it, until it exits. It
+// returns the binary's exit code; err is set when it could not be built or started.
+// Cancelling ctx sends TERM (a graceful stop) unless a signal was just forwarded.
+func RunProduction(ctx context.Context, o ProductionOptions) (int, error) {
+	if o.Dir == "" {
+		o.Dir = "."
+	}
+	if o.Env == nil {
+		o.Env = os.Environ()
+	}
+	if o.GoCmd == "" {
+		o.GoCmd = "go"
+	}
+	if o.Stdin == nil {
+		o.Stdin = os.Stdin
+	}
+	if o.Stdout == nil {
+		o.Stdout = os.Stdout
+	}
+	if o.Stderr == nil {
+		o.Stderr = os.Stderr
+	}
+	dir, err := filepath.Abs(o.Dir)
+	if err != nil {
+		return 1, fmt.Errorf("devrun: %w", err)
+	}
+	if err := checkEntry(dir, "wsgi"); err != nil {
+		return 1, err
+	}
+	tmp, err := os.MkdirTemp("", "scaffold-run-")
+	if err != nil {
+		return 1, fmt.Errorf("devrun: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	// The binary is named after the project: workers and `ps` show that name.
+	bin := filepath.Join(tmp, filepath.Base(dir))
+	fmt.Fprintf(o.Stderr, "scaffold run: building ./wsgi\n")
+	start := time.Now()
+	if out, err := goBuild(ctx, o.GoCmd, dir, "./wsgi", bin, o.Env); err != nil {
+		fmt.Fprintf(o.Stderr, "scaffold run: build failed (%v):\n%s", err, formatBuildOutput(out, o.Color))
+		return 1, fmt.Errorf("devrun: go build ./wsgi failed")
+	}
+	fmt.Fprintf(o.Stderr, "scaffold run: built in %s; starting in production mode\n", time.Since(start).Round(time.Millisecond))
+
+	env := cleanEnv(o.Env)
+	if !hasEnv(env, "APP_ENV") {
+		env = append(env, "APP_ENV=production")
+	}
+	// Installed, the service runs from PREFIX with static/ beside it; from the source tree
+	// the static files are still under web/static.
+	if !hasEnv(env, "APP_APP_STATIC_DIR") && !isDir(filepath.Join(dir, "static")) && isDir(filepath.Join(dir, "web", "static")) {
+		env = append(env, "APP_APP_STATIC_DIR=web/static")
+		fmt.Fprintf(o.Stderr, "scaffold run: no ./static here (that is the installed layout); serving web/static (APP_APP_STATIC_DIR)\n")
+	}
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, forwarded...)
+	defer signal.Stop(sigs)
+
+	cmd := exec.Command(bin, o.Args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	cmd.Stdin = o.Stdin
+	cmd.Stdout = o.Stdout
+	cmd.Stderr = o.Stderr
+	// Its own group: a terminal's Ctrl-C reaches the master once, through us.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return 1, fmt.Errorf("devrun: start %s: %w", bin, err)
+	}
+	if o.Started != nil {
+		o.Started(cmd.Process.Pid)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	cancelled := ctx.Done()
+	var lastForward time.Time
+	for {
+		select {
+		case s := <-sigs:
+			cmd.Process.Signal(s)
+			lastForward = time.Now()
+		case <-cancelled:
+			cancelled = nil
+			// The context of `scaffold` is cancelled by the same INT/TERM we forward:
+			// give that signal a moment to arrive instead of sending a second one.
+			select {
+			case s := <-sigs:
+				cmd.Process.Signal(s)
+			case <-time.After(100 * time.Millisecond):
+				if time.Since(lastForward) > time.Second {
+					cmd.Process.Signal(syscall.SIGTERM)
+				}
+			}
+		case err := <-exited:
+			// Whatever the master left in its group goes with it.
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+					return 128 + int(ws.Signal()), nil
+				}
+				return ee.ExitCode(), nil
+			}
+			if err != nil {
+				return 1, fmt.Errorf("devrun: %w", err)
+			}
+			return 0, nil
+		}
+	}
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
