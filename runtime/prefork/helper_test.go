@@ -66,7 +66,12 @@ func helperMain(mode string) int {
 		cfg.PreFork = func(w WorkerInfo) { hook("pre_fork", w) }
 		cfg.PostFork = func(w WorkerInfo) { hook("post_fork", w) }
 		cfg.PostWorkerInit = func(w WorkerInfo) { hook("post_worker_init", w) }
-		cfg.WorkerExit = func(w WorkerInfo) { hook("worker_exit", w) }
+		cfg.WorkerExit = func(w WorkerInfo) {
+			hook("worker_exit", w)
+			if os.Getenv("PREFORK_TEST_HOOKS") == "hang-exit" {
+				select {} // a worker that never finishes exiting
+			}
+		}
 		cfg.ChildExit = func(w WorkerInfo, reason string) { hook("child_exit", w, reason) }
 		cfg.OnReload = func() { hook("on_reload") }
 		cfg.NWorkersChanged = func(n, old int) { hook("nworkers_changed", n, old) }

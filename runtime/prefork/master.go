@@ -530,7 +530,7 @@ func (m *master) kill(w *worker, why string, abort bool) {
 		w.stopReason = why
 		w.failure = true
 	}
-	m.log.Error("killing worker", "worker", w.ID, "generation", w.Generation, "pid", w.PID, "reason", why,
+	m.log.Error("killing worker", "worker", w.ID, "generation", w.Generation, "pid", w.PID, "reason", why, "stopping_for", w.stopReason,
 		"age", time.Since(w.started).Round(time.Millisecond), "requests", w.stats.Requests,
 		"in_flight", w.stats.InFlight, "state", w.state.String(), "signal", map[bool]string{true: "ABRT", false: "KILL"}[abort])
 	if abort && !w.aborted {
@@ -552,7 +552,7 @@ func (m *master) checkDeadlines() {
 			continue
 		}
 		if !w.killAt.IsZero() && now.After(w.killAt) {
-			if !w.dumpAsked && !w.aborted && now.Sub(w.lastSeen) < time.Second {
+			if !w.dumpAsked && !w.aborted && now.Sub(w.lastSeen) < 2*m.cfg.heartbeatInterval()+100*time.Millisecond {
 				// it still talks: have it log its goroutines before the kill
 				w.dumpAsked = true
 				m.send(w, cmdDump+" "+strconv.Quote(w.killWhy))

@@ -668,3 +668,27 @@ func TestWorkerStoppedBySignalIsReplacedWithoutCrashReport(t *testing.T) {
 		t.Error("a worker stopped by a signal was reported as a crash")
 	}
 }
+
+func TestWorkerStuckAfterDrainIsDumpedThenKilled(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	p := startHelper(t, "run", []string{"-w", "1", "--graceful-timeout", "1"}, "PREFORK_TEST_HOOKS=hang-exit")
+	p.waitLog("master ready", 1, bootWithin)
+	worker := p.waitWorkers(1, 5*time.Second, nil)[0]
+	p.signal(syscall.SIGTERM)
+	if code := p.exit(15 * time.Second); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+	log := p.log()
+	dump := strings.Index(log, "=== goroutine dump of worker 1")
+	kill := strings.Index(log, `msg="killing worker"`)
+	if dump < 0 || kill < 0 || dump > kill {
+		t.Errorf("want a goroutine dump, then the kill (dump at %d, kill at %d)", dump, kill)
+	}
+	if !strings.Contains(log, "graceful timeout exceeded") {
+		t.Error("the kill's reason is not logged")
+	}
+	if alive(worker) {
+		t.Errorf("worker %d alive", worker)
+	}
+}

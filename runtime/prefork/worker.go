@@ -225,6 +225,15 @@ loop:
 		w.drainServing(srv, stopAll, cmds, sigs, tick.C)
 	}
 	w.heartbeat(srv) // final counts for the master's exit log
+	go func() {
+		// until the process ends (a slow WorkerExit hook...), a dump asked for
+		// before a kill is still written
+		for c := range cmds {
+			if verb, arg, _ := strings.Cut(c, " "); verb == cmdDump {
+				w.dump(arg)
+			}
+		}
+	}()
 	if cfg.WorkerExit != nil {
 		cfg.WorkerExit(info)
 	}
