@@ -1,0 +1,186 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Scenario names as the report prints them.
+var scenarioTitle = map[string]string{
+	"hup":  "HUP every 0.5 s",
+	"kill": "SIGKILL a worker every 0.5 s",
+	"usr2": "USR2 binary upgrade",
+}
+
+// Report renders RESULTS.md.
+func Report(r *Results) string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	p("# Benchmarks\n\n")
+	p("Measured by `go run ./bench%s` on %s UTC: one run, one machine, loopback only, every server under the same load side by side. Compare ratios, not absolute numbers; rerun on your machine with the same command.\n\n",
+		map[bool]string{true: " -quick", false: ""}[r.Quick], r.Date.Format("2006-01-02 15:04"))
+	if r.Quick {
+		p("> **Quick run** (`-quick`): 1 s per case, one round, short fault phases. A smoke test of the harness, not figures to quote.\n\n")
+	}
+	p("![throughput and reload behaviour](results.png)\n\n")
+	p("## Headline\n\n%s\n", Headline(r))
+
+	p("## Machine\n\n")
+	p("- CPU: %s, %d logical cores (`/proc/cpuinfo`)\n- Kernel: %s; Go: %s\n\n", orDash(r.Machine.CPU), r.Machine.Cores, orDash(r.Machine.Kernel), orDash(r.Machine.Go))
+	if r.Machine.Free != "" {
+		p("```\n$ free -m\n%s\n```\n\n", r.Machine.Free)
+	}
+	p("| tool | version |\n| --- | --- |\n")
+	for _, t := range r.Tools {
+		if t.Installed {
+			p("| %s | %s |\n", t.Name, mdEscape(t.Version))
+		} else {
+			p("| %s | not installed: `%s` |\n", t.Name, t.Install)
+		}
+	}
+	p("\n")
+
+	if len(r.Throughput) > 0 {
+		p("## Throughput and latency\n\n")
+		p("Load: %s, %d threads, %d connections, %s per case, %d round(s) interleaved across servers; the median round is shown. Access logs are off everywhere (Gunicorn's and uWSGI's default). Every server answers the same bytes: `/hello` is `Hello, world!\\n` as text/plain, `/json` is `{\"app\":\"bench\",\"message\":\"Hello, world!\"}`. The generated app's JSON route is `/api/hello` of a project fresh from `scaffold new`, through its middleware (recover, body limit).\n\n",
+			r.Load.Generator, r.Load.Threads, r.Load.Conns, r.Load.Duration, r.Load.Rounds)
+		p("| server | route | req/s | p50 ms | p99 ms | errors | vs net/http |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |\n")
+		for _, t := range r.Throughput {
+			vs := "-"
+			if base := r.throughputOf("net/http", t.Route); base > 0 {
+				vs = fmt.Sprintf("%.2fx", t.RPS/base)
+			}
+			p("| %s | %s | %.0f | %.2f | %.2f | %d | %s |\n", t.Server, t.Path, t.RPS, t.P50, t.P99, t.Errors, vs)
+		}
+		p("\n")
+	}
+
+	if len(r.Startup) > 0 {
+		p("## Start-up and memory\n\n")
+		p("Time from exec to the first 2xx answer (median of the runs), then the resident set (`VmRSS` in `/proc/PID/status`) of the master and of each worker after one idle second.\n\n")
+		p("| server | workers | first 2xx ms (median) | runs ms | master RSS MiB | each worker RSS MiB | total MiB |\n| --- | ---: | ---: | --- | ---: | --- | ---: |\n")
+		for _, s := range r.Startup {
+			total := s.MasterRSSKB
+			var each []string
+			for _, w := range s.WorkerRSSKB {
+				total += w
+				each = append(each, fmt.Sprintf("%.1f", mib(w)))
+			}
+			p("| %s | %d | %.0f | %s | %.1f | %s | %.1f |\n", s.Server, s.Workers, median(s.FirstOK), fmtList(s.FirstOK), mib(s.MasterRSSKB), strings.Join(each, ", "), mib(total))
+		}
+		p("\n")
+	}
+
+	if len(r.Faults) > 0 {
+		p("## Reloads, upgrades and crashes under load\n\n")
+		p("bench's own load generator (%d connections, one request in flight on each, keep-alive, no retries, every failure counted by cause) runs for the steady phase, the fault phase and a short tail (2 s; 1 s with -quick). *Kept* is the mean 2xx throughput during the fault phase over the steady phase; *lowest* is the worst 100 ms during the faults. Each SIGKILL hits the worker holding the most client connections (from `/proc/net/tcp`), the worst case; replacement is the time from SIGKILL until the master has started a new worker process (polling `/proc`). Takeover is the time from USR2 until the new master's pid is in the pidfile (it writes it once all its workers are ready), then until the old master has drained and exited. Servers start, then rest until all workers have booted, before the load begins.\n\n", r.Load.Conns)
+		p("Failure causes: `connect` (refused: nobody listening), `closed-unanswered` (a reused keep-alive connection closed before any byte of the answer; browsers and Go's client retry these, wrk counts them as read errors), `reset` (connection broke mid-answer or on a fresh connection), `timeout` (no answer within 2 s), `non-2xx`.\n\n")
+		p("| server | scenario | signals | 2xx | failed | steady req/s | during req/s | kept | lowest 100 ms req/s | replacement ms (median / max) | takeover ms |\n| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+		for _, f := range r.Faults {
+			repl, take := "-", "-"
+			if len(f.ReplaceMS) > 0 {
+				repl = fmt.Sprintf("%.0f / %.0f", median(f.ReplaceMS), slices.Max(f.ReplaceMS))
+			}
+			if f.TakeoverMS > 0 {
+				take = fmt.Sprintf("%.0f", f.TakeoverMS)
+				if f.OldExitMS > 0 {
+					take += fmt.Sprintf(" (old master gone at %.0f)", f.OldExitMS)
+				}
+			}
+			p("| %s | %s | %d | %d | %s | %.0f | %.0f | %.0f%% | %.0f | %s | %s |\n", f.Server, scenarioTitle[f.Scenario], f.Signals, f.OK, f.FailDetail, f.SteadyRPS, f.DuringRPS, pct(f.DuringRPS, f.SteadyRPS), f.MinRPS, repl, take)
+		}
+		for _, f := range r.Faults {
+			if f.Unsupported != "" {
+				p("\n%s, %s: %s.", f.Server, scenarioTitle[f.Scenario], f.Unsupported)
+			}
+		}
+		p("\n")
+	}
+
+	if len(r.DevLoop) > 0 {
+		p("## Dev loop\n\n| tool | measure | value |\n| --- | --- | --- |\n")
+		for _, d := range r.DevLoop {
+			p("| %s | %s | %s |\n", d.Tool, d.Metric, mdEscape(d.Value))
+		}
+		p("\n")
+	}
+
+	if len(r.Micro) > 0 {
+		p("## Micro-benchmarks (hot paths)\n\n`go test -bench` of `scaffold new`'s rendering (`project.Generate`, in bench/) and the runtime's per-request paths (benchmarks in runtime/prefork).\n\n")
+		p("| package | benchmark | ns/op | B/op | allocs/op |\n| --- | --- | ---: | ---: | ---: |\n")
+		for _, m := range r.Micro {
+			p("| %s | %s | %.0f | %.0f | %.0f |\n", m.Package, m.Name, m.NsPerOp, m.BytesPerOp, m.AllocsPerOp)
+		}
+		p("\n")
+	}
+
+	if len(r.Commands) > 0 {
+		p("## Commands\n\nADDR is a free 127.0.0.1 port picked per server; FILE a pidfile in a scratch directory. The Flask app is `bench/flaskapp/app.py`, the Go handler `bench/hello`.\n\n```\n")
+		for _, c := range r.Commands {
+			p("%s\n", c)
+		}
+		p("```\n\n")
+	}
+	if len(r.Notes) > 0 {
+		p("## Notes\n\n")
+		for _, n := range r.Notes {
+			p("- %s\n", n)
+		}
+		p("\n")
+	}
+	return b.String()
+}
+
+// Headline is the short table for the README: hello-route throughput of the
+// runtime against bare net/http and Gunicorn, and failures during faults.
+func Headline(r *Results) string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	base, gun := r.throughputOf("net/http", "hello"), r.throughputOf("gunicorn sync w=4", "hello")
+	if len(r.Throughput) > 0 {
+		p("| `/hello`, %s -c%d | req/s | p99 ms | vs net/http | vs Gunicorn sync w=4 |\n| --- | ---: | ---: | ---: | ---: |\n", r.Load.Generator, r.Load.Conns)
+		for _, t := range r.Throughput {
+			if t.Route != "hello" {
+				continue
+			}
+			p("| %s | %.0f | %.2f | %s | %s |\n", t.Server, t.RPS, t.P99, ratio(t.RPS, base), ratio(t.RPS, gun))
+		}
+		p("\n")
+	}
+	if len(r.Faults) > 0 {
+		p("| under load, %g s of faults | failed requests | throughput kept |\n| --- | ---: | ---: |\n", r.Faults[0].FaultEnd-r.Faults[0].FaultStart)
+		for _, f := range r.Faults {
+			p("| %s: %s | %d | %.0f%% |\n", f.Server, scenarioTitle[f.Scenario], f.Failed, pct(f.DuringRPS, f.SteadyRPS))
+		}
+		p("\n")
+	}
+	return b.String()
+}
+
+func (r *Results) throughputOf(server, route string) float64 {
+	for _, t := range r.Throughput {
+		if t.Server == server && t.Route == route {
+			return t.RPS
+		}
+	}
+	return 0
+}
+
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2fx", a/b)
+}
+
+func mib(kb int64) float64 { return float64(kb) / 1024 }
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
