@@ -30,6 +30,14 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv("PREFORK_TEST_HELPER"); mode != "" {
 		os.Exit(helperMain(mode))
 	}
+	// The process tests mostly wait on child processes: run more of them at
+	// once than GOMAXPROCS unless -parallel was given.
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		flag.Set("test.parallel", "4")
+	}
 	os.Exit(m.Run())
 }
 
