@@ -37,14 +37,19 @@ func TestEndToEnd(t *testing.T) {
 	defer cancel()
 
 	dir := newProject(t, "demo")
-	tmp := t.TempDir()
-	prefix := filepath.Join(tmp, "opt")
+	prefix := filepath.Join(t.TempDir(), "opt")
 	install := exec.CommandContext(ctx, "make", "install", "PREFIX="+prefix)
 	install.Dir = dir
 	install.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off")
 	if out, err := install.CombinedOutput(); err != nil {
 		t.Fatalf("make install: %v\n%s", err, out)
 	}
+	t.Run("supervisor and nginx", func(t *testing.T) { supervisorAndNginx(t, ctx, deadline, dir, prefix) })
+	t.Run("systemd service", func(t *testing.T) { systemdService(t, ctx, deadline, dir, prefix) })
+}
+
+func supervisorAndNginx(t *testing.T, ctx context.Context, deadline time.Time, dir, prefix string) {
+	tmp := t.TempDir()
 	bin := filepath.Join(prefix, "bin", "demo")
 
 	me, err := user.Current()
@@ -303,6 +308,181 @@ files = %[2]s/supervisor/*.conf
 		}
 		return err
 	})
+}
+
+// systemdService runs the generated service the way systemd would, without systemd: the
+// listening socket of demo.socket handed over as fd 3 (LISTEN_FDS/LISTEN_PID), the unit's
+// Environment= and ExecStart=, a NOTIFY_SOCKET and a watchdog; then ExecReload's HUP and
+// KillSignal's TERM, as systemctl reload and stop send them.
+func systemdService(t *testing.T, ctx context.Context, deadline time.Time, dir, prefix string) {
+	tmp := t.TempDir()
+	bin := filepath.Join(prefix, "bin", "demo")
+	if err := os.MkdirAll(filepath.Join(tmp, "log"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	socket := filepath.Join(tmp, "run", "demo.sock")
+	gen, err := Generate(dir, Options{Targets: []string{"systemd"}, Prefix: prefix, Socket: socket, LogDir: filepath.Join(tmp, "log")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit, _ := gen.Files.Get("systemd/demo.service")
+	sockUnit, _ := gen.Files.Get("systemd/demo.socket")
+	if got := unitValues(sockUnit.Data, "ListenStream"); len(got) != 1 || got[0] != socket {
+		t.Fatalf("demo.socket ListenStream=%v, want %s", got, socket)
+	}
+	execStart := strings.Fields(unitValues(unit.Data, "ExecStart")[0])
+	if execStart[0] != bin {
+		t.Fatalf("ExecStart runs %s, want %s", execStart[0], bin)
+	}
+
+	// What systemd does for demo.socket: bind, and keep the socket open across restarts.
+	if err := os.MkdirAll(filepath.Dir(socket), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("unix", socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	lnFile, err := ln.(*net.UnixListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lnFile.Close()
+	notifyPath := filepath.Join(tmp, "notify.sock")
+	notify, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: notifyPath, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer notify.Close()
+	messages := make(chan string, 64)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, _, err := notify.ReadFromUnix(buf)
+			if err != nil {
+				close(messages)
+				return
+			}
+			for _, m := range strings.Split(string(buf[:n]), "\n") {
+				messages <- m
+			}
+		}
+	}()
+	await := func(want string) {
+		t.Helper()
+		timer := time.NewTimer(time.Until(deadline))
+		defer timer.Stop()
+		for {
+			select {
+			case m, ok := <-messages:
+				if !ok {
+					t.Fatalf("notify socket closed before %s", want)
+				}
+				if m == want {
+					return
+				}
+			case <-timer.C:
+				t.Fatalf("no %s on NOTIFY_SOCKET", want)
+			}
+		}
+	}
+
+	// LISTEN_PID and WATCHDOG_PID must name the service's main process: a shell learns
+	// its pid and execs the binary in place. The watchdog is 1s here so that pings show.
+	shim := `LISTEN_PID=$$ WATCHDOG_PID=$$ exec "$0" "$@"`
+	cmd := exec.Command("sh", append([]string{"-c", shim}, execStart...)...)
+	cmd.Dir = unitValues(unit.Data, "WorkingDirectory")[0]
+	cmd.Env = append(os.Environ(), "LISTEN_FDS=1", "LISTEN_FDNAMES=demo.socket", "NOTIFY_SOCKET="+notifyPath, "WATCHDOG_USEC=1000000")
+	cmd.Env = append(cmd.Env, unitValues(unit.Data, "Environment")...)
+	cmd.ExtraFiles = []*os.File{lnFile}
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	waited := make(chan struct{})
+	go func() { exited <- cmd.Wait(); close(waited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-waited
+		for _, pid := range processesOf(bin) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		if t.Failed() {
+			t.Logf("service output:\n%s\nlog:\n%s", out.String(), tail(filepath.Join(tmp, "log", "demo.log")))
+		}
+	})
+	await("READY=1")
+	await("WATCHDOG=1")
+
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", socket)
+		},
+	}}
+	get := func() error {
+		resp, err := client.Get("http://demo.test/")
+		if err != nil {
+			return err
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), "<title>demo</title>") {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	}
+	if err := get(); err != nil {
+		t.Fatalf("GET / on the socket-activated service: %v", err)
+	}
+
+	// ExecReload: HUP to $MAINPID.
+	if reload := unitValues(unit.Data, "ExecReload"); len(reload) != 1 || reload[0] != "/bin/kill -HUP $MAINPID" {
+		t.Fatalf("ExecReload=%v", reload)
+	}
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	await("RELOADING=1")
+	await("READY=1")
+	if err := get(); err != nil {
+		t.Fatalf("GET / after reload: %v", err)
+	}
+
+	// systemctl stop: KillSignal to the main process, at most TimeoutStopSec.
+	stopWait := time.Duration(gen.Data.StopWait) * time.Second
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	await("STOPPING=1")
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("service exited with %v after TERM", err)
+		}
+	case <-time.After(stopWait):
+		t.Fatalf("service still running %s (TimeoutStopSec) after TERM", stopWait)
+	}
+	if left := processesOf(bin); len(left) > 0 {
+		t.Errorf("processes left after stop: %v", left)
+	}
+	// The socket stays with "systemd": the next start would find it open.
+	if _, err := os.Stat(socket); err != nil {
+		t.Errorf("the service removed the socket it inherited: %v", err)
+	}
+}
+
+// unitValues returns the values of key= lines of a unit file.
+func unitValues(unit []byte, key string) []string {
+	var vals []string
+	for _, line := range strings.Split(string(unit), "\n") {
+		if v, ok := strings.CutPrefix(line, key+"="); ok {
+			vals = append(vals, v)
+		}
+	}
+	return vals
 }
 
 func writeFile(t *testing.T, p, content string) {
