@@ -52,7 +52,7 @@ func startChild(gen int, bin, dir, tmp string, args, env []string, lnFiles []*os
 	cmd.ExtraFiles = lnFiles
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = groupAttr()
 	cmd.WaitDelay = 2 * time.Second // a grandchild holding the output pipe must not block Wait
 	if err := cmd.Start(); err != nil {
 		nc.Close()
@@ -84,7 +84,7 @@ func startChild(gen int, bin, dir, tmp string, args, env []string, lnFiles []*os
 		c.waitErr = cmd.Wait()
 		c.state = cmd.ProcessState
 		// Whatever the app left in its group goes with it.
-		syscall.Kill(-c.pid, syscall.SIGKILL)
+		signalGroup(c.pid, syscall.SIGKILL)
 		nc.Close()
 		os.Remove(sockPath)
 		close(c.exited)
@@ -100,14 +100,14 @@ func (c *child) stop(grace time.Duration) {
 		return
 	}
 	c.stopped = true
-	if err := syscall.Kill(-c.pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+	if err := signalGroup(c.pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
 		c.cmd.Process.Signal(syscall.SIGTERM)
 	}
 	go func() {
 		select {
 		case <-c.exited:
 		case <-time.After(grace):
-			syscall.Kill(-c.pid, syscall.SIGKILL)
+			signalGroup(c.pid, syscall.SIGKILL)
 		}
 	}()
 }

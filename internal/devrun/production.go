@@ -27,10 +27,6 @@ type ProductionOptions struct {
 	Started func(pid int)
 }
 
-// forwarded are the signals the production master understands (see the runtime's doc).
-var forwarded = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT,
-	syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGTTIN, syscall.SIGTTOU}
-
 // RunProduction builds the production entry (./wsgi) into a temporary directory and runs
 // it in the foreground in production mode, forwarding signals to it, until it exits. It
 // returns the binary's exit code; err is set when it could not be built or started.
@@ -97,7 +93,7 @@ func RunProduction(ctx context.Context, o ProductionOptions) (int, error) {
 	cmd.Stdout = o.Stdout
 	cmd.Stderr = o.Stderr
 	// Its own group: a terminal's Ctrl-C reaches the master once, through us.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = groupAttr()
 	if err := cmd.Start(); err != nil {
 		return 1, fmt.Errorf("devrun: start %s: %w", bin, err)
 	}
@@ -127,7 +123,7 @@ func RunProduction(ctx context.Context, o ProductionOptions) (int, error) {
 			}
 		case err := <-exited:
 			// Whatever the master left in its group goes with it.
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			signalGroup(cmd.Process.Pid, syscall.SIGKILL)
 			var ee *exec.ExitError
 			if errors.As(err, &ee) {
 				if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
