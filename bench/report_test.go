@@ -1,0 +1,170 @@
+package main
+
+import (
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fakeResults is a run with every section filled, and one tool missing.
+func fakeResults() *Results {
+	series := make([]float64, 90)
+	for i := range series {
+		series[i] = 20000
+		if i >= 20 && i < 70 && i%5 == 0 {
+			series[i] = 9000
+		}
+	}
+	return &Results{
+		Date:    time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC),
+		Machine: Machine{CPU: "Test CPU", Cores: 2, Kernel: "Linux 6.1", Go: "go1.26", Free: "Mem: 24105 529"},
+		Tools: []Tool{
+			{Name: "wrk", Version: "wrk 4.1.0", Installed: true, Install: "apt-get install wrk"},
+			{Name: "uwsgi", Installed: false, Install: "apt-get install uwsgi uwsgi-plugin-python3 python3-flask"},
+		},
+		Load:     LoadSettings{Generator: "wrk", Threads: 2, Conns: 32, Duration: "3s", Rounds: 3},
+		Commands: []string{"wrk -t2 -c32 -d3s --latency http://ADDR/ROUTE"},
+		Throughput: []ThroughputRow{
+			{Server: "runtime w=1", Family: "runtime", Workers: 1, Route: "hello", Path: "/hello", RPS: 19000, P50: 1.1, P99: 4.2},
+			{Server: "runtime w=2", Family: "runtime", Workers: 2, Route: "hello", Path: "/hello", RPS: 21000, P50: 1, P99: 3.9},
+			{Server: "net/http", Family: "net/http", Route: "hello", Path: "/hello", RPS: 20000, P50: 1, P99: 4},
+			{Server: "net/http", Family: "net/http", Route: "json", Path: "/json", RPS: 18000, P50: 1, P99: 4},
+			{Server: "gunicorn sync w=4", Family: "gunicorn", Workers: 4, Route: "hello", Path: "/hello", RPS: 2500, P50: 9, P99: 90, Errors: 3},
+		},
+		Startup: []StartupRow{{Server: "generated app w=4", Workers: 4, FirstOK: []float64{70, 80, 75}, MasterRSSKB: 10240, WorkerRSSKB: []int64{10240, 10240, 10240, 10240}}},
+		Faults: []FaultRow{
+			{Server: "generated app w=4", Family: "runtime", Scenario: "hup", Signals: 10, OK: 100000, SteadyRPS: 20000, DuringRPS: 15000, MinRPS: 9000, FailDetail: "0", BucketMS: 100, Series: series, FaultStart: 2, FaultEnd: 7},
+			{Server: "gunicorn sync w=4", Family: "gunicorn", Scenario: "hup", Signals: 10, OK: 5000, Failed: 64, FailDetail: "64 timeout", SteadyRPS: 2400, DuringRPS: 600, BucketMS: 100, Series: []float64{2400, 0, 600}, FaultStart: 2, FaultEnd: 7},
+			{Server: "generated app w=4", Family: "runtime", Scenario: "kill", Signals: 10, OK: 90000, Failed: 97, FailDetail: "97 closed-unanswered", SteadyRPS: 20000, DuringRPS: 19000, ReplaceMS: []float64{30, 41, 500}, BucketMS: 100, Series: series, FaultStart: 2, FaultEnd: 7},
+			{Server: "generated app w=4", Family: "runtime", Scenario: "usr2", Signals: 1, OK: 90000, FailDetail: "0", SteadyRPS: 20000, DuringRPS: 17000, TakeoverMS: 205, OldExitMS: 438, BucketMS: 100, Series: series, FaultStart: 2, FaultEnd: 7},
+		},
+		DevLoop: []DevLoopRow{{Tool: "scaffold run --dev", Metric: "save to new response", Value: "0.9 s"}},
+		Micro:   []MicroRow{{Package: "github.com/scaffoldgo/scaffold/bench", Name: "BenchmarkGenerate", NsPerOp: 1.07e7, BytesPerOp: 2.9e6, AllocsPerOp: 20033}},
+		Notes:   []string{"uwsgi: not installed (`apt-get install uwsgi uwsgi-plugin-python3 python3-flask`); its rows are left out."},
+	}
+}
+
+func TestReport(t *testing.T) {
+	md := Report(fakeResults())
+	for _, want := range []string{
+		"# Benchmarks",
+		"2026-11-22 09:30 UTC",
+		"| runtime w=1 | 19000 | 4.20 | 0.95x | 7.60x |", // headline: vs net/http, vs Gunicorn
+		"| runtime w=2 | 21000 | 3.90 | 1.05x | 8.40x |",
+		"| uwsgi | not installed: `apt-get install uwsgi uwsgi-plugin-python3 python3-flask` |",
+		"| net/http | /json | 18000 | 1.00 | 4.00 | 0 | 1.00x |",
+		"| gunicorn sync w=4: HUP every 0.5 s | 64 | 25% |",
+		"| generated app w=4 | SIGKILL a worker every 0.5 s | 10 | 90000 | 97 closed-unanswered | 20000 | 19000 | 95% |",
+		"| 41 / 500 |",
+		"205 (old master gone at 438)",
+		"| generated app w=4 | 4 | 75 | 70 80 75 | 10.0 | 10.0, 10.0, 10.0, 10.0 | 50.0 |",
+		"| github.com/scaffoldgo/scaffold/bench | BenchmarkGenerate | 10700000 | 2900000 | 20033 |",
+		"| scaffold run --dev | save to new response | 0.9 s |",
+		"![throughput and reload behaviour](results.png)",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "Quick run") {
+		t.Error("a full run is labelled as a quick run")
+	}
+	r := fakeResults()
+	r.Quick = true
+	if md := Report(r); !strings.Contains(md, "go run ./bench -quick") || !strings.Contains(md, "Quick run") {
+		t.Error("a quick run is not labelled as one")
+	}
+}
+
+func TestReportEmpty(t *testing.T) {
+	md := Report(&Results{})
+	for _, section := range []string{"## Throughput", "## Start-up", "## Reloads", "## Micro"} {
+		if strings.Contains(md, section) {
+			t.Errorf("empty results render section %q", section)
+		}
+	}
+}
+
+func TestWriteChart(t *testing.T) {
+	for name, r := range map[string]*Results{"full": fakeResults(), "empty": {}} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "results.png")
+			if err := WriteChart(r, path); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			img, err := png.Decode(f)
+			if err != nil {
+				t.Fatalf("not a PNG: %v", err)
+			}
+			b := img.Bounds()
+			if b.Dx() < 400 || b.Dy() < 300 {
+				t.Fatalf("chart is %dx%d, too small to read", b.Dx(), b.Dy())
+			}
+			// The full run has three panels side by side.
+			if name == "full" && b.Dx() < 2*b.Dy() {
+				t.Errorf("chart is %dx%d, want three panels side by side", b.Dx(), b.Dy())
+			}
+			ents, _ := os.ReadDir(filepath.Dir(path))
+			if len(ents) != 1 {
+				t.Errorf("chart left temporary files: %v", ents)
+			}
+		})
+	}
+}
+
+func TestResultsRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "results.json")
+	want := fakeResults()
+	if err := want.save(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := loadResults(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Report(got) != Report(want) {
+		t.Error("a report rendered from results.json differs from the original")
+	}
+}
+
+func TestRunFlagErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"-d", "10s"},
+		{"-d", "0s"},
+		{"-only", "throughput,bogus"},
+		{"-t", "8", "-c", "4"},
+		{"stray"},
+	} {
+		if err := run(args); err == nil {
+			t.Errorf("run(%q) = nil, want an error", args)
+		}
+	}
+	if err := run([]string{"-from", filepath.Join(t.TempDir(), "missing.json")}); err == nil {
+		t.Error("-from a missing file: no error")
+	}
+}
+
+func TestRunFrom(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "in.json")
+	if err := fakeResults().save(src); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	if err := run([]string{"-from", src, "-out", out}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"RESULTS.md", "results.png"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
