@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -122,6 +123,20 @@ func helperApp() (http.Handler, error) {
 	mux.HandleFunc("/pid", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, os.Getpid())
 	})
+	mux.HandleFunc("/inherit", func(w http.ResponseWriter, r *http.Request) {
+		// what a child of this worker would inherit: variables and descriptors
+		for _, k := range []string{EnvListenFDs, EnvListenNames, envWorkerID, envStatusFD, envControlFD, envConfig, "LISTEN_FDS", "NOTIFY_SOCKET"} {
+			if v, ok := os.LookupEnv(k); ok {
+				fmt.Fprintf(w, "env %s=%s\n", k, v)
+			}
+		}
+		outer := os.Getenv("PREFORK_TEST_OUTER_FDS")
+		for _, fd := range inheritableFDs() {
+			if !slices.Contains(strings.Fields(outer), strconv.Itoa(fd)) {
+				fmt.Fprintf(w, "fd %d without close-on-exec\n", fd)
+			}
+		}
+	})
 	mux.HandleFunc("/gomaxprocs", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, runtime.GOMAXPROCS(0))
 	})
@@ -138,6 +153,23 @@ func helperApp() (http.Handler, error) {
 		fmt.Fprintln(w, "hello")
 	})
 	return mux, nil
+}
+
+// inheritableFDs lists this process's descriptors above 2 that a child would
+// inherit (no close-on-exec).
+func inheritableFDs() []int {
+	var out []int
+	ents, _ := os.ReadDir("/proc/self/fd")
+	for _, e := range ents {
+		fd, _ := strconv.Atoi(e.Name())
+		if fd < 3 {
+			continue
+		}
+		if fl, err := fcntl(fd, syscall.F_GETFD); err == nil && fl&syscall.FD_CLOEXEC == 0 {
+			out = append(out, fd)
+		}
+	}
+	return out
 }
 
 // proc is a helper process started by a test.
@@ -171,7 +203,10 @@ func startHelper(t *testing.T, mode string, args []string, env ...string) *proc 
 	defer logf.Close()
 	p.cmd = exec.Command(os.Args[0], append([]string{"-b", "fd://3"}, args...)...)
 	p.cmd.ExtraFiles = files
-	p.cmd.Env = append(cleanEnv(os.Environ()), append([]string{"PREFORK_TEST_HELPER=" + mode}, env...)...)
+	// descriptors the test itself inherited from whoever started it pass down
+	// to every process; only the runtime's own must not
+	outer := strings.Trim(fmt.Sprint(inheritableFDs()), "[]")
+	p.cmd.Env = append(cleanEnv(os.Environ()), append([]string{"PREFORK_TEST_HELPER=" + mode, "PREFORK_TEST_OUTER_FDS=" + outer}, env...)...)
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

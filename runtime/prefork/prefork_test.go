@@ -45,6 +45,9 @@ func TestWorkersStartAndCrashedWorkerIsReplaced(t *testing.T) {
 	if _, err := p.get(c, "/"); err != nil {
 		t.Fatal(err)
 	}
+	if leak, err := p.get(c, "/inherit"); err != nil || leak != "" {
+		t.Errorf("a worker's children would inherit:\n%s(%v)", leak, err)
+	}
 }
 
 func TestTTINAndTTOU(t *testing.T) {
