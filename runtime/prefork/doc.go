@@ -19,6 +19,8 @@
 //   - The master never serves, and it is the only holder of each worker's
 //     control pipe: when the master dies, for any reason, every worker reads
 //     EOF, drains and exits. No orphans, no Getppid polling, also as PID 1.
+//     (As PID 1 the master reaps only its workers: processes that an app
+//     orphans need an init such as tini or docker run --init.)
 //   - At any time, outside start-up and stop, at least Workers workers that
 //     reported ready are serving, or all workers are being replaced after
 //     crashes. A worker is told to stop for a reload, max-requests, a stuck
