@@ -701,8 +701,16 @@ func (m *master) exited(ex workerExit) {
 		m.bootFailed(w, why)
 	} else {
 		why := w.stopReason
-		if why == "" {
-			why = "unexpected exit"
+		switch {
+		case why != "":
+		case strings.HasSuffix(reason, "signal: killed"):
+			why = "SIGKILL from outside the master (the kernel's OOM killer? see dmesg)"
+		case strings.Contains(reason, "signal: "):
+			why = "killed by a signal from outside the master"
+		case w.stats.InFlight > 0:
+			why = fmt.Sprintf("unexpected exit with %d requests in flight (a panic or os.Exit in the app? see its output above)", w.stats.InFlight)
+		default:
+			why = "unexpected exit (a panic or os.Exit in the app? see its output above)"
 		}
 		m.log.Error("worker died", append(attrs, "reason", why)...)
 	}

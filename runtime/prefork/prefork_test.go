@@ -37,6 +37,7 @@ func TestWorkersStartAndCrashedWorkerIsReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.waitLog("worker died", 1, 5*time.Second)
+	p.waitLog("SIGKILL from outside the master", 1, time.Second)
 	p.waitLog("worker ready", 3, bootWithin)
 	now := p.waitWorkers(2, 5*time.Second, func(ws []int) bool { return !slices.Contains(ws, victim) })
 	if !slices.Contains(now, first[1]) {
