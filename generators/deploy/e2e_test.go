@@ -134,6 +134,12 @@ files = %[2]s/supervisor/*.conf
 		return err
 	})
 
+	// nginx (another user in production) may connect: the socket is 0666 inside a folder
+	// that tmpfiles.d opens to the web server's group only.
+	if fi, err := os.Stat(socket); err != nil || fi.Mode().Perm() != 0o666 {
+		t.Errorf("socket %s: mode %v (%v), want 0666", socket, fi.Mode().Perm(), err)
+	}
+
 	// nginx, in the foreground, with the generated site in a wrapper config.
 	nginxDir := filepath.Join(tmp, "nginx")
 	site, _ := gen.Files.Get("nginx/demo.conf")
@@ -272,24 +278,46 @@ files = %[2]s/supervisor/*.conf
 	if _, err := os.Stat(appLog); err != nil {
 		t.Fatalf("the app's log (APP_LOGGING_OUTPUT): %v", err)
 	}
-	if err := os.Rename(appLog, appLog+".1"); err != nil {
-		t.Fatal(err)
+	if _, err := exec.LookPath("logrotate"); err != nil {
+		for _, p := range []string{appLog, filepath.Join(tmp, "log", "access.log")} {
+			if err := os.Rename(p, p+".1"); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	lr, _ := gen.Files.Get("logrotate/demo")
-	script := between(string(lr.Data), "postrotate\n", "endscript")
-	if script == "" {
-		t.Fatalf("no postrotate script in:\n%s", lr.Data)
+	var rotate *exec.Cmd
+	if _, err := exec.LookPath("logrotate"); err == nil {
+		// The real logrotate, forced, with a state file of its own.
+		rotate = exec.CommandContext(ctx, "logrotate", "-v", "-f", "-s", filepath.Join(tmp, "logrotate.state"), filepath.Join(out, "logrotate", "demo"))
+	} else {
+		script := between(string(lr.Data), "postrotate\n", "endscript")
+		if script == "" {
+			t.Fatalf("no postrotate script in:\n%s", lr.Data)
+		}
+		t.Log("logrotate not installed: running the postrotate script alone")
+		rotate = exec.CommandContext(ctx, "sh", "-c", script)
 	}
-	post := exec.CommandContext(ctx, "sh", "-c", script)
-	post.Dir = tmp
-	if outb, err := post.CombinedOutput(); err != nil {
-		t.Fatalf("postrotate: %v\n%s", err, outb)
+	rotate.Dir = tmp // where supervisorctl finds supervisord.conf
+	if outb, err := rotate.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", rotate, err, outb)
 	}
-	waitFor(t, "the app to reopen "+appLog+" after USR1", deadline, func() error {
-		_, err := os.Stat(appLog)
+	// Requests after the rotation land in the new access log: every process reopened it.
+	accessLog := filepath.Join(tmp, "log", "access.log")
+	waitFor(t, "requests in the new "+accessLog+" after USR1", deadline, func() error {
+		for range 8 {
+			expect("/", 200, "<title>demo</title>")
+		}
+		fi, err := os.Stat(accessLog)
+		if err == nil && fi.Size() == 0 {
+			err = fmt.Errorf("%s is empty", accessLog)
+		}
 		return err
 	})
-	expect("/", 200, "<title>demo</title>")
+	rotated, _ := filepath.Glob(filepath.Join(tmp, "log", "access.log?*"))
+	if len(rotated) == 0 {
+		t.Errorf("no rotated access log beside %s", accessLog)
+	}
 
 	// Stopped by supervisor: no process of the app is left; nginx alone still serves
 	// /static/ and answers / with a 502 and its own page.
