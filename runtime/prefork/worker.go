@@ -295,6 +295,9 @@ func (w *workerProc) reopen() {
 		w.log.Error("reopen log", "err", err)
 		return
 	}
+	if w.log.lf != nil && w.log.lf.path != "-" {
+		debug.SetCrashOutput(w.log.lf.file(), debug.CrashOptions{}) // follow the new file
+	}
 	w.log.Debug("log file reopened")
 }
 
