@@ -136,8 +136,10 @@ files = %[2]s/supervisor/*.conf
 
 	// nginx (another user in production) may connect: the socket is 0666 inside a folder
 	// that tmpfiles.d opens to the web server's group only.
-	if fi, err := os.Stat(socket); err != nil || fi.Mode().Perm() != 0o666 {
-		t.Errorf("socket %s: mode %v (%v), want 0666", socket, fi.Mode().Perm(), err)
+	if fi, err := os.Stat(socket); err != nil {
+		t.Error(err)
+	} else if fi.Mode().Perm() != 0o666 {
+		t.Errorf("socket %s: mode %v, want 0666", socket, fi.Mode().Perm())
 	}
 
 	// nginx, in the foreground, with the generated site in a wrapper config.

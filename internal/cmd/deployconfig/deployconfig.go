@@ -69,7 +69,7 @@ what would change as a diff; --check runs nginx -t and systemd-analyze where ins
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Dir, "dir", ".", "project folder (holding scaffold.yaml and config/)")
 	fl.StringVar(&opts.Out, "out", "deploy", "output folder, relative to the project folder")
-	fl.StringVar(&d.Prefix, "prefix", "", "install prefix of `make install PREFIX=DIR` (default /opt/NAME)")
+	fl.StringVar(&d.Prefix, "prefix", "", "install prefix, as in make install PREFIX=DIR (default /opt/NAME)")
 	fl.StringVar(&d.Bin, "bin", "", "path of the installed binary (default PREFIX/bin/NAME)")
 	fl.StringVar(&d.ConfigDir, "config-dir", "", "folder of the installed config.yaml, logging.yaml, setting.yaml (default PREFIX/config)")
 	fl.StringVar(&d.StaticDir, "static-dir", "", "folder of the installed static files served by nginx at /static/ (default PREFIX/<production app.static_dir>)")
