@@ -193,3 +193,31 @@ func TestCheck(t *testing.T) {
 		t.Error("a failed --check wrote files")
 	}
 }
+
+// Inside the project, as the packaging's `make package-units` runs it: several targets,
+// the package layout, no --dir.
+func TestInProjectFolderWithPackageLayout(t *testing.T) {
+	dir := newProject(t)
+	t.Chdir(dir)
+	code, out, errOut := run(t, "deploy-config", "systemd", "logrotate", "--prefix", "/usr/share/demo", "--bin", "/usr/bin/demo",
+		"--config-dir", "/etc/demo", "--static-dir", "/usr/share/demo/static", "--web-group", "nginx")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	unit, err := os.ReadFile(filepath.Join(dir, "deploy", "systemd", "demo.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"ExecStart=/usr/bin/demo -c /etc/demo -b fd://3\n", "WorkingDirectory=/usr/share/demo\n"} {
+		if !strings.Contains(string(unit), want) {
+			t.Errorf("demo.service lacks %q", want)
+		}
+	}
+	sock, _ := os.ReadFile(filepath.Join(dir, "deploy", "systemd", "demo.socket"))
+	if !strings.Contains(string(sock), "SocketGroup=nginx\n") {
+		t.Errorf("demo.socket:\n%s", sock)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "deploy", "nginx")); !os.IsNotExist(err) {
+		t.Errorf("nginx written although not asked for: %v", err)
+	}
+}
