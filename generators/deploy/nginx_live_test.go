@@ -1,0 +1,168 @@
+package deploy
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestNginxHTTPSAndUpstreamsLive runs a real nginx with the HTTPS site for two app servers
+// given by --upstream (plain Go servers on loopback standing in for the app) and checks
+// the behaviour, not just the syntax: HTTP redirects to HTTPS except the ACME challenge,
+// HTTP/2 and HSTS, unknown TLS names refused, X-Forwarded-Proto, load spread over both
+// upstreams and carried on by one when the other is down, and the body limit.
+func TestNginxHTTPSAndUpstreamsLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts nginx")
+	}
+	needTool(t, "nginx")
+	deadline := time.Now().Add(time.Minute)
+	tmp := t.TempDir()
+
+	var hits [2]atomic.Int64
+	var sawProto atomic.Value
+	var servers [2]*http.Server
+	var upstreams []string
+	for i := range servers {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		upstreams = append(upstreams, ln.Addr().String())
+		servers[i] = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hits[i].Add(1)
+			sawProto.Store(r.Header.Get("X-Forwarded-Proto"))
+			fmt.Fprintf(w, "<title>demo</title> backend %d", i)
+		})}
+		go servers[i].Serve(ln)
+		t.Cleanup(func() { servers[i].Close() })
+	}
+
+	certDir := filepath.Join(tmp, "certs")
+	cert, key := selfSigned(t, certDir, "demo.test", "demo.pem", "demo.key")
+	httpPort, httpsPort := freePort(t), freePort(t)
+	dir := newProject(t, "demo")
+	gen, err := Generate(dir, Options{
+		Targets: []string{"nginx"}, Domains: []string{"demo.test"}, Upstreams: upstreams,
+		HTTPS: true, Cert: cert, Key: key,
+		Listen: "127.0.0.1:" + strconv.Itoa(httpPort), HTTPSListen: "127.0.0.1:" + strconv.Itoa(httpsPort),
+		NginxLogDir: filepath.Join(tmp, "log"), ACMERoot: filepath.Join(tmp, "acme"), StaticDir: filepath.Join(tmp, "static"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"log", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(tmp, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, filepath.Join(tmp, "acme", ".well-known", "acme-challenge", "tok"), "token-from-disk")
+	site, _ := gen.Files.Get("nginx/demo.conf")
+	writeFile(t, filepath.Join(tmp, "site.conf"), string(site.Data))
+	writeFile(t, filepath.Join(tmp, "nginx.conf"), string(NginxWrapper(tmp, filepath.Join(tmp, "site.conf"))))
+	nginx := startDaemon(t, "nginx", "-p", tmp, "-e", "stderr", "-c", filepath.Join(tmp, "nginx.conf"), "-g", "daemon off;")
+	t.Cleanup(func() { nginx.stop(10 * time.Second) })
+	waitFor(t, "nginx", deadline, func() error {
+		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(httpsPort))
+		if err == nil {
+			c.Close()
+		}
+		return err
+	})
+
+	// Plain HTTP: a permanent redirect, except for the ACME challenge.
+	plain := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest("GET", "http://127.0.0.1:"+strconv.Itoa(httpPort)+"/page?q=1", nil)
+	req.Host = "demo.test"
+	resp, err := plain.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 301 || resp.Header.Get("Location") != "https://demo.test/page?q=1" {
+		t.Errorf("http: %d Location %q, want 301 to https://demo.test/page?q=1", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	req, _ = http.NewRequest("GET", "http://127.0.0.1:"+strconv.Itoa(httpPort)+"/.well-known/acme-challenge/tok", nil)
+	req.Host = "demo.test"
+	if resp, err = plain.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "token-from-disk" {
+		t.Errorf("ACME over http: %d %q", resp.StatusCode, body)
+	}
+
+	// HTTPS, HTTP/2, for the site's name only.
+	dialer := func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "tcp", "127.0.0.1:"+strconv.Itoa(httpsPort))
+	}
+	tr := &http.Transport{DialContext: dialer, ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Timeout: 10 * time.Second, Transport: tr}
+	get := func() (*http.Response, string, error) {
+		resp, err := client.Get("https://demo.test/")
+		if err != nil {
+			return nil, "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return resp, string(b), err
+	}
+	resp, body2, err := get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || resp.ProtoMajor != 2 || !strings.Contains(body2, "backend") {
+		t.Errorf("https: %d %s %q", resp.StatusCode, resp.Proto, body2)
+	}
+	if hsts := resp.Header.Get("Strict-Transport-Security"); !strings.HasPrefix(hsts, "max-age=") {
+		t.Errorf("no HSTS: %v", resp.Header)
+	}
+	if p, _ := sawProto.Load().(string); p != "https" {
+		t.Errorf("the app saw X-Forwarded-Proto %q", p)
+	}
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", "127.0.0.1:"+strconv.Itoa(httpsPort), &tls.Config{ServerName: "evil.test", InsecureSkipVerify: true})
+	if err == nil {
+		conn.Close()
+		t.Error("TLS handshake for an unknown name succeeded")
+	}
+
+	// Both upstreams share the load; with one down, the other carries it all.
+	for range 20 {
+		if resp, _, err := get(); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET: %v", err)
+		}
+	}
+	if hits[0].Load() == 0 || hits[1].Load() == 0 {
+		t.Errorf("load not spread: %d / %d", hits[0].Load(), hits[1].Load())
+	}
+	servers[0].Close()
+	for range 20 {
+		resp, body, err := get()
+		if err != nil || resp.StatusCode != 200 || !strings.Contains(body, "backend 1") {
+			t.Fatalf("with one upstream down: %v %v %q", err, resp, body)
+		}
+	}
+
+	// Bodies over app.max_body_bytes stop at nginx.
+	big := strings.NewReader(strings.Repeat("x", int(gen.Data.MaxBodyBytes)+1))
+	resp, err = client.Post("https://demo.test/", "text/plain", big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 413 {
+		t.Errorf("body over %d bytes: %d, want 413", gen.Data.MaxBodyBytes, resp.StatusCode)
+	}
+}
