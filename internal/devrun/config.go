@@ -68,6 +68,29 @@ func readProjectSettings(dir string) (projectSettings, error) {
 	return s, nil
 }
 
+// productionControlSocket returns server.control_socket for production mode (config.yaml,
+// then the production section of setting.yaml); "" when none is set.
+func productionControlSocket(dir string) string {
+	type server struct {
+		Server struct {
+			ControlSocket *string `yaml:"control_socket"`
+		} `yaml:"server"`
+	}
+	var base server
+	var modes struct {
+		Production server `yaml:"production"`
+	}
+	readYAML(filepath.Join(dir, "config", "config.yaml"), &base)
+	readYAML(filepath.Join(dir, "config", "setting.yaml"), &modes)
+	sock := ""
+	for _, c := range []server{base, modes.Production} {
+		if c.Server.ControlSocket != nil {
+			sock = *c.Server.ControlSocket
+		}
+	}
+	return sock
+}
+
 // readYAML decodes path into v; a missing file leaves v as it is.
 func readYAML(path string, v any) error {
 	data, err := os.ReadFile(path)

@@ -364,3 +364,87 @@ func TestRunRefusesBusyAddress(t *testing.T) {
 		t.Errorf("err = %v, want it to name %s", err, ln.Addr())
 	}
 }
+
+// TestRunProduction builds ./wsgi, serves through the prefork master on a unix socket,
+// forwards HUP (a rolling reload) and turns a cancel into a graceful TERM: exit code 0,
+// no master left.
+func TestRunProduction(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a generated project")
+	}
+	dir := genProject(t)
+	sock := filepath.Join(t.TempDir(), "app.sock")
+	var log syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	started := make(chan int, 1)
+	type result struct {
+		code int
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, err := RunProduction(ctx, ProductionOptions{
+			Dir:     dir,
+			Args:    []string{"-b", "unix:" + sock, "-w", "1"},
+			Env:     offlineEnv(),
+			Stdin:   strings.NewReader(""),
+			Stdout:  &log,
+			Stderr:  &log,
+			Started: func(pid int) { started <- pid },
+		})
+		done <- result{code, err}
+	}()
+	var pid int
+	select {
+	case pid = <-started:
+	case r := <-done:
+		t.Fatalf("RunProduction returned %d, %v before starting:\n%s", r.code, r.err, log.String())
+	case <-time.After(90 * time.Second):
+		t.Fatalf("not started within 90s:\n%s", log.String())
+	}
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	}}, Timeout: 5 * time.Second}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := client.Get("http://app/")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("production entry never answered on %s: %v\n%s", sock, err, log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// HUP to scaffold reaches the master (RunProduction has it registered).
+	syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	deadline = time.Now().Add(20 * time.Second)
+	for !strings.Contains(log.String(), "HUP") {
+		if time.Now().After(deadline) {
+			t.Fatalf("HUP not forwarded to the master:\n%s", log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case r := <-done:
+		if r.code != 0 || r.err != nil {
+			t.Errorf("RunProduction after cancel: %d, %v; want 0, nil\n%s", r.code, r.err, log.String())
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatal("RunProduction did not return within 40s of cancel")
+	}
+	if alive(pid) {
+		t.Errorf("master pid %d survived", pid)
+	}
+	if _, err := os.Stat(sock); err == nil {
+		t.Errorf("%s still exists after the stop", sock)
+	}
+	if !strings.Contains(log.String(), "APP_APP_STATIC_DIR") {
+		t.Errorf("no note about serving web/static from the source tree:\n%s", log.String())
+	}
+}

@@ -82,6 +82,13 @@ func RunProduction(ctx context.Context, o ProductionOptions) (int, error) {
 		env = append(env, "APP_APP_STATIC_DIR=web/static")
 		fmt.Fprintf(o.Stderr, "scaffold run: no ./static here (that is the installed layout); serving web/static (APP_APP_STATIC_DIR)\n")
 	}
+	// The control socket's directory (/run/NAME) is made by systemd or tmpfiles.d when
+	// installed; from the source tree, put the socket in the temporary directory instead.
+	if sock := productionControlSocket(dir); sock != "" && !hasEnv(env, "APP_SERVER_CONTROL_SOCKET") && !isDir(filepath.Dir(sock)) {
+		local := filepath.Join(tmp, "control.sock")
+		env = append(env, "APP_SERVER_CONTROL_SOCKET="+local)
+		fmt.Fprintf(o.Stderr, "scaffold run: %s does not exist here; control socket at %s (APP_SERVER_CONTROL_SOCKET)\n", filepath.Dir(sock), local)
+	}
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, forwarded...)
 	defer signal.Stop(sigs)
@@ -103,23 +110,28 @@ func RunProduction(ctx context.Context, o ProductionOptions) (int, error) {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	cancelled := ctx.Done()
-	var lastForward time.Time
+	var lastStop time.Time // when a stopping signal was last forwarded
+	forward := func(s os.Signal) {
+		cmd.Process.Signal(s)
+		if s == syscall.SIGTERM || s == os.Interrupt || s == syscall.SIGQUIT {
+			lastStop = time.Now()
+		}
+	}
 	for {
 		select {
 		case s := <-sigs:
-			cmd.Process.Signal(s)
-			lastForward = time.Now()
+			forward(s)
 		case <-cancelled:
 			cancelled = nil
 			// The context of `scaffold` is cancelled by the same INT/TERM we forward:
 			// give that signal a moment to arrive instead of sending a second one.
 			select {
 			case s := <-sigs:
-				cmd.Process.Signal(s)
+				forward(s)
 			case <-time.After(100 * time.Millisecond):
-				if time.Since(lastForward) > time.Second {
-					cmd.Process.Signal(syscall.SIGTERM)
-				}
+			}
+			if time.Since(lastStop) > time.Second {
+				forward(syscall.SIGTERM)
 			}
 		case err := <-exited:
 			// Whatever the master left in its group goes with it.
