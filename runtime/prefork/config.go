@@ -121,6 +121,11 @@ type Config struct {
 	// Middleware wraps the app's handler in each worker, first element
 	// outermost. Default none.
 	Middleware []func(http.Handler) http.Handler `json:"-"`
+	// LongLived tells which requests may run longer than Timeout by design,
+	// so they never get their worker recycled as stuck (they still count as
+	// in flight, and drain like any other). Default: WebSocket upgrades and
+	// server-sent event streams (DefaultLongLived).
+	LongLived func(r *http.Request) bool `json:"-"`
 
 	// Hooks, named after Gunicorn's server hooks. Each is optional and runs in
 	// the process named in its comment.

@@ -4,8 +4,10 @@ package prefork
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -344,5 +346,102 @@ func TestParseSeconds(t *testing.T) {
 		if got, err := parseSeconds(in); err != nil || got != want {
 			t.Errorf("parseSeconds(%q) = %s, %v; want %s", in, got, err, want)
 		}
+	}
+}
+
+func TestLongLivedRequestsAreNeverStuck(t *testing.T) {
+	cfg, _ := Config{Bind: []string{"127.0.0.1:0"}, Workers: 1}.withDefaults()
+	lg, _ := newLogging(Config{ErrorLog: "-", LogLevel: "error"})
+	release := make(chan struct{})
+	started := make(chan struct{}, 3)
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		started <- struct{}{}
+		<-release
+	})
+	s := newHTTPServer(cfg, app, nil, nil, lg)
+	serve := func(hdr ...string) {
+		r := &http.Request{Method: "GET", RequestURI: "/", Proto: "HTTP/1.1", Host: "h", Header: http.Header{}}
+		for i := 0; i < len(hdr); i += 2 {
+			r.Header.Set(hdr[i], hdr[i+1])
+		}
+		go s.srv.Handler.ServeHTTP(&recorder{header: http.Header{}}, r)
+		<-started
+	}
+	serve("Upgrade", "websocket", "Connection", "Upgrade")
+	serve("Accept", "text/event-stream")
+	time.Sleep(30 * time.Millisecond)
+	st := s.tracker.stats()
+	if st.InFlight != 2 || st.OldestRequest != 0 || st.Requests != 2 {
+		t.Errorf("two long-lived requests: %+v, want 2 in flight, none aged", st)
+	}
+	serve()
+	time.Sleep(30 * time.Millisecond)
+	if st := s.tracker.stats(); st.InFlight != 3 || st.OldestRequest < 20*time.Millisecond {
+		t.Errorf("plus an ordinary one: %+v, want it aged", st)
+	}
+	close(release)
+}
+
+func TestReloadKeepsTheProgramsFuncs(t *testing.T) {
+	called := false
+	old := Config{Workers: 2, OnExit: func() { called = true }, LongLived: DefaultLongLived}
+	nc := Config{Workers: 3}
+	keepFuncs(&nc, old)
+	if nc.Workers != 3 || nc.OnExit == nil || nc.LongLived == nil {
+		t.Fatalf("after keepFuncs: workers %d, OnExit set %v, LongLived set %v", nc.Workers, nc.OnExit != nil, nc.LongLived != nil)
+	}
+	nc.OnExit()
+	if !called {
+		t.Error("OnExit is not the old hook")
+	}
+}
+
+func TestWorkerTakesTheMastersSettingsKeepsItsFuncs(t *testing.T) {
+	master, _ := Config{Bind: []string{"127.0.0.1:9"}, Workers: 4, Timeout: 7 * time.Second, MaxRequests: 10}.withDefaults()
+	js, err := json.Marshal(master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := false
+	own := Config{Workers: 1, Timeout: time.Second, PostFork: func(WorkerInfo) { hook = true }}
+	t.Setenv(envWorkerID, "5")
+	t.Setenv(envGeneration, "2")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	// the worker wraps its own copies, as a child's are its own
+	wfd, err := syscall.Dup(int(w.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rfd, err := syscall.Dup(int(r.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(envStatusFD, fmt.Sprint(wfd))
+	t.Setenv(envControlFD, fmt.Sprint(rfd))
+	t.Setenv(envMaxRequests, "12")
+	t.Setenv(envConfig, string(js))
+	we, err := readWorkerEnv(&own)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer we.status.Close()
+	defer we.control.Close()
+	if own.Timeout != 7*time.Second || own.Workers != 4 || own.MaxRequests != 10 || own.Bind[0] != "127.0.0.1:9" {
+		t.Errorf("worker config %+v lacks the master's settings", own)
+	}
+	if own.PostFork == nil {
+		t.Fatal("the worker's own hook was dropped")
+	}
+	own.PostFork(we.info)
+	if !hook || we.info.ID != 5 || we.info.Generation != 2 || we.maxRequests != 12 {
+		t.Errorf("worker env: %+v max %d", we.info, we.maxRequests)
+	}
+	if os.Getenv(envConfig) != "" || os.Getenv(envWorkerID) != "" {
+		t.Error("worker variables left for the worker's children")
 	}
 }

@@ -68,7 +68,9 @@
 // makes the Go runtime print every goroutine's stack, then KILL 2s later. A
 // request running longer than Timeout gets its worker recycled: the worker
 // logs its goroutines, a replacement starts and reports ready, the stuck one
-// drains for GracefulTimeout and is then killed. Every kill is logged with its
+// drains for GracefulTimeout and is then killed. Requests that are long by
+// design (WebSocket upgrades and event streams by default, Config.LongLived)
+// are never counted as stuck. Every kill is logged with its
 // reason and the worker's pid, age and request count.
 //
 // With MaxRequests, each worker's limit is MaxRequests plus a random

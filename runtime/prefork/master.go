@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
@@ -332,37 +333,16 @@ func (m *master) reload() {
 	}
 }
 
-// keepFuncs fills nc's unset funcs and logger from old.
+// keepFuncs fills nc's unset fields that do not travel as JSON (funcs, the
+// logger, middleware: tagged json:"-") from old, so a Reload that returns
+// only settings keeps the program's hooks.
 func keepFuncs(nc *Config, old Config) {
-	if nc.Logger == nil {
-		nc.Logger = old.Logger
-	}
-	if nc.Reload == nil {
-		nc.Reload = old.Reload
-	}
-	if nc.Middleware == nil {
-		nc.Middleware = old.Middleware
-	}
-	if nc.OnStarting == nil {
-		nc.OnStarting = old.OnStarting
-	}
-	if nc.WhenReady == nil {
-		nc.WhenReady = old.WhenReady
-	}
-	if nc.PreFork == nil {
-		nc.PreFork = old.PreFork
-	}
-	if nc.ChildExit == nil {
-		nc.ChildExit = old.ChildExit
-	}
-	if nc.OnReload == nil {
-		nc.OnReload = old.OnReload
-	}
-	if nc.NWorkersChanged == nil {
-		nc.NWorkersChanged = old.NWorkersChanged
-	}
-	if nc.OnExit == nil {
-		nc.OnExit = old.OnExit
+	dst, src := reflect.ValueOf(nc).Elem(), reflect.ValueOf(old)
+	for i := range dst.NumField() {
+		f := dst.Type().Field(i)
+		if f.IsExported() && f.Tag.Get("json") == "-" && dst.Field(i).IsZero() {
+			dst.Field(i).Set(src.Field(i))
+		}
 	}
 }
 

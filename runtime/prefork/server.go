@@ -20,9 +20,16 @@ type WorkerStats struct {
 	OldestRequest time.Duration // age of the oldest running request
 }
 
+// DefaultLongLived reports WebSocket upgrades and server-sent event streams:
+// requests that stay open for as long as the client wants.
+func DefaultLongLived(r *http.Request) bool {
+	return r.Header.Get("Upgrade") != "" || strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+}
+
 // requestTracker counts requests and remembers when each running one began.
 type requestTracker struct {
 	total    atomic.Int64
+	long     atomic.Int64 // long-lived requests in flight (not aged)
 	mu       sync.Mutex
 	seq      uint64
 	inflight map[uint64]time.Time
@@ -48,6 +55,15 @@ func (t *requestTracker) begin() uint64 {
 	return id
 }
 
+// beginLong counts a long-lived request, which is never reported as stuck.
+func (t *requestTracker) beginLong() {
+	n := t.total.Add(1)
+	if t.limit > 0 && n == t.limit && t.onLimit != nil {
+		t.onLimit()
+	}
+	t.long.Add(1)
+}
+
 func (t *requestTracker) end(id uint64) {
 	t.mu.Lock()
 	delete(t.inflight, id)
@@ -58,7 +74,7 @@ func (t *requestTracker) stats() WorkerStats {
 	now := time.Now()
 	st := WorkerStats{Requests: t.total.Load()}
 	t.mu.Lock()
-	st.InFlight = len(t.inflight)
+	st.InFlight = len(t.inflight) + int(t.long.Load())
 	for _, start := range t.inflight {
 		if age := now.Sub(start); age > st.OldestRequest {
 			st.OldestRequest = age
@@ -126,9 +142,19 @@ func (s *httpServer) wrap(cfg Config, h http.Handler) http.Handler {
 		h = cfg.Middleware[i](h)
 	}
 	inner := h
+	longLived := cfg.LongLived
+	if longLived == nil {
+		longLived = DefaultLongLived
+	}
 	h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.draining.Load() {
 			w.Header().Set("Connection", "close")
+		}
+		if longLived(r) {
+			s.tracker.beginLong()
+			defer s.tracker.long.Add(-1)
+			inner.ServeHTTP(w, r)
+			return
 		}
 		id := s.tracker.begin()
 		defer s.tracker.end(id)

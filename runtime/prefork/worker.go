@@ -79,14 +79,12 @@ func readWorkerEnv(cfg *Config) (workerEnv, error) {
 	we.maxRequests = int64(maxReq)
 	we.info.PID = os.Getpid()
 	if js := os.Getenv(envConfig); js != "" {
-		var mc Config
+		// the master's settings over the worker's own: fields that do not
+		// travel as JSON (funcs, the logger...) stay the worker's
+		mc := *cfg
 		if err := json.Unmarshal([]byte(js), &mc); err != nil {
 			return we, fmt.Errorf("prefork: worker environment %s: %w", envConfig, err)
 		}
-		mc.Logger, mc.Reload, mc.Middleware = cfg.Logger, cfg.Reload, cfg.Middleware
-		mc.OnStarting, mc.WhenReady, mc.PreFork, mc.PostFork = cfg.OnStarting, cfg.WhenReady, cfg.PreFork, cfg.PostFork
-		mc.PostWorkerInit, mc.WorkerExit, mc.ChildExit = cfg.PostWorkerInit, cfg.WorkerExit, cfg.ChildExit
-		mc.OnReload, mc.NWorkersChanged, mc.OnExit = cfg.OnReload, cfg.NWorkersChanged, cfg.OnExit
 		*cfg = mc
 	}
 	for _, k := range []string{envWorkerID, envGeneration, envStatusFD, envControlFD, envConfig, envMaxRequests} {
