@@ -14,6 +14,10 @@
 //		}
 //	}
 //
+// Serve runs the same hardened server in one process (development entries,
+// the dev runner's children). On systems without descriptor inheritance (not
+// unix) Run falls back to Serve.
+//
 // # Invariants
 //
 //   - The master never serves, and it is the only holder of each worker's
