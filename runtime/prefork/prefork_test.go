@@ -73,6 +73,7 @@ func TestReloadUnderLoadFailsNoRequest(t *testing.T) {
 	p := startHelper(t, "run", []string{"-w", "2", "--graceful-timeout", "5"})
 	p.waitLog("master ready", 1, bootWithin)
 	old := p.waitWorkers(2, 5*time.Second, nil)
+	fdsBefore := countFDs(t, p.cmd.Process.Pid)
 
 	l := startLoad(p, 4, "/pid")
 	const reloads = 3
@@ -103,6 +104,18 @@ func TestReloadUnderLoadFailsNoRequest(t *testing.T) {
 	if !strings.Contains(p.log(), "generation=4") {
 		t.Errorf("no generation 4 in the log after %d reloads", reloads)
 	}
+	if fdsAfter := countFDs(t, p.cmd.Process.Pid); fdsAfter > fdsBefore {
+		t.Errorf("master holds %d descriptors after %d reloads, %d before: a leak", fdsAfter, reloads, fdsBefore)
+	}
+}
+
+func countFDs(t *testing.T, pid int) int {
+	t.Helper()
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
 }
 
 func TestReloadWithBrokenNewGenerationKeepsOldWorkers(t *testing.T) {
