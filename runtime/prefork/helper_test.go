@@ -119,6 +119,11 @@ func helperApp() (http.Handler, error) {
 			return nil, errors.New(strings.TrimSpace(string(b)))
 		}
 	}
+	if p := os.Getenv("PREFORK_TEST_HANG_FILE"); p != "" {
+		if _, err := os.Stat(p); err == nil {
+			select {} // an App factory that never returns
+		}
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/pid", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, os.Getpid())

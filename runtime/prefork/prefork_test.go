@@ -706,3 +706,24 @@ func TestWorkerStuckAfterDrainIsDumpedThenKilled(t *testing.T) {
 		t.Errorf("worker %d alive", worker)
 	}
 }
+
+func TestReloadWithHangingBootIsAbandonedAfterTimeout(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	hang := filepath.Join(t.TempDir(), "hang")
+	p := startHelper(t, "run", []string{"-w", "1", "-t", "2"}, "PREFORK_TEST_HANG_FILE="+hang)
+	p.waitLog("master ready", 1, bootWithin)
+	old := p.waitWorkers(1, 5*time.Second, nil)[0]
+	if err := os.WriteFile(hang, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.signal(syscall.SIGHUP)
+	p.waitLog("reload abandoned", 1, bootWithin)
+	if !strings.Contains(p.log(), "not ready within the timeout (2s)") {
+		t.Error("the abandon reason does not name the boot timeout")
+	}
+	p.waitWorkers(1, 10*time.Second, func(ws []int) bool { return ws[0] == old })
+	if pid := p.pidOf(newClient()); pid != old {
+		t.Errorf("served by %d, want the old worker %d", pid, old)
+	}
+}
