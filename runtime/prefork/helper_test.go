@@ -355,15 +355,26 @@ func childPids(ppid int) []int {
 	return out
 }
 
-// alive reports whether pid exists and is not a zombie.
+// alive reports whether pid still exists and is not a zombie, allowing a
+// process that is already exiting a moment to finish (a loaded machine can
+// take a while to tear down a big one).
 func alive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			return false
+		}
+		i := bytes.LastIndexByte(b, ')')
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) == 0 || f[0] == "Z" || f[0] == "X" {
+			return false
+		}
+		if time.Now().After(deadline) {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	i := bytes.LastIndexByte(b, ')')
-	f := strings.Fields(string(b[i+1:]))
-	return len(f) > 0 && f[0] != "Z"
 }
 
 func needProc(t *testing.T) {
