@@ -126,6 +126,10 @@ type Config struct {
 	// in flight, and drain like any other). Default: WebSocket upgrades and
 	// server-sent event streams (DefaultLongLived).
 	LongLived func(r *http.Request) bool `json:"-"`
+	// OnDrain runs in the worker (and in Serve) when it starts draining, on
+	// its own goroutine: end long-lived connections (WebSockets, event
+	// streams) here, or they are cut at GracefulTimeout.
+	OnDrain func() `json:"-"`
 
 	// Hooks, named after Gunicorn's server hooks. Each is optional and runs in
 	// the process named in its comment.

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -443,5 +444,44 @@ func TestWorkerTakesTheMastersSettingsKeepsItsFuncs(t *testing.T) {
 	}
 	if os.Getenv(envConfig) != "" || os.Getenv(envWorkerID) != "" {
 		t.Error("worker variables left for the worker's children")
+	}
+}
+
+func TestDrainWaitsForHijackedConnectionsAndCallsOnDrain(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	drainCalled := make(chan struct{})
+	var handlerDone atomic.Bool
+	cfg, _ := Config{Bind: []string{"127.0.0.1:0"}, Workers: 1, OnDrain: func() { close(drainCalled) }}.withDefaults()
+	hijacked := make(chan struct{})
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close()
+		close(hijacked)
+		<-drainCalled // the app ends its WebSocket when told to drain
+		time.Sleep(200 * time.Millisecond)
+		handlerDone.Store(true)
+	})
+	lg, _ := newLogging(Config{ErrorLog: "-", LogLevel: "error"})
+	s := newHTTPServer(cfg, app, []net.Listener{ln}, []string{"test"}, lg)
+	s.start()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprint(c, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+	<-hijacked
+	if err := s.drain(5*time.Second, false); err != nil {
+		t.Fatalf("drain: %v", err)
+	}
+	if !handlerDone.Load() {
+		t.Error("drain returned while a hijacked connection's handler was still running")
 	}
 }

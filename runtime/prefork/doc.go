@@ -74,7 +74,9 @@
 // logs its goroutines, a replacement starts and reports ready, the stuck one
 // drains for GracefulTimeout and is then killed. Requests that are long by
 // design (WebSocket upgrades and event streams by default, Config.LongLived)
-// are never counted as stuck. Every kill is logged with its
+// are never counted as stuck. A drain waits for them (hijacked connections
+// included) up to GracefulTimeout; Config.OnDrain is the app's cue to end
+// them. Every kill is logged with its
 // reason and the worker's pid, age and request count.
 //
 // With MaxRequests, each worker's limit is MaxRequests plus a random

@@ -99,10 +99,11 @@ type httpServer struct {
 	closing  atomic.Bool
 	keepIdle time.Duration
 	accepted atomic.Int64 // unix nanos of the last accepted connection
+	onDrain  func()
 }
 
 func newHTTPServer(cfg Config, h http.Handler, lns []net.Listener, names []string, log *logging) *httpServer {
-	s := &httpServer{lns: lns, names: names, tracker: newRequestTracker(), log: log}
+	s := &httpServer{lns: lns, names: names, tracker: newRequestTracker(), log: log, onDrain: cfg.OnDrain}
 	s.keepIdle = time.Second
 	if ka := off(cfg.KeepAlive); ka < s.keepIdle {
 		s.keepIdle = ka
@@ -251,6 +252,9 @@ func (s *httpServer) drain(timeout time.Duration, backlog bool) error {
 	for _, ln := range s.lns {
 		ln.Close()
 	}
+	if s.onDrain != nil {
+		go s.onDrain() // the app ends its long-lived connections (WebSockets, streams)
+	}
 	linger := time.Now().Add(min(s.keepIdle, timeout))
 	for s.conns.Load() > 0 && time.Now().Before(linger) {
 		time.Sleep(10 * time.Millisecond)
@@ -264,6 +268,14 @@ func (s *httpServer) drain(timeout time.Duration, backlog bool) error {
 		return err
 	}
 	s.wg.Wait()
+	// Shutdown does not wait for hijacked connections (WebSockets): their
+	// handlers still count as in flight
+	for s.tracker.stats().InFlight > 0 {
+		if time.Now().After(deadline) {
+			return context.DeadlineExceeded
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	return nil
 }
 
