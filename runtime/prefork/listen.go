@@ -169,14 +169,24 @@ func InheritEnv(files []*os.File, names []string) []string {
 	ns := make([]string, len(files))
 	for i := range files {
 		if i < len(names) {
-			ns[i] = strings.ReplaceAll(names[i], ",", "_")
+			ns[i] = names[i]
 		} else {
 			ns[i] = files[i].Name()
 		}
 	}
 	return append(env,
 		EnvListenFDs+"="+strconv.Itoa(len(files)),
-		EnvListenNames+"="+strings.Join(ns, ","))
+		EnvListenNames+"="+listenNames(ns))
+}
+
+// listenNames joins names for PREFORK_LISTEN_NAMES; a comma inside a name
+// (a unix socket path could have one) becomes "_" so the count stays right.
+func listenNames(names []string) string {
+	ns := make([]string, len(names))
+	for i, n := range names {
+		ns[i] = strings.ReplaceAll(n, ",", "_")
+	}
+	return strings.Join(ns, ",")
 }
 
 // cleanEnv drops the variables that describe descriptors of this process.

@@ -774,7 +774,7 @@ func (m *master) workerEnv(w *worker) ([]string, error) {
 	n := len(m.files)
 	env = append(env,
 		EnvListenFDs+"="+strconv.Itoa(n),
-		EnvListenNames+"="+strings.Join(m.names, ","),
+		EnvListenNames+"="+listenNames(m.names),
 		envWorkerID+"="+strconv.Itoa(w.ID),
 		envGeneration+"="+strconv.Itoa(w.Generation),
 		envStatusFD+"="+strconv.Itoa(3+n),
