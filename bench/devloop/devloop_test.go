@@ -49,7 +49,7 @@ func TestMarkdownWithoutAir(t *testing.T) {
 		Scaffold: Measure{Tool: "scaffold run --dev", Mean: 900 * time.Millisecond},
 		GoBuild:  Measure{Tool: "go build", Mean: 800 * time.Millisecond}}
 	md := r.Markdown()
-	if !strings.Contains(md, AirInstall) || !strings.Contains(md, "100 ms over the build time") {
+	if !strings.Contains(md, AirInstall) || !strings.Contains(md, "100 ms over the separate go build mean") {
 		t.Errorf("Markdown:\n%s", md)
 	}
 }
