@@ -3,6 +3,7 @@ package devrun
 import (
 	"bytes"
 	"context"
+	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -24,6 +25,8 @@ func goBuild(ctx context.Context, goCmd, dir, pkg, bin string, env []string) (st
 	cmd := exec.CommandContext(ctx, goCmd, "build", "-o", bin, pkg)
 	cmd.Dir = dir
 	cmd.Env = env
+	// Interrupt lets the go command remove its work directory; KILL follows after WaitDelay.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 2 * time.Second
 	var out bytes.Buffer
 	cmd.Stdout = &out

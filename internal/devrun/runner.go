@@ -321,13 +321,13 @@ func (r *runner) onBuild(res buildResult, stopping bool) {
 	r.buildCancel = nil
 	if res.err != nil {
 		os.Remove(res.bin)
-		r.emit(Event{Kind: EventBuildFailed, Gen: res.gen, Took: res.took, Output: res.output, Err: res.err})
 		keeps := "nothing is serving yet"
 		if r.serving != nil {
 			keeps = fmt.Sprintf("build %d keeps serving", r.serving.gen)
 		}
 		r.logf(ansiRed, "build %d failed (%s); %s; save to retry:", res.gen, res.err, keeps)
 		io.WriteString(r.errw, formatBuildOutput(res.output, r.o.Color))
+		r.emit(Event{Kind: EventBuildFailed, Gen: res.gen, Took: res.took, Output: res.output, Err: res.err})
 		return
 	}
 	r.emit(Event{Kind: EventBuildOK, Gen: res.gen, Took: res.took})
