@@ -52,18 +52,25 @@ func supervisorAndNginx(t *testing.T, ctx context.Context, deadline time.Time, d
 	tmp := t.TempDir()
 	bin := filepath.Join(prefix, "bin", "demo")
 
-	me, err := user.Current()
-	if err != nil {
-		t.Fatal(err)
-	}
-	grp, err := user.LookupGroupId(me.Gid)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, d := range []string{"run", "log", "nginx/tmp", "nginx/log", "acme"} {
 		if err := os.MkdirAll(filepath.Join(tmp, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// As in production, supervisord runs as root and the app as an unprivileged user
+	// (nobody here), when the test runs as root; otherwise as the current user.
+	runAs := currentUser(t)
+	if os.Geteuid() == 0 {
+		if u, ok := lookupUser("nobody"); ok {
+			runAs = u
+			// The temporary folders above the install and the socket must be enterable by it.
+			openUp(t, tmp)
+			openUp(t, prefix)
+		}
+	}
+	webGroup := "www-data" // nginx's group on Debian; nginx runs as root in this test anyway
+	if _, err := user.LookupGroup(webGroup); err != nil {
+		webGroup = runAs.group
 	}
 	port := freePort(t)
 	socket := filepath.Join(tmp, "run", "demo.sock")
@@ -71,7 +78,7 @@ func supervisorAndNginx(t *testing.T, ctx context.Context, deadline time.Time, d
 		Targets: []string{"nginx", "supervisor", "systemd", "logrotate"},
 		Prefix:  prefix, Socket: socket, LogDir: filepath.Join(tmp, "log"),
 		Listen: "127.0.0.1:" + strconv.Itoa(port), Domains: []string{"demo.test"},
-		User: me.Username, Group: grp.Name,
+		User: runAs.name, Group: runAs.group, WebGroup: webGroup,
 		NginxLogDir: filepath.Join(tmp, "nginx", "log"), ACMERoot: filepath.Join(tmp, "acme"),
 	})
 	if err != nil {
@@ -84,6 +91,27 @@ func supervisorAndNginx(t *testing.T, ctx context.Context, deadline time.Time, d
 	}
 	if err := Write(out, plan, false); err != nil {
 		t.Fatal(err)
+	}
+	// The generated tmpfiles.d entry creates the socket and log folders for the app's user.
+	if os.Geteuid() == 0 {
+		tmpfiles := filepath.Join(out, "tmpfiles", "demo.conf")
+		if _, err := exec.LookPath("systemd-tmpfiles"); err == nil {
+			if outb, err := exec.CommandContext(ctx, "systemd-tmpfiles", "--create", tmpfiles).CombinedOutput(); err != nil {
+				t.Fatalf("systemd-tmpfiles --create %s: %v\n%s", tmpfiles, err, outb)
+			}
+		} else {
+			t.Log("systemd-tmpfiles not installed: doing what its entry says by hand")
+			for _, d := range []string{"run", "log"} {
+				if err := os.Chown(filepath.Join(tmp, d), runAs.uid, runAs.gid); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		for _, d := range []string{"run", "log"} {
+			if fi, err := os.Stat(filepath.Join(tmp, d)); err != nil || int(fi.Sys().(*syscall.Stat_t).Uid) != runAs.uid {
+				t.Fatalf("%s not owned by %s after tmpfiles: %v", d, runAs.name, err)
+			}
+		}
 	}
 
 	// supervisord, in the foreground, with the generated program file included.
@@ -207,6 +235,11 @@ files = %[2]s/supervisor/*.conf
 	// Other host names are refused by the default server (444: connection closed).
 	if resp, _, err := get("/", "evil.test"); err == nil {
 		t.Errorf("unknown host answered %d", resp.StatusCode)
+	}
+
+	// The master runs as the configured user.
+	if uid := processUID(t, supervisorPid(t, ctl)); uid != runAs.uid {
+		t.Errorf("the app runs as uid %d, want %d (%s)", uid, runAs.uid, runAs.name)
 	}
 
 	// The control socket is where the generated files put it.
@@ -385,6 +418,10 @@ func systemdService(t *testing.T, ctx context.Context, deadline time.Time, dir, 
 		t.Fatal(err)
 	}
 	defer notify.Close()
+	// Like systemd's own notify socket: any service user may send to it.
+	if err := os.Chmod(notifyPath, 0o777); err != nil {
+		t.Fatal(err)
+	}
 	messages := make(chan string, 64)
 	go func() {
 		buf := make([]byte, 4096)
@@ -426,6 +463,17 @@ func systemdService(t *testing.T, ctx context.Context, deadline time.Time, dir, 
 	cmd.Env = append(os.Environ(), "LISTEN_FDS=1", "LISTEN_FDNAMES=demo.socket", "NOTIFY_SOCKET="+notifyPath, "WATCHDOG_USEC=1000000")
 	cmd.Env = append(cmd.Env, unitValues(unit.Data, "Environment")...)
 	cmd.ExtraFiles = []*os.File{lnFile}
+	if u, ok := lookupUser("nobody"); ok && os.Geteuid() == 0 {
+		// User=: an unprivileged user, owning what LogsDirectory= and RuntimeDirectory= create.
+		openUp(t, tmp)
+		openUp(t, prefix)
+		for _, d := range []string{filepath.Join(tmp, "log"), filepath.Dir(socket)} {
+			if err := os.Chown(d, u.uid, u.gid); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(u.uid), Gid: uint32(u.gid)}}
+	}
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -668,4 +716,69 @@ func between(s, from, to string) string {
 		return ""
 	}
 	return in
+}
+
+type account struct {
+	name, group string
+	uid, gid    int
+}
+
+func currentUser(t *testing.T) account {
+	t.Helper()
+	me, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, ok := lookupUser(me.Username)
+	if !ok {
+		t.Fatalf("cannot look up %s", me.Username)
+	}
+	return a
+}
+
+func lookupUser(name string) (account, bool) {
+	u, err := user.Lookup(name)
+	if err != nil {
+		return account{}, false
+	}
+	g, err := user.LookupGroupId(u.Gid)
+	if err != nil {
+		return account{}, false
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return account{name: u.Username, group: g.Name, uid: uid, gid: gid}, true
+}
+
+// openUp makes dir and its parents up to the system temp folder enterable by others
+// (t.TempDir's top folder is 0700).
+func openUp(t *testing.T, dir string) {
+	t.Helper()
+	top := filepath.Clean(os.TempDir())
+	for d := filepath.Clean(dir); d != top && d != "/" && strings.HasPrefix(d, top); d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(d, fi.Mode().Perm()|0o055); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// processUID reads the real uid of pid from /proc.
+func processUID(t *testing.T, pid int) int {
+	t.Helper()
+	status, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "Uid:" {
+			uid, _ := strconv.Atoi(f[1])
+			return uid
+		}
+	}
+	t.Fatalf("no Uid in /proc/%d/status", pid)
+	return -1
 }
