@@ -94,7 +94,7 @@ func run(args []string) error {
 	}
 	o.Steady, o.Fault, o.Starts = 2*time.Second, 5*time.Second, 5
 	if o.Quick {
-		o.Duration, o.Rounds, o.Steady, o.Fault, o.Starts = time.Second, 1, time.Second, 2*time.Second, 1
+		o.Duration, o.Rounds, o.Steady, o.Fault, o.Starts = time.Second, 1, time.Second, 1500*time.Millisecond, 1
 	}
 	if o.From != "" {
 		res, err := loadResults(o.From)

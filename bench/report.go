@@ -74,7 +74,7 @@ func Report(r *Results) string {
 
 	if len(r.Faults) > 0 {
 		p("## Reloads, upgrades and crashes under load\n\n")
-		p("bench's own load generator (%d connections, one request in flight on each, keep-alive, no retries, every failure counted by cause) runs for the steady phase, the fault phase and a short tail (2 s; 1 s with -quick). *Kept* is the mean 2xx throughput during the fault phase over the steady phase; *lowest* is the worst 100 ms during the faults. Each SIGKILL hits the worker holding the most client connections (from `/proc/net/tcp`), the worst case; replacement is the time from SIGKILL until the master has started a new worker process (polling `/proc`). Takeover is the time from USR2 until the new master's pid is in the pidfile (it writes it once all its workers are ready), then until the old master has drained and exited. Servers start, then rest until all workers have booted, before the load begins.\n\n", r.Load.Conns)
+		p("bench's own load generator (%d connections, one request in flight on each, keep-alive, no retries, every failure counted by cause) runs for the steady phase, the fault phase and a short tail (2 s; 0.5 s with -quick). *Kept* is the mean 2xx throughput during the fault phase over the steady phase; *lowest* is the worst 100 ms during the faults. Each SIGKILL hits the worker holding the most client connections (from `/proc/net/tcp`), the worst case; replacement is the time from SIGKILL until the master has started a new worker process (polling `/proc`). Takeover is the time from USR2 until the new master's pid is in the pidfile (it writes it once all its workers are ready), then until the old master has drained and exited. Servers start, then rest until all workers have booted, before the load begins.\n\n", r.Load.Conns)
 		p("Failure causes: `connect` (refused: nobody listening), `closed-unanswered` (a reused keep-alive connection closed before any byte of the answer; browsers and Go's client retry these, wrk counts them as read errors), `reset` (connection broke mid-answer or on a fresh connection), `timeout` (no answer within 2 s), `non-2xx`.\n\n")
 		p("| server | scenario | signals | 2xx | failed | steady req/s | during req/s | kept | lowest 100 ms req/s | replacement ms (median / max) | takeover ms |\n| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 		for _, f := range r.Faults {
@@ -91,6 +91,9 @@ func Report(r *Results) string {
 			p("| %s | %s | %d | %d | %s | %.0f | %.0f | %.0f%% | %.0f | %s | %s |\n", f.Server, scenarioTitle[f.Scenario], f.Signals, f.OK, f.FailDetail, f.SteadyRPS, f.DuringRPS, pct(f.DuringRPS, f.SteadyRPS), f.MinRPS, repl, take)
 		}
 		for _, f := range r.Faults {
+			if f.Skipped > 0 {
+				p("\n%s, %s: %d tick(s) found no live worker to kill (all being replaced), so only %d signals were sent.", f.Server, scenarioTitle[f.Scenario], f.Skipped, f.Signals)
+			}
 			if f.Unsupported != "" {
 				p("\n%s, %s: %s.", f.Server, scenarioTitle[f.Scenario], f.Unsupported)
 			}

@@ -78,6 +78,7 @@ type FaultRow struct {
 	Family      string    `json:"family"`
 	Scenario    string    `json:"scenario"` // hup, usr2, kill
 	Signals     int       `json:"signals"`
+	Skipped     int       `json:"skipped,omitempty"` // kill ticks that found no live worker
 	OK          int64     `json:"ok"`
 	Failed      int64     `json:"failed"`
 	FailDetail  string    `json:"fail_detail"`

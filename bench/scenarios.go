@@ -54,7 +54,11 @@ func measureThroughput(ctx context.Context, o *Options, res *Results, set *serve
 	}
 	useWrk := res.tool("wrk").Installed
 	for round := range o.Rounds {
-		for _, c := range cases {
+		order := slices.Clone(cases)
+		if round%2 == 1 {
+			slices.Reverse(order) // no server always runs right after the same neighbour
+		}
+		for _, c := range order {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -178,7 +182,7 @@ func faultRun(ctx context.Context, o *Options, srv *Server, scenario string) (Fa
 	p.settle(ctx, srv.Workers, time.Second)
 	tail := 2 * time.Second // room to show recovery
 	if o.Quick {
-		tail = time.Second
+		tail = 500 * time.Millisecond
 	}
 	total := o.Steady + o.Fault + tail
 	loaded := make(chan LoadResult, 1)
@@ -210,11 +214,15 @@ func faultRun(ctx context.Context, o *Options, srv *Server, scenario string) (Fa
 			master := p.MasterPID()
 			workers := children(master)
 			if len(workers) == 0 {
-				continue // all being replaced; nothing to kill this tick
+				logf("%s: kill tick found no worker of master %d", srv.Name, master)
+				row.Skipped++ // every worker is being replaced: nothing to kill this tick
+				continue
 			}
 			victim := busiestWorker(workers, p.Addr)
 			killed := time.Now()
 			if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+				logf("%s: kill worker %d: %v", srv.Name, victim, err)
+				row.Skipped++
 				continue
 			}
 			row.Signals++
