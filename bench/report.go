@@ -97,14 +97,31 @@ func Report(r *Results) string {
 			if f.Unsupported != "" {
 				p("\n%s, %s: %s.", f.Server, scenarioTitle[f.Scenario], f.Unsupported)
 			}
+			if f.Note != "" {
+				p("\n%s, %s: %s.", f.Server, scenarioTitle[f.Scenario], f.Note)
+			}
 		}
 		p("\n")
 	}
 
 	if len(r.DevLoop) > 0 {
-		p("## Dev loop\n\n| tool | measure | value |\n| --- | --- | --- |\n")
+		p("## Dev loop\n\nbench/devloop on one generated project: each edit changes the sample handler's Go code; the time runs from just before the file is written to the first response carrying the new text, while a client polls every 10 ms and counts failed requests. *go build* is the plain `go build -o BIN ./run` of the same edit, for scale.\n\n")
+		p("| tool | edits | save to new response, median ms | mean | min | max | requests | failed |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 		for _, d := range r.DevLoop {
-			p("| %s | %s | %s |\n", d.Tool, d.Metric, mdEscape(d.Value))
+			if d.Note != "" {
+				p("| %s | %s | | | | | | |\n", d.Tool, mdEscape(d.Note))
+				continue
+			}
+			req, failed := "-", "-"
+			if d.Requests >= 0 {
+				req, failed = fmt.Sprint(d.Requests), fmt.Sprint(d.Failed)
+			}
+			p("| %s | %d | %.0f | %.0f | %.0f | %.0f | %s | %s |\n", d.Tool, d.Edits, d.MedianMS, d.MeanMS, d.MinMS, d.MaxMS, req, failed)
+		}
+		for _, d := range r.DevLoop {
+			if d.OverheadMS > 0 {
+				p("\n%s adds %.0f ms on average to its own build of each edit (debounce, start, readiness).\n", d.Tool, d.OverheadMS)
+			}
 		}
 		p("\n")
 	}
@@ -155,6 +172,20 @@ func Headline(r *Results) string {
 		p("| under load, %g s of faults | failed requests | throughput kept |\n| --- | ---: | ---: |\n", r.Faults[0].FaultEnd-r.Faults[0].FaultStart)
 		for _, f := range r.Faults {
 			p("| %s: %s | %d | %.0f%% |\n", f.Server, scenarioTitle[f.Scenario], f.Failed, pct(f.DuringRPS, f.SteadyRPS))
+		}
+		p("\n")
+	}
+	if len(r.DevLoop) > 0 {
+		p("| dev loop: save to new response | median ms | failed requests |\n| --- | ---: | ---: |\n")
+		for _, d := range r.DevLoop {
+			switch {
+			case d.Note != "":
+				p("| %s | %s | |\n", d.Tool, mdEscape(d.Note))
+			case d.Requests < 0:
+				p("| %s | %.0f | - |\n", d.Tool, d.MedianMS)
+			default:
+				p("| %s | %.0f | %d of %d |\n", d.Tool, d.MedianMS, d.Failed, d.Requests)
+			}
 		}
 		p("\n")
 	}

@@ -41,9 +41,13 @@ func fakeResults() *Results {
 			{Server: "generated app w=4", Family: "runtime", Scenario: "kill", Signals: 10, OK: 90000, Failed: 97, FailDetail: "97 closed-unanswered", SteadyRPS: 20000, DuringRPS: 19000, ReplaceMS: []float64{30, 41, 500}, BucketMS: 100, Series: series, FaultStart: 2, FaultEnd: 7},
 			{Server: "generated app w=4", Family: "runtime", Scenario: "usr2", Signals: 1, OK: 90000, FailDetail: "0", SteadyRPS: 20000, DuringRPS: 17000, TakeoverMS: 205, OldExitMS: 438, BucketMS: 100, Series: series, FaultStart: 2, FaultEnd: 7},
 		},
-		DevLoop: []DevLoopRow{{Tool: "scaffold run --dev", Metric: "save to new response", Value: "0.9 s"}},
-		Micro:   []MicroRow{{Package: "github.com/scaffoldgo/scaffold/bench", Name: "BenchmarkGenerate", NsPerOp: 1.07e7, BytesPerOp: 2.9e6, AllocsPerOp: 20033}},
-		Notes:   []string{"uwsgi: not installed (`apt-get install uwsgi uwsgi-plugin-python3 python3-flask`); its rows are left out."},
+		DevLoop: []DevLoopRow{
+			{Tool: "scaffold run --dev", Edits: 5, MeanMS: 950, MedianMS: 900, MinMS: 800, MaxMS: 1200, Requests: 400, Failed: 0, OverheadMS: 120},
+			{Tool: "go build", Edits: 5, MeanMS: 800, MedianMS: 790, MinMS: 700, MaxMS: 900, Requests: -1},
+			{Tool: "air v1.67.4", Note: "not installed: go install github.com/air-verse/air@v1.67.4"},
+		},
+		Micro: []MicroRow{{Package: "github.com/scaffoldgo/scaffold/bench", Name: "BenchmarkGenerate", NsPerOp: 1.07e7, BytesPerOp: 2.9e6, AllocsPerOp: 20033}},
+		Notes: []string{"uwsgi: not installed (`apt-get install uwsgi uwsgi-plugin-python3 python3-flask`); its rows are left out."},
 	}
 }
 
@@ -62,7 +66,11 @@ func TestReport(t *testing.T) {
 		"205 (old master gone at 438)",
 		"| generated app w=4 | 4 | 75 | 70 80 75 | 10.0 | 10.0, 10.0, 10.0, 10.0 | 50.0 |",
 		"| github.com/scaffoldgo/scaffold/bench | BenchmarkGenerate | 10700000 | 2900000 | 20033 |",
-		"| scaffold run --dev | save to new response | 0.9 s |",
+		"| scaffold run --dev | 5 | 900 | 950 | 800 | 1200 | 400 | 0 |",
+		"| go build | 5 | 790 | 800 | 700 | 900 | - | - |",
+		"| air v1.67.4 | not installed: go install github.com/air-verse/air@v1.67.4 |",
+		"scaffold run --dev adds 120 ms on average",
+		"| scaffold run --dev | 900 | 0 of 400 |", // headline
 		"![throughput and reload behaviour](results.png)",
 	} {
 		if !strings.Contains(md, want) {

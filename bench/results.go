@@ -93,13 +93,21 @@ type FaultRow struct {
 	FaultStart  float64   `json:"fault_s"` // seconds into the run when faults began
 	FaultEnd    float64   `json:"fault_end_s"`
 	Unsupported string    `json:"unsupported,omitempty"`
+	Note        string    `json:"note,omitempty"`
 }
 
-// DevLoopRow is one dev-loop figure (bench/devloop).
+// DevLoopRow is one tool's save-to-new-response figures (bench/devloop).
 type DevLoopRow struct {
-	Tool   string `json:"tool"`
-	Metric string `json:"metric"`
-	Value  string `json:"value"`
+	Tool       string  `json:"tool"`
+	Edits      int     `json:"edits"`
+	MeanMS     float64 `json:"mean_ms"`
+	MedianMS   float64 `json:"median_ms"`
+	MinMS      float64 `json:"min_ms"`
+	MaxMS      float64 `json:"max_ms"`
+	Requests   int64   `json:"requests"` // by the polling client; -1: none made (plain go build)
+	Failed     int64   `json:"failed"`
+	OverheadMS float64 `json:"overhead_ms,omitempty"` // scaffold: save-to-response minus its own build
+	Note       string  `json:"note,omitempty"`        // e.g. why air has no figures
 }
 
 // MicroRow is one Go benchmark.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -277,6 +278,11 @@ func faultRun(ctx context.Context, o *Options, srv *Server, scenario string) (Fa
 	}
 	slices.Sort(replaced)
 	row.ReplaceMS = replaced
+	if b, err := os.ReadFile(p.logPath); err == nil {
+		if n := strings.Count(string(b), "crash loop: delaying the next worker start"); n > 0 {
+			row.Note = fmt.Sprintf("the master's crash-loop backoff delayed %d worker start(s) (its log: \"crash loop: delaying the next worker start\"), which explains the slowest replacements and any gap with no worker serving", n)
+		}
+	}
 	return row, nil
 }
 
