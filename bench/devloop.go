@@ -13,7 +13,7 @@ import (
 func measureDevLoop(ctx context.Context, o *Options, res *Results, _ *serverSet) error {
 	edits := 5
 	if o.Quick {
-		edits = 2
+		edits = 1
 	}
 	out, err := devloop.Run(ctx, devloop.Options{Edits: edits, Log: prefixWriter{"devloop"}})
 	if err != nil {

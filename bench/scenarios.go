@@ -180,7 +180,11 @@ func faultRun(ctx context.Context, o *Options, srv *Server, scenario string) (Fa
 		return row, err
 	}
 	defer p.Stop()
-	p.settle(ctx, srv.Workers, time.Second)
+	rest := time.Second
+	if o.Quick {
+		rest = 500 * time.Millisecond
+	}
+	p.settle(ctx, srv.Workers, rest)
 	tail := 2 * time.Second // room to show recovery
 	if o.Quick {
 		tail = 500 * time.Millisecond
@@ -320,7 +324,7 @@ func running(p *Proc, pid int) bool {
 func measureMicro(ctx context.Context, o *Options, res *Results, _ *serverSet) error {
 	benchtime := "500ms"
 	if o.Quick {
-		benchtime = "100ms"
+		benchtime = "50ms"
 	}
 	args := []string{"test", "-run", "^$", "-bench", "Generate|AccessLog|Forwarded|ProxyHeader", "-benchmem", "-benchtime", benchtime, "./bench", "./runtime/prefork"}
 	cmd := exec.CommandContext(ctx, "go", args...)
