@@ -684,7 +684,12 @@ func (m *master) exited(ex workerExit) {
 		switch {
 		case why != "":
 		case strings.HasSuffix(reason, "signal: killed"):
-			why = "SIGKILL from outside the master (the kernel's OOM killer? see dmesg)"
+			// Someone else ended a worker that was serving: the app did not fail,
+			// so this is not a crash loop and the replacement starts at once
+			// (a backoff here would leave the port without workers while an
+			// operator or the OOM killer picks them off one by one).
+			m.log.Error("worker died", append(attrs, "reason", "SIGKILL from outside the master (the kernel's OOM killer? see dmesg)")...)
+			return
 		case strings.Contains(reason, "signal: "):
 			why = "killed by a signal from outside the master"
 		case w.stats.InFlight > 0:

@@ -683,6 +683,33 @@ func TestWorkerStoppedBySignalIsReplacedWithoutCrashReport(t *testing.T) {
 	}
 }
 
+// A worker SIGKILLed from outside (an operator, the OOM killer) is not the app
+// failing: however often it happens, the replacement starts at once instead of
+// waiting out a crash-loop backoff with the port unserved.
+func TestWorkersKilledFromOutsideAreNotACrashLoop(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	p := startHelper(t, "run", []string{"-w", "1"})
+	p.waitLog("master ready", 1, bootWithin)
+	pid := p.waitWorkers(1, 5*time.Second, nil)[0]
+	const kills = 8 // more than the crash-loop threshold, max(5, workers)
+	for i := range kills {
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		p.waitLog("worker ready", i+2, bootWithin)
+		prev := pid
+		pid = p.waitWorkers(1, 5*time.Second, func(ws []int) bool { return ws[0] != prev })[0]
+	}
+	log := p.log()
+	if strings.Contains(log, "crash loop") {
+		t.Errorf("%d outside kills were taken for a crash loop:\n%s", kills, log)
+	}
+	if n := strings.Count(log, "SIGKILL from outside the master"); n != kills {
+		t.Errorf("%d of %d kills logged with their likely cause", n, kills)
+	}
+}
+
 func TestWorkerStuckAfterDrainIsDumpedThenKilled(t *testing.T) {
 	needProc(t)
 	t.Parallel()
