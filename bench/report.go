@@ -105,7 +105,7 @@ func Report(r *Results) string {
 	}
 
 	if len(r.DevLoop) > 0 {
-		p("## Dev loop\n\nbench/devloop on one generated project: each edit changes the sample handler's Go code; the time runs from just before the file is written to the first response carrying the new text, while a client polls every 10 ms and counts failed requests. *go build* is the plain `go build -o BIN ./run` of the same edit, for scale.\n\n")
+		p("## Dev loop\n\nbench/devloop on one generated project: each edit changes the sample handler's Go code; the time runs from just before the file is written to the first response carrying the new text, while a client polls every 10 ms and counts failed requests. *go build* is the plain `go build -o BIN ./run` of the same edit, for scale; `scaffold run --dev` builds with its default `-ldflags=-w` (no DWARF, so a faster link; stack traces keep file:line), air with its default `go build -o ./tmp/main .`.\n\n")
 		p("| tool | edits | save to new response, median ms | mean | min | max | requests | failed |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 		for _, d := range r.DevLoop {
 			if d.Note != "" {

@@ -66,7 +66,7 @@ func RunProduction(ctx context.Context, o ProductionOptions) (int, error) {
 	bin := filepath.Join(tmp, filepath.Base(dir))
 	fmt.Fprintf(o.Stderr, "scaffold run: building ./wsgi\n")
 	start := time.Now()
-	if out, err := goBuild(ctx, o.GoCmd, dir, "./wsgi", bin, o.Env); err != nil {
+	if out, err := goBuild(ctx, o.GoCmd, dir, "./wsgi", bin, nil, o.Env); err != nil {
 		fmt.Fprintf(o.Stderr, "scaffold run: build failed (%v):\n%s", err, formatBuildOutput(out, o.Color))
 		return 1, fmt.Errorf("devrun: go build ./wsgi failed")
 	}

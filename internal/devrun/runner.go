@@ -27,6 +27,7 @@ type Options struct {
 	Args         []string      // passed to the app after the runner's own
 	Env          []string      // environment of builds and children; default os.Environ()
 	GoCmd        string        // the go command; default "go"
+	BuildFlags   []string      // go build flags; nil: DefaultBuildFlags, empty: none
 	Stdout       io.Writer     // the app's standard output; default os.Stdout
 	Stderr       io.Writer     // the runner's messages and the app's standard error; default os.Stderr
 	Color        bool          // colour the messages and compiler errors (a terminal)
@@ -116,6 +117,9 @@ func Run(ctx context.Context, o Options) error {
 	}
 	if o.GoCmd == "" {
 		o.GoCmd = "go"
+	}
+	if o.BuildFlags == nil {
+		o.BuildFlags = DefaultBuildFlags
 	}
 	if o.Stdout == nil {
 		o.Stdout = os.Stdout
@@ -303,7 +307,7 @@ func (r *runner) startBuild(files []string) {
 	env := r.o.Env
 	go func() {
 		start := time.Now()
-		out, err := goBuild(bctx, r.o.GoCmd, r.dir, "./run", bin, env)
+		out, err := goBuild(bctx, r.o.GoCmd, r.dir, "./run", bin, r.o.BuildFlags, env)
 		res := buildResult{gen: gen, bin: bin, output: out, err: err, took: time.Since(start)}
 		select {
 		case r.builds <- res:

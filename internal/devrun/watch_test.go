@@ -51,6 +51,25 @@ func TestClassify(t *testing.T) {
 	}
 }
 
+func TestSplitFlags(t *testing.T) {
+	for in, want := range map[string][]string{
+		"":                           {},
+		"  ":                         {},
+		"-ldflags=-w":                {"-ldflags=-w"},
+		`-gcflags="all=-N -l" -race`: {"-gcflags=all=-N -l", "-race"},
+		`-tags 'a b'  -x`:            {"-tags", "a b", "-x"},
+		`""`:                         {""},
+	} {
+		got, err := SplitFlags(in)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("SplitFlags(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := SplitFlags(`-gcflags='all=-N`); err == nil || !strings.Contains(err.Error(), "unterminated ' quote") {
+		t.Errorf("unterminated quote: err = %v", err)
+	}
+}
+
 func TestFormatBuildOutput(t *testing.T) {
 	out := "# demo/web/home\nweb/home/home.go:24:20: syntax error: unexpected *\n"
 	plain := formatBuildOutput(out, false)

@@ -4,6 +4,7 @@ package run
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,6 +26,7 @@ type Options struct {
 	Poll         time.Duration
 	Grace        time.Duration
 	ReadyTimeout time.Duration
+	BuildFlags   string   // --dev builds' go build flags, split like a shell
 	Args         []string // after --, for the app
 }
 
@@ -39,7 +41,9 @@ it on every save of a .go file, go.mod/go.sum, config/*.yaml or a template. scaf
 the listening socket itself and hands it to each new build, which takes over once it reports
 ready, so no request is refused while you edit. A failed build leaves the previous one
 serving and prints the compiler's errors; changes under the static directory need no
-rebuild. Ctrl-C stops the app and everything it started.
+rebuild. Builds leave out DWARF debug information, which makes linking, most of an
+incremental build, about a fifth faster (stack traces keep file:line); --build-flags ""
+keeps it for a debugger. Ctrl-C stops the app and everything it started.
 
 Without --dev, build the production entry (./wsgi) and run it in the foreground in
 production mode (a prefork master and its workers), forwarding TERM, INT, HUP, QUIT, USR1,
@@ -49,6 +53,7 @@ Arguments after -- go to the app (the entry's gunicorn-style flags).`,
 		Example: `  scaffold run --dev
   scaffold run --dev -b 127.0.0.1:9000 --dir shop-api
   scaffold run --dev --poll 500ms        # file systems without inotify (some Docker/WSL mounts)
+  scaffold run --dev --build-flags '-gcflags="all=-N -l"'   # for dlv attach
   scaffold run -- -w 4 --access-logfile -`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			dash := cmd.ArgsLenAtDash()
@@ -61,7 +66,7 @@ Arguments after -- go to the app (the entry's gunicorn-style flags).`,
 			opts.Args = args
 			opts.Ctx = cmd.Context()
 			if !opts.Dev {
-				for _, name := range []string{"debounce", "poll", "grace", "ready-timeout"} {
+				for _, name := range []string{"debounce", "poll", "grace", "ready-timeout", "build-flags"} {
 					if cmd.Flags().Changed(name) {
 						return cmdutil.FlagErrorf("--%s applies to --dev only", name)
 					}
@@ -72,6 +77,9 @@ Arguments after -- go to the app (the entry's gunicorn-style flags).`,
 			}
 			if opts.Poll > 0 && opts.Poll < 10*time.Millisecond {
 				return cmdutil.FlagErrorf("--poll %s: must be at least 10ms", opts.Poll)
+			}
+			if _, err := devrun.SplitFlags(opts.BuildFlags); err != nil {
+				return cmdutil.FlagErrorf("--build-flags: %v", err)
 			}
 			if runF != nil {
 				return runF(opts)
@@ -87,6 +95,8 @@ Arguments after -- go to the app (the entry's gunicorn-style flags).`,
 	fl.DurationVar(&opts.Poll, "poll", 0, "poll files every `INTERVAL` instead of using inotify (0: inotify)")
 	fl.DurationVar(&opts.Grace, "grace", 5*time.Second, "how long a replaced app may drain before it is killed")
 	fl.DurationVar(&opts.ReadyTimeout, "ready-timeout", 30*time.Second, "how long a new build may take to report ready")
+	fl.StringVar(&opts.BuildFlags, "build-flags", strings.Join(devrun.DefaultBuildFlags, " "),
+		"`FLAGS` for each go build, quoted like a shell (the default drops DWARF to link faster; \"\" keeps it for a debugger)")
 	return cmd
 }
 
@@ -97,7 +107,9 @@ func runRun(opts *Options) error {
 	}
 	io := opts.IO
 	if opts.Dev {
+		flags, _ := devrun.SplitFlags(opts.BuildFlags) // checked in RunE
 		return devrun.Run(ctx, devrun.Options{
+			BuildFlags:   flags,
 			Dir:          opts.Dir,
 			Bind:         opts.Bind,
 			Debounce:     opts.Debounce,

@@ -20,12 +20,16 @@ func TestNewCmdRunFlags(t *testing.T) {
 		wantErr string
 	}{
 		{name: "production defaults", args: nil,
-			want: Options{Dir: ".", Debounce: 50 * time.Millisecond, Grace: 5 * time.Second, ReadyTimeout: 30 * time.Second}},
+			want: Options{Dir: ".", Debounce: 50 * time.Millisecond, Grace: 5 * time.Second, ReadyTimeout: 30 * time.Second, BuildFlags: "-ldflags=-w"}},
 		{name: "dev with everything", args: []string{"--dev", "-b", "127.0.0.1:9000", "--dir", "shop", "--debounce", "20ms", "--poll", "250ms", "--", "--log-level", "debug"},
 			want: Options{Dev: true, Bind: "127.0.0.1:9000", Dir: "shop", Debounce: 20 * time.Millisecond, Poll: 250 * time.Millisecond,
-				Grace: 5 * time.Second, ReadyTimeout: 30 * time.Second, Args: []string{"--log-level", "debug"}}},
+				Grace: 5 * time.Second, ReadyTimeout: 30 * time.Second, BuildFlags: "-ldflags=-w", Args: []string{"--log-level", "debug"}}},
 		{name: "production passthrough", args: []string{"--", "-w", "4"},
-			want: Options{Dir: ".", Debounce: 50 * time.Millisecond, Grace: 5 * time.Second, ReadyTimeout: 30 * time.Second, Args: []string{"-w", "4"}}},
+			want: Options{Dir: ".", Debounce: 50 * time.Millisecond, Grace: 5 * time.Second, ReadyTimeout: 30 * time.Second, BuildFlags: "-ldflags=-w", Args: []string{"-w", "4"}}},
+		{name: "dev with debugger build flags", args: []string{"--dev", "--build-flags", `-gcflags="all=-N -l"`},
+			want: Options{Dev: true, Dir: ".", Debounce: 50 * time.Millisecond, Grace: 5 * time.Second, ReadyTimeout: 30 * time.Second, BuildFlags: `-gcflags="all=-N -l"`}},
+		{name: "build flags without dev", args: []string{"--build-flags", ""}, wantErr: "--build-flags applies to --dev only"},
+		{name: "unterminated quote", args: []string{"--dev", "--build-flags", `-gcflags="all=-N`}, wantErr: `--build-flags: unterminated " quote`},
 		{name: "stray argument", args: []string{"--dev", "web"}, wantErr: "no arguments before --"},
 		{name: "poll without dev", args: []string{"--poll", "1s"}, wantErr: "--poll applies to --dev only"},
 		{name: "poll too fast", args: []string{"--dev", "--poll", "1ms"}, wantErr: "at least 10ms"},
@@ -52,7 +56,7 @@ func TestNewCmdRunFlags(t *testing.T) {
 			}
 			g := *got
 			if g.Dev != tt.want.Dev || g.Bind != tt.want.Bind || g.Dir != tt.want.Dir || g.Debounce != tt.want.Debounce ||
-				g.Poll != tt.want.Poll || g.Grace != tt.want.Grace || g.ReadyTimeout != tt.want.ReadyTimeout || !slices.Equal(g.Args, tt.want.Args) {
+				g.Poll != tt.want.Poll || g.Grace != tt.want.Grace || g.ReadyTimeout != tt.want.ReadyTimeout || g.BuildFlags != tt.want.BuildFlags || !slices.Equal(g.Args, tt.want.Args) {
 				t.Errorf("options = %+v\nwant      %+v", g, tt.want)
 			}
 		})
