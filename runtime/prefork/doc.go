@@ -29,6 +29,10 @@
 //     reported ready are serving, or all workers are being replaced after
 //     crashes. A worker is told to stop for a reload, max-requests, a stuck
 //     request or a scale-down only once its replacement reported ready.
+//   - A worker that dies is replaced at once. Only the app's own failures
+//     (a boot that fails, an exit or crash of its own) count towards the
+//     crash loop, which delays further starts; a serving worker SIGKILLed
+//     from outside (an operator, the OOM killer) does not.
 //   - "Ready" is an explicit message from the worker, sent after the App
 //     factory returned and its listeners serve; never "the process started".
 //   - A worker that stops is never left running: drain is bounded by
