@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -90,15 +91,16 @@ func Report(r *Results) string {
 			}
 			p("| %s | %s | %d | %d | %s | %.0f | %.0f | %.0f%% | %.0f | %s | %s |\n", f.Server, scenarioTitle[f.Scenario], f.Signals, f.OK, f.FailDetail, f.SteadyRPS, f.DuringRPS, pct(f.DuringRPS, f.SteadyRPS), f.MinRPS, repl, take)
 		}
+		p("\n")
 		for _, f := range r.Faults {
 			if f.Skipped > 0 {
-				p("\n%s, %s: %d tick(s) found no live worker to kill (all being replaced), so only %d signals were sent.", f.Server, scenarioTitle[f.Scenario], f.Skipped, f.Signals)
+				p("- %s, %s: %d tick(s) found no live worker to kill (all being replaced), so only %d signals were sent.\n", f.Server, scenarioTitle[f.Scenario], f.Skipped, f.Signals)
 			}
 			if f.Unsupported != "" {
-				p("\n%s, %s: %s.", f.Server, scenarioTitle[f.Scenario], f.Unsupported)
+				p("- %s, %s: %s.\n", f.Server, scenarioTitle[f.Scenario], f.Unsupported)
 			}
 			if f.Note != "" {
-				p("\n%s, %s: %s.", f.Server, scenarioTitle[f.Scenario], f.Note)
+				p("- %s, %s: %s.\n", f.Server, scenarioTitle[f.Scenario], f.Note)
 			}
 		}
 		p("\n")
@@ -170,10 +172,19 @@ func Headline(r *Results) string {
 	}
 	if len(r.Faults) > 0 {
 		p("| under load, %g s of faults | failed requests | throughput kept |\n| --- | ---: | ---: |\n", r.Faults[0].FaultEnd-r.Faults[0].FaultStart)
+		unanswered := false
 		for _, f := range r.Faults {
-			p("| %s: %s | %d | %.0f%% |\n", f.Server, scenarioTitle[f.Scenario], f.Failed, pct(f.DuringRPS, f.SteadyRPS))
+			failed := strconv.FormatInt(f.Failed, 10)
+			if f.Failed > 0 && f.FailDetail != "" {
+				failed = f.FailDetail // the causes: a closed idle connection is not a timeout
+			}
+			unanswered = unanswered || strings.Contains(f.FailDetail, "closed-unanswered")
+			p("| %s: %s | %s | %.0f%% |\n", f.Server, scenarioTitle[f.Scenario], failed, pct(f.DuringRPS, f.SteadyRPS))
 		}
 		p("\n")
+		if unanswered {
+			p("*closed-unanswered*: a killed worker's idle keep-alive connections, closed by the kernel just as the client reused them; browsers and Go's net/http client retry these, wrk and bench do not. Gunicorn's sync workers close every connection after one answer, so they have none.\n\n")
+		}
 	}
 	if len(r.DevLoop) > 0 {
 		p("| dev loop: save to new response | median ms | failed requests |\n| --- | ---: | ---: |\n")
