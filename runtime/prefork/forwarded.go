@@ -102,6 +102,10 @@ var forwardedHeaders = []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwa
 // From any other peer these headers are deleted before next sees the request.
 func (t *TrustedProxies) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !hasForwarded(r.Header) { // most requests: nothing to apply or remove
+			next.ServeHTTP(w, r)
+			return
+		}
 		if !t.trustsRequest(r) {
 			for _, h := range forwardedHeaders {
 				r.Header.Del(h)
@@ -109,17 +113,28 @@ func (t *TrustedProxies) Handler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if client, ok := t.clientFromXFF(r.Header.Values("X-Forwarded-For")); ok {
+		if client, ok := t.clientFromXFF(r.Header["X-Forwarded-For"]); ok {
 			r.RemoteAddr = net.JoinHostPort(client.String(), "0")
 		}
-		if proto := strings.ToLower(lastListValue(r.Header.Values("X-Forwarded-Proto"))); proto == "https" || proto == "http" {
+		if proto := strings.ToLower(lastListValue(r.Header["X-Forwarded-Proto"])); proto == "https" || proto == "http" {
 			r.URL.Scheme = proto
 		}
-		if host := lastListValue(r.Header.Values("X-Forwarded-Host")); host != "" && validHost(host) {
+		if host := lastListValue(r.Header["X-Forwarded-Host"]); host != "" && validHost(host) {
 			r.Host = host
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// hasForwarded reports whether any of forwardedHeaders is present (the keys
+// are canonical, as the server stores them).
+func hasForwarded(h http.Header) bool {
+	for _, k := range forwardedHeaders {
+		if _, ok := h[k]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // trustsRequest looks at the real peer: the local address in the request

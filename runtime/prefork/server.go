@@ -23,7 +23,17 @@ type WorkerStats struct {
 // DefaultLongLived reports WebSocket upgrades and server-sent event streams:
 // requests that stay open for as long as the client wants.
 func DefaultLongLived(r *http.Request) bool {
-	return r.Header.Get("Upgrade") != "" || strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+	// Direct map reads: the server stores header keys canonical, and this runs
+	// on every request (Header.Get canonicalises its key each time).
+	return headerFirst(r.Header, "Upgrade") != "" || strings.Contains(headerFirst(r.Header, "Accept"), "text/event-stream")
+}
+
+// headerFirst is h.Get(key) for a key already in canonical form.
+func headerFirst(h http.Header, key string) string {
+	if vs := h[key]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
 }
 
 // requestTracker counts requests and remembers when each running one began.
