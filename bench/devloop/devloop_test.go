@@ -2,10 +2,11 @@ package devloop
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
 // TestRun measures one edit per tool; air is skipped with a message when it is missing
@@ -15,13 +16,8 @@ func TestRun(t *testing.T) {
 		t.Skip("builds a generated project several times")
 	}
 	o := Options{Edits: 1, EditTimeout: 90 * time.Second}
-	if findAir("") == "" {
-		if os.Getenv("SCAFFOLD_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("air is not installed (SCAFFOLD_REQUIRE_TOOLS=1): %s", AirInstall)
-		}
-		t.Logf("air not installed, measuring scaffold and go build only: %s", AirInstall)
-		o.SkipAir = true
-	}
+	o.AirPath = testenv.OptionalTool(t, "air", "measuring scaffold and go build only", AirInstall)
+	o.SkipAir = o.AirPath == ""
 	res, err := Run(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)

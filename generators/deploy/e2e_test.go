@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
 // TestEndToEnd installs a generated project with `make install`, runs it under a real
@@ -30,7 +32,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Skip("end-to-end test: builds a project and starts supervisord and nginx")
 	}
 	for _, tool := range []string{"nginx", "supervisord", "supervisorctl", "make", "go"} {
-		needTool(t, tool)
+		testenv.Tool(t, tool)
 	}
 	deadline := time.Now().Add(3 * time.Minute)
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
@@ -72,7 +74,7 @@ func supervisorAndNginx(t *testing.T, ctx context.Context, deadline time.Time, d
 	if _, err := user.LookupGroup(webGroup); err != nil {
 		webGroup = runAs.group
 	}
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	socket := filepath.Join(tmp, "run", "demo.sock")
 	gen, err := Generate(dir, Options{
 		Targets: []string{"nginx", "supervisor", "systemd", "logrotate"},
@@ -573,15 +575,8 @@ func writeFile(t *testing.T, p, content string) {
 	}
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+// freePort is testenv.FreePort for nginx_live_test.go, which still calls it by this name.
+func freePort(t *testing.T) int { return testenv.FreePort(t) }
 
 // waitFor polls cond until it returns nil, failing the test at deadline with its last error.
 func waitFor(t *testing.T, what string, deadline time.Time, cond func() error) {

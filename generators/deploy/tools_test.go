@@ -11,23 +11,15 @@ import (
 	"errors"
 	"math/big"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
-// needTool skips the test when name is not installed, or fails it under
-// SCAFFOLD_REQUIRE_TOOLS=1 (CI), so CI can never pass by skipping.
-func needTool(t *testing.T, name string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		if os.Getenv("SCAFFOLD_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s is required (SCAFFOLD_REQUIRE_TOOLS=1) but not installed: %v", name, err)
-		}
-		t.Skipf("%s not installed: skipping the check with the real tool (set SCAFFOLD_REQUIRE_TOOLS=1 to fail instead)", name)
-	}
-}
+// needTool is testenv.Tool for nginx_live_test.go, which still calls it by this name.
+func needTool(t *testing.T, name string) { testenv.Tool(t, name) }
 
 // selfSigned writes a certificate and key for host into dir as the given file names.
 func selfSigned(t *testing.T, dir, host, certName, keyName string) (string, string) {
@@ -68,7 +60,7 @@ func selfSigned(t *testing.T, dir, host, certName, keyName string) (string, stri
 
 // Every nginx variant is accepted by `nginx -t`.
 func TestNginxAcceptsEveryVariant(t *testing.T) {
-	needTool(t, "nginx")
+	testenv.Tool(t, "nginx")
 	dir := newProject(t, "demo")
 	certs := t.TempDir()
 	cert, key := selfSigned(t, certs, "shop.example.com", "shop.pem", "shop.key")
@@ -123,7 +115,7 @@ func installBinary(t *testing.T, prefix, name string) {
 // The units pass `systemd-analyze verify`, and the service scores at most 2.0 in
 // `systemd-analyze security`.
 func TestSystemdUnits(t *testing.T) {
-	needTool(t, "systemd-analyze")
+	testenv.Tool(t, "systemd-analyze")
 	dir := newProject(t, "demo")
 	prefix := filepath.Join(t.TempDir(), "opt")
 	installBinary(t, prefix, "demo")

@@ -3,7 +3,6 @@ package project
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
 // offlineEnv builds generated projects from the module cache only, as a user without
@@ -88,7 +89,7 @@ func TestProductionEntryRunsWorkerProcesses(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "demo")
 	goCmd(t, dir, "build", "-o", bin, "./wsgi")
 
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	cmd, done := startServer(t, dir, bin, "-b", addr, "-w", "2")
 	waitOK(t, "http://"+addr+"/", done)
 	var kids []int
@@ -129,7 +130,7 @@ func TestDevelopmentEntryServesOnBind(t *testing.T) {
 	dir := generateInto(t, Options{Name: "shop-api"})
 	bin := filepath.Join(t.TempDir(), "shop-api-dev")
 	goCmd(t, dir, "build", "-o", bin, "./run")
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	_, done := startServer(t, dir, bin, "-b", addr)
 	waitOK(t, "http://"+addr+"/", done)
 }
@@ -152,16 +153,6 @@ func startServer(t *testing.T, dir, bin string, args ...string) (*exec.Cmd, chan
 		<-done
 	})
 	return cmd, done
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func waitOK(t *testing.T, url string, exited chan error) {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
 // genProject writes a generated project into a temporary directory.
@@ -40,24 +41,6 @@ func genProject(t *testing.T) string {
 // dependency).
 func offlineEnv() []string {
 	return append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
-}
-
-// syncBuffer is an io.Writer the test reads while the runner writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // events records the runner's events and lets the test wait for one.
@@ -223,7 +206,7 @@ func TestDevLoop(t *testing.T) {
 	dir := genProject(t)
 	home := filepath.Join(dir, "web", "home")
 	ev := newEvents()
-	var log syncBuffer
+	var log testenv.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	runErr := make(chan error, 1)
@@ -374,7 +357,7 @@ func TestRunProduction(t *testing.T) {
 	}
 	dir := genProject(t)
 	sock := filepath.Join(t.TempDir(), "app.sock")
-	var log syncBuffer
+	var log testenv.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	started := make(chan int, 1)

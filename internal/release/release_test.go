@@ -6,7 +6,6 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
-	gobuild "go/build"
 	"io"
 	"net"
 	"net/http"
@@ -21,28 +20,18 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
-// tool returns the path of name, from PATH or GOPATH/bin (where `go install` puts
-// goreleaser and actionlint). A missing tool skips the test, or fails it under
-// SCAFFOLD_REQUIRE_TOOLS=1 so CI can never pass by skipping.
-func tool(t *testing.T, name string) string {
-	t.Helper()
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	for _, gopath := range filepath.SplitList(gobuild.Default.GOPATH) {
-		p := filepath.Join(gopath, "bin", name)
-		if fi, err := os.Stat(p); err == nil && fi.Mode()&0o111 != 0 {
-			return p
-		}
-	}
-	if os.Getenv("SCAFFOLD_REQUIRE_TOOLS") == "1" {
-		t.Fatalf("%s is required (SCAFFOLD_REQUIRE_TOOLS=1) but is neither on PATH nor in GOPATH/bin", name)
-	}
-	t.Skipf("%s not installed: skipping (set SCAFFOLD_REQUIRE_TOOLS=1 to fail instead)", name)
-	return ""
-}
+// How to install the tools that come from `go install` (into GOPATH/bin, where
+// testenv.Tool looks too), as .ci/run and docs/RELEASING.md do.
+const (
+	installGoreleaser = "go install github.com/goreleaser/goreleaser/v2@v2.14.0, or a release binary"
+	installActionlint = "go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.7"
+)
+
+// tool is testenv.Tool for scripts_test.go, which still calls it by this name.
+func tool(t *testing.T, name string) string { return testenv.Tool(t, name) }
 
 // offlineEnv is the environment of every build here: the module cache has the
 // dependencies, and a test must not reach the network.
@@ -159,7 +148,7 @@ func findArtifact(t *testing.T, dir, typ string, match func(artifact) bool) stri
 // Both goreleaser configurations pass `goreleaser check` (run where each lives: a git
 // repository with a remote, as goreleaser requires).
 func TestGoreleaserCheck(t *testing.T) {
-	gr, git := tool(t, "goreleaser"), tool(t, "git")
+	gr, git := testenv.Tool(t, "goreleaser", installGoreleaser), testenv.Tool(t, "git")
 	t.Run("scaffold", func(t *testing.T) {
 		run(t, cloneScaffold(t, git), gr, "check")
 	})
@@ -173,7 +162,7 @@ func TestGoreleaserCheck(t *testing.T) {
 // A snapshot build of scaffold is a binary whose `version` prints the snapshot version and
 // commit goreleaser computed: the ldflags reach internal/build.
 func TestScaffoldSnapshot(t *testing.T) {
-	gr, git := tool(t, "goreleaser"), tool(t, "git")
+	gr, git := testenv.Tool(t, "goreleaser", installGoreleaser), testenv.Tool(t, "git")
 	clone := cloneScaffold(t, git)
 	run(t, clone, gr, "build", "--snapshot", "--single-target", "--clean")
 	var meta metadata
@@ -193,7 +182,7 @@ func TestScaffoldSnapshot(t *testing.T) {
 		if runtime.GOOS != "linux" || (runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64") {
 			t.Skipf("the trimmed release builds linux/amd64 or linux/arm64, not %s/%s", runtime.GOOS, runtime.GOARCH)
 		}
-		dpkgDeb := tool(t, "dpkg-deb")
+		dpkgDeb := testenv.Tool(t, "dpkg-deb")
 		cfg, err := os.ReadFile(filepath.Join(clone, ".goreleaser.yaml"))
 		if err != nil {
 			t.Fatal(err)
@@ -313,7 +302,7 @@ func buildScaffold(t *testing.T) string {
 // serves: the unit's own command line, run inside the unpacked package, answers with the
 // packaged static files.
 func TestProjectSnapshotRelease(t *testing.T) {
-	gr, git, mk, dpkgDeb := tool(t, "goreleaser"), tool(t, "git"), tool(t, "make"), tool(t, "dpkg-deb")
+	gr, git, mk, dpkgDeb := testenv.Tool(t, "goreleaser", installGoreleaser), testenv.Tool(t, "git"), testenv.Tool(t, "make"), testenv.Tool(t, "dpkg-deb")
 	const name = "demo"
 	dir := generate(t, name)
 	gitInit(t, git, dir)
@@ -525,7 +514,7 @@ func serveInstalled(t *testing.T, root, name, staticSrc string) {
 // The workflows pass actionlint: scaffold's own, and a generated project's as rendered
 // (their GitHub ${{ }} expressions must survive the project templates).
 func TestWorkflowsLint(t *testing.T) {
-	actionlint := tool(t, "actionlint")
+	actionlint := testenv.Tool(t, "actionlint", installActionlint)
 	own, err := filepath.Glob(filepath.Join(repoRoot(t), ".github", "workflows", "*.yml"))
 	if err != nil || len(own) < 2 {
 		t.Fatalf("scaffold's .github/workflows: %v %v, want ci.yml and release.yml", own, err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/scaffoldgo/scaffold/internal/cli"
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
 	"github.com/scaffoldgo/scaffold/internal/iostreams"
+	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
 func newProject(t *testing.T) string {
@@ -162,14 +162,8 @@ func TestBadInputWritesNothing(t *testing.T) {
 }
 
 func TestCheck(t *testing.T) {
-	for _, tool := range []string{"nginx", "systemd-analyze"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("SCAFFOLD_REQUIRE_TOOLS") == "1" {
-				t.Fatalf("%s is required (SCAFFOLD_REQUIRE_TOOLS=1): %v", tool, err)
-			}
-			t.Skipf("%s not installed: skipping --check (set SCAFFOLD_REQUIRE_TOOLS=1 to fail instead)", tool)
-		}
-	}
+	testenv.Tool(t, "nginx")
+	testenv.Tool(t, "systemd-analyze")
 	dir := newProject(t)
 	prefix := filepath.Join(t.TempDir(), "opt")
 	bin := filepath.Join(prefix, "bin", "demo")

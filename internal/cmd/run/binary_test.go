@@ -13,36 +13,19 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/creack/pty"
 
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
 // waitOutput waits until re matches out (colours stripped) and returns the submatches.
-func waitOutput(t *testing.T, out *syncBuffer, re *regexp.Regexp, d time.Duration) []string {
+func waitOutput(t *testing.T, out *testenv.Buffer, re *regexp.Regexp, d time.Duration) []string {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for {
@@ -106,7 +89,7 @@ func TestBinaryOnTerminal(t *testing.T) {
 	}
 	env := append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off", "TERM=xterm")
 	env = slicesDelete(env, "NO_COLOR")
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	ready := regexp.MustCompile(`build (\d+) ready in \S+ \(pid (\d+)\)`)
 
 	// On a terminal.
@@ -117,7 +100,7 @@ func TestBinaryOnTerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer term.Close()
-	var out syncBuffer
+	var out testenv.Buffer
 	go io.Copy(&out, term)
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -156,7 +139,7 @@ func TestBinaryOnTerminal(t *testing.T) {
 	// Killed outright: the app gets TERM (parent-death signal) and frees the port.
 	cmd = exec.Command(bin, "run", "--dev", "-b", addr)
 	cmd.Dir, cmd.Env = dir, env
-	var out2 syncBuffer
+	var out2 testenv.Buffer
 	cmd.Stdout, cmd.Stderr = &out2, &out2
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -177,14 +160,4 @@ func slicesDelete(env []string, key string) []string {
 		}
 	}
 	return out
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
