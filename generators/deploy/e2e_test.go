@@ -42,7 +42,7 @@ func TestEndToEnd(t *testing.T) {
 	prefix := filepath.Join(t.TempDir(), "opt")
 	install := exec.CommandContext(ctx, "make", "install", "PREFIX="+prefix)
 	install.Dir = dir
-	install.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off")
+	install.Env = testenv.OfflineGoEnv()
 	if out, err := install.CombinedOutput(); err != nil {
 		t.Fatalf("make install: %v\n%s", err, out)
 	}

@@ -16,17 +16,13 @@ import (
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
-// offlineEnv builds generated projects from the module cache only, as a user without
-// network would; plain `go build` works too wherever the proxy is reachable.
-func offlineEnv() []string {
-	return append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
-}
-
 func goCmd(t *testing.T, dir string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
-	cmd.Env = offlineEnv()
+	// From the module cache only, as a user without network would build; plain
+	// `go build` works too wherever the proxy is reachable.
+	cmd.Env = testenv.OfflineGoEnv()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)

@@ -37,12 +37,6 @@ func genProject(t *testing.T) string {
 	return dir
 }
 
-// offlineEnv keeps the project's builds off the network (the module cache has its one
-// dependency).
-func offlineEnv() []string {
-	return append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
-}
-
 // events records the runner's events and lets the test wait for one.
 type events struct {
 	mu  sync.Mutex
@@ -216,7 +210,7 @@ func TestDevLoop(t *testing.T) {
 			Bind:     "127.0.0.1:0",
 			Debounce: 100 * time.Millisecond, // 50ms by default; wider for busy CI machines
 			Grace:    3 * time.Second,
-			Env:      offlineEnv(),
+			Env:      testenv.OfflineGoEnv(),
 			Stdout:   &log,
 			Stderr:   &log,
 			OnEvent:  ev.record,
@@ -370,7 +364,7 @@ func TestRunProduction(t *testing.T) {
 		code, err := RunProduction(ctx, ProductionOptions{
 			Dir:     dir,
 			Args:    []string{"-b", "unix:" + sock, "-w", "1"},
-			Env:     offlineEnv(),
+			Env:     testenv.OfflineGoEnv(),
 			Stdin:   strings.NewReader(""),
 			Stdout:  &log,
 			Stderr:  &log,

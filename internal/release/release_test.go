@@ -33,14 +33,11 @@ const (
 // tool is testenv.Tool for scripts_test.go, which still calls it by this name.
 func tool(t *testing.T, name string) string { return testenv.Tool(t, name) }
 
-// offlineEnv is the environment of every build here: the module cache has the
-// dependencies, and a test must not reach the network.
-func offlineEnv(extra ...string) []string {
-	env := append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOTOOLCHAIN=local",
-		"GIT_AUTHOR_NAME=scaffold test", "GIT_AUTHOR_EMAIL=test@example.com",
-		"GIT_COMMITTER_NAME=scaffold test", "GIT_COMMITTER_EMAIL=test@example.com",
-		"GIT_CONFIG_NOSYSTEM=1")
-	return append(env, extra...)
+// gitEnv makes the test's commits independent of the machine's git configuration.
+var gitEnv = []string{
+	"GIT_AUTHOR_NAME=scaffold test", "GIT_AUTHOR_EMAIL=test@example.com",
+	"GIT_COMMITTER_NAME=scaffold test", "GIT_COMMITTER_EMAIL=test@example.com",
+	"GIT_CONFIG_NOSYSTEM=1",
 }
 
 // run runs name in dir and returns its combined output, failing the test on an error.
@@ -60,7 +57,7 @@ func tryRun(t *testing.T, dir string, name string, args ...string) (string, erro
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
-	cmd.Env = offlineEnv()
+	cmd.Env = testenv.OfflineGoEnv(gitEnv...) // the module cache has the dependencies; no network
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }

@@ -1,6 +1,7 @@
 // Package testenv holds what the module's tests share: finding the real tools a test
-// drives (Tool, OptionalTool), a free loopback address (FreeAddr, FreePort) and an output
-// buffer that is safe to read while another goroutine writes it (Buffer).
+// drives (Tool, OptionalTool), the offline environment for building generated projects
+// (OfflineGoEnv), a free loopback address (FreeAddr, FreePort) and an output buffer that
+// is safe to read while another goroutine writes it (Buffer).
 //
 // It is for tests only: it imports "testing", and non-test code must not import it.
 package testenv
@@ -88,6 +89,16 @@ func goBins() []string {
 		}
 	}
 	return dirs
+}
+
+// OfflineGoEnv is the environment of a test's go commands that build generated projects:
+// os.Environ() with the dependencies taken from the module cache only (GOFLAGS=-mod=mod,
+// GOPROXY=off), no go.work around the project (GOWORK=off) and no toolchain download
+// (GOTOOLCHAIN=local), as a user without network would build; then extra, which may
+// override any of them (the last of a name wins in os/exec).
+func OfflineGoEnv(extra ...string) []string {
+	env := append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off", "GOTOOLCHAIN=local")
+	return append(env, extra...)
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.

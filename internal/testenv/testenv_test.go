@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -87,6 +88,15 @@ func TestTool(t *testing.T) {
 			!strings.HasPrefix(r.fatal, "missing-tool is required (SCAFFOLD_REQUIRE_TOOLS=1)") {
 			t.Errorf("SCAFFOLD_REQUIRE_TOOLS=1: %q, %+v; want a failure", p, r)
 		}
+	}
+}
+
+func TestOfflineGoEnv(t *testing.T) {
+	env := OfflineGoEnv("TERM=xterm")
+	base := len(os.Environ())
+	want := []string{"GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off", "GOTOOLCHAIN=local", "TERM=xterm"}
+	if len(env) != base+len(want) || !slices.Equal(env[base:], want) {
+		t.Errorf("OfflineGoEnv appends %q, want %q", env[min(base, len(env)):], want)
 	}
 }
 

@@ -87,7 +87,7 @@ func TestBinaryOnTerminal(t *testing.T) {
 	if err := pc.Files.Commit(dir, false); err != nil {
 		t.Fatal(err)
 	}
-	env := append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off", "TERM=xterm")
+	env := testenv.OfflineGoEnv("TERM=xterm")
 	env = slicesDelete(env, "NO_COLOR")
 	addr := testenv.FreeAddr(t)
 	ready := regexp.MustCompile(`build (\d+) ready in \S+ \(pid (\d+)\)`)
