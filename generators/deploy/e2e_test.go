@@ -575,9 +575,6 @@ func writeFile(t *testing.T, p, content string) {
 	}
 }
 
-// freePort is testenv.FreePort for nginx_live_test.go, which still calls it by this name.
-func freePort(t *testing.T) int { return testenv.FreePort(t) }
-
 // waitFor polls cond until it returns nil, failing the test at deadline with its last error.
 func waitFor(t *testing.T, what string, deadline time.Time, cond func() error) {
 	t.Helper()

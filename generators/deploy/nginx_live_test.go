@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
 // TestNginxHTTPSAndUpstreamsLive runs a real nginx with the HTTPS site for two app servers
@@ -25,7 +27,7 @@ func TestNginxHTTPSAndUpstreamsLive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts nginx")
 	}
-	needTool(t, "nginx")
+	testenv.Tool(t, "nginx")
 	deadline := time.Now().Add(time.Minute)
 	tmp := t.TempDir()
 
@@ -50,7 +52,7 @@ func TestNginxHTTPSAndUpstreamsLive(t *testing.T) {
 
 	certDir := filepath.Join(tmp, "certs")
 	cert, key := selfSigned(t, certDir, "demo.test", "demo.pem", "demo.key")
-	httpPort, httpsPort := freePort(t), freePort(t)
+	httpPort, httpsPort := testenv.FreePort(t), testenv.FreePort(t)
 	dir := newProject(t, "demo")
 	gen, err := Generate(dir, Options{
 		Targets: []string{"nginx"}, Domains: []string{"demo.test"}, Upstreams: upstreams,

@@ -18,9 +18,6 @@ import (
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
-// needTool is testenv.Tool for nginx_live_test.go, which still calls it by this name.
-func needTool(t *testing.T, name string) { testenv.Tool(t, name) }
-
 // selfSigned writes a certificate and key for host into dir as the given file names.
 func selfSigned(t *testing.T, dir, host, certName, keyName string) (string, string) {
 	t.Helper()

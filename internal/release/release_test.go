@@ -30,9 +30,6 @@ const (
 	installActionlint = "go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.7"
 )
 
-// tool is testenv.Tool for scripts_test.go, which still calls it by this name.
-func tool(t *testing.T, name string) string { return testenv.Tool(t, name) }
-
 // gitEnv makes the test's commits independent of the machine's git configuration.
 var gitEnv = []string{
 	"GIT_AUTHOR_NAME=scaffold test", "GIT_AUTHOR_EMAIL=test@example.com",
@@ -354,6 +351,27 @@ func TestProjectSnapshotRelease(t *testing.T) {
 	if len(rpms) != 2 {
 		t.Errorf("dist/ has %d .rpm packages, want 2 (amd64, arm64): %v", len(rpms), rpms)
 	}
+	// Each format's socket unit lets its distribution's nginx in: www-data on Debian, nginx on RPM systems.
+	debRoot := t.TempDir()
+	run(t, dir, dpkgDeb, "-x", deb, debRoot)
+	if g := unit(t, filepath.Join(debRoot, "lib/systemd/system", name+".socket"))["SocketGroup"]; !slices.Equal(g, []string{"www-data"}) {
+		t.Errorf("the .deb's socket unit has SocketGroup=%v, want www-data", g)
+	}
+	if len(rpms) > 0 {
+		rpmRoot := t.TempDir()
+		// The payload's paths are absolute: --no-absolute-filenames keeps them under rpmRoot.
+		rpm2cpio, cpio := testenv.Tool(t, "rpm2cpio"), testenv.Tool(t, "cpio")
+		run(t, rpmRoot, "sh", "-c", `"$0" "$1" | "$2" -idm --quiet --no-absolute-filenames`, rpm2cpio, rpms[0], cpio)
+		for _, f := range []string{"usr/bin/" + name, "usr/lib/systemd/system/" + name + ".service", "etc/" + name + "/config.yaml"} {
+			if _, err := os.Stat(filepath.Join(rpmRoot, f)); err != nil {
+				t.Errorf("%s lacks /%s", filepath.Base(rpms[0]), f)
+			}
+		}
+		if g := unit(t, filepath.Join(rpmRoot, "usr/lib/systemd/system", name+".socket"))["SocketGroup"]; !slices.Equal(g, []string{"nginx"}) {
+			t.Errorf("the .rpm's socket unit has SocketGroup=%v, want nginx", g)
+		}
+	}
+
 	names := tarNames(t, archive)
 	for _, want := range []string{name, "config/config.yaml", "static/css/style.css", "deploy/systemd/" + name + ".service", "README.md"} {
 		if !slices.Contains(names, want) {
@@ -364,9 +382,7 @@ func TestProjectSnapshotRelease(t *testing.T) {
 	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
 		t.Skipf("the packaged binary is linux/amd64; this is %s/%s", runtime.GOOS, runtime.GOARCH)
 	}
-	root := t.TempDir()
-	run(t, dir, dpkgDeb, "-x", deb, root)
-	serveInstalled(t, root, name, filepath.Join(dir, "web", "static", "css", "style.css"))
+	serveInstalled(t, debRoot, name, filepath.Join(dir, "web", "static", "css", "style.css"))
 }
 
 // unit reads the settings of a systemd unit file: key -> values in order.

@@ -8,11 +8,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
 // The package's maintainer scripts are clean POSIX sh for shellcheck.
 func TestPackageScriptsShellcheck(t *testing.T) {
-	shellcheck := tool(t, "shellcheck")
+	shellcheck := testenv.Tool(t, "shellcheck")
 	dir := generate(t, "demo")
 	scripts, _ := filepath.Glob(filepath.Join(dir, "packaging", "*.sh"))
 	if len(scripts) != 3 {
