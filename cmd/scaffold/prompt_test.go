@@ -24,6 +24,7 @@ type terminal struct {
 	mu   sync.Mutex
 	out  bytes.Buffer
 	done chan error
+	read chan struct{} // closed when everything the command printed has been read
 }
 
 var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[a-zA-Z]|\x1b[\]P][^\x07\x1b]*(\x07|\x1b\\)|\x1b[()][A-Z0-9]`)
@@ -42,8 +43,9 @@ func startTerminal(t *testing.T, dir string, args ...string) *terminal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	term := &terminal{t: t, pty: f, cmd: cmd, done: make(chan error, 1)}
+	term := &terminal{t: t, pty: f, cmd: cmd, done: make(chan error, 1), read: make(chan struct{})}
 	go func() {
+		defer close(term.read)
 		buf := make([]byte, 4096)
 		for {
 			n, err := f.Read(buf)
@@ -71,16 +73,39 @@ func (term *terminal) screen() string {
 	return ansi.ReplaceAllString(term.out.String(), "")
 }
 
-func (term *terminal) waitFor(text string) {
+// mark is how much the terminal has printed so far, for waitSince.
+func (term *terminal) mark() int {
+	term.mu.Lock()
+	defer term.mu.Unlock()
+	return term.out.Len()
+}
+
+// waitSince waits until text is printed after mark. The form draws every field at once
+// and repaints a field's title with the "┃" focus bar when it gets the focus, so waiting
+// for "┃ Title" after the previous answer means the next keys reach that field (typing
+// on sight of the unfocused title raced the form on a loaded machine).
+func (term *terminal) waitSince(mark int, text string) {
 	term.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		if strings.Contains(term.screen(), text) {
+		term.mu.Lock()
+		since := ansi.ReplaceAllString(term.out.String()[mark:], "")
+		term.mu.Unlock()
+		if strings.Contains(since, text) {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	term.t.Fatalf("%q never appeared on the terminal; it shows:\n%s", text, term.screen())
+}
+
+// answer types keys once the field titled title has the focus (after mark).
+func (term *terminal) answer(mark int, title, keys string) int {
+	term.t.Helper()
+	term.waitSince(mark, "┃ "+title)
+	next := term.mark()
+	term.send(keys)
+	return next
 }
 
 func (term *terminal) send(keys string) {
@@ -98,6 +123,12 @@ func (term *terminal) exitCode() int {
 	term.t.Helper()
 	select {
 	case err := <-term.done:
+		// The exit can come before the last output is read off the pty: drain it
+		// (the read ends once the child's side is closed and emptied).
+		select {
+		case <-term.read:
+		case <-time.After(5 * time.Second):
+		}
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
 			return exit.ExitCode()
@@ -117,12 +148,9 @@ func (term *terminal) exitCode() int {
 func TestPromptsOnATerminal(t *testing.T) {
 	dir := t.TempDir()
 	term := startTerminal(t, dir, "new", "shop")
-	term.waitFor("Go module path")
-	term.send("github.com/acme/shop\r")
-	term.waitFor("Development port")
-	term.send("\r") // keep the default
-	term.waitFor("Production workers")
-	term.send("4\r")
+	m := term.answer(0, "Go module path", "github.com/acme/shop\r")
+	m = term.answer(m, "Development port", "\r") // keep the default
+	term.answer(m, "Production workers", "4\r")
 	if code := term.exitCode(); code != 0 {
 		t.Fatalf("exit code %d; the terminal shows:\n%s", code, term.screen())
 	}
@@ -147,9 +175,8 @@ func TestPromptsOnATerminal(t *testing.T) {
 func TestPromptRejectsBadAnswer(t *testing.T) {
 	dir := t.TempDir()
 	term := startTerminal(t, dir, "new", "shop", "--module", "example.com/shop", "--workers", "2")
-	term.waitFor("Development port")
-	term.send("99999\r")
-	term.waitFor("out of range")
+	m := term.answer(0, "Development port", "99999\r")
+	term.waitSince(m, "out of range")
 	// Clear the field and type a valid port.
 	term.send(strings.Repeat("\x7f", 5) + "8081\r")
 	if code := term.exitCode(); code != 0 {
@@ -165,8 +192,7 @@ func TestPromptRejectsBadAnswer(t *testing.T) {
 func TestPromptCancelWritesNothing(t *testing.T) {
 	dir := t.TempDir()
 	term := startTerminal(t, dir, "new", "shop")
-	term.waitFor("Go module path")
-	term.send("\x03")
+	term.answer(0, "Go module path", "\x03")
 	if code := term.exitCode(); code != 130 {
 		t.Fatalf("exit code %d, want 130; the terminal shows:\n%s", code, term.screen())
 	}
