@@ -27,6 +27,7 @@ type Options struct {
 	Grace        time.Duration
 	ReadyTimeout time.Duration
 	BuildFlags   string   // --dev builds' go build flags, split like a shell
+	buildFlags   []string // BuildFlags split, by RunE
 	Args         []string // after --, for the app
 }
 
@@ -78,7 +79,8 @@ Arguments after -- go to the app (the entry's gunicorn-style flags).`,
 			if opts.Poll > 0 && opts.Poll < 10*time.Millisecond {
 				return cmdutil.FlagErrorf("--poll %s: must be at least 10ms", opts.Poll)
 			}
-			if _, err := devrun.SplitFlags(opts.BuildFlags); err != nil {
+			var err error
+			if opts.buildFlags, err = devrun.SplitFlags(opts.BuildFlags); err != nil {
 				return cmdutil.FlagErrorf("--build-flags: %v", err)
 			}
 			if runF != nil {
@@ -107,9 +109,8 @@ func runRun(opts *Options) error {
 	}
 	io := opts.IO
 	if opts.Dev {
-		flags, _ := devrun.SplitFlags(opts.BuildFlags) // checked in RunE
 		return devrun.Run(ctx, devrun.Options{
-			BuildFlags:   flags,
+			BuildFlags:   opts.buildFlags,
 			Dir:          opts.Dir,
 			Bind:         opts.Bind,
 			Debounce:     opts.Debounce,
