@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,7 +27,7 @@ import (
 // supervisord with the generated program file, puts a real nginx with the generated site
 // in front on a loopback port, and checks what the issue promises: the app answers
 // through nginx, nginx alone answers /static/ and a 502 page while the app is stopped,
-// dotfiles are refused, a stop leaves no process, a HUP reload fails no request.
+// dotfiles are refused, a stop leaves no process, a HUP reload fails no request, nor do workers SIGKILLed under load.
 func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: builds a project and starts supervisord and nginx")
@@ -250,39 +251,51 @@ files = %[2]s/supervisor/*.conf
 		t.Errorf("%s status: %v\n%s", bin, err, outb)
 	}
 
+	// load sends requests for / through nginx from 4 clients until the returned stop is
+	// called (at most max each), and stop reports how many were answered and failed.
+	load := func(max int) (stop func() (ok, failed int64, first error)) {
+		var ok, failed atomic.Int64
+		var firstErr atomic.Value
+		done := make(chan struct{})
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for n := 0; n < max; n++ {
+					select {
+					case <-done:
+						return
+					default:
+					}
+					resp, body, err := get("/", "demo.test")
+					if err == nil && (resp.StatusCode != 200 || !strings.Contains(body, "<title>demo</title>")) {
+						err = fmt.Errorf("status %d", resp.StatusCode)
+					}
+					if err != nil {
+						failed.Add(1)
+						firstErr.CompareAndSwap(nil, err)
+						continue
+					}
+					ok.Add(1)
+				}
+			}()
+		}
+		return func() (int64, int64, error) {
+			close(done)
+			wg.Wait()
+			err, _ := firstErr.Load().(error)
+			return ok.Load(), failed.Load(), err
+		}
+	}
+
 	// HUP: a rolling reload under continuous requests fails none of them.
 	master := supervisorPid(t, ctl)
 	before := childrenOf(master)
 	if len(before) == 0 {
 		t.Fatalf("master %d has no workers", master)
 	}
-	var ok, failed atomic.Int64
-	var firstErr atomic.Value
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for n := 0; n < 2000; n++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				resp, body, err := get("/", "demo.test")
-				if err == nil && (resp.StatusCode != 200 || !strings.Contains(body, "<title>demo</title>")) {
-					err = fmt.Errorf("status %d", resp.StatusCode)
-				}
-				if err != nil {
-					failed.Add(1)
-					firstErr.CompareAndSwap(nil, err)
-					continue
-				}
-				ok.Add(1)
-			}
-		}()
-	}
+	stop := load(2000)
 	ctl("signal", "HUP", "demo")
 	// The reload is over when no worker of the old generation is left and new ones serve.
 	waitFor(t, "the old workers to be replaced", deadline, func() error {
@@ -299,11 +312,47 @@ files = %[2]s/supervisor/*.conf
 		}
 		return nil
 	})
-	close(stop)
-	wg.Wait()
-	t.Logf("HUP reload under load: %d requests answered, %d failed", ok.Load(), failed.Load())
-	if failed.Load() > 0 || ok.Load() == 0 {
-		t.Errorf("HUP reload: %d of %d requests failed (first: %v)", failed.Load(), ok.Load()+failed.Load(), firstErr.Load())
+	ok, failed, first := stop()
+	t.Logf("HUP reload under load: %d requests answered, %d failed", ok, failed)
+	if failed > 0 || ok == 0 {
+		t.Errorf("HUP reload: %d of %d requests failed (first: %v)", failed, ok+failed, first)
+	}
+
+	// SIGKILL of workers (an OOM killer, an operator) under load: the master replaces them
+	// at once, and nginx retries a request whose kept-alive upstream connection died with
+	// its worker, so no client sees an error.
+	workers := len(childrenOf(master))
+	stop = load(20000)
+	var killed []int
+	for range 5 {
+		time.Sleep(300 * time.Millisecond)
+		if now := childrenOf(master); len(now) > 0 && syscall.Kill(now[0], syscall.SIGKILL) == nil {
+			killed = append(killed, now[0])
+		}
+	}
+	waitFor(t, "the killed workers to be replaced", deadline, func() error {
+		now := childrenOf(master)
+		for _, pid := range now {
+			if slices.Contains(killed, pid) {
+				return fmt.Errorf("killed worker %d still listed (workers %v)", pid, now)
+			}
+		}
+		if len(now) != workers {
+			return fmt.Errorf("%d workers, want %d", len(now), workers)
+		}
+		return nil
+	})
+	time.Sleep(200 * time.Millisecond) // requests also reach the replacements
+	ok, failed, first = stop()
+	t.Logf("%d workers SIGKILLed under load: %d requests answered, %d failed", len(killed), ok, failed)
+	if len(killed) != 5 {
+		t.Errorf("%d of 5 kills reached a worker", len(killed))
+	}
+	if ok+failed == 4*20000 {
+		t.Errorf("the load ran out before the kills ended: raise its bound")
+	}
+	if failed > 0 || ok == 0 {
+		t.Errorf("workers killed under load: %d of %d requests failed through nginx (first: %v)", failed, ok+failed, first)
 	}
 	if pid := supervisorPid(t, ctl); pid != master {
 		t.Errorf("HUP replaced the master (%d -> %d)", master, pid)
