@@ -27,7 +27,8 @@ import (
 // supervisord with the generated program file, puts a real nginx with the generated site
 // in front on a loopback port, and checks what the issue promises: the app answers
 // through nginx, nginx alone answers /static/ and a 502 page while the app is stopped,
-// dotfiles are refused, a stop leaves no process, a HUP reload fails no request, nor do workers SIGKILLed under load.
+// dotfiles are refused, a stop leaves no process, and neither a HUP reload nor workers
+// SIGKILLed under load fail a request.
 func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: builds a project and starts supervisord and nginx")
