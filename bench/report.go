@@ -183,7 +183,7 @@ func Headline(r *Results) string {
 		}
 		p("\n")
 		if unanswered {
-			p("*closed-unanswered*: a killed worker's idle keep-alive connections, closed by the kernel just as the client reused them; browsers and Go's net/http client retry these, wrk and bench do not. Gunicorn's sync workers close every connection after one answer, so they have none.\n\n")
+			p("*closed-unanswered*: a killed worker's idle keep-alive connections, closed by the kernel just as the client reused them; browsers, Go's net/http client and nginx retry these, wrk and bench do not (behind the nginx site of `scaffold deploy-config`, workers SIGKILLed under load fail no request: generators/deploy's end-to-end test). Gunicorn's sync workers close every connection after one answer, so they have none.\n\n")
 		}
 	}
 	if len(r.DevLoop) > 0 {
