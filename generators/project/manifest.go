@@ -25,6 +25,10 @@ type Manifest struct {
 	Module          string  `yaml:"module"`
 	Answers         Answers `yaml:"answers"`
 	Runtime         Runtime `yaml:"runtime"`
+	// Files maps every generated file but scaffold.yaml to the checksum of the content
+	// scaffold wrote ("sha256:<hex>"), so `scaffold update` can tell a user's edit from
+	// an old template. Manifests from before it have none.
+	Files map[string]string `yaml:"files,omitempty"`
 }
 
 // Answers are the values given (or defaulted) to `scaffold new`.
@@ -41,7 +45,7 @@ type Runtime struct {
 	Files    []string `yaml:"files"`
 }
 
-const manifestHeader = "# Written by scaffold: what this project was generated from. Keep it in version control;\n# `scaffold vendor` and `scaffold deploy-config` read it.\n"
+const manifestHeader = "# Written by scaffold: what this project was generated from. Keep it in version control;\n# `scaffold vendor`, `scaffold update` and `scaffold deploy-config` read it.\n"
 
 // Marshal renders the manifest as YAML with its header.
 func (m *Manifest) Marshal() ([]byte, error) {
@@ -84,6 +88,12 @@ func LoadManifest(dir string) (*Manifest, error) {
 		m.Runtime.Dir = "internal/prefork"
 	}
 	return &m, nil
+}
+
+// FileChecksum is the digest of one file's content: "sha256:<hex>".
+func FileChecksum(data []byte) string {
+	sum := sha256.Sum256(data)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // Checksum is a stable digest of a set of files by name: "sha256:<hex>".

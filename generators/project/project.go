@@ -68,7 +68,8 @@ func Steps() []generators.Step[*Context] {
 		// The runtime comes from this binary, so generation never needs the network; it is
 		// already gofmt'd (a test checks), so it is added after formatting.
 		generators.StepFunc[*Context]{Name: "runtime", Fn: vendorRuntime},
-		// scaffold.yaml records the answers and the runtime checksum for `scaffold vendor`.
+		// scaffold.yaml records the answers, the runtime checksum for `scaffold vendor` and
+		// each file's checksum for `scaffold update`; it must stay the last step.
 		generators.StepFunc[*Context]{Name: "manifest", Fn: writeManifest},
 	}
 }
@@ -165,6 +166,12 @@ func writeManifest(c *Context) error {
 	c.Manifest.Name = c.Options.Name
 	c.Manifest.Module = c.Options.Module
 	c.Manifest.Answers = Answers{Port: c.Options.Port, Workers: c.Options.Workers}
+	c.Manifest.Files = map[string]string{}
+	for _, f := range c.Files.Files() {
+		if f.Path != ManifestFile {
+			c.Manifest.Files[f.Path] = FileChecksum(f.Data)
+		}
+	}
 	data, err := c.Manifest.Marshal()
 	if err != nil {
 		return err

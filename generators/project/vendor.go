@@ -55,6 +55,15 @@ func Vendor(dir, version string, force bool) (*VendorResult, error) {
 	res := &VendorResult{From: m.Runtime.Version, To: version}
 	previous := m.Runtime.Files
 	m.Runtime = Runtime{Dir: m.Runtime.Dir, Version: version, Checksum: Checksum(files), Files: runtime.Names()}
+	// Keep `scaffold update`'s per-file checksums in step with the runtime just written.
+	if m.Files != nil {
+		for _, name := range previous {
+			delete(m.Files, path.Join(m.Runtime.Dir, name))
+		}
+		for name, data := range files {
+			m.Files[path.Join(m.Runtime.Dir, name)] = FileChecksum(data)
+		}
+	}
 	manifest, err := m.Marshal()
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"github.com/scaffoldgo/scaffold/internal/cmd/deployconfig"
 	newcmd "github.com/scaffoldgo/scaffold/internal/cmd/new"
 	runcmd "github.com/scaffoldgo/scaffold/internal/cmd/run"
+	updatecmd "github.com/scaffoldgo/scaffold/internal/cmd/update"
 	vendorcmd "github.com/scaffoldgo/scaffold/internal/cmd/vendor"
 	"github.com/scaffoldgo/scaffold/internal/cmd/version"
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
@@ -100,6 +101,7 @@ logrotate files that run it, and a dev loop that rebuilds on every save.`,
 var commands = []func(*cmdutil.Factory) *cobra.Command{
 	func(f *cmdutil.Factory) *cobra.Command { return newcmd.NewCmdNew(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return vendorcmd.NewCmdVendor(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return updatecmd.NewCmdUpdate(f, nil) },
 	version.NewCmdVersion,
 	func(f *cmdutil.Factory) *cobra.Command { return deployconfig.NewCmdDeployConfig(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return runcmd.NewCmdRun(f, nil) },

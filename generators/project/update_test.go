@@ -1,0 +1,185 @@
+package project
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestClassify(t *testing.T) {
+	older, newer, mine := []byte("old template\n"), []byte("new template\n"), []byte("user edit\n")
+	for _, tc := range []struct {
+		name     string
+		exists   bool
+		disk     []byte
+		recorded string
+		render   []byte
+		want     UpdateAction
+	}{
+		{"missing", false, nil, FileChecksum(older), newer, UpdateCreate},
+		{"equal to the new render", true, newer, FileChecksum(older), newer, UpdateUnchanged},
+		{"unedited, template changed", true, older, FileChecksum(older), newer, UpdateOverwrite},
+		{"edited, template changed", true, mine, FileChecksum(older), newer, UpdateConflict},
+		{"edited, template unchanged", true, mine, FileChecksum(newer), newer, UpdateKept},
+		{"old manifest, differs", true, older, "", newer, UpdateConflict},
+		{"old manifest, equal", true, newer, "", newer, UpdateUnchanged},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Classify(tc.exists, tc.disk, tc.recorded, tc.render); got != tc.want {
+				t.Errorf("Classify = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// newProject writes a fresh project into a temporary folder.
+func newProject(t *testing.T, version string) string {
+	t.Helper()
+	ctx, err := Generate(Options{Name: "demo", Version: version})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "demo")
+	if err := ctx.Files.Commit(dir, false); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func writeFile(t *testing.T, p, data string) {
+	t.Helper()
+	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// TestUpdate mimics an older scaffold by rewriting files and their recorded checksums,
+// then checks each case end to end on disk.
+func TestUpdate(t *testing.T) {
+	dir := newProject(t, "v1.0.0")
+	m, err := LoadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "older template" for Makefile (unedited) and README.md (then edited by the user)
+	older := "older template\n"
+	for _, p := range []string{"Makefile", "README.md"} {
+		writeFile(t, filepath.Join(dir, p), older)
+		m.Files[p] = FileChecksum([]byte(older))
+	}
+	writeFile(t, filepath.Join(dir, "README.md"), "my readme\n")
+	writeFile(t, filepath.Join(dir, ".gitignore"), "my ignores\n") // edited, template same
+	if err := os.Remove(filepath.Join(dir, "go.sum")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "NOTES.md"), "mine\n")
+	writeFile(t, filepath.Join(dir, "old.txt"), "gone\n")
+	m.Files["old.txt"] = FileChecksum([]byte("gone\n"))
+	data, err := m.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, ManifestFile), string(data))
+
+	dry, err := Update(dir, "v1.1.0", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "README.md"+ConflictSuffix)); err == nil {
+		t.Fatal("a dry run wrote README.md.scaffold-new")
+	}
+	res, err := Update(dir, "v1.1.0", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dry.Entries) != len(res.Entries) {
+		t.Errorf("dry run reported %d files, the update %d", len(dry.Entries), len(res.Entries))
+	}
+	got := map[string]UpdateAction{}
+	for _, e := range res.Entries {
+		got[e.Path] = e.Action
+	}
+	for p, want := range map[string]UpdateAction{
+		"Makefile": UpdateOverwrite, "README.md": UpdateConflict, ".gitignore": UpdateKept,
+		"go.sum": UpdateCreate, "go.mod": UpdateUnchanged, "old.txt": UpdateOrphan,
+	} {
+		if got[p] != want {
+			t.Errorf("%s: %s, want %s", p, got[p], want)
+		}
+	}
+	if _, ok := got["NOTES.md"]; ok {
+		t.Error("a file the user added was reported")
+	}
+	if res.Conflicts != 1 || res.NoChecksums {
+		t.Errorf("Conflicts = %d, NoChecksums = %v", res.Conflicts, res.NoChecksums)
+	}
+	if readFile(t, filepath.Join(dir, "README.md")) != "my readme\n" || readFile(t, filepath.Join(dir, ".gitignore")) != "my ignores\n" {
+		t.Error("a user's edit was overwritten")
+	}
+	if !strings.Contains(readFile(t, filepath.Join(dir, "README.md"+ConflictSuffix)), "scaffold update") {
+		t.Error("README.md.scaffold-new is not the new render")
+	}
+	if readFile(t, filepath.Join(dir, "Makefile")) == older || readFile(t, filepath.Join(dir, "old.txt")) != "gone\n" {
+		t.Error("Makefile not updated, or old.txt touched")
+	}
+	m2, err := LoadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m2.ScaffoldVersion != "v1.1.0" || m2.Files["README.md"] != FileChecksum([]byte(readFile(t, filepath.Join(dir, "README.md"+ConflictSuffix)))) {
+		t.Errorf("scaffold.yaml: version %s, README.md %s: want the new render's", m2.ScaffoldVersion, m2.Files["README.md"])
+	}
+	if _, ok := m2.Files["old.txt"]; ok {
+		t.Error("scaffold.yaml still records old.txt")
+	}
+}
+
+// TestUpdateOldManifest: without files:, any file that differs is treated as edited.
+func TestUpdateOldManifest(t *testing.T) {
+	dir := newProject(t, "v1.0.0")
+	m, err := LoadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Files = nil
+	data, err := m.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, ManifestFile), string(data))
+	writeFile(t, filepath.Join(dir, "Makefile"), "older template\n")
+	res, err := Update(dir, "v1.0.0", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.NoChecksums || res.Conflicts != 1 {
+		t.Errorf("NoChecksums = %v, Conflicts = %d; want true, 1", res.NoChecksums, res.Conflicts)
+	}
+	if readFile(t, filepath.Join(dir, "Makefile")) != "older template\n" {
+		t.Error("Makefile overwritten without a recorded checksum")
+	}
+	if m2, err := LoadManifest(dir); err != nil || len(m2.Files) == 0 {
+		t.Errorf("the update did not record checksums: %v", err)
+	}
+}
+
+func TestUpdateRefusesBadManifest(t *testing.T) {
+	dir := newProject(t, "v1.0.0")
+	if _, err := Update(t.TempDir(), "v1.1.0", false); err == nil || !strings.Contains(err.Error(), "scaffold.yaml not found") {
+		t.Errorf("not a project: %v", err)
+	}
+	writeFile(t, filepath.Join(dir, ManifestFile), "name: demo\nmodule: [\n")
+	if _, err := Update(dir, "v1.1.0", false); err == nil || !strings.Contains(err.Error(), "scaffold.yaml: yaml: line") {
+		t.Errorf("corrupted manifest: %v", err)
+	}
+}
