@@ -183,3 +183,21 @@ func TestUpdateRefusesBadManifest(t *testing.T) {
 		t.Errorf("corrupted manifest: %v", err)
 	}
 }
+
+// TestUpdateAfterVendor: `scaffold vendor` keeps the per-file checksums in step, so a later
+// update sees the runtime it wrote as scaffold's, not as an edit.
+func TestUpdateAfterVendor(t *testing.T) {
+	dir := newProject(t, "v1.0.0")
+	if _, err := Vendor(dir, "v1.1.0", false); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Update(dir, "v1.2.0", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range res.Entries {
+		if strings.HasPrefix(e.Path, "internal/prefork/") && e.Action != UpdateOverwrite {
+			t.Errorf("%s: %s, want update", e.Path, e.Action)
+		}
+	}
+}
