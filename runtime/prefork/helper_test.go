@@ -213,23 +213,32 @@ func startHelper(t *testing.T, mode string, args []string, env ...string) *proc 
 	outer := strings.Trim(fmt.Sprint(inheritableFDs()), "[]")
 	p.cmd.Env = append(cleanEnv(os.Environ()), append([]string{"PREFORK_TEST_HELPER=" + mode, "PREFORK_TEST_OUTER_FDS=" + outer}, env...)...)
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	files[0].Close()
 	ln.Close()
+	p.launch(files)
+	return p
+}
+
+// launch starts p.cmd, closes the test's copies of the listener files, and
+// makes sure the process and every worker seen are gone when the test ends.
+func (p *proc) launch(files []*os.File) {
+	p.t.Helper()
+	if err := p.cmd.Start(); err != nil {
+		p.t.Fatal(err)
+	}
+	for _, f := range files {
+		f.Close()
+	}
 	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
+	p.t.Cleanup(func() {
 		p.cmd.Process.Kill()
 		<-p.done
 		for pid := range p.seen {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
-		if t.Failed() {
-			t.Logf("helper log:\n%s", p.log())
+		if p.t.Failed() {
+			p.t.Logf("helper log:\n%s", p.log())
 		}
 	})
-	return p
 }
 
 func (p *proc) log() string {

@@ -605,21 +605,7 @@ func TestPrivilegeDropToNobody(t *testing.T) {
 	p.cmd.ExtraFiles = files
 	p.cmd.Env = append(cleanEnv(os.Environ()), "PREFORK_TEST_HELPER=run")
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	files[0].Close()
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		p.cmd.Process.Kill()
-		<-p.done
-		for pid := range p.seen {
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
-		if t.Failed() {
-			t.Logf("log:\n%s", p.log())
-		}
-	})
+	p.launch(files)
 	p.waitLog("master ready", 1, bootWithin)
 	nobody := nobodyIDs(t)
 	if uid := procUID(p.cmd.Process.Pid); uid != int(nobody.UID) {
