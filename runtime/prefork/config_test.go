@@ -312,36 +312,6 @@ func (r *recorder) Header() http.Header         { return r.header }
 func (r *recorder) Write(b []byte) (int, error) { return len(b), nil }
 func (r *recorder) WriteHeader(code int)        { r.code = code }
 
-func TestCrashLoopBacksOff(t *testing.T) {
-	lg, _ := newLogging(Config{ErrorLog: "-", LogLevel: "critical"})
-	m := &master{target: 2, log: lg}
-	for range 5 {
-		m.recordFailure()
-	}
-	if !m.nextSpawn.IsZero() {
-		t.Fatal("backoff after 5 failures; the threshold is more than max(5, workers)")
-	}
-	m.recordFailure()
-	if d := time.Until(m.nextSpawn); m.backoff != crashBackoffMin || d <= 0 || d > crashBackoffMin {
-		t.Fatalf("after 6 failures: backoff %s, next start in %s", m.backoff, d)
-	}
-	for range 10 {
-		m.recordFailure()
-	}
-	if m.backoff != crashBackoffMax {
-		t.Errorf("backoff %s after many failures, want the cap %s", m.backoff, crashBackoffMax)
-	}
-	// failures outside the window do not count
-	m = &master{target: 2, log: lg}
-	old := time.Now().Add(-2 * crashWindow)
-	m.failures = []time.Time{old, old, old, old, old, old}
-	m.lastFail = time.Now()
-	m.recordFailure()
-	if m.backoff != 0 {
-		t.Errorf("old failures counted: backoff %s", m.backoff)
-	}
-}
-
 func TestParseSeconds(t *testing.T) {
 	for in, want := range map[string]time.Duration{"30": 30 * time.Second, "0.5": 500 * time.Millisecond, "30s": 30 * time.Second, "1m": time.Minute, "0": 0} {
 		if got, err := parseSeconds(in); err != nil || got != want {

@@ -64,7 +64,7 @@ type controlServer struct {
 	path   string
 	info   os.FileInfo // the socket file we created, to remove only ours
 	handle func(cmd string) (Status, error)
-	log    *slog.Logger
+	log    func() *slog.Logger
 	wg     sync.WaitGroup
 }
 
@@ -72,9 +72,10 @@ type controlServer struct {
 // under a temporary name, sets the mode, then renames over path, so the
 // socket is never reachable with a wider mode, and a new master (binary
 // upgrade) takes the path over from the old one atomically.
-func listenControl(path string, handle func(string) (Status, error), log *slog.Logger) (*controlServer, error) {
+func listenControl(path string, handle func(string) (Status, error), log func() *slog.Logger) (*controlServer, error) {
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		discard := slog.New(slog.DiscardHandler)
+		log = func() *slog.Logger { return discard }
 	}
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp"+strconv.Itoa(os.Getpid()))
 	_ = os.Remove(tmp)
@@ -112,7 +113,7 @@ func (s *controlServer) serve() {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
-			s.log.Warn("control socket accept", "error", err)
+			s.log().Warn("control socket accept", "error", err)
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
@@ -139,7 +140,7 @@ func (s *controlServer) answer(c net.Conn) {
 	} else {
 		reply.OK, reply.Status = true, &st
 	}
-	s.log.Debug("control command", "command", cmd, "ok", reply.OK)
+	s.log().Debug("control command", "command", cmd, "ok", reply.OK)
 	_ = json.NewEncoder(c).Encode(reply)
 }
 
@@ -283,4 +284,44 @@ func RunControlCommand(args []string, socketPath string, stdout io.Writer) (hand
 		return true, enc.Encode(st)
 	}
 	return true, st.WriteTable(stdout)
+}
+
+// controlCommand answers the control socket (from its goroutine): the
+// command is stepped on the loop like the signal it stands for, and the
+// status is read there.
+func (m *master) controlCommand(cmd string) (Status, error) {
+	if _, known := controlSignals[cmd]; !known {
+		return Status{}, fmt.Errorf("unknown command %q (want status, reload, ttin or ttou)", cmd)
+	}
+	var st Status
+	err := m.ask(controlTimeout, func(m *master) {
+		m.step(evCommand{cmd: cmd})
+		st = m.status()
+	})
+	if err != nil {
+		return Status{}, err
+	}
+	for i, w := range st.Workers { // fresh RSS, read off the loop
+		if rss, err := ReadRSS(w.PID); err == nil {
+			st.Workers[i].RSSBytes = rss
+		}
+	}
+	return st, nil
+}
+
+// status builds the status report (on the loop).
+func (m *master) status() Status {
+	st := Status{PID: os.Getpid(), Generation: m.sup.gen, Workers: []WorkerReport{}}
+	if m.prod != nil {
+		st.Started = m.prod.started
+	}
+	now := time.Now()
+	for _, w := range m.sup.workers {
+		st.Workers = append(st.Workers, WorkerReport{
+			ID: w.ID, Generation: w.Generation, PID: w.PID, State: w.phase.String(),
+			AgeSeconds: now.Sub(w.started).Seconds(), Requests: w.stats.Requests, InFlight: w.stats.InFlight,
+			RSSBytes: w.rss,
+		})
+	}
+	return st
 }

@@ -1,0 +1,354 @@
+package prefork
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/signal"
+	"reflect"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// The master's shell: one goroutine turns what happens to the process
+// (signals, worker pipes and exits, control requests, time) into supervisor
+// events and carries out the supervisor's actions. Production features hang
+// off it: systemd.go, upgrade.go, control.go, privdrop.go.
+
+const tickEvery = 100 * time.Millisecond
+
+// master is the shell's state; only the loop's goroutine touches it, other
+// goroutines go through ask.
+type master struct {
+	cfg       Config
+	log       *logging
+	shared    atomic.Pointer[logging] // log, for goroutines off the loop
+	sup       *supervisor
+	exe       string
+	args      []string
+	lns       []net.Listener
+	names     []string
+	files     []*os.File
+	inherited bool
+	setProcs  bool // the user set GOMAXPROCS: workers keep it
+	children  map[int]*child
+	nextRSS   time.Time
+	msgs      chan workerMsg
+	exits     chan workerExit
+	calls     chan func(*master) // run on the loop: see ask
+	sigs      chan os.Signal
+	done      chan struct{}
+	prod      *masterProd // production features (systemd.go, upgrade.go, control.go)
+}
+
+type workerMsg struct {
+	id   int
+	line string
+}
+
+type workerExit struct {
+	c   *child
+	err error
+}
+
+func runMaster(cfg Config) error {
+	lg, err := newLogging(cfg)
+	if err != nil {
+		return err
+	}
+	if cfg.OnStarting != nil {
+		if err := cfg.OnStarting(); err != nil {
+			lg.close()
+			return fmt.Errorf("prefork: on_starting hook: %w", err)
+		}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		lg.close()
+		return fmt.Errorf("prefork: cannot find the executable to start workers from: %w", err)
+	}
+	applyUmask(cfg)
+	parent := upgradeChildPipe() // started by an old master's USR2
+	lns, names, inherited, err := listen(cfg.Bind)
+	if err != nil {
+		lg.close()
+		return err
+	}
+	files, err := ListenerFiles(lns)
+	if err != nil {
+		for _, ln := range lns {
+			ln.Close()
+		}
+		lg.close()
+		return err
+	}
+	m := &master{
+		cfg: cfg, log: lg, exe: exe, args: os.Args, lns: lns, names: names, files: files,
+		inherited: inherited, setProcs: os.Getenv("GOMAXPROCS") != "",
+		children: make(map[int]*child),
+		msgs:     make(chan workerMsg, 64), exits: make(chan workerExit, 16),
+		calls: make(chan func(*master)), sigs: make(chan os.Signal, 16), done: make(chan struct{}),
+		sup: newSupervisor(cfg, rand.IntN, addrs(names), parent != nil),
+	}
+	m.shared.Store(lg)
+	defer func() { m.log.close() }()
+	if cfg.PidFile != "" && parent == nil { // an upgrading master writes it once ready
+		if err := writePidFile(cfg.PidFile); err != nil {
+			m.closeListeners()
+			return err
+		}
+	}
+	if err := m.startProduction(); err != nil {
+		m.stopProduction()
+		m.closeListeners()
+		if cfg.PidFile != "" {
+			removePidFile(cfg.PidFile) // nothing half-done is left behind
+		}
+		return err
+	}
+	m.prod.parent = parent
+	signal.Notify(m.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP,
+		sigTTIN, sigTTOU, sigUSR1, sigUSR2)
+	defer signal.Stop(m.sigs)
+	lg.Info("master starting", "pid", os.Getpid(), "listeners", addrs(names), "inherited", inherited, "workers", cfg.Workers)
+	return m.loop()
+}
+
+var signalNames = map[os.Signal]string{
+	syscall.SIGTERM: "TERM", syscall.SIGINT: "INT", syscall.SIGQUIT: "QUIT", syscall.SIGHUP: "HUP",
+	sigTTIN: "TTIN", sigTTOU: "TTOU", sigUSR1: "USR1", sigUSR2: "USR2",
+}
+
+func (m *master) loop() error {
+	tick := time.NewTicker(tickEvery)
+	defer tick.Stop()
+	m.step(evStart{})
+	for !m.sup.Done() {
+		select {
+		case s := <-m.sigs:
+			m.log.Debug("signal", "signal", s)
+			m.step(evSignal{name: signalNames[s]})
+		case msg := <-m.msgs:
+			m.step(evMessage(msg))
+		case ex := <-m.exits:
+			delete(m.children, ex.c.info.ID)
+			ex.c.control.Close()
+			status := "exit status 0"
+			if ex.err != nil {
+				status = ex.err.Error()
+			}
+			m.step(evExited{id: ex.c.info.ID, status: status})
+		case f := <-m.calls:
+			f(m)
+		case now := <-tick.C:
+			m.sampleRSS(now)
+			m.step(evTick{})
+		}
+	}
+	return m.finish()
+}
+
+// step runs ev through the supervisor and carries out its actions; an
+// action's answer (a worker started, a configuration loaded) is stepped next.
+func (m *master) step(ev event) {
+	for queue := []event{ev}; len(queue) > 0; queue = queue[1:] {
+		for _, a := range m.sup.Step(time.Now(), queue[0]) {
+			if next := m.act(a); next != nil {
+				queue = append(queue, next)
+			}
+		}
+	}
+}
+
+// act carries out one action; it returns the event that answers it, if any.
+func (m *master) act(a action) event {
+	c := m.children[a.worker.ID]
+	switch a.kind {
+	case doSpawn:
+		return m.spawn(a.worker, a.maxReq)
+	case doSend:
+		if c != nil {
+			c.send(a.arg, m.log)
+		}
+	case doSignal:
+		if c != nil {
+			c.signal(a.arg)
+		}
+	case doLog:
+		m.log.Log(context.Background(), a.level, a.text, a.attrs...)
+	case doNotify:
+		m.notify(a)
+	case doLoadConfig:
+		return m.loadConfig()
+	case doApplyConfig:
+		m.applyConfig(*a.cfg)
+	case doCloseListeners:
+		m.closeListeners()
+	case doReopenLogs:
+		if err := m.log.reopen(); err != nil {
+			m.log.Error("reopen log", "err", err)
+		}
+	case doStartUpgrade:
+		return m.startUpgrade()
+	case doKillUpgrade:
+		m.killUpgrade()
+	case doWritePidFile:
+		if m.cfg.PidFile != "" {
+			if err := writePidFile(m.cfg.PidFile); err != nil {
+				m.log.Error("pid file", "err", err)
+			}
+		}
+	case doHandOver:
+		m.handOver(a.n)
+	case doHookReady:
+		if m.cfg.WhenReady != nil {
+			m.cfg.WhenReady()
+		}
+	case doHookChildExit:
+		if m.cfg.ChildExit != nil {
+			m.cfg.ChildExit(a.worker, a.text)
+		}
+	case doHookWorkers:
+		if m.cfg.NWorkersChanged != nil {
+			m.cfg.NWorkersChanged(a.n, a.old)
+		}
+	case doHookReload:
+		if m.cfg.OnReload != nil {
+			m.cfg.OnReload()
+		}
+	}
+	return nil
+}
+
+// Errors of ask.
+var (
+	errStopping = errors.New("master is stopping")
+	errBusy     = errors.New("master busy")
+)
+
+// ask runs f on the loop's goroutine and returns once it ran: the way any
+// other goroutine (the control socket, systemd's watchdog, a status or probe
+// endpoint) reads or changes the master's state, e.g.
+//
+//	var ready bool
+//	err := m.ask(time.Second, func(m *master) { ready = m.sup.Serving() })
+//
+// It fails when the loop does not take f within timeout or has ended.
+func (m *master) ask(timeout time.Duration, f func(*master)) error {
+	ran := make(chan struct{})
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case m.calls <- func(m *master) { f(m); close(ran) }:
+	case <-m.done:
+		return errStopping
+	case <-t.C:
+		return errBusy
+	}
+	<-ran // the loop runs f as soon as it takes it
+	return nil
+}
+
+// loadConfig runs Config.Reload for a HUP and checks the result; settings
+// that need a restart are kept, and so are the program's funcs.
+func (m *master) loadConfig() event {
+	if m.cfg.Reload == nil {
+		return evConfigLoaded{}
+	}
+	nc, err := m.cfg.Reload()
+	if err == nil {
+		nc, err = nc.withDefaults()
+	}
+	if err != nil {
+		return evConfigLoaded{err: err}
+	}
+	if !slices.Equal(nc.Bind, m.cfg.Bind) && !m.inherited {
+		m.log.Warn("reload: bind addresses changed; a restart (or USR2) is needed to apply them", "bind", strings.Join(nc.Bind, ","))
+	}
+	nc.Bind = m.cfg.Bind
+	keepFuncs(&nc, m.cfg)
+	return evConfigLoaded{cfg: &nc}
+}
+
+// keepFuncs fills nc's unset fields that do not travel as JSON (funcs, the
+// logger, middleware: tagged json:"-") from old, so a Reload that returns
+// only settings keeps the program's hooks.
+func keepFuncs(nc *Config, old Config) {
+	dst, src := reflect.ValueOf(nc).Elem(), reflect.ValueOf(old)
+	for i := range dst.NumField() {
+		f := dst.Type().Field(i)
+		if f.IsExported() && f.Tag.Get("json") == "-" && dst.Field(i).IsZero() {
+			dst.Field(i).Set(src.Field(i))
+		}
+	}
+}
+
+// applyConfig makes a reloaded configuration current: new workers get it,
+// and the master's own log follows its level, format and file; what the
+// previous logging opened is closed.
+func (m *master) applyConfig(nc Config) {
+	m.cfg = nc
+	lg, err := newLogging(nc)
+	if err != nil {
+		m.log.Error("reload: log not reopened, keeping the current one", "err", err)
+		return
+	}
+	old := m.log
+	m.log = lg
+	m.shared.Store(lg)
+	old.close()
+}
+
+// sampleRSS reads each live worker's memory once a second.
+func (m *master) sampleRSS(now time.Time) {
+	if now.Before(m.nextRSS) {
+		return
+	}
+	m.nextRSS = now.Add(time.Second)
+	for _, w := range m.sup.workers {
+		if w.PID == 0 || w.phase == phaseKilled {
+			continue
+		}
+		if rss, err := ReadRSS(w.PID); err == nil {
+			m.step(evRSS{id: w.ID, bytes: rss})
+		}
+	}
+}
+
+func (m *master) finish() error {
+	close(m.done)
+	m.stopProduction()
+	m.closeListeners()
+	for _, f := range m.files {
+		f.Close()
+	}
+	if m.cfg.PidFile != "" {
+		removePidFile(m.cfg.PidFile)
+	}
+	if m.cfg.OnExit != nil {
+		m.cfg.OnExit()
+	}
+	if err := m.sup.err; err != nil {
+		m.log.Error("master stopped", "err", err)
+		return err
+	}
+	m.log.Info("master stopped", "reason", m.sup.stopReason)
+	return nil
+}
+
+func (m *master) closeListeners() {
+	for _, ln := range m.lns {
+		ln.Close() // unix sockets this master bound are unlinked here
+	}
+	m.lns = nil
+}
+
+// sharedLog is the current logger, for goroutines off the loop.
+func (m *master) sharedLog() *slog.Logger { return m.shared.Load().Logger }

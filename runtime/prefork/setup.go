@@ -1,0 +1,87 @@
+package prefork
+
+import (
+	"fmt"
+	"os"
+	"time"
+)
+
+// masterProd is the master's state for the production features; only the
+// loop's goroutine touches it.
+type masterProd struct {
+	notify    *Notifier
+	control   *controlServer
+	creds     *Credentials
+	started   time.Time
+	stopWD    chan struct{}
+	upgrading *upgradeState
+	parent    *os.File // this master was started by USR2: report ready here
+}
+
+// startProduction runs in the master after binding: unix socket access,
+// log files for the dropped user, the control socket, the privilege drop,
+// and systemd's watchdog.
+func (m *master) startProduction() error {
+	p := &masterProd{notify: NewNotifier(), started: time.Now(), stopWD: make(chan struct{})}
+	m.prod = p
+	var err error
+	if p.creds, err = LookupCredentials(m.cfg.User, m.cfg.Group); err != nil {
+		return err
+	}
+	if !m.inherited || m.cfg.BindMode != "" || m.cfg.BindGroup != "" {
+		uid, gid := -1, -1
+		if p.creds.needsChange() && !m.inherited {
+			uid, gid = int(p.creds.UID), int(p.creds.GID) // so the dropped master can unlink them
+		}
+		if m.cfg.BindGroup != "" {
+			g, err := lookupGroupID(m.cfg.BindGroup)
+			if err != nil {
+				return fmt.Errorf("prefork: --bind-group %s: %w", m.cfg.BindGroup, err)
+			}
+			gid = int(g)
+		}
+		var mode os.FileMode
+		if m.cfg.BindMode != "" {
+			v, _ := ParseOctalMode("bind-mode", m.cfg.BindMode, 0o777)
+			mode = os.FileMode(v)
+		}
+		if err := applyUnixSocketAccess(m.lns, mode, uid, gid); err != nil {
+			return err
+		}
+	}
+	for _, path := range []string{m.cfg.AccessLog, m.cfg.ErrorLog} {
+		if err := prepareLogFile(path, p.creds); err != nil {
+			return err
+		}
+	}
+	if m.cfg.ControlSocket != "" {
+		p.control, err = listenControl(m.cfg.ControlSocket, m.controlCommand, m.sharedLog)
+		if err != nil {
+			return err
+		}
+		if p.creds.needsChange() {
+			os.Lchown(m.cfg.ControlSocket, int(p.creds.UID), int(p.creds.GID))
+		}
+	}
+	if p.creds.needsChange() {
+		if err := p.creds.Drop(); err != nil {
+			return err
+		}
+		m.log.Info("privileges dropped", "user", m.cfg.User, "group", m.cfg.Group, "uid", p.creds.UID, "gid", p.creds.GID)
+	}
+	p.notify.StartWatchdog(WatchdogInterval(), m.responsive, p.stopWD)
+	return nil
+}
+
+// stopProduction runs as the master finishes.
+func (m *master) stopProduction() {
+	p := m.prod
+	if p == nil {
+		return
+	}
+	close(p.stopWD)
+	p.control.Close()
+	if p.parent != nil {
+		p.parent.Close()
+	}
+}

@@ -1,0 +1,147 @@
+package prefork
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// child is a started worker process, as the loop holds it: the process
+// interface the supervisor's actions are carried out through.
+type child struct {
+	info       WorkerInfo
+	cmd        *exec.Cmd
+	control    *os.File // master's end: commands; closing it tells the worker the master is gone
+	status     *os.File // master's end of the status pipe, read by readStatus
+	statusDone chan struct{}
+}
+
+// send writes one command to the worker; a worker that does not read within
+// a moment is past caring (its deadlines handle it).
+func (c *child) send(cmd string, lg *logging) {
+	c.control.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+	if _, err := c.control.Write([]byte(cmd + "\n")); err != nil {
+		lg.Debug("command not delivered", "worker", c.info.ID, "pid", c.info.PID, "command", cmd, "err", err)
+	}
+}
+
+// signal sends ABRT (the Go runtime dumps every goroutine) or KILL.
+func (c *child) signal(sig string) {
+	if sig == "ABRT" {
+		c.cmd.Process.Signal(syscall.SIGABRT)
+		return
+	}
+	c.cmd.Process.Kill()
+}
+
+// spawn re-executes the binary as worker w and answers evStarted or
+// evSpawnFailed.
+func (m *master) spawn(w WorkerInfo, maxReq int64) event {
+	if m.cfg.PreFork != nil {
+		m.cfg.PreFork(w)
+	}
+	c, err := m.startChild(w, maxReq)
+	if err != nil {
+		return evSpawnFailed{id: w.ID, err: err}
+	}
+	m.children[w.ID] = c
+	go m.readStatus(c)
+	go m.wait(c)
+	return evStarted{id: w.ID, pid: c.info.PID}
+}
+
+// startChild starts the process with its two pipes. Everything that can
+// fail without descriptors is done first; after that, any failure closes
+// every descriptor it opened.
+func (m *master) startChild(w WorkerInfo, maxReq int64) (*child, error) {
+	env, err := m.workerEnv(w, maxReq)
+	if err != nil {
+		return nil, err
+	}
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	controlR, controlW, err := os.Pipe()
+	if err != nil {
+		statusR.Close()
+		statusW.Close()
+		return nil, err
+	}
+	cmd := exec.Command(m.exe)
+	cmd.Args = m.args
+	cmd.Env = env
+	cmd.ExtraFiles = append(slices.Clone(m.files), statusW, controlR)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.SysProcAttr = m.workerCredential()
+	err = cmd.Start()
+	statusW.Close()
+	controlR.Close()
+	if err != nil {
+		statusR.Close()
+		controlW.Close()
+		return nil, err
+	}
+	w.PID = cmd.Process.Pid
+	return &child{info: w, cmd: cmd, control: controlW, status: statusR, statusDone: make(chan struct{})}, nil
+}
+
+func (m *master) workerEnv(w WorkerInfo, maxReq int64) ([]string, error) {
+	js, err := json.Marshal(m.cfg)
+	if err != nil {
+		return nil, fmt.Errorf("prefork: encode worker config: %w", err)
+	}
+	env := cleanEnv(os.Environ())
+	env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "NOTIFY_SOCKET=") })
+	n := len(m.files)
+	env = append(env,
+		EnvListenFDs+"="+strconv.Itoa(n),
+		EnvListenNames+"="+listenNames(m.names),
+		envWorkerID+"="+strconv.Itoa(w.ID),
+		envGeneration+"="+strconv.Itoa(w.Generation),
+		envStatusFD+"="+strconv.Itoa(3+n),
+		envControlFD+"="+strconv.Itoa(4+n),
+		envMaxRequests+"="+strconv.FormatInt(maxReq, 10),
+		envConfig+"="+string(js),
+	)
+	if !m.setProcs {
+		env = append(env, "GOMAXPROCS="+strconv.Itoa(max(1, runtime.GOMAXPROCS(0)/max(1, m.sup.target))))
+	}
+	return env, nil
+}
+
+// readStatus forwards the worker's status lines to the loop.
+func (m *master) readStatus(c *child) {
+	defer close(c.statusDone)
+	defer c.status.Close()
+	sc := bufio.NewScanner(c.status)
+	sc.Buffer(make([]byte, 4096), 1<<20) // a boot error may be long
+	for sc.Scan() {
+		select {
+		case m.msgs <- workerMsg{c.info.ID, sc.Text()}:
+		case <-m.done:
+			return
+		}
+	}
+}
+
+// wait is the one Wait of a worker; its status messages are delivered first.
+func (m *master) wait(c *child) {
+	err := c.cmd.Wait()
+	select {
+	case <-c.statusDone:
+	case <-time.After(time.Second): // a grandchild holds the pipe: don't wait for it
+	}
+	select {
+	case m.exits <- workerExit{c, err}:
+	case <-m.done:
+	}
+}

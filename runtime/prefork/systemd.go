@@ -1,0 +1,60 @@
+package prefork
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+)
+
+// notify tells systemd what the supervisor decided (doNotify). A master
+// started by USR2 takes over from the old one at its first READY=1.
+func (m *master) notify(a action) {
+	p := m.prod
+	if p == nil {
+		return
+	}
+	switch a.arg {
+	case notifyReloading:
+		p.notify.Reloading()
+	case notifyStopping:
+		p.notify.Stopping()
+	case notifyStatus:
+		p.notify.Status(a.text)
+	case notifyReady:
+		if p.parent != nil {
+			m.takeOver(a.text)
+			return
+		}
+		if err := p.notify.Ready(a.text); err != nil {
+			m.log.Warn("sd_notify", "err", err)
+		}
+		m.log.Debug("sd_notify READY=1", a.attrs...)
+	}
+}
+
+// takeOver ends this master's start as a USR2 upgrade: pidfile, MAINPID and
+// READY=1, then "ready <pid>" to the old master.
+func (m *master) takeOver(status string) {
+	p := m.prod
+	parent := p.parent
+	p.parent = nil
+	if m.cfg.PidFile != "" {
+		if err := writePidFile(m.cfg.PidFile); err != nil {
+			m.log.Error("upgrade: pid file", "err", err)
+		}
+	}
+	p.notify.Notify("MAINPID="+strconv.Itoa(os.Getpid()), "READY=1", "STATUS="+status)
+	parent.SetWriteDeadline(time.Now().Add(time.Second))
+	if _, err := fmt.Fprintf(parent, "ready %d\n", os.Getpid()); err != nil {
+		m.log.Warn("upgrade: could not tell the old master", "err", err)
+	}
+	parent.Close()
+	m.log.Info("upgrade: new master ready, took over", "pid", os.Getpid())
+}
+
+// responsive reports whether the master's loop answers within a second
+// (called from the watchdog goroutine).
+func (m *master) responsive() bool {
+	return m.ask(time.Second, func(*master) {}) == nil
+}
