@@ -387,30 +387,6 @@ func (s *supervisor) recordFailure() {
 	}
 }
 
-// crashLoop is the backoff state of the crash-loop policy.
-type crashLoop struct {
-	failures []time.Time // within crashWindow
-	last     time.Time
-	backoff  time.Duration
-	next     time.Time // no worker starts before
-}
-
-// record adds a failure at now; it reports whether starts are now delayed.
-func (c *crashLoop) record(now time.Time, threshold int) bool {
-	if now.Sub(c.last) > crashStable {
-		c.backoff = 0
-	}
-	c.last = now
-	c.failures = slices.DeleteFunc(c.failures, func(t time.Time) bool { return now.Sub(t) >= crashWindow })
-	c.failures = append(c.failures, now)
-	if len(c.failures) <= threshold {
-		return false
-	}
-	c.backoff = min(max(2*c.backoff, crashBackoffMin), crashBackoffMax)
-	c.next = now.Add(c.backoff)
-	return true
-}
-
 // signal handles a signal to the master, or the control command that means
 // the same (by names the source in logs).
 func (s *supervisor) signal(sig, by string) {
@@ -589,108 +565,7 @@ func (s *supervisor) send(w *worker, cmd string) {
 	s.do(action{kind: doSend, worker: w.WorkerInfo, arg: cmd})
 }
 
-// upgrade starts a binary upgrade (USR2): the loop starts the new master.
-func (s *supervisor) upgrade() {
-	switch {
-	case s.stop != running:
-	case s.upgrading:
-		s.log(slog.LevelWarn, "USR2 ignored: an upgrade is already in progress")
-	case s.takingOver:
-		s.log(slog.LevelWarn, "USR2 ignored: this master is itself still taking over from the old one")
-	default:
-		s.upgrading = true
-		s.do(action{kind: doStartUpgrade})
-	}
-}
-
-// upgradeFailed: the new master did not start (started false: the loop
-// said why), or must go; this master carries on.
-func (s *supervisor) upgradeFailed(why string, started bool) {
-	s.upgrading = false
-	if !started {
-		return
-	}
-	s.do(action{kind: doKillUpgrade})
-	s.do(action{kind: doWritePidFile})
-	s.log(slog.LevelError, "upgrade failed: new master killed, this master carries on", "reason", why)
-	s.notifyReady("upgrade failed")
-}
-
-// upgradeReady: the new master serves; this one hands over and drains.
-func (s *supervisor) upgradeReady(pid int, took time.Duration) {
-	if s.stop != running {
-		s.upgradeFailed("master stopping", true)
-		return
-	}
-	s.upgrading, s.handedOver = false, true
-	s.do(action{kind: doHandOver, n: pid})
-	s.log(slog.LevelInfo, "upgrade: new master ready; draining and exiting", "new_master", pid, "took", dur(took))
-	s.stopAll(stopGraceful, fmt.Sprintf("binary upgrade: new master pid %d took over", pid))
-}
-
 func (s *supervisor) notifyReady(after string) {
 	s.do(action{kind: doNotify, arg: notifyReady, text: s.statusText(), attrs: []any{"after", after}})
 	s.takingOver = false
-}
-
-// Serving reports whether the target number of workers is ready and no
-// stop has begun: the service's readiness.
-func (s *supervisor) Serving() bool {
-	return s.stop == running && s.countServing() >= s.target
-}
-
-// Done reports whether the master has stopped (every worker reaped).
-func (s *supervisor) Done() bool { return s.stop != running && len(s.workers) == 0 }
-
-func (s *supervisor) statusText() string {
-	var reqs int64
-	for _, w := range s.workers {
-		reqs += w.stats.Requests
-	}
-	return fmt.Sprintf("%d workers ready (target %d), generation %d, %d requests served by current workers", s.countServing(), s.target, s.gen, reqs)
-}
-
-func (s *supervisor) countServing() int { return len(s.inPhase(phaseReady, phaseRetiring)) }
-
-func (s *supervisor) inPhase(ps ...phase) []*worker {
-	var out []*worker
-	for _, w := range s.workers {
-		if slices.Contains(ps, w.phase) {
-			out = append(out, w)
-		}
-	}
-	return out
-}
-
-func (s *supervisor) find(id int) *worker {
-	i := slices.IndexFunc(s.workers, func(w *worker) bool { return w.ID == id })
-	if i < 0 {
-		return nil
-	}
-	return s.workers[i]
-}
-
-func (s *supervisor) remove(w *worker) {
-	s.workers = slices.DeleteFunc(s.workers, func(x *worker) bool { return x == w })
-}
-
-func (s *supervisor) do(a action) { s.out = append(s.out, a) }
-
-func (s *supervisor) log(level slog.Level, msg string, attrs ...any) {
-	s.do(action{kind: doLog, level: level, text: msg, attrs: attrs})
-}
-
-// logw logs about one worker.
-func (s *supervisor) logw(level slog.Level, msg string, w *worker, attrs []any) {
-	s.log(level, msg, append([]any{"worker", w.ID, "generation", w.Generation, "pid", w.PID}, attrs...)...)
-}
-
-// dur is how the runtime logs a duration: one readable unit, rounded.
-func dur(d time.Duration) string { return d.Round(time.Millisecond).String() }
-
-func unquote(s string) string {
-	if u, err := strconv.Unquote(s); err == nil {
-		return u
-	}
-	return s
 }
