@@ -76,7 +76,7 @@ type Config struct {
 	// return without serving.
 	PrintConfig bool
 
-	// Production settings (issue 4; see production.go and the flags in
+	// Production settings (see production.go and the flags in
 	// flags_production.go). Each is off when zero unless a default is named.
 
 	// AccessLog is the access log file, "-" for stdout; "" = none.

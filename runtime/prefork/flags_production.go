@@ -5,8 +5,8 @@ import (
 	"flag"
 )
 
-// registerProductionFlags registers the flags of the production features
-// (issue 4), with Gunicorn's names where Gunicorn has the setting. It is
+// registerProductionFlags registers the flags of the production features,
+// with Gunicorn's names where Gunicorn has the setting. It is
 // called at the end of RegisterFlags.
 func (c *Config) registerProductionFlags(fs *flag.FlagSet) {
 	fs.Var(&stringFlag{p: &c.AccessLog}, "access-logfile", `access log file, "-" for stdout (default: no access log)`)

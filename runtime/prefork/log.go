@@ -126,6 +126,12 @@ func newLogging(cfg Config) (*logging, error) {
 	return &logging{Logger: slog.New(h), out: lf, lf: lf}, nil
 }
 
+// stderrLogging is the log of last resort, when the configured one cannot
+// be built.
+func stderrLogging() *logging {
+	return &logging{Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)), out: os.Stderr}
+}
+
 func (l *logging) reopen() error {
 	var errs []error
 	if l.lf != nil {

@@ -758,3 +758,23 @@ func TestReloadWithHangingBootIsAbandonedAfterTimeout(t *testing.T) {
 		t.Errorf("served by %d, want the old worker %d", pid, old)
 	}
 }
+
+// Everything the runtime writes to the error log follows its format, the
+// boot errors of workers included: the only other line is the program's
+// own report of Run's error.
+func TestBootFailureLinesFollowTheLogFormat(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	p := startHelper(t, "run", []string{"-w", "2"}, "PREFORK_TEST_FAIL=database unreachable")
+	if code := p.exit(bootWithin); code == 0 {
+		t.Fatal("master exited 0 although every worker failed to boot")
+	}
+	for _, line := range strings.Split(strings.TrimSpace(p.log()), "\n") {
+		if !strings.HasPrefix(line, "time=") && line != "helper error: prefork: worker failed to boot: database unreachable" {
+			t.Errorf("a line not in the log's format: %q", line)
+		}
+	}
+	if n := strings.Count(p.log(), "helper error:"); n != 1 {
+		t.Errorf("%d plain error lines, want only the master's one", n)
+	}
+}

@@ -109,6 +109,7 @@ func (n *notifyListener) next(t *testing.T, within time.Duration, seen *[]notify
 // execs, as systemd does after fork), and reads the notify socket.
 func TestSystemdStandIn(t *testing.T) {
 	needProc(t)
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

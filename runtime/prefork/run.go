@@ -3,7 +3,6 @@ package prefork
 import (
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -15,10 +14,17 @@ import (
 // and an error when workers fail to boot at start-up (the App's message) or
 // the configuration is invalid. With CheckConfig or PrintConfig it returns
 // without serving. On systems without descriptor inheritance (not unix) it
-// runs Serve instead.
+// runs Serve instead. In a worker process it returns nil once the worker has
+// stopped; a worker whose App fails exits with status 1 from here, the error
+// logged in the configured format and reported to the master.
 func Run(cfg Config, app App) error {
 	if isWorker() {
-		return runWorker(cfg, app)
+		if err := runWorker(cfg, app); err != nil {
+			// logged in the configured format and reported to the master,
+			// which says why it failed: nothing more to print
+			os.Exit(1)
+		}
+		return nil
 	}
 	if !preforkSupported {
 		return Serve(cfg, app) // no descriptor inheritance here: one process
@@ -52,25 +58,15 @@ func Serve(cfg Config, app App) error {
 	if err != nil {
 		return err
 	}
-	prod, err := newServing(c) // access log, TLS, PROXY protocol, forwarded headers
+	sp, appFailed, err := newServingProc(c, app, lns, names, lg)
 	if err != nil {
-		for _, ln := range lns {
-			ln.Close()
+		if appFailed {
+			return fmt.Errorf("prefork: app: %w", err)
 		}
 		return err
 	}
-	defer prod.close()
-	lns = prod.listeners(lns)
-	lg.also = append(lg.also, prod.reopen)
-	h, err := buildApp(app)
-	if err != nil {
-		for _, ln := range lns {
-			ln.Close()
-		}
-		return fmt.Errorf("prefork: app: %w", err)
-	}
-	c.Middleware = append([]func(http.Handler) http.Handler{prod.handler}, c.Middleware...) // outside the user's middleware
-	srv := newHTTPServer(c, h, lns, names, lg)
+	defer sp.close()
+	srv := sp.srv
 	srv.start()
 	notify := NewNotifier()
 	os.Unsetenv("NOTIFY_SOCKET") // the app's own children must not speak for this service
@@ -92,7 +88,7 @@ func Serve(cfg Config, app App) error {
 			notify.Stopping()
 			start := time.Now()
 			if err := srv.drain(off(c.GracefulTimeout), false); err != nil {
-				lg.Warn("graceful timeout: in-flight requests cut", "after", time.Since(start).Round(time.Millisecond))
+				lg.Warn("graceful timeout: in-flight requests cut", "after", dur(time.Since(start)))
 			}
 		}
 		lg.Info("stopped", "signal", s.String())

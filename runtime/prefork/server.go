@@ -146,8 +146,9 @@ func maxHeaderBytes(cfg Config) int {
 }
 
 // wrap builds the worker's handler chain, outermost first: limits, request
-// accounting and drain's Connection: close, cfg.Middleware, the app.
-// (Issue 4's access log and forwarded-header handling plug in here.)
+// accounting and drain's Connection: close, cfg.Middleware, the app (the
+// access log and forwarded headers come in as the outermost middleware,
+// see serving).
 func (s *httpServer) wrap(cfg Config, h http.Handler) http.Handler {
 	for i := len(cfg.Middleware) - 1; i >= 0; i-- {
 		h = cfg.Middleware[i](h)

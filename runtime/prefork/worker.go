@@ -102,22 +102,33 @@ func readWorkerEnv(cfg *Config) (workerEnv, error) {
 
 // runWorker is Run in a worker process: build the app, serve the inherited
 // listeners, report to the master until told to stop or the master is gone.
+// Every failure is logged through the configured log, also one before the
+// master's settings could be read.
 func runWorker(cfg Config, app App) error {
 	we, err := readWorkerEnv(&cfg)
-	if err != nil {
-		return err
-	}
-	lg, err := newLogging(cfg)
-	if err != nil {
-		return err
+	lg, logErr := newLogging(cfg)
+	if logErr != nil {
+		lg = stderrLogging()
+		if err == nil {
+			err = logErr
+		}
 	}
 	defer lg.close()
+	if err != nil && we.status == nil {
+		lg.Error("worker failed to boot", "err", err)
+		return err
+	}
 	if lg.lf != nil && lg.lf.path != "-" {
 		debug.SetCrashOutput(lg.lf.file(), debug.CrashOptions{}) // runtime dumps (SIGABRT) reach the error log too
 	}
 	info := we.info
 	lg.Logger = lg.With("worker", info.ID, "generation", info.Generation, "pid", info.PID)
 	w := &workerProc{cfg: cfg, info: info, log: lg, status: we.status}
+	if err != nil {
+		lg.Error("worker failed to boot", "err", err)
+		w.send(msgFail + " " + strconv.Quote(err.Error()))
+		return err
+	}
 
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, sigUSR1)
@@ -128,33 +139,20 @@ func runWorker(cfg Config, app App) error {
 	go w.readControl(we.control, cmds)
 
 	lns, names, err := inheritedListeners()
-	if err != nil {
-		w.send(msgFail + " " + strconv.Quote(err.Error()))
-		return err
-	}
-	if cfg.PostFork != nil {
+	if err == nil && cfg.PostFork != nil {
 		cfg.PostFork(info)
 	}
-	prod, perr := newServing(cfg) // access log, TLS, PROXY protocol, forwarded headers
-	if perr == nil {
-		defer prod.close()
-		lns = prod.listeners(lns)
-		lg.also = append(lg.also, prod.reopen)
-	}
-	h, err := buildApp(app)
-	if err == nil && perr != nil {
-		err = perr
+	var sp *servingProc
+	if err == nil {
+		sp, _, err = newServingProc(cfg, app, lns, names, lg)
 	}
 	if err != nil {
 		lg.Error("worker failed to boot", "err", err)
 		w.send(msgFail + " " + strconv.Quote(err.Error()))
-		for _, ln := range lns {
-			ln.Close()
-		}
 		return err
 	}
-	cfg.Middleware = append([]func(http.Handler) http.Handler{prod.handler}, cfg.Middleware...) // outside the user's middleware
-	srv := newHTTPServer(cfg, h, lns, names, lg)
+	defer sp.close()
+	srv := sp.srv
 	beat := make(chan struct{}, 1)
 	if we.maxRequests > 0 {
 		srv.tracker.limit = we.maxRequests
@@ -175,108 +173,86 @@ func runWorker(cfg Config, app App) error {
 
 	tick := time.NewTicker(cfg.heartbeatInterval())
 	defer tick.Stop()
-	quick, stopAll := false, false
-loop:
-	for {
+	for !w.finished {
 		select {
 		case <-tick.C:
 			w.heartbeat(srv)
 		case <-beat:
 			w.heartbeat(srv)
+		case err := <-w.drained:
+			if err != nil {
+				lg.Warn("graceful timeout: in-flight requests cut", "after", dur(time.Since(w.drainStart)))
+			}
+			w.finished = true
 		case c, ok := <-cmds:
 			if !ok {
-				lg.Warn("master is gone; draining", "reason", "control pipe closed")
-				stopAll = true
-				break loop
+				cmds = nil // master gone: drain (all workers are going), or finish the drain regardless
+				if w.drained == nil {
+					lg.Warn("master is gone; draining", "reason", "control pipe closed")
+				}
+				w.command(cmdDrain+" stop", srv)
+				continue
 			}
-			verb, arg, _ := strings.Cut(c, " ")
-			switch verb {
-			case cmdDrain:
-				stopAll = arg == "stop"
-				break loop
-			case cmdQuit:
-				quick = true
-				break loop
-			case cmdDump:
-				w.dump(arg)
-			case cmdReopen:
-				w.reopen()
-			}
+			w.command(c, srv)
 		case s := <-sigs:
-			switch s {
-			case syscall.SIGTERM: // sent to the whole group (stopasgroup): all are stopping
-				stopAll = true
-				w.send(msgExiting + " " + strconv.Quote("received "+s.String()))
-				break loop
-			case syscall.SIGINT, syscall.SIGQUIT:
-				quick = true
-				w.send(msgExiting + " " + strconv.Quote("received "+s.String()))
-				break loop
-			case sigUSR1:
-				w.reopen()
-			}
+			w.signal(s, srv)
 		}
-	}
-	if quick {
-		srv.close()
-	} else {
-		w.drainServing(srv, stopAll, cmds, sigs, tick.C)
 	}
 	w.heartbeat(srv) // final counts for the master's exit log
-	go func() {
+	if cmds != nil {
 		// until the process ends (a slow WorkerExit hook...), a dump asked for
 		// before a kill is still written
-		for c := range cmds {
-			if verb, arg, _ := strings.Cut(c, " "); verb == cmdDump {
-				w.dump(arg)
+		go func() {
+			for c := range cmds {
+				w.command(c, srv)
 			}
-		}
-	}()
+		}()
+	}
 	if cfg.WorkerExit != nil {
 		cfg.WorkerExit(info)
 	}
 	return nil
 }
 
-// drainServing drains srv while still answering the master: heartbeats show
-// progress, a dump asked for before a drain-timeout kill gets written, and a
-// quit cuts the drain short.
-func (w *workerProc) drainServing(srv *httpServer, backlog bool, cmds <-chan string, sigs <-chan os.Signal, tick <-chan time.Time) {
-	start := time.Now()
-	drained := make(chan error, 1)
-	go func() { drained <- srv.drain(off(w.cfg.GracefulTimeout), backlog) }()
-	for {
-		select {
-		case err := <-drained:
-			if err != nil {
-				w.log.Warn("graceful timeout: in-flight requests cut", "after", time.Since(start).Round(time.Millisecond))
-			}
-			return
-		case <-tick:
-			w.heartbeat(srv)
-		case c, ok := <-cmds:
-			if !ok {
-				cmds = nil // master gone: finish the drain regardless
-				continue
-			}
-			verb, arg, _ := strings.Cut(c, " ")
-			switch verb {
-			case cmdQuit:
-				srv.srv.Close()
-			case cmdDump:
-				w.dump(arg)
-			case cmdReopen:
-				w.reopen()
-			}
-		case s := <-sigs:
-			switch s {
-			case syscall.SIGINT, syscall.SIGQUIT:
-				srv.srv.Close()
-			case sigUSR1:
-				w.reopen()
-			}
+// command carries out one command from the master: the worker's one
+// dispatcher, for serving, draining and after.
+func (w *workerProc) command(line string, srv *httpServer) {
+	verb, arg, _ := strings.Cut(line, " ")
+	switch verb {
+	case cmdDrain:
+		if w.drained == nil && !w.finished {
+			// "stop": every worker is stopping, serve the listen backlog first
+			w.drainStart = time.Now()
+			drained := make(chan error, 1)
+			w.drained = drained
+			go func() { drained <- srv.drain(off(w.cfg.GracefulTimeout), arg == "stop") }()
 		}
+	case cmdQuit:
+		if w.drained == nil && !w.finished {
+			srv.close()
+			w.finished = true
+			return
+		}
+		srv.srv.Close() // cut the drain short
+	case cmdDump:
+		w.dump(arg)
+	case cmdReopen:
+		w.reopen()
 	}
+}
+
+// signal maps a signal to the worker onto its command. TERM and INT/QUIT
+// while serving tell the master the worker stops on its own (TERM is sent
+// to the whole group, as supervisor's stopasgroup does: all are stopping).
+func (w *workerProc) signal(s os.Signal, srv *httpServer) {
+	cmd := map[os.Signal]string{syscall.SIGTERM: cmdDrain + " stop", syscall.SIGINT: cmdQuit, syscall.SIGQUIT: cmdQuit, sigUSR1: cmdReopen}[s]
+	if cmd == "" {
+		return
+	}
+	if cmd != cmdReopen && w.drained == nil && !w.finished {
+		w.send(msgExiting + " " + strconv.Quote("received "+s.String()))
+	}
+	w.command(cmd, srv)
 }
 
 func (w *workerProc) dump(quotedReason string) {
@@ -307,6 +283,10 @@ type workerProc struct {
 	mu     sync.Mutex
 	status *os.File
 	booted atomic.Bool
+	// serving state, on the worker's loop
+	drained    chan error // the drain's result, once draining
+	drainStart time.Time
+	finished   bool
 }
 
 func (w *workerProc) send(line string) {
