@@ -2,7 +2,6 @@ package prefork
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -44,7 +43,7 @@ const AccessLogFormatJSON = "json"
 // several workers can share one file without interleaving.
 type AccessLog struct {
 	out   io.Writer
-	file  *ReopenableFile // nil when out is not a file we opened
+	file  *logFile // nil when out is not a file we opened
 	json  bool
 	atoms []logAtom
 	pid   string
@@ -54,7 +53,7 @@ type AccessLog struct {
 // NewAccessLog opens path ("-" for standard output) and compiles format
 // ("" for DefaultAccessLogFormat, "json" for JSON lines).
 func NewAccessLog(path, format string) (*AccessLog, error) {
-	f, err := OpenReopenableFile(path)
+	f, err := openLogFile(path, os.Stdout)
 	if err != nil {
 		return nil, err
 	}
@@ -440,72 +439,3 @@ func (w *responseRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 func (w *responseRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// ReopenableFile is an append-only log file that can be reopened at the same
-// path (USR1 after logrotate) while other goroutines write to it. "-" is
-// standard output, which Reopen leaves alone.
-type ReopenableFile struct {
-	mu   sync.RWMutex
-	path string
-	f    *os.File
-}
-
-// OpenReopenableFile opens path for appending, creating it with mode 0644.
-func OpenReopenableFile(path string) (*ReopenableFile, error) {
-	if path == "" {
-		return nil, errors.New("prefork: empty log file path (use - for standard output)")
-	}
-	if path == "-" {
-		return &ReopenableFile{path: path, f: os.Stdout}, nil
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("prefork: open log file: %w", err)
-	}
-	return &ReopenableFile{path: path, f: f}, nil
-}
-
-// Write appends p with a single write call.
-func (l *ReopenableFile) Write(p []byte) (int, error) {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	if l.f == nil {
-		return 0, os.ErrClosed
-	}
-	return l.f.Write(p)
-}
-
-// Reopen opens the path again and swaps the file in; the old file is
-// closed once no write is using it. On error the old file stays in use.
-func (l *ReopenableFile) Reopen() error {
-	if l.path == "-" {
-		return nil
-	}
-	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return fmt.Errorf("prefork: reopen log file: %w", err)
-	}
-	l.mu.Lock()
-	old := l.f
-	l.f = f
-	l.mu.Unlock()
-	if old != nil {
-		return old.Close()
-	}
-	return nil
-}
-
-// Path returns the path the file was opened with.
-func (l *ReopenableFile) Path() string { return l.path }
-
-// Close closes the file; standard output is not closed.
-func (l *ReopenableFile) Close() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f := l.f
-	l.f = nil
-	if f == nil || l.path == "-" {
-		return nil
-	}
-	return f.Close()
-}

@@ -6,8 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strings"
-	"sync"
 )
 
 // LevelCritical is Gunicorn's "critical" level, above slog's Error.
@@ -29,67 +29,6 @@ func parseLevel(s string) (slog.Level, error) {
 	return 0, fmt.Errorf("prefork: log-level=%q: must be one of debug, info, warning, error, critical: %w", s, errInvalid)
 }
 
-// logFile is an append-only log file that USR1 reopens (after logrotate
-// moved it away). "-" is stderr, never reopened.
-type logFile struct {
-	mu   sync.Mutex
-	path string
-	f    *os.File
-}
-
-func openLogFile(path string) (*logFile, error) {
-	lf := &logFile{path: path}
-	if path == "" || path == "-" {
-		lf.f = os.Stderr
-		return lf, nil
-	}
-	if err := lf.Reopen(); err != nil {
-		return nil, err
-	}
-	return lf, nil
-}
-
-func (lf *logFile) Write(p []byte) (int, error) {
-	lf.mu.Lock()
-	defer lf.mu.Unlock()
-	return lf.f.Write(p)
-}
-
-// Reopen opens the path again and swaps the file; the old one is closed.
-func (lf *logFile) Reopen() error {
-	if lf.path == "" || lf.path == "-" {
-		return nil
-	}
-	f, err := os.OpenFile(lf.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
-		return fmt.Errorf("prefork: error log %s: %w", lf.path, err)
-	}
-	lf.mu.Lock()
-	old := lf.f
-	lf.f = f
-	lf.mu.Unlock()
-	if old != nil && old != os.Stderr {
-		old.Close()
-	}
-	return nil
-}
-
-// file returns the current file (for crash output).
-func (lf *logFile) file() *os.File {
-	lf.mu.Lock()
-	defer lf.mu.Unlock()
-	return lf.f
-}
-
-func (lf *logFile) Close() error {
-	lf.mu.Lock()
-	defer lf.mu.Unlock()
-	if lf.f != nil && lf.f != os.Stderr {
-		return lf.f.Close()
-	}
-	return nil
-}
-
 // logging is the runtime's log: the slog.Logger plus, when the runtime built
 // it, the reopenable file behind it.
 type logging struct {
@@ -108,7 +47,7 @@ func newLogging(cfg Config) (*logging, error) {
 	if err != nil {
 		return nil, err
 	}
-	lf, err := openLogFile(cfg.ErrorLog)
+	lf, err := openLogFile(cfg.ErrorLog, os.Stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +63,17 @@ func newLogging(cfg Config) (*logging, error) {
 		},
 	})
 	return &logging{Logger: slog.New(h), out: lf, lf: lf}, nil
+}
+
+// followCrashOutput sends the Go runtime's fatal errors and SIGABRT dumps
+// to the error log file (a worker's stderr is the master's).
+func (l *logging) followCrashOutput() {
+	if l.lf == nil {
+		return
+	}
+	if f := l.lf.file(); f != nil {
+		debug.SetCrashOutput(f, debug.CrashOptions{})
+	}
 }
 
 // stderrLogging is the log of last resort, when the configured one cannot

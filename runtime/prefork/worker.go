@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -118,9 +117,7 @@ func runWorker(cfg Config, app App) error {
 		lg.Error("worker failed to boot", "err", err)
 		return err
 	}
-	if lg.lf != nil && lg.lf.path != "-" {
-		debug.SetCrashOutput(lg.lf.file(), debug.CrashOptions{}) // runtime dumps (SIGABRT) reach the error log too
-	}
+	lg.followCrashOutput() // runtime dumps (SIGABRT) reach the error log too
 	info := we.info
 	lg.Logger = lg.With("worker", info.ID, "generation", info.Generation, "pid", info.PID)
 	w := &workerProc{cfg: cfg, info: info, log: lg, status: we.status}
@@ -269,9 +266,7 @@ func (w *workerProc) reopen() {
 		w.log.Error("reopen log", "err", err)
 		return
 	}
-	if w.log.lf != nil && w.log.lf.path != "-" {
-		debug.SetCrashOutput(w.log.lf.file(), debug.CrashOptions{}) // follow the new file
-	}
+	w.log.followCrashOutput() // the new file
 	w.log.Debug("log file reopened")
 }
 
