@@ -22,11 +22,16 @@ type File struct {
 
 // FileSet is an ordered set of generated files keyed by path.
 type FileSet struct {
-	files map[string]File
+	files    map[string]File
+	removals map[string]bool
 }
 
 // NewFileSet returns an empty set.
-func NewFileSet() *FileSet { return &FileSet{files: map[string]File{}} }
+func NewFileSet() *FileSet { return &FileSet{files: map[string]File{}, removals: map[string]bool{}} }
+
+// Remove makes Commit delete p from an existing target, in the same all-or-nothing step
+// as the writes: if any of them fails, p is put back.
+func (s *FileSet) Remove(p string) { s.removals[p] = true }
 
 // Add puts a file in the set, replacing any file at the same path.
 func (s *FileSet) Add(p string, data []byte, mode fs.FileMode) {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 )
 
 // ErrNotEmpty means the target folder already holds files and Force was not given.
@@ -61,7 +62,8 @@ func IsEmptyDir(dir string) (exists, empty bool, err error) {
 // Commit writes s into target without ever leaving a half-written result: every file is
 // first written to a staging folder beside target; a new target is then renamed into place
 // in one step, and an existing one receives each file by rename, with everything undone
-// if any move fails. Files of target that s does not name are never touched. A non-empty
+// if any move fails (removals included, see Remove). Files of target that s does not name
+// are never touched. A non-empty
 // target is refused (ErrNotEmpty) unless force.
 func (s *FileSet) Commit(target string, force bool) error {
 	target = filepath.Clean(target)
@@ -177,7 +179,33 @@ func (s *FileSet) moveInto(staged, backup, target string) (err error) {
 		}
 		done = append(done, m)
 	}
+	for _, p := range s.removalList() {
+		rel := filepath.FromSlash(p)
+		m := move{dst: filepath.Join(target, rel), saved: filepath.Join(backup, rel)}
+		if _, err := os.Lstat(m.dst); err != nil {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(m.saved), 0o755); err != nil {
+			return err
+		}
+		if err := rename(m.dst, m.saved); err != nil {
+			return err
+		}
+		done = append(done, m)
+	}
 	return nil
+}
+
+// removalList is the paths to remove that no file of s takes, sorted.
+func (s *FileSet) removalList() []string {
+	var out []string
+	for p := range s.removals {
+		if _, written := s.files[p]; !written {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // mkdirAllTracked creates dir and its missing parents, returning those it created.

@@ -208,3 +208,43 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// Removals belong to the commit: when the last step fails, the files to remove are back
+// and the writes undone.
+func TestCommitRemovalsRollBackToo(t *testing.T) {
+	target := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(target, "go.mod"), []byte("old"), 0o644))
+	must(t, os.WriteFile(filepath.Join(target, "gone.go"), []byte("old runtime"), 0o644))
+	must(t, os.WriteFile(filepath.Join(target, "also-gone.go"), []byte("old runtime too"), 0o644))
+	before := listTree(t, target)
+	s := sampleSet()
+	s.Remove("also-gone.go")
+	s.Remove("gone.go")
+	rename = func(from, to string) error {
+		if filepath.Base(from) == "gone.go" { // the last move of the commit
+			return errors.New("disk on fire")
+		}
+		return os.Rename(from, to)
+	}
+	defer func() { rename = os.Rename }()
+	if err := s.Commit(target, true); err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("err = %v, want the injected failure", err)
+	}
+	after := listTree(t, target)
+	if len(after) != len(before) {
+		t.Fatalf("rollback left a different tree:\nbefore %v\nafter  %v", before, after)
+	}
+	for p, c := range before {
+		if after[p] != c {
+			t.Errorf("%s = %q after rollback, want %q", p, after[p], c)
+		}
+	}
+	rename = os.Rename
+	if err := s.Commit(target, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(target, "gone.go")); !os.IsNotExist(err) {
+		t.Errorf("gone.go after a committed removal: %v", err)
+	}
+	assertNoStaging(t, filepath.Dir(target))
+}

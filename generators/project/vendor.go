@@ -69,13 +69,9 @@ func Vendor(dir, version string, force bool) (*VendorResult, error) {
 		return nil, err
 	}
 	set.Add(ManifestFile, manifest, 0o644)
-	if err := set.Commit(dir, true); err != nil {
-		return nil, err
-	}
-	for name := range files {
-		res.Written = append(res.Written, name)
-	}
-	// Remove files scaffold wrote before that the new runtime no longer has, and only those.
+	// Files scaffold wrote before that the new runtime no longer has go in the same
+	// all-or-nothing commit (a failure part-way leaves the old runtime whole); a file the
+	// user added stays.
 	for name := range onDisk {
 		if _, still := files[name]; still {
 			continue
@@ -84,11 +80,14 @@ func Vendor(dir, version string, force bool) (*VendorResult, error) {
 			res.Kept = append(res.Kept, name)
 			continue
 		}
-		{
-			if err := os.Remove(filepath.Join(rtDir, name)); err == nil {
-				res.Removed = append(res.Removed, name)
-			}
-		}
+		set.Remove(path.Join(m.Runtime.Dir, name))
+		res.Removed = append(res.Removed, name)
+	}
+	if err := set.Commit(dir, true); err != nil {
+		return nil, err
+	}
+	for name := range files {
+		res.Written = append(res.Written, name)
 	}
 	sort.Strings(res.Written)
 	sort.Strings(res.Removed)
