@@ -117,15 +117,7 @@ func TestCommitRollsBackPartialMove(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "disk on fire") {
 		t.Fatalf("err = %v, want the injected failure", err)
 	}
-	after := listTree(t, target)
-	if len(after) != len(before) {
-		t.Fatalf("rollback left a different tree:\nbefore %v\nafter  %v", before, after)
-	}
-	for p, c := range before {
-		if after[p] != c {
-			t.Errorf("%s = %q after rollback, want %q", p, after[p], c)
-		}
-	}
+	assertSameTree(t, before, listTree(t, target))
 	assertNoStaging(t, filepath.Dir(target))
 }
 
@@ -230,15 +222,7 @@ func TestCommitRemovalsRollBackToo(t *testing.T) {
 	if err := s.Commit(target, true); err == nil || !strings.Contains(err.Error(), "disk on fire") {
 		t.Fatalf("err = %v, want the injected failure", err)
 	}
-	after := listTree(t, target)
-	if len(after) != len(before) {
-		t.Fatalf("rollback left a different tree:\nbefore %v\nafter  %v", before, after)
-	}
-	for p, c := range before {
-		if after[p] != c {
-			t.Errorf("%s = %q after rollback, want %q", p, after[p], c)
-		}
-	}
+	assertSameTree(t, before, listTree(t, target))
 	rename = os.Rename
 	if err := s.Commit(target, true); err != nil {
 		t.Fatal(err)
@@ -247,4 +231,17 @@ func TestCommitRemovalsRollBackToo(t *testing.T) {
 		t.Errorf("gone.go after a committed removal: %v", err)
 	}
 	assertNoStaging(t, filepath.Dir(target))
+}
+
+// assertSameTree fails unless a rollback left the tree as it was.
+func assertSameTree(t *testing.T, before, after map[string]string) {
+	t.Helper()
+	if len(after) != len(before) {
+		t.Fatalf("rollback left a different tree:\nbefore %v\nafter  %v", before, after)
+	}
+	for p, c := range before {
+		if after[p] != c {
+			t.Errorf("%s = %q after rollback, want %q", p, after[p], c)
+		}
+	}
 }
