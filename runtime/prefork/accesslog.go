@@ -18,10 +18,10 @@ import (
 // "combined" log format of Apache and nginx).
 const DefaultAccessLogFormat = `%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"`
 
-// AccessLogFormatJSON selects one JSON object per line instead of atoms.
-const AccessLogFormatJSON = "json"
+// accessLogFormatJSON selects one JSON object per line instead of atoms.
+const accessLogFormatJSON = "json"
 
-// AccessLog writes one line per request, in Gunicorn's atom format or JSON.
+// accessLog writes one line per request, in Gunicorn's atom format or JSON.
 //
 // Text atoms (Gunicorn's names):
 //
@@ -41,7 +41,7 @@ const AccessLogFormatJSON = "json"
 //
 // Lines are written with one write(2) each to a file opened O_APPEND, so
 // several workers can share one file without interleaving.
-type AccessLog struct {
+type accessLog struct {
 	out   io.Writer
 	file  *logFile // nil when out is not a file we opened
 	json  bool
@@ -50,9 +50,9 @@ type AccessLog struct {
 	pidN  int64
 }
 
-// NewAccessLog opens path ("-" for standard output) and compiles format
+// newAccessLog opens path ("-" for standard output) and compiles format
 // ("" for DefaultAccessLogFormat, "json" for JSON lines).
-func NewAccessLog(path, format string) (*AccessLog, error) {
+func newAccessLog(path, format string) (*accessLog, error) {
 	f, err := openLogFile(path, os.Stdout)
 	if err != nil {
 		return nil, err
@@ -66,9 +66,9 @@ func NewAccessLog(path, format string) (*AccessLog, error) {
 	return a, nil
 }
 
-func newAccessLogTo(w io.Writer, format string) (*AccessLog, error) {
-	a := &AccessLog{out: w, pid: "<" + strconv.Itoa(os.Getpid()) + ">", pidN: int64(os.Getpid())}
-	if strings.EqualFold(strings.TrimSpace(format), AccessLogFormatJSON) {
+func newAccessLogTo(w io.Writer, format string) (*accessLog, error) {
+	a := &accessLog{out: w, pid: "<" + strconv.Itoa(os.Getpid()) + ">", pidN: int64(os.Getpid())}
+	if strings.EqualFold(strings.TrimSpace(format), accessLogFormatJSON) {
 		a.json = true
 		return a, nil
 	}
@@ -84,7 +84,7 @@ func newAccessLogTo(w io.Writer, format string) (*AccessLog, error) {
 }
 
 // Reopen reopens the log file (USR1, after logrotate moved it).
-func (a *AccessLog) Reopen() error {
+func (a *accessLog) Reopen() error {
 	if a == nil || a.file == nil {
 		return nil
 	}
@@ -92,7 +92,7 @@ func (a *AccessLog) Reopen() error {
 }
 
 // Close closes the log file (standard output is left open).
-func (a *AccessLog) Close() error {
+func (a *accessLog) Close() error {
 	if a == nil || a.file == nil {
 		return nil
 	}
@@ -100,7 +100,7 @@ func (a *AccessLog) Close() error {
 }
 
 // Handler logs every request served by next.
-func (a *AccessLog) Handler(next http.Handler) http.Handler {
+func (a *accessLog) Handler(next http.Handler) http.Handler {
 	if a == nil {
 		return next
 	}
@@ -117,7 +117,7 @@ func (a *AccessLog) Handler(next http.Handler) http.Handler {
 var logBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // Log writes the line for one finished request.
-func (a *AccessLog) Log(r *http.Request, status int, size int64, respHeader http.Header, start time.Time, d time.Duration) {
+func (a *accessLog) Log(r *http.Request, status int, size int64, respHeader http.Header, start time.Time, d time.Duration) {
 	if status == 0 {
 		status = http.StatusOK
 	}
@@ -196,7 +196,7 @@ func compileAtom(name string) (logAtom, error) {
 	return logAtom{}, fmt.Errorf("unknown atom %%(%s)s (known: h l u t r m U q H s B b f a p T M D L {Header}i {Header}o)", name)
 }
 
-func (at logAtom) append(b []byte, a *AccessLog, r *http.Request, status int, size int64, rh http.Header, start time.Time, d time.Duration) []byte {
+func (at logAtom) append(b []byte, a *accessLog, r *http.Request, status int, size int64, rh http.Header, start time.Time, d time.Duration) []byte {
 	switch at.code {
 	case 0:
 		return append(b, at.literal...)
@@ -349,7 +349,7 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-func (a *AccessLog) appendJSON(b []byte, r *http.Request, status int, size int64, start time.Time, d time.Duration) []byte {
+func (a *accessLog) appendJSON(b []byte, r *http.Request, status int, size int64, start time.Time, d time.Duration) []byte {
 	str := func(b []byte, key, val string) []byte {
 		b = append(b, ',', '"')
 		b = append(b, key...)

@@ -190,7 +190,7 @@ func TestAccessLogHandlerCapturesStatusAndBytes(t *testing.T) {
 func TestReopenableFileSurvivesRotationUnderConcurrentWrites(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "access.log")
-	a, err := NewAccessLog(path, "json")
+	a, err := newAccessLog(path, "json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func TestReopenableFileSurvivesRotationUnderConcurrentWrites(t *testing.T) {
 	if data, _ := os.ReadFile(path); !strings.Contains(string(data), `"user_agent":"after"`) {
 		t.Error("line after reopen not in the new file")
 	}
-	if _, err := NewAccessLog(filepath.Join(dir, "missing", "x.log"), ""); err == nil {
+	if _, err := newAccessLog(filepath.Join(dir, "missing", "x.log"), ""); err == nil {
 		t.Error("want an error for an unopenable path")
 	}
 }

@@ -302,7 +302,7 @@ func (m *master) controlCommand(cmd string) (Status, error) {
 		return Status{}, err
 	}
 	for i, w := range st.Workers { // fresh RSS, read off the loop
-		if rss, err := ReadRSS(w.PID); err == nil {
+		if rss, err := readRSS(w.PID); err == nil {
 			st.Workers[i].RSSBytes = rss
 		}
 	}

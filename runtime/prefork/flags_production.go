@@ -56,7 +56,7 @@ func (f *trustedFlag) String() string {
 }
 
 func (f *trustedFlag) Set(s string) error {
-	if _, err := ParseTrustedProxies(s); err != nil {
+	if _, err := parseTrustedProxies(s); err != nil {
 		return errors.New(trimPkg(err))
 	}
 	if s == "" {
@@ -76,7 +76,7 @@ func (f *byteSizeFlag) String() string {
 }
 
 func (f *byteSizeFlag) Set(s string) error {
-	n, err := ParseByteSize(s)
+	n, err := parseByteSize(s)
 	if err != nil {
 		return errors.New(trimPkg(err))
 	}
@@ -98,7 +98,7 @@ func (f *octalFlag) String() string {
 }
 
 func (f *octalFlag) Set(s string) error {
-	if _, err := ParseOctalMode(f.name, s, f.max); err != nil {
+	if _, err := parseOctalMode(f.name, s, f.max); err != nil {
 		return errors.New(trimPkg(err))
 	}
 	*f.p = s

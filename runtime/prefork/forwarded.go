@@ -11,20 +11,20 @@ import (
 // DefaultForwardedAllowIPs is Gunicorn's default for --forwarded-allow-ips.
 const DefaultForwardedAllowIPs = "127.0.0.1,::1"
 
-// TrustedProxies is the parsed --forwarded-allow-ips list: the peers whose
+// trustedProxies is the parsed --forwarded-allow-ips list: the peers whose
 // X-Forwarded-* headers and PROXY protocol headers are believed. Peers
 // connected over a unix socket are always trusted (only a local process
 // with file permissions on the socket can be one, normally nginx).
-type TrustedProxies struct {
+type trustedProxies struct {
 	all      bool
 	prefixes []netip.Prefix
 }
 
-// ParseTrustedProxies parses a comma-separated list of IP addresses and
+// parseTrustedProxies parses a comma-separated list of IP addresses and
 // CIDR ranges ("10.0.0.0/8,::1"), "*" for every peer (only safe when the
 // port is unreachable except through the proxy), or "none" for no IP peer.
-func ParseTrustedProxies(list string) (*TrustedProxies, error) {
-	t := &TrustedProxies{}
+func parseTrustedProxies(list string) (*trustedProxies, error) {
+	t := &trustedProxies{}
 	for _, item := range strings.Split(list, ",") {
 		item = strings.TrimSpace(item)
 		switch {
@@ -51,7 +51,7 @@ func ParseTrustedProxies(list string) (*TrustedProxies, error) {
 }
 
 // TrustsIP reports whether ip is an allowed proxy.
-func (t *TrustedProxies) TrustsIP(ip netip.Addr) bool {
+func (t *trustedProxies) TrustsIP(ip netip.Addr) bool {
 	if t == nil || !ip.IsValid() {
 		return false
 	}
@@ -69,7 +69,7 @@ func (t *TrustedProxies) TrustsIP(ip netip.Addr) bool {
 
 // TrustsAddr reports whether a peer address is an allowed proxy: a unix
 // socket peer always is, an IP peer when it is in the list.
-func (t *TrustedProxies) TrustsAddr(a net.Addr) bool {
+func (t *trustedProxies) TrustsAddr(a net.Addr) bool {
 	switch a := a.(type) {
 	case *net.UnixAddr:
 		return t != nil
@@ -100,7 +100,7 @@ var forwardedHeaders = []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwa
 //   - r.Host is X-Forwarded-Host (last value) when present.
 //
 // From any other peer these headers are deleted before next sees the request.
-func (t *TrustedProxies) Handler(next http.Handler) http.Handler {
+func (t *trustedProxies) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !hasForwarded(r.Header) { // most requests: nothing to apply or remove
 			next.ServeHTTP(w, r)
@@ -139,7 +139,7 @@ func hasForwarded(h http.Header) bool {
 
 // trustsRequest looks at the real peer: the local address in the request
 // context tells a unix socket connection apart from a TCP one.
-func (t *TrustedProxies) trustsRequest(r *http.Request) bool {
+func (t *trustedProxies) trustsRequest(r *http.Request) bool {
 	if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
 		if _, unix := la.(*net.UnixAddr); unix {
 			return true
@@ -157,7 +157,7 @@ func (t *TrustedProxies) trustsRequest(r *http.Request) bool {
 // last proxy we trust. Anything left of it was written by the client and
 // is not believed. An unparsable hop stops the walk (the hop right of it
 // is returned, or nothing).
-func (t *TrustedProxies) clientFromXFF(values []string) (netip.Addr, bool) {
+func (t *trustedProxies) clientFromXFF(values []string) (netip.Addr, bool) {
 	var hops []string
 	for _, v := range values {
 		for _, h := range strings.Split(v, ",") {

@@ -10,8 +10,8 @@ import (
 	"strings"
 )
 
-// LevelCritical is Gunicorn's "critical" level, above slog's Error.
-const LevelCritical = slog.LevelError + 4
+// levelCritical is Gunicorn's "critical" level, above slog's Error.
+const levelCritical = slog.LevelError + 4
 
 func parseLevel(s string) (slog.Level, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
@@ -24,7 +24,7 @@ func parseLevel(s string) (slog.Level, error) {
 	case "error":
 		return slog.LevelError, nil
 	case "critical":
-		return LevelCritical, nil
+		return levelCritical, nil
 	}
 	return 0, fmt.Errorf("prefork: log-level=%q: must be one of debug, info, warning, error, critical: %w", s, errInvalid)
 }
@@ -55,7 +55,7 @@ func newLogging(cfg Config) (*logging, error) {
 		Level: lvl,
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.LevelKey {
-				if l, ok := a.Value.Any().(slog.Level); ok && l >= LevelCritical {
+				if l, ok := a.Value.Any().(slog.Level); ok && l >= levelCritical {
 					a.Value = slog.StringValue("CRITICAL")
 				}
 			}

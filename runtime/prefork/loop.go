@@ -316,7 +316,7 @@ func (m *master) sampleRSS(now time.Time) {
 		if w.PID == 0 || w.phase == phaseKilled {
 			continue
 		}
-		if rss, err := ReadRSS(w.PID); err == nil {
+		if rss, err := readRSS(w.PID); err == nil {
 			m.step(evRSS{id: w.ID, bytes: rss})
 		}
 	}

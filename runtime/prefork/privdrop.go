@@ -8,24 +8,24 @@ import (
 	"strconv"
 )
 
-// Credentials is the user and group the service runs as after binding
+// credentials is the user and group the service runs as after binding
 // (--user, --group): workers are started with them, and the master
 // switches to them once its sockets are bound.
-type Credentials struct {
+type credentials struct {
 	UID, GID uint32
 	Groups   []uint32 // supplementary groups of the user (when named)
 	User     string   // for messages
 	Group    string
 }
 
-// LookupCredentials resolves --user and --group, each a name or a numeric
+// lookupCredentials resolves --user and --group, each a name or a numeric
 // id. A user alone runs with that user's primary group and supplementary
 // groups; a group alone keeps the current user. Both empty returns nil.
-func LookupCredentials(userName, groupName string) (*Credentials, error) {
+func lookupCredentials(userName, groupName string) (*credentials, error) {
 	if userName == "" && groupName == "" {
 		return nil, nil
 	}
-	c := &Credentials{UID: uint32(os.Getuid()), GID: uint32(os.Getgid()), User: userName, Group: groupName}
+	c := &credentials{UID: uint32(os.Getuid()), GID: uint32(os.Getgid()), User: userName, Group: groupName}
 	if userName != "" {
 		u, known, err := lookupUser(userName)
 		if err != nil {
@@ -91,17 +91,17 @@ func lookupGroupID(name string) (uint32, error) {
 }
 
 // needsChange reports whether this process is not already running as c.
-func (c *Credentials) needsChange() bool {
+func (c *credentials) needsChange() bool {
 	return c != nil && (uint32(os.Geteuid()) != c.UID || uint32(os.Getegid()) != c.GID)
 }
 
-func (c *Credentials) String() string {
+func (c *credentials) String() string {
 	return fmt.Sprintf("uid %d gid %d", c.UID, c.GID)
 }
 
-// ParseOctalMode parses a Gunicorn-style octal value ("0o660", "0660",
+// parseOctalMode parses a Gunicorn-style octal value ("0o660", "0660",
 // "660", "022") for --umask and --bind-mode; max is the largest valid value.
-func ParseOctalMode(flagName, s string, max uint64) (uint32, error) {
+func parseOctalMode(flagName, s string, max uint64) (uint32, error) {
 	t := s
 	if len(t) > 2 && (t[:2] == "0o" || t[:2] == "0O") {
 		t = t[2:]

@@ -8,7 +8,7 @@ import (
 )
 
 // Drop is not supported where there are no unix users.
-func (c *Credentials) Drop() error {
+func (c *credentials) Drop() error {
 	if !c.needsChange() {
 		return nil
 	}

@@ -20,7 +20,7 @@ func requireRoot(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("privilege drop needs root (run the tests as root to cover --user/--group)")
 	}
-	if _, err := LookupCredentials("nobody", ""); err != nil {
+	if _, err := lookupCredentials("nobody", ""); err != nil {
 		if os.Getenv("SCAFFOLD_REQUIRE_TOOLS") == "1" {
 			t.Fatalf("running as root but user nobody is missing: %v", err)
 		}
@@ -29,24 +29,24 @@ func requireRoot(t *testing.T) {
 }
 
 func TestLookupCredentials(t *testing.T) {
-	if c, err := LookupCredentials("", ""); c != nil || err != nil {
+	if c, err := lookupCredentials("", ""); c != nil || err != nil {
 		t.Fatalf("no user/group: %v %v", c, err)
 	}
-	c, err := LookupCredentials("0", "")
+	c, err := lookupCredentials("0", "")
 	if err != nil || c.UID != 0 || c.GID != 0 {
 		t.Fatalf("uid 0: %+v %v", c, err)
 	}
-	c, err = LookupCredentials("12345", "23456")
+	c, err = lookupCredentials("12345", "23456")
 	if err != nil || c.UID != 12345 || c.GID != 23456 || len(c.Groups) != 1 || c.Groups[0] != 23456 {
 		t.Fatalf("numeric ids without passwd entries: %+v %v", c, err)
 	}
-	if _, err := LookupCredentials("no-such-user-xyz", ""); err == nil || !strings.Contains(err.Error(), "--user no-such-user-xyz") {
+	if _, err := lookupCredentials("no-such-user-xyz", ""); err == nil || !strings.Contains(err.Error(), "--user no-such-user-xyz") {
 		t.Errorf("unknown user: %v", err)
 	}
-	if _, err := LookupCredentials("", "no-such-group-xyz"); err == nil || !strings.Contains(err.Error(), "--group no-such-group-xyz") {
+	if _, err := lookupCredentials("", "no-such-group-xyz"); err == nil || !strings.Contains(err.Error(), "--group no-such-group-xyz") {
 		t.Errorf("unknown group: %v", err)
 	}
-	if u, err := LookupCredentials("nobody", ""); err == nil {
+	if u, err := lookupCredentials("nobody", ""); err == nil {
 		if u.UID == 0 || u.needsChange() == (os.Geteuid() == int(u.UID)) {
 			t.Errorf("nobody: %+v", u)
 		}
@@ -58,12 +58,12 @@ func TestLookupCredentials(t *testing.T) {
 
 func TestParseOctalMode(t *testing.T) {
 	for in, want := range map[string]uint32{"0660": 0o660, "660": 0o660, "0o600": 0o600, "022": 0o22, "0": 0} {
-		if got, err := ParseOctalMode("bind-mode", in, 0o777); err != nil || got != want {
+		if got, err := parseOctalMode("bind-mode", in, 0o777); err != nil || got != want {
 			t.Errorf("%q: %o %v", in, got, err)
 		}
 	}
 	for _, bad := range []string{"", "999", "rw-", "1777", "-1"} {
-		if _, err := ParseOctalMode("bind-mode", bad, 0o777); err == nil || !strings.Contains(err.Error(), "--bind-mode") {
+		if _, err := parseOctalMode("bind-mode", bad, 0o777); err == nil || !strings.Contains(err.Error(), "--bind-mode") {
 			t.Errorf("%q: want an error naming the flag, got %v", bad, err)
 		}
 	}
@@ -99,7 +99,7 @@ func TestDropHelper(t *testing.T) {
 	if os.Getenv("PREFORK_TEST_DROP") == "" {
 		t.Skip("helper process")
 	}
-	c, err := LookupCredentials("nobody", "")
+	c, err := lookupCredentials("nobody", "")
 	if err != nil {
 		t.Fatal(err)
 	}

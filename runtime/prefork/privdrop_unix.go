@@ -9,7 +9,7 @@ import (
 
 // SysProcCredential is the credential to start a child with, or nil when
 // this process already runs as c (after Drop, children simply inherit).
-func (c *Credentials) SysProcCredential() *syscall.Credential {
+func (c *credentials) SysProcCredential() *syscall.Credential {
 	if !c.needsChange() {
 		return nil
 	}
@@ -20,7 +20,7 @@ func (c *Credentials) SysProcCredential() *syscall.Credential {
 // 1.16) to c: supplementary groups, then gid, then uid, the only order in
 // which each step is still permitted. It fails without root unless there
 // is nothing to change.
-func (c *Credentials) Drop() error {
+func (c *credentials) Drop() error {
 	if !c.needsChange() {
 		return nil
 	}

@@ -34,7 +34,7 @@ func (c *Config) productionDefaults() error {
 	if _, err := newAccessLogTo(io.Discard, c.AccessLogFormat); err != nil {
 		return err
 	}
-	if _, err := ParseTrustedProxies(c.ForwardedAllowIPs); err != nil {
+	if _, err := parseTrustedProxies(c.ForwardedAllowIPs); err != nil {
 		return err
 	}
 	if c.MaxWorkerMemory < 0 {
@@ -44,17 +44,17 @@ func (c *Config) productionDefaults() error {
 		return bad("upgrade-timeout", c.UpgradeTimeout, "must be positive")
 	}
 	if c.CertFile != "" || c.KeyFile != "" {
-		if _, err := NewCertReloader(c.CertFile, c.KeyFile); err != nil {
+		if _, err := newCertReloader(c.CertFile, c.KeyFile); err != nil {
 			return err
 		}
 	}
 	if c.Umask != "" {
-		if _, err := ParseOctalMode("umask", c.Umask, 0o777); err != nil {
+		if _, err := parseOctalMode("umask", c.Umask, 0o777); err != nil {
 			return err
 		}
 	}
 	if c.BindMode != "" {
-		if _, err := ParseOctalMode("bind-mode", c.BindMode, 0o777); err != nil {
+		if _, err := parseOctalMode("bind-mode", c.BindMode, 0o777); err != nil {
 			return err
 		}
 	}
@@ -63,7 +63,7 @@ func (c *Config) productionDefaults() error {
 			return fmt.Errorf("prefork: --bind-group %s: %w", c.BindGroup, err)
 		}
 	}
-	if _, err := LookupCredentials(c.User, c.Group); err != nil {
+	if _, err := lookupCredentials(c.User, c.Group); err != nil {
 		return err
 	}
 	return nil
@@ -93,9 +93,9 @@ func (c Config) productionConfigLines() []string {
 // adds around its listeners and handler: PROXY protocol, TLS, forwarded
 // headers and the access log.
 type serving struct {
-	access  *AccessLog
-	trusted *TrustedProxies
-	certs   *CertReloader
+	access  *accessLog
+	trusted *trustedProxies
+	certs   *certReloader
 	proxy   bool
 }
 
@@ -106,16 +106,16 @@ func newServing(c Config) (*serving, error) {
 	if allow == "" {
 		allow = DefaultForwardedAllowIPs
 	}
-	if s.trusted, err = ParseTrustedProxies(allow); err != nil {
+	if s.trusted, err = parseTrustedProxies(allow); err != nil {
 		return nil, err
 	}
 	if c.CertFile != "" || c.KeyFile != "" {
-		if s.certs, err = NewCertReloader(c.CertFile, c.KeyFile); err != nil {
+		if s.certs, err = newCertReloader(c.CertFile, c.KeyFile); err != nil {
 			return nil, err
 		}
 	}
 	if c.AccessLog != "" {
-		if s.access, err = NewAccessLog(c.AccessLog, c.AccessLogFormat); err != nil {
+		if s.access, err = newAccessLog(c.AccessLog, c.AccessLogFormat); err != nil {
 			return nil, err
 		}
 	}
@@ -128,7 +128,7 @@ func (s *serving) listeners(lns []net.Listener) []net.Listener {
 	out := make([]net.Listener, len(lns))
 	for i, ln := range lns {
 		if s.proxy {
-			ln = ProxyProtocolListener(ln, s.trusted, 0)
+			ln = proxyProtocolListener(ln, s.trusted, 0)
 		}
 		if s.certs != nil {
 			ln = tls.NewListener(ln, s.certs.TLSConfig())
@@ -163,7 +163,7 @@ func (s *serving) close() { s.access.Close() }
 // prepareLogFile creates path (unless "-" or empty) and gives it to the
 // user the processes will run as, so a worker that dropped privileges can
 // still open it, as Gunicorn's workers inherit theirs.
-func prepareLogFile(path string, cr *Credentials) error {
+func prepareLogFile(path string, cr *credentials) error {
 	if path == "" || path == "-" {
 		return nil
 	}
@@ -185,7 +185,7 @@ func applyUmask(c Config) {
 	if c.Umask == "" {
 		return
 	}
-	if m, err := ParseOctalMode("umask", c.Umask, 0o777); err == nil {
+	if m, err := parseOctalMode("umask", c.Umask, 0o777); err == nil {
 		setUmask(int(m))
 	}
 }

@@ -470,7 +470,7 @@ func TestWorkerOverMemoryLimitIsReplaced(t *testing.T) {
 	p := startHelper(t, "run", []string{"-w", "1", "--max-worker-memory", "150MiB"})
 	p.waitLog("master ready", 1, bootWithin)
 	fat := p.waitWorkers(1, 5*time.Second, nil)[0]
-	if rss, err := ReadRSS(fat); err != nil || rss > 100<<20 {
+	if rss, err := readRSS(fat); err != nil || rss > 100<<20 {
 		t.Fatalf("a fresh worker already has RSS %d (%v): the limit would recycle every worker", rss, err)
 	}
 	c := &http.Client{Timeout: 60 * time.Second}
@@ -645,9 +645,9 @@ func TestPrivilegeDropToNobody(t *testing.T) {
 	}
 }
 
-func nobodyIDs(t *testing.T) *Credentials {
+func nobodyIDs(t *testing.T) *credentials {
 	t.Helper()
-	c, err := LookupCredentials("nobody", "nogroup")
+	c, err := lookupCredentials("nobody", "nogroup")
 	if err != nil {
 		t.Skipf("no nobody/nogroup: %v", err)
 	}

@@ -15,17 +15,17 @@ import (
 	"time"
 )
 
-// DefaultProxyProtocolTimeout bounds how long a peer may take to send its
+// defaultProxyProtocolTimeout bounds how long a peer may take to send its
 // PROXY header.
-const DefaultProxyProtocolTimeout = 5 * time.Second
+const defaultProxyProtocolTimeout = 5 * time.Second
 
 // proxyV2Signature starts every PROXY protocol version 2 header.
 var proxyV2Signature = []byte("\r\n\r\n\x00\r\nQUIT\n")
 
-// ErrProxyHeader is wrapped by errors reading a malformed PROXY header.
-var ErrProxyHeader = errors.New("prefork: invalid PROXY protocol header")
+// errProxyHeader is wrapped by errors reading a malformed PROXY header.
+var errProxyHeader = errors.New("prefork: invalid PROXY protocol header")
 
-// ProxyProtocolListener wraps ln so that connections from trusted peers
+// proxyProtocolListener wraps ln so that connections from trusted peers
 // (the same list as --forwarded-allow-ips; unix socket peers included) may
 // start with a PROXY protocol v1 or v2 header, whose source address then
 // becomes the connection's RemoteAddr. As in Gunicorn the header is
@@ -35,18 +35,18 @@ var ErrProxyHeader = errors.New("prefork: invalid PROXY protocol header")
 //
 // Accept never reads: the header is read on the connection's first Read,
 // RemoteAddr or LocalAddr call, in the connection's own goroutine, within
-// timeout (DefaultProxyProtocolTimeout when 0), so a silent peer holds
+// timeout (defaultProxyProtocolTimeout when 0), so a silent peer holds
 // neither the accept loop nor a goroutine for long.
-func ProxyProtocolListener(ln net.Listener, trusted *TrustedProxies, timeout time.Duration) net.Listener {
+func proxyProtocolListener(ln net.Listener, trusted *trustedProxies, timeout time.Duration) net.Listener {
 	if timeout <= 0 {
-		timeout = DefaultProxyProtocolTimeout
+		timeout = defaultProxyProtocolTimeout
 	}
 	return &proxyProtoListener{Listener: ln, trusted: trusted, timeout: timeout}
 }
 
 type proxyProtoListener struct {
 	net.Listener
-	trusted *TrustedProxies
+	trusted *trustedProxies
 	timeout time.Duration
 }
 
@@ -149,24 +149,24 @@ func readProxyV1(br *bufio.Reader) (net.Addr, net.Addr, error) {
 	line, err := br.ReadSlice('\n')
 	if err != nil {
 		if errors.Is(err, bufio.ErrBufferFull) {
-			return nil, nil, fmt.Errorf("%w: v1 line longer than 107 bytes", ErrProxyHeader)
+			return nil, nil, fmt.Errorf("%w: v1 line longer than 107 bytes", errProxyHeader)
 		}
-		return nil, nil, fmt.Errorf("%w: v1 line: %v", ErrProxyHeader, err)
+		return nil, nil, fmt.Errorf("%w: v1 line: %v", errProxyHeader, err)
 	}
 	if len(line) > 107 || !bytes.HasSuffix(line, []byte("\r\n")) {
-		return nil, nil, fmt.Errorf("%w: v1 line must end in CRLF within 107 bytes", ErrProxyHeader)
+		return nil, nil, fmt.Errorf("%w: v1 line must end in CRLF within 107 bytes", errProxyHeader)
 	}
 	f := strings.Split(string(line[:len(line)-2]), " ")
 	if len(f) >= 2 && f[1] == "UNKNOWN" {
 		return nil, nil, nil
 	}
 	if len(f) != 6 || (f[1] != "TCP4" && f[1] != "TCP6") {
-		return nil, nil, fmt.Errorf("%w: v1 %q", ErrProxyHeader, line)
+		return nil, nil, fmt.Errorf("%w: v1 %q", errProxyHeader, line)
 	}
 	src, err1 := parseV1Addr(f[2], f[4], f[1] == "TCP6")
 	dst, err2 := parseV1Addr(f[3], f[5], f[1] == "TCP6")
 	if err1 != nil || err2 != nil {
-		return nil, nil, fmt.Errorf("%w: v1 %q", ErrProxyHeader, line)
+		return nil, nil, fmt.Errorf("%w: v1 %q", errProxyHeader, line)
 	}
 	return src, dst, nil
 }
@@ -191,35 +191,35 @@ func parseV1Addr(ip, port string, v6 bool) (net.Addr, error) {
 func readProxyV2(br *bufio.Reader) (net.Addr, net.Addr, error) {
 	var hdr [16]byte
 	if _, err := io.ReadFull(br, hdr[:]); err != nil {
-		return nil, nil, fmt.Errorf("%w: v2 header: %v", ErrProxyHeader, err)
+		return nil, nil, fmt.Errorf("%w: v2 header: %v", errProxyHeader, err)
 	}
 	if hdr[12]>>4 != 2 {
-		return nil, nil, fmt.Errorf("%w: v2 version %d", ErrProxyHeader, hdr[12]>>4)
+		return nil, nil, fmt.Errorf("%w: v2 version %d", errProxyHeader, hdr[12]>>4)
 	}
 	cmd, fam := hdr[12]&0xf, hdr[13]
 	n := int(binary.BigEndian.Uint16(hdr[14:16]))
 	body := make([]byte, n)
 	if _, err := io.ReadFull(br, body); err != nil {
-		return nil, nil, fmt.Errorf("%w: v2 body of %d bytes: %v", ErrProxyHeader, n, err)
+		return nil, nil, fmt.Errorf("%w: v2 body of %d bytes: %v", errProxyHeader, n, err)
 	}
 	switch cmd {
 	case 0: // LOCAL: the proxy's own health check
 		return nil, nil, nil
 	case 1: // PROXY
 	default:
-		return nil, nil, fmt.Errorf("%w: v2 command %d", ErrProxyHeader, cmd)
+		return nil, nil, fmt.Errorf("%w: v2 command %d", errProxyHeader, cmd)
 	}
 	switch fam >> 4 {
 	case 1: // AF_INET
 		if n < 12 {
-			return nil, nil, fmt.Errorf("%w: v2 IPv4 addresses need 12 bytes, got %d", ErrProxyHeader, n)
+			return nil, nil, fmt.Errorf("%w: v2 IPv4 addresses need 12 bytes, got %d", errProxyHeader, n)
 		}
 		src := netip.AddrPortFrom(netip.AddrFrom4([4]byte(body[0:4])), binary.BigEndian.Uint16(body[8:10]))
 		dst := netip.AddrPortFrom(netip.AddrFrom4([4]byte(body[4:8])), binary.BigEndian.Uint16(body[10:12]))
 		return net.TCPAddrFromAddrPort(src), net.TCPAddrFromAddrPort(dst), nil
 	case 2: // AF_INET6
 		if n < 36 {
-			return nil, nil, fmt.Errorf("%w: v2 IPv6 addresses need 36 bytes, got %d", ErrProxyHeader, n)
+			return nil, nil, fmt.Errorf("%w: v2 IPv6 addresses need 36 bytes, got %d", errProxyHeader, n)
 		}
 		src := netip.AddrPortFrom(netip.AddrFrom16([16]byte(body[0:16])), binary.BigEndian.Uint16(body[32:34]))
 		dst := netip.AddrPortFrom(netip.AddrFrom16([16]byte(body[16:32])), binary.BigEndian.Uint16(body[34:36]))

@@ -16,7 +16,7 @@ import (
 // a PROXY protocol listener on loopback.
 func serveProxyProto(t *testing.T, allow string, timeout time.Duration) string {
 	t.Helper()
-	tp, err := ParseTrustedProxies(allow)
+	tp, err := parseTrustedProxies(allow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func serveProxyProto(t *testing.T, allow string, timeout time.Duration) string {
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	go srv.Serve(ProxyProtocolListener(ln, tp, timeout))
+	go srv.Serve(proxyProtocolListener(ln, tp, timeout))
 	t.Cleanup(func() { srv.Close() })
 	return ln.Addr().String()
 }

@@ -9,11 +9,11 @@ import (
 	"strings"
 )
 
-// ReadRSS returns the resident set size of process pid in bytes, from
+// readRSS returns the resident set size of process pid in bytes, from
 // /proc/PID/statm (the second field, in pages). It is what --max-worker-memory
 // compares against; on systems without /proc it returns an error and
 // memory recycling stays off.
-func ReadRSS(pid int) (int64, error) {
+func readRSS(pid int) (int64, error) {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/statm")
 	if err != nil {
 		return 0, fmt.Errorf("prefork: read RSS of pid %d: %w", pid, err)
@@ -33,12 +33,12 @@ func parseStatm(data []byte, pageSize int64) (int64, error) {
 	return pages * pageSize, nil
 }
 
-// ParseByteSize parses a memory size for --max-worker-memory: a plain
+// parseByteSize parses a memory size for --max-worker-memory: a plain
 // number of bytes ("536870912"), or a number with a unit, case-insensitive:
 // KB, MB, GB, TB are powers of 1000 (SI); KiB, MiB, GiB, TiB and the
 // single letters K, M, G, T are powers of 1024 (like docker and the JVM).
 // Fractions are allowed ("1.5GiB"). "0" or "" means no limit.
-func ParseByteSize(s string) (int64, error) {
+func parseByteSize(s string) (int64, error) {
 	in := strings.TrimSpace(s)
 	if in == "" {
 		return 0, nil

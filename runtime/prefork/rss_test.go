@@ -9,7 +9,7 @@ func TestReadRSSOfSelf(t *testing.T) {
 	if _, err := os.Stat("/proc/self/statm"); err != nil {
 		t.Skip("no /proc on this system")
 	}
-	before, err := ReadRSS(os.Getpid())
+	before, err := readRSS(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,7 +21,7 @@ func TestReadRSSOfSelf(t *testing.T) {
 	for i := range buf {
 		buf[i] = byte(i)
 	}
-	after, err := ReadRSS(os.Getpid())
+	after, err := readRSS(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func TestReadRSSOfSelf(t *testing.T) {
 		t.Errorf("RSS grew by %d after touching 64MiB", after-before)
 	}
 	_ = buf[len(buf)-1]
-	if _, err := ReadRSS(-1); err == nil {
+	if _, err := readRSS(-1); err == nil {
 		t.Error("want an error for a missing pid")
 	}
 }
@@ -61,14 +61,14 @@ func TestParseByteSize(t *testing.T) {
 		" 64 KiB ": 64 << 10,
 		"123b":     123,
 	} {
-		got, err := ParseByteSize(in)
+		got, err := parseByteSize(in)
 		if err != nil || got != want {
-			t.Errorf("ParseByteSize(%q) = %d, %v; want %d", in, got, err, want)
+			t.Errorf("parseByteSize(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
 	for _, bad := range []string{"MB", "-1", "12XB", "1.2.3M", "99999999999TB", "1e3"} {
-		if _, err := ParseByteSize(bad); err == nil {
-			t.Errorf("ParseByteSize(%q): want error", bad)
+		if _, err := parseByteSize(bad); err == nil {
+			t.Errorf("parseByteSize(%q): want error", bad)
 		}
 	}
 }

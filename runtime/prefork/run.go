@@ -68,7 +68,7 @@ func Serve(cfg Config, app App) error {
 	defer sp.close()
 	srv := sp.srv
 	srv.start()
-	notify := NewNotifier()
+	notify := notifierFromEnv()
 	os.Unsetenv("NOTIFY_SOCKET") // the app's own children must not speak for this service
 	if err := notify.Ready("serving " + addrs(names)); err != nil {
 		lg.Warn("readiness notification failed", "err", err)

@@ -10,35 +10,35 @@ import (
 	"time"
 )
 
-// Notifier speaks systemd's sd_notify protocol: newline-separated
+// notifier speaks systemd's sd_notify protocol: newline-separated
 // KEY=VALUE assignments in one datagram to the unix socket named by
-// $NOTIFY_SOCKET ("@name" is an abstract socket). A nil *Notifier, or one
+// $NOTIFY_SOCKET ("@name" is an abstract socket). A nil *notifier, or one
 // built without NOTIFY_SOCKET, is a no-op so callers never need to check.
-type Notifier struct {
+type notifier struct {
 	addr *net.UnixAddr
 	mu   sync.Mutex // one datagram at a time keeps READY/RELOADING ordered
 }
 
-// NewNotifier returns a Notifier for $NOTIFY_SOCKET, or nil when it is unset.
-func NewNotifier() *Notifier {
+// notifierFromEnv returns a notifier for $NOTIFY_SOCKET, or nil when it is unset.
+func notifierFromEnv() *notifier {
 	return newNotifier(os.Getenv("NOTIFY_SOCKET"))
 }
 
-func newNotifier(socket string) *Notifier {
+func newNotifier(socket string) *notifier {
 	if socket == "" || strings.HasPrefix(socket, "vsock:") {
 		return nil // vsock needs AF_VSOCK, which the standard library cannot dial
 	}
 	// Go maps a leading '@' to the abstract namespace itself.
-	return &Notifier{addr: &net.UnixAddr{Name: socket, Net: "unixgram"}}
+	return &notifier{addr: &net.UnixAddr{Name: socket, Net: "unixgram"}}
 }
 
 // Enabled reports whether notifications go anywhere.
-func (n *Notifier) Enabled() bool { return n != nil && n.addr != nil }
+func (n *notifier) Enabled() bool { return n != nil && n.addr != nil }
 
 // Notify sends the given assignments (e.g. "READY=1", "STATUS=3 workers")
 // in one datagram. Values must not contain newlines: they would be read as
 // further assignments, so they are replaced by spaces.
-func (n *Notifier) Notify(assignments ...string) error {
+func (n *notifier) Notify(assignments ...string) error {
 	if !n.Enabled() || len(assignments) == 0 {
 		return nil
 	}
@@ -61,7 +61,7 @@ func (n *Notifier) Notify(assignments ...string) error {
 }
 
 // Ready tells systemd the service is up (Type=notify), with an optional status line.
-func (n *Notifier) Ready(status string) error {
+func (n *notifier) Ready(status string) error {
 	if status == "" {
 		return n.Notify("READY=1")
 	}
@@ -71,7 +71,7 @@ func (n *Notifier) Ready(status string) error {
 // Reloading starts a reload (Type=notify-reload protocol): systemd wants
 // RELOADING=1 with MONOTONIC_USEC set to CLOCK_MONOTONIC now, then READY=1
 // when the reload is over.
-func (n *Notifier) Reloading() error {
+func (n *notifier) Reloading() error {
 	if !n.Enabled() {
 		return nil
 	}
@@ -84,21 +84,21 @@ func (n *Notifier) Reloading() error {
 
 // Stopping tells systemd a stop is under way (not sent by a master that
 // hands over to a new one in a binary upgrade: the service keeps running).
-func (n *Notifier) Stopping() error { return n.Notify("STOPPING=1") }
+func (n *notifier) Stopping() error { return n.Notify("STOPPING=1") }
 
 // Status sets the free-form status line shown by systemctl status.
-func (n *Notifier) Status(status string) error { return n.Notify("STATUS=" + status) }
+func (n *notifier) Status(status string) error { return n.Notify("STATUS=" + status) }
 
 // MainPID moves systemd's idea of the service's main process (binary upgrade).
-func (n *Notifier) MainPID(pid int) error { return n.Notify("MAINPID=" + strconv.Itoa(pid)) }
+func (n *notifier) MainPID(pid int) error { return n.Notify("MAINPID=" + strconv.Itoa(pid)) }
 
 // Watchdog sends one keep-alive ping.
-func (n *Notifier) Watchdog() error { return n.Notify("WATCHDOG=1") }
+func (n *notifier) Watchdog() error { return n.Notify("WATCHDOG=1") }
 
-// WatchdogInterval returns how often to ping systemd's watchdog: half of
+// watchdogIntervalFromEnv returns how often to ping systemd's watchdog: half of
 // $WATCHDOG_USEC, as sd_watchdog_enabled(3) recommends. It returns 0 when the
 // watchdog is off or meant for another process ($WATCHDOG_PID differs).
-func WatchdogInterval() time.Duration {
+func watchdogIntervalFromEnv() time.Duration {
 	return watchdogInterval(os.Getenv("WATCHDOG_USEC"), os.Getenv("WATCHDOG_PID"), os.Getpid())
 }
 
@@ -123,7 +123,7 @@ func watchdogInterval(usecStr, pidStr string, self int) time.Duration {
 // until stop is closed. A master that stops being healthy (its event loop
 // stuck) stops pinging, and systemd restarts the service. It returns at once
 // when interval is 0 or the notifier is disabled.
-func (n *Notifier) StartWatchdog(interval time.Duration, healthy func() bool, stop <-chan struct{}) {
+func (n *notifier) StartWatchdog(interval time.Duration, healthy func() bool, stop <-chan struct{}) {
 	if !n.Enabled() || interval <= 0 {
 		return
 	}

@@ -12,9 +12,9 @@ import (
 	"time"
 )
 
-// WorkerStats is what a worker reports in each heartbeat (and what a status
+// workerStats is what a worker reports in each heartbeat (and what a status
 // view shows per worker).
-type WorkerStats struct {
+type workerStats struct {
 	Requests      int64         // requests started since the worker began
 	InFlight      int           // requests running now
 	OldestRequest time.Duration // age of the oldest running request
@@ -80,9 +80,9 @@ func (t *requestTracker) end(id uint64) {
 	t.mu.Unlock()
 }
 
-func (t *requestTracker) stats() WorkerStats {
+func (t *requestTracker) stats() workerStats {
 	now := time.Now()
-	st := WorkerStats{Requests: t.total.Load()}
+	st := workerStats{Requests: t.total.Load()}
 	t.mu.Lock()
 	st.InFlight = len(t.inflight) + int(t.long.Load())
 	for _, start := range t.inflight {

@@ -9,9 +9,9 @@ import (
 // masterProd is the master's state for the production features; only the
 // loop's goroutine touches it.
 type masterProd struct {
-	notify    *Notifier
+	notify    *notifier
 	control   *controlServer
-	creds     *Credentials
+	creds     *credentials
 	started   time.Time
 	stopWD    chan struct{}
 	upgrading *upgradeState
@@ -22,10 +22,10 @@ type masterProd struct {
 // log files for the dropped user, the control socket, the privilege drop,
 // and systemd's watchdog.
 func (m *master) startProduction() error {
-	p := &masterProd{notify: NewNotifier(), started: time.Now(), stopWD: make(chan struct{})}
+	p := &masterProd{notify: notifierFromEnv(), started: time.Now(), stopWD: make(chan struct{})}
 	m.prod = p
 	var err error
-	if p.creds, err = LookupCredentials(m.cfg.User, m.cfg.Group); err != nil {
+	if p.creds, err = lookupCredentials(m.cfg.User, m.cfg.Group); err != nil {
 		return err
 	}
 	if !m.inherited || m.cfg.BindMode != "" || m.cfg.BindGroup != "" {
@@ -42,7 +42,7 @@ func (m *master) startProduction() error {
 		}
 		var mode os.FileMode
 		if m.cfg.BindMode != "" {
-			v, _ := ParseOctalMode("bind-mode", m.cfg.BindMode, 0o777)
+			v, _ := parseOctalMode("bind-mode", m.cfg.BindMode, 0o777)
 			mode = os.FileMode(v)
 		}
 		if err := applyUnixSocketAccess(m.lns, mode, uid, gid); err != nil {
@@ -69,7 +69,7 @@ func (m *master) startProduction() error {
 		}
 		m.log.Info("privileges dropped", "user", m.cfg.User, "group", m.cfg.Group, "uid", p.creds.UID, "gid", p.creds.GID)
 	}
-	p.notify.StartWatchdog(WatchdogInterval(), m.responsive, p.stopWD)
+	p.notify.StartWatchdog(watchdogIntervalFromEnv(), m.responsive, p.stopWD)
 	return nil
 }
 

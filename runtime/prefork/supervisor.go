@@ -58,7 +58,7 @@ type worker struct {
 	failMsg  string // the App factory's error, from the worker
 	started  time.Time
 	lastSeen time.Time
-	stats    WorkerStats
+	stats    workerStats
 	rss      int64
 	maxReq   int64     // this worker's max-requests incl. jitter; 0 = none
 	deadline time.Time // draining, dumping, aborting: when to escalate
@@ -230,7 +230,7 @@ func (s *supervisor) message(w *worker, line string) {
 		s.logw(slog.LevelInfo, "worker ready", w, []any{"boot", dur(s.now.Sub(w.started))})
 		s.announce()
 	case msgHeartbeat:
-		var st WorkerStats
+		var st workerStats
 		var ms int64
 		if _, err := fmt.Sscanf(arg, "%d %d %d", &st.Requests, &st.InFlight, &ms); err != nil {
 			s.log(slog.LevelWarn, "bad heartbeat", "worker", w.ID, "line", line)

@@ -7,17 +7,17 @@ import (
 	"sync"
 )
 
-// CertReloader serves a certificate/key pair loaded from files and reloads
+// certReloader serves a certificate/key pair loaded from files and reloads
 // it on demand (HUP), so a renewed certificate (certbot) is picked up
 // without a restart. A reload that fails keeps the previous pair.
-type CertReloader struct {
+type certReloader struct {
 	certFile, keyFile string
 	mu                sync.RWMutex
 	cert              *tls.Certificate
 }
 
-// NewCertReloader loads --certfile and --keyfile; both are required together.
-func NewCertReloader(certFile, keyFile string) (*CertReloader, error) {
+// newCertReloader loads --certfile and --keyfile; both are required together.
+func newCertReloader(certFile, keyFile string) (*certReloader, error) {
 	switch {
 	case certFile == "" && keyFile == "":
 		return nil, errors.New("prefork: TLS needs --certfile and --keyfile")
@@ -26,7 +26,7 @@ func NewCertReloader(certFile, keyFile string) (*CertReloader, error) {
 	case keyFile == "":
 		return nil, fmt.Errorf("prefork: --certfile %s given without --keyfile", certFile)
 	}
-	r := &CertReloader{certFile: certFile, keyFile: keyFile}
+	r := &certReloader{certFile: certFile, keyFile: keyFile}
 	if err := r.Reload(); err != nil {
 		return nil, err
 	}
@@ -34,7 +34,7 @@ func NewCertReloader(certFile, keyFile string) (*CertReloader, error) {
 }
 
 // Reload reads the files again.
-func (r *CertReloader) Reload() error {
+func (r *certReloader) Reload() error {
 	cert, err := tls.LoadX509KeyPair(r.certFile, r.keyFile)
 	if err != nil {
 		return fmt.Errorf("prefork: load --certfile %s / --keyfile %s: %w", r.certFile, r.keyFile, err)
@@ -46,7 +46,7 @@ func (r *CertReloader) Reload() error {
 }
 
 // GetCertificate is the tls.Config hook.
-func (r *CertReloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+func (r *certReloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.cert, nil
@@ -56,7 +56,7 @@ func (r *CertReloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, e
 // at least (Go's default 1.2 cipher suites are all AEAD with forward
 // secrecy; 1.3 is preferred and its suites are not configurable), HTTP/2
 // and HTTP/1.1 by ALPN, and the certificate from this reloader.
-func (r *CertReloader) TLSConfig() *tls.Config {
+func (r *certReloader) TLSConfig() *tls.Config {
 	return &tls.Config{
 		MinVersion:     tls.VersionTLS12,
 		GetCertificate: r.GetCertificate,

@@ -46,7 +46,7 @@ func writeTestCert(t *testing.T, dir string, serial int64) (certFile, keyFile st
 func TestCertReloaderServesAndReloads(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile, der1 := writeTestCert(t, dir, 1)
-	r, err := NewCertReloader(certFile, keyFile)
+	r, err := newCertReloader(certFile, keyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestCertReloaderServesAndReloads(t *testing.T) {
 
 func TestCertReloaderNeedsBothFiles(t *testing.T) {
 	for _, tc := range [][2]string{{"", ""}, {"c.pem", ""}, {"", "k.pem"}, {"/nonexistent/c.pem", "/nonexistent/k.pem"}} {
-		if _, err := NewCertReloader(tc[0], tc[1]); err == nil || !strings.Contains(err.Error(), "file") {
+		if _, err := newCertReloader(tc[0], tc[1]); err == nil || !strings.Contains(err.Error(), "file") {
 			t.Errorf("%q: want an error naming the flags, got %v", tc, err)
 		}
 	}

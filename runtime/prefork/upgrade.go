@@ -32,9 +32,9 @@ import (
 // one upgrade is in progress, and at most one master is not ready (the
 // supervisor's upgrade, upgradeFailed and upgradeReady).
 
-// EnvUpgradeFD names the fd on which a new master started by USR2 reports
+// envUpgradeFD names the fd on which a new master started by USR2 reports
 // "ready <pid>" to the old one.
-const EnvUpgradeFD = "PREFORK_UPGRADE_FD"
+const envUpgradeFD = "PREFORK_UPGRADE_FD"
 
 // The supervisor's side: at most one upgrade at a time, none while this
 // master itself is still taking over.
@@ -88,11 +88,11 @@ type upgradeState struct {
 // upgradeChildPipe takes the pipe to the old master when this master was
 // started by a USR2 upgrade, and unsets the variable.
 func upgradeChildPipe() *os.File {
-	s := os.Getenv(EnvUpgradeFD)
+	s := os.Getenv(envUpgradeFD)
 	if s == "" {
 		return nil
 	}
-	os.Unsetenv(EnvUpgradeFD)
+	os.Unsetenv(envUpgradeFD)
 	fd, err := strconv.Atoi(s)
 	if err != nil || fd < 3 {
 		return nil
@@ -114,9 +114,9 @@ func (m *master) startUpgrade() event {
 	env := InheritEnv(m.files, m.names)
 	// systemd meant WATCHDOG_PID for this process; the new master pings as main pid
 	env = slices.DeleteFunc(env, func(kv string) bool {
-		return strings.HasPrefix(kv, "WATCHDOG_PID=") || strings.HasPrefix(kv, EnvUpgradeFD+"=")
+		return strings.HasPrefix(kv, "WATCHDOG_PID=") || strings.HasPrefix(kv, envUpgradeFD+"=")
 	})
-	cmd.Env = append(env, EnvUpgradeFD+"="+strconv.Itoa(3+len(m.files)))
+	cmd.Env = append(env, envUpgradeFD+"="+strconv.Itoa(3+len(m.files)))
 	cmd.ExtraFiles = append(slices.Clone(m.files), w)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	err = cmd.Start()
