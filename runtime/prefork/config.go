@@ -116,7 +116,7 @@ type Config struct {
 	Logger *slog.Logger `json:"-"`
 	// Reload, when set, is called by the master on HUP to re-read the
 	// configuration; the new generation of workers runs with the result.
-	// An error keeps the old configuration (and still reloads the workers).
+	// An error keeps the current configuration and workers: nothing restarts.
 	Reload func() (Config, error) `json:"-"`
 	// Middleware wraps the app's handler in each worker, first element
 	// outermost. Default none.

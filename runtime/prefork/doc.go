@@ -20,6 +20,18 @@
 //
 // # Invariants
 //
+// The master's policy lives in one place, the supervisor (supervisor.go): a
+// state machine with no processes, signals or clock of its own, stepped with
+// events (a worker started, said ready, sent a heartbeat, exited; a signal;
+// a control command; a tick with the time) and returning actions (start a
+// worker, send it a command or a signal, notify systemd, log). The master's
+// loop (loop.go) turns what happens to the process into those events and
+// carries the actions out. Each worker is in one phase: booting, ready,
+// retiring (serving until its replacement is ready), draining, dumping
+// (asked for its goroutines before a kill), aborting (SIGABRT sent) or
+// killed; status views show it. The invariants below are the supervisor's,
+// each checked by a table test on a fake clock (supervisor_test.go).
+//
 //   - The master never serves, and it is the only holder of each worker's
 //     control pipe: when the master dies, for any reason, every worker reads
 //     EOF, drains and exits. No orphans, no Getppid polling, also as PID 1.
@@ -53,8 +65,11 @@
 //	             generation starts from the binary on disk, and each new worker's ready
 //	             lets one old worker drain. A generation that fails to boot (exits, or is
 //	             not ready within Timeout) is abandoned with the reason logged; the old
-//	             workers keep serving
-//	TTIN / TTOU  one worker more / fewer (never below 1; the removed one drains)
+//	             workers keep serving. A configuration that does not load starts nothing:
+//	             the error is logged once and the workers serve on. One that loads also
+//	             applies to the master's own log (level, file, Logger)
+//	TTIN / TTOU  one worker more / fewer (never below 1, the same rule for the control
+//	             socket's ttou; the removed one drains)
 //	USR1         reopen the error and access logs (master and workers), for logrotate
 //	USR2         binary upgrade (see Production below)
 //
