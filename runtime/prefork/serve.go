@@ -1,9 +1,75 @@
 package prefork
 
 import (
+	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
 )
+
+// Serve runs app in this one process, without workers: on inherited listeners
+// (PREFORK_LISTEN_FDS or systemd's LISTEN_FDS) or else cfg.Bind. Once serving
+// it sends READY=1 to $NOTIFY_SOCKET when set. TERM or INT stop it gracefully
+// (up to GracefulTimeout), QUIT at once; it then returns nil. USR1 reopens the
+// error log.
+func Serve(cfg Config, app App) error {
+	c, done, err := prepare(cfg, app)
+	if done || err != nil {
+		return err
+	}
+	lg, err := newLogging(c)
+	if err != nil {
+		return err
+	}
+	defer lg.close()
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, sigUSR1)
+	defer signal.Stop(sigs)
+	lns, names, _, err := listen(c.Bind)
+	if err != nil {
+		return err
+	}
+	sp, appFailed, err := newServingProc(c, app, lns, names, lg)
+	if err != nil {
+		if appFailed {
+			return fmt.Errorf("prefork: app: %w", err)
+		}
+		return err
+	}
+	defer sp.close()
+	srv := sp.srv
+	srv.start()
+	notify := notifierFromEnv()
+	os.Unsetenv("NOTIFY_SOCKET") // the app's own children must not speak for this service
+	if err := notify.Ready("serving " + addrs(names)); err != nil {
+		lg.Warn("readiness notification failed", "err", err)
+	}
+	lg.Info("serving", "pid", os.Getpid(), "listeners", addrs(names))
+	for s := range sigs {
+		switch s {
+		case sigUSR1:
+			if err := lg.reopen(); err != nil {
+				lg.Error("reopen log", "err", err)
+			}
+			continue
+		case syscall.SIGQUIT:
+			notify.Stopping()
+			srv.close()
+		default:
+			notify.Stopping()
+			start := time.Now()
+			if err := srv.drain(off(c.GracefulTimeout), false); err != nil {
+				lg.Warn("graceful timeout: in-flight requests cut", "after", dur(time.Since(start)))
+			}
+		}
+		lg.Info("stopped", "signal", s.String())
+		break
+	}
+	return nil
+}
 
 // servingProc is a process that serves the app: Serve's single process or
 // a worker. Both are built by newServingProc, the same way.
