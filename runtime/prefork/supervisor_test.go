@@ -556,3 +556,20 @@ func TestStatusViews(t *testing.T) {
 		t.Error("an unchanged STATUS= was sent again")
 	}
 }
+
+// A new generation that hangs while booting is abandoned after Timeout; the
+// old workers serve on and nothing counts against the master.
+func TestReloadWithHangingBootIsAbandonedAtTheTimeout(t *testing.T) {
+	x := newSim(t, 1, func(c *Config) { c.Timeout = time.Second }).booted()
+	x.reload(nil, nil)
+	for range 5 {
+		x.msg(1, "hb 0 0 0")
+		x.advance(250 * time.Millisecond)
+	}
+	if x.logged("reload abandoned") != 1 || !slices.Contains(x.sent(2), "ABRT") || x.phase(1) != "ready" {
+		t.Fatalf("hanging generation: %+v; worker 1 %s", x.acts, x.phase(1))
+	}
+	if x.s.err != nil || x.s.stop != running || !x.s.Serving() {
+		t.Error("an abandoned reload must leave the master serving")
+	}
+}
