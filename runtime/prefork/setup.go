@@ -11,6 +11,7 @@ import (
 type masterProd struct {
 	notify    *notifier
 	control   *controlServer
+	health    *healthServer
 	creds     *credentials
 	started   time.Time
 	stopWD    chan struct{}
@@ -63,6 +64,11 @@ func (m *master) startProduction() error {
 			os.Lchown(m.cfg.ControlSocket, int(p.creds.UID), int(p.creds.GID))
 		}
 	}
+	if m.cfg.HealthBind != "" {
+		if p.health, err = listenHealth(m.cfg.HealthBind, m.queryHealth, m.log.Logger); err != nil {
+			return err
+		}
+	}
 	if p.creds.needsChange() {
 		if err := p.creds.Drop(); err != nil {
 			return err
@@ -81,6 +87,7 @@ func (m *master) stopProduction() {
 	}
 	close(p.stopWD)
 	p.control.Close()
+	p.health.Close()
 	if p.parent != nil {
 		p.parent.Close()
 	}
