@@ -198,3 +198,47 @@ func TestReusePortLetsTwoMastersShareAPort(t *testing.T) {
 		t.Errorf("shared health port: %d %q", code, body)
 	}
 }
+
+// A master that stops leaves the SO_REUSEPORT group at once: while it drains
+// a slow request, every new connection to the shared port is answered by the
+// other master, none waits on the stopping one's socket (to be reset when it
+// exits, as pods deleted during a rollout saw).
+func TestStoppingMasterLeavesTheReusePortGroup(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	port := "127.0.0.1:" + freePort(t)
+	args := []string{"-w", "1", "-b", port, "--reuse-port", "--graceful-timeout", "10"}
+	stopping := startHelper(t, "run", args)
+	stopping.waitLog("master ready", 1, 10*time.Second)
+	staying := startHelper(t, "run", args)
+	staying.waitLog("master ready", 1, 10*time.Second)
+
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get("http://" + stopping.addr + "/slow?d=3s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if l := readLine(bufio.NewReader(resp.Body)); l != "started" {
+		t.Fatalf("slow request: %q", l)
+	}
+	stopping.signal(syscall.SIGTERM)
+	stopping.waitLog("master stopping", 1, 5*time.Second)
+	time.Sleep(1200 * time.Millisecond) // past the workers' backlog drain (at most 1s)
+	fresh := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	failed := 0
+	for range 60 {
+		resp, err := fresh.Get("http://" + port + "/pid")
+		if err != nil {
+			failed++
+			continue
+		}
+		resp.Body.Close()
+	}
+	if failed > 0 {
+		t.Errorf("%d of 60 new connections to the shared port were not answered while one master drained", failed)
+	}
+	if code := stopping.exit(15 * time.Second); code != 0 {
+		t.Errorf("drained master exit code %d", code)
+	}
+}

@@ -326,9 +326,6 @@ func (m *master) finish() error {
 	close(m.done)
 	m.stopProduction()
 	m.closeListeners()
-	for _, f := range m.files {
-		f.Close()
-	}
 	if m.cfg.PidFile != "" {
 		removePidFile(m.cfg.PidFile)
 	}
@@ -343,11 +340,18 @@ func (m *master) finish() error {
 	return nil
 }
 
+// closeListeners closes the master's listeners and its duplicates of them:
+// the socket must leave an SO_REUSEPORT group the moment the master stops,
+// or the kernel keeps queueing connections on it that nobody will accept,
+// and resets them when the drained master exits.
 func (m *master) closeListeners() {
 	for _, ln := range m.lns {
 		ln.Close() // unix sockets this master bound are unlinked here
 	}
-	m.lns = nil
+	for _, f := range m.files {
+		f.Close()
+	}
+	m.lns, m.files = nil, nil
 }
 
 // sharedLog is the current logger, for goroutines off the loop.
