@@ -110,6 +110,18 @@ type Config struct {
 	// UpgradeTimeout is how long a new master started by USR2 has to become
 	// ready. Default DefaultUpgradeTimeout.
 	UpgradeTimeout time.Duration
+	// ReusePort sets SO_REUSEPORT on the TCP sockets the master binds (and on
+	// HealthBind), so another process can bind the same port: a second pod on
+	// the same host during a rollout. Off by default, as in Gunicorn: with it,
+	// connections queued on a socket whose process exits are lost unless that
+	// process drains them (this one does, on TERM).
+	ReusePort bool
+	// HealthBind is where the master serves its probes (host:port or
+	// unix:/path), never on the app's listeners: GET /livez (the master's
+	// event loop answers), /readyz (start-up done, at least one worker ready,
+	// no stop begun) and /startupz (every start-up worker was ready once).
+	// Off when empty.
+	HealthBind string
 
 	// Logger receives the runtime's log. Default: built from ErrorLog and
 	// LogLevel (text format).

@@ -147,6 +147,14 @@
 // first). ControlSocket: a unix socket (0600) answering "status", "reload",
 // "ttin", "ttou" with a JSON Status; RunControlCommand gives a program the
 // "status", "reload", "scale-up [N]", "scale-down [N]" subcommands.
+// HealthBind: the master (never a worker, never on the app's listeners)
+// serves probes for Kubernetes and load balancers: /livez answers 200 while
+// its event loop answers within a second; /readyz 200 once every start-up
+// worker was ready, while at least one worker is ready and no stop has begun
+// (503 from TERM on, so endpoints drop the pod while it drains); /startupz 200
+// once start-up is done. A TCP health socket always has SO_REUSEPORT, so a
+// USR2 master binds it beside the old one. ReusePort sets SO_REUSEPORT on
+// the app's TCP sockets too (two pods of one host port during a rollout).
 // User/Group: unix sockets are bound (and given BindMode/BindGroup), the
 // control socket and log files created and chowned, then the master drops to
 // User/Group before starting any worker; Umask applies from the start.

@@ -26,6 +26,8 @@ func (c *Config) registerProductionFlags(fs *flag.FlagSet) {
 	both(&octalFlag{p: &c.Umask, name: "umask", max: 0o777}, "m", "umask", "octal umask for files the server creates, e.g. 0o027 (default: inherited)")
 	fs.Var(&octalFlag{p: &c.BindMode, name: "bind-mode", max: 0o777}, "bind-mode", "octal mode of bound unix sockets, e.g. 0660 so a web server's group can connect")
 	fs.Var(&stringFlag{p: &c.BindGroup}, "bind-group", "group owning bound unix sockets, name or gid (e.g. www-data for nginx)")
+	fs.BoolVar(&c.ReusePort, "reuse-port", c.ReusePort, "set SO_REUSEPORT on the TCP sockets bound (and --health-bind), so another process can bind the same port")
+	fs.Var(&healthBindFlag{p: &c.HealthBind}, "health-bind", "address (host:port or unix:/path) where the master serves /livez, /readyz and /startupz probes (default: off)")
 	fs.Var(&durationFlag{p: &c.UpgradeTimeout}, "upgrade-timeout", "seconds a new master started by USR2 has to become ready before it is killed (default 60)")
 }
 
@@ -112,4 +114,25 @@ func trimPkg(err error) string {
 		return s[9:]
 	}
 	return s
+}
+
+type healthBindFlag struct{ p *string }
+
+func (f *healthBindFlag) String() string {
+	if f == nil || f.p == nil {
+		return ""
+	}
+	return *f.p
+}
+
+func (f *healthBindFlag) Set(s string) error {
+	a, err := parseAddr(s)
+	if err != nil {
+		return errors.Unwrap(err)
+	}
+	if a.network == "fd" {
+		return errors.New("must be host:port or unix:/path")
+	}
+	*f.p = s
+	return nil
 }

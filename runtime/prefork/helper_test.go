@@ -119,6 +119,14 @@ func helperApp() (http.Handler, error) {
 			return nil, errors.New(strings.TrimSpace(string(b)))
 		}
 	}
+	if p := os.Getenv("PREFORK_TEST_BOOT_GATE"); p != "" {
+		for { // a slow App factory: boots once the file exists
+			if _, err := os.Stat(p); err == nil {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 	if p := os.Getenv("PREFORK_TEST_HANG_FILE"); p != "" {
 		if _, err := os.Stat(p); err == nil {
 			select {} // an App factory that never returns

@@ -1,6 +1,7 @@
 package prefork
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -63,7 +64,18 @@ func parseAddr(s string) (addr, error) {
 // error) or "fd://N" (an already-listening descriptor). On error nothing stays
 // open.
 func Bind(addrs []string) ([]net.Listener, error) {
+	return bind(addrs, false)
+}
+
+var errNoReusePort = errors.New("SO_REUSEPORT is not supported on this system")
+
+// bind is Bind, with SO_REUSEPORT set on TCP sockets when reusePort is true.
+func bind(addrs []string, reusePort bool) ([]net.Listener, error) {
 	var lns []net.Listener
+	var lc net.ListenConfig
+	if reusePort {
+		lc.Control = setReusePort
+	}
 	fail := func(err error) ([]net.Listener, error) {
 		for _, ln := range lns {
 			ln.Close()
@@ -78,7 +90,7 @@ func Bind(addrs []string) ([]net.Listener, error) {
 		var ln net.Listener
 		switch a.network {
 		case "tcp":
-			ln, err = net.Listen("tcp", a.address)
+			ln, err = lc.Listen(context.Background(), "tcp", a.address)
 		case "unix":
 			if err = removeStaleSocket(a.address); err == nil {
 				ln, err = net.Listen("unix", a.address)
@@ -283,8 +295,9 @@ func splitNames(s, sep string) []string {
 	return strings.Split(s, sep)
 }
 
-// listen returns the inherited listeners, or binds cfg.Bind.
-func listen(bind []string) ([]net.Listener, []string, bool, error) {
+// listen returns the inherited listeners, or binds addrs (with SO_REUSEPORT
+// when reusePort).
+func listen(addrs []string, reusePort bool) ([]net.Listener, []string, bool, error) {
 	lns, names, err := inheritedListeners()
 	if err != nil {
 		return nil, nil, false, err
@@ -292,14 +305,14 @@ func listen(bind []string) ([]net.Listener, []string, bool, error) {
 	if len(lns) > 0 {
 		return lns, names, true, nil
 	}
-	lns, err = Bind(bind)
+	lns, err = bind(addrs, reusePort)
 	if err != nil {
 		return nil, nil, false, err
 	}
 	names = make([]string, len(lns))
 	for i, ln := range lns {
-		names[i] = bind[i]
-		if strings.HasSuffix(bind[i], ":0") {
+		names[i] = addrs[i]
+		if strings.HasSuffix(addrs[i], ":0") {
 			names[i] = ln.Addr().String()
 		}
 	}

@@ -144,7 +144,7 @@ func runMaster(cfg Config) error {
 	}
 	applyUmask(cfg)
 	parent := upgradeChildPipe() // started by an old master's USR2
-	lns, names, inherited, err := listen(cfg.Bind)
+	lns, names, inherited, err := listen(cfg.Bind, cfg.ReusePort)
 	if err != nil {
 		return err
 	}

@@ -48,6 +48,15 @@ func (c *Config) productionDefaults() error {
 			return err
 		}
 	}
+	if c.HealthBind != "" {
+		a, err := parseAddr(c.HealthBind)
+		if err != nil {
+			return fmt.Errorf("prefork: health-bind: %w", errors.Unwrap(err))
+		}
+		if a.network == "fd" {
+			return bad("health-bind", c.HealthBind, "must be host:port or unix:/path")
+		}
+	}
 	if c.Umask != "" {
 		if _, err := ParseOctalMode("umask", c.Umask, 0o777); err != nil {
 			return err
@@ -80,9 +89,11 @@ func (c Config) productionConfigLines() []string {
 		"control_socket = " + c.ControlSocket,
 		"forwarded_allow_ips = " + c.ForwardedAllowIPs,
 		"group = " + c.Group,
+		"health_bind = " + c.HealthBind,
 		"keyfile = " + c.KeyFile,
 		"max_worker_memory = " + strconv.FormatInt(c.MaxWorkerMemory, 10),
 		"proxy_protocol = " + strconv.FormatBool(c.ProxyProtocol),
+		"reuse_port = " + strconv.FormatBool(c.ReusePort),
 		"umask = " + c.Umask,
 		"upgrade_timeout = " + seconds(c.UpgradeTimeout),
 		"user = " + c.User,

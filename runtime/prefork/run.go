@@ -48,7 +48,7 @@ func Serve(cfg Config, app App) error {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, sigUSR1)
 	defer signal.Stop(sigs)
-	lns, names, _, err := listen(c.Bind)
+	lns, names, _, err := listen(c.Bind, c.ReusePort)
 	if err != nil {
 		return err
 	}

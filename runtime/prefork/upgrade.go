@@ -40,6 +40,7 @@ const EnvUpgradeFD = "PREFORK_UPGRADE_FD"
 type masterProd struct {
 	notify     *Notifier
 	control    *controlServer
+	health     *healthServer
 	creds      *Credentials
 	started    time.Time
 	rss        map[int]int64 // worker ID -> last RSS read
@@ -118,6 +119,11 @@ func (m *master) startProduction() error {
 			os.Lchown(m.cfg.ControlSocket, int(p.creds.UID), int(p.creds.GID))
 		}
 	}
+	if m.cfg.HealthBind != "" {
+		if p.health, err = listenHealth(m.cfg.HealthBind, m.queryHealth, m.log.Logger); err != nil {
+			return err
+		}
+	}
 	if p.creds.needsChange() {
 		if err := p.creds.Drop(); err != nil {
 			return err
@@ -155,6 +161,7 @@ func (m *master) stopProduction() {
 	}
 	close(p.stopWD)
 	p.control.Close()
+	p.health.Close()
 	if p.parent != nil {
 		p.parent.Close()
 	}

@@ -1,0 +1,200 @@
+//go:build unix
+
+package prefork
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestHealthProbeAnswers(t *testing.T) {
+	serving := healthState{Started: true, Ready: 2, Target: 2, Generation: 1, PID: 7}
+	cases := []struct {
+		name     string
+		st       healthState
+		answered bool
+		method   string
+		path     string
+		code     int
+		body     string
+	}{
+		{"live while serving", serving, true, "GET", "/livez", 200, "ok: 2/2 workers ready, generation 1, master pid 7"},
+		{"live while stopping", healthState{Started: true, Stopping: true}, true, "GET", "/livez", 200, "ok:"},
+		{"live while booting", healthState{Target: 2}, true, "GET", "/livez", 200, "ok:"},
+		{"not live when the loop does not answer", serving, false, "GET", "/livez", 503, "did not answer"},
+		{"ready while serving", serving, true, "GET", "/readyz", 200, "ready: 2/2"},
+		{"ready with one of two workers (the other being replaced)", healthState{Started: true, Ready: 1, Target: 2}, true, "GET", "/readyz", 200, "ready: 1/2"},
+		{"not ready before start-up is done", healthState{Ready: 1, Target: 2}, true, "GET", "/readyz", 503, "starting: 1/2"},
+		{"not ready with no worker ready", healthState{Started: true, Target: 2}, true, "GET", "/readyz", 503, "no worker ready"},
+		{"not ready once stopping", healthState{Started: true, Stopping: true, Ready: 2, Target: 2}, true, "GET", "/readyz", 503, "stopping"},
+		{"not ready when the loop does not answer", serving, false, "GET", "/readyz", 503, "did not answer"},
+		{"started", serving, true, "GET", "/startupz", 200, "started"},
+		{"not started", healthState{Ready: 1, Target: 2}, true, "GET", "/startupz", 503, "starting"},
+		{"HEAD works", serving, true, "HEAD", "/readyz", 200, ""},
+		{"POST refused", serving, true, "POST", "/readyz", 405, "method not allowed"},
+		{"other paths are not found", serving, true, "GET", "/", 404, "not found"},
+		{"app paths are not here", serving, true, "GET", "/healthz", 404, "not found"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := healthHandler(func(time.Duration) (healthState, bool) { return c.st, c.answered })
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, nil))
+			if rec.Code != c.code || !strings.Contains(rec.Body.String(), c.body) {
+				t.Errorf("%s %s: %d %q, want %d containing %q", c.method, c.path, rec.Code, rec.Body.String(), c.code, c.body)
+			}
+			if c.code != 404 && rec.Header().Get("Cache-Control") != "no-store" && c.code != 405 {
+				t.Errorf("Cache-Control = %q, want no-store", rec.Header().Get("Cache-Control"))
+			}
+		})
+	}
+}
+
+func TestHealthBindRefusesDescriptors(t *testing.T) {
+	for _, bad := range []string{"fd://3", "nonsense", "127.0.0.1:99999"} {
+		if _, err := (Config{HealthBind: bad}).withDefaults(); err == nil || !strings.Contains(err.Error(), "health-bind") {
+			t.Errorf("HealthBind %q: err %v, want one naming health-bind", bad, err)
+		}
+	}
+}
+
+// freePort returns a loopback port nobody listened on a moment ago.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+func probe(c *http.Client, addr, path string) (int, string) {
+	resp, err := c.Get("http://" + addr + path)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, strings.TrimSpace(string(b))
+}
+
+func waitProbe(t *testing.T, c *http.Client, addr, path string, code int, within time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		got, body := probe(c, addr, path)
+		if got == code {
+			return body
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d %q after %s, want %d", path, got, body, within, code)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The probes follow the master's lifecycle: live at once, started and ready
+// only when the (slow) App factories returned, unready from the TERM on while
+// a slow request drains, gone when the master exits.
+func TestHealthProbesFollowTheLifecycle(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	gate := filepath.Join(t.TempDir(), "boot")
+	health := "127.0.0.1:" + freePort(t)
+	p := startHelper(t, "run", []string{"-w", "2", "--health-bind", health, "--graceful-timeout", "10"}, "PREFORK_TEST_BOOT_GATE="+gate)
+	c := &http.Client{Timeout: 3 * time.Second}
+	waitProbe(t, c, health, "/livez", 200, 10*time.Second)
+	p.waitWorkers(2, 10*time.Second, nil)
+	for _, path := range []string{"/startupz", "/readyz"} {
+		if code, body := probe(c, health, path); code != 503 || !strings.Contains(body, "starting: 0/2") {
+			t.Errorf("%s while the App factories run: %d %q, want 503 starting: 0/2", path, code, body)
+		}
+	}
+	if err := os.WriteFile(gate, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitProbe(t, c, health, "/readyz", 200, 10*time.Second)
+	if code, body := probe(c, health, "/startupz"); code != 200 {
+		t.Errorf("/startupz once ready: %d %q", code, body)
+	}
+	if _, err := p.get(c, "/healthz"); err != nil {
+		// the app's own routes stay the app's: this helper answers "hello" for any path
+		t.Errorf("app route on the app listener: %v", err)
+	}
+
+	resp, err := c.Get("http://" + p.addr + "/slow?d=1500ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	if l := readLine(br); l != "started" {
+		t.Fatalf("slow request: %q", l)
+	}
+	p.signal(syscall.SIGTERM)
+	body := waitProbe(t, c, health, "/readyz", 503, 2*time.Second)
+	if !strings.Contains(body, "stopping") {
+		t.Errorf("/readyz after TERM: %q, want stopping", body)
+	}
+	if code, body := probe(c, health, "/livez"); code != 200 {
+		t.Errorf("/livez while draining: %d %q, want 200 (a draining master must not be restarted)", code, body)
+	}
+	if l := readLine(br); l != "done" {
+		t.Errorf("slow request after TERM: %q, want done", l)
+	}
+	if code := p.exit(15 * time.Second); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+	if code, _ := probe(c, health, "/livez"); code != 0 {
+		t.Errorf("/livez after exit answered %d, want no listener", code)
+	}
+}
+
+// With --reuse-port two masters listen on one TCP port (two pods on one host
+// during a rollout) and both serve it; without it the second is refused. The
+// health port is shared either way.
+func TestReusePortLetsTwoMastersShareAPort(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	port, health := "127.0.0.1:"+freePort(t), "127.0.0.1:"+freePort(t)
+	args := []string{"-w", "1", "-b", port, "--health-bind", health}
+	a := startHelper(t, "run", append(args, "--reuse-port"))
+	a.waitLog("master ready", 1, 10*time.Second)
+	refused := startHelper(t, "run", args)
+	if code := refused.exit(10 * time.Second); code == 0 || !strings.Contains(refused.log(), "address already in use") {
+		t.Errorf("second master without --reuse-port: exit %d, log:\n%s", code, refused.log())
+	}
+	b := startHelper(t, "run", append(args, "--reuse-port"))
+	b.waitLog("master ready", 1, 10*time.Second)
+	wa, wb := a.workers(), b.workers()
+	seen := map[int]bool{}
+	for i := 0; i < 200 && len(seen) < 2; i++ {
+		c := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+		resp, err := c.Get("http://" + port + "/pid")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		pid, _ := strconv.Atoi(string(s))
+		seen[pid] = true
+	}
+	if len(wa) != 1 || len(wb) != 1 || !seen[wa[0]] || !seen[wb[0]] {
+		t.Errorf("workers %v and %v, answers from %v: want both masters' workers to answer", wa, wb, seen)
+	}
+	c := &http.Client{Timeout: 3 * time.Second}
+	if code, body := probe(c, health, "/readyz"); code != 200 {
+		t.Errorf("shared health port: %d %q", code, body)
+	}
+}

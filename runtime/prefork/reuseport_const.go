@@ -1,0 +1,7 @@
+//go:build aix || darwin || dragonfly || freebsd || netbsd || openbsd || (linux && !(386 || amd64 || arm))
+
+package prefork
+
+import "syscall"
+
+const soReusePort = syscall.SO_REUSEPORT
