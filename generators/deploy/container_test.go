@@ -92,6 +92,21 @@ func runCmd(t *testing.T, ctx context.Context, env []string, dir, name string, a
 func buildImage(t *testing.T, ctx context.Context, conf, dir, image, tag string, opts Options) time.Duration {
 	t.Helper()
 	opts.Targets = append(opts.Targets, "container")
+	writeDeploy(t, dir, opts)
+	start := time.Now()
+	runCmd(t, ctx, testenv.OfflineGoEnv(conf), dir, "make", "image", "IMAGE="+image, "TAG="+tag)
+	took := time.Since(start)
+	t.Cleanup(func() {
+		rmi := exec.Command("podman", "rmi", "-f", image+":"+tag)
+		rmi.Env = append(os.Environ(), conf)
+		_ = rmi.Run()
+	})
+	return took
+}
+
+// writeDeploy generates the files of opts into the project's deploy/, as deploy-config does.
+func writeDeploy(t *testing.T, dir string, opts Options) *Context {
+	t.Helper()
 	gen, err := Generate(dir, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -104,15 +119,7 @@ func buildImage(t *testing.T, ctx context.Context, conf, dir, image, tag string,
 	if err := Write(out, plan, false); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
-	runCmd(t, ctx, testenv.OfflineGoEnv(conf), dir, "make", "image", "IMAGE="+image, "TAG="+tag)
-	took := time.Since(start)
-	t.Cleanup(func() {
-		rmi := exec.Command("podman", "rmi", "-f", image+":"+tag)
-		rmi.Env = append(os.Environ(), conf)
-		_ = rmi.Run()
-	})
-	return took
+	return gen
 }
 
 // TestContainerImage builds the image of a fresh project with podman and runs it the way

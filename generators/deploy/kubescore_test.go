@@ -33,18 +33,8 @@ func TestKubeScore(t *testing.T) {
 	for name, opts := range kubeVariants {
 		t.Run(name, func(t *testing.T) {
 			dir := newProject(t, "demo")
-			gen, err := Generate(dir, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
+			gen := writeDeploy(t, dir, opts)
 			out := filepath.Join(dir, "deploy")
-			plan, err := Plan(out, gen.Files)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := Write(out, plan, false); err != nil {
-				t.Fatal(err)
-			}
 			manifests := runCmd(t, ctx, os.Environ(), "", kubectl, "kustomize", filepath.Join(out, "kubernetes", "production"))
 			args := []string{"score", "--output-format", "ci"}
 			readme, _ := gen.Files.Get("README.md")
