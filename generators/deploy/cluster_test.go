@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/scaffoldgo/scaffold/internal/k8stest"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
@@ -334,6 +337,15 @@ func TestCluster(t *testing.T) {
 			if workers != k.Workers {
 				t.Errorf("master %d runs %d workers, want %d (the CPU limit %s)", pid, workers, k.Workers, k.CPULimit)
 			}
+			// Go 1.25+ gives the master GOMAXPROCS from the cgroup's CPU limit (rounded up, at
+			// least 2, at most the CPUs); each worker gets its share, not the node's CPUs.
+			limit := resource.MustParse(k.CPULimit)
+			want := max(1, min(runtime.NumCPU(), max(2, int((limit.MilliValue()+999)/1000)))/k.Workers)
+			for _, w := range childrenOf(pid) {
+				if got := environ(w)["GOMAXPROCS"]; got != strconv.Itoa(want) {
+					t.Errorf("worker %d has GOMAXPROCS=%q, want %d (CPU limit %s, %d workers, %d CPUs on the node)", w, got, want, k.CPULimit, k.Workers, runtime.NumCPU())
+				}
+			}
 		}
 	})
 
@@ -481,6 +493,18 @@ func treeRSS(pid int) (kib int64, children int) {
 		children++
 	}
 	return kib, children
+}
+
+// environ is a process's environment.
+func environ(pid int) map[string]string {
+	data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	env := map[string]string{}
+	for _, kv := range strings.Split(string(data), "\x00") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	return env
 }
 
 func rssKiB(pid int) int64 {

@@ -7,7 +7,9 @@
 //     the app's max_body_bytes;
 //   - supervisor's stopwaitsecs and systemd's TimeoutStopSec are above graceful_timeout;
 //   - one socket path everywhere: the app binds it under supervisor, systemd's socket unit
-//     holds it (passed as fd 3) under systemd, nginx connects to it.
+//     holds it (passed as fd 3) under systemd, nginx connects to it;
+//   - beyond one host (kubernetes.go): the image's and the manifests' ports, probes, grace
+//     period, workers and ingress limits come from the same config and the runtime's contract.
 //
 // Generation is a pipeline of named steps over one Context (see Steps); Write puts the
 // result on disk atomically and refuses to overwrite a file edited since it was written.
