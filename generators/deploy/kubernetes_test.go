@@ -25,6 +25,7 @@ var kubeVariants = map[string]Options{
 	"default": {Targets: []string{"kubernetes", "container"}},
 	"full": {Targets: []string{"kubernetes", "container"}, Domains: []string{"shop.example.com"}, MaxReplicas: 6, Namespace: "shop",
 		Image: "registry.example.com/shop/demo:1.2.0", ReadinessPath: "/healthz", CPULimit: "2500m", MemoryLimit: "1Gi", PreStop: 10},
+	"no-prestop": {Targets: []string{"kubernetes"}, PreStop: -1, HealthPort: 9100, Replicas: 3, CPURequest: "100m", CPULimit: "500m"},
 }
 
 // decodeStrict decodes a generated manifest into its typed object: an unknown field or a
