@@ -38,6 +38,9 @@ func requireCluster(t *testing.T) {
 		t.Skip("a real Kubernetes is not available: " + msg)
 	}
 	if os.Geteuid() != 0 {
+		if os.Getenv(testenv.RequireTools) == "1" {
+			t.Fatalf("the kubelet and containerd need root (%s=1)", testenv.RequireTools)
+		}
 		t.Skip("the kubelet and containerd need root")
 	}
 }
