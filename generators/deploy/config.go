@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,6 +22,7 @@ type AppConfig struct {
 	Workers         int           // server.workers
 	Timeout         time.Duration // server.timeout; <= 0 means off
 	GracefulTimeout time.Duration // server.graceful_timeout
+	Port            int           // port of server.bind's first host:port; 8000 when it binds none
 }
 
 // yamlSections mirrors the keys of config.yaml this generator reads; pointers tell a key
@@ -31,16 +33,17 @@ type yamlSections struct {
 		MaxBodyBytes *int64  `yaml:"max_body_bytes"`
 	} `yaml:"app"`
 	Server struct {
-		Workers         *int    `yaml:"workers"`
-		Timeout         *string `yaml:"timeout"`
-		GracefulTimeout *string `yaml:"graceful_timeout"`
+		Bind            []string `yaml:"bind"`
+		Workers         *int     `yaml:"workers"`
+		Timeout         *string  `yaml:"timeout"`
+		GracefulTimeout *string  `yaml:"graceful_timeout"`
 	} `yaml:"server"`
 }
 
 // LoadAppConfig reads dir/config/config.yaml and the production section of
 // dir/config/setting.yaml (which may be absent).
 func LoadAppConfig(dir string) (AppConfig, error) {
-	cfg := AppConfig{StaticDir: "static", MaxBodyBytes: 1 << 20, Workers: 1, Timeout: 30 * time.Second, GracefulTimeout: 30 * time.Second}
+	cfg := AppConfig{StaticDir: "static", MaxBodyBytes: 1 << 20, Workers: 1, Timeout: 30 * time.Second, GracefulTimeout: 30 * time.Second, Port: 8000}
 	base := filepath.Join(dir, "config", "config.yaml")
 	data, err := os.ReadFile(base)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -88,6 +91,17 @@ func (c *AppConfig) apply(file string, s yamlSections) error {
 			return fmt.Errorf("%s: app.max_body_bytes: must not be negative", file)
 		}
 		c.MaxBodyBytes = *s.App.MaxBodyBytes
+	}
+	if s.Server.Bind != nil {
+		c.Port = 8000
+		for _, b := range s.Server.Bind {
+			if _, port, err := net.SplitHostPort(b); err == nil && !strings.Contains(b, "/") {
+				if n, err := strconv.Atoi(port); err == nil && n > 0 && n < 65536 {
+					c.Port = n
+					break
+				}
+			}
+		}
 	}
 	if s.Server.Workers != nil {
 		c.Workers = *s.Server.Workers

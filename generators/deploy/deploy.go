@@ -7,7 +7,9 @@
 //     the app's max_body_bytes;
 //   - supervisor's stopwaitsecs and systemd's TimeoutStopSec are above graceful_timeout;
 //   - one socket path everywhere: the app binds it under supervisor, systemd's socket unit
-//     holds it (passed as fd 3) under systemd, nginx connects to it.
+//     holds it (passed as fd 3) under systemd, nginx connects to it;
+//   - beyond one host (kubernetes.go): the image's and the manifests' ports, probes, grace
+//     period, workers and ingress limits come from the same config and the runtime's contract.
 //
 // Generation is a pipeline of named steps over one Context (see Steps); Write puts the
 // result on disk atomically and refuses to overwrite a file edited since it was written.
@@ -71,6 +73,8 @@ type Data struct {
 	LogsDirectory    string   // systemd LogsDirectory= (LogDir below /var/log), or ""
 	RuntimeDirectory string   // systemd RuntimeDirectory= (SocketDir below /run), or ""
 	ReadWritePaths   []string // writable paths systemd must open up under ProtectSystem=strict
+
+	Kube KubeData // the container and kubernetes targets (kubernetes.go)
 }
 
 // Output paths, relative to the output folder.
@@ -97,10 +101,14 @@ func Steps() []generators.Step[*Context] {
 		generators.StepFunc[*Context]{Name: "read project", Fn: readProject},
 		// Defaults and validation happen before anything is rendered, so bad input writes nothing.
 		generators.StepFunc[*Context]{Name: "resolve options", Fn: resolve},
+		generators.StepFunc[*Context]{Name: "resolve container and kubernetes options", Fn: resolveKube},
 		generators.StepFunc[*Context]{Name: "nginx", Fn: target("nginx", "nginx.conf")},
 		generators.StepFunc[*Context]{Name: "supervisor", Fn: target("supervisor", "supervisor.conf", "tmpfiles.conf")},
 		generators.StepFunc[*Context]{Name: "systemd", Fn: target("systemd", "systemd.socket", "systemd.service")},
 		generators.StepFunc[*Context]{Name: "logrotate", Fn: target("logrotate", "logrotate")},
+		// Beyond one host: image and manifests, checked only when asked for.
+		generators.StepFunc[*Context]{Name: "container", Fn: containerFiles},
+		generators.StepFunc[*Context]{Name: "kubernetes", Fn: kubeFiles},
 		// The README describes every file and the commands around them.
 		generators.StepFunc[*Context]{Name: "readme", Fn: readme},
 	}

@@ -44,6 +44,8 @@ var goldenCases = []struct {
 	{"upstreams", Options{Targets: []string{"nginx"}, Domains: []string{"shop.example.com"}, Upstreams: []string{"10.0.0.2:8000", "10.0.0.3:8000", "[fd00::4]:8000"}}},
 	{"packaged", Options{Targets: all, Prefix: "/usr/lib/demo", Bin: "/usr/bin/demo", ConfigDir: "/etc/demo", StaticDir: "/usr/share/demo/static",
 		LogDir: "/srv/log/demo", Socket: "/srv/run/demo.sock", User: "web", Group: "web", WebGroup: "nginx", Listen: "127.0.0.1:8080"}},
+	{"kubernetes", kubeVariants["default"]},
+	{"kubernetes-full", kubeVariants["full"]},
 }
 
 func TestGolden(t *testing.T) {
@@ -101,6 +103,10 @@ func TestTargetsSelectFiles(t *testing.T) {
 		"supervisor": {"README.md", "supervisor/demo.conf", "tmpfiles/demo.conf"},
 		"systemd":    {"README.md", "systemd/demo.service", "systemd/demo.socket"},
 		"logrotate":  {"README.md", "logrotate/demo"},
+		"container":  {"README.md", "container/.dockerignore", "container/Containerfile", "container/group", "container/passwd"},
+		"kubernetes": {"README.md", "kubernetes/base/config/config.yaml", "kubernetes/base/config/logging.yaml", "kubernetes/base/config/setting.yaml",
+			"kubernetes/base/deployment.yaml", "kubernetes/base/kustomization.yaml", "kubernetes/base/networkpolicy.yaml", "kubernetes/base/pdb.yaml",
+			"kubernetes/base/service.yaml", "kubernetes/production/kustomization.yaml"},
 	} {
 		targets, err := ParseTargets([]string{target})
 		if err != nil {
@@ -118,7 +124,7 @@ func TestTargetsSelectFiles(t *testing.T) {
 			t.Errorf("%s: files %v, want %v", target, got, want)
 		}
 	}
-	if got, err := ParseTargets([]string{"all"}); err != nil || len(got) != 4 {
+	if got, err := ParseTargets([]string{"all"}); err != nil || len(got) != len(Targets) {
 		t.Errorf("all: %v %v", got, err)
 	}
 	if _, err := ParseTargets([]string{"apache"}); err == nil || !strings.Contains(err.Error(), `unknown target "apache"`) {

@@ -9,7 +9,7 @@ import (
 )
 
 // Targets are the accepted first arguments of `scaffold deploy-config`, in output order.
-var Targets = []string{"nginx", "supervisor", "systemd", "logrotate"}
+var Targets = []string{"nginx", "supervisor", "systemd", "logrotate", "container", "kubernetes"}
 
 // Options are the choices of one deploy-config run. Empty fields take the documented
 // defaults (see Defaults).
@@ -38,6 +38,19 @@ type Options struct {
 	// ACMERoot is the webroot of the ACME HTTP-01 challenge; default /var/www/_letsencrypt.
 	ACMERoot    string
 	NginxLogDir string // default /var/log/nginx
+
+	// Container and Kubernetes (container.go, kubernetes.go).
+	Image         string // image the manifests run, REPO[:TAG]; default localhost/NAME:dev (`make image TAG=dev`)
+	Namespace     string // the production overlay's namespace; default none (kubectl's current one)
+	Replicas      int    // pods; default 2 (the PodDisruptionBudget keeps one)
+	MaxReplicas   int    // above Replicas: a HorizontalPodAutoscaler between the two; 0: none
+	HealthPort    int    // the runtime's health listener (--health-bind); default the app's port + 1
+	ReadinessPath string // readiness probe path; default the runtime's /readyz on HealthPort, another path probes the app's port
+	PreStop       int    // seconds of lifecycle.preStop.sleep; default 5; -1: none
+	CPURequest    string // resource quantities; defaults 250m, 1, 128Mi, 256Mi
+	CPULimit      string
+	MemoryRequest string
+	MemoryLimit   string
 }
 
 // ParseTargets expands "all" and rejects unknown names.

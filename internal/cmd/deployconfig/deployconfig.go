@@ -20,7 +20,7 @@ type Options struct {
 	IO  *iostreams.IOStreams
 	Ctx context.Context // bounds the --check tools
 
-	Args   []string // targets: nginx, supervisor, systemd, logrotate, all
+	Args   []string // targets: nginx, supervisor, systemd, logrotate, container, kubernetes, all
 	Dir    string   // the project folder
 	Out    string   // output folder; relative to Dir
 	Deploy deploy.Options
@@ -34,8 +34,8 @@ func NewCmdDeployConfig(f *cmdutil.Factory, runF func(*Options) error) *cobra.Co
 	opts := &Options{IO: f.IOStreams}
 	d := &opts.Deploy
 	cmd := &cobra.Command{
-		Use:   "deploy-config {nginx|supervisor|systemd|logrotate|all}...",
-		Short: "Write nginx, supervisor, systemd and logrotate files for this project",
+		Use:   "deploy-config {nginx|supervisor|systemd|logrotate|container|kubernetes|all}...",
+		Short: "Write nginx, supervisor, systemd, logrotate, container and Kubernetes files for this project",
 		Long: `Write the files that run this project in production, derived from its config/
 (production mode) so they agree with the app and with each other: nginx waits longer than
 the app's timeout and accepts the app's max_body_bytes, supervisor and systemd wait longer
@@ -49,7 +49,8 @@ what would change as a diff; --check runs nginx -t and systemd-analyze where ins
   scaffold deploy-config nginx --domain shop.example.com --letsencrypt
   scaffold deploy-config nginx --domain shop.example.com --upstream 10.0.0.2:8000,10.0.0.3:8000
   scaffold deploy-config systemd --prefix /usr/lib/shop --config-dir /etc/shop --bin /usr/bin/shop
-  scaffold deploy-config all --dry-run`,
+  scaffold deploy-config all --dry-run
+  scaffold deploy-config container kubernetes --image registry.example.com/shop:1.2.0 --cpu-limit 2 --max-replicas 6`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return cmdutil.FlagErrorf("deploy-config needs a target: %s or all", strings.Join(deploy.Targets, ", "))
@@ -89,6 +90,18 @@ what would change as a diff; --check runs nginx -t and systemd-analyze where ins
 	fl.StringVar(&d.LetsEncryptDir, "letsencrypt-dir", "", "certbot's configuration folder (default /etc/letsencrypt)")
 	fl.StringVar(&d.ACMERoot, "acme-root", "", "webroot of ACME HTTP-01 challenges (default /var/www/_letsencrypt)")
 	fl.StringVar(&d.NginxLogDir, "nginx-log-dir", "", "folder of nginx's access and error logs for this site (default /var/log/nginx)")
+	// container and kubernetes targets
+	fl.StringVar(&d.Image, "image", "", "image the Kubernetes manifests run, REPOSITORY[:TAG] (default localhost/NAME:dev)")
+	fl.StringVar(&d.Namespace, "namespace", "", "namespace of the production overlay (default: kubectl's current one)")
+	fl.IntVar(&d.Replicas, "replicas", 0, "pods of the Deployment (default 2)")
+	fl.IntVar(&d.MaxReplicas, "max-replicas", 0, "add a HorizontalPodAutoscaler from --replicas up to this many pods (default: none)")
+	fl.IntVar(&d.HealthPort, "health-port", 0, "port of the runtime's health listener (/livez, /readyz, /startupz) (default the app's port + 1)")
+	fl.StringVar(&d.ReadinessPath, "readiness-path", "", "readiness probe path; another than /readyz probes the app's own route on its port (default /readyz)")
+	fl.IntVar(&d.PreStop, "prestop", 0, "seconds of preStop sleep before SIGTERM, -1 for none (default 5)")
+	fl.StringVar(&d.CPURequest, "cpu-request", "", "CPU request of a pod (default 250m)")
+	fl.StringVar(&d.CPULimit, "cpu-limit", "", "CPU limit of a pod; sets the workers per pod (default 1)")
+	fl.StringVar(&d.MemoryRequest, "memory-request", "", "memory request of a pod (default 128Mi)")
+	fl.StringVar(&d.MemoryLimit, "memory-limit", "", "memory limit of a pod (default 256Mi)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print what would change as a unified diff, write nothing")
 	fl.BoolVar(&opts.Force, "force", false, "overwrite files edited since scaffold wrote them")
 	fl.BoolVar(&opts.Check, "check", false, "validate the files with nginx -t and systemd-analyze (where installed) before writing")

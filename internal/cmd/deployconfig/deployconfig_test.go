@@ -66,7 +66,7 @@ func TestWriteThenUnchanged(t *testing.T) {
 			t.Errorf("output does not report creating %s:\n%s", f, out)
 		}
 	}
-	if strings.Count(got[".scaffold-sums"], "\n") != 2+7 {
+	if strings.Count(got[".scaffold-sums"], "\n") != 2+21 {
 		t.Errorf("sums file:\n%s", got[".scaffold-sums"])
 	}
 	code, out, errOut = run(t, "deploy-config", "all", "--dir", dir, "--domain", "shop.example.com")
@@ -146,6 +146,9 @@ func TestBadInputWritesNothing(t *testing.T) {
 		{[]string{"all", "--user", "bob\nUser=root"}, 2, "--user"},
 		{[]string{"nginx", "--upstream", "10.0.0.1:80,evil}"}, 2, "--upstream"},
 		{[]string{"nginx", "--https"}, 2, "--https"},
+		{[]string{"kubernetes", "--namespace", "Prod_1"}, 2, `--namespace "Prod_1": must be a Kubernetes name`},
+		{[]string{"kubernetes", "container", "--memory-limit", "lots"}, 2, `--memory-limit "lots": must be a positive Kubernetes quantity`},
+		{[]string{"all", "--readiness-path", "healthz"}, 2, `--readiness-path "healthz": must be a URL path starting with /`},
 	} {
 		code, _, errOut := run(t, append([]string{"deploy-config", "--dir", dir}, tc.args...)...)
 		if code != tc.code || !strings.Contains(errOut, tc.want) {

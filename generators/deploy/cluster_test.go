@@ -1,0 +1,525 @@
+package deploy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/scaffoldgo/scaffold/internal/k8stest"
+	"github.com/scaffoldgo/scaffold/internal/testenv"
+)
+
+const installK8s = "run .ci/build-k8s (builds Kubernetes v1.34.4 into " + k8stest.BinDir + "; apt-get install etcd-server containerd podman runc)"
+
+// requireCluster skips the test when the single-node cluster cannot be started here, or
+// fails it under SCAFFOLD_REQUIRE_TOOLS=1.
+func requireCluster(t *testing.T) {
+	t.Helper()
+	if miss := k8stest.Missing(); len(miss) > 0 {
+		msg := fmt.Sprintf("missing %s: %s", strings.Join(miss, ", "), installK8s)
+		if os.Getenv(testenv.RequireTools) == "1" {
+			t.Fatalf("%s (%s=1)", msg, testenv.RequireTools)
+		}
+		t.Skip("a real Kubernetes is not available: " + msg)
+	}
+	if os.Geteuid() != 0 {
+		if os.Getenv(testenv.RequireTools) == "1" {
+			t.Fatalf("the kubelet and containerd need root (%s=1)", testenv.RequireTools)
+		}
+		t.Skip("the kubelet and containerd need root")
+	}
+}
+
+// testOverlay is the test-only kustomize overlay over the generated base: hostNetwork
+// with the app and the health listener on 127.0.0.1 (the only network this cluster has),
+// probes aimed at 127.0.0.1, the imported image, --reuse-port so that two pods share the
+// host port during a rollout, and a quicker liveness probe for the hung-master case. The
+// node runs without local storage isolation (its disk is not the kubelet's to measure
+// here), so it offers no ephemeral-storage: the overlay drops those requests. With
+// hostNetwork a containerPort is a hostPort, which the scheduler gives one pod per node:
+// the overlay removes the ports and probes the health port by number.
+func testOverlay(image, tag string, k KubeData, bootDelay string) string {
+	return fmt.Sprintf(`apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - ../base
+images:
+  - name: demo
+    newName: %[1]s
+    newTag: "%[2]s"
+patches:
+  - patch: |-
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata:
+        name: demo
+      spec:
+        template:
+          spec:
+            hostNetwork: true
+            dnsPolicy: Default
+            containers:
+              - name: demo
+                imagePullPolicy: Never
+                args: ["-c", "/app/config", "-b", "127.0.0.1:%[4]d", "-w", "%[5]d", "--health-bind", "127.0.0.1:%[3]d", "--reuse-port"]
+                resources:
+                  requests:
+                    ephemeral-storage: null
+                  limits:
+                    ephemeral-storage: null
+                env:
+                  - name: TEST_BOOT_DELAY
+                    value: "%[6]s"
+                startupProbe:
+                  httpGet:
+                    host: 127.0.0.1
+                    port: %[3]d
+                readinessProbe:
+                  httpGet:
+                    host: 127.0.0.1
+                    port: %[3]d
+                livenessProbe:
+                  httpGet:
+                    host: 127.0.0.1
+                    port: %[3]d
+                  periodSeconds: 2
+                  failureThreshold: 2
+                  terminationGracePeriodSeconds: 2
+  - target:
+      kind: Deployment
+      name: demo
+    patch: |-
+      - op: remove
+        path: /spec/template/spec/containers/0/ports
+`, image, tag, k.HealthPort, k.Port, k.Workers, bootDelay)
+}
+
+// pods of the Deployment, as the API server has them.
+type podList struct {
+	Items []struct {
+		Metadata struct {
+			Name              string  `json:"name"`
+			DeletionTimestamp *string `json:"deletionTimestamp"`
+		} `json:"metadata"`
+		Status struct {
+			Phase      string `json:"phase"`
+			Conditions []struct {
+				Type               string    `json:"type"`
+				Status             string    `json:"status"`
+				LastTransitionTime time.Time `json:"lastTransitionTime"`
+			} `json:"conditions"`
+			ContainerStatuses []struct {
+				Ready        bool `json:"ready"`
+				RestartCount int  `json:"restartCount"`
+				State        struct {
+					Running *struct {
+						StartedAt time.Time `json:"startedAt"`
+					} `json:"running"`
+				} `json:"state"`
+			} `json:"containerStatuses"`
+		} `json:"status"`
+	} `json:"items"`
+}
+
+// loadGen sends GET requests to url from a few clients until stopped, at most limit in
+// all, and counts the answers that are not a 200 with the app's page.
+type loadGen struct {
+	sent, failed atomic.Int64
+	mu           sync.Mutex
+	errs         []string
+	done         chan struct{}
+	wg           sync.WaitGroup
+}
+
+func startLoad(url string, clients int, limit int64) *loadGen {
+	l := &loadGen{done: make(chan struct{})}
+	for range clients {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			client := &http.Client{Timeout: 10 * time.Second}
+			for {
+				select {
+				case <-l.done:
+					return
+				default:
+				}
+				if l.sent.Add(1) > limit {
+					l.sent.Add(-1)
+					return
+				}
+				resp, err := client.Get(url)
+				if err == nil {
+					body, rerr := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if rerr != nil || resp.StatusCode != 200 || !strings.Contains(string(body), "<title>demo</title>") {
+						err = fmt.Errorf("status %d, read error %v", resp.StatusCode, rerr)
+					}
+				}
+				if err != nil {
+					l.failed.Add(1)
+					l.mu.Lock()
+					if len(l.errs) < 5 {
+						l.errs = append(l.errs, time.Now().Format("15:04:05.000")+" "+err.Error())
+					}
+					l.mu.Unlock()
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}()
+	}
+	return l
+}
+
+func (l *loadGen) stop() (sent, failed int64, errs []string) {
+	close(l.done)
+	l.wg.Wait()
+	return l.sent.Load(), l.failed.Load(), l.errs
+}
+
+// TestCluster runs the generated manifests in a real single-node Kubernetes, started once
+// for all of its scenarios.
+func TestCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Kubernetes cluster")
+	}
+	requireCluster(t)
+	for _, tool := range []string{"podman", "make", "go"} {
+		testenv.Tool(t, tool)
+	}
+	began := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
+	defer cancel()
+	conf := podmanConf(t)
+
+	dir := newProject(t, "demo")
+	addTestRoutes(t, dir)
+	port, health := testenv.FreePort(t), testenv.FreePort(t)
+	replace(t, filepath.Join(dir, "config", "config.yaml"), "127.0.0.1:8000", "127.0.0.1:"+strconv.Itoa(port))
+	tag := "k" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	const image = "localhost/scaffold-test-demo"
+	opts := Options{Targets: []string{"kubernetes"}, HealthPort: health}
+	buildImage(t, ctx, conf, dir, image, tag, opts)
+	gen, err := Generate(dir, Options{Targets: []string{"kubernetes"}, HealthPort: health})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := gen.Data.Kube
+
+	var clusterUp time.Duration
+	startCluster := time.Now()
+	cluster, err := k8stest.Start(ctx, append(os.Environ(), conf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := cluster.Stop(); err != nil {
+			t.Error(err)
+		}
+		t.Logf("cluster tests: %s wall time in all (cluster start %s)", time.Since(began).Round(time.Second), clusterUp.Round(time.Second))
+	})
+	clusterUp = time.Since(startCluster)
+	if err := cluster.ImportImage(ctx, image+":"+tag); err != nil {
+		t.Fatal(err)
+	}
+	kubectl := func(args ...string) string {
+		t.Helper()
+		out, err := cluster.Kubectl(ctx, args...)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, cluster.Logs())
+		}
+		return out
+	}
+	podsOf := func() podList {
+		t.Helper()
+		var pods podList
+		if err := json.Unmarshal([]byte(kubectl("get", "pods", "-l", "app.kubernetes.io/name=demo", "-o", "json")), &pods); err != nil {
+			t.Fatal(err)
+		}
+		return pods
+	}
+	podLogs := func() string {
+		var b strings.Builder
+		for _, p := range podsOf().Items {
+			b.WriteString(cluster.PodLog("default", p.Metadata.Name, "demo"))
+		}
+		return b.String()
+	}
+	readyPods := func() int {
+		n := 0
+		for _, p := range podsOf().Items {
+			if p.Metadata.DeletionTimestamp == nil && len(p.Status.ContainerStatuses) > 0 && p.Status.ContainerStatuses[0].Ready {
+				n++
+			}
+		}
+		return n
+	}
+	app := "http://127.0.0.1:" + strconv.Itoa(port)
+
+	t.Run("server-side validation of every variant", func(t *testing.T) {
+		kubectl("create", "namespace", "shop")
+		for name, o := range kubeVariants {
+			v := newProject(t, "demo")
+			writeDeploy(t, v, o)
+			out := filepath.Join(v, "deploy")
+			for _, overlay := range []string{"base", "production"} {
+				manifests := kubectl("kustomize", filepath.Join(out, "kubernetes", overlay))
+				if res, err := cluster.KubectlIn(ctx, []byte(manifests), "apply", "--dry-run=server", "-f", "-"); err != nil {
+					t.Errorf("%s/%s: %v", name, overlay, err)
+				} else {
+					t.Logf("%s/%s: %s", name, overlay, strings.ReplaceAll(strings.TrimSpace(res), "\n", "; "))
+				}
+			}
+		}
+	})
+
+	overlay := filepath.Join(dir, "deploy", "kubernetes", "test")
+	if err := os.MkdirAll(overlay, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const bootDelay = 3 * time.Second
+	writeFile(t, filepath.Join(overlay, "kustomization.yaml"), testOverlay(image, tag, k, bootDelay.String()))
+
+	// Every later scenario needs the Deployment this one brings up.
+	ready := t.Run("ready only once the workers are", func(t *testing.T) {
+		kubectl("apply", "-k", overlay)
+		// While the App factory sleeps, the master's /readyz and the pods say not ready.
+		sawBooting := false
+		waitFor(t, "a booting pod", time.Now().Add(90*time.Second), func() error {
+			if err := wantStatus("http://127.0.0.1:"+strconv.Itoa(health)+"/readyz", 503); err != nil {
+				return err
+			}
+			sawBooting = true
+			return nil
+		})
+		if sawBooting && readyPods() != 0 {
+			t.Errorf("a pod is Ready while its workers boot")
+		}
+		start := time.Now()
+		if _, err := cluster.Kubectl(ctx, "rollout", "status", "deployment/demo", "--timeout=150s"); err != nil {
+			t.Fatalf("%v\n%s\n%s", err, podLogs(), cluster.Logs())
+		}
+		t.Logf("deployment of %d pods available after %s", k.Replicas, time.Since(start).Round(100*time.Millisecond))
+		for _, p := range podsOf().Items {
+			cs := p.Status.ContainerStatuses[0]
+			for _, c := range p.Status.Conditions {
+				if c.Type == "Ready" && cs.State.Running != nil {
+					took := c.LastTransitionTime.Sub(cs.State.Running.StartedAt)
+					t.Logf("pod %s: container start to Ready %s (API timestamps, 1s resolution; App factory sleeps %s)", p.Metadata.Name, took, bootDelay)
+					if took < bootDelay-time.Second {
+						t.Errorf("pod %s Ready %s after start, before its workers could be (boot %s)", p.Metadata.Name, took, bootDelay)
+					}
+				}
+			}
+		}
+		if err := wantStatus(app+"/", 200); err != nil {
+			t.Fatal(err)
+		}
+		pids, err := cluster.ContainerPids(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pid := range pids["demo"] {
+			rss, workers := treeRSS(pid)
+			t.Logf("pod memory: master pid %d and %d workers: %d KiB resident", pid, workers, rss)
+			if workers != k.Workers {
+				t.Errorf("master %d runs %d workers, want %d (the CPU limit %s)", pid, workers, k.Workers, k.CPULimit)
+			}
+			// Go 1.25+ gives the master GOMAXPROCS from the cgroup's CPU limit (rounded up, at
+			// least 2, at most the CPUs); each worker gets its share, not the node's CPUs.
+			limit := resource.MustParse(k.CPULimit)
+			want := max(1, min(runtime.NumCPU(), max(2, int((limit.MilliValue()+999)/1000)))/k.Workers)
+			for _, w := range childrenOf(pid) {
+				if got := environ(w)["GOMAXPROCS"]; got != strconv.Itoa(want) {
+					t.Errorf("worker %d has GOMAXPROCS=%q, want %d (CPU limit %s, %d workers, %d CPUs on the node)", w, got, want, k.CPULimit, k.Workers, runtime.NumCPU())
+				}
+			}
+		}
+	})
+
+	if !ready {
+		t.FailNow()
+	}
+
+	t.Run("rollout restart fails no request", func(t *testing.T) {
+		load := startLoad(app+"/", 4, 20000)
+		start := time.Now()
+		kubectl("rollout", "restart", "deployment/demo")
+		if _, err := cluster.Kubectl(ctx, "rollout", "status", "deployment/demo", "--timeout=240s"); err != nil {
+			load.stop()
+			t.Fatalf("%v\n%s", err, podLogs())
+		}
+		// The old pods drain after the new ones are ready: keep the load on until they are gone.
+		waitFor(t, "the old pods to go", time.Now().Add(2*time.Minute), func() error {
+			if n := len(podsOf().Items); n != k.Replicas {
+				return fmt.Errorf("%d pods", n)
+			}
+			return nil
+		})
+		took := time.Since(start)
+		sent, failed, errs := load.stop()
+		t.Logf("rollout restart of %d pods: %s; requests sent %d, failed %d %v", k.Replicas, took.Round(100*time.Millisecond), sent, failed, errs)
+		if failed > 0 || sent == 0 {
+			t.Errorf("%d of %d requests failed during the rollout: %v\n%s", failed, sent, errs, podLogs())
+		}
+	})
+
+	t.Run("deleting a pod lets its in-flight request finish", func(t *testing.T) {
+		kubectl("scale", "deployment/demo", "--replicas=1")
+		waitFor(t, "one pod", time.Now().Add(2*time.Minute), func() error {
+			if n := len(podsOf().Items); n != 1 {
+				return fmt.Errorf("%d pods", n)
+			}
+			return nil
+		})
+		pod := podsOf().Items[0].Metadata.Name
+		slowDone := make(chan error, 1)
+		resp, err := http.Get(app + "/slow?ms=" + strconv.Itoa((k.PreStop+3)*1000))
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			if err == nil && string(body) != "slow done\n" {
+				err = fmt.Errorf("body %q", body)
+			}
+			slowDone <- err
+		}()
+		// The kubelet removes the pod's log with the pod: keep the last copy for a failure.
+		var lastLog atomic.Value
+		stopCopy := make(chan struct{})
+		go func() {
+			for {
+				if l := cluster.PodLog("default", pod, "demo"); l != "" {
+					lastLog.Store(l)
+				}
+				select {
+				case <-stopCopy:
+					return
+				case <-time.After(200 * time.Millisecond):
+				}
+			}
+		}()
+		load := startLoad(app+"/", 4, 20000)
+		start := time.Now()
+		kubectl("delete", "pod", pod, "--wait=true", "--timeout=120s")
+		deleted := time.Since(start)
+		close(stopCopy)
+		if err := <-slowDone; err != nil {
+			t.Errorf("the in-flight request (%ds) across the pod's deletion: %v\n%s", k.PreStop+3, err, podLogs())
+		}
+		waitFor(t, "the replacement pod", time.Now().Add(2*time.Minute), func() error {
+			if n := readyPods(); n != 1 {
+				return fmt.Errorf("%d ready pods", n)
+			}
+			return nil
+		})
+		sent, failed, errs := load.stop()
+		t.Logf("pod deletion: gone after %s; requests sent %d, failed %d %v", deleted.Round(100*time.Millisecond), sent, failed, errs)
+		if failed > 0 {
+			l, _ := lastLog.Load().(string)
+			t.Errorf("%d of %d requests failed during the pod's deletion (delete sent %s): %v\nthe deleted pod's log:\n%s",
+				failed, sent, start.Format("15:04:05.000"), errs, l)
+		}
+		kubectl("scale", "deployment/demo", "--replicas="+strconv.Itoa(k.Replicas))
+		waitFor(t, "the pods back", time.Now().Add(2*time.Minute), func() error {
+			if n := readyPods(); n != k.Replicas {
+				return fmt.Errorf("%d ready pods", n)
+			}
+			return nil
+		})
+	})
+
+	t.Run("the PodDisruptionBudget blocks a drain below it", func(t *testing.T) {
+		out, err := cluster.Kubectl(ctx, "drain", cluster.Node, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=15s")
+		defer kubectl("uncordon", cluster.Node)
+		if err == nil || !strings.Contains(err.Error(), "disruption budget") {
+			t.Errorf("drain of the only node: %v\n%s; want it refused by the disruption budget", err, out)
+		}
+		if n := readyPods(); n < k.Replicas-1 {
+			t.Errorf("%d pods left ready after the drain, the budget allows one away from %d", n, k.Replicas)
+		}
+	})
+
+	t.Run("a hung master is restarted", func(t *testing.T) {
+		kubectl("uncordon", cluster.Node)
+		waitFor(t, "the pods back", time.Now().Add(2*time.Minute), func() error {
+			if n := readyPods(); n != k.Replicas {
+				return fmt.Errorf("%d ready pods", n)
+			}
+			return nil
+		})
+		pids, err := cluster.ContainerPids(ctx)
+		if err != nil || len(pids["demo"]) == 0 {
+			t.Fatalf("no demo container: %v %v", pids, err)
+		}
+		master := pids["demo"][0]
+		if err := syscall.Kill(master, syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+		defer syscall.Kill(master, syscall.SIGCONT)
+		start := time.Now()
+		waitFor(t, "a restart by the liveness probe", time.Now().Add(2*time.Minute), func() error {
+			for _, p := range podsOf().Items {
+				if len(p.Status.ContainerStatuses) > 0 && p.Status.ContainerStatuses[0].RestartCount > 0 {
+					return nil
+				}
+			}
+			return errors.New("no restart yet")
+		})
+		t.Logf("hung master (SIGSTOP) restarted after %s", time.Since(start).Round(100*time.Millisecond))
+	})
+}
+
+// treeRSS is the resident memory of pid and its children (a master and its workers), in
+// KiB, and the number of children.
+func treeRSS(pid int) (kib int64, children int) {
+	kib = rssKiB(pid)
+	for _, c := range childrenOf(pid) {
+		kib += rssKiB(c)
+		children++
+	}
+	return kib, children
+}
+
+// environ is a process's environment.
+func environ(pid int) map[string]string {
+	data, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	env := map[string]string{}
+	for _, kv := range strings.Split(string(data), "\x00") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	return env
+}
+
+func rssKiB(pid int) int64 {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
+}

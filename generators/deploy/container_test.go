@@ -1,0 +1,213 @@
+package deploy
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/scaffoldgo/scaffold/internal/testenv"
+)
+
+// testRoutes go into a generated project for the container and cluster tests: /slow
+// answers its headers at once and its body after ?ms=, and TEST_BOOT_DELAY (a duration)
+// slows the App factory down, as an app that connects to its database at boot.
+const testRoutes = `package web
+
+import (
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+)
+
+func bootDelay() {
+	if d, err := time.ParseDuration(os.Getenv("TEST_BOOT_DELAY")); err == nil {
+		time.Sleep(d)
+	}
+}
+
+func slow(w http.ResponseWriter, r *http.Request) {
+	ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
+	w.WriteHeader(http.StatusOK)
+	w.(http.Flusher).Flush()
+	time.Sleep(time.Duration(ms) * time.Millisecond)
+	_, _ = w.Write([]byte("slow done\n"))
+}
+`
+
+// addTestRoutes writes testRoutes into the project at dir and registers them in web/app.go.
+func addTestRoutes(t *testing.T, dir string) {
+	t.Helper()
+	writeFile(t, filepath.Join(dir, "web", "zz_test_routes.go"), testRoutes)
+	replace(t, filepath.Join(dir, "web", "app.go"), "\tmux := http.NewServeMux()\n", "\tbootDelay()\n\tmux := http.NewServeMux()\n\tmux.HandleFunc(\"GET /slow\", slow)\n")
+}
+
+// podmanConf is the CONTAINERS_CONF=... setting of podman commands: a containers.conf of
+// the test's own with ulimits within this machine's hard limits (podman's defaults exceed
+// them where root lacks CAP_SYS_RESOURCE), runc and cgroupfs.
+func podmanConf(t *testing.T) string {
+	t.Helper()
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	nofile := min(lim.Max, 1<<20)
+	conf := filepath.Join(t.TempDir(), "containers.conf")
+	writeFile(t, conf, fmt.Sprintf(`[containers]
+default_ulimits = ["nofile=%d:%d", "nproc=32768:32768"]
+cgroups = "enabled"
+
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+`, nofile, nofile))
+	return "CONTAINERS_CONF=" + conf
+}
+
+// runCmd runs a command with env, failing the test with its output on error.
+func runCmd(t *testing.T, ctx context.Context, env []string, dir, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir, cmd.Env = dir, env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// buildImage writes deploy/container/ for the project at dir and builds it with
+// `make image`, as a user would; the image is removed when the test ends.
+func buildImage(t *testing.T, ctx context.Context, conf, dir, image, tag string, opts Options) time.Duration {
+	t.Helper()
+	opts.Targets = append(opts.Targets, "container")
+	writeDeploy(t, dir, opts)
+	start := time.Now()
+	runCmd(t, ctx, testenv.OfflineGoEnv(conf), dir, "make", "image", "IMAGE="+image, "TAG="+tag)
+	took := time.Since(start)
+	t.Cleanup(func() {
+		rmi := exec.Command("podman", "rmi", "-f", image+":"+tag)
+		rmi.Env = append(os.Environ(), conf)
+		_ = rmi.Run()
+	})
+	return took
+}
+
+// writeDeploy generates the files of opts into the project's deploy/, as deploy-config does.
+func writeDeploy(t *testing.T, dir string, opts Options) *Context {
+	t.Helper()
+	gen, err := Generate(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "deploy")
+	plan, err := Plan(out, gen.Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(out, plan, false); err != nil {
+		t.Fatal(err)
+	}
+	return gen
+}
+
+// TestContainerImage builds the image of a fresh project with podman and runs it the way
+// the Containerfile says: as the numeric non-root user, read-only root, host network on
+// 127.0.0.1. `podman stop` (SIGTERM to the master, PID 1) lets an in-flight request finish
+// and exits 0.
+func TestContainerImage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a project and a container image")
+	}
+	for _, tool := range []string{"podman", "make", "go"} {
+		testenv.Tool(t, tool)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	conf := podmanConf(t)
+	env := append(os.Environ(), conf)
+	dir := newProject(t, "demo")
+	addTestRoutes(t, dir)
+	tag := "t" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	const image = "localhost/scaffold-test-demo"
+	took := buildImage(t, ctx, conf, dir, image, tag, Options{})
+	size := runCmd(t, ctx, env, "", "podman", "image", "inspect", "--format", "{{.Size}} {{.Config.User}} {{.Config.StopSignal}}", image+":"+tag)
+	t.Logf("make image: %s; image size, user, stop signal: %s", took.Round(time.Millisecond), size)
+	if f := strings.Fields(size); len(f) != 3 || f[1] != "10001:10001" || f[2] != "SIGTERM" {
+		t.Errorf("image config %q, want user 10001:10001 and SIGTERM", size)
+	}
+
+	port, health := testenv.FreePort(t), testenv.FreePort(t)
+	name := "scaffold-test-" + tag
+	runCmd(t, ctx, env, "", "podman", "run", "-d", "--name", name, "--network=host", "--read-only", "--tmpfs", "/run/demo",
+		"--cap-drop=ALL", "--security-opt=no-new-privileges", image+":"+tag,
+		"-c", "/app/config", "-b", "127.0.0.1:"+strconv.Itoa(port), "--health-bind", "127.0.0.1:"+strconv.Itoa(health))
+	t.Cleanup(func() { _ = exec.Command("podman", "rm", "-f", "-t", "0", name).Run() })
+	logs := func() string {
+		out, _ := exec.Command("podman", "logs", name).CombinedOutput()
+		return string(out)
+	}
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	deadline := time.Now().Add(time.Minute)
+	waitFor(t, "the container's /readyz", deadline, func() error { return wantStatus("http://127.0.0.1:"+strconv.Itoa(health)+"/readyz", 200) })
+	if err := wantStatus(base+"/", 200); err != nil {
+		t.Fatalf("%v\n%s", err, logs())
+	}
+	pid := runCmd(t, ctx, env, "", "podman", "inspect", "--format", "{{.State.Pid}}", name)
+	if uid := processUID(t, atoi(t, pid)); uid != 10001 {
+		t.Errorf("the master (pid %s on the host) runs as uid %d, want 10001", pid, uid)
+	}
+
+	// An in-flight request when podman stop sends SIGTERM completes.
+	resp, err := http.Get(base + "/slow?ms=2000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := make(chan string, 1)
+	go func() {
+		out, _ := exec.CommandContext(ctx, "podman", "stop", "-t", "30", name).CombinedOutput()
+		stopped <- string(out)
+	}()
+	body, err := io.ReadAll(bufio.NewReader(resp.Body))
+	resp.Body.Close()
+	if err != nil || string(body) != "slow done\n" {
+		t.Errorf("in-flight request across podman stop: %q, %v\n%s", body, err, logs())
+	}
+	<-stopped
+	if code := runCmd(t, ctx, env, "", "podman", "inspect", "--format", "{{.State.ExitCode}}", name); code != "0" {
+		t.Errorf("exit code %s after podman stop, want 0\n%s", code, logs())
+	}
+}
+
+func wantStatus(url string, want int) error {
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		return fmt.Errorf("GET %s: %d, want %d", url, resp.StatusCode, want)
+	}
+	return nil
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -1,0 +1,264 @@
+package deploy
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"sigs.k8s.io/yaml"
+)
+
+// kubeVariants are the option sets whose manifests differ in kind: the default, and one
+// with every optional object (autoscaler, ingress, namespace).
+var kubeVariants = map[string]Options{
+	"default": {Targets: []string{"kubernetes", "container"}},
+	"full": {Targets: []string{"kubernetes", "container"}, Domains: []string{"shop.example.com"}, MaxReplicas: 6, Namespace: "shop",
+		Image: "registry.example.com/shop/demo:1.2.0", ReadinessPath: "/healthz", CPULimit: "2500m", MemoryLimit: "1Gi", PreStop: 10},
+	"no-prestop": {Targets: []string{"kubernetes"}, PreStop: -1, HealthPort: 9100, Replicas: 3, CPURequest: "100m", CPULimit: "500m"},
+}
+
+// decodeStrict decodes a generated manifest into its typed object: an unknown field or a
+// wrong type fails, as the API server would refuse it.
+func decodeStrict(t *testing.T, ctx *Context, file string, into any) {
+	t.Helper()
+	f, ok := ctx.Files.Get(file)
+	if !ok {
+		t.Fatalf("%s not generated", file)
+	}
+	if err := yaml.UnmarshalStrict(f.Data, into); err != nil {
+		t.Fatalf("%s: %v\n%s", file, err, f.Data)
+	}
+}
+
+func TestKubeManifestsDecodeStrictly(t *testing.T) {
+	dir := newProject(t, "demo")
+	for name, opts := range kubeVariants {
+		t.Run(name, func(t *testing.T) {
+			ctx, err := Generate(dir, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var dep appsv1.Deployment
+			decodeStrict(t, ctx, "kubernetes/base/deployment.yaml", &dep)
+			var svc corev1.Service
+			decodeStrict(t, ctx, "kubernetes/base/service.yaml", &svc)
+			var pdb policyv1.PodDisruptionBudget
+			decodeStrict(t, ctx, "kubernetes/base/pdb.yaml", &pdb)
+			var np networkingv1.NetworkPolicy
+			decodeStrict(t, ctx, "kubernetes/base/networkpolicy.yaml", &np)
+			checkDeployment(t, ctx.Data, &dep)
+			if pdb.Spec.UnhealthyPodEvictionPolicy == nil || *pdb.Spec.UnhealthyPodEvictionPolicy != policyv1.AlwaysAllow {
+				t.Errorf("PDB unhealthyPodEvictionPolicy: %v", pdb.Spec.UnhealthyPodEvictionPolicy)
+			}
+			if svc.Spec.Ports[0].TargetPort.StrVal != "http" || svc.Spec.Selector["app.kubernetes.io/name"] != "demo" {
+				t.Errorf("Service: %+v", svc.Spec)
+			}
+			_, hasHPA := ctx.Files.Get("kubernetes/base/hpa.yaml")
+			_, hasIngress := ctx.Files.Get("kubernetes/base/ingress.yaml")
+			if hasHPA != (opts.MaxReplicas > 0) || hasIngress != (len(opts.Domains) > 0) {
+				t.Errorf("hpa.yaml %v, ingress.yaml %v for %+v", hasHPA, hasIngress, opts)
+			}
+			kust, _ := ctx.Files.Get("kubernetes/base/kustomization.yaml")
+			for _, want := range []string{"  - config/config.yaml\n", "  - config/logging.yaml\n", "  - config/setting.yaml\n"} {
+				if !bytes.Contains(kust.Data, []byte(want)) {
+					t.Errorf("kustomization.yaml lacks %q", want)
+				}
+			}
+			if hasHPA {
+				var hpa autoscalingv2.HorizontalPodAutoscaler
+				decodeStrict(t, ctx, "kubernetes/base/hpa.yaml", &hpa)
+				if *hpa.Spec.MinReplicas != int32(ctx.Data.Kube.Replicas) || hpa.Spec.Behavior == nil || hpa.Spec.ScaleTargetRef.Name != "demo" {
+					t.Errorf("HPA: %+v", hpa.Spec)
+				}
+				if dep.Spec.Replicas != nil {
+					t.Errorf("the autoscaler owns replicas, the Deployment sets %d", *dep.Spec.Replicas)
+				}
+				if !bytes.Contains(kust.Data, []byte("  - hpa.yaml\n")) {
+					t.Error("kustomization.yaml does not list hpa.yaml")
+				}
+			}
+			if hasIngress {
+				var ing networkingv1.Ingress
+				decodeStrict(t, ctx, "kubernetes/base/ingress.yaml", &ing)
+				a := ing.Annotations
+				if a["nginx.ingress.kubernetes.io/proxy-read-timeout"] != "40" || a["nginx.ingress.kubernetes.io/proxy-body-size"] != "1048576" {
+					t.Errorf("ingress annotations do not follow the app's timeout (30s) and max_body_bytes: %v", a)
+				}
+				if ing.Spec.Rules[0].Host != "shop.example.com" {
+					t.Errorf("ingress host %q", ing.Spec.Rules[0].Host)
+				}
+			}
+		})
+	}
+}
+
+// checkDeployment asserts the rules the Deployment must keep, whatever the options.
+func checkDeployment(t *testing.T, d Data, dep *appsv1.Deployment) {
+	t.Helper()
+	k := d.Kube
+	spec := dep.Spec.Template.Spec
+	c := spec.Containers[0]
+	grace := int(*spec.TerminationGracePeriodSeconds)
+	if grace != k.PreStop+d.GracefulTimeout+graceMargin || grace <= d.GracefulTimeout+k.PreStop {
+		t.Errorf("terminationGracePeriodSeconds %d, want preStop %d + graceful %d + margin %d", grace, k.PreStop, d.GracefulTimeout, graceMargin)
+	}
+	if k.PreStop > 0 && (c.Lifecycle == nil || c.Lifecycle.PreStop == nil || c.Lifecycle.PreStop.Sleep == nil || int(c.Lifecycle.PreStop.Sleep.Seconds) != k.PreStop) {
+		t.Errorf("preStop: %+v, want a native sleep of %ds", c.Lifecycle, k.PreStop)
+	}
+	probes := map[string]*corev1.Probe{"startup": c.StartupProbe, "readiness": c.ReadinessProbe, "liveness": c.LivenessProbe}
+	paths := map[string]bool{}
+	for name, p := range probes {
+		if p == nil || p.HTTPGet == nil {
+			t.Fatalf("%s probe missing", name)
+		}
+		paths[p.HTTPGet.Path] = true
+	}
+	if len(paths) != 3 {
+		t.Errorf("probes share paths: %v", paths)
+	}
+	if c.LivenessProbe.HTTPGet.Path != "/livez" || c.StartupProbe.HTTPGet.Path != "/startupz" || c.LivenessProbe.HTTPGet.Port.StrVal != "health" {
+		t.Errorf("liveness/startup probes not on the runtime's health listener: %+v %+v", c.LivenessProbe.HTTPGet, c.StartupProbe.HTTPGet)
+	}
+	// The master abandons a boot not ready within the app's timeout: the startup probe
+	// must wait longer than that before the kubelet restarts the container.
+	if s := c.StartupProbe; int(s.PeriodSeconds*s.FailureThreshold) <= d.Timeout {
+		t.Errorf("startup probe allows %ds, not more than the app's timeout %ds", s.PeriodSeconds*s.FailureThreshold, d.Timeout)
+	}
+	ru := dep.Spec.Strategy.RollingUpdate
+	if ru.MaxUnavailable.IntValue() != 0 || ru.MaxSurge.IntValue() != 1 {
+		t.Errorf("rolling update %v/%v, want maxUnavailable 0, maxSurge 1", ru.MaxUnavailable, ru.MaxSurge)
+	}
+	sc, psc := c.SecurityContext, spec.SecurityContext
+	if !*psc.RunAsNonRoot || *psc.RunAsUser == 0 || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault ||
+		*sc.AllowPrivilegeEscalation || !*sc.ReadOnlyRootFilesystem || !slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) {
+		t.Errorf("security context: pod %+v container %+v", psc, sc)
+	}
+	limit := c.Resources.Limits[corev1.ResourceCPU]
+	if want := WorkersFor(limit.MilliValue()); !slices.Contains(c.Args, "-w") || c.Args[slices.Index(c.Args, "-w")+1] != strconv.Itoa(want) {
+		t.Errorf("args %v, want -w %d for a CPU limit of %s", c.Args, want, limit.String())
+	}
+	for _, want := range []string{"-c", appDir + "/config", "--health-bind"} {
+		if !slices.Contains(c.Args, want) {
+			t.Errorf("args %v lack %s", c.Args, want)
+		}
+	}
+	mounts := map[string]bool{}
+	for _, m := range c.VolumeMounts {
+		mounts[m.MountPath] = true
+	}
+	if !mounts[appDir+"/config"] || !mounts[d.SocketDir] {
+		t.Errorf("mounts %v: want the ConfigMap at %s/config and a writable %s for the control socket", mounts, appDir, d.SocketDir)
+	}
+	if len(c.Env) != 1 || c.Env[0].Name != "APP_ENV" || c.Env[0].Value != "production" {
+		t.Errorf("env %+v", c.Env)
+	}
+}
+
+func TestWorkersFollowTheCPULimit(t *testing.T) {
+	for _, tc := range []struct {
+		limit string
+		want  int
+	}{{"100m", 1}, {"1", 1}, {"1500m", 1}, {"2", 2}, {"2500m", 2}, {"8", 8}} {
+		q := resource.MustParse(tc.limit)
+		if got := WorkersFor(q.MilliValue()); got != tc.want {
+			t.Errorf("CPU limit %s: %d workers, want %d", tc.limit, got, tc.want)
+		}
+	}
+}
+
+// The manifests take their numbers from config/ (production mode), never typed twice.
+func TestKubeValuesFollowProjectConfig(t *testing.T) {
+	dir := newProject(t, "demo")
+	replace(t, filepath.Join(dir, "config", "config.yaml"), "timeout: 30s", "timeout: 45s")
+	replace(t, filepath.Join(dir, "config", "config.yaml"), "127.0.0.1:8000", "127.0.0.1:9300")
+	settings := "production:\n  server:\n    graceful_timeout: 50\n"
+	if err := os.WriteFile(filepath.Join(dir, "config", "setting.yaml"), []byte(settings), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, err := Generate(dir, Options{Targets: []string{"kubernetes", "container"}, Domains: []string{"shop.example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dep appsv1.Deployment
+	decodeStrict(t, ctx, "kubernetes/base/deployment.yaml", &dep)
+	checkDeployment(t, ctx.Data, &dep)
+	c := dep.Spec.Template.Spec.Containers[0]
+	if g := *dep.Spec.Template.Spec.TerminationGracePeriodSeconds; g != 5+50+10 {
+		t.Errorf("terminationGracePeriodSeconds %d, want 65 (preStop 5 + graceful_timeout 50 + 10)", g)
+	}
+	if c.Ports[0].ContainerPort != 9300 || c.Ports[1].ContainerPort != 9301 || !slices.Contains(c.Args, "0.0.0.0:9300") {
+		t.Errorf("ports %+v args %v, want the app on config's 9300 and health on 9301", c.Ports, c.Args)
+	}
+	cf, _ := ctx.Files.Get("container/Containerfile")
+	for _, want := range []string{"EXPOSE 9300 9301", `"0.0.0.0:9300"`, "STOPSIGNAL SIGTERM", "USER 10001:10001", `ENTRYPOINT ["/app/bin/demo"]`} {
+		if !bytes.Contains(cf.Data, []byte(want)) {
+			t.Errorf("Containerfile lacks %q", want)
+		}
+	}
+	var ing networkingv1.Ingress
+	decodeStrict(t, ctx, "kubernetes/base/ingress.yaml", &ing)
+	if got := ing.Annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]; got != "55" {
+		t.Errorf("ingress proxy-read-timeout %s, want 55 (timeout 45 + 10, as the nginx site)", got)
+	}
+	// The ConfigMap holds config/ as it is.
+	cfg, _ := ctx.Files.Get("kubernetes/base/config/setting.yaml")
+	if string(cfg.Data) != settings {
+		t.Errorf("kubernetes/base/config/setting.yaml = %q, want config/setting.yaml", cfg.Data)
+	}
+}
+
+func TestKubeBadInput(t *testing.T) {
+	dir := newProject(t, "demo")
+	for _, tc := range []struct {
+		flag string
+		opts Options
+	}{
+		{"--namespace", Options{Namespace: "Shop"}},
+		{"--namespace", Options{Namespace: "shop_prod"}},
+		{"--namespace", Options{Namespace: strings.Repeat("a", 64)}},
+		{"--image", Options{Image: "Registry/Shop:1"}},
+		{"--image", Options{Image: "shop:1 --privileged"}},
+		{"--image", Options{Image: "shop@sha256:abc"}},
+		{"--cpu-limit", Options{CPULimit: "two"}},
+		{"--cpu-request", Options{CPURequest: "-1"}},
+		{"--memory-limit", Options{MemoryLimit: "256MB!"}},
+		{"--memory-request", Options{MemoryRequest: "1Gi"}}, // above the 256Mi limit
+		{"--cpu-request", Options{CPURequest: "2"}},         // above the limit of 1
+		{"--readiness-path", Options{ReadinessPath: "healthz"}},
+		{"--readiness-path", Options{ReadinessPath: "/health z"}},
+		{"--replicas", Options{Replicas: -1}},
+		{"--max-replicas", Options{MaxReplicas: 2}},
+		{"--health-port", Options{HealthPort: 8000}},
+		{"--health-port", Options{HealthPort: 70000}},
+		{"--prestop", Options{PreStop: -5}},
+	} {
+		tc.opts.Targets = []string{"kubernetes", "container"}
+		ctx, err := Generate(dir, tc.opts)
+		var ie *InputError
+		if !errors.As(err, &ie) || ie.Flag != tc.flag {
+			t.Errorf("%+v: error %v, want one naming %s", tc.opts, err, tc.flag)
+			continue
+		}
+		if ctx != nil {
+			t.Errorf("%s: a context came back with the error", tc.flag)
+		}
+		if !strings.Contains(err.Error(), "must") {
+			t.Errorf("%s: error %q states no rule", tc.flag, err)
+		}
+	}
+	// The host targets do not check the Kubernetes options.
+	if _, err := Generate(dir, Options{Targets: []string{"nginx"}, CPULimit: "two"}); err != nil {
+		t.Errorf("nginx with an unused --cpu-limit: %v", err)
+	}
+}
