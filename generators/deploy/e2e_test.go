@@ -78,24 +78,14 @@ func supervisorAndNginx(t *testing.T, ctx context.Context, deadline time.Time, d
 	}
 	port := testenv.FreePort(t)
 	socket := filepath.Join(tmp, "run", "demo.sock")
-	gen, err := Generate(dir, Options{
+	gen := writeDeploy(t, dir, Options{
 		Targets: []string{"nginx", "supervisor", "systemd", "logrotate"},
 		Prefix:  prefix, Socket: socket, LogDir: filepath.Join(tmp, "log"),
 		Listen: "127.0.0.1:" + strconv.Itoa(port), Domains: []string{"demo.test"},
 		User: runAs.name, Group: runAs.group, WebGroup: webGroup,
 		NginxLogDir: filepath.Join(tmp, "nginx", "log"), ACMERoot: filepath.Join(tmp, "acme"),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := filepath.Join(dir, "deploy")
-	plan, err := Plan(out, gen.Files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := Write(out, plan, false); err != nil {
-		t.Fatal(err)
-	}
 	// The generated tmpfiles.d entry creates the socket and log folders for the app's user.
 	if os.Geteuid() == 0 {
 		tmpfiles := filepath.Join(out, "tmpfiles", "demo.conf")
