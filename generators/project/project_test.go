@@ -24,6 +24,8 @@ var goldenCases = []struct {
 }{
 	{"default", Options{Name: "demo", Version: "v0.0.0-test"}},
 	{"shop-api", Options{Name: "shop-api", Module: "github.com/acme/shop-api", Port: 8080, Workers: 4, Version: "v0.0.0-test"}},
+	{"sqlite", Options{Name: "notes-lite", Database: DatabaseSQLite, Version: "v0.0.0-test"}},
+	{"postgres", Options{Name: "notes-pg", Module: "example.com/notes-pg", Workers: 4, Database: DatabasePostgres, Version: "v0.0.0-test"}},
 }
 
 var checksumLine = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
