@@ -21,6 +21,7 @@ type AppConfig struct {
 	Workers         int           // server.workers
 	Timeout         time.Duration // server.timeout; <= 0 means off
 	GracefulTimeout time.Duration // server.graceful_timeout
+	DatabaseDSN     string        // database.dsn (projects made with --db), "" otherwise
 }
 
 // yamlSections mirrors the keys of config.yaml this generator reads; pointers tell a key
@@ -35,6 +36,9 @@ type yamlSections struct {
 		Timeout         *string `yaml:"timeout"`
 		GracefulTimeout *string `yaml:"graceful_timeout"`
 	} `yaml:"server"`
+	Database struct {
+		DSN *string `yaml:"dsn"`
+	} `yaml:"database"`
 }
 
 // LoadAppConfig reads dir/config/config.yaml and the production section of
@@ -91,6 +95,9 @@ func (c *AppConfig) apply(file string, s yamlSections) error {
 	}
 	if s.Server.Workers != nil {
 		c.Workers = *s.Server.Workers
+	}
+	if s.Database.DSN != nil {
+		c.DatabaseDSN = *s.Database.DSN
 	}
 	for _, d := range []struct {
 		key string
