@@ -407,11 +407,15 @@ func TestSQLiteConcurrentWriters(t *testing.T) {
 		t.Skip("builds a generated project; skipped with -short")
 	}
 	dir, bin := buildDBProject(t, Options{Name: "notes-lite", Database: DatabaseSQLite})
-	env := prodEnv(filepath.Join(t.TempDir(), "state", "app.db"))
+	// max_open_conns 10 x 4 workers is above max_total_conns 20: said at start-up, and capped.
+	env := prodEnv(filepath.Join(t.TempDir(), "state", "app.db"), "APP_DATABASE_MAX_OPEN_CONNS=10")
 	if out, err := runBin(t, dir, bin, env, "migrate", "up"); err != nil || !strings.Contains(out, "database at version 1") {
 		t.Fatalf("migrate up: %v\n%s", err, out)
 	}
 	srv := startDBServer(t, dir, bin, env, 4)
+	if log := srv.stderr.String(); !strings.Contains(log, "database.max_open_conns 10 x 4 workers = 40 exceeds database.max_total_conns 20: using 5 per worker") {
+		t.Errorf("start-up log lacks the warning about the pool sizes:\n%s", log)
+	}
 	res := load(srv.base, 32, 3000, 60*time.Second, true)
 	t.Logf("4 workers, 32 clients writing to one SQLite file: %s", res)
 	if res.failed > 0 || res.ok == 0 {
