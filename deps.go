@@ -7,8 +7,12 @@ import (
 	_ "github.com/charmbracelet/huh"
 	_ "github.com/creack/pty"
 	_ "github.com/fsnotify/fsnotify"
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "github.com/pressly/goose/v3"
+	_ "github.com/pressly/goose/v3/lock"
 	_ "github.com/rogpeppe/go-internal/testscript"
 	_ "github.com/spf13/cobra"
 	_ "go.yaml.in/yaml/v3"
 	_ "gonum.org/v1/plot"
+	_ "modernc.org/sqlite"
 )

@@ -10,3 +10,9 @@ import "embed"
 //
 //go:embed all:project
 var Project embed.FS
+
+// ProjectDB is added to Project's files when a project has a database (`scaffold new --db`):
+// the pool factory, the migrations and their command, and the notes module.
+//
+//go:embed all:projectdb
+var ProjectDB embed.FS

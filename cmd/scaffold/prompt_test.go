@@ -143,26 +143,27 @@ func (term *terminal) exitCode() int {
 	}
 }
 
-// TestPromptsOnATerminal answers the huh form for real: the typed module and worker count
-// reach the project, the default port is kept, and the equivalent command is printed.
+// TestPromptsOnATerminal answers the huh form for real: the typed module, worker count and
+// database reach the project, the default port is kept, and the equivalent command is printed.
 func TestPromptsOnATerminal(t *testing.T) {
 	dir := t.TempDir()
 	term := startTerminal(t, dir, "new", "shop")
 	m := term.answer(0, "Go module path", "github.com/acme/shop\r")
 	m = term.answer(m, "Development port", "\r") // keep the default
-	term.answer(m, "Production workers", "4\r")
+	m = term.answer(m, "Production workers", "4\r")
+	term.answer(m, "Database", "sqlite\r")
 	if code := term.exitCode(); code != 0 {
 		t.Fatalf("exit code %d; the terminal shows:\n%s", code, term.screen())
 	}
 	screen := term.screen()
-	if !strings.Contains(screen, "scaffold new shop --module github.com/acme/shop --port 8000 --workers 4 --yes") {
+	if !strings.Contains(screen, "scaffold new shop --module github.com/acme/shop --port 8000 --workers 4 --db sqlite --yes") {
 		t.Errorf("equivalent command not printed; the terminal shows:\n%s", screen)
 	}
 	gomod, err := os.ReadFile(filepath.Join(dir, "shop", "go.mod"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(gomod), "module github.com/acme/shop\n") {
+	if !strings.Contains(string(gomod), "module github.com/acme/shop\n") || !strings.Contains(string(gomod), "modernc.org/sqlite ") {
 		t.Errorf("go.mod = %q", gomod)
 	}
 	cfg, _ := os.ReadFile(filepath.Join(dir, "shop", "config", "config.yaml"))
@@ -174,7 +175,7 @@ func TestPromptsOnATerminal(t *testing.T) {
 // TestPromptRejectsBadAnswer shows the rule and keeps asking until the answer is valid.
 func TestPromptRejectsBadAnswer(t *testing.T) {
 	dir := t.TempDir()
-	term := startTerminal(t, dir, "new", "shop", "--module", "example.com/shop", "--workers", "2")
+	term := startTerminal(t, dir, "new", "shop", "--module", "example.com/shop", "--workers", "2", "--db", "none")
 	m := term.answer(0, "Development port", "99999\r")
 	term.waitSince(m, "out of range")
 	// Clear the field and type a valid port.

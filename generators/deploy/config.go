@@ -23,6 +23,7 @@ type AppConfig struct {
 	Timeout         time.Duration // server.timeout; <= 0 means off
 	GracefulTimeout time.Duration // server.graceful_timeout
 	Port            int           // port of server.bind's first host:port; 8000 when it binds none
+	DatabaseDSN     string        // database.dsn (projects made with --db), "" otherwise
 }
 
 // yamlSections mirrors the keys of config.yaml this generator reads; pointers tell a key
@@ -38,6 +39,9 @@ type yamlSections struct {
 		Timeout         *string  `yaml:"timeout"`
 		GracefulTimeout *string  `yaml:"graceful_timeout"`
 	} `yaml:"server"`
+	Database struct {
+		DSN *string `yaml:"dsn"`
+	} `yaml:"database"`
 }
 
 // LoadAppConfig reads dir/config/config.yaml and the production section of
@@ -105,6 +109,9 @@ func (c *AppConfig) apply(file string, s yamlSections) error {
 	}
 	if s.Server.Workers != nil {
 		c.Workers = *s.Server.Workers
+	}
+	if s.Database.DSN != nil {
+		c.DatabaseDSN = *s.Database.DSN
 	}
 	for _, d := range []struct {
 		key string

@@ -19,6 +19,8 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"net"
+	"net/url"
 	"path"
 	"path/filepath"
 	"strings"
@@ -75,6 +77,12 @@ type Data struct {
 	ReadWritePaths   []string // writable paths systemd must open up under ProtectSystem=strict
 
 	Kube KubeData // the container and kubernetes targets (kubernetes.go)
+
+	// Database is the project's --db answer: "" (none), sqlite or postgres. With one, the
+	// service runs `Bin migrate up` before starting (systemd ExecStartPre).
+	Database       string
+	PostgresLocal  bool   // the DSN names this machine's server: order the unit after postgresql.service
+	StateDirectory string // systemd StateDirectory= holding the SQLite file (below /var/lib), or ""
 }
 
 // Output paths, relative to the output folder.
@@ -276,6 +284,9 @@ func resolve(ctx *Context) error {
 	} else {
 		d.ReadWritePaths = append(d.ReadWritePaths, d.LogDir)
 	}
+	if err := resolveDatabase(&d, ctx.Manifest.Answers.Database, ctx.App.DatabaseDSN); err != nil {
+		return err
+	}
 	if rel, ok := strings.CutPrefix(d.SocketDir, "/run/"); ok {
 		d.RuntimeDirectory = rel
 	} else {
@@ -348,4 +359,66 @@ Renewal: certbot's timer renews and its deploy hook reloads nginx; try it with
   sudo certbot renew --dry-run
 `, strings.Join(d.Domains, ","), d.Name, d.Name, d.Name, d.Name, d.ACMERoot, d.ACMERoot, names, d.Name, d.Name)
 	return b.String()
+}
+
+// resolveDatabase sets what the units need for the project's database: the migrate step,
+// the order after a local PostgreSQL, a writable folder for the SQLite file.
+func resolveDatabase(d *Data, database, dsn string) error {
+	switch database {
+	case "":
+		return nil
+	case project.DatabasePostgres:
+		d.PostgresLocal = LocalPostgres(dsn)
+	case project.DatabaseSQLite:
+		file, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
+		if !path.IsAbs(file) {
+			file = d.Prefix + "/" + file
+		}
+		if e := checkPath("database.dsn (config/)", file); e != nil {
+			return e
+		}
+		dir := path.Dir(path.Clean(file))
+		if rel, ok := strings.CutPrefix(dir, "/var/lib/"); ok {
+			d.StateDirectory = rel
+		} else {
+			d.ReadWritePaths = append(d.ReadWritePaths, dir)
+		}
+	default:
+		return fmt.Errorf("scaffold.yaml: answers.database %q: must be sqlite or postgres", database)
+	}
+	d.Database = database
+	return nil
+}
+
+// LocalPostgres tells whether a PostgreSQL DSN names a server on this machine: a unix
+// socket folder, localhost or a loopback address, or no host at all (libpq's default
+// socket). Keyword/value DSNs ("host=... dbname=...") are read for host= alone.
+func LocalPostgres(dsn string) bool {
+	var hosts []string
+	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		if h := u.Query().Get("host"); h != "" {
+			hosts = strings.Split(h, ",")
+		} else if u.Host != "" {
+			for _, hp := range strings.Split(u.Host, ",") {
+				h, _, err := net.SplitHostPort(hp)
+				if err != nil {
+					h = strings.Trim(hp, "[]")
+				}
+				hosts = append(hosts, h)
+			}
+		}
+	} else {
+		for _, f := range strings.Fields(dsn) {
+			if v, ok := strings.CutPrefix(f, "host="); ok {
+				hosts = strings.Split(strings.Trim(v, "'"), ",")
+			}
+		}
+	}
+	for _, h := range hosts {
+		ip := net.ParseIP(h)
+		if !strings.HasPrefix(h, "/") && h != "" && h != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return false
+		}
+	}
+	return true
 }

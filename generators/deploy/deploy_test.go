@@ -19,8 +19,14 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // newProject writes a generated project named name into a temporary folder.
 func newProject(t *testing.T, name string) string {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), name)
-	ctx, err := project.Generate(project.Options{Name: name})
+	return newProjectWith(t, project.Options{Name: name})
+}
+
+// newProjectWith writes a generated project made with opts into a temporary folder.
+func newProjectWith(t *testing.T, opts project.Options) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), opts.Name)
+	ctx, err := project.Generate(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,21 +42,29 @@ var all = []string{"nginx", "supervisor", "systemd", "logrotate"}
 var goldenCases = []struct {
 	name string
 	opts Options
+	db   string // the project's --db; "" for none
 }{
-	{"default", Options{Targets: all}},
-	{"domain", Options{Targets: all, Domains: []string{"shop.example.com", "www.shop.example.com"}}},
-	{"https", Options{Targets: []string{"nginx"}, Domains: []string{"shop.example.com"}, HTTPS: true, Cert: "/etc/ssl/shop.pem", Key: "/etc/ssl/private/shop.key"}},
-	{"letsencrypt", Options{Targets: []string{"nginx"}, Domains: []string{"shop.example.com"}, LetsEncrypt: true}},
-	{"upstreams", Options{Targets: []string{"nginx"}, Domains: []string{"shop.example.com"}, Upstreams: []string{"10.0.0.2:8000", "10.0.0.3:8000", "[fd00::4]:8000"}}},
+	{"default", Options{Targets: all}, ""},
+	{"domain", Options{Targets: all, Domains: []string{"shop.example.com", "www.shop.example.com"}}, ""},
+	{"https", Options{Targets: []string{"nginx"}, Domains: []string{"shop.example.com"}, HTTPS: true, Cert: "/etc/ssl/shop.pem", Key: "/etc/ssl/private/shop.key"}, ""},
+	{"letsencrypt", Options{Targets: []string{"nginx"}, Domains: []string{"shop.example.com"}, LetsEncrypt: true}, ""},
+	{"upstreams", Options{Targets: []string{"nginx"}, Domains: []string{"shop.example.com"}, Upstreams: []string{"10.0.0.2:8000", "10.0.0.3:8000", "[fd00::4]:8000"}}, ""},
 	{"packaged", Options{Targets: all, Prefix: "/usr/lib/demo", Bin: "/usr/bin/demo", ConfigDir: "/etc/demo", StaticDir: "/usr/share/demo/static",
-		LogDir: "/srv/log/demo", Socket: "/srv/run/demo.sock", User: "web", Group: "web", WebGroup: "nginx", Listen: "127.0.0.1:8080"}},
-	{"kubernetes", kubeVariants["default"]},
-	{"kubernetes-full", kubeVariants["full"]},
+		LogDir: "/srv/log/demo", Socket: "/srv/run/demo.sock", User: "web", Group: "web", WebGroup: "nginx", Listen: "127.0.0.1:8080"}, ""},
+	{"kubernetes", kubeVariants["default"], ""},
+	{"kubernetes-full", kubeVariants["full"], ""},
+	{"sqlite", Options{Targets: all}, project.DatabaseSQLite},
+	{"postgres", Options{Targets: all}, project.DatabasePostgres},
 }
 
 func TestGolden(t *testing.T) {
-	dir := newProject(t, "demo")
+	projects := map[string]string{}
 	for _, tc := range goldenCases {
+		dir, ok := projects[tc.db]
+		if !ok {
+			dir = newProjectWith(t, project.Options{Name: "demo", Database: tc.db})
+			projects[tc.db] = dir
+		}
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, err := Generate(dir, tc.opts)
 			if err != nil {
@@ -248,5 +262,70 @@ func TestMissingProjectFiles(t *testing.T) {
 	replace(t, filepath.Join(dir, "config", "config.yaml"), "timeout: 30s", "timeout: soon")
 	if _, err := Generate(dir, Options{Targets: all}); err == nil || !strings.Contains(err.Error(), "server.timeout") {
 		t.Errorf("bad timeout: %v", err)
+	}
+}
+
+func TestLocalPostgres(t *testing.T) {
+	for dsn, want := range map[string]bool{
+		"postgres:///demo?host=/var/run/postgresql":          true,
+		"postgres://demo@localhost:5432/demo":                true,
+		"postgresql://demo:pw@127.0.0.1/demo":                true,
+		"postgres://demo@[::1]:5432/demo":                    true,
+		"postgres:///demo":                                   true, // libpq's default socket
+		"host=/var/run/postgresql dbname=demo":               true,
+		"postgres://demo@db.internal:5432/demo":              false,
+		"postgres://demo@10.1.2.3/demo":                      false,
+		"host=db.example.com dbname=demo":                    false,
+		"postgres://demo@localhost,db.example.com/demo":      false, // a remote one among them
+		"postgres:///demo?host=/var/run/postgresql,10.0.0.9": false,
+	} {
+		if got := LocalPostgres(dsn); got != want {
+			t.Errorf("LocalPostgres(%q) = %v, want %v", dsn, got, want)
+		}
+	}
+}
+
+// A --db project's units run the migrations before the master, order a local PostgreSQL
+// first, and give SQLite a state directory; --db none gets none of it.
+func TestDatabaseUnits(t *testing.T) {
+	for _, tc := range []struct {
+		db         string
+		want, lack []string
+	}{
+		{"", nil, []string{"ExecStartPre=", "postgresql.service", "StateDirectory="}},
+		{project.DatabaseSQLite, []string{"ExecStartPre=/opt/demo/bin/demo migrate -c /opt/demo/config up", "StateDirectory=demo"}, []string{"postgresql.service"}},
+		{project.DatabasePostgres, []string{"ExecStartPre=/opt/demo/bin/demo migrate -c /opt/demo/config up", "After=network.target demo.socket postgresql.service", "Wants=postgresql.service"}, []string{"StateDirectory="}},
+	} {
+		dir := newProjectWith(t, project.Options{Name: "demo", Database: tc.db})
+		ctx, err := Generate(dir, Options{Targets: []string{"systemd"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc, _ := ctx.Files.Get("systemd/demo.service")
+		for _, w := range tc.want {
+			if !bytes.Contains(svc.Data, []byte("\n"+w+"\n")) {
+				t.Errorf("--db %q: demo.service lacks %q", tc.db, w)
+			}
+		}
+		for _, l := range tc.lack {
+			if bytes.Contains(svc.Data, []byte(l)) {
+				t.Errorf("--db %q: demo.service has %q", tc.db, l)
+			}
+		}
+	}
+	// A remote server is not ordered after (nor pulled in).
+	dir := newProjectWith(t, project.Options{Name: "demo", Database: project.DatabasePostgres})
+	cfg := filepath.Join(dir, "config", "config.yaml")
+	data, _ := os.ReadFile(cfg)
+	data = bytes.Replace(data, []byte("dsn: postgres:///demo?host=/var/run/postgresql"), []byte("dsn: postgres://demo@db.example.com/demo"), 1)
+	if err := os.WriteFile(cfg, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, err := Generate(dir, Options{Targets: []string{"systemd"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svc, _ := ctx.Files.Get("systemd/demo.service"); bytes.Contains(svc.Data, []byte("postgresql.service")) {
+		t.Error("a remote database.dsn still orders the unit after postgresql.service")
 	}
 }

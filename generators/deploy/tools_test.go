@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
@@ -113,16 +114,24 @@ func installBinary(t *testing.T, prefix, name string) {
 // `systemd-analyze security`.
 func TestSystemdUnits(t *testing.T) {
 	testenv.Tool(t, "systemd-analyze")
-	dir := newProject(t, "demo")
 	prefix := filepath.Join(t.TempDir(), "opt")
 	installBinary(t, prefix, "demo")
+	projects := map[string]string{}
 	for _, tc := range []struct {
 		name string
 		opts Options
+		db   string // the project's --db
 	}{
-		{"default paths", Options{Prefix: prefix}},
-		{"packaged", Options{Prefix: prefix, ConfigDir: "/etc/demo", StaticDir: "/usr/share/demo/static", LogDir: "/srv/log/demo", Socket: "/srv/run/demo.sock", User: "web"}},
+		{"default paths", Options{Prefix: prefix}, ""},
+		{"packaged", Options{Prefix: prefix, ConfigDir: "/etc/demo", StaticDir: "/usr/share/demo/static", LogDir: "/srv/log/demo", Socket: "/srv/run/demo.sock", User: "web"}, ""},
+		{"sqlite", Options{Prefix: prefix}, project.DatabaseSQLite},
+		{"postgres", Options{Prefix: prefix}, project.DatabasePostgres},
 	} {
+		dir, ok := projects[tc.db]
+		if !ok {
+			dir = newProjectWith(t, project.Options{Name: "demo", Database: tc.db})
+			projects[tc.db] = dir
+		}
 		t.Run(tc.name, func(t *testing.T) {
 			tc.opts.Targets = []string{"systemd"}
 			ctx, err := Generate(dir, tc.opts)

@@ -18,11 +18,17 @@ import (
 
 func goCmd(t *testing.T, dir string, args ...string) string {
 	t.Helper()
+	return goCmdEnv(t, dir, nil, args...)
+}
+
+// goCmdEnv is goCmd with extra environment variables.
+func goCmdEnv(t *testing.T, dir string, env []string, args ...string) string {
+	t.Helper()
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
 	// From the module cache only, as a user without network would build; plain
 	// `go build` works too wherever the proxy is reachable.
-	cmd.Env = testenv.OfflineGoEnv()
+	cmd.Env = testenv.OfflineGoEnv(env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
@@ -53,10 +59,23 @@ func TestGeneratedProjectBuildsVetsAndTests(t *testing.T) {
 	for _, tc := range goldenCases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := generateInto(t, tc.opts)
+			pkgs := []string{"/factory", "/test", "/web/home"}
+			var env []string
+			if tc.opts.Database != "" && tc.opts.Database != DatabaseNone {
+				downloadDBModules(t, dir)
+				pkgs = append(pkgs, "/web/notes")
+			}
+			if tc.opts.Database == DatabasePostgres {
+				pg := testenv.StartPostgres(t, "notes")
+				env = append(env, "TEST_DATABASE_DSN="+pg.DSN())
+			}
 			goCmd(t, dir, "build", "./...")
 			goCmd(t, dir, "vet", "./...")
-			out := goCmd(t, dir, "test", "-count=1", "./...")
-			for _, pkg := range []string{"/factory", "/test", "/web/home"} {
+			out := goCmdEnv(t, dir, env, "test", "-count=1", "-v", "./...")
+			if strings.Contains(out, "--- SKIP") {
+				t.Errorf("a test of the generated project skipped:\n%s", out)
+			}
+			for _, pkg := range pkgs {
 				if !strings.Contains(out, "ok  \t"+tc.opts.moduleOrName()+pkg) {
 					t.Errorf("go test output lacks a passing %s:\n%s", pkg, out)
 				}
@@ -193,4 +212,17 @@ func children(pid int) []int {
 		}
 	}
 	return kids
+}
+
+// downloadDBModules fills the module cache with what a --db project needs (its go.mod pins
+// scaffold's own versions), so the offline build that follows finds them; a fresh machine
+// fetches them here once, as a user's first build does.
+func downloadDBModules(t *testing.T, dir string) {
+	t.Helper()
+	cmd := exec.Command("go", "mod", "download")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go mod download in %s: %v\n%s", dir, err, out)
+	}
 }

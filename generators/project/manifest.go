@@ -35,6 +35,8 @@ type Manifest struct {
 type Answers struct {
 	Port    int `yaml:"port"`
 	Workers int `yaml:"workers"`
+	// Database is sqlite or postgres; absent for none, so older manifests read as none.
+	Database string `yaml:"database,omitempty"`
 }
 
 // Runtime records the vendored prefork runtime.
@@ -83,6 +85,11 @@ func LoadManifest(dir string) (*Manifest, error) {
 	}
 	if m.Module == "" {
 		return nil, fmt.Errorf("%s: module: must not be empty", p)
+	}
+	if m.Answers.Database != "" {
+		if err := ValidateDatabase(m.Answers.Database); err != nil {
+			return nil, fmt.Errorf("%s: answers.database: %v", p, err)
+		}
 	}
 	if m.Runtime.Dir == "" {
 		m.Runtime.Dir = "internal/prefork"

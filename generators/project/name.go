@@ -89,3 +89,23 @@ func ValidateWorkers(n int) error {
 	}
 	return nil
 }
+
+// Databases are the values of `scaffold new --db`, the default first.
+var Databases = []string{DatabaseNone, DatabaseSQLite, DatabasePostgres}
+
+// The databases a project can be generated with.
+const (
+	DatabaseNone     = "none"
+	DatabaseSQLite   = "sqlite"
+	DatabasePostgres = "postgres"
+)
+
+// ValidateDatabase checks a --db value.
+func ValidateDatabase(db string) error {
+	for _, d := range Databases {
+		if db == d {
+			return nil
+		}
+	}
+	return fmt.Errorf("database %q is not supported: use none, sqlite (embedded, pure Go) or postgres (pgx)", db)
+}

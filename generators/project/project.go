@@ -29,7 +29,10 @@ type Options struct {
 	Module  string // defaults to Name
 	Port    int
 	Workers int
-	Version string // scaffold's version, written into headers and the manifest
+	// Database is none (the default), sqlite or postgres: with one, the project gets
+	// factory/db.go, db/migrations/, the `migrate` subcommand and the web/notes module.
+	Database string
+	Version  string // scaffold's version, written into headers and the manifest
 }
 
 // Data is what the templates see.
@@ -39,6 +42,9 @@ type Data struct {
 	ScaffoldVersion string
 	GoVersion       string // the go directive, from scaffold's own go.mod
 	YAMLVersion     string // go.yaml.in/yaml/v3, as scaffold was built with it
+	// DB is the database's dependencies when Database is not none (nil otherwise), so
+	// templates test {{if .DB}}.
+	DB *DBData
 }
 
 // Context carries what each step produced to the next.
@@ -97,7 +103,10 @@ func validate(c *Context) error {
 	if o.Version == "" {
 		o.Version = "dev"
 	}
-	for _, err := range []error{ValidateName(o.Name), ValidateModule(o.Module), ValidatePort(o.Port), ValidateWorkers(o.Workers)} {
+	if o.Database == "" {
+		o.Database = DatabaseNone
+	}
+	for _, err := range []error{ValidateName(o.Name), ValidateModule(o.Module), ValidatePort(o.Port), ValidateWorkers(o.Workers), ValidateDatabase(o.Database)} {
 		if err != nil {
 			return err
 		}
@@ -112,11 +121,25 @@ func versions(c *Context) error {
 		return fmt.Errorf("scaffold's embedded go.mod lacks the go directive or %s", yamlModule)
 	}
 	c.Data = Data{Options: c.Options, ScaffoldModule: ScaffoldModule, ScaffoldVersion: c.Options.Version, GoVersion: goVersion, YAMLVersion: yamlVersion}
+	if c.Options.Database != DatabaseNone {
+		db, err := dbData(c.Options.Database, deps)
+		if err != nil {
+			return err
+		}
+		c.Data.DB = db
+	}
 	return nil
 }
 
 func renderTemplates(c *Context) error {
-	return c.Files.RenderTree(templates.Project, "project", c.Data)
+	if err := c.Files.RenderTree(templates.Project, "project", c.Data); err != nil {
+		return err
+	}
+	if c.Data.DB == nil {
+		return nil
+	}
+	// The database's own files: the pool factory, migrations, the notes module.
+	return c.Files.RenderTree(templates.ProjectDB, "projectdb", c.Data)
 }
 
 // RuntimeHeader is the first line of every vendored runtime file.
@@ -146,6 +169,14 @@ func vendorRuntime(c *Context) error {
 }
 
 func goSum(c *Context) error {
+	if c.Data.DB != nil {
+		sum, err := dbGoSum(c.Data.DB)
+		if err != nil {
+			return err
+		}
+		c.Files.Add("go.sum", sum, 0o644)
+		return nil
+	}
 	var out bytes.Buffer
 	prefix := yamlModule + " " + c.Data.YAMLVersion
 	sc := bufio.NewScanner(bytes.NewReader(scaffold.GoSum))
@@ -166,6 +197,9 @@ func writeManifest(c *Context) error {
 	c.Manifest.Name = c.Options.Name
 	c.Manifest.Module = c.Options.Module
 	c.Manifest.Answers = Answers{Port: c.Options.Port, Workers: c.Options.Workers}
+	if c.Options.Database != DatabaseNone {
+		c.Manifest.Answers.Database = c.Options.Database
+	}
 	c.Manifest.Files = map[string]string{}
 	for _, f := range c.Files.Files() {
 		if f.Path != ManifestFile {

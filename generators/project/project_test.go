@@ -24,6 +24,8 @@ var goldenCases = []struct {
 }{
 	{"default", Options{Name: "demo", Version: "v0.0.0-test"}},
 	{"shop-api", Options{Name: "shop-api", Module: "github.com/acme/shop-api", Port: 8080, Workers: 4, Version: "v0.0.0-test"}},
+	{"sqlite", Options{Name: "notes-lite", Database: DatabaseSQLite, Version: "v0.0.0-test"}},
+	{"postgres", Options{Name: "notes-pg", Module: "example.com/notes-pg", Workers: 4, Database: DatabasePostgres, Version: "v0.0.0-test"}},
 }
 
 var checksumLine = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
@@ -175,6 +177,9 @@ func TestManifestRoundTrip(t *testing.T) {
 	if m.Name != "shop-api" || m.Module != "example.com/shop" || m.Answers.Port != 9000 || m.Answers.Workers != 3 || m.Runtime.Version != "v1.2.3" {
 		t.Fatalf("manifest = %+v", m)
 	}
+	if m.Answers.Database != "" {
+		t.Errorf("answers.database = %q for a project without one, want it absent", m.Answers.Database)
+	}
 	if m.Runtime.Checksum != Checksum(RuntimeFiles("v1.2.3")) {
 		t.Fatal("manifest checksum does not match the vendored files")
 	}
@@ -247,5 +252,40 @@ func TestStdRootsMatchGoList(t *testing.T) {
 			t.Errorf("standard library root %q missing from stdRoots", root)
 			have[root] = true
 		}
+	}
+}
+
+// The database answer is recorded, so scaffold update re-renders the same project, and a
+// bad value is refused with the rule.
+func TestDatabaseAnswer(t *testing.T) {
+	ctx, err := Generate(Options{Name: "shop", Database: DatabasePostgres, Version: "v1.2.3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := ctx.Files.Commit(dir, true); err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadManifest(dir)
+	if err != nil || m.Answers.Database != DatabasePostgres {
+		t.Fatalf("manifest answers = %+v, %v; want database postgres", m.Answers, err)
+	}
+	for _, p := range []string{"factory/db.go", "db/migrations/00001_create_notes.sql", "db/migrations/migrations.go", "web/notes/notes.go", "web/readyz.go"} {
+		if _, ok := ctx.Files.Get(p); !ok {
+			t.Errorf("%s is not generated for --db postgres", p)
+		}
+	}
+	none, err := Generate(Options{Name: "shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range none.Files.Files() {
+		if strings.HasPrefix(f.Path, "db/") || strings.HasPrefix(f.Path, "web/notes/") || f.Path == "factory/db.go" {
+			t.Errorf("%s is generated without a database", f.Path)
+		}
+	}
+	_, err = Generate(Options{Name: "shop", Database: "mysql"})
+	if err == nil || !strings.Contains(err.Error(), `"mysql"`) || !strings.Contains(err.Error(), "none, sqlite") {
+		t.Errorf("Generate with database mysql = %v, want the rule", err)
 	}
 }

@@ -201,3 +201,28 @@ func TestUpdateAfterVendor(t *testing.T) {
 		}
 	}
 }
+
+// A --db project's update re-renders with its database: nothing changes, nothing is
+// created or orphaned (the database files are generated again).
+func TestUpdateKeepsDatabase(t *testing.T) {
+	ctx, err := Generate(Options{Name: "shop", Database: DatabaseSQLite, Version: "v1.0.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := ctx.Files.Commit(dir, true); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Update(dir, "v1.0.0", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range res.Entries {
+		if e.Action != UpdateUnchanged {
+			t.Errorf("%s: %s, want unchanged", e.Path, e.Action)
+		}
+	}
+	if len(res.Entries) < 10 {
+		t.Errorf("update reported %d files", len(res.Entries))
+	}
+}

@@ -255,7 +255,14 @@ func tarNames(t *testing.T, path string) []string {
 // generate writes a fresh project named name into a temporary folder.
 func generate(t *testing.T, name string) string {
 	t.Helper()
-	ctx, err := project.Generate(project.Options{Name: name})
+	return generateWith(t, project.Options{Name: name})
+}
+
+// generateWith writes a project made with opts into a temp dir.
+func generateWith(t *testing.T, opts project.Options) string {
+	t.Helper()
+	name := opts.Name
+	ctx, err := project.Generate(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -533,9 +540,11 @@ func TestWorkflowsLint(t *testing.T) {
 		t.Fatalf("scaffold's .github/workflows: %v %v, want ci.yml and release.yml", own, err)
 	}
 	dir := generate(t, "demo")
+	pg := generateWith(t, project.Options{Name: "notes", Database: project.DatabasePostgres})
 	generated := []string{
 		filepath.Join(dir, ".github", "workflows", "ci.yml"),
 		filepath.Join(dir, ".github", "workflows", "release.yml"),
+		filepath.Join(pg, ".github", "workflows", "ci.yml"), // with its PostgreSQL service
 	}
 	run(t, dir, actionlint, append(own, generated...)...)
 	release, err := os.ReadFile(generated[1])

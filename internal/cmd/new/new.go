@@ -30,12 +30,13 @@ type Options struct {
 	Module  string
 	Port    int
 	Workers int
+	DB      string // none, sqlite or postgres
 	Yes     bool
 	Force   bool
 	DryRun  bool
 
 	// which flags were given, so prompts ask only for the rest
-	moduleSet, portSet, workersSet bool
+	moduleSet, portSet, workersSet, dbSet bool
 }
 
 // NewCmdNew builds the command; runF replaces the run function in tests.
@@ -59,6 +60,7 @@ On a terminal, values no flag gave are asked for; with --yes, or without a termi
 the defaults are used.`,
 		Example: `  scaffold new shop-api --yes
   scaffold new shop-api --module github.com/acme/shop-api --port 8080 --workers 4
+  scaffold new shop-api --db postgres --yes
   mkdir blog && cd blog && scaffold new .
   scaffold new shop-api --dry-run`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -72,6 +74,7 @@ the defaults are used.`,
 			opts.moduleSet = cmd.Flags().Changed("module")
 			opts.portSet = cmd.Flags().Changed("port")
 			opts.workersSet = cmd.Flags().Changed("workers")
+			opts.dbSet = cmd.Flags().Changed("db")
 			if runF != nil {
 				return runF(opts)
 			}
@@ -82,6 +85,7 @@ the defaults are used.`,
 	fl.StringVar(&opts.Module, "module", "", "Go module path (default NAME)")
 	fl.IntVar(&opts.Port, "port", project.DefaultPort, "development port, written to config/config.yaml")
 	fl.IntVar(&opts.Workers, "workers", project.DefaultWorkers, "production worker processes")
+	fl.StringVar(&opts.DB, "db", project.DatabaseNone, "database: none, sqlite (embedded, pure Go) or postgres (pgx); adds migrations and a sample module")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "use defaults for everything not given; never prompt")
 	fl.BoolVar(&opts.Force, "force", false, "write into a non-empty folder, rewriting only scaffold's files (never deletes)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "list the files that would be written; write nothing")
@@ -108,7 +112,7 @@ func newRun(opts *Options) error {
 		return err
 	}
 	version, _, _ := build.Info()
-	gen, err := project.Generate(project.Options{Name: name, Module: opts.Module, Port: opts.Port, Workers: opts.Workers, Version: version})
+	gen, err := project.Generate(project.Options{Name: name, Module: opts.Module, Port: opts.Port, Workers: opts.Workers, Database: opts.DB, Version: version})
 	if err != nil {
 		return err
 	}
@@ -165,6 +169,9 @@ func validateFlags(opts *Options) error {
 	if err := project.ValidateWorkers(opts.Workers); err != nil {
 		return cmdutil.FlagErrorf("--workers: %v", err)
 	}
+	if err := project.ValidateDatabase(opts.DB); err != nil {
+		return cmdutil.FlagErrorf("--db: %v", err)
+	}
 	return nil
 }
 
@@ -174,18 +181,18 @@ func ask(opts *Options, name string) error {
 	if opts.Module == "" {
 		opts.Module = name
 	}
-	missing := !opts.moduleSet || !opts.portSet || !opts.workersSet
+	missing := !opts.moduleSet || !opts.portSet || !opts.workersSet || !opts.dbSet
 	if opts.Yes || !missing {
 		return nil
 	}
 	if !opts.IO.CanPrompt() {
 		if !opts.DryRun {
-			fmt.Fprintf(opts.IO.ErrOut, "No terminal to ask on: using --module %s --port %d --workers %d (pass --yes to say so).\n", opts.Module, opts.Port, opts.Workers)
+			fmt.Fprintf(opts.IO.ErrOut, "No terminal to ask on: using --module %s --port %d --workers %d --db %s (pass --yes to say so).\n", opts.Module, opts.Port, opts.Workers, opts.DB)
 		}
 		return nil
 	}
 	var questions []prompter.Question
-	module, port, workers := "", "", ""
+	module, port, workers, db := "", "", "", ""
 	if !opts.moduleSet {
 		questions = append(questions, prompter.Question{Title: "Go module path", Description: "as in go.mod, e.g. github.com/acme/" + name, Default: opts.Module, Validate: project.ValidateModule, Answer: &module})
 	}
@@ -194,6 +201,9 @@ func ask(opts *Options, name string) error {
 	}
 	if !opts.workersSet {
 		questions = append(questions, prompter.Question{Title: "Production workers", Description: "worker processes of the prefork server", Default: strconv.Itoa(opts.Workers), Validate: intRule(project.ValidateWorkers), Answer: &workers})
+	}
+	if !opts.dbSet {
+		questions = append(questions, prompter.Question{Title: "Database", Description: "none, sqlite (embedded, no server) or postgres", Default: opts.DB, Validate: project.ValidateDatabase, Answer: &db})
 	}
 	if err := opts.Prompter.Ask(questions); err != nil {
 		return err
@@ -207,7 +217,10 @@ func ask(opts *Options, name string) error {
 	if workers != "" {
 		opts.Workers, _ = strconv.Atoi(workers)
 	}
-	if err := validateFlags(&Options{Module: opts.Module, moduleSet: true, Port: opts.Port, Workers: opts.Workers}); err != nil {
+	if db != "" {
+		opts.DB = db
+	}
+	if err := validateFlags(&Options{Module: opts.Module, moduleSet: true, Port: opts.Port, Workers: opts.Workers, DB: opts.DB}); err != nil {
 		return err
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "\nThe same without prompts:\n  %s\n\n", equivalentCommand(opts))
@@ -225,7 +238,7 @@ func intRule(check func(int) error) func(string) error {
 }
 
 func equivalentCommand(opts *Options) string {
-	parts := []string{"scaffold", "new", opts.Arg, "--module", opts.Module, "--port", strconv.Itoa(opts.Port), "--workers", strconv.Itoa(opts.Workers)}
+	parts := []string{"scaffold", "new", opts.Arg, "--module", opts.Module, "--port", strconv.Itoa(opts.Port), "--workers", strconv.Itoa(opts.Workers), "--db", opts.DB}
 	if opts.Force {
 		parts = append(parts, "--force")
 	}
