@@ -20,6 +20,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/internal/k8stest"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
@@ -273,9 +274,19 @@ func TestCluster(t *testing.T) {
 
 	t.Run("server-side validation of every variant", func(t *testing.T) {
 		kubectl("create", "namespace", "shop")
+		variants := map[string]struct {
+			o  Options
+			db string
+		}{"postgres": {kubeVariants["default"], project.DatabasePostgres}}
 		for name, o := range kubeVariants {
-			v := newProject(t, "demo")
-			writeDeploy(t, v, o)
+			variants[name] = struct {
+				o  Options
+				db string
+			}{o, ""}
+		}
+		for name, vr := range variants {
+			v := newProjectWith(t, project.Options{Name: "demo", Database: vr.db})
+			writeDeploy(t, v, vr.o)
 			out := filepath.Join(v, "deploy")
 			for _, overlay := range []string{"base", "production"} {
 				manifests := kubectl("kustomize", filepath.Join(out, "kubernetes", overlay))

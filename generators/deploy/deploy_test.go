@@ -53,6 +53,7 @@ var goldenCases = []struct {
 		LogDir: "/srv/log/demo", Socket: "/srv/run/demo.sock", User: "web", Group: "web", WebGroup: "nginx", Listen: "127.0.0.1:8080"}, ""},
 	{"kubernetes", kubeVariants["default"], ""},
 	{"kubernetes-full", kubeVariants["full"], ""},
+	{"kubernetes-postgres", kubeVariants["default"], project.DatabasePostgres},
 	{"sqlite", Options{Targets: all}, project.DatabaseSQLite},
 	{"postgres", Options{Targets: all}, project.DatabasePostgres},
 }

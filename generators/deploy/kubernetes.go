@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/scaffoldgo/scaffold/generators"
+	"github.com/scaffoldgo/scaffold/generators/project"
 )
 
 // KubeData is what the container and Kubernetes templates see, derived from the project's
@@ -36,7 +37,8 @@ type KubeData struct {
 	StartupPeriod                int // seconds between startup probes
 	StartupFailures              int // startup probes allowed to fail: covers the app's boot limit (timeout)
 	ConfigFiles                  []string
-	IngressTimeout               int // nginx-ingress proxy read/send timeouts, above the app's timeout
+	IngressTimeout               int  // nginx-ingress proxy read/send timeouts, above the app's timeout
+	Migrate                      bool // a PostgreSQL project: an init container runs `migrate up` first
 }
 
 // Defaults of the container and Kubernetes targets.
@@ -102,6 +104,17 @@ func resolveKube(ctx *Context) error {
 	}
 
 	k.ReadinessPath, k.ReadinessPort = "/readyz", "health"
+	switch ctx.Manifest.Answers.Database {
+	case project.DatabaseSQLite:
+		if contains(o.Targets, "kubernetes") {
+			return &InputError{"kubernetes for a project made with --db", project.DatabaseSQLite,
+				"SQLite keeps its data in one file on one host, which pods of a Deployment cannot share: use --db postgres for Kubernetes, or one host (deploy-config systemd or supervisor)"}
+		}
+	case project.DatabasePostgres:
+		// The app's /readyz also checks the database: a pod that cannot reach it takes no
+		// traffic. The master's /readyz (health port) stays the start-up and drain signal.
+		k.ReadinessPort, k.Migrate = "http", true
+	}
 	if o.ReadinessPath != "" {
 		if !probePath.MatchString(o.ReadinessPath) || strings.Contains(o.ReadinessPath, "//") {
 			return &InputError{"--readiness-path", o.ReadinessPath, "must be a URL path starting with / (letters, digits and . _ ~ / - only)"}

@@ -17,6 +17,8 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/yaml"
+
+	"github.com/scaffoldgo/scaffold/generators/project"
 )
 
 // kubeVariants are the option sets whose manifests differ in kind: the default, and one
@@ -260,5 +262,46 @@ func TestKubeBadInput(t *testing.T) {
 	// The host targets do not check the Kubernetes options.
 	if _, err := Generate(dir, Options{Targets: []string{"nginx"}, CPULimit: "two"}); err != nil {
 		t.Errorf("nginx with an unused --cpu-limit: %v", err)
+	}
+}
+
+// A PostgreSQL project migrates in an init container (never in its workers) and takes
+// readiness from the app's /readyz, which checks the database; SQLite is refused, with
+// nothing written, since pods cannot share its file.
+func TestKubeDatabaseProjects(t *testing.T) {
+	pg := newProjectWith(t, project.Options{Name: "demo", Database: project.DatabasePostgres})
+	ctx, err := Generate(pg, kubeVariants["default"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dep appsv1.Deployment
+	decodeStrict(t, ctx, "kubernetes/base/deployment.yaml", &dep)
+	spec := dep.Spec.Template.Spec
+	if len(spec.InitContainers) != 1 || strings.Join(spec.InitContainers[0].Args, " ") != "migrate -c /app/config up" {
+		t.Errorf("init containers %+v, want one running migrate -c /app/config up", spec.InitContainers)
+	} else if ic := spec.InitContainers[0]; ic.Image != spec.Containers[0].Image || ic.SecurityContext == nil || !*ic.SecurityContext.ReadOnlyRootFilesystem {
+		t.Errorf("init container %+v: want the app's image with a read-only root", ic)
+	}
+	if rp := spec.Containers[0].ReadinessProbe.HTTPGet; rp.Path != "/readyz" || rp.Port.String() != "http" {
+		t.Errorf("readiness probe %s on %s, want the app's /readyz on http", rp.Path, rp.Port.String())
+	}
+	plain, err := Generate(newProject(t, "demo"), kubeVariants["default"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plainDep appsv1.Deployment
+	decodeStrict(t, plain, "kubernetes/base/deployment.yaml", &plainDep)
+	if n := len(plainDep.Spec.Template.Spec.InitContainers); n != 0 {
+		t.Errorf("a project without a database has %d init containers", n)
+	}
+
+	lite := newProjectWith(t, project.Options{Name: "demo", Database: project.DatabaseSQLite})
+	_, err = Generate(lite, kubeVariants["default"])
+	var ie *InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "SQLite") || !strings.Contains(err.Error(), "--db postgres") {
+		t.Errorf("kubernetes for a SQLite project: err %v, want an InputError naming SQLite and --db postgres", err)
+	}
+	if _, err := Generate(lite, Options{Targets: []string{"container"}}); err != nil {
+		t.Errorf("the container target alone for a SQLite project: %v", err)
 	}
 }
