@@ -29,7 +29,8 @@ type Options struct {
 	Module  string // defaults to Name
 	Port    int
 	Workers int
-	Version string // scaffold's version, written into headers and the manifest
+	Version string   // scaffold's version, written into headers and the manifest
+	Modules []Module // added by `scaffold add module`, in order
 }
 
 // Data is what the templates see.
@@ -61,6 +62,9 @@ func Steps() []generators.Step[*Context] {
 		generators.StepFunc[*Context]{Name: "versions", Fn: versions},
 		// The project tree: config, factory, web, entries, tests, Makefile, README.
 		generators.StepFunc[*Context]{Name: "templates", Fn: renderTemplates},
+		// web/NAME/ for each module added by `scaffold add module` (web/modules.go, from the
+		// project templates, registers them).
+		generators.StepFunc[*Context]{Name: "modules", Fn: renderModules},
 		// go.sum lines for the pinned dependencies, taken from scaffold's own go.sum.
 		generators.StepFunc[*Context]{Name: "go.sum", Fn: goSum},
 		// gofmt the rendered Go files: a template mistake fails here, not in the user's build.
@@ -166,6 +170,7 @@ func writeManifest(c *Context) error {
 	c.Manifest.Name = c.Options.Name
 	c.Manifest.Module = c.Options.Module
 	c.Manifest.Answers = Answers{Port: c.Options.Port, Workers: c.Options.Workers}
+	c.Manifest.Modules = c.Options.Modules
 	c.Manifest.Files = map[string]string{}
 	for _, f := range c.Files.Files() {
 		if f.Path != ManifestFile {

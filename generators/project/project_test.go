@@ -24,6 +24,12 @@ var goldenCases = []struct {
 }{
 	{"default", Options{Name: "demo", Version: "v0.0.0-test"}},
 	{"shop-api", Options{Name: "shop-api", Module: "github.com/acme/shop-api", Port: 8080, Workers: 4, Version: "v0.0.0-test"}},
+	// `scaffold add module`'s options: --api --config, --page, and the default (both) with --config.
+	{"modules", Options{Name: "market", Version: "v0.0.0-test", Modules: []Module{
+		{Name: "orders", API: true, Config: true},
+		{Name: "blog", Page: true},
+		{Name: "catalog", API: true, Page: true, Config: true},
+	}}},
 }
 
 var checksumLine = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
