@@ -136,7 +136,9 @@ func SecurityScore(ctx context.Context, name string, unit []byte) (float64, stri
 }
 
 // MaxExposure is the highest `systemd-analyze security` score a generated service may have.
-const MaxExposure = 2.0
+// The generated unit measures 1.2; README.md and the generated files quote this figure
+// (TestExposureFigureAgrees keeps them in step).
+const MaxExposure = 1.2
 
 // Check validates the generated files with the real tools that are installed; missing
 // tools are reported in skipped rather than failing.
@@ -153,7 +155,16 @@ func (c *Context) Check(ctx context.Context) (skipped []string, err error) {
 	svc, ok1 := c.Files.Get("systemd/" + d.Name + ".service")
 	sock, ok2 := c.Files.Get("systemd/" + d.Name + ".socket")
 	if ok1 && ok2 {
-		err := CheckSystemd(ctx, map[string][]byte{d.Name + ".service": svc.Data, d.Name + ".socket": sock.Data})
+		unit := svc.Data
+		// Before `make install` the binary is not there yet, and verify would stop at that.
+		// Check the rest with a stand-in and say what was not checked.
+		if fi, err := os.Stat(d.Bin); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
+			if stand, err := exec.LookPath("true"); err == nil {
+				unit = bytes.ReplaceAll(unit, []byte("ExecStart="+d.Bin+" "), []byte("ExecStart="+stand+" "))
+				skipped = append(skipped, fmt.Sprintf("ExecStart's binary (%s is not installed yet: run `make install` (or install the package), then --check again; the rest of the units was verified)", d.Bin))
+			}
+		}
+		err := CheckSystemd(ctx, map[string][]byte{d.Name + ".service": unit, d.Name + ".socket": sock.Data})
 		if errors.Is(err, ErrToolMissing) {
 			skipped = append(skipped, "systemd-analyze verify (systemd-analyze not installed)")
 		} else if err != nil {

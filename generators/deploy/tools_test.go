@@ -9,9 +9,11 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
@@ -167,5 +169,27 @@ func TestToolMissing(t *testing.T) {
 	}
 	if _, _, err := SecurityScore(context.Background(), "x.service", nil); !errors.Is(err, ErrToolMissing) {
 		t.Errorf("systemd-analyze: %v", err)
+	}
+}
+
+// TestExposureFigureAgrees keeps one systemd exposure figure everywhere: the limit the
+// tests enforce (the measured score) is the one every file quotes.
+func TestExposureFigureAgrees(t *testing.T) {
+	want := fmt.Sprintf("%.1f", MaxExposure)
+	figure := regexp.MustCompile(`(?s)exposure.{0,80}?(\d+\.\d)`)
+	for _, p := range []string{"../../README.md", "../../templates/project/README.md.tmpl", "../../templates/deploy/README.md.tmpl", "../../templates/deploy/systemd.service.tmpl"} {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := figure.FindAllSubmatch(data, -1)
+		if len(found) == 0 {
+			t.Errorf("%s quotes no exposure figure", p)
+		}
+		for _, m := range found {
+			if string(m[1]) != want {
+				t.Errorf("%s says exposure %s; the enforced and measured figure is %s", p, m[1], want)
+			}
+		}
 	}
 }

@@ -178,6 +178,15 @@ func TestCheck(t *testing.T) {
 	if code != 0 || strings.Contains(errOut, "skipped") {
 		t.Fatalf("--check: exit %d\n%s%s", code, out, errOut)
 	}
+	// Before `make install`: the files are checked and written, and the one thing not
+	// checked, the missing binary, is named with what to do.
+	code, _, errOut = run(t, "deploy-config", "all", "--dir", dir, "--check", "--out", "before-install", "--prefix", filepath.Join(t.TempDir(), "none"), "--nginx-log-dir", logs)
+	if code != 0 || !strings.Contains(errOut, "is not installed yet: run `make install`") {
+		t.Fatalf("--check before make install: exit %d, %q", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "before-install", "systemd", "demo.service")); err != nil {
+		t.Errorf("--check before make install wrote no unit: %v", err)
+	}
 	// A certificate that does not exist fails nginx -t: nothing is written.
 	code, _, errOut = run(t, "deploy-config", "nginx", "--dir", dir, "--check", "--out", "other", "--https", "--cert", "/nonexistent/c.pem", "--key", "/nonexistent/k.pem", "--nginx-log-dir", logs)
 	if code != 1 || !strings.Contains(errOut, "nginx -t") || !strings.Contains(errOut, "nothing written") {
