@@ -98,6 +98,9 @@ func Steps() []generators.Step[*Context] {
 		// Defaults and validation happen before anything is rendered, so bad input writes nothing.
 		generators.StepFunc[*Context]{Name: "resolve options", Fn: resolve},
 		generators.StepFunc[*Context]{Name: "nginx", Fn: target("nginx", "nginx.conf")},
+		// With --domain the site answers only its names; the catch-all that refuses the
+		// rest is a file of its own, installed once per host, so N sites share one nginx.
+		generators.StepFunc[*Context]{Name: "nginx default server", Fn: defaultServer},
 		generators.StepFunc[*Context]{Name: "supervisor", Fn: target("supervisor", "supervisor.conf", "tmpfiles.conf")},
 		generators.StepFunc[*Context]{Name: "systemd", Fn: target("systemd", "systemd.socket", "systemd.service")},
 		generators.StepFunc[*Context]{Name: "logrotate", Fn: target("logrotate", "logrotate")},
@@ -292,6 +295,16 @@ func target(name string, tmpls ...string) func(*Context) error {
 		}
 		return nil
 	}
+}
+
+// DefaultServerFile is the nginx catch-all server, beside the sites.
+const DefaultServerFile = "nginx/default-server.conf"
+
+func defaultServer(ctx *Context) error {
+	if !contains(ctx.Options.Targets, "nginx") || len(ctx.Data.Domains) == 0 {
+		return generators.ErrSkip
+	}
+	return render(ctx, "nginx-default.conf", DefaultServerFile)
 }
 
 func readme(ctx *Context) error { return render(ctx, "README.md", "README.md") }

@@ -176,10 +176,9 @@ files = %[2]s/supervisor/*.conf
 
 	// nginx, in the foreground, with the generated site in a wrapper config.
 	nginxDir := filepath.Join(tmp, "nginx")
-	site, _ := gen.Files.Get("nginx/demo.conf")
-	siteFile := filepath.Join(out, filepath.FromSlash(site.Path))
+	// The site and the catch-all default server beside it, as installed.
 	nginxConf := filepath.Join(nginxDir, "nginx.conf")
-	writeFile(t, nginxConf, string(NginxWrapper(nginxDir, siteFile)))
+	writeFile(t, nginxConf, string(NginxWrapper(nginxDir, filepath.Join(out, "nginx", "*.conf"))))
 	nginx := startDaemon(t, "nginx", "-p", nginxDir, "-e", "stderr", "-c", nginxConf, "-g", "daemon off;")
 	t.Cleanup(func() { nginx.stop(10 * time.Second) })
 	base := "http://127.0.0.1:" + strconv.Itoa(port)

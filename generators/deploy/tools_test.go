@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,7 +89,13 @@ func TestNginxAcceptsEveryVariant(t *testing.T) {
 				t.Fatal(err)
 			}
 			f, _ := ctx.Files.Get("nginx/demo.conf")
-			if err := CheckNginx(context.Background(), f.Data); err != nil {
+			sites := [][]byte{f.Data}
+			if def, ok := ctx.Files.Get(DefaultServerFile); ok {
+				sites = append(sites, def.Data)
+			} else if len(tc.opts.Domains) > 0 {
+				t.Fatalf("--domain without %s", DefaultServerFile)
+			}
+			if err := CheckNginx(context.Background(), sites...); err != nil {
 				t.Fatalf("%v\n--- site:\n%s", err, f.Data)
 			}
 		})
@@ -159,6 +166,42 @@ func TestSystemdUnits(t *testing.T) {
 	score, _, err := SecurityScore(context.Background(), "gunicorn.service", []byte("[Unit]\nDescription=gunicorn\n[Service]\nType=notify\nUser=someone\nExecStart=/bin/true\nExecReload=/bin/kill -s HUP $MAINPID\nKillMode=mixed\nTimeoutStopSec=5\nPrivateTmp=true\n"))
 	if err != nil || score <= MaxExposure {
 		t.Errorf("unhardened unit scored %.1f (%v)", score, err)
+	}
+}
+
+// TestSitesShareOneNginx: the sites of several apps on one host, each with --domain, load
+// into one nginx beside one default-server.conf, plain and with HTTPS; the catch-all is
+// what must be there once (twice is nginx's "duplicate default server").
+func TestSitesShareOneNginx(t *testing.T) {
+	testenv.Tool(t, "nginx")
+	certs := t.TempDir()
+	logs := t.TempDir()
+	for _, https := range []bool{false, true} {
+		var sites [][]byte
+		var def []byte
+		for _, name := range []string{"shop", "blog", "shop-api"} {
+			opts := Options{Targets: []string{"nginx"}, Domains: []string{name + ".example.com"}, Listen: "127.0.0.1:8080", HTTPSListen: "127.0.0.1:8443", NginxLogDir: logs}
+			if https {
+				opts.HTTPS = true
+				opts.Cert, opts.Key = selfSigned(t, certs, name+".example.com", name+".pem", name+".key")
+			}
+			ctx, err := Generate(newProject(t, name), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, _ := ctx.Files.Get("nginx/" + name + ".conf")
+			d, _ := ctx.Files.Get(DefaultServerFile)
+			if def != nil && string(d.Data) != string(def) {
+				t.Fatalf("%s differs between apps on the same ports, so installing it once would not do", DefaultServerFile)
+			}
+			sites, def = append(sites, f.Data), d.Data
+		}
+		if err := CheckNginx(context.Background(), append(sites, def)...); err != nil {
+			t.Errorf("https %v: three sites and one default server: %v", https, err)
+		}
+		if err := CheckNginx(context.Background(), append(sites, def, def)...); err == nil || !strings.Contains(err.Error(), "duplicate default server") {
+			t.Errorf("https %v: the default server twice: %v, want nginx's duplicate default server", https, err)
+		}
 	}
 }
 

@@ -58,7 +58,7 @@ func TestWriteThenUnchanged(t *testing.T) {
 	}
 	deploy := filepath.Join(dir, "deploy")
 	got := snapshot(t, deploy)
-	for _, f := range []string{"nginx/demo.conf", "supervisor/demo.conf", "tmpfiles/demo.conf", "systemd/demo.service", "systemd/demo.socket", "logrotate/demo", "README.md", ".scaffold-sums"} {
+	for _, f := range []string{"nginx/demo.conf", "nginx/default-server.conf", "supervisor/demo.conf", "tmpfiles/demo.conf", "systemd/demo.service", "systemd/demo.socket", "logrotate/demo", "README.md", ".scaffold-sums"} {
 		if _, ok := got[f]; !ok {
 			t.Errorf("%s not written (have %v)", f, keys(got))
 		}
@@ -66,7 +66,7 @@ func TestWriteThenUnchanged(t *testing.T) {
 			t.Errorf("output does not report creating %s:\n%s", f, out)
 		}
 	}
-	if strings.Count(got[".scaffold-sums"], "\n") != 2+7 {
+	if strings.Count(got[".scaffold-sums"], "\n") != 2+8 {
 		t.Errorf("sums file:\n%s", got[".scaffold-sums"])
 	}
 	code, out, errOut = run(t, "deploy-config", "all", "--dir", dir, "--domain", "shop.example.com")
