@@ -61,6 +61,7 @@ type Data struct {
 	ACMERoot                      string
 	NginxAccessLog, NginxErrorLog string
 
+	RootPath         string // app.root_path: "" or "/shop", the only path the site proxies
 	MaxBodyBytes     int64
 	Workers          int
 	Timeout          int // app timeout in seconds (0: off)
@@ -255,6 +256,7 @@ func resolve(ctx *Context) error {
 
 	app := ctx.App
 	d.MaxBodyBytes = app.MaxBodyBytes
+	d.RootPath = app.RootPath
 	d.Workers = app.Workers
 	if app.Timeout > 0 {
 		d.Timeout = seconds(app.Timeout)

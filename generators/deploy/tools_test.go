@@ -185,11 +185,20 @@ func TestSitesShareOneNginx(t *testing.T) {
 				opts.HTTPS = true
 				opts.Cert, opts.Key = selfSigned(t, certs, name+".example.com", name+".pem", name+".key")
 			}
-			ctx, err := Generate(newProject(t, name), opts)
+			dir := newProject(t, name)
+			if name == "blog" { // mounted under a path: app.root_path
+				cfg := filepath.Join(dir, "config", "config.yaml")
+				data, _ := os.ReadFile(cfg)
+				writeFile(t, cfg, strings.Replace(string(data), `root_path: ""`, "root_path: /blog", 1))
+			}
+			ctx, err := Generate(dir, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
 			f, _ := ctx.Files.Get("nginx/" + name + ".conf")
+			if name == "blog" && !strings.Contains(string(f.Data), "location /blog/ {") {
+				t.Fatalf("app.root_path /blog: the site has no location /blog/:\n%s", f.Data)
+			}
 			d, _ := ctx.Files.Get(DefaultServerFile)
 			if def != nil && string(d.Data) != string(def) {
 				t.Fatalf("%s differs between apps on the same ports, so installing it once would not do", DefaultServerFile)
