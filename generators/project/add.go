@@ -28,6 +28,9 @@ type AddResult struct {
 	// ConfigEdited means config.yaml had the user's edits, so the module's section was
 	// inserted into their file rather than the file re-rendered.
 	ConfigEdited bool
+	// Unregistered means web/app.go does not call registerModules (an update's conflict
+	// not merged yet), so no module of web/modules.go is served.
+	Unregistered bool
 }
 
 // AddChange is one file AddModule writes.
@@ -71,6 +74,9 @@ func AddModule(dir string, m Module, dryRun bool) (*AddResult, error) {
 		return nil, err
 	}
 	res := &AddResult{Module: m}
+	if app, err := os.ReadFile(filepath.Join(dir, "web", "app.go")); err == nil && !bytes.Contains(app, []byte("registerModules(")) {
+		res.Unregistered = true
+	}
 	set := generators.NewFileSet()
 	next := *man
 	next.Modules = ctx.Options.Modules

@@ -140,6 +140,16 @@ func TestAddModuleRefuses(t *testing.T) {
 	}
 }
 
+func TestAddModuleSaysWhenAppGoDoesNotRegister(t *testing.T) {
+	dir := newProject(t, "v0.0.0-test")
+	appGo := filepath.Join(dir, "web", "app.go")
+	writeFile(t, appGo, strings.Replace(readFile(t, appGo), "registerModules(mux, cfg, logger)", "nil", 1))
+	res, err := AddModule(dir, Module{Name: "orders"}, true)
+	if err != nil || !res.Unregistered {
+		t.Fatalf("AddModule = %+v, %v; want Unregistered", res, err)
+	}
+}
+
 func TestAddModuleDryRunWritesNothing(t *testing.T) {
 	dir := newProject(t, "v0.0.0-test")
 	before := snapshot(t, dir)

@@ -95,6 +95,9 @@ func moduleRun(opts *ModuleOptions) error {
 		fmt.Fprintf(out, "config/config.yaml had your edits: the modules.%s section was inserted and the rest kept.\n", m.Name)
 	}
 	fmt.Fprintf(out, "Added module %s: %s.\n", m.Name, routes(m))
+	if res.Unregistered {
+		fmt.Fprintln(opts.IO.ErrOut, "Warning: web/app.go does not call registerModules(mux, cfg, logger), so web/modules.go's modules are not served: merge web/app.go.scaffold-new (from `scaffold update`) or add the call.")
+	}
 	fmt.Fprintf(out, "Next: edit web/%s/%s.go; `make test` runs its test.\n", m.Name, m.Name)
 	return nil
 }
