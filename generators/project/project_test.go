@@ -255,3 +255,19 @@ func TestStdRootsMatchGoList(t *testing.T) {
 		}
 	}
 }
+
+// The README's first screen says that workers share no memory, and where state goes.
+func TestREADMEFirstScreenSaysWorkersAreProcesses(t *testing.T) {
+	ctx, err := Generate(Options{Name: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := ctx.Files.Get("README.md")
+	lines := strings.SplitN(string(f.Data), "\n", 26)
+	first := strings.Join(lines[:len(lines)-1], "\n")
+	for _, want := range []string{"Each worker is a separate process", "Nothing is shared between them", "database", "cache"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("the README's first 25 lines lack %q:\n%s", want, first)
+		}
+	}
+}
