@@ -152,7 +152,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 }
 
 // handlerAnchor is the line of the sample handler each edit changes.
-const handlerAnchor = `map[string]string{"Name": d.Name}`
+const handlerAnchor = `"Name": d.Name}`
 
 type bench struct {
 	o       Options
@@ -170,7 +170,7 @@ func (b *bench) edit(tool string) (string, error) {
 	b.n++
 	marker := fmt.Sprintf("%s-edit-%d", tool, b.n)
 	text := bytes.Replace(b.orig, []byte(handlerAnchor),
-		[]byte(`map[string]string{"Name": d.Name + " `+marker+`"}`), 1)
+		[]byte(`"Name": d.Name + " `+marker+`"}`), 1)
 	return marker, os.WriteFile(b.handler, text, 0o644)
 }
 

@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -137,60 +136,25 @@ type podList struct {
 	} `json:"items"`
 }
 
-// loadGen sends GET requests to url from a few clients until stopped, at most limit in
-// all, and counts the answers that are not a 200 with the app's page.
-type loadGen struct {
-	sent, failed atomic.Int64
-	mu           sync.Mutex
-	errs         []string
-	done         chan struct{}
-	wg           sync.WaitGroup
-}
-
-func startLoad(url string, clients int, limit int64) *loadGen {
-	l := &loadGen{done: make(chan struct{})}
-	for range clients {
-		l.wg.Add(1)
-		go func() {
-			defer l.wg.Done()
-			client := &http.Client{Timeout: 10 * time.Second}
-			for {
-				select {
-				case <-l.done:
-					return
-				default:
-				}
-				if l.sent.Add(1) > limit {
-					l.sent.Add(-1)
-					return
-				}
-				resp, err := client.Get(url)
-				if err == nil {
-					body, rerr := io.ReadAll(resp.Body)
-					resp.Body.Close()
-					if rerr != nil || resp.StatusCode != 200 || !strings.Contains(string(body), "<title>demo</title>") {
-						err = fmt.Errorf("status %d, read error %v", resp.StatusCode, rerr)
-					}
-				}
-				if err != nil {
-					l.failed.Add(1)
-					l.mu.Lock()
-					if len(l.errs) < 5 {
-						l.errs = append(l.errs, time.Now().Format("15:04:05.000")+" "+err.Error())
-					}
-					l.mu.Unlock()
-				}
-				time.Sleep(5 * time.Millisecond)
+// getPage is one request of the cluster tests' load: a GET of url that must answer 200
+// with the app's page (errors carry the time, to match against the pods' logs), then a
+// short pause, so a few clients keep the pods busy without flooding two cores.
+func getPage(client *http.Client, url string) func() error {
+	return func() error {
+		defer time.Sleep(5 * time.Millisecond)
+		resp, err := client.Get(url)
+		if err == nil {
+			body, rerr := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if rerr != nil || resp.StatusCode != 200 || !strings.Contains(string(body), "<title>demo</title>") {
+				err = fmt.Errorf("status %d, read error %v", resp.StatusCode, rerr)
 			}
-		}()
+		}
+		if err != nil {
+			return fmt.Errorf("%s %w", time.Now().Format("15:04:05.000"), err)
+		}
+		return nil
 	}
-	return l
-}
-
-func (l *loadGen) stop() (sent, failed int64, errs []string) {
-	close(l.done)
-	l.wg.Wait()
-	return l.sent.Load(), l.failed.Load(), l.errs
 }
 
 // TestCluster runs the generated manifests in a real single-node Kubernetes, started once
@@ -368,11 +332,11 @@ func TestCluster(t *testing.T) {
 	}
 
 	t.Run("rollout restart fails no request", func(t *testing.T) {
-		load := startLoad(app+"/", 4, 20000)
+		stopLoad := startLoad(4, 5000, getPage(&http.Client{Timeout: 10 * time.Second}, app+"/"))
 		start := time.Now()
 		kubectl("rollout", "restart", "deployment/demo")
 		if _, err := cluster.Kubectl(ctx, "rollout", "status", "deployment/demo", "--timeout=240s"); err != nil {
-			load.stop()
+			stopLoad()
 			t.Fatalf("%v\n%s", err, podLogs())
 		}
 		// The old pods drain after the new ones are ready: keep the load on until they are gone.
@@ -383,7 +347,8 @@ func TestCluster(t *testing.T) {
 			return nil
 		})
 		took := time.Since(start)
-		sent, failed, errs := load.stop()
+		ok, failed, errs := stopLoad()
+		sent := ok + failed
 		t.Logf("rollout restart of %d pods: %s; requests sent %d, failed %d %v", k.Replicas, took.Round(100*time.Millisecond), sent, failed, errs)
 		if failed > 0 || sent == 0 {
 			t.Errorf("%d of %d requests failed during the rollout: %v\n%s", failed, sent, errs, podLogs())
@@ -427,7 +392,7 @@ func TestCluster(t *testing.T) {
 				}
 			}
 		}()
-		load := startLoad(app+"/", 4, 20000)
+		stopLoad := startLoad(4, 5000, getPage(&http.Client{Timeout: 10 * time.Second}, app+"/"))
 		start := time.Now()
 		kubectl("delete", "pod", pod, "--wait=true", "--timeout=120s")
 		deleted := time.Since(start)
@@ -441,7 +406,8 @@ func TestCluster(t *testing.T) {
 			}
 			return nil
 		})
-		sent, failed, errs := load.stop()
+		ok, failed, errs := stopLoad()
+		sent := ok + failed
 		t.Logf("pod deletion: gone after %s; requests sent %d, failed %d %v", deleted.Round(100*time.Millisecond), sent, failed, errs)
 		if failed > 0 {
 			l, _ := lastLog.Load().(string)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,7 @@ type AppConfig struct {
 	GracefulTimeout time.Duration // server.graceful_timeout
 	Port            int           // port of server.bind's first host:port; 8000 when it binds none
 	DatabaseDSN     string        // database.dsn (projects made with --db), "" otherwise
+	RootPath        string        // app.root_path: "" or the URL path the app is mounted under
 }
 
 // yamlSections mirrors the keys of config.yaml this generator reads; pointers tell a key
@@ -32,6 +34,7 @@ type yamlSections struct {
 	App struct {
 		StaticDir    *string `yaml:"static_dir"`
 		MaxBodyBytes *int64  `yaml:"max_body_bytes"`
+		RootPath     *string `yaml:"root_path"`
 	} `yaml:"app"`
 	Server struct {
 		Bind            []string `yaml:"bind"`
@@ -107,6 +110,12 @@ func (c *AppConfig) apply(file string, s yamlSections) error {
 			}
 		}
 	}
+	if s.App.RootPath != nil {
+		if p := *s.App.RootPath; p != "" && !rootPathRule.MatchString(p) {
+			return fmt.Errorf("%s: app.root_path: must be empty or a path such as /shop (segments of letters, digits and ._~-, no trailing slash), got %q", file, p)
+		}
+		c.RootPath = *s.App.RootPath
+	}
 	if s.Server.Workers != nil {
 		c.Workers = *s.Server.Workers
 	}
@@ -129,6 +138,10 @@ func (c *AppConfig) apply(file string, s yamlSections) error {
 	}
 	return nil
 }
+
+// rootPathRule is the project's own rule for app.root_path; it also keeps the value safe
+// inside nginx's location directives.
+var rootPathRule = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+$`)
 
 // parseDuration accepts what the project's config factory accepts: Go durations ("30s")
 // and plain seconds ("30", "0.5").

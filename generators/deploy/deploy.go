@@ -65,6 +65,7 @@ type Data struct {
 	ACMERoot                      string
 	NginxAccessLog, NginxErrorLog string
 
+	RootPath         string // app.root_path: "" or "/shop", the only path the site proxies
 	MaxBodyBytes     int64
 	Workers          int
 	Timeout          int // app timeout in seconds (0: off)
@@ -111,6 +112,9 @@ func Steps() []generators.Step[*Context] {
 		generators.StepFunc[*Context]{Name: "resolve options", Fn: resolve},
 		generators.StepFunc[*Context]{Name: "resolve container and kubernetes options", Fn: resolveKube},
 		generators.StepFunc[*Context]{Name: "nginx", Fn: target("nginx", "nginx.conf")},
+		// With --domain the site answers only its names; the catch-all that refuses the
+		// rest is a file of its own, installed once per host, so N sites share one nginx.
+		generators.StepFunc[*Context]{Name: "nginx default server", Fn: defaultServer},
 		generators.StepFunc[*Context]{Name: "supervisor", Fn: target("supervisor", "supervisor.conf", "tmpfiles.conf")},
 		generators.StepFunc[*Context]{Name: "systemd", Fn: target("systemd", "systemd.socket", "systemd.service")},
 		generators.StepFunc[*Context]{Name: "logrotate", Fn: target("logrotate", "logrotate")},
@@ -268,6 +272,7 @@ func resolve(ctx *Context) error {
 
 	app := ctx.App
 	d.MaxBodyBytes = app.MaxBodyBytes
+	d.RootPath = app.RootPath
 	d.Workers = app.Workers
 	if app.Timeout > 0 {
 		d.Timeout = seconds(app.Timeout)
@@ -311,6 +316,16 @@ func target(name string, tmpls ...string) func(*Context) error {
 		}
 		return nil
 	}
+}
+
+// DefaultServerFile is the nginx catch-all server, beside the sites.
+const DefaultServerFile = "nginx/default-server.conf"
+
+func defaultServer(ctx *Context) error {
+	if !contains(ctx.Options.Targets, "nginx") || len(ctx.Data.Domains) == 0 {
+		return generators.ErrSkip
+	}
+	return render(ctx, "nginx-default.conf", DefaultServerFile)
 }
 
 func readme(ctx *Context) error { return render(ctx, "README.md", "README.md") }

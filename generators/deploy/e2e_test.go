@@ -166,10 +166,9 @@ files = %[2]s/supervisor/*.conf
 
 	// nginx, in the foreground, with the generated site in a wrapper config.
 	nginxDir := filepath.Join(tmp, "nginx")
-	site, _ := gen.Files.Get("nginx/demo.conf")
-	siteFile := filepath.Join(out, filepath.FromSlash(site.Path))
+	// The site and the catch-all default server beside it, as installed.
 	nginxConf := filepath.Join(nginxDir, "nginx.conf")
-	writeFile(t, nginxConf, string(NginxWrapper(nginxDir, siteFile)))
+	writeFile(t, nginxConf, string(NginxWrapper(nginxDir, filepath.Join(out, "nginx", "*.conf"))))
 	nginx := startDaemon(t, "nginx", "-p", nginxDir, "-e", "stderr", "-c", nginxConf, "-g", "daemon off;")
 	t.Cleanup(func() { nginx.stop(10 * time.Second) })
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
@@ -242,42 +241,15 @@ files = %[2]s/supervisor/*.conf
 		t.Errorf("%s status: %v\n%s", bin, err, outb)
 	}
 
-	// load sends requests for / through nginx from 4 clients until the returned stop is
-	// called (at most max each), and stop reports how many were answered and failed.
+	// load sends requests for / through nginx from 4 clients (see startLoad).
 	load := func(max int) (stop func() (ok, failed int64, first error)) {
-		var ok, failed atomic.Int64
-		var firstErr atomic.Value
-		done := make(chan struct{})
-		var wg sync.WaitGroup
-		for range 4 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for n := 0; n < max; n++ {
-					select {
-					case <-done:
-						return
-					default:
-					}
-					resp, body, err := get("/", "demo.test")
-					if err == nil && (resp.StatusCode != 200 || !strings.Contains(body, "<title>demo</title>")) {
-						err = fmt.Errorf("status %d", resp.StatusCode)
-					}
-					if err != nil {
-						failed.Add(1)
-						firstErr.CompareAndSwap(nil, err)
-						continue
-					}
-					ok.Add(1)
-				}
-			}()
-		}
-		return func() (int64, int64, error) {
-			close(done)
-			wg.Wait()
-			err, _ := firstErr.Load().(error)
-			return ok.Load(), failed.Load(), err
-		}
+		return startLoad(4, max, func() error {
+			resp, body, err := get("/", "demo.test")
+			if err == nil && (resp.StatusCode != 200 || !strings.Contains(body, "<title>demo</title>")) {
+				err = fmt.Errorf("status %d", resp.StatusCode)
+			}
+			return err
+		})
 	}
 
 	// HUP: a rolling reload under continuous requests fails none of them.
@@ -288,21 +260,7 @@ files = %[2]s/supervisor/*.conf
 	}
 	stop := load(2000)
 	ctl("signal", "HUP", "demo")
-	// The reload is over when no worker of the old generation is left and new ones serve.
-	waitFor(t, "the old workers to be replaced", deadline, func() error {
-		now := childrenOf(master)
-		for _, pid := range now {
-			for _, old := range before {
-				if pid == old {
-					return fmt.Errorf("old worker %d still running (workers %v)", pid, now)
-				}
-			}
-		}
-		if len(now) == 0 {
-			return fmt.Errorf("no workers")
-		}
-		return nil
-	})
+	waitReplaced(t, deadline, master, before)
 	ok, failed, first := stop()
 	t.Logf("HUP reload under load: %d requests answered, %d failed", ok, failed)
 	if failed > 0 || ok == 0 {
@@ -628,6 +586,61 @@ func waitFor(t *testing.T, what string, deadline time.Time, cond func() error) {
 	t.Fatalf("waiting for %s: %v", what, err)
 }
 
+// startLoad runs request from clients goroutines until the returned stop is called (at
+// most max times each), and stop reports how many succeeded and failed, with the first
+// error.
+func startLoad(clients, max int, request func() error) (stop func() (ok, failed int64, first error)) {
+	var okN, failedN atomic.Int64
+	var firstErr atomic.Value
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; n < max; n++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if err := request(); err != nil {
+					failedN.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+					continue
+				}
+				okN.Add(1)
+			}
+		}()
+	}
+	return func() (int64, int64, error) {
+		close(done)
+		wg.Wait()
+		err, _ := firstErr.Load().(error)
+		return okN.Load(), failedN.Load(), err
+	}
+}
+
+// waitReplaced waits until the master has workers again and none of before (its workers
+// before a reload) is left: the end of a rolling reload.
+func waitReplaced(t *testing.T, deadline time.Time, master int, before []int) {
+	t.Helper()
+	waitFor(t, "the old workers to be replaced", deadline, func() error {
+		now := childrenOf(master)
+		for _, pid := range now {
+			for _, old := range before {
+				if pid == old {
+					return fmt.Errorf("old worker %d still running (workers %v)", pid, now)
+				}
+			}
+		}
+		if len(now) == 0 {
+			return fmt.Errorf("no workers")
+		}
+		return nil
+	})
+}
+
 type daemon struct {
 	cmd  *exec.Cmd
 	done chan struct{}
@@ -638,7 +651,15 @@ type daemon struct {
 // when the test fails.
 func startDaemon(t *testing.T, name string, args ...string) *daemon {
 	t.Helper()
+	return startDaemonIn(t, "", nil, name, args...)
+}
+
+// startDaemonIn is startDaemon in the folder dir with the environment env (nil: this
+// process's).
+func startDaemonIn(t *testing.T, dir string, env []string, name string, args ...string) *daemon {
+	t.Helper()
 	cmd := exec.Command(name, args...)
+	cmd.Dir, cmd.Env = dir, env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var buf strings.Builder
 	var mu sync.Mutex

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -69,9 +70,12 @@ func TestNginxHTTPSAndUpstreamsLive(t *testing.T) {
 		}
 	}
 	writeFile(t, filepath.Join(tmp, "acme", ".well-known", "acme-challenge", "tok"), "token-from-disk")
-	site, _ := gen.Files.Get("nginx/demo.conf")
-	writeFile(t, filepath.Join(tmp, "site.conf"), string(site.Data))
-	writeFile(t, filepath.Join(tmp, "nginx.conf"), string(NginxWrapper(tmp, filepath.Join(tmp, "site.conf"))))
+	// The site and the catch-all default server beside it, as installed.
+	for _, p := range []string{"nginx/demo.conf", DefaultServerFile} {
+		f, _ := gen.Files.Get(p)
+		writeFile(t, filepath.Join(tmp, "sites", path.Base(p)), string(f.Data))
+	}
+	writeFile(t, filepath.Join(tmp, "nginx.conf"), string(NginxWrapper(tmp, filepath.Join(tmp, "sites", "*.conf"))))
 	nginx := startDaemon(t, "nginx", "-p", tmp, "-e", "stderr", "-c", filepath.Join(tmp, "nginx.conf"), "-g", "daemon off;")
 	t.Cleanup(func() { nginx.stop(10 * time.Second) })
 	waitFor(t, "nginx", deadline, func() error {

@@ -9,9 +9,12 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,7 +90,13 @@ func TestNginxAcceptsEveryVariant(t *testing.T) {
 				t.Fatal(err)
 			}
 			f, _ := ctx.Files.Get("nginx/demo.conf")
-			if err := CheckNginx(context.Background(), f.Data); err != nil {
+			sites := [][]byte{f.Data}
+			if def, ok := ctx.Files.Get(DefaultServerFile); ok {
+				sites = append(sites, def.Data)
+			} else if len(tc.opts.Domains) > 0 {
+				t.Fatalf("--domain without %s", DefaultServerFile)
+			}
+			if err := CheckNginx(context.Background(), sites...); err != nil {
 				t.Fatalf("%v\n--- site:\n%s", err, f.Data)
 			}
 		})
@@ -169,6 +178,51 @@ func TestSystemdUnits(t *testing.T) {
 	}
 }
 
+// TestSitesShareOneNginx: the sites of several apps on one host, each with --domain, load
+// into one nginx beside one default-server.conf, plain and with HTTPS; the catch-all is
+// what must be there once (twice is nginx's "duplicate default server").
+func TestSitesShareOneNginx(t *testing.T) {
+	testenv.Tool(t, "nginx")
+	certs := t.TempDir()
+	logs := t.TempDir()
+	for _, https := range []bool{false, true} {
+		var sites [][]byte
+		var def []byte
+		for _, name := range []string{"shop", "blog", "shop-api"} {
+			opts := Options{Targets: []string{"nginx"}, Domains: []string{name + ".example.com"}, Listen: "127.0.0.1:8080", HTTPSListen: "127.0.0.1:8443", NginxLogDir: logs}
+			if https {
+				opts.HTTPS = true
+				opts.Cert, opts.Key = selfSigned(t, certs, name+".example.com", name+".pem", name+".key")
+			}
+			dir := newProject(t, name)
+			if name == "blog" { // mounted under a path: app.root_path
+				cfg := filepath.Join(dir, "config", "config.yaml")
+				data, _ := os.ReadFile(cfg)
+				writeFile(t, cfg, strings.Replace(string(data), `root_path: ""`, "root_path: /blog", 1))
+			}
+			ctx, err := Generate(dir, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, _ := ctx.Files.Get("nginx/" + name + ".conf")
+			if name == "blog" && !strings.Contains(string(f.Data), "location /blog/ {") {
+				t.Fatalf("app.root_path /blog: the site has no location /blog/:\n%s", f.Data)
+			}
+			d, _ := ctx.Files.Get(DefaultServerFile)
+			if def != nil && string(d.Data) != string(def) {
+				t.Fatalf("%s differs between apps on the same ports, so installing it once would not do", DefaultServerFile)
+			}
+			sites, def = append(sites, f.Data), d.Data
+		}
+		if err := CheckNginx(context.Background(), append(sites, def)...); err != nil {
+			t.Errorf("https %v: three sites and one default server: %v", https, err)
+		}
+		if err := CheckNginx(context.Background(), append(sites, def, def)...); err == nil || !strings.Contains(err.Error(), "duplicate default server") {
+			t.Errorf("https %v: the default server twice: %v, want nginx's duplicate default server", https, err)
+		}
+	}
+}
+
 func TestToolMissing(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 	if err := CheckNginx(context.Background(), nil); !errors.Is(err, ErrToolMissing) {
@@ -176,5 +230,27 @@ func TestToolMissing(t *testing.T) {
 	}
 	if _, _, err := SecurityScore(context.Background(), "x.service", nil); !errors.Is(err, ErrToolMissing) {
 		t.Errorf("systemd-analyze: %v", err)
+	}
+}
+
+// TestExposureFigureAgrees keeps one systemd exposure figure everywhere: the limit the
+// tests enforce (the measured score) is the one every file quotes.
+func TestExposureFigureAgrees(t *testing.T) {
+	want := fmt.Sprintf("%.1f", MaxExposure)
+	figure := regexp.MustCompile(`(?s)exposure.{0,80}?(\d+\.\d)`)
+	for _, p := range []string{"../../README.md", "../../templates/project/README.md.tmpl", "../../templates/deploy/README.md.tmpl", "../../templates/deploy/systemd.service.tmpl"} {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := figure.FindAllSubmatch(data, -1)
+		if len(found) == 0 {
+			t.Errorf("%s quotes no exposure figure", p)
+		}
+		for _, m := range found {
+			if string(m[1]) != want {
+				t.Errorf("%s says exposure %s; the enforced and measured figure is %s", p, m[1], want)
+			}
+		}
 	}
 }

@@ -59,7 +59,10 @@ func TestGeneratedProjectBuildsVetsAndTests(t *testing.T) {
 	for _, tc := range goldenCases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := generateInto(t, tc.opts)
-			pkgs := []string{"/factory", "/test", "/web/home"}
+			pkgs := []string{"/factory", "/test", "/web", "/web/home", "/web/httpjson"}
+			for _, m := range tc.opts.Modules {
+				pkgs = append(pkgs, "/"+m.Dir())
+			}
 			var env []string
 			if tc.opts.Database != "" && tc.opts.Database != DatabaseNone {
 				downloadDBModules(t, dir)
@@ -83,7 +86,41 @@ func TestGeneratedProjectBuildsVetsAndTests(t *testing.T) {
 			if out, err := exec.Command("gofmt", "-l", dir).CombinedOutput(); err != nil || len(out) > 0 {
 				t.Errorf("gofmt -l: %v %s", err, out)
 			}
+			if len(tc.opts.Modules) > 0 {
+				checkModulesServed(t, dir, tc.opts.Modules)
+			}
 		})
+	}
+}
+
+// checkModulesServed starts the development entry and asks each module's routes.
+func checkModulesServed(t *testing.T, dir string, modules []Module) {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "dev")
+	goCmd(t, dir, "build", "-o", bin, "./run")
+	addr := testenv.FreeAddr(t)
+	_, done := startServer(t, dir, bin, "-b", addr)
+	base := "http://" + addr
+	waitOK(t, base+"/healthz", done)
+	for _, m := range modules {
+		var paths []string
+		if m.Page {
+			paths = append(paths, "/"+m.Name+"/")
+		}
+		if m.API {
+			paths = append(paths, "/api/"+m.Name)
+		}
+		for _, p := range paths {
+			resp, err := http.Get(base + p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !strings.Contains(string(body), m.GoName()) {
+				t.Errorf("GET %s = %d %s, want 200 naming %s", p, resp.StatusCode, body, m.GoName())
+			}
+		}
 	}
 }
 

@@ -25,6 +25,8 @@ type Manifest struct {
 	Module          string  `yaml:"module"`
 	Answers         Answers `yaml:"answers"`
 	Runtime         Runtime `yaml:"runtime"`
+	// Modules were added by `scaffold add module`; `scaffold update` re-renders them.
+	Modules []Module `yaml:"modules,omitempty"`
 	// Files maps every generated file but scaffold.yaml to the checksum of the content
 	// scaffold wrote ("sha256:<hex>"), so `scaffold update` can tell a user's edit from
 	// an old template. Manifests from before it have none.

@@ -32,7 +32,8 @@ type Options struct {
 	// Database is none (the default), sqlite or postgres: with one, the project gets
 	// factory/db.go, db/migrations/, the `migrate` subcommand and the web/notes module.
 	Database string
-	Version  string // scaffold's version, written into headers and the manifest
+	Version  string   // scaffold's version, written into headers and the manifest
+	Modules  []Module // added by `scaffold add module`, in order
 }
 
 // Data is what the templates see.
@@ -67,6 +68,9 @@ func Steps() []generators.Step[*Context] {
 		generators.StepFunc[*Context]{Name: "versions", Fn: versions},
 		// The project tree: config, factory, web, entries, tests, Makefile, README.
 		generators.StepFunc[*Context]{Name: "templates", Fn: renderTemplates},
+		// web/NAME/ for each module added by `scaffold add module` (web/modules.go, from the
+		// project templates, registers them).
+		generators.StepFunc[*Context]{Name: "modules", Fn: renderModules},
 		// go.sum lines for the pinned dependencies, taken from scaffold's own go.sum.
 		generators.StepFunc[*Context]{Name: "go.sum", Fn: goSum},
 		// gofmt the rendered Go files: a template mistake fails here, not in the user's build.
@@ -200,6 +204,7 @@ func writeManifest(c *Context) error {
 	if c.Options.Database != DatabaseNone {
 		c.Manifest.Answers.Database = c.Options.Database
 	}
+	c.Manifest.Modules = c.Options.Modules
 	c.Manifest.Files = map[string]string{}
 	for _, f := range c.Files.Files() {
 		if f.Path != ManifestFile {

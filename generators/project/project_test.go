@@ -26,6 +26,12 @@ var goldenCases = []struct {
 	{"shop-api", Options{Name: "shop-api", Module: "github.com/acme/shop-api", Port: 8080, Workers: 4, Version: "v0.0.0-test"}},
 	{"sqlite", Options{Name: "notes-lite", Database: DatabaseSQLite, Version: "v0.0.0-test"}},
 	{"postgres", Options{Name: "notes-pg", Module: "example.com/notes-pg", Workers: 4, Database: DatabasePostgres, Version: "v0.0.0-test"}},
+	// `scaffold add module`'s options: --api --config, --page, and the default (both) with --config.
+	{"modules", Options{Name: "market", Version: "v0.0.0-test", Modules: []Module{
+		{Name: "orders", API: true, Config: true},
+		{Name: "blog", Page: true},
+		{Name: "catalog", API: true, Page: true, Config: true},
+	}}},
 }
 
 var checksumLine = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
@@ -287,5 +293,21 @@ func TestDatabaseAnswer(t *testing.T) {
 	_, err = Generate(Options{Name: "shop", Database: "mysql"})
 	if err == nil || !strings.Contains(err.Error(), `"mysql"`) || !strings.Contains(err.Error(), "none, sqlite") {
 		t.Errorf("Generate with database mysql = %v, want the rule", err)
+	}
+}
+
+// The README's first screen says that workers share no memory, and where state goes.
+func TestREADMEFirstScreenSaysWorkersAreProcesses(t *testing.T) {
+	ctx, err := Generate(Options{Name: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := ctx.Files.Get("README.md")
+	lines := strings.SplitN(string(f.Data), "\n", 26)
+	first := strings.Join(lines[:len(lines)-1], "\n")
+	for _, want := range []string{"Each worker is a separate process", "Nothing is shared between them", "database", "cache"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("the README's first 25 lines lack %q:\n%s", want, first)
+		}
 	}
 }

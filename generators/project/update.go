@@ -73,7 +73,7 @@ func Update(dir, version string, dryRun bool) (*UpdateResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, err := Generate(Options{Name: m.Name, Module: m.Module, Port: m.Answers.Port, Workers: m.Answers.Workers, Database: m.Answers.Database, Version: version})
+	ctx, err := Generate(Options{Name: m.Name, Module: m.Module, Port: m.Answers.Port, Workers: m.Answers.Workers, Database: m.Answers.Database, Version: version, Modules: m.Modules})
 	if err != nil {
 		return nil, fmt.Errorf("re-rendering from %s: %w", ManifestFile, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/scaffoldgo/scaffold/internal/build"
+	addcmd "github.com/scaffoldgo/scaffold/internal/cmd/add"
 	"github.com/scaffoldgo/scaffold/internal/cmd/deployconfig"
 	newcmd "github.com/scaffoldgo/scaffold/internal/cmd/new"
 	runcmd "github.com/scaffoldgo/scaffold/internal/cmd/run"
@@ -100,6 +101,7 @@ logrotate files that run it, and a dev loop that rebuilds on every save.`,
 // commands lists every subcommand constructor; `completion` and `help` come from cobra.
 var commands = []func(*cmdutil.Factory) *cobra.Command{
 	func(f *cmdutil.Factory) *cobra.Command { return newcmd.NewCmdNew(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return addcmd.NewCmdAdd(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return vendorcmd.NewCmdVendor(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return updatecmd.NewCmdUpdate(f, nil) },
 	version.NewCmdVersion,

@@ -17,6 +17,7 @@ type Question struct {
 	Description string
 	Default     string
 	Validate    func(string) error
+	Required    bool // an empty answer is refused instead of taking Default
 	Answer      *string
 }
 
@@ -43,6 +44,9 @@ func (h Huh) Ask(questions []Question) error {
 			Placeholder(q.Default).
 			Value(q.Answer).
 			Validate(func(s string) error {
+				if s == "" && q.Required {
+					return errors.New("required")
+				}
 				if s == "" || q.Validate == nil {
 					return nil
 				}

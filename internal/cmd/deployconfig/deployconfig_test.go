@@ -58,7 +58,7 @@ func TestWriteThenUnchanged(t *testing.T) {
 	}
 	deploy := filepath.Join(dir, "deploy")
 	got := snapshot(t, deploy)
-	for _, f := range []string{"nginx/demo.conf", "supervisor/demo.conf", "tmpfiles/demo.conf", "systemd/demo.service", "systemd/demo.socket", "logrotate/demo", "README.md", ".scaffold-sums"} {
+	for _, f := range []string{"nginx/demo.conf", "nginx/default-server.conf", "supervisor/demo.conf", "tmpfiles/demo.conf", "systemd/demo.service", "systemd/demo.socket", "logrotate/demo", "README.md", ".scaffold-sums"} {
 		if _, ok := got[f]; !ok {
 			t.Errorf("%s not written (have %v)", f, keys(got))
 		}
@@ -66,7 +66,7 @@ func TestWriteThenUnchanged(t *testing.T) {
 			t.Errorf("output does not report creating %s:\n%s", f, out)
 		}
 	}
-	if strings.Count(got[".scaffold-sums"], "\n") != 2+21 {
+	if strings.Count(got[".scaffold-sums"], "\n") != 2+22 {
 		t.Errorf("sums file:\n%s", got[".scaffold-sums"])
 	}
 	code, out, errOut = run(t, "deploy-config", "all", "--dir", dir, "--domain", "shop.example.com")
@@ -180,6 +180,15 @@ func TestCheck(t *testing.T) {
 	code, out, errOut := run(t, "deploy-config", "all", "--dir", dir, "--check", "--prefix", prefix, "--nginx-log-dir", logs)
 	if code != 0 || strings.Contains(errOut, "skipped") {
 		t.Fatalf("--check: exit %d\n%s%s", code, out, errOut)
+	}
+	// Before `make install`: the files are checked and written, and the one thing not
+	// checked, the missing binary, is named with what to do.
+	code, _, errOut = run(t, "deploy-config", "all", "--dir", dir, "--check", "--out", "before-install", "--prefix", filepath.Join(t.TempDir(), "none"), "--nginx-log-dir", logs)
+	if code != 0 || !strings.Contains(errOut, "is not installed yet: run `make install`") {
+		t.Fatalf("--check before make install: exit %d, %q", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "before-install", "systemd", "demo.service")); err != nil {
+		t.Errorf("--check before make install wrote no unit: %v", err)
 	}
 	// A certificate that does not exist fails nginx -t: nothing is written.
 	code, _, errOut = run(t, "deploy-config", "nginx", "--dir", dir, "--check", "--out", "other", "--https", "--cert", "/nonexistent/c.pem", "--key", "/nonexistent/k.pem", "--nginx-log-dir", logs)

@@ -37,6 +37,7 @@ type Options struct {
 
 	// which flags were given, so prompts ask only for the rest
 	moduleSet, portSet, workersSet, dbSet bool
+	askName                               bool // no NAME argument: ask for it (on a terminal only)
 }
 
 // NewCmdNew builds the command; runF replaces the run function in tests.
@@ -47,7 +48,7 @@ func NewCmdNew(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		Getwd:    os.Getwd,
 	}
 	cmd := &cobra.Command{
-		Use:   "new NAME",
+		Use:   "new [NAME]",
 		Short: "Create a Go service in the documented layout",
 		Long: `Create a Go web service in the Flask + Gunicorn production layout: config/, factory/,
 web/, a development entry (run/) and a prefork production entry (wsgi/), with tests, a
@@ -56,21 +57,24 @@ Makefile and a README. It builds, tests and serves at once, and needs no network
 NAME is lowercase letters, digits and hyphens, starting with a letter. "." generates into
 the current folder, which must be empty, and takes the folder's name.
 
-On a terminal, values no flag gave are asked for; with --yes, or without a terminal,
-the defaults are used.`,
+On a terminal, values no flag gave are asked for, NAME too; with --yes, or without a
+terminal, NAME is required and the defaults are used for the rest.`,
 		Example: `  scaffold new shop-api --yes
   scaffold new shop-api --module github.com/acme/shop-api --port 8080 --workers 4
   scaffold new shop-api --db postgres --yes
   mkdir blog && cd blog && scaffold new .
   scaffold new shop-api --dry-run`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
+			if len(args) > 1 || (len(args) == 0 && (opts.Yes || !opts.IO.CanPrompt())) {
 				return cmdutil.FlagErrorf("new needs exactly one NAME (or . for the current folder), got %d arguments", len(args))
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Arg = args[0]
+			opts.askName = len(args) == 0
+			if !opts.askName {
+				opts.Arg = args[0]
+			}
 			opts.moduleSet = cmd.Flags().Changed("module")
 			opts.portSet = cmd.Flags().Changed("port")
 			opts.workersSet = cmd.Flags().Changed("workers")
@@ -93,6 +97,11 @@ the defaults are used.`,
 }
 
 func newRun(opts *Options) error {
+	if opts.askName {
+		if err := askName(opts); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	name, target, err := resolveTarget(opts)
 	if err != nil {
@@ -224,6 +233,20 @@ func ask(opts *Options, name string) error {
 		return err
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "\nThe same without prompts:\n  %s\n\n", equivalentCommand(opts))
+	return nil
+}
+
+// askName asks for NAME, which no argument gave (only on a terminal: Args checked).
+func askName(opts *Options) error {
+	var name string
+	err := opts.Prompter.Ask([]prompter.Question{{
+		Title: "Project name", Description: "the folder, binary and default module path: " + project.NameRule,
+		Validate: project.ValidateName, Required: true, Answer: &name,
+	}})
+	if err != nil {
+		return err
+	}
+	opts.Arg = name
 	return nil
 }
 

@@ -3,6 +3,7 @@ package update
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -14,9 +15,10 @@ import (
 
 // Options are `scaffold update`'s flags and dependencies.
 type Options struct {
-	IO     *iostreams.IOStreams
-	Dir    string
-	DryRun bool
+	IO      *iostreams.IOStreams
+	Dir     string
+	DryRun  bool
+	Verbose bool
 }
 
 // NewCmdUpdate builds the command; runF replaces the run function in tests.
@@ -42,6 +44,7 @@ is consistent and the .scaffold-new files are listed at the end.`,
 	}
 	cmd.Flags().StringVar(&opts.Dir, "dir", ".", "project folder (holding scaffold.yaml)")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print what would change and write nothing")
+	cmd.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "list every file, the unchanged ones too")
 	return cmd
 }
 
@@ -55,7 +58,12 @@ func updateRun(opts *Options) error {
 	if res.NoChecksums {
 		fmt.Fprintf(out, "%s has no file checksums (written by an older scaffold): every file that differs from the new version is treated as edited by you.\n", project.ManifestFile)
 	}
+	counts := map[project.UpdateAction]int{}
 	for _, e := range res.Entries {
+		counts[e.Action]++
+		if e.Action == project.UpdateUnchanged && !opts.Verbose {
+			continue
+		}
 		switch e.Action {
 		case project.UpdateConflict:
 			fmt.Fprintf(out, "conflict: kept your %s, scaffold's new version in %s%s\n", e.Path, e.Path, project.ConflictSuffix)
@@ -71,9 +79,34 @@ func updateRun(opts *Options) error {
 	if opts.DryRun {
 		verb = "Dry run, nothing written: would update"
 	}
-	fmt.Fprintf(out, "%s the project from scaffold %s to %s.\n", verb, res.From, res.To)
+	fmt.Fprintf(out, "%s the project from scaffold %s to %s: %s.\n", verb, res.From, res.To, summary(counts))
 	if res.Conflicts > 0 {
 		fmt.Fprintf(out, "%d conflict(s): merge each FILE%s into FILE, then delete the %s files.\n", res.Conflicts, project.ConflictSuffix, project.ConflictSuffix)
 	}
 	return nil
+}
+
+// summary counts the files by fate, in a fixed order, leaving out the kinds with none.
+func summary(counts map[project.UpdateAction]int) string {
+	var parts []string
+	for _, a := range []project.UpdateAction{project.UpdateCreate, project.UpdateOverwrite, project.UpdateConflict, project.UpdateKept, project.UpdateOrphan, project.UpdateUnchanged} {
+		if n := counts[a]; n > 0 {
+			name := string(a)
+			switch a {
+			case project.UpdateCreate:
+				name = "created"
+			case project.UpdateOverwrite:
+				name = "updated"
+			case project.UpdateConflict:
+				name = "in conflict"
+			case project.UpdateOrphan:
+				name = "no longer generated"
+			}
+			parts = append(parts, fmt.Sprintf("%d %s", n, name))
+		}
+	}
+	if len(parts) == 0 {
+		return "no files"
+	}
+	return strings.Join(parts, ", ")
 }
