@@ -555,3 +555,13 @@ func TestWorkflowsLint(t *testing.T) {
 		t.Errorf("the generated release.yml does not pass the token as ${{ secrets.GITHUB_TOKEN }}:\n%s", release)
 	}
 }
+
+// TestMain drops git's repository variables: run from a git hook or `git rebase -x`, the
+// tests would inherit GIT_DIR, and their `git init` and commits of temporary projects would
+// land in the developer's own repository.
+func TestMain(m *testing.M) {
+	for _, k := range []string{"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_PREFIX"} {
+		os.Unsetenv(k)
+	}
+	os.Exit(m.Run())
+}
