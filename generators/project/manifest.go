@@ -63,9 +63,13 @@ func (m *Manifest) Marshal() ([]byte, error) {
 }
 
 // LoadManifest reads dir/scaffold.yaml; the error says when dir is not a scaffold project.
-func LoadManifest(dir string) (*Manifest, error) {
+func LoadManifest(dir string) (*Manifest, error) { return ReadManifest(os.DirFS(dir), dir) }
+
+// ReadManifest reads scaffold.yaml from a project seen through fsys, such as one not
+// written yet (generators.FileSet.FS); dir names the project in errors.
+func ReadManifest(fsys fs.FS, dir string) (*Manifest, error) {
 	p := filepath.Join(dir, ManifestFile)
-	data, err := os.ReadFile(p)
+	data, err := fs.ReadFile(fsys, ManifestFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s not found: run this inside a project made by `scaffold new`", p)
 	}

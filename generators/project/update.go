@@ -69,13 +69,26 @@ func Classify(exists bool, disk []byte, recorded string, render []byte) UpdateAc
 // never deleted. scaffold.yaml is rewritten with the new version and the new render's
 // checksums. All writes go in one atomic commit; dryRun writes nothing.
 func Update(dir, version string, dryRun bool) (*UpdateResult, error) {
+	res, set, err := PlanUpdate(dir, version)
+	if err != nil || dryRun {
+		return res, err
+	}
+	if err := set.Commit(dir, true); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// PlanUpdate is Update without the commit: what it would do, and the set it would commit
+// into dir (scaffold.yaml included), for a caller that adds files to the same commit.
+func PlanUpdate(dir, version string) (*UpdateResult, *generators.FileSet, error) {
 	m, err := LoadManifest(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ctx, err := Generate(Options{Name: m.Name, Module: m.Module, Port: m.Answers.Port, Workers: m.Answers.Workers, Version: version})
 	if err != nil {
-		return nil, fmt.Errorf("re-rendering from %s: %w", ManifestFile, err)
+		return nil, nil, fmt.Errorf("re-rendering from %s: %w", ManifestFile, err)
 	}
 	res := &UpdateResult{From: m.ScaffoldVersion, To: version, NoChecksums: m.Files == nil}
 	set := generators.NewFileSet()
@@ -86,7 +99,7 @@ func Update(dir, version string, dryRun bool) (*UpdateResult, error) {
 		disk, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f.Path)))
 		exists := err == nil
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, err
+			return nil, nil, err
 		}
 		action := Classify(exists, disk, m.Files[f.Path], f.Data)
 		switch action {
@@ -108,15 +121,9 @@ func Update(dir, version string, dryRun bool) (*UpdateResult, error) {
 		}
 	}
 	sort.Slice(res.Entries, func(i, j int) bool { return res.Entries[i].Path < res.Entries[j].Path })
-	if dryRun {
-		return res, nil
-	}
 	// The rendered manifest already records the new version and the new render's
 	// checksums, which is what the next update must compare against, conflicts included.
 	manifest, _ := ctx.Files.Get(ManifestFile)
 	set.Add(ManifestFile, manifest.Data, manifest.Mode)
-	if err := set.Commit(dir, true); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return res, set, nil
 }

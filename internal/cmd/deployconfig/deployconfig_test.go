@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	deploygen "github.com/scaffoldgo/scaffold/generators/deploy"
 	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/internal/cli"
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
@@ -66,8 +67,13 @@ func TestWriteThenUnchanged(t *testing.T) {
 			t.Errorf("output does not report creating %s:\n%s", f, out)
 		}
 	}
-	if strings.Count(got[".scaffold-sums"], "\n") != 2+21 {
-		t.Errorf("sums file:\n%s", got[".scaffold-sums"])
+	// Three lines of header, then each file's sum and the digest of the config it came from.
+	digest, err := deploygen.ConfigDigest(os.DirFS(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sums := got[".scaffold-sums"]; strings.Count(sums, "\n") != 3+21 || strings.Count(sums, "  config="+digest+"\n") != 21 {
+		t.Errorf("sums file, want 21 files derived from config %s:\n%s", digest, sums)
 	}
 	code, out, errOut = run(t, "deploy-config", "all", "--dir", dir, "--domain", "shop.example.com")
 	if code != 0 || strings.Contains(out, "create") || strings.Contains(out, "overwrite") {

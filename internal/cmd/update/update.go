@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/scaffoldgo/scaffold/generators/packaging"
 	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/internal/build"
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
@@ -28,7 +29,9 @@ func NewCmdUpdate(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 		Long: `Re-render the project from the answers recorded in scaffold.yaml with this scaffold's
 templates. A file you did not edit is updated; a file you edited is kept, and when the
 template changed too, scaffold's new version is written beside it as FILE.scaffold-new
-for you to merge. Files you added are never touched, and nothing is deleted.
+for you to merge. Files you added are never touched, and nothing is deleted. The units
+the packages install (deploy/, as make package-units writes them) are brought up to date
+from config/ in the same step.
 
 Exits 0 when done, conflicts included (like dpkg leaving .dpkg-dist files): the project
 is consistent and the .scaffold-new files are listed at the end.`,
@@ -47,7 +50,7 @@ is consistent and the .scaffold-new files are listed at the end.`,
 
 func updateRun(opts *Options) error {
 	version, _, _ := build.Info()
-	res, err := project.Update(opts.Dir, version, opts.DryRun)
+	res, err := packaging.Update(opts.Dir, version, opts.DryRun)
 	if err != nil {
 		return err
 	}
