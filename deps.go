@@ -10,5 +10,4 @@ import (
 	_ "github.com/rogpeppe/go-internal/testscript"
 	_ "github.com/spf13/cobra"
 	_ "go.yaml.in/yaml/v3"
-	_ "gonum.org/v1/plot"
 )
