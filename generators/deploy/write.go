@@ -16,7 +16,6 @@ import (
 	"github.com/rogpeppe/go-internal/diff"
 
 	"github.com/scaffoldgo/scaffold/generators"
-	"github.com/scaffoldgo/scaffold/generators/project"
 )
 
 // SumsFile, in the output folder, records the sha256 of each file as deploy-config last
@@ -27,15 +26,16 @@ const SumsFile = ".scaffold-sums"
 
 const sumsHeader = "# Written by scaffold deploy-config: sha256 of each file as it was last written, and the digest of\n# config/ it was derived from (LC_ALL=C sha256sum config/*.yaml | sha256sum, from the project folder).\n# A file that no longer matches was edited and is not overwritten without --force.\n"
 
-// Change says what writing one file does.
-type Change string
+// Change says what writing one file does: the shared file-state model's generators.Change.
+type Change = generators.Change
 
-// The kinds of Change.
+// The kinds of Change deploy-config reports.
 const (
-	Create    Change = "create"
-	Overwrite Change = "overwrite" // unchanged since scaffold wrote it, now different
-	Unchanged Change = "unchanged"
-	Edited    Change = "edited" // changed by someone since scaffold wrote it (or not scaffold's): kept without --force
+	Create    = generators.Create
+	Overwrite = generators.Overwrite // unchanged since scaffold wrote it, now different
+	Unchanged = generators.Unchanged
+	Kept      = generators.Kept     // edited since scaffold wrote it, scaffold's version the same: nothing to write
+	Edited    = generators.Conflict // edited since scaffold wrote it (or not scaffold's), and different now: kept without --force
 )
 
 // Planned is one file of a plan: its path relative to the output folder, what writing it
@@ -77,29 +77,24 @@ func ConfigDigest(project fs.FS) (string, error) {
 	return sum([]byte(list.String())), nil
 }
 
-// Plan compares files with what is in out and with the sums recorded there.
+// Plan compares files with what is in out and with the sums recorded there
+// (generators.Classify).
 func Plan(out string, files *generators.FileSet) ([]Planned, error) {
 	sums, err := readSums(out)
 	if err != nil {
 		return nil, err
 	}
-	var plan []Planned
-	for _, f := range files.Files() {
-		p := Planned{Path: f.Path, New: f.Data}
-		old, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(f.Path)))
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			p.Change = Create
-		case err != nil:
-			return nil, err
-		case bytes.Equal(old, f.Data):
-			p.Change, p.Old = Unchanged, old
-		case sums[f.Path].sum == sum(old):
-			p.Change, p.Old = Overwrite, old
-		default:
-			p.Change, p.Old = Edited, old
-		}
-		plan = append(plan, p)
+	record := map[string]string{}
+	for p, r := range sums {
+		record[p] = "sha256:" + r.sum
+	}
+	shared, err := files.PlanAgainst(out, record)
+	if err != nil {
+		return nil, err
+	}
+	plan := make([]Planned, len(shared))
+	for i, p := range shared {
+		plan[i] = Planned{Path: p.Path, Change: p.Change, Old: p.Old, New: p.New}
 	}
 	return plan, nil
 }
@@ -136,17 +131,17 @@ func (e *EditedError) Error() string {
 }
 
 // EditPolicy says what writing does with a file edited since scaffold wrote it.
-type EditPolicy int
+type EditPolicy = generators.EditPolicy
 
 // The kinds of EditPolicy.
 const (
-	RefuseEdited    EditPolicy = iota // nothing is written (deploy-config without --force)
-	OverwriteEdited                   // the edit is lost (--force)
-	SetAsideEdited                    // the edit is kept, the new version goes beside it as FILE.scaffold-new (scaffold new, update)
+	RefuseEdited    = generators.RefuseEdited    // nothing is written (deploy-config without --force)
+	OverwriteEdited = generators.OverwriteEdited // the edit is lost (--force)
+	SetAsideEdited  = generators.SetAsideEdited  // the edit stays, the new version goes beside it as FILE.scaffold-new (scaffold new, update)
 )
 
 // Write puts the plan's files into out in one atomic step (generators.FileSet.Commit) and
-// records their sums. An Edited file stops everything unless force.
+// records their sums. An Edited file stops everything unless force; a Kept one is left.
 func Write(out string, plan []Planned, force bool) error {
 	policy := RefuseEdited
 	if force {
@@ -162,28 +157,24 @@ func Write(out string, plan []Planned, force bool) error {
 // Stage is what writing the plan into out puts there, paths relative to out: the files
 // that change and the updated SumsFile. It writes nothing.
 func Stage(out string, plan []Planned, policy EditPolicy) (*generators.FileSet, error) {
-	var edited []string
-	for _, p := range plan {
-		if p.Change == Edited {
-			edited = append(edited, p.Path)
-		}
+	shared := make([]generators.Planned, len(plan))
+	for i, p := range plan {
+		shared[i] = generators.Planned{Path: p.Path, Change: p.Change, Old: p.Old, New: p.New, Mode: 0o644}
 	}
-	if len(edited) > 0 && policy == RefuseEdited {
-		return nil, &EditedError{Out: out, Paths: edited}
+	set, err := generators.Stage(shared, policy)
+	var conflict *generators.ConflictError
+	if errors.As(err, &conflict) {
+		return nil, &EditedError{Out: out, Paths: conflict.Paths}
+	}
+	if err != nil {
+		return nil, err
 	}
 	sums, err := readSums(out)
 	if err != nil {
 		return nil, err
 	}
-	set := generators.NewFileSet()
 	for _, p := range plan {
 		sums[p.Path] = recorded{sum: sum(p.New), from: p.From}
-		switch {
-		case p.Change == Edited && policy == SetAsideEdited:
-			set.Add(p.Path+project.ConflictSuffix, p.New, 0o644)
-		case p.Change != Unchanged:
-			set.Add(p.Path, p.New, 0o644)
-		}
 	}
 	set.Add(SumsFile, formatSums(sums), 0o644)
 	return set, nil

@@ -82,25 +82,11 @@ func Units(fsys fs.FS, dir string) (*generators.FileSet, []project.UpdateEntry, 
 			set.Add(path.Join(l.Out, f.Path), f.Data, f.Mode)
 		}
 		for _, p := range plan {
-			entries = append(entries, project.UpdateEntry{Path: path.Join(l.Out, p.Path), Action: action(p.Change)})
+			entries = append(entries, project.UpdateEntry{Path: path.Join(l.Out, p.Path), Action: p.Change})
 		}
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
 	return set, entries, nil
-}
-
-// action is deploy-config's Change in `scaffold update`'s words.
-func action(c deploy.Change) project.UpdateAction {
-	switch c {
-	case deploy.Create:
-		return project.UpdateCreate
-	case deploy.Overwrite:
-		return project.UpdateOverwrite
-	case deploy.Unchanged:
-		return project.UpdateUnchanged
-	default:
-		return project.UpdateConflict
-	}
 }
 
 // New renders a new project with its package files: what `scaffold new` writes into

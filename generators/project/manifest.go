@@ -12,6 +12,8 @@ import (
 	"sort"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/scaffoldgo/scaffold/generators"
 )
 
 // ManifestFile is the manifest's name at a project's root.
@@ -94,11 +96,8 @@ func ReadManifest(fsys fs.FS, dir string) (*Manifest, error) {
 	return &m, nil
 }
 
-// FileChecksum is the digest of one file's content: "sha256:<hex>".
-func FileChecksum(data []byte) string {
-	sum := sha256.Sum256(data)
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
+// FileChecksum is the digest of one file's content: "sha256:<hex>" (generators.FileChecksum).
+func FileChecksum(data []byte) string { return generators.FileChecksum(data) }
 
 // Checksum is a stable digest of a set of files by name: "sha256:<hex>".
 func Checksum(files map[string][]byte) string {

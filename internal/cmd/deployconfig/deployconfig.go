@@ -161,7 +161,7 @@ func deployConfigRun(opts *Options) error {
 }
 
 func describe(c deploy.Change, force bool) string {
-	if c == deploy.Edited {
+	if c == deploy.Edited || c == deploy.Kept {
 		if force {
 			return "overwrite"
 		}

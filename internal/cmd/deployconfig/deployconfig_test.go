@@ -108,7 +108,16 @@ func TestEditedFileKept(t *testing.T) {
 	}
 	before := snapshot(t, deploy)
 
-	code, _, errOut := run(t, "deploy-config", "all", "--dir", dir, "--domain", "shop.example.com")
+	// The same options: scaffold's version did not change, so the edit stays and nothing is refused.
+	code, out, errOut := run(t, "deploy-config", "all", "--dir", dir)
+	if code != 0 || !strings.Contains(out, "kept      "+site) {
+		t.Fatalf("edited file, same options: exit %d\n%s%s", code, out, errOut)
+	}
+	if after := snapshot(t, deploy); after[filepath.Join("nginx", "demo.conf")] != string(edited) {
+		t.Error("the edit was lost although scaffold's version did not change")
+	}
+
+	code, _, errOut = run(t, "deploy-config", "all", "--dir", dir, "--domain", "shop.example.com")
 	if code != 1 || !strings.Contains(errOut, site) || !strings.Contains(errOut, "--force") {
 		t.Fatalf("edited file: exit %d, stderr %q", code, errOut)
 	}
@@ -119,7 +128,7 @@ func TestEditedFileKept(t *testing.T) {
 		}
 	}
 
-	code, out, errOut := run(t, "deploy-config", "all", "--dir", dir, "--domain", "shop.example.com", "--dry-run")
+	code, out, errOut = run(t, "deploy-config", "all", "--dir", dir, "--domain", "shop.example.com", "--dry-run")
 	if code != 0 || !strings.Contains(out, "--- a/nginx/demo.conf") || !strings.Contains(out, "-# my own tweak") ||
 		!strings.Contains(out, "+    server_name shop.example.com;") || !strings.Contains(errOut, "kept") {
 		t.Fatalf("dry run: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
