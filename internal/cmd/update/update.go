@@ -9,15 +9,17 @@ import (
 	"github.com/scaffoldgo/scaffold/generators/packaging"
 	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/internal/build"
+	vendorcmd "github.com/scaffoldgo/scaffold/internal/cmd/vendor"
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
 	"github.com/scaffoldgo/scaffold/internal/iostreams"
 )
 
 // Options are `scaffold update`'s flags and dependencies.
 type Options struct {
-	IO     *iostreams.IOStreams
-	Dir    string
-	DryRun bool
+	IO      *iostreams.IOStreams
+	Dir     string
+	DryRun  bool
+	Runtime bool // the vendored runtime only: scaffold vendor
 }
 
 // NewCmdUpdate builds the command; runF replaces the run function in tests.
@@ -45,11 +47,23 @@ is consistent and the .scaffold-new files are listed at the end.`,
 	}
 	cmd.Flags().StringVar(&opts.Dir, "dir", ".", "project folder (holding scaffold.yaml)")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print what would change and write nothing")
+	cmd.Flags().BoolVar(&opts.Runtime, "runtime", false, "the vendored runtime (internal/prefork) only, as scaffold vendor does")
 	return cmd
 }
 
 func updateRun(opts *Options) error {
 	version, _, _ := build.Info()
+	if opts.Runtime {
+		if opts.DryRun {
+			return cmdutil.FlagErrorf("--dry-run does not apply to --runtime")
+		}
+		res, err := project.Vendor(opts.Dir, version, false)
+		if err != nil {
+			return err
+		}
+		vendorcmd.Report(opts.IO.Out, res)
+		return nil
+	}
 	res, err := packaging.Update(opts.Dir, version, opts.DryRun)
 	if err != nil {
 		return err

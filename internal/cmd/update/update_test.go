@@ -2,6 +2,7 @@ package update
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/scaffoldgo/scaffold/generators/packaging"
 	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/internal/cmdtest"
+	"github.com/scaffoldgo/scaffold/internal/cmdutil"
 	"github.com/scaffoldgo/scaffold/internal/iostreams"
 )
 
@@ -21,6 +23,7 @@ func TestNewCmdUpdateFlags(t *testing.T) {
 	}{
 		{args: nil, want: Options{Dir: "."}},
 		{args: []string{"--dir", "shop", "--dry-run"}, want: Options{Dir: "shop", DryRun: true}},
+		{args: []string{"--runtime"}, want: Options{Dir: ".", Runtime: true}},
 		{args: []string{"shop"}, wantErr: `unknown command "shop"`},
 	} {
 		got, ios, err := cmdtest.Parse(NewCmdUpdate, tt.args...)
@@ -33,7 +36,7 @@ func TestNewCmdUpdateFlags(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.IO != ios || got.Dir != tt.want.Dir || got.DryRun != tt.want.DryRun {
+		if got.IO != ios || got.Dir != tt.want.Dir || got.DryRun != tt.want.DryRun || got.Runtime != tt.want.Runtime {
 			t.Errorf("%v: options = %+v, want %+v with the factory's streams", tt.args, got, tt.want)
 		}
 	}
@@ -94,6 +97,29 @@ func TestUpdateRun(t *testing.T) {
 	unit, err := os.ReadFile(filepath.Join(dir, "deploy", "systemd", "demo.service"))
 	if err != nil || !strings.Contains(string(unit), "TimeoutStopSec=30\n") {
 		t.Errorf("deploy/systemd/demo.service after update does not wait 20s + 10s: %v\n%s", err, unit)
+	}
+}
+
+// --runtime is scaffold vendor: only internal/prefork changes, reported as vendor does.
+func TestUpdateRunRuntime(t *testing.T) {
+	dir := newProject(t)
+	readme := filepath.Join(dir, "README.md")
+	if err := os.WriteFile(readme, []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ios, _, out, _ := iostreams.Test()
+	if err := updateRun(&Options{IO: ios, Dir: dir, Runtime: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "Vendored the prefork runtime ") || !strings.Contains(out.String(), "(was v0.9.0)") {
+		t.Errorf("output:\n%s", out)
+	}
+	if data, _ := os.ReadFile(readme); string(data) != "old\n" {
+		t.Error("update --runtime touched README.md")
+	}
+	var fe *cmdutil.FlagError
+	if err := updateRun(&Options{IO: ios, Dir: dir, Runtime: true, DryRun: true}); !errors.As(err, &fe) {
+		t.Errorf("--runtime --dry-run: err = %v, want a usage error", err)
 	}
 }
 
