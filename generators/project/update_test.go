@@ -144,9 +144,9 @@ func TestUpdate(t *testing.T) {
 	}
 }
 
-// TestUpdateOldManifest: without files:, any file that differs is treated as edited.
-func TestUpdateOldManifest(t *testing.T) {
-	dir := newProject(t, "v1.0.0")
+// dropFileChecksums makes dir's scaffold.yaml one from before the files map.
+func dropFileChecksums(t *testing.T, dir string) {
+	t.Helper()
 	m, err := LoadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -157,6 +157,12 @@ func TestUpdateOldManifest(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(dir, ManifestFile), string(data))
+}
+
+// TestUpdateOldManifest: without files:, any file that differs is treated as edited.
+func TestUpdateOldManifest(t *testing.T) {
+	dir := newProject(t, "v1.0.0")
+	dropFileChecksums(t, dir)
 	writeFile(t, filepath.Join(dir, "Makefile"), "older template\n")
 	res, err := Update(dir, "v1.0.0", false)
 	if err != nil {
