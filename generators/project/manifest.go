@@ -43,7 +43,7 @@ type Answers struct {
 type Runtime struct {
 	Dir      string   `yaml:"dir"`
 	Version  string   `yaml:"version"`
-	Checksum string   `yaml:"checksum"`
+	Checksum string   `yaml:"checksum,omitempty"` // of all its files: only in manifests from before Files, which has each file's`
 	Files    []string `yaml:"files"`
 }
 

@@ -208,8 +208,14 @@ func TestManifestRoundTrip(t *testing.T) {
 	if m.Name != "shop-api" || m.Module != "example.com/shop" || m.Answers.Port != 9000 || m.Answers.Workers != 3 || m.Runtime.Version != "v1.2.3" {
 		t.Fatalf("manifest = %+v", m)
 	}
-	if m.Runtime.Checksum != Checksum(RuntimeFiles("v1.2.3")) {
-		t.Fatal("manifest checksum does not match the vendored files")
+	// Each vendored file is recorded once, in the files map; no second, runtime-wide checksum.
+	if m.Runtime.Checksum != "" {
+		t.Errorf("runtime checksum %q recorded beside the files map", m.Runtime.Checksum)
+	}
+	for name, data := range RuntimeFiles("v1.2.3") {
+		if p := m.Runtime.Dir + "/" + name; m.Files[p] != FileChecksum(data) {
+			t.Errorf("files map: %s = %q, want the vendored file's checksum", p, m.Files[p])
+		}
 	}
 }
 

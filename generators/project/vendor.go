@@ -83,9 +83,12 @@ func Vendor(dir, version string, force bool) (*VendorResult, error) {
 			res.Edited = append(res.Edited, name)
 		}
 	}
-	m.Runtime = Runtime{Dir: m.Runtime.Dir, Version: version, Checksum: Checksum(files), Files: runtime.Names()}
-	// The record now holds what this runtime wrote, conflicts included, as update's does.
-	if m.Files != nil {
+	m.Runtime = Runtime{Dir: m.Runtime.Dir, Version: version, Files: runtime.Names()}
+	// The record now holds what this runtime wrote, conflicts included, as update's does:
+	// each file's checksum, or in a manifest from before them the runtime's one.
+	if m.Files == nil {
+		m.Runtime.Checksum = Checksum(files)
+	} else {
 		for _, name := range previous {
 			delete(m.Files, path.Join(m.Runtime.Dir, name))
 		}
