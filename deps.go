@@ -13,6 +13,5 @@ import (
 	_ "github.com/rogpeppe/go-internal/testscript"
 	_ "github.com/spf13/cobra"
 	_ "go.yaml.in/yaml/v3"
-	_ "gonum.org/v1/plot"
 	_ "modernc.org/sqlite"
 )

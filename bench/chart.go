@@ -1,117 +1,136 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
-	"image/color"
 	"os"
-
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
+	"os/exec"
+	"path/filepath"
 )
 
-// familyColor gives each server family one colour across the panels.
-var familyColor = map[string]color.RGBA{
-	"runtime":  {R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
-	"net/http": {R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
-	"gunicorn": {R: 0xd6, G: 0x27, B: 0x28, A: 0xff},
-	"uwsgi":    {R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
+// The chart is drawn by bench/chart, a module of its own, so that its plotting library
+// stays out of scaffold's go.mod: this file works out every panel, value and colour of
+// results.png as a chart spec (the types below mirror bench/chart's) and hands it over.
+
+type chartSpec struct {
+	Panels []chartPanel `json:"panels"`
 }
 
-var routeColor = map[string]color.RGBA{
-	"hello": {R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
-	"json":  {R: 0xaa, G: 0xc8, B: 0xe8, A: 0xff},
+type chartPanel struct {
+	Title      string      `json:"title"`
+	XLabel     string      `json:"x_label,omitempty"`
+	YLabel     string      `json:"y_label,omitempty"`
+	YMax       float64     `json:"y_max,omitempty"`
+	Categories []string    `json:"categories,omitempty"`
+	Bars       []chartBars `json:"bars,omitempty"`
+	Lines      []chartLine `json:"lines,omitempty"`
+	LegendLeft bool        `json:"legend_left,omitempty"`
+}
+
+type chartBars struct {
+	Label  string    `json:"label"`
+	Color  rgb       `json:"color"`
+	Values []float64 `json:"values"`
+}
+
+type chartLine struct {
+	Label  string       `json:"label,omitempty"`
+	Color  rgb          `json:"color"`
+	Width  float64      `json:"width"`
+	Dashed bool         `json:"dashed,omitempty"`
+	Points [][2]float64 `json:"points"`
+}
+
+type rgb [3]uint8
+
+// familyColor gives each server family one colour across the panels.
+var familyColor = map[string]rgb{
+	"runtime":  {0x1f, 0x77, 0xb4},
+	"net/http": {0x2c, 0xa0, 0x2c},
+	"gunicorn": {0xd6, 0x27, 0x28},
+	"uwsgi":    {0xff, 0x7f, 0x0e},
+}
+
+var routeColor = map[string]rgb{
+	"hello": {0x1f, 0x77, 0xb4},
+	"json":  {0xaa, 0xc8, 0xe8},
 }
 
 // WriteChart draws results.png: throughput per server and route, then 2xx
 // throughput over time through HUP every 0.5 s and through worker kills.
 func WriteChart(r *Results, path string) error {
-	var panels []*plot.Plot
-	if len(r.Throughput) > 0 {
-		p, err := throughputPlot(r)
-		if err != nil {
-			return err
-		}
-		panels = append(panels, p)
-	}
-	for _, sc := range []string{"hup", "kill"} {
-		if p := faultPlot(r, sc); p != nil {
-			panels = append(panels, p)
-		}
-	}
-	if len(panels) == 0 {
-		p := plot.New()
-		p.Title.Text = "no results"
-		panels = append(panels, p)
-	}
-	w := vg.Length(len(panels)) * 6 * vg.Inch
-	img := vgimg.New(w, 5*vg.Inch)
-	dc := draw.New(img)
-	// White background: transparent PNGs read badly on a dark README.
-	dc.SetColor(color.White)
-	dc.Fill(dc.Rectangle.Path())
-	tiles := draw.Tiles{Rows: 1, Cols: len(panels), PadX: vg.Inch / 3, PadTop: vg.Inch / 8, PadBottom: vg.Inch / 8, PadLeft: vg.Inch / 8, PadRight: vg.Inch / 8}
-	canvases := plot.Align([][]*plot.Plot{panels}, tiles, dc)
-	for i, p := range panels {
-		p.Draw(canvases[0][i])
-	}
-	f, err := os.CreateTemp(dirOf(path), ".chart-*")
+	spec, err := json.Marshal(chartOf(r))
 	if err != nil {
 		return err
 	}
-	defer os.Remove(f.Name())
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		f.Close()
+	out, err := filepath.Abs(path)
+	if err != nil {
 		return err
 	}
-	if err := f.Close(); err != nil {
+	dir, err := chartDir()
+	if err != nil {
 		return err
 	}
-	return os.Rename(f.Name(), path)
+	cmd := exec.Command("go", "-C", dir, "run", ".", out)
+	cmd.Stdin = bytes.NewReader(spec)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go -C %s run . %s: %v\n%s", dir, out, err, msg)
+	}
+	return nil
 }
 
-func throughputPlot(r *Results) (*plot.Plot, error) {
-	var names []string
+// chartDir is bench/chart in the scaffold checkout bench runs from.
+func chartDir() (string, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(root, "bench", "chart")
+	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
+		return "", fmt.Errorf("the chart module: %w", err)
+	}
+	return dir, nil
+}
+
+// chartOf lays out the panels: throughput, then each fault scenario that has a series.
+func chartOf(r *Results) chartSpec {
+	var spec chartSpec
+	if len(r.Throughput) > 0 {
+		spec.Panels = append(spec.Panels, throughputPanel(r))
+	}
+	for _, sc := range []string{"hup", "kill"} {
+		if p, ok := faultPanel(r, sc); ok {
+			spec.Panels = append(spec.Panels, p)
+		}
+	}
+	return spec
+}
+
+func throughputPanel(r *Results) chartPanel {
+	p := chartPanel{
+		Title:  fmt.Sprintf("Throughput (%s -c%d, loopback)", r.Load.Generator, r.Load.Conns),
+		YLabel: "requests/s",
+		YMax:   maxThroughput(r) * 1.15,
+	}
 	seen := map[string]bool{}
 	for _, t := range r.Throughput {
 		if !seen[t.Server] {
 			seen[t.Server] = true
-			names = append(names, t.Server)
+			p.Categories = append(p.Categories, t.Server)
 		}
 	}
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("Throughput (%s -c%d, loopback)", r.Load.Generator, r.Load.Conns)
-	p.Y.Label.Text = "requests/s"
-	p.Y.Min = 0
-	width := vg.Points(10)
-	routes := []string{"hello", "json"}
-	for i, route := range routes {
-		vals := make(plotter.Values, len(names))
-		for j, n := range names {
-			vals[j] = r.throughputOf(n, route)
+	for _, route := range []string{"hello", "json"} {
+		b := chartBars{Label: route, Color: routeColor[route]}
+		for _, n := range p.Categories {
+			b.Values = append(b.Values, r.throughputOf(n, route))
 		}
-		bars, err := plotter.NewBarChart(vals, width)
-		if err != nil {
-			return nil, err
-		}
-		bars.LineStyle.Width = 0
-		bars.Color = routeColor[route]
-		bars.Offset = vg.Length(float64(i)-float64(len(routes)-1)/2) * width
-		p.Add(bars)
-		p.Legend.Add(route, bars)
+		p.Bars = append(p.Bars, b)
 	}
-	p.Legend.Top = true
-	p.Y.Max = maxThroughput(r) * 1.15
-	p.NominalX(names...)
-	p.X.Tick.Label.Rotation = 0.6
-	p.X.Tick.Label.XAlign = draw.XRight
-	p.X.Tick.Label.YAlign = draw.YCenter
-	return p, nil
+	return p
 }
 
-func faultPlot(r *Results, scenario string) *plot.Plot {
+func faultPanel(r *Results, scenario string) (chartPanel, bool) {
 	var rows []FaultRow
 	for _, f := range r.Faults {
 		if f.Scenario == scenario && len(f.Series) > 0 {
@@ -119,41 +138,28 @@ func faultPlot(r *Results, scenario string) *plot.Plot {
 		}
 	}
 	if len(rows) == 0 {
-		return nil
+		return chartPanel{}, false
 	}
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s from %g s to %g s", scenarioTitle[scenario], rows[0].FaultStart, rows[0].FaultEnd)
-	p.X.Label.Text = "seconds"
-	p.Y.Label.Text = "2xx per 100 ms, % of steady throughput"
-	p.Y.Min = 0
+	top := maxPct(rows)
+	p := chartPanel{
+		Title:      fmt.Sprintf("%s from %g s to %g s", scenarioTitle[scenario], rows[0].FaultStart, rows[0].FaultEnd),
+		XLabel:     "seconds",
+		YLabel:     "2xx per 100 ms, % of steady throughput",
+		YMax:       top * 1.3, // headroom so the legend does not cover the lines
+		LegendLeft: true,
+	}
 	for _, f := range rows {
-		pts := make(plotter.XYs, len(f.Series))
+		l := chartLine{Label: fmt.Sprintf("%s (%d failed)", f.Server, f.Failed), Color: familyColor[f.Family], Width: 1.5}
 		for i, v := range f.Series {
-			pts[i].X = float64(i*f.BucketMS)/1000 + float64(f.BucketMS)/2000
-			pts[i].Y = pct(v, f.SteadyRPS)
+			l.Points = append(l.Points, [2]float64{float64(i*f.BucketMS)/1000 + float64(f.BucketMS)/2000, pct(v, f.SteadyRPS)})
 		}
-		line, err := plotter.NewLine(pts)
-		if err != nil {
-			continue
-		}
-		line.Color = familyColor[f.Family]
-		line.Width = vg.Points(1.5)
-		p.Add(line)
-		p.Legend.Add(fmt.Sprintf("%s (%d failed)", f.Server, f.Failed), line)
+		p.Lines = append(p.Lines, l)
 	}
-	// Shade the fault phase's edges with two dashed verticals.
+	// The fault phase's edges as two dashed verticals.
 	for _, x := range []float64{rows[0].FaultStart, rows[0].FaultEnd} {
-		edge, err := plotter.NewLine(plotter.XYs{{X: x, Y: 0}, {X: x, Y: maxPct(rows)}})
-		if err == nil {
-			edge.Color = color.Gray{Y: 0x99}
-			edge.Dashes = []vg.Length{vg.Points(3), vg.Points(3)}
-			p.Add(edge)
-		}
+		p.Lines = append(p.Lines, chartLine{Color: rgb{0x99, 0x99, 0x99}, Width: 1, Dashed: true, Points: [][2]float64{{x, 0}, {x, top}}})
 	}
-	p.Legend.Top = true
-	p.Legend.Left = true
-	p.Y.Max = maxPct(rows) * 1.3 // headroom so the legend does not cover the lines
-	return p
+	return p, true
 }
 
 func maxPct(rows []FaultRow) float64 {

@@ -2,8 +2,10 @@ package main
 
 import (
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -126,6 +128,37 @@ func TestWriteChart(t *testing.T) {
 				t.Errorf("chart left temporary files: %v", ents)
 			}
 		})
+	}
+}
+
+// The spec bench hands to bench/chart: the throughput bars per server and route, then a
+// line per server through each fault scenario, in % of its steady throughput, with the
+// fault phase's edges dashed.
+func TestChartOf(t *testing.T) {
+	spec := chartOf(fakeResults())
+	if len(spec.Panels) != 3 {
+		t.Fatalf("%d panels, want throughput, hup, kill", len(spec.Panels))
+	}
+	bars := spec.Panels[0]
+	if !slices.Equal(bars.Categories, []string{"runtime w=1", "runtime w=2", "net/http", "gunicorn sync w=4"}) ||
+		len(bars.Bars) != 2 || !slices.Equal(bars.Bars[1].Values, []float64{0, 0, 18000, 0}) || math.Abs(bars.YMax-21000*1.15) > 1e-6 {
+		t.Errorf("throughput panel = %+v", bars)
+	}
+	hup := spec.Panels[1]
+	if hup.Title != "HUP every 0.5 s from 2 s to 7 s" || len(hup.Lines) != 4 {
+		t.Fatalf("hup panel: %q with %d lines, want two servers and two edges", hup.Title, len(hup.Lines))
+	}
+	gun := hup.Lines[1]
+	near := func(a, b [2]float64) bool { return math.Abs(a[0]-b[0]) < 1e-9 && math.Abs(a[1]-b[1]) < 1e-9 }
+	if gun.Label != "gunicorn sync w=4 (64 failed)" || gun.Color != familyColor["gunicorn"] ||
+		!slices.EqualFunc(gun.Points, [][2]float64{{0.05, 100}, {0.15, 0}, {0.25, 25}}, near) {
+		t.Errorf("gunicorn's line = %+v", gun)
+	}
+	if edge := hup.Lines[3]; !edge.Dashed || edge.Label != "" || edge.Points[0][0] != 7 {
+		t.Errorf("the fault phase's end = %+v, want an unlabelled dashed vertical at 7 s", edge)
+	}
+	if got := chartOf(&Results{}); len(got.Panels) != 0 {
+		t.Errorf("empty results: %d panels", len(got.Panels))
 	}
 }
 

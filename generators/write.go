@@ -1,7 +1,6 @@
 package generators
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -26,20 +25,17 @@ const (
 // rename is os.Rename; tests replace it to fail part-way through a commit.
 var rename = os.Rename
 
-// Plan lists, for each file of s, what writing it into target would do.
+// Plan lists, for each file of s, what writing it into target with Commit would do: with
+// no record of what scaffold wrote, a file that differs is overwritten (new --force).
 func (s *FileSet) Plan(target string) ([]Change, error) {
-	files := s.Files()
-	changes := make([]Change, len(files))
-	for i, f := range files {
-		old, err := os.ReadFile(filepath.Join(target, filepath.FromSlash(f.Path)))
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			changes[i] = Create
-		case err != nil:
-			return nil, err
-		case bytes.Equal(old, f.Data):
-			changes[i] = Unchanged
-		default:
+	plan, err := s.PlanAgainst(target, nil)
+	if err != nil {
+		return nil, err
+	}
+	changes := make([]Change, len(plan))
+	for i, p := range plan {
+		changes[i] = p.Change
+		if p.Change == Conflict {
 			changes[i] = Overwrite
 		}
 	}

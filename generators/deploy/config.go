@@ -49,10 +49,13 @@ type yamlSections struct {
 
 // LoadAppConfig reads dir/config/config.yaml and the production section of
 // dir/config/setting.yaml (which may be absent).
-func LoadAppConfig(dir string) (AppConfig, error) {
+func LoadAppConfig(dir string) (AppConfig, error) { return LoadAppConfigFS(os.DirFS(dir), dir) }
+
+// LoadAppConfigFS is LoadAppConfig for a project seen through fsys; dir names it in errors.
+func LoadAppConfigFS(fsys fs.FS, dir string) (AppConfig, error) {
 	cfg := AppConfig{StaticDir: "static", MaxBodyBytes: 1 << 20, Workers: 1, Timeout: 30 * time.Second, GracefulTimeout: 30 * time.Second, Port: 8000}
 	base := filepath.Join(dir, "config", "config.yaml")
-	data, err := os.ReadFile(base)
+	data, err := fs.ReadFile(fsys, "config/config.yaml")
 	if errors.Is(err, fs.ErrNotExist) {
 		return cfg, fmt.Errorf("%s not found: deploy-config reads the project's config/ (run it inside a project made by `scaffold new`)", base)
 	}
@@ -67,7 +70,7 @@ func LoadAppConfig(dir string) (AppConfig, error) {
 		return cfg, err
 	}
 	settings := filepath.Join(dir, "config", "setting.yaml")
-	data, err = os.ReadFile(settings)
+	data, err = fs.ReadFile(fsys, "config/setting.yaml")
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:

@@ -18,9 +18,11 @@ package deploy
 import (
 	"bytes"
 	"fmt"
+	"io/fs"
 	"math"
 	"net"
 	"net/url"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -34,12 +36,16 @@ import (
 // Context is what the steps share: the inputs, then what earlier steps produced.
 type Context struct {
 	Dir      string  // the project folder (holding scaffold.yaml and config/)
+	Project  fs.FS   // the project's files, read in place of Dir when set (a project not written yet)
 	Options  Options // as given; defaults are applied into Data
 	Manifest *project.Manifest
 	App      AppConfig
 	Data     Data
 	// Files are the generated files, by path relative to the output folder.
 	Files *generators.FileSet
+	// ConfigSum is the digest of the config/ the files were derived from (ConfigDigest);
+	// Write records it beside each file, so `make package-check` can tell a stale file.
+	ConfigSum string
 }
 
 // Data is what the templates see. Every string in it has been validated so that it cannot
@@ -128,23 +134,41 @@ func Steps() []generators.Step[*Context] {
 
 // Generate runs the pipeline for the project in dir.
 func Generate(dir string, opts Options) (*Context, error) {
-	ctx := &Context{Dir: dir, Options: opts, Files: generators.NewFileSet()}
+	return GenerateFS(os.DirFS(dir), dir, opts)
+}
+
+// GenerateFS runs the pipeline for the project seen through fsys, such as one rendered
+// but not written yet (generators.FileSet.FS); dir names it in errors.
+func GenerateFS(fsys fs.FS, dir string, opts Options) (*Context, error) {
+	ctx := &Context{Dir: dir, Project: fsys, Options: opts, Files: generators.NewFileSet()}
 	if err := generators.Run(ctx, Steps()); err != nil {
 		return nil, err
 	}
 	return ctx, nil
 }
 
+// project is the project's file system: Project, or the folder Dir.
+func (ctx *Context) project() fs.FS {
+	if ctx.Project == nil {
+		ctx.Project = os.DirFS(ctx.Dir)
+	}
+	return ctx.Project
+}
+
 func readProject(ctx *Context) error {
-	m, err := project.LoadManifest(ctx.Dir)
+	m, err := project.ReadManifest(ctx.project(), ctx.Dir)
 	if err != nil {
 		return err
 	}
-	app, err := LoadAppConfig(ctx.Dir)
+	app, err := LoadAppConfigFS(ctx.project(), ctx.Dir)
 	if err != nil {
 		return err
 	}
-	ctx.Manifest, ctx.App = m, app
+	sum, err := ConfigDigest(ctx.project())
+	if err != nil {
+		return err
+	}
+	ctx.Manifest, ctx.App, ctx.ConfigSum = m, app, sum
 	return nil
 }
 

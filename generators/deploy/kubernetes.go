@@ -2,9 +2,9 @@ package deploy
 
 import (
 	"fmt"
+	"io/fs"
 	"math"
-	"os"
-	"path/filepath"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -170,7 +170,7 @@ func resolveKube(ctx *Context) error {
 	}
 	k.Workers = WorkersFor(parsed[1].MilliValue())
 
-	files, err := configFiles(ctx.Dir)
+	files, err := configFiles(ctx.project())
 	if err != nil {
 		return err
 	}
@@ -195,14 +195,14 @@ func splitImage(ref string) (name, tag string) {
 }
 
 // configFiles lists the project's config/*.yaml: the ConfigMap holds each of them.
-func configFiles(dir string) ([]string, error) {
-	matches, err := filepath.Glob(filepath.Join(dir, "config", "*.yaml"))
+func configFiles(project fs.FS) ([]string, error) {
+	matches, err := fs.Glob(project, "config/*.yaml")
 	if err != nil {
 		return nil, err
 	}
 	var names []string
 	for _, m := range matches {
-		names = append(names, filepath.Base(m))
+		names = append(names, path.Base(m))
 	}
 	return names, nil
 }
@@ -231,7 +231,7 @@ func kubeFiles(ctx *Context) error {
 		return err
 	}
 	for _, f := range k.ConfigFiles {
-		data, err := os.ReadFile(filepath.Join(ctx.Dir, "config", f))
+		data, err := fs.ReadFile(ctx.project(), "config/"+f)
 		if err != nil {
 			return err
 		}

@@ -20,19 +20,22 @@ import (
 
 // SumsFile, in the output folder, records the sha256 of each file as deploy-config last
 // wrote it: a file that no longer matches was edited by someone and is kept unless --force.
+// Beside each sum it records the ConfigDigest of the config/ the file was derived from, so
+// `make package-check` can tell a file that config/ has since made stale.
 const SumsFile = ".scaffold-sums"
 
-const sumsHeader = "# Written by scaffold deploy-config: sha256 of each file as it was last written.\n# A file that no longer matches was edited and is not overwritten without --force.\n"
+const sumsHeader = "# Written by scaffold deploy-config: sha256 of each file as it was last written, and the digest of\n# config/ it was derived from (LC_ALL=C sha256sum config/*.yaml | sha256sum, from the project folder).\n# A file that no longer matches was edited and is not overwritten without --force.\n"
 
-// Change says what writing one file does.
-type Change string
+// Change says what writing one file does: the shared file-state model's generators.Change.
+type Change = generators.Change
 
-// The kinds of Change.
+// The kinds of Change deploy-config reports.
 const (
-	Create    Change = "create"
-	Overwrite Change = "overwrite" // unchanged since scaffold wrote it, now different
-	Unchanged Change = "unchanged"
-	Edited    Change = "edited" // changed by someone since scaffold wrote it (or not scaffold's): kept without --force
+	Create    = generators.Create
+	Overwrite = generators.Overwrite // unchanged since scaffold wrote it, now different
+	Unchanged = generators.Unchanged
+	Kept      = generators.Kept     // edited since scaffold wrote it, scaffold's version the same: nothing to write
+	Edited    = generators.Conflict // edited since scaffold wrote it (or not scaffold's), and different now: kept without --force
 )
 
 // Planned is one file of a plan: its path relative to the output folder, what writing it
@@ -41,31 +44,57 @@ type Planned struct {
 	Path     string
 	Change   Change
 	Old, New []byte
+	// From is the ConfigDigest of the config/ New was derived from ("": not recorded).
+	From string
 }
 
-// Plan compares files with what is in out and with the sums recorded there.
+// Plan compares the generated files with what is in out, recording the config they were
+// derived from (see SumsFile).
+func (ctx *Context) Plan(out string) ([]Planned, error) {
+	plan, err := Plan(out, ctx.Files)
+	for i := range plan {
+		plan[i].From = ctx.ConfigSum
+	}
+	return plan, err
+}
+
+// ConfigDigest is the digest of a project's config/*.yaml as the shell computes it from
+// the project folder: LC_ALL=C sha256sum config/*.yaml | sha256sum.
+func ConfigDigest(project fs.FS) (string, error) {
+	names, err := fs.Glob(project, "config/*.yaml")
+	if err != nil {
+		return "", err
+	}
+	sort.Strings(names)
+	var list strings.Builder
+	for _, n := range names {
+		data, err := fs.ReadFile(project, n)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&list, "%s  %s\n", sum(data), n)
+	}
+	return sum([]byte(list.String())), nil
+}
+
+// Plan compares files with what is in out and with the sums recorded there
+// (generators.Classify).
 func Plan(out string, files *generators.FileSet) ([]Planned, error) {
 	sums, err := readSums(out)
 	if err != nil {
 		return nil, err
 	}
-	var plan []Planned
-	for _, f := range files.Files() {
-		p := Planned{Path: f.Path, New: f.Data}
-		old, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(f.Path)))
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			p.Change = Create
-		case err != nil:
-			return nil, err
-		case bytes.Equal(old, f.Data):
-			p.Change, p.Old = Unchanged, old
-		case sums[f.Path] == sum(old):
-			p.Change, p.Old = Overwrite, old
-		default:
-			p.Change, p.Old = Edited, old
-		}
-		plan = append(plan, p)
+	record := map[string]string{}
+	for p, r := range sums {
+		record[p] = "sha256:" + r.sum
+	}
+	shared, err := files.PlanAgainst(out, record)
+	if err != nil {
+		return nil, err
+	}
+	plan := make([]Planned, len(shared))
+	for i, p := range shared {
+		plan[i] = Planned{Path: p.Path, Change: p.Change, Old: p.Old, New: p.New}
 	}
 	return plan, nil
 }
@@ -101,31 +130,54 @@ func (e *EditedError) Error() string {
 	return fmt.Sprintf("%s changed since scaffold wrote it (or scaffold did not write it): nothing written; see the difference with --dry-run, overwrite with --force", strings.Join(full, ", "))
 }
 
+// EditPolicy says what writing does with a file edited since scaffold wrote it.
+type EditPolicy = generators.EditPolicy
+
+// The kinds of EditPolicy.
+const (
+	RefuseEdited    = generators.RefuseEdited    // nothing is written (deploy-config without --force)
+	OverwriteEdited = generators.OverwriteEdited // the edit is lost (--force)
+	SetAsideEdited  = generators.SetAsideEdited  // the edit stays, the new version goes beside it as FILE.scaffold-new (scaffold new, update)
+)
+
 // Write puts the plan's files into out in one atomic step (generators.FileSet.Commit) and
-// records their sums. An Edited file stops everything unless force.
+// records their sums. An Edited file stops everything unless force; a Kept one is left.
 func Write(out string, plan []Planned, force bool) error {
-	var edited []string
-	for _, p := range plan {
-		if p.Change == Edited {
-			edited = append(edited, p.Path)
-		}
+	policy := RefuseEdited
+	if force {
+		policy = OverwriteEdited
 	}
-	if len(edited) > 0 && !force {
-		return &EditedError{Out: out, Paths: edited}
-	}
-	sums, err := readSums(out)
+	set, err := Stage(out, plan, policy)
 	if err != nil {
 		return err
 	}
-	set := generators.NewFileSet()
+	return set.Commit(out, true)
+}
+
+// Stage is what writing the plan into out puts there, paths relative to out: the files
+// that change and the updated SumsFile. It writes nothing.
+func Stage(out string, plan []Planned, policy EditPolicy) (*generators.FileSet, error) {
+	shared := make([]generators.Planned, len(plan))
+	for i, p := range plan {
+		shared[i] = generators.Planned{Path: p.Path, Change: p.Change, Old: p.Old, New: p.New, Mode: 0o644}
+	}
+	set, err := generators.Stage(shared, policy)
+	var conflict *generators.ConflictError
+	if errors.As(err, &conflict) {
+		return nil, &EditedError{Out: out, Paths: conflict.Paths}
+	}
+	if err != nil {
+		return nil, err
+	}
+	sums, err := readSums(out)
+	if err != nil {
+		return nil, err
+	}
 	for _, p := range plan {
-		sums[p.Path] = sum(p.New)
-		if p.Change != Unchanged {
-			set.Add(p.Path, p.New, 0o644)
-		}
+		sums[p.Path] = recorded{sum: sum(p.New), from: p.From}
 	}
 	set.Add(SumsFile, formatSums(sums), 0o644)
-	return set.Commit(out, true)
+	return set, nil
 }
 
 func sum(b []byte) string {
@@ -133,8 +185,14 @@ func sum(b []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
-func readSums(out string) (map[string]string, error) {
-	sums := map[string]string{}
+// recorded is one file's line of SumsFile.
+type recorded struct {
+	sum  string // sha256 of the content written
+	from string // ConfigDigest of the config it was derived from; "" when not recorded
+}
+
+func readSums(out string) (map[string]recorded, error) {
+	sums := map[string]recorded{}
 	p := filepath.Join(out, SumsFile)
 	data, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -149,16 +207,17 @@ func readSums(out string) (map[string]string, error) {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		hexSum, name, ok := strings.Cut(line, "  ")
-		if !ok || len(hexSum) != 64 {
-			return nil, fmt.Errorf("%s:%d: want \"<sha256>  <path>\"; delete the file to start over", p, n)
+		hexSum, rest, ok := strings.Cut(line, "  ")
+		name, from, _ := strings.Cut(rest, "  config=")
+		if !ok || len(hexSum) != 64 || name == "" || (from != "" && len(from) != 64) {
+			return nil, fmt.Errorf("%s:%d: want \"<sha256>  <path>  config=<sha256>\"; delete the file to start over", p, n)
 		}
-		sums[name] = hexSum
+		sums[name] = recorded{sum: hexSum, from: from}
 	}
 	return sums, sc.Err()
 }
 
-func formatSums(sums map[string]string) []byte {
+func formatSums(sums map[string]recorded) []byte {
 	names := make([]string, 0, len(sums))
 	for n := range sums {
 		names = append(names, n)
@@ -167,7 +226,11 @@ func formatSums(sums map[string]string) []byte {
 	var b strings.Builder
 	b.WriteString(sumsHeader)
 	for _, n := range names {
-		fmt.Fprintf(&b, "%s  %s\n", sums[n], n)
+		fmt.Fprintf(&b, "%s  %s", sums[n].sum, n)
+		if sums[n].from != "" {
+			fmt.Fprintf(&b, "  config=%s", sums[n].from)
+		}
+		b.WriteString("\n")
 	}
 	return []byte(b.String())
 }

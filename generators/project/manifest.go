@@ -12,6 +12,8 @@ import (
 	"sort"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/scaffoldgo/scaffold/generators"
 )
 
 // ManifestFile is the manifest's name at a project's root.
@@ -45,7 +47,7 @@ type Answers struct {
 type Runtime struct {
 	Dir      string   `yaml:"dir"`
 	Version  string   `yaml:"version"`
-	Checksum string   `yaml:"checksum"`
+	Checksum string   `yaml:"checksum,omitempty"` // of all its files: only in manifests from before Files, which has each file's`
 	Files    []string `yaml:"files"`
 }
 
@@ -67,9 +69,13 @@ func (m *Manifest) Marshal() ([]byte, error) {
 }
 
 // LoadManifest reads dir/scaffold.yaml; the error says when dir is not a scaffold project.
-func LoadManifest(dir string) (*Manifest, error) {
+func LoadManifest(dir string) (*Manifest, error) { return ReadManifest(os.DirFS(dir), dir) }
+
+// ReadManifest reads scaffold.yaml from a project seen through fsys, such as one not
+// written yet (generators.FileSet.FS); dir names the project in errors.
+func ReadManifest(fsys fs.FS, dir string) (*Manifest, error) {
 	p := filepath.Join(dir, ManifestFile)
-	data, err := os.ReadFile(p)
+	data, err := fs.ReadFile(fsys, ManifestFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s not found: run this inside a project made by `scaffold new`", p)
 	}
@@ -99,11 +105,8 @@ func LoadManifest(dir string) (*Manifest, error) {
 	return &m, nil
 }
 
-// FileChecksum is the digest of one file's content: "sha256:<hex>".
-func FileChecksum(data []byte) string {
-	sum := sha256.Sum256(data)
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
+// FileChecksum is the digest of one file's content: "sha256:<hex>" (generators.FileChecksum).
+func FileChecksum(data []byte) string { return generators.FileChecksum(data) }
 
 // Checksum is a stable digest of a set of files by name: "sha256:<hex>".
 func Checksum(files map[string][]byte) string {

@@ -168,7 +168,8 @@ func vendorRuntime(c *Context) error {
 	for name, data := range files {
 		c.Files.Add(runtime.Dir+"/"+name, data, 0o644)
 	}
-	c.Manifest.Runtime = Runtime{Dir: runtime.Dir, Version: c.Options.Version, Checksum: Checksum(files), Files: runtime.Names()}
+	// Each file's checksum goes in the manifest's files map, the one record (writeManifest).
+	c.Manifest.Runtime = Runtime{Dir: runtime.Dir, Version: c.Options.Version, Files: runtime.Names()}
 	return nil
 }
 

@@ -144,19 +144,31 @@ func TestUpdate(t *testing.T) {
 	}
 }
 
-// TestUpdateOldManifest: without files:, any file that differs is treated as edited.
-func TestUpdateOldManifest(t *testing.T) {
-	dir := newProject(t, "v1.0.0")
+// dropFileChecksums makes dir's scaffold.yaml one from before the files map.
+func dropFileChecksums(t *testing.T, dir string) {
+	t.Helper()
 	m, err := LoadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.Files = nil
+	// Such a manifest recorded the runtime with one checksum over its files.
+	ours := map[string][]byte{}
+	for _, name := range m.Runtime.Files {
+		ours[name] = []byte(readFile(t, filepath.Join(dir, filepath.FromSlash(m.Runtime.Dir), name)))
+	}
+	m.Runtime.Checksum = Checksum(ours)
 	data, err := m.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(dir, ManifestFile), string(data))
+}
+
+// TestUpdateOldManifest: without files:, any file that differs is treated as edited.
+func TestUpdateOldManifest(t *testing.T) {
+	dir := newProject(t, "v1.0.0")
+	dropFileChecksums(t, dir)
 	writeFile(t, filepath.Join(dir, "Makefile"), "older template\n")
 	res, err := Update(dir, "v1.0.0", false)
 	if err != nil {

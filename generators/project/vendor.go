@@ -1,7 +1,6 @@
 package project
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -12,51 +11,84 @@ import (
 	"github.com/scaffoldgo/scaffold/runtime"
 )
 
-// ErrRuntimeEdited means the vendored runtime differs from what scaffold wrote.
-var ErrRuntimeEdited = errors.New("the vendored runtime was edited")
-
 // VendorResult says what Vendor did.
 type VendorResult struct {
-	From, To string   // runtime versions
-	Written  []string // files written or rewritten
-	Removed  []string // files the new runtime no longer has
-	Kept     []string // files in the runtime folder that scaffold did not write
+	From, To  string   // runtime versions
+	Written   []string // files written or rewritten
+	Removed   []string // files the new runtime no longer has
+	Kept      []string // files in the runtime folder that scaffold did not write
+	Edited    []string // scaffold's files edited locally whose new version is the same: left as edited
+	Conflicts []string // scaffold's files edited locally and changed in the new runtime: kept, the new version beside them as FILE.scaffold-new
 }
 
-// Vendor rewrites the project's vendored runtime with this scaffold's and updates
-// scaffold.yaml. It refuses, unless force, when the copy on disk no longer matches the
-// checksum recorded when it was written (someone edited it), naming the edited files.
+// Vendor is `scaffold update` limited to the vendored runtime (`scaffold vendor`, or
+// `scaffold update --runtime`): the runtime built into this scaffold replaces the
+// project's file by file under update's rule (generators.Classify against the per-file
+// checksums in scaffold.yaml) and policy (an edit is kept, the new version written beside
+// it as FILE.scaffold-new), or with force the edits are overwritten. Files scaffold wrote
+// that the new runtime no longer has go, unless edited; files the user added stay. One
+// atomic commit: a failure part-way leaves the old runtime whole.
 func Vendor(dir, version string, force bool) (*VendorResult, error) {
 	m, err := LoadManifest(dir)
 	if err != nil {
 		return nil, err
 	}
-	rtDir := filepath.Join(dir, filepath.FromSlash(m.Runtime.Dir))
-	onDisk, err := readGoFiles(rtDir)
+	onDisk, err := readGoFiles(filepath.Join(dir, filepath.FromSlash(m.Runtime.Dir)))
 	if err != nil {
 		return nil, err
 	}
-	// Only scaffold's files count: a file the user added to the package is theirs and stays.
-	ours := map[string][]byte{}
-	for name, data := range onDisk {
-		if contains(m.Runtime.Files, name) {
-			ours[name] = data
-		}
-	}
-	if sum := Checksum(ours); sum != m.Runtime.Checksum && !force {
-		return nil, fmt.Errorf("%w: %s no longer matches the checksum in %s (%s); its changes would be lost. Move them out of %s, or use --force to overwrite them",
-			ErrRuntimeEdited, m.Runtime.Dir, ManifestFile, describeEdits(ours, m), m.Runtime.Dir)
-	}
+	record := runtimeRecord(m, onDisk)
 	files := RuntimeFiles(version)
-	set := generators.NewFileSet()
+	render := generators.NewFileSet()
 	for name, data := range files {
-		set.Add(path.Join(m.Runtime.Dir, name), data, 0o644)
+		render.Add(path.Join(m.Runtime.Dir, name), data, 0o644)
+	}
+	plan, err := render.PlanAgainst(dir, record)
+	if err != nil {
+		return nil, err
+	}
+	policy := generators.SetAsideEdited
+	if force {
+		policy = generators.OverwriteEdited
+	}
+	set, err := generators.Stage(plan, policy)
+	if err != nil {
+		return nil, err
 	}
 	res := &VendorResult{From: m.Runtime.Version, To: version}
+	for _, p := range plan {
+		name := path.Base(p.Path)
+		switch {
+		case p.Change == generators.Create || p.Change == generators.Overwrite || (force && (p.Change == generators.Kept || p.Change == generators.Conflict)):
+			res.Written = append(res.Written, name)
+		case p.Change == generators.Kept:
+			res.Edited = append(res.Edited, name)
+		case p.Change == generators.Conflict:
+			res.Conflicts = append(res.Conflicts, name)
+		}
+	}
+	// Files scaffold wrote before that the new runtime no longer has go in the same
+	// commit, unless edited; a file the user added stays.
 	previous := m.Runtime.Files
-	m.Runtime = Runtime{Dir: m.Runtime.Dir, Version: version, Checksum: Checksum(files), Files: runtime.Names()}
-	// Keep `scaffold update`'s per-file checksums in step with the runtime just written.
-	if m.Files != nil {
+	for name, data := range onDisk {
+		p := path.Join(m.Runtime.Dir, name)
+		switch _, still := files[name]; {
+		case still:
+		case !contains(previous, name):
+			res.Kept = append(res.Kept, name)
+		case force || record[p] == generators.FileChecksum(data):
+			set.Remove(p)
+			res.Removed = append(res.Removed, name)
+		default:
+			res.Edited = append(res.Edited, name)
+		}
+	}
+	m.Runtime = Runtime{Dir: m.Runtime.Dir, Version: version, Files: runtime.Names()}
+	// The record now holds what this runtime wrote, conflicts included, as update's does:
+	// each file's checksum, or in a manifest from before them the runtime's one.
+	if m.Files == nil {
+		m.Runtime.Checksum = Checksum(files)
+	} else {
 		for _, name := range previous {
 			delete(m.Files, path.Join(m.Runtime.Dir, name))
 		}
@@ -69,30 +101,41 @@ func Vendor(dir, version string, force bool) (*VendorResult, error) {
 		return nil, err
 	}
 	set.Add(ManifestFile, manifest, 0o644)
-	// Files scaffold wrote before that the new runtime no longer has go in the same
-	// all-or-nothing commit (a failure part-way leaves the old runtime whole); a file the
-	// user added stays.
-	for name := range onDisk {
-		if _, still := files[name]; still {
-			continue
-		}
-		if !contains(previous, name) {
-			res.Kept = append(res.Kept, name)
-			continue
-		}
-		set.Remove(path.Join(m.Runtime.Dir, name))
-		res.Removed = append(res.Removed, name)
-	}
 	if err := set.Commit(dir, true); err != nil {
 		return nil, err
 	}
-	for name := range files {
-		res.Written = append(res.Written, name)
+	for _, l := range [][]string{res.Written, res.Removed, res.Kept, res.Edited, res.Conflicts} {
+		sort.Strings(l)
 	}
-	sort.Strings(res.Written)
-	sort.Strings(res.Removed)
-	sort.Strings(res.Kept)
 	return res, nil
+}
+
+// runtimeRecord is the checksum scaffold last wrote for each runtime file: from
+// scaffold.yaml's files map, or, in a manifest from before it, every file on disk counts
+// as scaffold's when together they match the runtime's checksum (and as edited if not).
+func runtimeRecord(m *Manifest, onDisk map[string][]byte) map[string]string {
+	record := map[string]string{}
+	if m.Files != nil {
+		for _, name := range m.Runtime.Files {
+			p := path.Join(m.Runtime.Dir, name)
+			if sum, ok := m.Files[p]; ok {
+				record[p] = sum
+			}
+		}
+		return record
+	}
+	ours := map[string][]byte{}
+	for name, data := range onDisk {
+		if contains(m.Runtime.Files, name) {
+			ours[name] = data
+		}
+	}
+	if Checksum(ours) == m.Runtime.Checksum {
+		for name, data := range ours {
+			record[path.Join(m.Runtime.Dir, name)] = FileChecksum(data)
+		}
+	}
+	return record
 }
 
 func readGoFiles(dir string) (map[string][]byte, error) {
@@ -112,20 +155,6 @@ func readGoFiles(dir string) (map[string][]byte, error) {
 		files[e.Name()] = data
 	}
 	return files, nil
-}
-
-// describeEdits says which of scaffold's files are missing, or that contents changed.
-func describeEdits(ours map[string][]byte, m *Manifest) string {
-	var missing []string
-	for _, name := range m.Runtime.Files {
-		if _, ok := ours[name]; !ok {
-			missing = append(missing, name)
-		}
-	}
-	if len(missing) > 0 {
-		return fmt.Sprintf("files removed: %v", missing)
-	}
-	return "file contents changed"
 }
 
 func contains(list []string, s string) bool {

@@ -104,7 +104,7 @@ var commands = []func(*cmdutil.Factory) *cobra.Command{
 	func(f *cmdutil.Factory) *cobra.Command { return addcmd.NewCmdAdd(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return vendorcmd.NewCmdVendor(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return updatecmd.NewCmdUpdate(f, nil) },
-	version.NewCmdVersion,
+	func(f *cmdutil.Factory) *cobra.Command { return version.NewCmdVersion(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return deployconfig.NewCmdDeployConfig(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return runcmd.NewCmdRun(f, nil) },
 }

@@ -143,9 +143,8 @@ func TestWatcher(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if mode.poll > 0 {
-				time.Sleep(30 * time.Millisecond) // the first snapshot is taken
-			}
+			// No wait here: start returns once the poller's first snapshot is taken (and
+			// inotify's watches are added), so every write below is a change to it.
 			for i := range 20 {
 				write("main.go", "package main // "+strings.Repeat("x", i))
 				write(".git/index", "x")

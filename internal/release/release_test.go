@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/generators/packaging"
 	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
@@ -252,21 +253,21 @@ func tarNames(t *testing.T, path string) []string {
 	}
 }
 
-// generate writes a fresh project named name into a temporary folder.
+// generate writes a fresh project named name into a temporary folder, as `scaffold new`
+// does (package units included).
 func generate(t *testing.T, name string) string {
 	t.Helper()
 	return generateWith(t, project.Options{Name: name})
 }
 
-// generateWith writes a project made with opts into a temp dir.
+// generateWith writes a project made with opts into a temp dir, package units included.
 func generateWith(t *testing.T, opts project.Options) string {
 	t.Helper()
-	name := opts.Name
-	ctx, err := project.Generate(opts)
+	dir := filepath.Join(t.TempDir(), opts.Name)
+	ctx, err := packaging.New(opts, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(t.TempDir(), name)
 	if err := ctx.Files.Commit(dir, false); err != nil {
 		t.Fatal(err)
 	}
@@ -297,24 +298,26 @@ func buildScaffold(t *testing.T) string {
 	return bin
 }
 
-// A freshly generated and committed project releases: goreleaser refuses while deploy/
-// is missing, saying what to run; after `make package-units` the snapshot release makes a
-// .deb with the binary, the units and the config as conffiles, and the installed layout
-// serves: the unit's own command line, run inside the unpacked package, answers with the
-// packaged static files.
+// A project fresh from `scaffold new` and its first commit releases, as the generated
+// release workflow does on the first tag: the package units are there from the start, and
+// `make package-units` (deploy-config with the package layout) would change none of them.
+// The snapshot release makes a .deb with the binary, the units and the config as conffiles,
+// and the installed layout serves: the unit's own command line, run inside the unpacked
+// package, answers with the packaged static files. Then a config change makes
+// `make package-check` name the stale unit, until `make package-units` rewrites it.
 func TestProjectSnapshotRelease(t *testing.T) {
 	gr, git, mk, dpkgDeb := testenv.Tool(t, "goreleaser", installGoreleaser), testenv.Tool(t, "git"), testenv.Tool(t, "make"), testenv.Tool(t, "dpkg-deb")
 	const name = "demo"
-	dir := generate(t, name)
+	scaffoldBin := buildScaffold(t)
+	parent := t.TempDir()
+	run(t, parent, scaffoldBin, "new", name, "--yes")
+	dir := filepath.Join(parent, name)
 	gitInit(t, git, dir)
 
-	out, err := tryRun(t, dir, gr, "release", "--snapshot", "--clean", "--skip=publish")
-	if err == nil || !strings.Contains(out, "deploy/systemd/"+name+".service is missing: run 'make package-units'") {
-		t.Fatalf("release without deploy/: err %v, want a failure naming make package-units; output:\n%s", err, out)
+	run(t, dir, mk, "package-units", "SCAFFOLD="+scaffoldBin)
+	if st := run(t, dir, git, "status", "--porcelain"); st != "" {
+		t.Fatalf("make package-units right after scaffold new changed deploy/:\n%s", st)
 	}
-
-	run(t, dir, mk, "package-units", "SCAFFOLD="+buildScaffold(t))
-	commitAll(t, git, dir, "deploy: units for the packages")
 	run(t, dir, gr, "release", "--snapshot", "--clean", "--skip=publish")
 
 	deb := findArtifact(t, dir, "Linux Package", func(a artifact) bool {
@@ -386,10 +389,49 @@ func TestProjectSnapshotRelease(t *testing.T) {
 		}
 	}
 
+	t.Run("package-check", func(t *testing.T) { packageCheck(t, dir, mk, git, scaffoldBin) })
+
 	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
 		t.Skipf("the packaged binary is linux/amd64; this is %s/%s", runtime.GOOS, runtime.GOARCH)
 	}
 	serveInstalled(t, debRoot, name, filepath.Join(dir, "web", "static", "css", "style.css"))
+}
+
+// packageCheck: goreleaser's before hook tells a stale unit from a missing one. A config
+// change that the units reflect makes it name the first stale unit; make package-units
+// rewrites them and it passes; a deleted unit is reported missing.
+func packageCheck(t *testing.T, dir, mk, git, scaffoldBin string) {
+	run(t, dir, mk, "--no-print-directory", "package-check")
+	cfgPath := filepath.Join(dir, "config", "config.yaml")
+	cfg, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(cfg), "graceful_timeout: 30s", "graceful_timeout: 45s", 1)
+	if changed == string(cfg) {
+		t.Fatalf("config/config.yaml has no graceful_timeout: 30s to change:\n%s", cfg)
+	}
+	if err := os.WriteFile(cfgPath, []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := tryRun(t, dir, mk, "--no-print-directory", "package-check")
+	if want := "deploy/systemd/demo.service is stale: config/ changed since it was derived from it"; err == nil || !strings.Contains(out, want) {
+		t.Fatalf("package-check after a config change: err %v, want %q; output:\n%s", err, want, out)
+	}
+	run(t, dir, mk, "package-units", "SCAFFOLD="+scaffoldBin)
+	if unit, err := os.ReadFile(filepath.Join(dir, "deploy", "systemd", "demo.service")); err != nil || !strings.Contains(string(unit), "TimeoutStopSec=55\n") {
+		t.Errorf("after make package-units, the unit does not wait graceful_timeout 45s + 10s: %v\n%s", err, unit)
+	}
+	run(t, dir, mk, "--no-print-directory", "package-check")
+	commitAll(t, git, dir, "graceful_timeout 45s")
+
+	if err := os.Remove(filepath.Join(dir, "deploy", "rpm", "systemd", "demo.socket")); err != nil {
+		t.Fatal(err)
+	}
+	out, err = tryRun(t, dir, mk, "--no-print-directory", "package-check")
+	if want := "deploy/rpm/systemd/demo.socket is missing: run 'make package-units'"; err == nil || !strings.Contains(out, want) {
+		t.Fatalf("package-check without a unit: err %v, want %q; output:\n%s", err, want, out)
+	}
 }
 
 // unit reads the settings of a systemd unit file: key -> values in order.

@@ -135,7 +135,7 @@ func deployConfigRun(opts *Options) error {
 			return fmt.Errorf("check failed, nothing written:\n%w", err)
 		}
 	}
-	plan, err := deploy.Plan(out, gen.Files)
+	plan, err := gen.Plan(out)
 	if err != nil {
 		return err
 	}
@@ -161,7 +161,7 @@ func deployConfigRun(opts *Options) error {
 }
 
 func describe(c deploy.Change, force bool) string {
-	if c == deploy.Edited {
+	if c == deploy.Edited || c == deploy.Kept {
 		if force {
 			return "overwrite"
 		}

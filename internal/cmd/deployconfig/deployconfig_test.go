@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	deploygen "github.com/scaffoldgo/scaffold/generators/deploy"
 	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/internal/cli"
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
@@ -66,8 +67,13 @@ func TestWriteThenUnchanged(t *testing.T) {
 			t.Errorf("output does not report creating %s:\n%s", f, out)
 		}
 	}
-	if strings.Count(got[".scaffold-sums"], "\n") != 2+22 {
-		t.Errorf("sums file:\n%s", got[".scaffold-sums"])
+	// Three lines of header, then each file's sum and the digest of the config it came from.
+	digest, err := deploygen.ConfigDigest(os.DirFS(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sums := got[".scaffold-sums"]; strings.Count(sums, "\n") != 3+22 || strings.Count(sums, "  config="+digest+"\n") != 22 {
+		t.Errorf("sums file, want 22 files derived from config %s:\n%s", digest, sums)
 	}
 	code, out, errOut = run(t, "deploy-config", "all", "--dir", dir, "--domain", "shop.example.com")
 	if code != 0 || strings.Contains(out, "create") || strings.Contains(out, "overwrite") {
@@ -102,7 +108,16 @@ func TestEditedFileKept(t *testing.T) {
 	}
 	before := snapshot(t, deploy)
 
-	code, _, errOut := run(t, "deploy-config", "all", "--dir", dir, "--domain", "shop.example.com")
+	// The same options: scaffold's version did not change, so the edit stays and nothing is refused.
+	code, out, errOut := run(t, "deploy-config", "all", "--dir", dir)
+	if code != 0 || !strings.Contains(out, "kept      "+site) {
+		t.Fatalf("edited file, same options: exit %d\n%s%s", code, out, errOut)
+	}
+	if after := snapshot(t, deploy); after[filepath.Join("nginx", "demo.conf")] != string(edited) {
+		t.Error("the edit was lost although scaffold's version did not change")
+	}
+
+	code, _, errOut = run(t, "deploy-config", "all", "--dir", dir, "--domain", "shop.example.com")
 	if code != 1 || !strings.Contains(errOut, site) || !strings.Contains(errOut, "--force") {
 		t.Fatalf("edited file: exit %d, stderr %q", code, errOut)
 	}
@@ -113,7 +128,7 @@ func TestEditedFileKept(t *testing.T) {
 		}
 	}
 
-	code, out, errOut := run(t, "deploy-config", "all", "--dir", dir, "--domain", "shop.example.com", "--dry-run")
+	code, out, errOut = run(t, "deploy-config", "all", "--dir", dir, "--domain", "shop.example.com", "--dry-run")
 	if code != 0 || !strings.Contains(out, "--- a/nginx/demo.conf") || !strings.Contains(out, "-# my own tweak") ||
 		!strings.Contains(out, "+    server_name shop.example.com;") || !strings.Contains(errOut, "kept") {
 		t.Fatalf("dry run: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/scaffoldgo/scaffold/generators"
+	"github.com/scaffoldgo/scaffold/generators/packaging"
 	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/internal/build"
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
@@ -121,7 +122,8 @@ func newRun(opts *Options) error {
 		return err
 	}
 	version, _, _ := build.Info()
-	gen, err := project.Generate(project.Options{Name: name, Module: opts.Module, Port: opts.Port, Workers: opts.Workers, Database: opts.DB, Version: version})
+	// The package units too, so the first tag releases (goreleaser packages deploy/).
+	gen, err := packaging.New(project.Options{Name: name, Module: opts.Module, Port: opts.Port, Workers: opts.Workers, Database: opts.DB, Version: version}, target)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package vendor
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -24,10 +25,13 @@ func NewCmdVendor(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 	opts := &Options{IO: f.IOStreams}
 	cmd := &cobra.Command{
 		Use:   "vendor",
-		Short: "Upgrade the project's vendored prefork runtime to this scaffold's",
-		Long: `Rewrite internal/prefork with the runtime built into this scaffold binary and record
-its version and checksum in scaffold.yaml. A runtime that was edited since scaffold wrote
-it is refused unless --force, so local changes are never lost silently.`,
+		Short: "Upgrade the project's vendored prefork runtime to this scaffold's (scaffold update --runtime)",
+		Long: `Bring internal/prefork to the runtime built into this scaffold binary: scaffold update
+limited to the runtime, with update's rule. A file you did not edit is replaced; a file
+you edited is kept, and when the runtime changed it too, scaffold's new version is
+written beside it as FILE.scaffold-new for you to merge (--force overwrites your edits
+instead). Files you added to the package stay. scaffold.yaml records the new version and
+checksums, all in one atomic step: a failure part-way leaves the old runtime whole.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -37,7 +41,7 @@ it is refused unless --force, so local changes are never lost silently.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Dir, "dir", ".", "project folder (holding scaffold.yaml)")
-	cmd.Flags().BoolVar(&opts.Force, "force", false, "overwrite a runtime that was edited locally")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "overwrite runtime files that were edited locally")
 	return cmd
 }
 
@@ -47,13 +51,27 @@ func vendorRun(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.IO.Out, "Vendored the prefork runtime %s (was %s): %d files written", res.To, res.From, len(res.Written))
-	if len(res.Removed) > 0 {
-		fmt.Fprintf(opts.IO.Out, ", %d removed (%v)", len(res.Removed), res.Removed)
-	}
-	fmt.Fprintln(opts.IO.Out, ".")
-	for _, name := range res.Kept {
-		fmt.Fprintf(opts.IO.Out, "kept %s (not scaffold's)\n", name)
-	}
+	Report(opts.IO.Out, res)
 	return nil
+}
+
+// Report prints what project.Vendor did (scaffold vendor, scaffold update --runtime).
+func Report(out io.Writer, res *project.VendorResult) {
+	fmt.Fprintf(out, "Vendored the prefork runtime %s (was %s): %d files written", res.To, res.From, len(res.Written))
+	if len(res.Removed) > 0 {
+		fmt.Fprintf(out, ", %d removed (%v)", len(res.Removed), res.Removed)
+	}
+	fmt.Fprintln(out, ".")
+	for _, name := range res.Kept {
+		fmt.Fprintf(out, "kept %s (not scaffold's)\n", name)
+	}
+	for _, name := range res.Edited {
+		fmt.Fprintf(out, "kept (edited by you): %s\n", name)
+	}
+	for _, name := range res.Conflicts {
+		fmt.Fprintf(out, "conflict: kept your %s, scaffold's new version in %s%s\n", name, name, project.ConflictSuffix)
+	}
+	if len(res.Conflicts) > 0 {
+		fmt.Fprintf(out, "%d conflict(s): merge each FILE%s into FILE, then delete the %s files (or run again with --force to take scaffold's).\n", len(res.Conflicts), project.ConflictSuffix, project.ConflictSuffix)
+	}
 }

@@ -1,0 +1,165 @@
+// Package packaging keeps the files a generated project's .deb and .rpm install from
+// deploy/ (systemd units, logrotate) present from `scaffold new` on and current through
+// `scaffold update`, so a fresh project releases on its first tag. They are exactly what
+// the generated Makefile's `make package-units` writes (`scaffold deploy-config` with the
+// package layout): the two agree file for file, and either can refresh what the other wrote.
+package packaging
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/scaffoldgo/scaffold/generators"
+	"github.com/scaffoldgo/scaffold/generators/deploy"
+	"github.com/scaffoldgo/scaffold/generators/project"
+)
+
+// Layout is one `scaffold deploy-config` run of `make package-units`: the options and the
+// output folder, relative to the project.
+type Layout struct {
+	Out     string
+	Options deploy.Options
+}
+
+// Layouts are the runs of `make package-units` for the project name, in the Makefile's
+// order: the .deb's units and logrotate in deploy/, the .rpm's units (whose nginx runs as
+// group nginx) in deploy/rpm/. The paths are the Makefile's PKG_* variables and
+// .goreleaser.yaml's nfpms contents.
+func Layouts(name string) []Layout {
+	share := "/usr/share/" + name
+	deb := deploy.Options{Targets: []string{"systemd", "logrotate"}, Prefix: share, Bin: "/usr/bin/" + name, ConfigDir: "/etc/" + name, StaticDir: share + "/static"}
+	rpm := deb
+	rpm.Targets = []string{"systemd"}
+	rpm.WebGroup = "nginx"
+	return []Layout{{Out: "deploy", Options: deb}, {Out: "deploy/rpm", Options: rpm}}
+}
+
+// Units renders the package files of the project seen through fsys (a project rendered
+// but not written: its FileSet's FS; or Overlay of an update over the folder) and plans
+// them against the project folder dir on disk with deploy-config's own record
+// (deploy/.scaffold-sums). It returns what to add to the project's commit, with paths
+// relative to dir, and each file's fate in `scaffold update`'s terms. A file edited since
+// scaffold wrote it is kept, scaffold's version written beside it as FILE.scaffold-new.
+func Units(fsys fs.FS, dir string) (*generators.FileSet, []project.UpdateEntry, error) {
+	m, err := project.ReadManifest(fsys, dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	set := generators.NewFileSet()
+	var entries []project.UpdateEntry
+	for _, l := range Layouts(m.Name) {
+		out := filepath.Join(dir, filepath.FromSlash(l.Out))
+		if other, err := writtenForOtherLayout(out, m.Name, l); err != nil || other != "" {
+			if err != nil {
+				return nil, nil, err
+			}
+			// deploy/ is also deploy-config's default output: units written there for
+			// another layout (make install's /opt) are the user's choice, left alone.
+			entries = append(entries, project.UpdateEntry{Path: path.Join(l.Out, other), Action: project.UpdateKept})
+			continue
+		}
+		gen, err := deploy.GenerateFS(fsys, dir, l.Options)
+		if err != nil {
+			return nil, nil, fmt.Errorf("package units (%s): %w", l.Out, err)
+		}
+		plan, err := gen.Plan(out)
+		if err != nil {
+			return nil, nil, err
+		}
+		staged, err := deploy.Stage(out, plan, deploy.SetAsideEdited)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, f := range staged.Files() {
+			set.Add(path.Join(l.Out, f.Path), f.Data, f.Mode)
+		}
+		for _, p := range plan {
+			entries = append(entries, project.UpdateEntry{Path: path.Join(l.Out, p.Path), Action: p.Change})
+		}
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
+	return set, entries, nil
+}
+
+// New renders a new project with its package files: what `scaffold new` writes into
+// target (a missing or empty folder, or with --force an existing project, whose edited
+// package files are set aside as Units says).
+func New(opts project.Options, target string) (*project.Context, error) {
+	gen, err := project.Generate(opts)
+	if err != nil {
+		return nil, err
+	}
+	units, _, err := Units(gen.Files.FS(), target)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range units.Files() {
+		gen.Files.Add(f.Path, f.Data, f.Mode)
+	}
+	return gen, nil
+}
+
+// Update is project.Update with the package files brought up to date in the same atomic
+// commit, derived from config/ as the update leaves it.
+func Update(dir, version string, dryRun bool) (*project.UpdateResult, error) {
+	res, set, err := project.PlanUpdate(dir, version)
+	if err != nil {
+		return nil, err
+	}
+	units, entries, err := Units(set.Overlay(os.DirFS(dir)), dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range units.Files() {
+		set.Add(f.Path, f.Data, f.Mode)
+	}
+	for _, e := range entries {
+		if e.Action == project.UpdateConflict {
+			res.Conflicts++
+		}
+	}
+	res.Entries = append(res.Entries, entries...)
+	sort.Slice(res.Entries, func(i, j int) bool { return res.Entries[i].Path < res.Entries[j].Path })
+	if dryRun {
+		return res, nil
+	}
+	if err := set.Commit(dir, true); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// writtenForOtherLayout returns the service unit's path (relative to out) when out holds
+// one that was not written for layout l, as `make package-check` tells them apart: its
+// ExecStart runs l's binary with -c l's config folder, from l's working directory.
+func writtenForOtherLayout(out, name string, l Layout) (string, error) {
+	rel := "systemd/" + name + ".service"
+	data, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(rel)))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	var exec, workDir bool
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		if args, ok := bytes.CutPrefix(line, []byte("ExecStart=")); ok {
+			f := strings.Fields(string(args))
+			c := slices.Index(f, "-c")
+			exec = len(f) > 0 && f[0] == l.Options.Bin && c > 0 && c+1 < len(f) && f[c+1] == l.Options.ConfigDir
+		}
+		workDir = workDir || string(line) == "WorkingDirectory="+l.Options.Prefix
+	}
+	if exec && workDir {
+		return "", nil
+	}
+	return rel, nil
+}

@@ -1,0 +1,117 @@
+package generators
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// The file-state model every writer shares (scaffold new, update, vendor, deploy-config):
+// what scaffold last wrote is recorded as a checksum per file; a plan compares each
+// generated file with the folder and that record (Classify); Stage turns a plan into the
+// FileSet one atomic Commit writes.
+
+// The kinds of Change beyond Create, Overwrite and Unchanged, which need a record.
+const (
+	Kept     Change = "kept"     // edited since scaffold wrote it, scaffold's version the same: the edit stays
+	Conflict Change = "conflict" // edited since scaffold wrote it, scaffold's version changed: the EditPolicy decides
+	Orphan   Change = "orphan"   // recorded, no longer generated, unedited: left in place
+)
+
+// ConflictSuffix names the file beside a user-edited one that holds scaffold's new version,
+// like dpkg's .dpkg-dist.
+const ConflictSuffix = ".scaffold-new"
+
+// FileChecksum is the digest of one file's content as records keep it: "sha256:<hex>".
+func FileChecksum(data []byte) string {
+	sum := sha256.Sum256(data)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// Classify decides one file's fate, dpkg-conffile style. exists and disk are the file on
+// disk; recorded is the checksum of what scaffold last wrote there ("" when none, which
+// counts as edited by the user: the safe default); render is the new version.
+func Classify(exists bool, disk []byte, recorded string, render []byte) Change {
+	switch {
+	case !exists:
+		return Create
+	case bytes.Equal(disk, render):
+		return Unchanged
+	case recorded != "" && FileChecksum(disk) == recorded:
+		return Overwrite
+	case recorded != "" && FileChecksum(render) == recorded:
+		return Kept
+	default:
+		return Conflict
+	}
+}
+
+// Planned is one file of a plan: its path, what writing it does, the content on disk
+// (nil when missing) and the content to write.
+type Planned struct {
+	Path     string
+	Change   Change
+	Old, New []byte
+	Mode     fs.FileMode
+}
+
+// PlanAgainst classifies each file of s against target and recorded (path: FileChecksum
+// of what scaffold last wrote; a path without one counts as edited), sorted by path.
+func (s *FileSet) PlanAgainst(target string, recorded map[string]string) ([]Planned, error) {
+	var plan []Planned
+	for _, f := range s.Files() {
+		old, err := os.ReadFile(filepath.Join(target, filepath.FromSlash(f.Path)))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		plan = append(plan, Planned{Path: f.Path, Change: Classify(err == nil, old, recorded[f.Path], f.Data), Old: old, New: f.Data, Mode: f.Mode})
+	}
+	return plan, nil
+}
+
+// EditPolicy says what writing does with a file edited since scaffold wrote it.
+type EditPolicy int
+
+// The kinds of EditPolicy.
+const (
+	RefuseEdited    EditPolicy = iota // a Conflict stops everything (deploy-config without --force)
+	OverwriteEdited                   // the edit is lost, Kept files too (--force)
+	SetAsideEdited                    // the edit stays, scaffold's version goes beside it as FILE.scaffold-new (new, update, vendor)
+)
+
+// ConflictError lists the files a RefuseEdited plan would have to overwrite.
+type ConflictError struct{ Paths []string }
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%s changed since scaffold wrote it: nothing written", strings.Join(e.Paths, ", "))
+}
+
+// Stage is the set that carries out plan under policy: created and overwritten files,
+// and conflicts as policy says. Unchanged and Kept files write nothing (Kept under
+// OverwriteEdited aside). It touches no disk.
+func Stage(plan []Planned, policy EditPolicy) (*FileSet, error) {
+	set := NewFileSet()
+	var refused []string
+	for _, p := range plan {
+		switch {
+		case p.Change == Create || p.Change == Overwrite:
+			set.Add(p.Path, p.New, p.Mode)
+		case p.Change == Conflict && policy == SetAsideEdited:
+			set.Add(p.Path+ConflictSuffix, p.New, p.Mode)
+		case (p.Change == Conflict || p.Change == Kept) && policy == OverwriteEdited:
+			set.Add(p.Path, p.New, p.Mode)
+		case p.Change == Conflict:
+			refused = append(refused, p.Path)
+		}
+	}
+	if len(refused) > 0 {
+		return nil, &ConflictError{Paths: refused}
+	}
+	return set, nil
+}

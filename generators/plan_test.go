@@ -1,0 +1,69 @@
+package generators
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// One folder holding a file of each fate, planned against the record of what scaffold
+// wrote there before.
+func TestPlanAgainst(t *testing.T) {
+	dir := t.TempDir()
+	for p, data := range map[string]string{"same": "v2\n", "unedited": "v1\n", "edited-same": "mine\n", "edited-changed": "mine\n", "unrecorded": "theirs\n"} {
+		if err := os.WriteFile(filepath.Join(dir, p), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set := NewFileSet()
+	for _, p := range []string{"new", "same", "unedited", "edited-changed", "unrecorded"} {
+		set.Add(p, []byte("v2\n"), 0)
+	}
+	set.Add("edited-same", []byte("v1\n"), 0)
+	v1 := FileChecksum([]byte("v1\n"))
+	plan, err := set.PlanAgainst(dir, map[string]string{"same": v1, "unedited": v1, "edited-same": v1, "edited-changed": v1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Change{}
+	for _, p := range plan {
+		got[p.Path] = p.Change
+	}
+	want := map[string]Change{"new": Create, "same": Unchanged, "unedited": Overwrite, "edited-same": Kept, "edited-changed": Conflict, "unrecorded": Conflict}
+	for p, c := range want {
+		if got[p] != c {
+			t.Errorf("%s: %s, want %s", p, got[p], c)
+		}
+	}
+
+	for _, tc := range []struct {
+		policy EditPolicy
+		paths  []string
+		err    []string
+	}{
+		{SetAsideEdited, []string{"edited-changed" + ConflictSuffix, "new", "unedited", "unrecorded" + ConflictSuffix}, nil},
+		{OverwriteEdited, []string{"edited-changed", "edited-same", "new", "unedited", "unrecorded"}, nil},
+		{RefuseEdited, nil, []string{"edited-changed", "unrecorded"}},
+	} {
+		staged, err := Stage(plan, tc.policy)
+		var conflict *ConflictError
+		if tc.err != nil {
+			if !errors.As(err, &conflict) || !slices.Equal(conflict.Paths, tc.err) || staged != nil {
+				t.Errorf("policy %d: err %v, want a ConflictError for %v and no set", tc.policy, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var paths []string
+		for _, f := range staged.Files() {
+			paths = append(paths, f.Path)
+		}
+		if !slices.Equal(paths, tc.paths) {
+			t.Errorf("policy %d stages %v, want %v", tc.policy, paths, tc.paths)
+		}
+	}
+}

@@ -1,0 +1,132 @@
+package update
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/scaffoldgo/scaffold/generators/packaging"
+	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/internal/cmdtest"
+	"github.com/scaffoldgo/scaffold/internal/cmdutil"
+	"github.com/scaffoldgo/scaffold/internal/iostreams"
+)
+
+func TestNewCmdUpdateFlags(t *testing.T) {
+	for _, tt := range []struct {
+		args    []string
+		want    Options
+		wantErr string
+	}{
+		{args: nil, want: Options{Dir: "."}},
+		{args: []string{"--dir", "shop", "--dry-run"}, want: Options{Dir: "shop", DryRun: true}},
+		{args: []string{"--runtime"}, want: Options{Dir: ".", Runtime: true}},
+		{args: []string{"shop"}, wantErr: `unknown command "shop"`},
+	} {
+		got, ios, err := cmdtest.Parse(NewCmdUpdate, tt.args...)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%v: err = %v, want %q", tt.args, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.IO != ios || got.Dir != tt.want.Dir || got.DryRun != tt.want.DryRun || got.Runtime != tt.want.Runtime {
+			t.Errorf("%v: options = %+v, want %+v with the factory's streams", tt.args, got, tt.want)
+		}
+	}
+}
+
+// newProject writes what `scaffold new demo` writes, as an older scaffold version.
+func newProject(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "demo")
+	gen, err := packaging.New(project.Options{Name: "demo", Version: "v0.9.0"}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gen.Files.Commit(dir, false); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// The report names each file's fate in words, the package units included, and ends with
+// the versions; a dry run says it wrote nothing.
+func TestUpdateRun(t *testing.T) {
+	dir := newProject(t)
+	if err := os.WriteFile(filepath.Join(dir, ".gitignore"), []byte("mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "config", "config.yaml")
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, bytes.Replace(data, []byte("graceful_timeout: 30s"), []byte("graceful_timeout: 20s"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, dry := range []bool{true, false} {
+		ios, _, out, _ := iostreams.Test()
+		if err := updateRun(&Options{IO: ios, Dir: dir, DryRun: dry, Verbose: true}); err != nil { // -v: the unchanged ones too
+			t.Fatal(err)
+		}
+		for _, want := range []string{
+			"kept (edited by you): .gitignore\n",
+			"unchanged: go.mod\n",
+			"update: deploy/systemd/demo.service\n",
+			"unchanged: deploy/systemd/demo.socket\n",
+		} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("dry run %v: output lacks %q:\n%s", dry, want, out)
+			}
+		}
+		last := "Updated the project from scaffold v0.9.0 to "
+		if dry {
+			last = "Dry run, nothing written: would update the project from scaffold v0.9.0 to "
+		}
+		if !strings.Contains(out.String(), "\n"+last) || strings.Contains(out.String(), "conflict") {
+			t.Errorf("dry run %v: output does not end with %q, or reports a conflict:\n%s", dry, last, out)
+		}
+	}
+	unit, err := os.ReadFile(filepath.Join(dir, "deploy", "systemd", "demo.service"))
+	if err != nil || !strings.Contains(string(unit), "TimeoutStopSec=30\n") {
+		t.Errorf("deploy/systemd/demo.service after update does not wait 20s + 10s: %v\n%s", err, unit)
+	}
+}
+
+// --runtime is scaffold vendor: only internal/prefork changes, reported as vendor does.
+func TestUpdateRunRuntime(t *testing.T) {
+	dir := newProject(t)
+	readme := filepath.Join(dir, "README.md")
+	if err := os.WriteFile(readme, []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ios, _, out, _ := iostreams.Test()
+	if err := updateRun(&Options{IO: ios, Dir: dir, Runtime: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "Vendored the prefork runtime ") || !strings.Contains(out.String(), "(was v0.9.0)") {
+		t.Errorf("output:\n%s", out)
+	}
+	if data, _ := os.ReadFile(readme); string(data) != "old\n" {
+		t.Error("update --runtime touched README.md")
+	}
+	var fe *cmdutil.FlagError
+	if err := updateRun(&Options{IO: ios, Dir: dir, Runtime: true, DryRun: true}); !errors.As(err, &fe) {
+		t.Errorf("--runtime --dry-run: err = %v, want a usage error", err)
+	}
+}
+
+func TestUpdateRunOutsideProject(t *testing.T) {
+	ios, _, out, _ := iostreams.Test()
+	err := updateRun(&Options{IO: ios, Dir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "scaffold.yaml not found: run this inside a project made by `scaffold new`") || out.Len() != 0 {
+		t.Errorf("err = %v, output %q", err, out)
+	}
+}
