@@ -62,7 +62,15 @@ type Cluster struct {
 	ctrdSock   string
 	podmanEnv  []string
 	procs      []*proc // in start order
+	migrateReq []byte  // net.ipv4.tcp_migrate_req before Start set it; nil: untouched
 }
+
+// migrateReqPath is the sysctl that hands the connections queued on a closing listener
+// to another socket of its SO_REUSEPORT group instead of resetting them (Linux 5.14+).
+// hostNetwork pods share the host's network namespace, so it is the node's setting: the
+// generated README asks for it where pods use hostNetwork with --reuse-port, and Start
+// sets it for the cluster's life.
+const migrateReqPath = "/proc/sys/net/ipv4/tcp_migrate_req"
 
 type proc struct {
 	name string
@@ -123,6 +131,12 @@ func Start(ctx context.Context, podmanEnv []string) (c *Cluster, err error) {
 			c.Stop()
 		}
 	}()
+	if old, err := os.ReadFile(migrateReqPath); err == nil && strings.TrimSpace(string(old)) != "1" {
+		if err := os.WriteFile(migrateReqPath, []byte("1\n"), 0o644); err != nil {
+			return c, fmt.Errorf("k8stest: set net.ipv4.tcp_migrate_req=1 for the rollouts of hostNetwork pods with --reuse-port: %w", err)
+		}
+		c.migrateReq = old
+	}
 	for _, d := range []string{"cp", "ctrd/cni", "kubelet/root", "etcd"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
 			return c, err
@@ -488,6 +502,12 @@ func (c *Cluster) Stop() error {
 	}
 	if err := os.RemoveAll(c.Dir); err != nil {
 		errs = append(errs, err)
+	}
+	if c.migrateReq != nil {
+		if err := os.WriteFile(migrateReqPath, c.migrateReq, 0o644); err != nil {
+			errs = append(errs, fmt.Errorf("k8stest: restore net.ipv4.tcp_migrate_req: %w", err))
+		}
+		c.migrateReq = nil
 	}
 	c.Dir = ""
 	return errors.Join(errs...)

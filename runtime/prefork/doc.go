@@ -168,8 +168,11 @@
 // worker was ready, while at least one worker is ready and no stop has begun
 // (503 from TERM on, so endpoints drop the pod while it drains); /startupz 200
 // once start-up is done. A TCP health socket always has SO_REUSEPORT, so a
-// USR2 master binds it beside the old one. ReusePort sets SO_REUSEPORT on
-// the app's TCP sockets too (two pods of one host port during a rollout).
+// USR2 master binds it beside the old one. ReusePort sets SO_REUSEPORT on the
+// app's TCP sockets too (two pods of one host port during a rollout); with it,
+// set Linux's net.ipv4.tcp_migrate_req=1 (the master warns while it is 0), or
+// connections queued on a socket as it closes are reset instead of moved to
+// another socket of the group.
 // User/Group: unix sockets are bound (and given BindMode/BindGroup), the
 // control socket and log files created and chowned, then the master drops to
 // User/Group before starting any worker; Umask applies from the start.

@@ -177,6 +177,9 @@ func TestReusePortLetsTwoMastersShareAPort(t *testing.T) {
 	}
 	b := startHelper(t, "run", append(args, "--reuse-port"))
 	b.waitLog("master ready", 1, 10*time.Second)
+	if warned := strings.Contains(b.log(), "tcp_migrate_req is 0"); warned != migrateReqOff() {
+		t.Errorf("tcp_migrate_req warning logged: %v, want %v (the sysctl reads off: %v)", warned, migrateReqOff(), migrateReqOff())
+	}
 	wa, wb := a.workers(), b.workers()
 	seen := map[int]bool{}
 	for i := 0; i < 200 && len(seen) < 2; i++ {

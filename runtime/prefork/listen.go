@@ -69,6 +69,14 @@ func Bind(addrs []string) ([]net.Listener, error) {
 
 var errNoReusePort = errors.New("SO_REUSEPORT is not supported on this system")
 
+// migrateReqOff reports whether Linux's net.ipv4.tcp_migrate_req is 0: a listener of an
+// SO_REUSEPORT group that closes then resets the connections in its accept queue rather
+// than moving them to another socket of the group. False where there is no such setting.
+func migrateReqOff() bool {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/tcp_migrate_req")
+	return err == nil && strings.TrimSpace(string(b)) == "0"
+}
+
 // bind is Bind, with SO_REUSEPORT set on TCP sockets when reusePort is true.
 func bind(addrs []string, reusePort bool) ([]net.Listener, error) {
 	var lns []net.Listener

@@ -64,6 +64,9 @@ func (m *master) startProduction() error {
 			os.Lchown(m.cfg.ControlSocket, int(p.creds.UID), int(p.creds.GID))
 		}
 	}
+	if m.cfg.ReusePort && !m.inherited && migrateReqOff() {
+		m.log.Warn("reuse-port: while net.ipv4.tcp_migrate_req is 0, connections still queued on this master's sockets when it stops are reset instead of handed to the other processes on the port; set it to 1 (sysctl -w net.ipv4.tcp_migrate_req=1)")
+	}
 	if m.cfg.HealthBind != "" {
 		if p.health, err = listenHealth(m.cfg.HealthBind, m.queryHealth, m.log.Logger); err != nil {
 			return err
