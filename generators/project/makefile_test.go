@@ -35,8 +35,15 @@ func TestMakeRunCtrlC(t *testing.T) {
 	term.Send("\x03")
 	term.ExitCode(30 * time.Second)
 	after := term.Screen()[m:]
-	if strings.Contains(after, "make: ***") || strings.Contains(after, "exit status") {
+	// GNU make 4.3 has a race of its own: its SIGINT handler may wait for a child that its
+	// main loop has just reaped, and print "wait: No child processes" (seen once on a loaded
+	// machine). What the app controls, and what this test guards, is its exit status: an
+	// "Error 1" or "exit status" line means the server did not exit 0 on Ctrl-C.
+	if strings.Contains(after, "Error ") || strings.Contains(after, "exit status") || strings.Contains(after, "Interrupt") {
 		t.Errorf("Ctrl-C on make run printed an error:\n%s", after)
+	}
+	if strings.Contains(after, "wait: No child processes") {
+		t.Logf("make's own SIGINT race showed:\n%s", after)
 	}
 	if !strings.Contains(after, "msg=stopped") {
 		t.Errorf("the server did not log its stop:\n%s", after)
