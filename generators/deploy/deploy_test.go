@@ -44,6 +44,8 @@ var goldenCases = []struct {
 	{"upstreams", Options{Targets: []string{"nginx"}, Domains: []string{"shop.example.com"}, Upstreams: []string{"10.0.0.2:8000", "10.0.0.3:8000", "[fd00::4]:8000"}}},
 	{"packaged", Options{Targets: all, Prefix: "/usr/lib/demo", Bin: "/usr/bin/demo", ConfigDir: "/etc/demo", StaticDir: "/usr/share/demo/static",
 		LogDir: "/srv/log/demo", Socket: "/srv/run/demo.sock", User: "web", Group: "web", WebGroup: "nginx", Listen: "127.0.0.1:8080"}},
+	{"uwsgi", Options{Targets: all, Protocol: "uwsgi"}},
+	{"fastcgi", Options{Targets: []string{"nginx", "supervisor"}, Protocol: "fastcgi"}},
 }
 
 func TestGolden(t *testing.T) {
@@ -203,6 +205,7 @@ func TestHostileInput(t *testing.T) {
 		{"--web-group", Options{WebGroup: "www data"}},
 		{"--listen", Options{Listen: "80; evil"}},
 		{"--listen", Options{Listen: "70000"}},
+		{"--protocol", Options{Protocol: "uwsgi; evil"}},
 		{"--https-listen", Options{HTTPSListen: "a:b:c"}},
 		{"--upstream", Options{Upstreams: []string{"10.0.0.1"}}},
 		{"--upstream", Options{Upstreams: []string{"10.0.0.1:80 backup"}}},

@@ -38,6 +38,10 @@ type Options struct {
 	// ACMERoot is the webroot of the ACME HTTP-01 challenge; default /var/www/_letsencrypt.
 	ACMERoot    string
 	NginxLogDir string // default /var/log/nginx
+
+	// Protocol is how nginx talks to the app: http (proxy_pass, default), uwsgi
+	// (uwsgi_pass) or fastcgi (fastcgi_pass); the app is started with --protocol.
+	Protocol string
 }
 
 // ParseTargets expands "all" and rejects unknown names.

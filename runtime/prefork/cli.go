@@ -171,6 +171,12 @@ func (c *Config) parsePass(cl CommandLine, args []string) error {
 		if err := o.set(val); err != nil {
 			return usage("invalid value %q for %s: %s", val, o.label(), strings.TrimPrefix(err.Error(), "prefork: "))
 		}
+		if o.s != nil {
+			if c.given == nil {
+				c.given = map[string]bool{}
+			}
+			c.given[o.s.longName()] = true
+		}
 		return nil
 	}
 	var positional []string
@@ -509,3 +515,7 @@ func splitShell(s string) ([]string, error) {
 	}
 	return words, nil
 }
+
+// Given reports whether the setting with this long flag name ("log-level")
+// was set by ParseArgs (command line or GUNICORN_CMD_ARGS).
+func (c Config) Given(long string) bool { return c.given[long] }

@@ -215,6 +215,8 @@ type Config struct {
 	// each with why and what to use instead; reported once at start-up and
 	// by --check-config.
 	noEffect []string
+	// given holds the long names of the settings ParseArgs set.
+	given map[string]bool
 
 	// Logger receives the runtime's log. Default: built from ErrorLog and
 	// LogLevel (text format).

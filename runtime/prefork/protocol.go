@@ -60,9 +60,6 @@ func (l *gatewayAllowListener) Accept() (net.Conn, error) {
 	}
 }
 
-// maxUwsgiVars bounds the variables block (its size field is 16 bits).
-const maxUwsgiVars = 65535
-
 // uwsgiConn presents a uwsgi request as HTTP/1.0 to the server reading it.
 type uwsgiConn struct {
 	net.Conn
@@ -307,8 +304,12 @@ func (l *fcgiListener) Accept() (net.Conn, error) {
 
 func (l *fcgiListener) closeConns() {
 	l.mu.Lock()
-	defer l.mu.Unlock()
+	conns := make([]net.Conn, 0, len(l.conns))
 	for c := range l.conns {
+		conns = append(conns, c)
+	}
+	l.mu.Unlock()
+	for _, c := range conns { // Close takes l.mu
 		c.Close()
 	}
 }

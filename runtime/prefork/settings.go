@@ -318,9 +318,6 @@ func (s *setting) longName() string {
 // label is "-b/--bind", as errors name a setting.
 func (s *setting) label() string { return strings.Join(s.flags, "/") }
 
-// isSwitch reports whether the setting takes no value (or only an optional one).
-func (s *setting) isSwitch() bool { return s.meta == "" || len(s.optional) > 0 }
-
 // settingValue is the flag.Value of a setting for one parse: switches are
 // boolean flags, and a setting with no effect only records that it was given.
 func (s *setting) settingValue(c *Config) flag.Value {

@@ -89,6 +89,7 @@ what would change as a diff; --check runs nginx -t and systemd-analyze where ins
 	fl.StringVar(&d.LetsEncryptDir, "letsencrypt-dir", "", "certbot's configuration folder (default /etc/letsencrypt)")
 	fl.StringVar(&d.ACMERoot, "acme-root", "", "webroot of ACME HTTP-01 challenges (default /var/www/_letsencrypt)")
 	fl.StringVar(&d.NginxLogDir, "nginx-log-dir", "", "folder of nginx's access and error logs for this site (default /var/log/nginx)")
+	fl.StringVar(&d.Protocol, "protocol", "http", "how nginx talks to the app: http (proxy_pass), uwsgi (uwsgi_pass) or fastcgi (fastcgi_pass); the app runs with --protocol")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print what would change as a unified diff, write nothing")
 	fl.BoolVar(&opts.Force, "force", false, "overwrite files edited since scaffold wrote them")
 	fl.BoolVar(&opts.Check, "check", false, "validate the files with nginx -t and systemd-analyze (where installed) before writing")
