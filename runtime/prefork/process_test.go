@@ -232,3 +232,51 @@ func TestFileWatchWaitsForTheCopyToSettle(t *testing.T) {
 		t.Fatalf("a missing file reported: %v", got)
 	}
 }
+
+// --reload: a binary replaced on disk (deploy by copying) rolls the workers
+// onto it, with no failed request.
+func TestReloadOnReplacedBinary(t *testing.T) {
+	t.Parallel()
+	needProc(t)
+	bin := filepath.Join(t.TempDir(), "app")
+	copyFile(t, os.Args[0], bin)
+	p := startHelperAt(t, bin, "run", []string{"-w", "2", "--reload"})
+	p.waitLog("master ready", 1, bootWithin)
+	before := p.waitWorkers(2, bootWithin, nil)
+	l := startLoad(p, 4, "/pid")
+	time.Sleep(200 * time.Millisecond)
+	// the new release: written beside, then renamed over, as install(1) and deploy tools do
+	copyFile(t, os.Args[0], bin+".new")
+	later := time.Now().Add(2 * time.Second)
+	os.Chtimes(bin+".new", later, later)
+	if err := os.Rename(bin+".new", bin); err != nil {
+		t.Fatal(err)
+	}
+	p.waitLog("--reload: changed on disk: "+bin, 1, bootWithin)
+	p.waitLog("reload complete", 1, bootWithin)
+	p.waitWorkers(2, bootWithin, func(pids []int) bool {
+		for _, pid := range pids {
+			for _, old := range before {
+				if pid == old {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	ok, _ := l.finish(t)
+	t.Logf("--reload of a replaced binary under load: %d requests, 0 failed", ok)
+	p.signal(syscall.SIGTERM)
+	p.exit(15 * time.Second)
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
