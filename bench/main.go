@@ -289,6 +289,15 @@ func prepare(ctx context.Context, o *Options, res *Results) (*serverSet, error) 
 		"hello -bare -b ADDR                                   # the same handler on net/http alone",
 		"APP_ENV=production benchapp -c config -b ADDR -w N --pid FILE --control-socket FILE.ctl   # the generated project (access log off)")
 
+	if nginxInstalled() {
+		for _, proto := range nginxProtocols {
+			set.add(nginxServer(appBin, appDir, appEnv, proto))
+		}
+		res.Commands = append(res.Commands,
+			"nginx (2 workers) -> benchapp -w 4 --protocol P on a unix socket, P = http (proxy_pass, keepalive 32), uwsgi (uwsgi_pass), fastcgi (fastcgi_pass)")
+	} else {
+		res.note("nginx not installed: the nginx -> app rows (http, uwsgi, fastcgi) are left out (apt-get install nginx)")
+	}
 	flaskDir := filepath.Join(o.tmp, "flaskapp")
 	if err := os.MkdirAll(flaskDir, 0o755); err != nil {
 		return nil, err
