@@ -84,22 +84,23 @@ func (c *Config) productionDefaults() error {
 // protocol, TLS or the uwsgi/FastCGI gateway, forwarded headers, the
 // mount path and the access log.
 type serving struct {
-	access    *accessLog
-	trusted   *trustedProxies
-	proxyFrom *trustedProxies
-	gateway   *trustedProxies // --uwsgi-allow-from
-	certs     *certReloader
-	tlsOpts   tlsOptions
-	proxy     bool
-	protocol  string
-	maxConns  int
-	rootPath  string
-	forwarder []string // canonical header keys of --forwarder-headers
-	log       func(msg string, args ...any)
+	access       *accessLog
+	trusted      *trustedProxies
+	proxyFrom    *trustedProxies
+	gateway      *trustedProxies // --uwsgi-allow-from
+	certs        *certReloader
+	tlsOpts      tlsOptions
+	proxy        bool
+	proxyVersion string // --proxy-protocol v1|v2; "" either
+	protocol     string
+	maxConns     int
+	rootPath     string
+	forwarder    []string // canonical header keys of --forwarder-headers
+	log          func(msg string, args ...any)
 }
 
 func newServing(c Config) (*serving, error) {
-	s := &serving{proxy: c.ProxyProtocol, protocol: c.Protocol, maxConns: c.WorkerConnections, rootPath: c.RootPath}
+	s := &serving{proxy: c.ProxyProtocol, proxyVersion: c.ProxyProtocolVersion, protocol: c.Protocol, maxConns: c.WorkerConnections, rootPath: c.RootPath}
 	var err error
 	allow := c.ForwardedAllowIPs
 	if allow == "" {
@@ -162,7 +163,9 @@ func (s *serving) listeners(lns []net.Listener) []net.Listener {
 			ln = &gatewayAllowListener{Listener: ln, allow: s.gateway, log: s.log}
 		default:
 			if s.proxy {
-				ln = proxyProtocolListener(ln, s.proxyFrom, 0)
+				pl := proxyProtocolListener(ln, s.proxyFrom, 0).(*proxyProtoListener)
+				pl.version = s.proxyVersion
+				ln = pl
 			}
 			if s.certs != nil {
 				ln = tls.NewListener(ln, s.certs.TLSConfig(s.tlsOpts))
