@@ -404,3 +404,25 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }
+
+// --http2-max-header-list-size lowers the header limit only where HTTP/2 is
+// served: a plain HTTP/1 server keeps Gunicorn's limits (100 fields of 8190).
+func TestHTTP2HeaderListSizeLeavesHTTP1Alone(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want int
+	}{
+		{Config{}, maxHeaderBytes(Config{LimitRequestLine: 4094, LimitRequestFields: 100, LimitRequestFieldSize: 8190})},
+		{Config{HTTP2Cleartext: true}, 65536},
+		{Config{HTTP2Cleartext: true, HTTP2MaxHeaderListSize: 32768}, 32768},
+	} {
+		c, err := tc.cfg.withDefaults()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := newHTTPServer(c, http.NotFoundHandler(), nil, nil, &logging{Logger: newTestLogger(t), out: io.Discard})
+		if s.srv.MaxHeaderBytes != tc.want {
+			t.Errorf("%+v: MaxHeaderBytes %d, want %d", tc.cfg, s.srv.MaxHeaderBytes, tc.want)
+		}
+	}
+}

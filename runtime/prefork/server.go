@@ -168,8 +168,9 @@ func (s *httpServer) configureProtocols(cfg Config) {
 			MaxReadFrameSize:          cfg.HTTP2MaxFrameSize,
 			MaxReceiveBufferPerStream: cfg.HTTP2InitialWindowSize,
 		}
-		// HTTP/2's SETTINGS_MAX_HEADER_LIST_SIZE is the server's MaxHeaderBytes
-		if n := cfg.HTTP2MaxHeaderListSize; n > 0 && n < s.srv.MaxHeaderBytes {
+		// HTTP/2's SETTINGS_MAX_HEADER_LIST_SIZE is the server's MaxHeaderBytes, shared
+		// with HTTP/1: lowered only where HTTP/2 is served (TLS, or h2c)
+		if n := cfg.HTTP2MaxHeaderListSize; n > 0 && n < s.srv.MaxHeaderBytes && (cfg.CertFile != "" || cfg.HTTP2Cleartext) {
 			s.srv.MaxHeaderBytes = n
 		}
 	}
