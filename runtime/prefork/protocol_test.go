@@ -426,3 +426,41 @@ func TestHTTP2HeaderListSizeLeavesHTTP1Alone(t *testing.T) {
 		}
 	}
 }
+
+// A FastCGI drain waits for a connection accepted before the listener closed
+// even when its request has not begun yet (the HUP that must lose nothing).
+func TestFastCGIDrainWaitsForAcceptedConnections(t *testing.T) {
+	c, err := Config{Protocol: "fastcgi", Workers: 1}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("unix", filepath.Join(t.TempDir(), "app.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lg := &logging{Logger: newTestLogger(t), out: io.Discard}
+	sp, _, err := newServingProc(c, echoApp, []net.Listener{ln}, []string{"app.sock"}, lg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp.srv.start()
+	defer sp.close()
+	conn, err := net.Dial("unix", ln.Addr().String()) // accepted, nothing sent yet
+	if err != nil {
+		t.Fatal(err)
+	}
+	for sp.srv.fcgiOpen() == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	drained := make(chan error, 1)
+	go func() { drained <- sp.srv.drain(10*time.Second, false) }()
+	select {
+	case err := <-drained:
+		t.Fatalf("drain ended (%v) with an accepted connection not served", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	conn.Close()
+	if err := <-drained; err != nil {
+		t.Errorf("drain: %v", err)
+	}
+}

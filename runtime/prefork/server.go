@@ -331,6 +331,18 @@ func (s *httpServer) drain(timeout time.Duration, backlog bool) error {
 		return err
 	}
 	s.wg.Wait()
+	// FastCGI: net/http/fcgi has no Shutdown; a connection accepted before
+	// the listener closed may not have started its request yet, so wait for
+	// the connections themselves (nginx's close after each response)
+	for s.fcgiOpen() > 0 {
+		if time.Now().After(deadline) {
+			for _, fl := range s.fcgi {
+				fl.closeConns()
+			}
+			return context.DeadlineExceeded
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	// Shutdown does not wait for hijacked connections (WebSockets): their
 	// handlers still count as in flight
 	for s.tracker.stats().InFlight > 0 {
@@ -340,6 +352,17 @@ func (s *httpServer) drain(timeout time.Duration, backlog bool) error {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return nil
+}
+
+// fcgiOpen counts the open FastCGI connections.
+func (s *httpServer) fcgiOpen() int {
+	n := 0
+	for _, fl := range s.fcgi {
+		fl.mu.Lock()
+		n += len(fl.conns)
+		fl.mu.Unlock()
+	}
+	return n
 }
 
 // close stops at once, cutting open connections.
