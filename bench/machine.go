@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 )
 
@@ -53,9 +54,12 @@ func serverPython() string {
 	return "python3"
 }
 
-func toolSpecs() []toolSpec {
+func toolSpecs(gunicorn26 string) []toolSpec {
 	py := serverPython()
+	g26 := []string{"env", "PYTHONPATH=" + gunicorn26, py}
 	return []toolSpec{
+		{"gunicorn 26.1", append(slices.Clone(g26), "-c", "import flask, gunicorn; assert gunicorn.__version__.startswith('26.1')"),
+			append(slices.Clone(g26), "-m", "gunicorn", "--version"), "the Gunicorn 26.1 source folder: bench -gunicorn DIR (or BENCH_GUNICORN26), with python3-flask"},
 		{"wrk", []string{"wrk", "-v"}, []string{"wrk", "-v"}, "apt-get install wrk"},
 		{"gunicorn", []string{py, "-c", "import gunicorn, flask"}, []string{"gunicorn", "--version"}, "apt-get install gunicorn python3-flask"},
 		{"flask", []string{py, "-c", "import flask"}, []string{py, "-c", "import flask, importlib.metadata as m; print('Flask', m.version('flask'))"}, "apt-get install python3-flask"},
@@ -67,9 +71,9 @@ func toolSpecs() []toolSpec {
 
 // findTools probes each comparison tool; wrk exits non-zero on -v, so
 // success is judged by the binary running at all.
-func findTools() []Tool {
+func findTools(gunicorn26 string) []Tool {
 	var out []Tool
-	for _, s := range toolSpecs() {
+	for _, s := range toolSpecs(gunicorn26) {
 		t := Tool{Name: s.name, Install: s.install}
 		if _, err := exec.LookPath(s.check[0]); err == nil {
 			cmdOut, err := exec.Command(s.check[0], s.check[1:]...).CombinedOutput()

@@ -46,6 +46,9 @@ type Options struct {
 	Fault    time.Duration // length of the fault phase
 	Steady   time.Duration // steady load before the faults
 	Starts   int           // start-up runs per server
+	// Gunicorn26 is the folder of Gunicorn 26.1's source (run as PYTHONPATH=DIR python3 -m
+	// gunicorn); default $BENCH_GUNICORN26, else ../shared/peers/gunicorn-26.1 beside the repo.
+	Gunicorn26 string
 
 	root string // repository root
 	tmp  string // scratch directory: binaries, generated project, pidfiles
@@ -75,6 +78,7 @@ func run(args []string) error {
 	fs.IntVar(&o.Conns, "c", 32, "connections (wrk and the fault load generator)")
 	fs.DurationVar(&o.Duration, "d", 3*time.Second, "wrk duration per case and round (at most 5s)")
 	fs.IntVar(&o.Rounds, "rounds", 3, "throughput rounds (the median is reported)")
+	fs.StringVar(&o.Gunicorn26, "gunicorn", os.Getenv("BENCH_GUNICORN26"), "folder of Gunicorn 26.1's source, run with Debian's python3 and Flask (default $BENCH_GUNICORN26, else ../shared/peers/gunicorn-26.1); \"not installed\" when absent")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -111,6 +115,9 @@ func run(args []string) error {
 		return err
 	}
 	o.root = root
+	if o.Gunicorn26 == "" {
+		o.Gunicorn26 = filepath.Join(root, "..", "shared", "peers", "gunicorn-26.1")
+	}
 	if o.tmp, err = os.MkdirTemp("", "scaffold-bench-"); err != nil {
 		return err
 	}
@@ -121,7 +128,7 @@ func run(args []string) error {
 	}
 
 	res := &Results{Date: time.Now().UTC(), Quick: o.Quick, Machine: describeMachine()}
-	res.Tools = findTools()
+	res.Tools = findTools(o.Gunicorn26)
 	res.Load = LoadSettings{Generator: "wrk", Threads: o.Threads, Conns: o.Conns, Duration: o.Duration.String(), Rounds: o.Rounds}
 	if !res.tool("wrk").Installed {
 		res.Load.Generator = "bench load generator"
@@ -224,7 +231,7 @@ func repoRoot() (string, error) {
 type serverSet struct {
 	list []*Server
 	// the servers the startup and fault scenarios use, one per family
-	runtimeApp, gunicorn, uwsgi *Server
+	runtimeApp, gunicorn, gunicorn26, uwsgi *Server
 }
 
 func (s *serverSet) add(srv *Server) *Server {
@@ -282,6 +289,15 @@ func prepare(ctx context.Context, o *Options, res *Results) (*serverSet, error) 
 		"hello -bare -b ADDR                                   # the same handler on net/http alone",
 		"APP_ENV=production benchapp -c config -b ADDR -w N --pid FILE --control-socket FILE.ctl   # the generated project (access log off)")
 
+	if nginxInstalled() {
+		for _, proto := range nginxProtocols {
+			set.add(nginxServer(appBin, appDir, appEnv, proto))
+		}
+		res.Commands = append(res.Commands,
+			"nginx (2 workers) -> benchapp -w 4 --protocol P on a unix socket, P = http (proxy_pass, keepalive 32), uwsgi (uwsgi_pass), fastcgi (fastcgi_pass)")
+	} else {
+		res.note("nginx not installed: the nginx -> app rows (http, uwsgi, fastcgi) are left out (apt-get install nginx)")
+	}
 	flaskDir := filepath.Join(o.tmp, "flaskapp")
 	if err := os.MkdirAll(flaskDir, 0o755); err != nil {
 		return nil, err
@@ -298,6 +314,17 @@ func prepare(ctx context.Context, o *Options, res *Results) (*serverSet, error) 
 		res.Commands = append(res.Commands,
 			"gunicorn -w 4 -b ADDR --pid FILE --log-level warning app:app                       # bench/flaskapp",
 			"gunicorn -k gthread -w 2 --threads 4 -b ADDR --pid FILE --log-level warning app:app")
+	}
+	if res.tool("gunicorn 26.1").Installed {
+		py := []string{"env", "PYTHONPATH=" + o.Gunicorn26, serverPython(), "-m", "gunicorn"}
+		gunicorn26 := set.add(&Server{Name: "gunicorn 26.1 sync w=4", Family: "gunicorn", Workers: 4, Routes: flaskRoutes, Forks: true, Dir: flaskDir,
+			Argv: append(slices.Clone(py), "-w", "4", "-b", "{addr}", "--pid", "{pidfile}", "--log-level", "warning", "--no-control-socket", "app:app")})
+		set.add(&Server{Name: "gunicorn 26.1 gthread w=2x4", Family: "gunicorn", Workers: 2, Routes: flaskRoutes, Forks: true, Dir: flaskDir,
+			Argv: append(slices.Clone(py), "-k", "gthread", "-w", "2", "--threads", "4", "-b", "{addr}", "--pid", "{pidfile}", "--log-level", "warning", "--no-control-socket", "app:app")})
+		set.gunicorn26 = gunicorn26
+		res.Commands = append(res.Commands,
+			"PYTHONPATH=GUNICORN26 python3 -m gunicorn -w 4 -b ADDR --pid FILE --log-level warning --no-control-socket app:app",
+			"PYTHONPATH=GUNICORN26 python3 -m gunicorn -k gthread -w 2 --threads 4 -b ADDR --pid FILE --log-level warning --no-control-socket app:app")
 	}
 	if res.tool("uwsgi").Installed {
 		set.uwsgi = set.add(&Server{Name: "uwsgi w=4", Family: "uwsgi", Workers: 4, Routes: flaskRoutes, Forks: true, Dir: flaskDir,

@@ -101,7 +101,7 @@ func measureThroughput(ctx context.Context, o *Options, res *Results, set *serve
 // idle RSS of the master and each worker after a second's rest.
 func measureStartup(ctx context.Context, o *Options, res *Results, set *serverSet) error {
 	var list []*Server
-	for _, s := range []*Server{set.runtimeApp, set.byName("runtime w=4"), set.gunicorn, set.uwsgi} {
+	for _, s := range []*Server{set.runtimeApp, set.byName("runtime w=4"), set.gunicorn, set.gunicorn26, set.uwsgi} {
 		if s != nil {
 			list = append(list, s)
 		}
@@ -149,7 +149,7 @@ func measureFaults(ctx context.Context, o *Options, res *Results, set *serverSet
 	}
 	var jobs []job
 	for _, scenario := range []string{"hup", "kill", "usr2"} {
-		for _, s := range []*Server{set.runtimeApp, set.gunicorn, set.uwsgi} {
+		for _, s := range []*Server{set.runtimeApp, set.gunicorn, set.gunicorn26, set.uwsgi} {
 			if s == nil || (scenario == "usr2" && s.Family != "runtime") {
 				continue
 			}

@@ -79,6 +79,11 @@ type Data struct {
 	ProxyReadTimeout int // seconds, above Timeout
 	StopWait         int // supervisor stopwaitsecs and systemd TimeoutStopSec, above GracefulTimeout
 
+	// Protocol between nginx and the app: "http", "uwsgi" or "fastcgi"; AppProtocolFlag
+	// is what the app's command line adds for it ("" for http).
+	Protocol        string
+	AppProtocolFlag string
+
 	LogsDirectory    string   // systemd LogsDirectory= (LogDir below /var/log), or ""
 	RuntimeDirectory string   // systemd RuntimeDirectory= (SocketDir below /run), or ""
 	ReadWritePaths   []string // writable paths systemd must open up under ProtectSystem=strict
@@ -264,6 +269,15 @@ func resolve(ctx *Context) error {
 		}
 		// Taken out of rotation for 10s after 3 failures; the others carry the load.
 		d.Upstreams = append(d.Upstreams, u+" max_fails=3 fail_timeout=10s")
+	}
+	switch o.Protocol {
+	case "", "http":
+		d.Protocol = "http"
+	case "uwsgi", "fastcgi":
+		d.Protocol = o.Protocol
+		d.AppProtocolFlag = " --protocol " + o.Protocol
+	default:
+		return &InputError{"--protocol", o.Protocol, "must be http, uwsgi or fastcgi"}
 	}
 	if len(d.Upstreams) == 0 {
 		// A single server is never marked down: nginx keeps trying it.

@@ -56,6 +56,8 @@ var goldenCases = []struct {
 	{"kubernetes-postgres", kubeVariants["default"], project.DatabasePostgres},
 	{"sqlite", Options{Targets: all}, project.DatabaseSQLite},
 	{"postgres", Options{Targets: all}, project.DatabasePostgres},
+	{"uwsgi", Options{Targets: all, Protocol: "uwsgi"}, ""},
+	{"fastcgi", Options{Targets: []string{"nginx", "supervisor"}, Protocol: "fastcgi"}, ""},
 }
 
 func TestGolden(t *testing.T) {
@@ -224,6 +226,7 @@ func TestHostileInput(t *testing.T) {
 		{"--web-group", Options{WebGroup: "www data"}},
 		{"--listen", Options{Listen: "80; evil"}},
 		{"--listen", Options{Listen: "70000"}},
+		{"--protocol", Options{Protocol: "uwsgi; evil"}},
 		{"--https-listen", Options{HTTPSListen: "a:b:c"}},
 		{"--upstream", Options{Upstreams: []string{"10.0.0.1"}}},
 		{"--upstream", Options{Upstreams: []string{"10.0.0.1:80 backup"}}},

@@ -36,7 +36,7 @@ func TestEndToEnd(t *testing.T) {
 	for _, tool := range []string{"nginx", "supervisord", "supervisorctl", "make", "go"} {
 		testenv.Tool(t, tool)
 	}
-	deadline := time.Now().Add(3 * time.Minute)
+	deadline := time.Now().Add(6 * time.Minute)
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 
@@ -48,11 +48,14 @@ func TestEndToEnd(t *testing.T) {
 	if out, err := install.CombinedOutput(); err != nil {
 		t.Fatalf("make install: %v\n%s", err, out)
 	}
-	t.Run("supervisor and nginx", func(t *testing.T) { supervisorAndNginx(t, ctx, deadline, dir, prefix) })
+	t.Run("supervisor and nginx", func(t *testing.T) { supervisorAndNginx(t, ctx, deadline, dir, prefix, "http") })
+	// nginx to the app over uwsgi_pass and fastcgi_pass (deploy-config --protocol)
+	t.Run("supervisor and nginx over uwsgi", func(t *testing.T) { supervisorAndNginx(t, ctx, deadline, dir, prefix, "uwsgi") })
+	t.Run("supervisor and nginx over fastcgi", func(t *testing.T) { supervisorAndNginx(t, ctx, deadline, dir, prefix, "fastcgi") })
 	t.Run("systemd service", func(t *testing.T) { systemdService(t, ctx, deadline, dir, prefix) })
 }
 
-func supervisorAndNginx(t *testing.T, ctx context.Context, deadline time.Time, dir, prefix string) {
+func supervisorAndNginx(t *testing.T, ctx context.Context, deadline time.Time, dir, prefix, protocol string) {
 	tmp := t.TempDir()
 	bin := filepath.Join(prefix, "bin", "demo")
 
@@ -84,6 +87,7 @@ func supervisorAndNginx(t *testing.T, ctx context.Context, deadline time.Time, d
 		Listen: "127.0.0.1:" + strconv.Itoa(port), Domains: []string{"demo.test"},
 		User: runAs.name, Group: runAs.group, WebGroup: webGroup,
 		NginxLogDir: filepath.Join(tmp, "nginx", "log"), ACMERoot: filepath.Join(tmp, "acme"),
+		Protocol: protocol,
 	})
 	out := filepath.Join(dir, "deploy")
 	// The generated tmpfiles.d entry creates the socket and log folders for the app's user.
@@ -267,6 +271,16 @@ files = %[2]s/supervisor/*.conf
 		t.Errorf("HUP reload: %d of %d requests failed (first: %v)", failed, ok+failed, first)
 	}
 
+	if protocol != "http" {
+		// uwsgi and FastCGI take one connection per request: a worker SIGKILLed with a
+		// request in flight fails that request (nginx has no kept-alive connection to
+		// retry), as with Gunicorn or uWSGI; the reload above is what must lose nothing.
+		site, _ := gen.Files.Get("nginx/demo.conf")
+		if !strings.Contains(string(site.Data), protocol+"_pass demo_app;") {
+			t.Errorf("the site does not use %s_pass:\n%s", protocol, site.Data)
+		}
+		return
+	}
 	// SIGKILL of workers (an OOM killer, an operator) under load: the master replaces them
 	// at once, and nginx retries a request whose kept-alive upstream connection died with
 	// its worker, so no client sees an error.

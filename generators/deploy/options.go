@@ -51,6 +51,10 @@ type Options struct {
 	CPULimit      string
 	MemoryRequest string
 	MemoryLimit   string
+
+	// Protocol is how nginx talks to the app: http (proxy_pass, default), uwsgi
+	// (uwsgi_pass) or fastcgi (fastcgi_pass); the app is started with --protocol.
+	Protocol string
 }
 
 // ParseTargets expands "all" and rejects unknown names.

@@ -81,6 +81,8 @@ func TestNginxAcceptsEveryVariant(t *testing.T) {
 		{"letsencrypt", Options{Domains: domain, LetsEncrypt: true, LetsEncryptDir: le}},
 		{"several upstreams", Options{Domains: domain, Upstreams: []string{"10.0.0.2:8000", "10.0.0.3:8000", "[fd00::4]:8000"}}},
 		{"packaged paths", Options{Prefix: "/usr/lib/demo", StaticDir: "/usr/share/demo/static", Socket: "/srv/run/demo.sock"}},
+		{"uwsgi_pass", Options{Domains: domain, Protocol: "uwsgi"}},
+		{"fastcgi_pass, https", Options{Domains: domain, HTTPS: true, Cert: cert, Key: key, Protocol: "fastcgi"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.opts.Targets = []string{"nginx"}

@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -122,6 +121,102 @@ type Config struct {
 	// no stop begun) and /startupz (every start-up worker was ready once).
 	// Off when empty.
 	HealthBind string
+
+	// Gunicorn 26 settings (settings.go lists every flag; their defaults
+	// are applied by gunicornDefaults).
+
+	// Backlog is the listen queue length of the sockets the master binds.
+	// Default 2048 (the kernel caps it at net.core.somaxconn).
+	Backlog int
+	// WorkerConnections bounds the client connections a worker serves at
+	// once; beyond it new connections wait in the listen backlog (they are
+	// not refused). Default 1000; negative = unlimited.
+	WorkerConnections int
+	// ReloadOnChange (--reload) rolls the workers, as HUP does, when the
+	// binary on disk or one of ReloadExtraFiles changes.
+	ReloadOnChange   bool
+	ReloadExtraFiles []string
+	// Chdir is the directory the master changes to before anything else.
+	Chdir string
+	// Daemon detaches the master from the terminal (--daemon): the
+	// command returns once the detached master started; PidFile names it.
+	Daemon bool
+	// Env lists KEY=VALUE pairs set in the master's (and so the workers')
+	// environment (-e/--env).
+	Env []string
+	// Initgroups sets the supplementary groups of User (from /etc/group)
+	// when switching to it.
+	Initgroups bool
+	// CaptureOutput sends the workers' stdout and stderr to ErrorLog.
+	CaptureOutput bool
+	// LogConfig names a logging configuration file (the generated entry's
+	// logging.yaml); the runtime itself only records it.
+	LogConfig string
+	// Syslog sends the runtime's log to SyslogTo (unix://PATH[#stream|dgram],
+	// udp://HOST:PORT or tcp://HOST:PORT; default udp://localhost:514) with
+	// SyslogPrefix as the tag and SyslogFacility (default "user").
+	Syslog         bool
+	SyslogTo       string
+	SyslogPrefix   string
+	SyslogFacility string
+	// EnableBacklogMetric asks the metrics endpoint to report the listen
+	// queue length (used by the metrics feature; the runtime only stores it).
+	EnableBacklogMetric bool
+	// Name sets the process titles shown by ps: "NAME: master" and
+	// "NAME: worker 3 [gen 2]" (-n/--name). Default: the program's name.
+	Name string
+	// ProxyProtocolVersion restricts ProxyProtocol to "v1" or "v2"; empty
+	// accepts both ("auto").
+	ProxyProtocolVersion string
+	// ProxyAllowFrom lists the peers whose PROXY protocol header is
+	// believed (IPs, CIDRs, "*"); empty means ForwardedAllowIPs.
+	ProxyAllowFrom string
+	// Protocol is what the listeners speak: "http" (default), "uwsgi"
+	// (nginx uwsgi_pass) or "fastcgi" (nginx fastcgi_pass).
+	Protocol string
+	// UwsgiAllowFrom lists the peers allowed to speak uwsgi or FastCGI
+	// (IPs, CIDRs, "*"); unix socket peers always are. Default
+	// "127.0.0.1,::1".
+	UwsgiAllowFrom string
+	// CertReqs: 0 no client certificate asked, 1 verified when sent, 2
+	// required (verified against CACerts).
+	CertReqs int
+	CACerts  string
+	// Ciphers is a colon-separated list of TLS 1.2 cipher suites (Go or
+	// OpenSSL names); default DefaultCiphers (Mozilla intermediate: AEAD
+	// with forward secrecy). TLS 1.3 suites are not configurable.
+	Ciphers string
+	// HTTPProtocols lists the HTTP versions served: "h1", "h2" (default
+	// "h1,h2": HTTP/2 by ALPN over TLS; cleartext only with HTTP2Cleartext).
+	HTTPProtocols string
+	// HTTP2Cleartext serves HTTP/2 without TLS to clients that open with
+	// the HTTP/2 preface (h2c with prior knowledge).
+	HTTP2Cleartext bool
+	// HTTP/2 limits; defaults as in Gunicorn: 100 streams, 65535-byte
+	// initial window, 16384-byte frames, 65536-byte header lists.
+	HTTP2MaxConcurrentStreams int
+	HTTP2InitialWindowSize    int
+	HTTP2MaxFrameSize         int
+	HTTP2MaxHeaderListSize    int
+	// ForwarderHeaders lists the CGI-style headers a trusted front end may
+	// set for the app (SCRIPT_NAME, PATH_INFO, REMOTE_USER); default
+	// "SCRIPT_NAME,PATH_INFO". SCRIPT_NAME from a trusted peer is removed
+	// from the request path like RootPath.
+	ForwarderHeaders string
+	// RootPath is the path the app is mounted at behind a proxy ("/api"):
+	// stripped from request paths that start with it.
+	RootPath string
+	// ControlSocketMode (octal) is the control socket's mode; default 0600.
+	ControlSocketMode string
+	// NoControlSocket turns the control socket off even when configured.
+	NoControlSocket bool
+
+	// noEffect lists the Gunicorn settings given that mean nothing here,
+	// each with why and what to use instead; reported once at start-up and
+	// by --check-config.
+	noEffect []string
+	// given holds the long names of the settings ParseArgs set.
+	given map[string]bool
 
 	// Logger receives the runtime's log. Default: built from ErrorLog and
 	// LogLevel (text format).
@@ -242,6 +337,9 @@ func (c Config) withDefaults() (Config, error) {
 	if err := c.productionDefaults(); err != nil {
 		return c, err
 	}
+	if err := c.gunicornDefaults(); err != nil {
+		return c, err
+	}
 	return c, c.validate()
 }
 
@@ -289,27 +387,17 @@ func (c Config) heartbeatInterval() time.Duration {
 	return iv
 }
 
-// printConfig writes the effective configuration as "name = value" lines,
-// sorted like Gunicorn's --print-config.
+// printConfig writes the effective configuration as "name = value" lines
+// with Gunicorn's setting names, sorted like Gunicorn's --print-config.
 func (c Config) printConfig(w io.Writer) {
-	lines := []string{
-		"bind = " + strings.Join(c.Bind, ","),
-		"check_config = " + strconv.FormatBool(c.CheckConfig),
-		"error_logfile = " + c.ErrorLog,
-		"graceful_timeout = " + seconds(c.GracefulTimeout),
-		"keepalive = " + seconds(c.KeepAlive),
-		"limit_request_field_size = " + limit(c.LimitRequestFieldSize),
-		"limit_request_fields = " + limit(c.LimitRequestFields),
-		"limit_request_line = " + limit(c.LimitRequestLine),
-		"loglevel = " + c.LogLevel,
-		"max_requests = " + strconv.Itoa(c.MaxRequests),
-		"max_requests_jitter = " + strconv.Itoa(c.MaxRequestsJitter),
-		"pidfile = " + c.PidFile,
-		"read_header_timeout = " + seconds(c.ReadHeaderTimeout),
-		"timeout = " + seconds(c.Timeout),
-		"workers = " + strconv.Itoa(c.Workers),
+	lines := []string{"read_header_timeout = " + seconds(c.ReadHeaderTimeout)}
+	for i := range settings {
+		s := &settings[i]
+		if s.value == nil || s.noEffect != "" {
+			continue
+		}
+		lines = append(lines, s.name+" = "+s.value(&c).String())
 	}
-	lines = append(lines, c.productionConfigLines()...)
 	slices.Sort(lines)
 	for _, l := range lines {
 		fmt.Fprintln(w, l)

@@ -72,10 +72,16 @@ type controlServer struct {
 // under a temporary name, sets the mode, then renames over path, so the
 // socket is never reachable with a wider mode, and a new master (binary
 // upgrade) takes the path over from the old one atomically.
-func listenControl(path string, handle func(string) (Status, error), log func() *slog.Logger) (*controlServer, error) {
+func listenControl(path string, mode os.FileMode, handle func(string) (Status, error), log func() *slog.Logger) (*controlServer, error) {
 	if log == nil {
 		discard := slog.New(slog.DiscardHandler)
 		log = func() *slog.Logger { return discard }
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		// ours to create when missing (like /run/app/): the socket itself has --control-socket-mode
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("prefork: control socket %s: %w", path, err)
+		}
 	}
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp"+strconv.Itoa(os.Getpid()))
 	_ = os.Remove(tmp)
@@ -89,7 +95,7 @@ func listenControl(path string, handle func(string) (Status, error), log func() 
 		os.Remove(tmp)
 		return nil, fmt.Errorf("prefork: control socket %s: %w", path, err)
 	}
-	if err := os.Chmod(tmp, 0o600); err != nil {
+	if err := os.Chmod(tmp, mode); err != nil {
 		return fail(err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
@@ -253,6 +259,10 @@ func RunControlCommand(args []string, socketPath string, stdout io.Writer) (hand
 	var rest []string // positional arguments, flags allowed before and after them
 	for remaining := args[1:]; ; {
 		if err := fs.Parse(remaining); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprintf(stdout, "usage:\n%s\n", ControlUsage)
+				return true, nil
+			}
 			return true, fmt.Errorf("%s: %v\nusage:\n%s", args[0], err, ControlUsage)
 		}
 		if fs.NArg() == 0 {

@@ -177,6 +177,52 @@
 // control socket and log files created and chowned, then the master drops to
 // User/Group before starting any worker; Umask applies from the start.
 //
+// # Gunicorn's command line
+//
+// Config.ParseArgs reads a Gunicorn 26.1 command line (settings.go holds
+// every setting: its Gunicorn name, flags, section, value and default):
+// $GUNICORN_CMD_ARGS first, split as a shell would, then the arguments,
+// which win; -h groups the settings by Gunicorn's sections; a bad value is
+// one line naming the flag, the value and the rule (UsageError, exit 2 by
+// ExitCode); long flags are never abbreviated. Gunicorn settings with no
+// meaning in Go (-k, --threads, --preload, --worker-tmp-dir, --paste,
+// --pythonpath, the parser leniency switches, APP_MODULE) are accepted and
+// reported once, at start-up and by --check-config, with why and what to
+// use instead. RegisterFlags puts the same settings on a flag.FlagSet.
+//
+// Protocols: --protocol uwsgi turns each connection's uwsgi packet (nginx
+// uwsgi_pass) into an HTTP/1.0 request for the same http.Server, so limits,
+// timeouts, the access log and drains are HTTP's; REMOTE_ADDR, HTTPS and
+// SERVER_PROTOCOL reach the request. --protocol fastcgi serves with
+// net/http/fcgi (its REMOTE_ADDR and HTTPS too); its in-flight requests are
+// tracked and drained like HTTP's, the per-connection read timeouts of
+// net/http do not apply (an idle FastCGI connection is closed after Timeout
+// plus KeepAlive). Both accept connections only from --uwsgi-allow-from
+// (unix socket peers always); X-Forwarded-* are then believed only when
+// REMOTE_ADDR itself is in --forwarded-allow-ips. HTTP/2: by ALPN over TLS
+// with "h2" in --http-protocols (the default "h1,h2"), without TLS only with
+// --http2-cleartext (prior knowledge; Go has no Upgrade: h2c); the --http2-*
+// limits map to http.HTTP2Config, --http2-max-header-list-size lowers
+// MaxHeaderBytes. TLS: TLS 1.2 with DefaultCiphers (Mozilla intermediate, no
+// CBC) and TLS 1.3, --ciphers to change the 1.2 list, --cert-reqs/--ca-certs
+// for client certificates.
+//
+// Process settings: --chdir and -e apply in the master before anything
+// starts; -D re-executes the command detached (setsid), the pidfile names the
+// detached master; -n NAME re-executes the master in place as "NAME: master"
+// and starts workers as "NAME: worker N [gen G]" (their real arguments travel
+// in PREFORK_ARGV, restored before main); --reload checks the binary on disk
+// and --reload-extra-file once a second and, once a change settled, steps the
+// supervisor with the same rolling reload as HUP; --worker-connections holds
+// Accept while a worker has that many connections, so further clients wait
+// in the listen backlog (--backlog, set by listen(2) again on the socket);
+// --initgroups gives workers the user's supplementary groups (otherwise only
+// the group); --capture-output sends workers' stdout/stderr to the error log
+// file; --log-syslog adds syslog (log/syslog) beside the error log. The
+// control socket (--control-socket-mode, --no-control-socket) never stops the
+// service: its directory is created when missing, and one that cannot be is a
+// warning. EnableBacklogMetric is only stored, for the metrics endpoint.
+//
 // # Defaults
 //
 // Bind 127.0.0.1:8000 (0.0.0.0:$PORT when PORT is set); Workers

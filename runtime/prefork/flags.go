@@ -9,38 +9,26 @@ import (
 	"time"
 )
 
-// RegisterFlags registers Gunicorn-compatible flags on fs, bound to c. The
-// values already in c are the defaults shown and kept when a flag is absent.
-// Durations accept plain seconds ("30", "0.5") or Go durations ("30s"); as in
-// Gunicorn, 0 turns a timeout or limit off. -c/--config is not registered: the
-// program's entry owns it.
-//
-// Flags of the production features (access log, user/group, control socket...)
-// are added by registerProductionFlags (flags_production.go).
+// RegisterFlags registers the runtime's Gunicorn-compatible settings (the
+// settings table, settings.go) on fs, bound to c: every flag by its long
+// name and its short form. The values already in c are kept when a flag is
+// absent. Durations accept plain seconds ("30", "0.5") or Go durations
+// ("30s"); as in Gunicorn, 0 turns a timeout or limit off. -c/--config is
+// not registered: the program's entry owns it. A Gunicorn command line is
+// better parsed with ParseArgs, which reads GUNICORN_CMD_ARGS, prints
+// Gunicorn's help and refuses abbreviations.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
-	both := func(v flag.Value, short, long, usage string) {
-		if short != "" {
-			fs.Var(v, short, usage+" (short for --"+long+")")
+	for i := range settings {
+		s := &settings[i]
+		v := s.settingValue(c)
+		for _, f := range s.flags {
+			usage := s.help
+			if !strings.HasPrefix(f, "--") {
+				usage += " (short for --" + s.longName() + ")"
+			}
+			fs.Var(v, strings.TrimLeft(f, "-"), usage)
 		}
-		fs.Var(v, long, usage)
 	}
-	both(&bindFlag{list: &c.Bind}, "b", "bind", "address to listen on: host:port, [::1]:port, unix:/path or fd://N (repeatable)")
-	both(&intFlag{p: &c.Workers, min: 1}, "w", "workers", "number of worker processes (default $WEB_CONCURRENCY, else GOMAXPROCS)")
-	both(&durationFlag{p: &c.Timeout}, "t", "timeout", "seconds a worker may be silent or a request may run before the worker is replaced; 0 disables (default 30)")
-	both(&durationFlag{p: &c.GracefulTimeout}, "", "graceful-timeout", "seconds to drain on stop, reload and recycling before a worker is killed (default 30)")
-	both(&durationFlag{p: &c.KeepAlive}, "", "keep-alive", "seconds to keep an idle client connection; 0 disables keep-alive (default 5)")
-	both(&intFlag{p: &c.MaxRequests, min: 0}, "", "max-requests", "recycle a worker after this many requests; 0 = never")
-	both(&intFlag{p: &c.MaxRequestsJitter, min: 0}, "", "max-requests-jitter", "random extra requests added to each worker's max-requests")
-	both(&stringFlag{p: &c.PidFile}, "p", "pid", "file to write the master's pid to")
-	both(&stringFlag{p: &c.ErrorLog}, "", "error-logfile", `error log file, "-" for stderr (default "-")`)
-	fs.Var(&stringFlag{p: &c.ErrorLog}, "log-file", "same as --error-logfile")
-	both(&levelFlag{p: &c.LogLevel}, "", "log-level", "debug, info, warning, error or critical (default info)")
-	fs.BoolVar(&c.CheckConfig, "check-config", c.CheckConfig, "validate the configuration and load the app, then exit 0 or 1")
-	fs.BoolVar(&c.PrintConfig, "print-config", c.PrintConfig, "print the effective configuration and exit")
-	both(&limitFlag{p: &c.LimitRequestLine, max: 8190}, "", "limit-request-line", "longest request line in bytes, 0 = unlimited (default 4094)")
-	both(&limitFlag{p: &c.LimitRequestFields, max: 32768}, "", "limit-request-fields", "most header fields per request, 0 = unlimited (default 100)")
-	both(&limitFlag{p: &c.LimitRequestFieldSize}, "", "limit-request-field_size", "longest header field in bytes, 0 = unlimited (default 8190)")
-	c.registerProductionFlags(fs)
 }
 
 // bindFlag replaces the defaults on its first use, then appends.
@@ -69,8 +57,8 @@ func (f *bindFlag) Set(s string) error {
 }
 
 type intFlag struct {
-	p   *int
-	min int
+	p        *int
+	min, max int // max 0: none
 }
 
 func (f *intFlag) String() string {
@@ -87,6 +75,9 @@ func (f *intFlag) Set(s string) error {
 	}
 	if n < f.min {
 		return errors.New("must be at least " + strconv.Itoa(f.min))
+	}
+	if f.max > 0 && n > f.max {
+		return errors.New("must be at most " + strconv.Itoa(f.max))
 	}
 	*f.p = n
 	return nil

@@ -141,7 +141,7 @@ func hasForwarded(h http.Header) bool {
 // context tells a unix socket connection apart from a TCP one.
 func (t *trustedProxies) trustsRequest(r *http.Request) bool {
 	if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
-		if _, unix := la.(*net.UnixAddr); unix {
+		if _, unix := la.(*net.UnixAddr); unix && !fromGateway(r) {
 			return true
 		}
 	}

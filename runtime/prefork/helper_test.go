@@ -200,6 +200,12 @@ type proc struct {
 // loopback listener handed over as fd://3.
 func startHelper(t *testing.T, mode string, args []string, env ...string) *proc {
 	t.Helper()
+	return startHelperAt(t, os.Args[0], mode, args, env...)
+}
+
+// startHelperAt is startHelper running the test binary from path bin (a copy).
+func startHelperAt(t *testing.T, bin, mode string, args []string, env ...string) *proc {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +220,7 @@ func startHelper(t *testing.T, mode string, args []string, env ...string) *proc 
 		t.Fatal(err)
 	}
 	defer logf.Close()
-	p.cmd = exec.Command(os.Args[0], append([]string{"-b", "fd://3"}, args...)...)
+	p.cmd = exec.Command(bin, append([]string{"-b", "fd://3"}, args...)...)
 	p.cmd.ExtraFiles = files
 	// descriptors the test itself inherited from whoever started it pass down
 	// to every process; only the runtime's own must not

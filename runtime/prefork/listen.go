@@ -64,7 +64,7 @@ func parseAddr(s string) (addr, error) {
 // error) or "fd://N" (an already-listening descriptor). On error nothing stays
 // open.
 func Bind(addrs []string) ([]net.Listener, error) {
-	return bind(addrs, false)
+	return bind(addrs, false, 0)
 }
 
 var errNoReusePort = errors.New("SO_REUSEPORT is not supported on this system")
@@ -77,8 +77,9 @@ func migrateReqOff() bool {
 	return err == nil && strings.TrimSpace(string(b)) == "0"
 }
 
-// bind is Bind, with SO_REUSEPORT set on TCP sockets when reusePort is true.
-func bind(addrs []string, reusePort bool) ([]net.Listener, error) {
+// bind is Bind, with SO_REUSEPORT set on TCP sockets when reusePort is
+// true, and the listen queue set to backlog when positive (--backlog).
+func bind(addrs []string, reusePort bool, backlog int) ([]net.Listener, error) {
 	var lns []net.Listener
 	var lc net.ListenConfig
 	if reusePort {
@@ -112,7 +113,13 @@ func bind(addrs []string, reusePort bool) ([]net.Listener, error) {
 			ln, err = net.FileListener(f)
 			f.Close()
 		}
+		if err == nil && backlog > 0 && a.network != "fd" {
+			err = setBacklog(ln, backlog)
+		}
 		if err != nil {
+			if ln != nil {
+				ln.Close()
+			}
 			return fail(fmt.Errorf("prefork: bind %s: %w", s, err))
 		}
 		lns = append(lns, ln)
@@ -304,8 +311,8 @@ func splitNames(s, sep string) []string {
 }
 
 // listen returns the inherited listeners, or binds addrs (with SO_REUSEPORT
-// when reusePort).
-func listen(addrs []string, reusePort bool) ([]net.Listener, []string, bool, error) {
+// when reusePort, and a listen queue of backlog).
+func listen(addrs []string, reusePort bool, backlog int) ([]net.Listener, []string, bool, error) {
 	lns, names, err := inheritedListeners()
 	if err != nil {
 		return nil, nil, false, err
@@ -313,7 +320,7 @@ func listen(addrs []string, reusePort bool) ([]net.Listener, []string, bool, err
 	if len(lns) > 0 {
 		return lns, names, true, nil
 	}
-	lns, err = bind(addrs, reusePort)
+	lns, err = bind(addrs, reusePort, backlog)
 	if err != nil {
 		return nil, nil, false, err
 	}

@@ -1,11 +1,13 @@
 package prefork
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 )
@@ -37,6 +39,8 @@ type logging struct {
 	lf  *logFile  // nil when the user supplied cfg.Logger
 	// also are reopened with the log (the access log, certificates)
 	also []func() error
+	// closers are closed with the log (the syslog connection)
+	closers []io.Closer
 }
 
 func newLogging(cfg Config) (*logging, error) {
@@ -62,7 +66,57 @@ func newLogging(cfg Config) (*logging, error) {
 			return a
 		},
 	})
-	return &logging{Logger: slog.New(h), out: lf, lf: lf}, nil
+	lg := &logging{Logger: slog.New(h), out: lf, lf: lf}
+	if cfg.Syslog {
+		sh, err := newSyslogHandler(cfg, lvl, filepath.Base(os.Args[0]))
+		if err != nil {
+			lf.Close()
+			return nil, err
+		}
+		lg.Logger = slog.New(fanoutHandler{h, sh})
+		if c, ok := sh.(io.Closer); ok {
+			lg.closers = append(lg.closers, c)
+		}
+	}
+	return lg, nil
+}
+
+// fanoutHandler sends each record to every handler (error log and syslog).
+type fanoutHandler []slog.Handler
+
+func (f fanoutHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	for _, h := range f {
+		if h.Enabled(ctx, l) {
+			return true
+		}
+	}
+	return false
+}
+
+func (f fanoutHandler) Handle(ctx context.Context, r slog.Record) error {
+	var errs []error
+	for _, h := range f {
+		if h.Enabled(ctx, r.Level) {
+			errs = append(errs, h.Handle(ctx, r.Clone()))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (f fanoutHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	out := make(fanoutHandler, len(f))
+	for i, h := range f {
+		out[i] = h.WithAttrs(as)
+	}
+	return out
+}
+
+func (f fanoutHandler) WithGroup(name string) slog.Handler {
+	out := make(fanoutHandler, len(f))
+	for i, h := range f {
+		out[i] = h.WithGroup(name)
+	}
+	return out
 }
 
 // followCrashOutput sends the Go runtime's fatal errors and SIGABRT dumps
@@ -96,5 +150,8 @@ func (l *logging) reopen() error {
 func (l *logging) close() {
 	if l.lf != nil {
 		l.lf.Close()
+	}
+	for _, c := range l.closers {
+		c.Close()
 	}
 }

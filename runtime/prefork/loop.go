@@ -46,6 +46,7 @@ type master struct {
 	sigs      chan os.Signal
 	done      chan struct{}
 	prod      *masterProd // production features (systemd.go, upgrade.go, control.go)
+	watch     *fileWatch  // --reload
 }
 
 type workerMsg struct {
@@ -76,7 +77,7 @@ func runMaster(cfg Config) error {
 	}
 	applyUmask(cfg)
 	parent := upgradeChildPipe() // started by an old master's USR2
-	lns, names, inherited, err := listen(cfg.Bind, cfg.ReusePort)
+	lns, names, inherited, err := listen(cfg.Bind, cfg.ReusePort, cfg.Backlog)
 	if err != nil {
 		lg.close()
 		return err
@@ -99,6 +100,9 @@ func runMaster(cfg Config) error {
 	}
 	m.shared.Store(lg)
 	defer func() { m.log.close() }()
+	if cfg.ReloadOnChange {
+		m.watch = newFileWatch(append([]string{exe}, cfg.ReloadExtraFiles...))
+	}
 	if cfg.PidFile != "" && parent == nil { // an upgrading master writes it once ready
 		if err := writePidFile(cfg.PidFile); err != nil {
 			m.closeListeners()
@@ -118,6 +122,7 @@ func runMaster(cfg Config) error {
 		sigTTIN, sigTTOU, sigUSR1, sigUSR2)
 	defer signal.Stop(m.sigs)
 	lg.Info("master starting", "pid", os.Getpid(), "listeners", addrs(names), "inherited", inherited, "workers", cfg.Workers)
+	reportNoEffect(cfg, lg)
 	return m.loop()
 }
 
@@ -149,6 +154,9 @@ func (m *master) loop() error {
 			f(m)
 		case now := <-tick.C:
 			m.sampleRSS(now)
+			if files := m.watch.check(now); len(files) > 0 {
+				m.step(evFilesChanged{files: files})
+			}
 			m.step(evTick{})
 		}
 	}

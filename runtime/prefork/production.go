@@ -8,7 +8,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strconv"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -78,40 +79,28 @@ func (c *Config) productionDefaults() error {
 	return nil
 }
 
-// productionConfigLines are the --print-config lines of the production settings.
-func (c Config) productionConfigLines() []string {
-	return []string{
-		"accesslog = " + c.AccessLog,
-		"access_log_format = " + c.AccessLogFormat,
-		"bind_group = " + c.BindGroup,
-		"bind_mode = " + c.BindMode,
-		"certfile = " + c.CertFile,
-		"control_socket = " + c.ControlSocket,
-		"forwarded_allow_ips = " + c.ForwardedAllowIPs,
-		"group = " + c.Group,
-		"health_bind = " + c.HealthBind,
-		"keyfile = " + c.KeyFile,
-		"max_worker_memory = " + strconv.FormatInt(c.MaxWorkerMemory, 10),
-		"proxy_protocol = " + strconv.FormatBool(c.ProxyProtocol),
-		"reuse_port = " + strconv.FormatBool(c.ReusePort),
-		"umask = " + c.Umask,
-		"upgrade_timeout = " + seconds(c.UpgradeTimeout),
-		"user = " + c.User,
-	}
-}
-
 // serving is what a serving process (worker, or Serve's single process)
-// adds around its listeners and handler: PROXY protocol, TLS, forwarded
-// headers and the access log.
+// adds around its listeners and handler: the connection limit, PROXY
+// protocol, TLS or the uwsgi/FastCGI gateway, forwarded headers, the
+// mount path and the access log.
 type serving struct {
-	access  *accessLog
-	trusted *trustedProxies
-	certs   *certReloader
-	proxy   bool
+	access       *accessLog
+	trusted      *trustedProxies
+	proxyFrom    *trustedProxies
+	gateway      *trustedProxies // --uwsgi-allow-from
+	certs        *certReloader
+	tlsOpts      tlsOptions
+	proxy        bool
+	proxyVersion string // --proxy-protocol v1|v2; "" either
+	protocol     string
+	maxConns     int
+	rootPath     string
+	forwarder    []string // canonical header keys of --forwarder-headers
+	log          func(msg string, args ...any)
 }
 
 func newServing(c Config) (*serving, error) {
-	s := &serving{proxy: c.ProxyProtocol}
+	s := &serving{proxy: c.ProxyProtocol, proxyVersion: c.ProxyProtocolVersion, protocol: c.Protocol, maxConns: c.WorkerConnections, rootPath: c.RootPath}
 	var err error
 	allow := c.ForwardedAllowIPs
 	if allow == "" {
@@ -119,6 +108,31 @@ func newServing(c Config) (*serving, error) {
 	}
 	if s.trusted, err = parseTrustedProxies(allow); err != nil {
 		return nil, err
+	}
+	s.proxyFrom = s.trusted
+	if c.ProxyAllowFrom != "" {
+		if s.proxyFrom, err = parseTrustedProxies(c.ProxyAllowFrom); err != nil {
+			return nil, err
+		}
+	}
+	gw := c.UwsgiAllowFrom
+	if gw == "" {
+		gw = DefaultUwsgiAllowFrom
+	}
+	if s.gateway, err = parseTrustedProxies(gw); err != nil {
+		return nil, err
+	}
+	if s.tlsOpts, err = newTLSOptions(c); err != nil {
+		return nil, err
+	}
+	fh := c.ForwarderHeaders
+	if fh == "" {
+		fh = DefaultForwarderHeaders
+	}
+	for _, n := range strings.Split(fh, ",") {
+		if n != "none" && n != "" {
+			s.forwarder = append(s.forwarder, http.CanonicalHeaderKey(n))
+		}
 	}
 	if c.CertFile != "" || c.KeyFile != "" {
 		if s.certs, err = newCertReloader(c.CertFile, c.KeyFile); err != nil {
@@ -133,26 +147,83 @@ func newServing(c Config) (*serving, error) {
 	return s, nil
 }
 
-// listeners wraps each listener: PROXY protocol first (it precedes the TLS
-// handshake on the wire), then TLS.
+// listeners wraps each listener: the connection limit first (a client over
+// it waits in the kernel's backlog), then the uwsgi/FastCGI allow-list, or
+// PROXY protocol (it precedes the TLS handshake on the wire) and TLS.
 func (s *serving) listeners(lns []net.Listener) []net.Listener {
 	out := make([]net.Listener, len(lns))
 	for i, ln := range lns {
-		if s.proxy {
-			ln = proxyProtocolListener(ln, s.trusted, 0)
+		if s.maxConns > 0 {
+			ln = newConnLimitListener(ln, s.maxConns)
 		}
-		if s.certs != nil {
-			ln = tls.NewListener(ln, s.certs.TLSConfig())
+		switch s.protocol {
+		case "uwsgi":
+			ln = &gatewayAllowListener{Listener: ln, allow: s.gateway, wrap: newUwsgiConn, log: s.log}
+		case "fastcgi":
+			ln = &gatewayAllowListener{Listener: ln, allow: s.gateway, log: s.log}
+		default:
+			if s.proxy {
+				pl := proxyProtocolListener(ln, s.proxyFrom, 0).(*proxyProtoListener)
+				pl.version = s.proxyVersion
+				ln = pl
+			}
+			if s.certs != nil {
+				ln = tls.NewListener(ln, s.certs.TLSConfig(s.tlsOpts))
+			}
 		}
 		out[i] = ln
 	}
 	return out
 }
 
-// handler puts the forwarded-header handling outermost, so the access log
-// and the app see the client's address and scheme.
+// handler puts the uwsgi variables and the forwarded-header handling
+// outermost, so the access log and the app see the client's address and
+// scheme, then the mount path (--root-path, SCRIPT_NAME from a trusted
+// front end).
 func (s *serving) handler(h http.Handler) http.Handler {
-	return s.trusted.Handler(s.access.Handler(h))
+	return gatewayHandler(s.trusted.Handler(s.forwarderHandler(s.access.Handler(h))))
+}
+
+// forwarderHandler keeps the --forwarder-headers only from trusted front
+// ends (X-Forwarded-* rules) and strips the mount path: --root-path, or a
+// trusted SCRIPT_NAME header.
+func (s *serving) forwarderHandler(next http.Handler) http.Handler {
+	if len(s.forwarder) == 0 && s.rootPath == "" {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		root := s.rootPath
+		present := false
+		for _, k := range s.forwarder {
+			if _, ok := r.Header[k]; ok {
+				present = true
+			}
+		}
+		if present {
+			if !s.trusted.trustsRequest(r) {
+				for _, k := range s.forwarder {
+					r.Header.Del(k)
+				}
+			} else if sn := headerFirst(r.Header, "Script_name"); sn != "" && slices.Contains(s.forwarder, "Script_name") {
+				root = strings.TrimRight(sn, "/")
+			}
+		}
+		if root != "" {
+			if rest, ok := strings.CutPrefix(r.URL.Path, root); ok && (rest == "" || rest[0] == '/') {
+				r2 := new(http.Request)
+				*r2 = *r
+				u := *r.URL
+				u.Path = rest
+				if u.Path == "" {
+					u.Path = "/"
+				}
+				u.RawPath = ""
+				r2.URL = &u
+				r = r2
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // reopen reopens the access log (USR1) and re-reads the certificate.

@@ -48,6 +48,7 @@ type proxyProtoListener struct {
 	net.Listener
 	trusted *trustedProxies
 	timeout time.Duration
+	version string // "v1" or "v2" accepts only that version (--proxy-protocol v1|v2); "" either
 }
 
 func (l *proxyProtoListener) Accept() (net.Conn, error) {
@@ -58,13 +59,14 @@ func (l *proxyProtoListener) Accept() (net.Conn, error) {
 	if !l.trusted.TrustsAddr(c.RemoteAddr()) {
 		return c, nil
 	}
-	return &proxyConn{Conn: c, timeout: l.timeout}, nil
+	return &proxyConn{Conn: c, timeout: l.timeout, version: l.version}, nil
 }
 
 // proxyConn reads the optional PROXY header before anything else.
 type proxyConn struct {
 	net.Conn
 	timeout time.Duration
+	version string
 
 	once   sync.Once
 	br     *bufio.Reader
@@ -81,7 +83,14 @@ func (c *proxyConn) init() {
 		c.remote, c.local = c.Conn.RemoteAddr(), c.Conn.LocalAddr()
 		c.br = bufio.NewReaderSize(c.Conn, 256)
 		_ = c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
-		src, dst, err := readProxyHeader(c.br)
+		var err error
+		if c.version != "" {
+			err = checkProxyVersion(c.br, c.version)
+		}
+		var src, dst net.Addr
+		if err == nil {
+			src, dst, err = readProxyHeader(c.br)
+		}
 		c.mu.Lock()
 		_ = c.Conn.SetReadDeadline(c.readDeadline)
 		c.mu.Unlock()
@@ -226,4 +235,20 @@ func readProxyV2(br *bufio.Reader) (net.Addr, net.Addr, error) {
 		return net.TCPAddrFromAddrPort(src), net.TCPAddrFromAddrPort(dst), nil
 	}
 	return nil, nil, nil // AF_UNSPEC / AF_UNIX: keep the real peer
+}
+
+// checkProxyVersion refuses a PROXY header of the other version than
+// --proxy-protocol v1|v2 asks for (v1 starts "PROXY ", v2 with "\r\n\r\n").
+func checkProxyVersion(br *bufio.Reader, version string) error {
+	b, err := br.Peek(1)
+	if err != nil {
+		return nil // readProxyHeader reports it
+	}
+	switch {
+	case version == "v1" && b[0] == '\r':
+		return errors.New("prefork: PROXY protocol v2 header refused: --proxy-protocol v1")
+	case version == "v2" && b[0] == 'P':
+		return errors.New("prefork: PROXY protocol v1 header refused: --proxy-protocol v2")
+	}
+	return nil
 }

@@ -158,3 +158,25 @@ func BenchmarkReadProxyHeaderV1(b *testing.B) {
 		}
 	}
 }
+
+// --proxy-protocol v1 or v2 accepts only that version's header (auto: both).
+func TestProxyProtocolVersionRestriction(t *testing.T) {
+	v1 := []byte("PROXY TCP4 198.51.100.1 127.0.0.1 56324 443\r\n")
+	v2 := proxyV2(1, 0x11, []byte{198, 51, 100, 1, 127, 0, 0, 1, 0xdc, 0x04, 0x01, 0xbb})
+	for _, tc := range []struct {
+		version  string
+		v1OK, v2 bool
+	}{{"", true, true}, {"v1", true, false}, {"v2", false, true}} {
+		addr := serveInProcess(t, Config{ProxyProtocol: true, ProxyProtocolVersion: tc.version}, "tcp")
+		for _, h := range []struct {
+			prefix []byte
+			ok     bool
+		}{{v1, tc.v1OK}, {v2, tc.v2}} {
+			status, body := rawRequest(t, addr, h.prefix)
+			served := strings.HasPrefix(status, "200") && strings.Contains(body, "remote=198.51.100.1:56324")
+			if served != h.ok {
+				t.Errorf("--proxy-protocol %q, header %.8q: served %v (%s %s), want %v", tc.version, h.prefix, served, status, body, h.ok)
+			}
+		}
+	}
+}

@@ -7,3 +7,6 @@ import "syscall"
 func setReusePort(network, address string, c syscall.RawConn) error {
 	return errNoReusePort
 }
+
+// setBacklog is a no-op where the queue length cannot be changed after bind.
+func setBacklog(ln any, backlog int) error { return nil }

@@ -17,3 +17,22 @@ func setReusePort(network, address string, c syscall.RawConn) error {
 	}
 	return serr
 }
+
+// setBacklog calls listen(2) again on a bound socket: on Linux and the
+// BSDs that only changes the length of its accept queue (--backlog; the
+// kernel caps it at somaxconn).
+func setBacklog(ln any, backlog int) error {
+	sc, ok := ln.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var lerr error
+	if err := rc.Control(func(fd uintptr) { lerr = syscall.Listen(int(fd), backlog) }); err != nil {
+		return err
+	}
+	return lerr
+}

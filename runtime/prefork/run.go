@@ -30,6 +30,13 @@ func Run(cfg Config, app App) error {
 	if done || err != nil {
 		return err
 	}
+	if c.Daemon && os.Getenv(envDaemonized) == "" {
+		return daemonize() // the detached copy of this command carries on
+	}
+	os.Unsetenv(envDaemonized)
+	if err := setMasterTitle(c); err != nil {
+		return err
+	}
 	return runMaster(c)
 }
 
@@ -48,11 +55,17 @@ func prepare(cfg Config, app App) (Config, bool, error) {
 		return c, true, nil
 	}
 	if c.CheckConfig {
+		for _, n := range c.noEffect {
+			fmt.Fprintln(out, "warning: "+n)
+		}
 		if _, err := buildApp(app); err != nil {
 			return c, true, fmt.Errorf("prefork: check-config: app: %w", err)
 		}
 		fmt.Fprintln(out, "configuration OK")
 		return c, true, nil
+	}
+	if err := applyProcessSettings(c); err != nil {
+		return c, true, err
 	}
 	return c, false, nil
 }

@@ -25,10 +25,11 @@ func Serve(cfg Config, app App) error {
 		return err
 	}
 	defer lg.close()
+	reportNoEffect(c, lg)
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, sigUSR1)
 	defer signal.Stop(sigs)
-	lns, names, _, err := listen(c.Bind, c.ReusePort)
+	lns, names, _, err := listen(c.Bind, c.ReusePort, c.Backlog)
 	if err != nil {
 		return err
 	}
@@ -86,6 +87,7 @@ type servingProc struct {
 func newServingProc(cfg Config, app App, lns []net.Listener, names []string, lg *logging) (sp *servingProc, appFailed bool, err error) {
 	prod, setupErr := newServing(cfg)
 	if setupErr == nil {
+		prod.log = lg.Warn
 		lns = prod.listeners(lns)
 	}
 	h, err := buildApp(app) // the app's error comes first: it says most

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/fcgi"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -110,6 +111,8 @@ type httpServer struct {
 	keepIdle time.Duration
 	accepted atomic.Int64 // unix nanos of the last accepted connection
 	onDrain  func()
+	protocol string          // http, uwsgi or fastcgi
+	fcgi     []*fcgiListener // FastCGI: served by net/http/fcgi, not srv
 }
 
 func newHTTPServer(cfg Config, h http.Handler, lns []net.Listener, names []string, log *logging) *httpServer {
@@ -129,7 +132,48 @@ func newHTTPServer(cfg Config, h http.Handler, lns []net.Listener, names []strin
 	if cfg.KeepAlive < 0 {
 		s.srv.SetKeepAlivesEnabled(false)
 	}
+	s.configureProtocols(cfg)
 	return s
+}
+
+// configureProtocols applies --http-protocols, --http2-cleartext and the
+// --http2-* limits, and the gateway protocols' needs.
+func (s *httpServer) configureProtocols(cfg Config) {
+	s.protocol = cfg.Protocol
+	s.srv.ConnContext = gatewayContext
+	if s.protocol == "fastcgi" {
+		for i, ln := range s.lns {
+			fl := &fcgiListener{Listener: ln, idle: off(cfg.Timeout) + off(cfg.KeepAlive), conns: map[net.Conn]struct{}{}}
+			s.fcgi = append(s.fcgi, fl)
+			s.lns[i] = fl
+		}
+		return
+	}
+	protos := cfg.HTTPProtocols
+	if protos == "" {
+		protos = DefaultHTTPProtocols
+	}
+	h1, h2 := strings.Contains(protos, "h1"), strings.Contains(protos, "h2")
+	if s.protocol == "uwsgi" {
+		h1, h2 = true, false // nginx speaks uwsgi, translated to HTTP/1.0
+	}
+	var p http.Protocols
+	p.SetHTTP1(h1)
+	p.SetHTTP2(h2)
+	p.SetUnencryptedHTTP2(h2 && cfg.HTTP2Cleartext)
+	s.srv.Protocols = &p
+	if h2 {
+		s.srv.HTTP2 = &http.HTTP2Config{
+			MaxConcurrentStreams:      cfg.HTTP2MaxConcurrentStreams,
+			MaxReadFrameSize:          cfg.HTTP2MaxFrameSize,
+			MaxReceiveBufferPerStream: cfg.HTTP2InitialWindowSize,
+		}
+		// HTTP/2's SETTINGS_MAX_HEADER_LIST_SIZE is the server's MaxHeaderBytes, shared
+		// with HTTP/1: lowered only where HTTP/2 is served (TLS, or h2c)
+		if n := cfg.HTTP2MaxHeaderListSize; n > 0 && n < s.srv.MaxHeaderBytes && (cfg.CertFile != "" || cfg.HTTP2Cleartext) {
+			s.srv.MaxHeaderBytes = n
+		}
+	}
 }
 
 // maxHeaderBytes lets Go's own 431 enforce the sum of Gunicorn's limits;
@@ -226,7 +270,15 @@ func (s *httpServer) start() {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			err := s.srv.Serve(ln)
+			var err error
+			if s.protocol == "fastcgi" {
+				err = fcgi.Serve(ln, s.srv.Handler)
+				if s.closing.Load() {
+					err = nil
+				}
+			} else {
+				err = s.srv.Serve(ln)
+			}
 			if err != nil && !errors.Is(err, http.ErrServerClosed) && !s.closing.Load() {
 				s.log.Error("serve failed", "listener", s.names[i], "err", err)
 			}
@@ -279,6 +331,18 @@ func (s *httpServer) drain(timeout time.Duration, backlog bool) error {
 		return err
 	}
 	s.wg.Wait()
+	// FastCGI: net/http/fcgi has no Shutdown; a connection accepted before
+	// the listener closed may not have started its request yet, so wait for
+	// the connections themselves (nginx's close after each response)
+	for s.fcgiOpen() > 0 {
+		if time.Now().After(deadline) {
+			for _, fl := range s.fcgi {
+				fl.closeConns()
+			}
+			return context.DeadlineExceeded
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	// Shutdown does not wait for hijacked connections (WebSockets): their
 	// handlers still count as in flight
 	for s.tracker.stats().InFlight > 0 {
@@ -290,9 +354,24 @@ func (s *httpServer) drain(timeout time.Duration, backlog bool) error {
 	return nil
 }
 
+// fcgiOpen counts the open FastCGI connections.
+func (s *httpServer) fcgiOpen() int {
+	n := 0
+	for _, fl := range s.fcgi {
+		fl.mu.Lock()
+		n += len(fl.conns)
+		fl.mu.Unlock()
+	}
+	return n
+}
+
 // close stops at once, cutting open connections.
 func (s *httpServer) close() {
 	s.closing.Store(true)
+	for _, fl := range s.fcgi {
+		fl.Close()
+		fl.closeConns()
+	}
 	s.srv.Close()
 	s.wg.Wait()
 }

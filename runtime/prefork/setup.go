@@ -29,6 +29,9 @@ func (m *master) startProduction() error {
 	if p.creds, err = lookupCredentials(m.cfg.User, m.cfg.Group); err != nil {
 		return err
 	}
+	if p.creds != nil && !m.cfg.Initgroups {
+		p.creds.Groups = []uint32{p.creds.GID} // as Gunicorn: the user's other groups only with --initgroups
+	}
 	if !m.inherited || m.cfg.BindMode != "" || m.cfg.BindGroup != "" {
 		uid, gid := -1, -1
 		if p.creds.needsChange() && !m.inherited {
@@ -55,12 +58,17 @@ func (m *master) startProduction() error {
 			return err
 		}
 	}
-	if m.cfg.ControlSocket != "" {
-		p.control, err = listenControl(m.cfg.ControlSocket, m.controlCommand, m.sharedLog)
-		if err != nil {
-			return err
+	if m.cfg.ControlSocket != "" && !m.cfg.NoControlSocket {
+		mode := os.FileMode(0o600)
+		if v, err := parseOctalMode("control-socket-mode", m.cfg.ControlSocketMode, 0o777); err == nil && m.cfg.ControlSocketMode != "" {
+			mode = os.FileMode(v)
 		}
-		if p.creds.needsChange() {
+		// the control socket never takes the service down: a directory that
+		// cannot be made or written is reported once, and the server serves
+		p.control, err = listenControl(m.cfg.ControlSocket, mode, m.controlCommand, m.sharedLog)
+		if err != nil {
+			m.log.Warn("control socket not available; serving without it", "err", err)
+		} else if p.creds.needsChange() {
 			os.Lchown(m.cfg.ControlSocket, int(p.creds.UID), int(p.creds.GID))
 		}
 	}

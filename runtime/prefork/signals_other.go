@@ -25,3 +25,5 @@ func closeOnExec(int) {}
 func dupCloexec(int) (int, error) {
 	return -1, errors.New("descriptor hand-over is not supported on this system")
 }
+
+func daemonAttr() *syscall.SysProcAttr { return nil }

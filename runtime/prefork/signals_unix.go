@@ -17,3 +17,6 @@ const (
 const preforkSupported = true
 
 func closeOnExec(fd int) { syscall.CloseOnExec(fd) }
+
+// daemonAttr detaches a --daemon child into its own session.
+func daemonAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setsid: true} }

@@ -78,11 +78,26 @@ func (m *master) startChild(w WorkerInfo, maxReq int64) (*child, error) {
 	}
 	cmd := exec.Command(m.exe)
 	cmd.Args = m.args
+	if m.cfg.Name != "" { // -n: ps shows "NAME: worker 3 [gen 2]"
+		var argsEnv string
+		cmd.Args, argsEnv = titledArgs(workerTitle(m.cfg.Name, w), m.args)
+		env = append(env, argsEnv)
+	}
 	cmd.Env = env
 	cmd.ExtraFiles = append(slices.Clone(m.files), statusW, controlR)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	var captured *os.File
+	if m.cfg.CaptureOutput && m.cfg.ErrorLog != "" && m.cfg.ErrorLog != "-" {
+		// --capture-output: the worker's own prints go to the error log
+		if captured, err = os.OpenFile(m.cfg.ErrorLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644); err == nil {
+			cmd.Stdout, cmd.Stderr = captured, captured
+		}
+	}
 	cmd.SysProcAttr = m.workerCredential()
 	err = cmd.Start()
+	if captured != nil {
+		captured.Close()
+	}
 	statusW.Close()
 	controlR.Close()
 	if err != nil {

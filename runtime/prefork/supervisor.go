@@ -131,6 +131,8 @@ func (s *supervisor) Step(now time.Time, ev event) []action {
 		if w := s.find(ev.id); w != nil {
 			s.exited(w, ev.status)
 		}
+	case evFilesChanged:
+		s.signal("HUP", "--reload: changed on disk: "+strings.Join(ev.files, ", "))
 	case evRSS:
 		if w := s.find(ev.id); w != nil {
 			s.memory(w, ev.bytes)

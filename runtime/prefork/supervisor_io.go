@@ -39,6 +39,9 @@ type (
 		id     int
 		status string // "exit status 0", "signal: killed"...
 	}
+	evFilesChanged struct { // --reload: the binary or a --reload-extra-file changed and settled
+		files []string
+	}
 	evRSS struct { // a worker's resident memory was read
 		id    int
 		bytes int64

@@ -573,3 +573,19 @@ func TestReloadWithHangingBootIsAbandonedAtTheTimeout(t *testing.T) {
 		t.Error("an abandoned reload must leave the master serving")
 	}
 }
+
+// --reload: a settled change on disk is a reload, named in the log; none
+// while stopping.
+func TestFilesChangedReloadsLikeHUP(t *testing.T) {
+	x := newSim(t, 2).booted()
+	x.step(evFilesChanged{files: []string{"/opt/app/bin/app"}})
+	if !x.has(doLoadConfig, "") || x.logged("reload requested") != 1 || x.logged("/opt/app/bin/app") != 1 {
+		t.Fatalf("a changed binary must reload like HUP, naming it: %+v", x.acts)
+	}
+	y := newSim(t, 1).booted()
+	y.step(evSignal{name: "TERM"})
+	y.step(evFilesChanged{files: []string{"/opt/app/bin/app"}})
+	if y.has(doLoadConfig, "") {
+		t.Fatal("a change while stopping must not reload")
+	}
+}

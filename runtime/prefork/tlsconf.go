@@ -2,8 +2,11 @@ package prefork
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"sync"
 )
 
@@ -52,14 +55,73 @@ func (r *certReloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, e
 	return r.cert, nil
 }
 
-// TLSConfig returns a server configuration with modern defaults: TLS 1.2
-// at least (Go's default 1.2 cipher suites are all AEAD with forward
-// secrecy; 1.3 is preferred and its suites are not configurable), HTTP/2
-// and HTTP/1.1 by ALPN, and the certificate from this reloader.
-func (r *certReloader) TLSConfig() *tls.Config {
-	return &tls.Config{
-		MinVersion:     tls.VersionTLS12,
-		GetCertificate: r.GetCertificate,
-		NextProtos:     []string{"h2", "http/1.1"},
+// tlsOptions are the settings of the TLS a serving process offers.
+type tlsOptions struct {
+	ciphers  []uint16
+	clientCA *x509.CertPool
+	certReqs int
+	h1, h2   bool
+}
+
+func newTLSOptions(c Config) (tlsOptions, error) {
+	o := tlsOptions{certReqs: c.CertReqs}
+	ciphers := c.Ciphers
+	if ciphers == "" {
+		ciphers = DefaultCiphers
 	}
+	var err error
+	if o.ciphers, err = parseCiphers(ciphers); err != nil {
+		return o, fmt.Errorf("prefork: --ciphers: %w", err)
+	}
+	if c.CACerts != "" {
+		if o.clientCA, err = loadCertPool(c.CACerts); err != nil {
+			return o, err
+		}
+	}
+	protos := c.HTTPProtocols
+	if protos == "" {
+		protos = DefaultHTTPProtocols
+	}
+	o.h1, o.h2 = strings.Contains(protos, "h1"), strings.Contains(protos, "h2")
+	return o, nil
+}
+
+// loadCertPool reads --ca-certs.
+func loadCertPool(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("prefork: --ca-certs: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("prefork: --ca-certs %s: no PEM certificate in it", path)
+	}
+	return pool, nil
+}
+
+// TLSConfig returns a server configuration with Mozilla's "intermediate"
+// profile: TLS 1.2 (AEAD suites with forward secrecy unless --ciphers says
+// otherwise, no CBC) and TLS 1.3, HTTP/2 and HTTP/1.1 by ALPN as
+// --http-protocols allows, client certificates as --cert-reqs asks, and the
+// certificate from this reloader.
+func (r *certReloader) TLSConfig(o tlsOptions) *tls.Config {
+	tc := &tls.Config{
+		MinVersion:     tls.VersionTLS12,
+		CipherSuites:   o.ciphers,
+		GetCertificate: r.GetCertificate,
+		ClientCAs:      o.clientCA,
+	}
+	if o.h2 {
+		tc.NextProtos = append(tc.NextProtos, "h2")
+	}
+	if o.h1 {
+		tc.NextProtos = append(tc.NextProtos, "http/1.1")
+	}
+	switch o.certReqs {
+	case 1:
+		tc.ClientAuth = tls.VerifyClientCertIfGiven
+	case 2:
+		tc.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	return tc
 }

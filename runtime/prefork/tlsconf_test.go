@@ -54,7 +54,7 @@ func TestCertReloaderServesAndReloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{TLSConfig: r.TLSConfig(), Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	srv := &http.Server{TLSConfig: r.TLSConfig(tlsOptions{h1: true, h2: true}), Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		io.WriteString(w, req.Proto)
 	})}
 	go srv.ServeTLS(ln, "", "")

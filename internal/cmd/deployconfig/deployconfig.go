@@ -102,6 +102,8 @@ what would change as a diff; --check runs nginx -t and systemd-analyze where ins
 	fl.StringVar(&d.CPULimit, "cpu-limit", "", "CPU limit of a pod; sets the workers per pod (default 1)")
 	fl.StringVar(&d.MemoryRequest, "memory-request", "", "memory request of a pod (default 128Mi)")
 	fl.StringVar(&d.MemoryLimit, "memory-limit", "", "memory limit of a pod (default 256Mi)")
+	// how nginx talks to the app
+	fl.StringVar(&d.Protocol, "protocol", "http", "how nginx talks to the app: http (proxy_pass), uwsgi (uwsgi_pass) or fastcgi (fastcgi_pass); the app runs with --protocol")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print what would change as a unified diff, write nothing")
 	fl.BoolVar(&opts.Force, "force", false, "overwrite files edited since scaffold wrote them")
 	fl.BoolVar(&opts.Check, "check", false, "validate the files with nginx -t and systemd-analyze (where installed) before writing")

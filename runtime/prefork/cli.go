@@ -1,0 +1,521 @@
+package prefork
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"runtime/debug"
+	"strconv"
+	"strings"
+)
+
+// CommandLine describes a program's Gunicorn-style command line for
+// ParseArgs.
+type CommandLine struct {
+	// Program is the name in help and errors ("Try 'NAME --help'").
+	Program string
+	// Flags are the program's own, listed first in -h ("Config File"),
+	// such as the generated entry's -c/--config DIR.
+	Flags []Flag
+	// Stdout receives -h and -v output. Default os.Stdout.
+	Stdout io.Writer
+	// Version is printed by -v/--version. Default: the main module's version.
+	Version string
+	// Env is read as GUNICORN_CMD_ARGS; nil means os.Getenv.
+	Env func(string) string
+}
+
+// Flag is a flag a program adds to the runtime's settings.
+type Flag struct {
+	Flags   []string // "-c", "--config"
+	Meta    string   // value name; "" for a switch
+	Default string   // shown in -h
+	Help    string
+	// Set receives the value; nil accepts it and does nothing (the program
+	// read it already, as the entry reads -c before loading config.yaml).
+	Set func(string) error
+}
+
+// UsageError is a bad command line: the message names the flag, the value
+// and the rule. Programs print it after their name and exit with status 2
+// (ExitCode), as argparse does.
+type UsageError struct {
+	Program string
+	Msg     string
+}
+
+func (e *UsageError) Error() string {
+	return e.Msg + "\nTry '" + e.Program + " --help' for more information."
+}
+
+// ExitCode is the exit status for err returned by a program's run: 0 for
+// nil and for help or version shown (flag.ErrHelp), 2 for a UsageError, 1
+// for anything else.
+func ExitCode(err error) int {
+	var ue *UsageError
+	switch {
+	case err == nil || errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		return 2
+	}
+	return 1
+}
+
+// EnvCmdArgs is the environment variable read as extra command-line
+// arguments, as Gunicorn reads it (split like a POSIX shell).
+const EnvCmdArgs = "GUNICORN_CMD_ARGS"
+
+// ParseArgs applies a Gunicorn command line to c: first $GUNICORN_CMD_ARGS
+// (split as a shell would: quotes and backslashes), then args, so flags on
+// the command line win, and a repeatable flag given on the command line
+// replaces the environment's list. The values in c (config.yaml's) are
+// the base. -h/--help and -v/--version print to cl.Stdout and return
+// flag.ErrHelp. Long flags take two dashes and are never abbreviated; a
+// short flag takes its value attached or next (-w4, -w 4), a long one
+// after "=" or next. One positional APP_MODULE (Gunicorn's module:app) is
+// accepted and reported as having no effect. Errors are *UsageError.
+func (c *Config) ParseArgs(cl CommandLine, args []string) error {
+	getenv := cl.Env
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if env := getenv(EnvCmdArgs); strings.TrimSpace(env) != "" {
+		words, err := splitShell(env)
+		if err == nil {
+			err = c.parsePass(cl, words)
+		}
+		if err != nil {
+			var ue *UsageError
+			if errors.As(err, &ue) {
+				ue.Msg = EnvCmdArgs + ": " + ue.Msg
+				return ue
+			}
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return &UsageError{Program: cl.Program, Msg: EnvCmdArgs + ": " + err.Error()}
+		}
+	}
+	return c.parsePass(cl, args)
+}
+
+// option is what one flag word resolves to.
+type option struct {
+	s    *setting // runtime setting, or nil
+	prog *Flag    // program flag, or nil
+	v    flag.Value
+}
+
+func (o option) label() string {
+	if o.prog != nil {
+		return strings.Join(o.prog.Flags, "/")
+	}
+	return o.s.label()
+}
+
+func (o option) takesValue() (required bool, optional []string) {
+	if o.prog != nil {
+		return o.prog.Meta != "", nil
+	}
+	if len(o.s.optional) > 0 {
+		return false, o.s.optional
+	}
+	return o.s.meta != "", nil
+}
+
+func (o option) set(v string) error {
+	if o.prog != nil {
+		if o.prog.Set == nil {
+			return nil
+		}
+		return o.prog.Set(v)
+	}
+	return o.v.Set(v)
+}
+
+var appModuleRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.]*(:.*)?$`)
+
+// parsePass parses one list of words (the environment's or the command
+// line's); values are fresh per pass, so the first -b of a pass replaces.
+func (c *Config) parsePass(cl CommandLine, args []string) error {
+	values := map[*setting]flag.Value{}
+	lookup := func(word string) (option, bool) {
+		for i := range cl.Flags {
+			for _, f := range cl.Flags[i].Flags {
+				if f == word {
+					return option{prog: &cl.Flags[i]}, true
+				}
+			}
+		}
+		for i := range settings {
+			s := &settings[i]
+			for _, f := range s.flags {
+				if f == word {
+					if values[s] == nil {
+						values[s] = s.settingValue(c)
+					}
+					return option{s: s, v: values[s]}, true
+				}
+			}
+		}
+		return option{}, false
+	}
+	usage := func(format string, a ...any) error {
+		return &UsageError{Program: cl.Program, Msg: fmt.Sprintf(format, a...)}
+	}
+	apply := func(o option, val string) error {
+		if err := o.set(val); err != nil {
+			return usage("invalid value %q for %s: %s", val, o.label(), strings.TrimPrefix(err.Error(), "prefork: "))
+		}
+		if o.s != nil {
+			if c.given == nil {
+				c.given = map[string]bool{}
+			}
+			c.given[o.s.longName()] = true
+		}
+		return nil
+	}
+	var positional []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			positional = append(positional, args[i+1:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			positional = append(positional, a)
+			continue
+		}
+		var word, val string
+		hasVal := false
+		if strings.HasPrefix(a, "--") {
+			word, val, hasVal = strings.Cut(a, "=")
+		} else {
+			word = a[:2]
+			if long, _, _ := strings.Cut(a[1:], "="); len(a) > 2 {
+				if _, ok := lookup("--" + long); ok {
+					return usage("%s: long flags take two dashes: --%s", a, a[1:])
+				}
+			}
+			if len(a) > 2 {
+				val, hasVal = a[2:], true
+			}
+		}
+		switch word {
+		case "-h", "--help":
+			c.writeHelp(cl)
+			return flag.ErrHelp
+		case "-v", "--version":
+			cl.writeVersion()
+			return flag.ErrHelp
+		}
+		o, ok := lookup(word)
+		if !ok {
+			return usage("%s: no such flag%s", word, suggest(word, cl))
+		}
+		required, optional := o.takesValue()
+		switch {
+		case required:
+			if !hasVal {
+				if i+1 >= len(args) || looksLikeFlag(args[i+1]) {
+					return usage("%s needs a value (%s)", o.label(), metaOf(o))
+				}
+				i++
+				val = args[i]
+			}
+		case len(optional) > 0:
+			if !hasVal {
+				val = optional[0]
+				if i+1 < len(args) && containsFold(optional, args[i+1]) {
+					i++
+					val = args[i]
+				}
+			}
+		default: // a switch
+			if hasVal && !strings.HasPrefix(a, "--") {
+				// combined short switches: -DR
+				if err := apply(o, "true"); err != nil {
+					return err
+				}
+				args = append(args[:i+1], append([]string{"-" + val}, args[i+1:]...)...)
+				continue
+			}
+			if !hasVal {
+				val = "true"
+			}
+		}
+		if err := apply(o, val); err != nil {
+			return err
+		}
+	}
+	switch {
+	case len(positional) > 1:
+		return usage("unexpected arguments %q: one APP_MODULE at most (flags only here)", strings.Join(positional, " "))
+	case len(positional) == 1:
+		if !appModuleRE.MatchString(positional[0]) {
+			return usage("unexpected argument %q: flags only (see --help)", positional[0])
+		}
+		note := positional[0] + ": no effect: APP_MODULE names a Python app; this server's app is compiled into the binary"
+		if !containsFold(c.noEffect, note) {
+			c.noEffect = append(c.noEffect, note)
+		}
+	}
+	return nil
+}
+
+func metaOf(o option) string {
+	if o.prog != nil {
+		return o.prog.Meta
+	}
+	return o.s.meta
+}
+
+// looksLikeFlag reports whether a word is a flag rather than a value
+// (argparse's rule: "-1" and "-0.5" are values).
+func looksLikeFlag(s string) bool {
+	if len(s) < 2 || s[0] != '-' {
+		return false
+	}
+	_, err := strconv.ParseFloat(s, 64)
+	return err != nil
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// suggest names the flags an unknown or abbreviated one may have meant.
+func suggest(word string, cl CommandLine) string {
+	if !strings.HasPrefix(word, "--") {
+		return " (see --help)"
+	}
+	var matches []string
+	add := func(flags []string) {
+		for _, f := range flags {
+			if strings.HasPrefix(f, word) {
+				matches = append(matches, f)
+			}
+		}
+	}
+	for _, f := range cl.Flags {
+		add(f.Flags)
+	}
+	for _, s := range settings {
+		add(s.flags)
+	}
+	switch {
+	case len(matches) == 1:
+		return "; did you mean " + matches[0] + "? (flags are not abbreviated)"
+	case len(matches) > 1:
+		if len(matches) > 5 {
+			matches = append(matches[:5], "...")
+		}
+		return "; did you mean one of " + strings.Join(matches, ", ") + "? (flags are not abbreviated)"
+	}
+	return " (see --help)"
+}
+
+func (cl CommandLine) stdout() io.Writer {
+	if cl.Stdout != nil {
+		return cl.Stdout
+	}
+	return os.Stdout
+}
+
+func (cl CommandLine) writeVersion() {
+	v := cl.Version
+	if v == "" {
+		v = "(devel)"
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+	}
+	fmt.Fprintf(cl.stdout(), "%s (version %s)\n", cl.Program, v)
+}
+
+// helpColumn is where argparse starts the help text.
+const helpColumn = 24
+
+// writeHelp prints the settings grouped by Gunicorn's sections, each as
+// "-b ADDRESS, --bind ADDRESS" with its meaning and one default.
+func (c *Config) writeHelp(cl CommandLine) {
+	w := cl.stdout()
+	fmt.Fprintf(w, "usage: %s [OPTIONS] [APP_MODULE]\n\n", cl.Program)
+	fmt.Fprintf(w, "A prefork HTTP server taking Gunicorn's settings. %s is read\nfirst (split like a shell command); flags on the command line win.\n", EnvCmdArgs)
+	fmt.Fprintln(w, "\noptions:")
+	writeOption(w, "-h, --help", "show this help message and exit")
+	writeOption(w, "-v, --version", "show program's version number and exit")
+	for _, sec := range sectionOrder {
+		header := false
+		head := func() {
+			if !header {
+				fmt.Fprintf(w, "\n%s:\n", sec)
+				header = true
+			}
+		}
+		if sec == "Config File" {
+			for _, f := range cl.Flags {
+				head()
+				writeOption(w, optionForms(f.Flags, f.Meta, false), withDefault(f.Help, f.Default))
+			}
+			continue
+		}
+		for i := range settings {
+			s := &settings[i]
+			if s.section != sec {
+				continue
+			}
+			head()
+			help := s.help
+			if s.noEffect != "" {
+				help += " No effect here: " + s.noEffect + "."
+			}
+			writeOption(w, optionForms(s.flags, s.meta, len(s.optional) > 0), withDefault(help, s.def))
+		}
+	}
+	fmt.Fprintf(w, "\nSignals: HUP rolling reload, TERM graceful stop, INT/QUIT quick stop,\nTTIN/TTOU one worker more/fewer, USR1 reopen logs, USR2 binary upgrade.\n")
+}
+
+func withDefault(help, def string) string {
+	if def == "" {
+		def = `""`
+	}
+	return help + " [" + def + "]"
+}
+
+// optionForms is "-b ADDRESS, --bind ADDRESS" (or "--proxy-protocol [MODE]").
+func optionForms(flags []string, meta string, optional bool) string {
+	forms := make([]string, len(flags))
+	for i, f := range flags {
+		switch {
+		case meta == "":
+			forms[i] = f
+		case optional:
+			forms[i] = f + " [" + meta + "]"
+		default:
+			forms[i] = f + " " + meta
+		}
+	}
+	return strings.Join(forms, ", ")
+}
+
+// writeOption lays out one option as argparse does: the forms, then the
+// help from column 24 (on the next line when the forms are long), wrapped
+// at 79 columns.
+func writeOption(w io.Writer, forms, help string) {
+	lead := "  " + forms
+	lines := wrapWords(help, 79-helpColumn)
+	if len(lead) <= helpColumn-2 {
+		fmt.Fprintf(w, "%-*s%s\n", helpColumn, lead, first(lines))
+		lines = rest(lines)
+	} else {
+		fmt.Fprintln(w, lead)
+	}
+	for _, l := range lines {
+		fmt.Fprintf(w, "%*s%s\n", helpColumn, "", l)
+	}
+}
+
+func first(l []string) string {
+	if len(l) == 0 {
+		return ""
+	}
+	return l[0]
+}
+
+func rest(l []string) []string {
+	if len(l) == 0 {
+		return nil
+	}
+	return l[1:]
+}
+
+func wrapWords(s string, width int) []string {
+	var lines []string
+	var cur strings.Builder
+	for _, word := range strings.Fields(s) {
+		if cur.Len() > 0 && cur.Len()+1+len(word) > width {
+			lines = append(lines, cur.String())
+			cur.Reset()
+		}
+		if cur.Len() > 0 {
+			cur.WriteByte(' ')
+		}
+		cur.WriteString(word)
+	}
+	if cur.Len() > 0 {
+		lines = append(lines, cur.String())
+	}
+	return lines
+}
+
+// splitShell splits s into words as Python's shlex.split does (POSIX
+// mode): whitespace separates, '...' is literal, "..." allows \" \\ \$ \`,
+// a backslash outside quotes escapes the next character.
+func splitShell(s string) ([]string, error) {
+	var words []string
+	var cur strings.Builder
+	inWord := false
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		case ch == '\\':
+			inWord = true
+			if i+1 >= len(s) {
+				return nil, errors.New("no escaped character after the final backslash")
+			}
+			i++
+			cur.WriteByte(s[i])
+		case ch == '\'':
+			inWord = true
+			j := strings.IndexByte(s[i+1:], '\'')
+			if j < 0 {
+				return nil, errors.New("no closing quotation (')")
+			}
+			cur.WriteString(s[i+1 : i+1+j])
+			i += j + 1
+		case ch == '"':
+			inWord = true
+			closed := false
+			for i++; i < len(s); i++ {
+				if s[i] == '"' {
+					closed = true
+					break
+				}
+				if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("\\\"$`\n", s[i+1]) >= 0 {
+					i++
+				}
+				cur.WriteByte(s[i])
+			}
+			if !closed {
+				return nil, errors.New(`no closing quotation (")`)
+			}
+		default:
+			inWord = true
+			cur.WriteByte(ch)
+		}
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words, nil
+}
+
+// Given reports whether the setting with this long flag name ("log-level")
+// was set by ParseArgs (command line or GUNICORN_CMD_ARGS).
+func (c Config) Given(long string) bool { return c.given[long] }

@@ -1,0 +1,408 @@
+package prefork
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The flag values of the settings Gunicorn 24..26 added (see settings.go).
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+// boolFlag is a switch: given alone it is true; "=true"/"=false" also work.
+type boolFlag struct{ p *bool }
+
+func (f *boolFlag) IsBoolFlag() bool { return true }
+
+func (f *boolFlag) String() string {
+	if f == nil || f.p == nil {
+		return "false"
+	}
+	return strconv.FormatBool(*f.p)
+}
+
+func (f *boolFlag) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return errors.New("takes no value (or true/false)")
+	}
+	*f.p = v
+	return nil
+}
+
+// listFlag is a repeatable setting: the first use in a parse replaces the
+// list (so the command line replaces GUNICORN_CMD_ARGS and config.yaml),
+// later ones append.
+type listFlag struct {
+	p     *[]string
+	what  string
+	check func(string) error
+	set   bool
+}
+
+func (f *listFlag) String() string {
+	if f == nil || f.p == nil {
+		return ""
+	}
+	return strings.Join(*f.p, ",")
+}
+
+func (f *listFlag) Set(s string) error {
+	if s == "" {
+		return errors.New("must be " + f.what)
+	}
+	if f.check != nil {
+		if err := f.check(s); err != nil {
+			return err
+		}
+	}
+	if !f.set {
+		*f.p = nil
+		f.set = true
+	}
+	*f.p = append(*f.p, s)
+	return nil
+}
+
+func checkEnvPair(s string) error {
+	k, _, ok := strings.Cut(s, "=")
+	if !ok || k == "" || strings.ContainsAny(k, " \t\x00") {
+		return errors.New("must be KEY=VALUE")
+	}
+	return nil
+}
+
+// choiceFlag takes one of a fixed set of words (case-insensitive).
+type choiceFlag struct {
+	p       *string
+	choices []string
+}
+
+func (f *choiceFlag) String() string {
+	if f == nil || f.p == nil {
+		return ""
+	}
+	return *f.p
+}
+
+func (f *choiceFlag) Set(s string) error {
+	v := strings.ToLower(strings.TrimSpace(s))
+	if !slices.Contains(f.choices, v) {
+		return errors.New("must be one of " + strings.Join(f.choices, ", "))
+	}
+	*f.p = v
+	return nil
+}
+
+// proxyProtocolFlag is Gunicorn 24.1's --proxy-protocol [MODE]: off, v1,
+// v2 or auto (true, or the switch alone).
+type proxyProtocolFlag struct{ c *Config }
+
+func (f *proxyProtocolFlag) IsBoolFlag() bool { return true }
+
+func (f *proxyProtocolFlag) String() string {
+	switch {
+	case f == nil || f.c == nil || !f.c.ProxyProtocol:
+		return "off"
+	case f.c.ProxyProtocolVersion != "":
+		return f.c.ProxyProtocolVersion
+	}
+	return "auto"
+}
+
+func (f *proxyProtocolFlag) Set(s string) error {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "off", "false", "0":
+		f.c.ProxyProtocol, f.c.ProxyProtocolVersion = false, ""
+	case "auto", "true", "1", "":
+		f.c.ProxyProtocol, f.c.ProxyProtocolVersion = true, ""
+	case "v1", "v2":
+		f.c.ProxyProtocol, f.c.ProxyProtocolVersion = true, strings.ToLower(strings.TrimSpace(s))
+	default:
+		return errors.New("must be off, v1, v2 or auto")
+	}
+	return nil
+}
+
+// h2cFlag is --http2-cleartext: off or prior-knowledge. Go's server does
+// not implement the HTTP/1.1 Upgrade: h2c mechanism (RFC 9113 deprecates it).
+type h2cFlag struct{ p *bool }
+
+func (f *h2cFlag) IsBoolFlag() bool { return true }
+
+func (f *h2cFlag) String() string {
+	if f == nil || f.p == nil || !*f.p {
+		return "off"
+	}
+	return "prior-knowledge"
+}
+
+func (f *h2cFlag) Set(s string) error {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "off", "false":
+		*f.p = false
+	case "prior-knowledge", "true":
+		*f.p = true
+	case "upgrade", "both":
+		return errors.New("only prior-knowledge is supported: Go's HTTP/2 server has no Upgrade: h2c (deprecated by RFC 9113); use off or prior-knowledge")
+	default:
+		return errors.New("must be off or prior-knowledge")
+	}
+	return nil
+}
+
+// httpProtocolsFlag is --http-protocols: a comma-separated list of h1, h2.
+type httpProtocolsFlag struct{ p *string }
+
+func (f *httpProtocolsFlag) String() string {
+	if f == nil || f.p == nil {
+		return ""
+	}
+	return *f.p
+}
+
+func (f *httpProtocolsFlag) Set(s string) error {
+	ps, err := parseHTTPProtocols(s)
+	if err != nil {
+		return err
+	}
+	*f.p = strings.Join(ps, ",")
+	return nil
+}
+
+func parseHTTPProtocols(s string) ([]string, error) {
+	var ps []string
+	for _, p := range strings.Split(s, ",") {
+		p = strings.ToLower(strings.TrimSpace(p))
+		switch p {
+		case "":
+			continue
+		case "h1", "h2":
+			if !slices.Contains(ps, p) {
+				ps = append(ps, p)
+			}
+		case "h3":
+			return nil, errors.New("h3 (HTTP/3) is not supported: must be h1, h2 or h1,h2")
+		default:
+			return nil, errors.New("must be a comma-separated list of h1, h2")
+		}
+	}
+	if len(ps) == 0 {
+		return nil, errors.New("must name at least one of h1, h2")
+	}
+	return ps, nil
+}
+
+// forwarderHeadersFlag is --forwarder-headers: upper-case header names.
+type forwarderHeadersFlag struct{ p *string }
+
+func (f *forwarderHeadersFlag) String() string {
+	if f == nil || f.p == nil {
+		return ""
+	}
+	return *f.p
+}
+
+func (f *forwarderHeadersFlag) Set(s string) error {
+	var names []string
+	for _, n := range strings.Split(s, ",") {
+		n = strings.TrimSpace(n)
+		if n == "" {
+			continue
+		}
+		for _, r := range n {
+			if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
+				return errors.New("must be upper-case header names like SCRIPT_NAME,PATH_INFO,REMOTE_USER")
+			}
+		}
+		names = append(names, n)
+	}
+	if len(names) == 0 {
+		names = []string{"none"}
+	}
+	*f.p = strings.Join(names, ",")
+	return nil
+}
+
+// rootPathFlag is --root-path: empty, or a path starting with "/".
+type rootPathFlag struct{ p *string }
+
+func (f *rootPathFlag) String() string {
+	if f == nil || f.p == nil {
+		return ""
+	}
+	return *f.p
+}
+
+func (f *rootPathFlag) Set(s string) error {
+	s = strings.TrimRight(s, "/")
+	if s != "" && !strings.HasPrefix(s, "/") {
+		return errors.New("must be a path starting with /, e.g. /api")
+	}
+	*f.p = s
+	return nil
+}
+
+// procNameFlag is -n/--name: a printable process title.
+type procNameFlag struct{ p *string }
+
+func (f *procNameFlag) String() string {
+	if f == nil || f.p == nil {
+		return ""
+	}
+	return *f.p
+}
+
+func (f *procNameFlag) Set(s string) error {
+	if s == "" || strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return errors.New("must be a non-empty name without control characters")
+	}
+	*f.p = s
+	return nil
+}
+
+// syslogAddrFlag is --log-syslog-to.
+type syslogAddrFlag struct{ p *string }
+
+func (f *syslogAddrFlag) String() string {
+	if f == nil || f.p == nil {
+		return ""
+	}
+	return *f.p
+}
+
+func (f *syslogAddrFlag) Set(s string) error {
+	if _, _, err := parseSyslogAddr(s); err != nil {
+		return err
+	}
+	*f.p = s
+	return nil
+}
+
+// parseSyslogAddr turns unix://PATH[#stream|#dgram], udp://HOST:PORT and
+// tcp://HOST:PORT into a network and address for net.Dial.
+func parseSyslogAddr(s string) (network, address string, err error) {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok || rest == "" {
+		return "", "", errors.New("must be unix://PATH, udp://HOST:PORT or tcp://HOST:PORT")
+	}
+	switch scheme {
+	case "unix":
+		path, kind, _ := strings.Cut(rest, "#")
+		switch kind {
+		case "", "stream":
+			return "unix", path, nil
+		case "dgram":
+			return "unixgram", path, nil
+		}
+		return "", "", errors.New("unix:// socket type must be #stream or #dgram")
+	case "udp", "tcp":
+		if _, _, err := net.SplitHostPort(rest); err != nil {
+			return "", "", errors.New(scheme + ":// needs HOST:PORT")
+		}
+		return scheme, rest, nil
+	}
+	return "", "", errors.New("must be unix://PATH, udp://HOST:PORT or tcp://HOST:PORT")
+}
+
+// syslogFacilities are syslog(3)'s facility names and codes.
+var syslogFacilities = map[string]int{
+	"kern": 0, "user": 1, "mail": 2, "daemon": 3, "auth": 4, "syslog": 5, "lpr": 6, "news": 7,
+	"uucp": 8, "cron": 9, "authpriv": 10, "ftp": 11,
+	"local0": 16, "local1": 17, "local2": 18, "local3": 19, "local4": 20, "local5": 21, "local6": 22, "local7": 23,
+}
+
+func syslogFacilityNames() []string {
+	names := make([]string, 0, len(syslogFacilities))
+	for n := range syslogFacilities {
+		names = append(names, n)
+	}
+	slices.SortFunc(names, func(a, b string) int { return syslogFacilities[a] - syslogFacilities[b] })
+	return names
+}
+
+// ciphersFlag is --ciphers: TLS 1.2 suites by OpenSSL or Go name.
+type ciphersFlag struct{ p *string }
+
+func (f *ciphersFlag) String() string {
+	if f == nil || f.p == nil {
+		return ""
+	}
+	return *f.p
+}
+
+func (f *ciphersFlag) Set(s string) error {
+	if _, err := parseCiphers(s); err != nil {
+		return err
+	}
+	*f.p = s
+	return nil
+}
+
+// DefaultCiphers is Mozilla's "intermediate" TLS 1.2 list as far as Go
+// implements it: ECDHE with AES-GCM or ChaCha20-Poly1305, no CBC.
+const DefaultCiphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:" +
+	"ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+// opensslCipherNames maps OpenSSL's names of the TLS 1.2 suites Go has to Go's.
+var opensslCipherNames = map[string]string{
+	"ECDHE-ECDSA-AES128-GCM-SHA256": "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+	"ECDHE-RSA-AES128-GCM-SHA256":   "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+	"ECDHE-ECDSA-AES256-GCM-SHA384": "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+	"ECDHE-RSA-AES256-GCM-SHA384":   "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+	"ECDHE-ECDSA-CHACHA20-POLY1305": "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+	"ECDHE-RSA-CHACHA20-POLY1305":   "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+	"ECDHE-ECDSA-AES128-SHA":        "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+	"ECDHE-RSA-AES128-SHA":          "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+	"ECDHE-ECDSA-AES256-SHA":        "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+	"ECDHE-RSA-AES256-SHA":          "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+	"ECDHE-ECDSA-AES128-SHA256":     "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",
+	"ECDHE-RSA-AES128-SHA256":       "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
+	"AES128-GCM-SHA256":             "TLS_RSA_WITH_AES_128_GCM_SHA256",
+	"AES256-GCM-SHA384":             "TLS_RSA_WITH_AES_256_GCM_SHA384",
+	"AES128-SHA":                    "TLS_RSA_WITH_AES_128_CBC_SHA",
+	"AES256-SHA":                    "TLS_RSA_WITH_AES_256_CBC_SHA",
+	"AES128-SHA256":                 "TLS_RSA_WITH_AES_128_CBC_SHA256",
+}
+
+// parseCiphers returns the TLS 1.2 suite ids of a colon- (or comma-)
+// separated list; TLS 1.3 names are accepted and skipped (those suites are
+// always on); suites Go deems insecure (RC4, 3DES) are refused.
+func parseCiphers(s string) ([]uint16, error) {
+	byName := map[string]uint16{}
+	for _, cs := range tls.CipherSuites() {
+		byName[cs.Name] = cs.ID
+	}
+	insecure := map[string]bool{}
+	for _, cs := range tls.InsecureCipherSuites() {
+		insecure[cs.Name] = true
+		byName[cs.Name] = cs.ID
+	}
+	var ids []uint16
+	for _, n := range strings.FieldsFunc(s, func(r rune) bool { return r == ':' || r == ',' || r == ' ' }) {
+		if strings.HasPrefix(n, "TLS_AES_") || strings.HasPrefix(n, "TLS_CHACHA20_") {
+			continue // TLS 1.3
+		}
+		goName := n
+		if g, ok := opensslCipherNames[n]; ok {
+			goName = g
+		}
+		id, ok := byName[goName]
+		if !ok {
+			return nil, fmt.Errorf("%q is not a TLS 1.2 cipher suite Go implements (e.g. ECDHE-RSA-AES128-GCM-SHA256)", n)
+		}
+		if insecure[goName] && !strings.Contains(goName, "_CBC_") {
+			return nil, fmt.Errorf("%q is insecure (RC4 or 3DES) and refused", n)
+		}
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 && !strings.Contains(s, "TLS_") {
+		return nil, errors.New("must list at least one cipher suite, colon-separated")
+	}
+	return ids, nil
+}

@@ -1,0 +1,466 @@
+package prefork
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/binary"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// needTool returns the path of a tool, skipping without it (failing under
+// SCAFFOLD_REQUIRE_TOOLS=1, as CI runs).
+func needTool(t *testing.T, name, install string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("SCAFFOLD_REQUIRE_TOOLS") == "1" {
+			t.Fatalf("%s not installed (%s) and SCAFFOLD_REQUIRE_TOOLS=1", name, install)
+		}
+		t.Skipf("%s not installed: skipping (%s)", name, install)
+	}
+	return p
+}
+
+// echoApp answers with what the app sees of the request.
+func echoApp() (http.Handler, error) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		cn := ""
+		if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+			cn = r.TLS.PeerCertificates[0].Subject.CommonName
+		}
+		fmt.Fprintf(w, "method=%s path=%s query=%s remote=%s scheme=%s proto=%s host=%s xff=%q body=%q cn=%s\n",
+			r.Method, r.URL.Path, r.URL.RawQuery, r.RemoteAddr, RequestScheme(r), r.Proto, r.Host, r.Header.Get("X-Forwarded-For"), body, cn)
+	}), nil
+}
+
+// serveInProcess runs a serving process on a fresh loopback listener with
+// cfg (defaults applied), as a worker would, until the test ends.
+func serveInProcess(t *testing.T, cfg Config, network string) string {
+	t.Helper()
+	cfg.Workers = 1
+	c, err := cfg.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ln net.Listener
+	if network == "unix" {
+		ln, err = net.Listen("unix", filepath.Join(t.TempDir(), "app.sock"))
+	} else {
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	lg := &logging{Logger: newTestLogger(t), out: io.Discard}
+	sp, _, err := newServingProc(c, echoApp, []net.Listener{ln}, []string{ln.Addr().String()}, lg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp.srv.start()
+	t.Cleanup(func() { sp.srv.close(); sp.close() })
+	return ln.Addr().String()
+}
+
+// uwsgiRequest sends one uwsgi packet as nginx's uwsgi_pass does and
+// returns the raw response.
+func uwsgiRequest(t *testing.T, network, addr string, vars [][2]string, body string) (string, error) {
+	t.Helper()
+	var block bytes.Buffer
+	for _, kv := range vars {
+		for _, s := range kv {
+			binary.Write(&block, binary.LittleEndian, uint16(len(s)))
+			block.WriteString(s)
+		}
+	}
+	c, err := net.DialTimeout(network, addr, 5*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	hdr := []byte{0, 0, 0, 0}
+	binary.LittleEndian.PutUint16(hdr[1:3], uint16(block.Len()))
+	c.Write(append(append(hdr, block.Bytes()...), body...))
+	b, err := io.ReadAll(c)
+	return string(b), err
+}
+
+func nginxVars(method, uri string, extra ...[2]string) [][2]string {
+	path, query, _ := strings.Cut(uri, "?")
+	v := [][2]string{{"QUERY_STRING", query}, {"REQUEST_METHOD", method}, {"CONTENT_TYPE", ""}, {"CONTENT_LENGTH", ""},
+		{"REQUEST_URI", uri}, {"PATH_INFO", path}, {"DOCUMENT_ROOT", "/usr/share/nginx/html"}, {"SERVER_PROTOCOL", "HTTP/1.1"},
+		{"REQUEST_SCHEME", "http"}, {"REMOTE_ADDR", "203.0.113.7"}, {"REMOTE_PORT", "51234"}, {"SERVER_PORT", "80"},
+		{"SERVER_NAME", "example.org"}, {"HTTP_HOST", "example.org"}, {"HTTP_USER_AGENT", "curl/8"}}
+	return append(v, extra...)
+}
+
+func TestUwsgiProtocol(t *testing.T) {
+	addr := serveInProcess(t, Config{Protocol: "uwsgi", ForwardedAllowIPs: "127.0.0.1", LimitRequestLine: 200}, "unix")
+	resp, err := uwsgiRequest(t, "unix", addr, nginxVars("GET", "/hello?a=1", [2]string{"HTTP_X_FORWARDED_FOR", "6.6.6.6"}, [2]string{"HTTPS", "on"}), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{" 200 OK\r\n", "Connection: close\r\n", "method=GET path=/hello query=a=1 remote=203.0.113.7:51234 scheme=https proto=HTTP/1.1 host=example.org", `xff=""`} {
+		if !strings.Contains(resp, want) {
+			t.Errorf("uwsgi response lacks %q:\n%s", want, resp)
+		}
+	}
+	// a body of CONTENT_LENGTH bytes, as nginx sends it after the variables
+	resp, _ = uwsgiRequest(t, "unix", addr, nginxVars("POST", "/form", [2]string{"CONTENT_LENGTH", "11"}, [2]string{"CONTENT_TYPE", "text/plain"}), "hello world")
+	if !strings.Contains(resp, `body="hello world"`) {
+		t.Errorf("POST body:\n%s", resp)
+	}
+	// the same limits as HTTP
+	resp, _ = uwsgiRequest(t, "unix", addr, nginxVars("GET", "/"+strings.Repeat("a", 300)), "")
+	if !strings.HasPrefix(resp, "HTTP/1.0 414 ") && !strings.HasPrefix(resp, "HTTP/1.1 414 ") {
+		t.Errorf("long request line: %.60q", resp)
+	}
+	// a variable that would forge a header is refused, nothing is served
+	resp, _ = uwsgiRequest(t, "unix", addr, nginxVars("GET", "/", [2]string{"HTTP_X_A", "b\r\nX-Admin: 1"}), "")
+	if strings.Contains(resp, "method=") {
+		t.Errorf("forged header served:\n%s", resp)
+	}
+}
+
+func TestUwsgiAllowFrom(t *testing.T) {
+	addr := serveInProcess(t, Config{Protocol: "uwsgi", UwsgiAllowFrom: "10.1.2.3"}, "tcp")
+	resp, err := uwsgiRequest(t, "tcp", addr, nginxVars("GET", "/"), "")
+	if strings.Contains(resp, "200 OK") {
+		t.Errorf("a peer outside --uwsgi-allow-from was served: %q %v", resp, err)
+	}
+	ok := serveInProcess(t, Config{Protocol: "uwsgi"}, "tcp") // default 127.0.0.1,::1
+	if resp, err := uwsgiRequest(t, "tcp", ok, nginxVars("GET", "/"), ""); err != nil || !strings.Contains(resp, "200 OK") {
+		t.Errorf("127.0.0.1 refused by default: %q %v", resp, err)
+	}
+}
+
+// fcgiRequest is a minimal FastCGI client (the responder role, as nginx's
+// fastcgi_pass): one request, the response's STDOUT stream returned.
+func fcgiRequest(t *testing.T, network, addr string, params [][2]string, body string) (string, error) {
+	t.Helper()
+	c, err := net.DialTimeout(network, addr, 5*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	record := func(typ byte, content []byte) {
+		h := []byte{1, typ, 0, 1, 0, 0, 0, 0}
+		binary.BigEndian.PutUint16(h[4:6], uint16(len(content)))
+		c.Write(append(h, content...))
+	}
+	record(1, []byte{0, 1, 0, 0, 0, 0, 0, 0}) // BEGIN_REQUEST: responder, close after
+	var p bytes.Buffer
+	for _, kv := range params {
+		p.WriteByte(byte(len(kv[0])))
+		p.WriteByte(byte(len(kv[1])))
+		p.WriteString(kv[0] + kv[1])
+	}
+	record(4, p.Bytes())
+	record(4, nil)
+	if body != "" {
+		record(5, []byte(body))
+	}
+	record(5, nil)
+	var out bytes.Buffer
+	br := bufio.NewReader(c)
+	for {
+		var h [8]byte
+		if _, err := io.ReadFull(br, h[:]); err != nil {
+			return out.String(), err
+		}
+		n, pad := binary.BigEndian.Uint16(h[4:6]), h[6]
+		content := make([]byte, int(n)+int(pad))
+		if _, err := io.ReadFull(br, content); err != nil {
+			return out.String(), err
+		}
+		switch h[1] {
+		case 6: // STDOUT
+			out.Write(content[:n])
+		case 3: // END_REQUEST
+			return out.String(), nil
+		}
+	}
+}
+
+func TestFastCGIProtocol(t *testing.T) {
+	addr := serveInProcess(t, Config{Protocol: "fastcgi", ForwardedAllowIPs: "127.0.0.1"}, "unix")
+	resp, err := fcgiRequest(t, "unix", addr, nginxVars("POST", "/api/x?q=2", [2]string{"CONTENT_LENGTH", "4"}, [2]string{"HTTPS", "on"},
+		[2]string{"HTTP_X_FORWARDED_FOR", "6.6.6.6"}), "ping")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Status: 200", "method=POST path=/api/x query=q=2 remote=203.0.113.7:51234 scheme=https", `xff=""`, `body="ping"`} {
+		if !strings.Contains(resp, want) {
+			t.Errorf("FastCGI response lacks %q:\n%s", want, resp)
+		}
+	}
+	denied := serveInProcess(t, Config{Protocol: "fastcgi", UwsgiAllowFrom: "10.1.2.3"}, "tcp")
+	if resp, _ := fcgiRequest(t, "tcp", denied, nginxVars("GET", "/"), ""); strings.Contains(resp, "Status: 200") {
+		t.Errorf("a peer outside --uwsgi-allow-from was served over FastCGI:\n%s", resp)
+	}
+}
+
+func TestRootPathAndForwarderHeaders(t *testing.T) {
+	addr := serveInProcess(t, Config{RootPath: "/api"}, "tcp")
+	get := func(path string, hdr ...string) string {
+		req, _ := http.NewRequest("GET", "http://"+addr+path, nil)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	if got := get("/api/users"); !strings.Contains(got, "path=/users ") {
+		t.Errorf("--root-path not stripped: %s", got)
+	}
+	if got := get("/apix"); !strings.Contains(got, "path=/apix ") {
+		t.Errorf("--root-path stripped from a longer name: %s", got)
+	}
+	fwd := serveInProcess(t, Config{ForwardedAllowIPs: "127.0.0.1"}, "tcp")
+	addr = fwd
+	if got := get("/shop/cart", "SCRIPT_NAME", "/shop"); !strings.Contains(got, "path=/cart ") {
+		t.Errorf("a trusted SCRIPT_NAME not applied: %s", got)
+	}
+	untrusted := serveInProcess(t, Config{ForwardedAllowIPs: "none"}, "tcp")
+	addr = untrusted
+	if got := get("/shop/cart", "SCRIPT_NAME", "/shop"); !strings.Contains(got, "path=/shop/cart ") {
+		t.Errorf("an untrusted SCRIPT_NAME applied: %s", got)
+	}
+}
+
+func TestWorkerConnectionsQueueInBacklog(t *testing.T) {
+	addr := serveInProcess(t, Config{WorkerConnections: 1}, "tcp")
+	first, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(first, "GET /one HTTP/1.1\r\nHost: x\r\n\r\n")
+	br := bufio.NewReader(first)
+	if line, _ := br.ReadString('\n'); !strings.Contains(line, "200") {
+		t.Fatalf("first connection: %q", line)
+	}
+	// the first stays open (keep-alive): the second connects (the kernel
+	// queues it) but is not served until the first closes
+	done := make(chan string, 1)
+	go func() {
+		resp, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://" + addr + "/two")
+		if err != nil {
+			done <- err.Error()
+			return
+		}
+		resp.Body.Close()
+		done <- resp.Status
+	}()
+	select {
+	case s := <-done:
+		t.Fatalf("second connection served while the first holds the only slot: %s", s)
+	case <-time.After(300 * time.Millisecond):
+	}
+	first.Close()
+	if s := <-done; s != "200 OK" {
+		t.Errorf("second connection after the first closed: %s (want served, not refused)", s)
+	}
+}
+
+// writeClientCert writes a client certificate signed by a fresh CA and
+// returns the CA file and the client's tls.Certificate.
+func writeClientCert(t *testing.T, dir string) (caFile string, client tls.Certificate) {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"}, NotBefore: time.Now().Add(-time.Hour),
+		NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "alice"}, NotBefore: time.Now().Add(-time.Hour),
+		NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile = filepath.Join(dir, "client-ca.pem")
+	os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644)
+	return caFile, tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+func TestTLSClientCertsCiphersAndHTTP2(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, der := writeTestCert(t, dir, 1)
+	caFile, client := writeClientCert(t, dir)
+	addr := serveInProcess(t, Config{CertFile: cert, KeyFile: key, CertReqs: 2, CACerts: caFile}, "tcp")
+	roots := x509.NewCertPool()
+	c, _ := x509.ParseCertificate(der)
+	roots.AddCert(c)
+	get := func(tc *tls.Config) (*http.Response, string, error) {
+		tr := &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: true}
+		defer tr.CloseIdleConnections()
+		resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Get("https://" + addr + "/")
+		if err != nil {
+			return nil, "", err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b), nil
+	}
+	if _, _, err := get(&tls.Config{RootCAs: roots}); err == nil {
+		t.Error("--cert-reqs 2: a client without a certificate was served")
+	}
+	resp, body, err := get(&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{client}})
+	if err != nil {
+		t.Fatalf("with a client certificate: %v", err)
+	}
+	if resp.ProtoMajor != 2 || !strings.Contains(body, "cn=alice") {
+		t.Errorf("want HTTP/2 and the client's name: %s %s", resp.Proto, body)
+	}
+	// no CBC suite is offered by default, TLS 1.3 is
+	_, _, err = get(&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{client}, MaxVersion: tls.VersionTLS12,
+		CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA}})
+	if err == nil {
+		t.Error("a CBC-only TLS 1.2 client was served")
+	}
+	resp, _, err = get(&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{client}, MinVersion: tls.VersionTLS13})
+	if err != nil || resp.TLS.Version != tls.VersionTLS13 {
+		t.Errorf("TLS 1.3: %v", err)
+	}
+	// --http-protocols h1: no h2 by ALPN
+	h1 := serveInProcess(t, Config{CertFile: cert, KeyFile: key, HTTPProtocols: "h1"}, "tcp")
+	addr = h1
+	if resp, _, err := get(&tls.Config{RootCAs: roots}); err != nil || resp.ProtoMajor != 1 {
+		t.Errorf("--http-protocols h1 served %v %v", resp.Proto, err)
+	}
+}
+
+func TestH2CPriorKnowledgeWithCurl(t *testing.T) {
+	curl := needTool(t, "curl", "apt-get install curl")
+	addr := serveInProcess(t, Config{HTTP2Cleartext: true, HTTP2MaxConcurrentStreams: 50}, "tcp")
+	out, err := exec.Command(curl, "-sS", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_version}", "http://"+addr+"/").CombinedOutput()
+	if err != nil || string(out) != "2" {
+		t.Errorf("curl --http2-prior-knowledge: %q %v", out, err)
+	}
+	// HTTP/1.1 still works on the same port
+	out, err = exec.Command(curl, "-sS", "--http1.1", "-o", "/dev/null", "-w", "%{http_version}", "http://"+addr+"/").CombinedOutput()
+	if err != nil || string(out) != "1.1" {
+		t.Errorf("curl --http1.1: %q %v", out, err)
+	}
+	// without --http2-cleartext, no h2c
+	plain := serveInProcess(t, Config{}, "tcp")
+	if out, err := exec.Command(curl, "-sS", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_version}", "http://"+plain+"/").CombinedOutput(); err == nil && string(out) == "2" {
+		t.Error("h2c served without --http2-cleartext")
+	}
+}
+
+func TestH2CUnderLoadWithH2load(t *testing.T) {
+	h2load := needTool(t, "h2load", "apt-get install nghttp2-client")
+	addr := serveInProcess(t, Config{HTTP2Cleartext: true}, "tcp")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, h2load, "-n", "2000", "-c", "4", "-m", "10", "http://"+addr+"/").CombinedOutput()
+	if err != nil {
+		t.Fatalf("h2load: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "2000 succeeded, 0 failed") || !strings.Contains(string(out), "h2c") {
+		t.Errorf("h2load: want 2000 succeeded over h2c:\n%s", out)
+	}
+	t.Logf("h2load:\n%s", out)
+}
+
+// newTestLogger logs through t, so a failing test shows the server's log.
+func newTestLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// --http2-max-header-list-size lowers the header limit only where HTTP/2 is
+// served: a plain HTTP/1 server keeps Gunicorn's limits (100 fields of 8190).
+func TestHTTP2HeaderListSizeLeavesHTTP1Alone(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want int
+	}{
+		{Config{}, maxHeaderBytes(Config{LimitRequestLine: 4094, LimitRequestFields: 100, LimitRequestFieldSize: 8190})},
+		{Config{HTTP2Cleartext: true}, 65536},
+		{Config{HTTP2Cleartext: true, HTTP2MaxHeaderListSize: 32768}, 32768},
+	} {
+		c, err := tc.cfg.withDefaults()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := newHTTPServer(c, http.NotFoundHandler(), nil, nil, &logging{Logger: newTestLogger(t), out: io.Discard})
+		if s.srv.MaxHeaderBytes != tc.want {
+			t.Errorf("%+v: MaxHeaderBytes %d, want %d", tc.cfg, s.srv.MaxHeaderBytes, tc.want)
+		}
+	}
+}
+
+// A FastCGI drain waits for a connection accepted before the listener closed
+// even when its request has not begun yet (the HUP that must lose nothing).
+func TestFastCGIDrainWaitsForAcceptedConnections(t *testing.T) {
+	c, err := Config{Protocol: "fastcgi", Workers: 1}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("unix", filepath.Join(t.TempDir(), "app.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lg := &logging{Logger: newTestLogger(t), out: io.Discard}
+	sp, _, err := newServingProc(c, echoApp, []net.Listener{ln}, []string{"app.sock"}, lg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp.srv.start()
+	defer sp.close()
+	conn, err := net.Dial("unix", ln.Addr().String()) // accepted, nothing sent yet
+	if err != nil {
+		t.Fatal(err)
+	}
+	for sp.srv.fcgiOpen() == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	drained := make(chan error, 1)
+	go func() { drained <- sp.srv.drain(10*time.Second, false) }()
+	select {
+	case err := <-drained:
+		t.Fatalf("drain ended (%v) with an accepted connection not served", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	conn.Close()
+	if err := <-drained; err != nil {
+		t.Errorf("drain: %v", err)
+	}
+}

@@ -1,0 +1,5 @@
+//go:build race
+
+package prefork
+
+const raceOn = true
