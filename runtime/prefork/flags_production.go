@@ -29,6 +29,7 @@ func (c *Config) registerProductionFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.ReusePort, "reuse-port", c.ReusePort, "set SO_REUSEPORT on the TCP sockets bound (and --health-bind), so another process can bind the same port")
 	fs.Var(&healthBindFlag{p: &c.HealthBind}, "health-bind", "address (host:port or unix:/path) where the master serves /livez, /readyz and /startupz probes (default: off)")
 	fs.Var(&durationFlag{p: &c.UpgradeTimeout}, "upgrade-timeout", "seconds a new master started by USR2 has to become ready before it is killed (default 60)")
+	c.registerMetricsFlags(fs)
 }
 
 type accessFormatFlag struct{ p *string }

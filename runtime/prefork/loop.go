@@ -46,6 +46,7 @@ type master struct {
 	sigs      chan os.Signal
 	done      chan struct{}
 	prod      *masterProd // production features (systemd.go, upgrade.go, control.go)
+	obs       masterObs   // metrics and StatsD (metrics_agg.go)
 }
 
 type workerMsg struct {
@@ -96,6 +97,7 @@ func runMaster(cfg Config) error {
 		msgs:     make(chan workerMsg, 64), exits: make(chan workerExit, 16),
 		calls: make(chan func(*master)), sigs: make(chan os.Signal, 16), done: make(chan struct{}),
 		sup: newSupervisor(cfg, rand.IntN, addrs(names), parent != nil),
+		obs: masterObs{upgradeChild: parent != nil},
 	}
 	m.shared.Store(lg)
 	defer func() { m.log.close() }()
@@ -150,6 +152,7 @@ func (m *master) loop() error {
 		case now := <-tick.C:
 			m.sampleRSS(now)
 			m.step(evTick{})
+			m.tickObservability(now)
 		}
 	}
 	return m.finish()
@@ -219,6 +222,10 @@ func (m *master) act(a action) event {
 		if m.cfg.NWorkersChanged != nil {
 			m.cfg.NWorkersChanged(a.n, a.old)
 		}
+	case doRecord:
+		m.record(a)
+	case doMetrics:
+		m.metricsLine(a.worker, a.text)
 	case doHookReload:
 		if m.cfg.OnReload != nil {
 			m.cfg.OnReload()
@@ -273,6 +280,7 @@ func (m *master) loadConfig() event {
 		m.log.Warn("reload: bind addresses changed; a restart (or USR2) is needed to apply them", "bind", strings.Join(nc.Bind, ","))
 	}
 	nc.Bind = m.cfg.Bind
+	nc.MetricsBind, nc.MetricsBuckets = m.cfg.MetricsBind, m.cfg.MetricsBuckets // the master's listener and sums stay as started
 	keepFuncs(&nc, m.cfg)
 	return evConfigLoaded{cfg: &nc}
 }

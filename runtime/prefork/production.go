@@ -28,6 +28,9 @@ func (c *Config) productionDefaults() error {
 	if c.UpgradeTimeout == 0 {
 		c.UpgradeTimeout = DefaultUpgradeTimeout
 	}
+	if err := c.metricsDefaults(); err != nil {
+		return err
+	}
 	bad := func(name string, v any, rule string) error {
 		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, errInvalid)
 	}
@@ -80,7 +83,7 @@ func (c *Config) productionDefaults() error {
 
 // productionConfigLines are the --print-config lines of the production settings.
 func (c Config) productionConfigLines() []string {
-	return []string{
+	return append([]string{
 		"accesslog = " + c.AccessLog,
 		"access_log_format = " + c.AccessLogFormat,
 		"bind_group = " + c.BindGroup,
@@ -97,7 +100,7 @@ func (c Config) productionConfigLines() []string {
 		"umask = " + c.Umask,
 		"upgrade_timeout = " + seconds(c.UpgradeTimeout),
 		"user = " + c.User,
-	}
+	}, c.metricsConfigLines()...)
 }
 
 // serving is what a serving process (worker, or Serve's single process)
@@ -108,6 +111,8 @@ type serving struct {
 	trusted *trustedProxies
 	certs   *certReloader
 	proxy   bool
+	metrics *requestMetrics // observe.go
+	statsd  *statsdClient
 }
 
 func newServing(c Config) (*serving, error) {
@@ -129,6 +134,10 @@ func newServing(c Config) (*serving, error) {
 		if s.access, err = newAccessLog(c.AccessLog, c.AccessLogFormat); err != nil {
 			return nil, err
 		}
+		s.access.setBuffer(c.AccessLogBuffer, c.AccessLogFlush)
+	}
+	if err := s.startObservability(c); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -149,10 +158,11 @@ func (s *serving) listeners(lns []net.Listener) []net.Listener {
 	return out
 }
 
-// handler puts the forwarded-header handling outermost, so the access log
+// handler puts the request ID outermost (its trust is decided on the real
+// peer), then the forwarded-header handling, so the access log, the metrics
 // and the app see the client's address and scheme.
 func (s *serving) handler(h http.Handler) http.Handler {
-	return s.trusted.Handler(s.access.Handler(h))
+	return requestIDHandler(s.trusted, s.trusted.Handler(s.observe(h)))
 }
 
 // reopen reopens the access log (USR1) and re-reads the certificate.
@@ -169,7 +179,10 @@ func (s *serving) reopen() error {
 	return errors.Join(errs...)
 }
 
-func (s *serving) close() { s.access.Close() }
+func (s *serving) close() {
+	s.access.Close()
+	s.statsd.Close()
+}
 
 // prepareLogFile creates path (unless "-" or empty) and gives it to the
 // user the processes will run as, so a worker that dropped privileges can

@@ -69,6 +69,9 @@ func (m *master) startProduction() error {
 			return err
 		}
 	}
+	if err := m.startObservability(); err != nil { // before the privilege drop: a low port still binds
+		return err
+	}
 	if p.creds.needsChange() {
 		if err := p.creds.Drop(); err != nil {
 			return err
@@ -88,6 +91,7 @@ func (m *master) stopProduction() {
 	close(p.stopWD)
 	p.control.Close()
 	p.health.Close()
+	m.stopObservability()
 	if p.parent != nil {
 		p.parent.Close()
 	}
