@@ -38,6 +38,7 @@ type Options struct {
 	Out      string
 	From     string
 	Only     string
+	Servers  string // throughput: only servers whose name contains one of these
 	Keep     bool
 	Threads  int
 	Conns    int
@@ -73,6 +74,7 @@ func run(args []string) error {
 	fs.StringVar(&o.Out, "out", "bench", "directory for RESULTS.md, results.png and results.json")
 	fs.StringVar(&o.From, "from", "", "render the report and chart from this results.json, measuring nothing")
 	fs.StringVar(&o.Only, "only", "", "comma-separated sections to run: "+strings.Join(sections, ","))
+	fs.StringVar(&o.Servers, "servers", "", `throughput: only the servers whose name contains one of these comma-separated strings, e.g. "net/http,generated app w=2"`)
 	fs.BoolVar(&o.Keep, "keep", false, "keep the scratch directory")
 	fs.IntVar(&o.Threads, "t", 2, "wrk threads")
 	fs.IntVar(&o.Conns, "c", 32, "connections (wrk and the fault load generator)")
@@ -284,6 +286,24 @@ func prepare(ctx context.Context, o *Options, res *Results) (*serverSet, error) 
 			set.runtimeApp = srv
 		}
 	}
+	// The generated project as operators run it: production defaults (JSON access log
+	// to stdout, buffered), then with the master's Prometheus metrics on, then with the
+	// access log written through (one write per request), to price each.
+	prodEnv := []string{"APP_ENV=production", "APP_APP_STATIC_DIR=web/static", "APP_LOGGING_LEVEL=warn"}
+	for _, v := range []struct {
+		name  string
+		extra []string
+	}{
+		{"generated app w=2 prod", nil},
+		{"generated app w=2 prod+metrics", []string{"--metrics-bind", "unix:{pidfile}.metrics"}},
+		{"generated app w=2 prod, log unbuffered", []string{"--access-log-buffer", "0"}},
+	} {
+		set.add(&Server{Name: v.name, Family: "runtime", Workers: 2, Forks: true,
+			Routes: map[string]string{"json": "/api/hello"}, Dir: appDir, Env: prodEnv,
+			Argv: append([]string{appBin, "-c", "config", "-b", "{addr}", "-w", "2", "--pid", "{pidfile}", "--control-socket", "{pidfile}.ctl"}, v.extra...)})
+	}
+	res.Commands = append(res.Commands,
+		"APP_ENV=production benchapp -c config -b ADDR -w 2 --pid FILE --control-socket FILE.ctl [--metrics-bind unix:FILE.metrics | --access-log-buffer 0]   # production defaults: JSON access log on")
 	res.Commands = append(res.Commands,
 		"hello -b ADDR -w N --pid FILE --log-level warning    # runtime, N = 1, 2, 4",
 		"hello -bare -b ADDR                                   # the same handler on net/http alone",

@@ -44,7 +44,7 @@ func Report(r *Results) string {
 
 	if len(r.Throughput) > 0 {
 		p("## Throughput and latency\n\n")
-		p("Load: %s, %d threads, %d connections, %s per case, %d round(s) interleaved across servers; the median round is shown. Access logs are off everywhere (Gunicorn's and uWSGI's default). Every server answers the same bytes: `/hello` is `Hello, world!\\n` as text/plain, `/json` is `{\"app\":\"bench\",\"message\":\"Hello, world!\"}`. The generated app's JSON route is `/api/hello` of a project fresh from `scaffold new`, through its middleware (recover, body limit).\n\n",
+		p("Load: %s, %d threads, %d connections, %s per case, %d round(s) interleaved across servers; the median round is shown. Access logs are off everywhere (Gunicorn's and uWSGI's default) except in the generated app's `prod` rows, which run its production defaults: JSON access log to stdout, buffered (`prod+metrics` adds `--metrics-bind`; `log unbuffered` writes every line through). Every server answers the same bytes: `/hello` is `Hello, world!\\n` as text/plain, `/json` is `{\"app\":\"bench\",\"message\":\"Hello, world!\"}`. The generated app's JSON route is `/api/hello` of a project fresh from `scaffold new`, through its middleware (recover, body limit).\n\n",
 			r.Load.Generator, r.Load.Threads, r.Load.Conns, r.Load.Duration, r.Load.Rounds)
 		p("| server | route | req/s | p50 ms | p99 ms | errors | vs net/http |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |\n")
 		for _, t := range r.Throughput {

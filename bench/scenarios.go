@@ -32,6 +32,9 @@ func measureThroughput(ctx context.Context, o *Options, res *Results, set *serve
 		}
 	}()
 	for _, srv := range set.list {
+		if !o.wantServer(srv.Name) {
+			continue
+		}
 		p, err := srv.Start(ctx, o.tmp)
 		if err != nil {
 			if srv.Family == "runtime" || srv.Family == "net/http" {
@@ -326,7 +329,7 @@ func measureMicro(ctx context.Context, o *Options, res *Results, _ *serverSet) e
 	if o.Quick {
 		benchtime = "50ms"
 	}
-	args := []string{"test", "-run", "^$", "-bench", "Generate|AccessLog|Forwarded|ProxyHeader", "-benchmem", "-benchtime", benchtime, "./bench", "./runtime/prefork"}
+	args := []string{"test", "-run", "^$", "-bench", "Generate|AccessLog|Forwarded|ProxyHeader|ServingChain|RequestMetricsObserve", "-benchmem", "-benchtime", benchtime, "./bench", "./runtime/prefork"}
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = o.root
 	out, err := cmd.CombinedOutput()
@@ -417,4 +420,17 @@ func fmtList(xs []float64) string {
 		parts[i] = strconv.FormatFloat(x, 'f', 0, 64)
 	}
 	return strings.Join(parts, " ")
+}
+
+// wantServer applies -servers.
+func (o *Options) wantServer(name string) bool {
+	if o.Servers == "" {
+		return true
+	}
+	for _, s := range splitList(o.Servers) {
+		if strings.Contains(name, s) {
+			return true
+		}
+	}
+	return false
 }

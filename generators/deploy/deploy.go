@@ -78,6 +78,7 @@ type Data struct {
 	GracefulTimeout  int // seconds
 	ProxyReadTimeout int // seconds, above Timeout
 	StopWait         int // supervisor stopwaitsecs and systemd TimeoutStopSec, above GracefulTimeout
+	MetricsPort      int // the port the host targets suggest for --metrics-bind on 127.0.0.1
 
 	// Protocol between nginx and the app: "http", "uwsgi" or "fastcgi"; AppProtocolFlag
 	// is what the app's command line adds for it ("" for http).
@@ -321,6 +322,10 @@ func resolve(ctx *Context) error {
 	grace := max(app.GracefulTimeout, 0)
 	d.GracefulTimeout = seconds(grace)
 	d.StopWait = seconds(grace + stopMargin)
+	d.MetricsPort = app.Port + 2
+	if o.MetricsPort > 0 {
+		d.MetricsPort = o.MetricsPort
+	}
 
 	if rel, ok := strings.CutPrefix(d.LogDir, "/var/log/"); ok {
 		d.LogsDirectory = rel

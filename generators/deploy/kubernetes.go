@@ -25,6 +25,7 @@ type KubeData struct {
 	AppDir                     string // the package layout inside the image: bin/, config/, static/
 	UID                        int    // numeric non-root user and group of the image
 	Port, HealthPort           int
+	MetricsPort                int // the master's Prometheus listener (--metrics-bind), scraped by annotation or ServiceMonitor
 	Replicas, MaxReplicas      int // MaxReplicas > 0: a HorizontalPodAutoscaler
 	Workers                    int // per pod, from the CPU limit
 
@@ -101,6 +102,13 @@ func resolveKube(ctx *Context) error {
 	}
 	if k.HealthPort < 1 || k.HealthPort > 65535 || k.HealthPort == k.Port {
 		return &InputError{"--health-port", strconv.Itoa(o.HealthPort), fmt.Sprintf("must be a port 1-65535 other than the app's (%d)", k.Port)}
+	}
+	k.MetricsPort = o.MetricsPort
+	if k.MetricsPort == 0 {
+		k.MetricsPort = k.HealthPort + 1
+	}
+	if k.MetricsPort < 1 || k.MetricsPort > 65535 || k.MetricsPort == k.Port || k.MetricsPort == k.HealthPort {
+		return &InputError{"--metrics-port", strconv.Itoa(o.MetricsPort), fmt.Sprintf("must be a port 1-65535 other than the app's (%d) and the health port (%d)", k.Port, k.HealthPort)}
 	}
 
 	k.ReadinessPath, k.ReadinessPort = "/readyz", "health"

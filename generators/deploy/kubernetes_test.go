@@ -155,6 +155,18 @@ func checkDeployment(t *testing.T, d Data, dep *appsv1.Deployment) {
 			t.Errorf("args %v lack %s", c.Args, want)
 		}
 	}
+	// The metrics listener: the port the master binds is the container port named
+	// metrics and the one the scrape annotations name.
+	mport := strconv.Itoa(k.MetricsPort)
+	if i := slices.Index(c.Args, "--metrics-bind"); i < 0 || c.Args[i+1] != "0.0.0.0:"+mport {
+		t.Errorf("args %v, want --metrics-bind 0.0.0.0:%s", c.Args, mport)
+	}
+	if !slices.ContainsFunc(c.Ports, func(p corev1.ContainerPort) bool { return p.Name == "metrics" && int(p.ContainerPort) == k.MetricsPort }) {
+		t.Errorf("container ports %+v lack metrics %d", c.Ports, k.MetricsPort)
+	}
+	if a := dep.Spec.Template.Annotations; a["prometheus.io/scrape"] != "true" || a["prometheus.io/port"] != mport || a["prometheus.io/path"] != "/metrics" {
+		t.Errorf("pod annotations %v, want prometheus.io scrape of port %s /metrics", a, mport)
+	}
 	mounts := map[string]bool{}
 	for _, m := range c.VolumeMounts {
 		mounts[m.MountPath] = true
@@ -243,6 +255,9 @@ func TestKubeBadInput(t *testing.T) {
 		{"--max-replicas", Options{MaxReplicas: 2}},
 		{"--health-port", Options{HealthPort: 8000}},
 		{"--health-port", Options{HealthPort: 70000}},
+		{"--metrics-port", Options{MetricsPort: 8000}},
+		{"--metrics-port", Options{HealthPort: 9100, MetricsPort: 9100}},
+		{"--metrics-port", Options{MetricsPort: -1}},
 		{"--prestop", Options{PreStop: -5}},
 	} {
 		tc.opts.Targets = []string{"kubernetes", "container"}

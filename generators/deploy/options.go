@@ -45,6 +45,7 @@ type Options struct {
 	Replicas      int    // pods; default 2 (the PodDisruptionBudget keeps one)
 	MaxReplicas   int    // above Replicas: a HorizontalPodAutoscaler between the two; 0: none
 	HealthPort    int    // the runtime's health listener (--health-bind); default the app's port + 1
+	MetricsPort   int    // the master's Prometheus listener (--metrics-bind); default the health port + 1 (hosts: the app's port + 2)
 	ReadinessPath string // readiness probe path; default the runtime's /readyz on HealthPort, another path probes the app's port
 	PreStop       int    // seconds of lifecycle.preStop.sleep; default 5; -1: none
 	CPURequest    string // resource quantities; defaults 250m, 1, 128Mi, 256Mi

@@ -141,9 +141,11 @@ func TestProductionEntryRunsWorkerProcesses(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "demo")
 	goCmd(t, dir, "build", "-o", bin, "./wsgi")
 
-	addr := testenv.FreeAddr(t)
+	addr, metrics := testenv.FreeAddr(t), testenv.FreeAddr(t)
+	t.Setenv("APP_SERVER_METRICS_BIND", metrics) // config.yaml's server.metrics_bind
 	cmd, done := startServer(t, dir, bin, "-b", addr, "-w", "2")
 	waitOK(t, "http://"+addr+"/", done)
+	checkMetricsAndRequestID(t, addr, metrics)
 	var kids []int
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -261,5 +263,38 @@ func downloadDBModules(t *testing.T, dir string) {
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go mod download in %s: %v\n%s", dir, err, out)
+	}
+}
+
+// checkMetricsAndRequestID: a page's answer carries an X-Request-Id, and the master's
+// metrics listener counts the page once a heartbeat brought the worker's figures.
+func checkMetricsAndRequestID(t *testing.T, addr, metrics string) {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/api/hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if id := resp.Header.Get("X-Request-Id"); len(id) != 32 {
+		t.Errorf("X-Request-Id %q, want 32 hex digits", id)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var body []byte
+		if resp, err := http.Get("http://" + metrics + "/metrics"); err == nil {
+			body, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+		}
+		for _, l := range strings.Split(string(body), "\n") {
+			if v, ok := strings.CutPrefix(l, `prefork_http_requests_total{method="GET",code="2xx"} `); ok {
+				if n, _ := strconv.Atoi(v); n >= 2 { // the readiness probe and /api/hello
+					return
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics at %s do not count the requests:\n%s", metrics, body)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -39,7 +39,8 @@ const accessLogFormatJSON = "json"
 // value is a JSON string or number escaped by the same rule JSON itself has,
 // so a request cannot add a field or a line either.
 //
-// Lines are written with one write(2) each to a file opened O_APPEND, so
+// Lines are written whole (one write(2) per line, or per buffer of whole
+// lines when buffered: accesslog_buffer.go) to a file opened O_APPEND, so
 // several workers can share one file without interleaving.
 type accessLog struct {
 	out   io.Writer
@@ -48,6 +49,10 @@ type accessLog struct {
 	atoms []logAtom
 	pid   string
 	pidN  int64
+	// buffered is set when lines are buffered (accesslog_buffer.go)
+	buffered *bufferedLog
+	// clock and zone cache the timestamp per second (accesslog_fast.go)
+	clock, zone timeCache
 }
 
 // newAccessLog opens path ("-" for standard output) and compiles format
@@ -88,12 +93,17 @@ func (a *accessLog) Reopen() error {
 	if a == nil || a.file == nil {
 		return nil
 	}
+	a.Flush() // buffered lines go to the old file
 	return a.file.Reopen()
 }
 
 // Close closes the log file (standard output is left open).
 func (a *accessLog) Close() error {
-	if a == nil || a.file == nil {
+	if a == nil {
+		return nil
+	}
+	a.Flush() // buffered lines are written before exit
+	if a.file == nil {
 		return nil
 	}
 	return a.file.Close()
@@ -205,13 +215,13 @@ func (at logAtom) append(b []byte, a *accessLog, r *http.Request, status int, si
 	case 'l':
 		return append(b, '-')
 	case 'u':
-		if u, _, ok := r.BasicAuth(); ok && u != "" {
+		if u := basicAuthUser(r); u != "" {
 			return appendLogText(b, u)
 		}
 		return append(b, '-')
 	case 't':
 		b = append(b, '[')
-		b = start.AppendFormat(b, "02/Jan/2006:15:04:05 -0700")
+		b = a.clock.appendSecond(b, start, "02/Jan/2006:15:04:05 -0700")
 		return append(b, ']')
 	case 'r':
 		b = appendLogText(b, r.Method)
@@ -315,6 +325,10 @@ func appendLogText(b []byte, s string) []byte {
 // separators U+2028/U+2029 escaped for JavaScript readers.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
+	if jsonSafe(s) { // most values: nothing to escape
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -363,11 +377,10 @@ func (a *accessLog) appendJSON(b []byte, r *http.Request, status int, size int64
 		return strconv.AppendInt(b, val, 10)
 	}
 	b = append(b, `{"time":"`...)
-	b = start.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	b = a.clock.appendRFC3339Millis(b, start, &a.zone)
 	b = append(b, '"')
 	b = str(b, "remote_addr", remoteHost(r.RemoteAddr))
-	user, _, _ := r.BasicAuth()
-	b = str(b, "user", user)
+	b = str(b, "user", basicAuthUser(r))
 	b = str(b, "method", r.Method)
 	b = str(b, "uri", r.RequestURI)
 	b = str(b, "path", r.URL.Path)
@@ -377,9 +390,9 @@ func (a *accessLog) appendJSON(b []byte, r *http.Request, status int, size int64
 	b = num(b, "status", int64(status))
 	b = num(b, "bytes", size)
 	b = num(b, "duration_us", int64(d/time.Microsecond))
-	b = str(b, "referer", r.Header.Get("Referer"))
-	b = str(b, "user_agent", r.Header.Get("User-Agent"))
-	b = str(b, "request_id", r.Header.Get("X-Request-Id"))
+	b = str(b, "referer", headerFirst(r.Header, "Referer"))
+	b = str(b, "user_agent", headerFirst(r.Header, "User-Agent"))
+	b = str(b, "request_id", headerFirst(r.Header, "X-Request-Id"))
 	b = num(b, "pid", a.pidN)
 	return append(b, '}')
 }

@@ -218,6 +218,29 @@ type Config struct {
 	// given holds the long names of the settings ParseArgs set.
 	given map[string]bool
 
+	// Observability (config_metrics.go, flags_metrics.go).
+
+	// MetricsBind is the address (host:port or unix:/path) of the master's
+	// Prometheus endpoint, GET /metrics: every worker's figures summed. ""
+	// (default) = off. Never one of the app's listeners.
+	MetricsBind string
+	// MetricsBuckets are the request duration histogram's upper bounds in
+	// seconds, ascending. Default DefaultMetricsBuckets.
+	MetricsBuckets []float64
+	// StatsDHost (host:port, or unix:/path) receives Gunicorn's StatsD
+	// metrics over UDP; StatsDPrefix is prepended to every name (a "." is
+	// added), DogStatsDTags ("k:v,k2:v2") appended as Datadog tags.
+	StatsDHost    string
+	StatsDPrefix  string
+	DogStatsDTags string
+	// AccessLogBuffer is the access log's buffer in bytes (nginx's buffer=):
+	// default DefaultAccessLogBuffer; negative writes every line through.
+	// AccessLogFlush bounds how long a line waits in it (nginx's flush=),
+	// default DefaultAccessLogFlush. Lines still buffered are lost if the
+	// worker is SIGKILLed.
+	AccessLogBuffer int
+	AccessLogFlush  time.Duration
+
 	// Logger receives the runtime's log. Default: built from ErrorLog and
 	// LogLevel (text format).
 	Logger *slog.Logger `json:"-"`

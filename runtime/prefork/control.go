@@ -36,6 +36,15 @@ type WorkerReport struct {
 	Requests   int64   `json:"requests"`
 	InFlight   int     `json:"in_flight"`
 	RSSBytes   int64   `json:"rss_bytes"`
+	// From the worker's request metrics, since it became ready;
+	// present when the master collects them (control socket or --metrics-bind).
+	// P50/P99 are the histogram bucket bounds the quantile is under (at most
+	// that many ms; -1: above the highest bucket).
+	Metrics           bool    `json:"metrics,omitempty"`
+	RequestsPerSecond float64 `json:"requests_per_second,omitempty"`
+	P50Millis         float64 `json:"p50_ms,omitempty"`
+	P99Millis         float64 `json:"p99_ms,omitempty"`
+	Errors5xx         uint64  `json:"errors_5xx,omitempty"`
 }
 
 // Control commands understood by the control socket. The status
@@ -195,14 +204,14 @@ func (s Status) WriteTable(w io.Writer) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "ID\tGEN\tPID\tSTATE\tAGE\tREQUESTS\tIN-FLIGHT\tRSS\t")
+	fmt.Fprintln(tw, "ID\tGEN\tPID\tSTATE\tAGE\tREQUESTS\tIN-FLIGHT\tRSS\tREQ/S\tP50\tP99\t5XX\t")
 	for _, wk := range s.Workers {
 		rss := "-"
 		if wk.RSSBytes > 0 {
 			rss = formatBytes(wk.RSSBytes)
 		}
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%s\t%d\t%d\t%s\t\n", wk.ID, wk.Generation, wk.PID, wk.State,
-			roundAge(time.Duration(wk.AgeSeconds*float64(time.Second))), wk.Requests, wk.InFlight, rss)
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%s\t%d\t%d\t%s\t%s\t\n", wk.ID, wk.Generation, wk.PID, wk.State,
+			roundAge(time.Duration(wk.AgeSeconds*float64(time.Second))), wk.Requests, wk.InFlight, rss, wk.metricsColumns())
 	}
 	return tw.Flush()
 }
@@ -333,5 +342,6 @@ func (m *master) status() Status {
 			RSSBytes: w.rss,
 		})
 	}
+	m.fillStatusMetrics(&st, now)
 	return st
 }

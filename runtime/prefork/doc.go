@@ -118,7 +118,10 @@
 //
 // A worker is additionally started with PREFORK_WORKER_ID, PREFORK_GENERATION,
 // PREFORK_STATUS_FD (fd 3+N: it writes "ready" or "fail <error>", then
-// "hb <requests> <in-flight> <oldest-ms>" every min(1s, Timeout/4), and
+// "hb <requests> <in-flight> <oldest-ms>" every min(1s, Timeout/4), each
+// preceded, when the master serves metrics, by "metrics <counts>" (the
+// worker's cumulative request counts by method and status class, duration
+// histogram, response bytes, Go runtime figures: metrics.go), and
 // "dumped", "exiting <reason>"), PREFORK_CONTROL_FD (fd 4+N: it reads
 // "drain" (a replacement is ready), "drain stop" (every worker stops: serve
 // the listen backlog first), "quit", "dump <reason>", "reopen"; EOF means the
@@ -222,6 +225,45 @@
 // control socket (--control-socket-mode, --no-control-socket) never stops the
 // service: its directory is created when missing, and one that cannot be is a
 // warning. EnableBacklogMetric is only stored, for the metrics endpoint.
+//
+// # Observability
+//
+// MetricsBind (--metrics-bind host:port or unix:/path, off by default): the
+// master serves GET /metrics in the Prometheus text format on its own
+// listener, never one of the app's. Workers report cumulative counts with
+// each heartbeat; the master keeps the last report of every worker,
+// including the ones that exited, so the sums never go backwards across
+// HUP, recycling or a SIGKILL (the requests a killed worker served since its
+// last heartbeat are the only ones never counted). Families (all prefixed
+// prefork_): http_requests_total{method,code} (method class, status class),
+// http_request_duration_seconds (histogram, MetricsBuckets),
+// http_requests_in_flight, http_response_bytes_total, workers{state},
+// workers_target, generation, worker_starts_total,
+// worker_exits_total{reason}, reloads_total{outcome},
+// upgrades_total{outcome}, workers_resident_memory_bytes,
+// worker_resident_memory_max_bytes, worker_age_{min,max}_seconds,
+// workers_goroutines, workers_heap_objects_bytes, workers_gc_cycles_total,
+// master_start_time_seconds, and on Linux listen_backlog{listener} and
+// listen_backlog_limit (TCP_INFO, Gunicorn's --enable-backlog-metric).
+// Exit reasons, reload and upgrade outcomes are the supervisor's own
+// decisions (it emits them as actions; the loop's aggregator counts them):
+// boot_failure, crash, killed (SIGKILL from outside), signal,
+// heartbeat_timeout, max_requests, max_memory, stuck_request, reload,
+// scale_down, shutdown. Serve serves MetricsBind itself, from its one
+// process. The control socket's status (NAME status) shows each worker's
+// request rate, p50/p99 latency and 5xx count from the same reports.
+// StatsD (--statsd-host, --statsd-prefix, --dogstatsd-tags) sends
+// Gunicorn's names over UDP, never blocking a request (statsd.go).
+//
+// Every request gets an ID (requestid.go): a well-formed X-Request-ID from
+// a trusted proxy is kept, anything else replaced by 32 random hex digits;
+// it is in the response, the access log (%({X-Request-Id}i)s, JSON
+// "request_id") and the request context (RequestID).
+//
+// The access log is buffered (AccessLogBuffer, default 4096 bytes, one
+// atomic pipe write; AccessLogFlush, default 1s, nginx's buffer=/flush=),
+// flushed on reopen (USR1) and exit; lines buffered when a worker is
+// SIGKILLed are lost. --access-log-buffer 0 writes every line through.
 //
 // # Defaults
 //

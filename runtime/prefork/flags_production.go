@@ -89,16 +89,16 @@ func trimPkg(err error) string {
 	return s
 }
 
-type healthBindFlag struct{ p *string }
+type listenAddrFlag struct{ p *string }
 
-func (f *healthBindFlag) String() string {
+func (f *listenAddrFlag) String() string {
 	if f == nil || f.p == nil {
 		return ""
 	}
 	return *f.p
 }
 
-func (f *healthBindFlag) Set(s string) error {
+func (f *listenAddrFlag) Set(s string) error {
 	a, err := parseAddr(s)
 	if err != nil {
 		return errors.Unwrap(err)

@@ -47,6 +47,7 @@ type master struct {
 	done      chan struct{}
 	prod      *masterProd // production features (systemd.go, upgrade.go, control.go)
 	watch     *fileWatch  // --reload
+	obs       masterObs   // metrics and StatsD (metrics_agg.go)
 }
 
 type workerMsg struct {
@@ -97,6 +98,7 @@ func runMaster(cfg Config) error {
 		msgs:     make(chan workerMsg, 64), exits: make(chan workerExit, 16),
 		calls: make(chan func(*master)), sigs: make(chan os.Signal, 16), done: make(chan struct{}),
 		sup: newSupervisor(cfg, rand.IntN, addrs(names), parent != nil),
+		obs: masterObs{upgradeChild: parent != nil},
 	}
 	m.shared.Store(lg)
 	defer func() { m.log.close() }()
@@ -158,6 +160,7 @@ func (m *master) loop() error {
 				m.step(evFilesChanged{files: files})
 			}
 			m.step(evTick{})
+			m.tickObservability(now)
 		}
 	}
 	return m.finish()
@@ -227,6 +230,10 @@ func (m *master) act(a action) event {
 		if m.cfg.NWorkersChanged != nil {
 			m.cfg.NWorkersChanged(a.n, a.old)
 		}
+	case doRecord:
+		m.record(a)
+	case doMetrics:
+		m.metricsLine(a.worker, a.text)
 	case doHookReload:
 		if m.cfg.OnReload != nil {
 			m.cfg.OnReload()
@@ -281,6 +288,7 @@ func (m *master) loadConfig() event {
 		m.log.Warn("reload: bind addresses changed; a restart (or USR2) is needed to apply them", "bind", strings.Join(nc.Bind, ","))
 	}
 	nc.Bind = m.cfg.Bind
+	nc.MetricsBind, nc.MetricsBuckets = m.cfg.MetricsBind, m.cfg.MetricsBuckets // the master's listener and sums stay as started
 	keepFuncs(&nc, m.cfg)
 	return evConfigLoaded{cfg: &nc}
 }

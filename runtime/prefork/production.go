@@ -29,6 +29,9 @@ func (c *Config) productionDefaults() error {
 	if c.UpgradeTimeout == 0 {
 		c.UpgradeTimeout = DefaultUpgradeTimeout
 	}
+	if err := c.metricsDefaults(); err != nil {
+		return err
+	}
 	bad := func(name string, v any, rule string) error {
 		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, errInvalid)
 	}
@@ -97,6 +100,8 @@ type serving struct {
 	rootPath     string
 	forwarder    []string // canonical header keys of --forwarder-headers
 	log          func(msg string, args ...any)
+	metrics      *requestMetrics // observe.go
+	statsd       *statsdClient
 }
 
 func newServing(c Config) (*serving, error) {
@@ -143,6 +148,10 @@ func newServing(c Config) (*serving, error) {
 		if s.access, err = newAccessLog(c.AccessLog, c.AccessLogFormat); err != nil {
 			return nil, err
 		}
+		s.access.setBuffer(c.AccessLogBuffer, c.AccessLogFlush)
+	}
+	if err := s.startObservability(c); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -176,12 +185,13 @@ func (s *serving) listeners(lns []net.Listener) []net.Listener {
 	return out
 }
 
-// handler puts the uwsgi variables and the forwarded-header handling
-// outermost, so the access log and the app see the client's address and
-// scheme, then the mount path (--root-path, SCRIPT_NAME from a trusted
-// front end).
+// handler puts the uwsgi variables outermost, then the request ID (its trust
+// is decided on the client's peer, as the forwarded headers' is) and the
+// forwarded-header handling, so the access log, the metrics and the app see
+// the client's address and scheme, then the mount path (--root-path,
+// SCRIPT_NAME from a trusted front end).
 func (s *serving) handler(h http.Handler) http.Handler {
-	return gatewayHandler(s.trusted.Handler(s.forwarderHandler(s.access.Handler(h))))
+	return gatewayHandler(requestIDHandler(s.trusted, s.trusted.Handler(s.forwarderHandler(s.observe(h)))))
 }
 
 // forwarderHandler keeps the --forwarder-headers only from trusted front
@@ -240,7 +250,10 @@ func (s *serving) reopen() error {
 	return errors.Join(errs...)
 }
 
-func (s *serving) close() { s.access.Close() }
+func (s *serving) close() {
+	s.access.Close()
+	s.statsd.Close()
+}
 
 // prepareLogFile creates path (unless "-" or empty) and gives it to the
 // user the processes will run as, so a worker that dropped privileges can

@@ -30,6 +30,9 @@ func prodTestRoutes(mux *http.ServeMux) {
 		mu.Unlock()
 		fmt.Fprint(w, os.Getpid())
 	})
+	mux.HandleFunc("/prod/rid", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, RequestID(r.Context())) // what the app's log records would carry
+	})
 	mux.HandleFunc("/prod/whoami", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "%s %s %s %d", r.RemoteAddr, RequestScheme(r), r.Host, os.Getuid())
 	})

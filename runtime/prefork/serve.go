@@ -41,6 +41,11 @@ func Serve(cfg Config, app App) error {
 		return err
 	}
 	defer sp.close()
+	ms, err := serveProcessMetrics(c, sp, lns, names, lg.Logger)
+	if err != nil {
+		return err
+	}
+	defer ms.Close()
 	srv := sp.srv
 	srv.start()
 	notify := notifierFromEnv()

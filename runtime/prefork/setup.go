@@ -80,6 +80,9 @@ func (m *master) startProduction() error {
 			return err
 		}
 	}
+	if err := m.startObservability(); err != nil { // before the privilege drop: a low port still binds
+		return err
+	}
 	if p.creds.needsChange() {
 		if err := p.creds.Drop(); err != nil {
 			return err
@@ -99,6 +102,7 @@ func (m *master) stopProduction() {
 	close(p.stopWD)
 	p.control.Close()
 	p.health.Close()
+	m.stopObservability()
 	if p.parent != nil {
 		p.parent.Close()
 	}

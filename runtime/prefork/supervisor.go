@@ -53,10 +53,12 @@ func (p phase) told() bool { return p >= phaseDraining }
 type worker struct {
 	WorkerInfo
 	phase    phase
-	reason   string // why it left ready (retiring or stopping), recorded once
-	failure  bool   // its end counts towards the crash loop
-	failMsg  string // the App factory's error, from the worker
+	reason   string   // why it left ready (retiring or stopping), recorded once
+	kind     exitKind // the same as a metrics label, set with reason
+	failure  bool     // its end counts towards the crash loop
+	failMsg  string   // the App factory's error, from the worker
 	started  time.Time
+	readyAt  time.Time
 	lastSeen time.Time
 	stats    workerStats
 	rss      int64
@@ -120,6 +122,7 @@ func (s *supervisor) Step(now time.Time, ev event) []action {
 		if w := s.find(ev.id); w != nil {
 			w.PID, w.started, w.lastSeen = ev.pid, now, now
 			s.logw(slog.LevelInfo, "worker started", w, nil)
+			s.record(w, recordStart, "")
 		}
 	case evSpawnFailed:
 		s.spawnFailed(ev.id, ev.err)
@@ -159,7 +162,7 @@ func (s *supervisor) reconcile() {
 		// booting ones first (they serve nothing yet), then the oldest
 		slices.SortStableFunc(keep, func(a, b *worker) int { return int(a.phase) - int(b.phase) })
 		for _, w := range keep[:extra] {
-			s.retire(w, "scale down")
+			s.retire(w, exitScaleDown, "scale down")
 		}
 		keep = keep[extra:]
 	}
@@ -169,12 +172,13 @@ func (s *supervisor) reconcile() {
 	serving := len(s.inPhase(phaseReady, phaseRetiring))
 	for _, w := range s.inPhase(phaseRetiring) {
 		if serving-1 >= s.target {
-			s.drain(w, w.reason, false)
+			s.drain(w, w.kind, w.reason, false)
 			serving--
 		}
 	}
 	if s.rollout != 0 && !slices.ContainsFunc(s.workers, func(w *worker) bool { return isReloadReason(w.reason) }) {
 		s.log(slog.LevelInfo, "reload complete", "generation", s.rollout, "workers", len(keep))
+		s.record(nil, recordReload, reloadComplete)
 		s.rollout = 0
 		s.notifyReady("reload")
 	}
@@ -182,12 +186,12 @@ func (s *supervisor) reconcile() {
 
 // retire marks a worker to leave once a replacement is ready; one that is
 // still booting serves nothing and is told at once.
-func (s *supervisor) retire(w *worker, why string) {
+func (s *supervisor) retire(w *worker, k exitKind, why string) {
 	switch w.phase {
 	case phaseBooting:
-		s.drain(w, why, false)
+		s.drain(w, k, why, false)
 	case phaseReady:
-		w.phase, w.reason = phaseRetiring, why
+		w.phase, w.reason, w.kind = phaseRetiring, why, k
 	}
 }
 
@@ -227,7 +231,7 @@ func (s *supervisor) message(w *worker, line string) {
 		if w.phase != phaseBooting {
 			return
 		}
-		w.phase = phaseReady
+		w.phase, w.readyAt = phaseReady, s.now
 		s.everReady = true
 		s.logw(slog.LevelInfo, "worker ready", w, []any{"boot", dur(s.now.Sub(w.started))})
 		s.announce()
@@ -241,22 +245,24 @@ func (s *supervisor) message(w *worker, line string) {
 		st.OldestRequest = time.Duration(ms) * time.Millisecond
 		w.stats = st
 		if w.maxReq > 0 && st.Requests >= w.maxReq && w.phase == phaseReady {
-			s.retire(w, fmt.Sprintf("max requests reached (%d)", w.maxReq))
+			s.retire(w, exitMaxRequests, fmt.Sprintf("max requests reached (%d)", w.maxReq))
 			s.logw(slog.LevelInfo, "recycling worker", w, []any{"reason", w.reason})
 		}
+	case msgMetrics: // the shell's aggregator keeps them
+		s.do(action{kind: doMetrics, worker: w.WorkerInfo, text: arg})
 	case msgFail:
 		w.failMsg = unquote(arg)
 	case msgExiting:
 		if !w.phase.told() { // it stops on its own (a signal): replaced, but no crash
 			if w.reason == "" {
-				w.reason = "stopped on its own: " + unquote(arg)
+				w.reason, w.kind = "stopped on its own: "+unquote(arg), exitSignal
 			}
 			w.phase = phaseDraining
 			s.setDeadline(w, off(s.cfg.GracefulTimeout)+killSlack, "graceful timeout exceeded")
 		}
 	case msgDumped:
 		if w.phase == phaseDumping {
-			s.kill(w, w.killWhy, false)
+			s.kill(w, "", w.killWhy, false)
 		}
 	}
 }
@@ -276,7 +282,7 @@ func (s *supervisor) announce() {
 func (s *supervisor) memory(w *worker, rss int64) {
 	w.rss = rss
 	if limit := s.cfg.MaxWorkerMemory; limit > 0 && rss > limit && w.phase == phaseReady {
-		s.retire(w, fmt.Sprintf("memory %s over max-worker-memory %s", formatBytes(rss), formatBytes(limit)))
+		s.retire(w, exitMaxMemory, fmt.Sprintf("memory %s over max-worker-memory %s", formatBytes(rss), formatBytes(limit)))
 		s.logw(slog.LevelWarn, "recycling worker", w, []any{"reason", w.reason, "rss", rss, "requests", w.stats.Requests})
 	}
 }
@@ -302,7 +308,7 @@ func (s *supervisor) tick() {
 				w.deadline = s.now.Add(dumpWait)
 				continue
 			}
-			s.kill(w, w.killWhy, false)
+			s.kill(w, "", w.killWhy, false)
 			continue
 		}
 		if s.cfg.Timeout <= 0 || w.phase == phaseAborting {
@@ -312,11 +318,11 @@ func (s *supervisor) tick() {
 		case w.phase == phaseBooting && s.now.Sub(w.started) > s.cfg.Timeout:
 			why := fmt.Sprintf("not ready within the timeout (%s)", s.cfg.Timeout)
 			s.bootFailed(w, why)
-			s.kill(w, "boot "+why, true)
+			s.kill(w, exitBootFailure, "boot "+why, true)
 		case w.phase != phaseBooting && s.now.Sub(w.lastSeen) > s.cfg.Timeout:
-			s.kill(w, fmt.Sprintf("no heartbeat for %s (timeout %s)", dur(s.now.Sub(w.lastSeen)), s.cfg.Timeout), true)
+			s.kill(w, exitTimeout, fmt.Sprintf("no heartbeat for %s (timeout %s)", dur(s.now.Sub(w.lastSeen)), s.cfg.Timeout), true)
 		case w.phase == phaseReady && w.stats.OldestRequest > s.cfg.Timeout:
-			s.retire(w, fmt.Sprintf("a request has run for %s (timeout %s)", dur(w.stats.OldestRequest), s.cfg.Timeout))
+			s.retire(w, exitStuck, fmt.Sprintf("a request has run for %s (timeout %s)", dur(w.stats.OldestRequest), s.cfg.Timeout))
 			s.logw(slog.LevelWarn, "recycling worker: stuck request", w, []any{"reason", w.reason, "requests", w.stats.Requests})
 			w.dumped = true
 			s.send(w, cmdDump+" "+strconv.Quote(w.reason))
@@ -329,6 +335,7 @@ func (s *supervisor) tick() {
 func (s *supervisor) exited(w *worker, status string) {
 	s.remove(w)
 	s.do(action{kind: doHookChildExit, worker: w.WorkerInfo, text: status})
+	s.record(w, recordExit, string(exitKindOf(w, status)))
 	attrs := []any{"exit", status, "age", dur(s.now.Sub(w.started)), "requests", w.stats.Requests}
 	switch {
 	case w.phase.told() && !w.failure:
@@ -362,6 +369,25 @@ func (s *supervisor) exited(w *worker, status string) {
 		s.logw(slog.LevelError, "worker died", w, append(attrs, "reason", why))
 	}
 	s.recordFailure()
+}
+
+// exitKindOf names why a reaped worker ended, by the same decisions as
+// exited's log lines: what the master told it (w.kind), else what the wait
+// status says.
+func exitKindOf(w *worker, status string) exitKind {
+	switch {
+	case w.phase.told() && w.kind != "":
+		return w.kind
+	case w.phase == phaseBooting:
+		return exitBootFailure
+	case w.phase.told(): // told by a path that gives no kind (none today)
+		return exitOther
+	case strings.HasSuffix(status, "signal: killed"):
+		return exitKilled
+	case strings.Contains(status, "signal: "):
+		return exitSignal
+	}
+	return exitCrash
 }
 
 // bootFailed handles a worker that never became ready: at start-up it stops
@@ -459,7 +485,7 @@ func (s *supervisor) reload(nc *Config, err error) {
 	s.gen++
 	s.rollout = s.gen
 	for _, w := range s.workers {
-		s.retire(w, reloadReason(s.gen))
+		s.retire(w, exitReload, reloadReason(s.gen))
 	}
 }
 
@@ -473,12 +499,13 @@ func isReloadReason(why string) bool { return strings.HasPrefix(why, reloadPrefi
 func (s *supervisor) abandonReload(why string) {
 	s.log(slog.LevelError, "reload abandoned: the new generation failed to boot; the current workers keep serving",
 		"generation", s.rollout, "reason", why)
+	s.record(nil, recordReload, reloadAbandoned)
 	for _, w := range s.workers {
 		switch {
 		case w.Generation == s.rollout && w.phase == phaseBooting:
-			s.drain(w, "abandoned generation", true)
+			s.drain(w, exitBootFailure, "abandoned generation", true)
 		case w.phase == phaseRetiring && isReloadReason(w.reason):
-			w.phase, w.reason = phaseReady, ""
+			w.phase, w.reason, w.kind = phaseReady, "", ""
 		}
 	}
 	s.rollout = 0
@@ -501,7 +528,7 @@ func (s *supervisor) stopAll(mode stopMode, why string) {
 	}
 	s.stop = mode
 	for _, w := range s.workers {
-		s.drain(w, "master stopping: "+why, mode == stopQuick)
+		s.drain(w, exitShutdown, "master stopping: "+why, mode == stopQuick)
 	}
 }
 
@@ -514,7 +541,7 @@ func (s *supervisor) fail(err error) {
 }
 
 // drain tells a worker to drain (or quit) and sets its kill deadline.
-func (s *supervisor) drain(w *worker, why string, quick bool) {
+func (s *supervisor) drain(w *worker, k exitKind, why string, quick bool) {
 	first := !w.phase.told()
 	if !first && !quick {
 		return
@@ -529,7 +556,7 @@ func (s *supervisor) drain(w *worker, why string, quick bool) {
 	s.send(w, cmd)
 	if first || w.phase == phaseDraining {
 		if first {
-			w.phase, w.reason = phaseDraining, why
+			w.phase, w.reason, w.kind = phaseDraining, why, k
 		}
 		s.setDeadline(w, off(s.cfg.GracefulTimeout)+killSlack, "graceful timeout exceeded")
 		s.logw(slog.LevelInfo, "stopping worker", w, []any{"reason", why, "quick", quick, "requests", w.stats.Requests})
@@ -540,15 +567,16 @@ func (s *supervisor) setDeadline(w *worker, after time.Duration, why string) {
 	w.deadline, w.killWhy = s.now.Add(after), why
 }
 
-// kill ends a worker that did not stop in time. With abort, SIGABRT first
-// makes the Go runtime print every goroutine's stack (to the error log), and
-// KILL follows if it is still there.
-func (s *supervisor) kill(w *worker, why string, abort bool) {
+// kill ends a worker that did not stop in time, or (k set) one that failed
+// while serving, for reason k. With abort, SIGABRT first makes the Go
+// runtime print every goroutine's stack (to the error log), and KILL
+// follows if it is still there.
+func (s *supervisor) kill(w *worker, k exitKind, why string, abort bool) {
 	if w.phase == phaseKilled {
 		return
 	}
 	if !w.phase.told() {
-		w.reason, w.failure = why, true
+		w.reason, w.kind, w.failure = why, k, true
 	}
 	sig := map[bool]string{true: "ABRT", false: "KILL"}[abort && w.phase != phaseAborting]
 	s.logw(slog.LevelError, "killing worker", w, []any{"reason", why, "stopping_for", w.reason,

@@ -77,6 +77,43 @@ const (
 	doHookChildExit                 // Config.ChildExit(worker, text)
 	doHookWorkers                   // Config.NWorkersChanged(n, old)
 	doHookReload                    // Config.OnReload
+	doRecord                        // count an outcome for the metrics: arg is what (recordStart...), text the outcome; worker when it is about one
+	doMetrics                       // the worker's metrics report text (a "metrics" status line) for the shell's aggregator
+)
+
+// What doRecord counts.
+const (
+	recordStart   = "start"   // a worker process started
+	recordExit    = "exit"    // a worker was reaped; text is its exitKind
+	recordReload  = "reload"  // a reload (HUP) ended: reloadComplete, reloadAbandoned
+	recordUpgrade = "upgrade" // a binary upgrade (USR2) ended: upgradeHandedOver, upgradeFailedOutcome
+)
+
+// Outcomes of reloads and binary upgrades, as metrics labels.
+const (
+	reloadComplete       = "complete"
+	reloadAbandoned      = "abandoned"
+	upgradeHandedOver    = "handed_over"
+	upgradeFailedOutcome = "failed"
+)
+
+// exitKind is why a worker ended, in the supervisor's own terms (the label
+// values of prefork_worker_exits_total).
+type exitKind string
+
+const (
+	exitBootFailure exitKind = "boot_failure"      // never became ready (factory error, boot timeout, abandoned generation)
+	exitCrash       exitKind = "crash"             // exited on its own while serving (panic, os.Exit)
+	exitKilled      exitKind = "killed"            // SIGKILL from outside the master (OOM killer, an operator)
+	exitSignal      exitKind = "signal"            // another signal from outside (TERM/INT to the worker itself...)
+	exitTimeout     exitKind = "heartbeat_timeout" // silent for longer than Timeout: killed by the master
+	exitMaxRequests exitKind = "max_requests"
+	exitMaxMemory   exitKind = "max_memory"
+	exitStuck       exitKind = "stuck_request"
+	exitReload      exitKind = "reload"
+	exitScaleDown   exitKind = "scale_down"
+	exitShutdown    exitKind = "shutdown" // the master is stopping (TERM, INT, QUIT, a hand-over)
+	exitOther       exitKind = "other"
 )
 
 // What doNotify tells systemd.
@@ -144,6 +181,15 @@ func (s *supervisor) remove(w *worker) {
 }
 
 func (s *supervisor) do(a action) { s.out = append(s.out, a) }
+
+// record counts one outcome for the metrics (w may be nil).
+func (s *supervisor) record(w *worker, what, outcome string) {
+	a := action{kind: doRecord, arg: what, text: outcome}
+	if w != nil {
+		a.worker = w.WorkerInfo
+	}
+	s.do(a)
+}
 
 func (s *supervisor) log(level slog.Level, msg string, attrs ...any) {
 	s.do(action{kind: doLog, level: level, text: msg, attrs: attrs})

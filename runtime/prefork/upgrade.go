@@ -57,6 +57,7 @@ func (s *supervisor) upgrade() {
 // said why), or must go; this master carries on.
 func (s *supervisor) upgradeFailed(why string, started bool) {
 	s.upgrading = false
+	s.record(nil, recordUpgrade, upgradeFailedOutcome)
 	if !started {
 		return
 	}
@@ -74,6 +75,7 @@ func (s *supervisor) upgradeReady(pid int, took time.Duration) {
 	}
 	s.upgrading, s.handedOver = false, true
 	s.do(action{kind: doHandOver, n: pid})
+	s.record(nil, recordUpgrade, upgradeHandedOver)
 	s.log(slog.LevelInfo, "upgrade: new master ready; draining and exiting", "new_master", pid, "took", dur(took))
 	s.stopAll(stopGraceful, fmt.Sprintf("binary upgrade: new master pid %d took over", pid))
 }
@@ -185,6 +187,7 @@ func (m *master) killUpgrade() {
 func (m *master) handOver(pid int) {
 	m.prod.upgrading = nil
 	m.prod.notify.MainPID(pid)
+	m.obs.server.Close() // the new master binds --metrics-bind next
 	for _, ln := range m.lns {
 		if ul, ok := ln.(*net.UnixListener); ok {
 			ul.SetUnlinkOnClose(false) // the socket file serves the new master now

@@ -31,6 +31,7 @@ const (
 const (
 	msgReady     = "ready"
 	msgHeartbeat = "hb"      // hb <requests> <in-flight> <oldest-ms>
+	msgMetrics   = "metrics" // metrics <metricsSnapshot.encode()>: cumulative counts, just before hb (observe.go)
 	msgFail      = "fail"    // fail <quoted error>: the App factory failed
 	msgDumped    = "dumped"  // the goroutine dump asked for is in the log
 	msgExiting   = "exiting" // exiting <quoted reason>: stopping on its own (a signal), not told by the master
@@ -150,6 +151,7 @@ func runWorker(cfg Config, app App) error {
 	}
 	defer sp.close()
 	srv := sp.srv
+	w.metrics = sp.prod.metrics
 	beat := make(chan struct{}, 1)
 	if we.maxRequests > 0 {
 		srv.tracker.limit = we.maxRequests
@@ -282,6 +284,7 @@ type workerProc struct {
 	drained    chan error // the drain's result, once draining
 	drainStart time.Time
 	finished   bool
+	metrics    *requestMetrics // nil unless the master collects them (observe.go)
 }
 
 func (w *workerProc) send(line string) {
@@ -291,6 +294,7 @@ func (w *workerProc) send(line string) {
 }
 
 func (w *workerProc) heartbeat(srv *httpServer) {
+	w.sendMetrics()
 	st := srv.tracker.stats()
 	w.send(fmt.Sprintf("%s %d %d %d", msgHeartbeat, st.Requests, st.InFlight, st.OldestRequest.Milliseconds()))
 }

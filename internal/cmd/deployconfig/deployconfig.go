@@ -96,6 +96,7 @@ what would change as a diff; --check runs nginx -t and systemd-analyze where ins
 	fl.IntVar(&d.Replicas, "replicas", 0, "pods of the Deployment (default 2)")
 	fl.IntVar(&d.MaxReplicas, "max-replicas", 0, "add a HorizontalPodAutoscaler from --replicas up to this many pods (default: none)")
 	fl.IntVar(&d.HealthPort, "health-port", 0, "port of the runtime's health listener (/livez, /readyz, /startupz) (default the app's port + 1)")
+	fl.IntVar(&d.MetricsPort, "metrics-port", 0, "port of the master's Prometheus metrics listener (--metrics-bind) in the pods; on hosts, the port the systemd and supervisor files suggest (default the health port + 1; hosts: the app's port + 2)")
 	fl.StringVar(&d.ReadinessPath, "readiness-path", "", "readiness probe path; another than /readyz probes the app's own route on its port (default /readyz)")
 	fl.IntVar(&d.PreStop, "prestop", 0, "seconds of preStop sleep before SIGTERM, -1 for none (default 5)")
 	fl.StringVar(&d.CPURequest, "cpu-request", "", "CPU request of a pod (default 250m)")

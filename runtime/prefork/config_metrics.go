@@ -1,0 +1,87 @@
+package prefork
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// metricsDefaults applies the observability settings' defaults and
+// validates them (called by productionDefaults).
+func (c *Config) metricsDefaults() error {
+	bad := func(name string, v any, rule string) error {
+		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, errInvalid)
+	}
+	if len(c.MetricsBuckets) == 0 {
+		c.MetricsBuckets = slices.Clone(DefaultMetricsBuckets)
+	}
+	if err := validBuckets(c.MetricsBuckets); err != nil {
+		return bad("metrics-buckets", formatBuckets(c.MetricsBuckets), err.Error())
+	}
+	if c.MetricsBind != "" {
+		if a, err := parseAddr(c.MetricsBind); err != nil || a.network == "fd" {
+			return bad("metrics-bind", c.MetricsBind, "must be host:port, [ipv6]:port or unix:/path")
+		}
+		if slices.Contains(c.Bind, c.MetricsBind) {
+			return bad("metrics-bind", c.MetricsBind, "must not be one of the app's --bind addresses")
+		}
+	}
+	if c.StatsDHost != "" {
+		if _, _, err := parseStatsDHost(c.StatsDHost); err != nil {
+			return err
+		}
+	}
+	if !validStatsDTags(c.DogStatsDTags) || !validStatsDTags(c.StatsDPrefix) {
+		return bad("dogstatsd-tags/statsd-prefix", c.DogStatsDTags+" "+c.StatsDPrefix, `must not contain "|", "#", spaces or newlines`)
+	}
+	if c.AccessLogFlush < 0 {
+		return bad("access-log-flush", c.AccessLogFlush, "must not be negative")
+	}
+	if c.AccessLogBuffer == 0 {
+		c.AccessLogBuffer = DefaultAccessLogBuffer
+	}
+	if c.AccessLogFlush == 0 {
+		c.AccessLogFlush = DefaultAccessLogFlush
+	}
+	return nil
+}
+
+func validBuckets(bs []float64) error {
+	if len(bs) > maxMetricsBuckets {
+		return fmt.Errorf("at most %d buckets", maxMetricsBuckets)
+	}
+	for i, b := range bs {
+		if b <= 0 || math.IsInf(b, 0) || math.IsNaN(b) {
+			return fmt.Errorf("each bound must be a positive number of seconds (+Inf is implied)")
+		}
+		if i > 0 && b <= bs[i-1] {
+			return fmt.Errorf("bounds must be ascending")
+		}
+	}
+	return nil
+}
+
+func parseBuckets(s string) ([]float64, error) {
+	var out []float64
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a number of seconds", strings.TrimSpace(f))
+		}
+		out = append(out, v)
+	}
+	if err := validBuckets(out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func formatBuckets(bs []float64) string {
+	s := make([]string, len(bs))
+	for i, b := range bs {
+		s[i] = strconv.FormatFloat(b, 'g', -1, 64)
+	}
+	return strings.Join(s, ",")
+}

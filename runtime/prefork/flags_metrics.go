@@ -1,0 +1,48 @@
+package prefork
+
+import (
+	"errors"
+)
+
+type bucketsFlag struct{ p *[]float64 }
+
+func (f *bucketsFlag) String() string {
+	if f == nil || f.p == nil {
+		return ""
+	}
+	return formatBuckets(*f.p)
+}
+
+func (f *bucketsFlag) Set(s string) error {
+	bs, err := parseBuckets(s)
+	if err != nil {
+		return err
+	}
+	*f.p = bs
+	return nil
+}
+
+// bufferFlag maps 0 to write-through (-1), as Gunicorn maps 0 to off.
+type bufferFlag struct{ p *int }
+
+func (f *bufferFlag) String() string {
+	if f == nil || f.p == nil || *f.p <= 0 {
+		return "0"
+	}
+	return formatBytes(int64(*f.p))
+}
+
+func (f *bufferFlag) Set(s string) error {
+	n, err := parseByteSize(s)
+	if err != nil {
+		return errors.New(trimPkg(err))
+	}
+	if n > 16<<20 {
+		return errors.New("must be at most 16MiB")
+	}
+	if n == 0 {
+		n = -1
+	}
+	*f.p = int(n)
+	return nil
+}

@@ -1,0 +1,297 @@
+package prefork
+
+import (
+	"math"
+	"net"
+	"os"
+	"time"
+)
+
+// Master-side aggregation. Each worker reports cumulative counts since it
+// started; the master keeps the last report of every live worker and adds
+// the last report of each worker that exits to `retired`. So the sums never
+// go backwards when a worker is replaced (HUP, recycling, a crash, a SIGKILL
+// from outside): at worst the requests a killed worker served since its last
+// heartbeat (at most one heartbeat interval) are never counted. A worker
+// that stops gracefully sends a final report before it exits.
+//
+// Only the master's loop goroutine touches metricsAgg.
+
+// The label values always exposed (0 until they happen), so alerts never
+// see "no data". exitKind and the outcomes are the supervisor's
+// (supervisor_io.go).
+var (
+	exitReasons = []string{string(exitBootFailure), string(exitCrash), string(exitKilled), string(exitSignal),
+		string(exitTimeout), string(exitMaxRequests), string(exitMaxMemory), string(exitStuck), string(exitReload),
+		string(exitScaleDown), string(exitShutdown), string(exitOther)}
+	reloadOutcomes  = []string{reloadComplete, reloadAbandoned}
+	upgradeOutcomes = []string{upgradeHandedOver, upgradeFailedOutcome}
+)
+
+type metricsAgg struct {
+	retired  metricsSnapshot
+	live     map[int]metricsSnapshot // by worker ID
+	starts   uint64
+	exits    map[string]uint64
+	reloads  map[string]uint64
+	upgrades map[string]uint64
+	badLines uint64
+}
+
+func newMetricsAgg() *metricsAgg {
+	return &metricsAgg{live: map[int]metricsSnapshot{}, exits: map[string]uint64{},
+		reloads: map[string]uint64{}, upgrades: map[string]uint64{}}
+}
+
+// update records worker id's latest cumulative report.
+func (a *metricsAgg) update(id int, s metricsSnapshot) { a.live[id] = s }
+
+// retire moves worker id's last report into the retired sums. Its gauges
+// (goroutines, heap) end with it.
+func (a *metricsAgg) retire(id int) {
+	s, ok := a.live[id]
+	if !ok {
+		return
+	}
+	delete(a.live, id)
+	s.Goroutines, s.HeapBytes = 0, 0
+	a.retired.add(s)
+}
+
+// totals are the counters over every worker the master ever had, and the
+// gauges over the live ones.
+func (a *metricsAgg) totals() metricsSnapshot {
+	var t metricsSnapshot
+	t.add(a.retired)
+	for _, s := range a.live {
+		t.add(s)
+	}
+	return t
+}
+
+// ---- the shell's side: the supervisor's doRecord and doMetrics actions ----
+
+// record counts what the supervisor reports (doRecord): starts, exits by
+// kind, reload and upgrade outcomes. An exit retires the worker's counts
+// (its final report came before its exit: the loop reads the status pipe
+// to EOF before it delivers the exit).
+func (m *master) record(a action) {
+	agg := m.obs.agg
+	if agg == nil {
+		return
+	}
+	switch a.arg {
+	case recordStart:
+		agg.starts++
+	case recordExit:
+		agg.exits[a.text]++
+		agg.retire(a.worker.ID)
+	case recordReload:
+		agg.reloads[a.text]++
+	case recordUpgrade:
+		agg.upgrades[a.text]++
+	}
+}
+
+// metricsLine takes a worker's "metrics ..." report (doMetrics).
+func (m *master) metricsLine(w WorkerInfo, arg string) {
+	agg := m.obs.agg
+	if agg == nil {
+		return
+	}
+	s, err := decodeMetrics(arg)
+	if err != nil || len(s.Buckets) != len(m.cfg.MetricsBuckets)+1 {
+		if agg.badLines == 0 {
+			m.log.Warn("bad metrics line from worker (ignored)", "worker", w.ID, "pid", w.PID, "err", err, "buckets", len(s.Buckets))
+		}
+		agg.badLines++
+		return
+	}
+	agg.update(w.ID, s)
+}
+
+// metricsView copies what a scrape shows (on the loop; rendering is done off it).
+func (m *master) metricsView(now time.Time) metricsView {
+	v := metricsView{Bounds: m.cfg.MetricsBuckets, Target: m.sup.target, Generation: m.sup.gen,
+		States: map[string]int{"booting": 0, "ready": 0, "draining": 0}}
+	if m.obs.agg != nil {
+		v.Totals = m.obs.agg.totals()
+		v.Starts, v.Exits, v.Reloads, v.Upgrades = m.obs.agg.starts, clone(m.obs.agg.exits), clone(m.obs.agg.reloads), clone(m.obs.agg.upgrades)
+	}
+	if m.prod != nil {
+		v.StartTime = m.prod.started
+	}
+	first := true
+	for _, w := range m.sup.workers {
+		v.States[stateLabel(w.phase)]++
+		v.InFlight += int64(w.stats.InFlight)
+		age := now.Sub(w.started).Seconds()
+		rss := w.rss
+		v.RSSSum += rss
+		if first || age > v.AgeMax {
+			v.AgeMax = age
+		}
+		if first || age < v.AgeMin {
+			v.AgeMin = age
+		}
+		v.RSSMax = max(v.RSSMax, rss)
+		first = false
+	}
+	v.PID = os.Getpid()
+	v.Backlog = m.backlog()
+	return v
+}
+
+// stateLabel is a phase as the prefork_workers gauge's state: booting,
+// ready (serving: ready or retiring) or draining (told to stop).
+func stateLabel(p phase) string {
+	switch p {
+	case phaseBooting:
+		return "booting"
+	case phaseReady, phaseRetiring:
+		return "ready"
+	}
+	return "draining"
+}
+
+func clone(m map[string]uint64) map[string]uint64 {
+	c := make(map[string]uint64, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// masterObs is the master's observability state (one field of master).
+type masterObs struct {
+	agg          *metricsAgg
+	server       *metricsServer
+	statsd       *statsdClient
+	upgradeChild bool // started by USR2: the old master may still hold --metrics-bind
+	lastWorkers  int  // last gunicorn.workers gauge sent
+	nextBacklog  time.Time
+}
+
+// startObservability runs in startProduction: aggregation, the metrics
+// listener and StatsD.
+func (m *master) startObservability() error {
+	if err := m.startMetrics(); err != nil {
+		return err
+	}
+	if m.cfg.StatsDHost != "" {
+		c, err := newStatsD(m.cfg.StatsDHost, m.cfg.StatsDPrefix, m.cfg.DogStatsDTags)
+		if err != nil {
+			return err
+		}
+		m.obs.statsd = c
+		m.obs.lastWorkers = -1
+	}
+	return nil
+}
+
+// stopObservability runs in stopProduction (and when handing over to a
+// new master: it binds the metrics address next).
+func (m *master) stopObservability() {
+	m.obs.server.Close()
+	m.obs.statsd.Close()
+}
+
+// tickObservability runs on the master's tick: Gunicorn's gunicorn.workers
+// gauge when it changes, and gunicorn.backlog every second.
+func (m *master) tickObservability(now time.Time) {
+	if m.obs.statsd == nil {
+		return
+	}
+	if n := len(m.sup.workers); n != m.obs.lastWorkers {
+		m.obs.lastWorkers = n
+		m.obs.statsd.gauge("gunicorn.workers", int64(n))
+	}
+	if now.After(m.obs.nextBacklog) {
+		m.obs.nextBacklog = now.Add(time.Second)
+		if bs := m.backlog(); len(bs) > 0 {
+			var sum int64
+			for _, b := range bs {
+				sum += b.Queued
+			}
+			m.obs.statsd.histogram("gunicorn.backlog", sum)
+		}
+	}
+}
+
+// backlog reads the accept queue of every TCP listener (Linux).
+func (m *master) backlog() []backlogSample { return backlogOf(m.lns, m.names) }
+
+// backlogOf reads the accept queue of each TCP listener in lns (named by names).
+func backlogOf(lns []net.Listener, names []string) []backlogSample {
+	var out []backlogSample
+	for i, ln := range lns {
+		if q, limit, ok := listenBacklog(ln); ok && i < len(names) {
+			out = append(out, backlogSample{Listener: names[i], Queued: q, Limit: limit})
+		}
+	}
+	return out
+}
+
+// quantileBound is the upper bound of the histogram bucket that holds the
+// q-quantile (0..1): the quantile is at most that (+Inf when it is in the
+// last bucket; 0 when the histogram is empty). buckets are per bucket (not
+// cumulative), len(bounds)+1. An upper bound rather than PromQL's linear
+// estimate, which would report 2.5ms for a service answering in 20us.
+func quantileBound(q float64, bounds []float64, buckets []uint64) float64 {
+	var total uint64
+	for _, c := range buckets {
+		total += c
+	}
+	if total == 0 {
+		return 0
+	}
+	rank := q * float64(total)
+	var cum uint64
+	for i, c := range buckets {
+		cum += c
+		if c > 0 && float64(cum) >= rank {
+			if i < len(bounds) {
+				return bounds[i]
+			}
+			break
+		}
+	}
+	return math.Inf(1)
+}
+
+// fillStatusMetrics adds each worker's figures from its last report to a
+// status view (on the loop): average request rate since it became ready,
+// the bucket bounds that p50 and p99 latency are under (-1: above the
+// highest bound), and its 5xx answers.
+func (m *master) fillStatusMetrics(st *Status, now time.Time) {
+	if m.obs.agg == nil {
+		return
+	}
+	for i, wr := range st.Workers {
+		s, ok := m.obs.agg.live[wr.ID]
+		if !ok {
+			continue
+		}
+		r := &st.Workers[i]
+		if w := m.sup.find(wr.ID); w != nil && !w.readyAt.IsZero() {
+			if age := now.Sub(w.readyAt).Seconds(); age > 0 {
+				r.RequestsPerSecond = float64(s.requestCount()) / age
+			}
+		}
+		r.P50Millis = millisBound(quantileBound(0.5, m.cfg.MetricsBuckets, s.Buckets))
+		r.P99Millis = millisBound(quantileBound(0.99, m.cfg.MetricsBuckets, s.Buckets))
+		for j := range s.Requests {
+			r.Errors5xx += s.Requests[j][4]
+		}
+		r.Metrics = true
+	}
+}
+
+// millisBound is a bound in milliseconds for JSON (which has no +Inf): -1
+// stands for "above the highest bucket".
+func millisBound(sec float64) float64 {
+	if math.IsInf(sec, 1) {
+		return -1
+	}
+	return sec * 1000
+}

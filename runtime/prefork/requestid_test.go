@@ -1,0 +1,144 @@
+package prefork
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestValidRequestID(t *testing.T) {
+	for _, c := range []struct {
+		id string
+		ok bool
+	}{
+		{"0123456789abcdef0123456789abcdef", true},
+		{"f47ac10b-58cc-4372-a567-0e02b2c3d479", true},
+		{"Root=1-5e1b4151-5ac6c58f1c2c2b6e2b0a7c1f", true},
+		{"abc+/=", true},
+		{"user@host:42", true},
+		{"", false},
+		{strings.Repeat("a", maxRequestIDLen), true},
+		{strings.Repeat("a", maxRequestIDLen+1), false},
+		{strings.Repeat("a", 10<<10), false},
+		{"a\nb", false},
+		{"a\rb", false},
+		{`a"b`, false},
+		{"a b", false},
+		{"a\\b", false},
+		{"<script>", false},
+		{"é", false},
+		{"a\x00b", false},
+	} {
+		if got := validRequestID(c.id); got != c.ok {
+			t.Errorf("validRequestID(%q) = %v, want %v", c.id, got, c.ok)
+		}
+	}
+	a, b := newRequestID(), newRequestID()
+	if len(a) != 32 || !validRequestID(a) || a == b {
+		t.Errorf("newRequestID: %q, %q", a, b)
+	}
+}
+
+// The ID a trusted proxy sent is kept; anyone else's, or a malformed one,
+// is replaced; the app's context, the request and the response agree.
+func TestRequestIDHandler(t *testing.T) {
+	trusted, err := parseTrustedProxies("10.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		remote string
+		ids    []string
+		keep   bool
+	}{
+		{"trusted proxy, good id", "10.0.0.1:5000", []string{"abc-123"}, true},
+		{"untrusted peer", "192.0.2.7:5000", []string{"abc-123"}, false},
+		{"trusted, none sent", "10.0.0.1:5000", nil, false},
+		{"trusted, newline", "10.0.0.1:5000", []string{"abc\n127.0.0.1 - - forged"}, false},
+		{"trusted, quote", "10.0.0.1:5000", []string{`abc" "forged`}, false},
+		{"trusted, 10 KB", "10.0.0.1:5000", []string{strings.Repeat("a", 10<<10)}, false},
+		{"trusted, two values", "10.0.0.1:5000", []string{"a", "b"}, false},
+	} {
+		var ctxID, hdrID string
+		h := requestIDHandler(trusted, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctxID, hdrID = RequestID(r.Context()), r.Header.Get(RequestIDHeader)
+		}))
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = c.remote
+		for _, id := range c.ids {
+			r.Header.Add(RequestIDHeader, id)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		resp := w.Header().Get(RequestIDHeader)
+		if ctxID == "" || ctxID != hdrID || ctxID != resp {
+			t.Errorf("%s: context %q, request header %q, response %q: must be one ID", c.name, ctxID, hdrID, resp)
+		}
+		if kept := len(c.ids) == 1 && ctxID == c.ids[0]; kept != c.keep {
+			t.Errorf("%s: id %q kept=%v, want %v", c.name, ctxID, kept, c.keep)
+		}
+		if !c.keep && !validRequestID(ctxID) {
+			t.Errorf("%s: replacement %q is not well-formed", c.name, ctxID)
+		}
+	}
+	if RequestID(context.Background()) != "" || RequestID(WithRequestID(context.Background(), "x")) != "x" {
+		t.Error("RequestID outside a request")
+	}
+}
+
+// A unix socket peer (nginx on the same host) is trusted like the
+// forwarded headers are.
+func TestRequestIDFromUnixPeerIsKept(t *testing.T) {
+	trusted, _ := parseTrustedProxies("none")
+	var got string
+	h := requestIDHandler(trusted, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = RequestID(r.Context()) }))
+	r := httptest.NewRequest("GET", "/", nil)
+	r = r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, &net.UnixAddr{Name: "/run/app.sock", Net: "unix"}))
+	r.RemoteAddr = "@"
+	r.Header.Set(RequestIDHeader, "from-nginx")
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	if got != "from-nginx" {
+		t.Errorf("unix peer's id replaced: %q", got)
+	}
+}
+
+// The whole serving chain: the access log line (text and JSON) carries the
+// ID, and a hostile one cannot add a line or a field.
+func TestRequestIDInAccessLog(t *testing.T) {
+	for _, format := range []string{`%(h)s "%(r)s" %(s)s rid=%({X-Request-Id}i)s`, "json"} {
+		var out bytes.Buffer
+		al, err := newAccessLogTo(&out, format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		trusted, _ := parseTrustedProxies("127.0.0.1")
+		s := &serving{access: al, trusted: trusted}
+		var appID string
+		h := s.handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { appID = RequestID(r.Context()) }))
+		hostile := "x\n127.0.0.1 \"GET /admin HTTP/1.1\" 200 rid=forged\",\"status\":200,\"x\":\"" + strings.Repeat("A", 10<<10)
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = "127.0.0.1:4000"
+		r.Header.Set(RequestIDHeader, hostile)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		line := out.String()
+		if strings.Count(line, "\n") != 1 || strings.Contains(line, "forged") || len(line) > 1000 {
+			t.Errorf("%s: hostile id reached the log: %q", format, line)
+		}
+		if appID == "" || !strings.Contains(line, appID) || w.Header().Get(RequestIDHeader) != appID {
+			t.Errorf("%s: id %q not in the line %q or the response", format, appID, line)
+		}
+		if format == "json" {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(line), &m); err != nil || m["request_id"] != appID {
+				t.Errorf("json line %q: %v, request_id %v", line, err, m["request_id"])
+			}
+		}
+	}
+}
