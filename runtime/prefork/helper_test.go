@@ -482,3 +482,16 @@ func readLine(r *bufio.Reader) string {
 	s, _ := r.ReadString('\n')
 	return strings.TrimSpace(s)
 }
+
+// noneOf is a waitWorkers condition: none of the workers is one of before (every old
+// worker was replaced, as after a reload).
+func noneOf(before []int) func([]int) bool {
+	return func(pids []int) bool {
+		for _, pid := range pids {
+			if slices.Contains(before, pid) {
+				return false
+			}
+		}
+		return true
+	}
+}

@@ -192,16 +192,7 @@ func TestReloadOnFileChange(t *testing.T) {
 	os.WriteFile(watched, []byte("a: 22\n"), 0o644)
 	p.waitLog("--reload: changed on disk: "+watched, 1, bootWithin)
 	p.waitLog("reload complete", 1, bootWithin)
-	p.waitWorkers(2, bootWithin, func(pids []int) bool {
-		for _, pid := range pids {
-			for _, old := range before {
-				if pid == old {
-					return false
-				}
-			}
-		}
-		return true
-	})
+	p.waitWorkers(2, bootWithin, noneOf(before))
 	ok, _ := l.finish(t)
 	t.Logf("--reload under load: %d requests, 0 failed", ok)
 	p.signal(syscall.SIGTERM)
@@ -254,16 +245,7 @@ func TestReloadOnReplacedBinary(t *testing.T) {
 	}
 	p.waitLog("--reload: changed on disk: "+bin, 1, bootWithin)
 	p.waitLog("reload complete", 1, bootWithin)
-	p.waitWorkers(2, bootWithin, func(pids []int) bool {
-		for _, pid := range pids {
-			for _, old := range before {
-				if pid == old {
-					return false
-				}
-			}
-		}
-		return true
-	})
+	p.waitWorkers(2, bootWithin, noneOf(before))
 	ok, _ := l.finish(t)
 	t.Logf("--reload of a replaced binary under load: %d requests, 0 failed", ok)
 	p.signal(syscall.SIGTERM)
