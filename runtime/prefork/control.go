@@ -92,27 +92,9 @@ func listenControl(path string, mode os.FileMode, handle func(string) (Status, e
 			return nil, fmt.Errorf("prefork: control socket %s: %w", path, err)
 		}
 	}
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp"+strconv.Itoa(os.Getpid()))
-	_ = os.Remove(tmp)
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
+	ln, info, err := unixSocketOver(path, func(tmp string) error { return os.Chmod(tmp, mode) })
 	if err != nil {
 		return nil, fmt.Errorf("prefork: control socket %s: %w", path, err)
-	}
-	ln.SetUnlinkOnClose(false)
-	fail := func(err error) (*controlServer, error) {
-		ln.Close()
-		os.Remove(tmp)
-		return nil, fmt.Errorf("prefork: control socket %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp, mode); err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fail(err)
-	}
-	info, err := os.Lstat(path)
-	if err != nil {
-		return fail(err)
 	}
 	s := &controlServer{ln: ln, path: path, info: info, handle: handle, log: log}
 	s.wg.Add(1)
@@ -167,9 +149,7 @@ func (s *controlServer) Close() error {
 	}
 	err := s.ln.Close()
 	s.wg.Wait()
-	if cur, e := os.Lstat(s.path); e == nil && os.SameFile(cur, s.info) {
-		os.Remove(s.path)
-	}
+	removeUnixSocket(s.path, s.info)
 	return err
 }
 

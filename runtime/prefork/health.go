@@ -3,15 +3,12 @@ package prefork
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"log"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"strconv"
-	"sync"
 	"time"
 )
 
@@ -45,116 +42,34 @@ type healthState struct {
 // not answer within wait (stuck) or is gone.
 type healthQuery func(wait time.Duration) (healthState, bool)
 
-type healthServer struct {
-	srv  *http.Server
-	addr string
-	log  *slog.Logger
-	wg   sync.WaitGroup
-
-	mu     sync.Mutex
-	closed bool
-	ln     net.Listener
-}
-
-// listenHealth serves the probes on addr. A unix socket that another live
-// process holds (the master this one upgrades with USR2) is taken over in
-// the background once it is free; any other bind error is returned.
-func listenHealth(addr string, query healthQuery, lg *slog.Logger) (*healthServer, error) {
-	if lg == nil {
-		lg = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	h := &healthServer{addr: addr, log: lg}
-	h.srv = &http.Server{
-		Handler:           healthHandler(query),
-		ReadHeaderTimeout: 2 * time.Second,
-		ReadTimeout:       5 * time.Second,
-		WriteTimeout:      5 * time.Second,
-		IdleTimeout:       5 * time.Second,
-		MaxHeaderBytes:    8 << 10,
-		ErrorLog:          log.New(io.Discard, "", 0),
-	}
-	ln, err := bindHealth(addr)
-	if err == nil {
-		h.serve(ln)
-		return h, nil
-	}
-	if a, _ := parseAddr(addr); a.network != "unix" {
-		return nil, fmt.Errorf("prefork: health-bind %s: %w", addr, err)
-	}
-	lg.Warn("health probes not served yet: the address is taken; retrying until it is free", "health_bind", addr, "err", err)
-	h.wg.Add(1)
-	go h.retry()
-	return h, nil
-}
-
-func bindHealth(addr string) (net.Listener, error) {
+// listenHealth serves the probes on addr. A TCP socket has SO_REUSEPORT where
+// the system has it, so a USR2 master binds it beside the old one; a unix
+// socket that another live process holds (the master this one upgrades) is
+// taken over in the background once it is free. Any other error is returned.
+func listenHealth(addr string, query healthQuery, lg *slog.Logger) (*sideServer, error) {
+	s := newSideServer("health-bind", "health listener", addr, healthHandler(query), lg)
 	a, err := parseAddr(addr)
 	if err != nil {
 		return nil, err
 	}
-	if a.network == "unix" {
-		if err := removeStaleSocket(a.address); err != nil {
-			return nil, err
+	bind := func() (net.Listener, error) {
+		if a.network == "unix" {
+			if err := removeStaleSocket(a.address); err != nil {
+				return nil, err
+			}
+			return net.Listen("unix", a.address)
 		}
-		return net.Listen("unix", a.address)
-	}
-	lc := net.ListenConfig{Control: setReusePort}
-	ln, err := lc.Listen(context.Background(), "tcp", a.address)
-	if err != nil && errors.Is(err, errNoReusePort) {
-		return net.Listen("tcp", a.address)
-	}
-	return ln, err
-}
-
-func (h *healthServer) retry() {
-	defer h.wg.Done()
-	for {
-		time.Sleep(100 * time.Millisecond)
-		h.mu.Lock()
-		if h.closed {
-			h.mu.Unlock()
-			return
+		lc := net.ListenConfig{Control: setReusePort}
+		ln, err := lc.Listen(context.Background(), "tcp", a.address)
+		if err != nil && errors.Is(err, errNoReusePort) {
+			return net.Listen("tcp", a.address)
 		}
-		ln, err := bindHealth(h.addr)
-		if err == nil {
-			h.log.Info("health probes served", "health_bind", h.addr)
-			h.serveLocked(ln)
-			h.mu.Unlock()
-			return
-		}
-		h.mu.Unlock()
+		return ln, err
 	}
-}
-
-func (h *healthServer) serve(ln net.Listener) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.serveLocked(ln)
-}
-
-func (h *healthServer) serveLocked(ln net.Listener) {
-	h.ln = ln
-	h.wg.Add(1)
-	go func() {
-		defer h.wg.Done()
-		h.srv.Serve(ln)
-	}()
-}
-
-// Close stops serving the probes; safe on nil and twice.
-func (h *healthServer) Close() {
-	if h == nil {
-		return
+	if err := s.start(bind, func(error) bool { return a.network == "unix" }); err != nil {
+		return nil, err
 	}
-	h.mu.Lock()
-	if h.closed {
-		h.mu.Unlock()
-		return
-	}
-	h.closed = true
-	h.mu.Unlock()
-	h.srv.Close()
-	h.wg.Wait()
+	return s, nil
 }
 
 func healthHandler(query healthQuery) http.Handler {

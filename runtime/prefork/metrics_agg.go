@@ -165,7 +165,7 @@ func clone(m map[string]uint64) map[string]uint64 {
 // masterObs is the master's observability state (one field of master).
 type masterObs struct {
 	agg          *metricsAgg
-	server       *metricsServer
+	server       *sideServer
 	statsd       *statsdClient
 	upgradeChild bool // started by USR2: the old master may still hold --metrics-bind
 	lastWorkers  int  // last gunicorn.workers gauge sent

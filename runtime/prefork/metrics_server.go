@@ -8,9 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -29,21 +27,15 @@ import (
 // metricsScrapeTimeout bounds the wait for the master's loop.
 const metricsScrapeTimeout = 2 * time.Second
 
-type metricsServer struct {
-	srv   *http.Server
-	log   *slog.Logger
-	addr  string
-	path  string      // unix socket path, "" for TCP
-	info  os.FileInfo // the socket file we created
-	mu    sync.Mutex
-	ln    net.Listener
-	stop  chan struct{}
-	wg    sync.WaitGroup
-	bound chan struct{} // closed once serving (tests)
-}
-
-func newMetricsServer(addr string, view func() (metricsView, error), log *slog.Logger) *metricsServer {
-	s := &metricsServer{addr: addr, log: log, stop: make(chan struct{}), bound: make(chan struct{})}
+// newMetricsServer serves view's figures at GET /metrics on addr. With
+// retryInUse (a master started by USR2), a TCP address still held by the old
+// master is retried in the background; a unix socket is bound under a
+// temporary name and renamed over the path.
+func newMetricsServer(addr string, view func() (metricsView, error), lg *slog.Logger, retryInUse bool) (*sideServer, error) {
+	a, err := parseAddr(addr)
+	if err != nil || a.network == "fd" {
+		return nil, fmt.Errorf("prefork: metrics-bind %q: must be host:port, [ipv6]:port or unix:/path: %w", addr, errInvalid)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 		v, err := view()
@@ -64,117 +56,36 @@ func newMetricsServer(addr string, view func() (metricsView, error), log *slog.L
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "prefork metrics: GET /metrics")
 	})
-	s.srv = &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       5 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    8 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	return s
-}
-
-// listen binds the address. With retryInUse (a master started by USR2), an
-// address still held by the old master is retried in the background.
-func (s *metricsServer) listen(retryInUse bool) error {
-	a, err := parseAddr(s.addr)
-	if err != nil || a.network == "fd" {
-		return fmt.Errorf("prefork: metrics-bind %q: must be host:port, [ipv6]:port or unix:/path: %w", s.addr, errInvalid)
-	}
+	s := newSideServer("metrics-bind", "metrics listener", addr, mux, lg)
+	bind := func() (net.Listener, error) { return net.Listen("tcp", a.address) }
 	if a.network == "unix" {
-		return s.listenUnix(a.address)
-	}
-	ln, err := net.Listen("tcp", a.address)
-	if err == nil {
-		s.serve(ln)
-		return nil
-	}
-	if !retryInUse || !errors.Is(err, syscall.EADDRINUSE) {
-		return fmt.Errorf("prefork: metrics-bind %s: %w", s.addr, err)
-	}
-	s.log.Info("metrics listener busy (the old master holds it until it hands over); retrying", "addr", s.addr)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			select {
-			case <-s.stop:
-				return
-			case <-time.After(100 * time.Millisecond):
+		bind = func() (net.Listener, error) {
+			ln, info, err := unixSocketOver(a.address, nil)
+			if err != nil {
+				return nil, err
 			}
-			if ln, err := net.Listen("tcp", a.address); err == nil {
-				s.serve(ln)
-				s.log.Info("metrics listener bound", "addr", s.addr)
-				return
-			}
-		}
-	}()
-	return nil
-}
-
-func (s *metricsServer) listenUnix(path string) error {
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp"+strconv.Itoa(os.Getpid()))
-	_ = os.Remove(tmp)
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
-	if err != nil {
-		return fmt.Errorf("prefork: metrics-bind %s: %w", s.addr, err)
-	}
-	ln.SetUnlinkOnClose(false)
-	if err := os.Rename(tmp, path); err != nil {
-		ln.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("prefork: metrics-bind %s: %w", s.addr, err)
-	}
-	s.path = path
-	s.info, _ = os.Lstat(path)
-	s.serve(ln)
-	return nil
-}
-
-func (s *metricsServer) serve(ln net.Listener) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	select {
-	case <-s.stop:
-		ln.Close()
-		return
-	default:
-	}
-	s.ln = ln
-	close(s.bound)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("metrics listener failed", "addr", s.addr, "err", err)
-		}
-	}()
-}
-
-// Close stops serving (safe to call twice, and on nil) and removes the unix
-// socket unless a newer master has put its own at the path.
-func (s *metricsServer) Close() {
-	if s == nil {
-		return
-	}
-	s.mu.Lock()
-	select {
-	case <-s.stop:
-		s.mu.Unlock()
-		return
-	default:
-		close(s.stop)
-	}
-	s.mu.Unlock()
-	s.srv.Close()
-	s.wg.Wait()
-	if s.path != "" {
-		if cur, err := os.Lstat(s.path); err == nil && s.info != nil && os.SameFile(cur, s.info) {
-			os.Remove(s.path)
+			return &ownedUnixListener{UnixListener: ln, path: a.address, info: info}, nil
 		}
 	}
+	inUse := func(err error) bool { return retryInUse && a.network == "tcp" && errors.Is(err, syscall.EADDRINUSE) }
+	if err := s.start(bind, inUse); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// ownedUnixListener removes its socket file on Close unless a newer master
+// has put its own at the path.
+type ownedUnixListener struct {
+	*net.UnixListener
+	path string
+	info os.FileInfo
+}
+
+func (l *ownedUnixListener) Close() error {
+	err := l.UnixListener.Close()
+	removeUnixSocket(l.path, l.info)
+	return err
 }
 
 // ---- master hooks ----
@@ -186,8 +97,8 @@ func (m *master) startMetrics() error {
 	if m.cfg.MetricsBind == "" {
 		return nil
 	}
-	s := newMetricsServer(m.cfg.MetricsBind, m.scrape, m.log.Logger)
-	if err := s.listen(m.obs.upgradeChild); err != nil {
+	s, err := newMetricsServer(m.cfg.MetricsBind, m.scrape, m.log.Logger, m.obs.upgradeChild)
+	if err != nil {
 		return err
 	}
 	m.obs.server = s
@@ -205,7 +116,7 @@ func (m *master) scrape() (metricsView, error) {
 // serveProcessMetrics serves --metrics-bind from Serve's single process:
 // the same families as the master's, over the one process that serves.
 // nil when MetricsBind is not set.
-func serveProcessMetrics(c Config, sp *servingProc, lns []net.Listener, names []string, lg *slog.Logger) (*metricsServer, error) {
+func serveProcessMetrics(c Config, sp *servingProc, lns []net.Listener, names []string, lg *slog.Logger) (*sideServer, error) {
 	if c.MetricsBind == "" || sp.prod.metrics == nil {
 		return nil, nil
 	}
@@ -219,8 +130,8 @@ func serveProcessMetrics(c Config, sp *servingProc, lns []net.Listener, names []
 			Backlog: backlogOf(lns, names)}
 		return v, nil
 	}
-	s := newMetricsServer(c.MetricsBind, view, lg)
-	if err := s.listen(false); err != nil {
+	s, err := newMetricsServer(c.MetricsBind, view, lg, false)
+	if err != nil {
 		return nil, err
 	}
 	lg.Info("metrics listener", "addr", c.MetricsBind, "path", "/metrics")

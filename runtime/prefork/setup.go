@@ -11,7 +11,7 @@ import (
 type masterProd struct {
 	notify    *notifier
 	control   *controlServer
-	health    *healthServer
+	health    *sideServer
 	creds     *credentials
 	started   time.Time
 	stopWD    chan struct{}
