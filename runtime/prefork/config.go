@@ -410,9 +410,24 @@ func (c Config) heartbeatInterval() time.Duration {
 	return iv
 }
 
-// printConfig writes the effective configuration as "name = value" lines
-// with Gunicorn's setting names, sorted like Gunicorn's --print-config.
+// Settings is the effective configuration (defaults applied) as "name = value"
+// lines with Gunicorn's setting names, sorted like Gunicorn's --print-config.
+func (c Config) Settings() ([]string, error) {
+	d, err := c.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return d.settingLines(), nil
+}
+
+// printConfig writes the effective configuration as Settings does.
 func (c Config) printConfig(w io.Writer) {
+	for _, l := range c.settingLines() {
+		fmt.Fprintln(w, l)
+	}
+}
+
+func (c Config) settingLines() []string {
 	lines := []string{"read_header_timeout = " + seconds(c.ReadHeaderTimeout)}
 	for i := range settings {
 		s := &settings[i]
@@ -422,9 +437,7 @@ func (c Config) printConfig(w io.Writer) {
 		lines = append(lines, s.name+" = "+s.value(&c).String())
 	}
 	slices.Sort(lines)
-	for _, l := range lines {
-		fmt.Fprintln(w, l)
-	}
+	return lines
 }
 
 func seconds(d time.Duration) string {

@@ -314,8 +314,8 @@ func (r *recorder) WriteHeader(code int)        { r.code = code }
 
 func TestParseSeconds(t *testing.T) {
 	for in, want := range map[string]time.Duration{"30": 30 * time.Second, "0.5": 500 * time.Millisecond, "30s": 30 * time.Second, "1m": time.Minute, "0": 0} {
-		if got, err := parseSeconds(in); err != nil || got != want {
-			t.Errorf("parseSeconds(%q) = %s, %v; want %s", in, got, err, want)
+		if got, err := ParseDuration(in); err != nil || got != want {
+			t.Errorf("ParseDuration(%q) = %s, %v; want %s", in, got, err, want)
 		}
 	}
 }

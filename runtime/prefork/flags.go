@@ -124,7 +124,7 @@ func (f *durationFlag) String() string {
 }
 
 func (f *durationFlag) Set(s string) error {
-	d, err := parseSeconds(s)
+	d, err := ParseDuration(s)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,10 @@ func (f *durationFlag) Set(s string) error {
 	return nil
 }
 
-func parseSeconds(s string) (time.Duration, error) {
+// ParseDuration is the one parser of durations, for flags and for the configuration
+// engine: seconds as Gunicorn takes them ("30", "0.5") or a Go duration ("30s",
+// "500ms"); never negative. The error states the rule only.
+func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if secs, err := strconv.ParseFloat(s, 64); err == nil {
 		if secs < 0 || math.IsNaN(secs) || secs > math.MaxInt64/float64(time.Second) {

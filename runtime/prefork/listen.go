@@ -59,6 +59,25 @@ func parseAddr(s string) (addr, error) {
 	return addr{network: "tcp", address: s}, nil
 }
 
+// CheckBind is the one check of listen addresses, for flags and for the configuration
+// engine: host:port, [ipv6]:port, unix:/path or fd://N. The error states the rule only.
+func CheckBind(s string) error {
+	if _, err := parseAddr(s); err != nil {
+		return errors.Unwrap(err)
+	}
+	return nil
+}
+
+// BindPort is the port of a host:port bind address; 0 for unix:, fd:// and bad ones.
+func BindPort(s string) int {
+	if a, err := parseAddr(s); err == nil && a.network == "tcp" {
+		_, port, _ := net.SplitHostPort(s)
+		n, _ := strconv.Atoi(port)
+		return n
+	}
+	return 0
+}
+
 // Bind listens on each address: "host:port", "[::1]:port", "unix:/path" (a
 // stale socket file left by a dead process is removed first; a live one is an
 // error) or "fd://N" (an already-listening descriptor). On error nothing stays

@@ -16,6 +16,16 @@ import (
 const levelCritical = slog.LevelError + 4
 
 func parseLevel(s string) (slog.Level, error) {
+	l, err := ParseLevel(s)
+	if err != nil {
+		return 0, fmt.Errorf("prefork: log-level=%q: %v: %w", s, err, errInvalid)
+	}
+	return l, nil
+}
+
+// ParseLevel is the one parser of log levels, for flags and for the configuration
+// engine: debug, info, warning (or warn), error, critical, in any case; "" is info.
+func ParseLevel(s string) (slog.Level, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "debug":
 		return slog.LevelDebug, nil
@@ -28,7 +38,7 @@ func parseLevel(s string) (slog.Level, error) {
 	case "critical":
 		return levelCritical, nil
 	}
-	return 0, fmt.Errorf("prefork: log-level=%q: must be one of debug, info, warning, error, critical: %w", s, errInvalid)
+	return 0, errors.New("must be one of debug, info, warning, error, critical")
 }
 
 // logging is the runtime's log: the slog.Logger plus, when the runtime built

@@ -2,6 +2,7 @@ package prefork
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -39,6 +40,18 @@ func parseStatm(data []byte, pageSize int64) (int64, error) {
 // single letters K, M, G, T are powers of 1024 (like docker and the JVM).
 // Fractions are allowed ("1.5GiB"). "0" or "" means no limit.
 func parseByteSize(s string) (int64, error) {
+	n, err := ParseSize(s)
+	if err != nil {
+		return 0, fmt.Errorf("prefork: invalid size %q: %w", s, err)
+	}
+	return n, nil
+}
+
+// ParseSize is the one parser of byte sizes, for flags and for the configuration
+// engine: a plain number of bytes ("1048576"), or a number with a unit, case-insensitive:
+// KB, MB, GB, TB are powers of 1000; KiB, MiB, GiB, TiB and K, M, G, T powers of 1024.
+// Fractions are allowed ("1.5GiB"); "" is 0. The error states the rule only.
+func ParseSize(s string) (int64, error) {
 	in := strings.TrimSpace(s)
 	if in == "" {
 		return 0, nil
@@ -49,11 +62,11 @@ func parseByteSize(s string) (int64, error) {
 	}
 	num, unit := in[:i], strings.ToLower(strings.TrimSpace(in[i:]))
 	if num == "" {
-		return 0, fmt.Errorf("prefork: invalid size %q: want a number of bytes, optionally with a unit (e.g. 512MiB, 1GB)", s)
+		return 0, errors.New("must be a number of bytes, optionally with a unit (e.g. 512MiB, 1GB)")
 	}
 	v, err := strconv.ParseFloat(num, 64)
 	if err != nil {
-		return 0, fmt.Errorf("prefork: invalid size %q: %q is not a number", s, num)
+		return 0, fmt.Errorf("%q is not a number", num)
 	}
 	var mult float64
 	switch unit {
@@ -76,11 +89,11 @@ func parseByteSize(s string) (int64, error) {
 	case "t", "tib":
 		mult = 1 << 40
 	default:
-		return 0, fmt.Errorf("prefork: invalid size %q: unknown unit %q (use B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)", s, in[i:])
+		return 0, fmt.Errorf("unknown unit %q (use B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)", strings.TrimSpace(in[i:]))
 	}
 	bytes := v * mult
 	if bytes >= math.MaxInt64 {
-		return 0, fmt.Errorf("prefork: invalid size %q: too large", s)
+		return 0, errors.New("too large")
 	}
 	return int64(bytes), nil
 }
