@@ -1,0 +1,161 @@
+package appconfig
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+)
+
+// Origins records where each key was set: "config/config.yaml:21", "env APP_SERVER_WORKERS",
+// "flag --workers"; a key absent from it kept its default.
+type Origins struct {
+	dir  string
+	mode string
+	at   map[string]string
+}
+
+// Of says where the key at path ("server.workers") was set, or "default".
+func (o *Origins) Of(path string) string {
+	if o != nil {
+		if at, ok := o.at[path]; ok {
+			return at
+		}
+	}
+	return "default"
+}
+
+// Set records that the key at path was set by origin (a flag, say).
+func (o *Origins) Set(path, origin string) { o.at[path] = origin }
+
+// Mode is the mode the configuration was read for.
+func (o *Origins) Mode() string { return o.mode }
+
+// Dir is the configuration directory it was read from.
+func (o *Origins) Dir() string { return o.dir }
+
+// Checker collects rule violations, each message starting with where the value came from.
+func (o *Origins) Checker() *Checker { return &Checker{o: o} }
+
+// Checker is what the sections' Validate methods report to.
+type Checker struct {
+	o    *Origins
+	errs []error
+}
+
+// Check records format as a violation of the key at path unless ok.
+func (c *Checker) Check(ok bool, path, format string, args ...any) {
+	if ok {
+		return
+	}
+	msg := fmt.Sprintf(format, args...)
+	if where := c.o.Of(path); where != "default" {
+		c.errs = append(c.errs, fmt.Errorf("%s: %s: %s", where, path, msg))
+	} else {
+		c.errs = append(c.errs, fmt.Errorf("%s: %s (the default: not set in %s)", path, msg, c.o.Dir()))
+	}
+}
+
+// Err is every violation, one per line, or nil.
+func (c *Checker) Err() error { return errors.Join(c.errs...) }
+
+// leaf is one configurable value of a struct.
+type leaf struct {
+	path  string
+	v     reflect.Value
+	field reflect.StructField
+}
+
+// walk calls fn for each leaf under v (a struct), in field order.
+func walk(v reflect.Value, prefix string, fn func(leaf)) {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		name := yamlName(t.Field(i))
+		if name == "" {
+			continue
+		}
+		f := v.Field(i)
+		p := join(prefix, name)
+		if f.Kind() == reflect.Struct && f.Type() != durationType {
+			walk(f, p, fn)
+			continue
+		}
+		fn(leaf{path: p, v: f, field: t.Field(i)})
+	}
+}
+
+func fieldByName(v reflect.Value, name string) (reflect.Value, bool) {
+	for i := 0; i < v.NumField(); i++ {
+		if n := yamlName(v.Type().Field(i)); n != "" && n == name {
+			return v.Field(i), true
+		}
+	}
+	return reflect.Value{}, false
+}
+
+func keys(t reflect.Type) []string {
+	var names []string
+	for i := 0; i < t.NumField(); i++ {
+		if n := yamlName(t.Field(i)); n != "" {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// yamlName is a field's key; "" for unexported fields and yaml:"-".
+func yamlName(f reflect.StructField) string {
+	if !f.IsExported() {
+		return ""
+	}
+	name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	if name == "-" {
+		return ""
+	}
+	if name == "" {
+		name = strings.ToLower(f.Name)
+	}
+	return name
+}
+
+// suggest is ` (did you mean "x"?)` for the known name closest to s, or "".
+func suggest(s string, known []string) string {
+	best, bestD := "", -1
+	for _, k := range known {
+		d := distance(strings.ToLower(s), strings.ToLower(k))
+		if bestD < 0 || d < bestD {
+			best, bestD = k, d
+		}
+	}
+	// Close enough to be a typo: a third of the name, at least two edits.
+	if best == "" || bestD > max(2, len(s)/3) {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// distance is the Levenshtein distance, with a swap of two neighbours counting as one.
+func distance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(rb)]
+}
