@@ -4,158 +4,83 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
-	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/scaffoldgo/scaffold/runtime/appconfig"
 )
 
 // AppConfig is what the deploy files take from the project's config/: the production
-// values, i.e. config/config.yaml with the production section of config/setting.yaml over it.
+// values, read by the project's own configuration engine (runtime/appconfig, vendored
+// into the project as internal/appconfig) in production mode, as an install runs it.
 type AppConfig struct {
 	StaticDir       string        // app.static_dir, relative to the working directory or absolute
 	MaxBodyBytes    int64         // app.max_body_bytes
 	Workers         int           // server.workers
-	Timeout         time.Duration // server.timeout; <= 0 means off
+	Timeout         time.Duration // server.timeout; 0 means off
 	GracefulTimeout time.Duration // server.graceful_timeout
+	KeepAlive       time.Duration // server.keep_alive; 0 means off
 	Port            int           // port of server.bind's first host:port; 8000 when it binds none
 	DatabaseDSN     string        // database.dsn (projects made with --db), "" otherwise
 	RootPath        string        // app.root_path: "" or the URL path the app is mounted under
 }
 
-// yamlSections mirrors the keys of config.yaml this generator reads; pointers tell a key
-// that is absent from one that is zero.
-type yamlSections struct {
+// projectView is the part of a generated project's factory.Config that deploy files
+// derive from: the same YAML names and types, so the engine parses each value as the
+// app does. Keys it does not have are the app's to judge (appconfig.Source.Partial).
+type projectView struct {
 	App struct {
-		StaticDir    *string `yaml:"static_dir"`
-		MaxBodyBytes *int64  `yaml:"max_body_bytes"`
-		RootPath     *string `yaml:"root_path"`
+		StaticDir    string         `yaml:"static_dir"`
+		MaxBodyBytes appconfig.Size `yaml:"max_body_bytes"`
+		RootPath     string         `yaml:"root_path"`
 	} `yaml:"app"`
-	Server struct {
-		Bind            []string `yaml:"bind"`
-		Workers         *int     `yaml:"workers"`
-		Timeout         *string  `yaml:"timeout"`
-		GracefulTimeout *string  `yaml:"graceful_timeout"`
-	} `yaml:"server"`
+	Server   appconfig.Server  `yaml:"server"`
+	Logging  appconfig.Logging `yaml:"logging"`
 	Database struct {
-		DSN *string `yaml:"dsn"`
+		DSN string `yaml:"dsn"`
 	} `yaml:"database"`
 }
 
-// LoadAppConfig reads dir/config/config.yaml and the production section of
-// dir/config/setting.yaml (which may be absent).
+// LoadAppConfig reads dir/config as the production entry of an install does.
 func LoadAppConfig(dir string) (AppConfig, error) { return LoadAppConfigFS(os.DirFS(dir), dir) }
 
-// LoadAppConfigFS is LoadAppConfig for a project seen through fsys; dir names it in errors.
+// LoadAppConfigFS is LoadAppConfig for a project seen through fsys; dir names it in
+// errors. The environment is not read: the files are for the machine the app runs on.
 func LoadAppConfigFS(fsys fs.FS, dir string) (AppConfig, error) {
-	cfg := AppConfig{StaticDir: "static", MaxBodyBytes: 1 << 20, Workers: 1, Timeout: 30 * time.Second, GracefulTimeout: 30 * time.Second, Port: 8000}
-	base := filepath.Join(dir, "config", "config.yaml")
-	data, err := fs.ReadFile(fsys, "config/config.yaml")
-	if errors.Is(err, fs.ErrNotExist) {
-		return cfg, fmt.Errorf("%s not found: deploy-config reads the project's config/ (run it inside a project made by `scaffold new`)", base)
-	}
+	var v projectView
+	// The generated factory's defaults (factory.Defaults) for keys config/ leaves out.
+	v.App.StaticDir, v.App.MaxBodyBytes = "web/static", 1<<20
+	v.Server, v.Logging = appconfig.DefaultServer(), appconfig.DefaultLogging()
+	configDir := filepath.Join(dir, "config")
+	sub, err := fs.Sub(fsys, "config")
 	if err != nil {
-		return cfg, err
+		return AppConfig{}, err
 	}
-	var sec yamlSections
-	if err := yaml.Unmarshal(data, &sec); err != nil {
-		return cfg, fmt.Errorf("%s: %v", base, err)
+	if _, err := fs.Stat(sub, appconfig.ConfigFile); errors.Is(err, fs.ErrNotExist) {
+		return AppConfig{}, fmt.Errorf("%s not found: deploy-config reads the project's config/ (run it inside a project made by `scaffold new`)", filepath.Join(configDir, appconfig.ConfigFile))
 	}
-	if err := cfg.apply(base, sec); err != nil {
-		return cfg, err
-	}
-	settings := filepath.Join(dir, "config", "setting.yaml")
-	data, err = fs.ReadFile(fsys, "config/setting.yaml")
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return cfg, err
-	default:
-		var modes struct {
-			Production yamlSections `yaml:"production"`
-		}
-		if err := yaml.Unmarshal(data, &modes); err != nil {
-			return cfg, fmt.Errorf("%s: %v", settings, err)
-		}
-		if err := cfg.apply(settings+" (production)", modes.Production); err != nil {
-			return cfg, err
-		}
-	}
-	return cfg, nil
-}
-
-func (c *AppConfig) apply(file string, s yamlSections) error {
-	if s.App.StaticDir != nil {
-		if *s.App.StaticDir == "" {
-			return fmt.Errorf("%s: app.static_dir: must not be empty", file)
-		}
-		c.StaticDir = *s.App.StaticDir
-	}
-	if s.App.MaxBodyBytes != nil {
-		if *s.App.MaxBodyBytes < 0 {
-			return fmt.Errorf("%s: app.max_body_bytes: must not be negative", file)
-		}
-		c.MaxBodyBytes = *s.App.MaxBodyBytes
-	}
-	if s.Server.Bind != nil {
-		c.Port = 8000
-		for _, b := range s.Server.Bind {
-			if _, port, err := net.SplitHostPort(b); err == nil && !strings.Contains(b, "/") {
-				if n, err := strconv.Atoi(port); err == nil && n > 0 && n < 65536 {
-					c.Port = n
-					break
-				}
-			}
-		}
-	}
-	if s.App.RootPath != nil {
-		if p := *s.App.RootPath; p != "" && !rootPathRule.MatchString(p) {
-			return fmt.Errorf("%s: app.root_path: must be empty or a path such as /shop (segments of letters, digits and ._~-, no trailing slash), got %q", file, p)
-		}
-		c.RootPath = *s.App.RootPath
-	}
-	if s.Server.Workers != nil {
-		c.Workers = *s.Server.Workers
-	}
-	if s.Database.DSN != nil {
-		c.DatabaseDSN = *s.Database.DSN
-	}
-	for _, d := range []struct {
-		key string
-		raw *string
-		to  *time.Duration
-	}{{"server.timeout", s.Server.Timeout, &c.Timeout}, {"server.graceful_timeout", s.Server.GracefulTimeout, &c.GracefulTimeout}} {
-		if d.raw == nil {
-			continue
-		}
-		v, err := parseDuration(*d.raw)
-		if err != nil {
-			return fmt.Errorf("%s: %s: %v", file, d.key, err)
-		}
-		*d.to = v
-	}
-	return nil
-}
-
-// rootPathRule is the project's own rule for app.root_path; it also keeps the value safe
-// inside nginx's location directives.
-var rootPathRule = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+$`)
-
-// parseDuration accepts what the project's config factory accepts: Go durations ("30s")
-// and plain seconds ("30", "0.5").
-func parseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if secs, err := strconv.ParseFloat(s, 64); err == nil {
-		return time.Duration(secs * float64(time.Second)), nil
-	}
-	d, err := time.ParseDuration(s)
+	origins, err := appconfig.Load(appconfig.Source{Dir: configDir, FS: sub, Mode: appconfig.ModeProduction, Partial: true}, &v)
 	if err != nil {
-		return 0, fmt.Errorf("must be a duration such as 30s or a number of seconds, got %q", s)
+		return AppConfig{}, err
 	}
-	return d, nil
+	check := origins.Checker()
+	v.Server.Validate(check, "server")
+	v.Logging.Validate(check, "logging")
+	// The app's own rules for the keys the files use (factory/config.go's validate).
+	check.Check(v.App.StaticDir != "", "app.static_dir", "must not be empty")
+	check.Check(v.App.MaxBodyBytes >= 0, "app.max_body_bytes", "must not be negative, got %d", v.App.MaxBodyBytes)
+	check.Check(appconfig.ValidRootPath(v.App.RootPath), "app.root_path", appconfig.RootPathRule+", got %q", v.App.RootPath)
+	if err := check.Err(); err != nil {
+		return AppConfig{}, err
+	}
+	port := v.Server.Port()
+	if port == 0 {
+		port = 8000
+	}
+	return AppConfig{
+		StaticDir: v.App.StaticDir, MaxBodyBytes: int64(v.App.MaxBodyBytes), RootPath: v.App.RootPath,
+		Workers: v.Server.Workers, Timeout: v.Server.Timeout, GracefulTimeout: v.Server.GracefulTimeout,
+		KeepAlive: v.Server.KeepAlive, Port: port, DatabaseDSN: v.Database.DSN,
+	}, nil
 }

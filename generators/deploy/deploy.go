@@ -78,7 +78,11 @@ type Data struct {
 	GracefulTimeout  int // seconds
 	ProxyReadTimeout int // seconds, above Timeout
 	StopWait         int // supervisor stopwaitsecs and systemd TimeoutStopSec, above GracefulTimeout
-	MetricsPort      int // the port the host targets suggest for --metrics-bind on 127.0.0.1
+	// KeepAlive is the app's idle keep-alive time ("5s"; "" when off); UpstreamKeepalive
+	// nginx's keepalive_timeout for idle upstream connections, below it ("4s", "" when off),
+	// so nginx never reuses a connection the app is closing (it does not retry a POST).
+	KeepAlive, UpstreamKeepalive string
+	MetricsPort                  int // the port the host targets suggest for --metrics-bind on 127.0.0.1
 
 	// Protocol between nginx and the app: "http", "uwsgi" or "fastcgi"; AppProtocolFlag
 	// is what the app's command line adds for it ("" for http).
@@ -179,6 +183,21 @@ func readProject(ctx *Context) error {
 }
 
 func seconds(d time.Duration) int { return int(math.Ceil(d.Seconds())) }
+
+// upstreamIdle is how long nginx keeps an idle connection to the app: a second less than
+// the app's keep_alive (half of it when that is 2s or less), so nginx closes first.
+func upstreamIdle(keepAlive time.Duration) time.Duration {
+	return keepAlive - min(time.Second, keepAlive/2)
+}
+
+// nginxTime writes d in nginx's time syntax, in whole seconds when it is one ("4s"), else
+// in milliseconds ("1500ms"), rounded down so a limit below another stays below it.
+func nginxTime(d time.Duration) string {
+	if d%time.Second == 0 {
+		return fmt.Sprintf("%ds", d/time.Second)
+	}
+	return fmt.Sprintf("%dms", max(d/time.Millisecond, 1))
+}
 
 func or(v, def string) string {
 	if v == "" {
@@ -318,6 +337,10 @@ func resolve(ctx *Context) error {
 		d.ProxyReadTimeout = seconds(app.Timeout + proxyReadMargin)
 	} else {
 		d.ProxyReadTimeout = seconds(noTimeoutRead)
+	}
+	if app.KeepAlive > 0 {
+		d.KeepAlive = nginxTime(app.KeepAlive)
+		d.UpstreamKeepalive = nginxTime(upstreamIdle(app.KeepAlive))
 	}
 	grace := max(app.GracefulTimeout, 0)
 	d.GracefulTimeout = seconds(grace)

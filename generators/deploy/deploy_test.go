@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/diff"
 
@@ -331,5 +335,68 @@ func TestDatabaseUnits(t *testing.T) {
 	}
 	if svc, _ := ctx.Files.Get("systemd/demo.service"); bytes.Contains(svc.Data, []byte("postgresql.service")) {
 		t.Error("a remote database.dsn still orders the unit after postgresql.service")
+	}
+}
+
+// Every value derived from the app's config follows its written rule, for settings at,
+// around and away from the margins: nginx reads longer than the app's timeout; supervisor
+// and systemd wait longer than the graceful timeout; nginx closes idle upstream
+// connections before the app's keep_alive does (and keeps none when it is off); nginx's
+// body limit is the app's.
+func TestDerivedValuesFollowTheirRules(t *testing.T) {
+	directive := regexp.MustCompile(`(?m)^\s*(proxy_read_timeout|keepalive_timeout|client_max_body_size|stopwaitsecs|TimeoutStopSec)[ =]([0-9.]+)(ms|s)?;?$`)
+	for _, tc := range []struct{ timeout, graceful, keepAlive, body string }{
+		{"30s", "30s", "5s", "1048576"},
+		{"0", "0", "0", "0"},
+		{"1", "0.5", "1s", "1"},
+		{"45.5s", "7.5", "2500ms", "2.5MiB"},
+		{"3600", "120s", "75s", "1GiB"},
+		{"100ms", "1ms", "3", "10MB"},
+	} {
+		dir := newProject(t, "demo")
+		config := filepath.Join(dir, "config", "config.yaml")
+		replace(t, config, "timeout: 30s", "timeout: "+tc.timeout)
+		replace(t, config, "graceful_timeout: 30s", "graceful_timeout: "+tc.graceful)
+		replace(t, config, "keep_alive: 5s", "keep_alive: "+tc.keepAlive)
+		replace(t, config, "max_body_bytes: 1048576", "max_body_bytes: "+tc.body)
+		app, err := LoadAppConfig(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, err := Generate(dir, Options{Targets: all})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]time.Duration{}
+		for _, file := range []string{"nginx/demo.conf", "supervisor/demo.conf", "systemd/demo.service"} {
+			f, _ := ctx.Files.Get(file)
+			for _, m := range directive.FindAllStringSubmatch(string(f.Data), -1) {
+				n, _ := strconv.ParseFloat(m[2], 64)
+				unit := time.Second
+				if m[3] == "ms" {
+					unit = time.Millisecond
+				}
+				if m[1] == "client_max_body_size" {
+					unit = 1
+				}
+				got[m[1]] = time.Duration(n * float64(unit))
+			}
+		}
+		name := fmt.Sprintf("timeout %s, graceful %s, keep_alive %s, body %s", tc.timeout, tc.graceful, tc.keepAlive, tc.body)
+		if app.Timeout > 0 && got["proxy_read_timeout"] <= app.Timeout || app.Timeout == 0 && got["proxy_read_timeout"] < time.Hour {
+			t.Errorf("%s: proxy_read_timeout %v, app timeout %v", name, got["proxy_read_timeout"], app.Timeout)
+		}
+		for _, wait := range []string{"stopwaitsecs", "TimeoutStopSec"} {
+			if got[wait] <= app.GracefulTimeout {
+				t.Errorf("%s: %s %v is not above graceful_timeout %v", name, wait, got[wait], app.GracefulTimeout)
+			}
+		}
+		idle, kept := got["keepalive_timeout"]
+		if app.KeepAlive > 0 && (!kept || idle <= 0 || idle >= app.KeepAlive) || app.KeepAlive == 0 && kept {
+			t.Errorf("%s: upstream keepalive_timeout %v (set %v), app keep_alive %v", name, idle, kept, app.KeepAlive)
+		}
+		if int64(got["client_max_body_size"]) != app.MaxBodyBytes {
+			t.Errorf("%s: client_max_body_size %d, app max_body_bytes %d", name, got["client_max_body_size"], app.MaxBodyBytes)
+		}
 	}
 }

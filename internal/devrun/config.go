@@ -2,106 +2,69 @@ package devrun
 
 import (
 	"errors"
-	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/scaffoldgo/scaffold/runtime/appconfig"
 )
 
 // DefaultBind is used when neither -b nor the project's configuration names an address.
 const DefaultBind = "127.0.0.1:8000"
 
 // projectSettings is what the runner reads from the project's configuration: where to
-// listen and which directory the app serves from disk in development.
+// listen, which directory the app serves from disk, and the production control socket.
 type projectSettings struct {
-	Bind      string // first server.bind entry, "" when none
-	StaticDir string // app.static_dir relative to the project, slash-separated; "" when none
+	Bind          string // first server.bind entry, "" when none
+	StaticDir     string // app.static_dir relative to the project, slash-separated; "" when none or outside it
+	ControlSocket string // server.control_socket, "" when none
 }
 
-// configFile is the subset of config/config.yaml and a mode section of config/setting.yaml
-// the runner needs.
-type configFile struct {
+// projectView is the part of the project's factory.Config the runner uses: the same YAML
+// names and types, read by the project's own engine, so the values are the app's.
+type projectView struct {
 	App struct {
-		StaticDir *string `yaml:"static_dir"`
+		StaticDir string `yaml:"static_dir"`
 	} `yaml:"app"`
-	Server struct {
-		Bind []string `yaml:"bind"`
-	} `yaml:"server"`
+	Server appconfig.Server `yaml:"server"`
 }
 
-// readProjectSettings applies the project's own load order for development: config.yaml,
-// then the development section of setting.yaml, then APP_SERVER_BIND / APP_APP_STATIC_DIR.
-func readProjectSettings(dir string) (projectSettings, error) {
+// readProjectSettings reads the project in dir as its entry does in mode, from its root,
+// with env (KEY=value pairs) as the app's environment. A folder without config/config.yaml
+// gives no settings.
+func readProjectSettings(dir, mode string, env []string) (projectSettings, error) {
 	var s projectSettings
-	var base configFile
-	if err := readYAML(filepath.Join(dir, "config", "config.yaml"), &base); err != nil {
+	configDir := filepath.Join(dir, "config")
+	if _, err := os.Stat(filepath.Join(configDir, appconfig.ConfigFile)); errors.Is(err, fs.ErrNotExist) {
+		return s, nil
+	}
+	var v projectView
+	v.App.StaticDir = "web/static"
+	v.Server = appconfig.DefaultServer()
+	v.Server.Bind = nil
+	_, err := appconfig.Load(appconfig.Source{
+		Dir: configDir, Mode: modeFrom(env, mode), Env: env, SourceTree: appconfig.IsSourceTree(configDir), Partial: true,
+	}, &v)
+	if err != nil {
 		return s, err
 	}
-	var modes struct {
-		Development configFile `yaml:"development"`
+	if len(v.Server.Bind) > 0 {
+		s.Bind = v.Server.Bind[0]
 	}
-	if err := readYAML(filepath.Join(dir, "config", "setting.yaml"), &modes); err != nil {
-		return s, err
-	}
-	for _, c := range []configFile{base, modes.Development} {
-		if len(c.Server.Bind) > 0 {
-			s.Bind = c.Server.Bind[0]
-		}
-		if c.App.StaticDir != nil {
-			s.StaticDir = *c.App.StaticDir
-		}
-	}
-	if v, ok := os.LookupEnv("APP_SERVER_BIND"); ok {
-		first, _, _ := strings.Cut(v, ",")
-		s.Bind = strings.TrimSpace(first)
-	}
-	if v, ok := os.LookupEnv("APP_APP_STATIC_DIR"); ok {
-		s.StaticDir = v
-	}
-	if s.StaticDir != "" && !filepath.IsAbs(s.StaticDir) {
-		s.StaticDir = filepath.ToSlash(filepath.Clean(s.StaticDir))
-	} else {
-		s.StaticDir = "" // outside the project: nothing of ours to classify as static
+	s.ControlSocket = v.Server.ControlSocket
+	if v.App.StaticDir != "" && !filepath.IsAbs(v.App.StaticDir) {
+		s.StaticDir = filepath.ToSlash(filepath.Clean(v.App.StaticDir))
 	}
 	return s, nil
 }
 
-// productionControlSocket returns server.control_socket for production mode (config.yaml,
-// then the production section of setting.yaml); "" when none is set.
-func productionControlSocket(dir string) string {
-	type server struct {
-		Server struct {
-			ControlSocket *string `yaml:"control_socket"`
-		} `yaml:"server"`
-	}
-	var base server
-	var modes struct {
-		Production server `yaml:"production"`
-	}
-	readYAML(filepath.Join(dir, "config", "config.yaml"), &base)
-	readYAML(filepath.Join(dir, "config", "setting.yaml"), &modes)
-	sock := ""
-	for _, c := range []server{base, modes.Production} {
-		if c.Server.ControlSocket != nil {
-			sock = *c.Server.ControlSocket
+// modeFrom is APP_ENV from env when set, else mode: what the entry will run in.
+func modeFrom(env []string, mode string) string {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, appconfig.EnvMode+"="); ok && v != "" {
+			return v
 		}
 	}
-	return sock
-}
-
-// readYAML decodes path into v; a missing file leaves v as it is.
-func readYAML(path string, v any) error {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("devrun: %w", err)
-	}
-	if err := yaml.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("devrun: %s: %w", path, err)
-	}
-	return nil
+	return mode
 }

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/appconfig"
 )
 
 // ProductionOptions configure RunProduction. Zero fields take the documented defaults.
@@ -76,18 +78,27 @@ func RunProduction(ctx context.Context, o ProductionOptions) (int, error) {
 	if !hasEnv(env, "APP_ENV") {
 		env = append(env, "APP_ENV=production")
 	}
-	// Installed, the service runs from PREFIX with static/ beside it; from the source tree
-	// the static files are still under web/static.
-	if !hasEnv(env, "APP_APP_STATIC_DIR") && !isDir(filepath.Join(dir, "static")) && isDir(filepath.Join(dir, "web", "static")) {
-		env = append(env, "APP_APP_STATIC_DIR=web/static")
-		fmt.Fprintf(o.Stderr, "scaffold run: no ./static here (that is the installed layout); serving web/static (APP_APP_STATIC_DIR)\n")
+	// From the source tree the entry reads setting.yaml's source_tree section (static files
+	// from web/, the control socket in bin/); what it names must exist here.
+	settings, err := readProjectSettings(dir, appconfig.ModeProduction, env)
+	if err != nil {
+		return 1, err
 	}
-	// The control socket's directory (/run/NAME) is made by systemd or tmpfiles.d when
-	// installed; from the source tree, put the socket in the temporary directory instead.
-	if sock := productionControlSocket(dir); sock != "" && !hasEnv(env, "APP_SERVER_CONTROL_SOCKET") && !isDir(filepath.Dir(sock)) {
+	// A project from before source_tree: its production static_dir is the installed layout's.
+	if s := settings.StaticDir; !hasEnv(env, "APP_APP_STATIC_DIR") && s != "" && !isDir(filepath.Join(dir, s)) && isDir(filepath.Join(dir, "web", "static")) {
+		env = append(env, "APP_APP_STATIC_DIR=web/static")
+		fmt.Fprintf(o.Stderr, "scaffold run: no ./%s here (that is the installed layout); serving web/static (APP_APP_STATIC_DIR)\n", s)
+	}
+	// The control socket's directory (/run/NAME, or bin/ before a build) is made by systemd,
+	// tmpfiles.d or make when installed; when it is missing, use the temporary directory.
+	sockDir := filepath.Dir(settings.ControlSocket)
+	if !filepath.IsAbs(sockDir) {
+		sockDir = filepath.Join(dir, sockDir)
+	}
+	if settings.ControlSocket != "" && !hasEnv(env, "APP_SERVER_CONTROL_SOCKET") && !isDir(sockDir) {
 		local := filepath.Join(tmp, "control.sock")
 		env = append(env, "APP_SERVER_CONTROL_SOCKET="+local)
-		fmt.Fprintf(o.Stderr, "scaffold run: %s does not exist here; control socket at %s (APP_SERVER_CONTROL_SOCKET)\n", filepath.Dir(sock), local)
+		fmt.Fprintf(o.Stderr, "scaffold run: %s does not exist here; control socket at %s (APP_SERVER_CONTROL_SOCKET)\n", filepath.Dir(settings.ControlSocket), local)
 	}
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, forwarded...)

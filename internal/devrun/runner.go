@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/runtime/appconfig"
 	"github.com/scaffoldgo/scaffold/runtime/prefork"
 )
 
@@ -134,7 +135,7 @@ func Run(ctx context.Context, o Options) error {
 	if err := checkEntry(dir, "run"); err != nil {
 		return err
 	}
-	settings, err := readProjectSettings(dir)
+	settings, err := readProjectSettings(dir, appconfig.ModeDevelopment, o.Env)
 	if err != nil {
 		return err
 	}

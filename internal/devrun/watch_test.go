@@ -85,24 +85,30 @@ func TestFormatBuildOutput(t *testing.T) {
 func TestReadProjectSettings(t *testing.T) {
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "config"), 0o755)
-	os.WriteFile(filepath.Join(dir, "config", "config.yaml"), []byte("app:\n  static_dir: web/static\nserver:\n  bind:\n    - 127.0.0.1:9100\n    - unix:/tmp/x.sock\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "config", "config.yaml"), []byte("app:\n  static_dir: web/static\n  name: x\nserver:\n  bind:\n    - 127.0.0.1:9100\n    - unix:/tmp/x.sock\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "config", "setting.yaml"), []byte("development:\n  app:\n    static_dir: ./public/\nproduction:\n  server:\n    bind: [0.0.0.0:80]\n"), 0o644)
-	s, err := readProjectSettings(dir)
+	s, err := readProjectSettings(dir, "development", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.Bind != "127.0.0.1:9100" || s.StaticDir != "public" {
 		t.Errorf("settings = %+v, want bind 127.0.0.1:9100 (production ignored), static public", s)
 	}
-	if s, err := readProjectSettings(t.TempDir()); err != nil || s.Bind != "" {
+	if s, _ := readProjectSettings(dir, "development", []string{"APP_ENV=production"}); s.Bind != "0.0.0.0:80" {
+		t.Errorf("APP_ENV=production: %+v, want production's bind", s)
+	}
+	if s, err := readProjectSettings(t.TempDir(), "development", nil); err != nil || s.Bind != "" {
 		t.Errorf("no config: %+v, %v; want empty, nil", s, err)
 	}
-	t.Setenv("APP_SERVER_BIND", "127.0.0.1:9200, unix:/tmp/y.sock")
-	if s, _ := readProjectSettings(dir); s.Bind != "127.0.0.1:9200" {
+	if s, _ := readProjectSettings(dir, "development", []string{"APP_SERVER_BIND=127.0.0.1:9200, unix:/tmp/y.sock"}); s.Bind != "127.0.0.1:9200" {
 		t.Errorf("APP_SERVER_BIND not applied: %+v", s)
 	}
+	// The engine's rules, as the app applies them.
+	if _, err := readProjectSettings(dir, "development", []string{"APP_SERVER_WORKERS=many"}); err == nil || !strings.Contains(err.Error(), "APP_SERVER_WORKERS (server.workers): must be a whole number") {
+		t.Errorf("bad variable: err = %v", err)
+	}
 	os.WriteFile(filepath.Join(dir, "config", "config.yaml"), []byte("server: [\n"), 0o644)
-	if _, err := readProjectSettings(dir); err == nil || !strings.Contains(err.Error(), "config.yaml") {
+	if _, err := readProjectSettings(dir, "development", nil); err == nil || !strings.Contains(err.Error(), "config.yaml") {
 		t.Errorf("broken YAML: err = %v, want it to name config.yaml", err)
 	}
 }
