@@ -59,21 +59,35 @@ func TestWriteThenUnchanged(t *testing.T) {
 	}
 	deploy := filepath.Join(dir, "deploy")
 	got := snapshot(t, deploy)
-	for _, f := range []string{"nginx/demo.conf", "nginx/default-server.conf", "supervisor/demo.conf", "tmpfiles/demo.conf", "systemd/demo.service", "systemd/demo.socket", "logrotate/demo", "README.md", ".scaffold-sums"} {
+	for _, f := range []string{"nginx/demo.conf", "nginx/default-server.conf", "supervisor/demo.conf", "tmpfiles/demo.conf", "systemd/demo.service", "systemd/demo.socket", "logrotate/demo", "README.md"} {
 		if _, ok := got[f]; !ok {
 			t.Errorf("%s not written (have %v)", f, keys(got))
 		}
-		if f != ".scaffold-sums" && !strings.Contains(out, "create    "+filepath.Join(deploy, f)) {
+		if !strings.Contains(out, "create    "+filepath.Join(deploy, f)) {
 			t.Errorf("output does not report creating %s:\n%s", f, out)
 		}
 	}
-	// Three lines of header, then each file's sum and the digest of the config it came from.
+	if _, ok := got[".scaffold-sums"]; ok {
+		t.Error("deploy-config wrote deploy/.scaffold-sums: scaffold.yaml is the one record")
+	}
+	// scaffold.yaml records each file by its path from the project folder, with the
+	// digest of the config it came from.
 	digest, err := deploygen.ConfigDigest(os.DirFS(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sums := got[".scaffold-sums"]; strings.Count(sums, "\n") != 3+22 || strings.Count(sums, "  config="+digest+"\n") != 22 {
-		t.Errorf("sums file, want 22 files derived from config %s:\n%s", digest, sums)
+	m, err := project.LoadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.DerivedFrom) != 22 {
+		t.Errorf("scaffold.yaml's derived_from has %d files, want 22: %v", len(m.DerivedFrom), m.DerivedFrom)
+	}
+	for rel, data := range got {
+		p := "deploy/" + filepath.ToSlash(rel)
+		if m.Files[p] != project.FileChecksum([]byte(data)) || m.DerivedFrom[p] != digest {
+			t.Errorf("scaffold.yaml records %s as %q derived from %q, want its checksum derived from %s", p, m.Files[p], m.DerivedFrom[p], digest)
+		}
 	}
 	code, out, errOut = run(t, "deploy-config", "all", "--dir", dir, "--domain", "shop.example.com")
 	if code != 0 || strings.Contains(out, "create") || strings.Contains(out, "overwrite") {
