@@ -299,6 +299,20 @@ func record(m *project.Manifest, o output, plan []Planned) error {
 // read: the next write moves it into scaffold.yaml and removes it in the same commit.
 const legacySumsFile = ".scaffold-sums"
 
+// OldRecord is the path of out's .scaffold-sums (out as Plan takes it) when an older
+// scaffold left one, which the next Write moves into scaffold.yaml; "" when there is none.
+func OldRecord(dir, out string) string {
+	o, err := locate(dir, out)
+	if err != nil {
+		return ""
+	}
+	p := filepath.Join(o.path, legacySumsFile)
+	if _, err := os.Lstat(p); err != nil {
+		return ""
+	}
+	return p
+}
+
 // legacySum is one line of a legacySumsFile, in scaffold.yaml's terms.
 type legacySum struct {
 	sum  string // FileChecksum of the content written

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/scaffoldgo/scaffold/generators/deploy"
+	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
 	"github.com/scaffoldgo/scaffold/internal/iostreams"
 )
@@ -161,12 +162,17 @@ func deployConfigRun(opts *Options) error {
 		fmt.Fprintln(opts.IO.ErrOut, "dry run: nothing written")
 		return nil
 	}
+	old := deploy.OldRecord(opts.Dir, opts.Out)
 	if err := deploy.Write(opts.Dir, opts.Out, plan, opts.Force); err != nil {
 		return err
 	}
 	for _, p := range plan {
 		fmt.Fprintf(opts.IO.Out, "%-9s %s\n", describe(p.Change, opts.Force), filepath.Join(out, filepath.FromSlash(p.Path)))
 	}
+	if old != "" {
+		fmt.Fprintf(opts.IO.Out, "%-9s %s (an older scaffold's record, moved into %s)\n", "removed", old, project.ManifestFile)
+	}
+	fmt.Fprintf(opts.IO.Out, "%-9s %s: commit it with the files\n", "recorded", filepath.Join(opts.Dir, project.ManifestFile))
 	fmt.Fprintf(opts.IO.Out, "See %s for where each file goes.\n", filepath.Join(out, "README.md"))
 	if gen.Data.LetsEncrypt {
 		fmt.Fprint(opts.IO.Out, gen.Data.LetsEncryptSteps())

@@ -256,3 +256,30 @@ func TestInProjectFolderWithPackageLayout(t *testing.T) {
 		t.Errorf("nginx written although not asked for: %v", err)
 	}
 }
+
+// The record goes in scaffold.yaml whatever --out is, and the command says so; --out the
+// project folder itself is refused (its README.md is the project's), nothing written.
+func TestOutRecordedInScaffoldYAML(t *testing.T) {
+	dir := newProject(t)
+	before := snapshot(t, dir)
+	code, _, errOut := run(t, "deploy-config", "nginx", "--dir", dir, "--out", ".")
+	if code == 0 || !strings.Contains(errOut, `--out "."`) || !strings.Contains(errOut, "project folder itself") {
+		t.Fatalf("--out .: exit %d, want a refusal naming --out:\n%s", code, errOut)
+	}
+	if after := snapshot(t, dir); len(after) != len(before) || after["README.md"] != before["README.md"] {
+		t.Fatal("a refused --out . wrote into the project")
+	}
+	ops := filepath.Join(filepath.Dir(dir), "ops")
+	code, out, errOut := run(t, "deploy-config", "nginx", "--dir", dir, "--out", "../ops")
+	if code != 0 || !strings.Contains(out, "create    "+filepath.Join(ops, "nginx/demo.conf")) || !strings.Contains(out, "recorded  "+filepath.Join(dir, "scaffold.yaml")) {
+		t.Fatalf("--out ../ops: exit %d\n%s%s", code, out, errOut)
+	}
+	m, err := project.LoadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	site, _ := os.ReadFile(filepath.Join(ops, "nginx", "demo.conf"))
+	if m.Files["../ops/nginx/demo.conf"] != project.FileChecksum(site) {
+		t.Errorf("scaffold.yaml files: %v, want ../ops/nginx/demo.conf recorded", m.DerivedFrom)
+	}
+}
