@@ -59,44 +59,95 @@ func IsEmptyDir(dir string) (exists, empty bool, err error) {
 // first written to a staging folder beside target; a new target is then renamed into place
 // in one step, and an existing one receives each file by rename, with everything undone
 // if any move fails (removals included, see Remove). Files of target that s does not name
-// are never touched. A non-empty
-// target is refused (ErrNotEmpty) unless force.
+// are never touched. A non-empty target is refused (ErrNotEmpty) unless force.
 func (s *FileSet) Commit(target string, force bool) error {
-	target = filepath.Clean(target)
+	return CommitAll(Into{Target: target, Files: s, Force: force})
+}
+
+// Into is one folder's share of CommitAll: the files to commit into Target, and whether
+// a non-empty Target is accepted (Commit's force).
+type Into struct {
+	Target string
+	Files  *FileSet
+	Force  bool
+}
+
+// CommitAll commits each set into its folder (Commit) as one step: every set is staged
+// before anything moves, and if a move into any folder fails, the folders already
+// written are put back as they were too. The folders must not hold one another.
+func CommitAll(parts ...Into) error {
+	var stages []string
+	defer func() {
+		for _, st := range stages {
+			os.RemoveAll(st)
+		}
+	}()
+	existed := make([]bool, len(parts))
+	for i, p := range parts {
+		parts[i].Target = filepath.Clean(p.Target)
+		stage, exists, err := p.Files.stage(parts[i].Target, p.Force)
+		if stage != "" {
+			stages = append(stages, stage)
+		}
+		if err != nil {
+			return err
+		}
+		existed[i] = exists
+	}
+	var undo []func()
+	for i, p := range parts {
+		staged := filepath.Join(stages[i], "new")
+		var err error
+		if !existed[i] {
+			if err = rename(staged, p.Target); err == nil {
+				undo = append(undo, func() { _ = os.Rename(p.Target, staged) })
+			}
+		} else {
+			var u func()
+			if u, err = p.Files.moveInto(staged, filepath.Join(stages[i], "old"), p.Target); err == nil {
+				undo = append(undo, u)
+			}
+		}
+		if err != nil {
+			for j := len(undo) - 1; j >= 0; j-- {
+				undo[j]()
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// stage checks target and writes s into a staging folder beside it (in "new"), returning
+// that folder ("" if none was made) and whether target exists.
+func (s *FileSet) stage(target string, force bool) (stage string, exists bool, err error) {
 	exists, empty, err := IsEmptyDir(target)
 	if err != nil {
 		if fi, serr := os.Stat(target); serr == nil && !fi.IsDir() {
-			return fmt.Errorf("%s exists and is not a folder", target)
+			return "", false, fmt.Errorf("%s exists and is not a folder", target)
 		}
-		return err
+		return "", false, err
 	}
 	if exists && !empty && !force {
-		return fmt.Errorf("%s: %w", target, ErrNotEmpty)
+		return "", false, fmt.Errorf("%s: %w", target, ErrNotEmpty)
 	}
 	if exists {
 		if err := s.checkConflicts(target); err != nil {
-			return err
+			return "", false, err
 		}
 	}
 	parent := filepath.Dir(target)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return err
+		return "", false, err
 	}
-	stage, err := os.MkdirTemp(parent, "."+filepath.Base(target)+".scaffold-*")
+	stage, err = os.MkdirTemp(parent, "."+filepath.Base(target)+".scaffold-*")
 	if err != nil {
-		return fmt.Errorf("staging folder beside %s: %w", target, err)
+		return "", false, fmt.Errorf("staging folder beside %s: %w", target, err)
 	}
-	defer os.RemoveAll(stage)
 	if err := os.Chmod(stage, 0o755); err != nil {
-		return err
+		return stage, false, err
 	}
-	if err := s.writeAll(filepath.Join(stage, "new")); err != nil {
-		return err
-	}
-	if !exists {
-		return rename(filepath.Join(stage, "new"), target)
-	}
-	return s.moveInto(filepath.Join(stage, "new"), filepath.Join(stage, "old"), target)
+	return stage, exists, s.writeAll(filepath.Join(stage, "new"))
 }
 
 func (s *FileSet) writeAll(root string) error {
@@ -129,16 +180,14 @@ func (s *FileSet) checkConflicts(target string) error {
 	return nil
 }
 
-// moveInto renames each staged file into target, keeping any file it replaces in backup
-// until all moves succeeded; on failure it puts everything back.
-func (s *FileSet) moveInto(staged, backup, target string) (err error) {
+// moveInto renames each staged file into target, keeping any file it replaces in backup;
+// on failure it puts everything back, and on success it returns the function that does
+// (while backup still exists), for a later part of CommitAll that fails.
+func (s *FileSet) moveInto(staged, backup, target string) (undo func(), err error) {
 	type move struct{ dst, saved string }
 	var done []move
 	var madeDirs []string
-	defer func() {
-		if err == nil {
-			return
-		}
+	putBack := func() {
 		for i := len(done) - 1; i >= 0; i-- {
 			_ = os.Remove(done[i].dst)
 			if done[i].saved != "" {
@@ -148,6 +197,11 @@ func (s *FileSet) moveInto(staged, backup, target string) (err error) {
 		for i := len(madeDirs) - 1; i >= 0; i-- {
 			_ = os.Remove(madeDirs[i])
 		}
+	}
+	defer func() {
+		if err != nil {
+			putBack()
+		}
 	}()
 	for _, f := range s.Files() {
 		rel := filepath.FromSlash(f.Path)
@@ -155,23 +209,23 @@ func (s *FileSet) moveInto(staged, backup, target string) (err error) {
 		made, err := mkdirAllTracked(filepath.Dir(dst))
 		madeDirs = append(madeDirs, made...)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		m := move{dst: dst}
 		if _, err := os.Lstat(dst); err == nil {
 			m.saved = filepath.Join(backup, rel)
 			if err := os.MkdirAll(filepath.Dir(m.saved), 0o755); err != nil {
-				return err
+				return nil, err
 			}
 			if err := rename(dst, m.saved); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if err := rename(filepath.Join(staged, rel), dst); err != nil {
 			if m.saved != "" {
 				_ = os.Rename(m.saved, dst)
 			}
-			return err
+			return nil, err
 		}
 		done = append(done, m)
 	}
@@ -182,14 +236,14 @@ func (s *FileSet) moveInto(staged, backup, target string) (err error) {
 			continue
 		}
 		if err := os.MkdirAll(filepath.Dir(m.saved), 0o755); err != nil {
-			return err
+			return nil, err
 		}
 		if err := rename(m.dst, m.saved); err != nil {
-			return err
+			return nil, err
 		}
 		done = append(done, m)
 	}
-	return nil
+	return putBack, nil
 }
 
 // removalList is the paths to remove that no file of s takes, sorted.

@@ -245,3 +245,43 @@ func assertSameTree(t *testing.T, before, after map[string]string) {
 		}
 	}
 }
+
+// CommitAll is one step over several folders: when the last move into the second folder
+// fails, the first one (an existing folder and a new one) is as it was too.
+func TestCommitAllRollsBackEveryFolder(t *testing.T) {
+	parent := t.TempDir()
+	first, fresh, second := filepath.Join(parent, "first"), filepath.Join(parent, "fresh"), filepath.Join(parent, "second")
+	must(t, os.MkdirAll(first, 0o755))
+	must(t, os.MkdirAll(second, 0o755))
+	must(t, os.WriteFile(filepath.Join(first, "go.mod"), []byte("old"), 0o644))
+	must(t, os.WriteFile(filepath.Join(second, "scaffold.yaml"), []byte("old record"), 0o644))
+	before, beforeSecond := listTree(t, first), listTree(t, second)
+	record := NewFileSet()
+	record.Add("scaffold.yaml", []byte("new record"), 0)
+	rename = func(from, to string) error {
+		if filepath.Base(from) == "scaffold.yaml" && strings.Contains(from, ".scaffold-") { // the last move
+			return errors.New("disk on fire")
+		}
+		return os.Rename(from, to)
+	}
+	defer func() { rename = os.Rename }()
+	err := CommitAll(Into{Target: first, Files: sampleSet(), Force: true}, Into{Target: fresh, Files: sampleSet()}, Into{Target: second, Files: record, Force: true})
+	if err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("err = %v, want the injected failure", err)
+	}
+	assertSameTree(t, before, listTree(t, first))
+	assertSameTree(t, beforeSecond, listTree(t, second))
+	if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+		t.Errorf("the new folder is there after the rollback: %v", err)
+	}
+	assertNoStaging(t, parent)
+
+	rename = os.Rename
+	must(t, CommitAll(Into{Target: first, Files: sampleSet(), Force: true}, Into{Target: second, Files: record, Force: true}))
+	if data, _ := os.ReadFile(filepath.Join(second, "scaffold.yaml")); string(data) != "new record" {
+		t.Errorf("second folder's scaffold.yaml = %q after the commit", data)
+	}
+	if data, _ := os.ReadFile(filepath.Join(first, "go.mod")); string(data) != "module demo\n" {
+		t.Errorf("first folder's go.mod = %q after the commit", data)
+	}
+}

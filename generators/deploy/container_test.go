@@ -111,12 +111,11 @@ func writeDeploy(t *testing.T, dir string, opts Options) *Context {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(dir, "deploy")
-	plan, err := Plan(out, gen.Files)
+	plan, err := gen.Plan("deploy")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(out, plan, false); err != nil {
+	if err := Write(dir, "deploy", plan, false); err != nil {
 		t.Fatal(err)
 	}
 	return gen

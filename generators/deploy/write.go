@@ -3,12 +3,11 @@ package deploy
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -16,15 +15,8 @@ import (
 	"github.com/rogpeppe/go-internal/diff"
 
 	"github.com/scaffoldgo/scaffold/generators"
+	"github.com/scaffoldgo/scaffold/generators/project"
 )
-
-// SumsFile, in the output folder, records the sha256 of each file as deploy-config last
-// wrote it: a file that no longer matches was edited by someone and is kept unless --force.
-// Beside each sum it records the ConfigDigest of the config/ the file was derived from, so
-// `make package-check` can tell a file that config/ has since made stale.
-const SumsFile = ".scaffold-sums"
-
-const sumsHeader = "# Written by scaffold deploy-config: sha256 of each file as it was last written, and the digest of\n# config/ it was derived from (LC_ALL=C sha256sum config/*.yaml | sha256sum, from the project folder).\n# A file that no longer matches was edited and is not overwritten without --force.\n"
 
 // Change says what writing one file does: the shared file-state model's generators.Change.
 type Change = generators.Change
@@ -38,28 +30,43 @@ const (
 	Edited    = generators.Conflict // edited since scaffold wrote it (or not scaffold's), and different now: kept without --force
 )
 
-// Planned is one file of a plan: its path relative to the output folder, what writing it
-// would do, and the contents on disk (nil when missing) and to write.
+// Planned is one file of a plan: its path relative to the output folder and the path
+// scaffold.yaml records it under, what writing it would do, and the contents on disk (nil
+// when missing) and to write.
 type Planned struct {
 	Path     string
+	Key      string
 	Change   Change
 	Old, New []byte
-	// From is the ConfigDigest of the config/ New was derived from ("": not recorded).
+	// From is the ConfigDigest of the config/ New was derived from.
 	From string
 }
 
-// Plan compares the generated files with what is in out, recording the config they were
-// derived from (see SumsFile).
+// Plan compares the generated files with what is in out (relative to the project folder,
+// or absolute) and with what scaffold.yaml records deploy-config last wrote there (or, in
+// a project from before that, out/.scaffold-sums): generators.Classify.
 func (ctx *Context) Plan(out string) ([]Planned, error) {
-	plan, err := Plan(out, ctx.Files)
-	for i := range plan {
-		plan[i].From = ctx.ConfigSum
+	o, err := locate(ctx.Dir, out)
+	if err != nil {
+		return nil, err
 	}
-	return plan, err
+	record, err := recordIn(ctx.Dir, o)
+	if err != nil {
+		return nil, err
+	}
+	shared, err := ctx.Files.PlanAgainst(o.path, record)
+	if err != nil {
+		return nil, err
+	}
+	plan := make([]Planned, len(shared))
+	for i, p := range shared {
+		plan[i] = Planned{Path: p.Path, Key: o.keyOf(p.Path), Change: p.Change, Old: p.Old, New: p.New, From: ctx.ConfigSum}
+	}
+	return plan, nil
 }
 
 // ConfigDigest is the digest of a project's config/*.yaml as the shell computes it from
-// the project folder: LC_ALL=C sha256sum config/*.yaml | sha256sum.
+// the project folder, "sha256:" and the hex of LC_ALL=C sha256sum config/*.yaml | sha256sum.
 func ConfigDigest(project fs.FS) (string, error) {
 	names, err := fs.Glob(project, "config/*.yaml")
 	if err != nil {
@@ -72,31 +79,83 @@ func ConfigDigest(project fs.FS) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprintf(&list, "%s  %s\n", sum(data), n)
+		fmt.Fprintf(&list, "%s  %s\n", strings.TrimPrefix(generators.FileChecksum(data), "sha256:"), n)
 	}
-	return sum([]byte(list.String())), nil
+	return generators.FileChecksum([]byte(list.String())), nil
 }
 
-// Plan compares files with what is in out and with the sums recorded there
-// (generators.Classify).
-func Plan(out string, files *generators.FileSet) ([]Planned, error) {
-	sums, err := readSums(out)
+// output is where one deploy-config run writes.
+type output struct {
+	path   string // the folder: --out, joined to the project folder when relative
+	key    string // what scaffold.yaml's paths of its files start with (slash-separated)
+	inside bool   // path is inside the project folder
+}
+
+// locate resolves out (relative to the project folder dir, or absolute). Inside the
+// project, scaffold.yaml records its files by their path from the project folder
+// (deploy/nginx/demo.conf); outside, by out as given, so that the same --out finds them
+// again: ../ops/nginx/demo.conf, or /srv/demo/nginx/demo.conf.
+func locate(dir, out string) (output, error) {
+	o := output{path: out}
+	if !filepath.IsAbs(out) {
+		o.path = filepath.Join(dir, out)
+	}
+	absDir, err := filepath.Abs(dir)
+	if err != nil {
+		return o, err
+	}
+	absOut, err := filepath.Abs(o.path)
+	if err != nil {
+		return o, err
+	}
+	rel, err := filepath.Rel(absDir, absOut)
+	if err != nil {
+		return o, err
+	}
+	if rel == "." {
+		return o, &InputError{"--out", out, "is the project folder itself: give deploy-config a folder of its own, such as deploy"}
+	}
+	o.inside = rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+	switch {
+	case o.inside, !filepath.IsAbs(out):
+		o.key = filepath.ToSlash(rel)
+	default:
+		o.key = filepath.ToSlash(filepath.Clean(out))
+	}
+	return o, nil
+}
+
+func (o output) keyOf(p string) string { return path.Join(o.key, p) }
+
+// recordIn is the checksum of what deploy-config last wrote into o, by path relative to
+// it: scaffold.yaml's, else a project from before it's o/.scaffold-sums.
+func recordIn(dir string, o output) (map[string]string, error) {
+	legacy, err := readLegacySums(o.path)
 	if err != nil {
 		return nil, err
 	}
 	record := map[string]string{}
-	for p, r := range sums {
-		record[p] = "sha256:" + r.sum
+	for p, r := range legacy {
+		record[p] = r.sum
 	}
-	shared, err := files.PlanAgainst(out, record)
-	if err != nil {
-		return nil, err
+	m, err := diskManifest(dir)
+	if err != nil || m == nil {
+		return record, err
 	}
-	plan := make([]Planned, len(shared))
-	for i, p := range shared {
-		plan[i] = Planned{Path: p.Path, Change: p.Change, Old: p.Old, New: p.New}
+	for k, sum := range m.Files {
+		if p, ok := strings.CutPrefix(k, o.key+"/"); ok {
+			record[p] = sum
+		}
 	}
-	return plan, nil
+	return record, nil
+}
+
+// diskManifest is dir's scaffold.yaml, nil when there is none yet (scaffold new).
+func diskManifest(dir string) (*project.Manifest, error) {
+	if _, err := os.Stat(filepath.Join(dir, project.ManifestFile)); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return project.LoadManifest(dir)
 }
 
 // Diff is a unified diff of what writing the plan would change (edited files included,
@@ -140,22 +199,68 @@ const (
 	SetAsideEdited  = generators.SetAsideEdited  // the edit stays, the new version goes beside it as FILE.scaffold-new (scaffold new, update)
 )
 
-// Write puts the plan's files into out in one atomic step (generators.FileSet.Commit) and
-// records their sums. An Edited file stops everything unless force; a Kept one is left.
-func Write(out string, plan []Planned, force bool) error {
+// Write puts the plan's files into out (as Plan takes it) and their record into the
+// project's scaffold.yaml (AddTo) in one atomic step (generators.CommitAll): a failure
+// part-way leaves both as they were. An Edited file stops everything unless force; a
+// Kept one is left.
+func Write(dir, out string, plan []Planned, force bool) error {
 	policy := RefuseEdited
 	if force {
 		policy = OverwriteEdited
 	}
-	set, err := Stage(out, plan, policy)
+	o, err := locate(dir, out)
 	if err != nil {
 		return err
 	}
-	return set.Commit(out, true)
+	set, err := Stage(o.path, plan, policy)
+	if err != nil {
+		return err
+	}
+	m, err := project.LoadManifest(dir)
+	if err != nil {
+		return err
+	}
+	into := generators.NewFileSet()
+	if err := AddTo(into, m, dir, out, plan, set); err != nil {
+		return err
+	}
+	if o.inside {
+		return into.Commit(dir, true)
+	}
+	record := generators.NewFileSet()
+	f, _ := into.Get(project.ManifestFile)
+	record.Add(f.Path, f.Data, f.Mode)
+	set.Remove(legacySumsFile)
+	return generators.CommitAll(generators.Into{Target: o.path, Files: set, Force: true}, generators.Into{Target: dir, Files: record, Force: true})
+}
+
+// AddTo adds to into, a commit into the project folder dir, what writing plan into out
+// does there: staged's files (Stage) when out is inside dir, the old out/.scaffold-sums
+// removed, and scaffold.yaml with m recording plan: each file's checksum and config digest.
+func AddTo(into *generators.FileSet, m *project.Manifest, dir, out string, plan []Planned, staged *generators.FileSet) error {
+	o, err := locate(dir, out)
+	if err != nil {
+		return err
+	}
+	if err := record(m, o, plan); err != nil {
+		return err
+	}
+	if o.inside {
+		for _, f := range staged.Files() {
+			into.Add(o.keyOf(f.Path), f.Data, f.Mode)
+		}
+		into.Remove(o.keyOf(legacySumsFile))
+	}
+	data, err := m.Marshal()
+	if err != nil {
+		return err
+	}
+	into.Add(project.ManifestFile, data, 0o644)
+	return nil
 }
 
 // Stage is what writing the plan into out puts there, paths relative to out: the files
-// that change and the updated SumsFile. It writes nothing.
+// that change under policy. It touches no disk; out names the files in errors.
 func Stage(out string, plan []Planned, policy EditPolicy) (*generators.FileSet, error) {
 	shared := make([]generators.Planned, len(plan))
 	for i, p := range plan {
@@ -166,34 +271,59 @@ func Stage(out string, plan []Planned, policy EditPolicy) (*generators.FileSet, 
 	if errors.As(err, &conflict) {
 		return nil, &EditedError{Out: out, Paths: conflict.Paths}
 	}
+	return set, err
+}
+
+// record puts into m what writing plan into o leaves scaffold.yaml recording: each file's
+// checksum (of scaffold's version, also when an edit is kept: what the next run compares
+// with) and the config digest it was derived from; and what an old o/.scaffold-sums
+// recorded, which the write removes.
+func record(m *project.Manifest, o output, plan []Planned) error {
+	legacy, err := readLegacySums(o.path)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	sums, err := readSums(out)
-	if err != nil {
-		return nil, err
+	for p, r := range legacy {
+		if _, ok := m.Files[o.keyOf(p)]; !ok {
+			m.RecordDerived(o.keyOf(p), r.sum, r.from)
+		}
 	}
 	for _, p := range plan {
-		sums[p.Path] = recorded{sum: sum(p.New), from: p.From}
+		m.RecordDerived(p.Key, generators.FileChecksum(p.New), p.From)
 	}
-	set.Add(SumsFile, formatSums(sums), 0o644)
-	return set, nil
+	return nil
 }
 
-func sum(b []byte) string {
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:])
+// legacySumsFile is where scaffold before the one record (scaffold.yaml's files and
+// derived_from) kept, in each output folder, what deploy-config wrote there. It is only
+// read: the next write moves it into scaffold.yaml and removes it in the same commit.
+const legacySumsFile = ".scaffold-sums"
+
+// OldRecord is the path of out's .scaffold-sums (out as Plan takes it) when an older
+// scaffold left one, which the next Write moves into scaffold.yaml; "" when there is none.
+func OldRecord(dir, out string) string {
+	o, err := locate(dir, out)
+	if err != nil {
+		return ""
+	}
+	p := filepath.Join(o.path, legacySumsFile)
+	if _, err := os.Lstat(p); err != nil {
+		return ""
+	}
+	return p
 }
 
-// recorded is one file's line of SumsFile.
-type recorded struct {
-	sum  string // sha256 of the content written
+// legacySum is one line of a legacySumsFile, in scaffold.yaml's terms.
+type legacySum struct {
+	sum  string // FileChecksum of the content written
 	from string // ConfigDigest of the config it was derived from; "" when not recorded
 }
 
-func readSums(out string) (map[string]recorded, error) {
-	sums := map[string]recorded{}
-	p := filepath.Join(out, SumsFile)
+// readLegacySums reads out's legacySumsFile ("<sha256>  <path>[  config=<sha256>]" lines),
+// by path relative to out; none when it is not there.
+func readLegacySums(out string) (map[string]legacySum, error) {
+	sums := map[string]legacySum{}
+	p := filepath.Join(out, legacySumsFile)
 	data, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return sums, nil
@@ -210,27 +340,13 @@ func readSums(out string) (map[string]recorded, error) {
 		hexSum, rest, ok := strings.Cut(line, "  ")
 		name, from, _ := strings.Cut(rest, "  config=")
 		if !ok || len(hexSum) != 64 || name == "" || (from != "" && len(from) != 64) {
-			return nil, fmt.Errorf("%s:%d: want \"<sha256>  <path>  config=<sha256>\"; delete the file to start over", p, n)
+			return nil, fmt.Errorf("%s:%d: want \"<sha256>  <path>  config=<sha256>\" (scaffold's old record, moved into scaffold.yaml on the next write); delete the file to start over", p, n)
 		}
-		sums[name] = recorded{sum: hexSum, from: from}
+		s := legacySum{sum: "sha256:" + hexSum}
+		if from != "" {
+			s.from = "sha256:" + from
+		}
+		sums[name] = s
 	}
 	return sums, sc.Err()
-}
-
-func formatSums(sums map[string]recorded) []byte {
-	names := make([]string, 0, len(sums))
-	for n := range sums {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	b.WriteString(sumsHeader)
-	for _, n := range names {
-		fmt.Fprintf(&b, "%s  %s", sums[n].sum, n)
-		if sums[n].from != "" {
-			fmt.Fprintf(&b, "  config=%s", sums[n].from)
-		}
-		b.WriteString("\n")
-	}
-	return []byte(b.String())
 }

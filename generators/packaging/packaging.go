@@ -44,65 +44,63 @@ func Layouts(name string) []Layout {
 
 // Units renders the package files of the project seen through fsys (a project rendered
 // but not written: its FileSet's FS; or Overlay of an update over the folder) and plans
-// them against the project folder dir on disk with deploy-config's own record
-// (deploy/.scaffold-sums). It returns what to add to the project's commit, with paths
-// relative to dir, and each file's fate in `scaffold update`'s terms. A file edited since
-// scaffold wrote it is kept, scaffold's version written beside it as FILE.scaffold-new.
-func Units(fsys fs.FS, dir string) (*generators.FileSet, []project.UpdateEntry, error) {
-	m, err := project.ReadManifest(fsys, dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	set := generators.NewFileSet()
+// them against the project folder dir on disk with deploy-config's own record (in dir's
+// scaffold.yaml, or an old deploy/.scaffold-sums). It adds to set, the project's commit,
+// what changes (paths relative to dir), with m, the manifest that commit writes,
+// recording them as deploy-config does; and returns each file's fate in `scaffold
+// update`'s terms. A file edited since scaffold wrote it is kept, scaffold's version
+// written beside it as FILE.scaffold-new.
+func Units(set *generators.FileSet, m *project.Manifest, fsys fs.FS, dir string) ([]project.UpdateEntry, error) {
 	var entries []project.UpdateEntry
 	for _, l := range Layouts(m.Name) {
 		out := filepath.Join(dir, filepath.FromSlash(l.Out))
+		var plan []deploy.Planned
+		staged := generators.NewFileSet()
 		if other, err := writtenForOtherLayout(out, m.Name, l); err != nil || other != "" {
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			// deploy/ is also deploy-config's default output: units written there for
 			// another layout (make install's /opt) are the user's choice, left alone.
 			entries = append(entries, project.UpdateEntry{Path: path.Join(l.Out, other), Action: project.UpdateKept})
-			continue
+		} else {
+			gen, err := deploy.GenerateFS(fsys, dir, l.Options)
+			if err != nil {
+				return nil, fmt.Errorf("package units (%s): %w", l.Out, err)
+			}
+			if plan, err = gen.Plan(l.Out); err != nil {
+				return nil, err
+			}
+			if staged, err = deploy.Stage(out, plan, deploy.SetAsideEdited); err != nil {
+				return nil, err
+			}
+			for _, p := range plan {
+				entries = append(entries, project.UpdateEntry{Path: p.Key, Action: p.Change})
+			}
 		}
-		gen, err := deploy.GenerateFS(fsys, dir, l.Options)
-		if err != nil {
-			return nil, nil, fmt.Errorf("package units (%s): %w", l.Out, err)
-		}
-		plan, err := gen.Plan(out)
-		if err != nil {
-			return nil, nil, err
-		}
-		staged, err := deploy.Stage(out, plan, deploy.SetAsideEdited)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, f := range staged.Files() {
-			set.Add(path.Join(l.Out, f.Path), f.Data, f.Mode)
-		}
-		for _, p := range plan {
-			entries = append(entries, project.UpdateEntry{Path: path.Join(l.Out, p.Path), Action: p.Change})
+		// Either way an old record there moves into scaffold.yaml.
+		if err := deploy.AddTo(set, m, dir, l.Out, plan, staged); err != nil {
+			return nil, err
 		}
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
-	return set, entries, nil
+	return entries, nil
 }
 
 // New renders a new project with its package files: what `scaffold new` writes into
 // target (a missing or empty folder, or with --force an existing project, whose edited
-// package files are set aside as Units says).
+// package files are set aside as Units says, and whose record of what deploy-config
+// wrote stays).
 func New(opts project.Options, target string) (*project.Context, error) {
 	gen, err := project.Generate(opts)
 	if err != nil {
 		return nil, err
 	}
-	units, _, err := Units(gen.Files.FS(), target)
-	if err != nil {
-		return nil, err
+	if old, err := project.LoadManifest(target); err == nil {
+		gen.Manifest.KeepDerived(old)
 	}
-	for _, f := range units.Files() {
-		gen.Files.Add(f.Path, f.Data, f.Mode)
+	if _, err := Units(gen.Files, &gen.Manifest, gen.Files.FS(), target); err != nil {
+		return nil, err
 	}
 	return gen, nil
 }
@@ -114,12 +112,13 @@ func Update(dir, version string, dryRun bool) (*project.UpdateResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	units, entries, err := Units(set.Overlay(os.DirFS(dir)), dir)
+	m, err := project.ReadManifest(set.FS(), dir)
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range units.Files() {
-		set.Add(f.Path, f.Data, f.Mode)
+	entries, err := Units(set, m, set.Overlay(os.DirFS(dir)), dir)
+	if err != nil {
+		return nil, err
 	}
 	for _, e := range entries {
 		if e.Action == project.UpdateConflict {

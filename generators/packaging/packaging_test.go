@@ -2,6 +2,7 @@ package packaging
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,7 +55,7 @@ func assertCurrent(t *testing.T, dir string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		plan, err := gen.Plan(filepath.Join(dir, filepath.FromSlash(l.Out)))
+		plan, err := gen.Plan(l.Out)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,13 +68,19 @@ func assertCurrent(t *testing.T, dir string) {
 }
 
 // A new project holds the package files exactly as deploy-config writes them, with the
-// record (sums and config digest) deploy-config keeps.
+// record deploy-config keeps in scaffold.yaml: each file's checksum and the digest of the
+// config/ it was derived from.
 func TestNewWritesCurrentUnits(t *testing.T) {
 	dir := newProject(t)
-	for _, f := range []string{"deploy/systemd/demo.service", "deploy/systemd/demo.socket", "deploy/logrotate/demo",
-		"deploy/rpm/systemd/demo.service", "deploy/rpm/systemd/demo.socket", "deploy/.scaffold-sums", "deploy/rpm/.scaffold-sums"} {
+	units := []string{"deploy/logrotate/demo", "deploy/rpm/systemd/demo.service", "deploy/rpm/systemd/demo.socket", "deploy/systemd/demo.service", "deploy/systemd/demo.socket"}
+	for _, f := range units {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("a new project lacks %s", f)
+		}
+	}
+	for _, f := range []string{"deploy/.scaffold-sums", "deploy/rpm/.scaffold-sums"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); !os.IsNotExist(err) {
+			t.Errorf("a new project has %s: scaffold.yaml is the one record", f)
 		}
 	}
 	if unit := read(t, dir, "deploy/systemd/demo.service"); !strings.Contains(unit, "\nExecStart=/usr/bin/demo ") || !strings.Contains(unit, "\nWorkingDirectory=/usr/share/demo\n") {
@@ -83,15 +90,37 @@ func TestNewWritesCurrentUnits(t *testing.T) {
 		t.Errorf("the .rpm's socket unit does not let group nginx in:\n%s", unit)
 	}
 	assertCurrent(t, dir)
+	m, digest := record(t, dir)
+	var derived []string
+	for p, from := range m.DerivedFrom {
+		derived = append(derived, p)
+		if from != digest {
+			t.Errorf("scaffold.yaml says %s was derived from config %s, config/ is %s", p, from, digest)
+		}
+		if m.Files[p] != project.FileChecksum([]byte(read(t, dir, p))) {
+			t.Errorf("scaffold.yaml's checksum of %s is %s, not the file's", p, m.Files[p])
+		}
+	}
+	slices.Sort(derived)
+	want := append([]string{"deploy/README.md", "deploy/rpm/README.md"}, units...)
+	slices.Sort(want)
+	if !slices.Equal(derived, want) {
+		t.Errorf("scaffold.yaml's derived_from records %v, want the package units and READMEs %v", derived, want)
+	}
+}
+
+// record is dir's scaffold.yaml and the digest of its config/ as it is now.
+func record(t *testing.T, dir string) (*project.Manifest, string) {
+	t.Helper()
 	m, err := project.LoadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for p := range m.Files {
-		if strings.HasPrefix(p, "deploy/") {
-			t.Errorf("scaffold.yaml records %s too: deploy/.scaffold-sums is its one record", p)
-		}
+	digest, err := deploy.ConfigDigest(os.DirFS(dir))
+	if err != nil {
+		t.Fatal(err)
 	}
+	return m, digest
 }
 
 // The Makefile's `make package-units` runs deploy-config with exactly Layouts' options.
@@ -222,12 +251,11 @@ func TestUpdateLeavesAnotherLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(dir, "deploy")
-	plan, err := gen.Plan(out)
+	plan, err := gen.Plan("deploy")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := deploy.Write(out, plan, false); err != nil {
+	if err := deploy.Write(dir, "deploy", plan, false); err != nil {
 		t.Fatal(err)
 	}
 	opt := read(t, dir, "deploy/systemd/demo.service")
@@ -243,5 +271,244 @@ func TestUpdateLeavesAnotherLayout(t *testing.T) {
 	}
 	if !slices.Contains(res.Entries, project.UpdateEntry{Path: "deploy/systemd/demo.service", Action: project.UpdateKept}) {
 		t.Errorf("entries %v do not report the /opt unit as kept", res.Entries)
+	}
+}
+
+// oldFormat turns dir into a project as scaffold before the one record left it: what
+// deploy-config wrote is not in scaffold.yaml but in each output folder's .scaffold-sums,
+// one "<sha256>  <path>  config=<sha256>" line per file under a comment header.
+func oldFormat(t *testing.T, dir string) {
+	t.Helper()
+	m, err := project.LoadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums := map[string]string{}
+	for p, from := range m.DerivedFrom {
+		out := "deploy"
+		if strings.HasPrefix(p, "deploy/rpm/") {
+			out = "deploy/rpm"
+		}
+		sums[out] += strings.TrimPrefix(m.Files[p], "sha256:") + "  " + strings.TrimPrefix(p, out+"/") + "  config=" + strings.TrimPrefix(from, "sha256:") + "\n"
+		delete(m.Files, p)
+	}
+	m.DerivedFrom = nil
+	for out, lines := range sums {
+		write(t, dir, out+"/.scaffold-sums", "# Written by scaffold deploy-config: sha256 of each file as it was last written, and the digest of\n# config/ it was derived from (LC_ALL=C sha256sum config/*.yaml | sha256sum, from the project folder).\n# A file that no longer matches was edited and is not overwritten without --force.\n"+lines)
+	}
+	data, err := m.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, project.ManifestFile, string(data))
+}
+
+// deployConfig runs what `scaffold deploy-config TARGETS --out out` runs.
+func deployConfig(t *testing.T, dir, out string, force bool, targets ...string) error {
+	t.Helper()
+	gen, err := deploy.Generate(dir, deploy.Options{Targets: targets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := gen.Plan(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return deploy.Write(dir, out, plan, force)
+}
+
+func assertGone(t *testing.T, dir string, rels ...string) {
+	t.Helper()
+	for _, rel := range rels {
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(rel))); !os.IsNotExist(err) {
+			t.Errorf("%s is still there (%v): scaffold.yaml is the one record", rel, err)
+		}
+	}
+}
+
+// A project made by an older scaffold keeps its record in deploy/.scaffold-sums and
+// deploy/rpm/.scaffold-sums: update reads them (an unedited unit is rewritten, an edited
+// one set aside: without the old record both would count as edited), moves every line into
+// scaffold.yaml, deploy-config's nginx site included, and removes them in the same commit.
+func TestUpdateMigratesOldSums(t *testing.T) {
+	dir := newProject(t)
+	if err := deployConfig(t, dir, "deploy", false, "nginx"); err != nil {
+		t.Fatal(err)
+	}
+	site := read(t, dir, "deploy/nginx/demo.conf")
+	oldFormat(t, dir)
+	edited := read(t, dir, "deploy/rpm/systemd/demo.service") + "# mine\n"
+	write(t, dir, "deploy/rpm/systemd/demo.service", edited)
+	cfg := read(t, dir, "config/config.yaml")
+	write(t, dir, "config/config.yaml", strings.Replace(cfg, "graceful_timeout: 30s", "graceful_timeout: 50s", 1))
+
+	res, err := Update(dir, "v1.0.1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []project.UpdateEntry{{Path: "deploy/systemd/demo.service", Action: project.UpdateOverwrite}, {Path: "deploy/rpm/systemd/demo.service", Action: project.UpdateConflict}} {
+		if !slices.Contains(res.Entries, want) {
+			t.Errorf("update entries %v lack %v", res.Entries, want)
+		}
+	}
+	if res.Conflicts != 1 || read(t, dir, "deploy/rpm/systemd/demo.service") != edited {
+		t.Errorf("conflicts %d: want the edited unit kept as the one conflict", res.Conflicts)
+	}
+	assertGone(t, dir, "deploy/.scaffold-sums", "deploy/rpm/.scaffold-sums")
+	m, digest := record(t, dir)
+	if m.Files["deploy/systemd/demo.service"] != project.FileChecksum([]byte(read(t, dir, "deploy/systemd/demo.service"))) || m.DerivedFrom["deploy/systemd/demo.service"] != digest {
+		t.Errorf("scaffold.yaml does not record the rewritten unit from config %s: %q, %q", digest, m.Files["deploy/systemd/demo.service"], m.DerivedFrom["deploy/systemd/demo.service"])
+	}
+	// The site was derived from the config before the change: moved as it was recorded.
+	if m.Files["deploy/nginx/demo.conf"] != project.FileChecksum([]byte(site)) || m.DerivedFrom["deploy/nginx/demo.conf"] == "" || m.DerivedFrom["deploy/nginx/demo.conf"] == digest {
+		t.Errorf("scaffold.yaml records deploy/nginx/demo.conf as %q from %q: want the old line's checksum and config", m.Files["deploy/nginx/demo.conf"], m.DerivedFrom["deploy/nginx/demo.conf"])
+	}
+	if slices.ContainsFunc(res.Entries, func(e project.UpdateEntry) bool { return e.Action == project.UpdateOrphan }) {
+		t.Errorf("update reports deploy-config's files as no longer generated: %v", res.Entries)
+	}
+	if unit := read(t, dir, "deploy/systemd/demo.service"); !strings.Contains(unit, "TimeoutStopSec=60\n") {
+		t.Errorf("the unedited unit was not derived from graceful_timeout 50s:\n%s", unit)
+	}
+}
+
+// deploy-config on an old project reads deploy/.scaffold-sums too: an edit it recorded is
+// refused with nothing written (the old file and scaffold.yaml as they were); a run that
+// writes moves the record into scaffold.yaml and removes the file in the same commit.
+func TestDeployConfigMigratesOldSums(t *testing.T) {
+	dir := newProject(t)
+	if err := deployConfig(t, dir, "deploy", false, "nginx"); err != nil {
+		t.Fatal(err)
+	}
+	oldFormat(t, dir)
+	write(t, dir, "deploy/nginx/demo.conf", read(t, dir, "deploy/nginx/demo.conf")+"# mine\n")
+	cfg := read(t, dir, "config/config.yaml")
+	write(t, dir, "config/config.yaml", strings.Replace(cfg, "timeout: 30s", "timeout: 40s", 1))
+	sums, manifest := read(t, dir, "deploy/.scaffold-sums"), read(t, dir, project.ManifestFile)
+	err := deployConfig(t, dir, "deploy", false, "nginx")
+	var edited *deploy.EditedError
+	if !errors.As(err, &edited) || !slices.Equal(edited.Paths, []string{"nginx/demo.conf"}) {
+		t.Fatalf("err = %v, want the edited site refused", err)
+	}
+	if read(t, dir, "deploy/.scaffold-sums") != sums || read(t, dir, project.ManifestFile) != manifest {
+		t.Fatal("a refused deploy-config changed the record")
+	}
+	// Another target into deploy/ moves the whole old record.
+	if err := deployConfig(t, dir, "deploy", false, "logrotate"); err != nil {
+		t.Fatal(err)
+	}
+	assertGone(t, dir, "deploy/.scaffold-sums")
+	if got := read(t, dir, "deploy/rpm/.scaffold-sums"); got == "" {
+		t.Error("deploy-config --out deploy removed deploy/rpm/.scaffold-sums, another folder's record")
+	}
+	m, err := project.LoadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.DerivedFrom["deploy/nginx/demo.conf"]; !ok || m.Files["deploy/nginx/demo.conf"] == project.FileChecksum([]byte(read(t, dir, "deploy/nginx/demo.conf"))) {
+		t.Errorf("scaffold.yaml records the edited site as %q: want the old record moved (scaffold's checksum, so the edit stays an edit)", m.Files["deploy/nginx/demo.conf"])
+	}
+	if err := deployConfig(t, dir, "deploy", false, "nginx"); !errors.As(err, &edited) {
+		t.Errorf("after the move, deploy-config overwrote the edited site: err %v", err)
+	}
+}
+
+// packageCheck runs the project's `make package-check` (goreleaser's before hook, which
+// reads scaffold.yaml with awk: scaffold is not installed on a release runner) and
+// returns its output and whether it passed.
+func packageCheck(t *testing.T, mk, dir string) (string, bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, mk, "--no-print-directory", "package-check")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PATH=/usr/bin:/bin") // no scaffold
+	out, err := cmd.CombinedOutput()
+	return string(out), err == nil
+}
+
+// `make package-check` tells the three ways deploy/ can be wrong for the packages apart,
+// from scaffold.yaml alone: current (a new project, and after an update migrated an old
+// one), stale (config/ changed since the units were derived), written for another
+// layout, missing.
+func TestPackageCheck(t *testing.T) {
+	mk := testenv.Tool(t, "make")
+	dir := newProject(t)
+	if out, ok := packageCheck(t, mk, dir); !ok {
+		t.Fatalf("make package-check fails on a new project:\n%s", out)
+	}
+	cfg := read(t, dir, "config/config.yaml")
+	write(t, dir, "config/config.yaml", strings.Replace(cfg, "graceful_timeout: 30s", "graceful_timeout: 45s", 1))
+	if out, ok := packageCheck(t, mk, dir); ok || !strings.Contains(out, "deploy/systemd/demo.service is stale: config/ changed since it was derived from it (derived_from in scaffold.yaml)") {
+		t.Errorf("after a config change: passed %v, want the stale unit named:\n%s", ok, out)
+	}
+	write(t, dir, "config/config.yaml", cfg)
+	if out, ok := packageCheck(t, mk, dir); !ok {
+		t.Errorf("config/ back as it was: make package-check fails:\n%s", out)
+	}
+
+	// An old project's record, moved by update: current again.
+	oldFormat(t, dir)
+	if _, err := Update(dir, "v1.0.1", false); err != nil {
+		t.Fatal(err)
+	}
+	if out, ok := packageCheck(t, mk, dir); !ok {
+		t.Errorf("after update moved the old record: make package-check fails:\n%s", out)
+	}
+
+	if err := deployConfig(t, dir, "deploy", true, "systemd"); err != nil {
+		t.Fatal(err)
+	}
+	if out, ok := packageCheck(t, mk, dir); ok || !strings.Contains(out, "deploy/systemd/demo.service was not written for the package layout") {
+		t.Errorf("with /opt units in deploy/: passed %v, want the other layout named:\n%s", ok, out)
+	}
+	if err := os.Remove(filepath.Join(dir, "deploy", "rpm", "systemd", "demo.socket")); err != nil {
+		t.Fatal(err)
+	}
+	if out, ok := packageCheck(t, mk, dir); ok || !strings.Contains(out, "deploy/rpm/systemd/demo.socket is missing: run 'make package-units'") {
+		t.Errorf("without a unit: passed %v, want it named missing:\n%s", ok, out)
+	}
+}
+
+// An --out outside the project folder is recorded in scaffold.yaml as given: relative
+// (../ops) or absolute, so the same --out finds it again and an edit there is still
+// refused; the files and the record are written together.
+func TestDeployConfigOutsideTheProject(t *testing.T) {
+	dir := newProject(t)
+	abs := filepath.Join(t.TempDir(), "srv")
+	for _, c := range []struct{ out, key string }{
+		{"../ops/deploy", "../ops/deploy/nginx/demo.conf"},
+		{abs, filepath.ToSlash(abs) + "/nginx/demo.conf"},
+	} {
+		if err := deployConfig(t, dir, c.out, false, "nginx"); err != nil {
+			t.Fatalf("--out %s: %v", c.out, err)
+		}
+		site := filepath.Join(dir, c.out, "nginx", "demo.conf")
+		if filepath.IsAbs(c.out) {
+			site = filepath.Join(c.out, "nginx", "demo.conf")
+		}
+		data, err := os.ReadFile(site)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := project.LoadManifest(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Files[c.key] != project.FileChecksum(data) || m.DerivedFrom[c.key] == "" {
+			t.Errorf("--out %s: scaffold.yaml records %s as %q from %q, want the site's checksum and config", c.out, c.key, m.Files[c.key], m.DerivedFrom[c.key])
+		}
+		if err := os.WriteFile(site, append(data, "# mine\n"...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg := read(t, dir, "config/config.yaml")
+		write(t, dir, "config/config.yaml", strings.Replace(cfg, "timeout: 30s", "timeout: 31s", 1))
+		var edited *deploy.EditedError
+		if err := deployConfig(t, dir, c.out, false, "nginx"); !errors.As(err, &edited) {
+			t.Errorf("--out %s: an edited site outside the project was not refused: %v", c.out, err)
+		}
+		write(t, dir, "config/config.yaml", cfg)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ops")); !os.IsNotExist(err) {
+		t.Errorf("--out ../ops/deploy wrote inside the project: %v", err)
 	}
 }

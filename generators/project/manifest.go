@@ -33,6 +33,50 @@ type Manifest struct {
 	// scaffold wrote ("sha256:<hex>"), so `scaffold update` can tell a user's edit from
 	// an old template. Manifests from before it have none.
 	Files map[string]string `yaml:"files,omitempty"`
+	// DerivedFrom maps each file `scaffold deploy-config` wrote (also a key of Files, by its
+	// path from the project folder: deploy/nginx/demo.conf) to the digest of the config/ it
+	// was derived from, "sha256:" and the hex of `LC_ALL=C sha256sum config/*.yaml |
+	// sha256sum` run in the project folder, so `make package-check` can tell a file that
+	// config/ has since made stale; "" when not known (migrated from an old record).
+	// A key outside the project folder is the --out given: ../ops/nginx/demo.conf or
+	// /srv/demo/nginx/demo.conf.
+	DerivedFrom map[string]string `yaml:"derived_from,omitempty"`
+}
+
+// RecordsProjectFiles reports whether Files records the project's own files (not only
+// what deploy-config wrote): manifests from before the files map do not.
+func (m *Manifest) RecordsProjectFiles() bool {
+	for p := range m.Files {
+		if _, derived := m.DerivedFrom[p]; !derived {
+			return true
+		}
+	}
+	return false
+}
+
+// KeepDerived copies into m old's record of the files deploy-config wrote, which a
+// re-rendered manifest does not know: their edit-protection survives `scaffold update`
+// and `scaffold new --force`. m's own entries win.
+func (m *Manifest) KeepDerived(old *Manifest) {
+	for p, from := range old.DerivedFrom {
+		sum, ok := old.Files[p]
+		if _, mine := m.Files[p]; !ok || mine {
+			continue
+		}
+		m.RecordDerived(p, sum, from)
+	}
+}
+
+// RecordDerived records a file deploy-config wrote: its checksum (FileChecksum) and the
+// digest of the config/ it was derived from.
+func (m *Manifest) RecordDerived(p, sum, from string) {
+	if m.Files == nil {
+		m.Files = map[string]string{}
+	}
+	if m.DerivedFrom == nil {
+		m.DerivedFrom = map[string]string{}
+	}
+	m.Files[p], m.DerivedFrom[p] = sum, from
 }
 
 // Answers are the values given (or defaulted) to `scaffold new`.
@@ -51,7 +95,7 @@ type Runtime struct {
 	Files    []string `yaml:"files"`
 }
 
-const manifestHeader = "# Written by scaffold: what this project was generated from. Keep it in version control;\n# `scaffold vendor`, `scaffold update` and `scaffold deploy-config` read it.\n"
+const manifestHeader = "# Written by scaffold: what this project was generated from. Keep it in version control;\n# `scaffold vendor`, `scaffold update` and `scaffold deploy-config` read it, `make package-check` too.\n"
 
 // Marshal renders the manifest as YAML with its header.
 func (m *Manifest) Marshal() ([]byte, error) {

@@ -75,7 +75,7 @@ func PlanUpdate(dir, version string) (*UpdateResult, *generators.FileSet, error)
 	if err != nil {
 		return nil, nil, fmt.Errorf("re-rendering from %s: %w", ManifestFile, err)
 	}
-	res := &UpdateResult{From: m.ScaffoldVersion, To: version, NoChecksums: m.Files == nil}
+	res := &UpdateResult{From: m.ScaffoldVersion, To: version, NoChecksums: !m.RecordsProjectFiles()}
 	plan, err := ctx.Files.PlanAgainst(dir, m.Files)
 	if err != nil {
 		return nil, nil, err
@@ -95,6 +95,9 @@ func PlanUpdate(dir, version string) (*UpdateResult, *generators.FileSet, error)
 		if _, still := ctx.Files.Get(p); still {
 			continue
 		}
+		if _, derived := m.DerivedFrom[p]; derived {
+			continue // deploy-config's, not the templates': see KeepDerived
+		}
 		// Only an unedited file is reported: an edited one is the user's now.
 		if disk, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p))); err == nil && FileChecksum(disk) == recorded {
 			res.Entries = append(res.Entries, UpdateEntry{Path: p, Action: UpdateOrphan})
@@ -102,8 +105,13 @@ func PlanUpdate(dir, version string) (*UpdateResult, *generators.FileSet, error)
 	}
 	sort.Slice(res.Entries, func(i, j int) bool { return res.Entries[i].Path < res.Entries[j].Path })
 	// The rendered manifest already records the new version and the new render's
-	// checksums, which is what the next update must compare against, conflicts included.
-	manifest, _ := ctx.Files.Get(ManifestFile)
-	set.Add(ManifestFile, manifest.Data, manifest.Mode)
+	// checksums, which is what the next update must compare against, conflicts included;
+	// deploy-config's record stays as it was.
+	ctx.Manifest.KeepDerived(m)
+	manifest, err := ctx.Manifest.Marshal()
+	if err != nil {
+		return nil, nil, err
+	}
+	set.Add(ManifestFile, manifest, 0o644)
 	return res, set, nil
 }

@@ -86,7 +86,7 @@ func Vendor(dir, version string, force bool) (*VendorResult, error) {
 	m.Runtime = Runtime{Dir: m.Runtime.Dir, Version: version, Files: runtime.Names()}
 	// The record now holds what this runtime wrote, conflicts included, as update's does:
 	// each file's checksum, or in a manifest from before them the runtime's one.
-	if m.Files == nil {
+	if !m.RecordsProjectFiles() {
 		m.Runtime.Checksum = Checksum(files)
 	} else {
 		for _, name := range previous {
@@ -115,7 +115,7 @@ func Vendor(dir, version string, force bool) (*VendorResult, error) {
 // as scaffold's when together they match the runtime's checksum (and as edited if not).
 func runtimeRecord(m *Manifest, onDisk map[string][]byte) map[string]string {
 	record := map[string]string{}
-	if m.Files != nil {
+	if m.RecordsProjectFiles() {
 		for _, name := range m.Runtime.Files {
 			p := path.Join(m.Runtime.Dir, name)
 			if sum, ok := m.Files[p]; ok {

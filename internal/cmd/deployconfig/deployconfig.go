@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/scaffoldgo/scaffold/generators/deploy"
+	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
 	"github.com/scaffoldgo/scaffold/internal/iostreams"
 )
@@ -44,7 +45,15 @@ than its graceful_timeout before killing, and all of them use one socket path.
 Run it inside a project made by ` + "`scaffold new`" + `, after or before ` + "`make install PREFIX=...`" + `.
 The files go to --out (deploy/ by default) with a README.md saying where each one is
 installed. A file edited since scaffold wrote it is kept unless --force; --dry-run shows
-what would change as a diff; --check runs nginx -t and systemd-analyze where installed.`,
+what would change as a diff; --check runs nginx -t and systemd-analyze where installed.
+
+What scaffold wrote is recorded in the project's scaffold.yaml (commit it with the files):
+each file's checksum under files:, by its path from the project folder
+(deploy/nginx/NAME.conf), and the digest of config/ it was derived from under derived_from:
+(make package-check reads it). An --out outside the project folder is recorded as given,
+relative (../ops/nginx/NAME.conf) or absolute (/srv/NAME/nginx/NAME.conf), so the same --out
+finds the record again; the files and scaffold.yaml are written in one atomic step. An
+old project's OUT/.scaffold-sums is read, moved into scaffold.yaml and removed.`,
 		Example: `  scaffold deploy-config all --domain shop.example.com
   scaffold deploy-config nginx --domain shop.example.com --letsencrypt
   scaffold deploy-config nginx --domain shop.example.com --upstream 10.0.0.2:8000,10.0.0.3:8000
@@ -69,7 +78,7 @@ what would change as a diff; --check runs nginx -t and systemd-analyze where ins
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Dir, "dir", ".", "project folder (holding scaffold.yaml and config/)")
-	fl.StringVar(&opts.Out, "out", "deploy", "output folder, relative to the project folder")
+	fl.StringVar(&opts.Out, "out", "deploy", "output folder, relative to the project folder or absolute (recorded as given in scaffold.yaml)")
 	fl.StringVar(&d.Prefix, "prefix", "", "install prefix, as in make install PREFIX=DIR (default /opt/NAME)")
 	fl.StringVar(&d.Bin, "bin", "", "path of the installed binary (default PREFIX/bin/NAME)")
 	fl.StringVar(&d.ConfigDir, "config-dir", "", "folder of the installed config.yaml, logging.yaml, setting.yaml (default PREFIX/config)")
@@ -138,7 +147,10 @@ func deployConfigRun(opts *Options) error {
 			return fmt.Errorf("check failed, nothing written:\n%w", err)
 		}
 	}
-	plan, err := gen.Plan(out)
+	plan, err := gen.Plan(opts.Out)
+	if errors.As(err, &inputErr) {
+		return &cmdutil.FlagError{Err: inputErr}
+	}
 	if err != nil {
 		return err
 	}
@@ -150,12 +162,17 @@ func deployConfigRun(opts *Options) error {
 		fmt.Fprintln(opts.IO.ErrOut, "dry run: nothing written")
 		return nil
 	}
-	if err := deploy.Write(out, plan, opts.Force); err != nil {
+	old := deploy.OldRecord(opts.Dir, opts.Out)
+	if err := deploy.Write(opts.Dir, opts.Out, plan, opts.Force); err != nil {
 		return err
 	}
 	for _, p := range plan {
 		fmt.Fprintf(opts.IO.Out, "%-9s %s\n", describe(p.Change, opts.Force), filepath.Join(out, filepath.FromSlash(p.Path)))
 	}
+	if old != "" {
+		fmt.Fprintf(opts.IO.Out, "%-9s %s (an older scaffold's record, moved into %s)\n", "removed", old, project.ManifestFile)
+	}
+	fmt.Fprintf(opts.IO.Out, "%-9s %s: commit it with the files\n", "recorded", filepath.Join(opts.Dir, project.ManifestFile))
 	fmt.Fprintf(opts.IO.Out, "See %s for where each file goes.\n", filepath.Join(out, "README.md"))
 	if gen.Data.LetsEncrypt {
 		fmt.Fprint(opts.IO.Out, gen.Data.LetsEncryptSteps())

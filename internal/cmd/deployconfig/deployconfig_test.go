@@ -59,21 +59,35 @@ func TestWriteThenUnchanged(t *testing.T) {
 	}
 	deploy := filepath.Join(dir, "deploy")
 	got := snapshot(t, deploy)
-	for _, f := range []string{"nginx/demo.conf", "nginx/default-server.conf", "supervisor/demo.conf", "tmpfiles/demo.conf", "systemd/demo.service", "systemd/demo.socket", "logrotate/demo", "README.md", ".scaffold-sums"} {
+	for _, f := range []string{"nginx/demo.conf", "nginx/default-server.conf", "supervisor/demo.conf", "tmpfiles/demo.conf", "systemd/demo.service", "systemd/demo.socket", "logrotate/demo", "README.md"} {
 		if _, ok := got[f]; !ok {
 			t.Errorf("%s not written (have %v)", f, keys(got))
 		}
-		if f != ".scaffold-sums" && !strings.Contains(out, "create    "+filepath.Join(deploy, f)) {
+		if !strings.Contains(out, "create    "+filepath.Join(deploy, f)) {
 			t.Errorf("output does not report creating %s:\n%s", f, out)
 		}
 	}
-	// Three lines of header, then each file's sum and the digest of the config it came from.
+	if _, ok := got[".scaffold-sums"]; ok {
+		t.Error("deploy-config wrote deploy/.scaffold-sums: scaffold.yaml is the one record")
+	}
+	// scaffold.yaml records each file by its path from the project folder, with the
+	// digest of the config it came from.
 	digest, err := deploygen.ConfigDigest(os.DirFS(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sums := got[".scaffold-sums"]; strings.Count(sums, "\n") != 3+22 || strings.Count(sums, "  config="+digest+"\n") != 22 {
-		t.Errorf("sums file, want 22 files derived from config %s:\n%s", digest, sums)
+	m, err := project.LoadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.DerivedFrom) != 22 {
+		t.Errorf("scaffold.yaml's derived_from has %d files, want 22: %v", len(m.DerivedFrom), m.DerivedFrom)
+	}
+	for rel, data := range got {
+		p := "deploy/" + filepath.ToSlash(rel)
+		if m.Files[p] != project.FileChecksum([]byte(data)) || m.DerivedFrom[p] != digest {
+			t.Errorf("scaffold.yaml records %s as %q derived from %q, want its checksum derived from %s", p, m.Files[p], m.DerivedFrom[p], digest)
+		}
 	}
 	code, out, errOut = run(t, "deploy-config", "all", "--dir", dir, "--domain", "shop.example.com")
 	if code != 0 || strings.Contains(out, "create") || strings.Contains(out, "overwrite") {
@@ -240,5 +254,32 @@ func TestInProjectFolderWithPackageLayout(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "deploy", "nginx")); !os.IsNotExist(err) {
 		t.Errorf("nginx written although not asked for: %v", err)
+	}
+}
+
+// The record goes in scaffold.yaml whatever --out is, and the command says so; --out the
+// project folder itself is refused (its README.md is the project's), nothing written.
+func TestOutRecordedInScaffoldYAML(t *testing.T) {
+	dir := newProject(t)
+	before := snapshot(t, dir)
+	code, _, errOut := run(t, "deploy-config", "nginx", "--dir", dir, "--out", ".")
+	if code == 0 || !strings.Contains(errOut, `--out "."`) || !strings.Contains(errOut, "project folder itself") {
+		t.Fatalf("--out .: exit %d, want a refusal naming --out:\n%s", code, errOut)
+	}
+	if after := snapshot(t, dir); len(after) != len(before) || after["README.md"] != before["README.md"] {
+		t.Fatal("a refused --out . wrote into the project")
+	}
+	ops := filepath.Join(filepath.Dir(dir), "ops")
+	code, out, errOut := run(t, "deploy-config", "nginx", "--dir", dir, "--out", "../ops")
+	if code != 0 || !strings.Contains(out, "create    "+filepath.Join(ops, "nginx/demo.conf")) || !strings.Contains(out, "recorded  "+filepath.Join(dir, "scaffold.yaml")) {
+		t.Fatalf("--out ../ops: exit %d\n%s%s", code, out, errOut)
+	}
+	m, err := project.LoadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	site, _ := os.ReadFile(filepath.Join(ops, "nginx", "demo.conf"))
+	if m.Files["../ops/nginx/demo.conf"] != project.FileChecksum(site) {
+		t.Errorf("scaffold.yaml files: %v, want ../ops/nginx/demo.conf recorded", m.DerivedFrom)
 	}
 }
