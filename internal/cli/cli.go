@@ -61,9 +61,11 @@ func Execute(ctx context.Context, f *cmdutil.Factory, args []string) int {
 		fmt.Fprintln(errOut, "scaffold: cancelled")
 		return ExitCancel
 	case errors.As(err, &flagErr) || isCobraUsageError(err):
-		fmt.Fprintf(errOut, "scaffold: %v\n\n", err)
+		// The error, the command's usage line and where the rest is, as go's commands do;
+		// the whole flag list would bury the one line that matters.
+		fmt.Fprintf(errOut, "scaffold: %v\n", err)
 		if cmd != nil {
-			fmt.Fprint(errOut, cmd.UsageString())
+			fmt.Fprintf(errOut, "Usage: %s\nRun '%s --help' for its flags and examples.\n", cmd.UseLine(), cmd.CommandPath())
 		}
 		return ExitUsage
 	default:
