@@ -200,7 +200,7 @@ func TestUpdateRefusesBadManifest(t *testing.T) {
 // update sees the runtime it wrote as scaffold's, not as an edit.
 func TestUpdateAfterVendor(t *testing.T) {
 	dir := newProject(t, "v1.0.0")
-	if _, err := Vendor(dir, "v1.1.0", false); err != nil {
+	if _, err := Vendor(dir, "v1.1.0", false, false); err != nil {
 		t.Fatal(err)
 	}
 	res, err := Update(dir, "v1.2.0", true)

@@ -2,46 +2,63 @@ package project
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/scaffoldgo/scaffold/generators"
 	"github.com/scaffoldgo/scaffold/runtime"
 )
 
-// VendorResult says what Vendor did.
+// VendorResult says what Vendor did (or, in a dry run, would do). Paths are relative to
+// the project: internal/prefork/doc.go.
 type VendorResult struct {
 	From, To  string   // runtime versions
+	DryRun    bool     // nothing was written
 	Written   []string // files written or rewritten
 	Removed   []string // files the new runtime no longer has
-	Kept      []string // files in the runtime folder that scaffold did not write
+	Kept      []string // files in the runtime folders that scaffold did not write
 	Edited    []string // scaffold's files edited locally whose new version is the same: left as edited
 	Conflicts []string // scaffold's files edited locally and changed in the new runtime: kept, the new version beside them as FILE.scaffold-new
 }
 
+// vendored is one package scaffold copies into a project: the runtime, and the
+// configuration engine that imports it.
+type vendored struct {
+	dir      string            // in the project: internal/prefork
+	files    map[string][]byte // this scaffold's, by file name
+	previous []string          // the file names scaffold wrote there last
+	record   map[string]string // path -> the checksum scaffold last wrote
+	onDisk   map[string][]byte
+}
+
 // Vendor is `scaffold update` limited to the vendored runtime (`scaffold vendor`, or
-// `scaffold update --runtime`): the runtime built into this scaffold replaces the
-// project's file by file under update's rule (generators.Classify against the per-file
-// checksums in scaffold.yaml) and policy (an edit is kept, the new version written beside
-// it as FILE.scaffold-new), or with force the edits are overwritten. Files scaffold wrote
-// that the new runtime no longer has go, unless edited; files the user added stay. One
-// atomic commit: a failure part-way leaves the old runtime whole.
-func Vendor(dir, version string, force bool) (*VendorResult, error) {
+// `scaffold update --runtime`) and the configuration engine beside it when the project
+// has one: this scaffold's copies replace the project's file by file under update's rule
+// (generators.Classify against the per-file checksums in scaffold.yaml) and policy (an
+// edit is kept, the new version written beside it as FILE.scaffold-new), or with force the
+// edits are overwritten. Files scaffold wrote that the new runtime no longer has go, unless
+// edited; files the user added stay. One atomic commit: a failure part-way leaves the old
+// runtime whole. A dry run plans the same and writes nothing.
+func Vendor(dir, version string, force, dryRun bool) (*VendorResult, error) {
 	m, err := LoadManifest(dir)
 	if err != nil {
 		return nil, err
 	}
-	onDisk, err := readGoFiles(filepath.Join(dir, filepath.FromSlash(m.Runtime.Dir)))
+	pkgs, err := vendoredPackages(dir, m, version)
 	if err != nil {
 		return nil, err
 	}
-	record := runtimeRecord(m, onDisk)
-	files := RuntimeFiles(version)
 	render := generators.NewFileSet()
-	for name, data := range files {
-		render.Add(path.Join(m.Runtime.Dir, name), data, 0o644)
+	record := map[string]string{}
+	for _, pkg := range pkgs {
+		for name, data := range pkg.files {
+			render.Add(path.Join(pkg.dir, name), data, 0o644)
+		}
+		maps.Copy(record, pkg.record)
 	}
 	plan, err := render.PlanAgainst(dir, record)
 	if err != nil {
@@ -55,59 +72,89 @@ func Vendor(dir, version string, force bool) (*VendorResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &VendorResult{From: m.Runtime.Version, To: version}
+	res := &VendorResult{From: m.Runtime.Version, To: version, DryRun: dryRun}
 	for _, p := range plan {
-		name := path.Base(p.Path)
 		switch {
 		case p.Change == generators.Create || p.Change == generators.Overwrite || (force && (p.Change == generators.Kept || p.Change == generators.Conflict)):
-			res.Written = append(res.Written, name)
+			res.Written = append(res.Written, p.Path)
 		case p.Change == generators.Kept:
-			res.Edited = append(res.Edited, name)
+			res.Edited = append(res.Edited, p.Path)
 		case p.Change == generators.Conflict:
-			res.Conflicts = append(res.Conflicts, name)
+			res.Conflicts = append(res.Conflicts, p.Path)
 		}
 	}
-	// Files scaffold wrote before that the new runtime no longer has go in the same
-	// commit, unless edited; a file the user added stays.
-	previous := m.Runtime.Files
-	for name, data := range onDisk {
-		p := path.Join(m.Runtime.Dir, name)
-		switch _, still := files[name]; {
-		case still:
-		case !contains(previous, name):
-			res.Kept = append(res.Kept, name)
-		case force || record[p] == generators.FileChecksum(data):
-			set.Remove(p)
-			res.Removed = append(res.Removed, name)
-		default:
-			res.Edited = append(res.Edited, name)
+	for _, pkg := range pkgs {
+		// Files scaffold wrote before that the new copy no longer has go in the same
+		// commit, unless edited; a file the user added stays.
+		for name, data := range pkg.onDisk {
+			p := path.Join(pkg.dir, name)
+			switch _, still := pkg.files[name]; {
+			case still:
+			case !contains(pkg.previous, name):
+				res.Kept = append(res.Kept, p)
+			case force || pkg.record[p] == generators.FileChecksum(data):
+				set.Remove(p)
+				res.Removed = append(res.Removed, p)
+			default:
+				res.Edited = append(res.Edited, p)
+			}
+		}
+		// The record now holds what this copy wrote, conflicts included, as update's
+		// does: each file's checksum, or in a manifest from before them the runtime's one.
+		if !m.RecordsProjectFiles() {
+			continue
+		}
+		for _, name := range pkg.previous {
+			delete(m.Files, path.Join(pkg.dir, name))
+		}
+		for name, data := range pkg.files {
+			m.Files[path.Join(pkg.dir, name)] = FileChecksum(data)
 		}
 	}
+	files := pkgs[0].files
 	m.Runtime = Runtime{Dir: m.Runtime.Dir, Version: version, Files: runtime.Names()}
-	// The record now holds what this runtime wrote, conflicts included, as update's does:
-	// each file's checksum, or in a manifest from before them the runtime's one.
 	if !m.RecordsProjectFiles() {
 		m.Runtime.Checksum = Checksum(files)
-	} else {
-		for _, name := range previous {
-			delete(m.Files, path.Join(m.Runtime.Dir, name))
-		}
-		for name, data := range files {
-			m.Files[path.Join(m.Runtime.Dir, name)] = FileChecksum(data)
-		}
 	}
 	manifest, err := m.Marshal()
 	if err != nil {
 		return nil, err
 	}
 	set.Add(ManifestFile, manifest, 0o644)
-	if err := set.Commit(dir, true); err != nil {
-		return nil, err
+	if !dryRun {
+		if err := set.Commit(dir, true); err != nil {
+			return nil, err
+		}
 	}
 	for _, l := range [][]string{res.Written, res.Removed, res.Kept, res.Edited, res.Conflicts} {
 		sort.Strings(l)
 	}
 	return res, nil
+}
+
+// vendoredPackages is the runtime, then the configuration engine when scaffold wrote one
+// into the project (one made before it gets it from `scaffold update`, with the factory
+// that uses it).
+func vendoredPackages(dir string, m *Manifest, version string) ([]vendored, error) {
+	onDisk, err := readGoFiles(filepath.Join(dir, filepath.FromSlash(m.Runtime.Dir)))
+	if err != nil {
+		return nil, err
+	}
+	pkgs := []vendored{{dir: m.Runtime.Dir, files: RuntimeFiles(version), previous: m.Runtime.Files, record: runtimeRecord(m, onDisk), onDisk: onDisk}}
+	engine := vendored{dir: runtime.ConfigDir, files: ConfigFiles(m.Module, version), record: map[string]string{}}
+	for p, sum := range m.Files {
+		if name, ok := strings.CutPrefix(p, runtime.ConfigDir+"/"); ok && !strings.Contains(name, "/") {
+			engine.previous = append(engine.previous, name)
+			engine.record[p] = sum
+		}
+	}
+	if len(engine.previous) == 0 {
+		return pkgs, nil
+	}
+	if engine.onDisk, err = readGoFiles(filepath.Join(dir, filepath.FromSlash(runtime.ConfigDir))); err != nil {
+		return nil, err
+	}
+	return append(pkgs, engine), nil
 }
 
 // runtimeRecord is the checksum scaffold last wrote for each runtime file: from

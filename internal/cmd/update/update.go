@@ -57,10 +57,7 @@ is consistent and the .scaffold-new files are listed at the end.`,
 func updateRun(opts *Options) error {
 	version, _, _ := build.Info()
 	if opts.Runtime {
-		if opts.DryRun {
-			return cmdutil.FlagErrorf("--dry-run does not apply to --runtime")
-		}
-		res, err := project.Vendor(opts.Dir, version, false)
+		res, err := project.Vendor(opts.Dir, version, false, opts.DryRun)
 		if err != nil {
 			return err
 		}

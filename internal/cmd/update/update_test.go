@@ -2,7 +2,6 @@ package update
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"github.com/scaffoldgo/scaffold/generators/packaging"
 	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/internal/cmdtest"
-	"github.com/scaffoldgo/scaffold/internal/cmdutil"
 	"github.com/scaffoldgo/scaffold/internal/iostreams"
 )
 
@@ -117,9 +115,31 @@ func TestUpdateRunRuntime(t *testing.T) {
 	if data, _ := os.ReadFile(readme); string(data) != "old\n" {
 		t.Error("update --runtime touched README.md")
 	}
-	var fe *cmdutil.FlagError
-	if err := updateRun(&Options{IO: ios, Dir: dir, Runtime: true, DryRun: true}); !errors.As(err, &fe) {
-		t.Errorf("--runtime --dry-run: err = %v, want a usage error", err)
+	// --dry-run says what a newer runtime would write and writes nothing.
+	doc := filepath.Join(dir, "internal", "prefork", "doc.go")
+	if err := os.WriteFile(doc, []byte("package prefork\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gone := filepath.Join(dir, "internal", "prefork", "spawn.go")
+	if err := os.Remove(gone); err != nil {
+		t.Fatal(err)
+	}
+	manifest, _ := os.ReadFile(filepath.Join(dir, "scaffold.yaml"))
+	out.Reset()
+	if err := updateRun(&Options{IO: ios, Dir: dir, Runtime: true, DryRun: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "Dry run, nothing written: would vendor the prefork runtime ") || !strings.Contains(out.String(), "kept (edited by you): internal/prefork/doc.go\n") || !strings.Contains(out.String(), "write: internal/prefork/spawn.go\n") {
+		t.Errorf("--runtime --dry-run output:\n%s", out)
+	}
+	if data, _ := os.ReadFile(doc); string(data) != "package prefork\n" {
+		t.Error("--dry-run wrote internal/prefork/doc.go")
+	}
+	if _, err := os.Stat(gone); err == nil {
+		t.Error("--dry-run wrote internal/prefork/spawn.go")
+	}
+	if now, _ := os.ReadFile(filepath.Join(dir, "scaffold.yaml")); string(now) != string(manifest) {
+		t.Error("--dry-run rewrote scaffold.yaml")
 	}
 }
 

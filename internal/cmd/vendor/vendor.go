@@ -15,9 +15,10 @@ import (
 
 // Options are `scaffold vendor`'s flags and dependencies.
 type Options struct {
-	IO    *iostreams.IOStreams
-	Dir   string
-	Force bool
+	IO     *iostreams.IOStreams
+	Dir    string
+	Force  bool
+	DryRun bool
 }
 
 // NewCmdVendor builds the command; runF replaces the run function in tests.
@@ -26,12 +27,14 @@ func NewCmdVendor(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 	cmd := &cobra.Command{
 		Use:   "vendor",
 		Short: "Upgrade the project's vendored prefork runtime to this scaffold's (scaffold update --runtime)",
-		Long: `Bring internal/prefork to the runtime built into this scaffold binary: scaffold update
-limited to the runtime, with update's rule. A file you did not edit is replaced; a file
+		Long: `Bring internal/prefork (and internal/appconfig, the configuration engine, when the project
+has it) to the copies built into this scaffold binary: scaffold update limited to the
+runtime, with update's rule. A file you did not edit is replaced; a file
 you edited is kept, and when the runtime changed it too, scaffold's new version is
 written beside it as FILE.scaffold-new for you to merge (--force overwrites your edits
 instead). Files you added to the package stay. scaffold.yaml records the new version and
-checksums, all in one atomic step: a failure part-way leaves the old runtime whole.`,
+checksums, all in one atomic step: a failure part-way leaves the old runtime whole.
+--dry-run says what would change and writes nothing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -42,12 +45,13 @@ checksums, all in one atomic step: a failure part-way leaves the old runtime who
 	}
 	cmd.Flags().StringVar(&opts.Dir, "dir", ".", "project folder (holding scaffold.yaml)")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "overwrite runtime files that were edited locally")
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print what would change and write nothing")
 	return cmd
 }
 
 func vendorRun(opts *Options) error {
 	version, _, _ := build.Info()
-	res, err := project.Vendor(opts.Dir, version, opts.Force)
+	res, err := project.Vendor(opts.Dir, version, opts.Force, opts.DryRun)
 	if err != nil {
 		return err
 	}
@@ -57,11 +61,20 @@ func vendorRun(opts *Options) error {
 
 // Report prints what project.Vendor did (scaffold vendor, scaffold update --runtime).
 func Report(out io.Writer, res *project.VendorResult) {
-	fmt.Fprintf(out, "Vendored the prefork runtime %s (was %s): %d files written", res.To, res.From, len(res.Written))
+	if res.DryRun {
+		fmt.Fprintf(out, "Dry run, nothing written: would vendor the prefork runtime %s (was %s): %d files to write", res.To, res.From, len(res.Written))
+	} else {
+		fmt.Fprintf(out, "Vendored the prefork runtime %s (was %s): %d files written", res.To, res.From, len(res.Written))
+	}
 	if len(res.Removed) > 0 {
 		fmt.Fprintf(out, ", %d removed (%v)", len(res.Removed), res.Removed)
 	}
 	fmt.Fprintln(out, ".")
+	if res.DryRun {
+		for _, p := range res.Written {
+			fmt.Fprintf(out, "write: %s\n", p)
+		}
+	}
 	for _, name := range res.Kept {
 		fmt.Fprintf(out, "kept %s (not scaffold's)\n", name)
 	}

@@ -56,7 +56,7 @@ func TestVendorRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(out.String(), "Vendored the prefork runtime ") || !strings.Contains(out.String(), " (was v0.9.0): ") ||
-		!strings.Contains(out.String(), "conflict: kept your doc.go, scaffold's new version in doc.go.scaffold-new\n") ||
+		!strings.Contains(out.String(), "conflict: kept your internal/prefork/doc.go, scaffold's new version in internal/prefork/doc.go.scaffold-new\n") ||
 		!strings.Contains(out.String(), "1 conflict(s): merge each FILE.scaffold-new into FILE") {
 		t.Errorf("output:\n%s", out)
 	}
@@ -72,7 +72,7 @@ func TestVendorRun(t *testing.T) {
 	if err := vendorRun(&Options{IO: ios, Dir: dir}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "kept (edited by you): doc.go\n") || strings.Contains(out.String(), "conflict") {
+	if !strings.Contains(out.String(), "kept (edited by you): internal/prefork/doc.go\n") || strings.Contains(out.String(), "conflict") {
 		t.Errorf("second run output:\n%s", out)
 	}
 
@@ -86,7 +86,7 @@ func TestVendorRun(t *testing.T) {
 	if got, _ := os.ReadFile(doc); bytes.Contains(got, []byte("local change")) {
 		t.Error("--force kept the local change")
 	}
-	if !strings.Contains(out.String(), "kept extra.go (not scaffold's)\n") {
+	if !strings.Contains(out.String(), "kept internal/prefork/extra.go (not scaffold's)\n") {
 		t.Errorf("output does not report the user's extra.go:\n%s", out)
 	}
 }
