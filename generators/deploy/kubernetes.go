@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -39,6 +40,8 @@ type KubeData struct {
 	StartupFailures              int // startup probes allowed to fail: covers the app's boot limit (timeout)
 	ConfigFiles                  []string
 	IngressTimeout               int  // nginx-ingress proxy read/send timeouts, above the app's timeout
+	UpstreamIdle                 int  // seconds the proxy in front keeps an idle connection to a pod
+	KeepAlive                    int  // the pods' --keep-alive seconds: above UpstreamIdle (0: the app's own, already above)
 	Migrate                      bool // a PostgreSQL project: an init container runs `migrate up` first
 }
 
@@ -49,6 +52,11 @@ const (
 	imageUID        = 10001
 	appDir          = "/app"
 	graceMargin     = 10 // seconds between the drain limit and the kubelet's KILL
+	// defaultUpstreamIdle is ingress-nginx's upstream-keepalive-timeout and an AWS ALB's
+	// idle timeout; idleMargin is how much longer a pod keeps an idle connection, so the
+	// proxy always closes first and never sends a request on one the pod is closing.
+	defaultUpstreamIdle = 60
+	idleMargin          = 15
 	startupPeriod   = 2
 	kubeNameRule    = "must be a Kubernetes name (RFC 1123 label): lowercase letters, digits and -, starting and ending with a letter or digit, at most 63 characters"
 )
@@ -152,6 +160,19 @@ func resolveKube(ctx *Context) error {
 	// waits that long plus a margin before the kubelet restarts the container.
 	k.StartupFailures = int(math.Ceil(float64(timeout+graceMargin) / startupPeriod))
 	k.IngressTimeout = d.ProxyReadTimeout
+	switch {
+	case o.UpstreamIdle == 0:
+		k.UpstreamIdle = defaultUpstreamIdle
+	case o.UpstreamIdle < 1 || o.UpstreamIdle > 3600:
+		return &InputError{"--upstream-idle", strconv.Itoa(o.UpstreamIdle), "must be seconds between 1 and 3600"}
+	default:
+		k.UpstreamIdle = o.UpstreamIdle
+	}
+	// The opposite of the host's nginx, which scaffold configures to close first: the
+	// proxy in front of the pods is not ours to configure, so the pods outlast it.
+	if keepAlive := ctx.App.KeepAlive; keepAlive <= time.Duration(k.UpstreamIdle)*time.Second {
+		k.KeepAlive = k.UpstreamIdle + idleMargin
+	}
 
 	quantities := []struct {
 		flag, v, def string

@@ -232,6 +232,35 @@ func TestKubeValuesFollowProjectConfig(t *testing.T) {
 	}
 }
 
+// The pods keep an idle connection longer than the proxy in front of them (which scaffold
+// does not configure), so the proxy closes first: the opposite of the host nginx's rule.
+func TestPodsOutlastTheProxysIdleTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		keepAlive string
+		idle      int
+		want      string // the pods' --keep-alive; "" for the app's own
+	}{
+		{"5s", 0, "75"}, {"0", 0, "75"}, {"60s", 0, "75"}, {"61s", 0, ""}, {"5s", 600, "615"}, {"120s", 100, ""}, {"5", 1, ""}, {"1", 1, "16"},
+	} {
+		dir := newProject(t, "demo")
+		replace(t, filepath.Join(dir, "config", "config.yaml"), "keep_alive: 5s", "keep_alive: "+tc.keepAlive)
+		ctx, err := Generate(dir, Options{Targets: []string{"kubernetes"}, UpstreamIdle: tc.idle})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dep appsv1.Deployment
+		decodeStrict(t, ctx, "kubernetes/base/deployment.yaml", &dep)
+		args := dep.Spec.Template.Spec.Containers[0].Args
+		i := slices.Index(args, "--keep-alive")
+		switch {
+		case tc.want == "" && i >= 0:
+			t.Errorf("keep_alive %s, idle %d: args %v override the app's keep_alive, already above the proxy's", tc.keepAlive, tc.idle, args)
+		case tc.want != "" && (i < 0 || i+1 >= len(args) || args[i+1] != tc.want):
+			t.Errorf("keep_alive %s, idle %d: args %v, want --keep-alive %s", tc.keepAlive, tc.idle, args, tc.want)
+		}
+	}
+}
+
 func TestKubeBadInput(t *testing.T) {
 	dir := newProject(t, "demo")
 	for _, tc := range []struct {
@@ -259,6 +288,8 @@ func TestKubeBadInput(t *testing.T) {
 		{"--metrics-port", Options{HealthPort: 9100, MetricsPort: 9100}},
 		{"--metrics-port", Options{MetricsPort: -1}},
 		{"--prestop", Options{PreStop: -5}},
+		{"--upstream-idle", Options{UpstreamIdle: -1}},
+		{"--upstream-idle", Options{UpstreamIdle: 3601}},
 	} {
 		tc.opts.Targets = []string{"kubernetes", "container"}
 		ctx, err := Generate(dir, tc.opts)

@@ -48,6 +48,7 @@ type Options struct {
 	MetricsPort   int    // the master's Prometheus listener (--metrics-bind); default the health port + 1 (hosts: the app's port + 2)
 	ReadinessPath string // readiness probe path; default the runtime's /readyz on HealthPort, another path probes the app's port
 	PreStop       int    // seconds of lifecycle.preStop.sleep; default 5; -1: none
+	UpstreamIdle  int    // seconds the proxy in front keeps an idle connection to a pod; default 60 (ingress-nginx, AWS ALB)
 	CPURequest    string // resource quantities; defaults 250m, 1, 128Mi, 256Mi
 	CPULimit      string
 	MemoryRequest string
