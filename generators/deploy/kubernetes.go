@@ -57,8 +57,8 @@ const (
 	// proxy always closes first and never sends a request on one the pod is closing.
 	defaultUpstreamIdle = 60
 	idleMargin          = 15
-	startupPeriod   = 2
-	kubeNameRule    = "must be a Kubernetes name (RFC 1123 label): lowercase letters, digits and -, starting and ending with a letter or digit, at most 63 characters"
+	startupPeriod       = 2
+	kubeNameRule        = "must be a Kubernetes name (RFC 1123 label): lowercase letters, digits and -, starting and ending with a letter or digit, at most 63 characters"
 )
 
 var (
