@@ -180,6 +180,35 @@ var flagged = []struct {
 	{"metrics_bind", "metrics-bind", func(s *Server, c *prefork.Config) { s.MetricsBind = c.MetricsBind }},
 }
 
+// FromFlags copies back the access log the command line gave (c after ParseArgs):
+// --access-logfile and --access-logformat, which set what access_log sets, so the section
+// and its origins say what runs; path is where the section sits. --log-level and
+// --error-logfile are the runtime's own log, not the app's level and output: the entry
+// then logs the runtime apart (Settings shows them).
+func (l *Logging) FromFlags(c prefork.Config, o *Origins, path string) {
+	if c.Given("access-logfile") {
+		l.AccessLog.Enabled = c.AccessLog != ""
+		switch c.AccessLog {
+		case "-":
+			l.AccessLog.Output = "stdout"
+		case "/dev/stderr":
+			l.AccessLog.Output = "stderr"
+		case "":
+		default:
+			l.AccessLog.Output = c.AccessLog
+		}
+		o.Set(path+".access_log.enabled", "flag --access-logfile")
+		o.Set(path+".access_log.output", "flag --access-logfile")
+	}
+	if c.Given("access-logformat") {
+		l.AccessLog.Format = c.AccessLogFormat
+		if l.AccessLog.Format == "" {
+			l.AccessLog.Format = "combined"
+		}
+		o.Set(path+".access_log.format", "flag --access-logformat")
+	}
+}
+
 // FromFlags copies back the values the command line gave (c after ParseArgs), so the
 // section and its origins say what the server runs with; path is where the section sits.
 func (s *Server) FromFlags(c prefork.Config, o *Origins, path string) {
