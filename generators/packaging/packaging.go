@@ -1,8 +1,13 @@
 // Package packaging keeps the files a generated project's .deb and .rpm install from
-// deploy/ (systemd units, logrotate) present from `scaffold new` on and current through
+// packaging/ (systemd units, logrotate) present from `scaffold new` on and current through
 // `scaffold update`, so a fresh project releases on its first tag. They are exactly what
 // the generated Makefile's `make package-units` writes (`scaffold deploy-config` with the
 // package layout): the two agree file for file, and either can refresh what the other wrote.
+//
+// They live in packaging/, beside the package's maintainer scripts, and never in deploy/:
+// deploy/ is deploy-config's default output for the user's own host (the /opt layout), and
+// the two layouts share file names. A project from a scaffold that kept them in deploy/ has
+// them moved by `scaffold update` (Migrate).
 package packaging
 
 import (
@@ -30,8 +35,8 @@ type Layout struct {
 }
 
 // Layouts are the runs of `make package-units` for the project name, in the Makefile's
-// order: the .deb's units and logrotate in deploy/, the .rpm's units (whose nginx runs as
-// group nginx) in deploy/rpm/. The paths are the Makefile's PKG_* variables and
+// order: the .deb's units and logrotate in packaging/, the .rpm's units (whose nginx runs
+// as group nginx) in packaging/rpm/. The paths are the Makefile's PKG_* variables and
 // .goreleaser.yaml's nfpms contents.
 func Layouts(name string) []Layout {
 	share := "/usr/share/" + name
@@ -39,7 +44,7 @@ func Layouts(name string) []Layout {
 	rpm := deb
 	rpm.Targets = []string{"systemd"}
 	rpm.WebGroup = "nginx"
-	return []Layout{{Out: "deploy", Options: deb}, {Out: "deploy/rpm", Options: rpm}}
+	return []Layout{{Out: "packaging", Options: deb}, {Out: "packaging/rpm", Options: rpm}}
 }
 
 // Units renders the package files of the project seen through fsys (a project rendered
@@ -48,9 +53,13 @@ func Layouts(name string) []Layout {
 // scaffold.yaml, or an old deploy/.scaffold-sums). It adds to set, the project's commit,
 // what changes (paths relative to dir), with m, the manifest that commit writes,
 // recording them as deploy-config does; and returns each file's fate in `scaffold
-// update`'s terms. A file edited since scaffold wrote it is kept, scaffold's version
-// written beside it as FILE.scaffold-new.
-func Units(set *generators.FileSet, m *project.Manifest, fsys fs.FS, dir string) ([]project.UpdateEntry, error) {
+// update`'s terms, and what Migrate moved out of deploy/. A file edited since scaffold
+// wrote it is kept, scaffold's version written beside it as FILE.scaffold-new.
+func Units(set *generators.FileSet, m *project.Manifest, fsys fs.FS, dir string) ([]project.UpdateEntry, []project.UpdateMove, error) {
+	moves, err := Migrate(set, m, dir)
+	if err != nil {
+		return nil, nil, err
+	}
 	var entries []project.UpdateEntry
 	for _, l := range Layouts(m.Name) {
 		out := filepath.Join(dir, filepath.FromSlash(l.Out))
@@ -58,21 +67,21 @@ func Units(set *generators.FileSet, m *project.Manifest, fsys fs.FS, dir string)
 		staged := generators.NewFileSet()
 		if other, err := writtenForOtherLayout(out, m.Name, l); err != nil || other != "" {
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			// deploy/ is also deploy-config's default output: units written there for
-			// another layout (make install's /opt) are the user's choice, left alone.
+			// Units written there for another layout (a deploy-config --out packaging
+			// of the user's) are the user's choice, left alone.
 			entries = append(entries, project.UpdateEntry{Path: path.Join(l.Out, other), Action: project.UpdateKept})
 		} else {
 			gen, err := deploy.GenerateFS(fsys, dir, l.Options)
 			if err != nil {
-				return nil, fmt.Errorf("package units (%s): %w", l.Out, err)
+				return nil, nil, fmt.Errorf("package units (%s): %w", l.Out, err)
 			}
 			if plan, err = gen.Plan(l.Out); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if staged, err = deploy.Stage(out, plan, deploy.SetAsideEdited); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			for _, p := range plan {
 				entries = append(entries, project.UpdateEntry{Path: p.Key, Action: p.Change})
@@ -80,11 +89,11 @@ func Units(set *generators.FileSet, m *project.Manifest, fsys fs.FS, dir string)
 		}
 		// Either way an old record there moves into scaffold.yaml.
 		if err := deploy.AddTo(set, m, dir, l.Out, plan, staged); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
-	return entries, nil
+	return entries, moves, nil
 }
 
 // New renders a new project with its package files: what `scaffold new` writes into
@@ -99,14 +108,15 @@ func New(opts project.Options, target string) (*project.Context, error) {
 	if old, err := project.LoadManifest(target); err == nil {
 		gen.Manifest.KeepDerived(old)
 	}
-	if _, err := Units(gen.Files, &gen.Manifest, gen.Files.FS(), target); err != nil {
+	if _, _, err := Units(gen.Files, &gen.Manifest, gen.Files.FS(), target); err != nil {
 		return nil, err
 	}
 	return gen, nil
 }
 
 // Update is project.Update with the package files brought up to date in the same atomic
-// commit, derived from config/ as the update leaves it.
+// commit, derived from config/ as the update leaves it, and an older scaffold's copies in
+// deploy/ moved (Migrate; the folders that leaves empty are removed after the commit).
 func Update(dir, version string, dryRun bool) (*project.UpdateResult, error) {
 	res, set, err := project.PlanUpdate(dir, version)
 	if err != nil {
@@ -116,10 +126,11 @@ func Update(dir, version string, dryRun bool) (*project.UpdateResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	entries, err := Units(set, m, set.Overlay(os.DirFS(dir)), dir)
+	entries, moves, err := Units(set, m, set.Overlay(os.DirFS(dir)), dir)
 	if err != nil {
 		return nil, err
 	}
+	res.Moves = moves
 	for _, e := range entries {
 		if e.Action == project.UpdateConflict {
 			res.Conflicts++
@@ -133,12 +144,12 @@ func Update(dir, version string, dryRun bool) (*project.UpdateResult, error) {
 	if err := set.Commit(dir, true); err != nil {
 		return nil, err
 	}
+	pruneEmpty(dir, moves)
 	return res, nil
 }
 
 // writtenForOtherLayout returns the service unit's path (relative to out) when out holds
-// one that was not written for layout l, as `make package-check` tells them apart: its
-// ExecStart runs l's binary with -c l's config folder, from l's working directory.
+// one that was not written for layout l (servesLayout).
 func writtenForOtherLayout(out, name string, l Layout) (string, error) {
 	rel := "systemd/" + name + ".service"
 	data, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(rel)))
@@ -148,6 +159,16 @@ func writtenForOtherLayout(out, name string, l Layout) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if servesLayout(data, l) {
+		return "", nil
+	}
+	return rel, nil
+}
+
+// servesLayout says whether a service unit was written for layout l, as `make
+// package-check` tells them apart: its ExecStart runs l's binary with -c l's config
+// folder, from l's working directory.
+func servesLayout(data []byte, l Layout) bool {
 	var exec, workDir bool
 	for _, line := range bytes.Split(data, []byte("\n")) {
 		if args, ok := bytes.CutPrefix(line, []byte("ExecStart=")); ok {
@@ -157,8 +178,5 @@ func writtenForOtherLayout(out, name string, l Layout) (string, error) {
 		}
 		workDir = workDir || string(line) == "WorkingDirectory="+l.Options.Prefix
 	}
-	if exec && workDir {
-		return "", nil
-	}
-	return rel, nil
+	return exec && workDir
 }

@@ -3,8 +3,11 @@ package packaging
 import (
 	"context"
 	"errors"
+	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -72,21 +75,21 @@ func assertCurrent(t *testing.T, dir string) {
 // config/ it was derived from.
 func TestNewWritesCurrentUnits(t *testing.T) {
 	dir := newProject(t)
-	units := []string{"deploy/logrotate/demo", "deploy/rpm/systemd/demo.service", "deploy/rpm/systemd/demo.socket", "deploy/systemd/demo.service", "deploy/systemd/demo.socket"}
+	units := []string{"packaging/logrotate/demo", "packaging/rpm/systemd/demo.service", "packaging/rpm/systemd/demo.socket", "packaging/systemd/demo.service", "packaging/systemd/demo.socket"}
 	for _, f := range units {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("a new project lacks %s", f)
 		}
 	}
-	for _, f := range []string{"deploy/.scaffold-sums", "deploy/rpm/.scaffold-sums"} {
+	for _, f := range []string{"packaging/.scaffold-sums", "packaging/rpm/.scaffold-sums"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); !os.IsNotExist(err) {
 			t.Errorf("a new project has %s: scaffold.yaml is the one record", f)
 		}
 	}
-	if unit := read(t, dir, "deploy/systemd/demo.service"); !strings.Contains(unit, "\nExecStart=/usr/bin/demo ") || !strings.Contains(unit, "\nWorkingDirectory=/usr/share/demo\n") {
-		t.Errorf("deploy/systemd/demo.service is not for the package layout:\n%s", unit)
+	if unit := read(t, dir, "packaging/systemd/demo.service"); !strings.Contains(unit, "\nExecStart=/usr/bin/demo ") || !strings.Contains(unit, "\nWorkingDirectory=/usr/share/demo\n") {
+		t.Errorf("packaging/systemd/demo.service is not for the package layout:\n%s", unit)
 	}
-	if unit := read(t, dir, "deploy/rpm/systemd/demo.socket"); !strings.Contains(unit, "\nSocketGroup=nginx\n") {
+	if unit := read(t, dir, "packaging/rpm/systemd/demo.socket"); !strings.Contains(unit, "\nSocketGroup=nginx\n") {
 		t.Errorf("the .rpm's socket unit does not let group nginx in:\n%s", unit)
 	}
 	assertCurrent(t, dir)
@@ -102,7 +105,7 @@ func TestNewWritesCurrentUnits(t *testing.T) {
 		}
 	}
 	slices.Sort(derived)
-	want := append([]string{"deploy/README.md", "deploy/rpm/README.md"}, units...)
+	want := append([]string{"packaging/README.md", "packaging/rpm/README.md"}, units...)
 	slices.Sort(want)
 	if !slices.Equal(derived, want) {
 		t.Errorf("scaffold.yaml's derived_from records %v, want the package units and READMEs %v", derived, want)
@@ -203,80 +206,147 @@ func TestUpdateRefreshesUnits(t *testing.T) {
 		t.Fatalf("config/config.yaml has no graceful_timeout: 30s to change:\n%s", cfg)
 	}
 	write(t, dir, "config/config.yaml", strings.Replace(cfg, "graceful_timeout: 30s", "graceful_timeout: 50s", 1))
-	before := read(t, dir, "deploy/systemd/demo.service")
+	before := read(t, dir, "packaging/systemd/demo.service")
 
 	res, err := Update(dir, "v1.0.1", true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(res.Entries, project.UpdateEntry{Path: "deploy/systemd/demo.service", Action: project.UpdateOverwrite}) {
-		t.Errorf("dry run entries %v do not update deploy/systemd/demo.service", res.Entries)
+	if !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/systemd/demo.service", Action: project.UpdateOverwrite}) {
+		t.Errorf("dry run entries %v do not update packaging/systemd/demo.service", res.Entries)
 	}
-	if read(t, dir, "deploy/systemd/demo.service") != before {
-		t.Fatal("a dry run wrote deploy/systemd/demo.service")
+	if read(t, dir, "packaging/systemd/demo.service") != before {
+		t.Fatal("a dry run wrote packaging/systemd/demo.service")
 	}
 
 	if _, err := Update(dir, "v1.0.1", false); err != nil {
 		t.Fatal(err)
 	}
-	if after := read(t, dir, "deploy/systemd/demo.service"); after == before || !strings.Contains(after, "TimeoutStopSec=60\n") {
-		t.Errorf("after update, deploy/systemd/demo.service does not stop-wait graceful_timeout 50s + 10s:\n%s", after)
+	if after := read(t, dir, "packaging/systemd/demo.service"); after == before || !strings.Contains(after, "TimeoutStopSec=60\n") {
+		t.Errorf("after update, packaging/systemd/demo.service does not stop-wait graceful_timeout 50s + 10s:\n%s", after)
 	}
 	assertCurrent(t, dir)
 
 	// A hand edit survives the next change; scaffold's version goes beside it.
-	edited := read(t, dir, "deploy/rpm/systemd/demo.service") + "# mine\n"
-	write(t, dir, "deploy/rpm/systemd/demo.service", edited)
+	edited := read(t, dir, "packaging/rpm/systemd/demo.service") + "# mine\n"
+	write(t, dir, "packaging/rpm/systemd/demo.service", edited)
 	write(t, dir, "config/config.yaml", strings.Replace(cfg, "graceful_timeout: 30s", "graceful_timeout: 40s", 1))
 	res, err = Update(dir, "v1.0.1", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := read(t, dir, "deploy/rpm/systemd/demo.service"); got != edited {
+	if got := read(t, dir, "packaging/rpm/systemd/demo.service"); got != edited {
 		t.Errorf("update changed the edited unit:\n%s", got)
 	}
-	if got := read(t, dir, "deploy/rpm/systemd/demo.service"+project.ConflictSuffix); !strings.Contains(got, "TimeoutStopSec=50\n") {
+	if got := read(t, dir, "packaging/rpm/systemd/demo.service"+project.ConflictSuffix); !strings.Contains(got, "TimeoutStopSec=50\n") {
 		t.Errorf("scaffold's version beside the edited unit:\n%s", got)
 	}
-	if res.Conflicts != 1 || !slices.Contains(res.Entries, project.UpdateEntry{Path: "deploy/rpm/systemd/demo.service", Action: project.UpdateConflict}) {
+	if res.Conflicts != 1 || !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/rpm/systemd/demo.service", Action: project.UpdateConflict}) {
 		t.Errorf("conflicts %d, entries %v: want the edited unit as the one conflict", res.Conflicts, res.Entries)
 	}
 }
 
-// deploy/ is also deploy-config's default output: units written there for make install's
-// /opt layout are left as they are by update.
-func TestUpdateLeavesAnotherLayout(t *testing.T) {
+// A user's own host layout (deploy-config's default --out deploy, /opt/demo) and the
+// package layout (packaging/) never meet: `deploy-config all` writes every file without
+// --force, packaging/ is untouched, and update then leaves deploy/ as it is. Units written
+// into packaging/ for another layout (deploy-config --out packaging by hand) are kept.
+func TestHostLayoutBesidePackageLayout(t *testing.T) {
 	dir := newProject(t)
-	gen, err := deploy.Generate(dir, deploy.Options{Targets: []string{"systemd"}})
-	if err != nil {
-		t.Fatal(err)
+	pkg := snapshot(t, dir, "packaging")
+	if err := deployConfig(t, dir, "deploy", false, "all"); err != nil {
+		t.Fatalf("deploy-config all on a new project: %v", err)
 	}
-	plan, err := gen.Plan("deploy")
-	if err != nil {
-		t.Fatal(err)
+	host := snapshot(t, dir, "deploy")
+	if !strings.Contains(host["systemd/demo.service"], "ExecStart=/opt/demo/bin/demo ") {
+		t.Fatalf("deploy-config's default unit does not run /opt/demo/bin/demo:\n%s", host["systemd/demo.service"])
 	}
-	if err := deploy.Write(dir, "deploy", plan, false); err != nil {
-		t.Fatal(err)
+	if got := snapshot(t, dir, "packaging"); !maps.Equal(got, pkg) {
+		t.Errorf("deploy-config all changed packaging/")
 	}
-	opt := read(t, dir, "deploy/systemd/demo.service")
-	if !strings.Contains(opt, "ExecStart=/opt/demo/bin/demo ") {
-		t.Fatalf("deploy-config's default unit does not run /opt/demo/bin/demo:\n%s", opt)
-	}
+	assertCurrent(t, dir)
 	res, err := Update(dir, "v1.0.1", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := read(t, dir, "deploy/systemd/demo.service"); got != opt {
-		t.Errorf("update rewrote the /opt unit:\n%s", got)
+	if got := snapshot(t, dir, "deploy"); !maps.Equal(got, host) {
+		t.Errorf("update changed deploy-config's host files in deploy/")
 	}
-	if !slices.Contains(res.Entries, project.UpdateEntry{Path: "deploy/systemd/demo.service", Action: project.UpdateKept}) {
+	if len(res.Moves) != 0 || slices.ContainsFunc(res.Entries, func(e project.UpdateEntry) bool { return strings.HasPrefix(e.Path, "deploy/") }) {
+		t.Errorf("update reports deploy/: moves %v, entries %v", res.Moves, res.Entries)
+	}
+
+	if err := deployConfig(t, dir, "packaging", true, "systemd"); err != nil {
+		t.Fatal(err)
+	}
+	opt := read(t, dir, "packaging/systemd/demo.service")
+	if res, err = Update(dir, "v1.0.1", false); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, dir, "packaging/systemd/demo.service"); got != opt {
+		t.Errorf("update rewrote the /opt unit in packaging/:\n%s", got)
+	}
+	if !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/systemd/demo.service", Action: project.UpdateKept}) {
 		t.Errorf("entries %v do not report the /opt unit as kept", res.Entries)
 	}
 }
 
-// oldFormat turns dir into a project as scaffold before the one record left it: what
-// deploy-config wrote is not in scaffold.yaml but in each output folder's .scaffold-sums,
-// one "<sha256>  <path>  config=<sha256>" line per file under a comment header.
+// snapshot is every file under dir/sub, by path relative to it.
+func snapshot(t *testing.T, dir, sub string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	root := filepath.Join(dir, sub)
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		files[filepath.ToSlash(rel)] = read(t, root, rel)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// oldLayout turns dir into a project as scaffold before packaging/ left it: the package
+// units and their READMEs in deploy/ and deploy/rpm/, recorded in scaffold.yaml there.
+func oldLayout(t *testing.T, dir string) {
+	t.Helper()
+	m, err := project.LoadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range Layouts("demo") {
+		for _, rel := range oldFiles(l, "demo") {
+			from, to := path.Join(l.Out, rel), path.Join(oldOut(l), rel)
+			if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, to)), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(filepath.Join(dir, from), filepath.Join(dir, to)); err != nil {
+				t.Fatal(err)
+			}
+			m.RecordDerived(to, m.Files[from], m.DerivedFrom[from])
+			delete(m.Files, from)
+			delete(m.DerivedFrom, from)
+		}
+	}
+	for _, d := range []string{"packaging/rpm/systemd", "packaging/rpm", "packaging/systemd", "packaging/logrotate"} {
+		if err := os.Remove(filepath.Join(dir, d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := m.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, project.ManifestFile, string(data))
+}
+
+// oldFormat turns dir, in the old layout, into a project as scaffold before the one
+// record left it: what deploy-config wrote is not in scaffold.yaml but in each output
+// folder's .scaffold-sums, one "<sha256>  <path>  config=<sha256>" line per file under a
+// comment header.
 func oldFormat(t *testing.T, dir string) {
 	t.Helper()
 	m, err := project.LoadManifest(dir)
@@ -288,6 +358,8 @@ func oldFormat(t *testing.T, dir string) {
 		out := "deploy"
 		if strings.HasPrefix(p, "deploy/rpm/") {
 			out = "deploy/rpm"
+		} else if !strings.HasPrefix(p, "deploy/") {
+			t.Fatalf("%s: the old record knew deploy/ only (oldLayout first)", p)
 		}
 		sums[out] += strings.TrimPrefix(m.Files[p], "sha256:") + "  " + strings.TrimPrefix(p, out+"/") + "  config=" + strings.TrimPrefix(from, "sha256:") + "\n"
 		delete(m.Files, p)
@@ -306,6 +378,10 @@ func oldFormat(t *testing.T, dir string) {
 // deployConfig runs what `scaffold deploy-config TARGETS --out out` runs.
 func deployConfig(t *testing.T, dir, out string, force bool, targets ...string) error {
 	t.Helper()
+	targets, err := deploy.ParseTargets(targets)
+	if err != nil {
+		t.Fatal(err)
+	}
 	gen, err := deploy.Generate(dir, deploy.Options{Targets: targets})
 	if err != nil {
 		t.Fatal(err)
@@ -321,17 +397,134 @@ func assertGone(t *testing.T, dir string, rels ...string) {
 	t.Helper()
 	for _, rel := range rels {
 		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(rel))); !os.IsNotExist(err) {
-			t.Errorf("%s is still there (%v): scaffold.yaml is the one record", rel, err)
+			t.Errorf("%s is still there (%v)", rel, err)
 		}
 	}
 }
 
+// assertRecord fails unless scaffold.yaml records exactly the files of keys that are
+// under prefix, each with the checksum of the file on disk.
+func assertRecord(t *testing.T, dir, prefix string, keys ...string) {
+	t.Helper()
+	m, _ := record(t, dir)
+	var got []string
+	for p := range m.Files {
+		if strings.HasPrefix(p, prefix) {
+			got = append(got, p)
+		}
+	}
+	slices.Sort(got)
+	slices.Sort(keys)
+	if !slices.Equal(got, keys) {
+		t.Errorf("scaffold.yaml records %v under %s, want %v", got, prefix, keys)
+	}
+	for _, k := range keys {
+		if _, derived := m.DerivedFrom[k]; !derived {
+			t.Errorf("scaffold.yaml has no derived_from for %s", k)
+		}
+	}
+}
+
+// A project in the old layout has its package files moved by update: each one in deploy/
+// removed with its record when it is scaffold's package file, unchanged; the ones that are
+// the user's (edited, or rewritten by deploy-config for the host) left where they are with
+// their record, and every one reported.
+func TestUpdateMovesOldLayout(t *testing.T) {
+	deb := []string{"deploy/README.md", "deploy/logrotate/demo", "deploy/systemd/demo.service", "deploy/systemd/demo.socket"}
+	rpm := []string{"deploy/rpm/README.md", "deploy/rpm/systemd/demo.service", "deploy/rpm/systemd/demo.socket"}
+	cases := []struct {
+		name  string
+		setup func(t *testing.T, dir string)
+		left  map[string]string // path -> reason it stays
+	}{
+		{name: "as scaffold wrote it", setup: func(*testing.T, string) {}},
+		{name: "after deploy-config all", setup: func(t *testing.T, dir string) {
+			// What the defect did: the old layout's units silently replaced by the host's.
+			if err := deployConfig(t, dir, "deploy", false, "all"); err != nil {
+				t.Fatal(err)
+			}
+		}, left: map[string]string{
+			"deploy/README.md":            leftRewritten,
+			"deploy/systemd/demo.service": leftRewritten,
+			"deploy/systemd/demo.socket":  "kept with deploy/systemd/demo.service, which stays",
+			"deploy/logrotate/demo":       "kept with deploy/README.md, which stays",
+		}},
+		{name: "after deploy-config nginx", setup: func(t *testing.T, dir string) {
+			if err := deployConfig(t, dir, "deploy", false, "nginx"); err != nil {
+				t.Fatal(err)
+			}
+		}, left: map[string]string{"deploy/README.md": leftRewritten, "deploy/logrotate/demo": "kept with deploy/README.md, which stays"}},
+		{name: "edited", setup: func(t *testing.T, dir string) {
+			write(t, dir, "deploy/systemd/demo.service", read(t, dir, "deploy/systemd/demo.service")+"# mine\n")
+			write(t, dir, "deploy/rpm/README.md", read(t, dir, "deploy/rpm/README.md")+"mine\n")
+		}, left: map[string]string{
+			"deploy/systemd/demo.service": leftEdited,
+			"deploy/systemd/demo.socket":  "kept with deploy/systemd/demo.service, which stays",
+			"deploy/rpm/README.md":        leftEdited,
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := newProject(t)
+			oldLayout(t, dir)
+			c.setup(t, dir)
+			before := snapshot(t, dir, "deploy")
+
+			dry, err := Update(dir, "v1.0.1", true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := snapshot(t, dir, "deploy"); !maps.Equal(got, before) {
+				t.Fatal("a dry run changed deploy/")
+			}
+			res, err := Update(dir, "v1.0.1", false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(dry.Moves, res.Moves) {
+				t.Errorf("the dry run said %v, the update did %v", dry.Moves, res.Moves)
+			}
+			var stays []string
+			for _, f := range append(append([]string(nil), deb...), rpm...) {
+				want := project.UpdateMove{From: f, To: "packaging/" + strings.TrimPrefix(f, "deploy/"), Left: c.left[f]}
+				if !slices.Contains(res.Moves, want) {
+					t.Errorf("moves %v lack %+v", res.Moves, want)
+				}
+				if c.left[f] != "" {
+					stays = append(stays, f)
+					if read(t, dir, f) != before[strings.TrimPrefix(f, "deploy/")] {
+						t.Errorf("update changed %s, which stays the user's", f)
+					}
+				} else {
+					assertGone(t, dir, f)
+				}
+			}
+			if len(stays) == 0 {
+				assertGone(t, dir, "deploy")
+			}
+			var hostFiles []string
+			for rel := range before {
+				if f := "deploy/" + rel; !slices.Contains(deb, f) && !slices.Contains(rpm, f) {
+					hostFiles = append(hostFiles, f)
+					if read(t, dir, f) != before[rel] {
+						t.Errorf("update changed deploy-config's %s", f)
+					}
+				}
+			}
+			assertRecord(t, dir, "deploy/", append(stays, hostFiles...)...)
+			assertCurrent(t, dir)
+		})
+	}
+}
+
 // A project made by an older scaffold keeps its record in deploy/.scaffold-sums and
-// deploy/rpm/.scaffold-sums: update reads them (an unedited unit is rewritten, an edited
-// one set aside: without the old record both would count as edited), moves every line into
-// scaffold.yaml, deploy-config's nginx site included, and removes them in the same commit.
+// deploy/rpm/.scaffold-sums: update reads them (an unedited unit moves to packaging/, an
+// edited one stays: without the old record both would count as edited), moves every line
+// that still names a file into scaffold.yaml, deploy-config's nginx site included, and
+// removes them in the same commit.
 func TestUpdateMigratesOldSums(t *testing.T) {
 	dir := newProject(t)
+	oldLayout(t, dir)
 	if err := deployConfig(t, dir, "deploy", false, "nginx"); err != nil {
 		t.Fatal(err)
 	}
@@ -346,18 +539,25 @@ func TestUpdateMigratesOldSums(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []project.UpdateEntry{{Path: "deploy/systemd/demo.service", Action: project.UpdateOverwrite}, {Path: "deploy/rpm/systemd/demo.service", Action: project.UpdateConflict}} {
-		if !slices.Contains(res.Entries, want) {
-			t.Errorf("update entries %v lack %v", res.Entries, want)
+	for _, want := range []project.UpdateMove{
+		{From: "deploy/systemd/demo.service", To: "packaging/systemd/demo.service"},
+		{From: "deploy/rpm/systemd/demo.service", To: "packaging/rpm/systemd/demo.service", Left: leftEdited},
+	} {
+		if !slices.Contains(res.Moves, want) {
+			t.Errorf("update moves %v lack %v", res.Moves, want)
 		}
 	}
-	if res.Conflicts != 1 || read(t, dir, "deploy/rpm/systemd/demo.service") != edited {
-		t.Errorf("conflicts %d: want the edited unit kept as the one conflict", res.Conflicts)
+	if res.Conflicts != 0 || read(t, dir, "deploy/rpm/systemd/demo.service") != edited {
+		t.Errorf("conflicts %d: want the edited unit left in deploy/rpm/ and no conflict", res.Conflicts)
 	}
-	assertGone(t, dir, "deploy/.scaffold-sums", "deploy/rpm/.scaffold-sums")
+	assertGone(t, dir, "deploy/.scaffold-sums", "deploy/rpm/.scaffold-sums", "deploy/systemd/demo.service")
 	m, digest := record(t, dir)
-	if m.Files["deploy/systemd/demo.service"] != project.FileChecksum([]byte(read(t, dir, "deploy/systemd/demo.service"))) || m.DerivedFrom["deploy/systemd/demo.service"] != digest {
-		t.Errorf("scaffold.yaml does not record the rewritten unit from config %s: %q, %q", digest, m.Files["deploy/systemd/demo.service"], m.DerivedFrom["deploy/systemd/demo.service"])
+	if m.Files["packaging/systemd/demo.service"] != project.FileChecksum([]byte(read(t, dir, "packaging/systemd/demo.service"))) || m.DerivedFrom["packaging/systemd/demo.service"] != digest {
+		t.Errorf("scaffold.yaml does not record the new unit from config %s: %q, %q", digest, m.Files["packaging/systemd/demo.service"], m.DerivedFrom["packaging/systemd/demo.service"])
+	}
+	// The edited unit keeps the old line's record (scaffold's checksum): still an edit.
+	if sum := m.Files["deploy/rpm/systemd/demo.service"]; sum == "" || sum == project.FileChecksum([]byte(edited)) {
+		t.Errorf("scaffold.yaml records the edited unit as %q: want the old line's checksum", sum)
 	}
 	// The site was derived from the config before the change: moved as it was recorded.
 	if m.Files["deploy/nginx/demo.conf"] != project.FileChecksum([]byte(site)) || m.DerivedFrom["deploy/nginx/demo.conf"] == "" || m.DerivedFrom["deploy/nginx/demo.conf"] == digest {
@@ -366,8 +566,8 @@ func TestUpdateMigratesOldSums(t *testing.T) {
 	if slices.ContainsFunc(res.Entries, func(e project.UpdateEntry) bool { return e.Action == project.UpdateOrphan }) {
 		t.Errorf("update reports deploy-config's files as no longer generated: %v", res.Entries)
 	}
-	if unit := read(t, dir, "deploy/systemd/demo.service"); !strings.Contains(unit, "TimeoutStopSec=60\n") {
-		t.Errorf("the unedited unit was not derived from graceful_timeout 50s:\n%s", unit)
+	if unit := read(t, dir, "packaging/systemd/demo.service"); !strings.Contains(unit, "TimeoutStopSec=60\n") {
+		t.Errorf("the new unit was not derived from graceful_timeout 50s:\n%s", unit)
 	}
 }
 
@@ -376,6 +576,7 @@ func TestUpdateMigratesOldSums(t *testing.T) {
 // writes moves the record into scaffold.yaml and removes the file in the same commit.
 func TestDeployConfigMigratesOldSums(t *testing.T) {
 	dir := newProject(t)
+	oldLayout(t, dir)
 	if err := deployConfig(t, dir, "deploy", false, "nginx"); err != nil {
 		t.Fatal(err)
 	}
@@ -426,19 +627,26 @@ func packageCheck(t *testing.T, mk, dir string) (string, bool) {
 	return string(out), err == nil
 }
 
-// `make package-check` tells the three ways deploy/ can be wrong for the packages apart,
-// from scaffold.yaml alone: current (a new project, and after an update migrated an old
-// one), stale (config/ changed since the units were derived), written for another
-// layout, missing.
+// `make package-check` tells the three ways packaging/ can be wrong for the packages
+// apart, from scaffold.yaml alone: current (a new project, after `deploy-config all` into
+// deploy/, and after an update moved an old project's units out of deploy/), stale
+// (config/ changed since the units were derived), written for another layout, missing.
 func TestPackageCheck(t *testing.T) {
 	mk := testenv.Tool(t, "make")
 	dir := newProject(t)
 	if out, ok := packageCheck(t, mk, dir); !ok {
 		t.Fatalf("make package-check fails on a new project:\n%s", out)
 	}
+	// The defect this layout fixes: deploy-config's host layout replaced the package units.
+	if err := deployConfig(t, dir, "deploy", false, "all"); err != nil {
+		t.Fatal(err)
+	}
+	if out, ok := packageCheck(t, mk, dir); !ok {
+		t.Fatalf("after deploy-config all: make package-check fails:\n%s", out)
+	}
 	cfg := read(t, dir, "config/config.yaml")
 	write(t, dir, "config/config.yaml", strings.Replace(cfg, "graceful_timeout: 30s", "graceful_timeout: 45s", 1))
-	if out, ok := packageCheck(t, mk, dir); ok || !strings.Contains(out, "deploy/systemd/demo.service is stale: config/ changed since it was derived from it (derived_from in scaffold.yaml)") {
+	if out, ok := packageCheck(t, mk, dir); ok || !strings.Contains(out, "packaging/systemd/demo.service is stale: config/ changed since it was derived from it (derived_from in scaffold.yaml)") {
 		t.Errorf("after a config change: passed %v, want the stale unit named:\n%s", ok, out)
 	}
 	write(t, dir, "config/config.yaml", cfg)
@@ -446,25 +654,27 @@ func TestPackageCheck(t *testing.T) {
 		t.Errorf("config/ back as it was: make package-check fails:\n%s", out)
 	}
 
-	// An old project's record, moved by update: current again.
-	oldFormat(t, dir)
-	if _, err := Update(dir, "v1.0.1", false); err != nil {
+	// An old project (units and record in deploy/), moved by update: current again.
+	old := newProject(t)
+	oldLayout(t, old)
+	oldFormat(t, old)
+	if _, err := Update(old, "v1.0.1", false); err != nil {
 		t.Fatal(err)
 	}
-	if out, ok := packageCheck(t, mk, dir); !ok {
-		t.Errorf("after update moved the old record: make package-check fails:\n%s", out)
+	if out, ok := packageCheck(t, mk, old); !ok {
+		t.Errorf("after update moved the old layout: make package-check fails:\n%s", out)
 	}
 
-	if err := deployConfig(t, dir, "deploy", true, "systemd"); err != nil {
+	if err := deployConfig(t, dir, "packaging", true, "systemd"); err != nil {
 		t.Fatal(err)
 	}
-	if out, ok := packageCheck(t, mk, dir); ok || !strings.Contains(out, "deploy/systemd/demo.service was not written for the package layout") {
-		t.Errorf("with /opt units in deploy/: passed %v, want the other layout named:\n%s", ok, out)
+	if out, ok := packageCheck(t, mk, dir); ok || !strings.Contains(out, "packaging/systemd/demo.service was not written for the package layout") {
+		t.Errorf("with /opt units in packaging/: passed %v, want the other layout named:\n%s", ok, out)
 	}
-	if err := os.Remove(filepath.Join(dir, "deploy", "rpm", "systemd", "demo.socket")); err != nil {
+	if err := os.Remove(filepath.Join(dir, "packaging", "rpm", "systemd", "demo.socket")); err != nil {
 		t.Fatal(err)
 	}
-	if out, ok := packageCheck(t, mk, dir); ok || !strings.Contains(out, "deploy/rpm/systemd/demo.socket is missing: run 'make package-units'") {
+	if out, ok := packageCheck(t, mk, dir); ok || !strings.Contains(out, "packaging/rpm/systemd/demo.socket is missing: run 'make package-units'") {
 		t.Errorf("without a unit: passed %v, want it named missing:\n%s", ok, out)
 	}
 }

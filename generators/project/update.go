@@ -33,10 +33,18 @@ type UpdateEntry struct {
 	Action UpdateAction
 }
 
+// UpdateMove is a file whose place changed between scaffold versions: From removed and To
+// written in its stead, or, when Left says why, From left in place as the user's.
+type UpdateMove struct {
+	From, To string
+	Left     string
+}
+
 // UpdateResult says what Update did (or, dry, would do).
 type UpdateResult struct {
 	From, To string // scaffold versions
 	Entries  []UpdateEntry
+	Moves    []UpdateMove
 	// NoChecksums means scaffold.yaml predates the files map: every file that differs
 	// from the new render was treated as edited by the user.
 	NoChecksums bool

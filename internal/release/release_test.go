@@ -303,8 +303,10 @@ func buildScaffold(t *testing.T) string {
 // `make package-units` (deploy-config with the package layout) would change none of them.
 // The snapshot release makes a .deb with the binary, the units and the config as conffiles,
 // and the installed layout serves: the unit's own command line, run inside the unpacked
-// package, answers with the packaged static files. Then a config change makes
-// `make package-check` name the stale unit, until `make package-units` rewrites it.
+// package, answers with the packaged static files. All of it after `scaffold deploy-config
+// all` wrote the user's own host layout (/opt/demo) into deploy/, beside packaging/.
+// Then a config change makes `make package-check` name the stale unit, until
+// `make package-units` rewrites it.
 func TestProjectSnapshotRelease(t *testing.T) {
 	gr, git, mk, dpkgDeb := testenv.Tool(t, "goreleaser", installGoreleaser), testenv.Tool(t, "git"), testenv.Tool(t, "make"), testenv.Tool(t, "dpkg-deb")
 	const name = "demo"
@@ -316,8 +318,14 @@ func TestProjectSnapshotRelease(t *testing.T) {
 
 	run(t, dir, mk, "package-units", "SCAFFOLD="+scaffoldBin)
 	if st := run(t, dir, git, "status", "--porcelain"); st != "" {
-		t.Fatalf("make package-units right after scaffold new changed deploy/:\n%s", st)
+		t.Fatalf("make package-units right after scaffold new changed packaging/:\n%s", st)
 	}
+	// The host layout has a folder of its own: writing it leaves the packages' units be.
+	run(t, dir, scaffoldBin, "deploy-config", "all")
+	if st := run(t, dir, git, "status", "--porcelain", "packaging"); st != "" {
+		t.Fatalf("scaffold deploy-config all changed packaging/:\n%s", st)
+	}
+	commitAll(t, git, dir, "deploy-config all")
 	run(t, dir, gr, "release", "--snapshot", "--clean", "--skip=publish")
 
 	deb := findArtifact(t, dir, "Linux Package", func(a artifact) bool {
@@ -383,7 +391,7 @@ func TestProjectSnapshotRelease(t *testing.T) {
 	}
 
 	names := tarNames(t, archive)
-	for _, want := range []string{name, "config/config.yaml", "static/css/style.css", "deploy/systemd/" + name + ".service", "README.md"} {
+	for _, want := range []string{name, "config/config.yaml", "static/css/style.css", "packaging/systemd/" + name + ".service", "README.md"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("%s lacks %s; it holds %v", filepath.Base(archive), want, names)
 		}
@@ -415,21 +423,21 @@ func packageCheck(t *testing.T, dir, mk, git, scaffoldBin string) {
 		t.Fatal(err)
 	}
 	out, err := tryRun(t, dir, mk, "--no-print-directory", "package-check")
-	if want := "deploy/systemd/demo.service is stale: config/ changed since it was derived from it"; err == nil || !strings.Contains(out, want) {
+	if want := "packaging/systemd/demo.service is stale: config/ changed since it was derived from it"; err == nil || !strings.Contains(out, want) {
 		t.Fatalf("package-check after a config change: err %v, want %q; output:\n%s", err, want, out)
 	}
 	run(t, dir, mk, "package-units", "SCAFFOLD="+scaffoldBin)
-	if unit, err := os.ReadFile(filepath.Join(dir, "deploy", "systemd", "demo.service")); err != nil || !strings.Contains(string(unit), "TimeoutStopSec=55\n") {
+	if unit, err := os.ReadFile(filepath.Join(dir, "packaging", "systemd", "demo.service")); err != nil || !strings.Contains(string(unit), "TimeoutStopSec=55\n") {
 		t.Errorf("after make package-units, the unit does not wait graceful_timeout 45s + 10s: %v\n%s", err, unit)
 	}
 	run(t, dir, mk, "--no-print-directory", "package-check")
 	commitAll(t, git, dir, "graceful_timeout 45s")
 
-	if err := os.Remove(filepath.Join(dir, "deploy", "rpm", "systemd", "demo.socket")); err != nil {
+	if err := os.Remove(filepath.Join(dir, "packaging", "rpm", "systemd", "demo.socket")); err != nil {
 		t.Fatal(err)
 	}
 	out, err = tryRun(t, dir, mk, "--no-print-directory", "package-check")
-	if want := "deploy/rpm/systemd/demo.socket is missing: run 'make package-units'"; err == nil || !strings.Contains(out, want) {
+	if want := "packaging/rpm/systemd/demo.socket is missing: run 'make package-units'"; err == nil || !strings.Contains(out, want) {
 		t.Fatalf("package-check without a unit: err %v, want %q; output:\n%s", err, want, out)
 	}
 }

@@ -235,11 +235,11 @@ func TestInProjectFolderWithPackageLayout(t *testing.T) {
 	dir := newProject(t)
 	t.Chdir(dir)
 	code, out, errOut := run(t, "deploy-config", "systemd", "logrotate", "--prefix", "/usr/share/demo", "--bin", "/usr/bin/demo",
-		"--config-dir", "/etc/demo", "--static-dir", "/usr/share/demo/static", "--web-group", "nginx")
+		"--config-dir", "/etc/demo", "--static-dir", "/usr/share/demo/static", "--web-group", "nginx", "--out", "packaging/rpm")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
-	unit, err := os.ReadFile(filepath.Join(dir, "deploy", "systemd", "demo.service"))
+	unit, err := os.ReadFile(filepath.Join(dir, "packaging", "rpm", "systemd", "demo.service"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,11 +248,11 @@ func TestInProjectFolderWithPackageLayout(t *testing.T) {
 			t.Errorf("demo.service lacks %q", want)
 		}
 	}
-	sock, _ := os.ReadFile(filepath.Join(dir, "deploy", "systemd", "demo.socket"))
+	sock, _ := os.ReadFile(filepath.Join(dir, "packaging", "rpm", "systemd", "demo.socket"))
 	if !strings.Contains(string(sock), "SocketGroup=nginx\n") {
 		t.Errorf("demo.socket:\n%s", sock)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "deploy", "nginx")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(dir, "packaging", "rpm", "nginx")); !os.IsNotExist(err) {
 		t.Errorf("nginx written although not asked for: %v", err)
 	}
 }

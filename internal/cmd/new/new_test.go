@@ -108,7 +108,7 @@ func TestNewRunWithoutTerminal(t *testing.T) {
 		t.Errorf("stdout:\n%s", out)
 	}
 	dir := filepath.Join(wd(t, opts), "shop")
-	for _, f := range []string{"go.mod", "scaffold.yaml", "wsgi/main.go", "deploy/systemd/shop.service", "deploy/rpm/systemd/shop.socket"} {
+	for _, f := range []string{"go.mod", "scaffold.yaml", "wsgi/main.go", "packaging/systemd/shop.service", "packaging/rpm/systemd/shop.socket"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("shop/%s not written: %v", f, err)
 		}
@@ -160,7 +160,7 @@ func TestNewRunDryRun(t *testing.T) {
 	if err := newRun(opts); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"create    " + filepath.Join("shop", "go.mod") + "\n", "create    " + filepath.Join("shop", "deploy", "systemd", "shop.service") + "\n"} {
+	for _, want := range []string{"create    " + filepath.Join("shop", "go.mod") + "\n", "create    " + filepath.Join("shop", "packaging", "systemd", "shop.service") + "\n"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("dry run does not list %q:\n%s", want, out)
 		}

@@ -33,9 +33,12 @@ func NewCmdUpdate(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 		Long: `Re-render the project from the answers recorded in scaffold.yaml with this scaffold's
 templates. A file you did not edit is updated; a file you edited is kept, and when the
 template changed too, scaffold's new version is written beside it as FILE.scaffold-new
-for you to merge. Files you added are never touched, and nothing is deleted. The units
-the packages install (deploy/, as make package-units writes them) are brought up to date
-from config/ in the same step.
+for you to merge. Files you added are never touched. The units the packages install
+(packaging/, as make package-units writes them) are brought up to date from config/ in
+the same step. An older scaffold kept them in deploy/, where deploy-config writes your
+host's files: each one there is removed only when scaffold wrote it for the package
+layout and it is unchanged since (scaffold.yaml's checksum); one you edited, or that
+deploy-config rewrote for your host, stays. Every one is listed.
 
 Exits 0 when done, conflicts included (like dpkg leaving .dpkg-dist files): the project
 is consistent and the .scaffold-new files are listed at the end.`,
@@ -89,6 +92,13 @@ func updateRun(opts *Options) error {
 			fmt.Fprintf(out, "update: %s\n", e.Path)
 		default:
 			fmt.Fprintf(out, "%s: %s\n", e.Action, e.Path)
+		}
+	}
+	for _, mv := range res.Moves {
+		if mv.Left != "" {
+			fmt.Fprintf(out, "left in place: %s (%s); the packages install %s\n", mv.From, mv.Left, mv.To)
+		} else {
+			fmt.Fprintf(out, "moved: %s -> %s\n", mv.From, mv.To)
 		}
 	}
 	verb := "Updated"
