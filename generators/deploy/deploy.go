@@ -53,6 +53,7 @@ type Context struct {
 type Data struct {
 	Name  string // project name
 	Ident string // Name usable in nginx identifiers (variables, upstreams, zones)
+	Out   string // the output folder as given, slash-separated: deploy, packaging, ../ops
 
 	Prefix, Bin, ConfigDir, StaticDir string
 	LogDir, AppLog, AccessLog         string
@@ -211,7 +212,7 @@ func resolve(ctx *Context) error {
 	if len(o.Targets) == 0 {
 		return fmt.Errorf("no target: give one of %s or all", strings.Join(Targets, ", "))
 	}
-	d := Data{Name: name, Ident: strings.ReplaceAll(name, "-", "_")}
+	d := Data{Name: name, Ident: strings.ReplaceAll(name, "-", "_"), Out: path.Clean(filepath.ToSlash(or(o.Out, "deploy")))}
 	var err error
 	abs := func(flag, v, def string) string {
 		if err != nil {

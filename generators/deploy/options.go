@@ -39,6 +39,10 @@ type Options struct {
 	ACMERoot    string
 	NginxLogDir string // default /var/log/nginx
 
+	// Out is the output folder as given (relative to the project, or absolute); it names
+	// the files in the README's install commands. Default deploy.
+	Out string
+
 	// Container and Kubernetes (container.go, kubernetes.go).
 	Image         string // image the manifests run, REPO[:TAG]; default localhost/NAME:dev (`make image TAG=dev`)
 	Namespace     string // the production overlay's namespace; default none (kubectl's current one)

@@ -44,7 +44,8 @@ func Layouts(name string) []Layout {
 	rpm := deb
 	rpm.Targets = []string{"systemd"}
 	rpm.WebGroup = "nginx"
-	return []Layout{{Out: "packaging", Options: deb}, {Out: "packaging/rpm", Options: rpm}}
+	deb.Out, rpm.Out = "packaging", "packaging/rpm"
+	return []Layout{{Out: deb.Out, Options: deb}, {Out: rpm.Out, Options: rpm}}
 }
 
 // Units renders the package files of the project seen through fsys (a project rendered

@@ -722,3 +722,17 @@ func TestDeployConfigOutsideTheProject(t *testing.T) {
 		t.Errorf("--out ../ops/deploy wrote inside the project: %v", err)
 	}
 }
+
+// Each README's install commands name the files where that README's folder has them.
+func TestReadmesNameTheirOwnFolder(t *testing.T) {
+	dir := newProject(t)
+	for readme, want := range map[string]string{
+		"packaging/README.md":     "sudo install -m 0644 packaging/systemd/demo.socket packaging/systemd/demo.service /etc/systemd/system/",
+		"packaging/rpm/README.md": "sudo install -m 0644 packaging/rpm/systemd/demo.socket packaging/rpm/systemd/demo.service /etc/systemd/system/",
+	} {
+		text := read(t, dir, readme)
+		if !strings.Contains(text, want) || strings.Contains(text, " deploy/") {
+			t.Errorf("%s does not name its own files (%q):\n%s", readme, want, text)
+		}
+	}
+}

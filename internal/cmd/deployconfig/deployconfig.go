@@ -127,6 +127,7 @@ func deployConfigRun(opts *Options) error {
 		return cmdutil.FlagErrorf("%v", err)
 	}
 	opts.Deploy.Targets = targets
+	opts.Deploy.Out = opts.Out
 	gen, err := deploy.Generate(opts.Dir, opts.Deploy)
 	var inputErr *deploy.InputError
 	if errors.As(err, &inputErr) {
