@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/scaffoldgo/scaffold/generators/deploy"
+	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/runtime/appconfig"
 )
 
@@ -150,5 +151,51 @@ func copyDir(t *testing.T, from, to string) {
 		if err := os.WriteFile(filepath.Join(to, e.Name()), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// A database project's DSN, which deploy-config's units order the service after, is the
+// app's too: production's from setting.yaml over config.yaml's.
+func TestDeployConfigReadsTheAppsDatabase(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	pc, err := project.Generate(project.Options{Name: "demo", Database: project.DatabasePostgres})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.Files.Commit(dir, false); err != nil {
+		t.Fatal(err)
+	}
+	setting := "production:\n  database:\n    dsn: postgres://demo@db.internal:5433/demo?sslmode=verify-full\n"
+	if err := os.WriteFile(filepath.Join(dir, "config", "setting.yaml"), []byte(setting), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "demo")
+	build := exec.Command("go", "build", "-o", bin, "./wsgi")
+	build.Dir = dir
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	installed := filepath.Join(t.TempDir(), "config")
+	copyDir(t, filepath.Join(dir, "config"), installed)
+	cmd := exec.Command(bin, "-c", installed, "--print-config")
+	cmd.Env = cleanEnv(os.Environ())
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("--print-config: %v\n%s", err, out)
+	}
+	var app struct {
+		Database struct {
+			DSN string `yaml:"dsn"`
+		} `yaml:"database"`
+	}
+	if err := yaml.Unmarshal(out, &app); err != nil {
+		t.Fatal(err)
+	}
+	got, err := deploy.LoadAppConfig(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.DatabaseDSN != app.Database.DSN || app.Database.DSN != "postgres://demo@db.internal:5433/demo?sslmode=verify-full" {
+		t.Errorf("deploy-config read database.dsn %q, the app runs with %q", got.DatabaseDSN, app.Database.DSN)
 	}
 }
