@@ -7,7 +7,8 @@
 //  1. config.yaml, and logging.yaml as the logging section;
 //  2. the APP_ENV mode's section of setting.yaml (development or production), then, for
 //     the production mode run from a project's source tree, its source_tree section;
-//  3. APP_<SECTION>_<KEY> environment variables;
+//  3. APP_<SECTION>_<KEY> environment variables (in development from the source tree,
+//     the project's .env too, under the real environment);
 //  4. the entry's command-line flags (Server.FromFlags).
 //
 // Every value remembers where it was set (file:line, variable, flag) for error messages
@@ -71,7 +72,8 @@ type Source struct {
 	DefaultMode string
 	// Env holds KEY=value pairs (os.Environ()); APP_* variables set keys. nil: none.
 	Env []string
-	// SourceTree applies setting.yaml's source_tree section in production mode.
+	// SourceTree applies setting.yaml's source_tree section in production mode, and
+	// reads the project's .env in development mode (DotEnvFile).
 	SourceTree bool
 	// Partial is for tools that read a subset of the keys (deploy-config, the dev
 	// runner): keys and variables dst does not have are left for the app to judge.
@@ -139,7 +141,22 @@ func Load(src Source, dst any) (*Origins, error) {
 	if err := l.settings(root, mode); err != nil {
 		return nil, err
 	}
-	if err := l.env(root, env); err != nil {
+	vars := map[string]envValue{}
+	if mode == ModeDevelopment && src.SourceTree {
+		dotenv, err := readDotEnv(dotEnvPath(src.Dir), DotEnvFile)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range dotenv {
+			if strings.HasPrefix(k, EnvPrefix) && k != EnvMode {
+				vars[k] = v // other variables are for other tools
+			}
+		}
+	}
+	for k, v := range env {
+		vars[k] = envValue{value: v, origin: "env " + k}
+	}
+	if err := l.env(root, vars); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -278,7 +295,7 @@ func (l *loader) decode(file string, node *yaml.Node, into reflect.Value, prefix
 }
 
 // env applies APP_<PATH> variables; an APP_ variable that names no key is an error.
-func (l *loader) env(root reflect.Value, env map[string]string) error {
+func (l *loader) env(root reflect.Value, env map[string]envValue) error {
 	leaves := map[string]leaf{}
 	walk(root, "", func(lf leaf) { leaves[envName(lf.path)] = lf })
 	names := make([]string, 0, len(env))
@@ -300,14 +317,22 @@ func (l *loader) env(root reflect.Value, env map[string]string) error {
 			if l.src.Partial {
 				continue
 			}
-			return fmt.Errorf("%s: no such setting%s (each key of %s has one: APP_<SECTION>_<KEY>, such as APP_SERVER_WORKERS)", name, suggest(name, known), l.src.Dir)
+			return fmt.Errorf("%s: no such setting%s (each key of %s has one: APP_<SECTION>_<KEY>, such as APP_SERVER_WORKERS)", where(env[name], name), suggest(name, known), l.src.Dir)
 		}
-		if err := setLeaf(lf.v, env[name], true); err != nil {
-			return fmt.Errorf("%s (%s): %v", name, lf.path, err)
+		if err := setLeaf(lf.v, env[name].value, true); err != nil {
+			return fmt.Errorf("%s (%s): %v", where(env[name], name), lf.path, err)
 		}
-		l.o.at[lf.path] = "env " + name
+		l.o.at[lf.path] = env[name].origin
 	}
 	return nil
+}
+
+// where names a variable for a message: "APP_X", or ".env:3: APP_X" from the file.
+func where(v envValue, name string) string {
+	if strings.HasPrefix(v.origin, "env ") {
+		return name
+	}
+	return v.origin + ": " + name
 }
 
 // envName is the variable that sets a key: server.keep_alive -> APP_SERVER_KEEP_ALIVE.
