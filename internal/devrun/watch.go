@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/scaffoldgo/scaffold/runtime/appconfig"
 )
 
 // changeKind says what a changed file asks of the runner.
@@ -49,6 +51,9 @@ func ignoredFile(name string) bool {
 
 // classify decides what a change to rel (slash-separated, relative to the project) needs.
 func classify(rel, staticDir string) changeKind {
+	if rel == appconfig.DotEnvFile {
+		return changeConfig // the project's .env: APP_* values of the development mode
+	}
 	dir, name := path.Split(rel)
 	if ignoredFile(name) {
 		return changeIgnored

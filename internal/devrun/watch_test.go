@@ -24,6 +24,8 @@ func TestClassify(t *testing.T) {
 		{"web/mail/layout.tmpl", changeCode},
 		{"config/config.yaml", changeConfig},
 		{"config/setting.yml", changeConfig},
+		{".env", changeConfig},
+		{"web/.env", changeIgnored},
 		{"other/config.yaml", changeIgnored},
 		{"web/static/css/style.css", changeStatic},
 		{"web/static/index.html", changeStatic},
