@@ -271,6 +271,14 @@ func TestMissingProjectFiles(t *testing.T) {
 	if _, err := Generate(dir, Options{Targets: all}); err == nil || !strings.Contains(err.Error(), "server.timeout") {
 		t.Errorf("bad timeout: %v", err)
 	}
+	// A key the app would refuse in its server section is refused here too, where it is;
+	// one of the app's own sections (app:, modules:) is the app's to judge.
+	dir = newProject(t, "demo")
+	replace(t, filepath.Join(dir, "config", "config.yaml"), "  keep_alive: 5s", "  keepalive: 5s")
+	replace(t, filepath.Join(dir, "config", "config.yaml"), "  debug: false", "  debug: false\n  theme: dark")
+	if _, err := Generate(dir, Options{Targets: all}); err == nil || !regexp.MustCompile(`config/config.yaml:\d+: unknown key "keepalive" in server \(did you mean "keep_alive"\?\)`).MatchString(err.Error()) {
+		t.Errorf("typo in server: %v", err)
+	}
 }
 
 func TestLocalPostgres(t *testing.T) {

@@ -28,6 +28,7 @@ import (
 	"path"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -250,7 +251,7 @@ func (l *loader) decode(file string, node *yaml.Node, into reflect.Value, prefix
 			key, val := node.Content[i], node.Content[i+1]
 			field, ok := fieldByName(into, key.Value)
 			if !ok {
-				if l.src.Partial {
+				if l.src.Partial && !owned(into.Type()) {
 					continue
 				}
 				known := keys(into.Type())
@@ -298,6 +299,14 @@ func (l *loader) decode(file string, node *yaml.Node, into reflect.Value, prefix
 func (l *loader) env(root reflect.Value, env map[string]envValue) error {
 	leaves := map[string]leaf{}
 	walk(root, "", func(lf leaf) { leaves[envName(lf.path)] = lf })
+	// Variables of the engine's own sections are judged even by a partial reader.
+	var ownedPrefixes []string
+	t := root.Type()
+	for i := 0; i < t.NumField(); i++ {
+		if name := yamlName(t.Field(i)); name != "" && owned(t.Field(i).Type) {
+			ownedPrefixes = append(ownedPrefixes, envName(name)+"_")
+		}
+	}
 	names := make([]string, 0, len(env))
 	for n := range env {
 		names = append(names, n)
@@ -314,7 +323,7 @@ func (l *loader) env(root reflect.Value, env map[string]envValue) error {
 		}
 		lf, ok := leaves[name]
 		if !ok {
-			if l.src.Partial {
+			if l.src.Partial && !slices.ContainsFunc(ownedPrefixes, func(p string) bool { return strings.HasPrefix(name, p) }) {
 				continue
 			}
 			return fmt.Errorf("%s: no such setting%s (each key of %s has one: APP_<SECTION>_<KEY>, such as APP_SERVER_WORKERS)", where(env[name], name), suggest(name, known), l.src.Dir)
@@ -325,6 +334,12 @@ func (l *loader) env(root reflect.Value, env map[string]envValue) error {
 		l.o.at[lf.path] = env[name].origin
 	}
 	return nil
+}
+
+// owned reports whether t is one of the engine's sections (Server, Logging), whose keys
+// a partial reader (Source.Partial) still checks: they are the same type in the app.
+func owned(t reflect.Type) bool {
+	return t == reflect.TypeOf(Server{}) || t == reflect.TypeOf(Logging{}) || t == reflect.TypeOf(AccessLog{})
 }
 
 // where names a variable for a message: "APP_X", or ".env:3: APP_X" from the file.

@@ -190,6 +190,27 @@ func TestPartialLeavesUnknownKeysToTheApp(t *testing.T) {
 	}
 }
 
+// A partial reader still judges the engine's own sections: they are the app's types too.
+func TestPartialStillChecksTheEnginesSections(t *testing.T) {
+	var view struct {
+		Server Server `yaml:"server"`
+	}
+	for _, tc := range []struct {
+		config string
+		env    []string
+		want   string
+	}{
+		{baseYAML + "  wrokers: 3\n", nil, `config/config.yaml:11: unknown key "wrokers" in server (did you mean "workers"?)`},
+		{baseYAML, []string{"APP_SERVER_KEEPALIVE=3s"}, `APP_SERVER_KEEPALIVE: no such setting (did you mean "APP_SERVER_KEEP_ALIVE"?)`},
+	} {
+		view.Server = DefaultServer()
+		_, err := Load(Source{Dir: "config", FS: files(map[string]string{ConfigFile: tc.config}), Mode: ModeProduction, Env: tc.env, Partial: true}, &view)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("error %v, want %s", err, tc.want)
+		}
+	}
+}
+
 func TestZeroMeansOffInYAMLEnvAndFlags(t *testing.T) {
 	yamlZero, _, err := load(t, Source{Env: []string{"APP_SERVER_TIMEOUT=0"}}, map[string]string{ConfigFile: strings.Replace(baseYAML, "keep_alive: 5s", "keep_alive: 0s", 1)})
 	if err != nil {
