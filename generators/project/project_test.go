@@ -372,3 +372,32 @@ func TestREADMEFirstScreenSaysWorkersAreProcesses(t *testing.T) {
 		}
 	}
 }
+
+// The README's examples quote config/config.yaml by line: they name the lines the
+// generated file has.
+func TestREADMEQuotesConfigLines(t *testing.T) {
+	ctx, err := Generate(Options{Name: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, _ := ctx.Files.Get("README.md")
+	config, _ := ctx.Files.Get("config/config.yaml")
+	lines := strings.Split(string(config.Data), "\n")
+	lineOf := func(prefix string) int {
+		for i, l := range lines {
+			if strings.HasPrefix(l, prefix) {
+				return i + 1
+			}
+		}
+		t.Fatalf("config.yaml has no line starting %q", prefix)
+		return 0
+	}
+	for _, want := range []string{
+		fmt.Sprintf("demo: config/config.yaml:%d: server.workers: must be between 1 and 1024", lineOf("  workers:")),
+		fmt.Sprintf("bind: ['127.0.0.1:8000'] # config/config.yaml:%d", lineOf("    - 127.0.0.1:")),
+	} {
+		if !bytes.Contains(readme.Data, []byte(want)) {
+			t.Errorf("README.md lacks %q", want)
+		}
+	}
+}
