@@ -108,8 +108,40 @@ func updateRun(opts *Options) error {
 	fmt.Fprintf(out, "%s the project from scaffold %s to %s: %s.\n", verb, res.From, res.To, summary(counts))
 	if res.Conflicts > 0 {
 		fmt.Fprintf(out, "%d conflict(s): merge each FILE%s into FILE, then delete the %s files.\n", res.Conflicts, project.ConflictSuffix, project.ConflictSuffix)
+		if code := codeConflicts(res.Entries); len(code) > 0 {
+			fmt.Fprintf(out, "Until %s %s merged, the project may not build or start: the files around %s were updated to scaffold's new version.\n", strings.Join(code, ", "), isAre(len(code)), itThem(len(code)))
+		}
 	}
 	return nil
+}
+
+// codeConflicts lists the conflicts in files the project builds or reads at start (Go
+// code, config/, go.mod, the Makefile), whose old version may not fit the updated rest.
+func codeConflicts(entries []project.UpdateEntry) []string {
+	var code []string
+	for _, e := range entries {
+		if e.Action != project.UpdateConflict {
+			continue
+		}
+		if strings.HasSuffix(e.Path, ".go") || strings.HasPrefix(e.Path, "config/") || e.Path == "go.mod" || e.Path == "Makefile" {
+			code = append(code, e.Path)
+		}
+	}
+	return code
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
+}
+
+func itThem(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
 }
 
 // summary counts the files by fate, in a fixed order, leaving out the kinds with none.

@@ -217,3 +217,31 @@ func TestUpdateRunReportsMoves(t *testing.T) {
 		t.Errorf("the moved unit is not in packaging/: %v", err)
 	}
 }
+
+// A conflict in code or config says the project may not build until it is merged; one in
+// a document does not.
+func TestUpdateRunWarnsOfCodeConflicts(t *testing.T) {
+	for file, warn := range map[string]bool{"factory/config.go": true, "README.md": false} {
+		dir := newProject(t)
+		m, err := project.LoadManifest(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		older := "// an older template\n"
+		m.Files[file] = project.FileChecksum([]byte(older))
+		data, _ := m.Marshal()
+		for p, content := range map[string]string{file: older + "// mine\n", project.ManifestFile: string(data)} {
+			if err := os.WriteFile(filepath.Join(dir, p), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ios, _, out, _ := iostreams.Test()
+		if err := updateRun(&Options{IO: ios, Dir: dir}); err != nil {
+			t.Fatal(err)
+		}
+		said := strings.Contains(out.String(), "Until "+file+" is merged, the project may not build or start")
+		if said != warn || !strings.Contains(out.String(), "conflict: kept your "+file) {
+			t.Errorf("%s in conflict: warned %v, want %v:\n%s", file, said, warn, out)
+		}
+	}
+}
