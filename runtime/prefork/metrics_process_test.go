@@ -454,8 +454,14 @@ func TestMetricsCountRecycledWorkers(t *testing.T) {
 	maddr := testenv.FreeAddr(t)
 	p := startHelper(t, "run", []string{"-w", "1", "-t", "2", "--max-requests", "10", "--metrics-bind", maddr})
 	p.waitLog("master ready", 1, bootWithin)
-	sendRequests(t, p, 25)
+	// A retiring worker keeps serving until its replacement is ready (no request waits),
+	// so a burst of 25 gave 1 or 2 recycles depending on timing (the test once failed on
+	// it). Ten at a time, each batch waited out, ends exactly one worker's life per batch.
+	sendRequests(t, p, 10)
 	waitSample(t, maddr, `prefork_worker_exits_total{reason="max_requests"}`, 1, 20*time.Second)
+	sendRequests(t, p, 10)
+	waitSample(t, maddr, `prefork_worker_exits_total{reason="max_requests"}`, 2, 20*time.Second)
+	sendRequests(t, p, 5)
 	exp := waitSample(t, maddr, "prefork_http_requests_total", 25, 10*time.Second)
 	if got := sample(exp, `prefork_worker_exits_total{reason="crash"}`) + sample(exp, `prefork_worker_exits_total{reason="other"}`); got != 0 {
 		t.Errorf("recycling counted as crash/other: %v\n%s", got, exp)
