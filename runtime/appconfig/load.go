@@ -28,6 +28,7 @@ import (
 	"path"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -266,6 +267,17 @@ func (l *loader) decode(file string, node *yaml.Node, into reflect.Value, prefix
 		}
 		return nil
 	}
+	if !scalarKind(into) {
+		// A type of the user's own (a map, a list of numbers or of mappings, a pointer):
+		// YAML decodes it, and its error is given the key and the line.
+		if err := node.Decode(into.Addr().Interface()); err != nil {
+			msg := strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n  ")
+			msg = yamlLinePrefix.ReplaceAllString(msg, "")
+			return fmt.Errorf("%s: %s: %s", where(node), prefix, msg)
+		}
+		l.o.at[prefix] = where(node)
+		return nil
+	}
 	if into.Kind() == reflect.Slice && node.Kind == yaml.SequenceNode {
 		items := make([]string, 0, len(node.Content))
 		for _, item := range node.Content {
@@ -405,6 +417,18 @@ func setLeaf(v reflect.Value, raw string, fromEnv bool) error {
 			return fmt.Errorf("must be a whole number, got %q", raw)
 		}
 		v.SetInt(n)
+	case v.CanUint():
+		n, err := strconv.ParseUint(strings.TrimSpace(raw), 10, v.Type().Bits())
+		if err != nil {
+			return fmt.Errorf("must be a whole number, 0 or more, got %q", raw)
+		}
+		v.SetUint(n)
+	case v.CanFloat():
+		f, err := strconv.ParseFloat(strings.TrimSpace(raw), v.Type().Bits())
+		if err != nil {
+			return fmt.Errorf("must be a number, got %q", raw)
+		}
+		v.SetFloat(f)
 	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.String:
 		var items []string
 		if fromEnv {
@@ -417,10 +441,35 @@ func setLeaf(v reflect.Value, raw string, fromEnv bool) error {
 			items = []string{raw} // one value where a list goes: bind: 127.0.0.1:8000
 		}
 		v.Set(reflect.ValueOf(items).Convert(v.Type()))
+	case fromEnv:
+		return fmt.Errorf("a %s is set in the YAML files, not from a variable", v.Type())
 	default:
-		return fmt.Errorf("appconfig: a %s cannot be configured", v.Type())
+		return errNotScalar
 	}
 	return nil
+}
+
+var yamlLinePrefix = regexp.MustCompile(`^line \d+: `)
+
+// errNotScalar: a value of this type (a map, a list of numbers or of mappings...) is
+// decoded by YAML itself.
+var errNotScalar = errors.New("not a scalar")
+
+// scalarKind reports whether v's type has one of the engine's parsers (setLeaf): the
+// kinds a variable can set too.
+func scalarKind(v reflect.Value) bool {
+	switch {
+	case v.Type() == durationType, v.Type() == sizeType:
+		return true
+	case v.Kind() == reflect.Slice:
+		return v.Type().Elem().Kind() == reflect.String
+	}
+	switch v.Kind() {
+	case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return true
+	}
+	return false
 }
 
 // kindOf names what a value of v's type is written as.
@@ -434,8 +483,10 @@ func kindOf(v reflect.Value) string {
 		return "a string"
 	case v.Kind() == reflect.Bool:
 		return "true or false"
-	case v.CanInt():
+	case v.CanInt(), v.CanUint():
 		return "a whole number"
+	case v.CanFloat():
+		return "a number"
 	case v.Kind() == reflect.Slice:
 		return "a list (or one value)"
 	}

@@ -74,10 +74,27 @@ func scalar(v reflect.Value, secret bool) *yaml.Node {
 		n.Value = strconv.FormatBool(v.Bool())
 	case v.CanInt():
 		n.Value = strconv.FormatInt(v.Int(), 10)
+	case v.CanUint():
+		n.Value = strconv.FormatUint(v.Uint(), 10)
+	case v.CanFloat():
+		n.Value = strconv.FormatFloat(v.Float(), 'g', -1, v.Type().Bits())
 	default:
-		n.Value = fmt.Sprint(v.Interface())
+		// A type of the user's own: as YAML writes it, in flow style to stay on its line.
+		if err := n.Encode(v.Interface()); err != nil {
+			n.Kind, n.Value = yaml.ScalarNode, fmt.Sprint(v.Interface())
+		}
+		setFlow(n)
 	}
 	return n
+}
+
+func setFlow(n *yaml.Node) {
+	if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
+		n.Style = yaml.FlowStyle
+	}
+	for _, c := range n.Content {
+		setFlow(c)
+	}
 }
 
 var passwordWord = regexp.MustCompile(`(?i)(password\s*=\s*)('[^']*'|\S+)`)
