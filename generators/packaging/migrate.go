@@ -16,7 +16,7 @@ import (
 // oldOut is where a scaffold before packaging/ wrote layout l's files: deploy/ for the
 // .deb's, deploy/rpm/ for the .rpm's.
 func oldOut(l Layout) string {
-	if l.Options.WebGroup != "" {
+	if l.WebGroup != "" {
 		return "deploy/rpm"
 	}
 	return "deploy"
@@ -78,7 +78,7 @@ func Migrate(set *generators.FileSet, m *project.Manifest, dir string) ([]projec
 		witness := map[string]string{service: service, "systemd/" + m.Name + ".socket": service, "logrotate/" + m.Name: "README.md", "README.md": "README.md"}
 		ofLayout := map[string]bool{
 			service:     servesLayout(files[service], l),
-			"README.md": bytes.Contains(files["README.md"], []byte("make install PREFIX="+l.Options.Prefix+"\n")),
+			"README.md": bytes.Contains(files["README.md"], []byte("make install PREFIX="+l.Prefix+"\n")),
 		}
 		var found []project.UpdateMove
 		for _, rel := range oldFiles(l, m.Name) {
@@ -116,7 +116,7 @@ func Migrate(set *generators.FileSet, m *project.Manifest, dir string) ([]projec
 // oldFiles are the files layout l wrote into its old folder, relative to it.
 func oldFiles(l Layout, name string) []string {
 	files := []string{"README.md", "systemd/" + name + ".service", "systemd/" + name + ".socket"}
-	if l.Options.WebGroup == "" {
+	if l.WebGroup == "" {
 		files = append(files, "logrotate/"+name)
 	}
 	return files

@@ -27,12 +27,9 @@ import (
 	"github.com/scaffoldgo/scaffold/generators/project"
 )
 
-// Layout is one `scaffold deploy-config` run of `make package-units`: the options and the
-// output folder, relative to the project.
-type Layout struct {
-	Out     string
-	Options deploy.Options
-}
+// Layout is one `scaffold deploy-config` run of `make package-units`: its options, the
+// output folder (Out, relative to the project) included.
+type Layout = deploy.Options
 
 // Layouts are the runs of `make package-units` for the project name, in the Makefile's
 // order: the .deb's units and logrotate in packaging/, the .rpm's units (whose nginx runs
@@ -45,7 +42,7 @@ func Layouts(name string) []Layout {
 	rpm.Targets = []string{"systemd"}
 	rpm.WebGroup = "nginx"
 	deb.Out, rpm.Out = "packaging", "packaging/rpm"
-	return []Layout{{Out: deb.Out, Options: deb}, {Out: rpm.Out, Options: rpm}}
+	return []Layout{deb, rpm}
 }
 
 // Units renders the package files of the project seen through fsys (a project rendered
@@ -74,7 +71,7 @@ func Units(set *generators.FileSet, m *project.Manifest, fsys fs.FS, dir string)
 			// of the user's) are the user's choice, left alone.
 			entries = append(entries, project.UpdateEntry{Path: path.Join(l.Out, other), Action: project.UpdateKept})
 		} else {
-			gen, err := deploy.GenerateFS(fsys, dir, l.Options)
+			gen, err := deploy.GenerateFS(fsys, dir, l)
 			if err != nil {
 				return nil, nil, fmt.Errorf("package units (%s): %w", l.Out, err)
 			}
@@ -175,9 +172,9 @@ func servesLayout(data []byte, l Layout) bool {
 		if args, ok := bytes.CutPrefix(line, []byte("ExecStart=")); ok {
 			f := strings.Fields(string(args))
 			c := slices.Index(f, "-c")
-			exec = len(f) > 0 && f[0] == l.Options.Bin && c > 0 && c+1 < len(f) && f[c+1] == l.Options.ConfigDir
+			exec = len(f) > 0 && f[0] == l.Bin && c > 0 && c+1 < len(f) && f[c+1] == l.ConfigDir
 		}
-		workDir = workDir || string(line) == "WorkingDirectory="+l.Options.Prefix
+		workDir = workDir || string(line) == "WorkingDirectory="+l.Prefix
 	}
 	return exec && workDir
 }

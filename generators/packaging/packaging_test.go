@@ -54,7 +54,7 @@ func write(t *testing.T, dir, rel, data string) {
 func assertCurrent(t *testing.T, dir string) {
 	t.Helper()
 	for _, l := range Layouts("demo") {
-		gen, err := deploy.Generate(dir, l.Options)
+		gen, err := deploy.Generate(dir, l)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -151,8 +151,8 @@ func TestLayoutsAreTheMakefiles(t *testing.T) {
 	}
 	for i := range want {
 		g, w := got[i], want[i]
-		if g.Out != w.Out || !slices.Equal(g.Options.Targets, w.Options.Targets) || g.Options.Prefix != w.Options.Prefix || g.Options.Bin != w.Options.Bin ||
-			g.Options.ConfigDir != w.Options.ConfigDir || g.Options.StaticDir != w.Options.StaticDir || g.Options.WebGroup != w.Options.WebGroup {
+		if g.Out != w.Out || !slices.Equal(g.Targets, w.Targets) || g.Prefix != w.Prefix || g.Bin != w.Bin ||
+			g.ConfigDir != w.ConfigDir || g.StaticDir != w.StaticDir || g.WebGroup != w.WebGroup {
 			t.Errorf("make package-units command %d = %+v\nLayouts says %+v", i+1, g, w)
 		}
 	}
@@ -168,7 +168,7 @@ func parseDeployConfig(t *testing.T, line string) Layout {
 	l := Layout{Out: "deploy"}
 	for i := 2; i < len(f); i++ {
 		if !strings.HasPrefix(f[i], "--") {
-			l.Options.Targets = append(l.Options.Targets, f[i])
+			l.Targets = append(l.Targets, f[i])
 			continue
 		}
 		if i+1 == len(f) {
@@ -178,15 +178,15 @@ func parseDeployConfig(t *testing.T, line string) Layout {
 		i++
 		switch f[i-1] {
 		case "--prefix":
-			l.Options.Prefix = v
+			l.Prefix = v
 		case "--bin":
-			l.Options.Bin = v
+			l.Bin = v
 		case "--config-dir":
-			l.Options.ConfigDir = v
+			l.ConfigDir = v
 		case "--static-dir":
-			l.Options.StaticDir = v
+			l.StaticDir = v
 		case "--web-group":
-			l.Options.WebGroup = v
+			l.WebGroup = v
 		case "--out":
 			l.Out = v
 		default:

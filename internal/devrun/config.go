@@ -5,7 +5,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/scaffoldgo/scaffold/runtime/appconfig"
 )
@@ -44,7 +43,7 @@ func readProjectSettings(dir, mode string, env []string) (projectSettings, error
 	v.Server = appconfig.DefaultServer()
 	v.Server.Bind = nil
 	_, err := appconfig.Load(appconfig.Source{
-		Dir: configDir, Mode: modeFrom(env, mode), Env: env, SourceTree: appconfig.IsSourceTree(configDir), Partial: true,
+		Dir: configDir, DefaultMode: mode, Env: env, SourceTree: appconfig.IsSourceTree(configDir), Partial: true,
 	}, &v)
 	if err != nil {
 		return s, err
@@ -57,14 +56,4 @@ func readProjectSettings(dir, mode string, env []string) (projectSettings, error
 		s.StaticDir = filepath.ToSlash(filepath.Clean(v.App.StaticDir))
 	}
 	return s, nil
-}
-
-// modeFrom is APP_ENV from env when set, else mode: what the entry will run in.
-func modeFrom(env []string, mode string) string {
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, appconfig.EnvMode+"="); ok && v != "" {
-			return v
-		}
-	}
-	return mode
 }

@@ -217,16 +217,16 @@ func (l *loader) settings(root reflect.Value, mode string) error {
 		if val == nil {
 			continue
 		}
-		// Check every section, so a typo in production is caught while developing.
-		scratch := reflect.New(root.Type()).Elem()
-		check := &loader{src: l.src, o: &Origins{at: map[string]string{}}}
-		if err := check.decode(SettingFile, val, scratch, ""); err != nil {
-			return err
-		}
 		if apply[section] {
 			if err := l.decode(SettingFile, val, root, ""); err != nil {
 				return err
 			}
+			continue
+		}
+		// Check the other sections too, so a typo in production is caught while developing.
+		check := &loader{src: l.src, o: &Origins{at: map[string]string{}}}
+		if err := check.decode(SettingFile, val, reflect.New(root.Type()).Elem(), ""); err != nil {
+			return err
 		}
 	}
 	for i := 0; i+1 < len(doc.Content); i += 2 {
@@ -338,10 +338,10 @@ func (l *loader) env(root reflect.Value, env map[string]envValue) error {
 			if l.src.Partial && !slices.ContainsFunc(ownedPrefixes, func(p string) bool { return strings.HasPrefix(name, p) }) {
 				continue
 			}
-			return fmt.Errorf("%s: no such setting%s (each key of %s has one: APP_<SECTION>_<KEY>, such as APP_SERVER_WORKERS)", where(env[name], name), suggest(name, known), l.src.Dir)
+			return fmt.Errorf("%s: no such setting%s (each key of %s has one: APP_<SECTION>_<KEY>, such as APP_SERVER_WORKERS)", varName(env[name], name), suggest(name, known), l.src.Dir)
 		}
 		if err := setLeaf(lf.v, env[name].value, true); err != nil {
-			return fmt.Errorf("%s (%s): %v", where(env[name], name), lf.path, err)
+			return fmt.Errorf("%s (%s): %v", varName(env[name], name), lf.path, err)
 		}
 		l.o.at[lf.path] = env[name].origin
 	}
@@ -354,8 +354,8 @@ func owned(t reflect.Type) bool {
 	return t == reflect.TypeOf(Server{}) || t == reflect.TypeOf(Logging{}) || t == reflect.TypeOf(AccessLog{})
 }
 
-// where names a variable for a message: "APP_X", or ".env:3: APP_X" from the file.
-func where(v envValue, name string) string {
+// varName names a variable for a message: "APP_X", or ".env:3: APP_X" from the file.
+func varName(v envValue, name string) string {
 	if strings.HasPrefix(v.origin, "env ") {
 		return name
 	}

@@ -304,67 +304,20 @@ func TestMask(t *testing.T) {
 		"host=h password=pw dbname=d":    "host=h password=xxxxx dbname=d",
 		"postgres:///demo?host=/var/run": "postgres:///demo?host=/var/run",
 		"data/demo.db":                   "data/demo.db",
+		// The generated factory's cases (it logs the DSN through Mask).
+		"postgres://app:s3cret@db.example.com:5432/app?sslmode=require": "postgres://app:xxxxx@db.example.com:5432/app?sslmode=require",
+		"postgres://app@/app?host=/var/run/postgresql&password=s3cret":  "postgres://app@/app?host=%2Fvar%2Frun%2Fpostgresql&password=xxxxx",
+		"host=/var/run/postgresql dbname=app password=s3cret user=app":  "host=/var/run/postgresql dbname=app password=xxxxx user=app",
+		"host=db password='s3 cret' dbname=app":                         "host=db password=xxxxx dbname=app",
+		"data/app.db":                                                   "data/app.db",
 	} {
 		if got := Mask(in); got != want {
 			t.Errorf("Mask(%q) = %q, want %q", in, got, want)
+		}
+		if strings.Contains(Mask(in), "s3") {
+			t.Errorf("Mask(%q) leaks the password", in)
 		}
 	}
 }
 
 func (s Server) typ() reflect.Type { return reflect.TypeOf(s) }
-
-// The user's own sections may hold any type YAML decodes: numbers of every kind, maps,
-// lists of numbers or of mappings; the engine's parsers take the scalars, YAML the rest,
-// and every value keeps its line.
-func TestTheUsersOwnTypes(t *testing.T) {
-	type limit struct {
-		Path string `yaml:"path"`
-		RPS  int    `yaml:"rps"`
-	}
-	var cfg struct {
-		Shop struct {
-			Ratio  float64           `yaml:"ratio"`
-			Max    uint16            `yaml:"max"`
-			Prices map[string]int    `yaml:"prices"`
-			Sizes  []int             `yaml:"sizes"`
-			Limits []limit           `yaml:"limits"`
-			Labels map[string]string `yaml:"labels"`
-		} `yaml:"shop"`
-		Logging Logging `yaml:"logging"`
-	}
-	cfg.Logging = DefaultLogging()
-	fsys := files(map[string]string{ConfigFile: "shop:\n  ratio: 0.25\n  max: 300\n  prices: {tea: 3, cake: 4}\n  sizes: [1, 2, 3]\n  limits:\n    - path: /api\n      rps: 50\n", SettingFile: ""})
-	o, err := Load(Source{Dir: "config", FS: fsys, Mode: ModeProduction, Env: []string{"APP_SHOP_RATIO=0.5"}}, &cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := cfg.Shop
-	if s.Ratio != 0.5 || s.Max != 300 || s.Prices["cake"] != 4 || len(s.Sizes) != 3 || s.Limits[0].RPS != 50 || o.Of("shop.prices") != "config/config.yaml:4" || o.Of("shop.ratio") != "env APP_SHOP_RATIO" {
-		t.Errorf("decoded %+v (prices from %s, ratio from %s)", s, o.Of("shop.prices"), o.Of("shop.ratio"))
-	}
-	var out bytes.Buffer
-	if err := Print(&out, &cfg, o); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"ratio: 0.5 # env APP_SHOP_RATIO", "max: 300 #", "prices: {cake: 4, tea: 3} # config/config.yaml:4", "sizes: [1, 2, 3] #", "limits: [{path: /api, rps: 50}] # config/config.yaml:7"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("print lacks %q:\n%s", want, out.String())
-		}
-	}
-	for _, tc := range []struct {
-		config string
-		env    []string
-		want   string
-	}{
-		{"shop:\n  prices: {tea: free}\n", nil, "config/config.yaml:2: shop.prices: cannot unmarshal !!str `free` into int"},
-		{"shop:\n  max: -1\n", nil, `config/config.yaml:2: shop.max: must be a whole number, 0 or more, got "-1"`},
-		{"shop:\n  ratio: half\n", nil, `config/config.yaml:2: shop.ratio: must be a number, got "half"`},
-		{"shop: {}\n", []string{"APP_SHOP_PRICES=tea:3"}, "APP_SHOP_PRICES (shop.prices): a map[string]int is set in the YAML files, not from a variable"},
-	} {
-		fsys := files(map[string]string{ConfigFile: tc.config, SettingFile: ""})
-		_, err := Load(Source{Dir: "config", FS: fsys, Mode: ModeProduction, Env: tc.env}, &cfg)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("error %v, want %s", err, tc.want)
-		}
-	}
-}

@@ -97,16 +97,19 @@ func setFlow(n *yaml.Node) {
 	}
 }
 
-var passwordWord = regexp.MustCompile(`(?i)(password\s*=\s*)('[^']*'|\S+)`)
-
-// Mask hides the password of a URL ("postgres://u:secret@h/db") or of a key=value DSN
-// ("password=secret"); anything else is returned as it is.
-func Mask(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
-			return u.String()
+// Mask hides a password in a URL (user:password@, ?password=) or in a key=value DSN
+// (password=... or password='...'), for --print-config and logs; anything else is
+// returned as it is.
+func Mask(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" && u.Opaque == "" {
+		q := u.Query()
+		if q.Has("password") {
+			q.Set("password", "xxxxx")
+			u.RawQuery = q.Encode()
 		}
+		return u.Redacted()
 	}
-	return passwordWord.ReplaceAllString(s, "${1}xxxxx")
+	return keyValuePassword.ReplaceAllString(dsn, "${1}xxxxx")
 }
+
+var keyValuePassword = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)

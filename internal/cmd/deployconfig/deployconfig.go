@@ -78,7 +78,7 @@ old project's OUT/.scaffold-sums is read, moved into scaffold.yaml and removed.`
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Dir, "dir", ".", "project folder (holding scaffold.yaml and config/)")
-	fl.StringVar(&opts.Out, "out", "deploy", "output folder, relative to the project folder or absolute (recorded as given in scaffold.yaml)")
+	fl.StringVar(&d.Out, "out", "deploy", "output folder, relative to the project folder or absolute (recorded as given in scaffold.yaml)")
 	fl.StringVar(&d.Prefix, "prefix", "", "install prefix, as in make install PREFIX=DIR (default /opt/NAME)")
 	fl.StringVar(&d.Bin, "bin", "", "path of the installed binary (default PREFIX/bin/NAME)")
 	fl.StringVar(&d.ConfigDir, "config-dir", "", "folder of the installed config.yaml, logging.yaml, setting.yaml (default PREFIX/config)")
@@ -127,7 +127,6 @@ func deployConfigRun(opts *Options) error {
 		return cmdutil.FlagErrorf("%v", err)
 	}
 	opts.Deploy.Targets = targets
-	opts.Deploy.Out = opts.Out
 	gen, err := deploy.Generate(opts.Dir, opts.Deploy)
 	var inputErr *deploy.InputError
 	if errors.As(err, &inputErr) {
@@ -136,7 +135,7 @@ func deployConfigRun(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	out := opts.Out
+	out := opts.Deploy.Out
 	if !filepath.IsAbs(out) {
 		out = filepath.Join(opts.Dir, out)
 	}
@@ -149,7 +148,7 @@ func deployConfigRun(opts *Options) error {
 			return fmt.Errorf("check failed, nothing written:\n%w", err)
 		}
 	}
-	plan, err := gen.Plan(opts.Out)
+	plan, err := gen.Plan(opts.Deploy.Out)
 	if errors.As(err, &inputErr) {
 		return &cmdutil.FlagError{Err: inputErr}
 	}
@@ -164,8 +163,8 @@ func deployConfigRun(opts *Options) error {
 		fmt.Fprintln(opts.IO.ErrOut, "dry run: nothing written")
 		return nil
 	}
-	old := deploy.OldRecord(opts.Dir, opts.Out)
-	if err := deploy.Write(opts.Dir, opts.Out, plan, opts.Force); err != nil {
+	old := deploy.OldRecord(opts.Dir, opts.Deploy.Out)
+	if err := deploy.Write(opts.Dir, opts.Deploy.Out, plan, opts.Force); err != nil {
 		return err
 	}
 	for _, p := range plan {

@@ -158,7 +158,7 @@ func TestUpdateRunReportsMoves(t *testing.T) {
 	dir := newProject(t)
 	// The old `make package-units`: deploy-config with the package layout into deploy/.
 	for _, l := range packaging.Layouts("demo") {
-		gen, err := deploy.Generate(dir, l.Options)
+		gen, err := deploy.Generate(dir, l)
 		if err != nil {
 			t.Fatal(err)
 		}
