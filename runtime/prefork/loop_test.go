@@ -39,7 +39,9 @@ func TestReloadSwitchesTheMastersLogAndLeaksNothing(t *testing.T) {
 		m.log.Debug("debug line", "reload", i)
 		m.log.Warn("warn line", "reload", i)
 	}
-	if n := openFDs(t); n != fds {
+	// More would be a leak; fewer is an earlier test's connection closing meanwhile (seen
+	// once under -race: 12 after, 13 before), which this test cannot hold still.
+	if n := openFDs(t); n > fds {
 		t.Errorf("%d descriptors open after 100 reloads, %d before", n, fds)
 	}
 	if n := runtime.NumGoroutine(); n > gs {
@@ -69,7 +71,7 @@ func TestSpawnFailureLeaksNoDescriptor(t *testing.T) {
 			t.Fatalf("spawning a missing binary: %+v", ev)
 		}
 	}
-	if n := openFDs(t); n != before {
+	if n := openFDs(t); n > before { // fewer: an earlier test's connection closing meanwhile
 		t.Errorf("%d descriptors open after 10 failed spawns, %d before", n, before)
 	}
 	if len(m.children) != 0 {
