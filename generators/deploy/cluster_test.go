@@ -24,7 +24,7 @@ import (
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
-const installK8s = "run .ci/build-k8s (builds Kubernetes v1.34.4 into " + k8stest.BinDir + "; apt-get install etcd-server containerd podman runc)"
+var installK8s = "run .ci/build-k8s (builds Kubernetes v1.34.4 into " + k8stest.BinDir + ", $" + k8stest.BinDirEnv + " when set; apt-get install etcd-server containerd podman runc)"
 
 // requireCluster skips the test when the single-node cluster cannot be started here, or
 // fails it under SCAFFOLD_REQUIRE_TOOLS=1.

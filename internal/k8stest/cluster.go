@@ -12,6 +12,7 @@ package k8stest
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,8 +27,14 @@ import (
 	"time"
 )
 
-// BinDir holds the Kubernetes binaries (.ci/build-k8s builds them when missing).
-const BinDir = "/opt/k8s/v1.34.4/bin"
+// BinDirEnv names the folder of the Kubernetes binaries when set: .ci/build-k8s builds
+// into it and the tests run from it, so a rehearsal of a new machine (.ci/rehearse) can
+// point it at an empty folder and have them built again.
+const BinDirEnv = "SCAFFOLD_K8S_BIN"
+
+// BinDir holds the Kubernetes binaries (.ci/build-k8s builds them when missing):
+// $SCAFFOLD_K8S_BIN, else /opt/k8s/v1.34.4/bin.
+var BinDir = cmp.Or(os.Getenv(BinDirEnv), "/opt/k8s/v1.34.4/bin")
 
 // Binaries are what Start runs from BinDir; the others come from PATH.
 var Binaries = []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kubectl"}
