@@ -134,12 +134,7 @@ func (o Options) moduleOrName() string {
 // TestProductionEntryRunsWorkerProcesses checks the prefork model from outside: with -w 2
 // the master has two worker children, and the page is served.
 func TestProductionEntryRunsWorkerProcesses(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a generated project; skipped with -short")
-	}
-	dir := generateInto(t, Options{Name: "demo"})
-	bin := filepath.Join(t.TempDir(), "demo")
-	goCmd(t, dir, "build", "-o", bin, "./wsgi")
+	dir, bin := buildProductionEntry(t, Options{Name: "demo"})
 
 	addr, metrics := testenv.FreeAddr(t), testenv.FreeAddr(t)
 	t.Setenv("APP_SERVER_METRICS_BIND", metrics) // config.yaml's server.metrics_bind
@@ -174,6 +169,19 @@ func TestProductionEntryRunsWorkerProcesses(t *testing.T) {
 			t.Errorf("worker %d still alive after the master stopped", pid)
 		}
 	}
+}
+
+// buildProductionEntry generates a project and builds its production entry (./wsgi) as
+// bin; it skips with -short.
+func buildProductionEntry(t *testing.T, opts Options) (dir, bin string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds a generated project; skipped with -short")
+	}
+	dir = generateInto(t, opts)
+	bin = filepath.Join(t.TempDir(), opts.Name)
+	goCmd(t, dir, "build", "-o", bin, "./wsgi")
+	return dir, bin
 }
 
 // TestDevelopmentEntryServesOnBind checks `go run ./run -b ADDR` answers 200 on /.

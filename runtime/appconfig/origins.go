@@ -1,6 +1,7 @@
 package appconfig
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -27,6 +28,28 @@ func (o *Origins) Of(path string) string {
 
 // Set records that the key at path was set by origin (a flag, say).
 func (o *Origins) Set(path, origin string) { o.at[path] = origin }
+
+// originsJSON is Origins as it travels to workers (Encode).
+type originsJSON struct {
+	Dir  string            `json:"dir"`
+	Mode string            `json:"mode"`
+	At   map[string]string `json:"at"`
+}
+
+// MarshalJSON lets a worker name where its master's values were set.
+func (o *Origins) MarshalJSON() ([]byte, error) {
+	return json.Marshal(originsJSON{o.dir, o.mode, o.at})
+}
+
+// UnmarshalJSON is MarshalJSON's inverse.
+func (o *Origins) UnmarshalJSON(data []byte) error {
+	var j originsJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	o.dir, o.mode, o.at = j.Dir, j.Mode, j.At
+	return nil
+}
 
 // Mode is the mode the configuration was read for.
 func (o *Origins) Mode() string { return o.mode }

@@ -241,6 +241,13 @@ type Config struct {
 	AccessLogBuffer int
 	AccessLogFlush  time.Duration
 
+	// ProgramConfig is the program's own loaded configuration, encoded by the
+	// program; the runtime never reads it. The master hands it, with every
+	// other setting, to each worker it starts (Inherited), so workers run the
+	// configuration their master loaded and never read it themselves. Reload
+	// returns the new one.
+	ProgramConfig []byte
+
 	// Logger receives the runtime's log. Default: built from ErrorLog and
 	// LogLevel (text format).
 	Logger *slog.Logger `json:"-"`

@@ -4,7 +4,6 @@ package prefork
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -369,10 +368,7 @@ func TestReloadKeepsTheProgramsFuncs(t *testing.T) {
 
 func TestWorkerTakesTheMastersSettingsKeepsItsFuncs(t *testing.T) {
 	master, _ := Config{Bind: []string{"127.0.0.1:9"}, Workers: 4, Timeout: 7 * time.Second, MaxRequests: 10}.withDefaults()
-	js, err := json.Marshal(master)
-	if err != nil {
-		t.Fatal(err)
-	}
+	handTo(t, master)
 	hook := false
 	own := Config{Workers: 1, Timeout: time.Second, PostFork: func(WorkerInfo) { hook = true }}
 	t.Setenv(envWorkerID, "5")
@@ -395,7 +391,6 @@ func TestWorkerTakesTheMastersSettingsKeepsItsFuncs(t *testing.T) {
 	t.Setenv(envStatusFD, fmt.Sprint(wfd))
 	t.Setenv(envControlFD, fmt.Sprint(rfd))
 	t.Setenv(envMaxRequests, "12")
-	t.Setenv(envConfig, string(js))
 	we, err := readWorkerEnv(&own)
 	if err != nil {
 		t.Fatal(err)
@@ -412,7 +407,7 @@ func TestWorkerTakesTheMastersSettingsKeepsItsFuncs(t *testing.T) {
 	if !hook || we.info.ID != 5 || we.info.Generation != 2 || we.maxRequests != 12 {
 		t.Errorf("worker env: %+v max %d", we.info, we.maxRequests)
 	}
-	if os.Getenv(envConfig) != "" || os.Getenv(envWorkerID) != "" {
+	if os.Getenv(envConfigFD) != "" || os.Getenv(envWorkerID) != "" {
 		t.Error("worker variables left for the worker's children")
 	}
 }

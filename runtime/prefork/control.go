@@ -213,6 +213,16 @@ scale-up [N]       N more workers (default 1, like kill -TTIN)
 scale-down [N]     N fewer workers, never below 1 (like kill -TTOU)
 Each takes --control-socket PATH (default: the configured one).`
 
+// controlSubcommands maps RunControlCommand's subcommands to the control
+// socket's commands.
+var controlSubcommands = map[string]string{"status": ControlStatus, "reload": ControlReload, "scale-up": ControlTTIN, "scale-down": ControlTTOU}
+
+// IsControlCommand reports whether args[0] is a subcommand RunControlCommand
+// handles, so a program looks up the control socket only then.
+func IsControlCommand(args []string) bool {
+	return len(args) > 0 && controlSubcommands[args[0]] != ""
+}
+
 // RunControlCommand runs a control subcommand from a program's arguments,
 // for a production entry point such as:
 //
@@ -225,22 +235,10 @@ Each takes --control-socket PATH (default: the configured one).`
 // ControlUsage); anything else returns handled=false and the program goes
 // on to serve. After a change the resulting status is printed as a table.
 func RunControlCommand(args []string, socketPath string, stdout io.Writer) (handled bool, err error) {
-	if len(args) == 0 {
+	if !IsControlCommand(args) {
 		return false, nil
 	}
-	var command string
-	switch args[0] {
-	case "status":
-		command = ControlStatus
-	case "reload":
-		command = ControlReload
-	case "scale-up":
-		command = ControlTTIN
-	case "scale-down":
-		command = ControlTTOU
-	default:
-		return false, nil
-	}
+	command := controlSubcommands[args[0]]
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&socketPath, "control-socket", socketPath, "path of the master's control socket")

@@ -37,6 +37,11 @@
 //     EOF, drains and exits. No orphans, no Getppid polling, also as PID 1.
 //     (As PID 1 the master reaps only its workers: processes that an app
 //     orphans need an init such as tini or docker run --init.)
+//   - The master is the only reader of the configuration: each worker takes
+//     its master's Config, the program's own (ProgramConfig) included, over
+//     a pipe (Inherited), never from files or the environment, so an edit
+//     takes effect on HUP, USR2 or a restart, never when a worker happens to
+//     be replaced (max-requests, a crash, a SIGKILL).
 //   - At any time, outside start-up and stop, at least Workers workers that
 //     reported ready are serving, or all workers are being replaced after
 //     crashes. A worker is told to stop for a reload, max-requests, a stuck
@@ -61,13 +66,14 @@
 //	             in-flight requests drain up to GracefulTimeout ("Connection: close" on
 //	             kept-alive connections), then KILL
 //	INT, QUIT    quick stop: workers close at once
-//	HUP          rolling reload: Config.Reload (if set) re-reads the configuration, a new
-//	             generation starts from the binary on disk, and each new worker's ready
-//	             lets one old worker drain. A generation that fails to boot (exits, or is
-//	             not ready within Timeout) is abandoned with the reason logged; the old
-//	             workers keep serving. A configuration that does not load starts nothing:
-//	             the error is logged once and the workers serve on. One that loads also
-//	             applies to the master's own log (level, file, Logger)
+//	HUP          rolling reload: Config.Reload (if set) re-reads the configuration in the
+//	             master, a new generation starts from the binary on disk with it, and
+//	             each new worker's ready lets one old worker drain. A generation that
+//	             fails to boot (exits, or is not ready within Timeout) is abandoned with
+//	             the reason logged; the old workers keep serving. A configuration that
+//	             does not load starts nothing: the error is logged once and the workers
+//	             serve on. One that loads also applies to the master's own log (level,
+//	             file, Logger)
 //	TTIN / TTOU  one worker more / fewer (never below 1, the same rule for the control
 //	             socket's ttou; the removed one drains)
 //	USR1         reopen the error and access logs (master and workers), for logrotate
@@ -125,8 +131,10 @@
 // "dumped", "exiting <reason>"), PREFORK_CONTROL_FD (fd 4+N: it reads
 // "drain" (a replacement is ready), "drain stop" (every worker stops: serve
 // the listen backlog first), "quit", "dump <reason>", "reopen"; EOF means the
-// master is gone), PREFORK_MAX_REQUESTS and PREFORK_CONFIG (the master's
-// effective Config as JSON, so a reloaded configuration reaches new workers).
+// master is gone), PREFORK_CONFIG_FD (fd 5+N: the master writes its
+// effective Config as JSON, ProgramConfig and secrets included, then closes
+// it; a pipe, as a variable is size-limited and shows in /proc/PID/environ)
+// and PREFORK_MAX_REQUESTS.
 // GOMAXPROCS is set to max(1, master's GOMAXPROCS / Workers) unless the user
 // set it.
 //

@@ -66,6 +66,26 @@ func helperMain(mode string) int {
 			return c, nil
 		}
 	}
+	if p := os.Getenv("PREFORK_TEST_PROGRAM_CONFIG"); p != "" && !isWorker() {
+		// the master reads the program's configuration, and again on HUP;
+		// workers take it from the master (/program-config)
+		base := cfg
+		load := func() (Config, error) {
+			b, err := os.ReadFile(p)
+			if err == nil && bytes.HasPrefix(b, []byte("broken")) {
+				err = fmt.Errorf("%s: broken", p)
+			}
+			c := base
+			c.ProgramConfig = b
+			return c, err
+		}
+		var err error
+		if cfg, err = load(); err != nil {
+			fmt.Fprintln(os.Stderr, "helper error:", err)
+			return 1
+		}
+		cfg.Reload = load
+	}
 	if os.Getenv("PREFORK_TEST_HOOKS") != "" {
 		hook := func(name string, args ...any) {
 			fmt.Fprintf(os.Stderr, "hook %s pid=%d %v\n", name, os.Getpid(), args)
@@ -138,7 +158,7 @@ func helperApp() (http.Handler, error) {
 	})
 	mux.HandleFunc("/inherit", func(w http.ResponseWriter, r *http.Request) {
 		// what a child of this worker would inherit: variables and descriptors
-		for _, k := range []string{EnvListenFDs, EnvListenNames, envWorkerID, envStatusFD, envControlFD, envConfig, "LISTEN_FDS", "NOTIFY_SOCKET"} {
+		for _, k := range []string{EnvListenFDs, EnvListenNames, envWorkerID, envStatusFD, envControlFD, envConfigFD, "LISTEN_FDS", "NOTIFY_SOCKET"} {
 			if v, ok := os.LookupEnv(k); ok {
 				fmt.Fprintf(w, "env %s=%s\n", k, v)
 			}
@@ -149,6 +169,14 @@ func helperApp() (http.Handler, error) {
 				fmt.Fprintf(w, "fd %d without close-on-exec\n", fd)
 			}
 		}
+	})
+	mux.HandleFunc("/program-config", func(w http.ResponseWriter, r *http.Request) {
+		c, worker, err := Inherited()
+		if !worker || err != nil {
+			http.Error(w, fmt.Sprintf("worker %v: %v", worker, err), http.StatusInternalServerError)
+			return
+		}
+		w.Write(c.ProgramConfig)
 	})
 	mux.HandleFunc("/gomaxprocs", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, runtime.GOMAXPROCS(0))

@@ -242,7 +242,7 @@ func cleanEnv(env []string) []string {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
 		case EnvListenFDs, EnvListenNames, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
-			envWorkerID, envGeneration, envStatusFD, envControlFD, envConfig, envMaxRequests:
+			envWorkerID, envGeneration, envStatusFD, envControlFD, envConfigFD, envMaxRequests:
 			continue
 		}
 		out = append(out, kv)

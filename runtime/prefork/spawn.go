@@ -2,8 +2,6 @@ package prefork
 
 import (
 	"bufio"
-	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
@@ -58,24 +56,28 @@ func (m *master) spawn(w WorkerInfo, maxReq int64) event {
 	return evStarted{id: w.ID, pid: c.info.PID}
 }
 
-// startChild starts the process with its two pipes. Everything that can
+// startChild starts the process with its three pipes. Everything that can
 // fail without descriptors is done first; after that, any failure closes
 // every descriptor it opened.
 func (m *master) startChild(w WorkerInfo, maxReq int64) (*child, error) {
-	env, err := m.workerEnv(w, maxReq)
+	handed, err := encodeHandOver(m.cfg)
 	if err != nil {
 		return nil, err
 	}
-	statusR, statusW, err := os.Pipe()
-	if err != nil {
-		return nil, err
+	env := m.workerEnv(w, maxReq)
+	var pipes [3][2]*os.File // status, control, configuration: read and write ends
+	for i := range pipes {
+		if pipes[i][0], pipes[i][1], err = os.Pipe(); err != nil {
+			for _, p := range pipes[:i] {
+				p[0].Close()
+				p[1].Close()
+			}
+			return nil, err
+		}
 	}
-	controlR, controlW, err := os.Pipe()
-	if err != nil {
-		statusR.Close()
-		statusW.Close()
-		return nil, err
-	}
+	statusR, statusW := pipes[0][0], pipes[0][1]
+	controlR, controlW := pipes[1][0], pipes[1][1]
+	configR, configW := pipes[2][0], pipes[2][1]
 	cmd := exec.Command(m.exe)
 	cmd.Args = m.args
 	if m.cfg.Name != "" { // -n: ps shows "NAME: worker 3 [gen 2]"
@@ -84,7 +86,7 @@ func (m *master) startChild(w WorkerInfo, maxReq int64) (*child, error) {
 		env = append(env, argsEnv)
 	}
 	cmd.Env = env
-	cmd.ExtraFiles = append(slices.Clone(m.files), statusW, controlR)
+	cmd.ExtraFiles = append(slices.Clone(m.files), statusW, controlR, configR)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	var captured *os.File
 	if m.cfg.CaptureOutput && m.cfg.ErrorLog != "" && m.cfg.ErrorLog != "-" {
@@ -100,20 +102,24 @@ func (m *master) startChild(w WorkerInfo, maxReq int64) (*child, error) {
 	}
 	statusW.Close()
 	controlR.Close()
+	configR.Close()
 	if err != nil {
 		statusR.Close()
 		controlW.Close()
+		configW.Close()
 		return nil, err
 	}
+	// The worker reads its configuration before anything else; a pipe holds
+	// 64KiB, so write on the side: a worker that dies first just fails this.
+	go func() {
+		configW.Write(handed)
+		configW.Close()
+	}()
 	w.PID = cmd.Process.Pid
 	return &child{info: w, cmd: cmd, control: controlW, status: statusR, statusDone: make(chan struct{})}, nil
 }
 
-func (m *master) workerEnv(w WorkerInfo, maxReq int64) ([]string, error) {
-	js, err := json.Marshal(m.cfg)
-	if err != nil {
-		return nil, fmt.Errorf("prefork: encode worker config: %w", err)
-	}
+func (m *master) workerEnv(w WorkerInfo, maxReq int64) []string {
 	env := cleanEnv(os.Environ())
 	env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "NOTIFY_SOCKET=") })
 	n := len(m.files)
@@ -124,13 +130,13 @@ func (m *master) workerEnv(w WorkerInfo, maxReq int64) ([]string, error) {
 		envGeneration+"="+strconv.Itoa(w.Generation),
 		envStatusFD+"="+strconv.Itoa(3+n),
 		envControlFD+"="+strconv.Itoa(4+n),
+		envConfigFD+"="+strconv.Itoa(5+n),
 		envMaxRequests+"="+strconv.FormatInt(maxReq, 10),
-		envConfig+"="+string(js),
 	)
 	if !m.setProcs {
 		env = append(env, "GOMAXPROCS="+strconv.Itoa(max(1, runtime.GOMAXPROCS(0)/max(1, m.sup.target))))
 	}
-	return env, nil
+	return env
 }
 
 // readStatus forwards the worker's status lines to the loop.

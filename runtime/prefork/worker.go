@@ -2,7 +2,6 @@ package prefork
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -23,7 +22,6 @@ const (
 	envGeneration  = "PREFORK_GENERATION"
 	envStatusFD    = "PREFORK_STATUS_FD"  // worker writes: ready, heartbeats
 	envControlFD   = "PREFORK_CONTROL_FD" // worker reads: commands; EOF = master gone
-	envConfig      = "PREFORK_CONFIG"     // JSON of the master's effective Config
 	envMaxRequests = "PREFORK_MAX_REQUESTS"
 )
 
@@ -55,7 +53,8 @@ type workerEnv struct {
 }
 
 // readWorkerEnv parses and unsets the worker's variables and overlays the
-// master's configuration onto cfg (keeping cfg's funcs and hooks).
+// configuration the master handed over onto cfg (keeping cfg's funcs and
+// hooks).
 func readWorkerEnv(cfg *Config) (workerEnv, error) {
 	var we workerEnv
 	get := func(k string) (int, error) {
@@ -78,16 +77,8 @@ func readWorkerEnv(cfg *Config) (workerEnv, error) {
 	}
 	we.maxRequests = int64(maxReq)
 	we.info.PID = os.Getpid()
-	if js := os.Getenv(envConfig); js != "" {
-		// the master's settings over the worker's own: fields that do not
-		// travel as JSON (funcs, the logger...) stay the worker's
-		mc := *cfg
-		if err := json.Unmarshal([]byte(js), &mc); err != nil {
-			return we, fmt.Errorf("prefork: worker environment %s: %w", envConfig, err)
-		}
-		*cfg = mc
-	}
-	for _, k := range []string{envWorkerID, envGeneration, envStatusFD, envControlFD, envConfig, envMaxRequests} {
+	h, _, handErr := handedOver()
+	for _, k := range []string{envWorkerID, envGeneration, envStatusFD, envControlFD, envConfigFD, envMaxRequests} {
 		os.Unsetenv(k)
 	}
 	closeOnExec(statusFD)
@@ -97,7 +88,11 @@ func readWorkerEnv(cfg *Config) (workerEnv, error) {
 	if we.status == nil || we.control == nil {
 		return we, errors.New("prefork: worker pipes are not open")
 	}
-	return we, nil
+	if handErr != nil { // reported to the master on the status pipe
+		return we, handErr
+	}
+	// the master's settings over the worker's own (handover.go)
+	return we, h.overlay(cfg)
 }
 
 // runWorker is Run in a worker process: build the app, serve the inherited

@@ -1,0 +1,116 @@
+package prefork
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+)
+
+// envConfigFD names the pipe a worker reads its master's configuration from
+// (fd 5+N). A pipe, not a file or a variable: the configuration holds
+// secrets (ProgramConfig), and a variable is size-limited and readable in
+// /proc/PID/environ.
+const envConfigFD = "PREFORK_CONFIG_FD"
+
+// handOver is what the master writes on a worker's configuration pipe
+// before closing its end.
+type handOver struct {
+	// Config is the master's Config as JSON: every setting and
+	// ProgramConfig; funcs, hooks and the logger stay the worker's own.
+	Config json.RawMessage `json:"config"`
+	// Given lists the settings the master's command line set (Config.Given).
+	Given []string `json:"given,omitempty"`
+}
+
+// encodeHandOver is cfg as the master hands it to each worker it starts.
+func encodeHandOver(cfg Config) ([]byte, error) {
+	js, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("prefork: encode worker config: %w", err)
+	}
+	return json.Marshal(handOver{Config: js, Given: slices.Sorted(maps.Keys(cfg.given))})
+}
+
+// overlay sets the master's settings over *cfg, keeping cfg's fields that do
+// not travel (funcs, hooks, the logger).
+func (h handOver) overlay(cfg *Config) error {
+	c := *cfg
+	if err := json.Unmarshal(h.Config, &c); err != nil {
+		return fmt.Errorf("prefork: the master's configuration: %w", err)
+	}
+	c.given = nil
+	for _, long := range h.Given {
+		if c.given == nil {
+			c.given = map[string]bool{}
+		}
+		c.given[long] = true
+	}
+	*cfg = c
+	return nil
+}
+
+// fromMaster is this worker's hand-over, read from its pipe once: by
+// Inherited (the program's entry) or by Run, whichever comes first.
+var fromMaster = new(handedConfig)
+
+type handedConfig struct {
+	once   sync.Once
+	h      handOver
+	worker bool
+	err    error
+}
+
+func handedOver() (handOver, bool, error) {
+	m := fromMaster
+	m.once.Do(func() {
+		if m.worker = isWorker(); m.worker {
+			m.h, m.err = readHandOver()
+		}
+	})
+	return m.h, m.worker, m.err
+}
+
+// readHandOver reads the configuration pipe to its end and closes it.
+func readHandOver() (handOver, error) {
+	var h handOver
+	v, ok := os.LookupEnv(envConfigFD)
+	if !ok {
+		return h, fmt.Errorf("prefork: %s is not set: this worker was started by a master of another version; upgrade with USR2 or a restart", envConfigFD)
+	}
+	fd, err := strconv.Atoi(v)
+	if err != nil {
+		return h, fmt.Errorf("prefork: worker environment %s=%q: must be a number", envConfigFD, v)
+	}
+	f := os.NewFile(uintptr(fd), "prefork-config")
+	if f == nil {
+		return h, errors.New("prefork: worker config pipe is not open")
+	}
+	defer f.Close()
+	if err := json.NewDecoder(f).Decode(&h); err != nil {
+		return h, fmt.Errorf("prefork: the master's configuration (%s): %w", envConfigFD, err)
+	}
+	return h, nil
+}
+
+// Inherited returns, in a worker, the configuration its master handed it
+// (every setting and ProgramConfig, as the master loaded them; no funcs or
+// hooks) and true; outside a worker it returns false. The master is the only
+// reader of a program's configuration: a worker's entry takes it from here
+// instead of reading files, so an edit takes effect on HUP, USR2 or a
+// restart, never when a worker happens to be replaced.
+func Inherited() (Config, bool, error) {
+	h, worker, err := handedOver()
+	if !worker || err != nil {
+		return Config{}, worker, err
+	}
+	var c Config
+	if err := h.overlay(&c); err != nil {
+		return Config{}, true, err
+	}
+	return c, true, nil
+}
