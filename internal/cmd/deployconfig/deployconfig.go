@@ -127,6 +127,9 @@ func deployConfigRun(opts *Options) error {
 		return cmdutil.FlagErrorf("%v", err)
 	}
 	opts.Deploy.Targets = targets
+	if opts.Dir, err = cmdutil.ProjectDir(opts.IO, opts.Dir); err != nil {
+		return err
+	}
 	gen, err := deploy.Generate(opts.Dir, opts.Deploy)
 	var inputErr *deploy.InputError
 	if errors.As(err, &inputErr) {

@@ -188,7 +188,7 @@ func TestBadInputWritesNothing(t *testing.T) {
 		t.Errorf("deploy/ exists after bad input: %v", err)
 	}
 	code, _, errOut := run(t, "deploy-config", "all", "--dir", t.TempDir())
-	if code != 1 || !strings.Contains(errOut, "scaffold.yaml not found") {
+	if code != 1 || !strings.Contains(errOut, "no scaffold.yaml in ") {
 		t.Errorf("not a project: exit %d, %q", code, errOut)
 	}
 }

@@ -67,7 +67,7 @@ func TestRunOutsideProject(t *testing.T) {
 	for _, dev := range []bool{true, false} {
 		ios, _, _, _ := iostreams.Test()
 		err := runRun(&Options{IO: ios, Dev: dev, Dir: t.TempDir(), Bind: "127.0.0.1:0"})
-		if err == nil || !strings.Contains(err.Error(), "main.go: run inside a generated project") {
+		if err == nil || !strings.Contains(err.Error(), "main.go: run inside a project made by `scaffold new`") {
 			t.Errorf("dev=%v: err = %v, want the not-a-project error", dev, err)
 		}
 	}

@@ -58,16 +58,20 @@ is consistent and the .scaffold-new files are listed at the end.`,
 }
 
 func updateRun(opts *Options) error {
+	dir, err := cmdutil.ProjectDir(opts.IO, opts.Dir)
+	if err != nil {
+		return err
+	}
 	version, _, _ := build.Info()
 	if opts.Runtime {
-		res, err := project.Vendor(opts.Dir, version, false, opts.DryRun)
+		res, err := project.Vendor(dir, version, false, opts.DryRun)
 		if err != nil {
 			return err
 		}
 		vendorcmd.Report(opts.IO.Out, res)
 		return nil
 	}
-	res, err := packaging.Update(opts.Dir, version, opts.DryRun)
+	res, err := packaging.Update(dir, version, opts.DryRun)
 	if err != nil {
 		return err
 	}

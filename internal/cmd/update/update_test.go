@@ -147,7 +147,7 @@ func TestUpdateRunRuntime(t *testing.T) {
 func TestUpdateRunOutsideProject(t *testing.T) {
 	ios, _, out, _ := iostreams.Test()
 	err := updateRun(&Options{IO: ios, Dir: t.TempDir()})
-	if err == nil || !strings.Contains(err.Error(), "scaffold.yaml not found: run this inside a project made by `scaffold new`") || out.Len() != 0 {
+	if err == nil || !strings.Contains(err.Error(), "no scaffold.yaml in ") || out.Len() != 0 {
 		t.Errorf("err = %v, output %q", err, out)
 	}
 }

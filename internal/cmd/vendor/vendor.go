@@ -50,8 +50,12 @@ checksums, all in one atomic step: a failure part-way leaves the old runtime who
 }
 
 func vendorRun(opts *Options) error {
+	dir, err := cmdutil.ProjectDir(opts.IO, opts.Dir)
+	if err != nil {
+		return err
+	}
 	version, _, _ := build.Info()
-	res, err := project.Vendor(opts.Dir, version, opts.Force, opts.DryRun)
+	res, err := project.Vendor(dir, version, opts.Force, opts.DryRun)
 	if err != nil {
 		return err
 	}
