@@ -22,6 +22,7 @@ const (
 	Kept     Change = "kept"     // edited since scaffold wrote it, scaffold's version the same: the edit stays
 	Conflict Change = "conflict" // edited since scaffold wrote it, scaffold's version changed: the EditPolicy decides
 	Orphan   Change = "orphan"   // recorded, no longer generated, unedited: left in place
+	Removed  Change = "removed"  // recorded, still generated, deleted by the user: stays deleted (dpkg's removed conffile)
 )
 
 // ConflictSuffix names the file beside a user-edited one that holds scaffold's new version,

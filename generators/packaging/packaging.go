@@ -78,6 +78,9 @@ func Units(set *generators.FileSet, m *project.Manifest, fsys fs.FS, dir string)
 			if plan, err = gen.Plan(l.Out); err != nil {
 				return nil, nil, err
 			}
+			var gone []project.UpdateEntry
+			plan, gone = keepRemoved(m, plan)
+			entries = append(entries, gone...)
 			if staged, err = deploy.Stage(out, plan, deploy.SetAsideEdited); err != nil {
 				return nil, nil, err
 			}
@@ -92,6 +95,25 @@ func Units(set *generators.FileSet, m *project.Manifest, fsys fs.FS, dir string)
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
 	return entries, moves, nil
+}
+
+// keepRemoved takes out of plan the files the user deleted, which stay deleted as the
+// project's own do: one scaffold.yaml records under removed: (silently), and one it
+// recorded as written but that is gone (reported once, then recorded as removed).
+func keepRemoved(m *project.Manifest, plan []deploy.Planned) ([]deploy.Planned, []project.UpdateEntry) {
+	var kept []deploy.Planned
+	var gone []project.UpdateEntry
+	for _, p := range plan {
+		switch {
+		case m.IsRemoved(p.Key):
+		case p.Change == generators.Create && m.Files[p.Key] != "":
+			m.Remove(p.Key)
+			gone = append(gone, project.UpdateEntry{Path: p.Key, Action: project.UpdateRemoved})
+		default:
+			kept = append(kept, p)
+		}
+	}
+	return kept, gone
 }
 
 // New renders a new project with its package files: what `scaffold new` writes into

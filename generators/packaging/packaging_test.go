@@ -250,6 +250,36 @@ func TestUpdateRefreshesUnits(t *testing.T) {
 // package layout (packaging/) never meet: `deploy-config all` writes every file without
 // --force, packaging/ is untouched, and update then leaves deploy/ as it is. Units written
 // into packaging/ for another layout (deploy-config --out packaging by hand) are kept.
+// A package file the user deleted stays deleted, as the project's own files do: reported
+// once, recorded under removed:, and quiet after.
+func TestUpdateKeepsRemovedUnits(t *testing.T) {
+	dir := newProject(t)
+	const unit = "packaging/rpm/systemd/demo.socket"
+	if err := os.Remove(filepath.Join(dir, filepath.FromSlash(unit))); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Update(dir, "v1.0.1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(res.Entries, project.UpdateEntry{Path: unit, Action: project.UpdateRemoved}) {
+		t.Errorf("entries %v do not report %s removed", res.Entries, unit)
+	}
+	m, _ := record(t, dir)
+	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(unit))); err == nil || !m.IsRemoved(unit) || m.Files[unit] != "" {
+		t.Errorf("%s written again (%v), or not recorded as removed (%q)", unit, err, m.Removed)
+	}
+	res, err = Update(dir, "v1.0.1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range res.Entries {
+		if e.Path == unit {
+			t.Errorf("second update reported %s: %s", unit, e.Action)
+		}
+	}
+}
+
 func TestHostLayoutBesidePackageLayout(t *testing.T) {
 	dir := newProject(t)
 	pkg := snapshot(t, dir, "packaging")

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 
 	scaffold "github.com/scaffoldgo/scaffold"
@@ -34,6 +35,9 @@ type Options struct {
 	Database string
 	Version  string   // scaffold's version, written into headers and the manifest
 	Modules  []Module // added by `scaffold add module`, in order
+	// Removed are the generated files and folders the user deleted (Manifest.Removed):
+	// not rendered, and a removed sample module is not registered.
+	Removed []string
 }
 
 // Data is what the templates see.
@@ -78,6 +82,8 @@ func Steps() []generators.Step[*Context] {
 		// The runtime comes from this binary, so generation never needs the network; it is
 		// already gofmt'd (a test checks), so it is added after formatting.
 		generators.StepFunc[*Context]{Name: "runtime", Fn: vendorRuntime},
+		// What the user removed stays removed (scaffold.yaml's removed:), whichever step wrote it.
+		generators.StepFunc[*Context]{Name: "removed", Fn: dropRemoved},
 		// scaffold.yaml records the answers, the runtime checksum for `scaffold vendor` and
 		// each file's checksum for `scaffold update`; it must stay the last step.
 		generators.StepFunc[*Context]{Name: "manifest", Fn: writeManifest},
@@ -225,6 +231,7 @@ func writeManifest(c *Context) error {
 		c.Manifest.Answers.Database = c.Options.Database
 	}
 	c.Manifest.Modules = c.Options.Modules
+	c.Manifest.Removed = slices.Compact(slices.Sorted(slices.Values(c.Options.Removed)))
 	c.Manifest.Files = map[string]string{}
 	for _, f := range c.Files.Files() {
 		if f.Path != ManifestFile {

@@ -25,6 +25,7 @@ const (
 	UpdateConflict  = generators.Conflict  // both changed: kept, new version in FILE.scaffold-new
 	UpdateKept      = generators.Kept      // edited by the user, template unchanged: kept
 	UpdateOrphan    = generators.Orphan    // no longer generated, unedited: left in place
+	UpdateRemoved   = generators.Removed   // deleted by the user: not written, recorded in scaffold.yaml's removed:
 )
 
 // UpdateEntry is one file's fate.
@@ -79,11 +80,34 @@ func PlanUpdate(dir, version string) (*UpdateResult, *generators.FileSet, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	ctx, err := Generate(Options{Name: m.Name, Module: m.Module, Port: m.Answers.Port, Workers: m.Answers.Workers, Database: m.Answers.Database, Version: version, Modules: m.Modules})
+	folders, err := handRemoved(dir, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, err := Generate(m.Options(version))
 	if err != nil {
 		return nil, nil, fmt.Errorf("re-rendering from %s: %w", ManifestFile, err)
 	}
 	res := &UpdateResult{From: m.ScaffoldVersion, To: version, NoChecksums: !m.RecordsProjectFiles()}
+	for _, folder := range folders {
+		res.Entries = append(res.Entries, UpdateEntry{Path: folder + "/", Action: UpdateRemoved})
+	}
+	// A file scaffold wrote, still generated, that the user deleted stays deleted: reported
+	// once, then recorded under removed: (the vendored packages are wholes: see vendoredFile).
+	for _, f := range ctx.Files.Files() {
+		if _, recorded := m.Files[f.Path]; !recorded || f.Path == ManifestFile || vendoredFile(f.Path) {
+			continue
+		}
+		gone, err := missing(dir, f.Path)
+		if err != nil {
+			return nil, nil, err
+		}
+		if gone {
+			ctx.Files.Drop(f.Path)
+			ctx.Manifest.Remove(f.Path)
+			res.Entries = append(res.Entries, UpdateEntry{Path: f.Path, Action: UpdateRemoved})
+		}
+	}
 	plan, err := ctx.Files.PlanAgainst(dir, m.Files)
 	if err != nil {
 		return nil, nil, err

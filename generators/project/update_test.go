@@ -79,9 +79,14 @@ func TestUpdate(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(dir, "README.md"), "my readme\n")
 	writeFile(t, filepath.Join(dir, ".gitignore"), "my ignores\n") // edited, template same
-	if err := os.Remove(filepath.Join(dir, "go.sum")); err != nil {
-		t.Fatal(err)
+	// go.sum deleted by the user stays deleted; style.css, missing with no record of it
+	// (a file this scaffold adds), is written
+	for _, p := range []string{"go.sum", "web/static/css/style.css"} {
+		if err := os.Remove(filepath.Join(dir, filepath.FromSlash(p))); err != nil {
+			t.Fatal(err)
+		}
 	}
+	delete(m.Files, "web/static/css/style.css")
 	writeFile(t, filepath.Join(dir, "NOTES.md"), "mine\n")
 	writeFile(t, filepath.Join(dir, "old.txt"), "gone\n")
 	m.Files["old.txt"] = FileChecksum([]byte("gone\n"))
@@ -111,7 +116,7 @@ func TestUpdate(t *testing.T) {
 	}
 	for p, want := range map[string]UpdateAction{
 		"Makefile": UpdateOverwrite, "README.md": UpdateConflict, ".gitignore": UpdateKept,
-		"go.sum": UpdateCreate, "go.mod": UpdateUnchanged, "old.txt": UpdateOrphan,
+		"go.sum": UpdateRemoved, "web/static/css/style.css": UpdateCreate, "go.mod": UpdateUnchanged, "old.txt": UpdateOrphan,
 	} {
 		if got[p] != want {
 			t.Errorf("%s: %s, want %s", p, got[p], want)
@@ -141,6 +146,19 @@ func TestUpdate(t *testing.T) {
 	}
 	if _, ok := m2.Files["old.txt"]; ok {
 		t.Error("scaffold.yaml still records old.txt")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "go.sum")); err == nil || !m2.IsRemoved("go.sum") || m2.Files["go.sum"] != "" {
+		t.Errorf("go.sum, deleted by the user: written again (%v), or not recorded as removed (%q)", err, m2.Removed)
+	}
+	// reported once: the next update is quiet about it and still leaves it out
+	again, err := Update(dir, "v1.1.0", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range again.Entries {
+		if e.Path == "go.sum" {
+			t.Errorf("second update reported go.sum: %s", e.Action)
+		}
 	}
 }
 

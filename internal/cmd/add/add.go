@@ -88,6 +88,9 @@ func moduleRun(opts *ModuleOptions) error {
 		return err
 	}
 	out := opts.IO.Out
+	for _, d := range res.Dropped {
+		fmt.Fprintf(out, "removed by you: %s/ (dropped from %s)\n", d, project.ManifestFile)
+	}
 	for _, c := range res.Changes {
 		fmt.Fprintf(out, "%-9s %s\n", c.Change, filepath.Join(dir, filepath.FromSlash(c.Path)))
 	}

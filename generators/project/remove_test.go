@@ -1,0 +1,88 @@
+package project
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestCutModuleConfig(t *testing.T) {
+	wiki, blog := Module{Name: "wiki", Config: true}, Module{Name: "blog", Config: true}
+	for _, tc := range []struct{ name, in, want string }{
+		{"the only section", "server:\n  workers: 2\nmodules:\n" + wiki.ConfigYAML() + "\n", "server:\n  workers: 2\nmodules:\n"},
+		{"between others, edited", "modules:\n" + blog.ConfigYAML() + "\n  wiki:\n    title: Mine\n    # note\n" + blog.ConfigYAML() + "\n", "modules:\n" + blog.ConfigYAML() + "\n" + blog.ConfigYAML() + "\n"},
+		{"a wiki key elsewhere stays", "server:\n  wiki: 1\nmodules:\n  wikis:\n    title: X\n", "server:\n  wiki: 1\nmodules:\n  wikis:\n    title: X\n"},
+		{"followed by a top-level key", "modules:\n" + wiki.ConfigYAML() + "\nlogging:\n  level: info\n", "modules:\nlogging:\n  level: info\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := string(cutModuleConfig([]byte(tc.in), wiki)); got != tc.want {
+				t.Errorf("got\n%s\nwant\n%s", got, tc.want)
+			}
+		})
+	}
+}
+
+// remove module and add module round-trip: the second add writes what the first did.
+func TestRemoveModuleRoundTrip(t *testing.T) {
+	dir := newProject(t, "v0.0.0-test")
+	wiki := Module{Name: "wiki", API: true, Page: true, Config: true}
+	if _, err := AddModule(dir, wiki, false); err != nil {
+		t.Fatal(err)
+	}
+	added := snapshot(t, dir)
+	before := snapshot(t, dir)
+	if _, err := RemoveModule(dir, "wiki", true); err != nil {
+		t.Fatal(err)
+	}
+	if before != snapshot(t, dir) {
+		t.Fatal("a dry run changed the project")
+	}
+	res, err := RemoveModule(dir, "wiki", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ConfigEdited {
+		t.Error("an unedited config.yaml was edited in place")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "web", "wiki")); err == nil {
+		t.Error("web/wiki is still there")
+	}
+	m, err := LoadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Modules) != 0 || m.recordsUnder("web/wiki") {
+		t.Errorf("scaffold.yaml still records wiki: %+v", m.Modules)
+	}
+	fresh := newProject(t, "v0.0.0-test")
+	for _, p := range []string{ModulesFile, ModulesConfigFile, configYAML, ManifestFile} {
+		if readFile(t, filepath.Join(dir, p)) != readFile(t, filepath.Join(fresh, p)) {
+			t.Errorf("%s after remove module differs from a fresh project's", p)
+		}
+	}
+	if _, err := AddModule(dir, wiki, false); err != nil {
+		t.Fatal(err)
+	}
+	if added != snapshot(t, dir) {
+		t.Error("add after remove wrote another project than the first add")
+	}
+}
+
+func TestRemoveModuleRefuses(t *testing.T) {
+	dir := newProject(t, "v0.0.0-test")
+	if _, err := AddModule(dir, Module{Name: "wiki"}, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RemoveModule(dir, "nope", false); err == nil || err.Error() != `module "nope" is not in this project: it has home, wiki` {
+		t.Errorf("unknown module: %v", err)
+	}
+	writeFile(t, filepath.Join(dir, ModulesFile), readFile(t, filepath.Join(dir, ModulesFile))+"// mine\n")
+	before := snapshot(t, dir)
+	if _, err := RemoveModule(dir, "wiki", false); err == nil || !strings.Contains(err.Error(), "web/modules.go was edited, but scaffold owns it") {
+		t.Errorf("edited web/modules.go: %v", err)
+	}
+	if before != snapshot(t, dir) {
+		t.Error("a refused remove changed the project")
+	}
+}
