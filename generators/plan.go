@@ -23,6 +23,9 @@ const (
 	Conflict Change = "conflict" // edited since scaffold wrote it, scaffold's version changed: the EditPolicy decides
 	Orphan   Change = "orphan"   // recorded, no longer generated, unedited: left in place
 	Removed  Change = "removed"  // recorded, still generated, deleted by the user: stays deleted (dpkg's removed conffile)
+	// With a base (what scaffold last wrote) a Conflict is merged line-wise (Planned.Merged):
+	Merged     Change = "merged"     // both changed, different lines: the two combined in place
+	Unresolved Change = "unresolved" // an earlier conflict not resolved yet (markers or FILE.scaffold-new still there): left alone
 )
 
 // ConflictSuffix names the file beside a user-edited one that holds scaffold's new version,
@@ -60,6 +63,9 @@ type Planned struct {
 	Change   Change
 	Old, New []byte
 	Mode     fs.FileMode
+	// Merged is the three-way merge of Old and New when one was made (a Merged file, or a
+	// Conflict written in place with conflict markers): what Stage writes at Path.
+	Merged []byte
 }
 
 // PlanAgainst classifies each file of s against target and recorded (path: FileChecksum
@@ -93,14 +99,16 @@ func (e *ConflictError) Error() string {
 	return fmt.Sprintf("%s changed since scaffold wrote it: nothing written", strings.Join(e.Paths, ", "))
 }
 
-// Stage is the set that carries out plan under policy: created and overwritten files,
-// and conflicts as policy says. Unchanged and Kept files write nothing (Kept under
+// Stage is the set that carries out plan under policy: created, overwritten and merged
+// files, and conflicts not merged as policy says. Unchanged and Kept files write nothing (Kept under
 // OverwriteEdited aside). It touches no disk.
 func Stage(plan []Planned, policy EditPolicy) (*FileSet, error) {
 	set := NewFileSet()
 	var refused []string
 	for _, p := range plan {
 		switch {
+		case p.Merged != nil:
+			set.Add(p.Path, p.Merged, p.Mode)
 		case p.Change == Create || p.Change == Overwrite:
 			set.Add(p.Path, p.New, p.Mode)
 		case p.Change == Conflict && policy == SetAsideEdited:

@@ -128,6 +128,8 @@ func New(opts project.Options, target string) (*project.Context, error) {
 	if old, err := project.LoadManifest(target); err == nil {
 		gen.Manifest.KeepDerived(old)
 	}
+	// The base of each file, for the three-way merge of the first `scaffold update`.
+	gen.AddBases(gen.Files)
 	if _, _, err := Units(gen.Files, &gen.Manifest, gen.Files.FS(), target); err != nil {
 		return nil, err
 	}

@@ -135,9 +135,21 @@ func (e *moduleEdit) commitSet(added, removed []Module, folder string) (set *gen
 		return nil, false, err
 	}
 	set = generators.NewFileSet()
+	// The merge bases follow what scaffold writes; a project without them yet gets them all
+	// from its next update (which says so), not a few from here.
+	bases, err := hasBases(e.dir)
+	if err != nil {
+		return nil, false, err
+	}
+	base := func(p string, data []byte) {
+		if bases && hasBase(p) {
+			set.Add(basePath(p), data, 0o644)
+		}
+	}
 	take := func(p string, data []byte) {
 		set.Add(p, data, 0o644)
 		e.next.Files[p] = FileChecksum(data)
+		base(p, data)
 	}
 	for _, f := range ctx.Files.Files() {
 		if folder != "" && strings.HasPrefix(f.Path, folder+"/") {
@@ -188,6 +200,7 @@ func (e *moduleEdit) commitSet(added, removed []Module, folder string) (set *gen
 			}
 			set.Add(configYAML, edited, 0o644)
 			e.next.Files[configYAML] = FileChecksum(f.Data)
+			base(configYAML, f.Data)
 			configEdited = true
 		}
 	}
@@ -200,6 +213,11 @@ func (e *moduleEdit) commitSet(added, removed []Module, folder string) (set *gen
 	}
 	for _, m := range removed {
 		if err := removeTree(set, e.dir, m.Dir()); err != nil {
+			return nil, false, err
+		}
+	}
+	for _, gone := range append(removedDirs(removed), e.dropped...) {
+		if err := removeTree(set, e.dir, basePath(gone)); err != nil {
 			return nil, false, err
 		}
 	}
@@ -236,10 +254,14 @@ func (e *moduleEdit) write(set *generators.FileSet, dryRun bool) ([]AddChange, e
 	}
 	var out []AddChange
 	for i, f := range set.Files() {
-		out = append(out, AddChange{Path: f.Path, Change: changes[i]})
+		if !strings.HasPrefix(f.Path, BaseDir+"/") { // bookkeeping, as scaffold.yaml's checksums
+			out = append(out, AddChange{Path: f.Path, Change: changes[i]})
+		}
 	}
 	for _, p := range set.Removals() {
-		out = append(out, AddChange{Path: p, Change: generators.Delete})
+		if !strings.HasPrefix(p, BaseDir+"/") {
+			out = append(out, AddChange{Path: p, Change: generators.Delete})
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	if dryRun {

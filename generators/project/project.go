@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 
@@ -59,6 +60,10 @@ type Context struct {
 	Files    *generators.FileSet
 	Manifest Manifest
 }
+
+// projectTree is the project's template tree; a test renders from an edited copy to
+// stand for an older scaffold (the base of a three-way update).
+var projectTree fs.FS = templates.Project
 
 // yamlModule is the generated project's one dependency.
 const yamlModule = "go.yaml.in/yaml/v3"
@@ -142,7 +147,7 @@ func versions(c *Context) error {
 }
 
 func renderTemplates(c *Context) error {
-	if err := c.Files.RenderTree(templates.Project, "project", c.Data); err != nil {
+	if err := c.Files.RenderTree(projectTree, "project", c.Data); err != nil {
 		return err
 	}
 	if c.Data.DB == nil {

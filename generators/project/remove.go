@@ -63,6 +63,7 @@ func RemoveModule(dir, name string, dryRun bool) (*RemoveResult, error) {
 	}
 	for _, m := range removed {
 		pruneEmptyDirs(filepath.Join(dir, filepath.FromSlash(m.Dir())))
+		pruneEmptyDirs(filepath.Join(dir, filepath.FromSlash(basePath(m.Dir()))))
 	}
 	return res, nil
 }

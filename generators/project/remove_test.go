@@ -86,3 +86,30 @@ func TestRemoveModuleRefuses(t *testing.T) {
 		t.Error("a refused remove changed the project")
 	}
 }
+
+// Without the sample module (and with no other), web/modules.go still compiles: nothing
+// it imports goes unused.
+func TestRemoveSampleModuleBuilds(t *testing.T) {
+	dir := newProject(t, "v0.0.0-test")
+	if _, err := RemoveModule(dir, "home", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "web", "home")); err == nil {
+		t.Error("web/home is still there")
+	}
+	m, err := LoadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.IsRemoved("web/home") || m.recordsUnder("web/home") {
+		t.Errorf("scaffold.yaml: removed %q, records web/home/ %v", m.Removed, m.recordsUnder("web/home"))
+	}
+	if res := mustUpdate(t, dir); res.Conflicts != 0 || entries(res)["web/home/home.go"].Action != "" {
+		t.Errorf("update after removing home: %+v", res.Entries)
+	}
+	if testing.Short() {
+		t.Skip("builds the generated project; skipped with -short")
+	}
+	goCmd(t, dir, "build", "./...")
+	goCmd(t, dir, "vet", "./...")
+}

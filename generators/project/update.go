@@ -2,6 +2,8 @@ package project
 
 import (
 	"fmt"
+
+	"github.com/rogpeppe/go-internal/diff"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,19 +21,27 @@ type UpdateAction = generators.Change
 
 // The kinds of UpdateAction.
 const (
-	UpdateCreate    = generators.Create    // missing in the project: written
-	UpdateUnchanged = generators.Unchanged // already scaffold's new version
-	UpdateOverwrite = generators.Overwrite // untouched by the user, template changed: rewritten
-	UpdateConflict  = generators.Conflict  // both changed: kept, new version in FILE.scaffold-new
-	UpdateKept      = generators.Kept      // edited by the user, template unchanged: kept
-	UpdateOrphan    = generators.Orphan    // no longer generated, unedited: left in place
-	UpdateRemoved   = generators.Removed   // deleted by the user: not written, recorded in scaffold.yaml's removed:
+	UpdateCreate     = generators.Create     // missing in the project: written
+	UpdateUnchanged  = generators.Unchanged  // already scaffold's new version
+	UpdateOverwrite  = generators.Overwrite  // untouched by the user, template changed: rewritten
+	UpdateConflict   = generators.Conflict   // both changed: kept, new version in FILE.scaffold-new
+	UpdateKept       = generators.Kept       // edited by the user, template unchanged: kept
+	UpdateOrphan     = generators.Orphan     // no longer generated, unedited: left in place
+	UpdateRemoved    = generators.Removed    // deleted by the user: not written, recorded in scaffold.yaml's removed:
+	UpdateMerged     = generators.Merged     // both changed, apart: merged line-wise in place
+	UpdateUnresolved = generators.Unresolved // an earlier conflict still open: left alone
 )
 
 // UpdateEntry is one file's fate.
 type UpdateEntry struct {
 	Path   string
 	Action UpdateAction
+	// Markers means the file holds conflict markers: written so (a Conflict merged against
+	// its base), or still so (Unresolved). A Conflict or Unresolved without them has its
+	// scaffold version beside it as FILE.scaffold-new.
+	Markers bool
+	// Diff is, for a merged file, the unified diff from the file on disk to the merge.
+	Diff string
 }
 
 // UpdateMove is a file whose place changed between scaffold versions: From removed and To
@@ -49,7 +59,38 @@ type UpdateResult struct {
 	// NoChecksums means scaffold.yaml predates the files map: every file that differs
 	// from the new render was treated as edited by the user.
 	NoChecksums bool
-	Conflicts   int
+	// NoBases means the project kept no merge bases (BaseDir) yet: a conflict was set
+	// aside whole (FILE.scaffold-new), and this update stores them for the next one.
+	NoBases bool
+	// Conflicts counts the files this update left in conflict; Unresolved those an
+	// earlier one left that are not resolved yet.
+	Conflicts, Unresolved int
+}
+
+// mergeOrHold finishes p's classification for update: an earlier conflict still open in
+// it makes it Unresolved; a Conflict is merged against its base when the project keeps
+// bases (mergeConflict). It returns p's report entry.
+func mergeOrHold(dir, version string, p *generators.Planned, m *Manifest, bases bool) (UpdateEntry, error) {
+	if p.Old != nil {
+		markers, aside, err := unresolved(dir, p.Path, p.Old)
+		if err != nil {
+			return UpdateEntry{}, err
+		}
+		if markers || aside {
+			p.Change, p.Merged = UpdateUnresolved, nil
+			return UpdateEntry{Path: p.Path, Action: UpdateUnresolved, Markers: markers}, nil
+		}
+	}
+	if p.Change == UpdateConflict && bases && hasBase(p.Path) {
+		if err := mergeConflict(dir, version, p, m.Files[p.Path]); err != nil {
+			return UpdateEntry{}, err
+		}
+	}
+	e := UpdateEntry{Path: p.Path, Action: p.Change, Markers: p.Change == UpdateConflict && p.Merged != nil}
+	if p.Merged != nil {
+		e.Diff = string(diff.Diff("a/"+p.Path, p.Old, "b/"+p.Path, p.Merged))
+	}
+	return e, nil
 }
 
 // Classify decides one file's fate: generators.Classify.
@@ -113,15 +154,45 @@ func PlanUpdate(dir, version string) (*UpdateResult, *generators.FileSet, error)
 		return nil, nil, err
 	}
 	plan = slices.DeleteFunc(plan, func(p generators.Planned) bool { return p.Path == ManifestFile })
+	bases, err := hasBases(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	res.NoBases = !bases
+	nextBases := map[string][]byte{} // path -> the base this update leaves
+	for k := range plan {
+		p := &plan[k]
+		entry, err := mergeOrHold(dir, version, p, m, bases)
+		if err != nil {
+			return nil, nil, err
+		}
+		switch p.Change {
+		case UpdateConflict:
+			res.Conflicts++
+		case UpdateUnresolved:
+			res.Unresolved++
+			// Left alone, with the record and base it had: the update after its
+			// resolution merges from them.
+			if sum, ok := m.Files[p.Path]; ok {
+				ctx.Manifest.Files[p.Path] = sum
+				if base, err := readBase(dir, p.Path, sum); err == nil && base != nil {
+					nextBases[p.Path] = base
+				}
+			}
+			res.Entries = append(res.Entries, entry)
+			continue
+		}
+		if hasBase(p.Path) {
+			nextBases[p.Path] = p.New
+		}
+		res.Entries = append(res.Entries, entry)
+	}
 	set, err := generators.Stage(plan, generators.SetAsideEdited)
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, p := range plan {
-		if p.Change == UpdateConflict {
-			res.Conflicts++
-		}
-		res.Entries = append(res.Entries, UpdateEntry{Path: p.Path, Action: p.Change})
+	if err := stageBases(set, dir, nextBases); err != nil {
+		return nil, nil, err
 	}
 	for p, recorded := range m.Files {
 		if _, still := ctx.Files.Get(p); still {

@@ -41,8 +41,9 @@ func NewCmdModule(f *cmdutil.Factory, runF func(*ModuleOptions) error) *cobra.Co
 web/modules.go and factory/modules.go without it, cut its modules.NAME section out of
 config/config.yaml (keeping your other edits), and drop it from scaffold.yaml, all in one
 atomic step. The sample module home can go too: scaffold.yaml then records web/home under
-removed:, and ` + "`scaffold update`" + ` never writes it again. A module folder you deleted by hand
-is dropped from the record the same way by the next update or add.`,
+removed:, and ` + "`scaffold update`" + ` never writes it again (the tests that request its page
+at /, in web/app_test.go and test/, are yours to adapt). A module folder you deleted by
+hand is dropped from the record the same way by the next update or add.`,
 		Example: `  scaffold remove module orders
   scaffold remove module home --dry-run`,
 		Args: func(cmd *cobra.Command, args []string) error {

@@ -32,8 +32,12 @@ func NewCmdUpdate(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 		Short: "Bring the project up to this scaffold's templates without losing your edits",
 		Long: `Re-render the project from the answers recorded in scaffold.yaml with this scaffold's
 templates. A file you did not edit is updated; a file you edited is kept, and when the
-template changed too, scaffold's new version is written beside it as FILE.scaffold-new
-for you to merge. Files you added are never touched. The units the packages install
+template changed too, your edits and scaffold's are merged line by line against the base
+scaffold keeps in .scaffold/base/ (as git merge-file does): in place when they touch
+different lines, with <<<<<<< ======= >>>>>>> conflict markers around the lines you both
+changed otherwise (a file that is not text, or has no base yet, gets scaffold's version
+beside it as FILE.scaffold-new). Open conflicts are listed on every run until resolved.
+A file you deleted stays deleted. Files you added are never touched. The units the packages install
 (packaging/, as make package-units writes them) are brought up to date from config/ in
 the same step. An older scaffold kept them in deploy/, where deploy-config writes your
 host's files: each one there is removed only when scaffold wrote it for the package
@@ -79,6 +83,14 @@ func updateRun(opts *Options) error {
 	if res.NoChecksums {
 		fmt.Fprintf(out, "%s has no file checksums (written by an older scaffold): every file that differs from the new version is treated as edited by you.\n", project.ManifestFile)
 	}
+	if res.NoBases {
+		fmt.Fprintf(out, "This project keeps no merge bases yet (%s/, from an older scaffold): this update stores them, so this time a conflict is whole-file (FILE%s); from the next update on, your edits and scaffold's are merged line by line.\n", project.BaseDir, project.ConflictSuffix)
+	}
+	if opts.DryRun {
+		for _, e := range res.Entries {
+			fmt.Fprint(out, e.Diff)
+		}
+	}
 	counts := map[project.UpdateAction]int{}
 	for _, e := range res.Entries {
 		counts[e.Action]++
@@ -87,7 +99,19 @@ func updateRun(opts *Options) error {
 		}
 		switch e.Action {
 		case project.UpdateConflict:
-			fmt.Fprintf(out, "conflict: kept your %s, scaffold's new version in %s%s\n", e.Path, e.Path, project.ConflictSuffix)
+			if e.Markers {
+				fmt.Fprintf(out, "conflict: %s: you and scaffold changed the same lines; both are in it between <<<<<<< and >>>>>>> markers\n", e.Path)
+			} else {
+				fmt.Fprintf(out, "conflict: kept your %s, scaffold's new version in %s%s\n", e.Path, e.Path, project.ConflictSuffix)
+			}
+		case project.UpdateMerged:
+			fmt.Fprintf(out, "merged: %s (your edits and scaffold's changes, line by line)\n", e.Path)
+		case project.UpdateUnresolved:
+			if e.Markers {
+				fmt.Fprintf(out, "unresolved: %s still holds conflict markers; left as it is\n", e.Path)
+			} else {
+				fmt.Fprintf(out, "unresolved: %s%s is still there: merge it into %s, then delete it; left as it is\n", e.Path, project.ConflictSuffix, e.Path)
+			}
 		case project.UpdateKept:
 			fmt.Fprintf(out, "kept (edited by you): %s\n", e.Path)
 		case project.UpdateRemoved:
@@ -112,8 +136,8 @@ func updateRun(opts *Options) error {
 		verb = "Dry run, nothing written: would update"
 	}
 	fmt.Fprintf(out, "%s the project from scaffold %s to %s: %s.\n", verb, res.From, res.To, summary(counts))
-	if res.Conflicts > 0 {
-		fmt.Fprintf(out, "%d conflict(s): merge each FILE%s into FILE, then delete the %s files.\n", res.Conflicts, project.ConflictSuffix, project.ConflictSuffix)
+	if res.Conflicts+res.Unresolved > 0 {
+		fmt.Fprintf(out, "%d conflict(s) to resolve: %s. Where there are markers, keep what you want between <<<<<<< and >>>>>>> and delete the marker lines; beside a FILE%s, merge it into FILE and delete it. Every update lists them until then.\n", res.Conflicts+res.Unresolved, strings.Join(openConflicts(res.Entries), ", "), project.ConflictSuffix)
 		if code := codeConflicts(res.Entries); len(code) > 0 {
 			fmt.Fprintf(out, "Until %s %s merged, the project may not build or start: the files around %s were updated to scaffold's new version.\n", strings.Join(code, ", "), isAre(len(code)), itThem(len(code)))
 		}
@@ -121,12 +145,23 @@ func updateRun(opts *Options) error {
 	return nil
 }
 
+// openConflicts lists the files in conflict, new or unresolved.
+func openConflicts(entries []project.UpdateEntry) []string {
+	var out []string
+	for _, e := range entries {
+		if e.Action == project.UpdateConflict || e.Action == project.UpdateUnresolved {
+			out = append(out, e.Path)
+		}
+	}
+	return out
+}
+
 // codeConflicts lists the conflicts in files the project builds or reads at start (Go
 // code, config/, go.mod, the Makefile), whose old version may not fit the updated rest.
 func codeConflicts(entries []project.UpdateEntry) []string {
 	var code []string
 	for _, e := range entries {
-		if e.Action != project.UpdateConflict {
+		if e.Action != project.UpdateConflict && e.Action != project.UpdateUnresolved {
 			continue
 		}
 		if strings.HasSuffix(e.Path, ".go") || strings.HasPrefix(e.Path, "config/") || e.Path == "go.mod" || e.Path == "Makefile" {
@@ -153,7 +188,7 @@ func itThem(n int) string {
 // summary counts the files by fate, in a fixed order, leaving out the kinds with none.
 func summary(counts map[project.UpdateAction]int) string {
 	var parts []string
-	for _, a := range []project.UpdateAction{project.UpdateCreate, project.UpdateOverwrite, project.UpdateConflict, project.UpdateKept, project.UpdateRemoved, project.UpdateOrphan, project.UpdateUnchanged} {
+	for _, a := range []project.UpdateAction{project.UpdateCreate, project.UpdateOverwrite, project.UpdateMerged, project.UpdateConflict, project.UpdateUnresolved, project.UpdateKept, project.UpdateRemoved, project.UpdateOrphan, project.UpdateUnchanged} {
 		if n := counts[a]; n > 0 {
 			name := string(a)
 			switch a {
