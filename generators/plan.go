@@ -12,17 +12,26 @@ import (
 	"strings"
 )
 
-// The file-state model every writer shares (scaffold new, update, vendor, deploy-config):
-// what scaffold last wrote is recorded as a checksum per file; a plan compares each
-// generated file with the folder and that record (Classify); Stage turns a plan into the
-// FileSet one atomic Commit writes.
+// The file-state model every writer shares (scaffold new, update, vendor, add and remove
+// module, deploy-config): what scaffold last wrote is recorded as a checksum per file; a
+// plan compares each generated file with the folder and that record (Classify); Stage
+// turns a plan into the FileSet one atomic Commit writes.
 
-// The kinds of Change beyond Create, Overwrite and Unchanged, which need a record.
+// Change is one file's state against the folder and the record, and so what writing it
+// does: the one set of names every command reports in (new, update, vendor, add and
+// remove module, deploy-config).
+type Change string
+
+// The kinds of Change. Create, Overwrite and Unchanged need no record; the others do.
 const (
-	Kept     Change = "kept"     // edited since scaffold wrote it, scaffold's version the same: the edit stays
-	Conflict Change = "conflict" // edited since scaffold wrote it, scaffold's version changed: the EditPolicy decides
-	Orphan   Change = "orphan"   // recorded, no longer generated, unedited: left in place
-	Removed  Change = "removed"  // recorded, still generated, deleted by the user: stays deleted (dpkg's removed conffile)
+	Create    Change = "create"    // missing: written
+	Overwrite Change = "overwrite" // unedited since scaffold wrote it (or, without a record, --force), different now: rewritten
+	Unchanged Change = "unchanged" // already what scaffold writes
+	Delete    Change = "delete"    // a file scaffold takes away (FileSet.Remove): `scaffold remove module`
+	Kept      Change = "kept"      // edited since scaffold wrote it, scaffold's version the same: the edit stays
+	Conflict  Change = "conflict"  // edited since scaffold wrote it, scaffold's version changed: the EditPolicy decides (update: merged, see Merged)
+	Orphan    Change = "orphan"    // recorded, no longer generated, unedited: left in place
+	Removed   Change = "removed"   // recorded, still generated, deleted by the user: stays deleted (dpkg's removed conffile)
 	// With a base (what scaffold last wrote) a Conflict is merged line-wise (Planned.Merged):
 	Merged     Change = "merged"     // both changed, different lines: the two combined in place
 	Unresolved Change = "unresolved" // an earlier conflict not resolved yet (markers or FILE.scaffold-new still there): left alone

@@ -12,17 +12,6 @@ import (
 // ErrNotEmpty means the target folder already holds files and Force was not given.
 var ErrNotEmpty = errors.New("not empty")
 
-// Change says what writing a file would do.
-type Change string
-
-// The kinds of Change.
-const (
-	Create    Change = "create"
-	Overwrite Change = "overwrite"
-	Unchanged Change = "unchanged"
-	Delete    Change = "delete" // a file scaffold takes away (FileSet.Remove): `scaffold remove module`
-)
-
 // rename is os.Rename; tests replace it to fail part-way through a commit.
 var rename = os.Rename
 

@@ -69,7 +69,7 @@ func Units(set *generators.FileSet, m *project.Manifest, fsys fs.FS, dir string)
 			}
 			// Units written there for another layout (a deploy-config --out packaging
 			// of the user's) are the user's choice, left alone.
-			entries = append(entries, project.UpdateEntry{Path: path.Join(l.Out, other), Action: project.UpdateKept})
+			entries = append(entries, project.UpdateEntry{Path: path.Join(l.Out, other), Action: generators.Kept})
 		} else {
 			gen, err := deploy.GenerateFS(fsys, dir, l)
 			if err != nil {
@@ -81,7 +81,7 @@ func Units(set *generators.FileSet, m *project.Manifest, fsys fs.FS, dir string)
 			var gone []project.UpdateEntry
 			plan, gone = keepRemoved(m, plan)
 			entries = append(entries, gone...)
-			if staged, err = deploy.Stage(out, plan, deploy.SetAsideEdited); err != nil {
+			if staged, err = deploy.Stage(out, plan, generators.SetAsideEdited); err != nil {
 				return nil, nil, err
 			}
 			for _, p := range plan {
@@ -108,7 +108,7 @@ func keepRemoved(m *project.Manifest, plan []deploy.Planned) ([]deploy.Planned, 
 		case m.IsRemoved(p.Key):
 		case p.Change == generators.Create && m.Files[p.Key] != "":
 			m.Remove(p.Key)
-			gone = append(gone, project.UpdateEntry{Path: p.Key, Action: project.UpdateRemoved})
+			gone = append(gone, project.UpdateEntry{Path: p.Key, Action: generators.Removed})
 		default:
 			kept = append(kept, p)
 		}
@@ -154,7 +154,7 @@ func Update(dir, version string, dryRun bool) (*project.UpdateResult, error) {
 	}
 	res.Moves = moves
 	for _, e := range entries {
-		if e.Action == project.UpdateConflict {
+		if e.Action == generators.Conflict {
 			res.Conflicts++
 		}
 	}

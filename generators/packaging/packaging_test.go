@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/generators"
 	"github.com/scaffoldgo/scaffold/generators/deploy"
 	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
@@ -63,7 +64,7 @@ func assertCurrent(t *testing.T, dir string) {
 			t.Fatal(err)
 		}
 		for _, p := range plan {
-			if p.Change != deploy.Unchanged {
+			if p.Change != generators.Unchanged {
 				t.Errorf("deploy-config into %s would %s %s", l.Out, p.Change, p.Path)
 			}
 		}
@@ -212,7 +213,7 @@ func TestUpdateRefreshesUnits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/systemd/demo.service", Action: project.UpdateOverwrite}) {
+	if !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/systemd/demo.service", Action: generators.Overwrite}) {
 		t.Errorf("dry run entries %v do not update packaging/systemd/demo.service", res.Entries)
 	}
 	if read(t, dir, "packaging/systemd/demo.service") != before {
@@ -238,10 +239,10 @@ func TestUpdateRefreshesUnits(t *testing.T) {
 	if got := read(t, dir, "packaging/rpm/systemd/demo.service"); got != edited {
 		t.Errorf("update changed the edited unit:\n%s", got)
 	}
-	if got := read(t, dir, "packaging/rpm/systemd/demo.service"+project.ConflictSuffix); !strings.Contains(got, "TimeoutStopSec=50\n") {
+	if got := read(t, dir, "packaging/rpm/systemd/demo.service"+generators.ConflictSuffix); !strings.Contains(got, "TimeoutStopSec=50\n") {
 		t.Errorf("scaffold's version beside the edited unit:\n%s", got)
 	}
-	if res.Conflicts != 1 || !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/rpm/systemd/demo.service", Action: project.UpdateConflict}) {
+	if res.Conflicts != 1 || !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/rpm/systemd/demo.service", Action: generators.Conflict}) {
 		t.Errorf("conflicts %d, entries %v: want the edited unit as the one conflict", res.Conflicts, res.Entries)
 	}
 }
@@ -262,7 +263,7 @@ func TestUpdateKeepsRemovedUnits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(res.Entries, project.UpdateEntry{Path: unit, Action: project.UpdateRemoved}) {
+	if !slices.Contains(res.Entries, project.UpdateEntry{Path: unit, Action: generators.Removed}) {
 		t.Errorf("entries %v do not report %s removed", res.Entries, unit)
 	}
 	m, _ := record(t, dir)
@@ -315,7 +316,7 @@ func TestHostLayoutBesidePackageLayout(t *testing.T) {
 	if got := read(t, dir, "packaging/systemd/demo.service"); got != opt {
 		t.Errorf("update rewrote the /opt unit in packaging/:\n%s", got)
 	}
-	if !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/systemd/demo.service", Action: project.UpdateKept}) {
+	if !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/systemd/demo.service", Action: generators.Kept}) {
 		t.Errorf("entries %v do not report the /opt unit as kept", res.Entries)
 	}
 }
@@ -593,7 +594,7 @@ func TestUpdateMigratesOldSums(t *testing.T) {
 	if m.Files["deploy/nginx/demo.conf"] != project.FileChecksum([]byte(site)) || m.DerivedFrom["deploy/nginx/demo.conf"] == "" || m.DerivedFrom["deploy/nginx/demo.conf"] == digest {
 		t.Errorf("scaffold.yaml records deploy/nginx/demo.conf as %q from %q: want the old line's checksum and config", m.Files["deploy/nginx/demo.conf"], m.DerivedFrom["deploy/nginx/demo.conf"])
 	}
-	if slices.ContainsFunc(res.Entries, func(e project.UpdateEntry) bool { return e.Action == project.UpdateOrphan }) {
+	if slices.ContainsFunc(res.Entries, func(e project.UpdateEntry) bool { return e.Action == generators.Orphan }) {
 		t.Errorf("update reports deploy-config's files as no longer generated: %v", res.Entries)
 	}
 	if unit := read(t, dir, "packaging/systemd/demo.service"); !strings.Contains(unit, "TimeoutStopSec=60\n") {

@@ -103,7 +103,7 @@ func mergeConflict(dir, version string, p *generators.Planned, recorded string) 
 // unresolved reports whether an earlier conflict in p is still open: conflict markers in
 // disk, or p's FILE.scaffold-new still beside it (aside).
 func unresolved(dir, p string, disk []byte) (markers, aside bool, err error) {
-	if _, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(p+ConflictSuffix))); err == nil {
+	if _, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(p+generators.ConflictSuffix))); err == nil {
 		return false, true, nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return false, false, err

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/scaffoldgo/scaffold/generators"
 	"github.com/scaffoldgo/scaffold/generators/merge"
 	"github.com/scaffoldgo/scaffold/templates"
 )
@@ -125,9 +126,9 @@ func TestThreeWayUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := entries(res)
-	for p, want := range map[string]UpdateAction{
-		"config/config.yaml": UpdateMerged, "README.md": UpdateConflict, "Makefile": UpdateOverwrite,
-		"web/wiki/": UpdateRemoved, "go.mod": UpdateUnchanged,
+	for p, want := range map[string]generators.Change{
+		"config/config.yaml": generators.Merged, "README.md": generators.Conflict, "Makefile": generators.Overwrite,
+		"web/wiki/": generators.Removed, "go.mod": generators.Unchanged,
 	} {
 		if got[p].Action != want {
 			t.Errorf("%s: %s, want %s", p, got[p].Action, want)
@@ -155,7 +156,7 @@ func TestThreeWayUpdate(t *testing.T) {
 	if strings.Contains(readFile(t, filepath.Join(dir, ModulesFile)), "wiki") || strings.Contains(cfg, "  wiki:") {
 		t.Error("the deleted module is still registered (web/modules.go) or configured (config.yaml)")
 	}
-	if matches, _ := filepath.Glob(filepath.Join(dir, "*"+ConflictSuffix)); len(matches) > 0 {
+	if matches, _ := filepath.Glob(filepath.Join(dir, "*"+generators.ConflictSuffix)); len(matches) > 0 {
 		t.Errorf("whole-file conflicts written with bases kept: %v", matches)
 	}
 
@@ -165,10 +166,10 @@ func TestThreeWayUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = entries(again)
-	if e := got["README.md"]; e.Action != UpdateUnresolved || !e.Markers || again.Unresolved != 1 || again.Conflicts != 0 {
+	if e := got["README.md"]; e.Action != generators.Unresolved || !e.Markers || again.Unresolved != 1 || again.Conflicts != 0 {
 		t.Errorf("second update: README.md %+v, unresolved %d, conflicts %d", e, again.Unresolved, again.Conflicts)
 	}
-	if got["config/config.yaml"].Action != UpdateKept || got["web/wiki/"].Action != "" {
+	if got["config/config.yaml"].Action != generators.Kept || got["web/wiki/"].Action != "" {
 		t.Errorf("second update: config.yaml %s (want kept), web/wiki/ %s (want not reported again)", got["config/config.yaml"].Action, got["web/wiki/"].Action)
 	}
 	if readFile(t, filepath.Join(dir, "README.md")) != readme {
@@ -181,7 +182,7 @@ func TestThreeWayUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e := entries(third)["README.md"]; e.Action != UpdateKept || third.Unresolved+third.Conflicts != 0 {
+	if e := entries(third)["README.md"]; e.Action != generators.Kept || third.Unresolved+third.Conflicts != 0 {
 		t.Errorf("after resolving: README.md %s, %d open", e.Action, third.Unresolved+third.Conflicts)
 	}
 
@@ -196,7 +197,7 @@ func TestThreeWayUpdate(t *testing.T) {
 	if _, err := AddModule(dir, blog, false); err != nil {
 		t.Fatal(err)
 	}
-	if e := entries(mustUpdate(t, dir)); e["web/blog/blog.go"].Action != UpdateUnchanged {
+	if e := entries(mustUpdate(t, dir)); e["web/blog/blog.go"].Action != generators.Unchanged {
 		t.Errorf("update after remove and add: web/blog/blog.go %s", e["web/blog/blog.go"].Action)
 	}
 	if testing.Short() {
@@ -232,16 +233,16 @@ func TestUpdateStoresBasesOnce(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(dir, ManifestFile), string(data))
 	res := mustUpdate(t, dir)
-	if !res.NoBases || entries(res)["config/config.yaml"].Action != UpdateConflict || entries(res)["config/config.yaml"].Markers {
+	if !res.NoBases || entries(res)["config/config.yaml"].Action != generators.Conflict || entries(res)["config/config.yaml"].Markers {
 		t.Errorf("first update: NoBases %v, config.yaml %+v; want a whole-file conflict", res.NoBases, entries(res)["config/config.yaml"])
 	}
-	if _, err := os.Stat(filepath.Join(dir, "config", "config.yaml"+ConflictSuffix)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, "config", "config.yaml"+generators.ConflictSuffix)); err != nil {
 		t.Error(err)
 	}
 	if got := readFile(t, filepath.Join(dir, filepath.FromSlash(BaseDir), "Makefile")); got != readFile(t, filepath.Join(dir, "Makefile")) {
 		t.Error("the first update did not store the Makefile's base")
 	}
-	if err := os.Remove(filepath.Join(dir, "config", "config.yaml"+ConflictSuffix)); err != nil {
+	if err := os.Remove(filepath.Join(dir, "config", "config.yaml"+generators.ConflictSuffix)); err != nil {
 		t.Fatal(err)
 	}
 	if res := mustUpdate(t, dir); res.NoBases {

@@ -2,40 +2,20 @@ package project
 
 import (
 	"fmt"
-
-	"github.com/rogpeppe/go-internal/diff"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 
+	"github.com/rogpeppe/go-internal/diff"
+
 	"github.com/scaffoldgo/scaffold/generators"
-)
-
-// ConflictSuffix names the file beside a user-edited one that holds scaffold's new version.
-const ConflictSuffix = generators.ConflictSuffix
-
-// UpdateAction says what `scaffold update` does with one file: the shared file-state
-// model's generators.Change.
-type UpdateAction = generators.Change
-
-// The kinds of UpdateAction.
-const (
-	UpdateCreate     = generators.Create     // missing in the project: written
-	UpdateUnchanged  = generators.Unchanged  // already scaffold's new version
-	UpdateOverwrite  = generators.Overwrite  // untouched by the user, template changed: rewritten
-	UpdateConflict   = generators.Conflict   // both changed: kept, new version in FILE.scaffold-new
-	UpdateKept       = generators.Kept       // edited by the user, template unchanged: kept
-	UpdateOrphan     = generators.Orphan     // no longer generated, unedited: left in place
-	UpdateRemoved    = generators.Removed    // deleted by the user: not written, recorded in scaffold.yaml's removed:
-	UpdateMerged     = generators.Merged     // both changed, apart: merged line-wise in place
-	UpdateUnresolved = generators.Unresolved // an earlier conflict still open: left alone
 )
 
 // UpdateEntry is one file's fate.
 type UpdateEntry struct {
 	Path   string
-	Action UpdateAction
+	Action generators.Change
 	// Markers means the file holds conflict markers: written so (a Conflict merged against
 	// its base), or still so (Unresolved). A Conflict or Unresolved without them has its
 	// scaffold version beside it as FILE.scaffold-new.
@@ -77,29 +57,24 @@ func mergeOrHold(dir, version string, p *generators.Planned, m *Manifest, bases 
 			return UpdateEntry{}, err
 		}
 		if markers || aside {
-			p.Change, p.Merged = UpdateUnresolved, nil
-			return UpdateEntry{Path: p.Path, Action: UpdateUnresolved, Markers: markers}, nil
+			p.Change, p.Merged = generators.Unresolved, nil
+			return UpdateEntry{Path: p.Path, Action: generators.Unresolved, Markers: markers}, nil
 		}
 	}
-	if p.Change == UpdateConflict && bases && hasBase(p.Path) {
+	if p.Change == generators.Conflict && bases && hasBase(p.Path) {
 		if err := mergeConflict(dir, version, p, m.Files[p.Path]); err != nil {
 			return UpdateEntry{}, err
 		}
 	}
-	e := UpdateEntry{Path: p.Path, Action: p.Change, Markers: p.Change == UpdateConflict && p.Merged != nil}
+	e := UpdateEntry{Path: p.Path, Action: p.Change, Markers: p.Change == generators.Conflict && p.Merged != nil}
 	if p.Merged != nil {
 		e.Diff = string(diff.Diff("a/"+p.Path, p.Old, "b/"+p.Path, p.Merged))
 	}
 	return e, nil
 }
 
-// Classify decides one file's fate: generators.Classify.
-func Classify(exists bool, disk []byte, recorded string, render []byte) UpdateAction {
-	return generators.Classify(exists, disk, recorded, render)
-}
-
 // Update re-renders the project in dir from the answers in its scaffold.yaml with this
-// scaffold (version) and brings it up to date without losing an edit: see Classify.
+// scaffold (version) and brings it up to date without losing an edit: see generators.Classify.
 // Files the user added are never touched and files scaffold no longer generates are
 // never deleted. scaffold.yaml is rewritten with the new version and the new render's
 // checksums. All writes go in one atomic commit; dryRun writes nothing.
@@ -131,7 +106,7 @@ func PlanUpdate(dir, version string) (*UpdateResult, *generators.FileSet, error)
 	}
 	res := &UpdateResult{From: m.ScaffoldVersion, To: version, NoChecksums: !m.RecordsProjectFiles()}
 	for _, folder := range folders {
-		res.Entries = append(res.Entries, UpdateEntry{Path: folder + "/", Action: UpdateRemoved})
+		res.Entries = append(res.Entries, UpdateEntry{Path: folder + "/", Action: generators.Removed})
 	}
 	// A file scaffold wrote, still generated, that the user deleted stays deleted: reported
 	// once, then recorded under removed: (the vendored packages are wholes: see vendoredFile).
@@ -146,7 +121,7 @@ func PlanUpdate(dir, version string) (*UpdateResult, *generators.FileSet, error)
 		if gone {
 			ctx.Files.Drop(f.Path)
 			ctx.Manifest.Remove(f.Path)
-			res.Entries = append(res.Entries, UpdateEntry{Path: f.Path, Action: UpdateRemoved})
+			res.Entries = append(res.Entries, UpdateEntry{Path: f.Path, Action: generators.Removed})
 		}
 	}
 	plan, err := ctx.Files.PlanAgainst(dir, m.Files)
@@ -167,9 +142,9 @@ func PlanUpdate(dir, version string) (*UpdateResult, *generators.FileSet, error)
 			return nil, nil, err
 		}
 		switch p.Change {
-		case UpdateConflict:
+		case generators.Conflict:
 			res.Conflicts++
-		case UpdateUnresolved:
+		case generators.Unresolved:
 			res.Unresolved++
 			// Left alone, with the record and base it had: the update after its
 			// resolution merges from them.
@@ -203,7 +178,7 @@ func PlanUpdate(dir, version string) (*UpdateResult, *generators.FileSet, error)
 		}
 		// Only an unedited file is reported: an edited one is the user's now.
 		if disk, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p))); err == nil && FileChecksum(disk) == recorded {
-			res.Entries = append(res.Entries, UpdateEntry{Path: p, Action: UpdateOrphan})
+			res.Entries = append(res.Entries, UpdateEntry{Path: p, Action: generators.Orphan})
 		}
 	}
 	sort.Slice(res.Entries, func(i, j int) bool { return res.Entries[i].Path < res.Entries[j].Path })

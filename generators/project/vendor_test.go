@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/scaffoldgo/scaffold/generators"
 )
 
 // A manifest from before the per-file checksums: the runtime's one checksum tells whether
@@ -23,7 +25,7 @@ func TestVendorOldManifest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, conflictErr := os.Stat(doc + ConflictSuffix)
+		_, conflictErr := os.Stat(doc + generators.ConflictSuffix)
 		switch {
 		case !edit && (len(res.Conflicts) != 0 || !slices.Contains(res.Written, "internal/prefork/doc.go") || conflictErr == nil):
 			t.Errorf("unedited: %+v", res)
