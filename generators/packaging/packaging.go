@@ -78,9 +78,11 @@ func Units(set *generators.FileSet, m *project.Manifest, fsys fs.FS, dir string)
 			if plan, err = gen.Plan(l.Out); err != nil {
 				return nil, nil, err
 			}
-			var gone []project.UpdateEntry
-			plan, gone = keepRemoved(m, plan)
-			entries = append(entries, gone...)
+			var held []project.UpdateEntry
+			if plan, held, err = holdBack(m, dir, plan); err != nil {
+				return nil, nil, err
+			}
+			entries = append(entries, held...)
 			if staged, err = deploy.Stage(out, plan, generators.SetAsideEdited); err != nil {
 				return nil, nil, err
 			}
@@ -97,23 +99,31 @@ func Units(set *generators.FileSet, m *project.Manifest, fsys fs.FS, dir string)
 	return entries, moves, nil
 }
 
-// keepRemoved takes out of plan the files the user deleted, which stay deleted as the
-// project's own do: one scaffold.yaml records under removed: (silently), and one it
-// recorded as written but that is gone (reported once, then recorded as removed).
-func keepRemoved(m *project.Manifest, plan []deploy.Planned) ([]deploy.Planned, []project.UpdateEntry) {
+// holdBack takes out of plan, as update does the project's own files: the files the user
+// deleted, which stay deleted (one scaffold.yaml records under removed:, silently; one it
+// recorded as written but that is gone, reported once and then recorded as removed);
+// and those whose earlier conflict is still open (FILE.scaffold-new beside them: listed,
+// left alone with their record, dir being the project folder).
+func holdBack(m *project.Manifest, dir string, plan []deploy.Planned) ([]deploy.Planned, []project.UpdateEntry, error) {
 	var kept []deploy.Planned
-	var gone []project.UpdateEntry
+	var held []project.UpdateEntry
 	for _, p := range plan {
+		_, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(p.Key+generators.ConflictSuffix)))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, err
+		}
 		switch {
 		case m.IsRemoved(p.Key):
 		case p.Change == generators.Create && m.Files[p.Key] != "":
 			m.Remove(p.Key)
-			gone = append(gone, project.UpdateEntry{Path: p.Key, Action: generators.Removed})
+			held = append(held, project.UpdateEntry{Path: p.Key, Action: generators.Removed})
+		case err == nil:
+			held = append(held, project.UpdateEntry{Path: p.Key, Action: generators.Unresolved})
 		default:
 			kept = append(kept, p)
 		}
 	}
-	return kept, gone
+	return kept, held, nil
 }
 
 // New renders a new project with its package files: what `scaffold new` writes into
@@ -154,8 +164,11 @@ func Update(dir, version string, dryRun bool) (*project.UpdateResult, error) {
 	}
 	res.Moves = moves
 	for _, e := range entries {
-		if e.Action == generators.Conflict {
+		switch e.Action {
+		case generators.Conflict:
 			res.Conflicts++
+		case generators.Unresolved:
+			res.Unresolved++
 		}
 	}
 	res.Entries = append(res.Entries, entries...)

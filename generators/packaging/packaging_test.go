@@ -101,7 +101,7 @@ func TestNewWritesCurrentUnits(t *testing.T) {
 		if from != digest {
 			t.Errorf("scaffold.yaml says %s was derived from config %s, config/ is %s", p, from, digest)
 		}
-		if m.Files[p] != project.FileChecksum([]byte(read(t, dir, p))) {
+		if m.Files[p] != generators.FileChecksum([]byte(read(t, dir, p))) {
 			t.Errorf("scaffold.yaml's checksum of %s is %s, not the file's", p, m.Files[p])
 		}
 	}
@@ -245,12 +245,19 @@ func TestUpdateRefreshesUnits(t *testing.T) {
 	if res.Conflicts != 1 || !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/rpm/systemd/demo.service", Action: generators.Conflict}) {
 		t.Errorf("conflicts %d, entries %v: want the edited unit as the one conflict", res.Conflicts, res.Entries)
 	}
+	// Until its .scaffold-new is merged and deleted, every update lists it, and leaves it.
+	res, err = Update(dir, "v1.0.1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Unresolved != 1 || !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/rpm/systemd/demo.service", Action: generators.Unresolved}) {
+		t.Errorf("second update: unresolved %d, entries %v: want the unit listed", res.Unresolved, res.Entries)
+	}
+	if got := read(t, dir, "packaging/rpm/systemd/demo.service"); got != edited {
+		t.Errorf("the second update changed the edited unit:\n%s", got)
+	}
 }
 
-// A user's own host layout (deploy-config's default --out deploy, /opt/demo) and the
-// package layout (packaging/) never meet: `deploy-config all` writes every file without
-// --force, packaging/ is untouched, and update then leaves deploy/ as it is. Units written
-// into packaging/ for another layout (deploy-config --out packaging by hand) are kept.
 // A package file the user deleted stays deleted, as the project's own files do: reported
 // once, recorded under removed:, and quiet after.
 func TestUpdateKeepsRemovedUnits(t *testing.T) {
@@ -281,6 +288,10 @@ func TestUpdateKeepsRemovedUnits(t *testing.T) {
 	}
 }
 
+// A user's own host layout (deploy-config's default --out deploy, /opt/demo) and the
+// package layout (packaging/) never meet: `deploy-config all` writes every file without
+// --force, packaging/ is untouched, and update then leaves deploy/ as it is. Units written
+// into packaging/ for another layout (deploy-config --out packaging by hand) are kept.
 func TestHostLayoutBesidePackageLayout(t *testing.T) {
 	dir := newProject(t)
 	pkg := snapshot(t, dir, "packaging")
@@ -583,15 +594,15 @@ func TestUpdateMigratesOldSums(t *testing.T) {
 	}
 	assertGone(t, dir, "deploy/.scaffold-sums", "deploy/rpm/.scaffold-sums", "deploy/systemd/demo.service")
 	m, digest := record(t, dir)
-	if m.Files["packaging/systemd/demo.service"] != project.FileChecksum([]byte(read(t, dir, "packaging/systemd/demo.service"))) || m.DerivedFrom["packaging/systemd/demo.service"] != digest {
+	if m.Files["packaging/systemd/demo.service"] != generators.FileChecksum([]byte(read(t, dir, "packaging/systemd/demo.service"))) || m.DerivedFrom["packaging/systemd/demo.service"] != digest {
 		t.Errorf("scaffold.yaml does not record the new unit from config %s: %q, %q", digest, m.Files["packaging/systemd/demo.service"], m.DerivedFrom["packaging/systemd/demo.service"])
 	}
 	// The edited unit keeps the old line's record (scaffold's checksum): still an edit.
-	if sum := m.Files["deploy/rpm/systemd/demo.service"]; sum == "" || sum == project.FileChecksum([]byte(edited)) {
+	if sum := m.Files["deploy/rpm/systemd/demo.service"]; sum == "" || sum == generators.FileChecksum([]byte(edited)) {
 		t.Errorf("scaffold.yaml records the edited unit as %q: want the old line's checksum", sum)
 	}
 	// The site was derived from the config before the change: moved as it was recorded.
-	if m.Files["deploy/nginx/demo.conf"] != project.FileChecksum([]byte(site)) || m.DerivedFrom["deploy/nginx/demo.conf"] == "" || m.DerivedFrom["deploy/nginx/demo.conf"] == digest {
+	if m.Files["deploy/nginx/demo.conf"] != generators.FileChecksum([]byte(site)) || m.DerivedFrom["deploy/nginx/demo.conf"] == "" || m.DerivedFrom["deploy/nginx/demo.conf"] == digest {
 		t.Errorf("scaffold.yaml records deploy/nginx/demo.conf as %q from %q: want the old line's checksum and config", m.Files["deploy/nginx/demo.conf"], m.DerivedFrom["deploy/nginx/demo.conf"])
 	}
 	if slices.ContainsFunc(res.Entries, func(e project.UpdateEntry) bool { return e.Action == generators.Orphan }) {
@@ -636,7 +647,7 @@ func TestDeployConfigMigratesOldSums(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := m.DerivedFrom["deploy/nginx/demo.conf"]; !ok || m.Files["deploy/nginx/demo.conf"] == project.FileChecksum([]byte(read(t, dir, "deploy/nginx/demo.conf"))) {
+	if _, ok := m.DerivedFrom["deploy/nginx/demo.conf"]; !ok || m.Files["deploy/nginx/demo.conf"] == generators.FileChecksum([]byte(read(t, dir, "deploy/nginx/demo.conf"))) {
 		t.Errorf("scaffold.yaml records the edited site as %q: want the old record moved (scaffold's checksum, so the edit stays an edit)", m.Files["deploy/nginx/demo.conf"])
 	}
 	if err := deployConfig(t, dir, "deploy", false, "nginx"); !errors.As(err, &edited) {
@@ -735,7 +746,7 @@ func TestDeployConfigOutsideTheProject(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m.Files[c.key] != project.FileChecksum(data) || m.DerivedFrom[c.key] == "" {
+		if m.Files[c.key] != generators.FileChecksum(data) || m.DerivedFrom[c.key] == "" {
 			t.Errorf("--out %s: scaffold.yaml records %s as %q from %q, want the site's checksum and config", c.out, c.key, m.Files[c.key], m.DerivedFrom[c.key])
 		}
 		if err := os.WriteFile(site, append(data, "# mine\n"...), 0o644); err != nil {

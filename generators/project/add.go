@@ -148,7 +148,7 @@ func (e *moduleEdit) commitSet(added, removed []Module, folder string) (set *gen
 	}
 	take := func(p string, data []byte) {
 		set.Add(p, data, 0o644)
-		e.next.Files[p] = FileChecksum(data)
+		e.next.Files[p] = generators.FileChecksum(data)
 		base(p, data)
 	}
 	for _, f := range ctx.Files.Files() {
@@ -162,7 +162,7 @@ func (e *moduleEdit) commitSet(added, removed []Module, folder string) (set *gen
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, false, err
 		}
-		if err == nil && e.old.Files[p] != "" && FileChecksum(disk) != e.old.Files[p] {
+		if err == nil && e.old.Files[p] != "" && generators.FileChecksum(disk) != e.old.Files[p] {
 			if ok, err := e.editIsRemoval(p, disk); err != nil || !ok {
 				if err != nil {
 					return nil, false, err
@@ -181,7 +181,7 @@ func (e *moduleEdit) commitSet(added, removed []Module, folder string) (set *gen
 			take(configYAML, f.Data)
 		case err != nil:
 			return nil, false, err
-		case FileChecksum(disk) == e.old.Files[configYAML]:
+		case generators.FileChecksum(disk) == e.old.Files[configYAML]:
 			take(configYAML, f.Data)
 		default:
 			// The user's file: insert or cut the sections and keep every edit. The checksum
@@ -199,7 +199,7 @@ func (e *moduleEdit) commitSet(added, removed []Module, folder string) (set *gen
 				}
 			}
 			set.Add(configYAML, edited, 0o644)
-			e.next.Files[configYAML] = FileChecksum(f.Data)
+			e.next.Files[configYAML] = generators.FileChecksum(f.Data)
 			base(configYAML, f.Data)
 			configEdited = true
 		}

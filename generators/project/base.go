@@ -77,7 +77,7 @@ func readBase(dir, p, recorded string) ([]byte, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	if err != nil || recorded == "" || FileChecksum(data) != recorded {
+	if err != nil || recorded == "" || generators.FileChecksum(data) != recorded {
 		return nil, err
 	}
 	return data, nil

@@ -12,8 +12,6 @@ import (
 	"sort"
 
 	"go.yaml.in/yaml/v3"
-
-	"github.com/scaffoldgo/scaffold/generators"
 )
 
 // ManifestFile is the manifest's name at a project's root.
@@ -170,9 +168,6 @@ func ReadManifest(fsys fs.FS, dir string) (*Manifest, error) {
 	}
 	return &m, nil
 }
-
-// FileChecksum is the digest of one file's content: "sha256:<hex>" (generators.FileChecksum).
-func FileChecksum(data []byte) string { return generators.FileChecksum(data) }
 
 // Checksum is a stable digest of a set of files by name: "sha256:<hex>".
 func Checksum(files map[string][]byte) string {

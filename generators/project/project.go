@@ -240,7 +240,7 @@ func writeManifest(c *Context) error {
 	c.Manifest.Files = map[string]string{}
 	for _, f := range c.Files.Files() {
 		if f.Path != ManifestFile {
-			c.Manifest.Files[f.Path] = FileChecksum(f.Data)
+			c.Manifest.Files[f.Path] = generators.FileChecksum(f.Data)
 		}
 	}
 	data, err := c.Manifest.Marshal()

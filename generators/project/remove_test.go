@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/scaffoldgo/scaffold/generators"
 )
 
 func TestCutModuleConfig(t *testing.T) {
@@ -112,4 +114,40 @@ func TestRemoveSampleModuleBuilds(t *testing.T) {
 	}
 	goCmd(t, dir, "build", "./...")
 	goCmd(t, dir, "vet", "./...")
+}
+
+// Deleting a file scaffold owns outright is how to get it afresh, not a removal.
+func TestDeletedOwnedFileIsWrittenAgain(t *testing.T) {
+	dir := newProject(t, "v0.0.0-test")
+	if err := os.Remove(filepath.Join(dir, ModulesFile)); err != nil {
+		t.Fatal(err)
+	}
+	res := mustUpdate(t, dir)
+	if e := entries(res)[ModulesFile]; e.Action != generators.Create {
+		t.Errorf("deleted web/modules.go: %s, want create", e.Action)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ModulesFile)); err != nil {
+		t.Error(err)
+	}
+}
+
+// add module re-renders the project from every recorded answer, the database included:
+// an unedited config.yaml keeps its database section.
+func TestAddModuleKeepsDatabase(t *testing.T) {
+	dir := generateInto(t, Options{Name: "demo", Database: DatabaseSQLite, Version: "v0.0.0-test"})
+	if _, err := AddModule(dir, Module{Name: "wiki", API: true, Config: true}, false); err != nil {
+		t.Fatal(err)
+	}
+	if cfg := readFile(t, filepath.Join(dir, "config", "config.yaml")); !strings.Contains(cfg, "\ndatabase:\n") || !strings.Contains(cfg, "\n  wiki:\n") {
+		t.Errorf("config.yaml after add module in a sqlite project:\n%s", cfg)
+	}
+	res, err := Update(dir, "v0.0.0-test", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range res.Entries {
+		if e.Action != generators.Unchanged {
+			t.Errorf("update after add: %s %s", e.Path, e.Action)
+		}
+	}
 }

@@ -226,7 +226,7 @@ func TestUpdateStoresBasesOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Files["config/config.yaml"] = FileChecksum([]byte("an older render\n")) // the template changed since
+	m.Files["config/config.yaml"] = generators.FileChecksum([]byte("an older render\n")) // the template changed since
 	data, err := m.Marshal()
 	if err != nil {
 		t.Fatal(err)

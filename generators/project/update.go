@@ -109,9 +109,9 @@ func PlanUpdate(dir, version string) (*UpdateResult, *generators.FileSet, error)
 		res.Entries = append(res.Entries, UpdateEntry{Path: folder + "/", Action: generators.Removed})
 	}
 	// A file scaffold wrote, still generated, that the user deleted stays deleted: reported
-	// once, then recorded under removed: (the vendored packages are wholes: see vendoredFile).
+	// once, then recorded under removed: (but see regenerated).
 	for _, f := range ctx.Files.Files() {
-		if _, recorded := m.Files[f.Path]; !recorded || f.Path == ManifestFile || vendoredFile(f.Path) {
+		if _, recorded := m.Files[f.Path]; !recorded || f.Path == ManifestFile || regenerated(f.Path) {
 			continue
 		}
 		gone, err := missing(dir, f.Path)
@@ -177,7 +177,7 @@ func PlanUpdate(dir, version string) (*UpdateResult, *generators.FileSet, error)
 			continue // deploy-config's, not the templates': see KeepDerived
 		}
 		// Only an unedited file is reported: an edited one is the user's now.
-		if disk, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p))); err == nil && FileChecksum(disk) == recorded {
+		if disk, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p))); err == nil && generators.FileChecksum(disk) == recorded {
 			res.Entries = append(res.Entries, UpdateEntry{Path: p, Action: generators.Orphan})
 		}
 	}

@@ -51,7 +51,7 @@ func TestUpdate(t *testing.T) {
 	older := "older template\n"
 	for _, p := range []string{"Makefile", "README.md"} {
 		writeFile(t, filepath.Join(dir, p), older)
-		m.Files[p] = FileChecksum([]byte(older))
+		m.Files[p] = generators.FileChecksum([]byte(older))
 	}
 	writeFile(t, filepath.Join(dir, "README.md"), "my readme\n")
 	writeFile(t, filepath.Join(dir, ".gitignore"), "my ignores\n") // edited, template same
@@ -65,7 +65,7 @@ func TestUpdate(t *testing.T) {
 	delete(m.Files, "web/static/css/style.css")
 	writeFile(t, filepath.Join(dir, "NOTES.md"), "mine\n")
 	writeFile(t, filepath.Join(dir, "old.txt"), "gone\n")
-	m.Files["old.txt"] = FileChecksum([]byte("gone\n"))
+	m.Files["old.txt"] = generators.FileChecksum([]byte("gone\n"))
 	data, err := m.Marshal()
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +117,7 @@ func TestUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m2.ScaffoldVersion != "v1.1.0" || m2.Files["README.md"] != FileChecksum([]byte(readFile(t, filepath.Join(dir, "README.md"+generators.ConflictSuffix)))) {
+	if m2.ScaffoldVersion != "v1.1.0" || m2.Files["README.md"] != generators.FileChecksum([]byte(readFile(t, filepath.Join(dir, "README.md"+generators.ConflictSuffix)))) {
 		t.Errorf("scaffold.yaml: version %s, README.md %s: want the new render's", m2.ScaffoldVersion, m2.Files["README.md"])
 	}
 	if _, ok := m2.Files["old.txt"]; ok {

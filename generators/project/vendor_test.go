@@ -51,7 +51,7 @@ func TestVendorUpgradesTheEngineBesideTheRuntime(t *testing.T) {
 	if !slices.Contains(res.Written, "internal/appconfig/load.go") || !strings.HasPrefix(readFile(t, load), ConfigHeader("v1.1.0")) {
 		t.Errorf("the engine was not upgraded: %+v", res)
 	}
-	if m, _ := LoadManifest(dir); m.Files["internal/appconfig/load.go"] != FileChecksum([]byte(readFile(t, load))) {
+	if m, _ := LoadManifest(dir); m.Files["internal/appconfig/load.go"] != generators.FileChecksum([]byte(readFile(t, load))) {
 		t.Errorf("scaffold.yaml records %q for the engine's load.go", m.Files["internal/appconfig/load.go"])
 	}
 
