@@ -180,6 +180,7 @@ func Update(dir, version string, dryRun bool) (*project.UpdateResult, error) {
 		return nil, err
 	}
 	pruneEmpty(dir, moves)
+	project.PruneBases(dir)
 	return res, nil
 }
 

@@ -270,6 +270,7 @@ func (e *moduleEdit) write(set *generators.FileSet, dryRun bool) ([]AddChange, e
 	if err := set.Commit(e.dir, true); err != nil {
 		return nil, fmt.Errorf("writing into %s: %w (nothing was changed)", e.dir, err)
 	}
+	PruneBases(e.dir)
 	return out, nil
 }
 

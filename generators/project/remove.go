@@ -63,7 +63,6 @@ func RemoveModule(dir, name string, dryRun bool) (*RemoveResult, error) {
 	}
 	for _, m := range removed {
 		pruneEmptyDirs(filepath.Join(dir, filepath.FromSlash(m.Dir())))
-		pruneEmptyDirs(filepath.Join(dir, filepath.FromSlash(basePath(m.Dir()))))
 	}
 	return res, nil
 }
@@ -86,10 +85,16 @@ func (e *moduleEdit) inventory() string {
 }
 
 // pruneEmptyDirs removes root and the folders below it that hold nothing, deepest first.
-func pruneEmptyDirs(root string) {
+func pruneEmptyDirs(root string) { pruneEmpty(root, true) }
+
+// PruneBases removes the folders of dir's BaseDir that its commit left empty (a module's,
+// after it went), keeping BaseDir itself.
+func PruneBases(dir string) { pruneEmpty(filepath.Join(dir, filepath.FromSlash(BaseDir)), false) }
+
+func pruneEmpty(root string, withRoot bool) {
 	var dirs []string
 	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
+		if err == nil && d.IsDir() && (withRoot || p != root) {
 			dirs = append(dirs, p)
 		}
 		return nil

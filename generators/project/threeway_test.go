@@ -153,6 +153,9 @@ func TestThreeWayUpdate(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "web", "wiki")); err == nil {
 		t.Error("the deleted module came back")
 	}
+	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(BaseDir), "web", "wiki")); err == nil {
+		t.Error("the deleted module's bases (or their folders) are still kept")
+	}
 	if strings.Contains(readFile(t, filepath.Join(dir, ModulesFile)), "wiki") || strings.Contains(cfg, "  wiki:") {
 		t.Error("the deleted module is still registered (web/modules.go) or configured (config.yaml)")
 	}

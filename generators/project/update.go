@@ -86,6 +86,7 @@ func Update(dir, version string, dryRun bool) (*UpdateResult, error) {
 	if err := set.Commit(dir, true); err != nil {
 		return nil, err
 	}
+	PruneBases(dir)
 	return res, nil
 }
 
