@@ -41,6 +41,9 @@ func (s *FileSet) Add(p string, data []byte, mode fs.FileMode) {
 	s.files[p] = File{Path: p, Data: data, Mode: mode}
 }
 
+// Drop takes the file at p out of the set.
+func (s *FileSet) Drop(p string) { delete(s.files, p) }
+
 // Get returns the file at p.
 func (s *FileSet) Get(p string) (File, bool) {
 	f, ok := s.files[p]

@@ -3,10 +3,7 @@
 // writer that puts a set on disk.
 package generators
 
-import (
-	"errors"
-	"fmt"
-)
+import "errors"
 
 // Step is one stage of a generator. String names it in errors.
 type Step[C any] interface {
@@ -26,14 +23,25 @@ type StepFunc[C any] struct {
 func (s StepFunc[C]) String() string  { return s.Name }
 func (s StepFunc[C]) Run(ctx C) error { return s.Fn(ctx) }
 
-// Run runs steps in order and stops at the first error, prefixed with the step's name.
+// StepError is a step's failure. Its message is the step's own, which names the file or
+// the answer at fault: a step's name is scaffold's internals, not the user's words ("read
+// project:"). Step keeps it for tests and debugging.
+type StepError struct {
+	Step string
+	Err  error
+}
+
+func (e *StepError) Error() string { return e.Err.Error() }
+func (e *StepError) Unwrap() error { return e.Err }
+
+// Run runs steps in order and stops at the first error, a *StepError naming the step.
 func Run[C any](ctx C, steps []Step[C]) error {
 	for _, s := range steps {
 		if err := s.Run(ctx); err != nil {
 			if errors.Is(err, ErrSkip) {
 				continue
 			}
-			return fmt.Errorf("%s: %w", s, err)
+			return &StepError{Step: s.String(), Err: err}
 		}
 	}
 	return nil

@@ -12,16 +12,29 @@ import (
 	"strings"
 )
 
-// The file-state model every writer shares (scaffold new, update, vendor, deploy-config):
-// what scaffold last wrote is recorded as a checksum per file; a plan compares each
-// generated file with the folder and that record (Classify); Stage turns a plan into the
-// FileSet one atomic Commit writes.
+// The file-state model every writer shares (scaffold new, update, vendor, add and remove
+// module, deploy-config): what scaffold last wrote is recorded as a checksum per file; a
+// plan compares each generated file with the folder and that record (Classify); Stage
+// turns a plan into the FileSet one atomic Commit writes.
 
-// The kinds of Change beyond Create, Overwrite and Unchanged, which need a record.
+// Change is one file's state against the folder and the record, and so what writing it
+// does: the one set of names every command reports in (new, update, vendor, add and
+// remove module, deploy-config).
+type Change string
+
+// The kinds of Change. Create, Overwrite and Unchanged need no record; the others do.
 const (
-	Kept     Change = "kept"     // edited since scaffold wrote it, scaffold's version the same: the edit stays
-	Conflict Change = "conflict" // edited since scaffold wrote it, scaffold's version changed: the EditPolicy decides
-	Orphan   Change = "orphan"   // recorded, no longer generated, unedited: left in place
+	Create    Change = "create"    // missing: written
+	Overwrite Change = "overwrite" // unedited since scaffold wrote it (or, without a record, --force), different now: rewritten
+	Unchanged Change = "unchanged" // already what scaffold writes
+	Delete    Change = "delete"    // a file scaffold takes away (FileSet.Remove): `scaffold remove module`
+	Kept      Change = "kept"      // edited since scaffold wrote it, scaffold's version the same: the edit stays
+	Conflict  Change = "conflict"  // edited since scaffold wrote it, scaffold's version changed: the EditPolicy decides (update: merged, see Merged)
+	Orphan    Change = "orphan"    // recorded, no longer generated, unedited: left in place
+	Removed   Change = "removed"   // recorded, still generated, deleted by the user: stays deleted (dpkg's removed conffile)
+	// With a base (what scaffold last wrote) a Conflict is merged line-wise (Planned.Merged):
+	Merged     Change = "merged"     // both changed, different lines: the two combined in place
+	Unresolved Change = "unresolved" // an earlier conflict not resolved yet (markers or FILE.scaffold-new still there): left alone
 )
 
 // ConflictSuffix names the file beside a user-edited one that holds scaffold's new version,
@@ -59,6 +72,9 @@ type Planned struct {
 	Change   Change
 	Old, New []byte
 	Mode     fs.FileMode
+	// Merged is the three-way merge of Old and New when one was made (a Merged file, or a
+	// Conflict written in place with conflict markers): what Stage writes at Path.
+	Merged []byte
 }
 
 // PlanAgainst classifies each file of s against target and recorded (path: FileChecksum
@@ -92,14 +108,16 @@ func (e *ConflictError) Error() string {
 	return fmt.Sprintf("%s changed since scaffold wrote it: nothing written", strings.Join(e.Paths, ", "))
 }
 
-// Stage is the set that carries out plan under policy: created and overwritten files,
-// and conflicts as policy says. Unchanged and Kept files write nothing (Kept under
+// Stage is the set that carries out plan under policy: created, overwritten and merged
+// files, and conflicts not merged as policy says. Unchanged and Kept files write nothing (Kept under
 // OverwriteEdited aside). It touches no disk.
 func Stage(plan []Planned, policy EditPolicy) (*FileSet, error) {
 	set := NewFileSet()
 	var refused []string
 	for _, p := range plan {
 		switch {
+		case p.Merged != nil:
+			set.Add(p.Path, p.Merged, p.Mode)
 		case p.Change == Create || p.Change == Overwrite:
 			set.Add(p.Path, p.New, p.Mode)
 		case p.Change == Conflict && policy == SetAsideEdited:

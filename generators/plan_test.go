@@ -67,3 +67,29 @@ func TestPlanAgainst(t *testing.T) {
 		}
 	}
 }
+
+func TestClassify(t *testing.T) {
+	older, newer, mine := []byte("old template\n"), []byte("new template\n"), []byte("user edit\n")
+	for _, tc := range []struct {
+		name     string
+		exists   bool
+		disk     []byte
+		recorded string
+		render   []byte
+		want     Change
+	}{
+		{"missing", false, nil, FileChecksum(older), newer, Create},
+		{"equal to the new render", true, newer, FileChecksum(older), newer, Unchanged},
+		{"unedited, template changed", true, older, FileChecksum(older), newer, Overwrite},
+		{"edited, template changed", true, mine, FileChecksum(older), newer, Conflict},
+		{"edited, template unchanged", true, mine, FileChecksum(newer), newer, Kept},
+		{"old manifest, differs", true, older, "", newer, Conflict},
+		{"old manifest, equal", true, newer, "", newer, Unchanged},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Classify(tc.exists, tc.disk, tc.recorded, tc.render); got != tc.want {
+				t.Errorf("Classify = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}

@@ -12,16 +12,6 @@ import (
 // ErrNotEmpty means the target folder already holds files and Force was not given.
 var ErrNotEmpty = errors.New("not empty")
 
-// Change says what writing a file would do.
-type Change string
-
-// The kinds of Change.
-const (
-	Create    Change = "create"
-	Overwrite Change = "overwrite"
-	Unchanged Change = "unchanged"
-)
-
 // rename is os.Rename; tests replace it to fail part-way through a commit.
 var rename = os.Rename
 
@@ -229,7 +219,7 @@ func (s *FileSet) moveInto(staged, backup, target string) (undo func(), err erro
 		}
 		done = append(done, m)
 	}
-	for _, p := range s.removalList() {
+	for _, p := range s.Removals() {
 		rel := filepath.FromSlash(p)
 		m := move{dst: filepath.Join(target, rel), saved: filepath.Join(backup, rel)}
 		if _, err := os.Lstat(m.dst); err != nil {
@@ -246,8 +236,8 @@ func (s *FileSet) moveInto(staged, backup, target string) (undo func(), err erro
 	return putBack, nil
 }
 
-// removalList is the paths to remove that no file of s takes, sorted.
-func (s *FileSet) removalList() []string {
+// Removals are the paths Commit removes (Remove) that no file of s takes, sorted.
+func (s *FileSet) Removals() []string {
 	var out []string
 	for p := range s.removals {
 		if _, written := s.files[p]; !written {

@@ -18,25 +18,13 @@ import (
 	"github.com/scaffoldgo/scaffold/generators/project"
 )
 
-// Change says what writing one file does: the shared file-state model's generators.Change.
-type Change = generators.Change
-
-// The kinds of Change deploy-config reports.
-const (
-	Create    = generators.Create
-	Overwrite = generators.Overwrite // unchanged since scaffold wrote it, now different
-	Unchanged = generators.Unchanged
-	Kept      = generators.Kept     // edited since scaffold wrote it, scaffold's version the same: nothing to write
-	Edited    = generators.Conflict // edited since scaffold wrote it (or not scaffold's), and different now: kept without --force
-)
-
 // Planned is one file of a plan: its path relative to the output folder and the path
 // scaffold.yaml records it under, what writing it would do, and the contents on disk (nil
 // when missing) and to write.
 type Planned struct {
 	Path     string
 	Key      string
-	Change   Change
+	Change   generators.Change
 	Old, New []byte
 	// From is the ConfigDigest of the config/ New was derived from.
 	From string
@@ -163,7 +151,7 @@ func diskManifest(dir string) (*project.Manifest, error) {
 func Diff(plan []Planned) []byte {
 	var b bytes.Buffer
 	for _, p := range plan {
-		if p.Change == Unchanged {
+		if p.Change == generators.Unchanged {
 			continue
 		}
 		oldName := "a/" + p.Path
@@ -189,24 +177,14 @@ func (e *EditedError) Error() string {
 	return fmt.Sprintf("%s changed since scaffold wrote it (or scaffold did not write it): nothing written; see the difference with --dry-run, overwrite with --force", strings.Join(full, ", "))
 }
 
-// EditPolicy says what writing does with a file edited since scaffold wrote it.
-type EditPolicy = generators.EditPolicy
-
-// The kinds of EditPolicy.
-const (
-	RefuseEdited    = generators.RefuseEdited    // nothing is written (deploy-config without --force)
-	OverwriteEdited = generators.OverwriteEdited // the edit is lost (--force)
-	SetAsideEdited  = generators.SetAsideEdited  // the edit stays, the new version goes beside it as FILE.scaffold-new (scaffold new, update)
-)
-
 // Write puts the plan's files into out (as Plan takes it) and their record into the
 // project's scaffold.yaml (AddTo) in one atomic step (generators.CommitAll): a failure
-// part-way leaves both as they were. An Edited file stops everything unless force; a
-// Kept one is left.
+// part-way leaves both as they were. A Conflict (edited since scaffold wrote it, and
+// different now) stops everything unless force; a Kept one is left.
 func Write(dir, out string, plan []Planned, force bool) error {
-	policy := RefuseEdited
+	policy := generators.RefuseEdited
 	if force {
-		policy = OverwriteEdited
+		policy = generators.OverwriteEdited
 	}
 	o, err := locate(dir, out)
 	if err != nil {
@@ -261,7 +239,7 @@ func AddTo(into *generators.FileSet, m *project.Manifest, dir, out string, plan 
 
 // Stage is what writing the plan into out puts there, paths relative to out: the files
 // that change under policy. It touches no disk; out names the files in errors.
-func Stage(out string, plan []Planned, policy EditPolicy) (*generators.FileSet, error) {
+func Stage(out string, plan []Planned, policy generators.EditPolicy) (*generators.FileSet, error) {
 	shared := make([]generators.Planned, len(plan))
 	for i, p := range plan {
 		shared[i] = generators.Planned{Path: p.Path, Change: p.Change, Old: p.Old, New: p.New, Mode: 0o644}

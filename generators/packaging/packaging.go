@@ -69,7 +69,7 @@ func Units(set *generators.FileSet, m *project.Manifest, fsys fs.FS, dir string)
 			}
 			// Units written there for another layout (a deploy-config --out packaging
 			// of the user's) are the user's choice, left alone.
-			entries = append(entries, project.UpdateEntry{Path: path.Join(l.Out, other), Action: project.UpdateKept})
+			entries = append(entries, project.UpdateEntry{Path: path.Join(l.Out, other), Action: generators.Kept})
 		} else {
 			gen, err := deploy.GenerateFS(fsys, dir, l)
 			if err != nil {
@@ -78,7 +78,12 @@ func Units(set *generators.FileSet, m *project.Manifest, fsys fs.FS, dir string)
 			if plan, err = gen.Plan(l.Out); err != nil {
 				return nil, nil, err
 			}
-			if staged, err = deploy.Stage(out, plan, deploy.SetAsideEdited); err != nil {
+			var held []project.UpdateEntry
+			if plan, held, err = holdBack(m, dir, plan); err != nil {
+				return nil, nil, err
+			}
+			entries = append(entries, held...)
+			if staged, err = deploy.Stage(out, plan, generators.SetAsideEdited); err != nil {
 				return nil, nil, err
 			}
 			for _, p := range plan {
@@ -94,6 +99,33 @@ func Units(set *generators.FileSet, m *project.Manifest, fsys fs.FS, dir string)
 	return entries, moves, nil
 }
 
+// holdBack takes out of plan, as update does the project's own files: the files the user
+// deleted, which stay deleted (one scaffold.yaml records under removed:, silently; one it
+// recorded as written but that is gone, reported once and then recorded as removed);
+// and those whose earlier conflict is still open (FILE.scaffold-new beside them: listed,
+// left alone with their record, dir being the project folder).
+func holdBack(m *project.Manifest, dir string, plan []deploy.Planned) ([]deploy.Planned, []project.UpdateEntry, error) {
+	var kept []deploy.Planned
+	var held []project.UpdateEntry
+	for _, p := range plan {
+		_, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(p.Key+generators.ConflictSuffix)))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, err
+		}
+		switch {
+		case m.IsRemoved(p.Key):
+		case p.Change == generators.Create && m.Files[p.Key] != "":
+			m.Remove(p.Key)
+			held = append(held, project.UpdateEntry{Path: p.Key, Action: generators.Removed})
+		case err == nil:
+			held = append(held, project.UpdateEntry{Path: p.Key, Action: generators.Unresolved})
+		default:
+			kept = append(kept, p)
+		}
+	}
+	return kept, held, nil
+}
+
 // New renders a new project with its package files: what `scaffold new` writes into
 // target (a missing or empty folder, or with --force an existing project, whose edited
 // package files are set aside as Units says, and whose record of what deploy-config
@@ -106,6 +138,8 @@ func New(opts project.Options, target string) (*project.Context, error) {
 	if old, err := project.LoadManifest(target); err == nil {
 		gen.Manifest.KeepDerived(old)
 	}
+	// The base of each file, for the three-way merge of the first `scaffold update`.
+	gen.AddBases(gen.Files)
 	if _, _, err := Units(gen.Files, &gen.Manifest, gen.Files.FS(), target); err != nil {
 		return nil, err
 	}
@@ -130,8 +164,11 @@ func Update(dir, version string, dryRun bool) (*project.UpdateResult, error) {
 	}
 	res.Moves = moves
 	for _, e := range entries {
-		if e.Action == project.UpdateConflict {
+		switch e.Action {
+		case generators.Conflict:
 			res.Conflicts++
+		case generators.Unresolved:
+			res.Unresolved++
 		}
 	}
 	res.Entries = append(res.Entries, entries...)
@@ -143,6 +180,7 @@ func Update(dir, version string, dryRun bool) (*project.UpdateResult, error) {
 		return nil, err
 	}
 	pruneEmpty(dir, moves)
+	project.PruneBases(dir)
 	return res, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/generators"
 	"github.com/scaffoldgo/scaffold/generators/deploy"
 	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
@@ -63,7 +64,7 @@ func assertCurrent(t *testing.T, dir string) {
 			t.Fatal(err)
 		}
 		for _, p := range plan {
-			if p.Change != deploy.Unchanged {
+			if p.Change != generators.Unchanged {
 				t.Errorf("deploy-config into %s would %s %s", l.Out, p.Change, p.Path)
 			}
 		}
@@ -100,7 +101,7 @@ func TestNewWritesCurrentUnits(t *testing.T) {
 		if from != digest {
 			t.Errorf("scaffold.yaml says %s was derived from config %s, config/ is %s", p, from, digest)
 		}
-		if m.Files[p] != project.FileChecksum([]byte(read(t, dir, p))) {
+		if m.Files[p] != generators.FileChecksum([]byte(read(t, dir, p))) {
 			t.Errorf("scaffold.yaml's checksum of %s is %s, not the file's", p, m.Files[p])
 		}
 	}
@@ -212,7 +213,7 @@ func TestUpdateRefreshesUnits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/systemd/demo.service", Action: project.UpdateOverwrite}) {
+	if !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/systemd/demo.service", Action: generators.Overwrite}) {
 		t.Errorf("dry run entries %v do not update packaging/systemd/demo.service", res.Entries)
 	}
 	if read(t, dir, "packaging/systemd/demo.service") != before {
@@ -238,11 +239,52 @@ func TestUpdateRefreshesUnits(t *testing.T) {
 	if got := read(t, dir, "packaging/rpm/systemd/demo.service"); got != edited {
 		t.Errorf("update changed the edited unit:\n%s", got)
 	}
-	if got := read(t, dir, "packaging/rpm/systemd/demo.service"+project.ConflictSuffix); !strings.Contains(got, "TimeoutStopSec=50\n") {
+	if got := read(t, dir, "packaging/rpm/systemd/demo.service"+generators.ConflictSuffix); !strings.Contains(got, "TimeoutStopSec=50\n") {
 		t.Errorf("scaffold's version beside the edited unit:\n%s", got)
 	}
-	if res.Conflicts != 1 || !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/rpm/systemd/demo.service", Action: project.UpdateConflict}) {
+	if res.Conflicts != 1 || !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/rpm/systemd/demo.service", Action: generators.Conflict}) {
 		t.Errorf("conflicts %d, entries %v: want the edited unit as the one conflict", res.Conflicts, res.Entries)
+	}
+	// Until its .scaffold-new is merged and deleted, every update lists it, and leaves it.
+	res, err = Update(dir, "v1.0.1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Unresolved != 1 || !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/rpm/systemd/demo.service", Action: generators.Unresolved}) {
+		t.Errorf("second update: unresolved %d, entries %v: want the unit listed", res.Unresolved, res.Entries)
+	}
+	if got := read(t, dir, "packaging/rpm/systemd/demo.service"); got != edited {
+		t.Errorf("the second update changed the edited unit:\n%s", got)
+	}
+}
+
+// A package file the user deleted stays deleted, as the project's own files do: reported
+// once, recorded under removed:, and quiet after.
+func TestUpdateKeepsRemovedUnits(t *testing.T) {
+	dir := newProject(t)
+	const unit = "packaging/rpm/systemd/demo.socket"
+	if err := os.Remove(filepath.Join(dir, filepath.FromSlash(unit))); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Update(dir, "v1.0.1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(res.Entries, project.UpdateEntry{Path: unit, Action: generators.Removed}) {
+		t.Errorf("entries %v do not report %s removed", res.Entries, unit)
+	}
+	m, _ := record(t, dir)
+	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(unit))); err == nil || !m.IsRemoved(unit) || m.Files[unit] != "" {
+		t.Errorf("%s written again (%v), or not recorded as removed (%q)", unit, err, m.Removed)
+	}
+	res, err = Update(dir, "v1.0.1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range res.Entries {
+		if e.Path == unit {
+			t.Errorf("second update reported %s: %s", unit, e.Action)
+		}
 	}
 }
 
@@ -285,7 +327,7 @@ func TestHostLayoutBesidePackageLayout(t *testing.T) {
 	if got := read(t, dir, "packaging/systemd/demo.service"); got != opt {
 		t.Errorf("update rewrote the /opt unit in packaging/:\n%s", got)
 	}
-	if !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/systemd/demo.service", Action: project.UpdateKept}) {
+	if !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/systemd/demo.service", Action: generators.Kept}) {
 		t.Errorf("entries %v do not report the /opt unit as kept", res.Entries)
 	}
 }
@@ -552,18 +594,18 @@ func TestUpdateMigratesOldSums(t *testing.T) {
 	}
 	assertGone(t, dir, "deploy/.scaffold-sums", "deploy/rpm/.scaffold-sums", "deploy/systemd/demo.service")
 	m, digest := record(t, dir)
-	if m.Files["packaging/systemd/demo.service"] != project.FileChecksum([]byte(read(t, dir, "packaging/systemd/demo.service"))) || m.DerivedFrom["packaging/systemd/demo.service"] != digest {
+	if m.Files["packaging/systemd/demo.service"] != generators.FileChecksum([]byte(read(t, dir, "packaging/systemd/demo.service"))) || m.DerivedFrom["packaging/systemd/demo.service"] != digest {
 		t.Errorf("scaffold.yaml does not record the new unit from config %s: %q, %q", digest, m.Files["packaging/systemd/demo.service"], m.DerivedFrom["packaging/systemd/demo.service"])
 	}
 	// The edited unit keeps the old line's record (scaffold's checksum): still an edit.
-	if sum := m.Files["deploy/rpm/systemd/demo.service"]; sum == "" || sum == project.FileChecksum([]byte(edited)) {
+	if sum := m.Files["deploy/rpm/systemd/demo.service"]; sum == "" || sum == generators.FileChecksum([]byte(edited)) {
 		t.Errorf("scaffold.yaml records the edited unit as %q: want the old line's checksum", sum)
 	}
 	// The site was derived from the config before the change: moved as it was recorded.
-	if m.Files["deploy/nginx/demo.conf"] != project.FileChecksum([]byte(site)) || m.DerivedFrom["deploy/nginx/demo.conf"] == "" || m.DerivedFrom["deploy/nginx/demo.conf"] == digest {
+	if m.Files["deploy/nginx/demo.conf"] != generators.FileChecksum([]byte(site)) || m.DerivedFrom["deploy/nginx/demo.conf"] == "" || m.DerivedFrom["deploy/nginx/demo.conf"] == digest {
 		t.Errorf("scaffold.yaml records deploy/nginx/demo.conf as %q from %q: want the old line's checksum and config", m.Files["deploy/nginx/demo.conf"], m.DerivedFrom["deploy/nginx/demo.conf"])
 	}
-	if slices.ContainsFunc(res.Entries, func(e project.UpdateEntry) bool { return e.Action == project.UpdateOrphan }) {
+	if slices.ContainsFunc(res.Entries, func(e project.UpdateEntry) bool { return e.Action == generators.Orphan }) {
 		t.Errorf("update reports deploy-config's files as no longer generated: %v", res.Entries)
 	}
 	if unit := read(t, dir, "packaging/systemd/demo.service"); !strings.Contains(unit, "TimeoutStopSec=60\n") {
@@ -605,7 +647,7 @@ func TestDeployConfigMigratesOldSums(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := m.DerivedFrom["deploy/nginx/demo.conf"]; !ok || m.Files["deploy/nginx/demo.conf"] == project.FileChecksum([]byte(read(t, dir, "deploy/nginx/demo.conf"))) {
+	if _, ok := m.DerivedFrom["deploy/nginx/demo.conf"]; !ok || m.Files["deploy/nginx/demo.conf"] == generators.FileChecksum([]byte(read(t, dir, "deploy/nginx/demo.conf"))) {
 		t.Errorf("scaffold.yaml records the edited site as %q: want the old record moved (scaffold's checksum, so the edit stays an edit)", m.Files["deploy/nginx/demo.conf"])
 	}
 	if err := deployConfig(t, dir, "deploy", false, "nginx"); !errors.As(err, &edited) {
@@ -704,7 +746,7 @@ func TestDeployConfigOutsideTheProject(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m.Files[c.key] != project.FileChecksum(data) || m.DerivedFrom[c.key] == "" {
+		if m.Files[c.key] != generators.FileChecksum(data) || m.DerivedFrom[c.key] == "" {
 			t.Errorf("--out %s: scaffold.yaml records %s as %q from %q, want the site's checksum and config", c.out, c.key, m.Files[c.key], m.DerivedFrom[c.key])
 		}
 		if err := os.WriteFile(site, append(data, "# mine\n"...), 0o644); err != nil {

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -31,9 +33,11 @@ type AddResult struct {
 	// Unregistered means web/app.go does not call registerModules (an update's conflict
 	// not merged yet), so no module of web/modules.go is served.
 	Unregistered bool
+	// Dropped are the module folders the user had deleted, dropped from the record first.
+	Dropped []string
 }
 
-// AddChange is one file AddModule writes.
+// AddChange is one file AddModule or RemoveModule writes or removes.
 type AddChange struct {
 	Path   string
 	Change generators.Change
@@ -51,14 +55,11 @@ func AddModule(dir string, m Module, dryRun bool) (*AddResult, error) {
 	if !m.API && !m.Page {
 		m.API, m.Page = true, true
 	}
-	man, err := LoadManifest(dir)
+	e, err := beginModuleEdit(dir)
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := man.Files[ModulesFile]; !ok {
-		return nil, fmt.Errorf("%s does not record %s: the project predates `scaffold add`; run `scaffold update` first (and merge web/app.go if it reports a conflict)", ManifestFile, ModulesFile)
-	}
-	for _, have := range man.Modules {
+	for _, have := range e.next.Modules {
 		if have.Name == m.Name {
 			return nil, fmt.Errorf("module %q already exists (recorded in %s)", m.Name, ManifestFile)
 		}
@@ -66,87 +67,238 @@ func AddModule(dir string, m Module, dryRun bool) (*AddResult, error) {
 	if _, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(m.Dir()))); err == nil {
 		return nil, fmt.Errorf("%s already exists; scaffold add never overwrites: choose another name or move it away", m.Dir())
 	}
-	// Re-render with the version the project records, so the files this add does not
-	// touch keep matching their checksums; `scaffold update` moves to newer templates.
-	ctx, err := Generate(Options{Name: man.Name, Module: man.Module, Port: man.Answers.Port, Workers: man.Answers.Workers,
-		Version: man.ScaffoldVersion, Modules: append(append([]Module(nil), man.Modules...), m)})
-	if err != nil {
-		return nil, err
-	}
-	res := &AddResult{Module: m}
+	e.next.Modules = append(e.next.Modules, m)
+	res := &AddResult{Module: m, Dropped: e.dropped}
 	if app, err := os.ReadFile(filepath.Join(dir, "web", "app.go")); err == nil && !bytes.Contains(app, []byte("registerModules(")) {
 		res.Unregistered = true
 	}
-	set := generators.NewFileSet()
-	next := *man
-	next.Modules = ctx.Options.Modules
-	next.Files = map[string]string{}
-	for p, sum := range man.Files {
-		next.Files[p] = sum
+	var section []Module
+	if m.Config {
+		section = append(section, m)
+	}
+	set, configEdited, err := e.commitSet(section, nil, m.Dir())
+	if err != nil {
+		return nil, err
+	}
+	res.ConfigEdited = configEdited
+	if res.Changes, err = e.write(set, dryRun); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// moduleEdit is what adding and removing a module share: the record before and after,
+// and the modules the user had already deleted by hand (handRemoved).
+type moduleEdit struct {
+	dir     string
+	old     *Manifest // as scaffold.yaml holds it
+	next    Manifest  // the record the edit writes; its Modules and Removed set by the caller
+	dropped []string  // module folders the user had deleted, dropped from next
+	// droppedConfig are the dropped modules that had a config section.
+	droppedConfig []Module
+}
+
+func beginModuleEdit(dir string) (*moduleEdit, error) {
+	man, err := LoadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := man.Files[ModulesFile]; !ok {
+		return nil, fmt.Errorf("%s does not record %s: the project predates `scaffold add`; run `scaffold update` first (and merge web/app.go if it reports a conflict)", ManifestFile, ModulesFile)
+	}
+	e := &moduleEdit{dir: dir, old: man, next: *man}
+	e.next.Files = maps.Clone(man.Files)
+	e.next.Modules = slices.Clone(man.Modules)
+	e.next.Removed = slices.Clone(man.Removed)
+	if e.dropped, err = handRemoved(dir, &e.next); err != nil {
+		return nil, err
+	}
+	for _, mod := range man.Modules {
+		if mod.Config && slices.Contains(e.dropped, mod.Dir()) {
+			e.droppedConfig = append(e.droppedConfig, mod)
+		}
+	}
+	return e, nil
+}
+
+// commitSet re-renders the project from e.next (with the version the project records, so
+// the files the edit does not touch keep matching their checksums) and returns the set
+// one commit writes: the files under folder (an added module's), the regenerated
+// web/modules.go and factory/modules.go, config/config.yaml when a section comes (added)
+// or goes (removed, or a dropped module's), scaffold.yaml, and the removal of each file
+// under the folders gone. An edited web/modules.go or factory/modules.go is refused
+// unless the edit is what the re-render writes anyway (a hand-removed module's lines
+// taken out). configEdited says the user's config.yaml was edited in place.
+func (e *moduleEdit) commitSet(added, removed []Module, folder string) (set *generators.FileSet, configEdited bool, err error) {
+	ctx, err := Generate(e.next.Options(e.old.ScaffoldVersion))
+	if err != nil {
+		return nil, false, err
+	}
+	set = generators.NewFileSet()
+	// The merge bases follow what scaffold writes; a project without them yet gets them all
+	// from its next update (which says so), not a few from here.
+	bases, err := hasBases(e.dir)
+	if err != nil {
+		return nil, false, err
+	}
+	base := func(p string, data []byte) {
+		if bases && hasBase(p) {
+			set.Add(basePath(p), data, 0o644)
+		}
 	}
 	take := func(p string, data []byte) {
 		set.Add(p, data, 0o644)
-		next.Files[p] = FileChecksum(data)
+		e.next.Files[p] = generators.FileChecksum(data)
+		base(p, data)
 	}
 	for _, f := range ctx.Files.Files() {
-		if strings.HasPrefix(f.Path, m.Dir()+"/") {
+		if folder != "" && strings.HasPrefix(f.Path, folder+"/") {
 			take(f.Path, f.Data)
 		}
 	}
 	for _, p := range []string{ModulesFile, ModulesConfigFile} {
 		f, _ := ctx.Files.Get(p)
-		disk, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
+		disk, err := os.ReadFile(filepath.Join(e.dir, filepath.FromSlash(p)))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, err
+			return nil, false, err
 		}
-		if err == nil && man.Files[p] != "" && FileChecksum(disk) != man.Files[p] {
-			return nil, fmt.Errorf("%s was edited, but scaffold owns it and rewrites it: move your change to web/app.go (or a module), delete %s (`scaffold update` writes it afresh), then add the module", p, p)
+		if err == nil && e.old.Files[p] != "" && generators.FileChecksum(disk) != e.old.Files[p] {
+			if ok, err := e.editIsRemoval(p, disk); err != nil || !ok {
+				if err != nil {
+					return nil, false, err
+				}
+				return nil, false, fmt.Errorf("%s was edited, but scaffold owns it and rewrites it: move your change to web/app.go (or a module), delete %s (`scaffold update` writes it afresh), then run this again", p, p)
+			}
 		}
 		take(p, f.Data)
 	}
-	if m.Config {
+	removed = append(removed, e.droppedConfig...)
+	if len(added) > 0 || slices.ContainsFunc(removed, func(m Module) bool { return m.Config }) {
 		f, _ := ctx.Files.Get(configYAML)
-		disk, err := os.ReadFile(filepath.Join(dir, configYAML))
+		disk, err := os.ReadFile(filepath.Join(e.dir, configYAML))
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			take(configYAML, f.Data)
 		case err != nil:
-			return nil, err
-		case FileChecksum(disk) == man.Files[configYAML]:
+			return nil, false, err
+		case generators.FileChecksum(disk) == e.old.Files[configYAML]:
 			take(configYAML, f.Data)
 		default:
-			// The user's file: insert the section and keep every edit. The checksum recorded is
-			// the render's, so `scaffold update` sees an edited file whose template did not
-			// change (kept), not a conflict.
-			edited, err := insertModuleConfig(disk, m)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", configYAML, err)
+			// The user's file: insert or cut the sections and keep every edit. The checksum
+			// recorded is the render's, so `scaffold update` sees an edited file whose
+			// template did not change (kept), not a conflict.
+			edited := disk
+			for _, m := range added {
+				if edited, err = insertModuleConfig(edited, m); err != nil {
+					return nil, false, fmt.Errorf("%s: %w", configYAML, err)
+				}
+			}
+			for _, m := range removed {
+				if m.Config {
+					edited = cutModuleConfig(edited, m)
+				}
 			}
 			set.Add(configYAML, edited, 0o644)
-			next.Files[configYAML] = FileChecksum(f.Data)
-			res.ConfigEdited = true
+			e.next.Files[configYAML] = generators.FileChecksum(f.Data)
+			base(configYAML, f.Data)
+			configEdited = true
 		}
 	}
-	manifest, err := next.Marshal()
+	for _, gone := range removedDirs(removed) {
+		for p := range e.next.Files {
+			if strings.HasPrefix(p, gone+"/") {
+				delete(e.next.Files, p)
+			}
+		}
+	}
+	for _, m := range removed {
+		if err := removeTree(set, e.dir, m.Dir()); err != nil {
+			return nil, false, err
+		}
+	}
+	for _, gone := range append(removedDirs(removed), e.dropped...) {
+		if err := removeTree(set, e.dir, basePath(gone)); err != nil {
+			return nil, false, err
+		}
+	}
+	manifest, err := e.next.Marshal()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	set.Add(ManifestFile, manifest, 0o644)
-	changes, err := set.Plan(dir)
+	return set, configEdited, nil
+}
+
+// editIsRemoval reports whether disk, an edited copy of the scaffold-owned file p, is
+// what the record without the hand-removed modules renders: the user took their lines out.
+func (e *moduleEdit) editIsRemoval(p string, disk []byte) (bool, error) {
+	if len(e.dropped) == 0 {
+		return false, nil
+	}
+	before := *e.old
+	before.Modules = slices.DeleteFunc(slices.Clone(e.old.Modules), func(m Module) bool { return slices.Contains(e.dropped, m.Dir()) })
+	before.Removed = e.next.Removed
+	ctx, err := Generate(before.Options(e.old.ScaffoldVersion))
+	if err != nil {
+		return false, err
+	}
+	f, _ := ctx.Files.Get(p)
+	return bytes.Equal(f.Data, disk), nil
+}
+
+// write lists what committing set into e.dir does, by path, and commits it unless dryRun.
+func (e *moduleEdit) write(set *generators.FileSet, dryRun bool) ([]AddChange, error) {
+	changes, err := set.Plan(e.dir)
 	if err != nil {
 		return nil, err
 	}
+	var out []AddChange
 	for i, f := range set.Files() {
-		res.Changes = append(res.Changes, AddChange{Path: f.Path, Change: changes[i]})
+		if !strings.HasPrefix(f.Path, BaseDir+"/") { // bookkeeping, as scaffold.yaml's checksums
+			out = append(out, AddChange{Path: f.Path, Change: changes[i]})
+		}
 	}
-	sort.Slice(res.Changes, func(i, j int) bool { return res.Changes[i].Path < res.Changes[j].Path })
+	for _, p := range set.Removals() {
+		if !strings.HasPrefix(p, BaseDir+"/") {
+			out = append(out, AddChange{Path: p, Change: generators.Delete})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	if dryRun {
-		return res, nil
+		return out, nil
 	}
-	if err := set.Commit(dir, true); err != nil {
-		return nil, fmt.Errorf("writing into %s: %w (nothing was changed)", dir, err)
+	if err := set.Commit(e.dir, true); err != nil {
+		return nil, fmt.Errorf("writing into %s: %w (nothing was changed)", e.dir, err)
 	}
-	return res, nil
+	PruneBases(e.dir)
+	return out, nil
+}
+
+func removedDirs(mods []Module) []string {
+	var out []string
+	for _, m := range mods {
+		out = append(out, m.Dir())
+	}
+	return out
+}
+
+// removeTree adds to set the removal of every file under folder in dir.
+func removeTree(set *generators.FileSet, dir, folder string) error {
+	root := filepath.Join(dir, filepath.FromSlash(folder))
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		set.Remove(filepath.ToSlash(rel))
+		return nil
+	})
 }
 
 var (

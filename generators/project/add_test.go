@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/scaffoldgo/scaffold/generators"
 )
 
 func TestInsertModuleConfig(t *testing.T) {
@@ -90,10 +92,10 @@ func TestAddModuleThenUpdateIsQuiet(t *testing.T) {
 	for _, e := range res.Entries {
 		switch {
 		case e.Path == "web/app.go" || e.Path == configYAML:
-			if e.Action != UpdateKept {
+			if e.Action != generators.Kept {
 				t.Errorf("update after add: %s is %s, want kept", e.Path, e.Action)
 			}
-		case e.Action != UpdateUnchanged:
+		case e.Action != generators.Unchanged:
 			t.Errorf("update after add: %s is %s, want unchanged", e.Path, e.Action)
 		}
 	}

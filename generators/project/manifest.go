@@ -12,8 +12,6 @@ import (
 	"sort"
 
 	"go.yaml.in/yaml/v3"
-
-	"github.com/scaffoldgo/scaffold/generators"
 )
 
 // ManifestFile is the manifest's name at a project's root.
@@ -29,6 +27,10 @@ type Manifest struct {
 	Runtime         Runtime `yaml:"runtime"`
 	// Modules were added by `scaffold add module`; `scaffold update` re-renders them.
 	Modules []Module `yaml:"modules,omitempty"`
+	// Removed are the files and folders (a sample module: web/home) scaffold generates that
+	// the user deleted: scaffold never writes them again, as dpkg keeps a removed conffile
+	// removed. Deleting a line brings the file back on the next `scaffold update`.
+	Removed []string `yaml:"removed,omitempty"`
 	// Files maps every generated file but scaffold.yaml to the checksum of the content
 	// scaffold wrote ("sha256:<hex>"), so `scaffold update` can tell a user's edit from
 	// an old template. Manifests from before it have none.
@@ -41,6 +43,24 @@ type Manifest struct {
 	// A key outside the project folder is the --out given: ../ops/nginx/demo.conf or
 	// /srv/demo/nginx/demo.conf.
 	DerivedFrom map[string]string `yaml:"derived_from,omitempty"`
+}
+
+// Options are the answers the manifest records, for re-rendering the project with the
+// given scaffold version (update, add module, remove module).
+func (m *Manifest) Options(version string) Options {
+	return Options{Name: m.Name, Module: m.Module, Port: m.Answers.Port, Workers: m.Answers.Workers, Database: m.Answers.Database,
+		Version: version, Modules: append([]Module(nil), m.Modules...), Removed: append([]string(nil), m.Removed...)}
+}
+
+// IsRemoved reports whether the user removed p, a file or a folder (Removed).
+func (m *Manifest) IsRemoved(p string) bool { return removedIn(m.Removed, p) }
+
+// Remove records p as removed by the user: no longer a file scaffold wrote.
+func (m *Manifest) Remove(p string) {
+	delete(m.Files, p)
+	delete(m.DerivedFrom, p)
+	m.Removed = append(m.Removed, p)
+	sort.Strings(m.Removed)
 }
 
 // RecordsProjectFiles reports whether Files records the project's own files (not only
@@ -148,9 +168,6 @@ func ReadManifest(fsys fs.FS, dir string) (*Manifest, error) {
 	}
 	return &m, nil
 }
-
-// FileChecksum is the digest of one file's content: "sha256:<hex>" (generators.FileChecksum).
-func FileChecksum(data []byte) string { return generators.FileChecksum(data) }
 
 // Checksum is a stable digest of a set of files by name: "sha256:<hex>".
 func Checksum(files map[string][]byte) string {

@@ -6,6 +6,8 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io/fs"
+	"slices"
 	"strings"
 
 	scaffold "github.com/scaffoldgo/scaffold"
@@ -34,6 +36,9 @@ type Options struct {
 	Database string
 	Version  string   // scaffold's version, written into headers and the manifest
 	Modules  []Module // added by `scaffold add module`, in order
+	// Removed are the generated files and folders the user deleted (Manifest.Removed):
+	// not rendered, and a removed sample module is not registered.
+	Removed []string
 }
 
 // Data is what the templates see.
@@ -55,6 +60,10 @@ type Context struct {
 	Files    *generators.FileSet
 	Manifest Manifest
 }
+
+// projectTree is the project's template tree; a test renders from an edited copy to
+// stand for an older scaffold (the base of a three-way update).
+var projectTree fs.FS = templates.Project
 
 // yamlModule is the generated project's one dependency.
 const yamlModule = "go.yaml.in/yaml/v3"
@@ -78,6 +87,8 @@ func Steps() []generators.Step[*Context] {
 		// The runtime comes from this binary, so generation never needs the network; it is
 		// already gofmt'd (a test checks), so it is added after formatting.
 		generators.StepFunc[*Context]{Name: "runtime", Fn: vendorRuntime},
+		// What the user removed stays removed (scaffold.yaml's removed:), whichever step wrote it.
+		generators.StepFunc[*Context]{Name: "removed", Fn: dropRemoved},
 		// scaffold.yaml records the answers, the runtime checksum for `scaffold vendor` and
 		// each file's checksum for `scaffold update`; it must stay the last step.
 		generators.StepFunc[*Context]{Name: "manifest", Fn: writeManifest},
@@ -136,7 +147,7 @@ func versions(c *Context) error {
 }
 
 func renderTemplates(c *Context) error {
-	if err := c.Files.RenderTree(templates.Project, "project", c.Data); err != nil {
+	if err := c.Files.RenderTree(projectTree, "project", c.Data); err != nil {
 		return err
 	}
 	if c.Data.DB == nil {
@@ -225,10 +236,11 @@ func writeManifest(c *Context) error {
 		c.Manifest.Answers.Database = c.Options.Database
 	}
 	c.Manifest.Modules = c.Options.Modules
+	c.Manifest.Removed = slices.Compact(slices.Sorted(slices.Values(c.Options.Removed)))
 	c.Manifest.Files = map[string]string{}
 	for _, f := range c.Files.Files() {
 		if f.Path != ManifestFile {
-			c.Manifest.Files[f.Path] = FileChecksum(f.Data)
+			c.Manifest.Files[f.Path] = generators.FileChecksum(f.Data)
 		}
 	}
 	data, err := c.Manifest.Marshal()

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scaffoldgo/scaffold/generators"
 	"github.com/scaffoldgo/scaffold/runtime"
 )
 
@@ -246,7 +247,7 @@ func TestManifestRoundTrip(t *testing.T) {
 		t.Errorf("runtime checksum %q recorded beside the files map", m.Runtime.Checksum)
 	}
 	for name, data := range RuntimeFiles("v1.2.3") {
-		if p := m.Runtime.Dir + "/" + name; m.Files[p] != FileChecksum(data) {
+		if p := m.Runtime.Dir + "/" + name; m.Files[p] != generators.FileChecksum(data) {
 			t.Errorf("files map: %s = %q, want the vendored file's checksum", p, m.Files[p])
 		}
 	}

@@ -7,30 +7,21 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/rogpeppe/go-internal/diff"
+
 	"github.com/scaffoldgo/scaffold/generators"
-)
-
-// ConflictSuffix names the file beside a user-edited one that holds scaffold's new version.
-const ConflictSuffix = generators.ConflictSuffix
-
-// UpdateAction says what `scaffold update` does with one file: the shared file-state
-// model's generators.Change.
-type UpdateAction = generators.Change
-
-// The kinds of UpdateAction.
-const (
-	UpdateCreate    = generators.Create    // missing in the project: written
-	UpdateUnchanged = generators.Unchanged // already scaffold's new version
-	UpdateOverwrite = generators.Overwrite // untouched by the user, template changed: rewritten
-	UpdateConflict  = generators.Conflict  // both changed: kept, new version in FILE.scaffold-new
-	UpdateKept      = generators.Kept      // edited by the user, template unchanged: kept
-	UpdateOrphan    = generators.Orphan    // no longer generated, unedited: left in place
 )
 
 // UpdateEntry is one file's fate.
 type UpdateEntry struct {
 	Path   string
-	Action UpdateAction
+	Action generators.Change
+	// Markers means the file holds conflict markers: written so (a Conflict merged against
+	// its base), or still so (Unresolved). A Conflict or Unresolved without them has its
+	// scaffold version beside it as FILE.scaffold-new.
+	Markers bool
+	// Diff is, for a merged file, the unified diff from the file on disk to the merge.
+	Diff string
 }
 
 // UpdateMove is a file whose place changed between scaffold versions: From removed and To
@@ -48,16 +39,42 @@ type UpdateResult struct {
 	// NoChecksums means scaffold.yaml predates the files map: every file that differs
 	// from the new render was treated as edited by the user.
 	NoChecksums bool
-	Conflicts   int
+	// NoBases means the project kept no merge bases (BaseDir) yet: a conflict was set
+	// aside whole (FILE.scaffold-new), and this update stores them for the next one.
+	NoBases bool
+	// Conflicts counts the files this update left in conflict; Unresolved those an
+	// earlier one left that are not resolved yet.
+	Conflicts, Unresolved int
 }
 
-// Classify decides one file's fate: generators.Classify.
-func Classify(exists bool, disk []byte, recorded string, render []byte) UpdateAction {
-	return generators.Classify(exists, disk, recorded, render)
+// mergeOrHold finishes p's classification for update: an earlier conflict still open in
+// it makes it Unresolved; a Conflict is merged against its base when the project keeps
+// bases (mergeConflict). It returns p's report entry.
+func mergeOrHold(dir, version string, p *generators.Planned, m *Manifest, bases bool) (UpdateEntry, error) {
+	if p.Old != nil {
+		markers, aside, err := unresolved(dir, p.Path, p.Old)
+		if err != nil {
+			return UpdateEntry{}, err
+		}
+		if markers || aside {
+			p.Change, p.Merged = generators.Unresolved, nil
+			return UpdateEntry{Path: p.Path, Action: generators.Unresolved, Markers: markers}, nil
+		}
+	}
+	if p.Change == generators.Conflict && bases && hasBase(p.Path) {
+		if err := mergeConflict(dir, version, p, m.Files[p.Path]); err != nil {
+			return UpdateEntry{}, err
+		}
+	}
+	e := UpdateEntry{Path: p.Path, Action: p.Change, Markers: p.Change == generators.Conflict && p.Merged != nil}
+	if p.Merged != nil {
+		e.Diff = string(diff.Diff("a/"+p.Path, p.Old, "b/"+p.Path, p.Merged))
+	}
+	return e, nil
 }
 
 // Update re-renders the project in dir from the answers in its scaffold.yaml with this
-// scaffold (version) and brings it up to date without losing an edit: see Classify.
+// scaffold (version) and brings it up to date without losing an edit: see generators.Classify.
 // Files the user added are never touched and files scaffold no longer generates are
 // never deleted. scaffold.yaml is rewritten with the new version and the new render's
 // checksums. All writes go in one atomic commit; dryRun writes nothing.
@@ -69,6 +86,7 @@ func Update(dir, version string, dryRun bool) (*UpdateResult, error) {
 	if err := set.Commit(dir, true); err != nil {
 		return nil, err
 	}
+	PruneBases(dir)
 	return res, nil
 }
 
@@ -79,25 +97,78 @@ func PlanUpdate(dir, version string) (*UpdateResult, *generators.FileSet, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	ctx, err := Generate(Options{Name: m.Name, Module: m.Module, Port: m.Answers.Port, Workers: m.Answers.Workers, Database: m.Answers.Database, Version: version, Modules: m.Modules})
+	folders, err := handRemoved(dir, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, err := Generate(m.Options(version))
 	if err != nil {
 		return nil, nil, fmt.Errorf("re-rendering from %s: %w", ManifestFile, err)
 	}
 	res := &UpdateResult{From: m.ScaffoldVersion, To: version, NoChecksums: !m.RecordsProjectFiles()}
+	for _, folder := range folders {
+		res.Entries = append(res.Entries, UpdateEntry{Path: folder + "/", Action: generators.Removed})
+	}
+	// A file scaffold wrote, still generated, that the user deleted stays deleted: reported
+	// once, then recorded under removed: (but see regenerated).
+	for _, f := range ctx.Files.Files() {
+		if _, recorded := m.Files[f.Path]; !recorded || f.Path == ManifestFile || regenerated(f.Path) {
+			continue
+		}
+		gone, err := missing(dir, f.Path)
+		if err != nil {
+			return nil, nil, err
+		}
+		if gone {
+			ctx.Files.Drop(f.Path)
+			ctx.Manifest.Remove(f.Path)
+			res.Entries = append(res.Entries, UpdateEntry{Path: f.Path, Action: generators.Removed})
+		}
+	}
 	plan, err := ctx.Files.PlanAgainst(dir, m.Files)
 	if err != nil {
 		return nil, nil, err
 	}
 	plan = slices.DeleteFunc(plan, func(p generators.Planned) bool { return p.Path == ManifestFile })
+	bases, err := hasBases(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	res.NoBases = !bases
+	nextBases := map[string][]byte{} // path -> the base this update leaves
+	for k := range plan {
+		p := &plan[k]
+		entry, err := mergeOrHold(dir, version, p, m, bases)
+		if err != nil {
+			return nil, nil, err
+		}
+		switch p.Change {
+		case generators.Conflict:
+			res.Conflicts++
+		case generators.Unresolved:
+			res.Unresolved++
+			// Left alone, with the record and base it had: the update after its
+			// resolution merges from them.
+			if sum, ok := m.Files[p.Path]; ok {
+				ctx.Manifest.Files[p.Path] = sum
+				if base, err := readBase(dir, p.Path, sum); err == nil && base != nil {
+					nextBases[p.Path] = base
+				}
+			}
+			res.Entries = append(res.Entries, entry)
+			continue
+		}
+		if hasBase(p.Path) {
+			nextBases[p.Path] = p.New
+		}
+		res.Entries = append(res.Entries, entry)
+	}
 	set, err := generators.Stage(plan, generators.SetAsideEdited)
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, p := range plan {
-		if p.Change == UpdateConflict {
-			res.Conflicts++
-		}
-		res.Entries = append(res.Entries, UpdateEntry{Path: p.Path, Action: p.Change})
+	if err := stageBases(set, dir, nextBases); err != nil {
+		return nil, nil, err
 	}
 	for p, recorded := range m.Files {
 		if _, still := ctx.Files.Get(p); still {
@@ -107,8 +178,8 @@ func PlanUpdate(dir, version string) (*UpdateResult, *generators.FileSet, error)
 			continue // deploy-config's, not the templates': see KeepDerived
 		}
 		// Only an unedited file is reported: an edited one is the user's now.
-		if disk, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p))); err == nil && FileChecksum(disk) == recorded {
-			res.Entries = append(res.Entries, UpdateEntry{Path: p, Action: UpdateOrphan})
+		if disk, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p))); err == nil && generators.FileChecksum(disk) == recorded {
+			res.Entries = append(res.Entries, UpdateEntry{Path: p, Action: generators.Orphan})
 		}
 	}
 	sort.Slice(res.Entries, func(i, j int) bool { return res.Entries[i].Path < res.Entries[j].Path })

@@ -5,33 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-func TestClassify(t *testing.T) {
-	older, newer, mine := []byte("old template\n"), []byte("new template\n"), []byte("user edit\n")
-	for _, tc := range []struct {
-		name     string
-		exists   bool
-		disk     []byte
-		recorded string
-		render   []byte
-		want     UpdateAction
-	}{
-		{"missing", false, nil, FileChecksum(older), newer, UpdateCreate},
-		{"equal to the new render", true, newer, FileChecksum(older), newer, UpdateUnchanged},
-		{"unedited, template changed", true, older, FileChecksum(older), newer, UpdateOverwrite},
-		{"edited, template changed", true, mine, FileChecksum(older), newer, UpdateConflict},
-		{"edited, template unchanged", true, mine, FileChecksum(newer), newer, UpdateKept},
-		{"old manifest, differs", true, older, "", newer, UpdateConflict},
-		{"old manifest, equal", true, newer, "", newer, UpdateUnchanged},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := Classify(tc.exists, tc.disk, tc.recorded, tc.render); got != tc.want {
-				t.Errorf("Classify = %s, want %s", got, tc.want)
-			}
-		})
-	}
-}
+	"github.com/scaffoldgo/scaffold/generators"
+)
 
 // newProject writes a fresh project into a temporary folder.
 func newProject(t *testing.T, version string) string {
@@ -75,16 +51,21 @@ func TestUpdate(t *testing.T) {
 	older := "older template\n"
 	for _, p := range []string{"Makefile", "README.md"} {
 		writeFile(t, filepath.Join(dir, p), older)
-		m.Files[p] = FileChecksum([]byte(older))
+		m.Files[p] = generators.FileChecksum([]byte(older))
 	}
 	writeFile(t, filepath.Join(dir, "README.md"), "my readme\n")
 	writeFile(t, filepath.Join(dir, ".gitignore"), "my ignores\n") // edited, template same
-	if err := os.Remove(filepath.Join(dir, "go.sum")); err != nil {
-		t.Fatal(err)
+	// go.sum deleted by the user stays deleted; style.css, missing with no record of it
+	// (a file this scaffold adds), is written
+	for _, p := range []string{"go.sum", "web/static/css/style.css"} {
+		if err := os.Remove(filepath.Join(dir, filepath.FromSlash(p))); err != nil {
+			t.Fatal(err)
+		}
 	}
+	delete(m.Files, "web/static/css/style.css")
 	writeFile(t, filepath.Join(dir, "NOTES.md"), "mine\n")
 	writeFile(t, filepath.Join(dir, "old.txt"), "gone\n")
-	m.Files["old.txt"] = FileChecksum([]byte("gone\n"))
+	m.Files["old.txt"] = generators.FileChecksum([]byte("gone\n"))
 	data, err := m.Marshal()
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +76,7 @@ func TestUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "README.md"+ConflictSuffix)); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, "README.md"+generators.ConflictSuffix)); err == nil {
 		t.Fatal("a dry run wrote README.md.scaffold-new")
 	}
 	res, err := Update(dir, "v1.1.0", false)
@@ -105,13 +86,13 @@ func TestUpdate(t *testing.T) {
 	if len(dry.Entries) != len(res.Entries) {
 		t.Errorf("dry run reported %d files, the update %d", len(dry.Entries), len(res.Entries))
 	}
-	got := map[string]UpdateAction{}
+	got := map[string]generators.Change{}
 	for _, e := range res.Entries {
 		got[e.Path] = e.Action
 	}
-	for p, want := range map[string]UpdateAction{
-		"Makefile": UpdateOverwrite, "README.md": UpdateConflict, ".gitignore": UpdateKept,
-		"go.sum": UpdateCreate, "go.mod": UpdateUnchanged, "old.txt": UpdateOrphan,
+	for p, want := range map[string]generators.Change{
+		"Makefile": generators.Overwrite, "README.md": generators.Conflict, ".gitignore": generators.Kept,
+		"go.sum": generators.Removed, "web/static/css/style.css": generators.Create, "go.mod": generators.Unchanged, "old.txt": generators.Orphan,
 	} {
 		if got[p] != want {
 			t.Errorf("%s: %s, want %s", p, got[p], want)
@@ -126,7 +107,7 @@ func TestUpdate(t *testing.T) {
 	if readFile(t, filepath.Join(dir, "README.md")) != "my readme\n" || readFile(t, filepath.Join(dir, ".gitignore")) != "my ignores\n" {
 		t.Error("a user's edit was overwritten")
 	}
-	if !strings.Contains(readFile(t, filepath.Join(dir, "README.md"+ConflictSuffix)), "scaffold update") {
+	if !strings.Contains(readFile(t, filepath.Join(dir, "README.md"+generators.ConflictSuffix)), "scaffold update") {
 		t.Error("README.md.scaffold-new is not the new render")
 	}
 	if readFile(t, filepath.Join(dir, "Makefile")) == older || readFile(t, filepath.Join(dir, "old.txt")) != "gone\n" {
@@ -136,11 +117,24 @@ func TestUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m2.ScaffoldVersion != "v1.1.0" || m2.Files["README.md"] != FileChecksum([]byte(readFile(t, filepath.Join(dir, "README.md"+ConflictSuffix)))) {
+	if m2.ScaffoldVersion != "v1.1.0" || m2.Files["README.md"] != generators.FileChecksum([]byte(readFile(t, filepath.Join(dir, "README.md"+generators.ConflictSuffix)))) {
 		t.Errorf("scaffold.yaml: version %s, README.md %s: want the new render's", m2.ScaffoldVersion, m2.Files["README.md"])
 	}
 	if _, ok := m2.Files["old.txt"]; ok {
 		t.Error("scaffold.yaml still records old.txt")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "go.sum")); err == nil || !m2.IsRemoved("go.sum") || m2.Files["go.sum"] != "" {
+		t.Errorf("go.sum, deleted by the user: written again (%v), or not recorded as removed (%q)", err, m2.Removed)
+	}
+	// reported once: the next update is quiet about it and still leaves it out
+	again, err := Update(dir, "v1.1.0", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range again.Entries {
+		if e.Path == "go.sum" {
+			t.Errorf("second update reported go.sum: %s", e.Action)
+		}
 	}
 }
 
@@ -208,7 +202,7 @@ func TestUpdateAfterVendor(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range res.Entries {
-		if strings.HasPrefix(e.Path, "internal/prefork/") && e.Action != UpdateOverwrite {
+		if strings.HasPrefix(e.Path, "internal/prefork/") && e.Action != generators.Overwrite {
 			t.Errorf("%s: %s, want update", e.Path, e.Action)
 		}
 	}
@@ -230,7 +224,7 @@ func TestUpdateKeepsDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range res.Entries {
-		if e.Action != UpdateUnchanged {
+		if e.Action != generators.Unchanged {
 			t.Errorf("%s: %s, want unchanged", e.Path, e.Action)
 		}
 	}

@@ -108,7 +108,7 @@ func Vendor(dir, version string, force, dryRun bool) (*VendorResult, error) {
 			delete(m.Files, path.Join(pkg.dir, name))
 		}
 		for name, data := range pkg.files {
-			m.Files[path.Join(pkg.dir, name)] = FileChecksum(data)
+			m.Files[path.Join(pkg.dir, name)] = generators.FileChecksum(data)
 		}
 	}
 	files := pkgs[0].files
@@ -179,7 +179,7 @@ func runtimeRecord(m *Manifest, onDisk map[string][]byte) map[string]string {
 	}
 	if Checksum(ours) == m.Runtime.Checksum {
 		for name, data := range ours {
-			record[path.Join(m.Runtime.Dir, name)] = FileChecksum(data)
+			record[path.Join(m.Runtime.Dir, name)] = generators.FileChecksum(data)
 		}
 	}
 	return record

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/scaffoldgo/scaffold/generators"
 )
 
 // A manifest from before the per-file checksums: the runtime's one checksum tells whether
@@ -23,7 +25,7 @@ func TestVendorOldManifest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, conflictErr := os.Stat(doc + ConflictSuffix)
+		_, conflictErr := os.Stat(doc + generators.ConflictSuffix)
 		switch {
 		case !edit && (len(res.Conflicts) != 0 || !slices.Contains(res.Written, "internal/prefork/doc.go") || conflictErr == nil):
 			t.Errorf("unedited: %+v", res)
@@ -49,7 +51,7 @@ func TestVendorUpgradesTheEngineBesideTheRuntime(t *testing.T) {
 	if !slices.Contains(res.Written, "internal/appconfig/load.go") || !strings.HasPrefix(readFile(t, load), ConfigHeader("v1.1.0")) {
 		t.Errorf("the engine was not upgraded: %+v", res)
 	}
-	if m, _ := LoadManifest(dir); m.Files["internal/appconfig/load.go"] != FileChecksum([]byte(readFile(t, load))) {
+	if m, _ := LoadManifest(dir); m.Files["internal/appconfig/load.go"] != generators.FileChecksum([]byte(readFile(t, load))) {
 		t.Errorf("scaffold.yaml records %q for the engine's load.go", m.Files["internal/appconfig/load.go"])
 	}
 

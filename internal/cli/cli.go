@@ -16,6 +16,7 @@ import (
 	addcmd "github.com/scaffoldgo/scaffold/internal/cmd/add"
 	"github.com/scaffoldgo/scaffold/internal/cmd/deployconfig"
 	newcmd "github.com/scaffoldgo/scaffold/internal/cmd/new"
+	removecmd "github.com/scaffoldgo/scaffold/internal/cmd/remove"
 	runcmd "github.com/scaffoldgo/scaffold/internal/cmd/run"
 	updatecmd "github.com/scaffoldgo/scaffold/internal/cmd/update"
 	vendorcmd "github.com/scaffoldgo/scaffold/internal/cmd/vendor"
@@ -104,6 +105,7 @@ logrotate files that run it, and a dev loop that rebuilds on every save.`,
 var commands = []func(*cmdutil.Factory) *cobra.Command{
 	func(f *cmdutil.Factory) *cobra.Command { return newcmd.NewCmdNew(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return addcmd.NewCmdAdd(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return removecmd.NewCmdRemove(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return vendorcmd.NewCmdVendor(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return updatecmd.NewCmdUpdate(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return version.NewCmdVersion(f, nil) },

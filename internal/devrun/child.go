@@ -44,7 +44,7 @@ func startChild(gen int, bin, dir, tmp string, args, env []string, lnFiles []*os
 	os.Remove(sockPath)
 	nc, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sockPath, Net: "unixgram"})
 	if err != nil {
-		return nil, fmt.Errorf("devrun: notify socket: %w", err)
+		return nil, fmt.Errorf("the app's notify socket: %w", err)
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
@@ -57,7 +57,7 @@ func startChild(gen int, bin, dir, tmp string, args, env []string, lnFiles []*os
 	if err := cmd.Start(); err != nil {
 		nc.Close()
 		os.Remove(sockPath)
-		return nil, fmt.Errorf("devrun: start %s: %w", bin, err)
+		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
 	c := &child{gen: gen, bin: bin, cmd: cmd, pid: cmd.Process.Pid, notify: nc, started: time.Now(), exited: make(chan struct{})}
 	report := func(ev childEvent) {

@@ -54,14 +54,14 @@ func RunProduction(ctx context.Context, o ProductionOptions) (int, error) {
 	}
 	dir, err := filepath.Abs(o.Dir)
 	if err != nil {
-		return 1, fmt.Errorf("devrun: %w", err)
+		return 1, fmt.Errorf("project folder: %w", err)
 	}
 	if err := checkEntry(dir, "wsgi"); err != nil {
 		return 1, err
 	}
 	tmp, err := os.MkdirTemp("", "scaffold-run-")
 	if err != nil {
-		return 1, fmt.Errorf("devrun: %w", err)
+		return 1, fmt.Errorf("temporary build folder: %w", err)
 	}
 	defer os.RemoveAll(tmp)
 	// The binary is named after the project: workers and `ps` show that name.
@@ -70,7 +70,7 @@ func RunProduction(ctx context.Context, o ProductionOptions) (int, error) {
 	start := time.Now()
 	if out, err := goBuild(ctx, o.GoCmd, dir, "./wsgi", bin, nil, o.Env); err != nil {
 		fmt.Fprintf(o.Stderr, "scaffold run: build failed (%v):\n%s", err, formatBuildOutput(out, o.Color))
-		return 1, fmt.Errorf("devrun: go build ./wsgi failed")
+		return 1, fmt.Errorf("go build ./wsgi failed")
 	}
 	fmt.Fprintf(o.Stderr, "scaffold run: built in %s; starting in production mode\n", time.Since(start).Round(time.Millisecond))
 
@@ -113,7 +113,7 @@ func RunProduction(ctx context.Context, o ProductionOptions) (int, error) {
 	// Its own group: a terminal's Ctrl-C reaches the master once, through us.
 	cmd.SysProcAttr = groupAttr()
 	if err := cmd.Start(); err != nil {
-		return 1, fmt.Errorf("devrun: start %s: %w", bin, err)
+		return 1, fmt.Errorf("start %s: %w", bin, err)
 	}
 	if o.Started != nil {
 		o.Started(cmd.Process.Pid)
@@ -155,7 +155,7 @@ func RunProduction(ctx context.Context, o ProductionOptions) (int, error) {
 				return ee.ExitCode(), nil
 			}
 			if err != nil {
-				return 1, fmt.Errorf("devrun: %w", err)
+				return 1, fmt.Errorf("waiting for the app: %w", err)
 			}
 			return 0, nil
 		}

@@ -130,7 +130,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	dir, err := filepath.Abs(o.Dir)
 	if err != nil {
-		return fmt.Errorf("devrun: %w", err)
+		return fmt.Errorf("project folder: %w", err)
 	}
 	if err := checkEntry(dir, "run"); err != nil {
 		return err
@@ -162,7 +162,7 @@ func Run(ctx context.Context, o Options) error {
 	}()
 	tmp, err := os.MkdirTemp("", "scaffold-run-")
 	if err != nil {
-		return fmt.Errorf("devrun: %w", err)
+		return fmt.Errorf("temporary build folder: %w", err)
 	}
 	defer os.RemoveAll(tmp)
 
@@ -170,7 +170,7 @@ func Run(ctx context.Context, o Options) error {
 	defer stopWatch()
 	w := newWatcher(dir, settings.StaticDir, o.Debounce, o.Poll)
 	if err := w.start(wctx); err != nil {
-		return fmt.Errorf("devrun: watch %s: %w (try --poll 500ms)", dir, err)
+		return fmt.Errorf("watch %s: %w (try --poll 500ms)", dir, err)
 	}
 
 	out, errw := lockedWriters(o.Stdout, o.Stderr)
@@ -195,7 +195,7 @@ func Run(ctx context.Context, o Options) error {
 func checkEntry(dir, pkg string) error {
 	matches, _ := filepath.Glob(filepath.Join(dir, pkg, "*.go"))
 	if len(matches) == 0 {
-		return fmt.Errorf("devrun: %s has no %s/main.go: run inside a generated project or pass --dir", dir, pkg)
+		return fmt.Errorf("%s has no %s/main.go: run inside a project made by `scaffold new` (or pass --dir)", dir, pkg)
 	}
 	return nil
 }

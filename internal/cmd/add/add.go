@@ -79,13 +79,20 @@ existing web/NAME is never overwritten; every file is written in one step, or no
 
 func moduleRun(opts *ModuleOptions) error {
 	m := project.Module{Name: opts.Name, API: opts.API || !opts.Page, Page: opts.Page || !opts.API, Config: opts.Config}
-	res, err := project.AddModule(opts.Dir, m, opts.DryRun)
+	dir, err := cmdutil.ProjectDir(opts.IO, opts.Dir)
+	if err != nil {
+		return err
+	}
+	res, err := project.AddModule(dir, m, opts.DryRun)
 	if err != nil {
 		return err
 	}
 	out := opts.IO.Out
+	for _, d := range res.Dropped {
+		fmt.Fprintf(out, "removed by you: %s/ (dropped from %s)\n", d, project.ManifestFile)
+	}
 	for _, c := range res.Changes {
-		fmt.Fprintf(out, "%-9s %s\n", c.Change, filepath.Join(opts.Dir, filepath.FromSlash(c.Path)))
+		fmt.Fprintf(out, "%-9s %s\n", c.Change, filepath.Join(dir, filepath.FromSlash(c.Path)))
 	}
 	if opts.DryRun {
 		fmt.Fprintf(opts.IO.ErrOut, "Dry run: %d files; nothing was written.\n", len(res.Changes))

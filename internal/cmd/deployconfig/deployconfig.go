@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/scaffoldgo/scaffold/generators"
 	"github.com/scaffoldgo/scaffold/generators/deploy"
 	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
@@ -127,6 +128,9 @@ func deployConfigRun(opts *Options) error {
 		return cmdutil.FlagErrorf("%v", err)
 	}
 	opts.Deploy.Targets = targets
+	if opts.Dir, err = cmdutil.ProjectDir(opts.IO, opts.Dir); err != nil {
+		return err
+	}
 	gen, err := deploy.Generate(opts.Dir, opts.Deploy)
 	var inputErr *deploy.InputError
 	if errors.As(err, &inputErr) {
@@ -181,8 +185,8 @@ func deployConfigRun(opts *Options) error {
 	return nil
 }
 
-func describe(c deploy.Change, force bool) string {
-	if c == deploy.Edited || c == deploy.Kept {
+func describe(c generators.Change, force bool) string {
+	if c == generators.Conflict || c == generators.Kept {
 		if force {
 			return "overwrite"
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scaffoldgo/scaffold/generators"
 	deploygen "github.com/scaffoldgo/scaffold/generators/deploy"
 	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/internal/cli"
@@ -85,7 +86,7 @@ func TestWriteThenUnchanged(t *testing.T) {
 	}
 	for rel, data := range got {
 		p := "deploy/" + filepath.ToSlash(rel)
-		if m.Files[p] != project.FileChecksum([]byte(data)) || m.DerivedFrom[p] != digest {
+		if m.Files[p] != generators.FileChecksum([]byte(data)) || m.DerivedFrom[p] != digest {
 			t.Errorf("scaffold.yaml records %s as %q derived from %q, want its checksum derived from %s", p, m.Files[p], m.DerivedFrom[p], digest)
 		}
 	}
@@ -188,7 +189,7 @@ func TestBadInputWritesNothing(t *testing.T) {
 		t.Errorf("deploy/ exists after bad input: %v", err)
 	}
 	code, _, errOut := run(t, "deploy-config", "all", "--dir", t.TempDir())
-	if code != 1 || !strings.Contains(errOut, "scaffold.yaml not found") {
+	if code != 1 || !strings.Contains(errOut, "no scaffold.yaml in ") {
 		t.Errorf("not a project: exit %d, %q", code, errOut)
 	}
 }
@@ -279,7 +280,7 @@ func TestOutRecordedInScaffoldYAML(t *testing.T) {
 		t.Fatal(err)
 	}
 	site, _ := os.ReadFile(filepath.Join(ops, "nginx", "demo.conf"))
-	if m.Files["../ops/nginx/demo.conf"] != project.FileChecksum(site) {
+	if m.Files["../ops/nginx/demo.conf"] != generators.FileChecksum(site) {
 		t.Errorf("scaffold.yaml files: %v, want ../ops/nginx/demo.conf recorded", m.DerivedFrom)
 	}
 }

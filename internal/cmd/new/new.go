@@ -275,8 +275,16 @@ func printPlan(opts *Options, files *generators.FileSet, target string) error {
 	if err != nil {
 		return err
 	}
+	bases := 0
 	for i, f := range files.Files() {
+		if strings.HasPrefix(f.Path, project.BaseDir+"/") {
+			bases++ // one line for them all, below
+			continue
+		}
 		fmt.Fprintf(opts.IO.Out, "%-9s %s\n", changes[i], filepath.Join(displayPath(opts, target), filepath.FromSlash(f.Path)))
+	}
+	if bases > 0 {
+		fmt.Fprintf(opts.IO.Out, "%-9s %s (%d files: what scaffold wrote, the base of scaffold update's merge)\n", "write", filepath.Join(displayPath(opts, target), filepath.FromSlash(project.BaseDir))+string(filepath.Separator), bases)
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "Dry run: %d files; nothing was written.\n", files.Len())
 	return nil

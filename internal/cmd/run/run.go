@@ -108,6 +108,11 @@ func runRun(opts *Options) error {
 		ctx = context.Background()
 	}
 	io := opts.IO
+	// Outside a project (no scaffold.yaml above) the folder is taken as given: the runner
+	// says when it holds no entry to build.
+	if dir, err := cmdutil.ProjectDir(io, opts.Dir); err == nil {
+		opts.Dir = dir
+	}
 	if opts.Dev {
 		return devrun.Run(ctx, devrun.Options{
 			BuildFlags:   opts.buildFlags,

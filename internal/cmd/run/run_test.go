@@ -3,6 +3,8 @@ package run
 import (
 	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -67,8 +69,28 @@ func TestRunOutsideProject(t *testing.T) {
 	for _, dev := range []bool{true, false} {
 		ios, _, _, _ := iostreams.Test()
 		err := runRun(&Options{IO: ios, Dev: dev, Dir: t.TempDir(), Bind: "127.0.0.1:0"})
-		if err == nil || !strings.Contains(err.Error(), "main.go: run inside a generated project") {
+		if err == nil || !strings.Contains(err.Error(), "main.go: run inside a project made by `scaffold new`") {
 			t.Errorf("dev=%v: err = %v, want the not-a-project error", dev, err)
 		}
+	}
+}
+
+// From a folder inside a project, run walks up to the folder holding scaffold.yaml and
+// says so; that project here has no entries, so the runner names it in its refusal.
+func TestRunFindsTheProjectAbove(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "demo")
+	if err := os.MkdirAll(filepath.Join(root, "web", "home"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "scaffold.yaml"), []byte("name: demo\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ios, _, _, errOut := iostreams.Test()
+	err := runRun(&Options{IO: ios, Dev: true, Dir: filepath.Join(root, "web", "home"), Bind: "127.0.0.1:0"})
+	if err == nil || !strings.Contains(err.Error(), root+" has no run/main.go") {
+		t.Errorf("err = %v, want the refusal to name %s", err, root)
+	}
+	if !strings.Contains(errOut.String(), "Using the project in "+root+" (scaffold.yaml).") {
+		t.Errorf("stderr %q does not say which project it used", errOut)
 	}
 }

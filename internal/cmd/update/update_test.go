@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scaffoldgo/scaffold/generators"
 	"github.com/scaffoldgo/scaffold/generators/deploy"
 	"github.com/scaffoldgo/scaffold/generators/packaging"
 	"github.com/scaffoldgo/scaffold/generators/project"
@@ -147,7 +148,7 @@ func TestUpdateRunRuntime(t *testing.T) {
 func TestUpdateRunOutsideProject(t *testing.T) {
 	ios, _, out, _ := iostreams.Test()
 	err := updateRun(&Options{IO: ios, Dir: t.TempDir()})
-	if err == nil || !strings.Contains(err.Error(), "scaffold.yaml not found: run this inside a project made by `scaffold new`") || out.Len() != 0 {
+	if err == nil || !strings.Contains(err.Error(), "no scaffold.yaml in ") || out.Len() != 0 {
 		t.Errorf("err = %v, output %q", err, out)
 	}
 }
@@ -189,7 +190,7 @@ func TestUpdateRunReportsMoves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.RecordDerived("deploy/systemd/demo.service", project.FileChecksum(unit), "sha256:0")
+	m.RecordDerived("deploy/systemd/demo.service", generators.FileChecksum(unit), "sha256:0")
 	data, err := m.Marshal()
 	if err != nil {
 		t.Fatal(err)
@@ -228,7 +229,7 @@ func TestUpdateRunWarnsOfCodeConflicts(t *testing.T) {
 			t.Fatal(err)
 		}
 		older := "// an older template\n"
-		m.Files[file] = project.FileChecksum([]byte(older))
+		m.Files[file] = generators.FileChecksum([]byte(older))
 		data, _ := m.Marshal()
 		for p, content := range map[string]string{file: older + "// mine\n", project.ManifestFile: string(data)} {
 			if err := os.WriteFile(filepath.Join(dir, p), []byte(content), 0o644); err != nil {

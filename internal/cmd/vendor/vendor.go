@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/scaffoldgo/scaffold/generators"
 	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/internal/build"
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
@@ -50,8 +51,12 @@ checksums, all in one atomic step: a failure part-way leaves the old runtime who
 }
 
 func vendorRun(opts *Options) error {
+	dir, err := cmdutil.ProjectDir(opts.IO, opts.Dir)
+	if err != nil {
+		return err
+	}
 	version, _, _ := build.Info()
-	res, err := project.Vendor(opts.Dir, version, opts.Force, opts.DryRun)
+	res, err := project.Vendor(dir, version, opts.Force, opts.DryRun)
 	if err != nil {
 		return err
 	}
@@ -82,9 +87,9 @@ func Report(out io.Writer, res *project.VendorResult) {
 		fmt.Fprintf(out, "kept (edited by you): %s\n", name)
 	}
 	for _, name := range res.Conflicts {
-		fmt.Fprintf(out, "conflict: kept your %s, scaffold's new version in %s%s\n", name, name, project.ConflictSuffix)
+		fmt.Fprintf(out, "conflict: kept your %s, scaffold's new version in %s%s\n", name, name, generators.ConflictSuffix)
 	}
 	if len(res.Conflicts) > 0 {
-		fmt.Fprintf(out, "%d conflict(s): merge each FILE%s into FILE, then delete the %s files (or run again with --force to take scaffold's).\n", len(res.Conflicts), project.ConflictSuffix, project.ConflictSuffix)
+		fmt.Fprintf(out, "%d conflict(s): merge each FILE%s into FILE, then delete the %s files (or run again with --force to take scaffold's).\n", len(res.Conflicts), generators.ConflictSuffix, generators.ConflictSuffix)
 	}
 }

@@ -18,7 +18,7 @@ type Options struct {
 	Info func() (version, commit, date string)
 }
 
-// NewCmdVersion prints the version goreleaser injected ("dev" for a plain build); runF
+// NewCmdVersion prints the version goreleaser injected, or what Go recorded (build.Info); runF
 // replaces the run function in tests.
 func NewCmdVersion(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Info: build.Info}

@@ -18,8 +18,9 @@ func TestNewCmdVersion(t *testing.T) {
 	if got == nil || got.IO != ios || got.Info == nil {
 		t.Fatalf("options = %+v, want the factory's streams and an Info", got)
 	}
-	if v, _, _ := got.Info(); v != build.Version {
-		t.Errorf("Info() version = %q, want build.Version %q", v, build.Version)
+	want, _, _ := build.Info()
+	if v, _, _ := got.Info(); v != want || v == "dev" {
+		t.Errorf("Info() version = %q, want build.Info's %q (never a bare dev)", v, want)
 	}
 
 	if got, _, err := cmdtest.Parse(NewCmdVersion, "extra"); err == nil || got != nil || !strings.Contains(err.Error(), `unknown command "extra"`) {

@@ -1,0 +1,27 @@
+package cmdutil
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/internal/iostreams"
+)
+
+// ProjectDir finds the project for a command run from dir (--dir, or the working folder)
+// by walking up to the folder holding scaffold.yaml (project.Find), and says on ErrOut
+// which folder it used when that is not dir itself.
+func ProjectDir(io *iostreams.IOStreams, dir string) (string, error) {
+	found, err := project.Find(dir)
+	if err != nil {
+		return "", err
+	}
+	if filepath.Clean(found) != filepath.Clean(dir) {
+		abs, err := filepath.Abs(found)
+		if err != nil {
+			abs = found
+		}
+		fmt.Fprintf(io.ErrOut, "Using the project in %s (%s).\n", abs, project.ManifestFile)
+	}
+	return found, nil
+}
