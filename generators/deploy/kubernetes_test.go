@@ -177,6 +177,10 @@ func checkDeployment(t *testing.T, d Data, dep *appsv1.Deployment) {
 	if len(c.Env) != 1 || c.Env[0].Name != "APP_ENV" || c.Env[0].Value != "production" {
 		t.Errorf("env %+v", c.Env)
 	}
+	// A Service named app-server would inject APP_SERVER_PORT, a misspelt setting to the app.
+	if spec.EnableServiceLinks == nil || *spec.EnableServiceLinks {
+		t.Errorf("enableServiceLinks %v, want false", spec.EnableServiceLinks)
+	}
 }
 
 func TestWorkersFollowTheCPULimit(t *testing.T) {

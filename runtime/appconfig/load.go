@@ -14,7 +14,11 @@
 // Every value remembers where it was set (file:line, variable, flag) for error messages
 // and --print-config. Durations, sizes, addresses and levels each have one parser, the
 // runtime's, so a value means the same in YAML, in a variable and in a flag. Unknown keys,
-// duplicate keys and unknown APP_* variables are errors that name the closest known key.
+// duplicate keys and APP_* variables that name a section but none of its keys
+// (APP_SERVER_WROKERS) are errors that name the closest known key. An APP_* variable that
+// names no section at all (a platform's APP_VERSION or APP_URL, Kubernetes' service links
+// APP_PORT and APP_SERVICE_HOST) sets nothing and is not the app's to refuse: it is a
+// warning (Origins.Warnings), which the entry reports once at start-up.
 //
 // The package is vendored into every generated project (internal/appconfig) beside the
 // runtime; its tests live in scaffold's repository.
@@ -307,16 +311,25 @@ func (l *loader) decode(file string, node *yaml.Node, into reflect.Value, prefix
 	return nil
 }
 
-// env applies APP_<PATH> variables; an APP_ variable that names no key is an error.
+// env applies APP_<PATH> variables. One that names a section but none of its keys is an
+// error; one that names no section is a warning (Origins.Warnings): it is someone else's.
 func (l *loader) env(root reflect.Value, env map[string]envValue) error {
 	leaves := map[string]leaf{}
 	walk(root, "", func(lf leaf) { leaves[envName(lf.path)] = lf })
 	// Variables of the engine's own sections are judged even by a partial reader.
-	var ownedPrefixes []string
+	var ownedPrefixes, sectionPrefixes, sections []string
 	t := root.Type()
 	for i := 0; i < t.NumField(); i++ {
-		if name := yamlName(t.Field(i)); name != "" && owned(t.Field(i).Type) {
+		name := yamlName(t.Field(i))
+		if name == "" {
+			continue
+		}
+		if owned(t.Field(i).Type) {
 			ownedPrefixes = append(ownedPrefixes, envName(name)+"_")
+		}
+		if ft := t.Field(i).Type; ft.Kind() == reflect.Struct && ft != durationType {
+			sectionPrefixes = append(sectionPrefixes, envName(name)+"_")
+			sections = append(sections, name)
 		}
 	}
 	names := make([]string, 0, len(env))
@@ -329,13 +342,20 @@ func (l *loader) env(root reflect.Value, env map[string]envValue) error {
 		known = append(known, n)
 	}
 	sort.Strings(known)
+	under := func(prefixes []string, name string) bool {
+		return slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(name+"_", p) })
+	}
 	for _, name := range names {
 		if !strings.HasPrefix(name, EnvPrefix) || name == EnvMode {
 			continue
 		}
 		lf, ok := leaves[name]
 		if !ok {
-			if l.src.Partial && !slices.ContainsFunc(ownedPrefixes, func(p string) bool { return strings.HasPrefix(name, p) }) {
+			if l.src.Partial && !under(ownedPrefixes, name) {
+				continue // the app judges it
+			}
+			if !under(sectionPrefixes, name) {
+				l.o.warnings = append(l.o.warnings, fmt.Sprintf("%s: no effect: names no section of %s (%s), so it sets nothing%s", varName(env[name], name), l.src.Dir, strings.Join(sections, ", "), suggest(name, known)))
 				continue
 			}
 			return fmt.Errorf("%s: no such setting%s (each key of %s has one: APP_<SECTION>_<KEY>, such as APP_SERVER_WORKERS)", varName(env[name], name), suggest(name, known), l.src.Dir)

@@ -4,15 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 )
 
 // Origins records where each key was set: "config/config.yaml:21", "env APP_SERVER_WORKERS",
 // "flag --workers"; a key absent from it kept its default.
 type Origins struct {
-	dir  string
-	mode string
-	at   map[string]string
+	dir      string
+	mode     string
+	at       map[string]string
+	warnings []string
 }
 
 // Of says where the key at path ("server.workers") was set, or "default".
@@ -27,6 +29,11 @@ func (o *Origins) Of(path string) string {
 
 // Set records that the key at path was set by origin (a flag, say).
 func (o *Origins) Set(path, origin string) { o.at[path] = origin }
+
+// Warnings lists what Load accepted but found no use for, one line each: APP_*
+// variables that name no section (APP_VERSION, Kubernetes' APP_SERVICE_HOST). The entry
+// reports them once at start-up, with the runtime's settings of no effect.
+func (o *Origins) Warnings() []string { return slices.Clone(o.warnings) }
 
 // Mode is the mode the configuration was read for.
 func (o *Origins) Mode() string { return o.mode }

@@ -383,3 +383,12 @@ func (f *noEffectFlag) Set(v string) error {
 // that mean nothing for this server, each with why and what to use
 // instead, as the start-up log and --check-config report them.
 func (c Config) NoEffect() []string { return append([]string(nil), c.noEffect...) }
+
+// AddNoEffect records note, something given elsewhere that means nothing here
+// (an APP_* variable the configuration engine found no use for), to report
+// with them: once at start-up and by --check-config, never fatal.
+func (c *Config) AddNoEffect(note string) {
+	if !containsFold(c.noEffect, note) {
+		c.noEffect = append(c.noEffect, note)
+	}
+}
