@@ -3,6 +3,7 @@ package deploy
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -149,7 +150,8 @@ func TestContainerImage(t *testing.T) {
 
 	port, health := testenv.FreePort(t), testenv.FreePort(t)
 	name := "scaffold-test-" + tag
-	runCmd(t, ctx, env, "", "podman", "run", "-d", "--name", name, "--network=host", "--read-only", "--tmpfs", "/run/demo",
+	// As deploy/README.md says: no --tmpfs, the image's own /run/demo holds the control socket.
+	runCmd(t, ctx, env, "", "podman", "run", "-d", "--name", name, "--network=host",
 		"--cap-drop=ALL", "--security-opt=no-new-privileges", image+":"+tag,
 		"-c", "/app/config", "-b", "127.0.0.1:"+strconv.Itoa(port), "--health-bind", "127.0.0.1:"+strconv.Itoa(health))
 	t.Cleanup(func() { _ = exec.Command("podman", "rm", "-f", "-t", "0", name).Run() })
@@ -162,6 +164,15 @@ func TestContainerImage(t *testing.T) {
 	waitFor(t, "the container's /readyz", deadline, func() error { return wantStatus("http://127.0.0.1:"+strconv.Itoa(health)+"/readyz", 200) })
 	if err := wantStatus(base+"/", 200); err != nil {
 		t.Fatalf("%v\n%s", err, logs())
+	}
+	// status inside the container reaches the master over the control socket.
+	var st struct {
+		PID     int               `json:"pid"`
+		Workers []json.RawMessage `json:"workers"`
+	}
+	out := runCmd(t, ctx, env, "", "podman", "exec", name, "/app/bin/demo", "status", "--json")
+	if err := json.Unmarshal([]byte(out), &st); err != nil || st.PID != 1 || len(st.Workers) == 0 {
+		t.Errorf("podman exec demo status --json: %v, want the master (pid 1) and its workers; got\n%s\n%s", err, out, logs())
 	}
 	pid := runCmd(t, ctx, env, "", "podman", "inspect", "--format", "{{.State.Pid}}", name)
 	if uid := processUID(t, atoi(t, pid)); uid != 10001 {

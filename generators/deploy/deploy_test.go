@@ -124,7 +124,7 @@ func TestTargetsSelectFiles(t *testing.T) {
 		"supervisor": {"README.md", "supervisor/demo.conf", "tmpfiles/demo.conf"},
 		"systemd":    {"README.md", "systemd/demo.service", "systemd/demo.socket"},
 		"logrotate":  {"README.md", "logrotate/demo"},
-		"container":  {"README.md", "container/.dockerignore", "container/Containerfile", "container/group", "container/passwd"},
+		"container":  {"README.md", "container/.dockerignore", "container/Containerfile", "container/group", "container/passwd", "container/run/README"},
 		"kubernetes": {"README.md", "kubernetes/base/config/config.yaml", "kubernetes/base/config/logging.yaml", "kubernetes/base/config/setting.yaml",
 			"kubernetes/base/deployment.yaml", "kubernetes/base/kustomization.yaml", "kubernetes/base/networkpolicy.yaml", "kubernetes/base/pdb.yaml",
 			"kubernetes/base/service.yaml", "kubernetes/production/kustomization.yaml"},

@@ -274,10 +274,13 @@ func containerFiles(ctx *Context) error {
 	if !contains(ctx.Options.Targets, "container") {
 		return generators.ErrSkip
 	}
-	for _, t := range []string{"Containerfile", "dockerignore", "passwd", "group"} {
+	for _, t := range []string{"Containerfile", "dockerignore", "passwd", "group", "run.README"} {
 		out := t
-		if t == "dockerignore" {
+		switch t {
+		case "dockerignore":
 			out = ".dockerignore"
+		case "run.README":
+			out = "run/README" // the image's runtime folder, with a file to say why (git keeps no empty folder)
 		}
 		if err := render(ctx, "container/"+t, "container/"+out); err != nil {
 			return err
