@@ -284,6 +284,28 @@ func TestZeroMeansOffInYAMLEnvAndFlags(t *testing.T) {
 	}
 }
 
+// server.shutdown_delay reaches the runtime from YAML, a variable and the flag alike.
+func TestShutdownDelayMapsOntoTheRuntime(t *testing.T) {
+	cfg, o, err := load(t, Source{Env: []string{"APP_SERVER_SHUTDOWN_DELAY=5"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := cfg.Server.Prefork(cfg.Logging)
+	if pc.ShutdownDelay != 5*time.Second || o.Of("server.shutdown_delay") != "env APP_SERVER_SHUTDOWN_DELAY" {
+		t.Errorf("env: runtime ShutdownDelay %s from %s, want 5s", pc.ShutdownDelay, o.Of("server.shutdown_delay"))
+	}
+	if err := pc.ParseArgs(prefork.CommandLine{Program: "demo", Env: func(string) string { return "" }}, []string{"--shutdown-delay", "8"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Server.FromFlags(pc, o, "server")
+	if pc.ShutdownDelay != 8*time.Second || cfg.Server.ShutdownDelay != 8*time.Second || o.Of("server.shutdown_delay") != "flag --shutdown-delay" {
+		t.Errorf("flag: runtime %s, section %s from %s, want 8s from the flag", pc.ShutdownDelay, cfg.Server.ShutdownDelay, o.Of("server.shutdown_delay"))
+	}
+	if cfg, _, _ := load(t, Source{}, nil); cfg.Server.Prefork(cfg.Logging).ShutdownDelay != 0 {
+		t.Error("the default is no shutdown delay")
+	}
+}
+
 func TestFromFlagsAndPrint(t *testing.T) {
 	cfg, o, err := load(t, Source{Mode: ModeProduction, Env: []string{"APP_DATABASE_DSN=postgres://app:s3cret@db/app"}}, nil)
 	if err != nil {
