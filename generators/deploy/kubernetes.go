@@ -17,6 +17,7 @@ import (
 
 	"github.com/scaffoldgo/scaffold/generators"
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/runtime/appconfig"
 )
 
 // KubeData is what the container and Kubernetes templates see, derived from the project's
@@ -44,6 +45,8 @@ type KubeData struct {
 	MinimumVersion               string // the highest of Minimums: what the manifests need
 	IngressFrom                  string // the ingress controller's namespace: the only one reaching the app's port
 	DatabasePort                 int    // a PostgreSQL project: the egress the NetworkPolicy allows beside DNS
+	SecretName, SecretKey        string // a PostgreSQL project: the Secret holding database.dsn, and its key
+	SecretDir                    string // where the pods mount it; the app reads SecretDir/SecretKey (APP_DATABASE_DSN_FILE)
 	TerminationGrace             int    // PreStop + graceful_timeout + GraceMargin, never equal to graceful_timeout
 	GraceMargin                  int
 	StartupPeriod                int // seconds between startup probes
@@ -278,6 +281,13 @@ func resolveKube(ctx *Context) error {
 	}
 	if ctx.Manifest.Answers.Database == project.DatabasePostgres {
 		k.DatabasePort = postgresPort(ctx.App.DatabaseDSN)
+		k.SecretName, k.SecretKey, k.SecretDir = d.Name+"-database", credentialName, "/run/secrets/"+d.Name
+	}
+	// config/ goes into the image and the ConfigMap, which anyone who can read the image or
+	// the namespace reads: a password belongs in the Secret (or a file) instead.
+	if DSNPassword(ctx.App.DatabaseDSN) {
+		return &InputError{"database.dsn (config/, production)", appconfig.Mask(ctx.App.DatabaseDSN),
+			"must not hold a password for the container and kubernetes targets: config/ is copied into the image and the ConfigMap; give the DSN as a file instead (dsn_file, APP_DATABASE_DSN_FILE, the Secret " + d.Name + "-database: deploy/README.md)"}
 	}
 
 	timeout := d.Timeout
@@ -396,9 +406,30 @@ func kubeFiles(ctx *Context) error {
 		if err != nil {
 			return err
 		}
+		if f == appconfig.SettingFile {
+			// Only what production reads: source_tree is for a project's own checkout.
+			data = withoutTopKey(data, appconfig.SourceTree)
+		}
 		ctx.Files.Add("kubernetes/base/config/"+f, data, 0o644)
 	}
 	return nil
+}
+
+// withoutTopKey drops a top-level key and its block from a YAML file, keeping every other
+// line, comments included, as written.
+func withoutTopKey(data []byte, key string) []byte {
+	var out strings.Builder
+	skip := false
+	for _, line := range strings.SplitAfter(string(data), "\n") {
+		text := strings.TrimRight(line, "\r\n")
+		if text != "" && !strings.ContainsAny(text[:1], " \t#") {
+			skip = strings.HasPrefix(text, key+":")
+		}
+		if !skip {
+			out.WriteString(line)
+		}
+	}
+	return []byte(strings.TrimRight(out.String(), "\n") + "\n")
 }
 
 // containerFiles renders the container target.

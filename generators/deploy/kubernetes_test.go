@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -184,8 +185,12 @@ func checkDeployment(t *testing.T, d Data, dep *appsv1.Deployment) {
 	if !mounts[appDir+"/config"] || !mounts[d.SocketDir] {
 		t.Errorf("mounts %v: want the ConfigMap at %s/config and a writable %s for the control socket", mounts, appDir, d.SocketDir)
 	}
-	if len(c.Env) != 1 || c.Env[0].Name != "APP_ENV" || c.Env[0].Value != "production" {
-		t.Errorf("env %+v", c.Env)
+	wantEnv := []corev1.EnvVar{{Name: "APP_ENV", Value: "production"}}
+	if k.Migrate {
+		wantEnv = append(wantEnv, corev1.EnvVar{Name: "APP_DATABASE_DSN_FILE", Value: k.SecretDir + "/database.dsn"})
+	}
+	if !slices.Equal(c.Env, wantEnv) {
+		t.Errorf("env %+v, want %+v (no secret as a literal)", c.Env, wantEnv)
 	}
 	// A Service named app-server would inject APP_SERVER_PORT, a misspelt setting to the app.
 	if spec.EnableServiceLinks == nil || *spec.EnableServiceLinks {
@@ -409,6 +414,45 @@ func TestNetworkPolicyInAndOut(t *testing.T) {
 	}
 }
 
+// config/ goes into the image and the ConfigMap: a DSN with a password there is refused for
+// those targets (it belongs in a Secret or a file), and the ConfigMap carries only what
+// production reads, not setting.yaml's source_tree.
+func TestConfigMapCarriesNoSecretNorSourceTree(t *testing.T) {
+	dir := newProjectWith(t, project.Options{Name: "demo", Database: project.DatabasePostgres})
+	ctx, err := Generate(dir, Options{Targets: []string{"kubernetes"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var orig, copied map[string]any
+	data, _ := os.ReadFile(filepath.Join(dir, "config", "setting.yaml"))
+	if err := yaml.Unmarshal(data, &orig); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := ctx.Files.Get("kubernetes/base/config/setting.yaml")
+	if err := yaml.Unmarshal(f.Data, &copied); err != nil {
+		t.Fatalf("the ConfigMap's setting.yaml: %v\n%s", err, f.Data)
+	}
+	if _, ok := orig["source_tree"]; !ok {
+		t.Fatal("the generated setting.yaml has no source_tree section to leave out")
+	}
+	delete(orig, "source_tree")
+	if !reflect.DeepEqual(orig, copied) {
+		t.Errorf("the ConfigMap's setting.yaml %v, want config/setting.yaml without source_tree %v", copied, orig)
+	}
+
+	replace(t, filepath.Join(dir, "config", "config.yaml"), "dsn: postgres:///demo?host=/var/run/postgresql", "dsn: postgres://app:s3cret@db.example.com/demo")
+	for _, targets := range [][]string{{"kubernetes"}, {"container"}} {
+		_, err := Generate(dir, Options{Targets: targets})
+		var ie *InputError
+		if !errors.As(err, &ie) || !strings.HasPrefix(ie.Flag, "database.dsn") || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "must not hold a password") {
+			t.Errorf("%v with a password in config/: %v, want a refusal naming database.dsn, the password masked", targets, err)
+		}
+	}
+	if _, err := Generate(dir, Options{Targets: []string{"systemd"}}); err != nil {
+		t.Errorf("systemd reads config/ on its own host: %v", err)
+	}
+}
+
 func TestKubeBadInput(t *testing.T) {
 	dir := newProject(t, "demo")
 	for _, tc := range []struct {
@@ -478,6 +522,30 @@ func TestKubeDatabaseProjects(t *testing.T) {
 	}
 	if rp := spec.Containers[0].ReadinessProbe.HTTPGet; rp.Path != "/readyz" || rp.Port.String() != "http" {
 		t.Errorf("readiness probe %s on %s, want the app's /readyz on http", rp.Path, rp.Port.String())
+	}
+	// database.dsn reaches the app and its migrations as a file of the Secret demo-database.
+	var secretVol *corev1.Volume
+	for i, v := range spec.Volumes {
+		if v.Secret != nil {
+			secretVol = &spec.Volumes[i]
+		}
+	}
+	if secretVol == nil || secretVol.Secret.SecretName != "demo-database" || secretVol.Secret.Optional != nil {
+		t.Fatalf("volumes %+v: want the (required) Secret demo-database", spec.Volumes)
+	}
+	for _, c := range append(spec.InitContainers, spec.Containers...) {
+		file := ""
+		for _, e := range c.Env {
+			if e.Name == "APP_DATABASE_DSN_FILE" {
+				file = e.Value
+			}
+		}
+		mounted := slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool {
+			return m.Name == secretVol.Name && m.ReadOnly && file == m.MountPath+"/database.dsn"
+		})
+		if !mounted {
+			t.Errorf("container %s: APP_DATABASE_DSN_FILE %q is not the Secret's database.dsn as mounted (%+v)", c.Name, file, c.VolumeMounts)
+		}
 	}
 	plain, err := Generate(newProject(t, "demo"), kubeVariants["default"])
 	if err != nil {
