@@ -180,6 +180,11 @@ func TestCluster(t *testing.T) {
 	const image = "localhost/scaffold-test-demo"
 	opts := Options{Targets: []string{"kubernetes"}, HealthPort: health}
 	buildImage(t, ctx, conf, dir, image, tag, opts)
+	// make image pointed the production overlay at what it built: one image reference.
+	if data, err := os.ReadFile(filepath.Join(dir, "deploy", "kubernetes", "production", "kustomization.yaml")); err != nil ||
+		!strings.Contains(string(data), "newName: "+image+"\n") || !strings.Contains(string(data), `newTag: "`+tag+`"`) {
+		t.Errorf("after make image the production overlay does not run %s:%s (%v):\n%s", image, tag, err, data)
+	}
 	gen, err := Generate(dir, Options{Targets: []string{"kubernetes"}, HealthPort: health})
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
@@ -120,6 +122,47 @@ func writeDeploy(t *testing.T, dir string, opts Options) *Context {
 		t.Fatal(err)
 	}
 	return gen
+}
+
+// One image reference: `make image-ref` (which `make image` ends with) points the
+// production overlay at $(IMAGE):$(TAG), the tag the version without its v as goreleaser's,
+// and kustomize's images entry is what the Deployment then runs.
+func TestMakeImageRefPointsTheOverlay(t *testing.T) {
+	testenv.Tool(t, "make")
+	dir := newProject(t, "demo")
+	writeDeploy(t, dir, Options{Targets: []string{"kubernetes", "container"}})
+	ctx := context.Background()
+	out := runCmd(t, ctx, os.Environ(), dir, "make", "--no-print-directory", "image-ref", "IMAGE=registry.example.com/shop/demo", "TAG=1.2.3")
+	if out != "deploy/kubernetes/production/kustomization.yaml runs registry.example.com/shop/demo:1.2.3" {
+		t.Errorf("make image-ref printed %q", out)
+	}
+	var overlay struct {
+		Images []struct {
+			Name, NewName, NewTag string
+		} `json:"images"`
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "deploy", "kubernetes", "production", "kustomization.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(data, &overlay); err != nil {
+		t.Fatal(err)
+	}
+	if len(overlay.Images) != 1 || overlay.Images[0].Name != "demo" || overlay.Images[0].NewName != "registry.example.com/shop/demo" || overlay.Images[0].NewTag != "1.2.3" {
+		t.Errorf("overlay images %+v, want demo -> registry.example.com/shop/demo:1.2.3\n%s", overlay.Images, data)
+	}
+	// The default tag is the version as goreleaser writes it: git describe without the v.
+	out = runCmd(t, ctx, os.Environ(), dir, "make", "--no-print-directory", "image-ref", "VERSION=v2.0.1")
+	if !strings.HasSuffix(out, "runs localhost/demo:2.0.1") {
+		t.Errorf("make image-ref VERSION=v2.0.1 printed %q, want localhost/demo:2.0.1", out)
+	}
+	// Without the kubernetes target it only prints the reference.
+	if err := os.RemoveAll(filepath.Join(dir, "deploy", "kubernetes")); err != nil {
+		t.Fatal(err)
+	}
+	if out := runCmd(t, ctx, os.Environ(), dir, "make", "--no-print-directory", "image-ref", "TAG=x"); out != "localhost/demo:x" {
+		t.Errorf("make image-ref with no overlay printed %q", out)
+	}
 }
 
 // TestContainerImage builds the image of a fresh project with podman and runs it the way
