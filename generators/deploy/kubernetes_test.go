@@ -29,6 +29,8 @@ var kubeVariants = map[string]Options{
 	"full": {Targets: []string{"kubernetes", "container"}, Domains: []string{"shop.example.com"}, MaxReplicas: 6, Namespace: "shop",
 		Image: "registry.example.com/shop/demo:1.2.0", ReadinessPath: "/healthz", CPULimit: "2500m", MemoryLimit: "1Gi", PreStop: 10},
 	"no-prestop": {Targets: []string{"kubernetes"}, PreStop: -1, HealthPort: 9100, Replicas: 3, CPURequest: "100m", CPULimit: "500m"},
+	// Before the preStop sleep action: the runtime's --shutdown-delay instead.
+	"kube-1.29": {Targets: []string{"kubernetes"}, KubeVersion: "1.29", IngressFrom: "traefik"},
 }
 
 // decodeStrict decodes a generated manifest into its typed object: an unknown field or a
