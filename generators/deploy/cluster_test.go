@@ -180,6 +180,11 @@ func TestCluster(t *testing.T) {
 	const image = "localhost/scaffold-test-demo"
 	opts := Options{Targets: []string{"kubernetes"}, HealthPort: health}
 	buildImage(t, ctx, conf, dir, image, tag, opts)
+	// make image pointed the production overlay at what it built: one image reference.
+	if data, err := os.ReadFile(filepath.Join(dir, "deploy", "kubernetes", "production", "kustomization.yaml")); err != nil ||
+		!strings.Contains(string(data), "newName: "+image+"\n") || !strings.Contains(string(data), `newTag: "`+tag+`"`) {
+		t.Errorf("after make image the production overlay does not run %s:%s (%v):\n%s", image, tag, err, data)
+	}
 	gen, err := Generate(dir, Options{Targets: []string{"kubernetes"}, HealthPort: health})
 	if err != nil {
 		t.Fatal(err)
@@ -272,6 +277,12 @@ func TestCluster(t *testing.T) {
 
 	// Every later scenario needs the Deployment this one brings up.
 	ready := t.Run("ready only once the workers are", func(t *testing.T) {
+		// Services named app and app-server would give every later pod APP_PORT,
+		// APP_SERVICE_HOST and APP_SERVER_PORT (a misspelt setting to the app) but for
+		// enableServiceLinks: false; the pods must start beside them all the same.
+		for _, svc := range []string{"app", "app-server"} {
+			kubectl("create", "service", "clusterip", svc, "--tcp=8000:8000")
+		}
 		kubectl("apply", "-k", overlay)
 		// While the App factory sleeps, the master's /readyz and the pods say not ready.
 		sawBooting := false
@@ -310,6 +321,11 @@ func TestCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, pid := range pids["demo"] {
+			for name := range environ(pid) {
+				if strings.HasPrefix(name, "APP_") && name != "APP_ENV" {
+					t.Errorf("master %d has %s in its environment: service links are on", pid, name)
+				}
+			}
 			rss, workers := treeRSS(pid)
 			t.Logf("pod memory: master pid %d and %d workers: %d KiB resident", pid, workers, rss)
 			if workers != k.Workers {

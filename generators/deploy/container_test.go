@@ -3,6 +3,7 @@ package deploy
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"sigs.k8s.io/yaml"
 
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
@@ -121,6 +124,47 @@ func writeDeploy(t *testing.T, dir string, opts Options) *Context {
 	return gen
 }
 
+// One image reference: `make image-ref` (which `make image` ends with) points the
+// production overlay at $(IMAGE):$(TAG), the tag the version without its v as goreleaser's,
+// and kustomize's images entry is what the Deployment then runs.
+func TestMakeImageRefPointsTheOverlay(t *testing.T) {
+	testenv.Tool(t, "make")
+	dir := newProject(t, "demo")
+	writeDeploy(t, dir, Options{Targets: []string{"kubernetes", "container"}})
+	ctx := context.Background()
+	out := runCmd(t, ctx, os.Environ(), dir, "make", "--no-print-directory", "image-ref", "IMAGE=registry.example.com/shop/demo", "TAG=1.2.3")
+	if out != "deploy/kubernetes/production/kustomization.yaml runs registry.example.com/shop/demo:1.2.3" {
+		t.Errorf("make image-ref printed %q", out)
+	}
+	var overlay struct {
+		Images []struct {
+			Name, NewName, NewTag string
+		} `json:"images"`
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "deploy", "kubernetes", "production", "kustomization.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(data, &overlay); err != nil {
+		t.Fatal(err)
+	}
+	if len(overlay.Images) != 1 || overlay.Images[0].Name != "demo" || overlay.Images[0].NewName != "registry.example.com/shop/demo" || overlay.Images[0].NewTag != "1.2.3" {
+		t.Errorf("overlay images %+v, want demo -> registry.example.com/shop/demo:1.2.3\n%s", overlay.Images, data)
+	}
+	// The default tag is the version as goreleaser writes it: git describe without the v.
+	out = runCmd(t, ctx, os.Environ(), dir, "make", "--no-print-directory", "image-ref", "VERSION=v2.0.1")
+	if !strings.HasSuffix(out, "runs localhost/demo:2.0.1") {
+		t.Errorf("make image-ref VERSION=v2.0.1 printed %q, want localhost/demo:2.0.1", out)
+	}
+	// Without the kubernetes target it only prints the reference.
+	if err := os.RemoveAll(filepath.Join(dir, "deploy", "kubernetes")); err != nil {
+		t.Fatal(err)
+	}
+	if out := runCmd(t, ctx, os.Environ(), dir, "make", "--no-print-directory", "image-ref", "TAG=x"); out != "localhost/demo:x" {
+		t.Errorf("make image-ref with no overlay printed %q", out)
+	}
+}
+
 // TestContainerImage builds the image of a fresh project with podman and runs it the way
 // the Containerfile says: as the numeric non-root user, read-only root, host network on
 // 127.0.0.1. `podman stop` (SIGTERM to the master, PID 1) lets an in-flight request finish
@@ -149,7 +193,8 @@ func TestContainerImage(t *testing.T) {
 
 	port, health := testenv.FreePort(t), testenv.FreePort(t)
 	name := "scaffold-test-" + tag
-	runCmd(t, ctx, env, "", "podman", "run", "-d", "--name", name, "--network=host", "--read-only", "--tmpfs", "/run/demo",
+	// As deploy/README.md says: no --tmpfs, the image's own /run/demo holds the control socket.
+	runCmd(t, ctx, env, "", "podman", "run", "-d", "--name", name, "--network=host",
 		"--cap-drop=ALL", "--security-opt=no-new-privileges", image+":"+tag,
 		"-c", "/app/config", "-b", "127.0.0.1:"+strconv.Itoa(port), "--health-bind", "127.0.0.1:"+strconv.Itoa(health))
 	t.Cleanup(func() { _ = exec.Command("podman", "rm", "-f", "-t", "0", name).Run() })
@@ -162,6 +207,15 @@ func TestContainerImage(t *testing.T) {
 	waitFor(t, "the container's /readyz", deadline, func() error { return wantStatus("http://127.0.0.1:"+strconv.Itoa(health)+"/readyz", 200) })
 	if err := wantStatus(base+"/", 200); err != nil {
 		t.Fatalf("%v\n%s", err, logs())
+	}
+	// status inside the container reaches the master over the control socket.
+	var st struct {
+		PID     int               `json:"pid"`
+		Workers []json.RawMessage `json:"workers"`
+	}
+	out := runCmd(t, ctx, env, "", "podman", "exec", name, "/app/bin/demo", "status", "--json")
+	if err := json.Unmarshal([]byte(out), &st); err != nil || st.PID != 1 || len(st.Workers) == 0 {
+		t.Errorf("podman exec demo status --json: %v, want the master (pid 1) and its workers; got\n%s\n%s", err, out, logs())
 	}
 	pid := runCmd(t, ctx, env, "", "podman", "inspect", "--format", "{{.State.Pid}}", name)
 	if uid := processUID(t, atoi(t, pid)); uid != 10001 {

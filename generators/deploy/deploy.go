@@ -98,8 +98,11 @@ type Data struct {
 
 	// Database is the project's --db answer: "" (none), sqlite or postgres. With one, the
 	// service runs `Bin migrate up` before starting (systemd ExecStartPre).
-	Database       string
-	PostgresLocal  bool   // the DSN names this machine's server: order the unit after postgresql.service
+	Database      string
+	PostgresLocal bool // the DSN names this machine's server: order the unit after postgresql.service
+	// Credential is where the host keeps database.dsn, password included, for systemd's
+	// LoadCredential= (the app reads $CREDENTIALS_DIRECTORY/database.dsn); PostgreSQL only.
+	Credential     string
 	StateDirectory string // systemd StateDirectory= holding the SQLite file (below /var/lib), or ""
 }
 
@@ -451,6 +454,7 @@ func resolveDatabase(d *Data, database, dsn string) error {
 		return nil
 	case project.DatabasePostgres:
 		d.PostgresLocal = LocalPostgres(dsn)
+		d.Credential = "/etc/" + d.Name + "/" + credentialName
 	case project.DatabaseSQLite:
 		file, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
 		if !path.IsAbs(file) {
@@ -470,6 +474,24 @@ func resolveDatabase(d *Data, database, dsn string) error {
 	}
 	d.Database = database
 	return nil
+}
+
+// credentialName is the secret setting's path, the name the configuration engine looks
+// for in $CREDENTIALS_DIRECTORY, and the Kubernetes Secret's key.
+const credentialName = "database.dsn"
+
+// DSNPassword reports whether a PostgreSQL DSN (URL or key=value) carries a password.
+func DSNPassword(dsn string) bool {
+	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		_, has := u.User.Password()
+		return has || u.Query().Has("password")
+	}
+	for _, f := range strings.Fields(dsn) {
+		if strings.HasPrefix(f, "password=") {
+			return true
+		}
+	}
+	return false
 }
 
 // LocalPostgres tells whether a PostgreSQL DSN names a server on this machine: a unix

@@ -124,7 +124,7 @@ func TestTargetsSelectFiles(t *testing.T) {
 		"supervisor": {"README.md", "supervisor/demo.conf", "tmpfiles/demo.conf"},
 		"systemd":    {"README.md", "systemd/demo.service", "systemd/demo.socket"},
 		"logrotate":  {"README.md", "logrotate/demo"},
-		"container":  {"README.md", "container/.dockerignore", "container/Containerfile", "container/group", "container/passwd"},
+		"container":  {"README.md", "container/.dockerignore", "container/Containerfile", "container/group", "container/passwd", "container/run/README"},
 		"kubernetes": {"README.md", "kubernetes/base/config/config.yaml", "kubernetes/base/config/logging.yaml", "kubernetes/base/config/setting.yaml",
 			"kubernetes/base/deployment.yaml", "kubernetes/base/kustomization.yaml", "kubernetes/base/networkpolicy.yaml", "kubernetes/base/pdb.yaml",
 			"kubernetes/base/service.yaml", "kubernetes/production/kustomization.yaml"},
@@ -310,7 +310,8 @@ func TestDatabaseUnits(t *testing.T) {
 	}{
 		{"", nil, []string{"ExecStartPre=", "postgresql.service", "StateDirectory="}},
 		{project.DatabaseSQLite, []string{"ExecStartPre=/opt/demo/bin/demo migrate -c /opt/demo/config up", "StateDirectory=demo"}, []string{"postgresql.service"}},
-		{project.DatabasePostgres, []string{"ExecStartPre=/opt/demo/bin/demo migrate -c /opt/demo/config up", "After=network.target demo.socket postgresql.service", "Wants=postgresql.service"}, []string{"StateDirectory="}},
+		{project.DatabasePostgres, []string{"ExecStartPre=/opt/demo/bin/demo migrate -c /opt/demo/config up", "After=network.target demo.socket postgresql.service", "Wants=postgresql.service",
+			"#LoadCredential=database.dsn:/etc/demo/database.dsn"}, []string{"StateDirectory=", "\nLoadCredential="}},
 	} {
 		dir := newProjectWith(t, project.Options{Name: "demo", Database: tc.db})
 		ctx, err := Generate(dir, Options{Targets: []string{"systemd"}})
@@ -341,8 +342,13 @@ func TestDatabaseUnits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if svc, _ := ctx.Files.Get("systemd/demo.service"); bytes.Contains(svc.Data, []byte("postgresql.service")) {
+	svc, _ := ctx.Files.Get("systemd/demo.service")
+	if bytes.Contains(svc.Data, []byte("postgresql.service")) {
 		t.Error("a remote database.dsn still orders the unit after postgresql.service")
+	}
+	// A remote server takes a password: the unit loads the DSN as a credential.
+	if !bytes.Contains(svc.Data, []byte("\nLoadCredential=database.dsn:/etc/demo/database.dsn\n")) {
+		t.Errorf("a remote database.dsn: demo.service loads no credential:\n%s", svc.Data)
 	}
 }
 

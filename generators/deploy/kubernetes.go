@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/scaffoldgo/scaffold/generators"
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/runtime/appconfig"
 )
 
 // KubeData is what the container and Kubernetes templates see, derived from the project's
@@ -33,7 +36,17 @@ type KubeData struct {
 	CPURequest, CPULimit, MemoryRequest, MemoryLimit string
 
 	ReadinessPath, ReadinessPort string // ReadinessPort is a container port name: health or http
-	PreStop                      int    // seconds of preStop sleep; 0: none
+	Readiness                    Probe  // its timings (readinessProbe)
+	ProbeTimeout                 int    // timeoutSeconds of the startup probe on the health listener
+	PreStop                      int    // seconds pods keep serving after endpoint removal begins; 0: none
+	NativeSleep                  bool   // PreStop as lifecycle.preStop.sleep (1.30+), else the runtime's --shutdown-delay
+	KubeVersion                  string // "1.N": the oldest minor the manifests are written for (--kube-version)
+	Minimums                     []KubeMinimum
+	MinimumVersion               string // the highest of Minimums: what the manifests need
+	IngressFrom                  string // the ingress controller's namespace: the only one reaching the app's port
+	DatabasePort                 int    // a PostgreSQL project: the egress the NetworkPolicy allows beside DNS
+	SecretName, SecretKey        string // a PostgreSQL project: the Secret holding database.dsn, and its key
+	SecretDir                    string // where the pods mount it; the app reads SecretDir/SecretKey (APP_DATABASE_DSN_FILE)
 	TerminationGrace             int    // PreStop + graceful_timeout + GraceMargin, never equal to graceful_timeout
 	GraceMargin                  int
 	StartupPeriod                int // seconds between startup probes
@@ -43,6 +56,108 @@ type KubeData struct {
 	UpstreamIdle                 int  // seconds the proxy in front keeps an idle connection to a pod
 	KeepAlive                    int  // the pods' --keep-alive seconds: above UpstreamIdle (0: the app's own, already above)
 	Migrate                      bool // a PostgreSQL project: an init container runs `migrate up` first
+}
+
+// Probe is one probe's timings.
+type Probe struct {
+	Bound   int // seconds the probed handler takes at most, by its own limit
+	Timeout int // timeoutSeconds
+	Period  int // periodSeconds
+	Failure int // failureThreshold
+}
+
+// readinessProbe times a readiness probe of a handler that answers within bound seconds:
+// one second more for a GC pause or CPU throttling under the limit, and a second failure
+// before the pod leaves the Service, so one slow answer never pulls it out.
+func readinessProbe(bound int) Probe {
+	return Probe{Bound: bound, Timeout: bound + 1, Period: bound + 2, Failure: 2}
+}
+
+// readinessBound is how long the readiness handler takes at most, by its own limit: the
+// master's /readyz answers within the health listener's wait (runtime/prefork healthWait,
+// 1 s), the app's /readyz of a --db project bounds its ping at 1 s (web/readyz.go); any
+// other route of the app is bounded by the app's timeout, capped at 5 s for a probe.
+func readinessBound(port, path string, migrate bool, appTimeout int) int {
+	switch {
+	case port == "health", migrate && path == "/readyz":
+		return 1
+	case appTimeout > 0:
+		return min(appTimeout, 5)
+	}
+	return 5
+}
+
+// KubeMinimum is a manifest feature and the Kubernetes minor it needs (on by default).
+type KubeMinimum struct {
+	Feature string
+	Minor   int
+	Note    string
+}
+
+// DefaultKubeVersion is --kube-version's default: the oldest upstream minor still supported
+// (with the managed providers' extended support) as of 2026-12.
+const DefaultKubeVersion = "1.32"
+
+// sleepMinor is the first minor where lifecycle.preStop.sleep is on by default (beta,
+// PodLifecycleSleepAction; alpha in 1.29, GA in 1.34).
+const sleepMinor = 30
+
+// kubeMinimums is every feature of the manifests newer than policy/v1 (1.21), with the
+// minor that enables it by default; kubeFeatures picks those a set of manifests uses.
+func kubeMinimums(k KubeData, ingress bool) []KubeMinimum {
+	list := []KubeMinimum{
+		{"startupProbe", 20, "GA"},
+		{"policy/v1 PodDisruptionBudget", 21, "GA"},
+		{"namespace label kubernetes.io/metadata.name (NetworkPolicy namespaceSelector)", 21, "on by default; GA in 1.22"},
+		{"PodDisruptionBudget unhealthyPodEvictionPolicy: AlwaysAllow", 27, "beta, on by default; GA in 1.31"},
+	}
+	if ingress {
+		list = append(list, KubeMinimum{"networking.k8s.io/v1 Ingress with ingressClassName", 19, "GA"})
+	}
+	if k.MaxReplicas > 0 {
+		list = append(list, KubeMinimum{"autoscaling/v2 HorizontalPodAutoscaler with behavior", 23, "GA"})
+	}
+	if k.PreStop > 0 && k.NativeSleep {
+		list = append(list, KubeMinimum{"lifecycle.preStop.sleep", sleepMinor, "beta, on by default; GA in 1.34; below 1.30, --kube-version writes the runtime's --shutdown-delay instead"})
+	}
+	slices.SortStableFunc(list, func(a, b KubeMinimum) int { return a.Minor - b.Minor })
+	return list
+}
+
+// minKubeMinor is the oldest minor the manifests can be written for.
+const minKubeMinor = 27
+
+var kubeVersionRE = regexp.MustCompile(`^v?1\.([0-9]{1,3})(\.[0-9]+)?$`)
+
+// parseKubeVersion reads --kube-version ("1.32", "v1.29", "1.30.2") as its minor.
+func parseKubeVersion(v string) (int, error) {
+	m := kubeVersionRE.FindStringSubmatch(v)
+	if m == nil {
+		return 0, &InputError{"--kube-version", v, fmt.Sprintf("must be a Kubernetes version 1.N such as %s", DefaultKubeVersion)}
+	}
+	minor, _ := strconv.Atoi(m[1])
+	if minor < minKubeMinor {
+		return 0, &InputError{"--kube-version", v, fmt.Sprintf("must be 1.%d or later (PodDisruptionBudget unhealthyPodEvictionPolicy is on by default from 1.%d)", minKubeMinor, minKubeMinor)}
+	}
+	return minor, nil
+}
+
+// postgresPort is the port database.dsn names (URL or key=value form), default 5432.
+func postgresPort(dsn string) int {
+	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		if p, err := strconv.Atoi(u.Port()); err == nil && p > 0 && p < 65536 {
+			return p
+		}
+		return 5432
+	}
+	for _, f := range strings.Fields(dsn) {
+		if v, ok := strings.CutPrefix(f, "port="); ok {
+			if p, err := strconv.Atoi(v); err == nil && p > 0 && p < 65536 {
+				return p
+			}
+		}
+	}
+	return 5432
 }
 
 // Defaults of the container and Kubernetes targets.
@@ -151,6 +266,29 @@ func resolveKube(ctx *Context) error {
 		k.PreStop = o.PreStop
 	}
 	k.TerminationGrace = k.PreStop + d.GracefulTimeout + graceMargin
+	k.KubeVersion = or(o.KubeVersion, DefaultKubeVersion)
+	minor, err := parseKubeVersion(k.KubeVersion)
+	if err != nil {
+		return err
+	}
+	k.KubeVersion = "1." + strconv.Itoa(minor)
+	// The image has no sleep to exec, so before the native sleep action the runtime keeps
+	// serving itself (--shutdown-delay); the grace period covers it the same way.
+	k.NativeSleep = minor >= sleepMinor
+	k.IngressFrom = or(o.IngressFrom, "ingress-nginx")
+	if errs := validation.IsDNS1123Label(k.IngressFrom); len(errs) > 0 {
+		return &InputError{"--ingress-namespace", k.IngressFrom, kubeNameRule}
+	}
+	if ctx.Manifest.Answers.Database == project.DatabasePostgres {
+		k.DatabasePort = postgresPort(ctx.App.DatabaseDSN)
+		k.SecretName, k.SecretKey, k.SecretDir = d.Name+"-database", credentialName, "/run/secrets/"+d.Name
+	}
+	// config/ goes into the image and the ConfigMap, which anyone who can read the image or
+	// the namespace reads: a password belongs in the Secret (or a file) instead.
+	if DSNPassword(ctx.App.DatabaseDSN) {
+		return &InputError{"database.dsn (config/, production)", appconfig.Mask(ctx.App.DatabaseDSN),
+			"must not hold a password for the container and kubernetes targets: config/ is copied into the image and the ConfigMap; give the DSN as a file instead (dsn_file, APP_DATABASE_DSN_FILE, the Secret " + d.Name + "-database: deploy/README.md)"}
+	}
 
 	timeout := d.Timeout
 	if timeout == 0 {
@@ -159,6 +297,8 @@ func resolveKube(ctx *Context) error {
 	// The master gives up on a boot not ready within the app's timeout; the startup probe
 	// waits that long plus a margin before the kubelet restarts the container.
 	k.StartupFailures = int(math.Ceil(float64(timeout+graceMargin) / startupPeriod))
+	k.Readiness = readinessProbe(readinessBound(k.ReadinessPort, k.ReadinessPath, k.Migrate, d.Timeout))
+	k.ProbeTimeout = readinessBound("health", "", false, 0) + 1
 	k.IngressTimeout = d.ProxyReadTimeout
 	switch {
 	case o.UpstreamIdle == 0:
@@ -204,6 +344,8 @@ func resolveKube(ctx *Context) error {
 		return err
 	}
 	k.ConfigFiles = files
+	k.Minimums = kubeMinimums(k, len(d.Domains) > 0)
+	k.MinimumVersion = "1." + strconv.Itoa(k.Minimums[len(k.Minimums)-1].Minor)
 	d.Kube = k
 	return nil
 }
@@ -264,9 +406,30 @@ func kubeFiles(ctx *Context) error {
 		if err != nil {
 			return err
 		}
+		if f == appconfig.SettingFile {
+			// Only what production reads: source_tree is for a project's own checkout.
+			data = withoutTopKey(data, appconfig.SourceTree)
+		}
 		ctx.Files.Add("kubernetes/base/config/"+f, data, 0o644)
 	}
 	return nil
+}
+
+// withoutTopKey drops a top-level key and its block from a YAML file, keeping every other
+// line, comments included, as written.
+func withoutTopKey(data []byte, key string) []byte {
+	var out strings.Builder
+	skip := false
+	for _, line := range strings.SplitAfter(string(data), "\n") {
+		text := strings.TrimRight(line, "\r\n")
+		if text != "" && !strings.ContainsAny(text[:1], " \t#") {
+			skip = strings.HasPrefix(text, key+":")
+		}
+		if !skip {
+			out.WriteString(line)
+		}
+	}
+	return []byte(strings.TrimRight(out.String(), "\n") + "\n")
 }
 
 // containerFiles renders the container target.
@@ -274,10 +437,13 @@ func containerFiles(ctx *Context) error {
 	if !contains(ctx.Options.Targets, "container") {
 		return generators.ErrSkip
 	}
-	for _, t := range []string{"Containerfile", "dockerignore", "passwd", "group"} {
+	for _, t := range []string{"Containerfile", "dockerignore", "passwd", "group", "run.README"} {
 		out := t
-		if t == "dockerignore" {
+		switch t {
+		case "dockerignore":
 			out = ".dockerignore"
+		case "run.README":
+			out = "run/README" // the image's runtime folder, with a file to say why (git keeps no empty folder)
 		}
 		if err := render(ctx, "container/"+t, "container/"+out); err != nil {
 			return err

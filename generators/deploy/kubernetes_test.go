@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +29,8 @@ var kubeVariants = map[string]Options{
 	"full": {Targets: []string{"kubernetes", "container"}, Domains: []string{"shop.example.com"}, MaxReplicas: 6, Namespace: "shop",
 		Image: "registry.example.com/shop/demo:1.2.0", ReadinessPath: "/healthz", CPULimit: "2500m", MemoryLimit: "1Gi", PreStop: 10},
 	"no-prestop": {Targets: []string{"kubernetes"}, PreStop: -1, HealthPort: 9100, Replicas: 3, CPURequest: "100m", CPULimit: "500m"},
+	// Before the preStop sleep action: the runtime's --shutdown-delay instead.
+	"kube-1.29": {Targets: []string{"kubernetes"}, KubeVersion: "1.29", IngressFrom: "traefik"},
 }
 
 // decodeStrict decodes a generated manifest into its typed object: an unknown field or a
@@ -115,8 +118,18 @@ func checkDeployment(t *testing.T, d Data, dep *appsv1.Deployment) {
 	if grace != k.PreStop+d.GracefulTimeout+graceMargin || grace <= d.GracefulTimeout+k.PreStop {
 		t.Errorf("terminationGracePeriodSeconds %d, want preStop %d + graceful %d + margin %d", grace, k.PreStop, d.GracefulTimeout, graceMargin)
 	}
-	if k.PreStop > 0 && (c.Lifecycle == nil || c.Lifecycle.PreStop == nil || c.Lifecycle.PreStop.Sleep == nil || int(c.Lifecycle.PreStop.Sleep.Seconds) != k.PreStop) {
-		t.Errorf("preStop: %+v, want a native sleep of %ds", c.Lifecycle, k.PreStop)
+	delay := slices.Index(c.Args, "--shutdown-delay")
+	switch {
+	case k.PreStop > 0 && k.NativeSleep && (c.Lifecycle == nil || c.Lifecycle.PreStop == nil || c.Lifecycle.PreStop.Sleep == nil || int(c.Lifecycle.PreStop.Sleep.Seconds) != k.PreStop || delay >= 0):
+		t.Errorf("preStop: %+v, args %v, want a native sleep of %ds and no shutdown delay", c.Lifecycle, c.Args, k.PreStop)
+	case k.PreStop > 0 && !k.NativeSleep && (c.Lifecycle != nil || delay < 0 || c.Args[delay+1] != strconv.Itoa(k.PreStop)):
+		t.Errorf("Kubernetes %s: lifecycle %+v, args %v, want no preStop and --shutdown-delay %d", k.KubeVersion, c.Lifecycle, c.Args, k.PreStop)
+	case k.PreStop == 0 && (c.Lifecycle != nil || delay >= 0):
+		t.Errorf("no preStop asked: lifecycle %+v, args %v", c.Lifecycle, c.Args)
+	}
+	// One slow answer never pulls a pod from the Service.
+	if r := c.ReadinessProbe; r.FailureThreshold < 2 || r.TimeoutSeconds < 2 || r.PeriodSeconds <= r.TimeoutSeconds {
+		t.Errorf("readiness probe %+v: want failureThreshold >= 2, timeoutSeconds >= 2 and a period above the timeout", r)
 	}
 	probes := map[string]*corev1.Probe{"startup": c.StartupProbe, "readiness": c.ReadinessProbe, "liveness": c.LivenessProbe}
 	paths := map[string]bool{}
@@ -174,8 +187,16 @@ func checkDeployment(t *testing.T, d Data, dep *appsv1.Deployment) {
 	if !mounts[appDir+"/config"] || !mounts[d.SocketDir] {
 		t.Errorf("mounts %v: want the ConfigMap at %s/config and a writable %s for the control socket", mounts, appDir, d.SocketDir)
 	}
-	if len(c.Env) != 1 || c.Env[0].Name != "APP_ENV" || c.Env[0].Value != "production" {
-		t.Errorf("env %+v", c.Env)
+	wantEnv := []corev1.EnvVar{{Name: "APP_ENV", Value: "production"}}
+	if k.Migrate {
+		wantEnv = append(wantEnv, corev1.EnvVar{Name: "APP_DATABASE_DSN_FILE", Value: k.SecretDir + "/database.dsn"})
+	}
+	if !slices.Equal(c.Env, wantEnv) {
+		t.Errorf("env %+v, want %+v (no secret as a literal)", c.Env, wantEnv)
+	}
+	// A Service named app-server would inject APP_SERVER_PORT, a misspelt setting to the app.
+	if spec.EnableServiceLinks == nil || *spec.EnableServiceLinks {
+		t.Errorf("enableServiceLinks %v, want false", spec.EnableServiceLinks)
 	}
 }
 
@@ -261,6 +282,179 @@ func TestPodsOutlastTheProxysIdleTimeout(t *testing.T) {
 	}
 }
 
+// The readiness probe's timeout is the probed handler's own bound plus a second, and it
+// takes two failures in a row: a GC pause or a throttled CPU never empties the Service.
+func TestReadinessProbeFromTheAppsTimeouts(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		db      string
+		timeout string // config.yaml's server.timeout
+		path    string // --readiness-path
+		want    Probe
+	}{
+		{"the master's /readyz (health listener, 1s)", "", "30s", "", Probe{Bound: 1, Timeout: 2, Period: 3, Failure: 2}},
+		{"the app's /readyz pinging the database (1s)", project.DatabasePostgres, "30s", "", Probe{Bound: 1, Timeout: 2, Period: 3, Failure: 2}},
+		{"another app route: the app's timeout, capped at 5s", "", "30s", "/healthz", Probe{Bound: 5, Timeout: 6, Period: 7, Failure: 2}},
+		{"another app route under a short timeout", "", "3s", "/healthz", Probe{Bound: 3, Timeout: 4, Period: 5, Failure: 2}},
+		{"another app route, no app timeout", "", "0", "/healthz", Probe{Bound: 5, Timeout: 6, Period: 7, Failure: 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := newProjectWith(t, project.Options{Name: "demo", Database: tc.db})
+			replace(t, filepath.Join(dir, "config", "config.yaml"), "timeout: 30s", "timeout: "+tc.timeout)
+			ctx, err := Generate(dir, Options{Targets: []string{"kubernetes"}, ReadinessPath: tc.path})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ctx.Data.Kube.Readiness; got != tc.want {
+				t.Errorf("readiness %+v, want %+v", got, tc.want)
+			}
+			var dep appsv1.Deployment
+			decodeStrict(t, ctx, "kubernetes/base/deployment.yaml", &dep)
+			r := dep.Spec.Template.Spec.Containers[0].ReadinessProbe
+			if int(r.TimeoutSeconds) != tc.want.Timeout || int(r.PeriodSeconds) != tc.want.Period || int(r.FailureThreshold) != tc.want.Failure {
+				t.Errorf("manifest's readiness probe %+v, want %+v", r, tc.want)
+			}
+		})
+	}
+}
+
+// --kube-version: below 1.30 the preStop sleep action is off by default and the image has
+// no sleep, so the runtime's --shutdown-delay keeps the pod serving instead; the base says
+// which version each feature needs; versions below the oldest feature's are refused.
+func TestKubeVersion(t *testing.T) {
+	dir := newProject(t, "demo")
+	for _, tc := range []struct {
+		version, want string
+		native        bool
+		minimum       string
+	}{
+		{"", "1.32", true, "1.30"}, {"1.30", "1.30", true, "1.30"}, {"v1.34.4", "1.34", true, "1.30"},
+		{"1.29", "1.29", false, "1.27"}, {"1.27", "1.27", false, "1.27"},
+	} {
+		ctx, err := Generate(dir, Options{Targets: []string{"kubernetes"}, KubeVersion: tc.version})
+		if err != nil {
+			t.Fatalf("--kube-version %q: %v", tc.version, err)
+		}
+		k := ctx.Data.Kube
+		if k.KubeVersion != tc.want || k.NativeSleep != tc.native || k.MinimumVersion != tc.minimum {
+			t.Errorf("--kube-version %q: version %s, native sleep %v, needs %s; want %s, %v, %s", tc.version, k.KubeVersion, k.NativeSleep, k.MinimumVersion, tc.want, tc.native, tc.minimum)
+		}
+		var dep appsv1.Deployment
+		decodeStrict(t, ctx, "kubernetes/base/deployment.yaml", &dep)
+		checkDeployment(t, ctx.Data, &dep)
+		if g := int(*dep.Spec.Template.Spec.TerminationGracePeriodSeconds); g != 5+30+10 {
+			t.Errorf("--kube-version %q: grace %d, want 45 whichever keeps the pod serving", tc.version, g)
+		}
+		kust, _ := ctx.Files.Get("kubernetes/base/kustomization.yaml")
+		if !bytes.Contains(kust.Data, []byte("# Needs Kubernetes "+tc.minimum+" or later (written for "+tc.want)) ||
+			bytes.Contains(kust.Data, []byte("lifecycle.preStop.sleep")) != tc.native {
+			t.Errorf("--kube-version %q: the base's header does not state the minimums:\n%s", tc.version, kust.Data)
+		}
+	}
+	for _, bad := range []string{"1.26", "2.0", "latest", "1.x", "1.30 --x"} {
+		_, err := Generate(dir, Options{Targets: []string{"kubernetes"}, KubeVersion: bad})
+		var ie *InputError
+		if !errors.As(err, &ie) || ie.Flag != "--kube-version" || !strings.Contains(err.Error(), "must be") {
+			t.Errorf("--kube-version %q: %v, want a refusal naming the flag and the rule", bad, err)
+		}
+	}
+}
+
+// Ingress to the app's port only from the ingress controller's namespace; egress only to
+// DNS and, for a PostgreSQL project, the database's port.
+func TestNetworkPolicyInAndOut(t *testing.T) {
+	for _, tc := range []struct {
+		db, dsn, from string
+		wantFrom      string
+		wantEgress    []int32
+	}{
+		{"", "", "", "ingress-nginx", []int32{53, 53}},
+		{"", "", "traefik", "traefik", []int32{53, 53}},
+		{project.DatabasePostgres, "", "", "ingress-nginx", []int32{53, 53, 5432}},
+		{project.DatabasePostgres, "postgres://app@db.example.com:6432/app", "", "ingress-nginx", []int32{53, 53, 6432}},
+	} {
+		dir := newProjectWith(t, project.Options{Name: "demo", Database: tc.db})
+		if tc.dsn != "" {
+			settings := "production:\n  database:\n    dsn: " + tc.dsn + "\n"
+			if err := os.WriteFile(filepath.Join(dir, "config", "setting.yaml"), []byte(settings), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ctx, err := Generate(dir, Options{Targets: []string{"kubernetes"}, IngressFrom: tc.from})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var np networkingv1.NetworkPolicy
+		decodeStrict(t, ctx, "kubernetes/base/networkpolicy.yaml", &np)
+		if !slices.Equal(np.Spec.PolicyTypes, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}) {
+			t.Errorf("policy types %v, want Ingress and Egress", np.Spec.PolicyTypes)
+		}
+		app := np.Spec.Ingress[0]
+		if len(app.From) != 1 || app.From[0].NamespaceSelector == nil || app.From[0].NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"] != tc.wantFrom ||
+			app.Ports[0].Port.IntValue() != ctx.Data.Kube.Port {
+			t.Errorf("ingress rule %+v, want the app's port from namespace %s only", app, tc.wantFrom)
+		}
+		for _, r := range np.Spec.Ingress {
+			if len(r.From) == 0 {
+				t.Errorf("ingress rule %+v is open to every pod", r)
+			}
+		}
+		var ports []int32
+		for _, r := range np.Spec.Egress {
+			for _, p := range r.Ports {
+				ports = append(ports, p.Port.IntVal)
+			}
+		}
+		if !slices.Equal(ports, tc.wantEgress) {
+			t.Errorf("db %q dsn %q: egress ports %v, want %v", tc.db, tc.dsn, ports, tc.wantEgress)
+		}
+	}
+	_, err := Generate(newProject(t, "demo"), Options{Targets: []string{"kubernetes"}, IngressFrom: "Ingress_NGINX"})
+	var ie *InputError
+	if !errors.As(err, &ie) || ie.Flag != "--ingress-namespace" {
+		t.Errorf("--ingress-namespace Ingress_NGINX: %v, want a refusal naming the flag", err)
+	}
+}
+
+// config/ goes into the image and the ConfigMap: a DSN with a password there is refused for
+// those targets (it belongs in a Secret or a file), and the ConfigMap carries only what
+// production reads, not setting.yaml's source_tree.
+func TestConfigMapCarriesNoSecretNorSourceTree(t *testing.T) {
+	dir := newProjectWith(t, project.Options{Name: "demo", Database: project.DatabasePostgres})
+	ctx, err := Generate(dir, Options{Targets: []string{"kubernetes"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var orig, copied map[string]any
+	data, _ := os.ReadFile(filepath.Join(dir, "config", "setting.yaml"))
+	if err := yaml.Unmarshal(data, &orig); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := ctx.Files.Get("kubernetes/base/config/setting.yaml")
+	if err := yaml.Unmarshal(f.Data, &copied); err != nil {
+		t.Fatalf("the ConfigMap's setting.yaml: %v\n%s", err, f.Data)
+	}
+	if _, ok := orig["source_tree"]; !ok {
+		t.Fatal("the generated setting.yaml has no source_tree section to leave out")
+	}
+	delete(orig, "source_tree")
+	if !reflect.DeepEqual(orig, copied) {
+		t.Errorf("the ConfigMap's setting.yaml %v, want config/setting.yaml without source_tree %v", copied, orig)
+	}
+
+	replace(t, filepath.Join(dir, "config", "config.yaml"), "dsn: postgres:///demo?host=/var/run/postgresql", "dsn: postgres://app:s3cret@db.example.com/demo")
+	for _, targets := range [][]string{{"kubernetes"}, {"container"}} {
+		_, err := Generate(dir, Options{Targets: targets})
+		var ie *InputError
+		if !errors.As(err, &ie) || !strings.HasPrefix(ie.Flag, "database.dsn") || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "must not hold a password") {
+			t.Errorf("%v with a password in config/: %v, want a refusal naming database.dsn, the password masked", targets, err)
+		}
+	}
+	if _, err := Generate(dir, Options{Targets: []string{"systemd"}}); err != nil {
+		t.Errorf("systemd reads config/ on its own host: %v", err)
+	}
+}
+
 func TestKubeBadInput(t *testing.T) {
 	dir := newProject(t, "demo")
 	for _, tc := range []struct {
@@ -330,6 +524,30 @@ func TestKubeDatabaseProjects(t *testing.T) {
 	}
 	if rp := spec.Containers[0].ReadinessProbe.HTTPGet; rp.Path != "/readyz" || rp.Port.String() != "http" {
 		t.Errorf("readiness probe %s on %s, want the app's /readyz on http", rp.Path, rp.Port.String())
+	}
+	// database.dsn reaches the app and its migrations as a file of the Secret demo-database.
+	var secretVol *corev1.Volume
+	for i, v := range spec.Volumes {
+		if v.Secret != nil {
+			secretVol = &spec.Volumes[i]
+		}
+	}
+	if secretVol == nil || secretVol.Secret.SecretName != "demo-database" || secretVol.Secret.Optional != nil {
+		t.Fatalf("volumes %+v: want the (required) Secret demo-database", spec.Volumes)
+	}
+	for _, c := range append(spec.InitContainers, spec.Containers...) {
+		file := ""
+		for _, e := range c.Env {
+			if e.Name == "APP_DATABASE_DSN_FILE" {
+				file = e.Value
+			}
+		}
+		mounted := slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool {
+			return m.Name == secretVol.Name && m.ReadOnly && file == m.MountPath+"/database.dsn"
+		})
+		if !mounted {
+			t.Errorf("container %s: APP_DATABASE_DSN_FILE %q is not the Secret's database.dsn as mounted (%+v)", c.Name, file, c.VolumeMounts)
+		}
 	}
 	plain, err := Generate(newProject(t, "demo"), kubeVariants["default"])
 	if err != nil {

@@ -53,6 +53,8 @@ type Options struct {
 	ReadinessPath string // readiness probe path; default the runtime's /readyz on HealthPort, another path probes the app's port
 	PreStop       int    // seconds of lifecycle.preStop.sleep; default 5; -1: none
 	UpstreamIdle  int    // seconds the proxy in front keeps an idle connection to a pod; default 60 (ingress-nginx, AWS ALB)
+	KubeVersion   string // the oldest Kubernetes minor the manifests must run on, "1.N"; default DefaultKubeVersion
+	IngressFrom   string // namespace of the ingress controller, the only one that reaches the app's port; default ingress-nginx
 	CPURequest    string // resource quantities; defaults 250m, 1, 128Mi, 256Mi
 	CPULimit      string
 	MemoryRequest string

@@ -137,10 +137,18 @@ func TestSystemdUnits(t *testing.T) {
 		{"packaged", Options{Prefix: prefix, ConfigDir: "/etc/demo", StaticDir: "/usr/share/demo/static", LogDir: "/srv/log/demo", Socket: "/srv/run/demo.sock", User: "web"}, ""},
 		{"sqlite", Options{Prefix: prefix}, project.DatabaseSQLite},
 		{"postgres", Options{Prefix: prefix}, project.DatabasePostgres},
+		{"remote postgres: LoadCredential=", Options{Prefix: prefix}, "remote"},
 	} {
 		dir, ok := projects[tc.db]
 		if !ok {
-			dir = newProjectWith(t, project.Options{Name: "demo", Database: tc.db})
+			db := tc.db
+			if db == "remote" {
+				db = project.DatabasePostgres
+			}
+			dir = newProjectWith(t, project.Options{Name: "demo", Database: db})
+			if tc.db == "remote" {
+				replace(t, filepath.Join(dir, "config", "config.yaml"), "dsn: postgres:///demo?host=/var/run/postgresql", "dsn: postgres://demo@db.example.com/demo")
+			}
 			projects[tc.db] = dir
 		}
 		t.Run(tc.name, func(t *testing.T) {

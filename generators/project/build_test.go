@@ -136,8 +136,11 @@ func (o Options) moduleOrName() string {
 func TestProductionEntryRunsWorkerProcesses(t *testing.T) {
 	dir, bin := buildProductionEntry(t, Options{Name: "demo"})
 
+	checkEnvironmentPolicy(t, dir, bin)
+
 	addr, metrics := testenv.FreeAddr(t), testenv.FreeAddr(t)
 	t.Setenv("APP_SERVER_METRICS_BIND", metrics) // config.yaml's server.metrics_bind
+	t.Setenv("APP_PORT", "tcp://10.96.0.7:8000") // a Service named app: warned about, never fatal
 	cmd, done := startServer(t, dir, bin, "-b", addr, "-w", "2")
 	waitOK(t, "http://"+addr+"/", done)
 	checkMetricsAndRequestID(t, addr, metrics)
@@ -182,6 +185,37 @@ func buildProductionEntry(t *testing.T, opts Options) (dir, bin string) {
 	bin = filepath.Join(t.TempDir(), opts.Name)
 	goCmd(t, dir, "build", "-o", bin, "./wsgi")
 	return dir, bin
+}
+
+// checkEnvironmentPolicy runs `demo --check-config` as a platform would leave the
+// environment: an APP_* variable naming no section is one warning line and exit 0; a
+// misspelt key of a known section is refused, naming the closest key.
+func checkEnvironmentPolicy(t *testing.T, dir, bin string) {
+	t.Helper()
+	run := func(env ...string) (string, error) {
+		cmd := exec.Command(bin, "--check-config")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), env...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := run("APP_FOO=1")
+	if err != nil {
+		t.Fatalf("APP_FOO=1 demo --check-config: %v, want exit 0\n%s", err, out)
+	}
+	var warnings []string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "APP_FOO") {
+			warnings = append(warnings, line)
+		}
+	}
+	if len(warnings) != 1 || !strings.HasPrefix(warnings[0], "warning: APP_FOO: no effect: names no section of config") || !strings.Contains(out, "configuration OK") {
+		t.Errorf("APP_FOO=1 demo --check-config: want one warning line about APP_FOO, then configuration OK; got\n%s", out)
+	}
+	out, err = run("APP_SERVER_WROKERS=3")
+	if err == nil || !strings.Contains(out, `APP_SERVER_WROKERS: no such setting (did you mean "APP_SERVER_WORKERS"?)`) {
+		t.Errorf("APP_SERVER_WROKERS=3 demo --check-config: %v, want a refusal naming APP_SERVER_WORKERS; got\n%s", err, out)
+	}
 }
 
 // TestDevelopmentEntryServesOnBind checks `go run ./run -b ADDR` answers 200 on /.

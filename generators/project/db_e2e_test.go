@@ -308,6 +308,47 @@ func TestPostgresEndToEnd(t *testing.T) {
 			t.Errorf("migrate sideways: %v\n%s", err, out)
 		}
 	})
+	// The DSN as a file (APP_DATABASE_DSN_FILE, systemd's $CREDENTIALS_DIRECTORY): the app
+	// connects with it, and it is in no process's environment, only its path.
+	t.Run("DSN as a file, never in the environment", func(t *testing.T) {
+		secrets := t.TempDir()
+		file := filepath.Join(secrets, "database.dsn")
+		// A password the test server (trust on its socket) does not ask for, to look for.
+		dsn := strings.Replace(pg.DSN(), "://postgres@", "://postgres:s3cret@", 1)
+		if dsn == pg.DSN() {
+			t.Fatalf("no user in %s to give a password", pg.DSN())
+		}
+		if err := os.WriteFile(file, []byte(dsn+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fileEnv := append(slices.DeleteFunc(prodEnv(""), func(kv string) bool { return strings.HasPrefix(kv, "APP_DATABASE_DSN=") }), "APP_DATABASE_DSN_FILE="+file)
+		srv := startDBServer(t, dir, bin, fileEnv, 2) // /readyz 200: the workers reach the database
+		pids := append([]int{srv.cmd.Process.Pid}, children(srv.cmd.Process.Pid)...)
+		if len(pids) != 3 {
+			t.Fatalf("master and workers %v, want 3 processes", pids)
+		}
+		for _, pid := range pids {
+			environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(environ), "s3cret") || !strings.Contains(string(environ), "APP_DATABASE_DSN_FILE="+file) {
+				t.Errorf("process %d: the password is in its environment, or the file's path is not", pid)
+			}
+		}
+		if log := srv.stderr.String(); strings.Contains(log, "s3cret") || !strings.Contains(log, "postgres:xxxxx@") {
+			t.Errorf("the log shows the password, or not the DSN masked:\n%s", log)
+		}
+		out, err := runBin(t, dir, bin, fileEnv, "--print-config")
+		if err != nil || !strings.Contains(out, "# env APP_DATABASE_DSN_FILE (file "+file+")") || strings.Contains(out, "s3cret") {
+			t.Errorf("--print-config with APP_DATABASE_DSN_FILE: %v\n%s", err, out)
+		}
+		credEnv := append(slices.DeleteFunc(prodEnv(""), func(kv string) bool { return strings.HasPrefix(kv, "APP_DATABASE_DSN=") }), "CREDENTIALS_DIRECTORY="+secrets)
+		out, err = runBin(t, dir, bin, credEnv, "--print-config")
+		if err != nil || !strings.Contains(out, "# credential database.dsn") || strings.Contains(out, "s3cret") {
+			t.Errorf("--print-config with a systemd credential: %v\n%s", err, out)
+		}
+	})
 	if t.Failed() {
 		return
 	}

@@ -11,10 +11,20 @@
 //     the project's .env too, under the real environment);
 //  4. the entry's command-line flags (Server.FromFlags).
 //
+// A secret key (tagged secret:"true", database.dsn) also takes its value from a file, so
+// it need not sit in config/ or the environment: KEY_file: PATH in YAML (relative to the
+// configuration directory), APP_<SECTION>_<KEY>_FILE, or systemd's credential
+// $CREDENTIALS_DIRECTORY/<section>.<key> (LoadCredential=), applied before the variables.
+// Each read happens at every Load: at start and on HUP.
+//
 // Every value remembers where it was set (file:line, variable, flag) for error messages
 // and --print-config. Durations, sizes, addresses and levels each have one parser, the
 // runtime's, so a value means the same in YAML, in a variable and in a flag. Unknown keys,
-// duplicate keys and unknown APP_* variables are errors that name the closest known key.
+// duplicate keys and APP_* variables that name a section but none of its keys
+// (APP_SERVER_WROKERS) are errors that name the closest known key. An APP_* variable that
+// names no section at all (a platform's APP_VERSION or APP_URL, Kubernetes' service links
+// APP_PORT and APP_SERVICE_HOST) sets nothing and is not the app's to refuse: it is a
+// warning (Origins.Warnings), which the entry reports once at start-up.
 //
 // The package is vendored into every generated project (internal/appconfig) beside the
 // runtime; its tests live in scaffold's repository.
@@ -158,6 +168,11 @@ func Load(src Source, dst any) (*Origins, error) {
 	for k, v := range env {
 		vars[k] = envValue{value: v, origin: "env " + k}
 	}
+	if dir := env[EnvCredentials]; dir != "" && !src.Partial {
+		if err := l.credentials(root, dir); err != nil {
+			return nil, err
+		}
+	}
 	if err := l.env(root, vars); err != nil {
 		return nil, err
 	}
@@ -255,6 +270,17 @@ func (l *loader) decode(file string, node *yaml.Node, into reflect.Value, prefix
 				if l.src.Partial && !owned(into.Type()) {
 					continue
 				}
+				if base, isFile := strings.CutSuffix(key.Value, FileSuffix); isFile {
+					if f, ok := secretField(into, base); ok {
+						if k, _ := lookup(node, base); k != nil {
+							return fmt.Errorf("%s: %s: %s is set too (line %d); keep one", where(key), join(prefix, key.Value), join(prefix, base), k.Line)
+						}
+						if err := l.secretFile(where(key), val, f, join(prefix, base), join(prefix, key.Value)); err != nil {
+							return err
+						}
+						continue
+					}
+				}
 				known := keys(into.Type())
 				return fmt.Errorf("%s: unknown key %q in %s%s (known: %s)", where(key), key.Value, orTop(prefix), suggest(key.Value, known), strings.Join(known, ", "))
 			}
@@ -307,16 +333,25 @@ func (l *loader) decode(file string, node *yaml.Node, into reflect.Value, prefix
 	return nil
 }
 
-// env applies APP_<PATH> variables; an APP_ variable that names no key is an error.
+// env applies APP_<PATH> variables. One that names a section but none of its keys is an
+// error; one that names no section is a warning (Origins.Warnings): it is someone else's.
 func (l *loader) env(root reflect.Value, env map[string]envValue) error {
 	leaves := map[string]leaf{}
 	walk(root, "", func(lf leaf) { leaves[envName(lf.path)] = lf })
 	// Variables of the engine's own sections are judged even by a partial reader.
-	var ownedPrefixes []string
+	var ownedPrefixes, sectionPrefixes, sections []string
 	t := root.Type()
 	for i := 0; i < t.NumField(); i++ {
-		if name := yamlName(t.Field(i)); name != "" && owned(t.Field(i).Type) {
+		name := yamlName(t.Field(i))
+		if name == "" {
+			continue
+		}
+		if owned(t.Field(i).Type) {
 			ownedPrefixes = append(ownedPrefixes, envName(name)+"_")
+		}
+		if ft := t.Field(i).Type; ft.Kind() == reflect.Struct && ft != durationType {
+			sectionPrefixes = append(sectionPrefixes, envName(name)+"_")
+			sections = append(sections, name)
 		}
 	}
 	names := make([]string, 0, len(env))
@@ -329,13 +364,33 @@ func (l *loader) env(root reflect.Value, env map[string]envValue) error {
 		known = append(known, n)
 	}
 	sort.Strings(known)
+	under := func(prefixes []string, name string) bool {
+		return slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(name+"_", p) })
+	}
 	for _, name := range names {
 		if !strings.HasPrefix(name, EnvPrefix) || name == EnvMode {
 			continue
 		}
 		lf, ok := leaves[name]
 		if !ok {
-			if l.src.Partial && !slices.ContainsFunc(ownedPrefixes, func(p string) bool { return strings.HasPrefix(name, p) }) {
+			if l.src.Partial && !under(ownedPrefixes, name) {
+				continue // the app judges it
+			}
+			if base, isFile := strings.CutSuffix(name, "_FILE"); isFile && leaves[base].secret() {
+				if _, both := env[base]; both {
+					return fmt.Errorf("%s: %s is set too; keep one", varName(env[name], name), base)
+				}
+				path := env[name].value
+				value, err := readSecret(path)
+				if err != nil {
+					return fmt.Errorf("%s (%s): %v", varName(env[name], name), leaves[base].path, err)
+				}
+				leaves[base].v.SetString(value)
+				l.o.at[leaves[base].path] = env[name].origin + " (file " + path + ")"
+				continue
+			}
+			if !under(sectionPrefixes, name) {
+				l.o.warnings = append(l.o.warnings, fmt.Sprintf("%s: no effect: names no section of %s (%s), so it sets nothing%s", varName(env[name], name), l.src.Dir, strings.Join(sections, ", "), suggest(name, known)))
 				continue
 			}
 			return fmt.Errorf("%s: no such setting%s (each key of %s has one: APP_<SECTION>_<KEY>, such as APP_SERVER_WORKERS)", varName(env[name], name), suggest(name, known), l.src.Dir)
@@ -346,6 +401,82 @@ func (l *loader) env(root reflect.Value, env map[string]envValue) error {
 		l.o.at[lf.path] = env[name].origin
 	}
 	return nil
+}
+
+// FileSuffix marks a key that names the file holding a secret setting's value
+// (dsn_file: /run/secrets/dsn); its variable ends in _FILE (APP_DATABASE_DSN_FILE), as
+// the official database images take them. EnvCredentials is systemd's folder of the
+// unit's LoadCredential= files: one named after a secret key's path ("database.dsn")
+// sets it.
+const (
+	FileSuffix     = "_file"
+	EnvCredentials = "CREDENTIALS_DIRECTORY"
+)
+
+// secretField finds the string field of v keyed name that is tagged secret:"true".
+func secretField(v reflect.Value, name string) (reflect.Value, bool) {
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Type().Field(i)
+		if yamlName(f) == name && f.Tag.Get("secret") == "true" && f.Type.Kind() == reflect.String {
+			return v.Field(i), true
+		}
+	}
+	return reflect.Value{}, false
+}
+
+// secret reports whether the leaf is a secret string (a DSN), which a file can set.
+func (lf leaf) secret() bool {
+	return lf.v.IsValid() && lf.field.Tag.Get("secret") == "true" && lf.v.Kind() == reflect.String
+}
+
+// secretFile sets a secret key from the file a YAML key_file names; a relative path is
+// taken from the configuration directory. A partial reader never reads secrets.
+func (l *loader) secretFile(at string, val *yaml.Node, into reflect.Value, keyPath, fileKey string) error {
+	if val.Kind != yaml.ScalarNode || val.Value == "" {
+		return fmt.Errorf("%s: %s: must be the path of a file holding %s, got %s", at, fileKey, keyPath, describe(val))
+	}
+	p := val.Value
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(l.src.Dir, p)
+	}
+	value, err := readSecret(p)
+	if err != nil {
+		return fmt.Errorf("%s: %s: %v", at, fileKey, err)
+	}
+	into.SetString(value)
+	l.o.at[keyPath] = at + " (file " + p + ")"
+	return nil
+}
+
+// credentials applies systemd's credentials: $CREDENTIALS_DIRECTORY/<key path> sets a
+// secret key (LoadCredential=database.dsn:/etc/NAME/database.dsn).
+func (l *loader) credentials(root reflect.Value, dir string) error {
+	var err error
+	walk(root, "", func(lf leaf) {
+		if err != nil || !lf.secret() {
+			return
+		}
+		p := filepath.Join(dir, lf.path)
+		value, rerr := readSecret(p)
+		switch {
+		case errors.Is(rerr, fs.ErrNotExist):
+		case rerr != nil:
+			err = fmt.Errorf("credential %s: %v", lf.path, rerr)
+		default:
+			lf.v.SetString(value)
+			l.o.at[lf.path] = "credential " + lf.path
+		}
+	})
+	return err
+}
+
+// readSecret reads a secret's file: its content without the trailing line break.
+func readSecret(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimRight(string(data), "\r\n"), nil
 }
 
 // owned reports whether t is one of the engine's sections (Server, Logging), whose keys

@@ -5,15 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 )
 
 // Origins records where each key was set: "config/config.yaml:21", "env APP_SERVER_WORKERS",
 // "flag --workers"; a key absent from it kept its default.
 type Origins struct {
-	dir  string
-	mode string
-	at   map[string]string
+	dir      string
+	mode     string
+	at       map[string]string
+	warnings []string
 }
 
 // Of says where the key at path ("server.workers") was set, or "default".
@@ -31,14 +33,15 @@ func (o *Origins) Set(path, origin string) { o.at[path] = origin }
 
 // originsJSON is Origins as it travels to workers (Encode).
 type originsJSON struct {
-	Dir  string            `json:"dir"`
-	Mode string            `json:"mode"`
-	At   map[string]string `json:"at"`
+	Dir      string            `json:"dir"`
+	Mode     string            `json:"mode"`
+	At       map[string]string `json:"at"`
+	Warnings []string          `json:"warnings,omitempty"`
 }
 
 // MarshalJSON lets a worker name where its master's values were set.
 func (o *Origins) MarshalJSON() ([]byte, error) {
-	return json.Marshal(originsJSON{o.dir, o.mode, o.at})
+	return json.Marshal(originsJSON{o.dir, o.mode, o.at, o.warnings})
 }
 
 // UnmarshalJSON is MarshalJSON's inverse.
@@ -47,9 +50,14 @@ func (o *Origins) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &j); err != nil {
 		return err
 	}
-	o.dir, o.mode, o.at = j.Dir, j.Mode, j.At
+	o.dir, o.mode, o.at, o.warnings = j.Dir, j.Mode, j.At, j.Warnings
 	return nil
 }
+
+// Warnings lists what Load accepted but found no use for, one line each: APP_*
+// variables that name no section (APP_VERSION, Kubernetes' APP_SERVICE_HOST). The entry
+// reports them once at start-up, with the runtime's settings of no effect.
+func (o *Origins) Warnings() []string { return slices.Clone(o.warnings) }
 
 // Mode is the mode the configuration was read for.
 func (o *Origins) Mode() string { return o.mode }

@@ -18,6 +18,7 @@ type Server struct {
 	Workers           int           `yaml:"workers"`
 	Timeout           time.Duration `yaml:"timeout"`
 	GracefulTimeout   time.Duration `yaml:"graceful_timeout"`
+	ShutdownDelay     time.Duration `yaml:"shutdown_delay"` // serve on, unready, after TERM (0: off)
 	KeepAlive         time.Duration `yaml:"keep_alive"`
 	MaxRequests       int           `yaml:"max_requests"`
 	MaxRequestsJitter int           `yaml:"max_requests_jitter"`
@@ -117,6 +118,7 @@ func (s Server) Prefork(l Logging) prefork.Config {
 		Workers:           s.Workers,
 		Timeout:           offIfZero(s.Timeout),
 		GracefulTimeout:   offIfZero(s.GracefulTimeout),
+		ShutdownDelay:     s.ShutdownDelay, // 0 is off for both
 		KeepAlive:         offIfZero(s.KeepAlive),
 		MaxRequests:       s.MaxRequests,
 		MaxRequestsJitter: s.MaxRequestsJitter,
@@ -169,6 +171,7 @@ var flagged = []struct {
 	{"workers", "workers", func(s *Server, c *prefork.Config) { s.Workers = c.Workers }},
 	{"timeout", "timeout", func(s *Server, c *prefork.Config) { s.Timeout = max(c.Timeout, 0) }},
 	{"graceful_timeout", "graceful-timeout", func(s *Server, c *prefork.Config) { s.GracefulTimeout = max(c.GracefulTimeout, 0) }},
+	{"shutdown_delay", "shutdown-delay", func(s *Server, c *prefork.Config) { s.ShutdownDelay = max(c.ShutdownDelay, 0) }},
 	{"keep_alive", "keep-alive", func(s *Server, c *prefork.Config) { s.KeepAlive = max(c.KeepAlive, 0) }},
 	{"max_requests", "max-requests", func(s *Server, c *prefork.Config) { s.MaxRequests = c.MaxRequests }},
 	{"max_requests_jitter", "max-requests-jitter", func(s *Server, c *prefork.Config) { s.MaxRequestsJitter = c.MaxRequestsJitter }},

@@ -53,6 +53,7 @@ func TestEverySettingParses(t *testing.T) {
 		"max-requests-jitter":          {[]string{"--max-requests-jitter", "7"}, "max_requests_jitter = 7", "x"},
 		"timeout":                      {[]string{"-t", "0.5"}, "timeout = 0.5", "soon"},
 		"graceful-timeout":             {[]string{"--graceful-timeout", "45s"}, "graceful_timeout = 45", "-1s"},
+		"shutdown-delay":               {[]string{"--shutdown-delay", "5"}, "shutdown_delay = 5", "-1"},
 		"keep-alive":                   {[]string{"--keep-alive", "2"}, "keepalive = 2", "long"},
 		"max-worker-memory":            {[]string{"--max-worker-memory", "1MiB"}, "max_worker_memory = 1.0MiB", "lots"},
 		"limit-request-line":           {[]string{"--limit-request-line", "0"}, "limit_request_line = 0", "9000"},

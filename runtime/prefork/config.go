@@ -43,6 +43,12 @@ type Config struct {
 	// GracefulTimeout bounds draining on stop, reload and recycling before the
 	// worker is killed. Default 30s; negative means no wait.
 	GracefulTimeout time.Duration
+	// ShutdownDelay keeps the workers serving this long after TERM, /readyz
+	// answering 503 from the TERM on, before the listeners close and the
+	// drain (GracefulTimeout) begins: load balancers and Kubernetes endpoints
+	// stop sending first (what a preStop sleep does, for clusters and images
+	// without one). A second TERM, INT or QUIT ends the delay. Default 0: off.
+	ShutdownDelay time.Duration
 	// KeepAlive is the idle keep-alive time of client connections. Default 5s;
 	// negative disables keep-alive.
 	KeepAlive time.Duration

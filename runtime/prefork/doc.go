@@ -178,7 +178,11 @@
 // its event loop answers within a second; /readyz 200 once every start-up
 // worker was ready, while at least one worker is ready and no stop has begun
 // (503 from TERM on, so endpoints drop the pod while it drains); /startupz 200
-// once start-up is done. A TCP health socket always has SO_REUSEPORT, so a
+// once start-up is done. ShutdownDelay (--shutdown-delay): after TERM the
+// master answers /readyz 503 at once but closes nothing and drains nobody
+// for that long, so endpoints and proxies stop sending first (Kubernetes
+// before the preStop sleep action, images with no sleep to exec); a second
+// TERM, INT or QUIT cuts it short. A TCP health socket always has SO_REUSEPORT, so a
 // USR2 master binds it beside the old one. ReusePort sets SO_REUSEPORT on the
 // app's TCP sockets too (two pods of one host port during a rollout); with it,
 // set Linux's net.ipv4.tcp_migrate_req=1 (the master warns while it is 0), or

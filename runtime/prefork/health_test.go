@@ -161,6 +161,36 @@ func TestHealthProbesFollowTheLifecycle(t *testing.T) {
 	}
 }
 
+// --shutdown-delay: after TERM the master is unready at once but its workers take new
+// connections until the delay runs out (a cluster without preStop sleep); then it drains.
+func TestShutdownDelayServesUnreadyThenStops(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	health := "127.0.0.1:" + freePort(t)
+	p := startHelper(t, "run", []string{"-w", "1", "--health-bind", health, "--shutdown-delay", "1.5"})
+	c := &http.Client{Timeout: 3 * time.Second}
+	waitProbe(t, c, health, "/readyz", 200, 10*time.Second)
+	p.signal(syscall.SIGTERM)
+	termAt := time.Now()
+	if body := waitProbe(t, c, health, "/readyz", 503, time.Second); !strings.Contains(body, "stopping") {
+		t.Errorf("/readyz after TERM: %q, want stopping", body)
+	}
+	// New connections (keep-alive off: each request its own) are still served.
+	fresh := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	for time.Since(termAt) < time.Second {
+		if _, err := p.get(fresh, "/"); err != nil {
+			t.Fatalf("a new connection %s after TERM, within the 1.5s delay: %v", time.Since(termAt).Round(time.Millisecond), err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code := p.exit(15 * time.Second); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+	if took := time.Since(termAt); took < 1500*time.Millisecond {
+		t.Errorf("exited %s after TERM, before the 1.5s shutdown delay ran out", took)
+	}
+}
+
 // With --reuse-port two masters listen on one TCP port (two pods on one host
 // during a rollout) and both serve it; without it the second is refused. The
 // health port is shared either way.

@@ -79,6 +79,9 @@ var settings = []setting{
 	{section: secWorkers, name: "graceful_timeout", flags: []string{"--graceful-timeout"}, meta: "INT", def: "30",
 		help:  "Seconds to drain on stop, reload and recycling before a worker is killed.",
 		value: func(c *Config) flag.Value { return &durationFlag{p: &c.GracefulTimeout} }},
+	{section: secWorkers, name: "shutdown_delay", flags: []string{"--shutdown-delay"}, meta: "INT", def: "0",
+		help:  "Seconds to keep serving after TERM (/readyz 503) before closing the listeners and draining, while load balancers stop sending; 0 disables.",
+		value: func(c *Config) flag.Value { return &durationFlag{p: &c.ShutdownDelay} }},
 	{section: secWorkers, name: "keepalive", flags: []string{"--keep-alive"}, meta: "INT", def: "5",
 		help:  "Seconds to wait for requests on a Keep-Alive connection; 0 disables keep-alive.",
 		value: func(c *Config) flag.Value { return &durationFlag{p: &c.KeepAlive} }},
@@ -383,3 +386,12 @@ func (f *noEffectFlag) Set(v string) error {
 // that mean nothing for this server, each with why and what to use
 // instead, as the start-up log and --check-config report them.
 func (c Config) NoEffect() []string { return append([]string(nil), c.noEffect...) }
+
+// AddNoEffect records note, something given elsewhere that means nothing here
+// (an APP_* variable the configuration engine found no use for), to report
+// with them: once at start-up and by --check-config, never fatal.
+func (c *Config) AddNoEffect(note string) {
+	if !containsFold(c.noEffect, note) {
+		c.noEffect = append(c.noEffect, note)
+	}
+}

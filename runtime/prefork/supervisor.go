@@ -91,7 +91,8 @@ type supervisor struct {
 	announced  bool
 	stop       stopMode
 	stopReason string
-	err        error // Run's result (boot failure)
+	stopAt     time.Time // TERM came with a ShutdownDelay: serve on until then, then stop
+	err        error     // Run's result (boot failure)
 	crash      crashLoop
 	upgrading  bool // a new master started by USR2 is booting
 	takingOver bool // this master was started by USR2 and is not ready yet
@@ -296,6 +297,9 @@ func (s *supervisor) tick() {
 			s.do(action{kind: doNotify, arg: notifyStatus, text: st})
 		}
 	}
+	if s.stop == running && !s.stopAt.IsZero() && !s.now.Before(s.stopAt) {
+		s.stopAll(stopGraceful, "SIGTERM")
+	}
 	for _, w := range slices.Clone(s.workers) {
 		if w.phase == phaseKilled {
 			continue
@@ -420,11 +424,20 @@ func (s *supervisor) recordFailure() {
 func (s *supervisor) signal(sig, by string) {
 	switch sig {
 	case "TERM":
+		if s.stop == running && s.stopAt.IsZero() && s.cfg.ShutdownDelay > 0 {
+			// Endpoints and proxies still send for a moment: serve on, unready.
+			s.stopAt = s.now.Add(s.cfg.ShutdownDelay)
+			if !s.handedOver {
+				s.do(action{kind: doNotify, arg: notifyStopping})
+			}
+			s.log(slog.LevelInfo, "master stopping after the shutdown delay", "reason", "SIGTERM", "shutdown_delay", s.cfg.ShutdownDelay, "by", by)
+			return
+		}
 		s.stopAll(stopGraceful, "SIGTERM")
 	case "INT", "QUIT":
 		s.stopAll(stopQuick, "SIG"+sig)
 	case "HUP":
-		if s.stop != running {
+		if s.stop != running || !s.stopAt.IsZero() {
 			return
 		}
 		s.do(action{kind: doNotify, arg: notifyReloading})
@@ -465,7 +478,7 @@ func (s *supervisor) setTarget(n int, why string) {
 // reload starts a new generation with the configuration the loop loaded
 // (nil: the current one). One that failed to load starts nothing.
 func (s *supervisor) reload(nc *Config, err error) {
-	if s.stop != running {
+	if s.stop != running || !s.stopAt.IsZero() {
 		return
 	}
 	if err != nil {
@@ -519,7 +532,7 @@ func (s *supervisor) stopAll(mode stopMode, why string) {
 		return
 	}
 	if s.stop == running {
-		if !s.handedOver {
+		if !s.handedOver && s.stopAt.IsZero() {
 			s.do(action{kind: doNotify, arg: notifyStopping})
 		}
 		s.stopReason = why

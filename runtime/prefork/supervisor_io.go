@@ -142,7 +142,7 @@ type action struct {
 // Serving reports whether the target number of workers is ready and no
 // stop has begun: the service's readiness.
 func (s *supervisor) Serving() bool {
-	return s.stop == running && s.countServing() >= s.target
+	return s.stop == running && s.stopAt.IsZero() && s.countServing() >= s.target
 }
 
 // Done reports whether the master has stopped (every worker reaped).

@@ -464,6 +464,43 @@ func TestSignalTable(t *testing.T) {
 			}
 		})
 	}
+	t.Run("TERM with a shutdown delay: serve on, unready, then drain", func(t *testing.T) {
+		x := newSim(t, 2, func(c *Config) { c.ShutdownDelay = 5 * time.Second }).booted()
+		x.signal("TERM")
+		if len(x.sent(1)) != 0 || x.has(doCloseListeners, "") || !x.has(doNotify, notifyStopping) || x.logged("master stopping after the shutdown delay") != 1 {
+			t.Fatalf("TERM with a delay: want STOPPING=1 and workers untouched, got %+v", x.acts)
+		}
+		if x.s.Serving() || !x.s.health().Stopping {
+			t.Fatal("ready during the shutdown delay: /readyz must answer 503 from the TERM on")
+		}
+		x.exit(2, "signal: killed") // a crash during the delay is still replaced
+		if len(x.spawned()) != 1 {
+			t.Fatalf("worker crashed during the delay: spawned %v", x.spawned())
+		}
+		x.reload(nil, nil)
+		if x.s.gen != 1 {
+			t.Fatal("HUP during the shutdown delay started a generation")
+		}
+		x.advance(4900 * time.Millisecond)
+		if len(x.sent(1)) != 0 || x.has(doCloseListeners, "") {
+			t.Fatalf("stopped before the delay ran out: %+v", x.acts)
+		}
+		x.advance(200 * time.Millisecond)
+		if !slices.Equal(x.sent(1), []string{"drain stop"}) || !x.has(doCloseListeners, "") || x.has(doNotify, notifyStopping) {
+			t.Fatalf("delay over: want the graceful stop (STOPPING=1 already sent), got %+v", x.acts)
+		}
+	})
+	for _, sig := range []string{"TERM", "INT"} {
+		t.Run("shutdown delay cut short by "+sig, func(t *testing.T) {
+			x := newSim(t, 1, func(c *Config) { c.ShutdownDelay = time.Minute }).booted()
+			x.signal("TERM")
+			x.signal(sig)
+			want := map[string]string{"TERM": "drain stop", "INT": cmdQuit}[sig]
+			if !slices.Equal(x.sent(1), []string{want}) || !x.has(doCloseListeners, "") {
+				t.Fatalf("TERM then %s during the delay: %v", sig, x.sent(1))
+			}
+		})
+	}
 	t.Run("TERM then INT: quick", func(t *testing.T) {
 		x := newSim(t, 1).booted()
 		x.signal("TERM")

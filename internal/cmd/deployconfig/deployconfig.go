@@ -110,6 +110,8 @@ old project's OUT/.scaffold-sums is read, moved into scaffold.yaml and removed.`
 	fl.StringVar(&d.ReadinessPath, "readiness-path", "", "readiness probe path; another than /readyz probes the app's own route on its port (default /readyz)")
 	fl.IntVar(&d.PreStop, "prestop", 0, "seconds of preStop sleep before SIGTERM, -1 for none (default 5)")
 	fl.IntVar(&d.UpstreamIdle, "upstream-idle", 0, "seconds the proxy in front of the pods keeps an idle connection to one (ingress-nginx's upstream-keepalive-timeout, a load balancer's idle timeout); the pods keep theirs longer (default 60)")
+	fl.StringVar(&d.KubeVersion, "kube-version", "", "oldest Kubernetes version the manifests must run on, 1.N; below 1.30 the runtime's --shutdown-delay replaces the preStop sleep (default "+deploy.DefaultKubeVersion+")")
+	fl.StringVar(&d.IngressFrom, "ingress-namespace", "", "namespace of the ingress controller: the NetworkPolicy lets only its pods reach the app's port (default ingress-nginx)")
 	fl.StringVar(&d.CPURequest, "cpu-request", "", "CPU request of a pod (default 250m)")
 	fl.StringVar(&d.CPULimit, "cpu-limit", "", "CPU limit of a pod; sets the workers per pod (default 1)")
 	fl.StringVar(&d.MemoryRequest, "memory-request", "", "memory request of a pod (default 128Mi)")

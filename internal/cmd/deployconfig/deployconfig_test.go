@@ -81,8 +81,8 @@ func TestWriteThenUnchanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.DerivedFrom) != 22 {
-		t.Errorf("scaffold.yaml's derived_from has %d files, want 22: %v", len(m.DerivedFrom), m.DerivedFrom)
+	if len(m.DerivedFrom) != 23 {
+		t.Errorf("scaffold.yaml's derived_from has %d files, want 23: %v", len(m.DerivedFrom), m.DerivedFrom)
 	}
 	for rel, data := range got {
 		p := "deploy/" + filepath.ToSlash(rel)
