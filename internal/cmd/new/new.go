@@ -45,7 +45,7 @@ type Options struct {
 func NewCmdNew(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{
 		IO:       f.IOStreams,
-		Prompter: prompter.Huh{In: f.IOStreams.In, Out: f.IOStreams.Out},
+		Prompter: &prompter.Huh{In: f.IOStreams.In, Out: f.IOStreams.Out, ErrOut: f.IOStreams.ErrOut},
 		Getwd:    os.Getwd,
 	}
 	cmd := &cobra.Command{
