@@ -167,7 +167,7 @@ func TestConfigSaysTemplatesAreEmbedded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(strings.ToLower(string(cfg)), "template reloading") || !strings.Contains(string(cfg), "Page templates are embedded in the binary") {
+	if strings.Contains(strings.ToLower(string(cfg)), "template reloading") || !strings.Contains(string(cfg), "Templates are compiled in.") {
 		t.Errorf("config.yaml's debug comment:\n%s", cfg)
 	}
 	if !strings.Contains(string(home), "//go:embed templates/") {
