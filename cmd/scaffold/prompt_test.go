@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
@@ -104,4 +105,74 @@ func TestPromptsForNameOnATerminal(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "shop", "go.mod")); err != nil {
 		t.Errorf("no project made: %v", err)
 	}
+}
+
+// TestPromptsOnATerminalWithoutSize: a terminal reporting 0x0 (docker exec -t before a
+// resize) gets plain line prompts, with one line saying why, never a panic.
+func TestPromptsOnATerminalWithoutSize(t *testing.T) {
+	term, dir := startTerminalWith(t, testenv.TerminalOptions{}, "new", "shop")
+	checkPlainPrompts(t, term, dir, "the terminal reports no size (0x0): asking line by line")
+}
+
+// TestPromptsOnATerminalThatAnswersNoQuery: a terminal that never answers the colour
+// query gets plain line prompts, with one line saying why. Bubble Tea v1 asks that query
+// once in its package init, before scaffold's main runs, and waits termenv's 5 s for it;
+// scaffold's own probe adds at most 1 s, and nothing waits after that.
+func TestPromptsOnATerminalThatAnswersNoQuery(t *testing.T) {
+	start := time.Now()
+	term, dir := startTerminalWith(t, testenv.TerminalOptions{Rows: 40, Cols: 120, Silent: true}, "new", "shop")
+	term.WaitSince(0, "Go module path [shop]", 0)
+	if waited := time.Since(start); waited > 12*time.Second { // 6 s and a loaded machine's start-up
+		t.Errorf("the first prompt took %s, want the init's 5 s and the probe's 1 s at most", waited)
+	}
+	checkPlainPrompts(t, term, dir, "the terminal did not answer its colour query within 1s: asking line by line")
+}
+
+func startTerminalWith(t *testing.T, opts testenv.TerminalOptions, args ...string) (*testenv.Terminal, string) {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(self)
+	cmd.Args = append([]string{"scaffold"}, args...) // testscript.Main dispatches on argv[0]
+	cmd.Dir = dir
+	return testenv.StartTerminalWith(t, cmd, opts), dir
+}
+
+// checkPlainPrompts answers the line prompts of `scaffold new shop` (a bad port is refused
+// with its rule and asked again) and checks the answers reach the project.
+func checkPlainPrompts(t *testing.T, term *testenv.Terminal, dir, why string) {
+	t.Helper()
+	term.WaitSince(0, why, 0)
+	m := term.Mark()
+	term.WaitSince(0, "Go module path [shop]", 0)
+	term.Send("example.com/shop\r")
+	m = waitThen(term, m, "Development port [8000]", "99999\r")
+	m = waitThen(term, m, "out of range", "8081\r")
+	m = waitThen(term, m, "Production workers [2]", "\r")
+	waitThen(term, m, "Database [none]", "\r")
+	if code := term.ExitCode(0); code != 0 {
+		t.Fatalf("exit code %d; the terminal shows:\n%s", code, term.Screen())
+	}
+	screen := term.Screen()
+	if strings.Count(screen, why) != 1 || strings.Contains(screen, "panic") {
+		t.Errorf("want the reason once and no panic; the terminal shows:\n%s", screen)
+	}
+	if !strings.Contains(screen, "scaffold new shop --module example.com/shop --port 8081 --workers 2 --db none --yes") {
+		t.Errorf("equivalent command not printed; the terminal shows:\n%s", screen)
+	}
+	cfg, _ := os.ReadFile(filepath.Join(dir, "shop", "config", "config.yaml"))
+	if !strings.Contains(string(cfg), "127.0.0.1:8081") {
+		t.Errorf("config.yaml lacks port 8081:\n%s", cfg)
+	}
+}
+
+// waitThen types keys once text has appeared after mark, and returns the new mark.
+func waitThen(term *testenv.Terminal, mark int, text, keys string) int {
+	term.WaitSince(mark, text, 0)
+	next := term.Mark()
+	term.Send(keys)
+	return next
 }

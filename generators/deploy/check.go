@@ -144,9 +144,10 @@ func SecurityScore(ctx context.Context, name string, unit []byte) (float64, stri
 // (TestExposureFigureAgrees keeps them in step).
 const MaxExposure = 1.2
 
-// Check validates the generated files with the real tools that are installed; missing
-// tools are reported in skipped rather than failing.
-func (c *Context) Check(ctx context.Context) (skipped []string, err error) {
+// Check validates the generated files with the real tools that are installed: passed
+// names each check that ran and passed (what --check tells the user), skipped each that
+// could not run (a missing tool) rather than failing.
+func (c *Context) Check(ctx context.Context) (passed, skipped []string, err error) {
 	var errs []error
 	d := c.Data
 	if f, ok := c.Files.Get("nginx/" + d.Name + ".conf"); ok {
@@ -154,10 +155,13 @@ func (c *Context) Check(ctx context.Context) (skipped []string, err error) {
 		if def, ok := c.Files.Get(DefaultServerFile); ok {
 			sites = append(sites, def.Data)
 		}
-		if err := CheckNginx(ctx, sites...); errors.Is(err, ErrToolMissing) {
+		switch err := CheckNginx(ctx, sites...); {
+		case errors.Is(err, ErrToolMissing):
 			skipped = append(skipped, "nginx -t (nginx not installed)")
-		} else if err != nil {
+		case err != nil:
 			errs = append(errs, err)
+		default:
+			passed = append(passed, "nginx -t: the site loads in nginx")
 		}
 	}
 	svc, ok1 := c.Files.Get("systemd/" + d.Name + ".service")
@@ -173,10 +177,13 @@ func (c *Context) Check(ctx context.Context) (skipped []string, err error) {
 			}
 		}
 		err := CheckSystemd(ctx, map[string][]byte{d.Name + ".service": unit, d.Name + ".socket": sock.Data})
-		if errors.Is(err, ErrToolMissing) {
+		switch {
+		case errors.Is(err, ErrToolMissing):
 			skipped = append(skipped, "systemd-analyze verify (systemd-analyze not installed)")
-		} else if err != nil {
+		case err != nil:
 			errs = append(errs, err)
+		default:
+			passed = append(passed, "systemd-analyze verify: the socket and service units")
 		}
 		score, report, err := SecurityScore(ctx, d.Name+".service", svc.Data)
 		switch {
@@ -186,7 +193,9 @@ func (c *Context) Check(ctx context.Context) (skipped []string, err error) {
 			errs = append(errs, err)
 		case score > MaxExposure:
 			errs = append(errs, fmt.Errorf("systemd-analyze security: exposure %.1f is above %.1f:\n%s", score, MaxExposure, report))
+		default:
+			passed = append(passed, fmt.Sprintf("systemd-analyze security: exposure %.1f (at most %.1f)", score, MaxExposure))
 		}
 	}
-	return skipped, errors.Join(errs...)
+	return passed, skipped, errors.Join(errs...)
 }

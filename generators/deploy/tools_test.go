@@ -170,9 +170,9 @@ func TestSystemdUnits(t *testing.T) {
 			if score > MaxExposure {
 				t.Fatalf("exposure %.1f > %.1f:\n%s", score, MaxExposure, report)
 			}
-			skipped, err := ctx.Check(context.Background())
-			if err != nil || len(skipped) > 0 {
-				t.Fatalf("Check: %v, skipped %v", err, skipped)
+			passed, skipped, err := ctx.Check(context.Background())
+			if err != nil || len(skipped) > 0 || len(passed) != 2 { // verify and security: no site here
+				t.Fatalf("Check: %v, passed %v, skipped %v", err, passed, skipped)
 			}
 		})
 	}

@@ -62,6 +62,9 @@ func ValidateModuleName(name string) error {
 		return fmt.Errorf("module name is empty: use %s", ModuleNameRule)
 	}
 	if len(name) > MaxNameLen || !moduleNameRule.MatchString(name) {
+		if s := suggestModuleName(name); s != "" {
+			return fmt.Errorf("module name %q is not allowed: use %s; did you mean %q?", name, ModuleNameRule, s)
+		}
 		return fmt.Errorf("module name %q is not allowed: use %s", name, ModuleNameRule)
 	}
 	why, ok := moduleReserved[name]

@@ -4,9 +4,15 @@ package prompter
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"sync"
+	"time"
 
 	"github.com/charmbracelet/huh"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/term"
 
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
 )
@@ -26,20 +32,35 @@ type Prompter interface {
 	Ask(questions []Question) error
 }
 
-// Huh asks through a huh form on in/out.
+// Huh asks through a huh form on In/Out. On a terminal the form cannot draw on (one that
+// reports no size, or answers no query), it asks the same questions as plain lines, and
+// says why once on ErrOut.
 type Huh struct {
-	In  io.Reader
-	Out io.Writer
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+
+	once  sync.Once
+	plain bool
 }
+
+// queryTimeout is how long a terminal has to answer the colour query before it is taken
+// as one that answers none (huh would wait 5 s for it, showing nothing).
+const queryTimeout = time.Second
 
 // Ask shows every question in one form; Enter moves on, the last Enter submits, Ctrl-C
 // cancels (cmdutil.ErrCancel).
-func (h Huh) Ask(questions []Question) error {
+func (h *Huh) Ask(questions []Question) error {
+	h.once.Do(h.chooseMode)
 	fields := make([]huh.Field, 0, len(questions))
 	for _, q := range questions {
 		q := q
+		title := q.Title
+		if h.plain && q.Default != "" {
+			title += " [" + q.Default + "]" // a line prompt shows no placeholder
+		}
 		fields = append(fields, huh.NewInput().
-			Title(q.Title).
+			Title(title).
 			Description(q.Description).
 			Placeholder(q.Default).
 			Value(q.Answer).
@@ -53,7 +74,7 @@ func (h Huh) Ask(questions []Question) error {
 				return q.Validate(s)
 			}))
 	}
-	form := huh.NewForm(huh.NewGroup(fields...)).WithInput(h.In).WithOutput(h.Out).WithShowHelp(true)
+	form := huh.NewForm(huh.NewGroup(fields...)).WithInput(h.In).WithOutput(h.Out).WithShowHelp(true).WithAccessible(h.plain)
 	if err := form.Run(); err != nil {
 		if errors.Is(err, huh.ErrUserAborted) {
 			return cmdutil.ErrCancel
@@ -66,4 +87,31 @@ func (h Huh) Ask(questions []Question) error {
 		}
 	}
 	return nil
+}
+
+// chooseMode decides, once, between the form and plain prompts. A terminal reporting 0x0
+// makes the form panic (a zero-width slice); one that never answers the colour query
+// leaves it blank for seconds.
+func (h *Huh) chooseMode() {
+	in, inOK := h.In.(*os.File)
+	out, outOK := h.Out.(*os.File)
+	if !inOK || !outOK {
+		return
+	}
+	reason := ""
+	if w, rows, err := term.GetSize(out.Fd()); err == nil && (w == 0 || rows == 0) {
+		reason = fmt.Sprintf("the terminal reports no size (%dx%d)", w, rows)
+	} else if !answersQueries(in, out, queryTimeout) {
+		reason = fmt.Sprintf("the terminal did not answer its colour query within %s", queryTimeout)
+	}
+	if reason == "" {
+		return
+	}
+	h.plain = true
+	// Plain prompts still style their titles: settle the background here, so nothing
+	// asks the terminal again.
+	lipgloss.SetHasDarkBackground(true)
+	if h.ErrOut != nil {
+		fmt.Fprintf(h.ErrOut, "%s: asking line by line (Enter keeps the default).\n", reason)
+	}
 }

@@ -29,15 +29,32 @@ type Terminal struct {
 
 var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[a-zA-Z]|\x1b[\]P][^\x07\x1b]*(\x07|\x1b\\)|\x1b[()][A-Z0-9]`)
 
-// StartTerminal starts cmd on a new 120x40 pseudo-terminal (TERM=xterm-256color,
-// NO_COLOR=1 added to its environment) and kills it when the test ends.
+// TerminalOptions say what kind of terminal StartTerminalWith gives the command.
+type TerminalOptions struct {
+	// Rows and Cols are the size the terminal reports; 0x0 is a terminal that reports
+	// none (docker exec -t before its first resize, some CI pseudo-terminals).
+	Rows, Cols uint16
+	// Silent never answers the colour and cursor-position queries, as a terminal
+	// (or a multiplexer in between) that does not know them.
+	Silent bool
+}
+
+// StartTerminal starts cmd on a new 120x40 pseudo-terminal that answers queries as a
+// real one does (TERM=xterm-256color, NO_COLOR=1 added to its environment) and kills it
+// when the test ends.
 func StartTerminal(t testing.TB, cmd *exec.Cmd) *Terminal {
+	t.Helper()
+	return StartTerminalWith(t, cmd, TerminalOptions{Rows: 40, Cols: 120})
+}
+
+// StartTerminalWith is StartTerminal on the terminal opts describe.
+func StartTerminalWith(t testing.TB, cmd *exec.Cmd, opts TerminalOptions) *Terminal {
 	t.Helper()
 	if cmd.Env == nil {
 		cmd.Env = os.Environ()
 	}
 	cmd.Env = append(cmd.Env, "TERM=xterm-256color", "NO_COLOR=1")
-	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: opts.Rows, Cols: opts.Cols})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +67,9 @@ func StartTerminal(t testing.TB, cmd *exec.Cmd) *Terminal {
 			term.mu.Lock()
 			term.out.Write(buf[:n])
 			term.mu.Unlock()
-			answerQueries(f, buf[:n])
+			if !opts.Silent {
+				answerQueries(f, buf[:n])
+			}
 			if err != nil {
 				return
 			}

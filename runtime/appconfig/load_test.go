@@ -402,8 +402,12 @@ func TestFromFlagsAndPrint(t *testing.T) {
 		t.Fatal(err)
 	}
 	pc := cfg.Server.Prefork(cfg.Logging)
-	if err := pc.ParseArgs(prefork.CommandLine{Program: "demo", Env: func(string) string { return "" }}, []string{"-w", "7", "--keep-alive", "0", "-b", "[::1]:9000", "--access-logfile", "/var/log/demo/access.log", "--log-level", "debug"}); err != nil {
+	if err := pc.ParseArgs(prefork.CommandLine{Program: "demo", Env: func(string) string { return "" }}, []string{"-w", "7", "--keep-alive", "0", "-b", "[::1]:9000", "--access-logfile", "/var/log/demo/access.log", "--log-level", "debug", "--error-logfile", "/var/log/demo/error.log"}); err != nil {
 		t.Fatal(err)
+	}
+	// One log: the runtime's follows logging's output, level and format (setting.yaml's json).
+	if pc.LogFormat != "json" || pc.ErrorLog != "/var/log/demo/error.log" || pc.LogLevel != "debug" {
+		t.Errorf("the runtime's log: format %q, file %q, level %q; want json, the flag's file and level", pc.LogFormat, pc.ErrorLog, pc.LogLevel)
 	}
 	cfg.Server.FromFlags(pc, o, "server")
 	cfg.Logging.FromFlags(pc, o, "logging")
@@ -416,7 +420,8 @@ func TestFromFlagsAndPrint(t *testing.T) {
 		"workers: 7 # flag --workers", "keep_alive: 0s # flag --keep-alive", `bind: ["[::1]:9000"] # flag --bind`,
 		"name: demo # config/config.yaml:2", "graceful_timeout: 30s # default", "format: json # config/setting.yaml:10",
 		"dsn: postgres://app:xxxxx@db/app # env APP_DATABASE_DSN", `forwarded_allow_ips: 127.0.0.1,::1 # default`,
-		"output: /var/log/demo/access.log # flag --access-logfile", "level: info # config/logging.yaml:1",
+		"output: /var/log/demo/access.log # flag --access-logfile", "level: debug # flag --log-level",
+		"output: /var/log/demo/error.log # flag --error-logfile",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("print lacks %q:\n%s", want, text)

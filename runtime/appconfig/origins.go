@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork"
 )
 
 // Origins records where each key was set: "config/config.yaml:21", "env APP_SERVER_WORKERS",
@@ -151,42 +153,8 @@ func yamlName(f reflect.StructField) string {
 
 // suggest is ` (did you mean "x"?)` for the known name closest to s, or "".
 func suggest(s string, known []string) string {
-	best, bestD := "", -1
-	for _, k := range known {
-		d := distance(strings.ToLower(s), strings.ToLower(k))
-		if bestD < 0 || d < bestD {
-			best, bestD = k, d
-		}
+	if best := prefork.Closest(s, known); best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
-	// Close enough to be a typo: a third of the name, at least two edits.
-	if best == "" || bestD > max(2, len(s)/3) {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// distance is the Levenshtein distance, with a swap of two neighbours counting as one.
-func distance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
+	return ""
 }

@@ -130,7 +130,22 @@ func (s Server) Prefork(l Logging) prefork.Config {
 		MetricsBind:       s.MetricsBind,
 		AccessLog:         l.AccessLog.path(),
 		AccessLogFormat:   l.AccessLog.format(),
+		ErrorLog:          l.errorLog(),
+		LogLevel:          l.Level,
+		LogFormat:         l.Format,
 	}
+}
+
+// errorLog maps logging's output onto the runtime's error log: one log, the app's and
+// the runtime's lines alike.
+func (l Logging) errorLog() string {
+	switch l.Output {
+	case "stderr", "":
+		return "-"
+	case "stdout":
+		return "/dev/stdout"
+	}
+	return l.Output
 }
 
 // offIfZero maps the configuration's 0 (off) onto the runtime's, where 0 is the default.
@@ -183,12 +198,27 @@ var flagged = []struct {
 	{"metrics_bind", "metrics-bind", func(s *Server, c *prefork.Config) { s.MetricsBind = c.MetricsBind }},
 }
 
-// FromFlags copies back the access log the command line gave (c after ParseArgs):
-// --access-logfile and --access-logformat, which set what access_log sets, so the section
-// and its origins say what runs; path is where the section sits. --log-level and
-// --error-logfile are the runtime's own log, not the app's level and output: the entry
-// then logs the runtime apart (Settings shows them).
+// FromFlags copies back the log settings the command line gave (c after ParseArgs):
+// --error-logfile and --log-level set logging's output and level (one log, the app's and
+// the runtime's, in logging's format), --access-logfile and --access-logformat what
+// access_log sets; so the section and its origins say what runs. path is where the
+// section sits.
 func (l *Logging) FromFlags(c prefork.Config, o *Origins, path string) {
+	if c.Given("error-logfile") {
+		switch c.ErrorLog {
+		case "-", "/dev/stderr":
+			l.Output = "stderr"
+		case "/dev/stdout":
+			l.Output = "stdout"
+		default:
+			l.Output = c.ErrorLog
+		}
+		o.Set(path+".output", "flag --error-logfile")
+	}
+	if c.Given("log-level") {
+		l.Level = c.LogLevel
+		o.Set(path+".level", "flag --log-level")
+	}
 	if c.Given("access-logfile") {
 		l.AccessLog.Enabled = c.AccessLog != ""
 		switch c.AccessLog {

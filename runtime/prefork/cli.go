@@ -26,6 +26,10 @@ type CommandLine struct {
 	Version string
 	// Env is read as GUNICORN_CMD_ARGS; nil means os.Getenv.
 	Env func(string) string
+	// Commands are the program's own subcommands (such as migrate), handled before
+	// ParseArgs. With the runtime's ControlCommands, they are what a bare word close to
+	// one is refused as a typo of, rather than served as Gunicorn's APP_MODULE.
+	Commands []string
 }
 
 // Flag is a flag a program adds to the runtime's settings.
@@ -252,6 +256,11 @@ func (c *Config) parsePass(cl CommandLine, args []string) error {
 			return err
 		}
 	}
+	if len(positional) > 0 {
+		if err := cl.checkCommand(positional[0]); err != nil {
+			return err
+		}
+	}
 	switch {
 	case len(positional) > 1:
 		return usage("unexpected arguments %q: one APP_MODULE at most (flags only here)", strings.Join(positional, " "))
@@ -265,6 +274,36 @@ func (c *Config) parsePass(cl CommandLine, args []string) error {
 		}
 	}
 	return nil
+}
+
+// checkCommand refuses a bare word (no module:app colon, no dotted path) within two
+// edits of a command, before anything binds: `demo stauts` is a typo of status, not an
+// APP_MODULE to ignore while a production server starts.
+func (cl CommandLine) checkCommand(word string) error {
+	if strings.ContainsAny(word, ":.") {
+		return nil
+	}
+	known := append(append([]string(nil), cl.Commands...), ControlCommands...)
+	best, bestD := "", 3
+	for _, k := range known {
+		if d := EditDistance(word, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	switch {
+	case best == "":
+		return nil
+	case bestD == 0:
+		return &UsageError{Program: cl.Program, Msg: fmt.Sprintf("%q: not a command of %s (%s)", word, cl.Program, commandList(cl.Commands))}
+	}
+	return &UsageError{Program: cl.Program, Msg: fmt.Sprintf("%q: no such command; did you mean %q? (%s)", word, best, commandList(known))}
+}
+
+func commandList(commands []string) string {
+	if len(commands) == 0 {
+		return "it takes flags only"
+	}
+	return "commands: " + strings.Join(commands, ", ")
 }
 
 func metaOf(o option) string {
@@ -320,6 +359,24 @@ func suggest(word string, cl CommandLine) string {
 			matches = append(matches[:5], "...")
 		}
 		return "; did you mean one of " + strings.Join(matches, ", ") + "? (flags are not abbreviated)"
+	}
+	// A typo (--wokers) rather than an abbreviation: the nearest long flag.
+	var long []string
+	addLong := func(flags []string) {
+		for _, f := range flags {
+			if name, ok := strings.CutPrefix(f, "--"); ok {
+				long = append(long, name)
+			}
+		}
+	}
+	for _, f := range cl.Flags {
+		addLong(f.Flags)
+	}
+	for _, s := range settings {
+		addLong(s.flags)
+	}
+	if best := Closest(strings.TrimPrefix(word, "--"), long); best != "" {
+		return "; did you mean --" + best + "?"
 	}
 	return " (see --help)"
 }

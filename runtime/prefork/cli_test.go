@@ -274,6 +274,47 @@ func TestCmdArgsPrecedence(t *testing.T) {
 	}
 }
 
+// TestMistypedCommandRefused: a bare word within two edits of a command is a typo,
+// refused before anything binds; any other word is still Gunicorn's APP_MODULE.
+func TestMistypedCommandRefused(t *testing.T) {
+	cl := CommandLine{Program: "demo", Env: func(string) string { return "" }, Commands: []string{"migrate"}}
+	for _, tc := range []struct{ word, want string }{
+		{"stauts", `"stauts": no such command; did you mean "status"? (commands: migrate, status, reload, scale-up, scale-down)`},
+		{"reloda", `did you mean "reload"?`},
+		{"Status", `"Status": no such command; did you mean "status"?`},
+		{"scaleup", `did you mean "scale-up"?`},
+		{"migrat", `did you mean "migrate"?`},
+		{"stat", `did you mean "status"?`},
+		// the program did not handle it: this entry has no such command
+		{"status", `"status": not a command of demo (commands: migrate)`},
+	} {
+		var c Config
+		err := c.ParseArgs(cl, []string{"-w", "2", tc.word})
+		var ue *UsageError
+		if !errors.As(err, &ue) || !strings.Contains(ue.Msg, tc.want) || ExitCode(err) != 2 {
+			t.Errorf("%s: got %v, want a usage error with %q", tc.word, err, tc.want)
+		}
+	}
+	var c Config
+	if err := c.ParseArgs(cl, []string{"migrat", "up"}); err == nil || !strings.Contains(err.Error(), `did you mean "migrate"?`) {
+		t.Errorf("migrat up: %v", err)
+	}
+	if err := c.ParseArgs(CommandLine{Program: "demo-dev", Env: cl.Env}, []string{"status"}); err == nil || !strings.Contains(err.Error(), `"status": not a command of demo-dev (it takes flags only)`) {
+		t.Errorf("status to a program without commands: %v", err)
+	}
+	// Gunicorn's APP_MODULE, dotted or not, far from every command: accepted with its notice.
+	for _, word := range []string{"app", "wsgi:app", "myproject.wsgi", "stauts:app", "application"} {
+		var c Config
+		if err := c.ParseArgs(cl, []string{word}); err != nil {
+			t.Errorf("%s: %v", word, err)
+			continue
+		}
+		if got := strings.Join(c.NoEffect(), "\n"); !strings.Contains(got, word+": no effect: APP_MODULE names a Python app") {
+			t.Errorf("%s: notice %q", word, got)
+		}
+	}
+}
+
 func TestCommandLineErrors(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -285,7 +326,10 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"-bind", "127.0.0.1:1"}, "-bind: long flags take two dashes: --bind"},
 		{[]string{"--workers"}, "-w/--workers needs a value (INT)"},
 		{[]string{"-b", "-w", "2"}, "-b/--bind needs a value (ADDRESS)"},
-		{[]string{"--nope"}, "--nope: no such flag (see --help)"},
+		{[]string{"--zzz"}, "--zzz: no such flag (see --help)"},
+		{[]string{"--wokers", "3"}, "--wokers: no such flag; did you mean --workers?"},
+		{[]string{"--max-requets", "3"}, "--max-requets: no such flag; did you mean --max-requests?"},
+		{[]string{"--confgi", "x"}, "--confgi: no such flag; did you mean --config?"},
 		{[]string{"a:app", "b:app"}, `unexpected arguments "a:app b:app"`},
 		{[]string{"-w", "0"}, `invalid value "0" for -w/--workers: must be at least 1`},
 		{[]string{"--http2-cleartext", "both"}, `invalid value "both" for --http2-cleartext: only prior-knowledge is supported`},

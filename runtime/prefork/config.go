@@ -68,6 +68,9 @@ type Config struct {
 	ErrorLog string
 	// LogLevel is debug, info (default), warning ("warn"), error or critical.
 	LogLevel string
+	// LogFormat is the runtime's own log (when Logger is unset): "text"
+	// (default) or "json", one object per line, as logging.yaml's format.
+	LogFormat string
 	// LimitRequestLine, LimitRequestFields and LimitRequestFieldSize bound a
 	// request's line length (414), header count and header field size (431).
 	// Defaults 4094, 100, 8190 as in Gunicorn; negative = unlimited.
@@ -254,8 +257,8 @@ type Config struct {
 	// returns the new one.
 	ProgramConfig []byte
 
-	// Logger receives the runtime's log. Default: built from ErrorLog and
-	// LogLevel (text format).
+	// Logger receives the runtime's log. Default: built from ErrorLog,
+	// LogLevel and LogFormat.
 	Logger *slog.Logger `json:"-"`
 	// Reload, when set, is called by the master on HUP to re-read the
 	// configuration; the new generation of workers runs with the result.
@@ -396,6 +399,9 @@ func (c Config) validate() error {
 	}
 	if c.MaxRequestsJitter < 0 {
 		return bad("max-requests-jitter", c.MaxRequestsJitter, "must not be negative")
+	}
+	if f := c.LogFormat; f != "" && f != "text" && f != "json" {
+		return bad("log-format", f, "must be text or json")
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err

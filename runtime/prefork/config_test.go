@@ -4,6 +4,8 @@ package prefork
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -448,5 +450,41 @@ func TestDrainWaitsForHijackedConnectionsAndCallsOnDrain(t *testing.T) {
 	}
 	if !handlerDone.Load() {
 		t.Error("drain returned while a hijacked connection's handler was still running")
+	}
+}
+
+// TestRuntimeLogFollowsFormat: the runtime's own log (--error-logfile, --log-syslog) is
+// written in the configured format, JSON lines for "json", and an unknown one is refused.
+func TestRuntimeLogFollowsFormat(t *testing.T) {
+	for _, format := range []string{"json", "text", ""} {
+		path := filepath.Join(t.TempDir(), "error.log")
+		lg, err := newLogging(Config{ErrorLog: path, LogLevel: "info", LogFormat: format})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lg.Info("listening", "address", "127.0.0.1:1")
+		lg.Log(context.Background(), levelCritical, "worker timed out")
+		lg.lf.Close()
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+		if len(lines) != 2 {
+			t.Fatalf("%q: %d lines:\n%s", format, len(lines), data)
+		}
+		for _, line := range lines {
+			var rec map[string]any
+			isJSON := json.Unmarshal([]byte(line), &rec) == nil
+			if isJSON != (format == "json") {
+				t.Errorf("format %q wrote %q", format, line)
+			}
+		}
+		if format == "json" && !strings.Contains(lines[1], `"level":"CRITICAL"`) {
+			t.Errorf("critical in JSON: %s", lines[1])
+		}
+	}
+	if _, err := (Config{LogFormat: "yaml"}).withDefaults(); err == nil || !strings.Contains(err.Error(), `log-format=yaml: must be text or json`) {
+		t.Errorf("log format yaml: %v", err)
 	}
 }

@@ -56,6 +56,9 @@ const (
 	ControlTTOU   = "ttou"
 )
 
+// ControlCommands are the subcommands RunControlCommand handles (see ControlUsage).
+var ControlCommands = []string{"status", "reload", "scale-up", "scale-down"}
+
 // controlTimeout bounds one exchange on the control socket, both sides.
 const controlTimeout = 5 * time.Second
 

@@ -65,7 +65,7 @@ func newLogging(cfg Config) (*logging, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := slog.NewTextHandler(lf, &slog.HandlerOptions{
+	opts := &slog.HandlerOptions{
 		Level: lvl,
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.LevelKey {
@@ -75,7 +75,11 @@ func newLogging(cfg Config) (*logging, error) {
 			}
 			return a
 		},
-	})
+	}
+	var h slog.Handler = slog.NewTextHandler(lf, opts)
+	if cfg.LogFormat == "json" {
+		h = slog.NewJSONHandler(lf, opts)
+	}
 	lg := &logging{Logger: slog.New(h), out: lf, lf: lf}
 	if cfg.Syslog {
 		sh, err := newSyslogHandler(cfg, lvl, filepath.Base(os.Args[0]))

@@ -146,7 +146,10 @@ func deployConfigRun(opts *Options) error {
 		out = filepath.Join(opts.Dir, out)
 	}
 	if opts.Check {
-		skipped, err := gen.Check(opts.Ctx)
+		passed, skipped, err := gen.Check(opts.Ctx)
+		for _, s := range passed {
+			fmt.Fprintf(opts.IO.ErrOut, "check passed: %s\n", s)
+		}
 		for _, s := range skipped {
 			fmt.Fprintf(opts.IO.ErrOut, "check skipped: %s\n", s)
 		}

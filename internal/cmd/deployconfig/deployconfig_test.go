@@ -211,6 +211,12 @@ func TestCheck(t *testing.T) {
 	if code != 0 || strings.Contains(errOut, "skipped") {
 		t.Fatalf("--check: exit %d\n%s%s", code, out, errOut)
 	}
+	// What ran is said, not only what did not.
+	for _, want := range []string{"check passed: nginx -t: the site loads in nginx\n", "check passed: systemd-analyze verify: the socket and service units\n", "check passed: systemd-analyze security: exposure "} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("--check does not say %q:\n%s", want, errOut)
+		}
+	}
 	// Before `make install`: the files are checked and written, and the one thing not
 	// checked, the missing binary, is named with what to do.
 	code, _, errOut = run(t, "deploy-config", "all", "--dir", dir, "--check", "--out", "before-install", "--prefix", filepath.Join(t.TempDir(), "none"), "--nginx-log-dir", logs)

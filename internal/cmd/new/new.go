@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -45,7 +46,7 @@ type Options struct {
 func NewCmdNew(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{
 		IO:       f.IOStreams,
-		Prompter: prompter.Huh{In: f.IOStreams.In, Out: f.IOStreams.Out},
+		Prompter: &prompter.Huh{In: f.IOStreams.In, Out: f.IOStreams.Out, ErrOut: f.IOStreams.ErrOut},
 		Getwd:    os.Getwd,
 	}
 	cmd := &cobra.Command{
@@ -138,7 +139,9 @@ func newRun(opts *Options) error {
 		return fmt.Errorf("writing %s: %w (nothing was left behind)", displayPath(opts, target), err)
 	}
 	out := opts.IO.Out
-	fmt.Fprintf(out, "Created %s (module %s) in %s: %d files in %s.\n\n", name, gen.Options.Module, displayPath(opts, target), files.Len(), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(out, "Created %s (module %s) in %s: %d files in %s.\n", name, gen.Options.Module, displayPath(opts, target), files.Len(), time.Since(start).Round(time.Millisecond))
+	gitInit(opts, target)
+	fmt.Fprintln(out)
 	fmt.Fprintln(out, "Next:")
 	if opts.Arg != "." {
 		fmt.Fprintf(out, "  cd %s\n", displayPath(opts, target))
@@ -147,6 +150,27 @@ func newRun(opts *Options) error {
 	fmt.Fprintln(out, "  make test    # vet + unit and integration tests")
 	fmt.Fprintf(out, "  make serve   # production entry: prefork master + %d workers\n", gen.Options.Workers)
 	return nil
+}
+
+// gitInit makes the new project a git repository when git is installed and the folder is
+// not inside one already (a monorepo keeps its own): the Makefile's VERSION comes from
+// `git describe`. Nothing is committed. A failure is said and is no error: the project
+// is there.
+func gitInit(opts *Options, target string) {
+	git, err := exec.LookPath("git")
+	if err != nil {
+		return
+	}
+	inside := exec.Command(git, "rev-parse", "--is-inside-work-tree")
+	inside.Dir = target
+	if out, err := inside.Output(); err == nil && strings.TrimSpace(string(out)) == "true" {
+		return
+	}
+	if out, err := exec.Command(git, "init", "--quiet", target).CombinedOutput(); err != nil {
+		fmt.Fprintf(opts.IO.ErrOut, "git init %s failed (the project is written; run it yourself): %v %s\n", displayPath(opts, target), err, strings.TrimSpace(string(out)))
+		return
+	}
+	fmt.Fprintf(opts.IO.Out, "Initialized a git repository in %s (nothing committed).\n", displayPath(opts, target))
 }
 
 // resolveTarget turns NAME or "." into the project name and its folder.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
 	"github.com/scaffoldgo/scaffold/internal/iostreams"
 	"github.com/scaffoldgo/scaffold/internal/prompter"
+	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
 // Flags bind into Options, and which of them were given is recorded for the prompts.
@@ -234,5 +236,37 @@ func TestNewRunRefusals(t *testing.T) {
 		if _, serr := os.Stat(filepath.Join(wd(t, opts), "other")); !os.IsNotExist(serr) {
 			t.Errorf("%s: other/ was written", tc.want)
 		}
+	}
+}
+
+// TestNewRunInitsGit: the new project is a git repository (make build's VERSION comes
+// from git describe), unless its folder is inside one already, which keeps its own.
+func TestNewRunInitsGit(t *testing.T) {
+	git := testenv.Tool(t, "git")
+	opts, out, _ := testOptions(t, "shop")
+	opts.Yes = true
+	if err := newRun(opts); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(filepath.Join(wd(t, opts), "shop", ".git")); err != nil || !fi.IsDir() {
+		t.Errorf("no shop/.git: %v", err)
+	}
+	if !strings.Contains(out.String(), "Initialized a git repository in shop (nothing committed).\n") {
+		t.Errorf("stdout does not say so:\n%s", out)
+	}
+
+	inRepo, out, _ := testOptions(t, "shop")
+	inRepo.Yes = true
+	if b, err := exec.Command(git, "init", "--quiet", wd(t, inRepo)).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v %s", err, b)
+	}
+	if err := newRun(inRepo); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(wd(t, inRepo), "shop", ".git")); !os.IsNotExist(err) {
+		t.Errorf("inside a repository, shop/.git was made: %v", err)
+	}
+	if strings.Contains(out.String(), "Initialized") {
+		t.Errorf("inside a repository, stdout says:\n%s", out)
 	}
 }

@@ -1,0 +1,176 @@
+package project
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/scaffoldgo/scaffold/internal/testenv"
+)
+
+// TestMakeBuildStampsVersion: `make build` stamps git describe's version into both
+// binaries, so -v says v1.2.3, not Go's "(devel)".
+func TestMakeBuildStampsVersion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a generated project; skipped with -short")
+	}
+	makeBin := testenv.Tool(t, "make")
+	git := testenv.Tool(t, "git")
+	dir := generateInto(t, Options{Name: "demo"})
+	for _, args := range [][]string{
+		{"init", "--quiet"}, {"add", "."},
+		{"-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "-m", "first"},
+		{"tag", "v1.2.3"},
+	} {
+		cmd := exec.Command(git, args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	if out, ok := runMake(t, makeBin, dir, "build"); !ok {
+		t.Fatalf("make build:\n%s", out)
+	}
+	for _, bin := range []string{"demo", "demo-dev"} {
+		cmd := exec.Command("./bin/"+bin, "-v") // from the project's root, as the README says
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil || string(out) != bin+" (version v1.2.3)\n" {
+			t.Errorf("bin/%s -v = %q (%v), want %q", bin, out, err, bin+" (version v1.2.3)\n")
+		}
+	}
+}
+
+// TestMakeHelpShowsValues: every target's line in `make help` shows values, never a
+// make variable such as $(IMAGE):$(TAG).
+func TestMakeHelpShowsValues(t *testing.T) {
+	makeBin := testenv.Tool(t, "make")
+	dir := generateInto(t, Options{Name: "demo", Database: DatabasePostgres})
+	out, ok := runMake(t, makeBin, dir, "help", "VERSION=v9")
+	if !ok || strings.Contains(out, "$(") || !strings.Contains(out, "localhost/demo:v9") || !strings.Contains(out, "/opt/demo") {
+		t.Errorf("make help:\n%s", out)
+	}
+}
+
+// TestMakeServeAfterRunRecompilesNothing: `make run` and `make build` (which `make serve`
+// runs) build with the same flags, so after the first, the second compiles no dependency
+// and no standard library package again: only the other entry's main package (go build
+// -x shows each compile). From an empty build cache, as a new user's first hour.
+func TestMakeServeAfterRunRecompilesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a generated project from an empty build cache; skipped with -short")
+	}
+	makeBin := testenv.Tool(t, "make")
+	dir := generateInto(t, Options{Name: "demo"})
+	cache := t.TempDir()
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(makeBin, args...)
+		cmd.Dir = dir
+		cmd.Env = testenv.OfflineGoEnv("GOCACHE="+cache, "GOFLAGS=-mod=mod -x")
+		out, _ := cmd.CombinedOutput()
+		return string(out)
+	}
+	// make run builds, then its server refuses the address at once: nothing keeps serving.
+	first := compiledPackages(run("run", "BIND=256.0.0.1:1"))
+	if !slices.Contains(first, "fmt") || !slices.Contains(first, "demo/internal/prefork") {
+		t.Fatalf("make run from an empty cache compiled %v: want the standard library and the runtime", first)
+	}
+	if again := compiledPackages(run("build")); len(again) > 0 {
+		t.Errorf("make build after make run compiled %d packages again (%s ...): the two builds' flags differ", len(again), strings.Join(again[:min(5, len(again))], " "))
+	}
+}
+
+// compiledPackages are the packages other than main that go build -x output compiled.
+func compiledPackages(out string) []string {
+	var pkgs []string
+	for _, l := range strings.Split(out, "\n") {
+		if !strings.Contains(l, "/compile ") {
+			continue
+		}
+		f := strings.Fields(l)
+		for i := range f {
+			if f[i] == "-p" && i+1 < len(f) && f[i+1] != "main" {
+				pkgs = append(pkgs, f[i+1])
+			}
+		}
+	}
+	return pkgs
+}
+
+// TestSQLiteFirstBuildSaysAMinute: the first build of a --db sqlite project, which compiles
+// the SQLite driver (about a minute), says so before it starts; once it is in the build
+// cache, nothing is said.
+func TestSQLiteFirstBuildSaysAMinute(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a generated project; skipped with -short")
+	}
+	makeBin := testenv.Tool(t, "make")
+	dir := generateInto(t, Options{Name: "lite", Database: DatabaseSQLite})
+	downloadDBModules(t, dir)
+	const notice = "First build with the SQLite driver (modernc.org/sqlite): compiling it takes about a minute, once"
+
+	// From an empty build cache: the notice comes first; the build itself is not waited for.
+	cmd := exec.Command(makeBin, "build")
+	cmd.Dir = dir
+	cmd.Env = testenv.OfflineGoEnv("GOCACHE=" + t.TempDir())
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = cmd.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	}()
+	first := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(stderr).ReadString('\n')
+		first <- line
+	}()
+	select {
+	case line := <-first:
+		if !strings.Contains(line, notice) {
+			t.Errorf("make build's first line from an empty cache = %q, want the notice", line)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("make build said nothing in 60s")
+	}
+
+	// With the driver in the cache (the test suite's own build cache), nothing is said.
+	goCmd(t, dir, "build", "./...")
+	out, ok := runMake(t, makeBin, dir, "build")
+	if !ok || strings.Contains(out, notice) {
+		t.Errorf("make build with a warm cache:\n%s", out)
+	}
+}
+
+// TestConfigSaysTemplatesAreEmbedded: config.yaml promises no template reloading: the
+// page templates are embedded in the binary.
+func TestConfigSaysTemplatesAreEmbedded(t *testing.T) {
+	dir := generateInto(t, Options{Name: "demo"})
+	cfg, err := os.ReadFile(filepath.Join(dir, "config", "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	home, err := os.ReadFile(filepath.Join(dir, "web", "home", "home.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(strings.ToLower(string(cfg)), "template reloading") || !strings.Contains(string(cfg), "Templates are compiled in.") {
+		t.Errorf("config.yaml's debug comment:\n%s", cfg)
+	}
+	if !strings.Contains(string(home), "//go:embed templates/") {
+		t.Error("web/home no longer embeds its templates: config.yaml's comment is wrong")
+	}
+}
