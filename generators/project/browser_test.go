@@ -70,13 +70,13 @@ func TestPagesInABrowser(t *testing.T) {
 				{Name: p.name + "-phone", Width: 390, Height: 844},
 				{Name: p.name + "-dark", Width: 1280, Height: 900, Dark: true},
 			} {
-				t.Logf("screenshot: %s", browser.Screenshot(url, shots, s))
+				t.Logf("screenshot: %s", browser.Screenshot(t, url, shots, s))
 			}
-			checkLighthouse(t, browser, base, url)
+			browser.CheckPage(t, base, url)
 		})
 	}
-	checkNoOffsiteRequest(t, browser)
-	checkFaviconRequests(t, browser)
+	browser.CheckRequests(t)
+	browser.CheckIcons(t)
 }
 
 // get fetches url, wanting status; it returns the body.
@@ -119,62 +119,5 @@ func checkLayout(t *testing.T, base, body string) {
 		if cc := resp.Header.Get("Cache-Control"); resp.StatusCode != 200 || !strings.Contains(cc, "immutable") {
 			t.Errorf("GET %s = %d, Cache-Control %q; want 200, immutable", u[1], resp.StatusCode, cc)
 		}
-	}
-}
-
-// checkLighthouse runs Lighthouse on url: accessibility and best practices at least 0.95,
-// and no console error but an error page's own status.
-func checkLighthouse(t *testing.T, b *browsertest.Browser, base, url string) {
-	t.Helper()
-	r := b.Lighthouse(url)
-	t.Logf("Lighthouse %s: %v; below a full score: %v", url, r.Scores, r.Failed)
-	for _, c := range []string{"accessibility", "best-practices"} {
-		if s, ok := r.Scores[c]; !ok || s < 0.95 {
-			t.Errorf("Lighthouse %s on %s: %.2f, want at least 0.95 (failed audits: %v)", c, url, s, r.Failed)
-		}
-	}
-	if errs := r.WithoutStatusOf(url); len(errs) > 0 {
-		t.Errorf("console errors on %s: %+v", url, errs)
-	}
-	if len(r.Requests) == 0 {
-		t.Errorf("Lighthouse recorded no request of %s", url)
-	}
-	for _, req := range r.Requests {
-		if !strings.HasPrefix(req.URL, base+"/") {
-			t.Errorf("%s: a request leaves the page's host: %d %s", url, req.Status, req.URL)
-		} else if req.Status != 200 && req.URL != url {
-			t.Errorf("%s: a request of the page failed: %d %s", url, req.Status, req.URL)
-		}
-	}
-}
-
-// checkNoOffsiteRequest fails for any request a page caused that would have left the host
-// (refused by the browser's proxy, so none did).
-func checkNoOffsiteRequest(t *testing.T, b *browsertest.Browser) {
-	t.Helper()
-	if len(b.Requests()) == 0 {
-		t.Fatal("no request went through the browser's proxy: the check would see nothing")
-	}
-	page, background := b.Offsite()
-	for _, r := range page {
-		t.Errorf("a request of a page would have left the host: %s %s (from %s)", r.Method, r.URL, r.Referer)
-	}
-	t.Logf("%d background calls of Chromium itself refused by the proxy", len(background))
-}
-
-// checkFaviconRequests: every icon the browser asked for was found.
-func checkFaviconRequests(t *testing.T, b *browsertest.Browser) {
-	t.Helper()
-	seen := 0
-	for _, r := range b.Requests() {
-		if strings.Contains(r.URL, "favicon") {
-			seen++
-			if r.Status != 200 {
-				t.Errorf("the browser's %s %s = %d, want 200", r.Method, r.URL, r.Status)
-			}
-		}
-	}
-	if seen == 0 {
-		t.Error("the browser asked for no icon: nothing shows the favicon is found")
 	}
 }

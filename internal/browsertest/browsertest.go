@@ -49,7 +49,6 @@ var chromeFlags = []string{
 
 // Browser drives Chromium and Lighthouse through one recording proxy.
 type Browser struct {
-	t          testing.TB
 	chromium   string
 	lighthouse string
 	proxy      *proxy
@@ -64,17 +63,17 @@ func New(t testing.TB) *Browser {
 	p := &proxy{}
 	p.server = httptest.NewServer(p)
 	t.Cleanup(p.server.Close)
-	return &Browser{t: t, chromium: chromium, lighthouse: lighthouse, proxy: p}
+	return &Browser{chromium: chromium, lighthouse: lighthouse, proxy: p}
 }
 
 // flags are chromeFlags with the proxy (loopback too goes through it: <-loopback) and a new
 // empty profile.
-func (b *Browser) flags() []string {
+func (b *Browser) flags(t testing.TB) []string {
 	profile, err := os.MkdirTemp("", "browsertest-profile-*")
 	if err != nil {
-		b.t.Fatal(err)
+		t.Fatal(err)
 	}
-	b.t.Cleanup(func() { os.RemoveAll(profile) })
+	t.Cleanup(func() { os.RemoveAll(profile) })
 	return append(slices.Clone(chromeFlags),
 		"--proxy-server=http://"+b.proxy.server.Listener.Addr().String(), "--proxy-bypass-list=<-loopback>",
 		"--user-data-dir="+profile)
@@ -89,10 +88,10 @@ type Shot struct {
 
 // Screenshot loads url in Chromium and writes its viewport as a PNG into dir (and into
 // $SCAFFOLD_SCREENSHOT_DIR when set), returning the file's path.
-func (b *Browser) Screenshot(url, dir string, s Shot) string {
-	b.t.Helper()
+func (b *Browser) Screenshot(t testing.TB, url, dir string, s Shot) string {
+	t.Helper()
 	file := filepath.Join(dir, s.Name+".png")
-	args := append(b.flags(), fmt.Sprintf("--window-size=%d,%d", s.Width, s.Height), "--screenshot="+file)
+	args := append(b.flags(t), fmt.Sprintf("--window-size=%d,%d", s.Width, s.Height), "--screenshot="+file)
 	if s.Dark {
 		args = append(args, "--force-dark-mode")
 	}
@@ -100,12 +99,12 @@ func (b *Browser) Screenshot(url, dir string, s Shot) string {
 	defer cancel()
 	out, err := exec.CommandContext(ctx, b.chromium, append(args, url)...).CombinedOutput()
 	if fi, serr := os.Stat(file); err != nil || serr != nil || fi.Size() == 0 {
-		b.t.Fatalf("chromium --screenshot %s: %v %v\n%s", url, err, serr, out)
+		t.Fatalf("chromium --screenshot %s: %v %v\n%s", url, err, serr, out)
 	}
 	if keep := os.Getenv(ShotsDir); keep != "" {
 		if data, err := os.ReadFile(file); err == nil && os.MkdirAll(keep, 0o755) == nil {
 			if err := os.WriteFile(filepath.Join(keep, s.Name+".png"), data, 0o644); err != nil {
-				b.t.Logf("keeping the screenshot: %v", err)
+				t.Logf("keeping the screenshot: %v", err)
 			}
 		}
 	}
@@ -131,27 +130,27 @@ type ConsoleError struct {
 // Lighthouse runs Lighthouse's accessibility and best-practices categories on url. An
 // error page is scored too (--ignore-status-code): its own status is the one console
 // error it may have, which a caller can leave out with WithoutStatusOf.
-func (b *Browser) Lighthouse(url string) Report {
-	b.t.Helper()
-	out := filepath.Join(b.t.TempDir(), "lighthouse.json")
+func (b *Browser) Lighthouse(t testing.TB, url string) Report {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "lighthouse.json")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, b.lighthouse, url,
 		// the two categories, and the record of the page's requests beside them
 		"--only-categories=accessibility,best-practices", "--only-audits=network-requests", "--ignore-status-code",
 		"--output=json", "--output-path="+out, "--quiet",
-		"--chrome-flags="+strings.Join(b.flags(), " "))
+		"--chrome-flags="+strings.Join(b.flags(t), " "))
 	cmd.Env = append(os.Environ(), "CHROME_PATH="+b.chromium)
 	if log, err := cmd.CombinedOutput(); err != nil {
-		b.t.Fatalf("lighthouse %s: %v\n%s", url, err, log)
+		t.Fatalf("lighthouse %s: %v\n%s", url, err, log)
 	}
 	data, err := os.ReadFile(out)
 	if err != nil {
-		b.t.Fatal(err)
+		t.Fatal(err)
 	}
 	r, err := parseReport(data)
 	if err != nil {
-		b.t.Fatalf("lighthouse %s: %v", url, err)
+		t.Fatalf("lighthouse %s: %v", url, err)
 	}
 	r.URL = url
 	return r
@@ -230,6 +229,71 @@ func (r Report) WithoutStatusOf(url string) []ConsoleError {
 		out = append(out, e)
 	}
 	return out
+}
+
+// MinScore is the least Lighthouse score a page may have in each category.
+const MinScore = 0.95
+
+// CheckPage runs Lighthouse on url, a page under base (scheme://host:port), and fails t
+// unless: accessibility and best practices score at least MinScore; the console has no
+// error but the page's own status; every request of the page stays on base's host and,
+// the page itself aside, answers 200.
+func (b *Browser) CheckPage(t testing.TB, base, url string) Report {
+	t.Helper()
+	r := b.Lighthouse(t, url)
+	t.Logf("Lighthouse %s: %v; below a full score: %v", url, r.Scores, r.Failed)
+	for _, c := range []string{"accessibility", "best-practices"} {
+		if s, ok := r.Scores[c]; !ok || s < MinScore {
+			t.Errorf("Lighthouse %s on %s: %.2f, want at least %.2f (audits below a full score: %v)", c, url, s, MinScore, r.Failed)
+		}
+	}
+	if errs := r.WithoutStatusOf(url); len(errs) > 0 {
+		t.Errorf("console errors on %s: %+v", url, errs)
+	}
+	if len(r.Requests) == 0 {
+		t.Errorf("Lighthouse recorded no request of %s", url)
+	}
+	for _, req := range r.Requests {
+		if !strings.HasPrefix(req.URL, base+"/") {
+			t.Errorf("%s: a request leaves the page's host: %d %s", url, req.Status, req.URL)
+		} else if req.Status != http.StatusOK && req.URL != url {
+			t.Errorf("%s: a request of the page failed: %d %s", url, req.Status, req.URL)
+		}
+	}
+	return r
+}
+
+// CheckRequests fails t for any request a page caused that would have left the host (the
+// proxy refused it, so none did).
+func (b *Browser) CheckRequests(t testing.TB) {
+	t.Helper()
+	reqs := b.Requests()
+	if len(reqs) == 0 {
+		t.Fatal("no request went through the browser's proxy: the check would see nothing")
+	}
+	page, background := b.Offsite()
+	for _, r := range page {
+		t.Errorf("a request of a page would have left the host: %s %s (from %s)", r.Method, r.URL, r.Referer)
+	}
+	t.Logf("%d background calls of Chromium itself refused by the proxy", len(background))
+}
+
+// CheckIcons fails t unless the browser asked for an icon (a page's rel="icon" or
+// /favicon.ico) and every such request answered 200.
+func (b *Browser) CheckIcons(t testing.TB) {
+	t.Helper()
+	icons := 0
+	for _, r := range b.Requests() {
+		if r.Status != 0 && strings.Contains(r.URL, "favicon") {
+			icons++
+			if r.Status != http.StatusOK {
+				t.Errorf("the browser's %s %s = %d, want 200", r.Method, r.URL, r.Status)
+			}
+		}
+	}
+	if icons == 0 {
+		t.Error("the browser asked for no icon: nothing shows the favicon is found")
+	}
 }
 
 // Request is one request the browser made.
