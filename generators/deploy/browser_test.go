@@ -2,17 +2,12 @@ package deploy
 
 import (
 	"io"
-	"net"
 	"net/http"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/scaffoldgo/scaffold/internal/browsertest"
-	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
 // TestNginxErrorPageInABrowser puts a real nginx with the generated site in front of an app
@@ -25,38 +20,13 @@ func TestNginxErrorPageInABrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts nginx, Chromium and Lighthouse; skipped with -short")
 	}
-	testenv.Tool(t, "nginx")
 	browser := browsertest.New(t)
 	tmp := t.TempDir()
-	for _, d := range []string{"log", "tmp", "run"} {
-		if err := os.MkdirAll(filepath.Join(tmp, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
 	dir := newProject(t, "demo")
-	port := testenv.FreePort(t)
-	gen, err := Generate(dir, Options{
-		Targets: []string{"nginx"}, Listen: "127.0.0.1:" + strconv.Itoa(port),
-		Socket:      filepath.Join(tmp, "run", "demo.sock"), // the app is stopped: nothing listens here
-		StaticDir:   filepath.Join(dir, "web", "static"),
-		NginxLogDir: filepath.Join(tmp, "log"), ACMERoot: filepath.Join(tmp, "acme"),
+	base := startSite(t, dir, Options{
+		Socket:    filepath.Join(tmp, "demo.sock"), // the app is stopped: nothing listens here
+		StaticDir: filepath.Join(dir, "web", "static"),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	site, _ := gen.Files.Get("nginx/demo.conf")
-	writeFile(t, filepath.Join(tmp, "sites", "demo.conf"), string(site.Data))
-	writeFile(t, filepath.Join(tmp, "nginx.conf"), string(NginxWrapper(tmp, filepath.Join(tmp, "sites", "*.conf"))))
-	nginx := startDaemon(t, "nginx", "-p", tmp, "-e", "stderr", "-c", filepath.Join(tmp, "nginx.conf"), "-g", "daemon off;")
-	t.Cleanup(func() { nginx.stop(10 * time.Second) })
-	waitFor(t, "nginx", time.Now().Add(30*time.Second), func() error {
-		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		if err == nil {
-			c.Close()
-		}
-		return err
-	})
-	base := "http://127.0.0.1:" + strconv.Itoa(port)
 
 	for path, want := range map[string]struct {
 		status              int

@@ -59,7 +59,7 @@ func TestGeneratedProjectBuildsVetsAndTests(t *testing.T) {
 	for _, tc := range goldenCases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := generateInto(t, tc.opts)
-			pkgs := []string{"/factory", "/test", "/web", "/web/home", "/web/httpjson"}
+			pkgs := []string{"/factory", "/test", "/web", "/web/home", "/web/httpjson", "/web/layout"}
 			for _, m := range tc.opts.Modules {
 				pkgs = append(pkgs, "/"+m.Dir())
 			}
