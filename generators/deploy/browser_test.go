@@ -54,7 +54,9 @@ func TestNginxErrorPageInABrowser(t *testing.T) {
 		{Name: "nginx-502-phone", Width: 390, Height: 844},
 		{Name: "nginx-502-dark", Width: 1280, Height: 900, Dark: true},
 	} {
-		t.Logf("screenshot: %s", browser.Screenshot(t, url, shots, s))
+		file := browser.Screenshot(t, url, shots, s)
+		t.Logf("screenshot: %s", file)
+		browsertest.CheckScheme(t, file, s)
 	}
 	browser.CheckPage(t, base, url)
 	browser.CheckRequests(t)

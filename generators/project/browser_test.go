@@ -70,7 +70,9 @@ func TestPagesInABrowser(t *testing.T) {
 				{Name: p.name + "-phone", Width: 390, Height: 844},
 				{Name: p.name + "-dark", Width: 1280, Height: 900, Dark: true},
 			} {
-				t.Logf("screenshot: %s", browser.Screenshot(t, url, shots, s))
+				file := browser.Screenshot(t, url, shots, s)
+				t.Logf("screenshot: %s", file)
+				browsertest.CheckScheme(t, file, s)
 			}
 			browser.CheckPage(t, base, url)
 		})

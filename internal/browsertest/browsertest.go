@@ -14,6 +14,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"io"
 	"net"
 	"net/http"
@@ -109,6 +110,37 @@ func (b *Browser) Screenshot(t testing.TB, url, dir string, s Shot) string {
 		}
 	}
 	return file
+}
+
+// Luminance is the relative luminance (0 black to 1 white) of the pixel at x, y of the PNG
+// file, such as a screenshot's page background: light and dark colour schemes tell apart.
+func Luminance(t testing.TB, file string, x, y int) float64 {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	r, g, bl, _ := img.At(x, y).RGBA()
+	return (0.2126*float64(r) + 0.7152*float64(g) + 0.0722*float64(bl)) / 0xffff
+}
+
+// CheckScheme fails t unless the screenshot file of s has a light page background, or a
+// dark one when s asked for the dark colour scheme: the page follows the system setting.
+// The background is sampled at the left edge, halfway down, beside any content.
+func CheckScheme(t testing.TB, file string, s Shot) {
+	t.Helper()
+	l := Luminance(t, file, 2, s.Height/2)
+	if s.Dark && l >= 0.2 {
+		t.Errorf("%s: background luminance %.2f in the dark scheme, want below 0.2", s.Name, l)
+	}
+	if !s.Dark && l <= 0.8 {
+		t.Errorf("%s: background luminance %.2f in the light scheme, want above 0.8", s.Name, l)
+	}
 }
 
 // Report is what a Lighthouse run found.
