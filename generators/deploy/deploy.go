@@ -418,6 +418,20 @@ func render(ctx *Context, tmpl, out string) error {
 	return nil
 }
 
+// Static is how the app names and caches its static files (fingerprint length,
+// Cache-Control): the nginx site sends the same for the same URLs.
+func (d *Data) Static() templates.StaticFiles { return templates.Static }
+
+// SecurityHeaders are the site's add_header values, sent on every answer. nginx drops a
+// server's add_header in a location that has its own, so such a location repeats them.
+func (d *Data) SecurityHeaders() []string {
+	var h []string
+	if d.HTTPS {
+		h = append(h, `Strict-Transport-Security "max-age=63072000"`)
+	}
+	return append(h, `X-Content-Type-Options "nosniff"`, `X-Frame-Options "SAMEORIGIN"`, `Referrer-Policy "strict-origin-when-cross-origin"`)
+}
+
 // LetsEncryptSteps are the commands that get the first certificate with certbot's webroot
 // mode and keep it renewed. nginx refuses a site whose certificate files do not exist yet,
 // so the first certificate is fetched with the plain-HTTP site, which already answers the

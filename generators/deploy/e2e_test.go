@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/internal/testenv"
+	"github.com/scaffoldgo/scaffold/templates"
 )
 
 // TestEndToEnd installs a generated project with `make install`, runs it under a real
@@ -216,10 +218,21 @@ files = %[2]s/supervisor/*.conf
 	if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Server") != "nginx" {
 		t.Errorf("/ headers: %v", resp.Header)
 	}
-	// Static files come from PREFIX/static with cache headers.
-	resp = expect("/static/css/style.css", 200, "")
-	if cc := resp.Header.Get("Cache-Control"); cc != "max-age=2592000" || resp.Header.Get("Expires") == "" {
-		t.Errorf("/static/ cache headers: Cache-Control %q, Expires %q", cc, resp.Header.Get("Expires"))
+	// Static files come from PREFIX/static with cache headers: the stylesheet under the
+	// fingerprinted name the app's page writes for a year, immutable; its plain name briefly.
+	_, page, err := get("/", "demo.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stylesheet := regexp.MustCompile(`href="(/static/css/style\.[0-9a-f]+\.css)"`).FindStringSubmatch(page)
+	if stylesheet == nil {
+		t.Fatalf("the page names no fingerprinted stylesheet:\n%s", page)
+	}
+	for path, want := range map[string]string{stylesheet[1]: templates.Static.Immutable, "/static/css/style.css": templates.Static.Brief} {
+		resp = expect(path, 200, "font-family")
+		if cc := resp.Header.Get("Cache-Control"); cc != want {
+			t.Errorf("GET %s through nginx: Cache-Control %q, want %q", path, cc, want)
+		}
 	}
 	// Dotfiles are refused, also under /static/.
 	for _, p := range []string{"/.env", "/.git/config", "/static/.htpasswd"} {

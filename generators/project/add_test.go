@@ -145,7 +145,7 @@ func TestAddModuleRefuses(t *testing.T) {
 func TestAddModuleSaysWhenAppGoDoesNotRegister(t *testing.T) {
 	dir := newProject(t, "v0.0.0-test")
 	appGo := filepath.Join(dir, "web", "app.go")
-	writeFile(t, appGo, strings.Replace(readFile(t, appGo), "registerModules(mux, cfg, logger)", "nil", 1))
+	writeFile(t, appGo, strings.Replace(readFile(t, appGo), "registerModules(mux, cfg, logger, site)", "nil", 1))
 	res, err := AddModule(dir, Module{Name: "orders"}, true)
 	if err != nil || !res.Unregistered {
 		t.Fatalf("AddModule = %+v, %v; want Unregistered", res, err)

@@ -59,7 +59,7 @@ func TestGeneratedProjectBuildsVetsAndTests(t *testing.T) {
 	for _, tc := range goldenCases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := generateInto(t, tc.opts)
-			pkgs := []string{"/factory", "/test", "/web", "/web/home", "/web/httpjson"}
+			pkgs := []string{"/factory", "/test", "/web", "/web/home", "/web/httpjson", "/web/layout"}
 			for _, m := range tc.opts.Modules {
 				pkgs = append(pkgs, "/"+m.Dir())
 			}
@@ -231,13 +231,14 @@ func TestDevelopmentEntryServesOnBind(t *testing.T) {
 	waitOK(t, "http://"+addr+"/", done)
 }
 
-// startServer starts bin in dir (development mode) and kills it when the test ends. The
-// returned channel yields Wait's result once; a reader that is not the last puts it back.
+// startServer starts bin in dir (development mode, unless the test set APP_ENV) and kills
+// it when the test ends. The returned channel yields Wait's result once; a reader that is
+// not the last puts it back.
 func startServer(t *testing.T, dir, bin string, args ...string) (*exec.Cmd, chan error) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "APP_ENV=development")
+	cmd.Env = append([]string{"APP_ENV=development"}, os.Environ()...) // the last of a name wins
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -42,7 +42,7 @@ const ModuleNameRule = "lowercase letters and digits, starting with a letter, at
 var moduleReserved = map[string]string{
 	"home": "the sample module", "static": "web/static, the static files", "templates": "web's own templates",
 	"httpjson": "the JSON toolkit in web/httpjson", "api": "the /api/ prefix of every JSON route",
-	"web": "the application package", "factory": "the config factory", "healthz": "the health check route",
+	"web": "the application package", "factory": "the config factory", "healthz": "the health check route", "layout": "web/layout, the pages' shared layout",
 	"break": "a Go keyword", "case": "a Go keyword", "chan": "a Go keyword", "const": "a Go keyword", "continue": "a Go keyword",
 	"default": "a Go keyword", "defer": "a Go keyword", "else": "a Go keyword", "fallthrough": "a Go keyword", "for": "a Go keyword",
 	"func": "a Go keyword", "goto": "a Go keyword", "if": "a Go keyword", "import": "a Go keyword", "interface": "a Go keyword",
@@ -53,6 +53,7 @@ var moduleReserved = map[string]string{
 	// Identifiers web/modules.go and factory/modules.go use: a package of that name would collide.
 	"slog": "a package web/modules.go imports", "http": "a package web/modules.go imports",
 	"mux": "a name web/modules.go uses", "cfg": "a name web/modules.go uses", "logger": "a name web/modules.go uses",
+	"site": "a name web/modules.go uses", "navigation": "a name web/modules.go uses",
 	"check": "a name factory/modules.go uses", "within": "a name factory/modules.go uses", "m": "a name factory/modules.go uses",
 }
 

@@ -53,6 +53,10 @@ type Data struct {
 	DB *DBData
 }
 
+// Static is how the project's web/layout names and caches static files (fingerprint
+// length, Cache-Control), as deploy-config's nginx site does.
+func (Data) Static() templates.StaticFiles { return templates.Static }
+
 // Context carries what each step produced to the next.
 type Context struct {
 	Options  Options
