@@ -260,6 +260,22 @@
 // it is in the response, the access log (%({X-Request-Id}i)s, JSON
 // "request_id") and the request context (RequestID).
 //
+// Requests are held to Gunicorn 27's parser before the app sees them
+// (requestpolicy.go): on the plain HTTP/1 path a connection reader
+// (strictconn.go) checks each head and chunked body as it arrives and
+// refuses with Gunicorn's status: 400 for a malformed request line or
+// header (whitespace before a colon, obsolete folding, control characters
+// in the path or a value, a name with "_" other than a trusted
+// --forwarder-headers one, a duplicate Host, Content-Type or
+// Content-Length, Content-Length other than digits, both Content-Length
+// and Transfer-Encoding, Transfer-Encoding not ending in chunked, a chunk
+// size that is not hex, chunk data without its CRLF, Host, Content-Length,
+// Transfer-Encoding, Trailer, Authorization or TE in a trailer), 414 for a
+// request line over LimitRequestLine, 431 over the header limits, 417 for
+// an unknown Expect, 501 for an unknown transfer coding; then it closes
+// the connection. TLS, uwsgi and FastCGI requests get the limits only,
+// checked on the parsed request.
+//
 // The access log is buffered (AccessLogBuffer, default 4096 bytes, one
 // atomic pipe write; AccessLogFlush, default 1s, nginx's buffer=/flush=),
 // flushed on reopen (USR1) and exit; lines buffered when a worker is

@@ -140,7 +140,9 @@ func newHTTPServer(cfg Config, h http.Handler, lns []net.Listener, names []strin
 // --http2-* limits, and the gateway protocols' needs.
 func (s *httpServer) configureProtocols(cfg Config) {
 	s.protocol = cfg.Protocol
-	s.srv.ConnContext = gatewayContext
+	s.srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		return strictContext(gatewayContext(ctx, c), c)
+	}
 	if s.protocol == "fastcgi" {
 		for i, ln := range s.lns {
 			fl := &fcgiListener{Listener: ln, idle: off(cfg.Timeout) + off(cfg.KeepAlive), conns: map[net.Conn]struct{}{}}
@@ -189,7 +191,8 @@ func maxHeaderBytes(cfg Config) int {
 	return n
 }
 
-// wrap builds the worker's handler chain, outermost first: limits, request
+// wrap builds the worker's handler chain, outermost first: the request
+// policy (refusals, or limits where no connection reader checked), request
 // accounting and drain's Connection: close, cfg.Middleware, the app (the
 // access log and forwarded headers come in as the outermost middleware,
 // see serving).
@@ -216,50 +219,23 @@ func (s *httpServer) wrap(cfg Config, h http.Handler) http.Handler {
 		defer s.tracker.end(id)
 		inner.ServeHTTP(w, r)
 	})
+	if cfg.strictHTTP1() { // the connection reader applied the limits, and more
+		return refusalHandler(s.log.Warn, h)
+	}
 	return limitsHandler(cfg, h)
 }
 
-// limitsHandler enforces Gunicorn's limit_request_line (414),
-// limit_request_fields and limit_request_field_size (431).
-func limitsHandler(cfg Config, next http.Handler) http.Handler {
-	line, fields, size := cfg.LimitRequestLine, cfg.LimitRequestFields, cfg.LimitRequestFieldSize
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if line > 0 && len(r.Method)+len(r.RequestURI)+len(r.Proto)+2 > line {
-			w.Header().Set("Connection", "close")
-			http.Error(w, "request line too long", http.StatusRequestURITooLong)
-			return
-		}
-		if fields > 0 || size > 0 {
-			n := 0
-			if r.Host != "" {
-				n++
-			}
-			for k, vs := range r.Header {
-				n += len(vs)
-				for _, v := range vs {
-					if size > 0 && len(k)+2+len(v) > size {
-						w.Header().Set("Connection", "close")
-						http.Error(w, "request header field too large: "+k, http.StatusRequestHeaderFieldsTooLarge)
-						return
-					}
-				}
-			}
-			if fields > 0 && n > fields {
-				w.Header().Set("Connection", "close")
-				http.Error(w, "too many request header fields", http.StatusRequestHeaderFieldsTooLarge)
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-func (s *httpServer) connState(_ net.Conn, st http.ConnState) {
+func (s *httpServer) connState(c net.Conn, st http.ConnState) {
 	switch st {
 	case http.StateNew:
 		s.conns.Add(1)
 		s.accepted.Store(time.Now().UnixNano())
-	case http.StateClosed, http.StateHijacked:
+	case http.StateHijacked:
+		if sc, ok := c.(*strictConn); ok {
+			sc.raw.Store(true) // a WebSocket's frames are not HTTP/1 requests
+		}
+		s.conns.Add(-1)
+	case http.StateClosed:
 		s.conns.Add(-1)
 	}
 }
