@@ -152,6 +152,7 @@ func (p *requestPolicy) checkHead(data []byte, trusted bool) (int, bodyFraming, 
 		clen                       int64 = -1
 		te                         bool
 		teLastChunked, teForbidden bool
+		scheme                     byte // 'h' or 's' once a trusted scheme header said http or https
 	)
 	for {
 		rest := data[off:]
@@ -209,7 +210,18 @@ func (p *requestPolicy) checkHead(data []byte, trusted bool) (int, bodyFraming, 
 					return 0, 0, 0, refuse(400, "Invalid HTTP Header: Content-Length is not a number")
 				}
 			}
+		case 15:
+			if trusted && asciiEqualFold(name, "x-forwarded-ssl") && !sameScheme(&scheme, trimOWS(value), "on") {
+				return 0, 0, 0, refuse(400, "Contradictory scheme headers")
+			}
+		case 20:
+			if trusted && asciiEqualFold(name, "x-forwarded-protocol") && !sameScheme(&scheme, trimOWS(value), "ssl") {
+				return 0, 0, 0, refuse(400, "Contradictory scheme headers")
+			}
 		case 17:
+			if trusted && asciiEqualFold(name, "x-forwarded-proto") && !sameScheme(&scheme, trimOWS(value), "https") {
+				return 0, 0, 0, refuse(400, "Contradictory scheme headers")
+			}
 			if asciiEqualFold(name, "transfer-encoding") {
 				te = true
 				for _, coding := range strings.Split(string(value), ",") {
@@ -245,6 +257,21 @@ func (p *requestPolicy) checkHead(data []byte, trusted bool) (int, bodyFraming, 
 		return off, bodyLength, clen, nil
 	}
 	return off, bodyNone, 0, nil
+}
+
+// sameScheme is Gunicorn's secure_scheme_headers rule, with its default
+// (from a trusted peer, X-Forwarded-Proto https, X-Forwarded-Ssl on,
+// X-Forwarded-Protocol ssl mean https, any other value http): the scheme
+// headers of a request must agree. secure is this header's https value.
+func sameScheme(seen *byte, value []byte, secure string) bool {
+	s := byte('h')
+	if string(value) == secure {
+		s = 's'
+	}
+	if *seen == 0 {
+		*seen = s
+	}
+	return *seen == s
 }
 
 // checkRequestLine checks method, target and version; it returns the

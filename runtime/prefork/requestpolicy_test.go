@@ -3,6 +3,7 @@ package prefork
 import (
 	"bufio"
 	"bytes"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -125,6 +126,7 @@ func TestRequestPolicyRefuses(t *testing.T) {
 		{"underscore name not a forwarder header", "GET / HTTP/1.1\r\nHost: x\r\nX_Forwarded_For: 1.2.3.4\r\n\r\n", 400},
 		{"duplicate Host", "GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400},
 		{"duplicate Content-Type", "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: a/b\r\nContent-Type: c/d\r\nContent-Length: 0\r\n\r\n", 400},
+		{"contradictory scheme headers from a trusted peer", "GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Ssl: off\r\n\r\n", 400},
 		// LimitRequestHeaders: 431
 		{"101 fields", "GET / HTTP/1.1\r\nHost: x\r\n" + strings.Repeat("X-A: b\r\n", 100) + "\r\n", 431},
 		{"field over limit_request_field_size", "GET / HTTP/1.1\r\nHost: x\r\nX-A: " + strings.Repeat("b", DefaultLimitRequestFieldSize) + "\r\n\r\n", 431},
@@ -203,6 +205,7 @@ func TestRequestPolicyServes(t *testing.T) {
 		{"obs-text and tab in a value", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\tb \xe9\r\n\r\n", []string{"body="}},
 		{"empty value", "GET / HTTP/1.1\r\nHost: x\r\nX-A:\r\n\r\n", []string{"body="}},
 		{"forwarder header with underscore from a trusted peer", "GET / HTTP/1.1\r\nHost: x\r\nSCRIPT_NAME: /app\r\n\r\n", []string{"body="}},
+		{"agreeing scheme headers", "GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Ssl: on\r\n\r\n", []string{"body="}},
 		{"expect 100-continue", "POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi", []string{"body=hi"}},
 		{"pipelined: length, chunked, none", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nonePOST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\ntwo\r\n0\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
 			[]string{"body=one", "body=two", "body="}},
@@ -336,6 +339,8 @@ func TestRequestPolicyPassThrough(t *testing.T) {
 // TestGunicornRequestCorpus.
 const gunicornCorpus = "testdata/gunicorn-requests"
 
+var hexEscape = regexp.MustCompile(`\\x[0-9A-Fa-f]{2}`)
+
 // gunicornStatus maps Gunicorn's parser exceptions to the status its
 // workers answer with (workers/base.py handle_error), LimitRequestLine as
 // of 27.0 (414). The chunked-body errors are raised by the body's reader
@@ -375,6 +380,10 @@ func TestGunicornRequestCorpus(t *testing.T) {
 				raw = bytes.ReplaceAll(raw, []byte("\n"), nil)
 				raw = bytes.ReplaceAll(raw, []byte(`\r\n`), []byte("\r\n"))
 				raw = bytes.ReplaceAll(raw, []byte(`\0`), []byte("\x00"))
+				raw = hexEscape.ReplaceAllFunc(raw, func(m []byte) []byte { // \x0D
+					b, _ := hex.DecodeString(string(m[2:]))
+					return b
+				})
 				resps := rawExchange(t, addr, string(raw))
 				if kind == "valid" {
 					if len(resps) == 0 {
