@@ -58,8 +58,11 @@
 //
 //	TERM         graceful stop: connections already queued on the listeners are still
 //	             accepted (until none came for 100ms, at most 1s), then listeners close and
-//	             in-flight requests drain up to GracefulTimeout ("Connection: close" on
-//	             kept-alive connections), then KILL
+//	             in-flight requests drain up to GracefulTimeout, then KILL. As Gunicorn
+//	             27.0.1, kept-alive connections stay open up to 2 s (KeepAlive if less):
+//	             a request on one is answered with "Connection: close"; then those still
+//	             idle are closed. Recycling (max-requests, memory), HUP and TTOU drain
+//	             the same way
 //	INT, QUIT    quick stop: workers close at once
 //	HUP          rolling reload: Config.Reload (if set) re-reads the configuration, a new
 //	             generation starts from the binary on disk, and each new worker's ready

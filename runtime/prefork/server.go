@@ -108,8 +108,8 @@ type httpServer struct {
 	log      *logging
 	wg       sync.WaitGroup
 	closing  atomic.Bool
-	keepIdle time.Duration
-	accepted atomic.Int64 // unix nanos of the last accepted connection
+	keepIdle time.Duration // drainKeepAlive, or KeepAlive when shorter
+	accepted atomic.Int64  // unix nanos of the last accepted connection
 	onDrain  func()
 	protocol string          // http, uwsgi or fastcgi
 	fcgi     []*fcgiListener // FastCGI: served by net/http/fcgi, not srv
@@ -117,7 +117,7 @@ type httpServer struct {
 
 func newHTTPServer(cfg Config, h http.Handler, lns []net.Listener, names []string, log *logging) *httpServer {
 	s := &httpServer{lns: lns, names: names, tracker: newRequestTracker(), log: log, onDrain: cfg.OnDrain}
-	s.keepIdle = time.Second
+	s.keepIdle = drainKeepAlive
 	if ka := off(cfg.KeepAlive); ka < s.keepIdle {
 		s.keepIdle = ka
 	}
@@ -262,6 +262,12 @@ func (s *httpServer) start() {
 	}
 }
 
+// drainKeepAlive is how long a stopping server keeps its kept-alive
+// connections, answering a request on one with Connection: close, before
+// it closes those still idle (Gunicorn 27.0.1's 2 s: a client reusing an
+// idle connection just then would otherwise meet a reset).
+const drainKeepAlive = 2 * time.Second
+
 // Backlog draining on a full stop: accept until no connection came for
 // backlogIdle (at most backlogMax), so connections already queued in the
 // kernel are served instead of reset when the last descriptor closes.
@@ -272,8 +278,9 @@ const (
 
 // drain stops accepting (with backlog, only once the listen queue stayed
 // empty for a moment: nobody else will accept them), answers requests on
-// open connections with "Connection: close" for a short while (so busy
-// keep-alive clients finish without a reset), then shuts down, waiting for
+// open connections with "Connection: close" for up to drainKeepAlive (so
+// keep-alive clients, busy or idle, finish without a reset; it ends sooner
+// once every connection has closed), then shuts down, waiting for
 // in-flight requests up to timeout before closing what is left. It returns
 // context.DeadlineExceeded when requests were cut.
 func (s *httpServer) drain(timeout time.Duration, backlog bool) error {
