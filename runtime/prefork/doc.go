@@ -276,8 +276,9 @@
 // Transfer-Encoding, Trailer, Authorization or TE in a trailer), 414 for a
 // request line over LimitRequestLine, 431 over the header limits, 417 for
 // an unknown Expect, 501 for an unknown transfer coding; then it closes
-// the connection. TLS, uwsgi and FastCGI requests get the limits only,
-// checked on the parsed request.
+// the connection. An HTTP/1.1 request without Host is served, as Gunicorn
+// does (net/http alone answers 400). TLS, uwsgi and FastCGI requests get
+// the limits only, checked on the parsed request.
 //
 // The access log is buffered (AccessLogBuffer, default 4096 bytes, one
 // atomic pipe write; AccessLogFlush, default 1s, nginx's buffer=/flush=),

@@ -123,27 +123,34 @@ func anyOf(b []byte, set *[256]bool, limit uint64) bool {
 	return false
 }
 
+// headInfo is what a request head that passed says of itself.
+type headInfo struct {
+	size    int // bytes, up to the empty line; 0: no complete head yet
+	framing bodyFraming
+	length  int64 // Content-Length bytes (bodyLength)
+	noHost  bool  // HTTP/1.1 without Host: Gunicorn serves it, net/http would not
+}
+
 // checkHead applies the policy to a request head at the start of data:
 // the request line, then header lines up to the empty line that ends the
-// head. It returns the head's length (0 while data holds no complete head
-// and nothing in it is refused yet), the body's framing and length, or why
-// the request is refused. trusted says whether the peer may send the
-// --forwarder-headers.
-func (p *requestPolicy) checkHead(data []byte, trusted bool) (int, bodyFraming, int64, *refusal) {
+// head. It returns what the head says (size 0 while data holds no complete
+// head and nothing in it is refused yet), or why the request is refused.
+// trusted says whether the peer may send the --forwarder-headers.
+func (p *requestPolicy) checkHead(data []byte, trusted bool) (headInfo, *refusal) {
 	i := bytes.IndexByte(data, '\n')
 	if i < 0 {
-		return 0, 0, 0, nil
+		return headInfo{}, nil
 	}
 	if i < 1 || data[i-1] != '\r' {
-		return 0, 0, 0, refuse(400, "Invalid HTTP request line")
+		return headInfo{}, refuse(400, "Invalid HTTP request line")
 	}
 	line := data[:i-1]
 	if p.line > 0 && len(line) > p.line {
-		return 0, 0, 0, refuse(http.StatusRequestURITooLong, "Request Line is too large")
+		return headInfo{}, refuse(http.StatusRequestURITooLong, "Request Line is too large")
 	}
 	version, ref := p.checkRequestLine(line)
 	if ref != nil {
-		return 0, 0, 0, ref
+		return headInfo{}, ref
 	}
 	off := i + 1
 	var (
@@ -158,10 +165,10 @@ func (p *requestPolicy) checkHead(data []byte, trusted bool) (int, bodyFraming, 
 		rest := data[off:]
 		j := bytes.IndexByte(rest, '\n')
 		if j < 0 {
-			return 0, 0, 0, nil
+			return headInfo{}, nil
 		}
 		if j < 1 || rest[j-1] != '\r' {
-			return 0, 0, 0, refuse(400, "Invalid HTTP Header: bare LF")
+			return headInfo{}, refuse(400, "Invalid HTTP Header: bare LF")
 		}
 		off += j + 1
 		l := rest[:j-1]
@@ -169,58 +176,58 @@ func (p *requestPolicy) checkHead(data []byte, trusted bool) (int, bodyFraming, 
 			break
 		}
 		if l[0] == ' ' || l[0] == '\t' {
-			return 0, 0, 0, refuse(400, "Obsolete line folding is unacceptable")
+			return headInfo{}, refuse(400, "Obsolete line folding is unacceptable")
 		}
 		fields++
 		if p.fields > 0 && fields > p.fields {
-			return 0, 0, 0, refuse(http.StatusRequestHeaderFieldsTooLarge, "limit request headers fields")
+			return headInfo{}, refuse(http.StatusRequestHeaderFieldsTooLarge, "limit request headers fields")
 		}
 		name, value, ref := p.checkField(l, trusted)
 		if ref != nil {
-			return 0, 0, 0, ref
+			return headInfo{}, ref
 		}
 		if off < len(data) && (data[off] == ' ' || data[off] == '\t') {
-			return 0, 0, 0, refuse(400, "Obsolete line folding is unacceptable")
+			return headInfo{}, refuse(400, "Obsolete line folding is unacceptable")
 		}
 		switch len(name) {
 		case 4:
 			if asciiEqualFold(name, "host") {
 				if host {
-					return 0, 0, 0, refuse(400, "Invalid HTTP Header: duplicate Host")
+					return headInfo{}, refuse(400, "Invalid HTTP Header: duplicate Host")
 				}
 				host = true
 			}
 		case 6:
 			if asciiEqualFold(name, "expect") && !asciiEqualFold(trimOWS(value), "100-continue") {
-				return 0, 0, 0, refuse(http.StatusExpectationFailed, "Unable to comply with expectation")
+				return headInfo{}, refuse(http.StatusExpectationFailed, "Unable to comply with expectation")
 			}
 		case 12:
 			if asciiEqualFold(name, "content-type") {
 				if ctype {
-					return 0, 0, 0, refuse(400, "Invalid HTTP Header: duplicate Content-Type")
+					return headInfo{}, refuse(400, "Invalid HTTP Header: duplicate Content-Type")
 				}
 				ctype = true
 			}
 		case 14:
 			if asciiEqualFold(name, "content-length") {
 				if clen >= 0 {
-					return 0, 0, 0, refuse(400, "Invalid HTTP Header: duplicate Content-Length")
+					return headInfo{}, refuse(400, "Invalid HTTP Header: duplicate Content-Length")
 				}
 				if clen = parseLength(trimOWS(value)); clen < 0 {
-					return 0, 0, 0, refuse(400, "Invalid HTTP Header: Content-Length is not a number")
+					return headInfo{}, refuse(400, "Invalid HTTP Header: Content-Length is not a number")
 				}
 			}
 		case 15:
 			if trusted && asciiEqualFold(name, "x-forwarded-ssl") && !sameScheme(&scheme, trimOWS(value), "on") {
-				return 0, 0, 0, refuse(400, "Contradictory scheme headers")
+				return headInfo{}, refuse(400, "Contradictory scheme headers")
 			}
 		case 20:
 			if trusted && asciiEqualFold(name, "x-forwarded-protocol") && !sameScheme(&scheme, trimOWS(value), "ssl") {
-				return 0, 0, 0, refuse(400, "Contradictory scheme headers")
+				return headInfo{}, refuse(400, "Contradictory scheme headers")
 			}
 		case 17:
 			if trusted && asciiEqualFold(name, "x-forwarded-proto") && !sameScheme(&scheme, trimOWS(value), "https") {
-				return 0, 0, 0, refuse(400, "Contradictory scheme headers")
+				return headInfo{}, refuse(400, "Contradictory scheme headers")
 			}
 			if asciiEqualFold(name, "transfer-encoding") {
 				te = true
@@ -238,7 +245,7 @@ func (p *requestPolicy) checkHead(data []byte, trusted bool) (int, bodyFraming, 
 						}
 						teLastChunked = false
 					default:
-						return 0, 0, 0, refuse(http.StatusNotImplemented, "Unsupported transfer coding")
+						return headInfo{}, refuse(http.StatusNotImplemented, "Unsupported transfer coding")
 					}
 				}
 			}
@@ -246,17 +253,20 @@ func (p *requestPolicy) checkHead(data []byte, trusted bool) (int, bodyFraming, 
 	}
 	switch {
 	case te && (teForbidden || !teLastChunked):
-		return 0, 0, 0, refuse(400, "Invalid HTTP Header: Transfer-Encoding must end in chunked")
+		return headInfo{}, refuse(400, "Invalid HTTP Header: Transfer-Encoding must end in chunked")
 	case chunked && version < 11:
-		return 0, 0, 0, refuse(400, "Invalid HTTP Header: chunked in HTTP/1.0")
+		return headInfo{}, refuse(400, "Invalid HTTP Header: chunked in HTTP/1.0")
 	case chunked && clen >= 0:
-		return 0, 0, 0, refuse(400, "Invalid HTTP Header: both Content-Length and Transfer-Encoding")
-	case chunked:
-		return off, bodyChunked, 0, nil
-	case clen > 0:
-		return off, bodyLength, clen, nil
+		return headInfo{}, refuse(400, "Invalid HTTP Header: both Content-Length and Transfer-Encoding")
 	}
-	return off, bodyNone, 0, nil
+	h := headInfo{size: off, framing: bodyNone, noHost: !host && version >= 11 && !bytes.HasPrefix(data, []byte("CONNECT "))}
+	switch {
+	case chunked:
+		h.framing = bodyChunked
+	case clen > 0:
+		h.framing, h.length = bodyLength, clen
+	}
+	return h, nil
 }
 
 // sameScheme is Gunicorn's secure_scheme_headers rule, with its default

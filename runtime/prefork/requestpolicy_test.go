@@ -196,6 +196,7 @@ func TestRequestPolicyServes(t *testing.T) {
 	}{
 		{"GET", "GET /a?b=c HTTP/1.1\r\nHost: x\r\n\r\n", []string{"body="}},
 		{"HTTP/1.0 without Host", "GET / HTTP/1.0\r\n\r\n", []string{"body="}},
+		{"HTTP/1.1 without Host (Gunicorn serves it)", "POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\nhiGET / HTTP/1.1\r\n\r\n", []string{"body=hi", "body="}},
 		{"Content-Length body", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", []string{"body=hello"}},
 		{"Content-Length with spaces around", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length:  5 \r\n\r\nhello", []string{"body=hello"}},
 		{"chunked with extensions and a trailer", chunkedHead + "5;a=b\r\nhello\r\n6;c\r\n world\r\n0\r\nX-Sum: 1\r\n\r\n", []string{"body=hello world"}},

@@ -183,27 +183,31 @@ func (c *strictConn) advance() bool {
 		c.searched = max(1, len(data)-2)
 		return false
 	}
-	n, framing, length, ref := c.p.checkHead(data, c.trusted)
-	if ref == nil && n == 0 {
+	h, ref := c.p.checkHead(data, c.trusted)
+	if ref == nil && h.size == 0 {
 		ref = c.p.checkPartialHead(data, 0)
-	} else if n > c.p.maxHead {
+	} else if h.size > c.p.maxHead {
 		ref = refuse(http.StatusRequestHeaderFieldsTooLarge, "max buffer headers")
 	}
 	if ref != nil {
 		c.refuse(ref)
 		return true
 	}
-	if n == 0 {
+	if h.size == 0 {
 		c.searched = max(1, len(data)-2)
 		return false
 	}
 	c.searched = 0
-	head := data[:n]
+	if h.noHost {
+		data = c.addEmptyHost()
+		h.size += len(emptyHost)
+	}
+	head := data[:h.size]
 	c.first = false
 	c.ready = len(head)
-	switch framing {
+	switch h.framing {
 	case bodyLength:
-		c.state, c.remain = stLength, length
+		c.state, c.remain = stLength, h.length
 	case bodyChunked:
 		// the body bytes that came with the head are checked before the
 		// head goes: a bad chunk among them refuses the whole request
@@ -221,6 +225,21 @@ func (c *strictConn) advance() bool {
 		}
 	}
 	return true
+}
+
+// emptyHost is the field added to an HTTP/1.1 request without Host: Gunicorn
+// serves those (RFC 9112 says 400), net/http accepts an empty Host.
+const emptyHost = "Host: \r\n"
+
+// addEmptyHost puts emptyHost after the request line of the head held at
+// buf[r:] and returns the held bytes.
+func (c *strictConn) addEmptyHost() []byte {
+	data := c.buf[c.r:c.w]
+	line := bytes.IndexByte(data, '\n') + 1
+	b := make([]byte, 0, len(data)+len(emptyHost)+4096)
+	b = append(append(append(b, data[:line]...), emptyHost...), data[line:]...)
+	c.buf, c.r, c.w = b[:cap(b)], 0, len(b)
+	return c.buf[:c.w]
 }
 
 // checkPartialHead refuses a head that cannot become valid however it
