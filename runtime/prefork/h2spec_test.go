@@ -2,11 +2,13 @@ package prefork
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/xml"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -135,4 +137,73 @@ func bareServer(t *testing.T, h http.Handler, tls bool, cert, key string) string
 	}()
 	t.Cleanup(func() { srv.Close() })
 	return ln.Addr().String()
+}
+
+// TestHTTP2StreamResetKeepsTheConnection: a client that resets one stream
+// (a cancelled upload) keeps its connection: the next request reuses it,
+// over TLS and over h2c.
+func TestHTTP2StreamResetKeepsTheConnection(t *testing.T) {
+	started := make(chan struct{}, 4)
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" {
+			started <- struct{}{}
+			io.Copy(io.Discard, r.Body) // ends with the reset
+			return
+		}
+		fmt.Fprint(w, r.Proto)
+	})
+	cert, key, _ := writeTestCert(t, t.TempDir(), 1)
+	for _, mode := range []string{"tls", "h2c"} {
+		t.Run(mode, func(t *testing.T) {
+			cfg, scheme := Config{HTTP2Cleartext: true}, "http://"
+			tr := &http.Transport{}
+			if mode == "tls" {
+				cfg, scheme = Config{CertFile: cert, KeyFile: key}, "https://"
+				tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+				tr.ForceAttemptHTTP2 = true
+			} else {
+				var p http.Protocols
+				p.SetUnencryptedHTTP2(true)
+				tr.Protocols = &p
+			}
+			defer tr.CloseIdleConnections()
+			addr := serveAppInProcess(t, cfg, "tcp", func() (http.Handler, error) { return app, nil })
+			client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+			var conns []string
+			trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { conns = append(conns, i.Conn.LocalAddr().String()) }}
+			get := func() {
+				req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", scheme+addr+"/", nil)
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if string(b) != "HTTP/2.0" {
+					t.Fatalf("served over %q, want HTTP/2.0", b)
+				}
+			}
+			get()
+			ctx, cancel := context.WithCancel(httptrace.WithClientTrace(context.Background(), trace))
+			body, feed := io.Pipe()
+			req, _ := http.NewRequestWithContext(ctx, "POST", scheme+addr+"/upload", body)
+			done := make(chan error, 1)
+			go func() {
+				resp, err := client.Do(req)
+				if err == nil {
+					resp.Body.Close()
+				}
+				done <- err
+			}()
+			feed.Write(make([]byte, 1024))
+			<-started
+			cancel() // RST_STREAM(CANCEL) for this stream only
+			<-done
+			feed.Close()
+			get()
+			if len(conns) != 3 || conns[0] != conns[1] || conns[1] != conns[2] {
+				t.Errorf("connections used %v: want one, kept across the reset", conns)
+			}
+		})
+	}
 }
