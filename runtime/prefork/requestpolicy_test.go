@@ -284,6 +284,26 @@ func TestRequestPolicyChunkedLate(t *testing.T) {
 	}
 }
 
+// TestRequestPolicyBehindProxyProtocol: with PROXY protocol, a silent peer
+// does not hold Accept (the reader learns the client's address at its
+// first head), and the forwarder-header trust is the named client's.
+func TestRequestPolicyBehindProxyProtocol(t *testing.T) {
+	addr := policyServer(t, Config{ProxyProtocol: true}, &countingApp{})
+	silent, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	start := time.Now()
+	resps := rawExchange(t, addr, "PROXY TCP4 198.51.100.1 127.0.0.1 1 2\r\nGET / HTTP/1.1\r\nHost: x\r\nSCRIPT_NAME: /a\r\n\r\n")
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("served after %v behind a silent peer", d)
+	}
+	if len(resps) != 1 || resps[0].StatusCode != 400 {
+		t.Fatalf("SCRIPT_NAME from an untrusted client behind PROXY protocol: %v, want 400", resps)
+	}
+}
+
 // TestRequestPolicyPassThrough: a hijacked connection (WebSocket) carries
 // bytes that are not HTTP requests, and HTTP/2 prior knowledge still
 // works where h2c is on.
@@ -443,7 +463,7 @@ func FuzzStrictConnAgreesWithNetHTTP(f *testing.F) {
 	cfg, _ := Config{Bind: []string{"127.0.0.1:0"}, Workers: 1}.withDefaults()
 	p := newRequestPolicy(cfg, nil)
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		sc := &strictConn{Conn: &readerConn{r: bytes.NewReader(raw)}, p: p, first: true, chunk: chunkScanner{p: p}}
+		sc := &strictConn{Conn: &readerConn{r: bytes.NewReader(raw)}, p: p, first: true, chunk: chunkScanner{p: p}, trust: -1}
 		strict, plain := bufio.NewReader(sc), bufio.NewReader(bytes.NewReader(raw))
 		for range 8 {
 			rs, err := http.ReadRequest(strict)

@@ -168,7 +168,7 @@ func (c *repeatConn) Read(p []byte) (int, error) {
 func BenchmarkStrictConnHead(b *testing.B) {
 	req := []byte("GET /hello?name=world HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nUser-Agent: wrk/4.2\r\nAccept: */*\r\nAccept-Encoding: gzip\r\nX-Request-Id: 0af7651916cd43dd8448eb211c80319c\r\n\r\n")
 	cfg, _ := Config{Bind: []string{"127.0.0.1:0"}, Workers: 1}.withDefaults()
-	c := &strictConn{Conn: &repeatConn{req: req}, p: newRequestPolicy(cfg, nil), first: true}
+	c := &strictConn{Conn: &repeatConn{req: req}, p: newRequestPolicy(cfg, nil), first: true, trust: -1}
 	c.chunk.p = c.p
 	buf := make([]byte, 4096)
 	b.ReportAllocs()

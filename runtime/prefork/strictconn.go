@@ -25,7 +25,8 @@ import (
 type strictConn struct {
 	net.Conn
 	p        *requestPolicy
-	trusted  bool // the peer may send the --forwarder-headers
+	proxies  *trustedProxies
+	trust    int8 // the peer may send the --forwarder-headers: 1 yes, -1 no, 0 not known yet
 	buf      []byte
 	r, w     int // buf[r:w] is read from the connection, not yet delivered
 	ready    int // buf[r:r+ready] has passed the policy
@@ -72,7 +73,21 @@ func (l *strictListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &strictConn{Conn: c, p: l.p, trusted: l.trusted.TrustsAddr(c.RemoteAddr()), chunk: chunkScanner{p: l.p}, first: true}, nil
+	// the peer's trust is decided at its first head, not here: behind PROXY
+	// protocol, RemoteAddr waits for the header, which would hold Accept
+	return &strictConn{Conn: c, p: l.p, proxies: l.trusted, chunk: chunkScanner{p: l.p}, first: true}, nil
+}
+
+// trusted reports whether the peer (the client a PROXY header names, if
+// any) is a trusted front end.
+func (c *strictConn) trusted() bool {
+	if c.trust == 0 {
+		c.trust = -1
+		if c.proxies.TrustsAddr(c.Conn.RemoteAddr()) {
+			c.trust = 1
+		}
+	}
+	return c.trust > 0
 }
 
 func (c *strictConn) Read(p []byte) (int, error) {
@@ -183,7 +198,7 @@ func (c *strictConn) advance() bool {
 		c.searched = max(1, len(data)-2)
 		return false
 	}
-	h, ref := c.p.checkHead(data, c.trusted)
+	h, ref := c.p.checkHead(data, c.trusted())
 	if ref == nil && h.size == 0 {
 		ref = c.p.checkPartialHead(data, 0)
 	} else if h.size > c.p.maxHead {
