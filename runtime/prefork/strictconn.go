@@ -78,6 +78,15 @@ func (l *strictListener) Accept() (net.Conn, error) {
 	return &strictConn{Conn: c, p: l.p, proxies: l.trusted, chunk: chunkScanner{p: l.p}, first: true}, nil
 }
 
+// CloseWrite passes net/http's half-close on (after a refusal or any
+// Connection: close answer): the client sees the answer, then EOF.
+func (c *strictConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
 // trusted reports whether the peer (the client a PROXY header names, if
 // any) is a trusted front end.
 func (c *strictConn) trusted() bool {
