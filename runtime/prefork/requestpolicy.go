@@ -598,6 +598,40 @@ func unhex(c byte) int {
 	return -1
 }
 
+// policyHandler is the request policy's part in the handler chain. Where
+// the connection reader checked each head (strictHTTP1), it answers the
+// stand-in of a refused request with the refusal, and applies the limits
+// to HTTP/2 requests only (h2c: the reader passed their frames untouched);
+// elsewhere it applies the limits to every request.
+func policyHandler(cfg Config, log func(msg string, args ...any), next http.Handler) http.Handler {
+	limited := limitsHandler(cfg, next)
+	if !cfg.strictHTTP1() {
+		return limited
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor != 1 {
+			limited.ServeHTTP(w, r)
+			return
+		}
+		if r.Method != refusedMethod {
+			next.ServeHTTP(w, r)
+			return
+		}
+		c, _ := r.Context().Value(strictConnKey{}).(*strictConn)
+		var ref *refusal
+		if c != nil {
+			ref = c.refused.Load()
+		}
+		if ref == nil { // a client's own method of that name: no refusal on its connection
+			next.ServeHTTP(w, r)
+			return
+		}
+		log("invalid request", "peer", c.RemoteAddr().String(), "status", ref.status, "err", ref.reason)
+		w.Header().Set("Connection", "close")
+		http.Error(w, ref.reason, ref.status)
+	})
+}
+
 // limitsHandler enforces Gunicorn's limit_request_line (414),
 // limit_request_fields and limit_request_field_size (431) on a parsed
 // request: for the paths the connection reader does not see (TLS, uwsgi,

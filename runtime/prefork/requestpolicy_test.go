@@ -353,6 +353,17 @@ func TestRequestPolicyPassThrough(t *testing.T) {
 	if b, _ := io.ReadAll(r.Body); string(b) != "HTTP/2.0" {
 		t.Fatalf("h2c prior knowledge: %q", b)
 	}
+	// the limits still hold for HTTP/2, which the reader does not see
+	req, _ := http.NewRequest("GET", "http://"+addr+"/", nil)
+	req.Header.Set("X-Big", strings.Repeat("b", DefaultLimitRequestFieldSize))
+	r2, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2.Body.Close()
+	if r2.StatusCode != 431 || r2.Proto != "HTTP/2.0" {
+		t.Fatalf("an HTTP/2 field over limit_request_field_size: %d over %s, want 431", r2.StatusCode, r2.Proto)
+	}
 }
 
 // gunicornCorpus is where Gunicorn's tests/requests (invalid/ and valid/,

@@ -219,10 +219,7 @@ func (s *httpServer) wrap(cfg Config, h http.Handler) http.Handler {
 		defer s.tracker.end(id)
 		inner.ServeHTTP(w, r)
 	})
-	if cfg.strictHTTP1() { // the connection reader applied the limits, and more
-		return refusalHandler(s.log.Warn, h)
-	}
-	return limitsHandler(cfg, h)
+	return policyHandler(cfg, s.log.Warn, h)
 }
 
 func (s *httpServer) connState(c net.Conn, st http.ConnState) {

@@ -18,7 +18,7 @@ import (
 // then lets the head and its body through to net/http, following a chunked
 // body's framing as it goes. net/http so never reads a request the policy
 // refuses: in its place it reads a small request of its own (refusedMethod,
-// Connection: close), which refusalHandler answers with the refusal's
+// Connection: close), which policyHandler answers with the refusal's
 // status, in order after any earlier pipelined responses. A hijacked
 // connection (WebSocket, CONNECT) and HTTP/2 after its prior-knowledge
 // preface pass through untouched.
@@ -298,7 +298,7 @@ func (p *requestPolicy) checkPartialHead(data []byte, from int) *refusal {
 }
 
 // refuse puts the stand-in request in place of what is held: net/http
-// reads it, refusalHandler answers it, and the connection then ends.
+// reads it, policyHandler answers it, and the connection then ends.
 func (c *strictConn) refuse(ref *refusal) {
 	c.refused.Store(ref)
 	c.buf = []byte(refusedMethod + " / HTTP/1.1\r\nHost: refused\r\nConnection: close\r\n\r\n")
@@ -308,31 +308,6 @@ func (c *strictConn) refuse(ref *refusal) {
 
 // strictConnKey finds a request's strictConn in its context.
 type strictConnKey struct{}
-
-// refusalHandler answers the stand-in request of a refused one with the
-// refusal's status; every other request goes to next.
-func refusalHandler(log func(msg string, args ...any), next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != refusedMethod {
-			next.ServeHTTP(w, r)
-			return
-		}
-		c, _ := r.Context().Value(strictConnKey{}).(*strictConn)
-		var ref *refusal
-		if c != nil {
-			ref = c.refused.Load()
-		}
-		if ref == nil {
-			next.ServeHTTP(w, r)
-			return
-		}
-		if log != nil {
-			log("invalid request", "peer", c.RemoteAddr().String(), "status", ref.status, "err", ref.reason)
-		}
-		w.Header().Set("Connection", "close")
-		http.Error(w, ref.reason, ref.status)
-	})
-}
 
 // strictContext is the http.Server's ConnContext part for strictConn.
 func strictContext(ctx context.Context, c net.Conn) context.Context {
