@@ -63,8 +63,11 @@
 //
 //	TERM         graceful stop: connections already queued on the listeners are still
 //	             accepted (until none came for 100ms, at most 1s), then listeners close and
-//	             in-flight requests drain up to GracefulTimeout ("Connection: close" on
-//	             kept-alive connections), then KILL
+//	             in-flight requests drain up to GracefulTimeout, then KILL. As Gunicorn
+//	             27.0.1, kept-alive connections stay open up to 2 s (KeepAlive if less):
+//	             a request on one is answered with "Connection: close"; then those still
+//	             idle are closed. Recycling (max-requests, memory), HUP and TTOU drain
+//	             the same way
 //	INT, QUIT    quick stop: workers close at once
 //	HUP          rolling reload: Config.Reload (if set) re-reads the configuration in the
 //	             master, a new generation starts from the binary on disk with it, and
@@ -271,6 +274,23 @@
 // a trusted proxy is kept, anything else replaced by 32 random hex digits;
 // it is in the response, the access log (%({X-Request-Id}i)s, JSON
 // "request_id") and the request context (RequestID).
+//
+// Requests are held to Gunicorn 27's parser before the app sees them
+// (requestpolicy.go): on the plain HTTP/1 path a connection reader
+// (strictconn.go) checks each head and chunked body as it arrives and
+// refuses with Gunicorn's status: 400 for a malformed request line or
+// header (whitespace before a colon, obsolete folding, control characters
+// in the path or a value, a name with "_" other than a trusted
+// --forwarder-headers one, a duplicate Host, Content-Type or
+// Content-Length, Content-Length other than digits, both Content-Length
+// and Transfer-Encoding, Transfer-Encoding not ending in chunked, a chunk
+// size that is not hex, chunk data without its CRLF, Host, Content-Length,
+// Transfer-Encoding, Trailer, Authorization or TE in a trailer), 414 for a
+// request line over LimitRequestLine, 431 over the header limits, 417 for
+// an unknown Expect, 501 for an unknown transfer coding; then it closes
+// the connection. An HTTP/1.1 request without Host is served, as Gunicorn
+// does (net/http alone answers 400). TLS, uwsgi and FastCGI requests get
+// the limits only, checked on the parsed request.
 //
 // The access log is buffered (AccessLogBuffer, default 4096 bytes, one
 // atomic pipe write; AccessLogFlush, default 1s, nginx's buffer=/flush=),

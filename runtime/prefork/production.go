@@ -102,6 +102,7 @@ type serving struct {
 	log          func(msg string, args ...any)
 	metrics      *requestMetrics // observe.go
 	statsd       *statsdClient
+	policy       *requestPolicy // the plain HTTP/1 path's connection reader
 }
 
 func newServing(c Config) (*serving, error) {
@@ -144,6 +145,9 @@ func newServing(c Config) (*serving, error) {
 			return nil, err
 		}
 	}
+	if c.strictHTTP1() {
+		s.policy = newRequestPolicy(c, s.forwarder)
+	}
 	if c.AccessLog != "" {
 		if s.access, err = newAccessLog(c.AccessLog, c.AccessLogFormat); err != nil {
 			return nil, err
@@ -158,7 +162,8 @@ func newServing(c Config) (*serving, error) {
 
 // listeners wraps each listener: the connection limit first (a client over
 // it waits in the kernel's backlog), then the uwsgi/FastCGI allow-list, or
-// PROXY protocol (it precedes the TLS handshake on the wire) and TLS.
+// PROXY protocol (it precedes the TLS handshake on the wire) and TLS, or
+// else the request policy's connection reader.
 func (s *serving) listeners(lns []net.Listener) []net.Listener {
 	out := make([]net.Listener, len(lns))
 	for i, ln := range lns {
@@ -178,6 +183,8 @@ func (s *serving) listeners(lns []net.Listener) []net.Listener {
 			}
 			if s.certs != nil {
 				ln = tls.NewListener(ln, s.certs.TLSConfig(s.tlsOpts))
+			} else if s.policy != nil {
+				ln = &strictListener{Listener: ln, p: s.policy, trusted: s.trusted}
 			}
 		}
 		out[i] = ln

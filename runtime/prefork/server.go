@@ -108,8 +108,8 @@ type httpServer struct {
 	log      *logging
 	wg       sync.WaitGroup
 	closing  atomic.Bool
-	keepIdle time.Duration
-	accepted atomic.Int64 // unix nanos of the last accepted connection
+	keepIdle time.Duration // drainKeepAlive, or KeepAlive when shorter
+	accepted atomic.Int64  // unix nanos of the last accepted connection
 	onDrain  func()
 	protocol string          // http, uwsgi or fastcgi
 	fcgi     []*fcgiListener // FastCGI: served by net/http/fcgi, not srv
@@ -117,7 +117,7 @@ type httpServer struct {
 
 func newHTTPServer(cfg Config, h http.Handler, lns []net.Listener, names []string, log *logging) *httpServer {
 	s := &httpServer{lns: lns, names: names, tracker: newRequestTracker(), log: log, onDrain: cfg.OnDrain}
-	s.keepIdle = time.Second
+	s.keepIdle = drainKeepAlive
 	if ka := off(cfg.KeepAlive); ka < s.keepIdle {
 		s.keepIdle = ka
 	}
@@ -140,7 +140,9 @@ func newHTTPServer(cfg Config, h http.Handler, lns []net.Listener, names []strin
 // --http2-* limits, and the gateway protocols' needs.
 func (s *httpServer) configureProtocols(cfg Config) {
 	s.protocol = cfg.Protocol
-	s.srv.ConnContext = gatewayContext
+	s.srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		return strictContext(gatewayContext(ctx, c), c)
+	}
 	if s.protocol == "fastcgi" {
 		for i, ln := range s.lns {
 			fl := &fcgiListener{Listener: ln, idle: off(cfg.Timeout) + off(cfg.KeepAlive), conns: map[net.Conn]struct{}{}}
@@ -189,7 +191,8 @@ func maxHeaderBytes(cfg Config) int {
 	return n
 }
 
-// wrap builds the worker's handler chain, outermost first: limits, request
+// wrap builds the worker's handler chain, outermost first: the request
+// policy (refusals, or limits where no connection reader checked), request
 // accounting and drain's Connection: close, cfg.Middleware, the app (the
 // access log and forwarded headers come in as the outermost middleware,
 // see serving).
@@ -216,50 +219,20 @@ func (s *httpServer) wrap(cfg Config, h http.Handler) http.Handler {
 		defer s.tracker.end(id)
 		inner.ServeHTTP(w, r)
 	})
-	return limitsHandler(cfg, h)
+	return policyHandler(cfg, s.log.Warn, h)
 }
 
-// limitsHandler enforces Gunicorn's limit_request_line (414),
-// limit_request_fields and limit_request_field_size (431).
-func limitsHandler(cfg Config, next http.Handler) http.Handler {
-	line, fields, size := cfg.LimitRequestLine, cfg.LimitRequestFields, cfg.LimitRequestFieldSize
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if line > 0 && len(r.Method)+len(r.RequestURI)+len(r.Proto)+2 > line {
-			w.Header().Set("Connection", "close")
-			http.Error(w, "request line too long", http.StatusRequestURITooLong)
-			return
-		}
-		if fields > 0 || size > 0 {
-			n := 0
-			if r.Host != "" {
-				n++
-			}
-			for k, vs := range r.Header {
-				n += len(vs)
-				for _, v := range vs {
-					if size > 0 && len(k)+2+len(v) > size {
-						w.Header().Set("Connection", "close")
-						http.Error(w, "request header field too large: "+k, http.StatusRequestHeaderFieldsTooLarge)
-						return
-					}
-				}
-			}
-			if fields > 0 && n > fields {
-				w.Header().Set("Connection", "close")
-				http.Error(w, "too many request header fields", http.StatusRequestHeaderFieldsTooLarge)
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-func (s *httpServer) connState(_ net.Conn, st http.ConnState) {
+func (s *httpServer) connState(c net.Conn, st http.ConnState) {
 	switch st {
 	case http.StateNew:
 		s.conns.Add(1)
 		s.accepted.Store(time.Now().UnixNano())
-	case http.StateClosed, http.StateHijacked:
+	case http.StateHijacked:
+		if sc, ok := c.(*strictConn); ok {
+			sc.raw.Store(true) // a WebSocket's frames are not HTTP/1 requests
+		}
+		s.conns.Add(-1)
+	case http.StateClosed:
 		s.conns.Add(-1)
 	}
 }
@@ -286,6 +259,12 @@ func (s *httpServer) start() {
 	}
 }
 
+// drainKeepAlive is how long a stopping server keeps its kept-alive
+// connections, answering a request on one with Connection: close, before
+// it closes those still idle (Gunicorn 27.0.1's 2 s: a client reusing an
+// idle connection just then would otherwise meet a reset).
+const drainKeepAlive = 2 * time.Second
+
 // Backlog draining on a full stop: accept until no connection came for
 // backlogIdle (at most backlogMax), so connections already queued in the
 // kernel are served instead of reset when the last descriptor closes.
@@ -296,8 +275,9 @@ const (
 
 // drain stops accepting (with backlog, only once the listen queue stayed
 // empty for a moment: nobody else will accept them), answers requests on
-// open connections with "Connection: close" for a short while (so busy
-// keep-alive clients finish without a reset), then shuts down, waiting for
+// open connections with "Connection: close" for up to drainKeepAlive (so
+// keep-alive clients, busy or idle, finish without a reset; it ends sooner
+// once every connection has closed), then shuts down, waiting for
 // in-flight requests up to timeout before closing what is left. It returns
 // context.DeadlineExceeded when requests were cut.
 func (s *httpServer) drain(timeout time.Duration, backlog bool) error {
