@@ -3,8 +3,16 @@ package deploy
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -198,6 +206,91 @@ const (
 	RuleUnitsLoad  = "the units load in systemd: systemd-analyze verify finds no error in them"
 )
 
+var (
+	logPath    = regexp.MustCompile(`(?m)^(\s*(?:access_log|error_log)\s+)(/[^\s;]+)`)
+	listenAddr = regexp.MustCompile(`(?m)^(\s*listen\s+)([^\s;]+)([\s;])`)
+	certPath   = regexp.MustCompile(`(?m)^(\s*ssl_certificate(_key)?\s+)(/[^\s;]+)`)
+)
+
+// standInServer makes a site checkable on a machine other than its server (a laptop, a CI
+// runner), line for line: its logs go to /dev/null (nginx -t opens them, and their folders
+// are the server's), and a certificate or key that is not on this machine is replaced by a
+// self-signed pair written to dir. notes says what was stood in.
+// Listen addresses are moved to free loopback ports (nginx -t binds them: port 80 needs
+// root, and is taken where an nginx runs), the same address to the same port in every site
+// of ports.
+func standInServer(site []byte, dir string, ports map[string]string) (out []byte, notes []string, err error) {
+	out = logPath.ReplaceAll(site, []byte("${1}/dev/null"))
+	if !bytes.Equal(out, site) {
+		notes = append(notes, "nginx's log files (nginx -t opened /dev/null in their place: their folders are the server's)")
+	}
+	var listenErr error
+	moved := listenAddr.ReplaceAllFunc(out, func(line []byte) []byte {
+		m := listenAddr.FindSubmatch(line)
+		addr := string(m[2])
+		if ports[addr] == "" {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				listenErr = err
+				return line
+			}
+			ports[addr] = l.Addr().String()
+			l.Close()
+		}
+		return append(append(append([]byte{}, m[1]...), ports[addr]...), m[3]...)
+	})
+	if listenErr != nil {
+		return nil, nil, listenErr
+	}
+	if !bytes.Equal(moved, out) {
+		notes = append(notes, "the listen addresses (nginx -t bound free ports of 127.0.0.1 in their place: the ports are the server's)")
+	}
+	out = moved
+	var missingFiles []string
+	out = certPath.ReplaceAllFunc(out, func(line []byte) []byte {
+		m := certPath.FindSubmatch(line)
+		if _, err := os.Stat(string(m[3])); err == nil {
+			return line
+		}
+		missingFiles = append(missingFiles, string(m[3]))
+		stand := filepath.Join(dir, "stand-in.crt")
+		if len(m[2]) > 0 {
+			stand = filepath.Join(dir, "stand-in.key")
+		}
+		return append(append([]byte{}, m[1]...), stand...)
+	})
+	if len(missingFiles) == 0 {
+		return out, notes, nil
+	}
+	if err := writeStandInPair(dir); err != nil {
+		return nil, nil, err
+	}
+	notes = append(notes, fmt.Sprintf("the TLS certificate and key (%s are not on this machine: nginx -t loaded a self-signed stand-in)", strings.Join(missingFiles, ", ")))
+	return out, notes, nil
+}
+
+// writeStandInPair writes stand-in.crt and stand-in.key, a self-signed pair, to dir.
+func writeStandInPair(dir string) error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "scaffold stand-in"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), DNSNames: []string{"localhost"}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return err
+	}
+	pk, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "stand-in.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "stand-in.key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pk}), 0o600)
+}
+
 // checkReport is what a run of the checks found.
 type checkReport struct {
 	passed  []string // each check that ran and passed
@@ -210,7 +303,7 @@ type checkReport struct {
 // names each check that ran and passed (what --check tells the user), skipped each that
 // could not run (a missing tool) rather than failing.
 func (c *Context) Check(ctx context.Context) (passed, skipped []string, err error) {
-	r := c.checkHost(ctx, "", MaxExposure)
+	r := c.checkHost(ctx, "", MaxExposure, false)
 	return r.passed, append(r.skipped, r.notes...), errors.Join(r.errs...)
 }
 
@@ -219,13 +312,39 @@ var execStart = regexp.MustCompile(`(?m)^ExecStart=(\S+) `)
 // checkHost runs nginx -t on the site and systemd-analyze verify and security on the units
 // among c.Files, naming them in messages by folder (the output folder, with its trailing
 // slash, or "") and their paths; the service may score at most maxExposure.
-func (c *Context) checkHost(ctx context.Context, folder string, maxExposure float64) *checkReport {
+//
+// elsewhere means the files are checked away from their server (Verify): what belongs to
+// the server alone (log folders, certificates) is stood in for, and said so.
+func (c *Context) checkHost(ctx context.Context, folder string, maxExposure float64, elsewhere bool) *checkReport {
 	r := &checkReport{}
 	d := c.Data
 	if f, ok := c.Files.Get("nginx/" + d.Name + ".conf"); ok {
 		names, sites := []string{folder + f.Path}, [][]byte{standInUpstreams(f.Data)}
 		if def, ok := c.Files.Get(DefaultServerFile); ok {
 			names, sites = append(names, folder+def.Path), append(sites, def.Data)
+		}
+		if elsewhere {
+			dir, err := os.MkdirTemp("", "scaffold-nginx-stand-in-*")
+			if err != nil {
+				r.errs = append(r.errs, err)
+				return r
+			}
+			defer os.RemoveAll(dir)
+			seen, ports := map[string]bool{}, map[string]string{}
+			for i := range sites {
+				site, notes, err := standInServer(sites[i], dir, ports)
+				if err != nil {
+					r.errs = append(r.errs, err)
+					return r
+				}
+				sites[i] = site
+				for _, n := range notes {
+					if !seen[n] {
+						seen[n] = true
+						r.notes = append(r.notes, n)
+					}
+				}
+			}
 		}
 		switch err := checkNginx(ctx, names, sites); {
 		case errors.Is(err, ErrToolMissing):

@@ -113,7 +113,7 @@ func Verify(ctx context.Context, dir, out string) (*VerifyReport, error) {
 	}
 
 	c := &Context{Dir: dir, Data: Data{Name: name}, Files: files}
-	r := c.checkHost(ctx, folder, VerifyMaxExposure)
+	r := c.checkHost(ctx, folder, VerifyMaxExposure, true)
 	var findings []error
 	for _, f := range files.Files() {
 		var fs []*Finding

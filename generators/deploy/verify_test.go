@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"crypto/tls"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -192,5 +193,58 @@ func TestStandInUpstreams(t *testing.T) {
 	want := "upstream a {\n    server 127.0.0.1:8000 max_fails=3;\n    server 10.0.0.2:8000;\n    server unix:/run/a/a.sock fail_timeout=0;\n    server 127.0.0.1;\n}\nserver {\n    server_name app.example.com;\n}\n"
 	if got := string(standInUpstreams([]byte(site))); got != want {
 		t.Errorf("standInUpstreams:\n%s\nwant\n%s", got, want)
+	}
+}
+
+// Away from its server, what is the server's alone is stood in for, line for line: logs
+// by /dev/null, listen addresses by free loopback ports (one address, one port, across the
+// sites), a certificate not on this machine by a self-signed pair nginx can load.
+func TestStandInServer(t *testing.T) {
+	dir := t.TempDir()
+	site := "server {\n    listen 80;\n    listen [::]:80;\n    return 301 https://$host$request_uri;\n}\nserver {\n    listen 443 ssl http2;\n    ssl_certificate     /nonexistent/fullchain.pem;\n    ssl_certificate_key /nonexistent/privkey.pem;\n    access_log /var/log/nginx/demo.access.log;\n    error_log  /var/log/nginx/demo.error.log warn;\n    location /static/ {\n        access_log off;\n    }\n}\n"
+	ports := map[string]string{}
+	out, notes, err := standInServer([]byte(site), dir, ports)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(string(out), "\n") != strings.Count(site, "\n") {
+		t.Errorf("lines moved:\n%s", out)
+	}
+	for _, want := range []string{"    listen " + ports["80"] + ";\n", "    listen " + ports["[::]:80"] + ";\n", "    listen " + ports["443"] + " ssl http2;\n",
+		"    ssl_certificate     " + filepath.Join(dir, "stand-in.crt") + ";\n", "    ssl_certificate_key " + filepath.Join(dir, "stand-in.key") + ";\n",
+		"    access_log /dev/null;\n", "    error_log  /dev/null warn;\n", "        access_log off;\n"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("stand-in site lacks %q:\n%s", want, out)
+		}
+	}
+	if len(ports) != 3 || ports["80"] == ports["443"] || !strings.HasPrefix(ports["80"], "127.0.0.1:") {
+		t.Errorf("ports %v", ports)
+	}
+	if len(notes) != 3 {
+		t.Errorf("notes %q, want logs, listen addresses and the certificate", notes)
+	}
+	if _, err := tls.LoadX509KeyPair(filepath.Join(dir, "stand-in.crt"), filepath.Join(dir, "stand-in.key")); err != nil {
+		t.Errorf("the stand-in pair: %v", err)
+	}
+	// The same address in a second site gets the same port; a certificate that is here stays.
+	cert := filepath.Join(dir, "stand-in.crt")
+	again, _, err := standInServer([]byte("server {\n    listen 80 default_server;\n    ssl_certificate "+cert+";\n}\n"), dir, ports)
+	if err != nil || string(again) != "server {\n    listen "+ports["80"]+" default_server;\n    ssl_certificate "+cert+";\n}\n" {
+		t.Errorf("second site: %v\n%s", err, again)
+	}
+}
+
+// An HTTPS site checked away from its server (no certificate here) passes, saying what
+// was stood in.
+func TestVerifyHTTPSAwayFromItsServer(t *testing.T) {
+	testenv.Tool(t, "nginx")
+	dir := newProject(t, "demo")
+	writeDeploy(t, dir, Options{Targets: []string{"nginx"}, Domains: []string{"shop.example.com"}, LetsEncrypt: true})
+	report, err := Verify(context.Background(), dir, "deploy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(report.Notes, "\n"), "/etc/letsencrypt/live/shop.example.com/fullchain.pem") || report.Passed[0] != "nginx -t: the site loads in nginx" {
+		t.Errorf("passed %q, notes %q", report.Passed, report.Notes)
 	}
 }

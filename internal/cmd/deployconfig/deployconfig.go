@@ -62,7 +62,8 @@ old project's OUT/.scaffold-sums is read, moved into scaffold.yaml and removed.
 
 --verify writes nothing: it checks the files already in --out, as you may have edited
 them (make verify-deploy runs it, and so does the project's CI): nginx -t on the site with
-a stand-in for upstream hosts, systemd-analyze verify and security (exposure at most 2.0),
+stand-ins for what is the server's alone (upstream hosts, listen ports, log folders, a
+certificate not on this machine), systemd-analyze verify and security (exposure at most 2.0),
 a strict decode of the manifests and kube-score on the production overlay, promtool on
 monitoring/, and the timeout rules across the files held against config/ (nginx waits
 longer than the app, the app's keep-alive outlasts nginx's, the service manager waits
