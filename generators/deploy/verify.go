@@ -112,6 +112,18 @@ func Verify(ctx context.Context, dir, out string) (*VerifyReport, error) {
 		return nil, fmt.Errorf("%s: no nginx, systemd, supervisor or Kubernetes file of %s to verify: run `scaffold deploy-config all` first (or give its --out)", folder, name)
 	}
 
+	// The pods read the copy of config/ in the base (the ConfigMap), not config/ itself.
+	podApp, podSource := app, "config/, production"
+	if len(manifests) > 0 {
+		base := filepath.Join(root, "kubernetes", "base")
+		if _, err := os.Stat(filepath.Join(base, "config")); err == nil {
+			if podApp, err = LoadAppConfig(base); err != nil {
+				return nil, err
+			}
+			podSource = folder + "kubernetes/base/config/, production: the pods' ConfigMap"
+		}
+	}
+
 	c := &Context{Dir: dir, Data: Data{Name: name}, Files: files}
 	r := c.checkHost(ctx, folder, VerifyMaxExposure, true)
 	var findings []error
@@ -126,7 +138,7 @@ func Verify(ctx context.Context, dir, out string) (*VerifyReport, error) {
 			fs = supervisorTimeouts(f.Data, app)
 		case strings.HasPrefix(f.Path, "kubernetes/base/"):
 			var err error
-			fs, err = manifestTimeouts(f.Data, name, app)
+			fs, err = manifestTimeouts(f.Data, name, podApp, podSource)
 			if err != nil {
 				r.errs = append(r.errs, fmt.Errorf("%s%s: %w", folder, f.Path, err))
 			}
@@ -396,7 +408,7 @@ var unknownField = regexp.MustCompile(`unknown field "(?:[^"]*\.)?([^".]+)"`)
 // manifestTimeouts decodes a manifest of the base strictly and holds a Deployment's grace
 // period against its preStop wait and the app's graceful_timeout. kustomization.yaml is
 // kustomize's, not the API server's, and is left to kubectl kustomize.
-func manifestTimeouts(data []byte, name string, app AppConfig) ([]*Finding, error) {
+func manifestTimeouts(data []byte, name string, app AppConfig, source string) ([]*Finding, error) {
 	var head struct {
 		Kind string `json:"kind"`
 	}
@@ -417,6 +429,17 @@ func manifestTimeouts(data []byte, name string, app AppConfig) ([]*Finding, erro
 			f.Line = lineOf(data, m[1]+":")
 		}
 		return []*Finding{f}, nil
+	}
+	if ing, ok := into.(*networkingv1.Ingress); ok {
+		var out []*Finding
+		for _, key := range []string{"nginx.ingress.kubernetes.io/proxy-read-timeout", "nginx.ingress.kubernetes.io/proxy-send-timeout"} {
+			v, has := ing.Annotations[key]
+			if n, err := strconv.Atoi(v); has && err == nil && !proxyReadOK(time.Duration(n)*time.Second, app.Timeout) {
+				out = append(out, &Finding{Line: max(lineOf(data, key+":"), 1), Rule: RuleProxyRead,
+					Detail: fmt.Sprintf("%s %q is not above the app's server.timeout %s (%s)", key, v, app.Timeout, source)})
+			}
+		}
+		return out, nil
 	}
 	dep, ok := into.(*appsv1.Deployment)
 	if !ok {
@@ -448,8 +471,8 @@ func manifestTimeouts(data []byte, name string, app AppConfig) ([]*Finding, erro
 		return nil, nil
 	}
 	return []*Finding{{Line: max(lineOf(data, "terminationGracePeriodSeconds:"), 1), Rule: RuleGrace,
-		Detail: fmt.Sprintf("terminationGracePeriodSeconds %d is below preStop %d + server.graceful_timeout %d (config/, production) + %d = %d",
-			grace, preStop, graceful, graceMargin, terminationGrace(preStop, graceful))}}, nil
+		Detail: fmt.Sprintf("terminationGracePeriodSeconds %d is below preStop %d + server.graceful_timeout %d (%s) + %d = %d",
+			grace, preStop, graceful, source, graceMargin, terminationGrace(preStop, graceful))}}, nil
 }
 
 // parseDelay reads the runtime's --shutdown-delay: seconds, or a Go duration.

@@ -146,19 +146,32 @@ func TestVerifyTimeoutRulesOnEditedFiles(t *testing.T) {
 	for _, tc := range []struct {
 		name, file, old, repl, rule string
 		opts                        Options
+		at                          string // where the finding is, when not at the edit
 	}{
-		{"systemd stop", "systemd/demo.service", "TimeoutStopSec=40", "TimeoutStopSec=30s", RuleStopWait, opts},
-		{"supervisor stop", "supervisor/demo.conf", "stopwaitsecs=40", "stopwaitsecs=25", RuleStopWait, opts},
-		{"upstream idle", "nginx/demo.conf", "keepalive_timeout 4s;", "keepalive_timeout 1m;", RuleUpstreamIdle, opts},
+		{"systemd stop", "systemd/demo.service", "TimeoutStopSec=40", "TimeoutStopSec=30s", RuleStopWait, opts, ""},
+		{"supervisor stop", "supervisor/demo.conf", "stopwaitsecs=40", "stopwaitsecs=25", RuleStopWait, opts, ""},
+		{"upstream idle", "nginx/demo.conf", "keepalive_timeout 4s;", "keepalive_timeout 1m;", RuleUpstreamIdle, opts, ""},
+		{"ingress timeout", "kubernetes/base/ingress.yaml", `nginx.ingress.kubernetes.io/proxy-read-timeout: "40"`, `nginx.ingress.kubernetes.io/proxy-read-timeout: "30"`, RuleProxyRead,
+			Options{Targets: []string{"kubernetes"}, Domains: []string{"shop.example.com"}}, ""},
+		// The pods read the ConfigMap's copy of config/: a drain made longer there than the
+		// grace period allows is caught where the pods read it.
+		{"pods' graceful timeout", "kubernetes/base/config/config.yaml", "graceful_timeout: 30s", "graceful_timeout: 40s", RuleGrace,
+			Options{Targets: []string{"kubernetes"}}, "deploy/kubernetes/base/deployment.yaml:36: terminationGracePeriodSeconds 45 is below preStop 5 + server.graceful_timeout 40 (deploy/kubernetes/base/config/, production: the pods' ConfigMap)"},
 		{"shutdown delay", "kubernetes/base/deployment.yaml", "terminationGracePeriodSeconds: 45", "terminationGracePeriodSeconds: 44", RuleGrace,
-			Options{Targets: []string{"kubernetes"}, KubeVersion: "1.29"}},
+			Options{Targets: []string{"kubernetes"}, KubeVersion: "1.29"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := newProject(t, "demo")
 			writeDeploy(t, dir, tc.opts)
+			if _, err := Verify(context.Background(), dir, "deploy"); err != nil {
+				t.Fatalf("fresh files of %+v: %v", tc.opts, err)
+			}
 			line := edit(t, filepath.Join(dir, "deploy", tc.file), tc.old, tc.repl)
 			_, err := Verify(context.Background(), dir, "deploy")
 			want := "deploy/" + tc.file + ":" + strconv.Itoa(line) + ": "
+			if tc.at != "" {
+				want = tc.at
+			}
 			if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "rule: "+tc.rule) {
 				t.Fatalf("Verify after %q -> %q: %v\nwant %q and the rule %q", tc.old, tc.repl, err, want, tc.rule)
 			}
