@@ -367,7 +367,8 @@ func (c *Context) checkHost(ctx context.Context, folder string, maxExposure floa
 		}
 		if fi, err := os.Stat(bin); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
 			if stand, err := exec.LookPath("true"); err == nil {
-				unit = bytes.ReplaceAll(unit, []byte("ExecStart="+bin+" "), []byte("ExecStart="+stand+" "))
+				// ExecStart= and a --db project's ExecStartPre= (migrate) alike.
+				unit = bytes.ReplaceAll(unit, []byte("="+bin+" "), []byte("="+stand+" "))
 				r.notes = append(r.notes, fmt.Sprintf("ExecStart's binary (%s is not installed yet: run `make install` (or install the package), then check again; the rest of the units was verified)", bin))
 			}
 		}

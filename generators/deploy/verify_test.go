@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
@@ -259,5 +260,22 @@ func TestVerifyHTTPSAwayFromItsServer(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(report.Notes, "\n"), "/etc/letsencrypt/live/shop.example.com/fullchain.pem") || report.Passed[0] != "nginx -t: the site loads in nginx" {
 		t.Errorf("passed %q, notes %q", report.Passed, report.Notes)
+	}
+}
+
+// A --db postgres project, every target: its unit runs `migrate up` as ExecStartPre from
+// the binary not installed yet, stood in like ExecStart's; the rest passes as generated.
+func TestVerifyDatabaseProject(t *testing.T) {
+	for _, tool := range []string{"nginx", "systemd-analyze", "kube-score", "kubectl", "promtool"} {
+		testenv.Tool(t, tool)
+	}
+	dir := newProjectWith(t, project.Options{Name: "notes", Database: project.DatabasePostgres})
+	writeDeploy(t, dir, Options{Targets: append(append([]string(nil), all...), "kubernetes", "container"), Domains: []string{"notes.example.com"}, MaxReplicas: 4})
+	report, err := Verify(context.Background(), dir, "deploy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(report.Skipped) > 0 || !strings.Contains(strings.Join(report.Notes, "\n"), "/opt/notes/bin/notes is not installed yet") {
+		t.Errorf("passed %q, skipped %q, notes %q", report.Passed, report.Skipped, report.Notes)
 	}
 }
