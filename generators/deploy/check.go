@@ -145,6 +145,9 @@ func checkSystemd(ctx context.Context, folder string, units map[string][]byte) e
 		if folder != "" {
 			msg = strings.ReplaceAll(msg, dir+"/", folder)
 		}
+		if err == nil { // exit 0, but warnings: a key systemd ignores is a unit not as written
+			return fmt.Errorf("systemd-analyze verify warns:\n%s", msg)
+		}
 		return fmt.Errorf("systemd-analyze verify: %v\n%s", err, msg)
 	}
 	return nil

@@ -28,7 +28,7 @@ func command(t *testing.T, dir, name string, args ...string) (string, error) {
 // `make verify-deploy`, as a user runs it in a generated project: it passes on the files of
 // `deploy-config all`, and fails naming the file, the line and the rule on each of three
 // deliberate edits: nginx waiting less than the app, a grace period below preStop + the
-// graceful timeout, a directive nginx does not know. VERIFY_FLAGS=--require-tools, as the
+// graceful timeout, a directive nginx does not know (and a unit key systemd ignores). VERIFY_FLAGS=--require-tools, as the
 // generated CI runs it, so a missing tool cannot pass it.
 func TestMakeVerifyDeploy(t *testing.T) {
 	mk := testenv.Tool(t, "make")
@@ -67,6 +67,9 @@ func TestMakeVerifyDeploy(t *testing.T) {
 			[]string{"terminationGracePeriodSeconds 30 is below preStop 5 + server.graceful_timeout 30", "rule: " + deploygen.RuleGrace}},
 		{"broken directive", "deploy/nginx/demo.conf", "server_tokens off;", "server_tokns off;",
 			[]string{`unknown directive "server_tokns"`, "rule: " + deploygen.RuleNginxLoads}},
+		// and a key systemd ignores, which it only warns about
+		{"misspelt unit key", "deploy/systemd/demo.service", "KillMode=mixed", "KilMode=mixed",
+			[]string{"Unknown key 'KilMode'", "rule: " + deploygen.RuleUnitsLoad}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := filepath.Join(dir, filepath.FromSlash(tc.file))
