@@ -217,11 +217,10 @@ var (
 
 // standInServer makes a site checkable on a machine other than its server (a laptop, a CI
 // runner), line for line: its logs go to /dev/null (nginx -t opens them, and their folders
-// are the server's), and a certificate or key that is not on this machine is replaced by a
-// self-signed pair written to dir. notes says what was stood in.
-// Listen addresses are moved to free loopback ports (nginx -t binds them: port 80 needs
-// root, and is taken where an nginx runs), the same address to the same port in every site
-// of ports.
+// are the server's); its listen addresses move to free loopback ports (nginx -t binds them:
+// port 80 needs root, and is taken where an nginx runs), one address to one port across
+// the sites sharing ports; a certificate or key that is not on this machine is replaced by
+// a self-signed pair written to dir. notes says what was stood in.
 func standInServer(site []byte, dir string, ports map[string]string) (out []byte, notes []string, err error) {
 	out = logPath.ReplaceAll(site, []byte("${1}/dev/null"))
 	if !bytes.Equal(out, site) {

@@ -128,22 +128,22 @@ func Verify(ctx context.Context, dir, out string) (*VerifyReport, error) {
 	r := c.checkHost(ctx, folder, VerifyMaxExposure, true)
 	var findings []error
 	for _, f := range files.Files() {
-		var fs []*Finding
+		var found []*Finding
 		switch {
 		case f.Path == "nginx/"+name+".conf":
-			fs = nginxTimeouts(f.Data, app)
+			found = nginxTimeouts(f.Data, app)
 		case f.Path == "systemd/"+name+".service":
-			fs = systemdTimeouts(f.Data, app)
+			found = systemdTimeouts(f.Data, app)
 		case f.Path == "supervisor/"+name+".conf":
-			fs = supervisorTimeouts(f.Data, app)
+			found = supervisorTimeouts(f.Data, app)
 		case strings.HasPrefix(f.Path, "kubernetes/base/"):
 			var err error
-			fs, err = manifestTimeouts(f.Data, name, podApp, podSource)
+			found, err = manifestTimeouts(f.Data, name, podApp, podSource)
 			if err != nil {
 				r.errs = append(r.errs, fmt.Errorf("%s%s: %w", folder, f.Path, err))
 			}
 		}
-		for _, x := range fs {
+		for _, x := range found {
 			x.File = folder + f.Path
 			findings = append(findings, x)
 		}
