@@ -116,13 +116,6 @@ func (d *Data) paths() map[string][]string {
 	}
 }
 
-// Margins between the app's limits and the ones of the tools around it.
-const (
-	proxyReadMargin = 10 * time.Second   // nginx waits this much longer than the app's timeout
-	stopMargin      = 10 * time.Second   // supervisor/systemd wait this much longer than graceful_timeout
-	noTimeoutRead   = 3600 * time.Second // proxy_read_timeout when the app's timeout is off
-)
-
 // Steps is the generation pipeline, in order.
 func Steps() []generators.Step[*Context] {
 	return []generators.Step[*Context]{
@@ -187,12 +180,6 @@ func readProject(ctx *Context) error {
 }
 
 func seconds(d time.Duration) int { return int(math.Ceil(d.Seconds())) }
-
-// upstreamIdle is how long nginx keeps an idle connection to the app: a second less than
-// the app's keep_alive (half of it when that is 2s or less), so nginx closes first.
-func upstreamIdle(keepAlive time.Duration) time.Duration {
-	return keepAlive - min(time.Second, keepAlive/2)
-}
 
 // nginxTime writes d in nginx's time syntax, in whole seconds when it is one ("4s"), else
 // in milliseconds ("1500ms"), rounded down so a limit below another stays below it.
@@ -338,17 +325,15 @@ func resolve(ctx *Context) error {
 	d.Workers = app.Workers
 	if app.Timeout > 0 {
 		d.Timeout = seconds(app.Timeout)
-		d.ProxyReadTimeout = seconds(app.Timeout + proxyReadMargin)
-	} else {
-		d.ProxyReadTimeout = seconds(noTimeoutRead)
 	}
+	d.ProxyReadTimeout = seconds(proxyRead(app.Timeout))
 	if app.KeepAlive > 0 {
 		d.KeepAlive = nginxTime(app.KeepAlive)
 		d.UpstreamKeepalive = nginxTime(upstreamIdle(app.KeepAlive))
 	}
 	grace := max(app.GracefulTimeout, 0)
 	d.GracefulTimeout = seconds(grace)
-	d.StopWait = seconds(grace + stopMargin)
+	d.StopWait = seconds(stopWait(grace))
 	d.MetricsPort = app.Port + 2
 	if o.MetricsPort > 0 {
 		d.MetricsPort = o.MetricsPort

@@ -412,5 +412,14 @@ func TestDerivedValuesFollowTheirRules(t *testing.T) {
 		if int64(got["client_max_body_size"]) != app.MaxBodyBytes {
 			t.Errorf("%s: client_max_body_size %d, app max_body_bytes %d", name, got["client_max_body_size"], app.MaxBodyBytes)
 		}
+		// and Verify's reading of the same files finds them keeping the same rules
+		for file, rules := range map[string]func([]byte, AppConfig) []*Finding{
+			"nginx/demo.conf": nginxTimeouts, "supervisor/demo.conf": supervisorTimeouts, "systemd/demo.service": systemdTimeouts,
+		} {
+			f, _ := ctx.Files.Get(file)
+			for _, finding := range rules(f.Data, app) {
+				t.Errorf("%s: %s: %v", name, file, finding)
+			}
+		}
 	}
 }

@@ -166,7 +166,6 @@ const (
 	defaultPreStop  = 5 // seconds: long enough for endpoint removal to reach every proxy
 	imageUID        = 10001
 	appDir          = "/app"
-	graceMargin     = 10 // seconds between the drain limit and the kubelet's KILL
 	// defaultUpstreamIdle is ingress-nginx's upstream-keepalive-timeout and an AWS ALB's
 	// idle timeout; idleMargin is how much longer a pod keeps an idle connection, so the
 	// proxy always closes first and never sends a request on one the pod is closing.
@@ -265,7 +264,7 @@ func resolveKube(ctx *Context) error {
 	default:
 		k.PreStop = o.PreStop
 	}
-	k.TerminationGrace = k.PreStop + d.GracefulTimeout + graceMargin
+	k.TerminationGrace = terminationGrace(k.PreStop, d.GracefulTimeout)
 	k.KubeVersion = or(o.KubeVersion, DefaultKubeVersion)
 	minor, err := parseKubeVersion(k.KubeVersion)
 	if err != nil {

@@ -14,9 +14,6 @@ import (
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
-// kubeScoreIgnored are the kube-score checks the generated README justifies skipping.
-var kubeScoreIgnored = []string{"container-image-pull-policy"}
-
 // kube-score finds nothing critical in what `kubectl kustomize` makes of the production
 // overlay, for every variant, except the checks the generated README explains.
 func TestKubeScore(t *testing.T) {
@@ -38,7 +35,7 @@ func TestKubeScore(t *testing.T) {
 			manifests := runCmd(t, ctx, os.Environ(), "", kubectl, "kustomize", filepath.Join(out, "kubernetes", "production"))
 			args := []string{"score", "--output-format", "ci"}
 			readme, _ := gen.Files.Get("README.md")
-			for _, check := range kubeScoreIgnored {
+			for _, check := range KubeScoreIgnored {
 				args = append(args, "--ignore-test", check)
 				if !bytes.Contains(readme.Data, []byte("`"+check+"`")) {
 					t.Errorf("kube-score's %s is ignored, but the generated README does not say why", check)

@@ -244,9 +244,11 @@ func TestToolMissing(t *testing.T) {
 }
 
 // TestExposureFigureAgrees keeps one systemd exposure figure everywhere: the limit the
-// tests enforce (the measured score) is the one every file quotes.
+// tests enforce (the measured score) is the one every file quotes, beside the limit
+// --verify holds an edited unit to, always quoted as "at most".
 func TestExposureFigureAgrees(t *testing.T) {
 	want := fmt.Sprintf("%.1f", MaxExposure)
+	edited := fmt.Sprintf("at most %.1f", VerifyMaxExposure)
 	figure := regexp.MustCompile(`(?s)exposure.{0,80}?(\d+\.\d)`)
 	for _, p := range []string{"../../README.md", "../../templates/project/README.md.tmpl", "../../templates/deploy/README.md.tmpl", "../../templates/deploy/systemd.service.tmpl"} {
 		data, err := os.ReadFile(p)
@@ -258,7 +260,7 @@ func TestExposureFigureAgrees(t *testing.T) {
 			t.Errorf("%s quotes no exposure figure", p)
 		}
 		for _, m := range found {
-			if string(m[1]) != want {
+			if string(m[1]) != want && !strings.HasSuffix(string(m[0]), edited) {
 				t.Errorf("%s says exposure %s; the enforced and measured figure is %s", p, m[1], want)
 			}
 		}

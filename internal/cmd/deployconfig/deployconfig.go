@@ -29,6 +29,10 @@ type Options struct {
 	DryRun bool
 	Force  bool
 	Check  bool
+	// Verify checks the files already in --out, as edited, instead of writing any;
+	// RequireTools makes a check that a missing tool could not run a failure (CI).
+	Verify       bool
+	RequireTools bool
 }
 
 // NewCmdDeployConfig builds the command; runF replaces the run function in tests.
@@ -54,14 +58,32 @@ each file's checksum under files:, by its path from the project folder
 (make package-check reads it). An --out outside the project folder is recorded as given,
 relative (../ops/nginx/NAME.conf) or absolute (/srv/NAME/nginx/NAME.conf), so the same --out
 finds the record again; the files and scaffold.yaml are written in one atomic step. An
-old project's OUT/.scaffold-sums is read, moved into scaffold.yaml and removed.`,
+old project's OUT/.scaffold-sums is read, moved into scaffold.yaml and removed.
+
+--verify writes nothing: it checks the files already in --out, as you may have edited
+them (make verify-deploy runs it, and so does the project's CI): nginx -t on the site with
+stand-ins for what is the server's alone (upstream hosts, listen ports, log folders, a
+certificate not on this machine), systemd-analyze verify and security (exposure at most 2.0),
+a strict decode of the manifests and kube-score on the production overlay, promtool on
+monitoring/, and the timeout rules across the files held against config/ (nginx waits
+longer than the app, the app's keep-alive outlasts nginx's, the service manager waits
+longer than the drain, the grace period covers preStop + graceful timeout), each failure
+naming the file, the line and the rule. A check whose tool is missing is reported as
+skipped with how to install it; --require-tools makes that a failure.`,
 		Example: `  scaffold deploy-config all --domain shop.example.com
   scaffold deploy-config nginx --domain shop.example.com --letsencrypt
   scaffold deploy-config nginx --domain shop.example.com --upstream 10.0.0.2:8000,10.0.0.3:8000
   scaffold deploy-config systemd --prefix /usr/lib/shop --config-dir /etc/shop --bin /usr/bin/shop
   scaffold deploy-config all --dry-run
+  scaffold deploy-config --verify
   scaffold deploy-config container kubernetes --image registry.example.com/shop:1.2.0 --cpu-limit 2 --max-replicas 6`,
 		Args: func(cmd *cobra.Command, args []string) error {
+			if verify, _ := cmd.Flags().GetBool("verify"); verify {
+				if len(args) > 0 {
+					return cmdutil.FlagErrorf("deploy-config --verify takes no target: it checks every file already in --out")
+				}
+				return nil
+			}
 			if len(args) == 0 {
 				return cmdutil.FlagErrorf("deploy-config needs a target: %s or all", strings.Join(deploy.Targets, ", "))
 			}
@@ -73,6 +95,9 @@ old project's OUT/.scaffold-sums is read, moved into scaffold.yaml and removed.`
 			opts.Ctx = cmd.Context()
 			if runF != nil {
 				return runF(opts)
+			}
+			if opts.Verify {
+				return verifyRun(opts)
 			}
 			return deployConfigRun(opts)
 		},
@@ -121,6 +146,8 @@ old project's OUT/.scaffold-sums is read, moved into scaffold.yaml and removed.`
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print what would change as a unified diff, write nothing")
 	fl.BoolVar(&opts.Force, "force", false, "overwrite files edited since scaffold wrote them")
 	fl.BoolVar(&opts.Check, "check", false, "validate the files with nginx -t and systemd-analyze (where installed) before writing")
+	fl.BoolVar(&opts.Verify, "verify", false, "write nothing: check the files already in --out, as edited, with every tool that applies and the timeout rules against config/ (make verify-deploy)")
+	fl.BoolVar(&opts.RequireTools, "require-tools", false, "with --verify: fail when a checking tool is missing instead of skipping its check (CI)")
 	return cmd
 }
 
@@ -187,6 +214,35 @@ func deployConfigRun(opts *Options) error {
 	if gen.Data.LetsEncrypt {
 		fmt.Fprint(opts.IO.Out, gen.Data.LetsEncryptSteps())
 	}
+	return nil
+}
+
+// verifyRun is --verify: the files in --out checked as they are, nothing written.
+func verifyRun(opts *Options) error {
+	dir, err := cmdutil.ProjectDir(opts.IO, opts.Dir)
+	if err != nil {
+		return err
+	}
+	report, err := deploy.Verify(opts.Ctx, dir, opts.Deploy.Out)
+	if report == nil {
+		return err
+	}
+	for _, s := range report.Passed {
+		fmt.Fprintf(opts.IO.ErrOut, "verify passed:  %s\n", s)
+	}
+	for _, s := range report.Notes {
+		fmt.Fprintf(opts.IO.ErrOut, "verify note:    not checked: %s\n", s)
+	}
+	for _, s := range report.Skipped {
+		fmt.Fprintf(opts.IO.ErrOut, "verify skipped: %s\n", s)
+	}
+	if opts.RequireTools && len(report.Skipped) > 0 {
+		err = errors.Join(err, fmt.Errorf("--require-tools: %d check(s) skipped for a missing tool: %s", len(report.Skipped), strings.Join(report.Skipped, "; ")))
+	}
+	if err != nil {
+		return fmt.Errorf("verify failed:\n%w", err)
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "verify: the files in %s pass every check that ran\n", opts.Deploy.Out)
 	return nil
 }
 
