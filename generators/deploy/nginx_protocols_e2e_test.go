@@ -48,6 +48,9 @@ func echo(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Echo-Sha256", hex.EncodeToString(sum[:]))
+	if back := r.Header.Get("X-Echo-Back"); back != "" {
+		w.Header().Set("X-Echo-Back", back)
+	}
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"method": r.Method, "path": r.URL.Path, "query": r.URL.RawQuery,
 		"length": len(body), "sha256": hex.EncodeToString(sum[:]), "headers": headers,
@@ -69,7 +72,8 @@ type echoed struct {
 // front of the generated production entry (Gunicorn 26.2.1 had shipped uwsgi answering
 // 502 to everything): GET with a query and headers, POST with a body, a chunked upload
 // from the client, request headers and request line near nginx's and the runtime's limits
-// (and the line over the runtime's: its 414 passes through), several requests on one
+// (and the line over the runtime's: its 414 passes through), an answer's header over one
+// memory page, a page longer than one write buffer, several requests on one
 // kept-alive client connection, and a HUP of the master under load failing no request.
 // Every answer is checked against what the app says it saw.
 func TestProtocolsBehindNginx(t *testing.T) {
@@ -165,9 +169,13 @@ func protocolBehindNginx(t *testing.T, ctx context.Context, deadline time.Time, 
 		if got := resp.Header.Get("X-Echo-Sha256"); got != e.Sha256 {
 			return e, fmt.Errorf("%s %.60s: response header X-Echo-Sha256 %q, body says %q", method, path, got, e.Sha256)
 		}
+		if got, sent := resp.Header.Get("X-Echo-Back"), header.Get("X-Echo-Back"); got != sent {
+			return e, fmt.Errorf("%s %.60s: the app's response header X-Echo-Back came back as %d bytes, want %d", method, path, len(got), len(sent))
+		}
 		return e, nil
 	}
 
+	backHeader := strings.Repeat("r", 7000)          // an answer's header over one memory page, within the site's 8k *_buffer_size
 	big := strings.Repeat("b", 8000)                 // "X-Big: " and this: just under the runtime's 8190 per field and nginx's 8k line buffer
 	longPath := "/echo/" + strings.Repeat("p", 4000) // the request line just under the runtime's 4094
 	many := http.Header{"X-Big": {big}}
@@ -191,7 +199,7 @@ func protocolBehindNginx(t *testing.T, ctx context.Context, deadline time.Time, 
 		want               int
 		check              func(e echoed) error
 	}{
-		{name: "GET with a query and a header", method: "GET", path: "/echo/get?a=1&b=two", header: http.Header{"X-Test": {"hello"}}, want: 200,
+		{name: "GET with a query and a header", method: "GET", path: "/echo/get?a=1&b=two", header: http.Header{"X-Test": {"hello"}, "X-Echo-Back": {backHeader}}, want: 200,
 			check: func(e echoed) error {
 				if e.Method != "GET" || e.Path != "/echo/get" || e.Query != "a=1&b=two" || e.Headers["X-Test"] != "hello" || e.Length != 0 {
 					return fmt.Errorf("the app saw %+v", e)
