@@ -15,18 +15,19 @@ import (
 // TestNginxAnswersForTheStoppedApp puts a real nginx with the generated site in front of an
 // app that is not running and checks nginx's own answers: under the JSON API
 // (root_path + /api/) a 502 in RFC 9457 application/problem+json, as the app answers its
-// own errors there; elsewhere the project's HTML page. Then, with something listening on
-// the app's socket, the app's own 5xx pass through as it wrote them. At the root and
-// under app.root_path /blog.
+// own errors there; elsewhere the project's HTML page; over proxy_pass, uwsgi_pass and
+// fastcgi_pass. Then, with something listening on the app's socket, the app's own 5xx
+// pass through as it wrote them. At the root and under app.root_path /blog.
 func TestNginxAnswersForTheStoppedApp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts nginx")
 	}
 	forEachRoot(t, []string{"", "/blog"}, func(t *testing.T, dir, root string) {
 		socket := filepath.Join(t.TempDir(), "demo.sock") // nothing listens here yet
-		base := startSite(t, dir, Options{Socket: socket, StaticDir: filepath.Join(dir, "web", "static")})
+		static := filepath.Join(dir, "web", "static")
+		base := startSite(t, dir, Options{Socket: socket, StaticDir: static})
 
-		problem := func(method, path string) {
+		problem := func(base, method, path string) {
 			t.Helper()
 			resp, body := do(t, method, base+path, "")
 			if resp.StatusCode != 502 || resp.Header.Get("Content-Type") != "application/problem+json" {
@@ -43,7 +44,7 @@ func TestNginxAnswersForTheStoppedApp(t *testing.T) {
 				t.Errorf("%s %s: the security headers are missing: %v", method, path, resp.Header)
 			}
 		}
-		page := func(path string) {
+		page := func(base, path string) {
 			t.Helper()
 			resp, body := do(t, "GET", base+path, "")
 			if resp.StatusCode != 502 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(body, "Back in a moment") {
@@ -51,17 +52,23 @@ func TestNginxAnswersForTheStoppedApp(t *testing.T) {
 			}
 		}
 		for _, p := range []string{"/api/x", "/api/notes/3?q=1", "/api"} {
-			problem("GET", root+p)
+			problem(base, "GET", root+p)
 		}
-		problem("POST", root+"/api/notes")
+		problem(base, "POST", root+"/api/notes")
 		for _, p := range []string{"/", "/apix", "/orders/api/x"} {
-			page(root + p)
+			page(base, root+p)
 		}
 		if root != "" {
 			// Outside root_path nothing is proxied, the API's path included.
 			if resp, _ := do(t, "GET", base+"/api/x", ""); resp.StatusCode != 404 {
 				t.Errorf("GET /api/x outside %s = %d, want 404", root, resp.StatusCode)
 			}
+		}
+		// The same when nginx reaches the app over uwsgi_pass or fastcgi_pass.
+		for _, protocol := range []string{"uwsgi", "fastcgi"} {
+			other := startSite(t, dir, Options{Socket: socket, StaticDir: static, Protocol: protocol})
+			problem(other, "GET", root+"/api/x")
+			page(other, root+"/")
 		}
 
 		// The app's own errors are its own: a 503 problem and a 502 page it writes pass
