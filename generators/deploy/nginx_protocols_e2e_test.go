@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -203,6 +204,15 @@ func protocolBehindNginx(t *testing.T, ctx context.Context, deadline time.Time, 
 			check: func(e echoed) error {
 				if e.Method != "GET" || e.Path != "/echo/get" || e.Query != "a=1&b=two" || e.Headers["X-Test"] != "hello" || e.Length != 0 {
 					return fmt.Errorf("the app saw %+v", e)
+				}
+				return nil
+			}},
+		// The request ID is nginx's ($request_id), never the client's: the app trusts the
+		// header from nginx, and logs it with every record of the request.
+		{name: "a client's X-Request-ID", method: "GET", path: "/echo/id", header: http.Header{"X-Request-Id": {"forged-by-the-client"}}, want: 200,
+			check: func(e echoed) error {
+				if id := e.Headers["X-Request-Id"]; !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(id) {
+					return fmt.Errorf("the app saw the request ID %q, want nginx's 32 hex digits", id)
 				}
 				return nil
 			}},
