@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"math"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path"
@@ -406,6 +407,27 @@ func render(ctx *Context, tmpl, out string) error {
 // Static is how the app names and caches its static files (fingerprint length,
 // Cache-Control): the nginx site sends the same for the same URLs.
 func (d *Data) Static() templates.StaticFiles { return templates.Static }
+
+// APIPrefix is where the app's JSON API lives below RootPath: nginx answers its 50x there
+// as problem+json, as the app answers its own errors.
+func (d *Data) APIPrefix() string { return templates.APIPrefix }
+
+// UpstreamError is a status nginx answers in the app's stead when it cannot reach it (down,
+// restarting, too slow), with its RFC 9457 title.
+type UpstreamError struct {
+	Status int
+	Title  string
+}
+
+// UpstreamErrors are the statuses the site answers with its own page (problem+json under
+// the API) while the app is down.
+func (d *Data) UpstreamErrors() []UpstreamError {
+	var errs []UpstreamError
+	for _, code := range []int{http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout} {
+		errs = append(errs, UpstreamError{code, http.StatusText(code)})
+	}
+	return errs
+}
 
 // SecurityHeaders are the site's add_header values, sent on every answer. nginx drops a
 // server's add_header in a location that has its own, so such a location repeats them.

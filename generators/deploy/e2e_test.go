@@ -32,15 +32,7 @@ import (
 // dotfiles are refused, a stop leaves no process, and neither a HUP reload nor workers
 // SIGKILLed under load fail a request.
 func TestEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test: builds a project and starts supervisord and nginx")
-	}
-	for _, tool := range []string{"nginx", "supervisord", "supervisorctl", "make", "go"} {
-		testenv.Tool(t, tool)
-	}
-	deadline := time.Now().Add(6 * time.Minute)
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
-	defer cancel()
+	ctx, deadline := endToEnd(t, "builds a project and starts supervisord and nginx", 6*time.Minute, "nginx", "supervisord", "supervisorctl", "make", "go")
 
 	dir := newProject(t, "demo")
 	prefix := filepath.Join(t.TempDir(), "opt")
@@ -598,6 +590,23 @@ func writeFile(t *testing.T, p, content string) {
 	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// endToEnd skips an end-to-end test under -short (what says what it starts), fails or
+// skips it without one of tools (testenv.Tool), and returns a context ending at the
+// returned deadline, limit from now.
+func endToEnd(t *testing.T, what string, limit time.Duration, tools ...string) (context.Context, time.Time) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test: " + what)
+	}
+	for _, tool := range tools {
+		testenv.Tool(t, tool)
+	}
+	deadline := time.Now().Add(limit)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	t.Cleanup(cancel)
+	return ctx, deadline
 }
 
 // waitFor polls cond until it returns nil, failing the test at deadline with its last error.

@@ -1,7 +1,6 @@
 package deploy
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -33,15 +32,7 @@ type site struct {
 // the path, the app's app.root_path serves it). Both answer only their own host and
 // path, and a HUP of either master under load on both fails no request.
 func TestTwoAppsBehindOneNginx(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test: builds two projects and starts them behind nginx")
-	}
-	for _, tool := range []string{"nginx", "go"} {
-		testenv.Tool(t, tool)
-	}
-	deadline := time.Now().Add(3 * time.Minute)
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
-	defer cancel()
+	ctx, deadline := endToEnd(t, "builds two projects and starts them behind nginx", 3*time.Minute, "nginx", "go")
 	tmp := t.TempDir()
 	openUp(t, tmp) // nginx's workers (nobody when not root) reach the sockets and static files
 	port := testenv.FreePort(t)

@@ -55,72 +55,57 @@ func startSite(t *testing.T, dir string, opts Options) string {
 // and any other static URL for a minute, with the security headers on both; under
 // app.root_path too. The app sends the same (web/layout's tests, in the generated project).
 func TestNginxCachesFingerprintedStatic(t *testing.T) {
-	for _, root := range []string{"", "/shop"} {
-		name := "at the root"
-		if root != "" {
-			name = "under " + root
+	forEachRoot(t, []string{"", "/shop"}, func(t *testing.T, dir, root string) {
+		static := filepath.Join(dir, "web", "static")
+		base := startSite(t, dir, Options{Socket: filepath.Join(t.TempDir(), "demo.sock"), StaticDir: static})
+		css, err := os.ReadFile(filepath.Join(static, "css", "style.css"))
+		if err != nil {
+			t.Fatal(err)
 		}
-		t.Run(name, func(t *testing.T) {
-			dir := newProject(t, "demo")
-			if root != "" {
-				conf := filepath.Join(dir, "config", "config.yaml")
-				data, err := os.ReadFile(conf)
-				if err != nil || !strings.Contains(string(data), `root_path: ""`) {
-					t.Fatalf("config.yaml: %v, or no root_path line to change", err)
-				}
-				writeFile(t, conf, strings.Replace(string(data), `root_path: ""`, "root_path: "+root, 1))
-			}
-			static := filepath.Join(dir, "web", "static")
-			base := startSite(t, dir, Options{Socket: filepath.Join(t.TempDir(), "demo.sock"), StaticDir: static})
-			css, err := os.ReadFile(filepath.Join(static, "css", "style.css"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			sum := sha256.Sum256(css)
-			hash := hex.EncodeToString(sum[:])[:templates.Static.HashLen]
-			tests := []struct {
+		sum := sha256.Sum256(css)
+		hash := hex.EncodeToString(sum[:])[:templates.Static.HashLen]
+		tests := []struct {
+			path   string
+			status int
+			cache  string
+		}{
+			{"/static/css/style." + hash + ".css", 200, templates.Static.Immutable},
+			{"/static/favicon." + hash + ".svg", 200, templates.Static.Immutable}, // nginx does not check the fingerprint
+			{"/static/css/style.css", 200, templates.Static.Brief},
+			{"/static/errors/50x.html", 200, templates.Static.Brief},
+			{"/static/css/nope." + hash + ".css", 404, ""},
+			{"/static/.hidden." + hash + ".css", 403, ""},
+			{"/static/css/style.0123456789.css", 404, ""}, // too short: an ordinary name
+		}
+		if root == "" {
+			tests = append(tests, struct {
 				path   string
 				status int
 				cache  string
-			}{
-				{"/static/css/style." + hash + ".css", 200, templates.Static.Immutable},
-				{"/static/favicon." + hash + ".svg", 200, templates.Static.Immutable}, // nginx does not check the fingerprint
-				{"/static/css/style.css", 200, templates.Static.Brief},
-				{"/static/errors/50x.html", 200, templates.Static.Brief},
-				{"/static/css/nope." + hash + ".css", 404, ""},
-				{"/static/.hidden." + hash + ".css", 403, ""},
-				{"/static/css/style.0123456789.css", 404, ""}, // too short: an ordinary name
+			}{"/favicon.ico", 200, templates.Static.Brief})
+		}
+		for _, tt := range tests {
+			resp, err := http.Get(base + root + tt.path)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if root == "" {
-				tests = append(tests, struct {
-					path   string
-					status int
-					cache  string
-				}{"/favicon.ico", 200, templates.Static.Brief})
+			resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Errorf("GET %s = %d, want %d", root+tt.path, resp.StatusCode, tt.status)
+				continue
 			}
-			for _, tt := range tests {
-				resp, err := http.Get(base + root + tt.path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				resp.Body.Close()
-				if resp.StatusCode != tt.status {
-					t.Errorf("GET %s = %d, want %d", root+tt.path, resp.StatusCode, tt.status)
-					continue
-				}
-				if tt.status != 200 {
-					continue
-				}
-				if cc := resp.Header.Get("Cache-Control"); cc != tt.cache {
-					t.Errorf("GET %s: Cache-Control %q, want %q", root+tt.path, cc, tt.cache)
-				}
-				if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Referrer-Policy") == "" {
-					t.Errorf("GET %s: the security headers are missing: %v", root+tt.path, resp.Header)
-				}
-				if strings.HasSuffix(tt.path, ".css") && !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") {
-					t.Errorf("GET %s: Content-Type %q, want text/css", root+tt.path, resp.Header.Get("Content-Type"))
-				}
+			if tt.status != 200 {
+				continue
 			}
-		})
-	}
+			if cc := resp.Header.Get("Cache-Control"); cc != tt.cache {
+				t.Errorf("GET %s: Cache-Control %q, want %q", root+tt.path, cc, tt.cache)
+			}
+			if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Referrer-Policy") == "" {
+				t.Errorf("GET %s: the security headers are missing: %v", root+tt.path, resp.Header)
+			}
+			if strings.HasSuffix(tt.path, ".css") && !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") {
+				t.Errorf("GET %s: Content-Type %q, want text/css", root+tt.path, resp.Header.Get("Content-Type"))
+			}
+		}
+	})
 }

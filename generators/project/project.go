@@ -57,6 +57,10 @@ type Data struct {
 // length, Cache-Control), as deploy-config's nginx site does.
 func (Data) Static() templates.StaticFiles { return templates.Static }
 
+// APIPrefix is where the project's JSON API lives (web/httpjson), as deploy-config's nginx
+// site knows it.
+func (Data) APIPrefix() string { return templates.APIPrefix }
+
 // Context carries what each step produced to the next.
 type Context struct {
 	Options  Options

@@ -213,6 +213,12 @@ func gatewayHandler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		// On a copy: net/http's response writer keeps the request it read (HTTP/1.0, from
+		// uwsgiHTTPHead) and must not see SERVER_PROTOCOL's 1.1, or it chunks a long answer,
+		// which nginx's uwsgi module passes on to the client chunk sizes and all.
+		r = r.WithContext(r.Context())
+		u := *r.URL
+		r.URL = &u
 		v := uc.vars
 		if ip := v["REMOTE_ADDR"]; ip != "" {
 			port := v["REMOTE_PORT"]

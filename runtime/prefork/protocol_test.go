@@ -126,7 +126,8 @@ func TestUwsgiProtocol(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{" 200 OK\r\n", "Connection: close\r\n", "method=GET path=/hello query=a=1 remote=203.0.113.7:51234 scheme=https proto=HTTP/1.1 host=example.org", `xff=""`} {
+	// HTTP/1.0: one request per connection, closed after the answer, never chunked.
+	for _, want := range []string{"HTTP/1.0 200 OK\r\n", "method=GET path=/hello query=a=1 remote=203.0.113.7:51234 scheme=https proto=HTTP/1.1 host=example.org", `xff=""`} {
 		if !strings.Contains(resp, want) {
 			t.Errorf("uwsgi response lacks %q:\n%s", want, resp)
 		}
@@ -145,6 +146,25 @@ func TestUwsgiProtocol(t *testing.T) {
 	resp, _ = uwsgiRequest(t, "unix", addr, nginxVars("GET", "/", [2]string{"HTTP_X_A", "b\r\nX-Admin: 1"}), "")
 	if strings.Contains(resp, "method=") {
 		t.Errorf("forged header served:\n%s", resp)
+	}
+}
+
+// TestUwsgiAnswerNotChunked: nginx's uwsgi module passes the answer's body as it comes, so
+// an answer longer than one write buffer must not be chunked although the app sees the
+// client's HTTP/1.1 (SERVER_PROTOCOL): it would reach the browser with its chunk sizes.
+func TestUwsgiAnswerNotChunked(t *testing.T) {
+	addr := serveInProcess(t, Config{Protocol: "uwsgi"}, "unix")
+	long := strings.Repeat("q", 10000) // echoed in the answer
+	resp, err := uwsgiRequest(t, "unix", addr, nginxVars("POST", "/big", [2]string{"CONTENT_LENGTH", "10000"}), long)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, body, _ := strings.Cut(resp, "\r\n\r\n")
+	if strings.Contains(strings.ToLower(head), "transfer-encoding") || !strings.HasPrefix(body, "method=POST path=/big") || !strings.HasSuffix(body, `body="`+long+`" cn=`+"\n") {
+		t.Errorf("a %d-byte answer over uwsgi is not sent as it is:\n%s\n%.80q...%q", len(body), head, body, body[max(0, len(body)-20):])
+	}
+	if !strings.Contains(body, "proto=HTTP/1.1") {
+		t.Errorf("the app does not see SERVER_PROTOCOL HTTP/1.1: %.200s", body)
 	}
 }
 
