@@ -151,8 +151,8 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	return res, nil
 }
 
-// handlerAnchor is the line of the sample handler each edit changes.
-const handlerAnchor = `"Name": d.Name}`
+// handlerAnchor is the line of the sample handler each edit changes: /api/hello's answer.
+const handlerAnchor = `"app": d.Site.Name}`
 
 type bench struct {
 	o       Options
@@ -170,7 +170,7 @@ func (b *bench) edit(tool string) (string, error) {
 	b.n++
 	marker := fmt.Sprintf("%s-edit-%d", tool, b.n)
 	text := bytes.Replace(b.orig, []byte(handlerAnchor),
-		[]byte(`"Name": d.Name + " `+marker+`"}`), 1)
+		[]byte(`"app": d.Site.Name + " `+marker+`"}`), 1)
 	return marker, os.WriteFile(b.handler, text, 0o644)
 }
 
@@ -247,7 +247,7 @@ func (b *bench) scaffold(ctx context.Context) (Measure, error) {
 		return m, fmt.Errorf("devloop: scaffold dev runner not ready within %s:\n%s", b.o.EditTimeout, logBuf.String())
 	}
 	b.overheads = []time.Duration{}
-	err := b.measureEdits(ctx, &m, "http://"+addr+"/", "scaffold")
+	err := b.measureEdits(ctx, &m, "http://"+addr+"/api/hello", "scaffold")
 	b.overheads, m.Overhead = nil, mean(b.overheads)
 	if err != nil {
 		return m, fmt.Errorf("%w\nrunner output:\n%s", err, logBuf.String())
@@ -294,7 +294,7 @@ func (b *bench) air(ctx context.Context, path string) (Measure, error) {
 	defer func() {
 		stopGroup(cmd.Process.Pid, exited)
 	}()
-	url := "http://" + addr + "/"
+	url := "http://" + addr + "/api/hello"
 	deadline := time.Now().Add(b.o.EditTimeout)
 	for !serves(url, "demo") {
 		if time.Now().After(deadline) {
