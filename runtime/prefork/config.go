@@ -391,9 +391,6 @@ func (c Config) validate() error {
 			return err
 		}
 	}
-	if c.Workers < 1 {
-		return bad("workers", c.Workers, "must be at least 1")
-	}
 	if c.MaxRequests < 0 {
 		return bad("max-requests", c.MaxRequests, "must not be negative")
 	}

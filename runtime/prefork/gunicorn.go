@@ -3,6 +3,7 @@ package prefork
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -65,6 +66,16 @@ func (c *Config) gunicornDefaults() error {
 			return fmt.Errorf("prefork: %s=%q: %v: %w", chk.name, chk.val, err, errInvalid)
 		}
 	}
+	// Whole numbers whose rule a Go caller can break too, through the same rule.
+	for _, chk := range []struct {
+		name string
+		val  int
+	}{{"backlog", c.Backlog}, {"workers", c.Workers}} {
+		var probe Config
+		if err := probe.SetSetting(chk.name, strconv.Itoa(chk.val)); err != nil {
+			return fmt.Errorf("prefork: %s=%d: %v: %w", chk.name, chk.val, err, errInvalid)
+		}
+	}
 	if c.ProxyAllowFrom != "" {
 		if _, err := parseTrustedProxies(c.ProxyAllowFrom); err != nil {
 			return err
@@ -74,8 +85,6 @@ func (c *Config) gunicornDefaults() error {
 		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, errInvalid)
 	}
 	switch {
-	case c.Backlog < 1:
-		return bad("backlog", c.Backlog, "must be at least 1")
 	case c.CertReqs < 0 || c.CertReqs > 2:
 		return bad("cert-reqs", c.CertReqs, "must be 0 (none), 1 (optional) or 2 (required)")
 	case c.CertReqs > 0 && c.CACerts == "":

@@ -1,6 +1,7 @@
 package prefork
 
 import (
+	"errors"
 	"flag"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 type setting struct {
 	section  string
 	name     string   // Gunicorn's setting name; "" for flags of this runtime only
+	key      string   // its key in config.yaml's server section; "" when it has none
 	flags    []string // short form first: "-b", "--bind"
 	meta     string   // value name in -h ("ADDRESS"); "" for a switch
 	optional []string // values a switch may also take (--proxy-protocol [MODE])
@@ -51,41 +53,41 @@ const (
 
 // settings is every setting RegisterFlags and ParseArgs know, in -h order.
 var settings = []setting{
-	{section: secSocket, name: "bind", flags: []string{"-b", "--bind"}, meta: "ADDRESS", def: "127.0.0.1:8000",
+	{section: secSocket, name: "bind", key: "bind", flags: []string{"-b", "--bind"}, meta: "ADDRESS", def: "127.0.0.1:8000",
 		help:  "The socket to bind: HOST:PORT, [IPV6]:PORT, unix:PATH or fd://N; repeat for several ($PORT gives 0.0.0.0:$PORT).",
 		value: func(c *Config) flag.Value { return &bindFlag{list: &c.Bind} }},
-	{section: secSocket, name: "backlog", flags: []string{"--backlog"}, meta: "INT", def: "2048",
-		help:  "The maximum number of pending connections (capped by net.core.somaxconn).",
-		value: func(c *Config) flag.Value { return &intFlag{p: &c.Backlog, min: 1, max: 65535} }},
-	{section: secWorkers, name: "workers", flags: []string{"-w", "--workers"}, meta: "INT", def: "$WEB_CONCURRENCY or GOMAXPROCS",
+	{section: secSocket, name: "backlog", key: "backlog", flags: []string{"--backlog"}, meta: "INT", def: "2048",
+		help:  "The maximum number of pending connections (capped by net.core.somaxconn); 0 = the default.",
+		value: func(c *Config) flag.Value { return &intFlag{p: &c.Backlog, max: 65535} }},
+	{section: secWorkers, name: "workers", key: "workers", flags: []string{"-w", "--workers"}, meta: "INT", def: "$WEB_CONCURRENCY or GOMAXPROCS",
 		help:  "The number of worker processes for handling requests.",
-		value: func(c *Config) flag.Value { return &intFlag{p: &c.Workers, min: 1} }},
+		value: func(c *Config) flag.Value { return &intFlag{p: &c.Workers, min: 1, max: 1024} }},
 	{section: secWorkers, name: "worker_class", flags: []string{"-k", "--worker-class"}, meta: "STRING", def: "sync",
 		help: "The type of workers to use.", noEffect: "there is one kind of worker: a Go net/http server where " + whyGoroutines},
 	{section: secWorkers, name: "threads", flags: []string{"--threads"}, meta: "INT", def: "1",
 		help: "The number of worker threads for handling requests.", noEffect: whyGoroutines},
-	{section: secWorkers, name: "worker_connections", flags: []string{"--worker-connections"}, meta: "INT", def: "1000",
+	{section: secWorkers, name: "worker_connections", key: "worker_connections", flags: []string{"--worker-connections"}, meta: "INT", def: "1000",
 		help:  "The maximum number of simultaneous client connections per worker; beyond it connections wait in the backlog. 0 = unlimited.",
 		value: func(c *Config) flag.Value { return &limitFlag{p: &c.WorkerConnections} }},
-	{section: secWorkers, name: "max_requests", flags: []string{"--max-requests"}, meta: "INT", def: "0",
+	{section: secWorkers, name: "max_requests", key: "max_requests", flags: []string{"--max-requests"}, meta: "INT", def: "0",
 		help:  "The maximum number of requests a worker will process before it is replaced (a ready replacement first); 0 = never.",
 		value: func(c *Config) flag.Value { return &intFlag{p: &c.MaxRequests} }},
-	{section: secWorkers, name: "max_requests_jitter", flags: []string{"--max-requests-jitter"}, meta: "INT", def: "0",
+	{section: secWorkers, name: "max_requests_jitter", key: "max_requests_jitter", flags: []string{"--max-requests-jitter"}, meta: "INT", def: "0",
 		help:  "The maximum random jitter added to each worker's --max-requests.",
 		value: func(c *Config) flag.Value { return &intFlag{p: &c.MaxRequestsJitter} }},
-	{section: secWorkers, name: "timeout", flags: []string{"-t", "--timeout"}, meta: "INT", def: "30",
+	{section: secWorkers, name: "timeout", key: "timeout", flags: []string{"-t", "--timeout"}, meta: "INT", def: "30",
 		help:  "Seconds a worker may be silent, or a request may run, before the worker is replaced (a stack dump first). 0 disables.",
 		value: func(c *Config) flag.Value { return &durationFlag{p: &c.Timeout} }},
-	{section: secWorkers, name: "graceful_timeout", flags: []string{"--graceful-timeout"}, meta: "INT", def: "30",
+	{section: secWorkers, name: "graceful_timeout", key: "graceful_timeout", flags: []string{"--graceful-timeout"}, meta: "INT", def: "30",
 		help:  "Seconds to drain on stop, reload and recycling before a worker is killed.",
 		value: func(c *Config) flag.Value { return &durationFlag{p: &c.GracefulTimeout} }},
-	{section: secWorkers, name: "shutdown_delay", flags: []string{"--shutdown-delay"}, meta: "INT", def: "0",
+	{section: secWorkers, name: "shutdown_delay", key: "shutdown_delay", flags: []string{"--shutdown-delay"}, meta: "INT", def: "0",
 		help:  "Seconds to keep serving after TERM (/readyz 503) before closing the listeners and draining, while load balancers stop sending; 0 disables.",
 		value: func(c *Config) flag.Value { return &durationFlag{p: &c.ShutdownDelay} }},
-	{section: secWorkers, name: "keepalive", flags: []string{"--keep-alive"}, meta: "INT", def: "5",
+	{section: secWorkers, name: "keepalive", key: "keep_alive", flags: []string{"--keep-alive"}, meta: "INT", def: "5",
 		help:  "Seconds to wait for requests on a Keep-Alive connection; 0 disables keep-alive.",
 		value: func(c *Config) flag.Value { return &durationFlag{p: &c.KeepAlive} }},
-	{section: secWorkers, name: "max_worker_memory", flags: []string{"--max-worker-memory"}, meta: "SIZE", def: "0",
+	{section: secWorkers, name: "max_worker_memory", key: "max_worker_memory", flags: []string{"--max-worker-memory"}, meta: "SIZE", def: "0",
 		help:  `Replace a worker whose resident memory exceeds this ("512MiB", "1GB", bytes); 0 = never.`,
 		value: func(c *Config) flag.Value { return &byteSizeFlag{p: &c.MaxWorkerMemory} }},
 	{section: secWorkers, name: "asgi_loop", flags: []string{"--asgi-loop"}, meta: "STRING", def: "auto", help: "Event loop for ASGI workers.", noEffect: whyASGI},
@@ -155,13 +157,13 @@ var settings = []setting{
 	{section: secMech, name: "initgroups", flags: []string{"--initgroups"}, def: "False",
 		help:  "With --user, also switch to the user's supplementary groups from the group database.",
 		value: func(c *Config) flag.Value { return &boolFlag{p: &c.Initgroups} }},
-	{section: secMech, name: "bind_mode", flags: []string{"--bind-mode"}, meta: "MODE", def: "by umask",
+	{section: secMech, name: "bind_mode", key: "bind_mode", flags: []string{"--bind-mode"}, meta: "MODE", def: "by umask",
 		help:  "Octal mode of bound unix sockets, e.g. 0660 so a web server's group can connect.",
 		value: func(c *Config) flag.Value { return &octalFlag{p: &c.BindMode, name: "bind-mode", max: 0o777} }},
 	{section: secMech, name: "bind_group", flags: []string{"--bind-group"}, meta: "GROUP", def: "None",
 		help:  "Group owning bound unix sockets, name or gid (e.g. www-data for nginx).",
 		value: func(c *Config) flag.Value { return &stringFlag{p: &c.BindGroup} }},
-	{section: secMech, name: "forwarded_allow_ips", flags: []string{"--forwarded-allow-ips"}, meta: "STRING", def: "127.0.0.1,::1",
+	{section: secMech, name: "forwarded_allow_ips", key: "forwarded_allow_ips", flags: []string{"--forwarded-allow-ips"}, meta: "STRING", def: "127.0.0.1,::1",
 		help:  `Front-ends whose X-Forwarded-For/-Proto/-Host are trusted: IPs, CIDRs, "*" or "none"; unix socket peers always.`,
 		value: func(c *Config) flag.Value { return &trustedFlag{p: &c.ForwardedAllowIPs} }},
 	{section: secMech, name: "pythonpath", flags: []string{"--pythonpath"}, meta: "STRING", def: "None",
@@ -176,7 +178,7 @@ var settings = []setting{
 	{section: secMech, name: "proxy_allow_ips", flags: []string{"--proxy-allow-from"}, meta: "STRING", def: "--forwarded-allow-ips",
 		help:  `Front-ends allowed to send PROXY protocol headers: IPs, CIDRs or "*"; unix socket peers always.`,
 		value: func(c *Config) flag.Value { return &trustedFlag{p: &c.ProxyAllowFrom} }},
-	{section: secMech, name: "protocol", flags: []string{"--protocol"}, meta: "STRING", def: "http",
+	{section: secMech, name: "protocol", key: "protocol", flags: []string{"--protocol"}, meta: "STRING", def: "http",
 		help: "The protocol of incoming connections: http, uwsgi (nginx uwsgi_pass) or fastcgi (nginx fastcgi_pass).",
 		value: func(c *Config) flag.Value {
 			return &choiceFlag{p: &c.Protocol, choices: []string{"http", "uwsgi", "fastcgi"}}
@@ -304,9 +306,9 @@ var settings = []setting{
 	{section: secDirty, name: "dirty_threads", flags: []string{"--dirty-threads"}, meta: "INT", def: "1", help: "Dirty threads.", noEffect: whyDirty},
 	{section: secDirty, name: "dirty_graceful_timeout", flags: []string{"--dirty-graceful-timeout"}, meta: "INT", def: "30", help: "Dirty graceful timeout.", noEffect: whyDirty},
 
-	{section: secControl, name: "control_socket", flags: []string{"--control-socket"}, meta: "PATH", def: "None (off)",
+	{section: secControl, name: "control_socket", key: "control_socket", flags: []string{"--control-socket"}, meta: "PATH", def: "None (off)",
 		help:  "Unix socket of the master answering status, reload and scale commands (NAME status); a directory that cannot be created only warns.",
-		value: func(c *Config) flag.Value { return &stringFlag{p: &c.ControlSocket} }},
+		value: func(c *Config) flag.Value { return &pathFlag{p: &c.ControlSocket} }},
 	{section: secControl, name: "control_socket_mode", flags: []string{"--control-socket-mode"}, meta: "INT", def: "0600",
 		help: "Permission mode of the control socket, octal (0660 lets the group connect).",
 		value: func(c *Config) flag.Value {
@@ -318,7 +320,7 @@ var settings = []setting{
 	{section: secControl, name: "health_bind", flags: []string{"--health-bind"}, meta: "ADDRESS", def: "None (off)",
 		help:  "Where the master serves /livez, /readyz and /startupz probes: HOST:PORT or unix:PATH.",
 		value: func(c *Config) flag.Value { return &listenAddrFlag{p: &c.HealthBind} }},
-	{section: secControl, name: "metrics_bind", flags: []string{"--metrics-bind"}, meta: "ADDRESS", def: "None (off)",
+	{section: secControl, name: "metrics_bind", key: "metrics_bind", flags: []string{"--metrics-bind"}, meta: "ADDRESS", def: "None (off)",
 		help:  "Where the master serves every worker's Prometheus metrics, GET /metrics: HOST:PORT or unix:PATH, never one of --bind's.",
 		value: func(c *Config) flag.Value { return &listenAddrFlag{p: &c.MetricsBind} }},
 	{section: secControl, name: "metrics_buckets", flags: []string{"--metrics-buckets"}, meta: "SECONDS", def: "0.001,0.0025,...,10",
@@ -394,4 +396,45 @@ func (c *Config) AddNoEffect(note string) {
 	if !containsFold(c.noEffect, note) {
 		c.noEffect = append(c.noEffect, note)
 	}
+}
+
+// ServerKey ties a key of config.yaml's server section to the setting it sets.
+type ServerKey struct {
+	Key  string // "keep_alive"
+	Flag string // its long flag without dashes: "keep-alive"
+}
+
+// ServerKeys lists the settings config.yaml's server section holds, in -h order:
+// the section takes its keys from the settings table, and each value passes through
+// the setting's one rule (SetSetting), whatever its source.
+func ServerKeys() []ServerKey {
+	var keys []ServerKey
+	for i := range settings {
+		if settings[i].key != "" {
+			keys = append(keys, ServerKey{Key: settings[i].key, Flag: settings[i].longName()})
+		}
+	}
+	return keys
+}
+
+// SetSetting sets the setting with this long flag name ("keep-alive") from values as
+// its flag would: the same rule, the same meaning (0 turns a timeout off, 0 is no limit
+// for worker_connections, 0 is the default backlog). Several values fill a list
+// (bind), replacing it. The error states the rule.
+func (c *Config) SetSetting(long string, values ...string) error {
+	s := settingByLong(long)
+	v := s.settingValue(c)
+	for _, val := range values {
+		if err := v.Set(val); err != nil {
+			return errors.New(strings.TrimPrefix(err.Error(), "prefork: "))
+		}
+	}
+	return nil
+}
+
+// SettingValue is the value of the setting with this long flag name in its one
+// spelling, as --print-config shows it and its flag takes it ("30" seconds, "0" for
+// no limit); a list's items are comma-separated.
+func (c Config) SettingValue(long string) string {
+	return settingByLong(long).value(&c).String()
 }
