@@ -18,6 +18,8 @@ type Origins struct {
 	mode     string
 	at       map[string]string
 	warnings []string
+	// unused are platform variables ($PORT) that a file or variable overrode.
+	unused []prefork.PlatformDefault
 }
 
 // Of says where the key at path ("server.workers") was set, or "default".
@@ -43,7 +45,7 @@ type originsJSON struct {
 
 // MarshalJSON lets a worker name where its master's values were set.
 func (o *Origins) MarshalJSON() ([]byte, error) {
-	return json.Marshal(originsJSON{o.dir, o.mode, o.at, o.warnings})
+	return json.Marshal(originsJSON{o.dir, o.mode, o.at, o.Warnings()})
 }
 
 // UnmarshalJSON is MarshalJSON's inverse.
@@ -57,9 +59,20 @@ func (o *Origins) UnmarshalJSON(data []byte) error {
 }
 
 // Warnings lists what Load accepted but found no use for, one line each: APP_*
-// variables that name no section (APP_VERSION, Kubernetes' APP_SERVICE_HOST). The entry
-// reports them once at start-up, with the runtime's settings of no effect.
-func (o *Origins) Warnings() []string { return slices.Clone(o.warnings) }
+// variables that name no section (APP_VERSION, Kubernetes' APP_SERVICE_HOST), and
+// $PORT or $WEB_CONCURRENCY where config/ sets bind or workers (which wins, as in
+// Gunicorn; a flag that wins is the runtime's to report). The entry reports them once
+// at start-up, with the runtime's settings of no effect, after the flags.
+func (o *Origins) Warnings() []string {
+	w := slices.Clone(o.warnings)
+	for _, p := range o.unused {
+		path := "server." + p.Key
+		if at := o.Of(path); !strings.HasPrefix(at, "flag ") {
+			w = append(w, fmt.Sprintf("%s=%s: not used: %s is set by %s, which wins (the variable only gives the default)", p.Variable, p.Given, path, at))
+		}
+	}
+	return w
+}
 
 // Mode is the mode the configuration was read for.
 func (o *Origins) Mode() string { return o.mode }

@@ -131,14 +131,7 @@ func TestEverySourceMeansTheSame(t *testing.T) {
 // does (the variables set with t.Setenv apply) and returns the runtime's settings.
 func fromFiles(t *testing.T, configYAML string) ([]string, error) {
 	t.Helper()
-	dir := t.TempDir()
-	for name, data := range map[string]string{ConfigFile: configYAML, LoggingFile: loggingYAML} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg := project{Server: DefaultServer(), Logging: DefaultLogging()}
-	o, err := Load(Source{Dir: dir, Mode: ModeProduction, Env: os.Environ()}, &cfg)
+	cfg, o, err := loadProduction(t, configYAML)
 	if err != nil {
 		return nil, err
 	}
@@ -186,4 +179,88 @@ func TestServerKeysAreTheTable(t *testing.T) {
 	if !slices.Equal(yamlKeys, tableKeys) {
 		t.Errorf("Server's keys %v, the settings table's %v", yamlKeys, tableKeys)
 	}
+}
+
+// $PORT and $WEB_CONCURRENCY apply as Gunicorn applies them: as the defaults of bind and
+// workers when nothing sets them; when config/ or a flag sets one, one line says which won.
+func TestPlatformVariablesAsGunicorn(t *testing.T) {
+	t.Setenv(prefork.EnvCmdArgs, "")
+	t.Setenv("PORT", "8123")
+	t.Setenv("WEB_CONCURRENCY", "3")
+	platformLines := func(lines []string) []string {
+		var out []string
+		for _, l := range lines {
+			if strings.HasPrefix(l, "PORT=") || strings.HasPrefix(l, "WEB_CONCURRENCY=") {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	load := func(t *testing.T, configYAML string) (project, *Origins) {
+		t.Helper()
+		cfg, o, err := loadProduction(t, configYAML)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg, o
+	}
+
+	t.Run("nothing sets them", func(t *testing.T) {
+		cfg, o := load(t, "")
+		if !slices.Equal(cfg.Server.Bind, []string{"0.0.0.0:8123"}) || cfg.Server.Workers != 3 {
+			t.Errorf("bind %v workers %d, want 0.0.0.0:8123 and 3", cfg.Server.Bind, cfg.Server.Workers)
+		}
+		if o.Of("server.bind") != "env PORT" || o.Of("server.workers") != "env WEB_CONCURRENCY" {
+			t.Errorf("origins %s, %s", o.Of("server.bind"), o.Of("server.workers"))
+		}
+		if w := platformLines(o.Warnings()); len(w) != 0 {
+			t.Errorf("warnings %q, want none", w)
+		}
+	})
+	t.Run("config sets them", func(t *testing.T) {
+		cfg, o := load(t, "server:\n  bind: 127.0.0.1:9001\n  workers: 2\n")
+		if !slices.Equal(cfg.Server.Bind, []string{"127.0.0.1:9001"}) || cfg.Server.Workers != 2 {
+			t.Errorf("bind %v workers %d, want config.yaml's", cfg.Server.Bind, cfg.Server.Workers)
+		}
+		w := platformLines(o.Warnings())
+		if len(w) != 2 || !strings.Contains(w[0], "PORT=8123: not used: server.bind is set by ") || !strings.Contains(w[0], "config.yaml:2") ||
+			!strings.Contains(w[1], "WEB_CONCURRENCY=3: not used: server.workers is set by ") {
+			t.Errorf("warnings %q, want one line for each variable naming config.yaml's line", w)
+		}
+	})
+	t.Run("a flag sets bind", func(t *testing.T) {
+		cfg, o := load(t, "server:\n  bind: 127.0.0.1:9001\n")
+		pc := mustPrefork(t, cfg.Server, cfg.Logging)
+		if err := pc.ParseArgs(prefork.CommandLine{Program: "demo"}, []string{"--bind", "127.0.0.1:9002"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.Server.FromFlags(pc, o, "server"); err != nil {
+			t.Fatal(err)
+		}
+		lines := platformLines(append(o.Warnings(), pc.NoEffect()...))
+		if len(lines) != 1 || !strings.Contains(lines[0], "PORT=8123") || !strings.Contains(lines[0], "--bind") {
+			t.Errorf("lines %q, want one saying --bind won over PORT", lines)
+		}
+	})
+	t.Run("a bad value", func(t *testing.T) {
+		t.Setenv("WEB_CONCURRENCY", "lots")
+		if _, _, err := loadProduction(t, ""); err == nil || !strings.Contains(err.Error(), `WEB_CONCURRENCY="lots" (server.workers): must be a whole number`) {
+			t.Errorf("WEB_CONCURRENCY=lots: %v", err)
+		}
+	})
+}
+
+// loadProduction loads a configuration directory holding configYAML as the production entry
+// does: from the disk, with the process's environment (t.Setenv).
+func loadProduction(t *testing.T, configYAML string) (project, *Origins, error) {
+	t.Helper()
+	dir := t.TempDir()
+	for name, data := range map[string]string{ConfigFile: configYAML, LoggingFile: loggingYAML} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := project{Server: DefaultServer(), Logging: DefaultLogging()}
+	o, err := Load(Source{Dir: dir, Mode: ModeProduction, Env: os.Environ()}, &cfg)
+	return cfg, o, err
 }

@@ -31,7 +31,7 @@ type WorkerInfo struct {
 type Config struct {
 	// Bind lists the addresses to listen on: "host:port", "[::1]:port",
 	// "unix:/path" or "fd://N". Default 127.0.0.1:8000, or 0.0.0.0:$PORT
-	// when PORT is set. Ignored when listeners are inherited (PREFORK_LISTEN_FDS
+	// when PORT is set (EnvPort). Ignored when listeners are inherited (PREFORK_LISTEN_FDS
 	// or systemd's LISTEN_FDS).
 	Bind []string
 	// Workers is the number of worker processes. Default $WEB_CONCURRENCY,
@@ -322,26 +322,57 @@ const (
 
 var errInvalid = errors.New("invalid configuration")
 
+// The platform variables Gunicorn reads as the defaults of bind and workers (Heroku and
+// other platforms set them). As in Gunicorn they only give the default: a value set in
+// Go, in config/ or by a flag wins, and the start-up log says so.
+const (
+	EnvPort           = "PORT"
+	EnvWebConcurrency = "WEB_CONCURRENCY"
+)
+
+// PlatformDefault is a default a platform variable gives a setting: PORT=8080 is bind
+// 0.0.0.0:8080.
+type PlatformDefault struct {
+	Variable, Given string // "PORT", "8080"
+	Value           string // the setting's value: "0.0.0.0:8080"
+	Key, Flag       string // the setting's config.yaml key and long flag: "bind"
+}
+
+// PlatformDefaults lists the platform variables that are set (getenv: os.Getenv), each
+// with the default it gives; the setting's rule is SetSetting's.
+func PlatformDefaults(getenv func(string) string) []PlatformDefault {
+	var out []PlatformDefault
+	for i := range settings {
+		s := &settings[i]
+		if s.platform == "" || getenv(s.platform) == "" {
+			continue
+		}
+		v := getenv(s.platform)
+		p := PlatformDefault{Variable: s.platform, Given: v, Value: v, Key: s.key, Flag: s.longName()}
+		if s.platform == EnvPort {
+			p.Value = "0.0.0.0:" + v
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
 // withDefaults returns c with every zero field set to its default, or an
 // error naming the first invalid setting.
 func (c Config) withDefaults() (Config, error) {
-	if len(c.Bind) == 0 {
-		if port := os.Getenv("PORT"); port != "" {
-			c.Bind = []string{"0.0.0.0:" + port}
-		} else {
-			c.Bind = []string{DefaultBind}
+	for _, p := range PlatformDefaults(os.Getenv) {
+		if c.SettingValue(p.Flag) != (Config{}).SettingValue(p.Flag) {
+			continue // set: the variable only gives the default (ParseArgs notes a flag that wins)
+		}
+		if err := c.SetSetting(p.Flag, p.Value); err != nil {
+			return c, fmt.Errorf("prefork: %s=%q: %v: %w", p.Variable, p.Given, err, errInvalid)
 		}
 	}
+	if len(c.Bind) == 0 {
+		c.Bind = []string{DefaultBind}
+	}
 	if c.Workers == 0 {
-		if s := os.Getenv("WEB_CONCURRENCY"); s != "" {
-			n, err := strconv.Atoi(s)
-			if err != nil || n < 1 {
-				return c, fmt.Errorf("prefork: WEB_CONCURRENCY=%q: must be a whole number of at least 1: %w", s, errInvalid)
-			}
-			c.Workers = n
-		} else {
-			c.Workers = runtime.GOMAXPROCS(0)
-		}
+		c.Workers = runtime.GOMAXPROCS(0)
 	}
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout

@@ -21,6 +21,7 @@ type setting struct {
 	def      string   // the default shown in -h
 	help     string
 	noEffect string // why it means nothing here and what to use instead
+	platform string // the variable that gives its default when nothing sets it ($PORT)
 	value    func(c *Config) flag.Value
 }
 
@@ -53,13 +54,13 @@ const (
 
 // settings is every setting RegisterFlags and ParseArgs know, in -h order.
 var settings = []setting{
-	{section: secSocket, name: "bind", key: "bind", flags: []string{"-b", "--bind"}, meta: "ADDRESS", def: "127.0.0.1:8000",
-		help:  "The socket to bind: HOST:PORT, [IPV6]:PORT, unix:PATH or fd://N; repeat for several ($PORT gives 0.0.0.0:$PORT).",
+	{section: secSocket, name: "bind", key: "bind", flags: []string{"-b", "--bind"}, meta: "ADDRESS", def: "127.0.0.1:8000", platform: EnvPort,
+		help:  "The socket to bind: HOST:PORT, [IPV6]:PORT, unix:PATH or fd://N; repeat for several.",
 		value: func(c *Config) flag.Value { return &bindFlag{list: &c.Bind} }},
 	{section: secSocket, name: "backlog", key: "backlog", flags: []string{"--backlog"}, meta: "INT", def: "2048",
 		help:  "The maximum number of pending connections (capped by net.core.somaxconn); 0 = the default.",
 		value: func(c *Config) flag.Value { return &intFlag{p: &c.Backlog, max: 65535} }},
-	{section: secWorkers, name: "workers", key: "workers", flags: []string{"-w", "--workers"}, meta: "INT", def: "$WEB_CONCURRENCY or GOMAXPROCS",
+	{section: secWorkers, name: "workers", key: "workers", flags: []string{"-w", "--workers"}, meta: "INT", def: "GOMAXPROCS", platform: EnvWebConcurrency,
 		help:  "The number of worker processes for handling requests.",
 		value: func(c *Config) flag.Value { return &intFlag{p: &c.Workers, min: 1, max: 1024} }},
 	{section: secWorkers, name: "worker_class", flags: []string{"-k", "--worker-class"}, meta: "STRING", def: "sync",
