@@ -226,6 +226,8 @@ type Config struct {
 	noEffect []string
 	// given holds the long names of the settings ParseArgs set.
 	given map[string]bool
+	// modes are the octal mode settings, parsed once by withDefaults.
+	modes fileModes
 
 	// Observability (config_metrics.go, flags_metrics.go).
 

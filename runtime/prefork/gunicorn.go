@@ -100,6 +100,20 @@ func (c *Config) gunicornDefaults() error {
 	case c.ProxyProtocolVersion != "" && c.ProxyProtocolVersion != "v1" && c.ProxyProtocolVersion != "v2":
 		return bad("proxy-protocol", c.ProxyProtocolVersion, "must be off, v1, v2 or auto")
 	}
+	// The modes the master applies, parsed here once (0: leave the mode as created).
+	for _, m := range []struct {
+		name, val string
+		p         *os.FileMode
+	}{{"bind-mode", c.BindMode, &c.modes.bindMode}, {"control-socket-mode", c.ControlSocketMode, &c.modes.controlSocket}} {
+		if m.val == "" {
+			continue
+		}
+		v, err := parseOctalMode(m.name, m.val, 0o777)
+		if err != nil {
+			return err
+		}
+		*m.p = os.FileMode(v)
+	}
 	if c.CACerts != "" {
 		if _, err := loadCertPool(c.CACerts); err != nil {
 			return err
@@ -133,4 +147,10 @@ func reportNoEffect(c Config, lg *logging) {
 	for _, n := range c.noEffect {
 		lg.Warn("setting has no effect", "setting", n)
 	}
+}
+
+// fileModes are Config's octal mode settings as parsed once by withDefaults.
+type fileModes struct {
+	bindMode      os.FileMode // --bind-mode; 0: by umask
+	controlSocket os.FileMode // --control-socket-mode
 }
