@@ -36,19 +36,20 @@ type Server struct {
 	BindMode          string        `yaml:"bind_mode"`         // octal mode of bound unix sockets ("": by umask)
 }
 
-// DefaultServer is Gunicorn's defaults, as the runtime applies them.
+// DefaultServer is the runtime's defaults (prefork.ServerDefaults, its settings table's),
+// but for workers: a project's is Gunicorn's 1, not the machine's cores, so deploy files
+// derived from it never depend on where they were made.
 func DefaultServer() Server {
-	return Server{
-		Bind:              []string{prefork.DefaultBind},
-		Workers:           1,
-		Timeout:           prefork.DefaultTimeout,
-		GracefulTimeout:   prefork.DefaultGracefulTimeout,
-		KeepAlive:         prefork.DefaultKeepAlive,
-		ForwardedAllowIPs: "127.0.0.1,::1",
-		Backlog:           2048,
-		WorkerConnections: 1000,
-		Protocol:          "http",
+	var s Server
+	v := reflect.ValueOf(&s).Elem()
+	defaults := prefork.ServerDefaults()
+	for _, k := range prefork.ServerKeys() {
+		if err := setLeaf(serverField(v, k.Key), defaults[k.Key], true); err != nil {
+			panic("appconfig: the runtime's default of server." + k.Key + ": " + err.Error())
+		}
 	}
+	s.Workers = 1
+	return s
 }
 
 // Validate checks the section's rules, each key by its setting's one rule in the

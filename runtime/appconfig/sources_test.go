@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork"
 )
@@ -263,4 +264,15 @@ func loadProduction(t *testing.T, configYAML string) (project, *Origins, error) 
 	cfg := project{Server: DefaultServer(), Logging: DefaultLogging()}
 	o, err := Load(Source{Dir: dir, Mode: ModeProduction, Env: os.Environ()}, &cfg)
 	return cfg, o, err
+}
+
+// The server section's defaults are the runtime's (Gunicorn's), written here by hand.
+func TestDefaultServerIsTheRuntimes(t *testing.T) {
+	want := Server{
+		Bind: []string{"127.0.0.1:8000"}, Workers: 1, Timeout: 30 * time.Second, GracefulTimeout: 30 * time.Second,
+		KeepAlive: 5 * time.Second, ForwardedAllowIPs: "127.0.0.1,::1", Backlog: 2048, WorkerConnections: 1000, Protocol: "http",
+	}
+	if got := DefaultServer(); !reflect.DeepEqual(got, want) {
+		t.Errorf("DefaultServer()\n%+v\nwant\n%+v", got, want)
+	}
 }

@@ -361,8 +361,11 @@ func PlatformDefaults(getenv func(string) string) []PlatformDefault {
 
 // withDefaults returns c with every zero field set to its default, or an
 // error naming the first invalid setting.
-func (c Config) withDefaults() (Config, error) {
-	for _, p := range PlatformDefaults(os.Getenv) {
+func (c Config) withDefaults() (Config, error) { return c.withDefaultsFrom(os.Getenv) }
+
+// withDefaultsFrom is withDefaults with the platform variables read through getenv.
+func (c Config) withDefaultsFrom(getenv func(string) string) (Config, error) {
+	for _, p := range PlatformDefaults(getenv) {
 		if c.SettingValue(p.Flag) != (Config{}).SettingValue(p.Flag) {
 			continue // set: the variable only gives the default (ParseArgs notes a flag that wins)
 		}

@@ -439,3 +439,18 @@ func (c *Config) SetSetting(long string, values ...string) error {
 func (c Config) SettingValue(long string) string {
 	return settingByLong(long).value(&c).String()
 }
+
+// ServerDefaults is the value of each key of config.yaml's server section when nothing
+// sets it, in its setting's one spelling (as SettingValue writes it): the runtime's own
+// defaults, without the platform variables (appconfig's Load applies those).
+func ServerDefaults() map[string]string {
+	d, err := Config{}.withDefaultsFrom(func(string) string { return "" })
+	if err != nil {
+		panic("prefork: the built-in defaults are invalid: " + err.Error())
+	}
+	out := map[string]string{}
+	for _, k := range ServerKeys() {
+		out[k.Key] = d.SettingValue(k.Flag)
+	}
+	return out
+}
