@@ -463,22 +463,26 @@ func (c *Config) writeHelp(cl CommandLine) {
 // own. read says the setting's platform variable ($PORT) is read: nothing sets it.
 func (c *Config) helpDefaults() func(s *setting) (def string, read bool) {
 	eff, effErr := c.withDefaults()
-	base, baseErr := Config{}.withDefaults()
+	base, baseErr := Config{}.withDefaultsFrom(func(string) string { return "" })
 	return func(s *setting) (string, bool) {
+		def := s.def
+		if def == "" && s.value != nil && baseErr == nil {
+			def = s.value(&base).String() // the runtime's default, written once (on Config)
+		}
 		switch {
 		case s.value == nil || s.noEffect != "":
-			return s.def, false
+			return def, false
 		case s.platform != "" && c.SettingValue(s.longName()) == (Config{}).SettingValue(s.longName()):
-			return s.def, true
+			return def, true
 		case s.platform != "":
 			return c.SettingValue(s.longName()), false
 		case effErr != nil || baseErr != nil:
-			return s.def, false
+			return def, false
 		}
 		if v := s.value(&eff).String(); v != s.value(&base).String() {
 			return v, false
 		}
-		return s.def, false
+		return def, false
 	}
 }
 

@@ -114,7 +114,7 @@ func TestEverySettingParses(t *testing.T) {
 		"statsd-host":                  {[]string{"--statsd-host", "127.0.0.1:8125"}, "statsd_host = 127.0.0.1:8125", ""},
 		"statsd-prefix":                {[]string{"--statsd-prefix", "shop"}, "statsd_prefix = shop", ""},
 		"dogstatsd-tags":               {[]string{"--dogstatsd-tags", "env:prod,team:web"}, "dogstatsd_tags = env:prod,team:web", ""},
-		"access-log-buffer":            {[]string{"--access-log-buffer", "8KiB"}, "access_log_buffer = 8.0KiB", "lots"},
+		"access-log-buffer":            {[]string{"--access-log-buffer", "8KiB"}, "access_log_buffer = 8KiB", "lots"},
 		"access-log-flush":             {[]string{"--access-log-flush", "0.25"}, "access_log_flush = 0.25", "soon"},
 	}
 	for i := range settings {

@@ -72,6 +72,9 @@ func TestHelpShowsTheProgramsDefaults(t *testing.T) {
 		"When PORT is set, the default is 0.0.0.0:$PORT. [127.0.0.1:8000]",
 		"When WEB_CONCURRENCY is set, the default is its value. [GOMAXPROCS]",
 		"0 disables. [30]",
+		"0 = the default. [2048]",
+		"0 = unlimited, at most 8190. [4094]",
+		"critical. [info]",
 	} {
 		if !strings.Contains(builtIn, want) {
 			t.Errorf("-h over the built-in defaults lacks %q", want)
