@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -470,6 +471,29 @@ func (c Config) Settings() ([]string, error) {
 		return nil, err
 	}
 	return d.settingLines(), nil
+}
+
+// OtherSettings is Settings without the settings config.yaml's server section holds
+// (ServerKeys): what a program that prints that section adds to it, so that
+// --print-config prints each value once, in one spelling.
+func (c Config) OtherSettings() ([]string, error) {
+	d, err := c.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	held := map[string]bool{}
+	for i := range settings {
+		if settings[i].key != "" {
+			held[settings[i].name] = true
+		}
+	}
+	var lines []string
+	for _, l := range d.settingLines() {
+		if name, _, _ := strings.Cut(l, " = "); !held[name] {
+			lines = append(lines, l)
+		}
+	}
+	return lines, nil
 }
 
 // printConfig writes the effective configuration as Settings does.
