@@ -36,9 +36,7 @@ type Server struct {
 	BindMode          string        `yaml:"bind_mode"`         // octal mode of bound unix sockets ("": by umask)
 }
 
-// DefaultServer is the runtime's defaults (prefork.ServerDefaults, its settings table's),
-// but for workers: a project's is Gunicorn's 1, not the machine's cores, so deploy files
-// derived from it never depend on where they were made.
+// DefaultServer is the runtime's defaults for config.yaml (prefork.ServerDefaults).
 func DefaultServer() Server {
 	var s Server
 	v := reflect.ValueOf(&s).Elem()
@@ -48,7 +46,6 @@ func DefaultServer() Server {
 			panic("appconfig: the runtime's default of server." + k.Key + ": " + err.Error())
 		}
 	}
-	s.Workers = 1
 	return s
 }
 

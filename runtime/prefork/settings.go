@@ -442,9 +442,11 @@ func (c Config) SettingValue(long string) string {
 
 // ServerDefaults is the value of each key of config.yaml's server section when nothing
 // sets it, in its setting's one spelling (as SettingValue writes it): the runtime's own
-// defaults, without the platform variables (appconfig's Load applies those).
+// defaults, without the platform variables (appconfig's Load applies those), but for
+// workers: Gunicorn's 1, not the machine's cores, so files derived from a project's
+// configuration never depend on where they were made.
 func ServerDefaults() map[string]string {
-	d, err := Config{}.withDefaultsFrom(func(string) string { return "" })
+	d, err := Config{Workers: 1}.withDefaultsFrom(func(string) string { return "" })
 	if err != nil {
 		panic("prefork: the built-in defaults are invalid: " + err.Error())
 	}
