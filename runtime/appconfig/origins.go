@@ -37,15 +37,16 @@ func (o *Origins) Set(path, origin string) { o.at[path] = origin }
 
 // originsJSON is Origins as it travels to workers (Encode).
 type originsJSON struct {
-	Dir      string            `json:"dir"`
-	Mode     string            `json:"mode"`
-	At       map[string]string `json:"at"`
-	Warnings []string          `json:"warnings,omitempty"`
+	Dir      string                    `json:"dir"`
+	Mode     string                    `json:"mode"`
+	At       map[string]string         `json:"at"`
+	Warnings []string                  `json:"warnings,omitempty"`
+	Unused   []prefork.PlatformDefault `json:"unused,omitempty"`
 }
 
 // MarshalJSON lets a worker name where its master's values were set.
 func (o *Origins) MarshalJSON() ([]byte, error) {
-	return json.Marshal(originsJSON{o.dir, o.mode, o.at, o.Warnings()})
+	return json.Marshal(originsJSON{o.dir, o.mode, o.at, o.warnings, o.unused})
 }
 
 // UnmarshalJSON is MarshalJSON's inverse.
@@ -54,7 +55,7 @@ func (o *Origins) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &j); err != nil {
 		return err
 	}
-	o.dir, o.mode, o.at, o.warnings = j.Dir, j.Mode, j.At, j.Warnings
+	o.dir, o.mode, o.at, o.warnings, o.unused = j.Dir, j.Mode, j.At, j.Warnings, j.Unused
 	return nil
 }
 

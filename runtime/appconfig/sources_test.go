@@ -223,6 +223,21 @@ func TestPlatformVariablesAsGunicorn(t *testing.T) {
 		if !slices.Equal(cfg.Server.Bind, []string{"127.0.0.1:9001"}) || cfg.Server.Workers != 2 {
 			t.Errorf("bind %v workers %d, want config.yaml's", cfg.Server.Bind, cfg.Server.Workers)
 		}
+		cfg.Mode = "production"
+		data, err := Encode(&struct {
+			project
+			Origins *Origins `yaml:"-"`
+		}{cfg, o})
+		if err != nil {
+			t.Fatalf("the configuration does not travel to workers: %v", err)
+		}
+		var back struct {
+			project
+			Origins *Origins `yaml:"-"`
+		}
+		if err := Decode(data, &back); err != nil || !slices.Equal(back.Origins.Warnings(), o.Warnings()) {
+			t.Errorf("a worker's warnings %q (%v), the master's %q", back.Origins.Warnings(), err, o.Warnings())
+		}
 		w := platformLines(o.Warnings())
 		if len(w) != 2 || !strings.Contains(w[0], "PORT=8123: not used: server.bind is set by ") || !strings.Contains(w[0], "config.yaml:2") ||
 			!strings.Contains(w[1], "WEB_CONCURRENCY=3: not used: server.workers is set by ") {
