@@ -136,11 +136,12 @@ type Config struct {
 	// are applied by gunicornDefaults).
 
 	// Backlog is the listen queue length of the sockets the master binds.
-	// Default 2048 (the kernel caps it at net.core.somaxconn).
+	// Default 2048 (the kernel caps it at net.core.somaxconn); at most 65535.
 	Backlog int
 	// WorkerConnections bounds the client connections a worker serves at
 	// once; beyond it new connections wait in the listen backlog (they are
-	// not refused). Default 1000; negative = unlimited.
+	// not refused). Default 1000; negative = unlimited (0 from config.yaml,
+	// a variable or a flag).
 	WorkerConnections int
 	// ReloadOnChange (--reload) rolls the workers, as HUP does, when the
 	// binary on disk or one of ReloadExtraFiles changes.
