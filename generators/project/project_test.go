@@ -394,7 +394,7 @@ func TestREADMEQuotesConfigLines(t *testing.T) {
 		return 0
 	}
 	for _, want := range []string{
-		fmt.Sprintf("demo: config/config.yaml:%d: server.workers: must be between 1 and 1024", lineOf("  workers:")),
+		fmt.Sprintf("demo: config/config.yaml:%d: server.workers: must be at least 1, got \"0\"", lineOf("  workers:")),
 		fmt.Sprintf("bind: ['127.0.0.1:8000'] # config/config.yaml:%d", lineOf("    - 127.0.0.1:")),
 	} {
 		if !bytes.Contains(readme.Data, []byte(want)) {

@@ -11,6 +11,10 @@
 //     the project's .env too, under the real environment);
 //  4. the entry's command-line flags (Server.FromFlags).
 //
+// $PORT and $WEB_CONCURRENCY give server.bind and server.workers their defaults, as in
+// Gunicorn: only when no file or APP_SERVER_* variable sets them; one that is overridden
+// is a warning naming what won.
+//
 // A secret key (tagged secret:"true", database.dsn) also takes its value from a file, so
 // it need not sit in config/ or the environment: KEY_file: PATH in YAML (relative to the
 // configuration directory), APP_<SECTION>_<KEY>_FILE, or systemd's credential
@@ -68,6 +72,8 @@ const (
 
 	// loggingKey is the section logging.yaml fills.
 	loggingKey = "logging"
+	// serverKey is the server section ($PORT and $WEB_CONCURRENCY give its defaults).
+	serverKey = "server"
 )
 
 // ManifestFile marks a project's source tree: scaffold.yaml beside the config directory.
@@ -176,7 +182,33 @@ func Load(src Source, dst any) (*Origins, error) {
 	if err := l.env(root, vars); err != nil {
 		return nil, err
 	}
+	if err := l.platformDefaults(root, env); err != nil {
+		return nil, err
+	}
 	return o, nil
+}
+
+// platformDefaults applies $PORT and $WEB_CONCURRENCY as Gunicorn does: as the defaults
+// of server.bind and server.workers, when no file or APP_SERVER_* variable sets them.
+// One that is overridden is remembered for Warnings.
+func (l *loader) platformDefaults(root reflect.Value, env map[string]string) error {
+	f, ok := fieldByName(root, serverKey)
+	if !ok || f.Type() != reflect.TypeOf(Server{}) {
+		return nil
+	}
+	for _, p := range prefork.PlatformDefaults(func(k string) string { return env[k] }) {
+		path := serverKey + "." + p.Key
+		if _, set := l.o.at[path]; set {
+			l.o.unused = append(l.o.unused, p)
+			continue
+		}
+		field, _ := fieldByName(f, p.Key)
+		if err := setLeaf(field, p.Value, false); err != nil {
+			return fmt.Errorf("%s=%q (%s): %v", p.Variable, p.Given, path, err)
+		}
+		l.o.at[path] = "env " + p.Variable
+	}
+	return nil
 }
 
 type loader struct {

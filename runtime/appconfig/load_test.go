@@ -364,8 +364,8 @@ func TestZeroMeansOffInYAMLEnvAndFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromFiles := yamlZero.Server.Prefork(yamlZero.Logging)
-	flags := DefaultServer().Prefork(DefaultLogging())
+	fromFiles := mustPrefork(t, yamlZero.Server, yamlZero.Logging)
+	flags := mustPrefork(t, DefaultServer(), DefaultLogging())
 	if err := flags.ParseArgs(prefork.CommandLine{Program: "demo", Env: func(string) string { return "" }}, []string{"--keep-alive", "0", "-t", "0"}); err != nil {
 		t.Fatal(err)
 	}
@@ -380,18 +380,20 @@ func TestShutdownDelayMapsOntoTheRuntime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc := cfg.Server.Prefork(cfg.Logging)
+	pc := mustPrefork(t, cfg.Server, cfg.Logging)
 	if pc.ShutdownDelay != 5*time.Second || o.Of("server.shutdown_delay") != "env APP_SERVER_SHUTDOWN_DELAY" {
 		t.Errorf("env: runtime ShutdownDelay %s from %s, want 5s", pc.ShutdownDelay, o.Of("server.shutdown_delay"))
 	}
 	if err := pc.ParseArgs(prefork.CommandLine{Program: "demo", Env: func(string) string { return "" }}, []string{"--shutdown-delay", "8"}); err != nil {
 		t.Fatal(err)
 	}
-	cfg.Server.FromFlags(pc, o, "server")
+	if err := cfg.Server.FromFlags(pc, o, "server"); err != nil {
+		t.Fatal(err)
+	}
 	if pc.ShutdownDelay != 8*time.Second || cfg.Server.ShutdownDelay != 8*time.Second || o.Of("server.shutdown_delay") != "flag --shutdown-delay" {
 		t.Errorf("flag: runtime %s, section %s from %s, want 8s from the flag", pc.ShutdownDelay, cfg.Server.ShutdownDelay, o.Of("server.shutdown_delay"))
 	}
-	if cfg, _, _ := load(t, Source{}, nil); cfg.Server.Prefork(cfg.Logging).ShutdownDelay != 0 {
+	if cfg, _, _ := load(t, Source{}, nil); mustPrefork(t, cfg.Server, cfg.Logging).ShutdownDelay > 0 {
 		t.Error("the default is no shutdown delay")
 	}
 }
@@ -401,7 +403,7 @@ func TestFromFlagsAndPrint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc := cfg.Server.Prefork(cfg.Logging)
+	pc := mustPrefork(t, cfg.Server, cfg.Logging)
 	if err := pc.ParseArgs(prefork.CommandLine{Program: "demo", Env: func(string) string { return "" }}, []string{"-w", "7", "--keep-alive", "0", "-b", "[::1]:9000", "--access-logfile", "/var/log/demo/access.log", "--log-level", "debug", "--error-logfile", "/var/log/demo/error.log"}); err != nil {
 		t.Fatal(err)
 	}
@@ -409,7 +411,9 @@ func TestFromFlagsAndPrint(t *testing.T) {
 	if pc.LogFormat != "json" || pc.ErrorLog != "/var/log/demo/error.log" || pc.LogLevel != "debug" {
 		t.Errorf("the runtime's log: format %q, file %q, level %q; want json, the flag's file and level", pc.LogFormat, pc.ErrorLog, pc.LogLevel)
 	}
-	cfg.Server.FromFlags(pc, o, "server")
+	if err := cfg.Server.FromFlags(pc, o, "server"); err != nil {
+		t.Fatal(err)
+	}
 	cfg.Logging.FromFlags(pc, o, "logging")
 	var out bytes.Buffer
 	if err := Print(&out, &cfg, o); err != nil {
@@ -453,7 +457,7 @@ func TestValidateNamesTheOrigin(t *testing.T) {
 	got := c.Err().Error()
 	for _, want := range []string{
 		`config/config.yaml:7: server.bind: "127.0.0.1:99999": port must be a number from 0 to 65535`,
-		`env APP_SERVER_WORKERS: server.workers: must be between 1 and 1024, got 0`,
+		`env APP_SERVER_WORKERS: server.workers: must be at least 1, got "0"`,
 		`config/logging.yaml:1: logging.level: must be one of debug, info, warning, error, critical, got "loud"`,
 	} {
 		if !strings.Contains(got, want) {
@@ -496,3 +500,13 @@ func TestMask(t *testing.T) {
 }
 
 func (s Server) typ() reflect.Type { return reflect.TypeOf(s) }
+
+// mustPrefork is the runtime's configuration of a section Validate accepted.
+func mustPrefork(t *testing.T, s Server, l Logging) prefork.Config {
+	t.Helper()
+	c, err := s.Prefork(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}

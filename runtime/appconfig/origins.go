@@ -18,6 +18,8 @@ type Origins struct {
 	mode     string
 	at       map[string]string
 	warnings []string
+	// unused are platform variables ($PORT) that a file or variable overrode.
+	unused []prefork.PlatformDefault
 }
 
 // Of says where the key at path ("server.workers") was set, or "default".
@@ -35,15 +37,16 @@ func (o *Origins) Set(path, origin string) { o.at[path] = origin }
 
 // originsJSON is Origins as it travels to workers (Encode).
 type originsJSON struct {
-	Dir      string            `json:"dir"`
-	Mode     string            `json:"mode"`
-	At       map[string]string `json:"at"`
-	Warnings []string          `json:"warnings,omitempty"`
+	Dir      string                    `json:"dir"`
+	Mode     string                    `json:"mode"`
+	At       map[string]string         `json:"at"`
+	Warnings []string                  `json:"warnings,omitempty"`
+	Unused   []prefork.PlatformDefault `json:"unused,omitempty"`
 }
 
 // MarshalJSON lets a worker name where its master's values were set.
 func (o *Origins) MarshalJSON() ([]byte, error) {
-	return json.Marshal(originsJSON{o.dir, o.mode, o.at, o.warnings})
+	return json.Marshal(originsJSON{o.dir, o.mode, o.at, o.warnings, o.unused})
 }
 
 // UnmarshalJSON is MarshalJSON's inverse.
@@ -52,14 +55,25 @@ func (o *Origins) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &j); err != nil {
 		return err
 	}
-	o.dir, o.mode, o.at, o.warnings = j.Dir, j.Mode, j.At, j.Warnings
+	o.dir, o.mode, o.at, o.warnings, o.unused = j.Dir, j.Mode, j.At, j.Warnings, j.Unused
 	return nil
 }
 
 // Warnings lists what Load accepted but found no use for, one line each: APP_*
-// variables that name no section (APP_VERSION, Kubernetes' APP_SERVICE_HOST). The entry
-// reports them once at start-up, with the runtime's settings of no effect.
-func (o *Origins) Warnings() []string { return slices.Clone(o.warnings) }
+// variables that name no section (APP_VERSION, Kubernetes' APP_SERVICE_HOST), and
+// $PORT or $WEB_CONCURRENCY where config/ sets bind or workers (which wins, as in
+// Gunicorn; a flag that wins is the runtime's to report). The entry reports them once
+// at start-up, with the runtime's settings of no effect, after the flags.
+func (o *Origins) Warnings() []string {
+	w := slices.Clone(o.warnings)
+	for _, p := range o.unused {
+		path := "server." + p.Key
+		if at := o.Of(path); !strings.HasPrefix(at, "flag ") {
+			w = append(w, fmt.Sprintf("%s=%s: not used: %s is set by %s, which wins (the variable only gives the default)", p.Variable, p.Given, path, at))
+		}
+	}
+	return w
+}
 
 // Mode is the mode the configuration was read for.
 func (o *Origins) Mode() string { return o.mode }

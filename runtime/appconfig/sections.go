@@ -1,18 +1,22 @@
 package appconfig
 
 import (
+	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork"
 )
 
 // Server is the server section of config.yaml: the prefork runtime's settings, with
-// Gunicorn's meanings. A zero duration means off, as the flags' 0 does: timeout 0 never
-// recycles a silent worker, keep_alive 0 closes each connection after its response,
-// graceful_timeout 0 stops workers without waiting.
+// Gunicorn's meanings. Its keys are the runtime's settings table's (prefork.ServerKeys),
+// and every value passes through the setting's one rule, as its flag does: a zero
+// duration means off (timeout 0 never recycles a silent worker, keep_alive 0 closes each
+// connection after its response), worker_connections 0 means no limit, backlog 0 the
+// default.
 type Server struct {
 	Bind              []string      `yaml:"bind"`
 	Workers           int           `yaml:"workers"`
@@ -28,47 +32,72 @@ type Server struct {
 	WorkerConnections int           `yaml:"worker_connections"`
 	Protocol          string        `yaml:"protocol"`
 	MetricsBind       string        `yaml:"metrics_bind"`
+	MaxWorkerMemory   Size          `yaml:"max_worker_memory"` // recycle a worker above this RSS (0: never)
+	BindMode          string        `yaml:"bind_mode"`         // octal mode of bound unix sockets ("": by umask)
 }
 
-// DefaultServer is Gunicorn's defaults, as the runtime applies them.
+// DefaultServer is the runtime's defaults for config.yaml (prefork.ServerDefaults).
 func DefaultServer() Server {
-	return Server{
-		Bind:              []string{prefork.DefaultBind},
-		Workers:           1,
-		Timeout:           prefork.DefaultTimeout,
-		GracefulTimeout:   prefork.DefaultGracefulTimeout,
-		KeepAlive:         prefork.DefaultKeepAlive,
-		ForwardedAllowIPs: "127.0.0.1,::1",
-		Backlog:           2048,
-		WorkerConnections: 1000,
-		Protocol:          "http",
+	var s Server
+	v := reflect.ValueOf(&s).Elem()
+	defaults := prefork.ServerDefaults()
+	for _, k := range prefork.ServerKeys() {
+		if err := setLeaf(serverField(v, k.Key), defaults[k.Key], true); err != nil {
+			panic("appconfig: the runtime's default of server." + k.Key + ": " + err.Error())
+		}
 	}
+	return s
 }
 
-// Protocols are what server.protocol takes.
-var Protocols = []string{"http", "uwsgi", "fastcgi"}
-
-// Validate checks the section's rules; path is where it sits ("server").
+// Validate checks the section's rules, each key by its setting's one rule in the
+// runtime's settings table; path is where it sits ("server").
 func (s Server) Validate(c *Checker, path string) {
 	at := func(key string) string { return path + "." + key }
 	c.Check(len(s.Bind) > 0, at("bind"), "needs at least one address")
-	for _, b := range s.Bind {
-		if err := prefork.CheckBind(b); err != nil {
-			c.Check(false, at("bind"), "%q: %v", b, err)
+	v := reflect.ValueOf(s)
+	for _, k := range prefork.ServerKeys() {
+		f := serverField(v, k.Key)
+		if f.Kind() == reflect.Slice {
+			for _, item := range spell(f) { // a list: each item by the rule, named
+				var probe prefork.Config
+				if err := probe.SetSetting(k.Flag, item); err != nil {
+					c.Check(false, at(k.Key), "%q: %v", item, err)
+				}
+			}
+			continue
+		}
+		var probe prefork.Config
+		if err := probe.SetSetting(k.Flag, spell(f)...); err != nil {
+			c.Check(false, at(k.Key), "%v, got %q", err, spell(f)[0])
 		}
 	}
-	c.Check(s.Workers >= 1 && s.Workers <= 1024, at("workers"), "must be between 1 and 1024, got %d", s.Workers)
-	c.Check(s.MaxRequests >= 0, at("max_requests"), "must not be negative (0: never), got %d", s.MaxRequests)
-	c.Check(s.MaxRequestsJitter >= 0, at("max_requests_jitter"), "must not be negative, got %d", s.MaxRequestsJitter)
-	c.Check(s.Backlog >= 0, at("backlog"), "must not be negative, got %d", s.Backlog)
-	c.Check(s.WorkerConnections >= 1 || s.WorkerConnections == -1, at("worker_connections"), "must be at least 1, or -1 for no limit, got %d", s.WorkerConnections)
-	c.Check(slices.Contains(Protocols, s.Protocol), at("protocol"), "must be one of %s, got %q", strings.Join(Protocols, ", "), s.Protocol)
 	if s.MetricsBind != "" {
-		err := prefork.CheckBind(s.MetricsBind)
-		c.Check(err == nil && !strings.HasPrefix(s.MetricsBind, "fd://"), at("metrics_bind"), "must be host:port, [ipv6]:port or unix:/path, got %q", s.MetricsBind)
 		c.Check(!slices.Contains(s.Bind, s.MetricsBind), at("metrics_bind"), "must not be one of bind's addresses, got %q", s.MetricsBind)
 	}
-	c.Check(!strings.ContainsAny(s.ControlSocket, "\n\x00"), at("control_socket"), "must be a path")
+}
+
+// serverField is the field of Server (a reflect.Value of one) keyed key; the settings
+// table and Server agree (TestServerKeysAreTheTable).
+func serverField(v reflect.Value, key string) reflect.Value {
+	f, ok := fieldByName(v, key)
+	if !ok {
+		panic("appconfig: Server has no key " + key)
+	}
+	return f
+}
+
+// spell writes a field's value as its flag takes it: the values a list holds, a
+// duration as Go writes it, a size in bytes.
+func spell(f reflect.Value) []string {
+	switch {
+	case f.Type() == durationType:
+		return []string{time.Duration(f.Int()).String()}
+	case f.Kind() == reflect.Slice:
+		return slices.Clone(f.Interface().([]string))
+	case f.CanInt():
+		return []string{strconv.FormatInt(f.Int(), 10)}
+	}
+	return []string{f.String()}
 }
 
 // Port is the port of the first host:port of bind; 0 when it binds none.
@@ -111,29 +140,23 @@ func (l Logging) Validate(c *Checker, path string) {
 	c.Check(!l.AccessLog.Enabled || l.AccessLog.Output != "", path+".access_log.output", "must be stdout, stderr or a file path")
 }
 
-// Prefork maps the server section and the access log onto the runtime's configuration.
-func (s Server) Prefork(l Logging) prefork.Config {
-	return prefork.Config{
-		Bind:              slices.Clone(s.Bind),
-		Workers:           s.Workers,
-		Timeout:           offIfZero(s.Timeout),
-		GracefulTimeout:   offIfZero(s.GracefulTimeout),
-		ShutdownDelay:     s.ShutdownDelay, // 0 is off for both
-		KeepAlive:         offIfZero(s.KeepAlive),
-		MaxRequests:       s.MaxRequests,
-		MaxRequestsJitter: s.MaxRequestsJitter,
-		ForwardedAllowIPs: s.ForwardedAllowIPs,
-		ControlSocket:     s.ControlSocket,
-		Backlog:           s.Backlog,
-		WorkerConnections: s.WorkerConnections,
-		Protocol:          s.Protocol,
-		MetricsBind:       s.MetricsBind,
-		AccessLog:         l.AccessLog.path(),
-		AccessLogFormat:   l.AccessLog.format(),
-		ErrorLog:          l.errorLog(),
-		LogLevel:          l.Level,
-		LogFormat:         l.Format,
+// Prefork maps the server section and the access log onto the runtime's configuration,
+// each key through its setting's rule (as Validate checks them).
+func (s Server) Prefork(l Logging) (prefork.Config, error) {
+	c := prefork.Config{
+		AccessLog:       l.AccessLog.path(),
+		AccessLogFormat: l.AccessLog.format(),
+		ErrorLog:        l.errorLog(),
+		LogLevel:        l.Level,
+		LogFormat:       l.Format,
 	}
+	v := reflect.ValueOf(s)
+	for _, k := range prefork.ServerKeys() {
+		if err := c.SetSetting(k.Flag, spell(serverField(v, k.Key))...); err != nil {
+			return c, fmt.Errorf("server.%s: %v", k.Key, err)
+		}
+	}
+	return c, nil
 }
 
 // errorLog maps logging's output onto the runtime's error log: one log, the app's and
@@ -146,14 +169,6 @@ func (l Logging) errorLog() string {
 		return "/dev/stdout"
 	}
 	return l.Output
-}
-
-// offIfZero maps the configuration's 0 (off) onto the runtime's, where 0 is the default.
-func offIfZero(d time.Duration) time.Duration {
-	if d == 0 {
-		return -1
-	}
-	return d
 }
 
 // path maps access_log's output onto the runtime's (none when off).
@@ -175,27 +190,6 @@ func (a AccessLog) format() string {
 		return ""
 	}
 	return a.Format
-}
-
-// flagged ties a key of the server section to the runtime flag that overrides it.
-var flagged = []struct {
-	key, flag string
-	copy      func(s *Server, c *prefork.Config)
-}{
-	{"bind", "bind", func(s *Server, c *prefork.Config) { s.Bind = slices.Clone(c.Bind) }},
-	{"workers", "workers", func(s *Server, c *prefork.Config) { s.Workers = c.Workers }},
-	{"timeout", "timeout", func(s *Server, c *prefork.Config) { s.Timeout = max(c.Timeout, 0) }},
-	{"graceful_timeout", "graceful-timeout", func(s *Server, c *prefork.Config) { s.GracefulTimeout = max(c.GracefulTimeout, 0) }},
-	{"shutdown_delay", "shutdown-delay", func(s *Server, c *prefork.Config) { s.ShutdownDelay = max(c.ShutdownDelay, 0) }},
-	{"keep_alive", "keep-alive", func(s *Server, c *prefork.Config) { s.KeepAlive = max(c.KeepAlive, 0) }},
-	{"max_requests", "max-requests", func(s *Server, c *prefork.Config) { s.MaxRequests = c.MaxRequests }},
-	{"max_requests_jitter", "max-requests-jitter", func(s *Server, c *prefork.Config) { s.MaxRequestsJitter = c.MaxRequestsJitter }},
-	{"forwarded_allow_ips", "forwarded-allow-ips", func(s *Server, c *prefork.Config) { s.ForwardedAllowIPs = c.ForwardedAllowIPs }},
-	{"control_socket", "control-socket", func(s *Server, c *prefork.Config) { s.ControlSocket = c.ControlSocket }},
-	{"backlog", "backlog", func(s *Server, c *prefork.Config) { s.Backlog = c.Backlog }},
-	{"worker_connections", "worker-connections", func(s *Server, c *prefork.Config) { s.WorkerConnections = c.WorkerConnections }},
-	{"protocol", "protocol", func(s *Server, c *prefork.Config) { s.Protocol = c.Protocol }},
-	{"metrics_bind", "metrics-bind", func(s *Server, c *prefork.Config) { s.MetricsBind = c.MetricsBind }},
 }
 
 // FromFlags copies back the log settings the command line gave (c after ParseArgs):
@@ -243,14 +237,20 @@ func (l *Logging) FromFlags(c prefork.Config, o *Origins, path string) {
 }
 
 // FromFlags copies back the values the command line gave (c after ParseArgs), so the
-// section and its origins say what the server runs with; path is where the section sits.
-func (s *Server) FromFlags(c prefork.Config, o *Origins, path string) {
-	for _, f := range flagged {
-		if c.Given(f.flag) {
-			f.copy(s, &c)
-			o.Set(path+"."+f.key, "flag --"+f.flag)
+// section and its origins say what the server runs with, in the setting's one spelling;
+// path is where the section sits.
+func (s *Server) FromFlags(c prefork.Config, o *Origins, path string) error {
+	v := reflect.ValueOf(s).Elem()
+	for _, k := range prefork.ServerKeys() {
+		if !c.Given(k.Flag) {
+			continue
 		}
+		if err := setLeaf(serverField(v, k.Key), c.SettingValue(k.Flag), true); err != nil {
+			return fmt.Errorf("%s.%s: %v", path, k.Key, err)
+		}
+		o.Set(path+"."+k.Key, "flag --"+k.Flag)
 	}
+	return nil
 }
 
 var rootPath = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+$`)

@@ -104,7 +104,16 @@ func (c *Config) ParseArgs(cl CommandLine, args []string) error {
 			return &UsageError{Program: cl.Program, Msg: EnvCmdArgs + ": " + err.Error()}
 		}
 	}
-	return c.parsePass(cl, args)
+	if err := c.parsePass(cl, args); err != nil {
+		return err
+	}
+	// $PORT and $WEB_CONCURRENCY only give defaults: say so when a flag wins.
+	for _, p := range PlatformDefaults(getenv) {
+		if c.given[p.Flag] {
+			c.AddNoEffect(fmt.Sprintf("%s=%s: not used: --%s on the command line sets %s (the variable only gives the default)", p.Variable, p.Given, p.Flag, p.Key))
+		}
+	}
+	return nil
 }
 
 // option is what one flag word resolves to.
@@ -406,6 +415,7 @@ const helpColumn = 24
 // "-b ADDRESS, --bind ADDRESS" with its meaning and one default.
 func (c *Config) writeHelp(cl CommandLine) {
 	w := cl.stdout()
+	defaults := c.helpDefaults()
 	fmt.Fprintf(w, "usage: %s [OPTIONS] [APP_MODULE]\n\n", cl.Program)
 	fmt.Fprintf(w, "A prefork HTTP server taking Gunicorn's settings. %s is read\nfirst (split like a shell command); flags on the command line win.\n", EnvCmdArgs)
 	fmt.Fprintln(w, "\noptions:")
@@ -436,10 +446,44 @@ func (c *Config) writeHelp(cl CommandLine) {
 			if s.noEffect != "" {
 				help += " No effect here: " + s.noEffect + "."
 			}
-			writeOption(w, optionForms(s.flags, s.meta, len(s.optional) > 0), withDefault(help, s.def))
+			def, read := defaults(s)
+			if read && s.platform == EnvPort {
+				help += " When PORT is set, the default is 0.0.0.0:$PORT."
+			} else if read {
+				help += " When " + s.platform + " is set, the default is its value."
+			}
+			writeOption(w, optionForms(s.flags, s.meta, len(s.optional) > 0), withDefault(help, def))
 		}
 	}
 	fmt.Fprintf(w, "\nSignals: HUP rolling reload, TERM graceful stop, INT/QUIT quick stop,\nTTIN/TTOU one worker more/fewer, USR1 reopen logs, USR2 binary upgrade.\n")
+}
+
+// helpDefaults is the default -h shows for a setting: the value c holds (the program's
+// configuration, config/ in a generated project) where it differs from the runtime's
+// own. read says the setting's platform variable ($PORT) is read: nothing sets it.
+func (c *Config) helpDefaults() func(s *setting) (def string, read bool) {
+	eff, effErr := c.withDefaults()
+	base, baseErr := Config{}.withDefaultsFrom(func(string) string { return "" })
+	return func(s *setting) (string, bool) {
+		def := s.def
+		if def == "" && s.value != nil && baseErr == nil {
+			def = s.value(&base).String() // the runtime's default, written once (on Config)
+		}
+		switch {
+		case s.value == nil || s.noEffect != "":
+			return def, false
+		case s.platform != "" && c.SettingValue(s.longName()) == (Config{}).SettingValue(s.longName()):
+			return def, true
+		case s.platform != "":
+			return c.SettingValue(s.longName()), false
+		case effErr != nil || baseErr != nil:
+			return def, false
+		}
+		if v := s.value(&eff).String(); v != s.value(&base).String() {
+			return v, false
+		}
+		return def, false
+	}
 }
 
 func withDefault(help, def string) string {

@@ -46,7 +46,7 @@ func TestEverySettingParses(t *testing.T) {
 	ca := writeTestCA(t, dir)
 	cases := map[string]settingCase{
 		"bind":                         {[]string{"-b", "127.0.0.1:9001", "--bind=unix:/tmp/a.sock"}, "bind = 127.0.0.1:9001,unix:/tmp/a.sock", "localhost"},
-		"backlog":                      {[]string{"--backlog", "64"}, "backlog = 64", "0"},
+		"backlog":                      {[]string{"--backlog", "64"}, "backlog = 64", "100000"},
 		"workers":                      {[]string{"-w3"}, "workers = 3", "many"},
 		"worker-connections":           {[]string{"--worker-connections", "0"}, "worker_connections = 0", "-1"},
 		"max-requests":                 {[]string{"--max-requests", "100"}, "max_requests = 100", "-5"},
@@ -55,7 +55,7 @@ func TestEverySettingParses(t *testing.T) {
 		"graceful-timeout":             {[]string{"--graceful-timeout", "45s"}, "graceful_timeout = 45", "-1s"},
 		"shutdown-delay":               {[]string{"--shutdown-delay", "5"}, "shutdown_delay = 5", "-1"},
 		"keep-alive":                   {[]string{"--keep-alive", "2"}, "keepalive = 2", "long"},
-		"max-worker-memory":            {[]string{"--max-worker-memory", "1MiB"}, "max_worker_memory = 1.0MiB", "lots"},
+		"max-worker-memory":            {[]string{"--max-worker-memory", "1MiB"}, "max_worker_memory = 1MiB", "lots"},
 		"limit-request-line":           {[]string{"--limit-request-line", "0"}, "limit_request_line = 0", "9000"},
 		"limit-request-fields":         {[]string{"--limit-request-fields", "50"}, "limit_request_fields = 50", "40000"},
 		"limit-request-field_size":     {[]string{"--limit-request-field_size", "4096"}, "limit_request_field_size = 4096", "-2"},
@@ -70,7 +70,7 @@ func TestEverySettingParses(t *testing.T) {
 		"pid":                          {[]string{"-p", "/tmp/x.pid"}, "pidfile = /tmp/x.pid", ""},
 		"user":                         {[]string{"-u", "nobody"}, "user = nobody", ""},
 		"group":                        {[]string{"-g", "nogroup"}, "group = nogroup", ""},
-		"umask":                        {[]string{"-m", "027"}, "umask = 027", "999"},
+		"umask":                        {[]string{"-m", "027"}, "umask = 0027", "999"},
 		"initgroups":                   {[]string{"--initgroups"}, "initgroups = true", ""},
 		"bind-mode":                    {[]string{"--bind-mode", "0660"}, "bind_mode = 0660", "rw"},
 		"bind-group":                   {[]string{"--bind-group", "www-data"}, "bind_group = www-data", ""},
@@ -114,7 +114,7 @@ func TestEverySettingParses(t *testing.T) {
 		"statsd-host":                  {[]string{"--statsd-host", "127.0.0.1:8125"}, "statsd_host = 127.0.0.1:8125", ""},
 		"statsd-prefix":                {[]string{"--statsd-prefix", "shop"}, "statsd_prefix = shop", ""},
 		"dogstatsd-tags":               {[]string{"--dogstatsd-tags", "env:prod,team:web"}, "dogstatsd_tags = env:prod,team:web", ""},
-		"access-log-buffer":            {[]string{"--access-log-buffer", "8KiB"}, "access_log_buffer = 8.0KiB", "lots"},
+		"access-log-buffer":            {[]string{"--access-log-buffer", "8KiB"}, "access_log_buffer = 8KiB", "lots"},
 		"access-log-flush":             {[]string{"--access-log-flush", "0.25"}, "access_log_flush = 0.25", "soon"},
 	}
 	for i := range settings {

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -31,7 +32,7 @@ type WorkerInfo struct {
 type Config struct {
 	// Bind lists the addresses to listen on: "host:port", "[::1]:port",
 	// "unix:/path" or "fd://N". Default 127.0.0.1:8000, or 0.0.0.0:$PORT
-	// when PORT is set. Ignored when listeners are inherited (PREFORK_LISTEN_FDS
+	// when PORT is set (EnvPort). Ignored when listeners are inherited (PREFORK_LISTEN_FDS
 	// or systemd's LISTEN_FDS).
 	Bind []string
 	// Workers is the number of worker processes. Default $WEB_CONCURRENCY,
@@ -135,11 +136,12 @@ type Config struct {
 	// are applied by gunicornDefaults).
 
 	// Backlog is the listen queue length of the sockets the master binds.
-	// Default 2048 (the kernel caps it at net.core.somaxconn).
+	// Default 2048 (the kernel caps it at net.core.somaxconn); at most 65535.
 	Backlog int
 	// WorkerConnections bounds the client connections a worker serves at
 	// once; beyond it new connections wait in the listen backlog (they are
-	// not refused). Default 1000; negative = unlimited.
+	// not refused). Default 1000; negative = unlimited (0 from config.yaml,
+	// a variable or a flag).
 	WorkerConnections int
 	// ReloadOnChange (--reload) rolls the workers, as HUP does, when the
 	// binary on disk or one of ReloadExtraFiles changes.
@@ -226,6 +228,8 @@ type Config struct {
 	noEffect []string
 	// given holds the long names of the settings ParseArgs set.
 	given map[string]bool
+	// modes are the octal mode settings, parsed once by withDefaults.
+	modes fileModes
 
 	// Observability (config_metrics.go, flags_metrics.go).
 
@@ -322,26 +326,60 @@ const (
 
 var errInvalid = errors.New("invalid configuration")
 
+// The platform variables Gunicorn reads as the defaults of bind and workers (Heroku and
+// other platforms set them). As in Gunicorn they only give the default: a value set in
+// Go, in config/ or by a flag wins, and the start-up log says so.
+const (
+	EnvPort           = "PORT"
+	EnvWebConcurrency = "WEB_CONCURRENCY"
+)
+
+// PlatformDefault is a default a platform variable gives a setting: PORT=8080 is bind
+// 0.0.0.0:8080.
+type PlatformDefault struct {
+	Variable, Given string // "PORT", "8080"
+	Value           string // the setting's value: "0.0.0.0:8080"
+	Key, Flag       string // the setting's config.yaml key and long flag: "bind"
+}
+
+// PlatformDefaults lists the platform variables that are set (getenv: os.Getenv), each
+// with the default it gives; the setting's rule is SetSetting's.
+func PlatformDefaults(getenv func(string) string) []PlatformDefault {
+	var out []PlatformDefault
+	for i := range settings {
+		s := &settings[i]
+		if s.platform == "" || getenv(s.platform) == "" {
+			continue
+		}
+		v := getenv(s.platform)
+		p := PlatformDefault{Variable: s.platform, Given: v, Value: v, Key: s.key, Flag: s.longName()}
+		if s.platform == EnvPort {
+			p.Value = "0.0.0.0:" + v
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
 // withDefaults returns c with every zero field set to its default, or an
 // error naming the first invalid setting.
-func (c Config) withDefaults() (Config, error) {
-	if len(c.Bind) == 0 {
-		if port := os.Getenv("PORT"); port != "" {
-			c.Bind = []string{"0.0.0.0:" + port}
-		} else {
-			c.Bind = []string{DefaultBind}
+func (c Config) withDefaults() (Config, error) { return c.withDefaultsFrom(os.Getenv) }
+
+// withDefaultsFrom is withDefaults with the platform variables read through getenv.
+func (c Config) withDefaultsFrom(getenv func(string) string) (Config, error) {
+	for _, p := range PlatformDefaults(getenv) {
+		if c.SettingValue(p.Flag) != (Config{}).SettingValue(p.Flag) {
+			continue // set: the variable only gives the default (ParseArgs notes a flag that wins)
+		}
+		if err := c.SetSetting(p.Flag, p.Value); err != nil {
+			return c, fmt.Errorf("prefork: %s=%q: %v: %w", p.Variable, p.Given, err, errInvalid)
 		}
 	}
+	if len(c.Bind) == 0 {
+		c.Bind = []string{DefaultBind}
+	}
 	if c.Workers == 0 {
-		if s := os.Getenv("WEB_CONCURRENCY"); s != "" {
-			n, err := strconv.Atoi(s)
-			if err != nil || n < 1 {
-				return c, fmt.Errorf("prefork: WEB_CONCURRENCY=%q: must be a whole number of at least 1: %w", s, errInvalid)
-			}
-			c.Workers = n
-		} else {
-			c.Workers = runtime.GOMAXPROCS(0)
-		}
+		c.Workers = runtime.GOMAXPROCS(0)
 	}
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
@@ -391,9 +429,6 @@ func (c Config) validate() error {
 			return err
 		}
 	}
-	if c.Workers < 1 {
-		return bad("workers", c.Workers, "must be at least 1")
-	}
 	if c.MaxRequests < 0 {
 		return bad("max-requests", c.MaxRequests, "must not be negative")
 	}
@@ -437,6 +472,29 @@ func (c Config) Settings() ([]string, error) {
 		return nil, err
 	}
 	return d.settingLines(), nil
+}
+
+// OtherSettings is Settings without the settings config.yaml's server section holds
+// (ServerKeys): what a program that prints that section adds to it, so that
+// --print-config prints each value once, in one spelling.
+func (c Config) OtherSettings() ([]string, error) {
+	d, err := c.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	held := map[string]bool{}
+	for i := range settings {
+		if settings[i].key != "" {
+			held[settings[i].name] = true
+		}
+	}
+	var lines []string
+	for _, l := range d.settingLines() {
+		if name, _, _ := strings.Cut(l, " = "); !held[name] {
+			lines = append(lines, l)
+		}
+	}
+	return lines, nil
 }
 
 // printConfig writes the effective configuration as Settings does.

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -486,5 +487,28 @@ func TestRuntimeLogFollowsFormat(t *testing.T) {
 	}
 	if _, err := (Config{LogFormat: "yaml"}).withDefaults(); err == nil || !strings.Contains(err.Error(), `log-format=yaml: must be text or json`) {
 		t.Errorf("log format yaml: %v", err)
+	}
+}
+
+// OtherSettings leaves out what config.yaml's server section prints, so --print-config
+// prints each value once.
+func TestOtherSettingsLeaveOutTheServerSection(t *testing.T) {
+	t.Setenv("PORT", "")
+	t.Setenv("WEB_CONCURRENCY", "")
+	lines, err := (Config{}).OtherSettings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, held := range []string{"bind = ", "workers = ", "timeout = ", "keepalive = ", "backlog = ", "worker_connections = ", "bind_mode = ", "max_worker_memory = "} {
+		for _, l := range lines {
+			if strings.HasPrefix(l, held) {
+				t.Errorf("other settings hold %q", l)
+			}
+		}
+	}
+	for _, want := range []string{"limit_request_line = 4094", "loglevel = info", "umask = ", "read_header_timeout = 10"} {
+		if !slices.Contains(lines, want) {
+			t.Errorf("other settings lack %q", want)
+		}
 	}
 }

@@ -29,7 +29,7 @@ func (f *bufferFlag) String() string {
 	if f == nil || f.p == nil || *f.p <= 0 {
 		return "0"
 	}
-	return formatBytes(int64(*f.p))
+	return exactSize(int64(*f.p))
 }
 
 func (f *bufferFlag) Set(s string) error {

@@ -25,7 +25,7 @@ func TestProductionFlags(t *testing.T) {
 	}
 	want := Config{AccessLog: "-", AccessLogFormat: "json", ForwardedAllowIPs: "10.0.0.0/8,::1", ProxyProtocol: true,
 		MaxWorkerMemory: 512 << 20, ControlSocket: "/run/app/ctl.sock", CertFile: "c.pem", KeyFile: "k.pem",
-		User: "nobody", Group: "nogroup", Umask: "027", BindMode: "0660", BindGroup: "nogroup", UpgradeTimeout: 90 * time.Second}
+		User: "nobody", Group: "nogroup", Umask: "0027", BindMode: "0660", BindGroup: "nogroup", UpgradeTimeout: 90 * time.Second}
 	got := c
 	got.stdout = nil
 	if got.AccessLog != want.AccessLog || got.AccessLogFormat != want.AccessLogFormat || got.ForwardedAllowIPs != want.ForwardedAllowIPs ||

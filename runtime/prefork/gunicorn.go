@@ -3,6 +3,7 @@ package prefork
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -65,6 +66,16 @@ func (c *Config) gunicornDefaults() error {
 			return fmt.Errorf("prefork: %s=%q: %v: %w", chk.name, chk.val, err, errInvalid)
 		}
 	}
+	// Whole numbers whose rule a Go caller can break too, through the same rule.
+	for _, chk := range []struct {
+		name string
+		val  int
+	}{{"backlog", c.Backlog}, {"workers", c.Workers}} {
+		var probe Config
+		if err := probe.SetSetting(chk.name, strconv.Itoa(chk.val)); err != nil {
+			return fmt.Errorf("prefork: %s=%d: %v: %w", chk.name, chk.val, err, errInvalid)
+		}
+	}
 	if c.ProxyAllowFrom != "" {
 		if _, err := parseTrustedProxies(c.ProxyAllowFrom); err != nil {
 			return err
@@ -74,8 +85,6 @@ func (c *Config) gunicornDefaults() error {
 		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, errInvalid)
 	}
 	switch {
-	case c.Backlog < 1:
-		return bad("backlog", c.Backlog, "must be at least 1")
 	case c.CertReqs < 0 || c.CertReqs > 2:
 		return bad("cert-reqs", c.CertReqs, "must be 0 (none), 1 (optional) or 2 (required)")
 	case c.CertReqs > 0 && c.CACerts == "":
@@ -90,6 +99,20 @@ func (c *Config) gunicornDefaults() error {
 		return bad("http2-cleartext", "prior-knowledge", "needs h2 in --http-protocols")
 	case c.ProxyProtocolVersion != "" && c.ProxyProtocolVersion != "v1" && c.ProxyProtocolVersion != "v2":
 		return bad("proxy-protocol", c.ProxyProtocolVersion, "must be off, v1, v2 or auto")
+	}
+	// The modes the master applies, parsed here once (0: leave the mode as created).
+	for _, m := range []struct {
+		name, val string
+		p         *os.FileMode
+	}{{"bind-mode", c.BindMode, &c.modes.bindMode}, {"control-socket-mode", c.ControlSocketMode, &c.modes.controlSocket}} {
+		if m.val == "" {
+			continue
+		}
+		v, err := parseOctalMode(m.name, m.val, 0o777)
+		if err != nil {
+			return err
+		}
+		*m.p = os.FileMode(v)
 	}
 	if c.CACerts != "" {
 		if _, err := loadCertPool(c.CACerts); err != nil {
@@ -124,4 +147,10 @@ func reportNoEffect(c Config, lg *logging) {
 	for _, n := range c.noEffect {
 		lg.Warn("setting has no effect", "setting", n)
 	}
+}
+
+// fileModes are Config's octal mode settings as parsed once by withDefaults.
+type fileModes struct {
+	bindMode      os.FileMode // --bind-mode; 0: by umask
+	controlSocket os.FileMode // --control-socket-mode
 }

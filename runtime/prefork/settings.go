@@ -1,6 +1,7 @@
 package prefork
 
 import (
+	"errors"
 	"flag"
 	"strconv"
 	"strings"
@@ -13,12 +14,14 @@ import (
 type setting struct {
 	section  string
 	name     string   // Gunicorn's setting name; "" for flags of this runtime only
+	key      string   // its key in config.yaml's server section; "" when it has none
 	flags    []string // short form first: "-b", "--bind"
 	meta     string   // value name in -h ("ADDRESS"); "" for a switch
 	optional []string // values a switch may also take (--proxy-protocol [MODE])
-	def      string   // the default shown in -h
+	def      string   // the default -h shows, where the value's own (Config's default) does not say it
 	help     string
 	noEffect string // why it means nothing here and what to use instead
+	platform string // the variable that gives its default when nothing sets it ($PORT)
 	value    func(c *Config) flag.Value
 }
 
@@ -51,41 +54,41 @@ const (
 
 // settings is every setting RegisterFlags and ParseArgs know, in -h order.
 var settings = []setting{
-	{section: secSocket, name: "bind", flags: []string{"-b", "--bind"}, meta: "ADDRESS", def: "127.0.0.1:8000",
-		help:  "The socket to bind: HOST:PORT, [IPV6]:PORT, unix:PATH or fd://N; repeat for several ($PORT gives 0.0.0.0:$PORT).",
+	{section: secSocket, name: "bind", key: "bind", flags: []string{"-b", "--bind"}, meta: "ADDRESS", platform: EnvPort,
+		help:  "The socket to bind: HOST:PORT, [IPV6]:PORT, unix:PATH or fd://N; repeat for several.",
 		value: func(c *Config) flag.Value { return &bindFlag{list: &c.Bind} }},
-	{section: secSocket, name: "backlog", flags: []string{"--backlog"}, meta: "INT", def: "2048",
-		help:  "The maximum number of pending connections (capped by net.core.somaxconn).",
-		value: func(c *Config) flag.Value { return &intFlag{p: &c.Backlog, min: 1, max: 65535} }},
-	{section: secWorkers, name: "workers", flags: []string{"-w", "--workers"}, meta: "INT", def: "$WEB_CONCURRENCY or GOMAXPROCS",
+	{section: secSocket, name: "backlog", key: "backlog", flags: []string{"--backlog"}, meta: "INT",
+		help:  "The maximum number of pending connections (capped by net.core.somaxconn); 0 = the default.",
+		value: func(c *Config) flag.Value { return &intFlag{p: &c.Backlog, max: 65535} }},
+	{section: secWorkers, name: "workers", key: "workers", flags: []string{"-w", "--workers"}, meta: "INT", def: "GOMAXPROCS", platform: EnvWebConcurrency,
 		help:  "The number of worker processes for handling requests.",
-		value: func(c *Config) flag.Value { return &intFlag{p: &c.Workers, min: 1} }},
+		value: func(c *Config) flag.Value { return &intFlag{p: &c.Workers, min: 1, max: 1024} }},
 	{section: secWorkers, name: "worker_class", flags: []string{"-k", "--worker-class"}, meta: "STRING", def: "sync",
 		help: "The type of workers to use.", noEffect: "there is one kind of worker: a Go net/http server where " + whyGoroutines},
 	{section: secWorkers, name: "threads", flags: []string{"--threads"}, meta: "INT", def: "1",
 		help: "The number of worker threads for handling requests.", noEffect: whyGoroutines},
-	{section: secWorkers, name: "worker_connections", flags: []string{"--worker-connections"}, meta: "INT", def: "1000",
+	{section: secWorkers, name: "worker_connections", key: "worker_connections", flags: []string{"--worker-connections"}, meta: "INT",
 		help:  "The maximum number of simultaneous client connections per worker; beyond it connections wait in the backlog. 0 = unlimited.",
 		value: func(c *Config) flag.Value { return &limitFlag{p: &c.WorkerConnections} }},
-	{section: secWorkers, name: "max_requests", flags: []string{"--max-requests"}, meta: "INT", def: "0",
+	{section: secWorkers, name: "max_requests", key: "max_requests", flags: []string{"--max-requests"}, meta: "INT",
 		help:  "The maximum number of requests a worker will process before it is replaced (a ready replacement first); 0 = never.",
 		value: func(c *Config) flag.Value { return &intFlag{p: &c.MaxRequests} }},
-	{section: secWorkers, name: "max_requests_jitter", flags: []string{"--max-requests-jitter"}, meta: "INT", def: "0",
+	{section: secWorkers, name: "max_requests_jitter", key: "max_requests_jitter", flags: []string{"--max-requests-jitter"}, meta: "INT",
 		help:  "The maximum random jitter added to each worker's --max-requests.",
 		value: func(c *Config) flag.Value { return &intFlag{p: &c.MaxRequestsJitter} }},
-	{section: secWorkers, name: "timeout", flags: []string{"-t", "--timeout"}, meta: "INT", def: "30",
+	{section: secWorkers, name: "timeout", key: "timeout", flags: []string{"-t", "--timeout"}, meta: "INT",
 		help:  "Seconds a worker may be silent, or a request may run, before the worker is replaced (a stack dump first). 0 disables.",
 		value: func(c *Config) flag.Value { return &durationFlag{p: &c.Timeout} }},
-	{section: secWorkers, name: "graceful_timeout", flags: []string{"--graceful-timeout"}, meta: "INT", def: "30",
+	{section: secWorkers, name: "graceful_timeout", key: "graceful_timeout", flags: []string{"--graceful-timeout"}, meta: "INT",
 		help:  "Seconds to drain on stop, reload and recycling before a worker is killed.",
 		value: func(c *Config) flag.Value { return &durationFlag{p: &c.GracefulTimeout} }},
-	{section: secWorkers, name: "shutdown_delay", flags: []string{"--shutdown-delay"}, meta: "INT", def: "0",
+	{section: secWorkers, name: "shutdown_delay", key: "shutdown_delay", flags: []string{"--shutdown-delay"}, meta: "INT",
 		help:  "Seconds to keep serving after TERM (/readyz 503) before closing the listeners and draining, while load balancers stop sending; 0 disables.",
 		value: func(c *Config) flag.Value { return &durationFlag{p: &c.ShutdownDelay} }},
-	{section: secWorkers, name: "keepalive", flags: []string{"--keep-alive"}, meta: "INT", def: "5",
+	{section: secWorkers, name: "keepalive", key: "keep_alive", flags: []string{"--keep-alive"}, meta: "INT",
 		help:  "Seconds to wait for requests on a Keep-Alive connection; 0 disables keep-alive.",
 		value: func(c *Config) flag.Value { return &durationFlag{p: &c.KeepAlive} }},
-	{section: secWorkers, name: "max_worker_memory", flags: []string{"--max-worker-memory"}, meta: "SIZE", def: "0",
+	{section: secWorkers, name: "max_worker_memory", key: "max_worker_memory", flags: []string{"--max-worker-memory"}, meta: "SIZE",
 		help:  `Replace a worker whose resident memory exceeds this ("512MiB", "1GB", bytes); 0 = never.`,
 		value: func(c *Config) flag.Value { return &byteSizeFlag{p: &c.MaxWorkerMemory} }},
 	{section: secWorkers, name: "asgi_loop", flags: []string{"--asgi-loop"}, meta: "STRING", def: "auto", help: "Event loop for ASGI workers.", noEffect: whyASGI},
@@ -95,13 +98,13 @@ var settings = []setting{
 	{section: secWorkers, name: "http_parser", flags: []string{"--http-parser"}, meta: "STRING", def: "auto",
 		help: "The HTTP parser implementation.", noEffect: "net/http's parser is the only one"},
 
-	{section: secSecurity, name: "limit_request_line", flags: []string{"--limit-request-line"}, meta: "INT", def: "4094",
+	{section: secSecurity, name: "limit_request_line", flags: []string{"--limit-request-line"}, meta: "INT",
 		help:  "The maximum size of the HTTP request line in bytes (414 beyond); 0 = unlimited, at most 8190.",
 		value: func(c *Config) flag.Value { return &limitFlag{p: &c.LimitRequestLine, max: 8190} }},
-	{section: secSecurity, name: "limit_request_fields", flags: []string{"--limit-request-fields"}, meta: "INT", def: "100",
+	{section: secSecurity, name: "limit_request_fields", flags: []string{"--limit-request-fields"}, meta: "INT",
 		help:  "The maximum number of HTTP header fields in a request (431 beyond); 0 = unlimited, at most 32768.",
 		value: func(c *Config) flag.Value { return &limitFlag{p: &c.LimitRequestFields, max: 32768} }},
-	{section: secSecurity, name: "limit_request_field_size", flags: []string{"--limit-request-field_size"}, meta: "INT", def: "8190",
+	{section: secSecurity, name: "limit_request_field_size", flags: []string{"--limit-request-field_size"}, meta: "INT",
 		help:  "The maximum size of an HTTP header field in bytes (431 beyond); 0 = unlimited.",
 		value: func(c *Config) flag.Value { return &limitFlag{p: &c.LimitRequestFieldSize} }},
 
@@ -155,13 +158,13 @@ var settings = []setting{
 	{section: secMech, name: "initgroups", flags: []string{"--initgroups"}, def: "False",
 		help:  "With --user, also switch to the user's supplementary groups from the group database.",
 		value: func(c *Config) flag.Value { return &boolFlag{p: &c.Initgroups} }},
-	{section: secMech, name: "bind_mode", flags: []string{"--bind-mode"}, meta: "MODE", def: "by umask",
+	{section: secMech, name: "bind_mode", key: "bind_mode", flags: []string{"--bind-mode"}, meta: "MODE", def: "by umask",
 		help:  "Octal mode of bound unix sockets, e.g. 0660 so a web server's group can connect.",
 		value: func(c *Config) flag.Value { return &octalFlag{p: &c.BindMode, name: "bind-mode", max: 0o777} }},
 	{section: secMech, name: "bind_group", flags: []string{"--bind-group"}, meta: "GROUP", def: "None",
 		help:  "Group owning bound unix sockets, name or gid (e.g. www-data for nginx).",
 		value: func(c *Config) flag.Value { return &stringFlag{p: &c.BindGroup} }},
-	{section: secMech, name: "forwarded_allow_ips", flags: []string{"--forwarded-allow-ips"}, meta: "STRING", def: "127.0.0.1,::1",
+	{section: secMech, name: "forwarded_allow_ips", key: "forwarded_allow_ips", flags: []string{"--forwarded-allow-ips"}, meta: "STRING",
 		help:  `Front-ends whose X-Forwarded-For/-Proto/-Host are trusted: IPs, CIDRs, "*" or "none"; unix socket peers always.`,
 		value: func(c *Config) flag.Value { return &trustedFlag{p: &c.ForwardedAllowIPs} }},
 	{section: secMech, name: "pythonpath", flags: []string{"--pythonpath"}, meta: "STRING", def: "None",
@@ -170,18 +173,18 @@ var settings = []setting{
 		help: "Load a PasteDeploy config file.", noEffect: whyPaste},
 	{section: secMech, name: "raw_paste_global_conf", flags: []string{"--paste-global"}, meta: "CONF", def: "[]",
 		help: "Set a PasteDeploy global config variable.", noEffect: whyPaste},
-	{section: secMech, name: "proxy_protocol", flags: []string{"--proxy-protocol"}, meta: "MODE", optional: []string{"auto", "off", "false", "true", "v1", "v2"}, def: "off",
+	{section: secMech, name: "proxy_protocol", flags: []string{"--proxy-protocol"}, meta: "MODE", optional: []string{"auto", "off", "false", "true", "v1", "v2"},
 		help:  "Accept PROXY protocol headers from --proxy-allow-from peers: off, v1, v2 or auto (either; the default when given alone).",
 		value: func(c *Config) flag.Value { return &proxyProtocolFlag{c: c} }},
 	{section: secMech, name: "proxy_allow_ips", flags: []string{"--proxy-allow-from"}, meta: "STRING", def: "--forwarded-allow-ips",
 		help:  `Front-ends allowed to send PROXY protocol headers: IPs, CIDRs or "*"; unix socket peers always.`,
 		value: func(c *Config) flag.Value { return &trustedFlag{p: &c.ProxyAllowFrom} }},
-	{section: secMech, name: "protocol", flags: []string{"--protocol"}, meta: "STRING", def: "http",
+	{section: secMech, name: "protocol", key: "protocol", flags: []string{"--protocol"}, meta: "STRING",
 		help: "The protocol of incoming connections: http, uwsgi (nginx uwsgi_pass) or fastcgi (nginx fastcgi_pass).",
 		value: func(c *Config) flag.Value {
 			return &choiceFlag{p: &c.Protocol, choices: []string{"http", "uwsgi", "fastcgi"}}
 		}},
-	{section: secMech, name: "uwsgi_allow_ips", flags: []string{"--uwsgi-allow-from"}, meta: "STRING", def: "127.0.0.1,::1",
+	{section: secMech, name: "uwsgi_allow_ips", flags: []string{"--uwsgi-allow-from"}, meta: "STRING",
 		help:  `Peers allowed to send uwsgi or FastCGI requests: IPs, CIDRs or "*"; unix socket peers always.`,
 		value: func(c *Config) flag.Value { return &trustedFlag{p: &c.UwsgiAllowFrom} }},
 	{section: secMech, name: "permit_obsolete_folding", flags: []string{"--permit-obsolete-folding"}, def: "False", help: "Permit obsolete header folding.", noEffect: whyParser},
@@ -189,12 +192,12 @@ var settings = []setting{
 	{section: secMech, name: "permit_unconventional_http_method", flags: []string{"--permit-unconventional-http-method"}, def: "False", help: "Permit unusual HTTP methods.", noEffect: whyParser},
 	{section: secMech, name: "permit_unconventional_http_version", flags: []string{"--permit-unconventional-http-version"}, def: "False", help: "Permit unusual HTTP versions.", noEffect: whyParser},
 	{section: secMech, name: "casefold_http_method", flags: []string{"--casefold-http-method"}, def: "False", help: "Upper-case lower-case HTTP methods.", noEffect: whyParser},
-	{section: secMech, name: "forwarder_headers", flags: []string{"--forwarder-headers"}, meta: "STRING", def: "SCRIPT_NAME,PATH_INFO",
+	{section: secMech, name: "forwarder_headers", flags: []string{"--forwarder-headers"}, meta: "STRING",
 		help:  "Upper-case header names a trusted front-end may set for the app: SCRIPT_NAME (the mount path, stripped from the request path), PATH_INFO, REMOTE_USER.",
 		value: func(c *Config) flag.Value { return &forwarderHeadersFlag{p: &c.ForwarderHeaders} }},
 	{section: secMech, name: "header_map", flags: []string{"--header-map"}, meta: "STRING", def: "drop",
 		help: "How to map header names with underscores.", noEffect: "Go hands the app every header under its own name; there is no CGI environment to collide in"},
-	{section: secMech, name: "root_path", flags: []string{"--root-path"}, meta: "STRING", def: "",
+	{section: secMech, name: "root_path", flags: []string{"--root-path"}, meta: "STRING",
 		help:  "The path the app is mounted at behind a proxy (/api): stripped from request paths that start with it.",
 		value: func(c *Config) flag.Value { return &rootPathFlag{p: &c.RootPath} }},
 
@@ -204,16 +207,16 @@ var settings = []setting{
 	{section: secLogging, name: "access_log_buffer", flags: []string{"--access-log-buffer"}, meta: "SIZE", def: "4096",
 		help:  `Buffer access log lines up to this size ("4KiB", bytes; nginx's buffer=); 0 writes every line through. Buffered lines are lost if a worker is SIGKILLed.`,
 		value: func(c *Config) flag.Value { return &bufferFlag{p: &c.AccessLogBuffer} }},
-	{section: secLogging, name: "access_log_flush", flags: []string{"--access-log-flush"}, meta: "INT", def: "1",
+	{section: secLogging, name: "access_log_flush", flags: []string{"--access-log-flush"}, meta: "INT",
 		help:  "The longest a line waits in the access log buffer, in seconds (nginx's flush=).",
 		value: func(c *Config) flag.Value { return &durationFlag{p: &c.AccessLogFlush} }},
 	{section: secLogging, name: "statsd_host", flags: []string{"--statsd-host"}, meta: "STATSD_ADDR", def: "None",
 		help:  "The address of the StatsD server to send metrics to over UDP: HOST:PORT or unix:PATH.",
 		value: func(c *Config) flag.Value { return &stringFlag{p: &c.StatsDHost} }},
-	{section: secLogging, name: "dogstatsd_tags", flags: []string{"--dogstatsd-tags"}, meta: "DOGSTATSD_TAGS", def: "",
+	{section: secLogging, name: "dogstatsd_tags", flags: []string{"--dogstatsd-tags"}, meta: "DOGSTATSD_TAGS",
 		help:  "Tags appended to every StatsD metric, Datadog style: tag1:value1,tag2:value2.",
 		value: func(c *Config) flag.Value { return &stringFlag{p: &c.DogStatsDTags} }},
-	{section: secLogging, name: "statsd_prefix", flags: []string{"--statsd-prefix"}, meta: "STATSD_PREFIX", def: "",
+	{section: secLogging, name: "statsd_prefix", flags: []string{"--statsd-prefix"}, meta: "STATSD_PREFIX",
 		help:  `Prefix of every StatsD metric name (a "." is added).`,
 		value: func(c *Config) flag.Value { return &stringFlag{p: &c.StatsDPrefix} }},
 	{section: secLogging, name: "disable_redirect_access_to_syslog", flags: []string{"--disable-redirect-access-to-syslog"}, def: "False",
@@ -221,10 +224,10 @@ var settings = []setting{
 	{section: secLogging, name: "access_log_format", flags: []string{"--access-logformat"}, meta: "STRING", def: "Gunicorn's combined format",
 		help:  `The access log format: Gunicorn atoms (%(h)s %(r)s ...) or "json".`,
 		value: func(c *Config) flag.Value { return &accessFormatFlag{p: &c.AccessLogFormat} }},
-	{section: secLogging, name: "errorlog", flags: []string{"--error-logfile", "--log-file"}, meta: "FILE", def: "-",
+	{section: secLogging, name: "errorlog", flags: []string{"--error-logfile", "--log-file"}, meta: "FILE",
 		help:  `The error log file to write to, "-" for stderr.`,
 		value: func(c *Config) flag.Value { return &stringFlag{p: &c.ErrorLog} }},
-	{section: secLogging, name: "loglevel", flags: []string{"--log-level"}, meta: "LEVEL", def: "info",
+	{section: secLogging, name: "loglevel", flags: []string{"--log-level"}, meta: "LEVEL",
 		help:  "The granularity of error log output: debug, info, warning, error or critical.",
 		value: func(c *Config) flag.Value { return &levelFlag{p: &c.LogLevel} }},
 	{section: secLogging, name: "capture_output", flags: []string{"--capture-output"}, def: "False",
@@ -237,7 +240,7 @@ var settings = []setting{
 		value: func(c *Config) flag.Value { return &stringFlag{p: &c.LogConfig} }},
 	{section: secLogging, name: "logconfig_json", flags: []string{"--log-config-json"}, meta: "FILE", def: "None",
 		help: "A JSON logging configuration file.", noEffect: "Python's logging.config format; the log is configured by -c DIR logging.yaml"},
-	{section: secLogging, name: "syslog_addr", flags: []string{"--log-syslog-to"}, meta: "SYSLOG_ADDR", def: "udp://localhost:514",
+	{section: secLogging, name: "syslog_addr", flags: []string{"--log-syslog-to"}, meta: "SYSLOG_ADDR",
 		help:  "Address to send syslog messages: unix://PATH[#stream|#dgram], udp://HOST:PORT or tcp://HOST:PORT.",
 		value: func(c *Config) flag.Value { return &syslogAddrFlag{p: &c.SyslogTo} }},
 	{section: secLogging, name: "syslog", flags: []string{"--log-syslog"}, def: "False",
@@ -246,7 +249,7 @@ var settings = []setting{
 	{section: secLogging, name: "syslog_prefix", flags: []string{"--log-syslog-prefix"}, meta: "SYSLOG_PREFIX", def: "None",
 		help:  `The syslog tag: "gunicorn.<prefix>" in Gunicorn, here "<prefix>", else --name, else the program.`,
 		value: func(c *Config) flag.Value { return &stringFlag{p: &c.SyslogPrefix} }},
-	{section: secLogging, name: "syslog_facility", flags: []string{"--log-syslog-facility"}, meta: "SYSLOG_FACILITY", def: "user",
+	{section: secLogging, name: "syslog_facility", flags: []string{"--log-syslog-facility"}, meta: "SYSLOG_FACILITY",
 		help:  "Syslog facility name: user, daemon, local0..local7 and the other names of syslog(3).",
 		value: func(c *Config) flag.Value { return &choiceFlag{p: &c.SyslogFacility, choices: syslogFacilityNames()} }},
 	{section: secLogging, name: "enable_stdio_inheritance", flags: []string{"-R", "--enable-stdio-inheritance"}, def: "False",
@@ -267,7 +270,7 @@ var settings = []setting{
 		value: func(c *Config) flag.Value { return &stringFlag{p: &c.CertFile} }},
 	{section: secSSL, name: "ssl_version", flags: []string{"--ssl-version"}, meta: "STRING", def: "TLS",
 		help: "SSL version to use (deprecated in Gunicorn).", noEffect: whyTLS},
-	{section: secSSL, name: "cert_reqs", flags: []string{"--cert-reqs"}, meta: "INT", def: "0",
+	{section: secSSL, name: "cert_reqs", flags: []string{"--cert-reqs"}, meta: "INT",
 		help:  "Client certificates: 0 not asked, 1 verified when sent (optional), 2 required; verified against --ca-certs.",
 		value: func(c *Config) flag.Value { return &intFlag{p: &c.CertReqs, max: 2} }},
 	{section: secSSL, name: "ca_certs", flags: []string{"--ca-certs"}, meta: "FILE", def: "None",
@@ -279,22 +282,22 @@ var settings = []setting{
 		help:  "TLS 1.2 cipher suites, colon-separated OpenSSL or Go names (ECDHE-RSA-AES128-GCM-SHA256:...); TLS 1.3 suites are fixed.",
 		value: func(c *Config) flag.Value { return &ciphersFlag{p: &c.Ciphers} }},
 
-	{section: secHTTP2, name: "http_protocols", flags: []string{"--http-protocols"}, meta: "STRING", def: "h1,h2",
+	{section: secHTTP2, name: "http_protocols", flags: []string{"--http-protocols"}, meta: "STRING",
 		help:  "HTTP versions to serve, comma-separated: h1, h2 (HTTP/2 by ALPN over TLS, or with --http2-cleartext).",
 		value: func(c *Config) flag.Value { return &httpProtocolsFlag{p: &c.HTTPProtocols} }},
-	{section: secHTTP2, name: "http2_cleartext", flags: []string{"--http2-cleartext"}, meta: "STRING", optional: []string{"prior-knowledge", "off", "false", "true", "upgrade", "both"}, def: "off",
+	{section: secHTTP2, name: "http2_cleartext", flags: []string{"--http2-cleartext"}, meta: "STRING", optional: []string{"prior-knowledge", "off", "false", "true", "upgrade", "both"},
 		help:  "Serve HTTP/2 without TLS (h2c) to clients that open with the HTTP/2 preface: off or prior-knowledge (the default when given alone). Only behind a trusted proxy.",
 		value: func(c *Config) flag.Value { return &h2cFlag{p: &c.HTTP2Cleartext} }},
-	{section: secHTTP2, name: "http2_max_concurrent_streams", flags: []string{"--http2-max-concurrent-streams"}, meta: "INT", def: "100",
+	{section: secHTTP2, name: "http2_max_concurrent_streams", flags: []string{"--http2-max-concurrent-streams"}, meta: "INT",
 		help:  "Maximum concurrent HTTP/2 streams per connection.",
 		value: func(c *Config) flag.Value { return &intFlag{p: &c.HTTP2MaxConcurrentStreams, min: 1, max: 1<<31 - 1} }},
-	{section: secHTTP2, name: "http2_initial_window_size", flags: []string{"--http2-initial-window-size"}, meta: "INT", def: "65535",
+	{section: secHTTP2, name: "http2_initial_window_size", flags: []string{"--http2-initial-window-size"}, meta: "INT",
 		help:  "Initial HTTP/2 flow-control window per stream, in bytes (65535 to 2147483647).",
 		value: func(c *Config) flag.Value { return &intFlag{p: &c.HTTP2InitialWindowSize, min: 65535, max: 1<<31 - 1} }},
-	{section: secHTTP2, name: "http2_max_frame_size", flags: []string{"--http2-max-frame-size"}, meta: "INT", def: "16384",
+	{section: secHTTP2, name: "http2_max_frame_size", flags: []string{"--http2-max-frame-size"}, meta: "INT",
 		help:  "Largest HTTP/2 frame payload accepted, in bytes (16384 to 16777215).",
 		value: func(c *Config) flag.Value { return &intFlag{p: &c.HTTP2MaxFrameSize, min: 16384, max: 1<<24 - 1} }},
-	{section: secHTTP2, name: "http2_max_header_list_size", flags: []string{"--http2-max-header-list-size"}, meta: "INT", def: "65536",
+	{section: secHTTP2, name: "http2_max_header_list_size", flags: []string{"--http2-max-header-list-size"}, meta: "INT",
 		help:  "Largest HTTP/2 header list accepted, in bytes.",
 		value: func(c *Config) flag.Value { return &intFlag{p: &c.HTTP2MaxHeaderListSize, min: 1} }},
 
@@ -304,10 +307,10 @@ var settings = []setting{
 	{section: secDirty, name: "dirty_threads", flags: []string{"--dirty-threads"}, meta: "INT", def: "1", help: "Dirty threads.", noEffect: whyDirty},
 	{section: secDirty, name: "dirty_graceful_timeout", flags: []string{"--dirty-graceful-timeout"}, meta: "INT", def: "30", help: "Dirty graceful timeout.", noEffect: whyDirty},
 
-	{section: secControl, name: "control_socket", flags: []string{"--control-socket"}, meta: "PATH", def: "None (off)",
+	{section: secControl, name: "control_socket", key: "control_socket", flags: []string{"--control-socket"}, meta: "PATH", def: "None (off)",
 		help:  "Unix socket of the master answering status, reload and scale commands (NAME status); a directory that cannot be created only warns.",
-		value: func(c *Config) flag.Value { return &stringFlag{p: &c.ControlSocket} }},
-	{section: secControl, name: "control_socket_mode", flags: []string{"--control-socket-mode"}, meta: "INT", def: "0600",
+		value: func(c *Config) flag.Value { return &pathFlag{p: &c.ControlSocket} }},
+	{section: secControl, name: "control_socket_mode", flags: []string{"--control-socket-mode"}, meta: "INT",
 		help: "Permission mode of the control socket, octal (0660 lets the group connect).",
 		value: func(c *Config) flag.Value {
 			return &octalFlag{p: &c.ControlSocketMode, name: "control-socket-mode", max: 0o777}
@@ -318,13 +321,13 @@ var settings = []setting{
 	{section: secControl, name: "health_bind", flags: []string{"--health-bind"}, meta: "ADDRESS", def: "None (off)",
 		help:  "Where the master serves /livez, /readyz and /startupz probes: HOST:PORT or unix:PATH.",
 		value: func(c *Config) flag.Value { return &listenAddrFlag{p: &c.HealthBind} }},
-	{section: secControl, name: "metrics_bind", flags: []string{"--metrics-bind"}, meta: "ADDRESS", def: "None (off)",
+	{section: secControl, name: "metrics_bind", key: "metrics_bind", flags: []string{"--metrics-bind"}, meta: "ADDRESS", def: "None (off)",
 		help:  "Where the master serves every worker's Prometheus metrics, GET /metrics: HOST:PORT or unix:PATH, never one of --bind's.",
 		value: func(c *Config) flag.Value { return &listenAddrFlag{p: &c.MetricsBind} }},
 	{section: secControl, name: "metrics_buckets", flags: []string{"--metrics-buckets"}, meta: "SECONDS", def: "0.001,0.0025,...,10",
 		help:  "Upper bounds of the request duration histogram, in seconds, comma-separated and ascending.",
 		value: func(c *Config) flag.Value { return &bucketsFlag{p: &c.MetricsBuckets} }},
-	{section: secControl, name: "upgrade_timeout", flags: []string{"--upgrade-timeout"}, meta: "INT", def: "60",
+	{section: secControl, name: "upgrade_timeout", flags: []string{"--upgrade-timeout"}, meta: "INT",
 		help:  "Seconds a new master started by USR2 has to become ready before it is killed.",
 		value: func(c *Config) flag.Value { return &durationFlag{p: &c.UpgradeTimeout} }},
 }
@@ -394,4 +397,62 @@ func (c *Config) AddNoEffect(note string) {
 	if !containsFold(c.noEffect, note) {
 		c.noEffect = append(c.noEffect, note)
 	}
+}
+
+// ServerKey ties a key of config.yaml's server section to the setting it sets.
+type ServerKey struct {
+	Key  string // "keep_alive"
+	Flag string // its long flag without dashes: "keep-alive"
+}
+
+// ServerKeys lists the settings config.yaml's server section holds, in -h order:
+// the section takes its keys from the settings table, and each value passes through
+// the setting's one rule (SetSetting), whatever its source.
+func ServerKeys() []ServerKey {
+	var keys []ServerKey
+	for i := range settings {
+		if settings[i].key != "" {
+			keys = append(keys, ServerKey{Key: settings[i].key, Flag: settings[i].longName()})
+		}
+	}
+	return keys
+}
+
+// SetSetting sets the setting with this long flag name ("keep-alive") from values as
+// its flag would: the same rule, the same meaning (0 turns a timeout off, 0 is no limit
+// for worker_connections, 0 is the default backlog). Several values fill a list
+// (bind), replacing it. The error states the rule.
+func (c *Config) SetSetting(long string, values ...string) error {
+	s := settingByLong(long)
+	v := s.settingValue(c)
+	for _, val := range values {
+		if err := v.Set(val); err != nil {
+			return errors.New(strings.TrimPrefix(err.Error(), "prefork: "))
+		}
+	}
+	return nil
+}
+
+// SettingValue is the value of the setting with this long flag name in its one
+// spelling, as --print-config shows it and its flag takes it ("30" seconds, "0" for
+// no limit); a list's items are comma-separated.
+func (c Config) SettingValue(long string) string {
+	return settingByLong(long).value(&c).String()
+}
+
+// ServerDefaults is the value of each key of config.yaml's server section when nothing
+// sets it, in its setting's one spelling (as SettingValue writes it): the runtime's own
+// defaults, without the platform variables (appconfig's Load applies those), but for
+// workers: Gunicorn's 1, not the machine's cores, so files derived from a project's
+// configuration never depend on where they were made.
+func ServerDefaults() map[string]string {
+	d, err := Config{Workers: 1}.withDefaultsFrom(func(string) string { return "" })
+	if err != nil {
+		panic("prefork: the built-in defaults are invalid: " + err.Error())
+	}
+	out := map[string]string{}
+	for _, k := range ServerKeys() {
+		out[k.Key] = d.SettingValue(k.Flag)
+	}
+	return out
 }

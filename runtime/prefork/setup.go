@@ -44,12 +44,7 @@ func (m *master) startProduction() error {
 			}
 			gid = int(g)
 		}
-		var mode os.FileMode
-		if m.cfg.BindMode != "" {
-			v, _ := parseOctalMode("bind-mode", m.cfg.BindMode, 0o777)
-			mode = os.FileMode(v)
-		}
-		if err := applyUnixSocketAccess(m.lns, mode, uid, gid); err != nil {
+		if err := applyUnixSocketAccess(m.lns, m.cfg.modes.bindMode, uid, gid); err != nil {
 			return err
 		}
 	}
@@ -59,10 +54,7 @@ func (m *master) startProduction() error {
 		}
 	}
 	if m.cfg.ControlSocket != "" && !m.cfg.NoControlSocket {
-		mode := os.FileMode(0o600)
-		if v, err := parseOctalMode("control-socket-mode", m.cfg.ControlSocketMode, 0o777); err == nil && m.cfg.ControlSocketMode != "" {
-			mode = os.FileMode(v)
-		}
+		mode := m.cfg.modes.controlSocket // withDefaults parsed it (default 0600)
 		// the control socket never takes the service down: a directory that
 		// cannot be made or written is reported once, and the server serves
 		p.control, err = listenControl(m.cfg.ControlSocket, mode, m.controlCommand, m.sharedLog)
