@@ -232,3 +232,33 @@ func TestUpdateKeepsDatabase(t *testing.T) {
 		t.Errorf("update reported %d files", len(res.Entries))
 	}
 }
+
+// The maintainer `scaffold new` was given is an answer scaffold.yaml records: an update
+// renders .goreleaser.yaml and the rest with it, so nothing changes.
+func TestUpdateKeepsMaintainer(t *testing.T) {
+	const maintainer = "Ada Lovelace <ada@example.com>"
+	ctx, err := Generate(Options{Name: "shop", Maintainer: maintainer, Version: "v1.0.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ctx.Manifest.Answers.Maintainer != maintainer {
+		t.Fatalf("scaffold.yaml's maintainer = %q, want %q", ctx.Manifest.Answers.Maintainer, maintainer)
+	}
+	dir := t.TempDir()
+	if err := ctx.Files.Commit(dir, true); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Update(dir, "v1.0.0", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range res.Entries {
+		if e.Action != generators.Unchanged {
+			t.Errorf("%s: %s, want unchanged", e.Path, e.Action)
+		}
+	}
+	cfg, err := os.ReadFile(filepath.Join(dir, ".goreleaser.yaml"))
+	if err != nil || !strings.Contains(string(cfg), "\n    maintainer: \""+maintainer+"\"\n") {
+		t.Errorf(".goreleaser.yaml does not name the maintainer: %v", err)
+	}
+}
