@@ -1,12 +1,15 @@
 package release
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
@@ -107,5 +110,37 @@ demo.x86_64: W: no-url-tag
 	want := []string{"E: demo: no-copyright-file", "W: demo: no-manual-page [usr/bin/demo]", "demo.x86_64: E: no-signature", "demo.x86_64: W: no-url-tag"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("lintFindings = %q, want %q", got, want)
+	}
+}
+
+// A tagged release (not a snapshot) of a fresh project passes both linters too: its
+// packages are version 1.0.0-1 and so is the changelog's one entry, in the .deb's
+// changelog.Debian.gz and the .rpm's %changelog (a snapshot's X.Y.Z-next cannot say so in
+// nfpm's format). Nothing is published: publish, announce and validate are skipped, and
+// the token goreleaser wants before it skips them is a dummy.
+func TestProjectTaggedReleaseLint(t *testing.T) {
+	gr, git := testenv.Tool(t, "goreleaser", installGoreleaser), testenv.Tool(t, "git")
+	dpkgDeb := testenv.Tool(t, "dpkg-deb")
+	dir := generateWith(t, project.Options{Name: "demo", Maintainer: "Ada Lovelace <ada@example.com>"})
+	gitInit(t, git, dir)
+	run(t, dir, git, "tag", "-a", "v1.0.0", "-m", "v1.0.0")
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, gr, "release", "--clean", "--skip=publish,announce,validate")
+	cmd.Dir = dir
+	cmd.Env = testenv.OfflineGoEnv(append(gitEnv, "GITHUB_TOKEN=not-used")...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("goreleaser release of v1.0.0: %v\n%s", err, out)
+	}
+	deb := findArtifact(t, dir, "Linux Package", func(a artifact) bool { return strings.HasSuffix(a.Name, "_1.0.0-1_amd64.deb") })
+	rpm := findArtifact(t, dir, "Linux Package", func(a artifact) bool { return strings.HasSuffix(a.Name, "-1.0.0-1.x86_64.rpm") })
+	lintDeb(t, deb, "statically-linked-binary", "initial-upload-closes-no-bugs")
+	lintRPM(t, rpm, filepath.Join(dir, "packaging", "rpmlint.toml"))
+
+	root := t.TempDir()
+	run(t, dir, dpkgDeb, "-x", deb, root)
+	changelog := run(t, root, "sh", "-c", "gzip -dc usr/share/doc/demo/changelog.Debian.gz")
+	if !strings.HasPrefix(changelog, "demo (1.0.0-1) unstable; urgency=medium\n  * scaffold new\n") || !strings.Contains(changelog, "\n -- Ada Lovelace <ada@example.com>  ") {
+		t.Errorf("the .deb's changelog is not the release's entry by its maintainer:\n%s", changelog)
 	}
 }
