@@ -21,8 +21,10 @@ func ValidateMaintainer(s string) (string, error) {
 	bad := func(why string) (string, error) {
 		return "", fmt.Errorf("maintainer %q is not allowed: %s; use %s", s, why, MaintainerRule)
 	}
-	if strings.ContainsAny(s, "{}\"\\,\n\r\t") {
-		return bad(`it holds one of { } " \ , or a control character`)
+	// Each would be syntax somewhere it is written: goreleaser's templates, YAML, the
+	// before hook's command line, Debian's field syntax.
+	if strings.ContainsAny(s, "{}\"\\,$`\n\r\t") {
+		return bad("it holds one of { } \" \\ , $ ` or a control character")
 	}
 	addr, err := mail.ParseAddress(s)
 	if err != nil {

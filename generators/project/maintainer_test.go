@@ -21,7 +21,7 @@ func TestValidateMaintainer(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "ada@example.com", "<ada@example.com>", "Ada <ada@localhost>", "Ada <ada>",
-		"Ada, Bob <ab@example.com>", `"Ada" <ada@example.com>`, "{{ .Env.X }} <x@example.com>", "Ada\n<ada@example.com>", `Ada\ <ada@example.com>`} {
+		"Ada, Bob <ab@example.com>", `"Ada" <ada@example.com>`, "{{ .Env.X }} <x@example.com>", "Ada\n<ada@example.com>", `Ada\ <ada@example.com>`, "$USER <u@example.com>", "`id` <u@example.com>"} {
 		_, err := ValidateMaintainer(bad)
 		if err == nil || !strings.Contains(err.Error(), MaintainerRule) || !strings.HasPrefix(err.Error(), "maintainer ") {
 			t.Errorf("ValidateMaintainer(%q) = %v, want an error naming the maintainer and the rule", bad, err)
