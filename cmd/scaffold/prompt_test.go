@@ -11,6 +11,13 @@ import (
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
+// noGitUser is the environment without git's user.name and user.email, so the maintainer
+// `scaffold new` offers is the placeholder, whoever runs the tests.
+var noGitUser = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+
+// placeholder is the equivalent command's --maintainer for the placeholder.
+const placeholder = `--maintainer "Unknown Maintainer <unknown@maintainer.invalid>"`
+
 // startTerminal runs the real scaffold command line on a pseudo-terminal.
 func startTerminal(t *testing.T, dir string, args ...string) *testenv.Terminal {
 	t.Helper()
@@ -21,6 +28,7 @@ func startTerminal(t *testing.T, dir string, args ...string) *testenv.Terminal {
 	cmd := exec.Command(self)
 	cmd.Args = append([]string{"scaffold"}, args...) // testscript.Main dispatches on argv[0]
 	cmd.Dir = dir
+	cmd.Env = noGitUser
 	return testenv.StartTerminal(t, cmd)
 }
 
@@ -32,12 +40,13 @@ func TestPromptsOnATerminal(t *testing.T) {
 	m := term.Answer(0, "Go module path", "github.com/acme/shop\r")
 	m = term.Answer(m, "Development port", "\r") // keep the default
 	m = term.Answer(m, "Production workers", "4\r")
-	term.Answer(m, "Database", "sqlite\r")
+	m = term.Answer(m, "Database", "sqlite\r")
+	term.Answer(m, "Package maintainer", "Ada Lovelace <ada@example.com>\r")
 	if code := term.ExitCode(0); code != 0 {
 		t.Fatalf("exit code %d; the terminal shows:\n%s", code, term.Screen())
 	}
 	screen := term.Screen()
-	if !strings.Contains(screen, "scaffold new shop --module github.com/acme/shop --port 8000 --workers 4 --db sqlite --yes") {
+	if !strings.Contains(screen, `scaffold new shop --module github.com/acme/shop --port 8000 --workers 4 --db sqlite --maintainer "Ada Lovelace <ada@example.com>" --yes`) {
 		t.Errorf("equivalent command not printed; the terminal shows:\n%s", screen)
 	}
 	gomod, err := os.ReadFile(filepath.Join(dir, "shop", "go.mod"))
@@ -56,7 +65,7 @@ func TestPromptsOnATerminal(t *testing.T) {
 // TestPromptRejectsBadAnswer shows the rule and keeps asking until the answer is valid.
 func TestPromptRejectsBadAnswer(t *testing.T) {
 	dir := t.TempDir()
-	term := startTerminal(t, dir, "new", "shop", "--module", "example.com/shop", "--workers", "2", "--db", "none")
+	term := startTerminal(t, dir, "new", "shop", "--module", "example.com/shop", "--workers", "2", "--db", "none", "--maintainer", "Ada <ada@example.com>")
 	m := term.Answer(0, "Development port", "99999\r")
 	term.WaitSince(m, "out of range", 0)
 	// Clear the field and type a valid port.
@@ -95,11 +104,12 @@ func TestPromptsForNameOnATerminal(t *testing.T) {
 	m = term.Answer(m, "Go module path", "\r")
 	m = term.Answer(m, "Development port", "\r")
 	m = term.Answer(m, "Production workers", "\r")
-	term.Answer(m, "Database", "\r")
+	m = term.Answer(m, "Database", "\r")
+	term.Answer(m, "Package maintainer", "\r")
 	if code := term.ExitCode(0); code != 0 {
 		t.Fatalf("exit code %d; the terminal shows:\n%s", code, term.Screen())
 	}
-	if screen := term.Screen(); !strings.Contains(screen, "scaffold new shop --module shop --port 8000 --workers 2 --db none --yes") {
+	if screen := term.Screen(); !strings.Contains(screen, "scaffold new shop --module shop --port 8000 --workers 2 --db none "+placeholder+" --yes") {
 		t.Errorf("equivalent command not printed; the terminal shows:\n%s", screen)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "shop", "go.mod")); err != nil {
@@ -138,6 +148,7 @@ func startTerminalWith(t *testing.T, opts testenv.TerminalOptions, args ...strin
 	cmd := exec.Command(self)
 	cmd.Args = append([]string{"scaffold"}, args...) // testscript.Main dispatches on argv[0]
 	cmd.Dir = dir
+	cmd.Env = noGitUser
 	return testenv.StartTerminalWith(t, cmd, opts), dir
 }
 
@@ -152,7 +163,8 @@ func checkPlainPrompts(t *testing.T, term *testenv.Terminal, dir, why string) {
 	m = waitThen(term, m, "Development port [8000]", "99999\r")
 	m = waitThen(term, m, "out of range", "8081\r")
 	m = waitThen(term, m, "Production workers [2]", "\r")
-	waitThen(term, m, "Database [none]", "\r")
+	m = waitThen(term, m, "Database [none]", "\r")
+	waitThen(term, m, "Package maintainer [Unknown Maintainer <unknown@maintainer.invalid>]", "\r")
 	if code := term.ExitCode(0); code != 0 {
 		t.Fatalf("exit code %d; the terminal shows:\n%s", code, term.Screen())
 	}
@@ -160,7 +172,7 @@ func checkPlainPrompts(t *testing.T, term *testenv.Terminal, dir, why string) {
 	if strings.Count(screen, why) != 1 || strings.Contains(screen, "panic") {
 		t.Errorf("want the reason once and no panic; the terminal shows:\n%s", screen)
 	}
-	if !strings.Contains(screen, "scaffold new shop --module example.com/shop --port 8081 --workers 2 --db none --yes") {
+	if !strings.Contains(screen, "scaffold new shop --module example.com/shop --port 8081 --workers 2 --db none "+placeholder+" --yes") {
 		t.Errorf("equivalent command not printed; the terminal shows:\n%s", screen)
 	}
 	cfg, _ := os.ReadFile(filepath.Join(dir, "shop", "config", "config.yaml"))

@@ -48,7 +48,7 @@ type Manifest struct {
 // Options are the answers the manifest records, for re-rendering the project with the
 // given scaffold version (update, add module, remove module).
 func (m *Manifest) Options(version string) Options {
-	return Options{Name: m.Name, Module: m.Module, Port: m.Answers.Port, Workers: m.Answers.Workers, Database: m.Answers.Database,
+	return Options{Name: m.Name, Module: m.Module, Port: m.Answers.Port, Workers: m.Answers.Workers, Database: m.Answers.Database, Maintainer: m.Answers.Maintainer,
 		Version: version, Modules: append([]Module(nil), m.Modules...), Removed: append([]string(nil), m.Removed...)}
 }
 
@@ -105,6 +105,9 @@ type Answers struct {
 	Workers int `yaml:"workers"`
 	// Database is sqlite or postgres; absent for none, so older manifests read as none.
 	Database string `yaml:"database,omitempty"`
+	// Maintainer is the packages' maintainer, "Name <email>"; absent in older manifests,
+	// which get PlaceholderMaintainer.
+	Maintainer string `yaml:"maintainer,omitempty"`
 }
 
 // Runtime records the vendored prefork runtime.

@@ -34,8 +34,11 @@ type Options struct {
 	// Database is none (the default), sqlite or postgres: with one, the project gets
 	// factory/db.go, db/migrations/, the `migrate` subcommand and the web/notes module.
 	Database string
-	Version  string   // scaffold's version, written into headers and the manifest
-	Modules  []Module // added by `scaffold add module`, in order
+	// Maintainer is the packages' maintainer, "Name <email>" (MaintainerRule); defaults to
+	// PlaceholderMaintainer.
+	Maintainer string
+	Version    string   // scaffold's version, written into headers and the manifest
+	Modules    []Module // added by `scaffold add module`, in order
 	// Removed are the generated files and folders the user deleted (Manifest.Removed):
 	// not rendered, and a removed sample module is not registered.
 	Removed []string
@@ -51,6 +54,9 @@ type Data struct {
 	// DB is the database's dependencies when Database is not none (nil otherwise), so
 	// templates test {{if .DB}}.
 	DB *DBData
+	// Package is the package format a maintainer script is rendered for: rpm for the
+	// tree's packaging/*.sh, deb for packaging/deb/ (debScripts).
+	Package string
 }
 
 // Static is how the project's web/layout names and caches static files (fingerprint
@@ -85,6 +91,9 @@ func Steps() []generators.Step[*Context] {
 		generators.StepFunc[*Context]{Name: "versions", Fn: versions},
 		// The project tree: config, factory, web, entries, tests, Makefile, README.
 		generators.StepFunc[*Context]{Name: "templates", Fn: renderTemplates},
+		// The .deb's maintainer scripts: the same templates, with systemd handled the
+		// Debian way (deb-systemd-helper), as lintian asks.
+		generators.StepFunc[*Context]{Name: "deb scripts", Fn: debScripts},
 		// web/NAME/ for each module added by `scaffold add module` (web/modules.go, from the
 		// project templates, registers them).
 		generators.StepFunc[*Context]{Name: "modules", Fn: renderModules},
@@ -129,6 +138,14 @@ func validate(c *Context) error {
 	if o.Database == "" {
 		o.Database = DatabaseNone
 	}
+	if o.Maintainer == "" {
+		o.Maintainer = PlaceholderMaintainer
+	}
+	maintainer, err := ValidateMaintainer(o.Maintainer)
+	if err != nil {
+		return err
+	}
+	o.Maintainer = maintainer
 	for _, err := range []error{ValidateName(o.Name), ValidateModule(o.Module), ValidatePort(o.Port), ValidateWorkers(o.Workers), ValidateDatabase(o.Database)} {
 		if err != nil {
 			return err
@@ -143,7 +160,7 @@ func versions(c *Context) error {
 	if goVersion == "" || !ok {
 		return fmt.Errorf("scaffold's embedded go.mod lacks the go directive or %s", yamlModule)
 	}
-	c.Data = Data{Options: c.Options, ScaffoldModule: ScaffoldModule, ScaffoldVersion: c.Options.Version, GoVersion: goVersion, YAMLVersion: yamlVersion}
+	c.Data = Data{Options: c.Options, ScaffoldModule: ScaffoldModule, ScaffoldVersion: c.Options.Version, GoVersion: goVersion, YAMLVersion: yamlVersion, Package: "rpm"}
 	if c.Options.Database != DatabaseNone {
 		db, err := dbData(c.Options.Database, deps)
 		if err != nil {
@@ -163,6 +180,30 @@ func renderTemplates(c *Context) error {
 	}
 	// The database's own files: the pool factory, migrations, the notes module.
 	return c.Files.RenderTree(templates.ProjectDB, "projectdb", c.Data)
+}
+
+// debScripts are the package's maintainer scripts by their name in packaging/ and in
+// packaging/deb/ (dpkg's names).
+func debScripts(c *Context) error {
+	data := c.Data
+	data.Package = "deb"
+	for _, s := range [][2]string{{"postinstall.sh", "postinst"}, {"preremove.sh", "prerm"}, {"postremove.sh", "postrm"}} {
+		src := "project/packaging/" + s[0] + ".tmpl"
+		raw, err := fs.ReadFile(projectTree, src)
+		if err != nil {
+			return err
+		}
+		t, err := generators.NewTemplate(s[1]).Parse(string(raw))
+		if err != nil {
+			return fmt.Errorf("template %s: %w", src, err)
+		}
+		var buf bytes.Buffer
+		if err := t.Execute(&buf, data); err != nil {
+			return fmt.Errorf("template %s: %w", src, err)
+		}
+		c.Files.Add("packaging/deb/"+s[1], buf.Bytes(), 0o644)
+	}
+	return nil
 }
 
 // RuntimeHeader is the first line of every vendored runtime file.
@@ -239,7 +280,7 @@ func writeManifest(c *Context) error {
 	c.Manifest.ScaffoldVersion = c.Options.Version
 	c.Manifest.Name = c.Options.Name
 	c.Manifest.Module = c.Options.Module
-	c.Manifest.Answers = Answers{Port: c.Options.Port, Workers: c.Options.Workers}
+	c.Manifest.Answers = Answers{Port: c.Options.Port, Workers: c.Options.Workers, Maintainer: c.Options.Maintainer}
 	if c.Options.Database != DatabaseNone {
 		c.Manifest.Answers.Database = c.Options.Database
 	}

@@ -211,7 +211,15 @@ func TestUpdateAfterVendor(t *testing.T) {
 // A --db project's update re-renders with its database: nothing changes, nothing is
 // created or orphaned (the database files are generated again).
 func TestUpdateKeepsDatabase(t *testing.T) {
-	ctx, err := Generate(Options{Name: "shop", Database: DatabaseSQLite, Version: "v1.0.0"})
+	updateChangesNothing(t, Options{Name: "shop", Database: DatabaseSQLite, Version: "v1.0.0"})
+}
+
+// updateChangesNothing generates a project with opts into a temporary folder, and a dry-run
+// update with the same version reports every file unchanged: the manifest's answers give
+// back opts. It returns the generation and the folder.
+func updateChangesNothing(t *testing.T, opts Options) (*Context, string) {
+	t.Helper()
+	ctx, err := Generate(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +227,7 @@ func TestUpdateKeepsDatabase(t *testing.T) {
 	if err := ctx.Files.Commit(dir, true); err != nil {
 		t.Fatal(err)
 	}
-	res, err := Update(dir, "v1.0.0", true)
+	res, err := Update(dir, opts.Version, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,5 +238,20 @@ func TestUpdateKeepsDatabase(t *testing.T) {
 	}
 	if len(res.Entries) < 10 {
 		t.Errorf("update reported %d files", len(res.Entries))
+	}
+	return ctx, dir
+}
+
+// The maintainer `scaffold new` was given is an answer scaffold.yaml records: an update
+// renders .goreleaser.yaml and the rest with it, so nothing changes.
+func TestUpdateKeepsMaintainer(t *testing.T) {
+	const maintainer = "Ada Lovelace <ada@example.com>"
+	ctx, dir := updateChangesNothing(t, Options{Name: "shop", Maintainer: maintainer, Version: "v1.0.0"})
+	if ctx.Manifest.Answers.Maintainer != maintainer {
+		t.Fatalf("scaffold.yaml's maintainer = %q, want %q", ctx.Manifest.Answers.Maintainer, maintainer)
+	}
+	cfg, err := os.ReadFile(filepath.Join(dir, ".goreleaser.yaml"))
+	if err != nil || !strings.Contains(string(cfg), "\n    maintainer: \""+maintainer+"\"\n") {
+		t.Errorf(".goreleaser.yaml does not name the maintainer: %v", err)
 	}
 }

@@ -75,7 +75,7 @@ func repoRoot(t *testing.T) string {
 
 // releaseFiles are what goreleaser reads from scaffold's tree besides the Go code. The
 // clone takes them from the working tree, so an edit is tested before it is committed.
-var releaseFiles = []string{".goreleaser.yaml", "LICENSE", "README.md"}
+var releaseFiles = []string{".goreleaser.yaml", "LICENSE", "README.md", "packaging/lintian-overrides", "packaging/rpmlint.toml", "templates/project/packaging/package-docs.sh"}
 
 // cloneScaffold clones scaffold's committed tree into a temporary folder (goreleaser wants
 // a git repository, and a clean one for a release) with the working tree's releaseFiles.
@@ -89,12 +89,16 @@ func cloneScaffold(t *testing.T, git string) string {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(clone, f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(filepath.Join(clone, f), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if out := run(t, clone, git, "status", "--porcelain"); out != "" {
-		run(t, clone, git, "commit", "-q", "-am", "release files from the working tree")
+		run(t, clone, git, "add", "-A")
+		run(t, clone, git, "commit", "-q", "-m", "release files from the working tree")
 	}
 	return clone
 }
@@ -207,11 +211,18 @@ func TestScaffoldSnapshot(t *testing.T) {
 		}
 		deb := findArtifact(t, clone, "Linux Package", func(a artifact) bool { return strings.HasSuffix(a.Name, ".deb") })
 		listing := run(t, clone, dpkgDeb, "-c", deb)
-		for _, want := range []string{"./usr/bin/scaffold", "./usr/share/doc/scaffold/copyright"} {
+		for _, want := range []string{"./usr/bin/scaffold", "./usr/share/doc/scaffold/copyright", "./usr/share/doc/scaffold/changelog.Debian.gz", "./usr/share/man/man1/scaffold.1.gz"} {
 			if !strings.Contains(listing, want+"\n") {
 				t.Errorf("%s lacks %s:\n%s", filepath.Base(deb), want, listing)
 			}
 		}
+		// Debian's and Fedora's linters find nothing but what packaging/ allows, with reasons.
+		lintDeb(t, deb, "statically-linked-binary")
+		rpm := findArtifact(t, clone, "Linux Package", func(a artifact) bool { return strings.HasSuffix(a.Name, ".rpm") })
+		if files := rpmFiles(t, rpm); !strings.Contains(files, "/usr/share/man/man1/scaffold.1.gz\n") {
+			t.Errorf("%s has no manual page:\n%s", filepath.Base(rpm), files)
+		}
+		lintRPM(t, rpm, filepath.Join(clone, "packaging", "rpmlint.toml"))
 		sums, err := os.ReadFile(filepath.Join(clone, "dist", "checksums.txt"))
 		if err != nil {
 			t.Fatal(err)
@@ -312,7 +323,7 @@ func TestProjectSnapshotRelease(t *testing.T) {
 	const name = "demo"
 	scaffoldBin := buildScaffold(t)
 	parent := t.TempDir()
-	run(t, parent, scaffoldBin, "new", name, "--yes")
+	run(t, parent, scaffoldBin, "new", name, "--yes", "--maintainer", "Ada Lovelace <ada@example.com>")
 	dir := filepath.Join(parent, name)
 	gitInit(t, git, dir)
 
@@ -341,6 +352,10 @@ func TestProjectSnapshotRelease(t *testing.T) {
 		"./etc/" + name + "/setting.yaml",
 		"./etc/logrotate.d/" + name,
 		"./usr/share/" + name + "/static/css/style.css",
+		"./usr/share/doc/" + name + "/copyright",
+		"./usr/share/doc/" + name + "/changelog.Debian.gz",
+		"./usr/share/man/man1/" + name + ".1.gz",
+		"./usr/share/lintian/overrides/" + name,
 	}
 	for _, want := range wantFiles {
 		if !strings.Contains(listing, " "+want+"\n") {
@@ -359,10 +374,18 @@ func TestProjectSnapshotRelease(t *testing.T) {
 		t.Errorf("conffiles =\n%s\nwant\n%s", conffiles, want)
 	}
 	for _, script := range []string{"postinst", "prerm", "postrm"} {
-		if _, err := os.Stat(filepath.Join(control, script)); err != nil {
+		data, err := os.ReadFile(filepath.Join(control, script))
+		if err != nil {
 			t.Errorf("the .deb has no %s: %v", script, err)
+		} else if want, _ := os.ReadFile(filepath.Join(dir, "packaging", "deb", script)); !bytes.Equal(data, want) {
+			t.Errorf("the .deb's %s is not packaging/deb/%s", script, script)
 		}
 	}
+	if ctl, err := os.ReadFile(filepath.Join(control, "control")); err != nil || !strings.Contains(string(ctl), "\nMaintainer: Ada Lovelace <ada@example.com>\n") {
+		t.Errorf("the .deb's control does not name the maintainer scaffold new was given: %v\n%s", err, ctl)
+	}
+	// Debian's and Fedora's linters find nothing but what packaging/ allows, with reasons.
+	lintDeb(t, deb, "statically-linked-binary")
 
 	rpms, _ := filepath.Glob(filepath.Join(dir, "dist", "*.rpm"))
 	archive := findArtifact(t, dir, "Archive", func(a artifact) bool { return a.Goarch == "amd64" })
@@ -376,6 +399,13 @@ func TestProjectSnapshotRelease(t *testing.T) {
 		t.Errorf("the .deb's socket unit has SocketGroup=%v, want www-data", g)
 	}
 	if len(rpms) > 0 {
+		rpm := findArtifact(t, dir, "Linux Package", func(a artifact) bool {
+			return strings.HasSuffix(a.Name, ".rpm") && a.Goarch == "amd64"
+		})
+		if files := rpmFiles(t, rpm); !strings.Contains(files, "/usr/share/man/man1/"+name+".1.gz\n") || !strings.Contains(files, "/usr/share/licenses/"+name+"/copyright\n") {
+			t.Errorf("%s lacks the manual page or the copyright file:\n%s", filepath.Base(rpm), files)
+		}
+		lintRPM(t, rpm, filepath.Join(dir, "packaging", "rpmlint.toml"))
 		rpmRoot := t.TempDir()
 		// The payload's paths are absolute: --no-absolute-filenames keeps them under rpmRoot.
 		rpm2cpio, cpio := testenv.Tool(t, "rpm2cpio"), testenv.Tool(t, "cpio")

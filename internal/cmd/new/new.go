@@ -27,19 +27,24 @@ type Options struct {
 	IO       *iostreams.IOStreams
 	Prompter prompter.Prompter
 	Getwd    func() (string, error)
+	// GitMaintainer is the default maintainer, from git's configuration ("" when unset).
+	GitMaintainer func() string
 
 	Arg     string // NAME or "."
 	Module  string
 	Port    int
 	Workers int
 	DB      string // none, sqlite or postgres
-	Yes     bool
-	Force   bool
-	DryRun  bool
+	// Maintainer is the packages' maintainer, "Name <email>"; default: git's user.name and
+	// user.email, else project.PlaceholderMaintainer.
+	Maintainer string
+	Yes        bool
+	Force      bool
+	DryRun     bool
 
 	// which flags were given, so prompts ask only for the rest
-	moduleSet, portSet, workersSet, dbSet bool
-	askName                               bool // no NAME argument: ask for it (on a terminal only)
+	moduleSet, portSet, workersSet, dbSet, maintainerSet bool
+	askName                                              bool // no NAME argument: ask for it (on a terminal only)
 }
 
 // NewCmdNew builds the command; runF replaces the run function in tests.
@@ -48,6 +53,8 @@ func NewCmdNew(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		IO:       f.IOStreams,
 		Prompter: &prompter.Huh{In: f.IOStreams.In, Out: f.IOStreams.Out, ErrOut: f.IOStreams.ErrOut},
 		Getwd:    os.Getwd,
+
+		GitMaintainer: gitMaintainer,
 	}
 	cmd := &cobra.Command{
 		Use:   "new [NAME]",
@@ -64,6 +71,7 @@ terminal, NAME is required and the defaults are used for the rest.`,
 		Example: `  scaffold new shop-api --yes
   scaffold new shop-api --module github.com/acme/shop-api --port 8080 --workers 4
   scaffold new shop-api --db postgres --yes
+  scaffold new shop-api --maintainer "Ada Lovelace <ada@example.com>" --yes
   mkdir blog && cd blog && scaffold new .
   scaffold new shop-api --dry-run`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -81,6 +89,7 @@ terminal, NAME is required and the defaults are used for the rest.`,
 			opts.portSet = cmd.Flags().Changed("port")
 			opts.workersSet = cmd.Flags().Changed("workers")
 			opts.dbSet = cmd.Flags().Changed("db")
+			opts.maintainerSet = cmd.Flags().Changed("maintainer")
 			if runF != nil {
 				return runF(opts)
 			}
@@ -92,6 +101,7 @@ terminal, NAME is required and the defaults are used for the rest.`,
 	fl.IntVar(&opts.Port, "port", project.DefaultPort, "development port, written to config/config.yaml")
 	fl.IntVar(&opts.Workers, "workers", project.DefaultWorkers, "production worker processes")
 	fl.StringVar(&opts.DB, "db", project.DatabaseNone, "database: none, sqlite (embedded, pure Go) or postgres (pgx); adds migrations and a sample module")
+	fl.StringVar(&opts.Maintainer, "maintainer", "", `the packages' maintainer, "Name <email>" (default: git config user.name and user.email)`)
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "use defaults for everything not given; never prompt")
 	fl.BoolVar(&opts.Force, "force", false, "write into a non-empty folder, rewriting only scaffold's files (never deletes)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "list the files that would be written; write nothing")
@@ -124,7 +134,7 @@ func newRun(opts *Options) error {
 	}
 	version, _, _ := build.Info()
 	// The package units too, so the first tag releases (goreleaser packages deploy/).
-	gen, err := packaging.New(project.Options{Name: name, Module: opts.Module, Port: opts.Port, Workers: opts.Workers, Database: opts.DB, Version: version}, target)
+	gen, err := packaging.New(project.Options{Name: name, Module: opts.Module, Port: opts.Port, Workers: opts.Workers, Database: opts.DB, Maintainer: opts.Maintainer, Version: version}, target)
 	if err != nil {
 		return err
 	}
@@ -207,7 +217,39 @@ func validateFlags(opts *Options) error {
 	if err := project.ValidateDatabase(opts.DB); err != nil {
 		return cmdutil.FlagErrorf("--db: %v", err)
 	}
+	if opts.maintainerSet {
+		m, err := project.ValidateMaintainer(opts.Maintainer)
+		if err != nil {
+			return cmdutil.FlagErrorf("--maintainer: %v", err)
+		}
+		opts.Maintainer = m
+	}
 	return nil
+}
+
+// gitMaintainer is "Name <email>" from git's user.name and user.email, or "" when either
+// is unset or the pair is not a valid maintainer.
+func gitMaintainer() string {
+	git, err := exec.LookPath("git")
+	if err != nil {
+		return ""
+	}
+	get := func(key string) string {
+		out, err := exec.Command(git, "config", "--get", key).Output()
+		if err != nil {
+			return ""
+		}
+		return strings.TrimSpace(string(out))
+	}
+	name, email := get("user.name"), get("user.email")
+	if name == "" || email == "" {
+		return ""
+	}
+	m, err := project.ValidateMaintainer(name + " <" + email + ">")
+	if err != nil {
+		return ""
+	}
+	return m
 }
 
 // ask prompts for the values no flag gave, only on a terminal and without --yes, then
@@ -216,18 +258,26 @@ func ask(opts *Options, name string) error {
 	if opts.Module == "" {
 		opts.Module = name
 	}
-	missing := !opts.moduleSet || !opts.portSet || !opts.workersSet || !opts.dbSet
+	if !opts.maintainerSet {
+		if opts.Maintainer = ""; opts.GitMaintainer != nil {
+			opts.Maintainer = opts.GitMaintainer()
+		}
+		if opts.Maintainer == "" {
+			opts.Maintainer = project.PlaceholderMaintainer
+		}
+	}
+	missing := !opts.moduleSet || !opts.portSet || !opts.workersSet || !opts.dbSet || !opts.maintainerSet
 	if opts.Yes || !missing {
 		return nil
 	}
 	if !opts.IO.CanPrompt() {
 		if !opts.DryRun {
-			fmt.Fprintf(opts.IO.ErrOut, "No terminal to ask on: using --module %s --port %d --workers %d --db %s (pass --yes to say so).\n", opts.Module, opts.Port, opts.Workers, opts.DB)
+			fmt.Fprintf(opts.IO.ErrOut, "No terminal to ask on: using --module %s --port %d --workers %d --db %s --maintainer %q (pass --yes to say so).\n", opts.Module, opts.Port, opts.Workers, opts.DB, opts.Maintainer)
 		}
 		return nil
 	}
 	var questions []prompter.Question
-	module, port, workers, db := "", "", "", ""
+	module, port, workers, db, maintainer := "", "", "", "", ""
 	if !opts.moduleSet {
 		questions = append(questions, prompter.Question{Title: "Go module path", Description: "as in go.mod, e.g. github.com/acme/" + name, Default: opts.Module, Validate: project.ValidateModule, Answer: &module})
 	}
@@ -239,6 +289,9 @@ func ask(opts *Options, name string) error {
 	}
 	if !opts.dbSet {
 		questions = append(questions, prompter.Question{Title: "Database", Description: "none, sqlite (embedded, no server) or postgres", Default: opts.DB, Validate: project.ValidateDatabase, Answer: &db})
+	}
+	if !opts.maintainerSet {
+		questions = append(questions, prompter.Question{Title: "Package maintainer", Description: "the .deb's and .rpm's Maintainer: " + project.MaintainerRule, Default: opts.Maintainer, Validate: func(s string) error { _, err := project.ValidateMaintainer(s); return err }, Answer: &maintainer})
 	}
 	if err := opts.Prompter.Ask(questions); err != nil {
 		return err
@@ -255,9 +308,14 @@ func ask(opts *Options, name string) error {
 	if db != "" {
 		opts.DB = db
 	}
-	if err := validateFlags(&Options{Module: opts.Module, moduleSet: true, Port: opts.Port, Workers: opts.Workers, DB: opts.DB}); err != nil {
+	if maintainer != "" {
+		opts.Maintainer = maintainer
+	}
+	check := &Options{Module: opts.Module, moduleSet: true, Port: opts.Port, Workers: opts.Workers, DB: opts.DB, Maintainer: opts.Maintainer, maintainerSet: true}
+	if err := validateFlags(check); err != nil {
 		return err
 	}
+	opts.Maintainer = check.Maintainer
 	fmt.Fprintf(opts.IO.ErrOut, "\nThe same without prompts:\n  %s\n\n", equivalentCommand(opts))
 	return nil
 }
@@ -287,7 +345,7 @@ func intRule(check func(int) error) func(string) error {
 }
 
 func equivalentCommand(opts *Options) string {
-	parts := []string{"scaffold", "new", opts.Arg, "--module", opts.Module, "--port", strconv.Itoa(opts.Port), "--workers", strconv.Itoa(opts.Workers), "--db", opts.DB}
+	parts := []string{"scaffold", "new", opts.Arg, "--module", opts.Module, "--port", strconv.Itoa(opts.Port), "--workers", strconv.Itoa(opts.Workers), "--db", opts.DB, "--maintainer", strconv.Quote(opts.Maintainer)}
 	if opts.Force {
 		parts = append(parts, "--force")
 	}

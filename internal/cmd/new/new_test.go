@@ -28,8 +28,8 @@ func TestNewCmdNewFlags(t *testing.T) {
 	}{
 		{name: "defaults", args: []string{"shop"},
 			want: Options{Arg: "shop", Port: project.DefaultPort, Workers: project.DefaultWorkers, DB: project.DatabaseNone}},
-		{name: "everything", args: []string{"shop", "--module", "github.com/acme/shop", "--port", "9000", "--workers", "3", "-y", "--force", "--dry-run"},
-			want: Options{Arg: "shop", Module: "github.com/acme/shop", Port: 9000, Workers: 3, DB: project.DatabaseNone, Yes: true, Force: true, DryRun: true, moduleSet: true, portSet: true, workersSet: true}},
+		{name: "everything", args: []string{"shop", "--module", "github.com/acme/shop", "--port", "9000", "--workers", "3", "--maintainer", "Ada <ada@example.com>", "-y", "--force", "--dry-run"},
+			want: Options{Arg: "shop", Module: "github.com/acme/shop", Port: 9000, Workers: 3, DB: project.DatabaseNone, Maintainer: "Ada <ada@example.com>", Yes: true, Force: true, DryRun: true, moduleSet: true, portSet: true, workersSet: true, maintainerSet: true}},
 		{name: "current folder", args: []string{".", "--workers", "1"},
 			want: Options{Arg: ".", Port: project.DefaultPort, Workers: 1, DB: project.DatabaseNone, workersSet: true}},
 		{name: "no name", args: nil, wantErr: "new needs exactly one NAME (or . for the current folder), got 0 arguments"},
@@ -50,11 +50,11 @@ func TestNewCmdNewFlags(t *testing.T) {
 				t.Fatal(err)
 			}
 			g := *got
-			g.IO, g.Prompter, g.Getwd = nil, nil, nil
+			g.IO, g.Prompter, g.Getwd, g.GitMaintainer = nil, nil, nil, nil
 			if !reflect.DeepEqual(g, tt.want) {
 				t.Errorf("options = %+v\nwant      %+v", g, tt.want)
 			}
-			if got.IO != ios || got.Prompter == nil || got.Getwd == nil {
+			if got.IO != ios || got.Prompter == nil || got.Getwd == nil || got.GitMaintainer == nil {
 				t.Errorf("options lack the factory's streams, a prompter or Getwd: %+v", got)
 			}
 		})
@@ -84,7 +84,8 @@ func testOptions(t *testing.T, arg string) (*Options, *bytes.Buffer, *bytes.Buff
 	ios, _, out, errOut := iostreams.Test()
 	wd := t.TempDir()
 	return &Options{IO: ios, Getwd: func() (string, error) { return wd, nil }, Prompter: &answers{},
-		Arg: arg, Port: project.DefaultPort, Workers: project.DefaultWorkers, DB: project.DatabaseNone}, out, errOut
+		GitMaintainer: func() string { return "Git User <git@example.com>" },
+		Arg:           arg, Port: project.DefaultPort, Workers: project.DefaultWorkers, DB: project.DatabaseNone}, out, errOut
 }
 
 func wd(t *testing.T, o *Options) string {
@@ -103,7 +104,7 @@ func TestNewRunWithoutTerminal(t *testing.T) {
 	if err := newRun(opts); err != nil {
 		t.Fatal(err)
 	}
-	if want := "No terminal to ask on: using --module shop --port 8000 --workers 2 --db none (pass --yes to say so).\n"; errOut.String() != want {
+	if want := "No terminal to ask on: using --module shop --port 8000 --workers 2 --db none --maintainer \"Git User <git@example.com>\" (pass --yes to say so).\n"; errOut.String() != want {
 		t.Errorf("stderr = %q, want %q", errOut, want)
 	}
 	if !strings.HasPrefix(out.String(), "Created shop (module shop) in shop: ") || !strings.Contains(out.String(), "\n  cd shop\n") {
@@ -123,20 +124,62 @@ func TestNewRunPrompts(t *testing.T) {
 	opts, _, errOut := testOptions(t, "shop")
 	opts.IO.SetTTY(true, true, true)
 	opts.portSet = true
-	a := &answers{by: map[string]string{"Go module path": "github.com/acme/shop", "Production workers": "5", "Database": "none"}}
+	a := &answers{by: map[string]string{"Go module path": "github.com/acme/shop", "Production workers": "5", "Database": "none", "Package maintainer": "Ada Lovelace <ada@example.com>"}}
 	opts.Prompter = a
 	if err := newRun(opts); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(a.asked, ",") != "Go module path,Production workers,Database" {
+	if strings.Join(a.asked, ",") != "Go module path,Production workers,Database,Package maintainer" {
 		t.Errorf("asked %v, want the module and workers only (--port was given)", a.asked)
 	}
-	if want := "scaffold new shop --module github.com/acme/shop --port 8000 --workers 5 --db none --yes"; !strings.Contains(errOut.String(), want) {
+	if want := `scaffold new shop --module github.com/acme/shop --port 8000 --workers 5 --db none --maintainer "Ada Lovelace <ada@example.com>" --yes`; !strings.Contains(errOut.String(), want) {
 		t.Errorf("stderr does not show %q:\n%s", want, errOut)
 	}
 	gomod, err := os.ReadFile(filepath.Join(wd(t, opts), "shop", "go.mod"))
 	if err != nil || !strings.HasPrefix(string(gomod), "module github.com/acme/shop\n") {
 		t.Errorf("go.mod = %q, %v", gomod, err)
+	}
+}
+
+// The packages' maintainer: --maintainer when given (canonical form), else git's user, else
+// the placeholder; recorded in scaffold.yaml's answers so `scaffold update` keeps it. A
+// malformed one is refused naming the flag and the rule, before anything is written.
+func TestNewRunMaintainer(t *testing.T) {
+	for _, tc := range []struct {
+		flag, git, want string
+	}{
+		{flag: "  Ada Lovelace   <ada@example.com> ", git: "Git User <git@example.com>", want: "Ada Lovelace <ada@example.com>"},
+		{git: "Git User <git@example.com>", want: "Git User <git@example.com>"},
+		{want: project.PlaceholderMaintainer},
+	} {
+		opts, _, _ := testOptions(t, "shop")
+		opts.Yes = true
+		opts.GitMaintainer = func() string { return tc.git }
+		if tc.flag != "" {
+			opts.Maintainer, opts.maintainerSet = tc.flag, true
+		}
+		if err := newRun(opts); err != nil {
+			t.Fatal(err)
+		}
+		m, err := project.LoadManifest(filepath.Join(wd(t, opts), "shop"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Answers.Maintainer != tc.want {
+			t.Errorf("flag %q, git %q: scaffold.yaml's maintainer = %q, want %q", tc.flag, tc.git, m.Answers.Maintainer, tc.want)
+		}
+	}
+	for _, bad := range []string{"ada@example.com", "Ada <ada>", "Ada, Bob <ab@example.com>", "{{ .Env.X }} <a@example.com>"} {
+		opts, _, _ := testOptions(t, "shop")
+		opts.Yes = true
+		opts.Maintainer, opts.maintainerSet = bad, true
+		err := newRun(opts)
+		if err == nil || !strings.Contains(err.Error(), "--maintainer: maintainer ") || !strings.Contains(err.Error(), project.MaintainerRule) {
+			t.Errorf("--maintainer %q: err %v, want one naming --maintainer and the rule %s", bad, err, project.MaintainerRule)
+		}
+		if _, statErr := os.Stat(filepath.Join(wd(t, opts), "shop")); statErr == nil {
+			t.Errorf("--maintainer %q: shop/ was written", bad)
+		}
 	}
 }
 
