@@ -219,22 +219,25 @@ func TestDevLoop(t *testing.T) {
 	addr := ev.wait(t, EventListening, 10*time.Second, &log).Addr
 	first := ev.wait(t, EventReady, 90*time.Second, &log)
 
-	p := startPoller("http://" + addr + "/")
+	// p polls the page (templates), api the JSON handler the Go edits change.
+	p, api := startPoller("http://"+addr+"/"), startPoller("http://"+addr+"/api/hello")
 	defer func() {
-		select {
-		case <-p.stop:
-		default:
-			p.halt()
+		for _, q := range []*poller{p, api} {
+			select {
+			case <-q.stop:
+			default:
+				q.halt()
+			}
 		}
 	}()
-	p.waitBody(t, "demo is running", 10*time.Second, &log)
+	p.waitBody(t, "demo is up and running", 10*time.Second, &log)
 
 	// A template edit is rebuilt (the templates are embedded) and served.
-	editFile(t, filepath.Join(home, "templates", "index.html"), "is running", "is edited")
+	editFile(t, filepath.Join(home, "templates", "index.html"), "is up and running", "is edited")
 	p.waitBody(t, "demo is edited", 60*time.Second, &log)
 
 	// A syntax error: the old build keeps serving, the error names file:line.
-	editFile(t, filepath.Join(home, "home.go"), `"Name": d.Name}`, `"Name": d.Name + }`)
+	editFile(t, filepath.Join(home, "home.go"), `"app": d.Site.Name}`, `"app": d.Site.Name + }`)
 	failed := ev.wait(t, EventBuildFailed, 60*time.Second, &log)
 	if !strings.Contains(failed.Output, "web/home/home.go:") {
 		t.Errorf("build output does not name web/home/home.go:LINE:\n%s", failed.Output)
@@ -247,24 +250,29 @@ func TestDevLoop(t *testing.T) {
 		t.Errorf("after a failed build the old text is no longer served:\n%s", body)
 	}
 
-	// Fixing it with a changed handler (Go code) serves the new text.
-	editFile(t, filepath.Join(home, "home.go"), `"Name": d.Name + }`, `"Name": d.Name + " (fixed)"}`)
-	p.waitBody(t, "demo (fixed) is edited", 60*time.Second, &log)
+	// Fixing it with a changed handler (Go code) serves the new answer, and the edited page.
+	editFile(t, filepath.Join(home, "home.go"), `"app": d.Site.Name + }`, `"app": d.Site.Name + " (fixed)"}`)
+	api.waitBody(t, `"demo (fixed)"`, 60*time.Second, &log)
+	if body := p.last(); !strings.Contains(body, "demo is edited") {
+		t.Errorf("after the fix the edited page is no longer served:\n%s", body)
+	}
 
 	// A burst of 20 saves is one build.
 	burst := time.Now()
 	for i := range 20 {
 		editFile(t, filepath.Join(home, "home.go"), fmt.Sprintf(`" (fixed%s)"`, strings.Repeat("!", i)), fmt.Sprintf(`" (fixed%s)"`, strings.Repeat("!", i+1)))
 	}
-	p.waitBody(t, "demo (fixed"+strings.Repeat("!", 20)+") is edited", 60*time.Second, &log)
+	api.waitBody(t, `"demo (fixed`+strings.Repeat("!", 20)+`)"`, 60*time.Second, &log)
 	if n := ev.count(EventBuildStart, burst); n != 1 {
 		t.Errorf("a burst of 20 saves started %d builds, want 1", n)
 	}
-	p.halt()
-	if f := p.fail.Load(); f != 0 || p.ok.Load() == 0 {
-		t.Errorf("polling through the edits: %d ok, %d failed: %v", p.ok.Load(), f, p.errs)
+	for _, q := range []*poller{p, api} {
+		q.halt()
+		if f := q.fail.Load(); f != 0 || q.ok.Load() == 0 {
+			t.Errorf("polling %s through the edits: %d ok, %d failed: %v", q.url, q.ok.Load(), f, q.errs)
+		}
 	}
-	t.Logf("polling through 3 swaps and a failed build: %d requests, %d failed", p.ok.Load(), p.fail.Load())
+	t.Logf("polling through 3 swaps and a failed build: %d requests, %d failed", p.ok.Load()+api.ok.Load(), p.fail.Load()+api.fail.Load())
 
 	// A crash is reported; a config change restarts the last build without compiling.
 	ready := ev.latest(EventReady)
