@@ -103,9 +103,6 @@ func beginModuleEdit(dir string) (*moduleEdit, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := man.Files[ModulesFile]; !ok {
-		return nil, fmt.Errorf("%s does not record %s: the project predates `scaffold add`; run `scaffold update` first (and merge web/app.go if it reports a conflict)", ManifestFile, ModulesFile)
-	}
 	e := &moduleEdit{dir: dir, old: man, next: *man}
 	e.next.Files = maps.Clone(man.Files)
 	e.next.Modules = slices.Clone(man.Modules)

@@ -93,7 +93,7 @@ func Steps() []generators.Step[*Context] {
 		generators.StepFunc[*Context]{Name: "runtime", Fn: vendorRuntime},
 		// What the user removed stays removed (scaffold.yaml's removed:), whichever step wrote it.
 		generators.StepFunc[*Context]{Name: "removed", Fn: dropRemoved},
-		// scaffold.yaml records the answers, the runtime checksum for `scaffold vendor` and
+		// scaffold.yaml records the answers, the runtime's files for `scaffold vendor` and
 		// each file's checksum for `scaffold update`; it must stay the last step.
 		generators.StepFunc[*Context]{Name: "manifest", Fn: writeManifest},
 	}
