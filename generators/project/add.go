@@ -16,7 +16,7 @@ import (
 	"github.com/scaffoldgo/scaffold/generators"
 )
 
-// Files scaffold owns outright: regenerated on every add and update, never to be edited.
+// Files scaffold owns (OwnedByScaffold), and the config file add module extends.
 const (
 	ModulesFile       = "web/modules.go"
 	ModulesConfigFile = "factory/modules.go"

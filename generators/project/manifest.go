@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -101,12 +102,20 @@ type Runtime struct {
 	Files   []string `yaml:"files"`
 }
 
-const manifestHeader = "# Written by scaffold: what this project was generated from. Keep it in version control;\n# `scaffold vendor`, `scaffold update` and `scaffold deploy-config` read it, `make package-check` too.\n"
+// manifestHeader heads scaffold.yaml: what it is, and whom each file belongs to (Owners).
+func manifestHeader() string {
+	var b strings.Builder
+	b.WriteString("# Written by scaffold: what this project was generated from. Keep it in version control;\n# `scaffold vendor`, `scaffold update` and `scaffold deploy-config` read it, `make package-check` too.\n# Whose each file is (the README's layout table has the owner column):\n")
+	for _, o := range Owners {
+		fmt.Fprintf(&b, "#   %s (%s): %s\n", o.Name, o.Files, o.Meaning)
+	}
+	return b.String()
+}
 
 // Marshal renders the manifest as YAML with its header.
 func (m *Manifest) Marshal() ([]byte, error) {
 	var buf bytes.Buffer
-	buf.WriteString(manifestHeader)
+	buf.WriteString(manifestHeader())
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	if err := enc.Encode(m); err != nil {

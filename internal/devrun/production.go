@@ -74,7 +74,7 @@ func RunProduction(ctx context.Context, o ProductionOptions) (int, error) {
 	}
 	fmt.Fprintf(o.Stderr, "scaffold run: built in %s; starting in production mode\n", time.Since(start).Round(time.Millisecond))
 
-	env := cleanEnv(o.Env)
+	env := withSourceTree(cleanEnv(o.Env))
 	if !hasEnv(env, "APP_ENV") {
 		env = append(env, "APP_ENV=production")
 	}
