@@ -83,8 +83,8 @@ func TestClassify(t *testing.T) {
 		{"unedited, template changed", true, older, FileChecksum(older), newer, Overwrite},
 		{"edited, template changed", true, mine, FileChecksum(older), newer, Conflict},
 		{"edited, template unchanged", true, mine, FileChecksum(newer), newer, Kept},
-		{"old manifest, differs", true, older, "", newer, Conflict},
-		{"old manifest, equal", true, newer, "", newer, Unchanged},
+		{"no record, differs", true, older, "", newer, Conflict},
+		{"no record, equal", true, newer, "", newer, Unchanged},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := Classify(tc.exists, tc.disk, tc.recorded, tc.render); got != tc.want {

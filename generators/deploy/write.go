@@ -1,7 +1,6 @@
 package deploy
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -31,8 +30,8 @@ type Planned struct {
 }
 
 // Plan compares the generated files with what is in out (relative to the project folder,
-// or absolute) and with what scaffold.yaml records deploy-config last wrote there (or, in
-// a project from before that, out/.scaffold-sums): generators.Classify.
+// or absolute) and with what scaffold.yaml records deploy-config last wrote there:
+// generators.Classify.
 func (ctx *Context) Plan(out string) ([]Planned, error) {
 	o, err := locate(ctx.Dir, out)
 	if err != nil {
@@ -116,16 +115,9 @@ func locate(dir, out string) (output, error) {
 func (o output) keyOf(p string) string { return path.Join(o.key, p) }
 
 // recordIn is the checksum of what deploy-config last wrote into o, by path relative to
-// it: scaffold.yaml's, else a project from before it's o/.scaffold-sums.
+// it, as dir's scaffold.yaml records it.
 func recordIn(dir string, o output) (map[string]string, error) {
-	legacy, err := readLegacySums(o.path)
-	if err != nil {
-		return nil, err
-	}
 	record := map[string]string{}
-	for p, r := range legacy {
-		record[p] = r.sum
-	}
 	m, err := diskManifest(dir)
 	if err != nil || m == nil {
 		return record, err
@@ -208,26 +200,22 @@ func Write(dir, out string, plan []Planned, force bool) error {
 	record := generators.NewFileSet()
 	f, _ := into.Get(project.ManifestFile)
 	record.Add(f.Path, f.Data, f.Mode)
-	set.Remove(legacySumsFile)
 	return generators.CommitAll(generators.Into{Target: o.path, Files: set, Force: true}, generators.Into{Target: dir, Files: record, Force: true})
 }
 
 // AddTo adds to into, a commit into the project folder dir, what writing plan into out
-// does there: staged's files (Stage) when out is inside dir, the old out/.scaffold-sums
-// removed, and scaffold.yaml with m recording plan: each file's checksum and config digest.
+// does there: staged's files (Stage) when out is inside dir, and scaffold.yaml with m
+// recording plan: each file's checksum and config digest.
 func AddTo(into *generators.FileSet, m *project.Manifest, dir, out string, plan []Planned, staged *generators.FileSet) error {
 	o, err := locate(dir, out)
 	if err != nil {
 		return err
 	}
-	if err := record(m, o, plan); err != nil {
-		return err
-	}
+	record(m, plan)
 	if o.inside {
 		for _, f := range staged.Files() {
 			into.Add(o.keyOf(f.Path), f.Data, f.Mode)
 		}
-		into.Remove(o.keyOf(legacySumsFile))
 	}
 	data, err := m.Marshal()
 	if err != nil {
@@ -252,79 +240,11 @@ func Stage(out string, plan []Planned, policy generators.EditPolicy) (*generator
 	return set, err
 }
 
-// record puts into m what writing plan into o leaves scaffold.yaml recording: each file's
+// record puts into m what writing plan leaves scaffold.yaml recording: each file's
 // checksum (of scaffold's version, also when an edit is kept: what the next run compares
-// with) and the config digest it was derived from; and what an old o/.scaffold-sums
-// recorded, which the write removes.
-func record(m *project.Manifest, o output, plan []Planned) error {
-	legacy, err := readLegacySums(o.path)
-	if err != nil {
-		return err
-	}
-	for p, r := range legacy {
-		if _, ok := m.Files[o.keyOf(p)]; !ok {
-			m.RecordDerived(o.keyOf(p), r.sum, r.from)
-		}
-	}
+// with) and the config digest it was derived from.
+func record(m *project.Manifest, plan []Planned) {
 	for _, p := range plan {
 		m.RecordDerived(p.Key, generators.FileChecksum(p.New), p.From)
 	}
-	return nil
-}
-
-// legacySumsFile is where scaffold before the one record (scaffold.yaml's files and
-// derived_from) kept, in each output folder, what deploy-config wrote there. It is only
-// read: the next write moves it into scaffold.yaml and removes it in the same commit.
-const legacySumsFile = ".scaffold-sums"
-
-// OldRecord is the path of out's .scaffold-sums (out as Plan takes it) when an older
-// scaffold left one, which the next Write moves into scaffold.yaml; "" when there is none.
-func OldRecord(dir, out string) string {
-	o, err := locate(dir, out)
-	if err != nil {
-		return ""
-	}
-	p := filepath.Join(o.path, legacySumsFile)
-	if _, err := os.Lstat(p); err != nil {
-		return ""
-	}
-	return p
-}
-
-// legacySum is one line of a legacySumsFile, in scaffold.yaml's terms.
-type legacySum struct {
-	sum  string // FileChecksum of the content written
-	from string // ConfigDigest of the config it was derived from; "" when not recorded
-}
-
-// readLegacySums reads out's legacySumsFile ("<sha256>  <path>[  config=<sha256>]" lines),
-// by path relative to out; none when it is not there.
-func readLegacySums(out string) (map[string]legacySum, error) {
-	sums := map[string]legacySum{}
-	p := filepath.Join(out, legacySumsFile)
-	data, err := os.ReadFile(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return sums, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		hexSum, rest, ok := strings.Cut(line, "  ")
-		name, from, _ := strings.Cut(rest, "  config=")
-		if !ok || len(hexSum) != 64 || name == "" || (from != "" && len(from) != 64) {
-			return nil, fmt.Errorf("%s:%d: want \"<sha256>  <path>  config=<sha256>\" (scaffold's old record, moved into scaffold.yaml on the next write); delete the file to start over", p, n)
-		}
-		s := legacySum{sum: "sha256:" + hexSum}
-		if from != "" {
-			s.from = "sha256:" + from
-		}
-		sums[name] = s
-	}
-	return sums, sc.Err()
 }

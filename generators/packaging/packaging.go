@@ -6,8 +6,7 @@
 //
 // They live in packaging/, beside the package's maintainer scripts, and never in deploy/:
 // deploy/ is deploy-config's default output for the user's own host (the /opt layout), and
-// the two layouts share file names. A project from a scaffold that kept them in deploy/ has
-// them moved by `scaffold update` (Migrate).
+// the two layouts share file names.
 package packaging
 
 import (
@@ -48,16 +47,11 @@ func Layouts(name string) []Layout {
 // Units renders the package files of the project seen through fsys (a project rendered
 // but not written: its FileSet's FS; or Overlay of an update over the folder) and plans
 // them against the project folder dir on disk with deploy-config's own record (in dir's
-// scaffold.yaml, or an old deploy/.scaffold-sums). It adds to set, the project's commit,
-// what changes (paths relative to dir), with m, the manifest that commit writes,
-// recording them as deploy-config does; and returns each file's fate in `scaffold
-// update`'s terms, and what Migrate moved out of deploy/. A file edited since scaffold
+// scaffold.yaml). It adds to set, the project's commit, what changes (paths relative to
+// dir), with m, the manifest that commit writes, recording them as deploy-config does;
+// and returns each file's fate in `scaffold update`'s terms. A file edited since scaffold
 // wrote it is kept, scaffold's version written beside it as FILE.scaffold-new.
-func Units(set *generators.FileSet, m *project.Manifest, fsys fs.FS, dir string) ([]project.UpdateEntry, []project.UpdateMove, error) {
-	moves, err := Migrate(set, m, dir)
-	if err != nil {
-		return nil, nil, err
-	}
+func Units(set *generators.FileSet, m *project.Manifest, fsys fs.FS, dir string) ([]project.UpdateEntry, error) {
 	var entries []project.UpdateEntry
 	for _, l := range Layouts(m.Name) {
 		out := filepath.Join(dir, filepath.FromSlash(l.Out))
@@ -65,7 +59,7 @@ func Units(set *generators.FileSet, m *project.Manifest, fsys fs.FS, dir string)
 		staged := generators.NewFileSet()
 		if other, err := writtenForOtherLayout(out, m.Name, l); err != nil || other != "" {
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			// Units written there for another layout (a deploy-config --out packaging
 			// of the user's) are the user's choice, left alone.
@@ -73,30 +67,29 @@ func Units(set *generators.FileSet, m *project.Manifest, fsys fs.FS, dir string)
 		} else {
 			gen, err := deploy.GenerateFS(fsys, dir, l)
 			if err != nil {
-				return nil, nil, fmt.Errorf("package units (%s): %w", l.Out, err)
+				return nil, fmt.Errorf("package units (%s): %w", l.Out, err)
 			}
 			if plan, err = gen.Plan(l.Out); err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			var held []project.UpdateEntry
 			if plan, held, err = holdBack(m, dir, plan); err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			entries = append(entries, held...)
 			if staged, err = deploy.Stage(out, plan, generators.SetAsideEdited); err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			for _, p := range plan {
 				entries = append(entries, project.UpdateEntry{Path: p.Key, Action: p.Change})
 			}
 		}
-		// Either way an old record there moves into scaffold.yaml.
 		if err := deploy.AddTo(set, m, dir, l.Out, plan, staged); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Path < entries[j].Path })
-	return entries, moves, nil
+	return entries, nil
 }
 
 // holdBack takes out of plan, as update does the project's own files: the files the user
@@ -140,15 +133,14 @@ func New(opts project.Options, target string) (*project.Context, error) {
 	}
 	// The base of each file, for the three-way merge of the first `scaffold update`.
 	gen.AddBases(gen.Files)
-	if _, _, err := Units(gen.Files, &gen.Manifest, gen.Files.FS(), target); err != nil {
+	if _, err := Units(gen.Files, &gen.Manifest, gen.Files.FS(), target); err != nil {
 		return nil, err
 	}
 	return gen, nil
 }
 
 // Update is project.Update with the package files brought up to date in the same atomic
-// commit, derived from config/ as the update leaves it, and an older scaffold's copies in
-// deploy/ moved (Migrate; the folders that leaves empty are removed after the commit).
+// commit, derived from config/ as the update leaves it.
 func Update(dir, version string, dryRun bool) (*project.UpdateResult, error) {
 	res, set, err := project.PlanUpdate(dir, version)
 	if err != nil {
@@ -158,11 +150,10 @@ func Update(dir, version string, dryRun bool) (*project.UpdateResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	entries, moves, err := Units(set, m, set.Overlay(os.DirFS(dir)), dir)
+	entries, err := Units(set, m, set.Overlay(os.DirFS(dir)), dir)
 	if err != nil {
 		return nil, err
 	}
-	res.Moves = moves
 	for _, e := range entries {
 		switch e.Action {
 		case generators.Conflict:
@@ -179,7 +170,6 @@ func Update(dir, version string, dryRun bool) (*project.UpdateResult, error) {
 	if err := set.Commit(dir, true); err != nil {
 		return nil, err
 	}
-	pruneEmpty(dir, moves)
 	project.PruneBases(dir)
 	return res, nil
 }

@@ -7,7 +7,6 @@ import (
 	"maps"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -80,11 +79,6 @@ func TestNewWritesCurrentUnits(t *testing.T) {
 	for _, f := range units {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("a new project lacks %s", f)
-		}
-	}
-	for _, f := range []string{"packaging/.scaffold-sums", "packaging/rpm/.scaffold-sums"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); !os.IsNotExist(err) {
-			t.Errorf("a new project has %s: scaffold.yaml is the one record", f)
 		}
 	}
 	if unit := read(t, dir, "packaging/systemd/demo.service"); !strings.Contains(unit, "\nExecStart=/usr/bin/demo ") || !strings.Contains(unit, "\nWorkingDirectory=/usr/share/demo\n") {
@@ -313,8 +307,8 @@ func TestHostLayoutBesidePackageLayout(t *testing.T) {
 	if got := snapshot(t, dir, "deploy"); !maps.Equal(got, host) {
 		t.Errorf("update changed deploy-config's host files in deploy/")
 	}
-	if len(res.Moves) != 0 || slices.ContainsFunc(res.Entries, func(e project.UpdateEntry) bool { return strings.HasPrefix(e.Path, "deploy/") }) {
-		t.Errorf("update reports deploy/: moves %v, entries %v", res.Moves, res.Entries)
+	if slices.ContainsFunc(res.Entries, func(e project.UpdateEntry) bool { return strings.HasPrefix(e.Path, "deploy/") }) {
+		t.Errorf("update reports deploy/: entries %v", res.Entries)
 	}
 
 	if err := deployConfig(t, dir, "packaging", true, "systemd"); err != nil {
@@ -351,72 +345,6 @@ func snapshot(t *testing.T, dir, sub string) map[string]string {
 	return files
 }
 
-// oldLayout turns dir into a project as scaffold before packaging/ left it: the package
-// units and their READMEs in deploy/ and deploy/rpm/, recorded in scaffold.yaml there.
-func oldLayout(t *testing.T, dir string) {
-	t.Helper()
-	m, err := project.LoadManifest(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range Layouts("demo") {
-		for _, rel := range oldFiles(l, "demo") {
-			from, to := path.Join(l.Out, rel), path.Join(oldOut(l), rel)
-			if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, to)), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Rename(filepath.Join(dir, from), filepath.Join(dir, to)); err != nil {
-				t.Fatal(err)
-			}
-			m.RecordDerived(to, m.Files[from], m.DerivedFrom[from])
-			delete(m.Files, from)
-			delete(m.DerivedFrom, from)
-		}
-	}
-	for _, d := range []string{"packaging/rpm/systemd", "packaging/rpm", "packaging/systemd", "packaging/logrotate"} {
-		if err := os.Remove(filepath.Join(dir, d)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	data, err := m.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	write(t, dir, project.ManifestFile, string(data))
-}
-
-// oldFormat turns dir, in the old layout, into a project as scaffold before the one
-// record left it: what deploy-config wrote is not in scaffold.yaml but in each output
-// folder's .scaffold-sums, one "<sha256>  <path>  config=<sha256>" line per file under a
-// comment header.
-func oldFormat(t *testing.T, dir string) {
-	t.Helper()
-	m, err := project.LoadManifest(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sums := map[string]string{}
-	for p, from := range m.DerivedFrom {
-		out := "deploy"
-		if strings.HasPrefix(p, "deploy/rpm/") {
-			out = "deploy/rpm"
-		} else if !strings.HasPrefix(p, "deploy/") {
-			t.Fatalf("%s: the old record knew deploy/ only (oldLayout first)", p)
-		}
-		sums[out] += strings.TrimPrefix(m.Files[p], "sha256:") + "  " + strings.TrimPrefix(p, out+"/") + "  config=" + strings.TrimPrefix(from, "sha256:") + "\n"
-		delete(m.Files, p)
-	}
-	m.DerivedFrom = nil
-	for out, lines := range sums {
-		write(t, dir, out+"/.scaffold-sums", "# Written by scaffold deploy-config: sha256 of each file as it was last written, and the digest of\n# config/ it was derived from (LC_ALL=C sha256sum config/*.yaml | sha256sum, from the project folder).\n# A file that no longer matches was edited and is not overwritten without --force.\n"+lines)
-	}
-	data, err := m.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	write(t, dir, project.ManifestFile, string(data))
-}
-
 // deployConfig runs what `scaffold deploy-config TARGETS --out out` runs.
 func deployConfig(t *testing.T, dir, out string, force bool, targets ...string) error {
 	t.Helper()
@@ -435,226 +363,6 @@ func deployConfig(t *testing.T, dir, out string, force bool, targets ...string) 
 	return deploy.Write(dir, out, plan, force)
 }
 
-func assertGone(t *testing.T, dir string, rels ...string) {
-	t.Helper()
-	for _, rel := range rels {
-		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(rel))); !os.IsNotExist(err) {
-			t.Errorf("%s is still there (%v)", rel, err)
-		}
-	}
-}
-
-// assertRecord fails unless scaffold.yaml records exactly the files of keys that are
-// under prefix, each with the checksum of the file on disk.
-func assertRecord(t *testing.T, dir, prefix string, keys ...string) {
-	t.Helper()
-	m, _ := record(t, dir)
-	var got []string
-	for p := range m.Files {
-		if strings.HasPrefix(p, prefix) {
-			got = append(got, p)
-		}
-	}
-	slices.Sort(got)
-	slices.Sort(keys)
-	if !slices.Equal(got, keys) {
-		t.Errorf("scaffold.yaml records %v under %s, want %v", got, prefix, keys)
-	}
-	for _, k := range keys {
-		if _, derived := m.DerivedFrom[k]; !derived {
-			t.Errorf("scaffold.yaml has no derived_from for %s", k)
-		}
-	}
-}
-
-// A project in the old layout has its package files moved by update: each one in deploy/
-// removed with its record when it is scaffold's package file, unchanged; the ones that are
-// the user's (edited, or rewritten by deploy-config for the host) left where they are with
-// their record, and every one reported.
-func TestUpdateMovesOldLayout(t *testing.T) {
-	deb := []string{"deploy/README.md", "deploy/logrotate/demo", "deploy/systemd/demo.service", "deploy/systemd/demo.socket"}
-	rpm := []string{"deploy/rpm/README.md", "deploy/rpm/systemd/demo.service", "deploy/rpm/systemd/demo.socket"}
-	cases := []struct {
-		name  string
-		setup func(t *testing.T, dir string)
-		left  map[string]string // path -> reason it stays
-	}{
-		{name: "as scaffold wrote it", setup: func(*testing.T, string) {}},
-		{name: "after deploy-config all", setup: func(t *testing.T, dir string) {
-			// What the defect did: the old layout's units silently replaced by the host's.
-			if err := deployConfig(t, dir, "deploy", false, "all"); err != nil {
-				t.Fatal(err)
-			}
-		}, left: map[string]string{
-			"deploy/README.md":            leftRewritten,
-			"deploy/systemd/demo.service": leftRewritten,
-			"deploy/systemd/demo.socket":  "kept with deploy/systemd/demo.service, which stays",
-			"deploy/logrotate/demo":       "kept with deploy/README.md, which stays",
-		}},
-		{name: "after deploy-config nginx", setup: func(t *testing.T, dir string) {
-			if err := deployConfig(t, dir, "deploy", false, "nginx"); err != nil {
-				t.Fatal(err)
-			}
-		}, left: map[string]string{"deploy/README.md": leftRewritten, "deploy/logrotate/demo": "kept with deploy/README.md, which stays"}},
-		{name: "edited", setup: func(t *testing.T, dir string) {
-			write(t, dir, "deploy/systemd/demo.service", read(t, dir, "deploy/systemd/demo.service")+"# mine\n")
-			write(t, dir, "deploy/rpm/README.md", read(t, dir, "deploy/rpm/README.md")+"mine\n")
-		}, left: map[string]string{
-			"deploy/systemd/demo.service": leftEdited,
-			"deploy/systemd/demo.socket":  "kept with deploy/systemd/demo.service, which stays",
-			"deploy/rpm/README.md":        leftEdited,
-		}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			dir := newProject(t)
-			oldLayout(t, dir)
-			c.setup(t, dir)
-			before := snapshot(t, dir, "deploy")
-
-			dry, err := Update(dir, "v1.0.1", true)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := snapshot(t, dir, "deploy"); !maps.Equal(got, before) {
-				t.Fatal("a dry run changed deploy/")
-			}
-			res, err := Update(dir, "v1.0.1", false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Equal(dry.Moves, res.Moves) {
-				t.Errorf("the dry run said %v, the update did %v", dry.Moves, res.Moves)
-			}
-			var stays []string
-			for _, f := range append(append([]string(nil), deb...), rpm...) {
-				want := project.UpdateMove{From: f, To: "packaging/" + strings.TrimPrefix(f, "deploy/"), Left: c.left[f]}
-				if !slices.Contains(res.Moves, want) {
-					t.Errorf("moves %v lack %+v", res.Moves, want)
-				}
-				if c.left[f] != "" {
-					stays = append(stays, f)
-					if read(t, dir, f) != before[strings.TrimPrefix(f, "deploy/")] {
-						t.Errorf("update changed %s, which stays the user's", f)
-					}
-				} else {
-					assertGone(t, dir, f)
-				}
-			}
-			if len(stays) == 0 {
-				assertGone(t, dir, "deploy")
-			}
-			var hostFiles []string
-			for rel := range before {
-				if f := "deploy/" + rel; !slices.Contains(deb, f) && !slices.Contains(rpm, f) {
-					hostFiles = append(hostFiles, f)
-					if read(t, dir, f) != before[rel] {
-						t.Errorf("update changed deploy-config's %s", f)
-					}
-				}
-			}
-			assertRecord(t, dir, "deploy/", append(stays, hostFiles...)...)
-			assertCurrent(t, dir)
-		})
-	}
-}
-
-// A project made by an older scaffold keeps its record in deploy/.scaffold-sums and
-// deploy/rpm/.scaffold-sums: update reads them (an unedited unit moves to packaging/, an
-// edited one stays: without the old record both would count as edited), moves every line
-// that still names a file into scaffold.yaml, deploy-config's nginx site included, and
-// removes them in the same commit.
-func TestUpdateMigratesOldSums(t *testing.T) {
-	dir := newProject(t)
-	oldLayout(t, dir)
-	if err := deployConfig(t, dir, "deploy", false, "nginx"); err != nil {
-		t.Fatal(err)
-	}
-	site := read(t, dir, "deploy/nginx/demo.conf")
-	oldFormat(t, dir)
-	edited := read(t, dir, "deploy/rpm/systemd/demo.service") + "# mine\n"
-	write(t, dir, "deploy/rpm/systemd/demo.service", edited)
-	cfg := read(t, dir, "config/config.yaml")
-	write(t, dir, "config/config.yaml", strings.Replace(cfg, "graceful_timeout: 30s", "graceful_timeout: 50s", 1))
-
-	res, err := Update(dir, "v1.0.1", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []project.UpdateMove{
-		{From: "deploy/systemd/demo.service", To: "packaging/systemd/demo.service"},
-		{From: "deploy/rpm/systemd/demo.service", To: "packaging/rpm/systemd/demo.service", Left: leftEdited},
-	} {
-		if !slices.Contains(res.Moves, want) {
-			t.Errorf("update moves %v lack %v", res.Moves, want)
-		}
-	}
-	if res.Conflicts != 0 || read(t, dir, "deploy/rpm/systemd/demo.service") != edited {
-		t.Errorf("conflicts %d: want the edited unit left in deploy/rpm/ and no conflict", res.Conflicts)
-	}
-	assertGone(t, dir, "deploy/.scaffold-sums", "deploy/rpm/.scaffold-sums", "deploy/systemd/demo.service")
-	m, digest := record(t, dir)
-	if m.Files["packaging/systemd/demo.service"] != generators.FileChecksum([]byte(read(t, dir, "packaging/systemd/demo.service"))) || m.DerivedFrom["packaging/systemd/demo.service"] != digest {
-		t.Errorf("scaffold.yaml does not record the new unit from config %s: %q, %q", digest, m.Files["packaging/systemd/demo.service"], m.DerivedFrom["packaging/systemd/demo.service"])
-	}
-	// The edited unit keeps the old line's record (scaffold's checksum): still an edit.
-	if sum := m.Files["deploy/rpm/systemd/demo.service"]; sum == "" || sum == generators.FileChecksum([]byte(edited)) {
-		t.Errorf("scaffold.yaml records the edited unit as %q: want the old line's checksum", sum)
-	}
-	// The site was derived from the config before the change: moved as it was recorded.
-	if m.Files["deploy/nginx/demo.conf"] != generators.FileChecksum([]byte(site)) || m.DerivedFrom["deploy/nginx/demo.conf"] == "" || m.DerivedFrom["deploy/nginx/demo.conf"] == digest {
-		t.Errorf("scaffold.yaml records deploy/nginx/demo.conf as %q from %q: want the old line's checksum and config", m.Files["deploy/nginx/demo.conf"], m.DerivedFrom["deploy/nginx/demo.conf"])
-	}
-	if slices.ContainsFunc(res.Entries, func(e project.UpdateEntry) bool { return e.Action == generators.Orphan }) {
-		t.Errorf("update reports deploy-config's files as no longer generated: %v", res.Entries)
-	}
-	if unit := read(t, dir, "packaging/systemd/demo.service"); !strings.Contains(unit, "TimeoutStopSec=60\n") {
-		t.Errorf("the new unit was not derived from graceful_timeout 50s:\n%s", unit)
-	}
-}
-
-// deploy-config on an old project reads deploy/.scaffold-sums too: an edit it recorded is
-// refused with nothing written (the old file and scaffold.yaml as they were); a run that
-// writes moves the record into scaffold.yaml and removes the file in the same commit.
-func TestDeployConfigMigratesOldSums(t *testing.T) {
-	dir := newProject(t)
-	oldLayout(t, dir)
-	if err := deployConfig(t, dir, "deploy", false, "nginx"); err != nil {
-		t.Fatal(err)
-	}
-	oldFormat(t, dir)
-	write(t, dir, "deploy/nginx/demo.conf", read(t, dir, "deploy/nginx/demo.conf")+"# mine\n")
-	cfg := read(t, dir, "config/config.yaml")
-	write(t, dir, "config/config.yaml", strings.Replace(cfg, "timeout: 30s", "timeout: 40s", 1))
-	sums, manifest := read(t, dir, "deploy/.scaffold-sums"), read(t, dir, project.ManifestFile)
-	err := deployConfig(t, dir, "deploy", false, "nginx")
-	var edited *deploy.EditedError
-	if !errors.As(err, &edited) || !slices.Equal(edited.Paths, []string{"nginx/demo.conf"}) {
-		t.Fatalf("err = %v, want the edited site refused", err)
-	}
-	if read(t, dir, "deploy/.scaffold-sums") != sums || read(t, dir, project.ManifestFile) != manifest {
-		t.Fatal("a refused deploy-config changed the record")
-	}
-	// Another target into deploy/ moves the whole old record.
-	if err := deployConfig(t, dir, "deploy", false, "logrotate"); err != nil {
-		t.Fatal(err)
-	}
-	assertGone(t, dir, "deploy/.scaffold-sums")
-	if got := read(t, dir, "deploy/rpm/.scaffold-sums"); got == "" {
-		t.Error("deploy-config --out deploy removed deploy/rpm/.scaffold-sums, another folder's record")
-	}
-	m, err := project.LoadManifest(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := m.DerivedFrom["deploy/nginx/demo.conf"]; !ok || m.Files["deploy/nginx/demo.conf"] == generators.FileChecksum([]byte(read(t, dir, "deploy/nginx/demo.conf"))) {
-		t.Errorf("scaffold.yaml records the edited site as %q: want the old record moved (scaffold's checksum, so the edit stays an edit)", m.Files["deploy/nginx/demo.conf"])
-	}
-	if err := deployConfig(t, dir, "deploy", false, "nginx"); !errors.As(err, &edited) {
-		t.Errorf("after the move, deploy-config overwrote the edited site: err %v", err)
-	}
-}
-
 // packageCheck runs the project's `make package-check` (goreleaser's before hook, which
 // reads scaffold.yaml with awk: scaffold is not installed on a release runner) and
 // returns its output and whether it passed.
@@ -671,7 +379,7 @@ func packageCheck(t *testing.T, mk, dir string) (string, bool) {
 
 // `make package-check` tells the three ways packaging/ can be wrong for the packages
 // apart, from scaffold.yaml alone: current (a new project, after `deploy-config all` into
-// deploy/, and after an update moved an old project's units out of deploy/), stale
+// deploy/), stale
 // (config/ changed since the units were derived), written for another layout, missing.
 func TestPackageCheck(t *testing.T) {
 	mk := testenv.Tool(t, "make")
@@ -694,17 +402,6 @@ func TestPackageCheck(t *testing.T) {
 	write(t, dir, "config/config.yaml", cfg)
 	if out, ok := packageCheck(t, mk, dir); !ok {
 		t.Errorf("config/ back as it was: make package-check fails:\n%s", out)
-	}
-
-	// An old project (units and record in deploy/), moved by update: current again.
-	old := newProject(t)
-	oldLayout(t, old)
-	oldFormat(t, old)
-	if _, err := Update(old, "v1.0.1", false); err != nil {
-		t.Fatal(err)
-	}
-	if out, ok := packageCheck(t, mk, old); !ok {
-		t.Errorf("after update moved the old layout: make package-check fails:\n%s", out)
 	}
 
 	if err := deployConfig(t, dir, "packaging", true, "systemd"); err != nil {

@@ -16,7 +16,7 @@ import (
 	"github.com/scaffoldgo/scaffold/generators"
 )
 
-// Files scaffold owns outright: regenerated on every add and update, never to be edited.
+// Files scaffold owns (OwnedByScaffold), and the config file add module extends.
 const (
 	ModulesFile       = "web/modules.go"
 	ModulesConfigFile = "factory/modules.go"
@@ -102,9 +102,6 @@ func beginModuleEdit(dir string) (*moduleEdit, error) {
 	man, err := LoadManifest(dir)
 	if err != nil {
 		return nil, err
-	}
-	if _, ok := man.Files[ModulesFile]; !ok {
-		return nil, fmt.Errorf("%s does not record %s: the project predates `scaffold add`; run `scaffold update` first (and merge web/app.go if it reports a conflict)", ManifestFile, ModulesFile)
 	}
 	e := &moduleEdit{dir: dir, old: man, next: *man}
 	e.next.Files = maps.Clone(man.Files)

@@ -174,22 +174,6 @@ func TestAddModuleDryRunWritesNothing(t *testing.T) {
 	}
 }
 
-func TestAddModuleNeedsModulesFile(t *testing.T) {
-	dir := newProject(t, "v0.0.0-test")
-	// A project from before modules: scaffold.yaml records no web/modules.go.
-	p := filepath.Join(dir, ManifestFile)
-	var kept []string
-	for _, line := range strings.Split(readFile(t, p), "\n") {
-		if !strings.HasPrefix(line, "  "+ModulesFile+":") {
-			kept = append(kept, line)
-		}
-	}
-	writeFile(t, p, strings.Join(kept, "\n"))
-	if _, err := AddModule(dir, Module{Name: "orders"}, false); err == nil || !strings.Contains(err.Error(), "run `scaffold update` first") {
-		t.Fatalf("err = %v, want the advice to update first", err)
-	}
-}
-
 // snapshot is every file's path and content under dir, as one string.
 func snapshot(t *testing.T, dir string) string {
 	t.Helper()

@@ -28,6 +28,7 @@ func TestPagesInABrowser(t *testing.T) {
 	goCmd(t, dir, "build", "-o", bin, "./wsgi")
 	addr, metrics := testenv.FreeAddr(t), testenv.FreeAddr(t)
 	t.Setenv("APP_ENV", "production")
+	t.Setenv("APP_SOURCE_TREE", "1") // as make serve
 	t.Setenv("APP_SERVER_METRICS_BIND", metrics)
 	t.Setenv("APP_SERVER_CONTROL_SOCKET", "") // no bin/demo.ctl in the test's copy
 	_, done := startServer(t, dir, bin, "-b", addr, "-w", "1")

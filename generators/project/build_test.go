@@ -137,6 +137,7 @@ func TestProductionEntryRunsWorkerProcesses(t *testing.T) {
 	dir, bin := buildProductionEntry(t, Options{Name: "demo"})
 
 	checkEnvironmentPolicy(t, dir, bin)
+	checkSourceTreeIsChosen(t, dir, bin)
 
 	addr, metrics := testenv.FreeAddr(t), testenv.FreeAddr(t)
 	t.Setenv("APP_SERVER_METRICS_BIND", metrics) // config.yaml's server.metrics_bind
@@ -195,7 +196,7 @@ func checkEnvironmentPolicy(t *testing.T, dir, bin string) {
 	run := func(env ...string) (string, error) {
 		cmd := exec.Command(bin, "--check-config")
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), env...)
+		cmd.Env = append(os.Environ(), append([]string{"APP_SOURCE_TREE=1"}, env...)...) // as make serve
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
@@ -215,6 +216,35 @@ func checkEnvironmentPolicy(t *testing.T, dir, bin string) {
 	out, err = run("APP_SERVER_WROKERS=3")
 	if err == nil || !strings.Contains(out, `APP_SERVER_WROKERS: no such setting (did you mean "APP_SERVER_WORKERS"?)`) {
 		t.Errorf("APP_SERVER_WROKERS=3 demo --check-config: %v, want a refusal naming APP_SERVER_WORKERS; got\n%s", err, out)
+	}
+}
+
+// checkSourceTreeIsChosen runs `demo --print-config` in production mode from the project
+// root, scaffold.yaml beside config/: setting.yaml's source_tree section applies only with
+// APP_SOURCE_TREE=1 (what make serve sets), never because of where the binary starts; a
+// value other than 1 or 0 is refused, naming the variable.
+func checkSourceTreeIsChosen(t *testing.T, dir, bin string) {
+	t.Helper()
+	run := func(env ...string) (string, error) {
+		cmd := exec.Command(bin, "--print-config")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), append([]string{"APP_ENV=production", "APP_SOURCE_TREE="}, env...)...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if _, err := os.Stat(filepath.Join(dir, ManifestFile)); err != nil {
+		t.Fatalf("the project root has no %s to tempt the binary: %v", ManifestFile, err)
+	}
+	out, err := run()
+	if err != nil || !strings.Contains(out, "static_dir: static # config/setting.yaml:") {
+		t.Errorf("demo --print-config from the project root, untold: %v; want production's static_dir, not source_tree's:\n%s", err, out)
+	}
+	out, err = run("APP_SOURCE_TREE=1")
+	if err != nil || !strings.Contains(out, "static_dir: web/static # config/setting.yaml:") {
+		t.Errorf("APP_SOURCE_TREE=1 demo --print-config: %v; want source_tree's static_dir:\n%s", err, out)
+	}
+	if out, err = run("APP_SOURCE_TREE=yes"); err == nil || !strings.Contains(out, "APP_SOURCE_TREE: must be 1") {
+		t.Errorf("APP_SOURCE_TREE=yes demo --print-config: %v, want a refusal naming the variable:\n%s", err, out)
 	}
 }
 

@@ -45,7 +45,7 @@ func buildDBProject(t *testing.T, opts Options) (dir, bin string) {
 
 // prodEnv is production mode from the source tree (as `make serve`), pointed at dsn.
 func prodEnv(dsn string, extra ...string) []string {
-	return append(append(os.Environ(), "APP_ENV=production", "APP_APP_STATIC_DIR=web/static",
+	return append(append(os.Environ(), "APP_ENV=production", "APP_SOURCE_TREE=1", "APP_APP_STATIC_DIR=web/static",
 		"APP_SERVER_CONTROL_SOCKET=", "APP_LOGGING_ACCESS_LOG_ENABLED=false", "APP_DATABASE_DSN="+dsn), extra...)
 }
 

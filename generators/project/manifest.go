@@ -2,14 +2,13 @@ package project
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -33,13 +32,13 @@ type Manifest struct {
 	Removed []string `yaml:"removed,omitempty"`
 	// Files maps every generated file but scaffold.yaml to the checksum of the content
 	// scaffold wrote ("sha256:<hex>"), so `scaffold update` can tell a user's edit from
-	// an old template. Manifests from before it have none.
+	// an old template.
 	Files map[string]string `yaml:"files,omitempty"`
 	// DerivedFrom maps each file `scaffold deploy-config` wrote (also a key of Files, by its
 	// path from the project folder: deploy/nginx/demo.conf) to the digest of the config/ it
 	// was derived from, "sha256:" and the hex of `LC_ALL=C sha256sum config/*.yaml |
 	// sha256sum` run in the project folder, so `make package-check` can tell a file that
-	// config/ has since made stale; "" when not known (migrated from an old record).
+	// config/ has since made stale.
 	// A key outside the project folder is the --out given: ../ops/nginx/demo.conf or
 	// /srv/demo/nginx/demo.conf.
 	DerivedFrom map[string]string `yaml:"derived_from,omitempty"`
@@ -61,17 +60,6 @@ func (m *Manifest) Remove(p string) {
 	delete(m.DerivedFrom, p)
 	m.Removed = append(m.Removed, p)
 	sort.Strings(m.Removed)
-}
-
-// RecordsProjectFiles reports whether Files records the project's own files (not only
-// what deploy-config wrote): manifests from before the files map do not.
-func (m *Manifest) RecordsProjectFiles() bool {
-	for p := range m.Files {
-		if _, derived := m.DerivedFrom[p]; !derived {
-			return true
-		}
-	}
-	return false
 }
 
 // KeepDerived copies into m old's record of the files deploy-config wrote, which a
@@ -103,7 +91,7 @@ func (m *Manifest) RecordDerived(p, sum, from string) {
 type Answers struct {
 	Port    int `yaml:"port"`
 	Workers int `yaml:"workers"`
-	// Database is sqlite or postgres; absent for none, so older manifests read as none.
+	// Database is sqlite or postgres; absent for none.
 	Database string `yaml:"database,omitempty"`
 	// Maintainer is the packages' maintainer, "Name <email>"; absent in older manifests,
 	// which get PlaceholderMaintainer.
@@ -112,18 +100,25 @@ type Answers struct {
 
 // Runtime records the vendored prefork runtime.
 type Runtime struct {
-	Dir      string   `yaml:"dir"`
-	Version  string   `yaml:"version"`
-	Checksum string   `yaml:"checksum,omitempty"` // of all its files: only in manifests from before Files, which has each file's`
-	Files    []string `yaml:"files"`
+	Dir     string   `yaml:"dir"`
+	Version string   `yaml:"version"`
+	Files   []string `yaml:"files"`
 }
 
-const manifestHeader = "# Written by scaffold: what this project was generated from. Keep it in version control;\n# `scaffold vendor`, `scaffold update` and `scaffold deploy-config` read it, `make package-check` too.\n"
+// manifestHeader heads scaffold.yaml: what it is, and whom each file belongs to (Owners).
+func manifestHeader() string {
+	var b strings.Builder
+	b.WriteString("# Written by scaffold: what this project was generated from. Keep it in version control;\n# `scaffold vendor`, `scaffold update` and `scaffold deploy-config` read it, `make package-check` too.\n# Whose each file is (the README's layout table has the owner column):\n")
+	for _, o := range Owners {
+		fmt.Fprintf(&b, "#   %s (%s): %s\n", o.Name, o.Files, o.Meaning)
+	}
+	return b.String()
+}
 
 // Marshal renders the manifest as YAML with its header.
 func (m *Manifest) Marshal() ([]byte, error) {
 	var buf bytes.Buffer
-	buf.WriteString(manifestHeader)
+	buf.WriteString(manifestHeader())
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	if err := enc.Encode(m); err != nil {
@@ -149,6 +144,9 @@ func ReadManifest(fsys fs.FS, dir string) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
+	if data, err = migrate(data, migrations); err != nil {
+		return nil, fmt.Errorf("%s: %v", p, err)
+	}
 	var m Manifest
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -167,22 +165,7 @@ func ReadManifest(fsys fs.FS, dir string) (*Manifest, error) {
 		}
 	}
 	if m.Runtime.Dir == "" {
-		m.Runtime.Dir = "internal/prefork"
+		return nil, fmt.Errorf("%s: runtime.dir: must not be empty (where the runtime is vendored: internal/prefork)", p)
 	}
 	return &m, nil
-}
-
-// Checksum is a stable digest of a set of files by name: "sha256:<hex>".
-func Checksum(files map[string][]byte) string {
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	h := sha256.New()
-	for _, n := range names {
-		fmt.Fprintf(h, "%s\x00%d\x00", n, len(files[n]))
-		h.Write(files[n])
-	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }

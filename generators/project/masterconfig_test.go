@@ -49,7 +49,7 @@ func TestWorkersRunTheMastersConfiguration(t *testing.T) {
 	defer logFile.Close()
 	cmd := exec.Command(bin, "-b", addr, "-w", "1", "--max-requests", "3")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "APP_ENV=production")
+	cmd.Env = append(os.Environ(), "APP_ENV=production", "APP_SOURCE_TREE=1") // as make serve
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

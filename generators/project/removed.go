@@ -37,13 +37,10 @@ func dropRemoved(c *Context) error {
 	return nil
 }
 
-// regenerated reports whether scaffold writes p again whenever it is missing, so that
-// deleting it is no removal: the vendored packages (vendoredFile) and the files scaffold
-// owns outright, web/modules.go and factory/modules.go (deleting an edited one is how to
-// get it afresh).
-func regenerated(p string) bool {
-	return vendoredFile(p) || p == ModulesFile || p == ModulesConfigFile
-}
+// regenerated reports whether scaffold writes p, a file it generates, again whenever it
+// is missing, so that deleting it is no removal: the vendored packages and the files
+// scaffold owns (OwnerOf; deleting an edited web/modules.go is how to get it afresh).
+func regenerated(p string) bool { return OwnerOf(p).Marked() }
 
 // vendoredFile reports whether p is in a vendored package (the runtime, the configuration
 // engine): a whole that `scaffold vendor` keeps, where a missing file is written again.

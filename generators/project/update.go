@@ -24,21 +24,10 @@ type UpdateEntry struct {
 	Diff string
 }
 
-// UpdateMove is a file whose place changed between scaffold versions: From removed and To
-// written in its stead, or, when Left says why, From left in place as the user's.
-type UpdateMove struct {
-	From, To string
-	Left     string
-}
-
 // UpdateResult says what Update did (or, dry, would do).
 type UpdateResult struct {
 	From, To string // scaffold versions
 	Entries  []UpdateEntry
-	Moves    []UpdateMove
-	// NoChecksums means scaffold.yaml predates the files map: every file that differs
-	// from the new render was treated as edited by the user.
-	NoChecksums bool
 	// NoBases means the project kept no merge bases (BaseDir) yet: a conflict was set
 	// aside whole (FILE.scaffold-new), and this update stores them for the next one.
 	NoBases bool
@@ -105,7 +94,7 @@ func PlanUpdate(dir, version string) (*UpdateResult, *generators.FileSet, error)
 	if err != nil {
 		return nil, nil, fmt.Errorf("re-rendering from %s: %w", ManifestFile, err)
 	}
-	res := &UpdateResult{From: m.ScaffoldVersion, To: version, NoChecksums: !m.RecordsProjectFiles()}
+	res := &UpdateResult{From: m.ScaffoldVersion, To: version}
 	for _, folder := range folders {
 		res.Entries = append(res.Entries, UpdateEntry{Path: folder + "/", Action: generators.Removed})
 	}

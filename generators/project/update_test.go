@@ -101,8 +101,8 @@ func TestUpdate(t *testing.T) {
 	if _, ok := got["NOTES.md"]; ok {
 		t.Error("a file the user added was reported")
 	}
-	if res.Conflicts != 1 || res.NoChecksums {
-		t.Errorf("Conflicts = %d, NoChecksums = %v", res.Conflicts, res.NoChecksums)
+	if res.Conflicts != 1 {
+		t.Errorf("Conflicts = %d, want 1", res.Conflicts)
 	}
 	if readFile(t, filepath.Join(dir, "README.md")) != "my readme\n" || readFile(t, filepath.Join(dir, ".gitignore")) != "my ignores\n" {
 		t.Error("a user's edit was overwritten")
@@ -135,47 +135,6 @@ func TestUpdate(t *testing.T) {
 		if e.Path == "go.sum" {
 			t.Errorf("second update reported go.sum: %s", e.Action)
 		}
-	}
-}
-
-// dropFileChecksums makes dir's scaffold.yaml one from before the files map.
-func dropFileChecksums(t *testing.T, dir string) {
-	t.Helper()
-	m, err := LoadManifest(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Files = nil
-	// Such a manifest recorded the runtime with one checksum over its files.
-	ours := map[string][]byte{}
-	for _, name := range m.Runtime.Files {
-		ours[name] = []byte(readFile(t, filepath.Join(dir, filepath.FromSlash(m.Runtime.Dir), name)))
-	}
-	m.Runtime.Checksum = Checksum(ours)
-	data, err := m.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, filepath.Join(dir, ManifestFile), string(data))
-}
-
-// TestUpdateOldManifest: without files:, any file that differs is treated as edited.
-func TestUpdateOldManifest(t *testing.T) {
-	dir := newProject(t, "v1.0.0")
-	dropFileChecksums(t, dir)
-	writeFile(t, filepath.Join(dir, "Makefile"), "older template\n")
-	res, err := Update(dir, "v1.0.0", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !res.NoChecksums || res.Conflicts != 1 {
-		t.Errorf("NoChecksums = %v, Conflicts = %d; want true, 1", res.NoChecksums, res.Conflicts)
-	}
-	if readFile(t, filepath.Join(dir, "Makefile")) != "older template\n" {
-		t.Error("Makefile overwritten without a recorded checksum")
-	}
-	if m2, err := LoadManifest(dir); err != nil || len(m2.Files) == 0 {
-		t.Errorf("the update did not record checksums: %v", err)
 	}
 }
 

@@ -100,10 +100,7 @@ func Vendor(dir, version string, force, dryRun bool) (*VendorResult, error) {
 			}
 		}
 		// The record now holds what this copy wrote, conflicts included, as update's
-		// does: each file's checksum, or in a manifest from before them the runtime's one.
-		if !m.RecordsProjectFiles() {
-			continue
-		}
+		// does: each file's checksum.
 		for _, name := range pkg.previous {
 			delete(m.Files, path.Join(pkg.dir, name))
 		}
@@ -111,11 +108,7 @@ func Vendor(dir, version string, force, dryRun bool) (*VendorResult, error) {
 			m.Files[path.Join(pkg.dir, name)] = generators.FileChecksum(data)
 		}
 	}
-	files := pkgs[0].files
 	m.Runtime = Runtime{Dir: m.Runtime.Dir, Version: version, Files: runtime.Names()}
-	if !m.RecordsProjectFiles() {
-		m.Runtime.Checksum = Checksum(files)
-	}
 	manifest, err := m.Marshal()
 	if err != nil {
 		return nil, err
@@ -132,15 +125,13 @@ func Vendor(dir, version string, force, dryRun bool) (*VendorResult, error) {
 	return res, nil
 }
 
-// vendoredPackages is the runtime, then the configuration engine when scaffold wrote one
-// into the project (one made before it gets it from `scaffold update`, with the factory
-// that uses it).
+// vendoredPackages is the runtime, then the configuration engine that imports it.
 func vendoredPackages(dir string, m *Manifest, version string) ([]vendored, error) {
 	onDisk, err := readGoFiles(filepath.Join(dir, filepath.FromSlash(m.Runtime.Dir)))
 	if err != nil {
 		return nil, err
 	}
-	pkgs := []vendored{{dir: m.Runtime.Dir, files: RuntimeFiles(version), previous: m.Runtime.Files, record: runtimeRecord(m, onDisk), onDisk: onDisk}}
+	pkgs := []vendored{{dir: m.Runtime.Dir, files: RuntimeFiles(version), previous: m.Runtime.Files, record: runtimeRecord(m), onDisk: onDisk}}
 	engine := vendored{dir: runtime.ConfigDir, files: ConfigFiles(m.Module, version), record: map[string]string{}}
 	for p, sum := range m.Files {
 		if name, ok := strings.CutPrefix(p, runtime.ConfigDir+"/"); ok && !strings.Contains(name, "/") {
@@ -148,38 +139,20 @@ func vendoredPackages(dir string, m *Manifest, version string) ([]vendored, erro
 			engine.record[p] = sum
 		}
 	}
-	if len(engine.previous) == 0 {
-		return pkgs, nil
-	}
 	if engine.onDisk, err = readGoFiles(filepath.Join(dir, filepath.FromSlash(runtime.ConfigDir))); err != nil {
 		return nil, err
 	}
 	return append(pkgs, engine), nil
 }
 
-// runtimeRecord is the checksum scaffold last wrote for each runtime file: from
-// scaffold.yaml's files map, or, in a manifest from before it, every file on disk counts
-// as scaffold's when together they match the runtime's checksum (and as edited if not).
-func runtimeRecord(m *Manifest, onDisk map[string][]byte) map[string]string {
+// runtimeRecord is the checksum scaffold last wrote for each runtime file, from
+// scaffold.yaml's files map.
+func runtimeRecord(m *Manifest) map[string]string {
 	record := map[string]string{}
-	if m.RecordsProjectFiles() {
-		for _, name := range m.Runtime.Files {
-			p := path.Join(m.Runtime.Dir, name)
-			if sum, ok := m.Files[p]; ok {
-				record[p] = sum
-			}
-		}
-		return record
-	}
-	ours := map[string][]byte{}
-	for name, data := range onDisk {
-		if contains(m.Runtime.Files, name) {
-			ours[name] = data
-		}
-	}
-	if Checksum(ours) == m.Runtime.Checksum {
-		for name, data := range ours {
-			record[path.Join(m.Runtime.Dir, name)] = generators.FileChecksum(data)
+	for _, name := range m.Runtime.Files {
+		p := path.Join(m.Runtime.Dir, name)
+		if sum, ok := m.Files[p]; ok {
+			record[p] = sum
 		}
 	}
 	return record

@@ -43,7 +43,8 @@ func readProjectSettings(dir, mode string, env []string) (projectSettings, error
 	v.Server = appconfig.DefaultServer()
 	v.Server.Bind = nil
 	_, err := appconfig.Load(appconfig.Source{
-		Dir: configDir, DefaultMode: mode, Env: env, SourceTree: appconfig.IsSourceTree(configDir), Partial: true,
+		// scaffold run runs the project from its source tree, and tells the entry so (withSourceTree).
+		Dir: configDir, DefaultMode: mode, Env: env, SourceTree: true, Partial: true,
 	}, &v)
 	if err != nil {
 		return s, err
@@ -56,4 +57,14 @@ func readProjectSettings(dir, mode string, env []string) (projectSettings, error
 		s.StaticDir = filepath.ToSlash(filepath.Clean(v.App.StaticDir))
 	}
 	return s, nil
+}
+
+// withSourceTree is env with APP_SOURCE_TREE=1 unless it sets the variable itself: the
+// entry scaffold run starts is in the project's source tree, as under `make run` and
+// `make serve`, and reads .env and setting.yaml's source_tree section.
+func withSourceTree(env []string) []string {
+	if hasEnv(env, appconfig.EnvSourceTree) {
+		return env
+	}
+	return append(env, appconfig.EnvSourceTree+"=1")
 }

@@ -91,12 +91,12 @@ func TestAppDeployConfigAndRunnerReadTheSameConfig(t *testing.T) {
 			}
 
 			// The dev runner, in development and in production mode from the project root,
-			// with variables the app reads too.
+			// with variables the app reads too; the app as the runner starts it (withSourceTree).
 			env := []string{"APP_SERVER_BIND=127.0.0.1:9124", "APP_APP_STATIC_DIR=public", "APP_SERVER_CONTROL_SOCKET=bin/x.ctl"}
 			for _, run := range []struct{ mode, bin string }{{appconfig.ModeDevelopment, "run"}, {appconfig.ModeProduction, "wsgi"}} {
 				for _, e := range [][]string{nil, env} {
 					appEnv := append([]string{"APP_ENV=" + run.mode}, e...)
-					app := printConfig(t, bin+"/"+run.bin, filepath.Join(project, "config"), appEnv)
+					app := printConfig(t, bin+"/"+run.bin, filepath.Join(project, "config"), withSourceTree(appEnv))
 					s, err := readProjectSettings(project, run.mode, appEnv)
 					if err != nil {
 						t.Fatal(err)

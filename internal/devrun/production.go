@@ -74,7 +74,7 @@ func RunProduction(ctx context.Context, o ProductionOptions) (int, error) {
 	}
 	fmt.Fprintf(o.Stderr, "scaffold run: built in %s; starting in production mode\n", time.Since(start).Round(time.Millisecond))
 
-	env := cleanEnv(o.Env)
+	env := withSourceTree(cleanEnv(o.Env))
 	if !hasEnv(env, "APP_ENV") {
 		env = append(env, "APP_ENV=production")
 	}
@@ -83,11 +83,6 @@ func RunProduction(ctx context.Context, o ProductionOptions) (int, error) {
 	settings, err := readProjectSettings(dir, appconfig.ModeProduction, env)
 	if err != nil {
 		return 1, err
-	}
-	// A project from before source_tree: its production static_dir is the installed layout's.
-	if s := settings.StaticDir; !hasEnv(env, "APP_APP_STATIC_DIR") && s != "" && !isDir(filepath.Join(dir, s)) && isDir(filepath.Join(dir, "web", "static")) {
-		env = append(env, "APP_APP_STATIC_DIR=web/static")
-		fmt.Fprintf(o.Stderr, "scaffold run: no ./%s here (that is the installed layout); serving web/static (APP_APP_STATIC_DIR)\n", s)
 	}
 	// The control socket's directory (/run/NAME, or bin/ before a build) is made by systemd,
 	// tmpfiles.d or make when installed; when it is missing, use the temporary directory.

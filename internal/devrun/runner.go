@@ -347,7 +347,7 @@ func (r *runner) launch(gen int, bin string) {
 		r.starting.stop(0)
 		r.starting = nil
 	}
-	env := append(cleanEnv(r.o.Env), r.lnEnv...)
+	env := withSourceTree(append(cleanEnv(r.o.Env), r.lnEnv...))
 	if !hasEnv(env, "APP_ENV") {
 		env = append(env, "APP_ENV=development")
 	}

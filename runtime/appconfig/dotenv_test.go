@@ -13,7 +13,7 @@ func dotEnvProject(t *testing.T, dotenv string) string {
 	root := t.TempDir()
 	for name, data := range map[string]string{
 		"config/" + ConfigFile: baseYAML, "config/" + LoggingFile: loggingYAML, "config/" + SettingFile: settingYAML,
-		ManifestFile: "name: demo\n", DotEnvFile: dotenv,
+		"scaffold.yaml": "name: demo\n", DotEnvFile: dotenv,
 	} {
 		p := filepath.Join(root, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -26,9 +26,10 @@ func dotEnvProject(t *testing.T, dotenv string) string {
 	return filepath.Join(root, "config")
 }
 
+// loadDir loads dir as the project's Makefile runs its entries: with APP_SOURCE_TREE=1.
 func loadDir(dir, mode string, env []string) (project, *Origins, error) {
 	cfg := project{Server: DefaultServer(), Logging: DefaultLogging()}
-	o, err := Load(Source{Dir: dir, Mode: mode, Env: env, SourceTree: IsSourceTree(dir)}, &cfg)
+	o, err := Load(Source{Dir: dir, Mode: mode, Env: append([]string{EnvSourceTree + "=1"}, env...)}, &cfg)
 	return cfg, o, err
 }
 
@@ -50,11 +51,10 @@ func TestDotEnvInDevelopment(t *testing.T) {
 	if cfg, _, _ := loadDir(dir, ModeProduction, nil); cfg.Server.Workers != 2 {
 		t.Errorf("production read .env: workers %d", cfg.Server.Workers)
 	}
-	if err := os.Remove(filepath.Join(dir, "..", ManifestFile)); err != nil {
-		t.Fatal(err)
-	}
-	if cfg, _, _ := loadDir(dir, ModeDevelopment, nil); cfg.Server.Workers != 1 {
-		t.Errorf("an install read .env: workers %d", cfg.Server.Workers)
+	// Without APP_SOURCE_TREE=1, scaffold.yaml beside config/ does not make it a source tree.
+	installed := project{Server: DefaultServer(), Logging: DefaultLogging()}
+	if _, err := Load(Source{Dir: dir, Mode: ModeDevelopment}, &installed); err != nil || installed.Server.Workers != 1 {
+		t.Errorf("read .env without APP_SOURCE_TREE=1: workers %d, %v", installed.Server.Workers, err)
 	}
 }
 

@@ -5,9 +5,9 @@
 // Load order, later wins:
 //
 //  1. config.yaml, and logging.yaml as the logging section;
-//  2. the APP_ENV mode's section of setting.yaml (development or production), then, for
-//     the production mode run from a project's source tree, its source_tree section;
-//  3. APP_<SECTION>_<KEY> environment variables (in development from the source tree,
+//  2. the APP_ENV mode's section of setting.yaml (development or production), then, in
+//     production mode with APP_SOURCE_TREE=1, its source_tree section;
+//  3. APP_<SECTION>_<KEY> environment variables (in development with APP_SOURCE_TREE=1,
 //     the project's .env too, under the real environment);
 //  4. the entry's command-line flags (Server.FromFlags).
 //
@@ -29,6 +29,11 @@
 // names no section at all (a platform's APP_VERSION or APP_URL, Kubernetes' service links
 // APP_PORT and APP_SERVICE_HOST) sets nothing and is not the app's to refuse: it is a
 // warning (Origins.Warnings), which the entry reports once at start-up.
+//
+// Whether the entry runs from the project's source tree is the caller's statement,
+// APP_SOURCE_TREE=1 (set by the project's Makefile and by `scaffold run`) or
+// Source.SourceTree, never guessed from the files around the configuration directory:
+// an installed binary behaves the same wherever it is started.
 //
 // The package is vendored into every generated project (internal/appconfig) beside the
 // runtime; its tests live in scaffold's repository.
@@ -63,21 +68,21 @@ const (
 	ModeDevelopment = "development"
 	ModeProduction  = "production"
 	// SourceTree is the section of setting.yaml applied over production when the
-	// production entry runs from the project's source tree (IsSourceTree).
+	// production entry runs from the project's source tree (EnvSourceTree).
 	SourceTree = "source_tree"
 
 	// EnvMode selects the mode; EnvPrefix starts every variable that sets a key.
 	EnvMode   = "APP_ENV"
 	EnvPrefix = "APP_"
+	// EnvSourceTree=1 says the entry runs from the project's source tree (Source.SourceTree);
+	// unset, empty or 0, it does not.
+	EnvSourceTree = "APP_SOURCE_TREE"
 
 	// loggingKey is the section logging.yaml fills.
 	loggingKey = "logging"
 	// serverKey is the server section ($PORT and $WEB_CONCURRENCY give its defaults).
 	serverKey = "server"
 )
-
-// ManifestFile marks a project's source tree: scaffold.yaml beside the config directory.
-const ManifestFile = "scaffold.yaml"
 
 // Source says what to read.
 type Source struct {
@@ -91,18 +96,24 @@ type Source struct {
 	// Env holds KEY=value pairs (os.Environ()); APP_* variables set keys. nil: none.
 	Env []string
 	// SourceTree applies setting.yaml's source_tree section in production mode, and
-	// reads the project's .env in development mode (DotEnvFile).
+	// reads the project's .env in development mode (DotEnvFile). Env's EnvSourceTree=1
+	// sets it too.
 	SourceTree bool
 	// Partial is for tools that read a subset of the keys (deploy-config, the dev
 	// runner): keys and variables dst does not have are left for the app to judge.
 	Partial bool
 }
 
-// IsSourceTree reports whether dir is a project's config directory in its source tree
-// (scaffold.yaml beside it) rather than an installed copy.
-func IsSourceTree(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, "..", ManifestFile))
-	return err == nil
+// sourceTree reads EnvSourceTree from env: "1" is the source tree; unset, "" or "0" not.
+func sourceTree(env map[string]string) (bool, error) {
+	switch v := env[EnvSourceTree]; v {
+	case "1":
+		return true, nil
+	case "", "0":
+		return false, nil
+	default:
+		return false, fmt.Errorf("%s: must be 1 (run from the project's source tree) or 0, got %q", EnvSourceTree, v)
+	}
 }
 
 // Load reads the configuration src names over dst, a pointer to a struct whose fields
@@ -128,6 +139,11 @@ func Load(src Source, dst any) (*Origins, error) {
 	if mode != ModeDevelopment && mode != ModeProduction {
 		return nil, fmt.Errorf("%s: must be %s or %s, got %q", EnvMode, ModeDevelopment, ModeProduction, mode)
 	}
+	inTree, err := sourceTree(env)
+	if err != nil {
+		return nil, err
+	}
+	src.SourceTree = src.SourceTree || inTree
 	o := &Origins{dir: src.Dir, mode: mode, at: map[string]string{}}
 	l := &loader{src: src, o: o}
 
@@ -166,7 +182,7 @@ func Load(src Source, dst any) (*Origins, error) {
 			return nil, err
 		}
 		for k, v := range dotenv {
-			if strings.HasPrefix(k, EnvPrefix) && k != EnvMode {
+			if strings.HasPrefix(k, EnvPrefix) && k != EnvMode && k != EnvSourceTree {
 				vars[k] = v // other variables are for other tools
 			}
 		}
@@ -400,7 +416,7 @@ func (l *loader) env(root reflect.Value, env map[string]envValue) error {
 		return slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(name+"_", p) })
 	}
 	for _, name := range names {
-		if !strings.HasPrefix(name, EnvPrefix) || name == EnvMode {
+		if !strings.HasPrefix(name, EnvPrefix) || name == EnvMode || name == EnvSourceTree {
 			continue
 		}
 		lf, ok := leaves[name]

@@ -120,6 +120,17 @@ func TestLoadOrderAndOrigins(t *testing.T) {
 	if cfg.Server.ControlSocket != "bin/demo.ctl" || o.Of("server.control_socket") != "config/setting.yaml:13" {
 		t.Errorf("source tree: control_socket %q from %s", cfg.Server.ControlSocket, o.Of("server.control_socket"))
 	}
+	// APP_SOURCE_TREE=1 says the same; unset or 0 it is an installed copy; anything else
+	// is refused, naming the variable.
+	for env, want := range map[string]string{"APP_SOURCE_TREE=1": "bin/demo.ctl", "APP_SOURCE_TREE=0": "/run/demo/demo.ctl", "": "/run/demo/demo.ctl"} {
+		cfg, _, err = load(t, Source{Mode: ModeProduction, Env: []string{env}}, nil)
+		if err != nil || cfg.Server.ControlSocket != want {
+			t.Errorf("%q: control_socket %q, err %v; want %q", env, cfg.Server.ControlSocket, err, want)
+		}
+	}
+	if _, _, err = load(t, Source{Mode: ModeProduction, Env: []string{"APP_SOURCE_TREE=yes"}}, nil); err == nil || !strings.Contains(err.Error(), `APP_SOURCE_TREE: must be 1 (run from the project's source tree) or 0, got "yes"`) {
+		t.Errorf("APP_SOURCE_TREE=yes: err %v, want the variable and its values named", err)
+	}
 }
 
 func TestLoadRefusals(t *testing.T) {

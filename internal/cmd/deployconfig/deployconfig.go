@@ -57,8 +57,7 @@ each file's checksum under files:, by its path from the project folder
 (deploy/nginx/NAME.conf), and the digest of config/ it was derived from under derived_from:
 (make package-check reads it). An --out outside the project folder is recorded as given,
 relative (../ops/nginx/NAME.conf) or absolute (/srv/NAME/nginx/NAME.conf), so the same --out
-finds the record again; the files and scaffold.yaml are written in one atomic step. An
-old project's OUT/.scaffold-sums is read, moved into scaffold.yaml and removed.
+finds the record again; the files and scaffold.yaml are written in one atomic step.
 
 --verify writes nothing: it checks the files already in --out, as you may have edited
 them (make verify-deploy runs it, and so does the project's CI): nginx -t on the site with
@@ -199,15 +198,11 @@ func deployConfigRun(opts *Options) error {
 		fmt.Fprintln(opts.IO.ErrOut, "dry run: nothing written")
 		return nil
 	}
-	old := deploy.OldRecord(opts.Dir, opts.Deploy.Out)
 	if err := deploy.Write(opts.Dir, opts.Deploy.Out, plan, opts.Force); err != nil {
 		return err
 	}
 	for _, p := range plan {
 		fmt.Fprintf(opts.IO.Out, "%-9s %s\n", describe(p.Change, opts.Force), filepath.Join(out, filepath.FromSlash(p.Path)))
-	}
-	if old != "" {
-		fmt.Fprintf(opts.IO.Out, "%-9s %s (an older scaffold's record, moved into %s)\n", "removed", old, project.ManifestFile)
 	}
 	fmt.Fprintf(opts.IO.Out, "%-9s %s: commit it with the files\n", "recorded", filepath.Join(opts.Dir, project.ManifestFile))
 	fmt.Fprintf(opts.IO.Out, "See %s for where each file goes.\n", filepath.Join(out, "README.md"))

@@ -40,10 +40,7 @@ changed otherwise (a file that is not text, or has no base yet, gets scaffold's 
 beside it as FILE.scaffold-new). Open conflicts are listed on every run until resolved.
 A file you deleted stays deleted. Files you added are never touched. The units the packages install
 (packaging/, as make package-units writes them) are brought up to date from config/ in
-the same step. An older scaffold kept them in deploy/, where deploy-config writes your
-host's files: each one there is removed only when scaffold wrote it for the package
-layout and it is unchanged since (scaffold.yaml's checksum); one you edited, or that
-deploy-config rewrote for your host, stays. Every one is listed.
+the same step.
 
 Exits 0 when done, conflicts included (like dpkg leaving .dpkg-dist files): the project
 is consistent and the .scaffold-new files are listed at the end.`,
@@ -81,9 +78,6 @@ func updateRun(opts *Options) error {
 		return err
 	}
 	out := opts.IO.Out
-	if res.NoChecksums {
-		fmt.Fprintf(out, "%s has no file checksums (written by an older scaffold): every file that differs from the new version is treated as edited by you.\n", project.ManifestFile)
-	}
 	if res.NoBases {
 		fmt.Fprintf(out, "This project keeps no merge bases yet (%s/, from an older scaffold): this update stores them, so this time a conflict is whole-file (FILE%s); from the next update on, your edits and scaffold's are merged line by line.\n", project.BaseDir, generators.ConflictSuffix)
 	}
@@ -123,13 +117,6 @@ func updateRun(opts *Options) error {
 			fmt.Fprintf(out, "update: %s\n", e.Path)
 		default:
 			fmt.Fprintf(out, "%s: %s\n", e.Action, e.Path)
-		}
-	}
-	for _, mv := range res.Moves {
-		if mv.Left != "" {
-			fmt.Fprintf(out, "left in place: %s (%s); the packages install %s\n", mv.From, mv.Left, mv.To)
-		} else {
-			fmt.Fprintf(out, "moved: %s -> %s\n", mv.From, mv.To)
 		}
 	}
 	verb := "Updated"

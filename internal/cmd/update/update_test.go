@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/scaffoldgo/scaffold/generators"
-	"github.com/scaffoldgo/scaffold/generators/deploy"
 	"github.com/scaffoldgo/scaffold/generators/packaging"
 	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/internal/cmdtest"
@@ -150,72 +149,6 @@ func TestUpdateRunOutsideProject(t *testing.T) {
 	err := updateRun(&Options{IO: ios, Dir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "no scaffold.yaml in ") || out.Len() != 0 {
 		t.Errorf("err = %v, output %q", err, out)
-	}
-}
-
-// A project from the scaffold that kept the package units in deploy/: update says what it
-// moved to packaging/ and what it left as the user's.
-func TestUpdateRunReportsMoves(t *testing.T) {
-	dir := newProject(t)
-	// The old `make package-units`: deploy-config with the package layout into deploy/.
-	for _, l := range packaging.Layouts("demo") {
-		gen, err := deploy.Generate(dir, l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := strings.Replace(l.Out, "packaging", "deploy", 1)
-		plan, err := gen.Plan(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := deploy.Write(dir, out, plan, false); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m, err := project.LoadManifest(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for p := range m.DerivedFrom {
-		delete(m.Files, p)
-		delete(m.DerivedFrom, p)
-		if strings.HasPrefix(p, "packaging/") {
-			if err := os.Remove(filepath.Join(dir, p)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	// Only the .deb's service unit is recorded: the rest count as the user's.
-	unit, err := os.ReadFile(filepath.Join(dir, "deploy", "systemd", "demo.service"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.RecordDerived("deploy/systemd/demo.service", generators.FileChecksum(unit), "sha256:0")
-	data, err := m.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, project.ManifestFile), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-
-	ios, _, out, _ := iostreams.Test()
-	if err := updateRun(&Options{IO: ios, Dir: dir}); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{
-		"moved: deploy/systemd/demo.service -> packaging/systemd/demo.service\n",
-		"left in place: deploy/rpm/systemd/demo.service (edited since scaffold wrote it); the packages install packaging/rpm/systemd/demo.service\n",
-	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
-		}
-	}
-	if _, err := os.Stat(filepath.Join(dir, "deploy", "systemd", "demo.service")); !os.IsNotExist(err) {
-		t.Errorf("the moved unit is still in deploy/: %v", err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "packaging", "systemd", "demo.service")); err != nil {
-		t.Errorf("the moved unit is not in packaging/: %v", err)
 	}
 }
 
