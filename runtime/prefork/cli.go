@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -27,7 +28,7 @@ type CommandLine struct {
 	// Env is read as GUNICORN_CMD_ARGS; nil means os.Getenv.
 	Env func(string) string
 	// Commands are the program's own subcommands (such as migrate), handled before
-	// ParseArgs. With the runtime's ControlCommands, they are what a bare word close to
+	// ParseArgs. With the runtime's control subcommands, they are what a bare word close to
 	// one is refused as a typo of, rather than served as Gunicorn's APP_MODULE.
 	Commands []string
 }
@@ -292,7 +293,10 @@ func (cl CommandLine) checkCommand(word string) error {
 	if strings.ContainsAny(word, ":.") {
 		return nil
 	}
-	known := append(append([]string(nil), cl.Commands...), ControlCommands...)
+	known := slices.Clone(cl.Commands)
+	for _, c := range controlSubcommands {
+		known = append(known, c.name)
+	}
 	best, bestD := "", 3
 	for _, k := range known {
 		if d := EditDistance(word, k); d < bestD {

@@ -56,9 +56,6 @@ const (
 	ControlTTOU   = "ttou"
 )
 
-// ControlCommands are the subcommands RunControlCommand handles (see ControlUsage).
-var ControlCommands = []string{"status", "reload", "scale-up", "scale-down"}
-
 // controlTimeout bounds one exchange on the control socket, both sides.
 const controlTimeout = 5 * time.Second
 
@@ -216,14 +213,26 @@ scale-up [N]       N more workers (default 1, like kill -TTIN)
 scale-down [N]     N fewer workers, never below 1 (like kill -TTOU)
 Each takes --control-socket PATH (default: the configured one).`
 
-// controlSubcommands maps RunControlCommand's subcommands to the control
-// socket's commands.
-var controlSubcommands = map[string]string{"status": ControlStatus, "reload": ControlReload, "scale-up": ControlTTIN, "scale-down": ControlTTOU}
+// controlSubcommands are RunControlCommand's subcommands, in ControlUsage's
+// order, with the control socket's command each sends.
+var controlSubcommands = []struct{ name, command string }{
+	{"status", ControlStatus}, {"reload", ControlReload}, {"scale-up", ControlTTIN}, {"scale-down", ControlTTOU},
+}
+
+// controlCommand is the control socket's command for subcommand name, or "".
+func controlCommand(name string) string {
+	for _, c := range controlSubcommands {
+		if c.name == name {
+			return c.command
+		}
+	}
+	return ""
+}
 
 // IsControlCommand reports whether args[0] is a subcommand RunControlCommand
 // handles, so a program looks up the control socket only then.
 func IsControlCommand(args []string) bool {
-	return len(args) > 0 && controlSubcommands[args[0]] != ""
+	return len(args) > 0 && controlCommand(args[0]) != ""
 }
 
 // RunControlCommand runs a control subcommand from a program's arguments,
@@ -241,7 +250,7 @@ func RunControlCommand(args []string, socketPath string, stdout io.Writer) (hand
 	if !IsControlCommand(args) {
 		return false, nil
 	}
-	command := controlSubcommands[args[0]]
+	command := controlCommand(args[0])
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&socketPath, "control-socket", socketPath, "path of the master's control socket")
