@@ -104,10 +104,11 @@ func (c *Config) gunicornDefaults() error {
 	for _, m := range []struct {
 		name, val string
 		p         *os.FileMode
-	}{{"bind-mode", c.BindMode, &c.modes.bindMode}, {"control-socket-mode", c.ControlSocketMode, &c.modes.controlSocket}} {
+	}{{"umask", c.Umask, &c.modes.umask}, {"bind-mode", c.BindMode, &c.modes.bindMode}, {"control-socket-mode", c.ControlSocketMode, &c.modes.controlSocket}} {
 		if m.val == "" {
 			continue
 		}
+		c.modes.umaskSet = c.modes.umaskSet || m.name == "umask"
 		v, err := parseOctalMode(m.name, m.val, 0o777)
 		if err != nil {
 			return err
@@ -151,6 +152,8 @@ func reportNoEffect(c Config, lg *logging) {
 
 // fileModes are Config's octal mode settings as parsed once by withDefaults.
 type fileModes struct {
+	umask         os.FileMode // --umask, when umaskSet (0 is a umask too)
+	umaskSet      bool
 	bindMode      os.FileMode // --bind-mode; 0: by umask
 	controlSocket os.FileMode // --control-socket-mode
 }

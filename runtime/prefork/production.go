@@ -61,16 +61,6 @@ func (c *Config) productionDefaults() error {
 			return bad("health-bind", c.HealthBind, "must be host:port or unix:/path")
 		}
 	}
-	if c.Umask != "" {
-		if _, err := parseOctalMode("umask", c.Umask, 0o777); err != nil {
-			return err
-		}
-	}
-	if c.BindMode != "" {
-		if _, err := parseOctalMode("bind-mode", c.BindMode, 0o777); err != nil {
-			return err
-		}
-	}
 	if c.BindGroup != "" {
 		if _, err := lookupGroupID(c.BindGroup); err != nil {
 			return fmt.Errorf("prefork: --bind-group %s: %w", c.BindGroup, err)
@@ -282,12 +272,10 @@ func prepareLogFile(path string, cr *credentials) error {
 	return nil
 }
 
-// applyUmask sets --umask for the whole process (before anything is bound or created).
+// applyUmask sets --umask for the whole process (before anything is bound or created),
+// as gunicornDefaults parsed it.
 func applyUmask(c Config) {
-	if c.Umask == "" {
-		return
-	}
-	if m, err := parseOctalMode("umask", c.Umask, 0o777); err == nil {
-		setUmask(int(m))
+	if c.modes.umaskSet {
+		setUmask(int(c.modes.umask))
 	}
 }
