@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"time"
 
 	"github.com/scaffoldgo/scaffold/runtime/appconfig"
@@ -24,6 +25,8 @@ type AppConfig struct {
 	Port            int           // port of server.bind's first host:port; 8000 when it binds none
 	DatabaseDSN     string        // database.dsn (projects made with --db), "" otherwise
 	RootPath        string        // app.root_path: "" or the URL path the app is mounted under
+	OTelEndpoint    string        // observability.endpoint: the OTLP/HTTP base URL, "" when unset
+	ServiceName     string        // observability.service_name, "" when unset (the project's name)
 }
 
 // projectView is the part of a generated project's factory.Config that deploy files
@@ -40,7 +43,16 @@ type projectView struct {
 	Database struct {
 		DSN string `yaml:"dsn"`
 	} `yaml:"database"`
+	Observability struct {
+		Endpoint    string `yaml:"endpoint"`
+		ServiceName string `yaml:"service_name"`
+	} `yaml:"observability"`
 }
+
+// otelSafe is what an observability value written into a unit, a supervisor line, a
+// Containerfile or a manifest may hold: a URL's or a name's characters, nothing quoting
+// or whitespace could break out of.
+var otelSafe = regexp.MustCompile(`^[A-Za-z0-9._~:/%@+-]*$`)
 
 // LoadAppConfig reads dir/config as the production entry of an install does.
 func LoadAppConfig(dir string) (AppConfig, error) { return LoadAppConfigFS(os.DirFS(dir), dir) }
@@ -71,6 +83,9 @@ func LoadAppConfigFS(fsys fs.FS, dir string) (AppConfig, error) {
 	check.Check(v.App.StaticDir != "", "app.static_dir", "must not be empty")
 	check.Check(v.App.MaxBodyBytes >= 0, "app.max_body_bytes", "must not be negative, got %d", v.App.MaxBodyBytes)
 	check.Check(appconfig.ValidRootPath(v.App.RootPath), "app.root_path", appconfig.RootPathRule+", got %q", v.App.RootPath)
+	for _, o := range []struct{ key, value string }{{"endpoint", v.Observability.Endpoint}, {"service_name", v.Observability.ServiceName}} {
+		check.Check(otelSafe.MatchString(o.value), "observability."+o.key, "deploy-config writes it into the service's environment: only letters, digits and . _ ~ : / %% @ + -, got %q", o.value)
+	}
 	if err := check.Err(); err != nil {
 		return AppConfig{}, err
 	}
@@ -82,5 +97,6 @@ func LoadAppConfigFS(fsys fs.FS, dir string) (AppConfig, error) {
 		StaticDir: v.App.StaticDir, MaxBodyBytes: int64(v.App.MaxBodyBytes), RootPath: v.App.RootPath,
 		Workers: v.Server.Workers, Timeout: v.Server.Timeout, GracefulTimeout: v.Server.GracefulTimeout,
 		KeepAlive: v.Server.KeepAlive, Port: port, DatabaseDSN: v.Database.DSN,
+		OTelEndpoint: v.Observability.Endpoint, ServiceName: v.Observability.ServiceName,
 	}, nil
 }

@@ -74,6 +74,8 @@ type Data struct {
 	NginxAccessLog, NginxErrorLog string
 
 	RootPath         string // app.root_path: "" or "/shop", the only path the site proxies
+	OTelEndpoint     string // observability.endpoint: set as OTEL_EXPORTER_OTLP_ENDPOINT, "" when unset
+	ServiceName      string // service.name: observability.service_name, else Name (OTEL_SERVICE_NAME)
 	MaxBodyBytes     int64
 	Workers          int
 	Timeout          int // app timeout in seconds (0: off)
@@ -323,6 +325,7 @@ func resolve(ctx *Context) error {
 	app := ctx.App
 	d.MaxBodyBytes = app.MaxBodyBytes
 	d.RootPath = app.RootPath
+	d.OTelEndpoint, d.ServiceName = app.OTelEndpoint, or(app.ServiceName, name)
 	d.Workers = app.Workers
 	if app.Timeout > 0 {
 		d.Timeout = seconds(app.Timeout)

@@ -423,3 +423,42 @@ func TestDerivedValuesFollowTheirRules(t *testing.T) {
 		}
 	}
 }
+
+// The standard OpenTelemetry variables follow config/'s observability section: the
+// Collector's address set where each platform takes its environment when config/ names
+// one (commented out, or empty in the ConfigMap, when it does not), service.name always;
+// a value that could break out of its line is refused, naming the key.
+func TestOTelVariablesFollowProjectConfig(t *testing.T) {
+	dir := newProject(t, "demo")
+	conf := filepath.Join(dir, "config", "config.yaml")
+	replace(t, conf, `  endpoint: ""`, "  endpoint: http://collector.internal:4318")
+	replace(t, conf, `  service_name: ""`, "  service_name: shop")
+	ctx, err := Generate(dir, Options{Targets: append([]string{"container", "kubernetes"}, all...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for file, wants := range map[string][]string{
+		"systemd/demo.service":                     {"\nEnvironment=OTEL_EXPORTER_OTLP_ENDPOINT=http://collector.internal:4318\n", "\nEnvironment=OTEL_SERVICE_NAME=shop\n"},
+		"supervisor/demo.conf":                     {`,OTEL_SERVICE_NAME="shop",OTEL_EXPORTER_OTLP_ENDPOINT="http://collector.internal:4318"` + "\n"},
+		"container/Containerfile":                  {"\nENV OTEL_SERVICE_NAME=shop OTEL_EXPORTER_OTLP_ENDPOINT=http://collector.internal:4318\n"},
+		"kubernetes/base/kustomization.yaml":       {"\n      - OTEL_EXPORTER_OTLP_ENDPOINT=http://collector.internal:4318\n"},
+		"kubernetes/production/kustomization.yaml": {"\n      app.kubernetes.io/version: "},
+		"kubernetes/base/deployment.yaml":          {"fieldPath: metadata.labels['app.kubernetes.io/name']", "value: service.version=$(SERVICE_VERSION)"},
+	} {
+		f, ok := ctx.Files.Get(file)
+		if !ok {
+			t.Fatalf("%s not generated", file)
+		}
+		for _, w := range wants {
+			if !bytes.Contains(f.Data, []byte(w)) {
+				t.Errorf("%s lacks %q:\n%s", file, w, f.Data)
+			}
+		}
+	}
+
+	replace(t, conf, "  endpoint: http://collector.internal:4318", `  endpoint: "http://x:4318\"\nExecStartPre=/bin/evil"`)
+	_, err = Generate(dir, Options{Targets: all})
+	if err == nil || !strings.Contains(err.Error(), "observability.endpoint") {
+		t.Errorf("a hostile endpoint: %v, want an error naming observability.endpoint", err)
+	}
+}

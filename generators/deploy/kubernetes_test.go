@@ -187,11 +187,21 @@ func checkDeployment(t *testing.T, d Data, dep *appsv1.Deployment) {
 	if !mounts[appDir+"/config"] || !mounts[d.SocketDir] {
 		t.Errorf("mounts %v: want the ConfigMap at %s/config and a writable %s for the control socket", mounts, appDir, d.SocketDir)
 	}
-	wantEnv := []corev1.EnvVar{{Name: "APP_ENV", Value: "production"}}
+	// The OpenTelemetry variables: service.name and service.version from the pod's
+	// recommended labels, the Collector's address from the ConfigMap.
+	fromLabel := func(name, label string) corev1.EnvVar {
+		return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.labels['" + label + "']"}}}
+	}
+	wantEnv := []corev1.EnvVar{{Name: "APP_ENV", Value: "production"},
+		fromLabel("OTEL_SERVICE_NAME", "app.kubernetes.io/name"), fromLabel("SERVICE_VERSION", "app.kubernetes.io/version"),
+		{Name: "OTEL_RESOURCE_ATTRIBUTES", Value: "service.version=$(SERVICE_VERSION)"},
+		{Name: "OTEL_EXPORTER_OTLP_ENDPOINT", ValueFrom: &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: d.Name + "-otel"}, Key: "OTEL_EXPORTER_OTLP_ENDPOINT"}}},
+	}
 	if k.Migrate {
 		wantEnv = append(wantEnv, corev1.EnvVar{Name: "APP_DATABASE_DSN_FILE", Value: k.SecretDir + "/database.dsn"})
 	}
-	if !slices.Equal(c.Env, wantEnv) {
+	if !reflect.DeepEqual(c.Env, wantEnv) {
 		t.Errorf("env %+v, want %+v (no secret as a literal)", c.Env, wantEnv)
 	}
 	// A Service named app-server would inject APP_SERVER_PORT, a misspelt setting to the app.

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -25,7 +26,8 @@ import (
 // given by --upstream (plain Go servers on loopback standing in for the app) and checks
 // the behaviour, not just the syntax: HTTP redirects to HTTPS except the ACME challenge,
 // HTTP/2 and HSTS, unknown TLS names refused, X-Forwarded-Proto, load spread over both
-// upstreams and carried on by one when the other is down, and the body limit.
+// upstreams and carried on by one when the other is down, the body limit, and a
+// client's traceparent and tracestate passed to the app, its trace ID in the access log.
 func TestNginxHTTPSAndUpstreamsLive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts nginx")
@@ -35,7 +37,7 @@ func TestNginxHTTPSAndUpstreamsLive(t *testing.T) {
 	tmp := t.TempDir()
 
 	var hits [2]atomic.Int64
-	var sawProto atomic.Value
+	var sawProto, sawTrace atomic.Value
 	var servers [2]*http.Server
 	var upstreams []string
 	for i := range servers {
@@ -47,6 +49,7 @@ func TestNginxHTTPSAndUpstreamsLive(t *testing.T) {
 		servers[i] = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			hits[i].Add(1)
 			sawProto.Store(r.Header.Get("X-Forwarded-Proto"))
+			sawTrace.Store(r.Header.Get("traceparent") + " " + r.Header.Get("tracestate"))
 			fmt.Fprintf(w, "<title>demo</title> backend %d", i)
 		})}
 		go servers[i].Serve(ln)
@@ -140,6 +143,27 @@ func TestNginxHTTPSAndUpstreamsLive(t *testing.T) {
 	if p, _ := sawProto.Load().(string); p != "https" {
 		t.Errorf("the app saw X-Forwarded-Proto %q", p)
 	}
+	// W3C trace context reaches the app unchanged; the access log has its trace ID, or "-".
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	traced, _ := http.NewRequest("GET", "https://demo.test/traced", nil)
+	traced.Header.Set("traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
+	traced.Header.Set("tracestate", "vendor=opaque")
+	if resp, err = client.Do(traced); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got, _ := sawTrace.Load().(string); got != traced.Header.Get("traceparent")+" vendor=opaque" {
+		t.Errorf("the app saw traceparent and tracestate %q", got)
+	}
+	tracedLine := regexp.MustCompile(`(?m)"GET /traced HTTP/2.0" 200 .* request_id=[0-9a-f]{32} trace_id=` + traceID + `$`)
+	untracedLine := regexp.MustCompile(`(?m)"GET / HTTP/2.0" 200 .* trace_id=-$`)
+	waitFor(t, "the trace ID in the access log", deadline, func() error { // written as the stream closes
+		accessLog, err := os.ReadFile(filepath.Join(tmp, "log", "demo.access.log"))
+		if err == nil && (!tracedLine.Match(accessLog) || !untracedLine.Match(accessLog)) {
+			err = fmt.Errorf("no line for /traced with trace_id=%s, or for / with trace_id=-:\n%s", traceID, accessLog)
+		}
+		return err
+	})
 	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", "127.0.0.1:"+strconv.Itoa(httpsPort), &tls.Config{ServerName: "evil.test", InsecureSkipVerify: true})
 	if err == nil {
 		conn.Close()

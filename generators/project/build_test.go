@@ -156,17 +156,8 @@ func TestProductionEntryRunsWorkerProcesses(t *testing.T) {
 	if len(kids) != 2 {
 		t.Fatalf("master %d has %d children %v, want 2 workers", cmd.Process.Pid, len(kids), kids)
 	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("after SIGTERM the master exited with %v, want status 0", err)
-		}
-		done <- nil
-	case <-time.After(30 * time.Second):
-		t.Fatal("master still running 30s after SIGTERM")
+	if err := stopServer(t, cmd, done); err != nil {
+		t.Fatalf("after SIGTERM the master exited with %v, want status 0", err)
 	}
 	for _, pid := range kids {
 		if syscall.Kill(pid, 0) == nil {
@@ -280,6 +271,23 @@ func startServer(t *testing.T, dir, bin string, args ...string) (*exec.Cmd, chan
 		<-done
 	})
 	return cmd, done
+}
+
+// stopServer sends the master SIGTERM and waits, 30 s at most, for it to exit; it returns
+// Wait's result and puts it back for the next reader of done.
+func stopServer(t *testing.T, cmd *exec.Cmd, done chan error) error {
+	t.Helper()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		done <- err
+		return err
+	case <-time.After(30 * time.Second):
+		t.Fatal("master still running 30s after SIGTERM")
+		return nil
+	}
 }
 
 func waitOK(t *testing.T, url string, exited chan error) {

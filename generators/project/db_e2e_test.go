@@ -477,27 +477,32 @@ func TestSQLiteConcurrentWriters(t *testing.T) {
 	}
 }
 
-// TestDBGoModIsTidy: a generated --db project's go.mod and go.sum are complete and tidy,
+// TestDBGoModIsTidy: a generated project's go.mod and go.sum (with each --db, and without:
+// every project has the OpenTelemetry SDK) are complete and tidy,
 // so a user's first `go build -mod=readonly` and `go mod tidy` change nothing. tidy
 // considers the tests of every dependency too (goose's need testify, pgx's more), which
 // only the module proxy is sure to have, so the check asks it, as a user's tidy would,
 // instead of trusting whatever this machine's module cache happens to hold. The "broken"
 // subtests prove the check can fail: one requirement dropped from go.mod, one line from go.sum.
 func TestDBGoModIsTidy(t *testing.T) {
-	for _, db := range []string{DatabaseSQLite, DatabasePostgres} {
+	for _, db := range Databases {
 		t.Run(db, func(t *testing.T) {
 			dir := generateInto(t, Options{Name: "tidy", Database: db})
 			if diff := tidyDiff(t, dir); diff != "" {
-				t.Errorf("go mod tidy would change the generated go.mod/go.sum (update dbModules in dbdeps.go):\n%s", diff)
+				t.Errorf("go mod tidy would change the generated go.mod/go.sum (update baseModules or dbModules in moddeps.go):\n%s", diff)
 			}
 			t.Run("broken", func(t *testing.T) {
-				driver := "github.com/jackc/pgx/v5 "
-				if db == DatabaseSQLite {
-					driver = "modernc.org/sqlite "
+				driver, sum := map[string]string{
+					DatabaseNone:     "go.opentelemetry.io/otel/sdk ",
+					DatabaseSQLite:   "modernc.org/sqlite ",
+					DatabasePostgres: "github.com/jackc/pgx/v5 ",
+				}[db], "github.com/pressly/goose/v3 "
+				if db == DatabaseNone {
+					sum = "go.opentelemetry.io/otel/trace "
 				}
 				for _, c := range []struct{ file, drop string }{
 					{"go.mod", "\t" + driver},
-					{"go.sum", "github.com/pressly/goose/v3 "},
+					{"go.sum", sum},
 				} {
 					path := filepath.Join(dir, c.file)
 					data := readFile(t, path)

@@ -7,9 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
@@ -53,15 +51,7 @@ func TestOneLogFormat(t *testing.T) {
 	if resp, err := http.Get("http://" + addr + "/no-such-page"); err == nil {
 		resp.Body.Close()
 	}
-	if err := server.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-done:
-		done <- err
-	case <-time.After(30 * time.Second):
-		t.Fatal("master still running 30s after SIGTERM")
-	}
+	stopServer(t, server, done)
 	data, err := os.ReadFile(logFile)
 	if err != nil {
 		t.Fatal(err)

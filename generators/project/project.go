@@ -50,7 +50,9 @@ type Data struct {
 	ScaffoldModule  string
 	ScaffoldVersion string
 	GoVersion       string // the go directive, from scaffold's own go.mod
-	YAMLVersion     string // go.yaml.in/yaml/v3, as scaffold was built with it
+	// Requires are go.mod's require blocks: every project's modules (moddeps.go), with
+	// its database's.
+	Requires *Requirements
 	// DB is the database's dependencies when Database is not none (nil otherwise), so
 	// templates test {{if .DB}}.
 	DB *DBData
@@ -81,9 +83,6 @@ type Context struct {
 // projectTree is the project's template tree; a test renders from an edited copy to
 // stand for an older scaffold (the base of a three-way update).
 var projectTree fs.FS = templates.Project
-
-// yamlModule is the generated project's one dependency.
-const yamlModule = "go.yaml.in/yaml/v3"
 
 // Steps is the generation pipeline, in order.
 func Steps() []generators.Step[*Context] {
@@ -159,17 +158,16 @@ func validate(c *Context) error {
 
 func versions(c *Context) error {
 	goVersion, deps := parseGoMod(scaffold.GoMod)
-	yamlVersion, ok := deps[yamlModule]
-	if goVersion == "" || !ok {
-		return fmt.Errorf("scaffold's embedded go.mod lacks the go directive or %s", yamlModule)
+	if goVersion == "" {
+		return fmt.Errorf("scaffold's embedded go.mod lacks the go directive")
 	}
-	c.Data = Data{Options: c.Options, ScaffoldModule: ScaffoldModule, ScaffoldVersion: c.Options.Version, GoVersion: goVersion, YAMLVersion: yamlVersion, Package: "rpm"}
-	if c.Options.Database != DatabaseNone {
-		db, err := dbData(c.Options.Database, deps)
-		if err != nil {
-			return err
-		}
-		c.Data.DB = db
+	requires, err := projectRequirements(c.Options.Database, deps)
+	if err != nil {
+		return err
+	}
+	c.Data = Data{Options: c.Options, ScaffoldModule: ScaffoldModule, ScaffoldVersion: c.Options.Version, GoVersion: goVersion, Requires: requires, Package: "rpm"}
+	if d := c.Options.Database; d != DatabaseNone {
+		c.Data.DB = &DBData{Driver: d, SQLite: d == DatabaseSQLite, Postgres: d == DatabasePostgres}
 	}
 	return nil
 }
@@ -258,26 +256,11 @@ func vendorRuntime(c *Context) error {
 }
 
 func goSum(c *Context) error {
-	if c.Data.DB != nil {
-		sum, err := dbGoSum(c.Data.DB)
-		if err != nil {
-			return err
-		}
-		c.Files.Add("go.sum", sum, 0o644)
-		return nil
+	sum, err := c.Data.Requires.goSum()
+	if err != nil {
+		return err
 	}
-	var out bytes.Buffer
-	prefix := yamlModule + " " + c.Data.YAMLVersion
-	sc := bufio.NewScanner(bytes.NewReader(scaffold.GoSum))
-	for sc.Scan() {
-		if line := sc.Text(); strings.HasPrefix(line, prefix+" ") || strings.HasPrefix(line, prefix+"/go.mod ") {
-			out.WriteString(line + "\n")
-		}
-	}
-	if strings.Count(out.String(), "\n") != 2 {
-		return fmt.Errorf("scaffold's embedded go.sum lacks the two lines for %s", prefix)
-	}
-	c.Files.Add("go.sum", out.Bytes(), 0o644)
+	c.Files.Add("go.sum", sum, 0o644)
 	return nil
 }
 

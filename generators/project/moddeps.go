@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 
 	scaffold "github.com/scaffoldgo/scaffold"
@@ -14,24 +15,79 @@ type DBData struct {
 	Driver   string // sqlite or postgres
 	SQLite   bool
 	Postgres bool
-	Direct   []Requirement // go.mod's first require block, go.yaml.in/yaml/v3 included
+}
+
+// Requirements are a generated project's go.mod require blocks (Data.Requires) and what
+// its go.sum holds beyond them.
+type Requirements struct {
+	Direct   []Requirement // go.mod's first require block
 	Indirect []Requirement // its "// indirect" block
 
-	sumOnly []string // go.sum keys of modules outside the build list, see dbModules
+	database string   // the project's Database, for errors
+	sumOnly  []string // go.sum keys of modules outside the build list, see projectModules
 }
 
 // Requirement is one go.mod require line.
 type Requirement struct{ Path, Version string }
 
-// dbModules lists, per database, the modules `go mod tidy` puts in a generated project's
-// go.mod (direct, indirect) and the go.sum keys ("path version/go.mod") of modules that
-// are only in the module graph (their go.mod is read, nothing of them is built). Versions of
-// the require lines come from scaffold's own go.mod (deps.go keeps every one of them
+// moduleList is a set of modules `go mod tidy` puts in a generated project's go.mod
+// (direct, indirect) and the go.sum keys ("path version/go.mod") of modules that are only
+// in the module graph (their go.mod is read, nothing of them is built).
+type moduleList struct{ direct, indirect, sumOnly []string }
+
+// baseModules are every project's: the YAML parser of its config engine and the
+// OpenTelemetry SDK of its traces (factory/tracing.go).
+var baseModules = moduleList{
+	direct: []string{
+		"go.opentelemetry.io/otel",
+		"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp",
+		"go.opentelemetry.io/otel/sdk",
+		"go.opentelemetry.io/otel/trace",
+		"go.yaml.in/yaml/v3",
+	},
+	indirect: []string{
+		"github.com/cenkalti/backoff/v5",
+		"github.com/cespare/xxhash/v2",
+		"github.com/go-logr/logr",
+		"github.com/go-logr/stdr",
+		"github.com/google/uuid",
+		"github.com/grpc-ecosystem/grpc-gateway/v2",
+		"go.opentelemetry.io/auto/sdk",
+		"go.opentelemetry.io/otel/exporters/otlp/otlptrace",
+		"go.opentelemetry.io/otel/log",
+		"go.opentelemetry.io/otel/metric",
+		"go.opentelemetry.io/proto/otlp",
+		"golang.org/x/net",
+		"golang.org/x/sys",
+		"golang.org/x/text",
+		"google.golang.org/genproto/googleapis/api",
+		"google.golang.org/genproto/googleapis/rpc",
+		"google.golang.org/grpc",
+		"google.golang.org/protobuf",
+	},
+	sumOnly: []string{
+		"github.com/go-logr/logr v1.2.2/go.mod",
+		"github.com/golang/protobuf v1.5.4",
+		"github.com/golang/protobuf v1.5.4/go.mod",
+		"github.com/google/go-cmp v0.7.0",
+		"github.com/google/go-cmp v0.7.0/go.mod",
+		"github.com/stretchr/testify v1.12.1",
+		"github.com/stretchr/testify v1.12.1/go.mod",
+		"go.opentelemetry.io/otel/sdk/metric v1.47.0",
+		"go.opentelemetry.io/otel/sdk/metric v1.47.0/go.mod",
+		"go.uber.org/goleak v1.3.0",
+		"go.uber.org/goleak v1.3.0/go.mod",
+		"gonum.org/v1/gonum v0.17.0",
+		"gonum.org/v1/gonum v0.17.0/go.mod",
+	},
+}
+
+// dbModules lists, per database, the modules a project with it needs beyond baseModules
+// (the two lists are merged). Versions
+// of the require lines come from scaffold's own go.mod (deps.go keeps every one of them
 // there), so a project pins what scaffold was built and tested with; TestDBGoModIsTidy
 // checks the lists against `go mod tidy`.
-var dbModules = map[string]struct {
-	direct, indirect, sumOnly []string
-}{
+var dbModules = map[string]moduleList{
 	DatabaseSQLite: {
 		direct: []string{
 			"github.com/pressly/goose/v3",
@@ -136,43 +192,59 @@ var dbModules = map[string]struct {
 	},
 }
 
-// dbData resolves the database's module versions from scaffold's go.mod (deps).
-func dbData(driver string, deps map[string]string) (*DBData, error) {
-	mods, ok := dbModules[driver]
-	if !ok {
-		return nil, fmt.Errorf("no module list for database %q", driver)
+// projectRequirements resolves the modules of a project with database (none, sqlite,
+// postgres) to the versions of scaffold's go.mod (deps).
+func projectRequirements(database string, deps map[string]string) (*Requirements, error) {
+	mods := baseModules
+	if database != DatabaseNone {
+		db, ok := dbModules[database]
+		if !ok {
+			return nil, fmt.Errorf("no module list for database %q", database)
+		}
+		mods = moduleList{
+			direct:   union(mods.direct, db.direct),
+			indirect: union(mods.indirect, db.indirect),
+			sumOnly:  union(mods.sumOnly, db.sumOnly),
+		}
 	}
-	d := &DBData{Driver: driver, SQLite: driver == DatabaseSQLite, Postgres: driver == DatabasePostgres, sumOnly: mods.sumOnly}
+	r := &Requirements{database: database, sumOnly: mods.sumOnly}
 	resolve := func(paths []string) ([]Requirement, error) {
 		var out []Requirement
 		for _, p := range paths {
 			v, ok := deps[p]
 			if !ok {
-				return nil, fmt.Errorf("scaffold's embedded go.mod lacks %s, which %s projects need (deps.go keeps it)", p, driver)
+				return nil, fmt.Errorf("scaffold's embedded go.mod lacks %s, which projects with database %s need (deps.go keeps it)", p, database)
 			}
 			out = append(out, Requirement{Path: p, Version: v})
 		}
 		return out, nil
 	}
 	var err error
-	if d.Direct, err = resolve(mods.direct); err != nil {
+	if r.Direct, err = resolve(mods.direct); err != nil {
 		return nil, err
 	}
-	if d.Indirect, err = resolve(mods.indirect); err != nil {
+	if r.Indirect, err = resolve(mods.indirect); err != nil {
 		return nil, err
 	}
-	return d, nil
+	return r, nil
 }
 
-// dbGoSum is the go.sum of a project with database d: scaffold's own go.sum lines for
-// every required module (both lines) and for the graph-only go.mod files.
-func dbGoSum(d *DBData) ([]byte, error) {
+// union is a and b sorted, each path once.
+func union(a, b []string) []string {
+	out := slices.Concat(a, b)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// goSum is the go.sum of the project: scaffold's own go.sum lines for every required
+// module (both lines) and for the graph-only go.mod files.
+func (r *Requirements) goSum() ([]byte, error) {
 	want := map[string]bool{}
-	for _, r := range append(append([]Requirement(nil), d.Direct...), d.Indirect...) {
-		want[r.Path+" "+r.Version] = true
-		want[r.Path+" "+r.Version+"/go.mod"] = true
+	for _, req := range slices.Concat(r.Direct, r.Indirect) {
+		want[req.Path+" "+req.Version] = true
+		want[req.Path+" "+req.Version+"/go.mod"] = true
 	}
-	for _, k := range d.sumOnly {
+	for _, k := range r.sumOnly {
 		want[k] = true
 	}
 	var out bytes.Buffer
@@ -187,7 +259,7 @@ func dbGoSum(d *DBData) ([]byte, error) {
 	}
 	for k := range want {
 		if !found[k] {
-			return nil, fmt.Errorf("scaffold's embedded go.sum lacks %s, which %s projects need", k, d.Driver)
+			return nil, fmt.Errorf("scaffold's embedded go.sum lacks %s, which projects with database %s need", k, r.database)
 		}
 	}
 	return out.Bytes(), nil

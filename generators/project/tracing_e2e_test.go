@@ -1,0 +1,111 @@
+package project
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/scaffoldgo/scaffold/internal/testenv"
+)
+
+// The caller's trace in the traceparent the tests send: trace ID and parent span ID.
+const (
+	callerTraceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	callerSpanID  = "00f067aa0ba902b7"
+	traceparent   = "00-" + callerTraceID + "-" + callerSpanID + "-01"
+)
+
+// TestTracesReachARealCollector runs the production entry (the prefork master, 2 workers)
+// with observability.endpoint at a real OpenTelemetry Collector and sampling 1.0, sends a
+// routed request, a 404 and a request with a traceparent from a trusted proxy (127.0.0.1),
+// stops the master (each worker flushes its spans as it exits), and reads the Collector's
+// file export: one server span per request, named by its route, with the semantic
+// conventions' route and status, and the caller's trace as the parent.
+func TestTracesReachARealCollector(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a generated project; skipped with -short")
+	}
+	col := testenv.StartCollector(t)
+	dir, bin := buildProductionEntry(t, Options{Name: "traced"})
+	spans := tracedRun(t, col, dir, bin, "127.0.0.1,::1")
+
+	byPath := map[string][]testenv.Span{}
+	for _, s := range spans {
+		byPath[s.Attributes["url.path"]] = append(byPath[s.Attributes["url.path"]], s)
+	}
+	for _, c := range []struct {
+		path, name, route, status string
+	}{
+		{"/healthz", "GET /healthz", "/healthz", "200"},
+		{"/no/such/page", "GET", "", "404"},
+		{"/api/hello", "GET /api/hello", "/api/hello", "200"},
+	} {
+		got := byPath[c.path]
+		if len(got) != 1 {
+			t.Errorf("%s: %d spans, want one: %+v", c.path, len(got), got)
+			continue
+		}
+		s := got[0]
+		if s.Name != c.name || s.Attributes["http.route"] != c.route || s.Attributes["http.response.status_code"] != c.status {
+			t.Errorf("%s: span %q, http.route %q, status %q; want %q, %q, %q", c.path, s.Name, s.Attributes["http.route"], s.Attributes["http.response.status_code"], c.name, c.route, c.status)
+		}
+		if s.Kind != 2 || s.Attributes["http.request.method"] != "GET" || s.Attributes["url.scheme"] != "http" || s.Resource["service.name"] != "traced" {
+			t.Errorf("%s: kind %d, attributes %v, resource %v; want a server span of service traced", c.path, s.Kind, s.Attributes, s.Resource)
+		}
+		parented := s.TraceID == callerTraceID && s.ParentSpanID == callerSpanID
+		if want := c.path == "/api/hello"; parented != want {
+			t.Errorf("%s: trace %s parent %s; child of the traceparent sent: %v, want %v", c.path, s.TraceID, s.ParentSpanID, parented, want)
+		}
+	}
+
+	t.Run("untrusted peer", func(t *testing.T) {
+		t.Skip("needs runtime change (a): the runtime drops traceparent/tracestate from peers outside forwarded_allow_ips")
+		dir, bin := buildProductionEntry(t, Options{Name: "traced"})
+		for _, s := range tracedRun(t, testenv.StartCollector(t), dir, bin, "none") {
+			if s.Attributes["url.path"] == "/api/hello" && (s.TraceID == callerTraceID || s.ParentSpanID != "") {
+				t.Errorf("a traceparent from an untrusted client was honoured: trace %s parent %s", s.TraceID, s.ParentSpanID)
+			}
+		}
+	})
+}
+
+// tracedRun serves bin with its spans sent to col (sampling 1.0, the peers allowIPs
+// trusted), sends the three requests once each, stops the master and returns the spans.
+func tracedRun(t *testing.T, col *testenv.Collector, dir, bin, allowIPs string) []testenv.Span {
+	t.Helper()
+	t.Setenv("APP_SOURCE_TREE", "1")
+	t.Setenv("APP_OBSERVABILITY_ENDPOINT", col.Endpoint)
+	t.Setenv("APP_OBSERVABILITY_SAMPLING_RATIO", "1")
+	t.Setenv("APP_SERVER_FORWARDED_ALLOW_IPS", allowIPs)
+	addr := testenv.FreeAddr(t)
+	cmd, done := startServer(t, dir, bin, "-b", addr, "-w", "2")
+	waitOK(t, "http://"+addr+"/", done) // spans of their own, under url.path "/"
+	for _, r := range []struct {
+		path, traceparent string
+		status            int
+	}{
+		{"/healthz", "", 200},
+		{"/no/such/page", "", 404},
+		{"/api/hello", traceparent, 200},
+	} {
+		req, err := http.NewRequest("GET", "http://"+addr+r.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.traceparent != "" {
+			req.Header.Set("traceparent", r.traceparent)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != r.status {
+			t.Fatalf("GET %s: %d, want %d", r.path, resp.StatusCode, r.status)
+		}
+	}
+	stopServer(t, cmd, done)
+	// Each worker exported its spans before it exited; the file export follows within
+	// its flush interval. Four at least: the readiness request's and the three.
+	return col.WaitSpans(t, 4, 10*time.Second)
+}
