@@ -18,6 +18,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
@@ -133,7 +134,7 @@ func TestMakeImageRefPointsTheOverlay(t *testing.T) {
 	writeDeploy(t, dir, Options{Targets: []string{"kubernetes", "container"}})
 	ctx := context.Background()
 	out := runCmd(t, ctx, os.Environ(), dir, "make", "--no-print-directory", "image-ref", "IMAGE=registry.example.com/shop/demo", "TAG=1.2.3")
-	if out != "deploy/kubernetes/production/kustomization.yaml runs registry.example.com/shop/demo:1.2.3" {
+	if out != "deploy/kubernetes/production/kustomization.yaml runs registry.example.com/shop/demo:1.2.3 (imagePullPolicy IfNotPresent)" {
 		t.Errorf("make image-ref printed %q", out)
 	}
 	var overlay struct {
@@ -153,7 +154,7 @@ func TestMakeImageRefPointsTheOverlay(t *testing.T) {
 	}
 	// The default tag is the version as goreleaser writes it: git describe without the v.
 	out = runCmd(t, ctx, os.Environ(), dir, "make", "--no-print-directory", "image-ref", "VERSION=v2.0.1")
-	if !strings.HasSuffix(out, "runs localhost/demo:2.0.1") {
+	if !strings.HasSuffix(out, "runs localhost/demo:2.0.1 (imagePullPolicy IfNotPresent)") {
 		t.Errorf("make image-ref VERSION=v2.0.1 printed %q, want localhost/demo:2.0.1", out)
 	}
 	// Without the kubernetes target it only prints the reference.
@@ -162,6 +163,59 @@ func TestMakeImageRefPointsTheOverlay(t *testing.T) {
 	}
 	if out := runCmd(t, ctx, os.Environ(), dir, "make", "--no-print-directory", "image-ref", "TAG=x"); out != "localhost/demo:x" {
 		t.Errorf("make image-ref with no overlay printed %q", out)
+	}
+}
+
+// pullPolicyCases: tags that name one build (a version, git describe's output, a commit)
+// never move; the others are pushed again under the same name.
+var pullPolicyCases = []struct{ tag, want string }{
+	{"1.2.3", "IfNotPresent"},
+	{"v1.2.3", "IfNotPresent"},
+	{"1.2.3-rc.1", "IfNotPresent"},
+	{"1.2.3+build.5", "IfNotPresent"},
+	{"1.2.3-4-gabc1234", "IfNotPresent"}, // git describe, clean tree
+	{"abc1234", "IfNotPresent"},          // git describe --always, no tag yet
+	{"0123456789abcdef0123456789abcdef01234567", "IfNotPresent"},
+	{"latest", "Always"},
+	{"dev", "Always"}, // the Makefile's VERSION outside git, deploy-config's default
+	{"1.2.3-4-gabc1234-dirty", "Always"},
+	{"abc1234-dirty", "Always"},
+	{"1.2", "Always"}, // a minor's tag moves with each patch release
+	{"1", "Always"},
+	{"main", "Always"},
+	{"stable", "Always"},
+	{"ABC1234", "Always"}, // not a commit: git writes lowercase
+	{"abc12", "Always"},   // too short for git's abbreviation
+}
+
+func TestPullPolicy(t *testing.T) {
+	for _, c := range pullPolicyCases {
+		if got := pullPolicy(c.tag); got != c.want {
+			t.Errorf("pullPolicy(%q) = %s, want %s", c.tag, got, c.want)
+		}
+	}
+}
+
+// The generated Makefile's image-ref applies deploy-config's pull policy rule: after
+// `make image-ref TAG=X` the production overlay's containers pull as pullPolicy(X) says.
+func TestMakeImageRefPullPolicy(t *testing.T) {
+	testenv.Tool(t, "make")
+	dir := newProjectWith(t, project.Options{Name: "demo", Database: project.DatabasePostgres})
+	writeDeploy(t, dir, Options{Targets: []string{"kubernetes", "container"}})
+	overlay := filepath.Join(dir, "deploy", "kubernetes", "production", "kustomization.yaml")
+	for _, c := range pullPolicyCases {
+		out := runCmd(t, context.Background(), os.Environ(), dir, "make", "--no-print-directory", "image-ref", "TAG="+c.tag)
+		data, err := os.ReadFile(overlay)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The app's container and the migrate init container, each as the rule says.
+		if n := strings.Count(string(data), "imagePullPolicy: "+c.want+"\n"); n != 2 || strings.Count(string(data), "imagePullPolicy:") != 2 {
+			t.Errorf("make image-ref TAG=%s (%s): want both containers on imagePullPolicy %s:\n%s", c.tag, out, c.want, data)
+		}
+		if !strings.HasSuffix(out, "(imagePullPolicy "+c.want+")") {
+			t.Errorf("make image-ref TAG=%s printed %q, want the policy %s", c.tag, out, c.want)
+		}
 	}
 }
 
@@ -264,3 +318,4 @@ func atoi(t *testing.T, s string) int {
 	}
 	return n
 }
+
