@@ -45,23 +45,15 @@ func requireCluster(t *testing.T) {
 	}
 }
 
-// testOverlay is the test-only kustomize overlay over the generated base: hostNetwork
-// with the app and the health listener on 127.0.0.1 (the only network this cluster has),
-// probes aimed at 127.0.0.1, the imported image, --reuse-port so that two pods share the
-// host port during a rollout, and a quicker liveness probe for the hung-master case. The
-// node runs without local storage isolation (its disk is not the kubelet's to measure
-// here), so it offers no ephemeral-storage: the overlay drops those requests. With
-// hostNetwork a containerPort is a hostPort, which the scheduler gives one pod per node:
-// the overlay removes the ports and probes the health port by number.
-func testOverlay(image, tag string, k KubeData, bootDelay string) string {
+// testOverlay is the test's kustomize overlay over the production overlay, exactly as
+// `make image` left it (the image, its tag and pull policy come from there). It patches
+// only what this machine forces, each patch saying which limit forces it, and the boot
+// delay that the first scenario measures.
+func testOverlay(k KubeData, bootDelay string) string {
 	return fmt.Sprintf(`apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 resources:
-  - ../base
-images:
-  - name: demo
-    newName: %[1]s
-    newTag: "%[2]s"
+  - ../production
 patches:
   - patch: |-
       apiVersion: apps/v1
@@ -71,42 +63,49 @@ patches:
       spec:
         template:
           spec:
+            # No CNI here, so no pod network: pods share the node's network.
             hostNetwork: true
+            # No cluster DNS either (ClusterFirst would point at a kube-dns that is not there).
             dnsPolicy: Default
             containers:
               - name: demo
-                imagePullPolicy: Never
-                args: ["-c", "/app/config", "-b", "127.0.0.1:%[4]d", "-w", "%[5]d", "--health-bind", "127.0.0.1:%[3]d", "--reuse-port"]
+                # hostNetwork: bind the node's loopback only (never all of the host's
+                # interfaces), and --reuse-port so that two pods of a rollout share the port;
+                # the metrics listener is left out (a third shared port nobody scrapes here).
+                args: ["-c", "/app/config", "-b", "127.0.0.1:%[2]d", "-w", "%[3]d", "--health-bind", "127.0.0.1:%[1]d", "--reuse-port"]
+                # The node runs without local storage isolation (its disk is not the
+                # kubelet's to measure here), so it offers no ephemeral-storage.
                 resources:
                   requests:
                     ephemeral-storage: null
                   limits:
                     ephemeral-storage: null
+                # Not a machine limit: the scenario's slow App factory (TEST_BOOT_DELAY).
                 env:
                   - name: TEST_BOOT_DELAY
-                    value: "%[6]s"
+                    value: "%[4]s"
+                # hostNetwork with a loopback-only listener: the kubelet probes 127.0.0.1.
                 startupProbe:
                   httpGet:
                     host: 127.0.0.1
-                    port: %[3]d
+                    port: %[1]d
                 readinessProbe:
                   httpGet:
                     host: 127.0.0.1
-                    port: %[3]d
+                    port: %[1]d
                 livenessProbe:
                   httpGet:
                     host: 127.0.0.1
-                    port: %[3]d
-                  periodSeconds: 2
-                  failureThreshold: 2
-                  terminationGracePeriodSeconds: 2
+                    port: %[1]d
+  # hostNetwork makes every containerPort a hostPort, which the scheduler gives one pod per
+  # node: this one-node cluster could never surge a rollout. The probes name the port instead.
   - target:
       kind: Deployment
       name: demo
     patch: |-
       - op: remove
         path: /spec/template/spec/containers/0/ports
-`, image, tag, k.HealthPort, k.Port, k.Workers, bootDelay)
+`, k.HealthPort, k.Port, k.Workers, bootDelay)
 }
 
 // pods of the Deployment, as the API server has them.
@@ -176,14 +175,20 @@ func TestCluster(t *testing.T) {
 	addTestRoutes(t, dir)
 	port, health := testenv.FreePort(t), testenv.FreePort(t)
 	replace(t, filepath.Join(dir, "config", "config.yaml"), "127.0.0.1:8000", "127.0.0.1:"+strconv.Itoa(port))
-	tag := "k" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	// The README's steps: deploy-config, then `make image IMAGE=... TAG=1.2.0` (a version:
+	// unique per run, as the image store is shared), then kubectl apply -k on the
+	// production overlay. The push between them is the cluster's image import: no registry.
+	tag := "0.1.0-k" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	const image = "localhost/scaffold-test-demo"
 	opts := Options{Targets: []string{"kubernetes"}, HealthPort: health}
 	buildImage(t, ctx, conf, dir, image, tag, opts)
-	// make image pointed the production overlay at what it built: one image reference.
-	if data, err := os.ReadFile(filepath.Join(dir, "deploy", "kubernetes", "production", "kustomization.yaml")); err != nil ||
-		!strings.Contains(string(data), "newName: "+image+"\n") || !strings.Contains(string(data), `newTag: "`+tag+`"`) {
-		t.Errorf("after make image the production overlay does not run %s:%s (%v):\n%s", image, tag, err, data)
+	production := filepath.Join(dir, "deploy", "kubernetes", "production")
+	// make image pointed the production overlay at what it built: one image reference, and
+	// a version tag that never moves, so the node's imported copy is the one to run.
+	if data, err := os.ReadFile(filepath.Join(production, "kustomization.yaml")); err != nil ||
+		!strings.Contains(string(data), "newName: "+image+"\n") || !strings.Contains(string(data), `newTag: "`+tag+`"`) ||
+		!strings.Contains(string(data), "imagePullPolicy: IfNotPresent\n") {
+		t.Errorf("after make image the production overlay does not run %s:%s with IfNotPresent (%v):\n%s", image, tag, err, data)
 	}
 	gen, err := Generate(dir, Options{Targets: []string{"kubernetes"}, HealthPort: health})
 	if err != nil {
@@ -268,12 +273,16 @@ func TestCluster(t *testing.T) {
 		}
 	})
 
+	// The production overlay as make image left it, unmodified: the API server accepts it.
+	if out, err := cluster.Kubectl(ctx, "apply", "--dry-run=server", "-k", production); err != nil {
+		t.Fatalf("kubectl apply --dry-run=server -k %s: %v\n%s", production, err, out)
+	}
 	overlay := filepath.Join(dir, "deploy", "kubernetes", "test")
 	if err := os.MkdirAll(overlay, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	const bootDelay = 3 * time.Second
-	writeFile(t, filepath.Join(overlay, "kustomization.yaml"), testOverlay(image, tag, k, bootDelay.String()))
+	writeFile(t, filepath.Join(overlay, "kustomization.yaml"), testOverlay(k, bootDelay.String()))
 
 	// Every later scenario needs the Deployment this one brings up.
 	ready := t.Run("ready only once the workers are", func(t *testing.T) {
@@ -468,7 +477,9 @@ func TestCluster(t *testing.T) {
 		}
 		defer syscall.Kill(master, syscall.SIGCONT)
 		start := time.Now()
-		waitFor(t, "a restart by the liveness probe", time.Now().Add(2*time.Minute), func() error {
+		// The production liveness probe (3 failures 10 s apart), then preStop and the grace
+		// period before the KILL (about 110 s here), then the restart.
+		waitFor(t, "a restart by the liveness probe", time.Now().Add(time.Duration(30+k.TerminationGrace+120)*time.Second), func() error {
 			for _, p := range podsOf().Items {
 				if len(p.Status.ContainerStatuses) > 0 && p.Status.ContainerStatuses[0].RestartCount > 0 {
 					return nil
