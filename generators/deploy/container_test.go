@@ -219,21 +219,29 @@ func TestMakeImageRefPullPolicy(t *testing.T) {
 	}
 }
 
-// TestContainerImage builds the image of a fresh project with podman and runs it the way
-// the Containerfile says: as the numeric non-root user, read-only root, host network on
-// 127.0.0.1. `podman stop` (SIGTERM to the master, PID 1) lets an in-flight request finish
-// and exits 0.
-func TestContainerImage(t *testing.T) {
+// startContainerTest skips t when it cannot build and run an image here (or under -short),
+// and gives its context (cancelled when t ends), podman's CONTAINERS_CONF=... setting and
+// the environment of podman commands.
+func startContainerTest(t *testing.T, limit time.Duration) (context.Context, string, []string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds a project and a container image")
 	}
 	for _, tool := range []string{"podman", "make", "go"} {
 		testenv.Tool(t, tool)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	t.Cleanup(cancel)
 	conf := podmanConf(t)
-	env := append(os.Environ(), conf)
+	return ctx, conf, append(os.Environ(), conf)
+}
+
+// TestContainerImage builds the image of a fresh project with podman and runs it the way
+// the Containerfile says: as the numeric non-root user, read-only root, host network on
+// 127.0.0.1. `podman stop` (SIGTERM to the master, PID 1) lets an in-flight request finish
+// and exits 0.
+func TestContainerImage(t *testing.T) {
+	ctx, conf, env := startContainerTest(t, 4*time.Minute)
 	dir := newProject(t, "demo")
 	addTestRoutes(t, dir)
 	tag := "t" + strconv.FormatInt(time.Now().UnixNano(), 36)
@@ -319,3 +327,55 @@ func atoi(t *testing.T, s string) int {
 	return n
 }
 
+// TestContainerSecretFile runs a PostgreSQL project's image the way deploy/README.md says
+// for a container: the DSN, password included, as a podman secret mounted as a file that
+// APP_DATABASE_DSN_FILE names. The app reaches the database with it, and the password is
+// in no process's environment (the master's and every worker's, from the host's /proc),
+// not in --print-config, not in the logs.
+func TestContainerSecretFile(t *testing.T) {
+	ctx, conf, env := startContainerTest(t, 6*time.Minute)
+	dir := newProjectWith(t, project.Options{Name: "demo", Database: project.DatabasePostgres})
+	tag := "s" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	const image = "localhost/scaffold-test-demo-db"
+	buildImage(t, ctx, conf, dir, image, tag, Options{})
+
+	// The test's server listens on a unix socket in pg.Dir, which the container mounts; the
+	// app's user (10001) needs to reach it.
+	pg := testenv.StartPostgres(t, "demo")
+	if err := os.Chmod(pg.Dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dsn := withPassword(t, pg)
+	secretFile := filepath.Join(t.TempDir(), "database.dsn")
+	writeFile(t, secretFile, dsn+"\n")
+	secret := "scaffold-test-" + tag
+	runCmd(t, ctx, env, "", "podman", "secret", "create", secret, secretFile)
+	t.Cleanup(func() { _ = exec.Command("podman", "secret", "rm", secret).Run() })
+
+	port, health := testenv.FreePort(t), testenv.FreePort(t)
+	name := "scaffold-test-" + tag
+	const target = "/run/secrets/demo/database.dsn"
+	// As deploy/README.md says: podman run --secret NAME,target=... -e APP_DATABASE_DSN_FILE=...
+	runCmd(t, ctx, env, "", "podman", "run", "-d", "--name", name, "--network=host",
+		"--cap-drop=ALL", "--security-opt=no-new-privileges", "-v", pg.Dir+":"+pg.Dir,
+		"--secret", secret+",target="+target, "-e", "APP_DATABASE_DSN_FILE="+target,
+		image+":"+tag,
+		"-c", "/app/config", "-b", "127.0.0.1:"+strconv.Itoa(port), "-w", "2", "--health-bind", "127.0.0.1:"+strconv.Itoa(health))
+	t.Cleanup(func() { _ = exec.Command("podman", "rm", "-f", "-t", "0", name).Run() })
+	logs := func() string {
+		out, _ := exec.Command("podman", "logs", name).CombinedOutput()
+		return string(out)
+	}
+	// The app's own /readyz pings the database: 200 means the DSN from the file works.
+	waitFor(t, "the app's /readyz (the database reached)", time.Now().Add(time.Minute), func() error {
+		return wantStatus("http://127.0.0.1:"+strconv.Itoa(port)+"/readyz", 200)
+	})
+
+	master := atoi(t, runCmd(t, ctx, env, "", "podman", "inspect", "--format", "{{.State.Pid}}", name))
+	printed := runCmd(t, ctx, env, "", "podman", "exec", name, "/app/bin/demo", "-c", "/app/config", "--print-config")
+	checkSecretHidden(t, master, 2, printed, "(file "+target+")", logs())
+	// The file's path is what the environment carries instead.
+	if data, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", master)); err != nil || !strings.Contains(string(data), "APP_DATABASE_DSN_FILE="+target) {
+		t.Errorf("the master's environment lacks APP_DATABASE_DSN_FILE=%s (%v)", target, err)
+	}
+}
