@@ -45,68 +45,74 @@ func requireCluster(t *testing.T) {
 	}
 }
 
-// testOverlay is the test-only kustomize overlay over the generated base: hostNetwork
-// with the app and the health listener on 127.0.0.1 (the only network this cluster has),
-// probes aimed at 127.0.0.1, the imported image, --reuse-port so that two pods share the
-// host port during a rollout, and a quicker liveness probe for the hung-master case. The
-// node runs without local storage isolation (its disk is not the kubelet's to measure
-// here), so it offers no ephemeral-storage: the overlay drops those requests. With
-// hostNetwork a containerPort is a hostPort, which the scheduler gives one pod per node:
-// the overlay removes the ports and probes the health port by number.
-func testOverlay(image, tag string, k KubeData, bootDelay string) string {
+// testOverlay is the test's kustomize overlay over the production overlay, exactly as
+// `make image` left it (the image, its tag and pull policy come from there). It patches
+// only what this machine forces, each patch saying which limit forces it, and what the
+// scenario adds (scenario: more of the container's fields, indented as they are; extra:
+// more patches).
+func testOverlay(name string, k KubeData, scenario, extra string) string {
+	readiness := k.HealthPort
+	if k.ReadinessPort == "http" {
+		readiness = k.Port
+	}
+	// The production overlay's namespace, where it sets one: the patches must name it.
+	var ns, targetNS string
+	if k.Namespace != "" {
+		ns, targetNS = "\n        namespace: "+k.Namespace, "\n      namespace: "+k.Namespace
+	}
 	return fmt.Sprintf(`apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 resources:
-  - ../base
-images:
-  - name: demo
-    newName: %[1]s
-    newTag: "%[2]s"
+  - ../production
 patches:
   - patch: |-
       apiVersion: apps/v1
       kind: Deployment
       metadata:
-        name: demo
+        name: %[1]s%[6]s
       spec:
         template:
           spec:
+            # No CNI here, so no pod network: pods share the node's network.
             hostNetwork: true
+            # No cluster DNS either (ClusterFirst would point at a kube-dns that is not there).
             dnsPolicy: Default
             containers:
-              - name: demo
-                imagePullPolicy: Never
-                args: ["-c", "/app/config", "-b", "127.0.0.1:%[4]d", "-w", "%[5]d", "--health-bind", "127.0.0.1:%[3]d", "--reuse-port"]
+              - name: %[1]s
+                # hostNetwork: bind the node's loopback only (never all of the host's
+                # interfaces), and --reuse-port so that two pods of a rollout share the port;
+                # the metrics listener is left out (a third shared port nobody scrapes here).
+                args: ["-c", "/app/config", "-b", "127.0.0.1:%[3]d", "-w", "%[4]d", "--health-bind", "127.0.0.1:%[2]d", "--reuse-port"]
+                # The node runs without local storage isolation (its disk is not the
+                # kubelet's to measure here), so it offers no ephemeral-storage.
                 resources:
                   requests:
                     ephemeral-storage: null
                   limits:
                     ephemeral-storage: null
-                env:
-                  - name: TEST_BOOT_DELAY
-                    value: "%[6]s"
+                # hostNetwork with a loopback-only listener: the kubelet probes 127.0.0.1.
                 startupProbe:
                   httpGet:
                     host: 127.0.0.1
-                    port: %[3]d
+                    port: %[2]d
                 readinessProbe:
                   httpGet:
                     host: 127.0.0.1
-                    port: %[3]d
+                    port: %[5]d
                 livenessProbe:
                   httpGet:
                     host: 127.0.0.1
-                    port: %[3]d
-                  periodSeconds: 2
-                  failureThreshold: 2
-                  terminationGracePeriodSeconds: 2
+                    port: %[2]d
+%[7]s
+  # hostNetwork makes every containerPort a hostPort, which the scheduler gives one pod per
+  # node: this one-node cluster could never surge a rollout. The probes name the port instead.
   - target:
       kind: Deployment
-      name: demo
+      name: %[1]s%[9]s
     patch: |-
       - op: remove
         path: /spec/template/spec/containers/0/ports
-`, image, tag, k.HealthPort, k.Port, k.Workers, bootDelay)
+%[8]s`, name, k.HealthPort, k.Port, k.Workers, readiness, ns, strings.TrimRight(scenario, "\n"), extra, targetNS)
 }
 
 // pods of the Deployment, as the API server has them.
@@ -176,14 +182,20 @@ func TestCluster(t *testing.T) {
 	addTestRoutes(t, dir)
 	port, health := testenv.FreePort(t), testenv.FreePort(t)
 	replace(t, filepath.Join(dir, "config", "config.yaml"), "127.0.0.1:8000", "127.0.0.1:"+strconv.Itoa(port))
-	tag := "k" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	// The README's steps: deploy-config, then `make image IMAGE=... TAG=1.2.0` (a version:
+	// unique per run, as the image store is shared), then kubectl apply -k on the
+	// production overlay. The push between them is the cluster's image import: no registry.
+	tag := "0.1.0-k" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	const image = "localhost/scaffold-test-demo"
 	opts := Options{Targets: []string{"kubernetes"}, HealthPort: health}
 	buildImage(t, ctx, conf, dir, image, tag, opts)
-	// make image pointed the production overlay at what it built: one image reference.
-	if data, err := os.ReadFile(filepath.Join(dir, "deploy", "kubernetes", "production", "kustomization.yaml")); err != nil ||
-		!strings.Contains(string(data), "newName: "+image+"\n") || !strings.Contains(string(data), `newTag: "`+tag+`"`) {
-		t.Errorf("after make image the production overlay does not run %s:%s (%v):\n%s", image, tag, err, data)
+	production := filepath.Join(dir, "deploy", "kubernetes", "production")
+	// make image pointed the production overlay at what it built: one image reference, and
+	// a version tag that never moves, so the node's imported copy is the one to run.
+	if data, err := os.ReadFile(filepath.Join(production, "kustomization.yaml")); err != nil ||
+		!strings.Contains(string(data), "newName: "+image+"\n") || !strings.Contains(string(data), `newTag: "`+tag+`"`) ||
+		!strings.Contains(string(data), "imagePullPolicy: IfNotPresent\n") {
+		t.Errorf("after make image the production overlay does not run %s:%s with IfNotPresent (%v):\n%s", image, tag, err, data)
 	}
 	gen, err := Generate(dir, Options{Targets: []string{"kubernetes"}, HealthPort: health})
 	if err != nil {
@@ -268,12 +280,20 @@ func TestCluster(t *testing.T) {
 		}
 	})
 
+	// The production overlay as make image left it, unmodified: the API server accepts it.
+	if out, err := cluster.Kubectl(ctx, "apply", "--dry-run=server", "-k", production); err != nil {
+		t.Fatalf("kubectl apply --dry-run=server -k %s: %v\n%s", production, err, out)
+	}
 	overlay := filepath.Join(dir, "deploy", "kubernetes", "test")
 	if err := os.MkdirAll(overlay, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	const bootDelay = 3 * time.Second
-	writeFile(t, filepath.Join(overlay, "kustomization.yaml"), testOverlay(image, tag, k, bootDelay.String()))
+	writeFile(t, filepath.Join(overlay, "kustomization.yaml"), testOverlay("demo", k, `                # Not a machine limit: the scenario's slow App factory (TEST_BOOT_DELAY).
+                env:
+                  - name: TEST_BOOT_DELAY
+                    value: "`+bootDelay.String()+`"
+`, ""))
 
 	// Every later scenario needs the Deployment this one brings up.
 	ready := t.Run("ready only once the workers are", func(t *testing.T) {
@@ -468,7 +488,9 @@ func TestCluster(t *testing.T) {
 		}
 		defer syscall.Kill(master, syscall.SIGCONT)
 		start := time.Now()
-		waitFor(t, "a restart by the liveness probe", time.Now().Add(2*time.Minute), func() error {
+		// The production liveness probe (3 failures 10 s apart), then preStop and the grace
+		// period before the KILL (about 110 s here), then the restart.
+		waitFor(t, "a restart by the liveness probe", time.Now().Add(time.Duration(30+k.TerminationGrace+120)*time.Second), func() error {
 			for _, p := range podsOf().Items {
 				if len(p.Status.ContainerStatuses) > 0 && p.Status.ContainerStatuses[0].RestartCount > 0 {
 					return nil
@@ -477,6 +499,105 @@ func TestCluster(t *testing.T) {
 			return errors.New("no restart yet")
 		})
 		t.Logf("hung master (SIGSTOP) restarted after %s", time.Since(start).Round(100*time.Millisecond))
+	})
+
+	// deploy/README.md's steps for a PostgreSQL project: the DSN, password included, goes
+	// into the Secret NAME-database before the first apply; the pods mount it and read it
+	// through APP_DATABASE_DSN_FILE.
+	t.Run("the database Secret reaches the app as a file only", func(t *testing.T) {
+		pg := testenv.StartPostgres(t, "shop")
+		// The test's server listens on a unix socket in pg.Dir: the app's user must reach it.
+		if err := os.Chmod(pg.Dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		shop := newProjectWith(t, project.Options{Name: "shop", Database: project.DatabasePostgres})
+		port, health := testenv.FreePort(t), testenv.FreePort(t)
+		replace(t, filepath.Join(shop, "config", "config.yaml"), "127.0.0.1:8000", "127.0.0.1:"+strconv.Itoa(port))
+		const image = "localhost/scaffold-test-shop"
+		tag := "0.1.0-k" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		opts := Options{Targets: []string{"kubernetes"}, HealthPort: health, Namespace: "db"}
+		buildImage(t, ctx, conf, shop, image, tag, opts)
+		gen, err := Generate(shop, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sk := gen.Data.Kube
+		if err := cluster.ImportImage(ctx, image+":"+tag); err != nil {
+			t.Fatal(err)
+		}
+		kubectl("create", "namespace", sk.Namespace)
+		secretFile := filepath.Join(t.TempDir(), "database.dsn")
+		writeFile(t, secretFile, withPassword(t, pg)+"\n")
+		kubectl("create", "secret", "generic", sk.SecretName, "-n", sk.Namespace, "--from-file="+sk.SecretKey+"="+secretFile)
+		production := filepath.Join(shop, "deploy", "kubernetes", "production")
+		kubectl("apply", "--dry-run=server", "-k", production)
+		overlay := filepath.Join(shop, "deploy", "kubernetes", "test")
+		// The test's database socket is a host folder: both containers mount it (not a
+		// machine limit: where this test's PostgreSQL listens).
+		socketMount := fmt.Sprintf(`                volumeMounts:
+                  - name: test-postgres
+                    mountPath: %[1]s
+`, pg.Dir)
+		initPatch := fmt.Sprintf(`  - patch: |-
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata:
+        name: shop
+        namespace: %[1]s
+      spec:
+        template:
+          spec:
+            volumes:
+              - name: test-postgres
+                hostPath:
+                  path: %[2]s
+            initContainers:
+              - name: migrate
+                # No local storage isolation on this node: no ephemeral-storage.
+                resources:
+                  requests:
+                    ephemeral-storage: null
+                  limits:
+                    ephemeral-storage: null
+%[3]s`, sk.Namespace, pg.Dir, socketMount)
+		writeFile(t, filepath.Join(overlay, "kustomization.yaml"), testOverlay("shop", sk, socketMount, initPatch))
+		kubectl("apply", "-k", overlay)
+		shopPods := func() podList {
+			var pods podList
+			if err := json.Unmarshal([]byte(kubectl("get", "pods", "-n", sk.Namespace, "-l", "app.kubernetes.io/name=shop", "-o", "json")), &pods); err != nil {
+				t.Fatal(err)
+			}
+			return pods
+		}
+		shopLogs := func() string {
+			var b strings.Builder
+			for _, p := range shopPods().Items {
+				b.WriteString(cluster.PodLog(sk.Namespace, p.Metadata.Name, "migrate"))
+				b.WriteString(cluster.PodLog(sk.Namespace, p.Metadata.Name, "shop"))
+			}
+			return b.String()
+		}
+		if _, err := cluster.Kubectl(ctx, "rollout", "status", "-n", sk.Namespace, "deployment/shop", "--timeout=180s"); err != nil {
+			t.Fatalf("%v\n%s\n%s", err, shopLogs(), cluster.Logs())
+		}
+		// Readiness is the app's own /readyz, which pings the database: the DSN from the
+		// Secret's file works (config/'s would not reach this server).
+		if err := wantStatus("http://127.0.0.1:"+strconv.Itoa(port)+"/readyz", 200); err != nil {
+			t.Fatalf("%v\n%s", err, shopLogs())
+		}
+		pids, err := cluster.ContainerPids(ctx)
+		if err != nil || len(pids["shop"]) != sk.Replicas {
+			t.Fatalf("shop containers %v (%v), want %d", pids["shop"], err, sk.Replicas)
+		}
+		printed, err := cluster.Exec(ctx, "shop", "/app/bin/shop", "-c", "/app/config", "--print-config")
+		if err != nil {
+			t.Fatal(err)
+		}
+		logs := shopLogs()
+		for _, master := range pids["shop"] {
+			checkSecretHidden(t, master, sk.Workers, printed, "(file "+sk.SecretDir+"/"+sk.SecretKey+")", logs)
+		}
+		t.Logf("%d pods ready with database.dsn from the Secret %s mounted at %s", sk.Replicas, sk.SecretName, sk.SecretDir)
 	})
 }
 

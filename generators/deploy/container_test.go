@@ -18,6 +18,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
@@ -133,7 +134,7 @@ func TestMakeImageRefPointsTheOverlay(t *testing.T) {
 	writeDeploy(t, dir, Options{Targets: []string{"kubernetes", "container"}})
 	ctx := context.Background()
 	out := runCmd(t, ctx, os.Environ(), dir, "make", "--no-print-directory", "image-ref", "IMAGE=registry.example.com/shop/demo", "TAG=1.2.3")
-	if out != "deploy/kubernetes/production/kustomization.yaml runs registry.example.com/shop/demo:1.2.3" {
+	if out != "deploy/kubernetes/production/kustomization.yaml runs registry.example.com/shop/demo:1.2.3 (imagePullPolicy IfNotPresent)" {
 		t.Errorf("make image-ref printed %q", out)
 	}
 	var overlay struct {
@@ -153,7 +154,7 @@ func TestMakeImageRefPointsTheOverlay(t *testing.T) {
 	}
 	// The default tag is the version as goreleaser writes it: git describe without the v.
 	out = runCmd(t, ctx, os.Environ(), dir, "make", "--no-print-directory", "image-ref", "VERSION=v2.0.1")
-	if !strings.HasSuffix(out, "runs localhost/demo:2.0.1") {
+	if !strings.HasSuffix(out, "runs localhost/demo:2.0.1 (imagePullPolicy IfNotPresent)") {
 		t.Errorf("make image-ref VERSION=v2.0.1 printed %q, want localhost/demo:2.0.1", out)
 	}
 	// Without the kubernetes target it only prints the reference.
@@ -165,21 +166,82 @@ func TestMakeImageRefPointsTheOverlay(t *testing.T) {
 	}
 }
 
-// TestContainerImage builds the image of a fresh project with podman and runs it the way
-// the Containerfile says: as the numeric non-root user, read-only root, host network on
-// 127.0.0.1. `podman stop` (SIGTERM to the master, PID 1) lets an in-flight request finish
-// and exits 0.
-func TestContainerImage(t *testing.T) {
+// pullPolicyCases: tags that name one build (a version, git describe's output, a commit)
+// never move; the others are pushed again under the same name.
+var pullPolicyCases = []struct{ tag, want string }{
+	{"1.2.3", "IfNotPresent"},
+	{"v1.2.3", "IfNotPresent"},
+	{"1.2.3-rc.1", "IfNotPresent"},
+	{"1.2.3+build.5", "IfNotPresent"},
+	{"1.2.3-4-gabc1234", "IfNotPresent"}, // git describe, clean tree
+	{"abc1234", "IfNotPresent"},          // git describe --always, no tag yet
+	{"0123456789abcdef0123456789abcdef01234567", "IfNotPresent"},
+	{"latest", "Always"},
+	{"dev", "Always"}, // the Makefile's VERSION outside git, deploy-config's default
+	{"1.2.3-4-gabc1234-dirty", "Always"},
+	{"abc1234-dirty", "Always"},
+	{"1.2", "Always"}, // a minor's tag moves with each patch release
+	{"1", "Always"},
+	{"main", "Always"},
+	{"stable", "Always"},
+	{"ABC1234", "Always"}, // not a commit: git writes lowercase
+	{"abc12", "Always"},   // too short for git's abbreviation
+}
+
+func TestPullPolicy(t *testing.T) {
+	for _, c := range pullPolicyCases {
+		if got := pullPolicy(c.tag); got != c.want {
+			t.Errorf("pullPolicy(%q) = %s, want %s", c.tag, got, c.want)
+		}
+	}
+}
+
+// The generated Makefile's image-ref applies deploy-config's pull policy rule: after
+// `make image-ref TAG=X` the production overlay's containers pull as pullPolicy(X) says.
+func TestMakeImageRefPullPolicy(t *testing.T) {
+	testenv.Tool(t, "make")
+	dir := newProjectWith(t, project.Options{Name: "demo", Database: project.DatabasePostgres})
+	writeDeploy(t, dir, Options{Targets: []string{"kubernetes", "container"}})
+	overlay := filepath.Join(dir, "deploy", "kubernetes", "production", "kustomization.yaml")
+	for _, c := range pullPolicyCases {
+		out := runCmd(t, context.Background(), os.Environ(), dir, "make", "--no-print-directory", "image-ref", "TAG="+c.tag)
+		data, err := os.ReadFile(overlay)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The app's container and the migrate init container, each as the rule says.
+		if n := strings.Count(string(data), "imagePullPolicy: "+c.want+"\n"); n != 2 || strings.Count(string(data), "imagePullPolicy:") != 2 {
+			t.Errorf("make image-ref TAG=%s (%s): want both containers on imagePullPolicy %s:\n%s", c.tag, out, c.want, data)
+		}
+		if !strings.HasSuffix(out, "(imagePullPolicy "+c.want+")") {
+			t.Errorf("make image-ref TAG=%s printed %q, want the policy %s", c.tag, out, c.want)
+		}
+	}
+}
+
+// startContainerTest skips t when it cannot build and run an image here (or under -short),
+// and gives its context (cancelled when t ends), podman's CONTAINERS_CONF=... setting and
+// the environment of podman commands.
+func startContainerTest(t *testing.T, limit time.Duration) (context.Context, string, []string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds a project and a container image")
 	}
 	for _, tool := range []string{"podman", "make", "go"} {
 		testenv.Tool(t, tool)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	t.Cleanup(cancel)
 	conf := podmanConf(t)
-	env := append(os.Environ(), conf)
+	return ctx, conf, append(os.Environ(), conf)
+}
+
+// TestContainerImage builds the image of a fresh project with podman and runs it the way
+// the Containerfile says: as the numeric non-root user, read-only root, host network on
+// 127.0.0.1. `podman stop` (SIGTERM to the master, PID 1) lets an in-flight request finish
+// and exits 0.
+func TestContainerImage(t *testing.T) {
+	ctx, conf, env := startContainerTest(t, 4*time.Minute)
 	dir := newProject(t, "demo")
 	addTestRoutes(t, dir)
 	tag := "t" + strconv.FormatInt(time.Now().UnixNano(), 36)
@@ -263,4 +325,57 @@ func atoi(t *testing.T, s string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestContainerSecretFile runs a PostgreSQL project's image the way deploy/README.md says
+// for a container: the DSN, password included, as a podman secret mounted as a file that
+// APP_DATABASE_DSN_FILE names. The app reaches the database with it, and the password is
+// in no process's environment (the master's and every worker's, from the host's /proc),
+// not in --print-config, not in the logs.
+func TestContainerSecretFile(t *testing.T) {
+	ctx, conf, env := startContainerTest(t, 6*time.Minute)
+	dir := newProjectWith(t, project.Options{Name: "demo", Database: project.DatabasePostgres})
+	tag := "s" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	const image = "localhost/scaffold-test-demo-db"
+	buildImage(t, ctx, conf, dir, image, tag, Options{})
+
+	// The test's server listens on a unix socket in pg.Dir, which the container mounts; the
+	// app's user (10001) needs to reach it.
+	pg := testenv.StartPostgres(t, "demo")
+	if err := os.Chmod(pg.Dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dsn := withPassword(t, pg)
+	secretFile := filepath.Join(t.TempDir(), "database.dsn")
+	writeFile(t, secretFile, dsn+"\n")
+	secret := "scaffold-test-" + tag
+	runCmd(t, ctx, env, "", "podman", "secret", "create", secret, secretFile)
+	t.Cleanup(func() { _ = exec.Command("podman", "secret", "rm", secret).Run() })
+
+	port, health := testenv.FreePort(t), testenv.FreePort(t)
+	name := "scaffold-test-" + tag
+	const target = "/run/secrets/demo/database.dsn"
+	// As deploy/README.md says: podman run --secret NAME,target=... -e APP_DATABASE_DSN_FILE=...
+	runCmd(t, ctx, env, "", "podman", "run", "-d", "--name", name, "--network=host",
+		"--cap-drop=ALL", "--security-opt=no-new-privileges", "-v", pg.Dir+":"+pg.Dir,
+		"--secret", secret+",target="+target, "-e", "APP_DATABASE_DSN_FILE="+target,
+		image+":"+tag,
+		"-c", "/app/config", "-b", "127.0.0.1:"+strconv.Itoa(port), "-w", "2", "--health-bind", "127.0.0.1:"+strconv.Itoa(health))
+	t.Cleanup(func() { _ = exec.Command("podman", "rm", "-f", "-t", "0", name).Run() })
+	logs := func() string {
+		out, _ := exec.Command("podman", "logs", name).CombinedOutput()
+		return string(out)
+	}
+	// The app's own /readyz pings the database: 200 means the DSN from the file works.
+	waitFor(t, "the app's /readyz (the database reached)", time.Now().Add(time.Minute), func() error {
+		return wantStatus("http://127.0.0.1:"+strconv.Itoa(port)+"/readyz", 200)
+	})
+
+	master := atoi(t, runCmd(t, ctx, env, "", "podman", "inspect", "--format", "{{.State.Pid}}", name))
+	printed := runCmd(t, ctx, env, "", "podman", "exec", name, "/app/bin/demo", "-c", "/app/config", "--print-config")
+	checkSecretHidden(t, master, 2, printed, "(file "+target+")", logs())
+	// The file's path is what the environment carries instead.
+	if data, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", master)); err != nil || !strings.Contains(string(data), "APP_DATABASE_DSN_FILE="+target) {
+		t.Errorf("the master's environment lacks APP_DATABASE_DSN_FILE=%s (%v)", target, err)
+	}
 }

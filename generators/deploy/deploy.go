@@ -81,7 +81,11 @@ type Data struct {
 	Timeout          int // app timeout in seconds (0: off)
 	GracefulTimeout  int // seconds
 	ProxyReadTimeout int // seconds, above Timeout
-	StopWait         int // supervisor stopwaitsecs and systemd TimeoutStopSec, above GracefulTimeout
+	// HeaderBuffer is the proxy's buffer for the app's response headers (nginx's
+	// proxy_buffer_size, ingress-nginx's proxy-buffer-size): as large as a request's header
+	// line may be (large_client_header_buffers, 8k in nginx and ingress-nginx), not one page.
+	HeaderBuffer string
+	StopWait     int // supervisor stopwaitsecs and systemd TimeoutStopSec, above GracefulTimeout
 	// KeepAlive is the app's idle keep-alive time ("5s"; "" when off); UpstreamKeepalive
 	// nginx's keepalive_timeout for idle upstream connections, below it ("4s", "" when off),
 	// so nginx never reuses a connection the app is closing (it does not retry a POST).
@@ -331,6 +335,7 @@ func resolve(ctx *Context) error {
 		d.Timeout = seconds(app.Timeout)
 	}
 	d.ProxyReadTimeout = seconds(proxyRead(app.Timeout))
+	d.HeaderBuffer = headerBuffer
 	if app.KeepAlive > 0 {
 		d.KeepAlive = nginxTime(app.KeepAlive)
 		d.UpstreamKeepalive = nginxTime(upstreamIdle(app.KeepAlive))
@@ -550,3 +555,7 @@ func LocalPostgres(dsn string) bool {
 	}
 	return true
 }
+
+// headerBuffer is Data.HeaderBuffer: the nginx site and the Ingress take the app's response
+// headers up to the size nginx and ingress-nginx allow a request's header line (8k).
+const headerBuffer = "8k"

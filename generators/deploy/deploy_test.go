@@ -314,11 +314,15 @@ func TestDatabaseUnits(t *testing.T) {
 			"#LoadCredential=database.dsn:/etc/demo/database.dsn"}, []string{"StateDirectory=", "\nLoadCredential="}},
 	} {
 		dir := newProjectWith(t, project.Options{Name: "demo", Database: tc.db})
-		ctx, err := Generate(dir, Options{Targets: []string{"systemd"}})
+		ctx, err := Generate(dir, Options{Targets: []string{"systemd", "supervisor"}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		svc, _ := ctx.Files.Get("systemd/demo.service")
+		// The local socket takes no password: no DSN file for supervisor either.
+		if prog, _ := ctx.Files.Get("supervisor/demo.conf"); bytes.Contains(prog.Data, []byte("APP_DATABASE_DSN_FILE")) {
+			t.Errorf("--db %q: the supervisor program names a DSN file:\n%s", tc.db, prog.Data)
+		}
 		for _, w := range tc.want {
 			if !bytes.Contains(svc.Data, []byte("\n"+w+"\n")) {
 				t.Errorf("--db %q: demo.service lacks %q", tc.db, w)
@@ -338,11 +342,16 @@ func TestDatabaseUnits(t *testing.T) {
 	if err := os.WriteFile(cfg, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, err := Generate(dir, Options{Targets: []string{"systemd"}})
+	ctx, err := Generate(dir, Options{Targets: []string{"systemd", "supervisor"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	svc, _ := ctx.Files.Get("systemd/demo.service")
+	// supervisor has no credentials: its program names the DSN's file in the environment.
+	prog, _ := ctx.Files.Get("supervisor/demo.conf")
+	if !bytes.Contains(prog.Data, []byte(`,APP_DATABASE_DSN_FILE="/etc/demo/database.dsn"`+"\n")) {
+		t.Errorf("a remote database.dsn: the supervisor program does not name its file:\n%s", prog.Data)
+	}
 	if bytes.Contains(svc.Data, []byte("postgresql.service")) {
 		t.Error("a remote database.dsn still orders the unit after postgresql.service")
 	}

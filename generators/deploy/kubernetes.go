@@ -25,6 +25,7 @@ import (
 // /livez, /readyz and /startupz from the master; TERM drains up to graceful_timeout).
 type KubeData struct {
 	Image, ImageName, ImageTag string // Image = ImageName:ImageTag
+	PullPolicy                 string // imagePullPolicy for ImageTag: pullPolicy
 	Namespace                  string // "" leaves it to kubectl
 	AppDir                     string // the package layout inside the image: bin/, config/, static/
 	UID                        int    // numeric non-root user and group of the image
@@ -94,9 +95,13 @@ type KubeMinimum struct {
 	Note    string
 }
 
-// DefaultKubeVersion is --kube-version's default: the oldest upstream minor still supported
-// (with the managed providers' extended support) as of 2026-12.
-const DefaultKubeVersion = "1.32"
+// DefaultKubeVersion is --kube-version's default: the oldest upstream minor still supported.
+// Upstream maintains the three newest minors (kubernetes.io/releases, "Release History";
+// about 14 months each). On 2026-12-06 the newest released minor is 1.37 (1.37.0,
+// 2026-08-26; 1.38 is due later in December), so 1.35, 1.36 and 1.37 are supported: 1.34
+// reached its end of life on 2026-10-27, 1.35 reaches it on 2027-02-28. Move this with
+// upstream's schedule; a cluster older than it takes --kube-version.
+const DefaultKubeVersion = "1.35"
 
 // sleepMinor is the first minor where lifecycle.preStop.sleep is on by default (beta,
 // PodLifecycleSleepAction; alpha in 1.29, GA in 1.34).
@@ -205,6 +210,7 @@ func resolveKube(ctx *Context) error {
 		return &InputError{"--image", k.Image, "must be an image reference REPOSITORY[:TAG] such as registry.example.com/shop:1.2.0 (lowercase repository, no digest, no spaces)"}
 	}
 	k.ImageName, k.ImageTag = splitImage(k.Image)
+	k.PullPolicy = pullPolicy(k.ImageTag)
 
 	k.Replicas = defaultReplicas
 	if o.Replicas != 0 {
@@ -362,6 +368,22 @@ func splitImage(ref string) (name, tag string) {
 		return ref[:i], ref[i+1:]
 	}
 	return ref, "latest"
+}
+
+// buildTag is a tag that names one build and is never pushed again: a version (1.2.0,
+// v1.2.0-rc.1, git describe's 1.2.0-3-gabc1234) or a commit (git describe --always).
+var buildTag = regexp.MustCompile(`^(v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?|[0-9a-f]{7,40})$`)
+
+// pullPolicy is the imagePullPolicy for an image tag: IfNotPresent for a tag that names one
+// build (a node that holds it holds the right image, and pods start while the registry is
+// down); Always for a tag that moves (latest, dev, a branch, 1.2, git describe's -dirty,
+// rebuilt under one name), so a node never runs the image it pulled last time. The
+// generated Makefile's image-ref applies the same rule (TestMakeImageRefPullPolicy).
+func pullPolicy(tag string) string {
+	if buildTag.MatchString(tag) && !strings.HasSuffix(tag, "-dirty") {
+		return "IfNotPresent"
+	}
+	return "Always"
 }
 
 // configFiles lists the project's config/*.yaml: the ConfigMap holds each of them.

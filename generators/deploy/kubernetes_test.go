@@ -231,7 +231,7 @@ func TestKubeValuesFollowProjectConfig(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "config", "setting.yaml"), []byte(settings), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, err := Generate(dir, Options{Targets: []string{"kubernetes", "container"}, Domains: []string{"shop.example.com"}})
+	ctx, err := Generate(dir, Options{Targets: []string{"kubernetes", "container", "nginx"}, Domains: []string{"shop.example.com"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,6 +255,12 @@ func TestKubeValuesFollowProjectConfig(t *testing.T) {
 	decodeStrict(t, ctx, "kubernetes/base/ingress.yaml", &ing)
 	if got := ing.Annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]; got != "55" {
 		t.Errorf("ingress proxy-read-timeout %s, want 55 (timeout 45 + 10, as the nginx site)", got)
+	}
+	// The Ingress buffers as much of the app's response headers as the nginx site does.
+	site, _ := ctx.Files.Get("nginx/demo.conf")
+	buf := ing.Annotations["nginx.ingress.kubernetes.io/proxy-buffer-size"]
+	if buf == "" || !bytes.Contains(site.Data, []byte("proxy_buffer_size "+buf+";")) {
+		t.Errorf("ingress proxy-buffer-size %q, not the nginx site's proxy_buffer_size", buf)
 	}
 	// The ConfigMap holds config/ as it is.
 	cfg, _ := ctx.Files.Get("kubernetes/base/config/setting.yaml")
@@ -338,7 +344,7 @@ func TestKubeVersion(t *testing.T) {
 		native        bool
 		minimum       string
 	}{
-		{"", "1.32", true, "1.30"}, {"1.30", "1.30", true, "1.30"}, {"v1.34.4", "1.34", true, "1.30"},
+		{"", "1.35", true, "1.30"}, {"1.30", "1.30", true, "1.30"}, {"v1.34.4", "1.34", true, "1.30"},
 		{"1.29", "1.29", false, "1.27"}, {"1.27", "1.27", false, "1.27"},
 	} {
 		ctx, err := Generate(dir, Options{Targets: []string{"kubernetes"}, KubeVersion: tc.version})

@@ -23,6 +23,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -68,8 +69,9 @@ type Cluster struct {
 	Node       string
 	ctrdSock   string
 	podmanEnv  []string
-	procs      []*proc // in start order
-	migrateReq []byte  // net.ipv4.tcp_migrate_req before Start set it; nil: untouched
+	procs      []*proc      // in start order
+	migrateReq []byte       // net.ipv4.tcp_migrate_req before Start set it; nil: untouched
+	execs      atomic.Int64 // Exec's count, for unique exec ids
 }
 
 // migrateReqPath is the sysctl that hands the connections queued on a closing listener
@@ -407,11 +409,48 @@ func (c *Cluster) ImportImage(ctx context.Context, image string) error {
 // ContainerPids returns the host pid of each running container's first process
 // (for a pod of the generated Deployment, its prefork master), by container name.
 func (c *Cluster) ContainerPids(ctx context.Context) (map[string][]int, error) {
-	out, err := c.ctr(ctx, "tasks", "ls")
+	running, err := c.runningContainers(ctx)
 	if err != nil {
 		return nil, err
 	}
 	pids := map[string][]int{}
+	for _, rc := range running {
+		pids[rc.name] = append(pids[rc.name], rc.pid)
+	}
+	return pids, nil
+}
+
+// Exec runs a command in a running container named name, as kubectl exec would (which
+// cannot reach a node without a routable address): with the container's user,
+// environment and mounts. It returns the command's output.
+func (c *Cluster) Exec(ctx context.Context, name string, args ...string) (string, error) {
+	running, err := c.runningContainers(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, rc := range running {
+		if rc.name == name {
+			id := fmt.Sprintf("test-exec-%d", c.execs.Add(1))
+			return c.ctr(ctx, append([]string{"tasks", "exec", "--exec-id", id, rc.id}, args...)...)
+		}
+	}
+	return "", fmt.Errorf("k8stest: no running container named %s", name)
+}
+
+// runningContainer is a running container of the cluster's containerd: its id, the host
+// pid of its first process, and its name in the pod.
+type runningContainer struct {
+	id   string
+	pid  int
+	name string
+}
+
+func (c *Cluster) runningContainers(ctx context.Context) ([]runningContainer, error) {
+	out, err := c.ctr(ctx, "tasks", "ls")
+	if err != nil {
+		return nil, err
+	}
+	var running []runningContainer
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
@@ -427,10 +466,10 @@ func (c *Cluster) ContainerPids(ctx context.Context) (map[string][]int, error) {
 			continue
 		}
 		if name := between(info, `"io.kubernetes.container.name": "`, `"`); name != "" {
-			pids[name] = append(pids[name], pid)
+			running = append(running, runningContainer{f[0], pid, name})
 		}
 	}
-	return pids, nil
+	return running, nil
 }
 
 func between(s, from, to string) string {
