@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/k8stest"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
@@ -246,7 +247,7 @@ func TestCluster(t *testing.T) {
 		variants := map[string]struct {
 			o  Options
 			db string
-		}{"postgres": {kubeVariants["default"], project.DatabasePostgres}}
+		}{"postgres": {kubeVariants["default"], state.DatabasePostgres}}
 		for name, o := range kubeVariants {
 			variants[name] = struct {
 				o  Options

@@ -24,7 +24,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/scaffoldgo/scaffold/generators"
-	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 )
 
 // VerifyMaxExposure is the highest `systemd-analyze security` score Verify accepts of a
@@ -67,7 +67,7 @@ const RuleStrictDecode = "a manifest decodes strictly into its Kubernetes type, 
 // timeout rules are held against the app's config/ as the app reads it in production.
 // A missing tool is reported as skipped, not failed.
 func Verify(ctx context.Context, dir, out string) (*VerifyReport, error) {
-	m, err := project.ReadManifest(os.DirFS(dir), dir)
+	m, err := state.ReadManifest(os.DirFS(dir), dir)
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/rogpeppe/go-internal/diff"
 
 	"github.com/scaffoldgo/scaffold/generators"
-	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 )
 
 // Planned is one file of a plan: its path relative to the output folder and the path
@@ -23,7 +23,7 @@ import (
 type Planned struct {
 	Path     string
 	Key      string
-	Change   generators.Change
+	Change   state.Change
 	Old, New []byte
 	// From is the ConfigDigest of the config/ New was derived from.
 	From string
@@ -31,7 +31,7 @@ type Planned struct {
 
 // Plan compares the generated files with what is in out (relative to the project folder,
 // or absolute) and with what scaffold.yaml records deploy-config last wrote there:
-// generators.Classify.
+// state.Classify.
 func (ctx *Context) Plan(out string) ([]Planned, error) {
 	o, err := locate(ctx.Dir, out)
 	if err != nil {
@@ -41,7 +41,7 @@ func (ctx *Context) Plan(out string) ([]Planned, error) {
 	if err != nil {
 		return nil, err
 	}
-	shared, err := ctx.Files.PlanAgainst(o.path, record)
+	shared, err := state.PlanAgainst(ctx.Files, o.path, record)
 	if err != nil {
 		return nil, err
 	}
@@ -66,9 +66,9 @@ func ConfigDigest(project fs.FS) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprintf(&list, "%s  %s\n", strings.TrimPrefix(generators.FileChecksum(data), "sha256:"), n)
+		fmt.Fprintf(&list, "%s  %s\n", strings.TrimPrefix(state.FileChecksum(data), "sha256:"), n)
 	}
-	return generators.FileChecksum([]byte(list.String())), nil
+	return state.FileChecksum([]byte(list.String())), nil
 }
 
 // output is where one deploy-config run writes.
@@ -131,11 +131,11 @@ func recordIn(dir string, o output) (map[string]string, error) {
 }
 
 // diskManifest is dir's scaffold.yaml, nil when there is none yet (scaffold new).
-func diskManifest(dir string) (*project.Manifest, error) {
-	if _, err := os.Stat(filepath.Join(dir, project.ManifestFile)); errors.Is(err, fs.ErrNotExist) {
+func diskManifest(dir string) (*state.Manifest, error) {
+	if _, err := os.Stat(filepath.Join(dir, state.ManifestFile)); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	return project.LoadManifest(dir)
+	return state.LoadManifest(dir)
 }
 
 // Diff is a unified diff of what writing the plan would change (edited files included,
@@ -143,7 +143,7 @@ func diskManifest(dir string) (*project.Manifest, error) {
 func Diff(plan []Planned) []byte {
 	var b bytes.Buffer
 	for _, p := range plan {
-		if p.Change == generators.Unchanged {
+		if p.Change == state.Unchanged {
 			continue
 		}
 		oldName := "a/" + p.Path
@@ -170,13 +170,13 @@ func (e *EditedError) Error() string {
 }
 
 // Write puts the plan's files into out (as Plan takes it) and their record into the
-// project's scaffold.yaml (AddTo) in one atomic step (generators.CommitAll): a failure
+// project's scaffold.yaml (AddTo) in one atomic step (state.CommitAll): a failure
 // part-way leaves both as they were. A Conflict (edited since scaffold wrote it, and
 // different now) stops everything unless force; a Kept one is left.
 func Write(dir, out string, plan []Planned, force bool) error {
-	policy := generators.RefuseEdited
+	policy := state.RefuseEdited
 	if force {
-		policy = generators.OverwriteEdited
+		policy = state.OverwriteEdited
 	}
 	o, err := locate(dir, out)
 	if err != nil {
@@ -186,7 +186,7 @@ func Write(dir, out string, plan []Planned, force bool) error {
 	if err != nil {
 		return err
 	}
-	m, err := project.LoadManifest(dir)
+	m, err := state.LoadManifest(dir)
 	if err != nil {
 		return err
 	}
@@ -195,18 +195,18 @@ func Write(dir, out string, plan []Planned, force bool) error {
 		return err
 	}
 	if o.inside {
-		return into.Commit(dir, true)
+		return state.Commit(into, dir, true)
 	}
 	record := generators.NewFileSet()
-	f, _ := into.Get(project.ManifestFile)
+	f, _ := into.Get(state.ManifestFile)
 	record.Add(f.Path, f.Data, f.Mode)
-	return generators.CommitAll(generators.Into{Target: o.path, Files: set, Force: true}, generators.Into{Target: dir, Files: record, Force: true})
+	return state.CommitAll(state.Into{Target: o.path, Files: set, Force: true}, state.Into{Target: dir, Files: record, Force: true})
 }
 
 // AddTo adds to into, a commit into the project folder dir, what writing plan into out
 // does there: staged's files (Stage) when out is inside dir, and scaffold.yaml with m
 // recording plan: each file's checksum and config digest.
-func AddTo(into *generators.FileSet, m *project.Manifest, dir, out string, plan []Planned, staged *generators.FileSet) error {
+func AddTo(into *generators.FileSet, m *state.Manifest, dir, out string, plan []Planned, staged *generators.FileSet) error {
 	o, err := locate(dir, out)
 	if err != nil {
 		return err
@@ -221,19 +221,19 @@ func AddTo(into *generators.FileSet, m *project.Manifest, dir, out string, plan 
 	if err != nil {
 		return err
 	}
-	into.Add(project.ManifestFile, data, 0o644)
+	into.Add(state.ManifestFile, data, 0o644)
 	return nil
 }
 
 // Stage is what writing the plan into out puts there, paths relative to out: the files
 // that change under policy. It touches no disk; out names the files in errors.
-func Stage(out string, plan []Planned, policy generators.EditPolicy) (*generators.FileSet, error) {
-	shared := make([]generators.Planned, len(plan))
+func Stage(out string, plan []Planned, policy state.EditPolicy) (*generators.FileSet, error) {
+	shared := make([]state.Planned, len(plan))
 	for i, p := range plan {
-		shared[i] = generators.Planned{Path: p.Path, Change: p.Change, Old: p.Old, New: p.New, Mode: 0o644}
+		shared[i] = state.Planned{Path: p.Path, Change: p.Change, Old: p.Old, New: p.New, Mode: 0o644}
 	}
-	set, err := generators.Stage(shared, policy)
-	var conflict *generators.ConflictError
+	set, err := state.Stage(shared, policy)
+	var conflict *state.ConflictError
 	if errors.As(err, &conflict) {
 		return nil, &EditedError{Out: out, Paths: conflict.Paths}
 	}
@@ -243,8 +243,8 @@ func Stage(out string, plan []Planned, policy generators.EditPolicy) (*generator
 // record puts into m what writing plan leaves scaffold.yaml recording: each file's
 // checksum (of scaffold's version, also when an edit is kept: what the next run compares
 // with) and the config digest it was derived from.
-func record(m *project.Manifest, plan []Planned) {
+func record(m *state.Manifest, plan []Planned) {
 	for _, p := range plan {
-		m.RecordDerived(p.Key, generators.FileChecksum(p.New), p.From)
+		m.RecordDerived(p.Key, state.FileChecksum(p.New), p.From)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/scaffoldgo/scaffold/generators"
 	"github.com/scaffoldgo/scaffold/generators/deploy"
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 )
 
 // Layout is one `scaffold deploy-config` run of `make package-units`: its options, the
@@ -51,7 +52,7 @@ func Layouts(name string) []Layout {
 // dir), with m, the manifest that commit writes, recording them as deploy-config does;
 // and returns each file's fate in `scaffold update`'s terms. A file edited since scaffold
 // wrote it is kept, scaffold's version written beside it as FILE.scaffold-new.
-func Units(set *generators.FileSet, m *project.Manifest, fsys fs.FS, dir string) ([]project.UpdateEntry, error) {
+func Units(set *generators.FileSet, m *state.Manifest, fsys fs.FS, dir string) ([]project.UpdateEntry, error) {
 	var entries []project.UpdateEntry
 	for _, l := range Layouts(m.Name) {
 		out := filepath.Join(dir, filepath.FromSlash(l.Out))
@@ -63,7 +64,7 @@ func Units(set *generators.FileSet, m *project.Manifest, fsys fs.FS, dir string)
 			}
 			// Units written there for another layout (a deploy-config --out packaging
 			// of the user's) are the user's choice, left alone.
-			entries = append(entries, project.UpdateEntry{Path: path.Join(l.Out, other), Action: generators.Kept})
+			entries = append(entries, project.UpdateEntry{Path: path.Join(l.Out, other), Action: state.Kept})
 		} else {
 			gen, err := deploy.GenerateFS(fsys, dir, l)
 			if err != nil {
@@ -77,7 +78,7 @@ func Units(set *generators.FileSet, m *project.Manifest, fsys fs.FS, dir string)
 				return nil, err
 			}
 			entries = append(entries, held...)
-			if staged, err = deploy.Stage(out, plan, generators.SetAsideEdited); err != nil {
+			if staged, err = deploy.Stage(out, plan, state.SetAsideEdited); err != nil {
 				return nil, err
 			}
 			for _, p := range plan {
@@ -97,21 +98,21 @@ func Units(set *generators.FileSet, m *project.Manifest, fsys fs.FS, dir string)
 // recorded as written but that is gone, reported once and then recorded as removed);
 // and those whose earlier conflict is still open (FILE.scaffold-new beside them: listed,
 // left alone with their record, dir being the project folder).
-func holdBack(m *project.Manifest, dir string, plan []deploy.Planned) ([]deploy.Planned, []project.UpdateEntry, error) {
+func holdBack(m *state.Manifest, dir string, plan []deploy.Planned) ([]deploy.Planned, []project.UpdateEntry, error) {
 	var kept []deploy.Planned
 	var held []project.UpdateEntry
 	for _, p := range plan {
-		_, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(p.Key+generators.ConflictSuffix)))
+		_, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(p.Key+state.ConflictSuffix)))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, err
 		}
 		switch {
 		case m.IsRemoved(p.Key):
-		case p.Change == generators.Create && m.Files[p.Key] != "":
+		case p.Change == state.Create && m.Files[p.Key] != "":
 			m.Remove(p.Key)
-			held = append(held, project.UpdateEntry{Path: p.Key, Action: generators.Removed})
+			held = append(held, project.UpdateEntry{Path: p.Key, Action: state.Removed})
 		case err == nil:
-			held = append(held, project.UpdateEntry{Path: p.Key, Action: generators.Unresolved})
+			held = append(held, project.UpdateEntry{Path: p.Key, Action: state.Unresolved})
 		default:
 			kept = append(kept, p)
 		}
@@ -128,7 +129,7 @@ func New(opts project.Options, target string) (*project.Context, error) {
 	if err != nil {
 		return nil, err
 	}
-	if old, err := project.LoadManifest(target); err == nil {
+	if old, err := state.LoadManifest(target); err == nil {
 		gen.Manifest.KeepDerived(old)
 	}
 	// The base of each file, for the three-way merge of the first `scaffold update`.
@@ -146,7 +147,7 @@ func Update(dir, version string, dryRun bool) (*project.UpdateResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := project.ReadManifest(set.FS(), dir)
+	m, err := state.ReadManifest(set.FS(), dir)
 	if err != nil {
 		return nil, err
 	}
@@ -156,9 +157,9 @@ func Update(dir, version string, dryRun bool) (*project.UpdateResult, error) {
 	}
 	for _, e := range entries {
 		switch e.Action {
-		case generators.Conflict:
+		case state.Conflict:
 			res.Conflicts++
-		case generators.Unresolved:
+		case state.Unresolved:
 			res.Unresolved++
 		}
 	}
@@ -167,7 +168,7 @@ func Update(dir, version string, dryRun bool) (*project.UpdateResult, error) {
 	if dryRun {
 		return res, nil
 	}
-	if err := set.Commit(dir, true); err != nil {
+	if err := state.Commit(set, dir, true); err != nil {
 		return nil, err
 	}
 	project.PruneBases(dir)

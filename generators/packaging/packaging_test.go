@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scaffoldgo/scaffold/generators"
 	"github.com/scaffoldgo/scaffold/generators/deploy"
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
@@ -27,7 +27,7 @@ func newProject(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := gen.Files.Commit(dir, false); err != nil {
+	if err := state.Commit(gen.Files, dir, false); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -63,7 +63,7 @@ func assertCurrent(t *testing.T, dir string) {
 			t.Fatal(err)
 		}
 		for _, p := range plan {
-			if p.Change != generators.Unchanged {
+			if p.Change != state.Unchanged {
 				t.Errorf("deploy-config into %s would %s %s", l.Out, p.Change, p.Path)
 			}
 		}
@@ -95,7 +95,7 @@ func TestNewWritesCurrentUnits(t *testing.T) {
 		if from != digest {
 			t.Errorf("scaffold.yaml says %s was derived from config %s, config/ is %s", p, from, digest)
 		}
-		if m.Files[p] != generators.FileChecksum([]byte(read(t, dir, p))) {
+		if m.Files[p] != state.FileChecksum([]byte(read(t, dir, p))) {
 			t.Errorf("scaffold.yaml's checksum of %s is %s, not the file's", p, m.Files[p])
 		}
 	}
@@ -108,9 +108,9 @@ func TestNewWritesCurrentUnits(t *testing.T) {
 }
 
 // record is dir's scaffold.yaml and the digest of its config/ as it is now.
-func record(t *testing.T, dir string) (*project.Manifest, string) {
+func record(t *testing.T, dir string) (*state.Manifest, string) {
 	t.Helper()
-	m, err := project.LoadManifest(dir)
+	m, err := state.LoadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func TestUpdateRefreshesUnits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/systemd/demo.service", Action: generators.Overwrite}) {
+	if !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/systemd/demo.service", Action: state.Overwrite}) {
 		t.Errorf("dry run entries %v do not update packaging/systemd/demo.service", res.Entries)
 	}
 	if read(t, dir, "packaging/systemd/demo.service") != before {
@@ -233,10 +233,10 @@ func TestUpdateRefreshesUnits(t *testing.T) {
 	if got := read(t, dir, "packaging/rpm/systemd/demo.service"); got != edited {
 		t.Errorf("update changed the edited unit:\n%s", got)
 	}
-	if got := read(t, dir, "packaging/rpm/systemd/demo.service"+generators.ConflictSuffix); !strings.Contains(got, "TimeoutStopSec=50\n") {
+	if got := read(t, dir, "packaging/rpm/systemd/demo.service"+state.ConflictSuffix); !strings.Contains(got, "TimeoutStopSec=50\n") {
 		t.Errorf("scaffold's version beside the edited unit:\n%s", got)
 	}
-	if res.Conflicts != 1 || !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/rpm/systemd/demo.service", Action: generators.Conflict}) {
+	if res.Conflicts != 1 || !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/rpm/systemd/demo.service", Action: state.Conflict}) {
 		t.Errorf("conflicts %d, entries %v: want the edited unit as the one conflict", res.Conflicts, res.Entries)
 	}
 	// Until its .scaffold-new is merged and deleted, every update lists it, and leaves it.
@@ -244,7 +244,7 @@ func TestUpdateRefreshesUnits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Unresolved != 1 || !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/rpm/systemd/demo.service", Action: generators.Unresolved}) {
+	if res.Unresolved != 1 || !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/rpm/systemd/demo.service", Action: state.Unresolved}) {
 		t.Errorf("second update: unresolved %d, entries %v: want the unit listed", res.Unresolved, res.Entries)
 	}
 	if got := read(t, dir, "packaging/rpm/systemd/demo.service"); got != edited {
@@ -264,7 +264,7 @@ func TestUpdateKeepsRemovedUnits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(res.Entries, project.UpdateEntry{Path: unit, Action: generators.Removed}) {
+	if !slices.Contains(res.Entries, project.UpdateEntry{Path: unit, Action: state.Removed}) {
 		t.Errorf("entries %v do not report %s removed", res.Entries, unit)
 	}
 	m, _ := record(t, dir)
@@ -321,7 +321,7 @@ func TestHostLayoutBesidePackageLayout(t *testing.T) {
 	if got := read(t, dir, "packaging/systemd/demo.service"); got != opt {
 		t.Errorf("update rewrote the /opt unit in packaging/:\n%s", got)
 	}
-	if !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/systemd/demo.service", Action: generators.Kept}) {
+	if !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/systemd/demo.service", Action: state.Kept}) {
 		t.Errorf("entries %v do not report the /opt unit as kept", res.Entries)
 	}
 }
@@ -439,11 +439,11 @@ func TestDeployConfigOutsideTheProject(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := project.LoadManifest(dir)
+		m, err := state.LoadManifest(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m.Files[c.key] != generators.FileChecksum(data) || m.DerivedFrom[c.key] == "" {
+		if m.Files[c.key] != state.FileChecksum(data) || m.DerivedFrom[c.key] == "" {
 			t.Errorf("--out %s: scaffold.yaml records %s as %q from %q, want the site's checksum and config", c.out, c.key, m.Files[c.key], m.DerivedFrom[c.key])
 		}
 		if err := os.WriteFile(site, append(data, "# mine\n"...), 0o644); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	scaffold "github.com/scaffoldgo/scaffold"
+	"github.com/scaffoldgo/scaffold/generators/state"
 )
 
 // DBData is what the templates see of a project's database (Data.DB).
@@ -32,7 +33,7 @@ type Requirement struct{ Path, Version string }
 var dbModules = map[string]struct {
 	direct, indirect, sumOnly []string
 }{
-	DatabaseSQLite: {
+	state.DatabaseSQLite: {
 		direct: []string{
 			"github.com/pressly/goose/v3",
 			"go.yaml.in/yaml/v3",
@@ -86,7 +87,7 @@ var dbModules = map[string]struct {
 			"modernc.org/token v1.1.0/go.mod",
 		},
 	},
-	DatabasePostgres: {
+	state.DatabasePostgres: {
 		direct: []string{
 			"github.com/jackc/pgx/v5",
 			"github.com/pressly/goose/v3",
@@ -142,7 +143,7 @@ func dbData(driver string, deps map[string]string) (*DBData, error) {
 	if !ok {
 		return nil, fmt.Errorf("no module list for database %q", driver)
 	}
-	d := &DBData{Driver: driver, SQLite: driver == DatabaseSQLite, Postgres: driver == DatabasePostgres, sumOnly: mods.sumOnly}
+	d := &DBData{Driver: driver, SQLite: driver == state.DatabaseSQLite, Postgres: driver == state.DatabasePostgres, sumOnly: mods.sumOnly}
 	resolve := func(paths []string) ([]Requirement, error) {
 		var out []Requirement
 		for _, p := range paths {

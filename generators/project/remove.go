@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/scaffoldgo/scaffold/generators/state"
 )
 
 // RemoveResult says what RemoveModule did (or, dry, would do).
@@ -36,18 +38,18 @@ func RemoveModule(dir, name string, dryRun bool) (*RemoveResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	var removed []Module
-	i := slices.IndexFunc(e.next.Modules, func(m Module) bool { return m.Name == name })
+	var removed []state.Module
+	i := slices.IndexFunc(e.next.Modules, func(m state.Module) bool { return m.Name == name })
 	switch {
 	case i >= 0:
 		removed = append(removed, e.next.Modules[i])
 		e.next.Modules = slices.Delete(e.next.Modules, i, i+1)
 	case slices.Contains(e.dropped, "web/"+name):
 		// Deleted by hand: beginModuleEdit dropped it; the commit records that.
-	case name == "home" && !removedIn(e.next.Removed, "web/home"):
-		removed = append(removed, Module{Name: name})
+	case name == "home" && !state.RemovedIn(e.next.Removed, "web/home"):
+		removed = append(removed, state.Module{Name: name})
 		e.next.Removed = append(e.next.Removed, "web/home")
-	case name == "notes" && e.next.Answers.Database != "" && !removedIn(e.next.Removed, "web/notes"):
+	case name == "notes" && e.next.Answers.Database != "" && !state.RemovedIn(e.next.Removed, "web/notes"):
 		return nil, fmt.Errorf("module \"notes\" is registered in web/app.go, which is yours, not in web/modules.go: take its lines out of web/app.go and delete web/notes/; the next `scaffold update` records it as removed")
 	default:
 		return nil, fmt.Errorf("module %q is not in this project: %s", name, e.inventory())
@@ -71,7 +73,7 @@ func RemoveModule(dir, name string, dryRun bool) (*RemoveResult, error) {
 func (e *moduleEdit) inventory() string {
 	var names []string
 	for _, s := range sampleModules {
-		if e.old.recordsUnder("web/"+s) && !removedIn(e.next.Removed, "web/"+s) {
+		if e.old.RecordsUnder("web/"+s) && !state.RemovedIn(e.next.Removed, "web/"+s) {
 			names = append(names, s)
 		}
 	}
@@ -110,7 +112,7 @@ func pruneEmpty(root string, withRoot bool) {
 // cutModuleConfig takes m's section out of a config.yaml the user edited: its key under the
 // top-level modules: and the lines indented below it (the inverse of insertModuleConfig).
 // A file without the section comes back as it was.
-func cutModuleConfig(data []byte, m Module) []byte {
+func cutModuleConfig(data []byte, m state.Module) []byte {
 	lines := strings.SplitAfter(string(data), "\n")
 	var out strings.Builder
 	inModules := false

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/scaffoldgo/scaffold/generators"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/runtime"
 )
 
@@ -38,13 +39,13 @@ type vendored struct {
 // Vendor is `scaffold update` limited to the vendored runtime (`scaffold vendor`, or
 // `scaffold update --runtime`) and the configuration engine beside it when the project
 // has one: this scaffold's copies replace the project's file by file under update's rule
-// (generators.Classify against the per-file checksums in scaffold.yaml) and policy (an
+// (state.Classify against the per-file checksums in scaffold.yaml) and policy (an
 // edit is kept, the new version written beside it as FILE.scaffold-new), or with force the
 // edits are overwritten. Files scaffold wrote that the new runtime no longer has go, unless
 // edited; files the user added stay. One atomic commit: a failure part-way leaves the old
 // runtime whole. A dry run plans the same and writes nothing.
 func Vendor(dir, version string, force, dryRun bool) (*VendorResult, error) {
-	m, err := LoadManifest(dir)
+	m, err := state.LoadManifest(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -60,26 +61,26 @@ func Vendor(dir, version string, force, dryRun bool) (*VendorResult, error) {
 		}
 		maps.Copy(record, pkg.record)
 	}
-	plan, err := render.PlanAgainst(dir, record)
+	plan, err := state.PlanAgainst(render, dir, record)
 	if err != nil {
 		return nil, err
 	}
-	policy := generators.SetAsideEdited
+	policy := state.SetAsideEdited
 	if force {
-		policy = generators.OverwriteEdited
+		policy = state.OverwriteEdited
 	}
-	set, err := generators.Stage(plan, policy)
+	set, err := state.Stage(plan, policy)
 	if err != nil {
 		return nil, err
 	}
 	res := &VendorResult{From: m.Runtime.Version, To: version, DryRun: dryRun}
 	for _, p := range plan {
 		switch {
-		case p.Change == generators.Create || p.Change == generators.Overwrite || (force && (p.Change == generators.Kept || p.Change == generators.Conflict)):
+		case p.Change == state.Create || p.Change == state.Overwrite || (force && (p.Change == state.Kept || p.Change == state.Conflict)):
 			res.Written = append(res.Written, p.Path)
-		case p.Change == generators.Kept:
+		case p.Change == state.Kept:
 			res.Edited = append(res.Edited, p.Path)
-		case p.Change == generators.Conflict:
+		case p.Change == state.Conflict:
 			res.Conflicts = append(res.Conflicts, p.Path)
 		}
 	}
@@ -92,7 +93,7 @@ func Vendor(dir, version string, force, dryRun bool) (*VendorResult, error) {
 			case still:
 			case !contains(pkg.previous, name):
 				res.Kept = append(res.Kept, p)
-			case force || pkg.record[p] == generators.FileChecksum(data):
+			case force || pkg.record[p] == state.FileChecksum(data):
 				set.Remove(p)
 				res.Removed = append(res.Removed, p)
 			default:
@@ -105,17 +106,17 @@ func Vendor(dir, version string, force, dryRun bool) (*VendorResult, error) {
 			delete(m.Files, path.Join(pkg.dir, name))
 		}
 		for name, data := range pkg.files {
-			m.Files[path.Join(pkg.dir, name)] = generators.FileChecksum(data)
+			m.Files[path.Join(pkg.dir, name)] = state.FileChecksum(data)
 		}
 	}
-	m.Runtime = Runtime{Dir: m.Runtime.Dir, Version: version, Files: runtime.Names()}
+	m.Runtime = state.Runtime{Dir: m.Runtime.Dir, Version: version, Files: runtime.Names()}
 	manifest, err := m.Marshal()
 	if err != nil {
 		return nil, err
 	}
-	set.Add(ManifestFile, manifest, 0o644)
+	set.Add(state.ManifestFile, manifest, 0o644)
 	if !dryRun {
-		if err := set.Commit(dir, true); err != nil {
+		if err := state.Commit(set, dir, true); err != nil {
 			return nil, err
 		}
 	}
@@ -126,7 +127,7 @@ func Vendor(dir, version string, force, dryRun bool) (*VendorResult, error) {
 }
 
 // vendoredPackages is the runtime, then the configuration engine that imports it.
-func vendoredPackages(dir string, m *Manifest, version string) ([]vendored, error) {
+func vendoredPackages(dir string, m *state.Manifest, version string) ([]vendored, error) {
 	onDisk, err := readGoFiles(filepath.Join(dir, filepath.FromSlash(m.Runtime.Dir)))
 	if err != nil {
 		return nil, err
@@ -147,7 +148,7 @@ func vendoredPackages(dir string, m *Manifest, version string) ([]vendored, erro
 
 // runtimeRecord is the checksum scaffold last wrote for each runtime file, from
 // scaffold.yaml's files map.
-func runtimeRecord(m *Manifest) map[string]string {
+func runtimeRecord(m *state.Manifest) map[string]string {
 	record := map[string]string{}
 	for _, name := range m.Runtime.Files {
 		p := path.Join(m.Runtime.Dir, name)

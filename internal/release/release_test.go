@@ -21,6 +21,7 @@ import (
 
 	"github.com/scaffoldgo/scaffold/generators/packaging"
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
@@ -279,7 +280,7 @@ func generateWith(t *testing.T, opts project.Options) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ctx.Files.Commit(dir, false); err != nil {
+	if err := state.Commit(ctx.Files, dir, false); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -620,7 +621,7 @@ func TestWorkflowsLint(t *testing.T) {
 		t.Fatalf("scaffold's .github/workflows: %v %v, want ci.yml and release.yml", own, err)
 	}
 	dir := generate(t, "demo")
-	pg := generateWith(t, project.Options{Name: "notes", Database: project.DatabasePostgres})
+	pg := generateWith(t, project.Options{Name: "notes", Database: state.DatabasePostgres})
 	generated := []string{
 		filepath.Join(dir, ".github", "workflows", "ci.yml"),
 		filepath.Join(dir, ".github", "workflows", "release.yml"),

@@ -10,9 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/scaffoldgo/scaffold/generators"
 	"github.com/scaffoldgo/scaffold/generators/deploy"
-	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
 	"github.com/scaffoldgo/scaffold/internal/iostreams"
 )
@@ -24,7 +23,6 @@ type Options struct {
 
 	Args   []string // targets: nginx, supervisor, systemd, logrotate, container, kubernetes, all
 	Dir    string   // the project folder
-	Out    string   // output folder; relative to Dir
 	Deploy deploy.Options
 	DryRun bool
 	Force  bool
@@ -204,7 +202,7 @@ func deployConfigRun(opts *Options) error {
 	for _, p := range plan {
 		fmt.Fprintf(opts.IO.Out, "%-9s %s\n", describe(p.Change, opts.Force), filepath.Join(out, filepath.FromSlash(p.Path)))
 	}
-	fmt.Fprintf(opts.IO.Out, "%-9s %s: commit it with the files\n", "recorded", filepath.Join(opts.Dir, project.ManifestFile))
+	fmt.Fprintf(opts.IO.Out, "%-9s %s: commit it with the files\n", "recorded", filepath.Join(opts.Dir, state.ManifestFile))
 	fmt.Fprintf(opts.IO.Out, "See %s for where each file goes.\n", filepath.Join(out, "README.md"))
 	if gen.Data.LetsEncrypt {
 		fmt.Fprint(opts.IO.Out, gen.Data.LetsEncryptSteps())
@@ -241,8 +239,8 @@ func verifyRun(opts *Options) error {
 	return nil
 }
 
-func describe(c generators.Change, force bool) string {
-	if c == generators.Conflict || c == generators.Kept {
+func describe(c state.Change, force bool) string {
+	if c == state.Conflict || c == state.Kept {
 		if force {
 			return "overwrite"
 		}

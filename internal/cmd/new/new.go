@@ -16,6 +16,7 @@ import (
 	"github.com/scaffoldgo/scaffold/generators"
 	"github.com/scaffoldgo/scaffold/generators/packaging"
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/build"
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
 	"github.com/scaffoldgo/scaffold/internal/iostreams"
@@ -100,7 +101,7 @@ terminal, NAME is required and the defaults are used for the rest.`,
 	fl.StringVar(&opts.Module, "module", "", "Go module path (default NAME)")
 	fl.IntVar(&opts.Port, "port", project.DefaultPort, "development port, written to config/config.yaml")
 	fl.IntVar(&opts.Workers, "workers", project.DefaultWorkers, "production worker processes")
-	fl.StringVar(&opts.DB, "db", project.DatabaseNone, "database: none, sqlite (embedded, pure Go) or postgres (pgx); adds migrations and a sample module")
+	fl.StringVar(&opts.DB, "db", state.DatabaseNone, "database: none, sqlite (embedded, pure Go) or postgres (pgx); adds migrations and a sample module")
 	fl.StringVar(&opts.Maintainer, "maintainer", "", `the packages' maintainer, "Name <email>" (default: git config user.name and user.email)`)
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "use defaults for everything not given; never prompt")
 	fl.BoolVar(&opts.Force, "force", false, "write into a non-empty folder, rewriting only scaffold's files (never deletes)")
@@ -119,7 +120,7 @@ func newRun(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	exists, empty, err := generators.IsEmptyDir(target)
+	exists, empty, err := state.IsEmptyDir(target)
 	if err != nil {
 		return fmt.Errorf("cannot use %s: %w", target, err)
 	}
@@ -142,8 +143,8 @@ func newRun(opts *Options) error {
 	if opts.DryRun {
 		return printPlan(opts, files, target)
 	}
-	if err := files.Commit(target, opts.Force); err != nil {
-		if errors.Is(err, generators.ErrNotEmpty) {
+	if err := state.Commit(files, target, opts.Force); err != nil {
+		if errors.Is(err, state.ErrNotEmpty) {
 			return fmt.Errorf("%s is not empty; use --force to rewrite only scaffold's files", displayPath(opts, target))
 		}
 		return fmt.Errorf("writing %s: %w (nothing was left behind)", displayPath(opts, target), err)
@@ -191,12 +192,12 @@ func resolveTarget(opts *Options) (name, target string, err error) {
 	}
 	if opts.Arg == "." {
 		name = filepath.Base(wd)
-		if err := project.ValidateName(name); err != nil {
+		if err := state.ValidateName(name); err != nil {
 			return "", "", fmt.Errorf("the current folder's name cannot name the project: %w", err)
 		}
 		return name, wd, nil
 	}
-	if err := project.ValidateName(opts.Arg); err != nil {
+	if err := state.ValidateName(opts.Arg); err != nil {
 		return "", "", err
 	}
 	return opts.Arg, filepath.Join(wd, opts.Arg), nil
@@ -204,17 +205,17 @@ func resolveTarget(opts *Options) (name, target string, err error) {
 
 func validateFlags(opts *Options) error {
 	if opts.moduleSet {
-		if err := project.ValidateModule(opts.Module); err != nil {
+		if err := state.ValidateModule(opts.Module); err != nil {
 			return cmdutil.FlagErrorf("--module: %v", err)
 		}
 	}
-	if err := project.ValidatePort(opts.Port); err != nil {
+	if err := state.ValidatePort(opts.Port); err != nil {
 		return cmdutil.FlagErrorf("--port: %v", err)
 	}
-	if err := project.ValidateWorkers(opts.Workers); err != nil {
+	if err := state.ValidateWorkers(opts.Workers); err != nil {
 		return cmdutil.FlagErrorf("--workers: %v", err)
 	}
-	if err := project.ValidateDatabase(opts.DB); err != nil {
+	if err := state.ValidateDatabase(opts.DB); err != nil {
 		return cmdutil.FlagErrorf("--db: %v", err)
 	}
 	if opts.maintainerSet {
@@ -279,16 +280,16 @@ func ask(opts *Options, name string) error {
 	var questions []prompter.Question
 	module, port, workers, db, maintainer := "", "", "", "", ""
 	if !opts.moduleSet {
-		questions = append(questions, prompter.Question{Title: "Go module path", Description: "as in go.mod, e.g. github.com/acme/" + name, Default: opts.Module, Validate: project.ValidateModule, Answer: &module})
+		questions = append(questions, prompter.Question{Title: "Go module path", Description: "as in go.mod, e.g. github.com/acme/" + name, Default: opts.Module, Validate: state.ValidateModule, Answer: &module})
 	}
 	if !opts.portSet {
-		questions = append(questions, prompter.Question{Title: "Development port", Default: strconv.Itoa(opts.Port), Validate: intRule(project.ValidatePort), Answer: &port})
+		questions = append(questions, prompter.Question{Title: "Development port", Default: strconv.Itoa(opts.Port), Validate: intRule(state.ValidatePort), Answer: &port})
 	}
 	if !opts.workersSet {
-		questions = append(questions, prompter.Question{Title: "Production workers", Description: "worker processes of the prefork server", Default: strconv.Itoa(opts.Workers), Validate: intRule(project.ValidateWorkers), Answer: &workers})
+		questions = append(questions, prompter.Question{Title: "Production workers", Description: "worker processes of the prefork server", Default: strconv.Itoa(opts.Workers), Validate: intRule(state.ValidateWorkers), Answer: &workers})
 	}
 	if !opts.dbSet {
-		questions = append(questions, prompter.Question{Title: "Database", Description: "none, sqlite (embedded, no server) or postgres", Default: opts.DB, Validate: project.ValidateDatabase, Answer: &db})
+		questions = append(questions, prompter.Question{Title: "Database", Description: "none, sqlite (embedded, no server) or postgres", Default: opts.DB, Validate: state.ValidateDatabase, Answer: &db})
 	}
 	if !opts.maintainerSet {
 		questions = append(questions, prompter.Question{Title: "Package maintainer", Description: "the .deb's and .rpm's Maintainer: " + project.MaintainerRule, Default: opts.Maintainer, Validate: func(s string) error { _, err := project.ValidateMaintainer(s); return err }, Answer: &maintainer})
@@ -324,8 +325,8 @@ func ask(opts *Options, name string) error {
 func askName(opts *Options) error {
 	var name string
 	err := opts.Prompter.Ask([]prompter.Question{{
-		Title: "Project name", Description: "the folder, binary and default module path: " + project.NameRule,
-		Validate: project.ValidateName, Required: true, Answer: &name,
+		Title: "Project name", Description: "the folder, binary and default module path: " + state.NameRule,
+		Validate: state.ValidateName, Required: true, Answer: &name,
 	}})
 	if err != nil {
 		return err
@@ -353,7 +354,7 @@ func equivalentCommand(opts *Options) string {
 }
 
 func printPlan(opts *Options, files *generators.FileSet, target string) error {
-	changes, err := files.Plan(target)
+	changes, err := state.Plan(files, target)
 	if err != nil {
 		return err
 	}

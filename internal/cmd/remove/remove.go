@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
 	"github.com/scaffoldgo/scaffold/internal/iostreams"
 )
@@ -77,7 +78,7 @@ func moduleRun(opts *ModuleOptions) error {
 	}
 	out := opts.IO.Out
 	for _, d := range res.Dropped {
-		fmt.Fprintf(out, "removed by you: %s/ (dropped from %s)\n", d, project.ManifestFile)
+		fmt.Fprintf(out, "removed by you: %s/ (dropped from %s)\n", d, state.ManifestFile)
 	}
 	for _, c := range res.Changes {
 		fmt.Fprintf(out, "%-9s %s\n", c.Change, filepath.Join(dir, filepath.FromSlash(c.Path)))

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scaffoldgo/scaffold/generators"
 	"github.com/scaffoldgo/scaffold/generators/packaging"
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/cmdtest"
 	"github.com/scaffoldgo/scaffold/internal/iostreams"
 )
@@ -49,7 +49,7 @@ func newProject(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := gen.Files.Commit(dir, false); err != nil {
+	if err := state.Commit(gen.Files, dir, false); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -157,14 +157,14 @@ func TestUpdateRunOutsideProject(t *testing.T) {
 func TestUpdateRunWarnsOfCodeConflicts(t *testing.T) {
 	for file, warn := range map[string]bool{"factory/config.go": true, "README.md": false} {
 		dir := newProject(t)
-		m, err := project.LoadManifest(dir)
+		m, err := state.LoadManifest(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
 		older := "// an older template\n"
-		m.Files[file] = generators.FileChecksum([]byte(older))
+		m.Files[file] = state.FileChecksum([]byte(older))
 		data, _ := m.Marshal()
-		for p, content := range map[string]string{file: older + "// mine\n", project.ManifestFile: string(data)} {
+		for p, content := range map[string]string{file: older + "// mine\n", state.ManifestFile: string(data)} {
 			if err := os.WriteFile(filepath.Join(dir, p), []byte(content), 0o644); err != nil {
 				t.Fatal(err)
 			}

@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/scaffoldgo/scaffold/generators"
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/build"
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
 	"github.com/scaffoldgo/scaffold/internal/iostreams"
@@ -87,9 +87,9 @@ func Report(out io.Writer, res *project.VendorResult) {
 		fmt.Fprintf(out, "kept (edited by you): %s\n", name)
 	}
 	for _, name := range res.Conflicts {
-		fmt.Fprintf(out, "conflict: kept your %s, scaffold's new version in %s%s\n", name, name, generators.ConflictSuffix)
+		fmt.Fprintf(out, "conflict: kept your %s, scaffold's new version in %s%s\n", name, name, state.ConflictSuffix)
 	}
 	if len(res.Conflicts) > 0 {
-		fmt.Fprintf(out, "%d conflict(s): merge each FILE%s into FILE, then delete the %s files (or run again with --force to take scaffold's).\n", len(res.Conflicts), generators.ConflictSuffix, generators.ConflictSuffix)
+		fmt.Fprintf(out, "%d conflict(s): merge each FILE%s into FILE, then delete the %s files (or run again with --force to take scaffold's).\n", len(res.Conflicts), state.ConflictSuffix, state.ConflictSuffix)
 	}
 }

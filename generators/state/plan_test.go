@@ -1,4 +1,4 @@
-package generators
+package state
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/scaffoldgo/scaffold/generators"
 )
 
 // One folder holding a file of each fate, planned against the record of what scaffold
@@ -17,13 +19,13 @@ func TestPlanAgainst(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	set := NewFileSet()
+	set := generators.NewFileSet()
 	for _, p := range []string{"new", "same", "unedited", "edited-changed", "unrecorded"} {
 		set.Add(p, []byte("v2\n"), 0)
 	}
 	set.Add("edited-same", []byte("v1\n"), 0)
 	v1 := FileChecksum([]byte("v1\n"))
-	plan, err := set.PlanAgainst(dir, map[string]string{"same": v1, "unedited": v1, "edited-same": v1, "edited-changed": v1})
+	plan, err := PlanAgainst(set, dir, map[string]string{"same": v1, "unedited": v1, "edited-same": v1, "edited-changed": v1})
 	if err != nil {
 		t.Fatal(err)
 	}

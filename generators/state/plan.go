@@ -1,4 +1,4 @@
-package generators
+package state
 
 import (
 	"bytes"
@@ -10,12 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-)
 
-// The file-state model every writer shares (scaffold new, update, vendor, add and remove
-// module, deploy-config): what scaffold last wrote is recorded as a checksum per file; a
-// plan compares each generated file with the folder and that record (Classify); Stage
-// turns a plan into the FileSet one atomic Commit writes.
+	"github.com/scaffoldgo/scaffold/generators"
+)
 
 // Change is one file's state against the folder and the record, and so what writing it
 // does: the one set of names every command reports in (new, update, vendor, add and
@@ -79,7 +76,7 @@ type Planned struct {
 
 // PlanAgainst classifies each file of s against target and recorded (path: FileChecksum
 // of what scaffold last wrote; a path without one counts as edited), sorted by path.
-func (s *FileSet) PlanAgainst(target string, recorded map[string]string) ([]Planned, error) {
+func PlanAgainst(s *generators.FileSet, target string, recorded map[string]string) ([]Planned, error) {
 	var plan []Planned
 	for _, f := range s.Files() {
 		old, err := os.ReadFile(filepath.Join(target, filepath.FromSlash(f.Path)))
@@ -111,8 +108,8 @@ func (e *ConflictError) Error() string {
 // Stage is the set that carries out plan under policy: created, overwritten and merged
 // files, and conflicts not merged as policy says. Unchanged and Kept files write nothing (Kept under
 // OverwriteEdited aside). It touches no disk.
-func Stage(plan []Planned, policy EditPolicy) (*FileSet, error) {
-	set := NewFileSet()
+func Stage(plan []Planned, policy EditPolicy) (*generators.FileSet, error) {
+	set := generators.NewFileSet()
 	var refused []string
 	for _, p := range plan {
 		switch {
