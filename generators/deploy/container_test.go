@@ -114,11 +114,15 @@ func writeDeploy(t *testing.T, dir string, opts Options) *Context {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := gen.Plan("deploy")
+	out, err := Locate(dir, "deploy")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(dir, "deploy", plan, false); err != nil {
+	plan, err := gen.Plan(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(dir, out, plan, false); err != nil {
 		t.Fatal(err)
 	}
 	return gen

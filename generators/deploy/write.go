@@ -29,25 +29,20 @@ type Planned struct {
 	From string
 }
 
-// Plan compares the generated files with what is in out (relative to the project folder,
-// or absolute) and with what scaffold.yaml records deploy-config last wrote there:
-// state.Classify.
-func (ctx *Context) Plan(out string) ([]Planned, error) {
-	o, err := locate(ctx.Dir, out)
-	if err != nil {
-		return nil, err
-	}
+// Plan compares the generated files with what is in o (Locate) and with what scaffold.yaml
+// records deploy-config last wrote there: state.Classify.
+func (ctx *Context) Plan(o Output) ([]Planned, error) {
 	record, err := recordIn(ctx.Dir, o)
 	if err != nil {
 		return nil, err
 	}
-	shared, err := state.PlanAgainst(ctx.Files, o.path, record)
+	shared, err := state.PlanAgainst(ctx.Files, o.Path, record)
 	if err != nil {
 		return nil, err
 	}
 	plan := make([]Planned, len(shared))
 	for i, p := range shared {
-		plan[i] = Planned{Path: p.Path, Key: o.keyOf(p.Path), Change: p.Change, Old: p.Old, New: p.New, From: ctx.ConfigSum}
+		plan[i] = Planned{Path: p.Path, Key: o.KeyOf(p.Path), Change: p.Change, Old: p.Old, New: p.New, From: ctx.ConfigSum}
 	}
 	return plan, nil
 }
@@ -71,27 +66,28 @@ func ConfigDigest(project fs.FS) (string, error) {
 	return state.FileChecksum([]byte(list.String())), nil
 }
 
-// output is where one deploy-config run writes.
-type output struct {
-	path   string // the folder: --out, joined to the project folder when relative
-	key    string // what scaffold.yaml's paths of its files start with (slash-separated)
-	inside bool   // path is inside the project folder
+// Output is where one deploy-config run writes: --out, resolved once (Locate) against the
+// project folder found by walking up, and passed on as this.
+type Output struct {
+	Path   string // the folder: --out, joined to the project folder when relative
+	Key    string // what scaffold.yaml's paths of its files start with (slash-separated)
+	Inside bool   // Path is inside the project folder
 }
 
-// locate resolves out (relative to the project folder dir, or absolute). Inside the
+// Locate resolves out (relative to the project folder dir, or absolute). Inside the
 // project, scaffold.yaml records its files by their path from the project folder
 // (deploy/nginx/demo.conf); outside, by out as given, so that the same --out finds them
 // again: ../ops/nginx/demo.conf, or /srv/demo/nginx/demo.conf.
-func locate(dir, out string) (output, error) {
-	o := output{path: out}
+func Locate(dir, out string) (Output, error) {
+	o := Output{Path: out}
 	if !filepath.IsAbs(out) {
-		o.path = filepath.Join(dir, out)
+		o.Path = filepath.Join(dir, out)
 	}
 	absDir, err := filepath.Abs(dir)
 	if err != nil {
 		return o, err
 	}
-	absOut, err := filepath.Abs(o.path)
+	absOut, err := filepath.Abs(o.Path)
 	if err != nil {
 		return o, err
 	}
@@ -102,28 +98,29 @@ func locate(dir, out string) (output, error) {
 	if rel == "." {
 		return o, &InputError{"--out", out, "is the project folder itself: give deploy-config a folder of its own, such as deploy"}
 	}
-	o.inside = rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+	o.Inside = rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 	switch {
-	case o.inside, !filepath.IsAbs(out):
-		o.key = filepath.ToSlash(rel)
+	case o.Inside, !filepath.IsAbs(out):
+		o.Key = filepath.ToSlash(rel)
 	default:
-		o.key = filepath.ToSlash(filepath.Clean(out))
+		o.Key = filepath.ToSlash(filepath.Clean(out))
 	}
 	return o, nil
 }
 
-func (o output) keyOf(p string) string { return path.Join(o.key, p) }
+// KeyOf is the path scaffold.yaml records p, a file of o, under.
+func (o Output) KeyOf(p string) string { return path.Join(o.Key, p) }
 
 // recordIn is the checksum of what deploy-config last wrote into o, by path relative to
 // it, as dir's scaffold.yaml records it.
-func recordIn(dir string, o output) (map[string]string, error) {
+func recordIn(dir string, o Output) (map[string]string, error) {
 	record := map[string]string{}
 	m, err := diskManifest(dir)
 	if err != nil || m == nil {
 		return record, err
 	}
 	for k, sum := range m.Files {
-		if p, ok := strings.CutPrefix(k, o.key+"/"); ok {
+		if p, ok := strings.CutPrefix(k, o.Key+"/"); ok {
 			record[p] = sum
 		}
 	}
@@ -169,20 +166,16 @@ func (e *EditedError) Error() string {
 	return fmt.Sprintf("%s changed since scaffold wrote it (or scaffold did not write it): nothing written; see the difference with --dry-run, overwrite with --force", strings.Join(full, ", "))
 }
 
-// Write puts the plan's files into out (as Plan takes it) and their record into the
-// project's scaffold.yaml (AddTo) in one atomic step (state.CommitAll): a failure
-// part-way leaves both as they were. A Conflict (edited since scaffold wrote it, and
-// different now) stops everything unless force; a Kept one is left.
-func Write(dir, out string, plan []Planned, force bool) error {
+// Write puts the plan's files into o and their record into the project's scaffold.yaml
+// (AddTo) in one atomic step (state.CommitAll): a failure part-way leaves both as they
+// were. A Conflict (edited since scaffold wrote it, and different now) stops everything
+// unless force; a Kept one is left.
+func Write(dir string, o Output, plan []Planned, force bool) error {
 	policy := state.RefuseEdited
 	if force {
 		policy = state.OverwriteEdited
 	}
-	o, err := locate(dir, out)
-	if err != nil {
-		return err
-	}
-	set, err := Stage(o.path, plan, policy)
+	set, err := Stage(o.Path, plan, policy)
 	if err != nil {
 		return err
 	}
@@ -191,30 +184,26 @@ func Write(dir, out string, plan []Planned, force bool) error {
 		return err
 	}
 	into := generators.NewFileSet()
-	if err := AddTo(into, m, dir, out, plan, set); err != nil {
+	if err := AddTo(into, m, o, plan, set); err != nil {
 		return err
 	}
-	if o.inside {
+	if o.Inside {
 		return state.Commit(into, dir, true)
 	}
 	record := generators.NewFileSet()
 	f, _ := into.Get(state.ManifestFile)
 	record.Add(f.Path, f.Data, f.Mode)
-	return state.CommitAll(state.Into{Target: o.path, Files: set, Force: true}, state.Into{Target: dir, Files: record, Force: true})
+	return state.CommitAll(state.Into{Target: o.Path, Files: set, Force: true}, state.Into{Target: dir, Files: record, Force: true})
 }
 
-// AddTo adds to into, a commit into the project folder dir, what writing plan into out
-// does there: staged's files (Stage) when out is inside dir, and scaffold.yaml with m
+// AddTo adds to into, a commit into the project folder, what writing plan into o does
+// there: staged's files (Stage) when o is inside the project, and scaffold.yaml with m
 // recording plan: each file's checksum and config digest.
-func AddTo(into *generators.FileSet, m *state.Manifest, dir, out string, plan []Planned, staged *generators.FileSet) error {
-	o, err := locate(dir, out)
-	if err != nil {
-		return err
-	}
+func AddTo(into *generators.FileSet, m *state.Manifest, o Output, plan []Planned, staged *generators.FileSet) error {
 	record(m, plan)
-	if o.inside {
+	if o.Inside {
 		for _, f := range staged.Files() {
-			into.Add(o.keyOf(f.Path), f.Data, f.Mode)
+			into.Add(o.KeyOf(f.Path), f.Data, f.Mode)
 		}
 	}
 	data, err := m.Marshal()

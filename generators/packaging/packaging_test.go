@@ -1,4 +1,4 @@
-package packaging
+package packaging_test
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/generators/deploy"
+	"github.com/scaffoldgo/scaffold/generators/packaging"
+	"github.com/scaffoldgo/scaffold/generators/pipeline"
 	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
@@ -23,11 +25,7 @@ import (
 func newProject(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "demo")
-	gen, err := New(project.Options{Name: "demo", Version: "v1.0.0"}, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := state.Commit(gen.Files, dir, false); err != nil {
+	if err := pipeline.New(&pipeline.NewRun{Options: project.Options{Name: "demo", Version: "v1.0.0"}, Target: dir}); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -53,12 +51,16 @@ func write(t *testing.T, dir, rel, data string) {
 // layout's options, would change nothing: what `make package-units` would then report.
 func assertCurrent(t *testing.T, dir string) {
 	t.Helper()
-	for _, l := range Layouts("demo") {
+	for _, l := range packaging.Layouts("demo") {
 		gen, err := deploy.Generate(dir, l)
 		if err != nil {
 			t.Fatal(err)
 		}
-		plan, err := gen.Plan(l.Out)
+		out, err := deploy.Locate(dir, l.Out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := gen.Plan(out)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,14 +135,14 @@ func TestLayoutsAreTheMakefiles(t *testing.T) {
 	if err != nil {
 		t.Fatalf("make -n package-units: %v\n%s", err, out)
 	}
-	var got []Layout
+	var got []packaging.Layout
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		if !strings.HasPrefix(line, "scaffold deploy-config ") {
 			continue // need-scaffold's check that scaffold is on PATH
 		}
 		got = append(got, parseDeployConfig(t, line))
 	}
-	want := Layouts("demo")
+	want := packaging.Layouts("demo")
 	if len(got) != len(want) {
 		t.Fatalf("make package-units runs %d commands, Layouts has %d:\n%s", len(got), len(want), out)
 	}
@@ -154,13 +156,13 @@ func TestLayoutsAreTheMakefiles(t *testing.T) {
 }
 
 // parseDeployConfig reads a `scaffold deploy-config TARGET... --flag value...` line.
-func parseDeployConfig(t *testing.T, line string) Layout {
+func parseDeployConfig(t *testing.T, line string) packaging.Layout {
 	t.Helper()
 	f := strings.Fields(line)
 	if len(f) < 3 || f[0] != "scaffold" || f[1] != "deploy-config" {
 		t.Fatalf("not a deploy-config command: %q", line)
 	}
-	l := Layout{Out: "deploy"}
+	l := packaging.Layout{Out: "deploy"}
 	for i := 2; i < len(f); i++ {
 		if !strings.HasPrefix(f[i], "--") {
 			l.Targets = append(l.Targets, f[i])
@@ -185,7 +187,7 @@ func parseDeployConfig(t *testing.T, line string) Layout {
 		case "--out":
 			l.Out = v
 		default:
-			t.Fatalf("flag %s of %q is not in Layout: add it", f[i-1], line)
+			t.Fatalf("flag %s of %q is not in packaging.Layout: add it", f[i-1], line)
 		}
 	}
 	return l
@@ -203,7 +205,7 @@ func TestUpdateRefreshesUnits(t *testing.T) {
 	write(t, dir, "config/config.yaml", strings.Replace(cfg, "graceful_timeout: 30s", "graceful_timeout: 50s", 1))
 	before := read(t, dir, "packaging/systemd/demo.service")
 
-	res, err := Update(dir, "v1.0.1", true)
+	res, err := update(dir, "v1.0.1", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +216,7 @@ func TestUpdateRefreshesUnits(t *testing.T) {
 		t.Fatal("a dry run wrote packaging/systemd/demo.service")
 	}
 
-	if _, err := Update(dir, "v1.0.1", false); err != nil {
+	if _, err := update(dir, "v1.0.1", false); err != nil {
 		t.Fatal(err)
 	}
 	if after := read(t, dir, "packaging/systemd/demo.service"); after == before || !strings.Contains(after, "TimeoutStopSec=60\n") {
@@ -226,7 +228,7 @@ func TestUpdateRefreshesUnits(t *testing.T) {
 	edited := read(t, dir, "packaging/rpm/systemd/demo.service") + "# mine\n"
 	write(t, dir, "packaging/rpm/systemd/demo.service", edited)
 	write(t, dir, "config/config.yaml", strings.Replace(cfg, "graceful_timeout: 30s", "graceful_timeout: 40s", 1))
-	res, err = Update(dir, "v1.0.1", false)
+	res, err = update(dir, "v1.0.1", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +242,7 @@ func TestUpdateRefreshesUnits(t *testing.T) {
 		t.Errorf("conflicts %d, entries %v: want the edited unit as the one conflict", res.Conflicts, res.Entries)
 	}
 	// Until its .scaffold-new is merged and deleted, every update lists it, and leaves it.
-	res, err = Update(dir, "v1.0.1", false)
+	res, err = update(dir, "v1.0.1", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +262,7 @@ func TestUpdateKeepsRemovedUnits(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, filepath.FromSlash(unit))); err != nil {
 		t.Fatal(err)
 	}
-	res, err := Update(dir, "v1.0.1", false)
+	res, err := update(dir, "v1.0.1", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +273,7 @@ func TestUpdateKeepsRemovedUnits(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(unit))); err == nil || !m.IsRemoved(unit) || m.Files[unit] != "" {
 		t.Errorf("%s written again (%v), or not recorded as removed (%q)", unit, err, m.Removed)
 	}
-	res, err = Update(dir, "v1.0.1", false)
+	res, err = update(dir, "v1.0.1", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +302,7 @@ func TestHostLayoutBesidePackageLayout(t *testing.T) {
 		t.Errorf("deploy-config all changed packaging/")
 	}
 	assertCurrent(t, dir)
-	res, err := Update(dir, "v1.0.1", false)
+	res, err := update(dir, "v1.0.1", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +317,7 @@ func TestHostLayoutBesidePackageLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	opt := read(t, dir, "packaging/systemd/demo.service")
-	if res, err = Update(dir, "v1.0.1", false); err != nil {
+	if res, err = update(dir, "v1.0.1", false); err != nil {
 		t.Fatal(err)
 	}
 	if got := read(t, dir, "packaging/systemd/demo.service"); got != opt {
@@ -352,15 +354,7 @@ func deployConfig(t *testing.T, dir, out string, force bool, targets ...string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	gen, err := deploy.Generate(dir, deploy.Options{Targets: targets})
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := gen.Plan(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return deploy.Write(dir, out, plan, force)
+	return pipeline.DeployConfig(&pipeline.DeployConfigRun{Ctx: context.Background(), Dir: dir, Options: deploy.Options{Targets: targets, Out: out}, Force: force})
 }
 
 // packageCheck runs the project's `make package-check` (goreleaser's before hook, which
@@ -474,4 +468,11 @@ func TestReadmesNameTheirOwnFolder(t *testing.T) {
 			t.Errorf("%s does not name its own files (%q):\n%s", readme, want, text)
 		}
 	}
+}
+
+// update runs `scaffold update`'s pipeline, the package units a step of it.
+func update(dir, version string, dryRun bool) (*project.UpdateResult, error) {
+	run := &pipeline.UpdateRun{Dir: dir, Version: version, DryRun: dryRun}
+	err := pipeline.Update(run)
+	return run.Result, err
 }

@@ -44,29 +44,30 @@ type AddChange struct {
 	Change state.Change
 }
 
-// AddModule adds module m to the project in dir: web/NAME/ (new files only), the
+// PlanAddModule plans adding module m to the project in dir: web/NAME/ (new files only), the
 // regenerated web/modules.go and factory/modules.go, with m.Config its section in
 // config/config.yaml, and m recorded in scaffold.yaml so `scaffold update` re-renders it.
 // It refuses a bad or taken name, an edited scaffold-owned file and a project from
-// before modules, and writes everything in one atomic commit; dryRun writes nothing.
-func AddModule(dir string, m state.Module, dryRun bool) (*AddResult, error) {
+// before modules. It writes nothing: it returns the set one atomic commit writes into dir
+// (generators/pipeline.AddModule).
+func PlanAddModule(dir string, m state.Module) (*AddResult, *generators.FileSet, error) {
 	if err := ValidateModuleName(m.Name); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !m.API && !m.Page {
 		m.API, m.Page = true, true
 	}
 	e, err := beginModuleEdit(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, have := range e.next.Modules {
 		if have.Name == m.Name {
-			return nil, fmt.Errorf("module %q already exists (recorded in %s)", m.Name, state.ManifestFile)
+			return nil, nil, fmt.Errorf("module %q already exists (recorded in %s)", m.Name, state.ManifestFile)
 		}
 	}
 	if _, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(m.Dir()))); err == nil {
-		return nil, fmt.Errorf("%s already exists; scaffold add never overwrites: choose another name or move it away", m.Dir())
+		return nil, nil, fmt.Errorf("%s already exists; scaffold add never overwrites: choose another name or move it away", m.Dir())
 	}
 	e.next.Modules = append(e.next.Modules, m)
 	res := &AddResult{Module: m, Dropped: e.dropped}
@@ -79,13 +80,13 @@ func AddModule(dir string, m state.Module, dryRun bool) (*AddResult, error) {
 	}
 	set, configEdited, err := e.commitSet(section, nil, m.Dir())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	res.ConfigEdited = configEdited
-	if res.Changes, err = e.write(set, dryRun); err != nil {
-		return nil, err
+	if res.Changes, err = e.plan(set); err != nil {
+		return nil, nil, err
 	}
-	return res, nil
+	return res, set, nil
 }
 
 // moduleEdit is what adding and removing a module share: the record before and after,
@@ -244,8 +245,8 @@ func (e *moduleEdit) editIsRemoval(p string, disk []byte) (bool, error) {
 	return bytes.Equal(f.Data, disk), nil
 }
 
-// write lists what committing set into e.dir does, by path, and commits it unless dryRun.
-func (e *moduleEdit) write(set *generators.FileSet, dryRun bool) ([]AddChange, error) {
+// plan lists what committing set into e.dir does, by path.
+func (e *moduleEdit) plan(set *generators.FileSet) ([]AddChange, error) {
 	changes, err := state.Plan(set, e.dir)
 	if err != nil {
 		return nil, err
@@ -262,13 +263,6 @@ func (e *moduleEdit) write(set *generators.FileSet, dryRun bool) ([]AddChange, e
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	if dryRun {
-		return out, nil
-	}
-	if err := state.Commit(set, e.dir, true); err != nil {
-		return nil, fmt.Errorf("writing into %s: %w (nothing was changed)", e.dir, err)
-	}
-	PruneBases(e.dir)
 	return out, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/scaffoldgo/scaffold/generators"
 	"github.com/scaffoldgo/scaffold/generators/state"
 )
 
@@ -22,21 +23,24 @@ type RemoveResult struct {
 	ConfigEdited bool
 	// Dropped are the module folders the user had deleted, dropped from the record too.
 	Dropped []string
+	// Emptied are the module folders the commit empties, for Tidy to take away.
+	Emptied []string
 }
 
-// RemoveModule takes module name out of the project in dir in one atomic commit: every
+// PlanRemoveModule plans taking module name out of the project in dir in one atomic commit: every
 // file under web/NAME/, its registration in web/modules.go and factory/modules.go, its
 // config section, and its record in scaffold.yaml (a module `scaffold add` wrote is
 // dropped from modules:, the sample web/home recorded under removed:). A module whose
 // folder the user already deleted only has its record and registrations brought along.
-// dryRun writes nothing.
-func RemoveModule(dir, name string, dryRun bool) (*RemoveResult, error) {
+// It writes nothing: it returns the set that commit writes into dir
+// (generators/pipeline.RemoveModule).
+func PlanRemoveModule(dir, name string) (*RemoveResult, *generators.FileSet, error) {
 	if name == "" {
-		return nil, fmt.Errorf("module name is empty: use %s", ModuleNameRule)
+		return nil, nil, fmt.Errorf("module name is empty: use %s", ModuleNameRule)
 	}
 	e, err := beginModuleEdit(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var removed []state.Module
 	i := slices.IndexFunc(e.next.Modules, func(m state.Module) bool { return m.Name == name })
@@ -50,23 +54,21 @@ func RemoveModule(dir, name string, dryRun bool) (*RemoveResult, error) {
 		removed = append(removed, state.Module{Name: name})
 		e.next.Removed = append(e.next.Removed, "web/home")
 	case name == "notes" && e.next.Answers.Database != "" && !state.RemovedIn(e.next.Removed, "web/notes"):
-		return nil, fmt.Errorf("module \"notes\" is registered in web/app.go, which is yours, not in web/modules.go: take its lines out of web/app.go and delete web/notes/; the next `scaffold update` records it as removed")
+		return nil, nil, fmt.Errorf("module \"notes\" is registered in web/app.go, which is yours, not in web/modules.go: take its lines out of web/app.go and delete web/notes/; the next `scaffold update` records it as removed")
 	default:
-		return nil, fmt.Errorf("module %q is not in this project: %s", name, e.inventory())
+		return nil, nil, fmt.Errorf("module %q is not in this project: %s", name, e.inventory())
 	}
 	res := &RemoveResult{Name: name, Dropped: e.dropped}
 	set, configEdited, err := e.commitSet(nil, removed, "")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	res.ConfigEdited = configEdited
-	if res.Changes, err = e.write(set, dryRun); err != nil || dryRun {
-		return res, err
+	if res.Changes, err = e.plan(set); err != nil {
+		return nil, nil, err
 	}
-	for _, m := range removed {
-		pruneEmptyDirs(filepath.Join(dir, filepath.FromSlash(m.Dir())))
-	}
-	return res, nil
+	res.Emptied = removedDirs(removed)
+	return res, set, nil
 }
 
 // inventory names the modules the project has, for an error.
@@ -86,12 +88,15 @@ func (e *moduleEdit) inventory() string {
 	return "it has " + strings.Join(names, ", ")
 }
 
-// pruneEmptyDirs removes root and the folders below it that hold nothing, deepest first.
-func pruneEmptyDirs(root string) { pruneEmpty(root, true) }
-
-// PruneBases removes the folders of dir's BaseDir that its commit left empty (a module's,
-// after it went), keeping BaseDir itself.
-func PruneBases(dir string) { pruneEmpty(filepath.Join(dir, filepath.FromSlash(BaseDir)), false) }
+// Tidy removes the folders a commit into dir left empty: each of emptied (a removed
+// module's, from the project folder) and those below BaseDir (a module's bases, after it
+// went), keeping BaseDir itself and any folder that still holds something of the user's.
+func Tidy(dir string, emptied ...string) {
+	for _, folder := range emptied {
+		pruneEmpty(filepath.Join(dir, filepath.FromSlash(folder)), true)
+	}
+	pruneEmpty(filepath.Join(dir, filepath.FromSlash(BaseDir)), false)
+}
 
 func pruneEmpty(root string, withRoot bool) {
 	var dirs []string

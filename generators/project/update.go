@@ -1,7 +1,9 @@
 package project
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -41,15 +43,8 @@ type UpdateResult struct {
 // it makes it Unresolved; a Conflict is merged against its base when the project keeps
 // bases (mergeConflict). It returns p's report entry.
 func mergeOrHold(dir, version string, p *state.Planned, m *state.Manifest, bases bool) (UpdateEntry, error) {
-	if p.Old != nil {
-		markers, aside, err := state.OpenConflict(dir, p.Path, p.Old)
-		if err != nil {
-			return UpdateEntry{}, err
-		}
-		if markers || aside {
-			p.Change, p.Merged = state.Unresolved, nil
-			return UpdateEntry{Path: p.Path, Action: state.Unresolved, Markers: markers}, nil
-		}
+	if held, markers, err := state.HoldOpen(dir, p); err != nil || held {
+		return UpdateEntry{Path: p.Path, Action: state.Unresolved, Markers: markers}, err
 	}
 	if p.Change == state.Conflict && bases && hasBase(p.Path) {
 		if err := mergeConflict(dir, version, p, m.Files[p.Path]); err != nil {
@@ -63,25 +58,14 @@ func mergeOrHold(dir, version string, p *state.Planned, m *state.Manifest, bases
 	return e, nil
 }
 
-// Update re-renders the project in dir from the answers in its scaffold.yaml with this
-// scaffold (version) and brings it up to date without losing an edit: see state.Classify.
-// Files the user added are never touched and files scaffold no longer generates are
-// never deleted. scaffold.yaml is rewritten with the new version and the new render's
-// checksums. All writes go in one atomic commit; dryRun writes nothing.
-func Update(dir, version string, dryRun bool) (*UpdateResult, error) {
-	res, set, err := PlanUpdate(dir, version)
-	if err != nil || dryRun {
-		return res, err
-	}
-	if err := state.Commit(set, dir, true); err != nil {
-		return nil, err
-	}
-	PruneBases(dir)
-	return res, nil
-}
-
-// PlanUpdate is Update without the commit: what it would do, and the set it would commit
-// into dir (scaffold.yaml included), for a caller that adds files to the same commit.
+// PlanUpdate is the project's part of `scaffold update` (generators/pipeline.Update): it
+// re-renders the project in dir from the answers in its scaffold.yaml with this scaffold
+// (version) and plans bringing it up to date without losing an edit (state.Classify,
+// merged against the bases). Files the user added are never touched; a file scaffold no
+// longer generates goes when unedited and stays when edited (state.ClassifyOrphan,
+// vendor's rule too). It returns what the update does and the set one commit writes into
+// dir, scaffold.yaml included (the new version, the new render's checksums); nothing is
+// written.
 func PlanUpdate(dir, version string) (*UpdateResult, *generators.FileSet, error) {
 	m, err := state.LoadManifest(dir)
 	if err != nil {
@@ -167,10 +151,18 @@ func PlanUpdate(dir, version string) (*UpdateResult, *generators.FileSet, error)
 		if _, derived := m.DerivedFrom[p]; derived {
 			continue // deploy-config's, not the templates': see KeepDerived
 		}
-		// Only an unedited file is reported: an edited one is the user's now.
-		if disk, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p))); err == nil && state.FileChecksum(disk) == recorded {
-			res.Entries = append(res.Entries, UpdateEntry{Path: p, Action: state.Orphan})
+		disk, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
 		}
+		if err != nil {
+			return nil, nil, err
+		}
+		fate := state.ClassifyOrphan(recorded, disk, state.SetAsideEdited)
+		if fate == state.Delete {
+			set.Remove(p)
+		}
+		res.Entries = append(res.Entries, UpdateEntry{Path: p, Action: fate})
 	}
 	sort.Slice(res.Entries, func(i, j int) bool { return res.Entries[i].Path < res.Entries[j].Path })
 	// The rendered manifest already records the new version and the new render's

@@ -1,6 +1,8 @@
 package project
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,8 +66,12 @@ func TestUpdate(t *testing.T) {
 	}
 	delete(m.Files, "web/static/css/style.css")
 	writeFile(t, filepath.Join(dir, "NOTES.md"), "mine\n")
+	// Two files an older scaffold wrote that this one no longer generates: one unedited
+	// (deleted), one edited (the user's now: kept). The one orphan rule, vendor's too.
 	writeFile(t, filepath.Join(dir, "old.txt"), "gone\n")
 	m.Files["old.txt"] = state.FileChecksum([]byte("gone\n"))
+	writeFile(t, filepath.Join(dir, "old-edited.txt"), "gone, and mine\n")
+	m.Files["old-edited.txt"] = state.FileChecksum([]byte("gone\n"))
 	data, err := m.Marshal()
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +98,7 @@ func TestUpdate(t *testing.T) {
 	}
 	for p, want := range map[string]state.Change{
 		"Makefile": state.Overwrite, "README.md": state.Conflict, ".gitignore": state.Kept,
-		"go.sum": state.Removed, "web/static/css/style.css": state.Create, "go.mod": state.Unchanged, "old.txt": state.Orphan,
+		"go.sum": state.Removed, "web/static/css/style.css": state.Create, "go.mod": state.Unchanged, "old.txt": state.Delete, "old-edited.txt": state.Orphan,
 	} {
 		if got[p] != want {
 			t.Errorf("%s: %s, want %s", p, got[p], want)
@@ -110,8 +116,14 @@ func TestUpdate(t *testing.T) {
 	if !strings.Contains(readFile(t, filepath.Join(dir, "README.md"+state.ConflictSuffix)), "scaffold update") {
 		t.Error("README.md.scaffold-new is not the new render")
 	}
-	if readFile(t, filepath.Join(dir, "Makefile")) == older || readFile(t, filepath.Join(dir, "old.txt")) != "gone\n" {
-		t.Error("Makefile not updated, or old.txt touched")
+	if readFile(t, filepath.Join(dir, "Makefile")) == older {
+		t.Error("Makefile not updated")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "old.txt")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("old.txt, unedited and no longer generated, is still there (%v)", err)
+	}
+	if readFile(t, filepath.Join(dir, "old-edited.txt")) != "gone, and mine\n" {
+		t.Error("old-edited.txt, edited by the user, was touched")
 	}
 	m2, err := state.LoadManifest(dir)
 	if err != nil {
@@ -120,8 +132,10 @@ func TestUpdate(t *testing.T) {
 	if m2.ScaffoldVersion != "v1.1.0" || m2.Files["README.md"] != state.FileChecksum([]byte(readFile(t, filepath.Join(dir, "README.md"+state.ConflictSuffix)))) {
 		t.Errorf("scaffold.yaml: version %s, README.md %s: want the new render's", m2.ScaffoldVersion, m2.Files["README.md"])
 	}
-	if _, ok := m2.Files["old.txt"]; ok {
-		t.Error("scaffold.yaml still records old.txt")
+	for _, p := range []string{"old.txt", "old-edited.txt"} {
+		if _, ok := m2.Files[p]; ok {
+			t.Errorf("scaffold.yaml still records %s", p)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "go.sum")); err == nil || !m2.IsRemoved("go.sum") || m2.Files["go.sum"] != "" {
 		t.Errorf("go.sum, deleted by the user: written again (%v), or not recorded as removed (%q)", err, m2.Removed)

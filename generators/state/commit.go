@@ -160,7 +160,7 @@ func checkConflicts(s *generators.FileSet, target string) error {
 	for _, f := range s.Files() {
 		p := filepath.Join(target, filepath.FromSlash(f.Path))
 		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-			return fmt.Errorf("%s is a folder where scaffold writes a file; move it away first", p)
+			return folderInTheWay(p)
 		}
 		for dir := filepath.Dir(p); dir != target && len(dir) > len(target); dir = filepath.Dir(dir) {
 			if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
@@ -169,6 +169,11 @@ func checkConflicts(s *generators.FileSet, target string) error {
 		}
 	}
 	return nil
+}
+
+// folderInTheWay is the error for a folder at p, where scaffold writes a file.
+func folderInTheWay(p string) error {
+	return fmt.Errorf("%s is a folder where scaffold writes a file; move it away first", p)
 }
 
 // moveInto renames each staged file into target, keeping any file it replaces in backup;

@@ -19,3 +19,19 @@ func OpenConflict(dir, p string, disk []byte) (markers, aside bool, err error) {
 	}
 	return merge.HasMarkers(disk), false, nil
 }
+
+// HoldOpen makes p Unresolved when an earlier conflict in it is still open (OpenConflict):
+// scaffold leaves it alone, and every later run lists it again until it is resolved. It
+// reports whether it did, and whether the file holds conflict markers (else its
+// FILE.scaffold-new is beside it).
+func HoldOpen(dir string, p *Planned) (held, markers bool, err error) {
+	if p.Old == nil {
+		return false, false, nil
+	}
+	markers, aside, err := OpenConflict(dir, p.Path, p.Old)
+	if err != nil || !(markers || aside) {
+		return false, false, err
+	}
+	p.Change, p.Merged = Unresolved, nil
+	return true, markers, nil
+}

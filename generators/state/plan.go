@@ -24,10 +24,10 @@ const (
 	Create    Change = "create"    // missing: written
 	Overwrite Change = "overwrite" // unedited since scaffold wrote it (or, without a record, --force), different now: rewritten
 	Unchanged Change = "unchanged" // already what scaffold writes
-	Delete    Change = "delete"    // a file scaffold takes away (FileSet.Remove): `scaffold remove module`
+	Delete    Change = "delete"    // a file scaffold takes away (FileSet.Remove): `scaffold remove module`, an unedited orphan
 	Kept      Change = "kept"      // edited since scaffold wrote it, scaffold's version the same: the edit stays
 	Conflict  Change = "conflict"  // edited since scaffold wrote it, scaffold's version changed: the EditPolicy decides (update: merged, see Merged)
-	Orphan    Change = "orphan"    // recorded, no longer generated, unedited: left in place
+	Orphan    Change = "orphan"    // recorded, no longer generated, edited since: the user's now, left in place (ClassifyOrphan; unedited it is a Delete)
 	Removed   Change = "removed"   // recorded, still generated, deleted by the user: stays deleted (dpkg's removed conffile)
 	// With a base (what scaffold last wrote) a Conflict is merged line-wise (Planned.Merged):
 	Merged     Change = "merged"     // both changed, different lines: the two combined in place
@@ -79,8 +79,12 @@ type Planned struct {
 func PlanAgainst(s *generators.FileSet, target string, recorded map[string]string) ([]Planned, error) {
 	var plan []Planned
 	for _, f := range s.Files() {
-		old, err := os.ReadFile(filepath.Join(target, filepath.FromSlash(f.Path)))
+		p := filepath.Join(target, filepath.FromSlash(f.Path))
+		old, err := os.ReadFile(p)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if fi, serr := os.Stat(p); serr == nil && fi.IsDir() {
+				return nil, folderInTheWay(p)
+			}
 			return nil, err
 		}
 		plan = append(plan, Planned{Path: f.Path, Change: Classify(err == nil, old, recorded[f.Path], f.Data), Old: old, New: f.Data, Mode: f.Mode})

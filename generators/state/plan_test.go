@@ -95,3 +95,25 @@ func TestClassify(t *testing.T) {
 		})
 	}
 }
+
+// The one orphan rule: an unedited orphan goes, an edited one stays (the user's), a file
+// with no record counts as edited, and --force's policy takes even an edited one.
+func TestClassifyOrphan(t *testing.T) {
+	v1 := FileChecksum([]byte("v1\n"))
+	for _, c := range []struct {
+		recorded string
+		disk     string
+		policy   EditPolicy
+		want     Change
+	}{
+		{v1, "v1\n", SetAsideEdited, Delete},
+		{v1, "mine\n", SetAsideEdited, Orphan},
+		{"", "v1\n", SetAsideEdited, Orphan},
+		{v1, "mine\n", RefuseEdited, Orphan},
+		{v1, "mine\n", OverwriteEdited, Delete},
+	} {
+		if got := ClassifyOrphan(c.recorded, []byte(c.disk), c.policy); got != c.want {
+			t.Errorf("ClassifyOrphan(%.12q, %q, %d) = %s, want %s", c.recorded, c.disk, c.policy, got, c.want)
+		}
+	}
+}

@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scaffoldgo/scaffold/generators/packaging"
+	"github.com/scaffoldgo/scaffold/generators/pipeline"
 	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
@@ -276,11 +276,7 @@ func generate(t *testing.T, name string) string {
 func generateWith(t *testing.T, opts project.Options) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), opts.Name)
-	ctx, err := packaging.New(opts, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := state.Commit(ctx.Files, dir, false); err != nil {
+	if err := pipeline.New(&pipeline.NewRun{Options: opts, Target: dir}); err != nil {
 		t.Fatal(err)
 	}
 	return dir

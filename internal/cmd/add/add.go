@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/pipeline"
 	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
 	"github.com/scaffoldgo/scaffold/internal/iostreams"
@@ -84,10 +84,11 @@ func moduleRun(opts *ModuleOptions) error {
 	if err != nil {
 		return err
 	}
-	res, err := project.AddModule(dir, m, opts.DryRun)
-	if err != nil {
+	run := &pipeline.AddModuleRun{Dir: dir, Module: m, DryRun: opts.DryRun}
+	if err := pipeline.AddModule(run); err != nil {
 		return err
 	}
+	res := run.Result
 	out := opts.IO.Out
 	for _, d := range res.Dropped {
 		fmt.Fprintf(out, "removed by you: %s/ (dropped from %s)\n", d, state.ManifestFile)

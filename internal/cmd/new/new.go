@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/scaffoldgo/scaffold/generators"
-	"github.com/scaffoldgo/scaffold/generators/packaging"
+	"github.com/scaffoldgo/scaffold/generators/pipeline"
 	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/build"
@@ -134,20 +134,22 @@ func newRun(opts *Options) error {
 		return err
 	}
 	version, _, _ := build.Info()
-	// The package units too, so the first tag releases (goreleaser packages deploy/).
-	gen, err := packaging.New(project.Options{Name: name, Module: opts.Module, Port: opts.Port, Workers: opts.Workers, Database: opts.DB, Maintainer: opts.Maintainer, Version: version}, target)
-	if err != nil {
+	// The package units too, so the first tag releases (goreleaser packages packaging/).
+	run := &pipeline.NewRun{Options: project.Options{Name: name, Module: opts.Module, Port: opts.Port, Workers: opts.Workers, Database: opts.DB, Maintainer: opts.Maintainer, Version: version},
+		Target: target, Force: opts.Force, DryRun: opts.DryRun}
+	err = pipeline.New(run)
+	switch {
+	case errors.Is(err, state.ErrNotEmpty):
+		return fmt.Errorf("%s is not empty; use --force to rewrite only scaffold's files", displayPath(opts, target))
+	case err != nil && run.Changes != nil:
+		return fmt.Errorf("writing %s: %w (nothing was left behind)", displayPath(opts, target), err)
+	case err != nil:
 		return err
 	}
-	files := gen.Files
+	gen, files := run.Project, run.Project.Files
 	if opts.DryRun {
-		return printPlan(opts, files, target)
-	}
-	if err := state.Commit(files, target, opts.Force); err != nil {
-		if errors.Is(err, state.ErrNotEmpty) {
-			return fmt.Errorf("%s is not empty; use --force to rewrite only scaffold's files", displayPath(opts, target))
-		}
-		return fmt.Errorf("writing %s: %w (nothing was left behind)", displayPath(opts, target), err)
+		printPlan(opts, files, run.Changes, target)
+		return nil
 	}
 	out := opts.IO.Out
 	fmt.Fprintf(out, "Created %s (module %s) in %s: %d files in %s.\n", name, gen.Options.Module, displayPath(opts, target), files.Len(), time.Since(start).Round(time.Millisecond))
@@ -353,11 +355,8 @@ func equivalentCommand(opts *Options) string {
 	return strings.Join(append(parts, "--yes"), " ")
 }
 
-func printPlan(opts *Options, files *generators.FileSet, target string) error {
-	changes, err := state.Plan(files, target)
-	if err != nil {
-		return err
-	}
+// printPlan lists what the dry run would write: each file's change, the bases in one line.
+func printPlan(opts *Options, files *generators.FileSet, changes []state.Change, target string) {
 	bases := 0
 	for i, f := range files.Files() {
 		if strings.HasPrefix(f.Path, project.BaseDir+"/") {
@@ -370,7 +369,6 @@ func printPlan(opts *Options, files *generators.FileSet, target string) error {
 		fmt.Fprintf(opts.IO.Out, "%-9s %s (%d files: what scaffold wrote, the base of scaffold update's merge)\n", "write", filepath.Join(displayPath(opts, target), filepath.FromSlash(project.BaseDir))+string(filepath.Separator), bases)
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "Dry run: %d files; nothing was written.\n", files.Len())
-	return nil
 }
 
 // displayPath shows target relative to the working folder when it is inside it.

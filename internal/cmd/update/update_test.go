@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scaffoldgo/scaffold/generators/packaging"
+	"github.com/scaffoldgo/scaffold/generators/pipeline"
 	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/cmdtest"
@@ -45,11 +45,7 @@ func TestNewCmdUpdateFlags(t *testing.T) {
 func newProject(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "demo")
-	gen, err := packaging.New(project.Options{Name: "demo", Version: "v0.9.0"}, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := state.Commit(gen.Files, dir, false); err != nil {
+	if err := pipeline.New(&pipeline.NewRun{Options: project.Options{Name: "demo", Version: "v0.9.0"}, Target: dir}); err != nil {
 		t.Fatal(err)
 	}
 	return dir

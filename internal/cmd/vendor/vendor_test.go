@@ -68,13 +68,32 @@ func TestVendorRun(t *testing.T) {
 		t.Errorf("doc.go.scaffold-new is not scaffold's new version: %v", err)
 	}
 
-	// The same runtime again: the edit is scaffold's version no more, but scaffold's did not change.
+	// The same runtime again, the conflict not resolved yet (doc.go.scaffold-new still
+	// there): listed again, as update lists it, on every run until it is; nothing touched.
+	for run := 2; run <= 3; run++ {
+		out.Reset()
+		if err := vendorRun(&Options{IO: ios, Dir: dir}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.String(), "unresolved: internal/prefork/doc.go.scaffold-new is still there: merge it into internal/prefork/doc.go, then delete it; left as it is\n") ||
+			!strings.Contains(out.String(), "1 conflict(s): merge each") || strings.Contains(out.String(), "kept (edited by you)") {
+			t.Errorf("run %d, the conflict still open, output:\n%s", run, out)
+		}
+		if got, _ := os.ReadFile(doc); !bytes.Equal(got, edited) {
+			t.Fatalf("run %d touched the file in conflict", run)
+		}
+	}
+	// Resolved (the user kept their version, deleted the .scaffold-new): the edit is
+	// scaffold's version no more, but scaffold's did not change.
+	if err := os.Remove(doc + state.ConflictSuffix); err != nil {
+		t.Fatal(err)
+	}
 	out.Reset()
 	if err := vendorRun(&Options{IO: ios, Dir: dir}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "kept (edited by you): internal/prefork/doc.go\n") || strings.Contains(out.String(), "conflict") {
-		t.Errorf("second run output:\n%s", out)
+	if !strings.Contains(out.String(), "kept (edited by you): internal/prefork/doc.go\n") || strings.Contains(out.String(), "conflict") || strings.Contains(out.String(), "unresolved") {
+		t.Errorf("run after the resolution, output:\n%s", out)
 	}
 
 	if err := os.WriteFile(filepath.Join(dir, "internal", "prefork", "extra.go"), []byte("package prefork\n"), 0o644); err != nil {
