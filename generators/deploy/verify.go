@@ -78,10 +78,11 @@ func Verify(ctx context.Context, dir, out string) (*VerifyReport, error) {
 	if out == "" {
 		out = "deploy"
 	}
-	root := out
-	if !filepath.IsAbs(root) {
-		root = filepath.Join(dir, out)
+	o, err := Locate(dir, out)
+	if err != nil {
+		return nil, err
 	}
+	root := o.Path
 	// Files are named in messages by their path from the project folder, as given.
 	folder := path.Clean(filepath.ToSlash(out)) + "/"
 	name := m.Name
