@@ -24,7 +24,7 @@ const (
 	configYAML        = "config/config.yaml"
 )
 
-// AddResult says what AddModule wrote (or, dry, would write).
+// AddResult says what `scaffold add module` writes (or, dry, would write).
 type AddResult struct {
 	Module  state.Module
 	Changes []AddChange

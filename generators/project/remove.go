@@ -14,7 +14,7 @@ import (
 	"github.com/scaffoldgo/scaffold/generators/state"
 )
 
-// RemoveResult says what RemoveModule did (or, dry, would do).
+// RemoveResult says what `scaffold remove module` does (or, dry, would do).
 type RemoveResult struct {
 	Name    string
 	Changes []AddChange

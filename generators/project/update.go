@@ -27,7 +27,7 @@ type UpdateEntry struct {
 	Diff string
 }
 
-// UpdateResult says what Update did (or, dry, would do).
+// UpdateResult says what `scaffold update` did (or, dry, would do).
 type UpdateResult struct {
 	From, To string // scaffold versions
 	Entries  []UpdateEntry

@@ -14,8 +14,8 @@ import (
 	"github.com/scaffoldgo/scaffold/runtime"
 )
 
-// VendorResult says what Vendor did (or, in a dry run, would do). Paths are relative to
-// the project: internal/prefork/doc.go.
+// VendorResult says what `scaffold vendor` did (or, in a dry run, would do). Paths are
+// relative to the project: internal/prefork/doc.go.
 type VendorResult struct {
 	From, To  string   // runtime versions
 	DryRun    bool     // nothing was written
@@ -72,11 +72,9 @@ func PlanVendor(dir, version string, force bool) (*VendorResult, *generators.Fil
 	if force {
 		policy = state.OverwriteEdited
 	}
-	for i := range plan {
-		if force {
-			break // scaffold's version, open conflicts included
-		}
-		// An earlier conflict still open is left alone and listed, as update does.
+	// An earlier conflict still open is left alone and listed, as update does; --force
+	// takes scaffold's version, open conflicts included.
+	for i := 0; i < len(plan) && !force; i++ {
 		if _, _, err := state.HoldOpen(dir, &plan[i]); err != nil {
 			return nil, nil, err
 		}
