@@ -188,7 +188,7 @@ func summary(counts map[state.Change]int) string {
 			case state.Delete:
 				name = "deleted (no longer generated)"
 			case state.Orphan:
-				name = "no longer generated, kept (edited)"
+				name = "left in place (no longer generated, edited)"
 			case state.Removed:
 				name = "removed by you"
 			}
