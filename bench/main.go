@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 )
 
 //go:embed flaskapp/app.py
@@ -258,7 +259,7 @@ func prepare(ctx context.Context, o *Options, res *Results) (*serverSet, error) 
 	if err != nil {
 		return nil, fmt.Errorf("project.Generate: %w", err)
 	}
-	if err := gen.Files.Commit(appDir, false); err != nil {
+	if err := state.Commit(gen.Files, appDir, false); err != nil {
 		return nil, err
 	}
 	appBin := filepath.Join(appDir, "benchapp")

@@ -29,7 +29,7 @@ type FileSet struct {
 // NewFileSet returns an empty set.
 func NewFileSet() *FileSet { return &FileSet{files: map[string]File{}, removals: map[string]bool{}} }
 
-// Remove makes Commit delete p from an existing target, in the same all-or-nothing step
+// Remove makes state.Commit delete p from an existing target, in the same all-or-nothing step
 // as the writes: if any of them fails, p is put back.
 func (s *FileSet) Remove(p string) { s.removals[p] = true }
 
@@ -116,4 +116,16 @@ func (s *FileSet) FormatGo() error {
 		s.files[p] = f
 	}
 	return nil
+}
+
+// Removals are the paths state.Commit removes (Remove) that no file of s takes, sorted.
+func (s *FileSet) Removals() []string {
+	var out []string
+	for p := range s.removals {
+		if _, written := s.files[p]; !written {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

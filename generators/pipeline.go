@@ -1,6 +1,6 @@
 // Package generators holds what every generator shares: an ordered pipeline of small named
-// steps over one context (goreleaser's model), a set of rendered files, and the atomic
-// writer that puts a set on disk.
+// steps over one context (goreleaser's model) and the set of files a generator renders.
+// What writing a set into a project does, and the atomic commit, are generators/state's.
 package generators
 
 import "errors"

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/devrun"
 )
 
@@ -109,7 +110,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		if err != nil {
 			return res, err
 		}
-		if err := pc.Files.Commit(dir, false); err != nil {
+		if err := state.Commit(pc.Files, dir, false); err != nil {
 			return res, err
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/k8stest"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
@@ -258,7 +259,7 @@ func TestCluster(t *testing.T) {
 		variants := map[string]struct {
 			o  Options
 			db string
-		}{"postgres": {kubeVariants["default"], project.DatabasePostgres}}
+		}{"postgres": {kubeVariants["default"], state.DatabasePostgres}}
 		for name, o := range kubeVariants {
 			variants[name] = struct {
 				o  Options
@@ -510,7 +511,7 @@ func TestCluster(t *testing.T) {
 		if err := os.Chmod(pg.Dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		shop := newProjectWith(t, project.Options{Name: "shop", Database: project.DatabasePostgres})
+		shop := newProjectWith(t, project.Options{Name: "shop", Database: state.DatabasePostgres})
 		port, health := testenv.FreePort(t), testenv.FreePort(t)
 		replace(t, filepath.Join(shop, "config", "config.yaml"), "127.0.0.1:8000", "127.0.0.1:"+strconv.Itoa(port))
 		const image = "localhost/scaffold-test-shop"

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
@@ -115,11 +116,15 @@ func writeDeploy(t *testing.T, dir string, opts Options) *Context {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := gen.Plan("deploy")
+	out, err := Locate(dir, "deploy")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(dir, "deploy", plan, false); err != nil {
+	plan, err := gen.Plan(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(dir, out, plan, false); err != nil {
 		t.Fatal(err)
 	}
 	return gen
@@ -200,7 +205,7 @@ func TestPullPolicy(t *testing.T) {
 // `make image-ref TAG=X` the production overlay's containers pull as pullPolicy(X) says.
 func TestMakeImageRefPullPolicy(t *testing.T) {
 	testenv.Tool(t, "make")
-	dir := newProjectWith(t, project.Options{Name: "demo", Database: project.DatabasePostgres})
+	dir := newProjectWith(t, project.Options{Name: "demo", Database: state.DatabasePostgres})
 	writeDeploy(t, dir, Options{Targets: []string{"kubernetes", "container"}})
 	overlay := filepath.Join(dir, "deploy", "kubernetes", "production", "kustomization.yaml")
 	for _, c := range pullPolicyCases {
@@ -334,7 +339,7 @@ func atoi(t *testing.T, s string) int {
 // not in --print-config, not in the logs.
 func TestContainerSecretFile(t *testing.T) {
 	ctx, conf, env := startContainerTest(t, 6*time.Minute)
-	dir := newProjectWith(t, project.Options{Name: "demo", Database: project.DatabasePostgres})
+	dir := newProjectWith(t, project.Options{Name: "demo", Database: state.DatabasePostgres})
 	tag := "s" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	const image = "localhost/scaffold-test-demo-db"
 	buildImage(t, ctx, conf, dir, image, tag, Options{})

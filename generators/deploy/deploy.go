@@ -30,7 +30,7 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/generators"
-	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/templates"
 )
 
@@ -39,7 +39,7 @@ type Context struct {
 	Dir      string  // the project folder (holding scaffold.yaml and config/)
 	Project  fs.FS   // the project's files, read in place of Dir when set (a project not written yet)
 	Options  Options // as given; defaults are applied into Data
-	Manifest *project.Manifest
+	Manifest *state.Manifest
 	App      AppConfig
 	Data     Data
 	// Files are the generated files, by path relative to the output folder.
@@ -170,7 +170,7 @@ func (ctx *Context) project() fs.FS {
 }
 
 func readProject(ctx *Context) error {
-	m, err := project.ReadManifest(ctx.project(), ctx.Dir)
+	m, err := state.ReadManifest(ctx.project(), ctx.Dir)
 	if err != nil {
 		return err
 	}
@@ -481,10 +481,10 @@ func resolveDatabase(d *Data, database, dsn string) error {
 	switch database {
 	case "":
 		return nil
-	case project.DatabasePostgres:
+	case state.DatabasePostgres:
 		d.PostgresLocal = LocalPostgres(dsn)
 		d.Credential = "/etc/" + d.Name + "/" + credentialName
-	case project.DatabaseSQLite:
+	case state.DatabaseSQLite:
 		file, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
 		if !path.IsAbs(file) {
 			file = d.Prefix + "/" + file

@@ -16,6 +16,7 @@ import (
 	"github.com/rogpeppe/go-internal/diff"
 
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
@@ -34,7 +35,7 @@ func newProjectWith(t *testing.T, opts project.Options) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ctx.Files.Commit(dir, false); err != nil {
+	if err := state.Commit(ctx.Files, dir, false); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -57,9 +58,9 @@ var goldenCases = []struct {
 		LogDir: "/srv/log/demo", Socket: "/srv/run/demo.sock", User: "web", Group: "web", WebGroup: "nginx", Listen: "127.0.0.1:8080"}, ""},
 	{"kubernetes", kubeVariants["default"], ""},
 	{"kubernetes-full", kubeVariants["full"], ""},
-	{"kubernetes-postgres", kubeVariants["default"], project.DatabasePostgres},
-	{"sqlite", Options{Targets: all}, project.DatabaseSQLite},
-	{"postgres", Options{Targets: all}, project.DatabasePostgres},
+	{"kubernetes-postgres", kubeVariants["default"], state.DatabasePostgres},
+	{"sqlite", Options{Targets: all}, state.DatabaseSQLite},
+	{"postgres", Options{Targets: all}, state.DatabasePostgres},
 	{"uwsgi", Options{Targets: all, Protocol: "uwsgi"}, ""},
 	{"fastcgi", Options{Targets: []string{"nginx", "supervisor"}, Protocol: "fastcgi"}, ""},
 }
@@ -309,8 +310,8 @@ func TestDatabaseUnits(t *testing.T) {
 		want, lack []string
 	}{
 		{"", nil, []string{"ExecStartPre=", "postgresql.service", "StateDirectory="}},
-		{project.DatabaseSQLite, []string{"ExecStartPre=/opt/demo/bin/demo migrate -c /opt/demo/config up", "StateDirectory=demo"}, []string{"postgresql.service"}},
-		{project.DatabasePostgres, []string{"ExecStartPre=/opt/demo/bin/demo migrate -c /opt/demo/config up", "After=network.target demo.socket postgresql.service", "Wants=postgresql.service",
+		{state.DatabaseSQLite, []string{"ExecStartPre=/opt/demo/bin/demo migrate -c /opt/demo/config up", "StateDirectory=demo"}, []string{"postgresql.service"}},
+		{state.DatabasePostgres, []string{"ExecStartPre=/opt/demo/bin/demo migrate -c /opt/demo/config up", "After=network.target demo.socket postgresql.service", "Wants=postgresql.service",
 			"#LoadCredential=database.dsn:/etc/demo/database.dsn"}, []string{"StateDirectory=", "\nLoadCredential="}},
 	} {
 		dir := newProjectWith(t, project.Options{Name: "demo", Database: tc.db})
@@ -335,7 +336,7 @@ func TestDatabaseUnits(t *testing.T) {
 		}
 	}
 	// A remote server is not ordered after (nor pulled in).
-	dir := newProjectWith(t, project.Options{Name: "demo", Database: project.DatabasePostgres})
+	dir := newProjectWith(t, project.Options{Name: "demo", Database: state.DatabasePostgres})
 	cfg := filepath.Join(dir, "config", "config.yaml")
 	data, _ := os.ReadFile(cfg)
 	data = bytes.Replace(data, []byte("dsn: postgres:///demo?host=/var/run/postgresql"), []byte("dsn: postgres://demo@db.example.com/demo"), 1)

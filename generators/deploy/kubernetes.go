@@ -16,7 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/scaffoldgo/scaffold/generators"
-	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/runtime/appconfig"
 )
 
@@ -241,12 +241,12 @@ func resolveKube(ctx *Context) error {
 
 	k.ReadinessPath, k.ReadinessPort = "/readyz", "health"
 	switch ctx.Manifest.Answers.Database {
-	case project.DatabaseSQLite:
+	case state.DatabaseSQLite:
 		if contains(o.Targets, "kubernetes") {
-			return &InputError{"kubernetes for a project made with --db", project.DatabaseSQLite,
+			return &InputError{"kubernetes for a project made with --db", state.DatabaseSQLite,
 				"SQLite keeps its data in one file on one host, which pods of a Deployment cannot share: use --db postgres for Kubernetes, or one host (deploy-config systemd or supervisor)"}
 		}
-	case project.DatabasePostgres:
+	case state.DatabasePostgres:
 		// The app's /readyz also checks the database: a pod that cannot reach it takes no
 		// traffic. The master's /readyz (health port) stays the start-up and drain signal.
 		k.ReadinessPort, k.Migrate = "http", true
@@ -284,7 +284,7 @@ func resolveKube(ctx *Context) error {
 	if errs := validation.IsDNS1123Label(k.IngressFrom); len(errs) > 0 {
 		return &InputError{"--ingress-namespace", k.IngressFrom, kubeNameRule}
 	}
-	if ctx.Manifest.Answers.Database == project.DatabasePostgres {
+	if ctx.Manifest.Answers.Database == state.DatabasePostgres {
 		k.DatabasePort = postgresPort(ctx.App.DatabaseDSN)
 		k.SecretName, k.SecretKey, k.SecretDir = d.Name+"-database", credentialName, "/run/secrets/"+d.Name
 	}

@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 )
 
 // kubeVariants are the option sets whose manifests differ in kind: the default, and one
@@ -309,7 +310,7 @@ func TestReadinessProbeFromTheAppsTimeouts(t *testing.T) {
 		want    Probe
 	}{
 		{"the master's /readyz (health listener, 1s)", "", "30s", "", Probe{Bound: 1, Timeout: 2, Period: 3, Failure: 2}},
-		{"the app's /readyz pinging the database (1s)", project.DatabasePostgres, "30s", "", Probe{Bound: 1, Timeout: 2, Period: 3, Failure: 2}},
+		{"the app's /readyz pinging the database (1s)", state.DatabasePostgres, "30s", "", Probe{Bound: 1, Timeout: 2, Period: 3, Failure: 2}},
 		{"another app route: the app's timeout, capped at 5s", "", "30s", "/healthz", Probe{Bound: 5, Timeout: 6, Period: 7, Failure: 2}},
 		{"another app route under a short timeout", "", "3s", "/healthz", Probe{Bound: 3, Timeout: 4, Period: 5, Failure: 2}},
 		{"another app route, no app timeout", "", "0", "/healthz", Probe{Bound: 5, Timeout: 6, Period: 7, Failure: 2}},
@@ -386,8 +387,8 @@ func TestNetworkPolicyInAndOut(t *testing.T) {
 	}{
 		{"", "", "", "ingress-nginx", []int32{53, 53}},
 		{"", "", "traefik", "traefik", []int32{53, 53}},
-		{project.DatabasePostgres, "", "", "ingress-nginx", []int32{53, 53, 5432}},
-		{project.DatabasePostgres, "postgres://app@db.example.com:6432/app", "", "ingress-nginx", []int32{53, 53, 6432}},
+		{state.DatabasePostgres, "", "", "ingress-nginx", []int32{53, 53, 5432}},
+		{state.DatabasePostgres, "postgres://app@db.example.com:6432/app", "", "ingress-nginx", []int32{53, 53, 6432}},
 	} {
 		dir := newProjectWith(t, project.Options{Name: "demo", Database: tc.db})
 		if tc.dsn != "" {
@@ -436,7 +437,7 @@ func TestNetworkPolicyInAndOut(t *testing.T) {
 // those targets (it belongs in a Secret or a file), and the ConfigMap carries only what
 // production reads, not setting.yaml's source_tree.
 func TestConfigMapCarriesNoSecretNorSourceTree(t *testing.T) {
-	dir := newProjectWith(t, project.Options{Name: "demo", Database: project.DatabasePostgres})
+	dir := newProjectWith(t, project.Options{Name: "demo", Database: state.DatabasePostgres})
 	ctx, err := Generate(dir, Options{Targets: []string{"kubernetes"}})
 	if err != nil {
 		t.Fatal(err)
@@ -525,7 +526,7 @@ func TestKubeBadInput(t *testing.T) {
 // readiness from the app's /readyz, which checks the database; SQLite is refused, with
 // nothing written, since pods cannot share its file.
 func TestKubeDatabaseProjects(t *testing.T) {
-	pg := newProjectWith(t, project.Options{Name: "demo", Database: project.DatabasePostgres})
+	pg := newProjectWith(t, project.Options{Name: "demo", Database: state.DatabasePostgres})
 	ctx, err := Generate(pg, kubeVariants["default"])
 	if err != nil {
 		t.Fatal(err)
@@ -575,7 +576,7 @@ func TestKubeDatabaseProjects(t *testing.T) {
 		t.Errorf("a project without a database has %d init containers", n)
 	}
 
-	lite := newProjectWith(t, project.Options{Name: "demo", Database: project.DatabaseSQLite})
+	lite := newProjectWith(t, project.Options{Name: "demo", Database: state.DatabaseSQLite})
 	_, err = Generate(lite, kubeVariants["default"])
 	var ie *InputError
 	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "SQLite") || !strings.Contains(err.Error(), "--db postgres") {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
@@ -67,7 +68,7 @@ func TestSystemdCredentialFile(t *testing.T) {
 	}
 	testenv.Tool(t, "go")
 	pg := testenv.StartPostgres(t, "demo")
-	dir := newProjectWith(t, project.Options{Name: "demo", Database: project.DatabasePostgres})
+	dir := newProjectWith(t, project.Options{Name: "demo", Database: state.DatabasePostgres})
 	// A remote server in config/, no password there: the unit loads the DSN as a credential.
 	replace(t, filepath.Join(dir, "config", "config.yaml"), "dsn: postgres:///demo?host=/var/run/postgresql", "dsn: postgres://demo@db.example.com/demo")
 	// LogsDirectory= of the unit: a folder of the test's own instead of /var/log/demo.

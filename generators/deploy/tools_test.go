@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
@@ -135,15 +136,15 @@ func TestSystemdUnits(t *testing.T) {
 	}{
 		{"default paths", Options{Prefix: prefix}, ""},
 		{"packaged", Options{Prefix: prefix, ConfigDir: "/etc/demo", StaticDir: "/usr/share/demo/static", LogDir: "/srv/log/demo", Socket: "/srv/run/demo.sock", User: "web"}, ""},
-		{"sqlite", Options{Prefix: prefix}, project.DatabaseSQLite},
-		{"postgres", Options{Prefix: prefix}, project.DatabasePostgres},
+		{"sqlite", Options{Prefix: prefix}, state.DatabaseSQLite},
+		{"postgres", Options{Prefix: prefix}, state.DatabasePostgres},
 		{"remote postgres: LoadCredential=", Options{Prefix: prefix}, "remote"},
 	} {
 		dir, ok := projects[tc.db]
 		if !ok {
 			db := tc.db
 			if db == "remote" {
-				db = project.DatabasePostgres
+				db = state.DatabasePostgres
 			}
 			dir = newProjectWith(t, project.Options{Name: "demo", Database: db})
 			if tc.db == "remote" {

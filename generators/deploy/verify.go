@@ -24,7 +24,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/scaffoldgo/scaffold/generators"
-	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 )
 
 // VerifyMaxExposure is the highest `systemd-analyze security` score Verify accepts of a
@@ -67,7 +67,7 @@ const RuleStrictDecode = "a manifest decodes strictly into its Kubernetes type, 
 // timeout rules are held against the app's config/ as the app reads it in production.
 // A missing tool is reported as skipped, not failed.
 func Verify(ctx context.Context, dir, out string) (*VerifyReport, error) {
-	m, err := project.ReadManifest(os.DirFS(dir), dir)
+	m, err := state.ReadManifest(os.DirFS(dir), dir)
 	if err != nil {
 		return nil, err
 	}
@@ -78,10 +78,11 @@ func Verify(ctx context.Context, dir, out string) (*VerifyReport, error) {
 	if out == "" {
 		out = "deploy"
 	}
-	root := out
-	if !filepath.IsAbs(root) {
-		root = filepath.Join(dir, out)
+	o, err := Locate(dir, out)
+	if err != nil {
+		return nil, err
 	}
+	root := o.Path
 	// Files are named in messages by their path from the project folder, as given.
 	folder := path.Clean(filepath.ToSlash(out)) + "/"
 	name := m.Name

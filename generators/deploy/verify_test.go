@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
@@ -269,7 +270,7 @@ func TestVerifyDatabaseProject(t *testing.T) {
 	for _, tool := range []string{"nginx", "systemd-analyze", "kube-score", "kubectl", "promtool"} {
 		testenv.Tool(t, tool)
 	}
-	dir := newProjectWith(t, project.Options{Name: "notes", Database: project.DatabasePostgres})
+	dir := newProjectWith(t, project.Options{Name: "notes", Database: state.DatabasePostgres})
 	writeDeploy(t, dir, Options{Targets: append(append([]string(nil), all...), "kubernetes", "container"), Domains: []string{"notes.example.com"}, MaxReplicas: 4})
 	report, err := Verify(context.Background(), dir, "deploy")
 	if err != nil {

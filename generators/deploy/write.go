@@ -14,7 +14,7 @@ import (
 	"github.com/rogpeppe/go-internal/diff"
 
 	"github.com/scaffoldgo/scaffold/generators"
-	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 )
 
 // Planned is one file of a plan: its path relative to the output folder and the path
@@ -23,31 +23,26 @@ import (
 type Planned struct {
 	Path     string
 	Key      string
-	Change   generators.Change
+	Change   state.Change
 	Old, New []byte
 	// From is the ConfigDigest of the config/ New was derived from.
 	From string
 }
 
-// Plan compares the generated files with what is in out (relative to the project folder,
-// or absolute) and with what scaffold.yaml records deploy-config last wrote there:
-// generators.Classify.
-func (ctx *Context) Plan(out string) ([]Planned, error) {
-	o, err := locate(ctx.Dir, out)
-	if err != nil {
-		return nil, err
-	}
+// Plan compares the generated files with what is in o (Locate) and with what scaffold.yaml
+// records deploy-config last wrote there: state.Classify.
+func (ctx *Context) Plan(o Output) ([]Planned, error) {
 	record, err := recordIn(ctx.Dir, o)
 	if err != nil {
 		return nil, err
 	}
-	shared, err := ctx.Files.PlanAgainst(o.path, record)
+	shared, err := state.PlanAgainst(ctx.Files, o.Path, record)
 	if err != nil {
 		return nil, err
 	}
 	plan := make([]Planned, len(shared))
 	for i, p := range shared {
-		plan[i] = Planned{Path: p.Path, Key: o.keyOf(p.Path), Change: p.Change, Old: p.Old, New: p.New, From: ctx.ConfigSum}
+		plan[i] = Planned{Path: p.Path, Key: o.KeyOf(p.Path), Change: p.Change, Old: p.Old, New: p.New, From: ctx.ConfigSum}
 	}
 	return plan, nil
 }
@@ -66,32 +61,33 @@ func ConfigDigest(project fs.FS) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprintf(&list, "%s  %s\n", strings.TrimPrefix(generators.FileChecksum(data), "sha256:"), n)
+		fmt.Fprintf(&list, "%s  %s\n", strings.TrimPrefix(state.FileChecksum(data), "sha256:"), n)
 	}
-	return generators.FileChecksum([]byte(list.String())), nil
+	return state.FileChecksum([]byte(list.String())), nil
 }
 
-// output is where one deploy-config run writes.
-type output struct {
-	path   string // the folder: --out, joined to the project folder when relative
-	key    string // what scaffold.yaml's paths of its files start with (slash-separated)
-	inside bool   // path is inside the project folder
+// Output is where one deploy-config run writes: --out, resolved once (Locate) against the
+// project folder found by walking up, and passed on as this.
+type Output struct {
+	Path   string // the folder: --out, joined to the project folder when relative
+	Key    string // what scaffold.yaml's paths of its files start with (slash-separated)
+	Inside bool   // Path is inside the project folder
 }
 
-// locate resolves out (relative to the project folder dir, or absolute). Inside the
+// Locate resolves out (relative to the project folder dir, or absolute). Inside the
 // project, scaffold.yaml records its files by their path from the project folder
 // (deploy/nginx/demo.conf); outside, by out as given, so that the same --out finds them
 // again: ../ops/nginx/demo.conf, or /srv/demo/nginx/demo.conf.
-func locate(dir, out string) (output, error) {
-	o := output{path: out}
+func Locate(dir, out string) (Output, error) {
+	o := Output{Path: out}
 	if !filepath.IsAbs(out) {
-		o.path = filepath.Join(dir, out)
+		o.Path = filepath.Join(dir, out)
 	}
 	absDir, err := filepath.Abs(dir)
 	if err != nil {
 		return o, err
 	}
-	absOut, err := filepath.Abs(o.path)
+	absOut, err := filepath.Abs(o.Path)
 	if err != nil {
 		return o, err
 	}
@@ -102,28 +98,29 @@ func locate(dir, out string) (output, error) {
 	if rel == "." {
 		return o, &InputError{"--out", out, "is the project folder itself: give deploy-config a folder of its own, such as deploy"}
 	}
-	o.inside = rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+	o.Inside = rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 	switch {
-	case o.inside, !filepath.IsAbs(out):
-		o.key = filepath.ToSlash(rel)
+	case o.Inside, !filepath.IsAbs(out):
+		o.Key = filepath.ToSlash(rel)
 	default:
-		o.key = filepath.ToSlash(filepath.Clean(out))
+		o.Key = filepath.ToSlash(filepath.Clean(out))
 	}
 	return o, nil
 }
 
-func (o output) keyOf(p string) string { return path.Join(o.key, p) }
+// KeyOf is the path scaffold.yaml records p, a file of o, under.
+func (o Output) KeyOf(p string) string { return path.Join(o.Key, p) }
 
 // recordIn is the checksum of what deploy-config last wrote into o, by path relative to
 // it, as dir's scaffold.yaml records it.
-func recordIn(dir string, o output) (map[string]string, error) {
+func recordIn(dir string, o Output) (map[string]string, error) {
 	record := map[string]string{}
 	m, err := diskManifest(dir)
 	if err != nil || m == nil {
 		return record, err
 	}
 	for k, sum := range m.Files {
-		if p, ok := strings.CutPrefix(k, o.key+"/"); ok {
+		if p, ok := strings.CutPrefix(k, o.Key+"/"); ok {
 			record[p] = sum
 		}
 	}
@@ -131,11 +128,11 @@ func recordIn(dir string, o output) (map[string]string, error) {
 }
 
 // diskManifest is dir's scaffold.yaml, nil when there is none yet (scaffold new).
-func diskManifest(dir string) (*project.Manifest, error) {
-	if _, err := os.Stat(filepath.Join(dir, project.ManifestFile)); errors.Is(err, fs.ErrNotExist) {
+func diskManifest(dir string) (*state.Manifest, error) {
+	if _, err := os.Stat(filepath.Join(dir, state.ManifestFile)); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	return project.LoadManifest(dir)
+	return state.LoadManifest(dir)
 }
 
 // Diff is a unified diff of what writing the plan would change (edited files included,
@@ -143,7 +140,7 @@ func diskManifest(dir string) (*project.Manifest, error) {
 func Diff(plan []Planned) []byte {
 	var b bytes.Buffer
 	for _, p := range plan {
-		if p.Change == generators.Unchanged {
+		if p.Change == state.Unchanged {
 			continue
 		}
 		oldName := "a/" + p.Path
@@ -169,71 +166,63 @@ func (e *EditedError) Error() string {
 	return fmt.Sprintf("%s changed since scaffold wrote it (or scaffold did not write it): nothing written; see the difference with --dry-run, overwrite with --force", strings.Join(full, ", "))
 }
 
-// Write puts the plan's files into out (as Plan takes it) and their record into the
-// project's scaffold.yaml (AddTo) in one atomic step (generators.CommitAll): a failure
-// part-way leaves both as they were. A Conflict (edited since scaffold wrote it, and
-// different now) stops everything unless force; a Kept one is left.
-func Write(dir, out string, plan []Planned, force bool) error {
-	policy := generators.RefuseEdited
+// Write puts the plan's files into o and their record into the project's scaffold.yaml
+// (AddTo) in one atomic step (state.CommitAll): a failure part-way leaves both as they
+// were. A Conflict (edited since scaffold wrote it, and different now) stops everything
+// unless force; a Kept one is left.
+func Write(dir string, o Output, plan []Planned, force bool) error {
+	policy := state.RefuseEdited
 	if force {
-		policy = generators.OverwriteEdited
+		policy = state.OverwriteEdited
 	}
-	o, err := locate(dir, out)
+	set, err := Stage(o.Path, plan, policy)
 	if err != nil {
 		return err
 	}
-	set, err := Stage(o.path, plan, policy)
-	if err != nil {
-		return err
-	}
-	m, err := project.LoadManifest(dir)
+	m, err := state.LoadManifest(dir)
 	if err != nil {
 		return err
 	}
 	into := generators.NewFileSet()
-	if err := AddTo(into, m, dir, out, plan, set); err != nil {
+	if err := AddTo(into, m, o, plan, set); err != nil {
 		return err
 	}
-	if o.inside {
-		return into.Commit(dir, true)
+	if o.Inside {
+		return state.Commit(into, dir, true)
 	}
 	record := generators.NewFileSet()
-	f, _ := into.Get(project.ManifestFile)
+	f, _ := into.Get(state.ManifestFile)
 	record.Add(f.Path, f.Data, f.Mode)
-	return generators.CommitAll(generators.Into{Target: o.path, Files: set, Force: true}, generators.Into{Target: dir, Files: record, Force: true})
+	return state.CommitAll(state.Into{Target: o.Path, Files: set, Force: true}, state.Into{Target: dir, Files: record, Force: true})
 }
 
-// AddTo adds to into, a commit into the project folder dir, what writing plan into out
-// does there: staged's files (Stage) when out is inside dir, and scaffold.yaml with m
+// AddTo adds to into, a commit into the project folder, what writing plan into o does
+// there: staged's files (Stage) when o is inside the project, and scaffold.yaml with m
 // recording plan: each file's checksum and config digest.
-func AddTo(into *generators.FileSet, m *project.Manifest, dir, out string, plan []Planned, staged *generators.FileSet) error {
-	o, err := locate(dir, out)
-	if err != nil {
-		return err
-	}
+func AddTo(into *generators.FileSet, m *state.Manifest, o Output, plan []Planned, staged *generators.FileSet) error {
 	record(m, plan)
-	if o.inside {
+	if o.Inside {
 		for _, f := range staged.Files() {
-			into.Add(o.keyOf(f.Path), f.Data, f.Mode)
+			into.Add(o.KeyOf(f.Path), f.Data, f.Mode)
 		}
 	}
 	data, err := m.Marshal()
 	if err != nil {
 		return err
 	}
-	into.Add(project.ManifestFile, data, 0o644)
+	into.Add(state.ManifestFile, data, 0o644)
 	return nil
 }
 
 // Stage is what writing the plan into out puts there, paths relative to out: the files
 // that change under policy. It touches no disk; out names the files in errors.
-func Stage(out string, plan []Planned, policy generators.EditPolicy) (*generators.FileSet, error) {
-	shared := make([]generators.Planned, len(plan))
+func Stage(out string, plan []Planned, policy state.EditPolicy) (*generators.FileSet, error) {
+	shared := make([]state.Planned, len(plan))
 	for i, p := range plan {
-		shared[i] = generators.Planned{Path: p.Path, Change: p.Change, Old: p.Old, New: p.New, Mode: 0o644}
+		shared[i] = state.Planned{Path: p.Path, Change: p.Change, Old: p.Old, New: p.New, Mode: 0o644}
 	}
-	set, err := generators.Stage(shared, policy)
-	var conflict *generators.ConflictError
+	set, err := state.Stage(shared, policy)
+	var conflict *state.ConflictError
 	if errors.As(err, &conflict) {
 		return nil, &EditedError{Out: out, Paths: conflict.Paths}
 	}
@@ -243,8 +232,8 @@ func Stage(out string, plan []Planned, policy generators.EditPolicy) (*generator
 // record puts into m what writing plan leaves scaffold.yaml recording: each file's
 // checksum (of scaffold's version, also when an edit is kept: what the next run compares
 // with) and the config digest it was derived from.
-func record(m *project.Manifest, plan []Planned) {
+func record(m *state.Manifest, plan []Planned) {
 	for _, p := range plan {
-		m.RecordDerived(p.Key, generators.FileChecksum(p.New), p.From)
+		m.RecordDerived(p.Key, state.FileChecksum(p.New), p.From)
 	}
 }

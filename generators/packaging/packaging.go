@@ -1,6 +1,7 @@
 // Package packaging keeps the files a generated project's .deb and .rpm install from
 // packaging/ (systemd units, logrotate) present from `scaffold new` on and current through
-// `scaffold update`, so a fresh project releases on its first tag. They are exactly what
+// `scaffold update`, so a fresh project releases on its first tag: Units is a step of
+// both commands' pipelines (generators/pipeline), planned into the project's one commit. They are exactly what
 // the generated Makefile's `make package-units` writes (`scaffold deploy-config` with the
 // package layout): the two agree file for file, and either can refresh what the other wrote.
 //
@@ -24,6 +25,7 @@ import (
 	"github.com/scaffoldgo/scaffold/generators"
 	"github.com/scaffoldgo/scaffold/generators/deploy"
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 )
 
 // Layout is one `scaffold deploy-config` run of `make package-units`: its options, the
@@ -51,25 +53,28 @@ func Layouts(name string) []Layout {
 // dir), with m, the manifest that commit writes, recording them as deploy-config does;
 // and returns each file's fate in `scaffold update`'s terms. A file edited since scaffold
 // wrote it is kept, scaffold's version written beside it as FILE.scaffold-new.
-func Units(set *generators.FileSet, m *project.Manifest, fsys fs.FS, dir string) ([]project.UpdateEntry, error) {
+func Units(set *generators.FileSet, m *state.Manifest, fsys fs.FS, dir string) ([]project.UpdateEntry, error) {
 	var entries []project.UpdateEntry
 	for _, l := range Layouts(m.Name) {
-		out := filepath.Join(dir, filepath.FromSlash(l.Out))
+		out, err := deploy.Locate(dir, l.Out)
+		if err != nil {
+			return nil, err
+		}
 		var plan []deploy.Planned
 		staged := generators.NewFileSet()
-		if other, err := writtenForOtherLayout(out, m.Name, l); err != nil || other != "" {
+		if other, err := writtenForOtherLayout(out.Path, m.Name, l); err != nil || other != "" {
 			if err != nil {
 				return nil, err
 			}
 			// Units written there for another layout (a deploy-config --out packaging
 			// of the user's) are the user's choice, left alone.
-			entries = append(entries, project.UpdateEntry{Path: path.Join(l.Out, other), Action: generators.Kept})
+			entries = append(entries, project.UpdateEntry{Path: path.Join(l.Out, other), Action: state.Kept})
 		} else {
 			gen, err := deploy.GenerateFS(fsys, dir, l)
 			if err != nil {
 				return nil, fmt.Errorf("package units (%s): %w", l.Out, err)
 			}
-			if plan, err = gen.Plan(l.Out); err != nil {
+			if plan, err = gen.Plan(out); err != nil {
 				return nil, err
 			}
 			var held []project.UpdateEntry
@@ -77,14 +82,14 @@ func Units(set *generators.FileSet, m *project.Manifest, fsys fs.FS, dir string)
 				return nil, err
 			}
 			entries = append(entries, held...)
-			if staged, err = deploy.Stage(out, plan, generators.SetAsideEdited); err != nil {
+			if staged, err = deploy.Stage(out.Path, plan, state.SetAsideEdited); err != nil {
 				return nil, err
 			}
 			for _, p := range plan {
 				entries = append(entries, project.UpdateEntry{Path: p.Key, Action: p.Change})
 			}
 		}
-		if err := deploy.AddTo(set, m, dir, l.Out, plan, staged); err != nil {
+		if err := deploy.AddTo(set, m, out, plan, staged); err != nil {
 			return nil, err
 		}
 	}
@@ -95,83 +100,28 @@ func Units(set *generators.FileSet, m *project.Manifest, fsys fs.FS, dir string)
 // holdBack takes out of plan, as update does the project's own files: the files the user
 // deleted, which stay deleted (one scaffold.yaml records under removed:, silently; one it
 // recorded as written but that is gone, reported once and then recorded as removed);
-// and those whose earlier conflict is still open (FILE.scaffold-new beside them: listed,
-// left alone with their record, dir being the project folder).
-func holdBack(m *project.Manifest, dir string, plan []deploy.Planned) ([]deploy.Planned, []project.UpdateEntry, error) {
+// and those whose earlier conflict is still open (state.OpenConflict: listed, left alone
+// with their record, dir being the project folder).
+func holdBack(m *state.Manifest, dir string, plan []deploy.Planned) ([]deploy.Planned, []project.UpdateEntry, error) {
 	var kept []deploy.Planned
 	var held []project.UpdateEntry
 	for _, p := range plan {
-		_, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(p.Key+generators.ConflictSuffix)))
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		markers, aside, err := state.OpenConflict(dir, p.Key, p.Old)
+		if err != nil {
 			return nil, nil, err
 		}
 		switch {
 		case m.IsRemoved(p.Key):
-		case p.Change == generators.Create && m.Files[p.Key] != "":
+		case p.Change == state.Create && m.Files[p.Key] != "":
 			m.Remove(p.Key)
-			held = append(held, project.UpdateEntry{Path: p.Key, Action: generators.Removed})
-		case err == nil:
-			held = append(held, project.UpdateEntry{Path: p.Key, Action: generators.Unresolved})
+			held = append(held, project.UpdateEntry{Path: p.Key, Action: state.Removed})
+		case markers || aside:
+			held = append(held, project.UpdateEntry{Path: p.Key, Action: state.Unresolved, Markers: markers})
 		default:
 			kept = append(kept, p)
 		}
 	}
 	return kept, held, nil
-}
-
-// New renders a new project with its package files: what `scaffold new` writes into
-// target (a missing or empty folder, or with --force an existing project, whose edited
-// package files are set aside as Units says, and whose record of what deploy-config
-// wrote stays).
-func New(opts project.Options, target string) (*project.Context, error) {
-	gen, err := project.Generate(opts)
-	if err != nil {
-		return nil, err
-	}
-	if old, err := project.LoadManifest(target); err == nil {
-		gen.Manifest.KeepDerived(old)
-	}
-	// The base of each file, for the three-way merge of the first `scaffold update`.
-	gen.AddBases(gen.Files)
-	if _, err := Units(gen.Files, &gen.Manifest, gen.Files.FS(), target); err != nil {
-		return nil, err
-	}
-	return gen, nil
-}
-
-// Update is project.Update with the package files brought up to date in the same atomic
-// commit, derived from config/ as the update leaves it.
-func Update(dir, version string, dryRun bool) (*project.UpdateResult, error) {
-	res, set, err := project.PlanUpdate(dir, version)
-	if err != nil {
-		return nil, err
-	}
-	m, err := project.ReadManifest(set.FS(), dir)
-	if err != nil {
-		return nil, err
-	}
-	entries, err := Units(set, m, set.Overlay(os.DirFS(dir)), dir)
-	if err != nil {
-		return nil, err
-	}
-	for _, e := range entries {
-		switch e.Action {
-		case generators.Conflict:
-			res.Conflicts++
-		case generators.Unresolved:
-			res.Unresolved++
-		}
-	}
-	res.Entries = append(res.Entries, entries...)
-	sort.Slice(res.Entries, func(i, j int) bool { return res.Entries[i].Path < res.Entries[j].Path })
-	if dryRun {
-		return res, nil
-	}
-	if err := set.Commit(dir, true); err != nil {
-		return nil, err
-	}
-	project.PruneBases(dir)
-	return res, nil
 }
 
 // writtenForOtherLayout returns the service unit's path (relative to out) when out holds

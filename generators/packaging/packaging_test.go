@@ -1,4 +1,4 @@
-package packaging
+package packaging_test
 
 import (
 	"context"
@@ -13,9 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scaffoldgo/scaffold/generators"
 	"github.com/scaffoldgo/scaffold/generators/deploy"
+	"github.com/scaffoldgo/scaffold/generators/packaging"
+	"github.com/scaffoldgo/scaffold/generators/pipeline"
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
@@ -23,11 +25,7 @@ import (
 func newProject(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "demo")
-	gen, err := New(project.Options{Name: "demo", Version: "v1.0.0"}, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := gen.Files.Commit(dir, false); err != nil {
+	if err := pipeline.New(&pipeline.NewRun{Options: project.Options{Name: "demo", Version: "v1.0.0"}, Target: dir}); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -53,17 +51,21 @@ func write(t *testing.T, dir, rel, data string) {
 // layout's options, would change nothing: what `make package-units` would then report.
 func assertCurrent(t *testing.T, dir string) {
 	t.Helper()
-	for _, l := range Layouts("demo") {
+	for _, l := range packaging.Layouts("demo") {
 		gen, err := deploy.Generate(dir, l)
 		if err != nil {
 			t.Fatal(err)
 		}
-		plan, err := gen.Plan(l.Out)
+		out, err := deploy.Locate(dir, l.Out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := gen.Plan(out)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, p := range plan {
-			if p.Change != generators.Unchanged {
+			if p.Change != state.Unchanged {
 				t.Errorf("deploy-config into %s would %s %s", l.Out, p.Change, p.Path)
 			}
 		}
@@ -95,7 +97,7 @@ func TestNewWritesCurrentUnits(t *testing.T) {
 		if from != digest {
 			t.Errorf("scaffold.yaml says %s was derived from config %s, config/ is %s", p, from, digest)
 		}
-		if m.Files[p] != generators.FileChecksum([]byte(read(t, dir, p))) {
+		if m.Files[p] != state.FileChecksum([]byte(read(t, dir, p))) {
 			t.Errorf("scaffold.yaml's checksum of %s is %s, not the file's", p, m.Files[p])
 		}
 	}
@@ -108,9 +110,9 @@ func TestNewWritesCurrentUnits(t *testing.T) {
 }
 
 // record is dir's scaffold.yaml and the digest of its config/ as it is now.
-func record(t *testing.T, dir string) (*project.Manifest, string) {
+func record(t *testing.T, dir string) (*state.Manifest, string) {
 	t.Helper()
-	m, err := project.LoadManifest(dir)
+	m, err := state.LoadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,14 +135,14 @@ func TestLayoutsAreTheMakefiles(t *testing.T) {
 	if err != nil {
 		t.Fatalf("make -n package-units: %v\n%s", err, out)
 	}
-	var got []Layout
+	var got []packaging.Layout
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		if !strings.HasPrefix(line, "scaffold deploy-config ") {
 			continue // need-scaffold's check that scaffold is on PATH
 		}
 		got = append(got, parseDeployConfig(t, line))
 	}
-	want := Layouts("demo")
+	want := packaging.Layouts("demo")
 	if len(got) != len(want) {
 		t.Fatalf("make package-units runs %d commands, Layouts has %d:\n%s", len(got), len(want), out)
 	}
@@ -154,13 +156,13 @@ func TestLayoutsAreTheMakefiles(t *testing.T) {
 }
 
 // parseDeployConfig reads a `scaffold deploy-config TARGET... --flag value...` line.
-func parseDeployConfig(t *testing.T, line string) Layout {
+func parseDeployConfig(t *testing.T, line string) packaging.Layout {
 	t.Helper()
 	f := strings.Fields(line)
 	if len(f) < 3 || f[0] != "scaffold" || f[1] != "deploy-config" {
 		t.Fatalf("not a deploy-config command: %q", line)
 	}
-	l := Layout{Out: "deploy"}
+	l := packaging.Layout{Out: "deploy"}
 	for i := 2; i < len(f); i++ {
 		if !strings.HasPrefix(f[i], "--") {
 			l.Targets = append(l.Targets, f[i])
@@ -185,7 +187,7 @@ func parseDeployConfig(t *testing.T, line string) Layout {
 		case "--out":
 			l.Out = v
 		default:
-			t.Fatalf("flag %s of %q is not in Layout: add it", f[i-1], line)
+			t.Fatalf("flag %s of %q is not in packaging.Layout: add it", f[i-1], line)
 		}
 	}
 	return l
@@ -203,18 +205,18 @@ func TestUpdateRefreshesUnits(t *testing.T) {
 	write(t, dir, "config/config.yaml", strings.Replace(cfg, "graceful_timeout: 30s", "graceful_timeout: 50s", 1))
 	before := read(t, dir, "packaging/systemd/demo.service")
 
-	res, err := Update(dir, "v1.0.1", true)
+	res, err := update(dir, "v1.0.1", true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/systemd/demo.service", Action: generators.Overwrite}) {
+	if !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/systemd/demo.service", Action: state.Overwrite}) {
 		t.Errorf("dry run entries %v do not update packaging/systemd/demo.service", res.Entries)
 	}
 	if read(t, dir, "packaging/systemd/demo.service") != before {
 		t.Fatal("a dry run wrote packaging/systemd/demo.service")
 	}
 
-	if _, err := Update(dir, "v1.0.1", false); err != nil {
+	if _, err := update(dir, "v1.0.1", false); err != nil {
 		t.Fatal(err)
 	}
 	if after := read(t, dir, "packaging/systemd/demo.service"); after == before || !strings.Contains(after, "TimeoutStopSec=60\n") {
@@ -226,25 +228,25 @@ func TestUpdateRefreshesUnits(t *testing.T) {
 	edited := read(t, dir, "packaging/rpm/systemd/demo.service") + "# mine\n"
 	write(t, dir, "packaging/rpm/systemd/demo.service", edited)
 	write(t, dir, "config/config.yaml", strings.Replace(cfg, "graceful_timeout: 30s", "graceful_timeout: 40s", 1))
-	res, err = Update(dir, "v1.0.1", false)
+	res, err = update(dir, "v1.0.1", false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := read(t, dir, "packaging/rpm/systemd/demo.service"); got != edited {
 		t.Errorf("update changed the edited unit:\n%s", got)
 	}
-	if got := read(t, dir, "packaging/rpm/systemd/demo.service"+generators.ConflictSuffix); !strings.Contains(got, "TimeoutStopSec=50\n") {
+	if got := read(t, dir, "packaging/rpm/systemd/demo.service"+state.ConflictSuffix); !strings.Contains(got, "TimeoutStopSec=50\n") {
 		t.Errorf("scaffold's version beside the edited unit:\n%s", got)
 	}
-	if res.Conflicts != 1 || !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/rpm/systemd/demo.service", Action: generators.Conflict}) {
+	if res.Conflicts != 1 || !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/rpm/systemd/demo.service", Action: state.Conflict}) {
 		t.Errorf("conflicts %d, entries %v: want the edited unit as the one conflict", res.Conflicts, res.Entries)
 	}
 	// Until its .scaffold-new is merged and deleted, every update lists it, and leaves it.
-	res, err = Update(dir, "v1.0.1", false)
+	res, err = update(dir, "v1.0.1", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Unresolved != 1 || !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/rpm/systemd/demo.service", Action: generators.Unresolved}) {
+	if res.Unresolved != 1 || !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/rpm/systemd/demo.service", Action: state.Unresolved}) {
 		t.Errorf("second update: unresolved %d, entries %v: want the unit listed", res.Unresolved, res.Entries)
 	}
 	if got := read(t, dir, "packaging/rpm/systemd/demo.service"); got != edited {
@@ -260,18 +262,18 @@ func TestUpdateKeepsRemovedUnits(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, filepath.FromSlash(unit))); err != nil {
 		t.Fatal(err)
 	}
-	res, err := Update(dir, "v1.0.1", false)
+	res, err := update(dir, "v1.0.1", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(res.Entries, project.UpdateEntry{Path: unit, Action: generators.Removed}) {
+	if !slices.Contains(res.Entries, project.UpdateEntry{Path: unit, Action: state.Removed}) {
 		t.Errorf("entries %v do not report %s removed", res.Entries, unit)
 	}
 	m, _ := record(t, dir)
 	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(unit))); err == nil || !m.IsRemoved(unit) || m.Files[unit] != "" {
 		t.Errorf("%s written again (%v), or not recorded as removed (%q)", unit, err, m.Removed)
 	}
-	res, err = Update(dir, "v1.0.1", false)
+	res, err = update(dir, "v1.0.1", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +302,7 @@ func TestHostLayoutBesidePackageLayout(t *testing.T) {
 		t.Errorf("deploy-config all changed packaging/")
 	}
 	assertCurrent(t, dir)
-	res, err := Update(dir, "v1.0.1", false)
+	res, err := update(dir, "v1.0.1", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,13 +317,13 @@ func TestHostLayoutBesidePackageLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	opt := read(t, dir, "packaging/systemd/demo.service")
-	if res, err = Update(dir, "v1.0.1", false); err != nil {
+	if res, err = update(dir, "v1.0.1", false); err != nil {
 		t.Fatal(err)
 	}
 	if got := read(t, dir, "packaging/systemd/demo.service"); got != opt {
 		t.Errorf("update rewrote the /opt unit in packaging/:\n%s", got)
 	}
-	if !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/systemd/demo.service", Action: generators.Kept}) {
+	if !slices.Contains(res.Entries, project.UpdateEntry{Path: "packaging/systemd/demo.service", Action: state.Kept}) {
 		t.Errorf("entries %v do not report the /opt unit as kept", res.Entries)
 	}
 }
@@ -352,15 +354,7 @@ func deployConfig(t *testing.T, dir, out string, force bool, targets ...string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	gen, err := deploy.Generate(dir, deploy.Options{Targets: targets})
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := gen.Plan(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return deploy.Write(dir, out, plan, force)
+	return pipeline.DeployConfig(&pipeline.DeployConfigRun{Ctx: context.Background(), Dir: dir, Options: deploy.Options{Targets: targets, Out: out}, Force: force})
 }
 
 // packageCheck runs the project's `make package-check` (goreleaser's before hook, which
@@ -439,11 +433,11 @@ func TestDeployConfigOutsideTheProject(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := project.LoadManifest(dir)
+		m, err := state.LoadManifest(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m.Files[c.key] != generators.FileChecksum(data) || m.DerivedFrom[c.key] == "" {
+		if m.Files[c.key] != state.FileChecksum(data) || m.DerivedFrom[c.key] == "" {
 			t.Errorf("--out %s: scaffold.yaml records %s as %q from %q, want the site's checksum and config", c.out, c.key, m.Files[c.key], m.DerivedFrom[c.key])
 		}
 		if err := os.WriteFile(site, append(data, "# mine\n"...), 0o644); err != nil {
@@ -474,4 +468,11 @@ func TestReadmesNameTheirOwnFolder(t *testing.T) {
 			t.Errorf("%s does not name its own files (%q):\n%s", readme, want, text)
 		}
 	}
+}
+
+// update runs `scaffold update`'s pipeline, the package units a step of it.
+func update(dir, version string, dryRun bool) (*project.UpdateResult, error) {
+	run := &pipeline.UpdateRun{Dir: dir, Version: version, DryRun: dryRun}
+	err := pipeline.Update(run)
+	return run.Result, err
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/scaffoldgo/scaffold/generators"
+	"github.com/scaffoldgo/scaffold/generators/state"
 )
 
 // Files scaffold owns (OwnedByScaffold), and the config file add module extends.
@@ -23,9 +24,9 @@ const (
 	configYAML        = "config/config.yaml"
 )
 
-// AddResult says what AddModule wrote (or, dry, would write).
+// AddResult says what `scaffold add module` writes (or, dry, would write).
 type AddResult struct {
-	Module  Module
+	Module  state.Module
 	Changes []AddChange
 	// ConfigEdited means config.yaml had the user's edits, so the module's section was
 	// inserted into their file rather than the file re-rendered.
@@ -40,66 +41,67 @@ type AddResult struct {
 // AddChange is one file AddModule or RemoveModule writes or removes.
 type AddChange struct {
 	Path   string
-	Change generators.Change
+	Change state.Change
 }
 
-// AddModule adds module m to the project in dir: web/NAME/ (new files only), the
+// PlanAddModule plans adding module m to the project in dir: web/NAME/ (new files only), the
 // regenerated web/modules.go and factory/modules.go, with m.Config its section in
 // config/config.yaml, and m recorded in scaffold.yaml so `scaffold update` re-renders it.
 // It refuses a bad or taken name, an edited scaffold-owned file and a project from
-// before modules, and writes everything in one atomic commit; dryRun writes nothing.
-func AddModule(dir string, m Module, dryRun bool) (*AddResult, error) {
+// before modules. It writes nothing: it returns the set one atomic commit writes into dir
+// (generators/pipeline.AddModule).
+func PlanAddModule(dir string, m state.Module) (*AddResult, *generators.FileSet, error) {
 	if err := ValidateModuleName(m.Name); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !m.API && !m.Page {
 		m.API, m.Page = true, true
 	}
 	e, err := beginModuleEdit(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, have := range e.next.Modules {
 		if have.Name == m.Name {
-			return nil, fmt.Errorf("module %q already exists (recorded in %s)", m.Name, ManifestFile)
+			return nil, nil, fmt.Errorf("module %q already exists (recorded in %s)", m.Name, state.ManifestFile)
 		}
 	}
 	if _, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(m.Dir()))); err == nil {
-		return nil, fmt.Errorf("%s already exists; scaffold add never overwrites: choose another name or move it away", m.Dir())
+		return nil, nil, fmt.Errorf("%s already exists; scaffold add never overwrites: choose another name or move it away", m.Dir())
 	}
 	e.next.Modules = append(e.next.Modules, m)
 	res := &AddResult{Module: m, Dropped: e.dropped}
 	if app, err := os.ReadFile(filepath.Join(dir, "web", "app.go")); err == nil && !bytes.Contains(app, []byte("registerModules(")) {
 		res.Unregistered = true
 	}
-	var section []Module
+	var section []state.Module
 	if m.Config {
 		section = append(section, m)
 	}
 	set, configEdited, err := e.commitSet(section, nil, m.Dir())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	res.ConfigEdited = configEdited
-	if res.Changes, err = e.write(set, dryRun); err != nil {
-		return nil, err
+	if res.Changes, err = e.plan(set); err != nil {
+		return nil, nil, err
 	}
-	return res, nil
+	return res, set, nil
 }
 
 // moduleEdit is what adding and removing a module share: the record before and after,
 // and the modules the user had already deleted by hand (handRemoved).
 type moduleEdit struct {
 	dir     string
-	old     *Manifest // as scaffold.yaml holds it
-	next    Manifest  // the record the edit writes; its Modules and Removed set by the caller
-	dropped []string  // module folders the user had deleted, dropped from next
+	old     *state.Manifest // as scaffold.yaml holds it
+	next    state.Manifest  // the record the edit writes; its Modules and Removed set by the caller
+	dropped []string        // module folders the user had deleted, dropped from next
 	// droppedConfig are the dropped modules that had a config section.
-	droppedConfig []Module
+	droppedConfig []state.Module
 }
 
 func beginModuleEdit(dir string) (*moduleEdit, error) {
-	man, err := LoadManifest(dir)
+	man, err := state.LoadManifest(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -126,8 +128,8 @@ func beginModuleEdit(dir string) (*moduleEdit, error) {
 // under the folders gone. An edited web/modules.go or factory/modules.go is refused
 // unless the edit is what the re-render writes anyway (a hand-removed module's lines
 // taken out). configEdited says the user's config.yaml was edited in place.
-func (e *moduleEdit) commitSet(added, removed []Module, folder string) (set *generators.FileSet, configEdited bool, err error) {
-	ctx, err := Generate(e.next.Options(e.old.ScaffoldVersion))
+func (e *moduleEdit) commitSet(added, removed []state.Module, folder string) (set *generators.FileSet, configEdited bool, err error) {
+	ctx, err := Generate(OptionsOf(&e.next, e.old.ScaffoldVersion))
 	if err != nil {
 		return nil, false, err
 	}
@@ -145,7 +147,7 @@ func (e *moduleEdit) commitSet(added, removed []Module, folder string) (set *gen
 	}
 	take := func(p string, data []byte) {
 		set.Add(p, data, 0o644)
-		e.next.Files[p] = generators.FileChecksum(data)
+		e.next.Files[p] = state.FileChecksum(data)
 		base(p, data)
 	}
 	for _, f := range ctx.Files.Files() {
@@ -159,7 +161,7 @@ func (e *moduleEdit) commitSet(added, removed []Module, folder string) (set *gen
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, false, err
 		}
-		if err == nil && e.old.Files[p] != "" && generators.FileChecksum(disk) != e.old.Files[p] {
+		if err == nil && e.old.Files[p] != "" && state.FileChecksum(disk) != e.old.Files[p] {
 			if ok, err := e.editIsRemoval(p, disk); err != nil || !ok {
 				if err != nil {
 					return nil, false, err
@@ -170,7 +172,7 @@ func (e *moduleEdit) commitSet(added, removed []Module, folder string) (set *gen
 		take(p, f.Data)
 	}
 	removed = append(removed, e.droppedConfig...)
-	if len(added) > 0 || slices.ContainsFunc(removed, func(m Module) bool { return m.Config }) {
+	if len(added) > 0 || slices.ContainsFunc(removed, func(m state.Module) bool { return m.Config }) {
 		f, _ := ctx.Files.Get(configYAML)
 		disk, err := os.ReadFile(filepath.Join(e.dir, configYAML))
 		switch {
@@ -178,7 +180,7 @@ func (e *moduleEdit) commitSet(added, removed []Module, folder string) (set *gen
 			take(configYAML, f.Data)
 		case err != nil:
 			return nil, false, err
-		case generators.FileChecksum(disk) == e.old.Files[configYAML]:
+		case state.FileChecksum(disk) == e.old.Files[configYAML]:
 			take(configYAML, f.Data)
 		default:
 			// The user's file: insert or cut the sections and keep every edit. The checksum
@@ -196,7 +198,7 @@ func (e *moduleEdit) commitSet(added, removed []Module, folder string) (set *gen
 				}
 			}
 			set.Add(configYAML, edited, 0o644)
-			e.next.Files[configYAML] = generators.FileChecksum(f.Data)
+			e.next.Files[configYAML] = state.FileChecksum(f.Data)
 			base(configYAML, f.Data)
 			configEdited = true
 		}
@@ -222,7 +224,7 @@ func (e *moduleEdit) commitSet(added, removed []Module, folder string) (set *gen
 	if err != nil {
 		return nil, false, err
 	}
-	set.Add(ManifestFile, manifest, 0o644)
+	set.Add(state.ManifestFile, manifest, 0o644)
 	return set, configEdited, nil
 }
 
@@ -233,9 +235,9 @@ func (e *moduleEdit) editIsRemoval(p string, disk []byte) (bool, error) {
 		return false, nil
 	}
 	before := *e.old
-	before.Modules = slices.DeleteFunc(slices.Clone(e.old.Modules), func(m Module) bool { return slices.Contains(e.dropped, m.Dir()) })
+	before.Modules = slices.DeleteFunc(slices.Clone(e.old.Modules), func(m state.Module) bool { return slices.Contains(e.dropped, m.Dir()) })
 	before.Removed = e.next.Removed
-	ctx, err := Generate(before.Options(e.old.ScaffoldVersion))
+	ctx, err := Generate(OptionsOf(&before, e.old.ScaffoldVersion))
 	if err != nil {
 		return false, err
 	}
@@ -243,9 +245,9 @@ func (e *moduleEdit) editIsRemoval(p string, disk []byte) (bool, error) {
 	return bytes.Equal(f.Data, disk), nil
 }
 
-// write lists what committing set into e.dir does, by path, and commits it unless dryRun.
-func (e *moduleEdit) write(set *generators.FileSet, dryRun bool) ([]AddChange, error) {
-	changes, err := set.Plan(e.dir)
+// plan lists what committing set into e.dir does, by path.
+func (e *moduleEdit) plan(set *generators.FileSet) ([]AddChange, error) {
+	changes, err := state.Plan(set, e.dir)
 	if err != nil {
 		return nil, err
 	}
@@ -257,21 +259,14 @@ func (e *moduleEdit) write(set *generators.FileSet, dryRun bool) ([]AddChange, e
 	}
 	for _, p := range set.Removals() {
 		if !strings.HasPrefix(p, BaseDir+"/") {
-			out = append(out, AddChange{Path: p, Change: generators.Delete})
+			out = append(out, AddChange{Path: p, Change: state.Delete})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	if dryRun {
-		return out, nil
-	}
-	if err := set.Commit(e.dir, true); err != nil {
-		return nil, fmt.Errorf("writing into %s: %w (nothing was changed)", e.dir, err)
-	}
-	PruneBases(e.dir)
 	return out, nil
 }
 
-func removedDirs(mods []Module) []string {
+func removedDirs(mods []state.Module) []string {
 	var out []string
 	for _, m := range mods {
 		out = append(out, m.Dir())
@@ -305,7 +300,7 @@ var (
 
 // insertModuleConfig adds m's section to a config.yaml the user edited: under its
 // top-level modules: key, or as a new modules: key at the end.
-func insertModuleConfig(data []byte, m Module) ([]byte, error) {
+func insertModuleConfig(data []byte, m state.Module) ([]byte, error) {
 	loc := modulesKey.FindIndex(data)
 	if loc == nil && anyModulesKey.Match(data) {
 		return nil, fmt.Errorf("its modules: key is not a block mapping (one section per line below it); write it so, and scaffold can add %q", m.Name)

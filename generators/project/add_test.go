@@ -6,13 +6,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"go.yaml.in/yaml/v3"
-
-	"github.com/scaffoldgo/scaffold/generators"
 )
 
 func TestInsertModuleConfig(t *testing.T) {
-	m := Module{Name: "stock", API: true, Config: true}
+	m := state.Module{Name: "stock", API: true, Config: true}
 	section := m.ConfigYAML() + "\n"
 	tests := []struct {
 		name, in, want, wantErr string
@@ -77,7 +76,7 @@ func TestAddModuleThenUpdateIsQuiet(t *testing.T) {
 	edited := readFile(t, appGo) + "// the user's line\n"
 	writeFile(t, appGo, edited)
 	writeFile(t, filepath.Join(dir, configYAML), readFile(t, filepath.Join(dir, configYAML))+"# mine\n")
-	for _, m := range []Module{{Name: "orders", API: true, Config: true}, {Name: "blog", Page: true}} {
+	for _, m := range []state.Module{{Name: "orders", API: true, Config: true}, {Name: "blog", Page: true}} {
 		if _, err := AddModule(dir, m, false); err != nil {
 			t.Fatal(err)
 		}
@@ -92,10 +91,10 @@ func TestAddModuleThenUpdateIsQuiet(t *testing.T) {
 	for _, e := range res.Entries {
 		switch {
 		case e.Path == "web/app.go" || e.Path == configYAML:
-			if e.Action != generators.Kept {
+			if e.Action != state.Kept {
 				t.Errorf("update after add: %s is %s, want kept", e.Path, e.Action)
 			}
-		case e.Action != generators.Unchanged:
+		case e.Action != state.Unchanged:
 			t.Errorf("update after add: %s is %s, want unchanged", e.Path, e.Action)
 		}
 	}
@@ -107,23 +106,23 @@ func TestAddModuleThenUpdateIsQuiet(t *testing.T) {
 
 func TestAddModuleRefuses(t *testing.T) {
 	dir := newProject(t, "v0.0.0-test")
-	if _, err := AddModule(dir, Module{Name: "orders"}, false); err != nil {
+	if _, err := AddModule(dir, state.Module{Name: "orders"}, false); err != nil {
 		t.Fatal(err)
 	}
 	before := snapshot(t, dir)
 	tests := []struct {
 		name    string
 		prepare func()
-		module  Module
+		module  state.Module
 		wantErr string
 	}{
-		{"taken in scaffold.yaml", nil, Module{Name: "orders"}, `module "orders" already exists`},
-		{"folder exists", func() { os.MkdirAll(filepath.Join(dir, "web", "mine"), 0o755) }, Module{Name: "mine"}, "web/mine already exists"},
-		{"bad name", nil, Module{Name: "Bad"}, "not allowed"},
+		{"taken in scaffold.yaml", nil, state.Module{Name: "orders"}, `module "orders" already exists`},
+		{"folder exists", func() { os.MkdirAll(filepath.Join(dir, "web", "mine"), 0o755) }, state.Module{Name: "mine"}, "web/mine already exists"},
+		{"bad name", nil, state.Module{Name: "Bad"}, "not allowed"},
 		{"edited modules.go", func() {
 			p := filepath.Join(dir, "web", "modules.go")
 			writeFile(t, p, readFile(t, p)+"// edit\n")
-		}, Module{Name: "blog"}, "web/modules.go was edited"},
+		}, state.Module{Name: "blog"}, "web/modules.go was edited"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,7 +145,7 @@ func TestAddModuleSaysWhenAppGoDoesNotRegister(t *testing.T) {
 	dir := newProject(t, "v0.0.0-test")
 	appGo := filepath.Join(dir, "web", "app.go")
 	writeFile(t, appGo, strings.Replace(readFile(t, appGo), "registerModules(mux, cfg, logger, site)", "nil", 1))
-	res, err := AddModule(dir, Module{Name: "orders"}, true)
+	res, err := AddModule(dir, state.Module{Name: "orders"}, true)
 	if err != nil || !res.Unregistered {
 		t.Fatalf("AddModule = %+v, %v; want Unregistered", res, err)
 	}
@@ -155,7 +154,7 @@ func TestAddModuleSaysWhenAppGoDoesNotRegister(t *testing.T) {
 func TestAddModuleDryRunWritesNothing(t *testing.T) {
 	dir := newProject(t, "v0.0.0-test")
 	before := snapshot(t, dir)
-	res, err := AddModule(dir, Module{Name: "orders", Config: true}, true)
+	res, err := AddModule(dir, state.Module{Name: "orders", Config: true}, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/scaffoldgo/scaffold/generators"
 	"github.com/scaffoldgo/scaffold/generators/merge"
+	"github.com/scaffoldgo/scaffold/generators/state"
 )
 
 // BaseDir holds, inside a project, what scaffold last wrote for each file it generates:
@@ -23,7 +24,7 @@ func basePath(p string) string { return BaseDir + "/" + p }
 
 // hasBase reports whether scaffold keeps a base of p: every file it renders but
 // scaffold.yaml and the vendored packages (scaffold vendor's, whole files).
-func hasBase(p string) bool { return p != ManifestFile && !vendoredFile(p) }
+func hasBase(p string) bool { return p != state.ManifestFile && !vendoredFile(p) }
 
 // AddBases adds to set the base of each file the render c recorded (c.Manifest.Files).
 func (c *Context) AddBases(set *generators.FileSet) {
@@ -77,7 +78,7 @@ func readBase(dir, p, recorded string) ([]byte, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	if err != nil || recorded == "" || generators.FileChecksum(data) != recorded {
+	if err != nil || recorded == "" || state.FileChecksum(data) != recorded {
 		return nil, err
 	}
 	return data, nil
@@ -87,7 +88,7 @@ func readBase(dir, p, recorded string) ([]byte, error) {
 // merge-file` does: clean, it becomes Merged; otherwise it stays a Conflict written in
 // place with markers. Without a base, or for a file that is not text, p is unchanged
 // (scaffold's version then goes beside it as FILE.scaffold-new).
-func mergeConflict(dir, version string, p *generators.Planned, recorded string) error {
+func mergeConflict(dir, version string, p *state.Planned, recorded string) error {
 	base, err := readBase(dir, p.Path, recorded)
 	if err != nil || base == nil || !merge.Mergeable(base, p.Old, p.New) {
 		return err
@@ -95,18 +96,7 @@ func mergeConflict(dir, version string, p *generators.Planned, recorded string) 
 	res := merge.Merge(base, p.Old, p.New, merge.Labels{Ours: "yours (" + p.Path + ")", Theirs: "scaffold " + version})
 	p.Merged = res.Data
 	if res.Conflicts == 0 {
-		p.Change = generators.Merged
+		p.Change = state.Merged
 	}
 	return nil
-}
-
-// unresolved reports whether an earlier conflict in p is still open: conflict markers in
-// disk, or p's FILE.scaffold-new still beside it (aside).
-func unresolved(dir, p string, disk []byte) (markers, aside bool, err error) {
-	if _, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(p+generators.ConflictSuffix))); err == nil {
-		return false, true, nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return false, false, err
-	}
-	return merge.HasMarkers(disk), false, nil
 }

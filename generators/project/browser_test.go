@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/browsertest"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
@@ -23,7 +24,7 @@ func TestPagesInABrowser(t *testing.T) {
 		t.Skip("builds a generated project and runs Chromium and Lighthouse; skipped with -short")
 	}
 	browser := browsertest.New(t)
-	dir := generateInto(t, Options{Name: "demo", Modules: []Module{{Name: "blog", API: true, Page: true}}})
+	dir := generateInto(t, Options{Name: "demo", Modules: []state.Module{{Name: "blog", API: true, Page: true}}})
 	bin := filepath.Join(t.TempDir(), "demo")
 	goCmd(t, dir, "build", "-o", bin, "./wsgi")
 	addr, metrics := testenv.FreeAddr(t), testenv.FreeAddr(t)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
@@ -43,7 +44,7 @@ func generateInto(t *testing.T, opts Options) string {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), opts.Name)
-	if err := ctx.Files.Commit(dir, false); err != nil {
+	if err := state.Commit(ctx.Files, dir, false); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -64,11 +65,11 @@ func TestGeneratedProjectBuildsVetsAndTests(t *testing.T) {
 				pkgs = append(pkgs, "/"+m.Dir())
 			}
 			var env []string
-			if tc.opts.Database != "" && tc.opts.Database != DatabaseNone {
+			if tc.opts.Database != "" && tc.opts.Database != state.DatabaseNone {
 				downloadDBModules(t, dir)
 				pkgs = append(pkgs, "/web/notes")
 			}
-			if tc.opts.Database == DatabasePostgres {
+			if tc.opts.Database == state.DatabasePostgres {
 				pg := testenv.StartPostgres(t, "notes")
 				env = append(env, "TEST_DATABASE_DSN="+pg.DSN())
 			}
@@ -94,7 +95,7 @@ func TestGeneratedProjectBuildsVetsAndTests(t *testing.T) {
 }
 
 // checkModulesServed starts the development entry and asks each module's routes.
-func checkModulesServed(t *testing.T, dir string, modules []Module) {
+func checkModulesServed(t *testing.T, dir string, modules []state.Module) {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "dev")
 	goCmd(t, dir, "build", "-o", bin, "./run")
@@ -223,8 +224,8 @@ func checkSourceTreeIsChosen(t *testing.T, dir, bin string) {
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
-	if _, err := os.Stat(filepath.Join(dir, ManifestFile)); err != nil {
-		t.Fatalf("the project root has no %s to tempt the binary: %v", ManifestFile, err)
+	if _, err := os.Stat(filepath.Join(dir, state.ManifestFile)); err != nil {
+		t.Fatalf("the project root has no %s to tempt the binary: %v", state.ManifestFile, err)
 	}
 	out, err := run()
 	if err != nil || !strings.Contains(out, "static_dir: static # config/setting.yaml:") {

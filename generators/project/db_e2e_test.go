@@ -21,6 +21,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the test's own look at pg_stat_activity
 
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
@@ -258,7 +259,7 @@ func TestPostgresEndToEnd(t *testing.T) {
 		t.Skip("builds a generated project and starts PostgreSQL; skipped with -short")
 	}
 	pg := testenv.StartPostgres(t, "app")
-	dir, bin := buildDBProject(t, Options{Name: "notes-pg", Database: DatabasePostgres})
+	dir, bin := buildDBProject(t, Options{Name: "notes-pg", Database: state.DatabasePostgres})
 	const capTotal = 8
 	env := prodEnv(pg.DSN(), fmt.Sprintf("APP_DATABASE_MAX_TOTAL_CONNS=%d", capTotal))
 
@@ -448,7 +449,7 @@ func TestSQLiteConcurrentWriters(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a generated project; skipped with -short")
 	}
-	dir, bin := buildDBProject(t, Options{Name: "notes-lite", Database: DatabaseSQLite})
+	dir, bin := buildDBProject(t, Options{Name: "notes-lite", Database: state.DatabaseSQLite})
 	// max_open_conns 10 x 4 workers is above max_total_conns 20: said at start-up, and capped.
 	env := prodEnv(filepath.Join(t.TempDir(), "state", "app.db"), "APP_DATABASE_MAX_OPEN_CONNS=10")
 	if out, err := runBin(t, dir, bin, env, "migrate", "up"); err != nil || !strings.Contains(out, "database at version 1") {
@@ -485,7 +486,7 @@ func TestSQLiteConcurrentWriters(t *testing.T) {
 // instead of trusting whatever this machine's module cache happens to hold. The "broken"
 // subtests prove the check can fail: one requirement dropped from go.mod, one line from go.sum.
 func TestDBGoModIsTidy(t *testing.T) {
-	for _, db := range Databases {
+	for _, db := range state.Databases {
 		t.Run(db, func(t *testing.T) {
 			dir := generateInto(t, Options{Name: "tidy", Database: db})
 			if diff := tidyDiff(t, dir); diff != "" {
@@ -493,11 +494,11 @@ func TestDBGoModIsTidy(t *testing.T) {
 			}
 			t.Run("broken", func(t *testing.T) {
 				driver, sum := map[string]string{
-					DatabaseNone:     "go.opentelemetry.io/otel/sdk ",
-					DatabaseSQLite:   "modernc.org/sqlite ",
-					DatabasePostgres: "github.com/jackc/pgx/v5 ",
+					state.DatabaseNone:     "go.opentelemetry.io/otel/sdk ",
+					state.DatabaseSQLite:   "modernc.org/sqlite ",
+					state.DatabasePostgres: "github.com/jackc/pgx/v5 ",
 				}[db], "github.com/pressly/goose/v3 "
-				if db == DatabaseNone {
+				if db == state.DatabaseNone {
 					sum = "go.opentelemetry.io/otel/trace "
 				}
 				for _, c := range []struct{ file, drop string }{

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
@@ -52,7 +53,7 @@ func TestMakeBuildStampsVersion(t *testing.T) {
 // make variable such as $(IMAGE):$(TAG).
 func TestMakeHelpShowsValues(t *testing.T) {
 	makeBin := testenv.Tool(t, "make")
-	dir := generateInto(t, Options{Name: "demo", Database: DatabasePostgres})
+	dir := generateInto(t, Options{Name: "demo", Database: state.DatabasePostgres})
 	out, ok := runMake(t, makeBin, dir, "help", "VERSION=v9")
 	if !ok || strings.Contains(out, "$(") || !strings.Contains(out, "localhost/demo:9") || !strings.Contains(out, "/opt/demo") {
 		t.Errorf("make help:\n%s", out)
@@ -113,7 +114,7 @@ func TestSQLiteFirstBuildSaysAMinute(t *testing.T) {
 		t.Skip("builds a generated project; skipped with -short")
 	}
 	makeBin := testenv.Tool(t, "make")
-	dir := generateInto(t, Options{Name: "lite", Database: DatabaseSQLite})
+	dir := generateInto(t, Options{Name: "lite", Database: state.DatabaseSQLite})
 	downloadDBModules(t, dir)
 	const notice = "First build with the SQLite driver (modernc.org/sqlite): compiling it takes about a minute, once"
 

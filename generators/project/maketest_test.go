@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
@@ -49,12 +50,12 @@ func TestMakeTestSkipsNothingSilently(t *testing.T) {
 		if err := os.Chmod(base, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		ctx, err := Generate(Options{Name: "pgdemo", Database: DatabasePostgres})
+		ctx, err := Generate(Options{Name: "pgdemo", Database: state.DatabasePostgres})
 		if err != nil {
 			t.Fatal(err)
 		}
 		dir := filepath.Join(base, "pgdemo")
-		if err := ctx.Files.Commit(dir, false); err != nil {
+		if err := state.Commit(ctx.Files, dir, false); err != nil {
 			t.Fatal(err)
 		}
 		downloadDBModules(t, dir)
@@ -89,7 +90,7 @@ func TestMakeTestSkipsNothingSilently(t *testing.T) {
 	})
 
 	t.Run("sqlite", func(t *testing.T) {
-		dir := generateInto(t, Options{Name: "litedemo", Database: DatabaseSQLite})
+		dir := generateInto(t, Options{Name: "litedemo", Database: state.DatabaseSQLite})
 		downloadDBModules(t, dir)
 		out, ok := runMake(t, makeBin, dir, "test")
 		if !ok || strings.Contains(out, "SKIPPED") || !strings.Contains(out, "ok  \tlitedemo/web/notes") || !strings.Contains(out, "ok  \tlitedemo/test") {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	scaffold "github.com/scaffoldgo/scaffold"
+	"github.com/scaffoldgo/scaffold/generators/state"
 )
 
 // DBData is what the templates see of a project's database (Data.DB).
@@ -88,7 +89,7 @@ var baseModules = moduleList{
 // there), so a project pins what scaffold was built and tested with; TestDBGoModIsTidy
 // checks the lists against `go mod tidy`.
 var dbModules = map[string]moduleList{
-	DatabaseSQLite: {
+	state.DatabaseSQLite: {
 		direct: []string{
 			"github.com/pressly/goose/v3",
 			"go.yaml.in/yaml/v3",
@@ -142,7 +143,7 @@ var dbModules = map[string]moduleList{
 			"modernc.org/token v1.1.0/go.mod",
 		},
 	},
-	DatabasePostgres: {
+	state.DatabasePostgres: {
 		direct: []string{
 			"github.com/jackc/pgx/v5",
 			"github.com/pressly/goose/v3",
@@ -196,7 +197,7 @@ var dbModules = map[string]moduleList{
 // postgres) to the versions of scaffold's go.mod (deps).
 func projectRequirements(database string, deps map[string]string) (*Requirements, error) {
 	mods := baseModules
-	if database != DatabaseNone {
+	if database != state.DatabaseNone {
 		db, ok := dbModules[database]
 		if !ok {
 			return nil, fmt.Errorf("no module list for database %q", database)

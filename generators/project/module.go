@@ -5,32 +5,12 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/scaffoldgo/scaffold/generators"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/templates"
 )
-
-// Module is one module added by `scaffold add module`, as scaffold.yaml records it.
-type Module struct {
-	Name   string `yaml:"name"`
-	API    bool   `yaml:"api"`
-	Page   bool   `yaml:"page"`
-	Config bool   `yaml:"config"`
-}
-
-// GoName is the module's name as an exported Go identifier ("orders" -> "Orders").
-func (m Module) GoName() string { return strings.ToUpper(m.Name[:1]) + m.Name[1:] }
-
-// Dir is the module's folder in the project.
-func (m Module) Dir() string { return "web/" + m.Name }
-
-// ConfigYAML is the module's section under modules: in config/config.yaml, without a
-// final newline; `scaffold add module --config` also inserts it into an edited file.
-func (m Module) ConfigYAML() string {
-	return fmt.Sprintf("  %s:\n    # Heading of the module's page and API (1 to 80 characters).\n    title: %s", m.Name, m.GoName())
-}
 
 var moduleNameRule = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
 
@@ -62,7 +42,7 @@ func ValidateModuleName(name string) error {
 	if name == "" {
 		return fmt.Errorf("module name is empty: use %s", ModuleNameRule)
 	}
-	if len(name) > MaxNameLen || !moduleNameRule.MatchString(name) {
+	if len(name) > state.MaxNameLen || !moduleNameRule.MatchString(name) {
 		if s := suggestModuleName(name); s != "" {
 			return fmt.Errorf("module name %q is not allowed: use %s; did you mean %q?", name, ModuleNameRule, s)
 		}
@@ -70,10 +50,7 @@ func ValidateModuleName(name string) error {
 	}
 	why, ok := moduleReserved[name]
 	if !ok {
-		why, ok = reservedNames[name]
-	}
-	if !ok && slices.Contains(stdRoots, name) {
-		why, ok = "a standard library package, which it would shadow", true
+		why, ok = state.Reserved(name)
 	}
 	if ok {
 		return fmt.Errorf("module name %q is reserved (%s); choose another", name, why)
@@ -82,8 +59,8 @@ func ValidateModuleName(name string) error {
 }
 
 // ConfigModules are the modules with a config section, for the templates.
-func (d Data) ConfigModules() []Module {
-	var out []Module
+func (d Data) ConfigModules() []state.Module {
+	var out []state.Module
 	for _, m := range d.Modules {
 		if m.Config {
 			out = append(out, m)
@@ -95,11 +72,11 @@ func (d Data) ConfigModules() []Module {
 // moduleData is what a module's templates see: the project's data and the module.
 type moduleData struct {
 	Data
-	M Module
+	M state.Module
 }
 
 // moduleFiles lists a module's files: template in templates/module -> path in web/NAME.
-func moduleFiles(m Module) map[string]string {
+func moduleFiles(m state.Module) map[string]string {
 	files := map[string]string{
 		"module.go.tmpl":      m.Name + ".go",
 		"module_test.go.tmpl": m.Name + "_test.go",

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/scaffoldgo/scaffold/generators/state"
 )
 
 // Every generated Go file carries Go's generated-code marker exactly when scaffold or the
@@ -55,7 +57,7 @@ func TestOwnershipMarkers(t *testing.T) {
 // The generated README's layout table names each row's owner as OwnerOf does (a folder's
 // by a file in it), and the list above it explains every owner; scaffold.yaml names them too.
 func TestReadmeOwnerColumn(t *testing.T) {
-	ctx, err := Generate(Options{Name: "demo", Database: DatabaseSQLite, Version: "v0.0.0-test"})
+	ctx, err := Generate(Options{Name: "demo", Database: state.DatabaseSQLite, Version: "v0.0.0-test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +78,7 @@ func TestReadmeOwnerColumn(t *testing.T) {
 			t.Errorf("README: %s is %q's, OwnerOf says %q", r[1], r[2], want)
 		}
 	}
-	manifest, _ := ctx.Files.Get(ManifestFile)
+	manifest, _ := ctx.Files.Get(state.ManifestFile)
 	for _, o := range Owners {
 		if !strings.Contains(string(readme.Data), "- **"+o.Name+"** ("+o.Files+"): "+o.Meaning) {
 			t.Errorf("README does not explain the owner %q", o.Name)

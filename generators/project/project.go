@@ -12,6 +12,7 @@ import (
 
 	scaffold "github.com/scaffoldgo/scaffold"
 	"github.com/scaffoldgo/scaffold/generators"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/runtime"
 	"github.com/scaffoldgo/scaffold/templates"
 )
@@ -37,11 +38,18 @@ type Options struct {
 	// Maintainer is the packages' maintainer, "Name <email>" (MaintainerRule); defaults to
 	// PlaceholderMaintainer.
 	Maintainer string
-	Version    string   // scaffold's version, written into headers and the manifest
-	Modules    []Module // added by `scaffold add module`, in order
-	// Removed are the generated files and folders the user deleted (Manifest.Removed):
+	Version    string         // scaffold's version, written into headers and the manifest
+	Modules    []state.Module // added by `scaffold add module`, in order
+	// Removed are the generated files and folders the user deleted (state.Manifest.Removed):
 	// not rendered, and a removed sample module is not registered.
 	Removed []string
+}
+
+// OptionsOf are the answers m records, for re-rendering the project with the given
+// scaffold version (update, add module, remove module).
+func OptionsOf(m *state.Manifest, version string) Options {
+	return Options{Name: m.Name, Module: m.Module, Port: m.Answers.Port, Workers: m.Answers.Workers, Database: m.Answers.Database, Maintainer: m.Answers.Maintainer,
+		Version: version, Modules: append([]state.Module(nil), m.Modules...), Removed: append([]string(nil), m.Removed...)}
 }
 
 // Data is what the templates see.
@@ -77,7 +85,7 @@ type Context struct {
 	Options  Options
 	Data     Data
 	Files    *generators.FileSet
-	Manifest Manifest
+	Manifest state.Manifest
 }
 
 // projectTree is the project's template tree; a test renders from an edited copy to
@@ -138,7 +146,7 @@ func validate(c *Context) error {
 		o.Version = "dev"
 	}
 	if o.Database == "" {
-		o.Database = DatabaseNone
+		o.Database = state.DatabaseNone
 	}
 	if o.Maintainer == "" {
 		o.Maintainer = PlaceholderMaintainer
@@ -148,7 +156,7 @@ func validate(c *Context) error {
 		return err
 	}
 	o.Maintainer = maintainer
-	for _, err := range []error{ValidateName(o.Name), ValidateModule(o.Module), ValidatePort(o.Port), ValidateWorkers(o.Workers), ValidateDatabase(o.Database)} {
+	for _, err := range []error{state.ValidateName(o.Name), state.ValidateModule(o.Module), state.ValidatePort(o.Port), state.ValidateWorkers(o.Workers), state.ValidateDatabase(o.Database)} {
 		if err != nil {
 			return err
 		}
@@ -166,8 +174,8 @@ func versions(c *Context) error {
 		return err
 	}
 	c.Data = Data{Options: c.Options, ScaffoldModule: ScaffoldModule, ScaffoldVersion: c.Options.Version, GoVersion: goVersion, Requires: requires, Package: "rpm"}
-	if d := c.Options.Database; d != DatabaseNone {
-		c.Data.DB = &DBData{Driver: d, SQLite: d == DatabaseSQLite, Postgres: d == DatabasePostgres}
+	if d := c.Options.Database; d != state.DatabaseNone {
+		c.Data.DB = &DBData{Driver: d, SQLite: d == state.DatabaseSQLite, Postgres: d == state.DatabasePostgres}
 	}
 	return nil
 }
@@ -251,7 +259,7 @@ func vendorRuntime(c *Context) error {
 		c.Files.Add(runtime.ConfigDir+"/"+name, data, 0o644)
 	}
 	// Each file's checksum goes in the manifest's files map, the one record (writeManifest).
-	c.Manifest.Runtime = Runtime{Dir: runtime.Dir, Version: c.Options.Version, Files: runtime.Names()}
+	c.Manifest.Runtime = state.Runtime{Dir: runtime.Dir, Version: c.Options.Version, Files: runtime.Names()}
 	return nil
 }
 
@@ -265,26 +273,27 @@ func goSum(c *Context) error {
 }
 
 func writeManifest(c *Context) error {
+	c.Manifest.Header = manifestHeader()
 	c.Manifest.ScaffoldVersion = c.Options.Version
 	c.Manifest.Name = c.Options.Name
 	c.Manifest.Module = c.Options.Module
-	c.Manifest.Answers = Answers{Port: c.Options.Port, Workers: c.Options.Workers, Maintainer: c.Options.Maintainer}
-	if c.Options.Database != DatabaseNone {
+	c.Manifest.Answers = state.Answers{Port: c.Options.Port, Workers: c.Options.Workers, Maintainer: c.Options.Maintainer}
+	if c.Options.Database != state.DatabaseNone {
 		c.Manifest.Answers.Database = c.Options.Database
 	}
 	c.Manifest.Modules = c.Options.Modules
 	c.Manifest.Removed = slices.Compact(slices.Sorted(slices.Values(c.Options.Removed)))
 	c.Manifest.Files = map[string]string{}
 	for _, f := range c.Files.Files() {
-		if f.Path != ManifestFile {
-			c.Manifest.Files[f.Path] = generators.FileChecksum(f.Data)
+		if f.Path != state.ManifestFile {
+			c.Manifest.Files[f.Path] = state.FileChecksum(f.Data)
 		}
 	}
 	data, err := c.Manifest.Marshal()
 	if err != nil {
 		return err
 	}
-	c.Files.Add(ManifestFile, data, 0o644)
+	c.Files.Add(state.ManifestFile, data, 0o644)
 	return nil
 }
 

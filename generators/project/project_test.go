@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"go/format"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/scaffoldgo/scaffold/generators"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/runtime"
 )
 
@@ -25,10 +24,10 @@ var goldenCases = []struct {
 }{
 	{"default", Options{Name: "demo", Version: "v0.0.0-test"}},
 	{"shop-api", Options{Name: "shop-api", Module: "github.com/acme/shop-api", Port: 8080, Workers: 4, Version: "v0.0.0-test"}},
-	{"sqlite", Options{Name: "notes-lite", Database: DatabaseSQLite, Version: "v0.0.0-test"}},
-	{"postgres", Options{Name: "notes-pg", Module: "example.com/notes-pg", Workers: 4, Database: DatabasePostgres, Version: "v0.0.0-test"}},
+	{"sqlite", Options{Name: "notes-lite", Database: state.DatabaseSQLite, Version: "v0.0.0-test"}},
+	{"postgres", Options{Name: "notes-pg", Module: "example.com/notes-pg", Workers: 4, Database: state.DatabasePostgres, Version: "v0.0.0-test"}},
 	// `scaffold add module`'s options: --api --config, --page, and the default (both) with --config.
-	{"modules", Options{Name: "market", Version: "v0.0.0-test", Modules: []Module{
+	{"modules", Options{Name: "market", Version: "v0.0.0-test", Modules: []state.Module{
 		{Name: "orders", API: true, Config: true},
 		{Name: "blog", Page: true},
 		{Name: "catalog", API: true, Page: true, Config: true},
@@ -229,10 +228,10 @@ func TestManifestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	if err := ctx.Files.Commit(dir, true); err != nil {
+	if err := state.Commit(ctx.Files, dir, true); err != nil {
 		t.Fatal(err)
 	}
-	m, err := LoadManifest(dir)
+	m, err := state.LoadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,78 +243,8 @@ func TestManifestRoundTrip(t *testing.T) {
 	}
 	// Each vendored file is recorded once, in the files map.
 	for name, data := range RuntimeFiles("v1.2.3") {
-		if p := m.Runtime.Dir + "/" + name; m.Files[p] != generators.FileChecksum(data) {
+		if p := m.Runtime.Dir + "/" + name; m.Files[p] != state.FileChecksum(data) {
 			t.Errorf("files map: %s = %q, want the vendored file's checksum", p, m.Files[p])
-		}
-	}
-}
-
-func TestValidateName(t *testing.T) {
-	good := []string{"demo", "shop-api", "a1", "x", "my-app-2"}
-	bad := map[string]string{
-		"":                      "empty",
-		"go":                    "reserved",
-		"test":                  "reserved",
-		"main":                  "reserved",
-		"internal":              "reserved",
-		"vendor":                "reserved",
-		"fmt":                   "standard library",
-		"net":                   "standard library",
-		"my app":                "lowercase letters",
-		"../x":                  "lowercase letters",
-		"a;b":                   "lowercase letters",
-		"MyApp":                 "lowercase letters",
-		"1app":                  "starting with a letter",
-		"app-":                  "not ending with a hyphen",
-		"a--b":                  "single hyphens",
-		"a_b":                   "lowercase letters",
-		"x/y":                   "lowercase letters",
-		strings.Repeat("a", 33): "at most 32",
-	}
-	for _, n := range good {
-		if err := ValidateName(n); err != nil {
-			t.Errorf("ValidateName(%q) = %v, want nil", n, err)
-		}
-	}
-	for n, want := range bad {
-		err := ValidateName(n)
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("ValidateName(%q) = %v, want an error mentioning %q", n, err, want)
-		}
-	}
-}
-
-func TestValidateModule(t *testing.T) {
-	for _, m := range []string{"demo", "github.com/acme/shop-api", "example.com/x/v2"} {
-		if err := ValidateModule(m); err != nil {
-			t.Errorf("ValidateModule(%q) = %v", m, err)
-		}
-	}
-	for _, m := range []string{"", "fmt", "net/thing", "a b", "x//y", "/abs", "go"} {
-		if err := ValidateModule(m); err == nil {
-			t.Errorf("ValidateModule(%q) = nil, want an error", m)
-		}
-	}
-}
-
-// stdRoots must cover every top-level standard library path of the Go that builds us.
-func TestStdRootsMatchGoList(t *testing.T) {
-	out, err := exec.Command("go", "list", "std").Output()
-	if err != nil {
-		t.Skipf("go list std: %v", err)
-	}
-	have := map[string]bool{}
-	for _, s := range stdRoots {
-		have[s] = true
-	}
-	for _, p := range strings.Fields(string(out)) {
-		root, _, _ := strings.Cut(p, "/")
-		if root == "vendor" || root == "internal" || root == "cmd" {
-			continue
-		}
-		if !have[root] {
-			t.Errorf("standard library root %q missing from stdRoots", root)
-			have[root] = true
 		}
 	}
 }
@@ -323,16 +252,16 @@ func TestStdRootsMatchGoList(t *testing.T) {
 // The database answer is recorded, so scaffold update re-renders the same project, and a
 // bad value is refused with the rule.
 func TestDatabaseAnswer(t *testing.T) {
-	ctx, err := Generate(Options{Name: "shop", Database: DatabasePostgres, Version: "v1.2.3"})
+	ctx, err := Generate(Options{Name: "shop", Database: state.DatabasePostgres, Version: "v1.2.3"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	if err := ctx.Files.Commit(dir, true); err != nil {
+	if err := state.Commit(ctx.Files, dir, true); err != nil {
 		t.Fatal(err)
 	}
-	m, err := LoadManifest(dir)
-	if err != nil || m.Answers.Database != DatabasePostgres {
+	m, err := state.LoadManifest(dir)
+	if err != nil || m.Answers.Database != state.DatabasePostgres {
 		t.Fatalf("manifest answers = %+v, %v; want database postgres", m.Answers, err)
 	}
 	for _, p := range []string{"factory/db.go", "db/migrations/00001_create_notes.sql", "db/migrations/migrations.go", "web/notes/notes.go", "web/readyz.go"} {

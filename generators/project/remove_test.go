@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scaffoldgo/scaffold/generators"
+	"github.com/scaffoldgo/scaffold/generators/state"
 )
 
 func TestCutModuleConfig(t *testing.T) {
-	wiki, blog := Module{Name: "wiki", Config: true}, Module{Name: "blog", Config: true}
+	wiki, blog := state.Module{Name: "wiki", Config: true}, state.Module{Name: "blog", Config: true}
 	for _, tc := range []struct{ name, in, want string }{
 		{"the only section", "server:\n  workers: 2\nmodules:\n" + wiki.ConfigYAML() + "\n", "server:\n  workers: 2\nmodules:\n"},
 		{"between others, edited", "modules:\n" + blog.ConfigYAML() + "\n  wiki:\n    title: Mine\n    # note\n" + blog.ConfigYAML() + "\n", "modules:\n" + blog.ConfigYAML() + "\n" + blog.ConfigYAML() + "\n"},
@@ -28,7 +28,7 @@ func TestCutModuleConfig(t *testing.T) {
 // remove module and add module round-trip: the second add writes what the first did.
 func TestRemoveModuleRoundTrip(t *testing.T) {
 	dir := newProject(t, "v0.0.0-test")
-	wiki := Module{Name: "wiki", API: true, Page: true, Config: true}
+	wiki := state.Module{Name: "wiki", API: true, Page: true, Config: true}
 	if _, err := AddModule(dir, wiki, false); err != nil {
 		t.Fatal(err)
 	}
@@ -50,15 +50,15 @@ func TestRemoveModuleRoundTrip(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "web", "wiki")); err == nil {
 		t.Error("web/wiki is still there")
 	}
-	m, err := LoadManifest(dir)
+	m, err := state.LoadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Modules) != 0 || m.recordsUnder("web/wiki") {
+	if len(m.Modules) != 0 || m.RecordsUnder("web/wiki") {
 		t.Errorf("scaffold.yaml still records wiki: %+v", m.Modules)
 	}
 	fresh := newProject(t, "v0.0.0-test")
-	for _, p := range []string{ModulesFile, ModulesConfigFile, configYAML, ManifestFile} {
+	for _, p := range []string{ModulesFile, ModulesConfigFile, configYAML, state.ManifestFile} {
 		if readFile(t, filepath.Join(dir, p)) != readFile(t, filepath.Join(fresh, p)) {
 			t.Errorf("%s after remove module differs from a fresh project's", p)
 		}
@@ -73,7 +73,7 @@ func TestRemoveModuleRoundTrip(t *testing.T) {
 
 func TestRemoveModuleRefuses(t *testing.T) {
 	dir := newProject(t, "v0.0.0-test")
-	if _, err := AddModule(dir, Module{Name: "wiki"}, false); err != nil {
+	if _, err := AddModule(dir, state.Module{Name: "wiki"}, false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := RemoveModule(dir, "nope", false); err == nil || err.Error() != `module "nope" is not in this project: it has home, wiki` {
@@ -99,12 +99,12 @@ func TestRemoveSampleModuleBuilds(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "web", "home")); err == nil {
 		t.Error("web/home is still there")
 	}
-	m, err := LoadManifest(dir)
+	m, err := state.LoadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !m.IsRemoved("web/home") || m.recordsUnder("web/home") {
-		t.Errorf("scaffold.yaml: removed %q, records web/home/ %v", m.Removed, m.recordsUnder("web/home"))
+	if !m.IsRemoved("web/home") || m.RecordsUnder("web/home") {
+		t.Errorf("scaffold.yaml: removed %q, records web/home/ %v", m.Removed, m.RecordsUnder("web/home"))
 	}
 	if res := mustUpdate(t, dir); res.Conflicts != 0 || entries(res)["web/home/home.go"].Action != "" {
 		t.Errorf("update after removing home: %+v", res.Entries)
@@ -123,7 +123,7 @@ func TestDeletedOwnedFileIsWrittenAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := mustUpdate(t, dir)
-	if e := entries(res)[ModulesFile]; e.Action != generators.Create {
+	if e := entries(res)[ModulesFile]; e.Action != state.Create {
 		t.Errorf("deleted web/modules.go: %s, want create", e.Action)
 	}
 	if _, err := os.Stat(filepath.Join(dir, ModulesFile)); err != nil {
@@ -134,8 +134,8 @@ func TestDeletedOwnedFileIsWrittenAgain(t *testing.T) {
 // add module re-renders the project from every recorded answer, the database included:
 // an unedited config.yaml keeps its database section.
 func TestAddModuleKeepsDatabase(t *testing.T) {
-	dir := generateInto(t, Options{Name: "demo", Database: DatabaseSQLite, Version: "v0.0.0-test"})
-	if _, err := AddModule(dir, Module{Name: "wiki", API: true, Config: true}, false); err != nil {
+	dir := generateInto(t, Options{Name: "demo", Database: state.DatabaseSQLite, Version: "v0.0.0-test"})
+	if _, err := AddModule(dir, state.Module{Name: "wiki", API: true, Config: true}, false); err != nil {
 		t.Fatal(err)
 	}
 	if cfg := readFile(t, filepath.Join(dir, "config", "config.yaml")); !strings.Contains(cfg, "\ndatabase:\n") || !strings.Contains(cfg, "\n  wiki:\n") {
@@ -146,7 +146,7 @@ func TestAddModuleKeepsDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range res.Entries {
-		if e.Action != generators.Unchanged {
+		if e.Action != state.Unchanged {
 			t.Errorf("update after add: %s %s", e.Path, e.Action)
 		}
 	}

@@ -5,9 +5,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/runtime"
 )
 
@@ -15,22 +15,14 @@ import (
 // with a database), as opposed to those `scaffold add module` records.
 var sampleModules = []string{"home", "notes"}
 
-// under reports whether p is the path r or lies in the folder r.
-func under(p, r string) bool { return p == r || strings.HasPrefix(p, r+"/") }
-
-// removedIn reports whether p is one of removed or lies in one of them.
-func removedIn(removed []string, p string) bool {
-	return slices.ContainsFunc(removed, func(r string) bool { return under(p, r) })
-}
-
 // IsRemoved reports whether the user removed p (a file or a folder), for the templates:
 // web/modules.go registers the sample module only while web/home is not removed.
-func (d Data) IsRemoved(p string) bool { return removedIn(d.Removed, p) }
+func (d Data) IsRemoved(p string) bool { return state.RemovedIn(d.Removed, p) }
 
 // dropRemoved takes what the user removed out of the render.
 func dropRemoved(c *Context) error {
 	for _, f := range c.Files.Files() {
-		if removedIn(c.Options.Removed, f.Path) {
+		if state.RemovedIn(c.Options.Removed, f.Path) {
 			c.Files.Drop(f.Path)
 		}
 	}
@@ -45,7 +37,7 @@ func regenerated(p string) bool { return OwnerOf(p).Marked() }
 // vendoredFile reports whether p is in a vendored package (the runtime, the configuration
 // engine): a whole that `scaffold vendor` keeps, where a missing file is written again.
 func vendoredFile(p string) bool {
-	return under(p, runtime.Dir) || under(p, runtime.ConfigDir)
+	return state.Within(p, runtime.Dir) || state.Within(p, runtime.ConfigDir)
 }
 
 // missing reports whether dir/p is gone.
@@ -57,24 +49,14 @@ func missing(dir, p string) (bool, error) {
 	return false, err
 }
 
-// recordsUnder reports whether m's record holds a file scaffold wrote under folder.
-func (m *Manifest) recordsUnder(folder string) bool {
-	for p := range m.Files {
-		if strings.HasPrefix(p, folder+"/") {
-			return true
-		}
-	}
-	return false
-}
-
 // handRemoved are the modules whose folder the user deleted: each one added by `scaffold
 // add module` is dropped from the record (so web/modules.go, regenerated from it, no
 // longer registers it), and each sample one is recorded as removed. It returns the
 // folders, and changes m.
-func handRemoved(dir string, m *Manifest) ([]string, error) {
+func handRemoved(dir string, m *state.Manifest) ([]string, error) {
 	var folders []string
 	gone := func(folder string) (bool, error) {
-		if !m.recordsUnder(folder) || removedIn(m.Removed, folder) {
+		if !m.RecordsUnder(folder) || state.RemovedIn(m.Removed, folder) {
 			return false, nil
 		}
 		return missing(dir, folder)

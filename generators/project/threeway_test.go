@@ -8,8 +8,8 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/scaffoldgo/scaffold/generators"
 	"github.com/scaffoldgo/scaffold/generators/merge"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/templates"
 )
 
@@ -57,7 +57,7 @@ func newProjectFrom(t *testing.T, tree fs.FS, version string) string {
 	}
 	ctx.AddBases(ctx.Files)
 	dir := filepath.Join(t.TempDir(), "demo")
-	if err := ctx.Files.Commit(dir, false); err != nil {
+	if err := state.Commit(ctx.Files, dir, false); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -97,7 +97,7 @@ func TestThreeWayUpdate(t *testing.T) {
 	dir := newProjectFrom(t, older, "v0.9.0")
 	// The older scaffold added a module too.
 	projectTree = older
-	_, err := AddModule(dir, Module{Name: "wiki", API: true, Page: true, Config: true}, false)
+	_, err := AddModule(dir, state.Module{Name: "wiki", API: true, Page: true, Config: true}, false)
 	projectTree = templates.Project
 	if err != nil {
 		t.Fatal(err)
@@ -126,9 +126,9 @@ func TestThreeWayUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := entries(res)
-	for p, want := range map[string]generators.Change{
-		"config/config.yaml": generators.Merged, "README.md": generators.Conflict, "Makefile": generators.Overwrite,
-		"web/wiki/": generators.Removed, "go.mod": generators.Unchanged,
+	for p, want := range map[string]state.Change{
+		"config/config.yaml": state.Merged, "README.md": state.Conflict, "Makefile": state.Overwrite,
+		"web/wiki/": state.Removed, "go.mod": state.Unchanged,
 	} {
 		if got[p].Action != want {
 			t.Errorf("%s: %s, want %s", p, got[p].Action, want)
@@ -159,7 +159,7 @@ func TestThreeWayUpdate(t *testing.T) {
 	if strings.Contains(readFile(t, filepath.Join(dir, ModulesFile)), "wiki") || strings.Contains(cfg, "  wiki:") {
 		t.Error("the deleted module is still registered (web/modules.go) or configured (config.yaml)")
 	}
-	if matches, _ := filepath.Glob(filepath.Join(dir, "*"+generators.ConflictSuffix)); len(matches) > 0 {
+	if matches, _ := filepath.Glob(filepath.Join(dir, "*"+state.ConflictSuffix)); len(matches) > 0 {
 		t.Errorf("whole-file conflicts written with bases kept: %v", matches)
 	}
 
@@ -169,10 +169,10 @@ func TestThreeWayUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = entries(again)
-	if e := got["README.md"]; e.Action != generators.Unresolved || !e.Markers || again.Unresolved != 1 || again.Conflicts != 0 {
+	if e := got["README.md"]; e.Action != state.Unresolved || !e.Markers || again.Unresolved != 1 || again.Conflicts != 0 {
 		t.Errorf("second update: README.md %+v, unresolved %d, conflicts %d", e, again.Unresolved, again.Conflicts)
 	}
-	if got["config/config.yaml"].Action != generators.Kept || got["web/wiki/"].Action != "" {
+	if got["config/config.yaml"].Action != state.Kept || got["web/wiki/"].Action != "" {
 		t.Errorf("second update: config.yaml %s (want kept), web/wiki/ %s (want not reported again)", got["config/config.yaml"].Action, got["web/wiki/"].Action)
 	}
 	if readFile(t, filepath.Join(dir, "README.md")) != readme {
@@ -185,12 +185,12 @@ func TestThreeWayUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e := entries(third)["README.md"]; e.Action != generators.Kept || third.Unresolved+third.Conflicts != 0 {
+	if e := entries(third)["README.md"]; e.Action != state.Kept || third.Unresolved+third.Conflicts != 0 {
 		t.Errorf("after resolving: README.md %s, %d open", e.Action, third.Unresolved+third.Conflicts)
 	}
 
 	// remove module, then add module: the project builds and passes its tests.
-	blog := Module{Name: "blog", API: true, Page: true, Config: true}
+	blog := state.Module{Name: "blog", API: true, Page: true, Config: true}
 	if _, err := AddModule(dir, blog, false); err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestThreeWayUpdate(t *testing.T) {
 	if _, err := AddModule(dir, blog, false); err != nil {
 		t.Fatal(err)
 	}
-	if e := entries(mustUpdate(t, dir)); e["web/blog/blog.go"].Action != generators.Unchanged {
+	if e := entries(mustUpdate(t, dir)); e["web/blog/blog.go"].Action != state.Unchanged {
 		t.Errorf("update after remove and add: web/blog/blog.go %s", e["web/blog/blog.go"].Action)
 	}
 	if testing.Short() {
@@ -225,27 +225,27 @@ func mustUpdate(t *testing.T, dir string) *UpdateResult {
 func TestUpdateStoresBasesOnce(t *testing.T) {
 	dir := newProject(t, "v0.9.0") // no bases
 	replaceIn(t, dir, "config/config.yaml", "  keep_alive: 5s\n", "  keep_alive: 10s\n")
-	m, err := LoadManifest(dir)
+	m, err := state.LoadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Files["config/config.yaml"] = generators.FileChecksum([]byte("an older render\n")) // the template changed since
+	m.Files["config/config.yaml"] = state.FileChecksum([]byte("an older render\n")) // the template changed since
 	data, err := m.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(dir, ManifestFile), string(data))
+	writeFile(t, filepath.Join(dir, state.ManifestFile), string(data))
 	res := mustUpdate(t, dir)
-	if !res.NoBases || entries(res)["config/config.yaml"].Action != generators.Conflict || entries(res)["config/config.yaml"].Markers {
+	if !res.NoBases || entries(res)["config/config.yaml"].Action != state.Conflict || entries(res)["config/config.yaml"].Markers {
 		t.Errorf("first update: NoBases %v, config.yaml %+v; want a whole-file conflict", res.NoBases, entries(res)["config/config.yaml"])
 	}
-	if _, err := os.Stat(filepath.Join(dir, "config", "config.yaml"+generators.ConflictSuffix)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, "config", "config.yaml"+state.ConflictSuffix)); err != nil {
 		t.Error(err)
 	}
 	if got := readFile(t, filepath.Join(dir, filepath.FromSlash(BaseDir), "Makefile")); got != readFile(t, filepath.Join(dir, "Makefile")) {
 		t.Error("the first update did not store the Makefile's base")
 	}
-	if err := os.Remove(filepath.Join(dir, "config", "config.yaml"+generators.ConflictSuffix)); err != nil {
+	if err := os.Remove(filepath.Join(dir, "config", "config.yaml"+state.ConflictSuffix)); err != nil {
 		t.Fatal(err)
 	}
 	if res := mustUpdate(t, dir); res.NoBases {

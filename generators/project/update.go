@@ -1,7 +1,9 @@
 package project
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,12 +12,13 @@ import (
 	"github.com/rogpeppe/go-internal/diff"
 
 	"github.com/scaffoldgo/scaffold/generators"
+	"github.com/scaffoldgo/scaffold/generators/state"
 )
 
 // UpdateEntry is one file's fate.
 type UpdateEntry struct {
 	Path   string
-	Action generators.Change
+	Action state.Change
 	// Markers means the file holds conflict markers: written so (a Conflict merged against
 	// its base), or still so (Unresolved). A Conflict or Unresolved without them has its
 	// scaffold version beside it as FILE.scaffold-new.
@@ -24,7 +27,7 @@ type UpdateEntry struct {
 	Diff string
 }
 
-// UpdateResult says what Update did (or, dry, would do).
+// UpdateResult says what `scaffold update` did (or, dry, would do).
 type UpdateResult struct {
 	From, To string // scaffold versions
 	Entries  []UpdateEntry
@@ -39,50 +42,32 @@ type UpdateResult struct {
 // mergeOrHold finishes p's classification for update: an earlier conflict still open in
 // it makes it Unresolved; a Conflict is merged against its base when the project keeps
 // bases (mergeConflict). It returns p's report entry.
-func mergeOrHold(dir, version string, p *generators.Planned, m *Manifest, bases bool) (UpdateEntry, error) {
-	if p.Old != nil {
-		markers, aside, err := unresolved(dir, p.Path, p.Old)
-		if err != nil {
-			return UpdateEntry{}, err
-		}
-		if markers || aside {
-			p.Change, p.Merged = generators.Unresolved, nil
-			return UpdateEntry{Path: p.Path, Action: generators.Unresolved, Markers: markers}, nil
-		}
+func mergeOrHold(dir, version string, p *state.Planned, m *state.Manifest, bases bool) (UpdateEntry, error) {
+	if held, markers, err := state.HoldOpen(dir, p); err != nil || held {
+		return UpdateEntry{Path: p.Path, Action: state.Unresolved, Markers: markers}, err
 	}
-	if p.Change == generators.Conflict && bases && hasBase(p.Path) {
+	if p.Change == state.Conflict && bases && hasBase(p.Path) {
 		if err := mergeConflict(dir, version, p, m.Files[p.Path]); err != nil {
 			return UpdateEntry{}, err
 		}
 	}
-	e := UpdateEntry{Path: p.Path, Action: p.Change, Markers: p.Change == generators.Conflict && p.Merged != nil}
+	e := UpdateEntry{Path: p.Path, Action: p.Change, Markers: p.Change == state.Conflict && p.Merged != nil}
 	if p.Merged != nil {
 		e.Diff = string(diff.Diff("a/"+p.Path, p.Old, "b/"+p.Path, p.Merged))
 	}
 	return e, nil
 }
 
-// Update re-renders the project in dir from the answers in its scaffold.yaml with this
-// scaffold (version) and brings it up to date without losing an edit: see generators.Classify.
-// Files the user added are never touched and files scaffold no longer generates are
-// never deleted. scaffold.yaml is rewritten with the new version and the new render's
-// checksums. All writes go in one atomic commit; dryRun writes nothing.
-func Update(dir, version string, dryRun bool) (*UpdateResult, error) {
-	res, set, err := PlanUpdate(dir, version)
-	if err != nil || dryRun {
-		return res, err
-	}
-	if err := set.Commit(dir, true); err != nil {
-		return nil, err
-	}
-	PruneBases(dir)
-	return res, nil
-}
-
-// PlanUpdate is Update without the commit: what it would do, and the set it would commit
-// into dir (scaffold.yaml included), for a caller that adds files to the same commit.
+// PlanUpdate is the project's part of `scaffold update` (generators/pipeline.Update): it
+// re-renders the project in dir from the answers in its scaffold.yaml with this scaffold
+// (version) and plans bringing it up to date without losing an edit (state.Classify,
+// merged against the bases). Files the user added are never touched; a file scaffold no
+// longer generates goes when unedited and stays when edited (state.ClassifyOrphan,
+// vendor's rule too). It returns what the update does and the set one commit writes into
+// dir, scaffold.yaml included (the new version, the new render's checksums); nothing is
+// written.
 func PlanUpdate(dir, version string) (*UpdateResult, *generators.FileSet, error) {
-	m, err := LoadManifest(dir)
+	m, err := state.LoadManifest(dir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -90,18 +75,18 @@ func PlanUpdate(dir, version string) (*UpdateResult, *generators.FileSet, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	ctx, err := Generate(m.Options(version))
+	ctx, err := Generate(OptionsOf(m, version))
 	if err != nil {
-		return nil, nil, fmt.Errorf("re-rendering from %s: %w", ManifestFile, err)
+		return nil, nil, fmt.Errorf("re-rendering from %s: %w", state.ManifestFile, err)
 	}
 	res := &UpdateResult{From: m.ScaffoldVersion, To: version}
 	for _, folder := range folders {
-		res.Entries = append(res.Entries, UpdateEntry{Path: folder + "/", Action: generators.Removed})
+		res.Entries = append(res.Entries, UpdateEntry{Path: folder + "/", Action: state.Removed})
 	}
 	// A file scaffold wrote, still generated, that the user deleted stays deleted: reported
 	// once, then recorded under removed: (but see regenerated).
 	for _, f := range ctx.Files.Files() {
-		if _, recorded := m.Files[f.Path]; !recorded || f.Path == ManifestFile || regenerated(f.Path) {
+		if _, recorded := m.Files[f.Path]; !recorded || f.Path == state.ManifestFile || regenerated(f.Path) {
 			continue
 		}
 		gone, err := missing(dir, f.Path)
@@ -111,14 +96,14 @@ func PlanUpdate(dir, version string) (*UpdateResult, *generators.FileSet, error)
 		if gone {
 			ctx.Files.Drop(f.Path)
 			ctx.Manifest.Remove(f.Path)
-			res.Entries = append(res.Entries, UpdateEntry{Path: f.Path, Action: generators.Removed})
+			res.Entries = append(res.Entries, UpdateEntry{Path: f.Path, Action: state.Removed})
 		}
 	}
-	plan, err := ctx.Files.PlanAgainst(dir, m.Files)
+	plan, err := state.PlanAgainst(ctx.Files, dir, m.Files)
 	if err != nil {
 		return nil, nil, err
 	}
-	plan = slices.DeleteFunc(plan, func(p generators.Planned) bool { return p.Path == ManifestFile })
+	plan = slices.DeleteFunc(plan, func(p state.Planned) bool { return p.Path == state.ManifestFile })
 	bases, err := hasBases(dir)
 	if err != nil {
 		return nil, nil, err
@@ -132,9 +117,9 @@ func PlanUpdate(dir, version string) (*UpdateResult, *generators.FileSet, error)
 			return nil, nil, err
 		}
 		switch p.Change {
-		case generators.Conflict:
+		case state.Conflict:
 			res.Conflicts++
-		case generators.Unresolved:
+		case state.Unresolved:
 			res.Unresolved++
 			// Left alone, with the record and base it had: the update after its
 			// resolution merges from them.
@@ -152,7 +137,7 @@ func PlanUpdate(dir, version string) (*UpdateResult, *generators.FileSet, error)
 		}
 		res.Entries = append(res.Entries, entry)
 	}
-	set, err := generators.Stage(plan, generators.SetAsideEdited)
+	set, err := state.Stage(plan, state.SetAsideEdited)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -166,10 +151,18 @@ func PlanUpdate(dir, version string) (*UpdateResult, *generators.FileSet, error)
 		if _, derived := m.DerivedFrom[p]; derived {
 			continue // deploy-config's, not the templates': see KeepDerived
 		}
-		// Only an unedited file is reported: an edited one is the user's now.
-		if disk, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p))); err == nil && generators.FileChecksum(disk) == recorded {
-			res.Entries = append(res.Entries, UpdateEntry{Path: p, Action: generators.Orphan})
+		disk, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
 		}
+		if err != nil {
+			return nil, nil, err
+		}
+		fate := state.ClassifyOrphan(recorded, disk, state.SetAsideEdited)
+		if fate == state.Delete {
+			set.Remove(p)
+		}
+		res.Entries = append(res.Entries, UpdateEntry{Path: p, Action: fate})
 	}
 	sort.Slice(res.Entries, func(i, j int) bool { return res.Entries[i].Path < res.Entries[j].Path })
 	// The rendered manifest already records the new version and the new render's
@@ -180,6 +173,6 @@ func PlanUpdate(dir, version string) (*UpdateResult, *generators.FileSet, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	set.Add(ManifestFile, manifest, 0o644)
+	set.Add(state.ManifestFile, manifest, 0o644)
 	return res, set, nil
 }

@@ -1,12 +1,14 @@
 package project
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/scaffoldgo/scaffold/generators"
+	"github.com/scaffoldgo/scaffold/generators/state"
 )
 
 // newProject writes a fresh project into a temporary folder.
@@ -17,7 +19,7 @@ func newProject(t *testing.T, version string) string {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "demo")
-	if err := ctx.Files.Commit(dir, false); err != nil {
+	if err := state.Commit(ctx.Files, dir, false); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -43,7 +45,7 @@ func readFile(t *testing.T, p string) string {
 // then checks each case end to end on disk.
 func TestUpdate(t *testing.T) {
 	dir := newProject(t, "v1.0.0")
-	m, err := LoadManifest(dir)
+	m, err := state.LoadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +53,7 @@ func TestUpdate(t *testing.T) {
 	older := "older template\n"
 	for _, p := range []string{"Makefile", "README.md"} {
 		writeFile(t, filepath.Join(dir, p), older)
-		m.Files[p] = generators.FileChecksum([]byte(older))
+		m.Files[p] = state.FileChecksum([]byte(older))
 	}
 	writeFile(t, filepath.Join(dir, "README.md"), "my readme\n")
 	writeFile(t, filepath.Join(dir, ".gitignore"), "my ignores\n") // edited, template same
@@ -64,19 +66,23 @@ func TestUpdate(t *testing.T) {
 	}
 	delete(m.Files, "web/static/css/style.css")
 	writeFile(t, filepath.Join(dir, "NOTES.md"), "mine\n")
+	// Two files an older scaffold wrote that this one no longer generates: one unedited
+	// (deleted), one edited (the user's now: kept). The one orphan rule, vendor's too.
 	writeFile(t, filepath.Join(dir, "old.txt"), "gone\n")
-	m.Files["old.txt"] = generators.FileChecksum([]byte("gone\n"))
+	m.Files["old.txt"] = state.FileChecksum([]byte("gone\n"))
+	writeFile(t, filepath.Join(dir, "old-edited.txt"), "gone, and mine\n")
+	m.Files["old-edited.txt"] = state.FileChecksum([]byte("gone\n"))
 	data, err := m.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(dir, ManifestFile), string(data))
+	writeFile(t, filepath.Join(dir, state.ManifestFile), string(data))
 
 	dry, err := Update(dir, "v1.1.0", true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "README.md"+generators.ConflictSuffix)); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, "README.md"+state.ConflictSuffix)); err == nil {
 		t.Fatal("a dry run wrote README.md.scaffold-new")
 	}
 	res, err := Update(dir, "v1.1.0", false)
@@ -86,13 +92,13 @@ func TestUpdate(t *testing.T) {
 	if len(dry.Entries) != len(res.Entries) {
 		t.Errorf("dry run reported %d files, the update %d", len(dry.Entries), len(res.Entries))
 	}
-	got := map[string]generators.Change{}
+	got := map[string]state.Change{}
 	for _, e := range res.Entries {
 		got[e.Path] = e.Action
 	}
-	for p, want := range map[string]generators.Change{
-		"Makefile": generators.Overwrite, "README.md": generators.Conflict, ".gitignore": generators.Kept,
-		"go.sum": generators.Removed, "web/static/css/style.css": generators.Create, "go.mod": generators.Unchanged, "old.txt": generators.Orphan,
+	for p, want := range map[string]state.Change{
+		"Makefile": state.Overwrite, "README.md": state.Conflict, ".gitignore": state.Kept,
+		"go.sum": state.Removed, "web/static/css/style.css": state.Create, "go.mod": state.Unchanged, "old.txt": state.Delete, "old-edited.txt": state.Orphan,
 	} {
 		if got[p] != want {
 			t.Errorf("%s: %s, want %s", p, got[p], want)
@@ -107,21 +113,29 @@ func TestUpdate(t *testing.T) {
 	if readFile(t, filepath.Join(dir, "README.md")) != "my readme\n" || readFile(t, filepath.Join(dir, ".gitignore")) != "my ignores\n" {
 		t.Error("a user's edit was overwritten")
 	}
-	if !strings.Contains(readFile(t, filepath.Join(dir, "README.md"+generators.ConflictSuffix)), "scaffold update") {
+	if !strings.Contains(readFile(t, filepath.Join(dir, "README.md"+state.ConflictSuffix)), "scaffold update") {
 		t.Error("README.md.scaffold-new is not the new render")
 	}
-	if readFile(t, filepath.Join(dir, "Makefile")) == older || readFile(t, filepath.Join(dir, "old.txt")) != "gone\n" {
-		t.Error("Makefile not updated, or old.txt touched")
+	if readFile(t, filepath.Join(dir, "Makefile")) == older {
+		t.Error("Makefile not updated")
 	}
-	m2, err := LoadManifest(dir)
+	if _, err := os.Stat(filepath.Join(dir, "old.txt")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("old.txt, unedited and no longer generated, is still there (%v)", err)
+	}
+	if readFile(t, filepath.Join(dir, "old-edited.txt")) != "gone, and mine\n" {
+		t.Error("old-edited.txt, edited by the user, was touched")
+	}
+	m2, err := state.LoadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m2.ScaffoldVersion != "v1.1.0" || m2.Files["README.md"] != generators.FileChecksum([]byte(readFile(t, filepath.Join(dir, "README.md"+generators.ConflictSuffix)))) {
+	if m2.ScaffoldVersion != "v1.1.0" || m2.Files["README.md"] != state.FileChecksum([]byte(readFile(t, filepath.Join(dir, "README.md"+state.ConflictSuffix)))) {
 		t.Errorf("scaffold.yaml: version %s, README.md %s: want the new render's", m2.ScaffoldVersion, m2.Files["README.md"])
 	}
-	if _, ok := m2.Files["old.txt"]; ok {
-		t.Error("scaffold.yaml still records old.txt")
+	for _, p := range []string{"old.txt", "old-edited.txt"} {
+		if _, ok := m2.Files[p]; ok {
+			t.Errorf("scaffold.yaml still records %s", p)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "go.sum")); err == nil || !m2.IsRemoved("go.sum") || m2.Files["go.sum"] != "" {
 		t.Errorf("go.sum, deleted by the user: written again (%v), or not recorded as removed (%q)", err, m2.Removed)
@@ -143,7 +157,7 @@ func TestUpdateRefusesBadManifest(t *testing.T) {
 	if _, err := Update(t.TempDir(), "v1.1.0", false); err == nil || !strings.Contains(err.Error(), "scaffold.yaml not found") {
 		t.Errorf("not a project: %v", err)
 	}
-	writeFile(t, filepath.Join(dir, ManifestFile), "name: demo\nmodule: [\n")
+	writeFile(t, filepath.Join(dir, state.ManifestFile), "name: demo\nmodule: [\n")
 	if _, err := Update(dir, "v1.1.0", false); err == nil || !strings.Contains(err.Error(), "scaffold.yaml: yaml: line") {
 		t.Errorf("corrupted manifest: %v", err)
 	}
@@ -161,7 +175,7 @@ func TestUpdateAfterVendor(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range res.Entries {
-		if strings.HasPrefix(e.Path, "internal/prefork/") && e.Action != generators.Overwrite {
+		if strings.HasPrefix(e.Path, "internal/prefork/") && e.Action != state.Overwrite {
 			t.Errorf("%s: %s, want update", e.Path, e.Action)
 		}
 	}
@@ -170,7 +184,7 @@ func TestUpdateAfterVendor(t *testing.T) {
 // A --db project's update re-renders with its database: nothing changes, nothing is
 // created or orphaned (the database files are generated again).
 func TestUpdateKeepsDatabase(t *testing.T) {
-	updateChangesNothing(t, Options{Name: "shop", Database: DatabaseSQLite, Version: "v1.0.0"})
+	updateChangesNothing(t, Options{Name: "shop", Database: state.DatabaseSQLite, Version: "v1.0.0"})
 }
 
 // updateChangesNothing generates a project with opts into a temporary folder, and a dry-run
@@ -183,7 +197,7 @@ func updateChangesNothing(t *testing.T, opts Options) (*Context, string) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	if err := ctx.Files.Commit(dir, true); err != nil {
+	if err := state.Commit(ctx.Files, dir, true); err != nil {
 		t.Fatal(err)
 	}
 	res, err := Update(dir, opts.Version, true)
@@ -191,7 +205,7 @@ func updateChangesNothing(t *testing.T, opts Options) (*Context, string) {
 		t.Fatal(err)
 	}
 	for _, e := range res.Entries {
-		if e.Action != generators.Unchanged {
+		if e.Action != state.Unchanged {
 			t.Errorf("%s: %s, want unchanged", e.Path, e.Action)
 		}
 	}

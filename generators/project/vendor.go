@@ -10,11 +10,12 @@ import (
 	"strings"
 
 	"github.com/scaffoldgo/scaffold/generators"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/runtime"
 )
 
-// VendorResult says what Vendor did (or, in a dry run, would do). Paths are relative to
-// the project: internal/prefork/doc.go.
+// VendorResult says what `scaffold vendor` did (or, in a dry run, would do). Paths are
+// relative to the project: internal/prefork/doc.go.
 type VendorResult struct {
 	From, To  string   // runtime versions
 	DryRun    bool     // nothing was written
@@ -23,6 +24,9 @@ type VendorResult struct {
 	Kept      []string // files in the runtime folders that scaffold did not write
 	Edited    []string // scaffold's files edited locally whose new version is the same: left as edited
 	Conflicts []string // scaffold's files edited locally and changed in the new runtime: kept, the new version beside them as FILE.scaffold-new
+	// Unresolved are the conflicts of an earlier run still open (FILE.scaffold-new still
+	// beside the file, or conflict markers in it): left alone, listed on every run until resolved.
+	Unresolved []string
 }
 
 // vendored is one package scaffold copies into a project: the runtime, and the
@@ -35,22 +39,22 @@ type vendored struct {
 	onDisk   map[string][]byte
 }
 
-// Vendor is `scaffold update` limited to the vendored runtime (`scaffold vendor`, or
+// PlanVendor plans `scaffold update` limited to the vendored runtime (`scaffold vendor`, or
 // `scaffold update --runtime`) and the configuration engine beside it when the project
 // has one: this scaffold's copies replace the project's file by file under update's rule
-// (generators.Classify against the per-file checksums in scaffold.yaml) and policy (an
+// (state.Classify against the per-file checksums in scaffold.yaml) and policy (an
 // edit is kept, the new version written beside it as FILE.scaffold-new), or with force the
 // edits are overwritten. Files scaffold wrote that the new runtime no longer has go, unless
 // edited; files the user added stay. One atomic commit: a failure part-way leaves the old
-// runtime whole. A dry run plans the same and writes nothing.
-func Vendor(dir, version string, force, dryRun bool) (*VendorResult, error) {
-	m, err := LoadManifest(dir)
+// runtime whole (generators/pipeline.Vendor commits the set PlanVendor returns).
+func PlanVendor(dir, version string, force bool) (*VendorResult, *generators.FileSet, error) {
+	m, err := state.LoadManifest(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	pkgs, err := vendoredPackages(dir, m, version)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	render := generators.NewFileSet()
 	record := map[string]string{}
@@ -60,27 +64,36 @@ func Vendor(dir, version string, force, dryRun bool) (*VendorResult, error) {
 		}
 		maps.Copy(record, pkg.record)
 	}
-	plan, err := render.PlanAgainst(dir, record)
+	plan, err := state.PlanAgainst(render, dir, record)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	policy := generators.SetAsideEdited
+	policy := state.SetAsideEdited
 	if force {
-		policy = generators.OverwriteEdited
+		policy = state.OverwriteEdited
 	}
-	set, err := generators.Stage(plan, policy)
+	// An earlier conflict still open is left alone and listed, as update does; --force
+	// takes scaffold's version, open conflicts included.
+	for i := 0; i < len(plan) && !force; i++ {
+		if _, _, err := state.HoldOpen(dir, &plan[i]); err != nil {
+			return nil, nil, err
+		}
+	}
+	set, err := state.Stage(plan, policy)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	res := &VendorResult{From: m.Runtime.Version, To: version, DryRun: dryRun}
+	res := &VendorResult{From: m.Runtime.Version, To: version}
 	for _, p := range plan {
 		switch {
-		case p.Change == generators.Create || p.Change == generators.Overwrite || (force && (p.Change == generators.Kept || p.Change == generators.Conflict)):
+		case p.Change == state.Create || p.Change == state.Overwrite || (force && (p.Change == state.Kept || p.Change == state.Conflict)):
 			res.Written = append(res.Written, p.Path)
-		case p.Change == generators.Kept:
+		case p.Change == state.Kept:
 			res.Edited = append(res.Edited, p.Path)
-		case p.Change == generators.Conflict:
+		case p.Change == state.Conflict:
 			res.Conflicts = append(res.Conflicts, p.Path)
+		case p.Change == state.Unresolved:
+			res.Unresolved = append(res.Unresolved, p.Path)
 		}
 	}
 	for _, pkg := range pkgs {
@@ -92,7 +105,7 @@ func Vendor(dir, version string, force, dryRun bool) (*VendorResult, error) {
 			case still:
 			case !contains(pkg.previous, name):
 				res.Kept = append(res.Kept, p)
-			case force || pkg.record[p] == generators.FileChecksum(data):
+			case state.ClassifyOrphan(pkg.record[p], data, policy) == state.Delete:
 				set.Remove(p)
 				res.Removed = append(res.Removed, p)
 			default:
@@ -105,28 +118,23 @@ func Vendor(dir, version string, force, dryRun bool) (*VendorResult, error) {
 			delete(m.Files, path.Join(pkg.dir, name))
 		}
 		for name, data := range pkg.files {
-			m.Files[path.Join(pkg.dir, name)] = generators.FileChecksum(data)
+			m.Files[path.Join(pkg.dir, name)] = state.FileChecksum(data)
 		}
 	}
-	m.Runtime = Runtime{Dir: m.Runtime.Dir, Version: version, Files: runtime.Names()}
+	m.Runtime = state.Runtime{Dir: m.Runtime.Dir, Version: version, Files: runtime.Names()}
 	manifest, err := m.Marshal()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	set.Add(ManifestFile, manifest, 0o644)
-	if !dryRun {
-		if err := set.Commit(dir, true); err != nil {
-			return nil, err
-		}
-	}
-	for _, l := range [][]string{res.Written, res.Removed, res.Kept, res.Edited, res.Conflicts} {
+	set.Add(state.ManifestFile, manifest, 0o644)
+	for _, l := range [][]string{res.Written, res.Removed, res.Kept, res.Edited, res.Conflicts, res.Unresolved} {
 		sort.Strings(l)
 	}
-	return res, nil
+	return res, set, nil
 }
 
 // vendoredPackages is the runtime, then the configuration engine that imports it.
-func vendoredPackages(dir string, m *Manifest, version string) ([]vendored, error) {
+func vendoredPackages(dir string, m *state.Manifest, version string) ([]vendored, error) {
 	onDisk, err := readGoFiles(filepath.Join(dir, filepath.FromSlash(m.Runtime.Dir)))
 	if err != nil {
 		return nil, err
@@ -147,7 +155,7 @@ func vendoredPackages(dir string, m *Manifest, version string) ([]vendored, erro
 
 // runtimeRecord is the checksum scaffold last wrote for each runtime file, from
 // scaffold.yaml's files map.
-func runtimeRecord(m *Manifest) map[string]string {
+func runtimeRecord(m *state.Manifest) map[string]string {
 	record := map[string]string{}
 	for _, name := range m.Runtime.Files {
 		p := path.Join(m.Runtime.Dir, name)

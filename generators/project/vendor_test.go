@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scaffoldgo/scaffold/generators"
+	"github.com/scaffoldgo/scaffold/generators/state"
 )
 
 // The configuration engine imports the runtime, so vendor upgrades both together.
@@ -20,7 +20,7 @@ func TestVendorUpgradesTheEngineBesideTheRuntime(t *testing.T) {
 	if !slices.Contains(res.Written, "internal/appconfig/load.go") || !strings.HasPrefix(readFile(t, load), ConfigHeader("v1.1.0")) {
 		t.Errorf("the engine was not upgraded: %+v", res)
 	}
-	if m, _ := LoadManifest(dir); m.Files["internal/appconfig/load.go"] != generators.FileChecksum([]byte(readFile(t, load))) {
+	if m, _ := state.LoadManifest(dir); m.Files["internal/appconfig/load.go"] != state.FileChecksum([]byte(readFile(t, load))) {
 		t.Errorf("scaffold.yaml records %q for the engine's load.go", m.Files["internal/appconfig/load.go"])
 	}
 }

@@ -35,7 +35,7 @@ const (
 
 // Main runs scaffold with os.Args and returns the process exit code.
 func Main() int {
-	f := &cmdutil.Factory{IOStreams: iostreams.System(), Executable: os.Executable}
+	f := &cmdutil.Factory{IOStreams: iostreams.System()}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return Execute(ctx, f, os.Args[1:])

@@ -7,6 +7,4 @@ import (
 // Factory carries the dependencies commands share, so tests can replace them.
 type Factory struct {
 	IOStreams *iostreams.IOStreams
-	// Executable is the path of the running scaffold binary (for commands that re-run it).
-	Executable func() (string, error)
 }

@@ -4,15 +4,15 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/iostreams"
 )
 
 // ProjectDir finds the project for a command run from dir (--dir, or the working folder)
-// by walking up to the folder holding scaffold.yaml (project.Find), and says on ErrOut
+// by walking up to the folder holding scaffold.yaml (state.Find), and says on ErrOut
 // which folder it used when that is not dir itself.
 func ProjectDir(io *iostreams.IOStreams, dir string) (string, error) {
-	found, err := project.Find(dir)
+	found, err := state.Find(dir)
 	if err != nil {
 		return "", err
 	}
@@ -21,7 +21,7 @@ func ProjectDir(io *iostreams.IOStreams, dir string) (string, error) {
 		if err != nil {
 			abs = found
 		}
-		fmt.Fprintf(io.ErrOut, "Using the project in %s (%s).\n", abs, project.ManifestFile)
+		fmt.Fprintf(io.ErrOut, "Using the project in %s (%s).\n", abs, state.ManifestFile)
 	}
 	return found, nil
 }

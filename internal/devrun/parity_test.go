@@ -11,6 +11,7 @@ import (
 
 	"github.com/scaffoldgo/scaffold/generators/deploy"
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/runtime/appconfig"
 )
 
@@ -158,11 +159,11 @@ func copyDir(t *testing.T, from, to string) {
 // app's too: production's from setting.yaml over config.yaml's.
 func TestDeployConfigReadsTheAppsDatabase(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
-	pc, err := project.Generate(project.Options{Name: "demo", Database: project.DatabasePostgres})
+	pc, err := project.Generate(project.Options{Name: "demo", Database: state.DatabasePostgres})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pc.Files.Commit(dir, false); err != nil {
+	if err := state.Commit(pc.Files, dir, false); err != nil {
 		t.Fatal(err)
 	}
 	setting := "production:\n  database:\n    dsn: postgres://demo@db.internal:5433/demo?sslmode=verify-full\n"

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
@@ -31,7 +32,7 @@ func genProject(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pc.Files.Commit(dir, false); err != nil {
+	if err := state.Commit(pc.Files, dir, false); err != nil {
 		t.Fatal(err)
 	}
 	return dir

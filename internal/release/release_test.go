@@ -19,8 +19,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scaffoldgo/scaffold/generators/packaging"
+	"github.com/scaffoldgo/scaffold/generators/pipeline"
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
@@ -275,11 +276,7 @@ func generate(t *testing.T, name string) string {
 func generateWith(t *testing.T, opts project.Options) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), opts.Name)
-	ctx, err := packaging.New(opts, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ctx.Files.Commit(dir, false); err != nil {
+	if err := pipeline.New(&pipeline.NewRun{Options: opts, Target: dir}); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -620,7 +617,7 @@ func TestWorkflowsLint(t *testing.T) {
 		t.Fatalf("scaffold's .github/workflows: %v %v, want ci.yml and release.yml", own, err)
 	}
 	dir := generate(t, "demo")
-	pg := generateWith(t, project.Options{Name: "notes", Database: project.DatabasePostgres})
+	pg := generateWith(t, project.Options{Name: "notes", Database: state.DatabasePostgres})
 	generated := []string{
 		filepath.Join(dir, ".github", "workflows", "ci.yml"),
 		filepath.Join(dir, ".github", "workflows", "release.yml"),

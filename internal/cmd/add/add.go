@@ -7,7 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/pipeline"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
 	"github.com/scaffoldgo/scaffold/internal/iostreams"
 )
@@ -78,18 +79,19 @@ existing web/NAME is never overwritten; every file is written in one step, or no
 }
 
 func moduleRun(opts *ModuleOptions) error {
-	m := project.Module{Name: opts.Name, API: opts.API || !opts.Page, Page: opts.Page || !opts.API, Config: opts.Config}
+	m := state.Module{Name: opts.Name, API: opts.API || !opts.Page, Page: opts.Page || !opts.API, Config: opts.Config}
 	dir, err := cmdutil.ProjectDir(opts.IO, opts.Dir)
 	if err != nil {
 		return err
 	}
-	res, err := project.AddModule(dir, m, opts.DryRun)
-	if err != nil {
+	run := &pipeline.AddModuleRun{Dir: dir, Module: m, DryRun: opts.DryRun}
+	if err := pipeline.AddModule(run); err != nil {
 		return err
 	}
+	res := run.Result
 	out := opts.IO.Out
 	for _, d := range res.Dropped {
-		fmt.Fprintf(out, "removed by you: %s/ (dropped from %s)\n", d, project.ManifestFile)
+		fmt.Fprintf(out, "removed by you: %s/ (dropped from %s)\n", d, state.ManifestFile)
 	}
 	for _, c := range res.Changes {
 		fmt.Fprintf(out, "%-9s %s\n", c.Change, filepath.Join(dir, filepath.FromSlash(c.Path)))
@@ -109,7 +111,7 @@ func moduleRun(opts *ModuleOptions) error {
 	return nil
 }
 
-func routes(m project.Module) string {
+func routes(m state.Module) string {
 	switch {
 	case m.API && m.Page:
 		return fmt.Sprintf("a page at /%s/ and a JSON API at /api/%s", m.Name, m.Name)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
 	"github.com/scaffoldgo/scaffold/internal/iostreams"
 )
@@ -69,7 +70,7 @@ func TestRunWritesTheModule(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "demo")
-	if err := ctx.Files.Commit(dir, false); err != nil {
+	if err := state.Commit(ctx.Files, dir, false); err != nil {
 		t.Fatal(err)
 	}
 	ios, _, out, _ := iostreams.Test()
@@ -79,11 +80,11 @@ func TestRunWritesTheModule(t *testing.T) {
 	if !strings.Contains(out.String(), "Added module shop: a page at /shop/ and a JSON API at /api/shop.") {
 		t.Errorf("output:\n%s", out)
 	}
-	m, err := project.LoadManifest(dir)
+	m, err := state.LoadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Modules) != 1 || m.Modules[0] != (project.Module{Name: "shop", API: true, Page: true}) {
+	if len(m.Modules) != 1 || m.Modules[0] != (state.Module{Name: "shop", API: true, Page: true}) {
 		t.Errorf("scaffold.yaml modules = %+v", m.Modules)
 	}
 }

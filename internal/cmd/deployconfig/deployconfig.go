@@ -10,9 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/scaffoldgo/scaffold/generators"
 	"github.com/scaffoldgo/scaffold/generators/deploy"
-	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/pipeline"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
 	"github.com/scaffoldgo/scaffold/internal/iostreams"
 )
@@ -24,7 +24,6 @@ type Options struct {
 
 	Args   []string // targets: nginx, supervisor, systemd, logrotate, container, kubernetes, all
 	Dir    string   // the project folder
-	Out    string   // output folder; relative to Dir
 	Deploy deploy.Options
 	DryRun bool
 	Force  bool
@@ -156,10 +155,18 @@ func deployConfigRun(opts *Options) error {
 		return cmdutil.FlagErrorf("%v", err)
 	}
 	opts.Deploy.Targets = targets
-	if opts.Dir, err = cmdutil.ProjectDir(opts.IO, opts.Dir); err != nil {
+	dir, err := cmdutil.ProjectDir(opts.IO, opts.Dir)
+	if err != nil {
 		return err
 	}
-	gen, err := deploy.Generate(opts.Dir, opts.Deploy)
+	run := &pipeline.DeployConfigRun{Ctx: opts.Ctx, Dir: dir, Options: opts.Deploy, Check: opts.Check, Force: opts.Force, DryRun: opts.DryRun}
+	err = pipeline.DeployConfig(run)
+	for _, s := range run.Passed {
+		fmt.Fprintf(opts.IO.ErrOut, "check passed: %s\n", s)
+	}
+	for _, s := range run.Skipped {
+		fmt.Fprintf(opts.IO.ErrOut, "check skipped: %s\n", s)
+	}
 	var inputErr *deploy.InputError
 	if errors.As(err, &inputErr) {
 		return &cmdutil.FlagError{Err: inputErr}
@@ -167,47 +174,22 @@ func deployConfigRun(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	out := opts.Deploy.Out
-	if !filepath.IsAbs(out) {
-		out = filepath.Join(opts.Dir, out)
+	report := opts.IO.Out
+	if opts.DryRun {
+		opts.IO.Out.Write(deploy.Diff(run.Plan))
+		report = opts.IO.ErrOut
 	}
-	if opts.Check {
-		passed, skipped, err := gen.Check(opts.Ctx)
-		for _, s := range passed {
-			fmt.Fprintf(opts.IO.ErrOut, "check passed: %s\n", s)
-		}
-		for _, s := range skipped {
-			fmt.Fprintf(opts.IO.ErrOut, "check skipped: %s\n", s)
-		}
-		if err != nil {
-			return fmt.Errorf("check failed, nothing written:\n%w", err)
-		}
-	}
-	plan, err := gen.Plan(opts.Deploy.Out)
-	if errors.As(err, &inputErr) {
-		return &cmdutil.FlagError{Err: inputErr}
-	}
-	if err != nil {
-		return err
+	for _, p := range run.Plan {
+		fmt.Fprintf(report, "%-9s %s\n", describe(p.Change, opts.Force), filepath.Join(run.Out.Path, filepath.FromSlash(p.Path)))
 	}
 	if opts.DryRun {
-		opts.IO.Out.Write(deploy.Diff(plan))
-		for _, p := range plan {
-			fmt.Fprintf(opts.IO.ErrOut, "%-9s %s\n", describe(p.Change, opts.Force), filepath.Join(out, filepath.FromSlash(p.Path)))
-		}
 		fmt.Fprintln(opts.IO.ErrOut, "dry run: nothing written")
 		return nil
 	}
-	if err := deploy.Write(opts.Dir, opts.Deploy.Out, plan, opts.Force); err != nil {
-		return err
-	}
-	for _, p := range plan {
-		fmt.Fprintf(opts.IO.Out, "%-9s %s\n", describe(p.Change, opts.Force), filepath.Join(out, filepath.FromSlash(p.Path)))
-	}
-	fmt.Fprintf(opts.IO.Out, "%-9s %s: commit it with the files\n", "recorded", filepath.Join(opts.Dir, project.ManifestFile))
-	fmt.Fprintf(opts.IO.Out, "See %s for where each file goes.\n", filepath.Join(out, "README.md"))
-	if gen.Data.LetsEncrypt {
-		fmt.Fprint(opts.IO.Out, gen.Data.LetsEncryptSteps())
+	fmt.Fprintf(opts.IO.Out, "%-9s %s: commit it with the files\n", "recorded", filepath.Join(dir, state.ManifestFile))
+	fmt.Fprintf(opts.IO.Out, "See %s for where each file goes.\n", filepath.Join(run.Out.Path, "README.md"))
+	if run.Generated.Data.LetsEncrypt {
+		fmt.Fprint(opts.IO.Out, run.Generated.Data.LetsEncryptSteps())
 	}
 	return nil
 }
@@ -241,8 +223,8 @@ func verifyRun(opts *Options) error {
 	return nil
 }
 
-func describe(c generators.Change, force bool) string {
-	if c == generators.Conflict || c == generators.Kept {
+func describe(c state.Change, force bool) string {
+	if c == state.Conflict || c == state.Kept {
 		if force {
 			return "overwrite"
 		}

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scaffoldgo/scaffold/generators"
 	deploygen "github.com/scaffoldgo/scaffold/generators/deploy"
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/cli"
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
 	"github.com/scaffoldgo/scaffold/internal/iostreams"
@@ -24,7 +24,7 @@ func newProject(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ctx.Files.Commit(dir, false); err != nil {
+	if err := state.Commit(ctx.Files, dir, false); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -74,7 +74,7 @@ func TestWriteThenUnchanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := project.LoadManifest(dir)
+	m, err := state.LoadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestWriteThenUnchanged(t *testing.T) {
 	}
 	for rel, data := range got {
 		p := "deploy/" + filepath.ToSlash(rel)
-		if m.Files[p] != generators.FileChecksum([]byte(data)) || m.DerivedFrom[p] != digest {
+		if m.Files[p] != state.FileChecksum([]byte(data)) || m.DerivedFrom[p] != digest {
 			t.Errorf("scaffold.yaml records %s as %q derived from %q, want its checksum derived from %s", p, m.Files[p], m.DerivedFrom[p], digest)
 		}
 	}
@@ -278,12 +278,12 @@ func TestOutRecordedInScaffoldYAML(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "create    "+filepath.Join(ops, "nginx/demo.conf")) || !strings.Contains(out, "recorded  "+filepath.Join(dir, "scaffold.yaml")) {
 		t.Fatalf("--out ../ops: exit %d\n%s%s", code, out, errOut)
 	}
-	m, err := project.LoadManifest(dir)
+	m, err := state.LoadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	site, _ := os.ReadFile(filepath.Join(ops, "nginx", "demo.conf"))
-	if m.Files["../ops/nginx/demo.conf"] != generators.FileChecksum(site) {
+	if m.Files["../ops/nginx/demo.conf"] != state.FileChecksum(site) {
 		t.Errorf("scaffold.yaml files: %v, want ../ops/nginx/demo.conf recorded", m.DerivedFrom)
 	}
 }

@@ -14,8 +14,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/scaffoldgo/scaffold/generators"
-	"github.com/scaffoldgo/scaffold/generators/packaging"
+	"github.com/scaffoldgo/scaffold/generators/pipeline"
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/build"
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
 	"github.com/scaffoldgo/scaffold/internal/iostreams"
@@ -100,7 +101,7 @@ terminal, NAME is required and the defaults are used for the rest.`,
 	fl.StringVar(&opts.Module, "module", "", "Go module path (default NAME)")
 	fl.IntVar(&opts.Port, "port", project.DefaultPort, "development port, written to config/config.yaml")
 	fl.IntVar(&opts.Workers, "workers", project.DefaultWorkers, "production worker processes")
-	fl.StringVar(&opts.DB, "db", project.DatabaseNone, "database: none, sqlite (embedded, pure Go) or postgres (pgx); adds migrations and a sample module")
+	fl.StringVar(&opts.DB, "db", state.DatabaseNone, "database: none, sqlite (embedded, pure Go) or postgres (pgx); adds migrations and a sample module")
 	fl.StringVar(&opts.Maintainer, "maintainer", "", `the packages' maintainer, "Name <email>" (default: git config user.name and user.email)`)
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "use defaults for everything not given; never prompt")
 	fl.BoolVar(&opts.Force, "force", false, "write into a non-empty folder, rewriting only scaffold's files (never deletes)")
@@ -119,7 +120,7 @@ func newRun(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	exists, empty, err := generators.IsEmptyDir(target)
+	exists, empty, err := state.IsEmptyDir(target)
 	if err != nil {
 		return fmt.Errorf("cannot use %s: %w", target, err)
 	}
@@ -133,20 +134,22 @@ func newRun(opts *Options) error {
 		return err
 	}
 	version, _, _ := build.Info()
-	// The package units too, so the first tag releases (goreleaser packages deploy/).
-	gen, err := packaging.New(project.Options{Name: name, Module: opts.Module, Port: opts.Port, Workers: opts.Workers, Database: opts.DB, Maintainer: opts.Maintainer, Version: version}, target)
-	if err != nil {
+	// The package units too, so the first tag releases (goreleaser packages packaging/).
+	run := &pipeline.NewRun{Options: project.Options{Name: name, Module: opts.Module, Port: opts.Port, Workers: opts.Workers, Database: opts.DB, Maintainer: opts.Maintainer, Version: version},
+		Target: target, Force: opts.Force, DryRun: opts.DryRun}
+	err = pipeline.New(run)
+	switch {
+	case errors.Is(err, state.ErrNotEmpty):
+		return fmt.Errorf("%s is not empty; use --force to rewrite only scaffold's files", displayPath(opts, target))
+	case err != nil && run.Changes != nil:
+		return fmt.Errorf("writing %s: %w (nothing was left behind)", displayPath(opts, target), err)
+	case err != nil:
 		return err
 	}
-	files := gen.Files
+	gen, files := run.Project, run.Project.Files
 	if opts.DryRun {
-		return printPlan(opts, files, target)
-	}
-	if err := files.Commit(target, opts.Force); err != nil {
-		if errors.Is(err, generators.ErrNotEmpty) {
-			return fmt.Errorf("%s is not empty; use --force to rewrite only scaffold's files", displayPath(opts, target))
-		}
-		return fmt.Errorf("writing %s: %w (nothing was left behind)", displayPath(opts, target), err)
+		printPlan(opts, files, run.Changes, target)
+		return nil
 	}
 	out := opts.IO.Out
 	fmt.Fprintf(out, "Created %s (module %s) in %s: %d files in %s.\n", name, gen.Options.Module, displayPath(opts, target), files.Len(), time.Since(start).Round(time.Millisecond))
@@ -191,12 +194,12 @@ func resolveTarget(opts *Options) (name, target string, err error) {
 	}
 	if opts.Arg == "." {
 		name = filepath.Base(wd)
-		if err := project.ValidateName(name); err != nil {
+		if err := state.ValidateName(name); err != nil {
 			return "", "", fmt.Errorf("the current folder's name cannot name the project: %w", err)
 		}
 		return name, wd, nil
 	}
-	if err := project.ValidateName(opts.Arg); err != nil {
+	if err := state.ValidateName(opts.Arg); err != nil {
 		return "", "", err
 	}
 	return opts.Arg, filepath.Join(wd, opts.Arg), nil
@@ -204,17 +207,17 @@ func resolveTarget(opts *Options) (name, target string, err error) {
 
 func validateFlags(opts *Options) error {
 	if opts.moduleSet {
-		if err := project.ValidateModule(opts.Module); err != nil {
+		if err := state.ValidateModule(opts.Module); err != nil {
 			return cmdutil.FlagErrorf("--module: %v", err)
 		}
 	}
-	if err := project.ValidatePort(opts.Port); err != nil {
+	if err := state.ValidatePort(opts.Port); err != nil {
 		return cmdutil.FlagErrorf("--port: %v", err)
 	}
-	if err := project.ValidateWorkers(opts.Workers); err != nil {
+	if err := state.ValidateWorkers(opts.Workers); err != nil {
 		return cmdutil.FlagErrorf("--workers: %v", err)
 	}
-	if err := project.ValidateDatabase(opts.DB); err != nil {
+	if err := state.ValidateDatabase(opts.DB); err != nil {
 		return cmdutil.FlagErrorf("--db: %v", err)
 	}
 	if opts.maintainerSet {
@@ -279,16 +282,16 @@ func ask(opts *Options, name string) error {
 	var questions []prompter.Question
 	module, port, workers, db, maintainer := "", "", "", "", ""
 	if !opts.moduleSet {
-		questions = append(questions, prompter.Question{Title: "Go module path", Description: "as in go.mod, e.g. github.com/acme/" + name, Default: opts.Module, Validate: project.ValidateModule, Answer: &module})
+		questions = append(questions, prompter.Question{Title: "Go module path", Description: "as in go.mod, e.g. github.com/acme/" + name, Default: opts.Module, Validate: state.ValidateModule, Answer: &module})
 	}
 	if !opts.portSet {
-		questions = append(questions, prompter.Question{Title: "Development port", Default: strconv.Itoa(opts.Port), Validate: intRule(project.ValidatePort), Answer: &port})
+		questions = append(questions, prompter.Question{Title: "Development port", Default: strconv.Itoa(opts.Port), Validate: intRule(state.ValidatePort), Answer: &port})
 	}
 	if !opts.workersSet {
-		questions = append(questions, prompter.Question{Title: "Production workers", Description: "worker processes of the prefork server", Default: strconv.Itoa(opts.Workers), Validate: intRule(project.ValidateWorkers), Answer: &workers})
+		questions = append(questions, prompter.Question{Title: "Production workers", Description: "worker processes of the prefork server", Default: strconv.Itoa(opts.Workers), Validate: intRule(state.ValidateWorkers), Answer: &workers})
 	}
 	if !opts.dbSet {
-		questions = append(questions, prompter.Question{Title: "Database", Description: "none, sqlite (embedded, no server) or postgres", Default: opts.DB, Validate: project.ValidateDatabase, Answer: &db})
+		questions = append(questions, prompter.Question{Title: "Database", Description: "none, sqlite (embedded, no server) or postgres", Default: opts.DB, Validate: state.ValidateDatabase, Answer: &db})
 	}
 	if !opts.maintainerSet {
 		questions = append(questions, prompter.Question{Title: "Package maintainer", Description: "the .deb's and .rpm's Maintainer: " + project.MaintainerRule, Default: opts.Maintainer, Validate: func(s string) error { _, err := project.ValidateMaintainer(s); return err }, Answer: &maintainer})
@@ -324,8 +327,8 @@ func ask(opts *Options, name string) error {
 func askName(opts *Options) error {
 	var name string
 	err := opts.Prompter.Ask([]prompter.Question{{
-		Title: "Project name", Description: "the folder, binary and default module path: " + project.NameRule,
-		Validate: project.ValidateName, Required: true, Answer: &name,
+		Title: "Project name", Description: "the folder, binary and default module path: " + state.NameRule,
+		Validate: state.ValidateName, Required: true, Answer: &name,
 	}})
 	if err != nil {
 		return err
@@ -352,11 +355,8 @@ func equivalentCommand(opts *Options) string {
 	return strings.Join(append(parts, "--yes"), " ")
 }
 
-func printPlan(opts *Options, files *generators.FileSet, target string) error {
-	changes, err := files.Plan(target)
-	if err != nil {
-		return err
-	}
+// printPlan lists what the dry run would write: each file's change, the bases in one line.
+func printPlan(opts *Options, files *generators.FileSet, changes []state.Change, target string) {
 	bases := 0
 	for i, f := range files.Files() {
 		if strings.HasPrefix(f.Path, project.BaseDir+"/") {
@@ -369,7 +369,6 @@ func printPlan(opts *Options, files *generators.FileSet, target string) error {
 		fmt.Fprintf(opts.IO.Out, "%-9s %s (%d files: what scaffold wrote, the base of scaffold update's merge)\n", "write", filepath.Join(displayPath(opts, target), filepath.FromSlash(project.BaseDir))+string(filepath.Separator), bases)
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "Dry run: %d files; nothing was written.\n", files.Len())
-	return nil
 }
 
 // displayPath shows target relative to the working folder when it is inside it.

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/cmdtest"
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
 	"github.com/scaffoldgo/scaffold/internal/iostreams"
@@ -27,11 +28,11 @@ func TestNewCmdNewFlags(t *testing.T) {
 		wantErr string
 	}{
 		{name: "defaults", args: []string{"shop"},
-			want: Options{Arg: "shop", Port: project.DefaultPort, Workers: project.DefaultWorkers, DB: project.DatabaseNone}},
+			want: Options{Arg: "shop", Port: project.DefaultPort, Workers: project.DefaultWorkers, DB: state.DatabaseNone}},
 		{name: "everything", args: []string{"shop", "--module", "github.com/acme/shop", "--port", "9000", "--workers", "3", "--maintainer", "Ada <ada@example.com>", "-y", "--force", "--dry-run"},
-			want: Options{Arg: "shop", Module: "github.com/acme/shop", Port: 9000, Workers: 3, DB: project.DatabaseNone, Maintainer: "Ada <ada@example.com>", Yes: true, Force: true, DryRun: true, moduleSet: true, portSet: true, workersSet: true, maintainerSet: true}},
+			want: Options{Arg: "shop", Module: "github.com/acme/shop", Port: 9000, Workers: 3, DB: state.DatabaseNone, Maintainer: "Ada <ada@example.com>", Yes: true, Force: true, DryRun: true, moduleSet: true, portSet: true, workersSet: true, maintainerSet: true}},
 		{name: "current folder", args: []string{".", "--workers", "1"},
-			want: Options{Arg: ".", Port: project.DefaultPort, Workers: 1, DB: project.DatabaseNone, workersSet: true}},
+			want: Options{Arg: ".", Port: project.DefaultPort, Workers: 1, DB: state.DatabaseNone, workersSet: true}},
 		{name: "no name", args: nil, wantErr: "new needs exactly one NAME (or . for the current folder), got 0 arguments"},
 		{name: "two names", args: []string{"a", "b"}, wantErr: "got 2 arguments"},
 		{name: "port not a number", args: []string{"shop", "--port", "http"}, wantErr: `invalid argument "http" for "--port"`},
@@ -85,7 +86,7 @@ func testOptions(t *testing.T, arg string) (*Options, *bytes.Buffer, *bytes.Buff
 	wd := t.TempDir()
 	return &Options{IO: ios, Getwd: func() (string, error) { return wd, nil }, Prompter: &answers{},
 		GitMaintainer: func() string { return "Git User <git@example.com>" },
-		Arg:           arg, Port: project.DefaultPort, Workers: project.DefaultWorkers, DB: project.DatabaseNone}, out, errOut
+		Arg:           arg, Port: project.DefaultPort, Workers: project.DefaultWorkers, DB: state.DatabaseNone}, out, errOut
 }
 
 func wd(t *testing.T, o *Options) string {
@@ -161,7 +162,7 @@ func TestNewRunMaintainer(t *testing.T) {
 		if err := newRun(opts); err != nil {
 			t.Fatal(err)
 		}
-		m, err := project.LoadManifest(filepath.Join(wd(t, opts), "shop"))
+		m, err := state.LoadManifest(filepath.Join(wd(t, opts), "shop"))
 		if err != nil {
 			t.Fatal(err)
 		}

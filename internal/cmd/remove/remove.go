@@ -7,7 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/pipeline"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
 	"github.com/scaffoldgo/scaffold/internal/iostreams"
 )
@@ -71,13 +72,14 @@ func moduleRun(opts *ModuleOptions) error {
 	if err != nil {
 		return err
 	}
-	res, err := project.RemoveModule(dir, opts.Name, opts.DryRun)
-	if err != nil {
+	run := &pipeline.RemoveModuleRun{Dir: dir, Name: opts.Name, DryRun: opts.DryRun}
+	if err := pipeline.RemoveModule(run); err != nil {
 		return err
 	}
+	res := run.Result
 	out := opts.IO.Out
 	for _, d := range res.Dropped {
-		fmt.Fprintf(out, "removed by you: %s/ (dropped from %s)\n", d, project.ManifestFile)
+		fmt.Fprintf(out, "removed by you: %s/ (dropped from %s)\n", d, state.ManifestFile)
 	}
 	for _, c := range res.Changes {
 		fmt.Fprintf(out, "%-9s %s\n", c.Change, filepath.Join(dir, filepath.FromSlash(c.Path)))

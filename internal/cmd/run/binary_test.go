@@ -19,6 +19,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
@@ -84,7 +85,7 @@ func TestBinaryOnTerminal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pc.Files.Commit(dir, false); err != nil {
+	if err := state.Commit(pc.Files, dir, false); err != nil {
 		t.Fatal(err)
 	}
 	env := testenv.OfflineGoEnv("TERM=xterm")

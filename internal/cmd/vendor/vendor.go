@@ -7,8 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/scaffoldgo/scaffold/generators"
+	"github.com/scaffoldgo/scaffold/generators/pipeline"
 	"github.com/scaffoldgo/scaffold/generators/project"
+	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/build"
 	"github.com/scaffoldgo/scaffold/internal/cmdutil"
 	"github.com/scaffoldgo/scaffold/internal/iostreams"
@@ -56,15 +57,15 @@ func vendorRun(opts *Options) error {
 		return err
 	}
 	version, _, _ := build.Info()
-	res, err := project.Vendor(dir, version, opts.Force, opts.DryRun)
-	if err != nil {
+	run := &pipeline.VendorRun{Dir: dir, Version: version, Force: opts.Force, DryRun: opts.DryRun}
+	if err := pipeline.Vendor(run); err != nil {
 		return err
 	}
-	Report(opts.IO.Out, res)
+	Report(opts.IO.Out, run.Result)
 	return nil
 }
 
-// Report prints what project.Vendor did (scaffold vendor, scaffold update --runtime).
+// Report prints what the vendor pipeline did (scaffold vendor, scaffold update --runtime).
 func Report(out io.Writer, res *project.VendorResult) {
 	if res.DryRun {
 		fmt.Fprintf(out, "Dry run, nothing written: would vendor the prefork runtime %s (was %s): %d files to write", res.To, res.From, len(res.Written))
@@ -87,9 +88,21 @@ func Report(out io.Writer, res *project.VendorResult) {
 		fmt.Fprintf(out, "kept (edited by you): %s\n", name)
 	}
 	for _, name := range res.Conflicts {
-		fmt.Fprintf(out, "conflict: kept your %s, scaffold's new version in %s%s\n", name, name, generators.ConflictSuffix)
+		fmt.Fprintf(out, "conflict: kept your %s, scaffold's new version in %s%s\n", name, name, state.ConflictSuffix)
 	}
-	if len(res.Conflicts) > 0 {
-		fmt.Fprintf(out, "%d conflict(s): merge each FILE%s into FILE, then delete the %s files (or run again with --force to take scaffold's).\n", len(res.Conflicts), generators.ConflictSuffix, generators.ConflictSuffix)
+	for _, name := range res.Unresolved {
+		fmt.Fprintln(out, UnresolvedLine(name, false))
 	}
+	if n := len(res.Conflicts) + len(res.Unresolved); n > 0 {
+		fmt.Fprintf(out, "%d conflict(s): merge each FILE%s into FILE, then delete the %s files (or run again with --force to take scaffold's); every run lists them until then.\n", n, state.ConflictSuffix, state.ConflictSuffix)
+	}
+}
+
+// UnresolvedLine reports p, whose conflict from an earlier run is still open: conflict
+// markers in it, or its FILE.scaffold-new beside it (scaffold update and vendor say it alike).
+func UnresolvedLine(p string, markers bool) string {
+	if markers {
+		return fmt.Sprintf("unresolved: %s still holds conflict markers; left as it is", p)
+	}
+	return fmt.Sprintf("unresolved: %s%s is still there: merge it into %s, then delete it; left as it is", p, state.ConflictSuffix, p)
 }

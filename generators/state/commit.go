@@ -1,4 +1,4 @@
-package generators
+package state
 
 import (
 	"errors"
@@ -6,7 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
+
+	"github.com/scaffoldgo/scaffold/generators"
 )
 
 // ErrNotEmpty means the target folder already holds files and Force was not given.
@@ -17,8 +18,8 @@ var rename = os.Rename
 
 // Plan lists, for each file of s, what writing it into target with Commit would do: with
 // no record of what scaffold wrote, a file that differs is overwritten (new --force).
-func (s *FileSet) Plan(target string) ([]Change, error) {
-	plan, err := s.PlanAgainst(target, nil)
+func Plan(s *generators.FileSet, target string) ([]Change, error) {
+	plan, err := PlanAgainst(s, target, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +51,7 @@ func IsEmptyDir(dir string) (exists, empty bool, err error) {
 // in one step, and an existing one receives each file by rename, with everything undone
 // if any move fails (removals included, see Remove). Files of target that s does not name
 // are never touched. A non-empty target is refused (ErrNotEmpty) unless force.
-func (s *FileSet) Commit(target string, force bool) error {
+func Commit(s *generators.FileSet, target string, force bool) error {
 	return CommitAll(Into{Target: target, Files: s, Force: force})
 }
 
@@ -58,7 +59,7 @@ func (s *FileSet) Commit(target string, force bool) error {
 // a non-empty Target is accepted (Commit's force).
 type Into struct {
 	Target string
-	Files  *FileSet
+	Files  *generators.FileSet
 	Force  bool
 }
 
@@ -75,7 +76,7 @@ func CommitAll(parts ...Into) error {
 	existed := make([]bool, len(parts))
 	for i, p := range parts {
 		parts[i].Target = filepath.Clean(p.Target)
-		stage, exists, err := p.Files.stage(parts[i].Target, p.Force)
+		stage, exists, err := stage(p.Files, parts[i].Target, p.Force)
 		if stage != "" {
 			stages = append(stages, stage)
 		}
@@ -94,7 +95,7 @@ func CommitAll(parts ...Into) error {
 			}
 		} else {
 			var u func()
-			if u, err = p.Files.moveInto(staged, filepath.Join(stages[i], "old"), p.Target); err == nil {
+			if u, err = moveInto(p.Files, staged, filepath.Join(stages[i], "old"), p.Target); err == nil {
 				undo = append(undo, u)
 			}
 		}
@@ -110,7 +111,7 @@ func CommitAll(parts ...Into) error {
 
 // stage checks target and writes s into a staging folder beside it (in "new"), returning
 // that folder ("" if none was made) and whether target exists.
-func (s *FileSet) stage(target string, force bool) (stage string, exists bool, err error) {
+func stage(s *generators.FileSet, target string, force bool) (stage string, exists bool, err error) {
 	exists, empty, err := IsEmptyDir(target)
 	if err != nil {
 		if fi, serr := os.Stat(target); serr == nil && !fi.IsDir() {
@@ -122,7 +123,7 @@ func (s *FileSet) stage(target string, force bool) (stage string, exists bool, e
 		return "", false, fmt.Errorf("%s: %w", target, ErrNotEmpty)
 	}
 	if exists {
-		if err := s.checkConflicts(target); err != nil {
+		if err := checkConflicts(s, target); err != nil {
 			return "", false, err
 		}
 	}
@@ -137,10 +138,10 @@ func (s *FileSet) stage(target string, force bool) (stage string, exists bool, e
 	if err := os.Chmod(stage, 0o755); err != nil {
 		return stage, false, err
 	}
-	return stage, exists, s.writeAll(filepath.Join(stage, "new"))
+	return stage, exists, writeAll(s, filepath.Join(stage, "new"))
 }
 
-func (s *FileSet) writeAll(root string) error {
+func writeAll(s *generators.FileSet, root string) error {
 	for _, f := range s.Files() {
 		p := filepath.Join(root, filepath.FromSlash(f.Path))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -155,11 +156,11 @@ func (s *FileSet) writeAll(root string) error {
 
 // checkConflicts refuses, before anything moves, a file whose place is taken by a folder
 // or whose parent is a file.
-func (s *FileSet) checkConflicts(target string) error {
+func checkConflicts(s *generators.FileSet, target string) error {
 	for _, f := range s.Files() {
 		p := filepath.Join(target, filepath.FromSlash(f.Path))
 		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-			return fmt.Errorf("%s is a folder where scaffold writes a file; move it away first", p)
+			return folderInTheWay(p)
 		}
 		for dir := filepath.Dir(p); dir != target && len(dir) > len(target); dir = filepath.Dir(dir) {
 			if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
@@ -170,10 +171,15 @@ func (s *FileSet) checkConflicts(target string) error {
 	return nil
 }
 
+// folderInTheWay is the error for a folder at p, where scaffold writes a file.
+func folderInTheWay(p string) error {
+	return fmt.Errorf("%s is a folder where scaffold writes a file; move it away first", p)
+}
+
 // moveInto renames each staged file into target, keeping any file it replaces in backup;
 // on failure it puts everything back, and on success it returns the function that does
 // (while backup still exists), for a later part of CommitAll that fails.
-func (s *FileSet) moveInto(staged, backup, target string) (undo func(), err error) {
+func moveInto(s *generators.FileSet, staged, backup, target string) (undo func(), err error) {
 	type move struct{ dst, saved string }
 	var done []move
 	var madeDirs []string
@@ -234,18 +240,6 @@ func (s *FileSet) moveInto(staged, backup, target string) (undo func(), err erro
 		done = append(done, m)
 	}
 	return putBack, nil
-}
-
-// Removals are the paths Commit removes (Remove) that no file of s takes, sorted.
-func (s *FileSet) Removals() []string {
-	var out []string
-	for p := range s.removals {
-		if _, written := s.files[p]; !written {
-			out = append(out, p)
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // mkdirAllTracked creates dir and its missing parents, returning those it created.

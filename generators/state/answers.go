@@ -1,8 +1,9 @@
-package project
+package state
 
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"golang.org/x/mod/module"
@@ -32,6 +33,18 @@ var stdRoots = strings.Fields(`archive bufio bytes cmp compress container contex
 encoding errors expvar flag fmt go hash html image index io iter log maps math mime net os path plugin
 reflect regexp runtime slices sort strconv strings structs sync syscall testing text time unicode unique
 unsafe weak`)
+
+// Reserved says why name cannot name a Go package or binary of a project: a name Go's
+// tooling gives a meaning, or a standard library root it would shadow.
+func Reserved(name string) (why string, ok bool) {
+	if why, ok := reservedNames[name]; ok {
+		return why, true
+	}
+	if slices.Contains(stdRoots, name) {
+		return "a standard library package, which it would shadow", true
+	}
+	return "", false
+}
 
 // ValidateName checks a project name; the error states the rule.
 func ValidateName(name string) error {

@@ -1,4 +1,4 @@
-package generators
+package state
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/scaffoldgo/scaffold/generators"
 )
 
 // One folder holding a file of each fate, planned against the record of what scaffold
@@ -17,13 +19,13 @@ func TestPlanAgainst(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	set := NewFileSet()
+	set := generators.NewFileSet()
 	for _, p := range []string{"new", "same", "unedited", "edited-changed", "unrecorded"} {
 		set.Add(p, []byte("v2\n"), 0)
 	}
 	set.Add("edited-same", []byte("v1\n"), 0)
 	v1 := FileChecksum([]byte("v1\n"))
-	plan, err := set.PlanAgainst(dir, map[string]string{"same": v1, "unedited": v1, "edited-same": v1, "edited-changed": v1})
+	plan, err := PlanAgainst(set, dir, map[string]string{"same": v1, "unedited": v1, "edited-same": v1, "edited-changed": v1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,5 +93,27 @@ func TestClassify(t *testing.T) {
 				t.Errorf("Classify = %s, want %s", got, tc.want)
 			}
 		})
+	}
+}
+
+// The one orphan rule: an unedited orphan goes, an edited one stays (the user's), a file
+// with no record counts as edited, and --force's policy takes even an edited one.
+func TestClassifyOrphan(t *testing.T) {
+	v1 := FileChecksum([]byte("v1\n"))
+	for _, c := range []struct {
+		recorded string
+		disk     string
+		policy   EditPolicy
+		want     Change
+	}{
+		{v1, "v1\n", SetAsideEdited, Delete},
+		{v1, "mine\n", SetAsideEdited, Orphan},
+		{"", "v1\n", SetAsideEdited, Orphan},
+		{v1, "mine\n", RefuseEdited, Orphan},
+		{v1, "mine\n", OverwriteEdited, Delete},
+	} {
+		if got := ClassifyOrphan(c.recorded, []byte(c.disk), c.policy); got != c.want {
+			t.Errorf("ClassifyOrphan(%.12q, %q, %d) = %s, want %s", c.recorded, c.disk, c.policy, got, c.want)
+		}
 	}
 }

@@ -1,4 +1,4 @@
-package project
+package state
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -42,17 +43,31 @@ type Manifest struct {
 	// A key outside the project folder is the --out given: ../ops/nginx/demo.conf or
 	// /srv/demo/nginx/demo.conf.
 	DerivedFrom map[string]string `yaml:"derived_from,omitempty"`
-}
-
-// Options are the answers the manifest records, for re-rendering the project with the
-// given scaffold version (update, add module, remove module).
-func (m *Manifest) Options(version string) Options {
-	return Options{Name: m.Name, Module: m.Module, Port: m.Answers.Port, Workers: m.Answers.Workers, Database: m.Answers.Database, Maintainer: m.Answers.Maintainer,
-		Version: version, Modules: append([]Module(nil), m.Modules...), Removed: append([]string(nil), m.Removed...)}
+	// Header is the comment scaffold.yaml starts with (whose each file is): the render
+	// sets it, and a manifest read back keeps the one it was read with.
+	Header string `yaml:"-"`
 }
 
 // IsRemoved reports whether the user removed p, a file or a folder (Removed).
-func (m *Manifest) IsRemoved(p string) bool { return removedIn(m.Removed, p) }
+func (m *Manifest) IsRemoved(p string) bool { return RemovedIn(m.Removed, p) }
+
+// RecordsUnder reports whether m records a file scaffold wrote under folder.
+func (m *Manifest) RecordsUnder(folder string) bool {
+	for p := range m.Files {
+		if strings.HasPrefix(p, folder+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// Within reports whether p is the path r or lies in the folder r.
+func Within(p, r string) bool { return p == r || strings.HasPrefix(p, r+"/") }
+
+// RemovedIn reports whether p is one of removed or lies in one of them.
+func RemovedIn(removed []string, p string) bool {
+	return slices.ContainsFunc(removed, func(r string) bool { return Within(p, r) })
+}
 
 // Remove records p as removed by the user: no longer a file scaffold wrote.
 func (m *Manifest) Remove(p string) {
@@ -105,20 +120,10 @@ type Runtime struct {
 	Files   []string `yaml:"files"`
 }
 
-// manifestHeader heads scaffold.yaml: what it is, and whom each file belongs to (Owners).
-func manifestHeader() string {
-	var b strings.Builder
-	b.WriteString("# Written by scaffold: what this project was generated from. Keep it in version control;\n# `scaffold vendor`, `scaffold update` and `scaffold deploy-config` read it, `make package-check` too.\n# Whose each file is (the README's layout table has the owner column):\n")
-	for _, o := range Owners {
-		fmt.Fprintf(&b, "#   %s (%s): %s\n", o.Name, o.Files, o.Meaning)
-	}
-	return b.String()
-}
-
 // Marshal renders the manifest as YAML with its header.
 func (m *Manifest) Marshal() ([]byte, error) {
 	var buf bytes.Buffer
-	buf.WriteString(manifestHeader())
+	buf.WriteString(m.Header)
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	if err := enc.Encode(m); err != nil {
@@ -147,7 +152,7 @@ func ReadManifest(fsys fs.FS, dir string) (*Manifest, error) {
 	if data, err = migrate(data, migrations); err != nil {
 		return nil, fmt.Errorf("%s: %v", p, err)
 	}
-	var m Manifest
+	m := Manifest{Header: leadingComment(data)}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&m); err != nil {
@@ -168,4 +173,18 @@ func ReadManifest(fsys fs.FS, dir string) (*Manifest, error) {
 		return nil, fmt.Errorf("%s: runtime.dir: must not be empty (where the runtime is vendored: internal/prefork)", p)
 	}
 	return &m, nil
+}
+
+// leadingComment is the comment lines data starts with, newlines included.
+func leadingComment(data []byte) string {
+	var n int
+	for rest := data; bytes.HasPrefix(rest, []byte("#")); {
+		line, after, found := bytes.Cut(rest, []byte("\n"))
+		if !found {
+			break
+		}
+		n += len(line) + 1
+		rest = after
+	}
+	return string(data[:n])
 }

@@ -1,4 +1,4 @@
-package generators
+package state
 
 import (
 	"bytes"
@@ -10,12 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-)
 
-// The file-state model every writer shares (scaffold new, update, vendor, add and remove
-// module, deploy-config): what scaffold last wrote is recorded as a checksum per file; a
-// plan compares each generated file with the folder and that record (Classify); Stage
-// turns a plan into the FileSet one atomic Commit writes.
+	"github.com/scaffoldgo/scaffold/generators"
+)
 
 // Change is one file's state against the folder and the record, and so what writing it
 // does: the one set of names every command reports in (new, update, vendor, add and
@@ -27,10 +24,10 @@ const (
 	Create    Change = "create"    // missing: written
 	Overwrite Change = "overwrite" // unedited since scaffold wrote it (or, without a record, --force), different now: rewritten
 	Unchanged Change = "unchanged" // already what scaffold writes
-	Delete    Change = "delete"    // a file scaffold takes away (FileSet.Remove): `scaffold remove module`
+	Delete    Change = "delete"    // a file scaffold takes away (FileSet.Remove): `scaffold remove module`, an unedited orphan
 	Kept      Change = "kept"      // edited since scaffold wrote it, scaffold's version the same: the edit stays
 	Conflict  Change = "conflict"  // edited since scaffold wrote it, scaffold's version changed: the EditPolicy decides (update: merged, see Merged)
-	Orphan    Change = "orphan"    // recorded, no longer generated, unedited: left in place
+	Orphan    Change = "orphan"    // recorded, no longer generated, edited since: the user's now, left in place (ClassifyOrphan; unedited it is a Delete)
 	Removed   Change = "removed"   // recorded, still generated, deleted by the user: stays deleted (dpkg's removed conffile)
 	// With a base (what scaffold last wrote) a Conflict is merged line-wise (Planned.Merged):
 	Merged     Change = "merged"     // both changed, different lines: the two combined in place
@@ -79,11 +76,15 @@ type Planned struct {
 
 // PlanAgainst classifies each file of s against target and recorded (path: FileChecksum
 // of what scaffold last wrote; a path without one counts as edited), sorted by path.
-func (s *FileSet) PlanAgainst(target string, recorded map[string]string) ([]Planned, error) {
+func PlanAgainst(s *generators.FileSet, target string, recorded map[string]string) ([]Planned, error) {
 	var plan []Planned
 	for _, f := range s.Files() {
-		old, err := os.ReadFile(filepath.Join(target, filepath.FromSlash(f.Path)))
+		p := filepath.Join(target, filepath.FromSlash(f.Path))
+		old, err := os.ReadFile(p)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if fi, serr := os.Stat(p); serr == nil && fi.IsDir() {
+				return nil, folderInTheWay(p)
+			}
 			return nil, err
 		}
 		plan = append(plan, Planned{Path: f.Path, Change: Classify(err == nil, old, recorded[f.Path], f.Data), Old: old, New: f.Data, Mode: f.Mode})
@@ -111,8 +112,8 @@ func (e *ConflictError) Error() string {
 // Stage is the set that carries out plan under policy: created, overwritten and merged
 // files, and conflicts not merged as policy says. Unchanged and Kept files write nothing (Kept under
 // OverwriteEdited aside). It touches no disk.
-func Stage(plan []Planned, policy EditPolicy) (*FileSet, error) {
-	set := NewFileSet()
+func Stage(plan []Planned, policy EditPolicy) (*generators.FileSet, error) {
+	set := generators.NewFileSet()
 	var refused []string
 	for _, p := range plan {
 		switch {

@@ -1,4 +1,4 @@
-package generators
+package state
 
 import (
 	"errors"
@@ -6,13 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/scaffoldgo/scaffold/generators"
 )
 
-func sampleSet() *FileSet {
-	s := NewFileSet()
-	s.Add("go.mod", []byte("module demo\n"), 0)
-	s.Add("config/config.yaml", []byte("app: {}\n"), 0)
-	s.Add("web/static/css/style.css", []byte("body{}\n"), 0)
+func sampleSet() *generators.FileSet {
+	s := generators.NewFileSet()
+	for p, data := range map[string]string{"go.mod": "module demo\n", "config/config.yaml": "app: {}\n", "web/static/css/style.css": "body{}\n"} {
+		s.Add(p, []byte(data), 0)
+	}
 	s.Add("bin/run.sh", []byte("#!/bin/sh\n"), 0o755)
 	return s
 }
@@ -50,7 +52,7 @@ func assertNoStaging(t *testing.T, parent string) {
 func TestCommitNewTarget(t *testing.T) {
 	parent := t.TempDir()
 	target := filepath.Join(parent, "demo")
-	if err := sampleSet().Commit(target, false); err != nil {
+	if err := Commit(sampleSet(), target, false); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(filepath.Join(target, "web/static/css/style.css"))
@@ -72,7 +74,7 @@ func TestCommitRefusesNonEmptyWithoutForce(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := listTree(t, target)
-	err := sampleSet().Commit(target, false)
+	err := Commit(sampleSet(), target, false)
 	if !errors.Is(err, ErrNotEmpty) {
 		t.Fatalf("err = %v, want ErrNotEmpty", err)
 	}
@@ -86,7 +88,7 @@ func TestCommitForceKeepsUserFiles(t *testing.T) {
 	must(t, os.WriteFile(filepath.Join(target, "go.mod"), []byte("old"), 0o644))
 	must(t, os.MkdirAll(filepath.Join(target, "notes"), 0o755))
 	must(t, os.WriteFile(filepath.Join(target, "notes", "todo.txt"), []byte("keep"), 0o644))
-	if err := sampleSet().Commit(target, true); err != nil {
+	if err := Commit(sampleSet(), target, true); err != nil {
 		t.Fatal(err)
 	}
 	tree := listTree(t, target)
@@ -113,7 +115,7 @@ func TestCommitRollsBackPartialMove(t *testing.T) {
 	}
 	defer func() { rename = os.Rename }()
 
-	err := sampleSet().Commit(target, true)
+	err := Commit(sampleSet(), target, true)
 	if err == nil || !strings.Contains(err.Error(), "disk on fire") {
 		t.Fatalf("err = %v, want the injected failure", err)
 	}
@@ -127,7 +129,7 @@ func TestCommitFailureLeavesNothing(t *testing.T) {
 	target := filepath.Join(parent, "demo")
 	s := sampleSet()
 	s.Add("go.mod/inner", []byte("x"), 0) // go.mod is both a file and a folder: staging fails
-	if err := s.Commit(target, false); err == nil {
+	if err := Commit(s, target, false); err == nil {
 		t.Fatal("commit succeeded, want an error")
 	}
 	if _, err := os.Stat(target); !errors.Is(err, os.ErrNotExist) {
@@ -139,7 +141,7 @@ func TestCommitFailureLeavesNothing(t *testing.T) {
 func TestCommitRefusesFolderInTheWay(t *testing.T) {
 	target := t.TempDir()
 	must(t, os.MkdirAll(filepath.Join(target, "go.mod"), 0o755))
-	err := sampleSet().Commit(target, true)
+	err := Commit(sampleSet(), target, true)
 	if err == nil || !strings.Contains(err.Error(), "is a folder where scaffold writes a file") {
 		t.Fatalf("err = %v", err)
 	}
@@ -154,7 +156,7 @@ func TestPlan(t *testing.T) {
 	must(t, os.MkdirAll(filepath.Join(target, "config"), 0o755))
 	must(t, os.WriteFile(filepath.Join(target, "config", "config.yaml"), []byte("edited"), 0o644))
 	s := sampleSet()
-	changes, err := s.Plan(target)
+	changes, err := Plan(s, target)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,32 +169,6 @@ func TestPlan(t *testing.T) {
 		if got[p] != c {
 			t.Errorf("%s: %s, want %s", p, got[p], c)
 		}
-	}
-}
-
-func TestRunStopsAtFirstErrorAndSkips(t *testing.T) {
-	var ran []string
-	step := func(name string, err error) Step[*[]string] {
-		return StepFunc[*[]string]{Name: name, Fn: func(r *[]string) error { *r = append(*r, name); return err }}
-	}
-	err := Run(&ran, []Step[*[]string]{step("a", nil), step("b", ErrSkip), step("c", errors.New("boom")), step("d", nil)})
-	// The message is the step's own (no internal step name for the user); the step is kept.
-	var stepErr *StepError
-	if !errors.As(err, &stepErr) || err.Error() != "boom" || stepErr.Step != "c" {
-		t.Fatalf("err = %#v, want boom from step c", err)
-	}
-	if strings.Join(ran, "") != "abc" {
-		t.Fatalf("ran %v", ran)
-	}
-}
-
-func TestRenderTreeMissingKeyFails(t *testing.T) {
-	tmpl := NewTemplate("x")
-	if _, err := tmpl.Parse("{{.Nope}}"); err != nil {
-		t.Fatal(err)
-	}
-	if err := tmpl.Execute(&strings.Builder{}, map[string]string{}); err == nil {
-		t.Fatal("missing key rendered without error")
 	}
 }
 
@@ -221,12 +197,12 @@ func TestCommitRemovalsRollBackToo(t *testing.T) {
 		return os.Rename(from, to)
 	}
 	defer func() { rename = os.Rename }()
-	if err := s.Commit(target, true); err == nil || !strings.Contains(err.Error(), "disk on fire") {
+	if err := Commit(s, target, true); err == nil || !strings.Contains(err.Error(), "disk on fire") {
 		t.Fatalf("err = %v, want the injected failure", err)
 	}
 	assertSameTree(t, before, listTree(t, target))
 	rename = os.Rename
-	if err := s.Commit(target, true); err != nil {
+	if err := Commit(s, target, true); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(target, "gone.go")); !os.IsNotExist(err) {
@@ -258,7 +234,7 @@ func TestCommitAllRollsBackEveryFolder(t *testing.T) {
 	must(t, os.WriteFile(filepath.Join(first, "go.mod"), []byte("old"), 0o644))
 	must(t, os.WriteFile(filepath.Join(second, "scaffold.yaml"), []byte("old record"), 0o644))
 	before, beforeSecond := listTree(t, first), listTree(t, second)
-	record := NewFileSet()
+	record := generators.NewFileSet()
 	record.Add("scaffold.yaml", []byte("new record"), 0)
 	rename = func(from, to string) error {
 		if filepath.Base(from) == "scaffold.yaml" && strings.Contains(from, ".scaffold-") { // the last move
