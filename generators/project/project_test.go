@@ -213,7 +213,7 @@ func TestLayout(t *testing.T) {
 
 // The embedded runtime is vendored without formatting, so it must be gofmt'd already.
 func TestRuntimeSourceIsFormatted(t *testing.T) {
-	for name, data := range runtime.Files() {
+	for name, data := range runtime.Files("example.com/m") {
 		out, err := format.Source(data)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -243,7 +243,7 @@ func TestManifestRoundTrip(t *testing.T) {
 		t.Errorf("answers.database = %q for a project without one, want it absent", m.Answers.Database)
 	}
 	// Each vendored file is recorded once, in the files map.
-	for name, data := range RuntimeFiles("v1.2.3") {
+	for name, data := range RuntimeFiles("example.com/shop", "v1.2.3") {
 		if p := m.Runtime.Dir + "/" + name; m.Files[p] != generators.FileChecksum(data) {
 			t.Errorf("files map: %s = %q, want the vendored file's checksum", p, m.Files[p])
 		}

@@ -2,6 +2,7 @@ package project
 
 import (
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path"
@@ -23,14 +24,20 @@ type VendorResult struct {
 	Kept      []string // files in the runtime folders that scaffold did not write
 	Edited    []string // scaffold's files edited locally whose new version is the same: left as edited
 	Conflicts []string // scaffold's files edited locally and changed in the new runtime: kept, the new version beside them as FILE.scaffold-new
+	SetAside  []string // Go files in the runtime's tree that the new runtime does not have, edited or added by you: renamed FILE.scaffold-old, out of the build
 }
+
+// OldSuffix names a Go file set aside from the vendored runtime's tree, which vendoring
+// replaces whole: FILE.scaffold-old is kept for you to read and is not compiled.
+const OldSuffix = ".scaffold-old"
 
 // vendored is one package scaffold copies into a project: the runtime, and the
 // configuration engine that imports it.
 type vendored struct {
 	dir      string            // in the project: internal/prefork
-	files    map[string][]byte // this scaffold's, by file name
-	previous []string          // the file names scaffold wrote there last
+	files    map[string][]byte // this scaffold's, by path relative to dir
+	previous []string          // the paths scaffold wrote there last
+	whole    bool              // replaced whole: no other Go file may stay in dir (the runtime's tree)
 	record   map[string]string // path -> the checksum scaffold last wrote
 	onDisk   map[string][]byte
 }
@@ -40,8 +47,11 @@ type vendored struct {
 // has one: this scaffold's copies replace the project's file by file under update's rule
 // (generators.Classify against the per-file checksums in scaffold.yaml) and policy (an
 // edit is kept, the new version written beside it as FILE.scaffold-new), or with force the
-// edits are overwritten. Files scaffold wrote that the new runtime no longer has go, unless
-// edited; files the user added stay. One atomic commit: a failure part-way leaves the old
+// edits are overwritten. The runtime's tree is replaced whole: a Go file in it that the new
+// runtime does not have goes if scaffold wrote it unedited, and is otherwise renamed
+// FILE.scaffold-old (out of the build, listed in SetAside), so no stale file of an older
+// layout is compiled; in the configuration engine a file the user added stays, one
+// scaffold wrote goes unless edited. One atomic commit: a failure part-way leaves the old
 // runtime whole. A dry run plans the same and writes nothing.
 func Vendor(dir, version string, force, dryRun bool) (*VendorResult, error) {
 	m, err := LoadManifest(dir)
@@ -90,6 +100,13 @@ func Vendor(dir, version string, force, dryRun bool) (*VendorResult, error) {
 			p := path.Join(pkg.dir, name)
 			switch _, still := pkg.files[name]; {
 			case still:
+			case pkg.whole && (force || pkg.record[p] == generators.FileChecksum(data)) && contains(pkg.previous, name):
+				set.Remove(p)
+				res.Removed = append(res.Removed, p)
+			case pkg.whole:
+				set.Remove(p)
+				set.Add(p+OldSuffix, data, 0o644)
+				res.SetAside = append(res.SetAside, p)
 			case !contains(pkg.previous, name):
 				res.Kept = append(res.Kept, p)
 			case force || pkg.record[p] == generators.FileChecksum(data):
@@ -119,7 +136,7 @@ func Vendor(dir, version string, force, dryRun bool) (*VendorResult, error) {
 			return nil, err
 		}
 	}
-	for _, l := range [][]string{res.Written, res.Removed, res.Kept, res.Edited, res.Conflicts} {
+	for _, l := range [][]string{res.Written, res.Removed, res.Kept, res.Edited, res.Conflicts, res.SetAside} {
 		sort.Strings(l)
 	}
 	return res, nil
@@ -127,11 +144,11 @@ func Vendor(dir, version string, force, dryRun bool) (*VendorResult, error) {
 
 // vendoredPackages is the runtime, then the configuration engine that imports it.
 func vendoredPackages(dir string, m *Manifest, version string) ([]vendored, error) {
-	onDisk, err := readGoFiles(filepath.Join(dir, filepath.FromSlash(m.Runtime.Dir)))
+	onDisk, err := readGoTree(filepath.Join(dir, filepath.FromSlash(m.Runtime.Dir)))
 	if err != nil {
 		return nil, err
 	}
-	pkgs := []vendored{{dir: m.Runtime.Dir, files: RuntimeFiles(version), previous: m.Runtime.Files, record: runtimeRecord(m), onDisk: onDisk}}
+	pkgs := []vendored{{dir: m.Runtime.Dir, files: RuntimeFiles(m.Module, version), previous: m.Runtime.Files, record: runtimeRecord(m), onDisk: onDisk, whole: true}}
 	engine := vendored{dir: runtime.ConfigDir, files: ConfigFiles(m.Module, version), record: map[string]string{}}
 	for p, sum := range m.Files {
 		if name, ok := strings.CutPrefix(p, runtime.ConfigDir+"/"); ok && !strings.Contains(name, "/") {
@@ -175,6 +192,27 @@ func readGoFiles(dir string) (map[string][]byte, error) {
 		files[e.Name()] = data
 	}
 	return files, nil
+}
+
+// readGoTree is every Go file under dir, by slash-separated path relative to it.
+func readGoTree(dir string) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("reading the vendored runtime: %w", err)
+		}
+		if d.IsDir() || path.Ext(d.Name()) != ".go" {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		files[filepath.ToSlash(rel)] = data
+		return err
+	})
+	return files, err
 }
 
 func contains(list []string, s string) bool {
