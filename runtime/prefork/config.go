@@ -19,13 +19,6 @@ import (
 // start-up it stops the master with the error's message.
 type App func() (http.Handler, error)
 
-// WorkerInfo names one worker process for hooks and logs.
-type WorkerInfo struct {
-	ID         int // unique for the master's lifetime, starting at 1
-	Generation int // 1 at start-up, incremented by every reload (HUP)
-	PID        int // 0 before the process exists
-}
-
 // Config holds the runtime's settings. A zero field means its documented
 // default; for durations and request limits a negative value means "off"
 // (the flags map Gunicorn's 0 to that).
@@ -453,16 +446,7 @@ func off(d time.Duration) time.Duration {
 }
 
 // heartbeatInterval is how often a worker reports to the master.
-func (c Config) heartbeatInterval() time.Duration {
-	iv := time.Second
-	if c.Timeout > 0 && c.Timeout/4 < iv {
-		iv = c.Timeout / 4
-	}
-	if iv < 10*time.Millisecond {
-		iv = 10 * time.Millisecond
-	}
-	return iv
-}
+func (c Config) heartbeatInterval() time.Duration { return heartbeatFor(c.Timeout) }
 
 // Settings is the effective configuration (defaults applied) as "name = value"
 // lines with Gunicorn's setting names, sorted like Gunicorn's --print-config.

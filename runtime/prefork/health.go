@@ -130,6 +130,6 @@ func (m *master) queryHealth(wait time.Duration) (healthState, bool) {
 
 // health is what the probes report (read on the loop).
 func (s *supervisor) health() healthState {
-	return healthState{Started: s.announced, Stopping: s.stop != running || s.handedOver || !s.stopAt.IsZero(),
+	return healthState{Started: s.announced, Stopping: s.stopping(),
 		Ready: s.countServing(), Target: s.target, Generation: s.gen, PID: os.Getpid()}
 }

@@ -22,12 +22,11 @@ import (
 // events and carries out the supervisor's actions. Production features hang
 // off it: systemd.go, upgrade.go, control.go, privdrop.go.
 
-const tickEvery = 100 * time.Millisecond
-
 // master is the shell's state; only the loop's goroutine touches it, other
 // goroutines go through ask.
 type master struct {
 	cfg       Config
+	loaded    *Config // the configuration a reload loaded, made current by doApplyConfig
 	log       *logging
 	shared    atomic.Pointer[logging] // log, for goroutines off the loop
 	sup       *supervisor
@@ -97,7 +96,7 @@ func runMaster(cfg Config) error {
 		children: make(map[int]*child),
 		msgs:     make(chan workerMsg, 64), exits: make(chan workerExit, 16),
 		calls: make(chan func(*master)), sigs: make(chan os.Signal, 16), done: make(chan struct{}),
-		sup: newSupervisor(cfg, rand.IntN, addrs(names), parent != nil),
+		sup: newSupervisor(policyOf(cfg), rand.IntN, addrs(names), parent != nil),
 		obs: masterObs{upgradeChild: parent != nil},
 	}
 	m.shared.Store(lg)
@@ -199,7 +198,7 @@ func (m *master) act(a action) event {
 	case doLoadConfig:
 		return m.loadConfig()
 	case doApplyConfig:
-		m.applyConfig(*a.cfg)
+		m.applyConfig(*m.loaded)
 	case doCloseListeners:
 		m.closeListeners()
 	case doReopenLogs:
@@ -290,7 +289,9 @@ func (m *master) loadConfig() event {
 	nc.Bind = m.cfg.Bind
 	nc.MetricsBind, nc.MetricsBuckets = m.cfg.MetricsBind, m.cfg.MetricsBuckets // the master's listener and sums stay as started
 	keepFuncs(&nc, m.cfg)
-	return evConfigLoaded{cfg: &nc}
+	m.loaded = &nc
+	p := policyOf(nc)
+	return evConfigLoaded{cfg: &p}
 }
 
 // keepFuncs fills nc's unset fields that do not travel as JSON (funcs, the
@@ -372,3 +373,9 @@ func (m *master) closeListeners() {
 
 // sharedLog is the current logger, for goroutines off the loop.
 func (m *master) sharedLog() *slog.Logger { return m.shared.Load().Logger }
+
+// policyOf is what the supervisor reads of c.
+func policyOf(c Config) Policy {
+	return Policy{Workers: c.Workers, Timeout: c.Timeout, GracefulTimeout: off(c.GracefulTimeout), ShutdownDelay: c.ShutdownDelay,
+		Heartbeat: c.heartbeatInterval(), MaxRequests: c.MaxRequests, MaxRequestsJitter: c.MaxRequestsJitter, MaxWorkerMemory: c.MaxWorkerMemory}
+}

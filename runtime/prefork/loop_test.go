@@ -63,7 +63,7 @@ func TestReloadSwitchesTheMastersLogAndLeaksNothing(t *testing.T) {
 // A worker that cannot be started leaves no descriptor open.
 func TestSpawnFailureLeaksNoDescriptor(t *testing.T) {
 	m := &master{exe: filepath.Join(t.TempDir(), "missing"), args: []string{"missing"}, children: map[int]*child{},
-		sup: newSupervisor(Config{Workers: 1}, func(int) int { return 0 }, "", false)}
+		sup: newSupervisor(policyOf(Config{Workers: 1}), func(int) int { return 0 }, "", false)}
 	before := openFDs(t)
 	for range 10 {
 		ev, ok := m.spawn(WorkerInfo{ID: 1, Generation: 1}, 0).(evSpawnFailed)

@@ -161,7 +161,7 @@ func TestExitKinds(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name   string
-		tweak  func(*Config)
+		tweak  func(*Policy)
 		drive  func(x *sim)
 		id     int
 		status string
@@ -185,8 +185,8 @@ func TestExitKinds(t *testing.T) {
 			hb(x, 1, 2)
 			x.advance(11 * time.Second)
 		}, 3, "signal: aborted", exitBootFailure},
-		{"max requests", func(c *Config) { c.MaxRequests = 10 }, func(x *sim) { x.booted(); x.msg(1, "hb 10 0 0"); x.ready(3) }, 1, "exit status 0", exitMaxRequests},
-		{"memory", func(c *Config) { c.MaxWorkerMemory = 100 }, func(x *sim) { x.booted(); x.step(evRSS{id: 1, bytes: 200}); x.ready(3) }, 1, "exit status 0", exitMaxMemory},
+		{"max requests", func(c *Policy) { c.MaxRequests = 10 }, func(x *sim) { x.booted(); x.msg(1, "hb 10 0 0"); x.ready(3) }, 1, "exit status 0", exitMaxRequests},
+		{"memory", func(c *Policy) { c.MaxWorkerMemory = 100 }, func(x *sim) { x.booted(); x.step(evRSS{id: 1, bytes: 200}); x.ready(3) }, 1, "exit status 0", exitMaxMemory},
 		{"stuck request", nil, func(x *sim) { x.booted(); x.msg(1, "hb 5 1 31000"); x.advance(100 * time.Millisecond); x.ready(3) }, 1, "exit status 0", exitStuck},
 		{"reload", nil, func(x *sim) { x.booted(); x.reload(nil, nil); x.ready(3, 4) }, 1, "exit status 0", exitReload},
 		{"abandoned generation", nil, func(x *sim) { x.booted(); x.reload(nil, nil); x.exit(3, "exit status 1") }, 4, "exit status 0", exitBootFailure},
@@ -195,7 +195,7 @@ func TestExitKinds(t *testing.T) {
 		{"killed after the graceful timeout", nil, func(x *sim) { x.booted(); x.signal("TERM"); x.advance(40 * time.Second) }, 1, "signal: killed", exitShutdown},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var tweaks []func(*Config)
+			var tweaks []func(*Policy)
 			if c.tweak != nil {
 				tweaks = append(tweaks, c.tweak)
 			}

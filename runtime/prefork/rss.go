@@ -97,17 +97,3 @@ func ParseSize(s string) (int64, error) {
 	}
 	return int64(bytes), nil
 }
-
-// formatBytes renders a size for humans (status table, logs).
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return strconv.FormatInt(n, 10) + "B"
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
-	}
-	return strconv.FormatFloat(float64(n)/float64(div), 'f', 1, 64) + string("KMGTP"[exp]) + "iB"
-}

@@ -13,14 +13,6 @@ import (
 	"time"
 )
 
-// workerStats is what a worker reports in each heartbeat (and what a status
-// view shows per worker).
-type workerStats struct {
-	Requests      int64         // requests started since the worker began
-	InFlight      int           // requests running now
-	OldestRequest time.Duration // age of the oldest running request
-}
-
 // DefaultLongLived reports WebSocket upgrades and server-sent event streams:
 // requests that stay open for as long as the client wants.
 func DefaultLongLived(r *http.Request) bool {

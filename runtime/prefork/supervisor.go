@@ -14,6 +14,9 @@ import (
 // with events, each with the current time, and carries out the actions it
 // returns. Every invariant of the package doc is a property of this file.
 
+// tickEvery is how often the loop steps the supervisor with evTick.
+const tickEvery = 100 * time.Millisecond
+
 // Crash-loop policy: more than max(5, Workers) failures within crashWindow
 // delay the next start, doubling from crashBackoffMin up to crashBackoffMax;
 // crashStable without failures resets it.
@@ -76,9 +79,22 @@ const (
 	stopQuick
 )
 
+// Policy is what the supervisor reads of the settings: worker count, limits and
+// timeouts (GracefulTimeout already mapped from "negative means off" to zero).
+type Policy struct {
+	Workers           int
+	Timeout           time.Duration // boot, heartbeat and request limit; zero or negative: none
+	GracefulTimeout   time.Duration // drain bound before the kill
+	ShutdownDelay     time.Duration // serve on after TERM
+	Heartbeat         time.Duration // how often a worker reports
+	MaxRequests       int
+	MaxRequestsJitter int
+	MaxWorkerMemory   int64
+}
+
 // supervisor owns every piece of lifecycle state.
 type supervisor struct {
-	cfg        Config
+	cfg        Policy
 	jitter     func(n int) int // a random 0..n-1 (max-requests jitter)
 	listeners  string          // for log lines
 	now        time.Time
@@ -102,7 +118,7 @@ type supervisor struct {
 	out        []action
 }
 
-func newSupervisor(cfg Config, jitter func(int) int, listeners string, takingOver bool) *supervisor {
+func newSupervisor(cfg Policy, jitter func(int) int, listeners string, takingOver bool) *supervisor {
 	return &supervisor{cfg: cfg, jitter: jitter, listeners: listeners, gen: 1, target: cfg.Workers, takingOver: takingOver}
 }
 
@@ -259,7 +275,7 @@ func (s *supervisor) message(w *worker, line string) {
 				w.reason, w.kind = "stopped on its own: "+unquote(arg), exitSignal
 			}
 			w.phase = phaseDraining
-			s.setDeadline(w, off(s.cfg.GracefulTimeout)+killSlack, "graceful timeout exceeded")
+			s.setDeadline(w, s.cfg.GracefulTimeout+killSlack, "graceful timeout exceeded")
 		}
 	case msgDumped:
 		if w.phase == phaseDumping {
@@ -305,7 +321,7 @@ func (s *supervisor) tick() {
 			continue
 		}
 		if !w.deadline.IsZero() && s.now.After(w.deadline) {
-			if w.phase == phaseDraining && !w.dumped && s.now.Sub(w.lastSeen) < 2*s.cfg.heartbeatInterval()+100*time.Millisecond {
+			if w.phase == phaseDraining && !w.dumped && s.now.Sub(w.lastSeen) < 2*s.cfg.Heartbeat+100*time.Millisecond {
 				// it still talks: have it log its goroutines before the kill
 				w.phase, w.dumped = phaseDumping, true
 				s.send(w, cmdDump+" "+strconv.Quote(w.killWhy))
@@ -477,7 +493,7 @@ func (s *supervisor) setTarget(n int, why string) {
 
 // reload starts a new generation with the configuration the loop loaded
 // (nil: the current one). One that failed to load starts nothing.
-func (s *supervisor) reload(nc *Config, err error) {
+func (s *supervisor) reload(nc *Policy, err error) {
 	if s.stop != running || !s.stopAt.IsZero() {
 		return
 	}
@@ -489,7 +505,7 @@ func (s *supervisor) reload(nc *Config, err error) {
 	if nc != nil {
 		was := s.cfg.Workers
 		s.cfg = *nc
-		s.do(action{kind: doApplyConfig, cfg: nc})
+		s.do(action{kind: doApplyConfig})
 		if nc.Workers != was { // a TTIN/TTOU count stands until the file changes
 			s.setTarget(nc.Workers, "reload")
 		}
@@ -571,7 +587,7 @@ func (s *supervisor) drain(w *worker, k exitKind, why string, quick bool) {
 		if first {
 			w.phase, w.reason, w.kind = phaseDraining, why, k
 		}
-		s.setDeadline(w, off(s.cfg.GracefulTimeout)+killSlack, "graceful timeout exceeded")
+		s.setDeadline(w, s.cfg.GracefulTimeout+killSlack, "graceful timeout exceeded")
 		s.logw(slog.LevelInfo, "stopping worker", w, []any{"reason", why, "quick", quick, "requests", w.stats.Requests})
 	}
 }
@@ -611,4 +627,34 @@ func (s *supervisor) send(w *worker, cmd string) {
 func (s *supervisor) notifyReady(after string) {
 	s.do(action{kind: doNotify, arg: notifyReady, text: s.statusText(), attrs: []any{"after", after}})
 	s.takingOver = false
+}
+
+// stopping reports whether this master is on its way out (health probes: not ready).
+func (s *supervisor) stopping() bool { return s.stop != running || s.handedOver || !s.stopAt.IsZero() }
+
+// formatBytes renders a size for humans (status table, logs).
+func formatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatInt(n, 10) + "B"
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return strconv.FormatFloat(float64(n)/float64(div), 'f', 1, 64) + string("KMGTP"[exp]) + "iB"
+}
+
+// heartbeatFor is how often a worker reports to the master under a timeout: a
+// second, or a quarter of a shorter timeout, never under 10ms.
+func heartbeatFor(timeout time.Duration) time.Duration {
+	iv := time.Second
+	if timeout > 0 && timeout/4 < iv {
+		iv = timeout / 4
+	}
+	if iv < 10*time.Millisecond {
+		iv = 10 * time.Millisecond
+	}
+	return iv
 }

@@ -21,7 +21,7 @@ type (
 		cmd string // a control socket command (ControlReload...)
 	}
 	evConfigLoaded struct { // answer to doLoadConfig
-		cfg *Config // nil: no Config.Reload, keep the current settings
+		cfg *Policy // nil: no Config.Reload, keep the current settings
 		err error
 	}
 	evStarted struct { // answer to doSpawn: the process runs
@@ -133,7 +133,6 @@ type action struct {
 	text   string
 	level  slog.Level
 	attrs  []any
-	cfg    *Config
 	n, old int
 }
 
@@ -232,4 +231,37 @@ func (c *crashLoop) record(now time.Time, threshold int) bool {
 	c.backoff = min(max(2*c.backoff, crashBackoffMin), crashBackoffMax)
 	c.next = now.Add(c.backoff)
 	return true
+}
+
+// Messages on the status pipe (worker to master), one per line.
+const (
+	msgReady     = "ready"
+	msgHeartbeat = "hb"      // hb <requests> <in-flight> <oldest-ms>
+	msgMetrics   = "metrics" // metrics <metricsSnapshot.encode()>: cumulative counts, just before hb (observe.go)
+	msgFail      = "fail"    // fail <quoted error>: the App factory failed
+	msgDumped    = "dumped"  // the goroutine dump asked for is in the log
+	msgExiting   = "exiting" // exiting <quoted reason>: stopping on its own (a signal), not told by the master
+)
+
+// Commands on the control pipe (master to worker), one per line.
+const (
+	cmdDrain  = "drain"  // drain [stop]: stop accepting, finish in-flight requests, exit; "stop": all workers are stopping, serve the listen backlog first
+	cmdQuit   = "quit"   // exit at once
+	cmdDump   = "dump"   // dump <quoted reason>: log every goroutine's stack
+	cmdReopen = "reopen" // reopen log files
+)
+
+// workerStats is what a worker reports in each heartbeat (and what a status
+// view shows per worker).
+type workerStats struct {
+	Requests      int64         // requests started since the worker began
+	InFlight      int           // requests running now
+	OldestRequest time.Duration // age of the oldest running request
+}
+
+// WorkerInfo names one worker process for hooks and logs.
+type WorkerInfo struct {
+	ID         int // unique for the master's lifetime, starting at 1
+	Generation int // 1 at start-up, incremented by every reload (HUP)
+	PID        int // 0 before the process exists
 }

@@ -21,12 +21,13 @@ type sim struct {
 	acts []action // of the last step, answers included
 }
 
-func newSim(t *testing.T, workers int, tweak ...func(*Config)) *sim {
+func newSim(t *testing.T, workers int, tweak ...func(*Policy)) *sim {
 	t.Helper()
-	cfg := Config{Workers: workers, Timeout: 30 * time.Second, GracefulTimeout: 30 * time.Second}
+	cfg := Policy{Workers: workers, Timeout: 30 * time.Second, GracefulTimeout: 30 * time.Second}
 	for _, f := range tweak {
 		f(&cfg)
 	}
+	cfg.Heartbeat = heartbeatFor(cfg.Timeout)
 	x := &sim{t: t, s: newSupervisor(cfg, func(n int) int { return n - 1 }, "127.0.0.1:8000", false), now: time.Unix(1e9, 0)}
 	x.step(evStart{})
 	return x
@@ -58,7 +59,7 @@ func (x *sim) exit(id int, status string) { x.step(evExited{id: id, status: stat
 func (x *sim) signal(name string)         { x.step(evSignal{name: name}) }
 
 // reload is a HUP with a configuration the loop loaded (nil: unchanged).
-func (x *sim) reload(cfg *Config, err error) {
+func (x *sim) reload(cfg *Policy, err error) {
 	x.signal("HUP")
 	x.step(evConfigLoaded{cfg: cfg, err: err})
 }
@@ -146,17 +147,17 @@ func TestStartUpSpawnsTargetAndAnnouncesOnceAllReady(t *testing.T) {
 func TestReplacementIsReadyBeforeTheOldWorkerDrains(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
-		tweak   func(*Config)
+		tweak   func(*Policy)
 		trigger func(x *sim)
 		reason  string
 	}{
 		{"reload", nil, func(x *sim) { x.reload(nil, nil) }, "reload: replaced by generation 2"},
-		{"max requests", func(c *Config) { c.MaxRequests, c.MaxRequestsJitter = 100, 10 }, func(x *sim) { x.msg(1, "hb 110 0 0") }, "max requests reached (110)"},
+		{"max requests", func(c *Policy) { c.MaxRequests, c.MaxRequestsJitter = 100, 10 }, func(x *sim) { x.msg(1, "hb 110 0 0") }, "max requests reached (110)"},
 		{"stuck request", nil, func(x *sim) { x.msg(1, "hb 5 1 31000"); x.advance(tickEvery) }, "a request has run for 31s (timeout 30s)"},
-		{"memory", func(c *Config) { c.MaxWorkerMemory = 100 << 20 }, func(x *sim) { x.step(evRSS{id: 1, bytes: 200 << 20}) }, "memory 200.0MiB over max-worker-memory 100.0MiB"},
+		{"memory", func(c *Policy) { c.MaxWorkerMemory = 100 << 20 }, func(x *sim) { x.step(evRSS{id: 1, bytes: 200 << 20}) }, "memory 200.0MiB over max-worker-memory 100.0MiB"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tweaks := []func(*Config){}
+			tweaks := []func(*Policy){}
 			if tc.tweak != nil {
 				tweaks = append(tweaks, tc.tweak)
 			}
@@ -228,7 +229,7 @@ func TestReloadWithBadConfigurationStartsNothingAndSaysSoOnce(t *testing.T) {
 
 func TestReloadAppliesTheNewWorkerCount(t *testing.T) {
 	x := newSim(t, 1).booted()
-	x.reload(&Config{Workers: 3, Timeout: 30 * time.Second}, nil)
+	x.reload(&Policy{Workers: 3, Timeout: 30 * time.Second, Heartbeat: heartbeatFor(30 * time.Second)}, nil)
 	if x.s.target != 3 || len(x.spawned()) != 3 || !x.has(doApplyConfig, "") || !x.has(doHookWorkers, "") {
 		t.Fatalf("reload to 3 workers: target %d, spawned %v", x.s.target, x.spawned())
 	}
@@ -282,7 +283,7 @@ func TestBootFailureAtStartUpStopsWithTheAppsError(t *testing.T) {
 }
 
 func TestBootTimeout(t *testing.T) {
-	x := newSim(t, 1, func(c *Config) { c.Timeout = time.Second })
+	x := newSim(t, 1, func(c *Policy) { c.Timeout = time.Second })
 	x.advance(900 * time.Millisecond)
 	if len(x.sent(1)) != 0 {
 		t.Fatal("killed before the timeout")
@@ -298,7 +299,7 @@ func TestBootTimeout(t *testing.T) {
 }
 
 func TestSilentWorkerGetsAbortThenKillAndCountsAsAFailure(t *testing.T) {
-	x := newSim(t, 1, func(c *Config) { c.Timeout = 2 * time.Second }).booted()
+	x := newSim(t, 1, func(c *Policy) { c.Timeout = 2 * time.Second }).booted()
 	x.advance(2100 * time.Millisecond)
 	if !slices.Equal(x.sent(1), []string{"ABRT"}) || x.phase(1) != "aborting" || len(x.spawned()) != 1 {
 		t.Fatalf("no heartbeat: sent %v, phase %s, spawned %v", x.sent(1), x.phase(1), x.spawned())
@@ -327,7 +328,7 @@ func TestDrainIsBoundedDumpThenKill(t *testing.T) {
 		{"talking: dump written, killed at once", true, true, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			x := newSim(t, 1, func(c *Config) { c.Timeout = -1; c.GracefulTimeout = 3 * time.Second }).booted()
+			x := newSim(t, 1, func(c *Policy) { c.Timeout = -1; c.GracefulTimeout = 3 * time.Second }).booted()
 			x.signal("TERM")
 			if !slices.Equal(x.sent(1), []string{"drain stop"}) || !x.has(doNotify, notifyStopping) {
 				t.Fatalf("TERM: worker got %v", x.sent(1))
@@ -465,12 +466,12 @@ func TestSignalTable(t *testing.T) {
 		})
 	}
 	t.Run("TERM with a shutdown delay: serve on, unready, then drain", func(t *testing.T) {
-		x := newSim(t, 2, func(c *Config) { c.ShutdownDelay = 5 * time.Second }).booted()
+		x := newSim(t, 2, func(c *Policy) { c.ShutdownDelay = 5 * time.Second }).booted()
 		x.signal("TERM")
 		if len(x.sent(1)) != 0 || x.has(doCloseListeners, "") || !x.has(doNotify, notifyStopping) || x.logged("master stopping after the shutdown delay") != 1 {
 			t.Fatalf("TERM with a delay: want STOPPING=1 and workers untouched, got %+v", x.acts)
 		}
-		if x.s.Serving() || !x.s.health().Stopping {
+		if x.s.Serving() || !x.s.stopping() {
 			t.Fatal("ready during the shutdown delay: /readyz must answer 503 from the TERM on")
 		}
 		x.exit(2, "signal: killed") // a crash during the delay is still replaced
@@ -492,7 +493,7 @@ func TestSignalTable(t *testing.T) {
 	})
 	for _, sig := range []string{"TERM", "INT"} {
 		t.Run("shutdown delay cut short by "+sig, func(t *testing.T) {
-			x := newSim(t, 1, func(c *Config) { c.ShutdownDelay = time.Minute }).booted()
+			x := newSim(t, 1, func(c *Policy) { c.ShutdownDelay = time.Minute }).booted()
 			x.signal("TERM")
 			x.signal(sig)
 			want := map[string]string{"TERM": "drain stop", "INT": cmdQuit}[sig]
@@ -597,7 +598,7 @@ func TestStatusViews(t *testing.T) {
 // A new generation that hangs while booting is abandoned after Timeout; the
 // old workers serve on and nothing counts against the master.
 func TestReloadWithHangingBootIsAbandonedAtTheTimeout(t *testing.T) {
-	x := newSim(t, 1, func(c *Config) { c.Timeout = time.Second }).booted()
+	x := newSim(t, 1, func(c *Policy) { c.Timeout = time.Second }).booted()
 	x.reload(nil, nil)
 	for range 5 {
 		x.msg(1, "hb 0 0 0")

@@ -3,7 +3,6 @@ package prefork
 import (
 	"bufio"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -35,50 +34,6 @@ import (
 // envUpgradeFD names the fd on which a new master started by USR2 reports
 // "ready <pid>" to the old one.
 const envUpgradeFD = "PREFORK_UPGRADE_FD"
-
-// The supervisor's side: at most one upgrade at a time, none while this
-// master itself is still taking over.
-
-// upgrade starts a binary upgrade (USR2): the loop starts the new master.
-func (s *supervisor) upgrade() {
-	switch {
-	case s.stop != running:
-	case s.upgrading:
-		s.log(slog.LevelWarn, "USR2 ignored: an upgrade is already in progress")
-	case s.takingOver:
-		s.log(slog.LevelWarn, "USR2 ignored: this master is itself still taking over from the old one")
-	default:
-		s.upgrading = true
-		s.do(action{kind: doStartUpgrade})
-	}
-}
-
-// upgradeFailed: the new master did not start (started false: the loop
-// said why), or must go; this master carries on.
-func (s *supervisor) upgradeFailed(why string, started bool) {
-	s.upgrading = false
-	s.record(nil, recordUpgrade, upgradeFailedOutcome)
-	if !started {
-		return
-	}
-	s.do(action{kind: doKillUpgrade})
-	s.do(action{kind: doWritePidFile})
-	s.log(slog.LevelError, "upgrade failed: new master killed, this master carries on", "reason", why)
-	s.notifyReady("upgrade failed")
-}
-
-// upgradeReady: the new master serves; this one hands over and drains.
-func (s *supervisor) upgradeReady(pid int, took time.Duration) {
-	if s.stop != running {
-		s.upgradeFailed("master stopping", true)
-		return
-	}
-	s.upgrading, s.handedOver = false, true
-	s.do(action{kind: doHandOver, n: pid})
-	s.record(nil, recordUpgrade, upgradeHandedOver)
-	s.log(slog.LevelInfo, "upgrade: new master ready; draining and exiting", "new_master", pid, "took", dur(took))
-	s.stopAll(stopGraceful, fmt.Sprintf("binary upgrade: new master pid %d took over", pid))
-}
 
 // The loop's side.
 

@@ -25,24 +25,6 @@ const (
 	envMaxRequests = "PREFORK_MAX_REQUESTS"
 )
 
-// Messages on the status pipe (worker to master), one per line.
-const (
-	msgReady     = "ready"
-	msgHeartbeat = "hb"      // hb <requests> <in-flight> <oldest-ms>
-	msgMetrics   = "metrics" // metrics <metricsSnapshot.encode()>: cumulative counts, just before hb (observe.go)
-	msgFail      = "fail"    // fail <quoted error>: the App factory failed
-	msgDumped    = "dumped"  // the goroutine dump asked for is in the log
-	msgExiting   = "exiting" // exiting <quoted reason>: stopping on its own (a signal), not told by the master
-)
-
-// Commands on the control pipe (master to worker), one per line.
-const (
-	cmdDrain  = "drain"  // drain [stop]: stop accepting, finish in-flight requests, exit; "stop": all workers are stopping, serve the listen backlog first
-	cmdQuit   = "quit"   // exit at once
-	cmdDump   = "dump"   // dump <quoted reason>: log every goroutine's stack
-	cmdReopen = "reopen" // reopen log files
-)
-
 func isWorker() bool { return os.Getenv(envWorkerID) != "" }
 
 type workerEnv struct {
