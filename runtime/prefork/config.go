@@ -8,16 +8,18 @@ import (
 	"net/http"
 	"os"
 	"runtime"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // App builds the application's handler. It runs once in each worker process
 // (and once in Serve), like a WSGI import: an error stops that worker, and at
 // start-up it stops the master with the error's message.
 type App func() (http.Handler, error)
+
+// WorkerInfo names one worker process for hooks and logs.
+type WorkerInfo = supervisor.WorkerInfo
 
 // Config holds the runtime's settings. A zero field means its documented
 // default; for durations and request limits a negative value means "off"
@@ -446,68 +448,4 @@ func off(d time.Duration) time.Duration {
 }
 
 // heartbeatInterval is how often a worker reports to the master.
-func (c Config) heartbeatInterval() time.Duration { return heartbeatFor(c.Timeout) }
-
-// Settings is the effective configuration (defaults applied) as "name = value"
-// lines with Gunicorn's setting names, sorted like Gunicorn's --print-config.
-func (c Config) Settings() ([]string, error) {
-	d, err := c.withDefaults()
-	if err != nil {
-		return nil, err
-	}
-	return d.settingLines(), nil
-}
-
-// OtherSettings is Settings without the settings config.yaml's server section holds
-// (ServerKeys): what a program that prints that section adds to it, so that
-// --print-config prints each value once, in one spelling.
-func (c Config) OtherSettings() ([]string, error) {
-	d, err := c.withDefaults()
-	if err != nil {
-		return nil, err
-	}
-	held := map[string]bool{}
-	for i := range settings {
-		if settings[i].key != "" {
-			held[settings[i].name] = true
-		}
-	}
-	var lines []string
-	for _, l := range d.settingLines() {
-		if name, _, _ := strings.Cut(l, " = "); !held[name] {
-			lines = append(lines, l)
-		}
-	}
-	return lines, nil
-}
-
-// printConfig writes the effective configuration as Settings does.
-func (c Config) printConfig(w io.Writer) {
-	for _, l := range c.settingLines() {
-		fmt.Fprintln(w, l)
-	}
-}
-
-func (c Config) settingLines() []string {
-	lines := []string{"read_header_timeout = " + seconds(c.ReadHeaderTimeout)}
-	for i := range settings {
-		s := &settings[i]
-		if s.value == nil || s.noEffect != "" {
-			continue
-		}
-		lines = append(lines, s.name+" = "+s.value(&c).String())
-	}
-	slices.Sort(lines)
-	return lines
-}
-
-func seconds(d time.Duration) string {
-	return strconv.FormatFloat(off(d).Seconds(), 'f', -1, 64)
-}
-
-func limit(n int) string {
-	if n < 0 {
-		n = 0
-	}
-	return strconv.Itoa(n)
-}
+func (c Config) heartbeatInterval() time.Duration { return supervisor.HeartbeatFor(c.Timeout) }

@@ -1,6 +1,7 @@
 package prefork
 
 import (
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -63,11 +64,11 @@ func TestReloadSwitchesTheMastersLogAndLeaksNothing(t *testing.T) {
 // A worker that cannot be started leaves no descriptor open.
 func TestSpawnFailureLeaksNoDescriptor(t *testing.T) {
 	m := &master{exe: filepath.Join(t.TempDir(), "missing"), args: []string{"missing"}, children: map[int]*child{},
-		sup: newSupervisor(policyOf(Config{Workers: 1}), func(int) int { return 0 }, "", false)}
+		sup: supervisor.NewSupervisor(policyOf(Config{Workers: 1}), func(int) int { return 0 }, "", false)}
 	before := openFDs(t)
 	for range 10 {
-		ev, ok := m.spawn(WorkerInfo{ID: 1, Generation: 1}, 0).(evSpawnFailed)
-		if !ok || ev.err == nil {
+		ev, ok := m.spawn(WorkerInfo{ID: 1, Generation: 1}, 0).(supervisor.EvSpawnFailed)
+		if !ok || ev.Err == nil {
 			t.Fatalf("spawning a missing binary: %+v", ev)
 		}
 	}

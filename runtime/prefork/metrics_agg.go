@@ -1,6 +1,7 @@
 package prefork
 
 import (
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 	"math"
 	"net"
 	"os"
@@ -21,11 +22,11 @@ import (
 // see "no data". exitKind and the outcomes are the supervisor's
 // (supervisor_io.go).
 var (
-	exitReasons = []string{string(exitBootFailure), string(exitCrash), string(exitKilled), string(exitSignal),
-		string(exitTimeout), string(exitMaxRequests), string(exitMaxMemory), string(exitStuck), string(exitReload),
-		string(exitScaleDown), string(exitShutdown), string(exitOther)}
-	reloadOutcomes  = []string{reloadComplete, reloadAbandoned}
-	upgradeOutcomes = []string{upgradeHandedOver, upgradeFailedOutcome}
+	exitReasons = []string{string(supervisor.ExitBootFailure), string(supervisor.ExitCrash), string(supervisor.ExitKilled), string(supervisor.ExitSignal),
+		string(supervisor.ExitTimeout), string(supervisor.ExitMaxRequests), string(supervisor.ExitMaxMemory), string(supervisor.ExitStuck), string(supervisor.ExitReload),
+		string(supervisor.ExitScaleDown), string(supervisor.ExitShutdown), string(supervisor.ExitOther)}
+	reloadOutcomes  = []string{supervisor.ReloadComplete, supervisor.ReloadAbandoned}
+	upgradeOutcomes = []string{supervisor.UpgradeHandedOver, supervisor.UpgradeFailedOutcome}
 )
 
 type metricsAgg struct {
@@ -75,21 +76,21 @@ func (a *metricsAgg) totals() metricsSnapshot {
 // kind, reload and upgrade outcomes. An exit retires the worker's counts
 // (its final report came before its exit: the loop reads the status pipe
 // to EOF before it delivers the exit).
-func (m *master) record(a action) {
+func (m *master) record(a supervisor.Action) {
 	agg := m.obs.agg
 	if agg == nil {
 		return
 	}
-	switch a.arg {
-	case recordStart:
+	switch a.Arg {
+	case supervisor.RecordStart:
 		agg.starts++
-	case recordExit:
-		agg.exits[a.text]++
-		agg.retire(a.worker.ID)
-	case recordReload:
-		agg.reloads[a.text]++
-	case recordUpgrade:
-		agg.upgrades[a.text]++
+	case supervisor.RecordExit:
+		agg.exits[a.Text]++
+		agg.retire(a.Worker.ID)
+	case supervisor.RecordReload:
+		agg.reloads[a.Text]++
+	case supervisor.RecordUpgrade:
+		agg.upgrades[a.Text]++
 	}
 }
 
@@ -112,7 +113,7 @@ func (m *master) metricsLine(w WorkerInfo, arg string) {
 
 // metricsView copies what a scrape shows (on the loop; rendering is done off it).
 func (m *master) metricsView(now time.Time) metricsView {
-	v := metricsView{Bounds: m.cfg.MetricsBuckets, Target: m.sup.target, Generation: m.sup.gen,
+	v := metricsView{Bounds: m.cfg.MetricsBuckets, Target: m.sup.Target, Generation: m.sup.Gen,
 		States: map[string]int{"booting": 0, "ready": 0, "draining": 0}}
 	if m.obs.agg != nil {
 		v.Totals = m.obs.agg.totals()
@@ -122,11 +123,11 @@ func (m *master) metricsView(now time.Time) metricsView {
 		v.StartTime = m.prod.started
 	}
 	first := true
-	for _, w := range m.sup.workers {
-		v.States[stateLabel(w.phase)]++
-		v.InFlight += int64(w.stats.InFlight)
-		age := now.Sub(w.started).Seconds()
-		rss := w.rss
+	for _, w := range m.sup.Workers {
+		v.States[stateLabel(w.Phase)]++
+		v.InFlight += int64(w.Stats.InFlight)
+		age := now.Sub(w.Started).Seconds()
+		rss := w.RSS
 		v.RSSSum += rss
 		if first || age > v.AgeMax {
 			v.AgeMax = age
@@ -144,11 +145,11 @@ func (m *master) metricsView(now time.Time) metricsView {
 
 // stateLabel is a phase as the prefork_workers gauge's state: booting,
 // ready (serving: ready or retiring) or draining (told to stop).
-func stateLabel(p phase) string {
+func stateLabel(p supervisor.Phase) string {
 	switch p {
-	case phaseBooting:
+	case supervisor.PhaseBooting:
 		return "booting"
-	case phaseReady, phaseRetiring:
+	case supervisor.PhaseReady, supervisor.PhaseRetiring:
 		return "ready"
 	}
 	return "draining"
@@ -202,7 +203,7 @@ func (m *master) tickObservability(now time.Time) {
 	if m.obs.statsd == nil {
 		return
 	}
-	if n := len(m.sup.workers); n != m.obs.lastWorkers {
+	if n := len(m.sup.Workers); n != m.obs.lastWorkers {
 		m.obs.lastWorkers = n
 		m.obs.statsd.gauge("gunicorn.workers", int64(n))
 	}
@@ -273,8 +274,8 @@ func (m *master) fillStatusMetrics(st *Status, now time.Time) {
 			continue
 		}
 		r := &st.Workers[i]
-		if w := m.sup.find(wr.ID); w != nil && !w.readyAt.IsZero() {
-			if age := now.Sub(w.readyAt).Seconds(); age > 0 {
+		if w := m.sup.Find(wr.ID); w != nil && !w.ReadyAt.IsZero() {
+			if age := now.Sub(w.ReadyAt).Seconds(); age > 0 {
 				r.RequestsPerSecond = float64(s.requestCount()) / age
 			}
 		}

@@ -3,10 +3,10 @@ package prefork
 import (
 	"bytes"
 	"errors"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 	"math"
 	"os/exec"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -140,116 +140,6 @@ func TestMetricsAggMonotonicAcrossWorkerReplacement(t *testing.T) {
 	}
 }
 
-// recorded lists the outcomes of doRecord actions for what in the last step.
-func (x *sim) recorded(what string) (out []string) {
-	for _, a := range x.acts {
-		if a.kind == doRecord && a.arg == what {
-			out = append(out, a.text)
-		}
-	}
-	return out
-}
-
-// The exit reasons of prefork_worker_exits_total come from the supervisor's
-// own decisions: each case drives it to one way a worker ends (workers 1
-// and 2 serve; 3 is the first replacement) and reaps worker id.
-func TestExitKinds(t *testing.T) {
-	hb := func(x *sim, ids ...int) {
-		for _, id := range ids {
-			x.msg(id, "hb 0 0 0")
-		}
-	}
-	for _, c := range []struct {
-		name   string
-		tweak  func(*Policy)
-		drive  func(x *sim)
-		id     int
-		status string
-		want   exitKind
-	}{
-		{"factory fails at start-up", nil, func(x *sim) {}, 1, "exit status 1", exitBootFailure},
-		{"crash", nil, func(x *sim) { x.booted() }, 1, "exit status 2", exitCrash},
-		{"SIGKILL from outside", nil, func(x *sim) { x.booted() }, 1, "signal: killed", exitKilled},
-		{"other signal from outside", nil, func(x *sim) { x.booted() }, 1, "signal: segmentation fault", exitSignal},
-		{"stopped on its own", nil, func(x *sim) { x.booted(); x.msg(1, `exiting "received terminated"`) }, 1, "exit status 0", exitSignal},
-		{"heartbeat timeout", nil, func(x *sim) {
-			x.booted()
-			x.advance(20 * time.Second)
-			hb(x, 2)
-			x.advance(11 * time.Second)
-		}, 1, "signal: aborted", exitTimeout},
-		{"boot timeout of a new worker", nil, func(x *sim) {
-			x.booted()
-			x.signal("TTIN")
-			x.advance(20 * time.Second)
-			hb(x, 1, 2)
-			x.advance(11 * time.Second)
-		}, 3, "signal: aborted", exitBootFailure},
-		{"max requests", func(c *Policy) { c.MaxRequests = 10 }, func(x *sim) { x.booted(); x.msg(1, "hb 10 0 0"); x.ready(3) }, 1, "exit status 0", exitMaxRequests},
-		{"memory", func(c *Policy) { c.MaxWorkerMemory = 100 }, func(x *sim) { x.booted(); x.step(evRSS{id: 1, bytes: 200}); x.ready(3) }, 1, "exit status 0", exitMaxMemory},
-		{"stuck request", nil, func(x *sim) { x.booted(); x.msg(1, "hb 5 1 31000"); x.advance(100 * time.Millisecond); x.ready(3) }, 1, "exit status 0", exitStuck},
-		{"reload", nil, func(x *sim) { x.booted(); x.reload(nil, nil); x.ready(3, 4) }, 1, "exit status 0", exitReload},
-		{"abandoned generation", nil, func(x *sim) { x.booted(); x.reload(nil, nil); x.exit(3, "exit status 1") }, 4, "exit status 0", exitBootFailure},
-		{"scale down", nil, func(x *sim) { x.booted(); x.signal("TTOU") }, 1, "exit status 0", exitScaleDown},
-		{"stop", nil, func(x *sim) { x.booted(); x.signal("TERM") }, 1, "exit status 0", exitShutdown},
-		{"killed after the graceful timeout", nil, func(x *sim) { x.booted(); x.signal("TERM"); x.advance(40 * time.Second) }, 1, "signal: killed", exitShutdown},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			var tweaks []func(*Policy)
-			if c.tweak != nil {
-				tweaks = append(tweaks, c.tweak)
-			}
-			x := newSim(t, 2, tweaks...)
-			c.drive(x)
-			if x.s.find(c.id) == nil {
-				t.Fatalf("worker %d is gone before its exit; workers %v", c.id, x.ids())
-			}
-			x.exit(c.id, c.status)
-			if got := x.recorded(recordExit); !slices.Equal(got, []string{string(c.want)}) {
-				t.Errorf("exit recorded as %q, want [%s]", got, c.want)
-			}
-		})
-	}
-}
-
-// Starts, reload and upgrade outcomes, and metrics lines reach the shell as actions.
-func TestSupervisorRecordsOutcomes(t *testing.T) {
-	x := newSim(t, 2)
-	if got := len(x.recorded(recordStart)); got != 2 {
-		t.Errorf("%d starts recorded, want 2", got)
-	}
-	x.booted()
-	x.msg(1, "metrics r=0.1:5")
-	if !slices.ContainsFunc(x.acts, func(a action) bool { return a.kind == doMetrics && a.worker.ID == 1 && a.text == "r=0.1:5" }) {
-		t.Errorf("metrics line not handed over: %+v", x.acts)
-	}
-	x.reload(nil, nil)
-	x.ready(3, 4)
-	x.exit(1, "exit status 0")
-	if got := x.recorded(recordReload); len(got) != 0 {
-		t.Errorf("reload recorded %q while an old worker still drains", got)
-	}
-	x.exit(2, "exit status 0")
-	if got := x.recorded(recordReload); !slices.Equal(got, []string{reloadComplete}) {
-		t.Errorf("reload recorded %q, want complete", got)
-	}
-	x.reload(nil, nil)
-	x.exit(5, "exit status 1")
-	if got := x.recorded(recordReload); !slices.Equal(got, []string{reloadAbandoned}) {
-		t.Errorf("reload recorded %q, want abandoned", got)
-	}
-	x.signal("USR2")
-	x.step(evUpgradeFailed{why: "not ready", started: true})
-	if got := x.recorded(recordUpgrade); !slices.Equal(got, []string{upgradeFailedOutcome}) {
-		t.Errorf("upgrade recorded %q, want failed", got)
-	}
-	x.signal("USR2")
-	x.step(evUpgradeReady{pid: 4242})
-	if got := x.recorded(recordUpgrade); !slices.Equal(got, []string{upgradeHandedOver}) {
-		t.Errorf("upgrade recorded %q, want handed_over", got)
-	}
-}
-
 func sampleView() metricsView {
 	tot := snap(1234, 1000, 200, 30, 4)
 	tot.Requests[2][4] = 3
@@ -260,7 +150,7 @@ func sampleView() metricsView {
 	tot.HeapBytes = 3 << 20
 	return metricsView{Bounds: []float64{0.01, 0.1, 1}, Totals: tot, InFlight: 3,
 		States: map[string]int{"booting": 0, "ready": 2, "draining": 1}, Target: 2, Generation: 3, Starts: 5,
-		Exits: map[string]uint64{string(exitKilled): 1, string(exitReload): 2}, Reloads: map[string]uint64{"complete": 2},
+		Exits: map[string]uint64{string(supervisor.ExitKilled): 1, string(supervisor.ExitReload): 2}, Reloads: map[string]uint64{"complete": 2},
 		Upgrades: map[string]uint64{}, RSSSum: 30 << 20, RSSMax: 16 << 20, AgeMin: 1.5, AgeMax: 60,
 		StartTime: time.Unix(1764578000, 500000000), Backlog: []backlogSample{{Listener: "127.0.0.1:8000", Queued: 3, Limit: 4096}}}
 }

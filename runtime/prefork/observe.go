@@ -2,6 +2,7 @@ package prefork
 
 import (
 	"fmt"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 	"net/http"
 	"strconv"
 	"time"
@@ -60,7 +61,7 @@ func (s *serving) observe(next http.Handler) http.Handler {
 // sendMetrics sends the worker's cumulative counts (before each heartbeat).
 func (w *workerProc) sendMetrics() {
 	if w.metrics != nil {
-		w.send(msgMetrics + " " + w.metrics.snapshot().encode())
+		w.send(supervisor.MsgMetrics + " " + w.metrics.snapshot().encode())
 	}
 }
 

@@ -1,6 +1,7 @@
 package prefork
 
 import (
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 	"os"
 	"testing"
 )
@@ -75,7 +76,7 @@ func TestParseByteSize(t *testing.T) {
 
 func TestFormatBytes(t *testing.T) {
 	for n, want := range map[int64]string{512: "512B", 2048: "2.0KiB", 300 << 20: "300.0MiB", 3 << 30: "3.0GiB"} {
-		if got := formatBytes(n); got != want {
+		if got := supervisor.FormatBytes(n); got != want {
 			t.Errorf("formatBytes(%d) = %q, want %q", n, got, want)
 		}
 	}

@@ -2,6 +2,7 @@ package prefork
 
 import (
 	"fmt"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 	"net"
 	"net/http"
 	"os"
@@ -68,7 +69,7 @@ func Serve(cfg Config, app App) error {
 			notify.Stopping()
 			start := time.Now()
 			if err := srv.drain(off(c.GracefulTimeout), false); err != nil {
-				lg.Warn("graceful timeout: in-flight requests cut", "after", dur(time.Since(start)))
+				lg.Warn("graceful timeout: in-flight requests cut", "after", supervisor.Dur(time.Since(start)))
 			}
 		}
 		lg.Info("stopped", "signal", s.String())

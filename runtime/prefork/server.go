@@ -3,6 +3,7 @@ package prefork
 import (
 	"context"
 	"errors"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 	"log/slog"
 	"net"
 	"net/http"
@@ -73,9 +74,9 @@ func (t *requestTracker) end(id uint64) {
 	t.mu.Unlock()
 }
 
-func (t *requestTracker) stats() workerStats {
+func (t *requestTracker) stats() supervisor.WorkerStats {
 	now := time.Now()
-	st := workerStats{Requests: t.total.Load()}
+	st := supervisor.WorkerStats{Requests: t.total.Load()}
 	t.mu.Lock()
 	st.InFlight = len(t.inflight) + int(t.long.Load())
 	for _, start := range t.inflight {

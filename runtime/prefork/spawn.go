@@ -2,6 +2,7 @@ package prefork
 
 import (
 	"bufio"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 	"os"
 	"os/exec"
 	"runtime"
@@ -42,18 +43,18 @@ func (c *child) signal(sig string) {
 
 // spawn re-executes the binary as worker w and answers evStarted or
 // evSpawnFailed.
-func (m *master) spawn(w WorkerInfo, maxReq int64) event {
+func (m *master) spawn(w WorkerInfo, maxReq int64) supervisor.Event {
 	if m.cfg.PreFork != nil {
 		m.cfg.PreFork(w)
 	}
 	c, err := m.startChild(w, maxReq)
 	if err != nil {
-		return evSpawnFailed{id: w.ID, err: err}
+		return supervisor.EvSpawnFailed{ID: w.ID, Err: err}
 	}
 	m.children[w.ID] = c
 	go m.readStatus(c)
 	go m.wait(c)
-	return evStarted{id: w.ID, pid: c.info.PID}
+	return supervisor.EvStarted{ID: w.ID, PID: c.info.PID}
 }
 
 // startChild starts the process with its three pipes. Everything that can
@@ -134,7 +135,7 @@ func (m *master) workerEnv(w WorkerInfo, maxReq int64) []string {
 		envMaxRequests+"="+strconv.FormatInt(maxReq, 10),
 	)
 	if !m.setProcs {
-		env = append(env, "GOMAXPROCS="+strconv.Itoa(max(1, runtime.GOMAXPROCS(0)/max(1, m.sup.target))))
+		env = append(env, "GOMAXPROCS="+strconv.Itoa(max(1, runtime.GOMAXPROCS(0)/max(1, m.sup.Target))))
 	}
 	return env
 }

@@ -3,6 +3,7 @@ package prefork
 import (
 	"bufio"
 	"fmt"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 	"net"
 	"os"
 	"os/exec"
@@ -60,11 +61,11 @@ func upgradeChildPipe() *os.File {
 
 // startUpgrade starts the binary on disk as a new master (doStartUpgrade);
 // its answer comes later through ask, or at once if it cannot start.
-func (m *master) startUpgrade() event {
+func (m *master) startUpgrade() supervisor.Event {
 	r, w, err := os.Pipe()
 	if err != nil {
 		m.log.Error("upgrade failed", "err", err)
-		return evUpgradeFailed{why: err.Error()}
+		return supervisor.EvUpgradeFailed{Why: err.Error()}
 	}
 	cmd := exec.Command(m.exe)
 	cmd.Args = m.args
@@ -81,11 +82,11 @@ func (m *master) startUpgrade() event {
 	if err != nil {
 		r.Close()
 		m.log.Error("upgrade failed: cannot start the new master", "exe", m.exe, "err", err)
-		return evUpgradeFailed{why: err.Error()}
+		return supervisor.EvUpgradeFailed{Why: err.Error()}
 	}
 	up := &upgradeState{cmd: cmd, started: time.Now()}
 	m.prod.upgrading = up
-	m.log.Info("upgrade: new master started (USR2)", "pid", cmd.Process.Pid, "exe", m.exe, "timeout", dur(m.cfg.UpgradeTimeout))
+	m.log.Info("upgrade: new master started (USR2)", "pid", cmd.Process.Pid, "exe", m.exe, "timeout", supervisor.Dur(m.cfg.UpgradeTimeout))
 	go m.awaitUpgrade(up, r)
 	return nil
 }
@@ -100,29 +101,29 @@ func (m *master) awaitUpgrade(up *upgradeState, r *os.File) {
 		s, _ := bufio.NewReader(r).ReadString('\n')
 		line <- s
 	}()
-	var ev event
+	var ev supervisor.Event
 	select {
 	case s := <-line:
 		if f := strings.Fields(s); len(f) == 2 && f[0] == "ready" {
 			pid, _ := strconv.Atoi(f[1])
-			ev = evUpgradeReady{pid: pid, took: time.Since(up.started)}
+			ev = supervisor.EvUpgradeReady{PID: pid, Took: time.Since(up.started)}
 			break
 		}
 		select {
 		case err := <-exited:
-			ev = evUpgradeFailed{why: fmt.Sprintf("new master exited before ready: %v", err), started: true}
+			ev = supervisor.EvUpgradeFailed{Why: fmt.Sprintf("new master exited before ready: %v", err), Started: true}
 		case <-time.After(time.Second):
-			ev = evUpgradeFailed{why: "new master closed the upgrade pipe before ready", started: true}
+			ev = supervisor.EvUpgradeFailed{Why: "new master closed the upgrade pipe before ready", Started: true}
 		}
 	case <-time.After(m.cfg.UpgradeTimeout):
-		ev = evUpgradeFailed{why: fmt.Sprintf("new master not ready within %s", m.cfg.UpgradeTimeout), started: true}
+		ev = supervisor.EvUpgradeFailed{Why: fmt.Sprintf("new master not ready within %s", m.cfg.UpgradeTimeout), Started: true}
 	}
 	r.Close()
 	step := func(m *master) { m.step(ev) }
 	select {
 	case m.calls <- step:
 	case <-m.done:
-		if _, ok := ev.(evUpgradeReady); !ok {
+		if _, ok := ev.(supervisor.EvUpgradeReady); !ok {
 			up.cmd.Process.Kill()
 		}
 	}

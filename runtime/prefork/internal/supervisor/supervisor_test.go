@@ -1,4 +1,4 @@
-package prefork
+package supervisor
 
 import (
 	"errors"
@@ -16,9 +16,9 @@ import (
 // process interface); everything else happens only when a test says so.
 type sim struct {
 	t    *testing.T
-	s    *supervisor
+	s    *Supervisor
 	now  time.Time
-	acts []action // of the last step, answers included
+	acts []Action // of the last step, answers included
 }
 
 func newSim(t *testing.T, workers int, tweak ...func(*Policy)) *sim {
@@ -27,46 +27,46 @@ func newSim(t *testing.T, workers int, tweak ...func(*Policy)) *sim {
 	for _, f := range tweak {
 		f(&cfg)
 	}
-	cfg.Heartbeat = heartbeatFor(cfg.Timeout)
-	x := &sim{t: t, s: newSupervisor(cfg, func(n int) int { return n - 1 }, "127.0.0.1:8000", false), now: time.Unix(1e9, 0)}
-	x.step(evStart{})
+	cfg.Heartbeat = HeartbeatFor(cfg.Timeout)
+	x := &sim{t: t, s: NewSupervisor(cfg, func(n int) int { return n - 1 }, "127.0.0.1:8000", false), now: time.Unix(1e9, 0)}
+	x.step(EvStart{})
 	return x
 }
 
-// step applies ev and answers every doSpawn with evStarted.
-func (x *sim) step(ev event) []action {
+// step applies ev and answers every DoSpawn with EvStarted.
+func (x *sim) step(ev Event) []Action {
 	x.acts = nil
-	for queue := []event{ev}; len(queue) > 0; queue = queue[1:] {
+	for queue := []Event{ev}; len(queue) > 0; queue = queue[1:] {
 		out := x.s.Step(x.now, queue[0])
 		x.acts = append(x.acts, out...)
 		for _, a := range out {
-			if a.kind == doSpawn {
-				queue = append(queue, evStarted{id: a.worker.ID, pid: 1000 + a.worker.ID})
+			if a.Kind == DoSpawn {
+				queue = append(queue, EvStarted{ID: a.Worker.ID, PID: 1000 + a.Worker.ID})
 			}
 		}
 	}
 	return x.acts
 }
 
-func (x *sim) advance(d time.Duration) { x.now = x.now.Add(d); x.step(evTick{}) }
-func (x *sim) msg(id int, line string) { x.step(evMessage{id: id, line: line}) }
+func (x *sim) advance(d time.Duration) { x.now = x.now.Add(d); x.step(EvTick{}) }
+func (x *sim) msg(id int, line string) { x.step(EvMessage{ID: id, Line: line}) }
 func (x *sim) ready(ids ...int) {
 	for _, id := range ids {
-		x.msg(id, msgReady)
+		x.msg(id, MsgReady)
 	}
 }
-func (x *sim) exit(id int, status string) { x.step(evExited{id: id, status: status}) }
-func (x *sim) signal(name string)         { x.step(evSignal{name: name}) }
+func (x *sim) exit(id int, status string) { x.step(EvExited{ID: id, Status: status}) }
+func (x *sim) signal(name string)         { x.step(EvSignal{Name: name}) }
 
 // reload is a HUP with a configuration the loop loaded (nil: unchanged).
 func (x *sim) reload(cfg *Policy, err error) {
 	x.signal("HUP")
-	x.step(evConfigLoaded{cfg: cfg, err: err})
+	x.step(EvConfigLoaded{Cfg: cfg, Err: err})
 }
 
 // booted starts the sim's workers and has them all ready.
 func (x *sim) booted() *sim {
-	for _, w := range x.s.workers {
+	for _, w := range x.s.Workers {
 		x.ready(w.ID)
 	}
 	return x
@@ -74,8 +74,8 @@ func (x *sim) booted() *sim {
 
 func (x *sim) spawned() (ids []int) {
 	for _, a := range x.acts {
-		if a.kind == doSpawn {
-			ids = append(ids, a.worker.ID)
+		if a.Kind == DoSpawn {
+			ids = append(ids, a.Worker.ID)
 		}
 	}
 	return ids
@@ -84,21 +84,21 @@ func (x *sim) spawned() (ids []int) {
 // sent lists what worker id was told in the last step (commands and signals).
 func (x *sim) sent(id int) (out []string) {
 	for _, a := range x.acts {
-		if (a.kind == doSend || a.kind == doSignal) && a.worker.ID == id {
-			out = append(out, a.arg)
+		if (a.Kind == DoSend || a.Kind == DoSignal) && a.Worker.ID == id {
+			out = append(out, a.Arg)
 		}
 	}
 	return out
 }
 
 func (x *sim) has(kind actKind, arg string) bool {
-	return slices.ContainsFunc(x.acts, func(a action) bool { return a.kind == kind && (arg == "" || a.arg == arg) })
+	return slices.ContainsFunc(x.acts, func(a Action) bool { return a.Kind == kind && (arg == "" || a.Arg == arg) })
 }
 
 func (x *sim) logged(msg string) int {
 	n := 0
 	for _, a := range x.acts {
-		if a.kind == doLog && strings.Contains(a.text+" "+fmt.Sprintln(a.attrs...), msg) {
+		if a.Kind == DoLog && strings.Contains(a.Text+" "+fmt.Sprintln(a.Attrs...), msg) {
 			n++
 		}
 	}
@@ -106,14 +106,14 @@ func (x *sim) logged(msg string) int {
 }
 
 func (x *sim) phase(id int) string {
-	if w := x.s.find(id); w != nil {
-		return w.phase.String()
+	if w := x.s.Find(id); w != nil {
+		return w.Phase.String()
 	}
 	return "gone"
 }
 
 func (x *sim) ids() (ids []int) {
-	for _, w := range x.s.workers {
+	for _, w := range x.s.Workers {
 		ids = append(ids, w.ID)
 	}
 	return ids
@@ -124,20 +124,20 @@ func TestStartUpSpawnsTargetAndAnnouncesOnceAllReady(t *testing.T) {
 	if got := x.spawned(); !slices.Equal(got, []int{1, 2}) {
 		t.Fatalf("start-up spawned %v, want workers 1 and 2", got)
 	}
-	x.step(evTick{})
-	if x.s.Serving() || x.has(doNotify, notifyReady) {
+	x.step(EvTick{})
+	if x.s.Serving() || x.has(DoNotify, NotifyReady) {
 		t.Fatal("started processes are not ready: only their ready message counts")
 	}
 	x.ready(1)
-	if x.s.Serving() || x.has(doHookReady, "") {
+	if x.s.Serving() || x.has(DoHookReady, "") {
 		t.Fatal("announced with one of two workers ready")
 	}
 	x.ready(2)
-	if !x.s.Serving() || !x.has(doNotify, notifyReady) || !x.has(doHookReady, "") || x.logged("master ready") != 1 {
+	if !x.s.Serving() || !x.has(DoNotify, NotifyReady) || !x.has(DoHookReady, "") || x.logged("master ready") != 1 {
 		t.Fatalf("all ready: want READY=1, WhenReady and one log line, got %+v", x.acts)
 	}
 	x.ready(2)
-	if x.has(doNotify, notifyReady) {
+	if x.has(DoNotify, NotifyReady) {
 		t.Error("announced twice")
 	}
 }
@@ -153,8 +153,8 @@ func TestReplacementIsReadyBeforeTheOldWorkerDrains(t *testing.T) {
 	}{
 		{"reload", nil, func(x *sim) { x.reload(nil, nil) }, "reload: replaced by generation 2"},
 		{"max requests", func(c *Policy) { c.MaxRequests, c.MaxRequestsJitter = 100, 10 }, func(x *sim) { x.msg(1, "hb 110 0 0") }, "max requests reached (110)"},
-		{"stuck request", nil, func(x *sim) { x.msg(1, "hb 5 1 31000"); x.advance(tickEvery) }, "a request has run for 31s (timeout 30s)"},
-		{"memory", func(c *Policy) { c.MaxWorkerMemory = 100 << 20 }, func(x *sim) { x.step(evRSS{id: 1, bytes: 200 << 20}) }, "memory 200.0MiB over max-worker-memory 100.0MiB"},
+		{"stuck request", nil, func(x *sim) { x.msg(1, "hb 5 1 31000"); x.advance(TickEvery) }, "a request has run for 31s (timeout 30s)"},
+		{"memory", func(c *Policy) { c.MaxWorkerMemory = 100 << 20 }, func(x *sim) { x.step(EvRSS{ID: 1, Bytes: 200 << 20}) }, "memory 200.0MiB over max-worker-memory 100.0MiB"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tweaks := []func(*Policy){}
@@ -163,11 +163,11 @@ func TestReplacementIsReadyBeforeTheOldWorkerDrains(t *testing.T) {
 			}
 			x := newSim(t, 2, tweaks...).booted()
 			tc.trigger(x)
-			if slices.Contains(x.sent(1), cmdDrain) {
+			if slices.Contains(x.sent(1), CmdDrain) {
 				t.Fatal("told to drain before a replacement was ready")
 			}
-			if x.phase(1) != "retiring" || x.s.find(1).reason != tc.reason {
-				t.Fatalf("worker 1 is %s (%q), want retiring for %q", x.phase(1), x.s.find(1).reason, tc.reason)
+			if x.phase(1) != "retiring" || x.s.Find(1).reason != tc.reason {
+				t.Fatalf("worker 1 is %s (%q), want retiring for %q", x.phase(1), x.s.Find(1).reason, tc.reason)
 			}
 			news := x.spawned()
 			if len(news) == 0 {
@@ -177,11 +177,11 @@ func TestReplacementIsReadyBeforeTheOldWorkerDrains(t *testing.T) {
 				t.Fatal("a retiring worker still serves: the service stays ready")
 			}
 			x.advance(10 * time.Second) // booting takes its time; nothing drains meanwhile
-			if slices.Contains(x.sent(1), cmdDrain) {
+			if slices.Contains(x.sent(1), CmdDrain) {
 				t.Fatal("drained while the replacement boots")
 			}
 			x.ready(news[0])
-			if !slices.Contains(x.sent(1), cmdDrain) || x.phase(1) != "draining" {
+			if !slices.Contains(x.sent(1), CmdDrain) || x.phase(1) != "draining" {
 				t.Fatalf("replacement ready: worker 1 got %v and is %s, want drain", x.sent(1), x.phase(1))
 			}
 		})
@@ -191,11 +191,11 @@ func TestReplacementIsReadyBeforeTheOldWorkerDrains(t *testing.T) {
 func TestReloadRollsOutAndCompletesWhenTheOldGenerationHasGone(t *testing.T) {
 	x := newSim(t, 2).booted()
 	x.reload(nil, nil)
-	if !slices.Equal(x.spawned(), []int{3, 4}) || x.s.gen != 2 || !x.has(doHookReload, "") {
-		t.Fatalf("reload: spawned %v, generation %d", x.spawned(), x.s.gen)
+	if !slices.Equal(x.spawned(), []int{3, 4}) || x.s.Gen != 2 || !x.has(DoHookReload, "") {
+		t.Fatalf("reload: spawned %v, generation %d", x.spawned(), x.s.Gen)
 	}
 	x.ready(3)
-	if !slices.Contains(x.sent(1), cmdDrain) || slices.Contains(x.sent(2), cmdDrain) {
+	if !slices.Contains(x.sent(1), CmdDrain) || slices.Contains(x.sent(2), CmdDrain) {
 		t.Fatalf("one new ready lets exactly one old drain: 1 got %v, 2 got %v", x.sent(1), x.sent(2))
 	}
 	x.ready(4)
@@ -204,7 +204,7 @@ func TestReloadRollsOutAndCompletesWhenTheOldGenerationHasGone(t *testing.T) {
 		t.Fatal("complete while an old worker still runs")
 	}
 	x.exit(2, "exit status 0")
-	if x.logged("reload complete") != 1 || !x.has(doNotify, notifyReady) {
+	if x.logged("reload complete") != 1 || !x.has(DoNotify, NotifyReady) {
 		t.Fatalf("old generation gone: want one reload complete and READY=1, got %+v", x.acts)
 	}
 	if x.logged("crash") != 0 || x.s.crash.failures != nil {
@@ -215,23 +215,23 @@ func TestReloadRollsOutAndCompletesWhenTheOldGenerationHasGone(t *testing.T) {
 func TestReloadWithBadConfigurationStartsNothingAndSaysSoOnce(t *testing.T) {
 	x := newSim(t, 2).booted()
 	x.signal("HUP")
-	if !x.has(doNotify, notifyReloading) || !x.has(doLoadConfig, "") {
+	if !x.has(DoNotify, NotifyReloading) || !x.has(DoLoadConfig, "") {
 		t.Fatalf("HUP: want RELOADING=1 and a configuration load, got %+v", x.acts)
 	}
-	x.step(evConfigLoaded{err: errors.New("config.yaml: line 3: bad indent")})
-	if len(x.spawned()) != 0 || x.s.gen != 1 || x.has(doHookReload, "") {
-		t.Fatalf("a configuration that did not load started generation %d: %v", x.s.gen, x.spawned())
+	x.step(EvConfigLoaded{Err: errors.New("config.yaml: line 3: bad indent")})
+	if len(x.spawned()) != 0 || x.s.Gen != 1 || x.has(DoHookReload, "") {
+		t.Fatalf("a configuration that did not load started generation %d: %v", x.s.Gen, x.spawned())
 	}
-	if x.logged("configuration not applied") != 1 || x.logged("bad indent") != 1 || !x.has(doNotify, notifyReady) {
+	if x.logged("configuration not applied") != 1 || x.logged("bad indent") != 1 || !x.has(DoNotify, NotifyReady) {
 		t.Fatalf("want the error logged once and READY=1 again, got %+v", x.acts)
 	}
 }
 
 func TestReloadAppliesTheNewWorkerCount(t *testing.T) {
 	x := newSim(t, 1).booted()
-	x.reload(&Policy{Workers: 3, Timeout: 30 * time.Second, Heartbeat: heartbeatFor(30 * time.Second)}, nil)
-	if x.s.target != 3 || len(x.spawned()) != 3 || !x.has(doApplyConfig, "") || !x.has(doHookWorkers, "") {
-		t.Fatalf("reload to 3 workers: target %d, spawned %v", x.s.target, x.spawned())
+	x.reload(&Policy{Workers: 3, Timeout: 30 * time.Second, Heartbeat: HeartbeatFor(30 * time.Second)}, nil)
+	if x.s.Target != 3 || len(x.spawned()) != 3 || !x.has(DoApplyConfig, "") || !x.has(DoHookWorkers, "") {
+		t.Fatalf("reload to 3 workers: target %d, spawned %v", x.s.Target, x.spawned())
 	}
 }
 
@@ -241,11 +241,11 @@ func TestAtMostOneGenerationBoots(t *testing.T) {
 	x := newSim(t, 1).booted()
 	x.reload(nil, nil) // worker 2, generation 2
 	x.reload(nil, nil) // worker 3, generation 3
-	if !slices.Contains(x.sent(2), cmdDrain) || x.phase(2) != "draining" || x.phase(1) != "retiring" {
+	if !slices.Contains(x.sent(2), CmdDrain) || x.phase(2) != "draining" || x.phase(1) != "retiring" {
 		t.Fatalf("second reload: worker 2 (booting gen 2) got %v, worker 1 is %s", x.sent(2), x.phase(1))
 	}
 	x.ready(3)
-	if !slices.Contains(x.sent(1), cmdDrain) {
+	if !slices.Contains(x.sent(1), CmdDrain) {
 		t.Error("generation 3 ready: the original worker should drain")
 	}
 }
@@ -255,13 +255,13 @@ func TestBootFailureDuringReloadAbandonsItAndTheOldWorkersServeOn(t *testing.T) 
 	x.reload(nil, nil)
 	x.msg(3, `fail "config broken: missing DSN"`)
 	x.exit(3, "exit status 1")
-	if x.logged("reload abandoned") != 1 || x.logged("missing DSN") < 1 || !x.has(doNotify, notifyReady) {
+	if x.logged("reload abandoned") != 1 || x.logged("missing DSN") < 1 || !x.has(DoNotify, NotifyReady) {
 		t.Fatalf("want the reload abandoned with the app's error, got %+v", x.acts)
 	}
-	if !slices.Contains(x.sent(4), cmdQuit) || x.phase(1) != "ready" || x.phase(2) != "ready" {
+	if !slices.Contains(x.sent(4), CmdQuit) || x.phase(1) != "ready" || x.phase(2) != "ready" {
 		t.Fatalf("worker 4 got %v; old workers %s, %s, want ready", x.sent(4), x.phase(1), x.phase(2))
 	}
-	if x.s.err != nil || x.s.stop != running {
+	if x.s.Err != nil || x.s.stop != running {
 		t.Error("a failed reload stopped the master")
 	}
 }
@@ -270,10 +270,10 @@ func TestBootFailureAtStartUpStopsWithTheAppsError(t *testing.T) {
 	x := newSim(t, 2)
 	x.msg(1, `fail "database unreachable"`)
 	x.exit(1, "exit status 1")
-	if x.s.err == nil || x.s.err.Error() != "prefork: worker failed to boot: database unreachable" {
-		t.Fatalf("Run's error: %v", x.s.err)
+	if x.s.Err == nil || x.s.Err.Error() != "prefork: worker failed to boot: database unreachable" {
+		t.Fatalf("Run's error: %v", x.s.Err)
 	}
-	if !slices.Contains(x.sent(2), cmdQuit) || !x.has(doCloseListeners, "") {
+	if !slices.Contains(x.sent(2), CmdQuit) || !x.has(DoCloseListeners, "") {
 		t.Fatalf("the other worker got %v, want quit", x.sent(2))
 	}
 	x.exit(2, "exit status 0")
@@ -289,10 +289,10 @@ func TestBootTimeout(t *testing.T) {
 		t.Fatal("killed before the timeout")
 	}
 	x.advance(200 * time.Millisecond)
-	if !slices.Equal(x.sent(1), []string{cmdQuit, "ABRT"}) || x.s.err == nil || !strings.Contains(x.s.err.Error(), "not ready within the timeout (1s)") {
-		t.Fatalf("boot timeout: sent %v, err %v", x.sent(1), x.s.err)
+	if !slices.Equal(x.sent(1), []string{CmdQuit, "ABRT"}) || x.s.Err == nil || !strings.Contains(x.s.Err.Error(), "not ready within the timeout (1s)") {
+		t.Fatalf("boot timeout: sent %v, err %v", x.sent(1), x.s.Err)
 	}
-	x.advance(abortWait + tickEvery)
+	x.advance(abortWait + TickEvery)
 	if !slices.Contains(x.sent(1), "KILL") {
 		t.Fatalf("still there after SIGABRT: want KILL, got %v", x.sent(1))
 	}
@@ -304,7 +304,7 @@ func TestSilentWorkerGetsAbortThenKillAndCountsAsAFailure(t *testing.T) {
 	if !slices.Equal(x.sent(1), []string{"ABRT"}) || x.phase(1) != "aborting" || len(x.spawned()) != 1 {
 		t.Fatalf("no heartbeat: sent %v, phase %s, spawned %v", x.sent(1), x.phase(1), x.spawned())
 	}
-	x.advance(abortWait + tickEvery)
+	x.advance(abortWait + TickEvery)
 	if !slices.Equal(x.sent(1), []string{"KILL"}) {
 		t.Fatalf("after abortWait: %v", x.sent(1))
 	}
@@ -330,7 +330,7 @@ func TestDrainIsBoundedDumpThenKill(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			x := newSim(t, 1, func(c *Policy) { c.Timeout = -1; c.GracefulTimeout = 3 * time.Second }).booted()
 			x.signal("TERM")
-			if !slices.Equal(x.sent(1), []string{"drain stop"}) || !x.has(doNotify, notifyStopping) {
+			if !slices.Equal(x.sent(1), []string{"drain stop"}) || !x.has(DoNotify, NotifyStopping) {
 				t.Fatalf("TERM: worker got %v", x.sent(1))
 			}
 			if tc.talks {
@@ -349,13 +349,13 @@ func TestDrainIsBoundedDumpThenKill(t *testing.T) {
 				}
 				return
 			}
-			if got := x.sent(1); len(got) != 1 || !strings.HasPrefix(got[0], cmdDump) || x.phase(1) != "dumping" {
+			if got := x.sent(1); len(got) != 1 || !strings.HasPrefix(got[0], CmdDump) || x.phase(1) != "dumping" {
 				t.Fatalf("talking worker past its deadline: %v, want a dump", got)
 			}
 			if tc.dumped {
-				x.msg(1, msgDumped)
+				x.msg(1, MsgDumped)
 			} else {
-				x.advance(dumpWait + tickEvery)
+				x.advance(dumpWait + TickEvery)
 			}
 			if !slices.Equal(x.sent(1), []string{"KILL"}) {
 				t.Fatalf("after the dump: %v, want KILL", x.sent(1))
@@ -382,7 +382,7 @@ func TestWorkerDeath(t *testing.T) {
 		t.Run(tc.status, func(t *testing.T) {
 			x := newSim(t, 2).booted()
 			x.exit(1, tc.status)
-			if !slices.Equal(x.spawned(), []int{3}) || x.logged(tc.log) != 1 || !x.has(doHookChildExit, "") {
+			if !slices.Equal(x.spawned(), []int{3}) || x.logged(tc.log) != 1 || !x.has(DoHookChildExit, "") {
 				t.Fatalf("spawned %v, log %+v", x.spawned(), x.acts)
 			}
 			if got := len(x.s.crash.failures) == 1; got != tc.failure {
@@ -408,11 +408,11 @@ func TestCrashLoopBacksOff(t *testing.T) {
 	if x.s.crash.backoff != crashBackoffMin || len(x.spawned()) != 0 || x.logged("crash loop") != 1 {
 		t.Fatalf("after 6 failures: backoff %s, spawned %v", x.s.crash.backoff, x.spawned())
 	}
-	x.advance(crashBackoffMin - tickEvery)
+	x.advance(crashBackoffMin - TickEvery)
 	if len(x.spawned()) != 0 {
 		t.Fatal("started during the backoff")
 	}
-	x.advance(tickEvery)
+	x.advance(TickEvery)
 	if len(x.spawned()) != 1 {
 		t.Fatalf("backoff over: spawned %v", x.spawned())
 	}
@@ -447,12 +447,12 @@ func TestSignalTable(t *testing.T) {
 	t.Run("TERM: graceful stop", func(t *testing.T) {
 		x := newSim(t, 2).booted()
 		x.signal("TERM")
-		if !slices.Equal(x.sent(1), []string{"drain stop"}) || !x.has(doCloseListeners, "") || x.s.Serving() {
+		if !slices.Equal(x.sent(1), []string{"drain stop"}) || !x.has(DoCloseListeners, "") || x.s.Serving() {
 			t.Fatalf("TERM: %+v", x.acts)
 		}
 		x.exit(1, "exit status 0")
 		x.exit(2, "exit status 0")
-		if !x.s.Done() || x.s.err != nil || len(x.spawned()) != 0 {
+		if !x.s.Done() || x.s.Err != nil || len(x.spawned()) != 0 {
 			t.Fatal("stopped master respawned or did not finish")
 		}
 	})
@@ -460,18 +460,18 @@ func TestSignalTable(t *testing.T) {
 		t.Run(sig+": quick stop", func(t *testing.T) {
 			x := newSim(t, 1).booted()
 			x.signal(sig)
-			if !slices.Equal(x.sent(1), []string{cmdQuit}) || x.s.stopReason != "SIG"+sig {
-				t.Fatalf("%s: %v %q", sig, x.sent(1), x.s.stopReason)
+			if !slices.Equal(x.sent(1), []string{CmdQuit}) || x.s.StopReason != "SIG"+sig {
+				t.Fatalf("%s: %v %q", sig, x.sent(1), x.s.StopReason)
 			}
 		})
 	}
 	t.Run("TERM with a shutdown delay: serve on, unready, then drain", func(t *testing.T) {
 		x := newSim(t, 2, func(c *Policy) { c.ShutdownDelay = 5 * time.Second }).booted()
 		x.signal("TERM")
-		if len(x.sent(1)) != 0 || x.has(doCloseListeners, "") || !x.has(doNotify, notifyStopping) || x.logged("master stopping after the shutdown delay") != 1 {
+		if len(x.sent(1)) != 0 || x.has(DoCloseListeners, "") || !x.has(DoNotify, NotifyStopping) || x.logged("master stopping after the shutdown delay") != 1 {
 			t.Fatalf("TERM with a delay: want STOPPING=1 and workers untouched, got %+v", x.acts)
 		}
-		if x.s.Serving() || !x.s.stopping() {
+		if x.s.Serving() || !x.s.Stopping() {
 			t.Fatal("ready during the shutdown delay: /readyz must answer 503 from the TERM on")
 		}
 		x.exit(2, "signal: killed") // a crash during the delay is still replaced
@@ -479,15 +479,15 @@ func TestSignalTable(t *testing.T) {
 			t.Fatalf("worker crashed during the delay: spawned %v", x.spawned())
 		}
 		x.reload(nil, nil)
-		if x.s.gen != 1 {
+		if x.s.Gen != 1 {
 			t.Fatal("HUP during the shutdown delay started a generation")
 		}
 		x.advance(4900 * time.Millisecond)
-		if len(x.sent(1)) != 0 || x.has(doCloseListeners, "") {
+		if len(x.sent(1)) != 0 || x.has(DoCloseListeners, "") {
 			t.Fatalf("stopped before the delay ran out: %+v", x.acts)
 		}
 		x.advance(200 * time.Millisecond)
-		if !slices.Equal(x.sent(1), []string{"drain stop"}) || !x.has(doCloseListeners, "") || x.has(doNotify, notifyStopping) {
+		if !slices.Equal(x.sent(1), []string{"drain stop"}) || !x.has(DoCloseListeners, "") || x.has(DoNotify, NotifyStopping) {
 			t.Fatalf("delay over: want the graceful stop (STOPPING=1 already sent), got %+v", x.acts)
 		}
 	})
@@ -496,8 +496,8 @@ func TestSignalTable(t *testing.T) {
 			x := newSim(t, 1, func(c *Policy) { c.ShutdownDelay = time.Minute }).booted()
 			x.signal("TERM")
 			x.signal(sig)
-			want := map[string]string{"TERM": "drain stop", "INT": cmdQuit}[sig]
-			if !slices.Equal(x.sent(1), []string{want}) || !x.has(doCloseListeners, "") {
+			want := map[string]string{"TERM": "drain stop", "INT": CmdQuit}[sig]
+			if !slices.Equal(x.sent(1), []string{want}) || !x.has(DoCloseListeners, "") {
 				t.Fatalf("TERM then %s during the delay: %v", sig, x.sent(1))
 			}
 		})
@@ -506,54 +506,54 @@ func TestSignalTable(t *testing.T) {
 		x := newSim(t, 1).booted()
 		x.signal("TERM")
 		x.signal("INT")
-		if !slices.Equal(x.sent(1), []string{cmdQuit}) {
+		if !slices.Equal(x.sent(1), []string{CmdQuit}) {
 			t.Fatalf("INT during a graceful stop: %v", x.sent(1))
 		}
 	})
 	t.Run("HUP: rolling reload", func(t *testing.T) {
 		x := newSim(t, 1).booted()
 		x.reload(nil, nil)
-		if x.s.gen != 2 || len(x.spawned()) != 1 || x.phase(1) != "retiring" {
-			t.Fatalf("HUP: gen %d, spawned %v", x.s.gen, x.spawned())
+		if x.s.Gen != 2 || len(x.spawned()) != 1 || x.phase(1) != "retiring" {
+			t.Fatalf("HUP: gen %d, spawned %v", x.s.Gen, x.spawned())
 		}
 	})
 	t.Run("TTIN / TTOU: one more, one fewer, never below 1", func(t *testing.T) {
 		x := newSim(t, 1).booted()
 		x.signal("TTIN")
-		if x.s.target != 2 || len(x.spawned()) != 1 || !x.has(doHookWorkers, "") {
-			t.Fatalf("TTIN: target %d", x.s.target)
+		if x.s.Target != 2 || len(x.spawned()) != 1 || !x.has(DoHookWorkers, "") {
+			t.Fatalf("TTIN: target %d", x.s.Target)
 		}
 		x.ready(2)
 		x.signal("TTOU")
-		if x.s.target != 1 || !slices.Equal(x.sent(1), []string{cmdDrain}) || x.logged("scale down") == 0 {
-			t.Fatalf("TTOU: target %d, oldest got %v", x.s.target, x.sent(1))
+		if x.s.Target != 1 || !slices.Equal(x.sent(1), []string{CmdDrain}) || x.logged("scale down") == 0 {
+			t.Fatalf("TTOU: target %d, oldest got %v", x.s.Target, x.sent(1))
 		}
-		for _, ev := range []event{evSignal{name: "TTOU"}, evCommand{cmd: ControlTTOU}} {
+		for _, ev := range []Event{EvSignal{Name: "TTOU"}, EvCommand{Cmd: ControlTTOU}} {
 			x.step(ev)
-			if x.s.target != 1 || x.logged("TTOU ignored: never fewer than 1 worker") != 1 {
-				t.Fatalf("%+v at 1 worker: target %d, %+v", ev, x.s.target, x.acts)
+			if x.s.Target != 1 || x.logged("TTOU ignored: never fewer than 1 worker") != 1 {
+				t.Fatalf("%+v at 1 worker: target %d, %+v", ev, x.s.Target, x.acts)
 			}
 		}
 	})
 	t.Run("USR1: reopen logs, master and workers", func(t *testing.T) {
 		x := newSim(t, 2).booted()
 		x.signal("USR1")
-		if !x.has(doReopenLogs, "") || !slices.Equal(x.sent(1), []string{cmdReopen}) || !slices.Equal(x.sent(2), []string{cmdReopen}) {
+		if !x.has(DoReopenLogs, "") || !slices.Equal(x.sent(1), []string{CmdReopen}) || !slices.Equal(x.sent(2), []string{CmdReopen}) {
 			t.Fatalf("USR1: %+v", x.acts)
 		}
 	})
 	t.Run("USR2: binary upgrade, one at a time, hand over", func(t *testing.T) {
 		x := newSim(t, 1).booted()
 		x.signal("USR2")
-		if !x.has(doStartUpgrade, "") {
+		if !x.has(DoStartUpgrade, "") {
 			t.Fatal("USR2 started no upgrade")
 		}
 		x.signal("USR2")
-		if x.has(doStartUpgrade, "") || x.logged("already in progress") != 1 {
+		if x.has(DoStartUpgrade, "") || x.logged("already in progress") != 1 {
 			t.Fatal("a second USR2 during an upgrade started another")
 		}
-		x.step(evUpgradeReady{pid: 4242, took: 1500 * time.Millisecond})
-		if !x.has(doHandOver, "") || x.has(doNotify, notifyStopping) || !slices.Equal(x.sent(1), []string{"drain stop"}) {
+		x.step(EvUpgradeReady{PID: 4242, Took: 1500 * time.Millisecond})
+		if !x.has(DoHandOver, "") || x.has(DoNotify, NotifyStopping) || !slices.Equal(x.sent(1), []string{"drain stop"}) {
 			t.Fatalf("hand-over: %+v", x.acts)
 		}
 		if x.logged("took 1.5s") != 1 {
@@ -563,21 +563,21 @@ func TestSignalTable(t *testing.T) {
 	t.Run("USR2: failed upgrade, this master carries on", func(t *testing.T) {
 		x := newSim(t, 1).booted()
 		x.signal("USR2")
-		x.step(evUpgradeFailed{why: "new master not ready within 1m0s", started: true})
-		if !x.has(doKillUpgrade, "") || !x.has(doWritePidFile, "") || !x.has(doNotify, notifyReady) || x.s.stop != running {
+		x.step(EvUpgradeFailed{Why: "new master not ready within 1m0s", Started: true})
+		if !x.has(DoKillUpgrade, "") || !x.has(DoWritePidFile, "") || !x.has(DoNotify, NotifyReady) || x.s.stop != running {
 			t.Fatalf("failed upgrade: %+v", x.acts)
 		}
 		x.signal("USR2")
-		if !x.has(doStartUpgrade, "") {
+		if !x.has(DoStartUpgrade, "") {
 			t.Error("no new upgrade possible after a failed one")
 		}
 	})
 	t.Run("control socket commands are their signals", func(t *testing.T) {
 		x := newSim(t, 1).booted()
-		x.step(evCommand{cmd: ControlTTIN})
-		x.step(evCommand{cmd: ControlReload})
-		if x.s.target != 2 || !x.has(doLoadConfig, "") {
-			t.Fatalf("control ttin, reload: target %d, %+v", x.s.target, x.acts)
+		x.step(EvCommand{Cmd: ControlTTIN})
+		x.step(EvCommand{Cmd: ControlReload})
+		if x.s.Target != 2 || !x.has(DoLoadConfig, "") {
+			t.Fatalf("control ttin, reload: target %d, %+v", x.s.Target, x.acts)
 		}
 	})
 }
@@ -586,11 +586,11 @@ func TestStatusViews(t *testing.T) {
 	x := newSim(t, 2).booted()
 	x.msg(1, "hb 7 1 0")
 	x.advance(statusEvery)
-	if !x.has(doNotify, notifyStatus) || !strings.Contains(x.acts[0].text, "2 workers ready (target 2), generation 1, 7 requests") {
+	if !x.has(DoNotify, NotifyStatus) || !strings.Contains(x.acts[0].Text, "2 workers ready (target 2), generation 1, 7 requests") {
 		t.Fatalf("STATUS=: %+v", x.acts)
 	}
 	x.advance(statusEvery)
-	if x.has(doNotify, notifyStatus) {
+	if x.has(DoNotify, NotifyStatus) {
 		t.Error("an unchanged STATUS= was sent again")
 	}
 }
@@ -607,7 +607,7 @@ func TestReloadWithHangingBootIsAbandonedAtTheTimeout(t *testing.T) {
 	if x.logged("reload abandoned") != 1 || !slices.Contains(x.sent(2), "ABRT") || x.phase(1) != "ready" {
 		t.Fatalf("hanging generation: %+v; worker 1 %s", x.acts, x.phase(1))
 	}
-	if x.s.err != nil || x.s.stop != running || !x.s.Serving() {
+	if x.s.Err != nil || x.s.stop != running || !x.s.Serving() {
 		t.Error("an abandoned reload must leave the master serving")
 	}
 }
@@ -616,14 +616,14 @@ func TestReloadWithHangingBootIsAbandonedAtTheTimeout(t *testing.T) {
 // while stopping.
 func TestFilesChangedReloadsLikeHUP(t *testing.T) {
 	x := newSim(t, 2).booted()
-	x.step(evFilesChanged{files: []string{"/opt/app/bin/app"}})
-	if !x.has(doLoadConfig, "") || x.logged("reload requested") != 1 || x.logged("/opt/app/bin/app") != 1 {
+	x.step(EvFilesChanged{Files: []string{"/opt/app/bin/app"}})
+	if !x.has(DoLoadConfig, "") || x.logged("reload requested") != 1 || x.logged("/opt/app/bin/app") != 1 {
 		t.Fatalf("a changed binary must reload like HUP, naming it: %+v", x.acts)
 	}
 	y := newSim(t, 1).booted()
-	y.step(evSignal{name: "TERM"})
-	y.step(evFilesChanged{files: []string{"/opt/app/bin/app"}})
-	if y.has(doLoadConfig, "") {
+	y.step(EvSignal{Name: "TERM"})
+	y.step(EvFilesChanged{Files: []string{"/opt/app/bin/app"}})
+	if y.has(DoLoadConfig, "") {
 		t.Fatal("a change while stopping must not reload")
 	}
 }

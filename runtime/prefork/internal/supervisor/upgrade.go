@@ -1,4 +1,4 @@
-package prefork
+package supervisor
 
 import (
 	"fmt"
@@ -10,7 +10,7 @@ import (
 // master itself is still taking over.
 
 // upgrade starts a binary upgrade (USR2): the loop starts the new master.
-func (s *supervisor) upgrade() {
+func (s *Supervisor) upgrade() {
 	switch {
 	case s.stop != running:
 	case s.upgrading:
@@ -19,33 +19,33 @@ func (s *supervisor) upgrade() {
 		s.log(slog.LevelWarn, "USR2 ignored: this master is itself still taking over from the old one")
 	default:
 		s.upgrading = true
-		s.do(action{kind: doStartUpgrade})
+		s.do(Action{Kind: DoStartUpgrade})
 	}
 }
 
 // upgradeFailed: the new master did not start (started false: the loop
 // said why), or must go; this master carries on.
-func (s *supervisor) upgradeFailed(why string, started bool) {
+func (s *Supervisor) upgradeFailed(why string, started bool) {
 	s.upgrading = false
-	s.record(nil, recordUpgrade, upgradeFailedOutcome)
+	s.record(nil, RecordUpgrade, UpgradeFailedOutcome)
 	if !started {
 		return
 	}
-	s.do(action{kind: doKillUpgrade})
-	s.do(action{kind: doWritePidFile})
+	s.do(Action{Kind: DoKillUpgrade})
+	s.do(Action{Kind: DoWritePidFile})
 	s.log(slog.LevelError, "upgrade failed: new master killed, this master carries on", "reason", why)
 	s.notifyReady("upgrade failed")
 }
 
 // upgradeReady: the new master serves; this one hands over and drains.
-func (s *supervisor) upgradeReady(pid int, took time.Duration) {
+func (s *Supervisor) upgradeReady(pid int, took time.Duration) {
 	if s.stop != running {
 		s.upgradeFailed("master stopping", true)
 		return
 	}
 	s.upgrading, s.handedOver = false, true
-	s.do(action{kind: doHandOver, n: pid})
-	s.record(nil, recordUpgrade, upgradeHandedOver)
-	s.log(slog.LevelInfo, "upgrade: new master ready; draining and exiting", "new_master", pid, "took", dur(took))
+	s.do(Action{Kind: DoHandOver, N: pid})
+	s.record(nil, RecordUpgrade, UpgradeHandedOver)
+	s.log(slog.LevelInfo, "upgrade: new master ready; draining and exiting", "new_master", pid, "took", Dur(took))
 	s.stopAll(stopGraceful, fmt.Sprintf("binary upgrade: new master pid %d took over", pid))
 }
