@@ -452,3 +452,11 @@ func (w *responseRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 func (w *responseRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// headerFirst is h.Get(key) for a key already in canonical form.
+func headerFirst(h http.Header, key string) string {
+	if vs := h[key]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
+}

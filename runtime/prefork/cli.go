@@ -165,8 +165,8 @@ func (c *Config) parsePass(cl CommandLine, args []string) error {
 				}
 			}
 		}
-		for i := range settings {
-			s := &settings[i]
+		for i := range settingTable {
+			s := &settingTable[i]
 			for _, f := range s.flags {
 				if f == word {
 					if values[s] == nil {
@@ -361,7 +361,7 @@ func suggest(word string, cl CommandLine) string {
 	for _, f := range cl.Flags {
 		add(f.Flags)
 	}
-	for _, s := range settings {
+	for _, s := range settingTable {
 		add(s.flags)
 	}
 	switch {
@@ -385,7 +385,7 @@ func suggest(word string, cl CommandLine) string {
 	for _, f := range cl.Flags {
 		addLong(f.Flags)
 	}
-	for _, s := range settings {
+	for _, s := range settingTable {
 		addLong(s.flags)
 	}
 	if best := Closest(strings.TrimPrefix(word, "--"), long); best != "" {

@@ -1,7 +1,6 @@
 package prefork
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -319,8 +318,6 @@ const (
 	DefaultBind                  = "127.0.0.1:8000"
 )
 
-var errInvalid = errors.New("invalid configuration")
-
 // The platform variables Gunicorn reads as the defaults of bind and workers (Heroku and
 // other platforms set them). As in Gunicorn they only give the default: a value set in
 // Go, in config/ or by a flag wins, and the start-up log says so.
@@ -341,8 +338,8 @@ type PlatformDefault struct {
 // with the default it gives; the setting's rule is SetSetting's.
 func PlatformDefaults(getenv func(string) string) []PlatformDefault {
 	var out []PlatformDefault
-	for i := range settings {
-		s := &settings[i]
+	for i := range settingTable {
+		s := &settingTable[i]
 		if s.platform == "" || getenv(s.platform) == "" {
 			continue
 		}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // metricsView is one scrape's worth of the master's figures, copied on the
@@ -162,9 +164,9 @@ func writeExposition(w io.Writer, v metricsView) error {
 	e.single("prefork_workers_target", "gauge", "Workers the master keeps serving (--workers, TTIN/TTOU).", float64(v.Target))
 	e.single("prefork_generation", "gauge", "Current worker generation (1 at start, +1 per reload).", float64(v.Generation))
 	e.single("prefork_worker_starts_total", "counter", "Worker processes started.", float64(v.Starts))
-	e.byLabel("prefork_worker_exits_total", "counter", "Worker processes reaped, by why they ended.", "reason", exitReasons, v.Exits)
-	e.byLabel("prefork_reloads_total", "counter", "Rolling reloads (HUP) by outcome.", "outcome", reloadOutcomes, v.Reloads)
-	e.byLabel("prefork_upgrades_total", "counter", "Binary upgrades (USR2) by outcome.", "outcome", upgradeOutcomes, v.Upgrades)
+	e.byLabel("prefork_worker_exits_total", "counter", "Worker processes reaped, by why they ended.", "reason", supervisor.ExitReasons, v.Exits)
+	e.byLabel("prefork_reloads_total", "counter", "Rolling reloads (HUP) by outcome.", "outcome", supervisor.ReloadOutcomes, v.Reloads)
+	e.byLabel("prefork_upgrades_total", "counter", "Binary upgrades (USR2) by outcome.", "outcome", supervisor.UpgradeOutcomes, v.Upgrades)
 	e.single("prefork_workers_resident_memory_bytes", "gauge", "Resident memory of all live workers together.", float64(v.RSSSum))
 	e.single("prefork_worker_resident_memory_max_bytes", "gauge", "Resident memory of the largest live worker.", float64(v.RSSMax))
 	e.single("prefork_worker_age_max_seconds", "gauge", "Age of the oldest live worker.", v.AgeMax)

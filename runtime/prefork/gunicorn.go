@@ -135,9 +135,9 @@ func (c *Config) gunicornDefaults() error {
 
 // settingByLong finds a setting by its long flag name (without dashes).
 func settingByLong(name string) *setting {
-	for i := range settings {
-		if settings[i].longName() == name {
-			return &settings[i]
+	for i := range settingTable {
+		if settingTable[i].longName() == name {
+			return &settingTable[i]
 		}
 	}
 	panic("prefork: no setting --" + name)

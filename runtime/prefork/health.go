@@ -3,7 +3,6 @@ package prefork
 import (
 	"context"
 	"errors"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 	"io"
 	"log/slog"
 	"net"
@@ -11,6 +10,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // The master's probes (Config.HealthBind), for Kubernetes and load balancers.

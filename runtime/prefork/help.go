@@ -34,8 +34,8 @@ func (c *Config) writeHelp(cl CommandLine) {
 			}
 			continue
 		}
-		for i := range settings {
-			s := &settings[i]
+		for i := range settingTable {
+			s := &settingTable[i]
 			if s.section != sec {
 				continue
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -16,6 +15,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // The master's shell: one goroutine turns what happens to the process

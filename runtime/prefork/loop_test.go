@@ -1,12 +1,13 @@
 package prefork
 
 import (
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 func openFDs(t *testing.T) int {

@@ -1,11 +1,12 @@
 package prefork
 
 import (
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 	"math"
 	"net"
 	"os"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // Master-side aggregation. Each worker reports cumulative counts since it
@@ -17,17 +18,6 @@ import (
 // that stops gracefully sends a final report before it exits.
 //
 // Only the master's loop goroutine touches metricsAgg.
-
-// The label values always exposed (0 until they happen), so alerts never
-// see "no data". exitKind and the outcomes are the supervisor's
-// (supervisor_io.go).
-var (
-	exitReasons = []string{string(supervisor.ExitBootFailure), string(supervisor.ExitCrash), string(supervisor.ExitKilled), string(supervisor.ExitSignal),
-		string(supervisor.ExitTimeout), string(supervisor.ExitMaxRequests), string(supervisor.ExitMaxMemory), string(supervisor.ExitStuck), string(supervisor.ExitReload),
-		string(supervisor.ExitScaleDown), string(supervisor.ExitShutdown), string(supervisor.ExitOther)}
-	reloadOutcomes  = []string{supervisor.ReloadComplete, supervisor.ReloadAbandoned}
-	upgradeOutcomes = []string{supervisor.UpgradeHandedOver, supervisor.UpgradeFailedOutcome}
-)
 
 type metricsAgg struct {
 	retired  metricsSnapshot

@@ -2,10 +2,11 @@ package prefork
 
 import (
 	"fmt"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // Worker-side wiring of the observability features: one response recorder

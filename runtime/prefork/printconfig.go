@@ -28,9 +28,9 @@ func (c Config) OtherSettings() ([]string, error) {
 		return nil, err
 	}
 	held := map[string]bool{}
-	for i := range settings {
-		if settings[i].key != "" {
-			held[settings[i].name] = true
+	for i := range settingTable {
+		if settingTable[i].key != "" {
+			held[settingTable[i].name] = true
 		}
 	}
 	var lines []string
@@ -51,8 +51,8 @@ func (c Config) printConfig(w io.Writer) {
 
 func (c Config) settingLines() []string {
 	lines := []string{"read_header_timeout = " + seconds(c.ReadHeaderTimeout)}
-	for i := range settings {
-		s := &settings[i]
+	for i := range settingTable {
+		s := &settingTable[i]
 		if s.value == nil || s.noEffect != "" {
 			continue
 		}

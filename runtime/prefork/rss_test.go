@@ -1,9 +1,10 @@
 package prefork
 
 import (
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 	"os"
 	"testing"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 func TestReadRSSOfSelf(t *testing.T) {

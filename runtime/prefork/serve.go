@@ -2,13 +2,14 @@ package prefork
 
 import (
 	"fmt"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // Serve runs app in this one process, without workers: on inherited listeners

@@ -3,7 +3,6 @@ package prefork
 import (
 	"context"
 	"errors"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 	"log/slog"
 	"net"
 	"net/http"
@@ -12,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // DefaultLongLived reports WebSocket upgrades and server-sent event streams:
@@ -20,14 +21,6 @@ func DefaultLongLived(r *http.Request) bool {
 	// Direct map reads: the server stores header keys canonical, and this runs
 	// on every request (Header.Get canonicalises its key each time).
 	return headerFirst(r.Header, "Upgrade") != "" || strings.Contains(headerFirst(r.Header, "Accept"), "text/event-stream")
-}
-
-// headerFirst is h.Get(key) for a key already in canonical form.
-func headerFirst(h http.Header, key string) string {
-	if vs := h[key]; len(vs) > 0 {
-		return vs[0]
-	}
-	return ""
 }
 
 // requestTracker counts requests and remembers when each running one began.

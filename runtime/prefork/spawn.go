@@ -2,7 +2,6 @@ package prefork
 
 import (
 	"bufio"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 	"os"
 	"os/exec"
 	"runtime"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // child is a started worker process, as the loop holds it: the process

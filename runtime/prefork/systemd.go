@@ -2,10 +2,11 @@ package prefork
 
 import (
 	"fmt"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // notify tells systemd what the supervisor decided (doNotify). A master

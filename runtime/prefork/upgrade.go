@@ -3,7 +3,6 @@ package prefork
 import (
 	"bufio"
 	"fmt"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 	"net"
 	"os"
 	"os/exec"
@@ -11,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // Binary upgrade (USR2), the way tableflip does it, with systemd in mind:

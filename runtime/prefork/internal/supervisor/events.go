@@ -301,3 +301,13 @@ func HeartbeatFor(timeout time.Duration) time.Duration {
 	}
 	return iv
 }
+
+// The label values always exposed (0 until they happen), so alerts never
+// see "no data". ExitKind and the outcomes are this package's.
+var (
+	ExitReasons = []string{string(ExitBootFailure), string(ExitCrash), string(ExitKilled), string(ExitSignal),
+		string(ExitTimeout), string(ExitMaxRequests), string(ExitMaxMemory), string(ExitStuck), string(ExitReload),
+		string(ExitScaleDown), string(ExitShutdown), string(ExitOther)}
+	ReloadOutcomes  = []string{ReloadComplete, ReloadAbandoned}
+	UpgradeOutcomes = []string{UpgradeHandedOver, UpgradeFailedOutcome}
+)
