@@ -2,6 +2,7 @@ package prefork
 
 import (
 	"fmt"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 	"io"
 	"log/slog"
 	"net/http"
@@ -364,7 +365,7 @@ func (c Config) withDefaultsFrom(getenv func(string) string) (Config, error) {
 			continue // set: the variable only gives the default (ParseArgs notes a flag that wins)
 		}
 		if err := c.SetSetting(p.Flag, p.Value); err != nil {
-			return c, fmt.Errorf("prefork: %s=%q: %v: %w", p.Variable, p.Given, err, errInvalid)
+			return c, fmt.Errorf("prefork: %s=%q: %v: %w", p.Variable, p.Given, err, settings.ErrInvalid)
 		}
 	}
 	if len(c.Bind) == 0 {
@@ -414,7 +415,7 @@ func (c Config) withDefaultsFrom(getenv func(string) string) (Config, error) {
 
 func (c Config) validate() error {
 	bad := func(name string, v any, rule string) error {
-		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, errInvalid)
+		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, settings.ErrInvalid)
 	}
 	for _, a := range c.Bind {
 		if _, err := parseAddr(a); err != nil {

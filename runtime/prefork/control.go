@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"io"
 	"log/slog"
 	"net"
@@ -313,7 +314,7 @@ func (m *master) controlCommand(cmd string) (Status, error) {
 		return Status{}, err
 	}
 	for i, w := range st.Workers { // fresh RSS, read off the loop
-		if rss, err := readRSS(w.PID); err == nil {
+		if rss, err := observe.ReadRSS(w.PID); err == nil {
 			st.Workers[i].RSSBytes = rss
 		}
 	}

@@ -2,6 +2,7 @@ package prefork
 
 import (
 	"errors"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 )
 
 type bucketsFlag struct{ p *[]float64 }
@@ -33,7 +34,7 @@ func (f *bufferFlag) String() string {
 }
 
 func (f *bufferFlag) Set(s string) error {
-	n, err := parseByteSize(s)
+	n, err := observe.ParseByteSize(s)
 	if err != nil {
 		return errors.New(trimPkg(err))
 	}

@@ -3,6 +3,7 @@ package prefork
 import (
 	"errors"
 	"fmt"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"strconv"
 	"strings"
 )
@@ -17,7 +18,7 @@ func (f *accessFormatFlag) String() string {
 }
 
 func (f *accessFormatFlag) Set(s string) error {
-	if _, err := newAccessLogTo(nil, s); err != nil {
+	if _, err := observe.NewAccessLogTo(nil, s); err != nil {
 		return errors.New(trimPkg(err))
 	}
 	*f.p = s
@@ -68,7 +69,7 @@ func exactSize(n int64) string {
 }
 
 func (f *byteSizeFlag) Set(s string) error {
-	n, err := parseByteSize(s)
+	n, err := observe.ParseByteSize(s)
 	if err != nil {
 		return errors.New(trimPkg(err))
 	}

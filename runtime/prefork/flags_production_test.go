@@ -3,6 +3,7 @@ package prefork
 import (
 	"bytes"
 	"flag"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"io"
 	"strings"
 	"testing"
@@ -68,7 +69,7 @@ func TestProductionDefaultsValidate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.AccessLogFormat != DefaultAccessLogFormat || c.ForwardedAllowIPs != DefaultForwardedAllowIPs || c.UpgradeTimeout != DefaultUpgradeTimeout {
+	if c.AccessLogFormat != observe.DefaultAccessLogFormat || c.ForwardedAllowIPs != DefaultForwardedAllowIPs || c.UpgradeTimeout != DefaultUpgradeTimeout {
 		t.Errorf("defaults not applied: %q %q %v", c.AccessLogFormat, c.ForwardedAllowIPs, c.UpgradeTimeout)
 	}
 	for _, bad := range []Config{

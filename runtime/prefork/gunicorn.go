@@ -2,6 +2,7 @@ package prefork
 
 import (
 	"fmt"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 	"os"
 	"strconv"
 	"strings"
@@ -63,7 +64,7 @@ func (c *Config) gunicornDefaults() error {
 	} {
 		var probe Config
 		if err := settingByLong(chk.name).value(&probe).Set(chk.val); err != nil {
-			return fmt.Errorf("prefork: %s=%q: %v: %w", chk.name, chk.val, err, errInvalid)
+			return fmt.Errorf("prefork: %s=%q: %v: %w", chk.name, chk.val, err, settings.ErrInvalid)
 		}
 	}
 	// Whole numbers whose rule a Go caller can break too, through the same rule.
@@ -73,7 +74,7 @@ func (c *Config) gunicornDefaults() error {
 	}{{"backlog", c.Backlog}, {"workers", c.Workers}} {
 		var probe Config
 		if err := probe.SetSetting(chk.name, strconv.Itoa(chk.val)); err != nil {
-			return fmt.Errorf("prefork: %s=%d: %v: %w", chk.name, chk.val, err, errInvalid)
+			return fmt.Errorf("prefork: %s=%d: %v: %w", chk.name, chk.val, err, settings.ErrInvalid)
 		}
 	}
 	if c.ProxyAllowFrom != "" {
@@ -82,7 +83,7 @@ func (c *Config) gunicornDefaults() error {
 		}
 	}
 	bad := func(name string, v any, rule string) error {
-		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, errInvalid)
+		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, settings.ErrInvalid)
 	}
 	switch {
 	case c.CertReqs < 0 || c.CertReqs > 2:

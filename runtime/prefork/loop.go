@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -335,7 +336,7 @@ func (m *master) sampleRSS(now time.Time) {
 		if w.PID == 0 || w.Phase == supervisor.PhaseKilled {
 			continue
 		}
-		if rss, err := readRSS(w.PID); err == nil {
+		if rss, err := observe.ReadRSS(w.PID); err == nil {
 			m.step(supervisor.EvRSS{ID: w.ID, Bytes: rss})
 		}
 	}

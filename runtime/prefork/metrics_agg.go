@@ -1,6 +1,7 @@
 package prefork
 
 import (
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"math"
 	"net"
 	"os"
@@ -20,8 +21,8 @@ import (
 // Only the master's loop goroutine touches metricsAgg.
 
 type metricsAgg struct {
-	retired  metricsSnapshot
-	live     map[int]metricsSnapshot // by worker ID
+	retired  observe.MetricsSnapshot
+	live     map[int]observe.MetricsSnapshot // by worker ID
 	starts   uint64
 	exits    map[string]uint64
 	reloads  map[string]uint64
@@ -30,12 +31,12 @@ type metricsAgg struct {
 }
 
 func newMetricsAgg() *metricsAgg {
-	return &metricsAgg{live: map[int]metricsSnapshot{}, exits: map[string]uint64{},
+	return &metricsAgg{live: map[int]observe.MetricsSnapshot{}, exits: map[string]uint64{},
 		reloads: map[string]uint64{}, upgrades: map[string]uint64{}}
 }
 
 // update records worker id's latest cumulative report.
-func (a *metricsAgg) update(id int, s metricsSnapshot) { a.live[id] = s }
+func (a *metricsAgg) update(id int, s observe.MetricsSnapshot) { a.live[id] = s }
 
 // retire moves worker id's last report into the retired sums. Its gauges
 // (goroutines, heap) end with it.
@@ -46,16 +47,16 @@ func (a *metricsAgg) retire(id int) {
 	}
 	delete(a.live, id)
 	s.Goroutines, s.HeapBytes = 0, 0
-	a.retired.add(s)
+	a.retired.Add(s)
 }
 
 // totals are the counters over every worker the master ever had, and the
 // gauges over the live ones.
-func (a *metricsAgg) totals() metricsSnapshot {
-	var t metricsSnapshot
-	t.add(a.retired)
+func (a *metricsAgg) totals() observe.MetricsSnapshot {
+	var t observe.MetricsSnapshot
+	t.Add(a.retired)
 	for _, s := range a.live {
-		t.add(s)
+		t.Add(s)
 	}
 	return t
 }
@@ -90,7 +91,7 @@ func (m *master) metricsLine(w WorkerInfo, arg string) {
 	if agg == nil {
 		return
 	}
-	s, err := decodeMetrics(arg)
+	s, err := observe.DecodeMetrics(arg)
 	if err != nil || len(s.Buckets) != len(m.cfg.MetricsBuckets)+1 {
 		if agg.badLines == 0 {
 			m.log.Warn("bad metrics line from worker (ignored)", "worker", w.ID, "pid", w.PID, "err", err, "buckets", len(s.Buckets))
@@ -102,8 +103,8 @@ func (m *master) metricsLine(w WorkerInfo, arg string) {
 }
 
 // metricsView copies what a scrape shows (on the loop; rendering is done off it).
-func (m *master) metricsView(now time.Time) metricsView {
-	v := metricsView{Bounds: m.cfg.MetricsBuckets, Target: m.sup.Target, Generation: m.sup.Gen,
+func (m *master) metricsView(now time.Time) observe.MetricsView {
+	v := observe.MetricsView{Bounds: m.cfg.MetricsBuckets, Target: m.sup.Target, Generation: m.sup.Gen,
 		States: map[string]int{"booting": 0, "ready": 0, "draining": 0}}
 	if m.obs.agg != nil {
 		v.Totals = m.obs.agg.totals()
@@ -157,7 +158,7 @@ func clone(m map[string]uint64) map[string]uint64 {
 type masterObs struct {
 	agg          *metricsAgg
 	server       *sideServer
-	statsd       *statsdClient
+	statsd       *observe.StatsdClient
 	upgradeChild bool // started by USR2: the old master may still hold --metrics-bind
 	lastWorkers  int  // last gunicorn.workers gauge sent
 	nextBacklog  time.Time
@@ -170,7 +171,7 @@ func (m *master) startObservability() error {
 		return err
 	}
 	if m.cfg.StatsDHost != "" {
-		c, err := newStatsD(m.cfg.StatsDHost, m.cfg.StatsDPrefix, m.cfg.DogStatsDTags)
+		c, err := observe.NewStatsD(m.cfg.StatsDHost, m.cfg.StatsDPrefix, m.cfg.DogStatsDTags)
 		if err != nil {
 			return err
 		}
@@ -195,7 +196,7 @@ func (m *master) tickObservability(now time.Time) {
 	}
 	if n := len(m.sup.Workers); n != m.obs.lastWorkers {
 		m.obs.lastWorkers = n
-		m.obs.statsd.gauge("gunicorn.workers", int64(n))
+		m.obs.statsd.Gauge("gunicorn.workers", int64(n))
 	}
 	if now.After(m.obs.nextBacklog) {
 		m.obs.nextBacklog = now.Add(time.Second)
@@ -204,20 +205,20 @@ func (m *master) tickObservability(now time.Time) {
 			for _, b := range bs {
 				sum += b.Queued
 			}
-			m.obs.statsd.histogram("gunicorn.backlog", sum)
+			m.obs.statsd.Histogram("gunicorn.backlog", sum)
 		}
 	}
 }
 
 // backlog reads the accept queue of every TCP listener (Linux).
-func (m *master) backlog() []backlogSample { return backlogOf(m.lns, m.names) }
+func (m *master) backlog() []observe.BacklogSample { return backlogOf(m.lns, m.names) }
 
 // backlogOf reads the accept queue of each TCP listener in lns (named by names).
-func backlogOf(lns []net.Listener, names []string) []backlogSample {
-	var out []backlogSample
+func backlogOf(lns []net.Listener, names []string) []observe.BacklogSample {
+	var out []observe.BacklogSample
 	for i, ln := range lns {
 		if q, limit, ok := listenBacklog(ln); ok && i < len(names) {
-			out = append(out, backlogSample{Listener: names[i], Queued: q, Limit: limit})
+			out = append(out, observe.BacklogSample{Listener: names[i], Queued: q, Limit: limit})
 		}
 	}
 	return out
@@ -266,7 +267,7 @@ func (m *master) fillStatusMetrics(st *Status, now time.Time) {
 		r := &st.Workers[i]
 		if w := m.sup.Find(wr.ID); w != nil && !w.ReadyAt.IsZero() {
 			if age := now.Sub(w.ReadyAt).Seconds(); age > 0 {
-				r.RequestsPerSecond = float64(s.requestCount()) / age
+				r.RequestsPerSecond = float64(s.RequestCount()) / age
 			}
 		}
 		r.P50Millis = millisBound(quantileBound(0.5, m.cfg.MetricsBuckets, s.Buckets))

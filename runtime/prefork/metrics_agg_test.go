@@ -3,6 +3,8 @@ package prefork
 import (
 	"bytes"
 	"errors"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 	"math"
 	"reflect"
 	"strings"
@@ -18,7 +20,7 @@ func TestMetricsAggMonotonicAcrossWorkerReplacement(t *testing.T) {
 	check := func(step string, want uint64, goroutines int64) {
 		t.Helper()
 		tot := a.totals()
-		n := tot.requestCount()
+		n := tot.RequestCount()
 		if n != want {
 			t.Errorf("%s: total %d, want %d", step, n, want)
 		}
@@ -75,12 +77,12 @@ func TestMetricsConfig(t *testing.T) {
 		if c.err == "" && err != nil {
 			t.Errorf("%s: %v", c.name, err)
 		}
-		if c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err) || !errors.Is(err, errInvalid)) {
+		if c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err) || !errors.Is(err, settings.ErrInvalid)) {
 			t.Errorf("%s: err = %v, want one naming %q", c.name, err, c.err)
 		}
 	}
 	c, err := Config{}.withDefaults()
-	if err != nil || !reflect.DeepEqual(c.MetricsBuckets, DefaultMetricsBuckets) || c.AccessLogBuffer != DefaultAccessLogBuffer || c.AccessLogFlush != DefaultAccessLogFlush {
+	if err != nil || !reflect.DeepEqual(c.MetricsBuckets, observe.DefaultMetricsBuckets) || c.AccessLogBuffer != observe.DefaultAccessLogBuffer || c.AccessLogFlush != observe.DefaultAccessLogFlush {
 		t.Errorf("defaults: %v %v %d %s", err, c.MetricsBuckets, c.AccessLogBuffer, c.AccessLogFlush)
 	}
 }
@@ -137,4 +139,10 @@ func TestStatusTableShowsMetrics(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, b.String())
 		}
 	}
+}
+
+// snap is a worker's cumulative figures: get GET 2xx requests in buckets.
+func snap(get uint64, buckets ...uint64) (s observe.MetricsSnapshot) {
+	s.Requests[0][1], s.Buckets, s.Goroutines = get, buckets, 10
+	return s
 }

@@ -139,7 +139,7 @@ func TestMetricsEndpointAcrossReloadAndKill(t *testing.T) {
 		t.Errorf("no memory or goroutine figures:\n%s", exp)
 	}
 	if promtool := testenv.OptionalTool(t, "promtool", "not linting the live exposition", "apt-get install prometheus"); promtool != "" {
-		promtoolCheck(t, promtool, "live master", []byte(exp))
+		testenv.PromtoolCheck(t, promtool, "live master", []byte(exp))
 	}
 	// the metrics listener is not the app's, and the app's is not metrics
 	if body, err := p.get(newClient(), "/metrics"); err == nil && strings.Contains(body, "prefork_") {
@@ -342,7 +342,7 @@ func TestStatsDAndRequestIDsThroughMaster(t *testing.T) {
 			t.Fatalf("statsd: %v (seen %v)", err, seen)
 		}
 		for _, l := range strings.Split(string(buf[:n]), "\n") {
-			if !statsdLine.MatchString(l) {
+			if !testenv.StatsDLine.MatchString(l) {
 				t.Errorf("malformed statsd line %q", l)
 			}
 			name, _, _ := strings.Cut(l, ":")

@@ -2,6 +2,7 @@ package prefork
 
 import (
 	"fmt"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"net/http"
 	"strconv"
 	"time"
@@ -18,13 +19,13 @@ func (s *serving) startObservability(c Config) error {
 	if c.MetricsBind != "" || c.ControlSocket != "" { // the master's status view shows them too
 		bounds := c.MetricsBuckets
 		if len(bounds) == 0 {
-			bounds = DefaultMetricsBuckets
+			bounds = observe.DefaultMetricsBuckets
 		}
-		s.metrics = newRequestMetrics(bounds)
+		s.metrics = observe.NewRequestMetrics(bounds)
 	}
 	if c.StatsDHost != "" {
 		var err error
-		if s.statsd, err = newStatsD(c.StatsDHost, c.StatsDPrefix, c.DogStatsDTags); err != nil {
+		if s.statsd, err = observe.NewStatsD(c.StatsDHost, c.StatsDPrefix, c.DogStatsDTags); err != nil {
 			return err
 		}
 	}
@@ -40,19 +41,19 @@ func (s *serving) observe(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &responseRecorder{ResponseWriter: w}
+		rec := &observe.ResponseRecorder{ResponseWriter: w}
 		defer func() {
 			d := time.Since(start)
-			status := rec.status
+			status := rec.Status
 			if status == 0 {
 				status = http.StatusOK
 			}
 			if s.metrics != nil {
-				s.metrics.observe(r.Method, status, rec.bytes, d)
+				s.metrics.Observe(r.Method, status, rec.Bytes, d)
 			}
-			s.statsd.request(status, d)
+			s.statsd.Request(status, d)
 			if s.access != nil {
-				s.access.Log(r, status, rec.bytes, rec.Header(), start, d)
+				s.access.Log(r, status, rec.Bytes, rec.Header(), start, d)
 			}
 		}()
 		next.ServeHTTP(rec, r)
@@ -62,7 +63,7 @@ func (s *serving) observe(next http.Handler) http.Handler {
 // sendMetrics sends the worker's cumulative counts (before each heartbeat).
 func (w *workerProc) sendMetrics() {
 	if w.metrics != nil {
-		w.send(supervisor.MsgMetrics + " " + w.metrics.snapshot().encode())
+		w.send(supervisor.MsgMetrics + " " + w.metrics.Snapshot().Encode())
 	}
 }
 

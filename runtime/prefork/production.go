@@ -4,6 +4,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 	"io"
 	"net"
 	"net/http"
@@ -21,7 +23,7 @@ const DefaultUpgradeTimeout = 60 * time.Second
 // validates them (called by withDefaults).
 func (c *Config) productionDefaults() error {
 	if c.AccessLogFormat == "" {
-		c.AccessLogFormat = DefaultAccessLogFormat
+		c.AccessLogFormat = observe.DefaultAccessLogFormat
 	}
 	if c.ForwardedAllowIPs == "" {
 		c.ForwardedAllowIPs = DefaultForwardedAllowIPs
@@ -33,9 +35,9 @@ func (c *Config) productionDefaults() error {
 		return err
 	}
 	bad := func(name string, v any, rule string) error {
-		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, errInvalid)
+		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, settings.ErrInvalid)
 	}
-	if _, err := newAccessLogTo(io.Discard, c.AccessLogFormat); err != nil {
+	if _, err := observe.NewAccessLogTo(io.Discard, c.AccessLogFormat); err != nil {
 		return err
 	}
 	if _, err := parseTrustedProxies(c.ForwardedAllowIPs); err != nil {
@@ -77,7 +79,7 @@ func (c *Config) productionDefaults() error {
 // protocol, TLS or the uwsgi/FastCGI gateway, forwarded headers, the
 // mount path and the access log.
 type serving struct {
-	access       *accessLog
+	access       *observe.AccessLog
 	trusted      *trustedProxies
 	proxyFrom    *trustedProxies
 	gateway      *trustedProxies // --uwsgi-allow-from
@@ -90,8 +92,8 @@ type serving struct {
 	rootPath     string
 	forwarder    []string // canonical header keys of --forwarder-headers
 	log          func(msg string, args ...any)
-	metrics      *requestMetrics // observe.go
-	statsd       *statsdClient
+	metrics      *observe.RequestMetrics // observe.go
+	statsd       *observe.StatsdClient
 	policy       *requestPolicy // the plain HTTP/1 path's connection reader
 }
 
@@ -139,10 +141,10 @@ func newServing(c Config) (*serving, error) {
 		s.policy = newRequestPolicy(c, s.forwarder)
 	}
 	if c.AccessLog != "" {
-		if s.access, err = newAccessLog(c.AccessLog, c.AccessLogFormat); err != nil {
+		if s.access, err = observe.NewAccessLog(c.AccessLog, c.AccessLogFormat); err != nil {
 			return nil, err
 		}
-		s.access.setBuffer(c.AccessLogBuffer, c.AccessLogFlush)
+		s.access.SetBuffer(c.AccessLogBuffer, c.AccessLogFlush)
 	}
 	if err := s.startObservability(c); err != nil {
 		return nil, err
@@ -211,7 +213,7 @@ func (s *serving) forwarderHandler(next http.Handler) http.Handler {
 				for _, k := range s.forwarder {
 					r.Header.Del(k)
 				}
-			} else if sn := headerFirst(r.Header, "Script_name"); sn != "" && slices.Contains(s.forwarder, "Script_name") {
+			} else if sn := observe.HeaderFirst(r.Header, "Script_name"); sn != "" && slices.Contains(s.forwarder, "Script_name") {
 				root = strings.TrimRight(sn, "/")
 			}
 		}

@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 )
 
 // killMasterTree kills a master that is not the test's child (an upgraded
@@ -362,8 +364,8 @@ func accessLines(t *testing.T, path string) []map[string]any {
 		if err := json.Unmarshal([]byte(line), &m); err != nil {
 			t.Fatalf("access log line is not valid JSON: %q: %v", line, err)
 		}
-		if len(m) != len(jsonKeys) {
-			t.Fatalf("access log line has %d fields, want %d: %q", len(m), len(jsonKeys), line)
+		if len(m) != accessLogJSONFields {
+			t.Fatalf("access log line has %d fields, want %d: %q", len(m), accessLogJSONFields, line)
 		}
 		out = append(out, m)
 	}
@@ -470,7 +472,7 @@ func TestWorkerOverMemoryLimitIsReplaced(t *testing.T) {
 	p := startHelper(t, "run", []string{"-w", "1", "--max-worker-memory", "150MiB"})
 	p.waitLog("master ready", 1, bootWithin)
 	fat := p.waitWorkers(1, 5*time.Second, nil)[0]
-	if rss, err := readRSS(fat); err != nil || rss > 100<<20 {
+	if rss, err := observe.ReadRSS(fat); err != nil || rss > 100<<20 {
 		t.Fatalf("a fresh worker already has RSS %d (%v): the limit would recycle every worker", rss, err)
 	}
 	c := &http.Client{Timeout: 60 * time.Second}
@@ -689,3 +691,7 @@ func TestControlSocketNeverStopsService(t *testing.T) {
 	q.signal(syscall.SIGTERM)
 	q.exit(15 * time.Second)
 }
+
+// accessLogJSONFields is how many keys a JSON access log line has (observe's
+// accesslog_test lists them).
+const accessLogJSONFields = 16

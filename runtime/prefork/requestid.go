@@ -2,6 +2,7 @@ package prefork
 
 import (
 	"context"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"math/rand/v2"
 	"net/http"
 )
@@ -61,8 +62,8 @@ func newRequestID() string {
 	var b [32]byte
 	hi, lo := rand.Uint64(), rand.Uint64()
 	for i := 15; i >= 0; i-- {
-		b[i] = hexDigits[hi&0xf]
-		b[16+i] = hexDigits[lo&0xf]
+		b[i] = observe.HexDigits[hi&0xf]
+		b[16+i] = observe.HexDigits[lo&0xf]
 		hi >>= 4
 		lo >>= 4
 	}
@@ -88,7 +89,7 @@ func (c *requestIDContext) Value(key any) any {
 // peer address: trust is decided on the real peer.
 func requestIDHandler(trusted *trustedProxies, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := headerFirst(r.Header, RequestIDHeader)
+		id := observe.HeaderFirst(r.Header, RequestIDHeader)
 		if len(r.Header[RequestIDHeader]) != 1 || !validRequestID(id) || !trusted.trustsRequest(r) {
 			id = newRequestID()
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -113,7 +114,7 @@ func TestRequestIDFromUnixPeerIsKept(t *testing.T) {
 func TestRequestIDInAccessLog(t *testing.T) {
 	for _, format := range []string{`%(h)s "%(r)s" %(s)s rid=%({X-Request-Id}i)s`, "json"} {
 		var out bytes.Buffer
-		al, err := newAccessLogTo(&out, format)
+		al, err := observe.NewAccessLogTo(&out, format)
 		if err != nil {
 			t.Fatal(err)
 		}

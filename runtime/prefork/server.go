@@ -3,6 +3,7 @@ package prefork
 import (
 	"context"
 	"errors"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"log/slog"
 	"net"
 	"net/http"
@@ -20,7 +21,7 @@ import (
 func DefaultLongLived(r *http.Request) bool {
 	// Direct map reads: the server stores header keys canonical, and this runs
 	// on every request (Header.Get canonicalises its key each time).
-	return headerFirst(r.Header, "Upgrade") != "" || strings.Contains(headerFirst(r.Header, "Accept"), "text/event-stream")
+	return observe.HeaderFirst(r.Header, "Upgrade") != "" || strings.Contains(observe.HeaderFirst(r.Header, "Accept"), "text/event-stream")
 }
 
 // requestTracker counts requests and remembers when each running one began.

@@ -4,6 +4,7 @@ package prefork
 
 import (
 	"bufio"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"io"
 	"net"
 	"net/http"
@@ -56,16 +57,16 @@ func BenchmarkServingChain(b *testing.B) {
 		metrics bool
 	}{{"log buffered", 0, false}, {"log buffered+metrics", 0, true}, {"log unbuffered", -1, false}} {
 		b.Run(bc.name, func(b *testing.B) {
-			al, err := newAccessLog(os.DevNull, "json")
+			al, err := observe.NewAccessLog(os.DevNull, "json")
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer al.Close()
-			al.setBuffer(bc.buffer, time.Second)
+			al.SetBuffer(bc.buffer, time.Second)
 			tp, _ := parseTrustedProxies(DefaultForwardedAllowIPs)
 			s := &serving{access: al, trusted: tp}
 			if bc.metrics {
-				s.metrics = newRequestMetrics(DefaultMetricsBuckets)
+				s.metrics = observe.NewRequestMetrics(observe.DefaultMetricsBuckets)
 			}
 			h := s.handler(app)
 			b.ReportAllocs()

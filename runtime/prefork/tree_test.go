@@ -18,8 +18,10 @@ import (
 // may import only the packages of the tree named in its row (the standard library
 // aside). Lower rooms never reach back up.
 var treeImports = map[string][]string{
-	".":                   {"internal/supervisor"},
+	".":                   {"internal/supervisor", "internal/observe", "internal/settings"},
+	"internal/observe":    {"internal/supervisor", "internal/settings"},
 	"internal/supervisor": {},
+	"internal/settings":   {},
 }
 
 // osOnly are the standard packages that reach processes, signals and sockets, which the

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"net/http"
 	"os"
 	"os/signal"
@@ -263,7 +264,7 @@ type workerProc struct {
 	drained    chan error // the drain's result, once draining
 	drainStart time.Time
 	finished   bool
-	metrics    *requestMetrics // nil unless the master collects them (observe.go)
+	metrics    *observe.RequestMetrics // nil unless the master collects them (observe.go)
 }
 
 func (w *workerProc) send(line string) {

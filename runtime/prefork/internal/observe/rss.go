@@ -1,4 +1,4 @@
-package prefork
+package observe
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 // /proc/PID/statm (the second field, in pages). It is what --max-worker-memory
 // compares against; on systems without /proc it returns an error and
 // memory recycling stays off.
-func readRSS(pid int) (int64, error) {
+func ReadRSS(pid int) (int64, error) {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/statm")
 	if err != nil {
 		return 0, fmt.Errorf("prefork: read RSS of pid %d: %w", pid, err)
@@ -39,7 +39,7 @@ func parseStatm(data []byte, pageSize int64) (int64, error) {
 // KB, MB, GB, TB are powers of 1000 (SI); KiB, MiB, GiB, TiB and the
 // single letters K, M, G, T are powers of 1024 (like docker and the JVM).
 // Fractions are allowed ("1.5GiB"). "0" or "" means no limit.
-func parseByteSize(s string) (int64, error) {
+func ParseByteSize(s string) (int64, error) {
 	n, err := ParseSize(s)
 	if err != nil {
 		return 0, fmt.Errorf("prefork: invalid size %q: %w", s, err)

@@ -1,7 +1,8 @@
-package prefork
+package observe
 
 import (
 	"fmt"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 	"net"
 	"strconv"
 	"strings"
@@ -34,7 +35,7 @@ type statsdEvent struct {
 	d      time.Duration
 }
 
-type statsdClient struct {
+type StatsdClient struct {
 	conn   net.Conn
 	prefix string
 	tags   string // "|#a:b,c" or ""
@@ -54,34 +55,34 @@ func statsdPrefix(p string) string {
 
 // parseStatsDHost accepts host:port (UDP, default port 8125 as in
 // Gunicorn), unix:/path or unix:///path (a unix datagram socket).
-func parseStatsDHost(s string) (network, address string, err error) {
+func ParseStatsDHost(s string) (network, address string, err error) {
 	if p, ok := strings.CutPrefix(s, "unix:"); ok {
 		p = strings.TrimPrefix(p, "//")
 		if p == "" {
-			return "", "", fmt.Errorf("prefork: statsd-host %q: unix: needs a socket path: %w", s, errInvalid)
+			return "", "", fmt.Errorf("prefork: statsd-host %q: unix: needs a socket path: %w", s, settings.ErrInvalid)
 		}
 		return "unixgram", p, nil
 	}
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
 		if strings.Contains(s, ":") && !strings.HasPrefix(s, "[") {
-			return "", "", fmt.Errorf("prefork: statsd-host %q: must be host:port, host or unix:/path: %w", s, errInvalid)
+			return "", "", fmt.Errorf("prefork: statsd-host %q: must be host:port, host or unix:/path: %w", s, settings.ErrInvalid)
 		}
 		host, port = strings.Trim(s, "[]"), "8125"
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || host == "" {
-		return "", "", fmt.Errorf("prefork: statsd-host %q: must be host:port with a port from 1 to 65535, or unix:/path: %w", s, errInvalid)
+		return "", "", fmt.Errorf("prefork: statsd-host %q: must be host:port with a port from 1 to 65535, or unix:/path: %w", s, settings.ErrInvalid)
 	}
 	return "udp", net.JoinHostPort(host, port), nil
 }
 
 // validStatsDTags keeps tags from breaking the datagram format.
-func validStatsDTags(s string) bool {
+func ValidStatsDTags(s string) bool {
 	return !strings.ContainsAny(s, "|\n\r# ")
 }
 
-func newStatsD(host, prefix, tags string) (*statsdClient, error) {
-	network, address, err := parseStatsDHost(host)
+func NewStatsD(host, prefix, tags string) (*StatsdClient, error) {
+	network, address, err := ParseStatsDHost(host)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +90,7 @@ func newStatsD(host, prefix, tags string) (*statsdClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prefork: statsd-host %s: %w", host, err)
 	}
-	c := &statsdClient{conn: conn, prefix: statsdPrefix(prefix), events: make(chan statsdEvent, statsdQueue),
+	c := &StatsdClient{conn: conn, prefix: statsdPrefix(prefix), events: make(chan statsdEvent, statsdQueue),
 		gauges: make(chan string, 16), stop: make(chan struct{}), done: make(chan struct{})}
 	if tags != "" {
 		c.tags = "|#" + tags
@@ -99,7 +100,7 @@ func newStatsD(host, prefix, tags string) (*statsdClient, error) {
 }
 
 // request counts one finished request; it never blocks.
-func (c *statsdClient) request(status int, d time.Duration) {
+func (c *StatsdClient) Request(status int, d time.Duration) {
 	if c == nil {
 		return
 	}
@@ -110,12 +111,12 @@ func (c *statsdClient) request(status int, d time.Duration) {
 }
 
 // gauge sends name:v|g; it never blocks.
-func (c *statsdClient) gauge(name string, v int64) { c.metric(name, v, "|g") }
+func (c *StatsdClient) Gauge(name string, v int64) { c.metric(name, v, "|g") }
 
 // histogram sends name:v|h (Gunicorn's type for gunicorn.backlog).
-func (c *statsdClient) histogram(name string, v int64) { c.metric(name, v, "|h") }
+func (c *StatsdClient) Histogram(name string, v int64) { c.metric(name, v, "|h") }
 
-func (c *statsdClient) metric(name string, v int64, typ string) {
+func (c *StatsdClient) metric(name string, v int64, typ string) {
 	if c == nil {
 		return
 	}
@@ -126,7 +127,7 @@ func (c *statsdClient) metric(name string, v int64, typ string) {
 }
 
 // appendRequest appends the three lines of one request.
-func (c *statsdClient) appendRequest(b []byte, e statsdEvent) []byte {
+func (c *StatsdClient) appendRequest(b []byte, e statsdEvent) []byte {
 	line := func(b []byte, name string, val []byte, typ string) []byte {
 		if len(b) > 0 {
 			b = append(b, '\n')
@@ -144,7 +145,7 @@ func (c *statsdClient) appendRequest(b []byte, e statsdEvent) []byte {
 	return line(b, "gunicorn.request.status."+strconv.Itoa(e.status), []byte("1"), "|c|@1.0")
 }
 
-func (c *statsdClient) run() {
+func (c *StatsdClient) run() {
 	defer close(c.done)
 	tick := time.NewTicker(statsdFlush)
 	defer tick.Stop()
@@ -193,7 +194,7 @@ func (c *statsdClient) run() {
 }
 
 // Close sends what is queued and closes the socket.
-func (c *statsdClient) Close() {
+func (c *StatsdClient) Close() {
 	if c == nil {
 		return
 	}

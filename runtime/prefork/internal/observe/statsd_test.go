@@ -1,11 +1,12 @@
-package prefork
+package observe
 
 import (
 	"net"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
 func TestParseStatsDHost(t *testing.T) {
@@ -23,7 +24,7 @@ func TestParseStatsDHost(t *testing.T) {
 		{"host:http", "", "", false},
 		{"a:b:c", "", "", false},
 	} {
-		n, a, err := parseStatsDHost(c.in)
+		n, a, err := ParseStatsDHost(c.in)
 		if (err == nil) != c.ok || n != c.network || a != c.addr {
 			t.Errorf("parseStatsDHost(%q) = %q %q %v", c.in, n, a, err)
 		}
@@ -35,9 +36,6 @@ func TestParseStatsDHost(t *testing.T) {
 	}
 }
 
-// statsdLine is one StatsD metric: name:value|type[|@rate][|#tags].
-var statsdLine = regexp.MustCompile(`^[A-Za-z0-9_.]+:-?[0-9.]+\|(c|g|ms|h)(\|@[0-9.]+)?(\|#[^|# ]+)?$`)
-
 // A real UDP socket receives Gunicorn's metric names, well-formed, packed
 // into datagrams that stay under one MTU.
 func TestStatsDOverUDP(t *testing.T) {
@@ -46,14 +44,14 @@ func TestStatsDOverUDP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	c, err := newStatsD(pc.LocalAddr().String(), "myapp", "env:test,team:web")
+	c, err := NewStatsD(pc.LocalAddr().String(), "myapp", "env:test,team:web")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range 100 {
-		c.request(200+i%2*304, time.Duration(i)*time.Millisecond+1500*time.Microsecond)
+		c.Request(200+i%2*304, time.Duration(i)*time.Millisecond+1500*time.Microsecond)
 	}
-	c.gauge("gunicorn.workers", 4)
+	c.Gauge("gunicorn.workers", 4)
 	c.Close() // sends what is queued
 
 	var lines []string
@@ -71,7 +69,7 @@ func TestStatsDOverUDP(t *testing.T) {
 	}
 	count := map[string]int{}
 	for _, l := range lines {
-		if !statsdLine.MatchString(l) {
+		if !testenv.StatsDLine.MatchString(l) {
 			t.Errorf("malformed statsd line %q", l)
 		}
 		if !strings.HasSuffix(l, "|#env:test,team:web") || !strings.HasPrefix(l, "myapp.gunicorn.") {
@@ -96,12 +94,12 @@ func TestStatsDOverUDP(t *testing.T) {
 // A request never waits on StatsD: with nobody reading and the queue full,
 // request() returns at once.
 func TestStatsDNeverBlocks(t *testing.T) {
-	c := &statsdClient{events: make(chan statsdEvent, 1), gauges: make(chan string)}
+	c := &StatsdClient{events: make(chan statsdEvent, 1), gauges: make(chan string)}
 	done := make(chan struct{})
 	go func() {
 		for range 1000 {
-			c.request(200, time.Millisecond)
-			c.gauge("x", 1)
+			c.Request(200, time.Millisecond)
+			c.Gauge("x", 1)
 		}
 		close(done)
 	}()
@@ -110,7 +108,7 @@ func TestStatsDNeverBlocks(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("request() blocked on a full queue")
 	}
-	var nilClient *statsdClient
-	nilClient.request(200, 0)
+	var nilClient *StatsdClient
+	nilClient.Request(200, 0)
 	nilClient.Close()
 }

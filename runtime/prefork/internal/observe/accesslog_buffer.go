@@ -1,4 +1,4 @@
-package prefork
+package observe
 
 import (
 	"io"
@@ -83,7 +83,7 @@ func (b *bufferedLog) Flush() error {
 }
 
 // setBuffer turns on buffering (size < 0: write through; 0: the defaults).
-func (a *accessLog) setBuffer(size int, every time.Duration) {
+func (a *AccessLog) SetBuffer(size int, every time.Duration) {
 	if a == nil || size < 0 {
 		return
 	}
@@ -98,7 +98,7 @@ func (a *accessLog) setBuffer(size int, every time.Duration) {
 }
 
 // Flush writes buffered lines now (a no-op when writing through).
-func (a *accessLog) Flush() error {
+func (a *AccessLog) Flush() error {
 	if a == nil {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package prefork
+package observe
 
 import (
 	"bytes"
@@ -77,11 +77,11 @@ func TestBufferedLogFlushInterval(t *testing.T) {
 func TestBufferedAccessLogReopenAndClose(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "access.log")
-	al, err := newAccessLog(path, "%(m)s %(U)s")
+	al, err := NewAccessLog(path, "%(m)s %(U)s")
 	if err != nil {
 		t.Fatal(err)
 	}
-	al.setBuffer(0, time.Hour) // defaults for the size; no timer flush during the test
+	al.SetBuffer(0, time.Hour) // defaults for the size; no timer flush during the test
 	logReq := func(p string) {
 		r := newTestRequest(p)
 		al.Log(r, 200, 0, nil, time.Now(), 0)
@@ -107,8 +107,8 @@ func TestBufferedAccessLogReopenAndClose(t *testing.T) {
 
 func TestAccessLogWriteThrough(t *testing.T) {
 	var out bytes.Buffer
-	al, _ := newAccessLogTo(&out, "%(U)s")
-	al.setBuffer(-1, 0)
+	al, _ := NewAccessLogTo(&out, "%(U)s")
+	al.SetBuffer(-1, 0)
 	al.Log(newTestRequest("/x"), 200, 0, nil, time.Now(), 0)
 	if out.String() != "/x\n" {
 		t.Errorf("write-through: %q", out.String())

@@ -1,4 +1,4 @@
-package prefork
+package observe
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 // logrotate moved it) while other goroutines write to it. "-" (and "") is a
 // standard stream (stderr for the error log, stdout for the access log),
 // which Reopen and Close leave alone.
-type logFile struct {
+type LogFile struct {
 	mu   sync.RWMutex
 	path string
 	f    *os.File
@@ -20,11 +20,11 @@ type logFile struct {
 
 // openLogFile opens path for appending, creating it with mode 0644; "-" or
 // "" is std.
-func openLogFile(path string, std *os.File) (*logFile, error) {
+func OpenLogFile(path string, std *os.File) (*LogFile, error) {
 	if path == "" || path == "-" {
-		return &logFile{path: "-", f: std, std: true}, nil
+		return &LogFile{path: "-", f: std, std: true}, nil
 	}
-	lf := &logFile{path: path}
+	lf := &LogFile{path: path}
 	if err := lf.Reopen(); err != nil {
 		return nil, err
 	}
@@ -32,7 +32,7 @@ func openLogFile(path string, std *os.File) (*logFile, error) {
 }
 
 // Write appends p with a single write call.
-func (l *logFile) Write(p []byte) (int, error) {
+func (l *LogFile) Write(p []byte) (int, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	if l.f == nil {
@@ -43,7 +43,7 @@ func (l *logFile) Write(p []byte) (int, error) {
 
 // Reopen opens the path again and swaps the file in; the old one is closed
 // once no write is using it. On error the old file stays in use.
-func (l *logFile) Reopen() error {
+func (l *LogFile) Reopen() error {
 	if l.std {
 		return nil
 	}
@@ -63,7 +63,7 @@ func (l *logFile) Reopen() error {
 
 // file returns the current file (for the Go runtime's crash output), nil
 // for a standard stream.
-func (l *logFile) file() *os.File {
+func (l *LogFile) File() *os.File {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	if l.std {
@@ -73,7 +73,7 @@ func (l *logFile) file() *os.File {
 }
 
 // Close closes the file; a standard stream is not closed.
-func (l *logFile) Close() error {
+func (l *LogFile) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	f := l.f

@@ -1,4 +1,4 @@
-package prefork
+package observe
 
 import (
 	"errors"
@@ -24,7 +24,7 @@ import (
 var DefaultMetricsBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
 
 // maxMetricsBuckets bounds the histogram's size (and the status line's).
-const maxMetricsBuckets = 30
+const MaxMetricsBuckets = 30
 
 // Method classes: the methods a service normally sees, everything else is
 // "other", so a client cannot grow the label set.
@@ -65,7 +65,7 @@ func statusClass(code int) int {
 }
 
 // requestMetrics is one worker's counters.
-type requestMetrics struct {
+type RequestMetrics struct {
 	bounds   []time.Duration // histogram upper bounds, ascending
 	requests [nMethods][nStatus]atomic.Uint64
 	buckets  []atomic.Uint64 // per bucket (not cumulative); the last one is +Inf
@@ -73,8 +73,8 @@ type requestMetrics struct {
 	bytes    atomic.Uint64
 }
 
-func newRequestMetrics(bounds []float64) *requestMetrics {
-	m := &requestMetrics{buckets: make([]atomic.Uint64, len(bounds)+1)}
+func NewRequestMetrics(bounds []float64) *RequestMetrics {
+	m := &RequestMetrics{buckets: make([]atomic.Uint64, len(bounds)+1)}
 	for _, b := range bounds {
 		m.bounds = append(m.bounds, time.Duration(b*float64(time.Second)))
 	}
@@ -82,7 +82,7 @@ func newRequestMetrics(bounds []float64) *requestMetrics {
 }
 
 // observe counts one finished request.
-func (m *requestMetrics) observe(method string, status int, bytes int64, d time.Duration) {
+func (m *RequestMetrics) Observe(method string, status int, bytes int64, d time.Duration) {
 	m.requests[methodClass(method)][statusClass(status)].Add(1)
 	i := 0
 	for i < len(m.bounds) && d > m.bounds[i] {
@@ -99,7 +99,7 @@ func (m *requestMetrics) observe(method string, status int, bytes int64, d time.
 
 // metricsSnapshot is one worker's cumulative counts (and current runtime
 // gauges), as sent to the master.
-type metricsSnapshot struct {
+type MetricsSnapshot struct {
 	Requests      [nMethods][nStatus]uint64
 	Buckets       []uint64 // per bucket, not cumulative; len(bounds)+1
 	DurationNanos uint64
@@ -109,8 +109,8 @@ type metricsSnapshot struct {
 	HeapBytes     int64  // gauge: bytes in live heap objects
 }
 
-func (m *requestMetrics) snapshot() metricsSnapshot {
-	var s metricsSnapshot
+func (m *RequestMetrics) Snapshot() MetricsSnapshot {
+	var s MetricsSnapshot
 	for i := range m.requests {
 		for j := range m.requests[i] {
 			s.Requests[i][j] = m.requests[i][j].Load()
@@ -130,7 +130,7 @@ var runtimeSamples = []string{"/memory/classes/heap/objects:bytes", "/gc/cycles/
 
 // readRuntimeMetrics fills the Go runtime figures (runtime/metrics: no
 // stop-the-world, unlike ReadMemStats).
-func readRuntimeMetrics(s *metricsSnapshot) {
+func readRuntimeMetrics(s *MetricsSnapshot) {
 	samples := make([]metrics.Sample, len(runtimeSamples))
 	for i, n := range runtimeSamples {
 		samples[i].Name = n
@@ -146,7 +146,7 @@ func readRuntimeMetrics(s *metricsSnapshot) {
 }
 
 // add adds o's counters and gauges to s (the master's sums).
-func (s *metricsSnapshot) add(o metricsSnapshot) {
+func (s *MetricsSnapshot) Add(o MetricsSnapshot) {
 	for i := range s.Requests {
 		for j := range s.Requests[i] {
 			s.Requests[i][j] += o.Requests[i][j]
@@ -166,7 +166,7 @@ func (s *metricsSnapshot) add(o metricsSnapshot) {
 }
 
 // requestCount is the number of requests counted in s.
-func (s metricsSnapshot) requestCount() uint64 {
+func (s MetricsSnapshot) RequestCount() uint64 {
 	var n uint64
 	for i := range s.Requests {
 		for _, v := range s.Requests[i] {
@@ -181,7 +181,7 @@ func (s metricsSnapshot) requestCount() uint64 {
 // method and status class indexes), buckets in order.
 //
 //	r=0.1:1200,2.3:4 b=900,250,50,0,... d=<duration ns> o=<bytes> gc=<cycles> g=<goroutines> h=<heap bytes>
-func (s metricsSnapshot) encode() string {
+func (s MetricsSnapshot) Encode() string {
 	b := make([]byte, 0, 256)
 	b = append(b, "r="...)
 	first := true
@@ -223,10 +223,10 @@ var errBadMetrics = errors.New("bad metrics line")
 // decodeMetrics parses encode's output. Unknown keys are ignored (a newer
 // worker during a binary upgrade may send more), malformed values are an
 // error.
-func decodeMetrics(line string) (metricsSnapshot, error) {
-	var s metricsSnapshot
-	bad := func(field string) (metricsSnapshot, error) {
-		return metricsSnapshot{}, fmt.Errorf("%w: field %q", errBadMetrics, field)
+func DecodeMetrics(line string) (MetricsSnapshot, error) {
+	var s MetricsSnapshot
+	bad := func(field string) (MetricsSnapshot, error) {
+		return MetricsSnapshot{}, fmt.Errorf("%w: field %q", errBadMetrics, field)
 	}
 	for _, f := range strings.Fields(line) {
 		k, v, ok := strings.Cut(f, "=")
@@ -251,7 +251,7 @@ func decodeMetrics(line string) (metricsSnapshot, error) {
 			}
 		case "b":
 			parts := strings.Split(v, ",")
-			if len(parts) > maxMetricsBuckets+1 {
+			if len(parts) > MaxMetricsBuckets+1 {
 				return bad(k)
 			}
 			s.Buckets = make([]uint64, len(parts))

@@ -1,4 +1,4 @@
-package prefork
+package observe
 
 import (
 	"bytes"
@@ -30,7 +30,7 @@ func hostileRequest(ua string) *http.Request {
 func logLine(t *testing.T, format string, r *http.Request, status int, size int64, rh http.Header) string {
 	t.Helper()
 	var buf bytes.Buffer
-	a, err := newAccessLogTo(&buf, format)
+	a, err := NewAccessLogTo(&buf, format)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestAccessLogAtoms(t *testing.T) {
 
 func TestAccessLogFormatErrors(t *testing.T) {
 	for _, bad := range []string{"%(zz)s", "%(h)", "50% off", "%(h)s %", "%({X}e)s"} {
-		_, err := newAccessLogTo(io.Discard, bad)
+		_, err := NewAccessLogTo(io.Discard, bad)
 		if err == nil || !strings.Contains(err.Error(), "access log format") {
 			t.Errorf("format %q: want a clear error, got %v", bad, err)
 		}
@@ -152,7 +152,7 @@ func FuzzAccessLogJSON(f *testing.F) {
 
 func TestAccessLogHandlerCapturesStatusAndBytes(t *testing.T) {
 	var buf bytes.Buffer
-	a, _ := newAccessLogTo(&buf, "%(s)s %(B)s %(U)s")
+	a, _ := NewAccessLogTo(&buf, "%(s)s %(B)s %(U)s")
 	mux := http.NewServeMux()
 	mux.HandleFunc("/teapot", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusEarlyHints) // informational: not the final status
@@ -190,7 +190,7 @@ func TestAccessLogHandlerCapturesStatusAndBytes(t *testing.T) {
 func TestReopenableFileSurvivesRotationUnderConcurrentWrites(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "access.log")
-	a, err := newAccessLog(path, "json")
+	a, err := NewAccessLog(path, "json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,13 +236,13 @@ func TestReopenableFileSurvivesRotationUnderConcurrentWrites(t *testing.T) {
 	if data, _ := os.ReadFile(path); !strings.Contains(string(data), `"user_agent":"after"`) {
 		t.Error("line after reopen not in the new file")
 	}
-	if _, err := newAccessLog(filepath.Join(dir, "missing", "x.log"), ""); err == nil {
+	if _, err := NewAccessLog(filepath.Join(dir, "missing", "x.log"), ""); err == nil {
 		t.Error("want an error for an unopenable path")
 	}
 }
 
 func benchmarkAccessLog(b *testing.B, format string) {
-	a, err := newAccessLogTo(io.Discard, format)
+	a, err := NewAccessLogTo(io.Discard, format)
 	if err != nil {
 		b.Fatal(err)
 	}

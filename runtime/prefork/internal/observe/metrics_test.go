@@ -1,9 +1,8 @@
-package prefork
+package observe
 
 import (
 	"bytes"
 	"errors"
-	"os/exec"
 	"reflect"
 	"strings"
 	"testing"
@@ -34,13 +33,13 @@ func TestClasses(t *testing.T) {
 }
 
 func TestRequestMetricsObserveAndEncode(t *testing.T) {
-	m := newRequestMetrics([]float64{0.01, 0.1, 1})
-	m.observe("GET", 200, 100, 5*time.Millisecond)     // bucket 0
-	m.observe("GET", 200, 50, 10*time.Millisecond)     // bucket 0: le is inclusive
-	m.observe("POST", 503, 0, 50*time.Millisecond)     // bucket 1
-	m.observe("BREW", 418, 7, 2*time.Second)           // +Inf
-	m.observe("DELETE", 204, 0, 1000*time.Millisecond) // bucket 2
-	s := m.snapshot()
+	m := NewRequestMetrics([]float64{0.01, 0.1, 1})
+	m.Observe("GET", 200, 100, 5*time.Millisecond)     // bucket 0
+	m.Observe("GET", 200, 50, 10*time.Millisecond)     // bucket 0: le is inclusive
+	m.Observe("POST", 503, 0, 50*time.Millisecond)     // bucket 1
+	m.Observe("BREW", 418, 7, 2*time.Second)           // +Inf
+	m.Observe("DELETE", 204, 0, 1000*time.Millisecond) // bucket 2
+	s := m.Snapshot()
 	if s.Requests[0][1] != 2 || s.Requests[2][4] != 1 || s.Requests[7][3] != 1 || s.Requests[5][1] != 1 {
 		t.Errorf("requests = %v", s.Requests)
 	}
@@ -53,11 +52,11 @@ func TestRequestMetricsObserveAndEncode(t *testing.T) {
 	if s.Goroutines < 1 || s.HeapBytes <= 0 {
 		t.Errorf("runtime gauges not read: goroutines %d heap %d", s.Goroutines, s.HeapBytes)
 	}
-	line := s.encode()
+	line := s.Encode()
 	if strings.ContainsAny(line, "\n\r") || len(line) > 400 {
 		t.Errorf("encoded line %q: must be one short line", line)
 	}
-	got, err := decodeMetrics(line)
+	got, err := DecodeMetrics(line)
 	if err != nil {
 		t.Fatalf("decode(%q): %v", line, err)
 	}
@@ -82,7 +81,7 @@ func TestDecodeMetrics(t *testing.T) {
 		{"garbage", false},                                             // no key=value
 		{"b=" + strings.Repeat("1,", 40) + "1", false},                 // too many buckets
 	} {
-		_, err := decodeMetrics(c.line)
+		_, err := DecodeMetrics(c.line)
 		if (err == nil) != c.ok {
 			t.Errorf("decodeMetrics(%q) err = %v, want ok=%v", c.line, err, c.ok)
 		}
@@ -92,15 +91,15 @@ func TestDecodeMetrics(t *testing.T) {
 	}
 }
 
-func snap(get uint64, buckets ...uint64) metricsSnapshot {
-	var s metricsSnapshot
+func snap(get uint64, buckets ...uint64) MetricsSnapshot {
+	var s MetricsSnapshot
 	s.Requests[0][1] = get
 	s.Buckets = buckets
 	s.Goroutines = 10
 	return s
 }
 
-func sampleView() metricsView {
+func sampleView() MetricsView {
 	tot := snap(1234, 1000, 200, 30, 4)
 	tot.Requests[2][4] = 3
 	tot.Requests[7][3] = 2
@@ -108,16 +107,16 @@ func sampleView() metricsView {
 	tot.ResponseBytes = 1 << 20
 	tot.GCCycles = 17
 	tot.HeapBytes = 3 << 20
-	return metricsView{Bounds: []float64{0.01, 0.1, 1}, Totals: tot, InFlight: 3,
+	return MetricsView{Bounds: []float64{0.01, 0.1, 1}, Totals: tot, InFlight: 3,
 		States: map[string]int{"booting": 0, "ready": 2, "draining": 1}, Target: 2, Generation: 3, Starts: 5,
 		Exits: map[string]uint64{string(supervisor.ExitKilled): 1, string(supervisor.ExitReload): 2}, Reloads: map[string]uint64{"complete": 2},
 		Upgrades: map[string]uint64{}, RSSSum: 30 << 20, RSSMax: 16 << 20, AgeMin: 1.5, AgeMax: 60,
-		StartTime: time.Unix(1764578000, 500000000), Backlog: []backlogSample{{Listener: "127.0.0.1:8000", Queued: 3, Limit: 4096}}}
+		StartTime: time.Unix(1764578000, 500000000), Backlog: []BacklogSample{{Listener: "127.0.0.1:8000", Queued: 3, Limit: 4096}}}
 }
 
 func TestExposition(t *testing.T) {
 	var b bytes.Buffer
-	if err := writeExposition(&b, sampleView()); err != nil {
+	if err := WriteExposition(&b, sampleView()); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -157,21 +156,12 @@ func TestExposition(t *testing.T) {
 // HELP, _total suffixes, units, histogram shape.
 func TestExpositionPassesPromtool(t *testing.T) {
 	promtool := testenv.Tool(t, "promtool", "apt-get install prometheus")
-	for name, v := range map[string]metricsView{"sample": sampleView(), "empty": {Bounds: DefaultMetricsBuckets, States: map[string]int{"ready": 0}}} {
+	for name, v := range map[string]MetricsView{"sample": sampleView(), "empty": {Bounds: DefaultMetricsBuckets, States: map[string]int{"ready": 0}}} {
 		var b bytes.Buffer
-		if err := writeExposition(&b, v); err != nil {
+		if err := WriteExposition(&b, v); err != nil {
 			t.Fatal(err)
 		}
-		promtoolCheck(t, promtool, name, b.Bytes())
-	}
-}
-
-func promtoolCheck(t *testing.T, promtool, name string, exposition []byte) {
-	t.Helper()
-	cmd := exec.Command(promtool, "check", "metrics")
-	cmd.Stdin = bytes.NewReader(exposition)
-	if out, err := cmd.CombinedOutput(); err != nil || len(bytes.TrimSpace(out)) > 0 {
-		t.Errorf("promtool check metrics (%s): %v\n%s\nexposition:\n%s", name, err, out, exposition)
+		testenv.PromtoolCheck(t, promtool, name, b.Bytes())
 	}
 }
 
@@ -184,11 +174,11 @@ func TestAppendLabelValue(t *testing.T) {
 
 // BenchmarkRequestMetricsObserve is what metrics add to each request.
 func BenchmarkRequestMetricsObserve(b *testing.B) {
-	m := newRequestMetrics(DefaultMetricsBuckets)
+	m := NewRequestMetrics(DefaultMetricsBuckets)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			m.observe("GET", 200, 41, 30*time.Microsecond)
+			m.Observe("GET", 200, 41, 30*time.Microsecond)
 		}
 	})
 }

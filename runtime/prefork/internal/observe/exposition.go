@@ -1,4 +1,4 @@
-package prefork
+package observe
 
 import (
 	"io"
@@ -12,9 +12,9 @@ import (
 
 // metricsView is one scrape's worth of the master's figures, copied on the
 // master's loop and rendered off it.
-type metricsView struct {
+type MetricsView struct {
 	Bounds     []float64       // histogram upper bounds, seconds
-	Totals     metricsSnapshot // counters over all workers ever; gauges over live ones
+	Totals     MetricsSnapshot // counters over all workers ever; gauges over live ones
 	InFlight   int64
 	States     map[string]int // live workers by state
 	Target     int
@@ -29,11 +29,11 @@ type metricsView struct {
 	AgeMax     float64
 	StartTime  time.Time
 	PID        int
-	Backlog    []backlogSample // TCP listeners on Linux
+	Backlog    []BacklogSample // TCP listeners on Linux
 }
 
 // backlogSample is one listener's accept queue.
-type backlogSample struct {
+type BacklogSample struct {
 	Listener      string // its address as bound (a small fixed set)
 	Queued, Limit int64
 }
@@ -47,7 +47,7 @@ type exposition struct {
 }
 
 // contentTypeExposition is the text format's media type.
-const contentTypeExposition = "text/plain; version=0.0.4; charset=utf-8"
+const ContentTypeExposition = "text/plain; version=0.0.4; charset=utf-8"
 
 func (e *exposition) family(name, typ, help string) {
 	e.b = append(e.b, "# HELP "...)
@@ -123,7 +123,7 @@ func (e *exposition) byLabel(name, typ, help, label string, keys []string, vals 
 }
 
 // writeExposition renders v.
-func writeExposition(w io.Writer, v metricsView) error {
+func WriteExposition(w io.Writer, v MetricsView) error {
 	e := &exposition{b: make([]byte, 0, 8<<10)}
 	t := v.Totals
 

@@ -1,4 +1,4 @@
-package prefork
+package observe
 
 import (
 	"os"
@@ -11,7 +11,7 @@ func TestReadRSSOfSelf(t *testing.T) {
 	if _, err := os.Stat("/proc/self/statm"); err != nil {
 		t.Skip("no /proc on this system")
 	}
-	before, err := readRSS(os.Getpid())
+	before, err := ReadRSS(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,7 +23,7 @@ func TestReadRSSOfSelf(t *testing.T) {
 	for i := range buf {
 		buf[i] = byte(i)
 	}
-	after, err := readRSS(os.Getpid())
+	after, err := ReadRSS(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestReadRSSOfSelf(t *testing.T) {
 		t.Errorf("RSS grew by %d after touching 64MiB", after-before)
 	}
 	_ = buf[len(buf)-1]
-	if _, err := readRSS(-1); err == nil {
+	if _, err := ReadRSS(-1); err == nil {
 		t.Error("want an error for a missing pid")
 	}
 }
@@ -63,13 +63,13 @@ func TestParseByteSize(t *testing.T) {
 		" 64 KiB ": 64 << 10,
 		"123b":     123,
 	} {
-		got, err := parseByteSize(in)
+		got, err := ParseByteSize(in)
 		if err != nil || got != want {
 			t.Errorf("parseByteSize(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
 	for _, bad := range []string{"MB", "-1", "12XB", "1.2.3M", "99999999999TB", "1e3"} {
-		if _, err := parseByteSize(bad); err == nil {
+		if _, err := ParseByteSize(bad); err == nil {
 			t.Errorf("parseByteSize(%q): want error", bad)
 		}
 	}

@@ -1,4 +1,4 @@
-package prefork
+package observe
 
 import (
 	"net/http"

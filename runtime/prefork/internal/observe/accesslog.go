@@ -1,4 +1,4 @@
-package prefork
+package observe
 
 import (
 	"bufio"
@@ -42,9 +42,9 @@ const accessLogFormatJSON = "json"
 // Lines are written whole (one write(2) per line, or per buffer of whole
 // lines when buffered: accesslog_buffer.go) to a file opened O_APPEND, so
 // several workers can share one file without interleaving.
-type accessLog struct {
+type AccessLog struct {
 	out   io.Writer
-	file  *logFile // nil when out is not a file we opened
+	file  *LogFile // nil when out is not a file we opened
 	json  bool
 	atoms []logAtom
 	pid   string
@@ -57,12 +57,12 @@ type accessLog struct {
 
 // newAccessLog opens path ("-" for standard output) and compiles format
 // ("" for DefaultAccessLogFormat, "json" for JSON lines).
-func newAccessLog(path, format string) (*accessLog, error) {
-	f, err := openLogFile(path, os.Stdout)
+func NewAccessLog(path, format string) (*AccessLog, error) {
+	f, err := OpenLogFile(path, os.Stdout)
 	if err != nil {
 		return nil, err
 	}
-	a, err := newAccessLogTo(f, format)
+	a, err := NewAccessLogTo(f, format)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -71,8 +71,8 @@ func newAccessLog(path, format string) (*accessLog, error) {
 	return a, nil
 }
 
-func newAccessLogTo(w io.Writer, format string) (*accessLog, error) {
-	a := &accessLog{out: w, pid: "<" + strconv.Itoa(os.Getpid()) + ">", pidN: int64(os.Getpid())}
+func NewAccessLogTo(w io.Writer, format string) (*AccessLog, error) {
+	a := &AccessLog{out: w, pid: "<" + strconv.Itoa(os.Getpid()) + ">", pidN: int64(os.Getpid())}
 	if strings.EqualFold(strings.TrimSpace(format), accessLogFormatJSON) {
 		a.json = true
 		return a, nil
@@ -89,7 +89,7 @@ func newAccessLogTo(w io.Writer, format string) (*accessLog, error) {
 }
 
 // Reopen reopens the log file (USR1, after logrotate moved it).
-func (a *accessLog) Reopen() error {
+func (a *AccessLog) Reopen() error {
 	if a == nil || a.file == nil {
 		return nil
 	}
@@ -98,7 +98,7 @@ func (a *accessLog) Reopen() error {
 }
 
 // Close closes the log file (standard output is left open).
-func (a *accessLog) Close() error {
+func (a *AccessLog) Close() error {
 	if a == nil {
 		return nil
 	}
@@ -110,15 +110,15 @@ func (a *accessLog) Close() error {
 }
 
 // Handler logs every request served by next.
-func (a *accessLog) Handler(next http.Handler) http.Handler {
+func (a *AccessLog) Handler(next http.Handler) http.Handler {
 	if a == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &responseRecorder{ResponseWriter: w}
+		rec := &ResponseRecorder{ResponseWriter: w}
 		defer func() {
-			a.Log(r, rec.status, rec.bytes, rec.Header(), start, time.Since(start))
+			a.Log(r, rec.Status, rec.Bytes, rec.Header(), start, time.Since(start))
 		}()
 		next.ServeHTTP(rec, r)
 	})
@@ -127,7 +127,7 @@ func (a *accessLog) Handler(next http.Handler) http.Handler {
 var logBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // Log writes the line for one finished request.
-func (a *accessLog) Log(r *http.Request, status int, size int64, respHeader http.Header, start time.Time, d time.Duration) {
+func (a *AccessLog) Log(r *http.Request, status int, size int64, respHeader http.Header, start time.Time, d time.Duration) {
 	if status == 0 {
 		status = http.StatusOK
 	}
@@ -206,7 +206,7 @@ func compileAtom(name string) (logAtom, error) {
 	return logAtom{}, fmt.Errorf("unknown atom %%(%s)s (known: h l u t r m U q H s B b f a p T M D L {Header}i {Header}o)", name)
 }
 
-func (at logAtom) append(b []byte, a *accessLog, r *http.Request, status int, size int64, rh http.Header, start time.Time, d time.Duration) []byte {
+func (at logAtom) append(b []byte, a *AccessLog, r *http.Request, status int, size int64, rh http.Header, start time.Time, d time.Duration) []byte {
 	switch at.code {
 	case 0:
 		return append(b, at.literal...)
@@ -285,7 +285,7 @@ func appendLogTextOrDash(b []byte, s string) []byte {
 	return appendLogText(b, s)
 }
 
-const hexDigits = "0123456789abcdef"
+const HexDigits = "0123456789abcdef"
 
 // appendLogText escapes like nginx's access log: '"' and '\' are
 // backslashed, control bytes, DEL and invalid UTF-8 become \xHH.
@@ -305,7 +305,7 @@ func appendLogText(b []byte, s string) []byte {
 			if r != utf8.RuneError || size > 1 {
 				if r >= 0x80 && r < 0xa0 || r == '\u2028' || r == '\u2029' {
 					for j := 0; j < size; j++ {
-						b = append(b, '\\', 'x', hexDigits[s[i+j]>>4], hexDigits[s[i+j]&0xf])
+						b = append(b, '\\', 'x', HexDigits[s[i+j]>>4], HexDigits[s[i+j]&0xf])
 					}
 				} else {
 					b = append(b, s[i:i+size]...)
@@ -314,7 +314,7 @@ func appendLogText(b []byte, s string) []byte {
 				continue
 			}
 		}
-		b = append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&0xf])
+		b = append(b, '\\', 'x', HexDigits[c>>4], HexDigits[c&0xf])
 		i++
 	}
 	return b
@@ -342,7 +342,7 @@ func appendJSONString(b []byte, s string) []byte {
 			case c == '\t':
 				b = append(b, '\\', 't')
 			case c < 0x20 || c == 0x7f:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+				b = append(b, '\\', 'u', '0', '0', HexDigits[c>>4], HexDigits[c&0xf])
 			default:
 				b = append(b, c)
 			}
@@ -354,7 +354,7 @@ func appendJSONString(b []byte, s string) []byte {
 		case r == utf8.RuneError && size == 1:
 			b = append(b, `\ufffd`...)
 		case r == '\u2028' || r == '\u2029':
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			b = append(b, '\\', 'u', '2', '0', '2', HexDigits[r&0xf])
 		default:
 			b = append(b, s[i:i+size]...)
 		}
@@ -363,7 +363,7 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-func (a *accessLog) appendJSON(b []byte, r *http.Request, status int, size int64, start time.Time, d time.Duration) []byte {
+func (a *AccessLog) appendJSON(b []byte, r *http.Request, status int, size int64, start time.Time, d time.Duration) []byte {
 	str := func(b []byte, key, val string) []byte {
 		b = append(b, ',', '"')
 		b = append(b, key...)
@@ -390,9 +390,9 @@ func (a *accessLog) appendJSON(b []byte, r *http.Request, status int, size int64
 	b = num(b, "status", int64(status))
 	b = num(b, "bytes", size)
 	b = num(b, "duration_us", int64(d/time.Microsecond))
-	b = str(b, "referer", headerFirst(r.Header, "Referer"))
-	b = str(b, "user_agent", headerFirst(r.Header, "User-Agent"))
-	b = str(b, "request_id", headerFirst(r.Header, "X-Request-Id"))
+	b = str(b, "referer", HeaderFirst(r.Header, "Referer"))
+	b = str(b, "user_agent", HeaderFirst(r.Header, "User-Agent"))
+	b = str(b, "request_id", HeaderFirst(r.Header, "X-Request-Id"))
 	b = num(b, "pid", a.pidN)
 	return append(b, '}')
 }
@@ -400,31 +400,31 @@ func (a *accessLog) appendJSON(b []byte, r *http.Request, status int, size int64
 // responseRecorder captures the status and body size for the access log
 // while keeping the optional interfaces (Flusher, Hijacker, ReaderFrom for
 // sendfile) and Unwrap for http.ResponseController.
-type responseRecorder struct {
+type ResponseRecorder struct {
 	http.ResponseWriter
-	status int
-	bytes  int64
+	Status int
+	Bytes  int64
 }
 
-func (w *responseRecorder) WriteHeader(code int) {
-	if w.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
-		w.status = code // 1xx informational responses are not the final status
+func (w *ResponseRecorder) WriteHeader(code int) {
+	if w.Status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
+		w.Status = code // 1xx informational responses are not the final status
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *responseRecorder) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
+func (w *ResponseRecorder) Write(p []byte) (int, error) {
+	if w.Status == 0 {
+		w.Status = http.StatusOK
 	}
 	n, err := w.ResponseWriter.Write(p)
-	w.bytes += int64(n)
+	w.Bytes += int64(n)
 	return n, err
 }
 
-func (w *responseRecorder) ReadFrom(src io.Reader) (int64, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
+func (w *ResponseRecorder) ReadFrom(src io.Reader) (int64, error) {
+	if w.Status == 0 {
+		w.Status = http.StatusOK
 	}
 	var n int64
 	var err error
@@ -433,28 +433,28 @@ func (w *responseRecorder) ReadFrom(src io.Reader) (int64, error) {
 	} else {
 		n, err = io.Copy(w.ResponseWriter, src)
 	}
-	w.bytes += n
+	w.Bytes += n
 	return n, err
 }
 
-func (w *responseRecorder) Flush() {
-	if w.status == 0 {
-		w.status = http.StatusOK
+func (w *ResponseRecorder) Flush() {
+	if w.Status == 0 {
+		w.Status = http.StatusOK
 	}
 	_ = http.NewResponseController(w.ResponseWriter).Flush()
 }
 
-func (w *responseRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	if w.status == 0 {
-		w.status = http.StatusSwitchingProtocols
+func (w *ResponseRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if w.Status == 0 {
+		w.Status = http.StatusSwitchingProtocols
 	}
 	return http.NewResponseController(w.ResponseWriter).Hijack()
 }
 
-func (w *responseRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *ResponseRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // headerFirst is h.Get(key) for a key already in canonical form.
-func headerFirst(h http.Header, key string) string {
+func HeaderFirst(h http.Header, key string) string {
 	if vs := h[key]; len(vs) > 0 {
 		return vs[0]
 	}
