@@ -16,7 +16,7 @@ import (
 // since it started to the master on the status pipe, next to every
 // heartbeat ("metrics ..." line, see encode). The master keeps the last
 // report of every worker, also of the ones that exited, so the sums it
-// serves never go backwards (metrics_agg.go).
+// serves never go backwards (runtime/prefork, metrics_agg.go).
 
 // DefaultMetricsBuckets are the request duration histogram's upper bounds in
 // seconds: Prometheus client libraries' defaults, with 1ms and 2.5ms below

@@ -237,7 +237,7 @@ func (c *crashLoop) record(now time.Time, threshold int) bool {
 const (
 	MsgReady     = "ready"
 	MsgHeartbeat = "hb"      // hb <requests> <in-flight> <oldest-ms>
-	MsgMetrics   = "metrics" // metrics <metricsSnapshot.encode()>: cumulative counts, just before hb (observe.go)
+	MsgMetrics   = "metrics" // metrics <metricsSnapshot.encode()>: cumulative counts, just before hb (runtime/prefork, observe.go)
 	MsgFail      = "fail"    // fail <quoted error>: the App factory failed
 	MsgDumped    = "dumped"  // the goroutine dump asked for is in the log
 	MsgExiting   = "exiting" // exiting <quoted reason>: stopping on its own (a signal), not told by the master
