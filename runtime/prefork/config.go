@@ -2,13 +2,14 @@ package prefork
 
 import (
 	"fmt"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"runtime"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"io"
 	"log/slog"
 	"net"
@@ -17,6 +16,8 @@ import (
 	"sync"
 	"text/tabwriter"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )

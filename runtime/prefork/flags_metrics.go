@@ -2,6 +2,7 @@ package prefork
 
 import (
 	"errors"
+
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 )
 

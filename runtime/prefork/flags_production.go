@@ -3,9 +3,11 @@ package prefork
 import (
 	"errors"
 	"fmt"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"strconv"
 	"strings"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 )
 
 type accessFormatFlag struct{ p *string }
@@ -35,7 +37,7 @@ func (f *trustedFlag) String() string {
 }
 
 func (f *trustedFlag) Set(s string) error {
-	if _, err := parseTrustedProxies(s); err != nil {
+	if _, err := serving.ParseTrustedProxies(s); err != nil {
 		return errors.New(trimPkg(err))
 	}
 	if s == "" {

@@ -3,11 +3,12 @@ package prefork
 import (
 	"bytes"
 	"flag"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"io"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 )
 
 func TestProductionFlags(t *testing.T) {

@@ -2,10 +2,12 @@ package prefork
 
 import (
 	"fmt"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // Defaults of the Gunicorn 24..26 settings, as in Gunicorn unless noted on
@@ -78,7 +80,7 @@ func (c *Config) gunicornDefaults() error {
 		}
 	}
 	if c.ProxyAllowFrom != "" {
-		if _, err := parseTrustedProxies(c.ProxyAllowFrom); err != nil {
+		if _, err := serving.ParseTrustedProxies(c.ProxyAllowFrom); err != nil {
 			return err
 		}
 	}

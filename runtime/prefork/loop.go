@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -16,6 +15,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )

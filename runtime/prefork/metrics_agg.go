@@ -1,11 +1,12 @@
 package prefork
 
 import (
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"math"
 	"net"
 	"os"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )

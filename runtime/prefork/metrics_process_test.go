@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
+
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
@@ -297,7 +299,7 @@ func TestStatsDAndRequestIDsThroughMaster(t *testing.T) {
 	// (a newline cannot cross the wire inside a header; requestid_test.go covers it)
 	hostile := "x\",\"forged\":true,\"y\":\"\t" + strings.Repeat("A", 7<<10)
 	resp, body = ask(hostile)
-	if !validRequestID(body) || body == hostile || resp.Header.Get("X-Request-Id") != body {
+	if !serving.ValidRequestID(body) || body == hostile || resp.Header.Get("X-Request-Id") != body {
 		t.Errorf("hostile id: app saw %q, response %q", body, resp.Header.Get("X-Request-Id"))
 	}
 	replaced := body

@@ -2,10 +2,11 @@ package prefork
 
 import (
 	"fmt"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
@@ -15,7 +16,7 @@ import (
 
 // startObservability sets up the serving process's counters (when the
 // master serves --metrics-bind) and StatsD (--statsd-host).
-func (s *serving) startObservability(c Config) error {
+func (s *servingChain) startObservability(c Config) error {
 	if c.MetricsBind != "" || c.ControlSocket != "" { // the master's status view shows them too
 		bounds := c.MetricsBuckets
 		if len(bounds) == 0 {
@@ -35,7 +36,7 @@ func (s *serving) startObservability(c Config) error {
 // observe records each request's status, size and duration once, for the
 // metrics, StatsD and the access log (which sees the forwarded client
 // address: it runs inside the forwarded-header handling).
-func (s *serving) observe(next http.Handler) http.Handler {
+func (s *servingChain) observe(next http.Handler) http.Handler {
 	if s.access == nil && s.metrics == nil && s.statsd == nil {
 		return next
 	}

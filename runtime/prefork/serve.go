@@ -83,7 +83,7 @@ func Serve(cfg Config, app App) error {
 // a worker. Both are built by newServingProc, the same way.
 type servingProc struct {
 	srv  *httpServer
-	prod *serving
+	prod *servingChain
 }
 
 // newServingProc builds the app and the server around it on lns: PROXY

@@ -3,7 +3,6 @@ package prefork
 import (
 	"context"
 	"errors"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"log/slog"
 	"net"
 	"net/http"
@@ -12,6 +11,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
@@ -98,8 +100,8 @@ type httpServer struct {
 	keepIdle time.Duration // drainKeepAlive, or KeepAlive when shorter
 	accepted atomic.Int64  // unix nanos of the last accepted connection
 	onDrain  func()
-	protocol string          // http, uwsgi or fastcgi
-	fcgi     []*fcgiListener // FastCGI: served by net/http/fcgi, not srv
+	protocol string                  // http, uwsgi or fastcgi
+	fcgi     []*serving.FcgiListener // FastCGI: served by net/http/fcgi, not srv
 }
 
 func newHTTPServer(cfg Config, h http.Handler, lns []net.Listener, names []string, log *logging) *httpServer {
@@ -128,11 +130,11 @@ func newHTTPServer(cfg Config, h http.Handler, lns []net.Listener, names []strin
 func (s *httpServer) configureProtocols(cfg Config) {
 	s.protocol = cfg.Protocol
 	s.srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
-		return strictContext(gatewayContext(ctx, c), c)
+		return strictContext(serving.GatewayContext(ctx, c), c)
 	}
 	if s.protocol == "fastcgi" {
 		for i, ln := range s.lns {
-			fl := &fcgiListener{Listener: ln, idle: off(cfg.Timeout) + off(cfg.KeepAlive), conns: map[net.Conn]struct{}{}}
+			fl := &serving.FcgiListener{Listener: ln, Idle: off(cfg.Timeout) + off(cfg.KeepAlive), Conns: map[net.Conn]struct{}{}}
 			s.fcgi = append(s.fcgi, fl)
 			s.lns[i] = fl
 		}
@@ -304,7 +306,7 @@ func (s *httpServer) drain(timeout time.Duration, backlog bool) error {
 	for s.fcgiOpen() > 0 {
 		if time.Now().After(deadline) {
 			for _, fl := range s.fcgi {
-				fl.closeConns()
+				fl.CloseConns()
 			}
 			return context.DeadlineExceeded
 		}
@@ -325,9 +327,9 @@ func (s *httpServer) drain(timeout time.Duration, backlog bool) error {
 func (s *httpServer) fcgiOpen() int {
 	n := 0
 	for _, fl := range s.fcgi {
-		fl.mu.Lock()
-		n += len(fl.conns)
-		fl.mu.Unlock()
+		fl.Mu.Lock()
+		n += len(fl.Conns)
+		fl.Mu.Unlock()
 	}
 	return n
 }
@@ -337,7 +339,7 @@ func (s *httpServer) close() {
 	s.closing.Store(true)
 	for _, fl := range s.fcgi {
 		fl.Close()
-		fl.closeConns()
+		fl.CloseConns()
 	}
 	s.srv.Close()
 	s.wg.Wait()

@@ -4,7 +4,6 @@ package prefork
 
 import (
 	"bufio"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"io"
 	"net"
 	"net/http"
@@ -12,6 +11,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 )
 
 // BenchmarkHandlerChain measures what a worker adds around the app's handler
@@ -63,8 +65,8 @@ func BenchmarkServingChain(b *testing.B) {
 			}
 			defer al.Close()
 			al.SetBuffer(bc.buffer, time.Second)
-			tp, _ := parseTrustedProxies(DefaultForwardedAllowIPs)
-			s := &serving{access: al, trusted: tp}
+			tp, _ := serving.ParseTrustedProxies(DefaultForwardedAllowIPs)
+			s := &servingChain{access: al, trusted: tp}
 			if bc.metrics {
 				s.metrics = observe.NewRequestMetrics(observe.DefaultMetricsBuckets)
 			}
@@ -101,7 +103,7 @@ func BenchmarkRequestPolicy(b *testing.B) {
 			lg, _ := newLogging(Config{ErrorLog: "-", LogLevel: "error"})
 			lns := []net.Listener{ln}
 			if mode == "policy" {
-				tp, _ := parseTrustedProxies(DefaultForwardedAllowIPs)
+				tp, _ := serving.ParseTrustedProxies(DefaultForwardedAllowIPs)
 				lns[0] = &strictListener{Listener: ln, p: newRequestPolicy(cfg, nil), trusted: tp}
 			} else {
 				cfg.CertFile = "unused" // the handler chain of a path without the reader

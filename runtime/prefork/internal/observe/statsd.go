@@ -2,11 +2,12 @@ package observe
 
 import (
 	"fmt"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 	"net"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // StatsD, as Gunicorn sends it (gunicorn/instrument/statsd.py), over UDP

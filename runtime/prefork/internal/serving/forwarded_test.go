@@ -1,4 +1,4 @@
-package prefork
+package serving
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 )
 
 func TestParseTrustedProxies(t *testing.T) {
-	tp, err := parseTrustedProxies(" 10.0.0.0/8, ::1 ,127.0.0.1,192.168.1.5/32")
+	tp, err := ParseTrustedProxies(" 10.0.0.0/8, ::1 ,127.0.0.1,192.168.1.5/32")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,16 +28,16 @@ func TestParseTrustedProxies(t *testing.T) {
 	if !tp.TrustsAddr(&net.UnixAddr{Name: "@", Net: "unix"}) {
 		t.Error("unix socket peers are always trusted")
 	}
-	all, _ := parseTrustedProxies("*")
+	all, _ := ParseTrustedProxies("*")
 	if !all.TrustsAddr(&net.TCPAddr{IP: net.ParseIP("203.0.113.9"), Port: 1}) {
 		t.Error("* must trust everyone")
 	}
-	none, _ := parseTrustedProxies("")
+	none, _ := ParseTrustedProxies("")
 	if none.TrustsAddr(&net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: 1}) {
 		t.Error("empty list must trust no IP")
 	}
 	for _, bad := range []string{"localhost", "10.0.0.0/33", "1.2.3", "::1/200"} {
-		if _, err := parseTrustedProxies(bad); err == nil || !strings.Contains(err.Error(), "forwarded-allow-ips") {
+		if _, err := ParseTrustedProxies(bad); err == nil || !strings.Contains(err.Error(), "forwarded-allow-ips") {
 			t.Errorf("%q: want an error naming the flag, got %v", bad, err)
 		}
 	}
@@ -54,7 +54,7 @@ func mustAddrPort(t *testing.T, s string) netip.AddrPort {
 
 type seen struct{ remote, scheme, host, xff, proto string }
 
-func serveForwarded(t *testing.T, tp *trustedProxies, remote string, hdr map[string]string) seen {
+func serveForwarded(t *testing.T, tp *TrustedProxies, remote string, hdr map[string]string) seen {
 	t.Helper()
 	var s seen
 	h := tp.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -70,7 +70,7 @@ func serveForwarded(t *testing.T, tp *trustedProxies, remote string, hdr map[str
 }
 
 func TestForwardedHeadersOnlyFromTrustedPeers(t *testing.T) {
-	tp, _ := parseTrustedProxies("127.0.0.1,::1,10.0.0.0/8")
+	tp, _ := ParseTrustedProxies("127.0.0.1,::1,10.0.0.0/8")
 	hdr := map[string]string{"X-Forwarded-For": "198.51.100.1", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "shop.example.com"}
 	for _, tc := range []struct {
 		name, remote string
@@ -94,7 +94,7 @@ func TestForwardedHeadersOnlyFromTrustedPeers(t *testing.T) {
 }
 
 func TestForwardedTrustsUnixSocketPeers(t *testing.T) {
-	tp, _ := parseTrustedProxies("") // no IP trusted: only the unix socket peer
+	tp, _ := ParseTrustedProxies("") // no IP trusted: only the unix socket peer
 	sock := filepath.Join(t.TempDir(), "app.sock")
 	ln, err := net.Listen("unix", sock)
 	if err != nil {
@@ -123,7 +123,7 @@ func TestForwardedTrustsUnixSocketPeers(t *testing.T) {
 }
 
 func BenchmarkForwardedTrusted(b *testing.B) {
-	tp, _ := parseTrustedProxies(DefaultForwardedAllowIPs)
+	tp, _ := ParseTrustedProxies(DefaultForwardedAllowIPs)
 	h := tp.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	r := httptest.NewRequest("GET", "/", nil)
 	w := httptest.NewRecorder()

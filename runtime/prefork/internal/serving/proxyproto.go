@@ -1,4 +1,4 @@
-package prefork
+package serving
 
 import (
 	"bufio"
@@ -20,7 +20,7 @@ import (
 const defaultProxyProtocolTimeout = 5 * time.Second
 
 // proxyV2Signature starts every PROXY protocol version 2 header.
-var proxyV2Signature = []byte("\r\n\r\n\x00\r\nQUIT\n")
+var ProxyV2Signature = []byte("\r\n\r\n\x00\r\nQUIT\n")
 
 // errProxyHeader is wrapped by errors reading a malformed PROXY header.
 var errProxyHeader = errors.New("prefork: invalid PROXY protocol header")
@@ -37,21 +37,21 @@ var errProxyHeader = errors.New("prefork: invalid PROXY protocol header")
 // RemoteAddr or LocalAddr call, in the connection's own goroutine, within
 // timeout (defaultProxyProtocolTimeout when 0), so a silent peer holds
 // neither the accept loop nor a goroutine for long.
-func proxyProtocolListener(ln net.Listener, trusted *trustedProxies, timeout time.Duration) net.Listener {
+func ProxyProtocolListener(ln net.Listener, trusted *TrustedProxies, timeout time.Duration) net.Listener {
 	if timeout <= 0 {
 		timeout = defaultProxyProtocolTimeout
 	}
-	return &proxyProtoListener{Listener: ln, trusted: trusted, timeout: timeout}
+	return &ProxyProtoListener{Listener: ln, trusted: trusted, timeout: timeout}
 }
 
-type proxyProtoListener struct {
+type ProxyProtoListener struct {
 	net.Listener
-	trusted *trustedProxies
+	trusted *TrustedProxies
 	timeout time.Duration
-	version string // "v1" or "v2" accepts only that version (--proxy-protocol v1|v2); "" either
+	Version string // "v1" or "v2" accepts only that version (--proxy-protocol v1|v2); "" either
 }
 
-func (l *proxyProtoListener) Accept() (net.Conn, error) {
+func (l *ProxyProtoListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
@@ -59,7 +59,7 @@ func (l *proxyProtoListener) Accept() (net.Conn, error) {
 	if !l.trusted.TrustsAddr(c.RemoteAddr()) {
 		return c, nil
 	}
-	return &proxyConn{Conn: c, timeout: l.timeout, version: l.version}, nil
+	return &proxyConn{Conn: c, timeout: l.timeout, version: l.Version}, nil
 }
 
 // proxyConn reads the optional PROXY header before anything else.
@@ -89,7 +89,7 @@ func (c *proxyConn) init() {
 		}
 		var src, dst net.Addr
 		if err == nil {
-			src, dst, err = readProxyHeader(c.br)
+			src, dst, err = ReadProxyHeader(c.br)
 		}
 		c.mu.Lock()
 		_ = c.Conn.SetReadDeadline(c.readDeadline)
@@ -133,7 +133,7 @@ func (c *proxyConn) SetDeadline(t time.Time) error {
 // It returns nil addresses when there is none, or it says LOCAL/UNKNOWN.
 // It only peeks as far as needed to tell, so a short plain request is not
 // held waiting for bytes that will never come.
-func readProxyHeader(br *bufio.Reader) (src, dst net.Addr, err error) {
+func ReadProxyHeader(br *bufio.Reader) (src, dst net.Addr, err error) {
 	first, err := br.Peek(1)
 	if err != nil {
 		return nil, nil, err
@@ -145,7 +145,7 @@ func readProxyHeader(br *bufio.Reader) (src, dst net.Addr, err error) {
 		}
 		return readProxyV1(br)
 	case '\r':
-		if b, err := br.Peek(len(proxyV2Signature)); err != nil || !bytes.Equal(b, proxyV2Signature) {
+		if b, err := br.Peek(len(ProxyV2Signature)); err != nil || !bytes.Equal(b, ProxyV2Signature) {
 			return nil, nil, nil
 		}
 		return readProxyV2(br)

@@ -1,10 +1,11 @@
-package prefork
+package serving
 
 import (
 	"context"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"math/rand/v2"
 	"net/http"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 )
 
 // Request IDs. Every request served by a worker (or Serve) carries one: the
@@ -19,7 +20,7 @@ import (
 const RequestIDHeader = "X-Request-Id"
 
 // maxRequestIDLen bounds a kept request ID (nginx's are 32, AWS trace IDs 40).
-const maxRequestIDLen = 128
+const MaxRequestIDLen = 128
 
 type requestIDKey struct{}
 
@@ -40,8 +41,8 @@ func WithRequestID(ctx context.Context, id string) context.Context {
 // "-_.:+/=@": enough for UUIDs, nginx's hex, base64 and trace IDs such as
 // "Root=1-5e1b-..."; nothing that could end a quoted log field, start a new
 // line or inject markup.
-func validRequestID(s string) bool {
-	if len(s) == 0 || len(s) > maxRequestIDLen {
+func ValidRequestID(s string) bool {
+	if len(s) == 0 || len(s) > MaxRequestIDLen {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -58,7 +59,7 @@ func validRequestID(s string) bool {
 
 // newRequestID makes 128 random bits as 32 hex digits. math/rand/v2's
 // global source is per-thread ChaCha8 seeded by the OS: no lock, no syscall.
-func newRequestID() string {
+func NewRequestID() string {
 	var b [32]byte
 	hi, lo := rand.Uint64(), rand.Uint64()
 	for i := 15; i >= 0; i-- {
@@ -87,11 +88,11 @@ func (c *requestIDContext) Value(key any) any {
 
 // requestIDHandler runs before the forwarded-header handling rewrites the
 // peer address: trust is decided on the real peer.
-func requestIDHandler(trusted *trustedProxies, next http.Handler) http.Handler {
+func RequestIDHandler(trusted *TrustedProxies, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := observe.HeaderFirst(r.Header, RequestIDHeader)
-		if len(r.Header[RequestIDHeader]) != 1 || !validRequestID(id) || !trusted.trustsRequest(r) {
-			id = newRequestID()
+		if len(r.Header[RequestIDHeader]) != 1 || !ValidRequestID(id) || !trusted.TrustsRequest(r) {
+			id = NewRequestID()
 		}
 		c := &requestIDContext{Context: r.Context(), id: id, hdr: [2]string{id, id}}
 		r.Header[RequestIDHeader] = c.hdr[0:1:1]

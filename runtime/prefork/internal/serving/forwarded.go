@@ -1,4 +1,4 @@
-package prefork
+package serving
 
 import (
 	"fmt"
@@ -15,7 +15,7 @@ const DefaultForwardedAllowIPs = "127.0.0.1,::1"
 // X-Forwarded-* headers and PROXY protocol headers are believed. Peers
 // connected over a unix socket are always trusted (only a local process
 // with file permissions on the socket can be one, normally nginx).
-type trustedProxies struct {
+type TrustedProxies struct {
 	all      bool
 	prefixes []netip.Prefix
 }
@@ -23,8 +23,8 @@ type trustedProxies struct {
 // parseTrustedProxies parses a comma-separated list of IP addresses and
 // CIDR ranges ("10.0.0.0/8,::1"), "*" for every peer (only safe when the
 // port is unreachable except through the proxy), or "none" for no IP peer.
-func parseTrustedProxies(list string) (*trustedProxies, error) {
-	t := &trustedProxies{}
+func ParseTrustedProxies(list string) (*TrustedProxies, error) {
+	t := &TrustedProxies{}
 	for _, item := range strings.Split(list, ",") {
 		item = strings.TrimSpace(item)
 		switch {
@@ -51,7 +51,7 @@ func parseTrustedProxies(list string) (*trustedProxies, error) {
 }
 
 // TrustsIP reports whether ip is an allowed proxy.
-func (t *trustedProxies) TrustsIP(ip netip.Addr) bool {
+func (t *TrustedProxies) TrustsIP(ip netip.Addr) bool {
 	if t == nil || !ip.IsValid() {
 		return false
 	}
@@ -69,7 +69,7 @@ func (t *trustedProxies) TrustsIP(ip netip.Addr) bool {
 
 // TrustsAddr reports whether a peer address is an allowed proxy: a unix
 // socket peer always is, an IP peer when it is in the list.
-func (t *trustedProxies) TrustsAddr(a net.Addr) bool {
+func (t *TrustedProxies) TrustsAddr(a net.Addr) bool {
 	switch a := a.(type) {
 	case *net.UnixAddr:
 		return t != nil
@@ -100,13 +100,13 @@ var forwardedHeaders = []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwa
 //   - r.Host is X-Forwarded-Host (last value) when present.
 //
 // From any other peer these headers are deleted before next sees the request.
-func (t *trustedProxies) Handler(next http.Handler) http.Handler {
+func (t *TrustedProxies) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !hasForwarded(r.Header) { // most requests: nothing to apply or remove
 			next.ServeHTTP(w, r)
 			return
 		}
-		if !t.trustsRequest(r) {
+		if !t.TrustsRequest(r) {
 			for _, h := range forwardedHeaders {
 				r.Header.Del(h)
 			}
@@ -139,7 +139,7 @@ func hasForwarded(h http.Header) bool {
 
 // trustsRequest looks at the real peer: the local address in the request
 // context tells a unix socket connection apart from a TCP one.
-func (t *trustedProxies) trustsRequest(r *http.Request) bool {
+func (t *TrustedProxies) TrustsRequest(r *http.Request) bool {
 	if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
 		if _, unix := la.(*net.UnixAddr); unix && !fromGateway(r) {
 			return true
@@ -157,7 +157,7 @@ func (t *trustedProxies) trustsRequest(r *http.Request) bool {
 // last proxy we trust. Anything left of it was written by the client and
 // is not believed. An unparsable hop stops the walk (the hop right of it
 // is returned, or nothing).
-func (t *trustedProxies) clientFromXFF(values []string) (netip.Addr, bool) {
+func (t *TrustedProxies) clientFromXFF(values []string) (netip.Addr, bool) {
 	var hops []string
 	for _, v := range values {
 		for _, h := range strings.Split(v, ",") {

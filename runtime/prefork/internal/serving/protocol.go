@@ -1,4 +1,4 @@
-package prefork
+package serving
 
 import (
 	"bufio"
@@ -33,28 +33,28 @@ type gatewayPeerKey struct{}
 
 // gatewayAllowListener refuses connections from peers outside allow (unix
 // socket peers always pass), then wraps each accepted one with wrap.
-type gatewayAllowListener struct {
+type GatewayAllowListener struct {
 	net.Listener
-	allow *trustedProxies
-	wrap  func(net.Conn) net.Conn
-	log   func(msg string, args ...any)
+	Allow *TrustedProxies
+	Wrap  func(net.Conn) net.Conn
+	Log   func(msg string, args ...any)
 }
 
-func (l *gatewayAllowListener) Accept() (net.Conn, error) {
+func (l *GatewayAllowListener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
 		if err != nil {
 			return nil, err
 		}
-		if !l.allow.TrustsAddr(c.RemoteAddr()) {
-			if l.log != nil {
-				l.log("connection refused: peer not in --uwsgi-allow-from", "peer", c.RemoteAddr().String())
+		if !l.Allow.TrustsAddr(c.RemoteAddr()) {
+			if l.Log != nil {
+				l.Log("connection refused: peer not in --uwsgi-allow-from", "peer", c.RemoteAddr().String())
 			}
 			c.Close()
 			continue
 		}
-		if l.wrap != nil {
-			c = l.wrap(c)
+		if l.Wrap != nil {
+			c = l.Wrap(c)
 		}
 		return c, nil
 	}
@@ -70,7 +70,7 @@ type uwsgiConn struct {
 	err  error
 }
 
-func newUwsgiConn(c net.Conn) net.Conn { return &uwsgiConn{Conn: c} }
+func NewUwsgiConn(c net.Conn) net.Conn { return &uwsgiConn{Conn: c} }
 
 func (c *uwsgiConn) Read(p []byte) (int, error) {
 	c.once.Do(c.readHead)
@@ -188,7 +188,7 @@ func uwsgiHTTPHead(vars map[string]string) ([]byte, error) {
 
 // gatewayContext is the http.Server's ConnContext: a uwsgi connection's
 // request can find its variables.
-func gatewayContext(ctx context.Context, c net.Conn) context.Context {
+func GatewayContext(ctx context.Context, c net.Conn) context.Context {
 	if uc, ok := c.(*uwsgiConn); ok {
 		return context.WithValue(ctx, gatewayPeerKey{}, uc)
 	}
@@ -206,7 +206,7 @@ func fromGateway(r *http.Request) bool {
 // gatewayHandler applies a uwsgi request's variables: the client's address
 // (REMOTE_ADDR, REMOTE_PORT), the scheme (HTTPS, REQUEST_SCHEME) and the
 // protocol. FastCGI requests get this from net/http/fcgi itself.
-func gatewayHandler(next http.Handler) http.Handler {
+func GatewayHandler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		uc, ok := r.Context().Value(gatewayPeerKey{}).(*uwsgiConn)
 		if !ok {
@@ -248,7 +248,7 @@ type connLimitListener struct {
 	once   sync.Once
 }
 
-func newConnLimitListener(ln net.Listener, max int) *connLimitListener {
+func NewConnLimitListener(ln net.Listener, max int) *connLimitListener {
 	return &connLimitListener{Listener: ln, slots: make(chan struct{}, max), closed: make(chan struct{})}
 }
 
@@ -286,35 +286,35 @@ func (c *limitedConn) Close() error {
 // fcgiListener tracks FastCGI connections so a quick stop can cut them
 // (net/http/fcgi has no Shutdown) and sets a read deadline per connection
 // so a silent peer does not hold a slot forever.
-type fcgiListener struct {
+type FcgiListener struct {
 	net.Listener
-	idle  time.Duration
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
+	Idle  time.Duration
+	Mu    sync.Mutex
+	Conns map[net.Conn]struct{}
 }
 
-func (l *fcgiListener) Accept() (net.Conn, error) {
+func (l *FcgiListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
 	fc := &fcgiConn{Conn: c, l: l}
-	if l.idle > 0 {
-		fc.SetReadDeadline(time.Now().Add(l.idle))
+	if l.Idle > 0 {
+		fc.SetReadDeadline(time.Now().Add(l.Idle))
 	}
-	l.mu.Lock()
-	l.conns[fc] = struct{}{}
-	l.mu.Unlock()
+	l.Mu.Lock()
+	l.Conns[fc] = struct{}{}
+	l.Mu.Unlock()
 	return fc, nil
 }
 
-func (l *fcgiListener) closeConns() {
-	l.mu.Lock()
-	conns := make([]net.Conn, 0, len(l.conns))
-	for c := range l.conns {
+func (l *FcgiListener) CloseConns() {
+	l.Mu.Lock()
+	conns := make([]net.Conn, 0, len(l.Conns))
+	for c := range l.Conns {
 		conns = append(conns, c)
 	}
-	l.mu.Unlock()
+	l.Mu.Unlock()
 	for _, c := range conns { // Close takes l.mu
 		c.Close()
 	}
@@ -322,22 +322,22 @@ func (l *fcgiListener) closeConns() {
 
 type fcgiConn struct {
 	net.Conn
-	l *fcgiListener
+	l *FcgiListener
 }
 
 // Read extends the deadline while the peer sends (nginx keeps the
 // connection only for a request unless fastcgi_keep_conn is on).
 func (c *fcgiConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	if n > 0 && c.l.idle > 0 {
-		c.Conn.SetReadDeadline(time.Now().Add(c.l.idle))
+	if n > 0 && c.l.Idle > 0 {
+		c.Conn.SetReadDeadline(time.Now().Add(c.l.Idle))
 	}
 	return n, err
 }
 
 func (c *fcgiConn) Close() error {
-	c.l.mu.Lock()
-	delete(c.l.conns, c)
-	c.l.mu.Unlock()
+	c.l.Mu.Lock()
+	delete(c.l.Conns, c)
+	c.l.Mu.Unlock()
 	return c.Conn.Close()
 }
