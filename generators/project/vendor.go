@@ -24,7 +24,7 @@ type VendorResult struct {
 	Kept      []string // files in the runtime folders that scaffold did not write
 	Edited    []string // scaffold's files edited locally whose new version is the same: left as edited
 	Conflicts []string // scaffold's files edited locally and changed in the new runtime: kept, the new version beside them as FILE.scaffold-new
-	SetAside  []string // Go files in the runtime's tree that the new runtime does not have, edited or added by you: renamed FILE.scaffold-old, out of the build
+	SetAside  []string // scaffold's files of the runtime's tree that the new runtime does not have, edited by you: renamed FILE.scaffold-old, out of the build
 }
 
 // OldSuffix names a Go file set aside from the vendored runtime's tree, which vendoring
@@ -47,11 +47,11 @@ type vendored struct {
 // has one: this scaffold's copies replace the project's file by file under update's rule
 // (generators.Classify against the per-file checksums in scaffold.yaml) and policy (an
 // edit is kept, the new version written beside it as FILE.scaffold-new), or with force the
-// edits are overwritten. The runtime's tree is replaced whole: a Go file in it that the new
-// runtime does not have goes if scaffold wrote it unedited, and is otherwise renamed
+// edits are overwritten. The runtime's tree is replaced whole: a file scaffold wrote that
+// the new runtime does not have goes if unedited, and is otherwise renamed
 // FILE.scaffold-old (out of the build, listed in SetAside), so no stale file of an older
-// layout is compiled; in the configuration engine a file the user added stays, one
-// scaffold wrote goes unless edited. One atomic commit: a failure part-way leaves the old
+// layout is compiled; in the configuration engine such an edited file stays. A file the
+// user added stays in both. One atomic commit: a failure part-way leaves the old
 // runtime whole. A dry run plans the same and writes nothing.
 func Vendor(dir, version string, force, dryRun bool) (*VendorResult, error) {
 	m, err := LoadManifest(dir)
@@ -100,18 +100,15 @@ func Vendor(dir, version string, force, dryRun bool) (*VendorResult, error) {
 			p := path.Join(pkg.dir, name)
 			switch _, still := pkg.files[name]; {
 			case still:
-			case pkg.whole && (force || pkg.record[p] == generators.FileChecksum(data)) && contains(pkg.previous, name):
+			case !contains(pkg.previous, name):
+				res.Kept = append(res.Kept, p)
+			case force || pkg.record[p] == generators.FileChecksum(data):
 				set.Remove(p)
 				res.Removed = append(res.Removed, p)
 			case pkg.whole:
 				set.Remove(p)
 				set.Add(p+OldSuffix, data, 0o644)
 				res.SetAside = append(res.SetAside, p)
-			case !contains(pkg.previous, name):
-				res.Kept = append(res.Kept, p)
-			case force || pkg.record[p] == generators.FileChecksum(data):
-				set.Remove(p)
-				res.Removed = append(res.Removed, p)
 			default:
 				res.Edited = append(res.Edited, p)
 			}

@@ -28,8 +28,8 @@ func TestVendorUpgradesTheEngineBesideTheRuntime(t *testing.T) {
 
 // A project vendored from an older layout of the runtime (the flat package) comes out of
 // `scaffold update --runtime` with the new tree only: scaffold's unedited old files are
-// removed, an edited one and one the user added are set aside as FILE.scaffold-old, out of
-// the build, and the project builds.
+// removed, an edited one is set aside as FILE.scaffold-old, out of the build, a file the
+// user added stays, and the project builds.
 func TestVendorReplacesTheRuntimeTreeWhole(t *testing.T) {
 	dir := newProject(t, "v1.0.0")
 	m, err := LoadManifest(dir)
@@ -58,7 +58,7 @@ func TestVendorReplacesTheRuntimeTreeWhole(t *testing.T) {
 	writeFile(t, filepath.Join(dir, ManifestFile), string(manifest))
 	edited := "package prefork\n\n// my fix\nfunc Serve() {}\n"
 	writeFile(t, filepath.Join(dir, "internal", "prefork", "oldflat_edited.go"), edited)
-	writeFile(t, filepath.Join(dir, "internal", "prefork", "mine.go"), "package prefork\n\nfunc Run() {}\n")
+	writeFile(t, filepath.Join(dir, "internal", "prefork", "mine.go"), "package prefork\n\n// Mine is the user's.\nconst Mine = 1\n")
 
 	res, err := Vendor(dir, "v1.1.0", false, false)
 	if err != nil {
@@ -67,18 +67,22 @@ func TestVendorReplacesTheRuntimeTreeWhole(t *testing.T) {
 	if want := []string{"internal/prefork/internal/oldpkg/oldpkg.go", "internal/prefork/oldflat_loop.go"}; !slices.Equal(res.Removed, want) {
 		t.Errorf("removed %q, want %q", res.Removed, want)
 	}
-	if want := []string{"internal/prefork/mine.go", "internal/prefork/oldflat_edited.go"}; !slices.Equal(res.SetAside, want) {
+	if want := []string{"internal/prefork/mine.go"}; !slices.Equal(res.Kept, want) {
+		t.Errorf("kept %q, want %q", res.Kept, want)
+	}
+	if want := []string{"internal/prefork/oldflat_edited.go"}; !slices.Equal(res.SetAside, want) {
 		t.Errorf("set aside %q, want %q", res.SetAside, want)
 	}
 	if got := readFile(t, filepath.Join(dir, "internal", "prefork", "oldflat_edited.go"+OldSuffix)); got != edited {
 		t.Errorf("the edited file set aside holds %q, want the user's edit", got)
 	}
-	// On disk, the runtime's Go files are exactly the new tree's.
+	// On disk, the runtime's Go files are exactly the new tree's and the user's own.
 	onDisk, err := readGoTree(filepath.Join(dir, "internal", "prefork"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := RuntimeFiles(m.Module, "v1.1.0")
+	want["mine.go"] = nil
 	for name := range onDisk {
 		if _, ok := want[name]; !ok {
 			t.Errorf("stale Go file left in the runtime's tree: internal/prefork/%s", name)

@@ -87,7 +87,7 @@ func Report(out io.Writer, res *project.VendorResult) {
 		fmt.Fprintf(out, "kept (edited by you): %s\n", name)
 	}
 	for _, name := range res.SetAside {
-		fmt.Fprintf(out, "set aside: %s, not in this runtime and edited or added by you, renamed %s%s (not compiled)\n", name, name, project.OldSuffix)
+		fmt.Fprintf(out, "set aside: %s, not in this runtime and edited by you, renamed %s%s (not compiled)\n", name, name, project.OldSuffix)
 	}
 	for _, name := range res.Conflicts {
 		fmt.Fprintf(out, "conflict: kept your %s, scaffold's new version in %s%s\n", name, name, generators.ConflictSuffix)
