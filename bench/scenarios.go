@@ -323,13 +323,13 @@ func running(p *Proc, pid int) bool {
 
 // measureMicro runs the Go micro-benchmarks of the hot paths: template
 // rendering of `scaffold new` (bench/) and the runtime's access-log
-// formatting, forwarded-header and PROXY-header parsing (runtime/prefork).
+// formatting, forwarded-header and PROXY-header parsing (runtime/prefork and the packages under it).
 func measureMicro(ctx context.Context, o *Options, res *Results, _ *serverSet) error {
 	benchtime := "500ms"
 	if o.Quick {
 		benchtime = "50ms"
 	}
-	args := []string{"test", "-run", "^$", "-bench", "Generate|AccessLog|Forwarded|ProxyHeader|ServingChain|RequestMetricsObserve", "-benchmem", "-benchtime", benchtime, "./bench", "./runtime/prefork"}
+	args := []string{"test", "-run", "^$", "-bench", "Generate|AccessLog|Forwarded|ProxyHeader|ServingChain|RequestMetricsObserve", "-benchmem", "-benchtime", benchtime, "./bench", "./runtime/prefork/..."}
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = o.root
 	out, err := cmd.CombinedOutput()

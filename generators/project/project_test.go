@@ -2,6 +2,7 @@ package project
 
 import (
 	"bytes"
+	"cmp"
 	"flag"
 	"fmt"
 	"go/format"
@@ -49,20 +50,22 @@ func TestGolden(t *testing.T) {
 			dir := filepath.Join("testdata", "golden", tc.name)
 			seen := map[string]bool{}
 			vendored := map[string]bool{}
+			// The runtime's packages and the engine import the runtime as the project's
+			// internal/prefork/...
+			module := tc.opts.Module
+			if module == "" {
+				module = tc.opts.Name
+			}
+			rewrite := strings.NewReplacer(`"github.com/scaffoldgo/scaffold/runtime/prefork"`, `"`+module+`/internal/prefork"`,
+				`"github.com/scaffoldgo/scaffold/runtime/prefork/`, `"`+module+`/internal/prefork/`)
 			for _, f := range ctx.Files.Files() {
 				if strings.HasPrefix(f.Path, runtime.Dir+"/") {
 					name := strings.TrimPrefix(f.Path, runtime.Dir+"/")
 					vendored[name] = true
-					checkVendored(t, f.Path, f.Data, RuntimeHeader(versionOr(tc.opts.Version)), filepath.Join(runtimeSource, name), nil)
+					checkVendored(t, f.Path, f.Data, RuntimeHeader(versionOr(tc.opts.Version)), filepath.Join(runtimeSource, filepath.FromSlash(name)), rewrite)
 					continue
 				}
 				if strings.HasPrefix(f.Path, runtime.ConfigDir+"/") {
-					// The engine imports the runtime as the project's internal/prefork.
-					module := tc.opts.Module
-					if module == "" {
-						module = tc.opts.Name
-					}
-					rewrite := strings.NewReplacer(`"github.com/scaffoldgo/scaffold/runtime/prefork"`, `"`+module+`/internal/prefork"`)
 					checkVendored(t, f.Path, f.Data, ConfigHeader(versionOr(tc.opts.Version)), filepath.Join(configSource, strings.TrimPrefix(f.Path, runtime.ConfigDir+"/")), rewrite)
 					continue
 				}
@@ -87,15 +90,23 @@ func TestGolden(t *testing.T) {
 					t.Errorf("%s differs from %s (run with -update if intended):\n%s", f.Path, golden, lineDiff(string(want), string(got)))
 				}
 			}
-			// Every non-test Go file of the runtime's source folder is vendored.
-			sources, err := filepath.Glob(filepath.Join(runtimeSource, "*.go"))
-			if err != nil || len(sources) == 0 {
-				t.Fatalf("no runtime source in %s: %v", runtimeSource, err)
-			}
-			for _, src := range sources {
-				if name := filepath.Base(src); !strings.HasSuffix(name, "_test.go") && !vendored[name] {
+			// Every non-test Go file of the runtime's source tree is vendored.
+			sources := 0
+			err = filepath.WalkDir(runtimeSource, func(src string, d os.DirEntry, err error) error {
+				if err != nil || d.IsDir() && d.Name() == "testdata" {
+					return cmp.Or(err, filepath.SkipDir)
+				}
+				if d.IsDir() || filepath.Ext(src) != ".go" || strings.HasSuffix(src, "_test.go") {
+					return nil
+				}
+				sources++
+				if name, _ := filepath.Rel(runtimeSource, src); !vendored[filepath.ToSlash(name)] {
 					t.Errorf("%s is not vendored into %s", src, runtime.Dir)
 				}
+				return nil
+			})
+			if err != nil || sources == 0 {
+				t.Fatalf("no runtime source in %s: %v", runtimeSource, err)
 			}
 			// A golden file with no generated counterpart means a file stopped being generated.
 			_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
@@ -212,7 +223,7 @@ func TestLayout(t *testing.T) {
 
 // The embedded runtime is vendored without formatting, so it must be gofmt'd already.
 func TestRuntimeSourceIsFormatted(t *testing.T) {
-	for name, data := range runtime.Files() {
+	for name, data := range runtime.Files("example.com/m") {
 		out, err := format.Source(data)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -242,7 +253,7 @@ func TestManifestRoundTrip(t *testing.T) {
 		t.Errorf("answers.database = %q for a project without one, want it absent", m.Answers.Database)
 	}
 	// Each vendored file is recorded once, in the files map.
-	for name, data := range RuntimeFiles("v1.2.3") {
+	for name, data := range RuntimeFiles("example.com/shop", "v1.2.3") {
 		if p := m.Runtime.Dir + "/" + name; m.Files[p] != state.FileChecksum(data) {
 			t.Errorf("files map: %s = %q, want the vendored file's checksum", p, m.Files[p])
 		}

@@ -2,6 +2,7 @@ package project
 
 import (
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path"
@@ -27,14 +28,20 @@ type VendorResult struct {
 	// Unresolved are the conflicts of an earlier run still open (FILE.scaffold-new still
 	// beside the file, or conflict markers in it): left alone, listed on every run until resolved.
 	Unresolved []string
+	SetAside   []string // scaffold's files of the runtime's tree that the new runtime does not have, edited by you: renamed FILE.scaffold-old, out of the build
 }
+
+// OldSuffix names a Go file set aside from the vendored runtime's tree, which vendoring
+// replaces whole: FILE.scaffold-old is kept for you to read and is not compiled.
+const OldSuffix = ".scaffold-old"
 
 // vendored is one package scaffold copies into a project: the runtime, and the
 // configuration engine that imports it.
 type vendored struct {
 	dir      string            // in the project: internal/prefork
-	files    map[string][]byte // this scaffold's, by file name
-	previous []string          // the file names scaffold wrote there last
+	files    map[string][]byte // this scaffold's, by path relative to dir
+	previous []string          // the paths scaffold wrote there last
+	whole    bool              // replaced whole: no other Go file may stay in dir (the runtime's tree)
 	record   map[string]string // path -> the checksum scaffold last wrote
 	onDisk   map[string][]byte
 }
@@ -44,9 +51,12 @@ type vendored struct {
 // has one: this scaffold's copies replace the project's file by file under update's rule
 // (state.Classify against the per-file checksums in scaffold.yaml) and policy (an
 // edit is kept, the new version written beside it as FILE.scaffold-new), or with force the
-// edits are overwritten. Files scaffold wrote that the new runtime no longer has go, unless
-// edited; files the user added stay. One atomic commit: a failure part-way leaves the old
-// runtime whole (generators/pipeline.Vendor commits the set PlanVendor returns).
+// edits are overwritten. The runtime's tree is replaced whole: a file scaffold wrote that
+// the new runtime does not have goes if unedited, and is otherwise renamed
+// FILE.scaffold-old (out of the build, listed in SetAside), so no stale file of an older
+// layout is compiled; in the configuration engine such an edited file stays. A file the
+// user added stays in both. One atomic commit: a failure part-way leaves the old runtime
+// whole (generators/pipeline.Vendor commits the set PlanVendor returns).
 func PlanVendor(dir, version string, force bool) (*VendorResult, *generators.FileSet, error) {
 	m, err := state.LoadManifest(dir)
 	if err != nil {
@@ -108,6 +118,10 @@ func PlanVendor(dir, version string, force bool) (*VendorResult, *generators.Fil
 			case state.ClassifyOrphan(pkg.record[p], data, policy) == state.Delete:
 				set.Remove(p)
 				res.Removed = append(res.Removed, p)
+			case pkg.whole:
+				set.Remove(p)
+				set.Add(p+OldSuffix, data, 0o644)
+				res.SetAside = append(res.SetAside, p)
 			default:
 				res.Edited = append(res.Edited, p)
 			}
@@ -127,7 +141,7 @@ func PlanVendor(dir, version string, force bool) (*VendorResult, *generators.Fil
 		return nil, nil, err
 	}
 	set.Add(state.ManifestFile, manifest, 0o644)
-	for _, l := range [][]string{res.Written, res.Removed, res.Kept, res.Edited, res.Conflicts, res.Unresolved} {
+	for _, l := range [][]string{res.Written, res.Removed, res.Kept, res.Edited, res.Conflicts, res.Unresolved, res.SetAside} {
 		sort.Strings(l)
 	}
 	return res, set, nil
@@ -135,11 +149,11 @@ func PlanVendor(dir, version string, force bool) (*VendorResult, *generators.Fil
 
 // vendoredPackages is the runtime, then the configuration engine that imports it.
 func vendoredPackages(dir string, m *state.Manifest, version string) ([]vendored, error) {
-	onDisk, err := readGoFiles(filepath.Join(dir, filepath.FromSlash(m.Runtime.Dir)))
+	onDisk, err := readGoTree(filepath.Join(dir, filepath.FromSlash(m.Runtime.Dir)))
 	if err != nil {
 		return nil, err
 	}
-	pkgs := []vendored{{dir: m.Runtime.Dir, files: RuntimeFiles(version), previous: m.Runtime.Files, record: runtimeRecord(m), onDisk: onDisk}}
+	pkgs := []vendored{{dir: m.Runtime.Dir, files: RuntimeFiles(m.Module, version), previous: m.Runtime.Files, record: runtimeRecord(m), onDisk: onDisk, whole: true}}
 	engine := vendored{dir: runtime.ConfigDir, files: ConfigFiles(m.Module, version), record: map[string]string{}}
 	for p, sum := range m.Files {
 		if name, ok := strings.CutPrefix(p, runtime.ConfigDir+"/"); ok && !strings.Contains(name, "/") {
@@ -183,6 +197,27 @@ func readGoFiles(dir string) (map[string][]byte, error) {
 		files[e.Name()] = data
 	}
 	return files, nil
+}
+
+// readGoTree is every Go file under dir, by slash-separated path relative to it.
+func readGoTree(dir string) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("reading the vendored runtime: %w", err)
+		}
+		if d.IsDir() || path.Ext(d.Name()) != ".go" {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		files[filepath.ToSlash(rel)] = data
+		return err
+	})
+	return files, err
 }
 
 func contains(list []string, s string) bool {

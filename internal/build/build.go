@@ -52,7 +52,7 @@ func contentDigest() string {
 			return err
 		})
 	}
-	files := runtime.Files()
+	files := runtime.Files("example.com/m")
 	for _, name := range slices.Sorted(maps.Keys(files)) {
 		fmt.Fprintf(h, "%s\x00%d\x00", name, len(files[name]))
 		h.Write(files[name])

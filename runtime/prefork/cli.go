@@ -165,8 +165,8 @@ func (c *Config) parsePass(cl CommandLine, args []string) error {
 				}
 			}
 		}
-		for i := range settings {
-			s := &settings[i]
+		for i := range settingTable {
+			s := &settingTable[i]
 			for _, f := range s.flags {
 				if f == word {
 					if values[s] == nil {
@@ -361,7 +361,7 @@ func suggest(word string, cl CommandLine) string {
 	for _, f := range cl.Flags {
 		add(f.Flags)
 	}
-	for _, s := range settings {
+	for _, s := range settingTable {
 		add(s.flags)
 	}
 	switch {
@@ -385,7 +385,7 @@ func suggest(word string, cl CommandLine) string {
 	for _, f := range cl.Flags {
 		addLong(f.Flags)
 	}
-	for _, s := range settings {
+	for _, s := range settingTable {
 		addLong(s.flags)
 	}
 	if best := Closest(strings.TrimPrefix(word, "--"), long); best != "" {
@@ -410,157 +410,6 @@ func (cl CommandLine) writeVersion() {
 		}
 	}
 	fmt.Fprintf(cl.stdout(), "%s (version %s)\n", cl.Program, v)
-}
-
-// helpColumn is where argparse starts the help text.
-const helpColumn = 24
-
-// writeHelp prints the settings grouped by Gunicorn's sections, each as
-// "-b ADDRESS, --bind ADDRESS" with its meaning and one default.
-func (c *Config) writeHelp(cl CommandLine) {
-	w := cl.stdout()
-	defaults := c.helpDefaults()
-	fmt.Fprintf(w, "usage: %s [OPTIONS] [APP_MODULE]\n\n", cl.Program)
-	fmt.Fprintf(w, "A prefork HTTP server taking Gunicorn's settings. %s is read\nfirst (split like a shell command); flags on the command line win.\n", EnvCmdArgs)
-	fmt.Fprintln(w, "\noptions:")
-	writeOption(w, "-h, --help", "show this help message and exit")
-	writeOption(w, "-v, --version", "show program's version number and exit")
-	for _, sec := range sectionOrder {
-		header := false
-		head := func() {
-			if !header {
-				fmt.Fprintf(w, "\n%s:\n", sec)
-				header = true
-			}
-		}
-		if sec == "Config File" {
-			for _, f := range cl.Flags {
-				head()
-				writeOption(w, optionForms(f.Flags, f.Meta, false), withDefault(f.Help, f.Default))
-			}
-			continue
-		}
-		for i := range settings {
-			s := &settings[i]
-			if s.section != sec {
-				continue
-			}
-			head()
-			help := s.help
-			if s.noEffect != "" {
-				help += " No effect here: " + s.noEffect + "."
-			}
-			def, read := defaults(s)
-			if read && s.platform == EnvPort {
-				help += " When PORT is set, the default is 0.0.0.0:$PORT."
-			} else if read {
-				help += " When " + s.platform + " is set, the default is its value."
-			}
-			writeOption(w, optionForms(s.flags, s.meta, len(s.optional) > 0), withDefault(help, def))
-		}
-	}
-	fmt.Fprintf(w, "\nSignals: HUP rolling reload, TERM graceful stop, INT/QUIT quick stop,\nTTIN/TTOU one worker more/fewer, USR1 reopen logs, USR2 binary upgrade.\n")
-}
-
-// helpDefaults is the default -h shows for a setting: the value c holds (the program's
-// configuration, config/ in a generated project) where it differs from the runtime's
-// own. read says the setting's platform variable ($PORT) is read: nothing sets it.
-func (c *Config) helpDefaults() func(s *setting) (def string, read bool) {
-	eff, effErr := c.withDefaults()
-	base, baseErr := Config{}.withDefaultsFrom(func(string) string { return "" })
-	return func(s *setting) (string, bool) {
-		def := s.def
-		if def == "" && s.value != nil && baseErr == nil {
-			def = s.value(&base).String() // the runtime's default, written once (on Config)
-		}
-		switch {
-		case s.value == nil || s.noEffect != "":
-			return def, false
-		case s.platform != "" && c.SettingValue(s.longName()) == (Config{}).SettingValue(s.longName()):
-			return def, true
-		case s.platform != "":
-			return c.SettingValue(s.longName()), false
-		case effErr != nil || baseErr != nil:
-			return def, false
-		}
-		if v := s.value(&eff).String(); v != s.value(&base).String() {
-			return v, false
-		}
-		return def, false
-	}
-}
-
-func withDefault(help, def string) string {
-	if def == "" {
-		def = `""`
-	}
-	return help + " [" + def + "]"
-}
-
-// optionForms is "-b ADDRESS, --bind ADDRESS" (or "--proxy-protocol [MODE]").
-func optionForms(flags []string, meta string, optional bool) string {
-	forms := make([]string, len(flags))
-	for i, f := range flags {
-		switch {
-		case meta == "":
-			forms[i] = f
-		case optional:
-			forms[i] = f + " [" + meta + "]"
-		default:
-			forms[i] = f + " " + meta
-		}
-	}
-	return strings.Join(forms, ", ")
-}
-
-// writeOption lays out one option as argparse does: the forms, then the
-// help from column 24 (on the next line when the forms are long), wrapped
-// at 79 columns.
-func writeOption(w io.Writer, forms, help string) {
-	lead := "  " + forms
-	lines := wrapWords(help, 79-helpColumn)
-	if len(lead) <= helpColumn-2 {
-		fmt.Fprintf(w, "%-*s%s\n", helpColumn, lead, first(lines))
-		lines = rest(lines)
-	} else {
-		fmt.Fprintln(w, lead)
-	}
-	for _, l := range lines {
-		fmt.Fprintf(w, "%*s%s\n", helpColumn, "", l)
-	}
-}
-
-func first(l []string) string {
-	if len(l) == 0 {
-		return ""
-	}
-	return l[0]
-}
-
-func rest(l []string) []string {
-	if len(l) == 0 {
-		return nil
-	}
-	return l[1:]
-}
-
-func wrapWords(s string, width int) []string {
-	var lines []string
-	var cur strings.Builder
-	for _, word := range strings.Fields(s) {
-		if cur.Len() > 0 && cur.Len()+1+len(word) > width {
-			lines = append(lines, cur.String())
-			cur.Reset()
-		}
-		if cur.Len() > 0 {
-			cur.WriteByte(' ')
-		}
-		cur.WriteString(word)
-	}
-	if cur.Len() > 0 {
-		lines = append(lines, cur.String())
-	}
-	return lines
 }
 
 // splitShell splits s into words as Python's shlex.split does (POSIX

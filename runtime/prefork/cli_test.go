@@ -117,8 +117,8 @@ func TestEverySettingParses(t *testing.T) {
 		"access-log-buffer":            {[]string{"--access-log-buffer", "8KiB"}, "access_log_buffer = 8KiB", "lots"},
 		"access-log-flush":             {[]string{"--access-log-flush", "0.25"}, "access_log_flush = 0.25", "soon"},
 	}
-	for i := range settings {
-		s := &settings[i]
+	for i := range settingTable {
+		s := &settingTable[i]
 		name := s.longName()
 		if s.noEffect != "" {
 			continue // TestNoEffectSettings

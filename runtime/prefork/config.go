@@ -1,17 +1,17 @@
 package prefork
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"runtime"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // App builds the application's handler. It runs once in each worker process
@@ -20,11 +20,7 @@ import (
 type App func() (http.Handler, error)
 
 // WorkerInfo names one worker process for hooks and logs.
-type WorkerInfo struct {
-	ID         int // unique for the master's lifetime, starting at 1
-	Generation int // 1 at start-up, incremented by every reload (HUP)
-	PID        int // 0 before the process exists
-}
+type WorkerInfo = supervisor.WorkerInfo
 
 // Config holds the runtime's settings. A zero field means its documented
 // default; for durations and request limits a negative value means "off"
@@ -324,8 +320,6 @@ const (
 	DefaultBind                  = "127.0.0.1:8000"
 )
 
-var errInvalid = errors.New("invalid configuration")
-
 // The platform variables Gunicorn reads as the defaults of bind and workers (Heroku and
 // other platforms set them). As in Gunicorn they only give the default: a value set in
 // Go, in config/ or by a flag wins, and the start-up log says so.
@@ -346,8 +340,8 @@ type PlatformDefault struct {
 // with the default it gives; the setting's rule is SetSetting's.
 func PlatformDefaults(getenv func(string) string) []PlatformDefault {
 	var out []PlatformDefault
-	for i := range settings {
-		s := &settings[i]
+	for i := range settingTable {
+		s := &settingTable[i]
 		if s.platform == "" || getenv(s.platform) == "" {
 			continue
 		}
@@ -372,7 +366,7 @@ func (c Config) withDefaultsFrom(getenv func(string) string) (Config, error) {
 			continue // set: the variable only gives the default (ParseArgs notes a flag that wins)
 		}
 		if err := c.SetSetting(p.Flag, p.Value); err != nil {
-			return c, fmt.Errorf("prefork: %s=%q: %v: %w", p.Variable, p.Given, err, errInvalid)
+			return c, fmt.Errorf("prefork: %s=%q: %v: %w", p.Variable, p.Given, err, settings.ErrInvalid)
 		}
 	}
 	if len(c.Bind) == 0 {
@@ -422,7 +416,7 @@ func (c Config) withDefaultsFrom(getenv func(string) string) (Config, error) {
 
 func (c Config) validate() error {
 	bad := func(name string, v any, rule string) error {
-		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, errInvalid)
+		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, settings.ErrInvalid)
 	}
 	for _, a := range c.Bind {
 		if _, err := parseAddr(a); err != nil {
@@ -453,77 +447,4 @@ func off(d time.Duration) time.Duration {
 }
 
 // heartbeatInterval is how often a worker reports to the master.
-func (c Config) heartbeatInterval() time.Duration {
-	iv := time.Second
-	if c.Timeout > 0 && c.Timeout/4 < iv {
-		iv = c.Timeout / 4
-	}
-	if iv < 10*time.Millisecond {
-		iv = 10 * time.Millisecond
-	}
-	return iv
-}
-
-// Settings is the effective configuration (defaults applied) as "name = value"
-// lines with Gunicorn's setting names, sorted like Gunicorn's --print-config.
-func (c Config) Settings() ([]string, error) {
-	d, err := c.withDefaults()
-	if err != nil {
-		return nil, err
-	}
-	return d.settingLines(), nil
-}
-
-// OtherSettings is Settings without the settings config.yaml's server section holds
-// (ServerKeys): what a program that prints that section adds to it, so that
-// --print-config prints each value once, in one spelling.
-func (c Config) OtherSettings() ([]string, error) {
-	d, err := c.withDefaults()
-	if err != nil {
-		return nil, err
-	}
-	held := map[string]bool{}
-	for i := range settings {
-		if settings[i].key != "" {
-			held[settings[i].name] = true
-		}
-	}
-	var lines []string
-	for _, l := range d.settingLines() {
-		if name, _, _ := strings.Cut(l, " = "); !held[name] {
-			lines = append(lines, l)
-		}
-	}
-	return lines, nil
-}
-
-// printConfig writes the effective configuration as Settings does.
-func (c Config) printConfig(w io.Writer) {
-	for _, l := range c.settingLines() {
-		fmt.Fprintln(w, l)
-	}
-}
-
-func (c Config) settingLines() []string {
-	lines := []string{"read_header_timeout = " + seconds(c.ReadHeaderTimeout)}
-	for i := range settings {
-		s := &settings[i]
-		if s.value == nil || s.noEffect != "" {
-			continue
-		}
-		lines = append(lines, s.name+" = "+s.value(&c).String())
-	}
-	slices.Sort(lines)
-	return lines
-}
-
-func seconds(d time.Duration) string {
-	return strconv.FormatFloat(off(d).Seconds(), 'f', -1, 64)
-}
-
-func limit(n int) string {
-	if n < 0 {
-		n = 0
-	}
-	return strconv.Itoa(n)
-}
+func (c Config) heartbeatInterval() time.Duration { return supervisor.HeartbeatFor(c.Timeout) }

@@ -6,16 +6,19 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // metricsDefaults applies the observability settings' defaults and
 // validates them (called by productionDefaults).
 func (c *Config) metricsDefaults() error {
 	bad := func(name string, v any, rule string) error {
-		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, errInvalid)
+		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, settings.ErrInvalid)
 	}
 	if len(c.MetricsBuckets) == 0 {
-		c.MetricsBuckets = slices.Clone(DefaultMetricsBuckets)
+		c.MetricsBuckets = slices.Clone(observe.DefaultMetricsBuckets)
 	}
 	if err := validBuckets(c.MetricsBuckets); err != nil {
 		return bad("metrics-buckets", formatBuckets(c.MetricsBuckets), err.Error())
@@ -29,28 +32,28 @@ func (c *Config) metricsDefaults() error {
 		}
 	}
 	if c.StatsDHost != "" {
-		if _, _, err := parseStatsDHost(c.StatsDHost); err != nil {
+		if _, _, err := observe.ParseStatsDHost(c.StatsDHost); err != nil {
 			return err
 		}
 	}
-	if !validStatsDTags(c.DogStatsDTags) || !validStatsDTags(c.StatsDPrefix) {
+	if !observe.ValidStatsDTags(c.DogStatsDTags) || !observe.ValidStatsDTags(c.StatsDPrefix) {
 		return bad("dogstatsd-tags/statsd-prefix", c.DogStatsDTags+" "+c.StatsDPrefix, `must not contain "|", "#", spaces or newlines`)
 	}
 	if c.AccessLogFlush < 0 {
 		return bad("access-log-flush", c.AccessLogFlush, "must not be negative")
 	}
 	if c.AccessLogBuffer == 0 {
-		c.AccessLogBuffer = DefaultAccessLogBuffer
+		c.AccessLogBuffer = observe.DefaultAccessLogBuffer
 	}
 	if c.AccessLogFlush == 0 {
-		c.AccessLogFlush = DefaultAccessLogFlush
+		c.AccessLogFlush = observe.DefaultAccessLogFlush
 	}
 	return nil
 }
 
 func validBuckets(bs []float64) error {
-	if len(bs) > maxMetricsBuckets {
-		return fmt.Errorf("at most %d buckets", maxMetricsBuckets)
+	if len(bs) > observe.MaxMetricsBuckets {
+		return fmt.Errorf("at most %d buckets", observe.MaxMetricsBuckets)
 	}
 	for i, b := range bs {
 		if b <= 0 || math.IsInf(b, 0) || math.IsNaN(b) {

@@ -16,6 +16,10 @@ import (
 	"sync"
 	"text/tabwriter"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // Status is the master's status report, served on the control socket.
@@ -50,10 +54,10 @@ type WorkerReport struct {
 // Control commands understood by the control socket. The status
 // subcommand of a generated binary maps scale-up/scale-down to ttin/ttou.
 const (
-	ControlStatus = "status"
-	ControlReload = "reload"
-	ControlTTIN   = "ttin"
-	ControlTTOU   = "ttou"
+	ControlStatus = supervisor.ControlStatus
+	ControlReload = supervisor.ControlReload
+	ControlTTIN   = supervisor.ControlTTIN
+	ControlTTOU   = supervisor.ControlTTOU
 )
 
 // controlTimeout bounds one exchange on the control socket, both sides.
@@ -188,7 +192,7 @@ func (s Status) WriteTable(w io.Writer) error {
 	for _, wk := range s.Workers {
 		rss := "-"
 		if wk.RSSBytes > 0 {
-			rss = formatBytes(wk.RSSBytes)
+			rss = supervisor.FormatBytes(wk.RSSBytes)
 		}
 		fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%s\t%d\t%d\t%s\t%s\t\n", wk.ID, wk.Generation, wk.PID, wk.State,
 			roundAge(time.Duration(wk.AgeSeconds*float64(time.Second))), wk.Requests, wk.InFlight, rss, wk.metricsColumns())
@@ -299,19 +303,19 @@ func RunControlCommand(args []string, socketPath string, stdout io.Writer) (hand
 // command is stepped on the loop like the signal it stands for, and the
 // status is read there.
 func (m *master) controlCommand(cmd string) (Status, error) {
-	if _, known := controlSignals[cmd]; !known {
+	if _, known := supervisor.ControlSignals[cmd]; !known {
 		return Status{}, fmt.Errorf("unknown command %q (want status, reload, ttin or ttou)", cmd)
 	}
 	var st Status
 	err := m.ask(controlTimeout, func(m *master) {
-		m.step(evCommand{cmd: cmd})
+		m.step(supervisor.EvCommand{Cmd: cmd})
 		st = m.status()
 	})
 	if err != nil {
 		return Status{}, err
 	}
 	for i, w := range st.Workers { // fresh RSS, read off the loop
-		if rss, err := readRSS(w.PID); err == nil {
+		if rss, err := observe.ReadRSS(w.PID); err == nil {
 			st.Workers[i].RSSBytes = rss
 		}
 	}
@@ -320,16 +324,16 @@ func (m *master) controlCommand(cmd string) (Status, error) {
 
 // status builds the status report (on the loop).
 func (m *master) status() Status {
-	st := Status{PID: os.Getpid(), Generation: m.sup.gen, Workers: []WorkerReport{}}
+	st := Status{PID: os.Getpid(), Generation: m.sup.Gen, Workers: []WorkerReport{}}
 	if m.prod != nil {
 		st.Started = m.prod.started
 	}
 	now := time.Now()
-	for _, w := range m.sup.workers {
+	for _, w := range m.sup.Workers {
 		st.Workers = append(st.Workers, WorkerReport{
-			ID: w.ID, Generation: w.Generation, PID: w.PID, State: w.phase.String(),
-			AgeSeconds: now.Sub(w.started).Seconds(), Requests: w.stats.Requests, InFlight: w.stats.InFlight,
-			RSSBytes: w.rss,
+			ID: w.ID, Generation: w.Generation, PID: w.PID, State: w.Phase.String(),
+			AgeSeconds: now.Sub(w.Started).Seconds(), Requests: w.Stats.Requests, InFlight: w.Stats.InFlight,
+			RSSBytes: w.RSS,
 		})
 	}
 	m.fillStatusMetrics(&st, now)

@@ -18,9 +18,27 @@
 // the dev runner's children). On systems without descriptor inheritance (not
 // unix) Run falls back to Serve.
 //
+// # The tree
+//
+// This package is the public API (Run, Serve, Config, the command line, the
+// control client) and the master's shell: its loop, spawning, upgrade,
+// systemd, control, health, pidfile, privilege drop, and the serving chain.
+// Beneath it, in internal/ so that users stay off the insides:
+//
+//   - internal/supervisor: the master's policy, a pure state machine (no
+//     os/exec, syscall, net or os/signal);
+//   - internal/observe: the access log, request metrics and their exposition,
+//     StatsD, memory readings;
+//   - internal/settings: the settings' plain data and rules (so far the error
+//     every refused value wraps).
+//
+// tree_test.go pins which package may import which. A generated project
+// vendors the whole tree as internal/prefork, and `scaffold vendor` replaces
+// it whole.
+//
 // # Invariants
 //
-// The master's policy lives in one place, the supervisor (supervisor.go): a
+// The master's policy lives in one place, the supervisor (internal/supervisor): a
 // state machine with no processes, signals or clock of its own, stepped with
 // events (a worker started, said ready, sent a heartbeat, exited; a signal;
 // a control command; a tick with the time) and returning actions (start a
@@ -30,7 +48,7 @@
 // retiring (serving until its replacement is ready), draining, dumping
 // (asked for its goroutines before a kill), aborting (SIGABRT sent) or
 // killed; status views show it. The invariants below are the supervisor's,
-// each checked by a table test on a fake clock (supervisor_test.go).
+// each checked by a table test on a fake clock (internal/supervisor's tests).
 //
 //   - The master never serves, and it is the only holder of each worker's
 //     control pipe: when the master dies, for any reason, every worker reads
@@ -130,7 +148,7 @@
 // "hb <requests> <in-flight> <oldest-ms>" every min(1s, Timeout/4), each
 // preceded, when the master serves metrics, by "metrics <counts>" (the
 // worker's cumulative request counts by method and status class, duration
-// histogram, response bytes, Go runtime figures: metrics.go), and
+// histogram, response bytes, Go runtime figures: internal/observe), and
 // "dumped", "exiting <reason>"), PREFORK_CONTROL_FD (fd 4+N: it reads
 // "drain" (a replacement is ready), "drain stop" (every worker stops: serve
 // the listen backlog first), "quit", "dump <reason>", "reopen"; EOF means the
@@ -268,7 +286,7 @@
 // process. The control socket's status (NAME status) shows each worker's
 // request rate, p50/p99 latency and 5xx count from the same reports.
 // StatsD (--statsd-host, --statsd-prefix, --dogstatsd-tags) sends
-// Gunicorn's names over UDP, never blocking a request (statsd.go).
+// Gunicorn's names over UDP, never blocking a request (internal/observe).
 //
 // Every request gets an ID (requestid.go): a well-formed X-Request-ID from
 // a trusted proxy is kept, anything else replaced by 32 random hex digits;

@@ -18,8 +18,8 @@ import (
 // better parsed with ParseArgs, which reads GUNICORN_CMD_ARGS, prints
 // Gunicorn's help and refuses abbreviations.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
-	for i := range settings {
-		s := &settings[i]
+	for i := range settingTable {
+		s := &settingTable[i]
 		v := s.settingValue(c)
 		for _, f := range s.flags {
 			usage := s.help

@@ -2,6 +2,8 @@ package prefork
 
 import (
 	"errors"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 )
 
 type bucketsFlag struct{ p *[]float64 }
@@ -33,7 +35,7 @@ func (f *bufferFlag) String() string {
 }
 
 func (f *bufferFlag) Set(s string) error {
-	n, err := parseByteSize(s)
+	n, err := observe.ParseByteSize(s)
 	if err != nil {
 		return errors.New(trimPkg(err))
 	}

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 )
 
 type accessFormatFlag struct{ p *string }
@@ -17,7 +20,7 @@ func (f *accessFormatFlag) String() string {
 }
 
 func (f *accessFormatFlag) Set(s string) error {
-	if _, err := newAccessLogTo(nil, s); err != nil {
+	if _, err := observe.NewAccessLogTo(nil, s); err != nil {
 		return errors.New(trimPkg(err))
 	}
 	*f.p = s
@@ -34,7 +37,7 @@ func (f *trustedFlag) String() string {
 }
 
 func (f *trustedFlag) Set(s string) error {
-	if _, err := parseTrustedProxies(s); err != nil {
+	if _, err := serving.ParseTrustedProxies(s); err != nil {
 		return errors.New(trimPkg(err))
 	}
 	if s == "" {
@@ -68,7 +71,7 @@ func exactSize(n int64) string {
 }
 
 func (f *byteSizeFlag) Set(s string) error {
-	n, err := parseByteSize(s)
+	n, err := observe.ParseByteSize(s)
 	if err != nil {
 		return errors.New(trimPkg(err))
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 )
 
 func TestProductionFlags(t *testing.T) {
@@ -68,7 +70,7 @@ func TestProductionDefaultsValidate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.AccessLogFormat != DefaultAccessLogFormat || c.ForwardedAllowIPs != DefaultForwardedAllowIPs || c.UpgradeTimeout != DefaultUpgradeTimeout {
+	if c.AccessLogFormat != observe.DefaultAccessLogFormat || c.ForwardedAllowIPs != DefaultForwardedAllowIPs || c.UpgradeTimeout != DefaultUpgradeTimeout {
 		t.Errorf("defaults not applied: %q %q %v", c.AccessLogFormat, c.ForwardedAllowIPs, c.UpgradeTimeout)
 	}
 	for _, bad := range []Config{

@@ -5,6 +5,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // Defaults of the Gunicorn 24..26 settings, as in Gunicorn unless noted on
@@ -63,7 +66,7 @@ func (c *Config) gunicornDefaults() error {
 	} {
 		var probe Config
 		if err := settingByLong(chk.name).value(&probe).Set(chk.val); err != nil {
-			return fmt.Errorf("prefork: %s=%q: %v: %w", chk.name, chk.val, err, errInvalid)
+			return fmt.Errorf("prefork: %s=%q: %v: %w", chk.name, chk.val, err, settings.ErrInvalid)
 		}
 	}
 	// Whole numbers whose rule a Go caller can break too, through the same rule.
@@ -73,16 +76,16 @@ func (c *Config) gunicornDefaults() error {
 	}{{"backlog", c.Backlog}, {"workers", c.Workers}} {
 		var probe Config
 		if err := probe.SetSetting(chk.name, strconv.Itoa(chk.val)); err != nil {
-			return fmt.Errorf("prefork: %s=%d: %v: %w", chk.name, chk.val, err, errInvalid)
+			return fmt.Errorf("prefork: %s=%d: %v: %w", chk.name, chk.val, err, settings.ErrInvalid)
 		}
 	}
 	if c.ProxyAllowFrom != "" {
-		if _, err := parseTrustedProxies(c.ProxyAllowFrom); err != nil {
+		if _, err := serving.ParseTrustedProxies(c.ProxyAllowFrom); err != nil {
 			return err
 		}
 	}
 	bad := func(name string, v any, rule string) error {
-		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, errInvalid)
+		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, settings.ErrInvalid)
 	}
 	switch {
 	case c.CertReqs < 0 || c.CertReqs > 2:
@@ -135,9 +138,9 @@ func (c *Config) gunicornDefaults() error {
 
 // settingByLong finds a setting by its long flag name (without dashes).
 func settingByLong(name string) *setting {
-	for i := range settings {
-		if settings[i].longName() == name {
-			return &settings[i]
+	for i := range settingTable {
+		if settingTable[i].longName() == name {
+			return &settingTable[i]
 		}
 	}
 	panic("prefork: no setting --" + name)

@@ -10,6 +10,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // The master's probes (Config.HealthBind), for Kubernetes and load balancers.
@@ -124,12 +126,12 @@ func healthHandler(query healthQuery) http.Handler {
 // queryHealth runs on the health server's goroutines: it asks the loop.
 func (m *master) queryHealth(wait time.Duration) (healthState, bool) {
 	var st healthState
-	err := m.ask(wait, func(m *master) { st = m.sup.health() })
+	err := m.ask(wait, func(m *master) { st = healthOf(m.sup) })
 	return st, err == nil
 }
 
-// health is what the probes report (read on the loop).
-func (s *supervisor) health() healthState {
-	return healthState{Started: s.announced, Stopping: s.stop != running || s.handedOver || !s.stopAt.IsZero(),
-		Ready: s.countServing(), Target: s.target, Generation: s.gen, PID: os.Getpid()}
+// healthOf is what the probes report of s (read on the loop).
+func healthOf(s *supervisor.Supervisor) healthState {
+	return healthState{Started: s.Announced, Stopping: s.Stopping(),
+		Ready: s.CountServing(), Target: s.Target, Generation: s.Gen, PID: os.Getpid()}
 }

@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // levelCritical is Gunicorn's "critical" level, above slog's Error.
@@ -18,7 +21,7 @@ const levelCritical = slog.LevelError + 4
 func parseLevel(s string) (slog.Level, error) {
 	l, err := ParseLevel(s)
 	if err != nil {
-		return 0, fmt.Errorf("prefork: log-level=%q: %v: %w", s, err, errInvalid)
+		return 0, fmt.Errorf("prefork: log-level=%q: %v: %w", s, err, settings.ErrInvalid)
 	}
 	return l, nil
 }
@@ -45,8 +48,8 @@ func ParseLevel(s string) (slog.Level, error) {
 // it, the reopenable file behind it.
 type logging struct {
 	*slog.Logger
-	out io.Writer // raw output for multi-line blocks (goroutine dumps)
-	lf  *logFile  // nil when the user supplied cfg.Logger
+	out io.Writer        // raw output for multi-line blocks (goroutine dumps)
+	lf  *observe.LogFile // nil when the user supplied cfg.Logger
 	// also are reopened with the log (the access log, certificates)
 	also []func() error
 	// closers are closed with the log (the syslog connection)
@@ -61,7 +64,7 @@ func newLogging(cfg Config) (*logging, error) {
 	if err != nil {
 		return nil, err
 	}
-	lf, err := openLogFile(cfg.ErrorLog, os.Stderr)
+	lf, err := observe.OpenLogFile(cfg.ErrorLog, os.Stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +142,7 @@ func (l *logging) followCrashOutput() {
 	if l.lf == nil {
 		return
 	}
-	if f := l.lf.file(); f != nil {
+	if f := l.lf.File(); f != nil {
 		debug.SetCrashOutput(f, debug.CrashOptions{})
 	}
 }

@@ -15,6 +15,10 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // The master's shell: one goroutine turns what happens to the process
@@ -22,15 +26,14 @@ import (
 // events and carries out the supervisor's actions. Production features hang
 // off it: systemd.go, upgrade.go, control.go, privdrop.go.
 
-const tickEvery = 100 * time.Millisecond
-
 // master is the shell's state; only the loop's goroutine touches it, other
 // goroutines go through ask.
 type master struct {
 	cfg       Config
+	loaded    *Config // the configuration a reload loaded, made current by doApplyConfig
 	log       *logging
 	shared    atomic.Pointer[logging] // log, for goroutines off the loop
-	sup       *supervisor
+	sup       *supervisor.Supervisor
 	exe       string
 	args      []string
 	lns       []net.Listener
@@ -97,7 +100,7 @@ func runMaster(cfg Config) error {
 		children: make(map[int]*child),
 		msgs:     make(chan workerMsg, 64), exits: make(chan workerExit, 16),
 		calls: make(chan func(*master)), sigs: make(chan os.Signal, 16), done: make(chan struct{}),
-		sup: newSupervisor(cfg, rand.IntN, addrs(names), parent != nil),
+		sup: supervisor.NewSupervisor(policyOf(cfg), rand.IntN, addrs(names), parent != nil),
 		obs: masterObs{upgradeChild: parent != nil},
 	}
 	m.shared.Store(lg)
@@ -134,16 +137,16 @@ var signalNames = map[os.Signal]string{
 }
 
 func (m *master) loop() error {
-	tick := time.NewTicker(tickEvery)
+	tick := time.NewTicker(supervisor.TickEvery)
 	defer tick.Stop()
-	m.step(evStart{})
+	m.step(supervisor.EvStart{})
 	for !m.sup.Done() {
 		select {
 		case s := <-m.sigs:
 			m.log.Debug("signal", "signal", s)
-			m.step(evSignal{name: signalNames[s]})
+			m.step(supervisor.EvSignal{Name: signalNames[s]})
 		case msg := <-m.msgs:
-			m.step(evMessage(msg))
+			m.step(supervisor.EvMessage{ID: msg.id, Line: msg.line})
 		case ex := <-m.exits:
 			delete(m.children, ex.c.info.ID)
 			ex.c.control.Close()
@@ -151,15 +154,15 @@ func (m *master) loop() error {
 			if ex.err != nil {
 				status = ex.err.Error()
 			}
-			m.step(evExited{id: ex.c.info.ID, status: status})
+			m.step(supervisor.EvExited{ID: ex.c.info.ID, Status: status})
 		case f := <-m.calls:
 			f(m)
 		case now := <-tick.C:
 			m.sampleRSS(now)
 			if files := m.watch.check(now); len(files) > 0 {
-				m.step(evFilesChanged{files: files})
+				m.step(supervisor.EvFilesChanged{Files: files})
 			}
-			m.step(evTick{})
+			m.step(supervisor.EvTick{})
 			m.tickObservability(now)
 		}
 	}
@@ -168,8 +171,8 @@ func (m *master) loop() error {
 
 // step runs ev through the supervisor and carries out its actions; an
 // action's answer (a worker started, a configuration loaded) is stepped next.
-func (m *master) step(ev event) {
-	for queue := []event{ev}; len(queue) > 0; queue = queue[1:] {
+func (m *master) step(ev supervisor.Event) {
+	for queue := []supervisor.Event{ev}; len(queue) > 0; queue = queue[1:] {
 		for _, a := range m.sup.Step(time.Now(), queue[0]) {
 			if next := m.act(a); next != nil {
 				queue = append(queue, next)
@@ -179,62 +182,62 @@ func (m *master) step(ev event) {
 }
 
 // act carries out one action; it returns the event that answers it, if any.
-func (m *master) act(a action) event {
-	c := m.children[a.worker.ID]
-	switch a.kind {
-	case doSpawn:
-		return m.spawn(a.worker, a.maxReq)
-	case doSend:
+func (m *master) act(a supervisor.Action) supervisor.Event {
+	c := m.children[a.Worker.ID]
+	switch a.Kind {
+	case supervisor.DoSpawn:
+		return m.spawn(a.Worker, a.MaxReq)
+	case supervisor.DoSend:
 		if c != nil {
-			c.send(a.arg, m.log)
+			c.send(a.Arg, m.log)
 		}
-	case doSignal:
+	case supervisor.DoSignal:
 		if c != nil {
-			c.signal(a.arg)
+			c.signal(a.Arg)
 		}
-	case doLog:
-		m.log.Log(context.Background(), a.level, a.text, a.attrs...)
-	case doNotify:
+	case supervisor.DoLog:
+		m.log.Log(context.Background(), a.Level, a.Text, a.Attrs...)
+	case supervisor.DoNotify:
 		m.notify(a)
-	case doLoadConfig:
+	case supervisor.DoLoadConfig:
 		return m.loadConfig()
-	case doApplyConfig:
-		m.applyConfig(*a.cfg)
-	case doCloseListeners:
+	case supervisor.DoApplyConfig:
+		m.applyConfig(*m.loaded)
+	case supervisor.DoCloseListeners:
 		m.closeListeners()
-	case doReopenLogs:
+	case supervisor.DoReopenLogs:
 		if err := m.log.reopen(); err != nil {
 			m.log.Error("reopen log", "err", err)
 		}
-	case doStartUpgrade:
+	case supervisor.DoStartUpgrade:
 		return m.startUpgrade()
-	case doKillUpgrade:
+	case supervisor.DoKillUpgrade:
 		m.killUpgrade()
-	case doWritePidFile:
+	case supervisor.DoWritePidFile:
 		if m.cfg.PidFile != "" {
 			if err := writePidFile(m.cfg.PidFile); err != nil {
 				m.log.Error("pid file", "err", err)
 			}
 		}
-	case doHandOver:
-		m.handOver(a.n)
-	case doHookReady:
+	case supervisor.DoHandOver:
+		m.handOver(a.N)
+	case supervisor.DoHookReady:
 		if m.cfg.WhenReady != nil {
 			m.cfg.WhenReady()
 		}
-	case doHookChildExit:
+	case supervisor.DoHookChildExit:
 		if m.cfg.ChildExit != nil {
-			m.cfg.ChildExit(a.worker, a.text)
+			m.cfg.ChildExit(a.Worker, a.Text)
 		}
-	case doHookWorkers:
+	case supervisor.DoHookWorkers:
 		if m.cfg.NWorkersChanged != nil {
-			m.cfg.NWorkersChanged(a.n, a.old)
+			m.cfg.NWorkersChanged(a.N, a.Old)
 		}
-	case doRecord:
+	case supervisor.DoRecord:
 		m.record(a)
-	case doMetrics:
-		m.metricsLine(a.worker, a.text)
-	case doHookReload:
+	case supervisor.DoMetrics:
+		m.metricsLine(a.Worker, a.Text)
+	case supervisor.DoHookReload:
 		if m.cfg.OnReload != nil {
 			m.cfg.OnReload()
 		}
@@ -273,16 +276,16 @@ func (m *master) ask(timeout time.Duration, f func(*master)) error {
 
 // loadConfig runs Config.Reload for a HUP and checks the result; settings
 // that need a restart are kept, and so are the program's funcs.
-func (m *master) loadConfig() event {
+func (m *master) loadConfig() supervisor.Event {
 	if m.cfg.Reload == nil {
-		return evConfigLoaded{}
+		return supervisor.EvConfigLoaded{}
 	}
 	nc, err := m.cfg.Reload()
 	if err == nil {
 		nc, err = nc.withDefaults()
 	}
 	if err != nil {
-		return evConfigLoaded{err: err}
+		return supervisor.EvConfigLoaded{Err: err}
 	}
 	if !slices.Equal(nc.Bind, m.cfg.Bind) && !m.inherited {
 		m.log.Warn("reload: bind addresses changed; a restart (or USR2) is needed to apply them", "bind", strings.Join(nc.Bind, ","))
@@ -290,7 +293,9 @@ func (m *master) loadConfig() event {
 	nc.Bind = m.cfg.Bind
 	nc.MetricsBind, nc.MetricsBuckets = m.cfg.MetricsBind, m.cfg.MetricsBuckets // the master's listener and sums stay as started
 	keepFuncs(&nc, m.cfg)
-	return evConfigLoaded{cfg: &nc}
+	m.loaded = &nc
+	p := policyOf(nc)
+	return supervisor.EvConfigLoaded{Cfg: &p}
 }
 
 // keepFuncs fills nc's unset fields that do not travel as JSON (funcs, the
@@ -328,12 +333,12 @@ func (m *master) sampleRSS(now time.Time) {
 		return
 	}
 	m.nextRSS = now.Add(time.Second)
-	for _, w := range m.sup.workers {
-		if w.PID == 0 || w.phase == phaseKilled {
+	for _, w := range m.sup.Workers {
+		if w.PID == 0 || w.Phase == supervisor.PhaseKilled {
 			continue
 		}
-		if rss, err := readRSS(w.PID); err == nil {
-			m.step(evRSS{id: w.ID, bytes: rss})
+		if rss, err := observe.ReadRSS(w.PID); err == nil {
+			m.step(supervisor.EvRSS{ID: w.ID, Bytes: rss})
 		}
 	}
 }
@@ -348,11 +353,11 @@ func (m *master) finish() error {
 	if m.cfg.OnExit != nil {
 		m.cfg.OnExit()
 	}
-	if err := m.sup.err; err != nil {
+	if err := m.sup.Err; err != nil {
 		m.log.Error("master stopped", "err", err)
 		return err
 	}
-	m.log.Info("master stopped", "reason", m.sup.stopReason)
+	m.log.Info("master stopped", "reason", m.sup.StopReason)
 	return nil
 }
 
@@ -372,3 +377,9 @@ func (m *master) closeListeners() {
 
 // sharedLog is the current logger, for goroutines off the loop.
 func (m *master) sharedLog() *slog.Logger { return m.shared.Load().Logger }
+
+// policyOf is what the supervisor reads of c.
+func policyOf(c Config) supervisor.Policy {
+	return supervisor.Policy{Workers: c.Workers, Timeout: c.Timeout, GracefulTimeout: off(c.GracefulTimeout), ShutdownDelay: c.ShutdownDelay,
+		Heartbeat: c.heartbeatInterval(), MaxRequests: c.MaxRequests, MaxRequestsJitter: c.MaxRequestsJitter, MaxWorkerMemory: c.MaxWorkerMemory}
+}

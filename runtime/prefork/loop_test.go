@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 func openFDs(t *testing.T) int {
@@ -63,11 +65,11 @@ func TestReloadSwitchesTheMastersLogAndLeaksNothing(t *testing.T) {
 // A worker that cannot be started leaves no descriptor open.
 func TestSpawnFailureLeaksNoDescriptor(t *testing.T) {
 	m := &master{exe: filepath.Join(t.TempDir(), "missing"), args: []string{"missing"}, children: map[int]*child{},
-		sup: newSupervisor(Config{Workers: 1}, func(int) int { return 0 }, "", false)}
+		sup: supervisor.NewSupervisor(policyOf(Config{Workers: 1}), func(int) int { return 0 }, "", false)}
 	before := openFDs(t)
 	for range 10 {
-		ev, ok := m.spawn(WorkerInfo{ID: 1, Generation: 1}, 0).(evSpawnFailed)
-		if !ok || ev.err == nil {
+		ev, ok := m.spawn(WorkerInfo{ID: 1, Generation: 1}, 0).(supervisor.EvSpawnFailed)
+		if !ok || ev.Err == nil {
 			t.Fatalf("spawning a missing binary: %+v", ev)
 		}
 	}

@@ -5,6 +5,10 @@ import (
 	"net"
 	"os"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // Master-side aggregation. Each worker reports cumulative counts since it
@@ -17,20 +21,9 @@ import (
 //
 // Only the master's loop goroutine touches metricsAgg.
 
-// The label values always exposed (0 until they happen), so alerts never
-// see "no data". exitKind and the outcomes are the supervisor's
-// (supervisor_io.go).
-var (
-	exitReasons = []string{string(exitBootFailure), string(exitCrash), string(exitKilled), string(exitSignal),
-		string(exitTimeout), string(exitMaxRequests), string(exitMaxMemory), string(exitStuck), string(exitReload),
-		string(exitScaleDown), string(exitShutdown), string(exitOther)}
-	reloadOutcomes  = []string{reloadComplete, reloadAbandoned}
-	upgradeOutcomes = []string{upgradeHandedOver, upgradeFailedOutcome}
-)
-
 type metricsAgg struct {
-	retired  metricsSnapshot
-	live     map[int]metricsSnapshot // by worker ID
+	retired  observe.MetricsSnapshot
+	live     map[int]observe.MetricsSnapshot // by worker ID
 	starts   uint64
 	exits    map[string]uint64
 	reloads  map[string]uint64
@@ -39,12 +32,12 @@ type metricsAgg struct {
 }
 
 func newMetricsAgg() *metricsAgg {
-	return &metricsAgg{live: map[int]metricsSnapshot{}, exits: map[string]uint64{},
+	return &metricsAgg{live: map[int]observe.MetricsSnapshot{}, exits: map[string]uint64{},
 		reloads: map[string]uint64{}, upgrades: map[string]uint64{}}
 }
 
 // update records worker id's latest cumulative report.
-func (a *metricsAgg) update(id int, s metricsSnapshot) { a.live[id] = s }
+func (a *metricsAgg) update(id int, s observe.MetricsSnapshot) { a.live[id] = s }
 
 // retire moves worker id's last report into the retired sums. Its gauges
 // (goroutines, heap) end with it.
@@ -55,16 +48,16 @@ func (a *metricsAgg) retire(id int) {
 	}
 	delete(a.live, id)
 	s.Goroutines, s.HeapBytes = 0, 0
-	a.retired.add(s)
+	a.retired.Add(s)
 }
 
 // totals are the counters over every worker the master ever had, and the
 // gauges over the live ones.
-func (a *metricsAgg) totals() metricsSnapshot {
-	var t metricsSnapshot
-	t.add(a.retired)
+func (a *metricsAgg) totals() observe.MetricsSnapshot {
+	var t observe.MetricsSnapshot
+	t.Add(a.retired)
 	for _, s := range a.live {
-		t.add(s)
+		t.Add(s)
 	}
 	return t
 }
@@ -75,21 +68,21 @@ func (a *metricsAgg) totals() metricsSnapshot {
 // kind, reload and upgrade outcomes. An exit retires the worker's counts
 // (its final report came before its exit: the loop reads the status pipe
 // to EOF before it delivers the exit).
-func (m *master) record(a action) {
+func (m *master) record(a supervisor.Action) {
 	agg := m.obs.agg
 	if agg == nil {
 		return
 	}
-	switch a.arg {
-	case recordStart:
+	switch a.Arg {
+	case supervisor.RecordStart:
 		agg.starts++
-	case recordExit:
-		agg.exits[a.text]++
-		agg.retire(a.worker.ID)
-	case recordReload:
-		agg.reloads[a.text]++
-	case recordUpgrade:
-		agg.upgrades[a.text]++
+	case supervisor.RecordExit:
+		agg.exits[a.Text]++
+		agg.retire(a.Worker.ID)
+	case supervisor.RecordReload:
+		agg.reloads[a.Text]++
+	case supervisor.RecordUpgrade:
+		agg.upgrades[a.Text]++
 	}
 }
 
@@ -99,7 +92,7 @@ func (m *master) metricsLine(w WorkerInfo, arg string) {
 	if agg == nil {
 		return
 	}
-	s, err := decodeMetrics(arg)
+	s, err := observe.DecodeMetrics(arg)
 	if err != nil || len(s.Buckets) != len(m.cfg.MetricsBuckets)+1 {
 		if agg.badLines == 0 {
 			m.log.Warn("bad metrics line from worker (ignored)", "worker", w.ID, "pid", w.PID, "err", err, "buckets", len(s.Buckets))
@@ -111,8 +104,8 @@ func (m *master) metricsLine(w WorkerInfo, arg string) {
 }
 
 // metricsView copies what a scrape shows (on the loop; rendering is done off it).
-func (m *master) metricsView(now time.Time) metricsView {
-	v := metricsView{Bounds: m.cfg.MetricsBuckets, Target: m.sup.target, Generation: m.sup.gen,
+func (m *master) metricsView(now time.Time) observe.MetricsView {
+	v := observe.MetricsView{Bounds: m.cfg.MetricsBuckets, Target: m.sup.Target, Generation: m.sup.Gen,
 		States: map[string]int{"booting": 0, "ready": 0, "draining": 0}}
 	if m.obs.agg != nil {
 		v.Totals = m.obs.agg.totals()
@@ -122,11 +115,11 @@ func (m *master) metricsView(now time.Time) metricsView {
 		v.StartTime = m.prod.started
 	}
 	first := true
-	for _, w := range m.sup.workers {
-		v.States[stateLabel(w.phase)]++
-		v.InFlight += int64(w.stats.InFlight)
-		age := now.Sub(w.started).Seconds()
-		rss := w.rss
+	for _, w := range m.sup.Workers {
+		v.States[stateLabel(w.Phase)]++
+		v.InFlight += int64(w.Stats.InFlight)
+		age := now.Sub(w.Started).Seconds()
+		rss := w.RSS
 		v.RSSSum += rss
 		if first || age > v.AgeMax {
 			v.AgeMax = age
@@ -144,11 +137,11 @@ func (m *master) metricsView(now time.Time) metricsView {
 
 // stateLabel is a phase as the prefork_workers gauge's state: booting,
 // ready (serving: ready or retiring) or draining (told to stop).
-func stateLabel(p phase) string {
+func stateLabel(p supervisor.Phase) string {
 	switch p {
-	case phaseBooting:
+	case supervisor.PhaseBooting:
 		return "booting"
-	case phaseReady, phaseRetiring:
+	case supervisor.PhaseReady, supervisor.PhaseRetiring:
 		return "ready"
 	}
 	return "draining"
@@ -166,7 +159,7 @@ func clone(m map[string]uint64) map[string]uint64 {
 type masterObs struct {
 	agg          *metricsAgg
 	server       *sideServer
-	statsd       *statsdClient
+	statsd       *observe.StatsdClient
 	upgradeChild bool // started by USR2: the old master may still hold --metrics-bind
 	lastWorkers  int  // last gunicorn.workers gauge sent
 	nextBacklog  time.Time
@@ -179,7 +172,7 @@ func (m *master) startObservability() error {
 		return err
 	}
 	if m.cfg.StatsDHost != "" {
-		c, err := newStatsD(m.cfg.StatsDHost, m.cfg.StatsDPrefix, m.cfg.DogStatsDTags)
+		c, err := observe.NewStatsD(m.cfg.StatsDHost, m.cfg.StatsDPrefix, m.cfg.DogStatsDTags)
 		if err != nil {
 			return err
 		}
@@ -202,9 +195,9 @@ func (m *master) tickObservability(now time.Time) {
 	if m.obs.statsd == nil {
 		return
 	}
-	if n := len(m.sup.workers); n != m.obs.lastWorkers {
+	if n := len(m.sup.Workers); n != m.obs.lastWorkers {
 		m.obs.lastWorkers = n
-		m.obs.statsd.gauge("gunicorn.workers", int64(n))
+		m.obs.statsd.Gauge("gunicorn.workers", int64(n))
 	}
 	if now.After(m.obs.nextBacklog) {
 		m.obs.nextBacklog = now.Add(time.Second)
@@ -213,20 +206,20 @@ func (m *master) tickObservability(now time.Time) {
 			for _, b := range bs {
 				sum += b.Queued
 			}
-			m.obs.statsd.histogram("gunicorn.backlog", sum)
+			m.obs.statsd.Histogram("gunicorn.backlog", sum)
 		}
 	}
 }
 
 // backlog reads the accept queue of every TCP listener (Linux).
-func (m *master) backlog() []backlogSample { return backlogOf(m.lns, m.names) }
+func (m *master) backlog() []observe.BacklogSample { return backlogOf(m.lns, m.names) }
 
 // backlogOf reads the accept queue of each TCP listener in lns (named by names).
-func backlogOf(lns []net.Listener, names []string) []backlogSample {
-	var out []backlogSample
+func backlogOf(lns []net.Listener, names []string) []observe.BacklogSample {
+	var out []observe.BacklogSample
 	for i, ln := range lns {
 		if q, limit, ok := listenBacklog(ln); ok && i < len(names) {
-			out = append(out, backlogSample{Listener: names[i], Queued: q, Limit: limit})
+			out = append(out, observe.BacklogSample{Listener: names[i], Queued: q, Limit: limit})
 		}
 	}
 	return out
@@ -273,9 +266,9 @@ func (m *master) fillStatusMetrics(st *Status, now time.Time) {
 			continue
 		}
 		r := &st.Workers[i]
-		if w := m.sup.find(wr.ID); w != nil && !w.readyAt.IsZero() {
-			if age := now.Sub(w.readyAt).Seconds(); age > 0 {
-				r.RequestsPerSecond = float64(s.requestCount()) / age
+		if w := m.sup.Find(wr.ID); w != nil && !w.ReadyAt.IsZero() {
+			if age := now.Sub(w.ReadyAt).Seconds(); age > 0 {
+				r.RequestsPerSecond = float64(s.RequestCount()) / age
 			}
 		}
 		r.P50Millis = millisBound(quantileBound(0.5, m.cfg.MetricsBuckets, s.Buckets))

@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
+
 	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
@@ -139,7 +141,7 @@ func TestMetricsEndpointAcrossReloadAndKill(t *testing.T) {
 		t.Errorf("no memory or goroutine figures:\n%s", exp)
 	}
 	if promtool := testenv.OptionalTool(t, "promtool", "not linting the live exposition", "apt-get install prometheus"); promtool != "" {
-		promtoolCheck(t, promtool, "live master", []byte(exp))
+		testenv.PromtoolCheck(t, promtool, "live master", []byte(exp))
 	}
 	// the metrics listener is not the app's, and the app's is not metrics
 	if body, err := p.get(newClient(), "/metrics"); err == nil && strings.Contains(body, "prefork_") {
@@ -297,7 +299,7 @@ func TestStatsDAndRequestIDsThroughMaster(t *testing.T) {
 	// (a newline cannot cross the wire inside a header; requestid_test.go covers it)
 	hostile := "x\",\"forged\":true,\"y\":\"\t" + strings.Repeat("A", 7<<10)
 	resp, body = ask(hostile)
-	if !validRequestID(body) || body == hostile || resp.Header.Get("X-Request-Id") != body {
+	if !serving.ValidRequestID(body) || body == hostile || resp.Header.Get("X-Request-Id") != body {
 		t.Errorf("hostile id: app saw %q, response %q", body, resp.Header.Get("X-Request-Id"))
 	}
 	replaced := body
@@ -342,7 +344,7 @@ func TestStatsDAndRequestIDsThroughMaster(t *testing.T) {
 			t.Fatalf("statsd: %v (seen %v)", err, seen)
 		}
 		for _, l := range strings.Split(string(buf[:n]), "\n") {
-			if !statsdLine.MatchString(l) {
+			if !testenv.StatsDLine.MatchString(l) {
 				t.Errorf("malformed statsd line %q", l)
 			}
 			name, _, _ := strings.Cut(l, ":")

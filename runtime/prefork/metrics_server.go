@@ -11,6 +11,9 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // The metrics listener (--metrics-bind): a small HTTP server in the master,
@@ -31,10 +34,10 @@ const metricsScrapeTimeout = 2 * time.Second
 // retryInUse (a master started by USR2), a TCP address still held by the old
 // master is retried in the background; a unix socket is bound under a
 // temporary name and renamed over the path.
-func newMetricsServer(addr string, view func() (metricsView, error), lg *slog.Logger, retryInUse bool) (*sideServer, error) {
+func newMetricsServer(addr string, view func() (observe.MetricsView, error), lg *slog.Logger, retryInUse bool) (*sideServer, error) {
 	a, err := parseAddr(addr)
 	if err != nil || a.network == "fd" {
-		return nil, fmt.Errorf("prefork: metrics-bind %q: must be host:port, [ipv6]:port or unix:/path: %w", addr, errInvalid)
+		return nil, fmt.Errorf("prefork: metrics-bind %q: must be host:port, [ipv6]:port or unix:/path: %w", addr, settings.ErrInvalid)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
@@ -44,11 +47,11 @@ func newMetricsServer(addr string, view func() (metricsView, error), lg *slog.Lo
 			return
 		}
 		var b bytes.Buffer
-		if err := writeExposition(&b, v); err != nil {
+		if err := observe.WriteExposition(&b, v); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		w.Header().Set("Content-Type", contentTypeExposition)
+		w.Header().Set("Content-Type", observe.ContentTypeExposition)
 		w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
 		w.Write(b.Bytes())
 	})
@@ -107,8 +110,8 @@ func (m *master) startMetrics() error {
 }
 
 // scrape asks the loop for a view (from a metrics request's goroutine).
-func (m *master) scrape() (metricsView, error) {
-	var v metricsView
+func (m *master) scrape() (observe.MetricsView, error) {
+	var v observe.MetricsView
 	err := m.ask(metricsScrapeTimeout, func(m *master) { v = m.metricsView(time.Now()) })
 	return v, err
 }
@@ -121,10 +124,10 @@ func serveProcessMetrics(c Config, sp *servingProc, lns []net.Listener, names []
 		return nil, nil
 	}
 	started := time.Now()
-	view := func() (metricsView, error) {
+	view := func() (observe.MetricsView, error) {
 		age := time.Since(started).Seconds()
-		rss, _ := readRSS(os.Getpid())
-		v := metricsView{Bounds: c.MetricsBuckets, Totals: sp.prod.metrics.snapshot(), Target: 1, Generation: 1,
+		rss, _ := observe.ReadRSS(os.Getpid())
+		v := observe.MetricsView{Bounds: c.MetricsBuckets, Totals: sp.prod.metrics.Snapshot(), Target: 1, Generation: 1,
 			States: map[string]int{"booting": 0, "ready": 1, "draining": 0}, Starts: 1, StartTime: started, PID: os.Getpid(),
 			InFlight: int64(sp.srv.tracker.stats().InFlight), RSSSum: rss, RSSMax: rss, AgeMin: age, AgeMax: age,
 			Backlog: backlogOf(lns, names)}

@@ -5,6 +5,10 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // Worker-side wiring of the observability features: one response recorder
@@ -12,17 +16,17 @@ import (
 
 // startObservability sets up the serving process's counters (when the
 // master serves --metrics-bind) and StatsD (--statsd-host).
-func (s *serving) startObservability(c Config) error {
+func (s *servingChain) startObservability(c Config) error {
 	if c.MetricsBind != "" || c.ControlSocket != "" { // the master's status view shows them too
 		bounds := c.MetricsBuckets
 		if len(bounds) == 0 {
-			bounds = DefaultMetricsBuckets
+			bounds = observe.DefaultMetricsBuckets
 		}
-		s.metrics = newRequestMetrics(bounds)
+		s.metrics = observe.NewRequestMetrics(bounds)
 	}
 	if c.StatsDHost != "" {
 		var err error
-		if s.statsd, err = newStatsD(c.StatsDHost, c.StatsDPrefix, c.DogStatsDTags); err != nil {
+		if s.statsd, err = observe.NewStatsD(c.StatsDHost, c.StatsDPrefix, c.DogStatsDTags); err != nil {
 			return err
 		}
 	}
@@ -32,25 +36,25 @@ func (s *serving) startObservability(c Config) error {
 // observe records each request's status, size and duration once, for the
 // metrics, StatsD and the access log (which sees the forwarded client
 // address: it runs inside the forwarded-header handling).
-func (s *serving) observe(next http.Handler) http.Handler {
+func (s *servingChain) observe(next http.Handler) http.Handler {
 	if s.access == nil && s.metrics == nil && s.statsd == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &responseRecorder{ResponseWriter: w}
+		rec := &observe.ResponseRecorder{ResponseWriter: w}
 		defer func() {
 			d := time.Since(start)
-			status := rec.status
+			status := rec.Status
 			if status == 0 {
 				status = http.StatusOK
 			}
 			if s.metrics != nil {
-				s.metrics.observe(r.Method, status, rec.bytes, d)
+				s.metrics.Observe(r.Method, status, rec.Bytes, d)
 			}
-			s.statsd.request(status, d)
+			s.statsd.Request(status, d)
 			if s.access != nil {
-				s.access.Log(r, status, rec.bytes, rec.Header(), start, d)
+				s.access.Log(r, status, rec.Bytes, rec.Header(), start, d)
 			}
 		}()
 		next.ServeHTTP(rec, r)
@@ -60,7 +64,7 @@ func (s *serving) observe(next http.Handler) http.Handler {
 // sendMetrics sends the worker's cumulative counts (before each heartbeat).
 func (w *workerProc) sendMetrics() {
 	if w.metrics != nil {
-		w.send(msgMetrics + " " + w.metrics.snapshot().encode())
+		w.send(supervisor.MsgMetrics + " " + w.metrics.Snapshot().Encode())
 	}
 }
 

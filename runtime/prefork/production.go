@@ -11,6 +11,10 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // DefaultUpgradeTimeout is how long a new master started by USR2 has to
@@ -21,7 +25,7 @@ const DefaultUpgradeTimeout = 60 * time.Second
 // validates them (called by withDefaults).
 func (c *Config) productionDefaults() error {
 	if c.AccessLogFormat == "" {
-		c.AccessLogFormat = DefaultAccessLogFormat
+		c.AccessLogFormat = observe.DefaultAccessLogFormat
 	}
 	if c.ForwardedAllowIPs == "" {
 		c.ForwardedAllowIPs = DefaultForwardedAllowIPs
@@ -33,12 +37,12 @@ func (c *Config) productionDefaults() error {
 		return err
 	}
 	bad := func(name string, v any, rule string) error {
-		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, errInvalid)
+		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, settings.ErrInvalid)
 	}
-	if _, err := newAccessLogTo(io.Discard, c.AccessLogFormat); err != nil {
+	if _, err := observe.NewAccessLogTo(io.Discard, c.AccessLogFormat); err != nil {
 		return err
 	}
-	if _, err := parseTrustedProxies(c.ForwardedAllowIPs); err != nil {
+	if _, err := serving.ParseTrustedProxies(c.ForwardedAllowIPs); err != nil {
 		return err
 	}
 	if c.MaxWorkerMemory < 0 {
@@ -72,15 +76,15 @@ func (c *Config) productionDefaults() error {
 	return nil
 }
 
-// serving is what a serving process (worker, or Serve's single process)
+// servingChain is what a serving process (worker, or Serve's single process)
 // adds around its listeners and handler: the connection limit, PROXY
 // protocol, TLS or the uwsgi/FastCGI gateway, forwarded headers, the
 // mount path and the access log.
-type serving struct {
-	access       *accessLog
-	trusted      *trustedProxies
-	proxyFrom    *trustedProxies
-	gateway      *trustedProxies // --uwsgi-allow-from
+type servingChain struct {
+	access       *observe.AccessLog
+	trusted      *serving.TrustedProxies
+	proxyFrom    *serving.TrustedProxies
+	gateway      *serving.TrustedProxies // --uwsgi-allow-from
 	certs        *certReloader
 	tlsOpts      tlsOptions
 	proxy        bool
@@ -90,24 +94,24 @@ type serving struct {
 	rootPath     string
 	forwarder    []string // canonical header keys of --forwarder-headers
 	log          func(msg string, args ...any)
-	metrics      *requestMetrics // observe.go
-	statsd       *statsdClient
+	metrics      *observe.RequestMetrics // observe.go
+	statsd       *observe.StatsdClient
 	policy       *requestPolicy // the plain HTTP/1 path's connection reader
 }
 
-func newServing(c Config) (*serving, error) {
-	s := &serving{proxy: c.ProxyProtocol, proxyVersion: c.ProxyProtocolVersion, protocol: c.Protocol, maxConns: c.WorkerConnections, rootPath: c.RootPath}
+func newServing(c Config) (*servingChain, error) {
+	s := &servingChain{proxy: c.ProxyProtocol, proxyVersion: c.ProxyProtocolVersion, protocol: c.Protocol, maxConns: c.WorkerConnections, rootPath: c.RootPath}
 	var err error
 	allow := c.ForwardedAllowIPs
 	if allow == "" {
 		allow = DefaultForwardedAllowIPs
 	}
-	if s.trusted, err = parseTrustedProxies(allow); err != nil {
+	if s.trusted, err = serving.ParseTrustedProxies(allow); err != nil {
 		return nil, err
 	}
 	s.proxyFrom = s.trusted
 	if c.ProxyAllowFrom != "" {
-		if s.proxyFrom, err = parseTrustedProxies(c.ProxyAllowFrom); err != nil {
+		if s.proxyFrom, err = serving.ParseTrustedProxies(c.ProxyAllowFrom); err != nil {
 			return nil, err
 		}
 	}
@@ -115,7 +119,7 @@ func newServing(c Config) (*serving, error) {
 	if gw == "" {
 		gw = DefaultUwsgiAllowFrom
 	}
-	if s.gateway, err = parseTrustedProxies(gw); err != nil {
+	if s.gateway, err = serving.ParseTrustedProxies(gw); err != nil {
 		return nil, err
 	}
 	if s.tlsOpts, err = newTLSOptions(c); err != nil {
@@ -139,10 +143,10 @@ func newServing(c Config) (*serving, error) {
 		s.policy = newRequestPolicy(c, s.forwarder)
 	}
 	if c.AccessLog != "" {
-		if s.access, err = newAccessLog(c.AccessLog, c.AccessLogFormat); err != nil {
+		if s.access, err = observe.NewAccessLog(c.AccessLog, c.AccessLogFormat); err != nil {
 			return nil, err
 		}
-		s.access.setBuffer(c.AccessLogBuffer, c.AccessLogFlush)
+		s.access.SetBuffer(c.AccessLogBuffer, c.AccessLogFlush)
 	}
 	if err := s.startObservability(c); err != nil {
 		return nil, err
@@ -154,21 +158,21 @@ func newServing(c Config) (*serving, error) {
 // it waits in the kernel's backlog), then the uwsgi/FastCGI allow-list, or
 // PROXY protocol (it precedes the TLS handshake on the wire) and TLS, or
 // else the request policy's connection reader.
-func (s *serving) listeners(lns []net.Listener) []net.Listener {
+func (s *servingChain) listeners(lns []net.Listener) []net.Listener {
 	out := make([]net.Listener, len(lns))
 	for i, ln := range lns {
 		if s.maxConns > 0 {
-			ln = newConnLimitListener(ln, s.maxConns)
+			ln = serving.NewConnLimitListener(ln, s.maxConns)
 		}
 		switch s.protocol {
 		case "uwsgi":
-			ln = &gatewayAllowListener{Listener: ln, allow: s.gateway, wrap: newUwsgiConn, log: s.log}
+			ln = &serving.GatewayAllowListener{Listener: ln, Allow: s.gateway, Wrap: serving.NewUwsgiConn, Log: s.log}
 		case "fastcgi":
-			ln = &gatewayAllowListener{Listener: ln, allow: s.gateway, log: s.log}
+			ln = &serving.GatewayAllowListener{Listener: ln, Allow: s.gateway, Log: s.log}
 		default:
 			if s.proxy {
-				pl := proxyProtocolListener(ln, s.proxyFrom, 0).(*proxyProtoListener)
-				pl.version = s.proxyVersion
+				pl := serving.ProxyProtocolListener(ln, s.proxyFrom, 0).(*serving.ProxyProtoListener)
+				pl.Version = s.proxyVersion
 				ln = pl
 			}
 			if s.certs != nil {
@@ -187,14 +191,14 @@ func (s *serving) listeners(lns []net.Listener) []net.Listener {
 // forwarded-header handling, so the access log, the metrics and the app see
 // the client's address and scheme, then the mount path (--root-path,
 // SCRIPT_NAME from a trusted front end).
-func (s *serving) handler(h http.Handler) http.Handler {
-	return gatewayHandler(requestIDHandler(s.trusted, s.trusted.Handler(s.forwarderHandler(s.observe(h)))))
+func (s *servingChain) handler(h http.Handler) http.Handler {
+	return serving.GatewayHandler(serving.RequestIDHandler(s.trusted, s.trusted.Handler(s.forwarderHandler(s.observe(h)))))
 }
 
 // forwarderHandler keeps the --forwarder-headers only from trusted front
 // ends (X-Forwarded-* rules) and strips the mount path: --root-path, or a
 // trusted SCRIPT_NAME header.
-func (s *serving) forwarderHandler(next http.Handler) http.Handler {
+func (s *servingChain) forwarderHandler(next http.Handler) http.Handler {
 	if len(s.forwarder) == 0 && s.rootPath == "" {
 		return next
 	}
@@ -207,11 +211,11 @@ func (s *serving) forwarderHandler(next http.Handler) http.Handler {
 			}
 		}
 		if present {
-			if !s.trusted.trustsRequest(r) {
+			if !s.trusted.TrustsRequest(r) {
 				for _, k := range s.forwarder {
 					r.Header.Del(k)
 				}
-			} else if sn := headerFirst(r.Header, "Script_name"); sn != "" && slices.Contains(s.forwarder, "Script_name") {
+			} else if sn := observe.HeaderFirst(r.Header, "Script_name"); sn != "" && slices.Contains(s.forwarder, "Script_name") {
 				root = strings.TrimRight(sn, "/")
 			}
 		}
@@ -234,7 +238,7 @@ func (s *serving) forwarderHandler(next http.Handler) http.Handler {
 }
 
 // reopen reopens the access log (USR1) and re-reads the certificate.
-func (s *serving) reopen() error {
+func (s *servingChain) reopen() error {
 	var errs []error
 	if err := s.access.Reopen(); err != nil {
 		errs = append(errs, err)
@@ -247,7 +251,7 @@ func (s *serving) reopen() error {
 	return errors.Join(errs...)
 }
 
-func (s *serving) close() {
+func (s *servingChain) close() {
 	s.access.Close()
 	s.statsd.Close()
 }

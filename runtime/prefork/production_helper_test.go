@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 )
 
 // prodTestRoutes adds the routes the production process tests need to the
@@ -31,9 +33,9 @@ func prodTestRoutes(mux *http.ServeMux) {
 		fmt.Fprint(w, os.Getpid())
 	})
 	mux.HandleFunc("/prod/rid", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, RequestID(r.Context())) // what the app's log records would carry
+		fmt.Fprint(w, serving.RequestID(r.Context())) // what the app's log records would carry
 	})
 	mux.HandleFunc("/prod/whoami", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "%s %s %s %d", r.RemoteAddr, RequestScheme(r), r.Host, os.Getuid())
+		fmt.Fprintf(w, "%s %s %s %d", r.RemoteAddr, serving.RequestScheme(r), r.Host, os.Getuid())
 	})
 }

@@ -5,7 +5,6 @@ package prefork
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -21,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 )
 
 // killMasterTree kills a master that is not the test's child (an upgraded
@@ -231,121 +232,6 @@ func TestSystemdStandIn(t *testing.T) {
 	}
 }
 
-func TestUpgradeUnderLoadZeroFailures(t *testing.T) {
-	needProc(t)
-	t.Parallel()
-	pidFile := filepath.Join(t.TempDir(), "app.pid")
-	ctl := filepath.Join(t.TempDir(), "ctl.sock")
-	p := startHelper(t, "run", []string{"-w", "2", "--pid", pidFile, "--control-socket", ctl})
-	p.waitLog("master ready", 1, bootWithin)
-	old := p.cmd.Process.Pid
-	oldWorkers := p.waitWorkers(2, 5*time.Second, nil)
-	newMaster := 0
-	t.Cleanup(func() {
-		if newMaster != 0 {
-			killMasterTree(newMaster)
-		}
-	})
-	l := startLoad(p, 4, "/pid")
-	time.Sleep(300 * time.Millisecond)
-	p.signal(syscall.SIGUSR2)
-	if code := p.exit(30 * time.Second); code != 0 {
-		t.Fatalf("old master exit code %d", code)
-	}
-	newMaster = readPidFile(t, pidFile)
-	if newMaster == 0 || newMaster == old || !alive(newMaster) {
-		t.Fatalf("pid file %d after the upgrade (old master %d)", newMaster, old)
-	}
-	newWorkers := childPids(newMaster)
-	time.Sleep(300 * time.Millisecond)
-	ok, pids := l.finish(t)
-	if ok < 50 {
-		t.Errorf("only %d requests succeeded", ok)
-	}
-	for _, w := range oldWorkers {
-		if alive(w) {
-			t.Errorf("old worker %d still alive", w)
-		}
-	}
-	servedByNew := false
-	for _, w := range newWorkers {
-		servedByNew = servedByNew || pids[w]
-	}
-	if !servedByNew {
-		t.Errorf("no request served by the new master's workers %v (served: %v)", newWorkers, pids)
-	}
-	if st, err := Control(ctl, ControlStatus); err != nil || st.PID != newMaster {
-		t.Errorf("control socket after the upgrade: %+v %v, want the new master %d", st, err, newMaster)
-	}
-	t.Logf("%d requests, 0 failed, across USR2 (old master %d -> new %d)", ok, old, newMaster)
-}
-
-func TestUpgradeWithBrokenBinaryKeepsOldMaster(t *testing.T) {
-	needProc(t)
-	t.Parallel()
-	failFile := filepath.Join(t.TempDir(), "fail")
-	pidFile := filepath.Join(t.TempDir(), "app.pid")
-	p := startHelper(t, "run", []string{"-w", "1", "--pid", pidFile}, "PREFORK_TEST_FAIL_FILE="+failFile)
-	p.waitLog("master ready", 1, bootWithin)
-	worker := p.waitWorkers(1, 5*time.Second, nil)[0]
-	os.WriteFile(failFile, []byte("new release cannot reach its database"), 0o644)
-	l := startLoad(p, 2, "/pid")
-	p.signal(syscall.SIGUSR2)
-	p.waitLog("upgrade failed: new master killed, this master carries on", 1, 20*time.Second)
-	time.Sleep(200 * time.Millisecond)
-	l.finish(t)
-	if !strings.Contains(p.log(), "new release cannot reach its database") {
-		t.Error("the new master's boot error is not in the log")
-	}
-	select {
-	case <-p.done:
-		t.Fatal("old master exited")
-	default:
-	}
-	if pid := p.pidOf(newClient()); pid != worker {
-		t.Errorf("served by %d, want the old worker %d", pid, worker)
-	}
-	if got := readPidFile(t, pidFile); got != p.cmd.Process.Pid {
-		t.Errorf("pid file %d, want the old master %d", got, p.cmd.Process.Pid)
-	}
-	// and a later upgrade, once the binary is fixed, still works
-	os.Remove(failFile)
-	p.signal(syscall.SIGUSR2)
-	if code := p.exit(30 * time.Second); code != 0 {
-		t.Fatalf("old master exit code %d after the second upgrade", code)
-	}
-	killMasterTree(readPidFile(t, pidFile))
-}
-
-func TestUpgradeTimeoutKillsHungNewMaster(t *testing.T) {
-	needProc(t)
-	t.Parallel()
-	hang := filepath.Join(t.TempDir(), "hang")
-	p := startHelper(t, "run", []string{"-w", "1", "--upgrade-timeout", "1"}, "PREFORK_TEST_HANG_FILE="+hang)
-	p.waitLog("master ready", 1, bootWithin)
-	worker := p.waitWorkers(1, 5*time.Second, nil)[0]
-	os.WriteFile(hang, nil, 0o644)
-	p.signal(syscall.SIGUSR2)
-	p.waitLog("upgrade: new master started", 1, 5*time.Second)
-	newMaster := 0
-	for _, pid := range p.workers() {
-		if pid != worker {
-			newMaster = pid
-		}
-	}
-	p.waitLog("new master not ready within 1s", 1, 10*time.Second)
-	if newMaster != 0 {
-		for deadline := time.Now().Add(5 * time.Second); alive(newMaster); time.Sleep(20 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("hung new master %d not killed", newMaster)
-			}
-		}
-	}
-	if pid := p.pidOf(newClient()); pid != worker {
-		t.Errorf("served by %d, want the old worker %d", pid, worker)
-	}
-}
-
 // accessLines reads the JSON access log lines.
 func accessLines(t *testing.T, path string) []map[string]any {
 	t.Helper()
@@ -362,8 +248,8 @@ func accessLines(t *testing.T, path string) []map[string]any {
 		if err := json.Unmarshal([]byte(line), &m); err != nil {
 			t.Fatalf("access log line is not valid JSON: %q: %v", line, err)
 		}
-		if len(m) != len(jsonKeys) {
-			t.Fatalf("access log line has %d fields, want %d: %q", len(m), len(jsonKeys), line)
+		if len(m) != accessLogJSONFields {
+			t.Fatalf("access log line has %d fields, want %d: %q", len(m), accessLogJSONFields, line)
 		}
 		out = append(out, m)
 	}
@@ -470,7 +356,7 @@ func TestWorkerOverMemoryLimitIsReplaced(t *testing.T) {
 	p := startHelper(t, "run", []string{"-w", "1", "--max-worker-memory", "150MiB"})
 	p.waitLog("master ready", 1, bootWithin)
 	fat := p.waitWorkers(1, 5*time.Second, nil)[0]
-	if rss, err := readRSS(fat); err != nil || rss > 100<<20 {
+	if rss, err := observe.ReadRSS(fat); err != nil || rss > 100<<20 {
 		t.Fatalf("a fresh worker already has RSS %d (%v): the limit would recycle every worker", rss, err)
 	}
 	c := &http.Client{Timeout: 60 * time.Second}
@@ -562,98 +448,6 @@ func TestTLSServesHTTPS(t *testing.T) {
 	}
 }
 
-// procUID reads the real uid of a process from /proc.
-func procUID(pid int) int {
-	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) > 1 && f[0] == "Uid:" {
-			n, _ := strconv.Atoi(f[1])
-			return n
-		}
-	}
-	return -1
-}
-
-func TestPrivilegeDropToNobody(t *testing.T) {
-	requireRoot(t)
-	needProc(t)
-	t.Parallel()
-	// nobody must be able to execute the binary the workers re-execute
-	dir, err := os.MkdirTemp("", "prefork-privdrop-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	os.Chmod(dir, 0o755)
-	exe := filepath.Join(dir, "app")
-	src, _ := os.ReadFile(os.Args[0])
-	if err := os.WriteFile(exe, src, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	os.Chown(dir, int(nobodyIDs(t).UID), int(nobodyIDs(t).GID)) // like systemd's RuntimeDirectory=
-	sock := filepath.Join(dir, "app.sock")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, _ := ListenerFiles([]net.Listener{ln})
-	ln.Close()
-	p := &proc{t: t, addr: ln.Addr().String(), logPath: filepath.Join(t.TempDir(), "stderr.log"), done: make(chan struct{}), seen: map[int]bool{}}
-	logf, _ := os.Create(p.logPath)
-	defer logf.Close()
-	p.cmd = exec.Command(exe, "-b", "fd://3", "-b", "unix:"+sock, "-w", "2", "--user", "nobody", "--group", "nogroup",
-		"--bind-mode", "0660", "--bind-group", "nogroup", "--umask", "0027")
-	p.cmd.ExtraFiles = files
-	p.cmd.Env = append(cleanEnv(os.Environ()), "PREFORK_TEST_HELPER=run")
-	p.cmd.Stdout, p.cmd.Stderr = logf, logf
-	p.launch(files)
-	p.waitLog("master ready", 1, bootWithin)
-	nobody := nobodyIDs(t)
-	if uid := procUID(p.cmd.Process.Pid); uid != int(nobody.UID) {
-		t.Errorf("master uid %d after binding, want %d", uid, nobody.UID)
-	}
-	for _, w := range p.waitWorkers(2, 5*time.Second, nil) {
-		if uid := procUID(w); uid != int(nobody.UID) {
-			t.Errorf("worker %d uid %d, want %d", w, uid, nobody.UID)
-		}
-	}
-	if body, err := p.get(newClient(), "/prod/whoami"); err != nil || !strings.HasSuffix(body, " "+strconv.Itoa(int(nobody.UID))) {
-		t.Errorf("request served as %q (%v), want uid %d", body, err, nobody.UID)
-	}
-	fi, err := os.Stat(sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := fi.Sys().(*syscall.Stat_t)
-	if fi.Mode().Perm() != 0o660 || st.Gid != nobody.GID || st.Uid != nobody.UID {
-		t.Errorf("unix socket mode %v owner %d:%d, want 0660 %d:%d", fi.Mode().Perm(), st.Uid, st.Gid, nobody.UID, nobody.GID)
-	}
-	uc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
-	}}}
-	resp, err := uc.Get("http://app/prod/whoami")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	p.signal(syscall.SIGTERM)
-	if code := p.exit(15 * time.Second); code != 0 {
-		t.Errorf("exit code %d", code)
-	}
-	if _, err := os.Stat(sock); !os.IsNotExist(err) {
-		t.Errorf("the dropped master could not remove its unix socket: %v", err)
-	}
-}
-
-func nobodyIDs(t *testing.T) *credentials {
-	t.Helper()
-	c, err := lookupCredentials("nobody", "nogroup")
-	if err != nil {
-		t.Skipf("no nobody/nogroup: %v", err)
-	}
-	return c
-}
-
 // The control socket never takes the service down (Gunicorn 25.1's
 // default-on socket broke non-root containers): a missing directory is
 // created, one that cannot be is reported once and the server serves.
@@ -689,3 +483,7 @@ func TestControlSocketNeverStopsService(t *testing.T) {
 	q.signal(syscall.SIGTERM)
 	q.exit(15 * time.Second)
 }
+
+// accessLogJSONFields is how many keys a JSON access log line has (observe's
+// accesslog_test lists them).
+const accessLogJSONFields = 16

@@ -24,6 +24,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 )
 
 // needTool returns the path of a tool, skipping without it (failing under
@@ -49,7 +51,7 @@ func echoApp() (http.Handler, error) {
 			cn = r.TLS.PeerCertificates[0].Subject.CommonName
 		}
 		fmt.Fprintf(w, "method=%s path=%s query=%s remote=%s scheme=%s proto=%s host=%s xff=%q body=%q cn=%s\n",
-			r.Method, r.URL.Path, r.URL.RawQuery, r.RemoteAddr, RequestScheme(r), r.Proto, r.Host, r.Header.Get("X-Forwarded-For"), body, cn)
+			r.Method, r.URL.Path, r.URL.RawQuery, r.RemoteAddr, serving.RequestScheme(r), r.Proto, r.Host, r.Header.Get("X-Forwarded-For"), body, cn)
 	}), nil
 }
 

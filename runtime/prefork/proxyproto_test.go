@@ -10,13 +10,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 )
 
 // serveProxyProto starts an HTTP server answering with r.RemoteAddr behind
 // a PROXY protocol listener on loopback.
 func serveProxyProto(t *testing.T, allow string, timeout time.Duration) string {
 	t.Helper()
-	tp, err := parseTrustedProxies(allow)
+	tp, err := serving.ParseTrustedProxies(allow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +32,7 @@ func serveProxyProto(t *testing.T, allow string, timeout time.Duration) string {
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	go srv.Serve(proxyProtocolListener(ln, tp, timeout))
+	go srv.Serve(serving.ProxyProtocolListener(ln, tp, timeout))
 	t.Cleanup(func() { srv.Close() })
 	return ln.Addr().String()
 }
@@ -54,7 +56,7 @@ func rawRequest(t *testing.T, addr string, prefix []byte) (string, string) {
 }
 
 func proxyV2(cmd, fam byte, addrs []byte) []byte {
-	b := append([]byte{}, proxyV2Signature...)
+	b := append([]byte{}, serving.ProxyV2Signature...)
 	b = append(b, 0x20|cmd, fam, 0, 0)
 	binary.BigEndian.PutUint16(b[14:], uint16(len(addrs)))
 	return append(b, addrs...)
@@ -138,7 +140,7 @@ func FuzzReadProxyHeader(f *testing.F) {
 	f.Add(proxyV2(1, 0x21, make([]byte, 40)))
 	f.Add([]byte("POST / HTTP/1.1\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		src, _, err := readProxyHeader(bufio.NewReader(bytes.NewReader(data)))
+		src, _, err := serving.ReadProxyHeader(bufio.NewReader(bytes.NewReader(data)))
 		if err == nil && src != nil && src.String() == "" {
 			t.Fatal("empty source address accepted")
 		}
@@ -153,7 +155,7 @@ func BenchmarkReadProxyHeaderV1(b *testing.B) {
 	for b.Loop() {
 		rd.Reset(hdr)
 		br.Reset(rd)
-		if _, _, err := readProxyHeader(br); err != nil {
+		if _, _, err := serving.ReadProxyHeader(br); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -9,6 +9,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 )
 
 func TestValidRequestID(t *testing.T) {
@@ -22,8 +25,8 @@ func TestValidRequestID(t *testing.T) {
 		{"abc+/=", true},
 		{"user@host:42", true},
 		{"", false},
-		{strings.Repeat("a", maxRequestIDLen), true},
-		{strings.Repeat("a", maxRequestIDLen+1), false},
+		{strings.Repeat("a", serving.MaxRequestIDLen), true},
+		{strings.Repeat("a", serving.MaxRequestIDLen+1), false},
 		{strings.Repeat("a", 10<<10), false},
 		{"a\nb", false},
 		{"a\rb", false},
@@ -34,12 +37,12 @@ func TestValidRequestID(t *testing.T) {
 		{"é", false},
 		{"a\x00b", false},
 	} {
-		if got := validRequestID(c.id); got != c.ok {
+		if got := serving.ValidRequestID(c.id); got != c.ok {
 			t.Errorf("validRequestID(%q) = %v, want %v", c.id, got, c.ok)
 		}
 	}
-	a, b := newRequestID(), newRequestID()
-	if len(a) != 32 || !validRequestID(a) || a == b {
+	a, b := serving.NewRequestID(), serving.NewRequestID()
+	if len(a) != 32 || !serving.ValidRequestID(a) || a == b {
 		t.Errorf("newRequestID: %q, %q", a, b)
 	}
 }
@@ -47,7 +50,7 @@ func TestValidRequestID(t *testing.T) {
 // The ID a trusted proxy sent is kept; anyone else's, or a malformed one,
 // is replaced; the app's context, the request and the response agree.
 func TestRequestIDHandler(t *testing.T) {
-	trusted, err := parseTrustedProxies("10.0.0.1")
+	trusted, err := serving.ParseTrustedProxies("10.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,8 +69,8 @@ func TestRequestIDHandler(t *testing.T) {
 		{"trusted, two values", "10.0.0.1:5000", []string{"a", "b"}, false},
 	} {
 		var ctxID, hdrID string
-		h := requestIDHandler(trusted, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctxID, hdrID = RequestID(r.Context()), r.Header.Get(RequestIDHeader)
+		h := serving.RequestIDHandler(trusted, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctxID, hdrID = serving.RequestID(r.Context()), r.Header.Get(RequestIDHeader)
 		}))
 		r := httptest.NewRequest("GET", "/", nil)
 		r.RemoteAddr = c.remote
@@ -83,11 +86,11 @@ func TestRequestIDHandler(t *testing.T) {
 		if kept := len(c.ids) == 1 && ctxID == c.ids[0]; kept != c.keep {
 			t.Errorf("%s: id %q kept=%v, want %v", c.name, ctxID, kept, c.keep)
 		}
-		if !c.keep && !validRequestID(ctxID) {
+		if !c.keep && !serving.ValidRequestID(ctxID) {
 			t.Errorf("%s: replacement %q is not well-formed", c.name, ctxID)
 		}
 	}
-	if RequestID(context.Background()) != "" || RequestID(WithRequestID(context.Background(), "x")) != "x" {
+	if serving.RequestID(context.Background()) != "" || serving.RequestID(serving.WithRequestID(context.Background(), "x")) != "x" {
 		t.Error("RequestID outside a request")
 	}
 }
@@ -95,9 +98,9 @@ func TestRequestIDHandler(t *testing.T) {
 // A unix socket peer (nginx on the same host) is trusted like the
 // forwarded headers are.
 func TestRequestIDFromUnixPeerIsKept(t *testing.T) {
-	trusted, _ := parseTrustedProxies("none")
+	trusted, _ := serving.ParseTrustedProxies("none")
 	var got string
-	h := requestIDHandler(trusted, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = RequestID(r.Context()) }))
+	h := serving.RequestIDHandler(trusted, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = serving.RequestID(r.Context()) }))
 	r := httptest.NewRequest("GET", "/", nil)
 	r = r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, &net.UnixAddr{Name: "/run/app.sock", Net: "unix"}))
 	r.RemoteAddr = "@"
@@ -113,14 +116,14 @@ func TestRequestIDFromUnixPeerIsKept(t *testing.T) {
 func TestRequestIDInAccessLog(t *testing.T) {
 	for _, format := range []string{`%(h)s "%(r)s" %(s)s rid=%({X-Request-Id}i)s`, "json"} {
 		var out bytes.Buffer
-		al, err := newAccessLogTo(&out, format)
+		al, err := observe.NewAccessLogTo(&out, format)
 		if err != nil {
 			t.Fatal(err)
 		}
-		trusted, _ := parseTrustedProxies("127.0.0.1")
-		s := &serving{access: al, trusted: trusted}
+		trusted, _ := serving.ParseTrustedProxies("127.0.0.1")
+		s := &servingChain{access: al, trusted: trusted}
 		var appID string
-		h := s.handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { appID = RequestID(r.Context()) }))
+		h := s.handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { appID = serving.RequestID(r.Context()) }))
 		hostile := "x\n127.0.0.1 \"GET /admin HTTP/1.1\" 200 rid=forged\",\"status\":200,\"x\":\"" + strings.Repeat("A", 10<<10)
 		r := httptest.NewRequest("GET", "/", nil)
 		r.RemoteAddr = "127.0.0.1:4000"

@@ -8,6 +8,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // Serve runs app in this one process, without workers: on inherited listeners
@@ -68,7 +70,7 @@ func Serve(cfg Config, app App) error {
 			notify.Stopping()
 			start := time.Now()
 			if err := srv.drain(off(c.GracefulTimeout), false); err != nil {
-				lg.Warn("graceful timeout: in-flight requests cut", "after", dur(time.Since(start)))
+				lg.Warn("graceful timeout: in-flight requests cut", "after", supervisor.Dur(time.Since(start)))
 			}
 		}
 		lg.Info("stopped", "signal", s.String())
@@ -81,7 +83,7 @@ func Serve(cfg Config, app App) error {
 // a worker. Both are built by newServingProc, the same way.
 type servingProc struct {
 	srv  *httpServer
-	prod *serving
+	prod *servingChain
 }
 
 // newServingProc builds the app and the server around it on lns: PROXY

@@ -11,30 +11,19 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-)
 
-// workerStats is what a worker reports in each heartbeat (and what a status
-// view shows per worker).
-type workerStats struct {
-	Requests      int64         // requests started since the worker began
-	InFlight      int           // requests running now
-	OldestRequest time.Duration // age of the oldest running request
-}
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
+)
 
 // DefaultLongLived reports WebSocket upgrades and server-sent event streams:
 // requests that stay open for as long as the client wants.
 func DefaultLongLived(r *http.Request) bool {
 	// Direct map reads: the server stores header keys canonical, and this runs
 	// on every request (Header.Get canonicalises its key each time).
-	return headerFirst(r.Header, "Upgrade") != "" || strings.Contains(headerFirst(r.Header, "Accept"), "text/event-stream")
-}
-
-// headerFirst is h.Get(key) for a key already in canonical form.
-func headerFirst(h http.Header, key string) string {
-	if vs := h[key]; len(vs) > 0 {
-		return vs[0]
-	}
-	return ""
+	return observe.HeaderFirst(r.Header, "Upgrade") != "" || strings.Contains(observe.HeaderFirst(r.Header, "Accept"), "text/event-stream")
 }
 
 // requestTracker counts requests and remembers when each running one began.
@@ -81,9 +70,9 @@ func (t *requestTracker) end(id uint64) {
 	t.mu.Unlock()
 }
 
-func (t *requestTracker) stats() workerStats {
+func (t *requestTracker) stats() supervisor.WorkerStats {
 	now := time.Now()
-	st := workerStats{Requests: t.total.Load()}
+	st := supervisor.WorkerStats{Requests: t.total.Load()}
 	t.mu.Lock()
 	st.InFlight = len(t.inflight) + int(t.long.Load())
 	for _, start := range t.inflight {
@@ -111,8 +100,8 @@ type httpServer struct {
 	keepIdle time.Duration // drainKeepAlive, or KeepAlive when shorter
 	accepted atomic.Int64  // unix nanos of the last accepted connection
 	onDrain  func()
-	protocol string          // http, uwsgi or fastcgi
-	fcgi     []*fcgiListener // FastCGI: served by net/http/fcgi, not srv
+	protocol string                  // http, uwsgi or fastcgi
+	fcgi     []*serving.FcgiListener // FastCGI: served by net/http/fcgi, not srv
 }
 
 func newHTTPServer(cfg Config, h http.Handler, lns []net.Listener, names []string, log *logging) *httpServer {
@@ -141,11 +130,11 @@ func newHTTPServer(cfg Config, h http.Handler, lns []net.Listener, names []strin
 func (s *httpServer) configureProtocols(cfg Config) {
 	s.protocol = cfg.Protocol
 	s.srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
-		return strictContext(gatewayContext(ctx, c), c)
+		return strictContext(serving.GatewayContext(ctx, c), c)
 	}
 	if s.protocol == "fastcgi" {
 		for i, ln := range s.lns {
-			fl := &fcgiListener{Listener: ln, idle: off(cfg.Timeout) + off(cfg.KeepAlive), conns: map[net.Conn]struct{}{}}
+			fl := &serving.FcgiListener{Listener: ln, Idle: off(cfg.Timeout) + off(cfg.KeepAlive), Conns: map[net.Conn]struct{}{}}
 			s.fcgi = append(s.fcgi, fl)
 			s.lns[i] = fl
 		}
@@ -317,7 +306,7 @@ func (s *httpServer) drain(timeout time.Duration, backlog bool) error {
 	for s.fcgiOpen() > 0 {
 		if time.Now().After(deadline) {
 			for _, fl := range s.fcgi {
-				fl.closeConns()
+				fl.CloseConns()
 			}
 			return context.DeadlineExceeded
 		}
@@ -338,9 +327,9 @@ func (s *httpServer) drain(timeout time.Duration, backlog bool) error {
 func (s *httpServer) fcgiOpen() int {
 	n := 0
 	for _, fl := range s.fcgi {
-		fl.mu.Lock()
-		n += len(fl.conns)
-		fl.mu.Unlock()
+		fl.Mu.Lock()
+		n += len(fl.Conns)
+		fl.Mu.Unlock()
 	}
 	return n
 }
@@ -350,7 +339,7 @@ func (s *httpServer) close() {
 	s.closing.Store(true)
 	for _, fl := range s.fcgi {
 		fl.Close()
-		fl.closeConns()
+		fl.CloseConns()
 	}
 	s.srv.Close()
 	s.wg.Wait()

@@ -11,6 +11,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 )
 
 // BenchmarkHandlerChain measures what a worker adds around the app's handler
@@ -56,16 +59,16 @@ func BenchmarkServingChain(b *testing.B) {
 		metrics bool
 	}{{"log buffered", 0, false}, {"log buffered+metrics", 0, true}, {"log unbuffered", -1, false}} {
 		b.Run(bc.name, func(b *testing.B) {
-			al, err := newAccessLog(os.DevNull, "json")
+			al, err := observe.NewAccessLog(os.DevNull, "json")
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer al.Close()
-			al.setBuffer(bc.buffer, time.Second)
-			tp, _ := parseTrustedProxies(DefaultForwardedAllowIPs)
-			s := &serving{access: al, trusted: tp}
+			al.SetBuffer(bc.buffer, time.Second)
+			tp, _ := serving.ParseTrustedProxies(DefaultForwardedAllowIPs)
+			s := &servingChain{access: al, trusted: tp}
 			if bc.metrics {
-				s.metrics = newRequestMetrics(DefaultMetricsBuckets)
+				s.metrics = observe.NewRequestMetrics(observe.DefaultMetricsBuckets)
 			}
 			h := s.handler(app)
 			b.ReportAllocs()
@@ -100,7 +103,7 @@ func BenchmarkRequestPolicy(b *testing.B) {
 			lg, _ := newLogging(Config{ErrorLog: "-", LogLevel: "error"})
 			lns := []net.Listener{ln}
 			if mode == "policy" {
-				tp, _ := parseTrustedProxies(DefaultForwardedAllowIPs)
+				tp, _ := serving.ParseTrustedProxies(DefaultForwardedAllowIPs)
 				lns[0] = &strictListener{Listener: ln, p: newRequestPolicy(cfg, nil), trusted: tp}
 			} else {
 				cfg.CertFile = "unused" // the handler chain of a path without the reader

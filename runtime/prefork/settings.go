@@ -53,7 +53,7 @@ const (
 )
 
 // settings is every setting RegisterFlags and ParseArgs know, in -h order.
-var settings = []setting{
+var settingTable = []setting{
 	{section: secSocket, name: "bind", key: "bind", flags: []string{"-b", "--bind"}, meta: "ADDRESS", platform: EnvPort,
 		help:  "The socket to bind: HOST:PORT, [IPV6]:PORT, unix:PATH or fd://N; repeat for several.",
 		value: func(c *Config) flag.Value { return &bindFlag{list: &c.Bind} }},
@@ -410,9 +410,9 @@ type ServerKey struct {
 // the setting's one rule (SetSetting), whatever its source.
 func ServerKeys() []ServerKey {
 	var keys []ServerKey
-	for i := range settings {
-		if settings[i].key != "" {
-			keys = append(keys, ServerKey{Key: settings[i].key, Flag: settings[i].longName()})
+	for i := range settingTable {
+		if settingTable[i].key != "" {
+			keys = append(keys, ServerKey{Key: settingTable[i].key, Flag: settingTable[i].longName()})
 		}
 	}
 	return keys

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // child is a started worker process, as the loop holds it: the process
@@ -42,18 +44,18 @@ func (c *child) signal(sig string) {
 
 // spawn re-executes the binary as worker w and answers evStarted or
 // evSpawnFailed.
-func (m *master) spawn(w WorkerInfo, maxReq int64) event {
+func (m *master) spawn(w WorkerInfo, maxReq int64) supervisor.Event {
 	if m.cfg.PreFork != nil {
 		m.cfg.PreFork(w)
 	}
 	c, err := m.startChild(w, maxReq)
 	if err != nil {
-		return evSpawnFailed{id: w.ID, err: err}
+		return supervisor.EvSpawnFailed{ID: w.ID, Err: err}
 	}
 	m.children[w.ID] = c
 	go m.readStatus(c)
 	go m.wait(c)
-	return evStarted{id: w.ID, pid: c.info.PID}
+	return supervisor.EvStarted{ID: w.ID, PID: c.info.PID}
 }
 
 // startChild starts the process with its three pipes. Everything that can
@@ -134,7 +136,7 @@ func (m *master) workerEnv(w WorkerInfo, maxReq int64) []string {
 		envMaxRequests+"="+strconv.FormatInt(maxReq, 10),
 	)
 	if !m.setProcs {
-		env = append(env, "GOMAXPROCS="+strconv.Itoa(max(1, runtime.GOMAXPROCS(0)/max(1, m.sup.target))))
+		env = append(env, "GOMAXPROCS="+strconv.Itoa(max(1, runtime.GOMAXPROCS(0)/max(1, m.sup.Target))))
 	}
 	return env
 }

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 )
 
 // strictConn is the connection reader of the plain HTTP/1 path: it holds
@@ -25,7 +27,7 @@ import (
 type strictConn struct {
 	net.Conn
 	p        *requestPolicy
-	proxies  *trustedProxies
+	proxies  *serving.TrustedProxies
 	trust    int8 // the peer may send the --forwarder-headers: 1 yes, -1 no, 0 not known yet
 	buf      []byte
 	r, w     int // buf[r:w] is read from the connection, not yet delivered
@@ -65,7 +67,7 @@ var h2Preface = []byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
 type strictListener struct {
 	net.Listener
 	p       *requestPolicy
-	trusted *trustedProxies
+	trusted *serving.TrustedProxies
 }
 
 func (l *strictListener) Accept() (net.Conn, error) {

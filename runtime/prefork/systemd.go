@@ -5,31 +5,33 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // notify tells systemd what the supervisor decided (doNotify). A master
 // started by USR2 takes over from the old one at its first READY=1.
-func (m *master) notify(a action) {
+func (m *master) notify(a supervisor.Action) {
 	p := m.prod
 	if p == nil {
 		return
 	}
-	switch a.arg {
-	case notifyReloading:
+	switch a.Arg {
+	case supervisor.NotifyReloading:
 		p.notify.Reloading()
-	case notifyStopping:
+	case supervisor.NotifyStopping:
 		p.notify.Stopping()
-	case notifyStatus:
-		p.notify.Status(a.text)
-	case notifyReady:
+	case supervisor.NotifyStatus:
+		p.notify.Status(a.Text)
+	case supervisor.NotifyReady:
 		if p.parent != nil {
-			m.takeOver(a.text)
+			m.takeOver(a.Text)
 			return
 		}
-		if err := p.notify.Ready(a.text); err != nil {
+		if err := p.notify.Ready(a.Text); err != nil {
 			m.log.Warn("sd_notify", "err", err)
 		}
-		m.log.Debug("sd_notify READY=1", a.attrs...)
+		m.log.Debug("sd_notify READY=1", a.Attrs...)
 	}
 }
 

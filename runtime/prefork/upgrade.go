@@ -3,7 +3,6 @@ package prefork
 import (
 	"bufio"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -11,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // Binary upgrade (USR2), the way tableflip does it, with systemd in mind:
@@ -35,50 +36,6 @@ import (
 // envUpgradeFD names the fd on which a new master started by USR2 reports
 // "ready <pid>" to the old one.
 const envUpgradeFD = "PREFORK_UPGRADE_FD"
-
-// The supervisor's side: at most one upgrade at a time, none while this
-// master itself is still taking over.
-
-// upgrade starts a binary upgrade (USR2): the loop starts the new master.
-func (s *supervisor) upgrade() {
-	switch {
-	case s.stop != running:
-	case s.upgrading:
-		s.log(slog.LevelWarn, "USR2 ignored: an upgrade is already in progress")
-	case s.takingOver:
-		s.log(slog.LevelWarn, "USR2 ignored: this master is itself still taking over from the old one")
-	default:
-		s.upgrading = true
-		s.do(action{kind: doStartUpgrade})
-	}
-}
-
-// upgradeFailed: the new master did not start (started false: the loop
-// said why), or must go; this master carries on.
-func (s *supervisor) upgradeFailed(why string, started bool) {
-	s.upgrading = false
-	s.record(nil, recordUpgrade, upgradeFailedOutcome)
-	if !started {
-		return
-	}
-	s.do(action{kind: doKillUpgrade})
-	s.do(action{kind: doWritePidFile})
-	s.log(slog.LevelError, "upgrade failed: new master killed, this master carries on", "reason", why)
-	s.notifyReady("upgrade failed")
-}
-
-// upgradeReady: the new master serves; this one hands over and drains.
-func (s *supervisor) upgradeReady(pid int, took time.Duration) {
-	if s.stop != running {
-		s.upgradeFailed("master stopping", true)
-		return
-	}
-	s.upgrading, s.handedOver = false, true
-	s.do(action{kind: doHandOver, n: pid})
-	s.record(nil, recordUpgrade, upgradeHandedOver)
-	s.log(slog.LevelInfo, "upgrade: new master ready; draining and exiting", "new_master", pid, "took", dur(took))
-	s.stopAll(stopGraceful, fmt.Sprintf("binary upgrade: new master pid %d took over", pid))
-}
 
 // The loop's side.
 
@@ -105,11 +62,11 @@ func upgradeChildPipe() *os.File {
 
 // startUpgrade starts the binary on disk as a new master (doStartUpgrade);
 // its answer comes later through ask, or at once if it cannot start.
-func (m *master) startUpgrade() event {
+func (m *master) startUpgrade() supervisor.Event {
 	r, w, err := os.Pipe()
 	if err != nil {
 		m.log.Error("upgrade failed", "err", err)
-		return evUpgradeFailed{why: err.Error()}
+		return supervisor.EvUpgradeFailed{Why: err.Error()}
 	}
 	cmd := exec.Command(m.exe)
 	cmd.Args = m.args
@@ -126,11 +83,11 @@ func (m *master) startUpgrade() event {
 	if err != nil {
 		r.Close()
 		m.log.Error("upgrade failed: cannot start the new master", "exe", m.exe, "err", err)
-		return evUpgradeFailed{why: err.Error()}
+		return supervisor.EvUpgradeFailed{Why: err.Error()}
 	}
 	up := &upgradeState{cmd: cmd, started: time.Now()}
 	m.prod.upgrading = up
-	m.log.Info("upgrade: new master started (USR2)", "pid", cmd.Process.Pid, "exe", m.exe, "timeout", dur(m.cfg.UpgradeTimeout))
+	m.log.Info("upgrade: new master started (USR2)", "pid", cmd.Process.Pid, "exe", m.exe, "timeout", supervisor.Dur(m.cfg.UpgradeTimeout))
 	go m.awaitUpgrade(up, r)
 	return nil
 }
@@ -145,29 +102,29 @@ func (m *master) awaitUpgrade(up *upgradeState, r *os.File) {
 		s, _ := bufio.NewReader(r).ReadString('\n')
 		line <- s
 	}()
-	var ev event
+	var ev supervisor.Event
 	select {
 	case s := <-line:
 		if f := strings.Fields(s); len(f) == 2 && f[0] == "ready" {
 			pid, _ := strconv.Atoi(f[1])
-			ev = evUpgradeReady{pid: pid, took: time.Since(up.started)}
+			ev = supervisor.EvUpgradeReady{PID: pid, Took: time.Since(up.started)}
 			break
 		}
 		select {
 		case err := <-exited:
-			ev = evUpgradeFailed{why: fmt.Sprintf("new master exited before ready: %v", err), started: true}
+			ev = supervisor.EvUpgradeFailed{Why: fmt.Sprintf("new master exited before ready: %v", err), Started: true}
 		case <-time.After(time.Second):
-			ev = evUpgradeFailed{why: "new master closed the upgrade pipe before ready", started: true}
+			ev = supervisor.EvUpgradeFailed{Why: "new master closed the upgrade pipe before ready", Started: true}
 		}
 	case <-time.After(m.cfg.UpgradeTimeout):
-		ev = evUpgradeFailed{why: fmt.Sprintf("new master not ready within %s", m.cfg.UpgradeTimeout), started: true}
+		ev = supervisor.EvUpgradeFailed{Why: fmt.Sprintf("new master not ready within %s", m.cfg.UpgradeTimeout), Started: true}
 	}
 	r.Close()
 	step := func(m *master) { m.step(ev) }
 	select {
 	case m.calls <- step:
 	case <-m.done:
-		if _, ok := ev.(evUpgradeReady); !ok {
+		if _, ok := ev.(supervisor.EvUpgradeReady); !ok {
 			up.cmd.Process.Kill()
 		}
 	}

@@ -14,6 +14,10 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // Environment the master sets for a worker (see the package doc).
@@ -23,24 +27,6 @@ const (
 	envStatusFD    = "PREFORK_STATUS_FD"  // worker writes: ready, heartbeats
 	envControlFD   = "PREFORK_CONTROL_FD" // worker reads: commands; EOF = master gone
 	envMaxRequests = "PREFORK_MAX_REQUESTS"
-)
-
-// Messages on the status pipe (worker to master), one per line.
-const (
-	msgReady     = "ready"
-	msgHeartbeat = "hb"      // hb <requests> <in-flight> <oldest-ms>
-	msgMetrics   = "metrics" // metrics <metricsSnapshot.encode()>: cumulative counts, just before hb (observe.go)
-	msgFail      = "fail"    // fail <quoted error>: the App factory failed
-	msgDumped    = "dumped"  // the goroutine dump asked for is in the log
-	msgExiting   = "exiting" // exiting <quoted reason>: stopping on its own (a signal), not told by the master
-)
-
-// Commands on the control pipe (master to worker), one per line.
-const (
-	cmdDrain  = "drain"  // drain [stop]: stop accepting, finish in-flight requests, exit; "stop": all workers are stopping, serve the listen backlog first
-	cmdQuit   = "quit"   // exit at once
-	cmdDump   = "dump"   // dump <quoted reason>: log every goroutine's stack
-	cmdReopen = "reopen" // reopen log files
 )
 
 func isWorker() bool { return os.Getenv(envWorkerID) != "" }
@@ -119,7 +105,7 @@ func runWorker(cfg Config, app App) error {
 	w := &workerProc{cfg: cfg, info: info, log: lg, status: we.status}
 	if err != nil {
 		lg.Error("worker failed to boot", "err", err)
-		w.send(msgFail + " " + strconv.Quote(err.Error()))
+		w.send(supervisor.MsgFail + " " + strconv.Quote(err.Error()))
 		return err
 	}
 
@@ -141,7 +127,7 @@ func runWorker(cfg Config, app App) error {
 	}
 	if err != nil {
 		lg.Error("worker failed to boot", "err", err)
-		w.send(msgFail + " " + strconv.Quote(err.Error()))
+		w.send(supervisor.MsgFail + " " + strconv.Quote(err.Error()))
 		return err
 	}
 	defer sp.close()
@@ -162,7 +148,7 @@ func runWorker(cfg Config, app App) error {
 		cfg.PostWorkerInit(info)
 	}
 	w.booted.Store(true)
-	w.send(msgReady)
+	w.send(supervisor.MsgReady)
 	lg.Debug("worker ready", "listeners", addrs(names))
 
 	tick := time.NewTicker(cfg.heartbeatInterval())
@@ -175,7 +161,7 @@ func runWorker(cfg Config, app App) error {
 			w.heartbeat(srv)
 		case err := <-w.drained:
 			if err != nil {
-				lg.Warn("graceful timeout: in-flight requests cut", "after", dur(time.Since(w.drainStart)))
+				lg.Warn("graceful timeout: in-flight requests cut", "after", supervisor.Dur(time.Since(w.drainStart)))
 			}
 			w.finished = true
 		case c, ok := <-cmds:
@@ -184,7 +170,7 @@ func runWorker(cfg Config, app App) error {
 				if w.drained == nil {
 					lg.Warn("master is gone; draining", "reason", "control pipe closed")
 				}
-				w.command(cmdDrain+" stop", srv)
+				w.command(supervisor.CmdDrain+" stop", srv)
 				continue
 			}
 			w.command(c, srv)
@@ -213,7 +199,7 @@ func runWorker(cfg Config, app App) error {
 func (w *workerProc) command(line string, srv *httpServer) {
 	verb, arg, _ := strings.Cut(line, " ")
 	switch verb {
-	case cmdDrain:
+	case supervisor.CmdDrain:
 		if w.drained == nil && !w.finished {
 			// "stop": every worker is stopping, serve the listen backlog first
 			w.drainStart = time.Now()
@@ -221,16 +207,16 @@ func (w *workerProc) command(line string, srv *httpServer) {
 			w.drained = drained
 			go func() { drained <- srv.drain(off(w.cfg.GracefulTimeout), arg == "stop") }()
 		}
-	case cmdQuit:
+	case supervisor.CmdQuit:
 		if w.drained == nil && !w.finished {
 			srv.close()
 			w.finished = true
 			return
 		}
 		srv.srv.Close() // cut the drain short
-	case cmdDump:
+	case supervisor.CmdDump:
 		w.dump(arg)
-	case cmdReopen:
+	case supervisor.CmdReopen:
 		w.reopen()
 	}
 }
@@ -239,12 +225,12 @@ func (w *workerProc) command(line string, srv *httpServer) {
 // while serving tell the master the worker stops on its own (TERM is sent
 // to the whole group, as supervisor's stopasgroup does: all are stopping).
 func (w *workerProc) signal(s os.Signal, srv *httpServer) {
-	cmd := map[os.Signal]string{syscall.SIGTERM: cmdDrain + " stop", syscall.SIGINT: cmdQuit, syscall.SIGQUIT: cmdQuit, sigUSR1: cmdReopen}[s]
+	cmd := map[os.Signal]string{syscall.SIGTERM: supervisor.CmdDrain + " stop", syscall.SIGINT: supervisor.CmdQuit, syscall.SIGQUIT: supervisor.CmdQuit, sigUSR1: supervisor.CmdReopen}[s]
 	if cmd == "" {
 		return
 	}
-	if cmd != cmdReopen && w.drained == nil && !w.finished {
-		w.send(msgExiting + " " + strconv.Quote("received "+s.String()))
+	if cmd != supervisor.CmdReopen && w.drained == nil && !w.finished {
+		w.send(supervisor.MsgExiting + " " + strconv.Quote("received "+s.String()))
 	}
 	w.command(cmd, srv)
 }
@@ -255,7 +241,7 @@ func (w *workerProc) dump(quotedReason string) {
 		reason = quotedReason
 	}
 	dumpGoroutines(w.log, w.info, reason)
-	w.send(msgDumped)
+	w.send(supervisor.MsgDumped)
 }
 
 func (w *workerProc) reopen() {
@@ -279,7 +265,7 @@ type workerProc struct {
 	drained    chan error // the drain's result, once draining
 	drainStart time.Time
 	finished   bool
-	metrics    *requestMetrics // nil unless the master collects them (observe.go)
+	metrics    *observe.RequestMetrics // nil unless the master collects them (observe.go)
 }
 
 func (w *workerProc) send(line string) {
@@ -291,7 +277,7 @@ func (w *workerProc) send(line string) {
 func (w *workerProc) heartbeat(srv *httpServer) {
 	w.sendMetrics()
 	st := srv.tracker.stats()
-	w.send(fmt.Sprintf("%s %d %d %d", msgHeartbeat, st.Requests, st.InFlight, st.OldestRequest.Milliseconds()))
+	w.send(fmt.Sprintf("%s %d %d %d", supervisor.MsgHeartbeat, st.Requests, st.InFlight, st.OldestRequest.Milliseconds()))
 }
 
 // readControl forwards the master's commands; the channel closes on EOF.
@@ -301,7 +287,7 @@ func (w *workerProc) readControl(f *os.File, cmds chan<- string) {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
-		if verb, _, _ := strings.Cut(line, " "); !w.booted.Load() && (verb == cmdDrain || verb == cmdQuit) {
+		if verb, _, _ := strings.Cut(line, " "); !w.booted.Load() && (verb == supervisor.CmdDrain || verb == supervisor.CmdQuit) {
 			w.log.Info("worker stopped while booting", "command", line)
 			os.Exit(0)
 		}

@@ -87,6 +87,9 @@ func Report(out io.Writer, res *project.VendorResult) {
 	for _, name := range res.Edited {
 		fmt.Fprintf(out, "kept (edited by you): %s\n", name)
 	}
+	for _, name := range res.SetAside {
+		fmt.Fprintf(out, "set aside: %s, not in this runtime and edited by you, renamed %s%s (not compiled)\n", name, name, project.OldSuffix)
+	}
 	for _, name := range res.Conflicts {
 		fmt.Fprintf(out, "conflict: kept your %s, scaffold's new version in %s%s\n", name, name, state.ConflictSuffix)
 	}

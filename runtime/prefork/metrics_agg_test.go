@@ -1,0 +1,149 @@
+package prefork
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
+)
+
+// The sums never go backwards: a worker's last report is kept when it
+// exits (graceful, crash or SIGKILL), and its replacement counts from 0.
+func TestMetricsAggMonotonicAcrossWorkerReplacement(t *testing.T) {
+	a := newMetricsAgg()
+	var last uint64
+	check := func(step string, want uint64, goroutines int64) {
+		t.Helper()
+		tot := a.totals()
+		n := tot.RequestCount()
+		if n != want {
+			t.Errorf("%s: total %d, want %d", step, n, want)
+		}
+		if n < last {
+			t.Errorf("%s: total went back from %d to %d", step, last, n)
+		}
+		if tot.Goroutines != goroutines {
+			t.Errorf("%s: goroutines %d, want %d (live workers only)", step, tot.Goroutines, goroutines)
+		}
+		last = n
+	}
+	a.update(1, snap(10, 10, 0))
+	a.update(2, snap(5, 4, 1))
+	check("two workers", 15, 20)
+	a.update(1, snap(12, 12, 0))
+	check("worker 1 reports again", 17, 20)
+	a.retire(1) // exits (its final report came first)
+	check("worker 1 exited", 17, 10)
+	a.update(3, snap(0, 0, 0)) // its replacement starts from zero
+	check("replacement booted", 17, 20)
+	a.update(3, snap(4, 4, 0))
+	a.retire(2) // SIGKILLed: the last report is what it served, as far as we know
+	check("worker 2 killed", 21, 10)
+	a.retire(2) // reaped twice cannot count twice
+	a.retire(99)
+	check("unknown retire", 21, 10)
+	if b := a.totals().Buckets; !reflect.DeepEqual(b, []uint64{20, 1}) {
+		t.Errorf("buckets %v, want [20 1]", b)
+	}
+}
+
+func TestMetricsConfig(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		cfg  Config
+		err  string
+	}{
+		{"defaults", Config{}, ""},
+		{"metrics tcp", Config{MetricsBind: "127.0.0.1:9100"}, ""},
+		{"metrics unix", Config{MetricsBind: "unix:/run/x/metrics.sock"}, ""},
+		{"metrics fd", Config{MetricsBind: "fd://3"}, "metrics-bind"},
+		{"metrics bad", Config{MetricsBind: "9100"}, "metrics-bind"},
+		{"metrics on the app's listener", Config{Bind: []string{"127.0.0.1:8000"}, MetricsBind: "127.0.0.1:8000"}, "must not be one of the app's"},
+		{"buckets descending", Config{MetricsBuckets: []float64{1, 0.5}}, "ascending"},
+		{"buckets zero", Config{MetricsBuckets: []float64{0}}, "positive"},
+		{"statsd host only", Config{StatsDHost: "localhost"}, ""},
+		{"statsd unix", Config{StatsDHost: "unix:///run/statsd.sock"}, ""},
+		{"statsd bad port", Config{StatsDHost: "localhost:99999"}, "statsd-host"},
+		{"statsd empty unix", Config{StatsDHost: "unix:"}, "statsd-host"},
+		{"tags with pipe", Config{DogStatsDTags: "a:b|c"}, "dogstatsd-tags"},
+		{"negative flush", Config{AccessLogFlush: -time.Second}, "access-log-flush"},
+	} {
+		_, err := c.cfg.withDefaults()
+		if c.err == "" && err != nil {
+			t.Errorf("%s: %v", c.name, err)
+		}
+		if c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err) || !errors.Is(err, settings.ErrInvalid)) {
+			t.Errorf("%s: err = %v, want one naming %q", c.name, err, c.err)
+		}
+	}
+	c, err := Config{}.withDefaults()
+	if err != nil || !reflect.DeepEqual(c.MetricsBuckets, observe.DefaultMetricsBuckets) || c.AccessLogBuffer != observe.DefaultAccessLogBuffer || c.AccessLogFlush != observe.DefaultAccessLogFlush {
+		t.Errorf("defaults: %v %v %d %s", err, c.MetricsBuckets, c.AccessLogBuffer, c.AccessLogFlush)
+	}
+}
+
+func TestParseBuckets(t *testing.T) {
+	if bs, err := parseBuckets("0.1, 0.5,2"); err != nil || !reflect.DeepEqual(bs, []float64{0.1, 0.5, 2}) {
+		t.Errorf("parseBuckets: %v %v", bs, err)
+	}
+	for _, bad := range []string{"", "a", "1,1", "-1", "+Inf", strings.Repeat("1,", 30) + "1"} {
+		if _, err := parseBuckets(bad); err == nil {
+			t.Errorf("parseBuckets(%q) accepted", bad)
+		}
+	}
+}
+
+func TestQuantileBound(t *testing.T) {
+	bounds := []float64{0.01, 0.1, 1}
+	inf := math.Inf(1)
+	for _, c := range []struct {
+		q       float64
+		buckets []uint64
+		want    float64
+	}{
+		{0.5, []uint64{0, 0, 0, 0}, 0},
+		{0.5, []uint64{10, 0, 0, 0}, 0.01},
+		{0.99, []uint64{10, 0, 0, 0}, 0.01},
+		{0.5, []uint64{0, 10, 0, 0}, 0.1},
+		{0.99, []uint64{90, 9, 1, 0}, 0.1}, // rank 99 ends the second bucket
+		{0.99, []uint64{90, 8, 2, 0}, 1},
+		{0.99, []uint64{50, 0, 0, 50}, inf}, // above the highest bound
+		{0.5, []uint64{1, 1, 1, 1}, 0.1},
+		{1, []uint64{3, 0, 1, 0}, 1}, // empty buckets are skipped
+	} {
+		if got := quantileBound(c.q, bounds, c.buckets); got != c.want {
+			t.Errorf("quantileBound(%v, %v) = %v, want %v", c.q, c.buckets, got, c.want)
+		}
+	}
+	if millisBound(inf) != -1 || millisBound(0.0025) != 2.5 {
+		t.Error("millisBound")
+	}
+}
+
+func TestStatusTableShowsMetrics(t *testing.T) {
+	st := Status{PID: 1, Started: time.Now(), Workers: []WorkerReport{
+		{ID: 1, State: "ready", Metrics: true, RequestsPerSecond: 123.45, P50Millis: 2.5, P99Millis: 1000, Errors5xx: 3}, {ID: 3, State: "ready", Metrics: true, P99Millis: -1},
+		{ID: 2, State: "booting"},
+	}}
+	var b bytes.Buffer
+	if err := st.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"REQ/S", "P50", "P99", "5XX", "123.5", "<=2.5ms", "<=1s", ">max"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// snap is a worker's cumulative figures: get GET 2xx requests in buckets.
+func snap(get uint64, buckets ...uint64) (s observe.MetricsSnapshot) {
+	s.Requests[0][1], s.Buckets, s.Goroutines = get, buckets, 10
+	return s
+}

@@ -1,0 +1,23 @@
+package prefork
+
+import (
+	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+)
+
+// The access log's and the metrics' defaults, as Config documents them.
+const (
+	DefaultAccessLogFormat               = observe.DefaultAccessLogFormat
+	DefaultAccessLogBuffer               = observe.DefaultAccessLogBuffer
+	DefaultAccessLogFlush  time.Duration = observe.DefaultAccessLogFlush
+)
+
+// DefaultMetricsBuckets are the request duration histogram's upper bounds in seconds
+// (--metrics-buckets).
+var DefaultMetricsBuckets = observe.DefaultMetricsBuckets
+
+// ParseSize is the one parser of byte sizes, for flags and for the configuration engine:
+// a plain number of bytes, or a number with a unit, case-insensitive: KB, MB, GB, TB are
+// powers of 1000; KiB, MiB, GiB, TiB and K, M, G, T powers of 1024 (observe.ParseSize).
+func ParseSize(s string) (int64, error) { return observe.ParseSize(s) }

@@ -1,0 +1,74 @@
+package prefork
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Settings is the effective configuration (defaults applied) as "name = value"
+// lines with Gunicorn's setting names, sorted like Gunicorn's --print-config.
+func (c Config) Settings() ([]string, error) {
+	d, err := c.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return d.settingLines(), nil
+}
+
+// OtherSettings is Settings without the settings config.yaml's server section holds
+// (ServerKeys): what a program that prints that section adds to it, so that
+// --print-config prints each value once, in one spelling.
+func (c Config) OtherSettings() ([]string, error) {
+	d, err := c.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	held := map[string]bool{}
+	for i := range settingTable {
+		if settingTable[i].key != "" {
+			held[settingTable[i].name] = true
+		}
+	}
+	var lines []string
+	for _, l := range d.settingLines() {
+		if name, _, _ := strings.Cut(l, " = "); !held[name] {
+			lines = append(lines, l)
+		}
+	}
+	return lines, nil
+}
+
+// printConfig writes the effective configuration as Settings does.
+func (c Config) printConfig(w io.Writer) {
+	for _, l := range c.settingLines() {
+		fmt.Fprintln(w, l)
+	}
+}
+
+func (c Config) settingLines() []string {
+	lines := []string{"read_header_timeout = " + seconds(c.ReadHeaderTimeout)}
+	for i := range settingTable {
+		s := &settingTable[i]
+		if s.value == nil || s.noEffect != "" {
+			continue
+		}
+		lines = append(lines, s.name+" = "+s.value(&c).String())
+	}
+	slices.Sort(lines)
+	return lines
+}
+
+func seconds(d time.Duration) string {
+	return strconv.FormatFloat(off(d).Seconds(), 'f', -1, 64)
+}
+
+func limit(n int) string {
+	if n < 0 {
+		n = 0
+	}
+	return strconv.Itoa(n)
+}

@@ -1,0 +1,111 @@
+package prefork
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestReloadKeepsTheProgramsFuncs(t *testing.T) {
+	called := false
+	old := Config{Workers: 2, OnExit: func() { called = true }, LongLived: DefaultLongLived}
+	nc := Config{Workers: 3}
+	keepFuncs(&nc, old)
+	if nc.Workers != 3 || nc.OnExit == nil || nc.LongLived == nil {
+		t.Fatalf("after keepFuncs: workers %d, OnExit set %v, LongLived set %v", nc.Workers, nc.OnExit != nil, nc.LongLived != nil)
+	}
+	nc.OnExit()
+	if !called {
+		t.Error("OnExit is not the old hook")
+	}
+}
+
+func TestWorkerTakesTheMastersSettingsKeepsItsFuncs(t *testing.T) {
+	master, _ := Config{Bind: []string{"127.0.0.1:9"}, Workers: 4, Timeout: 7 * time.Second, MaxRequests: 10}.withDefaults()
+	handTo(t, master)
+	hook := false
+	own := Config{Workers: 1, Timeout: time.Second, PostFork: func(WorkerInfo) { hook = true }}
+	t.Setenv(envWorkerID, "5")
+	t.Setenv(envGeneration, "2")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	// the worker wraps its own copies, as a child's are its own
+	wfd, err := syscall.Dup(int(w.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rfd, err := syscall.Dup(int(r.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(envStatusFD, fmt.Sprint(wfd))
+	t.Setenv(envControlFD, fmt.Sprint(rfd))
+	t.Setenv(envMaxRequests, "12")
+	we, err := readWorkerEnv(&own)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer we.status.Close()
+	defer we.control.Close()
+	if own.Timeout != 7*time.Second || own.Workers != 4 || own.MaxRequests != 10 || own.Bind[0] != "127.0.0.1:9" {
+		t.Errorf("worker config %+v lacks the master's settings", own)
+	}
+	if own.PostFork == nil {
+		t.Fatal("the worker's own hook was dropped")
+	}
+	own.PostFork(we.info)
+	if !hook || we.info.ID != 5 || we.info.Generation != 2 || we.maxRequests != 12 {
+		t.Errorf("worker env: %+v max %d", we.info, we.maxRequests)
+	}
+	if os.Getenv(envConfigFD) != "" || os.Getenv(envWorkerID) != "" {
+		t.Error("worker variables left for the worker's children")
+	}
+}
+
+func TestDrainWaitsForHijackedConnectionsAndCallsOnDrain(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	drainCalled := make(chan struct{})
+	var handlerDone atomic.Bool
+	cfg, _ := Config{Bind: []string{"127.0.0.1:0"}, Workers: 1, OnDrain: func() { close(drainCalled) }}.withDefaults()
+	hijacked := make(chan struct{})
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close()
+		close(hijacked)
+		<-drainCalled // the app ends its WebSocket when told to drain
+		time.Sleep(200 * time.Millisecond)
+		handlerDone.Store(true)
+	})
+	lg, _ := newLogging(Config{ErrorLog: "-", LogLevel: "error"})
+	s := newHTTPServer(cfg, app, []net.Listener{ln}, []string{"test"}, lg)
+	s.start()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprint(c, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+	<-hijacked
+	if err := s.drain(5*time.Second, false); err != nil {
+		t.Fatalf("drain: %v", err)
+	}
+	if !handlerDone.Load() {
+		t.Error("drain returned while a hijacked connection's handler was still running")
+	}
+}
