@@ -1,6 +1,9 @@
 package pipeline
 
 import (
+	"os/exec"
+	"strings"
+
 	"github.com/scaffoldgo/scaffold/generators"
 	"github.com/scaffoldgo/scaffold/generators/packaging"
 	"github.com/scaffoldgo/scaffold/generators/project"
@@ -16,6 +19,14 @@ type NewRun struct {
 
 	Project *project.Context // the render, with its bases and package units
 	Changes []state.Change   // what writing each file of Project.Files does, in its order
+	Git     GitInit          // what the git step did
+}
+
+// GitInit is what new's last step did about version control.
+type GitInit struct {
+	Initialized bool   // `git init` made the project a repository
+	Failed      error  // git init failed: said, and no error (the project is written)
+	Output      string // git's output when it failed
 }
 
 // NewSteps are `scaffold new`'s pipeline.
@@ -55,7 +66,34 @@ func NewSteps() []generators.Step[*NewRun] {
 			}
 			return state.Commit(r.Project.Files, r.Target, r.Force)
 		}),
+		// The project a git repository (the Makefile's VERSION comes from `git describe`)
+		// when git is installed and the folder is not inside one already (a monorepo keeps
+		// its own). Nothing is committed; a failure is reported and is no error.
+		step("git init", func(r *NewRun) error {
+			if err := skipWhen(r.DryRun); err != nil {
+				return err
+			}
+			r.Git = gitInit(r.Target)
+			return nil
+		}),
 	}
+}
+
+// gitInit runs `git init` in target unless git is missing or target is inside a work tree.
+func gitInit(target string) GitInit {
+	git, err := exec.LookPath("git")
+	if err != nil {
+		return GitInit{}
+	}
+	inside := exec.Command(git, "rev-parse", "--is-inside-work-tree")
+	inside.Dir = target
+	if out, err := inside.Output(); err == nil && strings.TrimSpace(string(out)) == "true" {
+		return GitInit{}
+	}
+	if out, err := exec.Command(git, "init", "--quiet", target).CombinedOutput(); err != nil {
+		return GitInit{Failed: err, Output: strings.TrimSpace(string(out))}
+	}
+	return GitInit{Initialized: true}
 }
 
 // New runs `scaffold new`'s pipeline.

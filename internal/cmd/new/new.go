@@ -153,7 +153,12 @@ func newRun(opts *Options) error {
 	}
 	out := opts.IO.Out
 	fmt.Fprintf(out, "Created %s (module %s) in %s: %d files in %s.\n", name, gen.Options.Module, displayPath(opts, target), files.Len(), time.Since(start).Round(time.Millisecond))
-	gitInit(opts, target)
+	switch g := run.Git; {
+	case g.Failed != nil:
+		fmt.Fprintf(opts.IO.ErrOut, "git init %s failed (the project is written; run it yourself): %v %s\n", displayPath(opts, target), g.Failed, g.Output)
+	case g.Initialized:
+		fmt.Fprintf(out, "Initialized a git repository in %s (nothing committed).\n", displayPath(opts, target))
+	}
 	fmt.Fprintln(out)
 	fmt.Fprintln(out, "Next:")
 	if opts.Arg != "." {
@@ -163,27 +168,6 @@ func newRun(opts *Options) error {
 	fmt.Fprintln(out, "  make test    # vet + unit and integration tests")
 	fmt.Fprintf(out, "  make serve   # production entry: prefork master + %d workers\n", gen.Options.Workers)
 	return nil
-}
-
-// gitInit makes the new project a git repository when git is installed and the folder is
-// not inside one already (a monorepo keeps its own): the Makefile's VERSION comes from
-// `git describe`. Nothing is committed. A failure is said and is no error: the project
-// is there.
-func gitInit(opts *Options, target string) {
-	git, err := exec.LookPath("git")
-	if err != nil {
-		return
-	}
-	inside := exec.Command(git, "rev-parse", "--is-inside-work-tree")
-	inside.Dir = target
-	if out, err := inside.Output(); err == nil && strings.TrimSpace(string(out)) == "true" {
-		return
-	}
-	if out, err := exec.Command(git, "init", "--quiet", target).CombinedOutput(); err != nil {
-		fmt.Fprintf(opts.IO.ErrOut, "git init %s failed (the project is written; run it yourself): %v %s\n", displayPath(opts, target), err, strings.TrimSpace(string(out)))
-		return
-	}
-	fmt.Fprintf(opts.IO.Out, "Initialized a git repository in %s (nothing committed).\n", displayPath(opts, target))
 }
 
 // resolveTarget turns NAME or "." into the project name and its folder.
