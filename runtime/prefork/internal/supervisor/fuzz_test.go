@@ -21,6 +21,7 @@ type driver struct {
 	loadErr  error   // or this
 	upgrade  bool    // StartUpgrade asked, not answered yet
 	steps    int     // events stepped, answers included
+	tookOver bool    // the TakeOver action came
 }
 
 var errLoad = errors.New("config.yaml: line 3: bad indent")
@@ -127,7 +128,11 @@ func (d *driver) step(ev Event) error {
 		d.steps++
 		out := d.s.Step(d.now, queue[0])
 		cur := d.s.View()
-		if err := checkInvariants(d.prev, cur); err != nil {
+		err := checkInvariants(d.prev, cur)
+		if err == nil {
+			err = checkActions(d.prev, cur, out, d.s.opt.TakeOver, &d.tookOver)
+		}
+		if err != nil {
 			return fmt.Errorf("step %d (%T%+v, master %s): %w", d.steps, queue[0], queue[0], cur.Phase, err)
 		}
 		d.prev = cur

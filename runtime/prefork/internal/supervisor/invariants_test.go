@@ -99,3 +99,32 @@ func keys(m map[int]bool) []int {
 	slices.Sort(out)
 	return out
 }
+
+// checkActions is the part of the specification about one step's actions:
+// READY=1 (or the take-over, for a master started by USR2) only once the
+// start-up is announced, the take-over at most once, and no command to a
+// worker the master does not hold.
+func checkActions(prev, cur View, out []Action, takeOver bool, tookOver *bool) error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	for _, a := range out {
+		switch a := a.(type) {
+		case Notify:
+			if a.What == NotifyReady && (cur.Phase == MasterStarting || takeOver && !*tookOver) {
+				bad("READY=1 (after %s) before the start-up was announced", a.After)
+			}
+		case TakeOver:
+			if !takeOver || *tookOver {
+				bad("take-over again, or by a master not started by USR2")
+			}
+			*tookOver = true
+		case Send:
+			if _, ok := prev.Worker(a.Worker.ID); !ok {
+				if _, ok := cur.Worker(a.Worker.ID); !ok {
+					bad("command %s to worker %d, which the master does not hold", a.Command, a.Worker.ID)
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

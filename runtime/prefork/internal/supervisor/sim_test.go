@@ -14,11 +14,12 @@ import (
 // process interface); everything else happens only when a test says so.
 // After every step, checkInvariants runs on the published view.
 type sim struct {
-	t    *testing.T
-	s    *Supervisor
-	now  time.Time
-	prev View
-	acts []Action // of the last step, answers included
+	t        *testing.T
+	s        *Supervisor
+	now      time.Time
+	prev     View
+	acts     []Action // of the last step, answers included
+	tookOver bool
 }
 
 func newSim(t *testing.T, workers int, tweak ...func(*Policy)) *sim {
@@ -42,7 +43,11 @@ func (x *sim) step(ev Event) []Action {
 	for queue := []Event{ev}; len(queue) > 0; queue = queue[1:] {
 		out := x.s.Step(x.now, queue[0])
 		x.acts = append(x.acts, out...)
-		if err := checkInvariants(x.prev, x.s.View()); err != nil {
+		err := checkInvariants(x.prev, x.s.View())
+		if err == nil {
+			err = checkActions(x.prev, x.s.View(), out, false, &x.tookOver)
+		}
+		if err != nil {
 			x.t.Fatalf("after %T%+v: invariant broken: %v", queue[0], queue[0], err)
 		}
 		x.prev = x.s.View()
