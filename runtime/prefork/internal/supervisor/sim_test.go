@@ -45,7 +45,7 @@ func (x *sim) step(ev Event) []Action {
 		x.acts = append(x.acts, out...)
 		err := checkInvariants(x.prev, x.s.View())
 		if err == nil {
-			err = checkActions(x.prev, x.s.View(), out, false, &x.tookOver)
+			err = checkActions(x.prev, x.s.View(), out, x.s.opt.TakeOver, &x.tookOver)
 		}
 		if err != nil {
 			x.t.Fatalf("after %T%+v: invariant broken: %v", queue[0], queue[0], err)
