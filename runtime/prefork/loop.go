@@ -227,7 +227,7 @@ func (m *master) act(a supervisor.Action) supervisor.Event {
 	case supervisor.Record:
 		m.record(a)
 	case supervisor.Metrics:
-		m.metricsReport(a.Worker, a.Report.(metricsReport))
+		m.metricsLine(a.Worker, a.Report.(string))
 	case supervisor.HookReload:
 		if m.cfg.OnReload != nil {
 			m.cfg.OnReload()

@@ -86,13 +86,13 @@ func (m *master) record(a supervisor.Record) {
 	}
 }
 
-// metricsReport takes a worker's decoded "metrics ..." report (a Metrics action).
-func (m *master) metricsReport(w WorkerInfo, r metricsReport) {
+// metricsLine takes a worker's "metrics ..." report (a Metrics action).
+func (m *master) metricsLine(w WorkerInfo, arg string) {
 	agg := m.obs.agg
 	if agg == nil {
 		return
 	}
-	s, err := r.snap, r.err
+	s, err := observe.DecodeMetrics(arg)
 	if err != nil || len(s.Buckets) != len(m.cfg.MetricsBuckets)+1 {
 		if agg.badLines == 0 {
 			m.log.Warn("bad metrics line from worker (ignored)", "worker", w.ID, "pid", w.PID, "err", err, "buckets", len(s.Buckets))

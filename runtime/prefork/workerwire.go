@@ -10,7 +10,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
@@ -33,9 +32,8 @@ func statusEvent(id int, line string) supervisor.Event {
 		}
 		st.OldestRequest = time.Duration(ms) * time.Millisecond
 		return supervisor.EvHeartbeat{ID: id, Stats: st}
-	case supervisor.MsgMetrics:
-		s, err := observe.DecodeMetrics(arg)
-		return supervisor.EvMetrics{ID: id, Report: metricsReport{s, err}}
+	case supervisor.MsgMetrics: // decoded by the aggregator (metrics_agg.go), which knows the buckets
+		return supervisor.EvMetrics{ID: id, Report: arg}
 	case supervisor.MsgFail:
 		return supervisor.EvFailed{ID: id, Msg: unquote(arg)}
 	case supervisor.MsgExiting:
@@ -44,12 +42,6 @@ func statusEvent(id int, line string) supervisor.Event {
 		return supervisor.EvDumped{ID: id}
 	}
 	return supervisor.EvBadMessage{ID: id, Line: line}
-}
-
-// metricsReport is a worker's decoded "metrics" line (err: it did not decode).
-type metricsReport struct {
-	snap observe.MetricsSnapshot
-	err  error
 }
 
 func unquote(s string) string {
