@@ -62,9 +62,9 @@ func (a *metricsAgg) totals() observe.MetricsSnapshot {
 	return t
 }
 
-// ---- the shell's side: the supervisor's doRecord and doMetrics actions ----
+// ---- the shell's side: the supervisor's Record and Metrics actions ----
 
-// record counts what the supervisor reports (doRecord): starts, exits by
+// record counts what the supervisor reports (Record): starts, exits by
 // kind, reload and upgrade outcomes. An exit retires the worker's counts
 // (its final report came before its exit: the loop reads the status pipe
 // to EOF before it delivers the exit).
