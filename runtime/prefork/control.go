@@ -54,11 +54,17 @@ type WorkerReport struct {
 // Control commands understood by the control socket. The status
 // subcommand of a generated binary maps scale-up/scale-down to ttin/ttou.
 const (
-	ControlStatus = supervisor.ControlStatus
-	ControlReload = supervisor.ControlReload
-	ControlTTIN   = supervisor.ControlTTIN
-	ControlTTOU   = supervisor.ControlTTOU
+	ControlStatus = "status"
+	ControlReload = "reload"
+	ControlTTIN   = "ttin"
+	ControlTTOU   = "ttou"
 )
+
+// controlCommands are the control socket's commands as the supervisor's events.
+var controlCommands = map[string]supervisor.Control{
+	ControlStatus: supervisor.ControlStatus, ControlReload: supervisor.ControlReload,
+	ControlTTIN: supervisor.ControlTTIN, ControlTTOU: supervisor.ControlTTOU,
+}
 
 // controlTimeout bounds one exchange on the control socket, both sides.
 const controlTimeout = 5 * time.Second
@@ -303,12 +309,13 @@ func RunControlCommand(args []string, socketPath string, stdout io.Writer) (hand
 // command is stepped on the loop like the signal it stands for, and the
 // status is read there.
 func (m *master) controlCommand(cmd string) (Status, error) {
-	if _, known := supervisor.ControlSignals[cmd]; !known {
+	c, known := controlCommands[cmd]
+	if !known {
 		return Status{}, fmt.Errorf("unknown command %q (want status, reload, ttin or ttou)", cmd)
 	}
 	var st Status
 	err := m.ask(controlTimeout, func(m *master) {
-		m.step(supervisor.EvCommand{Cmd: cmd})
+		m.step(supervisor.EvCommand{Cmd: c})
 		st = m.status()
 	})
 	if err != nil {
@@ -324,18 +331,19 @@ func (m *master) controlCommand(cmd string) (Status, error) {
 
 // status builds the status report (on the loop).
 func (m *master) status() Status {
-	st := Status{PID: os.Getpid(), Generation: m.sup.Gen, Workers: []WorkerReport{}}
+	v := m.sup.View()
+	st := Status{PID: os.Getpid(), Generation: v.Generation, Workers: []WorkerReport{}}
 	if m.prod != nil {
 		st.Started = m.prod.started
 	}
 	now := time.Now()
-	for _, w := range m.sup.Workers {
+	for _, w := range v.Workers {
 		st.Workers = append(st.Workers, WorkerReport{
 			ID: w.ID, Generation: w.Generation, PID: w.PID, State: w.Phase.String(),
 			AgeSeconds: now.Sub(w.Started).Seconds(), Requests: w.Stats.Requests, InFlight: w.Stats.InFlight,
 			RSSBytes: w.RSS,
 		})
 	}
-	m.fillStatusMetrics(&st, now)
+	m.fillStatusMetrics(&st, v, now)
 	return st
 }

@@ -47,8 +47,17 @@
 // carries the actions out. Each worker is in one phase: booting, ready,
 // retiring (serving until its replacement is ready), draining, dumping
 // (asked for its goroutines before a kill), aborting (SIGABRT sent) or
-// killed; status views show it. The invariants below are the supervisor's,
-// each checked by a table test on a fake clock (internal/supervisor's tests).
+// killed; status views show it. The master is in one phase too: starting
+// (until every start-up worker is ready: a boot failure then stops it),
+// serving, reloading (the new generation replaces every older one),
+// upgrading (a USR2 master boots), delaying (TERM's ShutdownDelay),
+// stopping, handed over or quitting. One change at a time: USR2 is ignored
+// while starting or reloading, HUP while a USR2 master boots (both logged).
+// Events and actions are typed: the shell parses the worker's lines and
+// classifies its wait status; readers get the view the supervisor publishes
+// after each step. The invariants below are the supervisor's, each checked
+// by a table test on a fake clock, and after every step of every test and
+// of a fuzz test's random event sequences (internal/supervisor's tests).
 //
 //   - The master never serves, and it is the only holder of each worker's
 //     control pipe: when the master dies, for any reason, every worker reads

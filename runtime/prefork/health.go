@@ -126,12 +126,12 @@ func healthHandler(query healthQuery) http.Handler {
 // queryHealth runs on the health server's goroutines: it asks the loop.
 func (m *master) queryHealth(wait time.Duration) (healthState, bool) {
 	var st healthState
-	err := m.ask(wait, func(m *master) { st = healthOf(m.sup) })
+	err := m.ask(wait, func(m *master) { st = healthOf(m.sup.View()) })
 	return st, err == nil
 }
 
-// healthOf is what the probes report of s (read on the loop).
-func healthOf(s *supervisor.Supervisor) healthState {
-	return healthState{Started: s.Announced, Stopping: s.Stopping(),
-		Ready: s.CountServing(), Target: s.Target, Generation: s.Gen, PID: os.Getpid()}
+// healthOf is what the probes report of the supervisor's view v.
+func healthOf(v supervisor.View) healthState {
+	return healthState{Started: v.Started, Stopping: v.Stopping,
+		Ready: v.Ready, Target: v.Target, Generation: v.Generation, PID: os.Getpid()}
 }

@@ -11,7 +11,6 @@ import (
 	"os/signal"
 	"reflect"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -30,7 +29,6 @@ import (
 // goroutines go through ask.
 type master struct {
 	cfg       Config
-	loaded    *Config // the configuration a reload loaded, made current by doApplyConfig
 	log       *logging
 	shared    atomic.Pointer[logging] // log, for goroutines off the loop
 	sup       *supervisor.Supervisor
@@ -100,7 +98,8 @@ func runMaster(cfg Config) error {
 		children: make(map[int]*child),
 		msgs:     make(chan workerMsg, 64), exits: make(chan workerExit, 16),
 		calls: make(chan func(*master)), sigs: make(chan os.Signal, 16), done: make(chan struct{}),
-		sup: supervisor.NewSupervisor(policyOf(cfg), rand.IntN, addrs(names), parent != nil),
+		sup: supervisor.New(supervisor.Options{Policy: policyOf(cfg), Jitter: rand.IntN, Listeners: addrs(names),
+			Inherited: inherited, TakeOver: parent != nil}),
 		obs: masterObs{upgradeChild: parent != nil},
 	}
 	m.shared.Store(lg)
@@ -131,30 +130,21 @@ func runMaster(cfg Config) error {
 	return m.loop()
 }
 
-var signalNames = map[os.Signal]string{
-	syscall.SIGTERM: "TERM", syscall.SIGINT: "INT", syscall.SIGQUIT: "QUIT", syscall.SIGHUP: "HUP",
-	sigTTIN: "TTIN", sigTTOU: "TTOU", sigUSR1: "USR1", sigUSR2: "USR2",
-}
-
 func (m *master) loop() error {
 	tick := time.NewTicker(supervisor.TickEvery)
 	defer tick.Stop()
 	m.step(supervisor.EvStart{})
-	for !m.sup.Done() {
+	for !m.sup.View().Done {
 		select {
 		case s := <-m.sigs:
 			m.log.Debug("signal", "signal", s)
-			m.step(supervisor.EvSignal{Name: signalNames[s]})
+			m.step(supervisor.EvSignal{Sig: masterSignals[s]})
 		case msg := <-m.msgs:
-			m.step(supervisor.EvMessage{ID: msg.id, Line: msg.line})
+			m.step(statusEvent(msg.id, msg.line))
 		case ex := <-m.exits:
 			delete(m.children, ex.c.info.ID)
 			ex.c.control.Close()
-			status := "exit status 0"
-			if ex.err != nil {
-				status = ex.err.Error()
-			}
-			m.step(supervisor.EvExited{ID: ex.c.info.ID, Status: status})
+			m.step(supervisor.EvExited{ID: ex.c.info.ID, Exit: exitOf(ex.c.cmd.ProcessState, ex.err)})
 		case f := <-m.calls:
 			f(m)
 		case now := <-tick.C:
@@ -183,61 +173,62 @@ func (m *master) step(ev supervisor.Event) {
 
 // act carries out one action; it returns the event that answers it, if any.
 func (m *master) act(a supervisor.Action) supervisor.Event {
-	c := m.children[a.Worker.ID]
-	switch a.Kind {
-	case supervisor.DoSpawn:
-		return m.spawn(a.Worker, a.MaxReq)
-	case supervisor.DoSend:
-		if c != nil {
-			c.send(a.Arg, m.log)
+	switch a := a.(type) {
+	case supervisor.StartWorker:
+		return m.spawn(a.Worker, a.MaxRequests)
+	case supervisor.Send:
+		if c := m.children[a.Worker.ID]; c != nil {
+			c.send(a.Command.String(), m.log)
 		}
-	case supervisor.DoSignal:
-		if c != nil {
-			c.signal(a.Arg)
+	case supervisor.SignalWorker:
+		if c := m.children[a.Worker.ID]; c != nil {
+			c.signal(a.Sig)
 		}
-	case supervisor.DoLog:
-		m.log.Log(context.Background(), a.Level, a.Text, a.Attrs...)
-	case supervisor.DoNotify:
+	case supervisor.Log:
+		m.log.Log(context.Background(), a.Level, a.Msg, a.Attrs...)
+	case supervisor.Notify:
 		m.notify(a)
-	case supervisor.DoLoadConfig:
+	case supervisor.TakeOver:
+		m.takeOver(a.Status)
+	case supervisor.LoadConfig:
 		return m.loadConfig()
-	case supervisor.DoApplyConfig:
-		m.applyConfig(*m.loaded)
-	case supervisor.DoCloseListeners:
+	case supervisor.ApplyConfig:
+		m.applyConfig(a.Settings.(Config))
+	case supervisor.CloseListeners:
 		m.closeListeners()
-	case supervisor.DoReopenLogs:
+	case supervisor.ReopenLogs:
 		if err := m.log.reopen(); err != nil {
 			m.log.Error("reopen log", "err", err)
 		}
-	case supervisor.DoStartUpgrade:
+	case supervisor.StartUpgrade:
 		return m.startUpgrade()
-	case supervisor.DoKillUpgrade:
+	case supervisor.KillUpgrade:
 		m.killUpgrade()
-	case supervisor.DoWritePidFile:
+	case supervisor.WritePidFile:
 		if m.cfg.PidFile != "" {
 			if err := writePidFile(m.cfg.PidFile); err != nil {
 				m.log.Error("pid file", "err", err)
 			}
 		}
-	case supervisor.DoHandOver:
-		m.handOver(a.N)
-	case supervisor.DoHookReady:
+	case supervisor.HandOver:
+		m.handOver(a.PID)
+	case supervisor.HookReady:
 		if m.cfg.WhenReady != nil {
 			m.cfg.WhenReady()
 		}
-	case supervisor.DoHookChildExit:
+	case supervisor.HookChildExit:
 		if m.cfg.ChildExit != nil {
-			m.cfg.ChildExit(a.Worker, a.Text)
+			m.cfg.ChildExit(a.Worker, a.Exit.Desc)
 		}
-	case supervisor.DoHookWorkers:
+	case supervisor.HookWorkers:
 		if m.cfg.NWorkersChanged != nil {
 			m.cfg.NWorkersChanged(a.N, a.Old)
 		}
-	case supervisor.DoRecord:
+	case supervisor.Record:
 		m.record(a)
-	case supervisor.DoMetrics:
-		m.metricsLine(a.Worker, a.Text)
-	case supervisor.DoHookReload:
+	case supervisor.Metrics:
+		m.metricsLine(a.Worker, a.Report.(string))
+	case supervisor.HookReload:
 		if m.cfg.OnReload != nil {
 			m.cfg.OnReload()
 		}
@@ -256,7 +247,7 @@ var (
 // endpoint) reads or changes the master's state, e.g.
 //
 //	var ready bool
-//	err := m.ask(time.Second, func(m *master) { ready = m.sup.Serving() })
+//	err := m.ask(time.Second, func(m *master) { ready = m.sup.View().Serving })
 //
 // It fails when the loop does not take f within timeout or has ended.
 func (m *master) ask(timeout time.Duration, f func(*master)) error {
@@ -274,8 +265,9 @@ func (m *master) ask(timeout time.Duration, f func(*master)) error {
 	return nil
 }
 
-// loadConfig runs Config.Reload for a HUP and checks the result; settings
-// that need a restart are kept, and so are the program's funcs.
+// loadConfig runs Config.Reload for a HUP and checks the result. What the
+// supervisor does with it is its reload rule; the shell keeps what only a
+// restart can change (its listeners and metrics sums) and the program's funcs.
 func (m *master) loadConfig() supervisor.Event {
 	if m.cfg.Reload == nil {
 		return supervisor.EvConfigLoaded{}
@@ -287,15 +279,15 @@ func (m *master) loadConfig() supervisor.Event {
 	if err != nil {
 		return supervisor.EvConfigLoaded{Err: err}
 	}
-	if !slices.Equal(nc.Bind, m.cfg.Bind) && !m.inherited {
-		m.log.Warn("reload: bind addresses changed; a restart (or USR2) is needed to apply them", "bind", strings.Join(nc.Bind, ","))
+	l := &supervisor.Loaded{Policy: policyOf(nc)}
+	if !slices.Equal(nc.Bind, m.cfg.Bind) {
+		l.Bind = nc.Bind
 	}
 	nc.Bind = m.cfg.Bind
 	nc.MetricsBind, nc.MetricsBuckets = m.cfg.MetricsBind, m.cfg.MetricsBuckets // the master's listener and sums stay as started
 	keepFuncs(&nc, m.cfg)
-	m.loaded = &nc
-	p := policyOf(nc)
-	return supervisor.EvConfigLoaded{Cfg: &p}
+	l.Settings = nc
+	return supervisor.EvConfigLoaded{Loaded: l}
 }
 
 // keepFuncs fills nc's unset fields that do not travel as JSON (funcs, the
@@ -333,7 +325,7 @@ func (m *master) sampleRSS(now time.Time) {
 		return
 	}
 	m.nextRSS = now.Add(time.Second)
-	for _, w := range m.sup.Workers {
+	for _, w := range m.sup.View().Workers {
 		if w.PID == 0 || w.Phase == supervisor.PhaseKilled {
 			continue
 		}
@@ -353,11 +345,12 @@ func (m *master) finish() error {
 	if m.cfg.OnExit != nil {
 		m.cfg.OnExit()
 	}
-	if err := m.sup.Err; err != nil {
-		m.log.Error("master stopped", "err", err)
-		return err
+	v := m.sup.View()
+	if v.Err != nil {
+		m.log.Error("master stopped", "err", v.Err)
+		return v.Err
 	}
-	m.log.Info("master stopped", "reason", m.sup.StopReason)
+	m.log.Info("master stopped", "reason", v.StopReason)
 	return nil
 }
 

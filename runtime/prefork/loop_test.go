@@ -65,7 +65,7 @@ func TestReloadSwitchesTheMastersLogAndLeaksNothing(t *testing.T) {
 // A worker that cannot be started leaves no descriptor open.
 func TestSpawnFailureLeaksNoDescriptor(t *testing.T) {
 	m := &master{exe: filepath.Join(t.TempDir(), "missing"), args: []string{"missing"}, children: map[int]*child{},
-		sup: supervisor.NewSupervisor(policyOf(Config{Workers: 1}), func(int) int { return 0 }, "", false)}
+		sup: supervisor.New(supervisor.Options{Policy: policyOf(Config{Workers: 1}), Jitter: func(int) int { return 0 }})}
 	before := openFDs(t)
 	for range 10 {
 		ev, ok := m.spawn(WorkerInfo{ID: 1, Generation: 1}, 0).(supervisor.EvSpawnFailed)

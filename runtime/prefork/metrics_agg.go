@@ -62,31 +62,31 @@ func (a *metricsAgg) totals() observe.MetricsSnapshot {
 	return t
 }
 
-// ---- the shell's side: the supervisor's doRecord and doMetrics actions ----
+// ---- the shell's side: the supervisor's Record and Metrics actions ----
 
-// record counts what the supervisor reports (doRecord): starts, exits by
+// record counts what the supervisor reports (Record): starts, exits by
 // kind, reload and upgrade outcomes. An exit retires the worker's counts
 // (its final report came before its exit: the loop reads the status pipe
 // to EOF before it delivers the exit).
-func (m *master) record(a supervisor.Action) {
+func (m *master) record(a supervisor.Record) {
 	agg := m.obs.agg
 	if agg == nil {
 		return
 	}
-	switch a.Arg {
+	switch a.What {
 	case supervisor.RecordStart:
 		agg.starts++
 	case supervisor.RecordExit:
-		agg.exits[a.Text]++
+		agg.exits[a.Outcome]++
 		agg.retire(a.Worker.ID)
 	case supervisor.RecordReload:
-		agg.reloads[a.Text]++
+		agg.reloads[a.Outcome]++
 	case supervisor.RecordUpgrade:
-		agg.upgrades[a.Text]++
+		agg.upgrades[a.Outcome]++
 	}
 }
 
-// metricsLine takes a worker's "metrics ..." report (doMetrics).
+// metricsLine takes a worker's "metrics ..." report (a Metrics action).
 func (m *master) metricsLine(w WorkerInfo, arg string) {
 	agg := m.obs.agg
 	if agg == nil {
@@ -105,7 +105,8 @@ func (m *master) metricsLine(w WorkerInfo, arg string) {
 
 // metricsView copies what a scrape shows (on the loop; rendering is done off it).
 func (m *master) metricsView(now time.Time) observe.MetricsView {
-	v := observe.MetricsView{Bounds: m.cfg.MetricsBuckets, Target: m.sup.Target, Generation: m.sup.Gen,
+	sv := m.sup.View()
+	v := observe.MetricsView{Bounds: m.cfg.MetricsBuckets, Target: sv.Target, Generation: sv.Generation,
 		States: map[string]int{"booting": 0, "ready": 0, "draining": 0}}
 	if m.obs.agg != nil {
 		v.Totals = m.obs.agg.totals()
@@ -115,7 +116,7 @@ func (m *master) metricsView(now time.Time) observe.MetricsView {
 		v.StartTime = m.prod.started
 	}
 	first := true
-	for _, w := range m.sup.Workers {
+	for _, w := range sv.Workers {
 		v.States[stateLabel(w.Phase)]++
 		v.InFlight += int64(w.Stats.InFlight)
 		age := now.Sub(w.Started).Seconds()
@@ -195,7 +196,7 @@ func (m *master) tickObservability(now time.Time) {
 	if m.obs.statsd == nil {
 		return
 	}
-	if n := len(m.sup.Workers); n != m.obs.lastWorkers {
+	if n := len(m.sup.View().Workers); n != m.obs.lastWorkers {
 		m.obs.lastWorkers = n
 		m.obs.statsd.Gauge("gunicorn.workers", int64(n))
 	}
@@ -256,7 +257,7 @@ func quantileBound(q float64, bounds []float64, buckets []uint64) float64 {
 // status view (on the loop): average request rate since it became ready,
 // the bucket bounds that p50 and p99 latency are under (-1: above the
 // highest bound), and its 5xx answers.
-func (m *master) fillStatusMetrics(st *Status, now time.Time) {
+func (m *master) fillStatusMetrics(st *Status, v supervisor.View, now time.Time) {
 	if m.obs.agg == nil {
 		return
 	}
@@ -266,7 +267,7 @@ func (m *master) fillStatusMetrics(st *Status, now time.Time) {
 			continue
 		}
 		r := &st.Workers[i]
-		if w := m.sup.Find(wr.ID); w != nil && !w.ReadyAt.IsZero() {
+		if w, ok := v.Worker(wr.ID); ok && !w.ReadyAt.IsZero() {
 			if age := now.Sub(w.ReadyAt).Seconds(); age > 0 {
 				r.RequestsPerSecond = float64(s.RequestCount()) / age
 			}

@@ -34,8 +34,8 @@ func (c *child) send(cmd string, lg *logging) {
 }
 
 // signal sends ABRT (the Go runtime dumps every goroutine) or KILL.
-func (c *child) signal(sig string) {
-	if sig == "ABRT" {
+func (c *child) signal(sig supervisor.WorkerSignal) {
+	if sig == supervisor.Abort {
 		c.cmd.Process.Signal(syscall.SIGABRT)
 		return
 	}
@@ -136,7 +136,7 @@ func (m *master) workerEnv(w WorkerInfo, maxReq int64) []string {
 		envMaxRequests+"="+strconv.FormatInt(maxReq, 10),
 	)
 	if !m.setProcs {
-		env = append(env, "GOMAXPROCS="+strconv.Itoa(max(1, runtime.GOMAXPROCS(0)/max(1, m.sup.Target))))
+		env = append(env, "GOMAXPROCS="+strconv.Itoa(max(1, runtime.GOMAXPROCS(0)/max(1, m.sup.View().Target))))
 	}
 	return env
 }

@@ -9,29 +9,24 @@ import (
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
-// notify tells systemd what the supervisor decided (doNotify). A master
-// started by USR2 takes over from the old one at its first READY=1.
-func (m *master) notify(a supervisor.Action) {
+// notify tells systemd what the supervisor decided (a Notify action).
+func (m *master) notify(a supervisor.Notify) {
 	p := m.prod
 	if p == nil {
 		return
 	}
-	switch a.Arg {
+	switch a.What {
 	case supervisor.NotifyReloading:
 		p.notify.Reloading()
 	case supervisor.NotifyStopping:
 		p.notify.Stopping()
 	case supervisor.NotifyStatus:
-		p.notify.Status(a.Text)
+		p.notify.Status(a.Status)
 	case supervisor.NotifyReady:
-		if p.parent != nil {
-			m.takeOver(a.Text)
-			return
-		}
-		if err := p.notify.Ready(a.Text); err != nil {
+		if err := p.notify.Ready(a.Status); err != nil {
 			m.log.Warn("sd_notify", "err", err)
 		}
-		m.log.Debug("sd_notify READY=1", a.Attrs...)
+		m.log.Debug("sd_notify READY=1", "after", a.After)
 	}
 }
 
@@ -39,6 +34,9 @@ func (m *master) notify(a supervisor.Action) {
 // READY=1, then "ready <pid>" to the old master.
 func (m *master) takeOver(status string) {
 	p := m.prod
+	if p == nil || p.parent == nil {
+		return
+	}
 	parent := p.parent
 	p.parent = nil
 	if m.cfg.PidFile != "" {

@@ -1,10 +1,21 @@
-// Package supervisor is the master's whole lifecycle policy as a state machine: no
-// processes, signals, sockets or clock of its own. The master's shell (the loop in
-// runtime/prefork) steps a Supervisor with events (Step), each with the current time,
-// and carries out the Actions it returns: spawn, send a word on a worker's pipe, signal,
-// log, notify systemd, record a metric. Readers get views (CountServing, Stopping,
-// Workers' records) on the loop's goroutine.
+// Package supervisor is the master's whole lifecycle policy as a state
+// machine: no processes, signals, sockets or clock of its own. The master's
+// shell (the loop in runtime/prefork) steps a Supervisor with typed events
+// (Step), each with the current time, and carries out the typed Actions it
+// returns with a type switch: start a worker, send it a command, signal it,
+// log, notify systemd, record a metric.
 //
-// It imports no os/exec, syscall, net or os/signal (runtime/prefork's tree test pins
-// that), so every rule is a table test on a fake clock.
+// The master has one phase (MasterPhase: starting, serving, reloading,
+// upgrading, delaying, stopping, handed over, quitting); each worker has
+// one (Phase). A reload's rollout is the current generation replacing the
+// older ones. Nothing here parses a string: the shell turns the worker's
+// status lines, its wait status and the master's signals into events.
+// Readers (status, metrics, health, STATUS=) get View, a value published
+// after each step, never the supervisor's fields.
+//
+// Its invariants (the tests' checkInvariants) are checked after every step
+// of every table test and of FuzzSupervisor's random event sequences.
+//
+// It imports no os/exec, syscall, net or os/signal (runtime/prefork's tree
+// test pins that), so every rule is a table test on a fake clock.
 package supervisor

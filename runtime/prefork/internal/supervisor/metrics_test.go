@@ -6,11 +6,11 @@ import (
 	"time"
 )
 
-// recorded lists the outcomes of DoRecord actions for what in the last step.
-func (x *sim) recorded(what string) (out []string) {
+// recorded lists the outcomes of Record actions for what in the last step.
+func (x *sim) recorded(what RecordKind) (out []string) {
 	for _, a := range x.acts {
-		if a.Kind == DoRecord && a.Arg == what {
-			out = append(out, a.Text)
+		if a, ok := a.(Record); ok && a.What == what {
+			out = append(out, a.Outcome)
 		}
 	}
 	return out
@@ -22,7 +22,7 @@ func (x *sim) recorded(what string) (out []string) {
 func TestExitKinds(t *testing.T) {
 	hb := func(x *sim, ids ...int) {
 		for _, id := range ids {
-			x.msg(id, "hb 0 0 0")
+			x.hb(id, 0, 0, 0)
 		}
 	}
 	for _, c := range []struct {
@@ -37,7 +37,7 @@ func TestExitKinds(t *testing.T) {
 		{"crash", nil, func(x *sim) { x.booted() }, 1, "exit status 2", ExitCrash},
 		{"SIGKILL from outside", nil, func(x *sim) { x.booted() }, 1, "signal: killed", ExitKilled},
 		{"other signal from outside", nil, func(x *sim) { x.booted() }, 1, "signal: segmentation fault", ExitSignal},
-		{"stopped on its own", nil, func(x *sim) { x.booted(); x.msg(1, `exiting "received terminated"`) }, 1, "exit status 0", ExitSignal},
+		{"stopped on its own", nil, func(x *sim) { x.booted(); x.step(EvExiting{ID: 1, Reason: "received terminated"}) }, 1, "exit status 0", ExitSignal},
 		{"heartbeat timeout", nil, func(x *sim) {
 			x.booted()
 			x.advance(20 * time.Second)
@@ -51,9 +51,9 @@ func TestExitKinds(t *testing.T) {
 			hb(x, 1, 2)
 			x.advance(11 * time.Second)
 		}, 3, "signal: aborted", ExitBootFailure},
-		{"max requests", func(c *Policy) { c.MaxRequests = 10 }, func(x *sim) { x.booted(); x.msg(1, "hb 10 0 0"); x.ready(3) }, 1, "exit status 0", ExitMaxRequests},
+		{"max requests", func(c *Policy) { c.MaxRequests = 10 }, func(x *sim) { x.booted(); x.hb(1, 10, 0, 0); x.ready(3) }, 1, "exit status 0", ExitMaxRequests},
 		{"memory", func(c *Policy) { c.MaxWorkerMemory = 100 }, func(x *sim) { x.booted(); x.step(EvRSS{ID: 1, Bytes: 200}); x.ready(3) }, 1, "exit status 0", ExitMaxMemory},
-		{"stuck request", nil, func(x *sim) { x.booted(); x.msg(1, "hb 5 1 31000"); x.advance(100 * time.Millisecond); x.ready(3) }, 1, "exit status 0", ExitStuck},
+		{"stuck request", nil, func(x *sim) { x.booted(); x.hb(1, 5, 1, 31000); x.advance(100 * time.Millisecond); x.ready(3) }, 1, "exit status 0", ExitStuck},
 		{"reload", nil, func(x *sim) { x.booted(); x.reload(nil, nil); x.ready(3, 4) }, 1, "exit status 0", ExitReload},
 		{"abandoned generation", nil, func(x *sim) { x.booted(); x.reload(nil, nil); x.exit(3, "exit status 1") }, 4, "exit status 0", ExitBootFailure},
 		{"scale down", nil, func(x *sim) { x.booted(); x.signal("TTOU") }, 1, "exit status 0", ExitScaleDown},
@@ -67,7 +67,7 @@ func TestExitKinds(t *testing.T) {
 			}
 			x := newSim(t, 2, tweaks...)
 			c.drive(x)
-			if x.s.Find(c.id) == nil {
+			if x.s.find(c.id) == nil {
 				t.Fatalf("worker %d is gone before its exit; workers %v", c.id, x.ids())
 			}
 			x.exit(c.id, c.status)
@@ -85,8 +85,8 @@ func TestSupervisorRecordsOutcomes(t *testing.T) {
 		t.Errorf("%d starts recorded, want 2", got)
 	}
 	x.booted()
-	x.msg(1, "metrics r=0.1:5")
-	if !slices.ContainsFunc(x.acts, func(a Action) bool { return a.Kind == DoMetrics && a.Worker.ID == 1 && a.Text == "r=0.1:5" }) {
+	x.step(EvMetrics{ID: 1, Report: "r=0.1:5"})
+	if !slices.ContainsFunc(x.acts, func(a Action) bool { m, ok := a.(Metrics); return ok && m.Worker.ID == 1 && m.Report == "r=0.1:5" }) {
 		t.Errorf("metrics line not handed over: %+v", x.acts)
 	}
 	x.reload(nil, nil)

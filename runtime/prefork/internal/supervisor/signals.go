@@ -2,70 +2,86 @@ package supervisor
 
 import (
 	"log/slog"
-	"strconv"
-	"strings"
 )
 
 // signal handles a signal to the master, or the control command that means
 // the same (by names the source in logs).
-func (s *Supervisor) signal(sig, by string) {
+func (s *Supervisor) signal(sig Signal, by string) {
 	switch sig {
-	case "TERM":
-		if s.stop == running && s.stopAt.IsZero() && s.cfg.ShutdownDelay > 0 {
+	case SigTerm:
+		if s.phase.leaving() {
+			s.stopAll(MasterStopping, "SIGTERM")
+			return
+		}
+		if s.cfg.ShutdownDelay > 0 {
 			// Endpoints and proxies still send for a moment: serve on, unready.
-			s.stopAt = s.now.Add(s.cfg.ShutdownDelay)
-			if !s.handedOver {
-				s.do(Action{Kind: DoNotify, Arg: NotifyStopping})
-			}
+			s.phase, s.stopAt = MasterDelaying, s.now.Add(s.cfg.ShutdownDelay)
+			s.do(Notify{What: NotifyStopping})
 			s.log(slog.LevelInfo, "master stopping after the shutdown delay", "reason", "SIGTERM", "shutdown_delay", s.cfg.ShutdownDelay, "by", by)
 			return
 		}
-		s.stopAll(stopGraceful, "SIGTERM")
-	case "INT", "QUIT":
-		s.stopAll(stopQuick, "SIG"+sig)
-	case "HUP":
-		if s.stop != running || !s.stopAt.IsZero() {
-			return
-		}
-		s.do(Action{Kind: DoNotify, Arg: NotifyReloading})
-		s.log(slog.LevelInfo, "reload requested", "by", by, "generation", s.Gen+1)
-		s.do(Action{Kind: DoLoadConfig})
-	case "TTIN":
-		s.setTarget(s.Target+1, by)
-	case "TTOU":
-		if s.Target <= 1 {
+		s.stopAll(MasterStopping, "SIGTERM")
+	case SigInt, SigQuit:
+		s.stopAll(MasterQuitting, "SIG"+sig.String())
+	case SigHup:
+		s.hup(by)
+	case SigTTIN:
+		s.setTarget(s.target+1, by)
+	case SigTTOU:
+		if s.target <= 1 {
 			s.log(slog.LevelWarn, "TTOU ignored: never fewer than 1 worker", "by", by)
 			return
 		}
-		s.setTarget(s.Target-1, by)
-	case "USR1":
-		s.do(Action{Kind: DoReopenLogs})
-		for _, w := range s.Workers {
-			s.send(w, CmdReopen)
+		s.setTarget(s.target-1, by)
+	case SigUSR1:
+		s.do(ReopenLogs{})
+		for _, w := range s.workers {
+			s.send(w, WorkerCommand{Verb: Reopen})
 		}
 		s.log(slog.LevelInfo, "log files reopened (USR1)")
-	case "USR2":
+	case SigUSR2:
 		s.upgrade()
 	}
 }
 
-// controlSignals maps the control socket's commands to the signal they stand for.
-var ControlSignals = map[string]string{ControlStatus: "", ControlReload: "HUP", ControlTTIN: "TTIN", ControlTTOU: "TTOU"}
-
-func (s *Supervisor) setTarget(n int, why string) {
-	if s.stop != running || n == s.Target {
+// hup asks for the configuration of a reload: none while leaving or while a
+// binary upgrade boots (the new master reads config/ itself).
+func (s *Supervisor) hup(by string) {
+	switch s.phase {
+	case MasterStarting, MasterServing, MasterReloading:
+	case MasterUpgrading:
+		s.log(slog.LevelWarn, "reload ignored: a binary upgrade (USR2) is in progress", "by", by)
+		return
+	default:
 		return
 	}
-	old := s.Target
-	s.Target = n
-	s.log(slog.LevelInfo, "worker count changed", "from", old, "to", n, "reason", why)
-	s.do(Action{Kind: DoHookWorkers, N: n, Old: old})
+	if s.phase != MasterStarting { // nothing was announced yet: READY=1 comes with the start-up's end
+		s.do(Notify{What: NotifyReloading})
+	}
+	s.log(slog.LevelInfo, "reload requested", "by", by, "generation", s.gen+1)
+	s.do(LoadConfig{})
 }
 
-// reload starts a new generation with the configuration the loop loaded
-// (nil: the current one). One that failed to load starts nothing.
-func (s *Supervisor) reload(nc *Policy, err error) {
-	if s.stop != running || !s.stopAt.IsZero() {
+func (s *Supervisor) setTarget(n int, why string) {
+	if s.phase.stopped() || n == s.target {
+		return
+	}
+	old := s.target
+	s.target = n
+	s.log(slog.LevelInfo, "worker count changed", "from", old, "to", n, "reason", why)
+	s.do(HookWorkers{N: n, Old: old})
+}
+
+// reload starts a new generation with the configuration the shell loaded
+// (nil: the current one). One that failed to load starts nothing. This is
+// the reload merge: the policy is taken whole, a worker count changed by
+// TTIN/TTOU stands until the file changes it, and listen addresses stay as
+// bound (ApplyConfig's Settings are the loaded ones; the shell keeps its
+// listeners).
+func (s *Supervisor) reload(nc *Loaded, err error) {
+	switch s.phase {
+	case MasterStarting, MasterServing, MasterReloading:
+	default:
 		return
 	}
 	if err != nil {
@@ -74,40 +90,42 @@ func (s *Supervisor) reload(nc *Policy, err error) {
 		return
 	}
 	if nc != nil {
+		if nc.Bind != nil && !s.opt.Inherited {
+			s.log(slog.LevelWarn, "reload: bind addresses changed; a restart (or USR2) is needed to apply them", "bind", joinComma(nc.Bind))
+		}
 		was := s.cfg.Workers
-		s.cfg = *nc
-		s.do(Action{Kind: DoApplyConfig})
-		if nc.Workers != was { // a TTIN/TTOU count stands until the file changes
-			s.setTarget(nc.Workers, "reload")
+		s.cfg = nc.Policy
+		s.do(ApplyConfig{Settings: nc.Settings})
+		if nc.Policy.Workers != was { // a TTIN/TTOU count stands until the file changes
+			s.setTarget(nc.Policy.Workers, "reload")
 		}
 	}
-	s.do(Action{Kind: DoHookReload})
-	s.Gen++
-	s.rollout = s.Gen
-	for _, w := range s.Workers {
-		s.retire(w, ExitReload, reloadReason(s.Gen))
+	s.do(HookReload{})
+	s.gen++
+	if s.phase != MasterStarting { // at start-up the new generation is simply the start-up's
+		s.phase = MasterReloading
+	}
+	for _, w := range s.workers {
+		if w.Generation < s.gen {
+			s.retire(w, ExitReload, "reload: replaced by generation "+itoa(s.gen))
+		}
 	}
 }
-
-const reloadPrefix = "reload: replaced by generation "
-
-func reloadReason(gen int) string    { return reloadPrefix + strconv.Itoa(gen) }
-func isReloadReason(why string) bool { return strings.HasPrefix(why, reloadPrefix) }
 
 // abandonReload gives up a generation that failed to boot: its booting
 // workers quit and the workers it was to replace serve on.
 func (s *Supervisor) abandonReload(why string) {
 	s.log(slog.LevelError, "reload abandoned: the new generation failed to boot; the current workers keep serving",
-		"generation", s.rollout, "reason", why)
+		"generation", s.gen, "reason", why)
 	s.record(nil, RecordReload, ReloadAbandoned)
-	for _, w := range s.Workers {
+	for _, w := range s.workers {
 		switch {
-		case w.Generation == s.rollout && w.Phase == PhaseBooting:
+		case w.Generation == s.gen && w.Phase == PhaseBooting:
 			s.drain(w, ExitBootFailure, "abandoned generation", true)
-		case w.Phase == PhaseRetiring && isReloadReason(w.reason):
+		case w.Generation < s.gen && w.Phase == PhaseRetiring && w.kind == ExitReload:
 			w.Phase, w.reason, w.kind = PhaseReady, "", ""
 		}
 	}
-	s.rollout = 0
+	s.phase = MasterServing
 	s.notifyReady("reload abandoned")
 }

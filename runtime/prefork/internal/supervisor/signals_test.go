@@ -12,12 +12,12 @@ func TestSignalTable(t *testing.T) {
 	t.Run("TERM: graceful stop", func(t *testing.T) {
 		x := newSim(t, 2).booted()
 		x.signal("TERM")
-		if !slices.Equal(x.sent(1), []string{"drain stop"}) || !x.has(DoCloseListeners, "") || x.s.Serving() {
+		if !slices.Equal(x.sent(1), []string{"drain stop"}) || !x.has(DoCloseListeners, "") || x.view().Serving {
 			t.Fatalf("TERM: %+v", x.acts)
 		}
 		x.exit(1, "exit status 0")
 		x.exit(2, "exit status 0")
-		if !x.s.Done() || x.s.Err != nil || len(x.spawned()) != 0 {
+		if !x.view().Done || x.s.err != nil || len(x.spawned()) != 0 {
 			t.Fatal("stopped master respawned or did not finish")
 		}
 	})
@@ -25,8 +25,8 @@ func TestSignalTable(t *testing.T) {
 		t.Run(sig+": quick stop", func(t *testing.T) {
 			x := newSim(t, 1).booted()
 			x.signal(sig)
-			if !slices.Equal(x.sent(1), []string{CmdQuit}) || x.s.StopReason != "SIG"+sig {
-				t.Fatalf("%s: %v %q", sig, x.sent(1), x.s.StopReason)
+			if !slices.Equal(x.sent(1), []string{CmdQuit}) || x.s.stopReason != "SIG"+sig {
+				t.Fatalf("%s: %v %q", sig, x.sent(1), x.s.stopReason)
 			}
 		})
 	}
@@ -36,7 +36,7 @@ func TestSignalTable(t *testing.T) {
 		if len(x.sent(1)) != 0 || x.has(DoCloseListeners, "") || !x.has(DoNotify, NotifyStopping) || x.logged("master stopping after the shutdown delay") != 1 {
 			t.Fatalf("TERM with a delay: want STOPPING=1 and workers untouched, got %+v", x.acts)
 		}
-		if x.s.Serving() || !x.s.Stopping() {
+		if x.view().Serving || !x.view().Stopping {
 			t.Fatal("ready during the shutdown delay: /readyz must answer 503 from the TERM on")
 		}
 		x.exit(2, "signal: killed") // a crash during the delay is still replaced
@@ -44,7 +44,7 @@ func TestSignalTable(t *testing.T) {
 			t.Fatalf("worker crashed during the delay: spawned %v", x.spawned())
 		}
 		x.reload(nil, nil)
-		if x.s.Gen != 1 {
+		if x.s.gen != 1 {
 			t.Fatal("HUP during the shutdown delay started a generation")
 		}
 		x.advance(4900 * time.Millisecond)
@@ -78,25 +78,25 @@ func TestSignalTable(t *testing.T) {
 	t.Run("HUP: rolling reload", func(t *testing.T) {
 		x := newSim(t, 1).booted()
 		x.reload(nil, nil)
-		if x.s.Gen != 2 || len(x.spawned()) != 1 || x.phase(1) != "retiring" {
-			t.Fatalf("HUP: gen %d, spawned %v", x.s.Gen, x.spawned())
+		if x.s.gen != 2 || len(x.spawned()) != 1 || x.phase(1) != "retiring" {
+			t.Fatalf("HUP: gen %d, spawned %v", x.s.gen, x.spawned())
 		}
 	})
 	t.Run("TTIN / TTOU: one more, one fewer, never below 1", func(t *testing.T) {
 		x := newSim(t, 1).booted()
 		x.signal("TTIN")
-		if x.s.Target != 2 || len(x.spawned()) != 1 || !x.has(DoHookWorkers, "") {
-			t.Fatalf("TTIN: target %d", x.s.Target)
+		if x.s.target != 2 || len(x.spawned()) != 1 || !x.has(DoHookWorkers, "") {
+			t.Fatalf("TTIN: target %d", x.s.target)
 		}
 		x.ready(2)
 		x.signal("TTOU")
-		if x.s.Target != 1 || !slices.Equal(x.sent(1), []string{CmdDrain}) || x.logged("scale down") == 0 {
-			t.Fatalf("TTOU: target %d, oldest got %v", x.s.Target, x.sent(1))
+		if x.s.target != 1 || !slices.Equal(x.sent(1), []string{CmdDrain}) || x.logged("scale down") == 0 {
+			t.Fatalf("TTOU: target %d, oldest got %v", x.s.target, x.sent(1))
 		}
-		for _, ev := range []Event{EvSignal{Name: "TTOU"}, EvCommand{Cmd: ControlTTOU}} {
+		for _, ev := range []Event{EvSignal{Sig: SigTTOU}, EvCommand{Cmd: ControlTTOU}} {
 			x.step(ev)
-			if x.s.Target != 1 || x.logged("TTOU ignored: never fewer than 1 worker") != 1 {
-				t.Fatalf("%+v at 1 worker: target %d, %+v", ev, x.s.Target, x.acts)
+			if x.s.target != 1 || x.logged("TTOU ignored: never fewer than 1 worker") != 1 {
+				t.Fatalf("%+v at 1 worker: target %d, %+v", ev, x.s.target, x.acts)
 			}
 		}
 	})
@@ -129,7 +129,7 @@ func TestSignalTable(t *testing.T) {
 		x := newSim(t, 1).booted()
 		x.signal("USR2")
 		x.step(EvUpgradeFailed{Why: "new master not ready within 1m0s", Started: true})
-		if !x.has(DoKillUpgrade, "") || !x.has(DoWritePidFile, "") || !x.has(DoNotify, NotifyReady) || x.s.stop != running {
+		if !x.has(DoKillUpgrade, "") || !x.has(DoWritePidFile, "") || !x.has(DoNotify, NotifyReady) || x.view().Stopping {
 			t.Fatalf("failed upgrade: %+v", x.acts)
 		}
 		x.signal("USR2")
@@ -141,17 +141,17 @@ func TestSignalTable(t *testing.T) {
 		x := newSim(t, 1).booted()
 		x.step(EvCommand{Cmd: ControlTTIN})
 		x.step(EvCommand{Cmd: ControlReload})
-		if x.s.Target != 2 || !x.has(DoLoadConfig, "") {
-			t.Fatalf("control ttin, reload: target %d, %+v", x.s.Target, x.acts)
+		if x.s.target != 2 || !x.has(DoLoadConfig, "") {
+			t.Fatalf("control ttin, reload: target %d, %+v", x.s.target, x.acts)
 		}
 	})
 }
 
 func TestStatusViews(t *testing.T) {
 	x := newSim(t, 2).booted()
-	x.msg(1, "hb 7 1 0")
+	x.hb(1, 7, 1, 0)
 	x.advance(statusEvery)
-	if !x.has(DoNotify, NotifyStatus) || !strings.Contains(x.acts[0].Text, "2 workers ready (target 2), generation 1, 7 requests") {
+	if !x.has(DoNotify, NotifyStatus) || !strings.Contains(x.acts[0].(Notify).Status, "2 workers ready (target 2), generation 1, 7 requests") {
 		t.Fatalf("STATUS=: %+v", x.acts)
 	}
 	x.advance(statusEvery)

@@ -2,7 +2,9 @@ package supervisor
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -10,11 +12,14 @@ import (
 
 // sim drives a supervisor. Started workers get pid 1000+ID at once (the fake
 // process interface); everything else happens only when a test says so.
+// After every step, checkInvariants runs on the published view.
 type sim struct {
-	t    *testing.T
-	s    *Supervisor
-	now  time.Time
-	acts []Action // of the last step, answers included
+	t        *testing.T
+	s        *Supervisor
+	now      time.Time
+	prev     View
+	acts     []Action // of the last step, answers included
+	tookOver bool
 }
 
 func newSim(t *testing.T, workers int, tweak ...func(*Policy)) *sim {
@@ -24,19 +29,30 @@ func newSim(t *testing.T, workers int, tweak ...func(*Policy)) *sim {
 		f(&cfg)
 	}
 	cfg.Heartbeat = HeartbeatFor(cfg.Timeout)
-	x := &sim{t: t, s: NewSupervisor(cfg, func(n int) int { return n - 1 }, "127.0.0.1:8000", false), now: time.Unix(1e9, 0)}
+	x := &sim{t: t, s: New(Options{Policy: cfg, Jitter: func(n int) int { return n - 1 }, Listeners: "127.0.0.1:8000"}), now: time.Unix(1e9, 0)}
+	x.prev = x.s.View()
 	x.step(EvStart{})
 	return x
 }
 
-// step applies ev and answers every DoSpawn with EvStarted.
+// step applies ev and answers every StartWorker with EvStarted; the
+// invariants are checked after each step.
 func (x *sim) step(ev Event) []Action {
+	x.t.Helper()
 	x.acts = nil
 	for queue := []Event{ev}; len(queue) > 0; queue = queue[1:] {
 		out := x.s.Step(x.now, queue[0])
 		x.acts = append(x.acts, out...)
+		err := checkInvariants(x.prev, x.s.View())
+		if err == nil {
+			err = checkActions(x.prev, x.s.View(), out, x.s.opt.TakeOver, &x.tookOver)
+		}
+		if err != nil {
+			x.t.Fatalf("after %T%+v: invariant broken: %v", queue[0], queue[0], err)
+		}
+		x.prev = x.s.View()
 		for _, a := range out {
-			if a.Kind == DoSpawn {
+			if a, ok := a.(StartWorker); ok {
 				queue = append(queue, EvStarted{ID: a.Worker.ID, PID: 1000 + a.Worker.ID})
 			}
 		}
@@ -45,24 +61,60 @@ func (x *sim) step(ev Event) []Action {
 }
 
 func (x *sim) advance(d time.Duration) { x.now = x.now.Add(d); x.step(EvTick{}) }
-func (x *sim) msg(id int, line string) { x.step(EvMessage{ID: id, Line: line}) }
 func (x *sim) ready(ids ...int) {
 	for _, id := range ids {
-		x.msg(id, MsgReady)
+		x.step(EvReady{ID: id})
 	}
 }
-func (x *sim) exit(id int, status string) { x.step(EvExited{ID: id, Status: status}) }
-func (x *sim) signal(name string)         { x.step(EvSignal{Name: name}) }
 
-// reload is a HUP with a configuration the loop loaded (nil: unchanged).
+// hb is a heartbeat: requests, in flight, the oldest running request's age in ms.
+func (x *sim) hb(id int, requests int64, inFlight int, oldestMs int64) {
+	x.step(EvHeartbeat{ID: id, Stats: WorkerStats{Requests: requests, InFlight: inFlight, OldestRequest: time.Duration(oldestMs) * time.Millisecond}})
+}
+
+// exit reaps worker id with a wait status written as os.ProcessState prints it.
+func (x *sim) exit(id int, status string) { x.step(EvExited{ID: id, Exit: exitOf(status)}) }
+
+// exitOf is the Exit the shell decides for a wait status, written the way
+// os.ProcessState prints it (the tests' shorthand).
+func exitOf(status string) Exit {
+	if name, ok := strings.CutPrefix(status, "signal: "); ok {
+		if name == "killed" {
+			return Exit{Code: -1, Signal: SignalKill, Desc: status}
+		}
+		return Exit{Code: -1, Signal: SignalOther, Desc: status}
+	}
+	code, err := strconv.Atoi(strings.TrimPrefix(status, "exit status "))
+	if err != nil {
+		panic("test: bad status " + status)
+	}
+	return Exit{Code: code, Desc: status}
+}
+
+// signal steps the master signal named like the package doc's table (TERM...).
+func (x *sim) signal(name string) { x.step(EvSignal{Sig: sigNamed(name)}) }
+
+func sigNamed(name string) Signal {
+	i := slices.IndexFunc(Signals, func(s Signal) bool { return s.String() == name })
+	if i < 0 {
+		panic("test: no signal " + name)
+	}
+	return Signals[i]
+}
+
+// reload is a HUP with a policy the shell loaded (nil: unchanged).
 func (x *sim) reload(cfg *Policy, err error) {
 	x.signal("HUP")
-	x.step(EvConfigLoaded{Cfg: cfg, Err: err})
+	var l *Loaded
+	if cfg != nil {
+		l = &Loaded{Policy: *cfg, Settings: "settings"}
+	}
+	x.step(EvConfigLoaded{Loaded: l, Err: err})
 }
 
 // booted starts the sim's workers and has them all ready.
 func (x *sim) booted() *sim {
-	for _, w := range x.s.Workers {
+	for _, w := range x.s.View().Workers {
 		x.ready(w.ID)
 	}
 	return x
@@ -70,31 +122,64 @@ func (x *sim) booted() *sim {
 
 func (x *sim) spawned() (ids []int) {
 	for _, a := range x.acts {
-		if a.Kind == DoSpawn {
+		if a, ok := a.(StartWorker); ok {
 			ids = append(ids, a.Worker.ID)
 		}
 	}
 	return ids
 }
 
-// sent lists what worker id was told in the last step (commands and signals).
+// sent lists what worker id was told in the last step (commands and signals),
+// as the wire and the signal table spell them.
 func (x *sim) sent(id int) (out []string) {
 	for _, a := range x.acts {
-		if (a.Kind == DoSend || a.Kind == DoSignal) && a.Worker.ID == id {
-			out = append(out, a.Arg)
+		switch a := a.(type) {
+		case Send:
+			if a.Worker.ID == id {
+				out = append(out, a.Command.String())
+			}
+		case SignalWorker:
+			if a.Worker.ID == id {
+				out = append(out, a.Sig.String())
+			}
 		}
 	}
 	return out
 }
 
-func (x *sim) has(kind actKind, arg string) bool {
-	return slices.ContainsFunc(x.acts, func(a Action) bool { return a.Kind == kind && (arg == "" || a.Arg == arg) })
+// The action types, by name, for has.
+const (
+	DoNotify         = "Notify"
+	DoLoadConfig     = "LoadConfig"
+	DoApplyConfig    = "ApplyConfig"
+	DoCloseListeners = "CloseListeners"
+	DoReopenLogs     = "ReopenLogs"
+	DoStartUpgrade   = "StartUpgrade"
+	DoKillUpgrade    = "KillUpgrade"
+	DoWritePidFile   = "WritePidFile"
+	DoHandOver       = "HandOver"
+	DoHookReady      = "HookReady"
+	DoHookChildExit  = "HookChildExit"
+	DoHookWorkers    = "HookWorkers"
+	DoHookReload     = "HookReload"
+)
+
+// has reports whether the last step asked for an action of type kind (and,
+// for Notify, what; "" for any).
+func (x *sim) has(kind string, what any) bool {
+	return slices.ContainsFunc(x.acts, func(a Action) bool {
+		if reflect.TypeOf(a).Name() != kind {
+			return false
+		}
+		n, ok := a.(Notify)
+		return what == "" || ok && n.What == what
+	})
 }
 
 func (x *sim) logged(msg string) int {
 	n := 0
 	for _, a := range x.acts {
-		if a.Kind == DoLog && strings.Contains(a.Text+" "+fmt.Sprintln(a.Attrs...), msg) {
+		if a, ok := a.(Log); ok && strings.Contains(a.Msg+" "+fmt.Sprintln(a.Attrs...), msg) {
 			n++
 		}
 	}
@@ -102,15 +187,18 @@ func (x *sim) logged(msg string) int {
 }
 
 func (x *sim) phase(id int) string {
-	if w := x.s.Find(id); w != nil {
+	if w, ok := x.s.View().Worker(id); ok {
 		return w.Phase.String()
 	}
 	return "gone"
 }
 
 func (x *sim) ids() (ids []int) {
-	for _, w := range x.s.Workers {
+	for _, w := range x.s.View().Workers {
 		ids = append(ids, w.ID)
 	}
 	return ids
 }
+
+// view is the supervisor's published view.
+func (x *sim) view() View { return x.s.View() }

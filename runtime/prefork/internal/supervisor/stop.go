@@ -2,35 +2,38 @@ package supervisor
 
 import (
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 )
 
-// stopAll begins a graceful or quick stop of every worker; the loop ends
-// when the last one is reaped.
-func (s *Supervisor) stopAll(mode stopMode, why string) {
-	if s.stop >= mode {
+// stopAll begins a graceful (MasterStopping, MasterHandedOver) or quick
+// (MasterQuitting) stop of every worker; the loop ends when the last one is
+// reaped.
+func (s *Supervisor) stopAll(mode MasterPhase, why string) {
+	if s.phase >= mode {
 		return
 	}
-	if s.stop == running {
-		if !s.handedOver && s.stopAt.IsZero() {
-			s.do(Action{Kind: DoNotify, Arg: NotifyStopping})
+	if !s.phase.stopped() {
+		if mode != MasterHandedOver && s.phase != MasterDelaying { // else STOPPING=1 went already, or is the new master's
+			s.do(Notify{What: NotifyStopping})
 		}
-		s.StopReason = why
-		s.log(slog.LevelInfo, "master stopping", "reason", why, "graceful", mode == stopGraceful, "workers", len(s.Workers))
-		s.do(Action{Kind: DoCloseListeners}) // workers close theirs too: new connections are refused, not queued
+		s.stopReason = why
+		s.log(slog.LevelInfo, "master stopping", "reason", why, "graceful", mode != MasterQuitting, "workers", len(s.workers))
+		s.do(CloseListeners{}) // workers close theirs too: new connections are refused, not queued
 	}
-	s.stop = mode
-	for _, w := range s.Workers {
-		s.drain(w, ExitShutdown, "master stopping: "+why, mode == stopQuick)
+	s.phase, s.stopAt = mode, time.Time{}
+	for _, w := range s.workers {
+		s.drain(w, ExitShutdown, "master stopping: "+why, mode == MasterQuitting)
 	}
 }
 
 // fail stops the master quickly; Run returns err.
 func (s *Supervisor) fail(err error) {
-	if s.Err == nil {
-		s.Err = err
+	if s.err == nil {
+		s.err = err
 	}
-	s.stopAll(stopQuick, err.Error())
+	s.stopAll(MasterQuitting, err.Error())
 }
 
 // drain tells a worker to drain (or quit) and sets its kill deadline.
@@ -39,12 +42,9 @@ func (s *Supervisor) drain(w *worker, k exitKind, why string, quick bool) {
 	if !first && !quick {
 		return
 	}
-	cmd := CmdDrain
-	if s.stop != running {
-		cmd += " stop" // every worker is stopping: each serves the listen backlog first
-	}
+	cmd := WorkerCommand{Verb: Drain, Stop: s.phase.stopped()} // every worker is stopping: each serves the listen backlog first
 	if quick {
-		cmd = CmdQuit
+		cmd = WorkerCommand{Verb: Quit}
 	}
 	s.send(w, cmd)
 	if first || w.Phase == phaseDraining {
@@ -52,7 +52,7 @@ func (s *Supervisor) drain(w *worker, k exitKind, why string, quick bool) {
 			w.Phase, w.reason, w.kind = phaseDraining, why, k
 		}
 		s.setDeadline(w, s.cfg.GracefulTimeout+killSlack, "graceful timeout exceeded")
-		s.logw(slog.LevelInfo, "stopping worker", w, []any{"reason", why, "quick", quick, "requests", w.Stats.Requests})
+		s.logw(slog.LevelInfo, "stopping worker", w, []any{"reason", why, "quick", quick, "requests", w.stats.Requests})
 	}
 }
 
@@ -71,27 +71,35 @@ func (s *Supervisor) kill(w *worker, k exitKind, why string, abort bool) {
 	if !w.Phase.told() {
 		w.reason, w.kind, w.failure = why, k, true
 	}
-	sig := map[bool]string{true: "ABRT", false: "KILL"}[abort && w.Phase != phaseAborting]
+	sig := Kill
+	if abort && w.Phase != phaseAborting {
+		sig = Abort
+	}
 	s.logw(slog.LevelError, "killing worker", w, []any{"reason", why, "stopping_for", w.reason,
-		"age", Dur(s.now.Sub(w.Started)), "requests", w.Stats.Requests, "in_flight", w.Stats.InFlight,
-		"state", w.Phase.String(), "signal", sig})
-	s.do(Action{Kind: DoSignal, Worker: w.WorkerInfo, Arg: sig})
-	if sig == "ABRT" {
+		"age", Dur(s.now.Sub(w.started)), "requests", w.stats.Requests, "in_flight", w.stats.InFlight,
+		"state", w.Phase.String(), "signal", sig.String()})
+	s.do(SignalWorker{Worker: w.WorkerInfo, Sig: sig})
+	if sig == Abort {
 		w.Phase = phaseAborting
 		s.setDeadline(w, abortWait, why+"; still running after SIGABRT")
 		return
 	}
-	w.Phase = PhaseKilled
+	w.Phase, w.deadline = PhaseKilled, time.Time{}
 }
 
-func (s *Supervisor) send(w *worker, cmd string) {
-	s.do(Action{Kind: DoSend, Worker: w.WorkerInfo, Arg: cmd})
+func (s *Supervisor) send(w *worker, cmd WorkerCommand) {
+	s.do(Send{Worker: w.WorkerInfo, Command: cmd})
 }
 
+// notifyReady sends READY=1 again after a reload or a failed upgrade; at
+// start-up announce sends the first.
 func (s *Supervisor) notifyReady(after string) {
-	s.do(Action{Kind: DoNotify, Arg: NotifyReady, Text: s.statusText(), Attrs: []any{"after", after}})
-	s.takingOver = false
+	if s.phase == MasterStarting {
+		return
+	}
+	s.do(Notify{What: NotifyReady, Status: s.statusText(), After: after})
 }
 
-// stopping reports whether this master is on its way out (health probes: not ready).
-func (s *Supervisor) Stopping() bool { return s.stop != running || s.handedOver || !s.stopAt.IsZero() }
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func joinComma(s []string) string { return strings.Join(s, ",") }

@@ -4,18 +4,17 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
 
 // The Supervisor is the master's whole lifecycle policy as a state machine:
-// no processes, no signals, no clock of its own. The master's loop
-// (runtime/prefork, loop.go) steps it with events, each with the current time,
-// and carries out the actions it returns. Every invariant of runtime/prefork's
-// package doc is a property of this package.
+// no processes, no signals, no clock of its own. The master's shell steps it
+// with typed events, each with the current time, and carries out the typed
+// actions it returns. Every invariant of runtime/prefork's package doc is a
+// property of this package.
 
-// tickEvery is how often the loop steps the supervisor with EvTick.
+// TickEvery is how often the loop steps the supervisor with EvTick.
 const TickEvery = 100 * time.Millisecond
 
 // Crash-loop policy: more than max(5, Workers) failures within crashWindow
@@ -32,7 +31,33 @@ const (
 	statusEvery     = 5 * time.Second // systemd STATUS= refresh
 )
 
-// phase is where a worker is in its life; it only moves forward, except that
+// MasterPhase is where the master is in its life. Transitions happen only
+// in setPhase's callers in this package; each phase's rules are in the
+// handler of the event that may change it.
+type MasterPhase int
+
+const (
+	MasterStarting   MasterPhase = iota // start-up workers boot; nothing announced yet; a boot failure stops the master
+	MasterServing                       // announced: Target workers of the current generation serve
+	MasterReloading                     // a HUP's generation (Gen) replaces the older ones
+	MasterUpgrading                     // a new master (USR2) boots; this one serves on
+	MasterDelaying                      // TERM with a ShutdownDelay: serving, unready, until stopAt
+	MasterStopping                      // graceful stop: every worker drains
+	MasterHandedOver                    // a new master took over: graceful stop, no STOPPING=1
+	MasterQuitting                      // quick stop: every worker quits
+)
+
+func (p MasterPhase) String() string {
+	return [...]string{"starting", "serving", "reloading", "upgrading", "delaying", "stopping", "handed over", "quitting"}[p]
+}
+
+// stopped reports whether workers are being stopped for good: no new ones start.
+func (p MasterPhase) stopped() bool { return p >= MasterStopping }
+
+// leaving reports whether the master is on its way out (unready).
+func (p MasterPhase) leaving() bool { return p >= MasterDelaying }
+
+// Phase is where a worker is in its life; it only moves forward, except that
 // an abandoned reload returns the workers it meant to retire to ready.
 type Phase int
 
@@ -53,6 +78,9 @@ func (p Phase) String() string {
 // told reports whether the master has ended this worker's service.
 func (p Phase) told() bool { return p >= phaseDraining }
 
+// Serving reports whether the phase counts as serving (ready or retiring).
+func (p Phase) Serving() bool { return p == PhaseReady || p == PhaseRetiring }
+
 // worker is the supervisor's record of one worker process.
 type worker struct {
 	WorkerInfo
@@ -60,25 +88,18 @@ type worker struct {
 	reason   string   // why it left ready (retiring or stopping), recorded once
 	kind     exitKind // the same as a metrics label, set with reason
 	failure  bool     // its end counts towards the crash loop
+	onItsOwn bool     // it said it stops on its own (EvExiting)
 	failMsg  string   // the App factory's error, from the worker
-	Started  time.Time
-	ReadyAt  time.Time
+	started  time.Time
+	readyAt  time.Time
 	lastSeen time.Time
-	Stats    WorkerStats
-	RSS      int64
+	stats    WorkerStats
+	rss      int64
 	maxReq   int64     // this worker's max-requests incl. jitter; 0 = none
 	deadline time.Time // draining, dumping, aborting: when to escalate
 	killWhy  string    // what the escalation at deadline is for
 	dumped   bool      // a goroutine dump was asked for already
 }
-
-type stopMode int
-
-const (
-	running stopMode = iota
-	stopGraceful
-	stopQuick
-)
 
 // Policy is what the supervisor reads of the settings: worker count, limits and
 // timeouts (GracefulTimeout already mapped from "negative means off" to zero).
@@ -93,78 +114,83 @@ type Policy struct {
 	MaxWorkerMemory   int64
 }
 
-// supervisor owns every piece of lifecycle state.
+// Options are what a supervisor is made with.
+type Options struct {
+	Policy    Policy
+	Jitter    func(n int) int // a random 0..n-1 (max-requests jitter)
+	Listeners string          // for log lines
+	Inherited bool            // the listeners came from systemd or an old master: a reload cannot rebind them
+	TakeOver  bool            // started by an old master's USR2: its first READY takes over
+}
+
+// Supervisor owns every piece of lifecycle state.
 type Supervisor struct {
+	opt        Options
 	cfg        Policy
-	jitter     func(n int) int // a random 0..n-1 (max-requests jitter)
-	listeners  string          // for log lines
 	now        time.Time
-	Workers    []*worker // by ID
+	phase      MasterPhase
+	workers    []*worker // by ID
 	nextID     int
-	Gen        int
-	Target     int
-	rollout    int // generation being rolled out by a reload; 0 = none
-	everReady  bool
-	Announced  bool
-	stop       stopMode
-	StopReason string
-	stopAt     time.Time // TERM came with a ShutdownDelay: serve on until then, then stop
-	Err        error     // Run's result (boot failure)
+	gen        int
+	target     int
+	stopReason string
+	stopAt     time.Time // Delaying: then the graceful stop
+	err        error     // Run's result (boot failure)
 	crash      crashLoop
-	upgrading  bool // a new master started by USR2 is booting
-	takingOver bool // this master was started by USR2 and is not ready yet
-	handedOver bool // a new master took over: exit without STOPPING=1
 	nextStatus time.Time
 	lastStatus string
 	out        []Action
+	view       View
+	// twoBootingGenerations breaks the supervisor on purpose (tests of the
+	// fuzzer only): a reload leaves the older generation's booting workers booting.
+	twoBootingGenerations bool
 }
 
-func NewSupervisor(cfg Policy, jitter func(int) int, listeners string, takingOver bool) *Supervisor {
-	return &Supervisor{cfg: cfg, jitter: jitter, listeners: listeners, Gen: 1, Target: cfg.Workers, takingOver: takingOver}
+func New(opt Options) *Supervisor {
+	s := &Supervisor{opt: opt, cfg: opt.Policy, gen: 1, target: opt.Policy.Workers}
+	s.view = s.snapshot()
+	return s
 }
 
-// Step applies one event at time now and returns what the loop must do.
+// Step applies one event at time now and returns what the shell must do;
+// View is up to date when it returns.
 func (s *Supervisor) Step(now time.Time, ev Event) []Action {
 	s.now, s.out = now, nil
+	s.step(ev)
+	s.reconcile()
+	s.view = s.snapshot()
+	return s.out
+}
+
+func (s *Supervisor) step(ev Event) {
+	if we, ok := ev.(workerEvent); ok {
+		w := s.find(we.workerID())
+		if w == nil {
+			return
+		}
+		s.onWorker(w, ev)
+		return
+	}
 	switch ev := ev.(type) {
-	case EvStart:
 	case EvTick:
 		s.tick()
 	case EvSignal:
-		s.signal(ev.Name, ev.Name)
+		s.signal(ev.Sig, ev.Sig.String())
 	case EvCommand:
-		s.signal(ControlSignals[ev.Cmd], "control socket: "+ev.Cmd)
-	case EvConfigLoaded:
-		s.reload(ev.Cfg, ev.Err)
-	case EvStarted:
-		if w := s.Find(ev.ID); w != nil {
-			w.PID, w.Started, w.lastSeen = ev.PID, now, now
-			s.logw(slog.LevelInfo, "worker started", w, nil)
-			s.record(w, RecordStart, "")
+		if sig := ev.Cmd.signal(); sig != 0 {
+			s.signal(sig, "control socket: "+ev.Cmd.String())
 		}
+	case EvConfigLoaded:
+		s.reload(ev.Loaded, ev.Err)
 	case EvSpawnFailed:
 		s.spawnFailed(ev.ID, ev.Err)
-	case EvMessage:
-		if w := s.Find(ev.ID); w != nil {
-			s.message(w, ev.Line)
-		}
-	case EvExited:
-		if w := s.Find(ev.ID); w != nil {
-			s.exited(w, ev.Status)
-		}
 	case EvFilesChanged:
-		s.signal("HUP", "--reload: changed on disk: "+strings.Join(ev.Files, ", "))
-	case EvRSS:
-		if w := s.Find(ev.ID); w != nil {
-			s.memory(w, ev.Bytes)
-		}
+		s.signal(SigHup, "--reload: changed on disk: "+strings.Join(ev.Files, ", "))
 	case EvUpgradeFailed:
 		s.upgradeFailed(ev.Why, ev.Started)
 	case EvUpgradeReady:
 		s.upgradeReady(ev.PID, ev.Took)
 	}
-	s.reconcile()
-	return s.out
 }
 
 // reconcile starts and retires workers so that `target` workers of the
@@ -172,11 +198,14 @@ func (s *Supervisor) Step(now time.Time, ev Event) []Action {
 // replacement is ready" is decided: a retiring worker is told to drain only
 // while the others serving still number at least target.
 func (s *Supervisor) reconcile() {
-	if s.stop != running {
+	if s.phase.stopped() {
 		return
 	}
 	keep := s.inPhase(PhaseBooting, PhaseReady)
-	if extra := len(keep) - s.Target; extra > 0 {
+	if s.twoBootingGenerations {
+		keep = slices.DeleteFunc(keep, func(w *worker) bool { return w.Generation != s.gen })
+	}
+	if extra := len(keep) - s.target; extra > 0 {
 		// booting ones first (they serve nothing yet), then the oldest
 		slices.SortStableFunc(keep, func(a, b *worker) int { return int(a.Phase) - int(b.Phase) })
 		for _, w := range keep[:extra] {
@@ -184,20 +213,20 @@ func (s *Supervisor) reconcile() {
 		}
 		keep = keep[extra:]
 	}
-	for len(keep) < s.Target && !s.now.Before(s.crash.next) {
+	for len(keep) < s.target && !s.now.Before(s.crash.next) {
 		keep = append(keep, s.spawn())
 	}
-	serving := len(s.inPhase(PhaseReady, PhaseRetiring))
+	serving := s.countServing()
 	for _, w := range s.inPhase(PhaseRetiring) {
-		if serving-1 >= s.Target {
+		if serving-1 >= s.target {
 			s.drain(w, w.kind, w.reason, false)
 			serving--
 		}
 	}
-	if s.rollout != 0 && !slices.ContainsFunc(s.Workers, func(w *worker) bool { return isReloadReason(w.reason) }) {
-		s.log(slog.LevelInfo, "reload complete", "generation", s.rollout, "workers", len(keep))
+	if s.phase == MasterReloading && !slices.ContainsFunc(s.workers, func(w *worker) bool { return w.Generation < s.gen }) {
+		s.log(slog.LevelInfo, "reload complete", "generation", s.gen, "workers", len(keep))
 		s.record(nil, RecordReload, ReloadComplete)
-		s.rollout = 0
+		s.phase = MasterServing
 		s.notifyReady("reload")
 	}
 }
@@ -207,7 +236,9 @@ func (s *Supervisor) reconcile() {
 func (s *Supervisor) retire(w *worker, k exitKind, why string) {
 	switch w.Phase {
 	case PhaseBooting:
-		s.drain(w, k, why, false)
+		if !s.twoBootingGenerations || k != ExitReload {
+			s.drain(w, k, why, false)
+		}
 	case PhaseReady:
 		w.Phase, w.reason, w.kind = PhaseRetiring, why, k
 	}
@@ -217,221 +248,100 @@ func (s *Supervisor) retire(w *worker, k exitKind, why string) {
 // loop to start it.
 func (s *Supervisor) spawn() *worker {
 	s.nextID++
-	w := &worker{WorkerInfo: WorkerInfo{ID: s.nextID, Generation: s.Gen}, Started: s.now, lastSeen: s.now}
+	w := &worker{WorkerInfo: WorkerInfo{ID: s.nextID, Generation: s.gen}, started: s.now, lastSeen: s.now}
 	if s.cfg.MaxRequests > 0 {
-		w.maxReq = int64(s.cfg.MaxRequests + s.jitter(s.cfg.MaxRequestsJitter+1))
+		w.maxReq = int64(s.cfg.MaxRequests + s.opt.Jitter(s.cfg.MaxRequestsJitter+1))
 	}
-	s.Workers = append(s.Workers, w)
-	s.do(Action{Kind: DoSpawn, Worker: w.WorkerInfo, MaxReq: w.maxReq})
+	s.workers = append(s.workers, w)
+	s.do(StartWorker{Worker: w.WorkerInfo, MaxRequests: w.maxReq})
 	return w
 }
 
 func (s *Supervisor) spawnFailed(id int, err error) {
-	w := s.Find(id)
+	w := s.find(id)
 	if w == nil {
 		return
 	}
 	s.remove(w)
 	s.log(slog.LevelError, "cannot start worker", "err", err)
-	if !s.everReady {
+	if s.phase == MasterStarting {
 		s.fail(fmt.Errorf("prefork: cannot start worker: %w", err))
 		return
 	}
 	s.recordFailure()
 }
 
-// message handles one line from a worker's status pipe.
-func (s *Supervisor) message(w *worker, line string) {
-	w.lastSeen = s.now
-	verb, arg, _ := strings.Cut(line, " ")
-	switch verb {
-	case MsgReady:
+// onWorker handles an event about worker w.
+func (s *Supervisor) onWorker(w *worker, ev Event) {
+	switch ev := ev.(type) {
+	case EvStarted:
+		w.PID, w.started, w.lastSeen = ev.PID, s.now, s.now
+		s.logw(slog.LevelInfo, "worker started", w, nil)
+		s.record(w, RecordStart, "")
+		return
+	case EvExited:
+		s.exited(w, ev.Exit)
+		return
+	case EvRSS:
+		s.memory(w, ev.Bytes)
+		return
+	}
+	w.lastSeen = s.now // anything on its status pipe: it is alive
+	switch ev := ev.(type) {
+	case EvReady:
 		if w.Phase != PhaseBooting {
 			return
 		}
-		w.Phase, w.ReadyAt = PhaseReady, s.now
-		s.everReady = true
-		s.logw(slog.LevelInfo, "worker ready", w, []any{"boot", Dur(s.now.Sub(w.Started))})
+		w.Phase, w.readyAt = PhaseReady, s.now
+		s.logw(slog.LevelInfo, "worker ready", w, []any{"boot", Dur(s.now.Sub(w.started))})
 		s.announce()
-	case MsgHeartbeat:
-		var st WorkerStats
-		var ms int64
-		if _, err := fmt.Sscanf(arg, "%d %d %d", &st.Requests, &st.InFlight, &ms); err != nil {
-			s.log(slog.LevelWarn, "bad heartbeat", "worker", w.ID, "line", line)
-			return
-		}
-		st.OldestRequest = time.Duration(ms) * time.Millisecond
-		w.Stats = st
-		if w.maxReq > 0 && st.Requests >= w.maxReq && w.Phase == PhaseReady {
+	case EvHeartbeat:
+		w.stats = ev.Stats
+		if w.maxReq > 0 && ev.Stats.Requests >= w.maxReq && w.Phase == PhaseReady {
 			s.retire(w, ExitMaxRequests, fmt.Sprintf("max requests reached (%d)", w.maxReq))
 			s.logw(slog.LevelInfo, "recycling worker", w, []any{"reason", w.reason})
 		}
-	case MsgMetrics: // the shell's aggregator keeps them
-		s.do(Action{Kind: DoMetrics, Worker: w.WorkerInfo, Text: arg})
-	case MsgFail:
-		w.failMsg = unquote(arg)
-	case MsgExiting:
+	case EvBadMessage:
+		s.log(slog.LevelWarn, "bad status line", "worker", w.ID, "line", ev.Line)
+	case EvMetrics: // the shell's aggregator keeps them
+		s.do(Metrics{Worker: w.WorkerInfo, Report: ev.Report})
+	case EvFailed:
+		w.failMsg = ev.Msg
+	case EvExiting:
 		if !w.Phase.told() { // it stops on its own (a signal): replaced, but no crash
 			if w.reason == "" {
-				w.reason, w.kind = "stopped on its own: "+unquote(arg), ExitSignal
+				w.reason, w.kind = "stopped on its own: "+ev.Reason, ExitSignal
 			}
-			w.Phase = phaseDraining
+			w.Phase, w.onItsOwn = phaseDraining, true
 			s.setDeadline(w, s.cfg.GracefulTimeout+killSlack, "graceful timeout exceeded")
 		}
-	case MsgDumped:
+	case EvDumped:
 		if w.Phase == phaseDumping {
 			s.kill(w, "", w.killWhy, false)
 		}
 	}
 }
 
-// announce runs once, when every start-up worker is ready.
+// announce runs once, when every start-up worker is ready: the end of Starting.
 func (s *Supervisor) announce() {
-	if s.Announced || s.CountServing() < s.Target {
+	if s.phase != MasterStarting || s.countServing() < s.target {
 		return
 	}
-	s.Announced = true
-	s.notifyReady("start-up")
-	s.log(slog.LevelInfo, "master ready", "workers", s.CountServing(), "listeners", s.listeners)
-	s.do(Action{Kind: DoHookReady})
+	s.phase = MasterServing
+	if s.opt.TakeOver {
+		s.do(TakeOver{Status: s.statusText()})
+	} else {
+		s.notifyReady("start-up")
+	}
+	s.log(slog.LevelInfo, "master ready", "workers", s.countServing(), "listeners", s.opt.Listeners)
+	s.do(HookReady{})
 }
 
 // memory handles an RSS sample: over MaxWorkerMemory recycles the worker.
 func (s *Supervisor) memory(w *worker, rss int64) {
-	w.RSS = rss
+	w.rss = rss
 	if limit := s.cfg.MaxWorkerMemory; limit > 0 && rss > limit && w.Phase == PhaseReady {
 		s.retire(w, ExitMaxMemory, fmt.Sprintf("memory %s over max-worker-memory %s", FormatBytes(rss), FormatBytes(limit)))
-		s.logw(slog.LevelWarn, "recycling worker", w, []any{"reason", w.reason, "rss", rss, "requests", w.Stats.Requests})
-	}
-}
-
-// tick enforces deadlines and timeouts, and refreshes systemd's status.
-func (s *Supervisor) tick() {
-	if !s.now.Before(s.nextStatus) {
-		s.nextStatus = s.now.Add(statusEvery)
-		if st := s.statusText(); st != s.lastStatus {
-			s.lastStatus = st
-			s.do(Action{Kind: DoNotify, Arg: NotifyStatus, Text: st})
-		}
-	}
-	if s.stop == running && !s.stopAt.IsZero() && !s.now.Before(s.stopAt) {
-		s.stopAll(stopGraceful, "SIGTERM")
-	}
-	for _, w := range slices.Clone(s.Workers) {
-		if w.Phase == PhaseKilled {
-			continue
-		}
-		if !w.deadline.IsZero() && s.now.After(w.deadline) {
-			if w.Phase == phaseDraining && !w.dumped && s.now.Sub(w.lastSeen) < 2*s.cfg.Heartbeat+100*time.Millisecond {
-				// it still talks: have it log its goroutines before the kill
-				w.Phase, w.dumped = phaseDumping, true
-				s.send(w, CmdDump+" "+strconv.Quote(w.killWhy))
-				w.deadline = s.now.Add(dumpWait)
-				continue
-			}
-			s.kill(w, "", w.killWhy, false)
-			continue
-		}
-		if s.cfg.Timeout <= 0 || w.Phase == phaseAborting {
-			continue
-		}
-		switch {
-		case w.Phase == PhaseBooting && s.now.Sub(w.Started) > s.cfg.Timeout:
-			why := fmt.Sprintf("not ready within the timeout (%s)", s.cfg.Timeout)
-			s.bootFailed(w, why)
-			s.kill(w, ExitBootFailure, "boot "+why, true)
-		case w.Phase != PhaseBooting && s.now.Sub(w.lastSeen) > s.cfg.Timeout:
-			s.kill(w, ExitTimeout, fmt.Sprintf("no heartbeat for %s (timeout %s)", Dur(s.now.Sub(w.lastSeen)), s.cfg.Timeout), true)
-		case w.Phase == PhaseReady && w.Stats.OldestRequest > s.cfg.Timeout:
-			s.retire(w, ExitStuck, fmt.Sprintf("a request has run for %s (timeout %s)", Dur(w.Stats.OldestRequest), s.cfg.Timeout))
-			s.logw(slog.LevelWarn, "recycling worker: stuck request", w, []any{"reason", w.reason, "requests", w.Stats.Requests})
-			w.dumped = true
-			s.send(w, CmdDump+" "+strconv.Quote(w.reason))
-		}
-	}
-}
-
-// exited handles a reaped worker: the reason it ended, and whether that was
-// the app's failure.
-func (s *Supervisor) exited(w *worker, status string) {
-	s.remove(w)
-	s.do(Action{Kind: DoHookChildExit, Worker: w.WorkerInfo, Text: status})
-	s.record(w, RecordExit, string(exitKindOf(w, status)))
-	attrs := []any{"exit", status, "age", Dur(s.now.Sub(w.Started)), "requests", w.Stats.Requests}
-	switch {
-	case w.Phase.told() && !w.failure:
-		s.logw(slog.LevelInfo, "worker exited", w, append(attrs, "reason", w.reason))
-		return
-	case w.Phase == PhaseBooting:
-		why := w.failMsg
-		if why == "" {
-			why = "exited before ready: " + status
-		}
-		s.logw(slog.LevelError, "worker failed to boot", w, append(attrs, "reason", why))
-		s.bootFailed(w, why)
-	default:
-		why := w.reason
-		switch {
-		case w.Phase.told():
-		case strings.HasSuffix(status, "signal: killed"):
-			// Someone else ended a worker that was serving: the app did not fail,
-			// so this is not a crash loop and the replacement starts at once
-			// (a backoff here would leave the port without workers while an
-			// operator or the OOM killer picks them off one by one).
-			s.logw(slog.LevelError, "worker died", w, append(attrs, "reason", "SIGKILL from outside the master (the kernel's OOM killer? see dmesg)"))
-			return
-		case strings.Contains(status, "signal: "):
-			why = "killed by a signal from outside the master"
-		case w.Stats.InFlight > 0:
-			why = fmt.Sprintf("unexpected exit with %d requests in flight (a panic or os.Exit in the app? see its output above)", w.Stats.InFlight)
-		default:
-			why = "unexpected exit (a panic or os.Exit in the app? see its output above)"
-		}
-		s.logw(slog.LevelError, "worker died", w, append(attrs, "reason", why))
-	}
-	s.recordFailure()
-}
-
-// ExitKindOf names why a reaped worker ended, by the same decisions as
-// exited's log lines: what the master told it (w.kind), else what the wait
-// status says.
-func exitKindOf(w *worker, status string) exitKind {
-	switch {
-	case w.Phase.told() && w.kind != "":
-		return w.kind
-	case w.Phase == PhaseBooting:
-		return ExitBootFailure
-	case w.Phase.told(): // told by a path that gives no kind (none today)
-		return ExitOther
-	case strings.HasSuffix(status, "signal: killed"):
-		return ExitKilled
-	case strings.Contains(status, "signal: "):
-		return ExitSignal
-	}
-	return ExitCrash
-}
-
-// bootFailed handles a worker that never became ready: at start-up it stops
-// the master; during a reload it abandons the new generation.
-func (s *Supervisor) bootFailed(w *worker, why string) {
-	if w.Phase.told() {
-		return
-	}
-	if w.failMsg != "" {
-		why = w.failMsg
-	}
-	switch {
-	case !s.everReady:
-		s.fail(fmt.Errorf("prefork: worker failed to boot: %s", why))
-	case s.rollout != 0 && w.Generation == s.rollout:
-		s.abandonReload(fmt.Sprintf("worker %d (pid %d): %s", w.ID, w.PID, why))
-	}
-}
-
-// RecordFailure counts one failure of the app towards the crash loop.
-func (s *Supervisor) recordFailure() {
-	if s.crash.record(s.now, max(5, s.Target)) {
-		s.log(slog.LevelError, "crash loop: delaying the next worker start", "failures", len(s.crash.failures),
-			"window", Dur(crashWindow), "delay", Dur(s.crash.backoff))
+		s.logw(slog.LevelWarn, "recycling worker", w, []any{"reason", w.reason, "rss", rss, "requests", w.stats.Requests})
 	}
 }

@@ -17,15 +17,15 @@ func TestStartUpSpawnsTargetAndAnnouncesOnceAllReady(t *testing.T) {
 		t.Fatalf("start-up spawned %v, want workers 1 and 2", got)
 	}
 	x.step(EvTick{})
-	if x.s.Serving() || x.has(DoNotify, NotifyReady) {
+	if x.view().Serving || x.has(DoNotify, NotifyReady) {
 		t.Fatal("started processes are not ready: only their ready message counts")
 	}
 	x.ready(1)
-	if x.s.Serving() || x.has(DoHookReady, "") {
+	if x.view().Serving || x.has(DoHookReady, "") {
 		t.Fatal("announced with one of two workers ready")
 	}
 	x.ready(2)
-	if !x.s.Serving() || !x.has(DoNotify, NotifyReady) || !x.has(DoHookReady, "") || x.logged("master ready") != 1 {
+	if !x.view().Serving || !x.has(DoNotify, NotifyReady) || !x.has(DoHookReady, "") || x.logged("master ready") != 1 {
 		t.Fatalf("all ready: want READY=1, WhenReady and one log line, got %+v", x.acts)
 	}
 	x.ready(2)
@@ -44,8 +44,8 @@ func TestReplacementIsReadyBeforeTheOldWorkerDrains(t *testing.T) {
 		reason  string
 	}{
 		{"reload", nil, func(x *sim) { x.reload(nil, nil) }, "reload: replaced by generation 2"},
-		{"max requests", func(c *Policy) { c.MaxRequests, c.MaxRequestsJitter = 100, 10 }, func(x *sim) { x.msg(1, "hb 110 0 0") }, "max requests reached (110)"},
-		{"stuck request", nil, func(x *sim) { x.msg(1, "hb 5 1 31000"); x.advance(TickEvery) }, "a request has run for 31s (timeout 30s)"},
+		{"max requests", func(c *Policy) { c.MaxRequests, c.MaxRequestsJitter = 100, 10 }, func(x *sim) { x.hb(1, 110, 0, 0) }, "max requests reached (110)"},
+		{"stuck request", nil, func(x *sim) { x.hb(1, 5, 1, 31000); x.advance(TickEvery) }, "a request has run for 31s (timeout 30s)"},
 		{"memory", func(c *Policy) { c.MaxWorkerMemory = 100 << 20 }, func(x *sim) { x.step(EvRSS{ID: 1, Bytes: 200 << 20}) }, "memory 200.0MiB over max-worker-memory 100.0MiB"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -58,14 +58,14 @@ func TestReplacementIsReadyBeforeTheOldWorkerDrains(t *testing.T) {
 			if slices.Contains(x.sent(1), CmdDrain) {
 				t.Fatal("told to drain before a replacement was ready")
 			}
-			if x.phase(1) != "retiring" || x.s.Find(1).reason != tc.reason {
-				t.Fatalf("worker 1 is %s (%q), want retiring for %q", x.phase(1), x.s.Find(1).reason, tc.reason)
+			if x.phase(1) != "retiring" || x.s.find(1).reason != tc.reason {
+				t.Fatalf("worker 1 is %s (%q), want retiring for %q", x.phase(1), x.s.find(1).reason, tc.reason)
 			}
 			news := x.spawned()
 			if len(news) == 0 {
 				t.Fatal("no replacement started")
 			}
-			if !x.s.Serving() {
+			if !x.view().Serving {
 				t.Fatal("a retiring worker still serves: the service stays ready")
 			}
 			x.advance(10 * time.Second) // booting takes its time; nothing drains meanwhile
@@ -83,8 +83,8 @@ func TestReplacementIsReadyBeforeTheOldWorkerDrains(t *testing.T) {
 func TestReloadRollsOutAndCompletesWhenTheOldGenerationHasGone(t *testing.T) {
 	x := newSim(t, 2).booted()
 	x.reload(nil, nil)
-	if !slices.Equal(x.spawned(), []int{3, 4}) || x.s.Gen != 2 || !x.has(DoHookReload, "") {
-		t.Fatalf("reload: spawned %v, generation %d", x.spawned(), x.s.Gen)
+	if !slices.Equal(x.spawned(), []int{3, 4}) || x.s.gen != 2 || !x.has(DoHookReload, "") {
+		t.Fatalf("reload: spawned %v, generation %d", x.spawned(), x.s.gen)
 	}
 	x.ready(3)
 	if !slices.Contains(x.sent(1), CmdDrain) || slices.Contains(x.sent(2), CmdDrain) {
@@ -111,8 +111,8 @@ func TestReloadWithBadConfigurationStartsNothingAndSaysSoOnce(t *testing.T) {
 		t.Fatalf("HUP: want RELOADING=1 and a configuration load, got %+v", x.acts)
 	}
 	x.step(EvConfigLoaded{Err: errors.New("config.yaml: line 3: bad indent")})
-	if len(x.spawned()) != 0 || x.s.Gen != 1 || x.has(DoHookReload, "") {
-		t.Fatalf("a configuration that did not load started generation %d: %v", x.s.Gen, x.spawned())
+	if len(x.spawned()) != 0 || x.s.gen != 1 || x.has(DoHookReload, "") {
+		t.Fatalf("a configuration that did not load started generation %d: %v", x.s.gen, x.spawned())
 	}
 	if x.logged("configuration not applied") != 1 || x.logged("bad indent") != 1 || !x.has(DoNotify, NotifyReady) {
 		t.Fatalf("want the error logged once and READY=1 again, got %+v", x.acts)
@@ -122,8 +122,8 @@ func TestReloadWithBadConfigurationStartsNothingAndSaysSoOnce(t *testing.T) {
 func TestReloadAppliesTheNewWorkerCount(t *testing.T) {
 	x := newSim(t, 1).booted()
 	x.reload(&Policy{Workers: 3, Timeout: 30 * time.Second, Heartbeat: HeartbeatFor(30 * time.Second)}, nil)
-	if x.s.Target != 3 || len(x.spawned()) != 3 || !x.has(DoApplyConfig, "") || !x.has(DoHookWorkers, "") {
-		t.Fatalf("reload to 3 workers: target %d, spawned %v", x.s.Target, x.spawned())
+	if x.s.target != 3 || len(x.spawned()) != 3 || !x.has(DoApplyConfig, "") || !x.has(DoHookWorkers, "") {
+		t.Fatalf("reload to 3 workers: target %d, spawned %v", x.s.target, x.spawned())
 	}
 }
 
@@ -145,7 +145,7 @@ func TestAtMostOneGenerationBoots(t *testing.T) {
 func TestBootFailureDuringReloadAbandonsItAndTheOldWorkersServeOn(t *testing.T) {
 	x := newSim(t, 2).booted()
 	x.reload(nil, nil)
-	x.msg(3, `fail "config broken: missing DSN"`)
+	x.step(EvFailed{ID: 3, Msg: "config broken: missing DSN"})
 	x.exit(3, "exit status 1")
 	if x.logged("reload abandoned") != 1 || x.logged("missing DSN") < 1 || !x.has(DoNotify, NotifyReady) {
 		t.Fatalf("want the reload abandoned with the app's error, got %+v", x.acts)
@@ -153,23 +153,23 @@ func TestBootFailureDuringReloadAbandonsItAndTheOldWorkersServeOn(t *testing.T) 
 	if !slices.Contains(x.sent(4), CmdQuit) || x.phase(1) != "ready" || x.phase(2) != "ready" {
 		t.Fatalf("worker 4 got %v; old workers %s, %s, want ready", x.sent(4), x.phase(1), x.phase(2))
 	}
-	if x.s.Err != nil || x.s.stop != running {
+	if x.s.err != nil || x.view().Stopping {
 		t.Error("a failed reload stopped the master")
 	}
 }
 
 func TestBootFailureAtStartUpStopsWithTheAppsError(t *testing.T) {
 	x := newSim(t, 2)
-	x.msg(1, `fail "database unreachable"`)
+	x.step(EvFailed{ID: 1, Msg: "database unreachable"})
 	x.exit(1, "exit status 1")
-	if x.s.Err == nil || x.s.Err.Error() != "prefork: worker failed to boot: database unreachable" {
-		t.Fatalf("Run's error: %v", x.s.Err)
+	if x.s.err == nil || x.s.err.Error() != "prefork: worker failed to boot: database unreachable" {
+		t.Fatalf("Run's error: %v", x.s.err)
 	}
 	if !slices.Contains(x.sent(2), CmdQuit) || !x.has(DoCloseListeners, "") {
 		t.Fatalf("the other worker got %v, want quit", x.sent(2))
 	}
 	x.exit(2, "exit status 0")
-	if !x.s.Done() {
+	if !x.view().Done {
 		t.Error("master not done once every worker is reaped")
 	}
 }
@@ -181,8 +181,8 @@ func TestBootTimeout(t *testing.T) {
 		t.Fatal("killed before the timeout")
 	}
 	x.advance(200 * time.Millisecond)
-	if !slices.Equal(x.sent(1), []string{CmdQuit, "ABRT"}) || x.s.Err == nil || !strings.Contains(x.s.Err.Error(), "not ready within the timeout (1s)") {
-		t.Fatalf("boot timeout: sent %v, err %v", x.sent(1), x.s.Err)
+	if !slices.Equal(x.sent(1), []string{CmdQuit, "ABRT"}) || x.s.err == nil || !strings.Contains(x.s.err.Error(), "not ready within the timeout (1s)") {
+		t.Fatalf("boot timeout: sent %v, err %v", x.sent(1), x.s.err)
 	}
 	x.advance(abortWait + TickEvery)
 	if !slices.Contains(x.sent(1), "KILL") {
@@ -227,7 +227,7 @@ func TestDrainIsBoundedDumpThenKill(t *testing.T) {
 			}
 			if tc.talks {
 				x.now = x.now.Add(3900 * time.Millisecond)
-				x.msg(1, "hb 1 1 0")
+				x.hb(1, 1, 1, 0)
 				x.now = x.now.Add(-3900 * time.Millisecond)
 			}
 			x.advance(3900 * time.Millisecond)
@@ -245,7 +245,7 @@ func TestDrainIsBoundedDumpThenKill(t *testing.T) {
 				t.Fatalf("talking worker past its deadline: %v, want a dump", got)
 			}
 			if tc.dumped {
-				x.msg(1, MsgDumped)
+				x.step(EvDumped{ID: 1})
 			} else {
 				x.advance(dumpWait + TickEvery)
 			}
@@ -253,7 +253,7 @@ func TestDrainIsBoundedDumpThenKill(t *testing.T) {
 				t.Fatalf("after the dump: %v, want KILL", x.sent(1))
 			}
 			x.exit(1, "signal: killed")
-			if x.logged("worker exited") != 1 || len(x.s.crash.failures) != 0 || !x.s.Done() {
+			if x.logged("worker exited") != 1 || len(x.s.crash.failures) != 0 || !x.view().Done {
 				t.Error("a worker killed for its drain is not the app's failure")
 			}
 		})
@@ -324,7 +324,7 @@ func TestCrashLoopBacksOff(t *testing.T) {
 
 func TestWorkerStoppingOnItsOwnIsReplacedWithoutACrash(t *testing.T) {
 	x := newSim(t, 1).booted()
-	x.msg(1, `exiting "received interrupt"`)
+	x.step(EvExiting{ID: 1, Reason: "received interrupt"})
 	if len(x.spawned()) != 1 {
 		t.Fatalf("a worker stopping on its own is replaced at once: spawned %v", x.spawned())
 	}
@@ -340,13 +340,13 @@ func TestReloadWithHangingBootIsAbandonedAtTheTimeout(t *testing.T) {
 	x := newSim(t, 1, func(c *Policy) { c.Timeout = time.Second }).booted()
 	x.reload(nil, nil)
 	for range 5 {
-		x.msg(1, "hb 0 0 0")
+		x.hb(1, 0, 0, 0)
 		x.advance(250 * time.Millisecond)
 	}
 	if x.logged("reload abandoned") != 1 || !slices.Contains(x.sent(2), "ABRT") || x.phase(1) != "ready" {
 		t.Fatalf("hanging generation: %+v; worker 1 %s", x.acts, x.phase(1))
 	}
-	if x.s.Err != nil || x.s.stop != running || !x.s.Serving() {
+	if x.s.err != nil || x.view().Stopping || !x.view().Serving {
 		t.Error("an abandoned reload must leave the master serving")
 	}
 }
@@ -360,7 +360,7 @@ func TestFilesChangedReloadsLikeHUP(t *testing.T) {
 		t.Fatalf("a changed binary must reload like HUP, naming it: %+v", x.acts)
 	}
 	y := newSim(t, 1).booted()
-	y.step(EvSignal{Name: "TERM"})
+	y.step(EvSignal{Sig: SigTerm})
 	y.step(EvFilesChanged{Files: []string{"/opt/app/bin/app"}})
 	if y.has(DoLoadConfig, "") {
 		t.Fatal("a change while stopping must not reload")

@@ -6,46 +6,55 @@ import (
 	"time"
 )
 
-// The supervisor's side: at most one upgrade at a time, none while this
-// master itself is still taking over.
+// Binary upgrades (USR2), the supervisor's side: at most one at a time, only
+// while this master serves (not while it starts, itself perhaps taking over
+// from an old master, nor during a reload or a stop).
 
-// upgrade starts a binary upgrade (USR2): the loop starts the new master.
+// upgrade starts a binary upgrade (USR2): the shell starts the new master.
 func (s *Supervisor) upgrade() {
-	switch {
-	case s.stop != running:
-	case s.upgrading:
+	switch s.phase {
+	case MasterServing:
+		s.phase = MasterUpgrading
+		s.do(StartUpgrade{})
+	case MasterUpgrading:
 		s.log(slog.LevelWarn, "USR2 ignored: an upgrade is already in progress")
-	case s.takingOver:
-		s.log(slog.LevelWarn, "USR2 ignored: this master is itself still taking over from the old one")
-	default:
-		s.upgrading = true
-		s.do(Action{Kind: DoStartUpgrade})
+	case MasterStarting:
+		if s.opt.TakeOver {
+			s.log(slog.LevelWarn, "USR2 ignored: this master is itself still taking over from the old one")
+		} else {
+			s.log(slog.LevelWarn, "USR2 ignored: the master is still starting")
+		}
+	case MasterReloading:
+		s.log(slog.LevelWarn, "USR2 ignored: a reload is in progress")
 	}
 }
 
-// upgradeFailed: the new master did not start (started false: the loop
+// upgradeFailed: the new master did not start (started false: the shell
 // said why), or must go; this master carries on.
 func (s *Supervisor) upgradeFailed(why string, started bool) {
-	s.upgrading = false
+	if s.phase == MasterUpgrading {
+		s.phase = MasterServing
+	}
 	s.record(nil, RecordUpgrade, UpgradeFailedOutcome)
 	if !started {
 		return
 	}
-	s.do(Action{Kind: DoKillUpgrade})
-	s.do(Action{Kind: DoWritePidFile})
+	s.do(KillUpgrade{})
+	s.do(WritePidFile{})
 	s.log(slog.LevelError, "upgrade failed: new master killed, this master carries on", "reason", why)
-	s.notifyReady("upgrade failed")
+	if !s.phase.leaving() {
+		s.notifyReady("upgrade failed")
+	}
 }
 
 // upgradeReady: the new master serves; this one hands over and drains.
 func (s *Supervisor) upgradeReady(pid int, took time.Duration) {
-	if s.stop != running {
+	if s.phase != MasterUpgrading {
 		s.upgradeFailed("master stopping", true)
 		return
 	}
-	s.upgrading, s.handedOver = false, true
-	s.do(Action{Kind: DoHandOver, N: pid})
+	s.do(HandOver{PID: pid})
 	s.record(nil, RecordUpgrade, UpgradeHandedOver)
 	s.log(slog.LevelInfo, "upgrade: new master ready; draining and exiting", "new_master", pid, "took", Dur(took))
-	s.stopAll(stopGraceful, fmt.Sprintf("binary upgrade: new master pid %d took over", pid))
+	s.stopAll(MasterHandedOver, fmt.Sprintf("binary upgrade: new master pid %d took over", pid))
 }
