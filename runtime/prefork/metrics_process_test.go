@@ -103,48 +103,49 @@ func TestMetricsEndpointAcrossReloadAndKill(t *testing.T) {
 	p := startHelper(t, "run", []string{"-w", "2", "-t", "2", "--metrics-bind", maddr})
 	p.waitLog("master ready", 1, 20*time.Second)
 	sendRequests(t, p, 50)
-	waitSample(t, maddr, "prefork_http_requests_total", 50, 10*time.Second)
+	waitSample(t, maddr, "http_server_request_duration_seconds_count", 50, 10*time.Second)
 
 	p.signal(syscall.SIGHUP)
 	p.waitLog("reload complete", 1, 20*time.Second)
 	p.waitWorkers(2, 10*time.Second, nil)
 	sendRequests(t, p, 30)
-	waitSample(t, maddr, "prefork_http_requests_total", 80, 10*time.Second)
-	waitSample(t, maddr, `prefork_worker_exits_total{reason="reload"}`, 2, 10*time.Second)
+	waitSample(t, maddr, "http_server_request_duration_seconds_count", 80, 10*time.Second)
+	waitSample(t, maddr, `server_worker_exits_total{reason="reload"}`, 2, 10*time.Second)
 
 	victim := p.pidOf(newClient()) // one request more
-	waitSample(t, maddr, "prefork_http_requests_total", 81, 10*time.Second)
+	waitSample(t, maddr, "http_server_request_duration_seconds_count", 81, 10*time.Second)
 	syscall.Kill(victim, syscall.SIGKILL)
 	p.waitLog("SIGKILL from outside the master", 1, 10*time.Second)
 	p.waitWorkers(2, 10*time.Second, func(ws []int) bool { return !containsPid(ws, victim) })
 	sendRequests(t, p, 20)
-	waitSample(t, maddr, `prefork_worker_exits_total{reason="killed"}`, 1, 10*time.Second)
-	exp := waitSample(t, maddr, "prefork_http_requests_total", 101, 10*time.Second)
+	waitSample(t, maddr, `server_worker_exits_total{reason="killed"}`, 1, 10*time.Second)
+	exp := waitSample(t, maddr, "http_server_request_duration_seconds_count", 101, 10*time.Second)
 	for series, want := range map[string]float64{
-		`prefork_worker_exits_total{reason="killed"}`:          1,
-		`prefork_worker_exits_total{reason="crash"}`:           0,
-		`prefork_reloads_total{outcome="complete"}`:            1,
-		`prefork_worker_starts_total`:                          5,
-		`prefork_generation`:                                   2,
-		`prefork_http_requests_total{method="GET",code="2xx"}`: 101,
-		`prefork_http_request_duration_seconds_count`:          101,
-		`prefork_workers_target`:                               2,
+		`server_worker_exits_total{reason="killed"}`: 1,
+		`server_worker_exits_total{reason="crash"}`:  0,
+		`server_reloads_total{outcome="complete"}`:   1,
+		`server_worker_starts_total`:                 5,
+		`server_generation`:                          2,
+		`http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/",network_protocol_version="1.1",url_scheme="http"}`:            100,
+		`http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/pid",network_protocol_version="1.1",url_scheme="http"}`:         1,
+		`http_server_request_duration_seconds_bucket{http_request_method="GET",http_response_status_code="200",http_route="/",network_protocol_version="1.1",url_scheme="http",le="+Inf"}`: 100,
+		`server_workers_target`: 2,
 	} {
 		if got := sample(exp, series); got != want {
 			t.Errorf("%s = %v, want %v", series, got, want)
 		}
 	}
-	if runtime.GOOS == "linux" && sample(exp, "prefork_listen_backlog_limit") <= 0 {
+	if runtime.GOOS == "linux" && sample(exp, "server_listen_backlog_limit") <= 0 {
 		t.Errorf("no listen backlog on Linux:\n%s", exp)
 	}
-	if sample(exp, "prefork_workers_resident_memory_bytes") <= 0 || sample(exp, "prefork_workers_goroutines") <= 0 {
+	if sample(exp, "server_workers_resident_memory_bytes") <= 0 || sample(exp, "server_workers_goroutines") <= 0 {
 		t.Errorf("no memory or goroutine figures:\n%s", exp)
 	}
 	if promtool := testenv.OptionalTool(t, "promtool", "not linting the live exposition", "apt-get install prometheus"); promtool != "" {
 		testenv.PromtoolCheck(t, promtool, "live master", []byte(exp))
 	}
 	// the metrics listener is not the app's, and the app's is not metrics
-	if body, err := p.get(newClient(), "/metrics"); err == nil && strings.Contains(body, "prefork_") {
+	if body, err := p.get(newClient(), "/metrics"); err == nil && strings.Contains(body, "server_workers") {
 		t.Errorf("the app's listener serves the master's metrics")
 	}
 	p.signal(syscall.SIGTERM)
@@ -185,7 +186,7 @@ func TestPrometheusScrapesMaster(t *testing.T) {
 	}
 	defer logf.Close()
 	cmd := exec.Command(prom, "--config.file="+filepath.Join(dir, "prometheus.yml"), "--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+paddr, "--log.level=warn")
+		"--web.listen-address="+paddr, "--log.level=warn", "--enable-feature=exemplar-storage")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -239,7 +240,7 @@ func TestPrometheusScrapesMaster(t *testing.T) {
 		}
 		t.Fatalf("PromQL %s = %v (ok %v), want %v", q, v, ok, want)
 	}
-	const total = `sum(prefork_http_requests_total{job="app"})`
+	const total = `sum(http_server_request_duration_seconds_count{job="app"})`
 	waitQuery(`up{job="app"}`, 1)
 	sendRequests(t, p, 40)
 	waitQuery(total, 40)
@@ -254,10 +255,37 @@ func TestPrometheusScrapesMaster(t *testing.T) {
 	p.waitWorkers(2, 10*time.Second, func(ws []int) bool { return !containsPid(ws, victim) })
 	sendRequests(t, p, 15)
 	waitQuery(total, 80+1) // the /pid request above counts too
-	waitQuery(`sum(prefork_worker_exits_total{reason="killed"})`, 1)
+	waitQuery(`sum(server_worker_exits_total{reason="killed"})`, 1)
 	// no series of the counter ever went down over the whole run
-	waitQuery(`sum(resets(prefork_http_requests_total{job="app"}[5m]))`, 0)
-	waitQuery(`sum(resets(prefork_http_request_duration_seconds_count{job="app"}[5m]))`, 0)
+	waitQuery(`sum(resets(http_server_request_duration_seconds_bucket{job="app"}[5m]))`, 0)
+	waitQuery(`sum(resets(http_server_request_duration_seconds_count{job="app"}[5m]))`, 0)
+
+	// Exemplars: Prometheus asks for OpenMetrics, and a traced request's
+	// bucket carries its trace ID.
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	req, _ := http.NewRequest("GET", "http://"+p.addr+"/prod/traced/7", nil)
+	req.Header.Set("X-Test-Trace", traceID)
+	resp, err := newClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	deadline := time.Now().Add(60 * time.Second)
+	q := url.Values{"query": {`http_server_request_duration_seconds_bucket{job="app",http_route="/prod/traced/{id}"}`},
+		"start": {strconv.FormatInt(time.Now().Add(-time.Hour).Unix(), 10)}, "end": {strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)}}
+	var body []byte
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + paddr + "/api/v1/query_exemplars?" + q.Encode())
+		if err == nil {
+			body, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(body), `"trace_id":"`+traceID+`"`) {
+				return
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("no exemplar with trace_id %s in Prometheus: %s", traceID, body)
 }
 
 // Through a real master: StatsD datagrams reach a UDP listener (per request
@@ -400,8 +428,8 @@ func TestMetricsListenerFollowsUpgrade(t *testing.T) {
 			deadline := time.Now().Add(10 * time.Second)
 			for {
 				after, err := get()
-				if err == nil && sample(after, "prefork_master_start_time_seconds") != sample(before, "prefork_master_start_time_seconds") &&
-					sample(after, `prefork_workers{state="ready"}`) == 1 {
+				if err == nil && sample(after, "server_start_time_seconds") != sample(before, "server_start_time_seconds") &&
+					sample(after, `server_workers{phase="ready"}`) == 1 {
 					break
 				}
 				if time.Now().After(deadline) {
@@ -425,10 +453,16 @@ func TestStatusShowsRequestMetrics(t *testing.T) {
 	p := startHelper(t, "run", []string{"-w", "1", "-t", "2", "--control-socket", ctl})
 	p.waitLog("master ready", 1, bootWithin)
 	sendRequests(t, p, 30)
+	sent := time.Now()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		st, err := Control(ctl, ControlStatus)
 		if err == nil && len(st.Workers) == 1 && st.Workers[0].Metrics && st.Workers[0].Requests == 30 {
+			// what the master received, at most one report (0.5 s with -t 2) old;
+			// 2 s leaves room for a loaded machine, the old lag was several seconds
+			if lag := time.Since(sent); lag > 2*time.Second {
+				t.Errorf("status showed the requests %s after they were served", lag)
+			}
 			w := st.Workers[0]
 			if w.RequestsPerSecond <= 0 || w.P50Millis <= 0 || w.P99Millis < w.P50Millis || w.Errors5xx != 0 {
 				t.Errorf("worker figures: %+v", w)
@@ -460,12 +494,12 @@ func TestMetricsCountRecycledWorkers(t *testing.T) {
 	// so a burst of 25 gave 1 or 2 recycles depending on timing (the test once failed on
 	// it). Ten at a time, each batch waited out, ends exactly one worker's life per batch.
 	sendRequests(t, p, 10)
-	waitSample(t, maddr, `prefork_worker_exits_total{reason="max_requests"}`, 1, 20*time.Second)
+	waitSample(t, maddr, `server_worker_exits_total{reason="max_requests"}`, 1, 20*time.Second)
 	sendRequests(t, p, 10)
-	waitSample(t, maddr, `prefork_worker_exits_total{reason="max_requests"}`, 2, 20*time.Second)
+	waitSample(t, maddr, `server_worker_exits_total{reason="max_requests"}`, 2, 20*time.Second)
 	sendRequests(t, p, 5)
-	exp := waitSample(t, maddr, "prefork_http_requests_total", 25, 10*time.Second)
-	if got := sample(exp, `prefork_worker_exits_total{reason="crash"}`) + sample(exp, `prefork_worker_exits_total{reason="other"}`); got != 0 {
+	exp := waitSample(t, maddr, "http_server_request_duration_seconds_count", 25, 10*time.Second)
+	if got := sample(exp, `server_worker_exits_total{reason="crash"}`) + sample(exp, `server_worker_exits_total{reason="other"}`); got != 0 {
 		t.Errorf("recycling counted as crash/other: %v\n%s", got, exp)
 	}
 }
@@ -479,8 +513,56 @@ func TestServeServesMetrics(t *testing.T) {
 	p := startHelper(t, "serve", []string{"--metrics-bind", maddr})
 	p.waitLog("serving", 1, bootWithin)
 	sendRequests(t, p, 7)
-	exp := waitSample(t, maddr, "prefork_http_requests_total", 7, 10*time.Second)
-	if got := sample(exp, `prefork_workers{state="ready"}`); got != 1 {
-		t.Errorf("prefork_workers{state=ready} = %v, want 1\n%s", got, exp)
+	exp := waitSample(t, maddr, "http_server_request_duration_seconds_count", 7, 10*time.Second)
+	if got := sample(exp, `server_workers{phase="ready"}`); got != 1 {
+		t.Errorf("server_workers{phase=ready} = %v, want 1\n%s", got, exp)
+	}
+}
+
+// With --root-path the route label is the full path's pattern (the mount
+// path and the ServeMux pattern the app matched on the stripped path), an
+// unmatched request has none, and the access log ties the request ID to the
+// trace ID the app set.
+func TestMetricsRouteUnderRootPath(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	maddr := testenv.FreeAddr(t)
+	access := filepath.Join(t.TempDir(), "access.log")
+	p := startHelper(t, "run", []string{"-w", "1", "-t", "2", "--metrics-bind", maddr, "--root-path", "/shop",
+		"--access-logfile", access, "--access-logformat", "json", "--access-log-flush", "0.2"})
+	p.waitLog("master ready", 1, bootWithin)
+	c := newClient()
+	const traceID = "0af7651916cd43dd8448eb211c80319c"
+	for _, path := range []string{"/shop/prod/traced/1", "/shop/prod/traced/2", "/shop/prod/traced/3"} {
+		req, _ := http.NewRequest("GET", "http://"+p.addr+path, nil)
+		req.Header.Set("X-Test-Trace", traceID)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	exp := waitSample(t, maddr, "http_server_request_duration_seconds_count", 3, 10*time.Second)
+	const routed = `http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/shop/prod/traced/{id}",network_protocol_version="1.1",url_scheme="http"}`
+	if sample(exp, routed) != 3 || strings.Contains(exp, `http_route="/shop/prod/traced/1"`) {
+		t.Errorf("want %s 3:\n%s", routed, exp)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, _ := os.ReadFile(access)
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if len(b) > 0 && len(lines) == 3 {
+			for _, l := range lines {
+				var m map[string]any
+				if err := json.Unmarshal([]byte(l), &m); err != nil || m["trace_id"] != traceID || m["request_id"] == "" {
+					t.Errorf("access log line %s: want trace_id %s beside request_id (%v)", l, traceID, err)
+				}
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("access log: %q", b)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
