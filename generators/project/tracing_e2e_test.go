@@ -59,7 +59,6 @@ func TestTracesReachARealCollector(t *testing.T) {
 	}
 
 	t.Run("untrusted peer", func(t *testing.T) {
-		t.Skip("needs runtime change (a): the runtime drops traceparent/tracestate from peers outside forwarded_allow_ips")
 		dir, bin := buildProductionEntry(t, Options{Name: "traced"})
 		for _, s := range tracedRun(t, testenv.StartCollector(t), dir, bin, "none") {
 			if s.Attributes["url.path"] == "/api/hello" && (s.TraceID == callerTraceID || s.ParentSpanID != "") {

@@ -197,6 +197,7 @@ func clone(m map[string]uint64) map[string]uint64 {
 type masterObs struct {
 	agg          *metricsAgg
 	server       *sideServer
+	otlp         *otlpPusher // metrics_otlp.go
 	statsd       *observe.StatsdClient
 	upgradeChild bool // started by USR2: the old master may still hold --metrics-bind
 	lastWorkers  int  // last gunicorn.workers gauge sent
@@ -223,6 +224,7 @@ func (m *master) startObservability() error {
 // stopObservability runs in stopProduction (and when handing over to a
 // new master: it binds the metrics address next).
 func (m *master) stopObservability() {
+	m.stopOTLP()
 	m.obs.server.Close()
 	m.obs.statsd.Close()
 }

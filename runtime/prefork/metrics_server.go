@@ -102,6 +102,7 @@ func (l *ownedUnixListener) Close() error {
 // privilege drop, so a low port or a root-owned directory still works).
 func (m *master) startMetrics() error {
 	m.obs.agg = newMetricsAgg()
+	m.startOTLP()
 	if m.cfg.MetricsBind == "" {
 		return nil
 	}

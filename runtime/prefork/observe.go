@@ -20,7 +20,7 @@ import (
 // startObservability sets up the serving process's counters (when the
 // master serves --metrics-bind) and StatsD (--statsd-host).
 func (s *servingChain) startObservability(c Config) error {
-	if c.MetricsBind != "" || c.ControlSocket != "" { // the master's status view shows them too
+	if c.MetricsBind != "" || c.ControlSocket != "" || c.MetricsOTLPEndpoint != "" { // the master's status view shows them too
 		bounds := c.MetricsBuckets
 		if len(bounds) == 0 {
 			bounds = observe.DefaultMetricsBuckets
