@@ -294,6 +294,18 @@
 // trace ID of its latest traced request as an exemplar: the app's tracing
 // middleware calls SetTraceID, which the access log prints as trace_id too.
 //
+// MetricsOTLPEndpoint (--metrics-otlp-endpoint http://HOST:4318, off by
+// default): the master, which holds the aggregate, pushes it as OTLP/HTTP
+// JSON (POST /v1/metrics, written with the standard library) every
+// MetricsOTLPInterval (10s) and once more as it stops, after the last
+// worker's final report: cumulative temporality since the master started,
+// resource service.name and service.version (Config.ServiceName and
+// ServiceVersion; else $OTEL_SERVICE_NAME or the binary's name, and the
+// version Go recorded), the same families under their OTLP names
+// (server.workers, server.worker.starts, server.worker.exits,
+// server.reloads, server.workers.memory for the runtime's). A push that
+// fails is logged once, and the next carries the totals.
+//
 // The runtime's own families: server_workers{phase} (booting, ready,
 // draining), server_workers_target, server_generation,
 // server_worker_starts_total, server_worker_exits_total{reason},
