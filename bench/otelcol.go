@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
 // collectorTool is the OpenTelemetry Collector .ci/build-otelcol builds (internal/testenv
@@ -32,26 +34,7 @@ func startCollector(ctx context.Context, tmp string) (endpoint string, stop func
 	if err != nil {
 		return "", nil, err
 	}
-	config := fmt.Sprintf(`receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: %s
-exporters:
-  file:
-    path: /dev/null
-service:
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    traces:
-      receivers: [otlp]
-      exporters: [file]
-    metrics:
-      receivers: [otlp]
-      exporters: [file]
-`, addr)
+	config := testenv.CollectorConfig(addr, os.DevNull, os.DevNull)
 	path := filepath.Join(tmp, "otelcol.yaml")
 	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
 		return "", nil, err

@@ -48,31 +48,7 @@ func StartCollector(t testing.TB) *Collector {
 	dir := t.TempDir()
 	addr := FreeAddr(t)
 	c := &Collector{Endpoint: "http://" + addr, file: filepath.Join(dir, "spans.jsonl"), metricsFile: filepath.Join(dir, "metrics.jsonl"), log: &Buffer{}}
-	// The Collector's own metrics are off: their default listener is a fixed port.
-	config := fmt.Sprintf(`receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: %s
-exporters:
-  file:
-    path: %s
-    flush_interval: 100ms
-  file/metrics:
-    path: %s
-    flush_interval: 100ms
-service:
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    traces:
-      receivers: [otlp]
-      exporters: [file]
-    metrics:
-      receivers: [otlp]
-      exporters: [file/metrics]
-`, addr, c.file, c.metricsFile)
+	config := CollectorConfig(addr, c.file, c.metricsFile)
 	path := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
@@ -111,6 +87,36 @@ service:
 	}
 	t.Fatalf("%s: no probe span came out within 30s:\n%s", CollectorTool, c.log)
 	return nil
+}
+
+// CollectorConfig is the Collector's configuration: OTLP/HTTP in on addr, spans and
+// metrics out as OTLP JSON lines to their files (/dev/null to drop them). The
+// Collector's own metrics are off: their default listener is a fixed port.
+func CollectorConfig(addr, spansFile, metricsFile string) string {
+	return fmt.Sprintf(`receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: %s
+exporters:
+  file:
+    path: %s
+    flush_interval: 100ms
+  file/metrics:
+    path: %s
+    flush_interval: 100ms
+service:
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [file]
+    metrics:
+      receivers: [otlp]
+      exporters: [file/metrics]
+`, addr, spansFile, metricsFile)
 }
 
 // probe sends one span through the Collector with the SDK and says whether one arrived.
