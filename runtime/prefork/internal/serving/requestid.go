@@ -77,7 +77,9 @@ func NewRequestID() string {
 // matched (r.Pattern is set only on the copy the mux was given), the mount
 // path stripped before it, and the trace ID of the app's span. The request
 // ID layer puts it in the context; the access log and the metrics read it
-// after the app returned. Only the request's own goroutine writes it.
+// after the app returned. Only the request's own goroutine writes it (a
+// handler that serves on another goroutine, as http.TimeoutHandler does,
+// should name its route and trace before it hands the request over).
 type RequestState struct {
 	Route   string // the ServeMux pattern's path ("/items/{id}"), "" if none matched
 	Root    string // the mount path stripped (--root-path, SCRIPT_NAME)
