@@ -16,7 +16,8 @@ import (
 // http.server.request.body.size, http.server.response.body.size). Each
 // worker counts its own requests in one series per attribute set (method,
 // status code, route, scheme, protocol version): a series is found in a
-// sync.Map (no lock once it exists) and counted with atomics, so no request
+// copy-on-write map read through an atomic pointer (a lock only to add a new
+// series, which is rare and bounded) and counted with atomics, so no request
 // waits on another. The worker reports the cumulative counts since it
 // started to the master on the status pipe, before every heartbeat
 // ("metrics <json>", one MetricsSnapshot). The master keeps the last report
@@ -160,11 +161,11 @@ type activeKey struct{ method, scheme string }
 
 // RequestMetrics is one worker's request series.
 type RequestMetrics struct {
-	bounds  []time.Duration // duration bounds, ascending
-	sizes   []int64
-	series  sync.Map // Attrs -> *series
-	nSeries atomic.Int64
-	active  sync.Map // activeKey -> *atomic.Int64
+	bounds []time.Duration // duration bounds, ascending
+	sizes  []int64
+	series atomic.Pointer[map[Attrs]*series] // copied on write, under addMu
+	addMu  sync.Mutex
+	active sync.Map // activeKey -> *atomic.Int64
 }
 
 // NewRequestMetrics counts durations in buckets with upper bounds (seconds).
@@ -176,28 +177,37 @@ func NewRequestMetrics(bounds []float64) *RequestMetrics {
 	for _, b := range SizeBuckets {
 		m.sizes = append(m.sizes, int64(b))
 	}
+	m.series.Store(&map[Attrs]*series{})
 	return m
 }
 
 func (m *RequestMetrics) seriesOf(a Attrs) *series {
-	if s, ok := m.series.Load(a); ok {
-		return s.(*series)
+	if s := (*m.series.Load())[a]; s != nil {
+		return s
 	}
-	if m.nSeries.Load() >= MaxSeries {
+	m.addMu.Lock()
+	defer m.addMu.Unlock()
+	cur := *m.series.Load()
+	if s := cur[a]; s != nil {
+		return s
+	}
+	if len(cur) >= MaxSeries {
 		a.Route = RouteOverflow
-		if s, ok := m.series.Load(a); ok {
-			return s.(*series)
+		if s := cur[a]; s != nil {
+			return s
 		}
 	}
 	s := &series{attrs: a, exemplars: make([]atomic.Pointer[Exemplar], len(m.bounds)+1)}
 	s.duration.counts = make([]atomic.Uint64, len(m.bounds)+1)
 	s.reqSize.counts = make([]atomic.Uint64, len(m.sizes)+1)
 	s.respSize.counts = make([]atomic.Uint64, len(m.sizes)+1)
-	got, loaded := m.series.LoadOrStore(a, s)
-	if !loaded {
-		m.nSeries.Add(1)
+	next := make(map[Attrs]*series, len(cur)+1)
+	for k, v := range cur {
+		next[k] = v
 	}
-	return got.(*series)
+	next[a] = s
+	m.series.Store(&next)
+	return s
 }
 
 // Begin counts a request as active (http.server.active_requests) until the
@@ -255,8 +265,7 @@ func (h *atomicHistogram) snapshot(scale float64) Histogram {
 // Snapshot is the worker's report now.
 func (m *RequestMetrics) Snapshot() MetricsSnapshot {
 	var out MetricsSnapshot
-	m.series.Range(func(_, v any) bool {
-		s := v.(*series)
+	for _, s := range *m.series.Load() {
 		r := Series{Attrs: s.attrs, Duration: s.duration.snapshot(1e-9), RequestSize: s.reqSize.snapshot(1), ResponseSize: s.respSize.snapshot(1)}
 		for i := range s.exemplars {
 			if e := s.exemplars[i].Load(); e != nil {
@@ -267,8 +276,7 @@ func (m *RequestMetrics) Snapshot() MetricsSnapshot {
 			}
 		}
 		out.Series = append(out.Series, r)
-		return true
-	})
+	}
 	m.active.Range(func(k, v any) bool {
 		key := k.(activeKey)
 		out.Active = append(out.Active, Active{Method: key.method, Scheme: key.scheme, N: v.(*atomic.Int64).Load()})
