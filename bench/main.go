@@ -147,6 +147,11 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	defer func() {
+		for _, f := range servers.cleanup {
+			f()
+		}
+	}()
 	want := func(s string) bool { return o.Only == "" || slices.Contains(splitList(o.Only), s) }
 	steps := []struct {
 		name string
@@ -232,7 +237,8 @@ func repoRoot() (string, error) {
 
 // serverSet is every server the scenarios may use, by name.
 type serverSet struct {
-	list []*Server
+	list    []*Server
+	cleanup []func() // what prepare started beside the servers (the Collector)
 	// the servers the startup and fault scenarios use, one per family
 	runtimeApp, gunicorn, gunicorn26, uwsgi *Server
 }
@@ -288,23 +294,40 @@ func prepare(ctx context.Context, o *Options, res *Results) (*serverSet, error) 
 		}
 	}
 	// The generated project as operators run it: production defaults (JSON access log
-	// to stdout, buffered), then with the master's Prometheus metrics on, then with the
-	// access log written through (one write per request), to price each.
+	// to stdout, buffered), then with the master's Prometheus metrics on and traces at the
+	// default sampling (0.1) exported to a running Collector (the production
+	// defaults: the master pushes the metrics there too), then with the access log written
+	// through (one write per request), to price each. /healthz, the smallest route, is
+	// compared with the bare hello (route "hello"), /api/hello with the bare JSON.
 	prodEnv := []string{"APP_ENV=production", "APP_APP_STATIC_DIR=web/static", "APP_LOGGING_LEVEL=warn"}
+	otelEnv := prodEnv
+	endpoint, stopCollector, err := startCollector(ctx, o.tmp)
+	if err != nil {
+		return nil, err
+	}
+	if endpoint != "" {
+		set.cleanup = append(set.cleanup, stopCollector)
+		otelEnv = append(slices.Clone(prodEnv), "APP_OBSERVABILITY_ENDPOINT="+endpoint)
+	} else {
+		res.note("%s not installed (.ci/build-otelcol): the prod+metrics+traces row runs without a Collector, tracing off", collectorTool)
+	}
+	prodRoutes := map[string]string{"hello": "/healthz", "json": "/api/hello"}
 	for _, v := range []struct {
 		name  string
+		env   []string
 		extra []string
 	}{
-		{"generated app w=2 prod", nil},
-		{"generated app w=2 prod+metrics", []string{"--metrics-bind", "unix:{pidfile}.metrics"}},
-		{"generated app w=2 prod, log unbuffered", []string{"--access-log-buffer", "0"}},
+		{"generated app w=2 prod", prodEnv, nil},
+		{"generated app w=2 prod+metrics", prodEnv, []string{"--metrics-bind", "unix:{pidfile}.metrics"}},
+		{"generated app w=2 prod+metrics+traces", otelEnv, []string{"--metrics-bind", "unix:{pidfile}.metrics"}},
+		{"generated app w=2 prod, log unbuffered", prodEnv, []string{"--access-log-buffer", "0"}},
 	} {
 		set.add(&Server{Name: v.name, Family: "runtime", Workers: 2, Forks: true,
-			Routes: map[string]string{"json": "/api/hello"}, Dir: appDir, Env: prodEnv,
+			Routes: prodRoutes, Dir: appDir, Env: v.env,
 			Argv: append([]string{appBin, "-c", "config", "-b", "{addr}", "-w", "2", "--pid", "{pidfile}", "--control-socket", "{pidfile}.ctl"}, v.extra...)})
 	}
 	res.Commands = append(res.Commands,
-		"APP_ENV=production benchapp -c config -b ADDR -w 2 --pid FILE --control-socket FILE.ctl [--metrics-bind unix:FILE.metrics | --access-log-buffer 0]   # production defaults: JSON access log on")
+		"APP_ENV=production benchapp -c config -b ADDR -w 2 --pid FILE --control-socket FILE.ctl [--metrics-bind unix:FILE.metrics [APP_OBSERVABILITY_ENDPOINT=COLLECTOR] | --access-log-buffer 0]   # production defaults: JSON access log on")
 	res.Commands = append(res.Commands,
 		"hello -b ADDR -w N --pid FILE --log-level warning    # runtime, N = 1, 2, 4",
 		"hello -bare -b ADDR                                   # the same handler on net/http alone",

@@ -368,8 +368,10 @@ func checkMetricsAndRequestID(t *testing.T, addr, metrics string) {
 			resp.Body.Close()
 		}
 		for _, l := range strings.Split(string(body), "\n") {
-			if v, ok := strings.CutPrefix(l, `prefork_http_requests_total{method="GET",code="2xx"} `); ok {
-				if n, _ := strconv.Atoi(v); n >= 2 { // the readiness probe and /api/hello
+			// the route label is the app's ServeMux pattern, read back through its middleware
+			if series, v, ok := strings.Cut(l, " "); ok && strings.HasPrefix(series, "http_server_request_duration_seconds_count{") &&
+				strings.Contains(series, `http_route="/api/hello"`) && strings.Contains(series, `http_response_status_code="200"`) {
+				if n, _ := strconv.Atoi(v); n >= 1 {
 					return
 				}
 			}

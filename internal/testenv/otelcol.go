@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -31,9 +32,10 @@ const probeService = "scaffold-testenv-probe"
 // Collector is an OpenTelemetry Collector of a test's own: OTLP/HTTP in on a loopback
 // port, every span written as OTLP JSON lines to a file the test reads.
 type Collector struct {
-	Endpoint string // the OTLP/HTTP base URL, http://127.0.0.1:PORT
-	file     string
-	log      *Buffer
+	Endpoint    string // the OTLP/HTTP base URL, http://127.0.0.1:PORT
+	file        string
+	metricsFile string
+	log         *Buffer
 }
 
 // StartCollector starts the Collector for t and stops it (by its pid) when t ends. It
@@ -45,26 +47,8 @@ func StartCollector(t testing.TB) *Collector {
 	bin := Tool(t, CollectorTool, ".ci/build-otelcol (the Collector's modules from the module proxy)")
 	dir := t.TempDir()
 	addr := FreeAddr(t)
-	c := &Collector{Endpoint: "http://" + addr, file: filepath.Join(dir, "spans.jsonl"), log: &Buffer{}}
-	// The Collector's own metrics are off: their default listener is a fixed port.
-	config := fmt.Sprintf(`receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: %s
-exporters:
-  file:
-    path: %s
-    flush_interval: 100ms
-service:
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    traces:
-      receivers: [otlp]
-      exporters: [file]
-`, addr, c.file)
+	c := &Collector{Endpoint: "http://" + addr, file: filepath.Join(dir, "spans.jsonl"), metricsFile: filepath.Join(dir, "metrics.jsonl"), log: &Buffer{}}
+	config := CollectorConfig(addr, c.file, c.metricsFile)
 	path := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
@@ -103,6 +87,36 @@ service:
 	}
 	t.Fatalf("%s: no probe span came out within 30s:\n%s", CollectorTool, c.log)
 	return nil
+}
+
+// CollectorConfig is the Collector's configuration: OTLP/HTTP in on addr, spans and
+// metrics out as OTLP JSON lines to their files (/dev/null to drop them). The
+// Collector's own metrics are off: their default listener is a fixed port.
+func CollectorConfig(addr, spansFile, metricsFile string) string {
+	return fmt.Sprintf(`receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: %s
+exporters:
+  file:
+    path: %s
+    flush_interval: 100ms
+  file/metrics:
+    path: %s
+    flush_interval: 100ms
+service:
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [file]
+    metrics:
+      receivers: [otlp]
+      exporters: [file/metrics]
+`, addr, spansFile, metricsFile)
 }
 
 // probe sends one span through the Collector with the SDK and says whether one arrived.
@@ -235,4 +249,100 @@ func (as otlpAttributes) strings() map[string]string {
 		}
 	}
 	return out
+}
+
+// MetricTotal is one metric as the last export that carried it says: the sum over its
+// data points of a histogram's count or a sum's (counter's) value, and the resource.
+type MetricTotal struct {
+	Value    float64
+	Points   int
+	Resource map[string]string
+	Data     []MetricPoint
+}
+
+// MetricPoint is one data point: its attributes, its value (a histogram's count) and
+// the trace IDs of its exemplars.
+type MetricPoint struct {
+	Attributes map[string]string
+	Value      float64
+	Exemplars  []string
+}
+
+// Metrics returns, for each metric name, the totals of the last export that carried it
+// (cumulative temporality: the last is the running total). Empty until metrics came.
+func (c *Collector) Metrics(t testing.TB) map[string]MetricTotal {
+	t.Helper()
+	data, err := os.ReadFile(c.metricsFile)
+	if err != nil {
+		return map[string]MetricTotal{}
+	}
+	out := map[string]MetricTotal{}
+	for _, line := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		var m otlpMetrics
+		if err := json.Unmarshal(line, &m); err != nil {
+			t.Fatalf("%s: a line that is not OTLP JSON: %v\n%s", c.metricsFile, err, line)
+		}
+		for _, rm := range m.ResourceMetrics {
+			resource := rm.Resource.Attributes.strings()
+			for _, sm := range rm.ScopeMetrics {
+				for _, mt := range sm.Metrics {
+					total := MetricTotal{Resource: resource}
+					for _, p := range append(mt.Histogram.DataPoints, mt.Sum.DataPoints...) {
+						n := float64(p.Count + p.AsInt) // a point has one of them
+						mp := MetricPoint{Attributes: p.Attributes.strings(), Value: n}
+						for _, e := range p.Exemplars {
+							mp.Exemplars = append(mp.Exemplars, e.TraceID)
+						}
+						total.Value += n
+						total.Points++
+						total.Data = append(total.Data, mp)
+					}
+					out[mt.Name] = total
+				}
+			}
+		}
+	}
+	return out
+}
+
+// otlpMetrics is the OTLP JSON encoding of ExportMetricsServiceRequest, as the file
+// exporter writes it: 64-bit integers as strings.
+type otlpMetrics struct {
+	ResourceMetrics []struct {
+		Resource struct {
+			Attributes otlpAttributes `json:"attributes"`
+		} `json:"resource"`
+		ScopeMetrics []struct {
+			Metrics []struct {
+				Name      string `json:"name"`
+				Histogram struct {
+					DataPoints []otlpPoint `json:"dataPoints"`
+				} `json:"histogram"`
+				Sum struct {
+					DataPoints []otlpPoint `json:"dataPoints"`
+				} `json:"sum"`
+			} `json:"metrics"`
+		} `json:"scopeMetrics"`
+	} `json:"resourceMetrics"`
+}
+
+type otlpPoint struct {
+	Attributes otlpAttributes `json:"attributes"`
+	Count      flexInt        `json:"count"`
+	AsInt      flexInt        `json:"asInt"`
+	Exemplars  []struct {
+		TraceID string `json:"traceId"`
+	} `json:"exemplars"`
+}
+
+// flexInt is a 64-bit integer as protobuf's JSON writes it (a string) or as a number.
+type flexInt int64
+
+func (f *flexInt) UnmarshalJSON(b []byte) error {
+	n, err := strconv.ParseInt(string(bytes.Trim(b, `"`)), 10, 64)
+	*f = flexInt(n)
+	return err
 }

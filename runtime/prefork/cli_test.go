@@ -110,6 +110,8 @@ func TestEverySettingParses(t *testing.T) {
 		"health-bind":                  {[]string{"--health-bind", "127.0.0.1:9100"}, "health_bind = 127.0.0.1:9100", "fd://3"},
 		"upgrade-timeout":              {[]string{"--upgrade-timeout", "90"}, "upgrade_timeout = 90", "x"},
 		"metrics-bind":                 {[]string{"--metrics-bind", "127.0.0.1:9102"}, "metrics_bind = 127.0.0.1:9102", "fd://3"},
+		"metrics-otlp-endpoint":        {[]string{"--metrics-otlp-endpoint", "http://127.0.0.1:4318"}, "metrics_otlp_endpoint = http://127.0.0.1:4318", "127.0.0.1:4318"},
+		"metrics-otlp-interval":        {[]string{"--metrics-otlp-interval", "2"}, "metrics_otlp_interval = 2", "often"},
 		"metrics-buckets":              {[]string{"--metrics-buckets", "0.01,0.1,1"}, "metrics_buckets = 0.01,0.1,1", "1,0.5"},
 		"statsd-host":                  {[]string{"--statsd-host", "127.0.0.1:8125"}, "statsd_host = 127.0.0.1:8125", ""},
 		"statsd-prefix":                {[]string{"--statsd-prefix", "shop"}, "statsd_prefix = shop", ""},

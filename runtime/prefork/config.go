@@ -236,6 +236,18 @@ type Config struct {
 	// MetricsBuckets are the request duration histogram's upper bounds in
 	// seconds, ascending. Default DefaultMetricsBuckets.
 	MetricsBuckets []float64
+	// MetricsOTLPEndpoint is an OTLP/HTTP base URL (http://collector:4318):
+	// the master pushes every worker's metrics to its /v1/metrics (JSON,
+	// cumulative) every MetricsOTLPInterval (default 10s) and as it stops.
+	// Off when empty.
+	MetricsOTLPEndpoint string
+	MetricsOTLPInterval time.Duration
+	// ServiceName and ServiceVersion are the OTLP push's service.name and
+	// service.version, set by the program (a generated project's from its
+	// observability: section). Defaults: $OTEL_SERVICE_NAME or the binary's
+	// name; the module version Go recorded in the binary.
+	ServiceName    string
+	ServiceVersion string
 	// StatsDHost (host:port, or unix:/path) receives Gunicorn's StatsD
 	// metrics over UDP; StatsDPrefix is prepended to every name (a "." is
 	// added), DogStatsDTags ("k:v,k2:v2") appended as Datadog tags.

@@ -31,6 +31,15 @@ func (c *Config) metricsDefaults() error {
 			return bad("metrics-bind", c.MetricsBind, "must not be one of the app's --bind addresses")
 		}
 	}
+	if c.MetricsOTLPEndpoint != "" && !validOTLPEndpoint(c.MetricsOTLPEndpoint) {
+		return bad("metrics-otlp-endpoint", c.MetricsOTLPEndpoint, "must be an http:// or https:// URL (the Collector's OTLP/HTTP base, e.g. http://127.0.0.1:4318)")
+	}
+	if c.MetricsOTLPInterval < 0 {
+		return bad("metrics-otlp-interval", c.MetricsOTLPInterval, "must be positive")
+	}
+	if c.MetricsOTLPInterval == 0 {
+		c.MetricsOTLPInterval = DefaultMetricsOTLPInterval
+	}
 	if c.StatsDHost != "" {
 		if _, _, err := observe.ParseStatsDHost(c.StatsDHost); err != nil {
 			return err

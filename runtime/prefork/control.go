@@ -37,13 +37,16 @@ type WorkerReport struct {
 	PID        int     `json:"pid"`
 	State      string  `json:"state"`
 	AgeSeconds float64 `json:"age_seconds"`
-	Requests   int64   `json:"requests"`
-	InFlight   int     `json:"in_flight"`
-	RSSBytes   int64   `json:"rss_bytes"`
-	// From the worker's request metrics, since it became ready;
-	// present when the master collects them (control socket or --metrics-bind).
-	// P50/P99 are the histogram bucket bounds the quantile is under (at most
-	// that many ms; -1: above the highest bucket).
+	// Requests served over the worker's life, as the master last heard
+	// (at most one report, 1 s, old).
+	Requests int64 `json:"requests"`
+	InFlight int   `json:"in_flight"`
+	RSSBytes int64 `json:"rss_bytes"`
+	// From the worker's request metrics, present when the master collects
+	// them (control socket or --metrics-bind): RequestsPerSecond over the
+	// last 10 s; over its life, P50/P99 (the histogram bucket bounds the
+	// quantile is under: at most that many ms; -1: above the highest
+	// bucket) and its 5xx answers.
 	Metrics           bool    `json:"metrics,omitempty"`
 	RequestsPerSecond float64 `json:"requests_per_second,omitempty"`
 	P50Millis         float64 `json:"p50_ms,omitempty"`
@@ -194,7 +197,7 @@ func (s Status) WriteTable(w io.Writer) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "ID\tGEN\tPID\tSTATE\tAGE\tREQUESTS\tIN-FLIGHT\tRSS\tREQ/S\tP50\tP99\t5XX\t")
+	fmt.Fprintln(tw, "ID\tGEN\tPID\tSTATE\tAGE\tREQUESTS(LIFE)\tIN-FLIGHT\tRSS\tREQ/S(10S)\tP50(LIFE)\tP99(LIFE)\t5XX(LIFE)\t")
 	for _, wk := range s.Workers {
 		rss := "-"
 		if wk.RSSBytes > 0 {

@@ -155,9 +155,9 @@
 // A worker is additionally started with PREFORK_WORKER_ID, PREFORK_GENERATION,
 // PREFORK_STATUS_FD (fd 3+N: it writes "ready" or "fail <error>", then
 // "hb <requests> <in-flight> <oldest-ms>" every min(1s, Timeout/4), each
-// preceded, when the master serves metrics, by "metrics <counts>" (the
-// worker's cumulative request counts by method and status class, duration
-// histogram, response bytes, Go runtime figures: internal/observe), and
+// preceded, when the master serves metrics, by "metrics <json>" (one
+// observe.MetricsSnapshot: the worker's cumulative request series, active
+// requests, exemplars and Go runtime figures), and
 // "dumped", "exiting <reason>"), PREFORK_CONTROL_FD (fd 4+N: it reads
 // "drain" (a replacement is ready), "drain stop" (every worker stops: serve
 // the listen backlog first), "quit", "dump <reason>", "reopen"; EOF means the
@@ -271,29 +271,69 @@
 // # Observability
 //
 // MetricsBind (--metrics-bind host:port or unix:/path, off by default): the
-// master serves GET /metrics in the Prometheus text format on its own
-// listener, never one of the app's. Workers report cumulative counts with
-// each heartbeat; the master keeps the last report of every worker,
-// including the ones that exited, so the sums never go backwards across
-// HUP, recycling or a SIGKILL (the requests a killed worker served since its
-// last heartbeat are the only ones never counted). Families (all prefixed
-// prefork_): http_requests_total{method,code} (method class, status class),
-// http_request_duration_seconds (histogram, MetricsBuckets),
-// http_requests_in_flight, http_response_bytes_total, workers{state},
-// workers_target, generation, worker_starts_total,
-// worker_exits_total{reason}, reloads_total{outcome},
-// upgrades_total{outcome}, workers_resident_memory_bytes,
-// worker_resident_memory_max_bytes, worker_age_{min,max}_seconds,
-// workers_goroutines, workers_heap_objects_bytes, workers_gc_cycles_total,
-// master_start_time_seconds, and on Linux listen_backlog{listener} and
-// listen_backlog_limit (TCP_INFO, Gunicorn's --enable-backlog-metric).
+// master serves GET /metrics on its own listener, never one of the app's:
+// the Prometheus text format, or OpenMetrics 1.0 when the scraper's Accept
+// asks for application/openmetrics-text (Prometheus does), which adds
+// exemplars. Workers count their requests by the OpenTelemetry HTTP
+// semantic conventions (no lock a request waits on: a series per attribute
+// set, found in a sync.Map, counted with atomics) and report the cumulative
+// figures before each heartbeat (one observe.MetricsSnapshot). The master
+// keeps the last report of every worker, and folds the final report of one
+// that exits into the sums, so they never go backwards across HUP,
+// recycling or a SIGKILL, and none are lost across HUP and recycling (a
+// draining worker reports before it exits); a worker SIGKILLed loses only
+// what it served since its last report (at most one heartbeat interval,
+// 1 s). Request families (OTLP name, Prometheus name):
+//
+//	http.server.request.duration   http_server_request_duration_seconds   histogram, s, buckets 0.005 0.01 0.025 0.05 0.075 0.1 0.25 0.5 0.75 1 2.5 5 7.5 10 (MetricsBuckets)
+//	http.server.active_requests    http_server_active_requests            {http_request_method, url_scheme}
+//	http.server.request.body.size  http_server_request_body_size_bytes    histogram, By
+//	http.server.response.body.size http_server_response_body_size_bytes   histogram, By
+//
+// with http_request_method (well-known methods, else _OTHER),
+// http_response_status_code, http_route, url_scheme and
+// network_protocol_version. http_route is the ServeMux pattern's path
+// (without method and host) the request matched, under --root-path or a
+// trusted SCRIPT_NAME: the app's ServeMux sets r.Pattern on the request it
+// is given, the runtime reads it after the app returns (or the app says it
+// with SetRoute, when its mux sees a copy of the request). A request no
+// pattern matched has no http_route (one series per method and status,
+// never the raw path); past 1000 series a worker counts new ones under
+// http_route "_OTHER". Each duration bucket carries, in OpenMetrics, the
+// trace ID of its latest traced request as an exemplar: the app's tracing
+// middleware calls SetTraceID, which the access log prints as trace_id too.
+//
+// MetricsOTLPEndpoint (--metrics-otlp-endpoint http://HOST:4318, off by
+// default): the master, which holds the aggregate, pushes it as OTLP/HTTP
+// JSON (POST /v1/metrics, written with the standard library) every
+// MetricsOTLPInterval (10s) and once more as it stops, after the last
+// worker's final report: cumulative temporality since the master started,
+// resource service.name and service.version (Config.ServiceName and
+// ServiceVersion; else $OTEL_SERVICE_NAME or the binary's name, and the
+// version Go recorded), the same families under their OTLP names
+// (server.workers, server.worker.starts, server.worker.exits,
+// server.reloads, server.workers.memory for the runtime's). A push that
+// fails is logged once, and the next carries the totals.
+//
+// The runtime's own families: server_workers{phase} (booting, ready,
+// draining), server_workers_target, server_generation,
+// server_worker_starts_total, server_worker_exits_total{reason},
+// server_reloads_total{outcome}, server_upgrades_total{outcome},
+// server_workers_resident_memory_bytes, server_worker_resident_memory_max_bytes,
+// server_worker_age_{min,max}_seconds, server_workers_goroutines,
+// server_workers_heap_objects_bytes, server_workers_gc_cycles_total,
+// server_start_time_seconds (when the master booted), and on Linux
+// server_listen_backlog{listener} and server_listen_backlog_limit
+// (TCP_INFO, Gunicorn's --enable-backlog-metric).
 // Exit reasons, reload and upgrade outcomes are the supervisor's own
 // decisions (it emits them as actions; the loop's aggregator counts them):
 // boot_failure, crash, killed (SIGKILL from outside), signal,
 // heartbeat_timeout, max_requests, max_memory, stuck_request, reload,
 // scale_down, shutdown. Serve serves MetricsBind itself, from its one
 // process. The control socket's status (NAME status) shows each worker's
-// request rate, p50/p99 latency and 5xx count from the same reports.
+// requests as the master last received them (at most one report old), its
+// request rate over the last 10 s, and over its life the p50/p99 latency
+// bounds and 5xx count, from the same reports.
 // StatsD (--statsd-host, --statsd-prefix, --dogstatsd-tags) sends
 // Gunicorn's names over UDP, never blocking a request (internal/observe).
 //

@@ -29,15 +29,47 @@ type metricsAgg struct {
 	reloads  map[string]uint64
 	upgrades map[string]uint64
 	badLines uint64
+	recent   map[int][]rateSample // by worker ID: its reports of the last rateWindow
+}
+
+// rateWindow is how far back status's current request rate looks.
+const rateWindow = 10 * time.Second
+
+// rateSample is a worker's request count as of one report.
+type rateSample struct {
+	at time.Time
+	n  uint64
 }
 
 func newMetricsAgg() *metricsAgg {
 	return &metricsAgg{live: map[int]observe.MetricsSnapshot{}, exits: map[string]uint64{},
-		reloads: map[string]uint64{}, upgrades: map[string]uint64{}}
+		reloads: map[string]uint64{}, upgrades: map[string]uint64{}, recent: map[int][]rateSample{}}
 }
 
-// update records worker id's latest cumulative report.
-func (a *metricsAgg) update(id int, s observe.MetricsSnapshot) { a.live[id] = s }
+// update records worker id's latest cumulative report, received at now.
+func (a *metricsAgg) update(id int, s observe.MetricsSnapshot, now time.Time) {
+	a.live[id] = s
+	h := append(a.recent[id], rateSample{now, s.RequestCount()})
+	i := 0 // keep one sample at or before the window's start, as its base
+	for i+1 < len(h) && !h[i+1].at.After(now.Add(-rateWindow)) {
+		i++
+	}
+	a.recent[id] = append(h[:0], h[i:]...)
+}
+
+// rate is worker id's requests per second over the last rateWindow (or
+// since its first report, when younger), as of its last report.
+func (a *metricsAgg) rate(id int) float64 {
+	h := a.recent[id]
+	if len(h) < 2 {
+		return 0
+	}
+	first, last := h[0], h[len(h)-1]
+	if dt := last.at.Sub(first.at).Seconds(); dt > 0 && last.n >= first.n {
+		return float64(last.n-first.n) / dt
+	}
+	return 0
+}
 
 // retire moves worker id's last report into the retired sums. Its gauges
 // (goroutines, heap) end with it.
@@ -47,6 +79,8 @@ func (a *metricsAgg) retire(id int) {
 		return
 	}
 	delete(a.live, id)
+	delete(a.recent, id)
+	s.Active = nil // its requests ended with it
 	s.Goroutines, s.HeapBytes = 0, 0
 	a.retired.Add(s)
 }
@@ -92,15 +126,20 @@ func (m *master) metricsLine(w WorkerInfo, arg string) {
 	if agg == nil {
 		return
 	}
-	s, err := observe.DecodeMetrics(arg)
-	if err != nil || len(s.Buckets) != len(m.cfg.MetricsBuckets)+1 {
+	s, err := observe.DecodeMetrics(arg, len(m.cfg.MetricsBuckets))
+	if err != nil {
 		if agg.badLines == 0 {
-			m.log.Warn("bad metrics line from worker (ignored)", "worker", w.ID, "pid", w.PID, "err", err, "buckets", len(s.Buckets))
+			m.log.Warn("bad metrics line from worker (ignored)", "worker", w.ID, "pid", w.PID, "err", err)
 		}
 		agg.badLines++
 		return
 	}
-	agg.update(w.ID, s)
+	if _, seen := agg.recent[w.ID]; !seen {
+		if sw, ok := m.sup.View().Worker(w.ID); ok { // it served nothing before it started
+			agg.recent[w.ID] = []rateSample{{at: sw.Started}}
+		}
+	}
+	agg.update(w.ID, s, time.Now())
 }
 
 // metricsView copies what a scrape shows (on the loop; rendering is done off it).
@@ -118,7 +157,6 @@ func (m *master) metricsView(now time.Time) observe.MetricsView {
 	first := true
 	for _, w := range sv.Workers {
 		v.States[stateLabel(w.Phase)]++
-		v.InFlight += int64(w.Stats.InFlight)
 		age := now.Sub(w.Started).Seconds()
 		rss := w.RSS
 		v.RSSSum += rss
@@ -136,7 +174,7 @@ func (m *master) metricsView(now time.Time) observe.MetricsView {
 	return v
 }
 
-// stateLabel is a phase as the prefork_workers gauge's state: booting,
+// stateLabel is a phase as the server_workers gauge's phase: booting,
 // ready (serving: ready or retiring) or draining (told to stop).
 func stateLabel(p supervisor.Phase) string {
 	switch p {
@@ -160,6 +198,7 @@ func clone(m map[string]uint64) map[string]uint64 {
 type masterObs struct {
 	agg          *metricsAgg
 	server       *sideServer
+	otlp         *otlpPusher // metrics_otlp.go
 	statsd       *observe.StatsdClient
 	upgradeChild bool // started by USR2: the old master may still hold --metrics-bind
 	lastWorkers  int  // last gunicorn.workers gauge sent
@@ -186,6 +225,7 @@ func (m *master) startObservability() error {
 // stopObservability runs in stopProduction (and when handing over to a
 // new master: it binds the metrics address next).
 func (m *master) stopObservability() {
+	m.stopOTLP()
 	m.obs.server.Close()
 	m.obs.statsd.Close()
 }
@@ -254,9 +294,9 @@ func quantileBound(q float64, bounds []float64, buckets []uint64) float64 {
 }
 
 // fillStatusMetrics adds each worker's figures from its last report to a
-// status view (on the loop): average request rate since it became ready,
-// the bucket bounds that p50 and p99 latency are under (-1: above the
-// highest bound), and its 5xx answers.
+// status view (on the loop): its request rate over the last 10 s, its
+// requests, and over its lifetime the bucket bounds that p50 and p99
+// latency are under (-1: above the highest bound) and its 5xx answers.
 func (m *master) fillStatusMetrics(st *Status, v supervisor.View, now time.Time) {
 	if m.obs.agg == nil {
 		return
@@ -267,16 +307,12 @@ func (m *master) fillStatusMetrics(st *Status, v supervisor.View, now time.Time)
 			continue
 		}
 		r := &st.Workers[i]
-		if w, ok := v.Worker(wr.ID); ok && !w.ReadyAt.IsZero() {
-			if age := now.Sub(w.ReadyAt).Seconds(); age > 0 {
-				r.RequestsPerSecond = float64(s.RequestCount()) / age
-			}
-		}
-		r.P50Millis = millisBound(quantileBound(0.5, m.cfg.MetricsBuckets, s.Buckets))
-		r.P99Millis = millisBound(quantileBound(0.99, m.cfg.MetricsBuckets, s.Buckets))
-		for j := range s.Requests {
-			r.Errors5xx += s.Requests[j][4]
-		}
+		r.RequestsPerSecond = m.obs.agg.rate(wr.ID)
+		r.Requests = int64(s.RequestCount()) // as received: at most one report old
+		buckets := s.DurationBuckets()
+		r.P50Millis = millisBound(quantileBound(0.5, m.cfg.MetricsBuckets, buckets))
+		r.P99Millis = millisBound(quantileBound(0.99, m.cfg.MetricsBuckets, buckets))
+		r.Errors5xx = s.Errors5xx()
 		r.Metrics = true
 	}
 }

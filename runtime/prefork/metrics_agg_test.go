@@ -33,22 +33,23 @@ func TestMetricsAggMonotonicAcrossWorkerReplacement(t *testing.T) {
 		}
 		last = n
 	}
-	a.update(1, snap(10, 10, 0))
-	a.update(2, snap(5, 4, 1))
+	now := time.Now()
+	a.update(1, snap(10, 10, 0), now)
+	a.update(2, snap(5, 4, 1), now)
 	check("two workers", 15, 20)
-	a.update(1, snap(12, 12, 0))
+	a.update(1, snap(12, 12, 0), now)
 	check("worker 1 reports again", 17, 20)
 	a.retire(1) // exits (its final report came first)
 	check("worker 1 exited", 17, 10)
-	a.update(3, snap(0, 0, 0)) // its replacement starts from zero
+	a.update(3, snap(0, 0, 0), now) // its replacement starts from zero
 	check("replacement booted", 17, 20)
-	a.update(3, snap(4, 4, 0))
+	a.update(3, snap(4, 4, 0), now)
 	a.retire(2) // SIGKILLed: the last report is what it served, as far as we know
 	check("worker 2 killed", 21, 10)
 	a.retire(2) // reaped twice cannot count twice
 	a.retire(99)
 	check("unknown retire", 21, 10)
-	if b := a.totals().Buckets; !reflect.DeepEqual(b, []uint64{20, 1}) {
+	if b := a.totals().DurationBuckets(); !reflect.DeepEqual(b, []uint64{20, 1}) {
 		t.Errorf("buckets %v, want [20 1]", b)
 	}
 }
@@ -135,15 +136,45 @@ func TestStatusTableShowsMetrics(t *testing.T) {
 	if err := st.WriteTable(&b); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"REQ/S", "P50", "P99", "5XX", "123.5", "<=2.5ms", "<=1s", ">max"} {
+	for _, want := range []string{"REQUESTS(LIFE)", "REQ/S(10S)", "P50(LIFE)", "P99(LIFE)", "5XX(LIFE)", "123.5", "<=2.5ms", "<=1s", ">max"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, b.String())
 		}
 	}
 }
 
-// snap is a worker's cumulative figures: get GET 2xx requests in buckets.
+// snap is a worker's cumulative figures: get GET 200 requests in buckets.
 func snap(get uint64, buckets ...uint64) (s observe.MetricsSnapshot) {
-	s.Requests[0][1], s.Buckets, s.Goroutines = get, buckets, 10
+	_ = get // the buckets hold them
+	s.Series = []observe.Series{{Attrs: observe.Attrs{Method: "GET", Status: 200, Route: "/", Scheme: "http", Proto: "1.1"},
+		Duration: observe.Histogram{Counts: buckets}}}
+	s.Goroutines = 10
 	return s
+}
+
+// status's rate is the last 10 s of reports: an idle worker shows 0, however
+// busy it was before.
+func TestMetricsAggRateIsRecent(t *testing.T) {
+	a := newMetricsAgg()
+	t0 := time.Unix(1000, 0)
+	a.update(1, snap(0, 0, 0), t0)
+	for i := 1; i <= 5; i++ {
+		a.update(1, snap(0, uint64(i*100), 0), t0.Add(time.Duration(i)*time.Second))
+	}
+	if r := a.rate(1); r != 100 {
+		t.Errorf("busy rate %v, want 100", r)
+	}
+	for i := 6; i <= 20; i++ { // idle from here on
+		a.update(1, snap(0, 500, 0), t0.Add(time.Duration(i)*time.Second))
+	}
+	if r := a.rate(1); r != 0 {
+		t.Errorf("idle for 15 s: rate %v, want 0", r)
+	}
+	if n := len(a.recent[1]); n > 12 {
+		t.Errorf("%d samples kept, want about 10 s worth", n)
+	}
+	a.retire(1)
+	if a.rate(1) != 0 || len(a.recent) != 0 {
+		t.Error("a retired worker's samples stay")
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -46,12 +47,16 @@ func newMetricsServer(addr string, view func() (observe.MetricsView, error), lg 
 			http.Error(w, "prefork: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
+		om := strings.Contains(r.Header.Get("Accept"), "application/openmetrics-text")
 		var b bytes.Buffer
-		if err := observe.WriteExposition(&b, v); err != nil {
+		if err := observe.WriteExposition(&b, v, om); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
 		w.Header().Set("Content-Type", observe.ContentTypeExposition)
+		if om { // exemplars need OpenMetrics
+			w.Header().Set("Content-Type", observe.ContentTypeOpenMetrics)
+		}
 		w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
 		w.Write(b.Bytes())
 	})
@@ -97,6 +102,7 @@ func (l *ownedUnixListener) Close() error {
 // privilege drop, so a low port or a root-owned directory still works).
 func (m *master) startMetrics() error {
 	m.obs.agg = newMetricsAgg()
+	m.startOTLP()
 	if m.cfg.MetricsBind == "" {
 		return nil
 	}
@@ -118,6 +124,7 @@ func (m *master) scrape() (observe.MetricsView, error) {
 
 // serveProcessMetrics serves --metrics-bind from Serve's single process:
 // the same families as the master's, over the one process that serves.
+// The OTLP push is the master's only.
 // nil when MetricsBind is not set.
 func serveProcessMetrics(c Config, sp *servingProc, lns []net.Listener, names []string, lg *slog.Logger) (*sideServer, error) {
 	if c.MetricsBind == "" || sp.prod.metrics == nil {
@@ -129,7 +136,7 @@ func serveProcessMetrics(c Config, sp *servingProc, lns []net.Listener, names []
 		rss, _ := observe.ReadRSS(os.Getpid())
 		v := observe.MetricsView{Bounds: c.MetricsBuckets, Totals: sp.prod.metrics.Snapshot(), Target: 1, Generation: 1,
 			States: map[string]int{"booting": 0, "ready": 1, "draining": 0}, Starts: 1, StartTime: started, PID: os.Getpid(),
-			InFlight: int64(sp.srv.tracker.stats().InFlight), RSSSum: rss, RSSMax: rss, AgeMin: age, AgeMax: age,
+			RSSSum: rss, RSSMax: rss, AgeMin: age, AgeMax: age,
 			Backlog: backlogOf(lns, names)}
 		return v, nil
 	}

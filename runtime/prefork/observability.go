@@ -17,6 +17,10 @@ const (
 // (--metrics-buckets).
 var DefaultMetricsBuckets = observe.DefaultMetricsBuckets
 
+// DefaultMetricsOTLPInterval is how often the master pushes OTLP metrics
+// (--metrics-otlp-interval).
+const DefaultMetricsOTLPInterval = 10 * time.Second
+
 // ParseSize is the one parser of byte sizes, for flags and for the configuration engine:
 // a plain number of bytes, or a number with a unit, case-insensitive: KB, MB, GB, TB are
 // powers of 1000; KiB, MiB, GiB, TiB and K, M, G, T powers of 1024 (observe.ParseSize).

@@ -231,6 +231,9 @@ func (s *servingChain) forwarderHandler(next http.Handler) http.Handler {
 				u.RawPath = ""
 				r2.URL = &u
 				r = r2
+				if st := serving.StateOf(r.Context()); st != nil {
+					st.Root = root // http.route is the full path's
+				}
 			}
 		}
 		next.ServeHTTP(w, r)

@@ -32,6 +32,10 @@ func prodTestRoutes(mux *http.ServeMux) {
 		mu.Unlock()
 		fmt.Fprint(w, os.Getpid())
 	})
+	mux.HandleFunc("GET /prod/traced/{id}", func(w http.ResponseWriter, r *http.Request) {
+		SetTraceID(r.Context(), r.Header.Get("X-Test-Trace")) // as the app's tracing middleware does
+		fmt.Fprint(w, r.PathValue("id"))
+	})
 	mux.HandleFunc("/prod/rid", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, serving.RequestID(r.Context())) // what the app's log records would carry
 	})

@@ -50,8 +50,9 @@ func echoApp() (http.Handler, error) {
 		if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 			cn = r.TLS.PeerCertificates[0].Subject.CommonName
 		}
-		fmt.Fprintf(w, "method=%s path=%s query=%s remote=%s scheme=%s proto=%s host=%s xff=%q body=%q cn=%s\n",
-			r.Method, r.URL.Path, r.URL.RawQuery, r.RemoteAddr, serving.RequestScheme(r), r.Proto, r.Host, r.Header.Get("X-Forwarded-For"), body, cn)
+		fmt.Fprintf(w, "method=%s path=%s query=%s remote=%s scheme=%s proto=%s host=%s xff=%q traceparent=%q baggage=%q body=%q cn=%s\n",
+			r.Method, r.URL.Path, r.URL.RawQuery, r.RemoteAddr, serving.RequestScheme(r), r.Proto, r.Host, r.Header.Get("X-Forwarded-For"),
+			r.Header.Get("Traceparent"), r.Header.Get("Baggage"), body, cn)
 	}), nil
 }
 
@@ -113,6 +114,8 @@ func uwsgiRequest(t *testing.T, network, addr string, vars [][2]string, body str
 	return string(b), err
 }
 
+const testTraceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
 func nginxVars(method, uri string, extra ...[2]string) [][2]string {
 	path, query, _ := strings.Cut(uri, "?")
 	v := [][2]string{{"QUERY_STRING", query}, {"REQUEST_METHOD", method}, {"CONTENT_TYPE", ""}, {"CONTENT_LENGTH", ""},
@@ -124,12 +127,14 @@ func nginxVars(method, uri string, extra ...[2]string) [][2]string {
 
 func TestUwsgiProtocol(t *testing.T) {
 	addr := serveInProcess(t, Config{Protocol: "uwsgi", ForwardedAllowIPs: "127.0.0.1", LimitRequestLine: 200}, "unix")
-	resp, err := uwsgiRequest(t, "unix", addr, nginxVars("GET", "/hello?a=1", [2]string{"HTTP_X_FORWARDED_FOR", "6.6.6.6"}, [2]string{"HTTPS", "on"}), "")
+	resp, err := uwsgiRequest(t, "unix", addr, nginxVars("GET", "/hello?a=1", [2]string{"HTTP_X_FORWARDED_FOR", "6.6.6.6"}, [2]string{"HTTPS", "on"},
+		[2]string{"HTTP_TRACEPARENT", testTraceparent}, [2]string{"HTTP_BAGGAGE", "user=x"}), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// HTTP/1.0: one request per connection, closed after the answer, never chunked.
-	for _, want := range []string{"HTTP/1.0 200 OK\r\n", "method=GET path=/hello query=a=1 remote=203.0.113.7:51234 scheme=https proto=HTTP/1.1 host=example.org", `xff=""`} {
+	// REMOTE_ADDR is not trusted: its forwarded and trace headers are gone.
+	for _, want := range []string{"HTTP/1.0 200 OK\r\n", "method=GET path=/hello query=a=1 remote=203.0.113.7:51234 scheme=https proto=HTTP/1.1 host=example.org", `xff="" traceparent="" baggage=""`} {
 		if !strings.Contains(resp, want) {
 			t.Errorf("uwsgi response lacks %q:\n%s", want, resp)
 		}
@@ -234,11 +239,11 @@ func fcgiRequest(t *testing.T, network, addr string, params [][2]string, body st
 func TestFastCGIProtocol(t *testing.T) {
 	addr := serveInProcess(t, Config{Protocol: "fastcgi", ForwardedAllowIPs: "127.0.0.1"}, "unix")
 	resp, err := fcgiRequest(t, "unix", addr, nginxVars("POST", "/api/x?q=2", [2]string{"CONTENT_LENGTH", "4"}, [2]string{"HTTPS", "on"},
-		[2]string{"HTTP_X_FORWARDED_FOR", "6.6.6.6"}), "ping")
+		[2]string{"HTTP_X_FORWARDED_FOR", "6.6.6.6"}, [2]string{"HTTP_TRACEPARENT", testTraceparent}), "ping")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Status: 200", "method=POST path=/api/x query=q=2 remote=203.0.113.7:51234 scheme=https", `xff=""`, `body="ping"`} {
+	for _, want := range []string{"Status: 200", "method=POST path=/api/x query=q=2 remote=203.0.113.7:51234 scheme=https", `xff="" traceparent=""`, `body="ping"`} {
 		if !strings.Contains(resp, want) {
 			t.Errorf("FastCGI response lacks %q:\n%s", want, resp)
 		}

@@ -26,3 +26,39 @@ func RequestID(ctx context.Context) string { return serving.RequestID(ctx) }
 func WithRequestID(ctx context.Context, id string) context.Context {
 	return serving.WithRequestID(ctx, id)
 }
+
+// SetTraceID ties the request whose context ctx is to the trace of the app's
+// server span (32 lowercase hex digits, as W3C traceparent carries it): the
+// access log prints it as trace_id beside the request ID, and the duration
+// histogram keeps it as the exemplar of the request's bucket. Anything but a
+// valid, non-zero trace ID, or a ctx outside a request, is ignored. Call it
+// from the request's own goroutine (the tracing middleware, once the span
+// starts).
+func SetTraceID(ctx context.Context, traceID string) {
+	if s := serving.StateOf(ctx); s != nil && validTraceID(traceID) {
+		s.TraceID = traceID
+	}
+}
+
+// SetRoute names the ServeMux pattern that matched the request ("GET
+// /items/{id}" or "/items/{id}"), for an app whose ServeMux sees a copy of
+// the request the runtime cannot read the pattern from (a StripPrefix or a
+// middleware that calls WithContext in between). The runtime reads
+// r.Pattern itself otherwise. "" (nothing matched) leaves the route unset.
+func SetRoute(ctx context.Context, pattern string) {
+	if s := serving.StateOf(ctx); s != nil && pattern != "" {
+		s.Route = serving.RoutePath(pattern)
+	}
+}
+
+func validTraceID(s string) bool {
+	if len(s) != 32 || s == "00000000000000000000000000000000" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}

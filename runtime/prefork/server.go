@@ -186,6 +186,7 @@ func maxHeaderBytes(cfg Config) int {
 // access log and forwarded headers come in as the outermost middleware,
 // see serving).
 func (s *httpServer) wrap(cfg Config, h http.Handler) http.Handler {
+	h = serving.RouteRecorder(h) // the app's ServeMux sets r.Pattern on this copy
 	for i := len(cfg.Middleware) - 1; i >= 0; i-- {
 		h = cfg.Middleware[i](h)
 	}

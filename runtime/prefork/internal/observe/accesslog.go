@@ -32,6 +32,7 @@ const accessLogFormatJSON = "json"
 //	f Referer           a User-Agent        p <pid>
 //	T seconds           M milliseconds      D microseconds
 //	L decimal seconds   {Name}i request header  {Name}o response header
+//	trace_id the trace of the app's span (prefork.SetTraceID), "-" without one
 //
 // Every value is escaped the way nginx escapes its log: '"' and '\' get a
 // backslash, control bytes and invalid UTF-8 become \xHH, so a header can
@@ -128,16 +129,22 @@ var logBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &
 
 // Log writes the line for one finished request.
 func (a *AccessLog) Log(r *http.Request, status int, size int64, respHeader http.Header, start time.Time, d time.Duration) {
+	a.LogTraced(r, status, size, respHeader, start, d, "")
+}
+
+// LogTraced writes the line for one finished request of trace traceID
+// (JSON "trace_id", atom %(trace_id)s; "" when the app made no span).
+func (a *AccessLog) LogTraced(r *http.Request, status int, size int64, respHeader http.Header, start time.Time, d time.Duration, traceID string) {
 	if status == 0 {
 		status = http.StatusOK
 	}
 	bp := logBufPool.Get().(*[]byte)
 	b := (*bp)[:0]
 	if a.json {
-		b = a.appendJSON(b, r, status, size, start, d)
+		b = a.appendJSON(b, r, status, size, start, d, traceID)
 	} else {
 		for _, at := range a.atoms {
-			b = at.append(b, a, r, status, size, respHeader, start, d)
+			b = at.append(b, a, r, status, size, respHeader, start, d, traceID)
 		}
 	}
 	b = append(b, '\n')
@@ -200,16 +207,21 @@ func compileAtom(name string) (logAtom, error) {
 			return logAtom{code: kind, header: http.CanonicalHeaderKey(h)}, nil
 		}
 	}
+	if name == "trace_id" { // the request's trace (SetTraceID), beside %({X-Request-Id}i)s
+		return logAtom{code: 'x'}, nil
+	}
 	if len(name) == 1 && strings.IndexByte("hlutrmUqHsBbfapTMDL", name[0]) >= 0 {
 		return logAtom{code: name[0]}, nil
 	}
-	return logAtom{}, fmt.Errorf("unknown atom %%(%s)s (known: h l u t r m U q H s B b f a p T M D L {Header}i {Header}o)", name)
+	return logAtom{}, fmt.Errorf("unknown atom %%(%s)s (known: h l u t r m U q H s B b f a p T M D L trace_id {Header}i {Header}o)", name)
 }
 
-func (at logAtom) append(b []byte, a *AccessLog, r *http.Request, status int, size int64, rh http.Header, start time.Time, d time.Duration) []byte {
+func (at logAtom) append(b []byte, a *AccessLog, r *http.Request, status int, size int64, rh http.Header, start time.Time, d time.Duration, traceID string) []byte {
 	switch at.code {
 	case 0:
 		return append(b, at.literal...)
+	case 'x':
+		return appendLogTextOrDash(b, traceID)
 	case 'h':
 		return appendLogText(b, remoteHost(r.RemoteAddr))
 	case 'l':
@@ -363,7 +375,7 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-func (a *AccessLog) appendJSON(b []byte, r *http.Request, status int, size int64, start time.Time, d time.Duration) []byte {
+func (a *AccessLog) appendJSON(b []byte, r *http.Request, status int, size int64, start time.Time, d time.Duration, traceID string) []byte {
 	str := func(b []byte, key, val string) []byte {
 		b = append(b, ',', '"')
 		b = append(b, key...)
@@ -393,6 +405,9 @@ func (a *AccessLog) appendJSON(b []byte, r *http.Request, status int, size int64
 	b = str(b, "referer", HeaderFirst(r.Header, "Referer"))
 	b = str(b, "user_agent", HeaderFirst(r.Header, "User-Agent"))
 	b = str(b, "request_id", HeaderFirst(r.Header, "X-Request-Id"))
+	if traceID != "" {
+		b = str(b, "trace_id", traceID)
+	}
 	b = num(b, "pid", a.pidN)
 	return append(b, '}')
 }

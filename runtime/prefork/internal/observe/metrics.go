@@ -1,129 +1,289 @@
 package observe
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
 	"runtime/metrics"
-	"strconv"
-	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// Worker-side request metrics. Each worker counts its own requests with
-// atomics (no lock on the request path) and reports the cumulative counts
-// since it started to the master on the status pipe, next to every
-// heartbeat ("metrics ..." line, see encode). The master keeps the last
-// report of every worker, also of the ones that exited, so the sums it
-// serves never go backwards (runtime/prefork, metrics_agg.go).
+// Worker-side request metrics, by the OpenTelemetry HTTP semantic
+// conventions (http.server.request.duration, http.server.active_requests,
+// http.server.request.body.size, http.server.response.body.size). Each
+// worker counts its own requests in one series per attribute set (method,
+// status code, route, scheme, protocol version): a series is found in a
+// copy-on-write map read through an atomic pointer (a lock only to add a new
+// series, which is rare and bounded) and counted with atomics, so no request
+// waits on another. The worker reports the cumulative counts since it
+// started to the master on the status pipe, before every heartbeat
+// ("metrics <json>", one MetricsSnapshot). The master keeps the last report
+// of every worker, also of the ones that exited, so the sums it serves never
+// go backwards (runtime/prefork, metrics_agg.go).
 
-// DefaultMetricsBuckets are the request duration histogram's upper bounds in
-// seconds: Prometheus client libraries' defaults, with 1ms and 2.5ms below
-// them (a Go handler often answers in well under 5ms).
-var DefaultMetricsBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+// DefaultMetricsBuckets are http.server.request.duration's bucket bounds in
+// seconds, as the semantic conventions advise them.
+var DefaultMetricsBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
 
-// maxMetricsBuckets bounds the histogram's size (and the status line's).
+// SizeBuckets are the body size histograms' bounds in bytes (the
+// OpenTelemetry SDK's default explicit bounds; the conventions advise none).
+var SizeBuckets = []float64{0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000}
+
+// MaxMetricsBuckets bounds the duration histogram's size.
 const MaxMetricsBuckets = 30
 
-// Method classes: the methods a service normally sees, everything else is
-// "other", so a client cannot grow the label set.
-var methodClasses = [...]string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"}
+// MaxSeries bounds one worker's series: past it, new attribute sets count
+// under http.route "_OTHER", so a route per path (an app that routes by
+// hand) cannot grow a worker's report without bound.
+const MaxSeries = 1000
 
-// statusClasses are the response status classes.
-var statusClasses = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx"}
+// RouteOverflow is http.route of the requests past MaxSeries.
+const RouteOverflow = "_OTHER"
 
-const nMethods, nStatus = len(methodClasses), len(statusClasses)
-
-func methodClass(m string) int {
+// SemconvMethod is http.request.method: the well-known methods as they are,
+// others "_OTHER", so a client cannot add a series per made-up method.
+func SemconvMethod(m string) string {
 	switch m {
-	case "GET":
-		return 0
-	case "HEAD":
-		return 1
-	case "POST":
-		return 2
-	case "PUT":
-		return 3
-	case "PATCH":
-		return 4
-	case "DELETE":
-		return 5
-	case "OPTIONS":
-		return 6
+	case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS", "TRACE":
+		return m
+	case "":
+		return "GET"
 	}
-	return 7
+	return "_OTHER"
 }
 
-// statusClass maps a status code to its class; codes outside 100..599 are
-// counted as 5xx (a broken response is a server error).
-func statusClass(code int) int {
-	if code < 100 || code > 599 {
-		return 4
+// ProtocolVersion is network.protocol.version from a request's ProtoMajor
+// and ProtoMinor: "1.0", "1.1", "2", "3".
+func ProtocolVersion(major, minor int) string {
+	switch {
+	case major == 1 && minor == 1:
+		return "1.1"
+	case major == 1 && minor == 0:
+		return "1.0"
+	case major == 2:
+		return "2"
+	case major == 3:
+		return "3"
 	}
-	return code/100 - 1
+	return fmt.Sprintf("%d.%d", major, minor)
 }
 
-// requestMetrics is one worker's counters.
+// Attrs are one series' attributes. Route is "" when no pattern matched
+// (the conventions then leave http.route out): never the raw path.
+type Attrs struct {
+	Method string `json:"m"`
+	Status int    `json:"s"`
+	Route  string `json:"r,omitempty"`
+	Scheme string `json:"sc"`
+	Proto  string `json:"p"`
+}
+
+// Exemplar is one request's sample in a duration bucket: its trace ID (32
+// hex digits), its duration in seconds and when it ended.
+type Exemplar struct {
+	TraceID string  `json:"t"`
+	Value   float64 `json:"v"`
+	Time    int64   `json:"ts"` // Unix nanoseconds
+}
+
+// Histogram is a cumulative histogram's counts: per bucket (not
+// cumulative), len(bounds)+1 with +Inf last, and the sum of the values.
+type Histogram struct {
+	Counts []uint64 `json:"c"`
+	Sum    float64  `json:"s"`
+}
+
+// Count is the number of values in h.
+func (h Histogram) Count() uint64 {
+	var n uint64
+	for _, c := range h.Counts {
+		n += c
+	}
+	return n
+}
+
+func (h *Histogram) add(o Histogram) {
+	if len(h.Counts) < len(o.Counts) {
+		h.Counts = append(h.Counts, make([]uint64, len(o.Counts)-len(h.Counts))...)
+	}
+	for i, c := range o.Counts {
+		h.Counts[i] += c
+	}
+	h.Sum += o.Sum
+}
+
+// Series is one attribute set's figures in a report.
+type Series struct {
+	Attrs
+	Duration     Histogram  `json:"d"`
+	RequestSize  Histogram  `json:"q"`
+	ResponseSize Histogram  `json:"o"`
+	Exemplars    []Exemplar `json:"x,omitempty"` // per duration bucket; TraceID "" where none
+}
+
+// Active is http.server.active_requests for one method and scheme.
+type Active struct {
+	Method string `json:"m"`
+	Scheme string `json:"sc"`
+	N      int64  `json:"n"`
+}
+
+// MetricsSnapshot is one worker's report to the master: its cumulative
+// request series since it started, the requests it is serving now, and its
+// Go runtime figures. It is the one value a worker's "metrics" status line
+// carries (Encode, DecodeMetrics).
+type MetricsSnapshot struct {
+	Series     []Series `json:"h"`
+	Active     []Active `json:"a,omitempty"`
+	GCCycles   uint64   `json:"gc"` // counter
+	Goroutines int64    `json:"g"`  // gauge
+	HeapBytes  int64    `json:"hb"` // gauge: bytes in live heap objects
+}
+
+// atomicHistogram is a histogram counted with atomics.
+type atomicHistogram struct {
+	counts []atomic.Uint64
+	sum    atomic.Uint64 // float64 bits for sizes; nanoseconds for durations
+}
+
+type series struct {
+	attrs     Attrs
+	duration  atomicHistogram
+	reqSize   atomicHistogram
+	respSize  atomicHistogram
+	exemplars []atomic.Pointer[Exemplar]
+}
+
+type activeKey struct{ method, scheme string }
+
+// RequestMetrics is one worker's request series.
 type RequestMetrics struct {
-	bounds   []time.Duration // histogram upper bounds, ascending
-	requests [nMethods][nStatus]atomic.Uint64
-	buckets  []atomic.Uint64 // per bucket (not cumulative); the last one is +Inf
-	sumNanos atomic.Uint64
-	bytes    atomic.Uint64
+	bounds []time.Duration // duration bounds, ascending
+	sizes  []int64
+	series atomic.Pointer[map[Attrs]*series] // copied on write, under addMu
+	addMu  sync.Mutex
+	active sync.Map // activeKey -> *atomic.Int64
 }
 
+// NewRequestMetrics counts durations in buckets with upper bounds (seconds).
 func NewRequestMetrics(bounds []float64) *RequestMetrics {
-	m := &RequestMetrics{buckets: make([]atomic.Uint64, len(bounds)+1)}
+	m := &RequestMetrics{}
 	for _, b := range bounds {
 		m.bounds = append(m.bounds, time.Duration(b*float64(time.Second)))
 	}
+	for _, b := range SizeBuckets {
+		m.sizes = append(m.sizes, int64(b))
+	}
+	m.series.Store(&map[Attrs]*series{})
 	return m
 }
 
-// observe counts one finished request.
-func (m *RequestMetrics) Observe(method string, status int, bytes int64, d time.Duration) {
-	m.requests[methodClass(method)][statusClass(status)].Add(1)
+func (m *RequestMetrics) seriesOf(a Attrs) *series {
+	if s := (*m.series.Load())[a]; s != nil {
+		return s
+	}
+	m.addMu.Lock()
+	defer m.addMu.Unlock()
+	cur := *m.series.Load()
+	if s := cur[a]; s != nil {
+		return s
+	}
+	if len(cur) >= MaxSeries {
+		a.Route = RouteOverflow
+		if s := cur[a]; s != nil {
+			return s
+		}
+	}
+	s := &series{attrs: a, exemplars: make([]atomic.Pointer[Exemplar], len(m.bounds)+1)}
+	s.duration.counts = make([]atomic.Uint64, len(m.bounds)+1)
+	s.reqSize.counts = make([]atomic.Uint64, len(m.sizes)+1)
+	s.respSize.counts = make([]atomic.Uint64, len(m.sizes)+1)
+	next := make(map[Attrs]*series, len(cur)+1)
+	for k, v := range cur {
+		next[k] = v
+	}
+	next[a] = s
+	m.series.Store(&next)
+	return s
+}
+
+// Begin counts a request as active (http.server.active_requests) until the
+// returned counter is decremented.
+func (m *RequestMetrics) Begin(method, scheme string) *atomic.Int64 {
+	k := activeKey{method, scheme}
+	c, ok := m.active.Load(k)
+	if !ok {
+		c, _ = m.active.LoadOrStore(k, new(atomic.Int64))
+	}
+	n := c.(*atomic.Int64)
+	n.Add(1)
+	return n
+}
+
+// Observe counts one finished request; traceID (may be "") becomes the
+// exemplar of the duration's bucket.
+func (m *RequestMetrics) Observe(a Attrs, reqBytes, respBytes int64, d time.Duration, traceID string) {
+	s := m.seriesOf(a)
 	i := 0
 	for i < len(m.bounds) && d > m.bounds[i] {
 		i++
 	}
-	m.buckets[i].Add(1)
+	s.duration.counts[i].Add(1)
 	if d > 0 {
-		m.sumNanos.Add(uint64(d))
+		s.duration.sum.Add(uint64(d))
 	}
-	if bytes > 0 {
-		m.bytes.Add(uint64(bytes))
+	if traceID != "" {
+		s.exemplars[i].Store(&Exemplar{TraceID: traceID, Value: d.Seconds(), Time: time.Now().UnixNano()})
 	}
+	m.size(&s.reqSize, reqBytes)
+	m.size(&s.respSize, respBytes)
 }
 
-// metricsSnapshot is one worker's cumulative counts (and current runtime
-// gauges), as sent to the master.
-type MetricsSnapshot struct {
-	Requests      [nMethods][nStatus]uint64
-	Buckets       []uint64 // per bucket, not cumulative; len(bounds)+1
-	DurationNanos uint64
-	ResponseBytes uint64
-	GCCycles      uint64 // counter
-	Goroutines    int64  // gauge
-	HeapBytes     int64  // gauge: bytes in live heap objects
+func (m *RequestMetrics) size(h *atomicHistogram, n int64) {
+	if n < 0 {
+		n = 0
+	}
+	i := 0
+	for i < len(m.sizes) && n > m.sizes[i] {
+		i++
+	}
+	h.counts[i].Add(1)
+	h.sum.Add(uint64(n))
 }
 
+func (h *atomicHistogram) snapshot(scale float64) Histogram {
+	out := Histogram{Counts: make([]uint64, len(h.counts)), Sum: float64(h.sum.Load()) * scale}
+	for i := range h.counts {
+		out.Counts[i] = h.counts[i].Load()
+	}
+	return out
+}
+
+// Snapshot is the worker's report now.
 func (m *RequestMetrics) Snapshot() MetricsSnapshot {
-	var s MetricsSnapshot
-	for i := range m.requests {
-		for j := range m.requests[i] {
-			s.Requests[i][j] = m.requests[i][j].Load()
+	var out MetricsSnapshot
+	for _, s := range *m.series.Load() {
+		r := Series{Attrs: s.attrs, Duration: s.duration.snapshot(1e-9), RequestSize: s.reqSize.snapshot(1), ResponseSize: s.respSize.snapshot(1)}
+		for i := range s.exemplars {
+			if e := s.exemplars[i].Load(); e != nil {
+				if r.Exemplars == nil {
+					r.Exemplars = make([]Exemplar, len(s.exemplars))
+				}
+				r.Exemplars[i] = *e
+			}
 		}
+		out.Series = append(out.Series, r)
 	}
-	s.Buckets = make([]uint64, len(m.buckets))
-	for i := range m.buckets {
-		s.Buckets[i] = m.buckets[i].Load()
-	}
-	s.DurationNanos = m.sumNanos.Load()
-	s.ResponseBytes = m.bytes.Load()
-	readRuntimeMetrics(&s)
-	return s
+	m.active.Range(func(k, v any) bool {
+		key := k.(activeKey)
+		out.Active = append(out.Active, Active{Method: key.method, Scheme: key.scheme, N: v.(*atomic.Int64).Load()})
+		return true
+	})
+	readRuntimeMetrics(&out)
+	return out
 }
 
 var runtimeSamples = []string{"/memory/classes/heap/objects:bytes", "/gc/cycles/total:gc-cycles"}
@@ -145,140 +305,106 @@ func readRuntimeMetrics(s *MetricsSnapshot) {
 	s.Goroutines = int64(runtime.NumGoroutine())
 }
 
-// add adds o's counters and gauges to s (the master's sums).
+// Add adds o's counters and gauges to s (the master's sums): series with
+// the same attributes are summed, and each bucket keeps the later exemplar.
 func (s *MetricsSnapshot) Add(o MetricsSnapshot) {
-	for i := range s.Requests {
-		for j := range s.Requests[i] {
-			s.Requests[i][j] += o.Requests[i][j]
+	idx := make(map[Attrs]int, len(s.Series))
+	for i, r := range s.Series {
+		idx[r.Attrs] = i
+	}
+	for _, r := range o.Series {
+		i, ok := idx[r.Attrs]
+		if !ok {
+			i = len(s.Series)
+			idx[r.Attrs] = i
+			s.Series = append(s.Series, Series{Attrs: r.Attrs})
+		}
+		t := &s.Series[i]
+		t.Duration.add(r.Duration)
+		t.RequestSize.add(r.RequestSize)
+		t.ResponseSize.add(r.ResponseSize)
+		for j, e := range r.Exemplars {
+			if e.TraceID == "" {
+				continue
+			}
+			if len(t.Exemplars) < len(r.Exemplars) {
+				t.Exemplars = append(t.Exemplars, make([]Exemplar, len(r.Exemplars)-len(t.Exemplars))...)
+			}
+			if e.Time >= t.Exemplars[j].Time {
+				t.Exemplars[j] = e
+			}
 		}
 	}
-	if len(s.Buckets) < len(o.Buckets) {
-		s.Buckets = append(s.Buckets, make([]uint64, len(o.Buckets)-len(s.Buckets))...)
+	for _, a := range o.Active {
+		found := false
+		for i := range s.Active {
+			if s.Active[i].Method == a.Method && s.Active[i].Scheme == a.Scheme {
+				s.Active[i].N += a.N
+				found = true
+			}
+		}
+		if !found {
+			s.Active = append(s.Active, a)
+		}
 	}
-	for i, v := range o.Buckets {
-		s.Buckets[i] += v
-	}
-	s.DurationNanos += o.DurationNanos
-	s.ResponseBytes += o.ResponseBytes
 	s.GCCycles += o.GCCycles
 	s.Goroutines += o.Goroutines
 	s.HeapBytes += o.HeapBytes
 }
 
-// requestCount is the number of requests counted in s.
+// RequestCount is the number of requests counted in s.
 func (s MetricsSnapshot) RequestCount() uint64 {
 	var n uint64
-	for i := range s.Requests {
-		for _, v := range s.Requests[i] {
-			n += v
+	for _, r := range s.Series {
+		n += r.Duration.Count()
+	}
+	return n
+}
+
+// Errors5xx is the number of 5xx answers counted in s.
+func (s MetricsSnapshot) Errors5xx() uint64 {
+	var n uint64
+	for _, r := range s.Series {
+		if r.Status >= 500 && r.Status <= 599 {
+			n += r.Duration.Count()
 		}
 	}
 	return n
 }
 
-// encode is the snapshot as the argument of a "metrics" status line:
-// space-separated key=value fields, requests sparse ("r=M.S:N,..." with
-// method and status class indexes), buckets in order.
-//
-//	r=0.1:1200,2.3:4 b=900,250,50,0,... d=<duration ns> o=<bytes> gc=<cycles> g=<goroutines> h=<heap bytes>
+// DurationBuckets are the duration counts of every series together.
+func (s MetricsSnapshot) DurationBuckets() []uint64 {
+	var h Histogram
+	for _, r := range s.Series {
+		h.add(r.Duration)
+	}
+	return h.Counts
+}
+
+// Encode is the snapshot as the argument of a "metrics" status line: JSON,
+// on one line.
 func (s MetricsSnapshot) Encode() string {
-	b := make([]byte, 0, 256)
-	b = append(b, "r="...)
-	first := true
-	for i := range s.Requests {
-		for j, v := range s.Requests[i] {
-			if v == 0 {
-				continue
-			}
-			if !first {
-				b = append(b, ',')
-			}
-			first = false
-			b = strconv.AppendInt(b, int64(i), 10)
-			b = append(b, '.')
-			b = strconv.AppendInt(b, int64(j), 10)
-			b = append(b, ':')
-			b = strconv.AppendUint(b, v, 10)
-		}
-	}
-	b = append(b, " b="...)
-	for i, v := range s.Buckets {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendUint(b, v, 10)
-	}
-	for _, f := range []struct {
-		k string
-		v uint64
-	}{{" d=", s.DurationNanos}, {" o=", s.ResponseBytes}, {" gc=", s.GCCycles}, {" g=", uint64(s.Goroutines)}, {" h=", uint64(s.HeapBytes)}} {
-		b = append(b, f.k...)
-		b = strconv.AppendUint(b, f.v, 10)
+	b, err := json.Marshal(s)
+	if err != nil { // only plain values: cannot happen
+		return "{}"
 	}
 	return string(b)
 }
 
 var errBadMetrics = errors.New("bad metrics line")
 
-// decodeMetrics parses encode's output. Unknown keys are ignored (a newer
-// worker during a binary upgrade may send more), malformed values are an
-// error.
-func DecodeMetrics(line string) (MetricsSnapshot, error) {
+// DecodeMetrics parses Encode's output, checking that every duration
+// histogram has buckets+1 counts. Unknown fields are ignored (a newer worker
+// during a binary upgrade may send more).
+func DecodeMetrics(line string, buckets int) (MetricsSnapshot, error) {
 	var s MetricsSnapshot
-	bad := func(field string) (MetricsSnapshot, error) {
-		return MetricsSnapshot{}, fmt.Errorf("%w: field %q", errBadMetrics, field)
+	if err := json.Unmarshal([]byte(line), &s); err != nil {
+		return MetricsSnapshot{}, fmt.Errorf("%w: %v", errBadMetrics, err)
 	}
-	for _, f := range strings.Fields(line) {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok {
-			return bad(f)
-		}
-		switch k {
-		case "r":
-			if v == "" {
-				continue
-			}
-			for _, e := range strings.Split(v, ",") {
-				ms, n, ok := strings.Cut(e, ":")
-				mi, si, ok2 := strings.Cut(ms, ".")
-				i, err1 := strconv.Atoi(mi)
-				j, err2 := strconv.Atoi(si)
-				c, err3 := strconv.ParseUint(n, 10, 64)
-				if !ok || !ok2 || err1 != nil || err2 != nil || err3 != nil || i < 0 || i >= nMethods || j < 0 || j >= nStatus {
-					return bad(f)
-				}
-				s.Requests[i][j] = c
-			}
-		case "b":
-			parts := strings.Split(v, ",")
-			if len(parts) > MaxMetricsBuckets+1 {
-				return bad(k)
-			}
-			s.Buckets = make([]uint64, len(parts))
-			for i, p := range parts {
-				c, err := strconv.ParseUint(p, 10, 64)
-				if err != nil {
-					return bad(f)
-				}
-				s.Buckets[i] = c
-			}
-		case "d", "o", "gc", "g", "h":
-			c, err := strconv.ParseUint(v, 10, 64)
-			if err != nil {
-				return bad(f)
-			}
-			switch k {
-			case "d":
-				s.DurationNanos = c
-			case "o":
-				s.ResponseBytes = c
-			case "gc":
-				s.GCCycles = c
-			case "g":
-				s.Goroutines = int64(c)
-			case "h":
-				s.HeapBytes = int64(c)
-			}
+	for _, r := range s.Series {
+		if len(r.Duration.Counts) != buckets+1 || len(r.RequestSize.Counts) != len(SizeBuckets)+1 || len(r.ResponseSize.Counts) != len(SizeBuckets)+1 ||
+			(r.Exemplars != nil && len(r.Exemplars) != buckets+1) {
+			return MetricsSnapshot{}, fmt.Errorf("%w: series %+v: histogram sizes differ from the master's buckets", errBadMetrics, r.Attrs)
 		}
 	}
 	return s, nil

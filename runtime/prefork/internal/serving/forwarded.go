@@ -84,10 +84,15 @@ func (t *TrustedProxies) TrustsAddr(a net.Addr) bool {
 	}
 }
 
-// forwardedHeaders are the headers a proxy sets about the client. From a
+// forwardedHeaders are the headers a proxy sets about the client, and the
+// W3C trace context (traceparent, tracestate) and baggage it passes on:
+// a span may continue a trace only a trusted front end vouches for. From a
 // peer that is not trusted they are removed, not just ignored, so that
-// application code reading them directly cannot be fooled either.
-var forwardedHeaders = []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Ssl", "X-Real-Ip", "Forwarded"}
+// application code (and its tracing SDK) reading them directly cannot be
+// fooled either. uwsgi's and FastCGI's HTTP_* variables become these headers
+// before this runs.
+var forwardedHeaders = []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Ssl", "X-Real-Ip", "Forwarded",
+	"Traceparent", "Tracestate", "Baggage"}
 
 // Handler applies X-Forwarded-For, -Proto and -Host from trusted peers:
 //
@@ -99,7 +104,8 @@ var forwardedHeaders = []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwa
 //     RequestScheme to build absolute URLs;
 //   - r.Host is X-Forwarded-Host (last value) when present.
 //
-// From any other peer these headers are deleted before next sees the request.
+// From any other peer these headers, and traceparent, tracestate and
+// baggage, are deleted before next sees the request.
 func (t *TrustedProxies) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !hasForwarded(r.Header) { // most requests: nothing to apply or remove

@@ -93,6 +93,31 @@ func TestForwardedHeadersOnlyFromTrustedPeers(t *testing.T) {
 	}
 }
 
+// A trace may be continued only from a trusted front end: traceparent,
+// tracestate and baggage from anyone else are removed, as X-Forwarded-* are.
+func TestTraceContextOnlyFromTrustedPeers(t *testing.T) {
+	tp, _ := ParseTrustedProxies("127.0.0.1")
+	trace := map[string]string{"Traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "Tracestate": "vendor=1", "Baggage": "user=x"}
+	for _, tc := range []struct {
+		remote string
+		kept   bool
+	}{{"127.0.0.1:5555", true}, {"203.0.113.5:5555", false}} {
+		var got http.Header
+		h := tp.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Clone() }))
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = tc.remote
+		for k, v := range trace {
+			r.Header.Set(k, v)
+		}
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		for k, v := range trace {
+			if kept := got.Get(k) == v; kept != tc.kept {
+				t.Errorf("from %s: %s = %q, want kept=%v", tc.remote, k, got.Get(k), tc.kept)
+			}
+		}
+	}
+}
+
 func TestForwardedTrustsUnixSocketPeers(t *testing.T) {
 	tp, _ := ParseTrustedProxies("") // no IP trusted: only the unix socket peer
 	sock := filepath.Join(t.TempDir(), "app.sock")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 )
@@ -71,17 +72,81 @@ func NewRequestID() string {
 	return string(b[:])
 }
 
-// requestIDContext carries the ID, and the backing array of the request's
-// and the response's header values: one allocation for the three.
+// RequestState is what the inner layers of a request learn for the outer
+// ones, which see another copy of the request: the route the app's ServeMux
+// matched (r.Pattern is set only on the copy the mux was given), the mount
+// path stripped before it, and the trace ID of the app's span. The request
+// ID layer puts it in the context; the access log and the metrics read it
+// after the app returned. Only the request's own goroutine writes it (a
+// handler that serves on another goroutine, as http.TimeoutHandler does,
+// should name its route and trace before it hands the request over).
+type RequestState struct {
+	Route   string // the ServeMux pattern's path ("/items/{id}"), "" if none matched
+	Root    string // the mount path stripped (--root-path, SCRIPT_NAME)
+	TraceID string // 32 hex digits, "" when the app has no span
+}
+
+// FullRoute is http.route: the mount path and the pattern's path, or "".
+func (s *RequestState) FullRoute() string {
+	if s == nil || s.Route == "" {
+		return ""
+	}
+	return s.Root + s.Route
+}
+
+type requestStateKey struct{}
+
+// StateOf is the request state of ctx, or nil outside the runtime's chain.
+func StateOf(ctx context.Context) *RequestState {
+	s, _ := ctx.Value(requestStateKey{}).(*RequestState)
+	return s
+}
+
+// WithState returns ctx carrying a new request state (for Serve-less tests
+// and handlers outside the chain).
+func WithState(ctx context.Context) (context.Context, *RequestState) {
+	s := new(RequestState)
+	return context.WithValue(ctx, requestStateKey{}, s), s
+}
+
+// RoutePath is the path part of a ServeMux pattern: "GET example.com/x/{id}"
+// is "/x/{id}" (http.route has neither method nor host).
+func RoutePath(pattern string) string {
+	if i := strings.IndexByte(pattern, '/'); i >= 0 {
+		return pattern[i:]
+	}
+	return ""
+}
+
+// RouteRecorder wraps the app (innermost): after it returns, a pattern the
+// ServeMux set on this copy of the request becomes the state's route, unless
+// the app named one itself (SetRoute).
+func RouteRecorder(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		if r.Pattern != "" {
+			if s := StateOf(r.Context()); s != nil && s.Route == "" {
+				s.Route = RoutePath(r.Pattern)
+			}
+		}
+	})
+}
+
+// requestIDContext carries the ID, the request state, and the backing array
+// of the request's and the response's header values: one allocation for all.
 type requestIDContext struct {
 	context.Context
-	id  string
-	hdr [2]string
+	id    string
+	hdr   [2]string
+	state RequestState
 }
 
 func (c *requestIDContext) Value(key any) any {
-	if _, ok := key.(requestIDKey); ok {
+	switch key.(type) {
+	case requestIDKey:
 		return c.id
+	case requestStateKey:
+		return &c.state
 	}
 	return c.Context.Value(key)
 }

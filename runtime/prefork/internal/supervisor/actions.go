@@ -179,7 +179,7 @@ const (
 )
 
 // ExitKind is why a worker ended, in the supervisor's own terms (the label
-// values of prefork_worker_exits_total).
+// values of server_worker_exits_total).
 type exitKind string
 
 const (

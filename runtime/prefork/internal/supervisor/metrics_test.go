@@ -16,7 +16,7 @@ func (x *sim) recorded(what RecordKind) (out []string) {
 	return out
 }
 
-// The exit reasons of prefork_worker_exits_total come from the supervisor's
+// The exit reasons of server_worker_exits_total come from the supervisor's
 // own decisions: each case drives it to one way a worker ends (workers 1
 // and 2 serve; 3 is the first replacement) and reaps worker id.
 func TestExitKinds(t *testing.T) {
