@@ -143,13 +143,9 @@ func (l Logging) Validate(c *Checker, path string) {
 // Prefork maps the server section and the access log onto the runtime's configuration,
 // each key through its setting's rule (as Validate checks them).
 func (s Server) Prefork(l Logging) (prefork.Config, error) {
-	c := prefork.Config{
-		AccessLog:       l.AccessLog.path(),
-		AccessLogFormat: l.AccessLog.format(),
-		ErrorLog:        l.errorLog(),
-		LogLevel:        l.Level,
-		LogFormat:       l.Format,
-	}
+	var c prefork.Config
+	c.AccessLog, c.AccessLogFormat = l.AccessLog.path(), l.AccessLog.format()
+	c.ErrorLog, c.LogLevel, c.LogFormat = l.errorLog(), l.Level, l.Format
 	v := reflect.ValueOf(s)
 	for _, k := range prefork.ServerKeys() {
 		if err := c.SetSetting(k.Flag, spell(serverField(v, k.Key))...); err != nil {
