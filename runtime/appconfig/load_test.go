@@ -477,6 +477,20 @@ func TestValidateNamesTheOrigin(t *testing.T) {
 	}
 }
 
+// A rule between two keys is the runtime's (Config.SettingsConflict), named at the key.
+func TestValidateChecksTheRulesBetweenKeys(t *testing.T) {
+	cfg, o, err := load(t, Source{Env: []string{"APP_SERVER_METRICS_BIND=127.0.0.1:8000"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := o.Checker()
+	cfg.Server.Validate(c, "server")
+	want := `env APP_SERVER_METRICS_BIND: server.metrics_bind: must not be one of the app's --bind addresses, got "127.0.0.1:8000"`
+	if err := c.Err(); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error = %v, want %s", err, want)
+	}
+}
+
 func TestSuggest(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"wrokers", "workers"}, {"keepalive", "keep_alive"}, {"timeotu", "timeout"}, {"zzz", ""},

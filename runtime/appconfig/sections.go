@@ -71,9 +71,21 @@ func (s Server) Validate(c *Checker, path string) {
 			c.Check(false, at(k.Key), "%v, got %q", err, spell(f)[0])
 		}
 	}
-	if s.MetricsBind != "" {
-		c.Check(!slices.Contains(s.Bind, s.MetricsBind), at("metrics_bind"), "must not be one of bind's addresses, got %q", s.MetricsBind)
+	if p, err := s.Prefork(Logging{}); err == nil { // each key's own rule passed: now the rules between keys
+		if long, rule := p.SettingsConflict(); rule != "" {
+			c.Check(false, at(keyOf(long)), "%s, got %q", rule, p.SettingValue(long))
+		}
 	}
+}
+
+// keyOf is the server section's key of the setting with this long flag.
+func keyOf(long string) string {
+	for _, k := range prefork.ServerKeys() {
+		if k.Flag == long {
+			return k.Key
+		}
+	}
+	return long
 }
 
 // serverField is the field of Server (a reflect.Value of one) keyed key; the settings

@@ -38,8 +38,10 @@ type Config struct {
 	noEffect []string
 	// given holds the long names of the settings ParseArgs set.
 	given map[string]bool
-	// modes are the octal mode settings, parsed once by withDefaults.
+	// modes are the octal mode settings and peers the address lists, parsed
+	// once by withDefaults: nothing parses them again, no error is dropped.
 	modes fileModes
+	peers peerLists
 
 	// stdout receives --print-config output (tests); default os.Stdout.
 	stdout io.Writer
@@ -227,6 +229,9 @@ func (c Config) withDefaultsFrom(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	if err := c.gunicornDefaults(); err != nil {
+		return c, err
+	}
+	if err := c.parsePeers(); err != nil {
 		return c, err
 	}
 	return c, c.validate()

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -406,5 +407,36 @@ func TestOtherSettingsLeaveOutTheServerSection(t *testing.T) {
 		if !slices.Contains(lines, want) {
 			t.Errorf("other settings lack %q", want)
 		}
+	}
+}
+
+// Each peer list is parsed once, by withDefaults, into the typed lists the serving
+// chain uses; a bad one is refused naming its own setting.
+func TestPeerListsParsedOnceNamingTheSetting(t *testing.T) {
+	for _, tc := range []struct {
+		c    Config
+		want string
+	}{
+		{Config{Values: settings.Values{Workers: 1, ForwardedAllowIPs: "nginx"}}, `forwarded-allow-ips="nginx": "nginx" is not an IP address`},
+		{Config{Values: settings.Values{Workers: 1, ProxyAllowFrom: "10.0.0.0/99"}}, `proxy-allow-from="10.0.0.0/99": "10.0.0.0/99" is not`},
+		{Config{Values: settings.Values{Workers: 1, UwsgiAllowFrom: "gw"}}, `uwsgi-allow-from="gw": "gw" is not`},
+	} {
+		_, err := tc.c.withDefaults()
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, settings.ErrInvalid) {
+			t.Errorf("error = %v, want one containing %s wrapping ErrInvalid", err, tc.want)
+		}
+	}
+	c, err := Config{Values: settings.Values{Workers: 1, ForwardedAllowIPs: "10.0.0.0/8"}}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.peers.forwarded.TrustsIP(netip.MustParseAddr("10.1.2.3")) || c.peers.forwarded.TrustsIP(netip.MustParseAddr("192.0.2.1")) {
+		t.Error("forwarded list not the one set")
+	}
+	if c.peers.proxyFrom != c.peers.forwarded {
+		t.Error("proxy-allow-from unset: want the forwarded list")
+	}
+	if !c.peers.gateway.TrustsIP(netip.MustParseAddr("127.0.0.1")) {
+		t.Error("uwsgi-allow-from: want its default, 127.0.0.1")
 	}
 }

@@ -39,12 +39,17 @@ func encodeHandOver(cfg Config) ([]byte, error) {
 }
 
 // overlay replaces cfg's settings with the master's, keeping cfg's hooks
-// (funcs, the logger), which do not travel.
+// (funcs, the logger), which do not travel, and parses the settings the
+// serving chain takes typed (the master's, already defaulted and checked).
 func (h handOver) overlay(cfg *Config) error {
 	c := *cfg
 	c.Values = settings.Values{}
 	if err := json.Unmarshal(h.Config, &c.Values); err != nil {
 		return fmt.Errorf("prefork: the master's configuration: %w", err)
+	}
+	c.peers = peerLists{}
+	if err := c.parsePeers(); err != nil {
+		return err
 	}
 	c.given = nil
 	for _, long := range h.Given {

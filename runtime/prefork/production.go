@@ -42,9 +42,6 @@ func (c *Config) productionDefaults() error {
 	if _, err := observe.NewAccessLogTo(io.Discard, c.AccessLogFormat); err != nil {
 		return err
 	}
-	if _, err := serving.ParseTrustedProxies(c.ForwardedAllowIPs); err != nil {
-		return err
-	}
 	if c.MaxWorkerMemory < 0 {
 		return bad("max-worker-memory", c.MaxWorkerMemory, "must not be negative")
 	}
@@ -101,27 +98,11 @@ type servingChain struct {
 
 func newServing(c Config) (*servingChain, error) {
 	s := &servingChain{proxy: c.ProxyProtocol, proxyVersion: c.ProxyProtocolVersion, protocol: c.Protocol, maxConns: c.WorkerConnections, rootPath: c.RootPath}
+	if c.peers.forwarded == nil {
+		return nil, errors.New("prefork: internal error: a serving chain built from a configuration withDefaults did not parse")
+	}
+	s.trusted, s.proxyFrom, s.gateway = c.peers.forwarded, c.peers.proxyFrom, c.peers.gateway
 	var err error
-	allow := c.ForwardedAllowIPs
-	if allow == "" {
-		allow = DefaultForwardedAllowIPs
-	}
-	if s.trusted, err = serving.ParseTrustedProxies(allow); err != nil {
-		return nil, err
-	}
-	s.proxyFrom = s.trusted
-	if c.ProxyAllowFrom != "" {
-		if s.proxyFrom, err = serving.ParseTrustedProxies(c.ProxyAllowFrom); err != nil {
-			return nil, err
-		}
-	}
-	gw := c.UwsgiAllowFrom
-	if gw == "" {
-		gw = DefaultUwsgiAllowFrom
-	}
-	if s.gateway, err = serving.ParseTrustedProxies(gw); err != nil {
-		return nil, err
-	}
 	if s.tlsOpts, err = newTLSOptions(c); err != nil {
 		return nil, err
 	}
