@@ -147,14 +147,12 @@ func (s *servingChain) listeners(lns []net.Listener) []net.Listener {
 		}
 		switch s.protocol {
 		case "uwsgi":
-			ln = &serving.GatewayAllowListener{Listener: ln, Allow: s.gateway, Wrap: serving.NewUwsgiConn, Log: s.log}
+			ln = serving.GatewayListener(ln, s.gateway, serving.NewUwsgiConn, s.log)
 		case "fastcgi":
-			ln = &serving.GatewayAllowListener{Listener: ln, Allow: s.gateway, Log: s.log}
+			ln = serving.GatewayListener(ln, s.gateway, nil, s.log)
 		default:
 			if s.proxy {
-				pl := serving.ProxyProtocolListener(ln, s.proxyFrom, 0).(*serving.ProxyProtoListener)
-				pl.Version = s.proxyVersion
-				ln = pl
+				ln = serving.ProxyProtocolListener(ln, s.proxyFrom, s.proxyVersion, 0)
 			}
 			if s.certs != nil {
 				ln = tls.NewListener(ln, s.certs.TLSConfig(s.tlsOpts))

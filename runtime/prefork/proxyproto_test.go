@@ -33,7 +33,7 @@ func serveProxyProto(t *testing.T, allow string, timeout time.Duration) string {
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	go srv.Serve(serving.ProxyProtocolListener(ln, tp, timeout))
+	go srv.Serve(serving.ProxyProtocolListener(ln, tp, "", timeout))
 	t.Cleanup(func() { srv.Close() })
 	return ln.Addr().String()
 }
