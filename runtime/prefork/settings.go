@@ -206,7 +206,7 @@ var settingTable = []setting{
 	{section: secLogging, name: "accesslog", flags: []string{"--access-logfile"}, meta: "FILE", def: "None",
 		help:  `The access log file to write to, "-" for stdout.`,
 		value: func(c *Config) flag.Value { return &stringFlag{p: &c.AccessLog} }},
-	{section: secLogging, name: "access_log_buffer", flags: []string{"--access-log-buffer"}, meta: "SIZE", def: "4096",
+	{section: secLogging, name: "access_log_buffer", flags: []string{"--access-log-buffer"}, meta: "SIZE",
 		help:  `Buffer access log lines up to this size ("4KiB", bytes; nginx's buffer=); 0 writes every line through. Buffered lines are lost if a worker is SIGKILLed.`,
 		value: func(c *Config) flag.Value { return &bufferFlag{p: &c.AccessLogBuffer} }},
 	{section: secLogging, name: "access_log_flush", flags: []string{"--access-log-flush"}, meta: "INT",
