@@ -29,7 +29,7 @@ type WorkerInfo = supervisor.WorkerInfo
 // durations and request limits a negative value means "off" (the flags map
 // Gunicorn's 0 to that).
 type Config struct {
-	settings.Values
+	Values
 	Hooks
 
 	// noEffect lists the Gunicorn settings given that mean nothing here,
@@ -46,6 +46,12 @@ type Config struct {
 	// stdout receives --print-config output (tests); default os.Stdout.
 	stdout io.Writer
 }
+
+// Values are the runtime's settings as plain data (internal/settings): what
+// the master hands each worker it starts and what a reload replaces. A Config
+// literal names them, prefork.Config{Values: prefork.Values{Workers: 4}}, or
+// fields are set one by one (cfg.Workers = 4).
+type Values = settings.Values
 
 // Hooks are the program's funcs: the App's surroundings and Gunicorn's server
 // hooks. They never travel to a worker (each process sets its own), and a

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 func TestProductionFlags(t *testing.T) {
@@ -26,7 +25,7 @@ func TestProductionFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Values: settings.Values{AccessLog: "-", AccessLogFormat: "json", ForwardedAllowIPs: "10.0.0.0/8,::1", ProxyProtocol: true, MaxWorkerMemory: 512 << 20, ControlSocket: "/run/app/ctl.sock", CertFile: "c.pem", KeyFile: "k.pem", User: "nobody", Group: "nogroup", Umask: "0027", BindMode: "0660", BindGroup: "nogroup", UpgradeTimeout: 90 * time.Second}}
+	want := Config{Values: Values{AccessLog: "-", AccessLogFormat: "json", ForwardedAllowIPs: "10.0.0.0/8,::1", ProxyProtocol: true, MaxWorkerMemory: 512 << 20, ControlSocket: "/run/app/ctl.sock", CertFile: "c.pem", KeyFile: "k.pem", User: "nobody", Group: "nogroup", Umask: "0027", BindMode: "0660", BindGroup: "nogroup", UpgradeTimeout: 90 * time.Second}}
 	got := c
 	got.stdout = nil
 	if got.AccessLog != want.AccessLog || got.AccessLogFormat != want.AccessLogFormat || got.ForwardedAllowIPs != want.ForwardedAllowIPs ||
@@ -65,7 +64,7 @@ func TestProductionFlags(t *testing.T) {
 }
 
 func TestProductionDefaultsValidate(t *testing.T) {
-	c, err := Config{Values: settings.Values{Workers: 1}}.withDefaults()
+	c, err := Config{Values: Values{Workers: 1}}.withDefaults()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,11 +72,11 @@ func TestProductionDefaultsValidate(t *testing.T) {
 		t.Errorf("defaults not applied: %q %q %v", c.AccessLogFormat, c.ForwardedAllowIPs, c.UpgradeTimeout)
 	}
 	for _, bad := range []Config{
-		{Values: settings.Values{Workers: 1, CertFile: "only-cert.pem"}},
-		{Values: settings.Values{Workers: 1, User: "no-such-user-xyz"}},
-		{Values: settings.Values{Workers: 1, BindGroup: "no-such-group-xyz"}},
-		{Values: settings.Values{Workers: 1, MaxWorkerMemory: -1}},
-		{Values: settings.Values{Workers: 1, AccessLogFormat: "%(q"}},
+		{Values: Values{Workers: 1, CertFile: "only-cert.pem"}},
+		{Values: Values{Workers: 1, User: "no-such-user-xyz"}},
+		{Values: Values{Workers: 1, BindGroup: "no-such-group-xyz"}},
+		{Values: Values{Workers: 1, MaxWorkerMemory: -1}},
+		{Values: Values{Workers: 1, AccessLogFormat: "%(q"}},
 	} {
 		if _, err := bad.withDefaults(); err == nil {
 			t.Errorf("%+v: want a validation error", bad)

@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // envConfigFD names the pipe a worker reads its master's configuration from
@@ -43,7 +41,7 @@ func encodeHandOver(cfg Config) ([]byte, error) {
 // serving chain takes typed (the master's, already defaulted and checked).
 func (h handOver) overlay(cfg *Config) error {
 	c := *cfg
-	c.Values = settings.Values{}
+	c.Values = Values{}
 	if err := json.Unmarshal(h.Config, &c.Values); err != nil {
 		return fmt.Errorf("prefork: the master's configuration: %w", err)
 	}

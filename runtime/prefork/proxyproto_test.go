@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // serveProxyProto starts an HTTP server answering with r.RemoteAddr behind
@@ -170,7 +169,7 @@ func TestProxyProtocolVersionRestriction(t *testing.T) {
 		version  string
 		v1OK, v2 bool
 	}{{"", true, true}, {"v1", true, false}, {"v2", false, true}} {
-		addr := serveInProcess(t, Config{Values: settings.Values{ProxyProtocol: true, ProxyProtocolVersion: tc.version}}, "tcp")
+		addr := serveInProcess(t, Config{Values: Values{ProxyProtocol: true, ProxyProtocolVersion: tc.version}}, "tcp")
 		for _, h := range []struct {
 			prefix []byte
 			ok     bool

@@ -9,14 +9,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 func TestReloadKeepsTheProgramsFuncs(t *testing.T) {
 	called, newExit := false, false
-	old := Config{Values: settings.Values{Workers: 2}, Hooks: Hooks{OnExit: func() { called = true }, LongLived: DefaultLongLived, OnReload: func() {}}}
-	nc := Config{Values: settings.Values{Workers: 3}, Hooks: Hooks{WhenReady: func() { newExit = true }}}
+	old := Config{Values: Values{Workers: 2}, Hooks: Hooks{OnExit: func() { called = true }, LongLived: DefaultLongLived, OnReload: func() {}}}
+	nc := Config{Values: Values{Workers: 3}, Hooks: Hooks{WhenReady: func() { newExit = true }}}
 	nc.Hooks = nc.Hooks.keeping(old.Hooks)
 	if nc.Workers != 3 || nc.OnExit == nil || nc.LongLived == nil || nc.OnReload == nil {
 		t.Fatalf("after keeping: workers %d, OnExit set %v, LongLived set %v, OnReload set %v", nc.Workers, nc.OnExit != nil, nc.LongLived != nil, nc.OnReload != nil)
@@ -32,10 +30,10 @@ func TestReloadKeepsTheProgramsFuncs(t *testing.T) {
 }
 
 func TestWorkerTakesTheMastersSettingsKeepsItsFuncs(t *testing.T) {
-	master, _ := Config{Values: settings.Values{Bind: []string{"127.0.0.1:9"}, Workers: 4, Timeout: 7 * time.Second, MaxRequests: 10}}.withDefaults()
+	master, _ := Config{Values: Values{Bind: []string{"127.0.0.1:9"}, Workers: 4, Timeout: 7 * time.Second, MaxRequests: 10}}.withDefaults()
 	handTo(t, master)
 	hook := false
-	own := Config{Values: settings.Values{Workers: 1, Timeout: time.Second}, Hooks: Hooks{PostFork: func(WorkerInfo) { hook = true }}}
+	own := Config{Values: Values{Workers: 1, Timeout: time.Second}, Hooks: Hooks{PostFork: func(WorkerInfo) { hook = true }}}
 	t.Setenv(envWorkerID, "5")
 	t.Setenv(envGeneration, "2")
 	r, w, err := os.Pipe()
@@ -84,7 +82,7 @@ func TestDrainWaitsForHijackedConnectionsAndCallsOnDrain(t *testing.T) {
 	}
 	drainCalled := make(chan struct{})
 	var handlerDone atomic.Bool
-	cfg, _ := Config{Values: settings.Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}, Hooks: Hooks{OnDrain: func() { close(drainCalled) }}}.withDefaults()
+	cfg, _ := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}, Hooks: Hooks{OnDrain: func() { close(drainCalled) }}}.withDefaults()
 	hijacked := make(chan struct{})
 	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, _, err := http.NewResponseController(w).Hijack()
@@ -98,7 +96,7 @@ func TestDrainWaitsForHijackedConnectionsAndCallsOnDrain(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 		handlerDone.Store(true)
 	})
-	lg, _ := newLogging(Config{Values: settings.Values{ErrorLog: "-", LogLevel: "error"}})
+	lg, _ := newLogging(Config{Values: Values{ErrorLog: "-", LogLevel: "error"}})
 	s := newHTTPServer(cfg, app, []net.Listener{ln}, []string{"test"}, lg)
 	s.start()
 	c, err := net.Dial("tcp", ln.Addr().String())

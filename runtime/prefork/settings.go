@@ -5,8 +5,6 @@ import (
 	"flag"
 	"strconv"
 	"strings"
-
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // setting is one command-line setting, with Gunicorn 26.1's name (as
@@ -448,7 +446,7 @@ func (c Config) SettingValue(long string) string {
 // workers: Gunicorn's 1, not the machine's cores, so files derived from a project's
 // configuration never depend on where they were made.
 func ServerDefaults() map[string]string {
-	d, err := Config{Values: settings.Values{Workers: 1}}.withDefaultsFrom(func(string) string { return "" })
+	d, err := Config{Values: Values{Workers: 1}}.withDefaultsFrom(func(string) string { return "" })
 	if err != nil {
 		panic("prefork: the built-in defaults are invalid: " + err.Error())
 	}
