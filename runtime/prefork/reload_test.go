@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"reflect"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -111,5 +112,31 @@ func TestDrainWaitsForHijackedConnectionsAndCallsOnDrain(t *testing.T) {
 	}
 	if !handlerDone.Load() {
 		t.Error("drain returned while a hijacked connection's handler was still running")
+	}
+}
+
+// keeping names every hook: one added to Hooks without a line there would be
+// dropped by the first reload whose Config leaves it unset.
+func TestKeepingCoversEveryHook(t *testing.T) {
+	var old Hooks
+	v := reflect.ValueOf(&old).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.Func:
+			f.Set(reflect.MakeFunc(f.Type(), func([]reflect.Value) []reflect.Value { return nil }))
+		case reflect.Slice:
+			f.Set(reflect.MakeSlice(f.Type(), 1, 1))
+		case reflect.Pointer:
+			f.Set(reflect.New(f.Type().Elem()))
+		default:
+			t.Fatalf("Hooks.%s: a %s; teach this test to set it", v.Type().Field(i).Name, f.Kind())
+		}
+	}
+	kept := reflect.ValueOf(Hooks{}.keeping(old))
+	for i := range kept.NumField() {
+		if kept.Field(i).IsZero() {
+			t.Errorf("Hooks.%s is not kept across a reload that leaves it unset", kept.Type().Field(i).Name)
+		}
 	}
 }
