@@ -2,10 +2,7 @@ package appconfig
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -190,151 +187,6 @@ func TestLoadRefusals(t *testing.T) {
 	}
 }
 
-// The environment policy: a variable that names a section but none of its keys is a
-// typo and refused; one that names no section is the platform's (Kubernetes' service
-// links for a Service named app, a PaaS's APP_VERSION) and only warned about.
-func TestEnvironmentPolicy(t *testing.T) {
-	const sections = "names no section of config (app, server, logging, database), so it sets nothing"
-	for _, tc := range []struct {
-		env      []string
-		partial  bool
-		wantErr  string
-		warnings []string
-	}{
-		{env: []string{"APP_SERVER_WROKERS=3"}, wantErr: `APP_SERVER_WROKERS: no such setting (did you mean "APP_SERVER_WORKERS"?)`},
-		// A Service named app-server injects these: they name the server section.
-		{env: []string{"APP_SERVER_PORT=tcp://10.96.0.7:8000"}, wantErr: "APP_SERVER_PORT: no such setting"},
-		{env: []string{"APP_SERVER=x"}, wantErr: "APP_SERVER: no such setting"},
-		{env: []string{"APP_LOGGING_ACCESS_LOG_ENABLD=true"}, wantErr: `(did you mean "APP_LOGGING_ACCESS_LOG_ENABLED"?)`},
-		{env: []string{"APP_DATABASE_PASSWORD=x"}, wantErr: "APP_DATABASE_PASSWORD: no such setting"},
-		{env: []string{"APP_FOO=1"}, warnings: []string{"APP_FOO: no effect: " + sections}},
-		// A Service named app, a PaaS, a CI: warned about, each once, in name order.
-		{env: []string{"APP_VERSION=1.2.3", "APP_PORT=tcp://10.96.0.7:8000", "APP_SERVICE_HOST=10.96.0.7", "APP_URL=https://x.example", "APP_PORT_8000_TCP_ADDR=10.96.0.7", "APP_SERVER_WORKERS=3"},
-			warnings: []string{
-				"APP_PORT: no effect: " + sections,
-				"APP_PORT_8000_TCP_ADDR: no effect: " + sections,
-				"APP_SERVICE_HOST: no effect: " + sections,
-				"APP_URL: no effect: " + sections,
-				"APP_VERSION: no effect: " + sections,
-			}},
-		// A misspelt section is not refused, but the warning names the closest key.
-		{env: []string{"APP_SERVR_WORKERS=3"}, warnings: []string{`APP_SERVR_WORKERS: no effect: ` + sections + ` (did you mean "APP_SERVER_WORKERS"?)`}},
-		// A partial reader (deploy-config) leaves them to the app, which warns.
-		{env: []string{"APP_FOO=1"}, partial: true},
-		{env: []string{"APP_SERVER_WROKERS=3"}, partial: true, wantErr: "APP_SERVER_WROKERS: no such setting"},
-	} {
-		cfg, o, err := load(t, Source{Env: tc.env, Partial: tc.partial}, nil)
-		if tc.wantErr != "" {
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Errorf("%v: error %v, want %s", tc.env, err, tc.wantErr)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("%v: %v", tc.env, err)
-			continue
-		}
-		if got := o.Warnings(); !reflect.DeepEqual(got, tc.warnings) {
-			t.Errorf("%v: warnings\n%q\nwant\n%q", tc.env, got, tc.warnings)
-		}
-		want := 1 // setting.yaml's development value
-		if slices.Contains(tc.env, "APP_SERVER_WORKERS=3") {
-			want = 3
-		}
-		if cfg.Server.Workers != want {
-			t.Errorf("%v: workers %d, want %d: a warned variable must not stop the others", tc.env, cfg.Server.Workers, want)
-		}
-	}
-}
-
-// A secret setting (secret:"true", a DSN) can come from a file, as the official database
-// images take FOO_FILE and systemd's LoadCredential= gives $CREDENTIALS_DIRECTORY: the
-// value never has to sit in the environment or in config/.
-func TestSecretsAsFiles(t *testing.T) {
-	dir := t.TempDir()
-	const dsn = "postgres://app:s3cret@db/app"
-	secret := filepath.Join(dir, "dsn")
-	if err := os.WriteFile(secret, []byte(dsn+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	creds := filepath.Join(dir, "creds")
-	if err := os.MkdirAll(creds, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(creds, "database.dsn"), []byte(dsn+"?cred=1"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	withFile := func(key string) map[string]string {
-		return map[string]string{ConfigFile: baseYAML + "database:\n  " + key + "\n"}
-	}
-	for _, tc := range []struct {
-		name    string
-		env     []string
-		files   map[string]string
-		want    string // the DSN
-		origin  string
-		wantErr string
-	}{
-		{name: "dsn_file in YAML", files: withFile("dsn_file: " + secret), want: dsn, origin: "config/config.yaml:12 (file " + secret + ")"},
-		{name: "APP_DATABASE_DSN_FILE", env: []string{"APP_DATABASE_DSN_FILE=" + secret}, want: dsn, origin: "env APP_DATABASE_DSN_FILE (file " + secret + ")"},
-		{name: "credential", env: []string{EnvCredentials + "=" + creds}, want: dsn + "?cred=1", origin: "credential database.dsn"},
-		{name: "a variable wins over the credential", env: []string{EnvCredentials + "=" + creds, "APP_DATABASE_DSN=" + dsn + "?env=1"}, want: dsn + "?env=1", origin: "env APP_DATABASE_DSN"},
-		{name: "the credential wins over YAML", env: []string{EnvCredentials + "=" + creds}, files: withFile("dsn: postgres:///x"), want: dsn + "?cred=1", origin: "credential database.dsn"},
-		{name: "no credential for it", env: []string{EnvCredentials + "=" + dir}, want: "", origin: "default"},
-		{name: "both the key and its file", files: map[string]string{ConfigFile: baseYAML + "database:\n  dsn: x\n  dsn_file: " + secret + "\n"},
-			wantErr: "config/config.yaml:13: database.dsn_file: database.dsn is set too (line 12); keep one"},
-		{name: "both variables", env: []string{"APP_DATABASE_DSN=x", "APP_DATABASE_DSN_FILE=" + secret},
-			wantErr: "APP_DATABASE_DSN_FILE: APP_DATABASE_DSN is set too; keep one"},
-		{name: "missing file", files: withFile("dsn_file: /nonexistent/dsn"),
-			wantErr: "config/config.yaml:12: database.dsn_file: open /nonexistent/dsn: no such file or directory"},
-		{name: "missing file from a variable", env: []string{"APP_DATABASE_DSN_FILE=/nonexistent/dsn"},
-			wantErr: "APP_DATABASE_DSN_FILE (database.dsn): open /nonexistent/dsn: no such file or directory"},
-		{name: "no path", files: withFile("dsn_file:"), wantErr: "config/config.yaml:12: database.dsn_file: must be the path of a file holding database.dsn"},
-		{name: "only secrets take a file", env: []string{"APP_SERVER_WORKERS_FILE=" + secret}, wantErr: "APP_SERVER_WORKERS_FILE: no such setting"},
-		{name: "only secrets take a file in YAML", files: map[string]string{ConfigFile: strings.Replace(baseYAML, "workers: 2", "workers_file: x", 1)},
-			wantErr: `unknown key "workers_file" in server`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg, o, err := load(t, Source{Env: tc.env}, tc.files)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error %v, want %s", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if cfg.DB.DSN != tc.want || o.Of("database.dsn") != tc.origin {
-				t.Errorf("dsn %q from %s, want %q from %s", cfg.DB.DSN, o.Of("database.dsn"), tc.want, tc.origin)
-			}
-			var out bytes.Buffer
-			if err := Print(&out, &cfg, o); err != nil {
-				t.Fatal(err)
-			}
-			if strings.Contains(out.String(), "s3cret") {
-				t.Errorf("--print-config shows the password:\n%s", out.String())
-			}
-		})
-	}
-	// A relative dsn_file is taken from the configuration directory.
-	cfg := project{Server: DefaultServer(), Logging: DefaultLogging()}
-	if _, err := Load(Source{Dir: dir, FS: files(withFile("dsn_file: dsn")), DefaultMode: ModeDevelopment}, &cfg); err != nil || cfg.DB.DSN != dsn {
-		t.Errorf("relative dsn_file: %q, %v", cfg.DB.DSN, err)
-	}
-	// A partial reader (deploy-config) never reads a secret.
-	var view struct {
-		Server Server `yaml:"server"`
-		DB     struct {
-			DSN string `yaml:"dsn" secret:"true"`
-		} `yaml:"database"`
-	}
-	view.Server = DefaultServer()
-	if _, err := Load(Source{Dir: "config", FS: files(withFile("dsn_file: /nonexistent/dsn")), Mode: ModeProduction, Env: []string{"APP_DATABASE_DSN_FILE=/nonexistent/x", EnvCredentials + "=" + creds}, Partial: true}, &view); err != nil || view.DB.DSN != "" {
-		t.Errorf("partial reader: dsn %q, %v; want no secret read and no error", view.DB.DSN, err)
-	}
-}
-
 func TestPartialLeavesUnknownKeysToTheApp(t *testing.T) {
 	var view struct {
 		Server Server `yaml:"server"`
@@ -474,6 +326,20 @@ func TestValidateNamesTheOrigin(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("errors lack %q:\n%s", want, got)
 		}
+	}
+}
+
+// A rule between two keys is the runtime's (Config.SettingsConflict), named at the key.
+func TestValidateChecksTheRulesBetweenKeys(t *testing.T) {
+	cfg, o, err := load(t, Source{Env: []string{"APP_SERVER_METRICS_BIND=127.0.0.1:8000"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := o.Checker()
+	cfg.Server.Validate(c, "server")
+	want := `env APP_SERVER_METRICS_BIND: server.metrics_bind: must not be one of the app's --bind addresses, got "127.0.0.1:8000"`
+	if err := c.Err(); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error = %v, want %s", err, want)
 	}
 }
 

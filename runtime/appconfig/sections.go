@@ -71,9 +71,21 @@ func (s Server) Validate(c *Checker, path string) {
 			c.Check(false, at(k.Key), "%v, got %q", err, spell(f)[0])
 		}
 	}
-	if s.MetricsBind != "" {
-		c.Check(!slices.Contains(s.Bind, s.MetricsBind), at("metrics_bind"), "must not be one of bind's addresses, got %q", s.MetricsBind)
+	if p, err := s.Prefork(Logging{}); err == nil { // each key's own rule passed: now the rules between keys
+		if long, rule := p.SettingsConflict(); rule != "" {
+			c.Check(false, at(keyOf(long)), "%s, got %q", rule, p.SettingValue(long))
+		}
 	}
+}
+
+// keyOf is the server section's key of the setting with this long flag.
+func keyOf(long string) string {
+	for _, k := range prefork.ServerKeys() {
+		if k.Flag == long {
+			return k.Key
+		}
+	}
+	return long
 }
 
 // serverField is the field of Server (a reflect.Value of one) keyed key; the settings
@@ -143,13 +155,15 @@ func (l Logging) Validate(c *Checker, path string) {
 // Prefork maps the server section and the access log onto the runtime's configuration,
 // each key through its setting's rule (as Validate checks them).
 func (s Server) Prefork(l Logging) (prefork.Config, error) {
-	c := prefork.Config{
-		AccessLog:       l.AccessLog.path(),
-		AccessLogFormat: l.AccessLog.format(),
-		ErrorLog:        l.errorLog(),
-		LogLevel:        l.Level,
-		LogFormat:       l.Format,
+	var c prefork.Config
+	for _, ls := range logSettings {
+		if v := ls.to(l); v != "" { // "" is the setting's zero: its default
+			if err := c.SetSetting(ls.flag, v); err != nil {
+				return c, fmt.Errorf("logging: %v", err)
+			}
+		}
 	}
+	c.LogFormat = l.Format
 	v := reflect.ValueOf(s)
 	for _, k := range prefork.ServerKeys() {
 		if err := c.SetSetting(k.Flag, spell(serverField(v, k.Key))...); err != nil {
@@ -192,47 +206,59 @@ func (a AccessLog) format() string {
 	return a.Format
 }
 
-// FromFlags copies back the log settings the command line gave (c after ParseArgs):
-// --error-logfile and --log-level set logging's output and level (one log, the app's and
-// the runtime's, in logging's format), --access-logfile and --access-logformat what
-// access_log sets; so the section and its origins say what runs. path is where the
-// section sits.
-func (l *Logging) FromFlags(c prefork.Config, o *Origins, path string) {
-	if c.Given("error-logfile") {
-		switch c.ErrorLog {
+// logSettings ties logging.yaml's keys to the runtime settings they set, both ways: one
+// row per setting, read by Prefork (section to runtime) and FromFlags (a flag back to
+// the section). log format has no flag; Prefork sets it as is.
+var logSettings = []struct {
+	flag string   // the runtime setting's long flag
+	keys []string // the keys of logging.yaml it stands for
+	to   func(Logging) string
+	from func(l *Logging, v string)
+}{
+	{"error-logfile", []string{"output"}, Logging.errorLog, func(l *Logging, v string) {
+		switch v {
 		case "-", "/dev/stderr":
 			l.Output = "stderr"
 		case "/dev/stdout":
 			l.Output = "stdout"
 		default:
-			l.Output = c.ErrorLog
+			l.Output = v
 		}
-		o.Set(path+".output", "flag --error-logfile")
-	}
-	if c.Given("log-level") {
-		l.Level = c.LogLevel
-		o.Set(path+".level", "flag --log-level")
-	}
-	if c.Given("access-logfile") {
-		l.AccessLog.Enabled = c.AccessLog != ""
-		switch c.AccessLog {
+	}},
+	{"log-level", []string{"level"}, func(l Logging) string { return l.Level }, func(l *Logging, v string) { l.Level = v }},
+	{"access-logfile", []string{"access_log.enabled", "access_log.output"}, func(l Logging) string { return l.AccessLog.path() }, func(l *Logging, v string) {
+		l.AccessLog.Enabled = v != ""
+		switch v {
 		case "-":
 			l.AccessLog.Output = "stdout"
 		case "/dev/stderr":
 			l.AccessLog.Output = "stderr"
 		case "":
 		default:
-			l.AccessLog.Output = c.AccessLog
+			l.AccessLog.Output = v
 		}
-		o.Set(path+".access_log.enabled", "flag --access-logfile")
-		o.Set(path+".access_log.output", "flag --access-logfile")
-	}
-	if c.Given("access-logformat") {
-		l.AccessLog.Format = c.AccessLogFormat
-		if l.AccessLog.Format == "" {
+	}},
+	{"access-logformat", []string{"access_log.format"}, func(l Logging) string { return l.AccessLog.format() }, func(l *Logging, v string) {
+		if l.AccessLog.Format = v; v == "" {
 			l.AccessLog.Format = "combined"
 		}
-		o.Set(path+".access_log.format", "flag --access-logformat")
+	}},
+}
+
+// FromFlags copies back the log settings the command line gave (c after ParseArgs),
+// each by its logSettings row: --error-logfile and --log-level set logging's output and
+// level (one log, the app's and the runtime's, in logging's format), --access-logfile
+// and --access-logformat what access_log sets; so the section and its origins say what
+// runs. path is where the section sits.
+func (l *Logging) FromFlags(c prefork.Config, o *Origins, path string) {
+	for _, s := range logSettings {
+		if !c.Given(s.flag) {
+			continue
+		}
+		s.from(l, c.SettingValue(s.flag))
+		for _, k := range s.keys {
+			o.Set(path+"."+k, "flag --"+s.flag)
+		}
 	}
 }
 

@@ -256,7 +256,7 @@ func TestNoEffectSettings(t *testing.T) {
 }
 
 func TestCmdArgsPrecedence(t *testing.T) {
-	c := Config{Workers: 2, Timeout: 7e9} // config.yaml's
+	c := Config{Values: Values{Workers: 2, Timeout: 7e9}} // config.yaml's
 	if _, err := parseGunicorn(&c, `-w 3 -b 127.0.0.1:1 -b 127.0.0.1:2 --keep-alive 9 --access-logformat '%(h)s "%(r)s"'`, "-w", "4", "-b", "127.0.0.1:3"); err != nil {
 		t.Fatal(err)
 	}
@@ -425,7 +425,7 @@ func TestSplitShell(t *testing.T) {
 }
 
 func TestGunicornDefaultsValidate(t *testing.T) {
-	c, err := Config{Workers: 1}.withDefaults()
+	c, err := Config{Values: Values{Workers: 1}}.withDefaults()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,14 +442,14 @@ func TestGunicornDefaultsValidate(t *testing.T) {
 		c    Config
 		want string
 	}{
-		{Config{Workers: 1, CertReqs: 2, CertFile: cert, KeyFile: key}, "cert-reqs=2: needs --ca-certs"},
-		{Config{Workers: 1, CertReqs: 1, CACerts: cert}, "cert-reqs=1: needs TLS"},
-		{Config{Workers: 1, Protocol: "uwsgi", CertFile: cert, KeyFile: key}, "protocol=uwsgi: takes no TLS"},
-		{Config{Workers: 1, Protocol: "gopher"}, `protocol="gopher": must be one of http, uwsgi, fastcgi`},
-		{Config{Workers: 1, HTTP2Cleartext: true, HTTPProtocols: "h1"}, "http2-cleartext"},
-		{Config{Workers: 1, Env: []string{"novalue"}}, "env=novalue: must be KEY=VALUE"},
-		{Config{Workers: 1, Chdir: filepath.Join(t.TempDir(), "missing")}, "chdir="},
-		{Config{Workers: 1, Ciphers: "NULL-MD5"}, "ciphers="},
+		{Config{Values: Values{Workers: 1, CertReqs: 2, CertFile: cert, KeyFile: key}}, "cert-reqs=2: needs --ca-certs"},
+		{Config{Values: Values{Workers: 1, CertReqs: 1, CACerts: cert}}, "cert-reqs=1: needs TLS"},
+		{Config{Values: Values{Workers: 1, Protocol: "uwsgi", CertFile: cert, KeyFile: key}}, "protocol=uwsgi: takes no TLS"},
+		{Config{Values: Values{Workers: 1, Protocol: "gopher"}}, `protocol="gopher": must be one of http, uwsgi, fastcgi`},
+		{Config{Values: Values{Workers: 1, HTTP2Cleartext: true, HTTPProtocols: "h1"}}, "http2-cleartext"},
+		{Config{Values: Values{Workers: 1, Env: []string{"novalue"}}}, "env=novalue: must be KEY=VALUE"},
+		{Config{Values: Values{Workers: 1, Chdir: filepath.Join(t.TempDir(), "missing")}}, "chdir="},
+		{Config{Values: Values{Workers: 1, Ciphers: "NULL-MD5"}}, "ciphers="},
 	} {
 		if _, err := bad.c.withDefaults(); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("want %q, got %v", bad.want, err)

@@ -27,9 +27,9 @@ func (c *Config) metricsDefaults() error {
 		if a, err := parseAddr(c.MetricsBind); err != nil || a.network == "fd" {
 			return bad("metrics-bind", c.MetricsBind, "must be host:port, [ipv6]:port or unix:/path")
 		}
-		if slices.Contains(c.Bind, c.MetricsBind) {
-			return bad("metrics-bind", c.MetricsBind, "must not be one of the app's --bind addresses")
-		}
+	}
+	if long, rule := c.SettingsConflict(); rule != "" {
+		return bad(long, c.SettingValue(long), rule)
 	}
 	if c.MetricsOTLPEndpoint != "" && !validOTLPEndpoint(c.MetricsOTLPEndpoint) {
 		return bad("metrics-otlp-endpoint", c.MetricsOTLPEndpoint, "must be an http:// or https:// URL (the Collector's OTLP/HTTP base, e.g. http://127.0.0.1:4318)")
@@ -58,6 +58,16 @@ func (c *Config) metricsDefaults() error {
 		c.AccessLogFlush = observe.DefaultAccessLogFlush
 	}
 	return nil
+}
+
+// SettingsConflict is the first rule between settings that c breaks: the long
+// flag of the setting it names and the rule ("", "" when none). withDefaults and
+// config.yaml's validation both check it, so the rule is written once.
+func (c Config) SettingsConflict() (long, rule string) {
+	if c.MetricsBind != "" && slices.Contains(c.Bind, c.MetricsBind) {
+		return "metrics-bind", "must not be one of the app's --bind addresses"
+	}
+	return "", ""
 }
 
 func validBuckets(bs []float64) error {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -19,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 func parseFlags(t *testing.T, cfg *Config, args ...string) error {
@@ -30,7 +33,7 @@ func parseFlags(t *testing.T, cfg *Config, args ...string) error {
 }
 
 func TestFlagsGunicornNames(t *testing.T) {
-	cfg := Config{Bind: []string{"127.0.0.1:9000"}, Workers: 3, Timeout: 12 * time.Second}
+	cfg := Config{Values: Values{Bind: []string{"127.0.0.1:9000"}, Workers: 3, Timeout: 12 * time.Second}}
 	err := parseFlags(t, &cfg,
 		"-b", "127.0.0.1:8001", "--bind", "unix:/tmp/app.sock", "-w", "5", "-t", "0.5",
 		"--graceful-timeout", "45s", "--keep-alive", "2", "--max-requests", "1000",
@@ -40,12 +43,7 @@ func TestFlagsGunicornNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{
-		Bind: []string{"127.0.0.1:8001", "unix:/tmp/app.sock"}, Workers: 5, Timeout: 500 * time.Millisecond,
-		GracefulTimeout: 45 * time.Second, KeepAlive: 2 * time.Second, MaxRequests: 1000, MaxRequestsJitter: 50,
-		PidFile: "/tmp/app.pid", ErrorLog: "/tmp/err.log", LogLevel: "warning",
-		LimitRequestLine: -1, LimitRequestFields: 50, LimitRequestFieldSize: 4096, CheckConfig: true,
-	}
+	want := Config{Values: Values{Bind: []string{"127.0.0.1:8001", "unix:/tmp/app.sock"}, Workers: 5, Timeout: 500 * time.Millisecond, GracefulTimeout: 45 * time.Second, KeepAlive: 2 * time.Second, MaxRequests: 1000, MaxRequestsJitter: 50, PidFile: "/tmp/app.pid", ErrorLog: "/tmp/err.log", LogLevel: "warning", LimitRequestLine: -1, LimitRequestFields: 50, LimitRequestFieldSize: 4096, CheckConfig: true}}
 	if got, w := dump(cfg), dump(want); got != w {
 		t.Errorf("parsed\n%s\nwant\n%s", got, w)
 	}
@@ -58,7 +56,7 @@ func dump(c Config) string {
 }
 
 func TestFlagsKeepDefaultsFromConfig(t *testing.T) {
-	cfg := Config{Bind: []string{"127.0.0.1:9000"}, Workers: 3, Timeout: 12 * time.Second}
+	cfg := Config{Values: Values{Bind: []string{"127.0.0.1:9000"}, Workers: 3, Timeout: 12 * time.Second}}
 	if err := parseFlags(t, &cfg, "--max-requests", "7"); err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +131,7 @@ func TestDefaults(t *testing.T) {
 
 func TestPrintAndCheckConfig(t *testing.T) {
 	var out bytes.Buffer
-	cfg := Config{Bind: []string{"127.0.0.1:0"}, Workers: 2, PrintConfig: true, stdout: &out}
+	cfg := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 2, PrintConfig: true}, stdout: &out}
 	if err := Run(cfg, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +140,7 @@ func TestPrintAndCheckConfig(t *testing.T) {
 	}
 
 	out.Reset()
-	cfg = Config{Bind: []string{"127.0.0.1:0"}, Workers: 2, CheckConfig: true, stdout: &out}
+	cfg = Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 2, CheckConfig: true}, stdout: &out}
 	ok := func() (http.Handler, error) { return http.NotFoundHandler(), nil }
 	if err := Run(cfg, ok); err != nil || !strings.Contains(out.String(), "OK") {
 		t.Errorf("check-config of a good app: %v, %q", err, out.String())
@@ -279,7 +277,7 @@ func TestInheritEnv(t *testing.T) {
 }
 
 func TestLimitsHandler(t *testing.T) {
-	cfg, _ := Config{LimitRequestLine: 40, LimitRequestFields: 3, LimitRequestFieldSize: 20}.withDefaults()
+	cfg, _ := Config{Values: Values{LimitRequestLine: 40, LimitRequestFields: 3, LimitRequestFieldSize: 20}}.withDefaults()
 	h := limitsHandler(cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	for _, tc := range []struct {
 		uri  string
@@ -321,8 +319,8 @@ func TestParseSeconds(t *testing.T) {
 }
 
 func TestLongLivedRequestsAreNeverStuck(t *testing.T) {
-	cfg, _ := Config{Bind: []string{"127.0.0.1:0"}, Workers: 1}.withDefaults()
-	lg, _ := newLogging(Config{ErrorLog: "-", LogLevel: "error"})
+	cfg, _ := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}}.withDefaults()
+	lg, _ := newLogging(Config{Values: Values{ErrorLog: "-", LogLevel: "error"}})
 	release := make(chan struct{})
 	started := make(chan struct{}, 3)
 	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -358,7 +356,7 @@ func TestLongLivedRequestsAreNeverStuck(t *testing.T) {
 func TestRuntimeLogFollowsFormat(t *testing.T) {
 	for _, format := range []string{"json", "text", ""} {
 		path := filepath.Join(t.TempDir(), "error.log")
-		lg, err := newLogging(Config{ErrorLog: path, LogLevel: "info", LogFormat: format})
+		lg, err := newLogging(Config{Values: Values{ErrorLog: path, LogLevel: "info", LogFormat: format}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -384,7 +382,7 @@ func TestRuntimeLogFollowsFormat(t *testing.T) {
 			t.Errorf("critical in JSON: %s", lines[1])
 		}
 	}
-	if _, err := (Config{LogFormat: "yaml"}).withDefaults(); err == nil || !strings.Contains(err.Error(), `log-format=yaml: must be text or json`) {
+	if _, err := (Config{Values: Values{LogFormat: "yaml"}}).withDefaults(); err == nil || !strings.Contains(err.Error(), `log-format=yaml: must be text or json`) {
 		t.Errorf("log format yaml: %v", err)
 	}
 }
@@ -409,5 +407,36 @@ func TestOtherSettingsLeaveOutTheServerSection(t *testing.T) {
 		if !slices.Contains(lines, want) {
 			t.Errorf("other settings lack %q", want)
 		}
+	}
+}
+
+// Each peer list is parsed once, by withDefaults, into the typed lists the serving
+// chain uses; a bad one is refused naming its own setting.
+func TestPeerListsParsedOnceNamingTheSetting(t *testing.T) {
+	for _, tc := range []struct {
+		c    Config
+		want string
+	}{
+		{Config{Values: Values{Workers: 1, ForwardedAllowIPs: "nginx"}}, `forwarded-allow-ips="nginx": "nginx" is not an IP address`},
+		{Config{Values: Values{Workers: 1, ProxyAllowFrom: "10.0.0.0/99"}}, `proxy-allow-from="10.0.0.0/99": "10.0.0.0/99" is not`},
+		{Config{Values: Values{Workers: 1, UwsgiAllowFrom: "gw"}}, `uwsgi-allow-from="gw": "gw" is not`},
+	} {
+		_, err := tc.c.withDefaults()
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, settings.ErrInvalid) {
+			t.Errorf("error = %v, want one containing %s wrapping ErrInvalid", err, tc.want)
+		}
+	}
+	c, err := Config{Values: Values{Workers: 1, ForwardedAllowIPs: "10.0.0.0/8"}}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.peers.forwarded.TrustsIP(netip.MustParseAddr("10.1.2.3")) || c.peers.forwarded.TrustsIP(netip.MustParseAddr("192.0.2.1")) {
+		t.Error("forwarded list not the one set")
+	}
+	if c.peers.proxyFrom != c.peers.forwarded {
+		t.Error("proxy-allow-from unset: want the forwarded list")
+	}
+	if !c.peers.gateway.TrustsIP(netip.MustParseAddr("127.0.0.1")) {
+		t.Error("uwsgi-allow-from: want its default, 127.0.0.1")
 	}
 }

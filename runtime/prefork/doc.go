@@ -4,7 +4,7 @@
 // master never serves a request. It uses the standard library only.
 //
 //	func main() {
-//		cfg := prefork.Config{Workers: 4}
+//		cfg := prefork.Config{Values: prefork.Values{Workers: 4}} // and Hooks
 //		fs := flag.NewFlagSet("app", flag.ExitOnError)
 //		cfg.RegisterFlags(fs)
 //		fs.Parse(os.Args[1:])
@@ -29,8 +29,11 @@
 //     os/exec, syscall, net or os/signal);
 //   - internal/observe: the access log, request metrics and their exposition,
 //     StatsD, memory readings;
-//   - internal/settings: the settings' plain data and rules (so far the error
-//     every refused value wraps).
+//   - internal/settings: the settings' plain data (Values, which Config
+//     embeds: what the master hands each worker and a reload
+//     replaces) and the error every refused value wraps. Next to them Config
+//     embeds Hooks, the program's funcs, which never travel and which a
+//     reload keeps unless it sets them.
 //
 // tree_test.go pins which package may import which. A generated project
 // vendors the whole tree as internal/prefork, and `scaffold vendor` replaces

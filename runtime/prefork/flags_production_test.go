@@ -25,9 +25,7 @@ func TestProductionFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{AccessLog: "-", AccessLogFormat: "json", ForwardedAllowIPs: "10.0.0.0/8,::1", ProxyProtocol: true,
-		MaxWorkerMemory: 512 << 20, ControlSocket: "/run/app/ctl.sock", CertFile: "c.pem", KeyFile: "k.pem",
-		User: "nobody", Group: "nogroup", Umask: "0027", BindMode: "0660", BindGroup: "nogroup", UpgradeTimeout: 90 * time.Second}
+	want := Config{Values: Values{AccessLog: "-", AccessLogFormat: "json", ForwardedAllowIPs: "10.0.0.0/8,::1", ProxyProtocol: true, MaxWorkerMemory: 512 << 20, ControlSocket: "/run/app/ctl.sock", CertFile: "c.pem", KeyFile: "k.pem", User: "nobody", Group: "nogroup", Umask: "0027", BindMode: "0660", BindGroup: "nogroup", UpgradeTimeout: 90 * time.Second}}
 	got := c
 	got.stdout = nil
 	if got.AccessLog != want.AccessLog || got.AccessLogFormat != want.AccessLogFormat || got.ForwardedAllowIPs != want.ForwardedAllowIPs ||
@@ -66,7 +64,7 @@ func TestProductionFlags(t *testing.T) {
 }
 
 func TestProductionDefaultsValidate(t *testing.T) {
-	c, err := Config{Workers: 1}.withDefaults()
+	c, err := Config{Values: Values{Workers: 1}}.withDefaults()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,11 +72,11 @@ func TestProductionDefaultsValidate(t *testing.T) {
 		t.Errorf("defaults not applied: %q %q %v", c.AccessLogFormat, c.ForwardedAllowIPs, c.UpgradeTimeout)
 	}
 	for _, bad := range []Config{
-		{Workers: 1, CertFile: "only-cert.pem"},
-		{Workers: 1, User: "no-such-user-xyz"},
-		{Workers: 1, BindGroup: "no-such-group-xyz"},
-		{Workers: 1, MaxWorkerMemory: -1},
-		{Workers: 1, AccessLogFormat: "%(q"},
+		{Values: Values{Workers: 1, CertFile: "only-cert.pem"}},
+		{Values: Values{Workers: 1, User: "no-such-user-xyz"}},
+		{Values: Values{Workers: 1, BindGroup: "no-such-group-xyz"}},
+		{Values: Values{Workers: 1, MaxWorkerMemory: -1}},
+		{Values: Values{Workers: 1, AccessLogFormat: "%(q"}},
 	} {
 		if _, err := bad.withDefaults(); err == nil {
 			t.Errorf("%+v: want a validation error", bad)

@@ -60,7 +60,7 @@ func (c *Config) gunicornDefaults() error {
 	for _, chk := range []struct {
 		name, val string
 	}{
-		{"protocol", c.Protocol}, {"uwsgi-allow-from", c.UwsgiAllowFrom}, {"http-protocols", c.HTTPProtocols},
+		{"protocol", c.Protocol}, {"http-protocols", c.HTTPProtocols},
 		{"forwarder-headers", c.ForwarderHeaders}, {"log-syslog-to", c.SyslogTo}, {"log-syslog-facility", c.SyslogFacility},
 		{"control-socket-mode", c.ControlSocketMode}, {"ciphers", c.Ciphers}, {"root-path", c.RootPath},
 	} {
@@ -77,11 +77,6 @@ func (c *Config) gunicornDefaults() error {
 		var probe Config
 		if err := probe.SetSetting(chk.name, strconv.Itoa(chk.val)); err != nil {
 			return fmt.Errorf("prefork: %s=%d: %v: %w", chk.name, chk.val, err, settings.ErrInvalid)
-		}
-	}
-	if c.ProxyAllowFrom != "" {
-		if _, err := serving.ParseTrustedProxies(c.ProxyAllowFrom); err != nil {
-			return err
 		}
 	}
 	bad := func(name string, v any, rule string) error {
@@ -159,4 +154,38 @@ type fileModes struct {
 	umaskSet      bool
 	bindMode      os.FileMode // --bind-mode; 0: by umask
 	controlSocket os.FileMode // --control-socket-mode
+}
+
+// peerLists are the peer address settings, parsed once (parsePeers).
+type peerLists struct {
+	forwarded *serving.TrustedProxies // --forwarded-allow-ips
+	proxyFrom *serving.TrustedProxies // --proxy-allow-from; forwarded when unset
+	gateway   *serving.TrustedProxies // --uwsgi-allow-from
+}
+
+// parsePeers parses the peer lists into c.peers, after their defaults: the one
+// parse each gets, its error naming the setting.
+func (c *Config) parsePeers() error {
+	for _, l := range []struct {
+		name, val string
+		dst       **serving.TrustedProxies
+	}{
+		{"forwarded-allow-ips", c.ForwardedAllowIPs, &c.peers.forwarded},
+		{"proxy-allow-from", c.ProxyAllowFrom, &c.peers.proxyFrom},
+		{"uwsgi-allow-from", c.UwsgiAllowFrom, &c.peers.gateway},
+	} {
+		if l.val == "" {
+			continue
+		}
+		t, err := serving.ParseTrustedProxies(l.val)
+		if err != nil {
+			rule := strings.TrimPrefix(trimPkg(err), "forwarded-allow-ips: ") // serving names one list for all three
+			return fmt.Errorf("prefork: %s=%q: %s: %w", l.name, l.val, rule, settings.ErrInvalid)
+		}
+		*l.dst = t
+	}
+	if c.peers.proxyFrom == nil {
+		c.peers.proxyFrom = c.peers.forwarded
+	}
+	return nil
 }

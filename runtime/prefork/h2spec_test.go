@@ -91,9 +91,9 @@ func TestH2specRuntimeAndNetHTTP(t *testing.T) {
 	for _, mode := range []string{"tls", "h2c"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			cfg := Config{HTTP2Cleartext: true}
+			cfg := Config{Values: Values{HTTP2Cleartext: true}}
 			if mode == "tls" {
-				cfg = Config{CertFile: cert, KeyFile: key}
+				cfg = Config{Values: Values{CertFile: cert, KeyFile: key}}
 			}
 			runtime := serveAppInProcess(t, cfg, "tcp", func() (http.Handler, error) { return app, nil })
 			bare := bareServer(t, app, mode == "tls", cert, key)
@@ -155,10 +155,10 @@ func TestHTTP2StreamResetKeepsTheConnection(t *testing.T) {
 	cert, key, _ := writeTestCert(t, t.TempDir(), 1)
 	for _, mode := range []string{"tls", "h2c"} {
 		t.Run(mode, func(t *testing.T) {
-			cfg, scheme := Config{HTTP2Cleartext: true}, "http://"
+			cfg, scheme := Config{Values: Values{HTTP2Cleartext: true}}, "http://"
 			tr := &http.Transport{}
 			if mode == "tls" {
-				cfg, scheme = Config{CertFile: cert, KeyFile: key}, "https://"
+				cfg, scheme = Config{Values: Values{CertFile: cert, KeyFile: key}}, "https://"
 				tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
 				tr.ForceAttemptHTTP2 = true
 			} else {

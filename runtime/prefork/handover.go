@@ -20,8 +20,8 @@ const envConfigFD = "PREFORK_CONFIG_FD"
 // handOver is what the master writes on a worker's configuration pipe
 // before closing its end.
 type handOver struct {
-	// Config is the master's Config as JSON: every setting and
-	// ProgramConfig; funcs, hooks and the logger stay the worker's own.
+	// Config is the master's settings (Config.Values) as JSON, ProgramConfig
+	// included; hooks (funcs, the logger) stay the worker's own.
 	Config json.RawMessage `json:"config"`
 	// Given lists the settings the master's command line set (Config.Given).
 	Given []string `json:"given,omitempty"`
@@ -29,19 +29,25 @@ type handOver struct {
 
 // encodeHandOver is cfg as the master hands it to each worker it starts.
 func encodeHandOver(cfg Config) ([]byte, error) {
-	js, err := json.Marshal(cfg)
+	js, err := json.Marshal(cfg.Values)
 	if err != nil {
 		return nil, fmt.Errorf("prefork: encode worker config: %w", err)
 	}
 	return json.Marshal(handOver{Config: js, Given: slices.Sorted(maps.Keys(cfg.given))})
 }
 
-// overlay sets the master's settings over *cfg, keeping cfg's fields that do
-// not travel (funcs, hooks, the logger).
+// overlay replaces cfg's settings with the master's, keeping cfg's hooks
+// (funcs, the logger), which do not travel, and parses the settings the
+// serving chain takes typed (the master's, already defaulted and checked).
 func (h handOver) overlay(cfg *Config) error {
 	c := *cfg
-	if err := json.Unmarshal(h.Config, &c); err != nil {
+	c.Values = Values{}
+	if err := json.Unmarshal(h.Config, &c.Values); err != nil {
 		return fmt.Errorf("prefork: the master's configuration: %w", err)
+	}
+	c.peers = peerLists{}
+	if err := c.parsePeers(); err != nil {
+		return err
 	}
 	c.given = nil
 	for _, long := range h.Given {

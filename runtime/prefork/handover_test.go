@@ -43,7 +43,7 @@ func TestInheritedIsTheMastersConfiguration(t *testing.T) {
 	if _, worker, _ := Inherited(); worker {
 		t.Fatal("Inherited says worker in a process no master started")
 	}
-	master, _ := Config{Workers: 3, Timeout: 7 * time.Second, ProgramConfig: []byte(`{"dsn":"postgres://u:secret@db/x"}`)}.withDefaults()
+	master, _ := Config{Values: Values{Workers: 3, Timeout: 7 * time.Second, ProgramConfig: []byte(`{"dsn":"postgres://u:secret@db/x"}`)}}.withDefaults()
 	master.given = map[string]bool{"log-level": true}
 	master.OnExit = func() {}
 	handTo(t, master)

@@ -62,7 +62,7 @@ func TestHealthProbeAnswers(t *testing.T) {
 
 func TestHealthBindRefusesDescriptors(t *testing.T) {
 	for _, bad := range []string{"fd://3", "nonsense", "127.0.0.1:99999"} {
-		if _, err := (Config{HealthBind: bad}).withDefaults(); err == nil || !strings.Contains(err.Error(), "health-bind") {
+		if _, err := (Config{Values: Values{HealthBind: bad}}).withDefaults(); err == nil || !strings.Contains(err.Error(), "health-bind") {
 			t.Errorf("HealthBind %q: err %v, want one naming health-bind", bad, err)
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"reflect"
 	"slices"
 	"sync/atomic"
 	"syscall"
@@ -285,22 +284,9 @@ func (m *master) loadConfig() supervisor.Event {
 	}
 	nc.Bind = m.cfg.Bind
 	nc.MetricsBind, nc.MetricsBuckets = m.cfg.MetricsBind, m.cfg.MetricsBuckets // the master's listener and sums stay as started
-	keepFuncs(&nc, m.cfg)
+	nc.Hooks = nc.Hooks.keeping(m.cfg.Hooks)
 	l.Settings = nc
 	return supervisor.EvConfigLoaded{Loaded: l}
-}
-
-// keepFuncs fills nc's unset fields that do not travel as JSON (funcs, the
-// logger, middleware: tagged json:"-") from old, so a Reload that returns
-// only settings keeps the program's hooks.
-func keepFuncs(nc *Config, old Config) {
-	dst, src := reflect.ValueOf(nc).Elem(), reflect.ValueOf(old)
-	for i := range dst.NumField() {
-		f := dst.Type().Field(i)
-		if f.IsExported() && f.Tag.Get("json") == "-" && dst.Field(i).IsZero() {
-			dst.Field(i).Set(src.Field(i))
-		}
-	}
 }
 
 // applyConfig makes a reloaded configuration current: new workers get it,

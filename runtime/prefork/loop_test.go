@@ -25,7 +25,7 @@ func openFDs(t *testing.T) int {
 func TestReloadSwitchesTheMastersLogAndLeaksNothing(t *testing.T) {
 	dir := t.TempDir()
 	files := []string{filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")}
-	base := Config{ErrorLog: files[0], LogLevel: "info"}
+	base := Config{Values: Values{ErrorLog: files[0], LogLevel: "info"}}
 	lg, err := newLogging(base)
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +65,7 @@ func TestReloadSwitchesTheMastersLogAndLeaksNothing(t *testing.T) {
 // A worker that cannot be started leaves no descriptor open.
 func TestSpawnFailureLeaksNoDescriptor(t *testing.T) {
 	m := &master{exe: filepath.Join(t.TempDir(), "missing"), args: []string{"missing"}, children: map[int]*child{},
-		sup: supervisor.New(supervisor.Options{Policy: policyOf(Config{Workers: 1}), Jitter: func(int) int { return 0 }})}
+		sup: supervisor.New(supervisor.Options{Policy: policyOf(Config{Values: Values{Workers: 1}}), Jitter: func(int) int { return 0 }})}
 	before := openFDs(t)
 	for range 10 {
 		ev, ok := m.spawn(WorkerInfo{ID: 1, Generation: 1}, 0).(supervisor.EvSpawnFailed)

@@ -61,19 +61,19 @@ func TestMetricsConfig(t *testing.T) {
 		err  string
 	}{
 		{"defaults", Config{}, ""},
-		{"metrics tcp", Config{MetricsBind: "127.0.0.1:9100"}, ""},
-		{"metrics unix", Config{MetricsBind: "unix:/run/x/metrics.sock"}, ""},
-		{"metrics fd", Config{MetricsBind: "fd://3"}, "metrics-bind"},
-		{"metrics bad", Config{MetricsBind: "9100"}, "metrics-bind"},
-		{"metrics on the app's listener", Config{Bind: []string{"127.0.0.1:8000"}, MetricsBind: "127.0.0.1:8000"}, "must not be one of the app's"},
-		{"buckets descending", Config{MetricsBuckets: []float64{1, 0.5}}, "ascending"},
-		{"buckets zero", Config{MetricsBuckets: []float64{0}}, "positive"},
-		{"statsd host only", Config{StatsDHost: "localhost"}, ""},
-		{"statsd unix", Config{StatsDHost: "unix:///run/statsd.sock"}, ""},
-		{"statsd bad port", Config{StatsDHost: "localhost:99999"}, "statsd-host"},
-		{"statsd empty unix", Config{StatsDHost: "unix:"}, "statsd-host"},
-		{"tags with pipe", Config{DogStatsDTags: "a:b|c"}, "dogstatsd-tags"},
-		{"negative flush", Config{AccessLogFlush: -time.Second}, "access-log-flush"},
+		{"metrics tcp", Config{Values: Values{MetricsBind: "127.0.0.1:9100"}}, ""},
+		{"metrics unix", Config{Values: Values{MetricsBind: "unix:/run/x/metrics.sock"}}, ""},
+		{"metrics fd", Config{Values: Values{MetricsBind: "fd://3"}}, "metrics-bind"},
+		{"metrics bad", Config{Values: Values{MetricsBind: "9100"}}, "metrics-bind"},
+		{"metrics on the app's listener", Config{Values: Values{Bind: []string{"127.0.0.1:8000"}, MetricsBind: "127.0.0.1:8000"}}, "must not be one of the app's"},
+		{"buckets descending", Config{Values: Values{MetricsBuckets: []float64{1, 0.5}}}, "ascending"},
+		{"buckets zero", Config{Values: Values{MetricsBuckets: []float64{0}}}, "positive"},
+		{"statsd host only", Config{Values: Values{StatsDHost: "localhost"}}, ""},
+		{"statsd unix", Config{Values: Values{StatsDHost: "unix:///run/statsd.sock"}}, ""},
+		{"statsd bad port", Config{Values: Values{StatsDHost: "localhost:99999"}}, "statsd-host"},
+		{"statsd empty unix", Config{Values: Values{StatsDHost: "unix:"}}, "statsd-host"},
+		{"tags with pipe", Config{Values: Values{DogStatsDTags: "a:b|c"}}, "dogstatsd-tags"},
+		{"negative flush", Config{Values: Values{AccessLogFlush: -time.Second}}, "access-log-flush"},
 	} {
 		_, err := c.cfg.withDefaults()
 		if c.err == "" && err != nil {

@@ -51,7 +51,7 @@ func TestHelpShowsTheProgramsDefaults(t *testing.T) {
 		}
 		return strings.Join(strings.Fields(out.String()), " ")
 	}
-	configured := help(Config{Bind: []string{"127.0.0.1:9001"}, Workers: 3, Timeout: 45 * time.Second, Backlog: 64})
+	configured := help(Config{Values: Values{Bind: []string{"127.0.0.1:9001"}, Workers: 3, Timeout: 45 * time.Second, Backlog: 64}})
 	for _, want := range []string{
 		"repeat for several. [127.0.0.1:9001]",
 		"worker processes for handling requests. [3]",

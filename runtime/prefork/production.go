@@ -42,9 +42,6 @@ func (c *Config) productionDefaults() error {
 	if _, err := observe.NewAccessLogTo(io.Discard, c.AccessLogFormat); err != nil {
 		return err
 	}
-	if _, err := serving.ParseTrustedProxies(c.ForwardedAllowIPs); err != nil {
-		return err
-	}
 	if c.MaxWorkerMemory < 0 {
 		return bad("max-worker-memory", c.MaxWorkerMemory, "must not be negative")
 	}
@@ -101,27 +98,11 @@ type servingChain struct {
 
 func newServing(c Config) (*servingChain, error) {
 	s := &servingChain{proxy: c.ProxyProtocol, proxyVersion: c.ProxyProtocolVersion, protocol: c.Protocol, maxConns: c.WorkerConnections, rootPath: c.RootPath}
+	if c.peers.forwarded == nil {
+		return nil, errors.New("prefork: internal error: a serving chain built from a configuration withDefaults did not parse")
+	}
+	s.trusted, s.proxyFrom, s.gateway = c.peers.forwarded, c.peers.proxyFrom, c.peers.gateway
 	var err error
-	allow := c.ForwardedAllowIPs
-	if allow == "" {
-		allow = DefaultForwardedAllowIPs
-	}
-	if s.trusted, err = serving.ParseTrustedProxies(allow); err != nil {
-		return nil, err
-	}
-	s.proxyFrom = s.trusted
-	if c.ProxyAllowFrom != "" {
-		if s.proxyFrom, err = serving.ParseTrustedProxies(c.ProxyAllowFrom); err != nil {
-			return nil, err
-		}
-	}
-	gw := c.UwsgiAllowFrom
-	if gw == "" {
-		gw = DefaultUwsgiAllowFrom
-	}
-	if s.gateway, err = serving.ParseTrustedProxies(gw); err != nil {
-		return nil, err
-	}
 	if s.tlsOpts, err = newTLSOptions(c); err != nil {
 		return nil, err
 	}
@@ -166,14 +147,12 @@ func (s *servingChain) listeners(lns []net.Listener) []net.Listener {
 		}
 		switch s.protocol {
 		case "uwsgi":
-			ln = &serving.GatewayAllowListener{Listener: ln, Allow: s.gateway, Wrap: serving.NewUwsgiConn, Log: s.log}
+			ln = serving.GatewayListener(ln, s.gateway, serving.NewUwsgiConn, s.log)
 		case "fastcgi":
-			ln = &serving.GatewayAllowListener{Listener: ln, Allow: s.gateway, Log: s.log}
+			ln = serving.GatewayListener(ln, s.gateway, nil, s.log)
 		default:
 			if s.proxy {
-				pl := serving.ProxyProtocolListener(ln, s.proxyFrom, 0).(*serving.ProxyProtoListener)
-				pl.Version = s.proxyVersion
-				ln = pl
+				ln = serving.ProxyProtocolListener(ln, s.proxyFrom, s.proxyVersion, 0)
 			}
 			if s.certs != nil {
 				ln = tls.NewListener(ln, s.certs.TLSConfig(s.tlsOpts))

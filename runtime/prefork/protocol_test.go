@@ -126,7 +126,7 @@ func nginxVars(method, uri string, extra ...[2]string) [][2]string {
 }
 
 func TestUwsgiProtocol(t *testing.T) {
-	addr := serveInProcess(t, Config{Protocol: "uwsgi", ForwardedAllowIPs: "127.0.0.1", LimitRequestLine: 200}, "unix")
+	addr := serveInProcess(t, Config{Values: Values{Protocol: "uwsgi", ForwardedAllowIPs: "127.0.0.1", LimitRequestLine: 200}}, "unix")
 	resp, err := uwsgiRequest(t, "unix", addr, nginxVars("GET", "/hello?a=1", [2]string{"HTTP_X_FORWARDED_FOR", "6.6.6.6"}, [2]string{"HTTPS", "on"},
 		[2]string{"HTTP_TRACEPARENT", testTraceparent}, [2]string{"HTTP_BAGGAGE", "user=x"}), "")
 	if err != nil {
@@ -160,7 +160,7 @@ func TestUwsgiProtocol(t *testing.T) {
 // an answer longer than one write buffer must not be chunked although the app sees the
 // client's HTTP/1.1 (SERVER_PROTOCOL): it would reach the browser with its chunk sizes.
 func TestUwsgiAnswerNotChunked(t *testing.T) {
-	addr := serveInProcess(t, Config{Protocol: "uwsgi"}, "unix")
+	addr := serveInProcess(t, Config{Values: Values{Protocol: "uwsgi"}}, "unix")
 	long := strings.Repeat("q", 10000) // echoed in the answer
 	resp, err := uwsgiRequest(t, "unix", addr, nginxVars("POST", "/big", [2]string{"CONTENT_LENGTH", "10000"}), long)
 	if err != nil {
@@ -176,12 +176,12 @@ func TestUwsgiAnswerNotChunked(t *testing.T) {
 }
 
 func TestUwsgiAllowFrom(t *testing.T) {
-	addr := serveInProcess(t, Config{Protocol: "uwsgi", UwsgiAllowFrom: "10.1.2.3"}, "tcp")
+	addr := serveInProcess(t, Config{Values: Values{Protocol: "uwsgi", UwsgiAllowFrom: "10.1.2.3"}}, "tcp")
 	resp, err := uwsgiRequest(t, "tcp", addr, nginxVars("GET", "/"), "")
 	if strings.Contains(resp, "200 OK") {
 		t.Errorf("a peer outside --uwsgi-allow-from was served: %q %v", resp, err)
 	}
-	ok := serveInProcess(t, Config{Protocol: "uwsgi"}, "tcp") // default 127.0.0.1,::1
+	ok := serveInProcess(t, Config{Values: Values{Protocol: "uwsgi"}}, "tcp") // default 127.0.0.1,::1
 	if resp, err := uwsgiRequest(t, "tcp", ok, nginxVars("GET", "/"), ""); err != nil || !strings.Contains(resp, "200 OK") {
 		t.Errorf("127.0.0.1 refused by default: %q %v", resp, err)
 	}
@@ -237,7 +237,7 @@ func fcgiRequest(t *testing.T, network, addr string, params [][2]string, body st
 }
 
 func TestFastCGIProtocol(t *testing.T) {
-	addr := serveInProcess(t, Config{Protocol: "fastcgi", ForwardedAllowIPs: "127.0.0.1"}, "unix")
+	addr := serveInProcess(t, Config{Values: Values{Protocol: "fastcgi", ForwardedAllowIPs: "127.0.0.1"}}, "unix")
 	resp, err := fcgiRequest(t, "unix", addr, nginxVars("POST", "/api/x?q=2", [2]string{"CONTENT_LENGTH", "4"}, [2]string{"HTTPS", "on"},
 		[2]string{"HTTP_X_FORWARDED_FOR", "6.6.6.6"}, [2]string{"HTTP_TRACEPARENT", testTraceparent}), "ping")
 	if err != nil {
@@ -248,14 +248,14 @@ func TestFastCGIProtocol(t *testing.T) {
 			t.Errorf("FastCGI response lacks %q:\n%s", want, resp)
 		}
 	}
-	denied := serveInProcess(t, Config{Protocol: "fastcgi", UwsgiAllowFrom: "10.1.2.3"}, "tcp")
+	denied := serveInProcess(t, Config{Values: Values{Protocol: "fastcgi", UwsgiAllowFrom: "10.1.2.3"}}, "tcp")
 	if resp, _ := fcgiRequest(t, "tcp", denied, nginxVars("GET", "/"), ""); strings.Contains(resp, "Status: 200") {
 		t.Errorf("a peer outside --uwsgi-allow-from was served over FastCGI:\n%s", resp)
 	}
 }
 
 func TestRootPathAndForwarderHeaders(t *testing.T) {
-	addr := serveInProcess(t, Config{RootPath: "/api"}, "tcp")
+	addr := serveInProcess(t, Config{Values: Values{RootPath: "/api"}}, "tcp")
 	get := func(path string, hdr ...string) string {
 		req, _ := http.NewRequest("GET", "http://"+addr+path, nil)
 		for i := 0; i+1 < len(hdr); i += 2 {
@@ -275,12 +275,12 @@ func TestRootPathAndForwarderHeaders(t *testing.T) {
 	if got := get("/apix"); !strings.Contains(got, "path=/apix ") {
 		t.Errorf("--root-path stripped from a longer name: %s", got)
 	}
-	fwd := serveInProcess(t, Config{ForwardedAllowIPs: "127.0.0.1"}, "tcp")
+	fwd := serveInProcess(t, Config{Values: Values{ForwardedAllowIPs: "127.0.0.1"}}, "tcp")
 	addr = fwd
 	if got := get("/shop/cart", "SCRIPT_NAME", "/shop"); !strings.Contains(got, "path=/cart ") {
 		t.Errorf("a trusted SCRIPT_NAME not applied: %s", got)
 	}
-	untrusted := serveInProcess(t, Config{ForwardedAllowIPs: "none"}, "tcp")
+	untrusted := serveInProcess(t, Config{Values: Values{ForwardedAllowIPs: "none"}}, "tcp")
 	addr = untrusted
 	// from an untrusted peer a name with "_" is refused (Gunicorn's header_map=refuse)
 	if got := get("/shop/cart", "SCRIPT_NAME", "/shop"); !strings.Contains(got, "Invalid HTTP header name") {
@@ -289,7 +289,7 @@ func TestRootPathAndForwarderHeaders(t *testing.T) {
 }
 
 func TestWorkerConnectionsQueueInBacklog(t *testing.T) {
-	addr := serveInProcess(t, Config{WorkerConnections: 1}, "tcp")
+	addr := serveInProcess(t, Config{Values: Values{WorkerConnections: 1}}, "tcp")
 	first, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -350,7 +350,7 @@ func TestTLSClientCertsCiphersAndHTTP2(t *testing.T) {
 	dir := t.TempDir()
 	cert, key, der := writeTestCert(t, dir, 1)
 	caFile, client := writeClientCert(t, dir)
-	addr := serveInProcess(t, Config{CertFile: cert, KeyFile: key, CertReqs: 2, CACerts: caFile}, "tcp")
+	addr := serveInProcess(t, Config{Values: Values{CertFile: cert, KeyFile: key, CertReqs: 2, CACerts: caFile}}, "tcp")
 	roots := x509.NewCertPool()
 	c, _ := x509.ParseCertificate(der)
 	roots.AddCert(c)
@@ -386,7 +386,7 @@ func TestTLSClientCertsCiphersAndHTTP2(t *testing.T) {
 		t.Errorf("TLS 1.3: %v", err)
 	}
 	// --http-protocols h1: no h2 by ALPN
-	h1 := serveInProcess(t, Config{CertFile: cert, KeyFile: key, HTTPProtocols: "h1"}, "tcp")
+	h1 := serveInProcess(t, Config{Values: Values{CertFile: cert, KeyFile: key, HTTPProtocols: "h1"}}, "tcp")
 	addr = h1
 	if resp, _, err := get(&tls.Config{RootCAs: roots}); err != nil || resp.ProtoMajor != 1 {
 		t.Errorf("--http-protocols h1 served %v %v", resp.Proto, err)
@@ -395,7 +395,7 @@ func TestTLSClientCertsCiphersAndHTTP2(t *testing.T) {
 
 func TestH2CPriorKnowledgeWithCurl(t *testing.T) {
 	curl := needTool(t, "curl", "apt-get install curl")
-	addr := serveInProcess(t, Config{HTTP2Cleartext: true, HTTP2MaxConcurrentStreams: 50}, "tcp")
+	addr := serveInProcess(t, Config{Values: Values{HTTP2Cleartext: true, HTTP2MaxConcurrentStreams: 50}}, "tcp")
 	out, err := exec.Command(curl, "-sS", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_version}", "http://"+addr+"/").CombinedOutput()
 	if err != nil || string(out) != "2" {
 		t.Errorf("curl --http2-prior-knowledge: %q %v", out, err)
@@ -414,7 +414,7 @@ func TestH2CPriorKnowledgeWithCurl(t *testing.T) {
 
 func TestH2CUnderLoadWithH2load(t *testing.T) {
 	h2load := needTool(t, "h2load", "apt-get install nghttp2-client")
-	addr := serveInProcess(t, Config{HTTP2Cleartext: true}, "tcp")
+	addr := serveInProcess(t, Config{Values: Values{HTTP2Cleartext: true}}, "tcp")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, h2load, "-n", "2000", "-c", "4", "-m", "10", "http://"+addr+"/").CombinedOutput()
@@ -446,9 +446,9 @@ func TestHTTP2HeaderListSizeLeavesHTTP1Alone(t *testing.T) {
 		cfg  Config
 		want int
 	}{
-		{Config{}, maxHeaderBytes(Config{LimitRequestLine: 4094, LimitRequestFields: 100, LimitRequestFieldSize: 8190})},
-		{Config{HTTP2Cleartext: true}, 65536},
-		{Config{HTTP2Cleartext: true, HTTP2MaxHeaderListSize: 32768}, 32768},
+		{Config{}, maxHeaderBytes(Config{Values: Values{LimitRequestLine: 4094, LimitRequestFields: 100, LimitRequestFieldSize: 8190}})},
+		{Config{Values: Values{HTTP2Cleartext: true}}, 65536},
+		{Config{Values: Values{HTTP2Cleartext: true, HTTP2MaxHeaderListSize: 32768}}, 32768},
 	} {
 		c, err := tc.cfg.withDefaults()
 		if err != nil {
@@ -464,7 +464,7 @@ func TestHTTP2HeaderListSizeLeavesHTTP1Alone(t *testing.T) {
 // A FastCGI drain waits for a connection accepted before the listener closed
 // even when its request has not begun yet (the HUP that must lose nothing).
 func TestFastCGIDrainWaitsForAcceptedConnections(t *testing.T) {
-	c, err := Config{Protocol: "fastcgi", Workers: 1}.withDefaults()
+	c, err := Config{Values: Values{Protocol: "fastcgi", Workers: 1}}.withDefaults()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ func serveProxyProto(t *testing.T, allow string, timeout time.Duration) string {
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	go srv.Serve(serving.ProxyProtocolListener(ln, tp, timeout))
+	go srv.Serve(serving.ProxyProtocolListener(ln, tp, "", timeout))
 	t.Cleanup(func() { srv.Close() })
 	return ln.Addr().String()
 }
@@ -169,7 +169,7 @@ func TestProxyProtocolVersionRestriction(t *testing.T) {
 		version  string
 		v1OK, v2 bool
 	}{{"", true, true}, {"v1", true, false}, {"v2", false, true}} {
-		addr := serveInProcess(t, Config{ProxyProtocol: true, ProxyProtocolVersion: tc.version}, "tcp")
+		addr := serveInProcess(t, Config{Values: Values{ProxyProtocol: true, ProxyProtocolVersion: tc.version}}, "tcp")
 		for _, h := range []struct {
 			prefix []byte
 			ok     bool

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"reflect"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -12,24 +13,28 @@ import (
 )
 
 func TestReloadKeepsTheProgramsFuncs(t *testing.T) {
-	called := false
-	old := Config{Workers: 2, OnExit: func() { called = true }, LongLived: DefaultLongLived}
-	nc := Config{Workers: 3}
-	keepFuncs(&nc, old)
-	if nc.Workers != 3 || nc.OnExit == nil || nc.LongLived == nil {
-		t.Fatalf("after keepFuncs: workers %d, OnExit set %v, LongLived set %v", nc.Workers, nc.OnExit != nil, nc.LongLived != nil)
+	called, newExit := false, false
+	old := Config{Values: Values{Workers: 2}, Hooks: Hooks{OnExit: func() { called = true }, LongLived: DefaultLongLived, OnReload: func() {}}}
+	nc := Config{Values: Values{Workers: 3}, Hooks: Hooks{WhenReady: func() { newExit = true }}}
+	nc.Hooks = nc.Hooks.keeping(old.Hooks)
+	if nc.Workers != 3 || nc.OnExit == nil || nc.LongLived == nil || nc.OnReload == nil {
+		t.Fatalf("after keeping: workers %d, OnExit set %v, LongLived set %v, OnReload set %v", nc.Workers, nc.OnExit != nil, nc.LongLived != nil, nc.OnReload != nil)
 	}
 	nc.OnExit()
 	if !called {
 		t.Error("OnExit is not the old hook")
 	}
+	nc.WhenReady()
+	if !newExit {
+		t.Error("WhenReady set by the reload was replaced by the old (unset) one")
+	}
 }
 
 func TestWorkerTakesTheMastersSettingsKeepsItsFuncs(t *testing.T) {
-	master, _ := Config{Bind: []string{"127.0.0.1:9"}, Workers: 4, Timeout: 7 * time.Second, MaxRequests: 10}.withDefaults()
+	master, _ := Config{Values: Values{Bind: []string{"127.0.0.1:9"}, Workers: 4, Timeout: 7 * time.Second, MaxRequests: 10}}.withDefaults()
 	handTo(t, master)
 	hook := false
-	own := Config{Workers: 1, Timeout: time.Second, PostFork: func(WorkerInfo) { hook = true }}
+	own := Config{Values: Values{Workers: 1, Timeout: time.Second}, Hooks: Hooks{PostFork: func(WorkerInfo) { hook = true }}}
 	t.Setenv(envWorkerID, "5")
 	t.Setenv(envGeneration, "2")
 	r, w, err := os.Pipe()
@@ -78,7 +83,7 @@ func TestDrainWaitsForHijackedConnectionsAndCallsOnDrain(t *testing.T) {
 	}
 	drainCalled := make(chan struct{})
 	var handlerDone atomic.Bool
-	cfg, _ := Config{Bind: []string{"127.0.0.1:0"}, Workers: 1, OnDrain: func() { close(drainCalled) }}.withDefaults()
+	cfg, _ := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}, Hooks: Hooks{OnDrain: func() { close(drainCalled) }}}.withDefaults()
 	hijacked := make(chan struct{})
 	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, _, err := http.NewResponseController(w).Hijack()
@@ -92,7 +97,7 @@ func TestDrainWaitsForHijackedConnectionsAndCallsOnDrain(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 		handlerDone.Store(true)
 	})
-	lg, _ := newLogging(Config{ErrorLog: "-", LogLevel: "error"})
+	lg, _ := newLogging(Config{Values: Values{ErrorLog: "-", LogLevel: "error"}})
 	s := newHTTPServer(cfg, app, []net.Listener{ln}, []string{"test"}, lg)
 	s.start()
 	c, err := net.Dial("tcp", ln.Addr().String())
@@ -107,5 +112,31 @@ func TestDrainWaitsForHijackedConnectionsAndCallsOnDrain(t *testing.T) {
 	}
 	if !handlerDone.Load() {
 		t.Error("drain returned while a hijacked connection's handler was still running")
+	}
+}
+
+// keeping names every hook: one added to Hooks without a line there would be
+// dropped by the first reload whose Config leaves it unset.
+func TestKeepingCoversEveryHook(t *testing.T) {
+	var old Hooks
+	v := reflect.ValueOf(&old).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.Func:
+			f.Set(reflect.MakeFunc(f.Type(), func([]reflect.Value) []reflect.Value { return nil }))
+		case reflect.Slice:
+			f.Set(reflect.MakeSlice(f.Type(), 1, 1))
+		case reflect.Pointer:
+			f.Set(reflect.New(f.Type().Elem()))
+		default:
+			t.Fatalf("Hooks.%s: a %s; teach this test to set it", v.Type().Field(i).Name, f.Kind())
+		}
+	}
+	kept := reflect.ValueOf(Hooks{}.keeping(old))
+	for i := range kept.NumField() {
+		if kept.Field(i).IsZero() {
+			t.Errorf("Hooks.%s is not kept across a reload that leaves it unset", kept.Type().Field(i).Name)
+		}
 	}
 }

@@ -284,7 +284,7 @@ func TestRequestPolicyChunkedLate(t *testing.T) {
 // does not hold Accept (the reader learns the client's address at its
 // first head), and the forwarder-header trust is the named client's.
 func TestRequestPolicyBehindProxyProtocol(t *testing.T) {
-	addr := policyServer(t, Config{ProxyProtocol: true}, &countingApp{})
+	addr := policyServer(t, Config{Values: Values{ProxyProtocol: true}}, &countingApp{})
 	silent, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -320,7 +320,7 @@ func TestRequestPolicyPassThrough(t *testing.T) {
 		brw.WriteString("echo:" + line)
 		brw.Flush()
 	})
-	addr := policyServer(t, Config{HTTP2Cleartext: true}, app)
+	addr := policyServer(t, Config{Values: Values{HTTP2Cleartext: true}}, app)
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -378,7 +378,7 @@ func FuzzStrictConnAgreesWithNetHTTP(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	cfg, _ := Config{Bind: []string{"127.0.0.1:0"}, Workers: 1}.withDefaults()
+	cfg, _ := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}}.withDefaults()
 	p := newRequestPolicy(cfg, nil)
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		sc := &strictConn{Conn: &readerConn{r: bytes.NewReader(raw)}, p: p, first: true, chunk: chunkScanner{p: p}, trust: -1}

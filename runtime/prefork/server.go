@@ -134,7 +134,7 @@ func (s *httpServer) configureProtocols(cfg Config) {
 	}
 	if s.protocol == "fastcgi" {
 		for i, ln := range s.lns {
-			fl := &serving.FcgiListener{Listener: ln, Idle: off(cfg.Timeout) + off(cfg.KeepAlive), Conns: map[net.Conn]struct{}{}}
+			fl := serving.NewFcgiListener(ln, off(cfg.Timeout)+off(cfg.KeepAlive))
 			s.fcgi = append(s.fcgi, fl)
 			s.lns[i] = fl
 		}
@@ -328,9 +328,7 @@ func (s *httpServer) drain(timeout time.Duration, backlog bool) error {
 func (s *httpServer) fcgiOpen() int {
 	n := 0
 	for _, fl := range s.fcgi {
-		fl.Mu.Lock()
-		n += len(fl.Conns)
-		fl.Mu.Unlock()
+		n += fl.Open()
 	}
 	return n
 }

@@ -20,8 +20,8 @@ import (
 // (limits, request accounting, drain's Connection: close), per request.
 func BenchmarkHandlerChain(b *testing.B) {
 	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })
-	cfg, _ := Config{Bind: []string{"127.0.0.1:0"}, Workers: 1}.withDefaults()
-	lg, _ := newLogging(Config{ErrorLog: "-", LogLevel: "error"})
+	cfg, _ := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}}.withDefaults()
+	lg, _ := newLogging(Config{Values: Values{ErrorLog: "-", LogLevel: "error"}})
 	s := newHTTPServer(cfg, app, nil, nil, lg)
 	r, _ := http.NewRequest("GET", "http://x/hello", nil)
 	r.RequestURI = "/hello"
@@ -95,12 +95,12 @@ func BenchmarkRequestPolicy(b *testing.B) {
 	req := []byte("GET /hello?name=world HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nUser-Agent: wrk/4.2\r\nAccept: */*\r\nAccept-Encoding: gzip\r\nX-Request-Id: 0af7651916cd43dd8448eb211c80319c\r\n\r\n")
 	for _, mode := range []string{"limits", "policy"} {
 		b.Run(mode, func(b *testing.B) {
-			cfg, _ := Config{Bind: []string{"127.0.0.1:0"}, Workers: 1}.withDefaults()
+			cfg, _ := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}}.withDefaults()
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				b.Fatal(err)
 			}
-			lg, _ := newLogging(Config{ErrorLog: "-", LogLevel: "error"})
+			lg, _ := newLogging(Config{Values: Values{ErrorLog: "-", LogLevel: "error"}})
 			lns := []net.Listener{ln}
 			if mode == "policy" {
 				tp, _ := serving.ParseTrustedProxies(DefaultForwardedAllowIPs)
@@ -170,7 +170,7 @@ func (c *repeatConn) Read(p []byte) (int, error) {
 // time per request.
 func BenchmarkStrictConnHead(b *testing.B) {
 	req := []byte("GET /hello?name=world HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nUser-Agent: wrk/4.2\r\nAccept: */*\r\nAccept-Encoding: gzip\r\nX-Request-Id: 0af7651916cd43dd8448eb211c80319c\r\n\r\n")
-	cfg, _ := Config{Bind: []string{"127.0.0.1:0"}, Workers: 1}.withDefaults()
+	cfg, _ := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}}.withDefaults()
 	c := &strictConn{Conn: &repeatConn{req: req}, p: newRequestPolicy(cfg, nil), first: true, trust: -1}
 	c.chunk.p = c.p
 	buf := make([]byte, 4096)

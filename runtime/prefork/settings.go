@@ -204,7 +204,7 @@ var settingTable = []setting{
 	{section: secLogging, name: "accesslog", flags: []string{"--access-logfile"}, meta: "FILE", def: "None",
 		help:  `The access log file to write to, "-" for stdout.`,
 		value: func(c *Config) flag.Value { return &stringFlag{p: &c.AccessLog} }},
-	{section: secLogging, name: "access_log_buffer", flags: []string{"--access-log-buffer"}, meta: "SIZE", def: "4096",
+	{section: secLogging, name: "access_log_buffer", flags: []string{"--access-log-buffer"}, meta: "SIZE",
 		help:  `Buffer access log lines up to this size ("4KiB", bytes; nginx's buffer=); 0 writes every line through. Buffered lines are lost if a worker is SIGKILLed.`,
 		value: func(c *Config) flag.Value { return &bufferFlag{p: &c.AccessLogBuffer} }},
 	{section: secLogging, name: "access_log_flush", flags: []string{"--access-log-flush"}, meta: "INT",
@@ -452,7 +452,7 @@ func (c Config) SettingValue(long string) string {
 // workers: Gunicorn's 1, not the machine's cores, so files derived from a project's
 // configuration never depend on where they were made.
 func ServerDefaults() map[string]string {
-	d, err := Config{Workers: 1}.withDefaultsFrom(func(string) string { return "" })
+	d, err := Config{Values: Values{Workers: 1}}.withDefaultsFrom(func(string) string { return "" })
 	if err != nil {
 		panic("prefork: the built-in defaults are invalid: " + err.Error())
 	}

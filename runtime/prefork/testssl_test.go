@@ -20,7 +20,7 @@ func TestTestsslGradesRuntimeTLS(t *testing.T) {
 	testssl := needTool(t, "testssl", "apt-get install testssl.sh")
 	dir := t.TempDir()
 	cert, key, _ := writeTestCert(t, dir, 7)
-	addr := serveInProcess(t, Config{CertFile: cert, KeyFile: key}, "tcp")
+	addr := serveInProcess(t, Config{Values: Values{CertFile: cert, KeyFile: key}}, "tcp")
 	findings := runTestssl(t, testssl, addr)
 	want := map[string]string{"TLS1_2": "offered", "TLS1_3": "offered", "TLS1": "not offered", "TLS1_1": "not offered", "SSLv3": "not offered"}
 	for id, w := range want {

@@ -33,28 +33,36 @@ type gatewayPeerKey struct{}
 
 // gatewayAllowListener refuses connections from peers outside allow (unix
 // socket peers always pass), then wraps each accepted one with wrap.
-type GatewayAllowListener struct {
+type gatewayAllowListener struct {
 	net.Listener
-	Allow *TrustedProxies
-	Wrap  func(net.Conn) net.Conn
-	Log   func(msg string, args ...any)
+	allow *TrustedProxies
+	wrap  func(net.Conn) net.Conn
+	log   func(msg string, args ...any)
 }
 
-func (l *GatewayAllowListener) Accept() (net.Conn, error) {
+// GatewayListener is ln for a uwsgi or FastCGI front end: a peer outside allow
+// (--uwsgi-allow-from; unix socket peers always pass) is refused and logged
+// through log when set, and each accepted connection is wrapped by wrap when set
+// (NewUwsgiConn for uwsgi).
+func GatewayListener(ln net.Listener, allow *TrustedProxies, wrap func(net.Conn) net.Conn, log func(msg string, args ...any)) net.Listener {
+	return &gatewayAllowListener{Listener: ln, allow: allow, wrap: wrap, log: log}
+}
+
+func (l *gatewayAllowListener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
 		if err != nil {
 			return nil, err
 		}
-		if !l.Allow.TrustsAddr(c.RemoteAddr()) {
-			if l.Log != nil {
-				l.Log("connection refused: peer not in --uwsgi-allow-from", "peer", c.RemoteAddr().String())
+		if !l.allow.TrustsAddr(c.RemoteAddr()) {
+			if l.log != nil {
+				l.log("connection refused: peer not in --uwsgi-allow-from", "peer", c.RemoteAddr().String())
 			}
 			c.Close()
 			continue
 		}
-		if l.Wrap != nil {
-			c = l.Wrap(c)
+		if l.wrap != nil {
+			c = l.wrap(c)
 		}
 		return c, nil
 	}
@@ -248,7 +256,8 @@ type connLimitListener struct {
 	once   sync.Once
 }
 
-func NewConnLimitListener(ln net.Listener, max int) *connLimitListener {
+// NewConnLimitListener is ln holding Accept while max connections are open.
+func NewConnLimitListener(ln net.Listener, max int) net.Listener {
 	return &connLimitListener{Listener: ln, slots: make(chan struct{}, max), closed: make(chan struct{})}
 }
 
@@ -283,14 +292,27 @@ func (c *limitedConn) Close() error {
 	return err
 }
 
-// fcgiListener tracks FastCGI connections so a quick stop can cut them
+// FcgiListener tracks FastCGI connections so a quick stop can cut them
 // (net/http/fcgi has no Shutdown) and sets a read deadline per connection
 // so a silent peer does not hold a slot forever.
 type FcgiListener struct {
 	net.Listener
-	Idle  time.Duration
-	Mu    sync.Mutex
-	Conns map[net.Conn]struct{}
+	idle  time.Duration
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+}
+
+// NewFcgiListener is ln with its FastCGI connections tracked; idle (0: none)
+// is how long a connection may stay silent.
+func NewFcgiListener(ln net.Listener, idle time.Duration) *FcgiListener {
+	return &FcgiListener{Listener: ln, idle: idle, conns: map[net.Conn]struct{}{}}
+}
+
+// Open counts the connections open now.
+func (l *FcgiListener) Open() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.conns)
 }
 
 func (l *FcgiListener) Accept() (net.Conn, error) {
@@ -299,22 +321,23 @@ func (l *FcgiListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	fc := &fcgiConn{Conn: c, l: l}
-	if l.Idle > 0 {
-		fc.SetReadDeadline(time.Now().Add(l.Idle))
+	if l.idle > 0 {
+		fc.SetReadDeadline(time.Now().Add(l.idle))
 	}
-	l.Mu.Lock()
-	l.Conns[fc] = struct{}{}
-	l.Mu.Unlock()
+	l.mu.Lock()
+	l.conns[fc] = struct{}{}
+	l.mu.Unlock()
 	return fc, nil
 }
 
+// CloseConns cuts every open connection (a quick stop).
 func (l *FcgiListener) CloseConns() {
-	l.Mu.Lock()
-	conns := make([]net.Conn, 0, len(l.Conns))
-	for c := range l.Conns {
+	l.mu.Lock()
+	conns := make([]net.Conn, 0, len(l.conns))
+	for c := range l.conns {
 		conns = append(conns, c)
 	}
-	l.Mu.Unlock()
+	l.mu.Unlock()
 	for _, c := range conns { // Close takes l.mu
 		c.Close()
 	}
@@ -329,15 +352,15 @@ type fcgiConn struct {
 // connection only for a request unless fastcgi_keep_conn is on).
 func (c *fcgiConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	if n > 0 && c.l.Idle > 0 {
-		c.Conn.SetReadDeadline(time.Now().Add(c.l.Idle))
+	if n > 0 && c.l.idle > 0 {
+		c.Conn.SetReadDeadline(time.Now().Add(c.l.idle))
 	}
 	return n, err
 }
 
 func (c *fcgiConn) Close() error {
-	c.l.Mu.Lock()
-	delete(c.l.Conns, c)
-	c.l.Mu.Unlock()
+	c.l.mu.Lock()
+	delete(c.l.conns, c)
+	c.l.mu.Unlock()
 	return c.Conn.Close()
 }

@@ -37,21 +37,24 @@ var errProxyHeader = errors.New("prefork: invalid PROXY protocol header")
 // RemoteAddr or LocalAddr call, in the connection's own goroutine, within
 // timeout (defaultProxyProtocolTimeout when 0), so a silent peer holds
 // neither the accept loop nor a goroutine for long.
-func ProxyProtocolListener(ln net.Listener, trusted *TrustedProxies, timeout time.Duration) net.Listener {
+//
+// version "v1" or "v2" accepts only that version (--proxy-protocol v1|v2); ""
+// either.
+func ProxyProtocolListener(ln net.Listener, trusted *TrustedProxies, version string, timeout time.Duration) net.Listener {
 	if timeout <= 0 {
 		timeout = defaultProxyProtocolTimeout
 	}
-	return &ProxyProtoListener{Listener: ln, trusted: trusted, timeout: timeout}
+	return &proxyProtoListener{Listener: ln, trusted: trusted, timeout: timeout, version: version}
 }
 
-type ProxyProtoListener struct {
+type proxyProtoListener struct {
 	net.Listener
 	trusted *TrustedProxies
 	timeout time.Duration
-	Version string // "v1" or "v2" accepts only that version (--proxy-protocol v1|v2); "" either
+	version string
 }
 
-func (l *ProxyProtoListener) Accept() (net.Conn, error) {
+func (l *proxyProtoListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
@@ -59,7 +62,7 @@ func (l *ProxyProtoListener) Accept() (net.Conn, error) {
 	if !l.trusted.TrustsAddr(c.RemoteAddr()) {
 		return c, nil
 	}
-	return &proxyConn{Conn: c, timeout: l.timeout, version: l.Version}, nil
+	return &proxyConn{Conn: c, timeout: l.timeout, version: l.version}, nil
 }
 
 // proxyConn reads the optional PROXY header before anything else.

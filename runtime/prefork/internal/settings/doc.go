@@ -1,5 +1,6 @@
-// Package settings is the runtime's settings as plain data and their rules: today the
-// error every refused value wraps (ErrInvalid). The settings table, the Gunicorn-style
-// parsing, the flags and the help still live in runtime/prefork (issue 23: they move
-// here as Config splits into settings data, hooks and parser state).
+// Package settings is the runtime's settings as plain data (Values: what the master
+// hands each worker it starts, over the worker's configuration pipe, and what a reload
+// replaces whole) and the error every refused value wraps (ErrInvalid). No funcs live
+// here: the program's hooks are prefork.Hooks. The settings table, the Gunicorn-style
+// parsing, the flags and the help still live in runtime/prefork (issue 23).
 package settings
