@@ -311,13 +311,13 @@ func RunControlCommand(args []string, socketPath string, stdout io.Writer) (hand
 // controlCommand answers the control socket (from its goroutine): the
 // command is stepped on the loop like the signal it stands for, and the
 // status is read there.
-func (m *master) controlCommand(cmd string) (Status, error) {
+func (m *masterShell) controlCommand(cmd string) (Status, error) {
 	c, known := controlCommands[cmd]
 	if !known {
 		return Status{}, fmt.Errorf("unknown command %q (want status, reload, ttin or ttou)", cmd)
 	}
 	var st Status
-	err := m.ask(controlTimeout, func(m *master) {
+	err := m.ask(controlTimeout, func(m *masterShell) {
 		m.step(supervisor.EvCommand{Cmd: c})
 		st = m.status()
 	})
@@ -333,7 +333,7 @@ func (m *master) controlCommand(cmd string) (Status, error) {
 }
 
 // status builds the status report (on the loop).
-func (m *master) status() Status {
+func (m *masterShell) status() Status {
 	v := m.sup.View()
 	st := Status{PID: os.Getpid(), Generation: v.Generation, Workers: []WorkerReport{}}
 	if m.prod != nil {

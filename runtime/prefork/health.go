@@ -124,9 +124,9 @@ func healthHandler(query healthQuery) http.Handler {
 }
 
 // queryHealth runs on the health server's goroutines: it asks the loop.
-func (m *master) queryHealth(wait time.Duration) (healthState, bool) {
+func (m *masterShell) queryHealth(wait time.Duration) (healthState, bool) {
 	var st healthState
-	err := m.ask(wait, func(m *master) { st = healthOf(m.sup.View()) })
+	err := m.ask(wait, func(m *masterShell) { st = healthOf(m.sup.View()) })
 	return st, err == nil
 }
 

@@ -100,7 +100,7 @@ func (l *ownedUnixListener) Close() error {
 
 // startMetrics binds --metrics-bind (called from startProduction, before the
 // privilege drop, so a low port or a root-owned directory still works).
-func (m *master) startMetrics() error {
+func (m *masterShell) startMetrics() error {
 	m.obs.agg = newMetricsAgg()
 	m.startOTLP()
 	if m.cfg.MetricsBind == "" {
@@ -116,9 +116,9 @@ func (m *master) startMetrics() error {
 }
 
 // scrape asks the loop for a view (from a metrics request's goroutine).
-func (m *master) scrape() (observe.MetricsView, error) {
+func (m *masterShell) scrape() (observe.MetricsView, error) {
 	var v observe.MetricsView
-	err := m.ask(metricsScrapeTimeout, func(m *master) { v = m.metricsView(time.Now()) })
+	err := m.ask(metricsScrapeTimeout, func(m *masterShell) { v = m.metricsView(time.Now()) })
 	return v, err
 }
 

@@ -44,7 +44,7 @@ func (c *child) signal(sig supervisor.WorkerSignal) {
 
 // spawn re-executes the binary as worker w and answers evStarted or
 // evSpawnFailed.
-func (m *master) spawn(w WorkerInfo, maxReq int64) supervisor.Event {
+func (m *masterShell) spawn(w WorkerInfo, maxReq int64) supervisor.Event {
 	if m.cfg.PreFork != nil {
 		m.cfg.PreFork(w)
 	}
@@ -61,7 +61,7 @@ func (m *master) spawn(w WorkerInfo, maxReq int64) supervisor.Event {
 // startChild starts the process with its three pipes. Everything that can
 // fail without descriptors is done first; after that, any failure closes
 // every descriptor it opened.
-func (m *master) startChild(w WorkerInfo, maxReq int64) (*child, error) {
+func (m *masterShell) startChild(w WorkerInfo, maxReq int64) (*child, error) {
 	handed, err := encodeHandOver(m.cfg)
 	if err != nil {
 		return nil, err
@@ -121,7 +121,7 @@ func (m *master) startChild(w WorkerInfo, maxReq int64) (*child, error) {
 	return &child{info: w, cmd: cmd, control: controlW, status: statusR, statusDone: make(chan struct{})}, nil
 }
 
-func (m *master) workerEnv(w WorkerInfo, maxReq int64) []string {
+func (m *masterShell) workerEnv(w WorkerInfo, maxReq int64) []string {
 	env := cleanEnv(os.Environ())
 	env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "NOTIFY_SOCKET=") })
 	n := len(m.files)
@@ -142,7 +142,7 @@ func (m *master) workerEnv(w WorkerInfo, maxReq int64) []string {
 }
 
 // readStatus forwards the worker's status lines to the loop.
-func (m *master) readStatus(c *child) {
+func (m *masterShell) readStatus(c *child) {
 	defer close(c.statusDone)
 	defer c.status.Close()
 	sc := bufio.NewScanner(c.status)
@@ -157,7 +157,7 @@ func (m *master) readStatus(c *child) {
 }
 
 // wait is the one Wait of a worker; its status messages are delivered first.
-func (m *master) wait(c *child) {
+func (m *masterShell) wait(c *child) {
 	err := c.cmd.Wait()
 	select {
 	case <-c.statusDone:
