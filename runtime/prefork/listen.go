@@ -235,21 +235,6 @@ func listenNames(names []string) string {
 	return strings.Join(ns, ",")
 }
 
-// cleanEnv drops the variables that describe descriptors of this process.
-func cleanEnv(env []string) []string {
-	out := make([]string, 0, len(env)+2)
-	for _, kv := range env {
-		k, _, _ := strings.Cut(kv, "=")
-		switch k {
-		case EnvListenFDs, EnvListenNames, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
-			envWorkerID, envGeneration, envStatusFD, envControlFD, envConfigFD, envMaxRequests:
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
-}
-
 // inheritedListeners returns listeners handed over by a parent: first
 // PREFORK_LISTEN_FDS, then systemd socket activation (LISTEN_FDS for this
 // pid). It unsets the variables so children of this process inherit nothing.

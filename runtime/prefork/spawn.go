@@ -168,3 +168,18 @@ func (m *masterShell) wait(c *child) {
 	case <-m.done:
 	}
 }
+
+// cleanEnv drops the variables that describe descriptors of this process.
+func cleanEnv(env []string) []string {
+	out := make([]string, 0, len(env)+2)
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case EnvListenFDs, EnvListenNames, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+			envWorkerID, envGeneration, envStatusFD, envControlFD, envConfigFD, envMaxRequests:
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
