@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
@@ -105,7 +106,7 @@ func listenControl(path string, mode os.FileMode, handle func(string) (Status, e
 			return nil, fmt.Errorf("prefork: control socket %s: %w", path, err)
 		}
 	}
-	ln, info, err := unixSocketOver(path, func(tmp string) error { return os.Chmod(tmp, mode) })
+	ln, info, err := serving.UnixSocketOver(path, func(tmp string) error { return os.Chmod(tmp, mode) })
 	if err != nil {
 		return nil, fmt.Errorf("prefork: control socket %s: %w", path, err)
 	}
@@ -162,7 +163,7 @@ func (s *controlServer) Close() error {
 	}
 	err := s.ln.Close()
 	s.wg.Wait()
-	removeUnixSocket(s.path, s.info)
+	serving.RemoveUnixSocket(s.path, s.info)
 	return err
 }
 

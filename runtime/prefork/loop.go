@@ -16,6 +16,7 @@ import (
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
@@ -79,7 +80,7 @@ func runMaster(cfg Config) error {
 	}
 	applyUmask(cfg)
 	parent := upgradeChildPipe() // started by an old master's USR2
-	lns, names, inherited, err := listen(cfg.Bind, cfg.ReusePort, cfg.Backlog)
+	lns, names, inherited, err := serving.Listen(cfg.Bind, cfg.ReusePort, cfg.Backlog)
 	if err != nil {
 		lg.close()
 		return err

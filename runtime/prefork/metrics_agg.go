@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
@@ -197,7 +198,7 @@ func clone(m map[string]uint64) map[string]uint64 {
 // masterObs is the master's observability state (one field of master).
 type masterObs struct {
 	agg          *metricsAgg
-	server       *sideServer
+	server       *serving.SideServer
 	otlp         *otlpPusher // metrics_otlp.go
 	statsd       *observe.StatsdClient
 	upgradeChild bool // started by USR2: the old master may still hold --metrics-bind
@@ -259,7 +260,7 @@ func (m *masterShell) backlog() []observe.BacklogSample { return backlogOf(m.lns
 func backlogOf(lns []net.Listener, names []string) []observe.BacklogSample {
 	var out []observe.BacklogSample
 	for i, ln := range lns {
-		if q, limit, ok := listenBacklog(ln); ok && i < len(names) {
+		if q, limit, ok := serving.ListenBacklog(ln); ok && i < len(names) {
 			out = append(out, observe.BacklogSample{Listener: names[i], Queued: q, Limit: limit})
 		}
 	}

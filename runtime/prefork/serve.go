@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
@@ -32,7 +33,7 @@ func Serve(cfg Config, app App) error {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, master.SigUSR1)
 	defer signal.Stop(sigs)
-	lns, names, _, err := listen(c.Bind, c.ReusePort, c.Backlog)
+	lns, names, _, err := serving.Listen(c.Bind, c.ReusePort, c.Backlog)
 	if err != nil {
 		return err
 	}

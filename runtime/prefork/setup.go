@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 )
 
 // masterProd is the master's state for the production features; only the
@@ -13,7 +14,7 @@ import (
 type masterProd struct {
 	notify    *master.Notifier
 	control   *controlServer
-	health    *sideServer
+	health    *serving.SideServer
 	creds     *credentials
 	started   time.Time
 	stopWD    chan struct{}
@@ -66,7 +67,7 @@ func (m *masterShell) startProduction() error {
 			os.Lchown(m.cfg.ControlSocket, int(p.creds.UID), int(p.creds.GID))
 		}
 	}
-	if m.cfg.ReusePort && !m.inherited && migrateReqOff() {
+	if m.cfg.ReusePort && !m.inherited && serving.MigrateReqOff() {
 		m.log.Warn("reuse-port: while net.ipv4.tcp_migrate_req is 0, connections still queued on this master's sockets when it stops are reset instead of handed to the other processes on the port; set it to 1 (sysctl -w net.ipv4.tcp_migrate_req=1)")
 	}
 	if m.cfg.HealthBind != "" {

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
@@ -127,7 +128,7 @@ func (m *masterShell) workerEnv(w WorkerInfo, maxReq int64) []string {
 	n := len(m.files)
 	env = append(env,
 		EnvListenFDs+"="+strconv.Itoa(n),
-		EnvListenNames+"="+listenNames(m.names),
+		EnvListenNames+"="+serving.ListenNames(m.names),
 		envWorkerID+"="+strconv.Itoa(w.ID),
 		envGeneration+"="+strconv.Itoa(w.Generation),
 		envStatusFD+"="+strconv.Itoa(3+n),

@@ -17,6 +17,7 @@ import (
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
@@ -118,7 +119,7 @@ func runWorker(cfg Config, app App) error {
 	cmds := make(chan string, 8)
 	go w.readControl(we.control, cmds)
 
-	lns, names, err := inheritedListeners()
+	lns, names, err := serving.InheritedListeners()
 	if err == nil && cfg.PostFork != nil {
 		cfg.PostFork(info)
 	}
