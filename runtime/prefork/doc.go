@@ -32,6 +32,9 @@
 //     imports it;
 //   - internal/supervisor: the master's policy, a pure state machine (no
 //     os/exec, syscall, net or os/signal);
+//   - internal/serving: listening and the listener hand-over, the health and
+//     metrics side servers, uwsgi/FastCGI, PROXY, forwarded headers, request
+//     IDs (the HTTP server, request policy and TLS are still here);
 //   - internal/observe: the access log, request metrics and their exposition,
 //     StatsD, memory readings;
 //   - internal/settings: the settings' plain data (Values, which Config
