@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
@@ -248,7 +249,7 @@ func (c Config) validate() error {
 		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, settings.ErrInvalid)
 	}
 	for _, a := range c.Bind {
-		if _, err := parseAddr(a); err != nil {
+		if _, err := serving.ParseAddr(a); err != nil {
 			return err
 		}
 	}

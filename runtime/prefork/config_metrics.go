@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
@@ -24,7 +25,7 @@ func (c *Config) metricsDefaults() error {
 		return bad("metrics-buckets", formatBuckets(c.MetricsBuckets), err.Error())
 	}
 	if c.MetricsBind != "" {
-		if a, err := parseAddr(c.MetricsBind); err != nil || a.network == "fd" {
+		if a, err := serving.ParseAddr(c.MetricsBind); err != nil || a.Network == "fd" {
 			return bad("metrics-bind", c.MetricsBind, "must be host:port, [ipv6]:port or unix:/path")
 		}
 	}

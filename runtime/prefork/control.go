@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
@@ -105,7 +106,7 @@ func listenControl(path string, mode os.FileMode, handle func(string) (Status, e
 			return nil, fmt.Errorf("prefork: control socket %s: %w", path, err)
 		}
 	}
-	ln, info, err := unixSocketOver(path, func(tmp string) error { return os.Chmod(tmp, mode) })
+	ln, info, err := serving.UnixSocketOver(path, func(tmp string) error { return os.Chmod(tmp, mode) })
 	if err != nil {
 		return nil, fmt.Errorf("prefork: control socket %s: %w", path, err)
 	}
@@ -162,7 +163,7 @@ func (s *controlServer) Close() error {
 	}
 	err := s.ln.Close()
 	s.wg.Wait()
-	removeUnixSocket(s.path, s.info)
+	serving.RemoveUnixSocket(s.path, s.info)
 	return err
 }
 
@@ -311,13 +312,13 @@ func RunControlCommand(args []string, socketPath string, stdout io.Writer) (hand
 // controlCommand answers the control socket (from its goroutine): the
 // command is stepped on the loop like the signal it stands for, and the
 // status is read there.
-func (m *master) controlCommand(cmd string) (Status, error) {
+func (m *masterShell) controlCommand(cmd string) (Status, error) {
 	c, known := controlCommands[cmd]
 	if !known {
 		return Status{}, fmt.Errorf("unknown command %q (want status, reload, ttin or ttou)", cmd)
 	}
 	var st Status
-	err := m.ask(controlTimeout, func(m *master) {
+	err := m.ask(controlTimeout, func(m *masterShell) {
 		m.step(supervisor.EvCommand{Cmd: c})
 		st = m.status()
 	})
@@ -333,7 +334,7 @@ func (m *master) controlCommand(cmd string) (Status, error) {
 }
 
 // status builds the status report (on the loop).
-func (m *master) status() Status {
+func (m *masterShell) status() Status {
 	v := m.sup.View()
 	st := Status{PID: os.Getpid(), Generation: v.Generation, Workers: []WorkerReport{}}
 	if m.prod != nil {

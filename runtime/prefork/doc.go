@@ -21,12 +21,20 @@
 // # The tree
 //
 // This package is the public API (Run, Serve, Config, the command line, the
-// control client) and the master's shell: its loop, spawning, upgrade,
-// systemd, control, health, pidfile, privilege drop, and the serving chain.
+// control client) and most of the master's shell: its loop, spawning,
+// upgrade, control, health, privilege drop, and the serving chain.
 // Beneath it, in internal/ so that users stay off the insides:
 //
+//   - internal/master: the master's OS-facing leaves that need no Config:
+//     the systemd notify protocol and watchdog, the pid file, the --reload
+//     file watch, the worker wire (status lines to typed events, wait
+//     statuses to typed exits) and the signal constants; only this package
+//     imports it;
 //   - internal/supervisor: the master's policy, a pure state machine (no
 //     os/exec, syscall, net or os/signal);
+//   - internal/serving: listening and the listener hand-over, the health and
+//     metrics side servers, uwsgi/FastCGI, PROXY, forwarded headers, request
+//     IDs (the HTTP server, request policy and TLS are still here);
 //   - internal/observe: the access log, request metrics and their exposition,
 //     StatsD, memory readings;
 //   - internal/settings: the settings' plain data (Values, which Config

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 )
 
 // RegisterFlags registers the runtime's Gunicorn-compatible settings (the
@@ -45,7 +47,7 @@ func (f *bindFlag) String() string {
 }
 
 func (f *bindFlag) Set(s string) error {
-	if _, err := parseAddr(s); err != nil {
+	if _, err := serving.ParseAddr(s); err != nil {
 		return errors.Unwrap(err)
 	}
 	if !f.set {

@@ -131,11 +131,11 @@ func (f *listenAddrFlag) Set(s string) error {
 		*f.p = ""
 		return nil
 	}
-	a, err := parseAddr(s)
+	a, err := serving.ParseAddr(s)
 	if err != nil {
 		return errors.Unwrap(err)
 	}
-	if a.network == "fd" {
+	if a.Network == "fd" {
 		return errors.New("must be host:port or unix:/path")
 	}
 	*f.p = s

@@ -43,17 +43,17 @@ func TestInheritedIsTheMastersConfiguration(t *testing.T) {
 	if _, worker, _ := Inherited(); worker {
 		t.Fatal("Inherited says worker in a process no master started")
 	}
-	master, _ := Config{Values: Values{Workers: 3, Timeout: 7 * time.Second, ProgramConfig: []byte(`{"dsn":"postgres://u:secret@db/x"}`)}}.withDefaults()
-	master.given = map[string]bool{"log-level": true}
-	master.OnExit = func() {}
-	handTo(t, master)
+	masterCfg, _ := Config{Values: Values{Workers: 3, Timeout: 7 * time.Second, ProgramConfig: []byte(`{"dsn":"postgres://u:secret@db/x"}`)}}.withDefaults()
+	masterCfg.given = map[string]bool{"log-level": true}
+	masterCfg.OnExit = func() {}
+	handTo(t, masterCfg)
 	t.Setenv(envWorkerID, "1")
 	for range 2 { // the pipe is read once; the entry and Run both ask
 		got, worker, err := Inherited()
 		if !worker || err != nil {
 			t.Fatalf("Inherited = worker %v, %v", worker, err)
 		}
-		if got.Workers != 3 || got.Timeout != 7*time.Second || !bytes.Equal(got.ProgramConfig, master.ProgramConfig) || got.Bind[0] != DefaultBind {
+		if got.Workers != 3 || got.Timeout != 7*time.Second || !bytes.Equal(got.ProgramConfig, masterCfg.ProgramConfig) || got.Bind[0] != DefaultBind {
 			t.Errorf("worker has %+v, want the master's settings", got)
 		}
 		if !got.Given("log-level") || got.Given("workers") {

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
@@ -48,27 +49,27 @@ type healthQuery func(wait time.Duration) (healthState, bool)
 // the system has it, so a USR2 master binds it beside the old one; a unix
 // socket that another live process holds (the master this one upgrades) is
 // taken over in the background once it is free. Any other error is returned.
-func listenHealth(addr string, query healthQuery, lg *slog.Logger) (*sideServer, error) {
-	s := newSideServer("health-bind", "health listener", addr, healthHandler(query), lg)
-	a, err := parseAddr(addr)
+func listenHealth(addr string, query healthQuery, lg *slog.Logger) (*serving.SideServer, error) {
+	s := serving.NewSideServer("health-bind", "health listener", addr, healthHandler(query), lg)
+	a, err := serving.ParseAddr(addr)
 	if err != nil {
 		return nil, err
 	}
 	bind := func() (net.Listener, error) {
-		if a.network == "unix" {
-			if err := removeStaleSocket(a.address); err != nil {
+		if a.Network == "unix" {
+			if err := serving.RemoveStaleSocket(a.Address); err != nil {
 				return nil, err
 			}
-			return net.Listen("unix", a.address)
+			return net.Listen("unix", a.Address)
 		}
-		lc := net.ListenConfig{Control: setReusePort}
-		ln, err := lc.Listen(context.Background(), "tcp", a.address)
-		if err != nil && errors.Is(err, errNoReusePort) {
-			return net.Listen("tcp", a.address)
+		lc := net.ListenConfig{Control: serving.SetReusePort}
+		ln, err := lc.Listen(context.Background(), "tcp", a.Address)
+		if err != nil && errors.Is(err, serving.ErrNoReusePort) {
+			return net.Listen("tcp", a.Address)
 		}
 		return ln, err
 	}
-	if err := s.start(bind, func(error) bool { return a.network == "unix" }); err != nil {
+	if err := s.Start(bind, func(error) bool { return a.Network == "unix" }); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -124,9 +125,9 @@ func healthHandler(query healthQuery) http.Handler {
 }
 
 // queryHealth runs on the health server's goroutines: it asks the loop.
-func (m *master) queryHealth(wait time.Duration) (healthState, bool) {
+func (m *masterShell) queryHealth(wait time.Duration) (healthState, bool) {
 	var st healthState
-	err := m.ask(wait, func(m *master) { st = healthOf(m.sup.View()) })
+	err := m.ask(wait, func(m *masterShell) { st = healthOf(m.sup.View()) })
 	return st, err == nil
 }
 

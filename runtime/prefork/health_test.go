@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 )
 
 func TestHealthProbeAnswers(t *testing.T) {
@@ -207,8 +209,8 @@ func TestReusePortLetsTwoMastersShareAPort(t *testing.T) {
 	}
 	b := startHelper(t, "run", append(args, "--reuse-port"))
 	b.waitLog("master ready", 1, 10*time.Second)
-	if warned := strings.Contains(b.log(), "tcp_migrate_req is 0"); warned != migrateReqOff() {
-		t.Errorf("tcp_migrate_req warning logged: %v, want %v (the sysctl reads off: %v)", warned, migrateReqOff(), migrateReqOff())
+	if warned := strings.Contains(b.log(), "tcp_migrate_req is 0"); warned != serving.MigrateReqOff() {
+		t.Errorf("tcp_migrate_req warning logged: %v, want %v (the sysctl reads off: %v)", warned, serving.MigrateReqOff(), serving.MigrateReqOff())
 	}
 	wa, wb := a.workers(), b.workers()
 	seen := map[int]bool{}

@@ -14,7 +14,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
@@ -26,7 +28,7 @@ import (
 
 // master is the shell's state; only the loop's goroutine touches it, other
 // goroutines go through ask.
-type master struct {
+type masterShell struct {
 	cfg       Config
 	log       *logging
 	shared    atomic.Pointer[logging] // log, for goroutines off the loop
@@ -42,12 +44,12 @@ type master struct {
 	nextRSS   time.Time
 	msgs      chan workerMsg
 	exits     chan workerExit
-	calls     chan func(*master) // run on the loop: see ask
+	calls     chan func(*masterShell) // run on the loop: see ask
 	sigs      chan os.Signal
 	done      chan struct{}
-	prod      *masterProd // production features (systemd.go, upgrade.go, control.go)
-	watch     *fileWatch  // --reload
-	obs       masterObs   // metrics and StatsD (metrics_agg.go)
+	prod      *masterProd       // production features (systemd.go, upgrade.go, control.go)
+	watch     *master.FileWatch // --reload
+	obs       masterObs         // metrics and StatsD (metrics_agg.go)
 }
 
 type workerMsg struct {
@@ -78,7 +80,7 @@ func runMaster(cfg Config) error {
 	}
 	applyUmask(cfg)
 	parent := upgradeChildPipe() // started by an old master's USR2
-	lns, names, inherited, err := listen(cfg.Bind, cfg.ReusePort, cfg.Backlog)
+	lns, names, inherited, err := serving.Listen(cfg.Bind, cfg.ReusePort, cfg.Backlog)
 	if err != nil {
 		lg.close()
 		return err
@@ -91,12 +93,12 @@ func runMaster(cfg Config) error {
 		lg.close()
 		return err
 	}
-	m := &master{
+	m := &masterShell{
 		cfg: cfg, log: lg, exe: exe, args: os.Args, lns: lns, names: names, files: files,
 		inherited: inherited, setProcs: os.Getenv("GOMAXPROCS") != "",
 		children: make(map[int]*child),
 		msgs:     make(chan workerMsg, 64), exits: make(chan workerExit, 16),
-		calls: make(chan func(*master)), sigs: make(chan os.Signal, 16), done: make(chan struct{}),
+		calls: make(chan func(*masterShell)), sigs: make(chan os.Signal, 16), done: make(chan struct{}),
 		sup: supervisor.New(supervisor.Options{Policy: policyOf(cfg), Jitter: rand.IntN, Listeners: addrs(names),
 			Inherited: inherited, TakeOver: parent != nil}),
 		obs: masterObs{upgradeChild: parent != nil},
@@ -104,10 +106,10 @@ func runMaster(cfg Config) error {
 	m.shared.Store(lg)
 	defer func() { m.log.close() }()
 	if cfg.ReloadOnChange {
-		m.watch = newFileWatch(append([]string{exe}, cfg.ReloadExtraFiles...))
+		m.watch = master.NewFileWatch(append([]string{exe}, cfg.ReloadExtraFiles...))
 	}
 	if cfg.PidFile != "" && parent == nil { // an upgrading master writes it once ready
-		if err := writePidFile(cfg.PidFile); err != nil {
+		if err := master.WritePidFile(cfg.PidFile); err != nil {
 			m.closeListeners()
 			return err
 		}
@@ -116,20 +118,20 @@ func runMaster(cfg Config) error {
 		m.stopProduction()
 		m.closeListeners()
 		if cfg.PidFile != "" {
-			removePidFile(cfg.PidFile) // nothing half-done is left behind
+			master.RemovePidFile(cfg.PidFile) // nothing half-done is left behind
 		}
 		return err
 	}
 	m.prod.parent = parent
 	signal.Notify(m.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP,
-		sigTTIN, sigTTOU, sigUSR1, sigUSR2)
+		master.SigTTIN, master.SigTTOU, master.SigUSR1, master.SigUSR2)
 	defer signal.Stop(m.sigs)
 	lg.Info("master starting", "pid", os.Getpid(), "listeners", addrs(names), "inherited", inherited, "workers", cfg.Workers)
 	reportNoEffect(cfg, lg)
 	return m.loop()
 }
 
-func (m *master) loop() error {
+func (m *masterShell) loop() error {
 	tick := time.NewTicker(supervisor.TickEvery)
 	defer tick.Stop()
 	m.step(supervisor.EvStart{})
@@ -137,18 +139,18 @@ func (m *master) loop() error {
 		select {
 		case s := <-m.sigs:
 			m.log.Debug("signal", "signal", s)
-			m.step(supervisor.EvSignal{Sig: masterSignals[s]})
+			m.step(supervisor.EvSignal{Sig: master.MasterSignals[s]})
 		case msg := <-m.msgs:
-			m.step(statusEvent(msg.id, msg.line))
+			m.step(master.StatusEvent(msg.id, msg.line))
 		case ex := <-m.exits:
 			delete(m.children, ex.c.info.ID)
 			ex.c.control.Close()
-			m.step(supervisor.EvExited{ID: ex.c.info.ID, Exit: exitOf(ex.c.cmd.ProcessState, ex.err)})
+			m.step(supervisor.EvExited{ID: ex.c.info.ID, Exit: master.ExitOf(ex.c.cmd.ProcessState, ex.err)})
 		case f := <-m.calls:
 			f(m)
 		case now := <-tick.C:
 			m.sampleRSS(now)
-			if files := m.watch.check(now); len(files) > 0 {
+			if files := m.watch.Check(now); len(files) > 0 {
 				m.step(supervisor.EvFilesChanged{Files: files})
 			}
 			m.step(supervisor.EvTick{})
@@ -160,7 +162,7 @@ func (m *master) loop() error {
 
 // step runs ev through the supervisor and carries out its actions; an
 // action's answer (a worker started, a configuration loaded) is stepped next.
-func (m *master) step(ev supervisor.Event) {
+func (m *masterShell) step(ev supervisor.Event) {
 	for queue := []supervisor.Event{ev}; len(queue) > 0; queue = queue[1:] {
 		for _, a := range m.sup.Step(time.Now(), queue[0]) {
 			if next := m.act(a); next != nil {
@@ -171,7 +173,7 @@ func (m *master) step(ev supervisor.Event) {
 }
 
 // act carries out one action; it returns the event that answers it, if any.
-func (m *master) act(a supervisor.Action) supervisor.Event {
+func (m *masterShell) act(a supervisor.Action) supervisor.Event {
 	switch a := a.(type) {
 	case supervisor.StartWorker:
 		return m.spawn(a.Worker, a.MaxRequests)
@@ -205,7 +207,7 @@ func (m *master) act(a supervisor.Action) supervisor.Event {
 		m.killUpgrade()
 	case supervisor.WritePidFile:
 		if m.cfg.PidFile != "" {
-			if err := writePidFile(m.cfg.PidFile); err != nil {
+			if err := master.WritePidFile(m.cfg.PidFile); err != nil {
 				m.log.Error("pid file", "err", err)
 			}
 		}
@@ -249,12 +251,12 @@ var (
 //	err := m.ask(time.Second, func(m *master) { ready = m.sup.View().Serving })
 //
 // It fails when the loop does not take f within timeout or has ended.
-func (m *master) ask(timeout time.Duration, f func(*master)) error {
+func (m *masterShell) ask(timeout time.Duration, f func(*masterShell)) error {
 	ran := make(chan struct{})
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
-	case m.calls <- func(m *master) { f(m); close(ran) }:
+	case m.calls <- func(m *masterShell) { f(m); close(ran) }:
 	case <-m.done:
 		return errStopping
 	case <-t.C:
@@ -267,7 +269,7 @@ func (m *master) ask(timeout time.Duration, f func(*master)) error {
 // loadConfig runs Config.Reload for a HUP and checks the result. What the
 // supervisor does with it is its reload rule; the shell keeps what only a
 // restart can change (its listeners and metrics sums) and the program's funcs.
-func (m *master) loadConfig() supervisor.Event {
+func (m *masterShell) loadConfig() supervisor.Event {
 	if m.cfg.Reload == nil {
 		return supervisor.EvConfigLoaded{}
 	}
@@ -292,7 +294,7 @@ func (m *master) loadConfig() supervisor.Event {
 // applyConfig makes a reloaded configuration current: new workers get it,
 // and the master's own log follows its level, format and file; what the
 // previous logging opened is closed.
-func (m *master) applyConfig(nc Config) {
+func (m *masterShell) applyConfig(nc Config) {
 	m.cfg = nc
 	lg, err := newLogging(nc)
 	if err != nil {
@@ -306,7 +308,7 @@ func (m *master) applyConfig(nc Config) {
 }
 
 // sampleRSS reads each live worker's memory once a second.
-func (m *master) sampleRSS(now time.Time) {
+func (m *masterShell) sampleRSS(now time.Time) {
 	if now.Before(m.nextRSS) {
 		return
 	}
@@ -321,12 +323,12 @@ func (m *master) sampleRSS(now time.Time) {
 	}
 }
 
-func (m *master) finish() error {
+func (m *masterShell) finish() error {
 	close(m.done)
 	m.stopProduction()
 	m.closeListeners()
 	if m.cfg.PidFile != "" {
-		removePidFile(m.cfg.PidFile)
+		master.RemovePidFile(m.cfg.PidFile)
 	}
 	if m.cfg.OnExit != nil {
 		m.cfg.OnExit()
@@ -344,7 +346,7 @@ func (m *master) finish() error {
 // the socket must leave an SO_REUSEPORT group the moment the master stops,
 // or the kernel keeps queueing connections on it that nobody will accept,
 // and resets them when the drained master exits.
-func (m *master) closeListeners() {
+func (m *masterShell) closeListeners() {
 	for _, ln := range m.lns {
 		ln.Close() // unix sockets this master bound are unlinked here
 	}
@@ -355,7 +357,7 @@ func (m *master) closeListeners() {
 }
 
 // sharedLog is the current logger, for goroutines off the loop.
-func (m *master) sharedLog() *slog.Logger { return m.shared.Load().Logger }
+func (m *masterShell) sharedLog() *slog.Logger { return m.shared.Load().Logger }
 
 // policyOf is what the supervisor reads of c.
 func policyOf(c Config) supervisor.Policy {

@@ -30,7 +30,7 @@ func TestReloadSwitchesTheMastersLogAndLeaksNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &master{cfg: base, log: lg}
+	m := &masterShell{cfg: base, log: lg}
 	m.shared.Store(lg)
 	defer func() { m.log.close() }()
 	fds, gs := openFDs(t), runtime.NumGoroutine()
@@ -64,7 +64,7 @@ func TestReloadSwitchesTheMastersLogAndLeaksNothing(t *testing.T) {
 
 // A worker that cannot be started leaves no descriptor open.
 func TestSpawnFailureLeaksNoDescriptor(t *testing.T) {
-	m := &master{exe: filepath.Join(t.TempDir(), "missing"), args: []string{"missing"}, children: map[int]*child{},
+	m := &masterShell{exe: filepath.Join(t.TempDir(), "missing"), args: []string{"missing"}, children: map[int]*child{},
 		sup: supervisor.New(supervisor.Options{Policy: policyOf(Config{Values: Values{Workers: 1}}), Jitter: func(int) int { return 0 }})}
 	before := openFDs(t)
 	for range 10 {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
@@ -102,7 +103,7 @@ func (a *metricsAgg) totals() observe.MetricsSnapshot {
 // kind, reload and upgrade outcomes. An exit retires the worker's counts
 // (its final report came before its exit: the loop reads the status pipe
 // to EOF before it delivers the exit).
-func (m *master) record(a supervisor.Record) {
+func (m *masterShell) record(a supervisor.Record) {
 	agg := m.obs.agg
 	if agg == nil {
 		return
@@ -121,7 +122,7 @@ func (m *master) record(a supervisor.Record) {
 }
 
 // metricsLine takes a worker's "metrics ..." report (a Metrics action).
-func (m *master) metricsLine(w WorkerInfo, arg string) {
+func (m *masterShell) metricsLine(w WorkerInfo, arg string) {
 	agg := m.obs.agg
 	if agg == nil {
 		return
@@ -143,7 +144,7 @@ func (m *master) metricsLine(w WorkerInfo, arg string) {
 }
 
 // metricsView copies what a scrape shows (on the loop; rendering is done off it).
-func (m *master) metricsView(now time.Time) observe.MetricsView {
+func (m *masterShell) metricsView(now time.Time) observe.MetricsView {
 	sv := m.sup.View()
 	v := observe.MetricsView{Bounds: m.cfg.MetricsBuckets, Target: sv.Target, Generation: sv.Generation,
 		States: map[string]int{"booting": 0, "ready": 0, "draining": 0}}
@@ -197,7 +198,7 @@ func clone(m map[string]uint64) map[string]uint64 {
 // masterObs is the master's observability state (one field of master).
 type masterObs struct {
 	agg          *metricsAgg
-	server       *sideServer
+	server       *serving.SideServer
 	otlp         *otlpPusher // metrics_otlp.go
 	statsd       *observe.StatsdClient
 	upgradeChild bool // started by USR2: the old master may still hold --metrics-bind
@@ -207,7 +208,7 @@ type masterObs struct {
 
 // startObservability runs in startProduction: aggregation, the metrics
 // listener and StatsD.
-func (m *master) startObservability() error {
+func (m *masterShell) startObservability() error {
 	if err := m.startMetrics(); err != nil {
 		return err
 	}
@@ -224,7 +225,7 @@ func (m *master) startObservability() error {
 
 // stopObservability runs in stopProduction (and when handing over to a
 // new master: it binds the metrics address next).
-func (m *master) stopObservability() {
+func (m *masterShell) stopObservability() {
 	m.stopOTLP()
 	m.obs.server.Close()
 	m.obs.statsd.Close()
@@ -232,7 +233,7 @@ func (m *master) stopObservability() {
 
 // tickObservability runs on the master's tick: Gunicorn's gunicorn.workers
 // gauge when it changes, and gunicorn.backlog every second.
-func (m *master) tickObservability(now time.Time) {
+func (m *masterShell) tickObservability(now time.Time) {
 	if m.obs.statsd == nil {
 		return
 	}
@@ -253,13 +254,13 @@ func (m *master) tickObservability(now time.Time) {
 }
 
 // backlog reads the accept queue of every TCP listener (Linux).
-func (m *master) backlog() []observe.BacklogSample { return backlogOf(m.lns, m.names) }
+func (m *masterShell) backlog() []observe.BacklogSample { return backlogOf(m.lns, m.names) }
 
 // backlogOf reads the accept queue of each TCP listener in lns (named by names).
 func backlogOf(lns []net.Listener, names []string) []observe.BacklogSample {
 	var out []observe.BacklogSample
 	for i, ln := range lns {
-		if q, limit, ok := listenBacklog(ln); ok && i < len(names) {
+		if q, limit, ok := serving.ListenBacklog(ln); ok && i < len(names) {
 			out = append(out, observe.BacklogSample{Listener: names[i], Queued: q, Limit: limit})
 		}
 	}
@@ -297,7 +298,7 @@ func quantileBound(q float64, bounds []float64, buckets []uint64) float64 {
 // status view (on the loop): its request rate over the last 10 s, its
 // requests, and over its lifetime the bucket bounds that p50 and p99
 // latency are under (-1: above the highest bound) and its 5xx answers.
-func (m *master) fillStatusMetrics(st *Status, v supervisor.View, now time.Time) {
+func (m *masterShell) fillStatusMetrics(st *Status, v supervisor.View, now time.Time) {
 	if m.obs.agg == nil {
 		return
 	}

@@ -148,7 +148,7 @@ func (p *otlpPusher) post(body []byte) error {
 }
 
 // startOTLP starts the pusher when an endpoint is set (startMetrics).
-func (m *master) startOTLP() {
+func (m *masterShell) startOTLP() {
 	if m.cfg.MetricsOTLPEndpoint == "" {
 		return
 	}
@@ -157,7 +157,7 @@ func (m *master) startOTLP() {
 }
 
 // stopOTLP pushes the final figures (stopObservability, on the loop).
-func (m *master) stopOTLP() {
+func (m *masterShell) stopOTLP() {
 	if m.obs.otlp != nil {
 		m.obs.otlp.close(m.metricsView(time.Now()))
 		m.obs.otlp = nil

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
@@ -35,9 +36,9 @@ const metricsScrapeTimeout = 2 * time.Second
 // retryInUse (a master started by USR2), a TCP address still held by the old
 // master is retried in the background; a unix socket is bound under a
 // temporary name and renamed over the path.
-func newMetricsServer(addr string, view func() (observe.MetricsView, error), lg *slog.Logger, retryInUse bool) (*sideServer, error) {
-	a, err := parseAddr(addr)
-	if err != nil || a.network == "fd" {
+func newMetricsServer(addr string, view func() (observe.MetricsView, error), lg *slog.Logger, retryInUse bool) (*serving.SideServer, error) {
+	a, err := serving.ParseAddr(addr)
+	if err != nil || a.Network == "fd" {
 		return nil, fmt.Errorf("prefork: metrics-bind %q: must be host:port, [ipv6]:port or unix:/path: %w", addr, settings.ErrInvalid)
 	}
 	mux := http.NewServeMux()
@@ -64,19 +65,19 @@ func newMetricsServer(addr string, view func() (observe.MetricsView, error), lg 
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "prefork metrics: GET /metrics")
 	})
-	s := newSideServer("metrics-bind", "metrics listener", addr, mux, lg)
-	bind := func() (net.Listener, error) { return net.Listen("tcp", a.address) }
-	if a.network == "unix" {
+	s := serving.NewSideServer("metrics-bind", "metrics listener", addr, mux, lg)
+	bind := func() (net.Listener, error) { return net.Listen("tcp", a.Address) }
+	if a.Network == "unix" {
 		bind = func() (net.Listener, error) {
-			ln, info, err := unixSocketOver(a.address, nil)
+			ln, info, err := serving.UnixSocketOver(a.Address, nil)
 			if err != nil {
 				return nil, err
 			}
-			return &ownedUnixListener{UnixListener: ln, path: a.address, info: info}, nil
+			return &ownedUnixListener{UnixListener: ln, path: a.Address, info: info}, nil
 		}
 	}
-	inUse := func(err error) bool { return retryInUse && a.network == "tcp" && errors.Is(err, syscall.EADDRINUSE) }
-	if err := s.start(bind, inUse); err != nil {
+	inUse := func(err error) bool { return retryInUse && a.Network == "tcp" && errors.Is(err, syscall.EADDRINUSE) }
+	if err := s.Start(bind, inUse); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -92,7 +93,7 @@ type ownedUnixListener struct {
 
 func (l *ownedUnixListener) Close() error {
 	err := l.UnixListener.Close()
-	removeUnixSocket(l.path, l.info)
+	serving.RemoveUnixSocket(l.path, l.info)
 	return err
 }
 
@@ -100,7 +101,7 @@ func (l *ownedUnixListener) Close() error {
 
 // startMetrics binds --metrics-bind (called from startProduction, before the
 // privilege drop, so a low port or a root-owned directory still works).
-func (m *master) startMetrics() error {
+func (m *masterShell) startMetrics() error {
 	m.obs.agg = newMetricsAgg()
 	m.startOTLP()
 	if m.cfg.MetricsBind == "" {
@@ -116,9 +117,9 @@ func (m *master) startMetrics() error {
 }
 
 // scrape asks the loop for a view (from a metrics request's goroutine).
-func (m *master) scrape() (observe.MetricsView, error) {
+func (m *masterShell) scrape() (observe.MetricsView, error) {
 	var v observe.MetricsView
-	err := m.ask(metricsScrapeTimeout, func(m *master) { v = m.metricsView(time.Now()) })
+	err := m.ask(metricsScrapeTimeout, func(m *masterShell) { v = m.metricsView(time.Now()) })
 	return v, err
 }
 
@@ -126,7 +127,7 @@ func (m *master) scrape() (observe.MetricsView, error) {
 // the same families as the master's, over the one process that serves.
 // The OTLP push is the master's only.
 // nil when MetricsBind is not set.
-func serveProcessMetrics(c Config, sp *servingProc, lns []net.Listener, names []string, lg *slog.Logger) (*sideServer, error) {
+func serveProcessMetrics(c Config, sp *servingProc, lns []net.Listener, names []string, lg *slog.Logger) (*serving.SideServer, error) {
 	if c.MetricsBind == "" || sp.prod.metrics == nil {
 		return nil, nil
 	}

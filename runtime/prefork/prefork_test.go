@@ -422,7 +422,7 @@ func TestHooksRunInTheirProcesses(t *testing.T) {
 	if code := p.exit(15 * time.Second); code != 0 {
 		t.Fatalf("exit code %d", code)
 	}
-	master := fmt.Sprintf("pid=%d ", p.cmd.Process.Pid)
+	masterPID := fmt.Sprintf("pid=%d ", p.cmd.Process.Pid)
 	log := p.log()
 	for _, tc := range []struct {
 		hook     string
@@ -443,8 +443,8 @@ func TestHooksRunInTheirProcesses(t *testing.T) {
 			t.Errorf("hook %s ran %d times, want %d", tc.hook, len(lines), tc.count)
 		}
 		for _, l := range lines {
-			if strings.Contains(l, master) != tc.inMaster {
-				t.Errorf("hook %s ran in the wrong process (master is %s): %s", tc.hook, master, l)
+			if strings.Contains(l, masterPID) != tc.inMaster {
+				t.Errorf("hook %s ran in the wrong process (master is %s): %s", tc.hook, masterPID, l)
 			}
 		}
 	}

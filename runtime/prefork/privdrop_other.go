@@ -15,6 +15,6 @@ func (c *credentials) Drop() error {
 	return errors.New("prefork: --user/--group need a unix system")
 }
 
-func (m *master) workerCredential() *syscall.SysProcAttr { return nil }
+func (m *masterShell) workerCredential() *syscall.SysProcAttr { return nil }
 
 func setUmask(int) {}

@@ -42,7 +42,7 @@ func (c *credentials) Drop() error {
 
 // workerCredential is what workers are started with (nil once the master
 // itself dropped privileges: they inherit its user).
-func (m *master) workerCredential() *syscall.SysProcAttr {
+func (m *masterShell) workerCredential() *syscall.SysProcAttr {
 	if m.prod == nil {
 		return nil
 	}

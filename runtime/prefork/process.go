@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
 )
 
 // Process-wide settings: --chdir, -e/--env, -D/--daemon, -n/--name.
@@ -66,7 +68,7 @@ func setMasterTitle(c Config) error {
 		os.Unsetenv(envTitled)
 		return nil
 	}
-	if c.Name == "" || !preforkSupported {
+	if c.Name == "" || !master.PreforkSupported {
 		return nil
 	}
 	title := c.Name + ": master"
@@ -106,7 +108,7 @@ func daemonize() error {
 	cmd.Env = append(os.Environ(), envDaemonized+"=1")
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = null, null, null
 	cmd.Dir, _ = os.Getwd()
-	cmd.SysProcAttr = daemonAttr()
+	cmd.SysProcAttr = master.DaemonAttr()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("prefork: --daemon: start %s: %w", filepath.Base(exe), err)
 	}

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
 )
 
 // Syslog lines reach a real listener over each transport of --log-syslog-to,
@@ -202,24 +204,24 @@ func TestReloadOnFileChange(t *testing.T) {
 func TestFileWatchWaitsForTheCopyToSettle(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "app")
 	os.WriteFile(bin, []byte("v1"), 0o755)
-	w := newFileWatch([]string{bin})
+	w := master.NewFileWatch([]string{bin})
 	now := time.Now()
-	if got := w.check(now); got != nil {
+	if got := w.Check(now); got != nil {
 		t.Fatalf("unchanged: %v", got)
 	}
 	os.WriteFile(bin, []byte("v2-partial"), 0o755)
 	os.Chtimes(bin, now.Add(time.Second), now.Add(time.Second))
-	if got := w.check(now.Add(time.Second)); got != nil {
+	if got := w.Check(now.Add(time.Second)); got != nil {
 		t.Fatalf("reported before it settled: %v", got)
 	}
-	if got := w.check(now.Add(2 * time.Second)); len(got) != 1 || got[0] != bin {
+	if got := w.Check(now.Add(2 * time.Second)); len(got) != 1 || got[0] != bin {
 		t.Fatalf("settled change not reported: %v", got)
 	}
-	if got := w.check(now.Add(3 * time.Second)); got != nil {
+	if got := w.Check(now.Add(3 * time.Second)); got != nil {
 		t.Fatalf("reported twice: %v", got)
 	}
 	os.Remove(bin) // a binary being replaced by rename is missing for a moment
-	if got := w.check(now.Add(4 * time.Second)); got != nil {
+	if got := w.Check(now.Add(4 * time.Second)); got != nil {
 		t.Fatalf("a missing file reported: %v", got)
 	}
 }

@@ -54,11 +54,11 @@ func (c *Config) productionDefaults() error {
 		}
 	}
 	if c.HealthBind != "" {
-		a, err := parseAddr(c.HealthBind)
+		a, err := serving.ParseAddr(c.HealthBind)
 		if err != nil {
 			return fmt.Errorf("prefork: health-bind: %w", errors.Unwrap(err))
 		}
-		if a.network == "fd" {
+		if a.Network == "fd" {
 			return bad("health-bind", c.HealthBind, "must be host:port or unix:/path")
 		}
 	}

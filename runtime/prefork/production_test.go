@@ -137,7 +137,7 @@ func TestSystemdStandIn(t *testing.T) {
 	}
 	files[0].Close()
 	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	master := p.cmd.Process.Pid
+	masterPID := p.cmd.Process.Pid
 	newMaster := 0
 	t.Cleanup(func() {
 		p.cmd.Process.Kill()
@@ -155,8 +155,8 @@ func TestSystemdStandIn(t *testing.T) {
 
 	var seen []notifyMsg
 	m := notify.next(t, bootWithin, &seen)
-	if !strings.HasPrefix(m.text, "READY=1\n") || m.pid != master {
-		t.Fatalf("first message %q from pid %d, want READY=1 from the master %d", m.text, m.pid, master)
+	if !strings.HasPrefix(m.text, "READY=1\n") || m.pid != masterPID {
+		t.Fatalf("first message %q from pid %d, want READY=1 from the master %d", m.text, m.pid, masterPID)
 	}
 	c := newClient()
 	if body, err := p.get(c, "/"); err != nil || body != "hello\n" {
@@ -182,10 +182,10 @@ func TestSystemdStandIn(t *testing.T) {
 		t.Fatalf("after USR2 got %q, want MAINPID=", m.text)
 	}
 	newMaster, _ = strconv.Atoi(strings.TrimSpace(strings.SplitN(strings.TrimPrefix(m.text, "MAINPID="), "\n", 2)[0]))
-	if newMaster == 0 || newMaster == master || m.pid != newMaster {
-		t.Fatalf("MAINPID=%d sent by %d; old master %d", newMaster, m.pid, master)
+	if newMaster == 0 || newMaster == masterPID || m.pid != newMaster {
+		t.Fatalf("MAINPID=%d sent by %d; old master %d", newMaster, m.pid, masterPID)
 	}
-	if m = notify.next(t, 5*time.Second, &seen); m.text != fmt.Sprintf("MAINPID=%d\n", newMaster) || m.pid != master {
+	if m = notify.next(t, 5*time.Second, &seen); m.text != fmt.Sprintf("MAINPID=%d\n", newMaster) || m.pid != masterPID {
 		t.Fatalf("old master should confirm MAINPID=%d, got %q from %d", newMaster, m.text, m.pid)
 	}
 	if code := p.exit(15 * time.Second); code != 0 {
@@ -214,13 +214,13 @@ func TestSystemdStandIn(t *testing.T) {
 		t.Fatalf("after TERM got %q from %d, want STOPPING=1 from %d", m.text, m.pid, newMaster)
 	}
 	for _, s := range seen {
-		if s.text == "STOPPING=1\n" && s.pid == master {
+		if s.text == "STOPPING=1\n" && s.pid == masterPID {
 			t.Error("the old master sent STOPPING=1 while handing over")
 		}
 	}
 	gotWD := false
 	for _, s := range seen {
-		gotWD = gotWD || (s.text == "WATCHDOG=1\n" && s.pid == master)
+		gotWD = gotWD || (s.text == "WATCHDOG=1\n" && s.pid == masterPID)
 	}
 	if !gotWD {
 		t.Error("no WATCHDOG=1 from the first master")

@@ -31,8 +31,8 @@ func TestReloadKeepsTheProgramsFuncs(t *testing.T) {
 }
 
 func TestWorkerTakesTheMastersSettingsKeepsItsFuncs(t *testing.T) {
-	master, _ := Config{Values: Values{Bind: []string{"127.0.0.1:9"}, Workers: 4, Timeout: 7 * time.Second, MaxRequests: 10}}.withDefaults()
-	handTo(t, master)
+	masterCfg, _ := Config{Values: Values{Bind: []string{"127.0.0.1:9"}, Workers: 4, Timeout: 7 * time.Second, MaxRequests: 10}}.withDefaults()
+	handTo(t, masterCfg)
 	hook := false
 	own := Config{Values: Values{Workers: 1, Timeout: time.Second}, Hooks: Hooks{PostFork: func(WorkerInfo) { hook = true }}}
 	t.Setenv(envWorkerID, "5")

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
 )
 
 // Run runs the master, or a worker when started by a master (decided by the
@@ -23,7 +25,7 @@ func Run(cfg Config, app App) error {
 		}
 		return nil
 	}
-	if !preforkSupported {
+	if !master.PreforkSupported {
 		return Serve(cfg, app) // no descriptor inheritance here: one process
 	}
 	c, done, err := prepare(cfg, app)

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
@@ -29,9 +31,9 @@ func Serve(cfg Config, app App) error {
 	defer lg.close()
 	reportNoEffect(c, lg)
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, sigUSR1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, master.SigUSR1)
 	defer signal.Stop(sigs)
-	lns, names, _, err := listen(c.Bind, c.ReusePort, c.Backlog)
+	lns, names, _, err := serving.Listen(c.Bind, c.ReusePort, c.Backlog)
 	if err != nil {
 		return err
 	}
@@ -50,7 +52,7 @@ func Serve(cfg Config, app App) error {
 	defer ms.Close()
 	srv := sp.srv
 	srv.start()
-	notify := notifierFromEnv()
+	notify := master.NotifierFromEnv()
 	os.Unsetenv("NOTIFY_SOCKET") // the app's own children must not speak for this service
 	if err := notify.Ready("serving " + addrs(names)); err != nil {
 		lg.Warn("readiness notification failed", "err", err)
@@ -58,7 +60,7 @@ func Serve(cfg Config, app App) error {
 	lg.Info("serving", "pid", os.Getpid(), "listeners", addrs(names))
 	for s := range sigs {
 		switch s {
-		case sigUSR1:
+		case master.SigUSR1:
 			if err := lg.reopen(); err != nil {
 				lg.Error("reopen log", "err", err)
 			}

@@ -4,14 +4,17 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 )
 
 // masterProd is the master's state for the production features; only the
 // loop's goroutine touches it.
 type masterProd struct {
-	notify    *notifier
+	notify    *master.Notifier
 	control   *controlServer
-	health    *sideServer
+	health    *serving.SideServer
 	creds     *credentials
 	started   time.Time
 	stopWD    chan struct{}
@@ -22,8 +25,8 @@ type masterProd struct {
 // startProduction runs in the master after binding: unix socket access,
 // log files for the dropped user, the control socket, the privilege drop,
 // and systemd's watchdog.
-func (m *master) startProduction() error {
-	p := &masterProd{notify: notifierFromEnv(), started: time.Now(), stopWD: make(chan struct{})}
+func (m *masterShell) startProduction() error {
+	p := &masterProd{notify: master.NotifierFromEnv(), started: time.Now(), stopWD: make(chan struct{})}
 	m.prod = p
 	var err error
 	if p.creds, err = lookupCredentials(m.cfg.User, m.cfg.Group); err != nil {
@@ -64,7 +67,7 @@ func (m *master) startProduction() error {
 			os.Lchown(m.cfg.ControlSocket, int(p.creds.UID), int(p.creds.GID))
 		}
 	}
-	if m.cfg.ReusePort && !m.inherited && migrateReqOff() {
+	if m.cfg.ReusePort && !m.inherited && serving.MigrateReqOff() {
 		m.log.Warn("reuse-port: while net.ipv4.tcp_migrate_req is 0, connections still queued on this master's sockets when it stops are reset instead of handed to the other processes on the port; set it to 1 (sysctl -w net.ipv4.tcp_migrate_req=1)")
 	}
 	if m.cfg.HealthBind != "" {
@@ -81,12 +84,12 @@ func (m *master) startProduction() error {
 		}
 		m.log.Info("privileges dropped", "user", m.cfg.User, "group", m.cfg.Group, "uid", p.creds.UID, "gid", p.creds.GID)
 	}
-	p.notify.StartWatchdog(watchdogIntervalFromEnv(), m.responsive, p.stopWD)
+	p.notify.StartWatchdog(master.WatchdogIntervalFromEnv(), m.responsive, p.stopWD)
 	return nil
 }
 
 // stopProduction runs as the master finishes.
-func (m *master) stopProduction() {
+func (m *masterShell) stopProduction() {
 	p := m.prod
 	if p == nil {
 		return

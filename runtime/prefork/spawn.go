@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
@@ -44,7 +45,7 @@ func (c *child) signal(sig supervisor.WorkerSignal) {
 
 // spawn re-executes the binary as worker w and answers evStarted or
 // evSpawnFailed.
-func (m *master) spawn(w WorkerInfo, maxReq int64) supervisor.Event {
+func (m *masterShell) spawn(w WorkerInfo, maxReq int64) supervisor.Event {
 	if m.cfg.PreFork != nil {
 		m.cfg.PreFork(w)
 	}
@@ -61,7 +62,7 @@ func (m *master) spawn(w WorkerInfo, maxReq int64) supervisor.Event {
 // startChild starts the process with its three pipes. Everything that can
 // fail without descriptors is done first; after that, any failure closes
 // every descriptor it opened.
-func (m *master) startChild(w WorkerInfo, maxReq int64) (*child, error) {
+func (m *masterShell) startChild(w WorkerInfo, maxReq int64) (*child, error) {
 	handed, err := encodeHandOver(m.cfg)
 	if err != nil {
 		return nil, err
@@ -121,13 +122,13 @@ func (m *master) startChild(w WorkerInfo, maxReq int64) (*child, error) {
 	return &child{info: w, cmd: cmd, control: controlW, status: statusR, statusDone: make(chan struct{})}, nil
 }
 
-func (m *master) workerEnv(w WorkerInfo, maxReq int64) []string {
+func (m *masterShell) workerEnv(w WorkerInfo, maxReq int64) []string {
 	env := cleanEnv(os.Environ())
 	env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "NOTIFY_SOCKET=") })
 	n := len(m.files)
 	env = append(env,
 		EnvListenFDs+"="+strconv.Itoa(n),
-		EnvListenNames+"="+listenNames(m.names),
+		EnvListenNames+"="+serving.ListenNames(m.names),
 		envWorkerID+"="+strconv.Itoa(w.ID),
 		envGeneration+"="+strconv.Itoa(w.Generation),
 		envStatusFD+"="+strconv.Itoa(3+n),
@@ -142,7 +143,7 @@ func (m *master) workerEnv(w WorkerInfo, maxReq int64) []string {
 }
 
 // readStatus forwards the worker's status lines to the loop.
-func (m *master) readStatus(c *child) {
+func (m *masterShell) readStatus(c *child) {
 	defer close(c.statusDone)
 	defer c.status.Close()
 	sc := bufio.NewScanner(c.status)
@@ -157,7 +158,7 @@ func (m *master) readStatus(c *child) {
 }
 
 // wait is the one Wait of a worker; its status messages are delivered first.
-func (m *master) wait(c *child) {
+func (m *masterShell) wait(c *child) {
 	err := c.cmd.Wait()
 	select {
 	case <-c.statusDone:
@@ -167,4 +168,19 @@ func (m *master) wait(c *child) {
 	case m.exits <- workerExit{c, err}:
 	case <-m.done:
 	}
+}
+
+// cleanEnv drops the variables that describe descriptors of this process.
+func cleanEnv(env []string) []string {
+	out := make([]string, 0, len(env)+2)
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case EnvListenFDs, EnvListenNames, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+			envWorkerID, envGeneration, envStatusFD, envControlFD, envConfigFD, envMaxRequests:
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
 }

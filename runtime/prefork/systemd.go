@@ -6,11 +6,12 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // notify tells systemd what the supervisor decided (a Notify action).
-func (m *master) notify(a supervisor.Notify) {
+func (m *masterShell) notify(a supervisor.Notify) {
 	p := m.prod
 	if p == nil {
 		return
@@ -32,7 +33,7 @@ func (m *master) notify(a supervisor.Notify) {
 
 // takeOver ends this master's start as a USR2 upgrade: pidfile, MAINPID and
 // READY=1, then "ready <pid>" to the old master.
-func (m *master) takeOver(status string) {
+func (m *masterShell) takeOver(status string) {
 	p := m.prod
 	if p == nil || p.parent == nil {
 		return
@@ -40,7 +41,7 @@ func (m *master) takeOver(status string) {
 	parent := p.parent
 	p.parent = nil
 	if m.cfg.PidFile != "" {
-		if err := writePidFile(m.cfg.PidFile); err != nil {
+		if err := master.WritePidFile(m.cfg.PidFile); err != nil {
 			m.log.Error("upgrade: pid file", "err", err)
 		}
 	}
@@ -55,6 +56,6 @@ func (m *master) takeOver(status string) {
 
 // responsive reports whether the master's loop answers within a second
 // (called from the watchdog goroutine).
-func (m *master) responsive() bool {
-	return m.ask(time.Second, func(*master) {}) == nil
+func (m *masterShell) responsive() bool {
+	return m.ask(time.Second, func(*masterShell) {}) == nil
 }

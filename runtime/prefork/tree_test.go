@@ -18,7 +18,8 @@ import (
 // may import only the packages of the tree named in its row (the standard library
 // aside). Lower rooms never reach back up.
 var treeImports = map[string][]string{
-	".":                   {"internal/supervisor", "internal/serving", "internal/observe", "internal/settings"},
+	".":                   {"internal/master", "internal/supervisor", "internal/serving", "internal/observe", "internal/settings"},
+	"internal/master":     {"internal/supervisor", "internal/serving", "internal/observe", "internal/settings"},
 	"internal/serving":    {"internal/observe", "internal/settings"},
 	"internal/observe":    {"internal/supervisor", "internal/settings"},
 	"internal/supervisor": {},

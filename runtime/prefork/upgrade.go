@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
@@ -56,13 +57,13 @@ func upgradeChildPipe() *os.File {
 	if err != nil || fd < 3 {
 		return nil
 	}
-	closeOnExec(fd) // workers must not hold the old master's pipe open
+	master.CloseOnExec(fd) // workers must not hold the old master's pipe open
 	return os.NewFile(uintptr(fd), "upgrade-pipe")
 }
 
 // startUpgrade starts the binary on disk as a new master (doStartUpgrade);
 // its answer comes later through ask, or at once if it cannot start.
-func (m *master) startUpgrade() supervisor.Event {
+func (m *masterShell) startUpgrade() supervisor.Event {
 	r, w, err := os.Pipe()
 	if err != nil {
 		m.log.Error("upgrade failed", "err", err)
@@ -94,7 +95,7 @@ func (m *master) startUpgrade() supervisor.Event {
 
 // awaitUpgrade waits for the new master's "ready <pid>", its exit or the
 // timeout, and steps the answer on the loop.
-func (m *master) awaitUpgrade(up *upgradeState, r *os.File) {
+func (m *masterShell) awaitUpgrade(up *upgradeState, r *os.File) {
 	exited := make(chan error, 1)
 	go func() { exited <- up.cmd.Wait() }() // the one Wait; it lives on if the new master takes over
 	line := make(chan string, 1)
@@ -120,7 +121,7 @@ func (m *master) awaitUpgrade(up *upgradeState, r *os.File) {
 		ev = supervisor.EvUpgradeFailed{Why: fmt.Sprintf("new master not ready within %s", m.cfg.UpgradeTimeout), Started: true}
 	}
 	r.Close()
-	step := func(m *master) { m.step(ev) }
+	step := func(m *masterShell) { m.step(ev) }
 	select {
 	case m.calls <- step:
 	case <-m.done:
@@ -131,7 +132,7 @@ func (m *master) awaitUpgrade(up *upgradeState, r *os.File) {
 }
 
 // killUpgrade ends the new master of a failed upgrade.
-func (m *master) killUpgrade() {
+func (m *masterShell) killUpgrade() {
 	if up := m.prod.upgrading; up != nil {
 		up.cmd.Process.Kill()
 		m.log.Info("upgrade: new master killed", "new_master", up.cmd.Process.Pid)
@@ -141,7 +142,7 @@ func (m *master) killUpgrade() {
 
 // handOver: the new master serves. systemd follows it, and the unix socket
 // files are its now.
-func (m *master) handOver(pid int) {
+func (m *masterShell) handOver(pid int) {
 	m.prod.upgrading = nil
 	m.prod.notify.MainPID(pid)
 	m.obs.server.Close() // the new master binds --metrics-bind next

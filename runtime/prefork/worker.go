@@ -15,7 +15,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
@@ -67,8 +69,8 @@ func readWorkerEnv(cfg *Config) (workerEnv, error) {
 	for _, k := range []string{envWorkerID, envGeneration, envStatusFD, envControlFD, envConfigFD, envMaxRequests} {
 		os.Unsetenv(k)
 	}
-	closeOnExec(statusFD)
-	closeOnExec(controlFD)
+	master.CloseOnExec(statusFD)
+	master.CloseOnExec(controlFD)
 	we.status = os.NewFile(uintptr(statusFD), "prefork-status")
 	we.control = os.NewFile(uintptr(controlFD), "prefork-control")
 	if we.status == nil || we.control == nil {
@@ -110,14 +112,14 @@ func runWorker(cfg Config, app App) error {
 	}
 
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, sigUSR1)
-	signal.Ignore(syscall.SIGHUP, sigTTIN, sigTTOU, sigUSR2, sigWINCH)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, master.SigUSR1)
+	signal.Ignore(syscall.SIGHUP, master.SigTTIN, master.SigTTOU, master.SigUSR2, master.SigWINCH)
 	defer signal.Stop(sigs)
 
 	cmds := make(chan string, 8)
 	go w.readControl(we.control, cmds)
 
-	lns, names, err := inheritedListeners()
+	lns, names, err := serving.InheritedListeners()
 	if err == nil && cfg.PostFork != nil {
 		cfg.PostFork(info)
 	}
@@ -225,7 +227,7 @@ func (w *workerProc) command(line string, srv *httpServer) {
 // while serving tell the master the worker stops on its own (TERM is sent
 // to the whole group, as supervisor's stopasgroup does: all are stopping).
 func (w *workerProc) signal(s os.Signal, srv *httpServer) {
-	cmd := map[os.Signal]string{syscall.SIGTERM: supervisor.CmdDrain + " stop", syscall.SIGINT: supervisor.CmdQuit, syscall.SIGQUIT: supervisor.CmdQuit, sigUSR1: supervisor.CmdReopen}[s]
+	cmd := map[os.Signal]string{syscall.SIGTERM: supervisor.CmdDrain + " stop", syscall.SIGINT: supervisor.CmdQuit, syscall.SIGQUIT: supervisor.CmdQuit, master.SigUSR1: supervisor.CmdReopen}[s]
 	if cmd == "" {
 		return
 	}

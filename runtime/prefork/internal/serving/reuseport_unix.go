@@ -1,6 +1,6 @@
 //go:build aix || darwin || dragonfly || freebsd || linux || netbsd || openbsd
 
-package prefork
+package serving
 
 import "syscall"
 
@@ -8,7 +8,7 @@ import "syscall"
 // bind, so several processes (two pods on one host during a rollout, or an
 // old and a new master) can listen on one port; the kernel spreads new
 // connections across them.
-func setReusePort(network, address string, c syscall.RawConn) error {
+func SetReusePort(network, address string, c syscall.RawConn) error {
 	var serr error
 	if err := c.Control(func(fd uintptr) {
 		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, soReusePort, 1)

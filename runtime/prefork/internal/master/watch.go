@@ -1,4 +1,4 @@
-package prefork
+package master
 
 import (
 	"os"
@@ -10,7 +10,7 @@ import (
 // settled (the same size and time at two checks in a row), so a binary
 // still being copied is not started half-written. The loop steps the
 // supervisor with evFilesChanged, which reloads like HUP.
-type fileWatch struct {
+type FileWatch struct {
 	paths   []string
 	seen    map[string]fileStamp
 	pending map[string]fileStamp // changed at the last check, not yet settled
@@ -25,8 +25,8 @@ type fileStamp struct {
 
 const watchEvery = time.Second
 
-func newFileWatch(paths []string) *fileWatch {
-	w := &fileWatch{paths: paths, seen: map[string]fileStamp{}, pending: map[string]fileStamp{}}
+func NewFileWatch(paths []string) *FileWatch {
+	w := &FileWatch{paths: paths, seen: map[string]fileStamp{}, pending: map[string]fileStamp{}}
 	for _, p := range paths {
 		w.seen[p] = stampOf(p)
 	}
@@ -42,7 +42,7 @@ func stampOf(path string) fileStamp {
 }
 
 // check returns the files whose change settled since the last report.
-func (w *fileWatch) check(now time.Time) []string {
+func (w *FileWatch) Check(now time.Time) []string {
 	if w == nil || now.Before(w.next) {
 		return nil
 	}

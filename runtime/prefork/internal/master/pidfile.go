@@ -1,4 +1,4 @@
-package prefork
+package master
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 )
 
 // writePidFile writes this process's pid to path atomically.
-func writePidFile(path string) error {
+func WritePidFile(path string) error {
 	tmp := path + ".tmp" + strconv.Itoa(os.Getpid())
 	if err := os.WriteFile(tmp, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
 		return fmt.Errorf("prefork: pid file: %w", err)
@@ -21,7 +21,7 @@ func writePidFile(path string) error {
 }
 
 // removePidFile removes path if it still holds this process's pid.
-func removePidFile(path string) {
+func RemovePidFile(path string) {
 	b, err := os.ReadFile(path)
 	if err == nil && strings.TrimSpace(string(b)) == strconv.Itoa(os.Getpid()) {
 		os.Remove(path)

@@ -1,6 +1,6 @@
 //go:build aix || darwin || dragonfly || freebsd || netbsd || openbsd || (linux && !(386 || amd64 || arm))
 
-package prefork
+package serving
 
 import "syscall"
 

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package prefork
+package master
 
 import "errors"
 

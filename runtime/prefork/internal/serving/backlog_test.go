@@ -1,6 +1,6 @@
 //go:build linux
 
-package prefork
+package serving
 
 import (
 	"net"
@@ -15,7 +15,7 @@ func TestListenBacklog(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	if q, limit, ok := listenBacklog(ln); !ok || q != 0 || limit <= 0 {
+	if q, limit, ok := ListenBacklog(ln); !ok || q != 0 || limit <= 0 {
 		t.Fatalf("empty listener: queued %d limit %d ok %v", q, limit, ok)
 	}
 	for range 3 {
@@ -27,7 +27,7 @@ func TestListenBacklog(t *testing.T) {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		q, _, _ := listenBacklog(ln)
+		q, _, _ := ListenBacklog(ln)
 		if q == 3 {
 			break
 		}
@@ -41,7 +41,7 @@ func TestListenBacklog(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ul.Close()
-	if _, _, ok := listenBacklog(ul); ok {
+	if _, _, ok := ListenBacklog(ul); ok {
 		t.Error("a unix listener reported a TCP backlog")
 	}
 }

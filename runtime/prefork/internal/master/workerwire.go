@@ -1,4 +1,4 @@
-package prefork
+package master
 
 import (
 	"errors"
@@ -19,7 +19,7 @@ import (
 // status.
 
 // statusEvent parses one line of worker id's status pipe.
-func statusEvent(id int, line string) supervisor.Event {
+func StatusEvent(id int, line string) supervisor.Event {
 	verb, arg, _ := strings.Cut(line, " ")
 	switch verb {
 	case supervisor.MsgReady:
@@ -53,7 +53,7 @@ func unquote(s string) string {
 
 // exitOf classifies how a reaped worker ended from its process state; err
 // is Wait's error (an I/O error copying its output, or none).
-func exitOf(ps *os.ProcessState, err error) supervisor.Exit {
+func ExitOf(ps *os.ProcessState, err error) supervisor.Exit {
 	if ps == nil {
 		desc := "unknown exit"
 		if err != nil {
@@ -76,8 +76,8 @@ func exitOf(ps *os.ProcessState, err error) supervisor.Exit {
 }
 
 // masterSignals are the signals the master handles, by their meaning.
-var masterSignals = map[os.Signal]supervisor.Signal{
+var MasterSignals = map[os.Signal]supervisor.Signal{
 	syscall.SIGTERM: supervisor.SigTerm, syscall.SIGINT: supervisor.SigInt, syscall.SIGQUIT: supervisor.SigQuit,
-	syscall.SIGHUP: supervisor.SigHup, sigTTIN: supervisor.SigTTIN, sigTTOU: supervisor.SigTTOU,
-	sigUSR1: supervisor.SigUSR1, sigUSR2: supervisor.SigUSR2,
+	syscall.SIGHUP: supervisor.SigHup, SigTTIN: supervisor.SigTTIN, SigTTOU: supervisor.SigTTOU,
+	SigUSR1: supervisor.SigUSR1, SigUSR2: supervisor.SigUSR2,
 }

@@ -1,4 +1,4 @@
-package prefork
+package master
 
 import (
 	"fmt"
@@ -14,31 +14,31 @@ import (
 // KEY=VALUE assignments in one datagram to the unix socket named by
 // $NOTIFY_SOCKET ("@name" is an abstract socket). A nil *notifier, or one
 // built without NOTIFY_SOCKET, is a no-op so callers never need to check.
-type notifier struct {
+type Notifier struct {
 	addr *net.UnixAddr
 	mu   sync.Mutex // one datagram at a time keeps READY/RELOADING ordered
 }
 
 // notifierFromEnv returns a notifier for $NOTIFY_SOCKET, or nil when it is unset.
-func notifierFromEnv() *notifier {
+func NotifierFromEnv() *Notifier {
 	return newNotifier(os.Getenv("NOTIFY_SOCKET"))
 }
 
-func newNotifier(socket string) *notifier {
+func newNotifier(socket string) *Notifier {
 	if socket == "" || strings.HasPrefix(socket, "vsock:") {
 		return nil // vsock needs AF_VSOCK, which the standard library cannot dial
 	}
 	// Go maps a leading '@' to the abstract namespace itself.
-	return &notifier{addr: &net.UnixAddr{Name: socket, Net: "unixgram"}}
+	return &Notifier{addr: &net.UnixAddr{Name: socket, Net: "unixgram"}}
 }
 
 // Enabled reports whether notifications go anywhere.
-func (n *notifier) Enabled() bool { return n != nil && n.addr != nil }
+func (n *Notifier) Enabled() bool { return n != nil && n.addr != nil }
 
 // Notify sends the given assignments (e.g. "READY=1", "STATUS=3 workers")
 // in one datagram. Values must not contain newlines: they would be read as
 // further assignments, so they are replaced by spaces.
-func (n *notifier) Notify(assignments ...string) error {
+func (n *Notifier) Notify(assignments ...string) error {
 	if !n.Enabled() || len(assignments) == 0 {
 		return nil
 	}
@@ -61,7 +61,7 @@ func (n *notifier) Notify(assignments ...string) error {
 }
 
 // Ready tells systemd the service is up (Type=notify), with an optional status line.
-func (n *notifier) Ready(status string) error {
+func (n *Notifier) Ready(status string) error {
 	if status == "" {
 		return n.Notify("READY=1")
 	}
@@ -71,7 +71,7 @@ func (n *notifier) Ready(status string) error {
 // Reloading starts a reload (Type=notify-reload protocol): systemd wants
 // RELOADING=1 with MONOTONIC_USEC set to CLOCK_MONOTONIC now, then READY=1
 // when the reload is over.
-func (n *notifier) Reloading() error {
+func (n *Notifier) Reloading() error {
 	if !n.Enabled() {
 		return nil
 	}
@@ -84,21 +84,21 @@ func (n *notifier) Reloading() error {
 
 // Stopping tells systemd a stop is under way (not sent by a master that
 // hands over to a new one in a binary upgrade: the service keeps running).
-func (n *notifier) Stopping() error { return n.Notify("STOPPING=1") }
+func (n *Notifier) Stopping() error { return n.Notify("STOPPING=1") }
 
 // Status sets the free-form status line shown by systemctl status.
-func (n *notifier) Status(status string) error { return n.Notify("STATUS=" + status) }
+func (n *Notifier) Status(status string) error { return n.Notify("STATUS=" + status) }
 
 // MainPID moves systemd's idea of the service's main process (binary upgrade).
-func (n *notifier) MainPID(pid int) error { return n.Notify("MAINPID=" + strconv.Itoa(pid)) }
+func (n *Notifier) MainPID(pid int) error { return n.Notify("MAINPID=" + strconv.Itoa(pid)) }
 
 // Watchdog sends one keep-alive ping.
-func (n *notifier) Watchdog() error { return n.Notify("WATCHDOG=1") }
+func (n *Notifier) Watchdog() error { return n.Notify("WATCHDOG=1") }
 
 // watchdogIntervalFromEnv returns how often to ping systemd's watchdog: half of
 // $WATCHDOG_USEC, as sd_watchdog_enabled(3) recommends. It returns 0 when the
 // watchdog is off or meant for another process ($WATCHDOG_PID differs).
-func watchdogIntervalFromEnv() time.Duration {
+func WatchdogIntervalFromEnv() time.Duration {
 	return watchdogInterval(os.Getenv("WATCHDOG_USEC"), os.Getenv("WATCHDOG_PID"), os.Getpid())
 }
 
@@ -123,7 +123,7 @@ func watchdogInterval(usecStr, pidStr string, self int) time.Duration {
 // until stop is closed. A master that stops being healthy (its event loop
 // stuck) stops pinging, and systemd restarts the service. It returns at once
 // when interval is 0 or the notifier is disabled.
-func (n *notifier) StartWatchdog(interval time.Duration, healthy func() bool, stop <-chan struct{}) {
+func (n *Notifier) StartWatchdog(interval time.Duration, healthy func() bool, stop <-chan struct{}) {
 	if !n.Enabled() || interval <= 0 {
 		return
 	}

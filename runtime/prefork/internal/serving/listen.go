@@ -1,4 +1,4 @@
-package prefork
+package serving
 
 import (
 	"context"
@@ -21,16 +21,16 @@ const (
 	EnvListenNames = "PREFORK_LISTEN_NAMES"
 )
 
-// addr is a parsed bind address.
-type addr struct {
-	network string // "tcp", "unix" or "fd"
-	address string // host:port, socket path, or fd number
-	fd      int
+// Addr is a parsed bind address.
+type Addr struct {
+	Network string // "tcp", "unix" or "fd"
+	Address string // host:port, socket path, or fd number
+	FD      int
 }
 
-func parseAddr(s string) (addr, error) {
-	bad := func(rule string) (addr, error) {
-		return addr{}, fmt.Errorf("prefork: bind %q: %w", s, errors.New(rule))
+func ParseAddr(s string) (Addr, error) {
+	bad := func(rule string) (Addr, error) {
+		return Addr{}, fmt.Errorf("prefork: bind %q: %w", s, errors.New(rule))
 	}
 	switch {
 	case strings.HasPrefix(s, "unix:"):
@@ -38,13 +38,13 @@ func parseAddr(s string) (addr, error) {
 		if p == "" {
 			return bad("unix: needs a socket path, e.g. unix:/run/app.sock")
 		}
-		return addr{network: "unix", address: p}, nil
+		return Addr{Network: "unix", Address: p}, nil
 	case strings.HasPrefix(s, "fd://"):
 		n, err := strconv.Atoi(strings.TrimPrefix(s, "fd://"))
 		if err != nil || n < 0 {
 			return bad("fd:// needs a descriptor number, e.g. fd://3")
 		}
-		return addr{network: "fd", fd: n}, nil
+		return Addr{Network: "fd", FD: n}, nil
 	}
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
@@ -56,13 +56,13 @@ func parseAddr(s string) (addr, error) {
 	if strings.ContainsAny(host, "/ ") {
 		return bad("host must be a name or an IP address")
 	}
-	return addr{network: "tcp", address: s}, nil
+	return Addr{Network: "tcp", Address: s}, nil
 }
 
 // CheckBind is the one check of listen addresses, for flags and for the configuration
 // engine: host:port, [ipv6]:port, unix:/path or fd://N. The error states the rule only.
 func CheckBind(s string) error {
-	if _, err := parseAddr(s); err != nil {
+	if _, err := ParseAddr(s); err != nil {
 		return errors.Unwrap(err)
 	}
 	return nil
@@ -70,7 +70,7 @@ func CheckBind(s string) error {
 
 // BindPort is the port of a host:port bind address; 0 for unix:, fd:// and bad ones.
 func BindPort(s string) int {
-	if a, err := parseAddr(s); err == nil && a.network == "tcp" {
+	if a, err := ParseAddr(s); err == nil && a.Network == "tcp" {
 		_, port, _ := net.SplitHostPort(s)
 		n, _ := strconv.Atoi(port)
 		return n
@@ -78,7 +78,7 @@ func BindPort(s string) int {
 	return 0
 }
 
-// Bind listens on each address: "host:port", "[::1]:port", "unix:/path" (a
+// Bind listens on each Address: "host:port", "[::1]:port", "unix:/path" (a
 // stale socket file left by a dead process is removed first; a live one is an
 // error) or "fd://N" (an already-listening descriptor). On error nothing stays
 // open.
@@ -86,12 +86,12 @@ func Bind(addrs []string) ([]net.Listener, error) {
 	return bind(addrs, false, 0)
 }
 
-var errNoReusePort = errors.New("SO_REUSEPORT is not supported on this system")
+var ErrNoReusePort = errors.New("SO_REUSEPORT is not supported on this system")
 
 // migrateReqOff reports whether Linux's net.ipv4.tcp_migrate_req is 0: a listener of an
 // SO_REUSEPORT group that closes then resets the connections in its accept queue rather
 // than moving them to another socket of the group. False where there is no such setting.
-func migrateReqOff() bool {
+func MigrateReqOff() bool {
 	b, err := os.ReadFile("/proc/sys/net/ipv4/tcp_migrate_req")
 	return err == nil && strings.TrimSpace(string(b)) == "0"
 }
@@ -102,7 +102,7 @@ func bind(addrs []string, reusePort bool, backlog int) ([]net.Listener, error) {
 	var lns []net.Listener
 	var lc net.ListenConfig
 	if reusePort {
-		lc.Control = setReusePort
+		lc.Control = SetReusePort
 	}
 	fail := func(err error) ([]net.Listener, error) {
 		for _, ln := range lns {
@@ -111,20 +111,20 @@ func bind(addrs []string, reusePort bool, backlog int) ([]net.Listener, error) {
 		return nil, err
 	}
 	for _, s := range addrs {
-		a, err := parseAddr(s)
+		a, err := ParseAddr(s)
 		if err != nil {
 			return fail(err)
 		}
 		var ln net.Listener
-		switch a.network {
+		switch a.Network {
 		case "tcp":
-			ln, err = lc.Listen(context.Background(), "tcp", a.address)
+			ln, err = lc.Listen(context.Background(), "tcp", a.Address)
 		case "unix":
-			if err = removeStaleSocket(a.address); err == nil {
-				ln, err = net.Listen("unix", a.address)
+			if err = RemoveStaleSocket(a.Address); err == nil {
+				ln, err = net.Listen("unix", a.Address)
 			}
 		case "fd":
-			f := os.NewFile(uintptr(a.fd), s)
+			f := os.NewFile(uintptr(a.FD), s)
 			if f == nil {
 				err = errors.New("not an open descriptor")
 				break
@@ -132,7 +132,7 @@ func bind(addrs []string, reusePort bool, backlog int) ([]net.Listener, error) {
 			ln, err = net.FileListener(f)
 			f.Close()
 		}
-		if err == nil && backlog > 0 && a.network != "fd" {
+		if err == nil && backlog > 0 && a.Network != "fd" {
 			err = setBacklog(ln, backlog)
 		}
 		if err != nil {
@@ -147,7 +147,7 @@ func bind(addrs []string, reusePort bool, backlog int) ([]net.Listener, error) {
 }
 
 // removeStaleSocket removes path if it is a socket nobody listens on.
-func removeStaleSocket(path string) error {
+func RemoveStaleSocket(path string) error {
 	fi, err := os.Lstat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -205,29 +205,9 @@ func listenerFile(ln net.Listener) (*os.File, error) {
 	return os.NewFile(uintptr(nfd), ln.Addr().Network()+":"+ln.Addr().String()), nil
 }
 
-// InheritEnv returns os.Environ() without any variables of this protocol
-// (PREFORK_LISTEN_*, the worker's PREFORK_* variables, systemd's LISTEN_FDS,
-// LISTEN_PID, LISTEN_FDNAMES) and with
-// PREFORK_LISTEN_FDS and PREFORK_LISTEN_NAMES describing files, which must be
-// the first entries of the child's exec.Cmd.ExtraFiles (fds 3, 4, ...).
-func InheritEnv(files []*os.File, names []string) []string {
-	env := cleanEnv(os.Environ())
-	ns := make([]string, len(files))
-	for i := range files {
-		if i < len(names) {
-			ns[i] = names[i]
-		} else {
-			ns[i] = files[i].Name()
-		}
-	}
-	return append(env,
-		EnvListenFDs+"="+strconv.Itoa(len(files)),
-		EnvListenNames+"="+listenNames(ns))
-}
-
 // listenNames joins names for PREFORK_LISTEN_NAMES; a comma inside a name
 // (a unix socket path could have one) becomes "_" so the count stays right.
-func listenNames(names []string) string {
+func ListenNames(names []string) string {
 	ns := make([]string, len(names))
 	for i, n := range names {
 		ns[i] = strings.ReplaceAll(n, ",", "_")
@@ -235,26 +215,11 @@ func listenNames(names []string) string {
 	return strings.Join(ns, ",")
 }
 
-// cleanEnv drops the variables that describe descriptors of this process.
-func cleanEnv(env []string) []string {
-	out := make([]string, 0, len(env)+2)
-	for _, kv := range env {
-		k, _, _ := strings.Cut(kv, "=")
-		switch k {
-		case EnvListenFDs, EnvListenNames, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
-			envWorkerID, envGeneration, envStatusFD, envControlFD, envConfigFD, envMaxRequests:
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
-}
-
 // inheritedListeners returns listeners handed over by a parent: first
 // PREFORK_LISTEN_FDS, then systemd socket activation (LISTEN_FDS for this
 // pid). It unsets the variables so children of this process inherit nothing.
 // No variables: nil, nil.
-func inheritedListeners() ([]net.Listener, []string, error) {
+func InheritedListeners() ([]net.Listener, []string, error) {
 	n, names, err := inheritedFDCount()
 	if err != nil || n == 0 {
 		return nil, nil, err
@@ -331,8 +296,8 @@ func splitNames(s, sep string) []string {
 
 // listen returns the inherited listeners, or binds addrs (with SO_REUSEPORT
 // when reusePort, and a listen queue of backlog).
-func listen(addrs []string, reusePort bool, backlog int) ([]net.Listener, []string, bool, error) {
-	lns, names, err := inheritedListeners()
+func Listen(addrs []string, reusePort bool, backlog int) ([]net.Listener, []string, bool, error) {
+	lns, names, err := InheritedListeners()
 	if err != nil {
 		return nil, nil, false, err
 	}

@@ -1,4 +1,4 @@
-package prefork
+package master
 
 import (
 	"net"
@@ -91,7 +91,7 @@ func TestNotifierReloadingCarriesMonotonicClock(t *testing.T) {
 }
 
 func TestNotifierDisabledIsNoop(t *testing.T) {
-	var n *notifier
+	var n *Notifier
 	if n.Enabled() || n.Ready("") != nil || n.Reloading() != nil || newNotifier("") != nil {
 		t.Fatal("nil notifier must be a silent no-op")
 	}

@@ -1,6 +1,6 @@
 //go:build unix && !linux
 
-package prefork
+package serving
 
 import "syscall"
 

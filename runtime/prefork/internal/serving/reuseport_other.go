@@ -1,11 +1,11 @@
 //go:build !(aix || darwin || dragonfly || freebsd || linux || netbsd || openbsd)
 
-package prefork
+package serving
 
 import "syscall"
 
-func setReusePort(network, address string, c syscall.RawConn) error {
-	return errNoReusePort
+func SetReusePort(network, address string, c syscall.RawConn) error {
+	return ErrNoReusePort
 }
 
 // setBacklog is a no-op where the queue length cannot be changed after bind.

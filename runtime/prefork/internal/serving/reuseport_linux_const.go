@@ -1,6 +1,6 @@
 //go:build linux && (386 || amd64 || arm)
 
-package prefork
+package serving
 
 // soReusePort is SO_REUSEPORT, which package syscall lacks on these ports.
 const soReusePort = 0xf

@@ -1,4 +1,4 @@
-package prefork
+package master
 
 import (
 	"os/exec"
@@ -24,11 +24,11 @@ func TestStatusEventParsesTheWorkerProtocol(t *testing.T) {
 		{"hb seven", supervisor.EvBadMessage{ID: 3, Line: "hb seven"}},
 		{"hello", supervisor.EvBadMessage{ID: 3, Line: "hello"}},
 	} {
-		if got := statusEvent(3, tc.line); !reflect.DeepEqual(got, tc.want) {
+		if got := StatusEvent(3, tc.line); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%q: got %#v, want %#v", tc.line, got, tc.want)
 		}
 	}
-	if got, want := statusEvent(3, "metrics r=1"), (supervisor.EvMetrics{ID: 3, Report: "r=1"}); got != want {
+	if got, want := StatusEvent(3, "metrics r=1"), (supervisor.EvMetrics{ID: 3, Report: "r=1"}); got != want {
 		t.Errorf("metrics line: got %#v, want %#v (the report, for the aggregator)", got, want)
 	}
 }
@@ -49,7 +49,7 @@ func TestExitOfClassifiesTheWaitStatus(t *testing.T) {
 	} {
 		cmd := exec.Command("/bin/sh", "-c", tc.script)
 		err := cmd.Run()
-		if got := exitOf(cmd.ProcessState, err); got != tc.want {
+		if got := ExitOf(cmd.ProcessState, err); got != tc.want {
 			t.Errorf("%s: got %+v, want %+v", tc.script, got, tc.want)
 		}
 	}

@@ -1,4 +1,4 @@
-package prefork
+package serving
 
 import (
 	"net"
@@ -10,7 +10,7 @@ import (
 // Gunicorn's --enable-backlog-metric does: for a listening socket Linux
 // reports the connections waiting to be accepted in tcpi_unacked and the
 // queue's limit in tcpi_sacked.
-func listenBacklog(ln net.Listener) (queued, limit int64, ok bool) {
+func ListenBacklog(ln net.Listener) (queued, limit int64, ok bool) {
 	tl, isTCP := ln.(*net.TCPListener)
 	if !isTCP {
 		return 0, 0, false

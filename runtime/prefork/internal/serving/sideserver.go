@@ -1,4 +1,4 @@
-package prefork
+package serving
 
 import (
 	"errors"
@@ -18,7 +18,7 @@ import (
 // (metrics_server.go). Each says how it binds; the server serves what was
 // bound, can keep trying in the background while the address is taken (by
 // the master a USR2 upgrade replaces), and stops once.
-type sideServer struct {
+type SideServer struct {
 	name  string // the setting, for errors: "health-bind", "metrics-bind"
 	what  string // for logs: "health listener", "metrics listener"
 	addr  string
@@ -32,11 +32,11 @@ type sideServer struct {
 	wg     sync.WaitGroup
 }
 
-func newSideServer(name, what, addr string, h http.Handler, lg *slog.Logger) *sideServer {
+func NewSideServer(name, what, addr string, h http.Handler, lg *slog.Logger) *SideServer {
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	return &sideServer{name: name, what: what, addr: addr, log: lg, bound: make(chan struct{}), srv: &http.Server{
+	return &SideServer{name: name, what: what, addr: addr, log: lg, bound: make(chan struct{}), srv: &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       5 * time.Second,
@@ -50,7 +50,7 @@ func newSideServer(name, what, addr string, h http.Handler, lg *slog.Logger) *si
 // start binds with bind and serves. An error for which retry is true is
 // logged once and bind is tried again every 100ms in the background until it
 // succeeds or the server is closed; any other error is returned.
-func (s *sideServer) start(bind func() (net.Listener, error), retry func(error) bool) error {
+func (s *SideServer) Start(bind func() (net.Listener, error), retry func(error) bool) error {
 	ln, err := bind()
 	if err == nil {
 		s.serve(ln)
@@ -78,13 +78,13 @@ func (s *sideServer) start(bind func() (net.Listener, error), retry func(error) 
 	return nil
 }
 
-func (s *sideServer) isClosed() bool {
+func (s *SideServer) isClosed() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.closed
 }
 
-func (s *sideServer) serve(ln net.Listener) {
+func (s *SideServer) serve(ln net.Listener) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -103,7 +103,7 @@ func (s *sideServer) serve(ln net.Listener) {
 }
 
 // Close stops serving; safe on nil and twice.
-func (s *sideServer) Close() {
+func (s *SideServer) Close() {
 	if s == nil {
 		return
 	}
@@ -124,7 +124,7 @@ func (s *sideServer) Close() {
 // mode there), and renames it over path, so a new master takes the path over
 // from the old one atomically. The listener does not unlink path on Close:
 // removeUnixSocket removes it only while it is still ours.
-func unixSocketOver(path string, prepare func(tmp string) error) (*net.UnixListener, os.FileInfo, error) {
+func UnixSocketOver(path string, prepare func(tmp string) error) (*net.UnixListener, os.FileInfo, error) {
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp"+strconv.Itoa(os.Getpid()))
 	_ = os.Remove(tmp)
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
@@ -154,7 +154,7 @@ func unixSocketOver(path string, prepare func(tmp string) error) (*net.UnixListe
 
 // removeUnixSocket removes path unless another process (a newer master) has
 // put its own socket there since info was read.
-func removeUnixSocket(path string, info os.FileInfo) {
+func RemoveUnixSocket(path string, info os.FileInfo) {
 	if cur, err := os.Lstat(path); err == nil && info != nil && os.SameFile(cur, info) {
 		os.Remove(path)
 	}
