@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
@@ -249,7 +248,7 @@ func (c Config) validate() error {
 		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, settings.ErrInvalid)
 	}
 	for _, a := range c.Bind {
-		if _, err := serving.ParseAddr(a); err != nil {
+		if _, err := settings.ParseAddr(a); err != nil {
 			return err
 		}
 	}
@@ -262,7 +261,7 @@ func (c Config) validate() error {
 	if f := c.LogFormat; f != "" && f != "text" && f != "json" {
 		return bad("log-format", f, "must be text or json")
 	}
-	if _, err := parseLevel(c.LogLevel); err != nil {
+	if _, err := settings.ParseLogLevel(c.LogLevel); err != nil {
 		return err
 	}
 	return nil

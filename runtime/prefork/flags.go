@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // RegisterFlags registers the runtime's Gunicorn-compatible settings (the
@@ -47,7 +47,7 @@ func (f *bindFlag) String() string {
 }
 
 func (f *bindFlag) Set(s string) error {
-	if _, err := serving.ParseAddr(s); err != nil {
+	if _, err := settings.ParseAddr(s); err != nil {
 		return errors.Unwrap(err)
 	}
 	if !f.set {
@@ -182,7 +182,7 @@ func (f *levelFlag) String() string {
 }
 
 func (f *levelFlag) Set(s string) error {
-	if _, err := parseLevel(s); err != nil {
+	if _, err := settings.ParseLogLevel(s); err != nil {
 		return errors.New("must be one of debug, info, warning, error, critical")
 	}
 	*f.p = s

@@ -3,7 +3,7 @@ package prefork
 import (
 	"errors"
 
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 type bucketsFlag struct{ p *[]float64 }
@@ -12,11 +12,11 @@ func (f *bucketsFlag) String() string {
 	if f == nil || f.p == nil {
 		return ""
 	}
-	return formatBuckets(*f.p)
+	return settings.FormatBuckets(*f.p)
 }
 
 func (f *bucketsFlag) Set(s string) error {
-	bs, err := parseBuckets(s)
+	bs, err := settings.ParseBuckets(s)
 	if err != nil {
 		return err
 	}
@@ -35,7 +35,7 @@ func (f *bufferFlag) String() string {
 }
 
 func (f *bufferFlag) Set(s string) error {
-	n, err := observe.ParseByteSize(s)
+	n, err := settings.ParseByteSize(s)
 	if err != nil {
 		return errors.New(trimPkg(err))
 	}

@@ -6,8 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 type accessFormatFlag struct{ p *string }
@@ -20,7 +19,7 @@ func (f *accessFormatFlag) String() string {
 }
 
 func (f *accessFormatFlag) Set(s string) error {
-	if _, err := observe.NewAccessLogTo(nil, s); err != nil {
+	if err := settings.CheckAccessLogFormat(s); err != nil {
 		return errors.New(trimPkg(err))
 	}
 	*f.p = s
@@ -37,7 +36,7 @@ func (f *trustedFlag) String() string {
 }
 
 func (f *trustedFlag) Set(s string) error {
-	if _, err := serving.ParseTrustedProxies(s); err != nil {
+	if _, err := settings.ParsePeers(s); err != nil {
 		return errors.New(trimPkg(err))
 	}
 	if s == "" {
@@ -71,7 +70,7 @@ func exactSize(n int64) string {
 }
 
 func (f *byteSizeFlag) Set(s string) error {
-	n, err := observe.ParseByteSize(s)
+	n, err := settings.ParseByteSize(s)
 	if err != nil {
 		return errors.New(trimPkg(err))
 	}
@@ -99,7 +98,7 @@ func (f *octalFlag) Set(s string) error {
 		*f.p = ""
 		return nil
 	}
-	m, err := parseOctalMode(f.name, s, f.max)
+	m, err := settings.ParseOctalMode(f.name, s, f.max)
 	if err != nil {
 		return errors.New(trimPkg(err))
 	}
@@ -131,7 +130,7 @@ func (f *listenAddrFlag) Set(s string) error {
 		*f.p = ""
 		return nil
 	}
-	a, err := serving.ParseAddr(s)
+	a, err := settings.ParseAddr(s)
 	if err != nil {
 		return errors.Unwrap(err)
 	}

@@ -107,7 +107,7 @@ func (c *Config) gunicornDefaults() error {
 			continue
 		}
 		c.modes.umaskSet = c.modes.umaskSet || m.name == "umask"
-		v, err := parseOctalMode(m.name, m.val, 0o777)
+		v, err := settings.ParseOctalMode(m.name, m.val, 0o777)
 		if err != nil {
 			return err
 		}

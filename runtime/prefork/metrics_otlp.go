@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // The OTLP push (--metrics-otlp-endpoint): the master holds the aggregate
@@ -44,17 +44,11 @@ type otlpPusher struct {
 // otlpMetricsURL is endpoint's /v1/metrics (OTLP/HTTP's signal path).
 func otlpMetricsURL(endpoint string) string { return strings.TrimRight(endpoint, "/") + "/v1/metrics" }
 
-// validOTLPEndpoint accepts an http:// or https:// URL with a host.
-func validOTLPEndpoint(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.RawQuery == "" && u.Fragment == ""
-}
-
 // otlpEndpointFlag refuses anything but an http(s) URL.
 type otlpEndpointFlag struct{ stringFlag }
 
 func (f *otlpEndpointFlag) Set(s string) error {
-	if s != "" && !validOTLPEndpoint(s) {
+	if s != "" && !settings.ValidOTLPEndpoint(s) {
 		return errors.New("must be an http:// or https:// URL (the Collector's OTLP/HTTP base, e.g. http://127.0.0.1:4318)")
 	}
 	return f.stringFlag.Set(s)

@@ -54,7 +54,7 @@ func (c *Config) productionDefaults() error {
 		}
 	}
 	if c.HealthBind != "" {
-		a, err := serving.ParseAddr(c.HealthBind)
+		a, err := settings.ParseAddr(c.HealthBind)
 		if err != nil {
 			return fmt.Errorf("prefork: health-bind: %w", errors.Unwrap(err))
 		}

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"log/syslog"
 	"sync"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // syslogHandler sends each record to syslog (--log-syslog) at the
@@ -66,7 +68,7 @@ func (h *syslogHandler) Handle(ctx context.Context, r slog.Record) error {
 	}
 	msg := string(bytes.TrimRight(h.buf.Bytes(), "\n"))
 	switch {
-	case r.Level >= levelCritical:
+	case r.Level >= settings.LevelCritical:
 		return h.w.Crit(msg)
 	case r.Level >= slog.LevelError:
 		return h.w.Err(msg)
