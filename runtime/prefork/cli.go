@@ -170,7 +170,7 @@ func (c *Config) parsePass(cl CommandLine, args []string) error {
 			for _, f := range s.flags {
 				if f == word {
 					if values[s] == nil {
-						values[s] = s.settingValue(c)
+						values[s] = settingValue(s, c)
 					}
 					return option{s: s, v: values[s]}, true
 				}

@@ -150,8 +150,8 @@ const (
 // other platforms set them). As in Gunicorn they only give the default: a value set in
 // Go, in config/ or by a flag wins, and the start-up log says so.
 const (
-	EnvPort           = "PORT"
-	EnvWebConcurrency = "WEB_CONCURRENCY"
+	EnvPort           = settings.EnvPort
+	EnvWebConcurrency = settings.EnvWebConcurrency
 )
 
 // PlatformDefault is a default a platform variable gives a setting: PORT=8080 is bind

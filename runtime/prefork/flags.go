@@ -2,7 +2,6 @@ package prefork
 
 import (
 	"errors"
-	"flag"
 	"math"
 	"strconv"
 	"strings"
@@ -10,28 +9,6 @@ import (
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
-
-// RegisterFlags registers the runtime's Gunicorn-compatible settings (the
-// settings table, settings.go) on fs, bound to c: every flag by its long
-// name and its short form. The values already in c are kept when a flag is
-// absent. Durations accept plain seconds ("30", "0.5") or Go durations
-// ("30s"); as in Gunicorn, 0 turns a timeout or limit off. -c/--config is
-// not registered: the program's entry owns it. A Gunicorn command line is
-// better parsed with ParseArgs, which reads GUNICORN_CMD_ARGS, prints
-// Gunicorn's help and refuses abbreviations.
-func (c *Config) RegisterFlags(fs *flag.FlagSet) {
-	for i := range settingTable {
-		s := &settingTable[i]
-		v := s.settingValue(c)
-		for _, f := range s.flags {
-			usage := s.help
-			if !strings.HasPrefix(f, "--") {
-				usage += " (short for --" + s.longName() + ")"
-			}
-			fs.Var(v, strings.TrimLeft(f, "-"), usage)
-		}
-	}
-}
 
 // bindFlag replaces the defaults on its first use, then appends.
 type bindFlag struct {
@@ -187,4 +164,14 @@ func (f *levelFlag) Set(s string) error {
 	}
 	*f.p = s
 	return nil
+}
+
+// seconds is a duration in its flag's spelling: seconds, 0 for off (negative).
+func seconds(d time.Duration) string {
+	return strconv.FormatFloat(max(d, 0).Seconds(), 'f', -1, 64)
+}
+
+// limit is a limit in its flag's spelling: 0 for none (negative).
+func limit(n int) string {
+	return strconv.Itoa(max(n, 0))
 }

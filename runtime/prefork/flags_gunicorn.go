@@ -101,7 +101,7 @@ func (f *choiceFlag) Set(s string) error {
 
 // proxyProtocolFlag is Gunicorn 24.1's --proxy-protocol [MODE]: off, v1,
 // v2 or auto (true, or the switch alone).
-type proxyProtocolFlag struct{ c *Config }
+type proxyProtocolFlag struct{ c *Values }
 
 func (f *proxyProtocolFlag) IsBoolFlag() bool { return true }
 

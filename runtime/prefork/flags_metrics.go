@@ -48,3 +48,13 @@ func (f *bufferFlag) Set(s string) error {
 	*f.p = int(n)
 	return nil
 }
+
+// otlpEndpointFlag refuses anything but an http(s) URL.
+type otlpEndpointFlag struct{ stringFlag }
+
+func (f *otlpEndpointFlag) Set(s string) error {
+	if s != "" && !settings.ValidOTLPEndpoint(s) {
+		return errors.New("must be an http:// or https:// URL (the Collector's OTLP/HTTP base, e.g. http://127.0.0.1:4318)")
+	}
+	return f.stringFlag.Set(s)
+}

@@ -65,7 +65,7 @@ func (c *Config) gunicornDefaults() error {
 		{"control-socket-mode", c.ControlSocketMode}, {"ciphers", c.Ciphers}, {"root-path", c.RootPath},
 	} {
 		var probe Config
-		if err := settingByLong(chk.name).value(&probe).Set(chk.val); err != nil {
+		if err := settingByLong(chk.name).value(&probe.Values).Set(chk.val); err != nil {
 			return fmt.Errorf("prefork: %s=%q: %v: %w", chk.name, chk.val, err, settings.ErrInvalid)
 		}
 	}
@@ -129,16 +129,6 @@ func (c *Config) gunicornDefaults() error {
 		}
 	}
 	return nil
-}
-
-// settingByLong finds a setting by its long flag name (without dashes).
-func settingByLong(name string) *setting {
-	for i := range settingTable {
-		if settingTable[i].longName() == name {
-			return &settingTable[i]
-		}
-	}
-	panic("prefork: no setting --" + name)
 }
 
 // reportNoEffect logs, once, each Gunicorn setting given that means nothing here.

@@ -65,7 +65,7 @@ func (c *Config) helpDefaults() func(s *setting) (def string, read bool) {
 	return func(s *setting) (string, bool) {
 		def := s.def
 		if def == "" && s.value != nil && baseErr == nil {
-			def = s.value(&base).String() // the runtime's default, written once (on Config)
+			def = s.value(&base.Values).String() // the runtime's default, written once (on Config)
 		}
 		switch {
 		case s.value == nil || s.noEffect != "":
@@ -77,7 +77,7 @@ func (c *Config) helpDefaults() func(s *setting) (def string, read bool) {
 		case effErr != nil || baseErr != nil:
 			return def, false
 		}
-		if v := s.value(&eff).String(); v != s.value(&base).String() {
+		if v := s.value(&eff.Values).String(); v != s.value(&base.Values).String() {
 			return v, false
 		}
 		return def, false

@@ -3,7 +3,6 @@ package prefork
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // The OTLP push (--metrics-otlp-endpoint): the master holds the aggregate
@@ -43,16 +41,6 @@ type otlpPusher struct {
 
 // otlpMetricsURL is endpoint's /v1/metrics (OTLP/HTTP's signal path).
 func otlpMetricsURL(endpoint string) string { return strings.TrimRight(endpoint, "/") + "/v1/metrics" }
-
-// otlpEndpointFlag refuses anything but an http(s) URL.
-type otlpEndpointFlag struct{ stringFlag }
-
-func (f *otlpEndpointFlag) Set(s string) error {
-	if s != "" && !settings.ValidOTLPEndpoint(s) {
-		return errors.New("must be an http:// or https:// URL (the Collector's OTLP/HTTP base, e.g. http://127.0.0.1:4318)")
-	}
-	return f.stringFlag.Set(s)
-}
 
 // otlpResource is service.name and service.version: the program's
 // (ServiceName, ServiceVersion), else $OTEL_SERVICE_NAME, else the binary's

@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 )
 
 // Settings is the effective configuration (defaults applied) as "name = value"
@@ -56,19 +54,8 @@ func (c Config) settingLines() []string {
 		if s.value == nil || s.noEffect != "" {
 			continue
 		}
-		lines = append(lines, s.name+" = "+s.value(&c).String())
+		lines = append(lines, s.name+" = "+s.value(&c.Values).String())
 	}
 	slices.Sort(lines)
 	return lines
-}
-
-func seconds(d time.Duration) string {
-	return strconv.FormatFloat(off(d).Seconds(), 'f', -1, 64)
-}
-
-func limit(n int) string {
-	if n < 0 {
-		n = 0
-	}
-	return strconv.Itoa(n)
 }
