@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // parseGunicorn runs ParseArgs with env as GUNICORN_CMD_ARGS.
@@ -119,10 +121,10 @@ func TestEverySettingParses(t *testing.T) {
 		"access-log-buffer":            {[]string{"--access-log-buffer", "8KiB"}, "access_log_buffer = 8KiB", "lots"},
 		"access-log-flush":             {[]string{"--access-log-flush", "0.25"}, "access_log_flush = 0.25", "soon"},
 	}
-	for i := range settingTable {
-		s := &settingTable[i]
-		name := s.longName()
-		if s.noEffect != "" {
+	for i := range settings.Table {
+		s := &settings.Table[i]
+		name := s.LongName()
+		if s.NoEffect != "" {
 			continue // TestNoEffectSettings
 		}
 		tc, ok := cases[name]

@@ -166,14 +166,14 @@ type PlatformDefault struct {
 // with the default it gives; the setting's rule is SetSetting's.
 func PlatformDefaults(getenv func(string) string) []PlatformDefault {
 	var out []PlatformDefault
-	for i := range settingTable {
-		s := &settingTable[i]
-		if s.platform == "" || getenv(s.platform) == "" {
+	for i := range settings.Table {
+		s := &settings.Table[i]
+		if s.Platform == "" || getenv(s.Platform) == "" {
 			continue
 		}
-		v := getenv(s.platform)
-		p := PlatformDefault{Variable: s.platform, Given: v, Value: v, Key: s.key, Flag: s.longName()}
-		if s.platform == EnvPort {
+		v := getenv(s.Platform)
+		p := PlatformDefault{Variable: s.Platform, Given: v, Value: v, Key: s.Key, Flag: s.LongName()}
+		if s.Platform == EnvPort {
 			p.Value = "0.0.0.0:" + v
 		}
 		out = append(out, p)

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"strconv"
 	"strings"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // RegisterFlags registers the runtime's Gunicorn-compatible settings (the
@@ -16,13 +18,13 @@ import (
 // better parsed with ParseArgs, which reads GUNICORN_CMD_ARGS, prints
 // Gunicorn's help and refuses abbreviations.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
-	for i := range settingTable {
-		s := &settingTable[i]
+	for i := range settings.Table {
+		s := &settings.Table[i]
 		v := settingValue(s, c)
-		for _, f := range s.flags {
-			usage := s.help
+		for _, f := range s.Flags {
+			usage := s.Help
 			if !strings.HasPrefix(f, "--") {
-				usage += " (short for --" + s.longName() + ")"
+				usage += " (short for --" + s.LongName() + ")"
 			}
 			fs.Var(v, strings.TrimLeft(f, "-"), usage)
 		}
@@ -31,35 +33,35 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 
 // settingValue is the flag.Value of a setting for one parse: switches are
 // boolean flags, and a setting with no effect only records that it was given.
-func settingValue(s *setting, c *Config) flag.Value {
-	if s.noEffect != "" {
+func settingValue(s *settings.Setting, c *Config) flag.Value {
+	if s.NoEffect != "" {
 		return &noEffectFlag{c: c, s: s}
 	}
-	return s.value(&c.Values)
+	return s.Value(&c.Values)
 }
 
 // noEffectFlag accepts a Gunicorn setting that means nothing here and
 // records why, for the start-up log and --check-config.
 type noEffectFlag struct {
 	c *Config
-	s *setting
+	s *settings.Setting
 }
 
 func (f *noEffectFlag) String() string { return "" }
 
-func (f *noEffectFlag) IsBoolFlag() bool { return f != nil && f.s != nil && f.s.meta == "" }
+func (f *noEffectFlag) IsBoolFlag() bool { return f != nil && f.s != nil && f.s.Meta == "" }
 
 func (f *noEffectFlag) Set(v string) error {
-	if f.s.meta == "INT" {
+	if f.s.Meta == "INT" {
 		if _, err := strconv.Atoi(strings.TrimSpace(v)); err != nil {
-			return errorf("must be a whole number")
+			return errors.New("must be a whole number")
 		}
 	}
-	given := "--" + f.s.longName()
-	if f.s.meta != "" {
+	given := "--" + f.s.LongName()
+	if f.s.Meta != "" {
 		given += " " + v
 	}
-	note := given + ": no effect: " + f.s.noEffect
+	note := given + ": no effect: " + f.s.NoEffect
 	for _, n := range f.c.noEffect {
 		if n == note {
 			return nil
@@ -94,9 +96,9 @@ type ServerKey struct {
 // the setting's one rule (SetSetting), whatever its source.
 func ServerKeys() []ServerKey {
 	var keys []ServerKey
-	for i := range settingTable {
-		if settingTable[i].key != "" {
-			keys = append(keys, ServerKey{Key: settingTable[i].key, Flag: settingTable[i].longName()})
+	for i := range settings.Table {
+		if settings.Table[i].Key != "" {
+			keys = append(keys, ServerKey{Key: settings.Table[i].Key, Flag: settings.Table[i].LongName()})
 		}
 	}
 	return keys
@@ -107,7 +109,7 @@ func ServerKeys() []ServerKey {
 // for worker_connections, 0 is the default backlog). Several values fill a list
 // (bind), replacing it. The error states the rule.
 func (c *Config) SetSetting(long string, values ...string) error {
-	s := settingByLong(long)
+	s := settings.ByLong(long)
 	v := settingValue(s, c)
 	for _, val := range values {
 		if err := v.Set(val); err != nil {
@@ -121,7 +123,7 @@ func (c *Config) SetSetting(long string, values ...string) error {
 // spelling, as --print-config shows it and its flag takes it ("30" seconds, "0" for
 // no limit); a list's items are comma-separated.
 func (c Config) SettingValue(long string) string {
-	return settingByLong(long).value(&c.Values).String()
+	return settings.ByLong(long).Value(&c.Values).String()
 }
 
 // ServerDefaults is the value of each key of config.yaml's server section when nothing

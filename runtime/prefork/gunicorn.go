@@ -65,7 +65,7 @@ func (c *Config) gunicornDefaults() error {
 		{"control-socket-mode", c.ControlSocketMode}, {"ciphers", c.Ciphers}, {"root-path", c.RootPath},
 	} {
 		var probe Config
-		if err := settingByLong(chk.name).value(&probe.Values).Set(chk.val); err != nil {
+		if err := settings.ByLong(chk.name).Value(&probe.Values).Set(chk.val); err != nil {
 			return fmt.Errorf("prefork: %s=%q: %v: %w", chk.name, chk.val, err, settings.ErrInvalid)
 		}
 	}
@@ -119,7 +119,7 @@ func (c *Config) gunicornDefaults() error {
 		}
 	}
 	for _, kv := range c.Env {
-		if err := checkEnvPair(kv); err != nil {
+		if err := settings.CheckEnvPair(kv); err != nil {
 			return bad("env", kv, err.Error())
 		}
 	}
@@ -169,7 +169,7 @@ func (c *Config) parsePeers() error {
 		}
 		t, err := serving.ParseTrustedProxies(l.val)
 		if err != nil {
-			rule := strings.TrimPrefix(trimPkg(err), "forwarded-allow-ips: ") // serving names one list for all three
+			rule := strings.TrimPrefix(settings.TrimPkg(err), "forwarded-allow-ips: ") // serving names one list for all three
 			return fmt.Errorf("prefork: %s=%q: %s: %w", l.name, l.val, rule, settings.ErrInvalid)
 		}
 		*l.dst = t

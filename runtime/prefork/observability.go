@@ -26,3 +26,11 @@ const DefaultMetricsOTLPInterval = 10 * time.Second
 // a plain number of bytes, or a number with a unit, case-insensitive: KB, MB, GB, TB are
 // powers of 1000; KiB, MiB, GiB, TiB and K, M, G, T powers of 1024 (settings.ParseSize).
 func ParseSize(s string) (int64, error) { return settings.ParseSize(s) }
+
+// ParseDuration is the one parser of durations, for flags and for the configuration
+// engine: seconds as Gunicorn takes them ("30", "0.5") or a Go duration ("30s",
+// "500ms"); never negative (settings.ParseDuration).
+func ParseDuration(s string) (time.Duration, error) { return settings.ParseDuration(s) }
+
+// DefaultCiphers is --ciphers' default: Mozilla's intermediate TLS 1.2 AEAD suites.
+const DefaultCiphers = settings.DefaultCiphers

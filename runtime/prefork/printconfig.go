@@ -5,6 +5,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // Settings is the effective configuration (defaults applied) as "name = value"
@@ -26,9 +28,9 @@ func (c Config) OtherSettings() ([]string, error) {
 		return nil, err
 	}
 	held := map[string]bool{}
-	for i := range settingTable {
-		if settingTable[i].key != "" {
-			held[settingTable[i].name] = true
+	for i := range settings.Table {
+		if settings.Table[i].Key != "" {
+			held[settings.Table[i].Name] = true
 		}
 	}
 	var lines []string
@@ -48,13 +50,13 @@ func (c Config) printConfig(w io.Writer) {
 }
 
 func (c Config) settingLines() []string {
-	lines := []string{"read_header_timeout = " + seconds(c.ReadHeaderTimeout)}
-	for i := range settingTable {
-		s := &settingTable[i]
-		if s.value == nil || s.noEffect != "" {
+	lines := []string{"read_header_timeout = " + settings.Seconds(c.ReadHeaderTimeout)}
+	for i := range settings.Table {
+		s := &settings.Table[i]
+		if s.Value == nil || s.NoEffect != "" {
 			continue
 		}
-		lines = append(lines, s.name+" = "+s.value(&c.Values).String())
+		lines = append(lines, s.Name+" = "+s.Value(&c.Values).String())
 	}
 	slices.Sort(lines)
 	return lines

@@ -27,13 +27,13 @@ type syslogHandler struct {
 // newSyslogHandler dials --log-syslog-to with --log-syslog-facility and
 // the tag --log-syslog-prefix (default: --name, else the program).
 func newSyslogHandler(c Config, level slog.Leveler, defaultTag string) (slog.Handler, error) {
-	network, address, err := parseSyslogAddr(c.SyslogTo)
+	network, address, err := settings.ParseSyslogAddr(c.SyslogTo)
 	if err != nil {
 		return nil, fmt.Errorf("prefork: --log-syslog-to %s: %w", c.SyslogTo, err)
 	}
-	fac, ok := syslogFacilities[c.SyslogFacility]
+	fac, ok := settings.SyslogFacilities[c.SyslogFacility]
 	if !ok {
-		fac = syslogFacilities["user"]
+		fac = settings.SyslogFacilities["user"]
 	}
 	tag := c.SyslogPrefix
 	if tag == "" {

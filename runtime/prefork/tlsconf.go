@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"sync"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // certReloader serves a certificate/key pair loaded from files and reloads
@@ -70,7 +72,7 @@ func newTLSOptions(c Config) (tlsOptions, error) {
 		ciphers = DefaultCiphers
 	}
 	var err error
-	if o.ciphers, err = parseCiphers(ciphers); err != nil {
+	if o.ciphers, err = settings.ParseCiphers(ciphers); err != nil {
 		return o, fmt.Errorf("prefork: --ciphers: %w", err)
 	}
 	if c.CACerts != "" {

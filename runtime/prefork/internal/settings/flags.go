@@ -1,4 +1,4 @@
-package prefork
+package settings
 
 import (
 	"errors"
@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // bindFlag replaces the defaults on its first use, then appends.
@@ -24,7 +22,7 @@ func (f *bindFlag) String() string {
 }
 
 func (f *bindFlag) Set(s string) error {
-	if _, err := settings.ParseAddr(s); err != nil {
+	if _, err := ParseAddr(s); err != nil {
 		return errors.Unwrap(err)
 	}
 	if !f.set {
@@ -99,7 +97,7 @@ func (f *durationFlag) String() string {
 	if f == nil || f.p == nil {
 		return "0"
 	}
-	return seconds(*f.p)
+	return Seconds(*f.p)
 }
 
 func (f *durationFlag) Set(s string) error {
@@ -159,7 +157,7 @@ func (f *levelFlag) String() string {
 }
 
 func (f *levelFlag) Set(s string) error {
-	if _, err := settings.ParseLogLevel(s); err != nil {
+	if _, err := ParseLogLevel(s); err != nil {
 		return errors.New("must be one of debug, info, warning, error, critical")
 	}
 	*f.p = s
@@ -167,7 +165,7 @@ func (f *levelFlag) Set(s string) error {
 }
 
 // seconds is a duration in its flag's spelling: seconds, 0 for off (negative).
-func seconds(d time.Duration) string {
+func Seconds(d time.Duration) string {
 	return strconv.FormatFloat(max(d, 0).Seconds(), 'f', -1, 64)
 }
 

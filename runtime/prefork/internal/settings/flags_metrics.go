@@ -1,9 +1,7 @@
-package prefork
+package settings
 
 import (
 	"errors"
-
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 type bucketsFlag struct{ p *[]float64 }
@@ -12,11 +10,11 @@ func (f *bucketsFlag) String() string {
 	if f == nil || f.p == nil {
 		return ""
 	}
-	return settings.FormatBuckets(*f.p)
+	return FormatBuckets(*f.p)
 }
 
 func (f *bucketsFlag) Set(s string) error {
-	bs, err := settings.ParseBuckets(s)
+	bs, err := ParseBuckets(s)
 	if err != nil {
 		return err
 	}
@@ -35,9 +33,9 @@ func (f *bufferFlag) String() string {
 }
 
 func (f *bufferFlag) Set(s string) error {
-	n, err := settings.ParseByteSize(s)
+	n, err := ParseByteSize(s)
 	if err != nil {
-		return errors.New(trimPkg(err))
+		return errors.New(TrimPkg(err))
 	}
 	if n > 16<<20 {
 		return errors.New("must be at most 16MiB")
@@ -53,7 +51,7 @@ func (f *bufferFlag) Set(s string) error {
 type otlpEndpointFlag struct{ stringFlag }
 
 func (f *otlpEndpointFlag) Set(s string) error {
-	if s != "" && !settings.ValidOTLPEndpoint(s) {
+	if s != "" && !ValidOTLPEndpoint(s) {
 		return errors.New("must be an http:// or https:// URL (the Collector's OTLP/HTTP base, e.g. http://127.0.0.1:4318)")
 	}
 	return f.stringFlag.Set(s)

@@ -1,4 +1,4 @@
-package prefork
+package settings
 
 import (
 	"crypto/tls"
@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// The flag values of the settings Gunicorn 24..26 added (see settings.go).
+// The flag values of the settings Gunicorn 24..26 added (see go).
 
 func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
 
@@ -69,7 +69,7 @@ func (f *listFlag) Set(s string) error {
 	return nil
 }
 
-func checkEnvPair(s string) error {
+func CheckEnvPair(s string) error {
 	k, _, ok := strings.Cut(s, "=")
 	if !ok || k == "" || strings.ContainsAny(k, " \t\x00") {
 		return errors.New("must be KEY=VALUE")
@@ -277,7 +277,7 @@ func (f *syslogAddrFlag) String() string {
 }
 
 func (f *syslogAddrFlag) Set(s string) error {
-	if _, _, err := parseSyslogAddr(s); err != nil {
+	if _, _, err := ParseSyslogAddr(s); err != nil {
 		return err
 	}
 	*f.p = s
@@ -286,7 +286,7 @@ func (f *syslogAddrFlag) Set(s string) error {
 
 // parseSyslogAddr turns unix://PATH[#stream|#dgram], udp://HOST:PORT and
 // tcp://HOST:PORT into a network and address for net.Dial.
-func parseSyslogAddr(s string) (network, address string, err error) {
+func ParseSyslogAddr(s string) (network, address string, err error) {
 	scheme, rest, ok := strings.Cut(s, "://")
 	if !ok || rest == "" {
 		return "", "", errors.New("must be unix://PATH, udp://HOST:PORT or tcp://HOST:PORT")
@@ -311,18 +311,18 @@ func parseSyslogAddr(s string) (network, address string, err error) {
 }
 
 // syslogFacilities are syslog(3)'s facility names and codes.
-var syslogFacilities = map[string]int{
+var SyslogFacilities = map[string]int{
 	"kern": 0, "user": 1, "mail": 2, "daemon": 3, "auth": 4, "syslog": 5, "lpr": 6, "news": 7,
 	"uucp": 8, "cron": 9, "authpriv": 10, "ftp": 11,
 	"local0": 16, "local1": 17, "local2": 18, "local3": 19, "local4": 20, "local5": 21, "local6": 22, "local7": 23,
 }
 
 func syslogFacilityNames() []string {
-	names := make([]string, 0, len(syslogFacilities))
-	for n := range syslogFacilities {
+	names := make([]string, 0, len(SyslogFacilities))
+	for n := range SyslogFacilities {
 		names = append(names, n)
 	}
-	slices.SortFunc(names, func(a, b string) int { return syslogFacilities[a] - syslogFacilities[b] })
+	slices.SortFunc(names, func(a, b string) int { return SyslogFacilities[a] - SyslogFacilities[b] })
 	return names
 }
 
@@ -337,7 +337,7 @@ func (f *ciphersFlag) String() string {
 }
 
 func (f *ciphersFlag) Set(s string) error {
-	if _, err := parseCiphers(s); err != nil {
+	if _, err := ParseCiphers(s); err != nil {
 		return err
 	}
 	*f.p = s
@@ -373,7 +373,7 @@ var opensslCipherNames = map[string]string{
 // parseCiphers returns the TLS 1.2 suite ids of a colon- (or comma-)
 // separated list; TLS 1.3 names are accepted and skipped (those suites are
 // always on); suites Go deems insecure (RC4, 3DES) are refused.
-func parseCiphers(s string) ([]uint16, error) {
+func ParseCiphers(s string) ([]uint16, error) {
 	byName := map[string]uint16{}
 	for _, cs := range tls.CipherSuites() {
 		byName[cs.Name] = cs.ID
