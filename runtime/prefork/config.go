@@ -234,7 +234,10 @@ func (c Config) withDefaultsFrom(getenv func(string) string) (Config, error) {
 	if err := c.productionDefaults(); err != nil {
 		return c, err
 	}
-	if err := c.gunicornDefaults(); err != nil {
+	if err := gunicornDefaults(&c.Values); err != nil {
+		return c, err
+	}
+	if err := c.parseModes(); err != nil {
 		return c, err
 	}
 	if err := c.parsePeers(); err != nil {

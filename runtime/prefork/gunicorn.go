@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
@@ -27,9 +26,9 @@ const (
 )
 
 // gunicornDefaults applies the defaults of the Gunicorn 24..26 settings and
-// validates them (called by withDefaults), so a Config built in Go or from
-// config.yaml is checked like the flags.
-func (c *Config) gunicornDefaults() error {
+// validates them (called by prefork's withDefaults), so settings built in Go or
+// from config.yaml are checked like the flags.
+func gunicornDefaults(c *Values) error {
 	setInt := func(p *int, def int) {
 		if *p == 0 {
 			*p = def
@@ -64,8 +63,8 @@ func (c *Config) gunicornDefaults() error {
 		{"forwarder-headers", c.ForwarderHeaders}, {"log-syslog-to", c.SyslogTo}, {"log-syslog-facility", c.SyslogFacility},
 		{"control-socket-mode", c.ControlSocketMode}, {"ciphers", c.Ciphers}, {"root-path", c.RootPath},
 	} {
-		var probe Config
-		if err := settings.ByLong(chk.name).Value(&probe.Values).Set(chk.val); err != nil {
+		var probe Values
+		if err := settings.ByLong(chk.name).Value(&probe).Set(chk.val); err != nil {
 			return fmt.Errorf("prefork: %s=%q: %v: %w", chk.name, chk.val, err, settings.ErrInvalid)
 		}
 	}
@@ -74,9 +73,9 @@ func (c *Config) gunicornDefaults() error {
 		name string
 		val  int
 	}{{"backlog", c.Backlog}, {"workers", c.Workers}} {
-		var probe Config
-		if err := probe.SetSetting(chk.name, strconv.Itoa(chk.val)); err != nil {
-			return fmt.Errorf("prefork: %s=%d: %v: %w", chk.name, chk.val, err, settings.ErrInvalid)
+		var probe Values
+		if err := settings.ByLong(chk.name).Value(&probe).Set(strconv.Itoa(chk.val)); err != nil {
+			return fmt.Errorf("prefork: %s=%d: %v: %w", chk.name, chk.val, strings.TrimPrefix(err.Error(), "prefork: "), settings.ErrInvalid)
 		}
 	}
 	bad := func(name string, v any, rule string) error {
@@ -98,23 +97,8 @@ func (c *Config) gunicornDefaults() error {
 	case c.ProxyProtocolVersion != "" && c.ProxyProtocolVersion != "v1" && c.ProxyProtocolVersion != "v2":
 		return bad("proxy-protocol", c.ProxyProtocolVersion, "must be off, v1, v2 or auto")
 	}
-	// The modes the master applies, parsed here once (0: leave the mode as created).
-	for _, m := range []struct {
-		name, val string
-		p         *os.FileMode
-	}{{"umask", c.Umask, &c.modes.umask}, {"bind-mode", c.BindMode, &c.modes.bindMode}, {"control-socket-mode", c.ControlSocketMode, &c.modes.controlSocket}} {
-		if m.val == "" {
-			continue
-		}
-		c.modes.umaskSet = c.modes.umaskSet || m.name == "umask"
-		v, err := settings.ParseOctalMode(m.name, m.val, 0o777)
-		if err != nil {
-			return err
-		}
-		*m.p = os.FileMode(v)
-	}
 	if c.CACerts != "" {
-		if _, err := loadCertPool(c.CACerts); err != nil {
+		if _, err := settings.LoadCertPool(c.CACerts); err != nil {
 			return err
 		}
 	}
@@ -127,55 +111,6 @@ func (c *Config) gunicornDefaults() error {
 		if fi, err := os.Stat(c.Chdir); err != nil || !fi.IsDir() {
 			return bad("chdir", c.Chdir, "must be an existing directory")
 		}
-	}
-	return nil
-}
-
-// reportNoEffect logs, once, each Gunicorn setting given that means nothing here.
-func reportNoEffect(c Config, lg *logging) {
-	for _, n := range c.noEffect {
-		lg.Warn("setting has no effect", "setting", n)
-	}
-}
-
-// fileModes are Config's octal mode settings as parsed once by withDefaults.
-type fileModes struct {
-	umask         os.FileMode // --umask, when umaskSet (0 is a umask too)
-	umaskSet      bool
-	bindMode      os.FileMode // --bind-mode; 0: by umask
-	controlSocket os.FileMode // --control-socket-mode
-}
-
-// peerLists are the peer address settings, parsed once (parsePeers).
-type peerLists struct {
-	forwarded *serving.TrustedProxies // --forwarded-allow-ips
-	proxyFrom *serving.TrustedProxies // --proxy-allow-from; forwarded when unset
-	gateway   *serving.TrustedProxies // --uwsgi-allow-from
-}
-
-// parsePeers parses the peer lists into c.peers, after their defaults: the one
-// parse each gets, its error naming the setting.
-func (c *Config) parsePeers() error {
-	for _, l := range []struct {
-		name, val string
-		dst       **serving.TrustedProxies
-	}{
-		{"forwarded-allow-ips", c.ForwardedAllowIPs, &c.peers.forwarded},
-		{"proxy-allow-from", c.ProxyAllowFrom, &c.peers.proxyFrom},
-		{"uwsgi-allow-from", c.UwsgiAllowFrom, &c.peers.gateway},
-	} {
-		if l.val == "" {
-			continue
-		}
-		t, err := serving.ParseTrustedProxies(l.val)
-		if err != nil {
-			rule := strings.TrimPrefix(settings.TrimPkg(err), "forwarded-allow-ips: ") // serving names one list for all three
-			return fmt.Errorf("prefork: %s=%q: %s: %w", l.name, l.val, rule, settings.ErrInvalid)
-		}
-		*l.dst = t
-	}
-	if c.peers.proxyFrom == nil {
-		c.peers.proxyFrom = c.peers.forwarded
 	}
 	return nil
 }

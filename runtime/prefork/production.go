@@ -259,7 +259,7 @@ func prepareLogFile(path string, cr *credentials) error {
 }
 
 // applyUmask sets --umask for the whole process (before anything is bound or created),
-// as gunicornDefaults parsed it.
+// as parseModes parsed it.
 func applyUmask(c Config) {
 	if c.modes.umaskSet {
 		setUmask(int(c.modes.umask))
