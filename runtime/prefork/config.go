@@ -146,6 +146,21 @@ const (
 	DefaultBind                  = "127.0.0.1:8000"
 )
 
+// Defaults of the Gunicorn 24..26 settings (settings.GunicornDefaults applies them).
+const (
+	DefaultBacklog                   = settings.DefaultBacklog
+	DefaultWorkerConnections         = settings.DefaultWorkerConnections
+	DefaultUwsgiAllowFrom            = settings.DefaultUwsgiAllowFrom
+	DefaultHTTPProtocols             = settings.DefaultHTTPProtocols
+	DefaultHTTP2MaxConcurrentStreams = settings.DefaultHTTP2MaxConcurrentStreams
+	DefaultHTTP2InitialWindowSize    = settings.DefaultHTTP2InitialWindowSize
+	DefaultHTTP2MaxFrameSize         = settings.DefaultHTTP2MaxFrameSize
+	DefaultHTTP2MaxHeaderListSize    = settings.DefaultHTTP2MaxHeaderListSize
+	DefaultForwarderHeaders          = settings.DefaultForwarderHeaders
+	DefaultSyslogTo                  = settings.DefaultSyslogTo
+	DefaultControlSocketMode         = settings.DefaultControlSocketMode
+)
+
 // The platform variables Gunicorn reads as the defaults of bind and workers (Heroku and
 // other platforms set them). As in Gunicorn they only give the default: a value set in
 // Go, in config/ or by a flag wins, and the start-up log says so.
@@ -234,7 +249,7 @@ func (c Config) withDefaultsFrom(getenv func(string) string) (Config, error) {
 	if err := c.productionDefaults(); err != nil {
 		return c, err
 	}
-	if err := gunicornDefaults(&c.Values); err != nil {
+	if err := settings.GunicornDefaults(&c.Values); err != nil {
 		return c, err
 	}
 	if err := c.parseModes(); err != nil {

@@ -1,12 +1,10 @@
-package prefork
+package settings
 
 import (
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
-
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // Defaults of the Gunicorn 24..26 settings, as in Gunicorn unless noted on
@@ -28,7 +26,7 @@ const (
 // gunicornDefaults applies the defaults of the Gunicorn 24..26 settings and
 // validates them (called by prefork's withDefaults), so settings built in Go or
 // from config.yaml are checked like the flags.
-func gunicornDefaults(c *Values) error {
+func GunicornDefaults(c *Values) error {
 	setInt := func(p *int, def int) {
 		if *p == 0 {
 			*p = def
@@ -64,8 +62,8 @@ func gunicornDefaults(c *Values) error {
 		{"control-socket-mode", c.ControlSocketMode}, {"ciphers", c.Ciphers}, {"root-path", c.RootPath},
 	} {
 		var probe Values
-		if err := settings.ByLong(chk.name).Value(&probe).Set(chk.val); err != nil {
-			return fmt.Errorf("prefork: %s=%q: %v: %w", chk.name, chk.val, err, settings.ErrInvalid)
+		if err := ByLong(chk.name).Value(&probe).Set(chk.val); err != nil {
+			return fmt.Errorf("prefork: %s=%q: %v: %w", chk.name, chk.val, err, ErrInvalid)
 		}
 	}
 	// Whole numbers whose rule a Go caller can break too, through the same rule.
@@ -74,12 +72,12 @@ func gunicornDefaults(c *Values) error {
 		val  int
 	}{{"backlog", c.Backlog}, {"workers", c.Workers}} {
 		var probe Values
-		if err := settings.ByLong(chk.name).Value(&probe).Set(strconv.Itoa(chk.val)); err != nil {
-			return fmt.Errorf("prefork: %s=%d: %v: %w", chk.name, chk.val, strings.TrimPrefix(err.Error(), "prefork: "), settings.ErrInvalid)
+		if err := ByLong(chk.name).Value(&probe).Set(strconv.Itoa(chk.val)); err != nil {
+			return fmt.Errorf("prefork: %s=%d: %v: %w", chk.name, chk.val, strings.TrimPrefix(err.Error(), "prefork: "), ErrInvalid)
 		}
 	}
 	bad := func(name string, v any, rule string) error {
-		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, settings.ErrInvalid)
+		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, ErrInvalid)
 	}
 	switch {
 	case c.CertReqs < 0 || c.CertReqs > 2:
@@ -98,12 +96,12 @@ func gunicornDefaults(c *Values) error {
 		return bad("proxy-protocol", c.ProxyProtocolVersion, "must be off, v1, v2 or auto")
 	}
 	if c.CACerts != "" {
-		if _, err := settings.LoadCertPool(c.CACerts); err != nil {
+		if _, err := LoadCertPool(c.CACerts); err != nil {
 			return err
 		}
 	}
 	for _, kv := range c.Env {
-		if err := settings.CheckEnvPair(kv); err != nil {
+		if err := CheckEnvPair(kv); err != nil {
 			return bad("env", kv, err.Error())
 		}
 	}
