@@ -10,7 +10,7 @@ import (
 )
 
 // RegisterFlags registers the runtime's Gunicorn-compatible settings (the
-// settings table, settings.go) on fs, bound to c: every flag by its long
+// settings table, internal/settings) on fs, bound to c: every flag by its long
 // name and its short form. The values already in c are kept when a flag is
 // absent. Durations accept plain seconds ("30", "0.5") or Go durations
 // ("30s"); as in Gunicorn, 0 turns a timeout or limit off. -c/--config is

@@ -37,11 +37,16 @@
 //     IDs (the HTTP server, request policy and TLS are still here);
 //   - internal/observe: the access log, request metrics and their exposition,
 //     StatsD, memory readings;
-//   - internal/settings: the settings' plain data (Values, which Config
-//     embeds: what the master hands each worker and a reload
-//     replaces) and the error every refused value wraps. Next to them Config
-//     embeds Hooks, the program's funcs, which never travel and which a
-//     reload keeps unless it sets them.
+//   - internal/settings: the one settings schema: the table (each setting's
+//     Gunicorn name, flags, config.yaml key, platform variable, section, help
+//     and flag value type), the Gunicorn settings' defaults and checks, the one
+//     parser of each kind of value (listen addresses, peer lists, durations,
+//     sizes, octal modes, log levels, TLS ciphers, access log formats), and
+//     the settings' plain data (Values, which Config embeds: what the master
+//     hands each worker and a reload replaces). It imports nothing of the
+//     tree. Next to Values Config embeds Hooks, the program's funcs, which
+//     never travel and which a reload keeps unless it sets them; the command
+//     line (ParseArgs, -h, --print-config) reads the table from here.
 //
 // tree_test.go pins which package may import which. A generated project
 // vendors the whole tree as internal/prefork, and `scaffold vendor` replaces
@@ -235,8 +240,8 @@
 //
 // # Gunicorn's command line
 //
-// Config.ParseArgs reads a Gunicorn 26.1 command line (settings.go holds
-// every setting: its Gunicorn name, flags, section, value and default):
+// Config.ParseArgs reads a Gunicorn 26.1 command line (internal/settings'
+// table.go holds every setting: its Gunicorn name, flags, section, value and default):
 // $GUNICORN_CMD_ARGS first, split as a shell would, then the arguments,
 // which win; -h groups the settings by Gunicorn's sections; a bad value is
 // one line naming the flag, the value and the rule (UsageError, exit 2 by

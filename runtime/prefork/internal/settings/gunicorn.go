@@ -23,7 +23,7 @@ const (
 	DefaultControlSocketMode         = "0600"
 )
 
-// gunicornDefaults applies the defaults of the Gunicorn 24..26 settings and
+// GunicornDefaults applies the defaults of the Gunicorn 24..26 settings and
 // validates them (called by prefork's withDefaults), so settings built in Go or
 // from config.yaml are checked like the flags.
 func GunicornDefaults(c *Values) error {

@@ -64,7 +64,7 @@ type Values struct {
 	PrintConfig bool
 
 	// Production settings (see production.go and the flags in
-	// flags_production.go). Each is off when zero unless a default is named.
+	// flags_production.go, here). Each is off when zero unless a default is named.
 
 	// AccessLog is the access log file, "-" for stdout; "" = none.
 	AccessLog string
@@ -110,8 +110,8 @@ type Values struct {
 	// Off when empty.
 	HealthBind string
 
-	// Gunicorn 26 settings (settings.go lists every flag; their defaults
-	// are applied by gunicornDefaults).
+	// Gunicorn 26 settings (table.go lists every flag; their defaults
+	// are applied by GunicornDefaults).
 
 	// Backlog is the listen queue length of the sockets the master binds.
 	// Default 2048 (the kernel caps it at net.core.somaxconn); at most 65535.
