@@ -10,9 +10,7 @@ import (
 	"strings"
 )
 
-// The flag values of the settings Gunicorn 24..26 added (see go).
-
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+// The flag values of the settings Gunicorn 24..26 added (see table.go).
 
 // boolFlag is a switch: given alone it is true; "=true"/"=false" also work.
 type boolFlag struct{ p *bool }
