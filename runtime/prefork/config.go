@@ -161,6 +161,14 @@ const (
 	DefaultControlSocketMode         = settings.DefaultControlSocketMode
 )
 
+// The modes of --http2-cleartext (Values.HTTP2Cleartext), as Gunicorn 26.2 names them.
+const (
+	H2COff            = settings.H2COff
+	H2CPriorKnowledge = settings.H2CPriorKnowledge
+	H2CUpgrade        = settings.H2CUpgrade
+	H2CBoth           = settings.H2CBoth
+)
+
 // The platform variables Gunicorn reads as the defaults of bind and workers (Heroku and
 // other platforms set them). As in Gunicorn they only give the default: a value set in
 // Go, in config/ or by a flag wins, and the start-up log says so.

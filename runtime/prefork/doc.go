@@ -240,7 +240,7 @@
 //
 // # Gunicorn's command line
 //
-// Config.ParseArgs reads a Gunicorn 26.1 command line (internal/settings'
+// Config.ParseArgs reads a Gunicorn 27.0.1 command line (internal/settings'
 // table.go holds every setting: its Gunicorn name, flags, section, value and default):
 // $GUNICORN_CMD_ARGS first, split as a shell would, then the arguments,
 // which win; -h groups the settings by Gunicorn's sections; a bad value is
@@ -262,7 +262,12 @@
 // (unix socket peers always); X-Forwarded-* are then believed only when
 // REMOTE_ADDR itself is in --forwarded-allow-ips. HTTP/2: by ALPN over TLS
 // with "h2" in --http-protocols (the default "h1,h2"), without TLS only with
-// --http2-cleartext (prior knowledge; Go has no Upgrade: h2c); the --http2-*
+// --http2-cleartext, and then only to peers in --forwarded-allow-ips (anyone
+// else is served HTTP/1.x as if it were off, as in Gunicorn 26.2): its
+// prior-knowledge and both modes serve a trusted peer's HTTP/2 preface;
+// upgrade and both are accepted, but an Upgrade: h2c request is served over
+// HTTP/1.1 (net/http has no h2c upgrade, RFC 9113 deprecated it), which -h
+// and one start-up line say; the --http2-*
 // limits map to http.HTTP2Config, --http2-max-header-list-size lowers
 // MaxHeaderBytes. TLS: TLS 1.2 with DefaultCiphers (Mozilla intermediate, no
 // CBC) and TLS 1.3, --ciphers to change the 1.2 list, --cert-reqs/--ca-certs

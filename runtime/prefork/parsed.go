@@ -29,10 +29,14 @@ func (c *Config) parseModes() error {
 	return nil
 }
 
-// reportNoEffect logs, once, each Gunicorn setting given that means nothing here.
+// reportNoEffect logs, once, each Gunicorn setting given that means nothing here, and
+// what part of --http2-cleartext upgrade or both Go cannot do.
 func reportNoEffect(c Config, lg *logging) {
 	for _, n := range c.noEffect {
 		lg.Warn("setting has no effect", "setting", n)
+	}
+	if settings.H2CUpgradeOn(c.HTTP2Cleartext) {
+		lg.Warn("http2_cleartext="+c.HTTP2Cleartext+": "+settings.H2CUpgradeNote, "setting", "--http2-cleartext")
 	}
 }
 

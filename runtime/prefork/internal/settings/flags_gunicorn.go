@@ -127,30 +127,26 @@ func (f *proxyProtocolFlag) Set(s string) error {
 	return nil
 }
 
-// h2cFlag is --http2-cleartext: off or prior-knowledge. Go's server does
-// not implement the HTTP/1.1 Upgrade: h2c mechanism (RFC 9113 deprecates it).
-type h2cFlag struct{ p *bool }
+// h2cFlag is --http2-cleartext: off, prior-knowledge, upgrade or both, as
+// Gunicorn 26.2 takes it ("true" is prior-knowledge, "false" off; given alone,
+// prior-knowledge). Off is stored as "".
+type h2cFlag struct{ p *string }
 
 func (f *h2cFlag) IsBoolFlag() bool { return true }
 
 func (f *h2cFlag) String() string {
-	if f == nil || f.p == nil || !*f.p {
-		return "off"
+	if f == nil || f.p == nil || *f.p == "" {
+		return H2COff
 	}
-	return "prior-knowledge"
+	return *f.p
 }
 
 func (f *h2cFlag) Set(s string) error {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "off", "false":
-		*f.p = false
-	case "prior-knowledge", "true":
-		*f.p = true
-	case "upgrade", "both":
-		return errors.New("only prior-knowledge is supported: Go's HTTP/2 server has no Upgrade: h2c (deprecated by RFC 9113); use off or prior-knowledge")
-	default:
-		return errors.New("must be off or prior-knowledge")
+	m, err := ParseH2CMode(s)
+	if err != nil {
+		return err
 	}
+	*f.p = m
 	return nil
 }
 

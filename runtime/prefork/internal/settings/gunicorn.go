@@ -60,6 +60,7 @@ func GunicornDefaults(c *Values) error {
 		{"protocol", c.Protocol}, {"http-protocols", c.HTTPProtocols},
 		{"forwarder-headers", c.ForwarderHeaders}, {"log-syslog-to", c.SyslogTo}, {"log-syslog-facility", c.SyslogFacility},
 		{"control-socket-mode", c.ControlSocketMode}, {"ciphers", c.Ciphers}, {"root-path", c.RootPath},
+		{"http2-cleartext", c.HTTP2Cleartext},
 	} {
 		var probe Values
 		if err := ByLong(chk.name).Value(&probe).Set(chk.val); err != nil {
@@ -76,6 +77,7 @@ func GunicornDefaults(c *Values) error {
 			return fmt.Errorf("prefork: %s=%d: %v: %w", chk.name, chk.val, strings.TrimPrefix(err.Error(), "prefork: "), ErrInvalid)
 		}
 	}
+	c.HTTP2Cleartext, _ = ParseH2CMode(c.HTTP2Cleartext) // checked above: one spelling from here
 	bad := func(name string, v any, rule string) error {
 		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, ErrInvalid)
 	}
@@ -90,8 +92,8 @@ func GunicornDefaults(c *Values) error {
 		return bad("protocol", c.Protocol, "takes no TLS (--certfile): nginx terminates TLS and talks "+c.Protocol+" to the app")
 	case c.Protocol != "http" && c.ProxyProtocol:
 		return bad("protocol", c.Protocol, "takes no --proxy-protocol: nginx passes the client address in the request")
-	case c.HTTP2Cleartext && !strings.Contains(c.HTTPProtocols, "h2"):
-		return bad("http2-cleartext", "prior-knowledge", "needs h2 in --http-protocols")
+	case c.HTTP2Cleartext != "" && c.HTTP2Cleartext != H2COff && !strings.Contains(c.HTTPProtocols, "h2"):
+		return bad("http2-cleartext", c.HTTP2Cleartext, "needs h2 in --http-protocols")
 	case c.ProxyProtocolVersion != "" && c.ProxyProtocolVersion != "v1" && c.ProxyProtocolVersion != "v2":
 		return bad("proxy-protocol", c.ProxyProtocolVersion, "must be off, v1, v2 or auto")
 	}

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// setting is one command-line setting, with Gunicorn 26.1's name (as
+// Setting is one command-line setting, with Gunicorn 27.0.1's name (as
 // --print-config shows it), flags, section (as -h groups them), value name,
 // default and meaning. A setting with noEffect is accepted, so a Gunicorn
 // command line still starts, and reported once as having no effect.
@@ -283,8 +283,10 @@ var Table = []Setting{
 	{Section: secHTTP2, Name: "http_protocols", Flags: []string{"--http-protocols"}, Meta: "STRING",
 		Help:  "HTTP versions to serve, comma-separated: h1, h2 (HTTP/2 by ALPN over TLS, or with --http2-cleartext).",
 		Value: func(c *Values) flag.Value { return &httpProtocolsFlag{p: &c.HTTPProtocols} }},
-	{Section: secHTTP2, Name: "http2_cleartext", Flags: []string{"--http2-cleartext"}, Meta: "STRING", Optional: []string{"prior-knowledge", "off", "false", "true", "upgrade", "both"},
-		Help:  "Serve HTTP/2 without TLS (h2c) to clients that open with the HTTP/2 preface: off or prior-knowledge (the default when given alone). Only behind a trusted proxy.",
+	{Section: secHTTP2, Name: "http2_cleartext", Flags: []string{"--http2-cleartext"}, Meta: "STRING", Optional: []string{H2CPriorKnowledge, H2COff, "false", "true", H2CUpgrade, H2CBoth},
+		Help: "Accept HTTP/2 over cleartext TCP (h2c), and by which mechanism: off; prior-knowledge (the connection opens with the HTTP/2 preface; the default when given alone); " +
+			"upgrade (an HTTP/1.1 Upgrade: h2c request); both. Only peers in --forwarded-allow-ips get it: everyone else is served HTTP/1.x as if it were off. " +
+			"Needs h2 in --http-protocols; over TLS HTTP/2 is negotiated by ALPN instead. " + H2CUpgradeNote + ".",
 		Value: func(c *Values) flag.Value { return &h2cFlag{p: &c.HTTP2Cleartext} }},
 	{Section: secHTTP2, Name: "http2_max_concurrent_streams", Flags: []string{"--http2-max-concurrent-streams"}, Meta: "INT",
 		Help:  "Maximum concurrent HTTP/2 streams per connection.",

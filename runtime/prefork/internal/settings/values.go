@@ -178,9 +178,12 @@ type Values struct {
 	// HTTPProtocols lists the HTTP versions served: "h1", "h2" (default
 	// "h1,h2": HTTP/2 by ALPN over TLS; cleartext only with HTTP2Cleartext).
 	HTTPProtocols string
-	// HTTP2Cleartext serves HTTP/2 without TLS to clients that open with
-	// the HTTP/2 preface (h2c with prior knowledge).
-	HTTP2Cleartext bool
+	// HTTP2Cleartext is how a peer in ForwardedAllowIPs may start HTTP/2
+	// without TLS (h2c), as Gunicorn 26.2: "" or "off", "prior-knowledge"
+	// (the connection opens with the HTTP/2 preface), "upgrade" (Upgrade:
+	// h2c, served over HTTP/1.1 here: net/http has no h2c upgrade) or
+	// "both". Every other peer is served HTTP/1.x as if it were off.
+	HTTP2Cleartext string
 	// HTTP/2 limits; defaults as in Gunicorn: 100 streams, 65535-byte
 	// initial window, 16384-byte frames, 65536-byte header lists.
 	HTTP2MaxConcurrentStreams int
