@@ -320,7 +320,7 @@ func TestRequestPolicyPassThrough(t *testing.T) {
 		brw.WriteString("echo:" + line)
 		brw.Flush()
 	})
-	addr := policyServer(t, Config{Values: Values{HTTP2Cleartext: true}}, app)
+	addr := policyServer(t, Config{Values: Values{HTTP2Cleartext: H2CPriorKnowledge}}, app)
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
