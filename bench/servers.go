@@ -59,7 +59,9 @@ func (s *Server) Start(ctx context.Context, tmp string) (*Proc, error) {
 	if err != nil {
 		return nil, err
 	}
-	base := filepath.Join(tmp, sanitize(s.Name)+"-"+strings.ReplaceAll(addr, ":", "_"))
+	name := sanitize(s.Name)
+	name = name[:min(len(name), 28)] // unix socket paths beside it stay under 108 bytes; the port tells servers apart
+	base := filepath.Join(tmp, name+"-"+strings.ReplaceAll(addr, ":", "_"))
 	p := &Proc{srv: s, Addr: addr, pidFile: base + ".pid", logPath: base + ".log", done: make(chan struct{})}
 	argv := make([]string, len(s.Argv))
 	for i, a := range s.Argv {
