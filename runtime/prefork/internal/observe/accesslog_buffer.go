@@ -4,7 +4,6 @@ import (
 	"io"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -31,18 +30,18 @@ const (
 // bufferedLog is an io.Writer of whole lines with a bounded flush delay.
 //
 // No lock is shared by all of a worker's requests: the buffer is split in shards (one per
-// P), a line goes to the first shard whose lock is free (TryLock, starting from a
-// rotating index), and a request waits only if every shard is taken at once. A lock is
-// held for a copy of one line; the write(2) of a full shard happens after the shard's
-// buffer was swapped for an empty one, outside its lock. Lines within one write(2) stay
-// in order; the shards' writes may interleave with each other, whole lines each.
+// P), a line goes to the first shard whose lock is free (TryLock, in shard order), and a
+// request waits only if every shard is taken at once. A lock is held for a copy of one
+// line; the write(2) of a full shard happens after the shard's buffer was swapped for an
+// empty one, outside its lock. Requests one after another all find the first shard free,
+// so their lines stay in order; only lines of requests that ended at the same moment can
+// land in different shards and be written in another order (as lines of two workers are).
 type bufferedLog struct {
 	out    io.Writer
 	size   int
 	every  time.Duration
 	shards []logShard
-	next   atomic.Uint32 // the shard the next line tries first
-	spare  sync.Pool     // *[]byte: empty buffers of cap size, swapped in for a full one
+	spare  sync.Pool // *[]byte: empty buffers of cap size, swapped in for a full one
 	errMu  sync.Mutex
 	err    error // the last write's error, for Flush
 }
@@ -90,16 +89,14 @@ func (b *bufferedLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// lockShard locks the first free shard, or waits for one when all are taken.
+// lockShard locks the first free shard, or waits for the first when all are taken.
 func (b *bufferedLog) lockShard() *logShard {
-	n := uint32(len(b.shards))
-	start := b.next.Add(1)
-	for i := range n {
-		if s := &b.shards[(start+i)%n]; s.mu.TryLock() {
+	for i := range b.shards {
+		if s := &b.shards[i]; s.mu.TryLock() {
 			return s
 		}
 	}
-	s := &b.shards[start%n]
+	s := &b.shards[0]
 	s.mu.Lock()
 	return s
 }

@@ -104,6 +104,15 @@ func TestBufferedLogShardsTakeNoSharedLock(t *testing.T) {
 	if lines["free"] != 10 {
 		t.Errorf("%d of 10 lines written while a shard was held", lines["free"])
 	}
+	// Requests one after another find the first shard free: their lines stay in order.
+	before := len(out.get())
+	for _, l := range []string{"1\n", "2\n", "3\n"} {
+		b.Write([]byte(l))
+	}
+	b.Flush()
+	if w := out.get()[before:]; len(w) != 1 || w[0] != "1\n2\n3\n" {
+		t.Errorf("lines of one request after another: writes %q, want one of \"1\\n2\\n3\\n\"", w)
+	}
 	for g := range 8 {
 		for n := 1; n <= 9; n++ {
 			l := strings.Repeat(string(rune('a'+g)), n)
