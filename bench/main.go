@@ -235,6 +235,10 @@ func repoRoot() (string, error) {
 	return filepath.Dir(mod), nil
 }
 
+// productionApp is the generated app with its production defaults (access log,
+// metrics, traces at the default sampling to a running Collector): issue 28's row.
+const productionApp = "generated app w=2 production"
+
 // serverSet is every server the scenarios may use, by name.
 type serverSet struct {
 	list    []*Server
@@ -285,6 +289,10 @@ func prepare(ctx context.Context, o *Options, res *Results) (*serverSet, error) 
 			Argv: []string{hello, "-b", "{addr}", "-w", fmt.Sprint(w), "--pid", "{pidfile}", "--log-level", "warning"}})
 	}
 	set.add(&Server{Name: "net/http", Family: "net/http", Routes: helloRoutes, Argv: []string{hello, "-bare", "-b", "{addr}"}})
+	// The same, in the runtime's process layout: 2 processes with GOMAXPROCS/2 each, on one
+	// SO_REUSEPORT port. The generated app's w=2 rows run that way (each worker gets
+	// GOMAXPROCS/workers), so their cost over bare net/http is read against this row.
+	set.add(&Server{Name: "net/http w=2", Family: "net/http", Workers: 2, Forks: true, Routes: helloRoutes, Argv: []string{hello, "-bare", "-procs", "2", "-b", "{addr}"}})
 	for _, w := range []int{1, 2, 4} {
 		srv := set.add(&Server{Name: fmt.Sprintf("generated app w=%d", w), Family: "runtime", Workers: w, Forks: true,
 			Routes: map[string]string{"json": "/api/hello"}, Dir: appDir, Env: appEnv,
@@ -293,12 +301,12 @@ func prepare(ctx context.Context, o *Options, res *Results) (*serverSet, error) 
 			set.runtimeApp = srv
 		}
 	}
-	// The generated project as operators run it: production defaults (JSON access log
-	// to stdout, buffered), then with the master's Prometheus metrics on and traces at the
-	// default sampling (0.1) exported to a running Collector (the issue's production
-	// defaults: the master pushes the metrics there too), then with the access log written
-	// through (one write per request), to price each. /healthz, the smallest route, is
-	// compared with the bare hello (route "hello"), /api/hello with the bare JSON.
+	// The generated project as operators run it: its production defaults are the JSON access
+	// log to stdout, buffered, the master's metrics (--metrics-bind; pushed as OTLP to the
+	// Collector too) and traces at the default sampling, 0.1, exported to a running
+	// OpenTelemetry Collector. Each other row turns one thing off or up, and says so, to
+	// price it. /healthz, the smallest route, is compared with the bare hello (route
+	// "hello"), /api/hello with the bare JSON.
 	prodEnv := []string{"APP_ENV=production", "APP_APP_STATIC_DIR=web/static", "APP_LOGGING_LEVEL=warn"}
 	otelEnv := prodEnv
 	endpoint, stopCollector, err := startCollector(ctx, o.tmp)
@@ -309,28 +317,32 @@ func prepare(ctx context.Context, o *Options, res *Results) (*serverSet, error) 
 		set.cleanup = append(set.cleanup, stopCollector)
 		otelEnv = append(slices.Clone(prodEnv), "APP_OBSERVABILITY_ENDPOINT="+endpoint)
 	} else {
-		res.note("%s not installed (.ci/build-otelcol): the prod+metrics+traces row runs without a Collector, tracing off", collectorTool)
+		res.note("%s not installed (.ci/build-otelcol): the production rows run without a Collector, tracing off", collectorTool)
 	}
 	prodRoutes := map[string]string{"hello": "/healthz", "json": "/api/hello"}
+	metrics := []string{"--metrics-bind", "unix:{pidfile}.metrics"}
 	for _, v := range []struct {
 		name  string
 		env   []string
 		extra []string
 	}{
-		{"generated app w=2 prod", prodEnv, nil},
-		{"generated app w=2 prod+metrics", prodEnv, []string{"--metrics-bind", "unix:{pidfile}.metrics"}},
-		{"generated app w=2 prod+metrics+traces", otelEnv, []string{"--metrics-bind", "unix:{pidfile}.metrics"}},
-		{"generated app w=2 prod, log unbuffered", prodEnv, []string{"--access-log-buffer", "0"}},
+		{productionApp, otelEnv, metrics},
+		{productionApp + ", traces sampled 1.0", append(slices.Clone(otelEnv), "OTEL_TRACES_SAMPLER_ARG=1"), metrics},
+		{productionApp + ", traces off", prodEnv, metrics},
+		{productionApp + ", access log off", append(slices.Clone(otelEnv), "APP_LOGGING_ACCESS_LOG_ENABLED=false"), metrics},
+		{productionApp + ", log unbuffered", otelEnv, append(slices.Clone(metrics), "--access-log-buffer", "0")},
 	} {
 		set.add(&Server{Name: v.name, Family: "runtime", Workers: 2, Forks: true,
 			Routes: prodRoutes, Dir: appDir, Env: v.env,
 			Argv: append([]string{appBin, "-c", "config", "-b", "{addr}", "-w", "2", "--pid", "{pidfile}", "--control-socket", "{pidfile}.ctl"}, v.extra...)})
 	}
 	res.Commands = append(res.Commands,
-		"APP_ENV=production benchapp -c config -b ADDR -w 2 --pid FILE --control-socket FILE.ctl [--metrics-bind unix:FILE.metrics [APP_OBSERVABILITY_ENDPOINT=COLLECTOR] | --access-log-buffer 0]   # production defaults: JSON access log on")
+		"APP_ENV=production APP_OBSERVABILITY_ENDPOINT=COLLECTOR benchapp -c config -b ADDR -w 2 --pid FILE --control-socket FILE.ctl --metrics-bind unix:FILE.metrics   # production defaults: JSON access log, metrics, traces sampled 0.1",
+		"  ... with OTEL_TRACES_SAMPLER_ARG=1 | without APP_OBSERVABILITY_ENDPOINT (traces off) | APP_LOGGING_ACCESS_LOG_ENABLED=false | --access-log-buffer 0")
 	res.Commands = append(res.Commands,
 		"hello -b ADDR -w N --pid FILE --log-level warning    # runtime, N = 1, 2, 4",
 		"hello -bare -b ADDR                                   # the same handler on net/http alone",
+		"hello -bare -procs 2 -b ADDR                          # net/http alone in 2 processes (GOMAXPROCS/2 each) on one SO_REUSEPORT port",
 		"APP_ENV=production benchapp -c config -b ADDR -w N --pid FILE --control-socket FILE.ctl   # the generated project (access log off)")
 
 	if nginxInstalled() {

@@ -45,17 +45,27 @@ func Report(r *Results) string {
 
 	if len(r.Throughput) > 0 {
 		p("## Throughput and latency\n\n")
-		p("Load: %s, %d threads, %d connections, %s per case, %d round(s) interleaved across servers; the median round is shown. Access logs are off everywhere (Gunicorn's and uWSGI's default) except in the generated app's `prod` rows, which run its production defaults: JSON access log to stdout, buffered (`prod+metrics` adds `--metrics-bind`; `prod+metrics+traces` also exports spans at the default sampling, 0.1, to a running OpenTelemetry Collector, to which the master pushes the metrics too; `log unbuffered` writes every line through). Their `/healthz` (the smallest route) is compared with net/http's `/hello`, their `/api/hello` with net/http's `/json`. Every server answers the same bytes: `/hello` is `Hello, world!\\n` as text/plain, `/json` is `{\"app\":\"bench\",\"message\":\"Hello, world!\"}`. The generated app's JSON route is `/api/hello` of a project fresh from `scaffold new`, through its middleware (recover, body limit).\n\n",
+		p("Load: %s, %d threads, %d connections, %s per case, %d round(s) interleaved across servers; the median round is shown. Access logs are off everywhere (Gunicorn's and uWSGI's default) except in the generated app's `production` rows, which run its production defaults: JSON access log to stdout, buffered, the master's metrics (`--metrics-bind`, also pushed as OTLP) and traces sampled at the default 0.1, exported to a running OpenTelemetry Collector. Each other `production, ...` row changes one of these, as its name says (`traces sampled 1.0`: every request's span exported; `traces off`: no Collector endpoint; `log unbuffered`: one write per line). Their `/healthz` (the smallest route) is compared with net/http's `/hello`, their `/api/hello` with net/http's `/json`. Every server answers the same bytes: `/hello` is `Hello, world!\\n` as text/plain, `/json` is `{\"app\":\"bench\",\"message\":\"Hello, world!\"}`. The generated app's JSON route is `/api/hello` of a project fresh from `scaffold new`, through its middleware (recover, body limit).\n\n",
 			r.Load.Generator, r.Load.Threads, r.Load.Conns, r.Load.Duration, r.Load.Rounds)
-		p("| server | route | req/s | p50 ms | p99 ms | errors | vs net/http |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |\n")
+		p("*vs net/http* is the median over rounds of the round's req/s over net/http's in the same round (one process, GOMAXPROCS=2); *vs net/http w=2* the same against net/http in the runtime's process layout (2 processes on one SO_REUSEPORT port, GOMAXPROCS=1 each, as each of 2 workers gets): the fair reference for a w=2 row, as one Go process with 2 Ps pays for work stealing between them and 2 processes with one P each do not. *CPU µs/req* is the server's user+system time (master and children, /proc) per request answered, median over rounds: other processes' load on a shared machine changes it far less than req/s; *by CPU* is net/http w=2's CPU µs/req over the row's, the throughput ratio a CPU-bound server would reach.\n\n")
+		p("| server | route | req/s | p50 ms | p99 ms | errors | CPU µs/req | vs net/http | vs net/http w=2 | by CPU vs net/http w=2 |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 		for _, t := range r.Throughput {
-			vs := "-"
-			if base := r.throughputOf("net/http", t.Route); base > 0 {
-				vs = fmt.Sprintf("%.2fx", t.RPS/base)
+			byCPU := "-"
+			if ref := r.throughputRow("net/http w=2", t.Route); ref != nil && t.CPUPerReq > 0 {
+				byCPU = fmt.Sprintf("%.2fx", ref.CPUPerReq/t.CPUPerReq)
 			}
-			p("| %s | %s | %.0f | %.2f | %.2f | %d | %s |\n", t.Server, t.Path, t.RPS, t.P50, t.P99, t.Errors, vs)
+			p("| %s | %s | %.0f | %.2f | %.2f | %d | %s | %s | %s | %s |\n", t.Server, t.Path, t.RPS, t.P50, t.P99, t.Errors, cpuCell(t.CPUPerReq),
+				r.roundRatio(t, "net/http"), r.roundRatio(t, "net/http w=2"), byCPU)
 		}
 		p("\n")
+		if prod, full := r.throughputRows(productionApp), r.throughputRows(productionApp+", traces sampled 1.0"); len(prod) > 0 && len(full) > 0 {
+			for i, t := range prod {
+				if i < len(full) && full[i].CPUPerReq > 0 && t.CPUPerReq > 0 {
+					p("Traces sampled 1.0 instead of 0.1 on `%s`: %+.1f µs of server CPU per request (%.1f over %.1f).\n", t.Path, full[i].CPUPerReq-t.CPUPerReq, full[i].CPUPerReq, t.CPUPerReq)
+				}
+			}
+			p("\n")
+		}
 	}
 
 	if len(r.Startup) > 0 {
@@ -211,6 +221,52 @@ func (r *Results) throughputOf(server, route string) float64 {
 		}
 	}
 	return 0
+}
+
+func (r *Results) throughputRow(server, route string) *ThroughputRow {
+	for i, t := range r.Throughput {
+		if t.Server == server && t.Route == route {
+			return &r.Throughput[i]
+		}
+	}
+	return nil
+}
+
+// throughputRows are server's rows, in the order measured.
+func (r *Results) throughputRows(server string) []ThroughputRow {
+	var out []ThroughputRow
+	for _, t := range r.Throughput {
+		if t.Server == server {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// roundRatio is t's req/s over the reference server's on the same route: the median of
+// the per-round ratios when both ran every round, else the ratio of the medians.
+func (r *Results) roundRatio(t ThroughputRow, reference string) string {
+	ref := r.throughputRow(reference, t.Route)
+	if ref == nil || ref.RPS == 0 {
+		return "-"
+	}
+	if len(t.RoundsRPS) == 0 || len(t.RoundsRPS) != len(ref.RoundsRPS) {
+		return ratio(t.RPS, ref.RPS)
+	}
+	var rs []float64
+	for i, v := range t.RoundsRPS {
+		if ref.RoundsRPS[i] > 0 {
+			rs = append(rs, v/ref.RoundsRPS[i])
+		}
+	}
+	return fmt.Sprintf("%.2fx", median(rs))
+}
+
+func cpuCell(us float64) string {
+	if us == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", us)
 }
 
 func ratio(a, b float64) string {

@@ -35,6 +35,9 @@ func fakeResults() *Results {
 			{Server: "net/http", Family: "net/http", Route: "hello", Path: "/hello", RPS: 20000, P50: 1, P99: 4},
 			{Server: "net/http", Family: "net/http", Route: "json", Path: "/json", RPS: 18000, P50: 1, P99: 4},
 			{Server: "gunicorn sync w=4", Family: "gunicorn", Workers: 4, Route: "hello", Path: "/hello", RPS: 2500, P50: 9, P99: 90, Errors: 3},
+			{Server: "net/http w=2", Family: "net/http", Workers: 2, Route: "hello", Path: "/hello", RPS: 25000, P50: 1, P99: 4, RoundsRPS: []float64{20000, 30000, 25000}, CPUPerReq: 20},
+			{Server: productionApp, Family: "runtime", Workers: 2, Route: "hello", Path: "/healthz", RPS: 24000, P50: 1, P99: 4, RoundsRPS: []float64{18000, 24000, 25000}, CPUPerReq: 25},
+			{Server: productionApp + ", traces sampled 1.0", Family: "runtime", Workers: 2, Route: "hello", Path: "/healthz", RPS: 20000, P50: 1, P99: 4, CPUPerReq: 31},
 		},
 		Startup: []StartupRow{{Server: "generated app w=4", Workers: 4, FirstOK: []float64{70, 80, 75}, MasterRSSKB: 10240, WorkerRSSKB: []int64{10240, 10240, 10240, 10240}}},
 		Faults: []FaultRow{
@@ -61,7 +64,10 @@ func TestReport(t *testing.T) {
 		"| runtime w=1 | 19000 | 4.20 | 0.95x | 7.60x |", // headline: vs net/http, vs Gunicorn
 		"| runtime w=2 | 21000 | 3.90 | 1.05x | 8.40x |",
 		"| uwsgi | not installed: `apt-get install uwsgi uwsgi-plugin-python3 python3-flask` |",
-		"| net/http | /json | 18000 | 1.00 | 4.00 | 0 | 1.00x |",
+		"| net/http | /json | 18000 | 1.00 | 4.00 | 0 | - | 1.00x | - | - |",
+		// per-round ratios 0.9, 0.8, 1.0 against net/http w=2; by CPU 20/25
+		"| generated app w=2 production | /healthz | 24000 | 1.00 | 4.00 | 0 | 25.0 | 1.20x | 0.90x | 0.80x |",
+		"Traces sampled 1.0 instead of 0.1 on `/healthz`: +6.0 µs of server CPU per request (31.0 over 25.0).",
 		"| gunicorn sync w=4: HUP every 0.5 s | 64 timeout | 25% |",
 		"*closed-unanswered*: a killed worker's idle keep-alive connections",
 		"| generated app w=4 | SIGKILL a worker every 0.5 s | 10 | 90000 | 97 closed-unanswered | 20000 | 19000 | 95% |",

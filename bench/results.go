@@ -61,6 +61,13 @@ type ThroughputRow struct {
 	P50     float64 `json:"p50_ms"`
 	P99     float64 `json:"p99_ms"`
 	Errors  int64   `json:"errors"`
+	// RoundsRPS is each round's req/s, in round order: the ratio to a reference is taken
+	// round by round (the reference ran in the same round), then the median of those.
+	RoundsRPS []float64 `json:"rounds_rps,omitempty"`
+	// CPUPerReq is the server's CPU time (user+system of the master and its children, from
+	// /proc) per request answered, in µs, median over rounds: steadier than req/s on a
+	// shared machine, as other processes' load does not add to it.
+	CPUPerReq float64 `json:"cpu_us_per_req,omitempty"`
 }
 
 // StartupRow is start-up time and idle memory of one server.

@@ -23,6 +23,7 @@ func measureThroughput(ctx context.Context, o *Options, res *Results, set *serve
 		proc  *Proc
 		route string
 		runs  []WrkResult
+		cpu   []float64 // server CPU µs per request, per round
 	}
 	var cases []*tcase
 	var procs []*Proc
@@ -67,6 +68,7 @@ func measureThroughput(ctx context.Context, o *Options, res *Results, set *serve
 				return ctx.Err()
 			}
 			url := "http://" + c.proc.Addr + c.srv.Routes[c.route]
+			cpu0 := c.proc.CPUTime()
 			var r WrkResult
 			if useWrk {
 				var err error
@@ -81,7 +83,10 @@ func measureThroughput(ctx context.Context, o *Options, res *Results, set *serve
 				r = WrkResult{RPS: float64(lr.OK) / o.Duration.Seconds(), P50: lr.P50, P99: lr.P99, Requests: lr.OK, Errors: lr.Failed()}
 			}
 			c.runs = append(c.runs, r)
-			logf("round %d/%d  %-24s %-5s %9.0f req/s  p50 %.2fms  p99 %.2fms  errors %d", round+1, o.Rounds, c.srv.Name, c.route, r.RPS, r.P50, r.P99, r.Errors)
+			if r.Requests > 0 {
+				c.cpu = append(c.cpu, float64((c.proc.CPUTime()-cpu0).Microseconds())/float64(r.Requests))
+			}
+			logf("round %d/%d  %-24s %-5s %9.0f req/s  p50 %.2fms  p99 %.2fms  errors %d  cpu %.1fµs/req", round+1, o.Rounds, c.srv.Name, c.route, r.RPS, r.P50, r.P99, r.Errors, lastOr0(c.cpu))
 		}
 	}
 	for _, c := range cases {
@@ -92,12 +97,20 @@ func measureThroughput(ctx context.Context, o *Options, res *Results, set *serve
 			row.Errors += r.Errors
 		}
 		row.RPS, row.P50, row.P99 = median(rps), median(p50), median(p99)
+		row.RoundsRPS, row.CPUPerReq = rps, median(c.cpu)
 		res.Throughput = append(res.Throughput, row)
 	}
 	if useWrk {
 		res.Commands = append(res.Commands, "wrk "+strings.Join(wrkArgs(o, "http://ADDR/ROUTE"), " "))
 	}
 	return nil
+}
+
+func lastOr0(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	return xs[len(xs)-1]
 }
 
 // measureStartup times exec to the first 2xx with 4 workers, then reads the

@@ -59,7 +59,9 @@ func (s *Server) Start(ctx context.Context, tmp string) (*Proc, error) {
 	if err != nil {
 		return nil, err
 	}
-	base := filepath.Join(tmp, sanitize(s.Name)+"-"+strings.ReplaceAll(addr, ":", "_"))
+	name := sanitize(s.Name)
+	name = name[:min(len(name), 28)] // unix socket paths beside it stay under 108 bytes; the port tells servers apart
+	base := filepath.Join(tmp, name+"-"+strings.ReplaceAll(addr, ":", "_"))
 	p := &Proc{srv: s, Addr: addr, pidFile: base + ".pid", logPath: base + ".log", done: make(chan struct{})}
 	argv := make([]string, len(s.Argv))
 	for i, a := range s.Argv {
@@ -184,22 +186,51 @@ func children(pid int) []int {
 
 // ppid reads a process's parent from /proc/PID/stat (0 if gone).
 func ppid(pid int) int {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	// The command name is in parentheses and may hold spaces: parse after the last ')'.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(s[i+1:])
+	f := statFields(pid)
 	if len(f) < 2 {
 		return 0
 	}
 	n, _ := strconv.Atoi(f[1])
 	return n
+}
+
+// statFields are /proc/PID/stat's fields from the third (state) on; nil if gone. The
+// command name before them is in parentheses and may hold spaces: they follow the last ')'.
+func statFields(pid int) []string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return nil
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(s[i+1:])
+}
+
+// CPUTime is the user and system time of the serving master and its children so far.
+func (p *Proc) CPUTime() time.Duration {
+	master := p.MasterPID()
+	total := cpuTicks(master)
+	for _, c := range children(master) {
+		total += cpuTicks(c)
+	}
+	return time.Duration(total) * time.Second / clockTicks
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's times: 100 on every Linux port.
+const clockTicks = 100
+
+// cpuTicks reads utime+stime (fields 14 and 15) from /proc/PID/stat (0 if gone).
+func cpuTicks(pid int) int64 {
+	f := statFields(pid)
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return u + st
 }
 
 // rssKB reads VmRSS of pid in kB (0 if gone).

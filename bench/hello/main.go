@@ -5,9 +5,17 @@
 //
 //	hello -b 127.0.0.1:8000 -w 2      # runtime, 2 workers
 //	hello -bare -b 127.0.0.1:8000     # net/http alone
+//	hello -bare -procs 2 -b 127.0.0.1:8000   # net/http in 2 processes on one SO_REUSEPORT port
+//
+// -procs N gives bare net/http the runtime's process layout: N processes, each with
+// GOMAXPROCS = GOMAXPROCS/N (what the runtime gives each of N workers), the kernel
+// spreading connections over them. It is the fair reference for the runtime's per-request
+// cost: one process with GOMAXPROCS=2 pays for its Ps stealing work from each other, which
+// two processes with one P each do not.
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -15,7 +23,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
+	"runtime"
+	"strconv"
 	"syscall"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork"
@@ -51,6 +62,7 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("hello", flag.ContinueOnError)
 	cfg.RegisterFlags(fs)
 	bare := fs.Bool("bare", false, "serve with net/http alone, in this process (first -b address)")
+	procs := fs.Int("procs", 1, "with -bare: serve from this many processes sharing the port (SO_REUSEPORT)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -60,7 +72,14 @@ func run(args []string) error {
 	if len(cfg.Bind) == 0 {
 		return errors.New("-bare needs -b host:port")
 	}
-	ln, err := net.Listen("tcp", cfg.Bind[0])
+	if *procs < 1 {
+		return fmt.Errorf("-procs %d: must be at least 1", *procs)
+	}
+	if *procs > 1 {
+		return runProcs(*procs, cfg.Bind[0])
+	}
+	lc := net.ListenConfig{Control: reusePort}
+	ln, err := lc.Listen(context.Background(), "tcp", cfg.Bind[0])
 	if err != nil {
 		return err
 	}
@@ -75,4 +94,42 @@ func run(args []string) error {
 		return err
 	}
 	return nil
+}
+
+// runProcs starts n copies of this server (each a single -bare process on addr with
+// GOMAXPROCS/n Ps) and waits for them; SIGTERM or SIGINT is passed on.
+func runProcs(n int, addr string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	procs := strconv.Itoa(max(1, runtime.GOMAXPROCS(0)/n))
+	cmds := make([]*exec.Cmd, n)
+	for i := range cmds {
+		c := exec.Command(exe, "-bare", "-b", addr)
+		c.Env = append(os.Environ(), "GOMAXPROCS="+procs)
+		c.Stdout, c.Stderr = os.Stdout, os.Stderr
+		if err := c.Start(); err != nil {
+			for _, started := range cmds[:i] {
+				_ = started.Process.Kill()
+			}
+			return err
+		}
+		cmds[i] = c
+	}
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		sig := <-stop
+		for _, c := range cmds {
+			_ = c.Process.Signal(sig)
+		}
+	}()
+	var errs []error
+	for _, c := range cmds {
+		if err := c.Wait(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }

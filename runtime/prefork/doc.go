@@ -383,7 +383,10 @@
 // The access log is buffered (AccessLogBuffer, default 4096 bytes, one
 // atomic pipe write; AccessLogFlush, default 1s, nginx's buffer=/flush=),
 // flushed on reopen (USR1) and exit; lines buffered when a worker is
-// SIGKILLed are lost. --access-log-buffer 0 writes every line through.
+// SIGKILLed are lost. --access-log-buffer 0 writes every line through. A
+// worker keeps one buffer per P and a line takes the first free one, so no
+// lock is shared by all of its requests (the buffers' writes are whole
+// lines each, in order within each).
 //
 // # Defaults
 //

@@ -2,6 +2,7 @@ package observe
 
 import (
 	"io"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -27,58 +28,124 @@ const (
 )
 
 // bufferedLog is an io.Writer of whole lines with a bounded flush delay.
+//
+// No lock is shared by all of a worker's requests: the buffer is split in shards (one per
+// P), a line goes to the first shard whose lock is free (TryLock, in shard order), and a
+// request waits only if every shard is taken at once. A lock is held for a copy of one
+// line; the write(2) of a full shard happens after the shard's buffer was swapped for an
+// empty one, outside its lock. Requests one after another all find the first shard free,
+// so their lines stay in order; only lines of requests that ended at the same moment can
+// land in different shards and be written in another order (as lines of two workers are).
 type bufferedLog struct {
-	mu    sync.Mutex
-	out   io.Writer
-	buf   []byte
-	size  int
-	timer *time.Timer // armed while buf holds lines
-	every time.Duration
-	err   error // last write error, for Flush
+	out    io.Writer
+	size   int
+	every  time.Duration
+	shards []logShard
+	spare  sync.Pool // *[]byte: empty buffers of cap size, swapped in for a full one
+	errMu  sync.Mutex
+	err    error // the last write's error, for Flush
 }
 
-func newBufferedLog(out io.Writer, size int, every time.Duration) *bufferedLog {
-	b := &bufferedLog{out: out, size: size, every: every, buf: make([]byte, 0, size)}
-	b.timer = time.AfterFunc(time.Hour, func() { b.Flush() })
-	b.timer.Stop()
+type logShard struct {
+	mu    sync.Mutex
+	buf   []byte
+	timer *time.Timer // armed while buf holds lines
+	_     [64]byte    // a cache line apart: shards are taken by different Ps
+}
+
+func newBufferedLog(out io.Writer, size int, every time.Duration, shards int) *bufferedLog {
+	b := &bufferedLog{out: out, size: size, every: every, shards: make([]logShard, max(1, shards))}
+	b.spare.New = func() any { buf := make([]byte, 0, size); return &buf }
+	for i := range b.shards {
+		s := &b.shards[i]
+		s.buf = make([]byte, 0, size)
+		s.timer = time.AfterFunc(time.Hour, func() { b.flushShard(s) })
+		s.timer.Stop()
+	}
 	return b
 }
 
 // Write takes one or more whole lines.
 func (b *bufferedLog) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.buf)+len(p) > b.size {
-		b.flushLocked()
-		if len(p) > b.size { // a line longer than the buffer goes out alone
-			_, err := b.out.Write(p)
-			return len(p), err
+	s := b.lockShard()
+	var full *[]byte
+	if len(s.buf)+len(p) > b.size && len(s.buf) > 0 {
+		full = b.swapLocked(s)
+	}
+	long := len(p) > b.size // a line longer than the buffer goes out alone, after the shard's
+	if !long {
+		if len(s.buf) == 0 {
+			s.timer.Reset(b.every)
 		}
+		s.buf = append(s.buf, p...)
 	}
-	if len(b.buf) == 0 {
-		b.timer.Reset(b.every)
+	s.mu.Unlock()
+	if full != nil {
+		b.writeOut(full)
 	}
-	b.buf = append(b.buf, p...)
+	if long {
+		b.record(b.out.Write(p))
+	}
 	return len(p), nil
 }
 
-func (b *bufferedLog) flushLocked() {
-	if len(b.buf) == 0 {
-		return
+// lockShard locks the first free shard, or waits for the first when all are taken.
+func (b *bufferedLog) lockShard() *logShard {
+	for i := range b.shards {
+		if s := &b.shards[i]; s.mu.TryLock() {
+			return s
+		}
 	}
-	b.timer.Stop()
-	_, b.err = b.out.Write(b.buf)
-	b.buf = b.buf[:0]
+	s := &b.shards[0]
+	s.mu.Lock()
+	return s
 }
 
-// Flush writes the buffered lines now.
+// swapLocked takes s's lines out, leaving it an empty buffer; the caller writes them
+// (writeOut) after unlocking s.
+func (b *bufferedLog) swapLocked(s *logShard) *[]byte {
+	spare := b.spare.Get().(*[]byte)
+	full := s.buf
+	s.buf, *spare = (*spare)[:0], full
+	s.timer.Stop()
+	return spare
+}
+
+// writeOut writes swapLocked's lines, then keeps their buffer for another swap.
+func (b *bufferedLog) writeOut(full *[]byte) {
+	b.record(b.out.Write(*full))
+	*full = (*full)[:0]
+	b.spare.Put(full)
+}
+
+func (b *bufferedLog) record(_ int, err error) {
+	b.errMu.Lock()
+	b.err = err
+	b.errMu.Unlock()
+}
+
+func (b *bufferedLog) flushShard(s *logShard) {
+	s.mu.Lock()
+	if len(s.buf) == 0 {
+		s.mu.Unlock()
+		return
+	}
+	full := b.swapLocked(s)
+	s.mu.Unlock()
+	b.writeOut(full)
+}
+
+// Flush writes the buffered lines now (a full buffer that a request swapped out is
+// written by that request, which the log file's own lock keeps whole across a Reopen).
 func (b *bufferedLog) Flush() error {
 	if b == nil {
 		return nil
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.flushLocked()
+	for i := range b.shards {
+		b.flushShard(&b.shards[i])
+	}
+	b.errMu.Lock()
+	defer b.errMu.Unlock()
 	return b.err
 }
 
@@ -93,7 +160,7 @@ func (a *AccessLog) SetBuffer(size int, every time.Duration) {
 	if every <= 0 {
 		every = DefaultAccessLogFlush
 	}
-	a.buffered = newBufferedLog(a.out, size, every)
+	a.buffered = newBufferedLog(a.out, size, every, runtime.GOMAXPROCS(0))
 	a.out = a.buffered
 }
 

@@ -156,13 +156,30 @@ type series struct {
 
 type activeKey struct{ method, scheme string }
 
+// semconvMethods are SemconvMethod's values: the index of http.server.active_requests'
+// counters.
+var semconvMethods = [...]string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS", "TRACE", "_OTHER"}
+
+// activeSchemes are the url.scheme values with a counter of their own; others are found
+// in RequestMetrics.activeOther.
+var activeSchemes = [...]string{"http", "https"}
+
+// activeCounter is one method and scheme's active requests; used once one was counted
+// (a series is reported from then on, as the master's sums expect).
+type activeCounter struct {
+	n    atomic.Int64
+	used atomic.Bool
+}
+
 // RequestMetrics is one worker's request series.
 type RequestMetrics struct {
 	bounds []time.Duration // duration bounds, ascending
 	sizes  []int64
 	series atomic.Pointer[map[Attrs]*series] // copied on write, under addMu
 	addMu  sync.Mutex
-	active sync.Map // activeKey -> *atomic.Int64
+	// active is indexed by method and scheme: no map lookup per request.
+	active      [len(semconvMethods)][len(activeSchemes)]activeCounter
+	activeOther sync.Map // activeKey -> *activeCounter, for other schemes
 }
 
 // NewRequestMetrics counts durations in buckets with upper bounds (seconds).
@@ -210,14 +227,33 @@ func (m *RequestMetrics) seriesOf(a Attrs) *series {
 // Begin counts a request as active (http.server.active_requests) until the
 // returned counter is decremented.
 func (m *RequestMetrics) Begin(method, scheme string) *atomic.Int64 {
-	k := activeKey{method, scheme}
-	c, ok := m.active.Load(k)
-	if !ok {
-		c, _ = m.active.LoadOrStore(k, new(atomic.Int64))
+	c := m.activeCounter(method, scheme)
+	if !c.used.Load() {
+		c.used.Store(true)
 	}
-	n := c.(*atomic.Int64)
-	n.Add(1)
-	return n
+	c.n.Add(1)
+	return &c.n
+}
+
+func (m *RequestMetrics) activeCounter(method, scheme string) *activeCounter {
+	i := len(semconvMethods) - 1 // _OTHER
+	for j, known := range semconvMethods {
+		if method == known {
+			i = j
+			break
+		}
+	}
+	for j, known := range activeSchemes {
+		if scheme == known {
+			return &m.active[i][j]
+		}
+	}
+	k := activeKey{semconvMethods[i], scheme}
+	c, ok := m.activeOther.Load(k)
+	if !ok {
+		c, _ = m.activeOther.LoadOrStore(k, new(activeCounter))
+	}
+	return c.(*activeCounter)
 }
 
 // Observe counts one finished request; traceID (may be "") becomes the
@@ -274,9 +310,16 @@ func (m *RequestMetrics) Snapshot() MetricsSnapshot {
 		}
 		out.Series = append(out.Series, r)
 	}
-	m.active.Range(func(k, v any) bool {
+	for i, method := range semconvMethods {
+		for j, scheme := range activeSchemes {
+			if c := &m.active[i][j]; c.used.Load() {
+				out.Active = append(out.Active, Active{Method: method, Scheme: scheme, N: c.n.Load()})
+			}
+		}
+	}
+	m.activeOther.Range(func(k, v any) bool {
 		key := k.(activeKey)
-		out.Active = append(out.Active, Active{Method: key.method, Scheme: key.scheme, N: v.(*atomic.Int64).Load()})
+		out.Active = append(out.Active, Active{Method: key.method, Scheme: key.scheme, N: v.(*activeCounter).n.Load()})
 		return true
 	})
 	readRuntimeMetrics(&out)

@@ -215,3 +215,36 @@ func BenchmarkRequestMetricsObserve(b *testing.B) {
 		}
 	})
 }
+
+// http.server.active_requests has a series for each method and scheme once counted (a
+// scheme other than http and https too), at zero once the requests ended.
+func TestActiveRequests(t *testing.T) {
+	m := NewRequestMetrics(DefaultMetricsBuckets)
+	get, post := m.Begin("GET", "https"), m.Begin("POST", "http")
+	other := m.Begin("_OTHER", "wss")
+	m.Begin("GET", "https")
+	get.Add(-1)
+	post.Add(-1)
+	got := map[activeKey]int64{}
+	for _, a := range m.Snapshot().Active {
+		got[activeKey{a.Method, a.Scheme}] = a.N
+	}
+	want := map[activeKey]int64{{"GET", "https"}: 1, {"POST", "http"}: 0, {"_OTHER", "wss"}: 1}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("active %v, want %v", got, want)
+	}
+	if other != m.Begin("_OTHER", "wss") {
+		t.Error("a scheme of its own got a second counter")
+	}
+}
+
+// BenchmarkRequestMetricsBegin is what counting a request as active costs.
+func BenchmarkRequestMetricsBegin(b *testing.B) {
+	m := NewRequestMetrics(DefaultMetricsBuckets)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			m.Begin("GET", "http").Add(-1)
+		}
+	})
+}
