@@ -93,7 +93,7 @@ type servingChain struct {
 	log          func(msg string, args ...any)
 	metrics      *observe.RequestMetrics // observe.go
 	statsd       *observe.StatsdClient
-	policy       *requestPolicy // the plain HTTP/1 path's connection reader
+	policy       *requestPolicy // requestpolicy.go: every path in
 }
 
 func newServing(c Config) (*servingChain, error) {
@@ -120,9 +120,7 @@ func newServing(c Config) (*servingChain, error) {
 			return nil, err
 		}
 	}
-	if c.strictHTTP1() {
-		s.policy = newRequestPolicy(c, s.forwarder)
-	}
+	s.policy = newRequestPolicy(c, s.forwarder)
 	if c.AccessLog != "" {
 		if s.access, err = observe.NewAccessLog(c.AccessLog, c.AccessLogFormat); err != nil {
 			return nil, err
@@ -156,7 +154,7 @@ func (s *servingChain) listeners(lns []net.Listener) []net.Listener {
 			}
 			if s.certs != nil {
 				ln = tls.NewListener(ln, s.certs.TLSConfig(s.tlsOpts))
-			} else if s.policy != nil {
+			} else {
 				ln = &strictListener{Listener: ln, p: s.policy, trusted: s.trusted}
 			}
 		}
@@ -165,13 +163,14 @@ func (s *servingChain) listeners(lns []net.Listener) []net.Listener {
 	return out
 }
 
-// handler puts the uwsgi variables outermost, then the request ID (its trust
-// is decided on the client's peer, as the forwarded headers' is) and the
+// handler puts the uwsgi variables outermost, then the request policy
+// (requestpolicy.go), the request ID (its trust is decided on the client's
+// peer, as the forwarded headers' is) and the
 // forwarded-header handling, so the access log, the metrics and the app see
 // the client's address and scheme, then the mount path (--root-path,
 // SCRIPT_NAME from a trusted front end).
 func (s *servingChain) handler(h http.Handler) http.Handler {
-	return serving.GatewayHandler(serving.RequestIDHandler(s.trusted, s.trusted.Handler(s.forwarderHandler(s.observe(h)))))
+	return serving.GatewayHandler(s.policyHandler(serving.RequestIDHandler(s.trusted, s.trusted.Handler(s.forwarderHandler(s.observe(h))))))
 }
 
 // forwarderHandler keeps the --forwarder-headers only from trusted front

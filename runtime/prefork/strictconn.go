@@ -20,7 +20,7 @@ import (
 // then lets the head and its body through to net/http, following a chunked
 // body's framing as it goes. net/http so never reads a request the policy
 // refuses: in its place it reads a small request of its own (refusedMethod,
-// Connection: close), which policyHandler answers with the refusal's
+// Connection: close), which servingChain.policyHandler answers with the refusal's
 // status, in order after any earlier pipelined responses. A hijacked
 // connection (WebSocket, CONNECT) and HTTP/2 after its prior-knowledge
 // preface pass through untouched.
@@ -300,8 +300,14 @@ func (p *requestPolicy) checkPartialHead(data []byte, from int) *refusal {
 }
 
 // refuse puts the stand-in request in place of what is held: net/http
-// reads it, policyHandler answers it, and the connection then ends.
+// reads it, servingChain.policyHandler answers it, and the connection then ends.
 func (c *strictConn) refuse(ref *refusal) {
+	line := c.buf[c.r:c.w]
+	line = line[:min(len(line), maxShownLine)]
+	if i := bytes.IndexAny(line, "\r\n"); i >= 0 {
+		line = line[:i]
+	}
+	ref.line = string(line)
 	c.refused.Store(ref)
 	c.buf = []byte(refusedMethod + " / HTTP/1.1\r\nHost: refused\r\nConnection: close\r\n\r\n")
 	c.r, c.w, c.ready = 0, len(c.buf), len(c.buf)
