@@ -204,9 +204,16 @@ func fcgiRequest(t *testing.T, network, addr string, params [][2]string, body st
 	}
 	record(1, []byte{0, 1, 0, 0, 0, 0, 0, 0}) // BEGIN_REQUEST: responder, close after
 	var p bytes.Buffer
+	length := func(n int) { // one byte below 128, else four with the high bit set
+		if n < 128 {
+			p.WriteByte(byte(n))
+			return
+		}
+		binary.Write(&p, binary.BigEndian, uint32(n)|1<<31)
+	}
 	for _, kv := range params {
-		p.WriteByte(byte(len(kv[0])))
-		p.WriteByte(byte(len(kv[1])))
+		length(len(kv[0]))
+		length(len(kv[1]))
 		p.WriteString(kv[0] + kv[1])
 	}
 	record(4, p.Bytes())
