@@ -367,8 +367,16 @@
 // request line over LimitRequestLine, 431 over the header limits, 417 for
 // an unknown Expect, 501 for an unknown transfer coding; then it closes
 // the connection. An HTTP/1.1 request without Host is served, as Gunicorn
-// does (net/http alone answers 400). TLS, uwsgi and FastCGI requests get
-// the limits only, checked on the parsed request.
+// does (net/http alone answers 400). HTTP/2 (TLS and h2c), HTTP/1 over
+// TLS, uwsgi and FastCGI requests are held to the same rules (one
+// headCheck) once their own parser read them: method, target, limits,
+// names and values, the scheme headers' agreement, framing fields; what
+// only raw HTTP/1 bytes show (line ends, folding, a CL+TE pair net/http
+// resolves itself) is not there to check. A refusal is logged as a warning
+// with its reason, written to the access log (the refused request line,
+// status and bytes) and counted in http.server.request.duration under
+// http_route "_refused" with its status code: a sentinel like "_OTHER",
+// so refusals show beside the served requests without a second metric.
 //
 // The access log is buffered (AccessLogBuffer, default 4096 bytes, one
 // atomic pipe write; AccessLogFlush, default 1s, nginx's buffer=/flush=),

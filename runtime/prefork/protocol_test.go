@@ -66,6 +66,14 @@ func serveInProcess(t *testing.T, cfg Config, network string) string {
 // serveAppInProcess is serveInProcess for any app.
 func serveAppInProcess(t *testing.T, cfg Config, network string, app App) string {
 	t.Helper()
+	_, addr := serveProcInProcess(t, cfg, network, app)
+	return addr
+}
+
+// serveProcInProcess is serveAppInProcess, with the serving process (its
+// metrics, its access log) for the test to look at.
+func serveProcInProcess(t *testing.T, cfg Config, network string, app App) (*servingProc, string) {
+	t.Helper()
 	cfg.Workers = 1
 	c, err := cfg.withDefaults()
 	if err != nil {
@@ -87,7 +95,7 @@ func serveAppInProcess(t *testing.T, cfg Config, network string, app App) string
 	}
 	sp.srv.start()
 	t.Cleanup(func() { sp.srv.close(); sp.close() })
-	return ln.Addr().String()
+	return sp, ln.Addr().String()
 }
 
 // uwsgiRequest sends one uwsgi packet as nginx's uwsgi_pass does and

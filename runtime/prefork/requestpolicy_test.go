@@ -7,6 +7,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -259,3 +262,56 @@ type readerConn struct {
 }
 
 func (c *readerConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// TestRefusedRequestsAreVisible: a refused request, whether the HTTP/1
+// reader refused it or the check after HTTP/2's parser, has its access log
+// line (the refused request line, status, bytes) and is counted in the
+// request duration histogram under http.route "_refused" with its status;
+// a served request is not.
+func TestRefusedRequestsAreVisible(t *testing.T) {
+	logPath := filepath.Join(t.TempDir(), "access.log")
+	sp, addr := serveProcInProcess(t, Config{Values: Values{AccessLog: logPath, HTTP2Cleartext: true, MetricsBind: "127.0.0.1:0"}}, "tcp",
+		func() (http.Handler, error) { return &countingApp{}, nil })
+	if r := rawExchange(t, addr, "GET /a\x01b HTTP/1.1\r\nHost: x\r\n\r\n"); len(r) != 1 || r[0].StatusCode != 400 {
+		t.Fatalf("a control character in the path: %v", r)
+	}
+	var h2c http.Protocols
+	h2c.SetUnencryptedHTTP2(true)
+	tr := &http.Transport{Protocols: &h2c}
+	defer tr.CloseIdleConnections()
+	req, _ := http.NewRequest("get", "http://"+addr+"/lower", nil)
+	resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 || resp.ProtoMajor != 2 {
+		t.Fatalf("a lower-case method over h2c: %d %s", resp.StatusCode, resp.Proto)
+	}
+	if r := rawExchange(t, addr, "GET /served HTTP/1.1\r\nHost: x\r\n\r\n"); len(r) != 1 || r[0].StatusCode != 200 {
+		t.Fatalf("a valid request: %v", r)
+	}
+	waitFileLines(t, logPath, 3)
+	b, _ := os.ReadFile(logPath)
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^127\.0\.0\.1 - - \[.*\] "GET /a\\x01b HTTP/1\.1" 400 [1-9]\d* "-" "-"$`),
+		regexp.MustCompile(`(?m)^127\.0\.0\.1 - - \[.*\] "get /lower HTTP/2\.0" 400 [1-9]\d* `),
+		regexp.MustCompile(`(?m)^127\.0\.0\.1 - - \[.*\] "GET /served HTTP/1\.1" 200 `),
+	} {
+		if !want.Match(b) {
+			t.Errorf("the access log has no line matching %s:\n%s", want, b)
+		}
+	}
+	refused := map[int]uint64{}
+	var served uint64
+	for _, s := range sp.prod.metrics.Snapshot().Series {
+		if s.Route == routeRefused {
+			refused[s.Status] += s.Duration.Count()
+		} else {
+			served += s.Duration.Count()
+		}
+	}
+	if refused[400] != 2 || len(refused) != 1 || served != 1 {
+		t.Errorf("request duration histogram: refused by status %v, served %d; want 2 refused with 400, 1 served", refused, served)
+	}
+}
