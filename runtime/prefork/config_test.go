@@ -277,7 +277,7 @@ func TestInheritEnv(t *testing.T) {
 }
 
 // TestCheckRequestLimits: the limits on a request its transport's parser
-// read (HTTP/2, TLS, uwsgi, FastCGI), the request line rebuilt as sent.
+// read (HTTP/2, uwsgi, FastCGI), the request line rebuilt as sent.
 func TestCheckRequestLimits(t *testing.T) {
 	cfg, _ := Config{Values: Values{LimitRequestLine: 40, LimitRequestFields: 3, LimitRequestFieldSize: 20}}.withDefaults()
 	p := newRequestPolicy(cfg, nil)

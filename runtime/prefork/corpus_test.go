@@ -1,13 +1,17 @@
 package prefork
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // corpusDir holds the project's own request corpus (testdata/requests/README.md):
@@ -95,12 +99,36 @@ func readCorpusCase(path string) (corpusCase, error) {
 }
 
 // TestRequestCorpus sends each request of the corpus raw to the production
-// serving chain with default settings: every invalid one refused with its
-// status and Connection: close before the app sees it, every valid one
-// served with what the app read.
+// serving chain with default settings, over plain TCP, HTTP/1.1 over TLS and
+// behind a PROXY protocol header: every invalid one refused with its status
+// and Connection: close before the app sees it, every valid one served with
+// what the app read.
 func TestRequestCorpus(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, der := writeTestCert(t, dir, 1)
+	roots := x509.NewCertPool()
+	c, _ := x509.ParseCertificate(der)
+	roots.AddCert(c)
+	for _, tr := range []struct {
+		name   string
+		cfg    Values
+		dial   func(addr string) (net.Conn, error)
+		prefix string
+	}{
+		{name: "tcp", dial: func(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, 5*time.Second) }},
+		{name: "tls", cfg: Values{CertFile: cert, KeyFile: key}, dial: func(addr string) (net.Conn, error) {
+			return tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{RootCAs: roots, NextProtos: []string{"http/1.1"}})
+		}},
+		{name: "proxy", cfg: Values{ProxyProtocol: true}, prefix: "PROXY TCP4 127.0.0.1 127.0.0.1 40000 8000\r\n",
+			dial: func(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, 5*time.Second) }},
+	} {
+		t.Run(tr.name, func(t *testing.T) { runCorpus(t, Config{Values: tr.cfg}, tr.dial, tr.prefix) })
+	}
+}
+
+func runCorpus(t *testing.T, cfg Config, dial func(addr string) (net.Conn, error), prefix string) {
 	app := &countingApp{}
-	addr := policyServer(t, Config{}, app)
+	addr := policyServer(t, cfg, app)
 	for _, kind := range []string{"invalid", "valid"} {
 		files, err := filepath.Glob(filepath.Join(corpusDir, kind, "*.http"))
 		if err != nil || len(files) < 20 {
@@ -116,7 +144,7 @@ func TestRequestCorpus(t *testing.T) {
 					t.Fatalf("an %s case says status %d and expect %q", kind, c.status, c.expect)
 				}
 				before := app.seen.Load()
-				resps := rawExchange(t, addr, string(c.raw))
+				resps := rawExchangeVia(t, func() (net.Conn, error) { return dial(addr) }, prefix+string(c.raw))
 				var got []string
 				for _, r := range resps {
 					got = append(got, fmt.Sprint(r.StatusCode, " ", bodyOf(r)))

@@ -1,7 +1,6 @@
 package prefork
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -94,6 +93,7 @@ type servingChain struct {
 	metrics      *observe.RequestMetrics // observe.go
 	statsd       *observe.StatsdClient
 	policy       *requestPolicy // requestpolicy.go: every path in
+	handshake    time.Duration  // a TLS handshake's limit: --read-header-timeout
 }
 
 func newServing(c Config) (*servingChain, error) {
@@ -121,6 +121,7 @@ func newServing(c Config) (*servingChain, error) {
 		}
 	}
 	s.policy = newRequestPolicy(c, s.forwarder)
+	s.handshake = max(c.ReadHeaderTimeout, 0)
 	if c.AccessLog != "" {
 		if s.access, err = observe.NewAccessLog(c.AccessLog, c.AccessLogFormat); err != nil {
 			return nil, err
@@ -135,8 +136,8 @@ func newServing(c Config) (*servingChain, error) {
 
 // listeners wraps each listener: the connection limit first (a client over
 // it waits in the kernel's backlog), then the uwsgi/FastCGI allow-list, or
-// PROXY protocol (it precedes the TLS handshake on the wire) and TLS, or
-// else the request policy's connection reader.
+// PROXY protocol (it precedes the TLS handshake on the wire), then the
+// request policy's connection reader (behind TLS for HTTP/1 over TLS).
 func (s *servingChain) listeners(lns []net.Listener) []net.Listener {
 	out := make([]net.Listener, len(lns))
 	for i, ln := range lns {
@@ -153,7 +154,7 @@ func (s *servingChain) listeners(lns []net.Listener) []net.Listener {
 				ln = serving.ProxyProtocolListener(ln, s.proxyFrom, s.proxyVersion, 0)
 			}
 			if s.certs != nil {
-				ln = tls.NewListener(ln, s.certs.TLSConfig(s.tlsOpts))
+				ln = newStrictTLSListener(ln, s.certs.TLSConfig(s.tlsOpts), s.policy, s.trusted, s.handshake, s.log)
 			} else {
 				ln = &strictListener{Listener: ln, p: s.policy, trusted: s.trusted}
 			}

@@ -2,6 +2,7 @@ package prefork
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/binary"
 	"net/http"
 	"net/url"
@@ -16,11 +17,11 @@ import (
 // it, Gunicorn 27's rules with Gunicorn's statuses, the same on every path
 // in. net/http's own parser is lenient where a proxy in front may read the
 // same bytes differently (both Content-Length and Transfer-Encoding,
-// obsolete line folding, a chunk size with a sign...), so on the plain
-// HTTP/1 path (PROXY protocol included) the connection reader
+// obsolete line folding, a chunk size with a sign...), so on the HTTP/1
+// paths (plain, PROXY protocol, over TLS) the connection reader
 // (strictconn.go) checks each request head and chunked body before net/http
-// reads them. HTTP/2 (TLS, h2c), HTTP/1 over TLS, uwsgi and FastCGI requests
-// are checked once their parser read them (checkRequest). Both go through
+// reads them. HTTP/2 (TLS, h2c), uwsgi and FastCGI requests are checked
+// once their parser read them (checkRequest). Both go through
 // headCheck, which owns the rules; servingChain.policyHandler answers and
 // records a refusal (access log, metrics under http.route "_refused").
 
@@ -136,9 +137,9 @@ type headInfo struct {
 // headCheck is the one place the policy's rules live. Every transport
 // turns what it received into this common shape and calls it: the request
 // line (requestPolicy.start), then each field in order (field), then end,
-// which says how the body is framed. The plain HTTP/1 reader feeds it the
-// bytes as they came (checkHead); HTTP/2, HTTP/1 over TLS, uwsgi and
-// FastCGI feed it what their parser kept (checkRequest).
+// which says how the body is framed. The HTTP/1 reader feeds it the bytes
+// as they came (checkHead); HTTP/2, uwsgi and FastCGI feed it what their
+// parser kept (checkRequest).
 type headCheck struct {
 	p                          *requestPolicy
 	trusted                    bool // the peer may send the --forwarder-headers and scheme headers
@@ -310,7 +311,7 @@ func (h *headCheck) end() (headInfo, *refusal) {
 	return info, nil
 }
 
-// checkHead is the plain HTTP/1 reader's conversion: it applies the policy
+// checkHead is the HTTP/1 reader's conversion: it applies the policy
 // to a request head at the start of data, the request line, then header
 // lines up to the empty line that ends the head, checking on the way what
 // only the bytes show (CRLF line ends, obsolete folding, the version's
@@ -409,7 +410,7 @@ func httpVersion(v []byte) (int, *refusal) {
 }
 
 // checkRequest is the conversion for the transports whose own parser read
-// the request (HTTP/2 over TLS and h2c, HTTP/1 over TLS, uwsgi, FastCGI):
+// the request (HTTP/2 over TLS and h2c, uwsgi, FastCGI):
 // the request line rebuilt as it would be sent (method, target, protocol),
 // the Host and then each header field, through the same headCheck. What
 // only raw HTTP/1 bytes can show (line ends, folding) their framing cannot
@@ -533,7 +534,7 @@ const maxShownLine = 256
 // the gateway variables (a uwsgi request's client and protocol), outside
 // the request ID, the forwarded headers, the access log and the app. A
 // request its connection reader checked passes, but for the stand-in of a
-// refused one; any other (HTTP/2, TLS, uwsgi, FastCGI) is checked here, its
+// refused one; any other (HTTP/2, uwsgi, FastCGI) is checked here, its
 // peer's trust decided as the forwarded headers' is. A refusal is answered
 // with Connection: close, logged and counted here; the app never sees it.
 func (s *servingChain) policyHandler(next http.Handler) http.Handler {
@@ -545,6 +546,11 @@ func (s *servingChain) policyHandler(next http.Handler) http.Handler {
 		if c, ok := r.Context().Value(strictConnKey{}).(*strictConn); ok && r.ProtoMajor == 1 {
 			if r.Method == refusedMethod { // no client's method: longer than the policy allows
 				ref = c.refused.Load()
+			}
+			if tc, ok := c.Conn.(*tls.Conn); ok && r.TLS == nil { // net/http saw the reader, not TLS
+				st := tc.ConnectionState()
+				r = r.WithContext(r.Context())
+				r.TLS = &st
 			}
 		} else {
 			ref = s.policy.checkRequest(r, s.trusted.TrustsRequest(r))

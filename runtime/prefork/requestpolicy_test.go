@@ -3,6 +3,8 @@ package prefork
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
@@ -37,11 +39,17 @@ func (a *countingApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "body=%s", body)
 }
 
-// rawExchange sends raw, half-closes (the request ends there, as a file
-// does), and reads every response until the server closes.
+// rawExchange sends raw over TCP, half-closes (the request ends there, as
+// a file does), and reads every response until the server closes.
 func rawExchange(t *testing.T, addr, raw string) []*http.Response {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	return rawExchangeVia(t, func() (net.Conn, error) { return net.DialTimeout("tcp", addr, 5*time.Second) }, raw)
+}
+
+// rawExchangeVia is rawExchange over a connection dial opens (TLS...).
+func rawExchangeVia(t *testing.T, dial func() (net.Conn, error), raw string) []*http.Response {
+	t.Helper()
+	c, err := dial()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +58,7 @@ func rawExchange(t *testing.T, addr, raw string) []*http.Response {
 	if _, err := io.WriteString(c, raw); err != nil {
 		t.Fatal(err)
 	}
-	c.(*net.TCPConn).CloseWrite()
+	c.(interface{ CloseWrite() error }).CloseWrite()
 	var out []*http.Response
 	br := bufio.NewReader(c)
 	for {
@@ -313,5 +321,37 @@ func TestRefusedRequestsAreVisible(t *testing.T) {
 	}
 	if refused[400] != 2 || len(refused) != 1 || served != 1 {
 		t.Errorf("request duration histogram: refused by status %v, served %d; want 2 refused with 400, 1 served", refused, served)
+	}
+}
+
+// TestStrictTLSListenerHandshakesOffTheAcceptLoop: a peer that opens a
+// connection and never starts its handshake does not hold the next
+// client's, and HTTP/1 over TLS keeps its r.TLS (the scheme, the client's
+// certificate) behind the connection reader.
+func TestStrictTLSListenerHandshakesOffTheAcceptLoop(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, der := writeTestCert(t, dir, 1)
+	addr := serveInProcess(t, Config{Values: Values{CertFile: cert, KeyFile: key}}, "tcp")
+	silent, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	roots := x509.NewCertPool()
+	c, _ := x509.ParseCertificate(der)
+	roots.AddCert(c)
+	var h1 http.Protocols
+	h1.SetHTTP1(true)
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, Protocols: &h1}
+	defer tr.CloseIdleConnections()
+	// well under the handshake limit (--read-header-timeout, 10 s) the silent peer holds
+	resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Get("https://" + addr + "/")
+	if err != nil {
+		t.Fatalf("behind a silent peer: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.ProtoMajor != 1 || !strings.Contains(string(b), "scheme=https") {
+		t.Errorf("HTTP/1 over TLS: %s %q, want HTTP/1.1 and scheme=https", resp.Proto, b)
 	}
 }

@@ -89,7 +89,7 @@ func BenchmarkServingChain(b *testing.B) {
 // keep-alive connections sending a wrk-sized GET: "none" is net/http alone,
 // "reader" the production HTTP/1 path (the connection reader checking every
 // head, then the policy's handler), "parsed" the check the other transports
-// get (HTTP/2, TLS, uwsgi, FastCGI: checkRequest on the parsed request).
+// get (HTTP/2, uwsgi, FastCGI: checkRequest on the parsed request).
 // Compare them in one run (alternating runs; cpu-ns/op, client and server
 // together, is steadier than ns/op on a shared machine): the policy's
 // budget is 3% of throughput.
@@ -195,7 +195,7 @@ func BenchmarkStrictConnHead(b *testing.B) {
 }
 
 // BenchmarkCheckRequest is the policy's own cost on a request another
-// transport's parser read (HTTP/2, TLS, uwsgi, FastCGI), CPU only: set it
+// transport's parser read (HTTP/2, uwsgi, FastCGI), CPU only: set it
 // against BenchmarkRequestPolicy's time per request.
 func BenchmarkCheckRequest(b *testing.B) {
 	cfg, _ := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}}.withDefaults()

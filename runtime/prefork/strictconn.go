@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 )
@@ -323,4 +326,102 @@ func strictContext(ctx context.Context, c net.Conn) context.Context {
 		return context.WithValue(ctx, strictConnKey{}, sc)
 	}
 	return ctx
+}
+
+// strictTLSListener is the TLS path's listener: it completes each
+// handshake off the accept loop, then hands net/http an HTTP/2 connection
+// (ALPN h2) as the *tls.Conn net/http needs to serve HTTP/2, and any other
+// in a strictConn, so HTTP/1 over TLS meets the same connection reader as
+// plain HTTP/1 (net/http's own parser joins folded lines and lets a bare
+// LF or Content-Length beside chunked through). policyHandler gives such a
+// request back its r.TLS.
+type strictTLSListener struct {
+	net.Listener
+	conf      *tls.Config
+	p         *requestPolicy
+	trusted   *serving.TrustedProxies
+	handshake time.Duration // limit on a handshake; 0: none
+	log       func(msg string, args ...any)
+	start     sync.Once
+	ready     chan net.Conn
+	closed    chan struct{}
+	stop      context.CancelFunc // ends the handshakes under way, on Close
+	ctx       context.Context
+	closeOnce sync.Once
+	mu        sync.Mutex
+	err       error // why the accept loop ended; net.ErrClosed after Close
+}
+
+func newStrictTLSListener(ln net.Listener, conf *tls.Config, p *requestPolicy, trusted *serving.TrustedProxies, handshake time.Duration, log func(string, ...any)) *strictTLSListener {
+	ctx, stop := context.WithCancel(context.Background())
+	return &strictTLSListener{Listener: ln, conf: conf, p: p, trusted: trusted, handshake: handshake, log: log,
+		ready: make(chan net.Conn), closed: make(chan struct{}), ctx: ctx, stop: stop}
+}
+
+func (l *strictTLSListener) Accept() (net.Conn, error) {
+	l.start.Do(func() { go l.acceptLoop() })
+	select {
+	case c := <-l.ready:
+		return c, nil
+	case <-l.closed:
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return nil, l.err
+	}
+}
+
+func (l *strictTLSListener) acceptLoop() {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			l.closeWith(err)
+			return
+		}
+		go l.serveHandshake(c)
+	}
+}
+
+// serveHandshake completes c's handshake and queues it for Accept.
+func (l *strictTLSListener) serveHandshake(c net.Conn) {
+	tc := tls.Server(c, l.conf)
+	if l.handshake > 0 {
+		tc.SetDeadline(time.Now().Add(l.handshake))
+	}
+	if err := tc.HandshakeContext(l.ctx); err != nil {
+		if l.log != nil && l.ctx.Err() == nil {
+			l.log("TLS handshake error", "peer", c.RemoteAddr().String(), "err", err)
+		}
+		tc.Close()
+		return
+	}
+	tc.SetDeadline(time.Time{})
+	var out net.Conn = tc
+	if tc.ConnectionState().NegotiatedProtocol != "h2" {
+		out = &strictConn{Conn: tc, p: l.p, proxies: l.trusted, chunk: chunkScanner{p: l.p}}
+	}
+	select {
+	case l.ready <- out:
+	case <-l.closed:
+		tc.Close()
+	}
+}
+
+func (l *strictTLSListener) Close() error { return l.closeWith(net.ErrClosed) }
+
+// closeWith closes the listener once; Accept then returns why.
+func (l *strictTLSListener) closeWith(why error) error {
+	err := net.ErrClosed
+	l.closeOnce.Do(func() {
+		l.mu.Lock()
+		l.err = why
+		l.mu.Unlock()
+		close(l.closed)
+		l.stop()
+		err = l.Listener.Close()
+	})
+	return err
 }
