@@ -157,6 +157,11 @@ func TestUwsgiProtocol(t *testing.T) {
 	if !strings.HasPrefix(resp, "HTTP/1.0 414 ") && !strings.HasPrefix(resp, "HTTP/1.1 414 ") {
 		t.Errorf("long request line: %.60q", resp)
 	}
+	// a CONTENT_LENGTH the policy refuses is answered, not dropped
+	resp, _ = uwsgiRequest(t, "unix", addr, nginxVars("POST", "/form", [2]string{"CONTENT_LENGTH", "+5"}), "hello")
+	if !strings.HasPrefix(resp, "HTTP/1.1 400 ") || strings.Contains(resp, "method=") {
+		t.Errorf("CONTENT_LENGTH +5: %.80q, want a 400", resp)
+	}
 	// a variable that would forge a header is refused, nothing is served
 	resp, _ = uwsgiRequest(t, "unix", addr, nginxVars("GET", "/", [2]string{"HTTP_X_A", "b\r\nX-Admin: 1"}), "")
 	if strings.Contains(resp, "method=") {
