@@ -4,18 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/binary"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -339,77 +331,6 @@ func TestWorkerConnectionsQueueInBacklog(t *testing.T) {
 	first.Close()
 	if s := <-done; s != "200 OK" {
 		t.Errorf("second connection after the first closed: %s (want served, not refused)", s)
-	}
-}
-
-// writeClientCert writes a client certificate signed by a fresh CA and
-// returns the CA file and the client's tls.Certificate.
-func writeClientCert(t *testing.T, dir string) (caFile string, client tls.Certificate) {
-	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"}, NotBefore: time.Now().Add(-time.Hour),
-		NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "alice"}, NotBefore: time.Now().Add(-time.Hour),
-		NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caFile = filepath.Join(dir, "client-ca.pem")
-	os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644)
-	return caFile, tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
-
-func TestTLSClientCertsCiphersAndHTTP2(t *testing.T) {
-	dir := t.TempDir()
-	cert, key, der := writeTestCert(t, dir, 1)
-	caFile, client := writeClientCert(t, dir)
-	addr := serveInProcess(t, Config{Values: Values{CertFile: cert, KeyFile: key, CertReqs: 2, CACerts: caFile}}, "tcp")
-	roots := x509.NewCertPool()
-	c, _ := x509.ParseCertificate(der)
-	roots.AddCert(c)
-	get := func(tc *tls.Config) (*http.Response, string, error) {
-		tr := &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: true}
-		defer tr.CloseIdleConnections()
-		resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Get("https://" + addr + "/")
-		if err != nil {
-			return nil, "", err
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp, string(b), nil
-	}
-	if _, _, err := get(&tls.Config{RootCAs: roots}); err == nil {
-		t.Error("--cert-reqs 2: a client without a certificate was served")
-	}
-	resp, body, err := get(&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{client}})
-	if err != nil {
-		t.Fatalf("with a client certificate: %v", err)
-	}
-	if resp.ProtoMajor != 2 || !strings.Contains(body, "cn=alice") {
-		t.Errorf("want HTTP/2 and the client's name: %s %s", resp.Proto, body)
-	}
-	// no CBC suite is offered by default, TLS 1.3 is
-	_, _, err = get(&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{client}, MaxVersion: tls.VersionTLS12,
-		CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA}})
-	if err == nil {
-		t.Error("a CBC-only TLS 1.2 client was served")
-	}
-	resp, _, err = get(&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{client}, MinVersion: tls.VersionTLS13})
-	if err != nil || resp.TLS.Version != tls.VersionTLS13 {
-		t.Errorf("TLS 1.3: %v", err)
-	}
-	// --http-protocols h1: no h2 by ALPN
-	h1 := serveInProcess(t, Config{Values: Values{CertFile: cert, KeyFile: key, HTTPProtocols: "h1"}}, "tcp")
-	addr = h1
-	if resp, _, err := get(&tls.Config{RootCAs: roots}); err != nil || resp.ProtoMajor != 1 {
-		t.Errorf("--http-protocols h1 served %v %v", resp.Proto, err)
 	}
 }
 

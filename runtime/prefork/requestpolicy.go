@@ -2,15 +2,9 @@ package prefork
 
 import (
 	"bytes"
-	"crypto/tls"
 	"encoding/binary"
 	"net/http"
-	"net/url"
 	"strings"
-	"time"
-
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 )
 
 // The request policy: what a request must look like before the app sees
@@ -21,9 +15,11 @@ import (
 // paths (plain, PROXY protocol, over TLS) the connection reader
 // (strictconn.go) checks each request head and chunked body before net/http
 // reads them. HTTP/2 (TLS, h2c), uwsgi and FastCGI requests are checked
-// once their parser read them (checkRequest). Both go through
-// headCheck, which owns the rules; servingChain.policyHandler answers and
-// records a refusal (access log, metrics under http.route "_refused").
+// once their parser read them (checkRequest). Both conversions
+// (requesthead.go) go through headCheck, here, which owns the rules; the
+// chunked body's are chunked.go's. servingChain.policyHandler
+// (policychain.go) answers and records a refusal (access log, metrics
+// under http.route "_refused").
 
 // refusal is a request the policy refuses: the status Gunicorn answers
 // with and why.
@@ -311,146 +307,6 @@ func (h *headCheck) end() (headInfo, *refusal) {
 	return info, nil
 }
 
-// checkHead is the HTTP/1 reader's conversion: it applies the policy
-// to a request head at the start of data, the request line, then header
-// lines up to the empty line that ends the head, checking on the way what
-// only the bytes show (CRLF line ends, obsolete folding, the version's
-// spelling). It returns what the head says (size 0 while data holds no
-// complete head and nothing in it is refused yet), or why the request is
-// refused. trusted says whether the peer may send the --forwarder-headers.
-func (p *requestPolicy) checkHead(data []byte, trusted bool) (headInfo, *refusal) {
-	i := bytes.IndexByte(data, '\n')
-	if i < 0 {
-		return headInfo{}, nil
-	}
-	if i < 1 || data[i-1] != '\r' {
-		return headInfo{}, refuse(400, "Invalid HTTP request line")
-	}
-	line := data[:i-1]
-	if p.line > 0 && len(line) > p.line {
-		return headInfo{}, refuse(http.StatusRequestURITooLong, "Request Line is too large")
-	}
-	method, target, version, ok := splitRequestLine(line)
-	if !ok {
-		return headInfo{}, refuse(400, "Invalid HTTP request line")
-	}
-	h, ref := p.start(method, target, len(line), 11, trusted)
-	if ref != nil {
-		return headInfo{}, ref
-	}
-	if h.version, ref = httpVersion(version); ref != nil {
-		return headInfo{}, ref
-	}
-	off := i + 1
-	for {
-		rest := data[off:]
-		j := bytes.IndexByte(rest, '\n')
-		if j < 0 {
-			return headInfo{}, nil
-		}
-		if j < 1 || rest[j-1] != '\r' {
-			return headInfo{}, refuse(400, "Invalid HTTP Header: bare LF")
-		}
-		off += j + 1
-		l := rest[:j-1]
-		if len(l) == 0 {
-			break
-		}
-		if l[0] == ' ' || l[0] == '\t' {
-			return headInfo{}, refuse(400, "Obsolete line folding is unacceptable")
-		}
-		colon := bytes.IndexByte(l, ':')
-		if colon < 0 {
-			colon = 0 // no name: refused as one
-		}
-		var value []byte
-		if colon > 0 {
-			value = l[colon+1:]
-		}
-		if ref := h.field(l[:colon], value, len(l)+2); ref != nil {
-			return headInfo{}, ref
-		}
-		if off < len(data) && (data[off] == ' ' || data[off] == '\t') {
-			return headInfo{}, refuse(400, "Obsolete line folding is unacceptable")
-		}
-	}
-	info, ref := h.end()
-	if ref != nil {
-		return headInfo{}, ref
-	}
-	info.size = off
-	info.noHost = !h.host && h.version >= 11 && !bytes.HasPrefix(data, []byte("CONNECT "))
-	return info, nil
-}
-
-// splitRequestLine splits an HTTP/1 request line at its two spaces.
-func splitRequestLine(line []byte) (method, target, version []byte, ok bool) {
-	sp := bytes.IndexByte(line, ' ')
-	if sp < 0 {
-		return nil, nil, nil, false
-	}
-	method, rest := line[:sp], line[sp+1:]
-	sp = bytes.IndexByte(rest, ' ')
-	if sp < 0 {
-		return nil, nil, nil, false
-	}
-	return method, rest[:sp], rest[sp+1:], true
-}
-
-// httpVersion reads an HTTP/1 request line's version, HTTP/1.x, as 10 or
-// 11 (x > 1 counts as 11).
-func httpVersion(v []byte) (int, *refusal) {
-	if len(v) != 8 || string(v[:5]) != "HTTP/" || v[6] != '.' || v[5] != '1' || v[7] < '0' || v[7] > '9' {
-		return 0, refuse(400, "Invalid HTTP Version")
-	}
-	if v[7] == '0' {
-		return 10, nil
-	}
-	return 11, nil
-}
-
-// checkRequest is the conversion for the transports whose own parser read
-// the request (HTTP/2 over TLS and h2c, uwsgi, FastCGI):
-// the request line rebuilt as it would be sent (method, target, protocol),
-// the Host and then each header field, through the same headCheck. What
-// only raw HTTP/1 bytes can show (line ends, folding) their framing cannot
-// carry.
-func (p *requestPolicy) checkRequest(r *http.Request, trusted bool) *refusal {
-	target := r.RequestURI
-	if target == "" { // net/http/cgi (FastCGI) keeps only the URL
-		target = r.URL.RequestURI()
-	}
-	buf := make([]byte, 0, 512)
-	buf = append(append(buf, r.Method...), target...)
-	h, ref := p.start(buf[:len(r.Method)], buf[len(r.Method):], len(buf)+2+len(r.Proto), r.ProtoMajor*10+r.ProtoMinor, trusted)
-	if ref != nil {
-		return ref
-	}
-	field := func(k, v string) *refusal {
-		buf = append(append(buf[:0], k...), v...)
-		return h.field(buf[:len(k)], buf[len(k):], len(buf)+4) // "Name: value\r\n"
-	}
-	if r.Host != "" {
-		if ref := field("Host", r.Host); ref != nil {
-			return ref
-		}
-	}
-	for k, vs := range r.Header {
-		for _, v := range vs {
-			if ref := field(k, v); ref != nil {
-				return ref
-			}
-		}
-	}
-	for _, te := range r.TransferEncoding { // net/http moved it out of r.Header
-		if ref := field("Transfer-Encoding", te); ref != nil {
-			return ref
-		}
-	}
-	_, ref = h.end()
-	return ref
-}
-
 // sameScheme is Gunicorn's secure_scheme_headers rule, with its default
 // (from a trusted peer, X-Forwarded-Proto https, X-Forwarded-Ssl on,
 // X-Forwarded-Protocol ssl mean https, any other value http): the scheme
@@ -519,94 +375,4 @@ func asciiEqualFold(b []byte, s string) bool {
 		}
 	}
 	return true
-}
-
-// routeRefused is http.route of the requests the policy refused. They
-// reached no route; a sentinel (as "_OTHER" for methods and for the routes
-// past the series limit) keeps them in http.server.request.duration, counted
-// by status code beside the served ones, instead of a second metric.
-const routeRefused = "_refused"
-
-// maxShownLine bounds the refused request line kept for the access log.
-const maxShownLine = 256
-
-// policyHandler is the request policy's part in the handler chain: inside
-// the gateway variables (a uwsgi request's client and protocol), outside
-// the request ID, the forwarded headers, the access log and the app. A
-// request its connection reader checked passes, but for the stand-in of a
-// refused one; any other (HTTP/2, uwsgi, FastCGI) is checked here, its
-// peer's trust decided as the forwarded headers' is. A refusal is answered
-// with Connection: close, logged and counted here; the app never sees it.
-func (s *servingChain) policyHandler(next http.Handler) http.Handler {
-	if s.policy == nil { // a chain built by hand, in a test
-		return next
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var ref *refusal
-		if c, ok := r.Context().Value(strictConnKey{}).(*strictConn); ok && r.ProtoMajor == 1 {
-			if r.Method == refusedMethod { // no client's method: longer than the policy allows
-				ref = c.refused.Load()
-			}
-			if tc, ok := c.Conn.(*tls.Conn); ok && r.TLS == nil { // net/http saw the reader, not TLS
-				st := tc.ConnectionState()
-				r = r.WithContext(r.Context())
-				r.TLS = &st
-			}
-		} else {
-			ref = s.policy.checkRequest(r, s.trusted.TrustsRequest(r))
-		}
-		if ref == nil {
-			next.ServeHTTP(w, r)
-			return
-		}
-		s.refuse(w, r, ref)
-	})
-}
-
-// refuse answers a refused request and makes it visible: a warning with
-// the reason, an access log line (status, bytes) and the request duration
-// histogram under routeRefused, with its status code.
-func (s *servingChain) refuse(w http.ResponseWriter, r *http.Request, ref *refusal) {
-	start := time.Now()
-	if s.log != nil {
-		s.log("invalid request", "peer", r.RemoteAddr, "status", ref.status, "err", ref.reason)
-	}
-	rec := &observe.ResponseRecorder{ResponseWriter: w}
-	rec.Header().Set("Connection", "close")
-	http.Error(rec, ref.reason, ref.status)
-	d := time.Since(start)
-	shown := ref.shown(r)
-	if s.metrics != nil {
-		a := observe.Attrs{Method: observe.SemconvMethod(shown.Method), Status: ref.status, Route: routeRefused,
-			Scheme: serving.RequestScheme(r), Proto: observe.ProtocolVersion(r.ProtoMajor, r.ProtoMinor)}
-		s.metrics.Observe(a, 0, rec.Bytes, d, "")
-	}
-	s.statsd.Request(ref.status, d)
-	if s.access != nil {
-		s.access.LogTraced(shown, ref.status, rec.Bytes, rec.Header(), start, d, "")
-	}
-}
-
-// shown is the request as the access log shows it: for the stand-in of a
-// refused HTTP/1 request, the line the reader refused (method, target and
-// protocol as far as it splits, "-" for what is missing), without headers.
-func (ref *refusal) shown(r *http.Request) *http.Request {
-	if r.Method != refusedMethod {
-		return r
-	}
-	r2 := r.WithContext(r.Context())
-	r2.Header = http.Header{}
-	method, rest, _ := strings.Cut(ref.line, " ")
-	target, proto, _ := strings.Cut(rest, " ")
-	r2.Method, r2.RequestURI, r2.Proto = orDash(method), orDash(target), orDash(proto)
-	path, query, _ := strings.Cut(target, "?")
-	r2.URL = &url.URL{Path: path, RawQuery: query}
-	return r2
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
