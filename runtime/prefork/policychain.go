@@ -30,7 +30,9 @@ const maxShownLine = 256
 // request its connection reader checked passes, but for the stand-in of a
 // refused one; any other (HTTP/2, uwsgi, FastCGI) is checked here, its
 // peer's trust decided as the forwarded headers' is. A refusal is answered
-// with Connection: close, logged and counted here; the app never sees it.
+// (HTTP/1: with Connection: close, as Gunicorn does; HTTP/2: on its stream
+// alone, the connection's other streams go on), logged and counted here;
+// the app never sees it.
 func (s *servingChain) policyHandler(next http.Handler) http.Handler {
 	if s.policy == nil { // a chain built by hand, in a test
 		return next
@@ -66,7 +68,9 @@ func (s *servingChain) refuse(w http.ResponseWriter, r *http.Request, ref *refus
 		s.log("invalid request", "peer", r.RemoteAddr, "status", ref.status, "err", ref.reason)
 	}
 	rec := &observe.ResponseRecorder{ResponseWriter: w}
-	rec.Header().Set("Connection", "close")
+	if r.ProtoMajor == 1 { // on HTTP/2, net/http would shut the whole connection down
+		rec.Header().Set("Connection", "close")
+	}
 	http.Error(rec, ref.reason, ref.status)
 	d := time.Since(start)
 	shown := ref.shown(r)

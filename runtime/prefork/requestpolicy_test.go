@@ -3,12 +3,14 @@ package prefork
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -296,10 +298,21 @@ func TestRefusedRequestsAreVisible(t *testing.T) {
 	if resp.StatusCode != 400 || resp.ProtoMajor != 2 {
 		t.Fatalf("a lower-case method over h2c: %d %s", resp.StatusCode, resp.Proto)
 	}
+	// a refused stream leaves its HTTP/2 connection up for the next request
+	reused := false
+	trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { reused = i.Reused }}
+	req, _ = http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", "http://"+addr+"/next", nil)
+	if resp, err = (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !reused {
+		t.Errorf("after a refused HTTP/2 stream: %d, connection reused %v; want 200 on the same connection", resp.StatusCode, reused)
+	}
 	if r := rawExchange(t, addr, "GET /served HTTP/1.1\r\nHost: x\r\n\r\n"); len(r) != 1 || r[0].StatusCode != 200 {
 		t.Fatalf("a valid request: %v", r)
 	}
-	waitFileLines(t, logPath, 3)
+	waitFileLines(t, logPath, 4)
 	b, _ := os.ReadFile(logPath)
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`(?m)^127\.0\.0\.1 - - \[.*\] "GET /a\\x01b HTTP/1\.1" 400 [1-9]\d* "-" "-"$`),
@@ -319,8 +332,8 @@ func TestRefusedRequestsAreVisible(t *testing.T) {
 			served += s.Duration.Count()
 		}
 	}
-	if refused[400] != 2 || len(refused) != 1 || served != 1 {
-		t.Errorf("request duration histogram: refused by status %v, served %d; want 2 refused with 400, 1 served", refused, served)
+	if refused[400] != 2 || len(refused) != 1 || served != 2 {
+		t.Errorf("request duration histogram: refused by status %v, served %d; want 2 refused with 400, 2 served", refused, served)
 	}
 }
 
