@@ -1,10 +1,13 @@
 package prefork
 
 import (
+	"bufio"
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -172,4 +175,37 @@ func runCorpus(t *testing.T, cfg Config, dial func(addr string) (net.Conn, error
 			})
 		}
 	}
+}
+
+// FuzzPolicyConversionsAgree: a head the HTTP/1 reader passes (checkHead on
+// the bytes) also passes the check the other transports get (checkRequest
+// on what net/http parsed of the same bytes), so the two conversions into
+// headCheck cannot drift apart. Seeded with the whole corpus.
+func FuzzPolicyConversionsAgree(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join(corpusDir, "*", "*.http"))
+	for _, file := range files {
+		c, err := readCorpusCase(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(c.raw)
+	}
+	if len(files) < 100 {
+		f.Fatalf("%d corpus files seeded: the corpus is missing", len(files))
+	}
+	cfg, _ := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}}.withDefaults()
+	p := newRequestPolicy(cfg, []string{"Script_name", "Path_info"})
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		h, ref := p.checkHead(raw, true)
+		if ref != nil || h.size == 0 || h.noHost {
+			return
+		}
+		r, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(raw[:h.size])))
+		if err != nil {
+			return // net/http refuses it itself
+		}
+		if ref := p.checkRequest(r, true); ref != nil {
+			t.Fatalf("the HTTP/1 reader passes %q, the parsed check refuses it: %d %s", raw[:h.size], ref.status, ref.reason)
+		}
+	})
 }
