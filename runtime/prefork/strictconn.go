@@ -370,18 +370,30 @@ func (l *strictTLSListener) Accept() (net.Conn, error) {
 	}
 }
 
+// acceptLoop accepts until the listener closes; any other error (out of
+// descriptors...) is waited out as net/http's Serve does, not made final.
 func (l *strictTLSListener) acceptLoop() {
+	var wait time.Duration
 	for {
 		c, err := l.Listener.Accept()
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
+		if err == nil {
+			wait = 0
+			go l.serveHandshake(c)
+			continue
+		}
+		if errors.Is(err, net.ErrClosed) {
 			l.closeWith(err)
 			return
 		}
-		go l.serveHandshake(c)
+		wait = min(max(2*wait, 5*time.Millisecond), time.Second)
+		if l.log != nil {
+			l.log("accept failed, retrying", "err", err, "in", wait)
+		}
+		select {
+		case <-time.After(wait):
+		case <-l.closed:
+			return
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"io"
 	"math/big"
 	"net"
@@ -15,6 +16,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -180,5 +183,58 @@ func TestTLSClientCertsCiphersAndHTTP2(t *testing.T) {
 	addr = h1
 	if resp, _, err := get(&tls.Config{RootCAs: roots}); err != nil || resp.ProtoMajor != 1 {
 		t.Errorf("--http-protocols h1 served %v %v", resp.Proto, err)
+	}
+}
+
+// flakyListener fails its first Accept as a listener out of descriptors does.
+type flakyListener struct {
+	net.Listener
+	failed atomic.Bool
+}
+
+func (l *flakyListener) Accept() (net.Conn, error) {
+	if !l.failed.Swap(true) {
+		return nil, syscall.EMFILE
+	}
+	return l.Listener.Accept()
+}
+
+// TestStrictTLSListenerOutlivesAcceptErrors: an Accept error other than
+// the listener's closing is waited out, as net/http's Serve does, and
+// Close ends Accept.
+func TestStrictTLSListenerOutlivesAcceptErrors(t *testing.T) {
+	cert, key, der := writeTestCert(t, t.TempDir(), 1)
+	pair, err := tls.LoadX509KeyPair(cert, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}}.withDefaults()
+	var logged atomic.Int32
+	sl := newStrictTLSListener(&flakyListener{Listener: ln}, &tls.Config{Certificates: []tls.Certificate{pair}}, newRequestPolicy(cfg, nil), nil, 5*time.Second,
+		func(string, ...any) { logged.Add(1) })
+	roots := x509.NewCertPool()
+	c, _ := x509.ParseCertificate(der)
+	roots.AddCert(c)
+	go func() {
+		if tc, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{RootCAs: roots}); err == nil {
+			defer tc.Close()
+			io.Copy(io.Discard, tc)
+		}
+	}()
+	conn, err := sl.Accept()
+	if err != nil {
+		t.Fatalf("after one failed accept: %v", err)
+	}
+	conn.Close()
+	if logged.Load() != 1 {
+		t.Errorf("%d log lines for one failed accept, want 1", logged.Load())
+	}
+	sl.Close()
+	if _, err := sl.Accept(); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Accept after Close: %v, want net.ErrClosed", err)
 	}
 }
