@@ -92,6 +92,31 @@ func (c *strictConn) CloseWrite() error {
 	return nil
 }
 
+// refusedLinger and refusedDrain bound how long and how much a refused
+// connection keeps reading before it closes (net/http's own 431 waits
+// 500 ms the same way): a client still sending the rest of a request line
+// over the limit would otherwise meet a reset and lose the answer.
+const (
+	refusedLinger = 500 * time.Millisecond
+	refusedDrain  = 256 << 10
+)
+
+// Close closes the connection; after a refusal it first sends EOF after
+// the answer and drops what the client still sends, for a moment, off
+// the caller's goroutine.
+func (c *strictConn) Close() error {
+	if c.refused.Load() == nil || c.raw.Load() {
+		return c.Conn.Close()
+	}
+	c.CloseWrite()
+	go func() {
+		c.Conn.SetReadDeadline(time.Now().Add(refusedLinger))
+		io.CopyN(io.Discard, c.Conn, refusedDrain)
+		c.Conn.Close()
+	}()
+	return nil
+}
+
 // trusted reports whether the peer (the client a PROXY header names, if
 // any) is a trusted front end.
 func (c *strictConn) trusted() bool {
