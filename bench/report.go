@@ -9,9 +9,10 @@ import (
 
 // Scenario names as the report prints them.
 var scenarioTitle = map[string]string{
-	"hup":  "HUP every 0.5 s",
-	"kill": "SIGKILL a worker every 0.5 s",
-	"usr2": "USR2 binary upgrade",
+	"hup":     "HUP every 0.5 s",
+	"kill":    "SIGKILL a worker every 0.5 s",
+	"usr2":    "USR2 binary upgrade",
+	"recycle": "recycling, --max-requests 50",
 }
 
 // Report renders RESULTS.md.

@@ -151,7 +151,7 @@ func measureFaults(ctx context.Context, o *Options, res *Results, set *serverSet
 		scenario string
 	}
 	var jobs []job
-	for _, scenario := range []string{"hup", "kill", "usr2"} {
+	for _, scenario := range []string{"hup", "kill", "usr2", "recycle"} {
 		for _, s := range []*Server{set.runtimeApp, set.gunicorn, set.gunicorn26, set.uwsgi} {
 			if s == nil || (scenario == "usr2" && s.Family != "runtime") {
 				continue
@@ -178,6 +178,9 @@ const faultEvery = 500 * time.Millisecond
 
 func faultRun(ctx context.Context, o *Options, srv *Server, scenario string) (FaultRow, error) {
 	row := FaultRow{Server: srv.Name, Family: srv.Family, Scenario: scenario, BucketMS: 100}
+	if scenario == "recycle" {
+		srv = recycling(srv)
+	}
 	p, err := srv.Start(ctx, o.tmp)
 	if err != nil {
 		return row, err
@@ -201,6 +204,10 @@ func faultRun(ctx context.Context, o *Options, srv *Server, scenario string) (Fa
 		loaded <- r
 	}()
 	start := time.Now()
+	var recycled func() int
+	if scenario == "recycle" {
+		recycled = countReplacements(ctx, p.MasterPID(), start.Add(total))
+	}
 	sleepUntil(ctx, start.Add(o.Steady))
 	faultEnd := start.Add(o.Steady + o.Fault)
 	var (
@@ -274,6 +281,10 @@ func faultRun(ctx context.Context, o *Options, srv *Server, scenario string) (Fa
 	if err := <-loadErr; err != nil {
 		return row, err
 	}
+	if recycled != nil {
+		row.Signals = recycled() // no signal: the workers the master replaced by --max-requests
+		row.Note = "--max-requests " + recycleAfter + " recycles workers for the whole run (steady and during alike); the signals column counts the workers replaced"
+	}
 	r := <-loaded
 	row.OK, row.Failed, row.FailDetail = r.OK, r.Failed(), r.FailureSummary()
 	row.SteadyRPS = r.Rate(200*time.Millisecond, o.Steady)
@@ -291,6 +302,49 @@ func faultRun(ctx context.Context, o *Options, srv *Server, scenario string) (Fa
 		}
 	}
 	return row, nil
+}
+
+// recycleAfter is the recycle scenario's --max-requests: Gunicorn's, uWSGI's and the
+// runtime's flag alike.
+const recycleAfter = "50"
+
+// recycling is srv recycling each worker after recycleAfter requests.
+func recycling(srv *Server) *Server {
+	r := *srv
+	r.Argv = append(slices.Clone(srv.Argv), "--max-requests", recycleAfter)
+	return &r
+}
+
+// countReplacements polls master's children until end and returns a func telling how
+// many workers appeared beyond the first ones (each a replacement).
+func countReplacements(ctx context.Context, master int, end time.Time) func() int {
+	seen := map[int]bool{}
+	for _, c := range children(master) {
+		seen[c] = true
+	}
+	var mu sync.Mutex
+	n := 0
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for time.Now().Before(end) && ctx.Err() == nil {
+			for _, c := range children(master) {
+				mu.Lock()
+				if !seen[c] {
+					seen[c] = true
+					n++
+				}
+				mu.Unlock()
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	return func() int {
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		return n
+	}
 }
 
 // waitNewChild polls master's children until one appears that was not in

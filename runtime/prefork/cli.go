@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // CommandLine describes a program's Gunicorn-style command line for
@@ -119,8 +121,8 @@ func (c *Config) ParseArgs(cl CommandLine, args []string) error {
 
 // option is what one flag word resolves to.
 type option struct {
-	s    *setting // runtime setting, or nil
-	prog *Flag    // program flag, or nil
+	s    *settings.Setting // runtime setting, or nil
+	prog *Flag             // program flag, or nil
 	v    flag.Value
 }
 
@@ -128,17 +130,17 @@ func (o option) label() string {
 	if o.prog != nil {
 		return strings.Join(o.prog.Flags, "/")
 	}
-	return o.s.label()
+	return o.s.Label()
 }
 
 func (o option) takesValue() (required bool, optional []string) {
 	if o.prog != nil {
 		return o.prog.Meta != "", nil
 	}
-	if len(o.s.optional) > 0 {
-		return false, o.s.optional
+	if len(o.s.Optional) > 0 {
+		return false, o.s.Optional
 	}
-	return o.s.meta != "", nil
+	return o.s.Meta != "", nil
 }
 
 func (o option) set(v string) error {
@@ -156,7 +158,7 @@ var appModuleRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.]*(:.*)?$`)
 // parsePass parses one list of words (the environment's or the command
 // line's); values are fresh per pass, so the first -b of a pass replaces.
 func (c *Config) parsePass(cl CommandLine, args []string) error {
-	values := map[*setting]flag.Value{}
+	values := map[*settings.Setting]flag.Value{}
 	lookup := func(word string) (option, bool) {
 		for i := range cl.Flags {
 			for _, f := range cl.Flags[i].Flags {
@@ -165,12 +167,12 @@ func (c *Config) parsePass(cl CommandLine, args []string) error {
 				}
 			}
 		}
-		for i := range settingTable {
-			s := &settingTable[i]
-			for _, f := range s.flags {
+		for i := range settings.Table {
+			s := &settings.Table[i]
+			for _, f := range s.Flags {
 				if f == word {
 					if values[s] == nil {
-						values[s] = s.settingValue(c)
+						values[s] = settingValue(s, c)
 					}
 					return option{s: s, v: values[s]}, true
 				}
@@ -189,7 +191,7 @@ func (c *Config) parsePass(cl CommandLine, args []string) error {
 			if c.given == nil {
 				c.given = map[string]bool{}
 			}
-			c.given[o.s.longName()] = true
+			c.given[o.s.LongName()] = true
 		}
 		return nil
 	}
@@ -323,7 +325,7 @@ func metaOf(o option) string {
 	if o.prog != nil {
 		return o.prog.Meta
 	}
-	return o.s.meta
+	return o.s.Meta
 }
 
 // looksLikeFlag reports whether a word is a flag rather than a value
@@ -361,8 +363,8 @@ func suggest(word string, cl CommandLine) string {
 	for _, f := range cl.Flags {
 		add(f.Flags)
 	}
-	for _, s := range settingTable {
-		add(s.flags)
+	for _, s := range settings.Table {
+		add(s.Flags)
 	}
 	switch {
 	case len(matches) == 1:
@@ -385,8 +387,8 @@ func suggest(word string, cl CommandLine) string {
 	for _, f := range cl.Flags {
 		addLong(f.Flags)
 	}
-	for _, s := range settingTable {
-		addLong(s.flags)
+	for _, s := range settings.Table {
+		addLong(s.Flags)
 	}
 	if best := Closest(strings.TrimPrefix(word, "--"), long); best != "" {
 		return "; did you mean --" + best + "?"

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // parseGunicorn runs ParseArgs with env as GUNICORN_CMD_ARGS.
@@ -99,7 +101,7 @@ func TestEverySettingParses(t *testing.T) {
 		"ca-certs":                     {[]string{"--ca-certs", ca}, "ca_certs = " + ca, ""},
 		"ciphers":                      {[]string{"--ciphers", "ECDHE-RSA-AES256-GCM-SHA384:TLS_AES_128_GCM_SHA256"}, "ciphers = ECDHE-RSA-AES256-GCM-SHA384:TLS_AES_128_GCM_SHA256", "RC4-MD5"},
 		"http-protocols":               {[]string{"--http-protocols", "h2,h1"}, "http_protocols = h2,h1", "h3"},
-		"http2-cleartext":              {[]string{"--http2-cleartext"}, "http2_cleartext = prior-knowledge", "upgrade"},
+		"http2-cleartext":              {[]string{"--http2-cleartext"}, "http2_cleartext = prior-knowledge", "sideways"},
 		"http2-max-concurrent-streams": {[]string{"--http2-max-concurrent-streams", "250"}, "http2_max_concurrent_streams = 250", "0"},
 		"http2-initial-window-size":    {[]string{"--http2-initial-window-size", "1048576"}, "http2_initial_window_size = 1048576", "100"},
 		"http2-max-frame-size":         {[]string{"--http2-max-frame-size", "32768"}, "http2_max_frame_size = 32768", "16777216"},
@@ -119,10 +121,10 @@ func TestEverySettingParses(t *testing.T) {
 		"access-log-buffer":            {[]string{"--access-log-buffer", "8KiB"}, "access_log_buffer = 8KiB", "lots"},
 		"access-log-flush":             {[]string{"--access-log-flush", "0.25"}, "access_log_flush = 0.25", "soon"},
 	}
-	for i := range settingTable {
-		s := &settingTable[i]
-		name := s.longName()
-		if s.noEffect != "" {
+	for i := range settings.Table {
+		s := &settings.Table[i]
+		name := s.LongName()
+		if s.NoEffect != "" {
 			continue // TestNoEffectSettings
 		}
 		tc, ok := cases[name]
@@ -334,7 +336,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{[]string{"--confgi", "x"}, "--confgi: no such flag; did you mean --config?"},
 		{[]string{"a:app", "b:app"}, `unexpected arguments "a:app b:app"`},
 		{[]string{"-w", "0"}, `invalid value "0" for -w/--workers: must be at least 1`},
-		{[]string{"--http2-cleartext", "both"}, `invalid value "both" for --http2-cleartext: only prior-knowledge is supported`},
+		{[]string{"--http2-cleartext=sideways"}, `invalid value "sideways" for --http2-cleartext: must be off, prior-knowledge, upgrade or both`},
 	} {
 		var c Config
 		_, err := parseGunicorn(&c, "", tc.args...)
@@ -446,7 +448,7 @@ func TestGunicornDefaultsValidate(t *testing.T) {
 		{Config{Values: Values{Workers: 1, CertReqs: 1, CACerts: cert}}, "cert-reqs=1: needs TLS"},
 		{Config{Values: Values{Workers: 1, Protocol: "uwsgi", CertFile: cert, KeyFile: key}}, "protocol=uwsgi: takes no TLS"},
 		{Config{Values: Values{Workers: 1, Protocol: "gopher"}}, `protocol="gopher": must be one of http, uwsgi, fastcgi`},
-		{Config{Values: Values{Workers: 1, HTTP2Cleartext: true, HTTPProtocols: "h1"}}, "http2-cleartext"},
+		{Config{Values: Values{Workers: 1, HTTP2Cleartext: H2CPriorKnowledge, HTTPProtocols: "h1"}}, "http2-cleartext"},
 		{Config{Values: Values{Workers: 1, Env: []string{"novalue"}}}, "env=novalue: must be KEY=VALUE"},
 		{Config{Values: Values{Workers: 1, Chdir: filepath.Join(t.TempDir(), "missing")}}, "chdir="},
 		{Config{Values: Values{Workers: 1, Ciphers: "NULL-MD5"}}, "ciphers="},

@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
@@ -147,12 +146,35 @@ const (
 	DefaultBind                  = "127.0.0.1:8000"
 )
 
+// Defaults of the Gunicorn 24..26 settings (settings.GunicornDefaults applies them).
+const (
+	DefaultBacklog                   = settings.DefaultBacklog
+	DefaultWorkerConnections         = settings.DefaultWorkerConnections
+	DefaultUwsgiAllowFrom            = settings.DefaultUwsgiAllowFrom
+	DefaultHTTPProtocols             = settings.DefaultHTTPProtocols
+	DefaultHTTP2MaxConcurrentStreams = settings.DefaultHTTP2MaxConcurrentStreams
+	DefaultHTTP2InitialWindowSize    = settings.DefaultHTTP2InitialWindowSize
+	DefaultHTTP2MaxFrameSize         = settings.DefaultHTTP2MaxFrameSize
+	DefaultHTTP2MaxHeaderListSize    = settings.DefaultHTTP2MaxHeaderListSize
+	DefaultForwarderHeaders          = settings.DefaultForwarderHeaders
+	DefaultSyslogTo                  = settings.DefaultSyslogTo
+	DefaultControlSocketMode         = settings.DefaultControlSocketMode
+)
+
+// The modes of --http2-cleartext (Values.HTTP2Cleartext), as Gunicorn 26.2 names them.
+const (
+	H2COff            = settings.H2COff
+	H2CPriorKnowledge = settings.H2CPriorKnowledge
+	H2CUpgrade        = settings.H2CUpgrade
+	H2CBoth           = settings.H2CBoth
+)
+
 // The platform variables Gunicorn reads as the defaults of bind and workers (Heroku and
 // other platforms set them). As in Gunicorn they only give the default: a value set in
 // Go, in config/ or by a flag wins, and the start-up log says so.
 const (
-	EnvPort           = "PORT"
-	EnvWebConcurrency = "WEB_CONCURRENCY"
+	EnvPort           = settings.EnvPort
+	EnvWebConcurrency = settings.EnvWebConcurrency
 )
 
 // PlatformDefault is a default a platform variable gives a setting: PORT=8080 is bind
@@ -167,14 +189,14 @@ type PlatformDefault struct {
 // with the default it gives; the setting's rule is SetSetting's.
 func PlatformDefaults(getenv func(string) string) []PlatformDefault {
 	var out []PlatformDefault
-	for i := range settingTable {
-		s := &settingTable[i]
-		if s.platform == "" || getenv(s.platform) == "" {
+	for i := range settings.Table {
+		s := &settings.Table[i]
+		if s.Platform == "" || getenv(s.Platform) == "" {
 			continue
 		}
-		v := getenv(s.platform)
-		p := PlatformDefault{Variable: s.platform, Given: v, Value: v, Key: s.key, Flag: s.longName()}
-		if s.platform == EnvPort {
+		v := getenv(s.Platform)
+		p := PlatformDefault{Variable: s.Platform, Given: v, Value: v, Key: s.Key, Flag: s.LongName()}
+		if s.Platform == EnvPort {
 			p.Value = "0.0.0.0:" + v
 		}
 		out = append(out, p)
@@ -235,7 +257,10 @@ func (c Config) withDefaultsFrom(getenv func(string) string) (Config, error) {
 	if err := c.productionDefaults(); err != nil {
 		return c, err
 	}
-	if err := c.gunicornDefaults(); err != nil {
+	if err := settings.GunicornDefaults(&c.Values); err != nil {
+		return c, err
+	}
+	if err := c.parseModes(); err != nil {
 		return c, err
 	}
 	if err := c.parsePeers(); err != nil {
@@ -249,7 +274,7 @@ func (c Config) validate() error {
 		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, settings.ErrInvalid)
 	}
 	for _, a := range c.Bind {
-		if _, err := serving.ParseAddr(a); err != nil {
+		if _, err := settings.ParseAddr(a); err != nil {
 			return err
 		}
 	}
@@ -262,7 +287,7 @@ func (c Config) validate() error {
 	if f := c.LogFormat; f != "" && f != "text" && f != "json" {
 		return bad("log-format", f, "must be text or json")
 	}
-	if _, err := parseLevel(c.LogLevel); err != nil {
+	if _, err := settings.ParseLogLevel(c.LogLevel); err != nil {
 		return err
 	}
 	return nil

@@ -2,13 +2,9 @@ package prefork
 
 import (
 	"fmt"
-	"math"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
@@ -21,18 +17,18 @@ func (c *Config) metricsDefaults() error {
 	if len(c.MetricsBuckets) == 0 {
 		c.MetricsBuckets = slices.Clone(observe.DefaultMetricsBuckets)
 	}
-	if err := validBuckets(c.MetricsBuckets); err != nil {
-		return bad("metrics-buckets", formatBuckets(c.MetricsBuckets), err.Error())
+	if err := settings.ValidBuckets(c.MetricsBuckets); err != nil {
+		return bad("metrics-buckets", settings.FormatBuckets(c.MetricsBuckets), err.Error())
 	}
 	if c.MetricsBind != "" {
-		if a, err := serving.ParseAddr(c.MetricsBind); err != nil || a.Network == "fd" {
+		if a, err := settings.ParseAddr(c.MetricsBind); err != nil || a.Network == "fd" {
 			return bad("metrics-bind", c.MetricsBind, "must be host:port, [ipv6]:port or unix:/path")
 		}
 	}
 	if long, rule := c.SettingsConflict(); rule != "" {
 		return bad(long, c.SettingValue(long), rule)
 	}
-	if c.MetricsOTLPEndpoint != "" && !validOTLPEndpoint(c.MetricsOTLPEndpoint) {
+	if c.MetricsOTLPEndpoint != "" && !settings.ValidOTLPEndpoint(c.MetricsOTLPEndpoint) {
 		return bad("metrics-otlp-endpoint", c.MetricsOTLPEndpoint, "must be an http:// or https:// URL (the Collector's OTLP/HTTP base, e.g. http://127.0.0.1:4318)")
 	}
 	if c.MetricsOTLPInterval < 0 {
@@ -69,42 +65,4 @@ func (c Config) SettingsConflict() (long, rule string) {
 		return "metrics-bind", "must not be one of the app's --bind addresses"
 	}
 	return "", ""
-}
-
-func validBuckets(bs []float64) error {
-	if len(bs) > observe.MaxMetricsBuckets {
-		return fmt.Errorf("at most %d buckets", observe.MaxMetricsBuckets)
-	}
-	for i, b := range bs {
-		if b <= 0 || math.IsInf(b, 0) || math.IsNaN(b) {
-			return fmt.Errorf("each bound must be a positive number of seconds (+Inf is implied)")
-		}
-		if i > 0 && b <= bs[i-1] {
-			return fmt.Errorf("bounds must be ascending")
-		}
-	}
-	return nil
-}
-
-func parseBuckets(s string) ([]float64, error) {
-	var out []float64
-	for _, f := range strings.Split(s, ",") {
-		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a number of seconds", strings.TrimSpace(f))
-		}
-		out = append(out, v)
-	}
-	if err := validBuckets(out); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func formatBuckets(bs []float64) string {
-	s := make([]string, len(bs))
-	for i, b := range bs {
-		s[i] = strconv.FormatFloat(b, 'g', -1, 64)
-	}
-	return strings.Join(s, ",")
 }

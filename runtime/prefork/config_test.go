@@ -366,7 +366,7 @@ func TestRuntimeLogFollowsFormat(t *testing.T) {
 			t.Fatal(err)
 		}
 		lg.Info("listening", "address", "127.0.0.1:1")
-		lg.Log(context.Background(), levelCritical, "worker timed out")
+		lg.Log(context.Background(), settings.LevelCritical, "worker timed out")
 		lg.lf.Close()
 		data, err := os.ReadFile(path)
 		if err != nil {

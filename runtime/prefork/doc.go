@@ -37,11 +37,16 @@
 //     IDs (the HTTP server, request policy and TLS are still here);
 //   - internal/observe: the access log, request metrics and their exposition,
 //     StatsD, memory readings;
-//   - internal/settings: the settings' plain data (Values, which Config
-//     embeds: what the master hands each worker and a reload
-//     replaces) and the error every refused value wraps. Next to them Config
-//     embeds Hooks, the program's funcs, which never travel and which a
-//     reload keeps unless it sets them.
+//   - internal/settings: the one settings schema: the table (each setting's
+//     Gunicorn name, flags, config.yaml key, platform variable, section, help
+//     and flag value type), the Gunicorn settings' defaults and checks, the one
+//     parser of each kind of value (listen addresses, peer lists, durations,
+//     sizes, octal modes, log levels, TLS ciphers, access log formats), and
+//     the settings' plain data (Values, which Config embeds: what the master
+//     hands each worker and a reload replaces). It imports nothing of the
+//     tree. Next to Values Config embeds Hooks, the program's funcs, which
+//     never travel and which a reload keeps unless it sets them; the command
+//     line (ParseArgs, -h, --print-config) reads the table from here.
 //
 // tree_test.go pins which package may import which. A generated project
 // vendors the whole tree as internal/prefork, and `scaffold vendor` replaces
@@ -235,8 +240,8 @@
 //
 // # Gunicorn's command line
 //
-// Config.ParseArgs reads a Gunicorn 26.1 command line (settings.go holds
-// every setting: its Gunicorn name, flags, section, value and default):
+// Config.ParseArgs reads a Gunicorn 27.0.1 command line (internal/settings'
+// table.go holds every setting: its Gunicorn name, flags, section, value and default):
 // $GUNICORN_CMD_ARGS first, split as a shell would, then the arguments,
 // which win; -h groups the settings by Gunicorn's sections; a bad value is
 // one line naming the flag, the value and the rule (UsageError, exit 2 by
@@ -257,7 +262,12 @@
 // (unix socket peers always); X-Forwarded-* are then believed only when
 // REMOTE_ADDR itself is in --forwarded-allow-ips. HTTP/2: by ALPN over TLS
 // with "h2" in --http-protocols (the default "h1,h2"), without TLS only with
-// --http2-cleartext (prior knowledge; Go has no Upgrade: h2c); the --http2-*
+// --http2-cleartext, and then only to peers in --forwarded-allow-ips (anyone
+// else is served HTTP/1.x as if it were off, as in Gunicorn 26.2): its
+// prior-knowledge and both modes serve a trusted peer's HTTP/2 preface;
+// upgrade and both are accepted, but an Upgrade: h2c request is served over
+// HTTP/1.1 (net/http has no h2c upgrade, RFC 9113 deprecated it), which -h
+// and one start-up line say; the --http2-*
 // limits map to http.HTTP2Config, --http2-max-header-list-size lowers
 // MaxHeaderBytes. TLS: TLS 1.2 with DefaultCiphers (Mozilla intermediate, no
 // CBC) and TLS 1.3, --ciphers to change the 1.2 list, --cert-reqs/--ca-certs

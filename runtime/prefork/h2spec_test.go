@@ -91,7 +91,7 @@ func TestH2specRuntimeAndNetHTTP(t *testing.T) {
 	for _, mode := range []string{"tls", "h2c"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			cfg := Config{Values: Values{HTTP2Cleartext: true}}
+			cfg := Config{Values: Values{HTTP2Cleartext: H2CPriorKnowledge}}
 			if mode == "tls" {
 				cfg = Config{Values: Values{CertFile: cert, KeyFile: key}}
 			}
@@ -155,7 +155,7 @@ func TestHTTP2StreamResetKeepsTheConnection(t *testing.T) {
 	cert, key, _ := writeTestCert(t, t.TempDir(), 1)
 	for _, mode := range []string{"tls", "h2c"} {
 		t.Run(mode, func(t *testing.T) {
-			cfg, scheme := Config{Values: Values{HTTP2Cleartext: true}}, "http://"
+			cfg, scheme := Config{Values: Values{HTTP2Cleartext: H2CPriorKnowledge}}, "http://"
 			tr := &http.Transport{}
 			if mode == "tls" {
 				cfg, scheme = Config{Values: Values{CertFile: cert, KeyFile: key}}, "https://"

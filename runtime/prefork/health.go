@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
@@ -51,7 +52,7 @@ type healthQuery func(wait time.Duration) (healthState, bool)
 // taken over in the background once it is free. Any other error is returned.
 func listenHealth(addr string, query healthQuery, lg *slog.Logger) (*serving.SideServer, error) {
 	s := serving.NewSideServer("health-bind", "health listener", addr, healthHandler(query), lg)
-	a, err := serving.ParseAddr(addr)
+	a, err := settings.ParseAddr(addr)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // helpColumn is where argparse starts the help text.
@@ -19,7 +21,7 @@ func (c *Config) writeHelp(cl CommandLine) {
 	fmt.Fprintln(w, "\noptions:")
 	writeOption(w, "-h, --help", "show this help message and exit")
 	writeOption(w, "-v, --version", "show program's version number and exit")
-	for _, sec := range sectionOrder {
+	for _, sec := range settings.SectionOrder {
 		header := false
 		head := func() {
 			if !header {
@@ -34,23 +36,23 @@ func (c *Config) writeHelp(cl CommandLine) {
 			}
 			continue
 		}
-		for i := range settingTable {
-			s := &settingTable[i]
-			if s.section != sec {
+		for i := range settings.Table {
+			s := &settings.Table[i]
+			if s.Section != sec {
 				continue
 			}
 			head()
-			help := s.help
-			if s.noEffect != "" {
-				help += " No effect here: " + s.noEffect + "."
+			help := s.Help
+			if s.NoEffect != "" {
+				help += " No effect here: " + s.NoEffect + "."
 			}
 			def, read := defaults(s)
-			if read && s.platform == EnvPort {
+			if read && s.Platform == EnvPort {
 				help += " When PORT is set, the default is 0.0.0.0:$PORT."
 			} else if read {
-				help += " When " + s.platform + " is set, the default is its value."
+				help += " When " + s.Platform + " is set, the default is its value."
 			}
-			writeOption(w, optionForms(s.flags, s.meta, len(s.optional) > 0), withDefault(help, def))
+			writeOption(w, optionForms(s.Flags, s.Meta, len(s.Optional) > 0), withDefault(help, def))
 		}
 	}
 	fmt.Fprintf(w, "\nSignals: HUP rolling reload, TERM graceful stop, INT/QUIT quick stop,\nTTIN/TTOU one worker more/fewer, USR1 reopen logs, USR2 binary upgrade.\n")
@@ -59,25 +61,25 @@ func (c *Config) writeHelp(cl CommandLine) {
 // helpDefaults is the default -h shows for a setting: the value c holds (the program's
 // configuration, config/ in a generated project) where it differs from the runtime's
 // own. read says the setting's platform variable ($PORT) is read: nothing sets it.
-func (c *Config) helpDefaults() func(s *setting) (def string, read bool) {
+func (c *Config) helpDefaults() func(s *settings.Setting) (def string, read bool) {
 	eff, effErr := c.withDefaults()
 	base, baseErr := Config{}.withDefaultsFrom(func(string) string { return "" })
-	return func(s *setting) (string, bool) {
-		def := s.def
-		if def == "" && s.value != nil && baseErr == nil {
-			def = s.value(&base).String() // the runtime's default, written once (on Config)
+	return func(s *settings.Setting) (string, bool) {
+		def := s.Def
+		if def == "" && s.Value != nil && baseErr == nil {
+			def = s.Value(&base.Values).String() // the runtime's default, written once (on Config)
 		}
 		switch {
-		case s.value == nil || s.noEffect != "":
+		case s.Value == nil || s.NoEffect != "":
 			return def, false
-		case s.platform != "" && c.SettingValue(s.longName()) == (Config{}).SettingValue(s.longName()):
+		case s.Platform != "" && c.SettingValue(s.LongName()) == (Config{}).SettingValue(s.LongName()):
 			return def, true
-		case s.platform != "":
-			return c.SettingValue(s.longName()), false
+		case s.Platform != "":
+			return c.SettingValue(s.LongName()), false
 		case effErr != nil || baseErr != nil:
 			return def, false
 		}
-		if v := s.value(&eff).String(); v != s.value(&base).String() {
+		if v := s.Value(&eff.Values).String(); v != s.Value(&base.Values).String() {
 			return v, false
 		}
 		return def, false

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // The listener hand-over protocol (see the package doc); internal/serving
@@ -20,10 +21,10 @@ const (
 
 // CheckBind is the one check of listen addresses, for flags and for the configuration
 // engine: host:port, [ipv6]:port, unix:/path or fd://N. The error states the rule only.
-func CheckBind(s string) error { return serving.CheckBind(s) }
+func CheckBind(s string) error { return settings.CheckBind(s) }
 
 // BindPort is the port of a host:port bind address; 0 for unix:, fd:// and bad ones.
-func BindPort(s string) int { return serving.BindPort(s) }
+func BindPort(s string) int { return settings.BindPort(s) }
 
 // Bind listens on each address: "host:port", "[::1]:port", "unix:/path" (a
 // stale socket file left by a dead process is removed first; a live one is an

@@ -3,46 +3,20 @@ package prefork
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"strings"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
-// levelCritical is Gunicorn's "critical" level, above slog's Error.
-const levelCritical = slog.LevelError + 4
-
-func parseLevel(s string) (slog.Level, error) {
-	l, err := ParseLevel(s)
-	if err != nil {
-		return 0, fmt.Errorf("prefork: log-level=%q: %v: %w", s, err, settings.ErrInvalid)
-	}
-	return l, nil
-}
-
-// ParseLevel is the one parser of log levels, for flags and for the configuration
-// engine: debug, info, warning (or warn), error, critical, in any case; "" is info.
-func ParseLevel(s string) (slog.Level, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "debug":
-		return slog.LevelDebug, nil
-	case "info", "":
-		return slog.LevelInfo, nil
-	case "warning", "warn":
-		return slog.LevelWarn, nil
-	case "error":
-		return slog.LevelError, nil
-	case "critical":
-		return levelCritical, nil
-	}
-	return 0, errors.New("must be one of debug, info, warning, error, critical")
-}
+// ParseLevel is the one parser of log levels (settings.ParseLevel), for the
+// configuration engine: debug, info, warning (or warn), error, critical, in any case;
+// "" is info.
+func ParseLevel(s string) (slog.Level, error) { return settings.ParseLevel(s) }
 
 // logging is the runtime's log: the slog.Logger plus, when the runtime built
 // it, the reopenable file behind it.
@@ -60,7 +34,7 @@ func newLogging(cfg Config) (*logging, error) {
 	if cfg.Logger != nil {
 		return &logging{Logger: cfg.Logger, out: os.Stderr}, nil
 	}
-	lvl, err := parseLevel(cfg.LogLevel)
+	lvl, err := settings.ParseLogLevel(cfg.LogLevel)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +46,7 @@ func newLogging(cfg Config) (*logging, error) {
 		Level: lvl,
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.LevelKey {
-				if l, ok := a.Value.Any().(slog.Level); ok && l >= levelCritical {
+				if l, ok := a.Value.Any().(slog.Level); ok && l >= settings.LevelCritical {
 					a.Value = slog.StringValue("CRITICAL")
 				}
 			}

@@ -89,17 +89,6 @@ func TestMetricsConfig(t *testing.T) {
 	}
 }
 
-func TestParseBuckets(t *testing.T) {
-	if bs, err := parseBuckets("0.1, 0.5,2"); err != nil || !reflect.DeepEqual(bs, []float64{0.1, 0.5, 2}) {
-		t.Errorf("parseBuckets: %v %v", bs, err)
-	}
-	for _, bad := range []string{"", "a", "1,1", "-1", "+Inf", strings.Repeat("1,", 30) + "1"} {
-		if _, err := parseBuckets(bad); err == nil {
-			t.Errorf("parseBuckets(%q) accepted", bad)
-		}
-	}
-}
-
 func TestQuantileBound(t *testing.T) {
 	bounds := []float64{0.01, 0.1, 1}
 	inf := math.Inf(1)

@@ -3,12 +3,10 @@ package prefork
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -43,22 +41,6 @@ type otlpPusher struct {
 
 // otlpMetricsURL is endpoint's /v1/metrics (OTLP/HTTP's signal path).
 func otlpMetricsURL(endpoint string) string { return strings.TrimRight(endpoint, "/") + "/v1/metrics" }
-
-// validOTLPEndpoint accepts an http:// or https:// URL with a host.
-func validOTLPEndpoint(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.RawQuery == "" && u.Fragment == ""
-}
-
-// otlpEndpointFlag refuses anything but an http(s) URL.
-type otlpEndpointFlag struct{ stringFlag }
-
-func (f *otlpEndpointFlag) Set(s string) error {
-	if s != "" && !validOTLPEndpoint(s) {
-		return errors.New("must be an http:// or https:// URL (the Collector's OTLP/HTTP base, e.g. http://127.0.0.1:4318)")
-	}
-	return f.stringFlag.Set(s)
-}
 
 // otlpResource is service.name and service.version: the program's
 // (ServiceName, ServiceVersion), else $OTEL_SERVICE_NAME, else the binary's

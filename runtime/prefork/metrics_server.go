@@ -37,7 +37,7 @@ const metricsScrapeTimeout = 2 * time.Second
 // master is retried in the background; a unix socket is bound under a
 // temporary name and renamed over the path.
 func newMetricsServer(addr string, view func() (observe.MetricsView, error), lg *slog.Logger, retryInUse bool) (*serving.SideServer, error) {
-	a, err := serving.ParseAddr(addr)
+	a, err := settings.ParseAddr(addr)
 	if err != nil || a.Network == "fd" {
 		return nil, fmt.Errorf("prefork: metrics-bind %q: must be host:port, [ipv6]:port or unix:/path: %w", addr, settings.ErrInvalid)
 	}

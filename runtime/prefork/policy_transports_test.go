@@ -32,7 +32,8 @@ type policyTransport struct {
 }
 
 // policyTransports are the paths in: HTTP/1.1, PROXY protocol, HTTP/1.1 and
-// HTTP/2 over TLS, h2c prior knowledge, uwsgi and FastCGI. trust is
+// HTTP/2 over TLS, h2c prior knowledge (only for a trusted client, as
+// Gunicorn 26.2 grants it), uwsgi and FastCGI. trust is
 // --forwarded-allow-ips: the client (127.0.0.1, or the address a PROXY
 // header, uwsgi or FastCGI variable names) is trusted or not by it.
 func policyTransports(t *testing.T, trust string) []policyTransport {
@@ -110,7 +111,7 @@ func policyTransports(t *testing.T, trust string) []policyTransport {
 			send: client(&http.Transport{TLSClientConfig: tlsConf, Protocols: &h1}, "https", 1)},
 		{name: "HTTP/2 over TLS", cfg: with(func(v *Values) { v.CertFile, v.KeyFile = cert, key }), scheme: "https",
 			send: client(&http.Transport{TLSClientConfig: tlsConf, Protocols: &h2}, "https", 2)},
-		{name: "h2c prior knowledge", cfg: with(func(v *Values) { v.HTTP2Cleartext = true }), scheme: "http",
+		{name: "h2c prior knowledge", cfg: with(func(v *Values) { v.HTTP2Cleartext = H2CPriorKnowledge }), scheme: "http",
 			send: client(&http.Transport{Protocols: &h2c}, "http", 2)},
 		{name: "uwsgi", cfg: with(func(v *Values) { v.Protocol = "uwsgi" }), scheme: "http",
 			send: func(t *testing.T, addr string, r policyRequest) (int, string) {
@@ -152,28 +153,32 @@ func TestRequestPolicyEveryTransport(t *testing.T) {
 		many = append(many, [2]string{fmt.Sprintf("X-Field-%03d", i), "v"})
 	}
 	forged := [][2]string{{"X-Forwarded-For", "198.51.100.66"}, {"X-Forwarded-Proto", "https"}, {"Traceparent", testTraceparent}}
+	const untrusted, trusted, either = 0, 1, 2 // either: run with the trusted client, h2c's only
 	cases := []struct {
-		name    string
-		trusted bool
-		req     policyRequest
-		status  int
-		body    string // a regexp the answer's body must match; %s is the transport's scheme
+		name   string
+		trust  int
+		req    policyRequest
+		status int
+		body   string // a regexp the answer's body must match; %s is the transport's scheme
 	}{
-		{"forged forwarded headers from an untrusted client", false, policyRequest{"GET", "/forged", forged}, 200,
+		{"forged forwarded headers from an untrusted client", untrusted, policyRequest{"GET", "/forged", forged}, 200,
 			`path=/forged .*scheme=%s .*xff="" traceparent=""`},
-		{"contradictory scheme headers from a trusted client", true,
+		{"contradictory scheme headers from a trusted client", trusted,
 			policyRequest{"GET", "/", [][2]string{{"X-Forwarded-Proto", "https"}, {"X-Forwarded-Ssl", "off"}}}, 400, "Contradictory scheme headers"},
-		{"request line over limit_request_line", false, policyRequest{"GET", "/" + strings.Repeat("a", 4200), nil}, 414, "Request Line is too large"},
-		{"over limit_request_fields", false, policyRequest{"GET", "/", many}, 431, "limit request headers fields"},
-		{"a field over limit_request_field_size", false, policyRequest{"GET", "/", [][2]string{{"X-Big", strings.Repeat("b", 9000)}}}, 431, "limit request headers fields size"},
-		{"a lower-case method", false, policyRequest{"get", "/", nil}, 400, "Invalid HTTP method"},
+		{"request line over limit_request_line", either, policyRequest{"GET", "/" + strings.Repeat("a", 4200), nil}, 414, "Request Line is too large"},
+		{"over limit_request_fields", either, policyRequest{"GET", "/", many}, 431, "limit request headers fields"},
+		{"a field over limit_request_field_size", either, policyRequest{"GET", "/", [][2]string{{"X-Big", strings.Repeat("b", 9000)}}}, 431, "limit request headers fields size"},
+		{"a lower-case method", either, policyRequest{"get", "/", nil}, 400, "Invalid HTTP method"},
 	}
-	for _, trusted := range []bool{false, true} {
+	for _, trust := range []int{untrusted, trusted} {
 		allow := "none"
-		if trusted {
+		if trust == trusted {
 			allow = "127.0.0.1"
 		}
 		for _, tr := range policyTransports(t, allow) {
+			if trust == untrusted && tr.name == "h2c prior knowledge" {
+				continue // an untrusted client's preface meets the HTTP/1 checks: the settings' own test
+			}
 			var seen atomic.Int64
 			addr := serveAppInProcess(t, tr.cfg, "tcp", func() (http.Handler, error) {
 				echo, _ := echoApp()
@@ -183,7 +188,7 @@ func TestRequestPolicyEveryTransport(t *testing.T) {
 				}), nil
 			})
 			for _, tc := range cases {
-				if tc.trusted != trusted {
+				if tc.trust != trust && !(tc.trust == either && trust == trusted) {
 					continue
 				}
 				t.Run(tr.name+"/"+tc.name, func(t *testing.T) {

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // Settings is the effective configuration (defaults applied) as "name = value"
@@ -28,9 +28,9 @@ func (c Config) OtherSettings() ([]string, error) {
 		return nil, err
 	}
 	held := map[string]bool{}
-	for i := range settingTable {
-		if settingTable[i].key != "" {
-			held[settingTable[i].name] = true
+	for i := range settings.Table {
+		if settings.Table[i].Key != "" {
+			held[settings.Table[i].Name] = true
 		}
 	}
 	var lines []string
@@ -50,25 +50,14 @@ func (c Config) printConfig(w io.Writer) {
 }
 
 func (c Config) settingLines() []string {
-	lines := []string{"read_header_timeout = " + seconds(c.ReadHeaderTimeout)}
-	for i := range settingTable {
-		s := &settingTable[i]
-		if s.value == nil || s.noEffect != "" {
+	lines := []string{"read_header_timeout = " + settings.Seconds(c.ReadHeaderTimeout)}
+	for i := range settings.Table {
+		s := &settings.Table[i]
+		if s.Value == nil || s.NoEffect != "" {
 			continue
 		}
-		lines = append(lines, s.name+" = "+s.value(&c).String())
+		lines = append(lines, s.Name+" = "+s.Value(&c.Values).String())
 	}
 	slices.Sort(lines)
 	return lines
-}
-
-func seconds(d time.Duration) string {
-	return strconv.FormatFloat(off(d).Seconds(), 'f', -1, 64)
-}
-
-func limit(n int) string {
-	if n < 0 {
-		n = 0
-	}
-	return strconv.Itoa(n)
 }

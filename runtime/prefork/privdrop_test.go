@@ -56,19 +56,6 @@ func TestLookupCredentials(t *testing.T) {
 	}
 }
 
-func TestParseOctalMode(t *testing.T) {
-	for in, want := range map[string]uint32{"0660": 0o660, "660": 0o660, "0o600": 0o600, "022": 0o22, "0": 0} {
-		if got, err := parseOctalMode("bind-mode", in, 0o777); err != nil || got != want {
-			t.Errorf("%q: %o %v", in, got, err)
-		}
-	}
-	for _, bad := range []string{"", "999", "rw-", "1777", "-1"} {
-		if _, err := parseOctalMode("bind-mode", bad, 0o777); err == nil || !strings.Contains(err.Error(), "--bind-mode") {
-			t.Errorf("%q: want an error naming the flag, got %v", bad, err)
-		}
-	}
-}
-
 func TestApplyUnixSocketAccess(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "app.sock")
 	ln, err := net.Listen("unix", path)

@@ -53,7 +53,7 @@ func (c *Config) productionDefaults() error {
 		}
 	}
 	if c.HealthBind != "" {
-		a, err := serving.ParseAddr(c.HealthBind)
+		a, err := settings.ParseAddr(c.HealthBind)
 		if err != nil {
 			return fmt.Errorf("prefork: health-bind: %w", errors.Unwrap(err))
 		}
@@ -259,7 +259,7 @@ func prepareLogFile(path string, cr *credentials) error {
 }
 
 // applyUmask sets --umask for the whole process (before anything is bound or created),
-// as gunicornDefaults parsed it.
+// as parseModes parsed it.
 func applyUmask(c Config) {
 	if c.modes.umaskSet {
 		setUmask(int(c.modes.umask))

@@ -336,7 +336,7 @@ func TestWorkerConnectionsQueueInBacklog(t *testing.T) {
 
 func TestH2CPriorKnowledgeWithCurl(t *testing.T) {
 	curl := needTool(t, "curl", "apt-get install curl")
-	addr := serveInProcess(t, Config{Values: Values{HTTP2Cleartext: true, HTTP2MaxConcurrentStreams: 50}}, "tcp")
+	addr := serveInProcess(t, Config{Values: Values{HTTP2Cleartext: H2CPriorKnowledge, HTTP2MaxConcurrentStreams: 50}}, "tcp")
 	out, err := exec.Command(curl, "-sS", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_version}", "http://"+addr+"/").CombinedOutput()
 	if err != nil || string(out) != "2" {
 		t.Errorf("curl --http2-prior-knowledge: %q %v", out, err)
@@ -355,7 +355,7 @@ func TestH2CPriorKnowledgeWithCurl(t *testing.T) {
 
 func TestH2CUnderLoadWithH2load(t *testing.T) {
 	h2load := needTool(t, "h2load", "apt-get install nghttp2-client")
-	addr := serveInProcess(t, Config{Values: Values{HTTP2Cleartext: true}}, "tcp")
+	addr := serveInProcess(t, Config{Values: Values{HTTP2Cleartext: H2CPriorKnowledge}}, "tcp")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, h2load, "-n", "2000", "-c", "4", "-m", "10", "http://"+addr+"/").CombinedOutput()
@@ -388,8 +388,8 @@ func TestHTTP2HeaderListSizeLeavesHTTP1Alone(t *testing.T) {
 		want int
 	}{
 		{Config{}, maxHeaderBytes(Config{Values: Values{LimitRequestLine: 4094, LimitRequestFields: 100, LimitRequestFieldSize: 8190}})},
-		{Config{Values: Values{HTTP2Cleartext: true}}, 65536},
-		{Config{Values: Values{HTTP2Cleartext: true, HTTP2MaxHeaderListSize: 32768}}, 32768},
+		{Config{Values: Values{HTTP2Cleartext: H2CPriorKnowledge}}, 65536},
+		{Config{Values: Values{HTTP2Cleartext: H2CPriorKnowledge, HTTP2MaxHeaderListSize: 32768}}, 32768},
 	} {
 		c, err := tc.cfg.withDefaults()
 		if err != nil {

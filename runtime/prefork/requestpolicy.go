@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"net/http"
 	"strings"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // The request policy: what a request must look like before the app sees
@@ -48,7 +50,7 @@ type requestPolicy struct {
 	fieldSize int
 	maxHead   int      // bytes of a head before 431, whatever its lines
 	forwarder []string // --forwarder-headers: names with "_" a trusted peer may send
-	h2c       bool     // HTTP/2 prior knowledge is served: its preface passes
+	h2c       bool     // HTTP/2 prior knowledge is served: a trusted peer's preface passes
 }
 
 func newRequestPolicy(cfg Config, forwarder []string) *requestPolicy {
@@ -59,7 +61,7 @@ func newRequestPolicy(cfg Config, forwarder []string) *requestPolicy {
 	return &requestPolicy{
 		line: max(cfg.LimitRequestLine, 0), fields: max(cfg.LimitRequestFields, 0), fieldSize: max(cfg.LimitRequestFieldSize, 0),
 		maxHead: maxHeaderBytes(cfg), forwarder: forwarder,
-		h2c: cfg.HTTP2Cleartext && strings.Contains(protos, "h2"),
+		h2c: settings.H2CPriorKnowledgeOn(cfg.HTTP2Cleartext) && strings.Contains(protos, "h2"),
 	}
 }
 

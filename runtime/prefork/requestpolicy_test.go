@@ -178,7 +178,7 @@ func TestRequestPolicyPassThrough(t *testing.T) {
 		brw.WriteString("echo:" + line)
 		brw.Flush()
 	})
-	addr := policyServer(t, Config{Values: Values{HTTP2Cleartext: true}}, app)
+	addr := policyServer(t, Config{Values: Values{HTTP2Cleartext: H2CPriorKnowledge}}, app)
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -280,7 +280,7 @@ func (c *readerConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 // a served request is not.
 func TestRefusedRequestsAreVisible(t *testing.T) {
 	logPath := filepath.Join(t.TempDir(), "access.log")
-	sp, addr := serveProcInProcess(t, Config{Values: Values{AccessLog: logPath, HTTP2Cleartext: true, MetricsBind: "127.0.0.1:0"}}, "tcp",
+	sp, addr := serveProcInProcess(t, Config{Values: Values{AccessLog: logPath, HTTP2Cleartext: H2CPriorKnowledge, MetricsBind: "127.0.0.1:0"}}, "tcp",
 		func() (http.Handler, error) { return &countingApp{}, nil })
 	if r := rawExchange(t, addr, "GET /a\x01b HTTP/1.1\r\nHost: x\r\n\r\n"); len(r) != 1 || r[0].StatusCode != 400 {
 		t.Fatalf("a control character in the path: %v", r)

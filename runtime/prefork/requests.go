@@ -5,10 +5,11 @@ import (
 	"net/http"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // DefaultForwardedAllowIPs is Gunicorn's default for --forwarded-allow-ips.
-const DefaultForwardedAllowIPs = serving.DefaultForwardedAllowIPs
+const DefaultForwardedAllowIPs = settings.DefaultForwardedAllowIPs
 
 // RequestIDHeader is the header a request ID travels in.
 const RequestIDHeader = serving.RequestIDHeader

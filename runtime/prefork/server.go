@@ -14,6 +14,7 @@ import (
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
@@ -151,7 +152,9 @@ func (s *httpServer) configureProtocols(cfg Config) {
 	var p http.Protocols
 	p.SetHTTP1(h1)
 	p.SetHTTP2(h2)
-	p.SetUnencryptedHTTP2(h2 && cfg.HTTP2Cleartext)
+	// h2c only for a trusted peer's preface: strictConn hands anyone else's to the
+	// HTTP/1 checks, as if it were off
+	p.SetUnencryptedHTTP2(h2 && settings.H2CPriorKnowledgeOn(cfg.HTTP2Cleartext))
 	s.srv.Protocols = &p
 	if h2 {
 		s.srv.HTTP2 = &http.HTTP2Config{
@@ -161,7 +164,7 @@ func (s *httpServer) configureProtocols(cfg Config) {
 		}
 		// HTTP/2's SETTINGS_MAX_HEADER_LIST_SIZE is the server's MaxHeaderBytes, shared
 		// with HTTP/1: lowered only where HTTP/2 is served (TLS, or h2c)
-		if n := cfg.HTTP2MaxHeaderListSize; n > 0 && n < s.srv.MaxHeaderBytes && (cfg.CertFile != "" || cfg.HTTP2Cleartext) {
+		if n := cfg.HTTP2MaxHeaderListSize; n > 0 && n < s.srv.MaxHeaderBytes && (cfg.CertFile != "" || settings.H2CPriorKnowledgeOn(cfg.HTTP2Cleartext)) {
 			s.srv.MaxHeaderBytes = n
 		}
 	}

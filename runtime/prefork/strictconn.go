@@ -221,7 +221,7 @@ func (c *strictConn) advance() bool {
 		}
 		return true
 	}
-	if c.first && c.p.h2c && bytes.HasPrefix(h2Preface, data[:min(len(data), len(h2Preface))]) {
+	if c.first && c.p.h2c && bytes.HasPrefix(h2Preface, data[:min(len(data), len(h2Preface))]) && c.trusted() {
 		if len(data) < len(h2Preface) {
 			return false
 		}

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"log/syslog"
 	"sync"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // syslogHandler sends each record to syslog (--log-syslog) at the
@@ -25,13 +27,13 @@ type syslogHandler struct {
 // newSyslogHandler dials --log-syslog-to with --log-syslog-facility and
 // the tag --log-syslog-prefix (default: --name, else the program).
 func newSyslogHandler(c Config, level slog.Leveler, defaultTag string) (slog.Handler, error) {
-	network, address, err := parseSyslogAddr(c.SyslogTo)
+	network, address, err := settings.ParseSyslogAddr(c.SyslogTo)
 	if err != nil {
 		return nil, fmt.Errorf("prefork: --log-syslog-to %s: %w", c.SyslogTo, err)
 	}
-	fac, ok := syslogFacilities[c.SyslogFacility]
+	fac, ok := settings.SyslogFacilities[c.SyslogFacility]
 	if !ok {
-		fac = syslogFacilities["user"]
+		fac = settings.SyslogFacilities["user"]
 	}
 	tag := c.SyslogPrefix
 	if tag == "" {
@@ -66,7 +68,7 @@ func (h *syslogHandler) Handle(ctx context.Context, r slog.Record) error {
 	}
 	msg := string(bytes.TrimRight(h.buf.Bytes(), "\n"))
 	switch {
-	case r.Level >= levelCritical:
+	case r.Level >= settings.LevelCritical:
 		return h.w.Crit(msg)
 	case r.Level >= slog.LevelError:
 		return h.w.Err(msg)

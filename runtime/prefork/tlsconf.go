@@ -5,9 +5,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // certReloader serves a certificate/key pair loaded from files and reloads
@@ -70,11 +71,11 @@ func newTLSOptions(c Config) (tlsOptions, error) {
 		ciphers = DefaultCiphers
 	}
 	var err error
-	if o.ciphers, err = parseCiphers(ciphers); err != nil {
+	if o.ciphers, err = settings.ParseCiphers(ciphers); err != nil {
 		return o, fmt.Errorf("prefork: --ciphers: %w", err)
 	}
 	if c.CACerts != "" {
-		if o.clientCA, err = loadCertPool(c.CACerts); err != nil {
+		if o.clientCA, err = settings.LoadCertPool(c.CACerts); err != nil {
 			return o, err
 		}
 	}
@@ -84,19 +85,6 @@ func newTLSOptions(c Config) (tlsOptions, error) {
 	}
 	o.h1, o.h2 = strings.Contains(protos, "h1"), strings.Contains(protos, "h2")
 	return o, nil
-}
-
-// loadCertPool reads --ca-certs.
-func loadCertPool(path string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("prefork: --ca-certs: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("prefork: --ca-certs %s: no PEM certificate in it", path)
-	}
-	return pool, nil
 }
 
 // TLSConfig returns a server configuration with Mozilla's "intermediate"

@@ -2,7 +2,6 @@ package observe
 
 import (
 	"bufio"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -12,14 +11,13 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // DefaultAccessLogFormat is Gunicorn's default access_log_format (the
 // "combined" log format of Apache and nginx).
 const DefaultAccessLogFormat = `%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"`
-
-// accessLogFormatJSON selects one JSON object per line instead of atoms.
-const accessLogFormatJSON = "json"
 
 // accessLog writes one line per request, in Gunicorn's atom format or JSON.
 //
@@ -47,7 +45,7 @@ type AccessLog struct {
 	out   io.Writer
 	file  *LogFile // nil when out is not a file we opened
 	json  bool
-	atoms []logAtom
+	atoms []settings.LogAtom
 	pid   string
 	pidN  int64
 	// buffered is set when lines are buffered (accesslog_buffer.go)
@@ -74,14 +72,14 @@ func NewAccessLog(path, format string) (*AccessLog, error) {
 
 func NewAccessLogTo(w io.Writer, format string) (*AccessLog, error) {
 	a := &AccessLog{out: w, pid: "<" + strconv.Itoa(os.Getpid()) + ">", pidN: int64(os.Getpid())}
-	if strings.EqualFold(strings.TrimSpace(format), accessLogFormatJSON) {
+	if settings.IsJSONAccessLogFormat(format) {
 		a.json = true
 		return a, nil
 	}
 	if format == "" {
 		format = DefaultAccessLogFormat
 	}
-	atoms, err := compileAccessLogFormat(format)
+	atoms, err := settings.ParseAccessLogFormat(format)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +142,7 @@ func (a *AccessLog) LogTraced(r *http.Request, status int, size int64, respHeade
 		b = a.appendJSON(b, r, status, size, start, d, traceID)
 	} else {
 		for _, at := range a.atoms {
-			b = at.append(b, a, r, status, size, respHeader, start, d, traceID)
+			b = appendAtom(b, at, a, r, status, size, respHeader, start, d, traceID)
 		}
 	}
 	b = append(b, '\n')
@@ -153,73 +151,11 @@ func (a *AccessLog) LogTraced(r *http.Request, status int, size int64, respHeade
 	logBufPool.Put(bp)
 }
 
-// logAtom is one piece of a compiled format: literal text or a %(x)s atom.
-type logAtom struct {
-	literal string
-	code    byte   // 0 for a literal
-	header  string // canonical header name for i/o atoms
-}
-
-func compileAccessLogFormat(format string) ([]logAtom, error) {
-	var atoms []logAtom
-	var lit strings.Builder
-	flush := func() {
-		if lit.Len() > 0 {
-			atoms = append(atoms, logAtom{literal: lit.String()})
-			lit.Reset()
-		}
-	}
-	for i := 0; i < len(format); i++ {
-		c := format[i]
-		if c != '%' {
-			lit.WriteByte(c)
-			continue
-		}
-		if i+1 < len(format) && format[i+1] == '%' {
-			lit.WriteByte('%')
-			i++
-			continue
-		}
-		if i+1 >= len(format) || format[i+1] != '(' {
-			return nil, fmt.Errorf("prefork: access log format %q: '%%' at offset %d must start an atom like %%(h)s (write %%%% for a percent sign)", format, i)
-		}
-		end := strings.Index(format[i:], ")s")
-		if end < 0 {
-			return nil, fmt.Errorf("prefork: access log format %q: atom at offset %d is not closed with \")s\"", format, i)
-		}
-		name := format[i+2 : i+end]
-		i += end + 1
-		flush()
-		at, err := compileAtom(name)
-		if err != nil {
-			return nil, fmt.Errorf("prefork: access log format %q: %w", format, err)
-		}
-		atoms = append(atoms, at)
-	}
-	flush()
-	return atoms, nil
-}
-
-func compileAtom(name string) (logAtom, error) {
-	if len(name) > 3 && name[0] == '{' && name[len(name)-2] == '}' {
-		kind, h := name[len(name)-1], name[1:len(name)-2]
-		if kind == 'i' || kind == 'o' {
-			return logAtom{code: kind, header: http.CanonicalHeaderKey(h)}, nil
-		}
-	}
-	if name == "trace_id" { // the request's trace (SetTraceID), beside %({X-Request-Id}i)s
-		return logAtom{code: 'x'}, nil
-	}
-	if len(name) == 1 && strings.IndexByte("hlutrmUqHsBbfapTMDL", name[0]) >= 0 {
-		return logAtom{code: name[0]}, nil
-	}
-	return logAtom{}, fmt.Errorf("unknown atom %%(%s)s (known: h l u t r m U q H s B b f a p T M D L trace_id {Header}i {Header}o)", name)
-}
-
-func (at logAtom) append(b []byte, a *AccessLog, r *http.Request, status int, size int64, rh http.Header, start time.Time, d time.Duration, traceID string) []byte {
-	switch at.code {
+// appendAtom appends one atom of the compiled format.
+func appendAtom(b []byte, at settings.LogAtom, a *AccessLog, r *http.Request, status int, size int64, rh http.Header, start time.Time, d time.Duration, traceID string) []byte {
+	switch at.Code {
 	case 0:
-		return append(b, at.literal...)
+		return append(b, at.Literal...)
 	case 'x':
 		return appendLogTextOrDash(b, traceID)
 	case 'h':
@@ -273,12 +209,12 @@ func (at logAtom) append(b []byte, a *AccessLog, r *http.Request, status int, si
 	case 'L':
 		return strconv.AppendFloat(b, d.Seconds(), 'f', 6, 64)
 	case 'i':
-		return appendLogTextOrDash(b, strings.Join(r.Header.Values(at.header), ", "))
+		return appendLogTextOrDash(b, strings.Join(r.Header.Values(at.Header), ", "))
 	case 'o':
 		if rh == nil {
 			return append(b, '-')
 		}
-		return appendLogTextOrDash(b, strings.Join(rh.Values(at.header), ", "))
+		return appendLogTextOrDash(b, strings.Join(rh.Values(at.Header), ", "))
 	}
 	return append(b, '-')
 }

@@ -32,9 +32,6 @@ var DefaultMetricsBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25
 // OpenTelemetry SDK's default explicit bounds; the conventions advise none).
 var SizeBuckets = []float64{0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000}
 
-// MaxMetricsBuckets bounds the duration histogram's size.
-const MaxMetricsBuckets = 30
-
 // MaxSeries bounds one worker's series: past it, new attribute sets count
 // under http.route "_OTHER", so a route per path (an app that routes by
 // hand) cannot grow a worker's report without bound.

@@ -1,70 +1,34 @@
 package serving
 
 import (
-	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
-// DefaultForwardedAllowIPs is Gunicorn's default for --forwarded-allow-ips.
-const DefaultForwardedAllowIPs = "127.0.0.1,::1"
-
-// trustedProxies is the parsed --forwarded-allow-ips list: the peers whose
+// TrustedProxies is the parsed --forwarded-allow-ips list: the peers whose
 // X-Forwarded-* headers and PROXY protocol headers are believed. Peers
 // connected over a unix socket are always trusted (only a local process
 // with file permissions on the socket can be one, normally nginx).
 type TrustedProxies struct {
-	all      bool
-	prefixes []netip.Prefix
+	peers settings.Peers
 }
 
-// parseTrustedProxies parses a comma-separated list of IP addresses and
-// CIDR ranges ("10.0.0.0/8,::1"), "*" for every peer (only safe when the
-// port is unreachable except through the proxy), or "none" for no IP peer.
+// ParseTrustedProxies parses a peer list as settings.ParsePeers does.
 func ParseTrustedProxies(list string) (*TrustedProxies, error) {
-	t := &TrustedProxies{}
-	for _, item := range strings.Split(list, ",") {
-		item = strings.TrimSpace(item)
-		switch {
-		case item == "" || item == "none":
-			continue
-		case item == "*":
-			t.all = true
-		case strings.Contains(item, "/"):
-			p, err := netip.ParsePrefix(item)
-			if err != nil {
-				return nil, fmt.Errorf("prefork: forwarded-allow-ips: %q is not an IP address, a CIDR range or *: %v", item, err)
-			}
-			t.prefixes = append(t.prefixes, p.Masked())
-		default:
-			a, err := netip.ParseAddr(item)
-			if err != nil {
-				return nil, fmt.Errorf("prefork: forwarded-allow-ips: %q is not an IP address, a CIDR range or *", item)
-			}
-			a = a.Unmap()
-			t.prefixes = append(t.prefixes, netip.PrefixFrom(a, a.BitLen()))
-		}
+	p, err := settings.ParsePeers(list)
+	if err != nil {
+		return nil, err
 	}
-	return t, nil
+	return &TrustedProxies{peers: p}, nil
 }
 
 // TrustsIP reports whether ip is an allowed proxy.
 func (t *TrustedProxies) TrustsIP(ip netip.Addr) bool {
-	if t == nil || !ip.IsValid() {
-		return false
-	}
-	if t.all {
-		return true
-	}
-	ip = ip.Unmap()
-	for _, p := range t.prefixes {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
+	return t != nil && t.peers.Contains(ip)
 }
 
 // TrustsAddr reports whether a peer address is an allowed proxy: a unix

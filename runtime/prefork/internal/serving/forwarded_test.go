@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 func TestParseTrustedProxies(t *testing.T) {
@@ -148,7 +150,7 @@ func TestForwardedTrustsUnixSocketPeers(t *testing.T) {
 }
 
 func BenchmarkForwardedTrusted(b *testing.B) {
-	tp, _ := ParseTrustedProxies(DefaultForwardedAllowIPs)
+	tp, _ := ParseTrustedProxies(settings.DefaultForwardedAllowIPs)
 	h := tp.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	r := httptest.NewRequest("GET", "/", nil)
 	w := httptest.NewRecorder()

@@ -1,6 +1,12 @@
-// Package settings is the runtime's settings as plain data (Values: what the master
-// hands each worker it starts, over the worker's configuration pipe, and what a reload
-// replaces whole) and the error every refused value wraps (ErrInvalid). No funcs live
-// here: the program's hooks are prefork.Hooks. The settings table, the Gunicorn-style
-// parsing, the flags and the help still live in runtime/prefork (issue 23).
+// Package settings is the runtime's one settings schema: the table (table.go: each
+// setting's Gunicorn name, flags, config.yaml key, platform variable, -h section and
+// help, and the flag value that parses it with its one rule), the Gunicorn settings'
+// defaults and checks (gunicorn.go), the one parser of each kind of value (listen
+// addresses, peer lists, durations, sizes, octal modes, log levels, TLS ciphers,
+// access log formats), the settings as plain data (Values: what the master hands each
+// worker it starts, over the worker's configuration pipe, and what a reload replaces
+// whole) and the error every refused value wraps (ErrInvalid). It imports nothing of
+// the runtime's tree, and no funcs live in Values: the program's hooks are
+// prefork.Hooks. The command line built on the table (ParseArgs, -h, --print-config)
+// is prefork's, as it applies the defaults of a whole Config.
 package settings

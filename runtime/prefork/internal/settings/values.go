@@ -64,7 +64,7 @@ type Values struct {
 	PrintConfig bool
 
 	// Production settings (see production.go and the flags in
-	// flags_production.go). Each is off when zero unless a default is named.
+	// flags_production.go, here). Each is off when zero unless a default is named.
 
 	// AccessLog is the access log file, "-" for stdout; "" = none.
 	AccessLog string
@@ -110,8 +110,8 @@ type Values struct {
 	// Off when empty.
 	HealthBind string
 
-	// Gunicorn 26 settings (settings.go lists every flag; their defaults
-	// are applied by gunicornDefaults).
+	// Gunicorn 26 settings (table.go lists every flag; their defaults
+	// are applied by GunicornDefaults).
 
 	// Backlog is the listen queue length of the sockets the master binds.
 	// Default 2048 (the kernel caps it at net.core.somaxconn); at most 65535.
@@ -178,9 +178,12 @@ type Values struct {
 	// HTTPProtocols lists the HTTP versions served: "h1", "h2" (default
 	// "h1,h2": HTTP/2 by ALPN over TLS; cleartext only with HTTP2Cleartext).
 	HTTPProtocols string
-	// HTTP2Cleartext serves HTTP/2 without TLS to clients that open with
-	// the HTTP/2 preface (h2c with prior knowledge).
-	HTTP2Cleartext bool
+	// HTTP2Cleartext is how a peer in ForwardedAllowIPs may start HTTP/2
+	// without TLS (h2c), as Gunicorn 26.2: "" or "off", "prior-knowledge"
+	// (the connection opens with the HTTP/2 preface), "upgrade" (Upgrade:
+	// h2c, served over HTTP/1.1 here: net/http has no h2c upgrade) or
+	// "both". Every other peer is served HTTP/1.x as if it were off.
+	HTTP2Cleartext string
 	// HTTP/2 limits; defaults as in Gunicorn: 100 streams, 65535-byte
 	// initial window, 16384-byte frames, 65536-byte header lists.
 	HTTP2MaxConcurrentStreams int

@@ -1,37 +1,12 @@
-package prefork
+package settings
 
 import (
 	"errors"
-	"flag"
 	"math"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 )
-
-// RegisterFlags registers the runtime's Gunicorn-compatible settings (the
-// settings table, settings.go) on fs, bound to c: every flag by its long
-// name and its short form. The values already in c are kept when a flag is
-// absent. Durations accept plain seconds ("30", "0.5") or Go durations
-// ("30s"); as in Gunicorn, 0 turns a timeout or limit off. -c/--config is
-// not registered: the program's entry owns it. A Gunicorn command line is
-// better parsed with ParseArgs, which reads GUNICORN_CMD_ARGS, prints
-// Gunicorn's help and refuses abbreviations.
-func (c *Config) RegisterFlags(fs *flag.FlagSet) {
-	for i := range settingTable {
-		s := &settingTable[i]
-		v := s.settingValue(c)
-		for _, f := range s.flags {
-			usage := s.help
-			if !strings.HasPrefix(f, "--") {
-				usage += " (short for --" + s.longName() + ")"
-			}
-			fs.Var(v, strings.TrimLeft(f, "-"), usage)
-		}
-	}
-}
 
 // bindFlag replaces the defaults on its first use, then appends.
 type bindFlag struct {
@@ -47,7 +22,7 @@ func (f *bindFlag) String() string {
 }
 
 func (f *bindFlag) Set(s string) error {
-	if _, err := serving.ParseAddr(s); err != nil {
+	if _, err := ParseAddr(s); err != nil {
 		return errors.Unwrap(err)
 	}
 	if !f.set {
@@ -122,7 +97,7 @@ func (f *durationFlag) String() string {
 	if f == nil || f.p == nil {
 		return "0"
 	}
-	return seconds(*f.p)
+	return Seconds(*f.p)
 }
 
 func (f *durationFlag) Set(s string) error {
@@ -182,9 +157,19 @@ func (f *levelFlag) String() string {
 }
 
 func (f *levelFlag) Set(s string) error {
-	if _, err := parseLevel(s); err != nil {
+	if _, err := ParseLogLevel(s); err != nil {
 		return errors.New("must be one of debug, info, warning, error, critical")
 	}
 	*f.p = s
 	return nil
+}
+
+// seconds is a duration in its flag's spelling: seconds, 0 for off (negative).
+func Seconds(d time.Duration) string {
+	return strconv.FormatFloat(max(d, 0).Seconds(), 'f', -1, 64)
+}
+
+// limit is a limit in its flag's spelling: 0 for none (negative).
+func limit(n int) string {
+	return strconv.Itoa(max(n, 0))
 }

@@ -1,9 +1,7 @@
-package prefork
+package settings
 
 import (
 	"errors"
-
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 )
 
 type bucketsFlag struct{ p *[]float64 }
@@ -12,11 +10,11 @@ func (f *bucketsFlag) String() string {
 	if f == nil || f.p == nil {
 		return ""
 	}
-	return formatBuckets(*f.p)
+	return FormatBuckets(*f.p)
 }
 
 func (f *bucketsFlag) Set(s string) error {
-	bs, err := parseBuckets(s)
+	bs, err := ParseBuckets(s)
 	if err != nil {
 		return err
 	}
@@ -35,9 +33,9 @@ func (f *bufferFlag) String() string {
 }
 
 func (f *bufferFlag) Set(s string) error {
-	n, err := observe.ParseByteSize(s)
+	n, err := ParseByteSize(s)
 	if err != nil {
-		return errors.New(trimPkg(err))
+		return errors.New(TrimPkg(err))
 	}
 	if n > 16<<20 {
 		return errors.New("must be at most 16MiB")
@@ -47,4 +45,14 @@ func (f *bufferFlag) Set(s string) error {
 	}
 	*f.p = int(n)
 	return nil
+}
+
+// otlpEndpointFlag refuses anything but an http(s) URL.
+type otlpEndpointFlag struct{ stringFlag }
+
+func (f *otlpEndpointFlag) Set(s string) error {
+	if s != "" && !ValidOTLPEndpoint(s) {
+		return errors.New("must be an http:// or https:// URL (the Collector's OTLP/HTTP base, e.g. http://127.0.0.1:4318)")
+	}
+	return f.stringFlag.Set(s)
 }

@@ -1,13 +1,10 @@
-package prefork
+package settings
 
 import (
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 )
 
 type accessFormatFlag struct{ p *string }
@@ -20,8 +17,8 @@ func (f *accessFormatFlag) String() string {
 }
 
 func (f *accessFormatFlag) Set(s string) error {
-	if _, err := observe.NewAccessLogTo(nil, s); err != nil {
-		return errors.New(trimPkg(err))
+	if err := CheckAccessLogFormat(s); err != nil {
+		return errors.New(TrimPkg(err))
 	}
 	*f.p = s
 	return nil
@@ -37,8 +34,8 @@ func (f *trustedFlag) String() string {
 }
 
 func (f *trustedFlag) Set(s string) error {
-	if _, err := serving.ParseTrustedProxies(s); err != nil {
-		return errors.New(trimPkg(err))
+	if _, err := ParsePeers(s); err != nil {
+		return errors.New(TrimPkg(err))
 	}
 	if s == "" {
 		s = "none" // Gunicorn's empty list: trust no IP (the zero value means the default)
@@ -71,9 +68,9 @@ func exactSize(n int64) string {
 }
 
 func (f *byteSizeFlag) Set(s string) error {
-	n, err := observe.ParseByteSize(s)
+	n, err := ParseByteSize(s)
 	if err != nil {
-		return errors.New(trimPkg(err))
+		return errors.New(TrimPkg(err))
 	}
 	*f.p = n
 	return nil
@@ -99,16 +96,16 @@ func (f *octalFlag) Set(s string) error {
 		*f.p = ""
 		return nil
 	}
-	m, err := parseOctalMode(f.name, s, f.max)
+	m, err := ParseOctalMode(f.name, s, f.max)
 	if err != nil {
-		return errors.New(trimPkg(err))
+		return errors.New(TrimPkg(err))
 	}
 	*f.p = fmt.Sprintf("%04o", m)
 	return nil
 }
 
 // trimPkg drops the "prefork: " prefix: the flag package names the flag itself.
-func trimPkg(err error) string {
+func TrimPkg(err error) string {
 	s := err.Error()
 	if len(s) > 9 && s[:9] == "prefork: " {
 		return s[9:]
@@ -131,7 +128,7 @@ func (f *listenAddrFlag) Set(s string) error {
 		*f.p = ""
 		return nil
 	}
-	a, err := serving.ParseAddr(s)
+	a, err := ParseAddr(s)
 	if err != nil {
 		return errors.Unwrap(err)
 	}

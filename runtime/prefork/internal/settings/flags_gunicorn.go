@@ -1,4 +1,4 @@
-package prefork
+package settings
 
 import (
 	"crypto/tls"
@@ -10,9 +10,7 @@ import (
 	"strings"
 )
 
-// The flag values of the settings Gunicorn 24..26 added (see settings.go).
-
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+// The flag values of the settings Gunicorn 24..26 added (see table.go).
 
 // boolFlag is a switch: given alone it is true; "=true"/"=false" also work.
 type boolFlag struct{ p *bool }
@@ -69,7 +67,7 @@ func (f *listFlag) Set(s string) error {
 	return nil
 }
 
-func checkEnvPair(s string) error {
+func CheckEnvPair(s string) error {
 	k, _, ok := strings.Cut(s, "=")
 	if !ok || k == "" || strings.ContainsAny(k, " \t\x00") {
 		return errors.New("must be KEY=VALUE")
@@ -101,7 +99,7 @@ func (f *choiceFlag) Set(s string) error {
 
 // proxyProtocolFlag is Gunicorn 24.1's --proxy-protocol [MODE]: off, v1,
 // v2 or auto (true, or the switch alone).
-type proxyProtocolFlag struct{ c *Config }
+type proxyProtocolFlag struct{ c *Values }
 
 func (f *proxyProtocolFlag) IsBoolFlag() bool { return true }
 
@@ -129,30 +127,26 @@ func (f *proxyProtocolFlag) Set(s string) error {
 	return nil
 }
 
-// h2cFlag is --http2-cleartext: off or prior-knowledge. Go's server does
-// not implement the HTTP/1.1 Upgrade: h2c mechanism (RFC 9113 deprecates it).
-type h2cFlag struct{ p *bool }
+// h2cFlag is --http2-cleartext: off, prior-knowledge, upgrade or both, as
+// Gunicorn 26.2 takes it ("true" is prior-knowledge, "false" off; given alone,
+// prior-knowledge). Off is stored as "".
+type h2cFlag struct{ p *string }
 
 func (f *h2cFlag) IsBoolFlag() bool { return true }
 
 func (f *h2cFlag) String() string {
-	if f == nil || f.p == nil || !*f.p {
-		return "off"
+	if f == nil || f.p == nil || *f.p == "" {
+		return H2COff
 	}
-	return "prior-knowledge"
+	return *f.p
 }
 
 func (f *h2cFlag) Set(s string) error {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "off", "false":
-		*f.p = false
-	case "prior-knowledge", "true":
-		*f.p = true
-	case "upgrade", "both":
-		return errors.New("only prior-knowledge is supported: Go's HTTP/2 server has no Upgrade: h2c (deprecated by RFC 9113); use off or prior-knowledge")
-	default:
-		return errors.New("must be off or prior-knowledge")
+	m, err := ParseH2CMode(s)
+	if err != nil {
+		return err
 	}
+	*f.p = m
 	return nil
 }
 
@@ -277,7 +271,7 @@ func (f *syslogAddrFlag) String() string {
 }
 
 func (f *syslogAddrFlag) Set(s string) error {
-	if _, _, err := parseSyslogAddr(s); err != nil {
+	if _, _, err := ParseSyslogAddr(s); err != nil {
 		return err
 	}
 	*f.p = s
@@ -286,7 +280,7 @@ func (f *syslogAddrFlag) Set(s string) error {
 
 // parseSyslogAddr turns unix://PATH[#stream|#dgram], udp://HOST:PORT and
 // tcp://HOST:PORT into a network and address for net.Dial.
-func parseSyslogAddr(s string) (network, address string, err error) {
+func ParseSyslogAddr(s string) (network, address string, err error) {
 	scheme, rest, ok := strings.Cut(s, "://")
 	if !ok || rest == "" {
 		return "", "", errors.New("must be unix://PATH, udp://HOST:PORT or tcp://HOST:PORT")
@@ -311,18 +305,18 @@ func parseSyslogAddr(s string) (network, address string, err error) {
 }
 
 // syslogFacilities are syslog(3)'s facility names and codes.
-var syslogFacilities = map[string]int{
+var SyslogFacilities = map[string]int{
 	"kern": 0, "user": 1, "mail": 2, "daemon": 3, "auth": 4, "syslog": 5, "lpr": 6, "news": 7,
 	"uucp": 8, "cron": 9, "authpriv": 10, "ftp": 11,
 	"local0": 16, "local1": 17, "local2": 18, "local3": 19, "local4": 20, "local5": 21, "local6": 22, "local7": 23,
 }
 
 func syslogFacilityNames() []string {
-	names := make([]string, 0, len(syslogFacilities))
-	for n := range syslogFacilities {
+	names := make([]string, 0, len(SyslogFacilities))
+	for n := range SyslogFacilities {
 		names = append(names, n)
 	}
-	slices.SortFunc(names, func(a, b string) int { return syslogFacilities[a] - syslogFacilities[b] })
+	slices.SortFunc(names, func(a, b string) int { return SyslogFacilities[a] - SyslogFacilities[b] })
 	return names
 }
 
@@ -337,7 +331,7 @@ func (f *ciphersFlag) String() string {
 }
 
 func (f *ciphersFlag) Set(s string) error {
-	if _, err := parseCiphers(s); err != nil {
+	if _, err := ParseCiphers(s); err != nil {
 		return err
 	}
 	*f.p = s
@@ -373,7 +367,7 @@ var opensslCipherNames = map[string]string{
 // parseCiphers returns the TLS 1.2 suite ids of a colon- (or comma-)
 // separated list; TLS 1.3 names are accepted and skipped (those suites are
 // always on); suites Go deems insecure (RC4, 3DES) are refused.
-func parseCiphers(s string) ([]uint16, error) {
+func ParseCiphers(s string) ([]uint16, error) {
 	byName := map[string]uint16{}
 	for _, cs := range tls.CipherSuites() {
 		byName[cs.Name] = cs.ID

@@ -1,0 +1,144 @@
+package prefork
+
+import (
+	"errors"
+	"flag"
+	"strconv"
+	"strings"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
+)
+
+// RegisterFlags registers the runtime's Gunicorn-compatible settings (the
+// settings table, internal/settings) on fs, bound to c: every flag by its long
+// name and its short form. The values already in c are kept when a flag is
+// absent. Durations accept plain seconds ("30", "0.5") or Go durations
+// ("30s"); as in Gunicorn, 0 turns a timeout or limit off. -c/--config is
+// not registered: the program's entry owns it. A Gunicorn command line is
+// better parsed with ParseArgs, which reads GUNICORN_CMD_ARGS, prints
+// Gunicorn's help and refuses abbreviations.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	for i := range settings.Table {
+		s := &settings.Table[i]
+		v := settingValue(s, c)
+		for _, f := range s.Flags {
+			usage := s.Help
+			if !strings.HasPrefix(f, "--") {
+				usage += " (short for --" + s.LongName() + ")"
+			}
+			fs.Var(v, strings.TrimLeft(f, "-"), usage)
+		}
+	}
+}
+
+// settingValue is the flag.Value of a setting for one parse: switches are
+// boolean flags, and a setting with no effect only records that it was given.
+func settingValue(s *settings.Setting, c *Config) flag.Value {
+	if s.NoEffect != "" {
+		return &noEffectFlag{c: c, s: s}
+	}
+	return s.Value(&c.Values)
+}
+
+// noEffectFlag accepts a Gunicorn setting that means nothing here and
+// records why, for the start-up log and --check-config.
+type noEffectFlag struct {
+	c *Config
+	s *settings.Setting
+}
+
+func (f *noEffectFlag) String() string { return "" }
+
+func (f *noEffectFlag) IsBoolFlag() bool { return f != nil && f.s != nil && f.s.Meta == "" }
+
+func (f *noEffectFlag) Set(v string) error {
+	if f.s.Meta == "INT" {
+		if _, err := strconv.Atoi(strings.TrimSpace(v)); err != nil {
+			return errors.New("must be a whole number")
+		}
+	}
+	given := "--" + f.s.LongName()
+	if f.s.Meta != "" {
+		given += " " + v
+	}
+	note := given + ": no effect: " + f.s.NoEffect
+	for _, n := range f.c.noEffect {
+		if n == note {
+			return nil
+		}
+	}
+	f.c.noEffect = append(f.c.noEffect, note)
+	return nil
+}
+
+// NoEffect lists the Gunicorn settings given (flags, GUNICORN_CMD_ARGS)
+// that mean nothing for this server, each with why and what to use
+// instead, as the start-up log and --check-config report them.
+func (c Config) NoEffect() []string { return append([]string(nil), c.noEffect...) }
+
+// AddNoEffect records note, something given elsewhere that means nothing here
+// (an APP_* variable the configuration engine found no use for), to report
+// with them: once at start-up and by --check-config, never fatal.
+func (c *Config) AddNoEffect(note string) {
+	if !containsFold(c.noEffect, note) {
+		c.noEffect = append(c.noEffect, note)
+	}
+}
+
+// ServerKey ties a key of config.yaml's server section to the setting it sets.
+type ServerKey struct {
+	Key  string // "keep_alive"
+	Flag string // its long flag without dashes: "keep-alive"
+}
+
+// ServerKeys lists the settings config.yaml's server section holds, in -h order:
+// the section takes its keys from the settings table, and each value passes through
+// the setting's one rule (SetSetting), whatever its source.
+func ServerKeys() []ServerKey {
+	var keys []ServerKey
+	for i := range settings.Table {
+		if settings.Table[i].Key != "" {
+			keys = append(keys, ServerKey{Key: settings.Table[i].Key, Flag: settings.Table[i].LongName()})
+		}
+	}
+	return keys
+}
+
+// SetSetting sets the setting with this long flag name ("keep-alive") from values as
+// its flag would: the same rule, the same meaning (0 turns a timeout off, 0 is no limit
+// for worker_connections, 0 is the default backlog). Several values fill a list
+// (bind), replacing it. The error states the rule.
+func (c *Config) SetSetting(long string, values ...string) error {
+	s := settings.ByLong(long)
+	v := settingValue(s, c)
+	for _, val := range values {
+		if err := v.Set(val); err != nil {
+			return errors.New(strings.TrimPrefix(err.Error(), "prefork: "))
+		}
+	}
+	return nil
+}
+
+// SettingValue is the value of the setting with this long flag name in its one
+// spelling, as --print-config shows it and its flag takes it ("30" seconds, "0" for
+// no limit); a list's items are comma-separated.
+func (c Config) SettingValue(long string) string {
+	return settings.ByLong(long).Value(&c.Values).String()
+}
+
+// ServerDefaults is the value of each key of config.yaml's server section when nothing
+// sets it, in its setting's one spelling (as SettingValue writes it): the runtime's own
+// defaults, without the platform variables (appconfig's Load applies those), but for
+// workers: Gunicorn's 1, not the machine's cores, so files derived from a project's
+// configuration never depend on where they were made.
+func ServerDefaults() map[string]string {
+	d, err := Config{Values: Values{Workers: 1}}.withDefaultsFrom(func(string) string { return "" })
+	if err != nil {
+		panic("prefork: the built-in defaults are invalid: " + err.Error())
+	}
+	out := map[string]string{}
+	for _, k := range ServerKeys() {
+		out[k.Key] = d.SettingValue(k.Flag)
+	}
+	return out
+}
