@@ -276,27 +276,32 @@ func TestInheritEnv(t *testing.T) {
 	}
 }
 
-func TestLimitsHandler(t *testing.T) {
+// TestCheckRequestLimits: the limits on a request its transport's parser
+// read (HTTP/2, uwsgi, FastCGI), the request line rebuilt as sent.
+func TestCheckRequestLimits(t *testing.T) {
 	cfg, _ := Config{Values: Values{LimitRequestLine: 40, LimitRequestFields: 3, LimitRequestFieldSize: 20}}.withDefaults()
-	h := limitsHandler(cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	p := newRequestPolicy(cfg, nil)
 	for _, tc := range []struct {
 		uri  string
 		hdr  []string
 		want int
 	}{
-		{"/", []string{"A", "1"}, 200},
+		{"/", []string{"A", "1"}, 0},
 		{"/" + strings.Repeat("x", 40), nil, 414},
-		{"/", []string{"A", strings.Repeat("v", 18)}, 431},
+		{"/", []string{"A", strings.Repeat("v", 16)}, 431}, // "A: " + 16 + CRLF = 21
+		{"/", []string{"A", strings.Repeat("v", 15)}, 0},
 		{"/", []string{"A", "1", "B", "2", "C", "3"}, 431}, // + Host = 4 fields
 	} {
-		r := &http.Request{Method: "GET", RequestURI: tc.uri, Proto: "HTTP/1.1", Host: "h", Header: http.Header{}}
+		r := &http.Request{Method: "GET", RequestURI: tc.uri, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Host: "h", Header: http.Header{}}
 		for i := 0; i < len(tc.hdr); i += 2 {
 			r.Header.Add(tc.hdr[i], tc.hdr[i+1])
 		}
-		rec := &recorder{header: http.Header{}, code: 200}
-		h.ServeHTTP(rec, r)
-		if rec.code != tc.want {
-			t.Errorf("%s %v: %d, want %d", tc.uri, tc.hdr, rec.code, tc.want)
+		got := 0
+		if ref := p.checkRequest(r, false); ref != nil {
+			got = ref.status
+		}
+		if got != tc.want {
+			t.Errorf("%s %v: %d, want %d", tc.uri, tc.hdr, got, tc.want)
 		}
 	}
 }

@@ -364,7 +364,8 @@
 // "request_id") and the request context (RequestID).
 //
 // Requests are held to Gunicorn 27's parser before the app sees them
-// (requestpolicy.go): on the plain HTTP/1 path a connection reader
+// (requestpolicy.go): on the HTTP/1 paths (plain, PROXY protocol, and over
+// TLS once the handshake chose HTTP/1) a connection reader
 // (strictconn.go) checks each head and chunked body as it arrives and
 // refuses with Gunicorn's status: 400 for a malformed request line or
 // header (whitespace before a colon, obsolete folding, control characters
@@ -377,8 +378,15 @@
 // request line over LimitRequestLine, 431 over the header limits, 417 for
 // an unknown Expect, 501 for an unknown transfer coding; then it closes
 // the connection. An HTTP/1.1 request without Host is served, as Gunicorn
-// does (net/http alone answers 400). TLS, uwsgi and FastCGI requests get
-// the limits only, checked on the parsed request.
+// does (net/http alone answers 400). HTTP/2 (TLS and h2c), uwsgi and
+// FastCGI requests are held to the same rules (one headCheck) once their
+// own parser read them: method, target, limits, names and values, the
+// scheme headers' agreement, framing fields (line ends and folding do not
+// exist in their framing). A refusal is logged as a warning
+// with its reason, written to the access log (the refused request line,
+// status and bytes) and counted in http.server.request.duration under
+// http_route "_refused" with its status code: a sentinel like "_OTHER",
+// so refusals show beside the served requests without a second metric.
 //
 // The access log is buffered (AccessLogBuffer, default 4096 bytes, one
 // atomic pipe write; AccessLogFlush, default 1s, nginx's buffer=/flush=),

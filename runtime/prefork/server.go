@@ -171,7 +171,7 @@ func (s *httpServer) configureProtocols(cfg Config) {
 }
 
 // maxHeaderBytes lets Go's own 431 enforce the sum of Gunicorn's limits;
-// the per-line and per-field limits are checked by limitsHandler.
+// the per-line and per-field limits are the request policy's.
 func maxHeaderBytes(cfg Config) int {
 	if cfg.LimitRequestLine < 0 || cfg.LimitRequestFields < 0 || cfg.LimitRequestFieldSize < 0 {
 		return http.DefaultMaxHeaderBytes
@@ -183,11 +183,10 @@ func maxHeaderBytes(cfg Config) int {
 	return n
 }
 
-// wrap builds the worker's handler chain, outermost first: the request
-// policy (refusals, or limits where no connection reader checked), request
+// wrap builds the worker's handler chain, outermost first: request
 // accounting and drain's Connection: close, cfg.Middleware, the app (the
-// access log and forwarded headers come in as the outermost middleware,
-// see serving).
+// request policy, the access log and forwarded headers come in as the
+// outermost middleware, see servingChain.handler).
 func (s *httpServer) wrap(cfg Config, h http.Handler) http.Handler {
 	h = serving.RouteRecorder(h) // the app's ServeMux sets r.Pattern on this copy
 	for i := len(cfg.Middleware) - 1; i >= 0; i-- {
@@ -212,7 +211,7 @@ func (s *httpServer) wrap(cfg Config, h http.Handler) http.Handler {
 		defer s.tracker.end(id)
 		inner.ServeHTTP(w, r)
 	})
-	return policyHandler(cfg, s.log.Warn, h)
+	return h
 }
 
 func (s *httpServer) connState(c net.Conn, st http.ConnState) {
