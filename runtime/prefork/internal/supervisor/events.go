@@ -171,8 +171,9 @@ const (
 // Loaded is a configuration the shell loaded for a reload.
 type Loaded struct {
 	Policy   Policy
-	Settings any      // the shell's whole configuration: opaque here, handed back in ApplyConfig
-	Bind     []string // its listen addresses, when they differ from the running ones (nil: the same)
+	Canary   CanaryPolicy // of this reload and the next
+	Settings any          // the shell's whole configuration: opaque here, handed back in ApplyConfig
+	Bind     []string     // its listen addresses, when they differ from the running ones (nil: the same)
 }
 
 // workerStats is what a worker reports in each heartbeat (and what a status
@@ -181,6 +182,7 @@ type WorkerStats struct {
 	Requests      int64         // requests started since the worker began
 	InFlight      int           // requests running now
 	OldestRequest time.Duration // age of the oldest running request
+	Served        Served        // completed requests, errors and latency, cumulative (a canary's figures)
 }
 
 // WorkerInfo names one worker process for hooks and logs.

@@ -39,6 +39,9 @@ func runEvents(data []byte, broken bool) error {
 	takeOver := len(data) > 0 && data[0]&2 == 2
 	d := &driver{s: New(Options{Policy: pol, Jitter: func(n int) int { return n / 2 }, TakeOver: takeOver}), now: time.Unix(1e9, 0)}
 	d.s.twoBootingGenerations = broken
+	if len(data) > 0 && data[0]&4 == 4 { // reloads run a canary
+		d.s.canaryPol = fuzzCanary(data[0])
+	}
 	d.prev = d.s.View()
 	if err := d.step(EvStart{}); err != nil {
 		return err
@@ -79,7 +82,14 @@ func (d *driver) decode(op, arg byte) Event {
 	case 4, 5:
 		return EvReady{ID: id}
 	case 6:
-		return EvHeartbeat{ID: id, Stats: WorkerStats{Requests: int64(arg & 15), InFlight: int(arg & 3), OldestRequest: time.Duration(arg&3) * time.Second}}
+		st := WorkerStats{Requests: int64(arg & 15), InFlight: int(arg & 3), OldestRequest: time.Duration(arg&3) * time.Second}
+		if w, ok := d.s.View().Worker(id); ok { // what it served, cumulative: some failed, some slow
+			st.Served = w.Stats.Served
+			st.Served.Requests += int64(arg&15) * 4
+			st.Served.Errors += int64(arg>>6) * int64(arg&1)
+			st.Served.Latency[LatencyBucket(time.Duration(arg&15)*5*time.Millisecond)] += int64(arg&15) * 4
+		}
+		return EvHeartbeat{ID: id, Stats: st}
 	case 7:
 		return EvFailed{ID: id, Msg: "factory failed"}
 	case 8:
@@ -118,8 +128,20 @@ func (d *driver) decode(op, arg byte) Event {
 		p := d.s.cfg
 		p.Workers = 1 + int(arg>>5)%4
 		d.loaded = &Loaded{Policy: p, Settings: p.Workers}
+		if arg&0x80 != 0 {
+			d.loaded.Canary = fuzzCanary(arg)
+		}
 	}
 	return nil
+}
+
+// fuzzCanary is a canary policy chosen by b: a short window, one worker or half.
+func fuzzCanary(b byte) CanaryPolicy {
+	p := CanaryPolicy{Window: 2 * time.Second, MinRequests: 20}
+	if b&8 == 8 {
+		p.Share = 0.5
+	}
+	return p
 }
 
 // step steps ev and the answers to its actions, checking after each.
@@ -157,10 +179,12 @@ func (d *driver) step(ev Event) error {
 // FuzzSupervisor feeds random event sequences on the fake clock; every
 // step's view must keep the invariants.
 func FuzzSupervisor(f *testing.F) {
-	f.Add([]byte{0, 4, 0, 4, 1, 0, 0})                     // start-up: both ready
-	f.Add([]byte{1, 4, 0, 4, 1, 2, 3, 15, 16, 4, 2, 4, 3}) // reload with a new count, new workers ready
-	f.Add([]byte{2, 4, 0, 4, 1, 2, 7, 13, 0, 0, 3})        // take-over master: USR2, hand-over
-	f.Add([]byte{0, 4, 0, 4, 1, 10, 2, 10, 1, 0, 5})       // crashes
+	f.Add([]byte{0, 4, 0, 4, 1, 0, 0})                                         // start-up: both ready
+	f.Add([]byte{1, 4, 0, 4, 1, 2, 3, 15, 16, 4, 2, 4, 3})                     // reload with a new count, new workers ready
+	f.Add([]byte{2, 4, 0, 4, 1, 2, 7, 13, 0, 0, 3})                            // take-over master: USR2, hand-over
+	f.Add([]byte{0, 4, 0, 4, 1, 10, 2, 10, 1, 0, 5})                           // crashes
+	f.Add([]byte{4, 4, 0, 4, 1, 2, 3, 4, 2, 0, 0, 6, 15, 6, 0xcf, 0, 4, 0, 4}) // canary: HUP, ready, figures, window ends
+	f.Add([]byte{12, 4, 0, 4, 1, 2, 3, 10, 8, 2, 3, 2, 0})                     // canary of half the workers: crash, HUP, TERM
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if err := runEvents(data, false); err != nil {
 			t.Fatal(err)

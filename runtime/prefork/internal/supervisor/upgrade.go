@@ -24,7 +24,7 @@ func (s *Supervisor) upgrade() {
 		} else {
 			s.log(slog.LevelWarn, "USR2 ignored: the master is still starting")
 		}
-	case MasterReloading:
+	case MasterReloading, MasterCanary:
 		s.log(slog.LevelWarn, "USR2 ignored: a reload is in progress")
 	}
 }
