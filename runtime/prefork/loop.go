@@ -99,7 +99,7 @@ func runMaster(cfg Config) error {
 		children: make(map[int]*child),
 		msgs:     make(chan workerMsg, 64), exits: make(chan workerExit, 16),
 		calls: make(chan func(*masterShell)), sigs: make(chan os.Signal, 16), done: make(chan struct{}),
-		sup: supervisor.New(supervisor.Options{Policy: policyOf(cfg), Jitter: rand.IntN, Listeners: addrs(names),
+		sup: supervisor.New(supervisor.Options{Policy: policyOf(cfg), Canary: canaryOf(cfg), Jitter: rand.IntN, Listeners: addrs(names),
 			Inherited: inherited, TakeOver: parent != nil}),
 		obs: masterObs{upgradeChild: parent != nil},
 	}
@@ -176,7 +176,7 @@ func (m *masterShell) step(ev supervisor.Event) {
 func (m *masterShell) act(a supervisor.Action) supervisor.Event {
 	switch a := a.(type) {
 	case supervisor.StartWorker:
-		return m.spawn(a.Worker, a.MaxRequests)
+		return m.spawn(a.Worker, a.MaxRequests, a.Settings)
 	case supervisor.Send:
 		if c := m.children[a.Worker.ID]; c != nil {
 			c.send(a.Command.String(), m.log)
@@ -280,7 +280,7 @@ func (m *masterShell) loadConfig() supervisor.Event {
 	if err != nil {
 		return supervisor.EvConfigLoaded{Err: err}
 	}
-	l := &supervisor.Loaded{Policy: policyOf(nc)}
+	l := &supervisor.Loaded{Policy: policyOf(nc), Canary: canaryOf(nc)}
 	if !slices.Equal(nc.Bind, m.cfg.Bind) {
 		l.Bind = nc.Bind
 	}
@@ -358,6 +358,17 @@ func (m *masterShell) closeListeners() {
 
 // sharedLog is the current logger, for goroutines off the loop.
 func (m *masterShell) sharedLog() *slog.Logger { return m.shared.Load().Logger }
+
+// canaryOf is the canary policy of c's reloads (durations stored negative
+// for "off"/"none" become zero, and a floor of none the smallest).
+func canaryOf(c Config) supervisor.CanaryPolicy {
+	floor := c.CanaryLatencyFloor
+	if floor < 0 {
+		floor = time.Nanosecond // none: the supervisor reads zero as its default
+	}
+	return supervisor.CanaryPolicy{Window: max(c.CanaryWindow, 0), Share: c.CanaryShare, MinRequests: int64(c.CanaryMinRequests),
+		MaxErrorIncrease: c.CanaryMaxErrorIncrease, MaxLatencyRatio: c.CanaryMaxLatencyRatio, LatencyFloor: floor}
+}
 
 // policyOf is what the supervisor reads of c.
 func policyOf(c Config) supervisor.Policy {

@@ -33,8 +33,9 @@ type requestTracker struct {
 	mu       sync.Mutex
 	seq      uint64
 	inflight map[uint64]time.Time
-	limit    int64  // notify once total reaches it (max-requests); 0 = never
-	onLimit  func() // called once, from the request that reached limit
+	limit    int64             // notify once total reaches it (max-requests); 0 = never
+	onLimit  func()            // called once, from the request that reached limit
+	served   supervisor.Served // completed requests (not long-lived ones), under mu: a canary's figures
 }
 
 func newRequestTracker() *requestTracker {
@@ -64,8 +65,18 @@ func (t *requestTracker) beginLong() {
 	t.long.Add(1)
 }
 
-func (t *requestTracker) end(id uint64) {
+// end records request id's end: its final status (0: none written, a 200)
+// and whether a panic aborted it (net/http resets the connection).
+func (t *requestTracker) end(id uint64, status int, aborted bool) {
+	now := time.Now()
 	t.mu.Lock()
+	if start, ok := t.inflight[id]; ok {
+		t.served.Requests++
+		if aborted || status >= 500 {
+			t.served.Errors++
+		}
+		t.served.Latency[supervisor.LatencyBucket(now.Sub(start))]++
+	}
 	delete(t.inflight, id)
 	t.mu.Unlock()
 }
@@ -75,6 +86,7 @@ func (t *requestTracker) stats() supervisor.WorkerStats {
 	st := supervisor.WorkerStats{Requests: t.total.Load()}
 	t.mu.Lock()
 	st.InFlight = len(t.inflight) + int(t.long.Load())
+	st.Served = t.served
 	for _, start := range t.inflight {
 		if age := now.Sub(start); age > st.OldestRequest {
 			st.OldestRequest = age
@@ -88,20 +100,24 @@ func (t *requestTracker) stats() supervisor.WorkerStats {
 // listeners, with request accounting and a drain that lets busy keep-alive
 // clients finish cleanly.
 type httpServer struct {
-	srv      *http.Server
-	lns      []net.Listener
-	names    []string
-	tracker  *requestTracker
-	draining atomic.Bool
-	conns    atomic.Int64
-	log      *logging
-	wg       sync.WaitGroup
-	closing  atomic.Bool
-	keepIdle time.Duration // drainKeepAlive, or KeepAlive when shorter
-	accepted atomic.Int64  // unix nanos of the last accepted connection
-	onDrain  func()
-	protocol string                  // http, uwsgi or fastcgi
-	fcgi     []*serving.FcgiListener // FastCGI: served by net/http/fcgi, not srv
+	srv     *http.Server
+	lns     []net.Listener
+	names   []string
+	tracker *requestTracker
+	// spreading: every response closes its connection, so each request is
+	// a new client in the listen queue, shared by every worker: a canary
+	// beside this worker gets its share (the master's spread command)
+	spreading atomic.Bool
+	draining  atomic.Bool
+	conns     atomic.Int64
+	log       *logging
+	wg        sync.WaitGroup
+	closing   atomic.Bool
+	keepIdle  time.Duration // drainKeepAlive, or KeepAlive when shorter
+	accepted  atomic.Int64  // unix nanos of the last accepted connection
+	onDrain   func()
+	protocol  string                  // http, uwsgi or fastcgi
+	fcgi      []*serving.FcgiListener // FastCGI: served by net/http/fcgi, not srv
 }
 
 func newHTTPServer(cfg Config, h http.Handler, lns []net.Listener, names []string, log *logging) *httpServer {
@@ -196,7 +212,7 @@ func (s *httpServer) wrap(cfg Config, h http.Handler) http.Handler {
 		longLived = DefaultLongLived
 	}
 	h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.draining.Load() {
+		if s.draining.Load() || s.spreading.Load() {
 			w.Header().Set("Connection", "close")
 		}
 		if longLived(r) {
@@ -206,8 +222,15 @@ func (s *httpServer) wrap(cfg Config, h http.Handler) http.Handler {
 			return
 		}
 		id := s.tracker.begin()
-		defer s.tracker.end(id)
-		inner.ServeHTTP(w, r)
+		rec := &observe.ResponseRecorder{ResponseWriter: w}
+		defer func() {
+			p := recover()
+			s.tracker.end(id, rec.Status, p != nil)
+			if p != nil {
+				panic(p) // net/http logs it and resets the connection, as without this layer
+			}
+		}()
+		inner.ServeHTTP(rec, r)
 	})
 	return policyHandler(cfg, s.log.Warn, h)
 }

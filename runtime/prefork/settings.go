@@ -91,6 +91,30 @@ var settingTable = []setting{
 	{section: secWorkers, name: "max_worker_memory", key: "max_worker_memory", flags: []string{"--max-worker-memory"}, meta: "SIZE",
 		help:  `Replace a worker whose resident memory exceeds this ("512MiB", "1GB", bytes); 0 = never.`,
 		value: func(c *Config) flag.Value { return &byteSizeFlag{p: &c.MaxWorkerMemory} }},
+	{section: secWorkers, name: "canary_window", key: "canary_window", flags: []string{"--canary-window"}, meta: "INT", def: "0 (off)",
+		help:  "Seconds a reload's new generation serves as a canary beside the current one before it is promoted or rolled back on its errors and latency; 0 = no canary.",
+		value: func(c *Config) flag.Value { return &durationFlag{p: &c.CanaryWindow} }},
+	{section: secWorkers, name: "canary_share", key: "canary_share", flags: []string{"--canary-share"}, meta: "FRACTION", def: "0 (one worker)",
+		help: "The canary's share of the workers (0.25: a quarter, rounded up); 0 = one worker, an extra one beside the current generation.",
+		value: func(c *Config) flag.Value {
+			return &fractionFlag{p: &c.CanaryShare, max: 1, rule: "a fraction of the workers from 0 to 1"}
+		}},
+	{section: secWorkers, name: "canary_min_requests", key: "canary_min_requests", flags: []string{"--canary-min-requests"}, meta: "INT", def: "50",
+		help:  "Canary requests needed to judge; with fewer the window extends once, then the new generation is promoted.",
+		value: func(c *Config) flag.Value { return &intFlag{p: &c.CanaryMinRequests} }},
+	{section: secWorkers, name: "canary_max_error_increase", key: "canary_max_error_increase", flags: []string{"--canary-max-error-increase"}, meta: "POINTS", def: "1",
+		help: "Roll back when the canary's error rate (5xx, aborted requests) exceeds the current generation's by more than these percentage points.",
+		value: func(c *Config) flag.Value {
+			return &fractionFlag{p: &c.CanaryMaxErrorIncrease, max: 100, rule: "percentage points from 0 to 100"}
+		}},
+	{section: secWorkers, name: "canary_max_latency_ratio", key: "canary_max_latency_ratio", flags: []string{"--canary-max-latency-ratio"}, meta: "RATIO", def: "1.5",
+		help: "Roll back when the canary's p50 or p99 latency exceeds this times the current generation's plus --canary-latency-floor.",
+		value: func(c *Config) flag.Value {
+			return &fractionFlag{p: &c.CanaryMaxLatencyRatio, min: 1, max: 1000, rule: "a ratio from 1 to 1000"}
+		}},
+	{section: secWorkers, name: "canary_latency_floor", key: "canary_latency_floor", flags: []string{"--canary-latency-floor"}, meta: "INT", def: "0.005",
+		help:  "Seconds added to the latency limit, so a fast route's jitter is no regression; 0 = none.",
+		value: func(c *Config) flag.Value { return &durationFlag{p: &c.CanaryLatencyFloor} }},
 	{section: secWorkers, name: "asgi_loop", flags: []string{"--asgi-loop"}, meta: "STRING", def: "auto", help: "Event loop for ASGI workers.", noEffect: whyASGI},
 	{section: secWorkers, name: "asgi_lifespan", flags: []string{"--asgi-lifespan"}, meta: "STRING", def: "auto", help: "ASGI lifespan protocol.", noEffect: whyASGI},
 	{section: secWorkers, name: "asgi_disconnect_grace_period", flags: []string{"--asgi-disconnect-grace-period"}, meta: "INT", def: "3",

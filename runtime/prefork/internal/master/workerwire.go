@@ -25,12 +25,10 @@ func StatusEvent(id int, line string) supervisor.Event {
 	case supervisor.MsgReady:
 		return supervisor.EvReady{ID: id}
 	case supervisor.MsgHeartbeat:
-		var st supervisor.WorkerStats
-		var ms int64
-		if _, err := fmt.Sscanf(arg, "%d %d %d", &st.Requests, &st.InFlight, &ms); err != nil {
+		st, ok := parseHeartbeat(arg)
+		if !ok {
 			return supervisor.EvBadMessage{ID: id, Line: line}
 		}
-		st.OldestRequest = time.Duration(ms) * time.Millisecond
 		return supervisor.EvHeartbeat{ID: id, Stats: st}
 	case supervisor.MsgMetrics: // decoded by the aggregator (metrics_agg.go), which knows the buckets
 		return supervisor.EvMetrics{ID: id, Report: arg}
@@ -42,6 +40,60 @@ func StatusEvent(id int, line string) supervisor.Event {
 		return supervisor.EvDumped{ID: id}
 	}
 	return supervisor.EvBadMessage{ID: id, Line: line}
+}
+
+// HeartbeatLine is a worker's heartbeat on the status pipe:
+//
+//	hb <requests> <in-flight> <oldest-ms> <completed> <failed> <latency>
+//
+// latency is the served figures' histogram, sparse: "bucket:count,..." ("-"
+// when empty). A master reads a heartbeat of the first three fields alone
+// (a worker of an older binary) as having served nothing it can judge.
+func HeartbeatLine(st supervisor.WorkerStats) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %d %d %d %d %d ", supervisor.MsgHeartbeat, st.Requests, st.InFlight, st.OldestRequest.Milliseconds(),
+		st.Served.Requests, st.Served.Errors)
+	sep := ""
+	for i, c := range st.Served.Latency {
+		if c > 0 {
+			fmt.Fprintf(&b, "%s%d:%d", sep, i, c)
+			sep = ","
+		}
+	}
+	if sep == "" {
+		b.WriteString("-")
+	}
+	return b.String()
+}
+
+func parseHeartbeat(arg string) (st supervisor.WorkerStats, ok bool) {
+	f := strings.Fields(arg)
+	if len(f) != 3 && len(f) != 6 {
+		return st, false
+	}
+	n := make([]int64, 5)
+	for i, s := range f[:min(len(f), 5)] {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || v < 0 {
+			return st, false
+		}
+		n[i] = v
+	}
+	st.Requests, st.InFlight, st.OldestRequest = n[0], int(n[1]), time.Duration(n[2])*time.Millisecond
+	st.Served.Requests, st.Served.Errors = n[3], n[4]
+	if len(f) == 3 || f[5] == "-" {
+		return st, true
+	}
+	for _, bc := range strings.Split(f[5], ",") {
+		b, c, found := strings.Cut(bc, ":")
+		i, err1 := strconv.Atoi(b)
+		v, err2 := strconv.ParseInt(c, 10, 64)
+		if !found || err1 != nil || err2 != nil || i < 0 || i >= supervisor.LatencyBuckets || v < 0 {
+			return st, false
+		}
+		st.Served.Latency[i] = v
+	}
+	return st, true
 }
 
 func unquote(s string) string {

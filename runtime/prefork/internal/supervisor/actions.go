@@ -107,6 +107,7 @@ func (Metrics) action()        {}
 type WorkerCommand struct {
 	Verb   CommandVerb
 	Stop   bool   // Drain: every worker is stopping, serve the listen backlog first
+	On     bool   // Spread: on or off
 	Reason string // Dump: why (the worker logs it)
 }
 
@@ -118,6 +119,7 @@ const (
 	Quit                      // exit at once
 	Dump                      // log every goroutine's stack
 	Reopen                    // reopen log files
+	Spread                    // close every connection after its response (On), or no more
 )
 
 // String is the command's line on the wire (without the newline).
@@ -132,6 +134,11 @@ func (c WorkerCommand) String() string {
 		return CmdQuit
 	case Dump:
 		return CmdDump + " " + strconv.Quote(c.Reason)
+	case Spread:
+		if c.On {
+			return CmdSpread + " on"
+		}
+		return CmdSpread + " off"
 	}
 	return CmdReopen
 }

@@ -218,6 +218,7 @@ func (s *Supervisor) canaryTick() {
 		}
 		c.started, c.ends = s.now, s.now.Add(c.pol.Window)
 		s.log(slog.LevelInfo, "canary: window open", "generation", c.gen, "workers", c.size, "until", Dur(c.pol.Window))
+		s.spread(true)
 		s.notifyStatus()
 		return
 	}
@@ -256,8 +257,23 @@ func (s *Supervisor) canaryFigures() (old, cur Figures) {
 	return old, cur
 }
 
+// spread has every serving worker close each connection after its
+// response (on) or no more: while on, each request is a new client in the
+// listen queue the workers share, so the canary serves its share of them
+// (kept-alive clients would stay with the workers they had).
+func (s *Supervisor) spread(on bool) {
+	for _, w := range s.workers {
+		if w.Phase.Serving() {
+			s.send(w, WorkerCommand{Verb: Spread, On: on})
+		}
+	}
+}
+
 // decided ends the canary with a result.
 func (s *Supervisor) decided(decision, reason, detail string) {
+	if !s.canary.started.IsZero() {
+		s.spread(false)
+	}
 	old, cur := s.canaryFigures()
 	s.lastCanary = CanaryResult{Generation: s.canary.gen, At: s.now, Decision: decision, Reason: reason, Detail: detail, Old: old, New: cur}
 	s.do(Record{What: RecordCanary, Outcome: decision, Reason: reason})

@@ -349,3 +349,23 @@ func TestLatencyBucketsAreTenPercentApart(t *testing.T) {
 		t.Fatalf("p50 %s p99 %s p100 %s", p50, p99, p100)
 	}
 }
+
+// While the window is open every serving worker closes each connection
+// after its response, so kept-alive clients spread over the canary too.
+func TestCanaryWindowSpreadsConnections(t *testing.T) {
+	x := newCanarySim(t, 2, testCanary)
+	x.reload(nil, nil)
+	x.ready(3)
+	x.advance(TickEvery)
+	for _, id := range []int{1, 2, 3} {
+		if !slices.Equal(x.sent(id), []string{"spread on"}) {
+			t.Fatalf("window open: worker %d told %v, want spread on", id, x.sent(id))
+		}
+	}
+	x.exit(3, "exit status 2")
+	for _, id := range []int{1, 2} {
+		if !slices.Equal(x.sent(id), []string{"spread off"}) {
+			t.Fatalf("rolled back: worker %d told %v, want spread off", id, x.sent(id))
+		}
+	}
+}

@@ -211,4 +211,7 @@ const (
 	CmdQuit   = "quit"   // exit at once
 	CmdDump   = "dump"   // dump <quoted reason>: log every goroutine's stack
 	CmdReopen = "reopen" // reopen log files
+	// spread on|off: while on, every response closes its connection, so each
+	// request queues as a new client and a canary gets its share of them
+	CmdSpread = "spread"
 )

@@ -89,6 +89,7 @@ func (s *Supervisor) reload(nc *Loaded, err error) {
 	default:
 		return
 	}
+	s.reloadErr = err
 	if err != nil {
 		s.log(slog.LevelError, "reload: configuration not applied; nothing restarted, the current workers keep serving", "err", err)
 		if s.phase != MasterCanary { // READY=1 comes with the canary's decision

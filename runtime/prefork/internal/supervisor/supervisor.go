@@ -147,6 +147,7 @@ type Supervisor struct {
 	canaryPol  CanaryPolicy // of the next reload
 	canary     *canary      // running; nil: none
 	lastCanary CanaryResult // the last canary's decision
+	reloadErr  error        // the last reload's configuration did not load
 	// twoBootingGenerations breaks the supervisor on purpose (tests of the
 	// fuzzer only): a reload leaves the older generation's booting workers booting.
 	twoBootingGenerations bool
