@@ -535,8 +535,9 @@ func systemdService(t *testing.T, ctx context.Context, deadline time.Time, dir, 
 		t.Fatalf("GET / on the socket-activated service: %v", err)
 	}
 
-	// ExecReload: HUP to $MAINPID.
-	if reload := unitValues(unit.Data, "ExecReload"); len(reload) != 1 || reload[0] != "/bin/kill -HUP $MAINPID" {
+	// ExecReload: `NAME reload --wait` over the control socket (the same HUP, stepped on the
+	// master's loop); here the HUP itself.
+	if reload := unitValues(unit.Data, "ExecReload"); len(reload) != 1 || !strings.HasSuffix(reload[0], " reload --wait") {
 		t.Fatalf("ExecReload=%v", reload)
 	}
 	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {

@@ -359,17 +359,6 @@ func (m *masterShell) closeListeners() {
 // sharedLog is the current logger, for goroutines off the loop.
 func (m *masterShell) sharedLog() *slog.Logger { return m.shared.Load().Logger }
 
-// canaryOf is the canary policy of c's reloads (durations stored negative
-// for "off"/"none" become zero, and a floor of none the smallest).
-func canaryOf(c Config) supervisor.CanaryPolicy {
-	floor := c.CanaryLatencyFloor
-	if floor < 0 {
-		floor = time.Nanosecond // none: the supervisor reads zero as its default
-	}
-	return supervisor.CanaryPolicy{Window: max(c.CanaryWindow, 0), Share: c.CanaryShare, MinRequests: int64(c.CanaryMinRequests),
-		MaxErrorIncrease: c.CanaryMaxErrorIncrease, MaxLatencyRatio: c.CanaryMaxLatencyRatio, LatencyFloor: floor}
-}
-
 // policyOf is what the supervisor reads of c.
 func policyOf(c Config) supervisor.Policy {
 	return supervisor.Policy{Workers: c.Workers, Timeout: c.Timeout, GracefulTimeout: off(c.GracefulTimeout), ShutdownDelay: c.ShutdownDelay,

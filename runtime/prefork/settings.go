@@ -99,20 +99,20 @@ var settingTable = []setting{
 		value: func(c *Config) flag.Value {
 			return &fractionFlag{p: &c.CanaryShare, max: 1, rule: "a fraction of the workers from 0 to 1"}
 		}},
-	{section: secWorkers, name: "canary_min_requests", key: "canary_min_requests", flags: []string{"--canary-min-requests"}, meta: "INT", def: "50",
+	{section: secWorkers, name: "canary_min_requests", key: "canary_min_requests", flags: []string{"--canary-min-requests"}, meta: "INT",
 		help:  "Canary requests needed to judge; with fewer the window extends once, then the new generation is promoted.",
 		value: func(c *Config) flag.Value { return &intFlag{p: &c.CanaryMinRequests} }},
-	{section: secWorkers, name: "canary_max_error_increase", key: "canary_max_error_increase", flags: []string{"--canary-max-error-increase"}, meta: "POINTS", def: "1",
+	{section: secWorkers, name: "canary_max_error_increase", key: "canary_max_error_increase", flags: []string{"--canary-max-error-increase"}, meta: "POINTS",
 		help: "Roll back when the canary's error rate (5xx, aborted requests) exceeds the current generation's by more than these percentage points.",
 		value: func(c *Config) flag.Value {
 			return &fractionFlag{p: &c.CanaryMaxErrorIncrease, max: 100, rule: "percentage points from 0 to 100"}
 		}},
-	{section: secWorkers, name: "canary_max_latency_ratio", key: "canary_max_latency_ratio", flags: []string{"--canary-max-latency-ratio"}, meta: "RATIO", def: "1.5",
+	{section: secWorkers, name: "canary_max_latency_ratio", key: "canary_max_latency_ratio", flags: []string{"--canary-max-latency-ratio"}, meta: "RATIO",
 		help: "Roll back when the canary's p50 or p99 latency exceeds this times the current generation's plus --canary-latency-floor.",
 		value: func(c *Config) flag.Value {
 			return &fractionFlag{p: &c.CanaryMaxLatencyRatio, min: 1, max: 1000, rule: "a ratio from 1 to 1000"}
 		}},
-	{section: secWorkers, name: "canary_latency_floor", key: "canary_latency_floor", flags: []string{"--canary-latency-floor"}, meta: "INT", def: "0.005",
+	{section: secWorkers, name: "canary_latency_floor", key: "canary_latency_floor", flags: []string{"--canary-latency-floor"}, meta: "INT",
 		help:  "Seconds added to the latency limit, so a fast route's jitter is no regression; 0 = none.",
 		value: func(c *Config) flag.Value { return &durationFlag{p: &c.CanaryLatencyFloor} }},
 	{section: secWorkers, name: "asgi_loop", flags: []string{"--asgi-loop"}, meta: "STRING", def: "auto", help: "Event loop for ASGI workers.", noEffect: whyASGI},

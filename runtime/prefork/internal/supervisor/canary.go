@@ -18,40 +18,24 @@ import (
 // crashes or fails to boot rolls back at once. Window zero: no canary, a
 // reload replaces every worker at once as it always did.
 
-// CanaryPolicy is the canary's settings; a zero field means its default
-// (except Window, zero: off).
+// CanaryPolicy is the canary's settings, taken as they are: the shell passes
+// the settings' values with their defaults (the Default* constants) applied.
 type CanaryPolicy struct {
 	Window           time.Duration // how long the canary serves before the decision; 0: no canary
 	Share            float64       // of Workers, rounded up; 0: one worker
-	MinRequests      int64         // canary requests the decision needs; fewer: the window extends once, then promote (default 50)
-	MaxErrorIncrease float64       // percentage points over the old error rate (default 1)
-	MaxLatencyRatio  float64       // p50 and p99 at most this times the old ones... (default 1.5)
-	LatencyFloor     time.Duration // ...plus this (default 5ms)
+	MinRequests      int64         // canary requests the decision needs; fewer: the window extends once, then promote
+	MaxErrorIncrease float64       // percentage points over the old error rate
+	MaxLatencyRatio  float64       // p50 and p99 at most this times the old ones...
+	LatencyFloor     time.Duration // ...plus this (0: none)
 }
 
-// Defaults of CanaryPolicy's zero fields.
+// The settings' defaults.
 const (
 	DefaultCanaryMinRequests      = 50
 	DefaultCanaryMaxErrorIncrease = 1.0
 	DefaultCanaryMaxLatencyRatio  = 1.5
 	DefaultCanaryLatencyFloor     = 5 * time.Millisecond
 )
-
-func (p CanaryPolicy) withDefaults() CanaryPolicy {
-	if p.MinRequests <= 0 {
-		p.MinRequests = DefaultCanaryMinRequests
-	}
-	if p.MaxErrorIncrease <= 0 {
-		p.MaxErrorIncrease = DefaultCanaryMaxErrorIncrease
-	}
-	if p.MaxLatencyRatio <= 0 {
-		p.MaxLatencyRatio = DefaultCanaryMaxLatencyRatio
-	}
-	if p.LatencyFloor <= 0 {
-		p.LatencyFloor = DefaultCanaryLatencyFloor
-	}
-	return p
-}
 
 // size is the number of canary workers for a target of n: Share of n
 // rounded up, at least one, at most n.
@@ -139,7 +123,6 @@ type CanaryResult struct {
 // canary served fewer than MinRequests (the caller extends the window once,
 // then promotes).
 func (p CanaryPolicy) Judge(old, cur Figures) (decision, reason, detail string) {
-	p = p.withDefaults()
 	if cur.Requests < p.MinRequests {
 		return CanaryPromote, ReasonLowTraffic, fmt.Sprintf("%d requests in the window, %d needed to judge", cur.Requests, p.MinRequests)
 	}

@@ -10,7 +10,8 @@ import (
 // the workers beside the current one, and is promoted or rolled back on
 // the window's figures. Every step is checked by checkInvariants.
 
-var testCanary = CanaryPolicy{Window: 10 * time.Second, MinRequests: 100}
+var testCanary = CanaryPolicy{Window: 10 * time.Second, MinRequests: 100, MaxErrorIncrease: DefaultCanaryMaxErrorIncrease,
+	MaxLatencyRatio: DefaultCanaryMaxLatencyRatio, LatencyFloor: DefaultCanaryLatencyFloor}
 
 // newCanarySim is a booted sim whose reloads run a canary (pol).
 func newCanarySim(t *testing.T, workers int, pol CanaryPolicy) *sim {
@@ -306,7 +307,7 @@ func TestJudge(t *testing.T) {
 		f.Latency[LatencyBucket(d)] = n
 		return f
 	}
-	p := CanaryPolicy{MinRequests: 100}
+	p := testCanary
 	for _, tc := range []struct {
 		name     string
 		old, cur Figures

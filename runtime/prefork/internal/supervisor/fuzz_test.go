@@ -137,7 +137,7 @@ func (d *driver) decode(op, arg byte) Event {
 
 // fuzzCanary is a canary policy chosen by b: a short window, one worker or half.
 func fuzzCanary(b byte) CanaryPolicy {
-	p := CanaryPolicy{Window: 2 * time.Second, MinRequests: 20}
+	p := CanaryPolicy{Window: 2 * time.Second, MinRequests: 20, MaxErrorIncrease: 1, MaxLatencyRatio: 1.5, LatencyFloor: 5 * time.Millisecond}
 	if b&8 == 8 {
 		p.Share = 0.5
 	}
