@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -59,14 +60,8 @@ func TestCanaryReloadUnderLoad(t *testing.T) {
 	} {
 		t.Run(strings.ReplaceAll(tc.build, " ", "-"), func(t *testing.T) {
 			t.Parallel()
-			dir := t.TempDir()
-			build, ctl := filepath.Join(dir, "build"), filepath.Join(dir, "ctl.sock")
-			if err := os.WriteFile(build, []byte("ok"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			p := startHelper(t, "run", []string{"-w", "2", "--control-socket", ctl, "--canary-window", "3", "--canary-min-requests", "50"},
-				"PREFORK_TEST_CANARY_FILE="+build)
-			p.waitLog("master ready", 1, bootWithin)
+			ctl := filepath.Join(t.TempDir(), "ctl.sock")
+			p, build := startCanaryHelper(t, "--control-socket", ctl)
 			l := startLoad(p, 6, "/work")
 			time.Sleep(1500 * time.Millisecond) // a baseline for the old generation
 			if err := os.WriteFile(build, []byte(tc.build), 0o644); err != nil {
@@ -110,6 +105,20 @@ func TestCanaryReloadUnderLoad(t *testing.T) {
 	}
 }
 
+// startCanaryHelper starts a master of 2 workers whose reloads run a canary
+// of 3 s, its build "ok" until the test writes another into build.
+func startCanaryHelper(t *testing.T, args ...string) (p *proc, build string) {
+	t.Helper()
+	build = filepath.Join(t.TempDir(), "build")
+	if err := os.WriteFile(build, []byte("ok"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p = startHelper(t, "run", append([]string{"-w", "2", "--canary-window", "3", "--canary-min-requests", "50"}, args...),
+		"PREFORK_TEST_CANARY_FILE="+build)
+	p.waitLog("master ready", 1, bootWithin)
+	return p, build
+}
+
 // assertFullStrength: after a rollback the old generation serves with every
 // worker, the canary is gone, and every request succeeds.
 func assertFullStrength(t *testing.T, p *proc, ctl string) {
@@ -148,4 +157,63 @@ func (l *load) stopCounting() (ok, failed int64) {
 	close(l.stop)
 	<-l.done
 	return l.ok.Load(), l.failed.Load()
+}
+
+// USR2 with a canary: the new master starts one worker beside the old
+// master's and judges it against the old master's figures; a bad build's
+// new master exits non-zero and the old one serves on, a good one takes over.
+func TestCanaryUpgradeUnderLoad(t *testing.T) {
+	needProc(t)
+	for _, tc := range []struct {
+		build    string
+		rollback string
+	}{{"500", "errors"}, {"ok", ""}} {
+		t.Run(tc.build, func(t *testing.T) {
+			t.Parallel()
+			pidFile := filepath.Join(t.TempDir(), "app.pid")
+			p, build := startCanaryHelper(t, "--pid", pidFile)
+			old := p.cmd.Process.Pid
+			t.Cleanup(func() {
+				if pid := readPidFile(t, pidFile); pid != 0 && pid != old {
+					killMasterTree(pid)
+				}
+			})
+			l := startLoad(p, 6, "/work")
+			time.Sleep(1500 * time.Millisecond)
+			if err := os.WriteFile(build, []byte(tc.build), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			p.signal(syscall.SIGUSR2)
+			if tc.rollback == "" {
+				if code := p.exit(60 * time.Second); code != 0 {
+					t.Fatalf("old master exit code %d after a promoted upgrade", code)
+				}
+				ok, failed := l.stopCounting()
+				if failed != 0 || !strings.Contains(p.log(), "canary: promoted\" generation=0 reason=healthy") {
+					t.Fatalf("promoted upgrade: %d of %d requests failed, promoted logged %v", failed, ok+failed, strings.Contains(p.log(), "canary: promoted"))
+				}
+				return
+			}
+			p.waitLog("upgrade failed", 1, 60*time.Second)
+			ok, failed := l.stopCounting()
+			logText := p.log()
+			if !strings.Contains(logText, "rolled back by its canary ("+tc.rollback+")") || !strings.Contains(logText, "exited before ready: exit status 1") {
+				t.Fatalf("want the new master to exit 1 on its canary's rollback (%s); log:\n%s", tc.rollback, logText)
+			}
+			if !alive(old) {
+				t.Fatal("the old master is gone after a rolled-back upgrade")
+			}
+			if pid := readPidFile(t, pidFile); pid != old {
+				t.Fatalf("pid file %d after the rollback, want the old master %d", pid, old)
+			}
+			t.Logf("USR2 rolled back: %d of %d requests failed", failed, ok+failed)
+			c := newClient()
+			defer c.CloseIdleConnections()
+			for i := range 40 {
+				if _, err := p.get(c, "/work"); err != nil {
+					t.Fatalf("request %d after the rollback: %v", i, err)
+				}
+			}
+		})
+	}
 }

@@ -154,10 +154,18 @@
 // NAME reload --wait (the generated unit's ExecReload) exits 1. systemd sees
 // RELOADING=1 from the HUP to the decision, STATUS= lines with both
 // generations' figures during the window, then READY=1. Window 0 (the
-// default): a reload replaces every worker at once, as it always did. Not
-// yet for USR2: a binary upgrade's new master takes over without a canary,
-// as before. After a rollback the binary on disk is still the new one:
-// workers started later (recycling, a crash) run it, so restore the binary.
+// default): a reload replaces every worker at once, as it always did.
+//
+// USR2 with a canary window: the new master starts only the canary's share
+// of its workers beside the old master's (whose workers spread their
+// clients while the upgrade runs); the old master sends it its totals once
+// a second over a second upgrade pipe, and the new master judges its
+// workers against them by the same rules. Promoted: it starts the rest and
+// takes over as without a canary. Rolled back: it stops with the reason and
+// exit status 1, and the old master, whose upgrade failed, serves on. The
+// window must fit in UpgradeTimeout. After a rollback the binary on disk is
+// still the new one: workers started later (recycling, a crash) run it, so
+// restore the binary.
 //
 // To a worker (normally only the master talks to workers, over their pipes):
 // TERM drains, INT and QUIT quit at once (the worker tells the master, which

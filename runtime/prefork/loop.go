@@ -105,6 +105,9 @@ func runMaster(cfg Config) error {
 	}
 	m.shared.Store(lg)
 	defer func() { m.log.close() }()
+	if figures := inheritedPipe(envUpgradeFiguresFD, "upgrade-figures"); figures != nil {
+		go m.readOldFigures(figures) // the old master's totals, for this master's canary
+	}
 	if cfg.ReloadOnChange {
 		m.watch = master.NewFileWatch(append([]string{exe}, cfg.ReloadExtraFiles...))
 	}
@@ -155,6 +158,7 @@ func (m *masterShell) loop() error {
 			}
 			m.step(supervisor.EvTick{})
 			m.tickObservability(now)
+			m.sendFigures(now)
 		}
 	}
 	return m.finish()

@@ -44,17 +44,23 @@ func StatusEvent(id int, line string) supervisor.Event {
 
 // HeartbeatLine is a worker's heartbeat on the status pipe:
 //
-//	hb <requests> <in-flight> <oldest-ms> <completed> <failed> <latency>
+//	hb <requests> <in-flight> <oldest-ms> <served>
 //
-// latency is the served figures' histogram, sparse: "bucket:count,..." ("-"
-// when empty). A master reads a heartbeat of the first three fields alone
-// (a worker of an older binary) as having served nothing it can judge.
+// with served as ServedText writes it. A master reads a heartbeat of the
+// first three fields alone (a worker of an older binary) as having served
+// nothing it can judge.
 func HeartbeatLine(st supervisor.WorkerStats) string {
+	return fmt.Sprintf("%s %d %d %d %s", supervisor.MsgHeartbeat, st.Requests, st.InFlight, st.OldestRequest.Milliseconds(), ServedText(st.Served))
+}
+
+// ServedText writes what was served (a canary's figures): "<completed>
+// <failed> <latency>", latency sparse as "bucket:count,..." ("-" when empty).
+// The heartbeat carries it, and the upgrade pipe the old master's totals.
+func ServedText(sv supervisor.Served) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %d %d %d %d %d ", supervisor.MsgHeartbeat, st.Requests, st.InFlight, st.OldestRequest.Milliseconds(),
-		st.Served.Requests, st.Served.Errors)
+	fmt.Fprintf(&b, "%d %d ", sv.Requests, sv.Errors)
 	sep := ""
-	for i, c := range st.Served.Latency {
+	for i, c := range sv.Latency {
 		if c > 0 {
 			fmt.Fprintf(&b, "%s%d:%d", sep, i, c)
 			sep = ","
@@ -71,29 +77,54 @@ func parseHeartbeat(arg string) (st supervisor.WorkerStats, ok bool) {
 	if len(f) != 3 && len(f) != 6 {
 		return st, false
 	}
-	n := make([]int64, 5)
-	for i, s := range f[:min(len(f), 5)] {
-		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || v < 0 {
-			return st, false
-		}
-		n[i] = v
+	n, ok := naturals(f[:3])
+	if !ok {
+		return st, false
 	}
 	st.Requests, st.InFlight, st.OldestRequest = n[0], int(n[1]), time.Duration(n[2])*time.Millisecond
-	st.Served.Requests, st.Served.Errors = n[3], n[4]
-	if len(f) == 3 || f[5] == "-" {
-		return st, true
+	if len(f) == 6 {
+		st.Served, ok = ParseServed(strings.Join(f[3:], " "))
 	}
-	for _, bc := range strings.Split(f[5], ",") {
+	return st, ok
+}
+
+// ParseServed reads ServedText's form.
+func ParseServed(text string) (sv supervisor.Served, ok bool) {
+	f := strings.Fields(text)
+	if len(f) != 3 {
+		return sv, false
+	}
+	n, ok := naturals(f[:2])
+	if !ok {
+		return sv, false
+	}
+	sv.Requests, sv.Errors = n[0], n[1]
+	if f[2] == "-" {
+		return sv, true
+	}
+	for _, bc := range strings.Split(f[2], ",") {
 		b, c, found := strings.Cut(bc, ":")
 		i, err1 := strconv.Atoi(b)
 		v, err2 := strconv.ParseInt(c, 10, 64)
 		if !found || err1 != nil || err2 != nil || i < 0 || i >= supervisor.LatencyBuckets || v < 0 {
-			return st, false
+			return sv, false
 		}
-		st.Served.Latency[i] = v
+		sv.Latency[i] = v
 	}
-	return st, true
+	return sv, true
+}
+
+// naturals reads whole numbers of at least 0.
+func naturals(f []string) ([]int64, bool) {
+	n := make([]int64, len(f))
+	for i, s := range f {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || v < 0 {
+			return nil, false
+		}
+		n[i] = v
+	}
+	return n, true
 }
 
 func unquote(s string) string {

@@ -89,7 +89,12 @@ func (f Figures) P50() time.Duration { return f.Latency.Quantile(0.50) }
 func (f Figures) P99() time.Duration { return f.Latency.Quantile(0.99) }
 
 // canary is a running canary: generation gen, size workers, judged by pol.
+// An upgrade's canary (upgrade) is a USR2 master's start-up: its own
+// workers (of its generation, gen 0 here: none of them is set apart) are
+// the new side, the old master's figures (EvOldServed) the old side.
 type canary struct {
+	upgrade  bool
+	oldLast  Served // upgrade: the old master's last totals
 	gen      int
 	size     int
 	pol      CanaryPolicy
@@ -102,7 +107,8 @@ type canary struct {
 
 // CanaryView is a running canary as readers see it (Generation 0: none).
 type CanaryView struct {
-	Generation int
+	Generation int  // 0 for an upgrade's canary
+	Upgrade    bool // a USR2 master's start-up, judged against the old master
 	Size       int
 	Started    time.Time // zero while its workers boot
 	Ends       time.Time
@@ -166,16 +172,41 @@ func (s *Supervisor) startCanary(pol CanaryPolicy, nc *Loaded) {
 	s.notifyStatus()
 }
 
-// isCanary reports whether w belongs to the running canary.
-func (s *Supervisor) isCanary(w *worker) bool { return s.canary != nil && w.Generation == s.canary.gen }
+// isCanary reports whether w belongs to the running canary (set apart from
+// the current generation: never so in an upgrade's canary).
+func (s *Supervisor) isCanary(w *worker) bool {
+	return s.canary != nil && !s.canary.upgrade && w.Generation == s.canary.gen
+}
+
+// startUpgradeCanary begins a USR2 master's start-up with only a canary's
+// share of the workers, serving beside the old master's; the rest start on
+// promotion, and the take-over follows as without a canary. A rollback ends
+// this master with an error (a non-zero exit): the old one serves on.
+func (s *Supervisor) startUpgradeCanary(pol CanaryPolicy) {
+	c := &canary{upgrade: true, size: pol.size(s.target), pol: pol}
+	s.canary, s.target = c, c.size
+}
+
+// oldServed takes the old master's totals (an upgrade's canary): what it
+// served since its last report is the old side's, once the window is open.
+func (s *Supervisor) oldServed(total Served) {
+	c := s.canary
+	if c == nil || !c.upgrade {
+		return
+	}
+	if !c.started.IsZero() {
+		c.old.add(total.since(c.oldLast))
+	}
+	c.oldLast = total
+}
 
 // canaryServed adds what w served since its last report to its side of the window.
 func (s *Supervisor) canaryServed(w *worker, d Served) {
 	c := s.canary
-	if c == nil || c.started.IsZero() || w.Generation > c.gen {
+	if c == nil || c.started.IsZero() || !c.upgrade && w.Generation > c.gen {
 		return
 	}
-	if w.Generation == c.gen {
+	if c.upgrade || w.Generation == c.gen {
 		c.new.add(d)
 	} else {
 		c.old.add(d)
@@ -192,7 +223,7 @@ func (s *Supervisor) canaryTick() {
 	if c.started.IsZero() {
 		ready := 0
 		for _, w := range s.workers {
-			if w.Generation == c.gen && w.Phase == PhaseReady {
+			if (c.upgrade || w.Generation == c.gen) && w.Phase == PhaseReady {
 				ready++
 			}
 		}
@@ -231,7 +262,7 @@ func (s *Supervisor) canaryFigures() (old, cur Figures) {
 			continue
 		}
 		switch {
-		case w.Generation == c.gen:
+		case c.upgrade || w.Generation == c.gen:
 			cur.Workers++
 		case w.Generation <= s.gen:
 			old.Workers++
@@ -269,6 +300,10 @@ func (s *Supervisor) promote(reason, detail string) {
 	c := s.canary
 	s.log(slog.LevelInfo, "canary: promoted", "generation", c.gen, "reason", reason, "detail", detail)
 	s.decided(CanaryPromote, reason, detail)
+	if c.upgrade { // the rest of the workers start; the take-over follows once all are ready
+		s.target = s.cfg.Workers
+		return
+	}
 	s.applyLoaded(c.loaded)
 	s.rollOver(c.gen)
 }
@@ -283,6 +318,12 @@ func (s *Supervisor) rollback(reason, detail string) {
 	}
 	s.log(level, "canary: rolled back; the current generation keeps serving", "generation", c.gen, "reason", reason, "detail", detail)
 	s.decided(CanaryRollback, reason, detail)
+	if c.upgrade {
+		if reason != ReasonStopped {
+			s.fail(fmt.Errorf("prefork: binary upgrade rolled back by its canary (%s): %s", reason, detail))
+		}
+		return
+	}
 	for _, w := range s.workers {
 		if w.Generation == c.gen {
 			s.drain(w, ExitCanaryRollback, "canary rolled back: "+reason, false)
@@ -299,7 +340,7 @@ func (s *Supervisor) rollback(reason, detail string) {
 // canaryWorkerEnded rolls the canary back when one of its workers ends
 // without being told (a crash, a failed boot, a kill for a timeout).
 func (s *Supervisor) canaryWorkerEnded(w *worker, why string) {
-	if !s.isCanary(w) || w.Phase.told() && !w.failure {
+	if s.canary == nil || !s.canary.upgrade && !s.isCanary(w) || w.Phase.told() && !w.failure {
 		return
 	}
 	reason := ReasonCrash
@@ -323,5 +364,5 @@ func (s *Supervisor) canaryView() CanaryView {
 		return CanaryView{}
 	}
 	old, cur := s.canaryFigures()
-	return CanaryView{Generation: c.gen, Size: c.size, Started: c.started, Ends: c.ends, Old: old, New: cur}
+	return CanaryView{Generation: c.gen, Upgrade: c.upgrade, Size: c.size, Started: c.started, Ends: c.ends, Old: old, New: cur}
 }

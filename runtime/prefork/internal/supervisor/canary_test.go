@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -368,5 +369,82 @@ func TestCanaryWindowSpreadsConnections(t *testing.T) {
 		if !slices.Equal(x.sent(id), []string{"spread off"}) {
 			t.Fatalf("rolled back: worker %d told %v, want spread off", id, x.sent(id))
 		}
+	}
+}
+
+// newUpgradeSim is the new master of a USR2 upgrade whose start-up runs a
+// canary (pol) against the old master's figures.
+func newUpgradeSim(t *testing.T, workers int, pol CanaryPolicy) *sim {
+	t.Helper()
+	cfg := Policy{Workers: workers, Timeout: 30 * time.Second, GracefulTimeout: 30 * time.Second}
+	cfg.Heartbeat = HeartbeatFor(cfg.Timeout)
+	x := &sim{t: t, now: time.Unix(1e9, 0),
+		s: New(Options{Policy: cfg, Canary: pol, TakeOver: true, Jitter: func(n int) int { return n - 1 }})}
+	x.prev = x.s.View()
+	x.step(EvStart{})
+	return x
+}
+
+// upgradeWindow: the canary worker boots, the window opens, the old master
+// reports twice (oldN requests in all, at oldD), the canary serves n (errs
+// failed, at d) and the window ends.
+func (x *sim) upgradeWindow(oldN int64, oldD time.Duration, n, errs int64, d time.Duration) {
+	x.t.Helper()
+	var old Served
+	x.step(EvOldServed{Total: old}) // the baseline
+	x.ready(1)
+	x.advance(TickEvery)
+	old.Requests += oldN
+	old.Latency[LatencyBucket(oldD)] += oldN
+	x.step(EvOldServed{Total: old})
+	x.serve(1, n, errs, d)
+	x.advance(10 * time.Second)
+}
+
+func TestUpgradeCanaryPromotesThenTakesOver(t *testing.T) {
+	x := newUpgradeSim(t, 2, testCanary)
+	if got := x.spawned(); !slices.Equal(got, []int{1}) {
+		t.Fatalf("an upgrade's canary starts one worker of 2 first, started %v", got)
+	}
+	x.ready(1)
+	if x.has("TakeOver", "") {
+		t.Fatal("took over before the canary was judged")
+	}
+	x.upgradeWindow(800, 20*time.Millisecond, 200, 0, 22*time.Millisecond)
+	x.wantDecision(CanaryPromote, ReasonHealthy)
+	if got := x.spawned(); !slices.Equal(got, []int{2}) || x.has("TakeOver", "") {
+		t.Fatalf("promoted: started %v, take-over %v; want worker 2, then the take-over", got, x.has("TakeOver", ""))
+	}
+	x.ready(2)
+	if !x.has("TakeOver", "") {
+		t.Fatal("every worker ready after the promotion: no take-over")
+	}
+}
+
+// A rolled-back upgrade ends the new master with an error (its exit is
+// non-zero; the old master, whose upgrade fails, serves on).
+func TestUpgradeCanaryRollbackEndsTheNewMaster(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		run    func(x *sim)
+		reason string
+	}{
+		{"errors", func(x *sim) { x.upgradeWindow(800, 20*time.Millisecond, 200, 200, 20*time.Millisecond) }, ReasonErrors},
+		{"latency", func(x *sim) { x.upgradeWindow(800, 20*time.Millisecond, 200, 0, 40*time.Millisecond) }, ReasonLatency},
+		{"crash", func(x *sim) { x.ready(1); x.exit(1, "exit status 2") }, ReasonCrash},
+		{"boot failure", func(x *sim) { x.step(EvFailed{ID: 1, Msg: "bad"}); x.exit(1, "exit status 1") }, ReasonBootFailure},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := newUpgradeSim(t, 2, testCanary)
+			tc.run(x)
+			x.wantDecision(CanaryRollback, tc.reason)
+			v := x.view()
+			if v.Err == nil || !strings.Contains(v.Err.Error(), "rolled back by its canary ("+tc.reason+")") || v.Phase != MasterQuitting {
+				t.Fatalf("after the rollback: phase %s, err %v; want quitting with the reason", v.Phase, v.Err)
+			}
+			if x.has("TakeOver", "") || x.tookOver {
+				t.Fatal("a rolled-back upgrade took over")
+			}
+		})
 	}
 }

@@ -74,6 +74,9 @@ type (
 		PID  int
 		Took time.Duration
 	}
+	EvOldServed struct { // a USR2 master: the old master's View.Served, for its canary
+		Total Served
+	}
 )
 
 func (EvStart) event()         {}
@@ -95,6 +98,7 @@ func (EvFilesChanged) event()  {}
 func (EvRSS) event()           {}
 func (EvUpgradeFailed) event() {}
 func (EvUpgradeReady) event()  {}
+func (EvOldServed) event()     {}
 
 // workerEvent is an event about one worker (Step ignores one about a worker it does not know).
 type workerEvent interface{ workerID() int }

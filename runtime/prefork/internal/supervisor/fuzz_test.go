@@ -22,6 +22,7 @@ type driver struct {
 	upgrade  bool    // StartUpgrade asked, not answered yet
 	steps    int     // events stepped, answers included
 	tookOver bool    // the TakeOver action came
+	oldTotal Served  // the old master's totals so far
 }
 
 var errLoad = errors.New("config.yaml: line 3: bad indent")
@@ -37,11 +38,12 @@ func runEvents(data []byte, broken bool) error {
 	}
 	pol.Heartbeat = HeartbeatFor(pol.Timeout)
 	takeOver := len(data) > 0 && data[0]&2 == 2
-	d := &driver{s: New(Options{Policy: pol, Jitter: func(n int) int { return n / 2 }, TakeOver: takeOver}), now: time.Unix(1e9, 0)}
-	d.s.twoBootingGenerations = broken
-	if len(data) > 0 && data[0]&4 == 4 { // reloads run a canary
-		d.s.canaryPol = fuzzCanary(data[0])
+	opt := Options{Policy: pol, Jitter: func(n int) int { return n / 2 }, TakeOver: takeOver}
+	if len(data) > 0 && data[0]&4 == 4 { // reloads (and a USR2 master's start-up) run a canary
+		opt.Canary = fuzzCanary(data[0])
 	}
+	d := &driver{s: New(opt), now: time.Unix(1e9, 0)}
+	d.s.twoBootingGenerations = broken
 	d.prev = d.s.View()
 	if err := d.step(EvStart{}); err != nil {
 		return err
@@ -102,6 +104,12 @@ func (d *driver) decode(op, arg byte) Event {
 	case 11:
 		return EvRSS{ID: id, Bytes: int64(arg) << 20}
 	case 12:
+		if arg&1 == 1 { // the old master's totals (a USR2 master's canary)
+			d.oldTotal.Requests += int64(arg)
+			d.oldTotal.Errors += int64(arg >> 6)
+			d.oldTotal.Latency[LatencyBucket(time.Duration(arg&31)*time.Millisecond)] += int64(arg)
+			return EvOldServed{Total: d.oldTotal}
+		}
 		return EvFilesChanged{Files: []string{"bin/app"}}
 	case 13:
 		if !d.upgrade {

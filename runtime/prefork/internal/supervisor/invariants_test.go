@@ -63,6 +63,9 @@ func checkInvariants(prev, cur View) error {
 			bad("worker %d (generation %d) started while the master is %s at generation %d", w.ID, w.Generation, cur.Phase, cur.Generation)
 		}
 	}
+	if cur.Canary.Upgrade && cur.Phase != MasterStarting {
+		bad("an upgrade's canary in phase %s", cur.Phase)
+	}
 	if (cur.Phase == MasterCanary) != (canaryGen != 0) || canaryGen != 0 && (canaryGen <= cur.Generation || canaryGen > cur.Newest) {
 		bad("phase %s with canary generation %d (current %d, newest %d)", cur.Phase, canaryGen, cur.Generation, cur.Newest)
 	}

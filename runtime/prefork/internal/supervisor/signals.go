@@ -101,7 +101,7 @@ func (s *Supervisor) reload(nc *Loaded, err error) {
 		s.log(slog.LevelWarn, "reload: bind addresses changed; a restart (or USR2) is needed to apply them", "bind", joinComma(nc.Bind))
 	}
 	s.do(HookReload{})
-	if s.canary != nil {
+	if s.canary != nil && !s.canary.upgrade { // an upgrade's canary is this master's start-up: it goes on
 		s.rollback(ReasonSuperseded, "a newer reload came during the canary")
 	}
 	pol := s.canaryPol

@@ -148,6 +148,7 @@ type Supervisor struct {
 	canary     *canary      // running; nil: none
 	lastCanary CanaryResult // the last canary's decision
 	reloadErr  error        // the last reload's configuration did not load
+	served     Served       // by every worker ever, from their heartbeats (monotonic)
 	// twoBootingGenerations breaks the supervisor on purpose (tests of the
 	// fuzzer only): a reload leaves the older generation's booting workers booting.
 	twoBootingGenerations bool
@@ -155,6 +156,9 @@ type Supervisor struct {
 
 func New(opt Options) *Supervisor {
 	s := &Supervisor{opt: opt, cfg: opt.Policy, gen: 1, lastGen: 1, target: opt.Policy.Workers, canaryPol: opt.Canary}
+	if opt.TakeOver && opt.Canary.Window > 0 {
+		s.startUpgradeCanary(opt.Canary)
+	}
 	s.view = s.snapshot()
 	return s
 }
@@ -197,6 +201,8 @@ func (s *Supervisor) step(ev Event) {
 		s.upgradeFailed(ev.Why, ev.Started)
 	case EvUpgradeReady:
 		s.upgradeReady(ev.PID, ev.Took)
+	case EvOldServed:
+		s.oldServed(ev.Total)
 	}
 }
 
@@ -312,7 +318,9 @@ func (s *Supervisor) onWorker(w *worker, ev Event) {
 		s.logw(slog.LevelInfo, "worker ready", w, []any{"boot", Dur(s.now.Sub(w.started))})
 		s.announce()
 	case EvHeartbeat:
-		s.canaryServed(w, ev.Stats.Served.since(w.stats.Served))
+		d := ev.Stats.Served.since(w.stats.Served)
+		s.served.add(d)
+		s.canaryServed(w, d)
 		w.stats = ev.Stats
 		if w.maxReq > 0 && ev.Stats.Requests >= w.maxReq && w.Phase == PhaseReady && !s.isCanary(w) { // a canary serves its window whole
 			s.retire(w, ExitMaxRequests, fmt.Sprintf("max requests reached (%d)", w.maxReq))
@@ -341,7 +349,7 @@ func (s *Supervisor) onWorker(w *worker, ev Event) {
 
 // announce runs once, when every start-up worker is ready: the end of Starting.
 func (s *Supervisor) announce() {
-	if s.phase != MasterStarting || s.countServing() < s.target {
+	if s.phase != MasterStarting || s.countServing() < s.target || s.canary != nil { // an upgrade's canary decides first
 		return
 	}
 	s.phase = MasterServing

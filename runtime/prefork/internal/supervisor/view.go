@@ -29,6 +29,7 @@ type View struct {
 	Canary     CanaryView   // the running canary (Generation 0: none); its workers are not in Ready
 	LastCanary CanaryResult // the last canary's decision
 	ReloadErr  error        // the last reload's configuration did not load (nil: it did)
+	Served     Served       // by every worker ever, as far as their heartbeats told (a USR2 master's canary compares with it)
 	Workers    []WorkerView
 }
 
@@ -52,7 +53,7 @@ func (s *Supervisor) View() View { return s.view }
 
 func (s *Supervisor) snapshot() View {
 	v := View{At: s.now, Phase: s.phase, Generation: s.gen, Newest: s.lastGen, Target: s.target, Ready: s.countServing(),
-		Canary: s.canaryView(), LastCanary: s.lastCanary, ReloadErr: s.reloadErr,
+		Canary: s.canaryView(), LastCanary: s.lastCanary, ReloadErr: s.reloadErr, Served: s.served,
 		Started: s.phase != MasterStarting, Stopping: s.phase.leaving(),
 		Done: s.phase.stopped() && len(s.workers) == 0, StopReason: s.stopReason, Err: s.err,
 		CrashUntil: s.crash.next, Workers: make([]WorkerView, 0, len(s.workers))}
