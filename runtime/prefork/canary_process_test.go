@@ -61,7 +61,7 @@ func TestCanaryReloadUnderLoad(t *testing.T) {
 		t.Run(strings.ReplaceAll(tc.build, " ", "-"), func(t *testing.T) {
 			t.Parallel()
 			ctl := filepath.Join(t.TempDir(), "ctl.sock")
-			p, build := startCanaryHelper(t, "--control-socket", ctl)
+			p, build := startCanaryHelper(t, nil, "--control-socket", ctl)
 			l := startLoad(p, 6, "/work")
 			time.Sleep(1500 * time.Millisecond) // a baseline for the old generation
 			if err := os.WriteFile(build, []byte(tc.build), 0o644); err != nil {
@@ -107,14 +107,14 @@ func TestCanaryReloadUnderLoad(t *testing.T) {
 
 // startCanaryHelper starts a master of 2 workers whose reloads run a canary
 // of 3 s, its build "ok" until the test writes another into build.
-func startCanaryHelper(t *testing.T, args ...string) (p *proc, build string) {
+func startCanaryHelper(t *testing.T, env []string, args ...string) (p *proc, build string) {
 	t.Helper()
 	build = filepath.Join(t.TempDir(), "build")
 	if err := os.WriteFile(build, []byte("ok"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	p = startHelper(t, "run", append([]string{"-w", "2", "--canary-window", "3", "--canary-min-requests", "50"}, args...),
-		"PREFORK_TEST_CANARY_FILE="+build)
+		append(env, "PREFORK_TEST_CANARY_FILE="+build)...)
 	p.waitLog("master ready", 1, bootWithin)
 	return p, build
 }
@@ -171,7 +171,7 @@ func TestCanaryUpgradeUnderLoad(t *testing.T) {
 		t.Run(tc.build, func(t *testing.T) {
 			t.Parallel()
 			pidFile := filepath.Join(t.TempDir(), "app.pid")
-			p, build := startCanaryHelper(t, "--pid", pidFile)
+			p, build := startCanaryHelper(t, nil, "--pid", pidFile)
 			old := p.cmd.Process.Pid
 			t.Cleanup(func() {
 				if pid := readPidFile(t, pidFile); pid != 0 && pid != old {
@@ -215,5 +215,44 @@ func TestCanaryUpgradeUnderLoad(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// systemd hears RELOADING=1 from the HUP until the canary is decided, the
+// canary's figures in STATUS= lines meanwhile, then READY=1.
+func TestCanaryNotifiesSystemd(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	notify := listenNotifySocket(t)
+	p, build := startCanaryHelper(t, []string{"NOTIFY_SOCKET=" + notify.path})
+	var seen []notifyMsg
+	if m := notify.next(t, bootWithin, &seen); !strings.HasPrefix(m.text, "READY=1\n") {
+		t.Fatalf("first message %q, want READY=1", m.text)
+	}
+	l := startLoad(p, 6, "/work")
+	time.Sleep(time.Second)
+	if err := os.WriteFile(build, []byte("500"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hup := time.Now()
+	p.signal(syscall.SIGHUP)
+	if m := notify.next(t, 5*time.Second, &seen); !strings.HasPrefix(m.text, "RELOADING=1\n") {
+		t.Fatalf("after HUP got %q, want RELOADING=1", m.text)
+	}
+	m := notify.next(t, 30*time.Second, &seen)
+	took := time.Since(hup)
+	l.stopCounting()
+	if !strings.HasPrefix(m.text, "READY=1\n") || took < 3*time.Second {
+		t.Fatalf("got %q %s after the HUP; want READY=1 once the 3 s window is over", m.text, took)
+	}
+	canaryStatus := false
+	for _, s := range seen {
+		canaryStatus = canaryStatus || strings.HasPrefix(s.text, "STATUS=") && strings.Contains(s.text, "canary generation 2: 1 workers")
+	}
+	if !canaryStatus {
+		t.Fatalf("no STATUS= line showed the canary; seen %+v", seen)
+	}
+	if !strings.Contains(p.log(), "canary: rolled back") {
+		t.Fatal("the 500 build was not rolled back")
 	}
 }
