@@ -12,6 +12,10 @@ var scenarioTitle = map[string]string{
 	"hup":  "HUP every 0.5 s",
 	"kill": "SIGKILL a worker every 0.5 s",
 	"usr2": "USR2 binary upgrade",
+	"hup1": "one HUP, canary off",
+	// the same HUP with --canary-window 1: one extra worker serves beside the others for a
+	// second, every connection closes after its response meanwhile, then the roll-over
+	"hup1-canary": "one HUP, canary on (1 s window)",
 }
 
 // Report renders RESULTS.md.

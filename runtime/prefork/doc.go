@@ -140,7 +140,9 @@
 // canary with the current generation over that same window:
 //
 //	error rate   rolled back above the current one + CanaryMaxErrorIncrease points (1)
-//	p50, p99     rolled back above CanaryMaxLatencyRatio (1.5) x the current one + CanaryLatencyFloor (5ms)
+//	p50, p99     rolled back above CanaryMaxLatencyRatio (1.5) x the current one + CanaryLatencyFloor
+//	             (5ms); p99 once both sides served 1000 requests in the window (fewer: the p99 is
+//	             one or two requests, noise)
 //	traffic      under CanaryMinRequests (50) canary requests: the window extends once;
 //	             still under: promoted, logged as not_enough_traffic (a quiet service is
 //	             not held back; set the window long enough for your traffic)

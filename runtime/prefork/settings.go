@@ -108,7 +108,7 @@ var settingTable = []setting{
 			return &fractionFlag{p: &c.CanaryMaxErrorIncrease, max: 100, rule: "percentage points from 0 to 100"}
 		}},
 	{section: secWorkers, name: "canary_max_latency_ratio", key: "canary_max_latency_ratio", flags: []string{"--canary-max-latency-ratio"}, meta: "RATIO",
-		help: "Roll back when the canary's p50 or p99 latency exceeds this times the current generation's plus --canary-latency-floor.",
+		help: "Roll back when the canary's p50 (or, past 1000 requests a side, p99) latency exceeds this times the current generation's plus --canary-latency-floor.",
 		value: func(c *Config) flag.Value {
 			return &fractionFlag{p: &c.CanaryMaxLatencyRatio, min: 1, max: 1000, rule: "a ratio from 1 to 1000"}
 		}},

@@ -244,7 +244,8 @@ type Values struct {
 	// replacement) or rolls it back (its workers drain; the current
 	// generation and configuration serve on). Rolled back when the error
 	// rate exceeds the current one by more than CanaryMaxErrorIncrease
-	// percentage points (default 1), when p50 or p99 exceeds
+	// percentage points (default 1), when p50 (or p99, once each side served
+	// 1000 requests in the window) exceeds
 	// CanaryMaxLatencyRatio (default 1.5) times the current one plus
 	// CanaryLatencyFloor (default 5ms; negative: none), or at once when a
 	// canary worker crashes or fails to boot. With fewer than

@@ -29,6 +29,11 @@ type CanaryPolicy struct {
 	LatencyFloor     time.Duration // ...plus this (0: none)
 }
 
+// P99MinRequests is the fewest canary requests whose p99 is judged: below
+// it the p99 is one or two requests, noise (a scheduler hiccup); p50 is
+// judged always.
+const P99MinRequests = 1000
+
 // The settings' defaults.
 const (
 	DefaultCanaryMinRequests      = 50
@@ -142,6 +147,9 @@ func (p CanaryPolicy) Judge(old, cur Figures) (decision, reason, detail string) 
 	}{{"p99", old.P99(), cur.P99()}, {"p50", old.P50(), cur.P50()}} {
 		if old.Requests == 0 {
 			break // nothing to compare with: errors only
+		}
+		if q.name == "p99" && (cur.Requests < P99MinRequests || old.Requests < P99MinRequests) {
+			continue
 		}
 		limit := time.Duration(p.MaxLatencyRatio*float64(q.old)) + p.LatencyFloor
 		if q.cur > limit {

@@ -308,6 +308,11 @@ func TestJudge(t *testing.T) {
 		f.Latency[LatencyBucket(d)] = n
 		return f
 	}
+	tail := func(f Figures, n int64, d time.Duration) Figures { // n of its requests took d instead
+		f.Latency[LatencyBucket(20*ms)] -= n
+		f.Latency[LatencyBucket(d)] += n
+		return f
+	}
 	p := testCanary
 	for _, tc := range []struct {
 		name     string
@@ -325,6 +330,8 @@ func TestJudge(t *testing.T) {
 		{"every request 500", fig(1000, 0, 20*ms), fig(500, 500, 1*ms), CanaryRollback, ReasonErrors},
 		{"too few", fig(1000, 0, 20*ms), fig(99, 99, 20*ms), CanaryPromote, ReasonLowTraffic},
 		{"no old traffic", fig(0, 0, 0), fig(500, 0, 900*ms), CanaryPromote, ReasonHealthy},
+		{"a slow tail of 500 requests: p99 not judged", fig(5000, 0, 20*ms), tail(fig(500, 0, 20*ms), 10, 200*ms), CanaryPromote, ReasonHealthy},
+		{"a slow tail of 2000 requests", fig(5000, 0, 20*ms), tail(fig(2000, 0, 20*ms), 40, 200*ms), CanaryRollback, ReasonLatency},
 	} {
 		d, r, detail := p.Judge(tc.old, tc.cur)
 		if d != tc.decision || r != tc.reason {
