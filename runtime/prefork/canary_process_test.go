@@ -247,7 +247,7 @@ func TestCanaryNotifiesSystemd(t *testing.T) {
 	}
 	canaryStatus := false
 	for _, s := range seen {
-		canaryStatus = canaryStatus || strings.HasPrefix(s.text, "STATUS=") && strings.Contains(s.text, "canary generation 2: 1 workers")
+		canaryStatus = canaryStatus || strings.HasPrefix(s.text, "STATUS=") && strings.Contains(s.text, "canary generation 2 (1 of the workers)")
 	}
 	if !canaryStatus {
 		t.Fatalf("no STATUS= line showed the canary; seen %+v", seen)

@@ -84,9 +84,9 @@ func (v View) StatusText() string {
 	st := fmt.Sprintf("%d workers ready (target %d), generation %d, %d requests served by current workers", v.Ready, v.Target, v.Generation, reqs)
 	if c := v.Canary; c.Generation != 0 {
 		if c.Started.IsZero() {
-			return st + fmt.Sprintf("; canary generation %d: %d workers booting", c.Generation, c.Size)
+			return st + fmt.Sprintf("; canary generation %d (%d of the workers) booting", c.Generation, c.Size)
 		}
-		return st + fmt.Sprintf("; canary generation %d: %d workers, %s: %d requests, %.2f%% errors, p99 %s (current %d requests, %.2f%% errors, p99 %s)",
+		return st + fmt.Sprintf("; canary generation %d (%d of the workers), %s left: %d requests, %.2f%% errors, p99 %s (current %d requests, %.2f%% errors, p99 %s)",
 			c.Generation, c.Size, c.Ends.Sub(v.At).Round(time.Second), c.New.Requests, 100*c.New.ErrorRate(), Dur(c.New.P99()),
 			c.Old.Requests, 100*c.Old.ErrorRate(), Dur(c.Old.P99()))
 	}
