@@ -454,7 +454,7 @@ func (m *masterShell) status() Status {
 			st.Canary.WindowLeftSecs = max(c.Ends.Sub(v.At), 0).Seconds()
 		}
 	}
-	if d := v.LastCanary; d.Generation != 0 {
+	if d := v.LastCanary; d != nil {
 		st.LastCanary = &CanaryDecision{Generation: d.Generation, At: d.At, Decision: d.Decision, Reason: d.Reason, Detail: d.Detail,
 			New: figsOf(d.New), Old: figsOf(d.Old)}
 	}

@@ -36,7 +36,7 @@ func TestServedCountsFailuresAndLatency(t *testing.T) {
 		}()
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/panic", nil))
 	}()
-	sv := s.tracker.stats().Served
+	sv := s.tracker.servedTotal()
 	if sv.Requests != 5 || sv.Errors != 2 {
 		t.Fatalf("served %d requests, %d failed; want 5 and 2 (the 502 and the panic, not the 418)", sv.Requests, sv.Errors)
 	}

@@ -81,12 +81,18 @@ func (t *requestTracker) end(id uint64, status int, aborted bool) {
 	t.mu.Unlock()
 }
 
+// servedTotal is what the worker served so far (a canary's figures).
+func (t *requestTracker) servedTotal() supervisor.Served {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.served
+}
+
 func (t *requestTracker) stats() supervisor.WorkerStats {
 	now := time.Now()
 	st := supervisor.WorkerStats{Requests: t.total.Load()}
 	t.mu.Lock()
 	st.InFlight = len(t.inflight) + int(t.long.Load())
-	st.Served = t.served
 	for _, start := range t.inflight {
 		if age := now.Sub(start); age > st.OldestRequest {
 			st.OldestRequest = age

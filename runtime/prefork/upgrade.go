@@ -101,7 +101,7 @@ func (m *masterShell) sendFigures(now time.Time) {
 	}
 	up.nextSend = now.Add(time.Second)
 	up.figures.SetWriteDeadline(now.Add(10 * time.Millisecond))
-	up.figures.Write([]byte("served " + master.ServedText(m.sup.View().Served) + "\n"))
+	up.figures.Write([]byte("served " + master.ServedText(m.sup.Served()) + "\n"))
 }
 
 // startUpgrade starts the binary on disk as a new master (doStartUpgrade);

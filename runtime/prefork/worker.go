@@ -280,7 +280,7 @@ func (w *workerProc) send(line string) {
 
 func (w *workerProc) heartbeat(srv *httpServer) {
 	w.sendMetrics()
-	w.send(master.HeartbeatLine(srv.tracker.stats()))
+	w.send(master.HeartbeatLine(srv.tracker.stats(), srv.tracker.servedTotal()))
 }
 
 // readControl forwards the master's commands; the channel closes on EOF.

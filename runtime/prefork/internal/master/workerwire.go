@@ -25,11 +25,11 @@ func StatusEvent(id int, line string) supervisor.Event {
 	case supervisor.MsgReady:
 		return supervisor.EvReady{ID: id}
 	case supervisor.MsgHeartbeat:
-		st, ok := parseHeartbeat(arg)
+		st, sv, ok := parseHeartbeat(arg)
 		if !ok {
 			return supervisor.EvBadMessage{ID: id, Line: line}
 		}
-		return supervisor.EvHeartbeat{ID: id, Stats: st}
+		return supervisor.EvHeartbeat{ID: id, Stats: st, Served: sv}
 	case supervisor.MsgMetrics: // decoded by the aggregator (metrics_agg.go), which knows the buckets
 		return supervisor.EvMetrics{ID: id, Report: arg}
 	case supervisor.MsgFail:
@@ -49,8 +49,8 @@ func StatusEvent(id int, line string) supervisor.Event {
 // with served as ServedText writes it. A master reads a heartbeat of the
 // first three fields alone (a worker of an older binary) as having served
 // nothing it can judge.
-func HeartbeatLine(st supervisor.WorkerStats) string {
-	return fmt.Sprintf("%s %d %d %d %s", supervisor.MsgHeartbeat, st.Requests, st.InFlight, st.OldestRequest.Milliseconds(), ServedText(st.Served))
+func HeartbeatLine(st supervisor.WorkerStats, sv supervisor.Served) string {
+	return fmt.Sprintf("%s %d %d %d %s", supervisor.MsgHeartbeat, st.Requests, st.InFlight, st.OldestRequest.Milliseconds(), ServedText(sv))
 }
 
 // ServedText writes what was served (a canary's figures): "<completed>
@@ -72,20 +72,20 @@ func ServedText(sv supervisor.Served) string {
 	return b.String()
 }
 
-func parseHeartbeat(arg string) (st supervisor.WorkerStats, ok bool) {
+func parseHeartbeat(arg string) (st supervisor.WorkerStats, sv supervisor.Served, ok bool) {
 	f := strings.Fields(arg)
 	if len(f) != 3 && len(f) != 6 {
-		return st, false
+		return st, sv, false
 	}
 	n, ok := naturals(f[:3])
 	if !ok {
-		return st, false
+		return st, sv, false
 	}
 	st.Requests, st.InFlight, st.OldestRequest = n[0], int(n[1]), time.Duration(n[2])*time.Millisecond
 	if len(f) == 6 {
-		st.Served, ok = ParseServed(strings.Join(f[3:], " "))
+		sv, ok = ParseServed(strings.Join(f[3:], " "))
 	}
-	return st, ok
+	return st, sv, ok
 }
 
 // ParseServed reads ServedText's form.

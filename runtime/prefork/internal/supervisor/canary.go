@@ -297,7 +297,7 @@ func (s *Supervisor) decided(decision, reason, detail string) {
 		s.spread(false)
 	}
 	old, cur := s.canaryFigures()
-	s.lastCanary = CanaryResult{Generation: s.canary.gen, At: s.now, Decision: decision, Reason: reason, Detail: detail, Old: old, New: cur}
+	s.lastCanary = &CanaryResult{Generation: s.canary.gen, At: s.now, Decision: decision, Reason: reason, Detail: detail, Old: old, New: cur}
 	s.do(Record{What: RecordCanary, Outcome: decision, Reason: reason})
 	s.canary = nil
 }

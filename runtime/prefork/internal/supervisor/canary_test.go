@@ -30,12 +30,12 @@ func (x *sim) serve(id int, n, errs int64, d time.Duration) {
 	if w == nil {
 		x.t.Fatalf("no worker %d", id)
 	}
-	st := w.stats
+	st, sv := w.stats, w.served
 	st.Requests += n
-	st.Served.Requests += n
-	st.Served.Errors += errs
-	st.Served.Latency[LatencyBucket(d)] += n
-	x.step(EvHeartbeat{ID: id, Stats: st})
+	sv.Requests += n
+	sv.Errors += errs
+	sv.Latency[LatencyBucket(d)] += n
+	x.step(EvHeartbeat{ID: id, Stats: st, Served: sv})
 }
 
 // window opens the canary's window (its workers ready), has the old workers
@@ -59,7 +59,10 @@ func (x *sim) window(old []int, oldD time.Duration, canary []int, n, errs int64,
 // wantDecision fails unless the last canary was decided so.
 func (x *sim) wantDecision(decision, reason string) {
 	x.t.Helper()
-	if l := x.view().LastCanary; l.Decision != decision || l.Reason != reason {
+	if l := x.view().LastCanary; l == nil || l.Decision != decision || l.Reason != reason {
+		if l == nil {
+			x.t.Fatalf("no decision, want %s/%s", decision, reason)
+		}
 		x.t.Fatalf("decided %s/%s (%s), want %s/%s", l.Decision, l.Reason, l.Detail, decision, reason)
 	}
 }

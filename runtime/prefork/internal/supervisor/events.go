@@ -33,8 +33,9 @@ type (
 		ID int
 	}
 	EvHeartbeat struct { // the worker's periodic report
-		ID    int
-		Stats WorkerStats
+		ID     int
+		Stats  WorkerStats
+		Served Served // completed requests, failures and latency, cumulative (a canary's figures)
 	}
 	EvMetrics struct { // the worker's metrics report, kept by the shell's aggregator
 		ID     int
@@ -74,7 +75,7 @@ type (
 		PID  int
 		Took time.Duration
 	}
-	EvOldServed struct { // a USR2 master: the old master's View.Served, for its canary
+	EvOldServed struct { // a USR2 master: the old master's Served(), for its canary
 		Total Served
 	}
 )
@@ -186,7 +187,6 @@ type WorkerStats struct {
 	Requests      int64         // requests started since the worker began
 	InFlight      int           // requests running now
 	OldestRequest time.Duration // age of the oldest running request
-	Served        Served        // completed requests, errors and latency, cumulative (a canary's figures)
 }
 
 // WorkerInfo names one worker process for hooks and logs.

@@ -85,13 +85,14 @@ func (d *driver) decode(op, arg byte) Event {
 		return EvReady{ID: id}
 	case 6:
 		st := WorkerStats{Requests: int64(arg & 15), InFlight: int(arg & 3), OldestRequest: time.Duration(arg&3) * time.Second}
-		if w, ok := d.s.View().Worker(id); ok { // what it served, cumulative: some failed, some slow
-			st.Served = w.Stats.Served
-			st.Served.Requests += int64(arg&15) * 4
-			st.Served.Errors += int64(arg>>6) * int64(arg&1)
-			st.Served.Latency[LatencyBucket(time.Duration(arg&15)*5*time.Millisecond)] += int64(arg&15) * 4
+		var sv Served
+		if w := d.s.find(id); w != nil { // what it served, cumulative: some failed, some slow
+			sv = w.served
+			sv.Requests += int64(arg&15) * 4
+			sv.Errors += int64(arg>>6) * int64(arg&1)
+			sv.Latency[LatencyBucket(time.Duration(arg&15)*5*time.Millisecond)] += int64(arg&15) * 4
 		}
-		return EvHeartbeat{ID: id, Stats: st}
+		return EvHeartbeat{ID: id, Stats: st, Served: sv}
 	case 7:
 		return EvFailed{ID: id, Msg: "factory failed"}
 	case 8:

@@ -130,7 +130,7 @@ func checkCanaryDecision(prev, cur View) error {
 		return nil
 	}
 	last := cur.LastCanary
-	if last.Generation != gen {
+	if last == nil || last.Generation != gen {
 		return fmt.Errorf("canary generation %d ended without a decision (last: %+v)", gen, last)
 	}
 	switch last.Decision {

@@ -95,6 +95,7 @@ type worker struct {
 	readyAt  time.Time
 	lastSeen time.Time
 	stats    WorkerStats
+	served   Served // its last report's (not in the View: 1.3 KB a worker)
 	rss      int64
 	maxReq   int64     // this worker's max-requests incl. jitter; 0 = none
 	deadline time.Time // draining, dumping, aborting: when to escalate
@@ -144,11 +145,11 @@ type Supervisor struct {
 	lastStatus string
 	out        []Action
 	view       View
-	canaryPol  CanaryPolicy // of the next reload
-	canary     *canary      // running; nil: none
-	lastCanary CanaryResult // the last canary's decision
-	reloadErr  error        // the last reload's configuration did not load
-	served     Served       // by every worker ever, from their heartbeats (monotonic)
+	canaryPol  CanaryPolicy  // of the next reload
+	canary     *canary       // running; nil: none
+	lastCanary *CanaryResult // the last canary's decision
+	reloadErr  error         // the last reload's configuration did not load
+	served     Served        // by every worker ever, from their heartbeats (monotonic)
 	// twoBootingGenerations breaks the supervisor on purpose (tests of the
 	// fuzzer only): a reload leaves the older generation's booting workers booting.
 	twoBootingGenerations bool
@@ -318,7 +319,8 @@ func (s *Supervisor) onWorker(w *worker, ev Event) {
 		s.logw(slog.LevelInfo, "worker ready", w, []any{"boot", Dur(s.now.Sub(w.started))})
 		s.announce()
 	case EvHeartbeat:
-		d := ev.Stats.Served.since(w.stats.Served)
+		d := ev.Served.since(w.served)
+		w.served = ev.Served
 		s.served.add(d)
 		s.canaryServed(w, d)
 		w.stats = ev.Stats

@@ -18,18 +18,17 @@ type View struct {
 	Generation int // the current generation: new workers belong to it
 	Newest     int // the newest generation started: a canary's, or one rolled back
 	Target     int
-	Ready      int          // workers serving (ready or retiring)
-	Serving    bool         // the service's readiness: Target ready and not leaving
-	Started    bool         // the start-up was announced
-	Stopping   bool         // on its way out (health probes: not ready)
-	Done       bool         // stopped: every worker reaped
-	StopReason string       // why it stops
-	Err        error        // Run's result (a boot failure)
-	CrashUntil time.Time    // no worker starts before (crash-loop backoff)
-	Canary     CanaryView   // the running canary (Generation 0: none); its workers are not in Ready
-	LastCanary CanaryResult // the last canary's decision
-	ReloadErr  error        // the last reload's configuration did not load (nil: it did)
-	Served     Served       // by every worker ever, as far as their heartbeats told (a USR2 master's canary compares with it)
+	Ready      int           // workers serving (ready or retiring)
+	Serving    bool          // the service's readiness: Target ready and not leaving
+	Started    bool          // the start-up was announced
+	Stopping   bool          // on its way out (health probes: not ready)
+	Done       bool          // stopped: every worker reaped
+	StopReason string        // why it stops
+	Err        error         // Run's result (a boot failure)
+	CrashUntil time.Time     // no worker starts before (crash-loop backoff)
+	Canary     CanaryView    // the running canary (Generation 0: none); its workers are not in Ready
+	LastCanary *CanaryResult // the last canary's decision (nil: none yet); never changed once made
+	ReloadErr  error         // the last reload's configuration did not load (nil: it did)
 	Workers    []WorkerView
 }
 
@@ -48,12 +47,17 @@ type WorkerView struct {
 	RSS      int64
 }
 
+// Served is what every worker ever served, as far as their heartbeats told
+// (monotonic; a USR2 master's canary compares with it). Not in View: the
+// shell reads it on the loop, once a second, during an upgrade.
+func (s *Supervisor) Served() Served { return s.served }
+
 // View is the snapshot published by the last Step.
 func (s *Supervisor) View() View { return s.view }
 
 func (s *Supervisor) snapshot() View {
 	v := View{At: s.now, Phase: s.phase, Generation: s.gen, Newest: s.lastGen, Target: s.target, Ready: s.countServing(),
-		Canary: s.canaryView(), LastCanary: s.lastCanary, ReloadErr: s.reloadErr, Served: s.served,
+		Canary: s.canaryView(), LastCanary: s.lastCanary, ReloadErr: s.reloadErr,
 		Started: s.phase != MasterStarting, Stopping: s.phase.leaving(),
 		Done: s.phase.stopped() && len(s.workers) == 0, StopReason: s.stopReason, Err: s.err,
 		CrashUntil: s.crash.next, Workers: make([]WorkerView, 0, len(s.workers))}
