@@ -14,7 +14,7 @@ var scenarioTitle = map[string]string{
 	"usr2": "USR2 binary upgrade",
 	"hup1": "one HUP, canary off",
 	// the same HUP with --canary-window 1: one extra worker serves beside the others for a
-	// second, every connection closes after its response meanwhile, then the roll-over
+	// second, connections older than 250 ms close after their response meanwhile, then the roll-over
 	"hup1-canary": "one HUP, canary on (1 s window)",
 }
 

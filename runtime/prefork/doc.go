@@ -129,10 +129,12 @@
 // worker, an extra one) beside the current generation, which keeps its full
 // strength; the reload's configuration is the canary's only, and becomes the
 // master's on promotion. Once the canary's workers are ready the window
-// opens: every worker closes each connection after its response until the
-// decision (kept-alive clients would stay with the workers they had; this
-// way each request is a new client in the listen queue the workers share,
-// and the canary serves about its share), and the master sums what each
+// opens: until the decision every worker closes a connection older than
+// 250 ms after its response (kept-alive clients would stay with the
+// workers they had; this way they come back through the listen queue the
+// workers share a few times a second, and the canary serves about its
+// share; closing after every response halved the throughput), and the
+// master sums what each
 // generation served in the window from the workers' heartbeats: requests
 // completed, failures (5xx answers, requests a panic aborted: the
 // connection is reset) and latency, in log-linear buckets 10% apart, kept

@@ -102,6 +102,20 @@ func (t *requestTracker) stats() supervisor.WorkerStats {
 	return st
 }
 
+// spreadAge is how long a connection lives while the workers spread their
+// clients: each reconnects a few times a second, to a worker the listen
+// queue picks, instead of once per request (which halved the throughput).
+const spreadAge = 250 * time.Millisecond
+
+// connAcceptedKey holds when a connection was accepted, in its context.
+type connAcceptedKey struct{}
+
+// connOlder reports whether r's connection was accepted more than age ago.
+func connOlder(r *http.Request, age time.Duration) bool {
+	at, ok := r.Context().Value(connAcceptedKey{}).(time.Time)
+	return !ok || time.Since(at) > age
+}
+
 // httpServer is the hardened http.Server a worker (or Serve) runs on its
 // listeners, with request accounting and a drain that lets busy keep-alive
 // clients finish cleanly.
@@ -110,9 +124,10 @@ type httpServer struct {
 	lns     []net.Listener
 	names   []string
 	tracker *requestTracker
-	// spreading: every response closes its connection, so each request is
-	// a new client in the listen queue, shared by every worker: a canary
-	// beside this worker gets its share (the master's spread command)
+	// spreading: a response on a connection older than spreadAge closes
+	// it, so kept-alive clients keep coming back through the listen queue
+	// the workers share, and a canary beside this worker gets its share of
+	// them (the master's spread command)
 	spreading atomic.Bool
 	draining  atomic.Bool
 	conns     atomic.Int64
@@ -152,6 +167,7 @@ func newHTTPServer(cfg Config, h http.Handler, lns []net.Listener, names []strin
 func (s *httpServer) configureProtocols(cfg Config) {
 	s.protocol = cfg.Protocol
 	s.srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		ctx = context.WithValue(ctx, connAcceptedKey{}, time.Now())
 		return strictContext(serving.GatewayContext(ctx, c), c)
 	}
 	if s.protocol == "fastcgi" {
@@ -218,7 +234,7 @@ func (s *httpServer) wrap(cfg Config, h http.Handler) http.Handler {
 		longLived = DefaultLongLived
 	}
 	h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.draining.Load() || s.spreading.Load() {
+		if s.draining.Load() || s.spreading.Load() && connOlder(r, spreadAge) {
 			w.Header().Set("Connection", "close")
 		}
 		if longLived(r) {

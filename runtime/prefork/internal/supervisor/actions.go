@@ -119,7 +119,7 @@ const (
 	Quit                      // exit at once
 	Dump                      // log every goroutine's stack
 	Reopen                    // reopen log files
-	Spread                    // close every connection after its response (On), or no more
+	Spread                    // close older connections after their response (On), or no more
 )
 
 // String is the command's line on the wire (without the newline).

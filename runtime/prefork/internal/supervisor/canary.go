@@ -279,10 +279,10 @@ func (s *Supervisor) canaryFigures() (old, cur Figures) {
 	return old, cur
 }
 
-// spread has every serving worker close each connection after its
-// response (on) or no more: while on, each request is a new client in the
-// listen queue the workers share, so the canary serves its share of them
-// (kept-alive clients would stay with the workers they had).
+// spread has every serving worker close its older connections after their
+// response (on) or no more: while on, kept-alive clients come back through
+// the listen queue the workers share, so the canary serves its share of
+// them (they would stay with the workers they had).
 func (s *Supervisor) spread(on bool) {
 	for _, w := range s.workers {
 		if w.Phase.Serving() {

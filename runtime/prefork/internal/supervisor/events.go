@@ -215,7 +215,8 @@ const (
 	CmdQuit   = "quit"   // exit at once
 	CmdDump   = "dump"   // dump <quoted reason>: log every goroutine's stack
 	CmdReopen = "reopen" // reopen log files
-	// spread on|off: while on, every response closes its connection, so each
-	// request queues as a new client and a canary gets its share of them
+	// spread on|off: while on, a response closes its connection if that is
+	// older than a moment, so clients come back through the listen queue and
+	// a canary gets its share of them
 	CmdSpread = "spread"
 )
