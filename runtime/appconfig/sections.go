@@ -34,6 +34,15 @@ type Server struct {
 	MetricsBind       string        `yaml:"metrics_bind"`
 	MaxWorkerMemory   Size          `yaml:"max_worker_memory"` // recycle a worker above this RSS (0: never)
 	BindMode          string        `yaml:"bind_mode"`         // octal mode of bound unix sockets ("": by umask)
+
+	// A reload's canary (0: off): the new generation serves beside the current one
+	// for canary_window, then is promoted or rolled back on its errors and latency.
+	CanaryWindow           time.Duration `yaml:"canary_window"`
+	CanaryShare            float64       `yaml:"canary_share"`
+	CanaryMinRequests      int           `yaml:"canary_min_requests"`
+	CanaryMaxErrorIncrease float64       `yaml:"canary_max_error_increase"`
+	CanaryMaxLatencyRatio  float64       `yaml:"canary_max_latency_ratio"`
+	CanaryLatencyFloor     time.Duration `yaml:"canary_latency_floor"`
 }
 
 // DefaultServer is the runtime's defaults for config.yaml (prefork.ServerDefaults).
@@ -108,6 +117,8 @@ func spell(f reflect.Value) []string {
 		return slices.Clone(f.Interface().([]string))
 	case f.CanInt():
 		return []string{strconv.FormatInt(f.Int(), 10)}
+	case f.CanFloat():
+		return []string{strconv.FormatFloat(f.Float(), 'f', -1, 64)}
 	}
 	return []string{f.String()}
 }

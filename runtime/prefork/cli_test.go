@@ -120,6 +120,12 @@ func TestEverySettingParses(t *testing.T) {
 		"dogstatsd-tags":               {[]string{"--dogstatsd-tags", "env:prod,team:web"}, "dogstatsd_tags = env:prod,team:web", ""},
 		"access-log-buffer":            {[]string{"--access-log-buffer", "8KiB"}, "access_log_buffer = 8KiB", "lots"},
 		"access-log-flush":             {[]string{"--access-log-flush", "0.25"}, "access_log_flush = 0.25", "soon"},
+		"canary-window":                {[]string{"--canary-window", "20"}, "canary_window = 20", "-5"},
+		"canary-share":                 {[]string{"--canary-share", "0.25"}, "canary_share = 0.25", "1.5"},
+		"canary-min-requests":          {[]string{"--canary-min-requests", "200"}, "canary_min_requests = 200", "many"},
+		"canary-max-error-increase":    {[]string{"--canary-max-error-increase", "0.5"}, "canary_max_error_increase = 0.5", "101"},
+		"canary-max-latency-ratio":     {[]string{"--canary-max-latency-ratio", "1.25"}, "canary_max_latency_ratio = 1.25", "0.5"},
+		"canary-latency-floor":         {[]string{"--canary-latency-floor", "0.01"}, "canary_latency_floor = 0.01", "10 ms"},
 	}
 	for i := range settings.Table {
 		s := &settings.Table[i]

@@ -32,6 +32,7 @@ func (c *Config) productionDefaults() error {
 	if c.UpgradeTimeout == 0 {
 		c.UpgradeTimeout = DefaultUpgradeTimeout
 	}
+	c.canaryDefaults()
 	if err := c.metricsDefaults(); err != nil {
 		return err
 	}

@@ -34,8 +34,9 @@ type requestTracker struct {
 	mu       sync.Mutex
 	seq      uint64
 	inflight map[uint64]time.Time
-	limit    int64  // notify once total reaches it (max-requests); 0 = never
-	onLimit  func() // called once, from the request that reached limit
+	limit    int64             // notify once total reaches it (max-requests); 0 = never
+	onLimit  func()            // called once, from the request that reached limit
+	served   supervisor.Served // completed requests (not long-lived ones), under mu: a canary's figures
 }
 
 func newRequestTracker() *requestTracker {
@@ -65,10 +66,27 @@ func (t *requestTracker) beginLong() {
 	t.long.Add(1)
 }
 
-func (t *requestTracker) end(id uint64) {
+// end records request id's end: its final status (0: none written, a 200)
+// and whether a panic aborted it (net/http resets the connection).
+func (t *requestTracker) end(id uint64, status int, aborted bool) {
+	now := time.Now()
 	t.mu.Lock()
+	if start, ok := t.inflight[id]; ok {
+		t.served.Requests++
+		if aborted || status >= 500 {
+			t.served.Errors++
+		}
+		t.served.Latency[supervisor.LatencyBucket(now.Sub(start))]++
+	}
 	delete(t.inflight, id)
 	t.mu.Unlock()
+}
+
+// servedTotal is what the worker served so far (a canary's figures).
+func (t *requestTracker) servedTotal() supervisor.Served {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.served
 }
 
 func (t *requestTracker) stats() supervisor.WorkerStats {
@@ -85,24 +103,43 @@ func (t *requestTracker) stats() supervisor.WorkerStats {
 	return st
 }
 
+// spreadAge is how long a connection lives while the workers spread their
+// clients: each reconnects a few times a second, to a worker the listen
+// queue picks, instead of once per request (which halved the throughput).
+const spreadAge = 250 * time.Millisecond
+
+// connAcceptedKey holds when a connection was accepted, in its context.
+type connAcceptedKey struct{}
+
+// connOlder reports whether r's connection was accepted more than age ago.
+func connOlder(r *http.Request, age time.Duration) bool {
+	at, ok := r.Context().Value(connAcceptedKey{}).(time.Time)
+	return !ok || time.Since(at) > age
+}
+
 // httpServer is the hardened http.Server a worker (or Serve) runs on its
 // listeners, with request accounting and a drain that lets busy keep-alive
 // clients finish cleanly.
 type httpServer struct {
-	srv      *http.Server
-	lns      []net.Listener
-	names    []string
-	tracker  *requestTracker
-	draining atomic.Bool
-	conns    atomic.Int64
-	log      *logging
-	wg       sync.WaitGroup
-	closing  atomic.Bool
-	keepIdle time.Duration // drainKeepAlive, or KeepAlive when shorter
-	accepted atomic.Int64  // unix nanos of the last accepted connection
-	onDrain  func()
-	protocol string                  // http, uwsgi or fastcgi
-	fcgi     []*serving.FcgiListener // FastCGI: served by net/http/fcgi, not srv
+	srv     *http.Server
+	lns     []net.Listener
+	names   []string
+	tracker *requestTracker
+	// spreading: a response on a connection older than spreadAge closes
+	// it, so kept-alive clients keep coming back through the listen queue
+	// the workers share, and a canary beside this worker gets its share of
+	// them (the master's spread command)
+	spreading atomic.Bool
+	draining  atomic.Bool
+	conns     atomic.Int64
+	log       *logging
+	wg        sync.WaitGroup
+	closing   atomic.Bool
+	keepIdle  time.Duration // drainKeepAlive, or KeepAlive when shorter
+	accepted  atomic.Int64  // unix nanos of the last accepted connection
+	onDrain   func()
+	protocol  string                  // http, uwsgi or fastcgi
+	fcgi      []*serving.FcgiListener // FastCGI: served by net/http/fcgi, not srv
 }
 
 func newHTTPServer(cfg Config, h http.Handler, lns []net.Listener, names []string, log *logging) *httpServer {
@@ -131,6 +168,7 @@ func newHTTPServer(cfg Config, h http.Handler, lns []net.Listener, names []strin
 func (s *httpServer) configureProtocols(cfg Config) {
 	s.protocol = cfg.Protocol
 	s.srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		ctx = context.WithValue(ctx, connAcceptedKey{}, time.Now())
 		return strictContext(serving.GatewayContext(ctx, c), c)
 	}
 	if s.protocol == "fastcgi" {
@@ -198,7 +236,7 @@ func (s *httpServer) wrap(cfg Config, h http.Handler) http.Handler {
 		longLived = DefaultLongLived
 	}
 	h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.draining.Load() {
+		if s.draining.Load() || s.spreading.Load() && connOlder(r, spreadAge) {
 			w.Header().Set("Connection", "close")
 		}
 		if longLived(r) {
@@ -208,8 +246,15 @@ func (s *httpServer) wrap(cfg Config, h http.Handler) http.Handler {
 			return
 		}
 		id := s.tracker.begin()
-		defer s.tracker.end(id)
-		inner.ServeHTTP(w, r)
+		rec := &observe.ResponseRecorder{ResponseWriter: w}
+		defer func() {
+			p := recover()
+			s.tracker.end(id, rec.Status, p != nil)
+			if p != nil {
+				panic(p) // net/http logs it and resets the connection, as without this layer
+			}
+		}()
+		inner.ServeHTTP(rec, r)
 	})
 	return h
 }

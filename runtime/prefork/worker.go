@@ -220,6 +220,8 @@ func (w *workerProc) command(line string, srv *httpServer) {
 		w.dump(arg)
 	case supervisor.CmdReopen:
 		w.reopen()
+	case supervisor.CmdSpread:
+		srv.spreading.Store(arg == "on")
 	}
 }
 
@@ -278,8 +280,7 @@ func (w *workerProc) send(line string) {
 
 func (w *workerProc) heartbeat(srv *httpServer) {
 	w.sendMetrics()
-	st := srv.tracker.stats()
-	w.send(fmt.Sprintf("%s %d %d %d", supervisor.MsgHeartbeat, st.Requests, st.InFlight, st.OldestRequest.Milliseconds()))
+	w.send(master.HeartbeatLine(srv.tracker.stats(), srv.tracker.servedTotal()))
 }
 
 // readControl forwards the master's commands; the channel closes on EOF.

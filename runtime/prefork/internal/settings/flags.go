@@ -89,6 +89,30 @@ func (f *limitFlag) Set(s string) error {
 	return nil
 }
 
+// fractionFlag is a decimal number from min to max (a share, a ratio,
+// percentage points); rule names the range in its error.
+type fractionFlag struct {
+	p        *float64
+	min, max float64
+	rule     string
+}
+
+func (f *fractionFlag) String() string {
+	if f == nil || f.p == nil {
+		return "0"
+	}
+	return strconv.FormatFloat(*f.p, 'f', -1, 64)
+}
+
+func (f *fractionFlag) Set(s string) error {
+	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsNaN(v) || v < f.min || v > f.max {
+		return errors.New("must be " + f.rule)
+	}
+	*f.p = v
+	return nil
+}
+
 // durationFlag accepts seconds like Gunicorn ("30", "0.5") or a Go duration
 // ("30s", "500ms"). 0 is stored as -1: off.
 type durationFlag struct{ p *time.Duration }

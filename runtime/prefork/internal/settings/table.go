@@ -89,6 +89,30 @@ var Table = []Setting{
 	{Section: secWorkers, Name: "max_worker_memory", Key: "max_worker_memory", Flags: []string{"--max-worker-memory"}, Meta: "SIZE",
 		Help:  `Replace a worker whose resident memory exceeds this ("512MiB", "1GB", bytes); 0 = never.`,
 		Value: func(c *Values) flag.Value { return &byteSizeFlag{p: &c.MaxWorkerMemory} }},
+	{Section: secWorkers, Name: "canary_window", Key: "canary_window", Flags: []string{"--canary-window"}, Meta: "INT", Def: "0 (off)",
+		Help:  "Seconds a reload's new generation serves as a canary beside the current one before it is promoted or rolled back on its errors and latency; 0 = no canary.",
+		Value: func(c *Values) flag.Value { return &durationFlag{p: &c.CanaryWindow} }},
+	{Section: secWorkers, Name: "canary_share", Key: "canary_share", Flags: []string{"--canary-share"}, Meta: "FRACTION", Def: "0 (one worker)",
+		Help: "The canary's share of the workers (0.25: a quarter, rounded up); 0 = one worker, an extra one beside the current generation.",
+		Value: func(c *Values) flag.Value {
+			return &fractionFlag{p: &c.CanaryShare, max: 1, rule: "a fraction of the workers from 0 to 1"}
+		}},
+	{Section: secWorkers, Name: "canary_min_requests", Key: "canary_min_requests", Flags: []string{"--canary-min-requests"}, Meta: "INT",
+		Help:  "Canary requests needed to judge; with fewer the window extends once, then the new generation is promoted.",
+		Value: func(c *Values) flag.Value { return &intFlag{p: &c.CanaryMinRequests} }},
+	{Section: secWorkers, Name: "canary_max_error_increase", Key: "canary_max_error_increase", Flags: []string{"--canary-max-error-increase"}, Meta: "POINTS",
+		Help: "Roll back when the canary's error rate (5xx, aborted requests) exceeds the current generation's by more than these percentage points.",
+		Value: func(c *Values) flag.Value {
+			return &fractionFlag{p: &c.CanaryMaxErrorIncrease, max: 100, rule: "percentage points from 0 to 100"}
+		}},
+	{Section: secWorkers, Name: "canary_max_latency_ratio", Key: "canary_max_latency_ratio", Flags: []string{"--canary-max-latency-ratio"}, Meta: "RATIO",
+		Help: "Roll back when the canary's p50 (or, past 1000 requests a side, p99) latency exceeds this times the current generation's plus --canary-latency-floor.",
+		Value: func(c *Values) flag.Value {
+			return &fractionFlag{p: &c.CanaryMaxLatencyRatio, min: 1, max: 1000, rule: "a ratio from 1 to 1000"}
+		}},
+	{Section: secWorkers, Name: "canary_latency_floor", Key: "canary_latency_floor", Flags: []string{"--canary-latency-floor"}, Meta: "INT",
+		Help:  "Seconds added to the latency limit, so a fast route's jitter is no regression; 0 = none.",
+		Value: func(c *Values) flag.Value { return &durationFlag{p: &c.CanaryLatencyFloor} }},
 	{Section: secWorkers, Name: "asgi_loop", Flags: []string{"--asgi-loop"}, Meta: "STRING", Def: "auto", Help: "Event loop for ASGI workers.", NoEffect: whyASGI},
 	{Section: secWorkers, Name: "asgi_lifespan", Flags: []string{"--asgi-lifespan"}, Meta: "STRING", Def: "auto", Help: "ASGI lifespan protocol.", NoEffect: whyASGI},
 	{Section: secWorkers, Name: "asgi_disconnect_grace_period", Flags: []string{"--asgi-disconnect-grace-period"}, Meta: "INT", Def: "3",
