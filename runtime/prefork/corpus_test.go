@@ -209,3 +209,39 @@ func FuzzPolicyConversionsAgree(f *testing.F) {
 		}
 	})
 }
+
+// TestCorpusMapFiles keeps the README's table of Gunicorn's corpus honest:
+// every file of ours it names exists, and where the row gives a status for
+// an invalid file, that is the status the file asserts.
+func TestCorpusMapFiles(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(corpusDir, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	for _, line := range strings.Split(string(readme), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) != 5 || !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| Gunicorn case") {
+			continue
+		}
+		rows++
+		status := strings.TrimSpace(cells[3])
+		for _, name := range strings.Split(cells[2], ",") {
+			name = strings.TrimSpace(name)
+			if name == "—" {
+				continue
+			}
+			c, err := readCorpusCase(filepath.Join(corpusDir, name))
+			if err != nil {
+				t.Errorf("README row %q: %v", strings.TrimSpace(cells[1]), err)
+				continue
+			}
+			if want, err := strconv.Atoi(status); err == nil && strings.HasPrefix(name, "invalid/") && c.status != want {
+				t.Errorf("README row %q: %s asserts status %d, the row says %d", strings.TrimSpace(cells[1]), name, c.status, want)
+			}
+		}
+	}
+	if rows < 100 {
+		t.Fatalf("%d rows in the README's table of Gunicorn's corpus: the table is missing", rows)
+	}
+}

@@ -179,8 +179,41 @@ func (p *requestPolicy) start(method, target []byte, lineLen, version int, trust
 		}
 	case string(method) != "CONNECT" && !bytes.Contains(target, []byte("://")):
 		return headCheck{}, refuse(400, "Invalid HTTP request line: authority form is for CONNECT only")
+	case !bracketsValid(target):
+		return headCheck{}, refuse(400, "Invalid HTTP request line: \"[\" or \"]\" outside an IPv6 literal")
 	}
 	return headCheck{p: p, trusted: trusted, version: version, clen: -1}, nil
+}
+
+// bracketsValid reports whether the authority of an absolute-form target
+// (after "://", up to the path, query or fragment) uses "[" and "]" only as
+// Gunicorn's URL split accepts them: both or neither, the pair enclosing an
+// IPv6 literal (hex digits, ":" and ".") at the start of the host.
+func bracketsValid(target []byte) bool {
+	i := bytes.Index(target, []byte("://"))
+	if i < 0 {
+		return true
+	}
+	auth := target[i+3:]
+	if end := bytes.IndexAny(auth, "/?#"); end >= 0 {
+		auth = auth[:end]
+	}
+	if at := bytes.LastIndexByte(auth, '@'); at >= 0 {
+		auth = auth[at+1:]
+	}
+	lb, rb := bytes.IndexByte(auth, '['), bytes.IndexByte(auth, ']')
+	if lb < 0 && rb < 0 {
+		return true
+	}
+	if lb != 0 || rb < 0 || bytes.Count(auth, []byte("[")) != 1 || bytes.Count(auth, []byte("]")) != 1 {
+		return false
+	}
+	for _, c := range auth[1:rb] {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == ':' || c == '.') {
+			return false
+		}
+	}
+	return rb == len(auth)-1 || auth[rb+1] == ':'
 }
 
 // field checks one header field of lineSize bytes as sent (name, colon,
