@@ -154,6 +154,10 @@
 //	             still under: promoted, logged as not_enough_traffic (a quiet service is
 //	             not held back; set the window long enough for your traffic)
 //
+// The error rate is also judged at every tick of the window once the canary
+// has served CanaryMinRequests: over the limit, it rolls back then, not at
+// the window's end (a build that fails fast answers faster than the old one
+// and takes more than its share of the listen queue the workers share).
 // A canary worker that crashes, is killed for a timeout or fails to boot
 // rolls back at once; a reload during a canary supersedes it; TERM ends it.
 // Promoted: the usual ready-gated rolling replacement (the canary's workers

@@ -244,11 +244,21 @@ func (s *Supervisor) canaryTick() {
 		s.notifyStatus()
 		return
 	}
-	if s.now.Before(c.ends) {
-		return
-	}
 	old, cur := s.canaryFigures()
 	decision, reason, detail := c.pol.Judge(old, cur)
+	if s.now.Before(c.ends) {
+		// Errors decide early: a canary that has served enough to judge and
+		// fails more than the limit allows is rolled back at once, as an
+		// analysis's failure limit would. A build that fails fast answers
+		// faster than the old one and so takes more than its share of a
+		// listen queue the workers share: every tick it serves on costs
+		// more requests than its share. Latency is judged over the whole
+		// window only: its percentiles need the window's traffic.
+		if decision == CanaryRollback && reason == ReasonErrors {
+			s.rollback(reason, detail)
+		}
+		return
+	}
 	if reason == ReasonLowTraffic && !c.extended {
 		c.extended, c.ends = true, s.now.Add(c.pol.Window)
 		s.log(slog.LevelWarn, "canary: not enough traffic to judge; window extended once", "generation", c.gen, "detail", detail)

@@ -166,6 +166,36 @@ func TestCanaryRollsBack(t *testing.T) {
 	}
 }
 
+// TestCanaryErrorsRollBackBeforeTheWindowEnds: once the canary has served
+// enough to judge, an error rate over the limit rolls it back at the next
+// tick, not at the window's end; latency waits for the window.
+func TestCanaryErrorsRollBackBeforeTheWindowEnds(t *testing.T) {
+	x := runningCanary(t, 2)
+	x.advance(TickEvery)
+	x.serve(1, 200, 0, 20*time.Millisecond)
+	x.serve(3, testCanary.MinRequests-1, testCanary.MinRequests-1, time.Millisecond)
+	x.advance(TickEvery)
+	if l := x.view().LastCanary; l != nil {
+		t.Fatalf("decided %s/%s on %d requests, fewer than the %d needed", l.Decision, l.Reason, testCanary.MinRequests-1, testCanary.MinRequests)
+	}
+	x.serve(3, 1, 1, time.Millisecond)
+	x.advance(TickEvery)
+	x.wantDecision(CanaryRollback, ReasonErrors)
+	if at, ends := x.view().LastCanary.At, x.view().Canary.Ends; !ends.IsZero() && !at.Before(ends) {
+		t.Fatalf("decided at %v, not before the window's end %v", at, ends)
+	}
+	assertRolledBack(t, x, 3)
+
+	y := runningCanary(t, 2)
+	y.advance(TickEvery)
+	y.serve(1, 400, 0, 20*time.Millisecond)
+	y.serve(3, 200, 0, 100*time.Millisecond)
+	y.advance(TickEvery)
+	if l := y.view().LastCanary; l != nil {
+		t.Fatalf("a slow canary was decided (%s/%s) before its window ended", l.Decision, l.Reason)
+	}
+}
+
 // assertRolledBack: canary worker id drains, generation 1 serves at full strength.
 func assertRolledBack(t *testing.T, x *sim, id int) {
 	t.Helper()
