@@ -41,23 +41,9 @@ func TestMakeTestSkipsNothingSilently(t *testing.T) {
 		if bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pg_ctl"); len(bins) == 0 {
 			testenv.Tool(t, "pg_ctl", "apt-get install postgresql")
 		}
-		// Not t.TempDir: as root, the cluster belongs to the postgres user, who must reach it.
-		base, err := os.MkdirTemp("", "scaffold-makedb-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.RemoveAll(base) })
-		if err := os.Chmod(base, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		ctx, err := Generate(Options{Name: "pgdemo", Database: state.DatabasePostgres})
-		if err != nil {
-			t.Fatal(err)
-		}
-		dir := filepath.Join(base, "pgdemo")
-		if err := state.Commit(ctx.Files, dir, false); err != nil {
-			t.Fatal(err)
-		}
+		// As root, the cluster belongs to the postgres user, who must reach it: testgen's
+		// folders are 0755, where t.TempDir's top folder is 0700.
+		dir := generateInto(t, Options{Name: "pgdemo", Database: state.DatabasePostgres})
 		downloadDBModules(t, dir)
 
 		out, ok := runMake(t, makeBin, dir, "db")
