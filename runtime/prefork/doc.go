@@ -6,9 +6,9 @@
 //	func main() {
 //		cfg := prefork.Config{Values: prefork.Values{Workers: 4}} // and Hooks
 //		fs := flag.NewFlagSet("app", flag.ExitOnError)
-//		cfg.RegisterFlags(fs)
+//		parsed := cfg.RegisterFlags(fs)
 //		fs.Parse(os.Args[1:])
-//		if err := prefork.Run(cfg, web.New); err != nil {
+//		if err := prefork.Run(cfg, web.New, parsed.NoEffect()...); err != nil {
 //			fmt.Fprintln(os.Stderr, err)
 //			os.Exit(1)
 //		}
@@ -249,7 +249,9 @@
 // meaning in Go (-k, --threads, --preload, --worker-tmp-dir, --paste,
 // --pythonpath, the parser leniency switches, APP_MODULE) are accepted and
 // reported once, at start-up and by --check-config, with why and what to
-// use instead. RegisterFlags puts the same settings on a flag.FlagSet.
+// use instead. RegisterFlags puts the same settings on a flag.FlagSet. What a
+// parse notes (which settings it was given, those with no effect) is a
+// Parsed it returns, never part of the Config: Run and Serve take its notes.
 //
 // Protocols: --protocol uwsgi turns each connection's uwsgi packet (nginx
 // uwsgi_pass) into an HTTP/1.0 request for the same http.Server, so limits,
