@@ -254,8 +254,8 @@ func TestNoEffectSettings(t *testing.T) {
 	}
 	// reported once by --check-config, before the verdict
 	var out bytes.Buffer
-	c.CheckConfig, c.Workers, c.stdout = true, 1, &out
-	if _, _, err := prepare(c, func() (http.Handler, error) { return http.NotFoundHandler(), nil }, p.NoEffect()); err != nil {
+	c.CheckConfig, c.Workers = true, 1
+	if _, _, err := prepare(c, func() (http.Handler, error) { return http.NotFoundHandler(), nil }, p.NoEffect(), &out); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Count(out.String(), "--threads 4: no effect") != 1 || !strings.HasSuffix(out.String(), "configuration OK\n") {

@@ -2,7 +2,6 @@ package prefork
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -36,9 +35,6 @@ type Config struct {
 	// once by withDefaults: nothing parses them again, no error is dropped.
 	modes fileModes
 	peers peerLists
-
-	// stdout receives --print-config output (tests); default os.Stdout.
-	stdout io.Writer
 }
 
 // Values are the runtime's settings as plain data (internal/settings): what

@@ -30,7 +30,7 @@ func Run(cfg Config, app App, notes ...string) error {
 	if !master.PreforkSupported {
 		return Serve(cfg, app, notes...) // no descriptor inheritance here: one process
 	}
-	c, done, err := prepare(cfg, app, notes)
+	c, done, err := prepare(cfg, app, notes, printOut)
 	if done || err != nil {
 		return err
 	}
@@ -44,15 +44,16 @@ func Run(cfg Config, app App, notes ...string) error {
 	return runMaster(c, notes)
 }
 
-// prepare applies defaults and handles --print-config and --check-config.
-func prepare(cfg Config, app App, notes []string) (Config, bool, error) {
+// printOut receives Run's and Serve's --print-config and --check-config output
+// (a test's buffer in tests).
+var printOut io.Writer = os.Stdout
+
+// prepare applies defaults and handles --print-config and --check-config, which
+// print to out.
+func prepare(cfg Config, app App, notes []string, out io.Writer) (Config, bool, error) {
 	c, err := cfg.withDefaults()
 	if err != nil {
 		return c, true, err
-	}
-	var out io.Writer = os.Stdout
-	if c.stdout != nil {
-		out = c.stdout
 	}
 	if c.PrintConfig {
 		c.printConfig(out)

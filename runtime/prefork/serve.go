@@ -20,7 +20,7 @@ import (
 // (up to GracefulTimeout), QUIT at once; it then returns nil. USR1 reopens the
 // error log. notes are Run's: logged once, printed by --check-config.
 func Serve(cfg Config, app App, notes ...string) error {
-	c, done, err := prepare(cfg, app, notes)
+	c, done, err := prepare(cfg, app, notes, printOut)
 	if done || err != nil {
 		return err
 	}
