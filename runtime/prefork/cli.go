@@ -302,7 +302,7 @@ func (cl CommandLine) checkCommand(word string) error {
 	}
 	best, bestD := "", 3
 	for _, k := range known {
-		if d := EditDistance(word, k); d < bestD {
+		if d := settings.EditDistance(word, k); d < bestD {
 			best, bestD = k, d
 		}
 	}
@@ -391,7 +391,7 @@ func suggest(word string, cl CommandLine) string {
 	for _, s := range settings.Table {
 		addLong(s.Flags)
 	}
-	if best := Closest(strings.TrimPrefix(word, "--"), long); best != "" {
+	if best := settings.Closest(strings.TrimPrefix(word, "--"), long); best != "" {
 		return "; did you mean --" + best + "?"
 	}
 	return " (see --help)"
