@@ -41,12 +41,15 @@
 //     Gunicorn name, flags, config.yaml key, platform variable, section, help
 //     and flag value type), the Gunicorn settings' defaults and checks, the one
 //     parser of each kind of value (listen addresses, peer lists, durations,
-//     sizes, octal modes, log levels, TLS ciphers, access log formats), and
-//     the settings' plain data (Values, which Config embeds: what the master
-//     hands each worker and a reload replaces). It imports nothing of the
-//     tree. Next to Values Config embeds Hooks, the program's funcs, which
-//     never travel and which a reload keeps unless it sets them; the command
-//     line (ParseArgs, -h, --print-config) reads the table from here.
+//     sizes, octal modes, log levels, TLS ciphers, access log formats), one
+//     generic flag value (value.go), -h's layout, --print-config's lines,
+//     typo suggestions, and the settings' plain data (Values, which Config
+//     embeds: what the master hands each worker and a reload replaces). It
+//     imports nothing of the tree. Next to Values Config embeds Hooks, the
+//     program's funcs, which never travel and which a reload keeps unless it
+//     sets them; what a parse notes is a Parsed, apart from the Config. The
+//     command line's parse (ParseArgs) and the defaults -h and --print-config
+//     show are prefork's, as they apply the defaults of a whole Config.
 //
 // tree_test.go pins which package may import which. A generated project
 // vendors the whole tree as internal/prefork, and `scaffold vendor` replaces
