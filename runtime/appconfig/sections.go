@@ -256,14 +256,14 @@ var logSettings = []struct {
 	}},
 }
 
-// FromFlags copies back the log settings the command line gave (c after ParseArgs),
-// each by its logSettings row: --error-logfile and --log-level set logging's output and
+// FromFlags copies back the log settings the command line gave (c after ParseArgs, p
+// what it returned), each by its logSettings row: --error-logfile and --log-level set logging's output and
 // level (one log, the app's and the runtime's, in logging's format), --access-logfile
 // and --access-logformat what access_log sets; so the section and its origins say what
 // runs. path is where the section sits.
-func (l *Logging) FromFlags(c prefork.Config, o *Origins, path string) {
+func (l *Logging) FromFlags(c prefork.Config, p *prefork.Parsed, o *Origins, path string) {
 	for _, s := range logSettings {
-		if !c.Given(s.flag) {
+		if !p.Given(s.flag) {
 			continue
 		}
 		s.from(l, c.SettingValue(s.flag))
@@ -273,13 +273,14 @@ func (l *Logging) FromFlags(c prefork.Config, o *Origins, path string) {
 	}
 }
 
-// FromFlags copies back the values the command line gave (c after ParseArgs), so the
+// FromFlags copies back the values the command line gave (c after ParseArgs, p what it
+// returned), so the
 // section and its origins say what the server runs with, in the setting's one spelling;
 // path is where the section sits.
-func (s *Server) FromFlags(c prefork.Config, o *Origins, path string) error {
+func (s *Server) FromFlags(c prefork.Config, p *prefork.Parsed, o *Origins, path string) error {
 	v := reflect.ValueOf(s).Elem()
 	for _, k := range prefork.ServerKeys() {
-		if !c.Given(k.Flag) {
+		if !p.Given(k.Flag) {
 			continue
 		}
 		if err := setLeaf(serverField(v, k.Key), c.SettingValue(k.Flag), true); err != nil {

@@ -168,7 +168,7 @@ func fromArgs(t *testing.T, cmdArgs string, args []string) ([]string, error) {
 		}
 		return ""
 	}}
-	if err := pc.ParseArgs(cl, args); err != nil {
+	if _, err := pc.ParseArgs(cl, args); err != nil {
 		return nil, err
 	}
 	return pc.Settings()
@@ -256,13 +256,14 @@ func TestPlatformVariablesAsGunicorn(t *testing.T) {
 	t.Run("a flag sets bind", func(t *testing.T) {
 		cfg, o := load(t, "server:\n  bind: 127.0.0.1:9001\n")
 		pc := mustPrefork(t, cfg.Server, cfg.Logging)
-		if err := pc.ParseArgs(prefork.CommandLine{Program: "demo"}, []string{"--bind", "127.0.0.1:9002"}); err != nil {
+		p, err := pc.ParseArgs(prefork.CommandLine{Program: "demo"}, []string{"--bind", "127.0.0.1:9002"})
+		if err != nil {
 			t.Fatal(err)
 		}
-		if err := cfg.Server.FromFlags(pc, o, "server"); err != nil {
+		if err := cfg.Server.FromFlags(pc, p, o, "server"); err != nil {
 			t.Fatal(err)
 		}
-		lines := platformLines(append(o.Warnings(), pc.NoEffect()...))
+		lines := platformLines(append(o.Warnings(), p.NoEffect()...))
 		if len(lines) != 1 || !strings.Contains(lines[0], "PORT=8123") || !strings.Contains(lines[0], "--bind") {
 			t.Errorf("lines %q, want one saying --bind won over PORT", lines)
 		}

@@ -131,7 +131,9 @@ func TestDefaults(t *testing.T) {
 
 func TestPrintAndCheckConfig(t *testing.T) {
 	var out bytes.Buffer
-	cfg := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 2, PrintConfig: true}, stdout: &out}
+	printOut = &out
+	t.Cleanup(func() { printOut = os.Stdout })
+	cfg := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 2, PrintConfig: true}}
 	if err := Run(cfg, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +142,7 @@ func TestPrintAndCheckConfig(t *testing.T) {
 	}
 
 	out.Reset()
-	cfg = Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 2, CheckConfig: true}, stdout: &out}
+	cfg = Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 2, CheckConfig: true}}
 	ok := func() (http.Handler, error) { return http.NotFoundHandler(), nil }
 	if err := Run(cfg, ok); err != nil || !strings.Contains(out.String(), "OK") {
 		t.Errorf("check-config of a good app: %v, %q", err, out.String())

@@ -6,9 +6,9 @@
 //	func main() {
 //		cfg := prefork.Config{Values: prefork.Values{Workers: 4}} // and Hooks
 //		fs := flag.NewFlagSet("app", flag.ExitOnError)
-//		cfg.RegisterFlags(fs)
+//		parsed := cfg.RegisterFlags(fs)
 //		fs.Parse(os.Args[1:])
-//		if err := prefork.Run(cfg, web.New); err != nil {
+//		if err := prefork.Run(cfg, web.New, parsed.NoEffect()...); err != nil {
 //			fmt.Fprintln(os.Stderr, err)
 //			os.Exit(1)
 //		}
@@ -41,12 +41,15 @@
 //     Gunicorn name, flags, config.yaml key, platform variable, section, help
 //     and flag value type), the Gunicorn settings' defaults and checks, the one
 //     parser of each kind of value (listen addresses, peer lists, durations,
-//     sizes, octal modes, log levels, TLS ciphers, access log formats), and
-//     the settings' plain data (Values, which Config embeds: what the master
-//     hands each worker and a reload replaces). It imports nothing of the
-//     tree. Next to Values Config embeds Hooks, the program's funcs, which
-//     never travel and which a reload keeps unless it sets them; the command
-//     line (ParseArgs, -h, --print-config) reads the table from here.
+//     sizes, octal modes, log levels, TLS ciphers, access log formats), one
+//     generic flag value (value.go), -h's layout, --print-config's lines,
+//     typo suggestions, and the settings' plain data (Values, which Config
+//     embeds: what the master hands each worker and a reload replaces). It
+//     imports nothing of the tree. Next to Values Config embeds Hooks, the
+//     program's funcs, which never travel and which a reload keeps unless it
+//     sets them; what a parse notes is a Parsed, apart from the Config. The
+//     command line's parse (ParseArgs) and the defaults -h and --print-config
+//     show are prefork's, as they apply the defaults of a whole Config.
 //
 // tree_test.go pins which package may import which. A generated project
 // vendors the whole tree as internal/prefork, and `scaffold vendor` replaces
@@ -304,7 +307,9 @@
 // meaning in Go (-k, --threads, --preload, --worker-tmp-dir, --paste,
 // --pythonpath, the parser leniency switches, APP_MODULE) are accepted and
 // reported once, at start-up and by --check-config, with why and what to
-// use instead. RegisterFlags puts the same settings on a flag.FlagSet.
+// use instead. RegisterFlags puts the same settings on a flag.FlagSet. What a
+// parse notes (which settings it was given, those with no effect) is a
+// Parsed it returns, never part of the Config: Run and Serve take its notes.
 //
 // Protocols: --protocol uwsgi turns each connection's uwsgi packet (nginx
 // uwsgi_pass) into an HTTP/1.0 request for the same http.Server, so limits,

@@ -62,7 +62,7 @@ type workerExit struct {
 	err error
 }
 
-func runMaster(cfg Config) error {
+func runMaster(cfg Config, notes []string) error {
 	lg, err := newLogging(cfg)
 	if err != nil {
 		return err
@@ -130,7 +130,7 @@ func runMaster(cfg Config) error {
 		master.SigTTIN, master.SigTTOU, master.SigUSR1, master.SigUSR2)
 	defer signal.Stop(m.sigs)
 	lg.Info("master starting", "pid", os.Getpid(), "listeners", addrs(names), "inherited", inherited, "workers", cfg.Workers)
-	reportNoEffect(cfg, lg)
+	reportNoEffect(cfg, notes, lg)
 	return m.loop()
 }
 

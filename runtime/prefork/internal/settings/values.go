@@ -64,7 +64,7 @@ type Values struct {
 	PrintConfig bool
 
 	// Production settings (see production.go and the flags in
-	// flags_production.go, here). Each is off when zero unless a default is named.
+	// table.go, here). Each is off when zero unless a default is named.
 
 	// AccessLog is the access log file, "-" for stdout; "" = none.
 	AccessLog string
@@ -203,7 +203,7 @@ type Values struct {
 	// NoControlSocket turns the control socket off even when configured.
 	NoControlSocket bool
 
-	// Observability (config_metrics.go, flags_metrics.go).
+	// Observability (config_metrics.go; the flags in table.go).
 
 	// MetricsBind is the address (host:port or unix:/path) of the master's
 	// Prometheus endpoint, GET /metrics: every worker's figures summed. ""
