@@ -6,8 +6,6 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
-
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // What a worker reports as served (a canary's figures) counts every
@@ -43,7 +41,9 @@ func TestServedCountsFailuresAndLatency(t *testing.T) {
 	if n := sv.Latency.Count(); n != 5 {
 		t.Fatalf("latency holds %d requests, want 5", n)
 	}
-	if p99 := sv.Latency.Quantile(0.99); p99 < 15*time.Millisecond || p99 > supervisor.LatencyBound(supervisor.LatencyBucket(15*time.Millisecond))*3 {
+	// At least the 15ms requests' bucket; the upper bound only rules out a wrong unit (a
+	// loaded machine may stretch a 15ms sleep several times over).
+	if p99 := sv.Latency.Quantile(0.99); p99 < 15*time.Millisecond || p99 > 2*time.Second {
 		t.Fatalf("p99 %s, want about the 15ms requests", p99)
 	}
 }

@@ -37,7 +37,15 @@ type requestTracker struct {
 	limit    int64             // notify once total reaches it (max-requests); 0 = never
 	onLimit  func()            // called once, from the request that reached limit
 	served   supervisor.Served // completed requests (not long-lived ones), under mu: a canary's figures
+	// During a canary's window (urgent), every errorNudge-th failed request
+	// calls onErrors, so the worker reports at once and the master can roll a
+	// failing canary back within a tick instead of a heartbeat interval.
+	urgent   atomic.Bool
+	onErrors func()
 }
+
+// errorNudge is how many failed requests make a worker report early while urgent.
+const errorNudge = 16
 
 func newRequestTracker() *requestTracker {
 	return &requestTracker{inflight: make(map[uint64]time.Time)}
@@ -70,16 +78,21 @@ func (t *requestTracker) beginLong() {
 // and whether a panic aborted it (net/http resets the connection).
 func (t *requestTracker) end(id uint64, status int, aborted bool) {
 	now := time.Now()
+	nudge := false
 	t.mu.Lock()
 	if start, ok := t.inflight[id]; ok {
 		t.served.Requests++
 		if aborted || status >= 500 {
 			t.served.Errors++
+			nudge = t.served.Errors%errorNudge == 0 && t.urgent.Load() && t.onErrors != nil
 		}
 		t.served.Latency[supervisor.LatencyBucket(now.Sub(start))]++
 	}
 	delete(t.inflight, id)
 	t.mu.Unlock()
+	if nudge {
+		t.onErrors()
+	}
 }
 
 // servedTotal is what the worker served so far (a canary's figures).

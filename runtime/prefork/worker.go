@@ -136,14 +136,16 @@ func runWorker(cfg Config, app App) error {
 	srv := sp.srv
 	w.metrics = sp.prod.metrics
 	beat := make(chan struct{}, 1)
+	nudge := func() {
+		select {
+		case beat <- struct{}{}:
+		default:
+		}
+	}
+	srv.tracker.onErrors = nudge
 	if we.maxRequests > 0 {
 		srv.tracker.limit = we.maxRequests
-		srv.tracker.onLimit = func() {
-			select {
-			case beat <- struct{}{}:
-			default:
-			}
-		}
+		srv.tracker.onLimit = nudge
 	}
 	srv.start()
 	if cfg.PostWorkerInit != nil {
@@ -222,6 +224,7 @@ func (w *workerProc) command(line string, srv *httpServer) {
 		w.reopen()
 	case supervisor.CmdSpread:
 		srv.spreading.Store(arg == "on")
+		srv.tracker.urgent.Store(arg == "on") // a canary's window: failures are reported at once
 	}
 }
 
