@@ -146,8 +146,9 @@ func TestChartOf(t *testing.T) {
 		t.Fatalf("%d panels, want throughput, hup, kill", len(spec.Panels))
 	}
 	bars := spec.Panels[0]
-	if !slices.Equal(bars.Categories, []string{"runtime w=1", "runtime w=2", "net/http", "gunicorn sync w=4"}) ||
-		len(bars.Bars) != 2 || !slices.Equal(bars.Bars[1].Values, []float64{0, 0, 18000, 0}) || math.Abs(bars.YMax-21000*1.15) > 1e-6 {
+	if !slices.Equal(bars.Categories, []string{"runtime w=1", "runtime w=2", "net/http", "gunicorn sync w=4", "net/http w=2",
+		"generated app w=2 production", "generated app w=2 production, traces sampled 1.0"}) ||
+		len(bars.Bars) != 2 || !slices.Equal(bars.Bars[1].Values, []float64{0, 0, 18000, 0, 0, 0, 0}) || math.Abs(bars.YMax-25000*1.15) > 1e-6 {
 		t.Errorf("throughput panel = %+v", bars)
 	}
 	hup := spec.Panels[1]
