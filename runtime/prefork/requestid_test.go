@@ -145,3 +145,34 @@ func TestRequestIDInAccessLog(t *testing.T) {
 		}
 	}
 }
+
+// The app's one context slot: the request's context carries the value from
+// then on (as context.WithValue would), a second key or a derived context is
+// refused and changes nothing, and a context outside the chain is refused.
+func TestRequestIDContextValue(t *testing.T) {
+	type keyA struct{}
+	type keyB struct{}
+	trusted, _ := serving.ParseTrustedProxies("127.0.0.1")
+	var got []any
+	h := serving.RequestIDHandler(trusted, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		got = append(got, ctx.Value(keyA{}), SetContextValue(ctx, keyA{}, "a1"), ctx.Value(keyA{}))
+		got = append(got, SetContextValue(ctx, keyA{}, "a2"), ctx.Value(keyA{}))
+		got = append(got, SetContextValue(ctx, keyB{}, "b"), ctx.Value(keyB{}), ctx.Value(keyA{}))
+		derived := context.WithValue(ctx, keyB{}, "d")
+		got = append(got, SetContextValue(derived, keyA{}, "x"), derived.Value(keyA{}), RequestID(ctx) != "")
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	want := []any{nil, true, "a1", true, "a2", false, nil, "a2", false, "a2", true}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("step %d: got %v, want %v (all: %v)", i, got[i], want[i], got)
+		}
+	}
+	if SetContextValue(context.Background(), keyA{}, "x") {
+		t.Error("a context outside the runtime's chain took a value")
+	}
+}
