@@ -440,3 +440,31 @@ func TestPeerListsParsedOnceNamingTheSetting(t *testing.T) {
 		t.Error("uwsgi-allow-from: want its default, 127.0.0.1")
 	}
 }
+
+// More requests at once than the tracker has slots: the rest go to its
+// overflow map, and every one is counted in flight, aged, and ended.
+func TestRequestTrackerOverflow(t *testing.T) {
+	tr := newRequestTracker()
+	first := tr.begin()
+	time.Sleep(20 * time.Millisecond)
+	ids := []uint64{first}
+	for range trackerSlots + 50 {
+		ids = append(ids, tr.begin())
+	}
+	overflowed := 0
+	for _, id := range ids {
+		if id&overflowID != 0 {
+			overflowed++
+		}
+	}
+	st := tr.stats()
+	if st.InFlight != len(ids) || st.Requests != int64(len(ids)) || st.OldestRequest < 20*time.Millisecond || overflowed < 50 {
+		t.Errorf("%d begun (%d overflowed): %+v, want all in flight, the first aged, >= 50 overflowed", len(ids), overflowed, st)
+	}
+	for _, id := range ids {
+		tr.end(id)
+	}
+	if st := tr.stats(); st.InFlight != 0 || st.OldestRequest != 0 {
+		t.Errorf("all ended: %+v, want none in flight", st)
+	}
+}

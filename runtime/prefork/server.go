@@ -27,19 +27,44 @@ func DefaultLongLived(r *http.Request) bool {
 	return observe.HeaderFirst(r.Header, "Upgrade") != "" || strings.Contains(observe.HeaderFirst(r.Header, "Accept"), "text/event-stream")
 }
 
-// requestTracker counts requests and remembers when each running one began.
+// requestTracker counts requests and remembers when each running one began:
+// an ordinary request takes a free slot (one compare-and-swap, no lock, no
+// allocation), found from the request's number; only when the slots it tries
+// are busy (more requests at once than slots) does it take the overflow map's
+// lock. stats reads the slots, so it sees what drain and the stuck-request
+// report need: the requests in flight and the oldest one's age.
 type requestTracker struct {
 	total    atomic.Int64
 	long     atomic.Int64 // long-lived requests in flight (not aged)
+	slots    [trackerSlots]trackerSlot
 	mu       sync.Mutex
 	seq      uint64
-	inflight map[uint64]time.Time
-	limit    int64  // notify once total reaches it (max-requests); 0 = never
-	onLimit  func() // called once, from the request that reached limit
+	overflow map[uint64]int64 // start (trackerClock) of requests without a slot
+	limit    int64            // notify once total reaches it (max-requests); 0 = never
+	onLimit  func()           // called once, from the request that reached limit
 }
 
+const (
+	trackerSlots  = 256 // a power of two
+	trackerProbes = 8   // slots a request tries before the overflow map
+	overflowID    = 1 << 63
+)
+
+// trackerSlot holds a running request's start, 0 when free, on a cache line
+// of its own: requests on other Ps write their slots without sharing one.
+type trackerSlot struct {
+	start atomic.Int64
+	_     [56]byte
+}
+
+// trackerEpoch anchors trackerClock, which reads the monotonic clock (a wall
+// clock step never ages a request) and is never 0 (a free slot).
+var trackerEpoch = time.Now()
+
+func trackerClock() int64 { return int64(time.Since(trackerEpoch)) + 1 }
+
 func newRequestTracker() *requestTracker {
-	return &requestTracker{inflight: make(map[uint64]time.Time)}
+	return &requestTracker{overflow: make(map[uint64]int64)}
 }
 
 func (t *requestTracker) begin() uint64 {
@@ -47,11 +72,17 @@ func (t *requestTracker) begin() uint64 {
 	if t.limit > 0 && n == t.limit && t.onLimit != nil {
 		t.onLimit()
 	}
-	now := time.Now()
+	now := trackerClock()
+	for i := uint64(0); i < trackerProbes; i++ {
+		slot := (uint64(n) + i) & (trackerSlots - 1)
+		if t.slots[slot].start.CompareAndSwap(0, now) {
+			return slot
+		}
+	}
 	t.mu.Lock()
 	t.seq++
-	id := t.seq
-	t.inflight[id] = now
+	id := t.seq | overflowID
+	t.overflow[id] = now
 	t.mu.Unlock()
 	return id
 }
@@ -66,22 +97,32 @@ func (t *requestTracker) beginLong() {
 }
 
 func (t *requestTracker) end(id uint64) {
+	if id&overflowID == 0 {
+		t.slots[id].start.Store(0)
+		return
+	}
 	t.mu.Lock()
-	delete(t.inflight, id)
+	delete(t.overflow, id)
 	t.mu.Unlock()
 }
 
 func (t *requestTracker) stats() supervisor.WorkerStats {
-	now := time.Now()
-	st := supervisor.WorkerStats{Requests: t.total.Load()}
-	t.mu.Lock()
-	st.InFlight = len(t.inflight) + int(t.long.Load())
-	for _, start := range t.inflight {
-		if age := now.Sub(start); age > st.OldestRequest {
-			st.OldestRequest = age
+	now := trackerClock()
+	st := supervisor.WorkerStats{Requests: t.total.Load(), InFlight: int(t.long.Load())}
+	oldest := now
+	for i := range t.slots {
+		if start := t.slots[i].start.Load(); start != 0 {
+			st.InFlight++
+			oldest = min(oldest, start)
 		}
 	}
+	t.mu.Lock()
+	st.InFlight += len(t.overflow)
+	for _, start := range t.overflow {
+		oldest = min(oldest, start)
+	}
 	t.mu.Unlock()
+	st.OldestRequest = time.Duration(max(0, now-oldest))
 	return st
 }
 

@@ -195,3 +195,15 @@ func BenchmarkStrictConnHead(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRequestTracker is the in-flight accounting of one ordinary request,
+// from every P at once.
+func BenchmarkRequestTracker(b *testing.B) {
+	t := newRequestTracker()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			t.end(t.begin())
+		}
+	})
+}
