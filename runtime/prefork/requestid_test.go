@@ -41,9 +41,13 @@ func TestValidRequestID(t *testing.T) {
 			t.Errorf("validRequestID(%q) = %v, want %v", c.id, got, c.ok)
 		}
 	}
-	a, b := serving.NewRequestID(), serving.NewRequestID()
-	if len(a) != 32 || !serving.ValidRequestID(a) || a == b {
-		t.Errorf("newRequestID: %q, %q", a, b)
+	seen := map[string]bool{}
+	for range 10000 {
+		id := serving.NewRequestID()
+		if len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "" || seen[id] {
+			t.Fatalf("NewRequestID: %q (repeated %v), want 32 lowercase hex digits never repeated", id, seen[id])
+		}
+		seen[id] = true
 	}
 }
 
