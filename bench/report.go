@@ -13,6 +13,10 @@ var scenarioTitle = map[string]string{
 	"kill":    "SIGKILL a worker every 0.5 s",
 	"usr2":    "USR2 binary upgrade",
 	"recycle": "recycling, --max-requests 50",
+	"hup1":    "one HUP, canary off",
+	// the same HUP with --canary-window 1: one extra worker serves beside the others for a
+	// second, connections older than 250 ms close after their response meanwhile, then the roll-over
+	"hup1-canary": "one HUP, canary on (1 s window)",
 }
 
 // Report renders RESULTS.md.

@@ -172,6 +172,9 @@ func measureFaults(ctx context.Context, o *Options, res *Results, set *serverSet
 			jobs = append(jobs, job{s, scenario})
 		}
 	}
+	if s := set.runtimeApp; s != nil { // one HUP, the canary off and on, side by side
+		jobs = append(jobs, job{s, "hup1"}, job{withCanary(s), "hup1-canary"})
+	}
 	for _, j := range jobs {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -188,6 +191,17 @@ func measureFaults(ctx context.Context, o *Options, res *Results, set *serverSet
 }
 
 const faultEvery = 500 * time.Millisecond
+
+// benchCanaryWindow is the canary's window in the hup1-canary scenario.
+const benchCanaryWindow = "1"
+
+// withCanary is srv with reloads that run a canary (the hup1-canary scenario).
+func withCanary(srv *Server) *Server {
+	c := *srv
+	c.Name += " canary " + benchCanaryWindow + "s"
+	c.Argv = append(slices.Clone(srv.Argv), "--canary-window", benchCanaryWindow)
+	return &c
+}
 
 func faultRun(ctx context.Context, o *Options, srv *Server, scenario string) (FaultRow, error) {
 	row := FaultRow{Server: srv.Name, Family: srv.Family, Scenario: scenario, BucketMS: 100}
@@ -229,6 +243,12 @@ func faultRun(ctx context.Context, o *Options, srv *Server, scenario string) (Fa
 		wg       sync.WaitGroup
 	)
 	switch scenario {
+	case "hup1", "hup1-canary":
+		sleepUntil(ctx, start.Add(o.Steady))
+		if err := p.Signal(syscall.SIGHUP); err != nil {
+			return row, err
+		}
+		row.Signals = 1
 	case "hup", "kill":
 		for next := start.Add(o.Steady); next.Before(faultEnd) && ctx.Err() == nil; next = next.Add(faultEvery) {
 			sleepUntil(ctx, next)

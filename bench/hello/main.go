@@ -60,14 +60,14 @@ func main() {
 func run(args []string) error {
 	var cfg prefork.Config
 	fs := flag.NewFlagSet("hello", flag.ContinueOnError)
-	cfg.RegisterFlags(fs)
+	parsed := cfg.RegisterFlags(fs)
 	bare := fs.Bool("bare", false, "serve with net/http alone, in this process (first -b address)")
 	procs := fs.Int("procs", 1, "with -bare: serve from this many processes sharing the port (SO_REUSEPORT)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if !*bare {
-		return prefork.Run(cfg, func() (http.Handler, error) { return Handler(), nil })
+		return prefork.Run(cfg, func() (http.Handler, error) { return Handler(), nil }, parsed.NoEffect()...)
 	}
 	if len(cfg.Bind) == 0 {
 		return errors.New("-bare needs -b host:port")

@@ -25,8 +25,10 @@ import (
 // ErrToolMissing means a checking tool (nginx, systemd-analyze) is not installed.
 var ErrToolMissing = errors.New("not installed")
 
-// checkTimeout bounds each run of a checking tool.
-const checkTimeout = 30 * time.Second
+// checkTimeout bounds each run of a checking tool: a guard against a tool
+// that hangs, not a speed target. promtool's rule tests evaluate the SLO
+// alerts over days of samples and took over 30 s on a loaded 2-core machine.
+const checkTimeout = 2 * time.Minute
 
 // NginxWrapper returns a minimal nginx.conf, for a prefix folder of its own, that includes
 // the site file (or a glob of them): what `nginx -t` and a test nginx need to load a site outside /etc/nginx.

@@ -179,6 +179,28 @@ func TestCluster(t *testing.T) {
 	defer cancel()
 	conf := podmanConf(t)
 
+	// The cluster comes up (etcd, the control plane, containerd, the node: mostly waits)
+	// while the project's image is built; the test takes it once the image is there.
+	type started struct {
+		cluster *k8stest.Cluster
+		err     error
+		took    time.Duration
+	}
+	starting := make(chan started, 1)
+	go func() {
+		from := time.Now()
+		c, err := k8stest.Start(ctx, append(os.Environ(), conf))
+		starting <- started{c, err, time.Since(from)}
+	}()
+	taken := false
+	t.Cleanup(func() {
+		if !taken { // the test ended before taking it: ctx is cancelled, so Start returns soon
+			if s := <-starting; s.err == nil {
+				_ = s.cluster.Stop()
+			}
+		}
+	})
+
 	dir := newProject(t, "demo")
 	addTestRoutes(t, dir)
 	port, health := testenv.FreePort(t), testenv.FreePort(t)
@@ -204,19 +226,18 @@ func TestCluster(t *testing.T) {
 	}
 	k := gen.Data.Kube
 
-	var clusterUp time.Duration
-	startCluster := time.Now()
-	cluster, err := k8stest.Start(ctx, append(os.Environ(), conf))
-	if err != nil {
-		t.Fatal(err)
+	s := <-starting
+	taken = true
+	if s.err != nil {
+		t.Fatal(s.err)
 	}
+	cluster, clusterUp := s.cluster, s.took
 	t.Cleanup(func() {
 		if err := cluster.Stop(); err != nil {
 			t.Error(err)
 		}
 		t.Logf("cluster tests: %s wall time in all (cluster start %s)", time.Since(began).Round(time.Second), clusterUp.Round(time.Second))
 	})
-	clusterUp = time.Since(startCluster)
 	if err := cluster.ImportImage(ctx, image+":"+tag); err != nil {
 		t.Fatal(err)
 	}

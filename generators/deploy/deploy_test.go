@@ -17,6 +17,7 @@ import (
 
 	"github.com/scaffoldgo/scaffold/generators/project"
 	"github.com/scaffoldgo/scaffold/generators/state"
+	"github.com/scaffoldgo/scaffold/internal/testgen"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
@@ -27,18 +28,15 @@ func newProject(t *testing.T, name string) string {
 	return newProjectWith(t, project.Options{Name: name})
 }
 
-// newProjectWith writes a generated project made with opts into a temporary folder.
+// newProjectWith writes a generated project made with opts into a temporary folder, at the
+// path the last project of that name had (internal/testgen), so its builds hit the cache.
 func newProjectWith(t *testing.T, opts project.Options) string {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), opts.Name)
 	ctx, err := project.Generate(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := state.Commit(ctx.Files, dir, false); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return testgen.Commit(t, ctx.Files, opts.Name)
 }
 
 var all = []string{"nginx", "supervisor", "systemd", "logrotate"}

@@ -535,12 +535,19 @@ func systemdService(t *testing.T, ctx context.Context, deadline time.Time, dir, 
 		t.Fatalf("GET / on the socket-activated service: %v", err)
 	}
 
-	// ExecReload: HUP to $MAINPID.
-	if reload := unitValues(unit.Data, "ExecReload"); len(reload) != 1 || reload[0] != "/bin/kill -HUP $MAINPID" {
-		t.Fatalf("ExecReload=%v", reload)
+	// systemctl reload: ExecReload, `NAME reload --wait` over the control socket, run as
+	// the service with its environment; it returns once the reload is decided, 0 when
+	// the new generation took over.
+	execReload := unitValues(unit.Data, "ExecReload")
+	if len(execReload) != 1 || !strings.HasSuffix(execReload[0], " reload --wait") {
+		t.Fatalf("ExecReload=%v", execReload)
 	}
-	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
-		t.Fatal(err)
+	argv := strings.Fields(execReload[0])
+	reload := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	reload.Dir, reload.SysProcAttr = cmd.Dir, cmd.SysProcAttr
+	reload.Env = append(os.Environ(), unitValues(unit.Data, "Environment")...)
+	if out, err := reload.CombinedOutput(); err != nil {
+		t.Fatalf("ExecReload %s: %v\n%s", execReload[0], err, out)
 	}
 	await("RELOADING=1")
 	await("READY=1")

@@ -185,13 +185,6 @@ func protocolBehindNginx(t *testing.T, ctx context.Context, deadline time.Time, 
 	}
 	upload := strings.Repeat("0123456789abcdef", 16<<10) // 256 KiB, under app.max_body_bytes
 	sum := sha256.Sum256([]byte(upload))
-	overLimit := http.StatusRequestURITooLong
-	if protocol == "fastcgi" {
-		// net/http/fcgi parses FastCGI requests itself: the runtime's request limits do not
-		// reach them yet (issue 25, item 2: one request policy for every path in). When
-		// they do, this is 414 as over HTTP and uwsgi, and this line goes.
-		overLimit = http.StatusOK
-	}
 	tests := []struct {
 		name, method, path string
 		header             http.Header
@@ -244,7 +237,7 @@ func protocolBehindNginx(t *testing.T, ctx context.Context, deadline time.Time, 
 				return nil
 			}},
 		// Over the runtime's limit_request_line but within nginx's buffers: the app refuses it.
-		{name: "request line over the runtime's limit", method: "GET", path: "/echo/" + strings.Repeat("p", 4200), want: overLimit},
+		{name: "request line over the runtime's limit", method: "GET", path: "/echo/" + strings.Repeat("p", 4200), want: http.StatusRequestURITooLong},
 	}
 	for _, tt := range tests {
 		var body io.Reader

@@ -15,6 +15,7 @@ import (
 
 	"github.com/scaffoldgo/scaffold/generators/state"
 	"github.com/scaffoldgo/scaffold/internal/testenv"
+	"github.com/scaffoldgo/scaffold/internal/testgen"
 )
 
 func goCmd(t *testing.T, dir string, args ...string) string {
@@ -37,17 +38,16 @@ func goCmdEnv(t *testing.T, dir string, env []string, args ...string) string {
 	return string(out)
 }
 
+// generateInto writes the project generated with opts into a folder of the test's, at the
+// path the last test with a project of that name had (internal/testgen): what an earlier
+// test built there is in the build cache.
 func generateInto(t *testing.T, opts Options) string {
 	t.Helper()
 	ctx, err := Generate(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(t.TempDir(), opts.Name)
-	if err := state.Commit(ctx.Files, dir, false); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return testgen.Commit(t, ctx.Files, opts.Name)
 }
 
 // TestGeneratedProjectBuildsVetsAndTests runs, for each option set that changes the

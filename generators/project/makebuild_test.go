@@ -114,7 +114,7 @@ func TestSQLiteFirstBuildSaysAMinute(t *testing.T) {
 		t.Skip("builds a generated project; skipped with -short")
 	}
 	makeBin := testenv.Tool(t, "make")
-	dir := generateInto(t, Options{Name: "lite", Database: state.DatabaseSQLite})
+	dir := generateInto(t, Options{Name: "notes-lite", Database: state.DatabaseSQLite}) // as the golden sqlite case: in the build cache
 	downloadDBModules(t, dir)
 	const notice = "First build with the SQLite driver (modernc.org/sqlite): compiling it takes about a minute, once"
 

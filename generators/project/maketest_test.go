@@ -41,23 +41,10 @@ func TestMakeTestSkipsNothingSilently(t *testing.T) {
 		if bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pg_ctl"); len(bins) == 0 {
 			testenv.Tool(t, "pg_ctl", "apt-get install postgresql")
 		}
-		// Not t.TempDir: as root, the cluster belongs to the postgres user, who must reach it.
-		base, err := os.MkdirTemp("", "scaffold-makedb-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.RemoveAll(base) })
-		if err := os.Chmod(base, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		ctx, err := Generate(Options{Name: "pgdemo", Database: state.DatabasePostgres})
-		if err != nil {
-			t.Fatal(err)
-		}
-		dir := filepath.Join(base, "pgdemo")
-		if err := state.Commit(ctx.Files, dir, false); err != nil {
-			t.Fatal(err)
-		}
+		// As root, the cluster belongs to the postgres user, who must reach it: testgen's
+		// folders are 0755, where t.TempDir's top folder is 0700. TestPostgresEndToEnd's
+		// name and options, so the packages it compiled there are in the build cache.
+		dir := generateInto(t, Options{Name: "notes-pg", Database: state.DatabasePostgres})
 		downloadDBModules(t, dir)
 
 		out, ok := runMake(t, makeBin, dir, "db")
@@ -69,7 +56,7 @@ func TestMakeTestSkipsNothingSilently(t *testing.T) {
 			t.Fatalf("make db a second time (the server runs already):\n%s", out)
 		}
 		out, ok = runMake(t, makeBin, dir, "test")
-		if !ok || strings.Contains(out, "SKIPPED") || !strings.Contains(out, "ok  \tpgdemo/web/notes") || !strings.Contains(out, "ok  \tpgdemo/test") {
+		if !ok || strings.Contains(out, "SKIPPED") || !strings.Contains(out, "ok  \tnotes-pg/web/notes") || !strings.Contains(out, "ok  \tnotes-pg/test") {
 			t.Fatalf("make test with make db's server: want every test run, none skipped:\n%s", out)
 		}
 
@@ -83,17 +70,17 @@ func TestMakeTestSkipsNothingSilently(t *testing.T) {
 				skipLines = append(skipLines, l)
 			}
 		}
-		if !ok || len(skipLines) != 1 || !strings.Contains(skipLines[0], "pgdemo/web/notes TestCreateGetList") ||
-			!strings.Contains(skipLines[0], "pgdemo/test TestDevelopmentEntry") || !strings.Contains(skipLines[0], "run `make db`") {
+		if !ok || len(skipLines) != 1 || !strings.Contains(skipLines[0], "notes-pg/web/notes TestCreateGetList") ||
+			!strings.Contains(skipLines[0], "notes-pg/test TestDevelopmentEntry") || !strings.Contains(skipLines[0], "run `make db`") {
 			t.Fatalf("make test without a database: want it to pass and one line naming the skipped tests and make db:\n%s", out)
 		}
 	})
 
 	t.Run("sqlite", func(t *testing.T) {
-		dir := generateInto(t, Options{Name: "litedemo", Database: state.DatabaseSQLite})
+		dir := generateInto(t, Options{Name: "notes-lite", Database: state.DatabaseSQLite}) // as the golden sqlite case: in the build cache
 		downloadDBModules(t, dir)
 		out, ok := runMake(t, makeBin, dir, "test")
-		if !ok || strings.Contains(out, "SKIPPED") || !strings.Contains(out, "ok  \tlitedemo/web/notes") || !strings.Contains(out, "ok  \tlitedemo/test") {
+		if !ok || strings.Contains(out, "SKIPPED") || !strings.Contains(out, "ok  \tnotes-lite/web/notes") || !strings.Contains(out, "ok  \tnotes-lite/test") {
 			t.Fatalf("make test: want every test run, none skipped:\n%s", out)
 		}
 		// .env is development-only: make serve says so where it would otherwise surprise.

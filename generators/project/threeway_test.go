@@ -10,6 +10,7 @@ import (
 
 	"github.com/scaffoldgo/scaffold/generators/merge"
 	"github.com/scaffoldgo/scaffold/generators/state"
+	"github.com/scaffoldgo/scaffold/internal/testgen"
 	"github.com/scaffoldgo/scaffold/templates"
 )
 
@@ -56,10 +57,7 @@ func newProjectFrom(t *testing.T, tree fs.FS, version string) string {
 		t.Fatal(err)
 	}
 	ctx.AddBases(ctx.Files)
-	dir := filepath.Join(t.TempDir(), "demo")
-	if err := state.Commit(ctx.Files, dir, false); err != nil {
-		t.Fatal(err)
-	}
+	dir := testgen.Commit(t, ctx.Files, "demo")
 	return dir
 }
 

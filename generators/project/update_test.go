@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/scaffoldgo/scaffold/generators/state"
+	"github.com/scaffoldgo/scaffold/internal/testgen"
 )
 
 // newProject writes a fresh project into a temporary folder.
@@ -18,11 +19,7 @@ func newProject(t *testing.T, version string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(t.TempDir(), "demo")
-	if err := state.Commit(ctx.Files, dir, false); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return testgen.Commit(t, ctx.Files, "demo")
 }
 
 func writeFile(t *testing.T, p, data string) {

@@ -229,7 +229,7 @@ func TestZeroMeansOffInYAMLEnvAndFlags(t *testing.T) {
 	}
 	fromFiles := mustPrefork(t, yamlZero.Server, yamlZero.Logging)
 	flags := mustPrefork(t, DefaultServer(), DefaultLogging())
-	if err := flags.ParseArgs(prefork.CommandLine{Program: "demo", Env: func(string) string { return "" }}, []string{"--keep-alive", "0", "-t", "0"}); err != nil {
+	if _, err := flags.ParseArgs(prefork.CommandLine{Program: "demo", Env: func(string) string { return "" }}, []string{"--keep-alive", "0", "-t", "0"}); err != nil {
 		t.Fatal(err)
 	}
 	if fromFiles.KeepAlive != flags.KeepAlive || fromFiles.Timeout != flags.Timeout || flags.KeepAlive >= 0 || flags.Timeout >= 0 {
@@ -247,10 +247,11 @@ func TestShutdownDelayMapsOntoTheRuntime(t *testing.T) {
 	if pc.ShutdownDelay != 5*time.Second || o.Of("server.shutdown_delay") != "env APP_SERVER_SHUTDOWN_DELAY" {
 		t.Errorf("env: runtime ShutdownDelay %s from %s, want 5s", pc.ShutdownDelay, o.Of("server.shutdown_delay"))
 	}
-	if err := pc.ParseArgs(prefork.CommandLine{Program: "demo", Env: func(string) string { return "" }}, []string{"--shutdown-delay", "8"}); err != nil {
+	p, err := pc.ParseArgs(prefork.CommandLine{Program: "demo", Env: func(string) string { return "" }}, []string{"--shutdown-delay", "8"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cfg.Server.FromFlags(pc, o, "server"); err != nil {
+	if err := cfg.Server.FromFlags(pc, p, o, "server"); err != nil {
 		t.Fatal(err)
 	}
 	if pc.ShutdownDelay != 8*time.Second || cfg.Server.ShutdownDelay != 8*time.Second || o.Of("server.shutdown_delay") != "flag --shutdown-delay" {
@@ -267,17 +268,18 @@ func TestFromFlagsAndPrint(t *testing.T) {
 		t.Fatal(err)
 	}
 	pc := mustPrefork(t, cfg.Server, cfg.Logging)
-	if err := pc.ParseArgs(prefork.CommandLine{Program: "demo", Env: func(string) string { return "" }}, []string{"-w", "7", "--keep-alive", "0", "-b", "[::1]:9000", "--access-logfile", "/var/log/demo/access.log", "--log-level", "debug", "--error-logfile", "/var/log/demo/error.log"}); err != nil {
+	p, err := pc.ParseArgs(prefork.CommandLine{Program: "demo", Env: func(string) string { return "" }}, []string{"-w", "7", "--keep-alive", "0", "-b", "[::1]:9000", "--access-logfile", "/var/log/demo/access.log", "--log-level", "debug", "--error-logfile", "/var/log/demo/error.log"})
+	if err != nil {
 		t.Fatal(err)
 	}
 	// One log: the runtime's follows logging's output, level and format (setting.yaml's json).
 	if pc.LogFormat != "json" || pc.ErrorLog != "/var/log/demo/error.log" || pc.LogLevel != "debug" {
 		t.Errorf("the runtime's log: format %q, file %q, level %q; want json, the flag's file and level", pc.LogFormat, pc.ErrorLog, pc.LogLevel)
 	}
-	if err := cfg.Server.FromFlags(pc, o, "server"); err != nil {
+	if err := cfg.Server.FromFlags(pc, p, o, "server"); err != nil {
 		t.Fatal(err)
 	}
-	cfg.Logging.FromFlags(pc, o, "logging")
+	cfg.Logging.FromFlags(pc, p, o, "logging")
 	var out bytes.Buffer
 	if err := Print(&out, &cfg, o); err != nil {
 		t.Fatal(err)

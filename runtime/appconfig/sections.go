@@ -34,6 +34,15 @@ type Server struct {
 	MetricsBind       string        `yaml:"metrics_bind"`
 	MaxWorkerMemory   Size          `yaml:"max_worker_memory"` // recycle a worker above this RSS (0: never)
 	BindMode          string        `yaml:"bind_mode"`         // octal mode of bound unix sockets ("": by umask)
+
+	// A reload's canary (0: off): the new generation serves beside the current one
+	// for canary_window, then is promoted or rolled back on its errors and latency.
+	CanaryWindow           time.Duration `yaml:"canary_window"`
+	CanaryShare            float64       `yaml:"canary_share"`
+	CanaryMinRequests      int           `yaml:"canary_min_requests"`
+	CanaryMaxErrorIncrease float64       `yaml:"canary_max_error_increase"`
+	CanaryMaxLatencyRatio  float64       `yaml:"canary_max_latency_ratio"`
+	CanaryLatencyFloor     time.Duration `yaml:"canary_latency_floor"`
 }
 
 // DefaultServer is the runtime's defaults for config.yaml (prefork.ServerDefaults).
@@ -108,6 +117,8 @@ func spell(f reflect.Value) []string {
 		return slices.Clone(f.Interface().([]string))
 	case f.CanInt():
 		return []string{strconv.FormatInt(f.Int(), 10)}
+	case f.CanFloat():
+		return []string{strconv.FormatFloat(f.Float(), 'f', -1, 64)}
 	}
 	return []string{f.String()}
 }
@@ -245,14 +256,14 @@ var logSettings = []struct {
 	}},
 }
 
-// FromFlags copies back the log settings the command line gave (c after ParseArgs),
-// each by its logSettings row: --error-logfile and --log-level set logging's output and
+// FromFlags copies back the log settings the command line gave (c after ParseArgs, p
+// what it returned), each by its logSettings row: --error-logfile and --log-level set logging's output and
 // level (one log, the app's and the runtime's, in logging's format), --access-logfile
 // and --access-logformat what access_log sets; so the section and its origins say what
 // runs. path is where the section sits.
-func (l *Logging) FromFlags(c prefork.Config, o *Origins, path string) {
+func (l *Logging) FromFlags(c prefork.Config, p *prefork.Parsed, o *Origins, path string) {
 	for _, s := range logSettings {
-		if !c.Given(s.flag) {
+		if !p.Given(s.flag) {
 			continue
 		}
 		s.from(l, c.SettingValue(s.flag))
@@ -262,13 +273,14 @@ func (l *Logging) FromFlags(c prefork.Config, o *Origins, path string) {
 	}
 }
 
-// FromFlags copies back the values the command line gave (c after ParseArgs), so the
+// FromFlags copies back the values the command line gave (c after ParseArgs, p what it
+// returned), so the
 // section and its origins say what the server runs with, in the setting's one spelling;
 // path is where the section sits.
-func (s *Server) FromFlags(c prefork.Config, o *Origins, path string) error {
+func (s *Server) FromFlags(c prefork.Config, p *prefork.Parsed, o *Origins, path string) error {
 	v := reflect.ValueOf(s).Elem()
 	for _, k := range prefork.ServerKeys() {
-		if !c.Given(k.Flag) {
+		if !p.Given(k.Flag) {
 			continue
 		}
 		if err := setLeaf(serverField(v, k.Key), c.SettingValue(k.Flag), true); err != nil {

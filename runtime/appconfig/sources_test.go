@@ -62,6 +62,15 @@ var sourceCases = []sourceCase{
 	{"max_worker_memory", "APP_SERVER_MAX_WORKER_MEMORY", "--max-worker-memory", "0", "max_worker_memory = 0", ""},
 	{"max_worker_memory", "APP_SERVER_MAX_WORKER_MEMORY", "--max-worker-memory", "-1", "", "must be a number of bytes"},
 	{"max_worker_memory", "APP_SERVER_MAX_WORKER_MEMORY", "--max-worker-memory", "2 parsecs", "", `unknown unit "parsecs"`},
+	// the canary: a duration window (0 off), a share of the workers, a ratio of at least 1.
+	{"canary_window", "APP_SERVER_CANARY_WINDOW", "--canary-window", "30s", "canary_window = 30", ""},
+	{"canary_window", "APP_SERVER_CANARY_WINDOW", "--canary-window", "-5", "", "must be a non-negative number of seconds"},
+	{"canary_share", "APP_SERVER_CANARY_SHARE", "--canary-share", "0.25", "canary_share = 0.25", ""},
+	{"canary_share", "APP_SERVER_CANARY_SHARE", "--canary-share", "1.5", "", "must be a fraction of the workers from 0 to 1"},
+	{"canary_max_latency_ratio", "APP_SERVER_CANARY_MAX_LATENCY_RATIO", "--canary-max-latency-ratio", "2", "canary_max_latency_ratio = 2", ""},
+	{"canary_max_latency_ratio", "APP_SERVER_CANARY_MAX_LATENCY_RATIO", "--canary-max-latency-ratio", "0.5", "", "must be a ratio from 1 to 1000"},
+	{"canary_max_error_increase", "APP_SERVER_CANARY_MAX_ERROR_INCREASE", "--canary-max-error-increase", "0.5", "canary_max_error_increase = 0.5", ""},
+	{"canary_min_requests", "APP_SERVER_CANARY_MIN_REQUESTS", "--canary-min-requests", "some", "", "must be a whole number"},
 	// octal modes: one spelling, whatever was written.
 	{"bind_mode", "APP_SERVER_BIND_MODE", "--bind-mode", "0660", "bind_mode = 0660", ""},
 	{"bind_mode", "APP_SERVER_BIND_MODE", "--bind-mode", "0o640", "bind_mode = 0640", ""},
@@ -159,7 +168,7 @@ func fromArgs(t *testing.T, cmdArgs string, args []string) ([]string, error) {
 		}
 		return ""
 	}}
-	if err := pc.ParseArgs(cl, args); err != nil {
+	if _, err := pc.ParseArgs(cl, args); err != nil {
 		return nil, err
 	}
 	return pc.Settings()
@@ -247,13 +256,14 @@ func TestPlatformVariablesAsGunicorn(t *testing.T) {
 	t.Run("a flag sets bind", func(t *testing.T) {
 		cfg, o := load(t, "server:\n  bind: 127.0.0.1:9001\n")
 		pc := mustPrefork(t, cfg.Server, cfg.Logging)
-		if err := pc.ParseArgs(prefork.CommandLine{Program: "demo"}, []string{"--bind", "127.0.0.1:9002"}); err != nil {
+		p, err := pc.ParseArgs(prefork.CommandLine{Program: "demo"}, []string{"--bind", "127.0.0.1:9002"})
+		if err != nil {
 			t.Fatal(err)
 		}
-		if err := cfg.Server.FromFlags(pc, o, "server"); err != nil {
+		if err := cfg.Server.FromFlags(pc, p, o, "server"); err != nil {
 			t.Fatal(err)
 		}
-		lines := platformLines(append(o.Warnings(), pc.NoEffect()...))
+		lines := platformLines(append(o.Warnings(), p.NoEffect()...))
 		if len(lines) != 1 || !strings.Contains(lines[0], "PORT=8123") || !strings.Contains(lines[0], "--bind") {
 			t.Errorf("lines %q, want one saying --bind won over PORT", lines)
 		}
@@ -286,6 +296,7 @@ func TestDefaultServerIsTheRuntimes(t *testing.T) {
 	want := Server{
 		Bind: []string{"127.0.0.1:8000"}, Workers: 1, Timeout: 30 * time.Second, GracefulTimeout: 30 * time.Second,
 		KeepAlive: 5 * time.Second, ForwardedAllowIPs: "127.0.0.1,::1", Backlog: 2048, WorkerConnections: 1000, Protocol: "http",
+		CanaryMinRequests: 50, CanaryMaxErrorIncrease: 1, CanaryMaxLatencyRatio: 1.5, CanaryLatencyFloor: 5 * time.Millisecond,
 	}
 	if got := DefaultServer(); !reflect.DeepEqual(got, want) {
 		t.Errorf("DefaultServer()\n%+v\nwant\n%+v", got, want)

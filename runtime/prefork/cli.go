@@ -84,8 +84,15 @@ const EnvCmdArgs = "GUNICORN_CMD_ARGS"
 // flag.ErrHelp. Long flags take two dashes and are never abbreviated; a
 // short flag takes its value attached or next (-w4, -w 4), a long one
 // after "=" or next. One positional APP_MODULE (Gunicorn's module:app) is
-// accepted and reported as having no effect. Errors are *UsageError.
-func (c *Config) ParseArgs(cl CommandLine, args []string) error {
+// accepted and reported as having no effect. The Parsed returned (never nil)
+// says which settings were given and holds the notes for Run. Errors are
+// *UsageError.
+func (c *Config) ParseArgs(cl CommandLine, args []string) (*Parsed, error) {
+	p := new(Parsed)
+	return p, c.parseArgs(cl, args, p)
+}
+
+func (c *Config) parseArgs(cl CommandLine, args []string, p *Parsed) error {
 	getenv := cl.Env
 	if getenv == nil {
 		getenv = os.Getenv
@@ -93,7 +100,7 @@ func (c *Config) ParseArgs(cl CommandLine, args []string) error {
 	if env := getenv(EnvCmdArgs); strings.TrimSpace(env) != "" {
 		words, err := splitShell(env)
 		if err == nil {
-			err = c.parsePass(cl, words)
+			err = c.parsePass(cl, words, p)
 		}
 		if err != nil {
 			var ue *UsageError
@@ -107,13 +114,13 @@ func (c *Config) ParseArgs(cl CommandLine, args []string) error {
 			return &UsageError{Program: cl.Program, Msg: EnvCmdArgs + ": " + err.Error()}
 		}
 	}
-	if err := c.parsePass(cl, args); err != nil {
+	if err := c.parsePass(cl, args, p); err != nil {
 		return err
 	}
 	// $PORT and $WEB_CONCURRENCY only give defaults: say so when a flag wins.
-	for _, p := range PlatformDefaults(getenv) {
-		if c.given[p.Flag] {
-			c.AddNoEffect(fmt.Sprintf("%s=%s: not used: --%s on the command line sets %s (the variable only gives the default)", p.Variable, p.Given, p.Flag, p.Key))
+	for _, d := range PlatformDefaults(getenv) {
+		if p.Given(d.Flag) {
+			p.AddNoEffect(fmt.Sprintf("%s=%s: not used: --%s on the command line sets %s (the variable only gives the default)", d.Variable, d.Given, d.Flag, d.Key))
 		}
 	}
 	return nil
@@ -157,7 +164,7 @@ var appModuleRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.]*(:.*)?$`)
 
 // parsePass parses one list of words (the environment's or the command
 // line's); values are fresh per pass, so the first -b of a pass replaces.
-func (c *Config) parsePass(cl CommandLine, args []string) error {
+func (c *Config) parsePass(cl CommandLine, args []string, p *Parsed) error {
 	values := map[*settings.Setting]flag.Value{}
 	lookup := func(word string) (option, bool) {
 		for i := range cl.Flags {
@@ -172,7 +179,7 @@ func (c *Config) parsePass(cl CommandLine, args []string) error {
 			for _, f := range s.Flags {
 				if f == word {
 					if values[s] == nil {
-						values[s] = settingValue(s, c)
+						values[s] = settingValue(s, &c.Values, p)
 					}
 					return option{s: s, v: values[s]}, true
 				}
@@ -188,10 +195,7 @@ func (c *Config) parsePass(cl CommandLine, args []string) error {
 			return usage("invalid value %q for %s: %s", val, o.label(), strings.TrimPrefix(err.Error(), "prefork: "))
 		}
 		if o.s != nil {
-			if c.given == nil {
-				c.given = map[string]bool{}
-			}
-			c.given[o.s.LongName()] = true
+			p.setGiven(o.s.LongName())
 		}
 		return nil
 	}
@@ -280,10 +284,7 @@ func (c *Config) parsePass(cl CommandLine, args []string) error {
 		if !appModuleRE.MatchString(positional[0]) {
 			return usage("unexpected argument %q: flags only (see --help)", positional[0])
 		}
-		note := positional[0] + ": no effect: APP_MODULE names a Python app; this server's app is compiled into the binary"
-		if !containsFold(c.noEffect, note) {
-			c.noEffect = append(c.noEffect, note)
-		}
+		p.AddNoEffect(positional[0] + ": no effect: APP_MODULE names a Python app; this server's app is compiled into the binary")
 	}
 	return nil
 }
@@ -301,7 +302,7 @@ func (cl CommandLine) checkCommand(word string) error {
 	}
 	best, bestD := "", 3
 	for _, k := range known {
-		if d := EditDistance(word, k); d < bestD {
+		if d := settings.EditDistance(word, k); d < bestD {
 			best, bestD = k, d
 		}
 	}
@@ -390,7 +391,7 @@ func suggest(word string, cl CommandLine) string {
 	for _, s := range settings.Table {
 		addLong(s.Flags)
 	}
-	if best := Closest(strings.TrimPrefix(word, "--"), long); best != "" {
+	if best := settings.Closest(strings.TrimPrefix(word, "--"), long); best != "" {
 		return "; did you mean --" + best + "?"
 	}
 	return " (see --help)"
@@ -471,7 +472,3 @@ func splitShell(s string) ([]string, error) {
 	}
 	return words, nil
 }
-
-// Given reports whether the setting with this long flag name ("log-level")
-// was set by ParseArgs (command line or GUNICORN_CMD_ARGS).
-func (c Config) Given(long string) bool { return c.given[long] }

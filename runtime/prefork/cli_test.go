@@ -17,6 +17,12 @@ import (
 
 // parseGunicorn runs ParseArgs with env as GUNICORN_CMD_ARGS.
 func parseGunicorn(c *Config, env string, args ...string) (string, error) {
+	_, out, err := parseNotes(c, env, args...)
+	return out, err
+}
+
+// parseNotes is parseGunicorn with the parse's notes.
+func parseNotes(c *Config, env string, args ...string) (*Parsed, string, error) {
 	var out bytes.Buffer
 	cl := CommandLine{Program: "app", Stdout: &out, Env: func(k string) string {
 		if k == EnvCmdArgs {
@@ -24,8 +30,8 @@ func parseGunicorn(c *Config, env string, args ...string) (string, error) {
 		}
 		return ""
 	}, Flags: []Flag{{Flags: []string{"-c", "--config"}, Meta: "DIR", Default: "config", Help: "configuration directory"}}}
-	err := c.ParseArgs(cl, args)
-	return out.String(), err
+	p, err := c.ParseArgs(cl, args)
+	return p, out.String(), err
 }
 
 func printed(c Config) string {
@@ -120,6 +126,12 @@ func TestEverySettingParses(t *testing.T) {
 		"dogstatsd-tags":               {[]string{"--dogstatsd-tags", "env:prod,team:web"}, "dogstatsd_tags = env:prod,team:web", ""},
 		"access-log-buffer":            {[]string{"--access-log-buffer", "8KiB"}, "access_log_buffer = 8KiB", "lots"},
 		"access-log-flush":             {[]string{"--access-log-flush", "0.25"}, "access_log_flush = 0.25", "soon"},
+		"canary-window":                {[]string{"--canary-window", "20"}, "canary_window = 20", "-5"},
+		"canary-share":                 {[]string{"--canary-share", "0.25"}, "canary_share = 0.25", "1.5"},
+		"canary-min-requests":          {[]string{"--canary-min-requests", "200"}, "canary_min_requests = 200", "many"},
+		"canary-max-error-increase":    {[]string{"--canary-max-error-increase", "0.5"}, "canary_max_error_increase = 0.5", "101"},
+		"canary-max-latency-ratio":     {[]string{"--canary-max-latency-ratio", "1.25"}, "canary_max_latency_ratio = 1.25", "0.5"},
+		"canary-latency-floor":         {[]string{"--canary-latency-floor", "0.01"}, "canary_latency_floor = 0.01", "10 ms"},
 	}
 	for i := range settings.Table {
 		s := &settings.Table[i]
@@ -225,11 +237,11 @@ func TestGunicornFlagsAccepted(t *testing.T) {
 
 func TestNoEffectSettings(t *testing.T) {
 	var c Config
-	_, err := parseGunicorn(&c, "--worker-class gthread", "--threads", "4", "--preload", "-k", "sync", "--worker-tmp-dir", "/dev/shm", "--strip-header-spaces", "app:app")
+	p, _, err := parseNotes(&c, "--worker-class gthread", "--threads", "4", "--preload", "-k", "sync", "--worker-tmp-dir", "/dev/shm", "--strip-header-spaces", "app:app")
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := strings.Join(c.NoEffect(), "\n")
+	got := strings.Join(p.NoEffect(), "\n")
 	for _, want := range []string{
 		"--threads 4: no effect: each request already runs in its own goroutine; --worker-connections bounds concurrency",
 		"--preload: no effect: workers are re-executed binaries",
@@ -248,8 +260,8 @@ func TestNoEffectSettings(t *testing.T) {
 	}
 	// reported once by --check-config, before the verdict
 	var out bytes.Buffer
-	c.CheckConfig, c.Workers, c.stdout = true, 1, &out
-	if _, _, err := prepare(c, func() (http.Handler, error) { return http.NotFoundHandler(), nil }); err != nil {
+	c.CheckConfig, c.Workers = true, 1
+	if _, _, err := prepare(c, func() (http.Handler, error) { return http.NotFoundHandler(), nil }, p.NoEffect(), &out); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Count(out.String(), "--threads 4: no effect") != 1 || !strings.HasSuffix(out.String(), "configuration OK\n") {
@@ -293,27 +305,28 @@ func TestMistypedCommandRefused(t *testing.T) {
 		{"status", `"status": not a command of demo (commands: migrate)`},
 	} {
 		var c Config
-		err := c.ParseArgs(cl, []string{"-w", "2", tc.word})
+		_, err := c.ParseArgs(cl, []string{"-w", "2", tc.word})
 		var ue *UsageError
 		if !errors.As(err, &ue) || !strings.Contains(ue.Msg, tc.want) || ExitCode(err) != 2 {
 			t.Errorf("%s: got %v, want a usage error with %q", tc.word, err, tc.want)
 		}
 	}
 	var c Config
-	if err := c.ParseArgs(cl, []string{"migrat", "up"}); err == nil || !strings.Contains(err.Error(), `did you mean "migrate"?`) {
+	if _, err := c.ParseArgs(cl, []string{"migrat", "up"}); err == nil || !strings.Contains(err.Error(), `did you mean "migrate"?`) {
 		t.Errorf("migrat up: %v", err)
 	}
-	if err := c.ParseArgs(CommandLine{Program: "demo-dev", Env: cl.Env}, []string{"status"}); err == nil || !strings.Contains(err.Error(), `"status": not a command of demo-dev (it takes flags only)`) {
+	if _, err := c.ParseArgs(CommandLine{Program: "demo-dev", Env: cl.Env}, []string{"status"}); err == nil || !strings.Contains(err.Error(), `"status": not a command of demo-dev (it takes flags only)`) {
 		t.Errorf("status to a program without commands: %v", err)
 	}
 	// Gunicorn's APP_MODULE, dotted or not, far from every command: accepted with its notice.
 	for _, word := range []string{"app", "wsgi:app", "myproject.wsgi", "stauts:app", "application"} {
 		var c Config
-		if err := c.ParseArgs(cl, []string{word}); err != nil {
+		p, err := c.ParseArgs(cl, []string{word})
+		if err != nil {
 			t.Errorf("%s: %v", word, err)
 			continue
 		}
-		if got := strings.Join(c.NoEffect(), "\n"); !strings.Contains(got, word+": no effect: APP_MODULE names a Python app") {
+		if got := strings.Join(p.NoEffect(), "\n"); !strings.Contains(got, word+": no effect: APP_MODULE names a Python app") {
 			t.Errorf("%s: notice %q", word, got)
 		}
 	}
@@ -355,11 +368,12 @@ func TestCommandLineErrors(t *testing.T) {
 		t.Error("-t -1 must be refused (negative)")
 	}
 	c = Config{}
-	if _, err := parseGunicorn(&c, "", "-w4", "-DR", "--bind=127.0.0.1:5", "--", "app:app"); err != nil {
+	p, _, err := parseNotes(&c, "", "-w4", "-DR", "--bind=127.0.0.1:5", "--", "app:app")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Workers != 4 || !c.Daemon || c.Bind[0] != "127.0.0.1:5" || len(c.noEffect) != 2 {
-		t.Errorf("-w4 -DR --bind=: %+v %v", c.Workers, c.noEffect)
+	if c.Workers != 4 || !c.Daemon || c.Bind[0] != "127.0.0.1:5" || len(p.NoEffect()) != 2 {
+		t.Errorf("-w4 -DR --bind=: %+v %v", c.Workers, p.NoEffect())
 	}
 	// the switch's optional value is taken only when it is one of its words
 	c = Config{}

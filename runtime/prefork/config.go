@@ -2,7 +2,6 @@ package prefork
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -23,28 +22,19 @@ type App func() (http.Handler, error)
 type WorkerInfo = supervisor.WorkerInfo
 
 // Config is what Run and Serve take: the settings (plain data, which the
-// master hands each worker it starts), the program's hooks (funcs, never
-// serialized: each process sets its own) and what ParseArgs noted about
-// the command line. A zero field means its documented default; for
+// master hands each worker it starts) and the program's hooks (funcs, never
+// serialized: each process sets its own). What ParseArgs noted about the
+// command line is not part of it (Parsed). A zero field means its documented default; for
 // durations and request limits a negative value means "off" (the flags map
 // Gunicorn's 0 to that).
 type Config struct {
 	Values
 	Hooks
 
-	// noEffect lists the Gunicorn settings given that mean nothing here,
-	// each with why and what to use instead; reported once at start-up and
-	// by --check-config.
-	noEffect []string
-	// given holds the long names of the settings ParseArgs set.
-	given map[string]bool
 	// modes are the octal mode settings and peers the address lists, parsed
 	// once by withDefaults: nothing parses them again, no error is dropped.
 	modes fileModes
 	peers peerLists
-
-	// stdout receives --print-config output (tests); default os.Stdout.
-	stdout io.Writer
 }
 
 // Values are the runtime's settings as plain data (internal/settings): what

@@ -131,7 +131,9 @@ func TestDefaults(t *testing.T) {
 
 func TestPrintAndCheckConfig(t *testing.T) {
 	var out bytes.Buffer
-	cfg := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 2, PrintConfig: true}, stdout: &out}
+	printOut = &out
+	t.Cleanup(func() { printOut = os.Stdout })
+	cfg := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 2, PrintConfig: true}}
 	if err := Run(cfg, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +142,7 @@ func TestPrintAndCheckConfig(t *testing.T) {
 	}
 
 	out.Reset()
-	cfg = Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 2, CheckConfig: true}, stdout: &out}
+	cfg = Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 2, CheckConfig: true}}
 	ok := func() (http.Handler, error) { return http.NotFoundHandler(), nil }
 	if err := Run(cfg, ok); err != nil || !strings.Contains(out.String(), "OK") {
 		t.Errorf("check-config of a good app: %v, %q", err, out.String())
@@ -276,27 +278,32 @@ func TestInheritEnv(t *testing.T) {
 	}
 }
 
-func TestLimitsHandler(t *testing.T) {
+// TestCheckRequestLimits: the limits on a request its transport's parser
+// read (HTTP/2, uwsgi, FastCGI), the request line rebuilt as sent.
+func TestCheckRequestLimits(t *testing.T) {
 	cfg, _ := Config{Values: Values{LimitRequestLine: 40, LimitRequestFields: 3, LimitRequestFieldSize: 20}}.withDefaults()
-	h := limitsHandler(cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	p := newRequestPolicy(cfg, nil)
 	for _, tc := range []struct {
 		uri  string
 		hdr  []string
 		want int
 	}{
-		{"/", []string{"A", "1"}, 200},
+		{"/", []string{"A", "1"}, 0},
 		{"/" + strings.Repeat("x", 40), nil, 414},
-		{"/", []string{"A", strings.Repeat("v", 18)}, 431},
+		{"/", []string{"A", strings.Repeat("v", 16)}, 431}, // "A: " + 16 + CRLF = 21
+		{"/", []string{"A", strings.Repeat("v", 15)}, 0},
 		{"/", []string{"A", "1", "B", "2", "C", "3"}, 431}, // + Host = 4 fields
 	} {
-		r := &http.Request{Method: "GET", RequestURI: tc.uri, Proto: "HTTP/1.1", Host: "h", Header: http.Header{}}
+		r := &http.Request{Method: "GET", RequestURI: tc.uri, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Host: "h", Header: http.Header{}}
 		for i := 0; i < len(tc.hdr); i += 2 {
 			r.Header.Add(tc.hdr[i], tc.hdr[i+1])
 		}
-		rec := &recorder{header: http.Header{}, code: 200}
-		h.ServeHTTP(rec, r)
-		if rec.code != tc.want {
-			t.Errorf("%s %v: %d, want %d", tc.uri, tc.hdr, rec.code, tc.want)
+		got := 0
+		if ref := p.checkRequest(r, false); ref != nil {
+			got = ref.status
+		}
+		if got != tc.want {
+			t.Errorf("%s %v: %d, want %d", tc.uri, tc.hdr, got, tc.want)
 		}
 	}
 }
@@ -438,33 +445,5 @@ func TestPeerListsParsedOnceNamingTheSetting(t *testing.T) {
 	}
 	if !c.peers.gateway.TrustsIP(netip.MustParseAddr("127.0.0.1")) {
 		t.Error("uwsgi-allow-from: want its default, 127.0.0.1")
-	}
-}
-
-// More requests at once than the tracker has slots: the rest go to its
-// overflow map, and every one is counted in flight, aged, and ended.
-func TestRequestTrackerOverflow(t *testing.T) {
-	tr := newRequestTracker()
-	first := tr.begin()
-	time.Sleep(20 * time.Millisecond)
-	ids := []uint64{first}
-	for range trackerSlots + 50 {
-		ids = append(ids, tr.begin())
-	}
-	overflowed := 0
-	for _, id := range ids {
-		if id&overflowID != 0 {
-			overflowed++
-		}
-	}
-	st := tr.stats()
-	if st.InFlight != len(ids) || st.Requests != int64(len(ids)) || st.OldestRequest < 20*time.Millisecond || overflowed < 50 {
-		t.Errorf("%d begun (%d overflowed): %+v, want all in flight, the first aged, >= 50 overflowed", len(ids), overflowed, st)
-	}
-	for _, id := range ids {
-		tr.end(id)
-	}
-	if st := tr.stats(); st.InFlight != 0 || st.OldestRequest != 0 {
-		t.Errorf("all ended: %+v, want none in flight", st)
 	}
 }

@@ -3,6 +3,7 @@ package prefork
 import (
 	"errors"
 	"flag"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -16,11 +17,13 @@ import (
 // ("30s"); as in Gunicorn, 0 turns a timeout or limit off. -c/--config is
 // not registered: the program's entry owns it. A Gunicorn command line is
 // better parsed with ParseArgs, which reads GUNICORN_CMD_ARGS, prints
-// Gunicorn's help and refuses abbreviations.
-func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+// Gunicorn's help and refuses abbreviations. The Parsed returned collects
+// the settings given that have no effect, as fs parses (for Run's notes).
+func (c *Config) RegisterFlags(fs *flag.FlagSet) *Parsed {
+	p := new(Parsed)
 	for i := range settings.Table {
 		s := &settings.Table[i]
-		v := settingValue(s, c)
+		v := settingValue(s, &c.Values, p)
 		for _, f := range s.Flags {
 			usage := s.Help
 			if !strings.HasPrefix(f, "--") {
@@ -29,21 +32,64 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 			fs.Var(v, strings.TrimLeft(f, "-"), usage)
 		}
 	}
+	return p
 }
 
-// settingValue is the flag.Value of a setting for one parse: switches are
-// boolean flags, and a setting with no effect only records that it was given.
-func settingValue(s *settings.Setting, c *Config) flag.Value {
+// settingValue is the flag.Value of a setting for one parse into v: switches
+// are boolean flags, and a setting with no effect only records in p that it
+// was given.
+func settingValue(s *settings.Setting, v *Values, p *Parsed) flag.Value {
 	if s.NoEffect != "" {
-		return &noEffectFlag{c: c, s: s}
+		return &noEffectFlag{p: p, s: s}
 	}
-	return s.Value(&c.Values)
+	return s.Value(v)
+}
+
+// Parsed is what parsing a command line noted besides the settings it set:
+// which settings it gave, and the Gunicorn settings given that mean nothing
+// here. It is the parser's state, never part of a Config (which is what
+// workers get and a reload replaces): ParseArgs and RegisterFlags return it,
+// and its notes go to Run or Serve to report. A nil *Parsed has no notes.
+type Parsed struct {
+	given    map[string]bool
+	noEffect []string
+}
+
+// Given reports whether the setting with this long flag name ("log-level")
+// was set by the parse (command line or GUNICORN_CMD_ARGS).
+func (p *Parsed) Given(long string) bool { return p != nil && p.given[long] }
+
+func (p *Parsed) setGiven(long string) {
+	if p.given == nil {
+		p.given = map[string]bool{}
+	}
+	p.given[long] = true
+}
+
+// NoEffect lists the Gunicorn settings given (flags, GUNICORN_CMD_ARGS)
+// that mean nothing for this server, each with why and what to use
+// instead, and the notes added (AddNoEffect): what Run and Serve report once
+// at start-up and --check-config prints.
+func (p *Parsed) NoEffect() []string {
+	if p == nil {
+		return nil
+	}
+	return slices.Clone(p.noEffect)
+}
+
+// AddNoEffect records note, something given elsewhere that means nothing here
+// (an APP_* variable the configuration engine found no use for), to report
+// with them: once at start-up and by --check-config, never fatal.
+func (p *Parsed) AddNoEffect(note string) {
+	if !containsFold(p.noEffect, note) {
+		p.noEffect = append(p.noEffect, note)
+	}
 }
 
 // noEffectFlag accepts a Gunicorn setting that means nothing here and
 // records why, for the start-up log and --check-config.
 type noEffectFlag struct {
-	c *Config
+	p *Parsed
 	s *settings.Setting
 }
 
@@ -61,28 +107,8 @@ func (f *noEffectFlag) Set(v string) error {
 	if f.s.Meta != "" {
 		given += " " + v
 	}
-	note := given + ": no effect: " + f.s.NoEffect
-	for _, n := range f.c.noEffect {
-		if n == note {
-			return nil
-		}
-	}
-	f.c.noEffect = append(f.c.noEffect, note)
+	f.p.AddNoEffect(given + ": no effect: " + f.s.NoEffect)
 	return nil
-}
-
-// NoEffect lists the Gunicorn settings given (flags, GUNICORN_CMD_ARGS)
-// that mean nothing for this server, each with why and what to use
-// instead, as the start-up log and --check-config report them.
-func (c Config) NoEffect() []string { return append([]string(nil), c.noEffect...) }
-
-// AddNoEffect records note, something given elsewhere that means nothing here
-// (an APP_* variable the configuration engine found no use for), to report
-// with them: once at start-up and by --check-config, never fatal.
-func (c *Config) AddNoEffect(note string) {
-	if !containsFold(c.noEffect, note) {
-		c.noEffect = append(c.noEffect, note)
-	}
 }
 
 // ServerKey ties a key of config.yaml's server section to the setting it sets.
@@ -110,7 +136,7 @@ func ServerKeys() []ServerKey {
 // (bind), replacing it. The error states the rule.
 func (c *Config) SetSetting(long string, values ...string) error {
 	s := settings.ByLong(long)
-	v := settingValue(s, c)
+	v := settingValue(s, &c.Values, new(Parsed))
 	for _, val := range values {
 		if err := v.Set(val); err != nil {
 			return errors.New(strings.TrimPrefix(err.Error(), "prefork: "))

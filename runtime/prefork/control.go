@@ -28,7 +28,62 @@ type Status struct {
 	PID        int            `json:"pid"`
 	Started    time.Time      `json:"started"`
 	Generation int            `json:"generation"`
+	Phase      string         `json:"phase"`  // the master's: serving, reloading, canary...
+	Newest     int            `json:"newest"` // the newest generation started (a canary's, a rolled-back one's)
 	Workers    []WorkerReport `json:"workers"`
+	// Canary is the running canary (nil: none); LastCanary the last one's
+	// decision (nil: none yet).
+	Canary     *CanaryReport   `json:"canary,omitempty"`
+	LastCanary *CanaryDecision `json:"last_canary,omitempty"`
+	// ReloadError: the last reload's configuration did not load.
+	ReloadError string `json:"reload_error,omitempty"`
+}
+
+// CanaryReport is a running canary: its generation, its share of the
+// workers and its figures against the current generation's over the window
+// so far.
+type CanaryReport struct {
+	Generation     int            `json:"generation"`
+	Workers        int            `json:"workers"`
+	Share          float64        `json:"share"` // of the current generation's target
+	WindowLeftSecs float64        `json:"window_left_seconds,omitempty"`
+	Booting        bool           `json:"booting,omitempty"` // the window opens once its workers are ready
+	New            GenerationFigs `json:"new"`
+	Old            GenerationFigs `json:"old"`
+}
+
+// CanaryDecision is how the last canary ended.
+type CanaryDecision struct {
+	Generation int            `json:"generation"`
+	At         time.Time      `json:"at"`
+	Decision   string         `json:"decision"` // promote, rollback
+	Reason     string         `json:"reason"`   // healthy, not_enough_traffic, errors, latency, crash, boot_failure, superseded, stopped
+	Detail     string         `json:"detail"`
+	New        GenerationFigs `json:"new"`
+	Old        GenerationFigs `json:"old"`
+}
+
+// GenerationFigs are one side's figures over a canary's window: requests
+// completed, failed (5xx, aborted), latency quantiles (bucket bounds, 10%
+// apart).
+type GenerationFigs struct {
+	Workers   int     `json:"workers"`
+	Requests  int64   `json:"requests"`
+	Errors    int64   `json:"errors"`
+	ErrorRate float64 `json:"error_rate"`
+	P50Millis float64 `json:"p50_ms"`
+	P99Millis float64 `json:"p99_ms"`
+}
+
+func figsOf(f supervisor.Figures) GenerationFigs {
+	return GenerationFigs{Workers: f.Workers, Requests: f.Requests, Errors: f.Errors, ErrorRate: f.ErrorRate(),
+		P50Millis: millis(f.P50()), P99Millis: millis(f.P99())}
+}
+
+func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func (g GenerationFigs) String() string {
+	return fmt.Sprintf("%d workers, %d requests, %.2f%% errors, p50 %gms, p99 %gms", g.Workers, g.Requests, 100*g.ErrorRate, g.P50Millis, g.P99Millis)
 }
 
 // WorkerReport is one worker in a Status.
@@ -197,6 +252,17 @@ func (s Status) WriteTable(w io.Writer) error {
 	if _, err := fmt.Fprintf(w, "master %d  generation %d  up %s  workers %d\n", s.PID, s.Generation, roundAge(time.Since(s.Started)), len(s.Workers)); err != nil {
 		return err
 	}
+	if c := s.Canary; c != nil {
+		window := fmt.Sprintf("%s left", roundAge(time.Duration(c.WindowLeftSecs*float64(time.Second))))
+		if c.Booting {
+			window = "booting"
+		}
+		fmt.Fprintf(w, "canary generation %d  %d workers (%.0f%% of the current)  %s\n  new: %s\n  old: %s\n",
+			c.Generation, c.Workers, 100*c.Share, window, c.New, c.Old)
+	}
+	if d := s.LastCanary; d != nil {
+		fmt.Fprintf(w, "last canary generation %d: %s (%s) %s ago: %s\n", d.Generation, d.Decision, d.Reason, roundAge(time.Since(d.At)), d.Detail)
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "ID\tGEN\tPID\tSTATE\tAGE\tREQUESTS(LIFE)\tIN-FLIGHT\tRSS\tREQ/S(10S)\tP50(LIFE)\tP99(LIFE)\t5XX(LIFE)\t")
 	for _, wk := range s.Workers {
@@ -222,7 +288,9 @@ func roundAge(d time.Duration) string {
 
 // ControlUsage documents the subcommands RunControlCommand handles.
 const ControlUsage = `status [--json]    show the master and every worker
-reload             rolling restart of the workers (like kill -HUP)
+reload [--wait]    rolling restart of the workers (like kill -HUP); --wait returns once
+                   the new generation is promoted or rolled back (a canary), exit
+                   status 1 on a rollback, an abandoned reload or a bad configuration
 scale-up [N]       N more workers (default 1, like kill -TTIN)
 scale-down [N]     N fewer workers, never below 1 (like kill -TTOU)
 Each takes --control-socket PATH (default: the configured one).`
@@ -269,6 +337,8 @@ func RunControlCommand(args []string, socketPath string, stdout io.Writer) (hand
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&socketPath, "control-socket", socketPath, "path of the master's control socket")
 	asJSON := fs.Bool("json", false, "print the status as JSON")
+	wait := fs.Bool("wait", false, "reload: return when the reload is decided; exit status 1 unless it was promoted")
+	waitLimit := fs.Duration("wait-timeout", 30*time.Minute, "reload --wait: give up after this long")
 	var rest []string // positional arguments, flags allowed before and after them
 	for remaining := args[1:]; ; {
 		if err := fs.Parse(remaining); err != nil {
@@ -295,18 +365,55 @@ func RunControlCommand(args []string, socketPath string, stdout io.Writer) (hand
 		}
 		times = n
 	}
+	if *wait && command != ControlReload {
+		return true, fmt.Errorf("%s: --wait goes with reload only\nusage:\n%s", args[0], ControlUsage)
+	}
 	var st Status
 	for i := 0; i < times; i++ {
 		if st, err = Control(socketPath, command); err != nil {
 			return true, err
 		}
 	}
+	var waitErr error
+	if *wait {
+		st, waitErr = waitForReload(socketPath, st, *waitLimit)
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return true, enc.Encode(st)
+		err = enc.Encode(st)
+	} else {
+		err = st.WriteTable(stdout)
 	}
-	return true, st.WriteTable(stdout)
+	return true, errors.Join(waitErr, err)
+}
+
+// waitForReload polls the master after a reload (st: its answer to it)
+// until the reload is decided: promoted, or the rolling replacement done,
+// is nil; a rollback, an abandoned generation or a configuration that did
+// not load is the error.
+func waitForReload(socketPath string, st Status, limit time.Duration) (Status, error) {
+	if st.ReloadError != "" {
+		return st, fmt.Errorf("reload: the configuration did not load, nothing changed: %s", st.ReloadError)
+	}
+	gen, deadline := st.Newest, time.Now().Add(limit)
+	for st.Phase == supervisor.MasterReloading.String() || st.Phase == supervisor.MasterCanary.String() {
+		if time.Now().After(deadline) {
+			return st, fmt.Errorf("reload: generation %d not decided within %s (phase %s)", gen, limit, st.Phase)
+		}
+		time.Sleep(200 * time.Millisecond)
+		var err error
+		if st, err = Control(socketPath, ControlStatus); err != nil {
+			return st, fmt.Errorf("reload: waiting for generation %d: %w", gen, err)
+		}
+	}
+	if d := st.LastCanary; d != nil && d.Generation == gen && d.Decision == supervisor.CanaryRollback {
+		return st, fmt.Errorf("reload: generation %d rolled back (%s): %s", gen, d.Reason, d.Detail)
+	}
+	if st.Generation < gen {
+		return st, fmt.Errorf("reload: generation %d did not take over (it failed to boot, or the master stops: see its log); generation %d serves", gen, st.Generation)
+	}
+	return st, nil
 }
 
 // controlCommand answers the control socket (from its goroutine): the
@@ -336,7 +443,21 @@ func (m *masterShell) controlCommand(cmd string) (Status, error) {
 // status builds the status report (on the loop).
 func (m *masterShell) status() Status {
 	v := m.sup.View()
-	st := Status{PID: os.Getpid(), Generation: v.Generation, Workers: []WorkerReport{}}
+	st := Status{PID: os.Getpid(), Generation: v.Generation, Phase: v.Phase.String(), Newest: v.Newest, Workers: []WorkerReport{}}
+	if v.ReloadErr != nil {
+		st.ReloadError = v.ReloadErr.Error()
+	}
+	if c := v.Canary; c.Generation != 0 {
+		st.Canary = &CanaryReport{Generation: c.Generation, Workers: c.Size, Share: float64(c.Size) / float64(max(v.Target, 1)),
+			Booting: c.Started.IsZero(), New: figsOf(c.New), Old: figsOf(c.Old)}
+		if !c.Started.IsZero() {
+			st.Canary.WindowLeftSecs = max(c.Ends.Sub(v.At), 0).Seconds()
+		}
+	}
+	if d := v.LastCanary; d != nil {
+		st.LastCanary = &CanaryDecision{Generation: d.Generation, At: d.At, Decision: d.Decision, Reason: d.Reason, Detail: d.Detail,
+			New: figsOf(d.New), Old: figsOf(d.Old)}
+	}
 	if m.prod != nil {
 		st.Started = m.prod.started
 	}

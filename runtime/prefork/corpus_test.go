@@ -1,108 +1,247 @@
 package prefork
 
 import (
+	"bufio"
 	"bytes"
-	"encoding/hex"
-	"io"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
-// gunicornCorpora are where Gunicorn's tests/requests (invalid/ and valid/, with its
-// LICENSE) are looked for: the peer copy laid beside the repository as ../shared (whose
-// Gunicorn 26.1 has no tests/ folder yet), then testdata. Nothing here copies it.
-var gunicornCorpora = []string{"../../../shared/peers/gunicorn-26.1/tests/requests", "testdata/gunicorn-requests"}
+// corpusDir holds the project's own request corpus (testdata/requests/README.md):
+// invalid/ has one request per rule Gunicorn 26.1 and 27.0 enforce, each with the
+// status Gunicorn answers; valid/ has requests that must still be served.
+const corpusDir = "testdata/requests"
 
-var hexEscape = regexp.MustCompile(`\\x[0-9A-Fa-f]{2}`)
-
-// gunicornStatus maps Gunicorn's parser exceptions to the status its
-// workers answer with (workers/base.py handle_error), LimitRequestLine as
-// of 27.0 (414). The chunked-body errors are raised by the body's reader
-// in Gunicorn; here they are refused with 400.
-var gunicornStatus = map[string]int{
-	"InvalidRequestLine": 400, "InvalidRequestMethod": 400, "InvalidHTTPVersion": 400,
-	"InvalidHeader": 400, "InvalidHeaderName": 400, "ObsoleteFolding": 400,
-	"LimitRequestLine": 414, "LimitRequestHeaders": 431, "UnsupportedTransferCoding": 501,
-	"ExpectationFailed": 417, "InvalidSchemeHeaders": 400,
-	"InvalidChunkSize": 400, "ChunkMissingTerminator": 400, "InvalidChunkExtension": 400, "NoMoreData": 400,
+// corpusCase is one .http file: the rule in its first comment line, then
+// "# status: N" (invalid) or one "# expect: STATUS [BODY]" per response
+// (valid), then the request.
+type corpusCase struct {
+	rule   string
+	status int      // invalid: the refusal's status
+	expect []string // valid: "STATUS" or "STATUS BODY", one per response
+	raw    []byte
 }
 
-// TestGunicornRequestCorpus sends each request of Gunicorn's corpus raw
-// to the runtime with default settings: every invalid one refused with
-// Gunicorn's status, every valid one served. Cases whose .py sets a
-// non-default configuration (cfg.set) are skipped by name.
-func TestGunicornRequestCorpus(t *testing.T) {
-	i := slices.IndexFunc(gunicornCorpora, func(dir string) bool {
-		_, err := os.Stat(filepath.Join(dir, "invalid"))
-		return err == nil
-	})
-	if i < 0 {
-		t.Skipf("Gunicorn's request corpus is in none of %v: the hand-written cases of TestRequestPolicyRefuses stand in", gunicornCorpora)
+var corpusRepeat = regexp.MustCompile(`\{\{(\d+)\*([^}]*)\}\}`)
+
+// readCorpusCase parses a corpus file: newlines in the request are layout
+// only; \r \n \t \0 \xHH \\ are the bytes; {{N*text}} is text N times.
+func readCorpusCase(path string) (corpusCase, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return corpusCase{}, err
 	}
-	gunicornCorpus := gunicornCorpora[i]
+	var c corpusCase
+	lines := strings.SplitAfter(string(b), "\n")
+	for len(lines) > 0 && strings.HasPrefix(lines[0], "#") {
+		line := strings.TrimSpace(strings.TrimPrefix(lines[0], "#"))
+		lines = lines[1:]
+		switch {
+		case strings.HasPrefix(line, "status:"):
+			if c.status, err = strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "status:"))); err != nil {
+				return c, fmt.Errorf("%s: status: %v", path, err)
+			}
+		case strings.HasPrefix(line, "expect:"):
+			c.expect = append(c.expect, strings.TrimSpace(strings.TrimPrefix(line, "expect:")))
+		case c.rule == "":
+			c.rule = line
+		default:
+			return c, fmt.Errorf("%s: unknown comment %q (want status: or expect:)", path, line)
+		}
+	}
+	text := strings.ReplaceAll(strings.Join(lines, ""), "\n", "")
+	text = corpusRepeat.ReplaceAllStringFunc(text, func(m string) string {
+		sub := corpusRepeat.FindStringSubmatch(m)
+		n, _ := strconv.Atoi(sub[1])
+		return strings.Repeat(sub[2], n)
+	})
+	for i := 0; i < len(text); i++ {
+		if text[i] != '\\' {
+			c.raw = append(c.raw, text[i])
+			continue
+		}
+		if i++; i == len(text) {
+			return c, fmt.Errorf("%s: a backslash ends the request", path)
+		}
+		switch text[i] {
+		case 'r':
+			c.raw = append(c.raw, '\r')
+		case 'n':
+			c.raw = append(c.raw, '\n')
+		case 't':
+			c.raw = append(c.raw, '\t')
+		case '0':
+			c.raw = append(c.raw, 0)
+		case '\\':
+			c.raw = append(c.raw, '\\')
+		case 'x':
+			v, err := strconv.ParseUint(text[i+1:min(i+3, len(text))], 16, 8)
+			if err != nil {
+				return c, fmt.Errorf("%s: bad \\x escape at byte %d", path, i)
+			}
+			c.raw = append(c.raw, byte(v))
+			i += 2
+		default:
+			return c, fmt.Errorf("%s: unknown escape \\%c", path, text[i])
+		}
+	}
+	if c.rule == "" || len(c.raw) == 0 || (c.status == 0) == (len(c.expect) == 0) {
+		return c, fmt.Errorf("%s: want a rule comment, a request, and either status: or expect: lines", path)
+	}
+	return c, nil
+}
+
+// TestRequestCorpus sends each request of the corpus raw to the production
+// serving chain with default settings, over plain TCP, HTTP/1.1 over TLS and
+// behind a PROXY protocol header: every invalid one refused with its status
+// and Connection: close before the app sees it, every valid one served with
+// what the app read.
+func TestRequestCorpus(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, der := writeTestCert(t, dir, 1)
+	roots := x509.NewCertPool()
+	c, _ := x509.ParseCertificate(der)
+	roots.AddCert(c)
+	for _, tr := range []struct {
+		name   string
+		cfg    Values
+		dial   func(addr string) (net.Conn, error)
+		prefix string
+	}{
+		{name: "tcp", dial: func(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, 5*time.Second) }},
+		{name: "tls", cfg: Values{CertFile: cert, KeyFile: key}, dial: func(addr string) (net.Conn, error) {
+			return tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{RootCAs: roots, NextProtos: []string{"http/1.1"}})
+		}},
+		{name: "proxy", cfg: Values{ProxyProtocol: true}, prefix: "PROXY TCP4 127.0.0.1 127.0.0.1 40000 8000\r\n",
+			dial: func(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, 5*time.Second) }},
+	} {
+		t.Run(tr.name, func(t *testing.T) { runCorpus(t, Config{Values: tr.cfg}, tr.dial, tr.prefix) })
+	}
+}
+
+func runCorpus(t *testing.T, cfg Config, dial func(addr string) (net.Conn, error), prefix string) {
 	app := &countingApp{}
-	addr := policyServer(t, Config{}, app)
-	expectRE := regexp.MustCompile(`(?m)^request\s*=\s*(\w+)`)
+	addr := policyServer(t, cfg, app)
 	for _, kind := range []string{"invalid", "valid"} {
-		files, _ := filepath.Glob(filepath.Join(gunicornCorpus, kind, "*.http"))
+		files, err := filepath.Glob(filepath.Join(corpusDir, kind, "*.http"))
+		if err != nil || len(files) < 20 {
+			t.Fatalf("%s: %d cases (%v): the corpus is missing", kind, len(files), err)
+		}
 		for _, f := range files {
-			name := kind + "/" + filepath.Base(f)
-			t.Run(name, func(t *testing.T) {
-				py, err := os.ReadFile(strings.TrimSuffix(f, ".http") + ".py")
+			t.Run(kind+"/"+strings.TrimSuffix(filepath.Base(f), ".http"), func(t *testing.T) {
+				c, err := readCorpusCase(f)
 				if err != nil {
-					t.Skip("no expectation file")
+					t.Fatal(err)
 				}
-				if bytes.Contains(py, []byte("cfg.set")) || bytes.Contains(py, []byte("cfg = ")) {
-					t.Skip("needs a non-default configuration")
+				if (kind == "invalid") != (c.status != 0) {
+					t.Fatalf("an %s case says status %d and expect %q", kind, c.status, c.expect)
 				}
-				raw, _ := os.ReadFile(f)
-				raw = bytes.ReplaceAll(raw, []byte("\n"), nil)
-				raw = bytes.ReplaceAll(raw, []byte(`\r\n`), []byte("\r\n"))
-				raw = bytes.ReplaceAll(raw, []byte(`\0`), []byte("\x00"))
-				raw = hexEscape.ReplaceAllFunc(raw, func(m []byte) []byte { // \x0D
-					b, _ := hex.DecodeString(string(m[2:]))
-					return b
-				})
-				resps := rawExchange(t, addr, string(raw))
-				if kind == "valid" {
-					if len(resps) == 0 {
-						t.Fatal("no response")
+				before := app.seen.Load()
+				resps := rawExchangeVia(t, func() (net.Conn, error) { return dial(addr) }, prefix+string(c.raw))
+				var got []string
+				for _, r := range resps {
+					got = append(got, fmt.Sprint(r.StatusCode, " ", bodyOf(r)))
+				}
+				if kind == "invalid" {
+					if len(resps) != 1 || resps[0].StatusCode != c.status {
+						t.Fatalf("%s\nresponses %q, want one %d", c.rule, got, c.status)
 					}
-					for _, r := range resps {
-						if r.StatusCode != 200 {
-							t.Errorf("status %d: %s", r.StatusCode, bodyOf(r))
-						}
+					if !resps[0].Close {
+						t.Errorf("%s: refusal without Connection: close", c.rule)
+					}
+					if n := app.seen.Load() - before; n != 0 {
+						t.Errorf("%s: the app saw the request", c.rule)
 					}
 					return
 				}
-				m := expectRE.FindSubmatch(py)
-				if m == nil {
-					t.Fatalf("no exception named in %s", py)
+				if len(got) != len(c.expect) {
+					t.Fatalf("%s\nresponses %q, want %q", c.rule, got, c.expect)
 				}
-				want, ok := gunicornStatus[string(m[1])]
-				if !ok {
-					t.Fatalf("no status known for %s", m[1])
-				}
-				if len(resps) == 0 {
-					t.Fatalf("no response, want %d (%s)", want, m[1])
-				}
-				if got := resps[0].StatusCode; got != want {
-					t.Errorf("status %d (%s), want %d (%s)", got, bodyOf(resps[0]), want, m[1])
+				for i, want := range c.expect {
+					if got[i] != want && !(!strings.Contains(want, " ") && strings.HasPrefix(got[i], want+" ")) {
+						t.Errorf("%s\nresponse %d: %q, want %q", c.rule, i, got[i], want)
+					}
 				}
 			})
 		}
 	}
 }
 
-// readerConn is a connection whose peer sent r and then closed.
-type readerConn struct {
-	net.Conn
-	r io.Reader
+// FuzzPolicyConversionsAgree: a head the HTTP/1 reader passes (checkHead on
+// the bytes) also passes the check the other transports get (checkRequest
+// on what net/http parsed of the same bytes), so the two conversions into
+// headCheck cannot drift apart. Seeded with the whole corpus.
+func FuzzPolicyConversionsAgree(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join(corpusDir, "*", "*.http"))
+	for _, file := range files {
+		c, err := readCorpusCase(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(c.raw)
+	}
+	if len(files) < 100 {
+		f.Fatalf("%d corpus files seeded: the corpus is missing", len(files))
+	}
+	cfg, _ := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}}.withDefaults()
+	p := newRequestPolicy(cfg, []string{"Script_name", "Path_info"})
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		h, ref := p.checkHead(raw, true)
+		if ref != nil || h.size == 0 || h.noHost {
+			return
+		}
+		r, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(raw[:h.size])))
+		if err != nil {
+			return // net/http refuses it itself
+		}
+		if ref := p.checkRequest(r, true); ref != nil {
+			t.Fatalf("the HTTP/1 reader passes %q, the parsed check refuses it: %d %s", raw[:h.size], ref.status, ref.reason)
+		}
+	})
 }
 
-func (c *readerConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+// TestCorpusMapFiles keeps the README's table of Gunicorn's corpus honest:
+// every file of ours it names exists, and where the row gives a status for
+// an invalid file, that is the status the file asserts.
+func TestCorpusMapFiles(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(corpusDir, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	for _, line := range strings.Split(string(readme), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) != 5 || !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| Gunicorn case") {
+			continue
+		}
+		rows++
+		status := strings.TrimSpace(cells[3])
+		for _, name := range strings.Split(cells[2], ",") {
+			name = strings.TrimSpace(name)
+			if name == "—" {
+				continue
+			}
+			c, err := readCorpusCase(filepath.Join(corpusDir, name))
+			if err != nil {
+				t.Errorf("README row %q: %v", strings.TrimSpace(cells[1]), err)
+				continue
+			}
+			if want, err := strconv.Atoi(status); err == nil && strings.HasPrefix(name, "invalid/") && c.status != want {
+				t.Errorf("README row %q: %s asserts status %d, the row says %d", strings.TrimSpace(cells[1]), name, c.status, want)
+			}
+		}
+	}
+	if rows < 100 {
+		t.Fatalf("%d rows in the README's table of Gunicorn's corpus: the table is missing", rows)
+	}
+}

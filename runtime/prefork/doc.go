@@ -6,9 +6,9 @@
 //	func main() {
 //		cfg := prefork.Config{Values: prefork.Values{Workers: 4}} // and Hooks
 //		fs := flag.NewFlagSet("app", flag.ExitOnError)
-//		cfg.RegisterFlags(fs)
+//		parsed := cfg.RegisterFlags(fs)
 //		fs.Parse(os.Args[1:])
-//		if err := prefork.Run(cfg, web.New); err != nil {
+//		if err := prefork.Run(cfg, web.New, parsed.NoEffect()...); err != nil {
 //			fmt.Fprintln(os.Stderr, err)
 //			os.Exit(1)
 //		}
@@ -41,12 +41,15 @@
 //     Gunicorn name, flags, config.yaml key, platform variable, section, help
 //     and flag value type), the Gunicorn settings' defaults and checks, the one
 //     parser of each kind of value (listen addresses, peer lists, durations,
-//     sizes, octal modes, log levels, TLS ciphers, access log formats), and
-//     the settings' plain data (Values, which Config embeds: what the master
-//     hands each worker and a reload replaces). It imports nothing of the
-//     tree. Next to Values Config embeds Hooks, the program's funcs, which
-//     never travel and which a reload keeps unless it sets them; the command
-//     line (ParseArgs, -h, --print-config) reads the table from here.
+//     sizes, octal modes, log levels, TLS ciphers, access log formats), one
+//     generic flag value (value.go), -h's layout, --print-config's lines,
+//     typo suggestions, and the settings' plain data (Values, which Config
+//     embeds: what the master hands each worker and a reload replaces). It
+//     imports nothing of the tree. Next to Values Config embeds Hooks, the
+//     program's funcs, which never travel and which a reload keeps unless it
+//     sets them; what a parse notes is a Parsed, apart from the Config. The
+//     command line's parse (ParseArgs) and the defaults -h and --print-config
+//     show are prefork's, as they apply the defaults of a whole Config.
 //
 // tree_test.go pins which package may import which. A generated project
 // vendors the whole tree as internal/prefork, and `scaffold vendor` replaces
@@ -119,11 +122,66 @@
 //	             the reason logged; the old workers keep serving. A configuration that
 //	             does not load starts nothing: the error is logged once and the workers
 //	             serve on. One that loads also applies to the master's own log (level,
-//	             file, Logger)
+//	             file, Logger). With CanaryWindow set the new generation is a canary
+//	             first (see Canary reloads below)
 //	TTIN / TTOU  one worker more / fewer (never below 1, the same rule for the control
 //	             socket's ttou; the removed one drains)
 //	USR1         reopen the error and access logs (master and workers), for logrotate
 //	USR2         binary upgrade (see Production below)
+//
+// # Canary reloads
+//
+// With CanaryWindow (--canary-window, server.canary_window) set, a HUP (or
+// the control socket's reload, or --reload) checks itself: the new
+// generation starts with CanaryShare of the workers (rounded up; 0: one
+// worker, an extra one) beside the current generation, which keeps its full
+// strength; the reload's configuration is the canary's only, and becomes the
+// master's on promotion. Once the canary's workers are ready the window
+// opens: until the decision every worker closes a connection older than
+// 250 ms after its response (kept-alive clients would stay with the
+// workers they had; this way they come back through the listen queue the
+// workers share a few times a second, and the canary serves about its
+// share; closing after every response halved the throughput), and the
+// master sums what each
+// generation served in the window from the workers' heartbeats: requests
+// completed, failures (5xx answers, requests a panic aborted: the
+// connection is reset) and latency, in log-linear buckets 10% apart, kept
+// whatever listeners are configured. At the window's end it compares the
+// canary with the current generation over that same window:
+//
+//	error rate   rolled back above the current one + CanaryMaxErrorIncrease points (1)
+//	p50, p99     rolled back above CanaryMaxLatencyRatio (1.5) x the current one + CanaryLatencyFloor
+//	             (5ms); p99 once both sides served 1000 requests in the window (fewer: the p99 is
+//	             one or two requests, noise)
+//	traffic      under CanaryMinRequests (50) canary requests: the window extends once;
+//	             still under: promoted, logged as not_enough_traffic (a quiet service is
+//	             not held back; set the window long enough for your traffic)
+//
+// The error rate is also judged at every tick of the window once the canary
+// has served CanaryMinRequests: over the limit, it rolls back then, not at
+// the window's end (a build that fails fast answers faster than the old one
+// and takes more than its share of the listen queue the workers share).
+// A canary worker that crashes, is killed for a timeout or fails to boot
+// rolls back at once; a reload during a canary supersedes it; TERM ends it.
+// Promoted: the usual ready-gated rolling replacement (the canary's workers
+// count as ready ones). Rolled back: the canary's workers drain, the current
+// generation and configuration serve on, the reason is logged and counted
+// (server_reload_decisions_total{decision,reason}) and shown by NAME status;
+// NAME reload --wait (the generated unit's ExecReload) exits 1. systemd sees
+// RELOADING=1 from the HUP to the decision, STATUS= lines with both
+// generations' figures during the window, then READY=1. Window 0 (the
+// default): a reload replaces every worker at once, as it always did.
+//
+// USR2 with a canary window: the new master starts only the canary's share
+// of its workers beside the old master's (whose workers spread their
+// clients while the upgrade runs); the old master sends it its totals once
+// a second over a second upgrade pipe, and the new master judges its
+// workers against them by the same rules. Promoted: it starts the rest and
+// takes over as without a canary. Rolled back: it stops with the reason and
+// exit status 1, and the old master, whose upgrade failed, serves on. The
+// window must fit in UpgradeTimeout. After a rollback the binary on disk is
+// still the new one: workers started later (recycling, a crash) run it, so
+// restore the binary.
 //
 // To a worker (normally only the master talks to workers, over their pipes):
 // TERM drains, INT and QUIT quit at once (the worker tells the master, which
@@ -249,7 +307,9 @@
 // meaning in Go (-k, --threads, --preload, --worker-tmp-dir, --paste,
 // --pythonpath, the parser leniency switches, APP_MODULE) are accepted and
 // reported once, at start-up and by --check-config, with why and what to
-// use instead. RegisterFlags puts the same settings on a flag.FlagSet.
+// use instead. RegisterFlags puts the same settings on a flag.FlagSet. What a
+// parse notes (which settings it was given, those with no effect) is a
+// Parsed it returns, never part of the Config: Run and Serve take its notes.
 //
 // Protocols: --protocol uwsgi turns each connection's uwsgi packet (nginx
 // uwsgi_pass) into an HTTP/1.0 request for the same http.Server, so limits,
@@ -333,13 +393,17 @@
 // ServiceVersion; else $OTEL_SERVICE_NAME or the binary's name, and the
 // version Go recorded), the same families under their OTLP names
 // (server.workers, server.worker.starts, server.worker.exits,
-// server.reloads, server.workers.memory for the runtime's). A push that
+// server.reloads, server.reload.decisions, server.workers.memory for the
+// runtime's). A push that
 // fails is logged once, and the next carries the totals.
 //
 // The runtime's own families: server_workers{phase} (booting, ready,
 // draining), server_workers_target, server_generation,
 // server_worker_starts_total, server_worker_exits_total{reason},
 // server_reloads_total{outcome}, server_upgrades_total{outcome},
+// server_reload_decisions_total{decision,reason} (canaries: promote with
+// healthy or not_enough_traffic, rollback with errors, latency, crash,
+// boot_failure, superseded or stopped),
 // server_workers_resident_memory_bytes, server_worker_resident_memory_max_bytes,
 // server_worker_age_{min,max}_seconds, server_workers_goroutines,
 // server_workers_heap_objects_bytes, server_workers_gc_cycles_total,
@@ -350,7 +414,7 @@
 // decisions (it emits them as actions; the loop's aggregator counts them):
 // boot_failure, crash, killed (SIGKILL from outside), signal,
 // heartbeat_timeout, max_requests, max_memory, stuck_request, reload,
-// scale_down, shutdown. Serve serves MetricsBind itself, from its one
+// canary_rollback, scale_down, shutdown. Serve serves MetricsBind itself, from its one
 // process. The control socket's status (NAME status) shows each worker's
 // requests as the master last received them (at most one report old), its
 // request rate over the last 10 s, and over its life the p50/p99 latency
@@ -368,7 +432,8 @@
 // for a new context.
 //
 // Requests are held to Gunicorn 27's parser before the app sees them
-// (requestpolicy.go): on the plain HTTP/1 path a connection reader
+// (requestpolicy.go): on the HTTP/1 paths (plain, PROXY protocol, and over
+// TLS once the handshake chose HTTP/1) a connection reader
 // (strictconn.go) checks each head and chunked body as it arrives and
 // refuses with Gunicorn's status: 400 for a malformed request line or
 // header (whitespace before a colon, obsolete folding, control characters
@@ -381,8 +446,15 @@
 // request line over LimitRequestLine, 431 over the header limits, 417 for
 // an unknown Expect, 501 for an unknown transfer coding; then it closes
 // the connection. An HTTP/1.1 request without Host is served, as Gunicorn
-// does (net/http alone answers 400). TLS, uwsgi and FastCGI requests get
-// the limits only, checked on the parsed request.
+// does (net/http alone answers 400). HTTP/2 (TLS and h2c), uwsgi and
+// FastCGI requests are held to the same rules (one headCheck) once their
+// own parser read them: method, target, limits, names and values, the
+// scheme headers' agreement, framing fields (line ends and folding do not
+// exist in their framing). A refusal is logged as a warning
+// with its reason, written to the access log (the refused request line,
+// status and bytes) and counted in http.server.request.duration under
+// http_route "_refused" with its status code: a sentinel like "_OTHER",
+// so refusals show beside the served requests without a second metric.
 //
 // The access log is buffered (AccessLogBuffer, default 4096 bytes, one
 // atomic pipe write; AccessLogFlush, default 1s, nginx's buffer=/flush=),

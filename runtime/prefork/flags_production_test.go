@@ -27,7 +27,6 @@ func TestProductionFlags(t *testing.T) {
 	}
 	want := Config{Values: Values{AccessLog: "-", AccessLogFormat: "json", ForwardedAllowIPs: "10.0.0.0/8,::1", ProxyProtocol: true, MaxWorkerMemory: 512 << 20, ControlSocket: "/run/app/ctl.sock", CertFile: "c.pem", KeyFile: "k.pem", User: "nobody", Group: "nogroup", Umask: "0027", BindMode: "0660", BindGroup: "nogroup", UpgradeTimeout: 90 * time.Second}}
 	got := c
-	got.stdout = nil
 	if got.AccessLog != want.AccessLog || got.AccessLogFormat != want.AccessLogFormat || got.ForwardedAllowIPs != want.ForwardedAllowIPs ||
 		got.ProxyProtocol != want.ProxyProtocol || got.MaxWorkerMemory != want.MaxWorkerMemory || got.ControlSocket != want.ControlSocket ||
 		got.CertFile != want.CertFile || got.KeyFile != want.KeyFile || got.User != want.User || got.Group != want.Group ||

@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
-	"slices"
 	"strconv"
 	"sync"
 )
@@ -23,8 +21,6 @@ type handOver struct {
 	// Config is the master's settings (Config.Values) as JSON, ProgramConfig
 	// included; hooks (funcs, the logger) stay the worker's own.
 	Config json.RawMessage `json:"config"`
-	// Given lists the settings the master's command line set (Config.Given).
-	Given []string `json:"given,omitempty"`
 }
 
 // encodeHandOver is cfg as the master hands it to each worker it starts.
@@ -33,7 +29,7 @@ func encodeHandOver(cfg Config) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prefork: encode worker config: %w", err)
 	}
-	return json.Marshal(handOver{Config: js, Given: slices.Sorted(maps.Keys(cfg.given))})
+	return json.Marshal(handOver{Config: js})
 }
 
 // overlay replaces cfg's settings with the master's, keeping cfg's hooks
@@ -48,13 +44,6 @@ func (h handOver) overlay(cfg *Config) error {
 	c.peers = peerLists{}
 	if err := c.parsePeers(); err != nil {
 		return err
-	}
-	c.given = nil
-	for _, long := range h.Given {
-		if c.given == nil {
-			c.given = map[string]bool{}
-		}
-		c.given[long] = true
 	}
 	*cfg = c
 	return nil

@@ -189,7 +189,8 @@ func helperApp() (http.Handler, error) {
 		fmt.Fprintln(w, "done")
 	})
 	mux.HandleFunc("/spin", spinHandler)
-	prodTestRoutes(mux) // production_test.go
+	mux.HandleFunc("/work", canaryWork()) // canary_process_test.go
+	prodTestRoutes(mux)                   // production_test.go
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "hello")
 	})

@@ -62,7 +62,7 @@ type workerExit struct {
 	err error
 }
 
-func runMaster(cfg Config) error {
+func runMaster(cfg Config, notes []string) error {
 	lg, err := newLogging(cfg)
 	if err != nil {
 		return err
@@ -99,12 +99,15 @@ func runMaster(cfg Config) error {
 		children: make(map[int]*child),
 		msgs:     make(chan workerMsg, 64), exits: make(chan workerExit, 16),
 		calls: make(chan func(*masterShell)), sigs: make(chan os.Signal, 16), done: make(chan struct{}),
-		sup: supervisor.New(supervisor.Options{Policy: policyOf(cfg), Jitter: rand.IntN, Listeners: addrs(names),
+		sup: supervisor.New(supervisor.Options{Policy: policyOf(cfg), Canary: canaryOf(cfg), Jitter: rand.IntN, Listeners: addrs(names),
 			Inherited: inherited, TakeOver: parent != nil}),
 		obs: masterObs{upgradeChild: parent != nil},
 	}
 	m.shared.Store(lg)
 	defer func() { m.log.close() }()
+	if figures := inheritedPipe(envUpgradeFiguresFD, "upgrade-figures"); figures != nil {
+		go m.readOldFigures(figures) // the old master's totals, for this master's canary
+	}
 	if cfg.ReloadOnChange {
 		m.watch = master.NewFileWatch(append([]string{exe}, cfg.ReloadExtraFiles...))
 	}
@@ -127,7 +130,7 @@ func runMaster(cfg Config) error {
 		master.SigTTIN, master.SigTTOU, master.SigUSR1, master.SigUSR2)
 	defer signal.Stop(m.sigs)
 	lg.Info("master starting", "pid", os.Getpid(), "listeners", addrs(names), "inherited", inherited, "workers", cfg.Workers)
-	reportNoEffect(cfg, lg)
+	reportNoEffect(cfg, notes, lg)
 	return m.loop()
 }
 
@@ -155,6 +158,7 @@ func (m *masterShell) loop() error {
 			}
 			m.step(supervisor.EvTick{})
 			m.tickObservability(now)
+			m.sendFigures(now)
 		}
 	}
 	return m.finish()
@@ -176,7 +180,7 @@ func (m *masterShell) step(ev supervisor.Event) {
 func (m *masterShell) act(a supervisor.Action) supervisor.Event {
 	switch a := a.(type) {
 	case supervisor.StartWorker:
-		return m.spawn(a.Worker, a.MaxRequests)
+		return m.spawn(a.Worker, a.MaxRequests, a.Settings)
 	case supervisor.Send:
 		if c := m.children[a.Worker.ID]; c != nil {
 			c.send(a.Command.String(), m.log)
@@ -280,7 +284,7 @@ func (m *masterShell) loadConfig() supervisor.Event {
 	if err != nil {
 		return supervisor.EvConfigLoaded{Err: err}
 	}
-	l := &supervisor.Loaded{Policy: policyOf(nc)}
+	l := &supervisor.Loaded{Policy: policyOf(nc), Canary: canaryOf(nc)}
 	if !slices.Equal(nc.Bind, m.cfg.Bind) {
 		l.Bind = nc.Bind
 	}

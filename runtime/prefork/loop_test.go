@@ -68,7 +68,7 @@ func TestSpawnFailureLeaksNoDescriptor(t *testing.T) {
 		sup: supervisor.New(supervisor.Options{Policy: policyOf(Config{Values: Values{Workers: 1}}), Jitter: func(int) int { return 0 }})}
 	before := openFDs(t)
 	for range 10 {
-		ev, ok := m.spawn(WorkerInfo{ID: 1, Generation: 1}, 0).(supervisor.EvSpawnFailed)
+		ev, ok := m.spawn(WorkerInfo{ID: 1, Generation: 1}, 0, nil).(supervisor.EvSpawnFailed)
 		if !ok || ev.Err == nil {
 			t.Fatalf("spawning a missing binary: %+v", ev)
 		}

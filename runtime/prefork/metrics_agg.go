@@ -29,6 +29,7 @@ type metricsAgg struct {
 	exits    map[string]uint64
 	reloads  map[string]uint64
 	upgrades map[string]uint64
+	canaries map[[2]string]uint64 // by {decision, reason}
 	badLines uint64
 	recent   map[int][]rateSample // by worker ID: its reports of the last rateWindow
 }
@@ -44,7 +45,7 @@ type rateSample struct {
 
 func newMetricsAgg() *metricsAgg {
 	return &metricsAgg{live: map[int]observe.MetricsSnapshot{}, exits: map[string]uint64{},
-		reloads: map[string]uint64{}, upgrades: map[string]uint64{}, recent: map[int][]rateSample{}}
+		reloads: map[string]uint64{}, upgrades: map[string]uint64{}, canaries: map[[2]string]uint64{}, recent: map[int][]rateSample{}}
 }
 
 // update records worker id's latest cumulative report, received at now.
@@ -118,6 +119,8 @@ func (m *masterShell) record(a supervisor.Record) {
 		agg.reloads[a.Outcome]++
 	case supervisor.RecordUpgrade:
 		agg.upgrades[a.Outcome]++
+	case supervisor.RecordCanary:
+		agg.canaries[[2]string{a.Outcome, a.Reason}]++
 	}
 }
 
@@ -151,6 +154,7 @@ func (m *masterShell) metricsView(now time.Time) observe.MetricsView {
 	if m.obs.agg != nil {
 		v.Totals = m.obs.agg.totals()
 		v.Starts, v.Exits, v.Reloads, v.Upgrades = m.obs.agg.starts, clone(m.obs.agg.exits), clone(m.obs.agg.reloads), clone(m.obs.agg.upgrades)
+		v.Decisions = clone(m.obs.agg.canaries)
 	}
 	if m.prod != nil {
 		v.StartTime = m.prod.started
@@ -187,8 +191,8 @@ func stateLabel(p supervisor.Phase) string {
 	return "draining"
 }
 
-func clone(m map[string]uint64) map[string]uint64 {
-	c := make(map[string]uint64, len(m))
+func clone[K comparable](m map[K]uint64) map[K]uint64 {
+	c := make(map[K]uint64, len(m))
 	for k, v := range m {
 		c[k] = v
 	}

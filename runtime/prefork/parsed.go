@@ -29,10 +29,11 @@ func (c *Config) parseModes() error {
 	return nil
 }
 
-// reportNoEffect logs, once, each Gunicorn setting given that means nothing here, and
-// what part of --http2-cleartext upgrade or both Go cannot do.
-func reportNoEffect(c Config, lg *logging) {
-	for _, n := range c.noEffect {
+// reportNoEffect logs, once, each note of the parse (Parsed.NoEffect): a Gunicorn
+// setting given that means nothing here; and what part of --http2-cleartext upgrade or
+// both Go cannot do.
+func reportNoEffect(c Config, notes []string, lg *logging) {
+	for _, n := range notes {
 		lg.Warn("setting has no effect", "setting", n)
 	}
 	if settings.H2CUpgradeOn(c.HTTP2Cleartext) {

@@ -17,7 +17,8 @@ func TestPlatformVariablesOnlyGiveDefaults(t *testing.T) {
 	env := map[string]string{"PORT": "5123", "WEB_CONCURRENCY": "7"}
 	var c Config
 	cl := CommandLine{Program: "app", Env: func(k string) string { return env[k] }}
-	if err := c.ParseArgs(cl, []string{"-b", "127.0.0.1:9001"}); err != nil {
+	p, err := c.ParseArgs(cl, []string{"-b", "127.0.0.1:9001"})
+	if err != nil {
 		t.Fatal(err)
 	}
 	d, err := c.withDefaults()
@@ -27,7 +28,7 @@ func TestPlatformVariablesOnlyGiveDefaults(t *testing.T) {
 	if len(d.Bind) != 1 || d.Bind[0] != "127.0.0.1:9001" || d.Workers != 7 {
 		t.Errorf("bind %v workers %d, want the flag's 127.0.0.1:9001 and $WEB_CONCURRENCY's 7", d.Bind, d.Workers)
 	}
-	notes := strings.Join(c.NoEffect(), "\n")
+	notes := strings.Join(p.NoEffect(), "\n")
 	if strings.Count(notes, "PORT=5123") != 1 || !strings.Contains(notes, "--bind") || strings.Contains(notes, "WEB_CONCURRENCY") {
 		t.Errorf("notes %q: want one line saying --bind wins over PORT=5123, none on WEB_CONCURRENCY", notes)
 	}
@@ -46,7 +47,7 @@ func TestHelpShowsTheProgramsDefaults(t *testing.T) {
 	help := func(c Config) string {
 		var out bytes.Buffer
 		cl := CommandLine{Program: "app", Stdout: &out, Env: func(string) string { return "" }}
-		if err := c.ParseArgs(cl, []string{"-h"}); !errors.Is(err, flag.ErrHelp) {
+		if _, err := c.ParseArgs(cl, []string{"-h"}); !errors.Is(err, flag.ErrHelp) {
 			t.Fatalf("-h: %v", err)
 		}
 		return strings.Join(strings.Fields(out.String()), " ")

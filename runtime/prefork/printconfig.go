@@ -3,8 +3,6 @@ package prefork
 import (
 	"fmt"
 	"io"
-	"slices"
-	"strings"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
@@ -16,7 +14,7 @@ func (c Config) Settings() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return d.settingLines(), nil
+	return settings.Lines(&d.Values), nil
 }
 
 // OtherSettings is Settings without the settings config.yaml's server section holds
@@ -27,37 +25,13 @@ func (c Config) OtherSettings() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	held := map[string]bool{}
-	for i := range settings.Table {
-		if settings.Table[i].Key != "" {
-			held[settings.Table[i].Name] = true
-		}
-	}
-	var lines []string
-	for _, l := range d.settingLines() {
-		if name, _, _ := strings.Cut(l, " = "); !held[name] {
-			lines = append(lines, l)
-		}
-	}
-	return lines, nil
+	return settings.OtherLines(&d.Values), nil
 }
 
-// printConfig writes the effective configuration as Settings does.
+// printConfig writes the effective configuration (c has its defaults) as
+// Settings does.
 func (c Config) printConfig(w io.Writer) {
-	for _, l := range c.settingLines() {
+	for _, l := range settings.Lines(&c.Values) {
 		fmt.Fprintln(w, l)
 	}
-}
-
-func (c Config) settingLines() []string {
-	lines := []string{"read_header_timeout = " + settings.Seconds(c.ReadHeaderTimeout)}
-	for i := range settings.Table {
-		s := &settings.Table[i]
-		if s.Value == nil || s.NoEffect != "" {
-			continue
-		}
-		lines = append(lines, s.Name+" = "+s.Value(&c.Values).String())
-	}
-	slices.Sort(lines)
-	return lines
 }

@@ -1,7 +1,6 @@
 package prefork
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -33,6 +32,7 @@ func (c *Config) productionDefaults() error {
 	if c.UpgradeTimeout == 0 {
 		c.UpgradeTimeout = DefaultUpgradeTimeout
 	}
+	c.canaryDefaults()
 	if err := c.metricsDefaults(); err != nil {
 		return err
 	}
@@ -93,7 +93,8 @@ type servingChain struct {
 	log          func(msg string, args ...any)
 	metrics      *observe.RequestMetrics // observe.go
 	statsd       *observe.StatsdClient
-	policy       *requestPolicy // the plain HTTP/1 path's connection reader
+	policy       *requestPolicy // requestpolicy.go: every path in
+	handshake    time.Duration  // a TLS handshake's limit: --read-header-timeout
 }
 
 func newServing(c Config) (*servingChain, error) {
@@ -120,9 +121,8 @@ func newServing(c Config) (*servingChain, error) {
 			return nil, err
 		}
 	}
-	if c.strictHTTP1() {
-		s.policy = newRequestPolicy(c, s.forwarder)
-	}
+	s.policy = newRequestPolicy(c, s.forwarder)
+	s.handshake = max(c.ReadHeaderTimeout, 0)
 	if c.AccessLog != "" {
 		if s.access, err = observe.NewAccessLog(c.AccessLog, c.AccessLogFormat); err != nil {
 			return nil, err
@@ -137,8 +137,8 @@ func newServing(c Config) (*servingChain, error) {
 
 // listeners wraps each listener: the connection limit first (a client over
 // it waits in the kernel's backlog), then the uwsgi/FastCGI allow-list, or
-// PROXY protocol (it precedes the TLS handshake on the wire) and TLS, or
-// else the request policy's connection reader.
+// PROXY protocol (it precedes the TLS handshake on the wire), then the
+// request policy's connection reader (behind TLS for HTTP/1 over TLS).
 func (s *servingChain) listeners(lns []net.Listener) []net.Listener {
 	out := make([]net.Listener, len(lns))
 	for i, ln := range lns {
@@ -155,8 +155,8 @@ func (s *servingChain) listeners(lns []net.Listener) []net.Listener {
 				ln = serving.ProxyProtocolListener(ln, s.proxyFrom, s.proxyVersion, 0)
 			}
 			if s.certs != nil {
-				ln = tls.NewListener(ln, s.certs.TLSConfig(s.tlsOpts))
-			} else if s.policy != nil {
+				ln = newStrictTLSListener(ln, s.certs.TLSConfig(s.tlsOpts), s.policy, s.trusted, s.handshake, s.log)
+			} else {
 				ln = &strictListener{Listener: ln, p: s.policy, trusted: s.trusted}
 			}
 		}
@@ -165,13 +165,14 @@ func (s *servingChain) listeners(lns []net.Listener) []net.Listener {
 	return out
 }
 
-// handler puts the uwsgi variables outermost, then the request ID (its trust
-// is decided on the client's peer, as the forwarded headers' is) and the
+// handler puts the uwsgi variables outermost, then the request policy
+// (requestpolicy.go), the request ID (its trust is decided on the client's
+// peer, as the forwarded headers' is) and the
 // forwarded-header handling, so the access log, the metrics and the app see
 // the client's address and scheme, then the mount path (--root-path,
 // SCRIPT_NAME from a trusted front end).
 func (s *servingChain) handler(h http.Handler) http.Handler {
-	return serving.GatewayHandler(serving.RequestIDHandler(s.trusted, s.trusted.Handler(s.forwarderHandler(s.observe(h)))))
+	return serving.GatewayHandler(s.policyHandler(serving.RequestIDHandler(s.trusted, s.trusted.Handler(s.forwarderHandler(s.observe(h))))))
 }
 
 // forwarderHandler keeps the --forwarder-headers only from trusted front

@@ -4,18 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/binary"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -66,6 +58,14 @@ func serveInProcess(t *testing.T, cfg Config, network string) string {
 // serveAppInProcess is serveInProcess for any app.
 func serveAppInProcess(t *testing.T, cfg Config, network string, app App) string {
 	t.Helper()
+	_, addr := serveProcInProcess(t, cfg, network, app)
+	return addr
+}
+
+// serveProcInProcess is serveAppInProcess, with the serving process (its
+// metrics, its access log) for the test to look at.
+func serveProcInProcess(t *testing.T, cfg Config, network string, app App) (*servingProc, string) {
+	t.Helper()
 	cfg.Workers = 1
 	c, err := cfg.withDefaults()
 	if err != nil {
@@ -87,7 +87,7 @@ func serveAppInProcess(t *testing.T, cfg Config, network string, app App) string
 	}
 	sp.srv.start()
 	t.Cleanup(func() { sp.srv.close(); sp.close() })
-	return ln.Addr().String()
+	return sp, ln.Addr().String()
 }
 
 // uwsgiRequest sends one uwsgi packet as nginx's uwsgi_pass does and
@@ -149,6 +149,11 @@ func TestUwsgiProtocol(t *testing.T) {
 	if !strings.HasPrefix(resp, "HTTP/1.0 414 ") && !strings.HasPrefix(resp, "HTTP/1.1 414 ") {
 		t.Errorf("long request line: %.60q", resp)
 	}
+	// a CONTENT_LENGTH the policy refuses is answered, not dropped
+	resp, _ = uwsgiRequest(t, "unix", addr, nginxVars("POST", "/form", [2]string{"CONTENT_LENGTH", "+5"}), "hello")
+	if !strings.HasPrefix(resp, "HTTP/1.1 400 ") || strings.Contains(resp, "method=") {
+		t.Errorf("CONTENT_LENGTH +5: %.80q, want a 400", resp)
+	}
 	// a variable that would forge a header is refused, nothing is served
 	resp, _ = uwsgiRequest(t, "unix", addr, nginxVars("GET", "/", [2]string{"HTTP_X_A", "b\r\nX-Admin: 1"}), "")
 	if strings.Contains(resp, "method=") {
@@ -204,9 +209,16 @@ func fcgiRequest(t *testing.T, network, addr string, params [][2]string, body st
 	}
 	record(1, []byte{0, 1, 0, 0, 0, 0, 0, 0}) // BEGIN_REQUEST: responder, close after
 	var p bytes.Buffer
+	length := func(n int) { // one byte below 128, else four with the high bit set
+		if n < 128 {
+			p.WriteByte(byte(n))
+			return
+		}
+		binary.Write(&p, binary.BigEndian, uint32(n)|1<<31)
+	}
 	for _, kv := range params {
-		p.WriteByte(byte(len(kv[0])))
-		p.WriteByte(byte(len(kv[1])))
+		length(len(kv[0]))
+		length(len(kv[1]))
 		p.WriteString(kv[0] + kv[1])
 	}
 	record(4, p.Bytes())
@@ -319,77 +331,6 @@ func TestWorkerConnectionsQueueInBacklog(t *testing.T) {
 	first.Close()
 	if s := <-done; s != "200 OK" {
 		t.Errorf("second connection after the first closed: %s (want served, not refused)", s)
-	}
-}
-
-// writeClientCert writes a client certificate signed by a fresh CA and
-// returns the CA file and the client's tls.Certificate.
-func writeClientCert(t *testing.T, dir string) (caFile string, client tls.Certificate) {
-	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"}, NotBefore: time.Now().Add(-time.Hour),
-		NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "alice"}, NotBefore: time.Now().Add(-time.Hour),
-		NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caFile = filepath.Join(dir, "client-ca.pem")
-	os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644)
-	return caFile, tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
-
-func TestTLSClientCertsCiphersAndHTTP2(t *testing.T) {
-	dir := t.TempDir()
-	cert, key, der := writeTestCert(t, dir, 1)
-	caFile, client := writeClientCert(t, dir)
-	addr := serveInProcess(t, Config{Values: Values{CertFile: cert, KeyFile: key, CertReqs: 2, CACerts: caFile}}, "tcp")
-	roots := x509.NewCertPool()
-	c, _ := x509.ParseCertificate(der)
-	roots.AddCert(c)
-	get := func(tc *tls.Config) (*http.Response, string, error) {
-		tr := &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: true}
-		defer tr.CloseIdleConnections()
-		resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Get("https://" + addr + "/")
-		if err != nil {
-			return nil, "", err
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp, string(b), nil
-	}
-	if _, _, err := get(&tls.Config{RootCAs: roots}); err == nil {
-		t.Error("--cert-reqs 2: a client without a certificate was served")
-	}
-	resp, body, err := get(&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{client}})
-	if err != nil {
-		t.Fatalf("with a client certificate: %v", err)
-	}
-	if resp.ProtoMajor != 2 || !strings.Contains(body, "cn=alice") {
-		t.Errorf("want HTTP/2 and the client's name: %s %s", resp.Proto, body)
-	}
-	// no CBC suite is offered by default, TLS 1.3 is
-	_, _, err = get(&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{client}, MaxVersion: tls.VersionTLS12,
-		CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA}})
-	if err == nil {
-		t.Error("a CBC-only TLS 1.2 client was served")
-	}
-	resp, _, err = get(&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{client}, MinVersion: tls.VersionTLS13})
-	if err != nil || resp.TLS.Version != tls.VersionTLS13 {
-		t.Errorf("TLS 1.3: %v", err)
-	}
-	// --http-protocols h1: no h2 by ALPN
-	h1 := serveInProcess(t, Config{Values: Values{CertFile: cert, KeyFile: key, HTTPProtocols: "h1"}}, "tcp")
-	addr = h1
-	if resp, _, err := get(&tls.Config{RootCAs: roots}); err != nil || resp.ProtoMajor != 1 {
-		t.Errorf("--http-protocols h1 served %v %v", resp.Proto, err)
 	}
 }
 

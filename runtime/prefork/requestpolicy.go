@@ -10,20 +10,25 @@ import (
 )
 
 // The request policy: what a request must look like before the app sees
-// it, Gunicorn 27's rules with Gunicorn's statuses. net/http's own parser
-// is lenient where a proxy in front may read the same bytes differently
-// (both Content-Length and Transfer-Encoding, obsolete line folding, a
-// chunk size with a sign...), so on the plain HTTP/1 path the connection
-// reader (strictconn.go) checks each request head and chunked body against
-// this policy before net/http reads them. Paths without that reader (TLS,
-// uwsgi, FastCGI) get limitsHandler, the part of it a parsed request still
-// shows.
+// it, Gunicorn 27's rules with Gunicorn's statuses, the same on every path
+// in. net/http's own parser is lenient where a proxy in front may read the
+// same bytes differently (both Content-Length and Transfer-Encoding,
+// obsolete line folding, a chunk size with a sign...), so on the HTTP/1
+// paths (plain, PROXY protocol, over TLS) the connection reader
+// (strictconn.go) checks each request head and chunked body before net/http
+// reads them. HTTP/2 (TLS, h2c), uwsgi and FastCGI requests are checked
+// once their parser read them (checkRequest). Both conversions
+// (requesthead.go) go through headCheck, here, which owns the rules; the
+// chunked body's are chunked.go's. servingChain.policyHandler
+// (policychain.go) answers and records a refusal (access log, metrics
+// under http.route "_refused").
 
 // refusal is a request the policy refuses: the status Gunicorn answers
 // with and why.
 type refusal struct {
 	status int
 	reason string
+	line   string // the refused request line as received (HTTP/1 reader), cut at maxShownLine
 }
 
 func refuse(status int, reason string) *refusal { return &refusal{status: status, reason: reason} }
@@ -58,12 +63,6 @@ func newRequestPolicy(cfg Config, forwarder []string) *requestPolicy {
 		maxHead: maxHeaderBytes(cfg), forwarder: forwarder,
 		h2c: settings.H2CPriorKnowledgeOn(cfg.HTTP2Cleartext) && strings.Contains(protos, "h2"),
 	}
-}
-
-// strictHTTP1 reports whether requests reach the server as plain HTTP/1
-// bytes the connection reader can check (not TLS, uwsgi or FastCGI).
-func (c Config) strictHTTP1() bool {
-	return (c.Protocol == "" || c.Protocol == "http") && c.CertFile == "" && c.KeyFile == ""
 }
 
 // token is RFC 9110's tchar: the bytes of a method or a field name.
@@ -133,142 +132,214 @@ type headInfo struct {
 	noHost  bool  // HTTP/1.1 without Host: Gunicorn serves it, net/http would not
 }
 
-// checkHead applies the policy to a request head at the start of data:
-// the request line, then header lines up to the empty line that ends the
-// head. It returns what the head says (size 0 while data holds no complete
-// head and nothing in it is refused yet), or why the request is refused.
-// trusted says whether the peer may send the --forwarder-headers.
-func (p *requestPolicy) checkHead(data []byte, trusted bool) (headInfo, *refusal) {
-	i := bytes.IndexByte(data, '\n')
-	if i < 0 {
-		return headInfo{}, nil
+// headCheck is the one place the policy's rules live. Every transport
+// turns what it received into this common shape and calls it: the request
+// line (requestPolicy.start), then each field in order (field), then end,
+// which says how the body is framed. The HTTP/1 reader feeds it the bytes
+// as they came (checkHead); HTTP/2, uwsgi and FastCGI feed it what their
+// parser kept (checkRequest).
+type headCheck struct {
+	p                          *requestPolicy
+	trusted                    bool // the peer may send the --forwarder-headers and scheme headers
+	version                    int  // 10 or 11 (HTTP/1.x), 20 (HTTP/2)
+	fields                     int
+	host, ctype, chunked       bool
+	clen                       int64
+	te                         bool
+	teLastChunked, teForbidden bool
+	scheme                     byte // 'h' or 's' once a trusted scheme header said http or https
+}
+
+// start checks a request line of lineLen bytes (without its CRLF): its
+// size against limit_request_line, the method and the target.
+func (p *requestPolicy) start(method, target []byte, lineLen, version int, trusted bool) (headCheck, *refusal) {
+	if p.line > 0 && lineLen > p.line {
+		return headCheck{}, refuse(http.StatusRequestURITooLong, "Request Line is too large")
 	}
-	if i < 1 || data[i-1] != '\r' {
-		return headInfo{}, refuse(400, "Invalid HTTP request line")
+	// Gunicorn's conventional method: 3-20 token characters, no lower case or '#'
+	if len(method) < 3 || len(method) > 20 {
+		return headCheck{}, refuse(400, "Invalid HTTP method")
 	}
-	line := data[:i-1]
-	if p.line > 0 && len(line) > p.line {
-		return headInfo{}, refuse(http.StatusRequestURITooLong, "Request Line is too large")
+	for _, c := range method {
+		if !token[c] || c == '#' || c >= 'a' && c <= 'z' {
+			return headCheck{}, refuse(400, "Invalid HTTP method")
+		}
 	}
-	version, ref := p.checkRequestLine(line)
-	if ref != nil {
-		return headInfo{}, ref
+	if len(target) == 0 {
+		return headCheck{}, refuse(400, "Invalid HTTP request line")
 	}
-	off := i + 1
-	var (
-		fields                     int
-		host, ctype, chunked       bool
-		clen                       int64 = -1
-		te                         bool
-		teLastChunked, teForbidden bool
-		scheme                     byte // 'h' or 's' once a trusted scheme header said http or https
-	)
-	for {
-		rest := data[off:]
-		j := bytes.IndexByte(rest, '\n')
-		if j < 0 {
-			return headInfo{}, nil
-		}
-		if j < 1 || rest[j-1] != '\r' {
-			return headInfo{}, refuse(400, "Invalid HTTP Header: bare LF")
-		}
-		off += j + 1
-		l := rest[:j-1]
-		if len(l) == 0 {
-			break
-		}
-		if l[0] == ' ' || l[0] == '\t' {
-			return headInfo{}, refuse(400, "Obsolete line folding is unacceptable")
-		}
-		fields++
-		if p.fields > 0 && fields > p.fields {
-			return headInfo{}, refuse(http.StatusRequestHeaderFieldsTooLarge, "limit request headers fields")
-		}
-		name, value, ref := p.checkField(l, trusted)
-		if ref != nil {
-			return headInfo{}, ref
-		}
-		if off < len(data) && (data[off] == ' ' || data[off] == '\t') {
-			return headInfo{}, refuse(400, "Obsolete line folding is unacceptable")
-		}
-		switch len(name) {
-		case 4:
-			if asciiEqualFold(name, "host") {
-				if host {
-					return headInfo{}, refuse(400, "Invalid HTTP Header: duplicate Host")
-				}
-				host = true
-			}
-		case 6:
-			if asciiEqualFold(name, "expect") && !asciiEqualFold(trimOWS(value), "100-continue") {
-				return headInfo{}, refuse(http.StatusExpectationFailed, "Unable to comply with expectation")
-			}
-		case 12:
-			if asciiEqualFold(name, "content-type") {
-				if ctype {
-					return headInfo{}, refuse(400, "Invalid HTTP Header: duplicate Content-Type")
-				}
-				ctype = true
-			}
-		case 14:
-			if asciiEqualFold(name, "content-length") {
-				if clen >= 0 {
-					return headInfo{}, refuse(400, "Invalid HTTP Header: duplicate Content-Length")
-				}
-				if clen = parseLength(trimOWS(value)); clen < 0 {
-					return headInfo{}, refuse(400, "Invalid HTTP Header: Content-Length is not a number")
-				}
-			}
-		case 15:
-			if trusted && asciiEqualFold(name, "x-forwarded-ssl") && !sameScheme(&scheme, trimOWS(value), "on") {
-				return headInfo{}, refuse(400, "Contradictory scheme headers")
-			}
-		case 20:
-			if trusted && asciiEqualFold(name, "x-forwarded-protocol") && !sameScheme(&scheme, trimOWS(value), "ssl") {
-				return headInfo{}, refuse(400, "Contradictory scheme headers")
-			}
-		case 17:
-			if trusted && asciiEqualFold(name, "x-forwarded-proto") && !sameScheme(&scheme, trimOWS(value), "https") {
-				return headInfo{}, refuse(400, "Contradictory scheme headers")
-			}
-			if asciiEqualFold(name, "transfer-encoding") {
-				te = true
-				for _, coding := range strings.Split(string(value), ",") {
-					coding = strings.Trim(coding, " \t")
-					switch {
-					case strings.EqualFold(coding, "chunked"):
-						if chunked {
-							teForbidden = true // stacked chunking
-						}
-						chunked, teLastChunked = true, true
-					case strings.EqualFold(coding, "identity"), strings.EqualFold(coding, "gzip"), strings.EqualFold(coding, "deflate"), strings.EqualFold(coding, "compress"):
-						if chunked {
-							teForbidden = true // chunked must come last
-						}
-						teLastChunked = false
-					default:
-						return headInfo{}, refuse(http.StatusNotImplemented, "Unsupported transfer coding")
-					}
-				}
-			}
-		}
+	if anyOf(target, &targetCtl, ' '+1) {
+		return headCheck{}, refuse(400, "Invalid HTTP request line: control character in the target")
 	}
 	switch {
-	case te && (teForbidden || !teLastChunked):
+	case target[0] == '/':
+	case len(target) == 1 && target[0] == '*':
+		if string(method) != "OPTIONS" {
+			return headCheck{}, refuse(400, "Invalid HTTP request line: * is for OPTIONS only")
+		}
+	case string(method) != "CONNECT" && !bytes.Contains(target, []byte("://")):
+		return headCheck{}, refuse(400, "Invalid HTTP request line: authority form is for CONNECT only")
+	case !bracketsValid(target):
+		return headCheck{}, refuse(400, "Invalid HTTP request line: \"[\" or \"]\" outside an IPv6 literal")
+	}
+	return headCheck{p: p, trusted: trusted, version: version, clen: -1}, nil
+}
+
+// bracketsValid reports whether the authority of an absolute-form target
+// (after "://", up to the path, query or fragment) uses "[" and "]" only as
+// Gunicorn's URL split accepts them: both or neither, the pair enclosing an
+// IPv6 literal (hex digits, ":" and ".") at the start of the host.
+func bracketsValid(target []byte) bool {
+	i := bytes.Index(target, []byte("://"))
+	if i < 0 {
+		return true
+	}
+	auth := target[i+3:]
+	if end := bytes.IndexAny(auth, "/?#"); end >= 0 {
+		auth = auth[:end]
+	}
+	if at := bytes.LastIndexByte(auth, '@'); at >= 0 {
+		auth = auth[at+1:]
+	}
+	lb, rb := bytes.IndexByte(auth, '['), bytes.IndexByte(auth, ']')
+	if lb < 0 && rb < 0 {
+		return true
+	}
+	if lb != 0 || rb < 0 || bytes.Count(auth, []byte("[")) != 1 || bytes.Count(auth, []byte("]")) != 1 {
+		return false
+	}
+	for _, c := range auth[1:rb] {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == ':' || c == '.') {
+			return false
+		}
+	}
+	return rb == len(auth)-1 || auth[rb+1] == ':'
+}
+
+// field checks one header field of lineSize bytes as sent (name, colon,
+// value, CRLF), in Gunicorn's order: the count against
+// limit_request_fields, a name of token characters right before the colon
+// (no whitespace), a value without control characters, the size against
+// limit_request_field_size, then what the field means (duplicates, framing,
+// expectations, scheme headers). value may carry its optional whitespace.
+func (h *headCheck) field(name, value []byte, lineSize int) *refusal {
+	p := h.p
+	h.fields++
+	if p.fields > 0 && h.fields > p.fields {
+		return refuse(http.StatusRequestHeaderFieldsTooLarge, "limit request headers fields")
+	}
+	if len(name) == 0 {
+		return refuse(400, "Invalid HTTP Header")
+	}
+	underscore := false
+	for _, c := range name {
+		if !token[c] {
+			return refuse(400, "Invalid HTTP header name")
+		}
+		underscore = underscore || c == '_'
+	}
+	if anyOf(value, &fieldCtl, ' ') {
+		return refuse(400, "Invalid HTTP Header: control character in the value")
+	}
+	if p.fieldSize > 0 && lineSize > p.fieldSize {
+		return refuse(http.StatusRequestHeaderFieldsTooLarge, "limit request headers fields size")
+	}
+	// X_Forwarded_For could be merged with X-Forwarded-For downstream (CGI
+	// names): refused, but for the forwarder headers from a trusted peer
+	if underscore && !(h.trusted && p.isForwarder(name)) {
+		return refuse(400, "Invalid HTTP header name: "+string(name))
+	}
+	switch len(name) {
+	case 4:
+		if asciiEqualFold(name, "host") {
+			if h.host {
+				return refuse(400, "Invalid HTTP Header: duplicate Host")
+			}
+			h.host = true
+		}
+	case 6:
+		// HTTP/2 has no 100-continue handshake of HTTP/1's kind: Gunicorn leaves its Expect alone
+		if h.version < 20 && asciiEqualFold(name, "expect") && !asciiEqualFold(trimOWS(value), "100-continue") {
+			return refuse(http.StatusExpectationFailed, "Unable to comply with expectation")
+		}
+	case 12:
+		if asciiEqualFold(name, "content-type") {
+			if h.ctype {
+				return refuse(400, "Invalid HTTP Header: duplicate Content-Type")
+			}
+			h.ctype = true
+		}
+	case 14:
+		if asciiEqualFold(name, "content-length") {
+			if h.clen >= 0 {
+				return refuse(400, "Invalid HTTP Header: duplicate Content-Length")
+			}
+			if h.clen = parseLength(trimOWS(value)); h.clen < 0 {
+				return refuse(400, "Invalid HTTP Header: Content-Length is not a number")
+			}
+		}
+	case 15:
+		if h.trusted && asciiEqualFold(name, "x-forwarded-ssl") && !sameScheme(&h.scheme, trimOWS(value), "on") {
+			return refuse(400, "Contradictory scheme headers")
+		}
+	case 20:
+		if h.trusted && asciiEqualFold(name, "x-forwarded-protocol") && !sameScheme(&h.scheme, trimOWS(value), "ssl") {
+			return refuse(400, "Contradictory scheme headers")
+		}
+	case 17:
+		if h.trusted && asciiEqualFold(name, "x-forwarded-proto") && !sameScheme(&h.scheme, trimOWS(value), "https") {
+			return refuse(400, "Contradictory scheme headers")
+		}
+		if asciiEqualFold(name, "transfer-encoding") {
+			return h.transferCodings(value)
+		}
+	}
+	return nil
+}
+
+// transferCodings follows a Transfer-Encoding value: known codings only
+// (501 otherwise), chunked at most once and last.
+func (h *headCheck) transferCodings(value []byte) *refusal {
+	h.te = true
+	for _, coding := range strings.Split(string(value), ",") {
+		coding = strings.Trim(coding, " \t")
+		switch {
+		case strings.EqualFold(coding, "chunked"):
+			if h.chunked {
+				h.teForbidden = true // stacked chunking
+			}
+			h.chunked, h.teLastChunked = true, true
+		case strings.EqualFold(coding, "identity"), strings.EqualFold(coding, "gzip"), strings.EqualFold(coding, "deflate"), strings.EqualFold(coding, "compress"):
+			if h.chunked {
+				h.teForbidden = true // chunked must come last
+			}
+			h.teLastChunked = false
+		default:
+			return refuse(http.StatusNotImplemented, "Unsupported transfer coding")
+		}
+	}
+	return nil
+}
+
+// end applies the rules on the head as a whole and says how its body is
+// framed.
+func (h *headCheck) end() (headInfo, *refusal) {
+	switch {
+	case h.te && (h.teForbidden || !h.teLastChunked):
 		return headInfo{}, refuse(400, "Invalid HTTP Header: Transfer-Encoding must end in chunked")
-	case chunked && version < 11:
+	case h.chunked && h.version < 11:
 		return headInfo{}, refuse(400, "Invalid HTTP Header: chunked in HTTP/1.0")
-	case chunked && clen >= 0:
+	case h.chunked && h.clen >= 0:
 		return headInfo{}, refuse(400, "Invalid HTTP Header: both Content-Length and Transfer-Encoding")
 	}
-	h := headInfo{size: off, framing: bodyNone, noHost: !host && version >= 11 && !bytes.HasPrefix(data, []byte("CONNECT "))}
+	info := headInfo{framing: bodyNone}
 	switch {
-	case chunked:
-		h.framing = bodyChunked
-	case clen > 0:
-		h.framing, h.length = bodyLength, clen
+	case h.chunked:
+		info.framing = bodyChunked
+	case h.clen > 0:
+		info.framing, info.length = bodyLength, h.clen
 	}
-	return h, nil
+	return info, nil
 }
 
 // sameScheme is Gunicorn's secure_scheme_headers rule, with its default
@@ -284,87 +355,6 @@ func sameScheme(seen *byte, value []byte, secure string) bool {
 		*seen = s
 	}
 	return *seen == s
-}
-
-// checkRequestLine checks method, target and version; it returns the
-// version as 10 or 11 (HTTP/1.x, x > 1, counts as 11).
-func (p *requestPolicy) checkRequestLine(line []byte) (int, *refusal) {
-	sp := bytes.IndexByte(line, ' ')
-	if sp < 0 {
-		return 0, refuse(400, "Invalid HTTP request line")
-	}
-	method, rest := line[:sp], line[sp+1:]
-	sp = bytes.IndexByte(rest, ' ')
-	if sp < 0 {
-		return 0, refuse(400, "Invalid HTTP request line")
-	}
-	target, version := rest[:sp], rest[sp+1:]
-	// Gunicorn's conventional method: 3-20 token characters, no lower case or '#'
-	if len(method) < 3 || len(method) > 20 {
-		return 0, refuse(400, "Invalid HTTP method")
-	}
-	for _, c := range method {
-		if !token[c] || c == '#' || c >= 'a' && c <= 'z' {
-			return 0, refuse(400, "Invalid HTTP method")
-		}
-	}
-	if len(target) == 0 {
-		return 0, refuse(400, "Invalid HTTP request line")
-	}
-	if anyOf(target, &targetCtl, ' '+1) {
-		return 0, refuse(400, "Invalid HTTP request line: control character in the target")
-	}
-	switch {
-	case target[0] == '/':
-	case len(target) == 1 && target[0] == '*':
-		if string(method) != "OPTIONS" {
-			return 0, refuse(400, "Invalid HTTP request line: * is for OPTIONS only")
-		}
-	case string(method) != "CONNECT" && !bytes.Contains(target, []byte("://")):
-		return 0, refuse(400, "Invalid HTTP request line: authority form is for CONNECT only")
-	}
-	if len(version) != 8 || string(version[:5]) != "HTTP/" || version[6] != '.' || version[5] < '0' || version[5] > '9' || version[7] < '0' || version[7] > '9' {
-		return 0, refuse(400, "Invalid HTTP Version")
-	}
-	if version[5] != '1' {
-		return 0, refuse(400, "Invalid HTTP Version")
-	}
-	if version[7] == '0' {
-		return 10, nil
-	}
-	return 11, nil
-}
-
-// checkField checks one header line, in Gunicorn's order: a name of token
-// characters right before the colon (no whitespace), a value without
-// control characters, the line within limit_request_field_size. The value
-// comes back untrimmed (trimOWS).
-func (p *requestPolicy) checkField(l []byte, trusted bool) (name, value []byte, ref *refusal) {
-	colon := bytes.IndexByte(l, ':')
-	if colon <= 0 {
-		return nil, nil, refuse(400, "Invalid HTTP Header")
-	}
-	name = l[:colon]
-	underscore := false
-	for _, c := range name {
-		if !token[c] {
-			return nil, nil, refuse(400, "Invalid HTTP header name")
-		}
-		underscore = underscore || c == '_'
-	}
-	value = l[colon+1:]
-	if anyOf(value, &fieldCtl, ' ') {
-		return nil, nil, refuse(400, "Invalid HTTP Header: control character in the value")
-	}
-	if p.fieldSize > 0 && len(l)+2 > p.fieldSize {
-		return nil, nil, refuse(http.StatusRequestHeaderFieldsTooLarge, "limit request headers fields size")
-	}
-	// X_Forwarded_For could be merged with X-Forwarded-For downstream (CGI
-	// names): refused, but for the forwarder headers from a trusted peer
-	if underscore && !(trusted && p.isForwarder(name)) {
-		return nil, nil, refuse(400, "Invalid HTTP header name: "+string(name))
-	}
-	return name, value, nil
 }
 
 // trimOWS drops the optional whitespace around a field value.
@@ -420,75 +410,4 @@ func asciiEqualFold(b []byte, s string) bool {
 		}
 	}
 	return true
-}
-
-// policyHandler is the request policy's part in the handler chain. Where
-// the connection reader checked each head (strictHTTP1), it answers the
-// stand-in of a refused request with the refusal, and applies the limits
-// to HTTP/2 requests only (h2c: the reader passed their frames untouched);
-// elsewhere it applies the limits to every request.
-func policyHandler(cfg Config, log func(msg string, args ...any), next http.Handler) http.Handler {
-	limited := limitsHandler(cfg, next)
-	if !cfg.strictHTTP1() {
-		return limited
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ProtoMajor != 1 {
-			limited.ServeHTTP(w, r)
-			return
-		}
-		if r.Method != refusedMethod {
-			next.ServeHTTP(w, r)
-			return
-		}
-		c, _ := r.Context().Value(strictConnKey{}).(*strictConn)
-		var ref *refusal
-		if c != nil {
-			ref = c.refused.Load()
-		}
-		if ref == nil { // a client's own method of that name: no refusal on its connection
-			next.ServeHTTP(w, r)
-			return
-		}
-		log("invalid request", "peer", c.RemoteAddr().String(), "status", ref.status, "err", ref.reason)
-		w.Header().Set("Connection", "close")
-		http.Error(w, ref.reason, ref.status)
-	})
-}
-
-// limitsHandler enforces Gunicorn's limit_request_line (414),
-// limit_request_fields and limit_request_field_size (431) on a parsed
-// request: for the paths the connection reader does not see (TLS, uwsgi,
-// FastCGI, HTTP/2).
-func limitsHandler(cfg Config, next http.Handler) http.Handler {
-	line, fields, size := cfg.LimitRequestLine, cfg.LimitRequestFields, cfg.LimitRequestFieldSize
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if line > 0 && len(r.Method)+len(r.RequestURI)+len(r.Proto)+2 > line {
-			w.Header().Set("Connection", "close")
-			http.Error(w, "request line too long", http.StatusRequestURITooLong)
-			return
-		}
-		if fields > 0 || size > 0 {
-			n := 0
-			if r.Host != "" {
-				n++
-			}
-			for k, vs := range r.Header {
-				n += len(vs)
-				for _, v := range vs {
-					if size > 0 && len(k)+2+len(v) > size {
-						w.Header().Set("Connection", "close")
-						http.Error(w, "request header field too large: "+k, http.StatusRequestHeaderFieldsTooLarge)
-						return
-					}
-				}
-			}
-			if fields > 0 && n > fields {
-				w.Header().Set("Connection", "close")
-				http.Error(w, "too many request header fields", http.StatusRequestHeaderFieldsTooLarge)
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
 }

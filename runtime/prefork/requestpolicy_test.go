@@ -3,10 +3,17 @@ package prefork
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -34,19 +41,26 @@ func (a *countingApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "body=%s", body)
 }
 
-// rawExchange writes raw in one write and reads every response until the
-// server closes or stops answering.
+// rawExchange sends raw over TCP, half-closes (the request ends there, as
+// a file does), and reads every response until the server closes.
 func rawExchange(t *testing.T, addr, raw string) []*http.Response {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	return rawExchangeVia(t, func() (net.Conn, error) { return net.DialTimeout("tcp", addr, 5*time.Second) }, raw)
+}
+
+// rawExchangeVia is rawExchange over a connection dial opens (TLS...).
+func rawExchangeVia(t *testing.T, dial func() (net.Conn, error), raw string) []*http.Response {
+	t.Helper()
+	c, err := dial()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := c.Write([]byte(raw)); err != nil {
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, raw); err != nil {
 		t.Fatal(err)
 	}
+	c.(interface{ CloseWrite() error }).CloseWrite()
 	var out []*http.Response
 	br := bufio.NewReader(c)
 	for {
@@ -54,16 +68,12 @@ func rawExchange(t *testing.T, addr, raw string) []*http.Response {
 		if err != nil {
 			return out
 		}
-		if resp.StatusCode == 100 {
+		if resp.StatusCode == http.StatusContinue {
 			continue
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body = io.NopCloser(bytes.NewReader(body))
 		out = append(out, resp)
-		if resp.Close {
-			return out
-		}
-		c.SetReadDeadline(time.Now().Add(300 * time.Millisecond)) // no more pipelined answers coming
 	}
 }
 
@@ -74,158 +84,6 @@ func bodyOf(r *http.Response) string {
 }
 
 const chunkedHead = "POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-
-// TestRequestPolicyRefuses sends requests breaking Gunicorn 27's rules raw
-// over TCP: each is answered with Gunicorn's status (the exception it
-// raises in the comment), and the app never sees it.
-func TestRequestPolicyRefuses(t *testing.T) {
-	app := &countingApp{}
-	addr := policyServer(t, Config{}, app)
-	long := strings.Repeat("a", DefaultLimitRequestLine)
-	cases := []struct {
-		name   string
-		raw    string
-		status int
-	}{
-		// request line (InvalidRequestLine, InvalidRequestMethod, InvalidHTTPVersion: 400)
-		{"no spaces", "GET\r\n\r\n", 400},
-		{"version with trailing text", "GET / HTTP/1.1 x\r\nHost: x\r\n\r\n", 400},
-		{"lower-case method", "get / HTTP/1.1\r\nHost: x\r\n\r\n", 400},
-		{"method too short", "GE / HTTP/1.1\r\nHost: x\r\n\r\n", 400},
-		{"method with #", "GE#T / HTTP/1.1\r\nHost: x\r\n\r\n", 400},
-		{"method over 20", "ABCDEFGHIJKLMNOPQRSTU / HTTP/1.1\r\nHost: x\r\n\r\n", 400},
-		{"empty target", "GET  HTTP/1.1\r\nHost: x\r\n\r\n", 400},
-		{"asterisk on GET", "GET * HTTP/1.1\r\nHost: x\r\n\r\n", 400},
-		{"authority form on GET", "GET example.com:80 HTTP/1.1\r\nHost: x\r\n\r\n", 400},
-		{"27.0: control character in the path", "GET /a\x01b HTTP/1.1\r\nHost: x\r\n\r\n", 400},
-		{"27.0: DEL in the path", "GET /a\x7fb HTTP/1.1\r\nHost: x\r\n\r\n", 400},
-		{"HTTP/2.0 as HTTP/1", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", 400},
-		{"lower-case version", "GET / http/1.1\r\nHost: x\r\n\r\n", 400},
-		{"version 1.10", "GET / HTTP/1.10\r\nHost: x\r\n\r\n", 400},
-		{"empty line first", "\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", 400},
-		{"bare LF line ends", "GET / HTTP/1.1\nHost: x\n\n", 400},
-		{"bare LF in a header line", "GET / HTTP/1.1\r\nHost: x\nX-A: b\r\n\r\n", 400},
-		// LimitRequestLine: 414 since 27.0 (400 in 26.1)
-		{"27.0: request line over limit_request_line", "GET /" + long + " HTTP/1.1\r\nHost: x\r\n\r\n", 414},
-		{"27.0: request line over the limit, not ended yet", "GET /" + long + long, 414},
-		// headers (InvalidHeader, InvalidHeaderName, ObsoleteFolding: 400)
-		{"27.0: whitespace before the colon", "GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400},
-		{"tab before the colon", "GET / HTTP/1.1\r\nHost\t: x\r\n\r\n", 400},
-		{"obsolete line folding", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n", 400},
-		{"folded first header", "GET / HTTP/1.1\r\n Host: x\r\n\r\n", 400},
-		{"non-token name", "GET / HTTP/1.1\r\nHost: x\r\nX(A): b\r\n\r\n", 400},
-		{"non-ASCII name", "GET / HTTP/1.1\r\nHost: x\r\nX-\xc3\xa9: b\r\n\r\n", 400},
-		{"NUL in a value", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n", 400},
-		{"bare CR in a value", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n", 400},
-		{"line without colon", "GET / HTTP/1.1\r\nHost: x\r\nGarbage\r\n\r\n", 400},
-		{"empty name", "GET / HTTP/1.1\r\nHost: x\r\n: v\r\n\r\n", 400},
-		{"underscore name not a forwarder header", "GET / HTTP/1.1\r\nHost: x\r\nX_Forwarded_For: 1.2.3.4\r\n\r\n", 400},
-		{"duplicate Host", "GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400},
-		{"duplicate Content-Type", "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: a/b\r\nContent-Type: c/d\r\nContent-Length: 0\r\n\r\n", 400},
-		{"contradictory scheme headers from a trusted peer", "GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Ssl: off\r\n\r\n", 400},
-		// LimitRequestHeaders: 431
-		{"101 fields", "GET / HTTP/1.1\r\nHost: x\r\n" + strings.Repeat("X-A: b\r\n", 100) + "\r\n", 431},
-		{"field over limit_request_field_size", "GET / HTTP/1.1\r\nHost: x\r\nX-A: " + strings.Repeat("b", DefaultLimitRequestFieldSize) + "\r\n\r\n", 431},
-		// ExpectationFailed: 417
-		{"unknown expectation", "GET / HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\n\r\n", 417},
-		// framing (InvalidHeader 400, UnsupportedTransferCoding 501)
-		{"Content-Length and Transfer-Encoding", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
-		{"27.0: Content-Length with a sign", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\nhello", 400},
-		{"27.0: Content-Length in hex", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0x5\r\n\r\nhello", 400},
-		{"27.0: Content-Length with inner space", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5 5\r\n\r\nhello", 400},
-		{"empty Content-Length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: \r\n\r\n", 400},
-		{"Content-Length twice, same value", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello", 400},
-		{"27.0: Transfer-Encoding not ending in chunked", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n", 400},
-		{"27.0: Transfer-Encoding gzip alone", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 400},
-		{"27.0: Transfer-Encoding identity", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\n", 400},
-		{"chunked twice", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", 400},
-		{"chunked on two lines", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
-		{"unknown transfer coding", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: foo\r\n\r\n", 501},
-		{"chunked in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
-		// chunked bodies that came with their head (InvalidChunkSize,
-		// ChunkMissingTerminator, InvalidChunkExtension, InvalidHeaderName)
-		{"chunk size with a sign", chunkedHead + "+5\r\nhello\r\n0\r\n\r\n", 400},
-		{"chunk size with underscore", chunkedHead + "6_0\r\nhello\r\n0\r\n\r\n", 400},
-		{"chunk size with a trailing space", chunkedHead + "5 \r\nhello\r\n0\r\n\r\n", 400},
-		{"whitespace before a chunk extension (net/http refuses it)", chunkedHead + "5 ;a\r\nhello\r\n0\r\n\r\n", 400},
-		{"empty chunk size", chunkedHead + "\r\nhello\r\n0\r\n\r\n", 400},
-		{"chunk size over 64 bits", chunkedHead + "10000000000000000\r\nhello\r\n0\r\n\r\n", 400},
-		{"27.0: chunk data not followed by CRLF", chunkedHead + "5\r\nhelloXX0\r\n\r\n", 400},
-		{"bare LF after chunk size", chunkedHead + "5\nhello\r\n0\r\n\r\n", 400},
-		{"bare CR in a chunk extension", chunkedHead + "5;a\rb\r\nhello\r\n0\r\n\r\n", 400},
-		{"forbidden trailer Content-Length", chunkedHead + "5\r\nhello\r\n0\r\nContent-Length: 5\r\n\r\n", 400},
-		{"forbidden trailer Host", chunkedHead + "5\r\nhello\r\n0\r\nHost: y\r\n\r\n", 400},
-		{"forbidden trailer Transfer-Encoding", chunkedHead + "5\r\nhello\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
-		{"forbidden trailer Authorization", chunkedHead + "5\r\nhello\r\n0\r\nauthorization: x\r\n\r\n", 400},
-		{"folded trailer", chunkedHead + "5\r\nhello\r\n0\r\nX-A: a\r\n b\r\n\r\n", 400},
-		{"whitespace before a trailer's colon", chunkedHead + "5\r\nhello\r\n0\r\nX-A : a\r\n\r\n", 400},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			before := app.seen.Load()
-			resps := rawExchange(t, addr, tc.raw)
-			if len(resps) != 1 {
-				t.Fatalf("%d responses, want 1 refusal", len(resps))
-			}
-			if got := resps[0].StatusCode; got != tc.status {
-				t.Errorf("status %d (%s), want %d", got, bodyOf(resps[0]), tc.status)
-			}
-			if !resps[0].Close {
-				t.Error("refusal without Connection: close")
-			}
-			if n := app.seen.Load() - before; n != 0 {
-				t.Errorf("the app saw the request")
-			}
-		})
-	}
-}
-
-// TestRequestPolicyServes: what Gunicorn accepts still reaches the app,
-// bodies intact, pipelined requests in order.
-func TestRequestPolicyServes(t *testing.T) {
-	app := &countingApp{}
-	addr := policyServer(t, Config{}, app)
-	cases := []struct {
-		name string
-		raw  string
-		want []string // each response's body, in order
-	}{
-		{"GET", "GET /a?b=c HTTP/1.1\r\nHost: x\r\n\r\n", []string{"body="}},
-		{"HTTP/1.0 without Host", "GET / HTTP/1.0\r\n\r\n", []string{"body="}},
-		{"HTTP/1.1 without Host (Gunicorn serves it)", "POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\nhiGET / HTTP/1.1\r\n\r\n", []string{"body=hi", "body="}},
-		{"Content-Length body", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", []string{"body=hello"}},
-		{"Content-Length with spaces around", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length:  5 \r\n\r\nhello", []string{"body=hello"}},
-		{"chunked with extensions and a trailer", chunkedHead + "5;a=b\r\nhello\r\n6;c\r\n world\r\n0\r\nX-Sum: 1\r\n\r\n", []string{"body=hello world"}},
-		{"chunked upper-case hex", chunkedHead + "A\r\n0123456789\r\n0\r\n\r\n", []string{"body=0123456789"}},
-		{"OPTIONS * (answered by net/http)", "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", []string{""}},
-		{"absolute form", "GET http://x/p HTTP/1.1\r\nHost: x\r\n\r\n", []string{"body="}},
-		{"obs-text and tab in a value", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\tb \xe9\r\n\r\n", []string{"body="}},
-		{"empty value", "GET / HTTP/1.1\r\nHost: x\r\nX-A:\r\n\r\n", []string{"body="}},
-		{"forwarder header with underscore from a trusted peer", "GET / HTTP/1.1\r\nHost: x\r\nSCRIPT_NAME: /app\r\n\r\n", []string{"body="}},
-		{"agreeing scheme headers", "GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Ssl: on\r\n\r\n", []string{"body="}},
-		{"expect 100-continue", "POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi", []string{"body=hi"}},
-		{"pipelined: length, chunked, none", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nonePOST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\ntwo\r\n0\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
-			[]string{"body=one", "body=two", "body="}},
-		{"request line at the limit", "GET /" + strings.Repeat("a", DefaultLimitRequestLine-len("GET / HTTP/1.1")) + " HTTP/1.1\r\nHost: x\r\n\r\n", []string{"body="}},
-		{"100 fields", "GET / HTTP/1.1\r\n" + strings.Repeat("X-A: b\r\n", 99) + "Host: x\r\n\r\n", []string{"body="}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			resps := rawExchange(t, addr, tc.raw)
-			var got []string
-			for _, r := range resps {
-				got = append(got, fmt.Sprint(r.StatusCode, " ", bodyOf(r)))
-			}
-			var want []string
-			for _, b := range tc.want {
-				want = append(want, "200 "+b)
-			}
-			if strings.Join(got, "|") != strings.Join(want, "|") {
-				t.Errorf("responses %q, want %q", got, want)
-			}
-		})
-	}
-}
 
 // TestRequestPolicyPipelinedRefusal: a bad request after a good one on the
 // same connection is refused in order, after the good one's answer.
@@ -405,4 +263,108 @@ func FuzzStrictConnAgreesWithNetHTTP(f *testing.F) {
 			}
 		}
 	})
+}
+
+// readerConn is a connection whose peer sent r and then closed.
+type readerConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (c *readerConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// TestRefusedRequestsAreVisible: a refused request, whether the HTTP/1
+// reader refused it or the check after HTTP/2's parser, has its access log
+// line (the refused request line, status, bytes) and is counted in the
+// request duration histogram under http.route "_refused" with its status;
+// a served request is not.
+func TestRefusedRequestsAreVisible(t *testing.T) {
+	logPath := filepath.Join(t.TempDir(), "access.log")
+	sp, addr := serveProcInProcess(t, Config{Values: Values{AccessLog: logPath, HTTP2Cleartext: H2CPriorKnowledge, MetricsBind: "127.0.0.1:0"}}, "tcp",
+		func() (http.Handler, error) { return &countingApp{}, nil })
+	if r := rawExchange(t, addr, "GET /a\x01b HTTP/1.1\r\nHost: x\r\n\r\n"); len(r) != 1 || r[0].StatusCode != 400 {
+		t.Fatalf("a control character in the path: %v", r)
+	}
+	var h2c http.Protocols
+	h2c.SetUnencryptedHTTP2(true)
+	tr := &http.Transport{Protocols: &h2c}
+	defer tr.CloseIdleConnections()
+	req, _ := http.NewRequest("get", "http://"+addr+"/lower", nil)
+	resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 || resp.ProtoMajor != 2 {
+		t.Fatalf("a lower-case method over h2c: %d %s", resp.StatusCode, resp.Proto)
+	}
+	// a refused stream leaves its HTTP/2 connection up for the next request
+	reused := false
+	trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { reused = i.Reused }}
+	req, _ = http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", "http://"+addr+"/next", nil)
+	if resp, err = (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !reused {
+		t.Errorf("after a refused HTTP/2 stream: %d, connection reused %v; want 200 on the same connection", resp.StatusCode, reused)
+	}
+	if r := rawExchange(t, addr, "GET /served HTTP/1.1\r\nHost: x\r\n\r\n"); len(r) != 1 || r[0].StatusCode != 200 {
+		t.Fatalf("a valid request: %v", r)
+	}
+	waitFileLines(t, logPath, 4)
+	b, _ := os.ReadFile(logPath)
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^127\.0\.0\.1 - - \[.*\] "GET /a\\x01b HTTP/1\.1" 400 [1-9]\d* "-" "-"$`),
+		regexp.MustCompile(`(?m)^127\.0\.0\.1 - - \[.*\] "get /lower HTTP/2\.0" 400 [1-9]\d* `),
+		regexp.MustCompile(`(?m)^127\.0\.0\.1 - - \[.*\] "GET /served HTTP/1\.1" 200 `),
+	} {
+		if !want.Match(b) {
+			t.Errorf("the access log has no line matching %s:\n%s", want, b)
+		}
+	}
+	refused := map[int]uint64{}
+	var served uint64
+	for _, s := range sp.prod.metrics.Snapshot().Series {
+		if s.Route == routeRefused {
+			refused[s.Status] += s.Duration.Count()
+		} else {
+			served += s.Duration.Count()
+		}
+	}
+	if refused[400] != 2 || len(refused) != 1 || served != 2 {
+		t.Errorf("request duration histogram: refused by status %v, served %d; want 2 refused with 400, 2 served", refused, served)
+	}
+}
+
+// TestStrictTLSListenerHandshakesOffTheAcceptLoop: a peer that opens a
+// connection and never starts its handshake does not hold the next
+// client's, and HTTP/1 over TLS keeps its r.TLS (the scheme, the client's
+// certificate) behind the connection reader.
+func TestStrictTLSListenerHandshakesOffTheAcceptLoop(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, der := writeTestCert(t, dir, 1)
+	addr := serveInProcess(t, Config{Values: Values{CertFile: cert, KeyFile: key}}, "tcp")
+	silent, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	roots := x509.NewCertPool()
+	c, _ := x509.ParseCertificate(der)
+	roots.AddCert(c)
+	var h1 http.Protocols
+	h1.SetHTTP1(true)
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, Protocols: &h1}
+	defer tr.CloseIdleConnections()
+	// well under the handshake limit (--read-header-timeout, 10 s) the silent peer holds
+	resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Get("https://" + addr + "/")
+	if err != nil {
+		t.Fatalf("behind a silent peer: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.ProtoMajor != 1 || !strings.Contains(string(b), "scheme=https") {
+		t.Errorf("HTTP/1 over TLS: %s %q, want HTTP/1.1 and scheme=https", resp.Proto, b)
+	}
 }

@@ -15,8 +15,10 @@ import (
 // without serving. On systems without descriptor inheritance (not unix) it
 // runs Serve instead. In a worker process it returns nil once the worker has
 // stopped; a worker whose App fails exits with status 1 from here, the error
-// logged in the configured format and reported to the master.
-func Run(cfg Config, app App) error {
+// logged in the configured format and reported to the master. notes are
+// what the command line's parse noted (Parsed.NoEffect): the master logs
+// them once at start-up and --check-config prints them.
+func Run(cfg Config, app App, notes ...string) error {
 	if isWorker() {
 		if err := runWorker(cfg, app); err != nil {
 			// logged in the configured format and reported to the master,
@@ -26,9 +28,9 @@ func Run(cfg Config, app App) error {
 		return nil
 	}
 	if !master.PreforkSupported {
-		return Serve(cfg, app) // no descriptor inheritance here: one process
+		return Serve(cfg, app, notes...) // no descriptor inheritance here: one process
 	}
-	c, done, err := prepare(cfg, app)
+	c, done, err := prepare(cfg, app, notes, printOut)
 	if done || err != nil {
 		return err
 	}
@@ -39,25 +41,26 @@ func Run(cfg Config, app App) error {
 	if err := setMasterTitle(c); err != nil {
 		return err
 	}
-	return runMaster(c)
+	return runMaster(c, notes)
 }
 
-// prepare applies defaults and handles --print-config and --check-config.
-func prepare(cfg Config, app App) (Config, bool, error) {
+// printOut receives Run's and Serve's --print-config and --check-config output
+// (a test's buffer in tests).
+var printOut io.Writer = os.Stdout
+
+// prepare applies defaults and handles --print-config and --check-config, which
+// print to out.
+func prepare(cfg Config, app App, notes []string, out io.Writer) (Config, bool, error) {
 	c, err := cfg.withDefaults()
 	if err != nil {
 		return c, true, err
-	}
-	var out io.Writer = os.Stdout
-	if c.stdout != nil {
-		out = c.stdout
 	}
 	if c.PrintConfig {
 		c.printConfig(out)
 		return c, true, nil
 	}
 	if c.CheckConfig {
-		for _, n := range c.noEffect {
+		for _, n := range notes {
 			fmt.Fprintln(out, "warning: "+n)
 		}
 		if _, err := buildApp(app); err != nil {

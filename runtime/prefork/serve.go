@@ -18,9 +18,9 @@ import (
 // (PREFORK_LISTEN_FDS or systemd's LISTEN_FDS) or else cfg.Bind. Once serving
 // it sends READY=1 to $NOTIFY_SOCKET when set. TERM or INT stop it gracefully
 // (up to GracefulTimeout), QUIT at once; it then returns nil. USR1 reopens the
-// error log.
-func Serve(cfg Config, app App) error {
-	c, done, err := prepare(cfg, app)
+// error log. notes are Run's: logged once, printed by --check-config.
+func Serve(cfg Config, app App, notes ...string) error {
+	c, done, err := prepare(cfg, app, notes, printOut)
 	if done || err != nil {
 		return err
 	}
@@ -29,7 +29,7 @@ func Serve(cfg Config, app App) error {
 		return err
 	}
 	defer lg.close()
-	reportNoEffect(c, lg)
+	reportNoEffect(c, notes, lg)
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, master.SigUSR1)
 	defer signal.Stop(sigs)

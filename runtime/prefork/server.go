@@ -27,44 +27,28 @@ func DefaultLongLived(r *http.Request) bool {
 	return observe.HeaderFirst(r.Header, "Upgrade") != "" || strings.Contains(observe.HeaderFirst(r.Header, "Accept"), "text/event-stream")
 }
 
-// requestTracker counts requests and remembers when each running one began:
-// an ordinary request takes a free slot (one compare-and-swap, no lock, no
-// allocation), found from the request's number; only when the slots it tries
-// are busy (more requests at once than slots) does it take the overflow map's
-// lock. stats reads the slots, so it sees what drain and the stuck-request
-// report need: the requests in flight and the oldest one's age.
+// requestTracker counts requests and remembers when each running one began.
 type requestTracker struct {
 	total    atomic.Int64
 	long     atomic.Int64 // long-lived requests in flight (not aged)
-	slots    [trackerSlots]trackerSlot
 	mu       sync.Mutex
 	seq      uint64
-	overflow map[uint64]int64 // start (trackerClock) of requests without a slot
-	limit    int64            // notify once total reaches it (max-requests); 0 = never
-	onLimit  func()           // called once, from the request that reached limit
+	inflight map[uint64]time.Time
+	limit    int64             // notify once total reaches it (max-requests); 0 = never
+	onLimit  func()            // called once, from the request that reached limit
+	served   supervisor.Served // completed requests (not long-lived ones), under mu: a canary's figures
+	// During a canary's window (urgent), every errorNudge-th failed request
+	// calls onErrors, so the worker reports at once and the master can roll a
+	// failing canary back within a tick instead of a heartbeat interval.
+	urgent   atomic.Bool
+	onErrors func()
 }
 
-const (
-	trackerSlots  = 256 // a power of two
-	trackerProbes = 8   // slots a request tries before the overflow map
-	overflowID    = 1 << 63
-)
-
-// trackerSlot holds a running request's start, 0 when free, on a cache line
-// of its own: requests on other Ps write their slots without sharing one.
-type trackerSlot struct {
-	start atomic.Int64
-	_     [56]byte
-}
-
-// trackerEpoch anchors trackerClock, which reads the monotonic clock (a wall
-// clock step never ages a request) and is never 0 (a free slot).
-var trackerEpoch = time.Now()
-
-func trackerClock() int64 { return int64(time.Since(trackerEpoch)) + 1 }
+// errorNudge is how many failed requests make a worker report early while urgent.
+const errorNudge = 16
 
 func newRequestTracker() *requestTracker {
-	return &requestTracker{overflow: make(map[uint64]int64)}
+	return &requestTracker{inflight: make(map[uint64]time.Time)}
 }
 
 func (t *requestTracker) begin() uint64 {
@@ -72,17 +56,11 @@ func (t *requestTracker) begin() uint64 {
 	if t.limit > 0 && n == t.limit && t.onLimit != nil {
 		t.onLimit()
 	}
-	now := trackerClock()
-	for i := uint64(0); i < trackerProbes; i++ {
-		slot := (uint64(n) + i) & (trackerSlots - 1)
-		if t.slots[slot].start.CompareAndSwap(0, now) {
-			return slot
-		}
-	}
+	now := time.Now()
 	t.mu.Lock()
 	t.seq++
-	id := t.seq | overflowID
-	t.overflow[id] = now
+	id := t.seq
+	t.inflight[id] = now
 	t.mu.Unlock()
 	return id
 }
@@ -96,54 +74,85 @@ func (t *requestTracker) beginLong() {
 	t.long.Add(1)
 }
 
-func (t *requestTracker) end(id uint64) {
-	if id&overflowID == 0 {
-		t.slots[id].start.Store(0)
-		return
-	}
+// end records request id's end: its final status (0: none written, a 200)
+// and whether a panic aborted it (net/http resets the connection).
+func (t *requestTracker) end(id uint64, status int, aborted bool) {
+	now := time.Now()
+	nudge := false
 	t.mu.Lock()
-	delete(t.overflow, id)
+	if start, ok := t.inflight[id]; ok {
+		t.served.Requests++
+		if aborted || status >= 500 {
+			t.served.Errors++
+			nudge = t.served.Errors%errorNudge == 0 && t.urgent.Load() && t.onErrors != nil
+		}
+		t.served.Latency[supervisor.LatencyBucket(now.Sub(start))]++
+	}
+	delete(t.inflight, id)
 	t.mu.Unlock()
+	if nudge {
+		t.onErrors()
+	}
+}
+
+// servedTotal is what the worker served so far (a canary's figures).
+func (t *requestTracker) servedTotal() supervisor.Served {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.served
 }
 
 func (t *requestTracker) stats() supervisor.WorkerStats {
-	now := trackerClock()
-	st := supervisor.WorkerStats{Requests: t.total.Load(), InFlight: int(t.long.Load())}
-	oldest := now
-	for i := range t.slots {
-		if start := t.slots[i].start.Load(); start != 0 {
-			st.InFlight++
-			oldest = min(oldest, start)
+	now := time.Now()
+	st := supervisor.WorkerStats{Requests: t.total.Load()}
+	t.mu.Lock()
+	st.InFlight = len(t.inflight) + int(t.long.Load())
+	for _, start := range t.inflight {
+		if age := now.Sub(start); age > st.OldestRequest {
+			st.OldestRequest = age
 		}
 	}
-	t.mu.Lock()
-	st.InFlight += len(t.overflow)
-	for _, start := range t.overflow {
-		oldest = min(oldest, start)
-	}
 	t.mu.Unlock()
-	st.OldestRequest = time.Duration(max(0, now-oldest))
 	return st
+}
+
+// spreadAge is how long a connection lives while the workers spread their
+// clients: each reconnects a few times a second, to a worker the listen
+// queue picks, instead of once per request (which halved the throughput).
+const spreadAge = 250 * time.Millisecond
+
+// connAcceptedKey holds when a connection was accepted, in its context.
+type connAcceptedKey struct{}
+
+// connOlder reports whether r's connection was accepted more than age ago.
+func connOlder(r *http.Request, age time.Duration) bool {
+	at, ok := r.Context().Value(connAcceptedKey{}).(time.Time)
+	return !ok || time.Since(at) > age
 }
 
 // httpServer is the hardened http.Server a worker (or Serve) runs on its
 // listeners, with request accounting and a drain that lets busy keep-alive
 // clients finish cleanly.
 type httpServer struct {
-	srv      *http.Server
-	lns      []net.Listener
-	names    []string
-	tracker  *requestTracker
-	draining atomic.Bool
-	conns    atomic.Int64
-	log      *logging
-	wg       sync.WaitGroup
-	closing  atomic.Bool
-	keepIdle time.Duration // drainKeepAlive, or KeepAlive when shorter
-	accepted atomic.Int64  // unix nanos of the last accepted connection
-	onDrain  func()
-	protocol string                  // http, uwsgi or fastcgi
-	fcgi     []*serving.FcgiListener // FastCGI: served by net/http/fcgi, not srv
+	srv     *http.Server
+	lns     []net.Listener
+	names   []string
+	tracker *requestTracker
+	// spreading: a response on a connection older than spreadAge closes
+	// it, so kept-alive clients keep coming back through the listen queue
+	// the workers share, and a canary beside this worker gets its share of
+	// them (the master's spread command)
+	spreading atomic.Bool
+	draining  atomic.Bool
+	conns     atomic.Int64
+	log       *logging
+	wg        sync.WaitGroup
+	closing   atomic.Bool
+	keepIdle  time.Duration // drainKeepAlive, or KeepAlive when shorter
+	accepted  atomic.Int64  // unix nanos of the last accepted connection
+	onDrain   func()
+	protocol  string                  // http, uwsgi or fastcgi
+	fcgi      []*serving.FcgiListener // FastCGI: served by net/http/fcgi, not srv
 }
 
 func newHTTPServer(cfg Config, h http.Handler, lns []net.Listener, names []string, log *logging) *httpServer {
@@ -172,6 +181,7 @@ func newHTTPServer(cfg Config, h http.Handler, lns []net.Listener, names []strin
 func (s *httpServer) configureProtocols(cfg Config) {
 	s.protocol = cfg.Protocol
 	s.srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		ctx = context.WithValue(ctx, connAcceptedKey{}, time.Now())
 		return strictContext(serving.GatewayContext(ctx, c), c)
 	}
 	if s.protocol == "fastcgi" {
@@ -212,7 +222,7 @@ func (s *httpServer) configureProtocols(cfg Config) {
 }
 
 // maxHeaderBytes lets Go's own 431 enforce the sum of Gunicorn's limits;
-// the per-line and per-field limits are checked by limitsHandler.
+// the per-line and per-field limits are the request policy's.
 func maxHeaderBytes(cfg Config) int {
 	if cfg.LimitRequestLine < 0 || cfg.LimitRequestFields < 0 || cfg.LimitRequestFieldSize < 0 {
 		return http.DefaultMaxHeaderBytes
@@ -224,11 +234,10 @@ func maxHeaderBytes(cfg Config) int {
 	return n
 }
 
-// wrap builds the worker's handler chain, outermost first: the request
-// policy (refusals, or limits where no connection reader checked), request
+// wrap builds the worker's handler chain, outermost first: request
 // accounting and drain's Connection: close, cfg.Middleware, the app (the
-// access log and forwarded headers come in as the outermost middleware,
-// see serving).
+// request policy, the access log and forwarded headers come in as the
+// outermost middleware, see servingChain.handler).
 func (s *httpServer) wrap(cfg Config, h http.Handler) http.Handler {
 	h = serving.RouteRecorder(h) // the app's ServeMux sets r.Pattern on this copy
 	for i := len(cfg.Middleware) - 1; i >= 0; i-- {
@@ -240,7 +249,7 @@ func (s *httpServer) wrap(cfg Config, h http.Handler) http.Handler {
 		longLived = DefaultLongLived
 	}
 	h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.draining.Load() {
+		if s.draining.Load() || s.spreading.Load() && connOlder(r, spreadAge) {
 			w.Header().Set("Connection", "close")
 		}
 		if longLived(r) {
@@ -250,10 +259,17 @@ func (s *httpServer) wrap(cfg Config, h http.Handler) http.Handler {
 			return
 		}
 		id := s.tracker.begin()
-		defer s.tracker.end(id)
-		inner.ServeHTTP(w, r)
+		rec := &observe.ResponseRecorder{ResponseWriter: w}
+		defer func() {
+			p := recover()
+			s.tracker.end(id, rec.Status, p != nil)
+			if p != nil {
+				panic(p) // net/http logs it and resets the connection, as without this layer
+			}
+		}()
+		inner.ServeHTTP(rec, r)
 	})
-	return policyHandler(cfg, s.log.Warn, h)
+	return h
 }
 
 func (s *httpServer) connState(c net.Conn, st http.ConnState) {

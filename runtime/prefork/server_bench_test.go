@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -94,15 +95,17 @@ func BenchmarkServingChain(b *testing.B) {
 }
 
 // BenchmarkRequestPolicy measures the plain HTTP/1 path over loopback with
-// keep-alive connections sending a wrk-sized GET: "limits" is the path as
-// it was (net/http alone, limitsHandler after parsing), "policy" the
-// connection reader checking every head. Compare the two in one run
-// (alternating runs; cpu-ns/op, client and server together, is steadier
-// than ns/op on a shared machine): the policy's budget is 3% of throughput.
+// keep-alive connections sending a wrk-sized GET: "none" is net/http alone,
+// "reader" the production HTTP/1 path (the connection reader checking every
+// head, then the policy's handler), "parsed" the check the other transports
+// get (HTTP/2, uwsgi, FastCGI: checkRequest on the parsed request).
+// Compare them in one run (alternating runs; cpu-ns/op, client and server
+// together, is steadier than ns/op on a shared machine): the policy's
+// budget is 3% of throughput.
 func BenchmarkRequestPolicy(b *testing.B) {
 	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("hello")) })
 	req := []byte("GET /hello?name=world HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nUser-Agent: wrk/4.2\r\nAccept: */*\r\nAccept-Encoding: gzip\r\nX-Request-Id: 0af7651916cd43dd8448eb211c80319c\r\n\r\n")
-	for _, mode := range []string{"limits", "policy"} {
+	for _, mode := range []string{"none", "reader", "parsed"} {
 		b.Run(mode, func(b *testing.B) {
 			cfg, _ := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}}.withDefaults()
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -111,13 +114,17 @@ func BenchmarkRequestPolicy(b *testing.B) {
 			}
 			lg, _ := newLogging(Config{Values: Values{ErrorLog: "-", LogLevel: "error"}})
 			lns := []net.Listener{ln}
-			if mode == "policy" {
-				tp, _ := serving.ParseTrustedProxies(DefaultForwardedAllowIPs)
-				lns[0] = &strictListener{Listener: ln, p: newRequestPolicy(cfg, nil), trusted: tp}
-			} else {
-				cfg.CertFile = "unused" // the handler chain of a path without the reader
+			tp, _ := serving.ParseTrustedProxies(DefaultForwardedAllowIPs)
+			chain := &servingChain{policy: newRequestPolicy(cfg, nil), trusted: tp}
+			h := http.Handler(app)
+			switch mode {
+			case "reader":
+				lns[0] = &strictListener{Listener: ln, p: chain.policy, trusted: tp}
+				h = chain.policyHandler(app)
+			case "parsed":
+				h = chain.policyHandler(app)
 			}
-			s := newHTTPServer(cfg, app, lns, []string{"bench"}, lg)
+			s := newHTTPServer(cfg, h, lns, []string{"bench"}, lg)
 			s.start()
 			defer s.close()
 			b.SetParallelism(4)
@@ -185,6 +192,8 @@ func BenchmarkStrictConnHead(b *testing.B) {
 	buf := make([]byte, 4096)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(req)))
+	cpu0 := cpuTime() // steadier than ns/op on a shared machine
+	defer func() { b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op") }()
 	for b.Loop() {
 		for n := 0; n < len(req); {
 			m, err := c.Read(buf)
@@ -196,16 +205,21 @@ func BenchmarkStrictConnHead(b *testing.B) {
 	}
 }
 
-// BenchmarkRequestTracker is the in-flight accounting of one ordinary request,
-// from every P at once.
-func BenchmarkRequestTracker(b *testing.B) {
-	t := newRequestTracker()
+// BenchmarkCheckRequest is the policy's own cost on a request another
+// transport's parser read (HTTP/2, uwsgi, FastCGI), CPU only: set it
+// against BenchmarkRequestPolicy's time per request.
+func BenchmarkCheckRequest(b *testing.B) {
+	cfg, _ := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}}.withDefaults()
+	p := newRequestPolicy(cfg, nil)
+	r, _ := http.ReadRequest(bufio.NewReader(strings.NewReader("GET /hello?name=world HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nUser-Agent: wrk/4.2\r\nAccept: */*\r\nAccept-Encoding: gzip\r\nX-Request-Id: 0af7651916cd43dd8448eb211c80319c\r\n\r\n")))
 	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			t.end(t.begin())
+	cpu0 := cpuTime()
+	defer func() { b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op") }()
+	for b.Loop() {
+		if ref := p.checkRequest(r, true); ref != nil {
+			b.Fatal(ref.reason)
 		}
-	})
+	}
 }
 
 // BenchmarkRequestID is the request ID layer alone (a new ID per request, set on

@@ -44,12 +44,17 @@ func (c *child) signal(sig supervisor.WorkerSignal) {
 }
 
 // spawn re-executes the binary as worker w and answers evStarted or
-// evSpawnFailed.
-func (m *masterShell) spawn(w WorkerInfo, maxReq int64) supervisor.Event {
+// evSpawnFailed. settings is the configuration it runs (a canary's, not yet
+// the master's); nil: the master's.
+func (m *masterShell) spawn(w WorkerInfo, maxReq int64, settings any) supervisor.Event {
 	if m.cfg.PreFork != nil {
 		m.cfg.PreFork(w)
 	}
-	c, err := m.startChild(w, maxReq)
+	cfg := m.cfg
+	if nc, ok := settings.(Config); ok {
+		cfg = nc
+	}
+	c, err := m.startChild(w, maxReq, cfg)
 	if err != nil {
 		return supervisor.EvSpawnFailed{ID: w.ID, Err: err}
 	}
@@ -62,8 +67,8 @@ func (m *masterShell) spawn(w WorkerInfo, maxReq int64) supervisor.Event {
 // startChild starts the process with its three pipes. Everything that can
 // fail without descriptors is done first; after that, any failure closes
 // every descriptor it opened.
-func (m *masterShell) startChild(w WorkerInfo, maxReq int64) (*child, error) {
-	handed, err := encodeHandOver(m.cfg)
+func (m *masterShell) startChild(w WorkerInfo, maxReq int64, cfg Config) (*child, error) {
+	handed, err := encodeHandOver(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 )
@@ -20,7 +23,7 @@ import (
 // then lets the head and its body through to net/http, following a chunked
 // body's framing as it goes. net/http so never reads a request the policy
 // refuses: in its place it reads a small request of its own (refusedMethod,
-// Connection: close), which policyHandler answers with the refusal's
+// Connection: close), which servingChain.policyHandler answers with the refusal's
 // status, in order after any earlier pipelined responses. A hijacked
 // connection (WebSocket, CONNECT) and HTTP/2 after its prior-knowledge
 // preface pass through untouched.
@@ -86,6 +89,31 @@ func (c *strictConn) CloseWrite() error {
 	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
 		return cw.CloseWrite()
 	}
+	return nil
+}
+
+// refusedLinger and refusedDrain bound how long and how much a refused
+// connection keeps reading before it closes (net/http's own 431 waits
+// 500 ms the same way): a client still sending the rest of a request line
+// over the limit would otherwise meet a reset and lose the answer.
+const (
+	refusedLinger = 500 * time.Millisecond
+	refusedDrain  = 256 << 10
+)
+
+// Close closes the connection; after a refusal it first sends EOF after
+// the answer and drops what the client still sends, for a moment, off
+// the caller's goroutine.
+func (c *strictConn) Close() error {
+	if c.refused.Load() == nil || c.raw.Load() {
+		return c.Conn.Close()
+	}
+	c.CloseWrite()
+	go func() {
+		c.Conn.SetReadDeadline(time.Now().Add(refusedLinger))
+		io.CopyN(io.Discard, c.Conn, refusedDrain)
+		c.Conn.Close()
+	}()
 	return nil
 }
 
@@ -300,8 +328,14 @@ func (p *requestPolicy) checkPartialHead(data []byte, from int) *refusal {
 }
 
 // refuse puts the stand-in request in place of what is held: net/http
-// reads it, policyHandler answers it, and the connection then ends.
+// reads it, servingChain.policyHandler answers it, and the connection then ends.
 func (c *strictConn) refuse(ref *refusal) {
+	line := c.buf[c.r:c.w]
+	line = line[:min(len(line), maxShownLine)]
+	if i := bytes.IndexAny(line, "\r\n"); i >= 0 {
+		line = line[:i]
+	}
+	ref.line = string(line)
 	c.refused.Store(ref)
 	c.buf = []byte(refusedMethod + " / HTTP/1.1\r\nHost: refused\r\nConnection: close\r\n\r\n")
 	c.r, c.w, c.ready = 0, len(c.buf), len(c.buf)
@@ -317,4 +351,114 @@ func strictContext(ctx context.Context, c net.Conn) context.Context {
 		return context.WithValue(ctx, strictConnKey{}, sc)
 	}
 	return ctx
+}
+
+// strictTLSListener is the TLS path's listener: it completes each
+// handshake off the accept loop, then hands net/http an HTTP/2 connection
+// (ALPN h2) as the *tls.Conn net/http needs to serve HTTP/2, and any other
+// in a strictConn, so HTTP/1 over TLS meets the same connection reader as
+// plain HTTP/1 (net/http's own parser joins folded lines and lets a bare
+// LF or Content-Length beside chunked through). policyHandler gives such a
+// request back its r.TLS.
+type strictTLSListener struct {
+	net.Listener
+	conf      *tls.Config
+	p         *requestPolicy
+	trusted   *serving.TrustedProxies
+	handshake time.Duration // limit on a handshake; 0: none
+	log       func(msg string, args ...any)
+	start     sync.Once
+	ready     chan net.Conn
+	closed    chan struct{}
+	stop      context.CancelFunc // ends the handshakes under way, on Close
+	ctx       context.Context
+	closeOnce sync.Once
+	mu        sync.Mutex
+	err       error // why the accept loop ended; net.ErrClosed after Close
+}
+
+func newStrictTLSListener(ln net.Listener, conf *tls.Config, p *requestPolicy, trusted *serving.TrustedProxies, handshake time.Duration, log func(string, ...any)) *strictTLSListener {
+	ctx, stop := context.WithCancel(context.Background())
+	return &strictTLSListener{Listener: ln, conf: conf, p: p, trusted: trusted, handshake: handshake, log: log,
+		ready: make(chan net.Conn), closed: make(chan struct{}), ctx: ctx, stop: stop}
+}
+
+func (l *strictTLSListener) Accept() (net.Conn, error) {
+	l.start.Do(func() { go l.acceptLoop() })
+	select {
+	case c := <-l.ready:
+		return c, nil
+	case <-l.closed:
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return nil, l.err
+	}
+}
+
+// acceptLoop accepts until the listener closes; any other error (out of
+// descriptors...) is waited out as net/http's Serve does, not made final.
+func (l *strictTLSListener) acceptLoop() {
+	var wait time.Duration
+	for {
+		c, err := l.Listener.Accept()
+		if err == nil {
+			wait = 0
+			go l.serveHandshake(c)
+			continue
+		}
+		if errors.Is(err, net.ErrClosed) {
+			l.closeWith(err)
+			return
+		}
+		wait = min(max(2*wait, 5*time.Millisecond), time.Second)
+		if l.log != nil {
+			l.log("accept failed, retrying", "err", err, "in", wait)
+		}
+		select {
+		case <-time.After(wait):
+		case <-l.closed:
+			return
+		}
+	}
+}
+
+// serveHandshake completes c's handshake and queues it for Accept.
+func (l *strictTLSListener) serveHandshake(c net.Conn) {
+	tc := tls.Server(c, l.conf)
+	if l.handshake > 0 {
+		tc.SetDeadline(time.Now().Add(l.handshake))
+	}
+	if err := tc.HandshakeContext(l.ctx); err != nil {
+		if l.log != nil && l.ctx.Err() == nil {
+			l.log("TLS handshake error", "peer", c.RemoteAddr().String(), "err", err)
+		}
+		tc.Close()
+		return
+	}
+	tc.SetDeadline(time.Time{})
+	var out net.Conn = tc
+	if tc.ConnectionState().NegotiatedProtocol != "h2" {
+		out = &strictConn{Conn: tc, p: l.p, proxies: l.trusted, chunk: chunkScanner{p: l.p}}
+	}
+	select {
+	case l.ready <- out:
+	case <-l.closed:
+		tc.Close()
+	}
+}
+
+func (l *strictTLSListener) Close() error { return l.closeWith(net.ErrClosed) }
+
+// closeWith closes the listener once; Accept then returns why.
+func (l *strictTLSListener) closeWith(why error) error {
+	err := net.ErrClosed
+	l.closeOnce.Do(func() {
+		l.mu.Lock()
+		l.err = why
+		l.mu.Unlock()
+		close(l.closed)
+		l.stop()
+		err = l.Listener.Close()
+	})
+	return err
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"io"
 	"math/big"
 	"net"
@@ -15,6 +16,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -109,5 +112,129 @@ func TestCertReloaderNeedsBothFiles(t *testing.T) {
 		if _, err := newCertReloader(tc[0], tc[1]); err == nil || !strings.Contains(err.Error(), "file") {
 			t.Errorf("%q: want an error naming the flags, got %v", tc, err)
 		}
+	}
+}
+
+// writeClientCert writes a client certificate signed by a fresh CA and
+// returns the CA file and the client's tls.Certificate.
+func writeClientCert(t *testing.T, dir string) (caFile string, client tls.Certificate) {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"}, NotBefore: time.Now().Add(-time.Hour),
+		NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "alice"}, NotBefore: time.Now().Add(-time.Hour),
+		NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile = filepath.Join(dir, "client-ca.pem")
+	os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644)
+	return caFile, tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+func TestTLSClientCertsCiphersAndHTTP2(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, der := writeTestCert(t, dir, 1)
+	caFile, client := writeClientCert(t, dir)
+	addr := serveInProcess(t, Config{Values: Values{CertFile: cert, KeyFile: key, CertReqs: 2, CACerts: caFile}}, "tcp")
+	roots := x509.NewCertPool()
+	c, _ := x509.ParseCertificate(der)
+	roots.AddCert(c)
+	get := func(tc *tls.Config) (*http.Response, string, error) {
+		tr := &http.Transport{TLSClientConfig: tc, ForceAttemptHTTP2: true}
+		defer tr.CloseIdleConnections()
+		resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Get("https://" + addr + "/")
+		if err != nil {
+			return nil, "", err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b), nil
+	}
+	if _, _, err := get(&tls.Config{RootCAs: roots}); err == nil {
+		t.Error("--cert-reqs 2: a client without a certificate was served")
+	}
+	resp, body, err := get(&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{client}})
+	if err != nil {
+		t.Fatalf("with a client certificate: %v", err)
+	}
+	if resp.ProtoMajor != 2 || !strings.Contains(body, "cn=alice") {
+		t.Errorf("want HTTP/2 and the client's name: %s %s", resp.Proto, body)
+	}
+	// no CBC suite is offered by default, TLS 1.3 is
+	_, _, err = get(&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{client}, MaxVersion: tls.VersionTLS12,
+		CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA}})
+	if err == nil {
+		t.Error("a CBC-only TLS 1.2 client was served")
+	}
+	resp, _, err = get(&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{client}, MinVersion: tls.VersionTLS13})
+	if err != nil || resp.TLS.Version != tls.VersionTLS13 {
+		t.Errorf("TLS 1.3: %v", err)
+	}
+	// --http-protocols h1: no h2 by ALPN
+	h1 := serveInProcess(t, Config{Values: Values{CertFile: cert, KeyFile: key, HTTPProtocols: "h1"}}, "tcp")
+	addr = h1
+	if resp, _, err := get(&tls.Config{RootCAs: roots}); err != nil || resp.ProtoMajor != 1 {
+		t.Errorf("--http-protocols h1 served %v %v", resp.Proto, err)
+	}
+}
+
+// flakyListener fails its first Accept as a listener out of descriptors does.
+type flakyListener struct {
+	net.Listener
+	failed atomic.Bool
+}
+
+func (l *flakyListener) Accept() (net.Conn, error) {
+	if !l.failed.Swap(true) {
+		return nil, syscall.EMFILE
+	}
+	return l.Listener.Accept()
+}
+
+// TestStrictTLSListenerOutlivesAcceptErrors: an Accept error other than
+// the listener's closing is waited out, as net/http's Serve does, and
+// Close ends Accept.
+func TestStrictTLSListenerOutlivesAcceptErrors(t *testing.T) {
+	cert, key, der := writeTestCert(t, t.TempDir(), 1)
+	pair, err := tls.LoadX509KeyPair(cert, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}}.withDefaults()
+	var logged atomic.Int32
+	sl := newStrictTLSListener(&flakyListener{Listener: ln}, &tls.Config{Certificates: []tls.Certificate{pair}}, newRequestPolicy(cfg, nil), nil, 5*time.Second,
+		func(string, ...any) { logged.Add(1) })
+	roots := x509.NewCertPool()
+	c, _ := x509.ParseCertificate(der)
+	roots.AddCert(c)
+	go func() {
+		if tc, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{RootCAs: roots}); err == nil {
+			defer tc.Close()
+			io.Copy(io.Discard, tc)
+		}
+	}()
+	conn, err := sl.Accept()
+	if err != nil {
+		t.Fatalf("after one failed accept: %v", err)
+	}
+	conn.Close()
+	if logged.Load() != 1 {
+		t.Errorf("%d log lines for one failed accept, want 1", logged.Load())
+	}
+	sl.Close()
+	if _, err := sl.Accept(); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Accept after Close: %v, want net.ErrClosed", err)
 	}
 }

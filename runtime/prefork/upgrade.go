@@ -35,30 +35,73 @@ import (
 // supervisor's upgrade, upgradeFailed and upgradeReady).
 
 // envUpgradeFD names the fd on which a new master started by USR2 reports
-// "ready <pid>" to the old one.
-const envUpgradeFD = "PREFORK_UPGRADE_FD"
+// "ready <pid>" to the old one; envUpgradeFiguresFD the one on which the old
+// master sends its totals ("served <master.ServedText>", once a second), which
+// the new master's canary, when it runs one, compares its workers with.
+const (
+	envUpgradeFD        = "PREFORK_UPGRADE_FD"
+	envUpgradeFiguresFD = "PREFORK_UPGRADE_FIGURES_FD"
+)
 
 // The loop's side.
 
 type upgradeState struct {
-	cmd     *exec.Cmd
-	started time.Time
+	cmd      *exec.Cmd
+	started  time.Time
+	figures  *os.File // the write end of the figures pipe
+	nextSend time.Time
 }
 
 // upgradeChildPipe takes the pipe to the old master when this master was
 // started by a USR2 upgrade, and unsets the variable.
-func upgradeChildPipe() *os.File {
-	s := os.Getenv(envUpgradeFD)
+func upgradeChildPipe() *os.File { return inheritedPipe(envUpgradeFD, "upgrade-pipe") }
+
+// inheritedPipe takes the pipe whose fd the variable names, and unsets it.
+func inheritedPipe(env, name string) *os.File {
+	s := os.Getenv(env)
 	if s == "" {
 		return nil
 	}
-	os.Unsetenv(envUpgradeFD)
+	os.Unsetenv(env)
 	fd, err := strconv.Atoi(s)
 	if err != nil || fd < 3 {
 		return nil
 	}
 	master.CloseOnExec(fd) // workers must not hold the old master's pipe open
-	return os.NewFile(uintptr(fd), "upgrade-pipe")
+	return os.NewFile(uintptr(fd), name)
+}
+
+// readOldFigures steps the old master's totals, as they come, into this
+// (new) master's supervisor, until the pipe closes.
+func (m *masterShell) readOldFigures(f *os.File) {
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 4096), 64<<10)
+	for sc.Scan() {
+		text, ok := strings.CutPrefix(sc.Text(), "served ")
+		total, ok2 := master.ParseServed(text)
+		if !ok || !ok2 {
+			continue
+		}
+		select {
+		case m.calls <- func(m *masterShell) { m.step(supervisor.EvOldServed{Total: total}) }:
+		case <-m.done:
+			return
+		}
+	}
+}
+
+// sendFigures writes this master's totals to the new master of an
+// upgrade in progress, once a second; a new master that does not read them
+// (no canary) only fills the pipe, and a full pipe drops the line.
+func (m *masterShell) sendFigures(now time.Time) {
+	up := m.prod.upgrading
+	if up == nil || up.figures == nil || now.Before(up.nextSend) {
+		return
+	}
+	up.nextSend = now.Add(time.Second)
+	up.figures.SetWriteDeadline(now.Add(10 * time.Millisecond))
+	up.figures.Write([]byte("served " + master.ServedText(m.sup.Served()) + "\n"))
 }
 
 // startUpgrade starts the binary on disk as a new master (doStartUpgrade);
@@ -69,24 +112,33 @@ func (m *masterShell) startUpgrade() supervisor.Event {
 		m.log.Error("upgrade failed", "err", err)
 		return supervisor.EvUpgradeFailed{Why: err.Error()}
 	}
+	figR, figW, err := os.Pipe()
+	if err != nil {
+		r.Close()
+		w.Close()
+		m.log.Error("upgrade failed", "err", err)
+		return supervisor.EvUpgradeFailed{Why: err.Error()}
+	}
 	cmd := exec.Command(m.exe)
 	cmd.Args = m.args
 	env := InheritEnv(m.files, m.names)
 	// systemd meant WATCHDOG_PID for this process; the new master pings as main pid
 	env = slices.DeleteFunc(env, func(kv string) bool {
-		return strings.HasPrefix(kv, "WATCHDOG_PID=") || strings.HasPrefix(kv, envUpgradeFD+"=")
+		return strings.HasPrefix(kv, "WATCHDOG_PID=") || strings.HasPrefix(kv, envUpgradeFD+"=") || strings.HasPrefix(kv, envUpgradeFiguresFD+"=")
 	})
-	cmd.Env = append(env, envUpgradeFD+"="+strconv.Itoa(3+len(m.files)))
-	cmd.ExtraFiles = append(slices.Clone(m.files), w)
+	cmd.Env = append(env, envUpgradeFD+"="+strconv.Itoa(3+len(m.files)), envUpgradeFiguresFD+"="+strconv.Itoa(4+len(m.files)))
+	cmd.ExtraFiles = append(slices.Clone(m.files), w, figR)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	err = cmd.Start()
 	w.Close()
+	figR.Close()
 	if err != nil {
 		r.Close()
+		figW.Close()
 		m.log.Error("upgrade failed: cannot start the new master", "exe", m.exe, "err", err)
 		return supervisor.EvUpgradeFailed{Why: err.Error()}
 	}
-	up := &upgradeState{cmd: cmd, started: time.Now()}
+	up := &upgradeState{cmd: cmd, started: time.Now(), figures: figW}
 	m.prod.upgrading = up
 	m.log.Info("upgrade: new master started (USR2)", "pid", cmd.Process.Pid, "exe", m.exe, "timeout", supervisor.Dur(m.cfg.UpgradeTimeout))
 	go m.awaitUpgrade(up, r)
@@ -135,6 +187,7 @@ func (m *masterShell) awaitUpgrade(up *upgradeState, r *os.File) {
 func (m *masterShell) killUpgrade() {
 	if up := m.prod.upgrading; up != nil {
 		up.cmd.Process.Kill()
+		up.figures.Close()
 		m.log.Info("upgrade: new master killed", "new_master", up.cmd.Process.Pid)
 		m.prod.upgrading = nil
 	}
@@ -143,6 +196,9 @@ func (m *masterShell) killUpgrade() {
 // handOver: the new master serves. systemd follows it, and the unix socket
 // files are its now.
 func (m *masterShell) handOver(pid int) {
+	if up := m.prod.upgrading; up != nil {
+		up.figures.Close()
+	}
 	m.prod.upgrading = nil
 	m.prod.notify.MainPID(pid)
 	m.obs.server.Close() // the new master binds --metrics-bind next

@@ -136,14 +136,16 @@ func runWorker(cfg Config, app App) error {
 	srv := sp.srv
 	w.metrics = sp.prod.metrics
 	beat := make(chan struct{}, 1)
+	nudge := func() {
+		select {
+		case beat <- struct{}{}:
+		default:
+		}
+	}
+	srv.tracker.onErrors = nudge
 	if we.maxRequests > 0 {
 		srv.tracker.limit = we.maxRequests
-		srv.tracker.onLimit = func() {
-			select {
-			case beat <- struct{}{}:
-			default:
-			}
-		}
+		srv.tracker.onLimit = nudge
 	}
 	srv.start()
 	if cfg.PostWorkerInit != nil {
@@ -220,6 +222,9 @@ func (w *workerProc) command(line string, srv *httpServer) {
 		w.dump(arg)
 	case supervisor.CmdReopen:
 		w.reopen()
+	case supervisor.CmdSpread:
+		srv.spreading.Store(arg == "on")
+		srv.tracker.urgent.Store(arg == "on") // a canary's window: failures are reported at once
 	}
 }
 
@@ -278,8 +283,7 @@ func (w *workerProc) send(line string) {
 
 func (w *workerProc) heartbeat(srv *httpServer) {
 	w.sendMetrics()
-	st := srv.tracker.stats()
-	w.send(fmt.Sprintf("%s %d %d %d", supervisor.MsgHeartbeat, st.Requests, st.InFlight, st.OldestRequest.Milliseconds()))
+	w.send(master.HeartbeatLine(srv.tracker.stats(), srv.tracker.servedTotal()))
 }
 
 // readControl forwards the master's commands; the channel closes on EOF.

@@ -33,6 +33,27 @@ func TestStatusEventParsesTheWorkerProtocol(t *testing.T) {
 	}
 }
 
+// A heartbeat carries what the worker served (a canary's figures) and
+// reads back the same; a heartbeat of an older worker (three fields) too.
+func TestHeartbeatLineRoundTrips(t *testing.T) {
+	st := supervisor.WorkerStats{Requests: 12, InFlight: 1, OldestRequest: 40 * time.Millisecond}
+	var sv supervisor.Served
+	sv.Requests, sv.Errors = 11, 3
+	sv.Latency[0], sv.Latency[77], sv.Latency[supervisor.LatencyBuckets-1] = 2, 8, 1
+	line := HeartbeatLine(st, sv)
+	if got := StatusEvent(4, line); !reflect.DeepEqual(got, supervisor.EvHeartbeat{ID: 4, Stats: st, Served: sv}) {
+		t.Fatalf("%q read back as %#v", line, got)
+	}
+	if line := HeartbeatLine(supervisor.WorkerStats{Requests: 5}, supervisor.Served{}); line != "hb 5 0 0 0 0 -" {
+		t.Fatalf("an idle worker's heartbeat is %q", line)
+	}
+	for _, bad := range []string{"hb 1 0 0 1 0 160:1", "hb 1 0 0 1 0 3:-1", "hb 1 0 0 1 0 3", "hb 1 0 0 1 0", "hb 1 0 0 -1 0 -"} {
+		if _, ok := StatusEvent(4, bad).(supervisor.EvBadMessage); !ok {
+			t.Errorf("%q read as a heartbeat", bad)
+		}
+	}
+}
+
 // How a worker ended is read from its wait status, never from text.
 func TestExitOfClassifiesTheWaitStatus(t *testing.T) {
 	if runtime.GOOS == "windows" {

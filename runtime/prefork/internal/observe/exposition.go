@@ -23,6 +23,7 @@ type MetricsView struct {
 	Exits      map[string]uint64
 	Reloads    map[string]uint64
 	Upgrades   map[string]uint64
+	Decisions  map[[2]string]uint64 // canaries by {decision, reason}
 	RSSSum     int64
 	RSSMax     int64
 	AgeMin     float64
@@ -226,6 +227,10 @@ func writeProcess(e *exposition, v MetricsView) {
 	e.single("server_worker_starts_total", "counter", "Worker processes started.", float64(v.Starts))
 	e.byLabel("server_worker_exits_total", "counter", "Worker processes reaped, by why they ended.", "reason", supervisor.ExitReasons, v.Exits)
 	e.byLabel("server_reloads_total", "counter", "Rolling reloads (HUP) by outcome.", "outcome", supervisor.ReloadOutcomes, v.Reloads)
+	e.family("server_reload_decisions_total", "counter", "Reloads with a canary, by decision (promote, rollback) and reason.")
+	for _, d := range supervisor.CanaryDecisions {
+		e.sample("server_reload_decisions_total", float64(v.Decisions[d]), "decision", d[0], "reason", d[1])
+	}
 	e.byLabel("server_upgrades_total", "counter", "Binary upgrades (USR2) by outcome.", "outcome", supervisor.UpgradeOutcomes, v.Upgrades)
 	e.single("server_workers_resident_memory_bytes", "gauge", "Resident memory of all live workers together.", float64(v.RSSSum))
 	e.single("server_worker_resident_memory_max_bytes", "gauge", "Resident memory of the largest live worker.", float64(v.RSSMax))

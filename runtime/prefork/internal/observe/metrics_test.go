@@ -120,7 +120,7 @@ func sampleView() MetricsView {
 	return MetricsView{Bounds: []float64{0.01, 0.1, 1}, Totals: tot,
 		States: map[string]int{"booting": 0, "ready": 2, "draining": 1}, Target: 2, Generation: 3, Starts: 5,
 		Exits: map[string]uint64{string(supervisor.ExitKilled): 1, string(supervisor.ExitReload): 2}, Reloads: map[string]uint64{"complete": 2},
-		Upgrades: map[string]uint64{}, RSSSum: 30 << 20, RSSMax: 16 << 20, AgeMin: 1.5, AgeMax: 60,
+		Upgrades: map[string]uint64{}, Decisions: map[[2]string]uint64{{supervisor.CanaryRollback, supervisor.ReasonErrors}: 2}, RSSSum: 30 << 20, RSSMax: 16 << 20, AgeMin: 1.5, AgeMax: 60,
 		StartTime: time.Unix(1764578000, 500000000), Backlog: []BacklogSample{{Listener: "127.0.0.1:8000", Queued: 3, Limit: 4096}}}
 }
 
@@ -149,6 +149,9 @@ func TestExposition(t *testing.T) {
 		`server_worker_exits_total{reason="crash"} 0` + "\n",
 		`server_reloads_total{outcome="abandoned"} 0` + "\n",
 		`server_upgrades_total{outcome="handed_over"} 0` + "\n",
+		"# TYPE server_reload_decisions_total counter\n",
+		`server_reload_decisions_total{decision="rollback",reason="errors"} 2` + "\n",
+		`server_reload_decisions_total{decision="promote",reason="healthy"} 0` + "\n",
 		"server_start_time_seconds 1764578000.5\n",
 		"server_generation 3\n",
 		`server_listen_backlog{listener="127.0.0.1:8000"} 3` + "\n",

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // OTLP/HTTP with the JSON encoding (the OTLP specification's "JSON Protobuf
@@ -193,6 +195,12 @@ func EncodeOTLP(v MetricsView, res Resource, now time.Time) ([]byte, error) {
 	for _, o := range sortedKeys(v.Reloads) {
 		reloads.DataPoints = append(reloads.DataPoints, intPoint([]otlpKV{kvString("outcome", o)}, start, at, int64(v.Reloads[o])))
 	}
+	decisions := &otlpSum{AggregationTemporality: aggregationCumulative, IsMonotonic: true}
+	for _, d := range supervisor.CanaryDecisions {
+		if n := v.Decisions[d]; n > 0 {
+			decisions.DataPoints = append(decisions.DataPoints, intPoint([]otlpKV{kvString("decision", d[0]), kvString("reason", d[1])}, start, at, int64(n)))
+		}
+	}
 	starts := &otlpSum{AggregationTemporality: aggregationCumulative, IsMonotonic: true,
 		DataPoints: []otlpNumberPoint{intPoint(nil, start, at, int64(v.Starts))}}
 	memory := &otlpGauge{DataPoints: []otlpNumberPoint{intPoint(nil, "", at, v.RSSSum)}}
@@ -201,6 +209,7 @@ func EncodeOTLP(v MetricsView, res Resource, now time.Time) ([]byte, error) {
 		otlpMetric{Name: "server.worker.starts", Unit: "{worker}", Description: "Worker processes started.", Sum: starts},
 		otlpMetric{Name: "server.worker.exits", Unit: "{worker}", Description: "Worker processes reaped, by why they ended.", Sum: exits},
 		otlpMetric{Name: "server.reloads", Unit: "{reload}", Description: "Rolling reloads (HUP) by outcome.", Sum: reloads},
+		otlpMetric{Name: "server.reload.decisions", Unit: "{reload}", Description: "Reloads with a canary, by decision and reason.", Sum: decisions},
 		otlpMetric{Name: "server.workers.memory", Unit: "By", Description: "Resident memory of all live workers together.", Gauge: memory},
 	)
 	metrics = slices.DeleteFunc(metrics, func(m otlpMetric) bool { // nothing to say yet

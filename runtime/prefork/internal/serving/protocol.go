@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -150,7 +149,9 @@ func parseUwsgiVars(b []byte) (map[string]string, error) {
 }
 
 // uwsgiHTTPHead writes the request line and headers of the variables. A
-// value with CR, LF or NUL is refused: it could forge a header.
+// value with CR, LF or NUL is refused: it could forge a header line of the
+// head written here. Every other rule is the request policy's, applied to
+// the request as net/http reads it back.
 func uwsgiHTTPHead(vars map[string]string) ([]byte, error) {
 	for k, v := range vars {
 		if strings.ContainsAny(k, "\r\n\x00: ") || strings.ContainsAny(v, "\r\n\x00") {
@@ -184,10 +185,7 @@ func uwsgiHTTPHead(vars map[string]string) ([]byte, error) {
 	if ct := vars["CONTENT_TYPE"]; ct != "" {
 		b.WriteString("Content-Type: " + ct + "\r\n")
 	}
-	if cl := vars["CONTENT_LENGTH"]; cl != "" {
-		if _, err := strconv.ParseUint(cl, 10, 63); err != nil {
-			return nil, fmt.Errorf("uwsgi: CONTENT_LENGTH %q is not a number", cl)
-		}
+	if cl := vars["CONTENT_LENGTH"]; cl != "" { // its digits are the request policy's to check
 		b.WriteString("Content-Length: " + cl + "\r\n")
 	}
 	b.WriteString("\r\n")

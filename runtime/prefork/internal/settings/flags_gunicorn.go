@@ -6,66 +6,10 @@ import (
 	"fmt"
 	"net"
 	"slices"
-	"strconv"
 	"strings"
 )
 
 // The flag values of the settings Gunicorn 24..26 added (see table.go).
-
-// boolFlag is a switch: given alone it is true; "=true"/"=false" also work.
-type boolFlag struct{ p *bool }
-
-func (f *boolFlag) IsBoolFlag() bool { return true }
-
-func (f *boolFlag) String() string {
-	if f == nil || f.p == nil {
-		return "false"
-	}
-	return strconv.FormatBool(*f.p)
-}
-
-func (f *boolFlag) Set(s string) error {
-	v, err := strconv.ParseBool(s)
-	if err != nil {
-		return errors.New("takes no value (or true/false)")
-	}
-	*f.p = v
-	return nil
-}
-
-// listFlag is a repeatable setting: the first use in a parse replaces the
-// list (so the command line replaces GUNICORN_CMD_ARGS and config.yaml),
-// later ones append.
-type listFlag struct {
-	p     *[]string
-	what  string
-	check func(string) error
-	set   bool
-}
-
-func (f *listFlag) String() string {
-	if f == nil || f.p == nil {
-		return ""
-	}
-	return strings.Join(*f.p, ",")
-}
-
-func (f *listFlag) Set(s string) error {
-	if s == "" {
-		return errors.New("must be " + f.what)
-	}
-	if f.check != nil {
-		if err := f.check(s); err != nil {
-			return err
-		}
-	}
-	if !f.set {
-		*f.p = nil
-		f.set = true
-	}
-	*f.p = append(*f.p, s)
-	return nil
-}
 
 func CheckEnvPair(s string) error {
 	k, _, ok := strings.Cut(s, "=")
@@ -75,98 +19,11 @@ func CheckEnvPair(s string) error {
 	return nil
 }
 
-// choiceFlag takes one of a fixed set of words (case-insensitive).
-type choiceFlag struct {
-	p       *string
-	choices []string
-}
-
-func (f *choiceFlag) String() string {
-	if f == nil || f.p == nil {
-		return ""
-	}
-	return *f.p
-}
-
-func (f *choiceFlag) Set(s string) error {
-	v := strings.ToLower(strings.TrimSpace(s))
-	if !slices.Contains(f.choices, v) {
-		return errors.New("must be one of " + strings.Join(f.choices, ", "))
-	}
-	*f.p = v
-	return nil
-}
-
-// proxyProtocolFlag is Gunicorn 24.1's --proxy-protocol [MODE]: off, v1,
-// v2 or auto (true, or the switch alone).
-type proxyProtocolFlag struct{ c *Values }
-
-func (f *proxyProtocolFlag) IsBoolFlag() bool { return true }
-
-func (f *proxyProtocolFlag) String() string {
-	switch {
-	case f == nil || f.c == nil || !f.c.ProxyProtocol:
-		return "off"
-	case f.c.ProxyProtocolVersion != "":
-		return f.c.ProxyProtocolVersion
-	}
-	return "auto"
-}
-
-func (f *proxyProtocolFlag) Set(s string) error {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "off", "false", "0":
-		f.c.ProxyProtocol, f.c.ProxyProtocolVersion = false, ""
-	case "auto", "true", "1", "":
-		f.c.ProxyProtocol, f.c.ProxyProtocolVersion = true, ""
-	case "v1", "v2":
-		f.c.ProxyProtocol, f.c.ProxyProtocolVersion = true, strings.ToLower(strings.TrimSpace(s))
-	default:
-		return errors.New("must be off, v1, v2 or auto")
-	}
-	return nil
-}
-
-// h2cFlag is --http2-cleartext: off, prior-knowledge, upgrade or both, as
-// Gunicorn 26.2 takes it ("true" is prior-knowledge, "false" off; given alone,
-// prior-knowledge). Off is stored as "".
-type h2cFlag struct{ p *string }
-
-func (f *h2cFlag) IsBoolFlag() bool { return true }
-
-func (f *h2cFlag) String() string {
-	if f == nil || f.p == nil || *f.p == "" {
-		return H2COff
-	}
-	return *f.p
-}
-
-func (f *h2cFlag) Set(s string) error {
-	m, err := ParseH2CMode(s)
-	if err != nil {
-		return err
-	}
-	*f.p = m
-	return nil
-}
-
-// httpProtocolsFlag is --http-protocols: a comma-separated list of h1, h2.
-type httpProtocolsFlag struct{ p *string }
-
-func (f *httpProtocolsFlag) String() string {
-	if f == nil || f.p == nil {
-		return ""
-	}
-	return *f.p
-}
-
-func (f *httpProtocolsFlag) Set(s string) error {
+// httpProtocols is --http-protocols: a comma-separated list of h1, h2, kept
+// in one spelling.
+func httpProtocols(s string) (string, error) {
 	ps, err := parseHTTPProtocols(s)
-	if err != nil {
-		return err
-	}
-	*f.p = strings.Join(ps, ",")
-	return nil
+	return strings.Join(ps, ","), err
 }
 
 func parseHTTPProtocols(s string) ([]string, error) {
@@ -192,17 +49,8 @@ func parseHTTPProtocols(s string) ([]string, error) {
 	return ps, nil
 }
 
-// forwarderHeadersFlag is --forwarder-headers: upper-case header names.
-type forwarderHeadersFlag struct{ p *string }
-
-func (f *forwarderHeadersFlag) String() string {
-	if f == nil || f.p == nil {
-		return ""
-	}
-	return *f.p
-}
-
-func (f *forwarderHeadersFlag) Set(s string) error {
+// forwarderHeaders is --forwarder-headers: upper-case header names; none is "none".
+func forwarderHeaders(s string) (string, error) {
 	var names []string
 	for _, n := range strings.Split(s, ",") {
 		n = strings.TrimSpace(n)
@@ -211,7 +59,7 @@ func (f *forwarderHeadersFlag) Set(s string) error {
 		}
 		for _, r := range n {
 			if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
-				return errors.New("must be upper-case header names like SCRIPT_NAME,PATH_INFO,REMOTE_USER")
+				return "", errors.New("must be upper-case header names like SCRIPT_NAME,PATH_INFO,REMOTE_USER")
 			}
 		}
 		names = append(names, n)
@@ -219,63 +67,31 @@ func (f *forwarderHeadersFlag) Set(s string) error {
 	if len(names) == 0 {
 		names = []string{"none"}
 	}
-	*f.p = strings.Join(names, ",")
-	return nil
+	return strings.Join(names, ","), nil
 }
 
-// rootPathFlag is --root-path: empty, or a path starting with "/".
-type rootPathFlag struct{ p *string }
-
-func (f *rootPathFlag) String() string {
-	if f == nil || f.p == nil {
-		return ""
-	}
-	return *f.p
-}
-
-func (f *rootPathFlag) Set(s string) error {
+// rootPath is --root-path: empty, or a path starting with "/", kept without
+// a trailing "/".
+func rootPath(s string) (string, error) {
 	s = strings.TrimRight(s, "/")
 	if s != "" && !strings.HasPrefix(s, "/") {
-		return errors.New("must be a path starting with /, e.g. /api")
+		return "", errors.New("must be a path starting with /, e.g. /api")
 	}
-	*f.p = s
-	return nil
+	return s, nil
 }
 
-// procNameFlag is -n/--name: a printable process title.
-type procNameFlag struct{ p *string }
-
-func (f *procNameFlag) String() string {
-	if f == nil || f.p == nil {
-		return ""
-	}
-	return *f.p
-}
-
-func (f *procNameFlag) Set(s string) error {
+// checkProcName is -n/--name: a printable process title.
+func checkProcName(s string) error {
 	if s == "" || strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) {
 		return errors.New("must be a non-empty name without control characters")
 	}
-	*f.p = s
 	return nil
 }
 
-// syslogAddrFlag is --log-syslog-to.
-type syslogAddrFlag struct{ p *string }
-
-func (f *syslogAddrFlag) String() string {
-	if f == nil || f.p == nil {
-		return ""
-	}
-	return *f.p
-}
-
-func (f *syslogAddrFlag) Set(s string) error {
-	if _, _, err := ParseSyslogAddr(s); err != nil {
-		return err
-	}
-	*f.p = s
-	return nil
+// checkSyslogAddr is --log-syslog-to.
+func checkSyslogAddr(s string) error {
+	_, _, err := ParseSyslogAddr(s)
+	return err
 }
 
 // parseSyslogAddr turns unix://PATH[#stream|#dgram], udp://HOST:PORT and
@@ -320,22 +136,10 @@ func syslogFacilityNames() []string {
 	return names
 }
 
-// ciphersFlag is --ciphers: TLS 1.2 suites by OpenSSL or Go name.
-type ciphersFlag struct{ p *string }
-
-func (f *ciphersFlag) String() string {
-	if f == nil || f.p == nil {
-		return ""
-	}
-	return *f.p
-}
-
-func (f *ciphersFlag) Set(s string) error {
-	if _, err := ParseCiphers(s); err != nil {
-		return err
-	}
-	*f.p = s
-	return nil
+// checkCiphers is --ciphers: TLS 1.2 suites by OpenSSL or Go name.
+func checkCiphers(s string) error {
+	_, err := ParseCiphers(s)
+	return err
 }
 
 // DefaultCiphers is Mozilla's "intermediate" TLS 1.2 list as far as Go

@@ -64,7 +64,7 @@ type Values struct {
 	PrintConfig bool
 
 	// Production settings (see production.go and the flags in
-	// flags_production.go, here). Each is off when zero unless a default is named.
+	// table.go, here). Each is off when zero unless a default is named.
 
 	// AccessLog is the access log file, "-" for stdout; "" = none.
 	AccessLog string
@@ -203,7 +203,7 @@ type Values struct {
 	// NoControlSocket turns the control socket off even when configured.
 	NoControlSocket bool
 
-	// Observability (config_metrics.go, flags_metrics.go).
+	// Observability (config_metrics.go; the flags in table.go).
 
 	// MetricsBind is the address (host:port or unix:/path) of the master's
 	// Prometheus endpoint, GET /metrics: every worker's figures summed. ""
@@ -237,6 +237,30 @@ type Values struct {
 	// worker is SIGKILLed.
 	AccessLogBuffer int
 	AccessLogFlush  time.Duration
+
+	// Canary (self-checking reloads). With CanaryWindow set, a reload's new
+	// generation first serves with a share of the workers (CanaryShare of
+	// them rounded up; 0 = one worker, beside the full current generation)
+	// for CanaryWindow; then the master compares its error rate (5xx,
+	// aborted requests) and latency p50/p99 with the current generation's
+	// over the same window and promotes it (the usual ready-gated rolling
+	// replacement) or rolls it back (its workers drain; the current
+	// generation and configuration serve on). Rolled back when the error
+	// rate exceeds the current one by more than CanaryMaxErrorIncrease
+	// percentage points (default 1), when p50 (or p99, once each side served
+	// 1000 requests in the window) exceeds
+	// CanaryMaxLatencyRatio (default 1.5) times the current one plus
+	// CanaryLatencyFloor (default 5ms; negative: none), or at once when a
+	// canary worker crashes or fails to boot. With fewer than
+	// CanaryMinRequests (default 50) canary requests the window extends
+	// once, then the generation is promoted. Default CanaryWindow 0: off, a
+	// reload replaces every worker at once.
+	CanaryWindow           time.Duration
+	CanaryShare            float64
+	CanaryMinRequests      int
+	CanaryMaxErrorIncrease float64
+	CanaryMaxLatencyRatio  float64
+	CanaryLatencyFloor     time.Duration
 
 	// ProgramConfig is the program's own loaded configuration, encoded by the
 	// program; the runtime never reads it. The master hands it, with every

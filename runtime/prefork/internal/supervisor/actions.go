@@ -13,6 +13,7 @@ type (
 	StartWorker struct {
 		Worker      WorkerInfo
 		MaxRequests int64 // incl. jitter; 0: none
+		Settings    any   // a canary's configuration (EvConfigLoaded's, untouched); nil: the current one
 	}
 	// Send writes a command to the worker's control pipe.
 	Send struct {
@@ -70,7 +71,8 @@ type (
 	// Record counts an outcome for the metrics (Worker when it is about one).
 	Record struct {
 		What    RecordKind
-		Outcome string // a metrics label value: an ExitKind, ReloadComplete...
+		Outcome string // a metrics label value: an ExitKind, ReloadComplete, CanaryPromote...
+		Reason  string // RecordCanary: why (Reason*)
 		Worker  WorkerInfo
 	}
 	// Metrics hands a worker's metrics report to the shell's aggregator.
@@ -105,6 +107,7 @@ func (Metrics) action()        {}
 type WorkerCommand struct {
 	Verb   CommandVerb
 	Stop   bool   // Drain: every worker is stopping, serve the listen backlog first
+	On     bool   // Spread: on or off
 	Reason string // Dump: why (the worker logs it)
 }
 
@@ -116,6 +119,7 @@ const (
 	Quit                      // exit at once
 	Dump                      // log every goroutine's stack
 	Reopen                    // reopen log files
+	Spread                    // close older connections after their response (On), or no more
 )
 
 // String is the command's line on the wire (without the newline).
@@ -130,6 +134,11 @@ func (c WorkerCommand) String() string {
 		return CmdQuit
 	case Dump:
 		return CmdDump + " " + strconv.Quote(c.Reason)
+	case Spread:
+		if c.On {
+			return CmdSpread + " on"
+		}
+		return CmdSpread + " off"
 	}
 	return CmdReopen
 }
@@ -166,9 +175,12 @@ const (
 	RecordExit                      // a worker was reaped; Outcome is its ExitKind
 	RecordReload                    // a reload (HUP) ended: ReloadComplete, ReloadAbandoned
 	RecordUpgrade                   // a binary upgrade (USR2) ended: UpgradeHandedOver, UpgradeFailedOutcome
+	RecordCanary                    // a canary was decided: Outcome CanaryPromote or CanaryRollback, Reason why
 )
 
-func (k RecordKind) String() string { return [...]string{"start", "exit", "reload", "upgrade"}[k] }
+func (k RecordKind) String() string {
+	return [...]string{"start", "exit", "reload", "upgrade", "canary"}[k]
+}
 
 // Outcomes of reloads and binary upgrades, as metrics labels.
 const (
@@ -183,18 +195,19 @@ const (
 type exitKind string
 
 const (
-	ExitBootFailure exitKind = "boot_failure"      // never became ready (factory error, boot timeout, abandoned generation)
-	ExitCrash       exitKind = "crash"             // exited on its own while serving (panic, os.Exit)
-	ExitKilled      exitKind = "killed"            // SIGKILL from outside the master (OOM killer, an operator)
-	ExitSignal      exitKind = "signal"            // another signal from outside (TERM/INT to the worker itself...)
-	ExitTimeout     exitKind = "heartbeat_timeout" // silent for longer than Timeout: killed by the master
-	ExitMaxRequests exitKind = "max_requests"
-	ExitMaxMemory   exitKind = "max_memory"
-	ExitStuck       exitKind = "stuck_request"
-	ExitReload      exitKind = "reload"
-	ExitScaleDown   exitKind = "scale_down"
-	ExitShutdown    exitKind = "shutdown" // the master is stopping (TERM, INT, QUIT, a hand-over)
-	ExitOther       exitKind = "other"
+	ExitBootFailure    exitKind = "boot_failure"      // never became ready (factory error, boot timeout, abandoned generation)
+	ExitCrash          exitKind = "crash"             // exited on its own while serving (panic, os.Exit)
+	ExitKilled         exitKind = "killed"            // SIGKILL from outside the master (OOM killer, an operator)
+	ExitSignal         exitKind = "signal"            // another signal from outside (TERM/INT to the worker itself...)
+	ExitTimeout        exitKind = "heartbeat_timeout" // silent for longer than Timeout: killed by the master
+	ExitMaxRequests    exitKind = "max_requests"
+	ExitMaxMemory      exitKind = "max_memory"
+	ExitStuck          exitKind = "stuck_request"
+	ExitReload         exitKind = "reload"
+	ExitCanaryRollback exitKind = "canary_rollback" // a canary's worker, its generation rolled back
+	ExitScaleDown      exitKind = "scale_down"
+	ExitShutdown       exitKind = "shutdown" // the master is stopping (TERM, INT, QUIT, a hand-over)
+	ExitOther          exitKind = "other"
 )
 
 // The label values always exposed (0 until they happen), so alerts never
@@ -202,7 +215,7 @@ const (
 var (
 	ExitReasons = []string{string(ExitBootFailure), string(ExitCrash), string(ExitKilled), string(ExitSignal),
 		string(ExitTimeout), string(ExitMaxRequests), string(ExitMaxMemory), string(ExitStuck), string(ExitReload),
-		string(ExitScaleDown), string(ExitShutdown), string(ExitOther)}
+		string(ExitCanaryRollback), string(ExitScaleDown), string(ExitShutdown), string(ExitOther)}
 	ReloadOutcomes  = []string{ReloadComplete, ReloadAbandoned}
 	UpgradeOutcomes = []string{UpgradeHandedOver, UpgradeFailedOutcome}
 )

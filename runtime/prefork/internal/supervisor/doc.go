@@ -6,9 +6,11 @@
 // log, notify systemd, record a metric.
 //
 // The master has one phase (MasterPhase: starting, serving, reloading,
-// upgrading, delaying, stopping, handed over, quitting); each worker has
-// one (Phase). A reload's rollout is the current generation replacing the
-// older ones. Nothing here parses a string: the shell turns the worker's
+// canary, upgrading, delaying, stopping, handed over, quitting); each worker
+// has one (Phase). A reload's rollout is the current generation replacing
+// the older ones; with a canary window it is first a canary (canary.go),
+// judged on the workers' served figures (latency.go) and promoted or rolled
+// back. Nothing here parses a string: the shell turns the worker's
 // status lines, its wait status and the master's signals into events.
 // Readers (status, metrics, health, STATUS=) get View, a value published
 // after each step, never the supervisor's fields.

@@ -33,8 +33,9 @@ type (
 		ID int
 	}
 	EvHeartbeat struct { // the worker's periodic report
-		ID    int
-		Stats WorkerStats
+		ID     int
+		Stats  WorkerStats
+		Served Served // completed requests, failures and latency, cumulative (a canary's figures)
 	}
 	EvMetrics struct { // the worker's metrics report, kept by the shell's aggregator
 		ID     int
@@ -74,6 +75,9 @@ type (
 		PID  int
 		Took time.Duration
 	}
+	EvOldServed struct { // a USR2 master: the old master's Served(), for its canary
+		Total Served
+	}
 )
 
 func (EvStart) event()         {}
@@ -95,6 +99,7 @@ func (EvFilesChanged) event()  {}
 func (EvRSS) event()           {}
 func (EvUpgradeFailed) event() {}
 func (EvUpgradeReady) event()  {}
+func (EvOldServed) event()     {}
 
 // workerEvent is an event about one worker (Step ignores one about a worker it does not know).
 type workerEvent interface{ workerID() int }
@@ -171,8 +176,9 @@ const (
 // Loaded is a configuration the shell loaded for a reload.
 type Loaded struct {
 	Policy   Policy
-	Settings any      // the shell's whole configuration: opaque here, handed back in ApplyConfig
-	Bind     []string // its listen addresses, when they differ from the running ones (nil: the same)
+	Canary   CanaryPolicy // of this reload and the next
+	Settings any          // the shell's whole configuration: opaque here, handed back in ApplyConfig
+	Bind     []string     // its listen addresses, when they differ from the running ones (nil: the same)
 }
 
 // workerStats is what a worker reports in each heartbeat (and what a status
@@ -209,4 +215,8 @@ const (
 	CmdQuit   = "quit"   // exit at once
 	CmdDump   = "dump"   // dump <quoted reason>: log every goroutine's stack
 	CmdReopen = "reopen" // reopen log files
+	// spread on|off: while on, a response closes its connection if that is
+	// older than a moment, so clients come back through the listen queue and
+	// a canary gets its share of them
+	CmdSpread = "spread"
 )

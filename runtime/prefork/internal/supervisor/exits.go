@@ -16,6 +16,7 @@ func (s *Supervisor) tick() {
 			s.do(Notify{What: NotifyStatus, Status: st})
 		}
 	}
+	s.canaryTick()
 	if s.phase == MasterDelaying && !s.now.Before(s.stopAt) {
 		s.stopAll(MasterStopping, "SIGTERM")
 	}
@@ -44,6 +45,8 @@ func (s *Supervisor) tick() {
 			s.kill(w, ExitBootFailure, "boot "+why, true)
 		case w.Phase != PhaseBooting && s.now.Sub(w.lastSeen) > s.cfg.Timeout:
 			s.kill(w, ExitTimeout, fmt.Sprintf("no heartbeat for %s (timeout %s)", Dur(s.now.Sub(w.lastSeen)), s.cfg.Timeout), true)
+		case w.Phase == PhaseReady && w.stats.OldestRequest > s.cfg.Timeout && s.isCanary(w):
+			s.rollback(ReasonLatency, fmt.Sprintf("worker %d: a request has run for %s (timeout %s)", w.ID, Dur(w.stats.OldestRequest), s.cfg.Timeout))
 		case w.Phase == PhaseReady && w.stats.OldestRequest > s.cfg.Timeout:
 			s.retire(w, ExitStuck, fmt.Sprintf("a request has run for %s (timeout %s)", Dur(w.stats.OldestRequest), s.cfg.Timeout))
 			s.logw(slog.LevelWarn, "recycling worker: stuck request", w, []any{"reason", w.reason, "requests", w.stats.Requests})
@@ -57,6 +60,7 @@ func (s *Supervisor) tick() {
 // the app's failure.
 func (s *Supervisor) exited(w *worker, ex Exit) {
 	s.remove(w)
+	s.canaryWorkerEnded(w, "exited: "+ex.Desc)
 	s.do(HookChildExit{Worker: w.WorkerInfo, Exit: ex})
 	s.record(w, RecordExit, string(exitKindOf(w, ex)))
 	attrs := []any{"exit", ex.Desc, "age", Dur(s.now.Sub(w.started)), "requests", w.stats.Requests}
@@ -122,6 +126,8 @@ func (s *Supervisor) bootFailed(w *worker, why string) {
 		why = w.failMsg
 	}
 	switch {
+	case s.isCanary(w):
+		s.rollback(ReasonBootFailure, fmt.Sprintf("worker %d (pid %d): %s", w.ID, w.PID, why))
 	case s.phase == MasterStarting:
 		s.fail(fmt.Errorf("prefork: worker failed to boot: %s", why))
 	case s.phase == MasterReloading && w.Generation == s.gen:

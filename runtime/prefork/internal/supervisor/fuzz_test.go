@@ -22,6 +22,7 @@ type driver struct {
 	upgrade  bool    // StartUpgrade asked, not answered yet
 	steps    int     // events stepped, answers included
 	tookOver bool    // the TakeOver action came
+	oldTotal Served  // the old master's totals so far
 }
 
 var errLoad = errors.New("config.yaml: line 3: bad indent")
@@ -37,7 +38,11 @@ func runEvents(data []byte, broken bool) error {
 	}
 	pol.Heartbeat = HeartbeatFor(pol.Timeout)
 	takeOver := len(data) > 0 && data[0]&2 == 2
-	d := &driver{s: New(Options{Policy: pol, Jitter: func(n int) int { return n / 2 }, TakeOver: takeOver}), now: time.Unix(1e9, 0)}
+	opt := Options{Policy: pol, Jitter: func(n int) int { return n / 2 }, TakeOver: takeOver}
+	if len(data) > 0 && data[0]&4 == 4 { // reloads (and a USR2 master's start-up) run a canary
+		opt.Canary = fuzzCanary(data[0])
+	}
+	d := &driver{s: New(opt), now: time.Unix(1e9, 0)}
 	d.s.twoBootingGenerations = broken
 	d.prev = d.s.View()
 	if err := d.step(EvStart{}); err != nil {
@@ -79,7 +84,15 @@ func (d *driver) decode(op, arg byte) Event {
 	case 4, 5:
 		return EvReady{ID: id}
 	case 6:
-		return EvHeartbeat{ID: id, Stats: WorkerStats{Requests: int64(arg & 15), InFlight: int(arg & 3), OldestRequest: time.Duration(arg&3) * time.Second}}
+		st := WorkerStats{Requests: int64(arg & 15), InFlight: int(arg & 3), OldestRequest: time.Duration(arg&3) * time.Second}
+		var sv Served
+		if w := d.s.find(id); w != nil { // what it served, cumulative: some failed, some slow
+			sv = w.served
+			sv.Requests += int64(arg&15) * 4
+			sv.Errors += int64(arg>>6) * int64(arg&1)
+			sv.Latency[LatencyBucket(time.Duration(arg&15)*5*time.Millisecond)] += int64(arg&15) * 4
+		}
+		return EvHeartbeat{ID: id, Stats: st, Served: sv}
 	case 7:
 		return EvFailed{ID: id, Msg: "factory failed"}
 	case 8:
@@ -92,6 +105,12 @@ func (d *driver) decode(op, arg byte) Event {
 	case 11:
 		return EvRSS{ID: id, Bytes: int64(arg) << 20}
 	case 12:
+		if arg&1 == 1 { // the old master's totals (a USR2 master's canary)
+			d.oldTotal.Requests += int64(arg)
+			d.oldTotal.Errors += int64(arg >> 6)
+			d.oldTotal.Latency[LatencyBucket(time.Duration(arg&31)*time.Millisecond)] += int64(arg)
+			return EvOldServed{Total: d.oldTotal}
+		}
 		return EvFilesChanged{Files: []string{"bin/app"}}
 	case 13:
 		if !d.upgrade {
@@ -118,8 +137,20 @@ func (d *driver) decode(op, arg byte) Event {
 		p := d.s.cfg
 		p.Workers = 1 + int(arg>>5)%4
 		d.loaded = &Loaded{Policy: p, Settings: p.Workers}
+		if arg&0x80 != 0 {
+			d.loaded.Canary = fuzzCanary(arg)
+		}
 	}
 	return nil
+}
+
+// fuzzCanary is a canary policy chosen by b: a short window, one worker or half.
+func fuzzCanary(b byte) CanaryPolicy {
+	p := CanaryPolicy{Window: 2 * time.Second, MinRequests: 20, MaxErrorIncrease: 1, MaxLatencyRatio: 1.5, LatencyFloor: 5 * time.Millisecond}
+	if b&8 == 8 {
+		p.Share = 0.5
+	}
+	return p
 }
 
 // step steps ev and the answers to its actions, checking after each.
@@ -157,10 +188,12 @@ func (d *driver) step(ev Event) error {
 // FuzzSupervisor feeds random event sequences on the fake clock; every
 // step's view must keep the invariants.
 func FuzzSupervisor(f *testing.F) {
-	f.Add([]byte{0, 4, 0, 4, 1, 0, 0})                     // start-up: both ready
-	f.Add([]byte{1, 4, 0, 4, 1, 2, 3, 15, 16, 4, 2, 4, 3}) // reload with a new count, new workers ready
-	f.Add([]byte{2, 4, 0, 4, 1, 2, 7, 13, 0, 0, 3})        // take-over master: USR2, hand-over
-	f.Add([]byte{0, 4, 0, 4, 1, 10, 2, 10, 1, 0, 5})       // crashes
+	f.Add([]byte{0, 4, 0, 4, 1, 0, 0})                                         // start-up: both ready
+	f.Add([]byte{1, 4, 0, 4, 1, 2, 3, 15, 16, 4, 2, 4, 3})                     // reload with a new count, new workers ready
+	f.Add([]byte{2, 4, 0, 4, 1, 2, 7, 13, 0, 0, 3})                            // take-over master: USR2, hand-over
+	f.Add([]byte{0, 4, 0, 4, 1, 10, 2, 10, 1, 0, 5})                           // crashes
+	f.Add([]byte{4, 4, 0, 4, 1, 2, 3, 4, 2, 0, 0, 6, 15, 6, 0xcf, 0, 4, 0, 4}) // canary: HUP, ready, figures, window ends
+	f.Add([]byte{12, 4, 0, 4, 1, 2, 3, 10, 8, 2, 3, 2, 0})                     // canary of half the workers: crash, HUP, TERM
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if err := runEvents(data, false); err != nil {
 			t.Fatal(err)

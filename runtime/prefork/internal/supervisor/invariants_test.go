@@ -16,17 +16,27 @@ func checkInvariants(prev, cur View) error {
 	ids := map[int]bool{}
 	booting := map[int]bool{} // generations with a booting worker
 	ready, retiring := 0, false
+	canaryGen, canaryWorkers := cur.Canary.Generation, 0
 	for _, w := range cur.Workers {
+		inCanary := canaryGen != 0 && w.Generation == canaryGen
 		if ids[w.ID] {
 			bad("worker %d listed twice", w.ID)
 		}
 		ids[w.ID] = true
-		if w.Generation < 1 || w.Generation > cur.Generation {
-			bad("worker %d is of generation %d, the current is %d", w.ID, w.Generation, cur.Generation)
+		if w.Generation < 1 || w.Generation > cur.Newest {
+			bad("worker %d is of generation %d, the newest is %d", w.ID, w.Generation, cur.Newest)
+		}
+		if w.Generation > cur.Generation && !inCanary && !w.Told {
+			bad("worker %d of generation %d (current %d) serves on, but no canary runs for it", w.ID, w.Generation, cur.Generation)
+		}
+		if inCanary && !w.Told {
+			canaryWorkers++
 		}
 		switch w.Phase {
 		case PhaseBooting:
-			booting[w.Generation] = true
+			if !inCanary {
+				booting[w.Generation] = true
+			}
 		case PhaseRetiring:
 			retiring = true
 			if w.Reason == "" || w.Kind == "" {
@@ -37,8 +47,11 @@ func checkInvariants(prev, cur View) error {
 				bad("worker %d is %s without a deadline", w.ID, w.Phase)
 			}
 		}
-		if w.Phase.Serving() {
+		if w.Phase.Serving() && !inCanary {
 			ready++
+		}
+		if inCanary && w.Phase == PhaseRetiring {
+			bad("canary worker %d retires", w.ID)
 		}
 		if w.Told != w.Phase.told() {
 			bad("worker %d: told %v in phase %s", w.ID, w.Told, w.Phase)
@@ -46,9 +59,24 @@ func checkInvariants(prev, cur View) error {
 		if cur.Phase.stopped() && !w.Phase.told() {
 			bad("master %s but worker %d is %s", cur.Phase, w.ID, w.Phase)
 		}
-		if _, old := prev.Worker(w.ID); !old && (cur.Phase.stopped() || w.Generation != cur.Generation) {
+		if _, old := prev.Worker(w.ID); !old && (cur.Phase.stopped() || w.Generation != cur.Generation && !inCanary) {
 			bad("worker %d (generation %d) started while the master is %s at generation %d", w.ID, w.Generation, cur.Phase, cur.Generation)
 		}
+	}
+	if cur.Canary.Upgrade && cur.Phase != MasterStarting {
+		bad("an upgrade's canary in phase %s", cur.Phase)
+	}
+	if (cur.Phase == MasterCanary) != (canaryGen != 0) || canaryGen != 0 && (canaryGen <= cur.Generation || canaryGen > cur.Newest) {
+		bad("phase %s with canary generation %d (current %d, newest %d)", cur.Phase, canaryGen, cur.Generation, cur.Newest)
+	}
+	if canaryWorkers > cur.Canary.Size {
+		bad("%d canary workers for a share of %d", canaryWorkers, cur.Canary.Size)
+	}
+	if cur.Generation > cur.Newest {
+		bad("generation %d is newer than the newest, %d", cur.Generation, cur.Newest)
+	}
+	if err := checkCanaryDecision(prev, cur); err != nil {
+		errs = append(errs, err)
 	}
 	if len(booting) > 1 {
 		bad("generations %v boot at once", keys(booting))
@@ -83,12 +111,49 @@ func checkInvariants(prev, cur View) error {
 	if !cur.Phase.stopped() && cur.Ready < cur.Target && cur.Target <= prev.Target {
 		for _, p := range prev.Workers {
 			w, ok := cur.Worker(p.ID)
-			if p.Phase.Serving() && ok && w.Phase == phaseDraining && !w.OnItsOwn {
+			inCanary := p.Generation == prev.Canary.Generation // a canary's workers are not counted
+			if p.Phase.Serving() && ok && w.Phase == phaseDraining && !w.OnItsOwn && !inCanary {
 				bad("worker %d drained (%s) leaving %d serving for a target of %d", w.ID, w.Reason, cur.Ready, cur.Target)
 			}
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkCanaryDecision: a canary that ended was decided, in the view; a
+// promoted one is the current generation, a rolled-back one's workers are
+// all told and the generation before it serves on, none of its workers
+// told by the rollback.
+func checkCanaryDecision(prev, cur View) error {
+	gen := prev.Canary.Generation
+	if gen == 0 || cur.Canary.Generation == gen {
+		return nil
+	}
+	last := cur.LastCanary
+	if last == nil || last.Generation != gen {
+		return fmt.Errorf("canary generation %d ended without a decision (last: %+v)", gen, last)
+	}
+	switch last.Decision {
+	case CanaryPromote:
+		if cur.Generation != gen {
+			return fmt.Errorf("canary %d promoted but the current generation is %d", gen, cur.Generation)
+		}
+	case CanaryRollback:
+		if cur.Generation != prev.Generation && cur.Generation < gen { // a newer reload may follow in the same step
+			return fmt.Errorf("canary %d rolled back but the generation went from %d to %d", gen, prev.Generation, cur.Generation)
+		}
+		for _, w := range cur.Workers {
+			if w.Generation == gen && !w.Told {
+				return fmt.Errorf("canary %d rolled back (%s) but its worker %d is %s", gen, last.Reason, w.ID, w.Phase)
+			}
+			if p, ok := prev.Worker(w.ID); ok && w.Generation != gen && !p.Told && w.Told && w.Kind == string(ExitCanaryRollback) {
+				return fmt.Errorf("canary %d rolled back and told worker %d of generation %d to go", gen, w.ID, w.Generation)
+			}
+		}
+	default:
+		return fmt.Errorf("canary %d decided %q", gen, last.Decision)
+	}
+	return nil
 }
 
 func keys(m map[int]bool) []int {

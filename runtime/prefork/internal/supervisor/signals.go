@@ -14,6 +14,9 @@ func (s *Supervisor) signal(sig Signal, by string) {
 			return
 		}
 		if s.cfg.ShutdownDelay > 0 {
+			if s.canary != nil { // the master is on its way out: nothing to promote
+				s.rollback(ReasonStopped, "SIGTERM")
+			}
 			// Endpoints and proxies still send for a moment: serve on, unready.
 			s.phase, s.stopAt = MasterDelaying, s.now.Add(s.cfg.ShutdownDelay)
 			s.do(Notify{What: NotifyStopping})
@@ -48,7 +51,7 @@ func (s *Supervisor) signal(sig Signal, by string) {
 // binary upgrade boots (the new master reads config/ itself).
 func (s *Supervisor) hup(by string) {
 	switch s.phase {
-	case MasterStarting, MasterServing, MasterReloading:
+	case MasterStarting, MasterServing, MasterReloading, MasterCanary:
 	case MasterUpgrading:
 		s.log(slog.LevelWarn, "reload ignored: a binary upgrade (USR2) is in progress", "by", by)
 		return
@@ -58,7 +61,7 @@ func (s *Supervisor) hup(by string) {
 	if s.phase != MasterStarting { // nothing was announced yet: READY=1 comes with the start-up's end
 		s.do(Notify{What: NotifyReloading})
 	}
-	s.log(slog.LevelInfo, "reload requested", "by", by, "generation", s.gen+1)
+	s.log(slog.LevelInfo, "reload requested", "by", by, "generation", s.lastGen+1)
 	s.do(LoadConfig{})
 }
 
@@ -77,31 +80,60 @@ func (s *Supervisor) setTarget(n int, why string) {
 // the reload merge: the policy is taken whole, a worker count changed by
 // TTIN/TTOU stands until the file changes it, and listen addresses stay as
 // bound (ApplyConfig's Settings are the loaded ones; the shell keeps its
-// listeners).
+// listeners). With a canary window the new generation is a canary first
+// (canary.go), and the configuration applies on its promotion; a reload
+// during a canary supersedes it.
 func (s *Supervisor) reload(nc *Loaded, err error) {
 	switch s.phase {
-	case MasterStarting, MasterServing, MasterReloading:
+	case MasterStarting, MasterServing, MasterReloading, MasterCanary:
 	default:
 		return
 	}
+	s.reloadErr = err
 	if err != nil {
 		s.log(slog.LevelError, "reload: configuration not applied; nothing restarted, the current workers keep serving", "err", err)
-		s.notifyReady("reload failed")
+		if s.phase != MasterCanary { // READY=1 comes with the canary's decision
+			s.notifyReady("reload failed")
+		}
 		return
 	}
-	if nc != nil {
-		if nc.Bind != nil && !s.opt.Inherited {
-			s.log(slog.LevelWarn, "reload: bind addresses changed; a restart (or USR2) is needed to apply them", "bind", joinComma(nc.Bind))
-		}
-		was := s.cfg.Workers
-		s.cfg = nc.Policy
-		s.do(ApplyConfig{Settings: nc.Settings})
-		if nc.Policy.Workers != was { // a TTIN/TTOU count stands until the file changes
-			s.setTarget(nc.Policy.Workers, "reload")
-		}
+	if nc != nil && nc.Bind != nil && !s.opt.Inherited {
+		s.log(slog.LevelWarn, "reload: bind addresses changed; a restart (or USR2) is needed to apply them", "bind", joinComma(nc.Bind))
 	}
 	s.do(HookReload{})
-	s.gen++
+	if s.canary != nil && !s.canary.upgrade { // an upgrade's canary is this master's start-up: it goes on
+		s.rollback(ReasonSuperseded, "a newer reload came during the canary")
+	}
+	pol := s.canaryPol
+	if nc != nil {
+		pol = nc.Canary
+	}
+	if pol.Window > 0 && s.phase == MasterServing {
+		s.startCanary(pol, nc)
+		return
+	}
+	s.applyLoaded(nc)
+	s.lastGen++
+	s.rollOver(s.lastGen)
+}
+
+// applyLoaded makes a loaded configuration current (nil: none loaded).
+func (s *Supervisor) applyLoaded(nc *Loaded) {
+	if nc == nil {
+		return
+	}
+	was := s.cfg.Workers
+	s.cfg, s.canaryPol = nc.Policy, nc.Canary
+	s.do(ApplyConfig{Settings: nc.Settings})
+	if nc.Policy.Workers != was { // a TTIN/TTOU count stands until the file changes
+		s.setTarget(nc.Policy.Workers, "reload")
+	}
+}
+
+// rollOver makes gen the current generation: the older ones retire as its
+// workers become ready.
+func (s *Supervisor) rollOver(gen int) {
+	s.gen = gen
 	if s.phase != MasterStarting { // at start-up the new generation is simply the start-up's
 		s.phase = MasterReloading
 	}

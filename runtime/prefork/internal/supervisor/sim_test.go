@@ -2,7 +2,6 @@ package supervisor
 
 import (
 	"fmt"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -168,7 +167,7 @@ const (
 // for Notify, what; "" for any).
 func (x *sim) has(kind string, what any) bool {
 	return slices.ContainsFunc(x.acts, func(a Action) bool {
-		if reflect.TypeOf(a).Name() != kind {
+		if strings.TrimPrefix(fmt.Sprintf("%T", a), "supervisor.") != kind {
 			return false
 		}
 		n, ok := a.(Notify)

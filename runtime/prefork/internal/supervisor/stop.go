@@ -14,6 +14,9 @@ func (s *Supervisor) stopAll(mode MasterPhase, why string) {
 	if s.phase >= mode {
 		return
 	}
+	if s.canary != nil {
+		s.rollback(ReasonStopped, "the master stops: "+why)
+	}
 	if !s.phase.stopped() {
 		if mode != MasterHandedOver && s.phase != MasterDelaying { // else STOPPING=1 went already, or is the new master's
 			s.do(Notify{What: NotifyStopping})

@@ -40,6 +40,7 @@ const (
 	MasterStarting   MasterPhase = iota // start-up workers boot; nothing announced yet; a boot failure stops the master
 	MasterServing                       // announced: Target workers of the current generation serve
 	MasterReloading                     // a HUP's generation (Gen) replaces the older ones
+	MasterCanary                        // a HUP's generation serves with a share of the workers beside the current one, to be judged (canary.go)
 	MasterUpgrading                     // a new master (USR2) boots; this one serves on
 	MasterDelaying                      // TERM with a ShutdownDelay: serving, unready, until stopAt
 	MasterStopping                      // graceful stop: every worker drains
@@ -48,7 +49,7 @@ const (
 )
 
 func (p MasterPhase) String() string {
-	return [...]string{"starting", "serving", "reloading", "upgrading", "delaying", "stopping", "handed over", "quitting"}[p]
+	return [...]string{"starting", "serving", "reloading", "canary", "upgrading", "delaying", "stopping", "handed over", "quitting"}[p]
 }
 
 // stopped reports whether workers are being stopped for good: no new ones start.
@@ -94,6 +95,7 @@ type worker struct {
 	readyAt  time.Time
 	lastSeen time.Time
 	stats    WorkerStats
+	served   Served // its last report's (not in the View: 1.3 KB a worker)
 	rss      int64
 	maxReq   int64     // this worker's max-requests incl. jitter; 0 = none
 	deadline time.Time // draining, dumping, aborting: when to escalate
@@ -117,6 +119,7 @@ type Policy struct {
 // Options are what a supervisor is made with.
 type Options struct {
 	Policy    Policy
+	Canary    CanaryPolicy    // of reloads (a reload's Loaded brings its own)
 	Jitter    func(n int) int // a random 0..n-1 (max-requests jitter)
 	Listeners string          // for log lines
 	Inherited bool            // the listeners came from systemd or an old master: a reload cannot rebind them
@@ -131,7 +134,8 @@ type Supervisor struct {
 	phase      MasterPhase
 	workers    []*worker // by ID
 	nextID     int
-	gen        int
+	gen        int // the current generation: new workers belong to it
+	lastGen    int // the newest generation started (a canary's, a rolled-back one's)
 	target     int
 	stopReason string
 	stopAt     time.Time // Delaying: then the graceful stop
@@ -141,13 +145,21 @@ type Supervisor struct {
 	lastStatus string
 	out        []Action
 	view       View
+	canaryPol  CanaryPolicy  // of the next reload
+	canary     *canary       // running; nil: none
+	lastCanary *CanaryResult // the last canary's decision
+	reloadErr  error         // the last reload's configuration did not load
+	served     Served        // by every worker ever, from their heartbeats (monotonic)
 	// twoBootingGenerations breaks the supervisor on purpose (tests of the
 	// fuzzer only): a reload leaves the older generation's booting workers booting.
 	twoBootingGenerations bool
 }
 
 func New(opt Options) *Supervisor {
-	s := &Supervisor{opt: opt, cfg: opt.Policy, gen: 1, target: opt.Policy.Workers}
+	s := &Supervisor{opt: opt, cfg: opt.Policy, gen: 1, lastGen: 1, target: opt.Policy.Workers, canaryPol: opt.Canary}
+	if opt.TakeOver && opt.Canary.Window > 0 {
+		s.startUpgradeCanary(opt.Canary)
+	}
 	s.view = s.snapshot()
 	return s
 }
@@ -190,6 +202,8 @@ func (s *Supervisor) step(ev Event) {
 		s.upgradeFailed(ev.Why, ev.Started)
 	case EvUpgradeReady:
 		s.upgradeReady(ev.PID, ev.Took)
+	case EvOldServed:
+		s.oldServed(ev.Total)
 	}
 }
 
@@ -201,7 +215,7 @@ func (s *Supervisor) reconcile() {
 	if s.phase.stopped() {
 		return
 	}
-	keep := s.inPhase(PhaseBooting, PhaseReady)
+	keep := slices.DeleteFunc(s.inPhase(PhaseBooting, PhaseReady), s.isCanary)
 	if s.twoBootingGenerations {
 		keep = slices.DeleteFunc(keep, func(w *worker) bool { return w.Generation != s.gen })
 	}
@@ -247,13 +261,19 @@ func (s *Supervisor) retire(w *worker, k exitKind, why string) {
 // spawn records a new booting worker of the current generation and asks the
 // loop to start it.
 func (s *Supervisor) spawn() *worker {
+	return s.spawnOf(s.gen, s.cfg, nil)
+}
+
+// spawnOf starts a worker of generation gen under policy p; settings are
+// the shell's configuration for it (nil: the current one).
+func (s *Supervisor) spawnOf(gen int, p Policy, settings any) *worker {
 	s.nextID++
-	w := &worker{WorkerInfo: WorkerInfo{ID: s.nextID, Generation: s.gen}, started: s.now, lastSeen: s.now}
-	if s.cfg.MaxRequests > 0 {
-		w.maxReq = int64(s.cfg.MaxRequests + s.opt.Jitter(s.cfg.MaxRequestsJitter+1))
+	w := &worker{WorkerInfo: WorkerInfo{ID: s.nextID, Generation: gen}, started: s.now, lastSeen: s.now}
+	if p.MaxRequests > 0 {
+		w.maxReq = int64(p.MaxRequests + s.opt.Jitter(p.MaxRequestsJitter+1))
 	}
 	s.workers = append(s.workers, w)
-	s.do(StartWorker{Worker: w.WorkerInfo, MaxRequests: w.maxReq})
+	s.do(StartWorker{Worker: w.WorkerInfo, MaxRequests: w.maxReq, Settings: settings})
 	return w
 }
 
@@ -264,6 +284,9 @@ func (s *Supervisor) spawnFailed(id int, err error) {
 	}
 	s.remove(w)
 	s.log(slog.LevelError, "cannot start worker", "err", err)
+	if s.isCanary(w) {
+		s.canaryWorkerEnded(w, "cannot start: "+err.Error())
+	}
 	if s.phase == MasterStarting {
 		s.fail(fmt.Errorf("prefork: cannot start worker: %w", err))
 		return
@@ -296,8 +319,12 @@ func (s *Supervisor) onWorker(w *worker, ev Event) {
 		s.logw(slog.LevelInfo, "worker ready", w, []any{"boot", Dur(s.now.Sub(w.started))})
 		s.announce()
 	case EvHeartbeat:
+		d := ev.Served.since(w.served)
+		w.served = ev.Served
+		s.served.add(d)
+		s.canaryServed(w, d)
 		w.stats = ev.Stats
-		if w.maxReq > 0 && ev.Stats.Requests >= w.maxReq && w.Phase == PhaseReady {
+		if w.maxReq > 0 && ev.Stats.Requests >= w.maxReq && w.Phase == PhaseReady && !s.isCanary(w) { // a canary serves its window whole
 			s.retire(w, ExitMaxRequests, fmt.Sprintf("max requests reached (%d)", w.maxReq))
 			s.logw(slog.LevelInfo, "recycling worker", w, []any{"reason", w.reason})
 		}
@@ -324,7 +351,7 @@ func (s *Supervisor) onWorker(w *worker, ev Event) {
 
 // announce runs once, when every start-up worker is ready: the end of Starting.
 func (s *Supervisor) announce() {
-	if s.phase != MasterStarting || s.countServing() < s.target {
+	if s.phase != MasterStarting || s.countServing() < s.target || s.canary != nil { // an upgrade's canary decides first
 		return
 	}
 	s.phase = MasterServing
@@ -340,7 +367,7 @@ func (s *Supervisor) announce() {
 // memory handles an RSS sample: over MaxWorkerMemory recycles the worker.
 func (s *Supervisor) memory(w *worker, rss int64) {
 	w.rss = rss
-	if limit := s.cfg.MaxWorkerMemory; limit > 0 && rss > limit && w.Phase == PhaseReady {
+	if limit := s.cfg.MaxWorkerMemory; limit > 0 && rss > limit && w.Phase == PhaseReady && !s.isCanary(w) {
 		s.retire(w, ExitMaxMemory, fmt.Sprintf("memory %s over max-worker-memory %s", FormatBytes(rss), FormatBytes(limit)))
 		s.logw(slog.LevelWarn, "recycling worker", w, []any{"reason", w.reason, "rss", rss, "requests", w.stats.Requests})
 	}

@@ -16,6 +16,9 @@ func (s *Supervisor) upgrade() {
 	case MasterServing:
 		s.phase = MasterUpgrading
 		s.do(StartUpgrade{})
+		if s.canaryPol.Window > 0 { // the new master runs a canary beside these workers: spread the clients
+			s.spread(true)
+		}
 	case MasterUpgrading:
 		s.log(slog.LevelWarn, "USR2 ignored: an upgrade is already in progress")
 	case MasterStarting:
@@ -24,7 +27,7 @@ func (s *Supervisor) upgrade() {
 		} else {
 			s.log(slog.LevelWarn, "USR2 ignored: the master is still starting")
 		}
-	case MasterReloading:
+	case MasterReloading, MasterCanary:
 		s.log(slog.LevelWarn, "USR2 ignored: a reload is in progress")
 	}
 }
@@ -34,6 +37,9 @@ func (s *Supervisor) upgrade() {
 func (s *Supervisor) upgradeFailed(why string, started bool) {
 	if s.phase == MasterUpgrading {
 		s.phase = MasterServing
+		if s.canaryPol.Window > 0 {
+			s.spread(false)
+		}
 	}
 	s.record(nil, RecordUpgrade, UpgradeFailedOutcome)
 	if !started {

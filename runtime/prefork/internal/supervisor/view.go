@@ -16,15 +16,19 @@ type View struct {
 	At         time.Time // the step's time
 	Phase      MasterPhase
 	Generation int // the current generation: new workers belong to it
+	Newest     int // the newest generation started: a canary's, or one rolled back
 	Target     int
-	Ready      int       // workers serving (ready or retiring)
-	Serving    bool      // the service's readiness: Target ready and not leaving
-	Started    bool      // the start-up was announced
-	Stopping   bool      // on its way out (health probes: not ready)
-	Done       bool      // stopped: every worker reaped
-	StopReason string    // why it stops
-	Err        error     // Run's result (a boot failure)
-	CrashUntil time.Time // no worker starts before (crash-loop backoff)
+	Ready      int           // workers serving (ready or retiring)
+	Serving    bool          // the service's readiness: Target ready and not leaving
+	Started    bool          // the start-up was announced
+	Stopping   bool          // on its way out (health probes: not ready)
+	Done       bool          // stopped: every worker reaped
+	StopReason string        // why it stops
+	Err        error         // Run's result (a boot failure)
+	CrashUntil time.Time     // no worker starts before (crash-loop backoff)
+	Canary     CanaryView    // the running canary (Generation 0: none); its workers are not in Ready
+	LastCanary *CanaryResult // the last canary's decision (nil: none yet); never changed once made
+	ReloadErr  error         // the last reload's configuration did not load (nil: it did)
 	Workers    []WorkerView
 }
 
@@ -43,11 +47,17 @@ type WorkerView struct {
 	RSS      int64
 }
 
+// Served is what every worker ever served, as far as their heartbeats told
+// (monotonic; a USR2 master's canary compares with it). Not in View: the
+// shell reads it on the loop, once a second, during an upgrade.
+func (s *Supervisor) Served() Served { return s.served }
+
 // View is the snapshot published by the last Step.
 func (s *Supervisor) View() View { return s.view }
 
 func (s *Supervisor) snapshot() View {
-	v := View{At: s.now, Phase: s.phase, Generation: s.gen, Target: s.target, Ready: s.countServing(),
+	v := View{At: s.now, Phase: s.phase, Generation: s.gen, Newest: s.lastGen, Target: s.target, Ready: s.countServing(),
+		Canary: s.canaryView(), LastCanary: s.lastCanary, ReloadErr: s.reloadErr,
 		Started: s.phase != MasterStarting, Stopping: s.phase.leaving(),
 		Done: s.phase.stopped() && len(s.workers) == 0, StopReason: s.stopReason, Err: s.err,
 		CrashUntil: s.crash.next, Workers: make([]WorkerView, 0, len(s.workers))}
@@ -75,14 +85,26 @@ func (v View) StatusText() string {
 	for _, w := range v.Workers {
 		reqs += w.Stats.Requests
 	}
-	return fmt.Sprintf("%d workers ready (target %d), generation %d, %d requests served by current workers", v.Ready, v.Target, v.Generation, reqs)
+	st := fmt.Sprintf("%d workers ready (target %d), generation %d, %d requests served by current workers", v.Ready, v.Target, v.Generation, reqs)
+	if c := v.Canary; c.Generation != 0 {
+		if c.Started.IsZero() {
+			return st + fmt.Sprintf("; canary generation %d (%d of the workers) booting", c.Generation, c.Size)
+		}
+		return st + fmt.Sprintf("; canary generation %d (%d of the workers), %s left: %d requests, %.2f%% errors, p99 %s (current %d requests, %.2f%% errors, p99 %s)",
+			c.Generation, c.Size, c.Ends.Sub(v.At).Round(time.Second), c.New.Requests, 100*c.New.ErrorRate(), Dur(c.New.P99()),
+			c.Old.Requests, 100*c.Old.ErrorRate(), Dur(c.Old.P99()))
+	}
+	return st
 }
 
 // The supervisor's own queries and small helpers.
 
 func (s *Supervisor) statusText() string { return s.snapshot().StatusText() }
 
-func (s *Supervisor) countServing() int { return len(s.inPhase(PhaseReady, PhaseRetiring)) }
+// countServing counts the workers serving, a canary's apart.
+func (s *Supervisor) countServing() int {
+	return len(slices.DeleteFunc(s.inPhase(PhaseReady, PhaseRetiring), s.isCanary))
+}
 
 func (s *Supervisor) inPhase(ps ...Phase) []*worker {
 	var out []*worker
