@@ -423,9 +423,13 @@
 // Gunicorn's names over UDP, never blocking a request (internal/observe).
 //
 // Every request gets an ID (requestid.go): a well-formed X-Request-ID from
-// a trusted proxy is kept, anything else replaced by 32 random hex digits;
-// it is in the response, the access log (%({X-Request-Id}i)s, JSON
-// "request_id") and the request context (RequestID).
+// a trusted proxy is kept, anything else replaced by 32 hex digits (the
+// worker's random prefix and a counter: never repeated in a worker); it is
+// in the response, the access log (%({X-Request-Id}i)s, JSON "request_id")
+// and the request context (RequestID). That context, made once per request,
+// has one slot for the app (SetContextValue): the generated tracing
+// middleware keeps the request's span there instead of copying the request
+// for a new context.
 //
 // Requests are held to Gunicorn 27's parser before the app sees them
 // (requestpolicy.go): on the HTTP/1 paths (plain, PROXY protocol, and over

@@ -41,9 +41,13 @@ func TestValidRequestID(t *testing.T) {
 			t.Errorf("validRequestID(%q) = %v, want %v", c.id, got, c.ok)
 		}
 	}
-	a, b := serving.NewRequestID(), serving.NewRequestID()
-	if len(a) != 32 || !serving.ValidRequestID(a) || a == b {
-		t.Errorf("newRequestID: %q, %q", a, b)
+	seen := map[string]bool{}
+	for range 10000 {
+		id := serving.NewRequestID()
+		if len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "" || seen[id] {
+			t.Fatalf("NewRequestID: %q (repeated %v), want 32 lowercase hex digits never repeated", id, seen[id])
+		}
+		seen[id] = true
 	}
 }
 
@@ -143,5 +147,36 @@ func TestRequestIDInAccessLog(t *testing.T) {
 				t.Errorf("json line %q: %v, request_id %v", line, err, m["request_id"])
 			}
 		}
+	}
+}
+
+// The app's one context slot: the request's context carries the value from
+// then on (as context.WithValue would), a second key or a derived context is
+// refused and changes nothing, and a context outside the chain is refused.
+func TestRequestIDContextValue(t *testing.T) {
+	type keyA struct{}
+	type keyB struct{}
+	trusted, _ := serving.ParseTrustedProxies("127.0.0.1")
+	var got []any
+	h := serving.RequestIDHandler(trusted, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		got = append(got, ctx.Value(keyA{}), SetContextValue(ctx, keyA{}, "a1"), ctx.Value(keyA{}))
+		got = append(got, SetContextValue(ctx, keyA{}, "a2"), ctx.Value(keyA{}))
+		got = append(got, SetContextValue(ctx, keyB{}, "b"), ctx.Value(keyB{}), ctx.Value(keyA{}))
+		derived := context.WithValue(ctx, keyB{}, "d")
+		got = append(got, SetContextValue(derived, keyA{}, "x"), derived.Value(keyA{}), RequestID(ctx) != "")
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	want := []any{nil, true, "a1", true, "a2", false, nil, "a2", false, "a2", true}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("step %d: got %v, want %v (all: %v)", i, got[i], want[i], got)
+		}
+	}
+	if SetContextValue(context.Background(), keyA{}, "x") {
+		t.Error("a context outside the runtime's chain took a value")
 	}
 }
