@@ -45,7 +45,7 @@ func TestGeneratedTestsNeverPassStale(t *testing.T) {
 	// 1. /healthz broken in web/app.go: `make test` fails.
 	appGo := filepath.Join(dir, "web", "app.go")
 	original := readFile(t, appGo)
-	broken := strings.Replace(original, `map[string]string{"status": "ok"}`, `map[string]string{"status": "broken"}`, 1)
+	broken := strings.Replace(original, "`{\"status\":\"ok\"}`", "`{\"status\":\"broken\"}`", 1)
 	if broken == original {
 		t.Fatal("web/app.go has no healthz body to break")
 	}
