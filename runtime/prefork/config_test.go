@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
@@ -327,7 +328,7 @@ func TestParseSeconds(t *testing.T) {
 
 func TestLongLivedRequestsAreNeverStuck(t *testing.T) {
 	cfg, _ := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}}.withDefaults()
-	lg, _ := newLogging(Config{Values: Values{ErrorLog: "-", LogLevel: "error"}})
+	lg, _ := observe.NewLog(&Values{ErrorLog: "-", LogLevel: "error"}, nil)
 	release := make(chan struct{})
 	started := make(chan struct{}, 3)
 	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -363,13 +364,13 @@ func TestLongLivedRequestsAreNeverStuck(t *testing.T) {
 func TestRuntimeLogFollowsFormat(t *testing.T) {
 	for _, format := range []string{"json", "text", ""} {
 		path := filepath.Join(t.TempDir(), "error.log")
-		lg, err := newLogging(Config{Values: Values{ErrorLog: path, LogLevel: "info", LogFormat: format}})
+		lg, err := observe.NewLog(&Values{ErrorLog: path, LogLevel: "info", LogFormat: format}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		lg.Info("listening", "address", "127.0.0.1:1")
 		lg.Log(context.Background(), settings.LevelCritical, "worker timed out")
-		lg.lf.Close()
+		lg.Close()
 		data, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)

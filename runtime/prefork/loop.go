@@ -30,8 +30,8 @@ import (
 // goroutines go through ask.
 type masterShell struct {
 	cfg       Config
-	log       *logging
-	shared    atomic.Pointer[logging] // log, for goroutines off the loop
+	log       *observe.Log
+	shared    atomic.Pointer[observe.Log] // log, for goroutines off the loop
 	sup       *supervisor.Supervisor
 	exe       string
 	args      []string
@@ -63,26 +63,26 @@ type workerExit struct {
 }
 
 func runMaster(cfg Config, notes []string) error {
-	lg, err := newLogging(cfg)
+	lg, err := observe.NewLog(&cfg.Values, cfg.Logger)
 	if err != nil {
 		return err
 	}
 	if cfg.OnStarting != nil {
 		if err := cfg.OnStarting(); err != nil {
-			lg.close()
+			lg.Close()
 			return fmt.Errorf("prefork: on_starting hook: %w", err)
 		}
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		lg.close()
+		lg.Close()
 		return fmt.Errorf("prefork: cannot find the executable to start workers from: %w", err)
 	}
 	applyUmask(cfg)
 	parent := upgradeChildPipe() // started by an old master's USR2
 	lns, names, inherited, err := serving.Listen(cfg.Bind, cfg.ReusePort, cfg.Backlog)
 	if err != nil {
-		lg.close()
+		lg.Close()
 		return err
 	}
 	files, err := ListenerFiles(lns)
@@ -90,7 +90,7 @@ func runMaster(cfg Config, notes []string) error {
 		for _, ln := range lns {
 			ln.Close()
 		}
-		lg.close()
+		lg.Close()
 		return err
 	}
 	m := &masterShell{
@@ -104,7 +104,7 @@ func runMaster(cfg Config, notes []string) error {
 		obs: masterObs{upgradeChild: parent != nil},
 	}
 	m.shared.Store(lg)
-	defer func() { m.log.close() }()
+	defer func() { m.log.Close() }()
 	if figures := inheritedPipe(envUpgradeFiguresFD, "upgrade-figures"); figures != nil {
 		go m.readOldFigures(figures) // the old master's totals, for this master's canary
 	}
@@ -202,7 +202,7 @@ func (m *masterShell) act(a supervisor.Action) supervisor.Event {
 	case supervisor.CloseListeners:
 		m.closeListeners()
 	case supervisor.ReopenLogs:
-		if err := m.log.reopen(); err != nil {
+		if err := m.log.Reopen(); err != nil {
 			m.log.Error("reopen log", "err", err)
 		}
 	case supervisor.StartUpgrade:
@@ -300,7 +300,7 @@ func (m *masterShell) loadConfig() supervisor.Event {
 // previous logging opened is closed.
 func (m *masterShell) applyConfig(nc Config) {
 	m.cfg = nc
-	lg, err := newLogging(nc)
+	lg, err := observe.NewLog(&nc.Values, nc.Logger)
 	if err != nil {
 		m.log.Error("reload: log not reopened, keeping the current one", "err", err)
 		return
@@ -308,7 +308,7 @@ func (m *masterShell) applyConfig(nc Config) {
 	old := m.log
 	m.log = lg
 	m.shared.Store(lg)
-	old.close()
+	old.Close()
 }
 
 // sampleRSS reads each live worker's memory once a second.

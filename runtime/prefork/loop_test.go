@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
@@ -26,13 +27,13 @@ func TestReloadSwitchesTheMastersLogAndLeaksNothing(t *testing.T) {
 	dir := t.TempDir()
 	files := []string{filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")}
 	base := Config{Values: Values{ErrorLog: files[0], LogLevel: "info"}}
-	lg, err := newLogging(base)
+	lg, err := observe.NewLog(&base.Values, base.Logger)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := &masterShell{cfg: base, log: lg}
 	m.shared.Store(lg)
-	defer func() { m.log.close() }()
+	defer func() { m.log.Close() }()
 	fds, gs := openFDs(t), runtime.NumGoroutine()
 	for i := range 100 {
 		nc := base

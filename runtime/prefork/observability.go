@@ -1,6 +1,7 @@
 package prefork
 
 import (
+	"log/slog"
 	"time"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
@@ -34,3 +35,8 @@ func ParseDuration(s string) (time.Duration, error) { return settings.ParseDurat
 
 // DefaultCiphers is --ciphers' default: Mozilla's intermediate TLS 1.2 AEAD suites.
 const DefaultCiphers = settings.DefaultCiphers
+
+// ParseLevel is the one parser of log levels (settings.ParseLevel), for the
+// configuration engine: debug, info, warning (or warn), error, critical, in any case;
+// "" is info.
+func ParseLevel(s string) (slog.Level, error) { return settings.ParseLevel(s) }

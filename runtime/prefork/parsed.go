@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
@@ -32,7 +33,7 @@ func (c *Config) parseModes() error {
 // reportNoEffect logs, once, each note of the parse (Parsed.NoEffect): a Gunicorn
 // setting given that means nothing here; and what part of --http2-cleartext upgrade or
 // both Go cannot do.
-func reportNoEffect(c Config, notes []string, lg *logging) {
+func reportNoEffect(c Config, notes []string, lg *observe.Log) {
 	for _, n := range notes {
 		lg.Warn("setting has no effect", "setting", n)
 	}

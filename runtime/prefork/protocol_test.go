@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 )
 
@@ -80,7 +81,7 @@ func serveProcInProcess(t *testing.T, cfg Config, network string, app App) (*ser
 	if err != nil {
 		t.Fatal(err)
 	}
-	lg := &logging{Logger: newTestLogger(t), out: io.Discard}
+	lg := &observe.Log{Logger: newTestLogger(t), Out: io.Discard}
 	sp, _, err := newServingProc(c, app, []net.Listener{ln}, []string{ln.Addr().String()}, lg)
 	if err != nil {
 		t.Fatal(err)
@@ -395,7 +396,7 @@ func TestHTTP2HeaderListSizeLeavesHTTP1Alone(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := newHTTPServer(c, http.NotFoundHandler(), nil, nil, &logging{Logger: newTestLogger(t), out: io.Discard})
+		s := newHTTPServer(c, http.NotFoundHandler(), nil, nil, &observe.Log{Logger: newTestLogger(t), Out: io.Discard})
 		if s.srv.MaxHeaderBytes != tc.want {
 			t.Errorf("%+v: MaxHeaderBytes %d, want %d", tc.cfg, s.srv.MaxHeaderBytes, tc.want)
 		}
@@ -413,7 +414,7 @@ func TestFastCGIDrainWaitsForAcceptedConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lg := &logging{Logger: newTestLogger(t), out: io.Discard}
+	lg := &observe.Log{Logger: newTestLogger(t), Out: io.Discard}
 	sp, _, err := newServingProc(c, echoApp, []net.Listener{ln}, []string{"app.sock"}, lg)
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 )
 
 func TestReloadKeepsTheProgramsFuncs(t *testing.T) {
@@ -97,7 +99,7 @@ func TestDrainWaitsForHijackedConnectionsAndCallsOnDrain(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 		handlerDone.Store(true)
 	})
-	lg, _ := newLogging(Config{Values: Values{ErrorLog: "-", LogLevel: "error"}})
+	lg, _ := observe.NewLog(&Values{ErrorLog: "-", LogLevel: "error"}, nil)
 	s := newHTTPServer(cfg, app, []net.Listener{ln}, []string{"test"}, lg)
 	s.start()
 	c, err := net.Dial("tcp", ln.Addr().String())

@@ -34,7 +34,7 @@ func TestRouteAndTraceTravelBack(t *testing.T) {
 	copying := func(next http.Handler) http.Handler { // as a tracing middleware does
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { next.ServeHTTP(w, r.WithContext(r.Context())) })
 	}
-	srv := &httpServer{tracker: newRequestTracker(), log: stderrLogging()}
+	srv := &httpServer{tracker: newRequestTracker(), log: observe.StderrLog()}
 	h := srv.wrap(Config{Hooks: Hooks{Middleware: []func(http.Handler) http.Handler{s.handler, copying}}}, mux)
 	for _, c := range []struct{ method, path, trace string }{
 		{"GET", "/shop/items/7", "0af7651916cd43dd8448eb211c80319c"},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
@@ -24,11 +25,11 @@ func Serve(cfg Config, app App, notes ...string) error {
 	if done || err != nil {
 		return err
 	}
-	lg, err := newLogging(c)
+	lg, err := observe.NewLog(&c.Values, c.Logger)
 	if err != nil {
 		return err
 	}
-	defer lg.close()
+	defer lg.Close()
 	reportNoEffect(c, notes, lg)
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, master.SigUSR1)
@@ -61,7 +62,7 @@ func Serve(cfg Config, app App, notes ...string) error {
 	for s := range sigs {
 		switch s {
 		case master.SigUSR1:
-			if err := lg.reopen(); err != nil {
+			if err := lg.Reopen(); err != nil {
 				lg.Error("reopen log", "err", err)
 			}
 			continue
@@ -93,7 +94,7 @@ type servingProc struct {
 // outside cfg.Middleware, both reopened with the log. appFailed tells the
 // App factory's own error (returned as is) from the setup's. On error
 // nothing stays open, the listeners included.
-func newServingProc(cfg Config, app App, lns []net.Listener, names []string, lg *logging) (sp *servingProc, appFailed bool, err error) {
+func newServingProc(cfg Config, app App, lns []net.Listener, names []string, lg *observe.Log) (sp *servingProc, appFailed bool, err error) {
 	prod, setupErr := newServing(cfg)
 	if setupErr == nil {
 		prod.log = lg.Warn
@@ -112,7 +113,7 @@ func newServingProc(cfg Config, app App, lns []net.Listener, names []string, lg 
 		}
 		return nil, appFailed, err
 	}
-	lg.also = append(lg.also, prod.reopen)
+	lg.Also = append(lg.Also, prod.reopen)
 	cfg.Middleware = append([]func(http.Handler) http.Handler{prod.handler}, cfg.Middleware...) // outside the user's middleware
 	return &servingProc{srv: newHTTPServer(cfg, h, lns, names, lg), prod: prod}, false, nil
 }

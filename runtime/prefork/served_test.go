@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 )
 
 // What a worker reports as served (a canary's figures) counts every
@@ -21,7 +23,7 @@ func TestServedCountsFailuresAndLatency(t *testing.T) {
 	mux.HandleFunc("/fail", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", http.StatusBadGateway) })
 	mux.HandleFunc("/teapot", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
 	mux.HandleFunc("/panic", func(w http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) })
-	s := newHTTPServer(c, mux, nil, nil, &logging{Logger: newTestLogger(t), out: io.Discard})
+	s := newHTTPServer(c, mux, nil, nil, &observe.Log{Logger: newTestLogger(t), Out: io.Discard})
 	h := s.srv.Handler
 	for _, path := range []string{"/ok", "/ok", "/fail", "/teapot"} {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))

@@ -145,7 +145,7 @@ type httpServer struct {
 	spreading atomic.Bool
 	draining  atomic.Bool
 	conns     atomic.Int64
-	log       *logging
+	log       *observe.Log
 	wg        sync.WaitGroup
 	closing   atomic.Bool
 	keepIdle  time.Duration // drainKeepAlive, or KeepAlive when shorter
@@ -155,7 +155,7 @@ type httpServer struct {
 	fcgi      []*serving.FcgiListener // FastCGI: served by net/http/fcgi, not srv
 }
 
-func newHTTPServer(cfg Config, h http.Handler, lns []net.Listener, names []string, log *logging) *httpServer {
+func newHTTPServer(cfg Config, h http.Handler, lns []net.Listener, names []string, log *observe.Log) *httpServer {
 	s := &httpServer{lns: lns, names: names, tracker: newRequestTracker(), log: log, onDrain: cfg.OnDrain}
 	s.keepIdle = drainKeepAlive
 	if ka := off(cfg.KeepAlive); ka < s.keepIdle {

@@ -22,7 +22,7 @@ import (
 func BenchmarkHandlerChain(b *testing.B) {
 	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })
 	cfg, _ := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}}.withDefaults()
-	lg, _ := newLogging(Config{Values: Values{ErrorLog: "-", LogLevel: "error"}})
+	lg, _ := observe.NewLog(&Values{ErrorLog: "-", LogLevel: "error"}, nil)
 	s := newHTTPServer(cfg, app, nil, nil, lg)
 	r, _ := http.NewRequest("GET", "http://x/hello", nil)
 	r.RequestURI = "/hello"
@@ -112,7 +112,7 @@ func BenchmarkRequestPolicy(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			lg, _ := newLogging(Config{Values: Values{ErrorLog: "-", LogLevel: "error"}})
+			lg, _ := observe.NewLog(&Values{ErrorLog: "-", LogLevel: "error"}, nil)
 			lns := []net.Listener{ln}
 			tp, _ := serving.ParseTrustedProxies(DefaultForwardedAllowIPs)
 			chain := &servingChain{policy: newRequestPolicy(cfg, nil), trusted: tp}

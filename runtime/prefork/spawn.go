@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
@@ -27,7 +28,7 @@ type child struct {
 
 // send writes one command to the worker; a worker that does not read within
 // a moment is past caring (its deadlines handle it).
-func (c *child) send(cmd string, lg *logging) {
+func (c *child) send(cmd string, lg *observe.Log) {
 	c.control.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
 	if _, err := c.control.Write([]byte(cmd + "\n")); err != nil {
 		lg.Debug("command not delivered", "worker", c.info.ID, "pid", c.info.PID, "command", cmd, "err", err)

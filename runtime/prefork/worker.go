@@ -89,19 +89,19 @@ func readWorkerEnv(cfg *Config) (workerEnv, error) {
 // master's settings could be read.
 func runWorker(cfg Config, app App) error {
 	we, err := readWorkerEnv(&cfg)
-	lg, logErr := newLogging(cfg)
+	lg, logErr := observe.NewLog(&cfg.Values, cfg.Logger)
 	if logErr != nil {
-		lg = stderrLogging()
+		lg = observe.StderrLog()
 		if err == nil {
 			err = logErr
 		}
 	}
-	defer lg.close()
+	defer lg.Close()
 	if err != nil && we.status == nil {
 		lg.Error("worker failed to boot", "err", err)
 		return err
 	}
-	lg.followCrashOutput() // runtime dumps (SIGABRT) reach the error log too
+	lg.FollowCrashOutput() // runtime dumps (SIGABRT) reach the error log too
 	info := we.info
 	lg.Logger = lg.With("worker", info.ID, "generation", info.Generation, "pid", info.PID)
 	w := &workerProc{cfg: cfg, info: info, log: lg, status: we.status}
@@ -252,11 +252,11 @@ func (w *workerProc) dump(quotedReason string) {
 }
 
 func (w *workerProc) reopen() {
-	if err := w.log.reopen(); err != nil {
+	if err := w.log.Reopen(); err != nil {
 		w.log.Error("reopen log", "err", err)
 		return
 	}
-	w.log.followCrashOutput() // the new file
+	w.log.FollowCrashOutput() // the new file
 	w.log.Debug("log file reopened")
 }
 
@@ -264,7 +264,7 @@ func (w *workerProc) reopen() {
 type workerProc struct {
 	cfg    Config
 	info   WorkerInfo
-	log    *logging
+	log    *observe.Log
 	mu     sync.Mutex
 	status *os.File
 	booted atomic.Bool
@@ -323,7 +323,7 @@ func buildApp(app App) (h http.Handler, err error) {
 	return h, err
 }
 
-func dumpGoroutines(lg *logging, info WorkerInfo, reason string) {
+func dumpGoroutines(lg *observe.Log, info WorkerInfo, reason string) {
 	buf := make([]byte, 256<<10)
 	for {
 		n := runtime.Stack(buf, true)
@@ -334,6 +334,6 @@ func dumpGoroutines(lg *logging, info WorkerInfo, reason string) {
 		buf = make([]byte, 2*len(buf))
 	}
 	lg.Error("goroutine dump follows", "reason", reason)
-	fmt.Fprintf(lg.out, "=== goroutine dump of worker %d (pid %d, generation %d): %s ===\n%s\n=== end of goroutine dump of worker %d ===\n",
+	fmt.Fprintf(lg.Out, "=== goroutine dump of worker %d (pid %d, generation %d): %s ===\n%s\n=== end of goroutine dump of worker %d ===\n",
 		info.ID, info.PID, info.Generation, reason, buf, info.ID)
 }

@@ -1,6 +1,6 @@
 //go:build !windows && !plan9
 
-package prefork
+package observe
 
 import (
 	"bytes"
@@ -26,7 +26,7 @@ type syslogHandler struct {
 
 // newSyslogHandler dials --log-syslog-to with --log-syslog-facility and
 // the tag --log-syslog-prefix (default: --name, else the program).
-func newSyslogHandler(c Config, level slog.Leveler, defaultTag string) (slog.Handler, error) {
+func newSyslogHandler(c *settings.Values, level slog.Leveler, defaultTag string) (slog.Handler, error) {
 	network, address, err := settings.ParseSyslogAddr(c.SyslogTo)
 	if err != nil {
 		return nil, fmt.Errorf("prefork: --log-syslog-to %s: %w", c.SyslogTo, err)

@@ -1,4 +1,4 @@
-package prefork
+package observe
 
 import (
 	"context"
@@ -9,36 +9,32 @@ import (
 	"path/filepath"
 	"runtime/debug"
 
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
-// ParseLevel is the one parser of log levels (settings.ParseLevel), for the
-// configuration engine: debug, info, warning (or warn), error, critical, in any case;
-// "" is info.
-func ParseLevel(s string) (slog.Level, error) { return settings.ParseLevel(s) }
-
-// logging is the runtime's log: the slog.Logger plus, when the runtime built
+// Log is the runtime's log: the slog.Logger plus, when the runtime built
 // it, the reopenable file behind it.
-type logging struct {
+type Log struct {
 	*slog.Logger
-	out io.Writer        // raw output for multi-line blocks (goroutine dumps)
-	lf  *observe.LogFile // nil when the user supplied cfg.Logger
-	// also are reopened with the log (the access log, certificates)
-	also []func() error
+	Out io.Writer // raw output for multi-line blocks (goroutine dumps)
+	lf  *LogFile  // nil when the program supplied its own Logger
+	// Also are reopened with the log (the access log, certificates)
+	Also []func() error
 	// closers are closed with the log (the syslog connection)
 	closers []io.Closer
 }
 
-func newLogging(cfg Config) (*logging, error) {
-	if cfg.Logger != nil {
-		return &logging{Logger: cfg.Logger, out: os.Stderr}, nil
+// NewLog builds the log the settings describe (error log, level, format,
+// syslog), or wraps user, the program's own Logger, when it is not nil.
+func NewLog(cfg *settings.Values, user *slog.Logger) (*Log, error) {
+	if user != nil {
+		return &Log{Logger: user, Out: os.Stderr}, nil
 	}
 	lvl, err := settings.ParseLogLevel(cfg.LogLevel)
 	if err != nil {
 		return nil, err
 	}
-	lf, err := observe.OpenLogFile(cfg.ErrorLog, os.Stderr)
+	lf, err := OpenLogFile(cfg.ErrorLog, os.Stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +53,7 @@ func newLogging(cfg Config) (*logging, error) {
 	if cfg.LogFormat == "json" {
 		h = slog.NewJSONHandler(lf, opts)
 	}
-	lg := &logging{Logger: slog.New(h), out: lf, lf: lf}
+	lg := &Log{Logger: slog.New(h), Out: lf, lf: lf}
 	if cfg.Syslog {
 		sh, err := newSyslogHandler(cfg, lvl, filepath.Base(os.Args[0]))
 		if err != nil {
@@ -110,9 +106,9 @@ func (f fanoutHandler) WithGroup(name string) slog.Handler {
 	return out
 }
 
-// followCrashOutput sends the Go runtime's fatal errors and SIGABRT dumps
+// FollowCrashOutput sends the Go runtime's fatal errors and SIGABRT dumps
 // to the error log file (a worker's stderr is the master's).
-func (l *logging) followCrashOutput() {
+func (l *Log) FollowCrashOutput() {
 	if l.lf == nil {
 		return
 	}
@@ -121,24 +117,29 @@ func (l *logging) followCrashOutput() {
 	}
 }
 
-// stderrLogging is the log of last resort, when the configured one cannot
-// be built.
-func stderrLogging() *logging {
-	return &logging{Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)), out: os.Stderr}
+// StderrLog is the log of last resort, when the configured one cannot be
+// built.
+func StderrLog() *Log {
+	return &Log{Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)), Out: os.Stderr}
 }
 
-func (l *logging) reopen() error {
+// DiscardLog is a Log that writes lines to h and raw output nowhere (tests).
+func DiscardLog(h slog.Handler) *Log { return &Log{Logger: slog.New(h), Out: io.Discard} }
+
+// Reopen reopens the log file and everything in Also (USR1).
+func (l *Log) Reopen() error {
 	var errs []error
 	if l.lf != nil {
 		errs = append(errs, l.lf.Reopen())
 	}
-	for _, f := range l.also {
+	for _, f := range l.Also {
 		errs = append(errs, f())
 	}
 	return errors.Join(errs...)
 }
 
-func (l *logging) close() {
+// Close closes the log file and the syslog connection.
+func (l *Log) Close() {
 	if l.lf != nil {
 		l.lf.Close()
 	}
