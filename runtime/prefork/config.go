@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"runtime"
 	"time"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
@@ -126,14 +125,14 @@ func orOld[T any](v T, set bool, old T) T {
 
 // Defaults as documented on Config.
 const (
-	DefaultTimeout               = 30 * time.Second
-	DefaultGracefulTimeout       = 30 * time.Second
-	DefaultKeepAlive             = 5 * time.Second
-	DefaultReadHeaderTimeout     = 10 * time.Second
-	DefaultLimitRequestLine      = 4094
-	DefaultLimitRequestFields    = 100
-	DefaultLimitRequestFieldSize = 8190
-	DefaultBind                  = "127.0.0.1:8000"
+	DefaultTimeout               = settings.DefaultTimeout
+	DefaultGracefulTimeout       = settings.DefaultGracefulTimeout
+	DefaultKeepAlive             = settings.DefaultKeepAlive
+	DefaultReadHeaderTimeout     = settings.DefaultReadHeaderTimeout
+	DefaultLimitRequestLine      = settings.DefaultLimitRequestLine
+	DefaultLimitRequestFields    = settings.DefaultLimitRequestFields
+	DefaultLimitRequestFieldSize = settings.DefaultLimitRequestFieldSize
+	DefaultBind                  = settings.DefaultBind
 )
 
 // Defaults of the Gunicorn 24..26 settings (settings.GunicornDefaults applies them).
@@ -208,42 +207,7 @@ func (c Config) withDefaultsFrom(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("prefork: %s=%q: %v: %w", p.Variable, p.Given, err, settings.ErrInvalid)
 		}
 	}
-	if len(c.Bind) == 0 {
-		c.Bind = []string{DefaultBind}
-	}
-	if c.Workers == 0 {
-		c.Workers = runtime.GOMAXPROCS(0)
-	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
-	if c.GracefulTimeout == 0 {
-		c.GracefulTimeout = DefaultGracefulTimeout
-	}
-	if c.KeepAlive == 0 {
-		c.KeepAlive = DefaultKeepAlive
-	}
-	if c.ReadHeaderTimeout == 0 {
-		c.ReadHeaderTimeout = DefaultReadHeaderTimeout
-		if c.Timeout > 0 && c.Timeout < c.ReadHeaderTimeout {
-			c.ReadHeaderTimeout = c.Timeout
-		}
-	}
-	if c.LimitRequestLine == 0 {
-		c.LimitRequestLine = DefaultLimitRequestLine
-	}
-	if c.LimitRequestFields == 0 {
-		c.LimitRequestFields = DefaultLimitRequestFields
-	}
-	if c.LimitRequestFieldSize == 0 {
-		c.LimitRequestFieldSize = DefaultLimitRequestFieldSize
-	}
-	if c.ErrorLog == "" {
-		c.ErrorLog = "-"
-	}
-	if c.LogLevel == "" {
-		c.LogLevel = "info"
-	}
+	settings.Defaults(&c.Values)
 	if err := c.productionDefaults(); err != nil {
 		return c, err
 	}

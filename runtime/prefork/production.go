@@ -26,9 +26,6 @@ func (c *Config) productionDefaults() error {
 	if c.AccessLogFormat == "" {
 		c.AccessLogFormat = observe.DefaultAccessLogFormat
 	}
-	if c.ForwardedAllowIPs == "" {
-		c.ForwardedAllowIPs = DefaultForwardedAllowIPs
-	}
 	if c.UpgradeTimeout == 0 {
 		c.UpgradeTimeout = DefaultUpgradeTimeout
 	}
