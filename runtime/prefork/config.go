@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
@@ -30,10 +31,9 @@ type Config struct {
 	Values
 	Hooks
 
-	// modes are the octal mode settings and peers the address lists, parsed
-	// once by withDefaults: nothing parses them again, no error is dropped.
+	// modes are the octal mode settings, parsed once by withDefaults: nothing
+	// parses them again, no error is dropped.
 	modes fileModes
-	peers peerLists
 }
 
 // Values are the runtime's settings as plain data (internal/settings): what
@@ -217,7 +217,7 @@ func (c Config) withDefaultsFrom(getenv func(string) string) (Config, error) {
 	if err := c.parseModes(); err != nil {
 		return c, err
 	}
-	if err := c.parsePeers(); err != nil {
+	if _, err := serving.ParsePeers(&c.Values); err != nil { // servingConfig parses them for the chain
 		return c, err
 	}
 	return c, c.validate()

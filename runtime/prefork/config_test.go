@@ -346,8 +346,8 @@ func TestOtherSettingsLeaveOutTheServerSection(t *testing.T) {
 	}
 }
 
-// Each peer list is parsed once, by withDefaults, into the typed lists the serving
-// chain uses; a bad one is refused naming its own setting.
+// Each peer list is checked by withDefaults and parsed into the typed lists the
+// serving chain uses (servingConfig); a bad one is refused naming its own setting.
 func TestPeerListsParsedOnceNamingTheSetting(t *testing.T) {
 	for _, tc := range []struct {
 		c    Config
@@ -366,13 +366,17 @@ func TestPeerListsParsedOnceNamingTheSetting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.peers.Forwarded.TrustsIP(netip.MustParseAddr("10.1.2.3")) || c.peers.Forwarded.TrustsIP(netip.MustParseAddr("192.0.2.1")) {
+	sc, err := c.servingConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sc.Peers.Forwarded.TrustsIP(netip.MustParseAddr("10.1.2.3")) || sc.Peers.Forwarded.TrustsIP(netip.MustParseAddr("192.0.2.1")) {
 		t.Error("forwarded list not the one set")
 	}
-	if c.peers.ProxyFrom != c.peers.Forwarded {
+	if sc.Peers.ProxyFrom != sc.Peers.Forwarded {
 		t.Error("proxy-allow-from unset: want the forwarded list")
 	}
-	if !c.peers.Gateway.TrustsIP(netip.MustParseAddr("127.0.0.1")) {
+	if !sc.Peers.Gateway.TrustsIP(netip.MustParseAddr("127.0.0.1")) {
 		t.Error("uwsgi-allow-from: want its default, 127.0.0.1")
 	}
 }

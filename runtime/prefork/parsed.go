@@ -4,7 +4,6 @@ import (
 	"os"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
@@ -46,14 +45,4 @@ type fileModes struct {
 	umaskSet      bool
 	bindMode      os.FileMode // --bind-mode; 0: by umask
 	controlSocket os.FileMode // --control-socket-mode
-}
-
-// peerLists are the peer address settings, parsed once (parsePeers).
-type peerLists = serving.Peers
-
-// parsePeers parses the peer lists into c.peers, after their defaults: the one
-// parse each gets, its error naming the setting.
-func (c *Config) parsePeers() (err error) {
-	c.peers, err = serving.ParsePeers(&c.Values)
-	return err
 }

@@ -88,12 +88,23 @@ func addrs(names []string) string { return strings.Join(names, ",") }
 
 // newServingProc builds the serving process of app on lns (serving.NewServingProc) from
 // cfg, a Config withDefaults applied.
+// On error nothing stays open, the listeners included.
 func newServingProc(cfg Config, app App, lns []net.Listener, names []string, lg *observe.Log) (*serving.ServingProc, bool, error) {
-	return serving.NewServingProc(cfg.servingConfig(), func() (http.Handler, error) { return buildApp(app) }, lns, names, lg)
+	sc, err := cfg.servingConfig()
+	if err != nil {
+		for _, ln := range lns {
+			ln.Close()
+		}
+		return nil, false, err
+	}
+	return serving.NewServingProc(sc, func() (http.Handler, error) { return buildApp(app) }, lns, names, lg)
 }
 
-// servingConfig is what the serving chain takes of c.
-func (c Config) servingConfig() serving.Config {
-	return serving.Config{Values: c.Values, Peers: c.peers,
-		Hooks: serving.Hooks{Middleware: c.Middleware, LongLived: c.LongLived, OnDrain: c.OnDrain}}
+// servingConfig is what the serving chain takes of c (withDefaults applied):
+// its settings, its hooks and the peer lists, parsed here, the one parse a
+// serving process gives them.
+func (c Config) servingConfig() (serving.Config, error) {
+	peers, err := serving.ParsePeers(&c.Values)
+	return serving.Config{Values: c.Values, Peers: peers,
+		Hooks: serving.Hooks{Middleware: c.Middleware, LongLived: c.LongLived, OnDrain: c.OnDrain}}, err
 }

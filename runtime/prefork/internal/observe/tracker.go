@@ -8,7 +8,9 @@ import (
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
-// RequestTracker counts requests and remembers when each running one began.
+// RequestTracker counts a serving process's requests and remembers when each
+// running one began: what its worker reports to the master (in flight, the
+// oldest request's age, a canary's served figures).
 type RequestTracker struct {
 	total    atomic.Int64
 	Long     atomic.Int64 // long-lived requests in flight (not aged)
@@ -28,10 +30,12 @@ type RequestTracker struct {
 // errorNudge is how many failed requests make a worker report early while urgent.
 const errorNudge = 16
 
+// NewRequestTracker returns a tracker with nothing counted.
 func NewRequestTracker() *RequestTracker {
 	return &RequestTracker{inflight: make(map[uint64]time.Time)}
 }
 
+// Begin counts a request that starts now, whose end End records.
 func (t *RequestTracker) Begin() uint64 {
 	n := t.total.Add(1)
 	if t.Limit > 0 && n == t.Limit && t.OnLimit != nil {
@@ -46,7 +50,8 @@ func (t *RequestTracker) Begin() uint64 {
 	return id
 }
 
-// beginLong counts a long-lived request, which is never reported as stuck.
+// BeginLong counts a long-lived request, which is never reported as stuck;
+// its end is Long.Add(-1).
 func (t *RequestTracker) BeginLong() {
 	n := t.total.Add(1)
 	if t.Limit > 0 && n == t.Limit && t.OnLimit != nil {
@@ -55,7 +60,7 @@ func (t *RequestTracker) BeginLong() {
 	t.Long.Add(1)
 }
 
-// end records request id's end: its final status (0: none written, a 200)
+// End records request id's end: its final status (0: none written, a 200)
 // and whether a panic aborted it (net/http resets the connection).
 func (t *RequestTracker) End(id uint64, status int, aborted bool) {
 	now := time.Now()
@@ -76,13 +81,15 @@ func (t *RequestTracker) End(id uint64, status int, aborted bool) {
 	}
 }
 
-// servedTotal is what the worker served so far (a canary's figures).
+// ServedTotal is what the worker served so far (a canary's figures).
 func (t *RequestTracker) ServedTotal() supervisor.Served {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.served
 }
 
+// Stats are the figures of a heartbeat: requests so far, in flight, the
+// oldest running one's age.
 func (t *RequestTracker) Stats() supervisor.WorkerStats {
 	now := time.Now()
 	st := supervisor.WorkerStats{Requests: t.total.Load()}
