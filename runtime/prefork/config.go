@@ -1,7 +1,6 @@
 package prefork
 
 import (
-	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -168,29 +167,12 @@ const (
 
 // PlatformDefault is a default a platform variable gives a setting: PORT=8080 is bind
 // 0.0.0.0:8080.
-type PlatformDefault struct {
-	Variable, Given string // "PORT", "8080"
-	Value           string // the setting's value: "0.0.0.0:8080"
-	Key, Flag       string // the setting's config.yaml key and long flag: "bind"
-}
+type PlatformDefault = settings.PlatformDefault
 
 // PlatformDefaults lists the platform variables that are set (getenv: os.Getenv), each
 // with the default it gives; the setting's rule is SetSetting's.
 func PlatformDefaults(getenv func(string) string) []PlatformDefault {
-	var out []PlatformDefault
-	for i := range settings.Table {
-		s := &settings.Table[i]
-		if s.Platform == "" || getenv(s.Platform) == "" {
-			continue
-		}
-		v := getenv(s.Platform)
-		p := PlatformDefault{Variable: s.Platform, Given: v, Value: v, Key: s.Key, Flag: s.LongName()}
-		if s.Platform == EnvPort {
-			p.Value = "0.0.0.0:" + v
-		}
-		out = append(out, p)
-	}
-	return out
+	return settings.PlatformDefaults(getenv)
 }
 
 // withDefaults returns c with every zero field set to its default, or an
@@ -199,13 +181,8 @@ func (c Config) withDefaults() (Config, error) { return c.withDefaultsFrom(os.Ge
 
 // withDefaultsFrom is withDefaults with the platform variables read through getenv.
 func (c Config) withDefaultsFrom(getenv func(string) string) (Config, error) {
-	for _, p := range PlatformDefaults(getenv) {
-		if c.SettingValue(p.Flag) != (Config{}).SettingValue(p.Flag) {
-			continue // set: the variable only gives the default (ParseArgs notes a flag that wins)
-		}
-		if err := c.SetSetting(p.Flag, p.Value); err != nil {
-			return c, fmt.Errorf("prefork: %s=%q: %v: %w", p.Variable, p.Given, err, settings.ErrInvalid)
-		}
+	if err := settings.ApplyPlatformDefaults(&c.Values, getenv); err != nil { // ParseArgs notes a flag that wins
+		return c, err
 	}
 	settings.Defaults(&c.Values)
 	if err := c.productionDefaults(); err != nil {
@@ -220,31 +197,7 @@ func (c Config) withDefaultsFrom(getenv func(string) string) (Config, error) {
 	if _, err := serving.ParsePeers(&c.Values); err != nil { // servingConfig parses them for the chain
 		return c, err
 	}
-	return c, c.validate()
-}
-
-func (c Config) validate() error {
-	bad := func(name string, v any, rule string) error {
-		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, settings.ErrInvalid)
-	}
-	for _, a := range c.Bind {
-		if _, err := settings.ParseAddr(a); err != nil {
-			return err
-		}
-	}
-	if c.MaxRequests < 0 {
-		return bad("max-requests", c.MaxRequests, "must not be negative")
-	}
-	if c.MaxRequestsJitter < 0 {
-		return bad("max-requests-jitter", c.MaxRequestsJitter, "must not be negative")
-	}
-	if f := c.LogFormat; f != "" && f != "text" && f != "json" {
-		return bad("log-format", f, "must be text or json")
-	}
-	if _, err := settings.ParseLogLevel(c.LogLevel); err != nil {
-		return err
-	}
-	return nil
+	return c, settings.Check(&c.Values)
 }
 
 // off maps the "negative means off" convention to a zero duration.

@@ -1,6 +1,7 @@
 package settings
 
 import (
+	"fmt"
 	"runtime"
 	"time"
 )
@@ -62,4 +63,31 @@ func Defaults(v *Values) {
 	if v.ForwardedAllowIPs == "" {
 		v.ForwardedAllowIPs = DefaultForwardedAllowIPs
 	}
+}
+
+// Check checks the core settings of v, defaults applied, that no flag's own rule
+// covers: the listen addresses, the request counts, the log format and level. The
+// error names the first invalid setting.
+func Check(c *Values) error {
+	bad := func(name string, v any, rule string) error {
+		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, ErrInvalid)
+	}
+	for _, a := range c.Bind {
+		if _, err := ParseAddr(a); err != nil {
+			return err
+		}
+	}
+	if c.MaxRequests < 0 {
+		return bad("max-requests", c.MaxRequests, "must not be negative")
+	}
+	if c.MaxRequestsJitter < 0 {
+		return bad("max-requests-jitter", c.MaxRequestsJitter, "must not be negative")
+	}
+	if f := c.LogFormat; f != "" && f != "text" && f != "json" {
+		return bad("log-format", f, "must be text or json")
+	}
+	if _, err := ParseLogLevel(c.LogLevel); err != nil {
+		return err
+	}
+	return nil
 }
