@@ -54,9 +54,12 @@
 //     embeds: what the master hands each worker and a reload replaces). It
 //     imports nothing of the tree. Next to Values Config embeds Hooks, the
 //     program's funcs, which never travel and which a reload keeps unless it
-//     sets them; what a parse notes is a Parsed, apart from the Config. The
-//     command line's parse (ParseArgs) and the defaults -h and --print-config
-//     show are prefork's, as they apply the defaults of a whole Config.
+//     sets them; what a parse notes is a Parsed, apart from the Config. It
+//     parses the command line into Values (ParseArgs, cli.go) and holds the
+//     defaults of plain settings (Defaults, the platform variables', Check);
+//     prefork's ParseArgs adds -h, whose defaults are a whole Config's, and
+//     the control subcommands, and its withDefaults what needs the other
+//     packages (production, canary, metrics, modes, peers).
 //
 // tree_test.go pins which package may import which. A generated project
 // vendors the whole tree as internal/prefork, and `scaffold vendor` replaces
