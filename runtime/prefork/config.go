@@ -1,13 +1,12 @@
 package prefork
 
 import (
-	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
-	"runtime"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
@@ -31,10 +30,9 @@ type Config struct {
 	Values
 	Hooks
 
-	// modes are the octal mode settings and peers the address lists, parsed
-	// once by withDefaults: nothing parses them again, no error is dropped.
+	// modes are the octal mode settings, parsed once by withDefaults: nothing
+	// parses them again, no error is dropped.
 	modes fileModes
-	peers peerLists
 }
 
 // Values are the runtime's settings as plain data (internal/settings): what
@@ -126,14 +124,14 @@ func orOld[T any](v T, set bool, old T) T {
 
 // Defaults as documented on Config.
 const (
-	DefaultTimeout               = 30 * time.Second
-	DefaultGracefulTimeout       = 30 * time.Second
-	DefaultKeepAlive             = 5 * time.Second
-	DefaultReadHeaderTimeout     = 10 * time.Second
-	DefaultLimitRequestLine      = 4094
-	DefaultLimitRequestFields    = 100
-	DefaultLimitRequestFieldSize = 8190
-	DefaultBind                  = "127.0.0.1:8000"
+	DefaultTimeout               = settings.DefaultTimeout
+	DefaultGracefulTimeout       = settings.DefaultGracefulTimeout
+	DefaultKeepAlive             = settings.DefaultKeepAlive
+	DefaultReadHeaderTimeout     = settings.DefaultReadHeaderTimeout
+	DefaultLimitRequestLine      = settings.DefaultLimitRequestLine
+	DefaultLimitRequestFields    = settings.DefaultLimitRequestFields
+	DefaultLimitRequestFieldSize = settings.DefaultLimitRequestFieldSize
+	DefaultBind                  = settings.DefaultBind
 )
 
 // Defaults of the Gunicorn 24..26 settings (settings.GunicornDefaults applies them).
@@ -169,29 +167,12 @@ const (
 
 // PlatformDefault is a default a platform variable gives a setting: PORT=8080 is bind
 // 0.0.0.0:8080.
-type PlatformDefault struct {
-	Variable, Given string // "PORT", "8080"
-	Value           string // the setting's value: "0.0.0.0:8080"
-	Key, Flag       string // the setting's config.yaml key and long flag: "bind"
-}
+type PlatformDefault = settings.PlatformDefault
 
 // PlatformDefaults lists the platform variables that are set (getenv: os.Getenv), each
 // with the default it gives; the setting's rule is SetSetting's.
 func PlatformDefaults(getenv func(string) string) []PlatformDefault {
-	var out []PlatformDefault
-	for i := range settings.Table {
-		s := &settings.Table[i]
-		if s.Platform == "" || getenv(s.Platform) == "" {
-			continue
-		}
-		v := getenv(s.Platform)
-		p := PlatformDefault{Variable: s.Platform, Given: v, Value: v, Key: s.Key, Flag: s.LongName()}
-		if s.Platform == EnvPort {
-			p.Value = "0.0.0.0:" + v
-		}
-		out = append(out, p)
-	}
-	return out
+	return settings.PlatformDefaults(getenv)
 }
 
 // withDefaults returns c with every zero field set to its default, or an
@@ -200,50 +181,10 @@ func (c Config) withDefaults() (Config, error) { return c.withDefaultsFrom(os.Ge
 
 // withDefaultsFrom is withDefaults with the platform variables read through getenv.
 func (c Config) withDefaultsFrom(getenv func(string) string) (Config, error) {
-	for _, p := range PlatformDefaults(getenv) {
-		if c.SettingValue(p.Flag) != (Config{}).SettingValue(p.Flag) {
-			continue // set: the variable only gives the default (ParseArgs notes a flag that wins)
-		}
-		if err := c.SetSetting(p.Flag, p.Value); err != nil {
-			return c, fmt.Errorf("prefork: %s=%q: %v: %w", p.Variable, p.Given, err, settings.ErrInvalid)
-		}
+	if err := settings.ApplyPlatformDefaults(&c.Values, getenv); err != nil { // ParseArgs notes a flag that wins
+		return c, err
 	}
-	if len(c.Bind) == 0 {
-		c.Bind = []string{DefaultBind}
-	}
-	if c.Workers == 0 {
-		c.Workers = runtime.GOMAXPROCS(0)
-	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
-	if c.GracefulTimeout == 0 {
-		c.GracefulTimeout = DefaultGracefulTimeout
-	}
-	if c.KeepAlive == 0 {
-		c.KeepAlive = DefaultKeepAlive
-	}
-	if c.ReadHeaderTimeout == 0 {
-		c.ReadHeaderTimeout = DefaultReadHeaderTimeout
-		if c.Timeout > 0 && c.Timeout < c.ReadHeaderTimeout {
-			c.ReadHeaderTimeout = c.Timeout
-		}
-	}
-	if c.LimitRequestLine == 0 {
-		c.LimitRequestLine = DefaultLimitRequestLine
-	}
-	if c.LimitRequestFields == 0 {
-		c.LimitRequestFields = DefaultLimitRequestFields
-	}
-	if c.LimitRequestFieldSize == 0 {
-		c.LimitRequestFieldSize = DefaultLimitRequestFieldSize
-	}
-	if c.ErrorLog == "" {
-		c.ErrorLog = "-"
-	}
-	if c.LogLevel == "" {
-		c.LogLevel = "info"
-	}
+	settings.Defaults(&c.Values)
 	if err := c.productionDefaults(); err != nil {
 		return c, err
 	}
@@ -253,34 +194,10 @@ func (c Config) withDefaultsFrom(getenv func(string) string) (Config, error) {
 	if err := c.parseModes(); err != nil {
 		return c, err
 	}
-	if err := c.parsePeers(); err != nil {
+	if _, err := serving.ParsePeers(&c.Values); err != nil { // servingConfig parses them for the chain
 		return c, err
 	}
-	return c, c.validate()
-}
-
-func (c Config) validate() error {
-	bad := func(name string, v any, rule string) error {
-		return fmt.Errorf("prefork: %s=%v: %s: %w", name, v, rule, settings.ErrInvalid)
-	}
-	for _, a := range c.Bind {
-		if _, err := settings.ParseAddr(a); err != nil {
-			return err
-		}
-	}
-	if c.MaxRequests < 0 {
-		return bad("max-requests", c.MaxRequests, "must not be negative")
-	}
-	if c.MaxRequestsJitter < 0 {
-		return bad("max-requests-jitter", c.MaxRequestsJitter, "must not be negative")
-	}
-	if f := c.LogFormat; f != "" && f != "text" && f != "json" {
-		return bad("log-format", f, "must be text or json")
-	}
-	if _, err := settings.ParseLogLevel(c.LogLevel); err != nil {
-		return err
-	}
-	return nil
+	return c, settings.Check(&c.Values)
 }
 
 // off maps the "negative means off" convention to a zero duration.

@@ -279,84 +279,12 @@ func TestInheritEnv(t *testing.T) {
 	}
 }
 
-// TestCheckRequestLimits: the limits on a request its transport's parser
-// read (HTTP/2, uwsgi, FastCGI), the request line rebuilt as sent.
-func TestCheckRequestLimits(t *testing.T) {
-	cfg, _ := Config{Values: Values{LimitRequestLine: 40, LimitRequestFields: 3, LimitRequestFieldSize: 20}}.withDefaults()
-	p := newRequestPolicy(cfg, nil)
-	for _, tc := range []struct {
-		uri  string
-		hdr  []string
-		want int
-	}{
-		{"/", []string{"A", "1"}, 0},
-		{"/" + strings.Repeat("x", 40), nil, 414},
-		{"/", []string{"A", strings.Repeat("v", 16)}, 431}, // "A: " + 16 + CRLF = 21
-		{"/", []string{"A", strings.Repeat("v", 15)}, 0},
-		{"/", []string{"A", "1", "B", "2", "C", "3"}, 431}, // + Host = 4 fields
-	} {
-		r := &http.Request{Method: "GET", RequestURI: tc.uri, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Host: "h", Header: http.Header{}}
-		for i := 0; i < len(tc.hdr); i += 2 {
-			r.Header.Add(tc.hdr[i], tc.hdr[i+1])
-		}
-		got := 0
-		if ref := p.checkRequest(r, false); ref != nil {
-			got = ref.status
-		}
-		if got != tc.want {
-			t.Errorf("%s %v: %d, want %d", tc.uri, tc.hdr, got, tc.want)
-		}
-	}
-}
-
-type recorder struct {
-	header http.Header
-	code   int
-}
-
-func (r *recorder) Header() http.Header         { return r.header }
-func (r *recorder) Write(b []byte) (int, error) { return len(b), nil }
-func (r *recorder) WriteHeader(code int)        { r.code = code }
-
 func TestParseSeconds(t *testing.T) {
 	for in, want := range map[string]time.Duration{"30": 30 * time.Second, "0.5": 500 * time.Millisecond, "30s": 30 * time.Second, "1m": time.Minute, "0": 0} {
 		if got, err := ParseDuration(in); err != nil || got != want {
 			t.Errorf("ParseDuration(%q) = %s, %v; want %s", in, got, err, want)
 		}
 	}
-}
-
-func TestLongLivedRequestsAreNeverStuck(t *testing.T) {
-	cfg, _ := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}}.withDefaults()
-	lg, _ := observe.NewLog(&Values{ErrorLog: "-", LogLevel: "error"}, nil)
-	release := make(chan struct{})
-	started := make(chan struct{}, 3)
-	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		started <- struct{}{}
-		<-release
-	})
-	s := newHTTPServer(cfg, app, nil, nil, lg)
-	serve := func(hdr ...string) {
-		r := &http.Request{Method: "GET", RequestURI: "/", Proto: "HTTP/1.1", Host: "h", Header: http.Header{}}
-		for i := 0; i < len(hdr); i += 2 {
-			r.Header.Set(hdr[i], hdr[i+1])
-		}
-		go s.srv.Handler.ServeHTTP(&recorder{header: http.Header{}}, r)
-		<-started
-	}
-	serve("Upgrade", "websocket", "Connection", "Upgrade")
-	serve("Accept", "text/event-stream")
-	time.Sleep(30 * time.Millisecond)
-	st := s.tracker.stats()
-	if st.InFlight != 2 || st.OldestRequest != 0 || st.Requests != 2 {
-		t.Errorf("two long-lived requests: %+v, want 2 in flight, none aged", st)
-	}
-	serve()
-	time.Sleep(30 * time.Millisecond)
-	if st := s.tracker.stats(); st.InFlight != 3 || st.OldestRequest < 20*time.Millisecond {
-		t.Errorf("plus an ordinary one: %+v, want it aged", st)
-	}
-	close(release)
 }
 
 // TestRuntimeLogFollowsFormat: the runtime's own log (--error-logfile, --log-syslog) is
@@ -418,8 +346,8 @@ func TestOtherSettingsLeaveOutTheServerSection(t *testing.T) {
 	}
 }
 
-// Each peer list is parsed once, by withDefaults, into the typed lists the serving
-// chain uses; a bad one is refused naming its own setting.
+// Each peer list is checked by withDefaults and parsed into the typed lists the
+// serving chain uses (servingConfig); a bad one is refused naming its own setting.
 func TestPeerListsParsedOnceNamingTheSetting(t *testing.T) {
 	for _, tc := range []struct {
 		c    Config
@@ -438,13 +366,17 @@ func TestPeerListsParsedOnceNamingTheSetting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.peers.forwarded.TrustsIP(netip.MustParseAddr("10.1.2.3")) || c.peers.forwarded.TrustsIP(netip.MustParseAddr("192.0.2.1")) {
+	sc, err := c.servingConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sc.Peers.Forwarded.TrustsIP(netip.MustParseAddr("10.1.2.3")) || sc.Peers.Forwarded.TrustsIP(netip.MustParseAddr("192.0.2.1")) {
 		t.Error("forwarded list not the one set")
 	}
-	if c.peers.proxyFrom != c.peers.forwarded {
+	if sc.Peers.ProxyFrom != sc.Peers.Forwarded {
 		t.Error("proxy-allow-from unset: want the forwarded list")
 	}
-	if !c.peers.gateway.TrustsIP(netip.MustParseAddr("127.0.0.1")) {
+	if !sc.Peers.Gateway.TrustsIP(netip.MustParseAddr("127.0.0.1")) {
 		t.Error("uwsgi-allow-from: want its default, 127.0.0.1")
 	}
 }

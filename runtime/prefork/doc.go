@@ -21,8 +21,9 @@
 // # The tree
 //
 // This package is the public API (Run, Serve, Config, the command line, the
-// control client) and most of the master's shell: its loop, spawning,
-// upgrade, control, health, privilege drop, and the serving chain.
+// control client), the worker's loop (worker.go), the glue that adapts Config
+// to each internal package's own config type, and most of the master's
+// shell: its loop, spawning, upgrade, control, health, privilege drop.
 // Beneath it, in internal/ so that users stay off the insides:
 //
 //   - internal/master: the master's OS-facing leaves that need no Config:
@@ -32,11 +33,17 @@
 //     imports it;
 //   - internal/supervisor: the master's policy, a pure state machine (no
 //     os/exec, syscall, net or os/signal);
-//   - internal/serving: listening and the listener hand-over, the health and
-//     metrics side servers, uwsgi/FastCGI, PROXY, forwarded headers, request
-//     IDs (the HTTP server, request policy and TLS are still here);
+//   - internal/serving: the serving chain of a worker (and of Serve's single
+//     process), built from its own serving.Config (the settings, the peer
+//     lists parsed once, the hooks that run there: Middleware, LongLived,
+//     OnDrain): the HTTP server and its drain, the strict HTTP/1 connection
+//     reader and the request policy (Gunicorn 27's parser, with the request
+//     corpus in its testdata), TLS and the certificate reload, listening and
+//     the listener hand-over, the health and metrics side servers,
+//     uwsgi/FastCGI, PROXY, forwarded headers, request IDs;
 //   - internal/observe: the access log, request metrics and their exposition,
-//     StatsD, memory readings;
+//     StatsD, memory readings, the runtime's log, and the request tracker a
+//     worker reports from;
 //   - internal/settings: the one settings schema: the table (each setting's
 //     Gunicorn name, flags, config.yaml key, platform variable, section, help
 //     and flag value type), the Gunicorn settings' defaults and checks, the one
@@ -47,9 +54,12 @@
 //     embeds: what the master hands each worker and a reload replaces). It
 //     imports nothing of the tree. Next to Values Config embeds Hooks, the
 //     program's funcs, which never travel and which a reload keeps unless it
-//     sets them; what a parse notes is a Parsed, apart from the Config. The
-//     command line's parse (ParseArgs) and the defaults -h and --print-config
-//     show are prefork's, as they apply the defaults of a whole Config.
+//     sets them; what a parse notes is a Parsed, apart from the Config. It
+//     parses the command line into Values (ParseArgs, cli.go) and holds the
+//     defaults of plain settings (Defaults, the platform variables', Check);
+//     prefork's ParseArgs adds -h, whose defaults are a whole Config's, and
+//     the control subcommands, and its withDefaults what needs the other
+//     packages (production, canary, metrics, modes, peers).
 //
 // tree_test.go pins which package may import which. A generated project
 // vendors the whole tree as internal/prefork, and `scaffold vendor` replaces
@@ -432,9 +442,9 @@
 // for a new context.
 //
 // Requests are held to Gunicorn 27's parser before the app sees them
-// (requestpolicy.go): on the HTTP/1 paths (plain, PROXY protocol, and over
+// (internal/serving/requestpolicy.go): on the HTTP/1 paths (plain, PROXY protocol, and over
 // TLS once the handshake chose HTTP/1) a connection reader
-// (strictconn.go) checks each head and chunked body as it arrives and
+// (internal/serving/strictconn.go) checks each head and chunked body as it arrives and
 // refuses with Gunicorn's status: 400 for a malformed request line or
 // header (whitespace before a colon, obsolete folding, control characters
 // in the path or a value, a name with "_" other than a trusted

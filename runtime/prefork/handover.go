@@ -32,18 +32,13 @@ func encodeHandOver(cfg Config) ([]byte, error) {
 	return json.Marshal(handOver{Config: js})
 }
 
-// overlay replaces cfg's settings with the master's, keeping cfg's hooks
-// (funcs, the logger), which do not travel, and parses the settings the
-// serving chain takes typed (the master's, already defaulted and checked).
+// overlay replaces cfg's settings with the master's (already defaulted and
+// checked), keeping cfg's hooks (funcs, the logger), which do not travel.
 func (h handOver) overlay(cfg *Config) error {
 	c := *cfg
 	c.Values = Values{}
 	if err := json.Unmarshal(h.Config, &c.Values); err != nil {
 		return fmt.Errorf("prefork: the master's configuration: %w", err)
-	}
-	c.peers = peerLists{}
-	if err := c.parsePeers(); err != nil {
-		return err
 	}
 	*cfg = c
 	return nil

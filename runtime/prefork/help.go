@@ -9,7 +9,7 @@ func (c *Config) writeHelp(cl CommandLine) {
 	for i, f := range cl.Flags {
 		own[i] = settings.HelpFlag{Flags: f.Flags, Meta: f.Meta, Default: f.Default, Help: f.Help}
 	}
-	settings.WriteHelp(cl.stdout(), cl.Program, EnvCmdArgs, own, c.helpDefaults())
+	settings.WriteHelp(cl.Output(), cl.Program, EnvCmdArgs, own, c.helpDefaults())
 }
 
 // helpDefaults is the default -h shows for a setting: the value c holds (the program's

@@ -65,7 +65,7 @@ func serveAppInProcess(t *testing.T, cfg Config, network string, app App) string
 
 // serveProcInProcess is serveAppInProcess, with the serving process (its
 // metrics, its access log) for the test to look at.
-func serveProcInProcess(t *testing.T, cfg Config, network string, app App) (*servingProc, string) {
+func serveProcInProcess(t *testing.T, cfg Config, network string, app App) (*serving.ServingProc, string) {
 	t.Helper()
 	cfg.Workers = 1
 	c, err := cfg.withDefaults()
@@ -86,8 +86,8 @@ func serveProcInProcess(t *testing.T, cfg Config, network string, app App) (*ser
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp.srv.start()
-	t.Cleanup(func() { sp.srv.close(); sp.close() })
+	sp.Srv.Start()
+	t.Cleanup(func() { sp.Srv.Close(); sp.Close() })
 	return sp, ln.Addr().String()
 }
 
@@ -379,64 +379,4 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
-}
-
-// --http2-max-header-list-size lowers the header limit only where HTTP/2 is
-// served: a plain HTTP/1 server keeps Gunicorn's limits (100 fields of 8190).
-func TestHTTP2HeaderListSizeLeavesHTTP1Alone(t *testing.T) {
-	for _, tc := range []struct {
-		cfg  Config
-		want int
-	}{
-		{Config{}, maxHeaderBytes(Config{Values: Values{LimitRequestLine: 4094, LimitRequestFields: 100, LimitRequestFieldSize: 8190}})},
-		{Config{Values: Values{HTTP2Cleartext: H2CPriorKnowledge}}, 65536},
-		{Config{Values: Values{HTTP2Cleartext: H2CPriorKnowledge, HTTP2MaxHeaderListSize: 32768}}, 32768},
-	} {
-		c, err := tc.cfg.withDefaults()
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := newHTTPServer(c, http.NotFoundHandler(), nil, nil, &observe.Log{Logger: newTestLogger(t), Out: io.Discard})
-		if s.srv.MaxHeaderBytes != tc.want {
-			t.Errorf("%+v: MaxHeaderBytes %d, want %d", tc.cfg, s.srv.MaxHeaderBytes, tc.want)
-		}
-	}
-}
-
-// A FastCGI drain waits for a connection accepted before the listener closed
-// even when its request has not begun yet (the HUP that must lose nothing).
-func TestFastCGIDrainWaitsForAcceptedConnections(t *testing.T) {
-	c, err := Config{Values: Values{Protocol: "fastcgi", Workers: 1}}.withDefaults()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("unix", filepath.Join(t.TempDir(), "app.sock"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lg := &observe.Log{Logger: newTestLogger(t), Out: io.Discard}
-	sp, _, err := newServingProc(c, echoApp, []net.Listener{ln}, []string{"app.sock"}, lg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp.srv.start()
-	defer sp.close()
-	conn, err := net.Dial("unix", ln.Addr().String()) // accepted, nothing sent yet
-	if err != nil {
-		t.Fatal(err)
-	}
-	for sp.srv.fcgiOpen() == 0 {
-		time.Sleep(5 * time.Millisecond)
-	}
-	drained := make(chan error, 1)
-	go func() { drained <- sp.srv.drain(10*time.Second, false) }()
-	select {
-	case err := <-drained:
-		t.Fatalf("drain ended (%v) with an accepted connection not served", err)
-	case <-time.After(200 * time.Millisecond):
-	}
-	conn.Close()
-	if err := <-drained; err != nil {
-		t.Errorf("drain: %v", err)
-	}
 }

@@ -2,16 +2,11 @@ package prefork
 
 import (
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"reflect"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 )
 
 func TestReloadKeepsTheProgramsFuncs(t *testing.T) {
@@ -75,45 +70,6 @@ func TestWorkerTakesTheMastersSettingsKeepsItsFuncs(t *testing.T) {
 	}
 	if os.Getenv(envConfigFD) != "" || os.Getenv(envWorkerID) != "" {
 		t.Error("worker variables left for the worker's children")
-	}
-}
-
-func TestDrainWaitsForHijackedConnectionsAndCallsOnDrain(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	drainCalled := make(chan struct{})
-	var handlerDone atomic.Bool
-	cfg, _ := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}, Hooks: Hooks{OnDrain: func() { close(drainCalled) }}}.withDefaults()
-	hijacked := make(chan struct{})
-	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, _, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer c.Close()
-		close(hijacked)
-		<-drainCalled // the app ends its WebSocket when told to drain
-		time.Sleep(200 * time.Millisecond)
-		handlerDone.Store(true)
-	})
-	lg, _ := observe.NewLog(&Values{ErrorLog: "-", LogLevel: "error"}, nil)
-	s := newHTTPServer(cfg, app, []net.Listener{ln}, []string{"test"}, lg)
-	s.start()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	fmt.Fprint(c, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
-	<-hijacked
-	if err := s.drain(5*time.Second, false); err != nil {
-		t.Fatalf("drain: %v", err)
-	}
-	if !handlerDone.Load() {
-		t.Error("drain returned while a hijacked connection's handler was still running")
 	}
 }
 

@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 )
 
 // policyServer serves app on the production serving path (newServingProc,
@@ -220,59 +222,6 @@ func TestRequestPolicyPassThrough(t *testing.T) {
 	}
 }
 
-// FuzzStrictConnAgreesWithNetHTTP: whatever the connection reader lets
-// through, net/http reading the same bytes directly sees the same requests
-// (method, target, body): the policy never frames a request differently
-// from the parser behind it, the way a smuggling proxy would.
-func FuzzStrictConnAgreesWithNetHTTP(f *testing.F) {
-	for _, s := range []string{
-		"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
-		"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /2 HTTP/1.1\r\nHost: x\r\n\r\n",
-		chunkedHead + "5;a=b\r\nhello\r\n0\r\nX-T: 1\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n",
-		"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-		"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n",
-		chunkedHead + "+5\r\nhello\r\n0\r\n\r\n",
-		"GET / HTTP/1.0\r\n\r\nGET / HTTP/1.1\r\n\r\n",
-	} {
-		f.Add([]byte(s))
-	}
-	cfg, _ := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}}.withDefaults()
-	p := newRequestPolicy(cfg, nil)
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		sc := &strictConn{Conn: &readerConn{r: bytes.NewReader(raw)}, p: p, first: true, chunk: chunkScanner{p: p}, trust: -1}
-		strict, plain := bufio.NewReader(sc), bufio.NewReader(bytes.NewReader(raw))
-		for range 8 {
-			rs, err := http.ReadRequest(strict)
-			if err != nil || rs.Method == refusedMethod {
-				return
-			}
-			rp, err := http.ReadRequest(plain)
-			if err != nil {
-				return // net/http refuses what the policy let through: it answers that itself
-			}
-			if rs.Method != rp.Method || rs.RequestURI != rp.RequestURI {
-				t.Fatalf("the policy passed %s %s, net/http reads %s %s", rs.Method, rs.RequestURI, rp.Method, rp.RequestURI)
-			}
-			bs, errS := io.ReadAll(rs.Body)
-			bp, errP := io.ReadAll(rp.Body)
-			if errS != nil {
-				return // a body that broke the framing ends the connection
-			}
-			if errP != nil || !bytes.Equal(bs, bp) {
-				t.Fatalf("body through the policy %q, net/http reads %q (%v)", bs, bp, errP)
-			}
-		}
-	})
-}
-
-// readerConn is a connection whose peer sent r and then closed.
-type readerConn struct {
-	net.Conn
-	r io.Reader
-}
-
-func (c *readerConn) Read(p []byte) (int, error) { return c.r.Read(p) }
-
 // TestRefusedRequestsAreVisible: a refused request, whether the HTTP/1
 // reader refused it or the check after HTTP/2's parser, has its access log
 // line (the refused request line, status, bytes) and is counted in the
@@ -325,8 +274,8 @@ func TestRefusedRequestsAreVisible(t *testing.T) {
 	}
 	refused := map[int]uint64{}
 	var served uint64
-	for _, s := range sp.prod.metrics.Snapshot().Series {
-		if s.Route == routeRefused {
+	for _, s := range sp.Metrics().Snapshot().Series {
+		if s.Route == serving.RouteRefused {
 			refused[s.Status] += s.Duration.Count()
 		} else {
 			served += s.Duration.Count()

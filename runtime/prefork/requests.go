@@ -37,9 +37,7 @@ func WithRequestID(ctx context.Context, id string) context.Context {
 // from the request's own goroutine (the tracing middleware, once the span
 // starts).
 func SetTraceID(ctx context.Context, traceID string) {
-	if s := serving.StateOf(ctx); s != nil && validTraceID(traceID) {
-		s.TraceID = traceID
-	}
+	serving.SetTraceID(ctx, traceID)
 }
 
 // SetRoute names the ServeMux pattern that matched the request ("GET
@@ -48,9 +46,7 @@ func SetTraceID(ctx context.Context, traceID string) {
 // middleware that calls WithContext in between). The runtime reads
 // r.Pattern itself otherwise. "" (nothing matched) leaves the route unset.
 func SetRoute(ctx context.Context, pattern string) {
-	if s := serving.StateOf(ctx); s != nil && pattern != "" {
-		s.Route = serving.RoutePath(pattern)
-	}
+	serving.SetRoute(ctx, pattern)
 }
 
 // SetContextValue makes ctx, the request's context as the runtime hands it
@@ -66,14 +62,6 @@ func SetContextValue(ctx context.Context, key, val any) bool {
 	return serving.SetValue(ctx, key, val)
 }
 
-func validTraceID(s string) bool {
-	if len(s) != 32 || s == "00000000000000000000000000000000" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}
+// DefaultLongLived reports WebSocket upgrades and server-sent event streams:
+// requests that stay open for as long as the client wants.
+func DefaultLongLived(r *http.Request) bool { return serving.DefaultLongLived(r) }

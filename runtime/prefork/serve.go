@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -45,14 +46,14 @@ func Serve(cfg Config, app App, notes ...string) error {
 		}
 		return err
 	}
-	defer sp.close()
+	defer sp.Close()
 	ms, err := serveProcessMetrics(c, sp, lns, names, lg.Logger)
 	if err != nil {
 		return err
 	}
 	defer ms.Close()
-	srv := sp.srv
-	srv.start()
+	srv := sp.Srv
+	srv.Start()
 	notify := master.NotifierFromEnv()
 	os.Unsetenv("NOTIFY_SOCKET") // the app's own children must not speak for this service
 	if err := notify.Ready("serving " + addrs(names)); err != nil {
@@ -68,11 +69,11 @@ func Serve(cfg Config, app App, notes ...string) error {
 			continue
 		case syscall.SIGQUIT:
 			notify.Stopping()
-			srv.close()
+			srv.Close()
 		default:
 			notify.Stopping()
 			start := time.Now()
-			if err := srv.drain(off(c.GracefulTimeout), false); err != nil {
+			if err := srv.Drain(off(c.GracefulTimeout), false); err != nil {
 				lg.Warn("graceful timeout: in-flight requests cut", "after", supervisor.Dur(time.Since(start)))
 			}
 		}
@@ -82,40 +83,28 @@ func Serve(cfg Config, app App, notes ...string) error {
 	return nil
 }
 
-// servingProc is a process that serves the app: Serve's single process or
-// a worker. Both are built by newServingProc, the same way.
-type servingProc struct {
-	srv  *httpServer
-	prod *servingChain
-}
+// addrs lists the listeners' addresses for logs.
+func addrs(names []string) string { return strings.Join(names, ",") }
 
-// newServingProc builds the app and the server around it on lns: PROXY
-// protocol then TLS on the listeners, forwarded headers and the access log
-// outside cfg.Middleware, both reopened with the log. appFailed tells the
-// App factory's own error (returned as is) from the setup's. On error
-// nothing stays open, the listeners included.
-func newServingProc(cfg Config, app App, lns []net.Listener, names []string, lg *observe.Log) (sp *servingProc, appFailed bool, err error) {
-	prod, setupErr := newServing(cfg)
-	if setupErr == nil {
-		prod.log = lg.Warn
-		lns = prod.listeners(lns)
-	}
-	h, err := buildApp(app) // the app's error comes first: it says most
-	if appFailed = err != nil; !appFailed {
-		err = setupErr
-	}
+// newServingProc builds the serving process of app on lns (serving.NewServingProc) from
+// cfg, a Config withDefaults applied.
+// On error nothing stays open, the listeners included.
+func newServingProc(cfg Config, app App, lns []net.Listener, names []string, lg *observe.Log) (*serving.ServingProc, bool, error) {
+	sc, err := cfg.servingConfig()
 	if err != nil {
 		for _, ln := range lns {
 			ln.Close()
 		}
-		if setupErr == nil {
-			prod.close()
-		}
-		return nil, appFailed, err
+		return nil, false, err
 	}
-	lg.Also = append(lg.Also, prod.reopen)
-	cfg.Middleware = append([]func(http.Handler) http.Handler{prod.handler}, cfg.Middleware...) // outside the user's middleware
-	return &servingProc{srv: newHTTPServer(cfg, h, lns, names, lg), prod: prod}, false, nil
+	return serving.NewServingProc(sc, func() (http.Handler, error) { return buildApp(app) }, lns, names, lg)
 }
 
-func (sp *servingProc) close() { sp.prod.close() }
+// servingConfig is what the serving chain takes of c (withDefaults applied):
+// its settings, its hooks and the peer lists, parsed here, the one parse a
+// serving process gives them.
+func (c Config) servingConfig() (serving.Config, error) {
+	peers, err := serving.ParsePeers(&c.Values)
+	return serving.Config{Values: c.Values, Peers: peers,
+		Hooks: serving.Hooks{Middleware: c.Middleware, LongLived: c.LongLived, OnDrain: c.OnDrain}}, err
+}

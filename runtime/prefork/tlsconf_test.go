@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"errors"
 	"io"
 	"math/big"
 	"net"
@@ -16,10 +15,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 )
 
 // writeTestCert writes a self-signed certificate for 127.0.0.1 with the given serial.
@@ -49,7 +48,7 @@ func writeTestCert(t *testing.T, dir string, serial int64) (certFile, keyFile st
 func TestCertReloaderServesAndReloads(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile, der1 := writeTestCert(t, dir, 1)
-	r, err := newCertReloader(certFile, keyFile)
+	r, err := serving.NewCertReloader(certFile, keyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +56,11 @@ func TestCertReloaderServesAndReloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{TLSConfig: r.TLSConfig(tlsOptions{h1: true, h2: true}), Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	opts, err := serving.NewTLSOptions(serving.Config{Values: Values{HTTPProtocols: "h1,h2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{TLSConfig: r.TLSConfig(opts), Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		io.WriteString(w, req.Proto)
 	})}
 	go srv.ServeTLS(ln, "", "")
@@ -109,7 +112,7 @@ func TestCertReloaderServesAndReloads(t *testing.T) {
 
 func TestCertReloaderNeedsBothFiles(t *testing.T) {
 	for _, tc := range [][2]string{{"", ""}, {"c.pem", ""}, {"", "k.pem"}, {"/nonexistent/c.pem", "/nonexistent/k.pem"}} {
-		if _, err := newCertReloader(tc[0], tc[1]); err == nil || !strings.Contains(err.Error(), "file") {
+		if _, err := serving.NewCertReloader(tc[0], tc[1]); err == nil || !strings.Contains(err.Error(), "file") {
 			t.Errorf("%q: want an error naming the flags, got %v", tc, err)
 		}
 	}
@@ -183,58 +186,5 @@ func TestTLSClientCertsCiphersAndHTTP2(t *testing.T) {
 	addr = h1
 	if resp, _, err := get(&tls.Config{RootCAs: roots}); err != nil || resp.ProtoMajor != 1 {
 		t.Errorf("--http-protocols h1 served %v %v", resp.Proto, err)
-	}
-}
-
-// flakyListener fails its first Accept as a listener out of descriptors does.
-type flakyListener struct {
-	net.Listener
-	failed atomic.Bool
-}
-
-func (l *flakyListener) Accept() (net.Conn, error) {
-	if !l.failed.Swap(true) {
-		return nil, syscall.EMFILE
-	}
-	return l.Listener.Accept()
-}
-
-// TestStrictTLSListenerOutlivesAcceptErrors: an Accept error other than
-// the listener's closing is waited out, as net/http's Serve does, and
-// Close ends Accept.
-func TestStrictTLSListenerOutlivesAcceptErrors(t *testing.T) {
-	cert, key, der := writeTestCert(t, t.TempDir(), 1)
-	pair, err := tls.LoadX509KeyPair(cert, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, _ := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}}.withDefaults()
-	var logged atomic.Int32
-	sl := newStrictTLSListener(&flakyListener{Listener: ln}, &tls.Config{Certificates: []tls.Certificate{pair}}, newRequestPolicy(cfg, nil), nil, 5*time.Second,
-		func(string, ...any) { logged.Add(1) })
-	roots := x509.NewCertPool()
-	c, _ := x509.ParseCertificate(der)
-	roots.AddCert(c)
-	go func() {
-		if tc, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{RootCAs: roots}); err == nil {
-			defer tc.Close()
-			io.Copy(io.Discard, tc)
-		}
-	}()
-	conn, err := sl.Accept()
-	if err != nil {
-		t.Fatalf("after one failed accept: %v", err)
-	}
-	conn.Close()
-	if logged.Load() != 1 {
-		t.Errorf("%d log lines for one failed accept, want 1", logged.Load())
-	}
-	sl.Close()
-	if _, err := sl.Accept(); !errors.Is(err, net.ErrClosed) {
-		t.Errorf("Accept after Close: %v, want net.ErrClosed", err)
 	}
 }

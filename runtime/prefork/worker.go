@@ -123,7 +123,7 @@ func runWorker(cfg Config, app App) error {
 	if err == nil && cfg.PostFork != nil {
 		cfg.PostFork(info)
 	}
-	var sp *servingProc
+	var sp *serving.ServingProc
 	if err == nil {
 		sp, _, err = newServingProc(cfg, app, lns, names, lg)
 	}
@@ -132,9 +132,9 @@ func runWorker(cfg Config, app App) error {
 		w.send(supervisor.MsgFail + " " + strconv.Quote(err.Error()))
 		return err
 	}
-	defer sp.close()
-	srv := sp.srv
-	w.metrics = sp.prod.metrics
+	defer sp.Close()
+	srv := sp.Srv
+	w.metrics = sp.Metrics()
 	beat := make(chan struct{}, 1)
 	nudge := func() {
 		select {
@@ -142,12 +142,12 @@ func runWorker(cfg Config, app App) error {
 		default:
 		}
 	}
-	srv.tracker.onErrors = nudge
+	srv.Tracker().OnErrors = nudge
 	if we.maxRequests > 0 {
-		srv.tracker.limit = we.maxRequests
-		srv.tracker.onLimit = nudge
+		srv.Tracker().Limit = we.maxRequests
+		srv.Tracker().OnLimit = nudge
 	}
-	srv.start()
+	srv.Start()
 	if cfg.PostWorkerInit != nil {
 		cfg.PostWorkerInit(info)
 	}
@@ -200,7 +200,7 @@ func runWorker(cfg Config, app App) error {
 
 // command carries out one command from the master: the worker's one
 // dispatcher, for serving, draining and after.
-func (w *workerProc) command(line string, srv *httpServer) {
+func (w *workerProc) command(line string, srv *serving.HTTPServer) {
 	verb, arg, _ := strings.Cut(line, " ")
 	switch verb {
 	case supervisor.CmdDrain:
@@ -209,29 +209,28 @@ func (w *workerProc) command(line string, srv *httpServer) {
 			w.drainStart = time.Now()
 			drained := make(chan error, 1)
 			w.drained = drained
-			go func() { drained <- srv.drain(off(w.cfg.GracefulTimeout), arg == "stop") }()
+			go func() { drained <- srv.Drain(off(w.cfg.GracefulTimeout), arg == "stop") }()
 		}
 	case supervisor.CmdQuit:
 		if w.drained == nil && !w.finished {
-			srv.close()
+			srv.Close()
 			w.finished = true
 			return
 		}
-		srv.srv.Close() // cut the drain short
+		srv.Cut() // cut the drain short
 	case supervisor.CmdDump:
 		w.dump(arg)
 	case supervisor.CmdReopen:
 		w.reopen()
 	case supervisor.CmdSpread:
-		srv.spreading.Store(arg == "on")
-		srv.tracker.urgent.Store(arg == "on") // a canary's window: failures are reported at once
+		srv.SetSpreading(arg == "on") // and a canary's window: failures are reported at once
 	}
 }
 
 // signal maps a signal to the worker onto its command. TERM and INT/QUIT
 // while serving tell the master the worker stops on its own (TERM is sent
 // to the whole group, as supervisor's stopasgroup does: all are stopping).
-func (w *workerProc) signal(s os.Signal, srv *httpServer) {
+func (w *workerProc) signal(s os.Signal, srv *serving.HTTPServer) {
 	cmd := map[os.Signal]string{syscall.SIGTERM: supervisor.CmdDrain + " stop", syscall.SIGINT: supervisor.CmdQuit, syscall.SIGQUIT: supervisor.CmdQuit, master.SigUSR1: supervisor.CmdReopen}[s]
 	if cmd == "" {
 		return
@@ -281,9 +280,9 @@ func (w *workerProc) send(line string) {
 	w.status.Write([]byte(line + "\n")) // a failed write means the master is gone: the control pipe says so too
 }
 
-func (w *workerProc) heartbeat(srv *httpServer) {
+func (w *workerProc) heartbeat(srv *serving.HTTPServer) {
 	w.sendMetrics()
-	w.send(master.HeartbeatLine(srv.tracker.stats(), srv.tracker.servedTotal()))
+	w.send(master.HeartbeatLine(srv.Tracker().Stats(), srv.Tracker().ServedTotal()))
 }
 
 // readControl forwards the master's commands; the channel closes on EOF.

@@ -204,3 +204,32 @@ func RequestIDHandler(trusted *TrustedProxies, next http.Handler) http.Handler {
 		next.ServeHTTP(w, r.WithContext(c))
 	})
 }
+
+// SetTraceID ties the request whose context ctx is to the trace traceID (32
+// lowercase hex digits, not all zero); anything else, or a ctx outside a
+// request, is ignored (prefork.SetTraceID).
+func SetTraceID(ctx context.Context, traceID string) {
+	if s := StateOf(ctx); s != nil && validTraceID(traceID) {
+		s.TraceID = traceID
+	}
+}
+
+// SetRoute names the ServeMux pattern that matched the request whose
+// context ctx is; "" leaves the route unset (prefork.SetRoute).
+func SetRoute(ctx context.Context, pattern string) {
+	if s := StateOf(ctx); s != nil && pattern != "" {
+		s.Route = RoutePath(pattern)
+	}
+}
+
+func validTraceID(s string) bool {
+	if len(s) != 32 || s == "00000000000000000000000000000000" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}

@@ -9,6 +9,8 @@
 // worker it starts, over the worker's configuration pipe, and what a reload replaces
 // whole) and the error every refused value wraps (ErrInvalid). It imports nothing of
 // the runtime's tree, and no funcs live in Values: the program's hooks are
-// prefork.Hooks. The command line's parse (ParseArgs) and the defaults -h and
-// --print-config show are prefork's, as they apply the defaults of a whole Config.
+// prefork.Hooks. It parses a Gunicorn command line into Values (ParseArgs, cli.go;
+// Parsed notes what was given) and applies the defaults of plain settings (Defaults,
+// ApplyPlatformDefaults, Check); the defaults -h and --print-config show are
+// prefork's, as they apply the defaults of a whole Config.
 package settings

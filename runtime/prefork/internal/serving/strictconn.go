@@ -1,4 +1,4 @@
-package prefork
+package serving
 
 import (
 	"bytes"
@@ -14,8 +14,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 )
 
 // strictConn is the connection reader of the plain HTTP/1 path: it holds
@@ -23,14 +21,14 @@ import (
 // then lets the head and its body through to net/http, following a chunked
 // body's framing as it goes. net/http so never reads a request the policy
 // refuses: in its place it reads a small request of its own (refusedMethod,
-// Connection: close), which servingChain.policyHandler answers with the refusal's
+// Connection: close), which ServingChain.policyHandler answers with the refusal's
 // status, in order after any earlier pipelined responses. A hijacked
 // connection (WebSocket, CONNECT) and HTTP/2 after its prior-knowledge
 // preface pass through untouched.
 type strictConn struct {
 	net.Conn
 	p        *requestPolicy
-	proxies  *serving.TrustedProxies
+	proxies  *TrustedProxies
 	trust    int8 // the peer may send the --forwarder-headers: 1 yes, -1 no, 0 not known yet
 	buf      []byte
 	r, w     int // buf[r:w] is read from the connection, not yet delivered
@@ -70,7 +68,7 @@ var h2Preface = []byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
 type strictListener struct {
 	net.Listener
 	p       *requestPolicy
-	trusted *serving.TrustedProxies
+	trusted *TrustedProxies
 }
 
 func (l *strictListener) Accept() (net.Conn, error) {
@@ -328,7 +326,7 @@ func (p *requestPolicy) checkPartialHead(data []byte, from int) *refusal {
 }
 
 // refuse puts the stand-in request in place of what is held: net/http
-// reads it, servingChain.policyHandler answers it, and the connection then ends.
+// reads it, ServingChain.policyHandler answers it, and the connection then ends.
 func (c *strictConn) refuse(ref *refusal) {
 	line := c.buf[c.r:c.w]
 	line = line[:min(len(line), maxShownLine)]
@@ -364,7 +362,7 @@ type strictTLSListener struct {
 	net.Listener
 	conf      *tls.Config
 	p         *requestPolicy
-	trusted   *serving.TrustedProxies
+	trusted   *TrustedProxies
 	handshake time.Duration // limit on a handshake; 0: none
 	log       func(msg string, args ...any)
 	start     sync.Once
@@ -377,7 +375,7 @@ type strictTLSListener struct {
 	err       error // why the accept loop ended; net.ErrClosed after Close
 }
 
-func newStrictTLSListener(ln net.Listener, conf *tls.Config, p *requestPolicy, trusted *serving.TrustedProxies, handshake time.Duration, log func(string, ...any)) *strictTLSListener {
+func newStrictTLSListener(ln net.Listener, conf *tls.Config, p *requestPolicy, trusted *TrustedProxies, handshake time.Duration, log func(string, ...any)) *strictTLSListener {
 	ctx, stop := context.WithCancel(context.Background())
 	return &strictTLSListener{Listener: ln, conf: conf, p: p, trusted: trusted, handshake: handshake, log: log,
 		ready: make(chan net.Conn), closed: make(chan struct{}), ctx: ctx, stop: stop}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package prefork
+package serving
 
 import (
 	"bufio"
@@ -14,16 +14,16 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // BenchmarkHandlerChain measures what a worker adds around the app's handler
 // (limits, request accounting, drain's Connection: close), per request.
 func BenchmarkHandlerChain(b *testing.B) {
 	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })
-	cfg, _ := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}}.withDefaults()
-	lg, _ := observe.NewLog(&Values{ErrorLog: "-", LogLevel: "error"}, nil)
-	s := newHTTPServer(cfg, app, nil, nil, lg)
+	cfg := testConfig(b, settings.Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}, Hooks{})
+	lg, _ := observe.NewLog(&settings.Values{ErrorLog: "-", LogLevel: "error"}, nil)
+	s := NewHTTPServer(cfg, app, nil, nil, lg)
 	r, _ := http.NewRequest("GET", "http://x/hello", nil)
 	r.RequestURI = "/hello"
 	r.Header.Set("User-Agent", "wrk")
@@ -62,7 +62,7 @@ func BenchmarkServingChain(b *testing.B) {
 		app := app
 		if bc.metrics { // the app's ServeMux names the route, as a generated app's does
 			app = func(w http.ResponseWriter, r *http.Request) {
-				serving.StateOf(r.Context()).Route = "/hello"
+				StateOf(r.Context()).Route = "/hello"
 				w.WriteHeader(200)
 			}
 		}
@@ -73,8 +73,8 @@ func BenchmarkServingChain(b *testing.B) {
 			}
 			defer al.Close()
 			al.SetBuffer(bc.buffer, time.Second)
-			tp, _ := serving.ParseTrustedProxies(DefaultForwardedAllowIPs)
-			s := &servingChain{access: al, trusted: tp}
+			tp, _ := ParseTrustedProxies(settings.DefaultForwardedAllowIPs)
+			s := &ServingChain{access: al, trusted: tp}
 			if bc.metrics {
 				s.metrics = observe.NewRequestMetrics(observe.DefaultMetricsBuckets)
 			}
@@ -107,15 +107,15 @@ func BenchmarkRequestPolicy(b *testing.B) {
 	req := []byte("GET /hello?name=world HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nUser-Agent: wrk/4.2\r\nAccept: */*\r\nAccept-Encoding: gzip\r\nX-Request-Id: 0af7651916cd43dd8448eb211c80319c\r\n\r\n")
 	for _, mode := range []string{"none", "reader", "parsed"} {
 		b.Run(mode, func(b *testing.B) {
-			cfg, _ := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}}.withDefaults()
+			cfg := testConfig(b, settings.Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}, Hooks{})
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				b.Fatal(err)
 			}
-			lg, _ := observe.NewLog(&Values{ErrorLog: "-", LogLevel: "error"}, nil)
+			lg, _ := observe.NewLog(&settings.Values{ErrorLog: "-", LogLevel: "error"}, nil)
 			lns := []net.Listener{ln}
-			tp, _ := serving.ParseTrustedProxies(DefaultForwardedAllowIPs)
-			chain := &servingChain{policy: newRequestPolicy(cfg, nil), trusted: tp}
+			tp, _ := ParseTrustedProxies(settings.DefaultForwardedAllowIPs)
+			chain := &ServingChain{policy: newRequestPolicy(cfg, nil), trusted: tp}
 			h := http.Handler(app)
 			switch mode {
 			case "reader":
@@ -124,9 +124,9 @@ func BenchmarkRequestPolicy(b *testing.B) {
 			case "parsed":
 				h = chain.policyHandler(app)
 			}
-			s := newHTTPServer(cfg, h, lns, []string{"bench"}, lg)
-			s.start()
-			defer s.close()
+			s := NewHTTPServer(cfg, h, lns, []string{"bench"}, lg)
+			s.Start()
+			defer s.Close()
 			b.SetParallelism(4)
 			b.ResetTimer()
 			cpu0 := cpuTime()
@@ -186,7 +186,7 @@ func (c *repeatConn) Read(p []byte) (int, error) {
 // time per request.
 func BenchmarkStrictConnHead(b *testing.B) {
 	req := []byte("GET /hello?name=world HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nUser-Agent: wrk/4.2\r\nAccept: */*\r\nAccept-Encoding: gzip\r\nX-Request-Id: 0af7651916cd43dd8448eb211c80319c\r\n\r\n")
-	cfg, _ := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}}.withDefaults()
+	cfg := testConfig(b, settings.Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}, Hooks{})
 	c := &strictConn{Conn: &repeatConn{req: req}, p: newRequestPolicy(cfg, nil), first: true, trust: -1}
 	c.chunk.p = c.p
 	buf := make([]byte, 4096)
@@ -209,7 +209,7 @@ func BenchmarkStrictConnHead(b *testing.B) {
 // transport's parser read (HTTP/2, uwsgi, FastCGI), CPU only: set it
 // against BenchmarkRequestPolicy's time per request.
 func BenchmarkCheckRequest(b *testing.B) {
-	cfg, _ := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}}.withDefaults()
+	cfg := testConfig(b, settings.Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}, Hooks{})
 	p := newRequestPolicy(cfg, nil)
 	r, _ := http.ReadRequest(bufio.NewReader(strings.NewReader("GET /hello?name=world HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nUser-Agent: wrk/4.2\r\nAccept: */*\r\nAccept-Encoding: gzip\r\nX-Request-Id: 0af7651916cd43dd8448eb211c80319c\r\n\r\n")))
 	b.ReportAllocs()
@@ -225,8 +225,8 @@ func BenchmarkCheckRequest(b *testing.B) {
 // BenchmarkRequestID is the request ID layer alone (a new ID per request, set on
 // both headers and the request's context) and the making of an ID.
 func BenchmarkRequestID(b *testing.B) {
-	tp, _ := serving.ParseTrustedProxies(DefaultForwardedAllowIPs)
-	h := serving.RequestIDHandler(tp, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	tp, _ := ParseTrustedProxies(settings.DefaultForwardedAllowIPs)
+	h := RequestIDHandler(tp, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	b.Run("layer", func(b *testing.B) {
 		r, _ := http.NewRequest("GET", "http://x/hello", nil)
 		r.RemoteAddr = "127.0.0.1:5000"
@@ -241,7 +241,7 @@ func BenchmarkRequestID(b *testing.B) {
 	b.Run("new id", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			_ = serving.NewRequestID()
+			_ = NewRequestID()
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package prefork
+package serving
 
 import (
 	"bytes"
@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 )
 
 // The route travels back to the layer that records it: from r.Pattern on the
@@ -22,8 +21,8 @@ func TestRouteAndTraceTravelBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	trusted, _ := serving.ParseTrustedProxies("127.0.0.1")
-	s := &servingChain{access: al, trusted: trusted, rootPath: "/shop", metrics: observe.NewRequestMetrics(observe.DefaultMetricsBuckets)}
+	trusted, _ := ParseTrustedProxies("127.0.0.1")
+	s := &ServingChain{access: al, trusted: trusted, rootPath: "/shop", metrics: observe.NewRequestMetrics(observe.DefaultMetricsBuckets)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) {
 		SetTraceID(r.Context(), r.Header.Get("X-Trace"))
@@ -34,7 +33,7 @@ func TestRouteAndTraceTravelBack(t *testing.T) {
 	copying := func(next http.Handler) http.Handler { // as a tracing middleware does
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { next.ServeHTTP(w, r.WithContext(r.Context())) })
 	}
-	srv := &httpServer{tracker: newRequestTracker(), log: observe.StderrLog()}
+	srv := &HTTPServer{tracker: observe.NewRequestTracker(), log: observe.StderrLog()}
 	h := srv.wrap(Config{Hooks: Hooks{Middleware: []func(http.Handler) http.Handler{s.handler, copying}}}, mux)
 	for _, c := range []struct{ method, path, trace string }{
 		{"GET", "/shop/items/7", "0af7651916cd43dd8448eb211c80319c"},

@@ -1,4 +1,4 @@
-package prefork
+package serving
 
 import (
 	"crypto/tls"
@@ -11,17 +11,17 @@ import (
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
-// certReloader serves a certificate/key pair loaded from files and reloads
+// CertReloader serves a certificate/key pair loaded from files and reloads
 // it on demand (HUP), so a renewed certificate (certbot) is picked up
 // without a restart. A reload that fails keeps the previous pair.
-type certReloader struct {
+type CertReloader struct {
 	certFile, keyFile string
 	mu                sync.RWMutex
 	cert              *tls.Certificate
 }
 
-// newCertReloader loads --certfile and --keyfile; both are required together.
-func newCertReloader(certFile, keyFile string) (*certReloader, error) {
+// NewCertReloader loads --certfile and --keyfile; both are required together.
+func NewCertReloader(certFile, keyFile string) (*CertReloader, error) {
 	switch {
 	case certFile == "" && keyFile == "":
 		return nil, errors.New("prefork: TLS needs --certfile and --keyfile")
@@ -30,7 +30,7 @@ func newCertReloader(certFile, keyFile string) (*certReloader, error) {
 	case keyFile == "":
 		return nil, fmt.Errorf("prefork: --certfile %s given without --keyfile", certFile)
 	}
-	r := &certReloader{certFile: certFile, keyFile: keyFile}
+	r := &CertReloader{certFile: certFile, keyFile: keyFile}
 	if err := r.Reload(); err != nil {
 		return nil, err
 	}
@@ -38,7 +38,7 @@ func newCertReloader(certFile, keyFile string) (*certReloader, error) {
 }
 
 // Reload reads the files again.
-func (r *certReloader) Reload() error {
+func (r *CertReloader) Reload() error {
 	cert, err := tls.LoadX509KeyPair(r.certFile, r.keyFile)
 	if err != nil {
 		return fmt.Errorf("prefork: load --certfile %s / --keyfile %s: %w", r.certFile, r.keyFile, err)
@@ -50,25 +50,25 @@ func (r *certReloader) Reload() error {
 }
 
 // GetCertificate is the tls.Config hook.
-func (r *certReloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+func (r *CertReloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.cert, nil
 }
 
-// tlsOptions are the settings of the TLS a serving process offers.
-type tlsOptions struct {
+// TLSOptions are the settings of the TLS a serving process offers.
+type TLSOptions struct {
 	ciphers  []uint16
 	clientCA *x509.CertPool
 	certReqs int
 	h1, h2   bool
 }
 
-func newTLSOptions(c Config) (tlsOptions, error) {
-	o := tlsOptions{certReqs: c.CertReqs}
+func NewTLSOptions(c Config) (TLSOptions, error) {
+	o := TLSOptions{certReqs: c.CertReqs}
 	ciphers := c.Ciphers
 	if ciphers == "" {
-		ciphers = DefaultCiphers
+		ciphers = settings.DefaultCiphers
 	}
 	var err error
 	if o.ciphers, err = settings.ParseCiphers(ciphers); err != nil {
@@ -81,7 +81,7 @@ func newTLSOptions(c Config) (tlsOptions, error) {
 	}
 	protos := c.HTTPProtocols
 	if protos == "" {
-		protos = DefaultHTTPProtocols
+		protos = settings.DefaultHTTPProtocols
 	}
 	o.h1, o.h2 = strings.Contains(protos, "h1"), strings.Contains(protos, "h2")
 	return o, nil
@@ -92,7 +92,7 @@ func newTLSOptions(c Config) (tlsOptions, error) {
 // otherwise, no CBC) and TLS 1.3, HTTP/2 and HTTP/1.1 by ALPN as
 // --http-protocols allows, client certificates as --cert-reqs asks, and the
 // certificate from this reloader.
-func (r *certReloader) TLSConfig(o tlsOptions) *tls.Config {
+func (r *CertReloader) TLSConfig(o TLSOptions) *tls.Config {
 	tc := &tls.Config{
 		MinVersion:     tls.VersionTLS12,
 		CipherSuites:   o.ciphers,

@@ -1,4 +1,4 @@
-package prefork
+package serving
 
 import (
 	"context"
@@ -13,10 +13,7 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
-
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // DefaultLongLived reports WebSocket upgrades and server-sent event streams:
@@ -25,95 +22,6 @@ func DefaultLongLived(r *http.Request) bool {
 	// Direct map reads: the server stores header keys canonical, and this runs
 	// on every request (Header.Get canonicalises its key each time).
 	return observe.HeaderFirst(r.Header, "Upgrade") != "" || strings.Contains(observe.HeaderFirst(r.Header, "Accept"), "text/event-stream")
-}
-
-// requestTracker counts requests and remembers when each running one began.
-type requestTracker struct {
-	total    atomic.Int64
-	long     atomic.Int64 // long-lived requests in flight (not aged)
-	mu       sync.Mutex
-	seq      uint64
-	inflight map[uint64]time.Time
-	limit    int64             // notify once total reaches it (max-requests); 0 = never
-	onLimit  func()            // called once, from the request that reached limit
-	served   supervisor.Served // completed requests (not long-lived ones), under mu: a canary's figures
-	// During a canary's window (urgent), every errorNudge-th failed request
-	// calls onErrors, so the worker reports at once and the master can roll a
-	// failing canary back within a tick instead of a heartbeat interval.
-	urgent   atomic.Bool
-	onErrors func()
-}
-
-// errorNudge is how many failed requests make a worker report early while urgent.
-const errorNudge = 16
-
-func newRequestTracker() *requestTracker {
-	return &requestTracker{inflight: make(map[uint64]time.Time)}
-}
-
-func (t *requestTracker) begin() uint64 {
-	n := t.total.Add(1)
-	if t.limit > 0 && n == t.limit && t.onLimit != nil {
-		t.onLimit()
-	}
-	now := time.Now()
-	t.mu.Lock()
-	t.seq++
-	id := t.seq
-	t.inflight[id] = now
-	t.mu.Unlock()
-	return id
-}
-
-// beginLong counts a long-lived request, which is never reported as stuck.
-func (t *requestTracker) beginLong() {
-	n := t.total.Add(1)
-	if t.limit > 0 && n == t.limit && t.onLimit != nil {
-		t.onLimit()
-	}
-	t.long.Add(1)
-}
-
-// end records request id's end: its final status (0: none written, a 200)
-// and whether a panic aborted it (net/http resets the connection).
-func (t *requestTracker) end(id uint64, status int, aborted bool) {
-	now := time.Now()
-	nudge := false
-	t.mu.Lock()
-	if start, ok := t.inflight[id]; ok {
-		t.served.Requests++
-		if aborted || status >= 500 {
-			t.served.Errors++
-			nudge = t.served.Errors%errorNudge == 0 && t.urgent.Load() && t.onErrors != nil
-		}
-		t.served.Latency[supervisor.LatencyBucket(now.Sub(start))]++
-	}
-	delete(t.inflight, id)
-	t.mu.Unlock()
-	if nudge {
-		t.onErrors()
-	}
-}
-
-// servedTotal is what the worker served so far (a canary's figures).
-func (t *requestTracker) servedTotal() supervisor.Served {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.served
-}
-
-func (t *requestTracker) stats() supervisor.WorkerStats {
-	now := time.Now()
-	st := supervisor.WorkerStats{Requests: t.total.Load()}
-	t.mu.Lock()
-	st.InFlight = len(t.inflight) + int(t.long.Load())
-	for _, start := range t.inflight {
-		if age := now.Sub(start); age > st.OldestRequest {
-			st.OldestRequest = age
-		}
-	}
-	t.mu.Unlock()
-	return st
 }
 
 // spreadAge is how long a connection lives while the workers spread their
@@ -130,14 +38,14 @@ func connOlder(r *http.Request, age time.Duration) bool {
 	return !ok || time.Since(at) > age
 }
 
-// httpServer is the hardened http.Server a worker (or Serve) runs on its
+// HTTPServer is the hardened http.Server a worker (or Serve) runs on its
 // listeners, with request accounting and a drain that lets busy keep-alive
 // clients finish cleanly.
-type httpServer struct {
+type HTTPServer struct {
 	srv     *http.Server
 	lns     []net.Listener
 	names   []string
-	tracker *requestTracker
+	tracker *observe.RequestTracker
 	// spreading: a response on a connection older than spreadAge closes
 	// it, so kept-alive clients keep coming back through the listen queue
 	// the workers share, and a canary beside this worker gets its share of
@@ -151,12 +59,12 @@ type httpServer struct {
 	keepIdle  time.Duration // drainKeepAlive, or KeepAlive when shorter
 	accepted  atomic.Int64  // unix nanos of the last accepted connection
 	onDrain   func()
-	protocol  string                  // http, uwsgi or fastcgi
-	fcgi      []*serving.FcgiListener // FastCGI: served by net/http/fcgi, not srv
+	protocol  string          // http, uwsgi or fastcgi
+	fcgi      []*FcgiListener // FastCGI: served by net/http/fcgi, not srv
 }
 
-func newHTTPServer(cfg Config, h http.Handler, lns []net.Listener, names []string, log *observe.Log) *httpServer {
-	s := &httpServer{lns: lns, names: names, tracker: newRequestTracker(), log: log, onDrain: cfg.OnDrain}
+func NewHTTPServer(cfg Config, h http.Handler, lns []net.Listener, names []string, log *observe.Log) *HTTPServer {
+	s := &HTTPServer{lns: lns, names: names, tracker: observe.NewRequestTracker(), log: log, onDrain: cfg.OnDrain}
 	s.keepIdle = drainKeepAlive
 	if ka := off(cfg.KeepAlive); ka < s.keepIdle {
 		s.keepIdle = ka
@@ -178,15 +86,15 @@ func newHTTPServer(cfg Config, h http.Handler, lns []net.Listener, names []strin
 
 // configureProtocols applies --http-protocols, --http2-cleartext and the
 // --http2-* limits, and the gateway protocols' needs.
-func (s *httpServer) configureProtocols(cfg Config) {
+func (s *HTTPServer) configureProtocols(cfg Config) {
 	s.protocol = cfg.Protocol
 	s.srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
 		ctx = context.WithValue(ctx, connAcceptedKey{}, time.Now())
-		return strictContext(serving.GatewayContext(ctx, c), c)
+		return strictContext(GatewayContext(ctx, c), c)
 	}
 	if s.protocol == "fastcgi" {
 		for i, ln := range s.lns {
-			fl := serving.NewFcgiListener(ln, off(cfg.Timeout)+off(cfg.KeepAlive))
+			fl := NewFcgiListener(ln, off(cfg.Timeout)+off(cfg.KeepAlive))
 			s.fcgi = append(s.fcgi, fl)
 			s.lns[i] = fl
 		}
@@ -194,7 +102,7 @@ func (s *httpServer) configureProtocols(cfg Config) {
 	}
 	protos := cfg.HTTPProtocols
 	if protos == "" {
-		protos = DefaultHTTPProtocols
+		protos = settings.DefaultHTTPProtocols
 	}
 	h1, h2 := strings.Contains(protos, "h1"), strings.Contains(protos, "h2")
 	if s.protocol == "uwsgi" {
@@ -237,9 +145,9 @@ func maxHeaderBytes(cfg Config) int {
 // wrap builds the worker's handler chain, outermost first: request
 // accounting and drain's Connection: close, cfg.Middleware, the app (the
 // request policy, the access log and forwarded headers come in as the
-// outermost middleware, see servingChain.handler).
-func (s *httpServer) wrap(cfg Config, h http.Handler) http.Handler {
-	h = serving.RouteRecorder(h) // the app's ServeMux sets r.Pattern on this copy
+// outermost middleware, see ServingChain.handler).
+func (s *HTTPServer) wrap(cfg Config, h http.Handler) http.Handler {
+	h = RouteRecorder(h) // the app's ServeMux sets r.Pattern on this copy
 	for i := len(cfg.Middleware) - 1; i >= 0; i-- {
 		h = cfg.Middleware[i](h)
 	}
@@ -253,16 +161,16 @@ func (s *httpServer) wrap(cfg Config, h http.Handler) http.Handler {
 			w.Header().Set("Connection", "close")
 		}
 		if longLived(r) {
-			s.tracker.beginLong()
-			defer s.tracker.long.Add(-1)
+			s.tracker.BeginLong()
+			defer s.tracker.Long.Add(-1)
 			inner.ServeHTTP(w, r)
 			return
 		}
-		id := s.tracker.begin()
+		id := s.tracker.Begin()
 		rec := &observe.ResponseRecorder{ResponseWriter: w}
 		defer func() {
 			p := recover()
-			s.tracker.end(id, rec.Status, p != nil)
+			s.tracker.End(id, rec.Status, p != nil)
 			if p != nil {
 				panic(p) // net/http logs it and resets the connection, as without this layer
 			}
@@ -272,7 +180,7 @@ func (s *httpServer) wrap(cfg Config, h http.Handler) http.Handler {
 	return h
 }
 
-func (s *httpServer) connState(c net.Conn, st http.ConnState) {
+func (s *HTTPServer) connState(c net.Conn, st http.ConnState) {
 	switch st {
 	case http.StateNew:
 		s.conns.Add(1)
@@ -288,7 +196,7 @@ func (s *httpServer) connState(c net.Conn, st http.ConnState) {
 }
 
 // start serves every listener in its own goroutine.
-func (s *httpServer) start() {
+func (s *HTTPServer) Start() {
 	for i, ln := range s.lns {
 		s.wg.Add(1)
 		go func() {
@@ -330,7 +238,7 @@ const (
 // once every connection has closed), then shuts down, waiting for
 // in-flight requests up to timeout before closing what is left. It returns
 // context.DeadlineExceeded when requests were cut.
-func (s *httpServer) drain(timeout time.Duration, backlog bool) error {
+func (s *HTTPServer) Drain(timeout time.Duration, backlog bool) error {
 	start := time.Now()
 	deadline := start.Add(timeout)
 	s.closing.Store(true)
@@ -375,7 +283,7 @@ func (s *httpServer) drain(timeout time.Duration, backlog bool) error {
 	}
 	// Shutdown does not wait for hijacked connections (WebSockets): their
 	// handlers still count as in flight
-	for s.tracker.stats().InFlight > 0 {
+	for s.tracker.Stats().InFlight > 0 {
 		if time.Now().After(deadline) {
 			return context.DeadlineExceeded
 		}
@@ -385,7 +293,7 @@ func (s *httpServer) drain(timeout time.Duration, backlog bool) error {
 }
 
 // fcgiOpen counts the open FastCGI connections.
-func (s *httpServer) fcgiOpen() int {
+func (s *HTTPServer) fcgiOpen() int {
 	n := 0
 	for _, fl := range s.fcgi {
 		n += fl.Open()
@@ -394,7 +302,7 @@ func (s *httpServer) fcgiOpen() int {
 }
 
 // close stops at once, cutting open connections.
-func (s *httpServer) close() {
+func (s *HTTPServer) Close() {
 	s.closing.Store(true)
 	for _, fl := range s.fcgi {
 		fl.Close()
@@ -403,6 +311,3 @@ func (s *httpServer) close() {
 	s.srv.Close()
 	s.wg.Wait()
 }
-
-// addrs lists the listeners' addresses for logs.
-func addrs(names []string) string { return strings.Join(names, ",") }

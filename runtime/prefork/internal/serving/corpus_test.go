@@ -1,4 +1,4 @@
-package prefork
+package serving
 
 import (
 	"bufio"
@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // corpusDir holds the project's own request corpus (testdata/requests/README.md):
@@ -108,28 +110,28 @@ func readCorpusCase(path string) (corpusCase, error) {
 // what the app read.
 func TestRequestCorpus(t *testing.T) {
 	dir := t.TempDir()
-	cert, key, der := writeTestCert(t, dir, 1)
+	cert, key, der := testCertFiles(t, dir)
 	roots := x509.NewCertPool()
 	c, _ := x509.ParseCertificate(der)
 	roots.AddCert(c)
 	for _, tr := range []struct {
 		name   string
-		cfg    Values
+		cfg    settings.Values
 		dial   func(addr string) (net.Conn, error)
 		prefix string
 	}{
 		{name: "tcp", dial: func(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, 5*time.Second) }},
-		{name: "tls", cfg: Values{CertFile: cert, KeyFile: key}, dial: func(addr string) (net.Conn, error) {
+		{name: "tls", cfg: settings.Values{CertFile: cert, KeyFile: key}, dial: func(addr string) (net.Conn, error) {
 			return tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{RootCAs: roots, NextProtos: []string{"http/1.1"}})
 		}},
-		{name: "proxy", cfg: Values{ProxyProtocol: true}, prefix: "PROXY TCP4 127.0.0.1 127.0.0.1 40000 8000\r\n",
+		{name: "proxy", cfg: settings.Values{ProxyProtocol: true}, prefix: "PROXY TCP4 127.0.0.1 127.0.0.1 40000 8000\r\n",
 			dial: func(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, 5*time.Second) }},
 	} {
-		t.Run(tr.name, func(t *testing.T) { runCorpus(t, Config{Values: tr.cfg}, tr.dial, tr.prefix) })
+		t.Run(tr.name, func(t *testing.T) { runCorpus(t, tr.cfg, tr.dial, tr.prefix) })
 	}
 }
 
-func runCorpus(t *testing.T, cfg Config, dial func(addr string) (net.Conn, error), prefix string) {
+func runCorpus(t *testing.T, cfg settings.Values, dial func(addr string) (net.Conn, error), prefix string) {
 	app := &countingApp{}
 	addr := policyServer(t, cfg, app)
 	for _, kind := range []string{"invalid", "valid"} {
@@ -193,7 +195,7 @@ func FuzzPolicyConversionsAgree(f *testing.F) {
 	if len(files) < 100 {
 		f.Fatalf("%d corpus files seeded: the corpus is missing", len(files))
 	}
-	cfg, _ := Config{Values: Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}}.withDefaults()
+	cfg := testConfig(f, settings.Values{Bind: []string{"127.0.0.1:0"}, Workers: 1}, Hooks{})
 	p := newRequestPolicy(cfg, []string{"Script_name", "Path_info"})
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		h, ref := p.checkHead(raw, true)

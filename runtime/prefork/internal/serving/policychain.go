@@ -1,4 +1,4 @@
-package prefork
+package serving
 
 import (
 	"crypto/tls"
@@ -8,18 +8,17 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 )
 
 // The request policy in the serving chain: where a request is checked
 // (unless its connection reader did), and how a refusal is answered and
 // made visible.
 
-// routeRefused is http.route of the requests the policy refused. They
+// RouteRefused is http.route of the requests the policy refused. They
 // reached no route; a sentinel (as "_OTHER" for methods and for the routes
 // past the series limit) keeps them in http.server.request.duration, counted
 // by status code beside the served ones, instead of a second metric.
-const routeRefused = "_refused"
+const RouteRefused = "_refused"
 
 // maxShownLine bounds the refused request line kept for the access log.
 const maxShownLine = 256
@@ -33,7 +32,7 @@ const maxShownLine = 256
 // (HTTP/1: with Connection: close, as Gunicorn does; HTTP/2: on its stream
 // alone, the connection's other streams go on), logged and counted here;
 // the app never sees it.
-func (s *servingChain) policyHandler(next http.Handler) http.Handler {
+func (s *ServingChain) policyHandler(next http.Handler) http.Handler {
 	if s.policy == nil { // a chain built by hand, in a test
 		return next
 	}
@@ -61,8 +60,8 @@ func (s *servingChain) policyHandler(next http.Handler) http.Handler {
 
 // refuse answers a refused request and makes it visible: a warning with
 // the reason, an access log line (status, bytes) and the request duration
-// histogram under routeRefused, with its status code.
-func (s *servingChain) refuse(w http.ResponseWriter, r *http.Request, ref *refusal) {
+// histogram under RouteRefused, with its status code.
+func (s *ServingChain) refuse(w http.ResponseWriter, r *http.Request, ref *refusal) {
 	start := time.Now()
 	if s.log != nil {
 		s.log("invalid request", "peer", r.RemoteAddr, "status", ref.status, "err", ref.reason)
@@ -75,8 +74,8 @@ func (s *servingChain) refuse(w http.ResponseWriter, r *http.Request, ref *refus
 	d := time.Since(start)
 	shown := ref.shown(r)
 	if s.metrics != nil {
-		a := observe.Attrs{Method: observe.SemconvMethod(shown.Method), Status: ref.status, Route: routeRefused,
-			Scheme: serving.RequestScheme(r), Proto: observe.ProtocolVersion(r.ProtoMajor, r.ProtoMinor)}
+		a := observe.Attrs{Method: observe.SemconvMethod(shown.Method), Status: ref.status, Route: RouteRefused,
+			Scheme: RequestScheme(r), Proto: observe.ProtocolVersion(r.ProtoMajor, r.ProtoMinor)}
 		s.metrics.Observe(a, 0, rec.Bytes, d, "")
 	}
 	s.statsd.Request(ref.status, d)

@@ -1,4 +1,4 @@
-package prefork
+package serving
 
 import (
 	"bytes"
@@ -19,7 +19,7 @@ import (
 // reads them. HTTP/2 (TLS, h2c), uwsgi and FastCGI requests are checked
 // once their parser read them (checkRequest). Both conversions
 // (requesthead.go) go through headCheck, here, which owns the rules; the
-// chunked body's are chunked.go's. servingChain.policyHandler
+// chunked body's are chunked.go's. ServingChain.policyHandler
 // (policychain.go) answers and records a refusal (access log, metrics
 // under http.route "_refused").
 
@@ -56,7 +56,7 @@ type requestPolicy struct {
 func newRequestPolicy(cfg Config, forwarder []string) *requestPolicy {
 	protos := cfg.HTTPProtocols
 	if protos == "" {
-		protos = DefaultHTTPProtocols
+		protos = settings.DefaultHTTPProtocols
 	}
 	return &requestPolicy{
 		line: max(cfg.LimitRequestLine, 0), fields: max(cfg.LimitRequestFields, 0), fieldSize: max(cfg.LimitRequestFieldSize, 0),

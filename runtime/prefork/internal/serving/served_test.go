@@ -1,4 +1,4 @@
-package prefork
+package serving
 
 import (
 	"io"
@@ -8,22 +8,20 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // What a worker reports as served (a canary's figures) counts every
 // completed request, failed ones being 5xx answers and requests a panic
 // aborted, with their latency; a panic still reaches net/http.
 func TestServedCountsFailuresAndLatency(t *testing.T) {
-	c, err := Config{Values: Values{Workers: 1}}.withDefaults()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := testConfig(t, settings.Values{Workers: 1}, Hooks{})
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) { time.Sleep(15 * time.Millisecond) })
 	mux.HandleFunc("/fail", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", http.StatusBadGateway) })
 	mux.HandleFunc("/teapot", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
 	mux.HandleFunc("/panic", func(w http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) })
-	s := newHTTPServer(c, mux, nil, nil, &observe.Log{Logger: newTestLogger(t), Out: io.Discard})
+	s := NewHTTPServer(c, mux, nil, nil, &observe.Log{Logger: newTestLogger(t), Out: io.Discard})
 	h := s.srv.Handler
 	for _, path := range []string{"/ok", "/ok", "/fail", "/teapot"} {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))
@@ -36,7 +34,7 @@ func TestServedCountsFailuresAndLatency(t *testing.T) {
 		}()
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/panic", nil))
 	}()
-	sv := s.tracker.servedTotal()
+	sv := s.tracker.ServedTotal()
 	if sv.Requests != 5 || sv.Errors != 2 {
 		t.Fatalf("served %d requests, %d failed; want 5 and 2 (the 502 and the panic, not the 418)", sv.Requests, sv.Errors)
 	}
