@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
@@ -31,9 +32,10 @@ type Config struct {
 	Values
 	Hooks
 
-	// modes are the octal mode settings and peers the address lists, parsed
-	// once by withDefaults: nothing parses them again, no error is dropped.
-	modes fileModes
+	// modes are the octal mode settings (internal/master's) and peers the
+	// address lists, parsed once by withDefaults: nothing parses them again,
+	// no error is dropped.
+	modes master.Modes
 	peers peerLists
 }
 
@@ -250,7 +252,8 @@ func (c Config) withDefaultsFrom(getenv func(string) string) (Config, error) {
 	if err := settings.GunicornDefaults(&c.Values); err != nil {
 		return c, err
 	}
-	if err := c.parseModes(); err != nil {
+	var err error
+	if c.modes, err = master.ParseModes(c.Values); err != nil {
 		return c, err
 	}
 	if err := c.parsePeers(); err != nil {
