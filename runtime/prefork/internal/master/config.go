@@ -59,14 +59,21 @@ type Hooks struct {
 	// Reload re-reads the configuration on HUP: the result is defaulted,
 	// checked and keeps the hooks it leaves unset (the public package wraps
 	// the program's Reload so). An error keeps the current configuration.
-	Reload          func() (Config, error)
-	OnStarting      func() error
-	WhenReady       func()
-	PreFork         func(w WorkerInfo)
-	ChildExit       func(w WorkerInfo, reason string)
-	OnReload        func()
+	Reload func() (Config, error)
+	// OnStarting runs before the master binds; an error stops it.
+	OnStarting func() error
+	// WhenReady runs once every start-up worker reported ready.
+	WhenReady func()
+	// PreFork runs just before a worker is started (PID 0).
+	PreFork func(w WorkerInfo)
+	// ChildExit runs after a worker was reaped, with why it ended.
+	ChildExit func(w WorkerInfo, reason string)
+	// OnReload runs on HUP, after Reload, before new workers start.
+	OnReload func()
+	// NWorkersChanged runs when the target worker count changes.
 	NWorkersChanged func(newCount, oldCount int)
-	OnExit          func()
+	// OnExit runs just before Run returns.
+	OnExit func()
 }
 
 // ApplyUmask sets --umask for the whole process (before anything is bound
