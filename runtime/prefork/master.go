@@ -40,10 +40,6 @@ func masterConfig(c Config) master.Config {
 	return mc
 }
 
-// cleanEnv drops the variables that describe descriptors of this process
-// (master.CleanEnv).
-func cleanEnv(env []string) []string { return master.CleanEnv(env) }
-
 // serveProcessMetrics serves --metrics-bind from Serve's single process
 // (master.ServeProcessMetrics) with sp's request metrics; nil when
 // MetricsBind is not set or sp counts none.

@@ -4,7 +4,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
 )
+
+// cleanEnv drops the variables that describe descriptors of this process, for the
+// process tests' helpers (master.CleanEnv).
+func cleanEnv(env []string) []string { return master.CleanEnv(env) }
 
 // The master's Reload is the program's, defaulted and checked, keeping the hooks the
 // reloaded Config leaves unset: what the master's loop used to do itself.
