@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 
@@ -30,9 +31,9 @@ type Config struct {
 	Values
 	Hooks
 
-	// modes are the octal mode settings, parsed once by withDefaults: nothing
-	// parses them again, no error is dropped.
-	modes fileModes
+	// modes are the octal mode settings (internal/master's), parsed once by
+	// withDefaults: nothing parses them again, no error is dropped.
+	modes master.Modes
 }
 
 // Values are the runtime's settings as plain data (internal/settings): what
@@ -191,7 +192,8 @@ func (c Config) withDefaultsFrom(getenv func(string) string) (Config, error) {
 	if err := settings.GunicornDefaults(&c.Values); err != nil {
 		return c, err
 	}
-	if err := c.parseModes(); err != nil {
+	var err error
+	if c.modes, err = master.ParseModes(c.Values); err != nil {
 		return c, err
 	}
 	if _, err := serving.ParsePeers(&c.Values); err != nil { // servingConfig parses them for the chain

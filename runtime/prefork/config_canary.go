@@ -18,10 +18,3 @@ func (c *Config) canaryDefaults() {
 		c.CanaryLatencyFloor = supervisor.DefaultCanaryLatencyFloor
 	}
 }
-
-// canaryOf is the canary policy of c's reloads (a duration stored negative
-// for "off" or "none" is zero: no window, no floor).
-func canaryOf(c Config) supervisor.CanaryPolicy {
-	return supervisor.CanaryPolicy{Window: max(c.CanaryWindow, 0), Share: c.CanaryShare, MinRequests: int64(c.CanaryMinRequests),
-		MaxErrorIncrease: c.CanaryMaxErrorIncrease, MaxLatencyRatio: c.CanaryMaxLatencyRatio, LatencyFloor: max(c.CanaryLatencyFloor, 0)}
-}

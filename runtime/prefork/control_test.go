@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
 )
 
 type fakeMaster struct {
@@ -43,7 +45,7 @@ func (f *fakeMaster) handle(cmd string) (Status, error) {
 func TestControlSocket(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ctl.sock")
 	fm := &fakeMaster{workers: 2}
-	srv, err := listenControl(path, 0o600, fm.handle, nil)
+	srv, err := master.ListenControl(path, 0o600, fm.handle, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +106,7 @@ func TestControlSocket(t *testing.T) {
 	}
 
 	// A newer master's socket at the same path survives the old one's Close.
-	srv2, err := listenControl(path, 0o600, fm.handle, nil)
+	srv2, err := master.ListenControl(path, 0o600, fm.handle, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,16 +21,22 @@
 // # The tree
 //
 // This package is the public API (Run, Serve, Config, the command line, the
-// control client), the worker's loop (worker.go), the glue that adapts Config
-// to each internal package's own config type, and most of the master's
-// shell: its loop, spawning, upgrade, control, health, privilege drop.
-// Beneath it, in internal/ so that users stay off the insides:
+// control client, Inherited), the worker's loop (worker.go), and the glue
+// that gives each internal package its own configuration type (master.go for
+// the master's, serving.go for the serving chain's). Beneath it, in internal/
+// so that users stay off the insides:
 //
-//   - internal/master: the master's OS-facing leaves that need no Config:
-//     the systemd notify protocol and watchdog, the pid file, the --reload
-//     file watch, the worker wire (status lines to typed events, wait
-//     statuses to typed exits) and the signal constants; only this package
-//     imports it;
+//   - internal/master: the master's shell, with its own Config (settings,
+//     parsed modes, the master's hooks; Reload wrapped by the public package
+//     to default and check what the program's Reload returns): the loop,
+//     spawning workers and the configuration hand-over's encoding, the USR2
+//     upgrade, systemd's notify protocol and watchdog, the control socket's
+//     server and the status report (Status and its parts, which prefork
+//     names as aliases), the health probes, the privilege drop, --chdir, -e,
+//     -D and -n, the pid file, the --reload file watch, the metrics
+//     aggregate, listener and OTLP push, the worker wire (status lines to
+//     typed events, wait statuses to typed exits) and the signal constants;
+//     only this package imports it;
 //   - internal/supervisor: the master's policy, a pure state machine (no
 //     os/exec, syscall, net or os/signal);
 //   - internal/serving: the serving chain of a worker (and of Serve's single

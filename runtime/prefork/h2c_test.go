@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 )
 
@@ -159,7 +160,7 @@ func TestH2CUpgradeServedOverHTTP1(t *testing.T) {
 func TestH2CUpgradeLogsOneLine(t *testing.T) {
 	for mode, want := range map[string]int{H2CUpgrade: 1, H2CBoth: 1, H2CPriorKnowledge: 0, "": 0} {
 		var buf bytes.Buffer
-		reportNoEffect(Config{Values: Values{HTTP2Cleartext: mode}}, nil, &observe.Log{Logger: slog.New(slog.NewTextHandler(&buf, nil)), Out: io.Discard})
+		master.ReportNoEffect(Values{HTTP2Cleartext: mode}, nil, &observe.Log{Logger: slog.New(slog.NewTextHandler(&buf, nil)), Out: io.Discard})
 		if got := strings.Count(buf.String(), "served over HTTP/1.1"); got != want {
 			t.Errorf("mode %q: %d start-up lines about Upgrade: h2c, want %d:\n%s", mode, got, want, buf.String())
 		}

@@ -7,30 +7,17 @@ import (
 	"os"
 	"strconv"
 	"sync"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
 )
 
 // envConfigFD names the pipe a worker reads its master's configuration from
-// (fd 5+N). A pipe, not a file or a variable: the configuration holds
-// secrets (ProgramConfig), and a variable is size-limited and readable in
-// /proc/PID/environ.
-const envConfigFD = "PREFORK_CONFIG_FD"
+// (internal/master writes it).
+const envConfigFD = master.EnvConfigFD
 
 // handOver is what the master writes on a worker's configuration pipe
-// before closing its end.
-type handOver struct {
-	// Config is the master's settings (Config.Values) as JSON, ProgramConfig
-	// included; hooks (funcs, the logger) stay the worker's own.
-	Config json.RawMessage `json:"config"`
-}
-
-// encodeHandOver is cfg as the master hands it to each worker it starts.
-func encodeHandOver(cfg Config) ([]byte, error) {
-	js, err := json.Marshal(cfg.Values)
-	if err != nil {
-		return nil, fmt.Errorf("prefork: encode worker config: %w", err)
-	}
-	return json.Marshal(handOver{Config: js})
-}
+// (master.HandOver): the worker's side decodes it.
+type handOver master.HandOver
 
 // overlay replaces cfg's settings with the master's (already defaulted and
 // checked), keeping cfg's hooks (funcs, the logger), which do not travel.

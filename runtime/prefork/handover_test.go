@@ -12,13 +12,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
 )
 
 // handTo makes this process a worker's reader of cfg's hand-over, as a
 // master's pipe would be (the test sets PREFORK_WORKER_ID itself).
 func handTo(t *testing.T, cfg Config) {
 	t.Helper()
-	handed, err := encodeHandOver(cfg)
+	handed, err := master.EncodeHandOver(cfg.Values)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +49,7 @@ func TestInheritedIsTheMastersConfiguration(t *testing.T) {
 	masterCfg, _ := Config{Values: Values{Workers: 3, Timeout: 7 * time.Second, ProgramConfig: []byte(`{"dsn":"postgres://u:secret@db/x"}`)}}.withDefaults()
 	masterCfg.OnExit = func() {}
 	// the settings only: what the master's parse noted (Parsed) stays with it
-	if b, err := encodeHandOver(masterCfg); err != nil || strings.Count(string(b), `"config":`) != 1 || strings.Contains(string(b), `"given"`) {
+	if b, err := master.EncodeHandOver(masterCfg.Values); err != nil || strings.Count(string(b), `"config":`) != 1 || strings.Contains(string(b), `"given"`) {
 		t.Errorf("hand-over %s, %v: want the settings alone", b, err)
 	}
 	handTo(t, masterCfg)

@@ -3,8 +3,8 @@ package prefork
 import (
 	"net"
 	"os"
-	"strconv"
 
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
@@ -43,17 +43,4 @@ func ListenerFiles(lns []net.Listener) ([]*os.File, error) { return serving.List
 // LISTEN_PID, LISTEN_FDNAMES) and with
 // PREFORK_LISTEN_FDS and PREFORK_LISTEN_NAMES describing files, which must be
 // the first entries of the child's exec.Cmd.ExtraFiles (fds 3, 4, ...).
-func InheritEnv(files []*os.File, names []string) []string {
-	env := cleanEnv(os.Environ())
-	ns := make([]string, len(files))
-	for i := range files {
-		if i < len(names) {
-			ns[i] = names[i]
-		} else {
-			ns[i] = files[i].Name()
-		}
-	}
-	return append(env,
-		EnvListenFDs+"="+strconv.Itoa(len(files)),
-		EnvListenNames+"="+serving.ListenNames(ns))
-}
+func InheritEnv(files []*os.File, names []string) []string { return master.InheritEnv(files, names) }

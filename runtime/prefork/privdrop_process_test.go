@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -97,11 +98,33 @@ func TestPrivilegeDropToNobody(t *testing.T) {
 	}
 }
 
-func nobodyIDs(t *testing.T) *credentials {
+// nobodyIDs are the uid of nobody and the gid of nogroup.
+func nobodyIDs(t *testing.T) struct{ UID, GID uint32 } {
 	t.Helper()
-	c, err := lookupCredentials("nobody", "nogroup")
+	u, err := user.Lookup("nobody")
+	var g *user.Group
+	if err == nil {
+		g, err = user.LookupGroup("nogroup")
+	}
 	if err != nil {
 		t.Skipf("no nobody/nogroup: %v", err)
 	}
-	return c
+	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
+	gid, _ := strconv.ParseUint(g.Gid, 10, 32)
+	return struct{ UID, GID uint32 }{uint32(uid), uint32(gid)}
+}
+
+// requireRoot skips a privilege test unless this runs as root and user nobody
+// exists (under SCAFFOLD_REQUIRE_TOOLS=1 a missing nobody fails), as
+// internal/master's own privilege tests do.
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("privilege drop needs root (run the tests as root to cover --user/--group)")
+	}
+	if _, err := user.Lookup("nobody"); err != nil && os.Getenv("SCAFFOLD_REQUIRE_TOOLS") == "1" {
+		t.Fatalf("running as root but user nobody is missing: %v", err)
+	} else if err != nil {
+		t.Skipf("user nobody is missing: %v", err)
+	}
 }

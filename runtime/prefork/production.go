@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
@@ -55,41 +55,5 @@ func (c *Config) productionDefaults() error {
 			return bad("health-bind", c.HealthBind, "must be host:port or unix:/path")
 		}
 	}
-	if c.BindGroup != "" {
-		if _, err := lookupGroupID(c.BindGroup); err != nil {
-			return fmt.Errorf("prefork: --bind-group %s: %w", c.BindGroup, err)
-		}
-	}
-	if _, err := lookupCredentials(c.User, c.Group); err != nil {
-		return err
-	}
-	return nil
-}
-
-// prepareLogFile creates path (unless "-" or empty) and gives it to the
-// user the processes will run as, so a worker that dropped privileges can
-// still open it, as Gunicorn's workers inherit theirs.
-func prepareLogFile(path string, cr *credentials) error {
-	if path == "" || path == "-" {
-		return nil
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return fmt.Errorf("prefork: log file: %w", err)
-	}
-	defer f.Close()
-	if cr.needsChange() {
-		if err := f.Chown(int(cr.UID), int(cr.GID)); err != nil {
-			return fmt.Errorf("prefork: log file %s: chown to %s: %w", path, cr, err)
-		}
-	}
-	return nil
-}
-
-// applyUmask sets --umask for the whole process (before anything is bound or created),
-// as parseModes parsed it.
-func applyUmask(c Config) {
-	if c.modes.umaskSet {
-		setUmask(int(c.modes.umask))
-	}
+	return master.CheckCredentials(c.User, c.Group, c.BindGroup)
 }

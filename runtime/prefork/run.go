@@ -34,11 +34,11 @@ func Run(cfg Config, app App, notes ...string) error {
 	if done || err != nil {
 		return err
 	}
-	if c.Daemon && os.Getenv(envDaemonized) == "" {
-		return daemonize() // the detached copy of this command carries on
+	if c.Daemon && os.Getenv(master.EnvDaemonized) == "" {
+		return master.Daemonize() // the detached copy of this command carries on
 	}
-	os.Unsetenv(envDaemonized)
-	if err := setMasterTitle(c); err != nil {
+	os.Unsetenv(master.EnvDaemonized)
+	if err := master.SetMasterTitle(c.Values); err != nil {
 		return err
 	}
 	return runMaster(c, notes)
@@ -69,7 +69,7 @@ func prepare(cfg Config, app App, notes []string, out io.Writer) (Config, bool, 
 		fmt.Fprintln(out, "configuration OK")
 		return c, true, nil
 	}
-	if err := applyProcessSettings(c); err != nil {
+	if err := master.ApplyProcessSettings(c.Values); err != nil {
 		return c, true, err
 	}
 	return c, false, nil

@@ -31,7 +31,7 @@ func Serve(cfg Config, app App, notes ...string) error {
 		return err
 	}
 	defer lg.Close()
-	reportNoEffect(c, notes, lg)
+	master.ReportNoEffect(c.Values, notes, lg)
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, master.SigUSR1)
 	defer signal.Stop(sigs)

@@ -24,11 +24,11 @@ import (
 
 // Environment the master sets for a worker (see the package doc).
 const (
-	envWorkerID    = "PREFORK_WORKER_ID"
-	envGeneration  = "PREFORK_GENERATION"
-	envStatusFD    = "PREFORK_STATUS_FD"  // worker writes: ready, heartbeats
-	envControlFD   = "PREFORK_CONTROL_FD" // worker reads: commands; EOF = master gone
-	envMaxRequests = "PREFORK_MAX_REQUESTS"
+	envWorkerID    = master.EnvWorkerID
+	envGeneration  = master.EnvGeneration
+	envStatusFD    = master.EnvStatusFD  // worker writes: ready, heartbeats
+	envControlFD   = master.EnvControlFD // worker reads: commands; EOF = master gone
+	envMaxRequests = master.EnvMaxRequests
 )
 
 func isWorker() bool { return os.Getenv(envWorkerID) != "" }

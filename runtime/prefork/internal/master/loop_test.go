@@ -1,4 +1,4 @@
-package prefork
+package master
 
 import (
 	"os"
@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
@@ -26,7 +27,7 @@ func openFDs(t *testing.T) int {
 func TestReloadSwitchesTheMastersLogAndLeaksNothing(t *testing.T) {
 	dir := t.TempDir()
 	files := []string{filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")}
-	base := Config{Values: Values{ErrorLog: files[0], LogLevel: "info"}}
+	base := Config{Values: settings.Values{ErrorLog: files[0], LogLevel: "info"}}
 	lg, err := observe.NewLog(&base.Values, base.Logger)
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +67,7 @@ func TestReloadSwitchesTheMastersLogAndLeaksNothing(t *testing.T) {
 // A worker that cannot be started leaves no descriptor open.
 func TestSpawnFailureLeaksNoDescriptor(t *testing.T) {
 	m := &masterShell{exe: filepath.Join(t.TempDir(), "missing"), args: []string{"missing"}, children: map[int]*child{},
-		sup: supervisor.New(supervisor.Options{Policy: policyOf(Config{Values: Values{Workers: 1}}), Jitter: func(int) int { return 0 }})}
+		sup: supervisor.New(supervisor.Options{Policy: policyOf(Config{Values: settings.Values{Workers: 1}}), Jitter: func(int) int { return 0 }})}
 	before := openFDs(t)
 	for range 10 {
 		ev, ok := m.spawn(WorkerInfo{ID: 1, Generation: 1}, 0, nil).(supervisor.EvSpawnFailed)

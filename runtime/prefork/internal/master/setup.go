@@ -1,18 +1,17 @@
-package prefork
+package master
 
 import (
 	"fmt"
 	"os"
 	"time"
 
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 )
 
 // masterProd is the master's state for the production features; only the
 // loop's goroutine touches it.
 type masterProd struct {
-	notify    *master.Notifier
+	notify    *Notifier
 	control   *controlServer
 	health    *serving.SideServer
 	creds     *credentials
@@ -26,7 +25,7 @@ type masterProd struct {
 // log files for the dropped user, the control socket, the privilege drop,
 // and systemd's watchdog.
 func (m *masterShell) startProduction() error {
-	p := &masterProd{notify: master.NotifierFromEnv(), started: time.Now(), stopWD: make(chan struct{})}
+	p := &masterProd{notify: NotifierFromEnv(), started: time.Now(), stopWD: make(chan struct{})}
 	m.prod = p
 	var err error
 	if p.creds, err = lookupCredentials(m.cfg.User, m.cfg.Group); err != nil {
@@ -47,7 +46,7 @@ func (m *masterShell) startProduction() error {
 			}
 			gid = int(g)
 		}
-		if err := applyUnixSocketAccess(m.lns, m.cfg.modes.bindMode, uid, gid); err != nil {
+		if err := applyUnixSocketAccess(m.lns, m.cfg.Modes.BindMode, uid, gid); err != nil {
 			return err
 		}
 	}
@@ -57,10 +56,10 @@ func (m *masterShell) startProduction() error {
 		}
 	}
 	if m.cfg.ControlSocket != "" && !m.cfg.NoControlSocket {
-		mode := m.cfg.modes.controlSocket // withDefaults parsed it (default 0600)
+		mode := m.cfg.Modes.ControlSocket // withDefaults parsed it (default 0600)
 		// the control socket never takes the service down: a directory that
 		// cannot be made or written is reported once, and the server serves
-		p.control, err = listenControl(m.cfg.ControlSocket, mode, m.controlCommand, m.sharedLog)
+		p.control, err = ListenControl(m.cfg.ControlSocket, mode, m.controlCommand, m.sharedLog)
 		if err != nil {
 			m.log.Warn("control socket not available; serving without it", "err", err)
 		} else if p.creds.needsChange() {
@@ -84,7 +83,7 @@ func (m *masterShell) startProduction() error {
 		}
 		m.log.Info("privileges dropped", "user", m.cfg.User, "group", m.cfg.Group, "uid", p.creds.UID, "gid", p.creds.GID)
 	}
-	p.notify.StartWatchdog(master.WatchdogIntervalFromEnv(), m.responsive, p.stopWD)
+	p.notify.StartWatchdog(WatchdogIntervalFromEnv(), m.responsive, p.stopWD)
 	return nil
 }
 
@@ -101,4 +100,24 @@ func (m *masterShell) stopProduction() {
 	if p.parent != nil {
 		p.parent.Close()
 	}
+}
+
+// prepareLogFile creates path (unless "-" or empty) and gives it to the
+// user the processes will run as, so a worker that dropped privileges can
+// still open it, as Gunicorn's workers inherit theirs.
+func prepareLogFile(path string, cr *credentials) error {
+	if path == "" || path == "-" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("prefork: log file: %w", err)
+	}
+	defer f.Close()
+	if cr.needsChange() {
+		if err := f.Chown(int(cr.UID), int(cr.GID)); err != nil {
+			return fmt.Errorf("prefork: log file %s: chown to %s: %w", path, cr, err)
+		}
+	}
+	return nil
 }

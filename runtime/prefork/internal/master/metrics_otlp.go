@@ -1,4 +1,4 @@
-package prefork
+package master
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package prefork
+package master
 
 import (
 	"bufio"
@@ -14,6 +14,16 @@ import (
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
+)
+
+// Environment the master sets for a worker (see the package doc of prefork),
+// which the worker reads.
+const (
+	EnvWorkerID    = "PREFORK_WORKER_ID"
+	EnvGeneration  = "PREFORK_GENERATION"
+	EnvStatusFD    = "PREFORK_STATUS_FD"  // worker writes: ready, heartbeats
+	EnvControlFD   = "PREFORK_CONTROL_FD" // worker reads: commands; EOF = master gone
+	EnvMaxRequests = "PREFORK_MAX_REQUESTS"
 )
 
 // child is a started worker process, as the loop holds it: the process
@@ -69,7 +79,7 @@ func (m *masterShell) spawn(w WorkerInfo, maxReq int64, settings any) supervisor
 // fail without descriptors is done first; after that, any failure closes
 // every descriptor it opened.
 func (m *masterShell) startChild(w WorkerInfo, maxReq int64, cfg Config) (*child, error) {
-	handed, err := encodeHandOver(cfg)
+	handed, err := EncodeHandOver(cfg.Values)
 	if err != nil {
 		return nil, err
 	}
@@ -129,18 +139,18 @@ func (m *masterShell) startChild(w WorkerInfo, maxReq int64, cfg Config) (*child
 }
 
 func (m *masterShell) workerEnv(w WorkerInfo, maxReq int64) []string {
-	env := cleanEnv(os.Environ())
+	env := CleanEnv(os.Environ())
 	env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "NOTIFY_SOCKET=") })
 	n := len(m.files)
 	env = append(env,
-		EnvListenFDs+"="+strconv.Itoa(n),
-		EnvListenNames+"="+serving.ListenNames(m.names),
-		envWorkerID+"="+strconv.Itoa(w.ID),
-		envGeneration+"="+strconv.Itoa(w.Generation),
-		envStatusFD+"="+strconv.Itoa(3+n),
-		envControlFD+"="+strconv.Itoa(4+n),
-		envConfigFD+"="+strconv.Itoa(5+n),
-		envMaxRequests+"="+strconv.FormatInt(maxReq, 10),
+		serving.EnvListenFDs+"="+strconv.Itoa(n),
+		serving.EnvListenNames+"="+serving.ListenNames(m.names),
+		EnvWorkerID+"="+strconv.Itoa(w.ID),
+		EnvGeneration+"="+strconv.Itoa(w.Generation),
+		EnvStatusFD+"="+strconv.Itoa(3+n),
+		EnvControlFD+"="+strconv.Itoa(4+n),
+		EnvConfigFD+"="+strconv.Itoa(5+n),
+		EnvMaxRequests+"="+strconv.FormatInt(maxReq, 10),
 	)
 	if !m.setProcs {
 		env = append(env, "GOMAXPROCS="+strconv.Itoa(max(1, runtime.GOMAXPROCS(0)/max(1, m.sup.View().Target))))
@@ -177,13 +187,13 @@ func (m *masterShell) wait(c *child) {
 }
 
 // cleanEnv drops the variables that describe descriptors of this process.
-func cleanEnv(env []string) []string {
+func CleanEnv(env []string) []string {
 	out := make([]string, 0, len(env)+2)
 	for _, kv := range env {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
-		case EnvListenFDs, EnvListenNames, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
-			envWorkerID, envGeneration, envStatusFD, envControlFD, envConfigFD, envMaxRequests:
+		case serving.EnvListenFDs, serving.EnvListenNames, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+			EnvWorkerID, EnvGeneration, EnvStatusFD, EnvControlFD, EnvConfigFD, EnvMaxRequests:
 			continue
 		}
 		out = append(out, kv)

@@ -1,4 +1,4 @@
-package prefork
+package master
 
 import (
 	"fmt"
@@ -88,6 +88,18 @@ func lookupGroupID(name string) (uint32, error) {
 		return 0, fmt.Errorf("non-numeric gid %s", g.Gid)
 	}
 	return uint32(id), nil
+}
+
+// CheckCredentials resolves --bind-group, --user and --group as the master
+// will, so a name that does not resolve is refused with the configuration.
+func CheckCredentials(user, group, bindGroup string) error {
+	if bindGroup != "" {
+		if _, err := lookupGroupID(bindGroup); err != nil {
+			return fmt.Errorf("prefork: --bind-group %s: %w", bindGroup, err)
+		}
+	}
+	_, err := lookupCredentials(user, group)
+	return err
 }
 
 // needsChange reports whether this process is not already running as c.

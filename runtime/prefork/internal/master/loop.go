@@ -1,4 +1,4 @@
-package prefork
+package master
 
 import (
 	"context"
@@ -10,11 +10,11 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 
@@ -47,9 +47,9 @@ type masterShell struct {
 	calls     chan func(*masterShell) // run on the loop: see ask
 	sigs      chan os.Signal
 	done      chan struct{}
-	prod      *masterProd       // production features (systemd.go, upgrade.go, control.go)
-	watch     *master.FileWatch // --reload
-	obs       masterObs         // metrics and StatsD (metrics_agg.go)
+	prod      *masterProd // production features (systemd.go, upgrade.go, control.go)
+	watch     *FileWatch  // --reload
+	obs       masterObs   // metrics and StatsD (metrics_agg.go)
 }
 
 type workerMsg struct {
@@ -62,7 +62,10 @@ type workerExit struct {
 	err error
 }
 
-func runMaster(cfg Config, notes []string) error {
+// Run runs the master until it stops: it binds (or inherits) the listeners,
+// starts the workers and carries out the supervisor's actions. cfg is
+// defaulted and checked; notes are the command line's (logged once).
+func Run(cfg Config, notes []string) error {
 	lg, err := observe.NewLog(&cfg.Values, cfg.Logger)
 	if err != nil {
 		return err
@@ -78,14 +81,14 @@ func runMaster(cfg Config, notes []string) error {
 		lg.Close()
 		return fmt.Errorf("prefork: cannot find the executable to start workers from: %w", err)
 	}
-	applyUmask(cfg)
+	ApplyUmask(cfg.Modes)
 	parent := upgradeChildPipe() // started by an old master's USR2
 	lns, names, inherited, err := serving.Listen(cfg.Bind, cfg.ReusePort, cfg.Backlog)
 	if err != nil {
 		lg.Close()
 		return err
 	}
-	files, err := ListenerFiles(lns)
+	files, err := serving.ListenerFiles(lns)
 	if err != nil {
 		for _, ln := range lns {
 			ln.Close()
@@ -109,10 +112,10 @@ func runMaster(cfg Config, notes []string) error {
 		go m.readOldFigures(figures) // the old master's totals, for this master's canary
 	}
 	if cfg.ReloadOnChange {
-		m.watch = master.NewFileWatch(append([]string{exe}, cfg.ReloadExtraFiles...))
+		m.watch = NewFileWatch(append([]string{exe}, cfg.ReloadExtraFiles...))
 	}
 	if cfg.PidFile != "" && parent == nil { // an upgrading master writes it once ready
-		if err := master.WritePidFile(cfg.PidFile); err != nil {
+		if err := WritePidFile(cfg.PidFile); err != nil {
 			m.closeListeners()
 			return err
 		}
@@ -121,16 +124,16 @@ func runMaster(cfg Config, notes []string) error {
 		m.stopProduction()
 		m.closeListeners()
 		if cfg.PidFile != "" {
-			master.RemovePidFile(cfg.PidFile) // nothing half-done is left behind
+			RemovePidFile(cfg.PidFile) // nothing half-done is left behind
 		}
 		return err
 	}
 	m.prod.parent = parent
 	signal.Notify(m.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP,
-		master.SigTTIN, master.SigTTOU, master.SigUSR1, master.SigUSR2)
+		SigTTIN, SigTTOU, SigUSR1, SigUSR2)
 	defer signal.Stop(m.sigs)
 	lg.Info("master starting", "pid", os.Getpid(), "listeners", addrs(names), "inherited", inherited, "workers", cfg.Workers)
-	reportNoEffect(cfg, notes, lg)
+	ReportNoEffect(cfg.Values, notes, lg)
 	return m.loop()
 }
 
@@ -142,13 +145,13 @@ func (m *masterShell) loop() error {
 		select {
 		case s := <-m.sigs:
 			m.log.Debug("signal", "signal", s)
-			m.step(supervisor.EvSignal{Sig: master.MasterSignals[s]})
+			m.step(supervisor.EvSignal{Sig: MasterSignals[s]})
 		case msg := <-m.msgs:
-			m.step(master.StatusEvent(msg.id, msg.line))
+			m.step(StatusEvent(msg.id, msg.line))
 		case ex := <-m.exits:
 			delete(m.children, ex.c.info.ID)
 			ex.c.control.Close()
-			m.step(supervisor.EvExited{ID: ex.c.info.ID, Exit: master.ExitOf(ex.c.cmd.ProcessState, ex.err)})
+			m.step(supervisor.EvExited{ID: ex.c.info.ID, Exit: ExitOf(ex.c.cmd.ProcessState, ex.err)})
 		case f := <-m.calls:
 			f(m)
 		case now := <-tick.C:
@@ -211,7 +214,7 @@ func (m *masterShell) act(a supervisor.Action) supervisor.Event {
 		m.killUpgrade()
 	case supervisor.WritePidFile:
 		if m.cfg.PidFile != "" {
-			if err := master.WritePidFile(m.cfg.PidFile); err != nil {
+			if err := WritePidFile(m.cfg.PidFile); err != nil {
 				m.log.Error("pid file", "err", err)
 			}
 		}
@@ -277,10 +280,7 @@ func (m *masterShell) loadConfig() supervisor.Event {
 	if m.cfg.Reload == nil {
 		return supervisor.EvConfigLoaded{}
 	}
-	nc, err := m.cfg.Reload()
-	if err == nil {
-		nc, err = nc.withDefaults()
-	}
+	nc, err := m.cfg.Reload() // defaulted and checked, the unset hooks kept
 	if err != nil {
 		return supervisor.EvConfigLoaded{Err: err}
 	}
@@ -290,7 +290,6 @@ func (m *masterShell) loadConfig() supervisor.Event {
 	}
 	nc.Bind = m.cfg.Bind
 	nc.MetricsBind, nc.MetricsBuckets = m.cfg.MetricsBind, m.cfg.MetricsBuckets // the master's listener and sums stay as started
-	nc.Hooks = nc.Hooks.keeping(m.cfg.Hooks)
 	l.Settings = nc
 	return supervisor.EvConfigLoaded{Loaded: l}
 }
@@ -332,7 +331,7 @@ func (m *masterShell) finish() error {
 	m.stopProduction()
 	m.closeListeners()
 	if m.cfg.PidFile != "" {
-		master.RemovePidFile(m.cfg.PidFile)
+		RemovePidFile(m.cfg.PidFile)
 	}
 	if m.cfg.OnExit != nil {
 		m.cfg.OnExit()
@@ -360,11 +359,14 @@ func (m *masterShell) closeListeners() {
 	m.lns, m.files = nil, nil
 }
 
+// addrs is the listeners' names as one log value.
+func addrs(names []string) string { return strings.Join(names, ",") }
+
 // sharedLog is the current logger, for goroutines off the loop.
 func (m *masterShell) sharedLog() *slog.Logger { return m.shared.Load().Logger }
 
 // policyOf is what the supervisor reads of c.
 func policyOf(c Config) supervisor.Policy {
-	return supervisor.Policy{Workers: c.Workers, Timeout: c.Timeout, GracefulTimeout: off(c.GracefulTimeout), ShutdownDelay: c.ShutdownDelay,
-		Heartbeat: c.heartbeatInterval(), MaxRequests: c.MaxRequests, MaxRequestsJitter: c.MaxRequestsJitter, MaxWorkerMemory: c.MaxWorkerMemory}
+	return supervisor.Policy{Workers: c.Workers, Timeout: c.Timeout, GracefulTimeout: max(c.GracefulTimeout, 0), ShutdownDelay: c.ShutdownDelay,
+		Heartbeat: supervisor.HeartbeatFor(c.Timeout), MaxRequests: c.MaxRequests, MaxRequestsJitter: c.MaxRequestsJitter, MaxWorkerMemory: c.MaxWorkerMemory}
 }

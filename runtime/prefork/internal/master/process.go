@@ -1,4 +1,4 @@
-package prefork
+package master
 
 import (
 	"encoding/json"
@@ -9,7 +9,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // Process-wide settings: --chdir, -e/--env, -D/--daemon, -n/--name.
@@ -22,8 +22,8 @@ const envArgv = "PREFORK_ARGV"
 // envTitled marks the master re-executed with its title.
 const envTitled = "PREFORK_TITLED"
 
-// envDaemonized marks the detached copy started by --daemon.
-const envDaemonized = "PREFORK_DAEMONIZED"
+// EnvDaemonized marks the detached copy started by --daemon (Run unsets it).
+const EnvDaemonized = "PREFORK_DAEMONIZED"
 
 func init() {
 	js, ok := os.LookupEnv(envArgv)
@@ -37,9 +37,9 @@ func init() {
 	}
 }
 
-// applyProcessSettings changes directory (--chdir) and sets -e/--env in the
+// ApplyProcessSettings changes directory (--chdir) and sets -e/--env in the
 // master before it starts anything; workers inherit both.
-func applyProcessSettings(c Config) error {
+func ApplyProcessSettings(c settings.Values) error {
 	if c.Chdir != "" {
 		if err := os.Chdir(c.Chdir); err != nil {
 			return fmt.Errorf("prefork: --chdir %s: %w", c.Chdir, err)
@@ -61,14 +61,14 @@ func titledArgs(title string, args []string) ([]string, string) {
 	return []string{title}, envArgv + "=" + string(js)
 }
 
-// setMasterTitle re-executes the master in place (same pid) with argv
+// SetMasterTitle re-executes the master in place (same pid) with argv
 // "NAME: master" when -n/--name is given and it is not titled yet.
-func setMasterTitle(c Config) error {
+func SetMasterTitle(c settings.Values) error {
 	if os.Getenv(envTitled) != "" { // this is the re-executed master
 		os.Unsetenv(envTitled)
 		return nil
 	}
-	if c.Name == "" || !master.PreforkSupported {
+	if c.Name == "" || !PreforkSupported {
 		return nil
 	}
 	title := c.Name + ": master"
@@ -89,11 +89,11 @@ func workerTitle(name string, w WorkerInfo) string {
 	return fmt.Sprintf("%s: worker %d [gen %d]", name, w.ID, w.Generation)
 }
 
-// daemonize starts this command again detached (a new session, stdin and
+// Daemonize starts this command again detached (a new session, stdin and
 // stdout on /dev/null, stderr too unless it is the error log's file) and
 // returns: the command exits 0 while the detached master serves. --pid
 // receives the detached master's pid.
-func daemonize() error {
+func Daemonize() error {
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("prefork: --daemon: %w", err)
@@ -105,10 +105,10 @@ func daemonize() error {
 	defer null.Close()
 	cmd := exec.Command(exe)
 	cmd.Args = os.Args
-	cmd.Env = append(os.Environ(), envDaemonized+"=1")
+	cmd.Env = append(os.Environ(), EnvDaemonized+"=1")
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = null, null, null
 	cmd.Dir, _ = os.Getwd()
-	cmd.SysProcAttr = master.DaemonAttr()
+	cmd.SysProcAttr = DaemonAttr()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("prefork: --daemon: start %s: %w", filepath.Base(exe), err)
 	}

@@ -1,4 +1,4 @@
-package prefork
+package master
 
 import (
 	"fmt"
@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
@@ -41,7 +40,7 @@ func (m *masterShell) takeOver(status string) {
 	parent := p.parent
 	p.parent = nil
 	if m.cfg.PidFile != "" {
-		if err := master.WritePidFile(m.cfg.PidFile); err != nil {
+		if err := WritePidFile(m.cfg.PidFile); err != nil {
 			m.log.Error("upgrade: pid file", "err", err)
 		}
 	}

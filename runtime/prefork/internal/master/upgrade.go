@@ -1,4 +1,4 @@
-package prefork
+package master
 
 import (
 	"bufio"
@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/master"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
@@ -36,7 +35,7 @@ import (
 
 // envUpgradeFD names the fd on which a new master started by USR2 reports
 // "ready <pid>" to the old one; envUpgradeFiguresFD the one on which the old
-// master sends its totals ("served <master.ServedText>", once a second), which
+// master sends its totals ("served <ServedText>", once a second), which
 // the new master's canary, when it runs one, compares its workers with.
 const (
 	envUpgradeFD        = "PREFORK_UPGRADE_FD"
@@ -67,7 +66,7 @@ func inheritedPipe(env, name string) *os.File {
 	if err != nil || fd < 3 {
 		return nil
 	}
-	master.CloseOnExec(fd) // workers must not hold the old master's pipe open
+	CloseOnExec(fd) // workers must not hold the old master's pipe open
 	return os.NewFile(uintptr(fd), name)
 }
 
@@ -79,7 +78,7 @@ func (m *masterShell) readOldFigures(f *os.File) {
 	sc.Buffer(make([]byte, 4096), 64<<10)
 	for sc.Scan() {
 		text, ok := strings.CutPrefix(sc.Text(), "served ")
-		total, ok2 := master.ParseServed(text)
+		total, ok2 := ParseServed(text)
 		if !ok || !ok2 {
 			continue
 		}
@@ -101,7 +100,7 @@ func (m *masterShell) sendFigures(now time.Time) {
 	}
 	up.nextSend = now.Add(time.Second)
 	up.figures.SetWriteDeadline(now.Add(10 * time.Millisecond))
-	up.figures.Write([]byte("served " + master.ServedText(m.sup.Served()) + "\n"))
+	up.figures.Write([]byte("served " + ServedText(m.sup.Served()) + "\n"))
 }
 
 // startUpgrade starts the binary on disk as a new master (doStartUpgrade);

@@ -1,4 +1,4 @@
-package prefork
+package master
 
 import (
 	"bytes"
@@ -123,19 +123,19 @@ func (m *masterShell) scrape() (observe.MetricsView, error) {
 	return v, err
 }
 
-// serveProcessMetrics serves --metrics-bind from Serve's single process:
-// the same families as the master's, over the one process that serves.
-// The OTLP push is the master's only.
+// ServeProcessMetrics serves --metrics-bind from Serve's single process:
+// the same families as the master's, over the one process that serves
+// (snapshot: its request metrics). The OTLP push is the master's only.
 // nil when MetricsBind is not set.
-func serveProcessMetrics(c Config, sp *serving.ServingProc, lns []net.Listener, names []string, lg *slog.Logger) (*serving.SideServer, error) {
-	if c.MetricsBind == "" || sp.Metrics() == nil {
+func ServeProcessMetrics(c settings.Values, snapshot func() observe.MetricsSnapshot, lns []net.Listener, names []string, lg *slog.Logger) (*serving.SideServer, error) {
+	if c.MetricsBind == "" {
 		return nil, nil
 	}
 	started := time.Now()
 	view := func() (observe.MetricsView, error) {
 		age := time.Since(started).Seconds()
 		rss, _ := observe.ReadRSS(os.Getpid())
-		v := observe.MetricsView{Bounds: c.MetricsBuckets, Totals: sp.Metrics().Snapshot(), Target: 1, Generation: 1,
+		v := observe.MetricsView{Bounds: c.MetricsBuckets, Totals: snapshot(), Target: 1, Generation: 1,
 			States: map[string]int{"booting": 0, "ready": 1, "draining": 0}, Starts: 1, StartTime: started, PID: os.Getpid(),
 			RSSSum: rss, RSSMax: rss, AgeMin: age, AgeMax: age,
 			Backlog: backlogOf(lns, names)}

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package prefork
+package master
 
 import (
 	"errors"
