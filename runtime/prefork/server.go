@@ -15,8 +15,6 @@ import (
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
-
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
 // DefaultLongLived reports WebSocket upgrades and server-sent event streams:
@@ -25,95 +23,6 @@ func DefaultLongLived(r *http.Request) bool {
 	// Direct map reads: the server stores header keys canonical, and this runs
 	// on every request (Header.Get canonicalises its key each time).
 	return observe.HeaderFirst(r.Header, "Upgrade") != "" || strings.Contains(observe.HeaderFirst(r.Header, "Accept"), "text/event-stream")
-}
-
-// requestTracker counts requests and remembers when each running one began.
-type requestTracker struct {
-	total    atomic.Int64
-	long     atomic.Int64 // long-lived requests in flight (not aged)
-	mu       sync.Mutex
-	seq      uint64
-	inflight map[uint64]time.Time
-	limit    int64             // notify once total reaches it (max-requests); 0 = never
-	onLimit  func()            // called once, from the request that reached limit
-	served   supervisor.Served // completed requests (not long-lived ones), under mu: a canary's figures
-	// During a canary's window (urgent), every errorNudge-th failed request
-	// calls onErrors, so the worker reports at once and the master can roll a
-	// failing canary back within a tick instead of a heartbeat interval.
-	urgent   atomic.Bool
-	onErrors func()
-}
-
-// errorNudge is how many failed requests make a worker report early while urgent.
-const errorNudge = 16
-
-func newRequestTracker() *requestTracker {
-	return &requestTracker{inflight: make(map[uint64]time.Time)}
-}
-
-func (t *requestTracker) begin() uint64 {
-	n := t.total.Add(1)
-	if t.limit > 0 && n == t.limit && t.onLimit != nil {
-		t.onLimit()
-	}
-	now := time.Now()
-	t.mu.Lock()
-	t.seq++
-	id := t.seq
-	t.inflight[id] = now
-	t.mu.Unlock()
-	return id
-}
-
-// beginLong counts a long-lived request, which is never reported as stuck.
-func (t *requestTracker) beginLong() {
-	n := t.total.Add(1)
-	if t.limit > 0 && n == t.limit && t.onLimit != nil {
-		t.onLimit()
-	}
-	t.long.Add(1)
-}
-
-// end records request id's end: its final status (0: none written, a 200)
-// and whether a panic aborted it (net/http resets the connection).
-func (t *requestTracker) end(id uint64, status int, aborted bool) {
-	now := time.Now()
-	nudge := false
-	t.mu.Lock()
-	if start, ok := t.inflight[id]; ok {
-		t.served.Requests++
-		if aborted || status >= 500 {
-			t.served.Errors++
-			nudge = t.served.Errors%errorNudge == 0 && t.urgent.Load() && t.onErrors != nil
-		}
-		t.served.Latency[supervisor.LatencyBucket(now.Sub(start))]++
-	}
-	delete(t.inflight, id)
-	t.mu.Unlock()
-	if nudge {
-		t.onErrors()
-	}
-}
-
-// servedTotal is what the worker served so far (a canary's figures).
-func (t *requestTracker) servedTotal() supervisor.Served {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.served
-}
-
-func (t *requestTracker) stats() supervisor.WorkerStats {
-	now := time.Now()
-	st := supervisor.WorkerStats{Requests: t.total.Load()}
-	t.mu.Lock()
-	st.InFlight = len(t.inflight) + int(t.long.Load())
-	for _, start := range t.inflight {
-		if age := now.Sub(start); age > st.OldestRequest {
-			st.OldestRequest = age
-		}
-	}
-	t.mu.Unlock()
-	return st
 }
 
 // spreadAge is how long a connection lives while the workers spread their
