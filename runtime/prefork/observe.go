@@ -47,7 +47,7 @@ func (s *servingChain) observe(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &observe.ResponseRecorder{ResponseWriter: w}
+		rec := outerRecorder(w)
 		var active *atomic.Int64
 		var body *countingBody
 		method, scheme := observe.SemconvMethod(r.Method), ""
@@ -86,6 +86,16 @@ func (s *servingChain) observe(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// outerRecorder is w itself when it is a recorder nothing was written to yet (the
+// worker's request tracker puts one around the whole chain): it sees the same status
+// and bytes, and a request allocates one recorder instead of two. Else a new one.
+func outerRecorder(w http.ResponseWriter) *observe.ResponseRecorder {
+	if rec, ok := w.(*observe.ResponseRecorder); ok && rec.Status == 0 && rec.Bytes == 0 {
+		return rec
+	}
+	return &observe.ResponseRecorder{ResponseWriter: w}
 }
 
 // countingBody counts a request body of unknown length as the app reads it
