@@ -1,7 +1,10 @@
 package project
 
 import (
+	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,5 +135,79 @@ func waitMetric(t *testing.T, col *testenv.Collector, name string) testenv.Metri
 			return m
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestCollectorDownCountsDroppedSpans runs the production entry (2 workers, sampling 1.0)
+// against a real Collector, stops the Collector and sends requests: the master's metrics
+// listener counts their spans as dropped (otel_sdk_exporter_span_exported_total with
+// error_type), summed over the workers, and every request's span is either exported or
+// counted as dropped.
+func TestCollectorDownCountsDroppedSpans(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a generated project; skipped with -short")
+	}
+	col := testenv.StartCollector(t)
+	dir, bin := buildProductionEntry(t, Options{Name: "traced"})
+	metrics, addr := testenv.FreeAddr(t), testenv.FreeAddr(t)
+	t.Setenv("APP_SOURCE_TREE", "1")
+	t.Setenv("APP_OBSERVABILITY_ENDPOINT", col.Endpoint)
+	t.Setenv("APP_OBSERVABILITY_SAMPLING_RATIO", "1")
+	t.Setenv("APP_SERVER_METRICS_BIND", metrics)
+	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "100") // the SDK's batch delay, ms: export at once
+	_, done := startServer(t, dir, bin, "-b", addr, "-w", "2")
+	waitOK(t, "http://"+addr+"/", done)
+
+	const exported, failed, requests = "otel_sdk_exporter_span_exported_total", "otel_sdk_exporter_span_exported_total:export_failed", "http_server_request_duration_seconds_count"
+	up := waitSums(t, metrics, "every span so far exported", func(m map[string]float64) bool {
+		return m[exported] >= 1 && m[exported] == m[requests] && m[failed] == 0
+	})
+	col.Stop()
+	const n = 20
+	for range n {
+		resp, err := http.Get("http://" + addr + "/api/hello")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	down := waitSums(t, metrics, "the spans sent while the Collector is down counted as dropped", func(m map[string]float64) bool {
+		return m[requests] == up[requests]+n && m[failed] == n && m[exported] == up[exported]
+	})
+	t.Logf("exported %v, dropped %v of %v requests", down[exported], down[failed], down[requests])
+}
+
+// waitSums scrapes the metrics listener at addr (60 s at most: a failed export may be
+// retried first) until ok says yes of its sums by family name, ":error_type" appended
+// where a sample has one, and returns them.
+func waitSums(t *testing.T, addr, what string, ok func(map[string]float64) bool) map[string]float64 {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		sums := map[string]float64{}
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			for _, l := range strings.Split(string(body), "\n") {
+				series, v, found := strings.Cut(l, " ")
+				f, err := strconv.ParseFloat(v, 64)
+				if !found || err != nil || strings.HasPrefix(l, "#") {
+					continue
+				}
+				name, labels, _ := strings.Cut(series, "{")
+				if _, et, ok := strings.Cut(labels, `error_type="`); ok {
+					name += ":" + et[:strings.IndexByte(et, '"')]
+				}
+				sums[name] += f
+			}
+		}
+		if ok(sums) {
+			return sums
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics at %s: not %s within 60s: %v", addr, what, sums)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -36,6 +37,7 @@ type Collector struct {
 	file        string
 	metricsFile string
 	log         *Buffer
+	stop        func()
 }
 
 // StartCollector starts the Collector for t and stops it (by its pid) when t ends. It
@@ -60,7 +62,7 @@ func StartCollector(t testing.TB) *Collector {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
+	c.stop = sync.OnceFunc(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-done:
@@ -69,6 +71,7 @@ func StartCollector(t testing.TB) *Collector {
 			<-done
 		}
 	})
+	t.Cleanup(c.stop)
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
@@ -118,6 +121,10 @@ service:
       exporters: [file/metrics]
 `, addr, spansFile, metricsFile)
 }
+
+// Stop stops the Collector now (a test of what its clients do when it is down); its
+// files stay readable.
+func (c *Collector) Stop() { c.stop() }
 
 // probe sends one span through the Collector with the SDK and says whether one arrived.
 func (c *Collector) probe() bool {

@@ -425,7 +425,13 @@
 // server_workers_heap_objects_bytes, server_workers_gc_cycles_total,
 // server_start_time_seconds (when the master booted), and on Linux
 // server_listen_backlog{listener} and server_listen_backlog_limit
-// (TCP_INFO, Gunicorn's --enable-backlog-metric).
+// (TCP_INFO, Gunicorn's --enable-backlog-metric). When the app reports
+// its spans (ReportSpans), the sums of its export counts:
+// otel_sdk_exporter_span_exported_total (error_type="export_failed":
+// dropped by a failed export) and otel_sdk_processor_span_processed_total
+// (error_type="queue_full": dropped by a full queue), OpenTelemetry's SDK
+// self-observability names (otel.sdk.exporter.span.exported,
+// otel.sdk.processor.span.processed in the OTLP push).
 // Exit reasons, reload and upgrade outcomes are the supervisor's own
 // decisions (it emits them as actions; the loop's aggregator counts them):
 // boot_failure, crash, killed (SIGKILL from outside), signal,

@@ -194,6 +194,7 @@ func runWorker(cfg Config, app App) error {
 	}
 	if cfg.WorkerExit != nil {
 		cfg.WorkerExit(info)
+		w.sendMetrics() // what the hook flushed (spans: ReportSpans)
 	}
 	return nil
 }

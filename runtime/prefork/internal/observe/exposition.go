@@ -203,6 +203,7 @@ func WriteExposition(w io.Writer, v MetricsView, openMetrics bool) error {
 		e.histogram("http_server_response_body_size_bytes", SizeBuckets, s.ResponseSize, nil, labels(s.Attrs))
 	}
 	writeProcess(e, v)
+	writeSpans(e, t)
 	if e.om {
 		e.b = append(e.b, "# EOF\n"...)
 	}

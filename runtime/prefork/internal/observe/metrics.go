@@ -138,6 +138,8 @@ type MetricsSnapshot struct {
 	GCCycles   uint64   `json:"gc"` // counter
 	Goroutines int64    `json:"g"`  // gauge
 	HeapBytes  int64    `json:"hb"` // gauge: bytes in live heap objects
+	// Spans are the app's span export counts (spans.go), nil when it reports none.
+	Spans *SpanCounts `json:"sp,omitempty"`
 }
 
 // atomicHistogram is a histogram counted with atomics.
@@ -323,6 +325,7 @@ func (m *RequestMetrics) Snapshot() MetricsSnapshot {
 		return true
 	})
 	readRuntimeMetrics(&out)
+	readSpans(&out)
 	return out
 }
 
@@ -390,6 +393,7 @@ func (s *MetricsSnapshot) Add(o MetricsSnapshot) {
 	s.GCCycles += o.GCCycles
 	s.Goroutines += o.Goroutines
 	s.HeapBytes += o.HeapBytes
+	s.addSpans(o)
 }
 
 // RequestCount is the number of requests counted in s.

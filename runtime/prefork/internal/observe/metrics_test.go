@@ -116,6 +116,7 @@ func sampleView() MetricsView {
 	tot.Add(MetricsSnapshot{Series: []Series{{Attrs: Attrs{Method: "POST", Status: 503, Scheme: "http", Proto: "1.1"}, Duration: Histogram{Counts: []uint64{3, 0, 0, 0}}}}})
 	tot.Active = []Active{{Method: "GET", Scheme: "http", N: 3}}
 	tot.GCCycles = 17
+	tot.Add(MetricsSnapshot{Spans: &SpanCounts{Exported: 90, Failed: 7, QueueFull: 3}})
 	tot.HeapBytes = 3 << 20
 	return MetricsView{Bounds: []float64{0.01, 0.1, 1}, Totals: tot,
 		States: map[string]int{"booting": 0, "ready": 2, "draining": 1}, Target: 2, Generation: 3, Starts: 5,

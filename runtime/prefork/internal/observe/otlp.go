@@ -212,6 +212,7 @@ func EncodeOTLP(v MetricsView, res Resource, now time.Time) ([]byte, error) {
 		otlpMetric{Name: "server.reload.decisions", Unit: "{reload}", Description: "Reloads with a canary, by decision and reason.", Sum: decisions},
 		otlpMetric{Name: "server.workers.memory", Unit: "By", Description: "Resident memory of all live workers together.", Gauge: memory},
 	)
+	metrics = append(metrics, otlpSpans(t, start, at)...)
 	metrics = slices.DeleteFunc(metrics, func(m otlpMetric) bool { // nothing to say yet
 		return (m.Sum != nil && len(m.Sum.DataPoints) == 0) || (m.Gauge != nil && len(m.Gauge.DataPoints) == 0) ||
 			(m.Histogram != nil && len(m.Histogram.DataPoints) == 0)

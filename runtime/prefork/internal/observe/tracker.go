@@ -8,20 +8,29 @@ import (
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/supervisor"
 )
 
-// RequestTracker counts a serving process's requests and remembers when each
-// running one began: what its worker reports to the master (in flight, the
-// oldest request's age, a canary's served figures).
+// RequestTracker counts requests, remembers when each running one began and
+// what the finished ones served (a canary's figures), with no lock on the
+// request path: an ordinary request takes a free slot (one compare-and-swap,
+// no allocation) found from its number, and ends it with a swap that reads
+// its start; the served counters are atomics. Only when the slots a request
+// tries are all busy (more requests at once than slots) does it take the
+// overflow map's lock. Stats reads the slots, so drain, the heartbeat and the
+// stuck-request report see the requests in flight and the oldest one's age.
 type RequestTracker struct {
 	total    atomic.Int64
 	Long     atomic.Int64 // long-lived requests in flight (not aged)
+	slots    [trackerSlots]trackerSlot
 	mu       sync.Mutex
 	seq      uint64
-	inflight map[uint64]time.Time
-	Limit    int64             // notify once total reaches it (max-requests); 0 = never
-	OnLimit  func()            // called once, from the request that reached limit
-	served   supervisor.Served // completed requests (not long-lived ones), under mu: a canary's figures
+	overflow map[uint64]int64 // start (trackerClock) of requests without a slot, under mu
+	Limit    int64            // notify once total reaches it (max-requests); 0 = never
+	OnLimit  func()           // called once, from the request that reached limit
+	// completed requests (not long-lived ones), a canary's figures: the
+	// requests are the latency buckets' sum
+	errors  atomic.Int64
+	latency [supervisor.LatencyBuckets]atomic.Int64
 	// During a canary's window (urgent), every errorNudge-th failed request
-	// calls onErrors, so the worker reports at once and the master can roll a
+	// calls OnErrors, so the worker reports at once and the master can roll a
 	// failing canary back within a tick instead of a heartbeat interval.
 	Urgent   atomic.Bool
 	OnErrors func()
@@ -30,22 +39,47 @@ type RequestTracker struct {
 // errorNudge is how many failed requests make a worker report early while urgent.
 const errorNudge = 16
 
-// NewRequestTracker returns a tracker with nothing counted.
-func NewRequestTracker() *RequestTracker {
-	return &RequestTracker{inflight: make(map[uint64]time.Time)}
+const (
+	trackerSlots  = 256 // a power of two
+	trackerProbes = 8   // slots a request tries before the overflow map
+	overflowID    = 1 << 63
+)
+
+// trackerSlot holds a running request's start, 0 when free, on a cache line
+// of its own: requests on other Ps write their slots without sharing one.
+type trackerSlot struct {
+	start atomic.Int64
+	_     [56]byte
 }
 
-// Begin counts a request that starts now, whose end End records.
+// trackerEpoch anchors trackerClock, which reads the monotonic clock (a wall
+// clock step never ages a request) and is never 0 (a free slot).
+var trackerEpoch = time.Now()
+
+func trackerClock() int64 { return int64(time.Since(trackerEpoch)) + 1 }
+
+// NewRequestTracker returns a tracker with nothing counted.
+func NewRequestTracker() *RequestTracker {
+	return &RequestTracker{overflow: make(map[uint64]int64)}
+}
+
+// Begin counts a request and returns its ID: its slot, or an overflow ID.
 func (t *RequestTracker) Begin() uint64 {
 	n := t.total.Add(1)
 	if t.Limit > 0 && n == t.Limit && t.OnLimit != nil {
 		t.OnLimit()
 	}
-	now := time.Now()
+	now := trackerClock()
+	for i := uint64(0); i < trackerProbes; i++ {
+		slot := (uint64(n) + i) & (trackerSlots - 1)
+		if t.slots[slot].start.CompareAndSwap(0, now) {
+			return slot
+		}
+	}
 	t.mu.Lock()
 	t.seq++
-	id := t.seq
-	t.inflight[id] = now
+	id := t.seq | overflowID
+	t.overflow[id] = now
 	t.mu.Unlock()
 	return id
 }
@@ -63,43 +97,57 @@ func (t *RequestTracker) BeginLong() {
 // End records request id's end: its final status (0: none written, a 200)
 // and whether a panic aborted it (net/http resets the connection).
 func (t *RequestTracker) End(id uint64, status int, aborted bool) {
-	now := time.Now()
-	nudge := false
-	t.mu.Lock()
-	if start, ok := t.inflight[id]; ok {
-		t.served.Requests++
-		if aborted || status >= 500 {
-			t.served.Errors++
-			nudge = t.served.Errors%errorNudge == 0 && t.Urgent.Load() && t.OnErrors != nil
+	var start int64
+	if id&overflowID == 0 {
+		start = t.slots[id].start.Swap(0)
+	} else {
+		t.mu.Lock()
+		start = t.overflow[id]
+		delete(t.overflow, id)
+		t.mu.Unlock()
+	}
+	if start == 0 {
+		return
+	}
+	if aborted || status >= 500 {
+		if n := t.errors.Add(1); n%errorNudge == 0 && t.Urgent.Load() && t.OnErrors != nil {
+			defer t.OnErrors() // after the request is counted
 		}
-		t.served.Latency[supervisor.LatencyBucket(now.Sub(start))]++
 	}
-	delete(t.inflight, id)
-	t.mu.Unlock()
-	if nudge {
-		t.OnErrors()
-	}
+	t.latency[supervisor.LatencyBucket(time.Duration(trackerClock()-start))].Add(1)
 }
 
-// ServedTotal is what the worker served so far (a canary's figures).
+// ServedTotal is what the worker served so far (a canary's figures). Each
+// counter is read once, not all at one instant: a request ending meanwhile
+// may be in the errors and not yet in the requests, never the other way.
 func (t *RequestTracker) ServedTotal() supervisor.Served {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.served
+	var s supervisor.Served
+	for i := range t.latency {
+		s.Latency[i] = t.latency[i].Load()
+		s.Requests += s.Latency[i]
+	}
+	s.Errors = min(t.errors.Load(), s.Requests)
+	return s
 }
 
 // Stats are the figures of a heartbeat: requests so far, in flight, the
 // oldest running one's age.
 func (t *RequestTracker) Stats() supervisor.WorkerStats {
-	now := time.Now()
-	st := supervisor.WorkerStats{Requests: t.total.Load()}
-	t.mu.Lock()
-	st.InFlight = len(t.inflight) + int(t.Long.Load())
-	for _, start := range t.inflight {
-		if age := now.Sub(start); age > st.OldestRequest {
-			st.OldestRequest = age
+	now := trackerClock()
+	st := supervisor.WorkerStats{Requests: t.total.Load(), InFlight: int(t.Long.Load())}
+	oldest := now
+	for i := range t.slots {
+		if start := t.slots[i].start.Load(); start != 0 {
+			st.InFlight++
+			oldest = min(oldest, start)
 		}
 	}
+	t.mu.Lock()
+	st.InFlight += len(t.overflow)
+	for _, start := range t.overflow {
+		oldest = min(oldest, start)
+	}
 	t.mu.Unlock()
+	st.OldestRequest = time.Duration(max(0, now-oldest))
 	return st
 }

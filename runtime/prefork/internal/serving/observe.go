@@ -42,7 +42,7 @@ func (s *ServingChain) observe(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &observe.ResponseRecorder{ResponseWriter: w}
+		rec := outerRecorder(w)
 		var active *atomic.Int64
 		var body *countingBody
 		method, scheme := observe.SemconvMethod(r.Method), ""
@@ -94,4 +94,14 @@ func (b *countingBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	b.n += int64(n)
 	return n, err
+}
+
+// outerRecorder is w itself when it is a recorder nothing was written to yet (the
+// worker's request tracker puts one around the whole chain): it sees the same status
+// and bytes, and a request allocates one recorder instead of two. Else a new one.
+func outerRecorder(w http.ResponseWriter) *observe.ResponseRecorder {
+	if rec, ok := w.(*observe.ResponseRecorder); ok && rec.Status == 0 && rec.Bytes == 0 {
+		return rec
+	}
+	return &observe.ResponseRecorder{ResponseWriter: w}
 }

@@ -58,7 +58,8 @@ func BenchmarkServingChain(b *testing.B) {
 		name    string
 		buffer  int
 		metrics bool
-	}{{"log buffered", 0, false}, {"log buffered+metrics", 0, true}, {"log unbuffered", -1, false}} {
+		worker  bool // inside the worker's request tracker, as served
+	}{{"log buffered", 0, false, false}, {"log buffered+metrics", 0, true, false}, {"log unbuffered", -1, false, false}, {"worker", 0, true, true}} {
 		app := app
 		if bc.metrics { // the app's ServeMux names the route, as a generated app's does
 			app = func(w http.ResponseWriter, r *http.Request) {
@@ -79,6 +80,10 @@ func BenchmarkServingChain(b *testing.B) {
 				s.metrics = observe.NewRequestMetrics(observe.DefaultMetricsBuckets)
 			}
 			h := s.handler(app)
+			if bc.worker {
+				cfg := Config{Hooks: Hooks{Middleware: []func(http.Handler) http.Handler{s.handler}}}
+				h = (&HTTPServer{tracker: observe.NewRequestTracker()}).wrap(cfg, app)
+			}
 			b.ReportAllocs()
 			cpu0 := cpuTime() // steadier than ns/op on a shared machine
 			defer func() { b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op") }()
