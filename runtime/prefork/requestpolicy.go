@@ -130,6 +130,10 @@ type headInfo struct {
 	framing bodyFraming
 	length  int64 // Content-Length bytes (bodyLength)
 	noHost  bool  // HTTP/1.1 without Host: Gunicorn serves it, net/http would not
+	// bodyChunked sent as more than one lone "chunked" (transfercoding.go):
+	// net/http reads only that, so the HTTP/1 reader rewrites the head
+	teRewrite bool
+	codings   []string // the codings under chunked, as sent (gzip, deflate, compress)
 }
 
 // headCheck is the one place the policy's rules live. Every transport
@@ -147,7 +151,11 @@ type headCheck struct {
 	clen                       int64
 	te                         bool
 	teLastChunked, teForbidden bool
-	scheme                     byte // 'h' or 's' once a trusted scheme header said http or https
+	teUnknown                  bool     // a coding nobody knows, before any misplaced one
+	teFields                   int      // Transfer-Encoding fields
+	teOther                    bool     // a coding but chunked in them (identity too)
+	codings                    []string // gzip, deflate, compress, in the order sent
+	scheme                     byte     // 'h' or 's' once a trusted scheme header said http or https
 }
 
 // start checks a request line of lineLen bytes (without its CRLF): its
@@ -299,8 +307,12 @@ func (h *headCheck) field(name, value []byte, lineSize int) *refusal {
 
 // transferCodings follows a Transfer-Encoding value: known codings only
 // (501 otherwise), chunked at most once and last.
+// Gunicorn judges the codings after every field passed, and stops at the
+// first fault in the list: end answers for them (501 for an unknown coding,
+// unless one chunked must not follow came first: 400).
 func (h *headCheck) transferCodings(value []byte) *refusal {
 	h.te = true
+	h.teFields++
 	for _, coding := range strings.Split(string(value), ",") {
 		coding = strings.Trim(coding, " \t")
 		switch {
@@ -313,9 +325,12 @@ func (h *headCheck) transferCodings(value []byte) *refusal {
 			if h.chunked {
 				h.teForbidden = true // chunked must come last
 			}
-			h.teLastChunked = false
-		default:
-			return refuse(http.StatusNotImplemented, "Unsupported transfer coding")
+			h.teLastChunked, h.teOther = false, true
+			if len(coding) != len("identity") {
+				h.codings = append(h.codings, strings.ToLower(coding))
+			}
+		case !h.teForbidden: // after a misplaced one: end's 400, as Gunicorn's
+			h.teUnknown = true
 		}
 	}
 	return nil
@@ -325,6 +340,8 @@ func (h *headCheck) transferCodings(value []byte) *refusal {
 // framed.
 func (h *headCheck) end() (headInfo, *refusal) {
 	switch {
+	case h.teUnknown:
+		return headInfo{}, refuse(http.StatusNotImplemented, "Unsupported transfer coding")
 	case h.te && (h.teForbidden || !h.teLastChunked):
 		return headInfo{}, refuse(400, "Invalid HTTP Header: Transfer-Encoding must end in chunked")
 	case h.chunked && h.version < 11:
@@ -336,6 +353,7 @@ func (h *headCheck) end() (headInfo, *refusal) {
 	switch {
 	case h.chunked:
 		info.framing = bodyChunked
+		info.teRewrite, info.codings = h.teFields > 1 || h.teOther, h.codings
 	case h.clen > 0:
 		info.framing, info.length = bodyLength, h.clen
 	}

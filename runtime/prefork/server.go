@@ -295,7 +295,7 @@ func (s *httpServer) start() {
 			defer s.wg.Done()
 			var err error
 			if s.protocol == "fastcgi" {
-				err = fcgi.Serve(ln, s.srv.Handler)
+				err = fcgi.Serve(ln, gatewayHopHandler(s.srv.Handler))
 				if s.closing.Load() {
 					err = nil
 				}
