@@ -446,7 +446,10 @@
 // request line over LimitRequestLine, 431 over the header limits, 417 for
 // an unknown Expect, 501 for an unknown transfer coding; then it closes
 // the connection. An HTTP/1.1 request without Host is served, as Gunicorn
-// does (net/http alone answers 400). HTTP/2 (TLS and h2c), uwsgi and
+// does (net/http alone answers 400), and so is one with other codings
+// before a final chunked (`gzip, chunked`; net/http alone answers 501):
+// its body de-chunked and still coded, the codings in r.TransferEncoding
+// (outermost first: chunked, gzip), the connection closed after it. HTTP/2 (TLS and h2c), uwsgi and
 // FastCGI requests are held to the same rules (one headCheck) once their
 // own parser read them: method, target, limits, names and values, the
 // scheme headers' agreement, framing fields (line ends and folding do not

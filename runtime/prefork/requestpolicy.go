@@ -133,7 +133,6 @@ type headInfo struct {
 	// bodyChunked sent as more than one lone "chunked" (transfercoding.go):
 	// net/http reads only that, so the HTTP/1 reader rewrites the head
 	teRewrite bool
-	codings   []string // the codings under chunked, as sent (gzip, deflate, compress)
 }
 
 // headCheck is the one place the policy's rules live. Every transport
@@ -151,11 +150,9 @@ type headCheck struct {
 	clen                       int64
 	te                         bool
 	teLastChunked, teForbidden bool
-	teUnknown                  bool     // a coding nobody knows, before any misplaced one
-	teFields                   int      // Transfer-Encoding fields
-	teOther                    bool     // a coding but chunked in them (identity too)
-	codings                    []string // gzip, deflate, compress, in the order sent
-	scheme                     byte     // 'h' or 's' once a trusted scheme header said http or https
+	teUnknown                  bool // a coding nobody knows, before any misplaced one
+	teRewrite                  bool // a second field, or a coding but chunked (identity too)
+	scheme                     byte // 'h' or 's' once a trusted scheme header said http or https
 }
 
 // start checks a request line of lineLen bytes (without its CRLF): its
@@ -311,8 +308,8 @@ func (h *headCheck) field(name, value []byte, lineSize int) *refusal {
 // first fault in the list: end answers for them (501 for an unknown coding,
 // unless one chunked must not follow came first: 400).
 func (h *headCheck) transferCodings(value []byte) *refusal {
+	h.teRewrite = h.teRewrite || h.te
 	h.te = true
-	h.teFields++
 	for _, coding := range strings.Split(string(value), ",") {
 		coding = strings.Trim(coding, " \t")
 		switch {
@@ -325,10 +322,7 @@ func (h *headCheck) transferCodings(value []byte) *refusal {
 			if h.chunked {
 				h.teForbidden = true // chunked must come last
 			}
-			h.teLastChunked, h.teOther = false, true
-			if len(coding) != len("identity") {
-				h.codings = append(h.codings, strings.ToLower(coding))
-			}
+			h.teLastChunked, h.teRewrite = false, true
 		case !h.teForbidden: // after a misplaced one: end's 400, as Gunicorn's
 			h.teUnknown = true
 		}
@@ -353,7 +347,7 @@ func (h *headCheck) end() (headInfo, *refusal) {
 	switch {
 	case h.chunked:
 		info.framing = bodyChunked
-		info.teRewrite, info.codings = h.teFields > 1 || h.teOther, h.codings
+		info.teRewrite = h.teRewrite
 	case h.clen > 0:
 		info.framing, info.length = bodyLength, h.clen
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -14,8 +15,9 @@ import (
 // gzip, deflate or compress, closes the connection once it answered.
 // net/http's reader answers 501 to anything but one lone `chunked`, so the
 // HTTP/1 reader (strictConn), once the policy passed such a head, hands
-// net/http the same head with a single `Transfer-Encoding: chunked` field,
-// and keeps the codings beside the connection, numbered by chunked request:
+// net/http the same head with a single `Transfer-Encoding: chunked` field
+// in place of the Transfer-Encoding fields sent, and keeps the codings
+// beside the connection, numbered by chunked request:
 // no header carries them, so no client can forge or strip them. The
 // policy's handler then gives the request back its codings, in
 // r.TransferEncoding as net/http documents the field (outermost first:
@@ -56,27 +58,43 @@ func (c *strictConn) passChunkedHead(h *headInfo) []byte {
 	if !h.teRewrite {
 		return data
 	}
-	if len(h.codings) > 0 {
-		cc.mu.Lock()
-		cc.queue = append(cc.queue, codedRequest{seq: cc.heads, codings: h.codings})
-		cc.mu.Unlock()
-	}
 	const te = "Transfer-Encoding: chunked\r\n"
 	line := bytes.IndexByte(data, '\n') + 1
 	b := make([]byte, 0, len(data)+len(te)+4096)
 	b = append(append(b, data[:line]...), te...)
+	var codings []string
 	for off := line; off < h.size; {
 		end := off + bytes.IndexByte(data[off:h.size], '\n') + 1
-		if colon := bytes.IndexByte(data[off:end], ':'); colon < 0 || !asciiEqualFold(data[off:off+colon], "transfer-encoding") {
+		field := data[off : end-2]
+		if name, value, _ := bytes.Cut(field, []byte(":")); asciiEqualFold(name, "transfer-encoding") {
+			codings = appendCodings(codings, value)
+		} else {
 			b = append(b, data[off:end]...)
 		}
 		off = end
+	}
+	if len(codings) > 0 {
+		cc.mu.Lock()
+		cc.queue = append(cc.queue, codedRequest{seq: cc.heads, codings: codings})
+		cc.mu.Unlock()
 	}
 	rest := data[h.size:] // body bytes that came with the head
 	h.size = len(b)
 	b = append(b, rest...)
 	c.buf, c.r, c.w = b[:cap(b)], 0, len(b)
 	return c.buf[:c.w]
+}
+
+// appendCodings appends the codings of a Transfer-Encoding value the
+// policy passed, lower case, but chunked and identity (no coding).
+func appendCodings(codings []string, value []byte) []string {
+	for _, coding := range strings.Split(string(value), ",") {
+		coding = strings.ToLower(strings.Trim(coding, " \t"))
+		if coding != "chunked" && coding != "identity" {
+			codings = append(codings, coding)
+		}
+	}
+	return codings
 }
 
 // transferCodings is the handler's part, for a chunked request read by c:
