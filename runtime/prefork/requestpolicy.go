@@ -40,6 +40,9 @@ const (
 	bodyNone    bodyFraming = iota // no body: the next request follows the head
 	bodyLength                     // Content-Length bytes
 	bodyChunked                    // chunked transfer coding
+	// chunked under other codings, or in more than one field: net/http
+	// reads neither, so the HTTP/1 reader rewrites the head (transfercoding.go)
+	bodyChunkedCoded
 )
 
 // requestPolicy holds the limits (Gunicorn's limit_request_line, _fields,
@@ -130,9 +133,6 @@ type headInfo struct {
 	framing bodyFraming
 	length  int64 // Content-Length bytes (bodyLength)
 	noHost  bool  // HTTP/1.1 without Host: Gunicorn serves it, net/http would not
-	// bodyChunked sent as more than one lone "chunked" (transfercoding.go):
-	// net/http reads only that, so the HTTP/1 reader rewrites the head
-	teRewrite bool
 }
 
 // headCheck is the one place the policy's rules live. Every transport
@@ -347,7 +347,9 @@ func (h *headCheck) end() (headInfo, *refusal) {
 	switch {
 	case h.chunked:
 		info.framing = bodyChunked
-		info.teRewrite = h.teRewrite
+		if h.teRewrite {
+			info.framing = bodyChunkedCoded
+		}
 	case h.clen > 0:
 		info.framing, info.length = bodyLength, h.clen
 	}

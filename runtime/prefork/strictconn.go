@@ -257,8 +257,9 @@ func (c *strictConn) advance() bool {
 		data = c.addEmptyHost()
 		h.size += len(emptyHost)
 	}
-	if h.framing == bodyChunked {
-		data = c.passChunkedHead(&h)
+	if h.framing >= bodyChunked {
+		data, h.size = c.passChunkedHead(h.size, h.framing == bodyChunkedCoded)
+		h.framing = bodyChunked
 	}
 	head := data[:h.size]
 	c.first = false

@@ -47,24 +47,25 @@ type codedRequest struct {
 	codings []string
 }
 
-// passChunkedHead is the reader's part for a chunked head the policy passed,
-// held at c.buf[c.r:c.w] with its size in h: it counts it and, when
-// net/http could not read its Transfer-Encoding, rewrites the head and
-// keeps its codings. It returns the bytes held.
-func (c *strictConn) passChunkedHead(h *headInfo) []byte {
+// passChunkedHead is the reader's part for a chunked head of size bytes
+// the policy passed, held at c.buf[c.r:c.w]: it counts it and, when
+// net/http could not read its Transfer-Encoding (rewrite), rewrites the
+// head and keeps its codings. It returns the bytes held and the head's
+// size.
+func (c *strictConn) passChunkedHead(size int, rewrite bool) ([]byte, int) {
 	cc := &c.coded
 	cc.heads++
 	data := c.buf[c.r:c.w]
-	if !h.teRewrite {
-		return data
+	if !rewrite {
+		return data, size
 	}
 	const te = "Transfer-Encoding: chunked\r\n"
 	line := bytes.IndexByte(data, '\n') + 1
 	b := make([]byte, 0, len(data)+len(te)+4096)
 	b = append(append(b, data[:line]...), te...)
 	var codings []string
-	for off := line; off < h.size; {
-		end := off + bytes.IndexByte(data[off:h.size], '\n') + 1
+	for off := line; off < size; {
+		end := off + bytes.IndexByte(data[off:size], '\n') + 1
 		field := data[off : end-2]
 		if name, value, _ := bytes.Cut(field, []byte(":")); asciiEqualFold(name, "transfer-encoding") {
 			codings = appendCodings(codings, value)
@@ -78,11 +79,9 @@ func (c *strictConn) passChunkedHead(h *headInfo) []byte {
 		cc.queue = append(cc.queue, codedRequest{seq: cc.heads, codings: codings})
 		cc.mu.Unlock()
 	}
-	rest := data[h.size:] // body bytes that came with the head
-	h.size = len(b)
-	b = append(b, rest...)
+	size, b = len(b), append(b, data[size:]...) // and the body bytes that came with the head
 	c.buf, c.r, c.w = b[:cap(b)], 0, len(b)
-	return c.buf[:c.w]
+	return c.buf[:c.w], size
 }
 
 // appendCodings appends the codings of a Transfer-Encoding value the
