@@ -78,7 +78,7 @@
 // events (a worker started, said ready, sent a heartbeat, exited; a signal;
 // a control command; a tick with the time) and returning actions (start a
 // worker, send it a command or a signal, notify systemd, log). The master's
-// loop (loop.go) turns what happens to the process into those events and
+// loop (internal/master/loop.go) turns what happens to the process into those events and
 // carries the actions out. Each worker is in one phase: booting, ready,
 // retiring (serving until its replacement is ready), draining, dumping
 // (asked for its goroutines before a kill), aborting (SIGABRT sent) or
@@ -268,7 +268,7 @@
 // event loop answers. Workers never see NOTIFY_SOCKET. Socket activation:
 // LISTEN_FDS/LISTEN_PID/LISTEN_FDNAMES, nothing else is bound.
 //
-// USR2 binary upgrade (upgrade.go): the binary on disk starts as a new master
+// USR2 binary upgrade (internal/master/upgrade.go): the binary on disk starts as a new master
 // with the listeners (PREFORK_LISTEN_FDS) and a pipe (PREFORK_UPGRADE_FD);
 // once its workers are ready it writes the pidfile, sends MAINPID= and
 // READY=1, and reports "ready <pid>" on the pipe; the old master sends
@@ -440,11 +440,11 @@
 // process. The control socket's status (NAME status) shows each worker's
 // requests as the master last received them (at most one report old), its
 // request rate over the last 10 s, and over its life the p50/p99 latency
-// bounds and 5xx count, from the same reports.
-// StatsD (--statsd-host, --statsd-prefix, --dogstatsd-tags) sends
-// Gunicorn's names over UDP, never blocking a request (internal/observe).
+// bounds and 5xx count, from the same reports. StatsD (--statsd-host,
+// --statsd-prefix, --dogstatsd-tags) sends Gunicorn's names over UDP, never
+// blocking a request (internal/observe).
 //
-// Every request gets an ID (requestid.go): a well-formed X-Request-ID from
+// Every request gets an ID (internal/serving/requestid.go): a well-formed X-Request-ID from
 // a trusted proxy is kept, anything else replaced by 32 hex digits (the
 // worker's random prefix and a counter: never repeated in a worker); it is
 // in the response, the access log (%({X-Request-Id}i)s, JSON "request_id")
@@ -453,30 +453,9 @@
 // middleware keeps the request's span there instead of copying the request
 // for a new context.
 //
-// Requests are held to Gunicorn 27's parser before the app sees them
-// (internal/serving/requestpolicy.go): on the HTTP/1 paths (plain, PROXY protocol, and over
-// TLS once the handshake chose HTTP/1) a connection reader
-// (internal/serving/strictconn.go) checks each head and chunked body as it arrives and
-// refuses with Gunicorn's status: 400 for a malformed request line or
-// header (whitespace before a colon, obsolete folding, control characters
-// in the path or a value, a name with "_" other than a trusted
-// --forwarder-headers one, a duplicate Host, Content-Type or
-// Content-Length, Content-Length other than digits, both Content-Length
-// and Transfer-Encoding, Transfer-Encoding not ending in chunked, a chunk
-// size that is not hex, chunk data without its CRLF, Host, Content-Length,
-// Transfer-Encoding, Trailer, Authorization or TE in a trailer), 414 for a
-// request line over LimitRequestLine, 431 over the header limits, 417 for
-// an unknown Expect, 501 for an unknown transfer coding; then it closes
-// the connection. An HTTP/1.1 request without Host is served, as Gunicorn
-// does (net/http alone answers 400). HTTP/2 (TLS and h2c), uwsgi and
-// FastCGI requests are held to the same rules (one headCheck) once their
-// own parser read them: method, target, limits, names and values, the
-// scheme headers' agreement, framing fields (line ends and folding do not
-// exist in their framing). A refusal is logged as a warning
-// with its reason, written to the access log (the refused request line,
-// status and bytes) and counted in http.server.request.duration under
-// http_route "_refused" with its status code: a sentinel like "_OTHER",
-// so refusals show beside the served requests without a second metric.
+// Requests are held to Gunicorn 27's parser before the app sees them, on
+// every path in, with Gunicorn's status codes: internal/serving's doc says
+// how.
 //
 // The access log is buffered (AccessLogBuffer, default 4096 bytes, one
 // atomic pipe write; AccessLogFlush, default 1s, nginx's buffer=/flush=),

@@ -146,7 +146,8 @@ func policyTransports(t *testing.T, trust string) []policyTransport {
 // headers from an untrusted client dropped and the scheme the transport's,
 // contradictory scheme headers from a trusted one refused, the limits
 // (414, 431) and the method rule applied, and the app never seeing a
-// refused request.
+// refused request. A Transfer-Encoding means something different per
+// path: TestTransferCodingsEveryTransport asserts it on each.
 func TestRequestPolicyEveryTransport(t *testing.T) {
 	many := make([][2]string, 0, 120)
 	for i := range 120 {

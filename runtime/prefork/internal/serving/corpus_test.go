@@ -37,7 +37,8 @@ type corpusCase struct {
 var corpusRepeat = regexp.MustCompile(`\{\{(\d+)\*([^}]*)\}\}`)
 
 // readCorpusCase parses a corpus file: newlines in the request are layout
-// only; \r \n \t \0 \xHH \\ are the bytes; {{N*text}} is text N times.
+// only; \r \n \t \0 \xHH \\ are the bytes (in the request and in an
+// expected body); {{N*text}} is text N times.
 func readCorpusCase(path string) (corpusCase, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -67,40 +68,56 @@ func readCorpusCase(path string) (corpusCase, error) {
 		n, _ := strconv.Atoi(sub[1])
 		return strings.Repeat(sub[2], n)
 	})
-	for i := 0; i < len(text); i++ {
-		if text[i] != '\\' {
-			c.raw = append(c.raw, text[i])
-			continue
+	if c.raw, err = corpusBytes(text); err != nil {
+		return c, fmt.Errorf("%s: %v", path, err)
+	}
+	for i, e := range c.expect { // a body may hold bytes too (gzip)
+		b, err := corpusBytes(e)
+		if err != nil {
+			return c, fmt.Errorf("%s: expect: %v", path, err)
 		}
-		if i++; i == len(text) {
-			return c, fmt.Errorf("%s: a backslash ends the request", path)
-		}
-		switch text[i] {
-		case 'r':
-			c.raw = append(c.raw, '\r')
-		case 'n':
-			c.raw = append(c.raw, '\n')
-		case 't':
-			c.raw = append(c.raw, '\t')
-		case '0':
-			c.raw = append(c.raw, 0)
-		case '\\':
-			c.raw = append(c.raw, '\\')
-		case 'x':
-			v, err := strconv.ParseUint(text[i+1:min(i+3, len(text))], 16, 8)
-			if err != nil {
-				return c, fmt.Errorf("%s: bad \\x escape at byte %d", path, i)
-			}
-			c.raw = append(c.raw, byte(v))
-			i += 2
-		default:
-			return c, fmt.Errorf("%s: unknown escape \\%c", path, text[i])
-		}
+		c.expect[i] = string(b)
 	}
 	if c.rule == "" || len(c.raw) == 0 || (c.status == 0) == (len(c.expect) == 0) {
 		return c, fmt.Errorf("%s: want a rule comment, a request, and either status: or expect: lines", path)
 	}
 	return c, nil
+}
+
+// corpusBytes reads the escapes of a corpus file: \r \n \t \0 \xHH \\.
+func corpusBytes(text string) ([]byte, error) {
+	var b []byte
+	for i := 0; i < len(text); i++ {
+		if text[i] != '\\' {
+			b = append(b, text[i])
+			continue
+		}
+		if i++; i == len(text) {
+			return nil, fmt.Errorf("a backslash ends the text")
+		}
+		switch text[i] {
+		case 'r':
+			b = append(b, '\r')
+		case 'n':
+			b = append(b, '\n')
+		case 't':
+			b = append(b, '\t')
+		case '0':
+			b = append(b, 0)
+		case '\\':
+			b = append(b, '\\')
+		case 'x':
+			v, err := strconv.ParseUint(text[i+1:min(i+3, len(text))], 16, 8)
+			if err != nil {
+				return nil, fmt.Errorf("bad \\x escape at byte %d", i)
+			}
+			b = append(b, byte(v))
+			i += 2
+		default:
+			return nil, fmt.Errorf("unknown escape \\%c", text[i])
+		}
+	}
+	return b, nil
 }
 
 // TestRequestCorpus sends each request of the corpus raw to the production
@@ -109,25 +126,33 @@ func readCorpusCase(path string) (corpusCase, error) {
 // and Connection: close before the app sees it, every valid one served with
 // what the app read.
 func TestRequestCorpus(t *testing.T) {
+	for _, tr := range http1Paths(t) {
+		t.Run(tr.name, func(t *testing.T) { runCorpus(t, tr.cfg, tr.dial, tr.prefix) })
+	}
+}
+
+// http1Path is one way in for raw HTTP/1 bytes: plain TCP, TLS (ALPN
+// http/1.1), or behind a PROXY protocol header (prefix).
+type http1Path struct {
+	name   string
+	cfg    settings.Values
+	dial   func(addr string) (net.Conn, error)
+	prefix string
+}
+
+func http1Paths(t *testing.T) []http1Path {
 	dir := t.TempDir()
 	cert, key, der := testCertFiles(t, dir)
 	roots := x509.NewCertPool()
 	c, _ := x509.ParseCertificate(der)
 	roots.AddCert(c)
-	for _, tr := range []struct {
-		name   string
-		cfg    settings.Values
-		dial   func(addr string) (net.Conn, error)
-		prefix string
-	}{
+	return []http1Path{
 		{name: "tcp", dial: func(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, 5*time.Second) }},
 		{name: "tls", cfg: settings.Values{CertFile: cert, KeyFile: key}, dial: func(addr string) (net.Conn, error) {
 			return tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{RootCAs: roots, NextProtos: []string{"http/1.1"}})
 		}},
 		{name: "proxy", cfg: settings.Values{ProxyProtocol: true}, prefix: "PROXY TCP4 127.0.0.1 127.0.0.1 40000 8000\r\n",
 			dial: func(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, 5*time.Second) }},
-	} {
-		t.Run(tr.name, func(t *testing.T) { runCorpus(t, tr.cfg, tr.dial, tr.prefix) })
 	}
 }
 
@@ -227,7 +252,7 @@ func TestCorpusMapFiles(t *testing.T) {
 			continue
 		}
 		rows++
-		status := strings.TrimSpace(cells[3])
+		status, _, _ := strings.Cut(strings.TrimSpace(cells[3]), ";") // "400; over HTTP/2 ..."
 		for _, name := range strings.Split(cells[2], ",") {
 			name = strings.TrimSpace(name)
 			if name == "—" {

@@ -42,6 +42,9 @@ func (s *ServingChain) policyHandler(next http.Handler) http.Handler {
 			if r.Method == refusedMethod { // no client's method: longer than the policy allows
 				ref = c.refused.Load()
 			}
+			if len(r.TransferEncoding) != 0 { // chunked: maybe under other codings
+				r = c.transferCodings(w, r)
+			}
 			if tc, ok := c.Conn.(*tls.Conn); ok && r.TLS == nil { // net/http saw the reader, not TLS
 				st := tc.ConnectionState()
 				r = r.WithContext(r.Context())

@@ -40,6 +40,9 @@ const (
 	bodyNone    bodyFraming = iota // no body: the next request follows the head
 	bodyLength                     // Content-Length bytes
 	bodyChunked                    // chunked transfer coding
+	// chunked under other codings, or in more than one field: net/http
+	// reads neither, so the HTTP/1 reader rewrites the head (transfercoding.go)
+	bodyChunkedCoded
 )
 
 // requestPolicy holds the limits (Gunicorn's limit_request_line, _fields,
@@ -147,6 +150,8 @@ type headCheck struct {
 	clen                       int64
 	te                         bool
 	teLastChunked, teForbidden bool
+	teUnknown                  bool // a coding nobody knows, before any misplaced one
+	teRewrite                  bool // a second field, or a coding but chunked (identity too)
 	scheme                     byte // 'h' or 's' once a trusted scheme header said http or https
 }
 
@@ -299,7 +304,11 @@ func (h *headCheck) field(name, value []byte, lineSize int) *refusal {
 
 // transferCodings follows a Transfer-Encoding value: known codings only
 // (501 otherwise), chunked at most once and last.
+// Gunicorn judges the codings after every field passed, and stops at the
+// first fault in the list: end answers for them (501 for an unknown coding,
+// unless one chunked must not follow came first: 400).
 func (h *headCheck) transferCodings(value []byte) *refusal {
+	h.teRewrite = h.teRewrite || h.te
 	h.te = true
 	for _, coding := range strings.Split(string(value), ",") {
 		coding = strings.Trim(coding, " \t")
@@ -313,9 +322,9 @@ func (h *headCheck) transferCodings(value []byte) *refusal {
 			if h.chunked {
 				h.teForbidden = true // chunked must come last
 			}
-			h.teLastChunked = false
-		default:
-			return refuse(http.StatusNotImplemented, "Unsupported transfer coding")
+			h.teLastChunked, h.teRewrite = false, true
+		case !h.teForbidden: // after a misplaced one: end's 400, as Gunicorn's
+			h.teUnknown = true
 		}
 	}
 	return nil
@@ -325,6 +334,8 @@ func (h *headCheck) transferCodings(value []byte) *refusal {
 // framed.
 func (h *headCheck) end() (headInfo, *refusal) {
 	switch {
+	case h.teUnknown:
+		return headInfo{}, refuse(http.StatusNotImplemented, "Unsupported transfer coding")
 	case h.te && (h.teForbidden || !h.teLastChunked):
 		return headInfo{}, refuse(400, "Invalid HTTP Header: Transfer-Encoding must end in chunked")
 	case h.chunked && h.version < 11:
@@ -336,6 +347,9 @@ func (h *headCheck) end() (headInfo, *refusal) {
 	switch {
 	case h.chunked:
 		info.framing = bodyChunked
+		if h.teRewrite {
+			info.framing = bodyChunkedCoded
+		}
 	case h.clen > 0:
 		info.framing, info.length = bodyLength, h.clen
 	}

@@ -203,7 +203,7 @@ func (s *HTTPServer) Start() {
 			defer s.wg.Done()
 			var err error
 			if s.protocol == "fastcgi" {
-				err = fcgi.Serve(ln, s.srv.Handler)
+				err = fcgi.Serve(ln, gatewayHopHandler(s.srv.Handler))
 				if s.closing.Load() {
 					err = nil
 				}

@@ -40,7 +40,8 @@ type strictConn struct {
 	searched int   // bytes of a partial head searched for its end
 	err      error // why a chunked body broke the policy (stBroken)
 	refused  atomic.Pointer[refusal]
-	raw      atomic.Bool // hijacked: bytes pass as they are
+	raw      atomic.Bool    // hijacked: bytes pass as they are
+	coded    chunkedCodings // codings before chunked, per request (transfercoding.go)
 }
 
 type strictState uint8
@@ -253,6 +254,10 @@ func (c *strictConn) advance() bool {
 	if h.noHost {
 		data = c.addEmptyHost()
 		h.size += len(emptyHost)
+	}
+	if h.framing >= bodyChunked {
+		data, h.size = c.passChunkedHead(h.size, h.framing == bodyChunkedCoded)
+		h.framing = bodyChunked
 	}
 	head := data[:h.size]
 	c.first = false
