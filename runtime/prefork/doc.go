@@ -140,9 +140,14 @@
 // opens: until the decision every worker closes a connection older than
 // 250 ms after its response (kept-alive clients would stay with the
 // workers they had; this way they come back through the listen queue the
-// workers share a few times a second, and the canary serves about its
-// share; closing after every response halved the throughput), and the
-// master sums what each
+// workers share a few times a second; closing after every response halved
+// the throughput). The canary takes no more than its share of the window's
+// requests: each canary worker may serve as many as the current
+// generation's average worker reported serving in the window so far (the
+// master's allow command); past that it answers with Connection: close and
+// stops accepting until the next report raises it (the listen queue alone
+// gave an idle new worker, or a build failing fast, up to 44% of the
+// requests with one worker of three). The master sums what each
 // generation served in the window from the workers' heartbeats: requests
 // completed, failures (5xx answers, requests a panic aborted: the
 // connection is reset) and latency, in log-linear buckets 10% apart, kept

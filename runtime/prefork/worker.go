@@ -225,6 +225,13 @@ func (w *workerProc) command(line string, srv *httpServer) {
 	case supervisor.CmdSpread:
 		srv.spreading.Store(arg == "on")
 		srv.tracker.urgent.Store(arg == "on") // a canary's window: failures are reported at once
+		if arg != "on" {
+			srv.hold.end()
+		}
+	case supervisor.CmdAllow:
+		if n, err := strconv.ParseInt(arg, 10, 64); err == nil {
+			srv.hold.set(n)
+		}
 	}
 }
 

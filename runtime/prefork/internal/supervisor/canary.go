@@ -108,6 +108,7 @@ type canary struct {
 	ends     time.Time
 	extended bool
 	old, new Served
+	allowed  int64 // the allowance last sent to each canary worker (-1: none yet)
 }
 
 // CanaryView is a running canary as readers see it (Generation 0: none).
@@ -164,7 +165,7 @@ func (p CanaryPolicy) Judge(old, cur Figures) (decision, reason, detail string) 
 // current generation, which keeps its full strength.
 func (s *Supervisor) startCanary(pol CanaryPolicy, nc *Loaded) {
 	s.lastGen++
-	c := &canary{gen: s.lastGen, size: pol.size(s.target), pol: pol, loaded: nc}
+	c := &canary{gen: s.lastGen, size: pol.size(s.target), pol: pol, loaded: nc, allowed: -1}
 	s.canary = c
 	s.phase = MasterCanary
 	s.log(slog.LevelInfo, "canary: new generation starting beside the current one", "generation", c.gen, "workers", c.size,
@@ -191,7 +192,7 @@ func (s *Supervisor) isCanary(w *worker) bool {
 // promotion, and the take-over follows as without a canary. A rollback ends
 // this master with an error (a non-zero exit): the old one serves on.
 func (s *Supervisor) startUpgradeCanary(pol CanaryPolicy) {
-	c := &canary{upgrade: true, size: pol.size(s.target), pol: pol}
+	c := &canary{upgrade: true, size: pol.size(s.target), pol: pol, allowed: -1}
 	s.canary, s.target = c, c.size
 }
 
@@ -241,9 +242,11 @@ func (s *Supervisor) canaryTick() {
 		c.started, c.ends = s.now, s.now.Add(c.pol.Window)
 		s.log(slog.LevelInfo, "canary: window open", "generation", c.gen, "workers", c.size, "until", Dur(c.pol.Window))
 		s.spread(true)
+		s.holdCanary()
 		s.notifyStatus()
 		return
 	}
+	s.holdCanary()
 	old, cur := s.canaryFigures()
 	decision, reason, detail := c.pol.Judge(old, cur)
 	if s.now.Before(c.ends) {

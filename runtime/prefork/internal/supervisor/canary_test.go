@@ -399,9 +399,9 @@ func TestCanaryWindowSpreadsConnections(t *testing.T) {
 	x.reload(nil, nil)
 	x.ready(3)
 	x.advance(TickEvery)
-	for _, id := range []int{1, 2, 3} {
-		if !slices.Equal(x.sent(id), []string{"spread on"}) {
-			t.Fatalf("window open: worker %d told %v, want spread on", id, x.sent(id))
+	for id, want := range map[int][]string{1: {"spread on"}, 2: {"spread on"}, 3: {"spread on", "allow 0"}} {
+		if !slices.Equal(x.sent(id), want) {
+			t.Fatalf("window open: worker %d told %v, want %v", id, x.sent(id), want)
 		}
 	}
 	x.exit(3, "exit status 2")
@@ -486,5 +486,51 @@ func TestUpgradeCanaryRollbackEndsTheNewMaster(t *testing.T) {
 				t.Fatal("a rolled-back upgrade took over")
 			}
 		})
+	}
+}
+
+// A canary worker is allowed as many requests in the window as the old
+// generation's average worker reported: its share of the window's requests
+// is at most its share of the workers, whoever wins the listen queue.
+func TestCanaryIsAllowedTheOldWorkersAverage(t *testing.T) {
+	x := runningCanary(t, 2)
+	x.advance(TickEvery)
+	if got := x.sent(3); !slices.Equal(got, []string{"spread on", "allow 0"}) {
+		t.Fatalf("window open: the canary told %v, want spread on, allow 0 (nothing served beside it yet)", got)
+	}
+	x.serve(1, 100, 0, 10*time.Millisecond)
+	x.serve(2, 60, 0, 10*time.Millisecond)
+	x.serve(3, 500, 0, 10*time.Millisecond) // more than allowed: what it served does not raise it
+	x.advance(TickEvery)
+	if got := x.sent(3); !slices.Equal(got, []string{"allow 80"}) {
+		t.Fatalf("old workers served 100 and 60: the canary told %v, want allow 80", got)
+	}
+	if got := append(x.sent(1), x.sent(2)...); len(got) != 0 {
+		t.Fatalf("old workers told %v, want nothing (the allowance is the canary's)", got)
+	}
+	x.advance(TickEvery)
+	if got := x.sent(3); len(got) != 0 {
+		t.Fatalf("nothing new served: the canary told %v, want nothing", got)
+	}
+	x.serve(1, 40, 0, 10*time.Millisecond)
+	x.advance(TickEvery)
+	if got := x.sent(3); !slices.Equal(got, []string{"allow 100"}) {
+		t.Fatalf("old workers served 200 in all: the canary told %v, want allow 100", got)
+	}
+}
+
+// An upgrade's canary is allowed the old master's figures over its
+// configured workers.
+func TestUpgradeCanaryIsAllowedTheOldWorkersAverage(t *testing.T) {
+	x := newUpgradeSim(t, 2, testCanary)
+	var old Served
+	x.step(EvOldServed{Total: old})
+	x.ready(1)
+	x.advance(TickEvery)
+	old.Requests = 300
+	x.step(EvOldServed{Total: old})
+	x.advance(TickEvery)
+	if got := x.sent(1); !slices.Contains(got, "allow 150") {
+		t.Fatalf("the old master served 300 with 2 workers: the canary told %v, want allow 150", got)
 	}
 }

@@ -1,0 +1,60 @@
+package prefork
+
+import (
+	"net"
+	"sync/atomic"
+	"time"
+)
+
+// canaryHold keeps a canary worker within the requests the master allows
+// it in the window (the allow command; see the supervisor's holdCanary):
+// past them a response closes its connection and the worker stops
+// accepting, so clients go back through the listen queue to the old
+// generation's workers until a larger allowance comes. Off (spread off, or
+// never a canary): no effect.
+type canaryHold struct {
+	on    atomic.Bool
+	begun atomic.Int64 // requests begun since the first allowance
+	allow atomic.Int64
+}
+
+// set takes an allowance (requests in the window so far).
+func (h *canaryHold) set(n int64) {
+	if !h.on.Load() {
+		h.begun.Store(0)
+	}
+	h.allow.Store(n)
+	h.on.Store(true)
+}
+
+// end lifts the hold (the canary was decided).
+func (h *canaryHold) end() { h.on.Store(false) }
+
+// request counts a request begun and reports whether its response should
+// close the connection: the allowance is used up.
+func (h *canaryHold) request() bool {
+	return h.on.Load() && h.begun.Add(1) >= h.allow.Load()
+}
+
+// held reports whether the worker should not accept now.
+func (h *canaryHold) held() bool {
+	return h.on.Load() && h.begun.Load() >= h.allow.Load()
+}
+
+// holdPoll is how often a held listener looks whether it may accept again.
+const holdPoll = 5 * time.Millisecond
+
+// heldListener waits, before each accept, while the worker's canary hold
+// is on (and it is not stopping); a connection a waiting accept takes
+// anyway is served, never refused.
+type heldListener struct {
+	net.Listener
+	s *httpServer
+}
+
+func (l heldListener) Accept() (net.Conn, error) {
+	for l.s.hold.held() && !l.s.draining.Load() && !l.s.closing.Load() {
+		time.Sleep(holdPoll)
+	}
+	return l.Listener.Accept()
+}
