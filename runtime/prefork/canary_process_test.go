@@ -290,3 +290,50 @@ func TestCanaryNotifiesSystemd(t *testing.T) {
 		t.Fatal("the 500 build was not rolled back")
 	}
 }
+
+// reload (with or without --wait) while a USR2 upgrade's canary decides is
+// refused: the new master (whose control socket replaced the old one's)
+// reloads nothing while its canary decides, so it must not report success.
+func TestReloadRefusedDuringAnUpgrade(t *testing.T) {
+	needProc(t)
+	t.Parallel()
+	dir := t.TempDir()
+	pidFile, ctl := filepath.Join(dir, "app.pid"), filepath.Join(dir, "ctl.sock")
+	p, _ := startCanaryHelper(t, nil, "--pid", pidFile, "--control-socket", ctl)
+	old := p.cmd.Process.Pid
+	t.Cleanup(func() {
+		if pid := readPidFile(t, pidFile); pid != 0 && pid != old {
+			killMasterTree(pid)
+		}
+	})
+	l := startLoad(p, 4, "/work")
+	p.signal(syscall.SIGUSR2)
+	deadline := time.Now().Add(30 * time.Second)
+	for { // the new master's control socket replaces the old one's as it starts
+		st, err := Control(ctl, ControlStatus)
+		if err == nil && st.Canary != nil && st.Canary.Upgrade {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no upgrade canary in the status within 30 s (last phase %s, %v)", st.Phase, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, args := range [][]string{{"reload", "--wait"}, {"reload"}} {
+		var out bytes.Buffer
+		_, err := RunControlCommand(args, ctl, &out)
+		if err == nil || !strings.Contains(err.Error(), "reload: refused, nothing reloaded") || !strings.Contains(err.Error(), "binary upgrade") {
+			t.Fatalf("%v during the upgrade returned %v, want the refusal\n%s", args, err, out.String())
+		}
+	}
+	if code := p.exit(60 * time.Second); code != 0 {
+		t.Fatalf("old master exit code %d after the upgrade", code)
+	}
+	ok, failed := l.stopCounting()
+	if failed != 0 {
+		t.Errorf("%d of %d requests failed across the upgrade", failed, ok+failed)
+	}
+	if !strings.Contains(p.log(), "reload ignored: this master is a binary upgrade's (USR2) new one") {
+		t.Errorf("the new master did not log the ignored reload:\n%s", p.log())
+	}
+}

@@ -44,6 +44,7 @@ type Status struct {
 // so far.
 type CanaryReport struct {
 	Generation     int            `json:"generation"`
+	Upgrade        bool           `json:"upgrade,omitempty"` // this master is a binary upgrade's new one, judged against the old master
 	Workers        int            `json:"workers"`
 	Share          float64        `json:"share"` // of the current generation's target
 	WindowLeftSecs float64        `json:"window_left_seconds,omitempty"`
@@ -257,8 +258,11 @@ func (s Status) WriteTable(w io.Writer) error {
 		if c.Booting {
 			window = "booting"
 		}
-		fmt.Fprintf(w, "canary generation %d  %d workers (%.0f%% of the current)  %s\n  new: %s\n  old: %s\n",
-			c.Generation, c.Workers, 100*c.Share, window, c.New, c.Old)
+		what := fmt.Sprintf("canary generation %d  %d workers (%.0f%% of the current)", c.Generation, c.Workers, 100*c.Share)
+		if c.Upgrade {
+			what = fmt.Sprintf("binary upgrade's canary  %d workers of this new master against the old master's", c.Workers)
+		}
+		fmt.Fprintf(w, "%s  %s\n  new: %s\n  old: %s\n", what, window, c.New, c.Old)
 	}
 	if d := s.LastCanary; d != nil {
 		fmt.Fprintf(w, "last canary generation %d: %s (%s) %s ago: %s\n", d.Generation, d.Decision, d.Reason, roundAge(time.Since(d.At)), d.Detail)
@@ -375,7 +379,10 @@ func RunControlCommand(args []string, socketPath string, stdout io.Writer) (hand
 		}
 	}
 	var waitErr error
-	if *wait {
+	if command == ControlReload {
+		waitErr = reloadRefused(st)
+	}
+	if *wait && waitErr == nil {
 		st, waitErr = waitForReload(socketPath, st, *waitLimit)
 	}
 	if *asJSON {
@@ -447,8 +454,8 @@ func (m *masterShell) status() Status {
 	if v.ReloadErr != nil {
 		st.ReloadError = v.ReloadErr.Error()
 	}
-	if c := v.Canary; c.Generation != 0 {
-		st.Canary = &CanaryReport{Generation: c.Generation, Workers: c.Size, Share: float64(c.Size) / float64(max(v.Target, 1)),
+	if c := v.Canary; c.Generation != 0 || c.Upgrade {
+		st.Canary = &CanaryReport{Generation: c.Generation, Upgrade: c.Upgrade, Workers: c.Size, Share: float64(c.Size) / float64(max(v.Target, 1)),
 			Booting: c.Started.IsZero(), New: figsOf(c.New), Old: figsOf(c.Old)}
 		if !c.Started.IsZero() {
 			st.Canary.WindowLeftSecs = max(c.Ends.Sub(v.At), 0).Seconds()

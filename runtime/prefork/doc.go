@@ -186,7 +186,12 @@
 // exit status 1, and the old master, whose upgrade failed, serves on. The
 // window must fit in UpgradeTimeout. After a rollback the binary on disk is
 // still the new one: workers started later (recycling, a crash) run it, so
-// restore the binary.
+// restore the binary. A reload while the upgrade runs is refused: the old
+// master ignores HUP (the new one loads the configuration as it starts), the
+// new one ignores it while its canary decides (a new generation would muddle
+// the decision), and NAME reload, with or without --wait, exits 1 saying so
+// (the new master's control socket replaces the old one's as it starts) and
+// shows its canary in NAME status.
 //
 // To a worker (normally only the master talks to workers, over their pipes):
 // TERM drains, INT and QUIT quit at once (the worker tells the master, which

@@ -534,3 +534,17 @@ func TestUpgradeCanaryIsAllowedTheOldWorkersAverage(t *testing.T) {
 		t.Fatalf("the old master served 300 with 2 workers: the canary told %v, want allow 150", got)
 	}
 }
+
+// A HUP to a USR2 master while its canary decides is ignored (logged): its
+// workers are the ones judged, a new generation would muddle the decision.
+func TestUpgradeCanaryIgnoresAReload(t *testing.T) {
+	x := newUpgradeSim(t, 2, testCanary)
+	x.ready(1)
+	x.signal("HUP")
+	if x.has(DoLoadConfig, "") || x.logged("reload ignored: this master is a binary upgrade's (USR2) new one") != 1 {
+		t.Fatalf("a HUP during an upgrade's canary: load %v, logged %d; want ignored, logged once", x.has(DoLoadConfig, ""), x.logged("reload ignored: this master is a binary upgrade's (USR2) new one"))
+	}
+	if x.view().Canary.Size != 1 || !x.view().Canary.Upgrade {
+		t.Fatal("the upgrade's canary ended on a HUP")
+	}
+}
