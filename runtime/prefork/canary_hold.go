@@ -13,9 +13,10 @@ import (
 // generation's workers until a larger allowance comes. Off (spread off, or
 // never a canary): no effect.
 type canaryHold struct {
-	on    atomic.Bool
-	begun atomic.Int64 // requests begun since the first allowance
-	allow atomic.Int64
+	on      atomic.Bool
+	begun   atomic.Int64 // requests begun since the first allowance
+	allow   atomic.Int64
+	beating atomic.Bool // beatWhileUrgent runs
 }
 
 // set takes an allowance (requests in the window so far).
@@ -57,4 +58,29 @@ func (l heldListener) Accept() (net.Conn, error) {
 		time.Sleep(holdPoll)
 	}
 	return l.Listener.Accept()
+}
+
+// urgentBeat is how often a worker reports during a canary's window: the
+// canary's allowance follows the old workers' reports, and a second's lag
+// would starve it (or, for the report that spans the window's opening,
+// overfeed it: the master does not count that one).
+const urgentBeat = 200 * time.Millisecond
+
+// beatWhileUrgent has the worker report at once (the master's baseline
+// for the window), then every urgentBeat while the window lasts (spread on).
+func (s *httpServer) beatWhileUrgent() {
+	nudge := s.tracker.onErrors // the worker's early report
+	if nudge == nil {
+		return
+	}
+	nudge()
+	if !s.hold.beating.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer s.hold.beating.Store(false)
+		for time.Sleep(urgentBeat); s.tracker.urgent.Load(); time.Sleep(urgentBeat) {
+			nudge()
+		}
+	}()
 }

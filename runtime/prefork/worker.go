@@ -227,6 +227,8 @@ func (w *workerProc) command(line string, srv *httpServer) {
 		srv.tracker.urgent.Store(arg == "on") // a canary's window: failures are reported at once
 		if arg != "on" {
 			srv.hold.end()
+		} else {
+			srv.beatWhileUrgent()
 		}
 	case supervisor.CmdAllow:
 		if n, err := strconv.ParseInt(arg, 10, 64); err == nil {

@@ -109,6 +109,9 @@ type canary struct {
 	extended bool
 	old, new Served
 	allowed  int64 // the allowance last sent to each canary worker (-1: none yet)
+	// based: workers whose first report in the window came; that report
+	// covers time before the window and is not counted
+	based map[int]bool
 }
 
 // CanaryView is a running canary as readers see it (Generation 0: none).
@@ -165,7 +168,7 @@ func (p CanaryPolicy) Judge(old, cur Figures) (decision, reason, detail string) 
 // current generation, which keeps its full strength.
 func (s *Supervisor) startCanary(pol CanaryPolicy, nc *Loaded) {
 	s.lastGen++
-	c := &canary{gen: s.lastGen, size: pol.size(s.target), pol: pol, loaded: nc, allowed: -1}
+	c := &canary{gen: s.lastGen, size: pol.size(s.target), pol: pol, loaded: nc, allowed: -1, based: map[int]bool{}}
 	s.canary = c
 	s.phase = MasterCanary
 	s.log(slog.LevelInfo, "canary: new generation starting beside the current one", "generation", c.gen, "workers", c.size,
@@ -192,7 +195,7 @@ func (s *Supervisor) isCanary(w *worker) bool {
 // promotion, and the take-over follows as without a canary. A rollback ends
 // this master with an error (a non-zero exit): the old one serves on.
 func (s *Supervisor) startUpgradeCanary(pol CanaryPolicy) {
-	c := &canary{upgrade: true, size: pol.size(s.target), pol: pol, allowed: -1}
+	c := &canary{upgrade: true, size: pol.size(s.target), pol: pol, allowed: -1, based: map[int]bool{}}
 	s.canary, s.target = c, c.size
 }
 
@@ -213,6 +216,10 @@ func (s *Supervisor) oldServed(total Served) {
 func (s *Supervisor) canaryServed(w *worker, d Served) {
 	c := s.canary
 	if c == nil || c.started.IsZero() || !c.upgrade && w.Generation > c.gen {
+		return
+	}
+	if !c.based[w.ID] { // what it served before the window (it reports at once on spread on)
+		c.based[w.ID] = true
 		return
 	}
 	if c.upgrade || w.Generation == c.gen {

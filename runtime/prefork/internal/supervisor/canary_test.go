@@ -47,6 +47,7 @@ func (x *sim) window(old []int, oldD time.Duration, canary []int, n, errs int64,
 	if x.view().Canary.Started.IsZero() {
 		x.t.Fatal("every canary worker is ready, yet the window did not open")
 	}
+	x.baseline(append(old, canary...)...)
 	for _, id := range old {
 		x.serve(id, 2*n, 0, oldD)
 	}
@@ -54,6 +55,24 @@ func (x *sim) window(old []int, oldD time.Duration, canary []int, n, errs int64,
 		x.serve(id, n, errs, d)
 	}
 	x.advance(10 * time.Second)
+}
+
+// baseline has workers ids send their first report in the window (as
+// spread on makes them at once): what it carries was served before the
+// window, and is not counted.
+func (x *sim) baseline(ids ...int) {
+	x.t.Helper()
+	for _, id := range ids {
+		x.serve(id, 0, 0, 0)
+	}
+}
+
+// openWindow opens a running canary's window (runningCanary's), with
+// workers ids' first reports in it.
+func (x *sim) openWindow(ids ...int) {
+	x.t.Helper()
+	x.advance(TickEvery)
+	x.baseline(ids...)
 }
 
 // wantDecision fails unless the last canary was decided so.
@@ -171,7 +190,7 @@ func TestCanaryRollsBack(t *testing.T) {
 // tick, not at the window's end; latency waits for the window.
 func TestCanaryErrorsRollBackBeforeTheWindowEnds(t *testing.T) {
 	x := runningCanary(t, 2)
-	x.advance(TickEvery)
+	x.openWindow(1, 2, 3)
 	x.serve(1, 200, 0, 20*time.Millisecond)
 	x.serve(3, testCanary.MinRequests-1, testCanary.MinRequests-1, time.Millisecond)
 	x.advance(TickEvery)
@@ -187,7 +206,7 @@ func TestCanaryErrorsRollBackBeforeTheWindowEnds(t *testing.T) {
 	assertRolledBack(t, x, 3)
 
 	y := runningCanary(t, 2)
-	y.advance(TickEvery)
+	y.openWindow(1, 2, 3)
 	y.serve(1, 400, 0, 20*time.Millisecond)
 	y.serve(3, 200, 0, 100*time.Millisecond)
 	y.advance(TickEvery)
@@ -434,6 +453,7 @@ func (x *sim) upgradeWindow(oldN int64, oldD time.Duration, n, errs int64, d tim
 	x.step(EvOldServed{Total: old}) // the baseline
 	x.ready(1)
 	x.advance(TickEvery)
+	x.baseline(1)
 	old.Requests += oldN
 	old.Latency[LatencyBucket(oldD)] += oldN
 	x.step(EvOldServed{Total: old})
@@ -498,6 +518,13 @@ func TestCanaryIsAllowedTheOldWorkersAverage(t *testing.T) {
 	if got := x.sent(3); !slices.Equal(got, []string{"spread on", "allow 0"}) {
 		t.Fatalf("window open: the canary told %v, want spread on, allow 0 (nothing served beside it yet)", got)
 	}
+	x.serve(1, 1000, 0, 10*time.Millisecond) // before the window: the first reports in it are the baseline
+	x.serve(2, 1000, 0, 10*time.Millisecond)
+	x.serve(3, 0, 0, 0)
+	x.advance(TickEvery)
+	if got := x.sent(3); len(got) != 0 {
+		t.Fatalf("the old workers' first reports in the window raised the allowance: the canary told %v", got)
+	}
 	x.serve(1, 100, 0, 10*time.Millisecond)
 	x.serve(2, 60, 0, 10*time.Millisecond)
 	x.serve(3, 500, 0, 10*time.Millisecond) // more than allowed: what it served does not raise it
@@ -527,6 +554,7 @@ func TestUpgradeCanaryIsAllowedTheOldWorkersAverage(t *testing.T) {
 	x.step(EvOldServed{Total: old})
 	x.ready(1)
 	x.advance(TickEvery)
+	x.baseline(1)
 	old.Requests = 300
 	x.step(EvOldServed{Total: old})
 	x.advance(TickEvery)
