@@ -99,7 +99,9 @@ func protocolBehindNginx(t *testing.T, ctx context.Context, deadline time.Time, 
 	if prog, _ := gen.Files.Get("supervisor/demo.conf"); !strings.Contains(string(prog.Data), gen.Data.AppProtocolFlag+"\n") {
 		t.Fatalf("the program file does not run the app with %q:\n%s", gen.Data.AppProtocolFlag, prog.Data)
 	}
-	env := append(os.Environ(), "APP_ENV=production", "APP_APP_STATIC_DIR=web/static", "APP_SERVER_CONTROL_SOCKET=")
+	// APP_SERVER_CANARY_WINDOW=0: the HUP below checks the rolling reload itself (production's
+	// canary has TestCanaryReloadBehindNginxUnderWrk)
+	env := append(os.Environ(), "APP_ENV=production", "APP_APP_STATIC_DIR=web/static", "APP_SERVER_CONTROL_SOCKET=", "APP_SERVER_CANARY_WINDOW=0")
 	master := startAppOn(t, deadline, dir, env, socket, bin, args...)
 	base := startSite(t, dir, opts)
 
