@@ -147,7 +147,10 @@
 // master's allow command); past that it answers with Connection: close and
 // stops accepting until the next report raises it (the listen queue alone
 // gave an idle new worker, or a build failing fast, up to 44% of the
-// requests with one worker of three). The master sums what each
+// requests with one worker of three). Every worker reports at once when
+// the window opens (that report, spanning the opening, is not counted) and
+// every 200 ms until the decision, so the allowance follows the current
+// generation closely. The master sums what each
 // generation served in the window from the workers' heartbeats: requests
 // completed, failures (5xx answers, requests a panic aborted: the
 // connection is reset) and latency, in log-linear buckets 10% apart, kept
