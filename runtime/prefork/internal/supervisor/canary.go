@@ -200,17 +200,25 @@ func (s *Supervisor) startUpgradeCanary(pol CanaryPolicy) {
 }
 
 // oldServed takes the old master's totals (an upgrade's canary): what it
-// served since its last report is the old side's, once the window is open.
+// served since its last report is the old side's, from its second report
+// in the window on.
 func (s *Supervisor) oldServed(total Served) {
 	c := s.canary
 	if c == nil || !c.upgrade {
 		return
 	}
-	if !c.started.IsZero() {
+	switch {
+	case c.started.IsZero():
+	case !c.based[oldMasterID]: // its first report in the window spans the opening
+		c.based[oldMasterID] = true
+	default:
 		c.old.add(total.since(c.oldLast))
 	}
 	c.oldLast = total
 }
+
+// oldMasterID stands for the old master's figures in canary.based (worker IDs start at 1).
+const oldMasterID = 0
 
 // canaryServed adds what w served since its last report to its side of the window.
 func (s *Supervisor) canaryServed(w *worker, d Served) {

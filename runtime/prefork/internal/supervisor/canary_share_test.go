@@ -76,7 +76,9 @@ func TestUpgradeCanaryIsAllowedTheOldWorkersAverage(t *testing.T) {
 	x.ready(1)
 	x.advance(TickEvery)
 	x.baseline(1)
-	old.Requests = 300
+	old.Requests = 5000 // before the window: its first report in it is the baseline
+	x.step(EvOldServed{Total: old})
+	old.Requests += 300
 	x.step(EvOldServed{Total: old})
 	x.advance(TickEvery)
 	if got := x.sent(1); !slices.Contains(got, "allow 150") {

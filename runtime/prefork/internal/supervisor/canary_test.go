@@ -434,6 +434,7 @@ func (x *sim) upgradeWindow(oldN int64, oldD time.Duration, n, errs int64, d tim
 	x.ready(1)
 	x.advance(TickEvery)
 	x.baseline(1)
+	x.step(EvOldServed{Total: old}) // its first report in the window: the baseline
 	old.Requests += oldN
 	old.Latency[LatencyBucket(oldD)] += oldN
 	x.step(EvOldServed{Total: old})
