@@ -1,5 +1,7 @@
 package supervisor
 
+import "math"
+
 // A canary takes no more than its share of the window's requests, by
 // construction: the listen queue the workers share does not see to it (an
 // idle new worker wins more accepts than busy old ones, a build that fails
@@ -14,7 +16,8 @@ package supervisor
 // it stops (one per connection).
 
 // canaryAllowance is each canary worker's allowance: what the old
-// generation's average worker served in the window so far.
+// generation's average worker served in the window so far (no limit while
+// no old worker serves).
 func (s *Supervisor) canaryAllowance() int64 {
 	c := s.canary
 	old, _ := s.canaryFigures()
@@ -23,7 +26,7 @@ func (s *Supervisor) canaryAllowance() int64 {
 		n = s.cfg.Workers // the old master's workers, as its figures are theirs
 	}
 	if n <= 0 {
-		return 0
+		return math.MaxInt64 // no old worker serves just now: the canary takes the queue rather than leave it waiting
 	}
 	return c.old.Requests / int64(n)
 }

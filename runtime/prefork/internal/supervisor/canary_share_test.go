@@ -1,7 +1,9 @@
 package supervisor
 
 import (
+	"math"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -64,6 +66,13 @@ func TestCanaryIsAllowedTheOldWorkersAverage(t *testing.T) {
 	x.advance(TickEvery)
 	if got := x.sent(3); !slices.Equal(got, []string{"allow 100"}) {
 		t.Fatalf("old workers served 200 in all: the canary told %v, want allow 100", got)
+	}
+	// no old worker serving (both died at once): the canary is not held while they are replaced
+	x.exit(1, "signal: killed")
+	x.exit(2, "signal: killed")
+	x.advance(TickEvery)
+	if got := x.sent(3); !slices.Contains(got, "allow "+strconv.FormatInt(math.MaxInt64, 10)) {
+		t.Fatalf("no old worker serving: the canary told %v, want no limit", got)
 	}
 }
 
