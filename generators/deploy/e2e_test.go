@@ -33,6 +33,9 @@ import (
 // SIGKILLed under load fail a request.
 func TestEndToEnd(t *testing.T) {
 	ctx, deadline := endToEnd(t, "builds a project and starts supervisord and nginx", 6*time.Minute, "nginx", "supervisord", "supervisorctl", "make", "go")
+	// The installed production config runs a canary on every reload (20 s, twice without
+	// traffic); a short one here, inherited by supervisord's and the unit's app.
+	t.Setenv("APP_SERVER_CANARY_WINDOW", "2")
 
 	dir := newProject(t, "demo")
 	prefix := filepath.Join(t.TempDir(), "opt")

@@ -76,7 +76,8 @@ func TestTwoAppsBehindOneNginx(t *testing.T) {
 		s.nginx, s.defaultServer = f.Data, d.Data
 		// The production entry from the source tree, as `make serve` runs it, on the socket
 		// nginx's upstream names.
-		env := append(os.Environ(), "APP_ENV=production", "APP_APP_STATIC_DIR=web/static", "APP_SERVER_CONTROL_SOCKET=")
+		// no canary: the HUPs below check the rolling reload (TestCanaryReloadBehindNginxUnderWrk the canary)
+		env := append(os.Environ(), "APP_ENV=production", "APP_APP_STATIC_DIR=web/static", "APP_SERVER_CONTROL_SOCKET=", "APP_SERVER_CANARY_WINDOW=0")
 		s.master = startDaemonIn(t, s.dir, env, bin, "-c", "config", "-b", "unix:"+s.socket, "-w", "2")
 		t.Cleanup(func() { s.master.stop(30 * time.Second) })
 	}

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -19,8 +18,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/scaffoldgo/scaffold/internal/testenv"
 )
 
 // echoRoute is added to the generated project of TestProtocolsBehindNginx: it answers
@@ -81,23 +78,7 @@ func TestProtocolsBehindNginx(t *testing.T) {
 	ctx, deadline := endToEnd(t, "builds a project and starts it behind nginx", 4*time.Minute, "nginx", "go")
 
 	dir := newProject(t, "demo")
-	appGo := filepath.Join(dir, "web", "app.go")
-	src, err := os.ReadFile(appGo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const anchor = `mux.HandleFunc("GET /healthz", healthz)`
-	if !strings.Contains(string(src), anchor) {
-		t.Fatalf("web/app.go has no %s to add the echo route after", anchor)
-	}
-	writeFile(t, appGo, strings.Replace(string(src), anchor, anchor+"\n\tmux.HandleFunc(\"/echo/\", echo)", 1))
-	writeFile(t, filepath.Join(dir, "web", "echo.go"), echoRoute)
-	bin := filepath.Join(t.TempDir(), "demo")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./wsgi")
-	build.Dir, build.Env = dir, testenv.OfflineGoEnv()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildWithRoute(t, ctx, dir, `mux.HandleFunc("/echo/", echo)`, "echo.go", echoRoute)
 
 	for _, protocol := range []string{"http", "uwsgi", "fastcgi"} {
 		t.Run(protocol, func(t *testing.T) { protocolBehindNginx(t, ctx, deadline, dir, bin, protocol) })
@@ -118,16 +99,10 @@ func protocolBehindNginx(t *testing.T, ctx context.Context, deadline time.Time, 
 	if prog, _ := gen.Files.Get("supervisor/demo.conf"); !strings.Contains(string(prog.Data), gen.Data.AppProtocolFlag+"\n") {
 		t.Fatalf("the program file does not run the app with %q:\n%s", gen.Data.AppProtocolFlag, prog.Data)
 	}
-	env := append(os.Environ(), "APP_ENV=production", "APP_APP_STATIC_DIR=web/static", "APP_SERVER_CONTROL_SOCKET=")
-	master := startDaemonIn(t, dir, env, bin, args...)
-	t.Cleanup(func() { master.stop(30 * time.Second) })
-	waitFor(t, "the app's socket", deadline, func() error {
-		c, err := net.Dial("unix", socket)
-		if err == nil {
-			c.Close()
-		}
-		return err
-	})
+	// APP_SERVER_CANARY_WINDOW=0: the HUP below checks the rolling reload itself (production's
+	// canary has TestCanaryReloadBehindNginxUnderWrk)
+	env := append(os.Environ(), "APP_ENV=production", "APP_APP_STATIC_DIR=web/static", "APP_SERVER_CONTROL_SOCKET=", "APP_SERVER_CANARY_WINDOW=0")
+	master := startAppOn(t, deadline, dir, env, socket, bin, args...)
 	base := startSite(t, dir, opts)
 
 	// dials counts the client's connections to nginx, to tell kept-alive requests.

@@ -21,6 +21,13 @@ import (
 // loopback port until the test ends, and returns its base URL.
 func startSite(t *testing.T, dir string, opts Options) string {
 	t.Helper()
+	base, _ := startSiteLogs(t, dir, opts)
+	return base
+}
+
+// startSiteLogs is startSite that also returns the site's access log.
+func startSiteLogs(t *testing.T, dir string, opts Options) (base, accessLog string) {
+	t.Helper()
 	testenv.Tool(t, "nginx")
 	tmp := t.TempDir()
 	for _, d := range []string{"log", "tmp", "sites"} {
@@ -47,7 +54,7 @@ func startSite(t *testing.T, dir string, opts Options) string {
 		}
 		return err
 	})
-	return "http://127.0.0.1:" + strconv.Itoa(port)
+	return "http://127.0.0.1:" + strconv.Itoa(port), gen.Data.NginxAccessLog
 }
 
 // TestNginxCachesFingerprintedStatic: the nginx site serves a fingerprinted static URL (as

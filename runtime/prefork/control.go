@@ -156,7 +156,10 @@ func RunControlCommand(args []string, socketPath string, stdout io.Writer) (hand
 		}
 	}
 	var waitErr error
-	if *wait {
+	if command == ControlReload {
+		waitErr = reloadRefused(st)
+	}
+	if *wait && waitErr == nil {
 		st, waitErr = waitForReload(socketPath, st, *waitLimit)
 	}
 	if *asJSON {

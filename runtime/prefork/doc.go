@@ -156,9 +156,17 @@
 // opens: until the decision every worker closes a connection older than
 // 250 ms after its response (kept-alive clients would stay with the
 // workers they had; this way they come back through the listen queue the
-// workers share a few times a second, and the canary serves about its
-// share; closing after every response halved the throughput), and the
-// master sums what each
+// workers share a few times a second; closing after every response halved
+// the throughput). The canary takes no more than its share of the window's
+// requests: each canary worker may serve as many as the current
+// generation's average worker reported serving in the window so far (the
+// master's allow command); past that it answers with Connection: close and
+// stops accepting until the next report raises it (the listen queue alone
+// gave an idle new worker, or a build failing fast, up to 44% of the
+// requests with one worker of three). Every worker reports at once when
+// the window opens (that report, spanning the opening, is not counted) and
+// every 200 ms until the decision, so the allowance follows the current
+// generation closely. The master sums what each
 // generation served in the window from the workers' heartbeats: requests
 // completed, failures (5xx answers, requests a panic aborted: the
 // connection is reset) and latency, in log-linear buckets 10% apart, kept
@@ -197,7 +205,12 @@
 // exit status 1, and the old master, whose upgrade failed, serves on. The
 // window must fit in UpgradeTimeout. After a rollback the binary on disk is
 // still the new one: workers started later (recycling, a crash) run it, so
-// restore the binary.
+// restore the binary. A reload while the upgrade runs is refused: the old
+// master ignores HUP (the new one loads the configuration as it starts), the
+// new one ignores it while its canary decides (a new generation would muddle
+// the decision), and NAME reload, with or without --wait, exits 1 saying so
+// (the new master's control socket replaces the old one's as it starts) and
+// shows its canary in NAME status.
 //
 // To a worker (normally only the master talks to workers, over their pipes):
 // TERM drains, INT and QUIT quit at once (the worker tells the master, which

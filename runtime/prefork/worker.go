@@ -225,6 +225,10 @@ func (w *workerProc) command(line string, srv *serving.HTTPServer) {
 		w.reopen()
 	case supervisor.CmdSpread:
 		srv.SetSpreading(arg == "on") // and a canary's window: failures are reported at once
+	case supervisor.CmdAllow:
+		if n, err := strconv.ParseInt(arg, 10, 64); err == nil {
+			srv.Allow(n)
+		}
 	}
 }
 

@@ -162,8 +162,8 @@ func (m *masterShell) status() Status {
 	if v.ReloadErr != nil {
 		st.ReloadError = v.ReloadErr.Error()
 	}
-	if c := v.Canary; c.Generation != 0 {
-		st.Canary = &CanaryReport{Generation: c.Generation, Workers: c.Size, Share: float64(c.Size) / float64(max(v.Target, 1)),
+	if c := v.Canary; c.Generation != 0 || c.Upgrade {
+		st.Canary = &CanaryReport{Generation: c.Generation, Upgrade: c.Upgrade, Workers: c.Size, Share: float64(c.Size) / float64(max(v.Target, 1)),
 			Booting: c.Started.IsZero(), New: figsOf(c.New), Old: figsOf(c.Old)}
 		if !c.Started.IsZero() {
 			st.Canary.WindowLeftSecs = max(c.Ends.Sub(v.At), 0).Seconds()

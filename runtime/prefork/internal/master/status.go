@@ -31,6 +31,7 @@ type Status struct {
 // so far.
 type CanaryReport struct {
 	Generation     int            `json:"generation"`
+	Upgrade        bool           `json:"upgrade,omitempty"` // this master is a binary upgrade's new one, judged against the old master
 	Workers        int            `json:"workers"`
 	Share          float64        `json:"share"` // of the current generation's target
 	WindowLeftSecs float64        `json:"window_left_seconds,omitempty"`
@@ -107,8 +108,11 @@ func (s Status) WriteTable(w io.Writer) error {
 		if c.Booting {
 			window = "booting"
 		}
-		fmt.Fprintf(w, "canary generation %d  %d workers (%.0f%% of the current)  %s\n  new: %s\n  old: %s\n",
-			c.Generation, c.Workers, 100*c.Share, window, c.New, c.Old)
+		what := fmt.Sprintf("canary generation %d  %d workers (%.0f%% of the current)", c.Generation, c.Workers, 100*c.Share)
+		if c.Upgrade {
+			what = fmt.Sprintf("binary upgrade's canary  %d workers of this new master against the old master's", c.Workers)
+		}
+		fmt.Fprintf(w, "%s  %s\n  new: %s\n  old: %s\n", what, window, c.New, c.Old)
 	}
 	if d := s.LastCanary; d != nil {
 		fmt.Fprintf(w, "last canary generation %d: %s (%s) %s ago: %s\n", d.Generation, d.Decision, d.Reason, roundAge(time.Since(d.At)), d.Detail)

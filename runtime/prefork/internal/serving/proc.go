@@ -59,7 +59,16 @@ func (s *HTTPServer) Tracker() *observe.RequestTracker { return s.tracker }
 func (s *HTTPServer) SetSpreading(on bool) {
 	s.spreading.Store(on)
 	s.tracker.Urgent.Store(on)
+	if on {
+		s.beatWhileUrgent()
+	} else {
+		s.hold.end()
+	}
 }
+
+// Allow takes a canary's allowance in its window (the master's allow command:
+// requests it may have begun so far); past it the worker holds (canary_hold.go).
+func (s *HTTPServer) Allow(n int64) { s.hold.set(n) }
 
 // Cut closes every connection at once, cutting a drain short.
 func (s *HTTPServer) Cut() { s.srv.Close() }

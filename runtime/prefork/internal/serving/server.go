@@ -51,6 +51,7 @@ type HTTPServer struct {
 	// the workers share, and a canary beside this worker gets its share of
 	// them (the master's spread command)
 	spreading atomic.Bool
+	hold      canaryHold // a canary worker's allowance in its window
 	draining  atomic.Bool
 	conns     atomic.Int64
 	log       *observe.Log
@@ -157,7 +158,7 @@ func (s *HTTPServer) wrap(cfg Config, h http.Handler) http.Handler {
 		longLived = DefaultLongLived
 	}
 	h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.draining.Load() || s.spreading.Load() && connOlder(r, spreadAge) {
+		if s.hold.request() || s.draining.Load() || s.spreading.Load() && connOlder(r, spreadAge) {
 			w.Header().Set("Connection", "close")
 		}
 		if longLived(r) {
@@ -201,6 +202,7 @@ func (s *HTTPServer) Start() {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
+			ln := heldListener{ln, s}
 			var err error
 			if s.protocol == "fastcgi" {
 				err = fcgi.Serve(ln, gatewayHopHandler(s.srv.Handler))

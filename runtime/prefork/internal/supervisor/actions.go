@@ -108,6 +108,7 @@ type WorkerCommand struct {
 	Verb   CommandVerb
 	Stop   bool   // Drain: every worker is stopping, serve the listen backlog first
 	On     bool   // Spread: on or off
+	Allow  int64  // Allow: the canary worker's requests allowed in the window so far
 	Reason string // Dump: why (the worker logs it)
 }
 
@@ -120,6 +121,7 @@ const (
 	Dump                      // log every goroutine's stack
 	Reopen                    // reopen log files
 	Spread                    // close older connections after their response (On), or no more
+	Allow                     // a canary worker: serve at most Allow requests in the window (see holdCanary)
 )
 
 // String is the command's line on the wire (without the newline).
@@ -139,6 +141,8 @@ func (c WorkerCommand) String() string {
 			return CmdSpread + " on"
 		}
 		return CmdSpread + " off"
+	case Allow:
+		return CmdAllow + " " + strconv.FormatInt(c.Allow, 10)
 	}
 	return CmdReopen
 }

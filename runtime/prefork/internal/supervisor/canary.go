@@ -108,6 +108,10 @@ type canary struct {
 	ends     time.Time
 	extended bool
 	old, new Served
+	allowed  int64 // the allowance last sent to each canary worker (-1: none yet)
+	// based: workers whose first report in the window came; that report
+	// covers time before the window and is not counted
+	based map[int]bool
 }
 
 // CanaryView is a running canary as readers see it (Generation 0: none).
@@ -164,7 +168,7 @@ func (p CanaryPolicy) Judge(old, cur Figures) (decision, reason, detail string) 
 // current generation, which keeps its full strength.
 func (s *Supervisor) startCanary(pol CanaryPolicy, nc *Loaded) {
 	s.lastGen++
-	c := &canary{gen: s.lastGen, size: pol.size(s.target), pol: pol, loaded: nc}
+	c := &canary{gen: s.lastGen, size: pol.size(s.target), pol: pol, loaded: nc, allowed: -1, based: map[int]bool{}}
 	s.canary = c
 	s.phase = MasterCanary
 	s.log(slog.LevelInfo, "canary: new generation starting beside the current one", "generation", c.gen, "workers", c.size,
@@ -191,27 +195,39 @@ func (s *Supervisor) isCanary(w *worker) bool {
 // promotion, and the take-over follows as without a canary. A rollback ends
 // this master with an error (a non-zero exit): the old one serves on.
 func (s *Supervisor) startUpgradeCanary(pol CanaryPolicy) {
-	c := &canary{upgrade: true, size: pol.size(s.target), pol: pol}
+	c := &canary{upgrade: true, size: pol.size(s.target), pol: pol, allowed: -1, based: map[int]bool{}}
 	s.canary, s.target = c, c.size
 }
 
 // oldServed takes the old master's totals (an upgrade's canary): what it
-// served since its last report is the old side's, once the window is open.
+// served since its last report is the old side's, from its second report
+// in the window on.
 func (s *Supervisor) oldServed(total Served) {
 	c := s.canary
 	if c == nil || !c.upgrade {
 		return
 	}
-	if !c.started.IsZero() {
+	switch {
+	case c.started.IsZero():
+	case !c.based[oldMasterID]: // its first report in the window spans the opening
+		c.based[oldMasterID] = true
+	default:
 		c.old.add(total.since(c.oldLast))
 	}
 	c.oldLast = total
 }
 
+// oldMasterID stands for the old master's figures in canary.based (worker IDs start at 1).
+const oldMasterID = 0
+
 // canaryServed adds what w served since its last report to its side of the window.
 func (s *Supervisor) canaryServed(w *worker, d Served) {
 	c := s.canary
 	if c == nil || c.started.IsZero() || !c.upgrade && w.Generation > c.gen {
+		return
+	}
+	if !c.based[w.ID] { // what it served before the window (it reports at once on spread on)
+		c.based[w.ID] = true
 		return
 	}
 	if c.upgrade || w.Generation == c.gen {
@@ -241,9 +257,11 @@ func (s *Supervisor) canaryTick() {
 		c.started, c.ends = s.now, s.now.Add(c.pol.Window)
 		s.log(slog.LevelInfo, "canary: window open", "generation", c.gen, "workers", c.size, "until", Dur(c.pol.Window))
 		s.spread(true)
+		s.holdCanary()
 		s.notifyStatus()
 		return
 	}
+	s.holdCanary()
 	old, cur := s.canaryFigures()
 	decision, reason, detail := c.pol.Judge(old, cur)
 	if s.now.Before(c.ends) {

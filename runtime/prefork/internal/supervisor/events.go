@@ -219,4 +219,9 @@ const (
 	// older than a moment, so clients come back through the listen queue and
 	// a canary gets its share of them
 	CmdSpread = "spread"
+	// allow <n>: a canary worker in its window serves at most n requests
+	// (counted from the first allow); past them it answers with
+	// Connection: close and stops accepting until a larger n comes. spread
+	// off ends it.
+	CmdAllow = "allow"
 )

@@ -58,6 +58,10 @@ func (s *Supervisor) hup(by string) {
 	default:
 		return
 	}
+	if s.canary != nil && s.canary.upgrade { // reloading the judged workers would muddle the decision
+		s.log(slog.LevelWarn, "reload ignored: this master is a binary upgrade's (USR2) new one, and its canary is deciding whether it takes over", "by", by)
+		return
+	}
 	if s.phase != MasterStarting { // nothing was announced yet: READY=1 comes with the start-up's end
 		s.do(Notify{What: NotifyReloading})
 	}
@@ -101,7 +105,7 @@ func (s *Supervisor) reload(nc *Loaded, err error) {
 		s.log(slog.LevelWarn, "reload: bind addresses changed; a restart (or USR2) is needed to apply them", "bind", joinComma(nc.Bind))
 	}
 	s.do(HookReload{})
-	if s.canary != nil && !s.canary.upgrade { // an upgrade's canary is this master's start-up: it goes on
+	if s.canary != nil { // never an upgrade's: hup refuses reloads during it
 		s.rollback(ReasonSuperseded, "a newer reload came during the canary")
 	}
 	pol := s.canaryPol
