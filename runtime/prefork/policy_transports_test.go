@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/rawhttp"
 )
 
 // policyRequest is one request a test sends over every transport: its
@@ -59,7 +61,7 @@ func policyTransports(t *testing.T, trust string) []policyTransport {
 			if len(resps) == 0 {
 				t.Fatal("no response")
 			}
-			return resps[0].StatusCode, bodyOf(resps[0])
+			return resps[0].StatusCode, rawhttp.Body(resps[0])
 		}
 	}
 	client := func(tr *http.Transport, scheme string, proto int) func(t *testing.T, addr string, r policyRequest) (int, string) {
@@ -123,7 +125,7 @@ func policyTransports(t *testing.T, trust string) []policyTransport {
 				if err != nil {
 					t.Fatalf("%v: %q", err, out)
 				}
-				return resp.StatusCode, bodyOf(resp)
+				return resp.StatusCode, rawhttp.Body(resp)
 			}},
 		{name: "FastCGI", cfg: with(func(v *Values) { v.Protocol = "fastcgi" }), scheme: "http",
 			send: func(t *testing.T, addr string, r policyRequest) (int, string) {

@@ -2,7 +2,6 @@ package prefork
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -19,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/rawhttp"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/serving"
 )
 
@@ -29,60 +29,11 @@ func policyServer(t *testing.T, cfg Config, app http.Handler) string {
 	return serveAppInProcess(t, cfg, "tcp", func() (http.Handler, error) { return app, nil })
 }
 
-// countingApp answers 200 "body=<body>" once it read the whole body, or
-// 500 "read: <err>" when the body could not be read.
-type countingApp struct{ seen atomic.Int64 }
-
-func (a *countingApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	a.seen.Add(1)
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		http.Error(w, "read: "+err.Error(), 500)
-		return
-	}
-	fmt.Fprintf(w, "body=%s", body)
-}
-
 // rawExchange sends raw over TCP, half-closes (the request ends there, as
 // a file does), and reads every response until the server closes.
 func rawExchange(t *testing.T, addr, raw string) []*http.Response {
 	t.Helper()
-	return rawExchangeVia(t, func() (net.Conn, error) { return net.DialTimeout("tcp", addr, 5*time.Second) }, raw)
-}
-
-// rawExchangeVia is rawExchange over a connection dial opens (TLS...).
-func rawExchangeVia(t *testing.T, dial func() (net.Conn, error), raw string) []*http.Response {
-	t.Helper()
-	c, err := dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(c, raw); err != nil {
-		t.Fatal(err)
-	}
-	c.(interface{ CloseWrite() error }).CloseWrite()
-	var out []*http.Response
-	br := bufio.NewReader(c)
-	for {
-		resp, err := http.ReadResponse(br, nil)
-		if err != nil {
-			return out
-		}
-		if resp.StatusCode == http.StatusContinue {
-			continue
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body = io.NopCloser(bytes.NewReader(body))
-		out = append(out, resp)
-	}
-}
-
-func bodyOf(r *http.Response) string {
-	b, _ := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(bytes.NewReader(b))
-	return string(b)
+	return rawhttp.Exchange(t, func() (net.Conn, error) { return net.DialTimeout("tcp", addr, 5*time.Second) }, raw)
 }
 
 const chunkedHead = "POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -90,7 +41,7 @@ const chunkedHead = "POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\
 // TestRequestPolicyPipelinedRefusal: a bad request after a good one on the
 // same connection is refused in order, after the good one's answer.
 func TestRequestPolicyPipelinedRefusal(t *testing.T) {
-	addr := policyServer(t, Config{}, &countingApp{})
+	addr := policyServer(t, Config{}, &rawhttp.CountingApp{})
 	resps := rawExchange(t, addr, "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nPOST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n")
 	if len(resps) != 2 || resps[0].StatusCode != 200 || resps[1].StatusCode != 400 {
 		var got []int
@@ -144,7 +95,7 @@ func TestRequestPolicyChunkedLate(t *testing.T) {
 // does not hold Accept (the reader learns the client's address at its
 // first head), and the forwarder-header trust is the named client's.
 func TestRequestPolicyBehindProxyProtocol(t *testing.T) {
-	addr := policyServer(t, Config{Values: Values{ProxyProtocol: true}}, &countingApp{})
+	addr := policyServer(t, Config{Values: Values{ProxyProtocol: true}}, &rawhttp.CountingApp{})
 	silent, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -230,7 +181,7 @@ func TestRequestPolicyPassThrough(t *testing.T) {
 func TestRefusedRequestsAreVisible(t *testing.T) {
 	logPath := filepath.Join(t.TempDir(), "access.log")
 	sp, addr := serveProcInProcess(t, Config{Values: Values{AccessLog: logPath, HTTP2Cleartext: H2CPriorKnowledge, MetricsBind: "127.0.0.1:0"}}, "tcp",
-		func() (http.Handler, error) { return &countingApp{}, nil })
+		func() (http.Handler, error) { return &rawhttp.CountingApp{}, nil })
 	if r := rawExchange(t, addr, "GET /a\x01b HTTP/1.1\r\nHost: x\r\n\r\n"); len(r) != 1 || r[0].StatusCode != 400 {
 		t.Fatalf("a control character in the path: %v", r)
 	}

@@ -1,55 +1,16 @@
 package prefork
 
 import (
-	"bytes"
-	"compress/gzip"
 	"crypto/tls"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/rawhttp"
 )
-
-// codingsApp answers what a handler sees of a request's transfer codings:
-// r.TransferEncoding, a Transfer-Encoding header field left in r.Header,
-// and the body as read (quoted).
-type codingsApp struct{ seen atomic.Int64 }
-
-func (a *codingsApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	a.seen.Add(1)
-	te, field := strings.Join(r.TransferEncoding, ","), r.Header.Get("Transfer-Encoding")
-	if body, err := io.ReadAll(r.Body); err == nil {
-		fmt.Fprintf(w, "te=%s header=%q body=%q", te, field, body)
-	} else {
-		http.Error(w, "read: "+err.Error(), 500)
-	}
-}
-
-// gzipHello is "hello" gzip-compressed, as a client coding its body sends it.
-func gzipHello(t *testing.T) []byte {
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	zw.Write([]byte("hello"))
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-// chunkedBody is body in chunks of at most 7 bytes, then the last chunk.
-func chunkedBody(body []byte) string {
-	var b strings.Builder
-	for len(body) > 0 {
-		n := min(len(body), 7)
-		fmt.Fprintf(&b, "%x\r\n%s\r\n", n, body[:n])
-		body = body[n:]
-	}
-	return b.String() + "0\r\n\r\n"
-}
 
 // TestTransferCodingsEveryTransport is TestRequestPolicyEveryTransport's
 // case for a Transfer-Encoding of `gzip, chunked`, whose meaning depends
@@ -60,13 +21,13 @@ func chunkedBody(body []byte) string {
 // (CONTENT_LENGTH), so the field is dropped and the app reads the body as
 // the gateway sent it.
 func TestTransferCodingsEveryTransport(t *testing.T) {
-	gz := gzipHello(t)
+	gz := rawhttp.GzipHello(t)
 	served := fmt.Sprintf(`te=chunked,gzip header="" body=%q`, gz)
 	gateway := fmt.Sprintf(`te= header="" body=%q`, gz)
-	head := "POST /te HTTP/1.1\r\nHost: example.org\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" + chunkedBody(gz)
+	head := "POST /te HTTP/1.1\r\nHost: example.org\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" + rawhttp.Chunked(gz)
 	for _, tr := range policyTransports(t, "127.0.0.1") {
 		t.Run(tr.name, func(t *testing.T) {
-			app := &codingsApp{}
+			app := &rawhttp.CodingsApp{}
 			addr := serveAppInProcess(t, tr.cfg, "tcp", func() (http.Handler, error) { return app, nil })
 			dialTLS := func(protos ...string) (net.Conn, error) {
 				return tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{InsecureSkipVerify: true, NextProtos: protos}) // policyTransports' own certificate
@@ -82,11 +43,11 @@ func TestTransferCodingsEveryTransport(t *testing.T) {
 				if tr.name == "HTTP/1.1 over TLS" {
 					dial = func() (net.Conn, error) { return dialTLS("http/1.1") }
 				}
-				resps := rawExchangeVia(t, dial, prefix+head)
+				resps := rawhttp.Exchange(t, dial, prefix+head)
 				if len(resps) != 1 {
 					t.Fatalf("%d answers, want 1", len(resps))
 				}
-				got = fmt.Sprint(resps[0].StatusCode, " ", bodyOf(resps[0]))
+				got = fmt.Sprint(resps[0].StatusCode, " ", rawhttp.Body(resps[0]))
 				if want := "200 " + served; got != want {
 					t.Fatalf("%s, want %s", got, want)
 				}
@@ -106,7 +67,7 @@ func TestTransferCodingsEveryTransport(t *testing.T) {
 				if want := "stream 1: 400; stream 3: 200"; got != want {
 					t.Fatalf("%s, want %s (the forbidden field refused by net/http, the connection kept)", got, want)
 				}
-				if n := app.seen.Load(); n != 1 {
+				if n := app.Seen.Load(); n != 1 {
 					t.Fatalf("the app saw %d requests, want only the second", n)
 				}
 				return
@@ -126,7 +87,7 @@ func TestTransferCodingsEveryTransport(t *testing.T) {
 			default:
 				t.Fatalf("no expectation for the transport %q: say what a Transfer-Encoding means on it", tr.name)
 			}
-			if n := app.seen.Load(); n != 1 {
+			if n := app.Seen.Load(); n != 1 {
 				t.Fatalf("the app saw %d requests, want 1", n)
 			}
 		})

@@ -24,6 +24,7 @@ var treeImports = map[string][]string{
 	"internal/observe":    {"internal/supervisor", "internal/settings"},
 	"internal/supervisor": {},
 	"internal/settings":   {},
+	"internal/rawhttp":    {}, // the tests' raw HTTP/1 exchanges; only tests import it
 }
 
 // osOnly are the standard packages that reach processes, signals and sockets, which the

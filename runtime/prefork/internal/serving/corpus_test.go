@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/rawhttp"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
@@ -157,7 +158,7 @@ func http1Paths(t *testing.T) []http1Path {
 }
 
 func runCorpus(t *testing.T, cfg settings.Values, dial func(addr string) (net.Conn, error), prefix string) {
-	app := &countingApp{}
+	app := &rawhttp.CountingApp{}
 	addr := policyServer(t, cfg, app)
 	for _, kind := range []string{"invalid", "valid"} {
 		files, err := filepath.Glob(filepath.Join(corpusDir, kind, "*.http"))
@@ -173,11 +174,11 @@ func runCorpus(t *testing.T, cfg settings.Values, dial func(addr string) (net.Co
 				if (kind == "invalid") != (c.status != 0) {
 					t.Fatalf("an %s case says status %d and expect %q", kind, c.status, c.expect)
 				}
-				before := app.seen.Load()
-				resps := rawExchangeVia(t, func() (net.Conn, error) { return dial(addr) }, prefix+string(c.raw))
+				before := app.Seen.Load()
+				resps := rawhttp.Exchange(t, func() (net.Conn, error) { return dial(addr) }, prefix+string(c.raw))
 				var got []string
 				for _, r := range resps {
-					got = append(got, fmt.Sprint(r.StatusCode, " ", bodyOf(r)))
+					got = append(got, fmt.Sprint(r.StatusCode, " ", rawhttp.Body(r)))
 				}
 				if kind == "invalid" {
 					if len(resps) != 1 || resps[0].StatusCode != c.status {
@@ -186,7 +187,7 @@ func runCorpus(t *testing.T, cfg settings.Values, dial func(addr string) (net.Co
 					if !resps[0].Close {
 						t.Errorf("%s: refusal without Connection: close", c.rule)
 					}
-					if n := app.seen.Load() - before; n != 0 {
+					if n := app.Seen.Load() - before; n != 0 {
 						t.Errorf("%s: the app saw the request", c.rule)
 					}
 					return

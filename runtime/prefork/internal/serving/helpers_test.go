@@ -1,11 +1,8 @@
 package serving
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/x509"
 	"encoding/pem"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -13,9 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
@@ -80,55 +75,4 @@ func testCertFiles(t testing.TB, dir string) (certFile, keyFile string, der []by
 		}
 	}
 	return certFile, keyFile, der
-}
-
-// countingApp answers 200 "body=<body>" once it read the whole body, or
-// 500 "read: <err>" when the body could not be read.
-type countingApp struct{ seen atomic.Int64 }
-
-func (a *countingApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	a.seen.Add(1)
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		http.Error(w, "read: "+err.Error(), 500)
-		return
-	}
-	fmt.Fprintf(w, "body=%s", body)
-}
-
-// rawExchangeVia sends raw over a connection dial opens, half-closes (the
-// request ends there, as a file does), and reads every response until the
-// server closes.
-func rawExchangeVia(t *testing.T, dial func() (net.Conn, error), raw string) []*http.Response {
-	t.Helper()
-	c, err := dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(c, raw); err != nil {
-		t.Fatal(err)
-	}
-	c.(interface{ CloseWrite() error }).CloseWrite()
-	var out []*http.Response
-	br := bufio.NewReader(c)
-	for {
-		resp, err := http.ReadResponse(br, nil)
-		if err != nil {
-			return out
-		}
-		if resp.StatusCode == http.StatusContinue {
-			continue
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body = io.NopCloser(bytes.NewReader(body))
-		out = append(out, resp)
-	}
-}
-
-func bodyOf(r *http.Response) string {
-	b, _ := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(bytes.NewReader(b))
-	return string(b)
 }

@@ -6,48 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
-	"strings"
-	"sync/atomic"
 	"testing"
+
+	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/rawhttp"
 )
-
-// codingsApp answers what a handler sees of a request's transfer codings:
-// r.TransferEncoding, a Transfer-Encoding header field left in r.Header,
-// and the body as read (quoted).
-type codingsApp struct{ seen atomic.Int64 }
-
-func (a *codingsApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	a.seen.Add(1)
-	te, field := strings.Join(r.TransferEncoding, ","), r.Header.Get("Transfer-Encoding")
-	if body, err := io.ReadAll(r.Body); err == nil {
-		fmt.Fprintf(w, "te=%s header=%q body=%q", te, field, body)
-	} else {
-		http.Error(w, "read: "+err.Error(), 500)
-	}
-}
-
-// gzipHello is "hello" gzip-compressed, as a client coding its body sends it.
-func gzipHello(t *testing.T) []byte {
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	zw.Write([]byte("hello"))
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-// chunkedBody is body in chunks of at most 7 bytes, then the last chunk.
-func chunkedBody(body []byte) string {
-	var b strings.Builder
-	for len(body) > 0 {
-		n := min(len(body), 7)
-		fmt.Fprintf(&b, "%x\r\n%s\r\n", n, body[:n])
-		body = body[n:]
-	}
-	return b.String() + "0\r\n\r\n"
-}
 
 // TestTransferCodingsReachTheApp: requests pipelined on one connection,
 // over plain TCP, HTTP/1.1 over TLS and PROXY protocol, with and without codings before
@@ -57,7 +19,7 @@ func chunkedBody(body []byte) string {
 // coded; after gzip the answer closes the connection (Gunicorn's
 // force_close), so what was pipelined after it is not served.
 func TestTransferCodingsReachTheApp(t *testing.T) {
-	gz := gzipHello(t)
+	gz := rawhttp.GzipHello(t)
 	head := func(te ...string) string {
 		s := "POST /up HTTP/1.1\r\nHost: example.org\r\n"
 		for _, v := range te {
@@ -65,11 +27,11 @@ func TestTransferCodingsReachTheApp(t *testing.T) {
 		}
 		return s + "\r\n"
 	}
-	raw := head("identity, chunked") + chunkedBody([]byte("one")) +
-		head("chunked") + chunkedBody([]byte("two")) +
-		head("Identity", "chunked") + chunkedBody([]byte("three")) +
-		head("deflate, GZIP", "chunked") + chunkedBody(gz) +
-		head("chunked") + chunkedBody([]byte("after the close"))
+	raw := head("identity, chunked") + rawhttp.Chunked([]byte("one")) +
+		head("chunked") + rawhttp.Chunked([]byte("two")) +
+		head("Identity", "chunked") + rawhttp.Chunked([]byte("three")) +
+		head("deflate, GZIP", "chunked") + rawhttp.Chunked(gz) +
+		head("chunked") + rawhttp.Chunked([]byte("after the close"))
 	want := []string{
 		`te=chunked header="" body="one"`,
 		`te=chunked header="" body="two"`,
@@ -78,18 +40,18 @@ func TestTransferCodingsReachTheApp(t *testing.T) {
 	}
 	for _, tr := range http1Paths(t) {
 		t.Run(tr.name, func(t *testing.T) {
-			app := &codingsApp{}
+			app := &rawhttp.CodingsApp{}
 			addr := policyServer(t, tr.cfg, app)
-			resps := rawExchangeVia(t, func() (net.Conn, error) { return tr.dial(addr) }, tr.prefix+raw)
+			resps := rawhttp.Exchange(t, func() (net.Conn, error) { return tr.dial(addr) }, tr.prefix+raw)
 			var got []string
 			for _, r := range resps {
-				got = append(got, fmt.Sprint(r.StatusCode, " ", bodyOf(r)))
+				got = append(got, fmt.Sprint(r.StatusCode, " ", rawhttp.Body(r)))
 			}
 			if len(got) != len(want) {
 				t.Fatalf("answers %q, want %d", got, len(want))
 			}
 			for i, r := range resps {
-				if r.StatusCode != 200 || bodyOf(r) != want[i] {
+				if r.StatusCode != 200 || rawhttp.Body(r) != want[i] {
 					t.Errorf("request %d: %s, want 200 %s", i+1, got[i], want[i])
 				}
 				if r.Close != (i == len(want)-1) {

@@ -27,41 +27,30 @@ func Defaults(v *Values) {
 	if len(v.Bind) == 0 {
 		v.Bind = []string{DefaultBind}
 	}
-	if v.Workers == 0 {
-		v.Workers = runtime.GOMAXPROCS(0)
-	}
-	if v.Timeout == 0 {
-		v.Timeout = DefaultTimeout
-	}
-	if v.GracefulTimeout == 0 {
-		v.GracefulTimeout = DefaultGracefulTimeout
-	}
-	if v.KeepAlive == 0 {
-		v.KeepAlive = DefaultKeepAlive
-	}
+	orDefault(&v.Workers, runtime.GOMAXPROCS(0))
+	orDefault(&v.Timeout, DefaultTimeout)
+	orDefault(&v.GracefulTimeout, DefaultGracefulTimeout)
+	orDefault(&v.KeepAlive, DefaultKeepAlive)
 	if v.ReadHeaderTimeout == 0 {
 		v.ReadHeaderTimeout = DefaultReadHeaderTimeout
 		if v.Timeout > 0 && v.Timeout < v.ReadHeaderTimeout {
 			v.ReadHeaderTimeout = v.Timeout
 		}
 	}
-	if v.LimitRequestLine == 0 {
-		v.LimitRequestLine = DefaultLimitRequestLine
-	}
-	if v.LimitRequestFields == 0 {
-		v.LimitRequestFields = DefaultLimitRequestFields
-	}
-	if v.LimitRequestFieldSize == 0 {
-		v.LimitRequestFieldSize = DefaultLimitRequestFieldSize
-	}
-	if v.ErrorLog == "" {
-		v.ErrorLog = "-"
-	}
-	if v.LogLevel == "" {
-		v.LogLevel = "info"
-	}
-	if v.ForwardedAllowIPs == "" {
-		v.ForwardedAllowIPs = DefaultForwardedAllowIPs
+	orDefault(&v.LimitRequestLine, DefaultLimitRequestLine)
+	orDefault(&v.LimitRequestFields, DefaultLimitRequestFields)
+	orDefault(&v.LimitRequestFieldSize, DefaultLimitRequestFieldSize)
+	orDefault(&v.ErrorLog, "-")
+	orDefault(&v.LogLevel, "info")
+	orDefault(&v.ForwardedAllowIPs, DefaultForwardedAllowIPs)
+}
+
+// orDefault sets *p to def when it is the zero value (net/http's rule: zero
+// means the documented default).
+func orDefault[T comparable](p *T, def T) {
+	var zero T
+	if *p == zero {
+		*p = def
 	}
 }
 

@@ -27,30 +27,20 @@ const (
 // validates them (called by prefork's withDefaults), so settings built in Go or
 // from config.yaml are checked like the flags.
 func GunicornDefaults(c *Values) error {
-	setInt := func(p *int, def int) {
-		if *p == 0 {
-			*p = def
-		}
-	}
-	setStr := func(p *string, def string) {
-		if *p == "" {
-			*p = def
-		}
-	}
-	setInt(&c.Backlog, DefaultBacklog)
-	setInt(&c.WorkerConnections, DefaultWorkerConnections)
-	setInt(&c.HTTP2MaxConcurrentStreams, DefaultHTTP2MaxConcurrentStreams)
-	setInt(&c.HTTP2InitialWindowSize, DefaultHTTP2InitialWindowSize)
-	setInt(&c.HTTP2MaxFrameSize, DefaultHTTP2MaxFrameSize)
-	setInt(&c.HTTP2MaxHeaderListSize, DefaultHTTP2MaxHeaderListSize)
-	setStr(&c.Protocol, "http")
-	setStr(&c.UwsgiAllowFrom, DefaultUwsgiAllowFrom)
-	setStr(&c.HTTPProtocols, DefaultHTTPProtocols)
-	setStr(&c.ForwarderHeaders, DefaultForwarderHeaders)
-	setStr(&c.SyslogTo, DefaultSyslogTo)
-	setStr(&c.SyslogFacility, "user")
-	setStr(&c.ControlSocketMode, DefaultControlSocketMode)
-	setStr(&c.Ciphers, DefaultCiphers)
+	orDefault(&c.Backlog, DefaultBacklog)
+	orDefault(&c.WorkerConnections, DefaultWorkerConnections)
+	orDefault(&c.HTTP2MaxConcurrentStreams, DefaultHTTP2MaxConcurrentStreams)
+	orDefault(&c.HTTP2InitialWindowSize, DefaultHTTP2InitialWindowSize)
+	orDefault(&c.HTTP2MaxFrameSize, DefaultHTTP2MaxFrameSize)
+	orDefault(&c.HTTP2MaxHeaderListSize, DefaultHTTP2MaxHeaderListSize)
+	orDefault(&c.Protocol, "http")
+	orDefault(&c.UwsgiAllowFrom, DefaultUwsgiAllowFrom)
+	orDefault(&c.HTTPProtocols, DefaultHTTPProtocols)
+	orDefault(&c.ForwarderHeaders, DefaultForwarderHeaders)
+	orDefault(&c.SyslogTo, DefaultSyslogTo)
+	orDefault(&c.SyslogFacility, "user")
+	orDefault(&c.ControlSocketMode, DefaultControlSocketMode)
+	orDefault(&c.Ciphers, DefaultCiphers)
 
 	// Every value through its flag's own check, so config.yaml and Go
 	// callers get the flag's rule in the error.
