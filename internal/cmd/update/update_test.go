@@ -117,7 +117,7 @@ func TestUpdateRunRuntime(t *testing.T) {
 	if err := os.WriteFile(doc, []byte("package prefork\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	gone := filepath.Join(dir, "internal", "prefork", "spawn.go")
+	gone := filepath.Join(dir, "internal", "prefork", "run.go")
 	if err := os.Remove(gone); err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestUpdateRunRuntime(t *testing.T) {
 	if err := updateRun(&Options{IO: ios, Dir: dir, Runtime: true, DryRun: true}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(out.String(), "Dry run, nothing written: would vendor the prefork runtime ") || !strings.Contains(out.String(), "kept (edited by you): internal/prefork/doc.go\n") || !strings.Contains(out.String(), "write: internal/prefork/spawn.go\n") {
+	if !strings.HasPrefix(out.String(), "Dry run, nothing written: would vendor the prefork runtime ") || !strings.Contains(out.String(), "kept (edited by you): internal/prefork/doc.go\n") || !strings.Contains(out.String(), "write: internal/prefork/run.go\n") {
 		t.Errorf("--runtime --dry-run output:\n%s", out)
 	}
 	if data, _ := os.ReadFile(doc); string(data) != "package prefork\n" {
