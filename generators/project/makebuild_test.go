@@ -62,48 +62,82 @@ func TestMakeHelpShowsValues(t *testing.T) {
 
 // TestMakeServeAfterRunRecompilesNothing: `make run` and `make build` (which `make serve`
 // runs) build with the same flags, so after the first, the second compiles no dependency
-// and no standard library package again: only the other entry's main package (go build
-// -x shows each compile). From an empty build cache, as a new user's first hour.
+// and no standard library package again: only the other entry's main package. Each
+// compile's build cache key is its action ID, the first half of the -buildid that go
+// build -n prints for it: from an empty build cache, as a new user's first hour, -n lists
+// every compile the build would run, with its key, and runs none (compiling them for real,
+// the standard library first, cost a minute and a half of CPU for the same answer). A
+// package of make build's with a key make run's compiles lack would compile again.
 func TestMakeServeAfterRunRecompilesNothing(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds a generated project from an empty build cache; skipped with -short")
+		t.Skip("plans a generated project's builds from an empty build cache; skipped with -short")
 	}
 	makeBin := testenv.Tool(t, "make")
 	dir := generateInto(t, Options{Name: "demo"})
 	cache := t.TempDir()
-	run := func(args ...string) string {
+	run := func(args ...string) map[string]bool {
 		t.Helper()
 		cmd := exec.Command(makeBin, args...)
 		cmd.Dir = dir
-		cmd.Env = testenv.OfflineGoEnv("GOCACHE="+cache, "GOFLAGS=-mod=mod -x")
-		out, _ := cmd.CombinedOutput()
-		return string(out)
+		cmd.Env = testenv.OfflineGoEnv("GOCACHE="+cache, "GOFLAGS=-mod=mod -n")
+		out, _ := cmd.CombinedOutput() // make run fails after go build -n: no binary to start
+		return compileKeys(t, string(out))
 	}
-	// make run builds, then its server refuses the address at once: nothing keeps serving.
-	first := compiledPackages(run("run", "BIND=256.0.0.1:1"))
-	if !slices.Contains(first, "fmt") || !slices.Contains(first, "demo/internal/prefork") {
-		t.Fatalf("make run from an empty cache compiled %v: want the standard library and the runtime", first)
+	first := run("run", "BIND=256.0.0.1:1")
+	if !hasPackage(first, "fmt") || !hasPackage(first, "demo/internal/prefork") {
+		t.Fatalf("make run from an empty cache would compile %d packages, without fmt or demo/internal/prefork: want the standard library and the runtime", len(first))
 	}
-	if again := compiledPackages(run("build")); len(again) > 0 {
-		t.Errorf("make build after make run compiled %d packages again (%s ...): the two builds' flags differ", len(again), strings.Join(again[:min(5, len(again))], " "))
+	var again []string
+	for compile := range run("build") { // both entries' builds: each must find its keys
+		if !first[compile] {
+			pkg, _, _ := strings.Cut(compile, " ")
+			again = append(again, pkg)
+		}
+	}
+	if len(again) > 0 {
+		slices.Sort(again)
+		t.Errorf("make build after make run would compile %d packages again (%s ...): the two builds' flags differ", len(again), strings.Join(again[:min(5, len(again))], " "))
 	}
 }
 
-// compiledPackages are the packages other than main that go build -x output compiled.
-func compiledPackages(out string) []string {
-	var pkgs []string
+// compileKeys is the set of "package actionID" of each compile of a package other than
+// main in go build -n output (the action ID is the build cache's key: -buildid
+// ACTION/CONTENT). A package two builds compile with different flags is in it twice.
+func compileKeys(t *testing.T, out string) map[string]bool {
+	t.Helper()
+	keys := map[string]bool{}
 	for _, l := range strings.Split(out, "\n") {
 		if !strings.Contains(l, "/compile ") {
 			continue
 		}
+		var pkg, id string
 		f := strings.Fields(l)
-		for i := range f {
-			if f[i] == "-p" && i+1 < len(f) && f[i+1] != "main" {
-				pkgs = append(pkgs, f[i+1])
+		for i := 0; i+1 < len(f); i++ {
+			switch f[i] {
+			case "-p":
+				pkg = f[i+1]
+			case "-buildid":
+				id, _, _ = strings.Cut(f[i+1], "/")
 			}
 		}
+		if pkg == "" || id == "" {
+			t.Fatalf("a compile line without -p or -buildid: %s", l)
+		}
+		if pkg != "main" {
+			keys[pkg+" "+id] = true
+		}
 	}
-	return pkgs
+	return keys
+}
+
+// hasPackage says whether compiles, as compileKeys returns them, compile pkg.
+func hasPackage(compiles map[string]bool, pkg string) bool {
+	for c := range compiles {
+		if strings.HasPrefix(c, pkg+" ") {
+			return true
+		}
+	}
+	return false
 }
 
 // TestSQLiteFirstBuildSaysAMinute: the first build of a --db sqlite project, which compiles
