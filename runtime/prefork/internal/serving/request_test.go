@@ -33,12 +33,28 @@ func TestHeaderScan(t *testing.T) {
 	if got := (headerScan{}).scan(http.Header{"Script_name": {"/app"}}); got != headScanned {
 		t.Errorf("--forwarder-headers none: Script_name sets %b", got)
 	}
-	long := http.Header{}
-	for _, k := range []string{"User-Agent", "Accept", "Accept-Encoding", "Accept-Language", "Cookie"}[:scanMax+1] {
-		long[k] = []string{"x"}
+	fields := func(n int, first ...string) http.Header {
+		h := http.Header{}
+		for _, k := range first {
+			h[k] = []string{"x"}
+		}
+		for i := 0; len(h) < n; i++ {
+			h["X-Field-"+string(rune('A'+i))] = []string{"x"}
+		}
+		return h
 	}
-	if got := scan.scan(long); got&headScanned != 0 {
-		t.Errorf("%d fields: scanned (%b), want them left to the lookups", len(long), got)
+	for _, c := range []struct {
+		h       http.Header
+		scanned bool
+	}{
+		{fields(scanMax), true},
+		{fields(scanMax + 1), false},
+		{fields(scanShort, "X-Forwarded-For"), true},
+		{fields(scanShort+1, "X-Forwarded-For"), false},
+	} {
+		if got := scan.scan(c.h); got&headScanned != 0 != c.scanned {
+			t.Errorf("%v: set %b, want scanned %v", c.h, got, c.scanned)
+		}
 	}
 }
 

@@ -105,8 +105,8 @@ func BenchmarkServingChain(b *testing.B) {
 // path, metrics, the buffered JSON access log to /dev/null, the worker's
 // accounting), given requests as net/http hands them over: with its
 // connection's context (ConnContext on a strictConn) and the headers of
-// wrk (Host only: none left in r.Header) or of an nginx in front
-// (127.0.0.1, trusted: its X-Forwarded-* and request ID, a browser's
+// wrk (Host only: none left in r.Header), of a browser, or of an nginx in
+// front (127.0.0.1, trusted: its X-Forwarded-* and request ID, a browser's
 // headers).
 func BenchmarkServedChain(b *testing.B) {
 	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -118,6 +118,8 @@ func BenchmarkServedChain(b *testing.B) {
 		header http.Header
 	}{
 		{"wrk", http.Header{}},
+		{"browser", http.Header{"User-Agent": {"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"}, "Accept": {"text/html,application/xhtml+xml"},
+			"Accept-Encoding": {"gzip, deflate, br"}, "Accept-Language": {"en-US,en;q=0.5"}, "Cookie": {"session=0123456789abcdef"}, "Referer": {"http://127.0.0.1:8000/"}}},
 		{"nginx", http.Header{"X-Forwarded-For": {"203.0.113.7"}, "X-Forwarded-Proto": {"https"}, "X-Real-Ip": {"203.0.113.7"},
 			RequestIDHeader: {"0af7651916cd43dd8448eb211c80319c"}, "User-Agent": {"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"},
 			"Accept": {"text/html,application/xhtml+xml"}, "Accept-Encoding": {"gzip, deflate, br"}, "Accept-Language": {"en-US,en;q=0.5"}, "Connection": {"close"}}},
