@@ -219,13 +219,6 @@ func appendAtom(b []byte, at settings.LogAtom, a *AccessLog, r *http.Request, st
 	return append(b, '-')
 }
 
-func remoteHost(addr string) string {
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		return host
-	}
-	return addr
-}
-
 func appendLogTextOrDash(b []byte, s string) []byte {
 	if s == "" {
 		return append(b, '-')
@@ -312,39 +305,41 @@ func appendJSONString(b []byte, s string) []byte {
 }
 
 func (a *AccessLog) appendJSON(b []byte, r *http.Request, status int, size int64, start time.Time, d time.Duration, traceID string) []byte {
-	str := func(b []byte, key, val string) []byte {
-		b = append(b, ',', '"')
-		b = append(b, key...)
-		b = append(b, '"', ':')
-		return appendJSONString(b, val)
-	}
-	num := func(b []byte, key string, val int64) []byte {
-		b = append(b, ',', '"')
-		b = append(b, key...)
-		b = append(b, '"', ':')
-		return strconv.AppendInt(b, val, 10)
+	// each key comes with its punctuation, one append: `,"key":`
+	str := func(b []byte, key, val string) []byte { return appendJSONString(append(b, key...), val) }
+	num := func(b []byte, key string, val int64) []byte { return strconv.AppendInt(append(b, key...), val, 10) }
+	// The runtime sets X-Request-Id on every request: when the header holds
+	// nothing else (wrk's requests), the other fields need no lookup.
+	var user, referer, agent string
+	id, hasID := r.Header["X-Request-Id"]
+	if len(r.Header) > 1 || !hasID && len(r.Header) > 0 {
+		user, referer, agent = basicAuthUser(r), HeaderFirst(r.Header, "Referer"), HeaderFirst(r.Header, "User-Agent")
 	}
 	b = append(b, `{"time":"`...)
 	b = a.clock.appendRFC3339Millis(b, start, &a.zone)
 	b = append(b, '"')
-	b = str(b, "remote_addr", remoteHost(r.RemoteAddr))
-	b = str(b, "user", basicAuthUser(r))
-	b = str(b, "method", r.Method)
-	b = str(b, "uri", r.RequestURI)
-	b = str(b, "path", r.URL.Path)
-	b = str(b, "query", r.URL.RawQuery)
-	b = str(b, "proto", r.Proto)
-	b = str(b, "host", r.Host)
-	b = num(b, "status", int64(status))
-	b = num(b, "bytes", size)
-	b = num(b, "duration_us", int64(d/time.Microsecond))
-	b = str(b, "referer", HeaderFirst(r.Header, "Referer"))
-	b = str(b, "user_agent", HeaderFirst(r.Header, "User-Agent"))
-	b = str(b, "request_id", HeaderFirst(r.Header, "X-Request-Id"))
-	if traceID != "" {
-		b = str(b, "trace_id", traceID)
+	b = str(b, `,"remote_addr":`, remoteHost(r.RemoteAddr))
+	b = str(b, `,"user":`, user)
+	b = str(b, `,"method":`, r.Method)
+	b = str(b, `,"uri":`, r.RequestURI)
+	b = str(b, `,"path":`, r.URL.Path)
+	b = str(b, `,"query":`, r.URL.RawQuery)
+	b = str(b, `,"proto":`, r.Proto)
+	b = str(b, `,"host":`, r.Host)
+	b = num(b, `,"status":`, int64(status))
+	b = num(b, `,"bytes":`, size)
+	b = num(b, `,"duration_us":`, int64(d/time.Microsecond))
+	b = str(b, `,"referer":`, referer)
+	b = str(b, `,"user_agent":`, agent)
+	var rid string
+	if len(id) > 0 {
+		rid = id[0]
 	}
-	b = num(b, "pid", a.pidN)
+	b = str(b, `,"request_id":`, rid)
+	if traceID != "" {
+		b = str(b, `,"trace_id":`, traceID)
+	}
+	b = num(b, `,"pid":`, a.pidN)
 	return append(b, '}')
 }
 

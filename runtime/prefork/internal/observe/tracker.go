@@ -63,13 +63,19 @@ func NewRequestTracker() *RequestTracker {
 	return &RequestTracker{overflow: make(map[uint64]int64)}
 }
 
-// Begin counts a request and returns its ID: its slot, or an overflow ID.
-func (t *RequestTracker) Begin() uint64 {
+// trackerTime is trackerClock's reading for at, a time read with its
+// monotonic clock: the request's own start, no second clock read.
+func trackerTime(at time.Time) int64 { return max(int64(at.Sub(trackerEpoch)), 0) + 1 }
+
+// Begin counts a request that began at start (time.Now, read once per
+// request for the tracker, the metrics and the access log) and returns its
+// ID: its slot, or an overflow ID.
+func (t *RequestTracker) Begin(start time.Time) uint64 {
 	n := t.total.Add(1)
 	if t.Limit > 0 && n == t.Limit && t.OnLimit != nil {
 		t.OnLimit()
 	}
-	now := trackerClock()
+	now := trackerTime(start)
 	for i := uint64(0); i < trackerProbes; i++ {
 		slot := (uint64(n) + i) & (trackerSlots - 1)
 		if t.slots[slot].start.CompareAndSwap(0, now) {
@@ -94,9 +100,10 @@ func (t *RequestTracker) BeginLong() {
 	t.Long.Add(1)
 }
 
-// End records request id's end: its final status (0: none written, a 200)
-// and whether a panic aborted it (net/http resets the connection).
-func (t *RequestTracker) End(id uint64, status int, aborted bool) {
+// End records request id's end: its final status (0: none written, a 200),
+// whether a panic aborted it (net/http resets the connection) and how long
+// it took (the caller's one clock read at its end).
+func (t *RequestTracker) End(id uint64, status int, aborted bool, took time.Duration) {
 	var start int64
 	if id&overflowID == 0 {
 		start = t.slots[id].start.Swap(0)
@@ -114,7 +121,7 @@ func (t *RequestTracker) End(id uint64, status int, aborted bool) {
 			defer t.OnErrors() // after the request is counted
 		}
 	}
-	t.latency[supervisor.LatencyBucket(time.Duration(trackerClock()-start))].Add(1)
+	t.latency[supervisor.LatencyBucket(took)].Add(1)
 }
 
 // ServedTotal is what the worker served so far (a canary's figures). Each

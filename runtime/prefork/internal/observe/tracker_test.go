@@ -10,11 +10,12 @@ import (
 // served (a canary's figures) once, with its error.
 func TestRequestTrackerOverflow(t *testing.T) {
 	tr := NewRequestTracker()
-	first := tr.Begin()
+	start := time.Now()
+	first := tr.Begin(start)
 	time.Sleep(20 * time.Millisecond)
 	ids := []uint64{first}
 	for range trackerSlots + 50 {
-		ids = append(ids, tr.Begin())
+		ids = append(ids, tr.Begin(time.Now()))
 	}
 	overflowed := 0
 	for _, id := range ids {
@@ -31,8 +32,12 @@ func TestRequestTrackerOverflow(t *testing.T) {
 		if i%2 == 0 {
 			status = 503
 		}
-		tr.End(id, status, false)
-		tr.End(id, status, false) // a second end of the same ID counts nothing
+		took := time.Millisecond
+		if i == 0 {
+			took = time.Since(start)
+		}
+		tr.End(id, status, false, took)
+		tr.End(id, status, false, took) // a second end of the same ID counts nothing
 	}
 	if st := tr.Stats(); st.InFlight != 0 || st.OldestRequest != 0 {
 		t.Errorf("all ended: %+v, want none in flight", st)
@@ -50,7 +55,8 @@ func BenchmarkRequestTracker(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			t.End(t.Begin(), 200, false)
+			start := time.Now()
+			t.End(t.Begin(start), 200, false, time.Since(start))
 		}
 	})
 }

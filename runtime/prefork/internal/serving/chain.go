@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/observe"
-	"github.com/scaffoldgo/scaffold/runtime/prefork/internal/settings"
 )
 
 // ServingChain is what a serving process (worker, or Serve's single process)
@@ -46,15 +45,7 @@ func newServing(c Config) (*ServingChain, error) {
 	if s.tlsOpts, err = NewTLSOptions(c); err != nil {
 		return nil, err
 	}
-	fh := c.ForwarderHeaders
-	if fh == "" {
-		fh = settings.DefaultForwarderHeaders
-	}
-	for _, n := range strings.Split(fh, ",") {
-		if n != "none" && n != "" {
-			s.forwarder = append(s.forwarder, http.CanonicalHeaderKey(n))
-		}
-	}
+	s.forwarder = forwarderKeys(c.ForwarderHeaders)
 	if c.CertFile != "" || c.KeyFile != "" {
 		if s.certs, err = NewCertReloader(c.CertFile, c.KeyFile); err != nil {
 			return nil, err
@@ -124,9 +115,11 @@ func (s *ServingChain) forwarderHandler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		root := s.rootPath
 		present := false
-		for _, k := range s.forwarder {
-			if _, ok := r.Header[k]; ok {
-				present = true
+		if headOf(r).may(headForwarder) {
+			for _, k := range s.forwarder {
+				if _, ok := r.Header[k]; ok {
+					present = true
+				}
 			}
 		}
 		if present {

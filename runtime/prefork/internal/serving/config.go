@@ -72,3 +72,18 @@ func ParsePeers(v *settings.Values) (Peers, error) {
 	}
 	return p, nil
 }
+
+// forwarderKeys are the canonical header keys of --forwarder-headers fh
+// ("" for its default, "none" for none).
+func forwarderKeys(fh string) []string {
+	if fh == "" {
+		fh = settings.DefaultForwarderHeaders
+	}
+	var keys []string
+	for _, n := range strings.Split(fh, ",") {
+		if n != "none" && n != "" {
+			keys = append(keys, http.CanonicalHeaderKey(n))
+		}
+	}
+	return keys
+}

@@ -72,7 +72,7 @@ var forwardedHeaders = []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwa
 // baggage, are deleted before next sees the request.
 func (t *TrustedProxies) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !hasForwarded(r.Header) { // most requests: nothing to apply or remove
+		if !headOf(r).may(headForwarded) || !hasForwarded(r.Header) { // most requests: nothing to apply or remove
 			next.ServeHTTP(w, r)
 			return
 		}

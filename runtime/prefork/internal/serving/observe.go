@@ -41,8 +41,13 @@ func (s *ServingChain) observe(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := outerRecorder(w)
+		var start time.Time
+		rec, record := outerRecorder(w)
+		if record != nil {
+			start = record.start // the request's one clock read at its start
+		} else {
+			start = time.Now()
+		}
 		var active *atomic.Int64
 		var body *countingBody
 		method, scheme := observe.SemconvMethod(r.Method), ""
@@ -56,6 +61,9 @@ func (s *ServingChain) observe(next http.Handler) http.Handler {
 		}
 		defer func() {
 			d := time.Since(start)
+			if record != nil {
+				record.took, record.timed = d, true // the tracker's too
+			}
 			status := rec.Status
 			if status == 0 {
 				status = http.StatusOK
@@ -96,12 +104,13 @@ func (b *countingBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// outerRecorder is w itself when it is a recorder nothing was written to yet (the
-// worker's request tracker puts one around the whole chain): it sees the same status
-// and bytes, and a request allocates one recorder instead of two. Else a new one.
-func outerRecorder(w http.ResponseWriter) *observe.ResponseRecorder {
-	if rec, ok := w.(*observe.ResponseRecorder); ok && rec.Status == 0 && rec.Bytes == 0 {
-		return rec
+// outerRecorder is the recorder of w's request record when nothing was written to it
+// yet (the worker's request tracker puts one around the whole chain), and the record:
+// it sees the same status and bytes, and a request allocates one recorder instead of
+// two. Else a new one, and no record.
+func outerRecorder(w http.ResponseWriter) (*observe.ResponseRecorder, *requestRecord) {
+	if rec := recordOf(w); rec != nil {
+		return &rec.ResponseRecorder, rec
 	}
-	return &observe.ResponseRecorder{ResponseWriter: w}
+	return &observe.ResponseRecorder{ResponseWriter: w}, nil
 }

@@ -160,6 +160,7 @@ type requestIDContext struct {
 	hdr      [2]string
 	state    RequestState
 	key, val any
+	head     headerSet // what the request's header held when it came (request.go)
 }
 
 func (c *requestIDContext) Value(key any) any {
@@ -194,11 +195,23 @@ func SetValue(ctx context.Context, key, val any) bool {
 // peer address: trust is decided on the real peer.
 func RequestIDHandler(trusted *TrustedProxies, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := observe.HeaderFirst(r.Header, RequestIDHeader)
-		if len(r.Header[RequestIDHeader]) != 1 || !ValidRequestID(id) || !trusted.TrustsRequest(r) {
+		var c *requestIDContext
+		if rec := recordOf(w); rec != nil && rec.ctx.Context == nil {
+			c = &rec.ctx // allocated with the request's record, its header looked over
+		} else {
+			c = new(requestIDContext)
+		}
+		var id string
+		if c.head.may(headRequestID) {
+			id = observe.HeaderFirst(r.Header, RequestIDHeader)
+			if len(r.Header[RequestIDHeader]) != 1 || !ValidRequestID(id) || !trusted.TrustsRequest(r) {
+				id = ""
+			}
+		}
+		if id == "" {
 			id = NewRequestID()
 		}
-		c := &requestIDContext{Context: r.Context(), id: id, hdr: [2]string{id, id}}
+		c.Context, c.id, c.hdr = r.Context(), id, [2]string{id, id}
 		r.Header[RequestIDHeader] = c.hdr[0:1:1]
 		w.Header()[RequestIDHeader] = c.hdr[1:2:2]
 		next.ServeHTTP(w, r.WithContext(c))

@@ -46,6 +46,7 @@ type HTTPServer struct {
 	lns     []net.Listener
 	names   []string
 	tracker *observe.RequestTracker
+	head    headerScan // the questions the chain asks of a request's header
 	// spreading: a response on a connection older than spreadAge closes
 	// it, so kept-alive clients keep coming back through the listen queue
 	// the workers share, and a canary beside this worker gets its share of
@@ -66,6 +67,7 @@ type HTTPServer struct {
 
 func NewHTTPServer(cfg Config, h http.Handler, lns []net.Listener, names []string, log *observe.Log) *HTTPServer {
 	s := &HTTPServer{lns: lns, names: names, tracker: observe.NewRequestTracker(), log: log, onDrain: cfg.OnDrain}
+	s.head.forwarder = forwarderKeys(cfg.ForwarderHeaders)
 	s.keepIdle = drainKeepAlive
 	if ka := off(cfg.KeepAlive); ka < s.keepIdle {
 		s.keepIdle = ka
@@ -154,24 +156,26 @@ func (s *HTTPServer) wrap(cfg Config, h http.Handler) http.Handler {
 	}
 	inner := h
 	longLived := cfg.LongLived
-	if longLived == nil {
-		longLived = DefaultLongLived
-	}
 	h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.hold.request() || s.draining.Load() || s.spreading.Load() && connOlder(r, spreadAge) {
 			w.Header().Set("Connection", "close")
 		}
-		if longLived(r) {
+		head := s.head.scan(r.Header)
+		if longLived != nil && longLived(r) || longLived == nil && head.may(headUpgrade|headAccept) && DefaultLongLived(r) {
 			s.tracker.BeginLong()
 			defer s.tracker.Long.Add(-1)
 			inner.ServeHTTP(w, r)
 			return
 		}
-		id := s.tracker.Begin()
-		rec := &observe.ResponseRecorder{ResponseWriter: w}
+		rec := newRecord(w, head)
+		id := s.tracker.Begin(rec.start)
 		defer func() {
 			p := recover()
-			s.tracker.End(id, rec.Status, p != nil)
+			took := rec.took
+			if !rec.timed {
+				took = time.Since(rec.start)
+			}
+			s.tracker.End(id, rec.Status, p != nil, took)
 			if p != nil {
 				panic(p) // net/http logs it and resets the connection, as without this layer
 			}
