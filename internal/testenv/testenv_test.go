@@ -92,11 +92,17 @@ func TestTool(t *testing.T) {
 }
 
 func TestOfflineGoEnv(t *testing.T) {
-	env := OfflineGoEnv("TERM=xterm")
-	base := len(os.Environ())
-	want := []string{"GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off", "GOTOOLCHAIN=local", "TERM=xterm"}
-	if len(env) != base+len(want) || !slices.Equal(env[base:], want) {
-		t.Errorf("OfflineGoEnv appends %q, want %q", env[min(base, len(env)):], want)
+	for _, tc := range []struct{ goflags, want string }{
+		{"", "GOFLAGS=-mod=mod"},
+		{"-timeout=30m -ldflags=-w", "GOFLAGS=-timeout=30m -ldflags=-w -mod=mod"}, // CI's, kept
+	} {
+		t.Setenv("GOFLAGS", tc.goflags)
+		env := OfflineGoEnv("TERM=xterm")
+		base := len(os.Environ())
+		want := []string{tc.want, "GOPROXY=off", "GOWORK=off", "GOTOOLCHAIN=local", "TERM=xterm"}
+		if len(env) != base+len(want) || !slices.Equal(env[base:], want) {
+			t.Errorf("GOFLAGS=%q: OfflineGoEnv appends %q, want %q", tc.goflags, env[min(base, len(env)):], want)
+		}
 	}
 }
 
