@@ -153,7 +153,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 }
 
 // handlerAnchor is the line of the sample handler each edit changes: /api/hello's answer.
-const handlerAnchor = `"app": d.Site.Name}`
+const handlerAnchor = `App: d.Site.Name,`
 
 type bench struct {
 	o       Options
@@ -171,7 +171,7 @@ func (b *bench) edit(tool string) (string, error) {
 	b.n++
 	marker := fmt.Sprintf("%s-edit-%d", tool, b.n)
 	text := bytes.Replace(b.orig, []byte(handlerAnchor),
-		[]byte(`"app": d.Site.Name + " `+marker+`"}`), 1)
+		[]byte(`App: d.Site.Name + " `+marker+`",`), 1)
 	return marker, os.WriteFile(b.handler, text, 0o644)
 }
 

@@ -238,7 +238,7 @@ func TestDevLoop(t *testing.T) {
 	p.waitBody(t, "demo is edited", 60*time.Second, &log)
 
 	// A syntax error: the old build keeps serving, the error names file:line.
-	editFile(t, filepath.Join(home, "home.go"), `"app": d.Site.Name}`, `"app": d.Site.Name + }`)
+	editFile(t, filepath.Join(home, "home.go"), `App: d.Site.Name,`, `App: d.Site.Name + ,`)
 	failed := ev.wait(t, EventBuildFailed, 60*time.Second, &log)
 	if !strings.Contains(failed.Output, "web/home/home.go:") {
 		t.Errorf("build output does not name web/home/home.go:LINE:\n%s", failed.Output)
@@ -252,7 +252,7 @@ func TestDevLoop(t *testing.T) {
 	}
 
 	// Fixing it with a changed handler (Go code) serves the new answer, and the edited page.
-	editFile(t, filepath.Join(home, "home.go"), `"app": d.Site.Name + }`, `"app": d.Site.Name + " (fixed)"}`)
+	editFile(t, filepath.Join(home, "home.go"), `App: d.Site.Name + ,`, `App: d.Site.Name + " (fixed)",`)
 	api.waitBody(t, `"demo (fixed)"`, 60*time.Second, &log)
 	if body := p.last(); !strings.Contains(body, "demo is edited") {
 		t.Errorf("after the fix the edited page is no longer served:\n%s", body)

@@ -114,7 +114,11 @@ func TestBinaryOnTerminal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(handler, bytes.Replace(orig, []byte(`"app": d.Site.Name}`), []byte(`"app": d.Site.Name + }`), 1), 0o644)
+	const anchor = `App: d.Site.Name,` // /api/hello's answer
+	if !bytes.Contains(orig, []byte(anchor)) {
+		t.Fatalf("%s no longer contains %q; the test breaks that line", handler, anchor)
+	}
+	os.WriteFile(handler, bytes.Replace(orig, []byte(anchor), []byte(`App: d.Site.Name + ,`), 1), 0o644)
 	waitOutput(t, &out, regexp.MustCompile(`failed .*\n(?:.*\n)*?\s+(web/home/home\.go:\d+:\d+):`), 60*time.Second)
 	if !regexp.MustCompile("\x1b\\[1mweb/home/home\\.go:\\d+:\\d+\x1b\\[0m:\x1b\\[31m").MatchString(out.String()) {
 		t.Errorf("the compiler error is not coloured (bold file:line, red message) on a terminal:\n%q", out.String())
