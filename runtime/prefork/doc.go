@@ -269,7 +269,9 @@
 // it; a pipe, as a variable is size-limited and shows in /proc/PID/environ)
 // and PREFORK_MAX_REQUESTS.
 // GOMAXPROCS is set to max(1, master's GOMAXPROCS / Workers) unless the user
-// set it.
+// set it. Unless GOGC is set, a worker's heap goal is at least 16 MiB (twice
+// its live heap when more), so a small heap under load is not collected some
+// 50 times a second (heapfloor.go).
 //
 // # Production
 //

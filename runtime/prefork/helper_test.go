@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -180,6 +181,12 @@ func helperApp() (http.Handler, error) {
 	})
 	mux.HandleFunc("/gomaxprocs", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, runtime.GOMAXPROCS(0))
+	})
+	mux.HandleFunc("/gogc", func(w http.ResponseWriter, r *http.Request) {
+		runtime.GC() // the heap floor's tuner runs after a collection (heapfloor_test.go)
+		s := []metrics.Sample{{Name: "/gc/gogc:percent"}, {Name: "/gc/heap/goal:bytes"}}
+		metrics.Read(s)
+		fmt.Fprint(w, s[0].Value.Uint64(), " ", s[1].Value.Uint64())
 	})
 	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
 		d, _ := time.ParseDuration(r.URL.Query().Get("d"))

@@ -88,6 +88,7 @@ func readWorkerEnv(cfg *Config) (workerEnv, error) {
 // Every failure is logged through the configured log, also one before the
 // master's settings could be read.
 func runWorker(cfg Config, app App) error {
+	keepHeapFloor(heapFloor)
 	we, err := readWorkerEnv(&cfg)
 	lg, logErr := observe.NewLog(&cfg.Values, cfg.Logger)
 	if logErr != nil {
