@@ -243,6 +243,8 @@ const productionApp = "generated app w=2 production"
 type serverSet struct {
 	list    []*Server
 	cleanup []func() // what prepare started beside the servers (the Collector)
+	// collector receives the production rows' spans and metrics; nil when not installed
+	collector *Collector
 	// the servers the startup and fault scenarios use, one per family
 	runtimeApp, gunicorn, gunicorn26, uwsgi *Server
 }
@@ -309,13 +311,14 @@ func prepare(ctx context.Context, o *Options, res *Results) (*serverSet, error) 
 	// "hello"), /api/hello with the bare JSON.
 	prodEnv := []string{"APP_ENV=production", "APP_APP_STATIC_DIR=web/static", "APP_LOGGING_LEVEL=warn"}
 	otelEnv := prodEnv
-	endpoint, stopCollector, err := startCollector(ctx, o.tmp)
+	collector, err := startCollector(ctx, o.tmp)
 	if err != nil {
 		return nil, err
 	}
-	if endpoint != "" {
-		set.cleanup = append(set.cleanup, stopCollector)
-		otelEnv = append(slices.Clone(prodEnv), "APP_OBSERVABILITY_ENDPOINT="+endpoint)
+	if collector != nil {
+		set.cleanup = append(set.cleanup, collector.stop)
+		set.collector = collector
+		otelEnv = append(slices.Clone(prodEnv), "APP_OBSERVABILITY_ENDPOINT="+collector.Endpoint)
 	} else {
 		res.note("%s not installed (.ci/build-otelcol): the production rows run without a Collector, tracing off", collectorTool)
 	}
@@ -331,14 +334,15 @@ func prepare(ctx context.Context, o *Options, res *Results) (*serverSet, error) 
 		{productionApp + ", traces off", prodEnv, metrics},
 		{productionApp + ", access log off", append(slices.Clone(otelEnv), "APP_LOGGING_ACCESS_LOG_ENABLED=false"), metrics},
 		{productionApp + ", log unbuffered", otelEnv, append(slices.Clone(metrics), "--access-log-buffer", "0")},
+		{productionApp + ", GOGC=100", append(slices.Clone(otelEnv), "GOGC=100"), metrics}, // Go's own pacing: no heap floor
 	} {
 		set.add(&Server{Name: v.name, Family: "runtime", Workers: 2, Forks: true,
-			Routes: prodRoutes, Dir: appDir, Env: v.env,
+			Routes: prodRoutes, Dir: appDir, Env: v.env, Exports: collector != nil && slices.Contains(v.env, "APP_OBSERVABILITY_ENDPOINT="+collector.Endpoint),
 			Argv: append([]string{appBin, "-c", "config", "-b", "{addr}", "-w", "2", "--pid", "{pidfile}", "--control-socket", "{pidfile}.ctl"}, v.extra...)})
 	}
 	res.Commands = append(res.Commands,
 		"APP_ENV=production APP_OBSERVABILITY_ENDPOINT=COLLECTOR benchapp -c config -b ADDR -w 2 --pid FILE --control-socket FILE.ctl --metrics-bind unix:FILE.metrics   # production defaults: JSON access log, metrics, traces sampled 0.1",
-		"  ... with OTEL_TRACES_SAMPLER_ARG=1 | without APP_OBSERVABILITY_ENDPOINT (traces off) | APP_LOGGING_ACCESS_LOG_ENABLED=false | --access-log-buffer 0")
+		"  ... with OTEL_TRACES_SAMPLER_ARG=1 | without APP_OBSERVABILITY_ENDPOINT (traces off) | APP_LOGGING_ACCESS_LOG_ENABLED=false | --access-log-buffer 0 | GOGC=100")
 	res.Commands = append(res.Commands,
 		"hello -b ADDR -w N --pid FILE --log-level warning    # runtime, N = 1, 2, 4",
 		"hello -bare -b ADDR                                   # the same handler on net/http alone",

@@ -49,7 +49,7 @@ func Report(r *Results) string {
 
 	if len(r.Throughput) > 0 {
 		p("## Throughput and latency\n\n")
-		p("Load: %s, %d threads, %d connections, %s per case, %d round(s) interleaved across servers; the median round is shown. Access logs are off everywhere (Gunicorn's and uWSGI's default) except in the generated app's `production` rows, which run its production defaults: JSON access log to stdout, buffered, the master's metrics (`--metrics-bind`, also pushed as OTLP) and traces sampled at the default 0.1, exported to a running OpenTelemetry Collector. Each other `production, ...` row changes one of these, as its name says (`traces sampled 1.0`: every request's span exported; `traces off`: no Collector endpoint; `log unbuffered`: one write per line). Their `/healthz` (the smallest route) is compared with net/http's `/hello`, their `/api/hello` with net/http's `/json`. Every server answers the same bytes: `/hello` is `Hello, world!\\n` as text/plain, `/json` is `{\"app\":\"bench\",\"message\":\"Hello, world!\"}`. The generated app's JSON route is `/api/hello` of a project fresh from `scaffold new`, through its middleware (recover, body limit).\n\n",
+		p("Load: %s, %d threads, %d connections, %s per case, %d round(s) interleaved across servers; the median round is shown. Access logs are off everywhere (Gunicorn's and uWSGI's default) except in the generated app's `production` rows, which run its production defaults: JSON access log to stdout, buffered, the master's metrics (`--metrics-bind`, also pushed as OTLP) and traces sampled at the default 0.1, exported to a running OpenTelemetry Collector (which decodes and counts them; its CPU is given below the table), and the runtime's heap floor (a worker's heap goal is at least 16 MiB unless GOGC is set). Each other `production, ...` row changes one of these, as its name says (`traces sampled 1.0`: every request's span exported; `traces off`: no Collector endpoint; `log unbuffered`: one write per line; `GOGC=100`: Go's own pacing, no heap floor). Their `/healthz` (the smallest route) is compared with net/http's `/hello`, their `/api/hello` with net/http's `/json`. Every server answers the same bytes: `/hello` is `Hello, world!\\n` as text/plain, `/json` is `{\"app\":\"bench\",\"message\":\"Hello, world!\"}`. The generated app's JSON route is `/api/hello` of a project fresh from `scaffold new`, through its middleware (recover, body limit).\n\n",
 			r.Load.Generator, r.Load.Threads, r.Load.Conns, r.Load.Duration, r.Load.Rounds)
 		p("*vs net/http* is the median over rounds of the round's req/s over net/http's in the same round (one process, GOMAXPROCS=2); *vs net/http w=2* the same against net/http in the runtime's process layout (2 processes on one SO_REUSEPORT port, GOMAXPROCS=1 each, as each of 2 workers gets): the fair reference for a w=2 row, as one Go process with 2 Ps pays for work stealing between them and 2 processes with one P each do not. *CPU µs/req* is the server's user+system time (master and children, /proc) per request answered, median over rounds: other processes' load on a shared machine changes it far less than req/s; *by CPU* is net/http w=2's CPU µs/req over the row's, the throughput ratio a CPU-bound server would reach.\n\n")
 		p("| server | route | req/s | p50 ms | p99 ms | errors | CPU µs/req | vs net/http | vs net/http w=2 | by CPU vs net/http w=2 |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
@@ -69,6 +69,16 @@ func Report(r *Results) string {
 				}
 			}
 			p("\n")
+		}
+		var col []string
+		for _, t := range r.Throughput {
+			// the rows at the default sampling all cost it the same: production's stands for them
+			if t.CollectorCPUPerReq > 0 && (t.Server == productionApp || t.Server == productionApp+", traces sampled 1.0") {
+				col = append(col, fmt.Sprintf("`production%s` on `%s` %.1f µs", strings.TrimPrefix(t.Server, productionApp), t.Path, t.CollectorCPUPerReq))
+			}
+		}
+		if len(col) > 0 {
+			p("The Collector's own CPU per request, not in *CPU µs/req* (it decodes every batch and counts it, debug exporter): %s.\n\n", strings.Join(col, "; "))
 		}
 	}
 

@@ -68,6 +68,9 @@ type ThroughputRow struct {
 	// /proc) per request answered, in µs, median over rounds: steadier than req/s on a
 	// shared machine, as other processes' load does not add to it.
 	CPUPerReq float64 `json:"cpu_us_per_req,omitempty"`
+	// CollectorCPUPerReq is the same for the OpenTelemetry Collector a production row
+	// exports to (its spans and metrics), not counted in CPUPerReq.
+	CollectorCPUPerReq float64 `json:"collector_cpu_us_per_req,omitempty"`
 }
 
 // StartupRow is start-up time and idle memory of one server.

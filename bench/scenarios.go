@@ -24,6 +24,7 @@ func measureThroughput(ctx context.Context, o *Options, res *Results, set *serve
 		route string
 		runs  []WrkResult
 		cpu   []float64 // server CPU µs per request, per round
+		col   []float64 // the Collector's, for a server that exports to it
 	}
 	var cases []*tcase
 	var procs []*Proc
@@ -69,6 +70,10 @@ func measureThroughput(ctx context.Context, o *Options, res *Results, set *serve
 			}
 			url := "http://" + c.proc.Addr + c.srv.Routes[c.route]
 			cpu0 := c.proc.CPUTime()
+			var col0 time.Duration
+			if c.srv.Exports {
+				col0 = set.collector.CPUTime()
+			}
 			var r WrkResult
 			if useWrk {
 				var err error
@@ -85,6 +90,9 @@ func measureThroughput(ctx context.Context, o *Options, res *Results, set *serve
 			c.runs = append(c.runs, r)
 			if r.Requests > 0 {
 				c.cpu = append(c.cpu, float64((c.proc.CPUTime()-cpu0).Microseconds())/float64(r.Requests))
+				if c.srv.Exports {
+					c.col = append(c.col, float64((set.collector.CPUTime()-col0).Microseconds())/float64(r.Requests))
+				}
 			}
 			logf("round %d/%d  %-24s %-5s %9.0f req/s  p50 %.2fms  p99 %.2fms  errors %d  cpu %.1fµs/req", round+1, o.Rounds, c.srv.Name, c.route, r.RPS, r.P50, r.P99, r.Errors, lastOr0(c.cpu))
 		}
@@ -98,6 +106,9 @@ func measureThroughput(ctx context.Context, o *Options, res *Results, set *serve
 		}
 		row.RPS, row.P50, row.P99 = median(rps), median(p50), median(p99)
 		row.RoundsRPS, row.CPUPerReq = rps, median(c.cpu)
+		if len(c.col) > 0 {
+			row.CollectorCPUPerReq = median(c.col)
+		}
 		res.Throughput = append(res.Throughput, row)
 	}
 	if useWrk {

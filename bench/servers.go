@@ -29,6 +29,9 @@ type Server struct {
 	Env     []string
 	// Forks reports that the master's children are its workers (RSS, kill scenario).
 	Forks bool
+	// Exports reports that it sends spans and metrics to the bench's Collector, whose
+	// CPU per request is then measured with it.
+	Exports bool
 }
 
 // Proc is a started server.

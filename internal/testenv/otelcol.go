@@ -50,7 +50,8 @@ func StartCollector(t testing.TB) *Collector {
 	dir := t.TempDir()
 	addr := FreeAddr(t)
 	c := &Collector{Endpoint: "http://" + addr, file: filepath.Join(dir, "spans.jsonl"), metricsFile: filepath.Join(dir, "metrics.jsonl"), log: &Buffer{}}
-	config := CollectorConfig(addr, c.file, c.metricsFile)
+	exporters, traces, metrics := fileExporters(c.file, c.metricsFile)
+	config := CollectorConfig(addr, exporters, traces, metrics)
 	path := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
@@ -92,34 +93,41 @@ func StartCollector(t testing.TB) *Collector {
 	return nil
 }
 
-// CollectorConfig is the Collector's configuration: OTLP/HTTP in on addr, spans and
-// metrics out as OTLP JSON lines to their files (/dev/null to drop them). The
-// Collector's own metrics are off: their default listener is a fixed port.
-func CollectorConfig(addr, spansFile, metricsFile string) string {
+// CollectorConfig is the Collector's configuration: OTLP/HTTP in on addr, then spans to
+// the exporter named traces and metrics to the one named metrics, both declared in
+// exporters (YAML under "exporters:", indented by two spaces). The Collector's own
+// metrics are off: their default listener is a fixed port.
+func CollectorConfig(addr, exporters, traces, metrics string) string {
 	return fmt.Sprintf(`receivers:
   otlp:
     protocols:
       http:
         endpoint: %s
 exporters:
-  file:
-    path: %s
-    flush_interval: 100ms
-  file/metrics:
-    path: %s
-    flush_interval: 100ms
-service:
+%sservice:
   telemetry:
     metrics:
       level: none
   pipelines:
     traces:
       receivers: [otlp]
-      exporters: [file]
+      exporters: [%s]
     metrics:
       receivers: [otlp]
-      exporters: [file/metrics]
-`, addr, spansFile, metricsFile)
+      exporters: [%s]
+`, addr, exporters, traces, metrics)
+}
+
+// fileExporters write spans and metrics as OTLP JSON lines to their files, what the
+// tests read.
+func fileExporters(spansFile, metricsFile string) (exporters, traces, metrics string) {
+	return fmt.Sprintf(`  file:
+    path: %s
+    flush_interval: 100ms
+  file/metrics:
+    path: %s
+    flush_interval: 100ms
+`, spansFile, metricsFile), "file", "file/metrics"
 }
 
 // Stop stops the Collector now (a test of what its clients do when it is down); its
