@@ -23,8 +23,8 @@ import (
 //
 // The master sets GOMAXPROCS for its workers in the same spirit (doc.go); as there,
 // the operator's own setting wins: with GOGC set (any value, "off" too; GOGC=100 is
-// Go's own pacing) the worker leaves the pacer alone. GOMEMLIMIT
-// caps the heap either way.
+// Go's own pacing) the worker leaves the pacer alone. GOMEMLIMIT caps the heap
+// either way.
 const heapFloor = 16 << 20
 
 // goHeapMinimum is the pacer's smallest heap goal at GOGC=100; it scales with GOGC
@@ -32,14 +32,13 @@ const heapFloor = 16 << 20
 const goHeapMinimum = 4 << 20
 
 // keepHeapFloor starts the floor in this process: after each collection it sets
-// GOGC so that the next goal is max(2 × live, floor). It reports whether it did.
-func keepHeapFloor(floor uint64) bool {
+// GOGC so that the next goal is max(2 × live, floor).
+func keepHeapFloor(floor uint64) {
 	if os.Getenv("GOGC") != "" { // empty is unset, for the Go runtime too
-		return false
+		return
 	}
 	t := &heapTuner{floor: floor, percent: 100, live: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}}
 	t.arm()
-	return true
 }
 
 type heapTuner struct {
