@@ -80,7 +80,7 @@ func run(args []string) error {
 	fs.IntVar(&o.Threads, "t", 2, "wrk threads")
 	fs.IntVar(&o.Conns, "c", 32, "connections (wrk and the fault load generator)")
 	fs.DurationVar(&o.Duration, "d", 3*time.Second, "wrk duration per case and round (at most 5s)")
-	fs.IntVar(&o.Rounds, "rounds", 3, "throughput rounds (the median is reported)")
+	fs.IntVar(&o.Rounds, "rounds", 5, "throughput rounds (the median is reported; single rounds on a shared machine vary by a factor of two)")
 	fs.StringVar(&o.Gunicorn26, "gunicorn", os.Getenv("BENCH_GUNICORN26"), "folder of Gunicorn 26.1's source, run with Debian's python3 and Flask (default $BENCH_GUNICORN26, else ../shared/peers/gunicorn-26.1); \"not installed\" when absent")
 	if err := fs.Parse(args); err != nil {
 		return err
